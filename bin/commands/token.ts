@@ -1,0 +1,127 @@
+/**
+ * `eks-secret-sync token`: prints an EKS bearer token as the ExecCredential JSON
+ * `aws eks get-token` prints, byte for byte, so it can serve as a kubectl exec
+ * credential plugin where the AWS CLI is not installed. The token appears only in
+ * that output: it is a credential and is never logged.
+ */
+import { InvalidInputError } from '../../functions/shared/errors.ts';
+import { mintEksToken, stsHost, validateClusterName, type AwsCredentials } from '../../functions/shared/eks-token.ts';
+import {
+  apiVersionFromExecInfo,
+  execCredential,
+  formatExecCredential,
+} from '../../functions/shared/exec-credential.ts';
+import { EXIT, UsageError, oneLine, parseCommandArgs, type Command, type CommandIo } from './command.ts';
+
+const HELP = `Usage: eks-secret-sync token --cluster-name NAME [--region REGION] [--json]
+
+Print a bearer token for an Amazon EKS cluster as a Kubernetes ExecCredential, the
+same JSON 'aws eks get-token' prints, for use as a kubectl exec credential plugin.
+
+Options:
+  --cluster-name NAME  Name of the EKS cluster (required).
+  --region REGION      Region of the cluster. Default: $AWS_REGION, then $AWS_DEFAULT_REGION.
+  --json               Print JSON. This is the only format of this command (kubectl reads
+                       it); the flag is accepted so scripts can pass it to every command.
+  -h, --help           Show this help.
+
+Credentials come from the AWS SDK default chain: environment variables, SSO, the shared
+config and credentials files ($AWS_PROFILE), web identity, ECS and EC2 metadata.
+The token is valid for 15 minutes; status.expirationTimestamp (14 minutes) tells the
+client when to ask again. The answer's apiVersion follows $KUBERNETES_EXEC_INFO.
+
+kubeconfig example:
+  users:
+  - name: eks
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1beta1
+        command: eks-secret-sync
+        args: [token, --cluster-name, NAME, --region, REGION]
+
+Exit codes: 0 token printed, 2 usage error, 1 failure (e.g. no AWS credentials).
+`;
+
+const OPTIONS = {
+  'cluster-name': { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The `token` command. See its `help` for the contract. */
+export const tokenCommand: Command = {
+  name: 'token',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, OPTIONS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    const clusterName = values['cluster-name'];
+    if (clusterName === undefined) {
+      throw new UsageError('missing required option --cluster-name NAME (the EKS cluster to mint a token for)');
+    }
+    const { region, source } = resolveRegion(values.region, io.env);
+    asUsageError(() => validateClusterName(clusterName), '--cluster-name');
+    asUsageError(() => stsHost(region), source);
+
+    const credentials = await loadCredentials(region);
+    const { token, expiresAt } = await mintEksToken({ clusterName, region, credentials });
+    const { apiVersion, warning } = apiVersionFromExecInfo(io.env['KUBERNETES_EXEC_INFO']);
+    if (warning !== undefined) io.stderr(`eks-secret-sync token: warning: ${warning}\n`);
+    io.stdout(formatExecCredential(execCredential(token, expiresAt, apiVersion)));
+    return EXIT.OK;
+  },
+};
+
+/** Input errors from the flags or the environment are usage errors (exit 2); the message says where the value came from. */
+function asUsageError(check: () => unknown, source: string): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(`${error.message} (from ${source})`);
+    throw error;
+  }
+}
+
+/** The flag wins, then the SDK's usual variables; the source goes into error messages. */
+function resolveRegion(
+  flag: string | undefined,
+  env: CommandIo['env'],
+): { region: string; source: string } {
+  if (flag !== undefined) return { region: flag, source: '--region' };
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { region: value, source: name };
+  }
+  throw new UsageError('missing region: pass --region REGION or set AWS_REGION');
+}
+
+/**
+ * Resolves credentials from the SDK default chain. Imported lazily so that `--help`
+ * and usage errors stay instant.
+ *
+ * @throws Error with a one-line message saying how to provide credentials.
+ */
+async function loadCredentials(region: string): Promise<AwsCredentials> {
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  try {
+    // The region is for the STS client of role-assuming profiles and web identity.
+    const resolved = await fromNodeProviderChain({ clientConfig: { region } })();
+    // Keep only what signing needs: the SDK object carries provenance fields too.
+    return {
+      accessKeyId: resolved.accessKeyId,
+      secretAccessKey: resolved.secretAccessKey,
+      ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
+    };
+  } catch (error) {
+    // SDK provider messages describe the lookup, never a credential value.
+    const reason = oneLine(error instanceof Error ? error.message : String(error));
+    throw new Error(
+      `could not load AWS credentials (${reason}); set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      { cause: error },
+    );
+  }
+}

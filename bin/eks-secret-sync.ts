@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `eks-secret-sync` command line: a small dispatcher over `bin/commands/`.
+ *
+ * Exit codes: 0 success, 2 usage error (unknown command or option, missing or
+ * malformed value), 1 failure. Errors go to stderr as one line that names what was
+ * wrong and how to fix it. No command prints a secret value; `token` prints its
+ * token only as the ExecCredential it exists to produce.
+ */
+import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './commands/command.ts';
+
+const PROGRAM = 'eks-secret-sync';
+
+interface CommandEntry {
+  readonly summary: string;
+  /** Loaded on demand, so one command's dependencies never slow another (kubectl runs `token` often). */
+  readonly load: () => Promise<Command>;
+}
+
+// New commands (plan, sync, status, redrive, doctor, rbac) register here.
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  token: {
+    summary: "Print an EKS bearer token as a kubectl ExecCredential (like 'aws eks get-token')",
+    load: async () => (await import('./commands/token.ts')).tokenCommand,
+  },
+};
+
+function programHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return `Usage: ${PROGRAM} <command> [options]
+
+Sync AWS Secrets Manager secrets into Kubernetes Secrets on Amazon EKS.
+
+Commands:
+${lines.join('\n')}
+
+Run '${PROGRAM} <command> --help' for the options of a command.
+
+Exit codes: 0 success, 2 usage error, 1 failure.
+`;
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after the program name).
+ *
+ * @returns the exit code; never throws: every error is reported on `io.stderr`.
+ */
+export async function main(argv: readonly string[], io: CommandIo): Promise<ExitCode> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stderr(programHelp());
+    return EXIT.USAGE;
+  }
+  if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+    io.stdout(programHelp());
+    return EXIT.OK;
+  }
+  // `help <command>` is `<command> --help`.
+  const [name, args] = first === 'help' ? [rest[0] as string, ['--help']] : [first, rest];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry === undefined) {
+    const known = Object.keys(COMMANDS).join(', ');
+    io.stderr(`${PROGRAM}: unknown command ${JSON.stringify(name)} (commands: ${known}). Run '${PROGRAM} --help' for usage.\n`);
+    return EXIT.USAGE;
+  }
+
+  try {
+    const command = await entry.load();
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, "")}. Run '${PROGRAM} ${name} --help' for usage.\n`);
+      return EXIT.USAGE;
+    }
+    // Our own errors carry sanitized messages; anything else is reported by name and message only.
+    const message = error instanceof Error ? `${oneLine(error.message)}` : oneLine(String(error));
+    io.stderr(`${PROGRAM} ${name}: ${message}\n`);
+    return EXIT.FAILURE;
+  }
+}
+
+if (import.meta.main) {
+  const io: CommandIo = {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+  };
+  // exitCode rather than process.exit(): exit() may cut off output still queued for a pipe.
+  process.exitCode = await main(process.argv.slice(2), io);
+}

@@ -1,0 +1,93 @@
+/**
+ * The labels and annotations this tool writes on a Kubernetes Secret, and how
+ * they are read back. Readers are defensive: annotations can be edited by
+ * anyone, so garbage is treated as absent and never throws.
+ */
+import { sortedUnique } from './names.ts';
+import type { SourceVersion } from './types.ts';
+
+/** Our name, as the value of {@link MANAGED_BY_LABEL}. */
+export const MANAGER_NAME = 'eks-secret-sync';
+
+/** Standard label naming the tool that manages the object. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/** Label holding the id of the mapping that writes the Secret. */
+export const MAPPING_LABEL = 'eks-secret-sync.io/mapping';
+
+/** Annotations recording what was written and from where. */
+export const ANNOTATIONS = {
+  /** Full ARN of the AWS secret. */
+  sourceArn: 'eks-secret-sync.io/source-arn',
+  /** Secrets Manager VersionId last written. */
+  sourceVersionId: 'eks-secret-sync.io/source-version-id',
+  /** Creation date (ISO 8601) of that version; orders versions to refuse stale writes. */
+  sourceCreatedDate: 'eks-secret-sync.io/source-created-date',
+  /** JSON array of the data keys this tool wrote, sorted: the only keys it may ever prune. */
+  managedKeys: 'eks-secret-sync.io/managed-keys',
+  /** When the write happened (ISO 8601). */
+  syncedAt: 'eks-secret-sync.io/synced-at',
+} as const;
+
+/** The labels every Secret we write carries: managed-by and the mapping id. */
+export function managedLabels(mappingId: string): Record<string, string> {
+  return { [MANAGED_BY_LABEL]: MANAGER_NAME, [MAPPING_LABEL]: mappingId };
+}
+
+/** Encodes key names for {@link ANNOTATIONS.managedKeys}: a compact JSON array, sorted, without duplicates. */
+export function encodeManagedKeys(keys: Iterable<string>): string {
+  return JSON.stringify(sortedUnique(keys));
+}
+
+/**
+ * The source annotations for a write: ARN, version id, created date and managed keys.
+ * `synced-at` is not included because it changes on every write; see {@link ANNOTATIONS}.
+ */
+export function sourceAnnotations(source: SourceVersion, keys: Iterable<string>): Record<string, string> {
+  return {
+    [ANNOTATIONS.sourceArn]: source.arn,
+    [ANNOTATIONS.sourceVersionId]: source.versionId,
+    [ANNOTATIONS.sourceCreatedDate]: source.createdDate,
+    [ANNOTATIONS.managedKeys]: encodeManagedKeys(keys),
+  };
+}
+
+function stringAt(annotations: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  if (!Object.hasOwn(annotations, name)) return undefined;
+  const value = annotations[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Reads the source this tool last wrote from a Secret's annotations.
+ *
+ * @returns The source, or `undefined` unless the ARN, the version id and a
+ *   parseable created date are all present (a partial record is as good as none).
+ */
+export function readLastSource(annotations: Readonly<Record<string, unknown>>): SourceVersion | undefined {
+  const arn = stringAt(annotations, ANNOTATIONS.sourceArn);
+  const versionId = stringAt(annotations, ANNOTATIONS.sourceVersionId);
+  const createdDate = stringAt(annotations, ANNOTATIONS.sourceCreatedDate);
+  if (arn === undefined || versionId === undefined || createdDate === undefined) return undefined;
+  if (Number.isNaN(Date.parse(createdDate))) return undefined;
+  return { arn, versionId, createdDate };
+}
+
+/**
+ * Reads the keys this tool wrote last time, sorted and without duplicates.
+ *
+ * @returns `[]` unless the annotation is a JSON array of strings. All or
+ *   nothing: a partly garbled list prunes nothing rather than a guess.
+ */
+export function readManagedKeys(annotations: Readonly<Record<string, unknown>>): string[] {
+  const text = stringAt(annotations, ANNOTATIONS.managedKeys);
+  if (text === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed) || !parsed.every((k): k is string => typeof k === 'string')) return [];
+  return sortedUnique(parsed);
+}

@@ -1,0 +1,62 @@
+/**
+ * Comparing the desired data with the Kubernetes Secret, without carrying any
+ * value out: the result is safe to put in the execution's state.
+ */
+import { readLastSource, readManagedKeys } from './metadata.ts';
+import { nameList, sortedUnique } from './names.ts';
+import type { ExistingSecret, Observation, SecretData } from './types.ts';
+
+function sameBytes(a: string, b: string): boolean {
+  // Equal text is equal bytes; otherwise decode, because two encodings of one value may differ.
+  return a === b || Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
+}
+
+/**
+ * Compares desired data (from AWS) with the Secret read from Kubernetes.
+ *
+ * Every desired key lands in exactly one of `same`, `changed`, `missing` (each
+ * sorted). Keys only in Kubernetes are `dropped` when the managed-keys
+ * annotation says this tool wrote them, otherwise counted in `others` (a
+ * bounded {@link NameList}, as the Secret may hold anything).
+ *
+ * @param desired - The data the AWS secret version gives.
+ * @param existing - The Secret as read, or `null` when it does not exist.
+ */
+export function observe(desired: SecretData, existing: ExistingSecret | null): Observation {
+  const desiredKeys = sortedUnique(Object.keys(desired));
+  if (existing === null) {
+    return {
+      exists: false,
+      managedKeys: [],
+      same: [],
+      changed: [],
+      missing: desiredKeys,
+      others: nameList([]),
+      dropped: [],
+    };
+  }
+  const same: string[] = [];
+  const changed: string[] = [];
+  const missing: string[] = [];
+  for (const key of desiredKeys) {
+    if (!Object.hasOwn(existing.data, key)) missing.push(key);
+    else if (sameBytes(desired[key] ?? '', existing.data[key] ?? '')) same.push(key);
+    else changed.push(key);
+  }
+  const managedKeys = readManagedKeys(existing.annotations);
+  const managed = new Set(managedKeys);
+  const onlyInKubernetes = Object.keys(existing.data).filter((key) => !Object.hasOwn(desired, key));
+  const lastSource = readLastSource(existing.annotations);
+  return {
+    exists: true,
+    resourceVersion: existing.resourceVersion,
+    type: existing.type,
+    ...(lastSource === undefined ? {} : { lastSource }),
+    managedKeys,
+    same,
+    changed,
+    missing,
+    others: nameList(onlyInKubernetes.filter((key) => !managed.has(key))),
+    dropped: sortedUnique(onlyInKubernetes.filter((key) => managed.has(key))),
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The merge decision (what to write, from key names only) and the Kubernetes
+ * request body that carries it out. Pure: plain data in, plain data out.
+ */
+import { InvalidInputError } from '../errors.ts';
+import { ANNOTATIONS, managedLabels, sourceAnnotations } from './metadata.ts';
+import { extendNameList, nameList, sortedUnique } from './names.ts';
+import { assertValidKeys } from './secret-data.ts';
+import { assertRequiredKeys, DEFAULT_SECRET_TYPE } from './secret-types.ts';
+import type { MergeOptions, MergePlan, Observation, SecretData, SecretType, SourceVersion } from './types.ts';
+
+/** A complete v1 Secret, the body of a create (POST). */
+export interface SecretManifest {
+  readonly apiVersion: 'v1';
+  readonly kind: 'Secret';
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+  };
+  readonly type: SecretType;
+  readonly data: SecretData;
+}
+
+/** A JSON merge patch (RFC 7386) of a Secret, the body of an update: `null` deletes a key. */
+export interface SecretMergePatch {
+  readonly metadata: {
+    /** Precondition: the apiserver answers 409 Conflict if the Secret changed since it was read. */
+    readonly resourceVersion: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+  };
+  readonly data: Readonly<Record<string, string | null>>;
+}
+
+/** Where a write goes. */
+export interface WriteTarget {
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: SecretType;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function dateOf(source: SourceVersion, what: string): number {
+  const time = Date.parse(source.createdDate);
+  if (Number.isNaN(time)) {
+    throw new InvalidInputError(
+      `The ${what} version's createdDate ${JSON.stringify(source.createdDate)} is not an ISO 8601 date.`,
+    );
+  }
+  return time;
+}
+
+function noWrite(action: 'none' | 'skip-stale', reason: string, unchanged: readonly string[] = [], kept = nameList([])): MergePlan {
+  return { action, reason, added: [], updated: [], unchanged, kept, pruned: [], labels: {}, annotations: {} };
+}
+
+/**
+ * Decides how to bring the Secret to the AWS secret version `source`.
+ *
+ * - No Secret: `create` with every desired key `added`.
+ * - The Secret records another AWS secret (source-arn annotation): throws.
+ *   A Secret without our annotations is adopted: its keys are merged into.
+ * - The Secret records a version created later than `source`: `skip-stale`, as
+ *   delivery is at-least-once and unordered. Equal dates with another version
+ *   id count as not older, so the write proceeds.
+ * - Otherwise missing keys are `added`, changed ones `updated`, equal ones
+ *   `unchanged`; keys only in Kubernetes are `kept`, except those this tool
+ *   wrote and AWS no longer has, which are `pruned` when `options.prune` is on.
+ *   A key this tool never wrote is never pruned.
+ * - `none` (no write at all) only when no key changes AND the annotations
+ *   already record this exact version and key set. Identical data under a new
+ *   version is an `update` that touches only metadata, so the annotations
+ *   always name the version the data came from and stale detection keeps working.
+ *
+ * Label and annotation changes in the mapping alone do not cause a write (the
+ * observation carries no metadata): they land with the next write. The
+ * managed-keys annotation records the desired keys; with prune off, keys kept
+ * after AWS dropped them thus stop being prune candidates after that write.
+ * A missing type means Opaque, as in Kubernetes.
+ *
+ * @param source - The AWS secret version being synced.
+ * @param observed - What {@link observe} saw.
+ * @param options - The mapping's options.
+ * @param now - ISO 8601 time for the synced-at annotation.
+ * @throws InvalidInputError when a desired key is not a valid data key, the
+ *   Secret belongs to another AWS secret, the Secret's type differs from the
+ *   mapping's, the result lacks a key the type requires, or a createdDate is
+ *   not a date.
+ */
+export function planMerge(source: SourceVersion, observed: Observation, options: MergeOptions, now: string): MergePlan {
+  const context = `Mapping ${JSON.stringify(options.mappingId)}`;
+  const desiredKeys = sortedUnique([...observed.same, ...observed.changed, ...observed.missing]);
+  assertValidKeys(desiredKeys, context);
+  const incomingTime = dateOf(source, 'incoming');
+  const labels = { ...options.labels, ...managedLabels(options.mappingId) };
+  const annotations = {
+    ...options.annotations,
+    ...sourceAnnotations(source, desiredKeys),
+    [ANNOTATIONS.syncedAt]: now,
+  };
+  if (!observed.exists) {
+    assertRequiredKeys(options.type, desiredKeys, context);
+    const reason =
+      `The Secret does not exist: create it with ${plural(desiredKeys.length, 'key')} ` +
+      `from version ${source.versionId}.`;
+    const kept = nameList([]);
+    return { action: 'create', reason, added: desiredKeys, updated: [], unchanged: [], kept, pruned: [], labels, annotations };
+  }
+  const last = observed.lastSource;
+  if (last !== undefined && last.arn !== source.arn) {
+    throw new InvalidInputError(
+      `${context}: the Secret was written from ${last.arn}, not from ${source.arn}; ` +
+        `one Secret cannot take two sources. Fix the mapping so that it targets another Secret, ` +
+        `or delete the Secret if it should change hands.`,
+    );
+  }
+  if (last !== undefined && dateOf(last, 'recorded') > incomingTime) {
+    return noWrite(
+      'skip-stale',
+      `The Secret holds version ${last.versionId} created ${last.createdDate}, newer than version ` +
+        `${source.versionId} created ${source.createdDate}: the older version is not written.`,
+    );
+  }
+  assertSameType(observed.type, options.type, context);
+  const { added, updated, unchanged, pruned, kept } = partition(observed, options.prune, desiredKeys);
+  assertRequiredKeys(options.type, [...desiredKeys, ...kept.names], context, { pruned, partial: kept.truncated });
+
+  const recorded =
+    last?.versionId === source.versionId &&
+    last.createdDate === source.createdDate &&
+    sameList(sortedUnique(observed.managedKeys), desiredKeys);
+  const writes = added.length + updated.length + pruned.length;
+  if (writes === 0 && recorded) {
+    return noWrite('none', `The Secret already holds version ${source.versionId} with identical data: no write.`, unchanged, kept);
+  }
+  const reason =
+    writes === 0
+      ? `The data already matches; record version ${source.versionId} in the annotations.`
+      : `Update to version ${source.versionId}: ${added.length} added, ${updated.length} updated, ` +
+        `${pruned.length} pruned, ${unchanged.length} unchanged, ${plural(kept.count, 'other key')} kept.`;
+  const { resourceVersion } = observed;
+  return { action: 'update', reason, added, updated, unchanged, kept, pruned, resourceVersion, labels, annotations };
+}
+
+function assertSameType(observedType: string | undefined, wanted: SecretType, context: string): void {
+  const existing = observedType === undefined || observedType === '' ? DEFAULT_SECRET_TYPE : observedType;
+  if (existing === wanted) return;
+  throw new InvalidInputError(
+    `${context}: the Secret has type ${JSON.stringify(existing)} but the mapping asks for ${wanted}, ` +
+      `and a Secret's type cannot change. Delete the Secret so that it is created again with the new type, ` +
+      `or set the mapping's type to ${JSON.stringify(existing)}.`,
+  );
+}
+
+/**
+ * Sorts every key into one category. Pruning is re-checked against the
+ * observation's own lists: only a key the annotation says we wrote, that AWS
+ * no longer has and that is not someone else's.
+ */
+function partition(observed: Observation, prune: boolean, desiredKeys: readonly string[]) {
+  const desired = new Set(desiredKeys);
+  const managed = new Set(observed.managedKeys);
+  const others = new Set(observed.others.names);
+  const added = sortedUnique(observed.missing);
+  const updated = sortedUnique(observed.changed).filter((k) => !added.includes(k));
+  const unchanged = sortedUnique(observed.same).filter((k) => !added.includes(k) && !updated.includes(k));
+  const candidates = sortedUnique(observed.dropped).filter((k) => !desired.has(k) && !others.has(k));
+  const pruned = prune ? candidates.filter((k) => managed.has(k)) : [];
+  const kept = extendNameList(observed.others, candidates.filter((k) => !pruned.includes(k)));
+  return { added, updated, unchanged, pruned, kept };
+}
+
+/**
+ * Builds the Kubernetes request body that carries out a plan.
+ *
+ * - `create`: a full v1 Secret with `desired` as its data.
+ * - `update`: a JSON merge patch with the resourceVersion precondition, the
+ *   labels and annotations, and in `data` only the added and updated keys
+ *   (with their values) and the pruned keys (as `null`). Kept and unchanged
+ *   keys are not sent, so values written by others are never touched.
+ *
+ * @throws Error for `none` and `skip-stale` (nothing to write), an update plan
+ *   without resourceVersion, or a plan naming a key `desired` lacks: all
+ *   programming errors, not input errors.
+ */
+export function buildWrite(plan: MergePlan, desired: SecretData, target: WriteTarget): SecretManifest | SecretMergePatch {
+  const valueOf = (key: string): string => {
+    if (!Object.hasOwn(desired, key)) throw new Error(`buildWrite: the plan writes key ${JSON.stringify(key)} that the desired data lacks.`);
+    return desired[key] as string;
+  };
+  if (plan.action === 'create') {
+    const data = Object.fromEntries(Object.keys(desired).map((k) => [k, valueOf(k)]));
+    for (const key of plan.added) valueOf(key);
+    const metadata = { name: target.name, namespace: target.namespace, labels: plan.labels, annotations: plan.annotations };
+    return { apiVersion: 'v1', kind: 'Secret', metadata, type: target.type, data };
+  }
+  if (plan.action === 'update') {
+    if (plan.resourceVersion === undefined) throw new Error('buildWrite: an update plan must carry the resourceVersion it was planned against.');
+    const entries: [string, string | null][] = [
+      ...[...plan.added, ...plan.updated].map((k): [string, string] => [k, valueOf(k)]),
+      ...plan.pruned.map((k): [string, null] => [k, null]),
+    ];
+    const metadata = { resourceVersion: plan.resourceVersion, labels: plan.labels, annotations: plan.annotations };
+    return { metadata, data: Object.fromEntries(entries) };
+  }
+  throw new Error(`buildWrite: a '${plan.action}' plan has nothing to write.`);
+}

@@ -1,0 +1,93 @@
+/**
+ * Plain data shared by the pure domain functions. No SDK types, no I/O.
+ *
+ * Secret values are always base64 strings (the Kubernetes `data` encoding), so
+ * that text and binary values travel the same way and compare byte for byte.
+ */
+
+/** Key name -> base64-encoded value, as in a Kubernetes Secret's `data`. */
+export type SecretData = Record<string, string>;
+
+/** The Secret types a mapping may ask for. */
+export type SecretType = 'Opaque' | 'kubernetes.io/tls' | 'kubernetes.io/dockerconfigjson';
+
+/** Which AWS secret version a sync carries. */
+export interface SourceVersion {
+  /** Full ARN of the AWS secret. */
+  readonly arn: string;
+  /** Secrets Manager VersionId. */
+  readonly versionId: string;
+  /** Creation date of that version, ISO 8601 (UTC, millisecond precision). */
+  readonly createdDate: string;
+}
+
+/** A bounded list of names for display: exact count, first names up to a byte budget. */
+export interface NameList {
+  readonly count: number;
+  readonly names: readonly string[];
+  /** True when `names` holds fewer than `count` names. */
+  readonly truncated: boolean;
+}
+
+/** The Secret as read from Kubernetes, reduced to what the domain needs. */
+export interface ExistingSecret {
+  readonly resourceVersion: string;
+  readonly type: string;
+  readonly data: SecretData;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the read step saw, without any value: safe for the execution's state.
+ * Its size depends on the AWS secret's key names, never on the Kubernetes
+ * Secret's size (other keys are only counted, with a bounded list of names).
+ */
+export interface Observation {
+  readonly exists: boolean;
+  readonly resourceVersion?: string;
+  readonly type?: string;
+  /** The source this tool last wrote, from the Secret's annotations. */
+  readonly lastSource?: SourceVersion;
+  /** Keys this tool wrote last time, from the managed-keys annotation. */
+  readonly managedKeys: readonly string[];
+  /** AWS keys whose value in Kubernetes is byte-identical. */
+  readonly same: readonly string[];
+  /** AWS keys present in Kubernetes with another value. */
+  readonly changed: readonly string[];
+  /** AWS keys absent from Kubernetes. */
+  readonly missing: readonly string[];
+  /** Keys in Kubernetes that AWS does not have, and which this tool never wrote. */
+  readonly others: NameList;
+  /** Keys in Kubernetes that AWS no longer has but this tool wrote earlier (prune candidates). */
+  readonly dropped: readonly string[];
+}
+
+/** Mapping options the merge decision depends on. */
+export interface MergeOptions {
+  readonly mappingId: string;
+  readonly prune: boolean;
+  readonly type: SecretType;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** What the apply step must do. */
+export type MergeAction = 'create' | 'update' | 'none' | 'skip-stale';
+
+/** The merge decision: key names per outcome and the metadata to write. Value free. */
+export interface MergePlan {
+  readonly action: MergeAction;
+  /** Why, in one sentence, for the console. */
+  readonly reason: string;
+  readonly added: readonly string[];
+  readonly updated: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly kept: NameList;
+  readonly pruned: readonly string[];
+  /** resourceVersion the write must carry as precondition (update only). */
+  readonly resourceVersion?: string;
+  /** Labels and annotations to set on the Secret (create/update only). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}

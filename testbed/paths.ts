@@ -1,0 +1,29 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file lives in <root>/testbed). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Go module of the test bed's one binary. */
+export const serverModuleDir = join(repoRoot, 'testbed', 'server');
+
+/** Project-local Python virtual environment holding the pinned moto. */
+export const venvDir = join(repoRoot, '.venv');
+
+/** Pinned Python requirements of the test bed. */
+export const requirementsFile = join(repoRoot, 'testbed', 'requirements.txt');
+
+/**
+ * Per-machine build cache, outside the repository so a fresh clone reuses it.
+ * Override with EKS_SECRET_SYNC_CACHE.
+ */
+export function cacheDir(): string {
+  return (
+    process.env.EKS_SECRET_SYNC_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'eks-secret-sync')
+  );
+}
+
+/** Where server logs of failed runs are kept (ignored by git). */
+export const keptLogsDir = join(repoRoot, '.testbed', 'logs');

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureServerBinary } from './build.ts';
+import { httpsRequest } from './https.ts';
+import { accessEntries, provisionIdentities, type Credentials, type Identity, type IdentityName } from './identities.ts';
+import { keptLogsDir } from './paths.ts';
+import { freePort, startServer, waitUntilReady, type ServerProcess } from './process.ts';
+import { ensureMotoServer } from './python.ts';
+import { run } from './toolchain.ts';
+
+/** Everything a client needs to reach the test bed; written as JSON to {@link Testbed.detailsPath}. */
+export interface TestbedDetails {
+  readonly cluster: {
+    /** The EKS cluster name tokens must be minted for (x-k8s-aws-id). */
+    readonly name: string;
+    readonly region: string;
+    /** kube-apiserver URL on loopback. */
+    readonly server: string;
+    readonly caFile: string;
+    /** PEM of the per-run CA, base64 (the form EKS DescribeCluster returns). */
+    readonly caData: string;
+    /** Static token of a cluster-admin (system:masters), for setting tests up only. */
+    readonly adminToken: string;
+    /** The file of access entries the token webhook reads on every review. */
+    readonly accessEntriesFile: string;
+    /** The credentials the emulated STS accepts (moto-issued role sessions). */
+    readonly stsCredentialsFile: string;
+  };
+  readonly moto: {
+    readonly url: string;
+    readonly region: string;
+    /** moto accepts any credentials; these are the ones setup code uses. */
+    readonly credentials: Credentials;
+  };
+  readonly identities: Record<IdentityName, Identity>;
+  readonly logsDir: string;
+  readonly versions: string;
+}
+
+/** A running test bed. */
+export interface Testbed {
+  readonly details: TestbedDetails;
+  readonly detailsPath: string;
+  /** Stops every server and removes the run's files; `keepLogs` copies the server logs to .testbed/logs first. */
+  stop(opts?: { keepLogs?: boolean }): Promise<string | undefined>;
+}
+
+const CLUSTER = 'testbed';
+const REGION = 'us-east-1';
+
+/**
+ * Starts moto, etcd, the EKS-like token webhook and kube-apiserver on
+ * loopback, on free ports, with TLS from a CA made for this run, and waits
+ * until each is ready.
+ *
+ * @throws MissingToolError when Go or Python is missing; Error with the server's log tail when one fails to start.
+ */
+export async function startTestbed(log: (msg: string) => void = () => {}): Promise<Testbed> {
+  const [binary, motoServer] = await Promise.all([ensureServerBinary(log), ensureMotoServer(log)]);
+  const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-testbed-'));
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir);
+  const procs: ServerProcess[] = [];
+  const stop = async (opts: { keepLogs?: boolean } = {}) => {
+    for (const p of procs.reverse()) await p.stop();
+    let kept: string | undefined;
+    if (opts.keepLogs && existsSync(logsDir)) {
+      kept = join(keptLogsDir, new Date().toISOString().replace(/[:.]/g, '-'));
+      mkdirSync(kept, { recursive: true });
+      cpSync(logsDir, kept, { recursive: true });
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return kept;
+  };
+  try {
+    const details = await startAll(binary, motoServer, dir, logsDir, procs, log);
+    const detailsPath = join(dir, 'testbed.json');
+    writeFileSync(detailsPath, JSON.stringify(details, null, 2), { mode: 0o600 });
+    return { details, detailsPath, stop };
+  } catch (err) {
+    await stop({ keepLogs: true });
+    throw err;
+  }
+}
+
+async function startAll(
+  binary: string,
+  motoServer: string,
+  dir: string,
+  logsDir: string,
+  procs: ServerProcess[],
+  log: (msg: string) => void,
+): Promise<TestbedDetails> {
+  const versions = (await capture(binary, ['version'])).trim();
+  await run(binary, ['certs', '--dir', dir]);
+  const ca = readFileSync(join(dir, 'ca.crt'));
+
+  // moto: plain HTTP on loopback, as the AWS SDK's endpoint override expects.
+  const motoPort = await freePort();
+  const motoUrl = `http://127.0.0.1:${motoPort}`;
+  const moto = startServer('moto', motoServer, ['-H', '127.0.0.1', '-p', String(motoPort)], logsDir);
+  procs.push(moto);
+
+  // etcd: TLS with client-certificate authentication; only the apiserver holds a client cert.
+  const [etcdPort, peerPort] = [await freePort(), await freePort()];
+  const etcdUrl = `https://127.0.0.1:${etcdPort}`;
+  const etcd = startServer('etcd', binary, [
+    'etcd', '--name', 'testbed', '--data-dir', join(dir, 'etcd'),
+    '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
+    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `testbed=http://127.0.0.1:${peerPort}`,
+    '--cert-file', join(dir, 'serving.crt'), '--key-file', join(dir, 'serving.key'),
+    '--client-cert-auth', '--trusted-ca-file', join(dir, 'ca.crt'),
+    '--unsafe-no-fsync', '--log-level', 'warn',
+  ], logsDir);
+  procs.push(etcd);
+
+  const motoCreds = { accessKeyId: 'testbed-admin', secretAccessKey: 'testbed-admin-secret' };
+  await waitUntilReady(moto, async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000);
+  log(`moto ready at ${motoUrl}`);
+  const identities = await provisionIdentities(motoUrl, REGION, motoCreds);
+  const accessEntriesFile = join(dir, 'access-entries.json');
+  const stsCredentialsFile = join(dir, 'sts-credentials.json');
+  writeFileSync(accessEntriesFile, JSON.stringify(accessEntries(identities), null, 2));
+  writeFileSync(stsCredentialsFile, JSON.stringify(Object.values(identities).map((i) => i.credentials), null, 2), { mode: 0o600 });
+
+  const portFile = join(dir, 'webhook.port');
+  const webhook = startServer('authn-webhook', binary, [
+    'authn-webhook', '--listen', '127.0.0.1:0', '--port-file', portFile,
+    '--tls-cert-file', join(dir, 'serving.crt'), '--tls-private-key-file', join(dir, 'serving.key'),
+    '--cluster-id', CLUSTER, '--region', REGION, '--moto-endpoint', motoUrl,
+    '--access-entries', accessEntriesFile, '--sts-credentials', stsCredentialsFile,
+  ], logsDir);
+  procs.push(webhook);
+  await waitUntilReady(webhook, async () => existsSync(portFile) && readFileSync(portFile, 'utf8').length > 0, 30_000);
+  const webhookUrl = `https://127.0.0.1:${readFileSync(portFile, 'utf8')}`;
+  await waitUntilReady(webhook, async () => (await httpsRequest(`${webhookUrl}/healthz`, { ca })).status === 200, 30_000);
+
+  await waitUntilReady(etcd, async () => {
+    const r = await httpsRequest(`${etcdUrl}/health`, { ca, cert: readFileSync(join(dir, 'etcd-client.crt')), key: readFileSync(join(dir, 'etcd-client.key')) });
+    return r.status === 200;
+  }, 60_000);
+  log(`etcd ready at ${etcdUrl}`);
+
+  const adminToken = randomBytes(24).toString('hex');
+  writeFileSync(join(dir, 'tokens.csv'), `${adminToken},testbed-admin,testbed-admin,system:masters\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(`${webhookUrl}/authenticate`, join(dir, 'ca.crt')));
+  const apiPort = await freePort();
+  const server = `https://127.0.0.1:${apiPort}`;
+  const apiserver = startServer('kube-apiserver', binary, [
+    'apiserver',
+    '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(apiPort),
+    '--tls-cert-file', join(dir, 'serving.crt'), '--tls-private-key-file', join(dir, 'serving.key'),
+    '--cert-dir', join(dir, 'apiserver-certs'),
+    '--etcd-servers', etcdUrl, '--etcd-cafile', join(dir, 'ca.crt'),
+    '--etcd-certfile', join(dir, 'etcd-client.crt'), '--etcd-keyfile', join(dir, 'etcd-client.key'),
+    '--authorization-mode', 'RBAC', '--anonymous-auth=false',
+    '--token-auth-file', join(dir, 'tokens.csv'),
+    '--authentication-token-webhook-config-file', join(dir, 'webhook.kubeconfig'),
+    '--authentication-token-webhook-version', 'v1',
+    // Every request is reviewed afresh, so expiry and access-entry changes take effect at once.
+    '--authentication-token-webhook-cache-ttl', '0s',
+    '--service-account-issuer', 'https://kubernetes.default.svc',
+    '--service-account-key-file', join(dir, 'sa.pub'), '--service-account-signing-key-file', join(dir, 'sa.key'),
+    '--service-cluster-ip-range', '10.96.0.0/16',
+    '--enable-priority-and-fairness=false',
+    '--v', '1',
+  ], logsDir);
+  procs.push(apiserver);
+  await waitUntilReady(apiserver, async () => (await httpsRequest(`${server}/readyz`, { ca, bearerToken: adminToken })).status === 200, 120_000);
+  log(`kube-apiserver ready at ${server}`);
+
+  return {
+    cluster: {
+      name: CLUSTER, region: REGION, server, caFile: join(dir, 'ca.crt'), caData: ca.toString('base64'),
+      adminToken, accessEntriesFile, stsCredentialsFile,
+    },
+    moto: { url: motoUrl, region: REGION, credentials: motoCreds },
+    identities,
+    logsDir,
+    versions,
+  };
+}
+
+function webhookKubeconfig(url: string, caFile: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'authn', cluster: { server: url, 'certificate-authority': caFile } }],
+    users: [{ name: 'kube-apiserver', user: {} }],
+    contexts: [{ name: 'webhook', context: { cluster: 'authn', user: 'kube-apiserver' } }],
+    'current-context': 'webhook',
+  });
+}
+
+async function capture(cmd: string, args: string[]): Promise<string> {
+  const lines: string[] = [];
+  await run(cmd, args, { onLine: (l) => lines.push(l) });
+  return lines.join('\n');
+}
