@@ -73,8 +73,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
       io.stderr(`${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, "")}. Run '${PROGRAM} ${name} --help' for usage.\n`);
       return EXIT.USAGE;
     }
-    // Our own errors carry sanitized messages; anything else is reported by name and message only.
-    const message = error instanceof Error ? `${oneLine(error.message)}` : oneLine(String(error));
+    // Messages only, never stacks or causes: our errors' messages are sanitized, a cause may not be.
+    const message = oneLine(error instanceof Error ? error.message : String(error));
     io.stderr(`${PROGRAM} ${name}: ${message}\n`);
     return EXIT.FAILURE;
   }

@@ -12,10 +12,10 @@
  * under faketime too, with no test-only switch in product code.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/shared/errors.ts';
 import { mintEksToken, type AwsCredentials } from '../../functions/shared/eks-token.ts';
 
@@ -100,12 +100,16 @@ beforeAll(async () => {
   expect(version.stdout).toMatch(/^aws-cli\/2\./);
 });
 
+afterAll(() => rmSync(HOME, { recursive: true, force: true }));
+
 const CASES = [
-  ['a plain key in eu-west-1', '2026-11-23 14:00:00', 'my-cluster', 'eu-west-1', PLAIN],
-  ['a session token in us-east-1', '2026-11-23 14:00:00', 'prod_cluster-01', 'us-east-1', SESSION],
-  ['a 100-char name over midnight', '2027-02-28 23:50:59', `c${'x-_9'.repeat(24)}abc`, 'ap-southeast-2', SESSION],
-  ['the China partition', '2026-12-31 23:59:59', 'cn-cluster', 'cn-north-1', PLAIN],
-  ['GovCloud and an Outposts cluster id', '2026-06-01 08:30:15', '0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9', 'us-gov-west-1', SESSION],
+  ['a plain key in eu-west-1', '2026-11-23 14:00:00', 'my-cluster', 'eu-west-1', PLAIN, 'sts.eu-west-1.amazonaws.com'],
+  ['a session token in us-east-1', '2026-11-23 14:00:00', 'prod_cluster-01', 'us-east-1', SESSION, 'sts.us-east-1.amazonaws.com'],
+  ['a 100-char name over midnight', '2027-02-28 23:50:59', `c${'x-_9'.repeat(24)}abc`, 'ap-southeast-2', SESSION, 'sts.ap-southeast-2.amazonaws.com'],
+  ['the China partition', '2026-12-31 23:59:59', 'cn-cluster', 'cn-north-1', PLAIN, 'sts.cn-north-1.amazonaws.com.cn'],
+  ['GovCloud and an Outposts cluster id', '2026-06-01 08:30:15', '0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9', 'us-gov-west-1', SESSION, 'sts.us-gov-west-1.amazonaws.com'],
+  ['the ISO partition', '2026-11-23 14:00:00', 'iso', 'us-iso-east-1', SESSION, 'sts.us-iso-east-1.c2s.ic.gov'],
+  ['the ISO-B partition', '2026-11-23 14:00:00', 'isob', 'us-isob-east-1', PLAIN, 'sts.us-isob-east-1.sc2s.sgov.gov'],
 ] as const;
 
 describe('mintEksToken', () => {
@@ -119,14 +123,14 @@ describe('mintEksToken', () => {
     expect(minted.expiresAt).toBe(status.expirationTimestamp);
   });
 
-  it.each(CASES)('follows the authenticator rules with %s', async (_what, clock, cluster, region, credentials) => {
+  it.each(CASES)('follows the authenticator rules with %s', async (_what, clock, cluster, region, credentials, host) => {
     const { token, expiresAt } = await mintEksToken({ clusterName: cluster, region, credentials, now: dateOf(clock) });
     const url = decodeToken(token);
     const keys = [...url.searchParams.keys()];
 
     expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/); // base64url, no padding
     expect(token.length).toBeLessThanOrEqual(4096);
-    expect(url.origin).toBe(`https://sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`);
+    expect(url.origin).toBe(`https://${host}`); // regional, never the global sts.amazonaws.com
     expect(url.pathname).toBe('/');
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toStrictEqual([

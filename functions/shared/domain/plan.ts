@@ -57,7 +57,12 @@ function dateOf(source: SourceVersion, what: string): number {
   return time;
 }
 
-function noWrite(action: 'none' | 'skip-stale', reason: string, unchanged: readonly string[] = [], kept = nameList([])): MergePlan {
+function noWrite(
+  action: 'none' | 'skip-stale',
+  reason: string,
+  unchanged: readonly string[] = [],
+  kept = nameList([]),
+): MergePlan {
   return { action, reason, added: [], updated: [], unchanged, kept, pruned: [], labels: {}, annotations: {} };
 }
 
@@ -138,7 +143,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
     sameList(sortedUnique(observed.managedKeys), desiredKeys);
   const writes = added.length + updated.length + pruned.length;
   if (writes === 0 && recorded) {
-    return noWrite('none', `The Secret already holds version ${source.versionId} with identical data: no write.`, unchanged, kept);
+    const reason = `The Secret already holds version ${source.versionId} with identical data: no write.`;
+    return noWrite('none', reason, unchanged, kept);
   }
   const reason =
     writes === 0
@@ -190,10 +196,17 @@ function partition(observed: Observation, prune: boolean, desiredKeys: readonly 
  *   without resourceVersion, or a plan naming a key `desired` lacks: all
  *   programming errors, not input errors.
  */
-export function buildWrite(plan: MergePlan, desired: SecretData, target: WriteTarget): SecretManifest | SecretMergePatch {
+export function buildWrite(
+  plan: MergePlan,
+  desired: SecretData,
+  target: WriteTarget,
+): SecretManifest | SecretMergePatch {
   const valueOf = (key: string): string => {
-    if (!Object.hasOwn(desired, key)) throw new Error(`buildWrite: the plan writes key ${JSON.stringify(key)} that the desired data lacks.`);
-    return desired[key] as string;
+    const value = Object.hasOwn(desired, key) ? desired[key] : undefined;
+    if (value === undefined) {
+      throw new Error(`buildWrite: the plan writes key ${JSON.stringify(key)} that the desired data lacks.`);
+    }
+    return value;
   };
   if (plan.action === 'create') {
     const data = Object.fromEntries(Object.keys(desired).map((k) => [k, valueOf(k)]));
@@ -202,7 +215,9 @@ export function buildWrite(plan: MergePlan, desired: SecretData, target: WriteTa
     return { apiVersion: 'v1', kind: 'Secret', metadata, type: target.type, data };
   }
   if (plan.action === 'update') {
-    if (plan.resourceVersion === undefined) throw new Error('buildWrite: an update plan must carry the resourceVersion it was planned against.');
+    if (plan.resourceVersion === undefined) {
+      throw new Error('buildWrite: an update plan must carry the resourceVersion it was planned against.');
+    }
     const entries: [string, string | null][] = [
       ...[...plan.added, ...plan.updated].map((k): [string, string] => [k, valueOf(k)]),
       ...plan.pruned.map((k): [string, null] => [k, null]),

@@ -94,10 +94,10 @@ export function validateTypedValues(type: SecretType, data: SecretData): void {
   const config = decodeJsonObject(data['.dockerconfigjson'] ?? '');
   const auths = config?.['auths'];
   if (config === undefined || typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
+    const problem = config === undefined ? 'it is not a JSON object' : 'its "auths" is missing or not an object';
     throw new InvalidInputError(
       `A Secret of type kubernetes.io/dockerconfigjson needs ".dockerconfigjson" to be a JSON object ` +
-        `with an "auths" object (${config === undefined ? 'it is not a JSON object' : 'its "auths" is missing or not an object'}). ` +
-        `Fix that value in the AWS secret.`,
+        `with an "auths" object (${problem}). Fix that value in the AWS secret.`,
     );
   }
 }

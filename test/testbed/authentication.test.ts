@@ -1,0 +1,70 @@
+// EKS-like authentication on the test bed: the apiserver accepts the
+// k8s-aws-v1 tokens the product mints, through aws-iam-authenticator's
+// verifier, and maps the role to the access entry's username and groups.
+import { describe, expect, inject, it } from 'vitest';
+import { kube, tokenFor } from '../support/kube.ts';
+
+async function whoAmI(token: string) {
+  return kube(token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+  });
+}
+
+function decodeUrl(token: string): URL {
+  return new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+}
+
+function encodeUrl(url: URL | string): string {
+  return `k8s-aws-v1.${Buffer.from(url.toString(), 'utf8').toString('base64url')}`;
+}
+
+describe('EKS token authentication', () => {
+  it('accepts a freshly minted token as the access entry maps the role', async () => {
+    const id = inject('testbed').identities.sync;
+    const r = await whoAmI(await tokenFor('sync'));
+    expect(r.status).toBe(201);
+    expect(r.body.status.userInfo.username).toBe(id.username);
+    expect(r.body.status.userInfo.groups).toEqual(expect.arrayContaining([...id.groups!, 'system:authenticated']));
+    expect(r.body.status.userInfo.extra.canonicalArn).toEqual([id.roleArn]);
+  });
+
+  it('tells two mapped roles apart', async () => {
+    const r = await whoAmI(await tokenFor('other'));
+    expect(r.status).toBe(201);
+    expect(r.body.status.userInfo.username).toBe(inject('testbed').identities.other.username);
+  });
+
+  it.each([
+    ['a tampered signature', async () => {
+      const url = decodeUrl(await tokenFor('sync'));
+      const sig = url.searchParams.get('X-Amz-Signature')!;
+      url.searchParams.set('X-Amz-Signature', `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
+      return encodeUrl(url);
+    }],
+    ['a tampered query (another session token)', async () => {
+      const url = decodeUrl(await tokenFor('sync'));
+      url.searchParams.set('X-Amz-Security-Token', 'forged');
+      return encodeUrl(url);
+    }],
+    ['an expired date (minted 16 minutes ago)', () => tokenFor('sync', { now: new Date(Date.now() - 16 * 60_000) })],
+    ['a token minted for another cluster', () => tokenFor('sync', { clusterName: 'another-cluster' })],
+    ['a role with no access entry', () => tokenFor('unmapped')],
+    ['a non-STS host', async () => {
+      const url = decodeUrl(await tokenFor('sync'));
+      url.host = 'sts.example.com';
+      return encodeUrl(url);
+    }],
+    ['X-Amz-Expires over 900', async () => {
+      const url = decodeUrl(await tokenFor('sync'));
+      url.searchParams.set('X-Amz-Expires', '3600');
+      return encodeUrl(url);
+    }],
+    ['padding in the base64url', async () => `${await tokenFor('sync')}==`],
+    ['a missing prefix', async () => (await tokenFor('sync')).slice('k8s-aws-v1.'.length)],
+  ])('refuses %s with 401', async (_what, make) => {
+    const r = await whoAmI(await make());
+    expect(r.status).toBe(401);
+    expect(r.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+});
