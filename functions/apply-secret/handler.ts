@@ -1,0 +1,50 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { kmsKeyService } from '../shared/aws.ts';
+import type { ApplyInput, ApplyOutput } from '../shared/contract.ts';
+import { ANNOTATIONS, MANAGER_NAME } from '../shared/domain/metadata.ts';
+import { buildWrite } from '../shared/domain/plan.ts';
+import { requireEnv } from '../shared/env.ts';
+import { InvalidInputError } from '../shared/errors.ts';
+import { secretClient } from '../shared/kube.ts';
+import { logger } from '../shared/logger.ts';
+import { secretTypeFromEnv } from '../shared/options.ts';
+import { openInputs } from '../shared/sealed-inputs.ts';
+import { targetFromEnv } from '../shared/target.ts';
+
+const MAPPING_ID = requireEnv('MAPPING_ID');
+const SECRET_TYPE = secretTypeFromEnv();
+const { location, identity } = targetFromEnv();
+const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
+
+/**
+ * Writes the plan. Update: a JSON merge patch carrying the resourceVersion
+ * that was read, so a concurrent writer makes it fail with 409 (ConflictError,
+ * which the state machine routes back to ReadSecret). Create: server-side
+ * apply, the one create RBAC can restrict to the Secret's name, under a field
+ * manager per source version so two racing first syncs of different versions
+ * conflict instead of silently overwriting each other.
+ *
+ * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
+ */
+export async function handler(input: ApplyInput): Promise<ApplyOutput> {
+  const { plan } = input;
+  if (plan?.action !== 'create' && plan?.action !== 'update') {
+    throw new InvalidInputError(`ApplySecret got plan action ${JSON.stringify(plan?.action)}; only create and update write`);
+  }
+  const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
+  const body = buildWrite(plan, desired, { namespace: location.namespace, name: location.name, type: SECRET_TYPE });
+  const client = secretClient(location, token, identity);
+  const written =
+    plan.action === 'create'
+      ? await client.apply(body, `${MANAGER_NAME}-${plan.annotations[ANNOTATIONS.sourceVersionId]}`.slice(0, 128))
+      : await client.mergePatch(body);
+  const out: ApplyOutput = {
+    action: plan.action,
+    resourceVersion: written.metadata?.resourceVersion ?? '',
+    added: plan.added.length,
+    updated: plan.updated.length,
+    pruned: plan.pruned.length,
+  };
+  logger.info('applied Secret', { mappingId: MAPPING_ID, secret: `${location.namespace}/${location.name}`, ...out });
+  return out;
+}

@@ -1,0 +1,41 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSecretVersion, kmsKeyService } from '../shared/aws.ts';
+import type { FetchOutput, SyncInput } from '../shared/contract.ts';
+import { nameList } from '../shared/domain/names.ts';
+import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
+import { validateTypedValues } from '../shared/domain/secret-types.ts';
+import { requireEnv } from '../shared/env.ts';
+import { logger } from '../shared/logger.ts';
+import { seal } from '../shared/seal.ts';
+import { secretTypeFromEnv } from '../shared/options.ts';
+import { requestedVersion } from './event.ts';
+
+const MAPPING_ID = requireEnv('MAPPING_ID');
+const SECRET_ARN = requireEnv('SECRET_ARN');
+const SECRET_TYPE = secretTypeFromEnv();
+const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
+const secrets = new SecretsManagerClient({});
+
+/**
+ * Reads the secret version the event names (else AWSCURRENT), parses it into
+ * Kubernetes data, refuses keys Kubernetes would refuse, and seals the data.
+ *
+ * @throws InvalidInputError for bad keys or values; NotFoundError, PermissionDeniedError, TransientError from AWS.
+ */
+export async function handler(input: SyncInput): Promise<FetchOutput> {
+  const version = await getSecretVersion(secrets, SECRET_ARN, requestedVersion(input?.event, SECRET_ARN));
+  const data = parseSecretPayload(version);
+  const where = `secret ${SECRET_ARN} version ${version.versionId}`;
+  assertValidKeys(Object.keys(data), where);
+  assertWithinSizeLimit(data, where);
+  validateTypedValues(SECRET_TYPE, data);
+  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from(JSON.stringify(data)));
+  const out: FetchOutput = {
+    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate },
+    keys: nameList(Object.keys(data)),
+    sealedData,
+  };
+  logger.info('fetched secret version', { mappingId: MAPPING_ID, versionId: version.versionId, keyCount: out.keys.count });
+  return out;
+}

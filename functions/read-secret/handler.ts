@@ -1,0 +1,42 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { kmsKeyService } from '../shared/aws.ts';
+import type { ReadInput } from '../shared/contract.ts';
+import { observe } from '../shared/domain/observe.ts';
+import type { Observation } from '../shared/domain/types.ts';
+import { requireEnv } from '../shared/env.ts';
+import { secretClient } from '../shared/kube.ts';
+import { logger } from '../shared/logger.ts';
+import { openInputs } from '../shared/sealed-inputs.ts';
+import { targetFromEnv } from '../shared/target.ts';
+
+const MAPPING_ID = requireEnv('MAPPING_ID');
+const { location, identity } = targetFromEnv();
+const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
+
+/**
+ * Reads the Kubernetes Secret and reports, without values, how it compares
+ * with the AWS data: absent means "create"; the resourceVersion is kept.
+ *
+ * @throws UnauthorizedError, PermissionDeniedError, NotFoundError (namespace), TransientError.
+ */
+export async function handler(input: ReadInput): Promise<Observation> {
+  const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
+  const secret = await secretClient(location, token, identity).get();
+  const observed = observe(
+    desired,
+    secret && {
+      resourceVersion: secret.metadata?.resourceVersion ?? '',
+      type: secret.type ?? 'Opaque',
+      data: secret.data ?? {},
+      labels: secret.metadata?.labels ?? {},
+      annotations: secret.metadata?.annotations ?? {},
+    },
+  );
+  logger.info('read Kubernetes Secret', {
+    mappingId: MAPPING_ID,
+    secret: `${location.namespace}/${location.name}`,
+    exists: observed.exists,
+    resourceVersion: observed.resourceVersion,
+  });
+  return observed;
+}

@@ -1,0 +1,33 @@
+import type { MergeOptions, SecretType } from './domain/types.ts';
+import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from './domain/secret-types.ts';
+import { ConfigError } from './errors.ts';
+import { jsonEnv, requireEnv } from './env.ts';
+
+/**
+ * The mapping's Secret type from SECRET_TYPE (default Opaque).
+ *
+ * @throws ConfigError for a type this tool does not support.
+ */
+export function secretTypeFromEnv(): SecretType {
+  const t = process.env.SECRET_TYPE || DEFAULT_SECRET_TYPE;
+  if (!isSecretType(t)) throw new ConfigError(`SECRET_TYPE ${JSON.stringify(t)} is not one of ${SECRET_TYPES.join(', ')}`);
+  return t;
+}
+
+/**
+ * Merge options from MAPPING_ID, PRUNE ("true"/"false"), SECRET_TYPE, and the
+ * JSON objects LABELS and ANNOTATIONS.
+ *
+ * @throws ConfigError when one is missing or malformed.
+ */
+export function mergeOptionsFromEnv(): MergeOptions {
+  const prune = process.env.PRUNE ?? 'false';
+  if (prune !== 'true' && prune !== 'false') throw new ConfigError(`PRUNE must be "true" or "false", not ${JSON.stringify(prune)}`);
+  return {
+    mappingId: requireEnv('MAPPING_ID'),
+    prune: prune === 'true',
+    type: secretTypeFromEnv(),
+    labels: jsonEnv<Record<string, string>>('LABELS', {}),
+    annotations: jsonEnv<Record<string, string>>('ANNOTATIONS', {}),
+  };
+}

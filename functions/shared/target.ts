@@ -1,0 +1,21 @@
+import type { SecretLocation } from './kube.ts';
+import { requireEnv } from './env.ts';
+
+/**
+ * The mapping's Kubernetes target from the environment the CDK stack sets:
+ * CLUSTER_ENDPOINT, CLUSTER_CA (base64 PEM, as EKS returns it), NAMESPACE,
+ * SECRET_NAME. KUBE_IDENTITY names the identity in error messages.
+ *
+ * @throws ConfigError when a variable is missing.
+ */
+export function targetFromEnv(): { location: SecretLocation; identity: string } {
+  return {
+    location: {
+      server: requireEnv('CLUSTER_ENDPOINT'),
+      caPem: Buffer.from(requireEnv('CLUSTER_CA'), 'base64').toString('utf8'),
+      namespace: requireEnv('NAMESPACE'),
+      name: requireEnv('SECRET_NAME'),
+    },
+    identity: process.env.KUBE_IDENTITY ?? 'the mapping\'s Kubernetes identity',
+  };
+}
