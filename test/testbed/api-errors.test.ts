@@ -18,7 +18,7 @@ describe('optimistic concurrency and validation', () => {
     const path = `/api/v1/namespaces/${ns}/secrets/s`;
     const before = await kube(adminToken(), 'GET', path);
     const stale = before.body.metadata.resourceVersion;
-    const bump = await kube(adminToken(), 'PATCH', path, { data: { b: 'Yg==' } }, 'application/merge-patch+json');
+    const bump = await kube(adminToken(), 'PATCH', path, { data: { b: Buffer.from(method).toString('base64') } }, 'application/merge-patch+json');
     expect(bump.status).toBe(200);
     const body =
       method === 'PUT'
