@@ -1,0 +1,63 @@
+// The ASL file and the code agree on error names: every name the state
+// machine matches is thrown by the code, and every error the code throws on
+// purpose is handled by the state machine.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_NAMES } from '../../functions/shared/errors.ts';
+import * as errors from '../../functions/shared/errors.ts';
+
+const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
+const states = Object.entries(asl.States) as [string, any][];
+const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes('FunctionArn'));
+const matched = new Set(
+  tasks.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r: any) => r.ErrorEquals as string[])),
+);
+const ours = (name: string) => !name.startsWith('States.') && !name.startsWith('Lambda.');
+
+describe('ASL error contract', () => {
+  it('matches only error names the code defines', () => {
+    const defined = new Set(
+      Object.values(errors)
+        .filter((v): v is new (m: string) => Error => typeof v === 'function')
+        .map((C) => new C('x').name),
+    );
+    expect([...matched].filter(ours).filter((n) => !defined.has(n))).toEqual([]);
+  });
+
+  it.each(ERROR_NAMES.map((n) => [n]))('names %s in a Retry or Catch of some task', (name) => {
+    expect(matched.has(name)).toBe(true);
+  });
+
+  it.each(tasks.map(([n]) => [n]))('%s sends permanent errors straight to its failure state', (name) => {
+    const permanent = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('InvalidInputError'));
+    expect(permanent.ErrorEquals).toEqual(['InvalidInputError', 'NotFoundError', 'PermissionDeniedError', 'ConfigError']);
+    expect(permanent.Next).toBe(`${name}Failed`);
+  });
+
+  it.each(tasks.map(([n]) => [n]))('%s retries transient errors with backoff and jitter but never permanent ones', (name) => {
+    const s = asl.States[name];
+    const retried = (s.Retry as any[]).flatMap((r) => r.ErrorEquals as string[]);
+    expect(retried).toContain('TransientError');
+    for (const permanent of ['InvalidInputError', 'NotFoundError', 'PermissionDeniedError', 'ConfigError', 'States.ALL']) {
+      expect(retried).not.toContain(permanent);
+    }
+    for (const r of s.Retry) {
+      expect(r.BackoffRate).toBeGreaterThan(1);
+      expect(r.JitterStrategy).toBe('FULL');
+    }
+  });
+
+  it.each(tasks.map(([n]) => [n]))('%s ends in its own failure state that records the step and sends to the DLQ', (name) => {
+    const all = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
+    expect(all.Next).toBe(`${name}Failed`);
+    expect(asl.States[`${name}Failed`]).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: 'SendToDlq' });
+    expect(asl.States.SendToDlq.Next).toBe('SyncFailed');
+    expect(asl.States.SyncFailed.Type).toBe('Fail');
+  });
+
+  it('routes ConflictError from ApplySecret back to ReadSecret a bounded number of times', () => {
+    expect(asl.States.ApplySecret.Catch[0]).toMatchObject({ ErrorEquals: ['ConflictError'], Next: 'CountConflict' });
+    expect(asl.States.ConflictBudgetLeft.Choices[0]).toMatchObject({ Next: 'ReadSecret' });
+    expect(asl.States.ConflictBudgetLeft.Default).toBe('ApplySecretFailed');
+  });
+});
