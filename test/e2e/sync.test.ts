@@ -1,6 +1,6 @@
 // The pipeline end to end: the deployed ASL, the synthesized bundles, moto and
 // the real kube-apiserver. Every scenario checks the Secret on the apiserver.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { adminToken, kube } from '../support/kube.ts';
 import { TestMapping } from '../support/pipeline.ts';
 
@@ -146,6 +146,7 @@ describe('sync pipeline on the test bed', () => {
     expect(everything).not.toContain(b64(CANARY).slice(0, 16));
     expect(everything).not.toContain('k8s-aws-v1.');
     expect(everything).not.toContain('X-Amz-Signature');
+    expect(everything).not.toContain(inject('testbed').identities.sync.credentials.secretAccessKey);
     expect(everything).not.toContain(Buffer.from('https://sts.').toString('base64url').slice(0, 12));
   });
 });

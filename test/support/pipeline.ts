@@ -8,8 +8,8 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { inject } from 'vitest';
-import { rbacManifests } from '../../infra/rbac.ts';
-import { synthBundles } from './bundles.ts';
+import { rbacManifests } from './dev-shim.ts';
+import { synthBundles } from './dev-shim.ts';
 import { adminApply, createNamespace, uniqueName } from './kube.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 
