@@ -9,6 +9,7 @@ import { keptLogsDir } from './paths.ts';
 import { freePort, startServer, waitUntilReady, type ServerProcess } from './process.ts';
 import { ensureMotoServer } from './python.ts';
 import { run } from './toolchain.ts';
+import { mintEksToken } from '../functions/shared/eks-token.ts';
 
 /** Everything a client needs to reach the test bed; written as JSON to {@link Testbed.detailsPath}. */
 export interface TestbedDetails {
@@ -35,6 +36,8 @@ export interface TestbedDetails {
     readonly credentials: Credentials;
   };
   readonly identities: Record<IdentityName, Identity>;
+  /** A token per identity, minted at start (valid 15 minutes); mint fresh ones with the identity's credentials. */
+  readonly tokens: Record<IdentityName, { token: string; expiresAt: string }>;
   readonly logsDir: string;
   readonly versions: string;
 }
@@ -180,6 +183,14 @@ async function startAll(
     },
     moto: { url: motoUrl, region: REGION, credentials: motoCreds },
     identities,
+    tokens: Object.fromEntries(
+      await Promise.all(
+        Object.entries(identities).map(async ([n, i]) => [
+          n,
+          await mintEksToken({ clusterName: CLUSTER, region: REGION, credentials: i.credentials }),
+        ]),
+      ),
+    ) as TestbedDetails['tokens'],
     logsDir,
     versions,
   };

@@ -68,3 +68,13 @@ describe('EKS token authentication', () => {
     expect(r.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
   });
 });
+
+describe('the test bed connection details', () => {
+  it('carries a working token per mapped identity', async () => {
+    const tb = inject('testbed');
+    const r = await whoAmI(tb.tokens.sync.token);
+    expect(r.status).toBe(201);
+    expect(r.body.status.userInfo.username).toBe(tb.identities.sync.username);
+    expect((await whoAmI(tb.tokens.unmapped.token)).status).toBe(401);
+  });
+});
