@@ -2,11 +2,11 @@
 // the real kube-apiserver. Every scenario checks the Secret on the apiserver.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { adminToken, kube } from '../support/kube.ts';
-import { TestMapping } from '../support/pipeline.ts';
+import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-7f3a9c-do-not-log';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-const mappings: TestMapping[] = [];
+const mappings: LocalMapping[] = [];
 
 async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
   const m = await TestMapping.create(opts);
@@ -14,7 +14,7 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
   return m;
 }
 
-async function secretOf(m: TestMapping) {
+async function secretOf(m: LocalMapping) {
   return kube(adminToken(), 'GET', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`);
 }
 

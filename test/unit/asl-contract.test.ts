@@ -17,7 +17,7 @@ const ours = (name: string) => !name.startsWith('States.') && !name.startsWith('
 describe('ASL error contract', () => {
   it('matches only error names the code defines', () => {
     const defined = new Set(
-      Object.values(errors)
+      (Object.values(errors) as unknown[])
         .filter((v): v is new (m: string) => Error => typeof v === 'function')
         .map((C) => new C('x').name),
     );

@@ -26,11 +26,15 @@ export class LocalFunction {
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    readonly name: string,
-    readonly bundle: string,
-    readonly env: Record<string, string>,
-  ) {}
+  readonly name: string;
+  readonly bundle: string;
+  readonly env: Record<string, string>;
+
+  constructor(name: string, bundle: string, env: Record<string, string>) {
+    this.name = name;
+    this.bundle = bundle;
+    this.env = env;
+  }
 
   /** Invokes the function; invocations are serialized, like one execution environment. */
   invoke(event: unknown): Promise<unknown> {

@@ -1,0 +1,237 @@
+// Runs the product's state machine locally on the test bed: the ASL file the
+// stack deploys, its Lambda tasks executed from the bundles `cdk synth`
+// produces (one warm worker process per function), moto for AWS and the real
+// kube-apiserver for Kubernetes. Used by the e2e tests, the demo and the bench.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { rbacManifests } from '../test/support/dev-shim.ts';
+import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
+import { LocalFunction } from './lambda-runtime.ts';
+import type { TestbedDetails } from './testbed.ts';
+
+/** The five task states and the bundle each runs. */
+const TASKS = {
+  FetchSecret: 'fetch-secret',
+  MintToken: 'mint-token',
+  ReadSecret: 'read-secret',
+  PlanMerge: 'plan-merge',
+  ApplySecret: 'apply-secret',
+} as const;
+
+/** Bundle file (index.mjs) per function folder name. */
+export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
+
+/** Options of one local mapping. */
+export interface LocalMappingOptions {
+  readonly secretString?: string;
+  readonly secretBinary?: Uint8Array;
+  readonly type?: string;
+  readonly prune?: boolean;
+  readonly labels?: Record<string, string>;
+  /** Skip creating the RBAC objects (to prove a denial). */
+  readonly noRbac?: boolean;
+  /** Override of the function environment (e.g. a broken setting). */
+  readonly env?: Record<string, string>;
+}
+
+/** What one execution left behind: everything a canary check must search. */
+export interface ExecutionRecord {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output: any;
+  readonly error?: { name: string; message: string };
+  readonly events: any[];
+}
+
+function awsConfig(tb: TestbedDetails) {
+  return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
+}
+
+/** A mapping provisioned on the test bed: the AWS secret, the seal key, the DLQ, the namespace and RBAC. */
+export class LocalMapping {
+  readonly functions: Record<keyof typeof TASKS, LocalFunction>;
+  readonly executions: ExecutionRecord[] = [];
+  readonly dlqBodies: string[] = [];
+  private readonly machine: StateMachine;
+
+  readonly details: TestbedDetails;
+  readonly id: string;
+  readonly secretArn: string;
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly dlqUrl: string;
+
+  private constructor(
+    details: TestbedDetails,
+    id: string,
+    secretArn: string,
+    namespace: string,
+    secretName: string,
+    dlqUrl: string,
+    env: Record<string, string>,
+    bundles: Bundles,
+  ) {
+    this.details = details;
+    this.id = id;
+    this.secretArn = secretArn;
+    this.namespace = namespace;
+    this.secretName = secretName;
+    this.dlqUrl = dlqUrl;
+    this.functions = Object.fromEntries(
+      Object.entries(TASKS).map(([state, fn]) => [state, new LocalFunction(`${id}-${fn}`, bundles[fn], env)]),
+    ) as Record<keyof typeof TASKS, LocalFunction>;
+    const asl = readFileSync(new URL('../statemachine/sync.asl.json', import.meta.url), 'utf8');
+    const subs: Record<string, string> = {
+      MappingId: id,
+      DeadLetterQueueUrl: dlqUrl,
+      ...Object.fromEntries(Object.keys(TASKS).map((s) => [`${s}FunctionArn`, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s}`])),
+    };
+    this.machine = new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)));
+  }
+
+  /** Provisions everything for one mapping and returns it. */
+  static async create(tb: TestbedDetails, bundles: Bundles, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
+    const id = 'testbed';
+    const cfg = awsConfig(tb);
+    const sm = new SecretsManagerClient(cfg);
+    const kms = new KMSClient(cfg);
+    const sqs = new SQSClient(cfg);
+    const secret = await sm.send(
+      new CreateSecretCommand({ Name: uniqueName('app/config'), SecretString: opts.secretString, SecretBinary: opts.secretBinary }),
+    );
+    const key = await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }));
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const namespace = await createNamespace(tb, 'sync');
+    const secretName = 'app-config';
+    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName }));
+    const base = {
+      AWS_REGION: tb.moto.region,
+      AWS_ENDPOINT_URL: tb.moto.url,
+      MAPPING_ID: id,
+      SEAL_KEY_ID: key.KeyMetadata!.Arn!,
+      SECRET_ARN: secret.ARN!,
+      SECRET_TYPE: opts.type ?? 'Opaque',
+      CLUSTER_NAME: tb.cluster.name,
+      CLUSTER_ENDPOINT: tb.cluster.server,
+      CLUSTER_CA: tb.cluster.caData,
+      NAMESPACE: namespace,
+      SECRET_NAME: secretName,
+      PRUNE: String(opts.prune ?? false),
+      LABELS: JSON.stringify(opts.labels ?? {}),
+      ANNOTATIONS: '{}',
+      KUBE_IDENTITY: tb.identities.sync.roleArn,
+      POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
+      ...opts.env,
+    };
+    // Every function signs with the sync role's session, the identity the access entry maps.
+    const c = tb.identities.sync.credentials;
+    const env = { ...base, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken ?? '' };
+    sm.destroy();
+    kms.destroy();
+    sqs.destroy();
+    return new LocalMapping(tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles);
+  }
+
+  /** Writes a new version of the AWS secret; returns its VersionId. */
+  async putSecret(value: { secretString?: string; secretBinary?: Uint8Array }): Promise<string> {
+    const sm = new SecretsManagerClient(awsConfig(this.details));
+    const out = await sm.send(new PutSecretValueCommand({ SecretId: this.secretArn, SecretString: value.secretString, SecretBinary: value.secretBinary }));
+    sm.destroy();
+    return out.VersionId!;
+  }
+
+  /** The native event Secrets Manager sends when AWSCURRENT moves to `versionId`. */
+  labelEvent(versionId: string): Record<string, unknown> {
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Secret Label Updated',
+      source: 'aws.secretsmanager',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: [this.secretArn],
+      detail: { name: this.secretArn.split(':')[6], labelUpdated: 'AWSCURRENT', versionId },
+    };
+  }
+
+  /** Runs one execution of the state machine and records everything it produced. */
+  async run(event: Record<string, unknown>, attempt = 1): Promise<ExecutionRecord> {
+    const name = randomUUID();
+    const sqs = new SQSClient(awsConfig(this.details));
+    const handlers = Object.fromEntries(
+      Object.entries(this.functions).map(([state, fn]) => [state, (input: unknown) => fn.invoke(input)]),
+    ) as Record<string, (input: any) => Promise<any>>;
+    // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
+    handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
+      const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
+      const out = await sqs.send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
+      return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
+    };
+    const fast = Object.fromEntries([...Object.keys(TASKS), 'SendToDlq'].map((s) => [s, 5]));
+    const execution = this.machine.run(
+      { event, attempt } as never,
+      {
+        overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: fast },
+        context: {
+          Execution: { Id: `arn:aws:states:us-east-1:123456789012:express:${this.id}-sync:${name}:${randomUUID()}`, Name: name },
+        },
+      },
+    );
+    const events: any[] = [];
+    const collecting = (async () => {
+      for await (const e of execution.eventLogs) events.push(e);
+    })();
+    let record: ExecutionRecord;
+    try {
+      const output = await execution.result;
+      await collecting;
+      record = { status: 'SUCCEEDED', output, events };
+    } catch (e) {
+      await collecting.catch(() => undefined);
+      const failed = events.find((x) => x.type === 'ExecutionFailed');
+      record = {
+        status: 'FAILED',
+        output: undefined,
+        error: { name: failed?.Error ?? (e as Error).name, message: failed?.Cause ?? (e as Error).message },
+        events,
+      };
+    }
+    sqs.destroy();
+    this.executions.push(record);
+    return record;
+  }
+
+  /** Drains the DLQ, keeping the raw bodies for canary checks; returns them parsed. */
+  async receiveDlq(): Promise<any[]> {
+    const sqs = new SQSClient(awsConfig(this.details));
+    const out: any[] = [];
+    for (;;) {
+      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: this.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!r.Messages?.length) break;
+      for (const m of r.Messages) {
+        this.dlqBodies.push(m.Body!);
+        out.push(JSON.parse(m.Body!));
+      }
+    }
+    sqs.destroy();
+    return out;
+  }
+
+  /** Everything an operator could ever see: function logs, every state's input/output, DLQ bodies, errors. */
+  captured(): string {
+    return [
+      ...Object.values(this.functions).flatMap((f) => f.logs),
+      ...this.executions.map((e) => JSON.stringify(e)),
+      ...this.dlqBodies,
+    ].join('\n');
+  }
+
+  /** Stops the function workers. */
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.functions).map((f) => f.stop()));
+  }
+}
