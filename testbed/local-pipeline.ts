@@ -3,7 +3,7 @@
 // produces (one warm worker process per function), moto for AWS and the real
 // kube-apiserver for Kubernetes. Used by the e2e tests, the demo and the bench.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -27,6 +27,14 @@ export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
 
 /** Options of one local mapping. */
 export interface LocalMappingOptions {
+  /** Mapping id (default "testbed"); its group `eks-secret-sync:<id>` is added to the sync role's access entry. */
+  readonly id?: string;
+  /** Namespace prefix; a fresh namespace is created per mapping. */
+  readonly namespacePrefix?: string;
+  /** Kubernetes Secret name (default "app-config"). */
+  readonly secretName?: string;
+  /** Name prefix of the AWS secret. */
+  readonly awsSecretPrefix?: string;
   readonly secretString?: string;
   readonly secretBinary?: Uint8Array;
   readonly type?: string;
@@ -44,6 +52,15 @@ export interface ExecutionRecord {
   readonly output: any;
   readonly error?: { name: string; message: string };
   readonly events: any[];
+}
+
+/** Gives the role's access entry one more Kubernetes group (the webhook re-reads the file on every review). */
+async function addAccessEntryGroup(tb: TestbedDetails, roleArn: string, group: string): Promise<void> {
+  const file = JSON.parse(readFileSync(tb.cluster.accessEntriesFile, 'utf8')) as { entries: { principalArn: string; kubernetesGroups: string[] }[] };
+  const entry = file.entries.find((e) => e.principalArn === roleArn);
+  if (!entry || entry.kubernetesGroups.includes(group)) return;
+  entry.kubernetesGroups.push(group);
+  writeFileSync(tb.cluster.accessEntriesFile, JSON.stringify(file, null, 2));
 }
 
 function awsConfig(tb: TestbedDetails) {
@@ -94,18 +111,19 @@ export class LocalMapping {
 
   /** Provisions everything for one mapping and returns it. */
   static async create(tb: TestbedDetails, bundles: Bundles, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
-    const id = 'testbed';
+    const id = opts.id ?? 'testbed';
+    await addAccessEntryGroup(tb, tb.identities.sync.roleArn, `eks-secret-sync:${id}`);
     const cfg = awsConfig(tb);
     const sm = new SecretsManagerClient(cfg);
     const kms = new KMSClient(cfg);
     const sqs = new SQSClient(cfg);
     const secret = await sm.send(
-      new CreateSecretCommand({ Name: uniqueName('app/config'), SecretString: opts.secretString, SecretBinary: opts.secretBinary }),
+      new CreateSecretCommand({ Name: uniqueName(opts.awsSecretPrefix ?? 'app/config'), SecretString: opts.secretString, SecretBinary: opts.secretBinary }),
     );
     const key = await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }));
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
-    const namespace = await createNamespace(tb, 'sync');
-    const secretName = 'app-config';
+    const namespace = await createNamespace(tb, opts.namespacePrefix ?? 'sync');
+    const secretName = opts.secretName ?? 'app-config';
     if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName }));
     const base = {
       AWS_REGION: tb.moto.region,

@@ -1,0 +1,182 @@
+/**
+ * The schema of the mappings file (zod). Each check's message says what was
+ * wrong and what would be right; infra/config.ts prefixes it with the mapping
+ * and the field path.
+ */
+import { z } from 'zod';
+import { SECRET_TYPES } from '../functions/shared/domain/secret-types.ts';
+import { MANAGED_BY_LABEL } from '../functions/shared/domain/metadata.ts';
+import { SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
+
+const show = (v: unknown) => JSON.stringify(v);
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const KMS_KEY_ARN = /^arn:[a-z-]+:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const RESTART = /^(deployment|statefulset|daemonset)\/(.+)$/;
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\(\S+( \S+){5}\)$/;
+const RESERVED_PREFIX = 'eks-secret-sync.io/';
+
+/** CloudWatch Logs retention periods, in days (`RetentionDays` without INFINITE). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Longest mapping id: it is part of resource names (Role `eks-secret-sync-<id>`, alarms, log groups). */
+export const MAX_ID_LENGTH = 40;
+
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    return `key ${show(key)} has an invalid prefix; expected a DNS subdomain such as example.com/`;
+  }
+  if (name.length > 63 || !LABEL_NAME.test(name)) {
+    return `key ${show(key)} is not a valid Kubernetes key; expected [prefix/]name, name at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit`;
+  }
+  if (key.startsWith(RESERVED_PREFIX) || key === MANAGED_BY_LABEL) {
+    return `key ${show(key)} is reserved: eks-secret-sync writes it itself; choose another key`;
+  }
+  return undefined;
+}
+
+/** Kubernetes label or annotation keys (and, for labels, values), checked one by one. */
+function metadataMap(kind: 'labels' | 'annotations') {
+  return z
+    .record(z.string(), z.string())
+    .default({})
+    .superRefine((map, ctx) => {
+      for (const [key, value] of Object.entries(map)) {
+        const problem = labelKeyProblem(key);
+        if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+        else if (kind === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
+          });
+        }
+      }
+    });
+}
+
+function isPemCertificateBase64(value: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  return Buffer.from(value, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----');
+}
+
+const cluster = z
+  .strictObject({
+    name: z.string().regex(CLUSTER_NAME, {
+      error: (i) => `${show(i.input)} is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', starting with a letter or digit`,
+    }),
+    region: z.string().regex(REGION, { error: (i) => `${show(i.input)} is not an AWS region; expected a region code such as us-east-1` }).optional(),
+    endpoint: z
+      .string()
+      .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, {
+        error: (i) => `${show(i.input)} is not an API server endpoint; expected https://<host> as in \`aws eks describe-cluster --query cluster.endpoint\``,
+      })
+      .optional(),
+    certificateAuthority: z
+      .string()
+      .refine(isPemCertificateBase64, {
+        error: 'is not a base64-encoded PEM certificate; expected the value of `aws eks describe-cluster --query cluster.certificateAuthority.data`',
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.endpoint === undefined) !== (c.certificateAuthority === undefined)) {
+      const missing = c.endpoint === undefined ? 'endpoint' : 'certificateAuthority';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `is missing; give endpoint and certificateAuthority together, or neither and the stack looks both up at deploy time with eks:DescribeCluster`,
+      });
+    }
+  });
+
+/** One mapping: one AWS secret into one Kubernetes Secret. */
+export const mappingSchema = z.strictObject({
+  id: z
+    .string()
+    .max(MAX_ID_LENGTH, { error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id` })
+    .regex(DNS_LABEL, {
+      error: (i) => `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a letter or digit (like a DNS label)`,
+    }),
+  secretArn: z.string().regex(SECRET_ARN_PATTERN, { error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}` }),
+  secretKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, {
+      error: (i) => `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ARN, not an alias)`,
+    })
+    .optional(),
+  cluster,
+  namespace: z.string().max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` }).regex(DNS_LABEL, {
+    error: (i) => `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending with a letter or digit`,
+  }),
+  secretName: z.string().max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` }).regex(DNS_SUBDOMAIN, {
+    error: (i) => `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
+  }),
+  type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
+  labels: metadataMap('labels'),
+  annotations: metadataMap('annotations'),
+  prune: z.boolean().default(false),
+  deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
+  restart: z
+    .array(
+      z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
+        error: (i) => `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in the Secret's namespace`,
+      }),
+    )
+    .default([]),
+  resyncSchedule: z
+    .string()
+    .refine(isScheduleExpression, {
+      error: (i) => `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for 1) or cron(<6 fields>)`,
+    })
+    .optional(),
+  cloudTrailRules: z.boolean().default(false),
+});
+
+function isScheduleExpression(s: string): boolean {
+  const rate = RATE.exec(s);
+  if (rate) {
+    const n = Number(rate[1]);
+    return n >= 1 && (n === 1) === !rate[2]!.endsWith('s');
+  }
+  return CRON.test(s);
+}
+
+/** Options of the one stack. */
+export const stackSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+        error: (i) => `${show(i.input)} is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at most 128)`,
+      })
+      .default('EksSecretSync'),
+    alarmEmail: z.email({ error: (i) => `${show(i.input)} is not an email address; expected name@example.com` }).optional(),
+    redriveMaxAttempts: z
+      .number()
+      .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to 20` })
+      .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
+      .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
+      .default(5),
+    logRetentionDays: z
+      .number()
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: (i) => `${show(i.input)} is not a CloudWatch Logs retention period; expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+  })
+  .default({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+
+/** The whole mappings file. */
+export const fileSchema = z.strictObject({
+  stack: stackSchema,
+  mappings: z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' }),
+});

@@ -1,0 +1,192 @@
+/**
+ * The mappings file: read, parse (YAML), validate (zod schema in
+ * config-schema.ts) and cross-check (unique ids, unique targets, one region).
+ * Every problem is reported, each naming the mapping, the field, what was
+ * wrong and what would be right.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { fileSchema, type mappingSchema, type stackSchema } from './config-schema.ts';
+import type { SecretType } from '../functions/shared/domain/types.ts';
+import { parseSecretArn } from './secret-arn.ts';
+
+/** One validated mapping, defaults applied. */
+export type Mapping = Omit<z.output<typeof mappingSchema>, 'type'> & { readonly type: SecretType };
+
+/** The stack options, defaults applied. */
+export type StackOptions = z.output<typeof stackSchema>;
+
+/** A validated mappings file. */
+export interface SyncConfig {
+  readonly stack: StackOptions;
+  readonly mappings: readonly Mapping[];
+  /** Where it was read from, for messages. */
+  readonly source: string;
+}
+
+/** The mappings file is unreadable or invalid; `problems` lists every finding, one line each. */
+export class MappingsError extends Error {
+  override readonly name = 'MappingsError';
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid mappings file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads and validates a mappings file.
+ *
+ * @throws MappingsError when the file cannot be read or is invalid.
+ */
+export function loadMappings(path: string): SyncConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MappingsError(path, [
+      code === 'ENOENT' ? 'file not found; pass an existing file with -c mappings=<path>' : `cannot be read (${code ?? String(e)})`,
+    ]);
+  }
+  return parseMappings(text, path);
+}
+
+/**
+ * Parses and validates the text of a mappings file.
+ *
+ * @param source names the text in messages (usually its path).
+ * @throws MappingsError listing every problem found.
+ */
+export function parseMappings(text: string, source: string): SyncConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new MappingsError(
+      source,
+      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = fileSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    throw new MappingsError(source, parsed.error.issues.map((issue) => describeIssue(raw, issue)));
+  }
+  const config: SyncConfig = { stack: parsed.data.stack, mappings: parsed.data.mappings as Mapping[], source };
+  const problems = crossCheck(config.mappings);
+  if (problems.length > 0) throw new MappingsError(source, problems);
+  return config;
+}
+
+/**
+ * The region of the stack: the region of the secrets, because Secrets Manager
+ * sends its events only to the default event bus of the secret's own region.
+ */
+export function stackRegion(config: SyncConfig): string {
+  return parseSecretArn(config.mappings[0]!.secretArn)!.region;
+}
+
+/** `mappings[1] (id "payments")`, or `mappings[1]` when the id is unusable. */
+export function mappingLabel(index: number, id: unknown): string {
+  return typeof id === 'string' && id !== '' ? `mappings[${index}] (id ${JSON.stringify(id)})` : `mappings[${index}]`;
+}
+
+function crossCheck(mappings: readonly Mapping[]): string[] {
+  const problems: string[] = [];
+  const byId = new Map<string, number>();
+  const byTarget = new Map<string, number>();
+  const first = parseSecretArn(mappings[0]!.secretArn)!;
+  mappings.forEach((m, i) => {
+    const where = mappingLabel(i, m.id);
+    const arn = parseSecretArn(m.secretArn)!;
+    const sameId = byId.get(m.id);
+    if (sameId !== undefined) problems.push(`${where}: id: ${JSON.stringify(m.id)} is already the id of mappings[${sameId}]; ids must be unique`);
+    else byId.set(m.id, i);
+    const target = `${m.cluster.name}\n${m.cluster.region ?? ''}\n${m.namespace}\n${m.secretName}`;
+    const other = byTarget.get(target);
+    if (other !== undefined) {
+      const o = mappings[other]!;
+      problems.push(
+        `${where}: writes the same Secret as ${mappingLabel(other, o.id)} (cluster ${m.cluster.name}, ${m.namespace}/${m.secretName}); ` +
+          `two mappings may not write one Secret: change namespace or secretName, or merge the mappings`,
+      );
+    } else byTarget.set(target, i);
+    if (arn.region !== first.region || arn.account !== first.account || arn.partition !== first.partition) {
+      problems.push(
+        `${where}: secretArn: is in ${arn.region}/${arn.account} but mappings[0] is in ${first.region}/${first.account}; ` +
+          `one stack serves the secrets of one account and region (Secrets Manager sends events to that region's default bus): use one mappings file per account and region`,
+      );
+    }
+    if (m.cluster.region !== undefined && m.cluster.region !== arn.region) {
+      problems.push(
+        `${where}: cluster.region: ${JSON.stringify(m.cluster.region)} is not the stack's region ${arn.region} (the secrets' region); ` +
+          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit cluster.region or use ${arn.region}`,
+      );
+    }
+    const keyRegion = m.secretKmsKeyArn?.split(':')[3];
+    if (keyRegion !== undefined && keyRegion !== arn.region) {
+      problems.push(`${where}: secretKmsKeyArn: is in ${keyRegion}; the key that encrypts a secret is in the secret's region ${arn.region}`);
+    }
+  });
+  return problems;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(raw: unknown, issue: Issue): string {
+  const path = issue.path;
+  let where = '';
+  let rest = path;
+  if (path[0] === 'mappings' && typeof path[1] === 'number') {
+    const item = (raw as { mappings?: unknown[] }).mappings?.[path[1]];
+    where = mappingLabel(path[1], (item as { id?: unknown } | undefined)?.id);
+    rest = path.slice(2);
+  }
+  const field = formatPath(rest);
+  const prefix = [where, field].filter((s) => s !== '').join(': ');
+  return prefix === '' ? describeProblem(issue) : `${prefix}: ${describeProblem(issue)}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((seg, i) => {
+      if (typeof seg === 'number') return `[${seg}]`;
+      const s = String(seg);
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return i === 0 ? s : `.${s}`;
+      return `[${JSON.stringify(s)}]`;
+    })
+    .join('');
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  boolean: 'true or false',
+  number: 'a number',
+  int: 'a whole number',
+  array: 'a list',
+  object: 'a mapping of fields',
+  record: 'a mapping of keys to string values',
+};
+
+function describeProblem(issue: Issue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      return issue.input === undefined ? `is missing; expected ${expected}` : `${describeValue(issue.input)} is not ${expected}`;
+    }
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`;
+    case 'invalid_value':
+      return `${describeValue(issue.input)} is not allowed; expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v);
+}

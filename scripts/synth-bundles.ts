@@ -1,0 +1,1 @@
+export { synthBundles } from '../test/support/dev-shim.ts';

@@ -1,0 +1,60 @@
+import type { ExecutionRecord } from './local-pipeline.ts';
+
+/** One state of an execution, as the Step Functions console lists it. */
+export interface TraceRow {
+  readonly state: string;
+  readonly type: string;
+  readonly ms: number;
+  readonly outcome: string;
+}
+
+/** The states an execution went through, with durations and a value-free outcome each. */
+export function traceRows(record: ExecutionRecord): TraceRow[] {
+  const rows: TraceRow[] = [];
+  const entered = new Map<string, number>();
+  for (const e of record.events) {
+    if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
+    if (e.type === 'StateExited' || e.type === 'StateFailed') {
+      const ms = e.timestamp - (entered.get(e.state.name) ?? e.timestamp);
+      rows.push({ state: e.state.name, type: e.state.type, ms, outcome: e.type === 'StateFailed' ? `failed: ${e.Error}` : outcome(e.state.name, e.state.output) });
+    }
+  }
+  return rows;
+}
+
+function outcome(state: string, out: any): string {
+  switch (state) {
+    case 'FetchSecret':
+      return `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ${out.fetched.keys.count} keys`;
+    case 'MintToken':
+      return `token sealed, expires ${out.token.expiresAt}`;
+    case 'ReadSecret':
+      return out.observed.exists ? `exists at resourceVersion ${out.observed.resourceVersion}` : 'absent: will create';
+    case 'PlanMerge': {
+      const p = out.plan;
+      const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');
+      return [p.action, list('added', p.added), list('updated', p.updated), list('unchanged', p.unchanged), p.kept.count ? `kept ${p.kept.count}` : '', list('pruned', p.pruned)]
+        .filter(Boolean)
+        .join('; ');
+    }
+    case 'ApplySecret':
+      return `${out.applied.action}d, resourceVersion ${out.applied.resourceVersion}`;
+    default:
+      return '';
+  }
+}
+
+/** The rows as an aligned text table. */
+export function formatTrace(record: ExecutionRecord): string {
+  const rows = traceRows(record);
+  const w = Math.max(...rows.map((r) => r.state.length), 5);
+  return rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${r.outcome}`).join('\n');
+}
+
+/** A Secret's data with every value masked: key names and byte lengths only. */
+export function maskedData(data: Record<string, string> | undefined): string {
+  return Object.entries(data ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `  ${k}: ****** (${Buffer.from(v, 'base64').length} bytes)`)
+    .join('\n');
+}
