@@ -32,7 +32,7 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   validateTypedValues(SECRET_TYPE, data);
   const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from(JSON.stringify(data)));
   const out: FetchOutput = {
-    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate },
+    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate, current: version.stages.includes('AWSCURRENT') },
     keys: nameList(Object.keys(data)),
     sealedData,
   };

@@ -19,6 +19,8 @@ import type { KeyService, SealContext } from './seal.ts';
 export interface SecretVersion {
   readonly versionId: string;
   readonly createdDate: string;
+  /** Staging labels of the version when it was read (AWSCURRENT, AWSPREVIOUS, ...). */
+  readonly stages: readonly string[];
   readonly secretString?: string;
   readonly secretBinary?: Uint8Array;
 }
@@ -32,6 +34,7 @@ export async function getSecretVersion(client: SecretsManagerClient, arn: string
     return {
       versionId: out.VersionId!,
       createdDate: (out.CreatedDate ?? new Date(0)).toISOString(),
+      stages: out.VersionStages ?? [],
       secretString: out.SecretString,
       secretBinary: out.SecretBinary,
     };

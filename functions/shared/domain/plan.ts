@@ -74,7 +74,8 @@ function noWrite(
  *   A Secret without our annotations is adopted: its keys are merged into.
  * - The Secret records a version created later than `source`: `skip-stale`, as
  *   delivery is at-least-once and unordered. Equal dates with another version
- *   id count as not older, so the write proceeds.
+ *   id: the write proceeds only when `source` was AWSCURRENT when fetched
+ *   (`source.current`), else `skip-stale`.
  * - Otherwise missing keys are `added`, changed ones `updated`, equal ones
  *   `unchanged`; keys only in Kubernetes are `kept`, except those this tool
  *   wrote and AWS no longer has, which are `pruned` when `options.prune` is on.
@@ -131,6 +132,13 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
       'skip-stale',
       `The Secret holds version ${last.versionId} created ${last.createdDate}, newer than version ` +
         `${source.versionId} created ${source.createdDate}: the older version is not written.`,
+    );
+  }
+  if (last !== undefined && last.versionId !== source.versionId && dateOf(last, 'recorded') === incomingTime && source.current !== true) {
+    return noWrite(
+      'skip-stale',
+      `The Secret holds version ${last.versionId} created at the same time as version ${source.versionId} ` +
+        `(${source.createdDate}), which was no longer AWSCURRENT when fetched: it is not written.`,
     );
   }
   assertSameType(observed.type, options.type, context);

@@ -19,6 +19,12 @@ export interface SourceVersion {
   readonly versionId: string;
   /** Creation date of that version, ISO 8601 (UTC, millisecond precision). */
   readonly createdDate: string;
+  /**
+   * True when the version carried AWSCURRENT when it was fetched. Breaks ties
+   * between versions with the same creation date (moto's dates have one-second
+   * precision): only the current one may overwrite the other. Never recorded.
+   */
+  readonly current?: boolean;
 }
 
 /** A bounded list of names for display: exact count, first names up to a byte budget. */

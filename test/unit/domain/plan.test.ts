@@ -11,7 +11,8 @@ const OTHER_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:other-Xy
 const NOW = '2026-11-05T12:00:00.000Z';
 const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };
 const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z' };
-const v2sameDate: SourceVersion = { ...v1, versionId: 'v1b' };
+const v2sameDate: SourceVersion = { ...v1, versionId: 'v1b', current: true };
+const v2sameDateNotCurrent: SourceVersion = { ...v1, versionId: 'v1b', current: false };
 
 function options(over: Partial<MergeOptions> = {}): MergeOptions {
   return { mappingId: 'db', prune: false, type: 'Opaque', labels: {}, annotations: {}, ...over };
@@ -31,7 +32,9 @@ describe('planMerge: action', () => {
     ['creates when the Secret does not exist', v1, observe(AB, null), {}, 'create'],
     ['updates when the recorded version is older', v2, seen(AB, A, v1), {}, 'update'],
     ['skips when the recorded version is newer', v1, seen(AB, A, v2), {}, 'skip-stale'],
-    ['updates when another version has the same created date', v2sameDate, seen(AB, A, v1), {}, 'update'],
+    ['updates when another version has the same created date and the incoming one is AWSCURRENT', v2sameDate, seen(AB, A, v1), {}, 'update'],
+    ['skips when another version has the same created date and the incoming one is no longer AWSCURRENT', v2sameDateNotCurrent, seen(AB, A, v1), {}, 'skip-stale'],
+    ['skips when another version has the same created date and currency is unknown', { ...v1, versionId: 'v1c' }, seen(AB, A, v1), {}, 'skip-stale'],
     ['does nothing when the version and data are already there', v1, seen(AB, AB, v1), {}, 'none'],
     ['does nothing when the version is there and kept keys are not ours', v1, seen(A, { ...A, x: b64('x') }, v1, ['a']), {}, 'none'],
     ['updates when someone edited a value since the same version was written', v1, seen(AB, { ...AB, a: b64('edited') }, v1), {}, 'update'],
