@@ -65,7 +65,7 @@ export function parseMappings(text: string, source: string): SyncConfig {
   if (doc.errors.length > 0) {
     throw new MappingsError(
       source,
-      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
     );
   }
   const raw: unknown = doc.toJS() ?? {};

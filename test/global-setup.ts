@@ -1,20 +1,24 @@
 import type { TestProject } from 'vitest/node';
 import { startTestbed, type TestbedDetails } from '../testbed/testbed.ts';
+import { synthBundles, type Bundles } from './support/bundles.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     testbed: TestbedDetails;
+    /** The Lambda bundles of the synthesized cloud assembly, one synth per run. */
+    bundles: Bundles;
   }
 }
 
 /**
- * Starts the real test bed (kube-apiserver, etcd, token webhook, moto) once
- * for the `testbed` project and stops it after the run; server logs are kept
+ * Starts the real test bed (kube-apiserver, etcd, token webhook, moto) and
+ * synthesizes the CDK app for its Lambda bundles once for the `testbed` project and stops it after the run; server logs are kept
  * under .testbed/logs when any test failed.
  */
 export default async function setup(project: TestProject) {
   const started = Date.now();
-  const tb = await startTestbed((msg) => process.stderr.write(`[testbed] ${msg}\n`));
+  const [tb, bundles] = await Promise.all([startTestbed((msg) => process.stderr.write(`[testbed] ${msg}\n`)), synthBundles()]);
+  project.provide('bundles', bundles);
   process.stderr.write(`[testbed] ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   project.provide('testbed', tb.details);
   return async () => {

@@ -8,7 +8,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { rbacManifests } from '../test/support/dev-shim.ts';
+import { rbacManifests } from '../infra/rbac.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
@@ -31,6 +31,8 @@ export interface LocalMappingOptions {
   readonly id?: string;
   /** Namespace prefix; a fresh namespace is created per mapping. */
   readonly namespacePrefix?: string;
+  /** Use this namespace as it is instead of creating one (it may not exist: the namespace-missing case). */
+  readonly namespace?: string;
   /** Kubernetes Secret name (default "app-config"). */
   readonly secretName?: string;
   /** Name prefix of the AWS secret. */
@@ -44,7 +46,18 @@ export interface LocalMappingOptions {
   readonly noRbac?: boolean;
   /** Override of the function environment (e.g. a broken setting). */
   readonly env?: Record<string, string>;
+  /** Overrides for one step's function only, applied after `env` (e.g. its own endpoint, a fake clock). */
+  readonly functionEnv?: Partial<Record<StepName, Record<string, string>>>;
+  /**
+   * Execution environments per function (default 1). Lambda runs concurrent
+   * executions in separate environments; with more than one, concurrent
+   * invocations of a step go to an idle worker instead of queueing.
+   */
+  readonly workers?: number;
 }
+
+/** A task state of the sync state machine. */
+export type StepName = keyof typeof TASKS;
 
 /** What one execution left behind: everything a canary check must search. */
 export interface ExecutionRecord {
@@ -69,7 +82,10 @@ function awsConfig(tb: TestbedDetails) {
 
 /** A mapping provisioned on the test bed: the AWS secret, the seal key, the DLQ, the namespace and RBAC. */
 export class LocalMapping {
+  /** The (first) worker of each step; tests may wrap its `invoke`. */
   readonly functions: Record<keyof typeof TASKS, LocalFunction>;
+  /** Every worker of each step ({@link LocalMappingOptions.workers}). */
+  readonly pools: Record<keyof typeof TASKS, LocalFunction[]>;
   readonly executions: ExecutionRecord[] = [];
   readonly dlqBodies: string[] = [];
   private readonly machine: StateMachine;
@@ -90,6 +106,7 @@ export class LocalMapping {
     dlqUrl: string,
     env: Record<string, string>,
     bundles: Bundles,
+    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
   ) {
     this.details = details;
     this.id = id;
@@ -97,9 +114,14 @@ export class LocalMapping {
     this.namespace = namespace;
     this.secretName = secretName;
     this.dlqUrl = dlqUrl;
-    this.functions = Object.fromEntries(
-      Object.entries(TASKS).map(([state, fn]) => [state, new LocalFunction(`${id}-${fn}`, bundles[fn], env)]),
-    ) as Record<keyof typeof TASKS, LocalFunction>;
+    const workers = Math.max(1, opts.workers ?? 1);
+    this.pools = Object.fromEntries(
+      Object.entries(TASKS).map(([state, fn]) => {
+        const fenv = { ...env, ...opts.functionEnv?.[state as StepName] };
+        return [state, Array.from({ length: workers }, () => new LocalFunction(`${id}-${fn}`, bundles[fn], fenv))];
+      }),
+    ) as Record<keyof typeof TASKS, LocalFunction[]>;
+    this.functions = Object.fromEntries(Object.entries(this.pools).map(([state, pool]) => [state, pool[0]!])) as Record<keyof typeof TASKS, LocalFunction>;
     const asl = readFileSync(new URL('../statemachine/sync.asl.json', import.meta.url), 'utf8');
     const subs: Record<string, string> = {
       MappingId: id,
@@ -122,7 +144,7 @@ export class LocalMapping {
     );
     const key = await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }));
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
-    const namespace = await createNamespace(tb, opts.namespacePrefix ?? 'sync');
+    const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
     if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName }));
     const base = {
@@ -150,7 +172,7 @@ export class LocalMapping {
     sm.destroy();
     kms.destroy();
     sqs.destroy();
-    return new LocalMapping(tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles);
+    return new LocalMapping(tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles, opts);
   }
 
   /** Writes a new version of the AWS secret; returns its VersionId. */
@@ -181,7 +203,7 @@ export class LocalMapping {
     const name = randomUUID();
     const sqs = new SQSClient(awsConfig(this.details));
     const handlers = Object.fromEntries(
-      Object.entries(this.functions).map(([state, fn]) => [state, (input: unknown) => fn.invoke(input)]),
+      Object.keys(this.functions).map((state) => [state, (input: unknown) => this.invoke(state as StepName, input)]),
     ) as Record<string, (input: any) => Promise<any>>;
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
@@ -223,6 +245,18 @@ export class LocalMapping {
     return record;
   }
 
+  /** Invokes a step on the least busy worker of its pool (always the first when there is one). */
+  private invoke(state: StepName, input: unknown): Promise<unknown> {
+    const pool = this.pools[state];
+    if (pool.length === 1) return this.functions[state].invoke(input);
+    const load = pool.map((f) => this.inFlight.get(f) ?? 0);
+    const worker = pool[load.indexOf(Math.min(...load))]!;
+    this.inFlight.set(worker, (this.inFlight.get(worker) ?? 0) + 1);
+    return worker.invoke(input).finally(() => this.inFlight.set(worker, this.inFlight.get(worker)! - 1));
+  }
+
+  private readonly inFlight = new Map<LocalFunction, number>();
+
   /** Drains the DLQ, keeping the raw bodies for canary checks; returns them parsed. */
   async receiveDlq(): Promise<any[]> {
     const sqs = new SQSClient(awsConfig(this.details));
@@ -242,7 +276,7 @@ export class LocalMapping {
   /** Everything an operator could ever see: function logs, every state's input/output, DLQ bodies, errors. */
   captured(): string {
     return [
-      ...Object.values(this.functions).flatMap((f) => f.logs),
+      ...Object.values(this.pools).flat().flatMap((f) => f.logs),
       ...this.executions.map((e) => JSON.stringify(e)),
       ...this.dlqBodies,
     ].join('\n');
@@ -250,6 +284,6 @@ export class LocalMapping {
 
   /** Stops the function workers. */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.functions).map((f) => f.stop()));
+    await Promise.all(Object.values(this.pools).flat().map((f) => f.stop()));
   }
 }

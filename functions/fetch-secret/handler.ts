@@ -24,6 +24,8 @@ const secrets = new SecretsManagerClient({});
  * @throws InvalidInputError for bad keys or values; NotFoundError, PermissionDeniedError, TransientError from AWS.
  */
 export async function handler(input: SyncInput): Promise<FetchOutput> {
+  // Taken before the read: a fetch that starts after a label move can only see the newer version.
+  const fetchStarted = new Date().toISOString();
   const version = await getSecretVersion(secrets, SECRET_ARN, requestedVersion(input?.event, SECRET_ARN));
   const data = parseSecretPayload(version);
   const where = `secret ${SECRET_ARN} version ${version.versionId}`;
@@ -32,10 +34,15 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   validateTypedValues(SECRET_TYPE, data);
   const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from(JSON.stringify(data)));
   const out: FetchOutput = {
-    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate, current: version.stages.includes('AWSCURRENT') },
+    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate, ...currency(version.stages, fetchStarted) },
     keys: nameList(Object.keys(data)),
     sealedData,
   };
   logger.info('fetched secret version', { mappingId: MAPPING_ID, versionId: version.versionId, keyCount: out.keys.count });
   return out;
+}
+
+/** Whether the version was AWSCURRENT when fetched, and from when (the fetch's start). */
+function currency(stages: readonly string[], fetchStarted: string): { current: boolean; currentAt?: string } {
+  return stages.includes('AWSCURRENT') ? { current: true, currentAt: fetchStarted } : { current: false };
 }

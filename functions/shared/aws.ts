@@ -81,7 +81,8 @@ export function awsError(e: unknown, action: string): SyncError {
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {
     return new PermissionDeniedError(`${action} was denied: ${detail}`);
   }
-  if (name === 'InvalidRequestException' && /deletion/i.test(err.message ?? '')) {
+  // AWS: "...because it was marked for deletion."; moto: "...currently marked deleted."
+  if (name === 'InvalidRequestException' && /marked (for )?delet/i.test(err.message ?? '')) {
     return new NotFoundError(`${action} failed: the secret is scheduled for deletion (${detail}); restore it with RestoreSecret`);
   }
   if (THROTTLING.has(name) || (status !== undefined && (status >= 500 || status === 429)) || !status) {

@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
+  ConfigError,
   ConflictError,
   InvalidInputError,
   NotFoundError,
@@ -34,7 +35,24 @@ export interface SecretLocation {
   readonly name: string;
 }
 
-const TIMEOUT_MS = 10_000;
+/**
+ * How long one Kubernetes request may take before it counts as a (transient)
+ * timeout: KUBE_TIMEOUT_MS, default 10 s. Read once at init. Keep it well
+ * under the task's TimeoutSeconds (30) so the state machine's retries, not
+ * States.Timeout, handle a hung apiserver.
+ *
+ * @throws ConfigError when it is set but not an integer from 100 to 25000.
+ */
+export function kubeTimeoutFromEnv(value = process.env.KUBE_TIMEOUT_MS): number {
+  if (value === undefined || value === '') return 10_000;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 25_000) {
+    throw new ConfigError(`KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+const TIMEOUT_MS = kubeTimeoutFromEnv();
 
 /** Builds a {@link SecretClient} for one Secret, authenticating with `token`. */
 export function secretClient(loc: SecretLocation, token: string, identity: string): SecretClient {

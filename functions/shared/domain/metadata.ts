@@ -23,6 +23,8 @@ export const ANNOTATIONS = {
   sourceVersionId: 'eks-secret-sync.io/source-version-id',
   /** Creation date (ISO 8601) of that version; orders versions to refuse stale writes. */
   sourceCreatedDate: 'eks-secret-sync.io/source-created-date',
+  /** When that version was last seen as AWSCURRENT before the write (ISO 8601); absent when it was not. */
+  sourceCurrentAt: 'eks-secret-sync.io/source-current-at',
   /** JSON array of the data keys this tool wrote, sorted: the only keys it may ever prune. */
   managedKeys: 'eks-secret-sync.io/managed-keys',
   /** When the write happened (ISO 8601). */
@@ -40,7 +42,8 @@ export function encodeManagedKeys(keys: Iterable<string>): string {
 }
 
 /**
- * The source annotations for a write: ARN, version id, created date and managed keys.
+ * The source annotations for a write: ARN, version id, created date, managed
+ * keys, and when the version was seen as AWSCURRENT (only when it was).
  * `synced-at` is not included because it changes on every write; see {@link ANNOTATIONS}.
  */
 export function sourceAnnotations(source: SourceVersion, keys: Iterable<string>): Record<string, string> {
@@ -48,6 +51,7 @@ export function sourceAnnotations(source: SourceVersion, keys: Iterable<string>)
     [ANNOTATIONS.sourceArn]: source.arn,
     [ANNOTATIONS.sourceVersionId]: source.versionId,
     [ANNOTATIONS.sourceCreatedDate]: source.createdDate,
+    ...(source.current === true && source.currentAt !== undefined && { [ANNOTATIONS.sourceCurrentAt]: source.currentAt }),
     [ANNOTATIONS.managedKeys]: encodeManagedKeys(keys),
   };
 }
@@ -63,6 +67,7 @@ function stringAt(annotations: Readonly<Record<string, unknown>>, name: string):
  *
  * @returns The source, or `undefined` unless the ARN, the version id and a
  *   parseable created date are all present (a partial record is as good as none).
+ *   `currentAt` is included only when it is present and parseable.
  */
 export function readLastSource(annotations: Readonly<Record<string, unknown>>): SourceVersion | undefined {
   const arn = stringAt(annotations, ANNOTATIONS.sourceArn);
@@ -70,7 +75,9 @@ export function readLastSource(annotations: Readonly<Record<string, unknown>>): 
   const createdDate = stringAt(annotations, ANNOTATIONS.sourceCreatedDate);
   if (arn === undefined || versionId === undefined || createdDate === undefined) return undefined;
   if (Number.isNaN(Date.parse(createdDate))) return undefined;
-  return { arn, versionId, createdDate };
+  const currentAt = stringAt(annotations, ANNOTATIONS.sourceCurrentAt);
+  if (currentAt === undefined || Number.isNaN(Date.parse(currentAt))) return { arn, versionId, createdDate };
+  return { arn, versionId, createdDate, currentAt };
 }
 
 /**

@@ -72,10 +72,13 @@ function noWrite(
  * - No Secret: `create` with every desired key `added`.
  * - The Secret records another AWS secret (source-arn annotation): throws.
  *   A Secret without our annotations is adopted: its keys are merged into.
- * - The Secret records a version created later than `source`: `skip-stale`, as
- *   delivery is at-least-once and unordered. Equal dates with another version
- *   id: the write proceeds only when `source` was AWSCURRENT when fetched
- *   (`source.current`), else `skip-stale`.
+ * - The Secret records another version that must not be replaced by `source`:
+ *   `skip-stale`, as delivery is at-least-once and unordered. Versions are
+ *   ordered by when they were seen as AWSCURRENT (`currentAt`) where both sides
+ *   know it, so a rollback to an older version is written and a version
+ *   replaced since its fetch is not; a version not AWSCURRENT when fetched
+ *   never replaces one recorded as AWSCURRENT; else by creation date, equal
+ *   dates going to a `source` that was AWSCURRENT when fetched.
  * - Otherwise missing keys are `added`, changed ones `updated`, equal ones
  *   `unchanged`; keys only in Kubernetes are `kept`, except those this tool
  *   wrote and AWS no longer has, which are `pruned` when `options.prune` is on.
@@ -127,20 +130,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
         `or delete the Secret if it should change hands.`,
     );
   }
-  if (last !== undefined && dateOf(last, 'recorded') > incomingTime) {
-    return noWrite(
-      'skip-stale',
-      `The Secret holds version ${last.versionId} created ${last.createdDate}, newer than version ` +
-        `${source.versionId} created ${source.createdDate}: the older version is not written.`,
-    );
-  }
-  if (last !== undefined && last.versionId !== source.versionId && dateOf(last, 'recorded') === incomingTime && source.current !== true) {
-    return noWrite(
-      'skip-stale',
-      `The Secret holds version ${last.versionId} created at the same time as version ${source.versionId} ` +
-        `(${source.createdDate}), which was no longer AWSCURRENT when fetched: it is not written.`,
-    );
-  }
+  const stale = last === undefined || last.versionId === source.versionId ? undefined : staleness(source, last, incomingTime);
+  if (stale !== undefined) return noWrite('skip-stale', stale);
   assertSameType(observed.type, options.type, context);
   const { added, updated, unchanged, pruned, kept } = partition(observed, options.prune, desiredKeys);
   assertRequiredKeys(options.type, [...desiredKeys, ...kept.names], context, { pruned, partial: kept.truncated });
@@ -161,6 +152,47 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
         `${pruned.length} pruned, ${unchanged.length} unchanged, ${plural(kept.count, 'other key')} kept.`;
   const { resourceVersion } = observed;
   return { action: 'update', reason, added, updated, unchanged, kept, pruned, resourceVersion, labels, annotations };
+}
+
+/**
+ * Why `source` must not overwrite `last`, another version, or undefined when
+ * it may. Versions are ordered by when they were seen as AWSCURRENT when both
+ * sides know it (a fetch starting after a label move can only see the newer
+ * version, so a later start means a later truth): this follows rollbacks and
+ * refuses a version that was current when fetched but replaced before it was
+ * written. A version not current when fetched never replaces one that was: the
+ * label move that replaced it starts its own sync. A current version replaces
+ * a record that does not say when it was current. Otherwise creation dates
+ * decide, and on equal dates only a version current when fetched wins.
+ */
+function staleness(source: SourceVersion, last: SourceVersion, incomingTime: number): string | undefined {
+  const currentAt = source.current === true && source.currentAt !== undefined ? Date.parse(source.currentAt) : undefined;
+  if (currentAt !== undefined && Number.isNaN(currentAt)) {
+    throw new InvalidInputError(`The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`);
+  }
+  if (last.currentAt !== undefined) {
+    if (currentAt !== undefined && currentAt > Date.parse(last.currentAt)) return undefined;
+    return (
+      `The Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}; version ${source.versionId} ` +
+      (currentAt === undefined ? 'was not AWSCURRENT when fetched' : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
+      ': it is not written.'
+    );
+  }
+  if (currentAt !== undefined) return undefined;
+  const recordedTime = dateOf(last, 'recorded');
+  if (recordedTime > incomingTime) {
+    return (
+      `The Secret holds version ${last.versionId} created ${last.createdDate}, newer than version ` +
+      `${source.versionId} created ${source.createdDate}: the older version is not written.`
+    );
+  }
+  if (recordedTime === incomingTime && source.current !== true) {
+    return (
+      `The Secret holds version ${last.versionId} created at the same time as version ${source.versionId} ` +
+      `(${source.createdDate}), which was no longer AWSCURRENT when fetched: it is not written.`
+    );
+  }
+  return undefined;
 }
 
 function assertSameType(observedType: string | undefined, wanted: SecretType, context: string): void {

@@ -25,6 +25,14 @@ export interface SourceVersion {
    * precision): only the current one may overwrite the other. Never recorded.
    */
   readonly current?: boolean;
+  /**
+   * When a fetch that found this version AWSCURRENT started (ISO 8601); set
+   * only with `current`, and recorded in the Secret's annotations. Orders
+   * versions by when they were AWSCURRENT, which creation dates cannot: a
+   * rollback moves AWSCURRENT back to an older version, and a version fetched
+   * as AWSCURRENT may have been replaced by the time it would be written.
+   */
+  readonly currentAt?: string;
 }
 
 /** A bounded list of names for display: exact count, first names up to a byte budget. */

@@ -23,6 +23,7 @@ describe('metadata names', () => {
       'eks-secret-sync.io/source-arn',
       'eks-secret-sync.io/source-version-id',
       'eks-secret-sync.io/source-created-date',
+      'eks-secret-sync.io/source-current-at',
       'eks-secret-sync.io/managed-keys',
       'eks-secret-sync.io/synced-at',
     ]);

@@ -1,0 +1,107 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, type CfnResource } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root (this file is infra/lambda-defaults.ts). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The five steps of a sync; each is `functions/<name>/handler.ts`. */
+export const FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret'] as const;
+
+/** One of {@link FUNCTION_NAMES}. */
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** CloudFormation metadata key on each function resource naming its step (how tests find the bundles). */
+export const FUNCTION_METADATA_KEY = 'eks-secret-sync:function';
+
+/** Service name in every log line (Powertools Logger). */
+export const SERVICE_NAME = 'eks-secret-sync';
+
+/** Props of {@link SyncFunction}. */
+export interface SyncFunctionProps {
+  /** Which step: the entry is `functions/<name>/handler.ts`, export `handler`. */
+  readonly name: FunctionName;
+  /** Environment the handler reads at init (never secrets: the values are in the template). */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Description of the function and its role.
+   * @default `eks-secret-sync <name>`
+   */
+  readonly description?: string;
+  /**
+   * Memory in MiB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout; the state machine's TimeoutSeconds (30) is the outer bound.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * One step of the sync as a Lambda function with the project's defaults:
+ * nodejs24.x on arm64, JSON logs at INFO to its own log group with retention,
+ * the Powertools service name, and its own role holding nothing but write
+ * access to that log group (no AWSLambdaBasicExecutionRole); callers add
+ * exactly what the step needs to {@link SyncFunction.role}.
+ *
+ * The code is bundled locally by esbuild (from devDependencies; never Docker)
+ * into one minified ESM file, `index.mjs`, that includes the AWS SDK v3
+ * clients: the runtime's SDK is not used, so tests run exactly what ships.
+ * No `createRequire` banner: no dependency calls `require()` at run time
+ * (test/infra/bundles.test.ts fails, with this hint, the day one does).
+ */
+export class SyncFunction extends Construct {
+  /** The Lambda function. */
+  readonly function: NodejsFunction;
+  /** Its execution role. */
+  readonly role: Role;
+  /** Its log group. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: SyncFunctionProps) {
+    super(scope, id);
+    const description = props.description ?? `eks-secret-sync ${props.name}`;
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
+    this.logGroup.grantWrite(this.role);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, ...props.environment },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        mainFields: ['module', 'main'],
+        externalModules: [],
+      },
+    });
+    (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
+  }
+}

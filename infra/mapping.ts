@@ -1,0 +1,210 @@
+import { Annotations, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Mapping } from './config.ts';
+import type { ClusterConnection } from './cluster.ts';
+import { cloudTrailPattern, ExecutionInput, labelUpdatedPattern, ruleName, WithDeadLetterQueue } from './events.ts';
+import { FUNCTION_NAMES, SyncFunction, type FunctionName } from './lambda-defaults.ts';
+import { kubernetesGroup } from './rbac.ts';
+import { parseSecretArn } from './secret-arn.ts';
+import { SyncStateMachine } from './state-machine.ts';
+
+/** Props of {@link SecretMapping}. */
+export interface SecretMappingProps {
+  /** The validated mapping. */
+  readonly mapping: Mapping;
+  /** The stack's seal key (KMS envelope for values and tokens in the state). */
+  readonly sealKey: IKey;
+  /**
+   * Where failed syncs and undeliverable events go. Its policy must admit
+   * EventBridge deliveries from rules named with `rulePrefix` (events.ts); the stack's does.
+   */
+  readonly deadLetterQueue: IQueue;
+  /** How to reach the mapping's cluster. */
+  readonly cluster: ClusterConnection;
+  /** Retention of the mapping's log groups. */
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * Everything one mapping needs: five functions with one role each (least
+ * privilege), the Express state machine, the EventBridge rule(s) that start
+ * it, and the EKS access entry that makes the mint-token role a Kubernetes
+ * identity in the group `eks-secret-sync:<id>`.
+ *
+ * The cluster's authentication mode must be API or API_AND_CONFIG_MAP: access
+ * entries do not exist in CONFIG_MAP mode. The RBAC objects the group needs
+ * are not applied by the stack (see infra/rbac.ts); an output says how.
+ */
+export class SecretMapping extends Construct {
+  /** The five steps by name. */
+  readonly functions: Readonly<Record<FunctionName, SyncFunction>>;
+  /** The state machine. */
+  readonly stateMachine: SyncStateMachine;
+  /** The rules starting it: the native label event, then the CloudTrail rule when enabled. */
+  readonly rules: readonly Rule[];
+  /** The EKS access entry of the Kubernetes identity (the mint-token role). */
+  readonly accessEntry: CfnAccessEntry;
+
+  constructor(scope: Construct, id: string, props: SecretMappingProps) {
+    super(scope, id);
+    const { mapping: m } = props;
+    this.checkRegions(m);
+    this.functions = this.addFunctions(props);
+    const arn = (name: FunctionName) => this.functions[name].function.functionArn;
+    this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
+      substitutions: {
+        FetchSecretFunctionArn: arn('fetch-secret'),
+        MintTokenFunctionArn: arn('mint-token'),
+        ReadSecretFunctionArn: arn('read-secret'),
+        PlanMergeFunctionArn: arn('plan-merge'),
+        ApplySecretFunctionArn: arn('apply-secret'),
+        DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
+        MappingId: m.id,
+      },
+      functions: FUNCTION_NAMES.map((name) => this.functions[name].function),
+      deadLetterQueue: props.deadLetterQueue,
+      logGroupName: `/aws/vendedlogs/states/eks-secret-sync/${Stack.of(this).stackName}/${m.id}`,
+      logRetention: props.logRetention,
+    });
+    this.rules = this.addRules(m, props.deadLetterQueue);
+
+    const identity = this.functions['mint-token'].role.roleArn;
+    this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
+      clusterName: m.cluster.name,
+      principalArn: identity,
+      kubernetesGroups: [kubernetesGroup(m.id)],
+      type: 'STANDARD',
+    });
+    new CfnOutput(this, 'RbacCommand', {
+      description: `Mapping ${m.id}: apply its Role and RoleBinding with cluster-admin rights (the stack holds none)`,
+      value: `eks-secret-sync rbac --mapping ${m.id} | kubectl apply -f -`,
+    });
+    new CfnOutput(this, 'KubernetesIdentity', {
+      description: `Mapping ${m.id}: the IAM role the cluster knows as group ${kubernetesGroup(m.id)}`,
+      value: identity,
+    });
+  }
+
+  /** The five steps, each with its environment and exactly the permissions it needs. */
+  private addFunctions(props: SecretMappingProps): Record<FunctionName, SyncFunction> {
+    const { mapping: m, sealKey, cluster } = props;
+    const keyId = sealKey.keyArn;
+    const fn = (name: FunctionName, environment: Record<string, string>) =>
+      new SyncFunction(this, pascal(name), {
+        name,
+        environment: { MAPPING_ID: m.id, ...environment },
+        logRetention: props.logRetention,
+        description: `eks-secret-sync ${name} for mapping ${m.id}`,
+      });
+
+    const fetch = fn('fetch-secret', { SECRET_ARN: m.secretArn, SEAL_KEY_ID: keyId, SECRET_TYPE: m.type });
+    fetch.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [m.secretArn] }));
+    if (m.secretKmsKeyArn !== undefined) {
+      fetch.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [m.secretKmsKeyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:SecretARN': m.secretArn,
+            },
+          },
+        }),
+      );
+    }
+    fetch.role.addToPrincipalPolicy(seal(keyId, 'kms:GenerateDataKey', m.id, ['secret-data']));
+
+    const mint = fn('mint-token', { CLUSTER_NAME: m.cluster.name, SEAL_KEY_ID: keyId });
+    mint.role.addToPrincipalPolicy(seal(keyId, 'kms:GenerateDataKey', m.id, ['eks-token']));
+
+    const target = {
+      SEAL_KEY_ID: keyId,
+      CLUSTER_ENDPOINT: cluster.endpoint,
+      CLUSTER_CA: cluster.certificateAuthority,
+      NAMESPACE: m.namespace,
+      SECRET_NAME: m.secretName,
+      SECRET_TYPE: m.type,
+      KUBE_IDENTITY: mint.role.roleArn,
+    };
+    const read = fn('read-secret', target);
+    const apply = fn('apply-secret', target);
+    for (const step of [read, apply]) step.role.addToPrincipalPolicy(seal(keyId, 'kms:Decrypt', m.id, ['secret-data', 'eks-token']));
+
+    const plan = fn('plan-merge', {
+      PRUNE: String(m.prune),
+      SECRET_TYPE: m.type,
+      LABELS: JSON.stringify(m.labels),
+      ANNOTATIONS: JSON.stringify(m.annotations),
+    });
+    return { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
+  }
+
+  /**
+   * The rules that start a sync. The shared DLQ also takes events EventBridge
+   * could not deliver (their messages carry EventBridge's error attributes
+   * instead of a mappingId body); the stack's queue policy admits these rules
+   * by name prefix, in one statement.
+   */
+  private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
+    const target = new WithDeadLetterQueue(
+      new SfnStateMachine(this.stateMachine.stateMachine, { input: new ExecutionInput(), retryAttempts: 8, maxEventAge: Duration.hours(1) }),
+      deadLetterQueue,
+    );
+    const stackName = Stack.of(this).stackName;
+    const rules = [
+      new Rule(this, 'LabelUpdatedRule', {
+        ruleName: ruleName(stackName, m.id, 'label'),
+        description: `eks-secret-sync ${m.id}: AWSCURRENT of the secret moved`,
+        eventPattern: labelUpdatedPattern(m.secretArn),
+        targets: [target],
+      }),
+    ];
+    if (m.cloudTrailRules) {
+      rules.push(
+        new Rule(this, 'CloudTrailRule', {
+          ruleName: ruleName(stackName, m.id, 'trail'),
+          description: `eks-secret-sync ${m.id}: DeleteSecret or RestoreSecret on the secret (CloudTrail)`,
+          eventPattern: cloudTrailPattern(m.secretArn),
+          targets: [target],
+        }),
+      );
+    }
+    return rules;
+  }
+
+  /** Impossible placements are errors that fail the synth, not silently fixed (the config refuses them first). */
+  private checkRegions(m: Mapping): void {
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region)) return;
+    const secretRegion = parseSecretArn(m.secretArn)?.region;
+    if (secretRegion !== region) {
+      Annotations.of(this).addError(`mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its events never reach this stack`);
+    }
+    if (m.cluster.region !== undefined && m.cluster.region !== region) {
+      Annotations.of(this).addError(`mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access entry in ${region}`);
+    }
+  }
+}
+
+/** KMS on the seal key, only for this mapping's encryption context. */
+function seal(keyArn: string, action: 'kms:GenerateDataKey' | 'kms:Decrypt', mappingId: string, purposes: string[]): PolicyStatement {
+  return new PolicyStatement({
+    actions: [action],
+    resources: [keyArn],
+    conditions: {
+      StringEquals: { 'kms:EncryptionContext:mappingId': mappingId, 'kms:EncryptionContext:purpose': purposes.length === 1 ? purposes[0]! : purposes },
+    },
+  });
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { REPO_ROOT } from './lambda-defaults.ts';
+
+/** The ASL file: the single source of truth, also executed by the state machine tests. */
+export const DEFINITION_FILE = join(REPO_ROOT, 'statemachine', 'sync.asl.json');
+
+/** Every `${Name}` placeholder of the ASL file, with the value it stands for. */
+export interface SyncSubstitutions {
+  readonly FetchSecretFunctionArn: string;
+  readonly MintTokenFunctionArn: string;
+  readonly ReadSecretFunctionArn: string;
+  readonly PlanMergeFunctionArn: string;
+  readonly ApplySecretFunctionArn: string;
+  readonly DeadLetterQueueUrl: string;
+  readonly MappingId: string;
+}
+
+/**
+ * Fills the ASL file's `${Name}` placeholders the way Step Functions'
+ * DefinitionSubstitutions does, so tests can compare the deployed definition
+ * with the file.
+ *
+ * @param subs values by placeholder name.
+ * @param template the ASL text; @default the text of {@link DEFINITION_FILE}
+ * @throws Error when the text has a placeholder `subs` does not fill.
+ */
+export function renderDefinition(subs: Readonly<Record<string, string>>, template = readFileSync(DEFINITION_FILE, 'utf8')): string {
+  return template.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_all, name: string) => {
+    const value = subs[name];
+    if (value === undefined) throw new Error(`the state machine definition needs a value for \${${name}}`);
+    return value;
+  });
+}
+
+/** Props of {@link SyncStateMachine}. */
+export interface SyncStateMachineProps {
+  /** The values of the ASL placeholders. */
+  readonly substitutions: SyncSubstitutions;
+  /** The five step functions the definition invokes (invoke is granted on exactly these). */
+  readonly functions: readonly IFunction[];
+  /** The queue the SendToDlq state writes to (sqs:SendMessage is granted on it). */
+  readonly deadLetterQueue: IQueue;
+  /**
+   * Name of the execution log group. A `/aws/vendedlogs/` prefix keeps the
+   * account's CloudWatch Logs resource policy small however many mappings exist.
+   */
+  readonly logGroupName: string;
+  /**
+   * Retention of the execution log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The Express state machine of one mapping, loaded from `statemachine/sync.asl.json`
+ * with typed substitutions. Express workflows keep no history of their own, so
+ * every execution is logged (level ALL, with execution data: the state holds
+ * only sealed values) and traced with X-Ray.
+ */
+export class SyncStateMachine extends Construct {
+  /** The state machine. */
+  readonly stateMachine: StateMachine;
+  /** Its execution log group. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: props.logGroupName,
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    this.stateMachine = new StateMachine(this, 'Resource', {
+      definitionBody: DefinitionBody.fromFile(DEFINITION_FILE),
+      definitionSubstitutions: { ...props.substitutions },
+      stateMachineType: StateMachineType.EXPRESS,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // Unqualified ARNs only: the definition never calls a version or alias.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: props.functions.map((f) => f.functionArn) }),
+    );
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deadLetterQueue.queueArn] }));
+    const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    for (const why of WILDCARD_REASONS) Validations.of(policy ?? this.stateMachine.role).acknowledge(why);
+  }
+}
+
+const WILDCARD_REASONS = [
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Step Functions logging to CloudWatch Logs needs logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ' +
+      'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on "*" (these actions support no resource ' +
+      'ARN), and X-Ray tracing needs xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets on "*" (same reason).',
+  },
+];

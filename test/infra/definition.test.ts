@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/state-machine.ts';
+import { assetPath, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
+
+/** Stand-in values for CloudFormation intrinsics, derived from logical ids so they can be compared. */
+function resolveIntrinsic(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
+  if (v.Ref) return `<${v.Ref}>`;
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}
+
+let s: Synthesized;
+const asl = readFileSync(DEFINITION_FILE, 'utf8');
+
+beforeAll(() => {
+  s = synth();
+}, 120_000);
+
+describe('the state machine definition', () => {
+  it.each(['app-config', 'web-tls'])('of %s is the ASL file, filled with this mapping\'s functions and the DLQ', (mappingId) => {
+    const [, sm] = single(
+      ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === mappingId),
+      'state machine',
+    );
+    const { DefinitionS3Location, DefinitionSubstitutions, DefinitionString } = sm.Properties!;
+    expect(DefinitionString).toBeUndefined();
+
+    // Prepare: the deployed text is the staged asset named by the template, found through the asset manifest.
+    const deployedText = readFileSync(assetPath(s, DefinitionS3Location.Key), 'utf8');
+    const deployedSubs = Object.fromEntries(Object.entries(DefinitionSubstitutions).map(([k, v]) => [k, resolveIntrinsic(v)]));
+    const fn = (name: Parameters<typeof functionId>[2]) => `<${functionId(s, mappingId, name)}.Arn>`;
+    const expected: SyncSubstitutions = {
+      FetchSecretFunctionArn: fn('fetch-secret'),
+      MintTokenFunctionArn: fn('mint-token'),
+      ReadSecretFunctionArn: fn('read-secret'),
+      PlanMergeFunctionArn: fn('plan-merge'),
+      ApplySecretFunctionArn: fn('apply-secret'),
+      DeadLetterQueueUrl: `<${ofType(s, 'AWS::SQS::Queue')[0]![0]}>`,
+      MappingId: mappingId,
+    };
+
+    // Act
+    const deployed = renderDefinition(deployedSubs, deployedText);
+
+    // Assess
+    expect(deployedText).toBe(asl);
+    expect(deployed).toBe(renderDefinition({ ...expected }));
+    expect(deployed).not.toContain('${');
+    expect(() => JSON.parse(deployed)).not.toThrow();
+  });
+
+  it('uses exactly the placeholders the typed substitutions provide', () => {
+    const placeholders = [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+    const [, sm] = ofType(s, 'AWS::StepFunctions::StateMachine')[0]!;
+    expect(Object.keys(sm.Properties!.DefinitionSubstitutions).sort()).toStrictEqual(placeholders);
+  });
+});
+
+describe('renderDefinition', () => {
+  it('fills every ${Name} and leaves other text alone', () => {
+    expect(renderDefinition({ A: 'x', B: 'y' }, '{"a": "${A}", "b": "${B}${A}", "c": "$.c"}')).toBe('{"a": "x", "b": "yx", "c": "$.c"}');
+  });
+
+  it('refuses a placeholder it has no value for', () => {
+    expect(() => renderDefinition({}, '"${Missing}"')).toThrow('the state machine definition needs a value for ${Missing}');
+  });
+});

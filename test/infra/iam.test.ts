@@ -1,0 +1,182 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
+import { functionId, iamStatements, ofType, roleOf, single, statementsOf, synth, type Synthesized } from '../support/infra.ts';
+
+const SECRETS = {
+  'app-config': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf',
+  'web-tls': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/web-tls-X1y2Z3',
+} as const;
+const MAPPINGS = Object.keys(SECRETS) as (keyof typeof SECRETS)[];
+const SECRET_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** Actions AWS authorizes only on resource "*" (no resource-level permissions), and who may hold them. */
+const RESOURCE_STAR_EXCEPTIONS = [
+  // Step Functions -> CloudWatch Logs vended log delivery.
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  // Step Functions X-Ray tracing.
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+let s: Synthesized;
+const roleOfStep = (mappingId: string, name: FunctionName) => roleOf(s.resources[functionId(s, mappingId, name)]!);
+const sealKeyArn = () => ({ 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] });
+const kmsOf = (role: string) => statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('kms:')));
+
+beforeAll(() => {
+  s = synth();
+}, 120_000);
+
+describe('the fetch role', () => {
+  it.each(MAPPINGS)('of %s can GetSecretValue on its own secret ARN and nothing else in Secrets Manager', (id) => {
+    const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')));
+    expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+      { Action: ['secretsmanager:GetSecretValue'], Resource: [SECRETS[id]], Condition: undefined },
+    ]);
+  });
+
+  it('is the only role with any Secrets Manager permission', () => {
+    const fetchRoles = MAPPINGS.map((id) => roleOfStep(id, 'fetch-secret'));
+    const holders = iamStatements(s).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:'))).flatMap((st) => st.roles);
+    expect(holders.sort()).toStrictEqual(fetchRoles.sort());
+  });
+
+  it('decrypts with the secret\'s customer managed key only through Secrets Manager, for that secret', () => {
+    const onSecretKey = kmsOf(roleOfStep('web-tls', 'fetch-secret')).filter((st) => st.Resource.includes(SECRET_KEY));
+    expect(onSecretKey.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+      {
+        Action: ['kms:Decrypt'],
+        Resource: [SECRET_KEY],
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com', 'kms:EncryptionContext:SecretARN': SECRETS['web-tls'] } },
+      },
+    ]);
+    expect(iamStatements(s).filter((st) => st.Resource.includes(SECRET_KEY)).flatMap((st) => st.roles)).toStrictEqual([roleOfStep('web-tls', 'fetch-secret')]);
+  });
+});
+
+describe('the seal key', () => {
+  it.each([
+    ['fetch-secret', 'kms:GenerateDataKey', 'secret-data'],
+    ['mint-token', 'kms:GenerateDataKey', 'eks-token'],
+    ['read-secret', 'kms:Decrypt', ['secret-data', 'eks-token']],
+    ['apply-secret', 'kms:Decrypt', ['secret-data', 'eks-token']],
+  ] as const)('is usable by %s only as %s for its own mapping and purpose %j', (name, action, purpose) => {
+    for (const id of MAPPINGS) {
+      const onSeal = kmsOf(roleOfStep(id, name)).filter((st) => !st.Resource.includes(SECRET_KEY));
+      expect(onSeal.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+        {
+          Action: [action],
+          Resource: [sealKeyArn()],
+          Condition: { StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose } },
+        },
+      ]);
+    }
+  });
+
+  it('keeps the default key policy: the account root delegates to IAM, so only the grants above count', () => {
+    const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
+    expect(key.Properties!.KeyPolicy.Statement).toStrictEqual([
+      {
+        Action: 'kms:*',
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+        Resource: '*',
+      },
+    ]);
+    expect(key.Properties!.EnableKeyRotation).toBe(true);
+  });
+});
+
+describe('every step role', () => {
+  it('belongs to one function only', () => {
+    const roles = MAPPINGS.flatMap((id) => FUNCTION_NAMES.map((name) => roleOfStep(id, name)));
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it.each(FUNCTION_NAMES)('of %s writes only to its own log group and has no managed policy', (name) => {
+    for (const id of MAPPINGS) {
+      const fn = s.resources[functionId(s, id, name)]!;
+      const role = roleOf(fn);
+      const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
+      expect(logs.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }] },
+      ]);
+      expect(s.resources[role]!.Properties!.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('of plan-merge holds nothing beyond its log group', () => {
+    for (const id of MAPPINGS) expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('of mint-token holds only logs and the seal key: minting a token needs no permission', () => {
+    for (const id of MAPPINGS) {
+      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:GenerateDataKey']);
+    }
+  });
+});
+
+describe('the state machine role', () => {
+  it.each(MAPPINGS)('of %s invokes exactly its five functions (unqualified) and sends only to the DLQ', (id) => {
+    const [, sm] = single(ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id));
+    const role = sm.Properties!.RoleArn['Fn::GetAtt'][0];
+    const scoped = statementsOf(s, role).filter((st) => !st.Resource.includes('*'));
+    const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
+    expect(scoped.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
+      { Action: ['lambda:InvokeFunction'], Resource: FUNCTION_NAMES.map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })) },
+      { Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': [queue, 'Arn'] }] },
+    ]);
+  });
+});
+
+describe('IAM across the template', () => {
+  it('grants no wildcard action in any identity policy', () => {
+    const wild = iamStatements(s).flatMap((st) => st.Action.filter((a) => a.includes('*')).map((a) => `${st.policy}: ${a}`));
+    expect(wild).toStrictEqual([]);
+  });
+
+  it('uses resource "*" only for actions that support no narrower resource, and only in the state machine roles', () => {
+    const star = iamStatements(s).filter((st) => st.Resource.includes('*'));
+    expect([...new Set(star.flatMap((st) => st.Action))].sort()).toStrictEqual(RESOURCE_STAR_EXCEPTIONS);
+    const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0]);
+    expect([...new Set(star.flatMap((st) => st.roles))].sort()).toStrictEqual(smRoles.sort());
+  });
+
+  it('lets each EventBridge role start only its own state machine', () => {
+    for (const [, rule] of ofType(s, 'AWS::Events::Rule')) {
+      for (const target of rule.Properties!.Targets) {
+        const statements = statementsOf(s, target.RoleArn['Fn::GetAtt'][0]);
+        expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([{ Action: ['states:StartExecution'], Resource: [target.Arn] }]);
+      }
+    }
+  });
+
+  it('lets the deploy-time cluster lookup describe only the named cluster', () => {
+    const lookup = iamStatements(s).filter((st) => st.Action.includes('eks:DescribeCluster'));
+    expect(lookup.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
+      {
+        Action: ['eks:DescribeCluster'],
+        Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:', { Ref: 'AWS::AccountId' }, ':cluster/prod']] }],
+      },
+    ]);
+  });
+
+  it('attaches a managed policy only to CDK\'s custom resource provider role (logs only)', () => {
+    const managed = ofType(s, 'AWS::IAM::Role').filter(([, r]) => r.Properties!.ManagedPolicyArns);
+    expect(managed.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(r.Properties!.ManagedPolicyArns)])).toStrictEqual([
+      [
+        'AWS679f53fac002430cb0da5b7982bd2287ServiceRole',
+        JSON.stringify([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }]),
+      ],
+    ]);
+  });
+});

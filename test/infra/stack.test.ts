@@ -1,0 +1,266 @@
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTION_INPUT_TEMPLATE } from '../../infra/events.ts';
+import { loadMappings } from '../../infra/config.ts';
+import { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
+import { EksSecretSyncStack } from '../../infra/stack.ts';
+import { EXAMPLE_FILE, exampleText, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
+
+const APP_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';
+const TLS_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/web-tls-X1y2Z3';
+const PROVIDER = /^AWS679f53fac002430cb0da5b7982bd2287/;
+
+let s: Synthesized;
+let variantCache: Synthesized | undefined;
+
+/** The example with alarmEmail set and endpoint and CA given for every mapping (synthesized once, on first use). */
+function variant(): Synthesized {
+  const ca = /certificateAuthority: ([A-Za-z0-9+/=]{100,})/.exec(exampleText())![1]!;
+  variantCache ??= synth(
+    exampleText(
+      ['# alarmEmail: ops@example.com', 'alarmEmail: ops@example.com'],
+      [/(      name: prod +# Required[^\n]*\n)/, `$1      endpoint: https://a.example\n      certificateAuthority: ${ca}\n`],
+    ),
+  );
+  return variantCache;
+}
+const env = (mappingId: string, name: (typeof FUNCTION_NAMES)[number]) =>
+  s.resources[functionId(s, mappingId, name)]!.Properties!.Environment.Variables as Record<string, unknown>;
+const rulesOf = (arn: string) => ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern).includes(arn));
+
+beforeAll(() => {
+  s = synth();
+}, 120_000);
+
+describe('the Lambda functions', () => {
+  it('are five per mapping, all nodejs24.x on arm64 with JSON logs at INFO, besides CDK\'s custom resource provider', () => {
+    const fns = ofType(s, 'AWS::Lambda::Function');
+    const ours = fns.filter(([id]) => !PROVIDER.test(id));
+    expect(fns.length - ours.length).toBe(1);
+    expect(ours).toHaveLength(10);
+    for (const [, fn] of ours) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 30,
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+      });
+      expect(fn.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('eks-secret-sync');
+    }
+    expect(fns.find(([id]) => PROVIDER.test(id))![1].Properties!.Runtime).toBe('nodejs24.x');
+  });
+
+  it('give each function a log group with the configured retention', () => {
+    for (const [, fn] of ofType(s, 'AWS::Lambda::Function').filter(([id]) => !PROVIDER.test(id))) {
+      expect(s.resources[fn.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('set exactly the environment each handler reads', () => {
+    const seal = { 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] };
+    const lookup = ofType(s, 'Custom::AWS')[0]![0];
+    const identity = { 'Fn::GetAtt': [s.resources[functionId(s, 'app-config', 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0], 'Arn'] };
+    const common = { POWERTOOLS_SERVICE_NAME: 'eks-secret-sync', MAPPING_ID: 'app-config' };
+    expect(env('app-config', 'fetch-secret')).toStrictEqual({ ...common, SECRET_ARN: APP_ARN, SEAL_KEY_ID: seal, SECRET_TYPE: 'Opaque' });
+    expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, CLUSTER_NAME: 'prod', SEAL_KEY_ID: seal });
+    const target = {
+      ...common,
+      SEAL_KEY_ID: seal,
+      CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup, 'cluster.endpoint'] },
+      CLUSTER_CA: { 'Fn::GetAtt': [lookup, 'cluster.certificateAuthority.data'] },
+      NAMESPACE: 'app',
+      SECRET_NAME: 'app-config',
+      SECRET_TYPE: 'Opaque',
+      KUBE_IDENTITY: identity,
+    };
+    expect(env('app-config', 'read-secret')).toStrictEqual(target);
+    expect(env('app-config', 'apply-secret')).toStrictEqual(target);
+    expect(env('app-config', 'plan-merge')).toStrictEqual({
+      ...common,
+      PRUNE: 'false',
+      SECRET_TYPE: 'Opaque',
+      LABELS: '{"team":"checkout"}',
+      ANNOTATIONS: '{"example.com/owner":"checkout-team@example.com"}',
+    });
+  });
+
+  it('use the endpoint and CA from the mapping when it gives them', () => {
+    const read = env('web-tls', 'read-secret');
+    expect(read.CLUSTER_ENDPOINT).toBe('https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com');
+    expect(Buffer.from(read.CLUSTER_CA as string, 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
+    expect(env('web-tls', 'plan-merge')).toMatchObject({ PRUNE: 'true', SECRET_TYPE: 'kubernetes.io/tls', LABELS: '{}', ANNOTATIONS: '{}' });
+  });
+});
+
+describe('the state machines', () => {
+  it('are Express, log ALL with execution data to a log group with retention, and are traced', () => {
+    const sms = ofType(s, 'AWS::StepFunctions::StateMachine');
+    expect(sms).toHaveLength(2);
+    for (const [, sm] of sms) {
+      expect(sm.Properties).toMatchObject({ StateMachineType: 'EXPRESS', TracingConfiguration: { Enabled: true } });
+      const logging = sm.Properties!.LoggingConfiguration;
+      expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+      const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
+      expect(group.Properties).toStrictEqual({
+        LogGroupName: `/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/${sm.Properties!.DefinitionSubstitutions.MappingId}`,
+        RetentionInDays: 30,
+      });
+    }
+  });
+});
+
+describe('the EventBridge rules', () => {
+  it('start a sync on the native label event for exactly the one secret', () => {
+    const [, rule] = single(rulesOf(TLS_ARN), 'rule');
+    expect(rule.Properties!.EventPattern).toStrictEqual({
+      source: ['aws.secretsmanager'],
+      'detail-type': ['Secret Label Updated'],
+      resources: [TLS_ARN],
+      detail: { labelUpdated: ['AWSCURRENT'] },
+    });
+  });
+
+  it('add the CloudTrail rule only where the mapping asks for it, matching exact values only', () => {
+    const cloudTrail = ofType(s, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.EventPattern['detail-type'][0] === 'AWS API Call via CloudTrail');
+    expect(cloudTrail).toHaveLength(1);
+    const pattern = cloudTrail[0]![1].Properties!.EventPattern;
+    expect(pattern.detail.$or).toStrictEqual([
+      { responseElements: { arn: [APP_ARN] } },
+      { responseElements: { aRN: [APP_ARN] } },
+      { requestParameters: { secretId: [APP_ARN, APP_ARN.slice(0, -7), 'prod/app-config'] } },
+    ]);
+    // Exact strings everywhere: no prefix, suffix, wildcard or anything-but that could match another secret.
+    const values = JSON.stringify(pattern, (_k, v) => v);
+    expect(values).not.toMatch(/"(prefix|suffix|wildcard|anything-but|equals-ignore-case)"/);
+  });
+
+  it('target the mapping\'s state machine with the documented input, retries and the DLQ', () => {
+    const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
+    for (const [, rule] of ofType(s, 'AWS::Events::Rule')) {
+      const targets = rule.Properties!.Targets;
+      expect(targets).toHaveLength(1);
+      expect(targets[0]).toMatchObject({
+        InputTransformer: { InputTemplate: EXECUTION_INPUT_TEMPLATE },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+      });
+      expect(targets[0].InputTransformer.InputPathsMap).toBeUndefined();
+      expect(s.resources[targets[0].Arn.Ref]!.Type).toBe('AWS::StepFunctions::StateMachine');
+    }
+    expect(EXECUTION_INPUT_TEMPLATE).toBe('{"event": <aws.events.event.json>, "attempt": 1}');
+  });
+});
+
+describe('the EKS access entries', () => {
+  it('map each mint-token role to the mapping\'s Kubernetes group, type STANDARD', () => {
+    for (const id of ['app-config', 'web-tls']) {
+      const role = s.resources[functionId(s, id, 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0];
+      s.template.hasResourceProperties('AWS::EKS::AccessEntry', {
+        ClusterName: 'prod',
+        PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },
+        KubernetesGroups: [`eks-secret-sync:${id}`],
+        Type: 'STANDARD',
+      });
+    }
+    s.template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+  });
+
+  it('come with an output saying how to apply the RBAC objects', () => {
+    const outputs = Object.values(s.json.Outputs ?? {}).map((o) => o.Value);
+    expect(outputs).toContain('eks-secret-sync rbac --mapping app-config | kubectl apply -f -');
+    expect(outputs).toContain('eks-secret-sync rbac --mapping web-tls | kubectl apply -f -');
+  });
+});
+
+describe('the cluster lookup', () => {
+  it('runs at deploy time, once, only for the cluster given without endpoint and CA', () => {
+    const lookups = ofType(s, 'Custom::AWS');
+    expect(lookups).toHaveLength(1);
+    const create = JSON.stringify(lookups[0]![1].Properties!.Create);
+    expect(create).toContain('\\"action\\":\\"describeCluster\\"');
+    expect(create).toContain('\\"outputPaths\\":[\\"cluster.endpoint\\",\\"cluster.certificateAuthority.data\\"]');
+    expect(lookups[0]![1].Properties!.InstallLatestAwsSdk).toBe(false);
+    const [, provider] = single(ofType(s, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
+    expect(s.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
+  });
+
+  it('is not there when every mapping gives endpoint and CA', () => {
+    const other = variant();
+    expect(ofType(other, 'Custom::AWS')).toHaveLength(0);
+    expect(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id))).toHaveLength(0);
+    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(12);
+  });
+});
+
+describe('the shared resources', () => {
+  it('encrypt the DLQ with SQS-managed keys and keep messages 14 days', () => {
+    s.template.resourceCountIs('AWS::SQS::Queue', 1);
+    s.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  });
+
+  it('let the DLQ refuse plain HTTP and admit EventBridge for this stack\'s rules in one statement, however many rules', () => {
+    const [queue] = single(ofType(s, 'AWS::SQS::Queue'));
+    const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy'));
+    expect(policy.Properties!.PolicyDocument.Statement).toStrictEqual([
+      { Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
+      {
+        Sid: 'EventBridgeRulesOfThisStack',
+        Action: 'sqs:SendMessage',
+        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:', { Ref: 'AWS::AccountId' }, ':rule/EksSecretSync-*']] } } },
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      },
+    ]);
+    const names = ofType(s, 'AWS::Events::Rule').map(([, r]) => r.Properties!.Name).sort();
+    expect(names).toStrictEqual(['EksSecretSync-app-config-label', 'EksSecretSync-app-config-trail', 'EksSecretSync-web-tls-label']);
+  });
+
+  it('rotate the seal key and name it after the stack', () => {
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/eks-secret-sync/EksSecretSync/seal' });
+  });
+
+  it('alarm on a non-empty DLQ and on failed executions of each mapping, without a topic by default', () => {
+    const alarms = ofType(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+    expect(alarms.map((a) => [a.MetricName, a.Threshold, a.ComparisonOperator, a.AlarmActions]).sort()).toStrictEqual([
+      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
+      ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
+      ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
+    ]);
+    s.template.resourceCountIs('AWS::SNS::Topic', 0);
+    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('mail every alarm through an SNS topic when alarmEmail is set', () => {
+    const other = variant();
+    const [topic] = single(ofType(other, 'AWS::SNS::Topic'), 'topic');
+    other.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic } });
+    const alarms = ofType(other, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(3);
+    for (const [, a] of alarms) expect(a.Properties!.AlarmActions).toStrictEqual([{ Ref: topic }]);
+  });
+
+  it('put executions per mapping and the DLQ depth on the dashboard', () => {
+    const [, dashboard] = single(ofType(s, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+    const body = JSON.stringify(dashboard.Properties!.DashboardBody);
+    for (const text of ['Mapping app-config: executions', 'Mapping web-tls: executions', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body).toContain(text);
+    }
+  });
+});
+
+describe('a mapping placed in another region than its stack', () => {
+  it('fails the synth with an error on the mapping instead of deploying a rule that never fires', () => {
+    const app = new App({ stackTraces: false });
+    const stack = new EksSecretSyncStack(app, 'Elsewhere', { config: loadMappings(EXAMPLE_FILE), env: { region: 'eu-west-1' } });
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue()).map((e) => [e.id, e.entry.data]);
+    expect(errors).toStrictEqual([
+      ['/Elsewhere/Mapping-app-config', 'mapping app-config: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
+      ['/Elsewhere/Mapping-web-tls', 'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
+    ]);
+  });
+});
