@@ -1,0 +1,191 @@
+// Racing and duplicate deliveries. Asynchronous Express is at-least-once and
+// unordered: every trial creates K versions of the secret in quick succession
+// (moto's CreatedDate has one-second precision, so most share a date), then
+// starts one execution per label event plus duplicates, all at once, in a
+// random order, each step running in one of several warm execution
+// environments like Lambda's. Afterwards the Kubernetes Secret must hold the
+// newest version. Reproduce a run's choices with RACE_SEED=<seed> (printed in
+// the test names; timing still varies).
+import { SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalMapping } from '../../testbed/local-pipeline.ts';
+import { b64, expectNoLeak, secretOf } from '../support/fault-matrix.ts';
+import { TestMapping, type ExecutionRecord } from '../support/pipeline.ts';
+
+const CANARY = 'CANARY-6a0f3c-races';
+const SEED = Number(process.env.RACE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const TRIALS = 100;
+const INTERLEAVED = 60;
+const LANES = 2; // mappings running trials side by side; each lane's trials run one after another
+const mappings: LocalMapping[] = [];
+
+/** mulberry32: a small seeded PRNG, so a trial's choices can be replayed from its seed. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+function shuffle<T>(items: T[], rand: (n: number) => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rand(i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Moves AWSCURRENT from one version to another, as a rollback does. */
+async function moveCurrent(m: LocalMapping, to: string, from: string): Promise<void> {
+  const tb = inject('testbed');
+  const sm = new SecretsManagerClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
+  await sm.send(new UpdateSecretVersionStageCommand({ SecretId: m.secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: to, RemoveFromVersionId: from }));
+  sm.destroy();
+}
+
+interface TrialResult {
+  readonly trial: number;
+  readonly seed: number;
+  readonly k: number;
+  readonly order: string;
+  readonly stale: boolean;
+  readonly failed: number;
+  readonly dlq: number;
+  readonly plans: string[];
+  readonly conflicts: number;
+}
+
+const planOf = (r: ExecutionRecord) =>
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').map((e) => e.state.output.plan.action as string);
+
+/**
+ * How the versions meet their deliveries. `versions-first`: all K versions
+ * exist before any execution starts, so only the newest is AWSCURRENT when
+ * fetched. `interleaved`: each version's delivery starts right after its
+ * PutSecretValue, while later versions are still being created, so several
+ * executions fetch "their" version as AWSCURRENT and it is replaced before
+ * they write.
+ */
+type Mode = 'versions-first' | 'interleaved';
+
+/** One trial on one mapping: K versions, K + duplicates concurrent executions, then the Secret is checked. */
+async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialResult> {
+  const seed = (SEED + index * 7919 + (mode === 'interleaved' ? 1 : 0)) >>> 0;
+  const rand = prng(seed);
+  const k = 2 + rand(4);
+  const values: { password: string; extra?: string }[] = [];
+  const versions: string[] = [];
+  const early: Promise<ExecutionRecord>[] = [];
+  for (let j = 1; j <= k; j++) {
+    const value = { password: `${CANARY}-${index}-${j}`, trial: String(index), version: String(j), ...(rand(2) ? { extra: `x${j}` } : {}) };
+    values.push(value);
+    versions.push(await m.putSecret({ secretString: JSON.stringify(value) }));
+    if (mode === 'interleaved') {
+      early.push(m.run(m.labelEvent(versions[j - 1]!)));
+      await pause(rand(60));
+    }
+  }
+  const deliveries = versions.map((v, j) => ({ j, event: m.labelEvent(v) }));
+  const extra = rand(4);
+  const late = mode === 'interleaved' ? [] : deliveries;
+  for (let d = extra; d > 0; d--) late.push(deliveries[rand(k)]!); // at-least-once: the same event again
+  shuffle(late, rand);
+  const runs = await Promise.all([
+    ...early,
+    ...late.map(async ({ event }, i) => {
+      await pause(rand(3) === 0 ? 0 : rand(40) + i);
+      return m.run(event);
+    }),
+  ]);
+
+  const s = await secretOf(m);
+  const newest = values[k - 1]!;
+  const holds = s.body.metadata?.annotations?.['eks-secret-sync.io/source-version-id'];
+  const stale = holds !== versions[k - 1] || s.body.data?.password !== b64(newest.password) || s.body.data?.version !== b64(String(k)) ||
+    (s.body.data?.extra === undefined) === ('extra' in newest); // prune on: a key the newest version lacks is gone
+  return {
+    trial: index,
+    seed,
+    k,
+    order: [...(mode === 'interleaved' ? versions.map((_, j) => `v${j + 1}`) : []), ...late.map((d) => `v${d.j + 1}`)].join(','),
+    stale,
+    failed: runs.filter((r) => r.status !== 'SUCCEEDED').length,
+    dlq: (await m.receiveDlq()).length,
+    plans: runs.flatMap(planOf),
+    conflicts: runs.reduce((n, r) => n + r.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountConflict').length, 0),
+  };
+}
+
+/** Runs `trials` trials over the lanes and asserts that none ended stale. */
+async function trials(mode: Mode, trials: number): Promise<void> {
+  const started = Date.now();
+  const results: TrialResult[] = [];
+  await Promise.all(
+    mappings.map(async (m, lane) => {
+      for (let i = lane; i < trials; i += LANES) results.push(await trial(m, i, mode));
+    }),
+  );
+  const stale = results.filter((r) => r.stale);
+  const plans = results.flatMap((r) => r.plans);
+  const count = (a: string) => plans.filter((p) => p === a).length;
+  process.stderr.write(
+    `[races] ${mode}, RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
+      `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} conflicts, ` +
+      `${stale.length} stale, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  expect(results).toHaveLength(trials);
+  expect(stale, `${mode}, RACE_SEED=${SEED}: stale trials ${JSON.stringify(stale)}`).toEqual([]);
+  expect(results.filter((r) => r.failed || r.dlq), `${mode}, RACE_SEED=${SEED}: failed executions`).toEqual([]);
+  // The races happened: older versions arrived after newer ones and were refused.
+  expect(count('skip-stale')).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  for (let lane = 0; lane < LANES; lane++) {
+    const m = await TestMapping.create({ id: `race${lane}`, secretString: JSON.stringify({ password: `${CANARY}-initial` }), workers: 3, prune: true });
+    mappings.push(m);
+    expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(mappings.map((m) => m.close()));
+});
+
+describe('racing and duplicate deliveries', () => {
+  it(`ends every trial at the newest version when all versions exist first: ${TRIALS} trials, RACE_SEED=${SEED}`, async () => {
+    await trials('versions-first', TRIALS);
+  }, 240_000);
+
+  it(`ends every trial at the newest version when deliveries start while newer versions are created: ${INTERLEAVED} trials, RACE_SEED=${SEED}`, async () => {
+    await trials('interleaved', INTERLEAVED);
+  }, 240_000);
+
+  it('follows a rollback: AWSCURRENT moved back to an older version is written, and a late event for the newer one is not', async () => {
+    const m = mappings[0]!;
+    const v1 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb1`, version: 'rb1' }) });
+    expect((await m.run(m.labelEvent(v1))).status).toBe('SUCCEEDED');
+    await pause(1100); // a distinctly newer creation date
+    const v2 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb2`, version: 'rb2' }) });
+    expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
+    await moveCurrent(m, v1, v2); // `aws secretsmanager update-secret-version-stage`: the documented rollback
+
+    const rollback = await m.run(m.labelEvent(v1));
+    const late = await m.run(m.labelEvent(v2));
+
+    expect([rollback, late].map((r) => planOf(r)[0])).toEqual(['update', 'skip-stale']);
+    const s = await secretOf(m);
+    expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v1);
+    expect(s.body.data.version).toBe(b64('rb1'));
+  });
+
+  it('never lets a value or a token reach logs, state, DLQ messages or errors', () => {
+    expectNoLeak(mappings.map((m) => m.captured()).join('\n'), CANARY);
+  });
+});
