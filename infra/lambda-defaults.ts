@@ -10,11 +10,36 @@ import { Construct } from 'constructs';
 /** The repository root (this file is infra/lambda-defaults.ts). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The five steps of a sync; each is `functions/<name>/handler.ts`. */
-export const FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret'] as const;
+/**
+ * The steps of a sync; each is `functions/<name>/handler.ts`. Every mapping
+ * has the five {@link CORE_FUNCTION_NAMES}; `restart-workloads` exists only
+ * for a mapping with a `restart` list.
+ */
+export const FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret', 'restart-workloads'] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The five steps every mapping has. */
+export const CORE_FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret'] as const satisfies readonly FunctionName[];
+
+/** One of {@link CORE_FUNCTION_NAMES}. */
+export type CoreFunctionName = (typeof CORE_FUNCTION_NAMES)[number];
+
+/**
+ * Functions of the stack that belong to no mapping: `redrive-sync` turns
+ * redriven dead-letter messages into new executions (infra/redrive.ts).
+ */
+export const STACK_FUNCTION_NAMES = ['redrive-sync'] as const;
+
+/** One of {@link STACK_FUNCTION_NAMES}. */
+export type StackFunctionName = (typeof STACK_FUNCTION_NAMES)[number];
+
+/** Every function folder the app bundles: the steps, then the stack's own functions. */
+export const BUNDLED_FUNCTION_NAMES = [...FUNCTION_NAMES, ...STACK_FUNCTION_NAMES] as const;
+
+/** One of {@link BUNDLED_FUNCTION_NAMES}. */
+export type BundledFunctionName = (typeof BUNDLED_FUNCTION_NAMES)[number];
 
 /** CloudFormation metadata key on each function resource naming its step (how tests find the bundles). */
 export const FUNCTION_METADATA_KEY = 'eks-secret-sync:function';
@@ -24,8 +49,8 @@ export const SERVICE_NAME = 'eks-secret-sync';
 
 /** Props of {@link SyncFunction}. */
 export interface SyncFunctionProps {
-  /** Which step: the entry is `functions/<name>/handler.ts`, export `handler`. */
-  readonly name: FunctionName;
+  /** Which step (or stack function): the entry is `functions/<name>/handler.ts`, export `handler`. */
+  readonly name: BundledFunctionName;
   /** Environment the handler reads at init (never secrets: the values are in the template). */
   readonly environment: Readonly<Record<string, string>>;
   /**

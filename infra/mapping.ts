@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -10,10 +10,23 @@ import { Construct } from 'constructs';
 import type { Mapping } from './config.ts';
 import type { ClusterConnection } from './cluster.ts';
 import { cloudTrailPattern, ExecutionInput, labelUpdatedPattern, ruleName, WithDeadLetterQueue } from './events.ts';
-import { FUNCTION_NAMES, SyncFunction, type FunctionName } from './lambda-defaults.ts';
+import { FUNCTION_NAMES, SyncFunction, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { SyncStateMachine } from './state-machine.ts';
+
+/** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
+export type MappingFunctions = Readonly<Record<CoreFunctionName, SyncFunction> & Partial<Record<'restart-workloads', SyncFunction>>>;
+
+/**
+ * What the ASL's `${RestartWorkloadsFunctionArn}` becomes for a mapping
+ * without `restart`: no function is created for it (a role that may open the
+ * EKS token and four more resources per mapping, for nothing), and the
+ * definition never reaches the state, because PlanMerge only lists workloads
+ * the mapping has. Step Functions needs a well-formed ARN there; this one
+ * names no function, and the state machine may not invoke it anyway.
+ */
+export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured';
 
 /** Props of {@link SecretMapping}. */
 export interface SecretMappingProps {
@@ -34,7 +47,7 @@ export interface SecretMappingProps {
 
 /**
  * Everything one mapping needs: five functions with one role each (least
- * privilege), the Express state machine, the EventBridge rule(s) that start
+ * privilege), a sixth when it restarts workloads, the Express state machine, the EventBridge rule(s) that start
  * it, and the EKS access entry that makes the mint-token role a Kubernetes
  * identity in the group `eks-secret-sync:<id>`.
  *
@@ -43,8 +56,8 @@ export interface SecretMappingProps {
  * are not applied by the stack (see infra/rbac.ts); an output says how.
  */
 export class SecretMapping extends Construct {
-  /** The five steps by name. */
-  readonly functions: Readonly<Record<FunctionName, SyncFunction>>;
+  /** The steps by name (restart-workloads only with `restart`). */
+  readonly functions: MappingFunctions;
   /** The state machine. */
   readonly stateMachine: SyncStateMachine;
   /** The rules starting it: the native label event, then the CloudTrail rule when enabled. */
@@ -57,7 +70,10 @@ export class SecretMapping extends Construct {
     const { mapping: m } = props;
     this.checkRegions(m);
     this.functions = this.addFunctions(props);
-    const arn = (name: FunctionName) => this.functions[name].function.functionArn;
+    const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
+    const restartArn =
+      this.functions['restart-workloads']?.function.functionArn ??
+      Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: NO_RESTART_FUNCTION_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
       substitutions: {
         FetchSecretFunctionArn: arn('fetch-secret'),
@@ -65,10 +81,11 @@ export class SecretMapping extends Construct {
         ReadSecretFunctionArn: arn('read-secret'),
         PlanMergeFunctionArn: arn('plan-merge'),
         ApplySecretFunctionArn: arn('apply-secret'),
+        RestartWorkloadsFunctionArn: restartArn,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
       },
-      functions: FUNCTION_NAMES.map((name) => this.functions[name].function),
+      functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
       logGroupName: `/aws/vendedlogs/states/eks-secret-sync/${Stack.of(this).stackName}/${m.id}`,
       logRetention: props.logRetention,
@@ -92,8 +109,8 @@ export class SecretMapping extends Construct {
     });
   }
 
-  /** The five steps, each with its environment and exactly the permissions it needs. */
-  private addFunctions(props: SecretMappingProps): Record<FunctionName, SyncFunction> {
+  /** The steps, each with its environment and exactly the permissions it needs. */
+  private addFunctions(props: SecretMappingProps): MappingFunctions {
     const { mapping: m, sealKey, cluster } = props;
     const keyId = sealKey.keyArn;
     const fn = (name: FunctionName, environment: Record<string, string>) =>
@@ -143,8 +160,22 @@ export class SecretMapping extends Construct {
       SECRET_TYPE: m.type,
       LABELS: JSON.stringify(m.labels),
       ANNOTATIONS: JSON.stringify(m.annotations),
+      RESTART_TARGETS: JSON.stringify(m.restart),
     });
-    return { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
+    const steps = { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
+    if (m.restart.length === 0) return steps;
+
+    // Opens the token only: it patches workloads and never sees a value.
+    const restart = fn('restart-workloads', {
+      SEAL_KEY_ID: keyId,
+      CLUSTER_ENDPOINT: cluster.endpoint,
+      CLUSTER_CA: cluster.certificateAuthority,
+      NAMESPACE: m.namespace,
+      KUBE_IDENTITY: mint.role.roleArn,
+      RESTART_TARGETS: JSON.stringify(m.restart),
+    });
+    restart.role.addToPrincipalPolicy(seal(keyId, 'kms:Decrypt', m.id, ['eks-token']));
+    return { ...steps, 'restart-workloads': restart };
   }
 
   /**

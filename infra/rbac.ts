@@ -9,13 +9,33 @@
  * authorized). The test bed proves this on a real kube-apiserver
  * (test/testbed/rbac.test.ts).
  *
+ * A mapping with `restart` gets one more rule per workload kind: `patch` in
+ * API group `apps` on exactly the listed names, which is all a rollout restart
+ * (a strategic merge patch of the pod template) needs. One rule per kind,
+ * because a rule's `resourceNames` apply to every resource it lists: one rule
+ * for deployments and statefulsets would let `deployment/api` also patch a
+ * StatefulSet named api (test/e2e/restart.test.ts proves the rules on the
+ * apiserver).
+ *
  * The stack cannot apply them: that would need a standing cluster-admin
  * identity. The CLI prints them (`eks-secret-sync rbac --mapping <id>`) for
  * someone with that right to `kubectl apply`.
  */
 import { stringify } from 'yaml';
 import { managedLabels } from '../functions/shared/domain/metadata.ts';
+import { parseWorkloads, WORKLOAD_KINDS } from '../functions/shared/domain/restart.ts';
 import type { Mapping } from './config.ts';
+
+/** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart. */
+export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & { readonly restart?: readonly string[] };
+
+/** One rule of a Role. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly resourceNames: readonly string[];
+  readonly verbs: readonly string[];
+}
 
 /** The Kubernetes group the mapping's EKS access entry puts its identity in. */
 export function kubernetesGroup(mappingId: string): string {
@@ -35,15 +55,36 @@ export interface RbacObject {
   readonly [field: string]: unknown;
 }
 
-/** The RBAC objects of one mapping: a Role on its one Secret and a RoleBinding to its group. Pure. */
-export function rbacManifests(mapping: Pick<Mapping, 'id' | 'namespace' | 'secretName'>): [RbacObject, RbacObject] {
+/**
+ * The rules that let the mapping restart its workloads: `patch` on exactly the
+ * listed names, one rule per kind (deployments, statefulsets, daemonsets, in
+ * that order, names sorted); none without `restart`. Pure.
+ *
+ * @throws InvalidInputError for an entry that is not `<kind>/<name>` (the config schema refuses those first).
+ */
+export function restartRules(restart: readonly string[]): PolicyRule[] {
+  const workloads = parseWorkloads(restart);
+  return Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => {
+    const names = workloads.filter((w) => w.resource === resource).map((w) => w.name);
+    return names.length === 0 ? [] : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: ['patch'] }];
+  });
+}
+
+/**
+ * The RBAC objects of one mapping: a Role on its one Secret (and the
+ * workloads it restarts) and a RoleBinding to its group. Pure.
+ */
+export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
   const metadata = { name: rbacName(mapping.id), namespace: mapping.namespace, labels: managedLabels(mapping.id) };
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata,
-      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: ['get', 'create', 'update', 'patch'] }],
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: ['get', 'create', 'update', 'patch'] },
+        ...restartRules(mapping.restart ?? []),
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -56,7 +97,7 @@ export function rbacManifests(mapping: Pick<Mapping, 'id' | 'namespace' | 'secre
 }
 
 /** {@link rbacManifests} as a multi-document YAML stream for `kubectl apply -f -`. */
-export function rbacYaml(mapping: Pick<Mapping, 'id' | 'namespace' | 'secretName'>): string {
+export function rbacYaml(mapping: RbacMapping): string {
   return rbacManifests(mapping)
     .map((o) => `---\n${stringify(o)}`)
     .join('');

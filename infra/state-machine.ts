@@ -19,6 +19,12 @@ export interface SyncSubstitutions {
   readonly ReadSecretFunctionArn: string;
   readonly PlanMergeFunctionArn: string;
   readonly ApplySecretFunctionArn: string;
+  /**
+   * The restart-workloads function; for a mapping without `restart`, a
+   * well-formed ARN of no function that the definition never reaches (see
+   * SecretMapping).
+   */
+  readonly RestartWorkloadsFunctionArn: string;
   readonly DeadLetterQueueUrl: string;
   readonly MappingId: string;
 }
@@ -44,7 +50,7 @@ export function renderDefinition(subs: Readonly<Record<string, string>>, templat
 export interface SyncStateMachineProps {
   /** The values of the ASL placeholders. */
   readonly substitutions: SyncSubstitutions;
-  /** The five step functions the definition invokes (invoke is granted on exactly these). */
+  /** The step functions the definition invokes (invoke is granted on exactly these). */
   readonly functions: readonly IFunction[];
   /** The queue the SendToDlq state writes to (sqs:SendMessage is granted on it). */
   readonly deadLetterQueue: IQueue;

@@ -13,14 +13,21 @@ import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
-/** The five task states and the bundle each runs. */
-const TASKS = {
+/** The five task states every sync may run, and the bundle each runs. */
+const STEPS = {
   FetchSecret: 'fetch-secret',
   MintToken: 'mint-token',
   ReadSecret: 'read-secret',
   PlanMerge: 'plan-merge',
   ApplySecret: 'apply-secret',
 } as const;
+
+/**
+ * Every Lambda task state: the steps, and the final restart of workloads
+ * (reached only for a mapping with `restart`; its worker starts on first use).
+ * RemintToken runs the MintToken function.
+ */
+const TASKS = { ...STEPS, RestartWorkloads: 'restart-workloads' } as const;
 
 /** Bundle file (index.mjs) per function folder name. */
 export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
@@ -42,12 +49,14 @@ export interface LocalMappingOptions {
   readonly type?: string;
   readonly prune?: boolean;
   readonly labels?: Record<string, string>;
+  /** Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`. */
+  readonly restart?: string[];
   /** Skip creating the RBAC objects (to prove a denial). */
   readonly noRbac?: boolean;
   /** Override of the function environment (e.g. a broken setting). */
   readonly env?: Record<string, string>;
   /** Overrides for one step's function only, applied after `env` (e.g. its own endpoint, a fake clock). */
-  readonly functionEnv?: Partial<Record<StepName, Record<string, string>>>;
+  readonly functionEnv?: Partial<Record<TaskName, Record<string, string>>>;
   /**
    * Execution environments per function (default 1). Lambda runs concurrent
    * executions in separate environments; with more than one, concurrent
@@ -56,8 +65,11 @@ export interface LocalMappingOptions {
   readonly workers?: number;
 }
 
-/** A task state of the sync state machine. */
-export type StepName = keyof typeof TASKS;
+/** One of the five task states every sync may run. */
+export type StepName = keyof typeof STEPS;
+
+/** A Lambda task state of the sync state machine: a {@link StepName} or RestartWorkloads. */
+export type TaskName = keyof typeof TASKS;
 
 /** What one execution left behind: everything a canary check must search. */
 export interface ExecutionRecord {
@@ -83,9 +95,9 @@ function awsConfig(tb: TestbedDetails) {
 /** A mapping provisioned on the test bed: the AWS secret, the seal key, the DLQ, the namespace and RBAC. */
 export class LocalMapping {
   /** The (first) worker of each step; tests may wrap its `invoke`. */
-  readonly functions: Record<keyof typeof TASKS, LocalFunction>;
+  readonly functions: Record<TaskName, LocalFunction>;
   /** Every worker of each step ({@link LocalMappingOptions.workers}). */
-  readonly pools: Record<keyof typeof TASKS, LocalFunction[]>;
+  readonly pools: Record<TaskName, LocalFunction[]>;
   readonly executions: ExecutionRecord[] = [];
   readonly dlqBodies: string[] = [];
   private readonly machine: StateMachine;
@@ -117,11 +129,11 @@ export class LocalMapping {
     const workers = Math.max(1, opts.workers ?? 1);
     this.pools = Object.fromEntries(
       Object.entries(TASKS).map(([state, fn]) => {
-        const fenv = { ...env, ...opts.functionEnv?.[state as StepName] };
+        const fenv = { ...env, ...opts.functionEnv?.[state as TaskName] };
         return [state, Array.from({ length: workers }, () => new LocalFunction(`${id}-${fn}`, bundles[fn], fenv))];
       }),
-    ) as Record<keyof typeof TASKS, LocalFunction[]>;
-    this.functions = Object.fromEntries(Object.entries(this.pools).map(([state, pool]) => [state, pool[0]!])) as Record<keyof typeof TASKS, LocalFunction>;
+    ) as Record<TaskName, LocalFunction[]>;
+    this.functions = Object.fromEntries(Object.entries(this.pools).map(([state, pool]) => [state, pool[0]!])) as Record<TaskName, LocalFunction>;
     const asl = readFileSync(new URL('../statemachine/sync.asl.json', import.meta.url), 'utf8');
     const subs: Record<string, string> = {
       MappingId: id,
@@ -146,7 +158,7 @@ export class LocalMapping {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName }));
+    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName, restart: opts.restart }));
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -162,6 +174,7 @@ export class LocalMapping {
       PRUNE: String(opts.prune ?? false),
       LABELS: JSON.stringify(opts.labels ?? {}),
       ANNOTATIONS: '{}',
+      RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
       KUBE_IDENTITY: tb.identities.sync.roleArn,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
@@ -203,15 +216,17 @@ export class LocalMapping {
     const name = randomUUID();
     const sqs = new SQSClient(awsConfig(this.details));
     const handlers = Object.fromEntries(
-      Object.keys(this.functions).map((state) => [state, (input: unknown) => this.invoke(state as StepName, input)]),
+      Object.keys(this.functions).map((state) => [state, (input: unknown) => this.invoke(state as TaskName, input)]),
     ) as Record<string, (input: any) => Promise<any>>;
+    // The second MintToken state, on the restart branch, calls the same function.
+    handlers.RemintToken = (input: unknown) => this.invoke('MintToken', input);
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
       const out = await sqs.send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
       return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
     };
-    const fast = Object.fromEntries([...Object.keys(TASKS), 'SendToDlq'].map((s) => [s, 5]));
+    const fast = Object.fromEntries([...Object.keys(TASKS), 'RemintToken', 'SendToDlq'].map((s) => [s, 5]));
     const execution = this.machine.run(
       { event, attempt } as never,
       {
@@ -246,7 +261,7 @@ export class LocalMapping {
   }
 
   /** Invokes a step on the least busy worker of its pool (always the first when there is one). */
-  private invoke(state: StepName, input: unknown): Promise<unknown> {
+  private invoke(state: TaskName, input: unknown): Promise<unknown> {
     const pool = this.pools[state];
     if (pool.length === 1) return this.functions[state].invoke(input);
     const load = pool.map((f) => this.inFlight.get(f) ?? 0);

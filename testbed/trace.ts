@@ -39,6 +39,10 @@ function outcome(state: string, out: any): string {
     }
     case 'ApplySecret':
       return `${out.applied.action}d, resourceVersion ${out.applied.resourceVersion}`;
+    case 'RemintToken':
+      return `token sealed, expires ${out.token.expiresAt}`;
+    case 'RestartWorkloads':
+      return `restarted ${out.restarted.workloads.join(', ')} at ${out.restarted.restartedAt}`;
     default:
       return '';
   }

@@ -1,5 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { ApplyInput, ApplyOutput } from '../shared/contract.ts';
 import { ANNOTATIONS, MANAGER_NAME } from '../shared/domain/metadata.ts';
 import { buildWrite } from '../shared/domain/plan.ts';
@@ -14,7 +14,7 @@ import { targetFromEnv } from '../shared/target.ts';
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_TYPE = secretTypeFromEnv();
 const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
 
 /**
  * Writes the plan. Update: a JSON merge patch carrying the resourceVersion

@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { getSecretVersion, kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, getSecretVersion, kmsKeyService } from '../shared/aws.ts';
 import type { FetchOutput, SyncInput } from '../shared/contract.ts';
 import { nameList } from '../shared/domain/names.ts';
 import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
@@ -14,8 +14,8 @@ import { requestedVersion } from './event.ts';
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_ARN = requireEnv('SECRET_ARN');
 const SECRET_TYPE = secretTypeFromEnv();
-const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
-const secrets = new SecretsManagerClient({});
+const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
+const secrets = new SecretsManagerClient(AWS_CLIENT_OPTIONS);
 
 /**
  * Reads the secret version the event names (else AWSCURRENT), parses it into

@@ -1,5 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { TokenOutput } from '../shared/contract.ts';
 import { mintEksToken } from '../shared/eks-token.ts';
 import { requireEnv } from '../shared/env.ts';
@@ -9,7 +9,7 @@ import { seal } from '../shared/seal.ts';
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const CLUSTER_NAME = requireEnv('CLUSTER_NAME');
 const REGION = requireEnv('AWS_REGION');
-const kms = new KMSClient({});
+const kms = new KMSClient(AWS_CLIENT_OPTIONS);
 const keys = kmsKeyService(kms, requireEnv('SEAL_KEY_ID'));
 
 /**

@@ -1,21 +1,24 @@
-import type { PlanInput } from '../shared/contract.ts';
+import type { PlanInput, PlanOutput } from '../shared/contract.ts';
 import { planMerge } from '../shared/domain/plan.ts';
-import type { MergePlan } from '../shared/domain/types.ts';
+import { restartAfter } from '../shared/domain/restart.ts';
 import { InvalidInputError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
-import { mergeOptionsFromEnv } from '../shared/options.ts';
+import { mergeOptionsFromEnv, restartTargetsFromEnv } from '../shared/options.ts';
 
 const options = mergeOptionsFromEnv();
+const restartTargets = restartTargetsFromEnv().map((w) => w.ref);
 
 /**
  * Decides the merge from the source version and the value-free observation:
- * keys added, updated, unchanged, kept, pruned, and whether to write at all.
+ * keys added, updated, unchanged, kept, pruned, whether to write at all, and
+ * which workloads to restart after the write (only when it changes data).
  *
  * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys).
  */
-export async function handler(input: PlanInput): Promise<MergePlan> {
+export async function handler(input: PlanInput): Promise<PlanOutput> {
   if (!input?.source || !input?.observed) throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
-  const plan = planMerge(input.source, input.observed, options, new Date().toISOString());
+  const merge = planMerge(input.source, input.observed, options, new Date().toISOString());
+  const plan = { ...merge, restart: restartAfter(merge, restartTargets) };
   logger.info('planned merge', {
     mappingId: options.mappingId,
     action: plan.action,
@@ -24,6 +27,7 @@ export async function handler(input: PlanInput): Promise<MergePlan> {
     unchanged: plan.unchanged.length,
     kept: plan.kept.count,
     pruned: plan.pruned.length,
+    restart: plan.restart,
   });
   return plan;
 }

@@ -1,5 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { ReadInput } from '../shared/contract.ts';
 import { observe } from '../shared/domain/observe.ts';
 import type { Observation } from '../shared/domain/types.ts';
@@ -11,7 +11,7 @@ import { targetFromEnv } from '../shared/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(new KMSClient({}), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
 
 /**
  * Reads the Kubernetes Secret and reports, without values, how it compares

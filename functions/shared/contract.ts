@@ -35,10 +35,26 @@ export interface ReadInput {
   readonly sealedToken: Sealed;
 }
 
-/** PlanMerge: in, out at `$.plan` ({@link MergePlan}). */
+/** PlanMerge: in, out at `$.plan` ({@link PlanOutput}). */
 export interface PlanInput {
   readonly source: SourceVersion;
   readonly observed: Observation;
+}
+
+/**
+ * What PlanMerge returns: the merge plan, and the workloads to restart once
+ * it is written. `restart` is how the state machine knows whether to restart:
+ * the Choice after ApplySecret goes to RestartWorkloads only when
+ * `$.plan.restart[0]` is present, that is when the mapping lists workloads
+ * (RESTART_TARGETS) AND the write changes data (a key added, updated or
+ * pruned; see `restartAfter` in domain/restart.ts). A write that only
+ * records a new version in the annotations, a no-op and a stale version
+ * restart nothing. The plan is made again after a conflict, so `restart`
+ * always belongs to the write that succeeded.
+ */
+export interface PlanOutput extends MergePlan {
+  /** `deployment/<name>`, `statefulset/<name>`, `daemonset/<name>`, sorted; empty for no restart. */
+  readonly restart: readonly string[];
 }
 
 /** ApplySecret: in, out at `$.applied`. */
@@ -55,4 +71,30 @@ export interface ApplyOutput {
   readonly added: number;
   readonly updated: number;
   readonly pruned: number;
+}
+
+/**
+ * RestartWorkloads: in (built by the state's Parameters), after an ApplySecret
+ * that changed data. The workloads come from the function's own
+ * RESTART_TARGETS, never from the state.
+ */
+export interface RestartInput {
+  /** The version just written, recorded on each pod template. */
+  readonly versionId: string;
+  /**
+   * When the restart was requested (the execution's start time): the same
+   * for every attempt, so a retry re-sends identical patches and rolls
+   * nothing twice.
+   */
+  readonly requestedAt: string;
+  readonly sealedToken: Sealed;
+}
+
+/** RestartWorkloads: out at `$.restarted`. */
+export interface RestartOutput {
+  /** The workloads patched, as in the mapping. */
+  readonly workloads: readonly string[];
+  /** The `kubectl.kubernetes.io/restartedAt` value set (RFC 3339). */
+  readonly restartedAt: string;
+  readonly versionId: string;
 }

@@ -13,7 +13,8 @@ import {
 
 /**
  * The narrow Kubernetes client of the pipeline: the three calls it makes on
- * one Secret, over node:https. @kubernetes/client-node is used for its types
+ * one Secret (and, in {@link WorkloadClient}, the one on the workloads to
+ * restart), over node:https. @kubernetes/client-node is used for its types
  * only: loading it costs ~200 ms of Lambda init (see README, Cold start).
  */
 export interface SecretClient {
@@ -25,13 +26,17 @@ export interface SecretClient {
   mergePatch(patch: object): Promise<V1Secret>;
 }
 
-/** Where the Secret lives and how to reach the cluster. */
-export interface SecretLocation {
+/** How to reach the cluster, and the mapping's namespace. */
+export interface NamespaceLocation {
   /** https URL of the kube-apiserver. */
   readonly server: string;
   /** PEM of the cluster CA (EKS `certificateAuthority.data`, base64-decoded). */
   readonly caPem: string;
   readonly namespace: string;
+}
+
+/** Where the Secret lives and how to reach the cluster. */
+export interface SecretLocation extends NamespaceLocation {
   readonly name: string;
 }
 
@@ -76,13 +81,35 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
   };
 }
 
+/**
+ * The one call the restart step makes: a strategic merge patch of one
+ * workload (API group `apps`, v1) in the mapping's namespace, which RBAC
+ * allows by name with the verb `patch` alone.
+ */
+export interface WorkloadClient {
+  /** @throws NotFoundError when the workload does not exist; the other errors of {@link statusError}. */
+  strategicMergePatch(workload: { readonly kind: string; readonly resource: string; readonly name: string }, patch: object): Promise<void>;
+}
+
+/** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
+export function workloadClient(loc: NamespaceLocation, token: string, identity: string): WorkloadClient {
+  return {
+    strategicMergePatch: async (w, patch) => {
+      const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
+      const res = await send(loc, token, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
+      if (res.status >= 200 && res.status < 300) return;
+      throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
+    },
+  };
+}
+
 interface RawResponse {
   status: number;
   body: string;
   retryAfter?: string;
 }
 
-function send(loc: SecretLocation, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
+function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     if (body) headers['content-type'] = contentType ?? 'application/json';

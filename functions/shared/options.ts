@@ -1,4 +1,5 @@
 import type { MergeOptions, SecretType } from './domain/types.ts';
+import { parseWorkloads, type WorkloadRef } from './domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from './domain/secret-types.ts';
 import { ConfigError } from './errors.ts';
 import { jsonEnv, requireEnv } from './env.ts';
@@ -30,4 +31,23 @@ export function mergeOptionsFromEnv(): MergeOptions {
     labels: jsonEnv<Record<string, string>>('LABELS', {}),
     annotations: jsonEnv<Record<string, string>>('ANNOTATIONS', {}),
   };
+}
+
+/**
+ * The mapping's `restart` option from RESTART_TARGETS: a JSON array of
+ * `deployment/<name>`, `statefulset/<name>` or `daemonset/<name>`; unset
+ * means none. Sorted, without duplicates.
+ *
+ * @throws ConfigError when it is not such an array.
+ */
+export function restartTargetsFromEnv(): WorkloadRef[] {
+  const refs = jsonEnv<unknown>('RESTART_TARGETS', []);
+  if (!Array.isArray(refs) || !refs.every((r): r is string => typeof r === 'string')) {
+    throw new ConfigError('RESTART_TARGETS must be a JSON array of strings such as ["deployment/api"]');
+  }
+  try {
+    return parseWorkloads(refs);
+  } catch (e) {
+    throw new ConfigError(`RESTART_TARGETS: ${(e as Error).message}`);
+  }
 }

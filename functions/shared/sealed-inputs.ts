@@ -11,7 +11,17 @@ export async function openInputs(
 ): Promise<{ desired: SecretData; token: string }> {
   const [data, token] = await Promise.all([
     unseal(keys, { mappingId, purpose: 'secret-data' }, sealedData),
-    unseal(keys, { mappingId, purpose: 'eks-token' }, sealedToken),
+    openToken(keys, mappingId, sealedToken),
   ]);
-  return { desired: JSON.parse(data.toString('utf8')) as SecretData, token: token.toString('utf8') };
+  return { desired: JSON.parse(data.toString('utf8')) as SecretData, token };
+}
+
+/**
+ * Opens the sealed EKS token alone, for a step that needs the cluster but no
+ * secret value (the restart of workloads).
+ *
+ * @throws InvalidInputError when it is not a sealed token of this mapping.
+ */
+export async function openToken(keys: KeyService, mappingId: string, sealedToken: Sealed): Promise<string> {
+  return (await unseal(keys, { mappingId, purpose: 'eks-token' }, sealedToken)).toString('utf8');
 }

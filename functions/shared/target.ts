@@ -1,4 +1,4 @@
-import type { SecretLocation } from './kube.ts';
+import type { NamespaceLocation, SecretLocation } from './kube.ts';
 import { requireEnv } from './env.ts';
 
 /**
@@ -9,12 +9,23 @@ import { requireEnv } from './env.ts';
  * @throws ConfigError when a variable is missing.
  */
 export function targetFromEnv(): { location: SecretLocation; identity: string } {
+  const { location, identity } = namespaceFromEnv();
+  return { location: { ...location, name: requireEnv('SECRET_NAME') }, identity };
+}
+
+/**
+ * The mapping's cluster and namespace, for a step that works beside the
+ * Secret rather than on it (the restart of workloads): CLUSTER_ENDPOINT,
+ * CLUSTER_CA and NAMESPACE, as in {@link targetFromEnv}.
+ *
+ * @throws ConfigError when a variable is missing.
+ */
+export function namespaceFromEnv(): { location: NamespaceLocation; identity: string } {
   return {
     location: {
       server: requireEnv('CLUSTER_ENDPOINT'),
       caPem: Buffer.from(requireEnv('CLUSTER_CA'), 'base64').toString('utf8'),
       namespace: requireEnv('NAMESPACE'),
-      name: requireEnv('SECRET_NAME'),
     },
     identity: process.env.KUBE_IDENTITY ?? 'the mapping\'s Kubernetes identity',
   };

@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NO_RESTART_FUNCTION_NAME } from '../../infra/mapping.ts';
 import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/state-machine.ts';
 import { assetPath, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
 
 /** Stand-in values for CloudFormation intrinsics, derived from logical ids so they can be compared. */
 function resolveIntrinsic(value: unknown): string {
   if (typeof value === 'string') return value;
-  const v = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  const v = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string; 'Fn::Join'?: [string, unknown[]] };
   if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
   if (v.Ref) return `<${v.Ref}>`;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(resolveIntrinsic).join(v['Fn::Join'][0]);
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 }
 
@@ -38,6 +40,9 @@ describe('the state machine definition', () => {
       ReadSecretFunctionArn: fn('read-secret'),
       PlanMergeFunctionArn: fn('plan-merge'),
       ApplySecretFunctionArn: fn('apply-secret'),
+      // Only app-config lists workloads to restart; web-tls gets an ARN of no function, which its definition never reaches.
+      RestartWorkloadsFunctionArn:
+        mappingId === 'app-config' ? fn('restart-workloads') : `arn:<AWS::Partition>:lambda:us-east-1:<AWS::AccountId>:function:${NO_RESTART_FUNCTION_NAME}`,
       DeadLetterQueueUrl: `<${ofType(s, 'AWS::SQS::Queue')[0]![0]}>`,
       MappingId: mappingId,
     };

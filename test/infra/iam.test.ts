@@ -7,6 +7,9 @@ const SECRETS = {
   'web-tls': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/web-tls-X1y2Z3',
 } as const;
 const MAPPINGS = Object.keys(SECRETS) as (keyof typeof SECRETS)[];
+/** The example's mapping with a `restart` list; only it has a restart-workloads function. */
+const RESTARTS = 'app-config';
+const stepsOf = (id: string) => FUNCTION_NAMES.filter((n) => n !== 'restart-workloads' || id === RESTARTS);
 const SECRET_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /** Actions AWS authorizes only on resource "*" (no resource-level permissions), and who may hold them. */
@@ -69,8 +72,9 @@ describe('the seal key', () => {
     ['mint-token', 'kms:GenerateDataKey', 'eks-token'],
     ['read-secret', 'kms:Decrypt', ['secret-data', 'eks-token']],
     ['apply-secret', 'kms:Decrypt', ['secret-data', 'eks-token']],
+    ['restart-workloads', 'kms:Decrypt', 'eks-token'],
   ] as const)('is usable by %s only as %s for its own mapping and purpose %j', (name, action, purpose) => {
-    for (const id of MAPPINGS) {
+    for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
       const onSeal = kmsOf(roleOfStep(id, name)).filter((st) => !st.Resource.includes(SECRET_KEY));
       expect(onSeal.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
         {
@@ -98,12 +102,12 @@ describe('the seal key', () => {
 
 describe('every step role', () => {
   it('belongs to one function only', () => {
-    const roles = MAPPINGS.flatMap((id) => FUNCTION_NAMES.map((name) => roleOfStep(id, name)));
+    const roles = MAPPINGS.flatMap((id) => stepsOf(id).map((name) => roleOfStep(id, name)));
     expect(new Set(roles).size).toBe(roles.length);
   });
 
   it.each(FUNCTION_NAMES)('of %s writes only to its own log group and has no managed policy', (name) => {
-    for (const id of MAPPINGS) {
+    for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
       const fn = s.resources[functionId(s, id, name)]!;
       const role = roleOf(fn);
       const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
@@ -125,14 +129,24 @@ describe('every step role', () => {
   });
 });
 
+describe('the restart-workloads role', () => {
+  it('holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with the token', () => {
+    expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:Decrypt']);
+  });
+
+  it('exists only for the mapping with restart', () => {
+    expect(() => functionId(s, 'web-tls', 'restart-workloads')).toThrow('expected one restart-workloads function for web-tls, found 0');
+  });
+});
+
 describe('the state machine role', () => {
-  it.each(MAPPINGS)('of %s invokes exactly its five functions (unqualified) and sends only to the DLQ', (id) => {
+  it.each(MAPPINGS)('of %s invokes exactly its functions (unqualified) and sends only to the DLQ', (id) => {
     const [, sm] = single(ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id));
     const role = sm.Properties!.RoleArn['Fn::GetAtt'][0];
     const scoped = statementsOf(s, role).filter((st) => !st.Resource.includes('*'));
     const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
     expect(scoped.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-      { Action: ['lambda:InvokeFunction'], Resource: FUNCTION_NAMES.map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })) },
+      { Action: ['lambda:InvokeFunction'], Resource: stepsOf(id).map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })) },
       { Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': [queue, 'Arn'] }] },
     ]);
   });

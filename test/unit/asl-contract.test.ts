@@ -60,4 +60,31 @@ describe('ASL error contract', () => {
     expect(asl.States.ConflictBudgetLeft.Choices[0]).toMatchObject({ Next: 'ReadSecret' });
     expect(asl.States.ConflictBudgetLeft.Default).toBe('ApplySecretFailed');
   });
+
+  it('restarts workloads only after ApplySecret, only when the plan lists some, and then ends Synced', () => {
+    expect(asl.States.ApplySecret.Next).toBe('RestartNeeded');
+    expect(asl.States.RestartNeeded).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' }],
+      Default: 'Synced',
+    });
+    expect(asl.States.RestartWorkloads.Next).toBe('Synced');
+    const into = states.filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"')).map(([n]) => n);
+    expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
+  });
+
+  it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
+    expect(asl.States.RestartWorkloads.Parameters).toStrictEqual({
+      'versionId.$': '$.fetched.source.versionId',
+      'requestedAt.$': '$$.Execution.StartTime',
+      'sealedToken.$': '$.token.sealedToken',
+    });
+  });
+
+  it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
+    expect(asl.States.RestartWorkloads.Catch[0]).toMatchObject({ ErrorEquals: ['UnauthorizedError'], Next: 'CountRestartReauth' });
+    expect(asl.States.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', NumericLessThanEquals: 2, Next: 'RemintToken' });
+    expect(asl.States.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
+    expect(asl.States.RemintToken).toMatchObject({ Resource: '${MintTokenFunctionArn}', ResultPath: '$.token', Next: 'RestartWorkloads' });
+  });
 });

@@ -1,0 +1,63 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../shared/errors.ts';
+import { jsonEnv, requireEnv } from '../shared/env.ts';
+import { logger } from '../shared/logger.ts';
+import { redriveMessage, stringAttributes } from '../shared/redrive-io.ts';
+import type { RedriveSettings } from '../shared/domain/redrive.ts';
+
+/** The part of Lambda's SQS record this function reads. */
+interface SqsRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly messageAttributes?: Record<string, { readonly stringValue?: string; readonly dataType?: string }>;
+}
+
+/** Lambda's partial batch response (the event source mapping has ReportBatchItemFailures). */
+interface BatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
+const targets = { sfn: new SFNClient({}), sqs: new SQSClient({}), parkedQueueUrl: requireEnv('PARKED_QUEUE_URL') };
+
+/**
+ * Turns each message moved back from the DLQ ("Start DLQ redrive" into the
+ * sync-requests queue) into the next attempt of its mapping's sync, or parks
+ * it. A message whose StartExecution or parking failed is reported as a batch
+ * item failure: SQS delivers it again, and after the queue's maxReceiveCount
+ * it returns to the DLQ. Nothing is dropped.
+ */
+export async function handler(event: { readonly Records?: readonly SqsRecord[] }): Promise<BatchResponse> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of event?.Records ?? []) {
+    try {
+      const out = await redriveMessage({ body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) }, settings, targets);
+      const failed = out.decision.failed;
+      const fields = { messageId: record.messageId, mappingId: failed?.mappingId, failedAttempt: failed?.attempt, failedStep: failed?.failedStep, error: failed?.error };
+      if (out.action === 'redriven') logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
+      else logger.warn('parked', { ...fields, reason: out.decision.reason, detail: out.decision.detail });
+    } catch (e) {
+      const err = e as { name?: string; message?: string };
+      logger.error('redrive failed; SQS will deliver the message again', { messageId: record.messageId, error: err.name, message: err.message });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+/** @throws ConfigError unless STATE_MACHINES is a JSON object of mapping id -> state machine ARN. */
+function stateMachinesFromEnv(): Record<string, string> {
+  const value = jsonEnv<unknown>('STATE_MACHINES', undefined);
+  const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
+  if (!ok) throw new ConfigError('environment variable STATE_MACHINES must be a JSON object of mapping id -> state machine ARN');
+  return value as Record<string, string>;
+}
+
+/** @throws ConfigError unless REDRIVE_MAX_ATTEMPTS is a whole number >= 1. */
+function maxAttemptsFromEnv(): number {
+  const raw = requireEnv('REDRIVE_MAX_ATTEMPTS');
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable REDRIVE_MAX_ATTEMPTS is ${JSON.stringify(raw)}; expected a whole number >= 1`);
+  return n;
+}

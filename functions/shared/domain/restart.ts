@@ -1,0 +1,135 @@
+/**
+ * The opt-in rollout restart of the workloads that read the Secret: which
+ * workloads, when, and the patch that restarts them the way
+ * `kubectl rollout restart` does. Pure: plain data in, plain data out.
+ */
+import { InvalidInputError, TransientError, UnauthorizedError, type SyncError } from '../errors.ts';
+import { sortedUnique } from './names.ts';
+import type { MergePlan } from './types.ts';
+
+/** The workload kinds the `restart` option accepts, by the word used in the mapping (`deployment/<name>`). */
+export const WORKLOAD_KINDS = {
+  deployment: { kind: 'Deployment', resource: 'deployments' },
+  statefulset: { kind: 'StatefulSet', resource: 'statefulsets' },
+  daemonset: { kind: 'DaemonSet', resource: 'daemonsets' },
+} as const;
+
+/** One of the keys of {@link WORKLOAD_KINDS}. */
+export type WorkloadWord = keyof typeof WORKLOAD_KINDS;
+
+/** A workload to restart, in the Secret's namespace (API group `apps`, version v1). */
+export interface WorkloadRef {
+  /** As written in the mapping: `deployment/api`. */
+  readonly ref: string;
+  /** Kubernetes kind: Deployment, StatefulSet or DaemonSet. */
+  readonly kind: (typeof WORKLOAD_KINDS)[WorkloadWord]['kind'];
+  /** Resource name in the API path and in RBAC rules: deployments, statefulsets, daemonsets. */
+  readonly resource: (typeof WORKLOAD_KINDS)[WorkloadWord]['resource'];
+  readonly name: string;
+}
+
+/** The annotation `kubectl rollout restart` sets on the pod template (RFC 3339 time). */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+/** Our pod template annotation: the AWS secret version the restart was for. */
+export const RESTARTED_FOR_VERSION_ANNOTATION = 'eks-secret-sync.io/restarted-for-version';
+
+const REF = /^(deployment|statefulset|daemonset)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
+
+/**
+ * Parses `deployment/<name>`, `statefulset/<name>` or `daemonset/<name>`.
+ *
+ * @throws InvalidInputError for anything else.
+ */
+export function parseWorkload(ref: string): WorkloadRef {
+  const m = REF.exec(ref);
+  if (!m || m[2]!.length > 253) {
+    throw new InvalidInputError(`${JSON.stringify(ref)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name>`);
+  }
+  const word = m[1] as WorkloadWord;
+  return { ref, ...WORKLOAD_KINDS[word], name: m[2]! };
+}
+
+/**
+ * Parses a mapping's `restart` list: sorted, without duplicates.
+ *
+ * @throws InvalidInputError naming the first entry that is not a workload.
+ */
+export function parseWorkloads(refs: readonly string[]): WorkloadRef[] {
+  return sortedUnique(refs).map(parseWorkload);
+}
+
+/**
+ * The workloads to restart once `plan` is written: all of `targets` when the
+ * write changes data (a key added, updated or pruned), none otherwise. A write
+ * that only records a new version in the annotations, and no write at all
+ * (`none`, `skip-stale`), restart nothing.
+ */
+export function restartAfter(plan: Pick<MergePlan, 'action' | 'added' | 'updated' | 'pruned'>, targets: readonly string[]): string[] {
+  const writes = plan.action === 'create' || plan.action === 'update';
+  const changesData = plan.added.length + plan.updated.length + plan.pruned.length > 0;
+  return writes && changesData ? sortedUnique(targets) : [];
+}
+
+/**
+ * An ISO 8601 time as RFC 3339 in UTC without fractional seconds, the form
+ * `kubectl rollout restart` writes.
+ *
+ * @throws InvalidInputError when `time` is not a date.
+ */
+export function rfc3339Seconds(time: string): string {
+  const ms = Date.parse(time);
+  if (Number.isNaN(ms)) throw new InvalidInputError(`restart time ${JSON.stringify(time)} is not an ISO 8601 date`);
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The strategic merge patch of a restart: the pod template's annotations, nothing else. */
+export interface RestartPatch {
+  readonly spec: { readonly template: { readonly metadata: { readonly annotations: Readonly<Record<string, string>> } } };
+}
+
+/**
+ * The patch that restarts a workload like `kubectl rollout restart`: a new
+ * pod template annotation makes its controller roll the pods. It carries the
+ * time and the AWS secret's version id, nothing of the Secret's data. The
+ * same time and version give the same patch, so a retried restart of a
+ * workload that was already patched changes nothing and rolls nothing again.
+ *
+ * @param restartedAt - RFC 3339 time (see {@link rfc3339Seconds}).
+ * @param versionId - The Secrets Manager version that was written.
+ */
+export function restartPatch(restartedAt: string, versionId: string): RestartPatch {
+  return {
+    spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [RESTARTED_FOR_VERSION_ANNOTATION]: versionId } } } },
+  };
+}
+
+/** The outcome of restarting one workload. */
+export interface RestartOutcome {
+  readonly ref: string;
+  /** Why it was not restarted; absent when it was. */
+  readonly error?: SyncError;
+}
+
+/**
+ * One error for a restart in which some workloads failed, or undefined when
+ * none did. Its class decides what the state machine does, so the most
+ * recoverable failure wins: a refused token (mint a new one and restart
+ * again), then a transient failure (retry), else the first permanent one.
+ * Retrying restarts the workloads that succeeded too, which is harmless (see
+ * {@link restartPatch}). The message names every workload restarted and
+ * every one that failed, with its reason.
+ */
+export function restartFailure(outcomes: readonly RestartOutcome[]): SyncError | undefined {
+  const failed = outcomes.filter((o): o is Required<RestartOutcome> => o.error !== undefined);
+  if (failed.length === 0) return undefined;
+  const lead =
+    failed.find((o) => o.error instanceof UnauthorizedError) ?? failed.find((o) => o.error instanceof TransientError) ?? failed[0]!;
+  const done = outcomes.filter((o) => o.error === undefined).map((o) => o.ref);
+  const message =
+    `${failed.length} of ${outcomes.length} workloads not restarted: ` +
+    failed.map((o) => `${o.ref}: ${o.error.message}`).join('; ') +
+    (done.length > 0 ? `; restarted: ${done.join(', ')}` : '');
+  const Ctor = lead.error.constructor as new (message: string, options?: { cause?: unknown }) => SyncError;
+  return new Ctor(message, { cause: lead.error });
+}
