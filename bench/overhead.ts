@@ -1,0 +1,257 @@
+/**
+ * Orchestration overhead: warm per-sync latency through the ASL executor with
+ * the real bundles (one worker process per step) against a direct sync in one
+ * process that makes the same requests (bench/direct-sync.ts). Syncs of the
+ * two kinds alternate, each on its own mapping, each writing a new version.
+ * Also splits what the local harness adds: the executor alone (canned task
+ * results) and one worker IPC round trip.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { LocalFunction } from '../testbed/lambda-runtime.ts';
+import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
+import type { TestbedDetails } from '../testbed/testbed.ts';
+import { DirectSync } from './direct-sync.ts';
+import { processTree, rssBytes } from './machine.ts';
+import { median, round, summarize, type Summary } from './stats.ts';
+
+const TASK_RESULT_PATHS = { FetchSecret: 'fetched', MintToken: 'token', ReadSecret: 'observed', PlanMerge: 'plan', ApplySecret: 'applied' } as const;
+
+/** The overhead block of results.json. */
+export interface OverheadResult {
+  readonly syncs: number;
+  readonly pipelineMs: number;
+  readonly pipeline: Summary;
+  readonly directMs: number;
+  readonly direct: Summary;
+  readonly ratio: number;
+  readonly goal: number;
+  readonly met: boolean;
+  /** Median time in each task state (StateEntered to StateExited), ms. */
+  readonly perStateMs: Record<string, number>;
+  /** Median time of the same requests in the direct sync, by the step that makes them, ms. */
+  readonly directPerStepMs: Record<string, number>;
+  /** The executor alone: one execution with canned task results and no process hop, ms. */
+  readonly executorOnlyMs: number;
+  /** One invocation of a worker that returns its event (a FetchSecret-sized payload), ms. */
+  readonly ipcRoundTripMs: number;
+  /** Five task invocations per sync. */
+  readonly ipcPerSyncMs: number;
+  /** Resident memory of one warm worker (median over the five), MiB. */
+  readonly workerRssMb: number;
+  /**
+   * Bytes per sync for the log estimate: `statePayloads` = every state input (on entry) and output (on
+   * exit), every task's Lambda input and result, and the execution's output, as JSON (what Express
+   * logging at level ALL with execution data carries, without the log records' own envelopes);
+   * `functionLogs` = the functions' own log lines (without Lambda's platform records).
+   */
+  readonly logBytesPerSync: { readonly statePayloads: number; readonly functionLogs: number };
+  /** Syncs of each kind that wrote (every measured sync must). */
+  readonly writes: { readonly pipeline: number; readonly direct: number };
+  readonly secretKeys: number;
+}
+
+/** A small, typical secret: four keys, one of them changing every version. */
+function secretValue(i: number): string {
+  return JSON.stringify({ username: 'payments', password: `rotated-${i}-${Math.random().toString(36).slice(2)}`, host: 'db.payments.internal', port: 5432 });
+}
+
+function planAction(r: ExecutionRecord): string | undefined {
+  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action;
+}
+
+function stateDurations(r: ExecutionRecord): Record<string, number> {
+  const entered = new Map<string, number>();
+  const out: Record<string, number> = {};
+  for (const e of r.events) {
+    if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
+    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) out[e.state.name] = e.timestamp - entered.get(e.state.name)!;
+  }
+  return out;
+}
+
+function workerPids(): number[] {
+  return processTree(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lambda-worker.ts');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The executor alone: the product's ASL with handlers that return recorded results at once. */
+async function executorOnly(record: ExecutionRecord, runs: number): Promise<number> {
+  const results: Record<string, unknown> = {};
+  for (const e of record.events) {
+    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
+      results[e.state.name] = e.state.output[TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS]];
+    }
+  }
+  const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');
+  const subs: Record<string, string> = { MappingId: 'bench-executor', DeadLetterQueueUrl: 'http://127.0.0.1:1/123456789012/unused' };
+  const definition = JSON.parse(
+    asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k] ?? `arn:aws:lambda:us-east-1:123456789012:function:bench-${k.replace(/FunctionArn$/, '')}`),
+  ) as { States: Record<string, { Type: string }> };
+  const machine = new StateMachine(definition as never);
+  // Every task state answers at once: with the recorded result, or {} for states a default sync does not reach.
+  const handlers = Object.fromEntries(
+    Object.entries(definition.States)
+      .filter(([, st]) => st.Type === 'Task')
+      .map(([name]) => [name, async () => (results[name] ?? {}) as never]),
+  );
+  const input = record.events.find((e) => e.type === 'ExecutionStarted')?.input;
+  const times: number[] = [];
+  for (let i = 0; i < runs + 5; i++) {
+    const t = performance.now();
+    const ex = machine.run(input, { overrides: { taskResourceLocalHandlers: handlers } });
+    const drain = (async () => {
+      for await (const _ of ex.eventLogs) void _;
+    })();
+    await ex.result;
+    await drain;
+    if (i >= 5) times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** One worker IPC round trip with a payload the size of FetchSecret's output. */
+async function ipcRoundTrip(payload: unknown, runs: number): Promise<number> {
+  const echo = new LocalFunction('bench-echo', fileURLToPath(new URL('./echo-handler.mjs', import.meta.url)), {});
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < runs + 10; i++) {
+      const t = performance.now();
+      await echo.invoke(payload);
+      if (i >= 10) times.push(performance.now() - t);
+    }
+    return median(times);
+  } finally {
+    await echo.stop();
+  }
+}
+
+/**
+ * Runs `syncs` measured syncs of each kind (after warm-up ones) and returns the medians and ratio.
+ *
+ * @throws Error when a sync fails or does not write.
+ */
+export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts: { syncs: number; log: (msg: string) => void }): Promise<OverheadResult> {
+  const pipelineMapping = await LocalMapping.create(tb, bundles, { id: 'bench-overhead', namespacePrefix: 'bench-overhead', secretString: secretValue(0) });
+  const directMapping = await LocalMapping.create(tb, bundles, { id: 'bench-direct', namespacePrefix: 'bench-direct', secretString: secretValue(0) });
+  const env = directMapping.functions.FetchSecret.env;
+  const direct = new DirectSync({
+    awsEndpoint: tb.moto.url,
+    region: tb.moto.region,
+    credentials: tb.identities.sync.credentials,
+    secretArn: directMapping.secretArn,
+    keyId: env.SEAL_KEY_ID!,
+    mappingId: directMapping.id,
+    clusterName: tb.cluster.name,
+    server: tb.cluster.server,
+    caPem: readFileSync(tb.cluster.caFile, 'utf8'),
+    namespace: directMapping.namespace,
+    name: directMapping.secretName,
+  });
+  try {
+    const pipelineTimes: number[] = [];
+    const directTimes: number[] = [];
+    const states: Record<string, number[]> = {};
+    const writes = { pipeline: 0, direct: 0 };
+    let eventBytes = 0;
+    let taskBytes = 0;
+    const directSteps: Record<string, number[]> = {};
+    // Task payloads as Lambda sees them (the Parameters-built input and the result).
+    for (const f of Object.values(pipelineMapping.functions)) {
+      const invoke = f.invoke.bind(f);
+      f.invoke = async (event: unknown) => {
+        const result = await invoke(event);
+        taskBytes += Buffer.byteLength(JSON.stringify(event)) + Buffer.byteLength(JSON.stringify(result ?? null));
+        return result;
+      };
+    }
+    let logBytes = 0;
+    let last: ExecutionRecord | undefined;
+    const logSize = () => Object.values(pipelineMapping.pools).flat().reduce((s, f) => s + f.logs.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0), 0);
+    const warmup = 3;
+    let version = 0;
+    const runPipeline = async (measure: boolean) => {
+      const v = await pipelineMapping.putSecret({ secretString: secretValue(++version) });
+      const logsBefore = logSize();
+      const taskBefore = taskBytes;
+      const t = performance.now();
+      const r = await pipelineMapping.run(pipelineMapping.labelEvent(v));
+      const ms = performance.now() - t;
+      if (r.status !== 'SUCCEEDED') throw new Error(`pipeline sync failed: ${r.error?.name}: ${r.error?.message}`);
+      const action = planAction(r);
+      if (!measure) return;
+      if (action !== 'update') throw new Error(`pipeline sync planned ${action}, not update`);
+      pipelineTimes.push(ms);
+      writes.pipeline++;
+      for (const [s, d] of Object.entries(stateDurations(r))) (states[s] ??= []).push(d);
+      for (const e of r.events) {
+        if (e.type === 'StateEntered') eventBytes += Buffer.byteLength(JSON.stringify(e.state.input ?? null));
+        if (e.type === 'StateExited') eventBytes += Buffer.byteLength(JSON.stringify(e.state.output ?? null));
+      }
+      eventBytes += taskBytes - taskBefore + Buffer.byteLength(JSON.stringify(r.output ?? null));
+      logBytes += logSize() - logsBefore;
+      last = r;
+    };
+    const runDirect = async (measure: boolean) => {
+      const v = await directMapping.putSecret({ secretString: secretValue(++version) });
+      const t = performance.now();
+      const action = await direct.sync(v);
+      const ms = performance.now() - t;
+      if (!measure) return;
+      if (action !== 'update') throw new Error(`direct sync did ${action}, not update`);
+      directTimes.push(ms);
+      writes.direct++;
+      for (const [step, d] of Object.entries(direct.stepMs)) (directSteps[step] ??= []).push(d);
+    };
+    for (let i = 0; i < warmup; i++) {
+      await runPipeline(false);
+      await runDirect(false);
+    }
+    for (let i = 0; i < opts.syncs; i++) {
+      // Alternate which kind goes first, so neither always follows the other's load.
+      if (i % 2 === 0) {
+        await runPipeline(true);
+        await runDirect(true);
+      } else {
+        await runDirect(true);
+        await runPipeline(true);
+      }
+      if ((i + 1) % 20 === 0) opts.log(`overhead: ${i + 1}/${opts.syncs} syncs of each kind`);
+    }
+    const workerRss = workerPids().map(rssBytes).filter((b) => b > 0);
+    const fetched = last!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret')!.state.output.fetched;
+    const [executor, ipc] = [await executorOnly(last!, 50), await ipcRoundTrip(fetched, 100)];
+    const pipelineMs = round(median(pipelineTimes));
+    const directMs = round(median(directTimes));
+    const ratio = round(pipelineMs / directMs, 2);
+    return {
+      syncs: opts.syncs,
+      pipelineMs,
+      pipeline: summarize(pipelineTimes),
+      directMs,
+      direct: summarize(directTimes),
+      ratio,
+      goal: 1.3,
+      met: ratio <= 1.3,
+      perStateMs: Object.fromEntries(Object.entries(states).map(([s, xs]) => [s, round(median(xs))])),
+      directPerStepMs: Object.fromEntries(Object.entries(directSteps).map(([s, xs]) => [s, round(median(xs))])),
+      executorOnlyMs: round(executor, 2),
+      ipcRoundTripMs: round(ipc, 2),
+      ipcPerSyncMs: round(ipc * 5, 2),
+      workerRssMb: round(median(workerRss) / 2 ** 20),
+      logBytesPerSync: { statePayloads: Math.round(eventBytes / opts.syncs), functionLogs: Math.round(logBytes / opts.syncs) },
+      writes,
+      secretKeys: 4,
+    };
+  } finally {
+    direct.close();
+    await pipelineMapping.close();
+    await directMapping.close();
+  }
+}

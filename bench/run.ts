@@ -1,0 +1,150 @@
+// `npm run bench`: the benchmarks of issue 8, side by side in one run.
+//
+//   coldStart  module init of each Lambda bundle vs a Python seed and client-node
+//   overhead   warm sync through the ASL executor vs a direct sync (same requests)
+//   payload    largest state for a 64 KiB secret into a full 1 MiB Secret
+//   scale      200 mappings, 1,000 updates in bursts, on the local test bed
+//
+// Prints a table, writes bench/results.json and regenerates the blocks of
+// docs/performance.md. Subsets and smaller runs for development (BENCH_ONLY=
+// overhead,payload; BENCH_SCALE_MAPPINGS=20 ...) write bench/results.local.json
+// and leave the docs alone. `npm run bench -- --render` only re-renders the
+// docs and the table from bench/results.json (after a change of bench/cost.ts
+// or bench/report.ts). Benchmarks, not tests: nothing here asserts a time.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bundles } from '../testbed/local-pipeline.ts';
+import { repoRoot } from '../testbed/paths.ts';
+import { startTestbed, type Testbed } from '../testbed/testbed.ts';
+import { MissingToolError } from '../testbed/toolchain.ts';
+import { measureColdStart } from './cold-start.ts';
+import { estimateCost } from './cost.ts';
+import { machine, pythonVersion } from './machine.ts';
+import { measureOverhead } from './overhead.ts';
+import { measurePayload } from './payload.ts';
+import { ensureBenchPython } from './python-deps.ts';
+import { consoleTable, costMarkdown, replaceBlock, resultsMarkdown, type BenchResults } from './report.ts';
+import { measureScale } from './scale.ts';
+
+const PHASES = ['coldStart', 'overhead', 'payload', 'scale'] as const;
+const DEFAULTS = { BENCH_COLD_SAMPLES: 15, BENCH_OVERHEAD_SYNCS: 60, BENCH_SCALE_MAPPINGS: 200, BENCH_SCALE_UPDATES: 1000, BENCH_SCALE_BURSTS: 5, BENCH_SCALE_ACTIVE: 16 };
+
+const t0 = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${String(Math.round((performance.now() - t0) / 1000)).padStart(4)} s] ${msg}\n`);
+const setting = (name: keyof typeof DEFAULTS) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return DEFAULTS[name];
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(v)}`);
+  return n;
+};
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
+const runs = (p: (typeof PHASES)[number]) => only.length === 0 || only.includes(p);
+const official = only.length === 0 && Object.keys(DEFAULTS).every((k) => !process.env[k]);
+const resultsFile = join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
+
+let testbed: Testbed | undefined;
+let workDir: string | undefined;
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await testbed?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  })());
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    log(`${sig}: stopping the test bed`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+interface Synthesized {
+  readonly bundles: Bundles & Record<string, string>;
+  readonly core: string[];
+  readonly env: Record<string, Record<string, string>>;
+}
+
+/** Synthesizes the app in a child process (see synth-child.ts) and returns the copied bundles. */
+async function synthesize(dir: string): Promise<Synthesized> {
+  const out: string[] = [];
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'synth-child.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  child.stderr.on('data', (c: Buffer) => out.push(c.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`cdk synth of the bundles failed (exit ${code}):\n${out.join('').slice(-3000)}`);
+  return JSON.parse(readFileSync(join(dir, 'bundles.json'), 'utf8')) as Synthesized;
+}
+
+/** Regenerates the docs blocks from `results` and prints the table. */
+function publish(results: BenchResults): void {
+  const doc = join(repoRoot, 'docs', 'performance.md');
+  replaceBlock(doc, 'bench:results', resultsMarkdown(results));
+  replaceBlock(doc, 'bench:cost', costMarkdown(results));
+  log(`updated the generated blocks of ${doc}`);
+}
+
+if (process.argv.includes('--render')) {
+  let results = JSON.parse(readFileSync(join(repoRoot, 'bench', 'results.json'), 'utf8')) as BenchResults;
+  if (results.overhead && results.coldStart) results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
+  writeFileSync(join(repoRoot, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  publish(results);
+  process.stdout.write(`\n${consoleTable(results)}\n`);
+  process.exit(0);
+}
+
+try {
+  log(`phases: ${PHASES.filter(runs).join(', ')}${official ? '' : ` (development run: results go to ${resultsFile})`}`);
+  const python = runs('coldStart') ? await ensureBenchPython(log) : undefined;
+  workDir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-bench-'));
+  log('synthesizing the CDK app (cdk synth of the example mappings) for the Lambda bundles');
+  const { bundles, core, env } = await synthesize(workDir);
+  log(`bundles: ${Object.keys(bundles).join(', ')} (every sync runs ${core.join(', ')})`);
+
+  let results: BenchResults = {
+    machine: machine(),
+    node: process.version,
+    ...(python ? { python: pythonVersion(python) } : {}),
+    date: new Date().toISOString(),
+    runtimeSeconds: 0,
+    command: 'npm run bench',
+  };
+  if (runs('coldStart')) {
+    log(`cold start: ${setting('BENCH_COLD_SAMPLES')} fresh processes per subject`);
+    results = { ...results, coldStart: await measureColdStart(bundles, core, python!, { samples: setting('BENCH_COLD_SAMPLES'), log, env }) };
+  }
+  if (runs('overhead') || runs('payload') || runs('scale')) {
+    testbed = await startTestbed(log);
+    if (runs('overhead')) {
+      log(`overhead: ${setting('BENCH_OVERHEAD_SYNCS')} warm syncs through the pipeline and as many direct ones`);
+      results = { ...results, overhead: await measureOverhead(testbed.details, bundles, { syncs: setting('BENCH_OVERHEAD_SYNCS'), log }) };
+    }
+    if (runs('payload')) {
+      log('payload: 64 KiB secrets into a Secret filled to 1 MiB');
+      results = { ...results, payload: await measurePayload(testbed.details, bundles, { log }) };
+    }
+    if (runs('scale')) {
+      const opts = {
+        mappings: setting('BENCH_SCALE_MAPPINGS'),
+        updates: setting('BENCH_SCALE_UPDATES'),
+        bursts: setting('BENCH_SCALE_BURSTS'),
+        active: setting('BENCH_SCALE_ACTIVE'),
+        log,
+      };
+      log(`scale: ${opts.mappings} mappings, ${opts.updates} updates in ${opts.bursts} bursts, at most ${opts.active} mappings warm`);
+      results = { ...results, scale: await measureScale(testbed.details, bundles, opts) };
+    }
+  }
+  if (results.overhead && results.coldStart) results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
+  await cleanup();
+  results = { ...results, runtimeSeconds: Math.round((performance.now() - t0) / 100) / 10 };
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (official) publish(results);
+  process.stdout.write(`\n${consoleTable(results)}\n\nwrote ${resultsFile} (${Math.round(results.runtimeSeconds)} s)\n`);
+} catch (err) {
+  log(err instanceof MissingToolError ? err.message : `failed: ${(err as Error).stack ?? err}`);
+  await cleanup();
+  process.exit(1);
+}
