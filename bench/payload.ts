@@ -8,6 +8,7 @@
  * every value, and a version that renames every key (prune on, so the old
  * keys are dropped and pruned: the most key names a state can carry).
  */
+import { MAX_KEY_NAME_BYTES, MAX_KEYS } from '../functions/shared/domain/secret-data.ts';
 import { randomBytes } from 'node:crypto';
 import { kubeRequest } from '../testbed/kube-admin.ts';
 import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
@@ -61,18 +62,16 @@ interface Shape {
 
 const alnum = (n: number) => randomBytes(n).toString('base64url').slice(0, n);
 
-/** As many `key(i)`: `value` entries as fit `AWS_SECRET_MAX` bytes of JSON. */
-function fill(key: (i: number) => string, value: (i: number) => string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let size = 2;
-  for (let i = 0; ; i++) {
-    const k = key(i);
-    const v = value(i);
-    const add = JSON.stringify(k).length + JSON.stringify(v).length + 2;
-    if (size + add > AWS_SECRET_MAX) return out;
-    out[k] = v;
-    size += add;
-  }
+/**
+ * `count` keys whose values share what is left of `AWS_SECRET_MAX` bytes of
+ * JSON: the key budget of one mapping (functions/shared/domain/secret-data.ts)
+ * at the largest secret Secrets Manager stores.
+ */
+function spread(count: number, key: (i: number) => string): Record<string, string> {
+  const names = Array.from({ length: count }, (_, i) => key(i));
+  const overhead = 2 + names.reduce((n, k) => n + JSON.stringify(k).length + 4, 0);
+  const per = Math.floor((AWS_SECRET_MAX - overhead) / count);
+  return Object.fromEntries(names.map((k) => [k, alnum(per)]));
 }
 
 const SHAPES: Shape[] = [
@@ -87,13 +86,14 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'many-small-keys',
-    description: 'short keys (6 characters), 4-byte values',
-    version: (v) => fill((i) => `${v === 3 ? 'r' : 'k'}${String(i).padStart(5, '0')}`, () => alnum(4)),
+    description: `the most keys a mapping syncs (${MAX_KEYS}, 6-character names), values filling 64 KiB`,
+    version: (v) => spread(MAX_KEYS, (i) => `${v === 3 ? 'r' : 'k'}${String(i).padStart(5, '0')}`),
   },
   {
     name: 'long-key-names',
-    description: 'keys of 253 characters (the Kubernetes maximum), 1-byte values',
-    version: (v) => fill((i) => `${v === 3 ? 'r' : 'k'}${String(i).padStart(4, '0')}-`.padEnd(253, v === 3 ? 'y' : 'x'), () => alnum(1)),
+    description: `keys of 253 characters (the Kubernetes maximum) up to ${MAX_KEY_NAME_BYTES} bytes of names, values filling 64 KiB`,
+    version: (v) =>
+      spread(Math.floor(MAX_KEY_NAME_BYTES / 253), (i) => `${v === 3 ? 'r' : 'k'}${String(i).padStart(4, '0')}-`.padEnd(253, v === 3 ? 'y' : 'x')),
   },
 ];
 

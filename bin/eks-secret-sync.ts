@@ -3,7 +3,8 @@
  * The `eks-secret-sync` command line: a small dispatcher over `bin/commands/`.
  *
  * Exit codes: 0 success, 2 usage error (unknown command or option, missing or
- * malformed value), 1 failure. Errors go to stderr as one line that names what was
+ * malformed value), 1 failure, 3 attention (the command ran and found something
+ * that needs a person: see each command's help). Errors go to stderr as one line that names what was
  * wrong and how to fix it. No command prints a secret value; `token` prints its
  * token only as the ExecCredential it exists to produce.
  */
@@ -17,8 +18,29 @@ interface CommandEntry {
   readonly load: () => Promise<Command>;
 }
 
-// New commands (plan, sync, status, redrive, doctor, rbac) register here.
+// One entry per command, in the order --help lists them.
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  plan: {
+    summary: 'Show what a sync of a mapping would change now (keys, masked values)',
+    load: async () => (await import('./commands/plan.ts')).planCommand,
+  },
+  sync: {
+    summary: 'Sync a mapping now from this terminal, printing each step (--dry-run: plan only)',
+    load: async () => (await import('./commands/sync.ts')).syncCommand,
+  },
+  status: {
+    summary: 'Per mapping: AWSCURRENT vs the Secret, last sync, failed executions; DLQ depth',
+    load: async () => (await import('./commands/status.ts')).statusCommand,
+  },
+  redrive: { summary: 'Redrive failed syncs from the dead-letter queue (--dry-run: show only)', load: async () => (await import('./commands/redrive.ts')).redriveCommand },
+  doctor: {
+    summary: 'Find the usual misconfigurations, each with its fix',
+    load: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  },
+  rbac: {
+    summary: 'Print the Role and RoleBinding of a mapping for kubectl apply',
+    load: async () => (await import('./commands/rbac.ts')).rbacCommand,
+  },
   token: {
     summary: "Print an EKS bearer token as a kubectl ExecCredential (like 'aws eks get-token')",
     load: async () => (await import('./commands/token.ts')).tokenCommand,
@@ -37,7 +59,9 @@ ${lines.join('\n')}
 
 Run '${PROGRAM} <command> --help' for the options of a command.
 
-Exit codes: 0 success, 2 usage error, 1 failure.
+Exit codes: 0 success, 1 failure, 2 usage error, 3 attention needed (plan: a sync would
+write; status: out of sync, DLQ messages or failed executions; doctor: problems found).
+No command prints a secret value.
 `;
 }
 
@@ -73,6 +97,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
       io.stderr(`${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, "")}. Run '${PROGRAM} ${name} --help' for usage.\n`);
       return EXIT.USAGE;
     }
+    if (isMappingsError(error)) {
+      // Every problem of the file, one per line (infra/config.ts formats them).
+      io.stderr(`${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`);
+      return EXIT.FAILURE;
+    }
     // Messages only, never stacks or causes: our errors' messages are sanitized, a cause may not be.
     const message = oneLine(error instanceof Error ? error.message : String(error));
     io.stderr(`${PROGRAM} ${name}: ${message}\n`);
@@ -80,11 +109,17 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
   }
 }
 
+/** infra/config.ts's MappingsError, recognized without loading that module (kubectl runs `token` often). */
+function isMappingsError(error: unknown): error is Error & { problems: string[] } {
+  return error instanceof Error && error.name === 'MappingsError' && Array.isArray((error as { problems?: unknown }).problems);
+}
+
 if (import.meta.main) {
   const io: CommandIo = {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
+    isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   };
   // exitCode rather than process.exit(): exit() may cut off output still queued for a pipe.
   process.exitCode = await main(process.argv.slice(2), io);

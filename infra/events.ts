@@ -80,8 +80,27 @@ export class ExecutionInput extends RuleTargetInput {
   }
 }
 
-/** The two kinds of rule a mapping may have. */
-export type RuleKind = 'label' | 'trail';
+/** The kinds of rule a mapping may have: native label event, CloudTrail calls, resync schedule. */
+export type RuleKind = 'label' | 'trail' | 'sched';
+
+/** The `source` of the events this tool makes up itself (initial sync, scheduled sync, redrive). */
+export const SYNTHETIC_SOURCE = 'eks-secret-sync';
+
+/** `detail-type` of the sync a deployment starts (infra/mapping.ts, initial sync). */
+export const INITIAL_SYNC_DETAIL_TYPE = 'Initial sync';
+
+/** `detail-type` of the syncs the mapping's `resyncSchedule` starts. */
+export const SCHEDULED_SYNC_DETAIL_TYPE = 'Scheduled sync';
+
+/**
+ * The execution input of a sync this tool starts itself: no version named,
+ * so FetchSecret reads AWSCURRENT. `detail` carries the mapping id and, for
+ * the initial sync, the hash of the mapping's settings (which makes
+ * CloudFormation run the custom resource again when they change).
+ */
+export function syntheticExecutionInput(detailType: string, detail: Readonly<Record<string, string>>): { event: Record<string, unknown>; attempt: 1 } {
+  return { event: { source: SYNTHETIC_SOURCE, 'detail-type': detailType, detail: { ...detail } }, attempt: 1 };
+}
 
 /**
  * The prefix of every rule name of a stack: the first 16 characters of the

@@ -1,15 +1,26 @@
+import { createHash } from 'node:crypto';
 import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { Mapping } from './config.ts';
 import type { ClusterConnection } from './cluster.ts';
-import { cloudTrailPattern, ExecutionInput, labelUpdatedPattern, ruleName, WithDeadLetterQueue } from './events.ts';
+import {
+  cloudTrailPattern,
+  ExecutionInput,
+  INITIAL_SYNC_DETAIL_TYPE,
+  labelUpdatedPattern,
+  ruleName,
+  SCHEDULED_SYNC_DETAIL_TYPE,
+  syntheticExecutionInput,
+  WithDeadLetterQueue,
+} from './events.ts';
 import { FUNCTION_NAMES, SyncFunction, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
@@ -27,6 +38,18 @@ export type MappingFunctions = Readonly<Record<CoreFunctionName, SyncFunction> &
  * names no function, and the state machine may not invoke it anyway.
  */
 export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured';
+
+/** CloudFormation type of the custom resource that starts a mapping's initial sync. */
+export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
+
+/**
+ * A short hash of the mapping's validated settings. The initial sync carries
+ * it in its input, so CloudFormation sees a changed property, and syncs
+ * again, exactly when the mapping's settings change.
+ */
+export function mappingConfigHash(m: Mapping): string {
+  return createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
+}
 
 /** Props of {@link SecretMapping}. */
 export interface SecretMappingProps {
@@ -60,8 +83,10 @@ export class SecretMapping extends Construct {
   readonly functions: MappingFunctions;
   /** The state machine. */
   readonly stateMachine: SyncStateMachine;
-  /** The rules starting it: the native label event, then the CloudTrail rule when enabled. */
+  /** The rules starting it: the native label event, then the CloudTrail rule and the resync schedule when enabled. */
   readonly rules: readonly Rule[];
+  /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
+  readonly initialSync: AwsCustomResource;
   /** The EKS access entry of the Kubernetes identity (the mint-token role). */
   readonly accessEntry: CfnAccessEntry;
 
@@ -99,6 +124,7 @@ export class SecretMapping extends Construct {
       kubernetesGroups: [kubernetesGroup(m.id)],
       type: 'STANDARD',
     });
+    this.initialSync = this.addInitialSync(m, props.logRetention);
     new CfnOutput(this, 'RbacCommand', {
       description: `Mapping ${m.id}: apply its Role and RoleBinding with cluster-admin rights (the stack holds none)`,
       value: `eks-secret-sync rbac --mapping ${m.id} | kubectl apply -f -`,
@@ -122,7 +148,9 @@ export class SecretMapping extends Construct {
       });
 
     const fetch = fn('fetch-secret', { SECRET_ARN: m.secretArn, SEAL_KEY_ID: keyId, SECRET_TYPE: m.type });
-    fetch.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [m.secretArn] }));
+    // DescribeSecret only with the CloudTrail rule: it confirms a DeleteSecret event against the secret's state.
+    const secretActions = ['secretsmanager:GetSecretValue', ...(m.cloudTrailRules ? ['secretsmanager:DescribeSecret'] : [])];
+    fetch.role.addToPrincipalPolicy(new PolicyStatement({ actions: secretActions, resources: [m.secretArn] }));
     if (m.secretKmsKeyArn !== undefined) {
       fetch.role.addToPrincipalPolicy(
         new PolicyStatement({
@@ -161,6 +189,7 @@ export class SecretMapping extends Construct {
       LABELS: JSON.stringify(m.labels),
       ANNOTATIONS: JSON.stringify(m.annotations),
       RESTART_TARGETS: JSON.stringify(m.restart),
+      DELETION_POLICY: m.deletionPolicy,
     });
     const steps = { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
     if (m.restart.length === 0) return steps;
@@ -208,7 +237,58 @@ export class SecretMapping extends Construct {
         }),
       );
     }
+    if (m.resyncSchedule !== undefined) {
+      rules.push(
+        new Rule(this, 'ResyncRule', {
+          ruleName: ruleName(stackName, m.id, 'sched'),
+          description: `eks-secret-sync ${m.id}: resync on schedule ${m.resyncSchedule} (repairs drift in the cluster)`,
+          schedule: Schedule.expression(m.resyncSchedule),
+          targets: [
+            new WithDeadLetterQueue(
+              new SfnStateMachine(this.stateMachine.stateMachine, {
+                input: RuleTargetInput.fromObject(syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id })),
+                retryAttempts: 8,
+                maxEventAge: Duration.hours(1),
+              }),
+              deadLetterQueue,
+            ),
+          ],
+        }),
+      );
+    }
     return rules;
+  }
+
+  /**
+   * Starts one sync at deploy time (StartExecution by CDK's AwsCustomResource
+   * provider, allowed on this state machine only): when the mapping is
+   * created, and again when its settings change (their hash is part of the
+   * input). The execution is asynchronous: the deployment does not wait for
+   * it, and a failure lands in the DLQ like any other sync (for example a 403
+   * when the mapping's RBAC is not applied yet: apply it first, or redrive).
+   */
+  private addInitialSync(m: Mapping, logRetention: RetentionDays): AwsCustomResource {
+    const stateMachineArn = this.stateMachine.stateMachine.stateMachineArn;
+    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash: mappingConfigHash(m) });
+    const call = {
+      service: 'SFN',
+      action: 'startExecution',
+      parameters: { stateMachineArn, input: JSON.stringify(input) },
+      // One physical id for the life of the mapping: an update runs the call again without replacing the resource.
+      physicalResourceId: PhysicalResourceId.of(`${m.id}-initial-sync`),
+      outputPaths: ['executionArn'],
+    };
+    const resource = new AwsCustomResource(this, 'InitialSync', {
+      resourceType: INITIAL_SYNC_RESOURCE_TYPE,
+      onCreate: call,
+      onUpdate: call,
+      policy: AwsCustomResourcePolicy.fromStatements([new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] })]),
+      installLatestAwsSdk: false,
+      logGroup: providerLogGroup(this, logRetention),
+    });
+    // The sync needs the Kubernetes identity: start it only once the access entry exists.
+    resource.node.addDependency(this.stateMachine, this.accessEntry);
+    return resource;
   }
 
   /** Impossible placements are errors that fail the synth, not silently fixed (the config refuses them first). */
@@ -223,6 +303,18 @@ export class SecretMapping extends Construct {
       Annotations.of(this).addError(`mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access entry in ${region}`);
     }
   }
+}
+
+/**
+ * The log group of CDK's one AwsCustomResource provider function of the stack
+ * (a singleton: the first custom resource that creates it decides its log
+ * group). The stack's cluster lookup log group when there is one, else one
+ * created here once, with the stack's retention.
+ */
+function providerLogGroup(scope: Construct, retention: RetentionDays): ILogGroup {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild('ClusterLookupLogs') ?? stack.node.tryFindChild('CustomResourceLogs');
+  return (existing as ILogGroup | undefined) ?? new LogGroup(stack, 'CustomResourceLogs', { retention });
 }
 
 /** KMS on the seal key, only for this mapping's encryption context. */

@@ -11,6 +11,11 @@ import { Construct } from 'constructs';
 export interface SyncMonitoringProps {
   /** The shared dead-letter queue. */
   readonly deadLetterQueue: IQueue;
+  /**
+   * The queue of parked redrives (infra/redrive.ts): a message there will not be retried by itself.
+   * @default no parked-queue alarm
+   */
+  readonly parkedQueue?: IQueue;
   /** Each mapping's state machine, by mapping id. */
   readonly stateMachines: ReadonlyArray<{ readonly mappingId: string; readonly stateMachine: IStateMachine }>;
   /**
@@ -28,6 +33,8 @@ export interface SyncMonitoringProps {
 export class SyncMonitoring extends Construct {
   /** The DLQ-not-empty alarm. */
   readonly deadLetterAlarm: Alarm;
+  /** The parked-not-empty alarm, when a parked queue was given. */
+  readonly parkedAlarm?: Alarm;
   /** The failed-executions alarm of each mapping, by mapping id. */
   readonly failedAlarms: Readonly<Record<string, Alarm>>;
   /** The notification topic, when `alarmEmail` is set. */
@@ -59,6 +66,18 @@ export class SyncMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    const parkedDepth = props.parkedQueue?.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    if (parkedDepth) {
+      this.parkedAlarm = new Alarm(this, 'ParkedAlarm', {
+        alarmDescription: 'eks-secret-sync: a failed sync was parked (attempt limit reached or message not understood); it will not be redriven by itself',
+        metric: parkedDepth,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    const queueAlarms = [this.deadLetterAlarm, ...(this.parkedAlarm ? [this.parkedAlarm] : [])];
     const failedAlarms: Record<string, Alarm> = {};
     const graphs: GraphWidget[] = [];
     for (const { mappingId, stateMachine } of props.stateMachines) {
@@ -82,12 +101,13 @@ export class SyncMonitoring extends Construct {
       );
     }
     this.failedAlarms = failedAlarms;
-    if (action) for (const alarm of [this.deadLetterAlarm, ...Object.values(failedAlarms)]) alarm.addAlarmAction(action);
+    if (action) for (const alarm of [...queueAlarms, ...Object.values(failedAlarms)]) alarm.addAlarmAction(action);
 
     this.dashboard = new Dashboard(this, 'Dashboard');
     this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: [this.deadLetterAlarm, ...Object.values(failedAlarms)], width: 24 }),
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...queueAlarms, ...Object.values(failedAlarms)], width: 24 }),
       new GraphWidget({ title: 'Dead-letter queue depth', left: [depth], width: 8 }),
+      ...(parkedDepth ? [new GraphWidget({ title: 'Parked redrives', left: [parkedDepth], width: 8 })] : []),
       ...graphs,
     );
   }

@@ -9,6 +9,11 @@
  * authorized). The test bed proves this on a real kube-apiserver
  * (test/testbed/rbac.test.ts).
  *
+ * A mapping with `deletionPolicy: delete` also gets `delete` on the one
+ * Secret name (to delete a Secret this tool created once the AWS secret is
+ * deleted); with `retain` (the default) the identity cannot delete it
+ * (test/e2e/deletion.test.ts proves the 403 on the apiserver).
+ *
  * A mapping with `restart` gets one more rule per workload kind: `patch` in
  * API group `apps` on exactly the listed names, which is all a rollout restart
  * (a strategic merge patch of the pod template) needs. One rule per kind,
@@ -26,8 +31,17 @@ import { managedLabels } from '../functions/shared/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/shared/domain/restart.ts';
 import type { Mapping } from './config.ts';
 
-/** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart. */
-export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & { readonly restart?: readonly string[] };
+/** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and deletion policy. */
+export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & {
+  readonly restart?: readonly string[];
+  /** @default 'retain' (no `delete` verb) */
+  readonly deletionPolicy?: 'retain' | 'delete';
+};
+
+/** The verbs on the mapping's one Secret: `delete` only for deletionPolicy `delete`. */
+export function secretVerbs(deletionPolicy: 'retain' | 'delete' = 'retain'): string[] {
+  return ['get', 'create', 'update', 'patch', ...(deletionPolicy === 'delete' ? ['delete'] : [])];
+}
 
 /** One rule of a Role. */
 export interface PolicyRule {
@@ -82,7 +96,7 @@ export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
       kind: 'Role',
       metadata,
       rules: [
-        { apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: ['get', 'create', 'update', 'patch'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: secretVerbs(mapping.deletionPolicy) },
         ...restartRules(mapping.restart ?? []),
       ],
     },

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,6 +9,7 @@ import { rulePrefix } from './events.ts';
 import type { Mapping, SyncConfig } from './config.ts';
 import { SecretMapping } from './mapping.ts';
 import { SyncMonitoring } from './monitoring.ts';
+import { SyncRedrive } from './redrive.ts';
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
 const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -35,6 +36,8 @@ export class EksSecretSyncStack extends Stack {
   readonly mappings: Readonly<Record<string, SecretMapping>>;
   /** Alarms and dashboard. */
   readonly monitoring: SyncMonitoring;
+  /** Redrive of the DLQ: the sync-requests queue, its consumer and the parked queue. */
+  readonly redrive: SyncRedrive;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncStackProps) {
     const { config, ...stackProps } = props;
@@ -73,10 +76,12 @@ export class EksSecretSyncStack extends Stack {
         },
       }),
     );
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue: the target DLQ of the EventBridge rules and the SendToDlq state of the state machines.',
+    // `eks-secret-sync status` finds the queue by this output's key.
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'The dead-letter queue of failed syncs and undeliverable events (eks-secret-sync status shows its depth)',
+      value: this.deadLetterQueue.queueUrl,
     });
+    // No AwsSolutions-SQS3 acknowledgment: the queue is the dead-letter queue of Redrive's sync-requests queue.
 
     // One connection (and at most one deploy-time lookup) per distinct cluster block.
     const clusters = new Map<string, ClusterConnection>();
@@ -105,8 +110,16 @@ export class EksSecretSyncStack extends Stack {
     }
     this.mappings = mappings;
 
+    this.redrive = new SyncRedrive(this, 'Redrive', {
+      deadLetterQueue: this.deadLetterQueue,
+      stateMachines: Object.entries(mappings).map(([mappingId, sm]) => ({ mappingId, stateMachine: sm.stateMachine.stateMachine })),
+      maxAttempts: config.stack.redriveMaxAttempts,
+      logRetention,
+    });
+
     this.monitoring = new SyncMonitoring(this, 'Monitoring', {
       deadLetterQueue: this.deadLetterQueue,
+      parkedQueue: this.redrive.parkedQueue,
       stateMachines: Object.entries(mappings).map(([mappingId, sm]) => ({ mappingId, stateMachine: sm.stateMachine.stateMachine })),
       alarmEmail: config.stack.alarmEmail,
     });

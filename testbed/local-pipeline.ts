@@ -49,6 +49,8 @@ export interface LocalMappingOptions {
   readonly type?: string;
   readonly prune?: boolean;
   readonly labels?: Record<string, string>;
+  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
+  readonly deletionPolicy?: 'retain' | 'delete';
   /** Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`. */
   readonly restart?: string[];
   /** Skip creating the RBAC objects (to prove a denial). */
@@ -158,7 +160,7 @@ export class LocalMapping {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName, restart: opts.restart }));
+    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy }));
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -175,6 +177,7 @@ export class LocalMapping {
       LABELS: JSON.stringify(opts.labels ?? {}),
       ANNOTATIONS: '{}',
       RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
+      DELETION_POLICY: opts.deletionPolicy ?? 'retain',
       KUBE_IDENTITY: tb.identities.sync.roleArn,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,

@@ -12,6 +12,12 @@ export const EXIT = {
   FAILURE: 1,
   /** The command line was wrong: unknown command or option, missing or malformed value. */
   USAGE: 2,
+  /**
+   * The command ran and found something that needs a person: `plan` (and `sync --dry-run`)
+   * would write, `status` sees a mapping out of sync, messages in the DLQ or failed
+   * executions, `doctor` found a problem.
+   */
+  ATTENTION: 3,
 } as const;
 
 /** One of the values of {@link EXIT}. */
@@ -22,6 +28,11 @@ export interface CommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Whether stdout and stderr are terminals: colour (stdout) and progress (stderr)
+   * appear only there. @default neither is a terminal
+   */
+  readonly isTTY?: { readonly stdout: boolean; readonly stderr: boolean };
 }
 
 /** A subcommand of the CLI. */

@@ -5,13 +5,14 @@
  * that output: it is a credential and is never logged.
  */
 import { InvalidInputError } from '../../functions/shared/errors.ts';
-import { mintEksToken, stsHost, validateClusterName, type AwsCredentials } from '../../functions/shared/eks-token.ts';
+import { mintEksToken, stsHost, validateClusterName } from '../../functions/shared/eks-token.ts';
 import {
   apiVersionFromExecInfo,
   execCredential,
   formatExecCredential,
 } from '../../functions/shared/exec-credential.ts';
-import { EXIT, UsageError, oneLine, parseCommandArgs, type Command, type CommandIo } from './command.ts';
+import { loadCredentials } from '../lib/aws.ts';
+import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from './command.ts';
 
 const HELP = `Usage: eks-secret-sync token --cluster-name NAME [--region REGION] [--json]
 
@@ -97,31 +98,4 @@ function resolveRegion(
     if (value !== undefined && value !== '') return { region: value, source: name };
   }
   throw new UsageError('missing region: pass --region REGION or set AWS_REGION');
-}
-
-/**
- * Resolves credentials from the SDK default chain. Imported lazily so that `--help`
- * and usage errors stay instant.
- *
- * @throws Error with a one-line message saying how to provide credentials.
- */
-async function loadCredentials(region: string): Promise<AwsCredentials> {
-  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  try {
-    // The region is for the STS client of role-assuming profiles and web identity.
-    const resolved = await fromNodeProviderChain({ clientConfig: { region } })();
-    // Keep only what signing needs: the SDK object carries provenance fields too.
-    return {
-      accessKeyId: resolved.accessKeyId,
-      secretAccessKey: resolved.secretAccessKey,
-      ...(resolved.sessionToken ? { sessionToken: resolved.sessionToken } : {}),
-    };
-  } catch (error) {
-    // SDK provider messages describe the lookup, never a credential value.
-    const reason = oneLine(error instanceof Error ? error.message : String(error));
-    throw new Error(
-      `could not load AWS credentials (${reason}); set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
-      { cause: error },
-    );
-  }
 }

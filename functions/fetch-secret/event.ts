@@ -19,3 +19,26 @@ export function requestedVersion(event: unknown, secretArn: string): string | un
   }
   return typeof e.detail?.versionId === 'string' ? e.detail.versionId : undefined;
 }
+
+/**
+ * Whether the event is a CloudTrail-recorded DeleteSecret call on this
+ * secret (the mapping's CloudTrail rule, `cloudTrailRules: true`). The
+ * secret is recognized as the rule matches it: `responseElements.arn` (or its
+ * pre-2024 spelling `aRN`), or `requestParameters.secretId` as the full ARN,
+ * the partial ARN (without `-<6 chars>`) or the name. RestoreSecret and every
+ * other event are not deletions: they sync AWSCURRENT.
+ *
+ * @throws InvalidInputError for a DeleteSecret event that names another secret.
+ */
+export function isDeleteSecretEvent(event: unknown, secretArn: string): boolean {
+  const e = (event ?? {}) as { source?: unknown; 'detail-type'?: unknown; detail?: Record<string, any> };
+  if (e.source !== 'aws.secretsmanager' || e['detail-type'] !== 'AWS API Call via CloudTrail' || e.detail?.eventName !== 'DeleteSecret') return false;
+  const partialArn = secretArn.replace(/-[A-Za-z0-9]{6}$/, '');
+  const name = partialArn.split(':secret:')[1];
+  const ids = [e.detail.responseElements?.arn, e.detail.responseElements?.aRN];
+  const secretId = e.detail.requestParameters?.secretId;
+  if (ids.includes(secretArn) || [secretArn, partialArn, name].includes(secretId)) return true;
+  throw new InvalidInputError(
+    `DeleteSecret event is for ${JSON.stringify(ids.find((x) => typeof x === 'string') ?? secretId ?? null)}, not this mapping's secret ${secretArn}: check the rule's pattern`,
+  );
+}

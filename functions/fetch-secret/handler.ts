@@ -1,15 +1,15 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_CLIENT_OPTIONS, getSecretVersion, kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion, kmsKeyService } from '../shared/aws.ts';
 import type { FetchOutput, SyncInput } from '../shared/contract.ts';
 import { nameList } from '../shared/domain/names.ts';
-import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
+import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
 import { validateTypedValues } from '../shared/domain/secret-types.ts';
 import { requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
 import { seal } from '../shared/seal.ts';
 import { secretTypeFromEnv } from '../shared/options.ts';
-import { requestedVersion } from './event.ts';
+import { isDeleteSecretEvent, requestedVersion } from './event.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_ARN = requireEnv('SECRET_ARN');
@@ -20,17 +20,28 @@ const secrets = new SecretsManagerClient(AWS_CLIENT_OPTIONS);
 /**
  * Reads the secret version the event names (else AWSCURRENT), parses it into
  * Kubernetes data, refuses keys Kubernetes would refuse, and seals the data.
+ * A CloudTrail DeleteSecret event of this secret is checked against the
+ * secret's state now (DescribeSecret): still scheduled for deletion, the
+ * output is a deletion (`source.deleted`, no keys, empty data sealed as
+ * usual so the next steps run unchanged); restored meanwhile (a late
+ * delivery), it is a normal sync of AWSCURRENT.
  *
  * @throws InvalidInputError for bad keys or values; NotFoundError, PermissionDeniedError, TransientError from AWS.
  */
 export async function handler(input: SyncInput): Promise<FetchOutput> {
   // Taken before the read: a fetch that starts after a label move can only see the newer version.
   const fetchStarted = new Date().toISOString();
+  if (isDeleteSecretEvent(input?.event, SECRET_ARN)) {
+    const state = await describeSecretDeletion(secrets, SECRET_ARN);
+    if (state.deletedDate !== undefined) return deletion(state.deletedDate, state.currentVersionId, fetchStarted);
+    logger.info('DeleteSecret event, but the secret is not scheduled for deletion (restored since): syncing AWSCURRENT', { mappingId: MAPPING_ID });
+  }
   const version = await getSecretVersion(secrets, SECRET_ARN, requestedVersion(input?.event, SECRET_ARN));
   const data = parseSecretPayload(version);
   const where = `secret ${SECRET_ARN} version ${version.versionId}`;
   assertValidKeys(Object.keys(data), where);
   assertWithinSizeLimit(data, where);
+  assertWithinKeyBudget(Object.keys(data), where);
   validateTypedValues(SECRET_TYPE, data);
   const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from(JSON.stringify(data)));
   const out: FetchOutput = {
@@ -40,6 +51,17 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   };
   logger.info('fetched secret version', { mappingId: MAPPING_ID, versionId: version.versionId, keyCount: out.keys.count });
   return out;
+}
+
+/** The output for a secret scheduled for deletion: what PlanMerge's deletion policy acts on. */
+async function deletion(deletedDate: string, versionId: string | undefined, fetchStarted: string): Promise<FetchOutput> {
+  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from('{}'));
+  logger.info('the secret is scheduled for deletion', { mappingId: MAPPING_ID, deletedDate });
+  return {
+    source: { arn: SECRET_ARN, versionId: versionId ?? 'deleted', createdDate: deletedDate, deleted: true, currentAt: fetchStarted },
+    keys: nameList([]),
+    sealedData,
+  };
 }
 
 /** Whether the version was AWSCURRENT when fetched, and from when (the fetch's start). */

@@ -1,5 +1,5 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   InvalidInputError,
   NotFoundError,
@@ -48,6 +48,28 @@ export async function getSecretVersion(client: SecretsManagerClient, arn: string
     };
   } catch (e) {
     throw awsError(e, `secretsmanager:GetSecretValue on ${arn}${versionId ? ` version ${versionId}` : ''}`);
+  }
+}
+
+/** Whether a secret is scheduled for deletion, from DescribeSecret (metadata only, never a value). */
+export interface SecretDeletionState {
+  /** When the secret was deleted (ISO 8601); undefined when it is not scheduled for deletion. */
+  readonly deletedDate?: string;
+  /** The version that carries AWSCURRENT, when DescribeSecret lists one. */
+  readonly currentVersionId?: string;
+}
+
+/**
+ * Reads whether the secret is scheduled for deletion now. DescribeSecret
+ * answers for a secret in its recovery window, unlike GetSecretValue.
+ */
+export async function describeSecretDeletion(client: SecretsManagerClient, arn: string): Promise<SecretDeletionState> {
+  try {
+    const out = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+    return { deletedDate: out.DeletedDate?.toISOString(), currentVersionId: current };
+  } catch (e) {
+    throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);
   }
 }
 

@@ -66,10 +66,12 @@ export interface ApplyInput {
 
 /** What ApplySecret wrote. */
 export interface ApplyOutput {
-  readonly action: 'create' | 'update';
+  readonly action: 'create' | 'update' | 'delete-keys' | 'delete-secret';
+  /** The Secret's resourceVersion after the write; empty after `delete-secret`. */
   readonly resourceVersion: string;
   readonly added: number;
   readonly updated: number;
+  /** Keys removed: pruned, or removed by a deletion. */
   readonly pruned: number;
 }
 

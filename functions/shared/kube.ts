@@ -24,6 +24,12 @@ export interface SecretClient {
   apply(manifest: object, fieldManager: string): Promise<V1Secret>;
   /** JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional. */
   mergePatch(patch: object): Promise<V1Secret>;
+  /**
+   * DELETE with DeleteOptions (`preconditions.resourceVersion` makes it
+   * conditional: 409 when the Secret changed). A Secret already gone counts
+   * as deleted.
+   */
+  delete(options: object): Promise<void>;
 }
 
 /** How to reach the cluster, and the mapping's namespace. */
@@ -78,6 +84,11 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
     apply: (manifest, fieldManager) =>
       call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
+    delete: async (options) => {
+      const res = await send(loc, token, 'DELETE', path, options);
+      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
+      throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
+    },
   };
 }
 
@@ -112,7 +123,13 @@ interface RawResponse {
 function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-    if (body) headers['content-type'] = contentType ?? 'application/json';
+    const payload = body ? JSON.stringify(body) : undefined;
+    if (payload !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      // Explicit length, never chunked: the apiserver may answer a DELETE without reading a chunked body,
+      // which leaves its bytes on the kept-alive connection and breaks the next request (400).
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
     const req = request(new URL(path, loc.server), { method, ca: loc.caPem, headers, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -123,7 +140,7 @@ function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, m
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (e) => reject(networkError(e, loc.server)));
-    req.end(body ? JSON.stringify(body) : undefined);
+    req.end(payload);
   });
 }
 

@@ -1,4 +1,4 @@
-import type { MergeOptions, SecretType } from './domain/types.ts';
+import type { DeletionPolicy, MergeOptions, SecretType } from './domain/types.ts';
 import { parseWorkloads, type WorkloadRef } from './domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from './domain/secret-types.ts';
 import { ConfigError } from './errors.ts';
@@ -16,8 +16,19 @@ export function secretTypeFromEnv(): SecretType {
 }
 
 /**
- * Merge options from MAPPING_ID, PRUNE ("true"/"false"), SECRET_TYPE, and the
- * JSON objects LABELS and ANNOTATIONS.
+ * The mapping's `deletionPolicy` from DELETION_POLICY: "retain" (default) or "delete".
+ *
+ * @throws ConfigError for any other value.
+ */
+export function deletionPolicyFromEnv(value = process.env.DELETION_POLICY): DeletionPolicy {
+  const v = value === undefined || value === '' ? 'retain' : value;
+  if (v !== 'retain' && v !== 'delete') throw new ConfigError(`DELETION_POLICY must be "retain" or "delete", not ${JSON.stringify(value)}`);
+  return v;
+}
+
+/**
+ * Merge options from MAPPING_ID, PRUNE ("true"/"false"), SECRET_TYPE, the
+ * JSON objects LABELS and ANNOTATIONS, and DELETION_POLICY.
  *
  * @throws ConfigError when one is missing or malformed.
  */
@@ -30,6 +41,7 @@ export function mergeOptionsFromEnv(): MergeOptions {
     type: secretTypeFromEnv(),
     labels: jsonEnv<Record<string, string>>('LABELS', {}),
     annotations: jsonEnv<Record<string, string>>('ANNOTATIONS', {}),
+    deletionPolicy: deletionPolicyFromEnv(),
   };
 }
 

@@ -40,10 +40,12 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the fetch role', () => {
-  it.each(MAPPINGS)('of %s can GetSecretValue on its own secret ARN and nothing else in Secrets Manager', (id) => {
+  it.each(MAPPINGS)('of %s can GetSecretValue (and DescribeSecret with cloudTrailRules) on its own secret ARN and nothing else in Secrets Manager', (id) => {
     const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')));
+    // Only app-config sets cloudTrailRules: DescribeSecret confirms its DeleteSecret events.
+    const actions = id === 'app-config' ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] : ['secretsmanager:GetSecretValue'];
     expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
-      { Action: ['secretsmanager:GetSecretValue'], Resource: [SECRETS[id]], Condition: undefined },
+      { Action: actions, Resource: [SECRETS[id]], Condition: undefined },
     ]);
   });
 

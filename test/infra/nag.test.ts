@@ -41,7 +41,7 @@ const IAM4_PROVIDER = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:p
 /** Every acknowledgment in the app, and the finding each one answers. */
 const ACKNOWLEDGED = [
   ['EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287', IAM4_PROVIDER, 'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource'],
-  ['EksSecretSync/DeadLetterQueue', 'AwsSolutions-SQS3', 'EksSecretSync/DeadLetterQueue/Resource'],
+  ['EksSecretSync/Redrive/Parked', 'AwsSolutions-SQS3', 'EksSecretSync/Redrive/Parked/Resource'],
   ...['app-config', 'web-tls'].map((id) => [
     `EksSecretSync/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',

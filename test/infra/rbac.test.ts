@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { kubernetesGroup, rbacManifests, rbacName, rbacYaml, restartRules } from '../../infra/rbac.ts';
+import { kubernetesGroup, rbacManifests, rbacName, rbacYaml, restartRules, secretVerbs } from '../../infra/rbac.ts';
 
 const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
@@ -28,6 +28,18 @@ describe('rbacManifests', () => {
     const [, binding] = rbacManifests(mapping);
     expect((binding.subjects as { name: string }[])[0]!.name).toBe(kubernetesGroup('payments'));
     expect(rbacName('payments')).toBe('eks-secret-sync-payments');
+  });
+});
+
+describe('the delete verb', () => {
+  it.each([
+    [undefined, ['get', 'create', 'update', 'patch']],
+    ['retain', ['get', 'create', 'update', 'patch']],
+    ['delete', ['get', 'create', 'update', 'patch', 'delete']],
+  ] as const)('is granted on the one Secret only for deletionPolicy delete (policy %s)', (deletionPolicy, verbs) => {
+    const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) });
+    expect(role.rules).toStrictEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs }]);
+    expect(secretVerbs(deletionPolicy)).toStrictEqual(verbs);
   });
 });
 

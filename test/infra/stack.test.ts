@@ -34,11 +34,13 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the Lambda functions', () => {
-  it('are five per mapping, all nodejs24.x on arm64 with JSON logs at INFO, besides CDK\'s custom resource provider', () => {
+  it('are five per mapping and restart-workloads for the mapping with restart, all nodejs24.x on arm64 with JSON logs at INFO, besides CDK\'s custom resource provider', () => {
     const fns = ofType(s, 'AWS::Lambda::Function');
     const ours = fns.filter(([id]) => !PROVIDER.test(id));
     expect(fns.length - ours.length).toBe(1);
-    expect(ours).toHaveLength(10);
+    expect(ours).toHaveLength(12); // + the stack's redrive-sync
+    const restarts = ours.filter(([, fn]) => fn.Metadata?.['eks-secret-sync:function'] === 'restart-workloads');
+    expect(restarts.map(([, fn]) => fn.Properties!.Environment.Variables.MAPPING_ID)).toStrictEqual(['app-config']);
     for (const [, fn] of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -84,7 +86,12 @@ describe('the Lambda functions', () => {
       SECRET_TYPE: 'Opaque',
       LABELS: '{"team":"checkout"}',
       ANNOTATIONS: '{"example.com/owner":"checkout-team@example.com"}',
+      RESTART_TARGETS: '["deployment/checkout-api"]',
+      DELETION_POLICY: 'retain',
     });
+    const { SECRET_NAME: _name, SECRET_TYPE: _type, ...cluster } = target;
+    expect(env('app-config', 'restart-workloads')).toStrictEqual({ ...cluster, RESTART_TARGETS: '["deployment/checkout-api"]' });
+    expect(env('web-tls', 'plan-merge')).toMatchObject({ RESTART_TARGETS: '[]' });
   });
 
   it('use the endpoint and CA from the mapping when it gives them', () => {
@@ -187,23 +194,24 @@ describe('the cluster lookup', () => {
     expect(s.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
   });
 
-  it('is not there when every mapping gives endpoint and CA', () => {
+  it('is not there when every mapping gives endpoint and CA (the provider function stays: it starts the initial syncs)', () => {
     const other = variant();
     expect(ofType(other, 'Custom::AWS')).toHaveLength(0);
-    expect(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id))).toHaveLength(0);
-    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(12);
+    const [, provider] = single(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
+    expect(other.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
+    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(15);
   });
 });
 
 describe('the shared resources', () => {
   it('encrypt the DLQ with SQS-managed keys and keep messages 14 days', () => {
-    s.template.resourceCountIs('AWS::SQS::Queue', 1);
-    s.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    const [, dlq] = single(ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetterQueue')));
+    expect(dlq.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
   it('let the DLQ refuse plain HTTP and admit EventBridge for this stack\'s rules in one statement, however many rules', () => {
-    const [queue] = single(ofType(s, 'AWS::SQS::Queue'));
-    const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy'));
+    const [queue] = single(ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetterQueue')));
+    const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue));
     expect(policy.Properties!.PolicyDocument.Statement).toStrictEqual([
       { Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
       {
@@ -228,6 +236,7 @@ describe('the shared resources', () => {
     const alarms = ofType(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
     expect(alarms.map((a) => [a.MetricName, a.Threshold, a.ComparisonOperator, a.AlarmActions]).sort()).toStrictEqual([
       ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
+      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined], // the parked queue (test/infra/redrive.test.ts)
       ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
       ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
     ]);
@@ -240,7 +249,7 @@ describe('the shared resources', () => {
     const [topic] = single(ofType(other, 'AWS::SNS::Topic'), 'topic');
     other.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic } });
     const alarms = ofType(other, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const [, a] of alarms) expect(a.Properties!.AlarmActions).toStrictEqual([{ Ref: topic }]);
   });
 

@@ -6,11 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FUNCTION_METADATA_KEY, FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
+import { BUNDLED_FUNCTION_NAMES, FUNCTION_METADATA_KEY, type BundledFunctionName } from '../../infra/lambda-defaults.ts';
 import { assetPath, ofType, synth } from './infra.ts';
 
-/** Path of each step's bundled entry file. */
-export type Bundles = Record<FunctionName, string>;
+/** Path of each step's (and stack function's) bundled entry file. */
+export type Bundles = Record<BundledFunctionName, string>;
 
 let cached: Promise<Bundles> | undefined;
 
@@ -29,7 +29,7 @@ export function synthBundles(): Promise<Bundles> {
 function findBundles(): Bundles {
   const s = synth();
   const found = {} as Bundles;
-  for (const name of FUNCTION_NAMES) {
+  for (const name of BUNDLED_FUNCTION_NAMES) {
     const keys = new Set(
       ofType(s, 'AWS::Lambda::Function')
         .filter(([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === name)

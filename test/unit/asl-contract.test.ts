@@ -73,6 +73,13 @@ describe('ASL error contract', () => {
     expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
   });
 
+  it('writes for create, update and the two deletions, ends Retained for retain, and InSync otherwise', () => {
+    const routes = Object.fromEntries(asl.States.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
+    expect(routes).toStrictEqual({ create: 'ApplySecret', update: 'ApplySecret', 'delete-keys': 'ApplySecret', 'delete-secret': 'ApplySecret', retain: 'Retained' });
+    expect(asl.States.WriteNeeded.Default).toBe('InSync');
+    expect(asl.States.Retained.Type).toBe('Succeed');
+  });
+
   it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
     expect(asl.States.RestartWorkloads.Parameters).toStrictEqual({
       'versionId.$': '$.fetched.source.versionId',

@@ -12,6 +12,11 @@ describe('requestedVersion', () => {
     ['the native label event for this secret', { source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [ARN], detail: { versionId: 'v-2' } }, 'v-2'],
     ['a CloudTrail event', { source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: {} }, undefined],
     ['a scheduled or redriven sync', { source: 'eks-secret-sync', 'detail-type': 'Scheduled sync' }, undefined],
+    [
+      'a redrive whose original event named a version (a redrive syncs AWSCURRENT)',
+      { source: 'eks-secret-sync', 'detail-type': 'Redrive', detail: { original: { source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [ARN], detail: { versionId: 'v-1' } } } },
+      undefined,
+    ],
     ['an empty event', {}, undefined],
   ])('returns the version for %s', (_what, event, want) => {
     expect(requestedVersion(event, ARN)).toBe(want);

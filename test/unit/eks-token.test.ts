@@ -219,7 +219,7 @@ describe('eks-secret-sync token', () => {
     ['no region anywhere', ['token', '--cluster-name', 'c'], /missing region: pass --region REGION or set AWS_REGION/],
     ['a bad region', ['token', '--cluster-name', 'c', '--region', 'Europe'], /Invalid region "Europe".*\(from --region\)/],
     ['an unknown option', ['token', '--cluster', 'c'], /Unknown option '--cluster'/],
-    ['an unknown command', ['tokens'], /^eks-secret-sync: unknown command "tokens" \(commands: token\)/],
+    ['an unknown command', ['tokens'], /^eks-secret-sync: unknown command "tokens" \(commands: ([a-z]+, )*token(, [a-z]+)*\)/],
   ])('exits 2 with one line naming the problem when given %s', async (_what, args, message) => {
     const result = await run(process.execPath, [CLI, ...args], isolatedEnv(SESSION));
 

@@ -29,6 +29,12 @@ export const ANNOTATIONS = {
   managedKeys: 'eks-secret-sync.io/managed-keys',
   /** When the write happened (ISO 8601). */
   syncedAt: 'eks-secret-sync.io/synced-at',
+  /**
+   * {@link MANAGER_NAME} when this tool created the Secret (set by the
+   * server-side-apply create only): under deletionPolicy `delete`, only such
+   * a Secret may be deleted as a whole.
+   */
+  createdBy: 'eks-secret-sync.io/created-by',
 } as const;
 
 /** The labels every Secret we write carries: managed-by and the mapping id. */

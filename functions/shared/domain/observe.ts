@@ -2,7 +2,7 @@
  * Comparing the desired data with the Kubernetes Secret, without carrying any
  * value out: the result is safe to put in the execution's state.
  */
-import { readLastSource, readManagedKeys } from './metadata.ts';
+import { ANNOTATIONS, MANAGER_NAME, readLastSource, readManagedKeys } from './metadata.ts';
 import { nameList, sortedUnique } from './names.ts';
 import type { ExistingSecret, Observation, SecretData } from './types.ts';
 
@@ -17,7 +17,8 @@ function sameBytes(a: string, b: string): boolean {
  * Every desired key lands in exactly one of `same`, `changed`, `missing` (each
  * sorted). Keys only in Kubernetes are `dropped` when the managed-keys
  * annotation says this tool wrote them, otherwise counted in `others` (a
- * bounded {@link NameList}, as the Secret may hold anything).
+ * bounded {@link NameList}, as the Secret may hold anything). `createdByUs`
+ * is set when the created-by annotation names this tool.
  *
  * @param desired - The data the AWS secret version gives.
  * @param existing - The Secret as read, or `null` when it does not exist.
@@ -58,5 +59,6 @@ export function observe(desired: SecretData, existing: ExistingSecret | null): O
     missing,
     others: nameList(onlyInKubernetes.filter((key) => !managed.has(key))),
     dropped: sortedUnique(onlyInKubernetes.filter((key) => managed.has(key))),
+    ...(existing.annotations[ANNOTATIONS.createdBy] === MANAGER_NAME && { createdByUs: true }),
   };
 }

@@ -3,7 +3,8 @@
  * request body that carries it out. Pure: plain data in, plain data out.
  */
 import { InvalidInputError } from '../errors.ts';
-import { ANNOTATIONS, managedLabels, sourceAnnotations } from './metadata.ts';
+import { planDeletion } from './deletion.ts';
+import { ANNOTATIONS, MANAGER_NAME, managedLabels, sourceAnnotations } from './metadata.ts';
 import { extendNameList, nameList, sortedUnique } from './names.ts';
 import { assertValidKeys } from './secret-data.ts';
 import { assertRequiredKeys, DEFAULT_SECRET_TYPE } from './secret-types.ts';
@@ -92,7 +93,10 @@ function noWrite(
  * observation carries no metadata): they land with the next write. The
  * managed-keys annotation records the desired keys; with prune off, keys kept
  * after AWS dropped them thus stop being prune candidates after that write.
- * A missing type means Opaque, as in Kubernetes.
+ * A missing type means Opaque, as in Kubernetes. A create also records
+ * that this tool created the Secret (created-by annotation), which decides
+ * whether a deletion under deletionPolicy `delete` may delete it as a whole.
+ * A `source` marked deleted is planned by {@link planDeletion}.
  *
  * @param source - The AWS secret version being synced.
  * @param observed - What {@link observe} saw.
@@ -104,6 +108,7 @@ function noWrite(
  *   not a date.
  */
 export function planMerge(source: SourceVersion, observed: Observation, options: MergeOptions, now: string): MergePlan {
+  if (source.deleted === true) return planDeletion(source, observed, options, now);
   const context = `Mapping ${JSON.stringify(options.mappingId)}`;
   const desiredKeys = sortedUnique([...observed.same, ...observed.changed, ...observed.missing]);
   assertValidKeys(desiredKeys, context);
@@ -120,7 +125,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
       `The Secret does not exist: create it with ${plural(desiredKeys.length, 'key')} ` +
       `from version ${source.versionId}.`;
     const kept = nameList([]);
-    return { action: 'create', reason, added: desiredKeys, updated: [], unchanged: [], kept, pruned: [], labels, annotations };
+    const created = { ...annotations, [ANNOTATIONS.createdBy]: MANAGER_NAME };
+    return { action: 'create', reason, added: desiredKeys, updated: [], unchanged: [], kept, pruned: [], labels, annotations: created };
   }
   const last = observed.lastSource;
   if (last !== undefined && last.arn !== source.arn) {

@@ -171,3 +171,28 @@ export function assertWithinSizeLimit(data: SecretData, context: string, otherBy
       `${SECRET_DATA_LIMIT_BYTES} bytes (1 MiB). Make the AWS secret smaller or split it across mappings.`,
   );
 }
+
+/** Most keys one mapping syncs: key names travel through the execution's state several times. */
+export const MAX_KEYS = 500;
+
+/** Most bytes of key names (UTF-8, summed) one mapping syncs, for the same reason. */
+export const MAX_KEY_NAME_BYTES = 8192;
+
+/**
+ * Checks the key names fit the state machine's payload budget. Key names (never
+ * values) appear in the observation, the plan and the managed-keys annotation,
+ * so a secret of thousands of tiny keys could push a state past Step Functions'
+ * 256 KiB limit (`States.DataLimitExceeded`, measured by `npm run bench`). The
+ * limit keeps every state well inside it; real secrets hold far fewer keys.
+ *
+ * @throws InvalidInputError naming the count, the bytes and the limits.
+ */
+export function assertWithinKeyBudget(keys: readonly string[], context: string): void {
+  const bytes = keys.reduce((n, k) => n + Buffer.byteLength(k, 'utf8'), 0);
+  if (keys.length <= MAX_KEYS && bytes <= MAX_KEY_NAME_BYTES) return;
+  throw new InvalidInputError(
+    `${context}: ${keys.length} keys with ${bytes} bytes of key names exceed one mapping's limit of ` +
+      `${MAX_KEYS} keys and ${MAX_KEY_NAME_BYTES} bytes of names (the names travel through the state machine's ` +
+      `state, which Step Functions caps at 256 KiB). Split the secret across several secrets and mappings.`,
+  );
+}

@@ -33,6 +33,14 @@ export interface SourceVersion {
    * as AWSCURRENT may have been replaced by the time it would be written.
    */
   readonly currentAt?: string;
+  /**
+   * True when the sync carries a deletion: a CloudTrail DeleteSecret event
+   * for this secret, confirmed by DescribeSecret (DeletedDate set). Then
+   * `versionId` is the version that was AWSCURRENT, `createdDate` the
+   * deletion date, `currentAt` when the fetch that saw the deletion started,
+   * and the sealed data is empty. See domain/deletion.ts.
+   */
+  readonly deleted?: boolean;
 }
 
 /** A bounded list of names for display: exact count, first names up to a byte budget. */
@@ -75,6 +83,8 @@ export interface Observation {
   readonly others: NameList;
   /** Keys in Kubernetes that AWS no longer has but this tool wrote earlier (prune candidates). */
   readonly dropped: readonly string[];
+  /** True when the Secret carries the created-by annotation: this tool created it (set only then). */
+  readonly createdByUs?: boolean;
 }
 
 /** Mapping options the merge decision depends on. */
@@ -84,10 +94,26 @@ export interface MergeOptions {
   readonly type: SecretType;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * What a deletion of the AWS secret does to the Secret: `retain` keeps it
+   * as it is, `delete` removes the keys this tool wrote (and the Secret when
+   * this tool created it and nothing else remains).
+   * @default 'retain'
+   */
+  readonly deletionPolicy?: DeletionPolicy;
 }
 
-/** What the apply step must do. */
-export type MergeAction = 'create' | 'update' | 'none' | 'skip-stale';
+/** The mapping option `deletionPolicy`. */
+export type DeletionPolicy = 'retain' | 'delete';
+
+/**
+ * What the apply step must do. `create` and `update` write the AWS data;
+ * `delete-keys` (merge patch with nulls) and `delete-secret` (DELETE with a
+ * resourceVersion precondition) carry out a deletion under the `delete`
+ * policy; `retain` is a deletion under the `retain` policy (no write); `none`
+ * and `skip-stale` write nothing.
+ */
+export type MergeAction = 'create' | 'update' | 'none' | 'skip-stale' | 'delete-keys' | 'delete-secret' | 'retain';
 
 /** The merge decision: key names per outcome and the metadata to write. Value free. */
 export interface MergePlan {
@@ -99,7 +125,7 @@ export interface MergePlan {
   readonly unchanged: readonly string[];
   readonly kept: NameList;
   readonly pruned: readonly string[];
-  /** resourceVersion the write must carry as precondition (update only). */
+  /** resourceVersion the write must carry as precondition (update, delete-keys, delete-secret). */
   readonly resourceVersion?: string;
   /** Labels and annotations to set on the Secret (create/update only). */
   readonly labels: Readonly<Record<string, string>>;

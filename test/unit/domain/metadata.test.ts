@@ -26,6 +26,7 @@ describe('metadata names', () => {
       'eks-secret-sync.io/source-current-at',
       'eks-secret-sync.io/managed-keys',
       'eks-secret-sync.io/synced-at',
+      'eks-secret-sync.io/created-by',
     ]);
   });
 });

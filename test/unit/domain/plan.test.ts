@@ -112,6 +112,7 @@ describe('planMerge: metadata', () => {
       'eks-secret-sync.io/source-created-date': source.createdDate,
       'eks-secret-sync.io/managed-keys': '["a","b"]',
       'eks-secret-sync.io/synced-at': NOW,
+      ...(action === 'create' && { 'eks-secret-sync.io/created-by': 'eks-secret-sync' }),
     });
   });
 

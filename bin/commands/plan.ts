@@ -1,0 +1,67 @@
+/**
+ * `eks-secret-sync plan --mapping ID`: what a sync would change now, key by key,
+ * with masked values. Runs the pipeline's read-only steps in-process.
+ */
+import { AwsSession, regionOf } from '../lib/aws.ts';
+import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
+import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import { PipelineError, runPipeline } from '../lib/pipeline.ts';
+import { planJson, planText } from '../lib/plan-view.ts';
+import { Progress, Style, writeJson } from '../lib/ui.ts';
+import { EXIT, parseCommandArgs, type Command } from './command.ts';
+
+const HELP = `Usage: eks-secret-sync plan --mapping ID [options]
+
+Show what a sync of one mapping would change now: every key with its change
+(added, updated, unchanged, kept, pruned) and its value masked. Runs the pipeline's
+own fetch, token, read and merge code in-process with your credentials; writes nothing.
+
+Options:
+  --mapping ID         The mapping (required).
+${MAPPINGS_HELP}
+${KUBE_HELP}
+${REVEAL_HELP}
+${OUTPUT_HELP}
+
+Your AWS identity needs secretsmanager:GetSecretValue on the secret (and eks:DescribeCluster
+when the mapping gives no endpoint); your Kubernetes identity needs get on the Secret.
+
+Exit codes: 0 nothing to write (in sync, or a stale version), 3 a sync would write
+(create or update), 1 failure, 2 usage error.
+`;
+
+const OPTIONS = { ...MAPPING_OPTIONS, ...KUBE_OPTIONS, ...REVEAL_OPTIONS } as const;
+
+/** The `plan` command. */
+export const planCommand: Command = {
+  name: 'plan',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, OPTIONS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    const { config } = await loadConfig(values.mappings);
+    const [mapping] = selectMappings(config, values.mapping, true);
+    const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
+    const style = new Style(io, { noColor: values['no-color'], json: values.json });
+    const progress = new Progress(io);
+    try {
+      const run = await runPipeline({
+        mapping: mapping!,
+        aws: new AwsSession(regionOf(mapping!)),
+        kube: { kubeconfig: values.kubeconfig, context: values.context },
+        apply: false,
+        onStep: (state) => progress.step(`${mapping!.id}: ${state}`),
+      });
+      progress.stop();
+      if (values.json) writeJson(io, { mappingsFile: config.source, ...planJson(mapping!, run, reveal) });
+      else io.stdout(planText(mapping!, run, reveal, style));
+      return run.plan?.action === 'create' || run.plan?.action === 'update' ? EXIT.ATTENTION : EXIT.OK;
+    } catch (e) {
+      progress.stop();
+      throw e instanceof PipelineError ? new Error(`${e.run.trace.at(-1)?.state ?? 'plan'} failed: ${e.message}`) : e;
+    }
+  },
+};

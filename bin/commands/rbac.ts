@@ -1,0 +1,47 @@
+/**
+ * `eks-secret-sync rbac [--mapping ID]`: the Role and RoleBinding a mapping needs,
+ * for someone with cluster-admin rights to `kubectl apply -f -`.
+ */
+import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, selectMappings } from '../lib/mappings.ts';
+import { EXIT, parseCommandArgs, type Command } from './command.ts';
+
+const HELP = `Usage: eks-secret-sync rbac [--mapping ID] [options] | kubectl apply -f -
+
+Print the Kubernetes RBAC objects of a mapping: a Role in the Secret's namespace allowing
+get, create, update and patch on that one Secret (resourceNames), and a RoleBinding to the
+group eks-secret-sync:<id> that the mapping's EKS access entry gives the pipeline's role.
+The stack cannot apply them (it holds no cluster-admin identity); apply them once per
+mapping with cluster-admin rights.
+
+Options:
+  --mapping ID         The mapping. Default: every mapping of the file.
+${MAPPINGS_HELP}
+  --json               Print a v1 List (JSON) instead of YAML; kubectl applies either.
+  --no-color           Accepted like every command's; rbac never colours (its output is for kubectl).
+  -h, --help           Show this help.
+
+Exit codes: 0 printed, 1 failure (e.g. invalid mappings file), 2 usage error.
+`;
+
+/** The `rbac` command. */
+export const rbacCommand: Command = {
+  name: 'rbac',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, MAPPING_OPTIONS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    const { config } = await loadConfig(values.mappings);
+    const mappings = selectMappings(config, values.mapping);
+    const { rbacManifests, rbacYaml } = await import('../../infra/rbac.ts');
+    if (values.json) {
+      const items = mappings.flatMap((m) => rbacManifests(m));
+      io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
+    } else {
+      io.stdout(mappings.map((m) => `# mapping ${m.id}: ${m.namespace}/${m.secretName}\n${rbacYaml(m)}`).join(''));
+    }
+    return EXIT.OK;
+  },
+};

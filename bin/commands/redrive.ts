@@ -1,0 +1,291 @@
+/**
+ * `eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run]`: the terminal's
+ * "Start DLQ redrive". Reads the dead-letter queue and, for each message, does
+ * what the redrive-sync Lambda does with a message moved back by the console
+ * (functions/shared/redrive-io.ts, the same code): start the next attempt of the
+ * mapping's sync on AWSCURRENT, or park the message. A message leaves the DLQ
+ * only after that succeeded.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { decideRedrive, type QueueMessage, type RedriveDecision, type RedriveSettings } from '../../functions/shared/domain/redrive.ts';
+import { redriveMessage, stringAttributes } from '../../functions/shared/redrive-io.ts';
+import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
+import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
+import { Progress, Style, table, writeJson } from '../lib/ui.ts';
+import { EXIT, parseCommandArgs, UsageError, type Command } from './command.ts';
+
+const HELP = `Usage: eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run] [options]
+
+Redrive failed syncs from the dead-letter queue, as the SQS console's "Start DLQ redrive"
+does through the stack's redrive-sync function: each message starts a new execution of
+its mapping's state machine as the next attempt, on the secret's CURRENT value. A message
+is deleted from the DLQ only after its execution started. Messages whose attempt reached
+stack.redriveMaxAttempts, or that cannot be read, are parked in the parked queue (it
+alarms) instead. Prints a summary: redriven, parked, skipped, failed.
+
+Options:
+  --mapping ID            Only messages of this mapping; the others stay (skipped).
+  --max N                 Redrive or park at most N messages. Default: all.
+  --dry-run               Show what would happen; change nothing.
+  --dlq-url URL           The dead-letter queue. Default: the stack's ${DLQ_OUTPUT_KEY} output.
+  --parked-url URL        The parked queue. Default: the stack's ParkedQueueUrl output.
+  --state-machine ID=ARN  A mapping's state machine; repeat per mapping. Default: the
+                          stack's StateMachines output.
+${MAPPINGS_HELP}
+${OUTPUT_HELP}
+
+Permissions: sqs:ReceiveMessage, DeleteMessage and ChangeMessageVisibility on the DLQ,
+sqs:SendMessage on the parked queue, states:StartExecution on the state machines,
+cloudformation:DescribeStacks (unless the three options above are given). Message causes
+are shown as the error name and the first line of its message only.
+
+Exit codes: 0 every message handled (redriven, parked or skipped; also with --dry-run and
+for an empty DLQ); 1 at least one message failed (it stays in the DLQ: run again);
+2 usage error.
+`;
+
+const OPTIONS = {
+  ...MAPPING_OPTIONS,
+  max: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'dlq-url': { type: 'string' },
+  'parked-url': { type: 'string' },
+  'state-machine': { type: 'string', multiple: true },
+} as const;
+
+/** How long a received message stays hidden while this run works on it (skipped and dry-run ones are released at the end). */
+const HOLD_SECONDS = 300;
+
+/** What happened to one message. */
+export type Outcome = 'redriven' | 'parked' | 'skipped' | 'failed' | 'would-redrive' | 'would-park';
+
+/** One line of the report; never a value, causes only as name + first line. */
+export interface MessageReport {
+  readonly messageId: string;
+  readonly outcome: Outcome;
+  readonly mappingId?: string;
+  readonly failedAttempt?: number;
+  readonly failedStep?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The attempt started (redriven) or that would be. */
+  readonly attempt?: number;
+  readonly executionArn?: string;
+  /** Why it was (or would be) parked, or why it failed. */
+  readonly reason?: string;
+}
+
+/** The `redrive` command. */
+export const redriveCommand: Command = {
+  name: 'redrive',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, OPTIONS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    const max = values.max === undefined ? Infinity : positiveInt(values.max, '--max');
+    const { config } = await loadConfig(values.mappings);
+    const selected = selectMappings(config, values.mapping);
+    const aws = new AwsSession(regionOf(selected[0]!));
+    const flagged = stateMachineFlags(values['state-machine'] ?? []);
+    const needStack = values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
+    const outputs = needStack ? await stackOutputs(config.stack.name, aws) : {};
+    const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, config.stack.name);
+    const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', config.stack.name);
+    const stateMachines = Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', config.stack.name));
+    const missing = selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined);
+    if (missing.length > 0) {
+      throw new UsageError(`no state machine for mapping ${missing.join(', ')}: deploy the stack, or pass --state-machine ID=ARN for each mapping`);
+    }
+    const settings: RedriveSettings = { stateMachines, maxAttempts: config.stack.redriveMaxAttempts };
+    const dryRun = values['dry-run'] === true;
+    const clientConfig = await aws.config();
+    const sqs = new SQSClient(clientConfig);
+    const sfn = new SFNClient(clientConfig);
+    const progress = new Progress(io);
+    let reports: MessageReport[];
+    try {
+      reports = await drain({ sqs, sfn, dlqUrl, parkedQueueUrl, settings, dryRun, max, only: values.mapping, onMessage: (n, id) => progress.step(`${dryRun ? 'checking' : 'redriving'} message ${n}${id ? ` (${id})` : ''}`) });
+    } finally {
+      progress.stop();
+      sqs.destroy();
+      sfn.destroy();
+    }
+
+    const count = (...o: Outcome[]) => reports.filter((r) => o.includes(r.outcome)).length;
+    const summary = { redriven: count('redriven', 'would-redrive'), parked: count('parked', 'would-park'), skipped: count('skipped'), failed: count('failed') };
+    if (values.json) {
+      writeJson(io, { dlqUrl, parkedQueueUrl, dryRun, maxAttempts: settings.maxAttempts, summary, messages: reports });
+    } else {
+      const style = new Style(io, { noColor: values['no-color'] });
+      io.stdout(`${style.bold(dryRun ? 'Redrive dry run' : 'Redrive')} of ${dlqUrl} (at most ${settings.maxAttempts} attempts per sync)\n`);
+      if (reports.length === 0) io.stdout('  The dead-letter queue has no messages.\n');
+      else io.stdout(table(['MAPPING', 'ATTEMPT', 'FAILED AT', 'OUTCOME', 'ERROR'], reports.map((r) => row(r, style))));
+      const verb = dryRun ? 'would be ' : '';
+      io.stdout(`${summary.failed > 0 ? style.bad('Summary') : style.good('Summary')}: ${summary.redriven} ${verb}redriven, ${summary.parked} ${verb}parked, ${summary.skipped} skipped, ${summary.failed} failed\n`);
+    }
+    return summary.failed > 0 ? EXIT.FAILURE : EXIT.OK;
+  },
+};
+
+interface DrainOptions {
+  readonly sqs: SQSClient;
+  readonly sfn: SFNClient;
+  readonly dlqUrl: string;
+  readonly parkedQueueUrl: string;
+  readonly settings: RedriveSettings;
+  readonly dryRun: boolean;
+  readonly max: number;
+  readonly only?: string;
+  readonly onMessage: (n: number, mappingId: string | undefined) => void;
+}
+
+/**
+ * Receives DLQ messages until the queue is empty (or `max` were acted on) and
+ * handles each once. Messages left in the DLQ (skipped, dry run, failed) are
+ * made visible again at the end, so the next run or reader sees them at once.
+ */
+async function drain(o: DrainOptions): Promise<MessageReport[]> {
+  const reports: MessageReport[] = [];
+  const seen = new Set<string>();
+  const release: Message[] = [];
+  let acted = 0;
+  try {
+    while (acted < o.max) {
+      const got = await o.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: o.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: HOLD_SECONDS, MessageAttributeNames: ['All'] }),
+      );
+      const fresh = (got.Messages ?? []).filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
+      if (fresh.length === 0) break;
+      for (const m of fresh) {
+        seen.add(m.MessageId!);
+        const message: QueueMessage = { body: m.Body ?? '', attributes: stringAttributes(m.MessageAttributes) };
+        const decision = decideRedrive(message, o.settings, new Date().toISOString());
+        const base = describe(m.MessageId!, decision);
+        if (acted >= o.max) {
+          release.push(m); // past --max: left for the next run, not reported
+          continue;
+        }
+        if (o.only !== undefined && base.mappingId !== o.only) {
+          reports.push({ ...base, outcome: 'skipped' });
+          release.push(m);
+          continue;
+        }
+        acted++;
+        o.onMessage(reports.length + 1, base.mappingId);
+        if (o.dryRun) {
+          reports.push(decision.action === 'start' ? { ...base, outcome: 'would-redrive' } : { ...base, outcome: 'would-park' });
+          release.push(m);
+          continue;
+        }
+        reports.push(await handle(o, m, message, base, release));
+      }
+    }
+  } finally {
+    for (const m of release) {
+      await o.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: o.dlqUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined);
+    }
+  }
+  return reports;
+}
+
+/** Redrives or parks one message, then deletes it from the DLQ; a failure leaves it there. */
+async function handle(o: DrainOptions, m: Message, message: QueueMessage, base: MessageReport, release: Message[]): Promise<MessageReport> {
+  let report: MessageReport;
+  try {
+    const out = await redriveMessage(message, o.settings, { sfn: o.sfn, sqs: o.sqs, parkedQueueUrl: o.parkedQueueUrl });
+    report =
+      out.action === 'redriven'
+        ? { ...base, outcome: 'redriven', attempt: out.decision.input.attempt, executionArn: out.executionArn }
+        : { ...base, outcome: 'parked', reason: `${out.decision.reason}: ${out.decision.detail}` };
+  } catch (e) {
+    release.push(m);
+    return { ...base, outcome: 'failed', attempt: undefined, reason: sdkErrorText(e) };
+  }
+  try {
+    await o.sqs.send(new DeleteMessageCommand({ QueueUrl: o.dlqUrl, ReceiptHandle: m.ReceiptHandle }));
+    return report;
+  } catch (e) {
+    // The execution started (or the copy was parked) but the message stays: a later run would repeat it.
+    return { ...report, outcome: 'failed', reason: `${report.outcome}, but not deleted from the DLQ (${sdkErrorText(e)}); a later run repeats it` };
+  }
+}
+
+/** The report fields a decision gives before anything is done. */
+function describe(messageId: string, d: RedriveDecision): MessageReport {
+  const f = d.failed;
+  const mappingId = f?.mappingId ?? (d.action === 'park' ? d.mappingId : undefined);
+  return {
+    messageId,
+    outcome: 'skipped',
+    ...(mappingId !== undefined && { mappingId }),
+    ...(f && { failedAttempt: f.attempt, failedStep: f.failedStep, error: f.error, cause: f.cause }),
+    ...(d.action === 'start' ? { attempt: d.input.attempt } : { reason: `${d.reason}: ${d.detail}` }),
+  };
+}
+
+/** Longest error text in the table (the JSON output keeps the whole first line). */
+const ERROR_WIDTH = 90;
+
+function row(r: MessageReport, style: Style): string[] {
+  const reasonCode = r.reason?.split(':', 1)[0];
+  const outcome =
+    r.outcome === 'failed' ? style.bad(`failed: ${r.reason}`)
+    : r.outcome === 'parked' || r.outcome === 'would-park' ? style.warn(`${r.outcome.replace('-', ' ')} (${reasonCode})`)
+    : r.outcome === 'skipped' ? style.dim('skipped')
+    : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
+  const full = r.error === undefined ? (r.reason ?? '-') : r.cause ? `${r.error}: ${r.cause}` : r.error;
+  const error = full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
+  return [r.mappingId ?? '?', r.failedAttempt === undefined ? '-' : String(r.failedAttempt), r.failedStep ?? '-', outcome, error];
+}
+
+/** @throws UsageError unless `text` is a whole number >= 1. */
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number >= 1`);
+  return n;
+}
+
+/** `--state-machine ID=ARN` flags as a map. @throws UsageError on a malformed one. */
+function stateMachineFlags(flags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of flags) {
+    const m = /^([a-z0-9-]+)=(arn:[^\s]+:states:[^\s]+:stateMachine:[^\s]+)$/.exec(f);
+    if (!m) throw new UsageError(`--state-machine ${JSON.stringify(f)} is not ID=ARN with a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** The stack's outputs by key (CloudFormation DescribeStacks). @throws Error naming the stack and the cause. */
+async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
+  try {
+    const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
+    const cfn = new sdk['CloudFormationClient']!(await aws.config());
+    try {
+      const out = await cfn.send(new sdk['DescribeStacksCommand']!({ StackName: stackName }));
+      const outputs: { OutputKey?: string; OutputValue?: string }[] = out.Stacks?.[0]?.Outputs ?? [];
+      return Object.fromEntries(outputs.filter((x) => x.OutputKey && x.OutputValue).map((x) => [x.OutputKey!, x.OutputValue!]));
+    } finally {
+      cfn.destroy();
+    }
+  } catch (e) {
+    throw new Error(`could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); pass --dlq-url, --parked-url and --state-machine`, { cause: e });
+  }
+}
+
+function required(outputs: Record<string, string>, key: string, stackName: string): string {
+  const v = outputs[key];
+  if (v === undefined) throw new Error(`stack ${stackName} has no ${key} output: deploy the current version of the stack, or pass the matching option`);
+  return v;
+}
+
+function parseMachines(json: string): Record<string, string> {
+  const parsed = JSON.parse(json) as unknown;
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('the StateMachines output is not a JSON object');
+  return parsed as Record<string, string>;
+}

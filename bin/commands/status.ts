@@ -1,0 +1,168 @@
+/**
+ * `eks-secret-sync status [--mapping ID]`: per mapping, AWSCURRENT against the
+ * version annotated on the Secret, the last sync time and recent failed
+ * executions; and the dead-letter queue's depth. Reads only; never a value.
+ */
+import type { Mapping } from '../../infra/config.ts';
+import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
+import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import { discoverDlqUrl, dlqDepth, executionLogGroup, failedExecutions, type FailedExecution, type QueueDepth } from '../lib/stack.ts';
+import { readAwsSide, readSecretSide, verdict, type AwsSide, type SecretSide, type SyncState } from '../lib/status-read.ts';
+import { age, Progress, Style, writeJson } from '../lib/ui.ts';
+import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from './command.ts';
+
+const HELP = `Usage: eks-secret-sync status [--mapping ID] [options]
+
+For each mapping: the AWSCURRENT version of the AWS secret against the version annotated
+on the Kubernetes Secret, when it was last synced, and the failed executions of its state
+machine (read from the execution log group, as Express workflows keep no history); and the
+depth of the stack's dead-letter queue (shared by all mappings). Reads metadata only.
+
+Options:
+  --mapping ID         Only this mapping. Default: every mapping of the file.
+  --since DURATION     How far back to look for failed executions: 30m, 24h, 7d. Default 24h.
+  --dlq-url URL        The dead-letter queue. Default: the stack's DeadLetterQueueUrl output
+                       (CloudFormation), else its DeadLetterQueue resource.
+${MAPPINGS_HELP}
+${KUBE_HELP}
+${OUTPUT_HELP}
+
+Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueueAttributes,
+cloudformation:DescribeStacks (without --dlq-url), logs:FilterLogEvents; get on the Secret.
+
+Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
+attention (out of sync, not synced, DLQ messages, failed executions); 1 a mapping's state
+could not be read; 2 usage error. Parts that cannot be reached (DLQ, logs) are noted and
+do not change the exit code.
+`;
+
+const OPTIONS = { ...MAPPING_OPTIONS, ...KUBE_OPTIONS, since: { type: 'string' }, 'dlq-url': { type: 'string' } } as const;
+
+interface MappingStatus {
+  readonly id: string;
+  readonly state: SyncState;
+  readonly detail: string;
+  readonly aws: (AwsSide & { readonly arn: string }) | { readonly arn: string; readonly error: string };
+  readonly secret: (SecretSide & { readonly namespace: string; readonly name: string }) | { readonly namespace: string; readonly name: string; readonly error: string };
+  readonly failedExecutions: { readonly logGroup: string; readonly items: FailedExecution[] } | { readonly logGroup: string; readonly unavailable: string };
+}
+
+type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) | { readonly unavailable: string };
+
+/** Parses 30m / 24h / 7d into milliseconds. @throws UsageError otherwise. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(m|h|d)$/.exec(text);
+  if (!m || Number(m[1]) === 0) throw new UsageError(`--since ${JSON.stringify(text)} is not a duration; expected a number and m, h or d, e.g. 24h`);
+  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+}
+
+async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, flags: { kubeconfig?: string; context?: string }): Promise<MappingStatus> {
+  const aws = new AwsSession(regionOf(m));
+  const logGroup = executionLogGroup(stackName, m.id);
+  const [awsSide, secretSide, failures] = await Promise.allSettled([
+    readAwsSide(m, aws),
+    readSecretSide(m, aws, flags),
+    failedExecutions(logGroup, sinceMs, aws),
+  ]);
+  const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
+  const v = verdict(m, awsSide.status === 'fulfilled' ? awsSide.value : undefined, secretSide.status === 'fulfilled' ? secretSide.value : undefined);
+  return {
+    id: m.id,
+    ...v,
+    aws: awsSide.status === 'fulfilled' ? { arn: m.secretArn, ...awsSide.value } : { arn: m.secretArn, error: err(awsSide) },
+    secret:
+      secretSide.status === 'fulfilled'
+        ? { namespace: m.namespace, name: m.secretName, ...secretSide.value }
+        : { namespace: m.namespace, name: m.secretName, error: err(secretSide) },
+    failedExecutions:
+      failures.status === 'fulfilled'
+        ? { logGroup, items: failures.value }
+        : { logGroup, unavailable: `could not read failed executions: ${sdkErrorText(failures.reason)}` },
+  };
+}
+
+async function dlqStatus(url: string | undefined, stackName: string, region: string): Promise<DlqStatus> {
+  const aws = new AwsSession(region);
+  let from = '--dlq-url';
+  try {
+    if (url === undefined) {
+      url = await discoverDlqUrl(stackName, aws);
+      from = `stack ${stackName}`;
+    }
+  } catch (e) {
+    return { unavailable: `could not find the dead-letter queue (${sdkErrorText(e)}); pass --dlq-url` };
+  }
+  try {
+    return { url, from, ...(await dlqDepth(url, aws)) };
+  } catch (e) {
+    return { unavailable: `could not read the dead-letter queue ${url}: ${sdkErrorText(e)}` };
+  }
+}
+
+/** The `status` command. */
+export const statusCommand: Command = {
+  name: 'status',
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, OPTIONS);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    const sinceMs = Date.now() - parseDuration(values.since ?? '24h');
+    const { config } = await loadConfig(values.mappings);
+    const mappings = selectMappings(config, values.mapping);
+    const progress = new Progress(io);
+    progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
+    const flags = { kubeconfig: values.kubeconfig, context: values.context };
+    const [statuses, dlq] = await Promise.all([
+      Promise.all(mappings.map((m) => mappingStatus(m, config.stack.name, sinceMs, flags))),
+      dlqStatus(values['dlq-url'], config.stack.name, regionOf(mappings[0]!)),
+    ]).finally(() => progress.stop());
+
+    const since = new Date(sinceMs).toISOString();
+    if (values.json) writeJson(io, { mappingsFile: config.source, stack: config.stack.name, since, mappings: statuses, deadLetterQueue: dlq });
+    else io.stdout(render(statuses, dlq, since, new Style(io, { noColor: values['no-color'] })));
+
+    if (statuses.some((s) => s.state === 'unknown')) return EXIT.FAILURE;
+    const failures = statuses.some((s) => 'items' in s.failedExecutions && s.failedExecutions.items.length > 0);
+    const queued = 'visible' in dlq && dlq.visible + dlq.inFlight > 0;
+    return statuses.some((s) => s.state !== 'in-sync') || failures || queued ? EXIT.ATTENTION : EXIT.OK;
+  },
+};
+
+function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: string, style: Style): string {
+  const out: string[] = [];
+  for (const s of statuses) {
+    const state = s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
+    out.push(`${style.bold(`Mapping ${s.id}`)}: ${state}: ${s.detail}`);
+    const a = s.aws;
+    out.push(
+      'error' in a
+        ? `  AWS       ${style.bad(a.error)}`
+        : `  AWS       AWSCURRENT ${a.currentVersionId ?? '(none)'} created ${a.createdDate ?? '?'}${a.deletedDate ? style.bad(`, deletion scheduled ${a.deletedDate}`) : ''}`,
+    );
+    const k = s.secret;
+    const where = `${k.namespace}/${k.name}`;
+    out.push(
+      'error' in k
+        ? `  Secret    ${where}: ${style.bad(k.error)}`
+        : !k.exists
+          ? `  Secret    ${where}: does not exist`
+          : `  Secret    ${where} holds ${k.versionId ?? '(no source version)'}; last sync ${k.syncedAt ? `${k.syncedAt} (${age(k.syncedAt)})` : 'unknown'}`,
+    );
+    const f = s.failedExecutions;
+    if ('unavailable' in f) out.push(`  Failures  ${style.dim(f.unavailable)}`);
+    else if (f.items.length === 0) out.push(`  Failures  none since ${since}`);
+    else {
+      out.push(`  Failures  ${style.bad(`${f.items.length} since ${since}`)} (${f.logGroup})`);
+      for (const x of f.items) out.push(`    ${x.time}  ${x.error}: ${x.cause}\n      ${style.dim(x.executionArn)}`);
+    }
+  }
+  if ('unavailable' in dlq) out.push(`Dead-letter queue: ${style.dim(dlq.unavailable)}`);
+  else {
+    const depth = `${dlq.visible} waiting, ${dlq.inFlight} in flight`;
+    out.push(`Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, from ${dlq.from})`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,236 @@
+/**
+ * The doctor's AWS checks of one mapping: the secret (missing, scheduled for
+ * deletion, no value), the EventBridge rules (missing, disabled), the cluster's
+ * authentication mode and the access entry of the mapping's group.
+ */
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Mapping } from '../../../infra/config.ts';
+import { parseSecretArn } from '../../../infra/secret-arn.ts';
+import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
+import { unchecked, type Finding } from './findings.ts';
+
+/** A server's Date header and the local time it was compared with. */
+export interface ClockSample {
+  readonly date: string;
+  readonly localTime: number;
+}
+
+/** Adds a middleware that records the Date header of every raw response, errors included. */
+function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) => void } }>(client: C, samples: ClockSample[]): C {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<{ response: { headers?: Record<string, string> } }>) => async (args: unknown) => {
+      const sent = Date.now();
+      const result = await next(args);
+      const date = result.response?.headers?.['date'];
+      if (date) samples.push({ date, localTime: (sent + Date.now()) / 2 });
+      return result;
+    },
+    // Low priority in the deserialize step: closest to the HTTP handler, so error answers are seen too.
+    { step: 'deserialize', priority: 'low', name: 'doctorRecordDate' },
+  );
+  return client;
+}
+
+/** Secret exists, is not scheduled for deletion and has an AWSCURRENT version. */
+export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSample[]): Promise<Finding> {
+  const sm = recordDates(new SecretsManagerClient(await aws.config()), clock);
+  const region = aws.region;
+  try {
+    const out = await sm.send(new DescribeSecretCommand({ SecretId: m.secretArn }));
+    if (out.DeletedDate) {
+      return {
+        check: 'secret',
+        verdict: 'problem',
+        message: `the secret is scheduled for deletion on ${out.DeletedDate.toISOString()}: syncs fail with NotFoundError until then, and after it the secret is gone`,
+        fix: `aws secretsmanager restore-secret --secret-id ${m.secretArn} --region ${region}`,
+      };
+    }
+    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
+    if (!current) {
+      return {
+        check: 'secret',
+        verdict: 'problem',
+        message: 'the secret has no AWSCURRENT version: there is no value to sync',
+        fix: `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} --secret-string file://value.json`,
+      };
+    }
+    return { check: 'secret', verdict: 'ok', message: `the secret exists; AWSCURRENT is version ${current[0]}` };
+  } catch (e) {
+    if (errorName(e) !== 'ResourceNotFoundException') return unchecked('secret', 'the secret', sdkErrorText(e));
+    const name = parseSecretArn(m.secretArn)!.name;
+    // A secret deleted and created again keeps its name but not its ARN.
+    const again = await sm.send(new DescribeSecretCommand({ SecretId: name })).catch(() => undefined);
+    return {
+      check: 'secret',
+      verdict: 'problem',
+      message: `the secret ${m.secretArn} does not exist${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
+      fix: again?.ARN
+        ? `set secretArn of mapping ${m.id} to ${again.ARN} and deploy again`
+        : `create it (aws secretsmanager create-secret --name ${name} --region ${region}) and put the new full ARN in secretArn, or correct secretArn`,
+    };
+  } finally {
+    sm.destroy();
+  }
+}
+
+/**
+ * The mapping's EventBridge rules exist and are enabled: `<stack16>-<id>-label`, and
+ * `-trail` with cloudTrailRules (names from infra/events.ts).
+ */
+export async function checkRules(m: Mapping, stackName: string, mappingsFile: string, aws: AwsSession): Promise<Finding[]> {
+  const { ruleName } = await import('../../../infra/events.ts');
+  const names = [ruleName(stackName, m.id, 'label'), ...(m.cloudTrailRules ? [ruleName(stackName, m.id, 'trail')] : [])];
+  let sdk: Awaited<ReturnType<typeof optionalSdk>>;
+  try {
+    sdk = await optionalSdk(OPTIONAL_SDK.eventbridge);
+  } catch (e) {
+    return names.map((n) => unchecked('rule', `the EventBridge rule ${n}`, sdkErrorText(e)));
+  }
+  const events = new sdk['EventBridgeClient']!(await aws.config());
+  try {
+    return await Promise.all(
+      names.map(async (name): Promise<Finding> => {
+        try {
+          const rule = await events.send(new sdk['DescribeRuleCommand']!({ Name: name }));
+          if (rule.State === 'DISABLED') {
+            return {
+              check: 'rule',
+              verdict: 'problem',
+              message: `the EventBridge rule ${name} is disabled: changes of the secret start no sync`,
+              fix: `aws events enable-rule --name ${name} --region ${aws.region}`,
+            };
+          }
+          return { check: 'rule', verdict: 'ok', message: `the EventBridge rule ${name} is ${rule.State ?? 'present'}` };
+        } catch (e) {
+          if (errorName(e) !== 'ResourceNotFoundException') return unchecked('rule', `the EventBridge rule ${name}`, sdkErrorText(e));
+          return {
+            check: 'rule',
+            verdict: 'problem',
+            message: `the EventBridge rule ${name} does not exist: changes of the secret start no sync (stack ${stackName} not deployed, or deployed from another mappings file?)`,
+            fix: `deploy the stack with this mappings file: npx cdk deploy -c mappings=${mappingsFile}`,
+          };
+        }
+      }),
+    );
+  } finally {
+    events.destroy();
+  }
+}
+
+/** What the cluster checks learned, for the RBAC check's subject. */
+export interface ClusterFacts {
+  /** The Kubernetes username of the access entry of the mapping's group, when found. */
+  username?: string;
+}
+
+/** The cluster exists, its authentication mode allows access entries, and one maps a role to the mapping's group. */
+export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFacts): Promise<Finding[]> {
+  const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const eks = new EKSClient(await aws.config());
+  const name = m.cluster.name;
+  try {
+    const out = await eks.send(new DescribeClusterCommand({ name }));
+    const mode = out.cluster?.accessConfig?.authenticationMode;
+    const found: Finding = { check: 'cluster', verdict: 'ok', message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})` };
+    if (mode === undefined) {
+      return [found, unchecked('authentication-mode', 'the authentication mode', 'eks:DescribeCluster answered without accessConfig.authenticationMode'), await checkAccessEntry(m, eks, facts)];
+    }
+    const modeFinding = authenticationModeFinding(name, aws.region, mode);
+    if (modeFinding.verdict === 'problem') return [found, modeFinding];
+    return [found, modeFinding, await checkAccessEntry(m, eks, facts)];
+  } catch (e) {
+    if (errorName(e) === 'ResourceNotFoundException') {
+      return [
+        {
+          check: 'cluster',
+          verdict: 'problem',
+          message: `no EKS cluster ${name} in ${aws.region}: the stack's access entry cannot exist`,
+          fix: `correct cluster.name of mapping ${m.id} (the cluster must be in the secret's region ${aws.region})`,
+        },
+      ];
+    }
+    return [unchecked('cluster', `cluster ${name}`, sdkErrorText(e))];
+  } finally {
+    eks.destroy();
+  }
+}
+
+/** At most this many access entries are described, one call each. */
+const MAX_ENTRIES = 200;
+
+async function checkAccessEntry(m: Mapping, eks: import('@aws-sdk/client-eks').EKSClient, facts: ClusterFacts): Promise<Finding> {
+  const { ListAccessEntriesCommand, DescribeAccessEntryCommand } = await import('@aws-sdk/client-eks');
+  const { kubernetesGroup } = await import('../../../infra/rbac.ts');
+  const group = kubernetesGroup(m.id);
+  const clusterName = m.cluster.name;
+  try {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await eks.send(new ListAccessEntriesCommand({ clusterName, nextToken }));
+      arns.push(...(page.accessEntries ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken && arns.length < MAX_ENTRIES);
+    const entries: AccessEntryView[] = [];
+    for (const principalArn of arns.slice(0, MAX_ENTRIES)) {
+      const entry = (await eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }))).accessEntry;
+      entries.push({ principalArn, kubernetesGroups: entry?.kubernetesGroups ?? [], username: entry?.username });
+      if (entry?.kubernetesGroups?.includes(group)) break;
+    }
+    const { finding, username } = accessEntryFinding(clusterName, group, entries, arns.length > MAX_ENTRIES);
+    if (username) facts.username = username;
+    return finding;
+  } catch (e) {
+    return unchecked('access-entry', `the access entry of group ${group}`, `eks:ListAccessEntries/DescribeAccessEntry: ${sdkErrorText(e)}`);
+  }
+}
+
+/**
+ * The verdict on a cluster's authentication mode (pure): CONFIG_MAP alone has
+ * no access entries, so the pipeline's tokens are refused.
+ */
+export function authenticationModeFinding(name: string, region: string, mode: string): Finding {
+  if (mode === 'CONFIG_MAP') {
+    return {
+      check: 'authentication-mode',
+      verdict: 'problem',
+      message: `cluster ${name} authenticates with the aws-auth ConfigMap only (CONFIG_MAP): access entries do not exist there, so the cluster refuses the pipeline's tokens (401)`,
+      fix: `aws eks update-cluster-config --name ${name} --region ${region} --access-config authenticationMode=API_AND_CONFIG_MAP (one way: it cannot go back)`,
+    };
+  }
+  return { check: 'authentication-mode', verdict: 'ok', message: `authentication mode ${mode} allows access entries` };
+}
+
+/** One access entry as DescribeAccessEntry gives it, reduced to what the check reads. */
+export interface AccessEntryView {
+  readonly principalArn: string;
+  readonly kubernetesGroups: readonly string[];
+  readonly username?: string;
+}
+
+/**
+ * The verdict on a cluster's access entries (pure): one must put a role in
+ * the mapping's group; its username is what RBAC is reviewed as.
+ */
+export function accessEntryFinding(
+  clusterName: string,
+  group: string,
+  entries: readonly AccessEntryView[],
+  truncated = false,
+): { finding: Finding; username?: string } {
+  const entry = entries.find((e) => e.kubernetesGroups.includes(group));
+  if (entry) {
+    return {
+      finding: { check: 'access-entry', verdict: 'ok', message: `the access entry of ${entry.principalArn} puts it in group ${group}` },
+      username: entry.username,
+    };
+  }
+  return {
+    finding: {
+      check: 'access-entry',
+      verdict: 'problem',
+      message: `no access entry of cluster ${clusterName} puts a role in group ${group}${truncated ? ` (first ${MAX_ENTRIES} entries looked at)` : ''}: the pipeline's tokens are refused (401)`,
+      fix: `deploy the stack (it creates the access entry of the mint-token role), or add one: aws eks create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output> --kubernetes-groups ${group}`,
+    },
+  };
+}

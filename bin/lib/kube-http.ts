@@ -1,0 +1,83 @@
+/**
+ * Plain requests to the kube-apiserver for the CLI's own reads (status, doctor):
+ * verifies the cluster CA, authenticates with the target's token or client
+ * certificate, and keeps the Date header (doctor compares clocks with it).
+ * The pipeline's steps use functions/shared/kube.ts instead.
+ */
+import { request } from 'node:https';
+import type { KubeTarget } from './cluster.ts';
+
+/** One apiserver answer. */
+export interface KubeAnswer {
+  readonly status: number;
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  readonly body: any;
+  /** The Date header, when sent. */
+  readonly date?: string;
+  /** Local time (ms) half-way between sending and receiving, to compare with {@link date}. */
+  readonly localTime: number;
+}
+
+/**
+ * Sends one request.
+ *
+ * @throws Error (one line, no credential) when the connection or TLS fails or it times out (10 s).
+ */
+export function kubeCall(target: KubeTarget, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const sent = Date.now();
+    const req = request(
+      new URL(path, `${target.server}/`),
+      { method, ca: target.caPem, cert: target.cert, key: target.key, headers, timeout: 10_000 },
+      (res) => {
+        const received = Date.now();
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(networkError(e, target.server)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, date: res.headers.date, localTime: (sent + received) / 2 });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out after 10 s'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => reject(networkError(e, target.server)));
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+function networkError(e: Error & { code?: string }, server: string): Error {
+  const code = e.code ?? 'unknown';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return new Error(`TLS verification of ${server} failed (${code}): the CA does not match the cluster`);
+  }
+  return new Error(`request to ${server} failed (${code})`);
+}
+
+/** The apiserver's message of an error answer, on one line (Status.message, else the HTTP status). */
+export function kubeMessage(answer: KubeAnswer): string {
+  const message = (answer.body as { message?: unknown })?.message;
+  return typeof message === 'string' ? message.replace(/\s+/g, ' ') : `HTTP ${answer.status}`;
+}
+
+/**
+ * A failed answer as an Error naming the identity and what it tried; 401 says
+ * how to get access.
+ */
+export function kubeError(answer: KubeAnswer, target: KubeTarget, what: string): Error {
+  if (answer.status === 401) {
+    return new Error(
+      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, or your IAM identity has no access entry on the cluster`,
+    );
+  }
+  return new Error(`could not ${what} as ${target.identity}: ${kubeMessage(answer)} (${answer.status})`);
+}

@@ -1,0 +1,57 @@
+/**
+ * How `plan` and `sync` show a pipeline run: a header (source version, target
+ * Secret, action and reason), the masked key table, and the same as JSON.
+ */
+import type { Mapping } from '../../infra/config.ts';
+import { keyRows, moreKept, showValue, type KeyRow, type Reveal } from './keys.ts';
+import type { PipelineRun } from './pipeline.ts';
+import { table, type Style } from './ui.ts';
+
+const CHANGE_COLOUR = { added: 'green', updated: 'yellow', pruned: 'red', unchanged: 'dim', kept: 'dim' } as const;
+
+/** The run's key rows (empty before PlanMerge ran). */
+export function rowsOf(run: PipelineRun, reveal: Reveal): KeyRow[] {
+  return run.plan && run.desired ? keyRows(run.plan, run.desired, run.existing, reveal) : [];
+}
+
+/** Header and key table as text. */
+export function planText(m: Mapping, run: PipelineRun, reveal: Reveal, style: Style): string {
+  const out: string[] = [];
+  const s = run.source;
+  out.push(`${style.bold(`Mapping ${m.id}`)}: AWS secret ${m.secretArn}`);
+  if (s) out.push(`  version ${s.versionId} (created ${s.createdDate})${s.current ? ', AWSCURRENT' : ''}`);
+  const where = run.target ? ` on ${run.target.server} (from ${run.target.source})` : '';
+  out.push(`  -> Secret ${m.namespace}/${m.secretName} in cluster ${m.cluster.name}${where}`);
+  if (!run.plan) return `${out.join('\n')}\n`;
+  const action = run.plan.action === 'create' || run.plan.action === 'update' ? style.warn(run.plan.action) : style.good(run.plan.action);
+  out.push(`Action: ${action}. ${run.plan.reason}`, '');
+  const rows = rowsOf(run, reveal);
+  const body = rows.map((r) => [r.key, style.paint(CHANGE_COLOUR[r.change], r.change), showValue(r.now), showValue(r.after)]);
+  out.push(rows.length ? table(['KEY', 'CHANGE', 'NOW (KUBERNETES)', 'AFTER SYNC'], body).trimEnd() : '  (no keys)');
+  const more = moreKept(run.plan);
+  if (more > 0) out.push(`  … and ${more} more kept keys written by others`);
+  return `${out.join('\n')}\n`;
+}
+
+/** The same as JSON-ready data. Values appear only as {bytes, sha256} when the flags ask, never as values. */
+export function planJson(m: Mapping, run: PipelineRun, reveal: Reveal): Record<string, unknown> {
+  const o = run.observed;
+  return {
+    mapping: m.id,
+    source: run.source && { arn: run.source.arn, versionId: run.source.versionId, createdDate: run.source.createdDate, current: run.source.current === true },
+    target: {
+      cluster: m.cluster.name,
+      server: run.target?.server,
+      serverFrom: run.target?.source,
+      namespace: m.namespace,
+      name: m.secretName,
+      exists: o?.exists,
+      resourceVersion: o?.resourceVersion,
+      lastSourceVersionId: o?.lastSource?.versionId,
+    },
+    action: run.plan?.action,
+    reason: run.plan?.reason,
+    keys: rowsOf(run, reveal),
+    keptNotListed: run.plan ? moreKept(run.plan) : 0,
+  };
+}

@@ -1,0 +1,140 @@
+// What every command shares (help, usage errors, the mappings file, colour and
+// progress only on a terminal), `rbac`, and the names the CLI shares with infra/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rbacManifests } from '../../infra/rbac.ts';
+import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
+import { ofType, synth } from '../support/infra.ts';
+import { canary, CLI, cli, cliEnv, exec, expectNoLeak, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
+
+const COMMANDS = ['plan', 'sync', 'status', 'doctor', 'rbac', 'token'];
+const CANARY = canary();
+const runs: CliRun[] = [];
+let mapping: TestMapping;
+let file: string;
+
+async function run(args: string[], env = cliEnv(), opts: Parameters<typeof cli>[2] = {}): Promise<CliRun> {
+  const r = await cli(args, env, opts);
+  runs.push(r);
+  return r;
+}
+
+/** Single-quotes for sh. */
+const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY there, merged. */
+async function onTerminal(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
+  const command = [process.execPath, CLI, ...args].map(sh).join(' ');
+  const r = await exec('/usr/bin/script', ['-qec', command, '/dev/null'], cliEnv('sync', { SHELL: '/bin/sh', TERM: 'xterm', ...extra }));
+  runs.push(r);
+  return r;
+}
+
+beforeAll(async () => {
+  mapping = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
+  file = writeMappings('CliCommands', [mapping]);
+});
+
+afterAll(() => expectNoLeak(runs, [CANARY]));
+
+describe('every command', () => {
+  it.each(COMMANDS)('%s --help documents its options and exit codes and exits 0', async (name) => {
+    const r = await run([name, '--help']);
+    const viaHelp = await run(['help', name]);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: eks-secret-sync ${name}\\b`));
+    expect(r.stdout).toContain('Exit codes:');
+    expect(r.stdout).toContain('--json');
+    expect(viaHelp.stdout).toBe(r.stdout);
+  });
+
+  it.each(COMMANDS)('%s refuses an unknown option with exit 2', async (name) => {
+    const r = await run([name, '--frobnicate']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`));
+  });
+
+  it('lists the commands with the shared exit codes, and refuses an unknown command with exit 2', async () => {
+    const help = await run(['--help']);
+    const unknown = await run(['frobnicate']);
+
+    expect(help.code).toBe(0);
+    for (const name of COMMANDS) expect(help.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
+    expect(help.stdout).toContain('Exit codes: 0 success, 1 failure, 2 usage error, 3 attention needed');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. Run 'eks-secret-sync --help' for usage\.\n$/);
+  });
+});
+
+describe('the mappings file', () => {
+  it('is ./mappings.yaml, else the file cdk.json names, else a usage error', async () => {
+    const local = join(WORK, 'with-local');
+    const viaCdk = join(WORK, 'with-cdk-json');
+    const none = join(WORK, 'with-nothing');
+    for (const d of [local, viaCdk, none]) mkdirSync(d, { recursive: true });
+    writeMappings('CliLocal', [mapping], 'with-local/mappings.yaml');
+    writeMappings('CliCdk', [mapping], 'with-cdk-json/custom.yaml');
+    writeFileSync(join(viaCdk, 'cdk.json'), JSON.stringify({ app: 'x', context: { mappings: 'custom.yaml' } }));
+
+    const a = await run(['rbac', '--json'], cliEnv(), { cwd: local });
+    const b = await run(['status', '--json', '--dlq-url', 'http://127.0.0.1:9/none'], cliEnv(), { cwd: viaCdk });
+    const c = await run(['rbac'], cliEnv(), { cwd: none });
+
+    expect(a.code).toBe(0);
+    expect(JSON.parse(b.stdout)).toMatchObject({ mappingsFile: 'custom.yaml', stack: 'CliCdk' });
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('no mappings file: pass --mappings FILE, or run where a mappings.yaml or a cdk.json with context.mappings is');
+  });
+
+  it('must exist when named (exit 2)', async () => {
+    const r = await run(['plan', '--mappings', join(WORK, 'absent.yaml'), '--mapping', 'x']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`the mappings file ${join(WORK, 'absent.yaml')} does not exist; pass --mappings FILE`);
+  });
+});
+
+describe('rbac', () => {
+  it('prints the Role and RoleBinding as YAML by default and as a v1 List with --json', async () => {
+    const yaml = await run(['rbac', '--mappings', file, '--mapping', mapping.id]);
+    const json = await run(['rbac', '--mappings', file, '--mapping', mapping.id, '--json']);
+
+    expect(yaml.code).toBe(0);
+    expect(yaml.stdout.startsWith(`# mapping ${mapping.id}: ${mapping.namespace}/app-config\n---\n`)).toBe(true);
+    expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(rbacManifests(mapping));
+    expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: rbacManifests(mapping) });
+  });
+});
+
+describe('on a terminal', () => {
+  it('colours the output and shows progress on stderr, still without a value', async () => {
+    const r = await onTerminal(['plan', '--mappings', file, '--mapping', mapping.id]);
+
+    expect(r.code).toBe(3); // script passes on the command's exit code (-e)
+    expect(r.stdout).toMatch(/\x1b\[32madded\x1b\[39m/);
+    expect(r.stdout).toMatch(/\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+: FetchSecret…/);
+  });
+
+  it('does not colour with NO_COLOR, and never colours a pipe', async () => {
+    const tty = await onTerminal(['plan', '--mappings', file, '--mapping', mapping.id], { NO_COLOR: '1' });
+    const pipe = await run(['plan', '--mappings', file, '--mapping', mapping.id]);
+
+    expect(tty.stdout).toContain('added');
+    expect(tty.stdout).not.toMatch(/\x1b\[\d+m/);
+    expect(pipe.stdout + pipe.stderr).not.toContain('\x1b');
+  });
+});
+
+describe('names shared with infra/', () => {
+  it('match the synthesized stack: the DLQ URL output and each execution log group', () => {
+    const s = synth();
+
+    expect(s.json.Outputs?.[DLQ_OUTPUT_KEY]?.Value).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
+    const names = ofType(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
+    for (const id of ['app-config', 'web-tls']) expect(names).toContain(executionLogGroup('EksSecretSync', id));
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * Running the CLI as a child process against the test bed: an isolated
+ * environment (moto through AWS_ENDPOINT_URL, one identity's credentials),
+ * mappings files in a temporary directory, seeding of AWS and Kubernetes, and
+ * the canary check every CLI test ends with.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { expect, inject } from 'vitest';
+import { rbacManifests } from '../../infra/rbac.ts';
+import type { IdentityName } from '../../testbed/identities.ts';
+import { adminApply, createNamespace, uniqueName } from '../support/kube.ts';
+
+/** The CLI's entry file. */
+export const CLI = join(import.meta.dirname, '../../bin/eks-secret-sync.ts');
+
+/** What a run of the CLI produced. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A temporary working directory (mappings files, kubeconfigs, HOME). */
+export const WORK = mkdtempSync(join(tmpdir(), 'eks-secret-sync-cli-'));
+
+/**
+ * The environment of a CLI run: nothing from the developer's machine (no profile,
+ * no ~/.aws, no IMDS, no kubeconfig), moto as every AWS endpoint, and the
+ * credentials of one test bed identity (or none).
+ */
+export function cliEnv(identity: IdentityName | 'admin' | 'none' = 'sync', extra: Record<string, string> = {}): Record<string, string> {
+  const tb = inject('testbed');
+  const c = identity === 'admin' ? tb.moto.credentials : identity === 'none' ? undefined : tb.identities[identity].credentials;
+  return {
+    PATH: '/usr/bin:/bin',
+    HOME: WORK,
+    TZ: 'UTC',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_REGION: tb.moto.region,
+    AWS_ENDPOINT_URL: tb.moto.url,
+    KUBECONFIG: join(WORK, 'no-such-kubeconfig'),
+    ...(c && {
+      AWS_ACCESS_KEY_ID: c.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+      ...(c.sessionToken && { AWS_SESSION_TOKEN: c.sessionToken }),
+    }),
+    ...extra,
+  };
+}
+
+/** Runs `eks-secret-sync <args>` with Node 24 (this process's binary); `prefix` runs it under a wrapper (faketime). */
+export function cli(args: readonly string[], env: Record<string, string> = cliEnv(), opts: { prefix?: string[]; cwd?: string } = {}): Promise<CliRun> {
+  const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+  return exec(argv[0]!, argv.slice(1), env, opts.cwd);
+}
+
+/** Runs a program to its end and collects its exit code and output. */
+export function exec(file: string, args: readonly string[], env: Record<string, string>, cwd = WORK): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { env, cwd, timeout: 90_000, maxBuffer: 10 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** moto's client configuration with the test bed's admin credentials, for seeding. */
+export function motoConfig() {
+  const tb = inject('testbed');
+  return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
+}
+
+/**
+ * A JSON-protocol call to moto for services whose SDK client the project does
+ * not depend on (EventBridge, CloudWatch Logs). moto does not check signatures;
+ * it routes by the credential scope's service.
+ */
+export async function motoJson(service: string, target: string, body: object): Promise<any> {
+  const tb = inject('testbed');
+  const res = await fetch(tb.moto.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': target,
+      authorization: `AWS4-HMAC-SHA256 Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`moto ${target}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** A query-protocol call to moto (CloudFormation). */
+export async function motoQuery(service: string, params: Record<string, string>): Promise<string> {
+  const tb = inject('testbed');
+  const res = await fetch(tb.moto.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`moto ${params['Action']}: ${res.status} ${text}`);
+  return text;
+}
+
+/** Gives the sync identity's access entry one more group (the token webhook re-reads the file on every review). */
+export function addAccessEntryGroup(group: string): void {
+  const tb = inject('testbed');
+  const file = JSON.parse(readFileSync(tb.cluster.accessEntriesFile, 'utf8')) as { entries: { principalArn: string; kubernetesGroups: string[] }[] };
+  const entry = file.entries.find((e) => e.principalArn === tb.identities.sync.roleArn)!;
+  if (!entry.kubernetesGroups.includes(group)) entry.kubernetesGroups.push(group);
+  writeFileSync(tb.cluster.accessEntriesFile, JSON.stringify(file, null, 2));
+}
+
+/** One mapping of a test mappings file, as YAML-ready data. */
+export interface TestMapping {
+  readonly id: string;
+  readonly secretArn: string;
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly [field: string]: unknown;
+}
+
+/** Options of {@link seedMapping}. */
+export interface SeedOptions {
+  readonly id?: string;
+  /** The AWS secret's SecretString. */
+  readonly value?: string;
+  /** Use this namespace without creating it. */
+  readonly namespace?: string;
+  /** Do not apply the mapping's Role and RoleBinding. */
+  readonly noRbac?: boolean;
+  readonly prune?: boolean;
+}
+
+/**
+ * Creates what a mapping needs on the test bed: the AWS secret in moto, a fresh
+ * namespace, the mapping's RBAC and the access entry group; returns the mapping,
+ * which points at the test bed cluster by endpoint and CA.
+ */
+export async function seedMapping(opts: SeedOptions = {}): Promise<TestMapping> {
+  const tb = inject('testbed');
+  const id = opts.id ?? uniqueName('cli').slice(0, 40);
+  const sm = new SecretsManagerClient(motoConfig());
+  const created = await sm.send(new CreateSecretCommand({ Name: uniqueName('cli/app'), SecretString: opts.value ?? '{"k":"v"}' }));
+  sm.destroy();
+  const namespace = opts.namespace ?? (await createNamespace('cli'));
+  const secretName = 'app-config';
+  if (!opts.noRbac) await adminApply(rbacManifests({ id, namespace, secretName }));
+  addAccessEntryGroup(`eks-secret-sync:${id}`);
+  return {
+    id,
+    secretArn: created.ARN!,
+    cluster: { name: tb.cluster.name, endpoint: tb.cluster.server, certificateAuthority: tb.cluster.caData },
+    namespace,
+    secretName,
+    ...(opts.prune !== undefined && { prune: opts.prune }),
+  };
+}
+
+/** Writes a mappings file (JSON is YAML) and returns its path. */
+export function writeMappings(stackName: string, mappings: readonly TestMapping[], name = `${randomUUID()}.yaml`): string {
+  const path = join(WORK, name);
+  writeFileSync(path, JSON.stringify({ stack: { name: stackName }, mappings }, null, 2));
+  return path;
+}
+
+/** A kubeconfig with the test bed cluster and a static bearer token, for --kubeconfig. */
+export function writeKubeconfig(token: string, user = 'admin'): string {
+  const tb = inject('testbed');
+  const path = join(WORK, `kubeconfig-${randomUUID()}.yaml`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'testbed', cluster: { server: tb.cluster.server, 'certificate-authority-data': tb.cluster.caData } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: `testbed-${user}`, context: { cluster: 'testbed', user } }],
+      'current-context': `testbed-${user}`,
+    }),
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+/**
+ * The canary check: no value (nor its base64), no token, no signed URL and no
+ * secret access key in anything the CLI printed.
+ */
+export function expectNoLeak(runs: readonly CliRun[], canaries: readonly string[]): void {
+  const all = runs.map((r) => `${r.stdout}\n${r.stderr}`).join('\n');
+  const tb = inject('testbed');
+  expect(all.length).toBeGreaterThan(200);
+  for (const canary of canaries) {
+    expect(all).not.toContain(canary);
+    expect(all).not.toContain(Buffer.from(canary).toString('base64').slice(0, 16));
+  }
+  expect(all).not.toContain('k8s-aws-v1.');
+  expect(all).not.toContain('X-Amz-Signature');
+  expect(all).not.toContain(tb.identities.sync.credentials.secretAccessKey);
+  expect(all).not.toContain(tb.cluster.adminToken);
+}
+
+/** A canary secret value: random, so a leak cannot be a coincidence. */
+export function canary(): string {
+  return `canary-${randomUUID()}`;
+}

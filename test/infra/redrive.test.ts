@@ -1,0 +1,133 @@
+// The redrive wiring on the synthesized template. moto 5.2.5 has no
+// StartMessageMoveTask, so what makes the console's "Start DLQ redrive" accept
+// our DLQ is proven here: a queue whose RedrivePolicy dead-letters into it.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
+import { REDRIVE_OUTPUTS } from '../../infra/redrive.ts';
+import { exampleText, iamStatements, ofType, roleOf, single, statementsOf, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
+
+let s: Synthesized;
+const getArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const queueId = (prefix: string) => single(ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith(prefix)), `queue ${prefix}*`)[0];
+const dlq = () => queueId('DeadLetterQueue');
+const syncRequests = () => queueId('RedriveSyncRequests');
+const parked = () => queueId('RedriveParked');
+const stateMachineIds = () => ofType(s, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
+const consumer = (t: Synthesized = s): [string, CfnResource] =>
+  single(ofType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === 'redrive-sync'), 'redrive-sync function');
+
+beforeAll(() => {
+  s = synth();
+}, 120_000);
+
+describe('the sync-requests queue', () => {
+  it('dead-letters into the DLQ, which makes the DLQ a source StartMessageMoveTask accepts', () => {
+    expect(s.resources[syncRequests()]!.Properties).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: getArn(dlq()), maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+      VisibilityTimeout: 180, // six times the consumer's 30 s timeout
+    });
+    // No RedriveAllowPolicy: the default (allowAll) lets sync-requests name the DLQ.
+    expect(s.resources[dlq()]!.Properties!.RedriveAllowPolicy).toBeUndefined();
+  });
+
+  it('is the only queue with a redrive policy: the DLQ and the parked queue never move messages by themselves', () => {
+    const withPolicy = ofType(s, 'AWS::SQS::Queue').filter(([, q]) => q.Properties?.RedrivePolicy !== undefined).map(([id]) => id);
+    expect(withPolicy).toStrictEqual([syncRequests()]);
+  });
+
+  it('feeds the redrive-sync function in batches of 10 with partial batch responses', () => {
+    const [, mapping] = single(ofType(s, 'AWS::Lambda::EventSourceMapping'));
+    expect(mapping.Properties).toStrictEqual({
+      FunctionName: { Ref: consumer()[0] },
+      EventSourceArn: getArn(syncRequests()),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('refuses plain HTTP, like every queue of the stack', () => {
+    for (const queue of [dlq(), syncRequests(), parked()]) {
+      const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue));
+      expect(policy.Properties!.PolicyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+});
+
+describe('the parked queue', () => {
+  it('is encrypted and keeps messages 14 days (the SQS maximum)', () => {
+    expect(s.resources[parked()]!.Properties).toStrictEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  it('alarms as soon as a message is parked', () => {
+    const alarms = ofType(s, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties!.Dimensions ?? []).includes(parked()));
+    expect(single(alarms)[1].Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [parked(), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
+describe('the redrive-sync function', () => {
+  it('knows every mapping\'s state machine, the parked queue and the attempt limit', () => {
+    const vars = consumer()[1].Properties!.Environment.Variables;
+    expect(vars.PARKED_QUEUE_URL).toStrictEqual({ Ref: parked() });
+    expect(vars.REDRIVE_MAX_ATTEMPTS).toBe('5');
+    const machines = JSON.stringify(vars.STATE_MACHINES);
+    expect(stateMachineIds()).toHaveLength(2);
+    for (const id of stateMachineIds()) expect(machines).toContain(`{"Ref":"${id}"}`);
+    expect(machines).toContain('\\"app-config\\":\\"');
+    expect(machines).toContain('\\"web-tls\\":\\"');
+  });
+
+  it('takes the attempt limit from stack.redriveMaxAttempts', () => {
+    const other = synth(exampleText(['redriveMaxAttempts: 5 ', 'redriveMaxAttempts: 3 ']));
+    expect(consumer(other)[1].Properties!.Environment.Variables.REDRIVE_MAX_ATTEMPTS).toBe('3');
+  });
+
+  it('may start exactly the mappings\' state machines, read sync-requests, send to the parked queue, and write its logs: nothing else', () => {
+    const [, fn] = consumer();
+    const byText = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    const statements = statementsOf(s, roleOf(fn)).map(({ Action, Resource, Condition }) => ({ Action: [...Action].sort(), Resource, Condition }));
+    const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref;
+    expect(statements.sort(byText)).toStrictEqual(
+      [
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getArn(logGroup)], Condition: undefined },
+        { Action: ['states:StartExecution'], Resource: stateMachineIds().map((id) => ({ Ref: id })), Condition: undefined },
+        { Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: [getArn(parked())], Condition: undefined },
+        {
+          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          Resource: [getArn(syncRequests())],
+          Condition: undefined,
+        },
+      ].sort(byText),
+    );
+  });
+
+  it('is, with the EventBridge roles, the only identity that may start an execution', () => {
+    const starters = iamStatements(s).filter((st) => st.Action.includes('states:StartExecution'));
+    const eventRoles = ofType(s, 'AWS::Events::Rule').map(([, r]) => r.Properties!.Targets[0].RoleArn['Fn::GetAtt'][0]);
+    expect([...new Set(starters.flatMap((st) => st.roles))].sort()).toStrictEqual([...new Set([...eventRoles, roleOf(consumer()[1]), ...ofType(s, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, f]) => roleOf(f))])].sort());
+  });
+});
+
+describe('the outputs', () => {
+  it('give the DLQ URL, the redrive destination, the parked queue, the state machines and the redrive command', () => {
+    const outputs = s.json.Outputs!;
+    expect(outputs.DeadLetterQueueUrl.Value).toStrictEqual({ Ref: dlq() });
+    expect(outputs[REDRIVE_OUTPUTS.syncRequestsQueueArn].Value).toStrictEqual(getArn(syncRequests()));
+    expect(outputs[REDRIVE_OUTPUTS.parkedQueueUrl].Value).toStrictEqual({ Ref: parked() });
+    expect(JSON.stringify(outputs[REDRIVE_OUTPUTS.stateMachines].Value)).toContain('\\"web-tls\\":\\"');
+    const command = JSON.stringify(outputs[REDRIVE_OUTPUTS.dlqRedriveCommand].Value);
+    expect(command).toContain('aws sqs start-message-move-task --source-arn ');
+    expect(command).toContain(JSON.stringify(getArn(dlq())));
+    expect(command).toContain(JSON.stringify(getArn(syncRequests())));
+  });
+});
