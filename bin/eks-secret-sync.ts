@@ -91,6 +91,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
 
   try {
     const command = await entry.load();
+    // Every command's --help/-h is answered here, before its options are parsed.
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(command.help);
+      return EXIT.OK;
+    }
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {

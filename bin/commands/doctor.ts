@@ -96,10 +96,6 @@ export const doctorCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const file = findMappingsFile(values.mappings);
     const { loadMappings, MappingsError } = await import('../../infra/config.ts');

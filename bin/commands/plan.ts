@@ -38,10 +38,6 @@ export const planCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const { config } = await loadConfig(values.mappings);
     const [mapping] = selectMappings(config, values.mapping, true);
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };

@@ -29,10 +29,6 @@ export const rbacCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, MAPPING_OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
     const { rbacManifests, rbacYaml } = await import('../../infra/rbac.ts');

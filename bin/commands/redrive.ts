@@ -83,10 +83,6 @@ export const redriveCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const max = values.max === undefined ? Infinity : positiveInt(values.max, '--max');
     const { config } = await loadConfig(values.mappings);
     const selected = selectMappings(config, values.mapping);

@@ -105,10 +105,6 @@ export const statusCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const sinceMs = Date.now() - parseDuration(values.since ?? '24h');
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);

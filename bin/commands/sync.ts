@@ -43,10 +43,6 @@ export const syncCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const { config } = await loadConfig(values.mappings);
     const mapping = selectMappings(config, values.mapping, true)[0]!;
     const dryRun = values['dry-run'] === true;

@@ -56,10 +56,6 @@ export const tokenCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    if (values.help) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
     const clusterName = values['cluster-name'];
     if (clusterName === undefined) {
       throw new UsageError('missing required option --cluster-name NAME (the EKS cluster to mint a token for)');
