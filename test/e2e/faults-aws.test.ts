@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ErrorName } from '../../functions/shared/errors.ts';
 import { awsJsonError, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
-import { attempts, expectNoLeak, mappingVia, runCell, startProxies, TAG, type Proxies } from '../support/fault-matrix.ts';
+import { attempts, mappingVia, runCell, startProxies, TAG, type Proxies } from '../support/fault-matrix.ts';
+import { expectNoSecretMaterial } from '../support/canary.ts';
 
 const CANARY = 'CANARY-91c7af-aws-faults';
 const mappings: LocalMapping[] = [];
@@ -143,6 +144,6 @@ describe('AWS faults: caused for real in moto', () => {
 
 describe('AWS faults', () => {
   it('never let a value or a token reach logs, state, DLQ messages or errors', () => {
-    expectNoLeak(mappings.map((m) => m.captured()).join('\n'), CANARY);
+    expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorName } from '../../functions/shared/errors.ts';
 import { kubeStatus, kubeTooManyRequests, type ActiveRule, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
-import { attempts, b64, expectNoLeak, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, startProxies, type Proxies } from '../support/fault-matrix.ts';
+import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, startProxies, type Proxies } from '../support/fault-matrix.ts';
+import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube, uniqueName } from '../support/kube.ts';
 
 const CANARY = 'CANARY-2d8e41-kube-faults';
@@ -218,6 +219,6 @@ describe('Kubernetes faults: refusals caused for real', () => {
 
 describe('Kubernetes faults', () => {
   it('never let a value or a token reach logs, state, DLQ messages or errors', () => {
-    expectNoLeak(mappings.map((m) => m.captured()).join('\n'), CANARY);
+    expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
   });
 });

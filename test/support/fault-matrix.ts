@@ -144,13 +144,3 @@ export async function runCell(
   return { run, rules, dlq };
 }
 
-/** The canary check every matrix file ends with: no value, token or key in anything an operator sees. */
-export function expectNoLeak(everything: string, canary: string): void {
-  expect(everything.length).toBeGreaterThan(1000);
-  expect(everything).not.toContain(canary);
-  expect(everything).not.toContain(b64(canary).slice(0, 16));
-  expect(everything).not.toContain('k8s-aws-v1.');
-  expect(everything).not.toContain('X-Amz-Signature');
-  expect(everything).not.toContain(inject('testbed').identities.sync.credentials.secretAccessKey);
-  expect(everything).not.toContain(Buffer.from('https://sts.').toString('base64url').slice(0, 12));
-}
