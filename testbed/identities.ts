@@ -1,5 +1,7 @@
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Static credentials (an access key, or a role session's temporary credentials). */
 export interface Credentials {
@@ -71,4 +73,47 @@ export function accessEntries(ids: Record<IdentityName, Identity>): { entries: {
       .filter((i) => i.groups)
       .map((i) => ({ principalArn: i.roleArn, kubernetesGroups: [...(i.groups ?? [])] })),
   };
+}
+
+/**
+ * Gives the role's access entry one more Kubernetes group, as creating an EKS
+ * access entry would. Safe across the suite's parallel workers: the
+ * read-modify-write holds a lock directory, and the new file is renamed into
+ * place so the webhook (which re-reads it on every review) never sees half a file.
+ *
+ * Resolves only once a newly minted token cannot meet a stale answer: the
+ * apiserver caches a successful TokenReview per token for about 10 s, and two
+ * tokens of one identity minted in the same second are identical, so a token of
+ * this second may already be cached without the group. Waiting into the next
+ * second makes every later token new to the cache.
+ */
+export async function addAccessEntryGroup(file: string, roleArn: string, group: string): Promise<void> {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() > deadline) throw new Error(`access entries: ${lock} held for 10 s; remove it if no test run is active`);
+      await sleep(10);
+    }
+  }
+  let changed = false;
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof accessEntries>;
+    const entry = data.entries.find((e) => e.principalArn === roleArn);
+    if (!entry) throw new Error(`access entries: no entry for ${roleArn}`);
+    if (!entry.kubernetesGroups.includes(group)) {
+      entry.kubernetesGroups.push(group);
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(data, null, 2));
+      renameSync(tmp, file);
+      changed = true;
+    }
+  } finally {
+    rmdirSync(lock);
+  }
+  if (changed) await sleep(1_050 - (Date.now() % 1_000));
 }

@@ -63,6 +63,52 @@ export async function adminApply(details: TestbedDetails, objects: any[]): Promi
       throw new Error(`create ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
     }
   }
+  await awaitRbac(details, objects);
+}
+
+/**
+ * Waits until the RBAC authorizer grants what the applied Roles bind: it reads
+ * Roles and RoleBindings from an informer cache, so a request right after the
+ * write may still be denied (seen in CI under load: a 403 where the new Role
+ * allowed the call). A SubjectAccessReview asks that same authorizer.
+ */
+async function awaitRbac(details: TestbedDetails, objects: any[], timeoutMs = 20_000): Promise<void> {
+  const roles = new Map(objects.filter((o) => o.kind === 'Role').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  const probes = objects
+    .filter((o) => o.kind === 'RoleBinding' && o.roleRef?.kind === 'Role')
+    .flatMap((b) => {
+      const role = roles.get(`${b.metadata.namespace}/${b.roleRef.name}`);
+      const groups = (b.subjects ?? []).filter((s: any) => s.kind === 'Group').map((s: any) => s.name);
+      const users = (b.subjects ?? []).filter((s: any) => s.kind === 'User').map((s: any) => s.name);
+      if (!role || groups.length + users.length === 0) return [];
+      return (role.rules ?? []).flatMap((rule: any) =>
+        (rule.verbs as string[]).map((verb) => ({
+          user: users[0] ?? 'testbed:rbac-probe',
+          groups,
+          resourceAttributes: {
+            namespace: b.metadata.namespace,
+            verb,
+            group: rule.apiGroups?.[0] ?? '',
+            resource: rule.resources?.[0],
+            name: rule.resourceNames?.[0],
+          },
+        })),
+      );
+    });
+  const deadline = Date.now() + timeoutMs;
+  for (const spec of probes) {
+    for (;;) {
+      const r = await kubeRequest(details, details.cluster.adminToken, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec,
+      });
+      if (r.status !== 201) throw new Error(`SubjectAccessReview: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.body.status?.allowed === true) break;
+      if (Date.now() > deadline) throw new Error(`RBAC not effective after ${timeoutMs} ms: ${JSON.stringify(spec)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 function collectionPath(o: any): string {

@@ -3,13 +3,14 @@
 // produces (one warm worker process per function), moto for AWS and the real
 // kube-apiserver for Kubernetes. Used by the e2e tests, the demo and the bench.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { rbacManifests } from '../infra/rbac.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
+import { addAccessEntryGroup } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
@@ -81,15 +82,6 @@ export interface ExecutionRecord {
   readonly events: any[];
 }
 
-/** Gives the role's access entry one more Kubernetes group (the webhook re-reads the file on every review). */
-async function addAccessEntryGroup(tb: TestbedDetails, roleArn: string, group: string): Promise<void> {
-  const file = JSON.parse(readFileSync(tb.cluster.accessEntriesFile, 'utf8')) as { entries: { principalArn: string; kubernetesGroups: string[] }[] };
-  const entry = file.entries.find((e) => e.principalArn === roleArn);
-  if (!entry || entry.kubernetesGroups.includes(group)) return;
-  entry.kubernetesGroups.push(group);
-  writeFileSync(tb.cluster.accessEntriesFile, JSON.stringify(file, null, 2));
-}
-
 function awsConfig(tb: TestbedDetails) {
   return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
 }
@@ -148,7 +140,7 @@ export class LocalMapping {
   /** Provisions everything for one mapping and returns it. */
   static async create(tb: TestbedDetails, bundles: Bundles, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
     const id = opts.id ?? 'testbed';
-    await addAccessEntryGroup(tb, tb.identities.sync.roleArn, `eks-secret-sync:${id}`);
+    await addAccessEntryGroup(tb.cluster.accessEntriesFile, tb.identities.sync.roleArn, `eks-secret-sync:${id}`);
     const cfg = awsConfig(tb);
     const sm = new SecretsManagerClient(cfg);
     const kms = new KMSClient(cfg);

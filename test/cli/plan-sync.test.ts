@@ -65,7 +65,7 @@ describe('plan', () => {
     const kubeconfig = writeKubeconfig(await tokenFor('sync'), 'sync');
     const r = await run(['plan', '--mappings', file, '--mapping', mapping.id, '--kubeconfig', kubeconfig]);
 
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toContain('(from kubeconfig context "testbed-sync")');
   });
 });
@@ -74,7 +74,7 @@ describe('sync', () => {
   it('plans but writes nothing with --dry-run', async () => {
     const r = await run(['sync', '--mappings', file, '--mapping', mapping.id, '--dry-run']);
 
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/FetchSecret\s+\d+ ms\s+version \S+ \(.+\), 3 keys/);
     expect(r.stdout).toMatch(/PlanMerge\s+\d+ ms\s+create; added \[password, port, username\]/);
     expect(r.stdout).not.toContain('ApplySecret');
@@ -85,7 +85,7 @@ describe('sync', () => {
   it('creates the Secret with the trace of every step and exits 0', async () => {
     const r = await run(['sync', '--mappings', file, '--mapping', mapping.id]);
 
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const states = [...r.stdout.matchAll(/^  (\w+)\s+\d+ ms  /gm)].map((m) => m[1]);
     expect(states).toEqual(['FetchSecret', 'MintToken', 'ReadSecret', 'PlanMerge', 'ApplySecret']);
     expect(r.stdout).toMatch(/MintToken\s+\d+ ms\s+token minted for cluster testbed, expires \S+Z; server from mapping cluster\.endpoint$/m);

@@ -40,7 +40,7 @@ describe('status', () => {
   it('says not-synced and exits 3 before the first sync', async () => {
     const r = await status('--dlq-url', dlqUrl);
 
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toContain(`Mapping ${mapping.id}: not-synced: the Secret does not exist yet`);
     expect(r.stdout).toMatch(/AWS {7}AWSCURRENT \S+ created \d{4}-/);
     expect(r.stdout).toContain(`Secret    ${mapping.namespace}/${mapping.secretName}: does not exist`);

@@ -6,13 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect, inject } from 'vitest';
 import { rbacManifests } from '../../infra/rbac.ts';
-import type { IdentityName } from '../../testbed/identities.ts';
+import { addAccessEntryGroup as addGroup, type IdentityName } from '../../testbed/identities.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, createNamespace, uniqueName } from '../support/kube.ts';
 
@@ -115,13 +115,10 @@ export async function motoQuery(service: string, params: Record<string, string>)
   return text;
 }
 
-/** Gives the sync identity's access entry one more group (the token webhook re-reads the file on every review). */
-export function addAccessEntryGroup(group: string): void {
+/** Gives the sync identity's access entry one more Kubernetes group (see testbed/identities.ts). */
+export function addAccessEntryGroup(group: string): Promise<void> {
   const tb = inject('testbed');
-  const file = JSON.parse(readFileSync(tb.cluster.accessEntriesFile, 'utf8')) as { entries: { principalArn: string; kubernetesGroups: string[] }[] };
-  const entry = file.entries.find((e) => e.principalArn === tb.identities.sync.roleArn)!;
-  if (!entry.kubernetesGroups.includes(group)) entry.kubernetesGroups.push(group);
-  writeFileSync(tb.cluster.accessEntriesFile, JSON.stringify(file, null, 2));
+  return addGroup(tb.cluster.accessEntriesFile, tb.identities.sync.roleArn, group);
 }
 
 /** One mapping of a test mappings file, as YAML-ready data. */
@@ -159,7 +156,7 @@ export async function seedMapping(opts: SeedOptions = {}): Promise<TestMapping> 
   const namespace = opts.namespace ?? (await createNamespace('cli'));
   const secretName = 'app-config';
   if (!opts.noRbac) await adminApply(rbacManifests({ id, namespace, secretName }));
-  addAccessEntryGroup(`eks-secret-sync:${id}`);
+  await addAccessEntryGroup(`eks-secret-sync:${id}`);
   return {
     id,
     secretArn: created.ARN!,
