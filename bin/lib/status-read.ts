@@ -5,7 +5,7 @@
  */
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../infra/config.ts';
-import { awsError } from '../../functions/shared/aws.ts';
+import { awsError } from '../../functions/shared/aws-errors.ts';
 import { ANNOTATIONS } from '../../functions/shared/domain/metadata.ts';
 import type { AwsSession } from './aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from './cluster.ts';

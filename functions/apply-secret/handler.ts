@@ -1,11 +1,10 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { ApplyInput, ApplyOutput } from '../shared/contract.ts';
 import { ANNOTATIONS, MANAGER_NAME } from '../shared/domain/metadata.ts';
 import { buildDeletion } from '../shared/domain/deletion.ts';
 import { buildWrite } from '../shared/domain/plan.ts';
 import { requireEnv } from '../shared/env.ts';
 import { InvalidInputError } from '../shared/errors.ts';
+import { kmsKeyService } from '../shared/kms.ts';
 import { secretClient } from '../shared/kube.ts';
 import { logger } from '../shared/logger.ts';
 import { secretTypeFromEnv } from '../shared/options.ts';
@@ -15,7 +14,7 @@ import { targetFromEnv } from '../shared/target.ts';
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_TYPE = secretTypeFromEnv();
 const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
 const WRITES = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
 
 /**

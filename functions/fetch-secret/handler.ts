@@ -1,11 +1,11 @@
-import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion, kmsKeyService } from '../shared/aws.ts';
+import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion } from '../shared/aws.ts';
 import type { FetchOutput, SyncInput } from '../shared/contract.ts';
 import { nameList } from '../shared/domain/names.ts';
 import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
 import { validateTypedValues } from '../shared/domain/secret-types.ts';
 import { requireEnv } from '../shared/env.ts';
+import { kmsKeyService } from '../shared/kms.ts';
 import { logger } from '../shared/logger.ts';
 import { seal } from '../shared/seal.ts';
 import { secretTypeFromEnv } from '../shared/options.ts';
@@ -14,7 +14,7 @@ import { isDeleteSecretEvent, requestedVersion } from './event.ts';
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_ARN = requireEnv('SECRET_ARN');
 const SECRET_TYPE = secretTypeFromEnv();
-const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
 const secrets = new SecretsManagerClient(AWS_CLIENT_OPTIONS);
 
 /**

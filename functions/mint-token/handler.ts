@@ -1,16 +1,17 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { TokenOutput } from '../shared/contract.ts';
 import { mintEksToken } from '../shared/eks-token.ts';
 import { requireEnv } from '../shared/env.ts';
+import { kmsKeyService } from '../shared/kms.ts';
 import { logger } from '../shared/logger.ts';
 import { seal } from '../shared/seal.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const CLUSTER_NAME = requireEnv('CLUSTER_NAME');
 const REGION = requireEnv('AWS_REGION');
-const kms = new KMSClient(AWS_CLIENT_OPTIONS);
-const keys = kmsKeyService(kms, requireEnv('SEAL_KEY_ID'));
+// The function's role: Lambda puts its credentials in the environment.
+const credentials = fromEnv();
+const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'), { credentials });
 
 /**
  * Mints an EKS bearer token with this function's role (the identity the
@@ -20,9 +21,7 @@ const keys = kmsKeyService(kms, requireEnv('SEAL_KEY_ID'));
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
 export async function handler(): Promise<TokenOutput> {
-  // The KMS client already resolved the role's credentials (Lambda environment); reuse them.
-  const credentials = await kms.config.credentials();
-  const { token, expiresAt } = await mintEksToken({ clusterName: CLUSTER_NAME, region: REGION, credentials });
+  const { token, expiresAt } = await mintEksToken({ clusterName: CLUSTER_NAME, region: REGION, credentials: await credentials() });
   const sealedToken = await seal(keys, { mappingId: MAPPING_ID, purpose: 'eks-token' }, Buffer.from(token, 'utf8'));
   logger.info('minted EKS token', { mappingId: MAPPING_ID, cluster: CLUSTER_NAME, expiresAt });
   return { sealedToken, expiresAt };

@@ -1,9 +1,8 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { ReadInput } from '../shared/contract.ts';
 import { observe } from '../shared/domain/observe.ts';
 import type { Observation } from '../shared/domain/types.ts';
 import { requireEnv } from '../shared/env.ts';
+import { kmsKeyService } from '../shared/kms.ts';
 import { secretClient } from '../shared/kube.ts';
 import { logger } from '../shared/logger.ts';
 import { openInputs } from '../shared/sealed-inputs.ts';
@@ -11,7 +10,7 @@ import { targetFromEnv } from '../shared/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
 
 /**
  * Reads the Kubernetes Secret and reports, without values, how it compares

@@ -1,9 +1,8 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { AWS_CLIENT_OPTIONS, kmsKeyService } from '../shared/aws.ts';
 import type { RestartInput, RestartOutput } from '../shared/contract.ts';
 import { restartFailure, restartPatch, rfc3339Seconds, type RestartOutcome } from '../shared/domain/restart.ts';
 import { requireEnv } from '../shared/env.ts';
 import { ConfigError, InvalidInputError, NotFoundError, type SyncError } from '../shared/errors.ts';
+import { kmsKeyService } from '../shared/kms.ts';
 import { workloadClient } from '../shared/kube.ts';
 import { logger } from '../shared/logger.ts';
 import { restartTargetsFromEnv } from '../shared/options.ts';
@@ -14,7 +13,7 @@ const MAPPING_ID = requireEnv('MAPPING_ID');
 const TARGETS = restartTargetsFromEnv();
 if (TARGETS.length === 0) throw new ConfigError('RESTART_TARGETS is empty; the stack creates this function only for a mapping with restart');
 const { location, identity } = namespaceFromEnv();
-const keys = kmsKeyService(new KMSClient(AWS_CLIENT_OPTIONS), requireEnv('SEAL_KEY_ID'));
+const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
 
 /**
  * Restarts the mapping's workloads after a write that changed the Secret's

@@ -1,13 +1,5 @@
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  InvalidInputError,
-  NotFoundError,
-  PermissionDeniedError,
-  TransientError,
-  type SyncError,
-} from './errors.ts';
-import type { KeyService, SealContext } from './seal.ts';
+import { awsError } from './aws-errors.ts';
 
 /**
  * Narrow AWS adapters. Clients use the SDK's standard configuration (region,
@@ -71,52 +63,4 @@ export async function describeSecretDeletion(client: SecretsManagerClient, arn: 
   } catch (e) {
     throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);
   }
-}
-
-/** KMS envelope keys for {@link seal}/{@link unseal}, bound to the encryption context. */
-export function kmsKeyService(client: KMSClient, keyId: string): KeyService {
-  const ctx = (c: SealContext) => ({ mappingId: c.mappingId, purpose: c.purpose });
-  return {
-    generateDataKey: async (c) => {
-      try {
-        const out = await client.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: ctx(c) }));
-        return { plaintext: out.Plaintext!, ciphertext: out.CiphertextBlob! };
-      } catch (e) {
-        throw awsError(e, `kms:GenerateDataKey on ${keyId}`);
-      }
-    },
-    decrypt: async (ciphertext, c) => {
-      try {
-        const out = await client.send(new DecryptCommand({ CiphertextBlob: ciphertext, KeyId: keyId, EncryptionContext: ctx(c) }));
-        return out.Plaintext!;
-      } catch (e) {
-        throw awsError(e, `kms:Decrypt on ${keyId}`);
-      }
-    },
-  };
-}
-
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'KMSInternalException', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'KeyUnavailableException', 'DependencyTimeoutException']);
-
-/**
- * Translates an AWS SDK error into the error contract. The SDK's messages
- * describe the request, never a secret value; they are kept.
- */
-export function awsError(e: unknown, action: string): SyncError {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
-  const name = err.name ?? 'Error';
-  const status = err.$metadata?.httpStatusCode;
-  const detail = `${name}: ${err.message ?? ''}`.trim();
-  if (name === 'ResourceNotFoundException' || name === 'NotFoundException') return new NotFoundError(`${action} failed: ${detail}`);
-  if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {
-    return new PermissionDeniedError(`${action} was denied: ${detail}`);
-  }
-  // AWS: "...because it was marked for deletion."; moto: "...currently marked deleted."
-  if (name === 'InvalidRequestException' && /marked (for )?delet/i.test(err.message ?? '')) {
-    return new NotFoundError(`${action} failed: the secret is scheduled for deletion (${detail}); restore it with RestoreSecret`);
-  }
-  if (THROTTLING.has(name) || (status !== undefined && (status >= 500 || status === 429)) || !status) {
-    return new TransientError(`${action} failed: ${detail}`);
-  }
-  return new InvalidInputError(`${action} failed: ${detail}`);
 }

@@ -2,10 +2,9 @@
 // deployed ASL, the synthesized bundles, moto and the real kube-apiserver.
 // No controllers run in the test bed, so nothing rolls: each test checks the
 // pod template annotation `kubectl rollout restart` would set, on the object.
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { kmsKeyService } from '../../functions/shared/aws.ts';
+import { kmsKeyService } from '../../functions/shared/kms.ts';
 import { seal } from '../../functions/shared/seal.ts';
 import { adminApply, adminToken, createNamespace, kube, tokenFor } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
@@ -165,11 +164,13 @@ describe('rollout restart after a sync', () => {
     // Prepare: the first RestartWorkloads gets a sealed token that expired 20 minutes ago
     const m = await restartMapping(['deployment/api'], [['Deployment', 'api']]);
     const tb = inject('testbed');
-    const kms = new KMSClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
-    const keys = kmsKeyService(kms, m.functions.FetchSecret.env.SEAL_KEY_ID!);
+    const keys = kmsKeyService(m.functions.FetchSecret.env.SEAL_KEY_ID!, {
+      region: tb.moto.region,
+      endpoint: tb.moto.url,
+      credentials: async () => tb.moto.credentials,
+    });
     const expired = await tokenFor('sync', { now: new Date(Date.now() - 20 * 60_000) });
     const sealedExpired = await seal(keys, { mappingId: m.id, purpose: 'eks-token' }, Buffer.from(expired, 'utf8'));
-    kms.destroy();
     const restart = m.functions.RestartWorkloads;
     const original = restart.invoke.bind(restart);
     const inputs: any[] = [];

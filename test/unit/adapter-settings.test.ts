@@ -1,7 +1,7 @@
 // Two adapter details the fault matrix relies on: the Kubernetes request
 // timeout setting, and moto's wording for a secret scheduled for deletion.
 import { describe, expect, it } from 'vitest';
-import { awsError } from '../../functions/shared/aws.ts';
+import { awsError } from '../../functions/shared/aws-errors.ts';
 import { ConfigError, NotFoundError } from '../../functions/shared/errors.ts';
 import { kubeTimeoutFromEnv } from '../../functions/shared/kube.ts';
 

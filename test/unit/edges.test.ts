@@ -1,7 +1,7 @@
 // The thin edges' pure parts: which version an event asks for, and how
 // Kubernetes and AWS answers become the error contract.
 import { describe, expect, it } from 'vitest';
-import { awsError } from '../../functions/shared/aws.ts';
+import { awsError } from '../../functions/shared/aws-errors.ts';
 import { statusError } from '../../functions/shared/kube.ts';
 import { requestedVersion } from '../../functions/fetch-secret/event.ts';
 

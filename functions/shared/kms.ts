@@ -1,0 +1,151 @@
+/**
+ * The two KMS calls of envelope sealing (GenerateDataKey, Decrypt) over
+ * node:http(s), signed with @smithy/signature-v4, credentials from
+ * @aws-sdk/credential-provider-env.
+ *
+ * Why not @aws-sdk/client-kms: four of the five sync Lambdas need KMS and
+ * nothing else from AWS, and the SDK client's module init was most of their
+ * cold start (bench: `components` in bench/results.json, ~120 ms of ~125 ms
+ * per bundle). This adapter speaks the same JSON 1.1 protocol with the same
+ * endpoint settings; its signature is checked against botocore's in
+ * test/testbed/kms.test.ts.
+ */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { awsError } from './aws-errors.ts';
+import type { AwsCredentials } from './eks-token.ts';
+import type { KeyService, SealContext } from './seal.ts';
+
+/** Settings of {@link kmsKeyService}; every field has the Lambda default. */
+export interface KmsOptions {
+  /** @default process.env.AWS_REGION */
+  readonly region?: string;
+  /** @default the SDK's AWS_ENDPOINT_URL_KMS, else AWS_ENDPOINT_URL, else the regional endpoint */
+  readonly endpoint?: string;
+  /** @default the Lambda environment's credentials (fromEnv) */
+  readonly credentials?: () => Promise<AwsCredentials>;
+  /** Whole-request deadline: a hung call fails as a TransientError instead of running into the Lambda timeout. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
+/** KMS envelope keys for {@link seal}/{@link unseal}, bound to the encryption context. */
+export function kmsKeyService(keyId: string, options: KmsOptions = {}): KeyService {
+  const kms = new KmsJsonClient(options);
+  const context = (c: SealContext) => ({ mappingId: c.mappingId, purpose: c.purpose });
+  return {
+    async generateDataKey(c) {
+      const out = await kms.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context(c) }, `kms:GenerateDataKey on ${keyId}`);
+      return { plaintext: blob(out.Plaintext, 'Plaintext'), ciphertext: blob(out.CiphertextBlob, 'CiphertextBlob') };
+    },
+    async decrypt(ciphertext, c) {
+      const body = { CiphertextBlob: Buffer.from(ciphertext).toString('base64'), KeyId: keyId, EncryptionContext: context(c) };
+      const out = await kms.call('Decrypt', body, `kms:Decrypt on ${keyId}`);
+      return blob(out.Plaintext, 'Plaintext');
+    },
+  };
+}
+
+/** The regional KMS endpoint, with the SDK's environment overrides. */
+export function kmsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL;
+  if (configured) return configured;
+  return `https://kms.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+}
+
+class KmsJsonClient {
+  private readonly url: URL;
+  private readonly signer: SignatureV4;
+  private readonly agent: HttpAgent;
+  private readonly timeoutMs: number;
+
+  constructor(options: KmsOptions) {
+    const region = options.region ?? process.env.AWS_REGION ?? '';
+    this.url = new URL(options.endpoint ?? kmsEndpoint(region));
+    const credentials = options.credentials ?? fromEnv();
+    // applyChecksum false: like botocore, no x-amz-content-sha256 header for a non-S3 service.
+    this.signer = new SignatureV4({ service: 'kms', region, credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+    // Keep-alive, like the SDK: warm invocations reuse the TLS connection.
+    this.agent = this.url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  /**
+   * One KMS call.
+   *
+   * @throws the error contract's error for the failure (awsError): TransientError for throttling,
+   *   5xx, timeouts and resets; PermissionDeniedError; NotFoundError; InvalidInputError otherwise.
+   */
+  async call(operation: string, input: object, action: string): Promise<Record<string, unknown>> {
+    const body = JSON.stringify(input);
+    const host = this.url.host;
+    let res: { status: number; headers: Record<string, string | string[] | undefined>; text: string };
+    try {
+      // Signed per attempt: the credentials provider and the clock are read now.
+      const signed = await this.signer.sign({
+        method: 'POST',
+        protocol: this.url.protocol,
+        hostname: this.url.hostname,
+        port: this.url.port ? Number(this.url.port) : undefined,
+        path: this.url.pathname,
+        query: {},
+        headers: {
+          host,
+          'content-type': 'application/x-amz-json-1.1',
+          'content-length': String(Buffer.byteLength(body)),
+          'x-amz-target': `TrentService.${operation}`,
+        },
+        body,
+      });
+      res = await this.send(signed.headers as Record<string, string>, body);
+    } catch (e) {
+      throw awsError(e, action);
+    }
+    const parsed = parseJson(res.text);
+    if (res.status >= 200 && res.status < 300) {
+      if (parsed) return parsed;
+      throw awsError(Object.assign(new Error('the answer is not a JSON object'), { name: 'InternalFailure' }), action);
+    }
+    throw awsError(kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text), action);
+  }
+
+  private send(headers: Record<string, string>, body: string) {
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
+      const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const req = send(this.url, { method: 'POST', headers, agent: this.agent, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', (e) => reject(e.name === 'AbortError' ? Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' }) : e));
+      req.end(body);
+    });
+  }
+}
+
+/** An error shaped like the SDK's (name, message, $metadata) for {@link awsError}. */
+function kmsFailure(status: number, errorType: string | string[] | undefined, body: Record<string, unknown> | undefined, text: string) {
+  // AWS JSON errors: `__type` ("NotFoundException" or "com.amazonaws.kms#NotFoundException"), or the
+  // x-amzn-ErrorType header ("NotFoundException:http://..."); the message as `message` or `Message`.
+  const raw = (typeof errorType === 'string' && errorType) || (typeof body?.__type === 'string' && body.__type) || `HTTP${status}`;
+  const name = raw.split(':')[0]!.split('#').pop()!;
+  const message = typeof body?.message === 'string' ? body.message : typeof body?.Message === 'string' ? body.Message : body ? '' : text.slice(0, 200);
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function blob(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string') throw awsError(Object.assign(new Error(`answer without ${field}`), { name: 'InternalFailure' }), 'kms');
+  return Buffer.from(value, 'base64');
+}
