@@ -3,6 +3,12 @@ import { InvalidInputError, NotFoundError, PermissionDeniedError, TransientError
 
 const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'KMSInternalException', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'KeyUnavailableException', 'DependencyTimeoutException']);
 
+/** Whether an AWS error (SDK-shaped) asks the caller to slow down: a retry should back off longer. */
+export function isThrottling(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err?.$metadata?.httpStatusCode === 429 || ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException'].includes(err?.name ?? '');
+}
+
 /**
  * Translates an AWS SDK error (or one shaped like it: name, message,
  * `$metadata.httpStatusCode`, as kms.ts builds) into the error contract. AWS

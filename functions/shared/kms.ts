@@ -7,15 +7,17 @@
  * nothing else from AWS, and the SDK client's module init was most of their
  * cold start (bench: `components` in bench/results.json, ~120 ms of ~125 ms
  * per bundle). This adapter speaks the same JSON 1.1 protocol with the same
- * endpoint settings; its signature is checked against botocore's in
+ * endpoint settings and the SDK's own standard retry strategy (3 attempts,
+ * backoff with jitter); its signature is checked against botocore's in
  * test/testbed/kms.test.ts.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { awsError } from './aws-errors.ts';
+import { awsError, isThrottling } from './aws-errors.ts';
 import type { AwsCredentials } from './eks-token.ts';
 import type { KeyService, SealContext } from './seal.ts';
 
@@ -27,23 +29,26 @@ export interface KmsOptions {
   readonly endpoint?: string;
   /** @default the Lambda environment's credentials (fromEnv) */
   readonly credentials?: () => Promise<AwsCredentials>;
-  /** Whole-request deadline: a hung call fails as a TransientError instead of running into the Lambda timeout. @default 5000 */
+  /** Deadline of one attempt: a hung call fails as a TransientError instead of running into the Lambda timeout. @default 5000 */
   readonly timeoutMs?: number;
+  /** Attempts per call, as the SDK's `maxAttempts`. @default 3 */
+  readonly maxAttempts?: number;
 }
 
 /** KMS envelope keys for {@link seal}/{@link unseal}, bound to the encryption context. */
 export function kmsKeyService(keyId: string, options: KmsOptions = {}): KeyService {
   const kms = new KmsJsonClient(options);
   const context = (c: SealContext) => ({ mappingId: c.mappingId, purpose: c.purpose });
+  const generateAction = `kms:GenerateDataKey on ${keyId}`;
+  const decryptAction = `kms:Decrypt on ${keyId}`;
   return {
     async generateDataKey(c) {
-      const out = await kms.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context(c) }, `kms:GenerateDataKey on ${keyId}`);
-      return { plaintext: blob(out.Plaintext, 'Plaintext'), ciphertext: blob(out.CiphertextBlob, 'CiphertextBlob') };
+      const out = await kms.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context(c) }, generateAction);
+      return { plaintext: blob(out, 'Plaintext', generateAction), ciphertext: blob(out, 'CiphertextBlob', generateAction) };
     },
     async decrypt(ciphertext, c) {
       const body = { CiphertextBlob: Buffer.from(ciphertext).toString('base64'), KeyId: keyId, EncryptionContext: context(c) };
-      const out = await kms.call('Decrypt', body, `kms:Decrypt on ${keyId}`);
-      return blob(out.Plaintext, 'Plaintext');
+      return blob(await kms.call('Decrypt', body, decryptAction), 'Plaintext', decryptAction);
     },
   };
 }
@@ -60,6 +65,7 @@ class KmsJsonClient {
   private readonly signer: SignatureV4;
   private readonly agent: HttpAgent;
   private readonly timeoutMs: number;
+  private readonly retries: StandardRetryStrategy;
 
   constructor(options: KmsOptions) {
     const region = options.region ?? process.env.AWS_REGION ?? '';
@@ -70,6 +76,7 @@ class KmsJsonClient {
     // Keep-alive, like the SDK: warm invocations reuse the TLS connection.
     this.agent = this.url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.retries = new StandardRetryStrategy(options.maxAttempts ?? 3);
   }
 
   /**
@@ -79,36 +86,48 @@ class KmsJsonClient {
    *   5xx, timeouts and resets; PermissionDeniedError; NotFoundError; InvalidInputError otherwise.
    */
   async call(operation: string, input: object, action: string): Promise<Record<string, unknown>> {
+    let token = await this.retries.acquireInitialRetryToken('kms');
+    for (;;) {
+      try {
+        const out = await this.attempt(operation, input);
+        this.retries.recordSuccess(token);
+        return out;
+      } catch (e) {
+        const failure = awsError(e, action);
+        if (failure.name !== 'TransientError') throw failure;
+        try {
+          token = await this.retries.refreshRetryTokenForRetry(token, { errorType: isThrottling(e) ? 'THROTTLING' : 'TRANSIENT' });
+        } catch {
+          throw failure; // attempts or retry capacity used up
+        }
+      }
+    }
+  }
+
+  /** One signed request; throws errors shaped like the SDK's (name, message, $metadata). */
+  private async attempt(operation: string, input: object): Promise<Record<string, unknown>> {
     const body = JSON.stringify(input);
-    const host = this.url.host;
-    let res: { status: number; headers: Record<string, string | string[] | undefined>; text: string };
-    try {
-      // Signed per attempt: the credentials provider and the clock are read now.
-      const signed = await this.signer.sign({
-        method: 'POST',
-        protocol: this.url.protocol,
-        hostname: this.url.hostname,
-        port: this.url.port ? Number(this.url.port) : undefined,
-        path: this.url.pathname,
-        query: {},
-        headers: {
-          host,
-          'content-type': 'application/x-amz-json-1.1',
-          'content-length': String(Buffer.byteLength(body)),
-          'x-amz-target': `TrentService.${operation}`,
-        },
-        body,
-      });
-      res = await this.send(signed.headers as Record<string, string>, body);
-    } catch (e) {
-      throw awsError(e, action);
-    }
+    // Signed per attempt: the credentials provider and the clock are read now.
+    const signed = await this.signer.sign({
+      method: 'POST',
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      port: this.url.port ? Number(this.url.port) : undefined,
+      path: this.url.pathname,
+      query: {},
+      headers: {
+        host: this.url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-amz-target': `TrentService.${operation}`,
+      },
+      body,
+    });
+    const res = await this.send(signed.headers as Record<string, string>, body);
     const parsed = parseJson(res.text);
-    if (res.status >= 200 && res.status < 300) {
-      if (parsed) return parsed;
-      throw awsError(Object.assign(new Error('the answer is not a JSON object'), { name: 'InternalFailure' }), action);
-    }
-    throw awsError(kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text), action);
+    if (res.status < 200 || res.status >= 300) throw kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text);
+    if (!parsed) throw Object.assign(new Error('the answer is not a JSON object'), { name: 'InternalFailure' });
+    return parsed;
   }
 
   private send(headers: Record<string, string>, body: string) {
@@ -145,7 +164,8 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
-function blob(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string') throw awsError(Object.assign(new Error(`answer without ${field}`), { name: 'InternalFailure' }), 'kms');
+function blob(out: Record<string, unknown>, field: string, action: string): Uint8Array {
+  const value = out[field];
+  if (typeof value !== 'string') throw awsError(Object.assign(new Error(`the answer has no ${field}`), { name: 'InternalFailure' }), action);
   return Buffer.from(value, 'base64');
 }

@@ -97,11 +97,13 @@ describe('kmsKeyService request signing', () => {
 });
 
 describe('kmsKeyService failures', () => {
-  const options = (endpoint: string, timeoutMs?: number): KmsOptions => ({
+  // One attempt unless a test is about retries: each failure is then seen once, without backoff.
+  const options = (endpoint: string, more: Partial<KmsOptions> = {}): KmsOptions => ({
     region: 'us-east-1',
     endpoint,
-    timeoutMs,
+    maxAttempts: 1,
     credentials: async () => ({ accessKeyId: 'AKID', secretAccessKey: 'secret' }),
+    ...more,
   });
 
   it.each([
@@ -110,7 +112,7 @@ describe('kmsKeyService failures', () => {
     [500, { __type: 'KMSInternalException', message: 'oops' }, 'TransientError', 'KMSInternalException: oops'],
     [502, '<html>Bad Gateway</html>', 'TransientError', 'HTTP502: <html>Bad Gateway</html>'],
     [200, 'not json', 'TransientError', 'InternalFailure: the answer is not a JSON object'],
-    [200, { CiphertextBlob: 'AQ==' }, 'TransientError', 'InternalFailure: answer without Plaintext'],
+    [200, { CiphertextBlob: 'AQ==' }, 'TransientError', 'kms:GenerateDataKey on k failed: InternalFailure: the answer has no Plaintext'],
   ] as const)('answers %i %j with %s', async (status, body, name, detail) => {
     const fake = await fakeKms((res) => res.writeHead(status).end(typeof body === 'string' ? body : JSON.stringify(body)));
     try {
@@ -123,11 +125,44 @@ describe('kmsKeyService failures', () => {
     }
   });
 
+  it('retries a throttled call as the SDK does and succeeds on the third attempt', async () => {
+    let calls = 0;
+    const fake = await fakeKms((res) =>
+      ++calls < 3
+        ? res.writeHead(400).end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }))
+        : res.writeHead(200).end('{"Plaintext":"AA==","CiphertextBlob":"AQ=="}'),
+    );
+    try {
+      const dk = await kmsKeyService('k', options(fake.url, { maxAttempts: undefined })).generateDataKey(CONTEXT);
+
+      expect(Buffer.from(dk.ciphertext)).toStrictEqual(Buffer.of(1));
+      expect(fake.seen).toHaveLength(3);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('gives up after 3 attempts with the last failure, and never retries a permanent one', async () => {
+    const fake = await fakeKms((res) => res.writeHead(500).end(JSON.stringify({ __type: 'KMSInternalException', message: 'oops' })));
+    const denied = await fakeKms((res) => res.writeHead(400).end(JSON.stringify({ __type: 'AccessDeniedException', message: 'no' })));
+    try {
+      const e = await kmsKeyService('k', options(fake.url, { maxAttempts: undefined })).generateDataKey(CONTEXT).catch((err: Error) => err);
+      const d = await kmsKeyService('k', options(denied.url, { maxAttempts: undefined })).generateDataKey(CONTEXT).catch((err: Error) => err);
+
+      expect(e).toMatchObject({ name: 'TransientError', message: 'kms:GenerateDataKey on k failed: KMSInternalException: oops' });
+      expect(fake.seen).toHaveLength(3);
+      expect(d).toMatchObject({ name: 'PermissionDeniedError' });
+      expect(denied.seen).toHaveLength(1);
+    } finally {
+      await Promise.all([fake.close(), denied.close()]);
+    }
+  });
+
   it('fails a call that gets no answer as TransientError after its deadline', async () => {
     const fake = await fakeKms(() => undefined);
     try {
       const started = Date.now();
-      const e = await kmsKeyService('k', options(fake.url, 300)).decrypt(Buffer.from('x'), CONTEXT).catch((err: Error) => err);
+      const e = await kmsKeyService('k', options(fake.url, { timeoutMs: 300 })).decrypt(Buffer.from('x'), CONTEXT).catch((err: Error) => err);
 
       expect(e).toMatchObject({ name: 'TransientError' });
       expect((e as Error).message).toBe('kms:Decrypt on k failed: TimeoutError: no answer within 300 ms');
