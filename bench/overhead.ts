@@ -16,7 +16,7 @@ import { DirectSync } from './direct-sync.ts';
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
-const TASK_RESULT_PATHS = { FetchSecret: 'fetched', MintToken: 'token', ReadSecret: 'observed', PlanMerge: 'plan', ApplySecret: 'applied' } as const;
+const TASK_RESULT_PATHS = { FetchSecret: 'fetched', MintToken: 'token', ReadSecret: 'plan.observed', PlanMerge: 'plan', ApplySecret: 'applied' } as const;
 
 /** The overhead block of results.json. */
 export interface OverheadResult {
@@ -86,7 +86,7 @@ async function executorOnly(record: ExecutionRecord, runs: number): Promise<numb
   const results: Record<string, unknown> = {};
   for (const e of record.events) {
     if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
-      results[e.state.name] = e.state.output[TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS]];
+      results[e.state.name] = TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS].split('.').reduce((o: any, k) => o?.[k], e.state.output);
     }
   }
   const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');

@@ -29,7 +29,7 @@ function outcome(state: string, out: any): string {
     case 'MintToken':
       return `token sealed, expires ${out.token.expiresAt}`;
     case 'ReadSecret':
-      return out.observed.exists ? `exists at resourceVersion ${out.observed.resourceVersion}` : 'absent: will create';
+      return out.plan.observed.exists ? `exists at resourceVersion ${out.plan.observed.resourceVersion}` : 'absent: will create';
     case 'PlanMerge': {
       const p = out.plan;
       const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');

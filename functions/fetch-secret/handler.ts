@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion } from '../shared/aws.ts';
 import type { FetchOutput, SyncInput } from '../shared/contract.ts';
+import { encodeSecretData } from '../shared/domain/data-codec.ts';
 import { nameList } from '../shared/domain/names.ts';
 import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
 import { validateTypedValues } from '../shared/domain/secret-types.ts';
@@ -43,7 +44,7 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   assertWithinSizeLimit(data, where);
   assertWithinKeyBudget(Object.keys(data), where);
   validateTypedValues(SECRET_TYPE, data);
-  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from(JSON.stringify(data)));
+  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, encodeSecretData(data));
   const out: FetchOutput = {
     source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate, ...currency(version.stages, fetchStarted) },
     keys: nameList(Object.keys(data)),
@@ -55,7 +56,7 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
 
 /** The output for a secret scheduled for deletion: what PlanMerge's deletion policy acts on. */
 async function deletion(deletedDate: string, versionId: string | undefined, fetchStarted: string): Promise<FetchOutput> {
-  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, Buffer.from('{}'));
+  const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, encodeSecretData({}));
   logger.info('the secret is scheduled for deletion', { mappingId: MAPPING_ID, deletedDate });
   return {
     source: { arn: SECRET_ARN, versionId: versionId ?? 'deleted', createdDate: deletedDate, deleted: true, currentAt: fetchStarted },

@@ -1,3 +1,4 @@
+import { decodeSecretData } from './domain/data-codec.ts';
 import type { SecretData } from './domain/types.ts';
 import type { KeyService, Sealed } from './seal.ts';
 import { unseal } from './seal.ts';
@@ -13,7 +14,7 @@ export async function openInputs(
     unseal(keys, { mappingId, purpose: 'secret-data' }, sealedData),
     openToken(keys, mappingId, sealedToken),
   ]);
-  return { desired: JSON.parse(data.toString('utf8')) as SecretData, token };
+  return { desired: decodeSecretData(data), token };
 }
 
 /**
