@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AWS_CLIENT_OPTIONS } from '../shared/aws.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { jsonEnv, requireEnv } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
@@ -19,7 +20,7 @@ interface BatchResponse {
 }
 
 const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
-const targets = { sfn: new SFNClient({}), sqs: new SQSClient({}), parkedQueueUrl: requireEnv('PARKED_QUEUE_URL') };
+const targets = { sfn: new SFNClient(AWS_CLIENT_OPTIONS), sqs: new SQSClient(AWS_CLIENT_OPTIONS), parkedQueueUrl: requireEnv('PARKED_QUEUE_URL') };
 
 /**
  * Turns each message moved back from the DLQ ("Start DLQ redrive" into the
