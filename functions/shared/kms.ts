@@ -11,7 +11,7 @@
  * backoff with jitter); its signature is checked against botocore's in
  * test/testbed/kms.test.ts.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { StandardRetryStrategy } from '@smithy/core/retry';
@@ -63,7 +63,7 @@ export function kmsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env
 class KmsJsonClient {
   private readonly url: URL;
   private readonly signer: SignatureV4;
-  private readonly agent: HttpAgent;
+  private transport?: Promise<{ readonly request: typeof httpRequest; readonly agent: Agent }>;
   private readonly timeoutMs: number;
   private readonly retries: StandardRetryStrategy;
 
@@ -73,8 +73,6 @@ class KmsJsonClient {
     const credentials = options.credentials ?? fromEnv();
     // applyChecksum false: like botocore, no x-amz-content-sha256 header for a non-S3 service.
     this.signer = new SignatureV4({ service: 'kms', region, credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
-    // Keep-alive, like the SDK: warm invocations reuse the TLS connection.
-    this.agent = this.url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.retries = new StandardRetryStrategy(options.maxAttempts ?? 3);
   }
@@ -130,10 +128,23 @@ class KmsJsonClient {
     return parsed;
   }
 
-  private send(headers: Record<string, string>, body: string) {
+  /**
+   * node:https with a keep-alive agent, like the SDK (warm invocations reuse the TLS connection). Plain HTTP only
+   * reaches an emulator (AWS_ENDPOINT_URL at moto), so node:http is loaded only then: an ESM import of node:http
+   * costs about 20 ms of module init (its namespace evaluates lazy exports that load undici; bench notes).
+   */
+  private connection() {
+    this.transport ??=
+      this.url.protocol === 'http:'
+        ? import('node:http').then((http) => ({ request: http.request, agent: new http.Agent({ keepAlive: true }) }))
+        : Promise.resolve({ request: httpsRequest, agent: new HttpsAgent({ keepAlive: true }) });
+    return this.transport;
+  }
+
+  private async send(headers: Record<string, string>, body: string) {
+    const { request, agent } = await this.connection();
     return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
-      const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
-      const req = send(this.url, { method: 'POST', headers, agent: this.agent, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
+      const req = request(this.url, { method: 'POST', headers, agent, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
