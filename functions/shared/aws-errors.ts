@@ -1,12 +1,16 @@
 // Kept apart from aws.ts so that a bundle needing only this does not pull in an SDK client.
 import { InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, type SyncError } from './errors.ts';
 
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'KMSInternalException', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'KeyUnavailableException', 'DependencyTimeoutException']);
+/** AWS asks the caller to slow down. */
+const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException'];
+
+/** Worth another attempt: throttling, and the services' own transient failures. */
+const RETRYABLE = new Set([...THROTTLING, 'KMSInternalException', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'KeyUnavailableException', 'DependencyTimeoutException']);
 
 /** Whether an AWS error (SDK-shaped) asks the caller to slow down: a retry should back off longer. */
 export function isThrottling(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err?.$metadata?.httpStatusCode === 429 || ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException'].includes(err?.name ?? '');
+  return err?.$metadata?.httpStatusCode === 429 || THROTTLING.includes(err?.name ?? '');
 }
 
 /**
@@ -27,7 +31,7 @@ export function awsError(e: unknown, action: string): SyncError {
   if (name === 'InvalidRequestException' && /marked (for )?delet/i.test(err.message ?? '')) {
     return new NotFoundError(`${action} failed: the secret is scheduled for deletion (${detail}); restore it with RestoreSecret`);
   }
-  if (THROTTLING.has(name) || (status !== undefined && (status >= 500 || status === 429)) || !status) {
+  if (RETRYABLE.has(name) || (status !== undefined && (status >= 500 || status === 429)) || !status) {
     return new TransientError(`${action} failed: ${detail}`);
   }
   return new InvalidInputError(`${action} failed: ${detail}`);
