@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,6 +10,9 @@ import type { Mapping, SyncConfig } from './config.ts';
 import { SecretMapping } from './mapping.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
+
+/** CloudFormation's limit of resources in one stack. */
+export const MAX_STACK_RESOURCES = 500;
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
 const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -125,6 +128,24 @@ export class EksSecretSyncStack extends Stack {
     });
 
     this.acknowledgeCustomResourceProvider();
+    // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
+    this.node.addValidation({ validate: () => this.resourceLimitProblems(config) });
+  }
+
+  /** Too many mappings for one stack: how many it holds, and how to split the file. */
+  private resourceLimitProblems(config: SyncConfig): string[] {
+    const resources = this.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c) === this);
+    if (resources.length <= MAX_STACK_RESOURCES) return [];
+    const counts = Object.values(this.mappings).map((m) => resources.filter((r) => r.node.path.startsWith(`${m.node.path}/`)).length);
+    const perMapping = Math.max(...counts);
+    const shared = resources.length - counts.reduce((a, b) => a + b, 0);
+    const fits = Math.max(1, Math.floor((MAX_STACK_RESOURCES - shared) / perMapping));
+    return [
+      `stack ${this.stackName}: its ${config.mappings.length} mappings make ${resources.length} CloudFormation resources ` +
+        `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
+        `Split ${config.source} into files of at most ${fits} mappings, each with its own stack.name, and deploy each ` +
+        `(npx cdk deploy -c mappings=<file>).`,
+    ];
   }
 
   /** The AwsCustomResource provider (cluster lookups) is CDK's; its findings are acknowledged with reasons. */

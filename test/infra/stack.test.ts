@@ -273,3 +273,23 @@ describe('a mapping placed in another region than its stack', () => {
     ]);
   });
 });
+
+describe('a mappings file too large for one stack', () => {
+  const plain = (n: number) =>
+    `stack:\n  name: Big\nmappings:\n${Array.from(
+      { length: n },
+      (_, i) =>
+        `  - id: app-${i}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf\n` +
+        `    cluster: { name: prod }\n    namespace: app\n    secretName: app-${i}\n`,
+    ).join('')}`;
+
+  it('fails the synth naming the count, the limit and how many mappings fit, before CloudFormation would refuse it', () => {
+    expect(() => synth(plain(16))).toThrow(
+      /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), more than the 500 a stack may hold\. Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/,
+    );
+  }, 120_000);
+
+  it('synthesizes the most plain mappings that fit', () => {
+    expect(Object.keys(synth(plain(15)).stack.mappings)).toHaveLength(15);
+  }, 120_000);
+});
