@@ -5,31 +5,15 @@
 // secret scheduled for deletion are caused for real in moto; what moto does
 // not enforce (IAM, key state, throttling) is injected in AWS's own format.
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { ErrorName } from '../../functions/shared/errors.ts';
 import { awsJsonError, type Fault } from '../../testbed/fault-proxy.ts';
-import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
-import { attempts, mappingVia, runCell, startProxies, TAG, type Proxies } from '../support/fault-matrix.ts';
+import type { StepName } from '../../testbed/local-pipeline.ts';
+import { attempts, mappingVia, runCell, TAG, useFaultMatrix } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 
 const CANARY = 'CANARY-91c7af-aws-faults';
-const mappings: LocalMapping[] = [];
-let p: Proxies;
-let shared: LocalMapping;
-let n = 0;
-const next = () => ({ password: `${CANARY}-${++n}`, serial: String(n) });
-
-beforeAll(async () => {
-  p = await startProxies();
-  shared = await mappingVia(p, { secretString: JSON.stringify(next()) });
-  mappings.push(shared);
-  expect((await shared.run({ source: 'setup' })).status).toBe('SUCCEEDED');
-});
-
-afterAll(async () => {
-  await Promise.all(mappings.map((m) => m.close()));
-  await Promise.all([p?.kube.stop(), p?.moto.stop()]);
-});
+const bed = useFaultMatrix(CANARY);
 
 const SESSION = 'arn:aws:sts::123456789012:assumed-role/eks-secret-sync-testbed-sync/testbed';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -110,7 +94,7 @@ describe('AWS faults: injected in front of moto', () => {
   const rows = CELLS.map((c) => ({ ...c, when: c.times === Infinity ? 'always' : `first ${c.times}`, outcome: c.error ? `DLQ ${c.error}` : 'synced' }));
   it.each(rows)('$step × $fault ($when) → $outcome', async ({ step, target, rule, times, error, cause, matched, runs }) => {
     const outcome = error ? { dlq: error, step, cause: cause! } : ({ synced: true } as const);
-    const { run, rules } = await runCell(shared, p, next(), outcome, async () => p.moto.add({ client: TAG[step], target, times, fault: rule }));
+    const { run, rules } = await runCell(bed.shared, bed.p, bed.next(), outcome, async () => bed.p.moto.add({ client: TAG[step], target, times, fault: rule }));
     expect(attempts(run, step)).toBe(runs);
     const [min, max] = typeof matched === 'number' ? [matched, matched] : matched;
     expect(rules[0]!.matched).toBeGreaterThanOrEqual(min);
@@ -122,28 +106,28 @@ describe('AWS faults: injected in front of moto', () => {
 describe('AWS faults: caused for real in moto', () => {
   it('FetchSecret × ResourceNotFoundException (the mapped secret does not exist) → DLQ NotFoundError', async () => {
     const missing = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/deleted-long-ago-AbCdEf';
-    const m = await mappingVia(p, { secretString: JSON.stringify(next()), env: { SECRET_ARN: missing } });
-    mappings.push(m);
-    const { run } = await runCell(m, p, {}, { dlq: 'NotFoundError', step: 'FetchSecret', cause: /GetSecretValue on .*app\/deleted-long-ago-AbCdEf failed: ResourceNotFoundException/ }, undefined, { initial: true });
+    const m = await mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), env: { SECRET_ARN: missing } });
+    bed.mappings.push(m);
+    const { run } = await runCell(m, bed.p, {}, { dlq: 'NotFoundError', step: 'FetchSecret', cause: /GetSecretValue on .*app\/deleted-long-ago-AbCdEf failed: ResourceNotFoundException/ }, undefined, { initial: true });
     expect(attempts(run, 'FetchSecret')).toBe(1);
   });
 
   it('FetchSecret × InvalidRequestException (scheduled for deletion, moto) → DLQ NotFoundError naming RestoreSecret', async () => {
-    const m = await mappingVia(p, { secretString: JSON.stringify(next()) });
-    mappings.push(m);
+    const m = await mappingVia(bed.p, { secretString: JSON.stringify(bed.next()) });
+    bed.mappings.push(m);
     expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
     const tb = inject('testbed');
     const sm = new SecretsManagerClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
     await sm.send(new DeleteSecretCommand({ SecretId: m.secretArn, RecoveryWindowInDays: 7 }));
     sm.destroy();
-    const { run } = await runCell(m, p, {}, { dlq: 'NotFoundError', step: 'FetchSecret', cause: /scheduled for deletion \(InvalidRequestException: .*\); restore it with RestoreSecret/s }, undefined, { initial: true });
+    const { run } = await runCell(m, bed.p, {}, { dlq: 'NotFoundError', step: 'FetchSecret', cause: /scheduled for deletion \(InvalidRequestException: .*\); restore it with RestoreSecret/s }, undefined, { initial: true });
     expect(attempts(run, 'FetchSecret')).toBe(1);
-    expect(p.moto.requests.filter((q) => q.target === GET_SECRET).map((q) => q.status)).toEqual([400]);
+    expect(bed.p.moto.requests.filter((q) => q.target === GET_SECRET).map((q) => q.status)).toEqual([400]);
   });
 });
 
 describe('AWS faults', () => {
   it('never let a value or a token reach logs, state, DLQ messages or errors', () => {
-    expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
+    expectNoSecretMaterial(bed.mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
   });
 });

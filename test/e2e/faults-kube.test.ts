@@ -2,33 +2,16 @@
 // in front of it) can produce, at each step that talks to it, with the outcome
 // written down and asserted on the real apiserver. Injected faults go through
 // a TLS proxy (testbed/fault-proxy.ts); 403, 404, 409 and 422 are caused for real.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ErrorName } from '../../functions/shared/errors.ts';
 import { kubeStatus, kubeTooManyRequests, type ActiveRule, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
-import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, startProxies, type Proxies } from '../support/fault-matrix.ts';
+import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, useFaultMatrix } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube, uniqueName } from '../support/kube.ts';
 
 const CANARY = 'CANARY-2d8e41-kube-faults';
-const mappings: LocalMapping[] = [];
-let p: Proxies;
-let shared: LocalMapping;
-let n = 0;
-/** A new value for each cell, with the canary in it. */
-const next = () => ({ password: `${CANARY}-${++n}`, serial: String(n) });
-
-beforeAll(async () => {
-  p = await startProxies();
-  shared = await mappingVia(p, { secretString: JSON.stringify(next()) });
-  mappings.push(shared);
-  expect((await shared.run({ source: 'setup' })).status).toBe('SUCCEEDED'); // the matrix exercises updates
-});
-
-afterAll(async () => {
-  await Promise.all(mappings.map((m) => m.close()));
-  await Promise.all([p?.kube.stop(), p?.moto.stop()]);
-});
+const bed = useFaultMatrix(CANARY);
 
 const SECRET_PATH = /^\/api\/v1\/namespaces\/[^/]+\/secrets\/app-config(\?.*)?$/;
 const METHOD: Partial<Record<StepName, string>> = { ReadSecret: 'GET', ApplySecret: 'PATCH' };
@@ -64,18 +47,18 @@ describe('Kubernetes faults: transient', () => {
   it.each(TRANSIENT_CELLS)('$step × $fault ($when) → $outcome', async ({ step, rule, times, cause }) => {
     const exhausted = times === Infinity;
     const { run, rules } = await runCell(
-      shared,
-      p,
-      next(),
+      bed.shared,
+      bed.p,
+      bed.next(),
       exhausted ? { dlq: 'TransientError', step, cause } : { synced: true },
-      async () => p.kube.add({ method: METHOD[step], path: SECRET_PATH, times, fault: rule }),
+      async () => bed.p.kube.add({ method: METHOD[step], path: SECRET_PATH, times, fault: rule }),
     );
     expect(attempts(run, step)).toBe(exhausted ? 5 : 3); // the ASL's Retry: MaxAttempts 4 after the first
     expect(rules[0]!.faulted).toBe(exhausted ? 5 : 2);
     expect(rules[0]!.matched).toBe(exhausted ? 5 : 3);
     if (rule.kind === 'hold') {
       // Each held request ended when the client gave up after KUBE_TIMEOUT_MS, not the 10 s default.
-      const at = p.kube.requests.filter((q) => q.fault === 'hold').map((q) => q.at);
+      const at = bed.p.kube.requests.filter((q) => q.fault === 'hold').map((q) => q.at);
       expect(at.at(-1)! - at[0]!).toBeLessThan((at.length - 1) * (KUBE_TIMEOUT_MS + 1000));
     }
   });
@@ -106,43 +89,43 @@ function concurrentWriter(m: LocalMapping, times: number): () => void {
 
 describe('Kubernetes faults: conflicts and lost answers', () => {
   it('ApplySecret × 409 (a real concurrent write) ×1 → re-read, merged, synced', async () => {
-    const restore = concurrentWriter(shared, 1);
-    const { run } = await runCell(shared, p, next(), { synced: true }, async () => undefined, { othersWrite: { theirs: `w${otherWrites + 1}` } }).finally(restore);
+    const restore = concurrentWriter(bed.shared, 1);
+    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () => undefined, { othersWrite: { theirs: `w${otherWrites + 1}` } }).finally(restore);
     expect(attempts(run, 'ReadSecret')).toBe(2);
-    expect(p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409, 200]);
+    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409, 200]);
   });
 
   it('ApplySecret × 409 (a real concurrent write) every time → DLQ ConflictError after 4 conflicts, our data never written', async () => {
-    const data = next();
-    const before = await secretOf(shared);
-    const restore = concurrentWriter(shared, Infinity);
-    p.kube.reset();
-    const version = await shared.putSecret({ secretString: JSON.stringify(data) });
-    const run = await shared.run(shared.labelEvent(version)).finally(restore);
+    const data = bed.next();
+    const before = await secretOf(bed.shared);
+    const restore = concurrentWriter(bed.shared, Infinity);
+    bed.p.kube.reset();
+    const version = await bed.shared.putSecret({ secretString: JSON.stringify(data) });
+    const run = await bed.shared.run(bed.shared.labelEvent(version)).finally(restore);
     expect(run.error?.name).toBe('ConflictError');
     expect(attempts(run, 'ApplySecret')).toBe(4); // the ASL's conflict budget: 3 re-reads
-    const [msg, ...rest] = await shared.receiveDlq();
+    const [msg, ...rest] = await bed.shared.receiveDlq();
     expect(rest).toEqual([]);
     expect(msg).toMatchObject({ failedStep: 'ApplySecret', error: 'ConflictError', attempt: 1 });
     expect(JSON.parse(msg.cause).errorMessage).toMatch(/changed between read and write \(409 Conflict\)/);
-    const after = await secretOf(shared);
+    const after = await secretOf(bed.shared);
     expect(after.body.data).toEqual({ ...before.body.data, theirs: b64(`w${otherWrites}`) });
     expect(after.body.metadata.annotations).toEqual(before.body.metadata.annotations);
-    expect(p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409, 409, 409, 409]);
+    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409, 409, 409, 409]);
   });
 
   it('ApplySecret × answer lost after the update was applied → retry meets 409, re-reads, in sync: written once', async () => {
-    const { run } = await runCell(shared, p, next(), { synced: true }, async () => p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }));
-    expect(p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => [q.fault, q.status])).toEqual([['lose-response', undefined], [undefined, 409]]);
+    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () => bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }));
+    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => [q.fault, q.status])).toEqual([['lose-response', undefined], [undefined, 409]]);
     expect(attempts(run, 'ReadSecret')).toBe(2);
     expect(run.events.some((e) => e.type === 'StateEntered' && e.state.name === 'InSync')).toBe(true);
   });
 
   it('ApplySecret (create) × answer lost after the server-side apply → the same apply again is a no-op: created once', async () => {
-    const data = next();
-    const m = await mappingVia(p, { secretString: JSON.stringify(data) });
-    mappings.push(m);
-    const { run } = await runCell(m, p, data, { synced: true }, async () => p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }), { initial: true });
+    const data = bed.next();
+    const m = await mappingVia(bed.p, { secretString: JSON.stringify(data) });
+    bed.mappings.push(m);
+    const { run } = await runCell(m, bed.p, data, { synced: true }, async () => bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }), { initial: true });
     expect(attempts(run, 'ApplySecret')).toBe(2);
     const s = await secretOf(m);
     expect(run.output.applied.resourceVersion).toBe(s.body.metadata.resourceVersion);
@@ -165,13 +148,13 @@ const REAL_CELLS: RealCell[] = [
   {
     step: 'ReadSecret', fault: '403 (no RBAC at all)', error: 'PermissionDeniedError',
     cause: /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/,
-    mapping: () => mappingVia(p, { secretString: JSON.stringify(next()), noRbac: true }),
+    mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), noRbac: true }),
   },
   {
     step: 'ApplySecret', fault: '403 (RBAC allows get only)', error: 'PermissionDeniedError',
     cause: /may not create \(server-side apply\) Secret .*\/app-config: secrets "app-config" is forbidden/,
     mapping: async () => {
-      const m = await mappingVia(p, { id: 'getonly', secretString: JSON.stringify(next()), noRbac: true });
+      const m = await mappingVia(bed.p, { id: 'getonly', secretString: JSON.stringify(bed.next()), noRbac: true });
       const name = 'eks-secret-sync-getonly';
       await adminApply([
         { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: m.namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['app-config'], verbs: ['get'] }] },
@@ -183,8 +166,8 @@ const REAL_CELLS: RealCell[] = [
   {
     step: 'ReadSecret', fault: '404 namespace (injected: a GET never says so)', error: 'NotFoundError',
     cause: /cannot get Secret .*: namespaces "gone" not found/,
-    mapping: () => mappingVia(p, { secretString: JSON.stringify(next()) }),
-    arrange: async () => p.kube.add({ method: 'GET', fault: kubeStatus(404, 'NotFound', 'namespaces "gone" not found', { name: 'gone', kind: 'namespaces' }) }),
+    mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()) }),
+    arrange: async () => bed.p.kube.add({ method: 'GET', fault: kubeStatus(404, 'NotFound', 'namespaces "gone" not found', { name: 'gone', kind: 'namespaces' }) }),
   },
   {
     step: 'ApplySecret', fault: '404 namespace (real: it does not exist, cluster-wide grant)', error: 'NotFoundError',
@@ -192,7 +175,7 @@ const REAL_CELLS: RealCell[] = [
     mapping: async () => {
       const namespace = uniqueName('missing');
       const secretName = 'ns-missing-secret';
-      const m = await mappingVia(p, { id: 'nsmissing', namespace, secretName, secretString: JSON.stringify(next()), noRbac: true });
+      const m = await mappingVia(bed.p, { id: 'nsmissing', namespace, secretName, secretString: JSON.stringify(bed.next()), noRbac: true });
       const name = `eks-secret-sync-nsmissing-${namespace}`;
       await adminApply([
         { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [secretName], verbs: ['get', 'create', 'patch'] }] },
@@ -204,21 +187,21 @@ const REAL_CELLS: RealCell[] = [
   {
     step: 'ApplySecret', fault: '422 (a label value Kubernetes refuses)', error: 'InvalidInputError',
     cause: /the apiserver refused Secret .* \(422 Invalid\) at metadata\.labels/,
-    mapping: () => mappingVia(p, { secretString: JSON.stringify(next()), labels: { team: 'not a valid label value!' } }),
+    mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), labels: { team: 'not a valid label value!' } }),
   },
 ];
 
 describe('Kubernetes faults: refusals caused for real', () => {
   it.each(REAL_CELLS)('$step × $fault → DLQ $error, nothing written', async ({ step, error, cause, mapping, arrange }) => {
     const m = await mapping();
-    mappings.push(m);
-    const { run } = await runCell(m, p, {}, { dlq: error, step, cause }, arrange, { initial: true });
+    bed.mappings.push(m);
+    const { run } = await runCell(m, bed.p, {}, { dlq: error, step, cause }, arrange, { initial: true });
     expect(attempts(run, step)).toBe(1); // never retried
   });
 });
 
 describe('Kubernetes faults', () => {
   it('never let a value or a token reach logs, state, DLQ messages or errors', () => {
-    expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
+    expectNoSecretMaterial(bed.mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { ErrorName } from '../../functions/shared/errors.ts';
 import { FaultProxy, type ActiveRule } from '../../testbed/fault-proxy.ts';
 import type { LocalMappingOptions, StepName } from '../../testbed/local-pipeline.ts';
@@ -58,6 +58,44 @@ export async function mappingVia(p: Proxies, opts: LocalMappingOptions = {}): Pr
     env: { CLUSTER_ENDPOINT: p.kube.url(), KUBE_TIMEOUT_MS: String(KUBE_TIMEOUT_MS), ...opts.env },
     functionEnv,
   });
+}
+
+/** What both matrix files share, filled by the hooks {@link useFaultMatrix} registers. */
+export interface FaultMatrix {
+  /** The proxies every matrix mapping talks through. */
+  readonly p: Proxies;
+  /** One mapping synced once at the start, so that the cells exercise updates. */
+  readonly shared: LocalMapping;
+  /** Every mapping the file opened; closed after the file, and searched for the canary. */
+  readonly mappings: LocalMapping[];
+  /** A new secret value for a cell, with the canary in it. */
+  next(): { password: string; serial: string };
+}
+
+/**
+ * Registers the matrix's beforeAll (proxies, the shared mapping, its first
+ * sync) and afterAll (closing every mapping and both proxies) in the calling
+ * file, and returns the bed those hooks fill.
+ */
+export function useFaultMatrix(canary: string): FaultMatrix {
+  let n = 0;
+  const bed = {
+    p: undefined as unknown as Proxies,
+    shared: undefined as unknown as LocalMapping,
+    mappings: [] as LocalMapping[],
+    next: () => ({ password: `${canary}-${++n}`, serial: String(n) }),
+  };
+  beforeAll(async () => {
+    bed.p = await startProxies();
+    bed.shared = await mappingVia(bed.p, { secretString: JSON.stringify(bed.next()) });
+    bed.mappings.push(bed.shared);
+    expect((await bed.shared.run({ source: 'setup' })).status).toBe('SUCCEEDED');
+  });
+  afterAll(async () => {
+    await Promise.all(bed.mappings.map((m) => m.close()));
+    await Promise.all([bed.p?.kube.stop(), bed.p?.moto.stop()]);
+  });
+  return bed;
 }
 
 /** The mapping's Secret as the admin sees it. */
