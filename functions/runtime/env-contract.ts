@@ -1,0 +1,91 @@
+/**
+ * The environment contract between each function and the CDK construct that
+ * deploys it: every variable name is written here once. The function side
+ * reads with these names (functions/runtime), the infra side builds each
+ * function's environment as a {@link FunctionEnvironment} of its kind, so a
+ * renamed or forgotten variable fails the type check on both sides.
+ *
+ * Pure data: no imports, no `process.env`.
+ */
+
+/** Every environment variable a function of this project reads, by purpose. */
+export const ENV = {
+  /** The mapping's id: encryption context, log field, the Kubernetes group's suffix. */
+  mappingId: 'MAPPING_ID',
+  /** The full ARN of the mapping's AWS secret. */
+  secretArn: 'SECRET_ARN',
+  /** The seal key (KMS key ARN) that wraps the data keys of sealed values and tokens. */
+  sealKeyId: 'SEAL_KEY_ID',
+  /** The Kubernetes Secret's type (default Opaque). */
+  secretType: 'SECRET_TYPE',
+  /** The EKS cluster's name, signed into the bearer token. */
+  clusterName: 'CLUSTER_NAME',
+  /** The cluster's API server URL. */
+  clusterEndpoint: 'CLUSTER_ENDPOINT',
+  /** The cluster's CA bundle, base64 PEM as EKS returns it. */
+  clusterCa: 'CLUSTER_CA',
+  /** The Kubernetes namespace of the mapping's Secret. */
+  namespace: 'NAMESPACE',
+  /** The Kubernetes Secret's name. */
+  secretName: 'SECRET_NAME',
+  /** The Kubernetes identity (the mint-token role's ARN), named in error messages. */
+  kubeIdentity: 'KUBE_IDENTITY',
+  /** The Kubernetes client's request timeout in ms (default 10000). */
+  kubeTimeoutMs: 'KUBE_TIMEOUT_MS',
+  /** "true" to remove keys this tool wrote earlier that the source dropped. */
+  prune: 'PRUNE',
+  /** JSON object of labels to set on the Secret. */
+  labels: 'LABELS',
+  /** JSON object of annotations to set on the Secret. */
+  annotations: 'ANNOTATIONS',
+  /** JSON array of workloads to restart (`deployment/<name>`, ...). */
+  restartTargets: 'RESTART_TARGETS',
+  /** "retain" (default) or "delete": what a deleted AWS secret does to the Secret. */
+  deletionPolicy: 'DELETION_POLICY',
+  /** JSON object mapping id -> state machine ARN (the redrive consumer). */
+  stateMachines: 'STATE_MACHINES',
+  /** The queue where the redrive consumer parks messages that failed too often. */
+  parkedQueueUrl: 'PARKED_QUEUE_URL',
+  /** How many times the redrive consumer replays one sync before parking it. */
+  redriveMaxAttempts: 'REDRIVE_MAX_ATTEMPTS',
+} as const;
+
+/** One of the names in {@link ENV}. */
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * What each function kind reads: `required` variables must be set and
+ * non-empty (checked at init, the error names the variable), `optional` ones
+ * have a documented default.
+ */
+export const FUNCTION_ENV = {
+  'fetch-secret': { required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId], optional: [ENV.secretType] },
+  'mint-token': { required: [ENV.mappingId, ENV.clusterName, ENV.sealKeyId], optional: [] },
+  'read-secret': {
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
+    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs],
+  },
+  'plan-merge': {
+    required: [ENV.mappingId],
+    optional: [ENV.prune, ENV.secretType, ENV.labels, ENV.annotations, ENV.restartTargets, ENV.deletionPolicy],
+  },
+  'apply-secret': {
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
+    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs],
+  },
+  'restart-workloads': {
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace],
+    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets],
+  },
+  'redrive-sync': { required: [ENV.stateMachines, ENV.parkedQueueUrl, ENV.redriveMaxAttempts], optional: [] },
+} as const satisfies Record<string, { required: readonly EnvName[]; optional: readonly EnvName[] }>;
+
+/** A function kind: a folder `functions/<kind>/handler.ts`. */
+export type FunctionKind = keyof typeof FUNCTION_ENV;
+
+/** The environment a construct gives a function of kind `K`: every required name, any optional one, nothing else. */
+export type FunctionEnvironment<K extends FunctionKind> = {
+  readonly [N in (typeof FUNCTION_ENV)[K]['required'][number]]: string;
+} & {
+  readonly [N in (typeof FUNCTION_ENV)[K]['optional'][number]]?: string;
+};
