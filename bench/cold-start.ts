@@ -142,9 +142,9 @@ async function bundleEntry(contents: string, outfile: string, needsRequire: bool
 async function referenceBundles(dir: string): Promise<Record<string, string>> {
   const entries: [string, string, boolean][] = [
     ['@kubernetes/client-node KubeConfig', "import { KubeConfig } from '@kubernetes/client-node';\nexport const kubeConfig = new KubeConfig();\n", true],
-    // What the functions used for KMS until the measured switch to functions/shared/kms.ts.
+    // What the functions used for KMS until the measured switch to functions/adapters/kms.ts.
     ['@aws-sdk/client-kms KMSClient', "import { KMSClient } from '@aws-sdk/client-kms';\nexport const client = new KMSClient({});\n", false],
-    ['functions/shared/kms.ts kmsKeyService', "import { kmsKeyService } from './functions/shared/kms.ts';\nexport const keys = kmsKeyService('bench');\n", false],
+    ['functions/adapters/kms.ts kmsKeyService', "import { kmsKeyService } from './functions/adapters/kms.ts';\nexport const keys = kmsKeyService('bench');\n", false],
     ['@aws-sdk/client-secrets-manager SecretsManagerClient', "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\n", false],
     ['@aws-lambda-powertools/logger Logger', "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger({ serviceName: 'bench' });\n", false],
   ];

@@ -16,7 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mintEksToken } from '../functions/shared/eks-token.ts';
+import { mintEksToken } from '../functions/adapters/eks-token.ts';
 
 /** Where the baseline reads and writes, and as whom. */
 export interface DirectSyncConfig {

@@ -8,7 +8,7 @@
  * every value, and a version that renames every key (prune on, so the old
  * keys are dropped and pruned: the most key names a state can carry).
  */
-import { MAX_KEY_NAME_BYTES, MAX_KEYS } from '../functions/shared/domain/secret-data.ts';
+import { MAX_KEY_NAME_BYTES, MAX_KEYS } from '../functions/domain/secret-data.ts';
 import { randomBytes } from 'node:crypto';
 import { kubeRequest } from '../testbed/kube-admin.ts';
 import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
@@ -64,7 +64,7 @@ const alnum = (n: number) => randomBytes(n).toString('base64url').slice(0, n);
 
 /**
  * `count` keys whose values share what is left of `AWS_SECRET_MAX` bytes of
- * JSON: the key budget of one mapping (functions/shared/domain/secret-data.ts)
+ * JSON: the key budget of one mapping (functions/domain/secret-data.ts)
  * at the largest secret Secrets Manager stores.
  */
 function spread(count: number, key: (i: number) => string): Record<string, string> {

@@ -4,8 +4,8 @@
  * and the field path.
  */
 import { z } from 'zod';
-import { SECRET_TYPES } from '../functions/shared/domain/secret-types.ts';
-import { MANAGED_BY_LABEL } from '../functions/shared/domain/metadata.ts';
+import { SECRET_TYPES } from '../functions/domain/secret-types.ts';
+import { MANAGED_BY_LABEL } from '../functions/domain/metadata.ts';
 import { SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
 
 const show = (v: unknown) => JSON.stringify(v);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { fileSchema, type mappingSchema, type stackSchema } from './config-schema.ts';
-import type { SecretType } from '../functions/shared/domain/types.ts';
+import type { SecretType } from '../functions/domain/types.ts';
 import { parseSecretArn } from './secret-arn.ts';
 
 /** One validated mapping, defaults applied. */

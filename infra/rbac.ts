@@ -27,8 +27,8 @@
  * someone with that right to `kubectl apply`.
  */
 import { stringify } from 'yaml';
-import { managedLabels } from '../functions/shared/domain/metadata.ts';
-import { parseWorkloads, WORKLOAD_KINDS } from '../functions/shared/domain/restart.ts';
+import { managedLabels } from '../functions/domain/metadata.ts';
+import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
 
 /** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and deletion policy. */

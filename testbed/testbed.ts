@@ -9,7 +9,7 @@ import { keptLogsDir } from './paths.ts';
 import { freePort, startServer, waitUntilReady, type ServerProcess } from './process.ts';
 import { ensureMotoServer } from './python.ts';
 import { run } from './toolchain.ts';
-import { mintEksToken } from '../functions/shared/eks-token.ts';
+import { mintEksToken } from '../functions/adapters/eks-token.ts';
 
 /** Everything a client needs to reach the test bed; written as JSON to {@link Testbed.detailsPath}. */
 export interface TestbedDetails {

@@ -2,14 +2,14 @@
  * `eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run]`: the terminal's
  * "Start DLQ redrive". Reads the dead-letter queue and, for each message, does
  * what the redrive-sync Lambda does with a message moved back by the console
- * (functions/shared/redrive-io.ts, the same code): start the next attempt of the
+ * (functions/adapters/redrive-io.ts, the same code): start the next attempt of the
  * mapping's sync on AWSCURRENT, or park the message. A message leaves the DLQ
  * only after that succeeded.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { decideRedrive, type QueueMessage, type RedriveDecision, type RedriveSettings } from '../../functions/shared/domain/redrive.ts';
-import { redriveMessage, stringAttributes } from '../../functions/shared/redrive-io.ts';
+import { decideRedrive, type QueueMessage, type RedriveDecision, type RedriveSettings } from '../../functions/domain/redrive.ts';
+import { redriveMessage, stringAttributes } from '../../functions/adapters/redrive-io.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';

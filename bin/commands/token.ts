@@ -4,13 +4,13 @@
  * credential plugin where the AWS CLI is not installed. The token appears only in
  * that output: it is a credential and is never logged.
  */
-import { InvalidInputError } from '../../functions/shared/errors.ts';
-import { mintEksToken, stsHost, validateClusterName } from '../../functions/shared/eks-token.ts';
+import { InvalidInputError } from '../../functions/domain/errors.ts';
+import { mintEksToken, stsHost, validateClusterName } from '../../functions/adapters/eks-token.ts';
 import {
   apiVersionFromExecInfo,
   execCredential,
   formatExecCredential,
-} from '../../functions/shared/exec-credential.ts';
+} from '../lib/exec-credential.ts';
 import { loadCredentials } from '../lib/aws.ts';
 import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from './command.ts';
 

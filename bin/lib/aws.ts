@@ -7,7 +7,7 @@
  * Some clients the CLI needs are not dependencies yet; they are loaded by name
  * with {@link optionalSdk}, and a check that needs a missing one says so.
  */
-import type { AwsCredentials } from '../../functions/shared/eks-token.ts';
+import type { AwsCredentials } from '../../functions/adapters/eks-token.ts';
 import type { Mapping } from '../../infra/config.ts';
 import { parseSecretArn } from '../../infra/secret-arn.ts';
 import { oneLine } from '../commands/command.ts';

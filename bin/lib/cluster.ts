@@ -13,8 +13,8 @@
  */
 import type { RequestOptions } from 'node:https';
 import type { Mapping } from '../../infra/config.ts';
-import { mintEksToken } from '../../functions/shared/eks-token.ts';
-import { awsError } from '../../functions/shared/aws-errors.ts';
+import { mintEksToken } from '../../functions/adapters/eks-token.ts';
+import { awsError } from '../../functions/adapters/aws-errors.ts';
 import type { AwsSession } from './aws.ts';
 
 /** Where the cluster is and the credentials to use there. Holds a credential: never print it. */

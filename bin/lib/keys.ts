@@ -4,7 +4,7 @@
  * SHA-256 prefix; nothing here ever returns a value or a part of one.
  */
 import { createHash } from 'node:crypto';
-import type { ExistingSecret, MergePlan, SecretData } from '../../functions/shared/domain/types.ts';
+import type { ExistingSecret, MergePlan, SecretData } from '../../functions/domain/types.ts';
 
 /** What a sync does to one key. */
 export type KeyChange = 'added' | 'updated' | 'unchanged' | 'kept' | 'pruned';

@@ -2,7 +2,7 @@
  * Plain requests to the kube-apiserver for the CLI's own reads (status, doctor):
  * verifies the cluster CA, authenticates with the target's token or client
  * certificate, and keeps the Date header (doctor compares clocks with it).
- * The pipeline's steps use functions/shared/kube.ts instead.
+ * The pipeline's steps use functions/adapters/kube.ts instead.
  */
 import { request } from 'node:https';
 import type { KubeTarget } from './cluster.ts';

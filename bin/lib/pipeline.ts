@@ -1,21 +1,21 @@
 /**
  * The sync pipeline run in-process from a terminal, with the caller's credentials:
- * the same product code the five Lambdas run (functions/shared), step by step, in
+ * the same product code the five Lambdas run (functions/), step by step, in
  * the state machine's order and with its loops (a 409 goes back to the read, at
  * most 3 times; a 401 mints again, at most twice). No Step Functions, no KMS
  * sealing: values stay in this process's memory and are never printed.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../infra/config.ts';
-import { getSecretVersion } from '../../functions/shared/aws.ts';
-import { ANNOTATIONS, MANAGER_NAME } from '../../functions/shared/domain/metadata.ts';
-import { observe } from '../../functions/shared/domain/observe.ts';
-import { buildWrite, planMerge } from '../../functions/shared/domain/plan.ts';
-import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../../functions/shared/domain/secret-data.ts';
-import { validateTypedValues } from '../../functions/shared/domain/secret-types.ts';
-import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../functions/shared/domain/types.ts';
-import { ConflictError, UnauthorizedError } from '../../functions/shared/errors.ts';
-import { secretClient } from '../../functions/shared/kube.ts';
+import { getSecretVersion } from '../../functions/adapters/aws.ts';
+import { ANNOTATIONS, MANAGER_NAME } from '../../functions/domain/metadata.ts';
+import { observe } from '../../functions/domain/observe.ts';
+import { buildWrite, planMerge } from '../../functions/domain/plan.ts';
+import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../../functions/domain/secret-data.ts';
+import { validateTypedValues } from '../../functions/domain/secret-types.ts';
+import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../functions/domain/types.ts';
+import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
+import { secretClient } from '../../functions/adapters/kube.ts';
 import type { AwsSession } from './aws.ts';
 import { requireToken, resolveKubeTarget, type KubeconfigFlags, type KubeTarget } from './cluster.ts';
 

@@ -5,8 +5,8 @@
  */
 import { DescribeSecretCommand, ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../infra/config.ts';
-import { awsError } from '../../functions/shared/aws-errors.ts';
-import { ANNOTATIONS } from '../../functions/shared/domain/metadata.ts';
+import { awsError } from '../../functions/adapters/aws-errors.ts';
+import { ANNOTATIONS } from '../../functions/domain/metadata.ts';
 import type { AwsSession } from './aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from './cluster.ts';
 import { kubeCall, kubeError } from './kube-http.ts';

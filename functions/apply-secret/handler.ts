@@ -1,15 +1,15 @@
-import type { ApplyInput, ApplyOutput } from '../shared/contract.ts';
-import { ANNOTATIONS, MANAGER_NAME } from '../shared/domain/metadata.ts';
-import { buildDeletion } from '../shared/domain/deletion.ts';
-import { buildWrite } from '../shared/domain/plan.ts';
-import { requireEnv } from '../shared/env.ts';
-import { InvalidInputError } from '../shared/errors.ts';
-import { kmsKeyService } from '../shared/kms.ts';
-import { secretClient } from '../shared/kube.ts';
-import { logger } from '../shared/logger.ts';
-import { secretTypeFromEnv } from '../shared/options.ts';
-import { openInputs } from '../shared/sealed-inputs.ts';
-import { targetFromEnv } from '../shared/target.ts';
+import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
+import { ANNOTATIONS, MANAGER_NAME } from '../domain/metadata.ts';
+import { buildDeletion } from '../domain/deletion.ts';
+import { buildWrite } from '../domain/plan.ts';
+import { requireEnv } from '../runtime/env.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import { kmsKeyService } from '../adapters/kms.ts';
+import { secretClient } from '../adapters/kube.ts';
+import { logger } from '../runtime/logger.ts';
+import { secretTypeFromEnv } from '../runtime/options.ts';
+import { openInputs } from '../adapters/sealed-inputs.ts';
+import { targetFromEnv } from '../runtime/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const SECRET_TYPE = secretTypeFromEnv();

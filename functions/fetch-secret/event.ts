@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../shared/errors.ts';
+import { InvalidInputError } from '../domain/errors.ts';
 
 /**
  * Which version of the secret an event asks for: the `versionId` of a native

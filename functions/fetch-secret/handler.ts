@@ -1,15 +1,15 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion } from '../shared/aws.ts';
-import type { FetchOutput, SyncInput } from '../shared/contract.ts';
-import { encodeSecretData } from '../shared/domain/data-codec.ts';
-import { nameList } from '../shared/domain/names.ts';
-import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../shared/domain/secret-data.ts';
-import { validateTypedValues } from '../shared/domain/secret-types.ts';
-import { requireEnv } from '../shared/env.ts';
-import { kmsKeyService } from '../shared/kms.ts';
-import { logger } from '../shared/logger.ts';
-import { seal } from '../shared/seal.ts';
-import { secretTypeFromEnv } from '../shared/options.ts';
+import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion } from '../adapters/aws.ts';
+import type { FetchOutput, SyncInput } from '../domain/contract.ts';
+import { encodeSecretData } from '../domain/data-codec.ts';
+import { nameList } from '../domain/names.ts';
+import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../domain/secret-data.ts';
+import { validateTypedValues } from '../domain/secret-types.ts';
+import { requireEnv } from '../runtime/env.ts';
+import { kmsKeyService } from '../adapters/kms.ts';
+import { logger } from '../runtime/logger.ts';
+import { seal } from '../adapters/seal.ts';
+import { secretTypeFromEnv } from '../runtime/options.ts';
 import { isDeleteSecretEvent, requestedVersion } from './event.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');

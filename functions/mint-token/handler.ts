@@ -1,10 +1,10 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import type { TokenOutput } from '../shared/contract.ts';
-import { mintEksToken } from '../shared/eks-token.ts';
-import { requireEnv } from '../shared/env.ts';
-import { kmsKeyService } from '../shared/kms.ts';
-import { logger } from '../shared/logger.ts';
-import { seal } from '../shared/seal.ts';
+import type { TokenOutput } from '../domain/contract.ts';
+import { mintEksToken } from '../adapters/eks-token.ts';
+import { requireEnv } from '../runtime/env.ts';
+import { kmsKeyService } from '../adapters/kms.ts';
+import { logger } from '../runtime/logger.ts';
+import { seal } from '../adapters/seal.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const CLUSTER_NAME = requireEnv('CLUSTER_NAME');

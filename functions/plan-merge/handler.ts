@@ -1,9 +1,9 @@
-import type { PlanInput, PlanOutput } from '../shared/contract.ts';
-import { planMerge } from '../shared/domain/plan.ts';
-import { restartAfter } from '../shared/domain/restart.ts';
-import { InvalidInputError } from '../shared/errors.ts';
-import { logger } from '../shared/logger.ts';
-import { mergeOptionsFromEnv, restartTargetsFromEnv } from '../shared/options.ts';
+import type { PlanInput, PlanOutput } from '../domain/contract.ts';
+import { planMerge } from '../domain/plan.ts';
+import { restartAfter } from '../domain/restart.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import { logger } from '../runtime/logger.ts';
+import { mergeOptionsFromEnv, restartTargetsFromEnv } from '../runtime/options.ts';
 
 const options = mergeOptionsFromEnv();
 const restartTargets = restartTargetsFromEnv().map((w) => w.ref);

@@ -1,12 +1,12 @@
-import type { ReadInput } from '../shared/contract.ts';
-import { observe } from '../shared/domain/observe.ts';
-import type { Observation } from '../shared/domain/types.ts';
-import { requireEnv } from '../shared/env.ts';
-import { kmsKeyService } from '../shared/kms.ts';
-import { secretClient } from '../shared/kube.ts';
-import { logger } from '../shared/logger.ts';
-import { openInputs } from '../shared/sealed-inputs.ts';
-import { targetFromEnv } from '../shared/target.ts';
+import type { ReadInput } from '../domain/contract.ts';
+import { observe } from '../domain/observe.ts';
+import type { Observation } from '../domain/types.ts';
+import { requireEnv } from '../runtime/env.ts';
+import { kmsKeyService } from '../adapters/kms.ts';
+import { secretClient } from '../adapters/kube.ts';
+import { logger } from '../runtime/logger.ts';
+import { openInputs } from '../adapters/sealed-inputs.ts';
+import { targetFromEnv } from '../runtime/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const { location, identity } = targetFromEnv();

@@ -1,11 +1,11 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AWS_CLIENT_OPTIONS } from '../shared/aws.ts';
-import { ConfigError } from '../shared/errors.ts';
-import { jsonEnv, requireEnv } from '../shared/env.ts';
-import { logger } from '../shared/logger.ts';
-import { redriveMessage, stringAttributes } from '../shared/redrive-io.ts';
-import type { RedriveSettings } from '../shared/domain/redrive.ts';
+import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
+import { ConfigError } from '../domain/errors.ts';
+import { jsonEnv, requireEnv } from '../runtime/env.ts';
+import { logger } from '../runtime/logger.ts';
+import { redriveMessage, stringAttributes } from '../adapters/redrive-io.ts';
+import type { RedriveSettings } from '../domain/redrive.ts';
 
 /** The part of Lambda's SQS record this function reads. */
 interface SqsRecord {

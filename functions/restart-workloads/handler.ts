@@ -1,13 +1,13 @@
-import type { RestartInput, RestartOutput } from '../shared/contract.ts';
-import { restartFailure, restartPatch, rfc3339Seconds, type RestartOutcome } from '../shared/domain/restart.ts';
-import { requireEnv } from '../shared/env.ts';
-import { ConfigError, InvalidInputError, NotFoundError, type SyncError } from '../shared/errors.ts';
-import { kmsKeyService } from '../shared/kms.ts';
-import { workloadClient } from '../shared/kube.ts';
-import { logger } from '../shared/logger.ts';
-import { restartTargetsFromEnv } from '../shared/options.ts';
-import { openToken } from '../shared/sealed-inputs.ts';
-import { namespaceFromEnv } from '../shared/target.ts';
+import type { RestartInput, RestartOutput } from '../domain/contract.ts';
+import { restartFailure, restartPatch, rfc3339Seconds, type RestartOutcome } from '../domain/restart.ts';
+import { requireEnv } from '../runtime/env.ts';
+import { ConfigError, InvalidInputError, NotFoundError, type SyncError } from '../domain/errors.ts';
+import { kmsKeyService } from '../adapters/kms.ts';
+import { workloadClient } from '../adapters/kube.ts';
+import { logger } from '../runtime/logger.ts';
+import { restartTargetsFromEnv } from '../runtime/options.ts';
+import { openToken } from '../adapters/sealed-inputs.ts';
+import { namespaceFromEnv } from '../runtime/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const TARGETS = restartTargetsFromEnv();

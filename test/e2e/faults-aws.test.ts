@@ -6,7 +6,7 @@
 // not enforce (IAM, key state, throttling) is injected in AWS's own format.
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
-import type { ErrorName } from '../../functions/shared/errors.ts';
+import type { ErrorName } from '../../functions/domain/errors.ts';
 import { awsJsonError, type Fault } from '../../testbed/fault-proxy.ts';
 import type { StepName } from '../../testbed/local-pipeline.ts';
 import { attempts, mappingVia, runCell, TAG, useFaultMatrix } from '../support/fault-matrix.ts';

@@ -3,7 +3,7 @@
 // written down and asserted on the real apiserver. Injected faults go through
 // a TLS proxy (testbed/fault-proxy.ts); 403, 404, 409 and 422 are caused for real.
 import { describe, expect, it } from 'vitest';
-import type { ErrorName } from '../../functions/shared/errors.ts';
+import type { ErrorName } from '../../functions/domain/errors.ts';
 import { kubeStatus, kubeTooManyRequests, type ActiveRule, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
 import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, useFaultMatrix } from '../support/fault-matrix.ts';

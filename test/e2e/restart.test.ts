@@ -4,8 +4,8 @@
 // pod template annotation `kubectl rollout restart` would set, on the object.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { kmsKeyService } from '../../functions/shared/kms.ts';
-import { seal } from '../../functions/shared/seal.ts';
+import { kmsKeyService } from '../../functions/adapters/kms.ts';
+import { seal } from '../../functions/adapters/seal.ts';
 import { adminApply, adminToken, createNamespace, kube, tokenFor } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import type { ErrorName } from '../../functions/shared/errors.ts';
+import type { ErrorName } from '../../functions/domain/errors.ts';
 import { FaultProxy, type ActiveRule } from '../../testbed/fault-proxy.ts';
 import type { LocalMappingOptions, StepName } from '../../testbed/local-pipeline.ts';
 import { adminToken, kube } from './kube.ts';

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { mintEksToken } from '../../functions/shared/eks-token.ts';
+import { mintEksToken } from '../../functions/adapters/eks-token.ts';
 import type { IdentityName } from '../../testbed/identities.ts';
 import * as admin from '../../testbed/kube-admin.ts';
 

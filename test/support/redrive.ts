@@ -24,7 +24,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import type { SyncInput } from '../../functions/shared/contract.ts';
+import type { SyncInput } from '../../functions/domain/contract.ts';
 import { DEFINITION_FILE, renderDefinition } from '../../infra/state-machine.ts';
 import { LocalFunction } from '../../testbed/lambda-runtime.ts';
 import type { LocalMapping } from '../../testbed/local-pipeline.ts';

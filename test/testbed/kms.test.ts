@@ -1,4 +1,4 @@
-// The hand-written KMS adapter (functions/shared/kms.ts) against references we
+// The hand-written KMS adapter (functions/adapters/kms.ts) against references we
 // did not write: moto's KMS for the protocol and its errors, botocore's SigV4
 // signer (in the test bed's venv) for the signature, and real sockets for
 // timeouts and refused connections.
@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kmsEndpoint, kmsKeyService, type KmsOptions } from '../../functions/shared/kms.ts';
-import { seal, unseal } from '../../functions/shared/seal.ts';
+import { kmsEndpoint, kmsKeyService, type KmsOptions } from '../../functions/adapters/kms.ts';
+import { seal, unseal } from '../../functions/adapters/seal.ts';
 import { venvDir } from '../../testbed/paths.ts';
 
 const CONTEXT = { mappingId: 'kms-test', purpose: 'secret-data' } as const;

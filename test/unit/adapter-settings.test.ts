@@ -1,9 +1,9 @@
 // Two adapter details the fault matrix relies on: the Kubernetes request
 // timeout setting, and moto's wording for a secret scheduled for deletion.
 import { describe, expect, it } from 'vitest';
-import { awsError } from '../../functions/shared/aws-errors.ts';
-import { ConfigError, NotFoundError } from '../../functions/shared/errors.ts';
-import { kubeTimeoutFromEnv } from '../../functions/shared/kube.ts';
+import { awsError } from '../../functions/adapters/aws-errors.ts';
+import { ConfigError, NotFoundError } from '../../functions/domain/errors.ts';
+import { kubeTimeoutFromEnv } from '../../functions/adapters/kube.ts';
 
 describe('kubeTimeoutFromEnv', () => {
   it.each([

@@ -3,8 +3,8 @@
 // purpose is handled by the state machine.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_NAMES } from '../../functions/shared/errors.ts';
-import * as errors from '../../functions/shared/errors.ts';
+import { ERROR_NAMES } from '../../functions/domain/errors.ts';
+import * as errors from '../../functions/domain/errors.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 const states = Object.entries(asl.States) as [string, any][];

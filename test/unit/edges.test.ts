@@ -1,8 +1,8 @@
 // The thin edges' pure parts: which version an event asks for, and how
 // Kubernetes and AWS answers become the error contract.
 import { describe, expect, it } from 'vitest';
-import { awsError } from '../../functions/shared/aws-errors.ts';
-import { statusError } from '../../functions/shared/kube.ts';
+import { awsError } from '../../functions/adapters/aws-errors.ts';
+import { statusError } from '../../functions/adapters/kube.ts';
 import { requestedVersion } from '../../functions/fetch-secret/event.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/config-AbCdEf';

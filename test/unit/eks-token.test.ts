@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../functions/shared/errors.ts';
-import { mintEksToken, type AwsCredentials } from '../../functions/shared/eks-token.ts';
+import { InvalidInputError } from '../../functions/domain/errors.ts';
+import { mintEksToken, type AwsCredentials } from '../../functions/adapters/eks-token.ts';
 
 const AWS = '/usr/bin/aws';
 const FAKETIME = '/usr/bin/faketime';

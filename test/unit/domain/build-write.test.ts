@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import { buildWrite, planMerge } from '../../../functions/shared/domain/plan.ts';
-import type { MergePlan, MergeOptions, SecretData } from '../../../functions/shared/domain/types.ts';
+import { sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import { buildWrite, planMerge } from '../../../functions/domain/plan.ts';
+import type { MergePlan, MergeOptions, SecretData } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const v1 = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };

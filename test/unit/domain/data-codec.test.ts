@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSecretData, encodeSecretData } from '../../../functions/shared/domain/data-codec.ts';
-import { parseSecretPayload } from '../../../functions/shared/domain/secret-data.ts';
+import { decodeSecretData, encodeSecretData } from '../../../functions/domain/data-codec.ts';
+import { parseSecretPayload } from '../../../functions/domain/secret-data.ts';
 
 const KEY = fc.stringMatching(/^[-._a-zA-Z0-9]{1,253}$/);
 const VALUE = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('base64'));

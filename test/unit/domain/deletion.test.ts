@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildDeletion, planDeletion } from '../../../functions/shared/domain/deletion.ts';
-import { ANNOTATIONS, MANAGER_NAME, sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import { planMerge } from '../../../functions/shared/domain/plan.ts';
-import type { DeletionPolicy, MergeAction, MergeOptions, Observation, SecretData, SourceVersion } from '../../../functions/shared/domain/types.ts';
+import { buildDeletion, planDeletion } from '../../../functions/domain/deletion.ts';
+import { ANNOTATIONS, MANAGER_NAME, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import { planMerge } from '../../../functions/domain/plan.ts';
+import type { DeletionPolicy, MergeAction, MergeOptions, Observation, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertWithinKeyBudget, MAX_KEY_NAME_BYTES, MAX_KEYS } from '../../../functions/shared/domain/secret-data.ts';
+import { assertWithinKeyBudget, MAX_KEY_NAME_BYTES, MAX_KEYS } from '../../../functions/domain/secret-data.ts';
 
 const keys = (n: number, len = 8) => Array.from({ length: n }, (_, i) => `k${String(i).padStart(len - 1, '0')}`);
 

@@ -8,7 +8,7 @@ import {
   readLastSource,
   readManagedKeys,
   sourceAnnotations,
-} from '../../../functions/shared/domain/metadata.ts';
+} from '../../../functions/domain/metadata.ts';
 
 const source = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extendNameList, nameList, sortedUnique } from '../../../functions/shared/domain/names.ts';
+import { extendNameList, nameList, sortedUnique } from '../../../functions/domain/names.ts';
 
 describe('nameList', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS, sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import type { ExistingSecret, SecretData } from '../../../functions/shared/domain/types.ts';
+import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import type { ExistingSecret, SecretData } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const source = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };

@@ -2,11 +2,11 @@
 // each was seen as AWSCURRENT (rollbacks, versions replaced between fetch and
 // write), else by creation date. The e2e proof is test/e2e/races.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS, readLastSource, sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import { planMerge } from '../../../functions/shared/domain/plan.ts';
-import type { MergeOptions, Observation, SourceVersion } from '../../../functions/shared/domain/types.ts';
-import { InvalidInputError } from '../../../functions/shared/errors.ts';
+import { ANNOTATIONS, readLastSource, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import { planMerge } from '../../../functions/domain/plan.ts';
+import type { MergeOptions, Observation, SourceVersion } from '../../../functions/domain/types.ts';
+import { InvalidInputError } from '../../../functions/domain/errors.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf';
 const OPTIONS: MergeOptions = { mappingId: 'db', prune: false, type: 'Opaque', labels: {}, annotations: {} };

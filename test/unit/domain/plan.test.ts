@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS, sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import { planMerge } from '../../../functions/shared/domain/plan.ts';
-import type { MergeOptions, Observation, SecretData, SecretType, SourceVersion } from '../../../functions/shared/domain/types.ts';
-import { InvalidInputError } from '../../../functions/shared/errors.ts';
+import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import { planMerge } from '../../../functions/domain/plan.ts';
+import type { MergeOptions, Observation, SecretData, SecretType, SourceVersion } from '../../../functions/domain/types.ts';
+import { InvalidInputError } from '../../../functions/domain/errors.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf';

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sourceAnnotations } from '../../../functions/shared/domain/metadata.ts';
-import { observe } from '../../../functions/shared/domain/observe.ts';
-import { buildWrite, planMerge, type SecretMergePatch } from '../../../functions/shared/domain/plan.ts';
-import { parseSecretPayload } from '../../../functions/shared/domain/secret-data.ts';
-import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../../functions/shared/domain/types.ts';
+import { sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import { buildWrite, planMerge, type SecretMergePatch } from '../../../functions/domain/plan.ts';
+import { parseSecretPayload } from '../../../functions/domain/secret-data.ts';
+import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const text = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');

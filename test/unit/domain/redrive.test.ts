@@ -13,7 +13,7 @@ import {
   type QueueMessage,
   type RedriveSettings,
   type StartDecision,
-} from '../../../functions/shared/domain/redrive.ts';
+} from '../../../functions/domain/redrive.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';
 const SM = {

@@ -6,9 +6,9 @@ import {
   restartFailure,
   restartPatch,
   rfc3339Seconds,
-} from '../../../functions/shared/domain/restart.ts';
-import { ConfigError, InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, UnauthorizedError } from '../../../functions/shared/errors.ts';
-import { restartTargetsFromEnv } from '../../../functions/shared/options.ts';
+} from '../../../functions/domain/restart.ts';
+import { ConfigError, InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, UnauthorizedError } from '../../../functions/domain/errors.ts';
+import { restartTargetsFromEnv } from '../../../functions/runtime/options.ts';
 
 const TARGETS = ['statefulset/db', 'deployment/api'];
 

@@ -7,8 +7,8 @@ import {
   parseSecretPayload,
   SECRET_DATA_LIMIT_BYTES,
   secretDataBytes,
-} from '../../../functions/shared/domain/secret-data.ts';
-import { InvalidInputError } from '../../../functions/shared/errors.ts';
+} from '../../../functions/domain/secret-data.ts';
+import { InvalidInputError } from '../../../functions/domain/errors.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const text = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');

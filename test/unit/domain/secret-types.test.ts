@@ -4,9 +4,9 @@ import {
   isSecretType,
   missingRequiredKeys,
   validateTypedValues,
-} from '../../../functions/shared/domain/secret-types.ts';
-import type { SecretType } from '../../../functions/shared/domain/types.ts';
-import { InvalidInputError } from '../../../functions/shared/errors.ts';
+} from '../../../functions/domain/secret-types.ts';
+import type { SecretType } from '../../../functions/domain/types.ts';
+import { InvalidInputError } from '../../../functions/domain/errors.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 

@@ -9,7 +9,7 @@
  * of the Secret is either `dropped` (this tool wrote it: managed-keys
  * annotation) or one of `others`.
  */
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError } from './errors.ts';
 import { ANNOTATIONS, encodeManagedKeys } from './metadata.ts';
 import { extendNameList, nameList } from './names.ts';
 import type { SecretMergePatch } from './plan.ts';

@@ -1,7 +1,7 @@
-import type { DeletionPolicy, MergeOptions, SecretType } from './domain/types.ts';
-import { parseWorkloads, type WorkloadRef } from './domain/restart.ts';
-import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from './domain/secret-types.ts';
-import { ConfigError } from './errors.ts';
+import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.ts';
+import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
+import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
+import { ConfigError } from '../domain/errors.ts';
 import { jsonEnv, requireEnv } from './env.ts';
 
 /**

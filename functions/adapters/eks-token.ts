@@ -13,7 +13,7 @@
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { InvalidInputError } from './errors.ts';
+import { InvalidInputError } from '../domain/errors.ts';
 
 /** Every token starts with this; the authenticator rejects anything else. */
 export const TOKEN_PREFIX = 'k8s-aws-v1.';

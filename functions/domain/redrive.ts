@@ -17,7 +17,7 @@
  * understood, it is parked: kept in the parked queue, out of the loop.
  */
 import { createHash } from 'node:crypto';
-import type { SyncInput } from '../contract.ts';
+import type { SyncInput } from './contract.ts';
 
 /** `source` of the events redrive starts executions with. */
 export const REDRIVE_SOURCE = 'eks-secret-sync';

@@ -11,7 +11,7 @@
  * A plaintext starting with `{` is the earlier JSON form, still read so that an
  * execution sealed before an upgrade opens after it.
  */
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError } from './errors.ts';
 import type { SecretData } from './types.ts';
 
 const FORMAT = 0x01;

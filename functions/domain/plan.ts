@@ -2,7 +2,7 @@
  * The merge decision (what to write, from key names only) and the Kubernetes
  * request body that carries it out. Pure: plain data in, plain data out.
  */
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError } from './errors.ts';
 import { planDeletion } from './deletion.ts';
 import { ANNOTATIONS, MANAGER_NAME, managedLabels, sourceAnnotations } from './metadata.ts';
 import { extendNameList, nameList, sortedUnique } from './names.ts';

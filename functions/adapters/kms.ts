@@ -20,7 +20,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { awsError, isThrottling } from './aws-errors.ts';
 import type { AwsCredentials } from './eks-token.ts';
-import type { KeyService, SealContext } from './seal.ts';
+import type { KeyService, SealContext } from '../domain/ports.ts';
 
 /** Settings of {@link kmsKeyService}; every field has the Lambda default. */
 export interface KmsOptions {

@@ -16,7 +16,7 @@ import {
   type QueueMessage,
   type RedriveSettings,
   type StartDecision,
-} from './domain/redrive.ts';
+} from '../domain/redrive.ts';
 
 /** What happened to one message. */
 export type RedriveOutcome =

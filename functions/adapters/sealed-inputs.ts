@@ -1,6 +1,6 @@
-import { decodeSecretData } from './domain/data-codec.ts';
-import type { SecretData } from './domain/types.ts';
-import type { KeyService, Sealed } from './seal.ts';
+import { decodeSecretData } from '../domain/data-codec.ts';
+import type { SecretData } from '../domain/types.ts';
+import type { KeyService, Sealed } from '../domain/ports.ts';
 import { unseal } from './seal.ts';
 
 /** Opens the sealed secret data and token a Kubernetes step receives. */

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../domain/errors.ts';
 
 /**
  * Reads a required environment variable; called once at module init so a

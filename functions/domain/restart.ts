@@ -3,7 +3,7 @@
  * workloads, when, and the patch that restarts them the way
  * `kubectl rollout restart` does. Pure: plain data in, plain data out.
  */
-import { InvalidInputError, TransientError, UnauthorizedError, type SyncError } from '../errors.ts';
+import { InvalidInputError, TransientError, UnauthorizedError, type SyncError } from './errors.ts';
 import { sortedUnique } from './names.ts';
 import type { MergePlan } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Kept apart from aws.ts so that a bundle needing only this does not pull in an SDK client.
-import { InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, type SyncError } from './errors.ts';
+import { InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, type SyncError } from '../domain/errors.ts';
 
 /** AWS asks the caller to slow down. */
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException'];

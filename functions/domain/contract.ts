@@ -4,8 +4,8 @@
  * (built by the state's Parameters). None of them holds a value or a token in
  * plain text: those travel only as {@link Sealed} envelopes.
  */
-import type { MergePlan, NameList, Observation, SourceVersion } from './domain/types.ts';
-import type { Sealed } from './seal.ts';
+import type { MergePlan, NameList, Observation, SourceVersion } from './types.ts';
+import type { Sealed } from './ports.ts';
 
 /** Execution input: the triggering event and which delivery of it this is. */
 export interface SyncInput {

@@ -4,7 +4,7 @@
  *
  * Every message here names keys only, never a value.
  */
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError } from './errors.ts';
 import { sortedUnique } from './names.ts';
 import type { SecretData } from './types.ts';
 

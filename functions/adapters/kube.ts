@@ -9,7 +9,7 @@ import {
   TransientError,
   UnauthorizedError,
   type SyncError,
-} from './errors.ts';
+} from '../domain/errors.ts';
 
 /**
  * The narrow Kubernetes client of the pipeline: the three calls it makes on

@@ -3,7 +3,7 @@
  * keys itself (422 on create or update); checking first gives a message that
  * says what to change in the AWS secret or the mapping.
  */
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError } from './errors.ts';
 import type { SecretData, SecretType } from './types.ts';
 
 /** Every Secret type a mapping may ask for. */

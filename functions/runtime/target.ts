@@ -1,4 +1,4 @@
-import type { NamespaceLocation, SecretLocation } from './kube.ts';
+import type { NamespaceLocation, SecretLocation } from '../adapters/kube.ts';
 import { requireEnv } from './env.ts';
 
 /**
