@@ -161,7 +161,7 @@ export function vagueReadmeRefs(text: string): Ref[] {
 
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml|sh|go|py|txt)$/;
 
-/** Source files under `dirs` (relative to `root`), skipping dot folders, node_modules and results files. */
+/** Source files under `dirs` (folders or single files, relative to `root`), skipping dot folders, node_modules, results. */
 export function sourceFiles(root: string, dirs: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -173,7 +173,11 @@ export function sourceFiles(root: string, dirs: readonly string[]): string[] {
       else if (SOURCE.test(entry.name) && !/^results(\.local)?\.json$/.test(entry.name)) out.push(relative(root, path));
     }
   };
-  for (const d of dirs) walk(join(root, d));
+  for (const d of dirs) {
+    const path = join(root, d);
+    if (existsSync(path) && statSync(path).isFile()) out.push(d);
+    else walk(path);
+  }
   return out.sort();
 }
 

@@ -17,7 +17,7 @@ import {
   markdownLinks,
 } from '../support/docs-links.ts';
 
-const CODE_DIRS = ['functions', 'infra', 'bin', 'bench', 'testbed', 'scripts', 'test'];
+const CODE_DIRS = ['functions', 'infra', 'bin', 'bench', 'testbed', 'scripts', 'test', 'mappings.example.yaml', 'cdk.json'];
 const CHECKER = ['test/support/docs-links.ts', 'test/unit/docs-links.test.ts'];
 
 describe('the docs of this repository', () => {
