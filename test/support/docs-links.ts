@@ -112,7 +112,8 @@ function resolveTarget(
 
 /** The Markdown files the check covers: README.md and docs/*.md, relative to `root`. */
 export function docFiles(root: string): string[] {
-  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort() : [];
+  const dir = join(root, 'docs');
+  const docs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.md')).sort() : [];
   return ['README.md', ...docs.map((f) => `docs/${f}`)].filter((f) => existsSync(join(root, f)));
 }
 
@@ -161,7 +162,7 @@ export function vagueReadmeRefs(text: string): Ref[] {
 
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs|json|ya?ml|sh|go|py|txt)$/;
 
-/** Source files under `dirs` (folders or single files, relative to `root`), skipping dot folders, node_modules, results. */
+/** Source files under `dirs` (folders or single files, relative to `root`); no dot folders, node_modules, results. */
 export function sourceFiles(root: string, dirs: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {

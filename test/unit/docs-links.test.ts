@@ -17,6 +17,7 @@ import {
   markdownLinks,
 } from '../support/docs-links.ts';
 
+/** Where code may point into the docs: these folders, and the two files at the root that carry comments. */
 const CODE_DIRS = ['functions', 'infra', 'bin', 'bench', 'testbed', 'scripts', 'test', 'mappings.example.yaml', 'cdk.json'];
 const CHECKER = ['test/support/docs-links.ts', 'test/unit/docs-links.test.ts'];
 
@@ -76,7 +77,7 @@ describe('the checker (positive controls on a planted tree)', () => {
     ].join('\n'),
   );
   put(page('a'), '# The `a` section\n## Usage\n## Usage\n```\n# not a heading\n```\n');
-  put('functions/x.ts', `// see ${page('a')}#usage and ${page('a')}#gone and ${page('b')}\n// see the README, Cold start\n`);
+  put('functions/x.ts', `// see ${page('a')}#usage, ${page('a')}#gone, ${page('b')}\n// see the README, Cold start\n`);
 
   it('reports a link to a file that does not exist', () => {
     const problems = checkMarkdown(root, ['README.md', page('a')]);
@@ -86,7 +87,10 @@ describe('the checker (positive controls on a planted tree)', () => {
   it('reports an anchor that no heading of the target makes', () => {
     const problems = checkMarkdown(root, ['README.md', page('a')]);
     expect(problems).toContainEqual(
-      expect.objectContaining({ target: `${page('a')}#no-such-heading`, problem: expect.stringContaining('no heading') }),
+      expect.objectContaining({
+        target: `${page('a')}#no-such-heading`,
+        problem: expect.stringContaining('no heading'),
+      }),
     );
   });
 
@@ -102,12 +106,22 @@ describe('the checker (positive controls on a planted tree)', () => {
   });
 
   it('reports a vague README pointer in code', () => {
-    expect(checkVagueReadmeRefs(root, ['functions'])).toEqual([expect.objectContaining({ file: 'functions/x.ts', line: 2 })]);
+    expect(checkVagueReadmeRefs(root, ['functions'])).toEqual([
+      expect.objectContaining({ file: 'functions/x.ts', line: 2 }),
+    ]);
   });
 
   it('makes GitHub slugs: lowercase, punctuation dropped but - and _, spaces to -, repeats numbered', () => {
-    const set = anchors("# A mapping's lifecycle: initial sync\n## `restart` (opt-in)\n## snake_case & more\n## Usage\n## Usage\n## Usage");
-    expect([...set]).toEqual(['a-mappings-lifecycle-initial-sync', 'restart-opt-in', 'snake_case--more', 'usage', 'usage-1', 'usage-2']);
+    const headings = ["# A mapping's lifecycle: initial sync", '## `restart` (opt-in)', '## snake_case & more'];
+    const set = anchors([...headings, '## Usage', '## Usage', '## Usage'].join('\n'));
+    expect([...set]).toEqual([
+      'a-mappings-lifecycle-initial-sync',
+      'restart-opt-in',
+      'snake_case--more',
+      'usage',
+      'usage-1',
+      'usage-2',
+    ]);
   });
 
   it('finds inline links and reference definitions, with their lines', () => {
