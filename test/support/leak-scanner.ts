@@ -74,6 +74,8 @@ export function encodingsOf(value: string): ReadonlyArray<{ encoding: string; ne
  */
 export function scanForLeaks(text: string, secrets: readonly Secret[]): Leak[] {
   const leaks: Leak[] = [];
+  // Every window of every secret, to its secret: one pass over the text finds them all.
+  const windows = new Map<string, string>();
   for (const s of secrets) {
     if (s.value.length < SUBSTRING_LENGTH) {
       throw new Error(`secret ${s.label} is shorter than ${SUBSTRING_LENGTH} characters: plant a longer canary`);
@@ -82,13 +84,14 @@ export function scanForLeaks(text: string, secrets: readonly Secret[]): Leak[] {
       const index = text.indexOf(needle);
       if (index >= 0) leaks.push({ label: s.label, encoding, index });
     }
-    const windows = new Set<string>();
-    for (let i = 0; i + SUBSTRING_LENGTH <= s.value.length; i++) windows.add(s.value.slice(i, i + SUBSTRING_LENGTH));
-    for (let i = 0; i + SUBSTRING_LENGTH <= text.length; i++) {
-      if (windows.has(text.slice(i, i + SUBSTRING_LENGTH))) {
-        leaks.push({ label: s.label, encoding: `substring(${SUBSTRING_LENGTH})`, index: i });
-        break;
-      }
+    for (let i = 0; i + SUBSTRING_LENGTH <= s.value.length; i++) windows.set(s.value.slice(i, i + SUBSTRING_LENGTH), s.label);
+  }
+  const found = new Set<string>();
+  for (let i = 0; i + SUBSTRING_LENGTH <= text.length; i++) {
+    const label = windows.get(text.slice(i, i + SUBSTRING_LENGTH));
+    if (label !== undefined && !found.has(label)) {
+      found.add(label);
+      leaks.push({ label, encoding: `substring(${SUBSTRING_LENGTH})`, index: i });
     }
   }
   return leaks;
