@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { expect, inject } from 'vitest';
+import { AUDITED_NAMESPACES } from '../../testbed/testbed.ts';
 import { describeLeaks, scanForLeaks, scanForMarkers, type Secret } from './leak-scanner.ts';
 
 /**
@@ -7,7 +9,12 @@ import { describeLeaks, scanForLeaks, scanForMarkers, type Secret } from './leak
  * scanner (test/support/leak-scanner.ts) searches each canary value, every
  * test-bed identity's access key id, secret key and session token, and the
  * admin token in every encoding it knows, plus the markers of any EKS token
- * or presigned STS URL. Call it from an `it` of its own, never from a hook.
+ * or presigned STS URL. The kube-apiserver's audit log is scanned with the
+ * captured text: every event outside AUDITED_NAMESPACES, where the audit
+ * policy records Secret writes with their bodies on purpose (race checks); and
+ * without the access key ids, which the token webhook puts in `user.extra`
+ * as aws-iam-authenticator does on EKS (an identifier, not a credential).
+ * Call it from an `it` of its own, never from a hook.
  *
  * @param everything - All captured text, joined.
  * @param canaries - Values planted in the AWS secrets.
@@ -15,8 +22,27 @@ import { describeLeaks, scanForLeaks, scanForMarkers, type Secret } from './leak
  */
 export function expectNoSecretMaterial(everything: string, canaries: readonly string[], minLength = 0): void {
   expect(everything.length).toBeGreaterThan(minLength);
-  const leaks = [...scanForLeaks(everything, [...canaries.map(canarySecret), ...testbedSecrets()]), ...scanForMarkers(everything)];
+  const secrets = [...canaries.map(canarySecret), ...testbedSecrets()];
+  const leaks = [...scanForLeaks(everything, secrets), ...scanForMarkers(everything)];
   expect(leaks, describeLeaks(leaks)).toEqual([]);
+  const audit = auditLog();
+  expect(audit, 'the audit log is there to scan').toContain('"kind":"Event"');
+  const auditLeaks = [
+    ...scanForLeaks(audit, secrets.filter((s) => !s.label.endsWith('access key id'))),
+    ...scanForMarkers(audit),
+  ];
+  expect(auditLeaks, `kube-apiserver audit log: ${describeLeaks(auditLeaks)}`).toEqual([]);
+}
+
+/** The audit log so far, less the Secret writes it records with bodies on purpose. */
+function auditLog(): string {
+  const file = inject('testbed').cluster.auditLogFile;
+  if (!existsSync(file)) return '';
+  const audited = AUDITED_NAMESPACES.map((n) => `"namespace":"${n}"`);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !audited.some((a) => line.includes(a)))
+    .join('\n');
 }
 
 function canarySecret(value: string, i: number): Secret {
