@@ -11,7 +11,12 @@ import {
   type RuleTargetInputProperties,
 } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { SYNTHETIC_SOURCE, secretEventPattern, type EventPatternJson, type SecretEventRule } from '../functions/domain/events.ts';
+import {
+  SYNTHETIC_SOURCE,
+  secretEventPattern,
+  type EventPatternJson,
+  type SecretEventRule,
+} from '../functions/domain/events.ts';
 
 export {
   CLOUDTRAIL_EVENT_NAMES,

@@ -77,7 +77,10 @@ export type SecretEventRule = (typeof SECRET_EVENT_RULES)[number];
  * its dash): field names to lists of accepted values, nested objects, `$or`.
  */
 export interface EventPatternJson {
-  readonly [field: string]: readonly (string | Readonly<Record<string, unknown>>)[] | EventPatternJson | readonly EventPatternJson[];
+  readonly [field: string]:
+    | readonly (string | Readonly<Record<string, unknown>>)[]
+    | EventPatternJson
+    | readonly EventPatternJson[];
 }
 
 /** What a sync does about an event that names the mapping's secret. */
@@ -96,7 +99,12 @@ export type SecretChange =
  * (a synthetic sync, a refused call, another label, another call or source).
  */
 export type SecretEventReading =
-  | { readonly verdict: 'trigger'; readonly rule: SecretEventRule; readonly change: SecretChange; readonly versionId?: string }
+  | {
+      readonly verdict: 'trigger';
+      readonly rule: SecretEventRule;
+      readonly change: SecretChange;
+      readonly versionId?: string;
+    }
   | { readonly verdict: 'other-secret'; readonly rule: SecretEventRule; readonly named: string }
   | { readonly verdict: 'not-a-trigger' };
 
@@ -164,14 +172,19 @@ const NOT_A_TRIGGER: SecretEventReading = { verdict: 'not-a-trigger' };
 function readLabelEvent(e: Record<string, unknown>, secretArn: string): SecretEventReading {
   const detail = asRecord(e.detail);
   if (!matches(detail.labelUpdated, CURRENT_LABEL)) return NOT_A_TRIGGER;
-  if (!matches(e.resources, secretArn)) return { verdict: 'other-secret', rule: 'label', named: JSON.stringify(e.resources ?? null) };
+  if (!matches(e.resources, secretArn)) {
+    return { verdict: 'other-secret', rule: 'label', named: JSON.stringify(e.resources ?? null) };
+  }
   const versionId = typeof detail.versionId === 'string' ? detail.versionId : undefined;
   return { verdict: 'trigger', rule: 'label', change: 'current-moved', ...(versionId !== undefined && { versionId }) };
 }
 
 function readCloudTrailEvent(e: Record<string, unknown>, secretArn: string): SecretEventReading {
   const detail = asRecord(e.detail);
-  if (!matches(detail.eventSource, CLOUDTRAIL_EVENT_SOURCE) || Object.hasOwn(detail, CLOUDTRAIL_ERROR_FIELD)) return NOT_A_TRIGGER;
+  // A refused call changed nothing, whatever it names.
+  if (!matches(detail.eventSource, CLOUDTRAIL_EVENT_SOURCE) || Object.hasOwn(detail, CLOUDTRAIL_ERROR_FIELD)) {
+    return NOT_A_TRIGGER;
+  }
   const change = matches(detail.eventName, DELETE_SECRET_EVENT_NAME)
     ? 'deleted'
     : matches(detail.eventName, RESTORE_SECRET_EVENT_NAME) ? 'restored' : undefined;
@@ -181,10 +194,11 @@ function readCloudTrailEvent(e: Record<string, unknown>, secretArn: string): Sec
   const arn = parseSecretArn(secretArn);
   const here = arn !== undefined && matches(e.account, arn.account) && matches(e.region, arn.region);
   const spellings = arn ? secretIdSpellings(secretArn) : [secretArn];
-  const named = here && (matches(response.arn, secretArn) || matches(response.aRN, secretArn) || spellings.some((s) => matches(secretId, s)));
+  const byArn = matches(response.arn, secretArn) || matches(response.aRN, secretArn);
+  const named = here && (byArn || spellings.some((s) => matches(secretId, s)));
   if (named) return { verdict: 'trigger', rule: 'trail', change };
   const identity = [response.arn, response.aRN, secretId].find((x) => typeof x === 'string') ?? null;
-  const where = here ? '' : ` in account ${JSON.stringify(e.account ?? null)} region ${JSON.stringify(e.region ?? null)}`;
+  const where = here ? '' : ` in account ${String(e.account)} region ${String(e.region)}`;
   return { verdict: 'other-secret', rule: 'trail', named: `${JSON.stringify(identity)}${where}` };
 }
 

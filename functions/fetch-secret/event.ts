@@ -14,7 +14,9 @@ import { InvalidInputError } from '../domain/errors.ts';
  */
 export function requestedVersion(event: unknown, secretArn: string): string | undefined {
   if (!event || typeof event !== 'object') {
-    throw new InvalidInputError('execution input has no `event` object; start executions with {"event": {...}, "attempt": 1}');
+    throw new InvalidInputError(
+      'execution input has no `event` object; start executions with {"event": {...}, "attempt": 1}',
+    );
   }
   const reading = thisSecretOnly(readSecretEvent(event, secretArn), secretArn);
   return reading.verdict === 'trigger' ? reading.versionId : undefined;
@@ -40,5 +42,7 @@ export function isDeleteSecretEvent(event: unknown, secretArn: string): boolean 
 function thisSecretOnly(reading: SecretEventReading, secretArn: string): SecretEventReading {
   if (reading.verdict !== 'other-secret') return reading;
   const what = reading.rule === 'label' ? 'event' : 'CloudTrail event';
-  throw new InvalidInputError(`${what} is for ${reading.named}, not this mapping's secret ${secretArn}: check the rule's pattern`);
+  throw new InvalidInputError(
+    `${what} is for ${reading.named}, not this mapping's secret ${secretArn}: check the rule's pattern`,
+  );
 }

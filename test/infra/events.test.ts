@@ -9,7 +9,7 @@ import { cloudTrailPattern, ruleName, rulePrefix } from '../../infra/events.ts';
 import { secretIdSpellings } from '../../infra/secret-arn.ts';
 import { EXAMPLE_FILE, ofType, synth } from '../support/infra.ts';
 import { lastRun, matchEvents } from '../support/ruler.ts';
-import { cloudTrailCall, labelEvent } from '../support/secret-events.ts';
+import { cloudTrailCall, labelEvent, type CloudTrailCallOptions } from '../support/secret-events.ts';
 
 const config = loadMappings(EXAMPLE_FILE);
 const arnOf = (id: string) => config.mappings.find((m) => m.id === id)!.secretArn;
@@ -21,9 +21,30 @@ const PARTIAL = APP.slice(0, -7);
 const NAME = 'prod/app-config';
 const rule = (id: string, kind: 'label' | 'trail') => ruleName(config.stack.name, id, kind);
 
-/** The documented event samples, and the rules that must match each (by name). */
-const samples: [string, Record<string, unknown>, string[]][] = [
-  ['AWSCURRENT moving on app-config', labelEvent(APP), [rule('app-config', 'label')]],
+const APP_LABEL = [rule('app-config', 'label')];
+const APP_TRAIL = [rule('app-config', 'trail')];
+const del = (arn: string, opts: CloudTrailCallOptions = {}) => cloudTrailCall('DeleteSecret', arn, opts);
+const restore = (arn: string, opts: CloudTrailCallOptions = {}) => cloudTrailCall('RestoreSecret', arn, opts);
+const ours = (detailType: string, detail: object) => ({ source: 'eks-secret-sync', 'detail-type': detailType, detail });
+/** Calls the CloudTrail rule leaves alone: value changes arrive as the label event; the rest change nothing synced. */
+const OTHER_CALLS = [
+  'PutSecretValue',
+  'UpdateSecret',
+  'RotateSecret',
+  'UpdateSecretVersionStage',
+  'CancelRotateSecret',
+  'TagResource',
+  'GetSecretValue',
+];
+
+/** A documented event sample, and the rules that must match it (by name). */
+type Sample = [string, Record<string, unknown>, string[]];
+const OTHER = '444455556666'; // another account
+const BY_NAME_ONLY = { secretId: NAME, arnKey: 'none' } as const;
+const SERVICE_EVENT = 'AWS Service Event via CloudTrail';
+
+const samples: Sample[] = [
+  ['AWSCURRENT moving on app-config', labelEvent(APP), APP_LABEL],
   ['AWSCURRENT moving on web-tls', labelEvent(TLS), [rule('web-tls', 'label')]],
   ['AWSCURRENT moving on a secret whose name starts the same', labelEvent(SIBLING), []],
   ['AWSCURRENT moving on a secret of the same name created again', labelEvent(RECREATED), []],
@@ -31,46 +52,29 @@ const samples: [string, Record<string, unknown>, string[]][] = [
   ['AWSPREVIOUS moving on app-config', labelEvent(APP, { label: 'AWSPREVIOUS' }), []],
   ['a label event naming the partial ARN', labelEvent(APP, { resources: [PARTIAL] }), []],
   ['a look-alike label event from another source', { ...labelEvent(APP), source: 'example.app' }, []],
-  ['DeleteSecret by full ARN', cloudTrailCall('DeleteSecret', APP), [rule('app-config', 'trail')]],
-  ['DeleteSecret by partial ARN', cloudTrailCall('DeleteSecret', APP, { secretId: PARTIAL }), [rule('app-config', 'trail')]],
-  ['DeleteSecret by name', cloudTrailCall('DeleteSecret', APP, { secretId: NAME }), [rule('app-config', 'trail')]],
-  [
-    'DeleteSecret by name with the pre-2024 aRN',
-    cloudTrailCall('DeleteSecret', APP, { secretId: NAME, arnKey: 'aRN' }),
-    [rule('app-config', 'trail')],
-  ],
-  [
-    'DeleteSecret with only the pre-2024 aRN naming it',
-    cloudTrailCall('DeleteSecret', APP, { secretId: 'not-its-name', arnKey: 'aRN' }),
-    [rule('app-config', 'trail')],
-  ],
-  ['RestoreSecret by name', cloudTrailCall('RestoreSecret', APP, { secretId: NAME }), [rule('app-config', 'trail')]],
-  ['RestoreSecret by full ARN, pre-2024 aRN', cloudTrailCall('RestoreSecret', APP, { arnKey: 'aRN' }), [rule('app-config', 'trail')]],
-  ['a refused DeleteSecret (AccessDenied)', cloudTrailCall('DeleteSecret', APP, { errorCode: 'AccessDenied' }), []],
-  [
-    'a refused DeleteSecret by name (ResourceNotFoundException)',
-    cloudTrailCall('DeleteSecret', APP, { secretId: NAME, errorCode: 'ResourceNotFoundException' }),
-    [],
-  ],
-  ['a refused RestoreSecret', cloudTrailCall('RestoreSecret', APP, { errorCode: 'InvalidRequestException' }), []],
-  ['DeleteSecret of a secret whose name starts the same, by name', cloudTrailCall('DeleteSecret', SIBLING, { secretId: 'prod/app-config-two' }), []],
-  ['DeleteSecret of a secret whose name starts the same, by partial ARN', cloudTrailCall('DeleteSecret', SIBLING, { secretId: SIBLING.slice(0, -7) }), []],
-  ['DeleteSecret of a secret named by a prefix of the name', cloudTrailCall('DeleteSecret', APP, { secretId: 'prod/app', arnKey: 'none' }), []],
-  ['DeleteSecret of web-tls (no CloudTrail rule)', cloudTrailCall('DeleteSecret', TLS), []],
-  ['DeleteSecret of the same name in another account', cloudTrailCall('DeleteSecret', APP, { secretId: NAME, account: '444455556666', arnKey: 'none' }), []],
-  ['DeleteSecret of the same name in another region', cloudTrailCall('DeleteSecret', APP, { secretId: NAME, region: 'eu-west-1', arnKey: 'none' }), []],
-  ...['PutSecretValue', 'UpdateSecret', 'RotateSecret', 'UpdateSecretVersionStage', 'CancelRotateSecret', 'TagResource', 'GetSecretValue'].map(
-    (call): [string, Record<string, unknown>, string[]] => [`${call} on app-config (the label event reports value changes)`, cloudTrailCall(call, APP), []],
-  ),
-  [
-    'the rotation service event (AWS Service Event via CloudTrail)',
-    { ...cloudTrailCall('RotateSecret', APP), 'detail-type': 'AWS Service Event via CloudTrail' },
-    [],
-  ],
-  ['a DeleteSecret look-alike from another event source', { ...cloudTrailCall('DeleteSecret', APP), source: 'aws.kms' }, []],
-  ['the initial sync', { source: 'eks-secret-sync', 'detail-type': 'Initial sync', detail: { mappingId: 'app-config' } }, []],
-  ['a scheduled sync', { source: 'eks-secret-sync', 'detail-type': 'Scheduled sync', detail: { mappingId: 'app-config' } }, []],
-  ['a redrive', { source: 'eks-secret-sync', 'detail-type': 'Redrive', detail: { original: labelEvent(APP) } }, []],
+  ['DeleteSecret by full ARN', del(APP), APP_TRAIL],
+  ['DeleteSecret by partial ARN', del(APP, { secretId: PARTIAL }), APP_TRAIL],
+  ['DeleteSecret by name', del(APP, { secretId: NAME }), APP_TRAIL],
+  ['DeleteSecret by name with the pre-2024 aRN', del(APP, { secretId: NAME, arnKey: 'aRN' }), APP_TRAIL],
+  ['DeleteSecret with only the pre-2024 aRN naming it', del(APP, { secretId: 'x', arnKey: 'aRN' }), APP_TRAIL],
+  ['DeleteSecret of a same-named secret created again, by name', del(RECREATED, { secretId: NAME }), APP_TRAIL],
+  ['RestoreSecret by name', restore(APP, { secretId: NAME }), APP_TRAIL],
+  ['RestoreSecret by full ARN, pre-2024 aRN', restore(APP, { arnKey: 'aRN' }), APP_TRAIL],
+  ['a refused DeleteSecret (AccessDenied)', del(APP, { errorCode: 'AccessDenied' }), []],
+  ['a refused DeleteSecret by name', del(APP, { secretId: NAME, errorCode: 'ResourceNotFoundException' }), []],
+  ['a refused RestoreSecret', restore(APP, { errorCode: 'InvalidRequestException' }), []],
+  ['DeleteSecret of a name that starts the same, by name', del(SIBLING, { secretId: 'prod/app-config-two' }), []],
+  ['DeleteSecret of a name that starts the same, by partial ARN', del(SIBLING, { secretId: SIBLING.slice(0, -7) }), []],
+  ['DeleteSecret naming a prefix of the name', del(APP, { secretId: 'prod/app', arnKey: 'none' }), []],
+  ['DeleteSecret of web-tls (no CloudTrail rule)', del(TLS), []],
+  ['DeleteSecret of the same name in another account', del(APP, { ...BY_NAME_ONLY, account: OTHER }), []],
+  ['DeleteSecret of the same name in another region', del(APP, { ...BY_NAME_ONLY, region: 'eu-west-1' }), []],
+  ...OTHER_CALLS.map((call): Sample => [`${call} on app-config`, cloudTrailCall(call, APP), []]),
+  ['the rotation service event', { ...cloudTrailCall('RotateSecret', APP), 'detail-type': SERVICE_EVENT }, []],
+  ['a DeleteSecret look-alike from another event source', { ...del(APP), source: 'aws.kms' }, []],
+  ['the initial sync', ours('Initial sync', { mappingId: 'app-config', configHash: '0123456789abcdef' }), []],
+  ['a scheduled sync', ours('Scheduled sync', { mappingId: 'app-config' }), []],
+  ['a redrive', ours('Redrive', { original: labelEvent(APP) }), []],
 ];
 
 let patterns: Record<string, unknown>;
@@ -108,13 +112,15 @@ describe('cloudTrailPattern', () => {
 
   it('refuses a partial ARN as the mapping\'s secret', () => {
     // (A partial ARN whose name ends in `-<6 chars>` looks like a full one: `prod/app-config` would pass.)
-    expect(() => cloudTrailPattern('arn:aws:secretsmanager:us-east-1:111122223333:secret:app')).toThrow('not a full secret ARN');
+    const partial = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app';
+    expect(() => cloudTrailPattern(partial)).toThrow('not a full secret ARN');
   });
 });
 
 describe('secretIdSpellings', () => {
   it('lists the full ARN, the partial ARN and the name (names may contain slashes and dashes)', () => {
-    expect(secretIdSpellings('arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-main-Ab12Cd')).toStrictEqual([
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-main-Ab12Cd';
+    expect(secretIdSpellings(arn)).toStrictEqual([
       'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-main-Ab12Cd',
       'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-main',
       'prod/db-main',

@@ -57,8 +57,10 @@ export function ensureRuler(): string {
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${join(work, 'lib')}`]);
-  run('javac', ['-nowarn', '-d', join(work, 'classes'), '-cp', join(work, 'lib', '*'), MATCHER]);
+  const lib = join(work, 'lib');
+  const copy = ['dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${lib}`];
+  run('mvn', ['-q', '-B', '-f', POM, ...copy]);
+  run('javac', ['-nowarn', '-d', join(work, 'classes'), '-cp', join(lib, '*'), MATCHER]);
   try {
     renameSync(work, dir);
   } catch (e) {
@@ -70,7 +72,10 @@ export function ensureRuler(): string {
 
 function run(tool: string, args: string[]): void {
   const r = spawnSync(tool, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) {
+    const why = r.status ?? r.signal ?? r.error?.message;
+    throw new Error(`${tool} ${args.join(' ')} failed (${why}):\n${r.stdout}${r.stderr}`);
+  }
 }
 
 /** How long the last {@link matchEvents} call took, for the tests' reports. */
@@ -100,7 +105,8 @@ export function matchEvents(jobs: readonly RulerJob[]): RulerResult {
 if (import.meta.main) {
   const started = performance.now();
   const classpath = ensureRuler();
-  const matched = matchEvents([{ rules: { r: { source: ['aws.secretsmanager'] } }, events: [{ source: 'aws.secretsmanager' }] }])[0]?.[0];
+  const probe = { rules: { r: { source: ['aws.secretsmanager'] } }, events: [{ source: 'aws.secretsmanager' }] };
+  const matched = matchEvents([probe])[0]?.[0];
   if (matched?.[0] !== 'r') throw new Error(`Event Ruler self-check failed: ${JSON.stringify(matched)}`);
   process.stdout.write(`Event Ruler ready in ${Math.round(performance.now() - started)} ms: ${classpath}\n`);
 }
