@@ -48,11 +48,7 @@ export function ensureRuler(): string {
   const classpath = `${join(dir, 'classes')}:${join(dir, 'lib', '*')}`;
   if (existsSync(join(dir, 'classes', 'Match.class'))) return classpath;
   for (const tool of ['java', 'javac', 'mvn']) {
-    if (spawnSync(tool, ['-version'], { stdio: 'ignore' }).error) {
-      throw new Error(
-        `AWS Event Ruler needs ${tool} (Java 11+ JDK and Maven) on PATH: apt-get install -y default-jdk-headless maven`,
-      );
-    }
+    if (spawnSync(tool, ['-version'], { stdio: 'ignore' }).error) throw missingTool(tool);
   }
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
@@ -68,6 +64,11 @@ export function ensureRuler(): string {
     if (!existsSync(join(dir, 'classes', 'Match.class'))) throw e;
   }
   return classpath;
+}
+
+function missingTool(tool: string): Error {
+  const install = 'apt-get install -y default-jdk-headless maven';
+  return new Error(`AWS Event Ruler needs ${tool} (a Java 11+ JDK and Maven) on PATH: ${install}`);
 }
 
 function run(tool: string, args: string[]): void {
@@ -94,6 +95,7 @@ export function matchEvents(jobs: readonly RulerJob[]): RulerResult {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw missingTool('java');
   if (r.status !== 0) throw new Error(`Event Ruler failed (${r.status ?? r.signal}): ${r.stderr || r.error?.message}`);
   lastRun.events = jobs.reduce((n, j) => n + j.events.length, 0);
   lastRun.ms = Math.round(performance.now() - started);

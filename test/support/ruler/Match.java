@@ -5,7 +5,8 @@
 // stdout: a JSON array with, per job, per event, the sorted names of the rules that match it.
 // An invalid pattern or input exits 1 with the reason on stderr.
 //
-// Run as a single-file source program (Java 11+): java -cp '<dir>/*' Match.java
+// test/support/ruler.ts compiles it once into the cache; it also runs as a single-file source program
+// (Java 11+): java -cp '<jars dir>/*' Match.java < jobs.json
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
