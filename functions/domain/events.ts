@@ -41,12 +41,18 @@ export const DELETE_SECRET_EVENT_NAME = 'DeleteSecret';
 export const RESTORE_SECRET_EVENT_NAME = 'RestoreSecret';
 
 /**
- * The CloudTrail-recorded calls that change whether the secret exists. Value
- * changes (PutSecretValue, UpdateSecret with a value, RotateSecret,
- * UpdateSecretVersionStage) move AWSCURRENT and arrive as the native
- * {@link LABEL_UPDATED_DETAIL_TYPE} event, so they are not listed here.
+ * The CloudTrail-recorded calls that change whether the secret exists, and
+ * what each means. Value changes (PutSecretValue, UpdateSecret with a value,
+ * RotateSecret, UpdateSecretVersionStage) move AWSCURRENT and arrive as the
+ * native {@link LABEL_UPDATED_DETAIL_TYPE} event, so they are not listed here.
  */
-export const CLOUDTRAIL_EVENT_NAMES = [DELETE_SECRET_EVENT_NAME, RESTORE_SECRET_EVENT_NAME] as const;
+export const CLOUDTRAIL_CHANGES = {
+  [DELETE_SECRET_EVENT_NAME]: 'deleted',
+  [RESTORE_SECRET_EVENT_NAME]: 'restored',
+} as const satisfies Readonly<Record<string, SecretChange>>;
+
+/** The names of {@link CLOUDTRAIL_CHANGES}: the `eventName`s of the CloudTrail rule. */
+export const CLOUDTRAIL_EVENT_NAMES = Object.keys(CLOUDTRAIL_CHANGES) as readonly (keyof typeof CLOUDTRAIL_CHANGES)[];
 
 /**
  * The CloudTrail field present only on calls AWS refused (with `errorMessage`).
@@ -185,10 +191,9 @@ function readCloudTrailEvent(e: Record<string, unknown>, secretArn: string): Sec
   if (!matches(detail.eventSource, CLOUDTRAIL_EVENT_SOURCE) || Object.hasOwn(detail, CLOUDTRAIL_ERROR_FIELD)) {
     return NOT_A_TRIGGER;
   }
-  const change = matches(detail.eventName, DELETE_SECRET_EVENT_NAME)
-    ? 'deleted'
-    : matches(detail.eventName, RESTORE_SECRET_EVENT_NAME) ? 'restored' : undefined;
-  if (change === undefined) return NOT_A_TRIGGER;
+  const call = CLOUDTRAIL_EVENT_NAMES.find((name) => matches(detail.eventName, name));
+  if (call === undefined) return NOT_A_TRIGGER;
+  const change = CLOUDTRAIL_CHANGES[call];
   const response = asRecord(detail.responseElements);
   const secretId = asRecord(detail.requestParameters).secretId;
   const arn = parseSecretArn(secretArn);
