@@ -246,7 +246,10 @@ export class SecretMapping extends Construct {
    */
   private addInitialSync(m: Mapping, logRetention: RetentionDays): AwsCustomResource {
     const stateMachineArn = this.stateMachine.stateMachine.stateMachineArn;
-    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash: mappingConfigHash(m) });
+    // Resolved first: a token (a cluster attribute of the same app) counts by its CloudFormation expression,
+    // which stays the same from one synth to the next, unlike the token's text.
+    const configHash = mappingConfigHash(Stack.of(this).resolve(m) as Mapping);
+    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash });
     const call = {
       service: 'SFN',
       action: 'startExecution',
@@ -285,11 +288,11 @@ export class SecretMapping extends Construct {
 /**
  * The log group of CDK's one AwsCustomResource provider function of the stack
  * (a singleton: the first custom resource that creates it decides its log
- * group). The stack's cluster lookup log group when there is one, else one
- * created here once, with the stack's retention.
+ * group). The cluster lookup log group of the mapping's EksSecretSync (its
+ * parent) when there is one, else one created there once, with the retention.
  */
-function providerLogGroup(scope: Construct, retention: RetentionDays): ILogGroup {
-  const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild('ClusterLookupLogs') ?? stack.node.tryFindChild('CustomResourceLogs');
-  return (existing as ILogGroup | undefined) ?? new LogGroup(stack, 'CustomResourceLogs', { retention });
+function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGroup {
+  const home = mapping.node.scope ?? Stack.of(mapping);
+  const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
+  return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
 }
