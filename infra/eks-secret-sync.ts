@@ -1,5 +1,4 @@
 import {
-  Annotations,
   ArnFormat,
   CfnOutput,
   CfnResource,
@@ -39,6 +38,7 @@ const BRAND = Symbol.for('eks-secret-sync.EksSecretSync');
  * secrets. The RBAC objects of each mapping are not applied: an output per mapping says how.
  *
  * @throws MappingsError when the props are invalid, listing every problem with the mapping and the field.
+ * @throws Error when the stack already holds an EksSecretSync.
  */
 export class EksSecretSync extends Construct {
   /** Whether `x` is an EksSecretSync (also across copies of this module). */
@@ -64,11 +64,12 @@ export class EksSecretSync extends Construct {
     super(scope, id);
     Object.defineProperty(this, BRAND, { value: true });
     const stack = Stack.of(this);
-    const others = stack.node.findAll().filter((c) => c !== this && EksSecretSync.isEksSecretSync(c));
-    if (others.length > 0) {
-      Annotations.of(this).addError(
-        `stack ${stack.stackName} already holds an EksSecretSync (${others[0]!.node.path}); one stack holds one: ` +
-          'give it all the mappings, or put this one in another stack',
+    // Thrown, not annotated: the second one's outputs would collide before the synth reports annotations.
+    const other = stack.node.findAll().find((c) => c !== this && EksSecretSync.isEksSecretSync(c));
+    if (other) {
+      throw new Error(
+        `${this.node.path}: stack ${stack.stackName} already holds an EksSecretSync (${other.node.path}); one stack ` +
+          'holds one: give it all the mappings, or put this one in another stack',
       );
     }
     const config = validateSyncProps(props, this.node.path);

@@ -6,7 +6,14 @@
 export { EksSecretSync, MAX_STACK_RESOURCES } from './eks-secret-sync.ts';
 export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './sync-props.ts';
 export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './stack.ts';
-export { loadMappings, parseMappings, MappingsError, type Mapping, type StackOptions, type SyncConfig } from './config.ts';
+export {
+  loadMappings,
+  parseMappings,
+  MappingsError,
+  type Mapping,
+  type StackOptions,
+  type SyncConfig,
+} from './config.ts';
 export { SecretMapping, type MappingFunctions, type SecretMappingProps } from './mapping.ts';
 export { SyncFunction, type SyncFunctionProps } from './lambda-defaults.ts';
 export { FetchSecretFunction, type FetchSecretFunctionProps } from './functions/fetch-secret.ts';

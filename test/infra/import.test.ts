@@ -25,6 +25,8 @@ function userApp(dbNamespace = 'shop'): string {
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { EksSecretSync } from 'eks-secret-sync';
 
+const DB_ARN = ${JSON.stringify(DB_ARN)};
+const API_ARN = ${JSON.stringify(API_ARN)};
 const app = new App();
 const stack = new Stack(app, 'UserStack', { env: { region: 'us-east-1' } });
 const cluster = eks.Cluster.fromClusterAttributes(stack, 'Shop', {
@@ -34,8 +36,8 @@ const cluster = eks.Cluster.fromClusterAttributes(stack, 'Shop', {
 });
 new EksSecretSync(stack, 'SecretSync', {
   mappings: [
-    { id: 'db', secretArn: ${JSON.stringify(DB_ARN)}, cluster, namespace: ${JSON.stringify(dbNamespace)}, secretName: 'db' },
-    { id: 'api-key', secretArn: ${JSON.stringify(API_ARN)}, cluster: { name: 'ops' }, namespace: 'ops', secretName: 'api-key',
+    { id: 'db', secretArn: DB_ARN, cluster, namespace: ${JSON.stringify(dbNamespace)}, secretName: 'db' },
+    { id: 'api-key', secretArn: API_ARN, cluster: { name: 'ops' }, namespace: 'ops', secretName: 'api-key',
       restart: ['deployment/api'] },
   ],
 });
@@ -44,6 +46,7 @@ app.synth();
 }
 
 const work = mkdtempSync(join(tmpdir(), 'eks-secret-sync-user-app-'));
+beforeAll(setUp);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function setUp(): void {
@@ -76,14 +79,14 @@ describe('a CDK app that imports the construct by package name', () => {
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const fn = (mappingId: string, kind: string) => {
     const found = ofType('AWS::Lambda::Function').filter(
-      ([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === kind && r.Properties.Environment.Variables[ENV.mappingId] === mappingId,
+      ([, r]) =>
+        r.Metadata?.[FUNCTION_METADATA_KEY] === kind && r.Properties.Environment.Variables[ENV.mappingId] === mappingId,
     );
     expect(found).toHaveLength(1);
     return found[0]![1];
   };
 
   beforeAll(() => {
-    setUp();
     const outdir = join(work, 'cdk.out');
     const synth = run('app.ts', userApp(), outdir);
     expect(synth.stderr).not.toMatch(/Error/);
@@ -96,7 +99,10 @@ describe('a CDK app that imports the construct by package name', () => {
   });
 
   it('creates the access entry of each mapping\'s identity on its cluster, the imported one by its name', () => {
-    const entries = ofType('AWS::EKS::AccessEntry').map(([, r]) => [r.Properties.ClusterName, r.Properties.KubernetesGroups]);
+    const entries = ofType('AWS::EKS::AccessEntry').map(([, r]) => [
+      r.Properties.ClusterName,
+      r.Properties.KubernetesGroups,
+    ]);
     expect(entries.sort()).toStrictEqual([['ops', ['eks-secret-sync:api-key']], ['shop', ['eks-secret-sync:db']]]);
   });
 
@@ -108,13 +114,15 @@ describe('a CDK app that imports the construct by package name', () => {
       expect([variables[ENV.clusterEndpoint], variables[ENV.clusterCa]]).toStrictEqual([ENDPOINT, CA]);
     }
     // The cluster given by name only is looked up at deploy time, as in the mappings file.
-    expect(ofType('Custom::AWS').map(([, r]) => JSON.parse(r.Properties.Update['Fn::Join'][1].join('')).action)).toStrictEqual(['describeCluster']);
+    const lookups = ofType('Custom::AWS').map(([, r]) => JSON.parse(r.Properties.Update['Fn::Join'][1].join('')));
+    expect(lookups.map((call) => [call.action, call.parameters])).toStrictEqual([['describeCluster', { name: 'ops' }]]);
   });
 
   it('lets only each mapping\'s fetch function read its secret, and that secret only', () => {
     const readers = ofType('AWS::IAM::Policy').flatMap(([, r]) =>
-      r.Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')))
-        .map((st: any) => ({ roles: r.Properties.Roles.map((x: any) => x.Ref), resource: st.Resource })),
+      r.Properties.PolicyDocument.Statement.filter((st: any) =>
+        [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+      ).map((st: any) => ({ roles: r.Properties.Roles.map((x: any) => x.Ref), resource: st.Resource })),
     );
     const roleOf = (mappingId: string) => fn(mappingId, 'fetch-secret').Properties.Role['Fn::GetAtt'][0];
     expect(readers).toStrictEqual([
@@ -129,13 +137,14 @@ describe('a mapping object with a bad field', () => {
     const bad = run('bad.ts', userApp('Shop_NS'), join(work, 'bad.out'));
     let yamlProblems: readonly string[] = [];
     try {
-      parseMappings(stringify({ mappings: [{ id: 'db', secretArn: DB_ARN, cluster: { name: 'shop' }, namespace: 'Shop_NS', secretName: 'db' }] }), 'x.yaml');
+      const mapping = { id: 'db', secretArn: DB_ARN, cluster: { name: 'shop' }, namespace: 'Shop_NS' };
+      parseMappings(stringify({ mappings: [{ ...mapping, secretName: 'db' }] }), 'mappings.yaml');
     } catch (e) {
       if (e instanceof MappingsError) yamlProblems = e.problems;
     }
     expect(yamlProblems).toStrictEqual([
-      'mappings[0] (id "db"): namespace: "Shop_NS" is not a namespace name; expected lower-case letters, digits and \'-\', ' +
-        'starting and ending with a letter or digit',
+      'mappings[0] (id "db"): namespace: "Shop_NS" is not a namespace name; expected lower-case letters, digits ' +
+        'and \'-\', starting and ending with a letter or digit',
     ]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain(`invalid props of EksSecretSync UserStack/SecretSync:\n  - ${yamlProblems[0]}\n`);
