@@ -1,7 +1,9 @@
 /**
- * The CDK app: `npx cdk synth|deploy [-c mappings=<path>]`. Builds the one
- * stack from the validated mappings file and checks it with cdk-nag's
- * AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
+ * The CDK app: `npx cdk synth|deploy [-c mappings=<path>]`. A thin wrapper
+ * over the EksSecretSync construct (the one a CDK user imports): it loads and
+ * validates the mappings file, builds the one stack holding the construct
+ * with the file's mappings and options (infra/stack.ts), and checks it with
+ * cdk-nag's AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
  */
 import { resolve } from 'node:path';
 import { App, Validations, type AppProps } from 'aws-cdk-lib';

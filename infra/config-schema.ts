@@ -150,6 +150,23 @@ function isScheduleExpression(s: string): boolean {
   return CRON.test(s);
 }
 
+const alarmEmail = z
+  .email({ error: (i) => `${show(i.input)} is not an email address; expected name@example.com` })
+  .optional();
+const redriveMaxAttempts = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to 20` })
+  .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
+  .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
+  .default(5);
+const logRetentionDays = z
+  .number()
+  .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+    error: (i) =>
+      `${show(i.input)} is not a CloudWatch Logs retention period; expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+  })
+  .default(30);
+
 /** Options of the one stack. */
 export const stackSchema = z
   .strictObject({
@@ -159,24 +176,27 @@ export const stackSchema = z
         error: (i) => `${show(i.input)} is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at most 128)`,
       })
       .default('EksSecretSync'),
-    alarmEmail: z.email({ error: (i) => `${show(i.input)} is not an email address; expected name@example.com` }).optional(),
-    redriveMaxAttempts: z
-      .number()
-      .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to 20` })
-      .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
-      .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
-      .default(5),
-    logRetentionDays: z
-      .number()
-      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-        error: (i) => `${show(i.input)} is not a CloudWatch Logs retention period; expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
-      })
-      .default(30),
+    alarmEmail,
+    redriveMaxAttempts,
+    logRetentionDays,
   })
   .default({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+
+const mappingsSchema = z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' });
 
 /** The whole mappings file. */
 export const fileSchema = z.strictObject({
   stack: stackSchema,
-  mappings: z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' }),
+  mappings: mappingsSchema,
+});
+
+/**
+ * The data props of the EksSecretSync construct (infra/sync-props.ts): the mappings and the stack options of
+ * the file, checked by the same rules, so a mapping given in code fails with the same message as in YAML.
+ */
+export const constructPropsSchema = z.strictObject({
+  mappings: mappingsSchema,
+  alarmEmail,
+  redriveMaxAttempts,
+  logRetention: logRetentionDays,
 });

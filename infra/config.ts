@@ -30,8 +30,12 @@ export class MappingsError extends Error {
   override readonly name = 'MappingsError';
   readonly problems: readonly string[];
 
-  constructor(source: string, problems: readonly string[]) {
-    super(`invalid mappings file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /**
+   * @param source where the mappings came from: a file's path, or a construct's path.
+   * @param subject what `source` is, in the message.
+   */
+  constructor(source: string, problems: readonly string[], subject = 'mappings file') {
+    super(`invalid ${subject} ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }
@@ -70,11 +74,9 @@ export function parseMappings(text: string, source: string): SyncConfig {
   }
   const raw: unknown = doc.toJS() ?? {};
   const parsed = fileSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    throw new MappingsError(source, parsed.error.issues.map((issue) => describeIssue(raw, issue)));
-  }
+  if (!parsed.success) throw new MappingsError(source, describeIssues(raw, parsed.error.issues));
   const config: SyncConfig = { stack: parsed.data.stack, mappings: parsed.data.mappings as Mapping[], source };
-  const problems = crossCheck(config.mappings);
+  const problems = crossCheckMappings(config.mappings);
   if (problems.length > 0) throw new MappingsError(source, problems);
   return config;
 }
@@ -92,7 +94,11 @@ export function mappingLabel(index: number, id: unknown): string {
   return typeof id === 'string' && id !== '' ? `mappings[${index}] (id ${JSON.stringify(id)})` : `mappings[${index}]`;
 }
 
-function crossCheck(mappings: readonly Mapping[]): string[] {
+/**
+ * What the schema cannot see in one mapping: duplicate ids, two mappings writing one Secret, secrets of more
+ * than one account and region, a cluster or key outside the secrets' region. One line per problem.
+ */
+export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
   const problems: string[] = [];
   const byId = new Map<string, number>();
   const byTarget = new Map<string, number>();
@@ -133,6 +139,15 @@ function crossCheck(mappings: readonly Mapping[]): string[] {
 }
 
 type Issue = z.core.$ZodIssue;
+
+/**
+ * The schema's findings as lines that name the mapping (by index and id, read from `raw`) and the field.
+ *
+ * @param raw the value that was validated.
+ */
+export function describeIssues(raw: unknown, issues: readonly Issue[]): string[] {
+  return issues.map((issue) => describeIssue(raw, issue));
+}
 
 function describeIssue(raw: unknown, issue: Issue): string {
   const path = issue.path;

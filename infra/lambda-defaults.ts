@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
+import type { FunctionEnvironment, FunctionKind } from '../functions/runtime/env-contract.ts';
 
 /** The repository root (this file is infra/lambda-defaults.ts). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,18 +43,26 @@ export const BUNDLED_FUNCTION_NAMES = [...FUNCTION_NAMES, ...STACK_FUNCTION_NAME
 /** One of {@link BUNDLED_FUNCTION_NAMES}. */
 export type BundledFunctionName = (typeof BUNDLED_FUNCTION_NAMES)[number];
 
+// Every bundled function has an environment contract, and every contract a function folder.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const contractCoversFunctions: Same<BundledFunctionName, FunctionKind> = true;
+void contractCoversFunctions;
+
 /** CloudFormation metadata key on each function resource naming its step (how tests find the bundles). */
 export const FUNCTION_METADATA_KEY = 'eks-secret-sync:function';
 
 /** Service name in every log line (Powertools Logger). */
 export const SERVICE_NAME = PRODUCT_NAME;
 
-/** Props of {@link SyncFunction}. */
-export interface SyncFunctionProps {
+/** Props of {@link SyncFunction} of kind `K`. */
+export interface SyncFunctionProps<K extends BundledFunctionName = BundledFunctionName> {
   /** Which step (or stack function): the entry is `functions/<name>/handler.ts`, export `handler`. */
-  readonly name: BundledFunctionName;
-  /** Environment the handler reads at init (never secrets: the values are in the template). */
-  readonly environment: Readonly<Record<string, string>>;
+  readonly name: K;
+  /**
+   * Environment the handler reads at init, by the names of its contract (functions/runtime/env-contract.ts);
+   * never secrets: the values are in the template. An optional variable left `undefined` is not set.
+   */
+  readonly environment: FunctionEnvironment<K>;
   /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
@@ -89,7 +98,9 @@ export interface SyncFunctionProps {
  * No `createRequire` banner: no dependency calls `require()` at run time
  * (test/infra/bundles.test.ts fails, with this hint, the day one does).
  */
-export class SyncFunction extends Construct {
+export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> extends Construct {
+  /** Which function this is (`functions/<kind>/handler.ts`). */
+  readonly kind: K;
   /** The Lambda function. */
   readonly function: NodejsFunction;
   /** Its execution role. */
@@ -97,8 +108,9 @@ export class SyncFunction extends Construct {
   /** Its log group. */
   readonly logGroup: LogGroup;
 
-  constructor(scope: Construct, id: string, props: SyncFunctionProps) {
+  constructor(scope: Construct, id: string, props: SyncFunctionProps<K>) {
     super(scope, id);
+    this.kind = props.name;
     const description = props.description ?? `eks-secret-sync ${props.name}`;
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
@@ -117,7 +129,7 @@ export class SyncFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, ...props.environment },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, ...definedOnly(props.environment) },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
@@ -130,4 +142,9 @@ export class SyncFunction extends Construct {
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
   }
+}
+
+/** The entries whose value is set: an optional variable left `undefined` keeps the function's default. */
+function definedOnly(environment: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined));
 }

@@ -21,13 +21,24 @@ import {
   syntheticExecutionInput,
   WithDeadLetterQueue,
 } from './events.ts';
-import { FUNCTION_NAMES, SyncFunction, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
+import { FetchSecretFunction } from './functions/fetch-secret.ts';
+import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './functions/kubernetes.ts';
+import { MintTokenFunction } from './functions/mint-token.ts';
+import { PlanMergeFunction } from './functions/plan-merge.ts';
+import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { SyncStateMachine } from './state-machine.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
-export type MappingFunctions = Readonly<Record<CoreFunctionName, SyncFunction> & Partial<Record<'restart-workloads', SyncFunction>>>;
+export interface MappingFunctions {
+  readonly 'fetch-secret': FetchSecretFunction;
+  readonly 'mint-token': MintTokenFunction;
+  readonly 'read-secret': ReadSecretFunction;
+  readonly 'plan-merge': PlanMergeFunction;
+  readonly 'apply-secret': ApplySecretFunction;
+  readonly 'restart-workloads'?: RestartWorkloadsFunction;
+}
 
 /**
  * What the ASL's `${RestartWorkloadsFunctionArn}` becomes for a mapping
@@ -135,75 +146,41 @@ export class SecretMapping extends Construct {
     });
   }
 
-  /** The steps, each with its environment and exactly the permissions it needs. */
+  /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
   private addFunctions(props: SecretMappingProps): MappingFunctions {
-    const { mapping: m, sealKey, cluster } = props;
-    const keyId = sealKey.keyArn;
-    const fn = (name: FunctionName, environment: Record<string, string>) =>
-      new SyncFunction(this, pascal(name), {
-        name,
-        environment: { MAPPING_ID: m.id, ...environment },
-        logRetention: props.logRetention,
-        description: `eks-secret-sync ${name} for mapping ${m.id}`,
-      });
-
-    const fetch = fn('fetch-secret', { SECRET_ARN: m.secretArn, SEAL_KEY_ID: keyId, SECRET_TYPE: m.type });
-    // DescribeSecret only with the CloudTrail rule: it confirms a DeleteSecret event against the secret's state.
-    const secretActions = ['secretsmanager:GetSecretValue', ...(m.cloudTrailRules ? ['secretsmanager:DescribeSecret'] : [])];
-    fetch.role.addToPrincipalPolicy(new PolicyStatement({ actions: secretActions, resources: [m.secretArn] }));
-    if (m.secretKmsKeyArn !== undefined) {
-      fetch.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [m.secretKmsKeyArn],
-          conditions: {
-            StringEquals: {
-              'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
-              'kms:EncryptionContext:SecretARN': m.secretArn,
-            },
-          },
-        }),
-      );
-    }
-    fetch.role.addToPrincipalPolicy(seal(keyId, 'kms:GenerateDataKey', m.id, ['secret-data']));
-
-    const mint = fn('mint-token', { CLUSTER_NAME: m.cluster.name, SEAL_KEY_ID: keyId });
-    mint.role.addToPrincipalPolicy(seal(keyId, 'kms:GenerateDataKey', m.id, ['eks-token']));
-
-    const target = {
-      SEAL_KEY_ID: keyId,
-      CLUSTER_ENDPOINT: cluster.endpoint,
-      CLUSTER_CA: cluster.certificateAuthority,
-      NAMESPACE: m.namespace,
-      SECRET_NAME: m.secretName,
-      SECRET_TYPE: m.type,
-      KUBE_IDENTITY: mint.role.roleArn,
+    const { mapping: m, sealKey, cluster, logRetention } = props;
+    const common = { mappingId: m.id, sealKey, logRetention };
+    const fetch = new FetchSecretFunction(this, 'FetchSecret', {
+      ...common,
+      secretArn: m.secretArn,
+      secretType: m.type,
+      secretKmsKeyArn: m.secretKmsKeyArn,
+      describeSecret: m.cloudTrailRules,
+    });
+    const mint = new MintTokenFunction(this, 'MintToken', { ...common, clusterName: m.cluster.name });
+    const connection = {
+      ...common,
+      clusterEndpoint: cluster.endpoint,
+      clusterCertificateAuthority: cluster.certificateAuthority,
+      namespace: m.namespace,
+      kubeIdentity: mint.role.roleArn,
     };
-    const read = fn('read-secret', target);
-    const apply = fn('apply-secret', target);
-    for (const step of [read, apply]) step.role.addToPrincipalPolicy(seal(keyId, 'kms:Decrypt', m.id, ['secret-data', 'eks-token']));
-
-    const plan = fn('plan-merge', {
-      PRUNE: String(m.prune),
-      SECRET_TYPE: m.type,
-      LABELS: JSON.stringify(m.labels),
-      ANNOTATIONS: JSON.stringify(m.annotations),
-      RESTART_TARGETS: JSON.stringify(m.restart),
-      DELETION_POLICY: m.deletionPolicy,
+    const target = { ...connection, secretName: m.secretName, secretType: m.type };
+    const read = new ReadSecretFunction(this, 'ReadSecret', target);
+    const apply = new ApplySecretFunction(this, 'ApplySecret', target);
+    const plan = new PlanMergeFunction(this, 'PlanMerge', {
+      mappingId: m.id,
+      logRetention,
+      prune: m.prune,
+      secretType: m.type,
+      labels: m.labels,
+      annotations: m.annotations,
+      restart: m.restart,
+      deletionPolicy: m.deletionPolicy,
     });
     const steps = { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
     if (m.restart.length === 0) return steps;
-
-    // Opens the token only: it patches workloads and never sees a value.
-    const restart = fn('restart-workloads', {
-      SEAL_KEY_ID: keyId,
-      CLUSTER_ENDPOINT: cluster.endpoint,
-      CLUSTER_CA: cluster.certificateAuthority,
-      NAMESPACE: m.namespace,
-      KUBE_IDENTITY: mint.role.roleArn,
-      RESTART_TARGETS: JSON.stringify(m.restart),
-    });
-    restart.role.addToPrincipalPolicy(seal(keyId, 'kms:Decrypt', m.id, ['eks-token']));
+    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
     return { ...steps, 'restart-workloads': restart };
   }
 
@@ -269,7 +246,10 @@ export class SecretMapping extends Construct {
    */
   private addInitialSync(m: Mapping, logRetention: RetentionDays): AwsCustomResource {
     const stateMachineArn = this.stateMachine.stateMachine.stateMachineArn;
-    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash: mappingConfigHash(m) });
+    // Resolved first: a token (a cluster attribute of the same app) counts by its CloudFormation expression,
+    // which stays the same from one synth to the next, unlike the token's text.
+    const configHash = mappingConfigHash(Stack.of(this).resolve(m) as Mapping);
+    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash });
     const call = {
       service: 'SFN',
       action: 'startExecution',
@@ -308,26 +288,11 @@ export class SecretMapping extends Construct {
 /**
  * The log group of CDK's one AwsCustomResource provider function of the stack
  * (a singleton: the first custom resource that creates it decides its log
- * group). The stack's cluster lookup log group when there is one, else one
- * created here once, with the stack's retention.
+ * group). The cluster lookup log group of the mapping's EksSecretSync (its
+ * parent) when there is one, else one created there once, with the retention.
  */
-function providerLogGroup(scope: Construct, retention: RetentionDays): ILogGroup {
-  const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild('ClusterLookupLogs') ?? stack.node.tryFindChild('CustomResourceLogs');
-  return (existing as ILogGroup | undefined) ?? new LogGroup(stack, 'CustomResourceLogs', { retention });
-}
-
-/** KMS on the seal key, only for this mapping's encryption context. */
-function seal(keyArn: string, action: 'kms:GenerateDataKey' | 'kms:Decrypt', mappingId: string, purposes: string[]): PolicyStatement {
-  return new PolicyStatement({
-    actions: [action],
-    resources: [keyArn],
-    conditions: {
-      StringEquals: { 'kms:EncryptionContext:mappingId': mappingId, 'kms:EncryptionContext:purpose': purposes.length === 1 ? purposes[0]! : purposes },
-    },
-  });
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGroup {
+  const home = mapping.node.scope ?? Stack.of(mapping);
+  const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
+  return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
 }

@@ -1,14 +1,9 @@
 import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SyncFunction } from './lambda-defaults.ts';
-
-/** The consumer's timeout; the sync-requests queue hides a message six times as long (Lambda's advice for SQS sources). */
-const CONSUMER_TIMEOUT = Duration.seconds(30);
+import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction } from './functions/redrive-sync.ts';
 
 /** Output keys of the redrive wiring (the CLI reads them; keep in step with bin/commands/redrive.ts). */
 export const REDRIVE_OUTPUTS = {
@@ -63,7 +58,7 @@ export class SyncRedrive extends Construct {
   /** Where messages stay that will not be redriven again. */
   readonly parkedQueue: Queue;
   /** The consumer of {@link syncRequests}. */
-  readonly consumer: SyncFunction;
+  readonly consumer: RedriveSyncFunction;
 
   constructor(scope: Construct, id: string, props: SyncRedriveProps) {
     super(scope, id);
@@ -76,7 +71,7 @@ export class SyncRedrive extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      visibilityTimeout: Duration.seconds(CONSUMER_TIMEOUT.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(REDRIVE_SYNC_TIMEOUT.toSeconds() * 6),
       deadLetterQueue: { queue: props.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
     this.parkedQueue = new Queue(this, 'Parked', {
@@ -91,28 +86,16 @@ export class SyncRedrive extends Construct {
         'of its own would only be a second place to look; being nobody\'s DLQ keeps it out of "Start DLQ redrive".',
     });
 
-    const stateMachines = Object.fromEntries(props.stateMachines.map((s) => [s.mappingId, s.stateMachine.stateMachineArn]));
-    const stack = Stack.of(this);
-    this.consumer = new SyncFunction(this, 'RedriveSync', {
-      name: 'redrive-sync',
-      description: 'eks-secret-sync redrive-sync: starts the next attempt of a redriven failed sync, or parks it',
-      timeout: CONSUMER_TIMEOUT,
+    this.consumer = new RedriveSyncFunction(this, 'RedriveSync', {
+      syncRequests: this.syncRequests,
+      parkedQueue: this.parkedQueue,
+      stateMachines: props.stateMachines,
+      maxAttempts,
       logRetention: props.logRetention,
-      environment: {
-        // About 180 bytes per mapping: at the stack's limit of 15 mappings still well within Lambda's 4 KB of environment.
-        STATE_MACHINES: stack.toJsonString(stateMachines),
-        PARKED_QUEUE_URL: this.parkedQueue.queueUrl,
-        REDRIVE_MAX_ATTEMPTS: String(maxAttempts),
-      },
     });
-    this.consumer.function.addEventSource(
-      new SqsEventSource(this.syncRequests, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
-    );
-    if (props.stateMachines.length > 0) {
-      this.consumer.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: Object.values(stateMachines) }));
-    }
-    this.parkedQueue.grantSendMessages(this.consumer.role);
 
+    const stack = Stack.of(this);
+    const stateMachines = Object.fromEntries(props.stateMachines.map((s) => [s.mappingId, s.stateMachine.stateMachineArn]));
     const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
     output(REDRIVE_OUTPUTS.syncRequestsQueueArn, this.syncRequests.queueArn, 'Destination of "Start DLQ redrive" on the dead-letter queue');
     output(REDRIVE_OUTPUTS.parkedQueueUrl, this.parkedQueue.queueUrl, 'Failed syncs that will not be redriven again (over the attempt limit or not understood)');

@@ -64,7 +64,7 @@ interface Cell {
   readonly runs: number | readonly [number, number];
 }
 
-const cell = (step: StepName, fault: string, target: string, rule: Fault, times: number, matched: Cell['matched'], runs: number, error?: ErrorName, cause?: RegExp): Cell =>
+const cell = (step: StepName, fault: string, target: string, rule: Fault, times: number, matched: Cell['matched'], runs: Cell['runs'], error?: ErrorName, cause?: RegExp): Cell =>
   ({ step, fault, target, rule, times, matched, runs, error, cause });
 
 const CELLS: Cell[] = [

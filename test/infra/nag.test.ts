@@ -6,6 +6,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/app.ts';
 import { loadMappings } from '../../infra/config.ts';
+import { SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 interface Report {
@@ -38,14 +39,17 @@ function synthInto(build: (stack: SyncStack) => void = () => {}): { stack: SyncS
 
 const IAM4_PROVIDER = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 
+/** The stack's EksSecretSync construct, which holds everything but CDK's custom resource provider. */
+const SYNC = `EksSecretSync/${SYNC_CONSTRUCT_ID}`;
+
 /** Every acknowledgment in the app, and the finding each one answers. */
 const ACKNOWLEDGED = [
   ['EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287', IAM4_PROVIDER, 'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource'],
-  ['EksSecretSync/Redrive/Parked', 'AwsSolutions-SQS3', 'EksSecretSync/Redrive/Parked/Resource'],
+  [`${SYNC}/Redrive/Parked`, 'AwsSolutions-SQS3', `${SYNC}/Redrive/Parked/Resource`],
   ...['app-config', 'web-tls'].map((id) => [
-    `EksSecretSync/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
+    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',
-    `EksSecretSync/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy/Resource`,
+    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy/Resource`,
   ]),
 ] as const;
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_INPUT_TEMPLATE } from '../../infra/events.ts';
 import { loadMappings } from '../../infra/config.ts';
 import { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
-import { EksSecretSyncStack } from '../../infra/stack.ts';
+import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
 import { EXAMPLE_FILE, exampleText, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
 
 const APP_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';
@@ -268,8 +268,8 @@ describe('a mapping placed in another region than its stack', () => {
     const stack = new EksSecretSyncStack(app, 'Elsewhere', { config: loadMappings(EXAMPLE_FILE), env: { region: 'eu-west-1' } });
     const errors = Annotations.fromStack(stack).findError('*', Match.anyValue()).map((e) => [e.id, e.entry.data]);
     expect(errors).toStrictEqual([
-      ['/Elsewhere/Mapping-app-config', 'mapping app-config: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
-      ['/Elsewhere/Mapping-web-tls', 'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
+      [`/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-app-config`, 'mapping app-config: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
+      [`/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-web-tls`, 'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
     ]);
   });
 });

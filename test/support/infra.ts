@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../functions/runtime/env-contract.ts';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { createApp, DEFAULT_MAPPINGS_FILE } from '../../infra/app.ts';
 import { loadMappings, parseMappings, type SyncConfig } from '../../infra/config.ts';
@@ -77,7 +78,8 @@ export function ofType(s: Synthesized, type: string): [string, CfnResource][] {
 /** The logical id of one mapping's step function (found by its metadata and MAPPING_ID). */
 export function functionId(s: Synthesized, mappingId: string, name: FunctionName): string {
   const found = ofType(s, 'AWS::Lambda::Function').filter(
-    ([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === name && r.Properties?.Environment?.Variables?.MAPPING_ID === mappingId,
+    ([, r]) =>
+      r.Metadata?.[FUNCTION_METADATA_KEY] === name && r.Properties?.Environment?.Variables?.[ENV.mappingId] === mappingId,
   );
   if (found.length !== 1) throw new Error(`expected one ${name} function for ${mappingId}, found ${found.length}`);
   return found[0]![0];

@@ -1,0 +1,213 @@
+import {
+  ArnFormat,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ClusterConnection } from './cluster.ts';
+import type { Mapping } from './config.ts';
+import { rulePrefix } from './events.ts';
+import { SecretMapping } from './mapping.ts';
+import { SyncMonitoring } from './monitoring.ts';
+import { SyncRedrive } from './redrive.ts';
+import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
+
+/** CloudFormation's limit of resources in one stack. */
+export const MAX_STACK_RESOURCES = 500;
+
+/** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
+const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+const BRAND = Symbol.for('eks-secret-sync.EksSecretSync');
+
+/**
+ * AWS Secrets Manager secrets kept in step with Kubernetes Secrets on Amazon EKS, in any stack: the seal key,
+ * the shared dead-letter queue and its redrive, monitoring, and per mapping an Express state machine of small
+ * Lambda functions with one role each, the EventBridge rules that start it and the EKS access entry of its
+ * Kubernetes identity.
+ *
+ * One per stack (its outputs and the seal key's alias are named after the stack), in the region of the
+ * secrets. The RBAC objects of each mapping are not applied: an output per mapping says how.
+ *
+ * @throws MappingsError when the props are invalid, listing every problem with the mapping and the field.
+ * @throws Error when the stack already holds an EksSecretSync.
+ */
+export class EksSecretSync extends Construct {
+  /** Whether `x` is an EksSecretSync (also across copies of this module). */
+  static isEksSecretSync(x: unknown): x is EksSecretSync {
+    return typeof x === 'object' && x !== null && BRAND in x;
+  }
+
+  /**
+   * Seals secret values and tokens while they travel through the state
+   * (envelope encryption, bound to the mapping by encryption context).
+   */
+  readonly sealKey: Key;
+  /** Failed syncs (from the state machines) and events EventBridge could not deliver. */
+  readonly deadLetterQueue: Queue;
+  /** The mappings by id. */
+  readonly mappings: Readonly<Record<string, SecretMapping>>;
+  /** Alarms and dashboard. */
+  readonly monitoring: SyncMonitoring;
+  /** Redrive of the DLQ: the sync-requests queue, its consumer and the parked queue. */
+  readonly redrive: SyncRedrive;
+
+  constructor(scope: Construct, id: string, props: EksSecretSyncProps) {
+    super(scope, id);
+    Object.defineProperty(this, BRAND, { value: true });
+    const stack = Stack.of(this);
+    // Thrown, not annotated: the second one's outputs would collide before the synth reports annotations.
+    const other = stack.node.findAll().find((c) => c !== this && EksSecretSync.isEksSecretSync(c));
+    if (other) {
+      throw new Error(
+        `${this.node.path}: stack ${stack.stackName} already holds an EksSecretSync (${other.node.path}); one stack ` +
+          'holds one: give it all the mappings, or put this one in another stack',
+      );
+    }
+    const config = validateSyncProps(props, this.node.path);
+    const { logRetention } = config;
+
+    this.sealKey = new Key(this, 'SealKey', {
+      description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
+      alias: `eks-secret-sync/${stack.stackName}/seal`,
+      enableKeyRotation: true,
+      // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.deadLetterQueue = this.addDeadLetterQueue();
+
+    const clusterOf = this.clusterConnections(logRetention);
+    const mappings: Record<string, SecretMapping> = {};
+    for (const m of config.mappings) {
+      mappings[m.id] = new SecretMapping(this, `Mapping-${m.id}`, {
+        mapping: m,
+        sealKey: this.sealKey,
+        deadLetterQueue: this.deadLetterQueue,
+        cluster: clusterOf(m),
+        logRetention,
+      });
+    }
+    this.mappings = mappings;
+    const stateMachines = Object.entries(mappings).map(([mappingId, sm]) => ({
+      mappingId,
+      stateMachine: sm.stateMachine.stateMachine,
+    }));
+
+    this.redrive = new SyncRedrive(this, 'Redrive', {
+      deadLetterQueue: this.deadLetterQueue,
+      stateMachines,
+      maxAttempts: config.redriveMaxAttempts,
+      logRetention,
+    });
+    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
+      deadLetterQueue: this.deadLetterQueue,
+      parkedQueue: this.redrive.parkedQueue,
+      stateMachines,
+      alarmEmail: config.alarmEmail,
+    });
+
+    this.acknowledgeCustomResourceProvider();
+    // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
+    this.node.addValidation({ validate: () => this.resourceLimitProblems(props.source) });
+  }
+
+  /**
+   * SQS-managed encryption (SSE-SQS), not the seal key: EventBridge can deliver to it with no key policy for
+   * events.amazonaws.com, the messages hold no secret data (only event metadata and sanitized errors), and
+   * the seal key stays usable for sealing alone.
+   */
+  private addDeadLetterQueue(): Queue {
+    const stack = Stack.of(this);
+    const queue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // EventBridge delivers undeliverable events here for every rule of this stack: one statement for all
+    // (their names share the stack's prefix), as SQS allows only 20 statements per queue policy.
+    const rules = stack.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: `${rulePrefix(stack.stackName)}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'EventBridgeRulesOfThisStack',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: { ArnLike: { 'aws:SourceArn': rules } },
+      }),
+    );
+    // `eks-secret-sync status` finds the queue by this output's key.
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description:
+        'The dead-letter queue of failed syncs and undeliverable events (eks-secret-sync status shows its depth)',
+      value: queue.queueUrl,
+    });
+    // No AwsSolutions-SQS3 acknowledgment: the queue is the dead-letter queue of Redrive's sync-requests queue.
+    return queue;
+  }
+
+  /** One connection (and at most one deploy-time lookup) per distinct cluster block. */
+  private clusterConnections(logRetention: RetentionDays): (m: Mapping) => ClusterConnection {
+    const clusters = new Map<string, ClusterConnection>();
+    let lookupLogs: LogGroup | undefined;
+    return (m) => {
+      const c = m.cluster;
+      const key = JSON.stringify([c.name, c.region, c.endpoint, c.certificateAuthority]);
+      let conn = clusters.get(key);
+      if (!conn) {
+        const needsLookup = c.endpoint === undefined || c.certificateAuthority === undefined;
+        if (needsLookup) lookupLogs ??= new LogGroup(this, 'ClusterLookupLogs', { retention: logRetention });
+        conn = new ClusterConnection(this, `Cluster${clusters.size + 1}`, { ...c, lookupLogGroup: lookupLogs });
+        clusters.set(key, conn);
+      }
+      return conn;
+    };
+  }
+
+  /** Too many mappings for one stack: how many it holds, and how to split them. */
+  private resourceLimitProblems(source: string | undefined): string[] {
+    const stack = Stack.of(this);
+    const resources = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
+    if (resources.length <= MAX_STACK_RESOURCES) return [];
+    const mappings = Object.values(this.mappings);
+    const counts = mappings.map((m) => resources.filter((r) => r.node.path.startsWith(`${m.node.path}/`)).length);
+    const perMapping = Math.max(...counts);
+    const shared = resources.length - counts.reduce((a, b) => a + b, 0);
+    const fits = Math.max(1, Math.floor((MAX_STACK_RESOURCES - shared) / perMapping));
+    const split =
+      source !== undefined
+        ? `Split ${source} into files of at most ${fits} mappings, each with its own stack.name, and deploy each ` +
+          `(npx cdk deploy -c mappings=<file>).`
+        : `Split the mappings into groups of at most ${fits}, each in the EksSecretSync of a stack of its own.`;
+    return [
+      `stack ${stack.stackName}: its ${mappings.length} mappings make ${resources.length} CloudFormation resources ` +
+        `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
+        split,
+    ];
+  }
+
+  /** The AwsCustomResource provider (cluster lookups) is CDK's; its findings are acknowledged with reasons. */
+  private acknowledgeCustomResourceProvider(): void {
+    const provider = Stack.of(this).node.tryFindChild(CUSTOM_RESOURCE_PROVIDER_ID);
+    if (!provider) return;
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'CDK\'s AwsCustomResource provider function (deploy-time eks:DescribeCluster lookup) always attaches this ' +
+        'managed policy; it only allows writing CloudWatch Logs.',
+    });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What the constructs of a mapping's functions share: the props every one of
+ * them takes, and the one shape of KMS grant on the seal key.
+ */
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** Props every function of a mapping takes. */
+export interface MappingFunctionProps {
+  /** The mapping's id: the encryption context of its sealed values, a log field. */
+  readonly mappingId: string;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Description of the function and its role.
+   * @default `eks-secret-sync <kind> for mapping <mappingId>`
+   */
+  readonly description?: string;
+}
+
+/** Props of a function that seals or opens values with the stack's seal key. */
+export interface SealingFunctionProps extends MappingFunctionProps {
+  /** The seal key (KMS envelope for secret values and tokens in the state machine's state). */
+  readonly sealKey: IKey;
+}
+
+/** What a sealed value holds; the seal key is granted per purpose, never for every purpose at once by default. */
+export type SealPurpose = 'secret-data' | 'eks-token';
+
+/**
+ * KMS on the seal key, only for one mapping's encryption context and the given purposes.
+ *
+ * @param purposes one purpose is written as a string, several as a list (the IAM in the template depends on it).
+ */
+export function sealStatement(
+  key: IKey,
+  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  mappingId: string,
+  purposes: readonly [SealPurpose, ...SealPurpose[]],
+): PolicyStatement {
+  return new PolicyStatement({
+    actions: [action],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: {
+        'kms:EncryptionContext:mappingId': mappingId,
+        'kms:EncryptionContext:purpose': purposes.length === 1 ? purposes[0] : [...purposes],
+      },
+    },
+  });
+}
+
+/** The default description of a mapping's function. */
+export function mappingFunctionDescription(kind: string, props: MappingFunctionProps): string {
+  return props.description ?? `eks-secret-sync ${kind} for mapping ${props.mappingId}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * The steps that call the Kubernetes API of one mapping's cluster with the mapping's sealed token:
+ * read-secret, apply-secret and restart-workloads.
+ */
+import type { Construct } from 'constructs';
+import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
+import type { SecretType } from '../../functions/domain/types.ts';
+import { SyncFunction } from '../lambda-defaults.ts';
+import { mappingFunctionDescription, sealStatement, type SealingFunctionProps } from './common.ts';
+
+/** Props of a function that reaches the mapping's cluster. */
+export interface KubernetesFunctionProps extends SealingFunctionProps {
+  /** The cluster's API server URL. */
+  readonly clusterEndpoint: string;
+  /** The cluster's CA bundle, base64 PEM as EKS returns it. */
+  readonly clusterCertificateAuthority: string;
+  /** The namespace of the mapping's Secret. */
+  readonly namespace: string;
+  /**
+   * The Kubernetes identity (the mint-token role's ARN), named in error messages.
+   * @default messages name no identity
+   */
+  readonly kubeIdentity?: string;
+  /**
+   * The Kubernetes client's request timeout in milliseconds (100 to 25000).
+   * @default 10000
+   */
+  readonly kubeTimeoutMs?: number;
+}
+
+/** Props of {@link ReadSecretFunction} and {@link ApplySecretFunction}. */
+export interface SecretAccessFunctionProps extends KubernetesFunctionProps {
+  /** The Kubernetes Secret's name. */
+  readonly secretName: string;
+  /**
+   * The Kubernetes Secret's type.
+   * @default Opaque
+   */
+  readonly secretType?: SecretType;
+}
+
+/** Props of {@link RestartWorkloadsFunction}. */
+export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
+  /**
+   * The workloads the function may restart (`deployment/<name>`, ...).
+   * @default none: the function restarts what the plan names
+   */
+  readonly restart?: readonly string[];
+}
+
+// The variables in the order the template has always listed them (a reordered map is still a template change).
+const VALUES_AND_TOKEN = ['secret-data', 'eks-token'] as const;
+
+function connection(props: KubernetesFunctionProps) {
+  return {
+    [ENV.mappingId]: props.mappingId,
+    [ENV.sealKeyId]: props.sealKey.keyArn,
+    [ENV.clusterEndpoint]: props.clusterEndpoint,
+    [ENV.clusterCa]: props.clusterCertificateAuthority,
+    [ENV.namespace]: props.namespace,
+  };
+}
+
+function identity(props: KubernetesFunctionProps) {
+  return {
+    [ENV.kubeIdentity]: props.kubeIdentity,
+    [ENV.kubeTimeoutMs]: props.kubeTimeoutMs === undefined ? undefined : String(props.kubeTimeoutMs),
+  };
+}
+
+function secretAccess(props: SecretAccessFunctionProps): FunctionEnvironment<'read-secret' | 'apply-secret'> {
+  return {
+    ...connection(props),
+    [ENV.secretName]: props.secretName,
+    [ENV.secretType]: props.secretType,
+    ...identity(props),
+  };
+}
+
+/**
+ * The read-secret step of one mapping: observes the Secret without its values. It opens the token and seals
+ * what it read, so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ */
+export class ReadSecretFunction extends SyncFunction<'read-secret'> {
+  constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
+    super(scope, id, {
+      name: 'read-secret',
+      environment: secretAccess(props),
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('read-secret', props),
+    });
+    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN));
+  }
+}
+
+/**
+ * The apply-secret step of one mapping: writes the planned Secret. It opens the sealed values and the token,
+ * so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ */
+export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
+  constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
+    super(scope, id, {
+      name: 'apply-secret',
+      environment: secretAccess(props),
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('apply-secret', props),
+    });
+    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN));
+  }
+}
+
+/**
+ * The restart-workloads step of a mapping with `restart`: patches the listed workloads' pod templates. It
+ * opens the token only and never sees a value: its role may decrypt this mapping's `eks-token` alone.
+ */
+export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> {
+  constructor(scope: Construct, id: string, props: RestartWorkloadsFunctionProps) {
+    const environment: FunctionEnvironment<'restart-workloads'> = {
+      ...connection(props),
+      ...identity(props),
+      [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
+    };
+    super(scope, id, {
+      name: 'restart-workloads',
+      environment,
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('restart-workloads', props),
+    });
+    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, ['eks-token']));
+  }
+}
