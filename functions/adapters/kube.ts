@@ -1,7 +1,6 @@
 import { request } from 'node:https';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
-  ConfigError,
   ConflictError,
   InvalidInputError,
   NotFoundError,
@@ -46,37 +45,21 @@ export interface SecretLocation extends NamespaceLocation {
   readonly name: string;
 }
 
-/**
- * How long one Kubernetes request may take before it counts as a (transient)
- * timeout: KUBE_TIMEOUT_MS, default 10 s. Read once at init. Keep it well
- * under the task's TimeoutSeconds (30) so the state machine's retries, not
- * States.Timeout, handle a hung apiserver.
- *
- * @throws ConfigError when it is set but not an integer from 100 to 25000.
- */
-export function kubeTimeoutFromEnv(value = process.env.KUBE_TIMEOUT_MS): number {
-  if (value === undefined || value === '') return 10_000;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 100 || ms > 25_000) {
-    throw new ConfigError(`KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`);
-  }
-  return ms;
-}
-
-const TIMEOUT_MS = kubeTimeoutFromEnv();
+/** A request's deadline unless the caller gives one (the functions read KUBE_TIMEOUT_MS). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Builds a {@link SecretClient} for one Secret, authenticating with `token`. */
-export function secretClient(loc: SecretLocation, token: string, identity: string): SecretClient {
+export function secretClient(loc: SecretLocation, token: string, identity: string, timeoutMs = DEFAULT_TIMEOUT_MS): SecretClient {
   const path = `/api/v1/namespaces/${encodeURIComponent(loc.namespace)}/secrets/${encodeURIComponent(loc.name)}`;
   const what = `Secret ${loc.namespace}/${loc.name}`;
   const call = async (verb: string, method: string, query: string, body?: object, contentType?: string) => {
-    const res = await send(loc, token, method, path + query, body, contentType);
+    const res = await send(loc, token, timeoutMs, method, path + query, body, contentType);
     if (res.status >= 200 && res.status < 300) return JSON.parse(res.body) as V1Secret;
     throw statusError(res.status, res.body, res.retryAfter, { verb, what, identity });
   };
   return {
     get: async () => {
-      const res = await send(loc, token, 'GET', path);
+      const res = await send(loc, token, timeoutMs, 'GET', path);
       if (res.status === 404 && notFoundKind(res.body) === 'secrets') return null;
       if (res.status === 200) return JSON.parse(res.body) as V1Secret;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
@@ -85,7 +68,7 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
       call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
-      const res = await send(loc, token, 'DELETE', path, options);
+      const res = await send(loc, token, timeoutMs, 'DELETE', path, options);
       if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
     },
@@ -103,11 +86,11 @@ export interface WorkloadClient {
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
-export function workloadClient(loc: NamespaceLocation, token: string, identity: string): WorkloadClient {
+export function workloadClient(loc: NamespaceLocation, token: string, identity: string, timeoutMs = DEFAULT_TIMEOUT_MS): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
       const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
-      const res = await send(loc, token, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
+      const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
     },
@@ -120,7 +103,7 @@ interface RawResponse {
   retryAfter?: string;
 }
 
-function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
+function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, timeoutMs: number, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     const payload = body ? JSON.stringify(body) : undefined;
@@ -130,7 +113,7 @@ function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, m
       // which leaves its bytes on the kept-alive connection and breaks the next request (400).
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const req = request(new URL(path, loc.server), { method, ca: loc.caPem, headers, timeout: TIMEOUT_MS }, (res) => {
+    const req = request(new URL(path, loc.server), { method, ca: loc.caPem, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => reject(networkError(e, loc.server)));

@@ -2,19 +2,22 @@ import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
 import { ANNOTATIONS, MANAGER_NAME } from '../domain/metadata.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { buildWrite } from '../domain/plan.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
 import { logger } from '../runtime/logger.ts';
-import { secretTypeFromEnv } from '../runtime/options.ts';
+import { kubeTimeoutFrom, secretTypeFrom } from '../runtime/options.ts';
 import { openInputs } from '../adapters/sealed-inputs.ts';
-import { targetFromEnv } from '../runtime/target.ts';
+import { targetFrom } from '../runtime/target.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const SECRET_TYPE = secretTypeFromEnv();
-const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
+const env = readEnv('apply-secret');
+const MAPPING_ID = env[ENV.mappingId];
+const SECRET_TYPE = secretTypeFrom(env);
+const { location, identity } = targetFrom(env);
+const TIMEOUT_MS = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const keys = kmsKeyService(env[ENV.sealKeyId]);
 const WRITES = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
 
 /**
@@ -35,7 +38,7 @@ export async function handler(input: ApplyInput): Promise<ApplyOutput> {
     throw new InvalidInputError(`ApplySecret got plan action ${JSON.stringify(plan?.action)}; only ${[...WRITES].join(', ')} write`);
   }
   const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
-  const client = secretClient(location, token, identity);
+  const client = secretClient(location, token, identity, TIMEOUT_MS);
   let resourceVersion = '';
   if (plan.action === 'delete-secret') {
     await client.delete(buildDeletion(plan));

@@ -5,17 +5,19 @@ import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
 import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../domain/secret-data.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { logger } from '../runtime/logger.ts';
 import { seal } from '../adapters/seal.ts';
-import { secretTypeFromEnv } from '../runtime/options.ts';
+import { secretTypeFrom } from '../runtime/options.ts';
 import { isDeleteSecretEvent, requestedVersion } from './event.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const SECRET_ARN = requireEnv('SECRET_ARN');
-const SECRET_TYPE = secretTypeFromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
+const env = readEnv('fetch-secret');
+const MAPPING_ID = env[ENV.mappingId];
+const SECRET_ARN = env[ENV.secretArn];
+const SECRET_TYPE = secretTypeFrom(env);
+const keys = kmsKeyService(env[ENV.sealKeyId]);
 const secrets = new SecretsManagerClient(AWS_CLIENT_OPTIONS);
 
 /**

@@ -1,17 +1,19 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { TokenOutput } from '../domain/contract.ts';
 import { mintEksToken } from '../adapters/eks-token.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { lambdaRegion, readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { logger } from '../runtime/logger.ts';
 import { seal } from '../adapters/seal.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const CLUSTER_NAME = requireEnv('CLUSTER_NAME');
-const REGION = requireEnv('AWS_REGION');
+const env = readEnv('mint-token');
+const MAPPING_ID = env[ENV.mappingId];
+const CLUSTER_NAME = env[ENV.clusterName];
+const REGION = lambdaRegion();
 // The function's role: Lambda puts its credentials in the environment.
 const credentials = fromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'), { credentials });
+const keys = kmsKeyService(env[ENV.sealKeyId], { credentials });
 
 /**
  * Mints an EKS bearer token with this function's role (the identity the

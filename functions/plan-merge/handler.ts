@@ -3,10 +3,12 @@ import { planMerge } from '../domain/plan.ts';
 import { restartAfter } from '../domain/restart.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { logger } from '../runtime/logger.ts';
-import { mergeOptionsFromEnv, restartTargetsFromEnv } from '../runtime/options.ts';
+import { readEnv } from '../runtime/env.ts';
+import { mergeOptionsFrom, restartTargetsFrom } from '../runtime/options.ts';
 
-const options = mergeOptionsFromEnv();
-const restartTargets = restartTargetsFromEnv().map((w) => w.ref);
+const env = readEnv('plan-merge');
+const options = mergeOptionsFrom(env);
+const restartTargets = restartTargetsFrom(env).map((w) => w.ref);
 
 /**
  * Decides the merge from the source version and the value-free observation:

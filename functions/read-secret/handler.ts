@@ -1,16 +1,20 @@
 import type { ReadInput } from '../domain/contract.ts';
 import { observe } from '../domain/observe.ts';
 import type { Observation } from '../domain/types.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
+import { kubeTimeoutFrom } from '../runtime/options.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
 import { logger } from '../runtime/logger.ts';
 import { openInputs } from '../adapters/sealed-inputs.ts';
-import { targetFromEnv } from '../runtime/target.ts';
+import { targetFrom } from '../runtime/target.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
+const env = readEnv('read-secret');
+const MAPPING_ID = env[ENV.mappingId];
+const { location, identity } = targetFrom(env);
+const TIMEOUT_MS = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const keys = kmsKeyService(env[ENV.sealKeyId]);
 
 /**
  * Reads the Kubernetes Secret and reports, without values, how it compares
@@ -20,7 +24,7 @@ const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
  */
 export async function handler(input: ReadInput): Promise<Observation> {
   const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
-  const secret = await secretClient(location, token, identity).get();
+  const secret = await secretClient(location, token, identity, TIMEOUT_MS).get();
   const observed = observe(
     desired,
     secret && {

@@ -1,19 +1,22 @@
 import type { RestartInput, RestartOutput } from '../domain/contract.ts';
 import { restartFailure, restartPatch, rfc3339Seconds, type RestartOutcome } from '../domain/restart.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
 import { ConfigError, InvalidInputError, NotFoundError, type SyncError } from '../domain/errors.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { workloadClient } from '../adapters/kube.ts';
 import { logger } from '../runtime/logger.ts';
-import { restartTargetsFromEnv } from '../runtime/options.ts';
+import { kubeTimeoutFrom, restartTargetsFrom } from '../runtime/options.ts';
 import { openToken } from '../adapters/sealed-inputs.ts';
-import { namespaceFromEnv } from '../runtime/target.ts';
+import { namespaceFrom } from '../runtime/target.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const TARGETS = restartTargetsFromEnv();
+const env = readEnv('restart-workloads');
+const MAPPING_ID = env[ENV.mappingId];
+const TARGETS = restartTargetsFrom(env);
 if (TARGETS.length === 0) throw new ConfigError('RESTART_TARGETS is empty; the stack creates this function only for a mapping with restart');
-const { location, identity } = namespaceFromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
+const { location, identity } = namespaceFrom(env);
+const TIMEOUT_MS = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const keys = kmsKeyService(env[ENV.sealKeyId]);
 
 /**
  * Restarts the mapping's workloads after a write that changed the Secret's
@@ -31,7 +34,7 @@ export async function handler(input: RestartInput): Promise<RestartOutput> {
   }
   const restartedAt = rfc3339Seconds(input.requestedAt);
   const token = await openToken(keys, MAPPING_ID, input.sealedToken);
-  const client = workloadClient(location, token, identity);
+  const client = workloadClient(location, token, identity, TIMEOUT_MS);
   const patch = restartPatch(restartedAt, input.versionId);
   const outcomes = await Promise.all(
     TARGETS.map(async (w): Promise<RestartOutcome> => {
