@@ -1,42 +1,34 @@
-import type { ReadInput } from '../domain/contract.ts';
-import { observe } from '../domain/observe.ts';
-import type { Observation } from '../domain/types.ts';
-import { readEnv } from '../runtime/env.ts';
-import { ENV } from '../runtime/env-contract.ts';
-import { kubeTimeoutFrom } from '../runtime/options.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
+import { envelopeSealer } from '../adapters/seal.ts';
+import type { ReadInput } from '../domain/contract.ts';
+import type { Observation } from '../domain/types.ts';
+import { ENV } from '../runtime/env-contract.ts';
+import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { openInputs } from '../adapters/sealed-inputs.ts';
+import { kubeTimeoutFrom } from '../runtime/options.ts';
 import { targetFrom } from '../runtime/target.ts';
+import { readSecret, type ReadPorts } from '../steps/read.ts';
 
 const env = readEnv('read-secret');
-const MAPPING_ID = env[ENV.mappingId];
+const settings = { mappingId: env[ENV.mappingId] };
 const { location, identity } = targetFrom(env);
-const TIMEOUT_MS = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
-const keys = kmsKeyService(env[ENV.sealKeyId]);
+const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const ports: ReadPorts = {
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
+  kubernetes: (token) => secretClient(location, token, identity, timeoutMs),
+};
 
 /**
- * Reads the Kubernetes Secret and reports, without values, how it compares
- * with the AWS data: absent means "create"; the resourceVersion is kept.
+ * ReadSecret ({@link readSecret}): how the Kubernetes Secret compares with
+ * the AWS data, without values; absent means "create".
  *
  * @throws UnauthorizedError, PermissionDeniedError, NotFoundError (namespace), TransientError.
  */
 export async function handler(input: ReadInput): Promise<Observation> {
-  const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
-  const secret = await secretClient(location, token, identity, TIMEOUT_MS).get();
-  const observed = observe(
-    desired,
-    secret && {
-      resourceVersion: secret.metadata?.resourceVersion ?? '',
-      type: secret.type ?? 'Opaque',
-      data: secret.data ?? {},
-      labels: secret.metadata?.labels ?? {},
-      annotations: secret.metadata?.annotations ?? {},
-    },
-  );
+  const observed = await readSecret(ports, settings, input);
   logger.info('read Kubernetes Secret', {
-    mappingId: MAPPING_ID,
+    mappingId: settings.mappingId,
     secret: `${location.namespace}/${location.name}`,
     exists: observed.exists,
     resourceVersion: observed.resourceVersion,

@@ -58,7 +58,8 @@ function stateMachinesFromEnv(): Record<string, string> {
   const value = jsonValue<unknown>(ENV.stateMachines, env[ENV.stateMachines], undefined);
   const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
   if (!ok) {
-    throw new ConfigError(`environment variable ${ENV.stateMachines} must be a JSON object of mapping id -> state machine ARN`);
+    const what = 'a JSON object of mapping id -> state machine ARN';
+    throw new ConfigError(`environment variable ${ENV.stateMachines} must be ${what}`);
   }
   return value as Record<string, string>;
 }
