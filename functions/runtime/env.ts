@@ -18,7 +18,7 @@ export function readEnv<K extends FunctionKind>(
   kind: K,
   source: Readonly<Record<string, string | undefined>> = process.env,
 ): FunctionEnvironment<K> {
-  const contract = FUNCTION_ENV[kind] as { readonly required: readonly EnvName[]; readonly optional: readonly EnvName[] };
+  const contract: { readonly required: readonly EnvName[]; readonly optional: readonly EnvName[] } = FUNCTION_ENV[kind];
   const seen = reads.get(kind) ?? new Set<EnvName>();
   reads.set(kind, seen);
   const env: Partial<Record<EnvName, string>> = {};
