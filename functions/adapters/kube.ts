@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { send as request } from './https.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
   ConflictError,
@@ -13,7 +13,7 @@ import {
 /**
  * The narrow Kubernetes client of the pipeline: the three calls it makes on
  * one Secret (and, in {@link WorkloadClient}, the one on the workloads to
- * restart), over node:https. @kubernetes/client-node is used for its types
+ * restart), over the HTTPS primitive (https.ts). @kubernetes/client-node is used for its types
  * only: loading it costs ~200 ms of Lambda init (see README, Cold start).
  */
 export interface SecretClient {
@@ -49,7 +49,12 @@ export interface SecretLocation extends NamespaceLocation {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Builds a {@link SecretClient} for one Secret, authenticating with `token`. */
-export function secretClient(loc: SecretLocation, token: string, identity: string, timeoutMs = DEFAULT_TIMEOUT_MS): SecretClient {
+export function secretClient(
+  loc: SecretLocation,
+  token: string,
+  identity: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): SecretClient {
   const path = `/api/v1/namespaces/${encodeURIComponent(loc.namespace)}/secrets/${encodeURIComponent(loc.name)}`;
   const what = `Secret ${loc.namespace}/${loc.name}`;
   const call = async (verb: string, method: string, query: string, body?: object, contentType?: string) => {
@@ -86,7 +91,12 @@ export interface WorkloadClient {
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
-export function workloadClient(loc: NamespaceLocation, token: string, identity: string, timeoutMs = DEFAULT_TIMEOUT_MS): WorkloadClient {
+export function workloadClient(
+  loc: NamespaceLocation,
+  token: string,
+  identity: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
       const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
@@ -103,28 +113,26 @@ interface RawResponse {
   retryAfter?: string;
 }
 
-function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, timeoutMs: number, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-    const payload = body ? JSON.stringify(body) : undefined;
-    if (payload !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      // Explicit length, never chunked: the apiserver may answer a DELETE without reading a chunked body,
-      // which leaves its bytes on the kept-alive connection and breaks the next request (400).
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    const req = request(new URL(path, loc.server), { method, ca: loc.caPem, headers, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => reject(networkError(e, loc.server)));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }),
-      );
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', (e) => reject(networkError(e, loc.server)));
-    req.end(payload);
-  });
+async function send(
+  loc: Pick<NamespaceLocation, 'server' | 'caPem'>,
+  token: string,
+  timeoutMs: number,
+  method: string,
+  path: string,
+  body?: object,
+  contentType?: string,
+): Promise<RawResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+  if (body) headers['content-type'] = contentType ?? 'application/json';
+  const url = new URL(path, loc.server);
+  try {
+    const payload = body && JSON.stringify(body);
+    const answer = await request({ method, url, headers, body: payload, ca: loc.caPem, idleTimeoutMs: timeoutMs });
+    const retryAfter = answer.headers['retry-after'];
+    return { status: answer.status, body: answer.body, ...(retryAfter !== undefined && { retryAfter }) };
+  } catch (e) {
+    throw networkError(e as Error & { code?: string }, loc.server);
+  }
 }
 
 /** Network failures are transient, except a certificate the cluster CA does not verify. */
