@@ -1,6 +1,6 @@
 /**
  * Renders bench/results.json: the table `npm run bench` prints, and the
- * generated blocks of README.md's Performance section (between BEGIN/END markers).
+ * generated blocks of docs/performance.md (between BEGIN/END markers).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ColdStartResult } from './cold-start.ts';
@@ -83,7 +83,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
-/** The generated results block of the README's Performance section. */
+/** The generated results block of docs/performance.md. */
 export function resultsMarkdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(
@@ -150,7 +150,7 @@ export function resultsMarkdown(r: BenchResults): string {
   return out.join('\n');
 }
 
-/** The generated cost block of the README's Performance section. */
+/** The generated cost block of docs/performance.md (see docs/performance.md#cost-estimate-on-paper). */
 export function costMarkdown(r: BenchResults): string {
   const c = r.cost;
   if (!c) return '_No cost estimate in this run (it needs the coldStart and overhead results)._';

@@ -6,7 +6,7 @@
 //   scale      200 mappings, 1,000 updates in bursts, on the local test bed
 //
 // Prints a table, writes bench/results.json and regenerates the blocks of
-// README.md (Performance section). Subsets and smaller runs for development (BENCH_ONLY=
+// docs/performance.md (between its BEGIN/END markers). Subsets and smaller runs for development (BENCH_ONLY=
 // overhead,payload; BENCH_SCALE_MAPPINGS=20 ...) write bench/results.local.json
 // and leave the docs alone. `npm run bench -- --render` only re-renders the
 // docs and the table from bench/results.json (after a change of bench/cost.ts
@@ -80,7 +80,7 @@ async function synthesize(dir: string): Promise<Synthesized> {
 
 /** Regenerates the docs blocks from `results` and prints the table. */
 function publish(results: BenchResults): void {
-  const doc = join(repoRoot, 'README.md');
+  const doc = join(repoRoot, 'docs', 'performance.md');
   replaceBlock(doc, 'bench:results', resultsMarkdown(results));
   replaceBlock(doc, 'bench:cost', costMarkdown(results));
   log(`updated the generated blocks of ${doc}`);

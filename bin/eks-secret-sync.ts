@@ -9,8 +9,9 @@
  * token only as the ExecCredential it exists to produce.
  */
 import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './lib/command.ts';
+import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
-const PROGRAM = 'eks-secret-sync';
+const PROGRAM = PRODUCT_NAME;
 
 interface CommandEntry {
   readonly summary: string;

@@ -11,7 +11,19 @@ import {
   type RuleTargetInputProperties,
 } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { parseSecretArn, secretIdSpellings } from './secret-arn.ts';
+import {
+  SYNTHETIC_SOURCE,
+  secretEventPattern,
+  type EventPatternJson,
+  type SecretEventRule,
+} from '../functions/domain/events.ts';
+
+export {
+  CLOUDTRAIL_EVENT_NAMES,
+  INITIAL_SYNC_DETAIL_TYPE,
+  SCHEDULED_SYNC_DETAIL_TYPE,
+  SYNTHETIC_SOURCE,
+} from '../functions/domain/events.ts';
 
 /**
  * The execution input: the whole matched event and the delivery attempt.
@@ -22,50 +34,34 @@ import { parseSecretArn, secretIdSpellings } from './secret-arn.ts';
  */
 export const EXECUTION_INPUT_TEMPLATE = '{"event": <aws.events.event.json>, "attempt": 1}';
 
-/** The CloudTrail-recorded API calls that change whether the secret exists. */
-export const CLOUDTRAIL_EVENT_NAMES = ['DeleteSecret', 'RestoreSecret'] as const;
-
 /**
  * The native `Secret Label Updated` event for exactly this secret when
- * AWSCURRENT moves to a new version. Needs no CloudTrail trail.
+ * AWSCURRENT moves to a new version. Needs no CloudTrail trail. The pattern
+ * is the event vocabulary's (functions/domain/events.ts).
  */
 export function labelUpdatedPattern(secretArn: string): EventPattern {
-  return {
-    source: ['aws.secretsmanager'],
-    detailType: ['Secret Label Updated'],
-    resources: [secretArn],
-    detail: { labelUpdated: ['AWSCURRENT'] },
-  };
+  return cdkEventPattern(secretEventPattern('label', secretArn));
 }
 
 /**
- * CloudTrail-derived DeleteSecret and RestoreSecret calls on this secret
- * (needs a trail with logging on). The secret is matched wherever its
- * identity appears: `responseElements.arn`, its pre-2024 spelling `aRN`, and
- * `requestParameters.secretId` as whatever the caller passed (full ARN,
- * partial ARN or name). Exact values only: never a prefix, so a secret named
- * `app` never matches `app-two`.
+ * Successful (no `errorCode`) CloudTrail-derived DeleteSecret and
+ * RestoreSecret calls on this secret (needs a trail with logging on). The
+ * secret is matched wherever its identity appears: `responseElements.arn`, its
+ * pre-2024 spelling `aRN`, and `requestParameters.secretId` as whatever the
+ * caller passed (full ARN, partial ARN or name). Exact values only: never a
+ * prefix, so a secret named `app` never matches `app-two`. The pattern is the
+ * event vocabulary's (functions/domain/events.ts).
  *
  * @throws Error when `secretArn` is not a full secret ARN.
  */
 export function cloudTrailPattern(secretArn: string): EventPattern {
-  const arn = parseSecretArn(secretArn);
-  if (!arn) throw new Error(`not a full secret ARN: ${secretArn}`);
-  return {
-    source: ['aws.secretsmanager'],
-    detailType: ['AWS API Call via CloudTrail'],
-    account: [arn.account],
-    region: [arn.region],
-    detail: {
-      eventSource: ['secretsmanager.amazonaws.com'],
-      eventName: [...CLOUDTRAIL_EVENT_NAMES],
-      $or: [
-        { responseElements: { arn: [secretArn] } },
-        { responseElements: { aRN: [secretArn] } },
-        { requestParameters: { secretId: secretIdSpellings(secretArn) } },
-      ],
-    },
-  };
+  return cdkEventPattern(secretEventPattern('trail', secretArn));
+}
+
+/** An EventBridge pattern in CDK's spelling: `detail-type` becomes `detailType` (CDK writes it back). */
+function cdkEventPattern(pattern: EventPatternJson): EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  return { ...rest, ...(detailType !== undefined && { detailType }) } as EventPattern;
 }
 
 /** The rule target input producing {@link EXECUTION_INPUT_TEMPLATE}. */
@@ -80,17 +76,8 @@ export class ExecutionInput extends RuleTargetInput {
   }
 }
 
-/** The kinds of rule a mapping may have: native label event, CloudTrail calls, resync schedule. */
-export type RuleKind = 'label' | 'trail' | 'sched';
-
-/** The `source` of the events this tool makes up itself (initial sync, scheduled sync, redrive). */
-export const SYNTHETIC_SOURCE = 'eks-secret-sync';
-
-/** `detail-type` of the sync a deployment starts (infra/mapping.ts, initial sync). */
-export const INITIAL_SYNC_DETAIL_TYPE = 'Initial sync';
-
-/** `detail-type` of the syncs the mapping's `resyncSchedule` starts. */
-export const SCHEDULED_SYNC_DETAIL_TYPE = 'Scheduled sync';
+/** The kinds of rule a mapping may have: native label event, CloudTrail calls (the vocabulary's), resync schedule. */
+export type RuleKind = SecretEventRule | 'sched';
 
 /**
  * The execution input of a sync this tool starts itself: no version named,

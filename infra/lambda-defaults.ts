@@ -6,6 +6,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-c
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
 /** The repository root (this file is infra/lambda-defaults.ts). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,7 +46,7 @@ export type BundledFunctionName = (typeof BUNDLED_FUNCTION_NAMES)[number];
 export const FUNCTION_METADATA_KEY = 'eks-secret-sync:function';
 
 /** Service name in every log line (Powertools Logger). */
-export const SERVICE_NAME = 'eks-secret-sync';
+export const SERVICE_NAME = PRODUCT_NAME;
 
 /** Props of {@link SyncFunction}. */
 export interface SyncFunctionProps {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { rbacManifests } from '../infra/rbac.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
@@ -277,6 +277,9 @@ export class LocalMapping {
       for (const m of r.Messages) {
         this.dlqBodies.push(m.Body!);
         out.push(JSON.parse(m.Body!));
+        // Deleted once read: a message left in flight would come back after the visibility timeout (30 s)
+        // and be counted again by a later check.
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: this.dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
       }
     }
     sqs.destroy();

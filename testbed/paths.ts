@@ -15,6 +15,15 @@ export const venvDir = join(repoRoot, '.venv');
 export const requirementsFile = join(repoRoot, 'testbed', 'requirements.txt');
 
 /**
+ * A second virtual environment for cfn-lint: the template lint runs in the
+ * unit project, at the same time as the test bed's setup may (re)build .venv.
+ */
+export const lintVenvDir = join(repoRoot, '.venv-lint');
+
+/** Pinned Python requirements of the template lint (cfn-lint). */
+export const lintRequirementsFile = join(repoRoot, 'testbed', 'requirements-lint.txt');
+
+/**
  * Per-machine build cache, outside the repository so a fresh clone reuses it.
  * Override with EKS_SECRET_SYNC_CACHE.
  */

@@ -28,6 +28,13 @@ export interface TestbedDetails {
     readonly accessEntriesFile: string;
     /** The credentials the emulated STS accepts (moto-issued role sessions). */
     readonly stsCredentialsFile: string;
+    /**
+     * The kube-apiserver's audit log (JSON lines, one event per request at
+     * ResponseComplete): Metadata for every resource request, as EKS logs
+     * Secrets; RequestResponse for writes to Secrets in {@link AUDITED_NAMESPACES},
+     * the write history the race checks read.
+     */
+    readonly auditLogFile: string;
   };
   readonly moto: {
     readonly url: string;
@@ -52,6 +59,34 @@ export interface Testbed {
 
 const CLUSTER = 'testbed';
 const REGION = 'us-east-1';
+
+/**
+ * Namespaces whose Secret writes the audit log records with request and
+ * response bodies (so their Secret values are in the audit log by design:
+ * leak checks of the audit log leave these out). Fixed names, because an
+ * audit policy lists namespaces by name.
+ */
+export const AUDITED_NAMESPACES = ['audited-0', 'audited-1', 'audited-2', 'audited-3'] as const;
+
+/** The audit policy: no bodies anywhere but Secret writes in {@link AUDITED_NAMESPACES}. */
+function auditPolicy(): string {
+  return JSON.stringify({
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      {
+        level: 'RequestResponse',
+        resources: [{ group: '', resources: ['secrets'] }],
+        namespaces: [...AUDITED_NAMESPACES],
+        verbs: ['create', 'update', 'patch', 'delete'],
+      },
+      // Health probes are polled: nothing to learn from them.
+      { level: 'None', nonResourceURLs: ['/readyz', '/livez', '/healthz', '/version'] },
+      { level: 'Metadata' },
+    ],
+  });
+}
 
 /**
  * Starts moto, etcd, the EKS-like token webhook and kube-apiserver on
@@ -153,6 +188,8 @@ async function startAll(
   writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(`${webhookUrl}/authenticate`, join(dir, 'ca.crt')));
   const apiPort = await freePort();
   const server = `https://127.0.0.1:${apiPort}`;
+  writeFileSync(join(dir, 'audit-policy.json'), auditPolicy());
+  const auditLogFile = join(logsDir, 'audit.log');
   const apiserver = startServer('kube-apiserver', binary, [
     'apiserver',
     '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(apiPort),
@@ -170,6 +207,9 @@ async function startAll(
     '--service-account-key-file', join(dir, 'sa.pub'), '--service-account-signing-key-file', join(dir, 'sa.key'),
     '--service-cluster-ip-range', '10.96.0.0/16',
     '--enable-priority-and-fairness=false',
+    // Blocking mode: an event is written before the response is sent, so a test reading the log after a request sees it.
+    '--audit-policy-file', join(dir, 'audit-policy.json'), '--audit-log-path', auditLogFile,
+    '--audit-log-format', 'json', '--audit-log-mode', 'blocking', '--audit-log-maxbackup', '0',
     '--v', '1',
   ], logsDir);
   procs.push(apiserver);
@@ -179,7 +219,7 @@ async function startAll(
   return {
     cluster: {
       name: CLUSTER, region: REGION, server, caFile: join(dir, 'ca.crt'), caData: ca.toString('base64'),
-      adminToken, accessEntriesFile, stsCredentialsFile,
+      adminToken, accessEntriesFile, stsCredentialsFile, auditLogFile,
     },
     moto: { url: motoUrl, region: REGION, credentials: motoCreds },
     identities,

@@ -3,13 +3,12 @@
  * node:http(s) (the HTTPS primitive, https.ts), signed with @smithy/signature-v4, credentials from
  * @aws-sdk/credential-provider-env.
  *
- * Why not @aws-sdk/client-kms: four of the five sync Lambdas need KMS and
- * nothing else from AWS, and the SDK client's module init was most of their
- * cold start (bench: the `only ...` rows of the cold-start table; the
- * functions' sum went from 0.77 to 0.44 of the Python seed with this and the
- * node:http note below). This adapter speaks the same JSON 1.1 protocol with the same
- * endpoint settings and the SDK's own standard retry strategy (3 attempts,
- * backoff with jitter); its signature is checked against botocore's in
+ * Why not @aws-sdk/client-kms (its module init was most of four functions'
+ * cold start), with the measurements:
+ * docs/decisions.md#a-hand-written-kms-adapter-instead-of-aws-sdkclient-kms.
+ * This adapter speaks the same JSON 1.1 protocol with the same endpoint
+ * settings and the SDK's own standard retry strategy (3 attempts, backoff with
+ * jitter); its signature is checked against botocore's in
  * test/testbed/kms.test.ts.
  */
 import type { Agent } from 'node:http';
@@ -133,7 +132,8 @@ class KmsJsonClient {
   /**
    * node:https with a keep-alive agent, like the SDK (warm invocations reuse the TLS connection). Plain HTTP only
    * reaches an emulator (AWS_ENDPOINT_URL at moto), so node:http is loaded only then: an ESM import of node:http
-   * costs about 20 ms of module init (its namespace evaluates lazy exports that load undici; bench notes).
+   * costs about 20 ms of module init (its namespace evaluates lazy exports that load undici;
+   * docs/decisions.md#esm-import-of-nodehttp-only-for-plain-http).
    */
   private connection() {
     this.transport ??=

@@ -14,7 +14,7 @@ import {
  * The narrow Kubernetes client of the pipeline: the three calls it makes on
  * one Secret (and, in {@link WorkloadClient}, the one on the workloads to
  * restart), over the HTTPS primitive (https.ts). @kubernetes/client-node is used for its types
- * only: loading it costs ~200 ms of Lambda init (see README, Cold start).
+ * only: loading it costs ~200 ms of Lambda init (docs/decisions.md#no-kubernetesclient-node-in-the-lambdas).
  */
 export interface SecretClient {
   /** The Secret, or null when it does not exist. */

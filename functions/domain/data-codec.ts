@@ -2,9 +2,8 @@
  * The plaintext inside a sealed `secret-data` envelope: the Kubernetes data
  * (key -> base64 value) with the values as raw bytes.
  *
- * Why not JSON: the values are base64 already and the sealed envelope is base64
- * again, so JSON made a 64 KiB secret about 113 KB of state; raw bytes make it
- * about 88 KB (bench `payload`), which keeps the worst state under 128 KiB.
+ * Why not JSON (it made a 64 KiB secret about 113 KB of state, raw bytes about
+ * 88 KB): docs/decisions.md#sealed-data-as-raw-bytes-the-data-codec.
  *
  * Layout: the byte 0x01, then per key `u32 key length, key (UTF-8), u32 value
  * length, value bytes`, big-endian lengths, keys in the data's order.

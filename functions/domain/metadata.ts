@@ -4,10 +4,11 @@
  * anyone, so garbage is treated as absent and never throws.
  */
 import { sortedUnique } from './names.ts';
+import { PRODUCT_NAME } from './product.ts';
 import type { SourceVersion } from './types.ts';
 
 /** Our name, as the value of {@link MANAGED_BY_LABEL}. */
-export const MANAGER_NAME = 'eks-secret-sync';
+export const MANAGER_NAME = PRODUCT_NAME;
 
 /** Standard label naming the tool that manages the object. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

@@ -18,12 +18,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyncInput } from './contract.ts';
+import { REDRIVE_DETAIL_TYPE, SYNTHETIC_SOURCE } from './events.ts';
 
-/** `source` of the events redrive starts executions with. */
-export const REDRIVE_SOURCE = 'eks-secret-sync';
+/** `source` of the events redrive starts executions with: the event vocabulary's synthetic source. */
+export const REDRIVE_SOURCE = SYNTHETIC_SOURCE;
 
-/** `detail-type` of the events redrive starts executions with. */
-export const REDRIVE_DETAIL_TYPE = 'Redrive';
+export { REDRIVE_DETAIL_TYPE };
 
 /** A queue message reduced to what redrive reads: the Lambda SQS record and the SDK's Message both map to it. */
 export interface QueueMessage {

@@ -1,44 +1,48 @@
+import { readSecretEvent, type SecretEventReading } from '../domain/events.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 
 /**
  * Which version of the secret an event asks for: the `versionId` of a native
- * `Secret Label Updated` event for this secret, else undefined (AWSCURRENT)
- * for every other trigger (CloudTrail events, schedules, redrive, deploy).
+ * `Secret Label Updated` event moving AWSCURRENT on this secret, else
+ * undefined (AWSCURRENT) for every other trigger (CloudTrail events,
+ * schedules, redrive, deploy) and for events that trigger nothing (another
+ * label, a refused call). Which events name the secret is the event
+ * vocabulary's (functions/domain/events.ts), the same that builds the rules.
  *
- * @throws InvalidInputError when the event is missing or names another secret.
+ * @throws InvalidInputError when the event is missing, or is a trigger of the
+ *   mapping's rules for another secret.
  */
 export function requestedVersion(event: unknown, secretArn: string): string | undefined {
   if (!event || typeof event !== 'object') {
-    throw new InvalidInputError('execution input has no `event` object; start executions with {"event": {...}, "attempt": 1}');
+    throw new InvalidInputError(
+      'execution input has no `event` object; start executions with {"event": {...}, "attempt": 1}',
+    );
   }
-  const e = event as { source?: unknown; 'detail-type'?: unknown; resources?: unknown; detail?: { versionId?: unknown } };
-  if (e.source !== 'aws.secretsmanager' || e['detail-type'] !== 'Secret Label Updated') return undefined;
-  const resources = Array.isArray(e.resources) ? e.resources : [];
-  if (!resources.includes(secretArn)) {
-    throw new InvalidInputError(`event is for ${JSON.stringify(resources)}, not this mapping's secret ${secretArn}: check the rule's pattern`);
-  }
-  return typeof e.detail?.versionId === 'string' ? e.detail.versionId : undefined;
+  const reading = thisSecretOnly(readSecretEvent(event, secretArn), secretArn);
+  return reading.verdict === 'trigger' ? reading.versionId : undefined;
 }
 
 /**
- * Whether the event is a CloudTrail-recorded DeleteSecret call on this
- * secret (the mapping's CloudTrail rule, `cloudTrailRules: true`). The
+ * Whether the event is a successful CloudTrail-recorded DeleteSecret call on
+ * this secret (the mapping's CloudTrail rule, `cloudTrailRules: true`). The
  * secret is recognized as the rule matches it: `responseElements.arn` (or its
  * pre-2024 spelling `aRN`), or `requestParameters.secretId` as the full ARN,
- * the partial ARN (without `-<6 chars>`) or the name. RestoreSecret and every
+ * the partial ARN (without `-<6 chars>`) or the name, in the secret's account
+ * and region. A refused call (`errorCode` present), RestoreSecret and every
  * other event are not deletions: they sync AWSCURRENT.
  *
- * @throws InvalidInputError for a DeleteSecret event that names another secret.
+ * @throws InvalidInputError for a trigger of the mapping's rules that names another secret.
  */
 export function isDeleteSecretEvent(event: unknown, secretArn: string): boolean {
-  const e = (event ?? {}) as { source?: unknown; 'detail-type'?: unknown; detail?: Record<string, any> };
-  if (e.source !== 'aws.secretsmanager' || e['detail-type'] !== 'AWS API Call via CloudTrail' || e.detail?.eventName !== 'DeleteSecret') return false;
-  const partialArn = secretArn.replace(/-[A-Za-z0-9]{6}$/, '');
-  const name = partialArn.split(':secret:')[1];
-  const ids = [e.detail.responseElements?.arn, e.detail.responseElements?.aRN];
-  const secretId = e.detail.requestParameters?.secretId;
-  if (ids.includes(secretArn) || [secretArn, partialArn, name].includes(secretId)) return true;
+  const reading = thisSecretOnly(readSecretEvent(event, secretArn), secretArn);
+  return reading.verdict === 'trigger' && reading.change === 'deleted';
+}
+
+/** The reading, unless it is for another secret: such an event reached the mapping by a wrong rule. */
+function thisSecretOnly(reading: SecretEventReading, secretArn: string): SecretEventReading {
+  if (reading.verdict !== 'other-secret') return reading;
+  const what = reading.rule === 'label' ? 'event' : 'CloudTrail event';
   throw new InvalidInputError(
-    `DeleteSecret event is for ${JSON.stringify(ids.find((x) => typeof x === 'string') ?? secretId ?? null)}, not this mapping's secret ${secretArn}: check the rule's pattern`,
+    `${what} is for ${reading.named}, not this mapping's secret ${secretArn}: check the rule's pattern`,
   );
 }

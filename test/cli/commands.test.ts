@@ -3,11 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
 import { ofType, synth } from '../support/infra.ts';
-import { canary, CLI, cli, cliEnv, exec, expectNoLeak, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import { canary, CLI, cli, cliEnv, exec, itPrintsNoSecret, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
 
 const COMMANDS = ['plan', 'sync', 'status', 'doctor', 'rbac', 'token'];
 const CANARY = canary();
@@ -37,7 +37,6 @@ beforeAll(async () => {
   file = writeMappings('CliCommands', [mapping]);
 });
 
-afterAll(() => expectNoLeak(runs, [CANARY]));
 
 describe('every command', () => {
   it.each(COMMANDS)('%s --help documents its options and exit codes and exits 0', async (name) => {
@@ -138,3 +137,5 @@ describe('names shared with infra/', () => {
     for (const id of ['app-config', 'web-tls']) expect(names).toContain(executionLogGroup('EksSecretSync', id));
   });
 });
+
+itPrintsNoSecret(() => [CANARY]);

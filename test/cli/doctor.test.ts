@@ -5,10 +5,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ruleName } from '../../infra/events.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
-import { canary, cli, cliEnv, expectNoLeak, motoConfig, motoJson, seedMapping, WORK, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import { canary, cli, cliEnv, itPrintsNoSecret, motoConfig, motoJson, seedMapping, WORK, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
 
 const CANARY = canary();
 const STACK = `CliDoctor${Date.now().toString(36)}`;
@@ -51,9 +51,6 @@ beforeAll(async () => {
   healthy = await healthyMapping();
 });
 
-afterAll(async () => {
-  expectNoLeak(runs, [CANARY]);
-});
 
 describe('doctor on a healthy mapping', () => {
   it('finds no problem, exits 0, and says which checks moto cannot answer', async () => {
@@ -213,3 +210,5 @@ describe('doctor on seeded misconfigurations', () => {
     expect(f['rbac']).toMatchObject({ verdict: 'unchecked', message: expect.stringMatching(/^could not check RBAC: your AWS identity .* may not create subjectaccessreviews .*run doctor as a cluster admin, e\.g\. with --context$/) });
   });
 });
+
+itPrintsNoSecret(() => [CANARY]);

@@ -2,9 +2,9 @@
 // code run in-process with the sync identity's credentials (moto-issued role
 // session, EKS token minted by the CLI), checked on the real apiserver.
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, kube, tokenFor } from '../support/kube.ts';
-import { canary, cli, expectNoLeak, motoConfig, seedMapping, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import { canary, cli, itPrintsNoSecret, motoConfig, seedMapping, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
 
 const CANARY = canary();
 const CANARY2 = canary();
@@ -31,7 +31,6 @@ beforeAll(async () => {
   file = writeMappings('CliPlanSync', [mapping]);
 });
 
-afterAll(() => expectNoLeak(runs, [CANARY, CANARY2]));
 
 describe('plan', () => {
   it('lists every key as added with masked values and exits 3 when the Secret does not exist', async () => {
@@ -164,3 +163,5 @@ describe('usage', () => {
     expect(r.stderr).toMatch(/could not load AWS credentials .*set AWS_PROFILE/);
   });
 });
+
+itPrintsNoSecret(() => [CANARY, CANARY2]);

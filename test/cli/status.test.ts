@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.ts';
 import { executionLogGroup } from '../../bin/lib/stack.ts';
-import { canary, cli, expectNoLeak, motoConfig, motoJson, motoQuery, seedMapping, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import { canary, cli, itPrintsNoSecret, motoConfig, motoJson, motoQuery, seedMapping, writeMappings, type CliRun, type TestMapping } from './support.ts';
 
 const CANARY = canary();
 const STACK = `CliStatus${Date.now().toString(36)}`;
@@ -34,7 +34,6 @@ beforeAll(async () => {
   sqs.destroy();
 });
 
-afterAll(() => expectNoLeak(runs, [CANARY]));
 
 describe('status', () => {
   it('says not-synced and exits 3 before the first sync', async () => {
@@ -164,3 +163,5 @@ describe('status', () => {
     expect(r.stderr).toContain('--since "yesterday" is not a duration; expected a number and m, h or d, e.g. 24h');
   });
 });
+
+itPrintsNoSecret(() => [CANARY]);

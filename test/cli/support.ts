@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { expect, inject } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { rbacManifests } from '../../infra/rbac.ts';
 import { addAccessEntryGroup as addGroup, type IdentityName } from '../../testbed/identities.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
@@ -62,12 +62,17 @@ export function cli(args: readonly string[], env: Record<string, string> = cliEn
   return exec(argv[0]!, argv.slice(1), env, opts.cwd);
 }
 
-/** Runs a program to its end and collects its exit code and output. */
+/** Every run of this test file (each file runs in its own worker): what {@link itPrintsNoSecret} scans. */
+const everyRun: CliRun[] = [];
+
+/** Runs a program to its end and collects its exit code and output; the run is recorded for the leak check. */
 export function exec(file: string, args: readonly string[], env: Record<string, string>, cwd = WORK): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(file, [...args], { env, cwd, timeout: 90_000, maxBuffer: 10 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
+      const run = { code, stdout, stderr };
+      everyRun.push(run);
+      resolve(run);
     });
   });
 }
@@ -194,11 +199,16 @@ export function writeKubeconfig(token: string, user = 'admin'): string {
 }
 
 /**
- * The canary check: no value (nor its base64), no token, no signed URL and no
- * secret access key in anything the CLI printed.
+ * Declares the file's leak check as a test of its own, declared last so it
+ * runs after the file's other tests: nothing any CLI run of this file printed
+ * (every {@link exec}, stdout and stderr) holds a canary value, a credential
+ * or a token in any encoding the leak scanner knows.
  */
-export function expectNoLeak(runs: readonly CliRun[], canaries: readonly string[]): void {
-  expectNoSecretMaterial(runs.map((r) => `${r.stdout}\n${r.stderr}`).join('\n'), canaries, 200);
+export function itPrintsNoSecret(canaries: () => readonly string[]): void {
+  it('prints no secret value, credential or token in any CLI run of this file', () => {
+    expect(everyRun.length).toBeGreaterThan(0);
+    expectNoSecretMaterial(everyRun.map((r) => `${r.stdout}\n${r.stderr}`).join('\n'), canaries(), 200);
+  });
 }
 
 /** A canary secret value: random, so a leak cannot be a coincidence. */

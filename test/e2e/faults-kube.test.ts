@@ -9,6 +9,7 @@ import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
 import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, useFaultMatrix } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube, uniqueName } from '../support/kube.ts';
+import { kubernetesGroup, rbacName } from '../../infra/rbac.ts';
 
 const CANARY = 'CANARY-2d8e41-kube-faults';
 const bed = useFaultMatrix(CANARY);
@@ -63,6 +64,21 @@ describe('Kubernetes faults: transient', () => {
     }
   });
 });
+
+/** Waits until the RBAC authorizer (an informer cache) no longer allows `verb` on the Secret to `group`. */
+async function untilDenied(group: string, namespace: string, verb: string, name: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await kube(adminToken(), 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user: 'testbed:rbac-probe', groups: [group], resourceAttributes: { namespace, verb, resource: 'secrets', name } },
+    });
+    if (r.body.status?.allowed === false) return;
+    if (Date.now() > deadline) throw new Error(`${verb} still allowed to ${group} after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 let otherWrites = 0;
 
@@ -192,6 +208,27 @@ const REAL_CELLS: RealCell[] = [
 ];
 
 describe('Kubernetes faults: refusals caused for real', () => {
+  it('ApplySecret (update) × 403 (RBAC narrowed to get after the first sync) → DLQ PermissionDeniedError, nothing written', async () => {
+    const m = await mappingVia(bed.p, { id: 'updenied', secretString: JSON.stringify(bed.next()) });
+    bed.mappings.push(m);
+    expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
+    // The product's own Role, replaced by one that allows get only.
+    await adminApply([
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: rbacName(m.id), namespace: m.namespace },
+        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [m.secretName], verbs: ['get'] }],
+      },
+    ]);
+    await untilDenied(kubernetesGroup(m.id), m.namespace, 'patch', m.secretName);
+    const { run } = await runCell(m, bed.p, bed.next(), {
+      dlq: 'PermissionDeniedError',
+      step: 'ApplySecret',
+      cause: /may not patch Secret .*\/app-config: secrets "app-config" is forbidden/,
+    });
+    expect(attempts(run, 'ApplySecret')).toBe(1); // never retried
+    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([403]);
+  });
+
   it.each(REAL_CELLS)('$step × $fault → DLQ $error, nothing written', async ({ step, error, cause, mapping, arrange }) => {
     const m = await mapping();
     bed.mappings.push(m);

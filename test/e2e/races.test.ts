@@ -5,12 +5,18 @@
 // random order, each step running in one of several warm execution
 // environments like Lambda's. Afterwards the Kubernetes Secret must hold the
 // newest version. Reproduce a run's choices with RACE_SEED=<seed> (printed in
-// the test names; timing still varies).
+// the test names; timing still varies). Beyond the final state, every
+// accepted write of each trial is read back from the kube-apiserver's audit
+// log (test/support/write-history.ts): the source version never goes
+// backwards, not even for a moment that a later delivery repairs.
 import { SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalMapping } from '../../testbed/local-pipeline.ts';
+import { AUDITED_NAMESPACES } from '../../testbed/testbed.ts';
 import { b64, secretOf } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
+import { adminToken, kube } from '../support/kube.ts';
+import { acceptedWrites, orderViolations, type OrderViolation } from '../support/write-history.ts';
 import { TestMapping, type ExecutionRecord } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-6a0f3c-races';
@@ -60,6 +66,16 @@ interface TrialResult {
   readonly dlq: number;
   readonly plans: string[];
   readonly conflicts: number;
+  /** Accepted writes of the trial in the audit log, and those that broke the order. */
+  readonly writes: number;
+  readonly violations: OrderViolation[];
+}
+
+/** The trial's accepted writes to `m`'s Secret (commit order), from the audit log. */
+function writesSince(m: LocalMapping, resourceVersion: number) {
+  return acceptedWrites(inject('testbed').cluster.auditLogFile, m.namespace, m.secretName).filter(
+    (w) => w.resourceVersion > resourceVersion,
+  );
 }
 
 const planOf = (r: ExecutionRecord) =>
@@ -82,6 +98,7 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
   const k = 2 + rand(4);
   const values: { password: string; extra?: string }[] = [];
   const versions: string[] = [];
+  const startedAt = Number((await secretOf(m)).body.metadata.resourceVersion);
   const early: Promise<ExecutionRecord>[] = [];
   for (let j = 1; j <= k; j++) {
     const value = { password: `${CANARY}-${index}-${j}`, trial: String(index), version: String(j), ...(rand(2) ? { extra: `x${j}` } : {}) };
@@ -107,6 +124,7 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
 
   const s = await secretOf(m);
   const newest = values[k - 1]!;
+  const writes = writesSince(m, startedAt);
   const holds = s.body.metadata?.annotations?.['eks-secret-sync.io/source-version-id'];
   const stale = holds !== versions[k - 1] || s.body.data?.password !== b64(newest.password) || s.body.data?.version !== b64(String(k)) ||
     (s.body.data?.extra === undefined) === ('extra' in newest); // prune on: a key the newest version lacks is gone
@@ -120,6 +138,8 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
     dlq: (await m.receiveDlq()).length,
     plans: runs.flatMap(planOf),
     conflicts: runs.reduce((n, r) => n + r.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountConflict').length, 0),
+    writes: writes.length,
+    violations: orderViolations(writes, versions),
   };
 }
 
@@ -133,15 +153,19 @@ async function trials(mode: Mode, trials: number): Promise<void> {
     }),
   );
   const stale = results.filter((r) => r.stale);
+  const disordered = results.filter((r) => r.violations.length > 0);
   const plans = results.flatMap((r) => r.plans);
   const count = (a: string) => plans.filter((p) => p === a).length;
   process.stderr.write(
     `[races] ${mode}, RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
       `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} conflicts, ` +
-      `${stale.length} stale, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      `${stale.length} stale, ${results.reduce((n, r) => n + r.writes, 0)} writes checked in the audit log, ` +
+      `${disordered.length} out of order, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   expect(results).toHaveLength(trials);
   expect(stale, `${mode}, RACE_SEED=${SEED}: stale trials ${JSON.stringify(stale)}`).toEqual([]);
+  expect(disordered, `${mode}, RACE_SEED=${SEED}: writes out of order ${JSON.stringify(disordered)}`).toEqual([]);
+  expect(results.every((r) => r.writes > 0), 'every trial wrote at least once (the audit log is read)').toBe(true);
   expect(results.filter((r) => r.failed || r.dlq), `${mode}, RACE_SEED=${SEED}: failed executions`).toEqual([]);
   // The races happened: older versions arrived after newer ones and were refused.
   expect(count('skip-stale')).toBeGreaterThan(0);
@@ -149,7 +173,16 @@ async function trials(mode: Mode, trials: number): Promise<void> {
 
 beforeAll(async () => {
   for (let lane = 0; lane < LANES; lane++) {
-    const m = await TestMapping.create({ id: `race${lane}`, secretString: JSON.stringify({ password: `${CANARY}-initial` }), workers: 3, prune: true });
+    // A namespace the audit policy records Secret writes with bodies for.
+    const namespace = AUDITED_NAMESPACES[lane]!;
+    expect((await kube(adminToken(), 'POST', '/api/v1/namespaces', { metadata: { name: namespace } })).status).toBe(201);
+    const m = await TestMapping.create({
+      id: `race${lane}`,
+      namespace,
+      secretString: JSON.stringify({ password: `${CANARY}-initial` }),
+      workers: 3,
+      prune: true,
+    });
     mappings.push(m);
     expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
   }
@@ -184,6 +217,24 @@ describe('racing and duplicate deliveries', () => {
     const s = await secretOf(m);
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v1);
     expect(s.body.data.version).toBe(b64('rb1'));
+  });
+
+  it('sees, in the audit log, a write that goes back to an older version (the race checker\'s control on the real apiserver)', async () => {
+    const m = mappings[1]!;
+    const s = await secretOf(m);
+    const before = Number(s.body.metadata.resourceVersion);
+    const current = s.body.metadata.annotations['eks-secret-sync.io/source-version-id'];
+    const older = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-ctl` }) });
+    const newer = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-ctl2` }) });
+    const annotate = (v: string) =>
+      kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+        { metadata: { annotations: { 'eks-secret-sync.io/source-version-id': v } } }, 'application/merge-patch+json');
+    // Planted: newer, then older (a stale overwrite), then newer again (the repair a final-state check would accept).
+    for (const v of [newer, older, newer]) expect((await annotate(v)).status).toBe(200);
+
+    const violations = orderViolations(writesSince(m, before), [current, older, newer]);
+
+    expect(violations).toEqual([expect.objectContaining({ wrote: older, after: newer, reason: 'went backwards' })]);
   });
 
   it('never lets a value or a token reach logs, state, DLQ messages or errors', () => {

@@ -127,7 +127,7 @@ describe('ASL loop bounds', () => {
     expect(bound(state, '$.reauths')).toBe(MAX_REAUTHS);
   });
 
-  it('are 3 and 2, as the README\'s error contract documents', () => {
+  it('are 3 and 2, as docs/architecture.md#error-contract documents', () => {
     expect([MAX_CONFLICT_RETRIES, MAX_REAUTHS]).toStrictEqual([3, 2]);
   });
 });

@@ -9,7 +9,16 @@ const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/config-AbC
 
 describe('requestedVersion', () => {
   it.each([
-    ['the native label event for this secret', { source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [ARN], detail: { versionId: 'v-2' } }, 'v-2'],
+    [
+      'the native label event for this secret',
+      {
+        source: 'aws.secretsmanager',
+        'detail-type': 'Secret Label Updated',
+        resources: [ARN],
+        detail: { labelUpdated: 'AWSCURRENT', versionId: 'v-2' },
+      },
+      'v-2',
+    ],
     ['a CloudTrail event', { source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: {} }, undefined],
     ['a scheduled or redriven sync', { source: 'eks-secret-sync', 'detail-type': 'Scheduled sync' }, undefined],
     [
@@ -24,7 +33,13 @@ describe('requestedVersion', () => {
 
   it('refuses a label event for another secret, naming both', () => {
     const other = ARN.replace('app/config', 'other');
-    expect(() => requestedVersion({ source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [other], detail: { versionId: 'v' } }, ARN)).toThrow(
+    const event = {
+      source: 'aws.secretsmanager',
+      'detail-type': 'Secret Label Updated',
+      resources: [other],
+      detail: { labelUpdated: 'AWSCURRENT', versionId: 'v' },
+    };
+    expect(() => requestedVersion(event, ARN)).toThrow(
       expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining(other) }),
     );
   });

@@ -8,7 +8,7 @@ export type Verdict = 'ok' | 'problem' | 'warning' | 'unchecked';
 
 /** One finding of one check. */
 export interface Finding {
-  /** Stable id of the check, e.g. `secret`, `rule`, `rbac` (see the README's command line section). */
+  /** Stable id of the check, e.g. `secret`, `rule`, `rbac` (see docs/cli.md#doctor). */
   readonly check: string;
   readonly verdict: Verdict;
   readonly message: string;

@@ -15,7 +15,7 @@ import {
   testSealer,
 } from '../../support/ports.ts';
 
-const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf';
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf';
 const SETTINGS: FetchSettings = { mappingId: 'db', secretArn: ARN, type: 'Opaque' };
 const NOW = '2026-11-23T14:00:00.000Z';
 const SCHEDULED = { event: { source: 'eks-secret-sync', 'detail-type': 'Scheduled sync' }, attempt: 1 };
@@ -24,7 +24,7 @@ const labelUpdated = (versionId: string) => ({
     source: 'aws.secretsmanager',
     'detail-type': 'Secret Label Updated',
     resources: [ARN],
-    detail: { versionId },
+    detail: { labelUpdated: 'AWSCURRENT', versionId },
   },
   attempt: 1,
 });
