@@ -1,6 +1,7 @@
 /**
  * The baseline of the overhead benchmark: one sync done directly in one
- * process with plain SDK and node:https calls, making the same requests a
+ * process with the product's adapters (the SDK for Secrets Manager, KMS
+ * sealing, the HTTPS primitive) and no step code, making the same requests a
  * pipeline execution makes, in the same order and with the same parallelism:
  *
  *   FetchSecret  GetSecretValue, GenerateDataKey (seal the data)
@@ -8,15 +9,16 @@
  *   ReadSecret   2 x Decrypt (in parallel), GET the Secret
  *   ApplySecret  2 x Decrypt (in parallel), PATCH (JSON merge patch with resourceVersion)
  *
- * It keeps the sealing (AES-256-GCM under KMS data keys) so the requests carry
- * what the pipeline's carry; what it leaves out is everything orchestration
- * adds: the executor, one process per step, state passing and logging.
+ * It keeps the sealing (functions/adapters/seal.ts over the KMS adapter: AES-256-GCM under KMS data keys) so
+ * the requests carry what the pipeline's carry; what it leaves out is everything orchestration adds: the
+ * executor, one process per step, state passing and logging.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { request } from 'node:https';
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
+import { send } from '../functions/adapters/https.ts';
+import { kmsKeyService } from '../functions/adapters/kms.ts';
+import { seal, unseal } from '../functions/adapters/seal.ts';
+import type { KeyService, Sealed, SealContext } from '../functions/domain/ports.ts';
 
 /** Where the baseline reads and writes, and as whom. */
 export interface DirectSyncConfig {
@@ -33,19 +35,12 @@ export interface DirectSyncConfig {
   readonly name: string;
 }
 
-interface Sealed {
-  key: Uint8Array;
-  iv: Buffer;
-  tag: Buffer;
-  data: Buffer;
-}
-
 const SOURCE_VERSION = 'bench.eks-secret-sync.io/source-version-id';
 
 /** A warm "function": clients are created once, as a warm Lambda keeps them. */
 export class DirectSync {
   private readonly sm: SecretsManagerClient;
-  private readonly kms: KMSClient;
+  private readonly keys: KeyService;
   private readonly cfg: DirectSyncConfig;
   /** Time of each step's share of the last sync (the requests its pipeline state makes), ms. */
   readonly stepMs = { FetchSecret: 0, MintToken: 0, ReadSecret: 0, ApplySecret: 0 };
@@ -54,7 +49,8 @@ export class DirectSync {
     this.cfg = cfg;
     const aws = { region: cfg.region, endpoint: cfg.awsEndpoint, credentials: cfg.credentials };
     this.sm = new SecretsManagerClient(aws);
-    this.kms = new KMSClient(aws);
+    const credentials = async () => cfg.credentials;
+    this.keys = kmsKeyService(cfg.keyId, { region: cfg.region, endpoint: cfg.awsEndpoint, credentials });
   }
 
   /**
@@ -108,44 +104,28 @@ export class DirectSync {
     return existing ? 'update' : 'create';
   }
 
-  /** Releases the SDK clients' sockets. */
+  /** Releases the SDK client's sockets (the KMS adapter's keep-alive agent lets the process exit). */
   close(): void {
     this.sm.destroy();
-    this.kms.destroy();
   }
 
-  private context(purpose: string) {
+  private context(purpose: SealContext['purpose']): SealContext {
     return { mappingId: this.cfg.mappingId, purpose };
   }
 
-  private async seal(purpose: string, plaintext: Buffer): Promise<Sealed> {
-    const dk = await this.kms.send(new GenerateDataKeyCommand({ KeyId: this.cfg.keyId, KeySpec: 'AES_256', EncryptionContext: this.context(purpose) }));
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', dk.Plaintext!, iv).setAAD(Buffer.from(purpose));
-    const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return { key: dk.CiphertextBlob!, iv, tag: cipher.getAuthTag(), data };
+  private seal(purpose: SealContext['purpose'], plaintext: Buffer): Promise<Sealed> {
+    return seal(this.keys, this.context(purpose), plaintext);
   }
 
-  private async unseal(purpose: string, s: Sealed): Promise<Buffer> {
-    const out = await this.kms.send(new DecryptCommand({ CiphertextBlob: s.key, KeyId: this.cfg.keyId, EncryptionContext: this.context(purpose) }));
-    const d = createDecipheriv('aes-256-gcm', out.Plaintext!, s.iv).setAAD(Buffer.from(purpose));
-    d.setAuthTag(s.tag);
-    return Buffer.concat([d.update(s.data), d.final()]);
+  private unseal(purpose: SealContext['purpose'], sealed: Sealed): Promise<Buffer> {
+    return unseal(this.keys, this.context(purpose), sealed);
   }
 
-  private kube(token: string, method: string, path: string, body?: object, contentType?: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-      if (body) headers['content-type'] = contentType ?? 'application/json';
-      const req = request(new URL(path, this.cfg.server), { method, ca: this.cfg.caPem, headers, timeout: 10_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
-    });
+  private async kube(token: string, method: string, path: string, body?: object, contentType?: string) {
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+    if (body) headers['content-type'] = contentType ?? 'application/json';
+    const url = new URL(path, this.cfg.server);
+    const payload = body ? JSON.stringify(body) : undefined;
+    return send({ method, url, headers, body: payload, ca: this.cfg.caPem, idleTimeoutMs: 10_000 });
   }
 }

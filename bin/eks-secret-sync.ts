@@ -8,7 +8,7 @@
  * wrong and how to fix it. No command prints a secret value; `token` prints its
  * token only as the ExecCredential it exists to produce.
  */
-import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './commands/command.ts';
+import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './lib/command.ts';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
 const PROGRAM = PRODUCT_NAME;

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { send } from '../functions/adapters/https.ts';
 
 /** TLS material and credentials for one request; the CA is always verified. */
 export interface TlsRequestOptions {
@@ -18,24 +18,24 @@ export interface TextResponse {
   readonly body: string;
 }
 
-/** One HTTPS request that verifies the server against `ca` (never skips verification). */
-export function httpsRequest(url: string, opts: TlsRequestOptions): Promise<TextResponse> {
-  return new Promise((resolveReq, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.bearerToken) headers.authorization = `Bearer ${opts.bearerToken}`;
-    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    const req = request(
-      url,
-      { method: opts.method ?? 'GET', ca: opts.ca, cert: opts.cert, key: opts.key, headers, timeout: opts.timeoutMs ?? 10_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolveReq({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000}ms: ${opts.method ?? 'GET'} ${url}`)));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
+/**
+ * One HTTPS request that verifies the server against `ca` (never skips verification), over the product's
+ * HTTPS primitive (functions/adapters/https.ts).
+ *
+ * @throws the transport's error; on the idle timeout an Error naming the request.
+ */
+export async function httpsRequest(url: string, opts: TlsRequestOptions): Promise<TextResponse> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.bearerToken) headers.authorization = `Bearer ${opts.bearerToken}`;
+  if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+  const method = opts.method ?? 'GET';
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const { ca, cert, key, body } = opts;
+  try {
+    const answer = await send({ method, url, headers, body, ca, cert, key, idleTimeoutMs: timeoutMs });
+    return { status: answer.status, body: answer.body };
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ETIMEDOUT') throw e;
+    throw new Error(`timeout after ${timeoutMs}ms: ${method} ${url}`, { cause: e });
+  }
 }

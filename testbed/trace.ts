@@ -1,3 +1,4 @@
+import { planOutcome } from '../functions/domain/outcome.ts';
 import type { ExecutionRecord } from './local-pipeline.ts';
 
 /** One state of an execution, as the Step Functions console lists it. */
@@ -30,13 +31,8 @@ function outcome(state: string, out: any): string {
       return `token sealed, expires ${out.token.expiresAt}`;
     case 'ReadSecret':
       return out.plan.observed.exists ? `exists at resourceVersion ${out.plan.observed.resourceVersion}` : 'absent: will create';
-    case 'PlanMerge': {
-      const p = out.plan;
-      const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');
-      return [p.action, list('added', p.added), list('updated', p.updated), list('unchanged', p.unchanged), p.kept.count ? `kept ${p.kept.count}` : '', list('pruned', p.pruned)]
-        .filter(Boolean)
-        .join('; ');
-    }
+    case 'PlanMerge':
+      return planOutcome(out.plan);
     case 'ApplySecret':
       return `${out.applied.action}d, resourceVersion ${out.applied.resourceVersion}`;
     case 'RemintToken':

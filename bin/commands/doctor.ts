@@ -11,7 +11,7 @@ import { summarize, unchecked, type Finding } from '../lib/doctor/findings.ts';
 import { checkNamespace, checkRbac } from '../lib/doctor/kube-checks.ts';
 import { findMappingsFile, KUBE_HELP, KUBE_OPTIONS, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
-import { EXIT, parseCommandArgs, type Command } from './command.ts';
+import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync doctor [--mapping ID] [options]
 

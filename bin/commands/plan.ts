@@ -8,7 +8,7 @@ import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OU
 import { PipelineError, runPipeline } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
-import { EXIT, parseCommandArgs, type Command } from './command.ts';
+import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync plan --mapping ID [options]
 

@@ -3,7 +3,7 @@
  * for someone with cluster-admin rights to `kubectl apply -f -`.
  */
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, selectMappings } from '../lib/mappings.ts';
-import { EXIT, parseCommandArgs, type Command } from './command.ts';
+import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync rbac [--mapping ID] [options] | kubectl apply -f -
 

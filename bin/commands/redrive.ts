@@ -14,7 +14,7 @@ import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '.
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
 import { Progress, Style, table, writeJson } from '../lib/ui.ts';
-import { EXIT, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run] [options]
 

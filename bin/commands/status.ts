@@ -9,7 +9,7 @@ import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OU
 import { discoverDlqUrl, dlqDepth, executionLogGroup, failedExecutions, type FailedExecution, type QueueDepth } from '../lib/stack.ts';
 import { readAwsSide, readSecretSide, verdict, type AwsSide, type SecretSide, type SyncState } from '../lib/status-read.ts';
 import { age, Progress, Style, writeJson } from '../lib/ui.ts';
-import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync status [--mapping ID] [options]
 

@@ -9,7 +9,7 @@ import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OU
 import { formatTrace, PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
-import { EXIT, oneLine, parseCommandArgs, type Command } from './command.ts';
+import { EXIT, oneLine, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync sync --mapping ID [--dry-run] [options]
 

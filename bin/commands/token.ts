@@ -12,7 +12,7 @@ import {
   formatExecCredential,
 } from '../lib/exec-credential.ts';
 import { loadCredentials } from '../lib/aws.ts';
-import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from './command.ts';
+import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync token --cluster-name NAME [--region REGION] [--json]
 

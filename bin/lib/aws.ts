@@ -10,7 +10,7 @@
 import type { AwsCredentials } from '../../functions/adapters/eks-token.ts';
 import type { Mapping } from '../../infra/config.ts';
 import { parseSecretArn } from '../../infra/secret-arn.ts';
-import { oneLine } from '../commands/command.ts';
+import { oneLine } from './command.ts';
 
 /**
  * The region a mapping's AWS calls go to: the secret ARN's, which is the stack's

@@ -4,7 +4,7 @@
  * certificate, and keeps the Date header (doctor compares clocks with it).
  * The pipeline's steps use functions/adapters/kube.ts instead.
  */
-import { request } from 'node:https';
+import { send, type HttpAnswer } from '../../functions/adapters/https.ts';
 import type { KubeTarget } from './cluster.ts';
 
 /** One apiserver answer. */
@@ -21,38 +21,29 @@ export interface KubeAnswer {
 /**
  * Sends one request.
  *
- * @throws Error (one line, no credential) when the connection or TLS fails or it times out (10 s).
+ * @throws Error (one line, no credential) when the connection or TLS fails or it times out (10 s idle).
  */
-export function kubeCall(target: KubeTarget, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const sent = Date.now();
-    const req = request(
-      new URL(path, `${target.server}/`),
-      { method, ca: target.caPem, cert: target.cert, key: target.key, headers, timeout: 10_000 },
-      (res) => {
-        const received = Date.now();
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => reject(networkError(e, target.server)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON: keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed, date: res.headers.date, localTime: (sent + received) / 2 });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out after 10 s'), { code: 'ETIMEDOUT' })));
-    req.on('error', (e) => reject(networkError(e, target.server)));
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+export async function kubeCall(target: KubeTarget, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const sent = Date.now();
+  const url = new URL(path, `${target.server}/`);
+  const tls = { ca: target.caPem, cert: target.cert, key: target.key };
+  let answer: HttpAnswer;
+  try {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    answer = await send({ method, url, headers, body: payload, ...tls, idleTimeoutMs: 10_000 });
+  } catch (e) {
+    throw networkError(e as Error & { code?: string }, target.server);
+  }
+  let parsed: unknown = answer.body;
+  try {
+    parsed = JSON.parse(answer.body);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: answer.status, body: parsed, date: answer.headers.date, localTime: (sent + answer.respondedAt) / 2 };
 }
 
 function networkError(e: Error & { code?: string }, server: string): Error {

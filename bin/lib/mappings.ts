@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Mapping, SyncConfig } from '../../infra/config.ts';
-import { UsageError } from '../commands/command.ts';
+import { UsageError } from './command.ts';
 
 /** The options every mapping-reading command accepts, for parseCommandArgs. */
 export const MAPPING_OPTIONS = {

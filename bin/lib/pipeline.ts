@@ -1,21 +1,33 @@
 /**
- * The sync pipeline run in-process from a terminal, with the caller's credentials:
- * the same product code the five Lambdas run (functions/), step by step, in
- * the state machine's order and with its loops (a 409 goes back to the read, at
- * most 3 times; a 401 mints again, at most twice). No Step Functions, no KMS
- * sealing: values stay in this process's memory and are never printed.
+ * The sync pipeline run in-process from a terminal, with the caller's
+ * credentials: the very steps the Lambdas run (functions/steps), in the state
+ * machine's order and with its loop bounds (functions/domain/loops.ts: a 409
+ * goes back to the read, a 401 mints again). No Step Functions and no KMS:
+ * values are sealed with a key that exists only in this process's memory
+ * (functions/adapters/memory-sealer.ts), and never printed. Workloads in the
+ * mapping's restart list are not restarted.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../infra/config.ts';
-import { getSecretVersion } from '../../functions/adapters/aws.ts';
-import { ANNOTATIONS, MANAGER_NAME } from '../../functions/domain/metadata.ts';
-import { observe } from '../../functions/domain/observe.ts';
-import { buildWrite, planMerge } from '../../functions/domain/plan.ts';
-import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../../functions/domain/secret-data.ts';
-import { validateTypedValues } from '../../functions/domain/secret-types.ts';
-import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../functions/domain/types.ts';
-import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
+import { secretsManagerSource } from '../../functions/adapters/aws.ts';
 import { secretClient } from '../../functions/adapters/kube.ts';
+import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
+import type { FetchOutput, TokenOutput } from '../../functions/domain/contract.ts';
+import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
+import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../../functions/domain/loops.ts';
+import { existingSecret } from '../../functions/domain/observe.ts';
+import { planOutcome } from '../../functions/domain/outcome.ts';
+import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
+import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
+import { parseWorkloads } from '../../functions/domain/restart.ts';
+import type { ExistingSecret, MergePlan, Observation } from '../../functions/domain/types.ts';
+import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
+import { applyPlan, WRITE_ACTIONS } from '../../functions/steps/apply.ts';
+import { fetchSecret } from '../../functions/steps/fetch.ts';
+import { planSync } from '../../functions/steps/plan.ts';
+import { readSecret } from '../../functions/steps/read.ts';
+import { openData } from '../../functions/steps/sealed.ts';
+import { mintToken } from '../../functions/steps/token.ts';
 import type { AwsSession } from './aws.ts';
 import { requireToken, resolveKubeTarget, type KubeconfigFlags, type KubeTarget } from './cluster.ts';
 
@@ -60,8 +72,8 @@ export interface PipelineOptions {
   readonly onStep?: (state: string) => void;
 }
 
-const MAX_CONFLICTS = 3;
-const MAX_REAUTH = 2;
+/** The execution input of a sync started from the CLI: it names no version, so the fetch reads AWSCURRENT. */
+const CLI_INPUT = { event: { source: REDRIVE_SOURCE, 'detail-type': 'CLI sync', detail: {} }, attempt: 1 };
 
 /**
  * Runs FetchSecret, MintToken, ReadSecret, PlanMerge and (with `apply`) ApplySecret.
@@ -84,7 +96,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
     }
   };
   try {
-    await pipeline(opts, run, step);
+    await pipeline(opts, run, step, memorySealer());
     return run;
   } catch (e) {
     throw new PipelineError(e as Error, run);
@@ -93,49 +105,38 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
 
 type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
-async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step): Promise<void> {
+async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sealer: Sealer): Promise<void> {
   const { mapping: m, aws } = opts;
-  const fetched = await step('FetchSecret', () => fetchSecret(m, aws), (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${Object.keys(f.data).length} keys`);
+  const mappingId = m.id;
+  const fetched = await step('FetchSecret', () => fetchCurrent(m, aws, sealer), (f) =>
+    `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
+  );
   run.source = fetched.source;
-  run.desired = fetched.data;
+  // The plan view shows masked values: this process sealed them, so it may open them.
+  run.desired = await openData(sealer, mappingId, fetched.sealedData);
+  const signer = {
+    mint: async () => {
+      run.target = await resolveKubeTarget(m, aws, opts.kube);
+      return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
+    },
+  };
   const mint = () =>
-    step('MintToken', () => resolveKubeTarget(m, aws, opts.kube), (t) =>
-      t.expiresAt ? `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}` : `credentials from ${t.source}`,
-    );
-  run.target = await mint();
+    step('MintToken', () => mintToken({ signer, sealer }, { mappingId }), () => {
+      const t = run.target!;
+      if (!t.expiresAt) return `credentials from ${t.source}`;
+      return `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+    });
+  let token = await mint();
   let conflicts = 0;
   let reauths = 0;
   for (;;) {
-    const client = secretClient({ server: run.target.server, caPem: run.target.caPem, namespace: m.namespace, name: m.secretName }, requireToken(run.target), run.target.identity);
     try {
-      const secret = await step('ReadSecret', () => client.get(), (s) => (s ? `exists at resourceVersion ${s.metadata?.resourceVersion}` : 'absent: will create'));
-      run.existing = secret && {
-        resourceVersion: secret.metadata?.resourceVersion ?? '',
-        type: secret.type ?? 'Opaque',
-        data: secret.data ?? {},
-        labels: secret.metadata?.labels ?? {},
-        annotations: secret.metadata?.annotations ?? {},
-      };
-      run.observed = observe(fetched.data, run.existing);
-      const options = { mappingId: m.id, prune: m.prune, type: m.type, labels: m.labels, annotations: m.annotations };
-      run.plan = await step('PlanMerge', async () => planMerge(fetched.source, run.observed!, options, new Date().toISOString()), planOutcome);
-      const plan = run.plan;
-      if (!opts.apply || (plan.action !== 'create' && plan.action !== 'update')) return;
-      const body = buildWrite(plan, fetched.data, { namespace: m.namespace, name: m.secretName, type: m.type });
-      const written = await step(
-        'ApplySecret',
-        () =>
-          plan.action === 'create'
-            ? client.apply(body, `${MANAGER_NAME}-${plan.annotations[ANNOTATIONS.sourceVersionId]}`.slice(0, 128))
-            : client.mergePatch(body),
-        (w) => `${plan.action}d, resourceVersion ${w.metadata?.resourceVersion}`,
-      );
-      run.applied = { action: plan.action, resourceVersion: written.metadata?.resourceVersion ?? '' };
+      await readPlanApply(opts, run, step, sealer, fetched, token);
       return;
     } catch (e) {
-      if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICTS) continue;
-      if (e instanceof UnauthorizedError && ++reauths <= MAX_REAUTH) {
-        run.target = await mint();
+      if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
+      if (e instanceof UnauthorizedError && ++reauths <= MAX_REAUTHS) {
+        token = await mint();
         continue;
       }
       throw e;
@@ -143,38 +144,60 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step): Pr
   }
 }
 
-/** The fetch step's work: read AWSCURRENT, parse, and refuse what Kubernetes would refuse. */
-async function fetchSecret(m: Mapping, aws: AwsSession): Promise<{ source: SourceVersion; data: SecretData }> {
+/** The fetch step with the caller's credentials; AWSCURRENT, as the CLI's input names no version. */
+async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promise<FetchOutput> {
   const client = new SecretsManagerClient(await aws.config());
   try {
-    // Taken before the read, as in the fetch step: it orders versions by when they were AWSCURRENT.
-    const fetchStarted = new Date().toISOString();
-    const version = await getSecretVersion(client, m.secretArn);
-    const data = parseSecretPayload(version);
-    const where = `secret ${m.secretArn} version ${version.versionId}`;
-    assertValidKeys(Object.keys(data), where);
-    assertWithinSizeLimit(data, where);
-    validateTypedValues(m.type, data);
-    const current = version.stages.includes('AWSCURRENT');
-    const source: SourceVersion = {
-      arn: m.secretArn,
-      versionId: version.versionId,
-      createdDate: version.createdDate,
-      current,
-      ...(current && { currentAt: fetchStarted }),
-    };
-    return { source, data };
+    const ports = { source: secretsManagerSource(client), sealer, clock: systemClock };
+    return await fetchSecret(ports, { mappingId: m.id, secretArn: m.secretArn, type: m.type }, CLI_INPUT);
   } finally {
     client.destroy();
   }
 }
 
-/** The PlanMerge outcome as testbed/trace.ts shows it: action and key names per change. */
-export function planOutcome(p: MergePlan): string {
-  const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');
-  return [p.action, list('added', p.added), list('updated', p.updated), list('unchanged', p.unchanged), p.kept.count ? `kept ${p.kept.count}` : '', list('pruned', p.pruned)]
-    .filter(Boolean)
-    .join('; ');
+/** ReadSecret, PlanMerge and (with `apply`, for a plan that writes) ApplySecret: one pass of the conflict loop. */
+async function readPlanApply(
+  opts: PipelineOptions,
+  run: PipelineRun,
+  step: Step,
+  sealer: Sealer,
+  fetched: FetchOutput,
+  token: TokenOutput,
+): Promise<void> {
+  const { mapping: m } = opts;
+  const mappingId = m.id;
+  const target = run.target!;
+  const location = { server: target.server, caPem: target.caPem, namespace: m.namespace, name: m.secretName };
+  // The plan view compares values: keep what the read step read, in this process only.
+  const kubernetes = (bearer: string): SecretStore => {
+    const store = secretClient(location, bearer, target.identity);
+    return {
+      ...store,
+      get: async () => {
+        const secret = await store.get();
+        run.existing = existingSecret(secret);
+        return secret;
+      },
+    };
+  };
+  const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
+  run.observed = await step('ReadSecret', () => readSecret({ sealer, kubernetes }, { mappingId }, sealed), (o) =>
+    o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create',
+  );
+  const { prune, type, labels, annotations, deletionPolicy } = m;
+  const settings = {
+    options: { mappingId, prune, type, labels, annotations, deletionPolicy },
+    restartTargets: parseWorkloads(m.restart).map((w) => w.ref),
+  };
+  const input = { source: fetched.source, observed: run.observed };
+  const plan = await step('PlanMerge', () => planSync({ clock: systemClock }, settings, input), planOutcome);
+  run.plan = plan;
+  if (!opts.apply || !WRITE_ACTIONS.has(plan.action)) return;
+  const where = { mappingId, namespace: m.namespace, name: m.secretName, type: m.type };
+  const applied = await step('ApplySecret', () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }), (a) =>
+    `${a.action}d, resourceVersion ${a.resourceVersion}`,
+  );
+  run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */

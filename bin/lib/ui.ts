@@ -4,7 +4,7 @@
  * ever sees a secret value: callers pass masked text.
  */
 import { styleText } from 'node:util';
-import type { CommandIo } from '../commands/command.ts';
+import type { CommandIo } from './command.ts';
 
 type Format = Parameters<typeof styleText>[0];
 

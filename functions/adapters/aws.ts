@@ -1,4 +1,5 @@
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretDeletionState, SecretSource, SecretVersion } from '../domain/ports.ts';
 import { awsError } from './aws-errors.ts';
 
 /**
@@ -14,16 +15,6 @@ import { awsError } from './aws-errors.ts';
  * a TimeoutError, which {@link awsError} makes a TransientError that is retried.
  */
 export const AWS_CLIENT_OPTIONS = { requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } } as const;
-
-/** One version of a secret as Secrets Manager returns it. */
-export interface SecretVersion {
-  readonly versionId: string;
-  readonly createdDate: string;
-  /** Staging labels of the version when it was read (AWSCURRENT, AWSPREVIOUS, ...). */
-  readonly stages: readonly string[];
-  readonly secretString?: string;
-  readonly secretBinary?: Uint8Array;
-}
 
 /** Reads one version of one secret (AWSCURRENT when `versionId` is undefined). */
 export async function getSecretVersion(client: SecretsManagerClient, arn: string, versionId?: string): Promise<SecretVersion> {
@@ -43,14 +34,6 @@ export async function getSecretVersion(client: SecretsManagerClient, arn: string
   }
 }
 
-/** Whether a secret is scheduled for deletion, from DescribeSecret (metadata only, never a value). */
-export interface SecretDeletionState {
-  /** When the secret was deleted (ISO 8601); undefined when it is not scheduled for deletion. */
-  readonly deletedDate?: string;
-  /** The version that carries AWSCURRENT, when DescribeSecret lists one. */
-  readonly currentVersionId?: string;
-}
-
 /**
  * Reads whether the secret is scheduled for deletion now. DescribeSecret
  * answers for a secret in its recovery window, unlike GetSecretValue.
@@ -63,4 +46,12 @@ export async function describeSecretDeletion(client: SecretsManagerClient, arn: 
   } catch (e) {
     throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);
   }
+}
+
+/** The {@link SecretSource} port over one Secrets Manager client. */
+export function secretsManagerSource(client: SecretsManagerClient): SecretSource {
+  return {
+    getSecretVersion: (arn, versionId) => getSecretVersion(client, arn, versionId),
+    describeSecretDeletion: (arn) => describeSecretDeletion(client, arn),
+  };
 }

@@ -14,6 +14,7 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { InvalidInputError } from '../domain/errors.ts';
+import type { Clock, TokenSigner } from '../domain/ports.ts';
 
 /** Every token starts with this; the authenticator rejects anything else. */
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
@@ -106,6 +107,24 @@ export async function mintEksToken(input: MintEksTokenInput): Promise<EksToken> 
   const url = `https://${host}/?${serializeQuery(presigned.query)}`;
   const token = TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
   return { token, expiresAt: expiryOf(now) };
+}
+
+/** Settings of {@link eksTokenSigner}. */
+export interface EksTokenSignerSettings {
+  readonly clusterName: string;
+  readonly region: string;
+  /** Resolved on each mint: a Lambda's role credentials rotate. */
+  readonly credentials: () => Promise<AwsCredentials>;
+  /** @default the system clock */
+  readonly clock?: Clock;
+}
+
+/** The {@link TokenSigner} port: {@link mintEksToken} with the given identity, at the clock's time. */
+export function eksTokenSigner(settings: EksTokenSignerSettings): TokenSigner {
+  const { clusterName, region, credentials, clock } = settings;
+  return {
+    mint: async () => mintEksToken({ clusterName, region, credentials: await credentials(), ...(clock && { now: clock.now() }) }),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The two KMS calls of envelope sealing (GenerateDataKey, Decrypt) over
- * node:http(s), signed with @smithy/signature-v4, credentials from
+ * node:http(s) (the HTTPS primitive, https.ts), signed with @smithy/signature-v4, credentials from
  * @aws-sdk/credential-provider-env.
  *
  * Why not @aws-sdk/client-kms (its module init was most of four functions'
@@ -11,13 +11,14 @@
  * jitter); its signature is checked against botocore's in
  * test/testbed/kms.test.ts.
  */
-import type { Agent, request as httpRequest } from 'node:http';
+import type { Agent } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { awsError, isThrottling } from './aws-errors.ts';
+import { send, type Transport } from './https.ts';
 import type { AwsCredentials } from './eks-token.ts';
 import type { KeyService, SealContext } from '../domain/ports.ts';
 
@@ -63,7 +64,7 @@ export function kmsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env
 class KmsJsonClient {
   private readonly url: URL;
   private readonly signer: SignatureV4;
-  private transport?: Promise<{ readonly request: typeof httpRequest; readonly agent: Agent }>;
+  private transport?: Promise<{ readonly request: Transport; readonly agent: Agent }>;
   private readonly timeoutMs: number;
   private readonly retries: StandardRetryStrategy;
 
@@ -144,16 +145,14 @@ class KmsJsonClient {
 
   private async send(headers: Record<string, string>, body: string) {
     const { request, agent } = await this.connection();
-    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
-      const req = request(this.url, { method: 'POST', headers, agent, signal: AbortSignal.timeout(this.timeoutMs) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('error', (e) => reject(e.name === 'AbortError' ? Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' }) : e));
-      req.end(body);
-    });
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const res = await send({ method: 'POST', url: this.url, headers, body, agent, signal }, request);
+      return { status: res.status, headers: res.headers, text: res.body };
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') throw e;
+      throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' });
+    }
   }
 }
 

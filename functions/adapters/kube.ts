@@ -1,7 +1,6 @@
-import { request } from 'node:https';
+import { send as request } from './https.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
-  ConfigError,
   ConflictError,
   InvalidInputError,
   NotFoundError,
@@ -14,7 +13,7 @@ import {
 /**
  * The narrow Kubernetes client of the pipeline: the three calls it makes on
  * one Secret (and, in {@link WorkloadClient}, the one on the workloads to
- * restart), over node:https. @kubernetes/client-node is used for its types
+ * restart), over the HTTPS primitive (https.ts). @kubernetes/client-node is used for its types
  * only: loading it costs ~200 ms of Lambda init (docs/decisions.md#no-kubernetesclient-node-in-the-lambdas).
  */
 export interface SecretClient {
@@ -46,37 +45,26 @@ export interface SecretLocation extends NamespaceLocation {
   readonly name: string;
 }
 
-/**
- * How long one Kubernetes request may take before it counts as a (transient)
- * timeout: KUBE_TIMEOUT_MS, default 10 s. Read once at init. Keep it well
- * under the task's TimeoutSeconds (30) so the state machine's retries, not
- * States.Timeout, handle a hung apiserver.
- *
- * @throws ConfigError when it is set but not an integer from 100 to 25000.
- */
-export function kubeTimeoutFromEnv(value = process.env.KUBE_TIMEOUT_MS): number {
-  if (value === undefined || value === '') return 10_000;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 100 || ms > 25_000) {
-    throw new ConfigError(`KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`);
-  }
-  return ms;
-}
-
-const TIMEOUT_MS = kubeTimeoutFromEnv();
+/** A request's deadline unless the caller gives one (the functions read KUBE_TIMEOUT_MS). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Builds a {@link SecretClient} for one Secret, authenticating with `token`. */
-export function secretClient(loc: SecretLocation, token: string, identity: string): SecretClient {
+export function secretClient(
+  loc: SecretLocation,
+  token: string,
+  identity: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): SecretClient {
   const path = `/api/v1/namespaces/${encodeURIComponent(loc.namespace)}/secrets/${encodeURIComponent(loc.name)}`;
   const what = `Secret ${loc.namespace}/${loc.name}`;
   const call = async (verb: string, method: string, query: string, body?: object, contentType?: string) => {
-    const res = await send(loc, token, method, path + query, body, contentType);
+    const res = await send(loc, token, timeoutMs, method, path + query, body, contentType);
     if (res.status >= 200 && res.status < 300) return JSON.parse(res.body) as V1Secret;
     throw statusError(res.status, res.body, res.retryAfter, { verb, what, identity });
   };
   return {
     get: async () => {
-      const res = await send(loc, token, 'GET', path);
+      const res = await send(loc, token, timeoutMs, 'GET', path);
       if (res.status === 404 && notFoundKind(res.body) === 'secrets') return null;
       if (res.status === 200) return JSON.parse(res.body) as V1Secret;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
@@ -85,7 +73,7 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
       call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
-      const res = await send(loc, token, 'DELETE', path, options);
+      const res = await send(loc, token, timeoutMs, 'DELETE', path, options);
       if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
     },
@@ -103,11 +91,16 @@ export interface WorkloadClient {
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
-export function workloadClient(loc: NamespaceLocation, token: string, identity: string): WorkloadClient {
+export function workloadClient(
+  loc: NamespaceLocation,
+  token: string,
+  identity: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
       const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
-      const res = await send(loc, token, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
+      const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
     },
@@ -120,28 +113,26 @@ interface RawResponse {
   retryAfter?: string;
 }
 
-function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
-    const payload = body ? JSON.stringify(body) : undefined;
-    if (payload !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      // Explicit length, never chunked: the apiserver may answer a DELETE without reading a chunked body,
-      // which leaves its bytes on the kept-alive connection and breaks the next request (400).
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    const req = request(new URL(path, loc.server), { method, ca: loc.caPem, headers, timeout: TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => reject(networkError(e, loc.server)));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }),
-      );
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', (e) => reject(networkError(e, loc.server)));
-    req.end(payload);
-  });
+async function send(
+  loc: Pick<NamespaceLocation, 'server' | 'caPem'>,
+  token: string,
+  timeoutMs: number,
+  method: string,
+  path: string,
+  body?: object,
+  contentType?: string,
+): Promise<RawResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+  if (body) headers['content-type'] = contentType ?? 'application/json';
+  const url = new URL(path, loc.server);
+  try {
+    const payload = body && JSON.stringify(body);
+    const answer = await request({ method, url, headers, body: payload, ca: loc.caPem, idleTimeoutMs: timeoutMs });
+    const retryAfter = answer.headers['retry-after'];
+    return { status: answer.status, body: answer.body, ...(retryAfter !== undefined && { retryAfter }) };
+  } catch (e) {
+    throw networkError(e as Error & { code?: string }, loc.server);
+  }
 }
 
 /** Network failures are transient, except a certificate the cluster CA does not verify. */

@@ -1,6 +1,18 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors.ts';
-import type { KeyService, Sealed, SealContext } from '../domain/ports.ts';
+import type { KeyService, Sealed, SealContext, Sealer } from '../domain/ports.ts';
+
+/**
+ * The {@link Sealer} port over envelope encryption: a fresh data key from
+ * `keys` per value (KMS GenerateDataKey in the Lambdas), AES-256-GCM with
+ * the context as additional authenticated data.
+ */
+export function envelopeSealer(keys: KeyService): Sealer {
+  return {
+    seal: (context, plaintext) => seal(keys, context, plaintext),
+    open: (context, sealed) => unseal(keys, context, sealed),
+  };
+}
 
 function aad(context: SealContext): Buffer {
   return Buffer.from(`${context.mappingId}\n${context.purpose}`, 'utf8');

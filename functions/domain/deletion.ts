@@ -12,15 +12,8 @@
 import { InvalidInputError } from './errors.ts';
 import { ANNOTATIONS, encodeManagedKeys } from './metadata.ts';
 import { extendNameList, nameList } from './names.ts';
-import type { SecretMergePatch } from './plan.ts';
+import type { SecretDeleteOptions, SecretMergePatch } from './requests.ts';
 import type { MergeOptions, MergePlan, Observation, SourceVersion } from './types.ts';
-
-/** The body of a DELETE of the Secret: it fails with 409 when the Secret changed since it was read. */
-export interface SecretDeleteOptions {
-  readonly apiVersion: 'v1';
-  readonly kind: 'DeleteOptions';
-  readonly preconditions: { readonly resourceVersion: string };
-}
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -4,11 +4,28 @@
  */
 import { ANNOTATIONS, MANAGER_NAME, readLastSource, readManagedKeys } from './metadata.ts';
 import { nameList, sortedUnique } from './names.ts';
+import type { KubeSecret } from './ports.ts';
 import type { ExistingSecret, Observation, SecretData } from './types.ts';
 
 function sameBytes(a: string, b: string): boolean {
   // Equal text is equal bytes; otherwise decode, because two encodings of one value may differ.
   return a === b || Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
+}
+
+/**
+ * The Secret as the domain sees it, from what the Kubernetes port read
+ * (null when it does not exist): a missing type is Opaque, missing maps are
+ * empty. Holds values: for the comparison in this process only.
+ */
+export function existingSecret(secret: KubeSecret | null): ExistingSecret | null {
+  if (secret === null) return null;
+  return {
+    resourceVersion: secret.metadata?.resourceVersion ?? '',
+    type: secret.type ?? 'Opaque',
+    data: secret.data ?? {},
+    labels: secret.metadata?.labels ?? {},
+    annotations: secret.metadata?.annotations ?? {},
+  };
 }
 
 /**

@@ -8,39 +8,8 @@ import { ANNOTATIONS, MANAGER_NAME, managedLabels, sourceAnnotations } from './m
 import { extendNameList, nameList, sortedUnique } from './names.ts';
 import { assertValidKeys } from './secret-data.ts';
 import { assertRequiredKeys, DEFAULT_SECRET_TYPE } from './secret-types.ts';
+import type { SecretManifest, SecretMergePatch, WriteTarget } from './requests.ts';
 import type { MergeOptions, MergePlan, Observation, SecretData, SecretType, SourceVersion } from './types.ts';
-
-/** A complete v1 Secret, the body of a create (POST). */
-export interface SecretManifest {
-  readonly apiVersion: 'v1';
-  readonly kind: 'Secret';
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-  };
-  readonly type: SecretType;
-  readonly data: SecretData;
-}
-
-/** A JSON merge patch (RFC 7386) of a Secret, the body of an update: `null` deletes a key. */
-export interface SecretMergePatch {
-  readonly metadata: {
-    /** Precondition: the apiserver answers 409 Conflict if the Secret changed since it was read. */
-    readonly resourceVersion: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-  };
-  readonly data: Readonly<Record<string, string | null>>;
-}
-
-/** Where a write goes. */
-export interface WriteTarget {
-  readonly namespace: string;
-  readonly name: string;
-  readonly type: SecretType;
-}
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

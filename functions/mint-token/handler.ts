@@ -1,28 +1,32 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import type { TokenOutput } from '../domain/contract.ts';
-import { mintEksToken } from '../adapters/eks-token.ts';
-import { requireEnv } from '../runtime/env.ts';
+import { eksTokenSigner } from '../adapters/eks-token.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
+import { envelopeSealer } from '../adapters/seal.ts';
+import type { TokenOutput } from '../domain/contract.ts';
+import { ENV } from '../runtime/env-contract.ts';
+import { lambdaRegion, readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { seal } from '../adapters/seal.ts';
+import { mintToken, type TokenPorts } from '../steps/token.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const CLUSTER_NAME = requireEnv('CLUSTER_NAME');
-const REGION = requireEnv('AWS_REGION');
+const env = readEnv('mint-token');
+const settings = { mappingId: env[ENV.mappingId] };
+const clusterName = env[ENV.clusterName];
 // The function's role: Lambda puts its credentials in the environment.
 const credentials = fromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'), { credentials });
+const ports: TokenPorts = {
+  signer: eksTokenSigner({ clusterName, region: lambdaRegion(), credentials }),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials })),
+};
 
 /**
- * Mints an EKS bearer token with this function's role (the identity the
- * cluster's access entry maps) and seals it: the token itself never enters
- * the state.
+ * MintToken ({@link mintToken}): an EKS bearer token with this function's
+ * role (the identity the cluster's access entry maps), sealed: the token
+ * itself never enters the state.
  *
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
 export async function handler(): Promise<TokenOutput> {
-  const { token, expiresAt } = await mintEksToken({ clusterName: CLUSTER_NAME, region: REGION, credentials: await credentials() });
-  const sealedToken = await seal(keys, { mappingId: MAPPING_ID, purpose: 'eks-token' }, Buffer.from(token, 'utf8'));
-  logger.info('minted EKS token', { mappingId: MAPPING_ID, cluster: CLUSTER_NAME, expiresAt });
-  return { sealedToken, expiresAt };
+  const out = await mintToken(ports, settings);
+  logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });
+  return out;
 }

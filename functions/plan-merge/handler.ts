@@ -1,26 +1,27 @@
 import type { PlanInput, PlanOutput } from '../domain/contract.ts';
-import { planMerge } from '../domain/plan.ts';
-import { restartAfter } from '../domain/restart.ts';
-import { InvalidInputError } from '../domain/errors.ts';
+import { systemClock } from '../domain/ports.ts';
+import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { mergeOptionsFromEnv, restartTargetsFromEnv } from '../runtime/options.ts';
+import { mergeOptionsFrom, restartTargetsFrom } from '../runtime/options.ts';
+import { planSync, type PlanSettings } from '../steps/plan.ts';
 
-const options = mergeOptionsFromEnv();
-const restartTargets = restartTargetsFromEnv().map((w) => w.ref);
+const env = readEnv('plan-merge');
+const settings: PlanSettings = {
+  options: mergeOptionsFrom(env),
+  restartTargets: restartTargetsFrom(env).map((w) => w.ref),
+};
+const ports = { clock: systemClock };
 
 /**
- * Decides the merge from the source version and the value-free observation:
- * keys added, updated, unchanged, kept, pruned, whether to write at all, and
- * which workloads to restart after the write (only when it changes data).
+ * PlanMerge ({@link planSync}): keys added, updated, unchanged, kept, pruned,
+ * whether to write at all, and which workloads to restart after the write.
  *
  * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys).
  */
 export async function handler(input: PlanInput): Promise<PlanOutput> {
-  if (!input?.source || !input?.observed) throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
-  const merge = planMerge(input.source, input.observed, options, new Date().toISOString());
-  const plan = { ...merge, restart: restartAfter(merge, restartTargets) };
+  const plan = await planSync(ports, settings, input);
   logger.info('planned merge', {
-    mappingId: options.mappingId,
+    mappingId: settings.options.mappingId,
     action: plan.action,
     added: plan.added.length,
     updated: plan.updated.length,

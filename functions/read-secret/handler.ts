@@ -1,38 +1,34 @@
-import type { ReadInput } from '../domain/contract.ts';
-import { observe } from '../domain/observe.ts';
-import type { Observation } from '../domain/types.ts';
-import { requireEnv } from '../runtime/env.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
+import { envelopeSealer } from '../adapters/seal.ts';
+import type { ReadInput } from '../domain/contract.ts';
+import type { Observation } from '../domain/types.ts';
+import { ENV } from '../runtime/env-contract.ts';
+import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { openInputs } from '../adapters/sealed-inputs.ts';
-import { targetFromEnv } from '../runtime/target.ts';
+import { kubeTimeoutFrom } from '../runtime/options.ts';
+import { targetFrom } from '../runtime/target.ts';
+import { readSecret, type ReadPorts } from '../steps/read.ts';
 
-const MAPPING_ID = requireEnv('MAPPING_ID');
-const { location, identity } = targetFromEnv();
-const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
+const env = readEnv('read-secret');
+const settings = { mappingId: env[ENV.mappingId] };
+const { location, identity } = targetFrom(env);
+const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const ports: ReadPorts = {
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
+  kubernetes: (token) => secretClient(location, token, identity, timeoutMs),
+};
 
 /**
- * Reads the Kubernetes Secret and reports, without values, how it compares
- * with the AWS data: absent means "create"; the resourceVersion is kept.
+ * ReadSecret ({@link readSecret}): how the Kubernetes Secret compares with
+ * the AWS data, without values; absent means "create".
  *
  * @throws UnauthorizedError, PermissionDeniedError, NotFoundError (namespace), TransientError.
  */
 export async function handler(input: ReadInput): Promise<Observation> {
-  const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
-  const secret = await secretClient(location, token, identity).get();
-  const observed = observe(
-    desired,
-    secret && {
-      resourceVersion: secret.metadata?.resourceVersion ?? '',
-      type: secret.type ?? 'Opaque',
-      data: secret.data ?? {},
-      labels: secret.metadata?.labels ?? {},
-      annotations: secret.metadata?.annotations ?? {},
-    },
-  );
+  const observed = await readSecret(ports, settings, input);
   logger.info('read Kubernetes Secret', {
-    mappingId: MAPPING_ID,
+    mappingId: settings.mappingId,
     secret: `${location.namespace}/${location.name}`,
     exists: observed.exists,
     resourceVersion: observed.resourceVersion,

@@ -2,7 +2,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { jsonEnv, requireEnv } from '../runtime/env.ts';
+import { jsonValue, readEnv } from '../runtime/env.ts';
+import { ENV } from '../runtime/env-contract.ts';
 import { logger } from '../runtime/logger.ts';
 import { redriveMessage, stringAttributes } from '../adapters/redrive-io.ts';
 import type { RedriveSettings } from '../domain/redrive.ts';
@@ -19,8 +20,13 @@ interface BatchResponse {
   readonly batchItemFailures: { readonly itemIdentifier: string }[];
 }
 
+const env = readEnv('redrive-sync');
 const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
-const targets = { sfn: new SFNClient(AWS_CLIENT_OPTIONS), sqs: new SQSClient(AWS_CLIENT_OPTIONS), parkedQueueUrl: requireEnv('PARKED_QUEUE_URL') };
+const targets = {
+  sfn: new SFNClient(AWS_CLIENT_OPTIONS),
+  sqs: new SQSClient(AWS_CLIENT_OPTIONS),
+  parkedQueueUrl: env[ENV.parkedQueueUrl],
+};
 
 /**
  * Turns each message moved back from the DLQ ("Start DLQ redrive" into the
@@ -49,16 +55,22 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
 
 /** @throws ConfigError unless STATE_MACHINES is a JSON object of mapping id -> state machine ARN. */
 function stateMachinesFromEnv(): Record<string, string> {
-  const value = jsonEnv<unknown>('STATE_MACHINES', undefined);
+  const value = jsonValue<unknown>(ENV.stateMachines, env[ENV.stateMachines], undefined);
   const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
-  if (!ok) throw new ConfigError('environment variable STATE_MACHINES must be a JSON object of mapping id -> state machine ARN');
+  if (!ok) {
+    const what = 'a JSON object of mapping id -> state machine ARN';
+    throw new ConfigError(`environment variable ${ENV.stateMachines} must be ${what}`);
+  }
   return value as Record<string, string>;
 }
 
 /** @throws ConfigError unless REDRIVE_MAX_ATTEMPTS is a whole number >= 1. */
 function maxAttemptsFromEnv(): number {
-  const raw = requireEnv('REDRIVE_MAX_ATTEMPTS');
+  const raw = env[ENV.redriveMaxAttempts];
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable REDRIVE_MAX_ATTEMPTS is ${JSON.stringify(raw)}; expected a whole number >= 1`);
+  if (!Number.isInteger(n) || n < 1) {
+    const got = JSON.stringify(raw);
+    throw new ConfigError(`environment variable ${ENV.redriveMaxAttempts} is ${got}; expected a whole number >= 1`);
+  }
   return n;
 }

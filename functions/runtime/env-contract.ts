@@ -50,6 +50,17 @@ export const ENV = {
   redriveMaxAttempts: 'REDRIVE_MAX_ATTEMPTS',
 } as const;
 
+/**
+ * Variables the platform sets, never a construct: Lambda's region, read by
+ * the function that signs for it. (The AWS SDK and the KMS adapter also read
+ * the SDK's own AWS_REGION / AWS_ENDPOINT_URL* settings; Powertools reads
+ * POWERTOOLS_SERVICE_NAME, which the Lambda defaults construct sets.)
+ */
+export const PLATFORM_ENV = {
+  /** The function's region (Lambda sets it). */
+  region: 'AWS_REGION',
+} as const;
+
 /** One of the names in {@link ENV}. */
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

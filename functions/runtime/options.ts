@@ -2,16 +2,22 @@ import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.t
 import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
-import { jsonEnv, requireEnv } from './env.ts';
+import { ENV, type EnvName } from './env-contract.ts';
+import { jsonValue } from './env.ts';
+
+/** An environment (from `readEnv`) that holds the variables `N`, set or not. */
+export type EnvWith<N extends EnvName> = { readonly [P in N]?: string };
 
 /**
  * The mapping's Secret type from SECRET_TYPE (default Opaque).
  *
  * @throws ConfigError for a type this tool does not support.
  */
-export function secretTypeFromEnv(): SecretType {
-  const t = process.env.SECRET_TYPE || DEFAULT_SECRET_TYPE;
-  if (!isSecretType(t)) throw new ConfigError(`SECRET_TYPE ${JSON.stringify(t)} is not one of ${SECRET_TYPES.join(', ')}`);
+export function secretTypeFrom(env: EnvWith<typeof ENV.secretType>): SecretType {
+  const t = env[ENV.secretType] || DEFAULT_SECRET_TYPE;
+  if (!isSecretType(t)) {
+    throw new ConfigError(`${ENV.secretType} ${JSON.stringify(t)} is not one of ${SECRET_TYPES.join(', ')}`);
+  }
   return t;
 }
 
@@ -20,28 +26,37 @@ export function secretTypeFromEnv(): SecretType {
  *
  * @throws ConfigError for any other value.
  */
-export function deletionPolicyFromEnv(value = process.env.DELETION_POLICY): DeletionPolicy {
+export function deletionPolicyFrom(value: string | undefined): DeletionPolicy {
   const v = value === undefined || value === '' ? 'retain' : value;
-  if (v !== 'retain' && v !== 'delete') throw new ConfigError(`DELETION_POLICY must be "retain" or "delete", not ${JSON.stringify(value)}`);
+  if (v !== 'retain' && v !== 'delete') {
+    throw new ConfigError(`${ENV.deletionPolicy} must be "retain" or "delete", not ${JSON.stringify(value)}`);
+  }
   return v;
 }
+
+/** The variables {@link mergeOptionsFrom} reads. */
+type MergeEnv = { readonly [ENV.mappingId]: string } & EnvWith<
+  typeof ENV.prune | typeof ENV.secretType | typeof ENV.labels | typeof ENV.annotations | typeof ENV.deletionPolicy
+>;
 
 /**
  * Merge options from MAPPING_ID, PRUNE ("true"/"false"), SECRET_TYPE, the
  * JSON objects LABELS and ANNOTATIONS, and DELETION_POLICY.
  *
- * @throws ConfigError when one is missing or malformed.
+ * @throws ConfigError when one is malformed.
  */
-export function mergeOptionsFromEnv(): MergeOptions {
-  const prune = process.env.PRUNE ?? 'false';
-  if (prune !== 'true' && prune !== 'false') throw new ConfigError(`PRUNE must be "true" or "false", not ${JSON.stringify(prune)}`);
+export function mergeOptionsFrom(env: MergeEnv): MergeOptions {
+  const prune = env[ENV.prune] ?? 'false';
+  if (prune !== 'true' && prune !== 'false') {
+    throw new ConfigError(`${ENV.prune} must be "true" or "false", not ${JSON.stringify(prune)}`);
+  }
   return {
-    mappingId: requireEnv('MAPPING_ID'),
+    mappingId: env[ENV.mappingId],
     prune: prune === 'true',
-    type: secretTypeFromEnv(),
-    labels: jsonEnv<Record<string, string>>('LABELS', {}),
-    annotations: jsonEnv<Record<string, string>>('ANNOTATIONS', {}),
-    deletionPolicy: deletionPolicyFromEnv(),
+    type: secretTypeFrom(env),
+    labels: jsonValue<Record<string, string>>(ENV.labels, env[ENV.labels], {}),
+    annotations: jsonValue<Record<string, string>>(ENV.annotations, env[ENV.annotations], {}),
+    deletionPolicy: deletionPolicyFrom(env[ENV.deletionPolicy]),
   };
 }
 
@@ -52,14 +67,33 @@ export function mergeOptionsFromEnv(): MergeOptions {
  *
  * @throws ConfigError when it is not such an array.
  */
-export function restartTargetsFromEnv(): WorkloadRef[] {
-  const refs = jsonEnv<unknown>('RESTART_TARGETS', []);
+export function restartTargetsFrom(env: EnvWith<typeof ENV.restartTargets>): WorkloadRef[] {
+  const refs = jsonValue<unknown>(ENV.restartTargets, env[ENV.restartTargets], []);
   if (!Array.isArray(refs) || !refs.every((r): r is string => typeof r === 'string')) {
-    throw new ConfigError('RESTART_TARGETS must be a JSON array of strings such as ["deployment/api"]');
+    throw new ConfigError(`${ENV.restartTargets} must be a JSON array of strings such as ["deployment/api"]`);
   }
   try {
     return parseWorkloads(refs);
   } catch (e) {
-    throw new ConfigError(`RESTART_TARGETS: ${(e as Error).message}`);
+    throw new ConfigError(`${ENV.restartTargets}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * How long one Kubernetes request may take before it counts as a (transient)
+ * timeout: KUBE_TIMEOUT_MS, default 10 s. Keep it well under the task's
+ * TimeoutSeconds (30) so the state machine's retries, not States.Timeout,
+ * handle a hung apiserver.
+ *
+ * @throws ConfigError when it is set but not an integer from 100 to 25000.
+ */
+export function kubeTimeoutFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 10_000;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 25_000) {
+    throw new ConfigError(
+      `${ENV.kubeTimeoutMs} must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
 }

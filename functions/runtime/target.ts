@@ -1,32 +1,36 @@
 import type { NamespaceLocation, SecretLocation } from '../adapters/kube.ts';
-import { requireEnv } from './env.ts';
+import { ENV } from './env-contract.ts';
+import type { EnvWith } from './options.ts';
 
-/**
- * The mapping's Kubernetes target from the environment the CDK stack sets:
- * CLUSTER_ENDPOINT, CLUSTER_CA (base64 PEM, as EKS returns it), NAMESPACE,
- * SECRET_NAME. KUBE_IDENTITY names the identity in error messages.
- *
- * @throws ConfigError when a variable is missing.
- */
-export function targetFromEnv(): { location: SecretLocation; identity: string } {
-  const { location, identity } = namespaceFromEnv();
-  return { location: { ...location, name: requireEnv('SECRET_NAME') }, identity };
-}
+/** The variables of {@link namespaceFrom}. */
+type NamespaceEnv = {
+  readonly [ENV.clusterEndpoint]: string;
+  readonly [ENV.clusterCa]: string;
+  readonly [ENV.namespace]: string;
+} & EnvWith<typeof ENV.kubeIdentity>;
 
 /**
  * The mapping's cluster and namespace, for a step that works beside the
  * Secret rather than on it (the restart of workloads): CLUSTER_ENDPOINT,
- * CLUSTER_CA and NAMESPACE, as in {@link targetFromEnv}.
- *
- * @throws ConfigError when a variable is missing.
+ * CLUSTER_CA (base64 PEM, as EKS returns it) and NAMESPACE. KUBE_IDENTITY
+ * names the identity in error messages.
  */
-export function namespaceFromEnv(): { location: NamespaceLocation; identity: string } {
+export function namespaceFrom(env: NamespaceEnv): { location: NamespaceLocation; identity: string } {
   return {
     location: {
-      server: requireEnv('CLUSTER_ENDPOINT'),
-      caPem: Buffer.from(requireEnv('CLUSTER_CA'), 'base64').toString('utf8'),
-      namespace: requireEnv('NAMESPACE'),
+      server: env[ENV.clusterEndpoint],
+      caPem: Buffer.from(env[ENV.clusterCa], 'base64').toString('utf8'),
+      namespace: env[ENV.namespace],
     },
-    identity: process.env.KUBE_IDENTITY ?? 'the mapping\'s Kubernetes identity',
+    identity: env[ENV.kubeIdentity] ?? 'the mapping\'s Kubernetes identity',
   };
+}
+
+/** The mapping's Kubernetes target: {@link namespaceFrom} and the Secret's name, SECRET_NAME. */
+export function targetFrom(env: NamespaceEnv & { readonly [ENV.secretName]: string }): {
+  location: SecretLocation;
+  identity: string;
+} {
+  const { location, identity } = namespaceFrom(env);
+  return { location: { ...location, name: env[ENV.secretName] }, identity };
 }

@@ -3,21 +3,21 @@
 import { describe, expect, it } from 'vitest';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import { ConfigError, NotFoundError } from '../../functions/domain/errors.ts';
-import { kubeTimeoutFromEnv } from '../../functions/adapters/kube.ts';
+import { kubeTimeoutFrom } from '../../functions/runtime/options.ts';
 
-describe('kubeTimeoutFromEnv', () => {
+describe('kubeTimeoutFrom', () => {
   it.each([
     [undefined, 10_000],
     ['', 10_000],
     ['300', 300],
     ['25000', 25_000],
   ])('reads %j as %i ms', (value, ms) => {
-    expect(kubeTimeoutFromEnv(value)).toBe(ms);
+    expect(kubeTimeoutFrom(value)).toBe(ms);
   });
 
   it.each(['99', '25001', '1.5', '10s', '-1'])('refuses %j naming the variable and the range', (value) => {
-    expect(() => kubeTimeoutFromEnv(value)).toThrow(ConfigError);
-    expect(() => kubeTimeoutFromEnv(value)).toThrow(/KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000/);
+    expect(() => kubeTimeoutFrom(value)).toThrow(ConfigError);
+    expect(() => kubeTimeoutFrom(value)).toThrow(/KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000/);
   });
 });
 

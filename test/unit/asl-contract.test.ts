@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
+import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../../functions/domain/loops.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 const states = Object.entries(asl.States) as [string, any][];
@@ -90,8 +91,43 @@ describe('ASL error contract', () => {
 
   it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
     expect(asl.States.RestartWorkloads.Catch[0]).toMatchObject({ ErrorEquals: ['UnauthorizedError'], Next: 'CountRestartReauth' });
-    expect(asl.States.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', NumericLessThanEquals: 2, Next: 'RemintToken' });
+    expect(asl.States.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', Next: 'RemintToken' });
     expect(asl.States.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
     expect(asl.States.RemintToken).toMatchObject({ Resource: '${MintTokenFunctionArn}', ResultPath: '$.token', Next: 'RestartWorkloads' });
+  });
+});
+
+describe('ASL loop bounds', () => {
+  /** The one bound a budget Choice state compares its counter with (`counter <= bound` goes round again). */
+  const bound = (state: string, counter: string) => {
+    const s = asl.States[state];
+    expect(s.Type).toBe('Choice');
+    expect(s.Choices).toHaveLength(1);
+    expect(s.Choices[0].Variable).toBe(counter);
+    return s.Choices[0].NumericLessThanEquals as number;
+  };
+
+  it('start both counters at 0', () => {
+    expect(asl.States.Start.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
+  });
+
+  it.each([
+    ['CountConflict', '$.conflicts'],
+    ['CountReauth', '$.reauths'],
+    ['CountRestartReauth', '$.reauths'],
+  ])('%s adds exactly 1 to %s', (state, counter) => {
+    expect(asl.States[state].Parameters).toStrictEqual({ 'value.$': `States.MathAdd(${counter}, 1)` });
+  });
+
+  it('read and merge again after a conflict at most MAX_CONFLICT_RETRIES times (domain/loops.ts)', () => {
+    expect(bound('ConflictBudgetLeft', '$.conflicts')).toBe(MAX_CONFLICT_RETRIES);
+  });
+
+  it.each(['ReauthBudgetLeft', 'RestartReauthBudgetLeft'])('%s mints again at most MAX_REAUTHS times', (state) => {
+    expect(bound(state, '$.reauths')).toBe(MAX_REAUTHS);
+  });
+
+  it('are 3 and 2, as docs/architecture.md#error-contract documents', () => {
+    expect([MAX_CONFLICT_RETRIES, MAX_REAUTHS]).toStrictEqual([3, 2]);
   });
 });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
-import { buildWrite, planMerge, type SecretMergePatch } from '../../../functions/domain/plan.ts';
+import { buildWrite, planMerge } from '../../../functions/domain/plan.ts';
+import type { SecretMergePatch } from '../../../functions/domain/requests.ts';
 import { parseSecretPayload } from '../../../functions/domain/secret-data.ts';
 import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
 

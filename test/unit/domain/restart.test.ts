@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   parseWorkload,
   parseWorkloads,
@@ -8,7 +8,7 @@ import {
   rfc3339Seconds,
 } from '../../../functions/domain/restart.ts';
 import { ConfigError, InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, UnauthorizedError } from '../../../functions/domain/errors.ts';
-import { restartTargetsFromEnv } from '../../../functions/runtime/options.ts';
+import { restartTargetsFrom } from '../../../functions/runtime/options.ts';
 
 const TARGETS = ['statefulset/db', 'deployment/api'];
 
@@ -106,20 +106,14 @@ describe('restartFailure', () => {
   });
 });
 
-describe('restartTargetsFromEnv', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
+describe('restartTargetsFrom', () => {
   it('reads a JSON array of workloads, sorted; unset means none', () => {
-    vi.stubEnv('RESTART_TARGETS', JSON.stringify(TARGETS));
-    expect(restartTargetsFromEnv().map((w) => w.ref)).toStrictEqual(['deployment/api', 'statefulset/db']);
-    vi.stubEnv('RESTART_TARGETS', '');
-    expect(restartTargetsFromEnv()).toStrictEqual([]);
+    expect(restartTargetsFrom({ RESTART_TARGETS: JSON.stringify(TARGETS) }).map((w) => w.ref)).toStrictEqual(['deployment/api', 'statefulset/db']);
+    expect(restartTargetsFrom({ RESTART_TARGETS: '' })).toStrictEqual([]);
+    expect(restartTargetsFrom({})).toStrictEqual([]);
   });
 
   it.each([['{"deployment":"api"}'], ['[1]'], ['["job/x"]'], ['not json']])('refuses %s as a ConfigError', (value) => {
-    vi.stubEnv('RESTART_TARGETS', value);
-    expect(() => restartTargetsFromEnv()).toThrow(ConfigError);
+    expect(() => restartTargetsFrom({ RESTART_TARGETS: value })).toThrow(ConfigError);
   });
 });

@@ -1,0 +1,89 @@
+// The layers of this repository, checked by dependency-cruiser (`npm run lint:deps`, and inside `npm test` through
+// test/unit/layers.test.ts). Imports go down only:
+//
+//   functions/domain    pure logic, the ASL contract, errors, port types: imports nothing outside itself
+//   functions/steps     one module per sync step: domain only (its ports arrive as arguments)
+//   functions/adapters  AWS, KMS, Kubernetes, the HTTPS primitive: domain only
+//   functions/runtime   env contract, logger, wiring: anything in functions/ but the handlers
+//   functions/<kind>/   the Lambda handlers: the top of functions/
+//   bin/lib             the CLI's library: never the commands that use it
+//
+// and nothing in functions/ imports the CLI, the CDK app, the test bed, the benchmarks or the tests.
+// Type-only imports count (tsPreCompilationDeps): a type cycle is still a cycle.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle means two modules are one: merge them, or move the shared part down.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment: 'functions/domain is plain data in, plain data out: no SDK, no Kubernetes client, no other layer.',
+      from: { path: '^functions/domain/' },
+      to: { pathNot: '^functions/domain/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'domain-uses-pure-builtins-only',
+      severity: 'error',
+      comment: 'Of the Node built-ins, functions/domain may use hashing (node:crypto) only: no I/O, no network.',
+      from: { path: '^functions/domain/' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?crypto$' },
+    },
+    {
+      name: 'steps-see-domain-only',
+      severity: 'error',
+      comment:
+        'A step gets its ports as arguments and returns the contract type: it imports the domain only. ' +
+        'functions/fetch-secret/event.ts is pure event reading (it imports only domain errors) and is allowed.',
+      from: { path: '^functions/steps/' },
+      to: { pathNot: ['^functions/(domain|steps)/', '^functions/fetch-secret/event\\.ts$'] },
+    },
+    {
+      name: 'adapters-below-steps-and-runtime',
+      severity: 'error',
+      comment: 'Adapters implement ports; they never reach up into steps, runtime wiring or handlers.',
+      from: { path: '^functions/adapters/' },
+      to: { path: '^functions/', pathNot: '^functions/(domain|adapters)/' },
+    },
+    {
+      name: 'runtime-below-handlers',
+      severity: 'error',
+      comment: 'Runtime wiring is shared by the handlers: it never imports one.',
+      from: { path: '^functions/runtime/' },
+      to: { path: '^functions/', pathNot: '^functions/(domain|adapters|steps|runtime)/' },
+    },
+    {
+      name: 'functions-stand-alone',
+      severity: 'error',
+      comment: 'The Lambdas are bundled from functions/ alone: nothing from CLI, CDK app, test bed, bench or tests.',
+      from: { path: '^functions/' },
+      to: { path: '^(bin|infra|testbed|bench|test|scripts)/' },
+    },
+    {
+      name: 'cli-lib-below-commands',
+      severity: 'error',
+      comment: 'bin/lib is what the commands share; the command framework lives in bin/lib, not in bin/commands.',
+      from: { path: '^bin/lib/' },
+      to: { path: '^bin/commands/' },
+    },
+    {
+      name: 'resolvable',
+      severity: 'error',
+      comment: 'An import the tool cannot resolve is an import it cannot check.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: ['node_modules', '^cdk\\.out', '^testbed/server'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,15 @@
+/**
+ * The bounds of the sync's two loops, written once: the state machine's
+ * Choice states (statemachine/sync.asl.json; test/unit/asl-contract.test.ts
+ * checks they use these numbers) and the CLI's in-process run
+ * (bin/lib/pipeline.ts) stop at the same count.
+ */
+
+/** A 409 on the apply (another writer in between) reads and merges again at most this many times. */
+export const MAX_CONFLICT_RETRIES = 3;
+
+/**
+ * A 401 (token expired, access entry missing) mints a new token at most this
+ * many times per sync; the read/apply and the restart share one counter.
+ */
+export const MAX_REAUTHS = 2;

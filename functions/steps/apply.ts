@@ -1,0 +1,75 @@
+/** ApplySecret: the plan written to the Kubernetes Secret, conditionally on what was read. */
+import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
+import { buildDeletion } from '../domain/deletion.ts';
+import { InvalidInputError } from '../domain/errors.ts';
+import { ANNOTATIONS, MANAGER_NAME } from '../domain/metadata.ts';
+import { buildWrite } from '../domain/plan.ts';
+import type { Connect, KubeSecret, SecretStore, Sealer } from '../domain/ports.ts';
+import type { MergePlan, SecretType } from '../domain/types.ts';
+import { openData, openToken } from './sealed.ts';
+
+/** What the apply step works through. */
+export interface ApplyPorts {
+  readonly sealer: Sealer;
+  /** The mapping's Secret, reached with the token the step opens. */
+  readonly kubernetes: Connect<SecretStore>;
+}
+
+/** The mapping's settings the apply step needs. */
+export interface ApplySettings {
+  readonly mappingId: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: SecretType;
+}
+
+/** The plan actions that write. */
+export const WRITE_ACTIONS: ReadonlySet<string> = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
+
+/**
+ * The field manager of a first create: one per source version, so two racing
+ * first syncs of different versions conflict instead of silently overwriting
+ * each other. At most 128 characters, as the apiserver requires.
+ */
+export function fieldManagerFor(plan: Pick<MergePlan, 'annotations'>): string {
+  return `${MANAGER_NAME}-${plan.annotations[ANNOTATIONS.sourceVersionId]}`.slice(0, 128);
+}
+
+/**
+ * Writes the plan. Update: a JSON merge patch carrying the resourceVersion
+ * that was read, so a concurrent writer makes it fail with 409 (ConflictError,
+ * which the state machine routes back to ReadSecret). Create: server-side
+ * apply, the one create RBAC can restrict to the Secret's name, under
+ * {@link fieldManagerFor}. A deletion (deletionPolicy delete): `delete-keys`
+ * is a merge patch with nulls, `delete-secret` a DELETE; both carry the
+ * resourceVersion read.
+ *
+ * @throws InvalidInputError for a plan that does not write or malformed sealed inputs; ConflictError,
+ *   UnauthorizedError, PermissionDeniedError, TransientError from the cluster.
+ */
+export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, input: ApplyInput): Promise<ApplyOutput> {
+  const plan = input?.plan;
+  if (!WRITE_ACTIONS.has(plan?.action)) {
+    const only = [...WRITE_ACTIONS].join(', ');
+    throw new InvalidInputError(`ApplySecret got plan action ${JSON.stringify(plan?.action)}; only ${only} write`);
+  }
+  const [desired, token] = await Promise.all([
+    openData(ports.sealer, settings.mappingId, input.sealedData),
+    openToken(ports.sealer, settings.mappingId, input.sealedToken),
+  ]);
+  const client = ports.kubernetes(token);
+  const target = { namespace: settings.namespace, name: settings.name, type: settings.type };
+  const body = plan.action.startsWith('delete-') ? buildDeletion(plan) : buildWrite(plan, desired, target);
+  let written: KubeSecret | undefined;
+  if ('preconditions' in body) await client.delete(body);
+  else if ('apiVersion' in body) written = await client.apply(body, fieldManagerFor(plan));
+  else written = await client.mergePatch(body);
+  const resourceVersion = written?.metadata?.resourceVersion ?? '';
+  return {
+    action: plan.action as ApplyOutput['action'],
+    resourceVersion,
+    added: plan.added.length,
+    updated: plan.updated.length,
+    pruned: plan.pruned.length,
+  };
+}

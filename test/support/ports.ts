@@ -1,0 +1,211 @@
+// In-memory ports for the step tests (test/unit/steps): narrow fakes with the semantics the steps rely on, as
+// External Secrets Operator tests its providers against a fake client. Each fake answers like its adapter:
+// the same error classes, resourceVersion preconditions, 404 on a missing workload.
+import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../../functions/domain/errors.ts';
+import type {
+  Clock,
+  KubeSecret,
+  SecretDeletionState,
+  SecretSource,
+  SecretStore,
+  SecretVersion,
+  Sealer,
+  TokenSigner,
+  WorkloadPatcher,
+} from '../../functions/domain/ports.ts';
+import type { RestartPatch, WorkloadRef } from '../../functions/domain/restart.ts';
+import { encodeSecretData } from '../../functions/domain/data-codec.ts';
+import type { SecretData } from '../../functions/domain/types.ts';
+import { expect } from 'vitest';
+
+/** A clock stopped at `iso`. */
+export function fixedClock(iso = '2026-11-23T14:00:00.000Z'): Clock {
+  return { now: () => new Date(iso) };
+}
+
+/** A secret in memory: its versions (the last with AWSCURRENT unless told) and its deletion state. */
+export class MemorySecretSource implements SecretSource {
+  readonly versions: SecretVersion[] = [];
+  deletion: SecretDeletionState = {};
+  readonly calls: string[] = [];
+
+  /** Adds a version; `current` moves AWSCURRENT to it (default true). */
+  put(versionId: string, secretString: string, opts: { current?: boolean; createdDate?: string } = {}): this {
+    const current = opts.current ?? true;
+    const demoted = (stages: readonly string[]) => (current ? stages.filter((s) => s !== 'AWSCURRENT') : stages);
+    const others = this.versions.map((v) => ({ ...v, stages: demoted(v.stages) }));
+    this.versions.splice(0, this.versions.length, ...others, {
+      versionId,
+      createdDate: opts.createdDate ?? `2026-11-23T13:0${this.versions.length}:00.000Z`,
+      stages: current ? ['AWSCURRENT'] : [],
+      secretString,
+    });
+    return this;
+  }
+
+  async getSecretVersion(arn: string, versionId?: string): Promise<SecretVersion> {
+    this.calls.push(`GetSecretValue ${versionId ?? 'AWSCURRENT'}`);
+    const v = this.versions.find((x) => (versionId ? x.versionId === versionId : x.stages.includes('AWSCURRENT')));
+    if (!v) throw new NotFoundError(`secretsmanager:GetSecretValue on ${arn} failed: ResourceNotFoundException`);
+    return v;
+  }
+
+  async describeSecretDeletion(): Promise<SecretDeletionState> {
+    this.calls.push('DescribeSecret');
+    return this.deletion;
+  }
+}
+
+/** A token signer that hands out `token-1`, `token-2`, ... (each a distinct credential). */
+export class CountingSigner implements TokenSigner {
+  minted = 0;
+  private readonly prefix: string;
+  constructor(prefix = 'k8s-aws-v1.canary-token') {
+    this.prefix = prefix;
+  }
+
+  async mint() {
+    this.minted += 1;
+    return { token: `${this.prefix}-${this.minted}`, expiresAt: '2026-11-23T14:14:00Z' };
+  }
+}
+
+/** What a fake cluster saw: each call with the token it came with. */
+export interface KubeCall {
+  readonly verb: string;
+  readonly token: string;
+  readonly body?: unknown;
+}
+
+/**
+ * One namespace of a cluster in memory: the mapping's Secret (or none) and
+ * workloads by `resource/name`. Writes check `metadata.resourceVersion` and
+ * DeleteOptions preconditions (409), as the apiserver does; `acceptedTokens`
+ * limits which bearer tokens it accepts (401 otherwise).
+ */
+export class MemoryCluster {
+  secret: (KubeSecret & { metadata: { resourceVersion: string } }) | null = null;
+  readonly workloads = new Map<string, RestartPatch | null>();
+  readonly calls: KubeCall[] = [];
+  acceptedTokens?: ReadonlySet<string>;
+  /** Before each write: lets a test play a concurrent writer. */
+  beforeWrite?: () => void;
+  private version = 100;
+
+  /** Sets the Secret as another writer would, with a new resourceVersion. */
+  setSecret(secret: Omit<KubeSecret, 'metadata'> & { metadata?: KubeSecret['metadata'] }): void {
+    this.secret = { ...secret, metadata: { ...secret.metadata, resourceVersion: this.nextVersion() } };
+  }
+
+  /** The {@link SecretStore} port for one token. */
+  readonly connect = (token: string): SecretStore & WorkloadPatcher => ({
+    get: async () => {
+      this.check('get', token);
+      return this.secret && structuredClone(this.secret);
+    },
+    apply: async (manifest, fieldManager) => {
+      this.check('apply', token, { manifest, fieldManager });
+      if (this.secret) throw new ConflictError(`Secret exists; field manager ${fieldManager} conflicts`);
+      const metadata = { ...manifest.metadata, resourceVersion: this.nextVersion() };
+      this.secret = { ...structuredClone(manifest), metadata };
+      return structuredClone(this.secret);
+    },
+    mergePatch: async (patch) => {
+      this.check('mergePatch', token, patch);
+      if (!this.secret) throw new NotFoundError('secrets "app" not found');
+      this.precondition(patch.metadata.resourceVersion);
+      const data: Record<string, string> = { ...this.secret.data };
+      for (const [k, v] of Object.entries(patch.data)) {
+        if (v === null) delete data[k];
+        else data[k] = v;
+      }
+      const meta = this.secret.metadata;
+      const annotations = merged(meta.annotations, patch.metadata.annotations);
+      const labels = merged(meta.labels, patch.metadata.labels);
+      const metadata = { ...meta, labels, annotations, resourceVersion: this.nextVersion() };
+      this.secret = { ...this.secret, data, metadata };
+      return structuredClone(this.secret);
+    },
+    delete: async (options) => {
+      this.check('delete', token, options);
+      if (!this.secret) return;
+      this.precondition(options.preconditions.resourceVersion);
+      this.secret = null;
+    },
+    strategicMergePatch: async (w: WorkloadRef, patch: RestartPatch) => {
+      this.check('patch', token, { ref: w.ref, patch });
+      const id = `${w.resource}/${w.name}`;
+      if (!this.workloads.has(id)) throw new NotFoundError(`${w.resource}.apps "${w.name}" not found`);
+      this.workloads.set(id, patch);
+    },
+  });
+
+  private check(verb: string, token: string, body?: unknown): void {
+    this.calls.push({ verb, token, body });
+    if (this.acceptedTokens && !this.acceptedTokens.has(token)) {
+      throw new UnauthorizedError('the cluster refused the bearer token of the test identity (401)');
+    }
+    if (verb !== 'get' && verb !== 'patch') this.beforeWrite?.();
+  }
+
+  private precondition(resourceVersion: string): void {
+    if (this.secret && this.secret.metadata.resourceVersion !== resourceVersion) {
+      throw new ConflictError('Secret changed between read and write (409 Conflict)');
+    }
+  }
+
+  private nextVersion(): string {
+    this.version += 1;
+    return String(this.version);
+  }
+}
+
+type Strings = Readonly<Record<string, string>>;
+
+function merged(a: Strings | undefined, b: Strings): Record<string, string> {
+  return { ...a, ...b };
+}
+
+/** The sealer of the step tests: real AES-256-GCM under a key held in memory. */
+export function testSealer(): Sealer {
+  return memorySealer();
+}
+
+/** Seals `data` as FetchSecret would, for a step that receives it. */
+export function sealData(sealer: Sealer, mappingId: string, data: SecretData) {
+  return sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data));
+}
+
+/** Seals `token` as MintToken would. */
+export function sealToken(sealer: Sealer, mappingId: string, token: string) {
+  return sealer.seal({ mappingId, purpose: 'eks-token' }, Buffer.from(token, 'utf8'));
+}
+
+/** base64 of UTF-8 text, as Kubernetes data holds values. */
+export const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+/** A value no code would write by chance. */
+export function canaryValue(): string {
+  return `canary-${crypto.randomUUID()}`;
+}
+
+/** `text` (an output, an error message) holds no canary, no base64 of one, and no EKS token. */
+export function expectNoValue(text: string, canaries: readonly string[]): void {
+  expect(text.length).toBeGreaterThan(0);
+  for (const canary of canaries) {
+    expect(text).not.toContain(canary);
+    expect(text).not.toContain(b64(canary).slice(0, 16));
+  }
+  expect(text).not.toContain('k8s-aws-v1.');
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: Error) => e,
+  );
+}

@@ -1,0 +1,155 @@
+// The apply step against an in-memory cluster: each write action as the apiserver sees it, the field manager of a
+// first create, a concurrent writer's 409 passed through, and no value in what it returns or throws.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApplyInput } from '../../../functions/domain/contract.ts';
+import { ANNOTATIONS, MANAGER_NAME, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import type { Sealer } from '../../../functions/domain/ports.ts';
+import type { MergePlan, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
+import { planMerge } from '../../../functions/domain/plan.ts';
+import { applyPlan, fieldManagerFor, type ApplySettings } from '../../../functions/steps/apply.ts';
+import {
+  b64,
+  canaryValue,
+  expectNoValue,
+  MemoryCluster,
+  rejection,
+  sealData,
+  sealToken,
+  testSealer,
+} from '../../support/ports.ts';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf';
+const NOW = '2026-11-23T14:00:00.000Z';
+const SETTINGS: ApplySettings = { mappingId: 'db', namespace: 'app', name: 'db', type: 'Opaque' };
+const OPTIONS = {
+  mappingId: 'db',
+  prune: true,
+  type: 'Opaque',
+  labels: {},
+  annotations: {},
+  deletionPolicy: 'delete',
+} as const;
+const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z', current: true };
+const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z', current: true };
+let sealer: Sealer;
+let cluster: MemoryCluster;
+let canary: string;
+
+/** Plans `desired` from `source` against what the cluster holds now, as ReadSecret and PlanMerge would. */
+function planFor(source: SourceVersion, desired: SecretData): MergePlan {
+  const s = cluster.secret;
+  const existing = s && {
+    resourceVersion: s.metadata.resourceVersion,
+    type: s.type ?? 'Opaque',
+    data: { ...s.data },
+    labels: {},
+    annotations: { ...s.metadata.annotations },
+  };
+  return planMerge(source, observe(desired, existing), OPTIONS, NOW);
+}
+
+async function input(plan: MergePlan, desired: SecretData): Promise<ApplyInput> {
+  return {
+    plan,
+    sealedData: await sealData(sealer, 'db', desired),
+    sealedToken: await sealToken(sealer, 'db', 'k8s-aws-v1.t'),
+  };
+}
+
+const ports = () => ({ sealer, kubernetes: cluster.connect });
+
+beforeEach(() => {
+  sealer = testSealer();
+  cluster = new MemoryCluster();
+  canary = canaryValue();
+});
+
+describe('applyPlan', () => {
+  it('creates the Secret by server-side apply under a field manager per source version', async () => {
+    const desired = { password: b64(canary) };
+    const plan = planFor(v1, desired);
+
+    const out = await applyPlan(ports(), SETTINGS, await input(plan, desired));
+
+    expect(out).toStrictEqual({
+      action: 'create',
+      resourceVersion: cluster.secret!.metadata.resourceVersion,
+      added: 1,
+      updated: 0,
+      pruned: 0,
+    });
+    expect(cluster.calls.map((c) => c.verb)).toStrictEqual(['apply']);
+    expect((cluster.calls[0]!.body as { fieldManager: string }).fieldManager).toBe('eks-secret-sync-v1');
+    expect(fieldManagerFor(plan)).toBe('eks-secret-sync-v1');
+    expect(cluster.secret).toMatchObject({ type: 'Opaque', data: desired, metadata: { name: 'db', namespace: 'app' } });
+    expectNoValue(JSON.stringify(out), [canary]);
+  });
+
+  it('updates by a merge patch conditional on the resourceVersion read, pruning dropped keys', async () => {
+    cluster.setSecret({
+      type: 'Opaque',
+      data: { a: b64('1'), gone: b64('x') },
+      metadata: { annotations: sourceAnnotations(v1, ['a', 'gone']) },
+    });
+    const desired = { a: b64(canary) };
+    const plan = planFor(v2, desired);
+
+    const out = await applyPlan(ports(), SETTINGS, await input(plan, desired));
+
+    expect(out).toMatchObject({ action: 'update', updated: 1, pruned: 1 });
+    expect(cluster.calls.map((c) => c.verb)).toStrictEqual(['mergePatch']);
+    expect(cluster.secret!.data).toStrictEqual(desired);
+  });
+
+  it("passes a concurrent writer's ConflictError through, so the state machine reads again", async () => {
+    cluster.setSecret({
+      type: 'Opaque',
+      data: { a: b64('1') },
+      metadata: { annotations: sourceAnnotations(v1, ['a']) },
+    });
+    const desired = { a: b64(canary) };
+    const plan = planFor(v2, desired);
+    cluster.beforeWrite = () => cluster.setSecret({ ...cluster.secret!, data: { a: b64('someone else') } });
+
+    const e = await rejection(applyPlan(ports(), SETTINGS, await input(plan, desired)));
+
+    expect(e.name).toBe('ConflictError');
+    expectNoValue(e.message, [canary]);
+    expect(cluster.secret!.data).toStrictEqual({ a: b64('someone else') });
+  });
+
+  it.each([
+    [
+      "delete-keys: only the keys it wrote go, others' keys stay",
+      { theirs: b64('x') },
+      'delete-keys',
+      { theirs: b64('x') },
+    ],
+    ['delete-secret: the Secret it created and alone wrote goes', {}, 'delete-secret', null],
+  ] as const)('carries out %s', async (_what, others, action, after) => {
+    const annotations = { ...sourceAnnotations(v1, ['a']), [ANNOTATIONS.createdBy]: MANAGER_NAME };
+    cluster.setSecret({ type: 'Opaque', data: { a: b64(canary), ...others }, metadata: { annotations } });
+    const deleted: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: NOW, deleted: true, currentAt: NOW };
+    const plan = planFor(deleted, {});
+    expect(plan.action).toBe(action);
+
+    const out = await applyPlan(ports(), SETTINGS, await input(plan, {}));
+
+    expect(out.action).toBe(action);
+    expect(cluster.secret?.data ?? null).toStrictEqual(after);
+    expect(out.resourceVersion).toBe(action === 'delete-secret' ? '' : cluster.secret!.metadata.resourceVersion);
+  });
+
+  it.each(['none', 'skip-stale', 'retain'])('refuses a %s plan, naming the actions that write', async (action) => {
+    const plan = { ...planFor(v1, {}), action } as MergePlan;
+
+    const e = await rejection(applyPlan(ports(), SETTINGS, await input(plan, {})));
+
+    expect(e.name).toBe('InvalidInputError');
+    expect(e.message).toBe(
+      `ApplySecret got plan action "${action}"; only create, update, delete-keys, delete-secret write`,
+    );
+    expect(cluster.calls).toStrictEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+// The plan step: the merge decision with its restart list, at the clock's time, for each kind of outcome.
+import { describe, expect, it } from 'vitest';
+import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { observe } from '../../../functions/domain/observe.ts';
+import type { MergeOptions, SourceVersion } from '../../../functions/domain/types.ts';
+import { planSync, type PlanSettings } from '../../../functions/steps/plan.ts';
+import { b64, fixedClock, rejection } from '../../support/ports.ts';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf';
+const NOW = '2026-11-23T14:00:00.000Z';
+const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z', current: true };
+const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z', current: true };
+const options = (over: Partial<MergeOptions> = {}): MergeOptions => ({
+  mappingId: 'db',
+  prune: false,
+  type: 'Opaque',
+  labels: {},
+  annotations: {},
+  deletionPolicy: 'retain',
+  ...over,
+});
+const settings = (over: Partial<MergeOptions> = {}): PlanSettings => ({
+  options: options(over),
+  restartTargets: ['deployment/api'],
+});
+const A = { a: b64('1') };
+const written = (from: SourceVersion, data = A) =>
+  observe(A, {
+    resourceVersion: '7',
+    type: 'Opaque',
+    data,
+    labels: {},
+    annotations: sourceAnnotations(from, Object.keys(data)),
+  });
+const ports = { clock: fixedClock(NOW) };
+
+describe('planSync', () => {
+  it("creates a missing Secret, stamped with the clock's time, and restarts the workloads after it", async () => {
+    const plan = await planSync(ports, settings(), { source: v1, observed: observe(A, null) });
+
+    expect(plan).toMatchObject({ action: 'create', added: ['a'], restart: ['deployment/api'] });
+    expect(plan.annotations[ANNOTATIONS.syncedAt]).toBe(NOW);
+  });
+
+  it('updates a Secret written from an older version; a new version with the same data restarts nothing', async () => {
+    const plan = await planSync(ports, settings(), { source: v2, observed: written(v1) });
+
+    expect(plan).toMatchObject({
+      action: 'update',
+      added: [],
+      updated: [],
+      unchanged: ['a'],
+      resourceVersion: '7',
+      restart: [],
+    });
+  });
+
+  it.each([
+    ['none: the version and data are there', v1, 'none'],
+    ['skip-stale: the Secret holds a newer version', v1, 'skip-stale'],
+  ])('writes and restarts nothing for %s', async (_what, source, action) => {
+    const observed = action === 'none' ? written(v1) : written(v2);
+
+    const plan = await planSync(ports, settings(), { source, observed });
+
+    expect(plan).toMatchObject({ action, restart: [] });
+  });
+
+  it.each([
+    ['retain', 'retain'],
+    ['delete', 'delete-keys'],
+  ] as const)('applies deletion policy %s to a deleted source', async (deletionPolicy, action) => {
+    const observedOthers = observe(
+      {},
+      {
+        resourceVersion: '9',
+        type: 'Opaque',
+        data: { a: b64('1'), theirs: b64('x') },
+        labels: {},
+        annotations: sourceAnnotations(v1, ['a']),
+      },
+    );
+    const deleted: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: NOW, deleted: true, currentAt: NOW };
+
+    const plan = await planSync(ports, settings({ deletionPolicy }), { source: deleted, observed: observedOthers });
+
+    expect(plan.action).toBe(action);
+    if (action === 'delete-keys') expect(plan.pruned).toStrictEqual(['a']);
+  });
+
+  it('refuses a Secret written for another AWS secret with an InvalidInputError', async () => {
+    const other = { ...v1, arn: ARN.replace('app/db', 'other') };
+
+    const e = await rejection(planSync(ports, settings(), { source: v2, observed: written(other) }));
+
+    expect(e.name).toBe('InvalidInputError');
+  });
+
+  it('refuses an input without source or observation, naming what it needs', async () => {
+    const e = await rejection(planSync(ports, settings(), { source: v1 } as never));
+
+    expect(e.name).toBe('InvalidInputError');
+    expect(e.message).toBe('PlanMerge needs {source, observed} from the previous states');
+  });
+});
