@@ -162,7 +162,13 @@ function kmsFailure(status: number, errorType: string | string[] | undefined, bo
   // x-amzn-ErrorType header ("NotFoundException:http://..."); the message as `message` or `Message`.
   const raw = (typeof errorType === 'string' && errorType) || (typeof body?.__type === 'string' && body.__type) || `HTTP${status}`;
   const name = raw.split(':')[0]!.split('#').pop()!;
-  const message = typeof body?.message === 'string' ? body.message : typeof body?.Message === 'string' ? body.Message : body ? '' : text.slice(0, 200);
+  // AWS's own message from a JSON error; a body that is not AWS's JSON (a proxy's page, anything) is not quoted.
+  const message =
+    typeof body?.message === 'string'
+      ? body.message
+      : typeof body?.Message === 'string'
+        ? body.Message
+        : `a ${text.length}-byte answer that is not AWS JSON`;
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 }
 

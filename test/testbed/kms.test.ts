@@ -110,7 +110,8 @@ describe('kmsKeyService failures', () => {
     [400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, 'TransientError', 'ThrottlingException: Rate exceeded'],
     [400, { __type: 'com.amazonaws.kms#AccessDeniedException', Message: 'not authorized' }, 'PermissionDeniedError', 'AccessDeniedException: not authorized'],
     [500, { __type: 'KMSInternalException', message: 'oops' }, 'TransientError', 'KMSInternalException: oops'],
-    [502, '<html>Bad Gateway</html>', 'TransientError', 'HTTP502: <html>Bad Gateway</html>'],
+    // A body that is not AWS's JSON is not quoted (a proxy's page can hold anything): its size only.
+    [502, '<html>Bad Gateway</html>', 'TransientError', 'HTTP502: a 24-byte answer that is not AWS JSON'],
     [200, 'not json', 'TransientError', 'InternalFailure: the answer is not a JSON object'],
     [200, { CiphertextBlob: 'AQ==' }, 'TransientError', 'kms:GenerateDataKey on k failed: InternalFailure: the answer has no Plaintext'],
   ] as const)('answers %i %j with %s', async (status, body, name, detail) => {

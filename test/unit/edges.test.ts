@@ -66,9 +66,37 @@ describe('statusError', () => {
     expect(statusError(code, body(code, reason), '3', ctx).name).toBe(name);
   });
 
-  it('names identity, verb and Secret on 403, keeping the apiserver message', () => {
+  it('names identity, verb and Secret on 403, rebuilding RBAC\'s denial from its identifiers', () => {
     const e = statusError(403, body(403, 'Forbidden', 'secrets "app" is forbidden: User "u" cannot get resource "secrets"'), undefined, ctx);
     expect(e.message).toBe('arn:aws:iam::1:role/sync may not get Secret ns/app: secrets "app" is forbidden: User "u" cannot get resource "secrets"');
+  });
+
+  it('keeps the API group and namespace of a real RBAC denial, and nothing after them', () => {
+    const message =
+      'secrets "app" is forbidden: User "arn:aws:sts::1:assumed-role/r/s" cannot patch resource "secrets" in API group "" ' +
+      'in the namespace "ns": RBAC: CANARY-FOREIGN-TEXT-0001';
+    const e = statusError(403, body(403, 'Forbidden', message), undefined, ctx);
+    expect(e.message).toMatch(/cannot patch resource "secrets" in API group "" in the namespace "ns"$/);
+    expect(e.message).not.toContain('CANARY');
+  });
+
+  it.each([
+    ['an admission webhook', 'admission webhook "x.example.com" denied the request: CANARY-FOREIGN-TEXT-0002'],
+    ['a ValidatingAdmissionPolicy', 'deployments.apps "api" is forbidden: ValidatingAdmissionPolicy \'p\' denied request: CANARY-FOREIGN-TEXT-0003'],
+    ['text shaped almost like RBAC', 'secrets "app" is forbidden CANARY-FOREIGN-TEXT-0004'],
+  ])('copies nothing of a 403 from %s: the code and reason, and where it came from', (_what, message) => {
+    const e = statusError(403, body(403, 'Forbidden', message), undefined, ctx);
+    expect(e.name).toBe('PermissionDeniedError');
+    expect(e.message).toContain('403 Forbidden, refused by admission control or another authorizer');
+    expect(e.message).not.toContain('CANARY');
+  });
+
+  it('names the missing object of a 404 from the Status details, not its message', () => {
+    const details = { details: { kind: 'namespaces', name: 'gone' } };
+    const e = statusError(404, body(404, 'NotFound', 'namespaces "gone" not found CANARY-FOREIGN-TEXT-0005', details), undefined, ctx);
+    expect(e.message).toBe('cannot get Secret ns/app: namespaces "gone" not found');
+    const bare = statusError(404, body(404, 'NotFound', 'CANARY-FOREIGN-TEXT-0006'), undefined, ctx);
+    expect(bare.message).toBe('cannot get Secret ns/app: 404 NotFound');
   });
 
   it('keeps only field paths of a 422, never the causes\' messages', () => {
