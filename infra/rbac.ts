@@ -2,8 +2,9 @@
  * The Kubernetes RBAC objects one mapping needs, generated from the mapping.
  * They give the mapping's group exactly one Secret in one namespace.
  *
- * Why these verbs: `get` to read it, `patch` for the merge-patch update and
- * the server-side apply, `update` for a full replace, and `create`, which with
+ * Why these verbs (exactly those the client's calls are authorized as,
+ * functions/domain/kube-verbs.ts): `get` to read it, `patch` for the
+ * merge-patch update and the server-side apply, and `create`, which with
  * `resourceNames` allows only a server-side-apply create of exactly that name
  * (a POST create stays forbidden: the name is not known when POST is
  * authorized). The test bed proves this on a real kube-apiserver
@@ -26,6 +27,7 @@
  * identity. The CLI prints them (`eks-secret-sync rbac --mapping <id>`) for
  * someone with that right to `kubectl apply`.
  */
+import { secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../functions/domain/kube-verbs.ts';
 import { stringify } from 'yaml';
 import { managedLabels } from '../functions/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
@@ -38,9 +40,13 @@ export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & {
   readonly deletionPolicy?: 'retain' | 'delete';
 };
 
-/** The verbs on the mapping's one Secret: `delete` only for deletionPolicy `delete`. */
+/**
+ * The verbs on the mapping's one Secret: exactly those of the client calls
+ * its sync makes (functions/domain/kube-verbs.ts); `delete` only for
+ * deletionPolicy `delete`.
+ */
 export function secretVerbs(deletionPolicy: 'retain' | 'delete' = 'retain'): string[] {
-  return ['get', 'create', 'update', 'patch', ...(deletionPolicy === 'delete' ? ['delete'] : [])];
+  return verbsOf(secretCalls(deletionPolicy));
 }
 
 /** One rule of a Role. */
@@ -80,7 +86,9 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
   const workloads = parseWorkloads(restart);
   return Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => {
     const names = workloads.filter((w) => w.resource === resource).map((w) => w.name);
-    return names.length === 0 ? [] : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: ['patch'] }];
+    return names.length === 0
+      ? []
+      : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: [...WORKLOAD_CALL_VERBS.strategicMergePatch] }];
   });
 }
 

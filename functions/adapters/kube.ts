@@ -1,4 +1,5 @@
 import { send as request } from './https.ts';
+import { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
   ConflictError,
@@ -30,6 +31,12 @@ export interface SecretClient {
    */
   delete(options: object): Promise<void>;
 }
+
+// Every client method has its verbs in functions/domain/kube-verbs.ts (the Role is derived from them), and no more.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const secretVerbsCoverTheClient: Same<keyof typeof SECRET_CALL_VERBS, keyof SecretClient> = true;
+const workloadVerbsCoverTheClient: Same<keyof typeof WORKLOAD_CALL_VERBS, keyof WorkloadClient> = true;
+void [secretVerbsCoverTheClient, workloadVerbsCoverTheClient];
 
 /** How to reach the cluster, and the mapping's namespace. */
 export interface NamespaceLocation {

@@ -72,7 +72,7 @@ describe('doctor on a healthy mapping', () => {
       message: `could not check the access entry of group eks-secret-sync:${healthy.id}: eks:ListAccessEntries/DescribeAccessEntry: the endpoint answered HTTP 404 with a body that is not an AWS answer: it does not implement this API`,
     });
     expect(f['namespace']).toMatchObject({ verdict: 'ok', message: `namespace ${healthy.namespace} exists` });
-    expect(f['rbac']).toMatchObject({ verdict: 'ok', message: `group eks-secret-sync:${healthy.id} may get, create, update, patch Secret ${healthy.namespace}/app-config` });
+    expect(f['rbac']).toMatchObject({ verdict: 'ok', message: `group eks-secret-sync:${healthy.id} may get, create, patch Secret ${healthy.namespace}/app-config` });
     expect(f['rbac-scope']).toMatchObject({ verdict: 'ok' });
     if (eventbridge) expect(f['rule']).toMatchObject({ verdict: 'ok', message: `the EventBridge rule ${ruleName(STACK, healthy.id, 'label')} is ENABLED` });
     else expect(f['rule']).toMatchObject({ verdict: 'unchecked', message: expect.stringContaining('the package @aws-sdk/client-eventbridge is not installed') });
@@ -155,7 +155,7 @@ describe('doctor on seeded misconfigurations', () => {
     });
     expect(byCheck(out, noRbac.id)['rbac']).toMatchObject({
       verdict: 'problem',
-      message: `group eks-secret-sync:${noRbac.id} may not get, create, update, patch Secret ${noRbac.namespace}/app-config: syncs fail with PermissionDeniedError (403)`,
+      message: `group eks-secret-sync:${noRbac.id} may not get, create, patch Secret ${noRbac.namespace}/app-config: syncs fail with PermissionDeniedError (403)`,
       fix: `eks-secret-sync rbac --mapping ${noRbac.id} | kubectl apply -f -   (as a cluster admin)`,
     });
     const scope = byCheck(out, broad.id)['rbac-scope'];

@@ -12,7 +12,7 @@ describe('rbacManifests', () => {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: 'eks-secret-sync-payments', namespace: 'pay', labels },
-        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] }],
+        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'patch'] }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',

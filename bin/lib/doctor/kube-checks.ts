@@ -5,6 +5,7 @@
  * (the access entry's username and the group eks-secret-sync:<id>) show that
  * RBAC allows exactly what the sync needs and no more.
  */
+import { secretVerbs } from '../../../infra/rbac.ts';
 import type { Mapping } from '../../../infra/config.ts';
 import type { KubeTarget } from '../cluster.ts';
 import { kubeCall, kubeError, kubeMessage } from '../kube-http.ts';
@@ -12,7 +13,8 @@ import type { ClockSample } from './aws-checks.ts';
 import { unchecked, type Finding } from './findings.ts';
 
 /** What the sync does to its Secret (the Role of `eks-secret-sync rbac`). */
-const NEEDED = ['get', 'create', 'update', 'patch'] as const;
+// The verbs the product's Role grants a retain-policy mapping: what every sync needs.
+const NEEDED = secretVerbs('retain');
 
 /** The namespace of the Secret exists (the tool never creates namespaces). */
 export async function checkNamespace(m: Mapping, target: KubeTarget, clock: ClockSample[]): Promise<Finding> {
