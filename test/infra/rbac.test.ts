@@ -6,7 +6,7 @@ const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
 
 describe('rbacManifests', () => {
-  it('grants the mapping\'s group get, create (server-side apply), update and patch on its one Secret', () => {
+  it('grants the mapping\'s group get, create (server-side apply) and patch on its one Secret, and no update', () => {
     expect(rbacManifests(mapping)).toStrictEqual([
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -33,9 +33,9 @@ describe('rbacManifests', () => {
 
 describe('the delete verb', () => {
   it.each([
-    [undefined, ['get', 'create', 'update', 'patch']],
-    ['retain', ['get', 'create', 'update', 'patch']],
-    ['delete', ['get', 'create', 'update', 'patch', 'delete']],
+    [undefined, ['get', 'create', 'patch']],
+    ['retain', ['get', 'create', 'patch']],
+    ['delete', ['get', 'create', 'patch', 'delete']],
   ] as const)('is granted on the one Secret only for deletionPolicy delete (policy %s)', (deletionPolicy, verbs) => {
     const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) });
     expect(role.rules).toStrictEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs }]);
@@ -60,7 +60,7 @@ describe('restartRules', () => {
   it('puts the rules in the mapping\'s one Role, after the Secret\'s', () => {
     const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] });
     expect(role.rules).toStrictEqual([
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'patch'] },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['patch'] },
     ]);
     expect(binding).toStrictEqual(rbacManifests(mapping)[1]);
