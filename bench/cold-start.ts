@@ -100,7 +100,8 @@ function nodeImportArgs(file: string): string[] {
   return [
     '--input-type=module',
     '-e',
-    `const t = performance.now(); await import(${url}); process.stdout.write(String(performance.now() - t)); process.exit(0);`,
+    `const t = performance.now(); await import(${url}); ` +
+      'process.stdout.write(String(performance.now() - t)); process.exit(0);',
   ];
 }
 
@@ -139,7 +140,9 @@ async function bundleEntry(contents: string, outfile: string, needsRequire: bool
     // @kubernetes/client-node's CommonJS dependencies require() Node built-ins at run time.
     banner: needsRequire
       ? {
-          js: 'import { createRequire as __benchCreateRequire } from "node:module"; const require = __benchCreateRequire(import.meta.url);',
+          js:
+            'import { createRequire as __benchCreateRequire } from "node:module"; ' +
+            'const require = __benchCreateRequire(import.meta.url);',
         }
       : undefined,
   });
@@ -167,7 +170,8 @@ async function referenceBundles(dir: string): Promise<Record<string, string>> {
     ],
     [
       '@aws-sdk/client-secrets-manager SecretsManagerClient',
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\n",
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n" +
+        'export const client = new SecretsManagerClient({});\n',
       false,
     ],
     [

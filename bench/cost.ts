@@ -23,7 +23,8 @@ export const PRICES = {
     usd: 0.05 / 10_000,
     per: '$0.05 per 10,000 API calls',
     source:
-      'aws.amazon.com/secrets-manager/pricing, as transcribed 2026-09-20 (api-evangelist pricing harvest), found 2026-11',
+      'aws.amazon.com/secrets-manager/pricing, as transcribed 2026-09-20 ' +
+      '(api-evangelist pricing harvest), found 2026-11',
     confirmed: true,
   },
   secretsManagerSecret: { usd: 0.4, per: '$0.40 per secret per month', source: 'same page and date', confirmed: true },

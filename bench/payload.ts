@@ -228,9 +228,8 @@ export async function measurePayload(
   const shapes: ShapeResult[] = [];
   for (const shape of SHAPES) {
     const r = await runShape(tb, bundles, shape);
-    opts.log(
-      `payload: ${shape.name}: largest state ${r.maxStateBytes} bytes; ${r.syncs.map((s) => `${s.status === 'SUCCEEDED' ? s.action : s.status}`).join(', ')}`,
-    );
+    const outcomes = r.syncs.map((s) => `${s.status === 'SUCCEEDED' ? s.action : s.status}`).join(', ');
+    opts.log(`payload: ${shape.name}: largest state ${r.maxStateBytes} bytes; ${outcomes}`);
     shapes.push(r);
   }
   const worstShape = shapes.reduce((a, b) => (b.maxStateBytes > a.maxStateBytes ? b : a));

@@ -212,7 +212,8 @@ export function resultsMarkdown(r: BenchResults): string {
       s.syncs.map((y, i) => [
         i === 0
           ? `${s.shape}: ${s.description}; ${int(s.awsKeys)} keys, ${int(s.awsSecretStringBytes)} B; existing Secret ` +
-            `${int(s.existingKeys)} other keys, ${int(s.existingValueBytes)} B${s.othersKept ? ', all kept' : ', **NOT kept**'}`
+            `${int(s.existingKeys)} other keys, ${int(s.existingValueBytes)} B` +
+            `${s.othersKept ? ', all kept' : ', **NOT kept**'}`
           : '',
         y.step,
         y.status === 'SUCCEEDED' ? (y.action ?? '') : y.status,

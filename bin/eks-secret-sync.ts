@@ -106,7 +106,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(
-        `${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, '')}. Run '${PROGRAM} ${name} --help' for usage.\n`,
+        `${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, '')}. ` +
+          `Run '${PROGRAM} ${name} --help' for usage.\n`,
       );
       return EXIT.USAGE;
     }

@@ -100,7 +100,8 @@ const cluster = z
       .string()
       .refine(isPemCertificateBase64, {
         error:
-          'is not a base64-encoded PEM certificate; expected the value of `aws eks describe-cluster --query cluster.certificateAuthority.data`',
+          'is not a base64-encoded PEM certificate; expected the value of ' +
+          '`aws eks describe-cluster --query cluster.certificateAuthority.data`',
       })
       .optional(),
   })

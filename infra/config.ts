@@ -73,7 +73,8 @@ export function parseMappings(text: string, source: string): SyncConfig {
       source,
       doc.errors.map(
         (e) =>
-          `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+          `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ` +
+          `${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
       ),
     );
   }
@@ -146,7 +147,8 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
     const keyRegion = m.secretKmsKeyArn?.split(':')[3];
     if (keyRegion !== undefined && keyRegion !== arn.region) {
       problems.push(
-        `${where}: secretKmsKeyArn: is in ${keyRegion}; the key that encrypts a secret is in the secret's region ${arn.region}`,
+        `${where}: secretKmsKeyArn: is in ${keyRegion}; ` +
+          `the key that encrypts a secret is in the secret's region ${arn.region}`,
       );
     }
   });
@@ -213,7 +215,10 @@ function describeProblem(issue: Issue): string {
         `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`
       );
     case 'invalid_value':
-      return `${describeValue(issue.input)} is not allowed; expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return (
+        `${describeValue(issue.input)} is not allowed; ` +
+        `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+      );
     default:
       return issue.message;
   }

@@ -66,7 +66,7 @@ function cdkEventPattern(pattern: EventPatternJson): EventPattern {
 
 /** The rule target input producing {@link EXECUTION_INPUT_TEMPLATE}. */
 export class ExecutionInput extends RuleTargetInput {
-  // biome-ignore lint/complexity/noUselessConstructor: RuleTargetInput's constructor is protected; this makes it public.
+  // biome-ignore lint/complexity/noUselessConstructor: the base constructor is protected; this makes it public.
   constructor() {
     super();
   }

@@ -120,7 +120,8 @@ export class SyncRedrive extends Construct {
     );
     output(
       REDRIVE_OUTPUTS.dlqRedriveCommand,
-      `aws sqs start-message-move-task --source-arn ${props.deadLetterQueue.queueArn} --destination-arn ${this.syncRequests.queueArn}`,
+      `aws sqs start-message-move-task --source-arn ${props.deadLetterQueue.queueArn} ` +
+        `--destination-arn ${this.syncRequests.queueArn}`,
       'Redrive every DLQ message from a terminal (or: eks-secret-sync redrive)',
     );
   }

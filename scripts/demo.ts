@@ -44,7 +44,8 @@ async function showSecret(m: LocalMapping): Promise<void> {
     `Secret ${m.namespace}/${m.secretName} (type ${s.body.type}, resourceVersion ${s.body.metadata.resourceVersion})`,
   );
   out(
-    `  source version ${a['eks-secret-sync.io/source-version-id']} created ${a['eks-secret-sync.io/source-created-date']}`,
+    `  source version ${a['eks-secret-sync.io/source-version-id']} ` +
+      `created ${a['eks-secret-sync.io/source-created-date']}`,
   );
   out(maskedData(s.body.data));
 }

@@ -31,7 +31,10 @@ export function traceRows(record: ExecutionRecord): TraceRow[] {
 function outcome(state: string, out: any): string {
   switch (state) {
     case 'FetchSecret':
-      return `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ${out.fetched.keys.count} keys`;
+      return (
+        `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ` +
+        `${out.fetched.keys.count} keys`
+      );
     case 'MintToken':
       return `token sealed, expires ${out.token.expiresAt}`;
     case 'ReadSecret':

@@ -139,7 +139,9 @@ export const doctorCommand: Command = {
       const finding: Finding = {
         check: 'mappings-file',
         verdict: 'problem',
-        message: `the mappings file ${file.path} is invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`,
+        message:
+          `the mappings file ${file.path} is invalid ` +
+          `(${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`,
         details: e.problems,
         fix: `correct each problem listed; check the file offline with: npx cdk synth --quiet -c mappings=${file.path}`,
       };

@@ -335,7 +335,8 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
     const m = /^([a-z0-9-]+)=(arn:[^\s]+:states:[^\s]+:stateMachine:[^\s]+)$/.exec(f);
     if (!m)
       throw new UsageError(
-        `--state-machine ${JSON.stringify(f)} is not ID=ARN with a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`,
+        `--state-machine ${JSON.stringify(f)} is not ID=ARN with a state machine ARN ` +
+          '(arn:aws:states:<region>:<account>:stateMachine:<name>)',
       );
     out[m[1]!] = m[2]!;
   }
@@ -358,7 +359,8 @@ async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<
     }
   } catch (e) {
     throw new Error(
-      `could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); pass --dlq-url, --parked-url and --state-machine`,
+      `could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); ` +
+        'pass --dlq-url, --parked-url and --state-machine',
       { cause: e },
     );
   }

@@ -190,7 +190,8 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
     out.push(
       'error' in a
         ? `  AWS       ${style.bad(a.error)}`
-        : `  AWS       AWSCURRENT ${a.currentVersionId ?? '(none)'} created ${a.createdDate ?? '?'}${a.deletedDate ? style.bad(`, deletion scheduled ${a.deletedDate}`) : ''}`,
+        : `  AWS       AWSCURRENT ${a.currentVersionId ?? '(none)'} created ${a.createdDate ?? '?'}` +
+            `${a.deletedDate ? style.bad(`, deletion scheduled ${a.deletedDate}`) : ''}`,
     );
     const k = s.secret;
     const where = `${k.namespace}/${k.name}`;
@@ -199,7 +200,8 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
         ? `  Secret    ${where}: ${style.bad(k.error)}`
         : !k.exists
           ? `  Secret    ${where}: does not exist`
-          : `  Secret    ${where} holds ${k.versionId ?? '(no source version)'}; last sync ${k.syncedAt ? `${k.syncedAt} (${age(k.syncedAt)})` : 'unknown'}`,
+          : `  Secret    ${where} holds ${k.versionId ?? '(no source version)'}; ` +
+            `last sync ${k.syncedAt ? `${k.syncedAt} (${age(k.syncedAt)})` : 'unknown'}`,
     );
     const f = s.failedExecutions;
     if ('unavailable' in f) out.push(`  Failures  ${style.dim(f.unavailable)}`);

@@ -78,7 +78,10 @@ export const syncCommand: Command = {
     const result = failure
       ? `failed at ${failedStep}: ${failure.name}: ${oneLine(failure.message)}`
       : dryRun
-        ? `dry run: ${run.plan?.action === 'create' || run.plan?.action === 'update' ? `a sync would ${run.plan.action} the Secret` : 'nothing to write'}`
+        ? 'dry run: ' +
+          (run.plan?.action === 'create' || run.plan?.action === 'update'
+            ? `a sync would ${run.plan.action} the Secret`
+            : 'nothing to write')
         : run.applied
           ? `${run.applied.action}d Secret ${mapping.namespace}/${mapping.secretName} at resourceVersion ` +
             `${run.applied.resourceVersion} with version ${run.source?.versionId}`

@@ -85,7 +85,7 @@ export class MissingPackageError extends Error {
 }
 
 /** A client class and its commands, loosely typed: the package may be absent at type-check time. */
-// biome-ignore lint/suspicious/noExplicitAny: command classes of SDK packages loaded by name; each call site narrows them.
+// biome-ignore lint/suspicious/noExplicitAny: SDK command classes loaded by name; each call site narrows them.
 export type SdkModule = Record<string, new (input: any) => any>;
 
 /**

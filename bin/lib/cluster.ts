@@ -89,7 +89,8 @@ async function describeCluster(
     const caData = out.cluster?.certificateAuthority?.data;
     if (!server || !caData)
       throw new Error(
-        `eks:DescribeCluster of ${name} returned no endpoint or CA (cluster status ${out.cluster?.status ?? 'unknown'})`,
+        `eks:DescribeCluster of ${name} returned no endpoint or CA ` +
+          `(cluster status ${out.cluster?.status ?? 'unknown'})`,
       );
     return { server, caData, source: `eks:DescribeCluster ${name}` };
   } catch (e) {
@@ -137,13 +138,14 @@ async function fromKubeconfig(flags: KubeconfigFlags): Promise<KubeTarget> {
     (opts.headers as Record<string, string> | undefined)?.Authorization ??
     (opts.headers as Record<string, string> | undefined)?.authorization;
   const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+  const user = JSON.stringify(kc.getCurrentUser()?.name ?? '?');
   return {
     server: cluster.server.replace(/\/$/, ''),
     caPem: opts.ca.toString(),
     ...(token !== undefined && { token }),
     ...(opts.cert !== undefined && { cert: opts.cert as string | Buffer }),
     ...(opts.key !== undefined && { key: opts.key as string | Buffer }),
-    identity: `kubeconfig user ${JSON.stringify(kc.getCurrentUser()?.name ?? '?')} (context ${JSON.stringify(context)})`,
+    identity: `kubeconfig user ${user} (context ${JSON.stringify(context)})`,
     source: `kubeconfig context ${JSON.stringify(context)}`,
   };
 }

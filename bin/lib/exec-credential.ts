@@ -98,7 +98,8 @@ export function apiVersionFromExecInfo(raw: string | undefined): ExecInfoApiVers
     apiVersion: EXEC_CREDENTIAL_V1BETA1,
     warning:
       `KUBERNETES_EXEC_INFO asks for unsupported apiVersion ${JSON.stringify(String(requested))}; answering ` +
-      `with ${EXEC_CREDENTIAL_V1BETA1}. Set the kubeconfig user's exec apiVersion to ${EXEC_CREDENTIAL_V1} or ${EXEC_CREDENTIAL_V1BETA1}.`,
+      `with ${EXEC_CREDENTIAL_V1BETA1}. ` +
+      `Set the kubeconfig user's exec apiVersion to ${EXEC_CREDENTIAL_V1} or ${EXEC_CREDENTIAL_V1BETA1}.`,
   };
 }
 

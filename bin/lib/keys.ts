@@ -98,8 +98,9 @@ export function showValue(v: MaskedValue | null): string {
 }
 
 /** The reveal flags' help text, shared by plan and sync. */
-export const REVEAL_HELP = `  --show-lengths       Show each value's length in bytes (values themselves are never shown).
-  --show-hashes        Show the first ${HASH_DIGITS} hex digits of each value's SHA-256, to compare values
+export const REVEAL_HELP =
+  "  --show-lengths       Show each value's length in bytes (values themselves are never shown).\n" +
+  `  --show-hashes        Show the first ${HASH_DIGITS} hex digits of each value's SHA-256, to compare values
                        without showing them. A short hash of a guessable value can be guessed:
                        do not paste it where the value must stay secret.`;
 

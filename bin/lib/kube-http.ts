@@ -11,7 +11,7 @@ import type { KubeTarget } from './cluster.ts';
 export interface KubeAnswer {
   readonly status: number;
   /** Parsed JSON, or the raw text when the body is not JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: a Kubernetes object or Status as JSON; callers read the fields they know.
+  // biome-ignore lint/suspicious/noExplicitAny: a Kubernetes object or Status as JSON; callers read what they know.
   readonly body: any;
   /** The Date header, when sent. */
   readonly date?: string;

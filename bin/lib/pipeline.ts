@@ -221,5 +221,6 @@ export function formatTrace(
   paint: (row: TraceRow, text: string) => string = (_r, t) => t,
 ): string {
   const w = Math.max(...rows.map((r) => r.state.length), 5);
-  return `${rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`).join('\n')}\n`;
+  const lines = rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -133,7 +133,7 @@ export async function failedExecutions(
  * ExecutionFailed.
  */
 export function parseFailure(message: unknown, timestamp: unknown): FailedExecution | undefined {
-  // biome-ignore lint/suspicious/noExplicitAny: a CloudWatch Logs event of a Step Functions execution, read field by field.
+  // biome-ignore lint/suspicious/noExplicitAny: a Step Functions execution's log event, read field by field.
   let event: any;
   try {
     event = JSON.parse(String(message));

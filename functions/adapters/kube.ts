@@ -109,7 +109,9 @@ export function workloadClient(
 ): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
-      const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
+      const path =
+        `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/` +
+        `${w.resource}/${encodeURIComponent(w.name)}`;
       const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
       throw statusError(res.status, res.body, res.retryAfter, {

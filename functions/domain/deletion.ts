@@ -88,13 +88,16 @@ export function planDeletion(
   const { resourceVersion } = observed;
   const base = { added: [], updated: [], unchanged: [], pruned: removable, resourceVersion, labels: {} };
   if (observed.createdByUs === true && observed.others.count === 0) {
-    const reason = `${what}; this tool created the Secret and no other keys remain: delete the Secret (${plural(removable.length, 'key')}).`;
+    const reason =
+      `${what}; this tool created the Secret and no other keys remain: ` +
+      `delete the Secret (${plural(removable.length, 'key')}).`;
     return { ...base, action: 'delete-secret', reason, kept: nameList([]), annotations: {} };
   }
   if (removable.length === 0)
     return noWrite('none', `${what}; no key this tool wrote remains in the Secret: nothing to delete.`, observed);
   const reason =
-    `${what}; remove the ${plural(removable.length, 'key')} this tool wrote and keep ${plural(observed.others.count, 'other key')}` +
+    `${what}; remove the ${plural(removable.length, 'key')} this tool wrote ` +
+    `and keep ${plural(observed.others.count, 'other key')}` +
     (observed.createdByUs === true ? '.' : ' (the Secret stays: this tool did not create it).');
   const annotations = { [ANNOTATIONS.managedKeys]: encodeManagedKeys([]), [ANNOTATIONS.syncedAt]: now };
   return { ...base, action: 'delete-keys', reason, kept: observed.others, annotations };

@@ -195,7 +195,8 @@ export function readDeadLetter(
     if (mappingId === undefined) {
       return park(
         'unknown-mapping',
-        `no mapping of this stack has the rule ${message.attributes.RULE_ARN ?? '?'} or target ${message.attributes.TARGET_ARN ?? '?'}`,
+        `no mapping of this stack has the rule ${message.attributes.RULE_ARN ?? '?'} ` +
+          `or target ${message.attributes.TARGET_ARN ?? '?'}`,
       );
     }
     return {

@@ -71,7 +71,8 @@ describe('every command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       new RegExp(
-        `^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`,
+        `^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. ` +
+          `Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`,
       ),
     );
   });
@@ -85,7 +86,10 @@ describe('every command', () => {
     expect(help.stdout).toContain('Exit codes: 0 success, 1 failure, 2 usage error, 3 attention needed');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      /^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. Run 'eks-secret-sync --help' for usage\.\n$/,
+      new RegExp(
+        /^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. /.source +
+          /Run 'eks-secret-sync --help' for usage\.\n$/.source,
+      ),
     );
   });
 });

@@ -101,7 +101,9 @@ describe('doctor on a healthy mapping', () => {
     expect(f.namespace).toMatchObject({ verdict: 'ok', message: `namespace ${healthy.namespace} exists` });
     expect(f.rbac).toMatchObject({
       verdict: 'ok',
-      message: `group eks-secret-sync:${healthy.id} may get, create, update, patch Secret ${healthy.namespace}/app-config`,
+      message:
+        `group eks-secret-sync:${healthy.id} may get, create, update, patch ` +
+        `Secret ${healthy.namespace}/app-config`,
     });
     expect(f['rbac-scope']).toMatchObject({ verdict: 'ok' });
     if (eventbridge)
@@ -177,7 +179,10 @@ describe('doctor on seeded misconfigurations', () => {
       verdict: 'problem',
       message: `the secret ${gone.secretArn} does not exist`,
       fix: expect.stringMatching(
-        /^create it \(aws secretsmanager create-secret --name cli\/app-\S+ --region us-east-1\) and put the new full ARN in secretArn/,
+        new RegExp(
+          /^create it \(aws secretsmanager create-secret --name cli\/app-\S+ --region us-east-1\) /.source +
+            /and put the new full ARN in secretArn/.source,
+        ),
       ),
     });
     expect(byCheck(out, deleting.id).secret).toMatchObject({
@@ -301,7 +306,10 @@ describe('doctor on seeded misconfigurations', () => {
     expect(f.rbac).toMatchObject({
       verdict: 'unchecked',
       message: expect.stringMatching(
-        /^could not check RBAC: your AWS identity .* may not create subjectaccessreviews .*run doctor as a cluster admin, e\.g\. with --context$/,
+        new RegExp(
+          /^could not check RBAC: your AWS identity .* may not create subjectaccessreviews /.source +
+            /.*run doctor as a cluster admin, e\.g\. with --context$/.source,
+        ),
       ),
     });
   });

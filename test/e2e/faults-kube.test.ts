@@ -223,8 +223,10 @@ const REAL_CELLS: RealCell[] = [
     step: 'ReadSecret',
     fault: '403 (no RBAC at all)',
     error: 'PermissionDeniedError',
-    cause:
-      /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/,
+    cause: new RegExp(
+      /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: /.source +
+        /User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/.source,
+    ),
     mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), noRbac: true }),
   },
   {

@@ -235,7 +235,8 @@ describe('eks-secret-sync redrive', () => {
     expect(run.stdout).toContain(`Redrive of ${bed.dlqUrl} (at most 3 attempts per sync)`);
     expect(run.stdout).toMatch(
       new RegExp(
-        `${m.id}\\s+2\\s+ReadSecret\\s+redriven as attempt 3\\s+PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`,
+        `${m.id}\\s+2\\s+ReadSecret\\s+redriven as attempt 3\\s+` +
+          `PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`,
       ),
     );
     expect(run.stdout).toMatch(

@@ -118,8 +118,10 @@ describe('token expiry', () => {
       {
         dlq: 'UnauthorizedError',
         step: 'MintToken',
-        cause:
-          /the cluster refused the bearer token of .*eks-secret-sync-testbed-sync \(401\): it expired or the access entry is missing/,
+        cause: new RegExp(
+          /the cluster refused the bearer token of .*eks-secret-sync-testbed-sync \(401\): /.source +
+            /it expired or the access entry is missing/.source,
+        ),
       },
       undefined,
       { initial: true },

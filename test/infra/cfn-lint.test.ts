@@ -62,7 +62,8 @@ function largeFile(n: number): string {
       `    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf`,
       `    cluster: { name: prod-${i % 3}, endpoint: https://ABCDEF${i % 3}.gr7.us-east-1.eks.amazonaws.com, ` +
         'certificateAuthority: ' +
-        'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo= }',
+        'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJN' +
+        'd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo= }',
       '    namespace: app',
       `    secretName: app-${i}`,
       ...(i % 2 ? ['    restart: [deployment/api]', '    prune: true'] : []),

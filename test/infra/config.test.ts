@@ -143,7 +143,8 @@ describe('parseMappings', () => {
     [
       'an unknown Secret type',
       { type: 'kubernetes.io/basic-auth' },
-      `${M1}: type: "kubernetes.io/basic-auth" is not allowed; expected one of "Opaque", "kubernetes.io/tls", "kubernetes.io/dockerconfigjson"`,
+      `${M1}: type: "kubernetes.io/basic-auth" is not allowed; ` +
+        'expected one of "Opaque", "kubernetes.io/tls", "kubernetes.io/dockerconfigjson"',
     ],
     [
       'a label value with spaces',
@@ -269,7 +270,8 @@ describe('parseMappings', () => {
       }),
     ).toStrictEqual([
       `${M1}: cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); the stack ` +
-        `creates the EKS access entry in its own region, so the cluster must be there: omit cluster.region or use us-east-1`,
+        'creates the EKS access entry in its own region, so the cluster must be there: ' +
+        'omit cluster.region or use us-east-1',
     ]);
   });
 
@@ -320,7 +322,8 @@ describe('parseMappings', () => {
 describe('loadMappings', () => {
   it('says how to point at another file when the file does not exist', () => {
     expect(() => loadMappings('/nonexistent/mappings.yaml')).toThrow(
-      'invalid mappings file /nonexistent/mappings.yaml:\n  - file not found; pass an existing file with -c mappings=<path>',
+      'invalid mappings file /nonexistent/mappings.yaml:\n' +
+        '  - file not found; pass an existing file with -c mappings=<path>',
     );
   });
 

@@ -135,7 +135,9 @@ describe('the state machines', () => {
       expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
       expect(group.Properties).toStrictEqual({
-        LogGroupName: `/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/${sm.Properties!.DefinitionSubstitutions.MappingId}`,
+        LogGroupName:
+          '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/' +
+          `${sm.Properties!.DefinitionSubstitutions.MappingId}`,
         RetentionInDays: 30,
       });
     }
@@ -361,7 +363,11 @@ describe('a mappings file too large for one stack', () => {
 
   it('fails the synth naming the count, the limit and how many mappings fit, before CloudFormation would refuse it', () => {
     expect(() => synth(plain(16))).toThrow(
-      /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), more than the 500 a stack may hold\. Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/,
+      new RegExp(
+        /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), /.source +
+          /more than the 500 a stack may hold\. /.source +
+          /Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/.source,
+      ),
     );
   }, 120_000);
 

@@ -63,7 +63,8 @@ describe('kmsKeyService against moto', () => {
   });
 
   it('reports an unknown key as NotFoundError naming the key', async () => {
-    const missing = `arn:aws:kms:${inject('testbed').moto.region}:123456789012:key/00000000-0000-0000-0000-000000000000`;
+    const region = inject('testbed').moto.region;
+    const missing = `arn:aws:kms:${region}:123456789012:key/00000000-0000-0000-0000-000000000000`;
     const e = await kmsKeyService(missing, motoOptions())
       .generateDataKey(CONTEXT)
       .catch((err: Error) => err);
@@ -258,6 +259,9 @@ function botocoreAuthorization(input: {
   secretAccessKey: string;
   sessionToken?: string;
 }): string {
+  const sign =
+    "botocore.auth.SigV4Auth(Credentials(i['accessKeyId'], i['secretAccessKey'], i.get('sessionToken')), " +
+    "'kms', i['region']).add_auth(req)";
   const script = `
 import datetime, json, sys
 import botocore.auth
@@ -268,7 +272,7 @@ headers = {k: v for k, v in i['headers'].items() if k not in ('x-amz-date', 'x-a
 at = datetime.datetime.strptime(i['headers']['x-amz-date'], '%Y%m%dT%H%M%SZ')
 botocore.auth.get_current_datetime = lambda *a, **k: at
 req = AWSRequest(method='POST', url=i['url'], headers=headers, data=i['body'].encode())
-botocore.auth.SigV4Auth(Credentials(i['accessKeyId'], i['secretAccessKey'], i.get('sessionToken')), 'kms', i['region']).add_auth(req)
+${sign}
 print(req.headers['Authorization'])
 `;
   return execFileSync(join(venvDir, 'bin', 'python'), ['-c', script], {

@@ -53,7 +53,8 @@ describe('accessEntryFinding', () => {
     expect(r.finding).toMatchObject({
       verdict: 'problem',
       message:
-        "no access entry of cluster prod puts a role in group eks-secret-sync:app: the pipeline's tokens are refused (401)",
+        'no access entry of cluster prod puts a role in group eks-secret-sync:app: ' +
+        "the pipeline's tokens are refused (401)",
       fix: expect.stringContaining(
         'aws eks create-access-entry --cluster-name prod --principal-arn <the KubernetesIdentity output> ' +
           '--kubernetes-groups eks-secret-sync:app',

@@ -90,7 +90,8 @@ describe('statusError', () => {
       ctx,
     );
     expect(e.message).toBe(
-      'arn:aws:iam::1:role/sync may not get Secret ns/app: secrets "app" is forbidden: User "u" cannot get resource "secrets"',
+      'arn:aws:iam::1:role/sync may not get Secret ns/app: ' +
+        'secrets "app" is forbidden: User "u" cannot get resource "secrets"',
     );
   });
 

@@ -16,7 +16,7 @@ export interface ClockSample {
 }
 
 /** Adds a middleware that records the Date header of every raw response, errors included. */
-// biome-ignore lint/suspicious/noExplicitAny: any SDK client's middleware stack; the middleware's own types differ per client.
+// biome-ignore lint/suspicious/noExplicitAny: any SDK client's middleware stack; its types differ per client.
 function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) => void } }>(
   client: C,
   samples: ClockSample[],
@@ -57,7 +57,9 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
         check: 'secret',
         verdict: 'problem',
         message: 'the secret has no AWSCURRENT version: there is no value to sync',
-        fix: `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} --secret-string file://value.json`,
+        fix:
+          `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} ` +
+          '--secret-string file://value.json',
       };
     }
     return { check: 'secret', verdict: 'ok', message: `the secret exists; AWSCURRENT is version ${current[0]}` };
@@ -69,7 +71,9 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
     return {
       check: 'secret',
       verdict: 'problem',
-      message: `the secret ${m.secretArn} does not exist${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
+      message:
+        `the secret ${m.secretArn} does not exist` +
+        `${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
       fix: again?.ARN
         ? `set secretArn of mapping ${m.id} to ${again.ARN} and deploy again`
         : `create it (aws secretsmanager create-secret --name ${name} --region ${region}) and put the new full ARN ` +

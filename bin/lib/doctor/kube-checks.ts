@@ -123,7 +123,9 @@ export async function checkRbac(m: Mapping, target: KubeTarget, subject: Subject
         : {
             check: 'rbac-scope',
             verdict: 'problem',
-            message: `RBAC is too broad: ${who} may also ${broad.map((b) => `${b.what}${b.reason ? ` (${b.reason})` : ''}`).join('; ')}`,
+            message:
+              `RBAC is too broad: ${who} may also ` +
+              `${broad.map((b) => `${b.what}${b.reason ? ` (${b.reason})` : ''}`).join('; ')}`,
             fix:
               `remove the bindings named above from the group; the mapping needs only the Role of: ` +
               `eks-secret-sync rbac --mapping ${m.id}`,

@@ -92,10 +92,12 @@ describe('planMerge: ordering by when a version was AWSCURRENT', () => {
 
   it('says when each version was AWSCURRENT when it skips', () => {
     expect(planMerge(version('v1', DAY1, T1), recorded(version('v2', DAY1, T2)), OPTIONS, T2).reason).toBe(
-      `The Secret holds version v2, AWSCURRENT at ${T2}; version v1 was AWSCURRENT only earlier, at ${T1}: it is not written.`,
+      `The Secret holds version v2, AWSCURRENT at ${T2}; ` +
+        `version v1 was AWSCURRENT only earlier, at ${T1}: it is not written.`,
     );
     expect(planMerge(version('v3', DAY2), recorded(version('v2', DAY1, T1)), OPTIONS, T2).reason).toBe(
-      `The Secret holds version v2, AWSCURRENT at ${T1}; version v3 was not AWSCURRENT when fetched: it is not written.`,
+      `The Secret holds version v2, AWSCURRENT at ${T1}; ` +
+        'version v3 was not AWSCURRENT when fetched: it is not written.',
     );
   });
 

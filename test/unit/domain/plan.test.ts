@@ -233,7 +233,10 @@ describe('planMerge: refusals', () => {
       v2,
       seen(AB, A, v1, undefined, 'Opaque'),
       { type: 'kubernetes.io/tls' },
-      /the Secret has type "Opaque" but the mapping asks for kubernetes.io\/tls, and a Secret's type cannot change\. Delete the Secret .* or set the mapping's type to "Opaque"/,
+      new RegExp(
+        /the Secret has type "Opaque" but the mapping asks for kubernetes.io\/tls, /.source +
+          /and a Secret's type cannot change\. Delete the Secret .* or set the mapping's type to "Opaque"/.source,
+      ),
     ],
     [
       'a tls Secret would be created without tls.key',
