@@ -1,5 +1,5 @@
 import { send as request } from './https.ts';
-import { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
+import type { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
   ConflictError,
@@ -77,11 +77,18 @@ export function secretClient(
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
     },
     apply: (manifest, fieldManager) =>
-      call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
+      call(
+        'create (server-side apply)',
+        'PATCH',
+        `?fieldManager=${encodeURIComponent(fieldManager)}`,
+        manifest,
+        'application/apply-patch+yaml',
+      ),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
       const res = await send(loc, token, timeoutMs, 'DELETE', path, options);
-      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
+      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets'))
+        return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
     },
   };
@@ -94,7 +101,10 @@ export function secretClient(
  */
 export interface WorkloadClient {
   /** @throws NotFoundError when the workload does not exist; the other errors of {@link statusError}. */
-  strategicMergePatch(workload: { readonly kind: string; readonly resource: string; readonly name: string }, patch: object): Promise<void>;
+  strategicMergePatch(
+    workload: { readonly kind: string; readonly resource: string; readonly name: string },
+    patch: object,
+  ): Promise<void>;
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
@@ -106,10 +116,16 @@ export function workloadClient(
 ): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
-      const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
+      const path =
+        `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/` +
+        `${w.resource}/${encodeURIComponent(w.name)}`;
       const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
-      throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
+      throw statusError(res.status, res.body, res.retryAfter, {
+        verb: 'patch',
+        what: `${w.kind} ${loc.namespace}/${w.name}`,
+        identity,
+      });
     },
   };
 }
@@ -161,7 +177,9 @@ function secretBody(body: string, verb: string, what: string): V1Secret {
   try {
     return JSON.parse(body) as V1Secret;
   } catch {
-    throw new TransientError(`the apiserver answered ${verb} ${what} with a body that is not JSON (${body.length} bytes)`);
+    throw new TransientError(
+      `the apiserver answered ${verb} ${what} with a body that is not JSON (${body.length} bytes)`,
+    );
   }
 }
 
@@ -184,14 +202,18 @@ function notFoundKind(body: string): string | undefined {
  * rebuilt from them. Any other 403 (an admission policy or webhook, another
  * authorizer) carries free text that may hold anything: it is not copied.
  */
-const RBAC_DENIAL =
-  /^([a-z0-9.-]{1,63}) "([-.a-zA-Z0-9]{1,253})" is forbidden: User "([^"\n]{1,512})" cannot ([a-z]{1,32}) resource "([a-z0-9.-]{1,63})"(?: in API group "([a-z0-9.-]{0,253})")?(?: in the namespace "([a-z0-9-]{1,63})")?/;
+const RBAC_DENIAL = new RegExp(
+  /^([a-z0-9.-]{1,63}) "([-.a-zA-Z0-9]{1,253})" is forbidden: /.source +
+    /User "([^"\n]{1,512})" cannot ([a-z]{1,32}) resource "([a-z0-9.-]{1,63})"/.source +
+    /(?: in API group "([a-z0-9.-]{0,253})")?(?: in the namespace "([a-z0-9-]{1,63})")?/.source,
+);
 
 /** What a 403 says, from its structure only. */
 function forbiddenBecause(s: Partial<V1Status>): string {
   const m = RBAC_DENIAL.exec(s.message ?? '');
   if (!m) {
-    return `403 ${s.reason ?? 'Forbidden'}, refused by admission control or another authorizer (its message is not copied)`;
+    const reason = s.reason ?? 'Forbidden';
+    return `403 ${reason}, refused by admission control or another authorizer (its message is not copied)`;
   }
   const [, kind, name, user, verb, resource, group, namespace] = m;
   return (
@@ -225,7 +247,9 @@ export function statusError(
   const s = parseStatus(body);
   switch (status) {
     case 401:
-      return new UnauthorizedError(`the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`);
+      return new UnauthorizedError(
+        `the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`,
+      );
     case 403:
       return new PermissionDeniedError(`${ctx.identity} may not ${ctx.verb} ${ctx.what}: ${forbiddenBecause(s)}`);
     case 404:
@@ -234,12 +258,17 @@ export function statusError(
       return new ConflictError(`${ctx.what} changed between read and write (409 ${s.reason ?? 'Conflict'})`);
     case 422: {
       const fields = (s.details?.causes ?? []).map((c) => c.field).filter(Boolean);
-      return new InvalidInputError(`the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`);
+      return new InvalidInputError(
+        `the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`,
+      );
     }
     case 429:
-      return new TransientError(`the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`);
+      return new TransientError(
+        `the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`,
+      );
     default:
-      if (status >= 500) return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
+      if (status >= 500)
+        return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
       return new InvalidInputError(`unexpected answer to ${ctx.verb} ${ctx.what}: ${status} ${s.reason ?? ''}`.trim());
   }
 }

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('the verbs the Role grants', () => {
-  it('are the verbs of the Secret client\'s calls, each once, and every client method has its verbs', () => {
+  it("are the verbs of the Secret client's calls, each once, and every client method has its verbs", () => {
     const client = secretClient({ server: 'https://127.0.0.1:1', caPem: '', namespace: 'ns', name: 'n' }, 't', 'id');
     expect(Object.keys(client).sort()).toEqual(Object.keys(SECRET_CALL_VERBS).sort());
     expect(secretVerbs('retain')).toEqual(['get', 'create', 'patch']);
@@ -33,7 +33,10 @@ describe('the verbs the Role grants', () => {
     const m = await TestMapping.create({ id: `verbs-${verb}`, secretString: JSON.stringify({ k: 'v' }), noRbac: true });
     mappings.push(m);
     const [role, binding] = rbacManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName });
-    const rules = (role.rules as { verbs: string[] }[]).map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== verb) }));
+    const rules = (role.rules as { verbs: string[] }[]).map((r) => ({
+      ...r,
+      verbs: r.verbs.filter((v) => v !== verb),
+    }));
     await adminApply([{ ...role, rules }, binding]);
 
     const r = await m.run({ source: 'setup' });
