@@ -246,7 +246,11 @@ export class LocalMapping {
   async run(
     event: Record<string, unknown>,
     attempt = 1,
-    opts: { readonly productionRetryTiming?: boolean } = {},
+    opts: {
+      readonly productionRetryTiming?: boolean;
+      /** Stands in front of the SQS SendMessage of the SendToDlq state (a fault cell's hook). */
+      readonly sendToDlq?: (send: () => Promise<{ MessageId?: string }>) => Promise<{ MessageId?: string }>;
+    } = {},
   ): Promise<ExecutionRecord> {
     const name = randomUUID();
     const sqs = new SQSClient(awsConfig(this.details));
@@ -258,8 +262,11 @@ export class LocalMapping {
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
-      const out = await sqs.send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
-      return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
+      const send = async () => {
+        const out = await sqs.send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
+        return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
+      };
+      return opts.sendToDlq ? opts.sendToDlq(send) : send();
     };
     const fast = Object.fromEntries([...Object.keys(TASKS), 'RemintToken', 'SendToDlq'].map((s) => [s, 5]));
     const execution = this.machine.run({ event, attempt } as never, {
