@@ -37,11 +37,9 @@ module.exports = {
     {
       name: 'steps-see-domain-only',
       severity: 'error',
-      comment:
-        'A step gets its ports as arguments and returns the contract type: it imports the domain only. ' +
-        'functions/fetch-secret/event.ts is pure event reading (it imports only domain errors) and is allowed.',
+      comment: 'A step gets its ports as arguments and returns the contract type: it imports the domain only.',
       from: { path: '^functions/steps/' },
-      to: { pathNot: ['^functions/(domain|steps)/', '^functions/fetch-secret/event\\.ts$'] },
+      to: { pathNot: ['^functions/(domain|steps)/'] },
     },
     {
       name: 'adapters-below-steps-and-runtime',

@@ -257,7 +257,7 @@ export function decideRedrive(message: QueueMessage, settings: RedriveSettings, 
 
 /**
  * The event a redriven sync starts with. Its source is not Secrets Manager, so
- * FetchSecret reads AWSCURRENT (fetch-secret/event.ts): a redrive syncs the
+ * FetchSecret reads AWSCURRENT (domain/event-reading.ts): a redrive syncs the
  * secret's current value, whatever version the original event named.
  */
 export function redriveEvent(failed: FailedAttempt, now: string): Record<string, unknown> {

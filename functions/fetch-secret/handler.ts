@@ -9,7 +9,7 @@ import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { secretTypeFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
-import { isDeleteSecretEvent } from './event.ts';
+import { isDeleteSecretEvent } from '../domain/event-reading.ts';
 
 const env = readEnv('fetch-secret');
 const settings: FetchSettings = {

@@ -14,7 +14,7 @@ import {
 } from '../domain/secret-data.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretType } from '../domain/types.ts';
-import { isDeleteSecretEvent, requestedVersion } from '../fetch-secret/event.ts';
+import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
 
 /** What the fetch step works through. */
 export interface FetchPorts {

@@ -1,5 +1,9 @@
-import { readSecretEvent, type SecretEventReading } from '../domain/events.ts';
-import { InvalidInputError } from '../domain/errors.ts';
+/**
+ * What FetchSecret reads from its triggering event, on top of the event
+ * vocabulary (events.ts): the version asked for, and whether it is a deletion.
+ */
+import { readSecretEvent, type SecretEventReading } from './events.ts';
+import { InvalidInputError } from './errors.ts';
 
 /**
  * Which version of the secret an event asks for: the `versionId` of a native
