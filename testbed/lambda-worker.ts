@@ -20,13 +20,16 @@ process.on('message', async (msg: { id: number; event: unknown; requestId: strin
   try {
     handler ??= import(pathToFileURL(process.env.TEST_LAMBDA_BUNDLE!).href).then((m) => m.handler as Handler);
     const fn = await handler;
+    const started = Date.now();
+    const timeoutMs = Number(process.env.TEST_LAMBDA_TIMEOUT_MS ?? 30_000);
     const context = {
       awsRequestId: msg.requestId,
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       functionVersion: '$LATEST',
       invokedFunctionArn: process.env.TEST_LAMBDA_ARN,
       memoryLimitInMB: '256',
-      getRemainingTimeInMillis: () => 30_000,
+      // Counts down from the function's timeout, as Lambda's does (TEST_LAMBDA_TIMEOUT_MS, default the stack's 30 s).
+      getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
     };
     const result = await fn(msg.event, context);
     process.send!({ id: msg.id, result: result === undefined ? null : result });

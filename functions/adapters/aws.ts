@@ -3,7 +3,14 @@ import {
   GetSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretDeletionState, SecretSource, SecretVersion } from '../domain/ports.ts';
+import {
+  noDeadline,
+  type SecretDeletionState,
+  type SecretSource,
+  type SecretVersion,
+  type TimeLeft,
+} from '../domain/ports.ts';
+import { assertTimeForAttempt, deadlineSignal, outOfTime } from './deadline.ts';
 import { awsError } from './aws-errors.ts';
 
 /**
@@ -20,17 +27,21 @@ import { awsError } from './aws-errors.ts';
  */
 export const AWS_CLIENT_OPTIONS = { requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } } as const;
 
-/** Reads one version of one secret (AWSCURRENT when `versionId` is undefined). */
+/** Reads one version of one secret (AWSCURRENT when `versionId` is undefined), within the time left. */
 export async function getSecretVersion(
   client: SecretsManagerClient,
   arn: string,
   versionId?: string,
+  timeLeft: TimeLeft = noDeadline,
 ): Promise<SecretVersion> {
+  const action = `secretsmanager:GetSecretValue on ${arn}${versionId ? ` version ${versionId}` : ''}`;
+  assertTimeForAttempt(timeLeft, action);
   try {
     const out = await client.send(
       new GetSecretValueCommand(
         versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: 'AWSCURRENT' },
       ),
+      { abortSignal: deadlineSignal(timeLeft) },
     );
     return {
       versionId: out.VersionId!,
@@ -40,7 +51,7 @@ export async function getSecretVersion(
       secretBinary: out.SecretBinary,
     };
   } catch (e) {
-    throw awsError(e, `secretsmanager:GetSecretValue on ${arn}${versionId ? ` version ${versionId}` : ''}`);
+    throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
   }
 }
 
@@ -48,22 +59,30 @@ export async function getSecretVersion(
  * Reads whether the secret is scheduled for deletion now. DescribeSecret
  * answers for a secret in its recovery window, unlike GetSecretValue.
  */
-export async function describeSecretDeletion(client: SecretsManagerClient, arn: string): Promise<SecretDeletionState> {
+export async function describeSecretDeletion(
+  client: SecretsManagerClient,
+  arn: string,
+  timeLeft: TimeLeft = noDeadline,
+): Promise<SecretDeletionState> {
+  const action = `secretsmanager:DescribeSecret on ${arn}`;
+  assertTimeForAttempt(timeLeft, action);
   try {
-    const out = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+    const out = await client.send(new DescribeSecretCommand({ SecretId: arn }), {
+      abortSignal: deadlineSignal(timeLeft),
+    });
     const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) =>
       stages.includes('AWSCURRENT'),
     )?.[0];
     return { deletedDate: out.DeletedDate?.toISOString(), currentVersionId: current };
   } catch (e) {
-    throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);
+    throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
   }
 }
 
-/** The {@link SecretSource} port over one Secrets Manager client. */
-export function secretsManagerSource(client: SecretsManagerClient): SecretSource {
+/** The {@link SecretSource} port over one Secrets Manager client; each call ends within `timeLeft`. */
+export function secretsManagerSource(client: SecretsManagerClient, timeLeft: TimeLeft = noDeadline): SecretSource {
   return {
-    getSecretVersion: (arn, versionId) => getSecretVersion(client, arn, versionId),
-    describeSecretDeletion: (arn) => describeSecretDeletion(client, arn),
+    getSecretVersion: (arn, versionId) => getSecretVersion(client, arn, versionId, timeLeft),
+    describeSecretDeletion: (arn) => describeSecretDeletion(client, arn, timeLeft),
   };
 }

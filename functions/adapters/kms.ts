@@ -20,7 +20,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { awsError, isThrottling } from './aws-errors.ts';
 import { send, type Transport } from './https.ts';
 import type { AwsCredentials } from './eks-token.ts';
-import type { KeyService, SealContext } from '../domain/ports.ts';
+import { noDeadline, type KeyService, type SealContext, type TimeLeft } from '../domain/ports.ts';
+import type { SyncError } from '../domain/errors.ts';
+import { assertTimeForAttempt, MIN_ATTEMPT_MS } from './deadline.ts';
 
 /** Settings of {@link kmsKeyService}; every field has the Lambda default. */
 export interface KmsOptions {
@@ -35,6 +37,8 @@ export interface KmsOptions {
    * 5000
    */
   readonly timeoutMs?: number;
+  /** The invocation's time left; no attempt starts without enough, none runs past it. @default no deadline */
+  readonly timeLeft?: TimeLeft;
   /** Attempts per call, as the SDK's `maxAttempts`. @default 3 */
   readonly maxAttempts?: number;
 }
@@ -80,6 +84,7 @@ class KmsJsonClient {
   private readonly signer: SignatureV4;
   private transport?: Promise<{ readonly request: Transport; readonly agent: Agent }>;
   private readonly timeoutMs: number;
+  private readonly timeLeft: TimeLeft;
   private readonly retries: StandardRetryStrategy;
 
   constructor(options: KmsOptions) {
@@ -95,6 +100,7 @@ class KmsJsonClient {
       applyChecksum: false,
     });
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.timeLeft = options.timeLeft ?? noDeadline;
     this.retries = new StandardRetryStrategy(options.maxAttempts ?? 3);
   }
 
@@ -106,14 +112,20 @@ class KmsJsonClient {
    */
   async call(operation: string, input: object, action: string): Promise<Record<string, unknown>> {
     let token = await this.retries.acquireInitialRetryToken('kms');
+    let failed: SyncError | undefined;
     for (;;) {
+      // Each attempt gets the smaller of its own deadline and the invocation's time left; a retry that no
+      // longer fits ends with the last attempt's failure.
+      if (failed && this.timeLeft() < MIN_ATTEMPT_MS) throw failed;
+      const timeoutMs = Math.min(this.timeoutMs, assertTimeForAttempt(this.timeLeft, action));
       try {
-        const out = await this.attempt(operation, input);
+        const out = await this.attempt(operation, input, timeoutMs);
         this.retries.recordSuccess(token);
         return out;
       } catch (e) {
         const failure = awsError(e, action);
         if (failure.name !== 'TransientError') throw failure;
+        failed = failure;
         try {
           token = await this.retries.refreshRetryTokenForRetry(token, {
             errorType: isThrottling(e) ? 'THROTTLING' : 'TRANSIENT',
@@ -126,7 +138,7 @@ class KmsJsonClient {
   }
 
   /** One signed request; throws errors shaped like the SDK's (name, message, $metadata). */
-  private async attempt(operation: string, input: object): Promise<Record<string, unknown>> {
+  private async attempt(operation: string, input: object, timeoutMs: number): Promise<Record<string, unknown>> {
     const body = JSON.stringify(input);
     // Signed per attempt: the credentials provider and the clock are read now.
     const signed = await this.signer.sign({
@@ -144,7 +156,7 @@ class KmsJsonClient {
       },
       body,
     });
-    const res = await this.send(signed.headers as Record<string, string>, body);
+    const res = await this.send(signed.headers as Record<string, string>, body, timeoutMs);
     const parsed = parseJson(res.text);
     if (res.status < 200 || res.status >= 300)
       throw kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text);
@@ -166,15 +178,15 @@ class KmsJsonClient {
     return this.transport;
   }
 
-  private async send(headers: Record<string, string>, body: string) {
+  private async send(headers: Record<string, string>, body: string, timeoutMs: number) {
     const { request, agent } = await this.connection();
     try {
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      const signal = AbortSignal.timeout(timeoutMs);
       const res = await send({ method: 'POST', url: this.url, headers, body, agent, signal }, request);
       return { status: res.status, headers: res.headers, text: res.body };
     } catch (e) {
       if ((e as Error).name !== 'AbortError') throw e;
-      throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' });
+      throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' });
     }
   }
 }

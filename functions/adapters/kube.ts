@@ -1,5 +1,7 @@
 import { send as request } from './https.ts';
 import type { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
+import { assertTimeForAttempt, deadlineSignal, outOfTime } from './deadline.ts';
+import { noDeadline, type TimeLeft } from '../domain/ports.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
   ConflictError,
@@ -61,17 +63,19 @@ export function secretClient(
   token: string,
   identity: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
+  timeLeft: TimeLeft = noDeadline,
 ): SecretClient {
+  const timing = { timeoutMs, timeLeft };
   const path = `/api/v1/namespaces/${encodeURIComponent(loc.namespace)}/secrets/${encodeURIComponent(loc.name)}`;
   const what = `Secret ${loc.namespace}/${loc.name}`;
   const call = async (verb: string, method: string, query: string, body?: object, contentType?: string) => {
-    const res = await send(loc, token, timeoutMs, method, path + query, body, contentType);
+    const res = await send(loc, token, timing, method, path + query, body, contentType);
     if (res.status >= 200 && res.status < 300) return secretBody(res.body, verb, what);
     throw statusError(res.status, res.body, res.retryAfter, { verb, what, identity });
   };
   return {
     get: async () => {
-      const res = await send(loc, token, timeoutMs, 'GET', path);
+      const res = await send(loc, token, timing, 'GET', path);
       if (res.status === 404 && notFoundKind(res.body) === 'secrets') return null;
       if (res.status === 200) return secretBody(res.body, 'get', what);
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
@@ -86,7 +90,7 @@ export function secretClient(
       ),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
-      const res = await send(loc, token, timeoutMs, 'DELETE', path, options);
+      const res = await send(loc, token, timing, 'DELETE', path, options);
       if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets'))
         return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
@@ -113,13 +117,15 @@ export function workloadClient(
   token: string,
   identity: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
+  timeLeft: TimeLeft = noDeadline,
 ): WorkloadClient {
+  const timing = { timeoutMs, timeLeft };
   return {
     strategicMergePatch: async (w, patch) => {
       const path =
         `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/` +
         `${w.resource}/${encodeURIComponent(w.name)}`;
-      const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
+      const res = await send(loc, token, timing, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
       throw statusError(res.status, res.body, res.retryAfter, {
         verb: 'patch',
@@ -136,10 +142,14 @@ interface RawResponse {
   retryAfter?: string;
 }
 
+/**
+ * One request, bounded twice: the apiserver's idle timeout (KUBE_TIMEOUT_MS), and the invocation's time left,
+ * which also aborts a request in flight.
+ */
 async function send(
   loc: Pick<NamespaceLocation, 'server' | 'caPem'>,
   token: string,
-  timeoutMs: number,
+  timing: { readonly timeoutMs: number; readonly timeLeft: TimeLeft },
   method: string,
   path: string,
   body?: object,
@@ -148,12 +158,23 @@ async function send(
   const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
   if (body) headers['content-type'] = contentType ?? 'application/json';
   const url = new URL(path, loc.server);
+  const action = `${method} ${url.pathname}`;
+  const left = assertTimeForAttempt(timing.timeLeft, action);
   try {
     const payload = body && JSON.stringify(body);
-    const answer = await request({ method, url, headers, body: payload, ca: loc.caPem, idleTimeoutMs: timeoutMs });
+    const answer = await request({
+      method,
+      url,
+      headers,
+      body: payload,
+      ca: loc.caPem,
+      idleTimeoutMs: Math.min(timing.timeoutMs, left),
+      signal: deadlineSignal(timing.timeLeft),
+    });
     const retryAfter = answer.headers['retry-after'];
     return { status: answer.status, body: answer.body, ...(retryAfter !== undefined && { retryAfter }) };
   } catch (e) {
+    if ((e as Error).name === 'AbortError') throw outOfTime(`request to ${loc.server}`);
     throw networkError(e as Error & { code?: string }, loc.server);
   }
 }

@@ -3,6 +3,7 @@ import { secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
 import { ENV } from '../runtime/env-contract.ts';
+import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, secretTypeFrom } from '../runtime/options.ts';
@@ -19,8 +20,8 @@ const settings: ApplySettings = {
 };
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: ApplyPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
-  kubernetes: (token) => secretClient(location, token, identity, timeoutMs),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  kubernetes: (token) => secretClient(location, token, identity, timeoutMs, timeLeft),
 };
 
 /**
@@ -30,7 +31,8 @@ const ports: ApplyPorts = {
  *
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
  */
-export async function handler(input: ApplyInput): Promise<ApplyOutput> {
+export async function handler(input: ApplyInput, context?: InvocationContext): Promise<ApplyOutput> {
+  startInvocation(context);
   const out = await applyPlan(ports, settings, input);
   const secret = `${location.namespace}/${location.name}`;
   logger.info('applied Secret', { mappingId: settings.mappingId, secret, ...out });

@@ -137,3 +137,14 @@ export interface WorkloadPatcher {
  * the token never leaves it): how a step gets its Kubernetes client.
  */
 export type Connect<Client> = (token: string) => Client;
+
+/**
+ * Milliseconds the current invocation has left for calls to the outside: the
+ * Lambda's remaining time less a margin to fail with a named error and log
+ * it. Adapters bound each attempt by it and give up, as a TransientError the
+ * state machine retries, rather than run into the function's timeout.
+ */
+export type TimeLeft = () => number;
+
+/** No deadline: the CLI, the benchmarks and tests that do not give one. */
+export const noDeadline: TimeLeft = () => Number.POSITIVE_INFINITY;

@@ -5,6 +5,7 @@ import { envelopeSealer } from '../adapters/seal.ts';
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { systemClock } from '../domain/ports.ts';
 import { ENV } from '../runtime/env-contract.ts';
+import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { secretTypeFrom } from '../runtime/options.ts';
@@ -19,8 +20,8 @@ const settings: FetchSettings = {
 };
 const RESTORED = 'DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced AWSCURRENT';
 const ports: FetchPorts = {
-  source: secretsManagerSource(new SecretsManagerClient(AWS_CLIENT_OPTIONS)),
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
+  source: secretsManagerSource(new SecretsManagerClient(AWS_CLIENT_OPTIONS), timeLeft),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
   clock: systemClock,
 };
 
@@ -30,7 +31,8 @@ const ports: FetchPorts = {
  *
  * @throws InvalidInputError for bad keys or values; NotFoundError, PermissionDeniedError, TransientError from AWS.
  */
-export async function handler(input: SyncInput): Promise<FetchOutput> {
+export async function handler(input: SyncInput, context?: InvocationContext): Promise<FetchOutput> {
+  startInvocation(context);
   const out = await fetchSecret(ports, settings, input);
   const { mappingId, secretArn } = settings;
   if (out.source.deleted) {

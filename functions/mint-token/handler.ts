@@ -5,6 +5,7 @@ import { envelopeSealer } from '../adapters/seal.ts';
 import type { TokenOutput } from '../domain/contract.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { lambdaRegion, readEnv } from '../runtime/env.ts';
+import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
 import { mintToken, type TokenPorts } from '../steps/token.ts';
 
@@ -15,7 +16,7 @@ const clusterName = env[ENV.clusterName];
 const credentials = fromEnv();
 const ports: TokenPorts = {
   signer: eksTokenSigner({ clusterName, region: lambdaRegion(), credentials }),
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials })),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, timeLeft })),
 };
 
 /**
@@ -25,7 +26,8 @@ const ports: TokenPorts = {
  *
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
-export async function handler(): Promise<TokenOutput> {
+export async function handler(_input: unknown, context?: InvocationContext): Promise<TokenOutput> {
+  startInvocation(context);
   const out = await mintToken(ports, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });
   return out;

@@ -4,6 +4,7 @@ import { envelopeSealer } from '../adapters/seal.ts';
 import type { ReadInput } from '../domain/contract.ts';
 import type { Observation } from '../domain/types.ts';
 import { ENV } from '../runtime/env-contract.ts';
+import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom } from '../runtime/options.ts';
@@ -15,8 +16,8 @@ const settings = { mappingId: env[ENV.mappingId] };
 const { location, identity } = targetFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: ReadPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
-  kubernetes: (token) => secretClient(location, token, identity, timeoutMs),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  kubernetes: (token) => secretClient(location, token, identity, timeoutMs, timeLeft),
 };
 
 /**
@@ -25,7 +26,8 @@ const ports: ReadPorts = {
  *
  * @throws UnauthorizedError, PermissionDeniedError, NotFoundError (namespace), TransientError.
  */
-export async function handler(input: ReadInput): Promise<Observation> {
+export async function handler(input: ReadInput, context?: InvocationContext): Promise<Observation> {
+  startInvocation(context);
   const observed = await readSecret(ports, settings, input);
   logger.info('read Kubernetes Secret', {
     mappingId: settings.mappingId,

@@ -4,6 +4,7 @@ import { envelopeSealer } from '../adapters/seal.ts';
 import type { RestartInput, RestartOutput } from '../domain/contract.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { ENV } from '../runtime/env-contract.ts';
+import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartTargetsFrom } from '../runtime/options.ts';
@@ -19,8 +20,8 @@ if (settings.targets.length === 0) {
 const { location, identity } = namespaceFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: RestartPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId])),
-  kubernetes: (token) => workloadClient(location, token, identity, timeoutMs),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  kubernetes: (token) => workloadClient(location, token, identity, timeoutMs, timeLeft),
 };
 
 /**
@@ -30,7 +31,8 @@ const ports: RestartPorts = {
  * @throws NotFoundError (a workload does not exist), PermissionDeniedError,
  *   UnauthorizedError, TransientError, InvalidInputError (malformed input).
  */
-export async function handler(input: RestartInput): Promise<RestartOutput> {
+export async function handler(input: RestartInput, context?: InvocationContext): Promise<RestartOutput> {
+  startInvocation(context);
   const out = await restartWorkloads(ports, settings, input);
   logger.info('restarted workloads', { mappingId: settings.mappingId, namespace: location.namespace, ...out });
   return out;

@@ -10,7 +10,7 @@
 // call and has nothing to fault.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { awsJsonError, kubeStatus, type Fault, type FaultRule } from '../../testbed/fault-proxy.ts';
+import { kubeStatus, type Fault, type FaultRule } from '../../testbed/fault-proxy.ts';
 import type { StepName } from '../../testbed/local-pipeline.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { TAG, useFaultMatrix } from '../support/fault-matrix.ts';

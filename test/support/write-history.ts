@@ -27,7 +27,9 @@ export interface AcceptedWrite {
  */
 export function acceptedWrites(auditLogFile: string, namespace: string, name: string): AcceptedWrite[] {
   const writes: AcceptedWrite[] = [];
-  for (const line of readFileSync(auditLogFile, 'utf8').split('\n')) {
+  // Whole lines only: the apiserver may be writing the last one as it is read.
+  const lines = readFileSync(auditLogFile, 'utf8').split('\n').slice(0, -1);
+  for (const line of lines) {
     if (!line.includes('"secrets"') || !line.includes(`"${name}"`)) continue;
     const e = JSON.parse(line);
     const ref = e.objectRef ?? {};
