@@ -16,6 +16,7 @@ import { ClusterConnection } from './cluster.ts';
 import type { Mapping } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
+import { sealKeyPolicy } from './seal-key.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
@@ -79,6 +80,8 @@ export class EksSecretSync extends Construct {
       description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
       alias: `eks-secret-sync/${stack.stackName}/seal`,
       enableKeyRotation: true,
+      // Administration for the account, use for the function roles only (granted per mapping by grantSeal).
+      policy: sealKeyPolicy(),
       // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
