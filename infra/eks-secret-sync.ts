@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
@@ -119,6 +119,7 @@ export class EksSecretSync extends Construct {
     });
 
     this.acknowledgeCustomResourceProvider();
+    this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
     this.node.addValidation({ validate: () => this.resourceLimitProblems(props.source) });
   }
@@ -149,7 +150,7 @@ export class EksSecretSync extends Construct {
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
         resources: [queue.queueArn],
-        conditions: { ArnLike: { 'aws:SourceArn': rules } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': rules } },
       }),
     );
     // `eks-secret-sync status` finds the queue by this output's key.
@@ -200,6 +201,18 @@ export class EksSecretSync extends Construct {
         `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
         split,
     ];
+  }
+
+  /**
+   * Every log group of the construct (the execution logs under their fixed names, the functions', the custom
+   * resource provider's) is kept when a mapping is removed or the stack deleted, but not when the create that
+   * made it rolls back: CloudFormation's `RetainExceptOnCreate`. With plain `Retain`, a failed first deploy left
+   * the named log groups behind and the next deploy failed with "already exists".
+   */
+  private retainLogsExceptOnCreate(): void {
+    for (const c of this.node.findAll()) {
+      if (c instanceof CfnLogGroup) c.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    }
   }
 
   /** The AwsCustomResource provider (cluster lookups) is CDK's; its findings are acknowledged with reasons. */

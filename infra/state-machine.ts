@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -55,6 +55,12 @@ export interface SyncStateMachineProps {
   /** The queue the SendToDlq state writes to (sqs:SendMessage is granted on it). */
   readonly deadLetterQueue: IQueue;
   /**
+   * Name of the state machine, unique in the account and region (the stack's rule prefix and the mapping id):
+   * its role trusts Step Functions only for this state machine (aws:SourceArn), which needs the ARN before the
+   * state machine exists.
+   */
+  readonly stateMachineName: string;
+  /**
    * Name of the execution log group. A `/aws/vendedlogs/` prefix keeps the
    * account's CloudWatch Logs resource policy small however many mappings exist.
    */
@@ -84,7 +90,24 @@ export class SyncStateMachine extends Construct {
       logGroupName: props.logGroupName,
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
+    const stack = Stack.of(this);
+    const arn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: props.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Confused-deputy guard: Step Functions may assume the role only for this state machine of this account.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': arn },
+      }),
+      description: `eks-secret-sync state machine ${props.stateMachineName}`,
+    });
     this.stateMachine = new StateMachine(this, 'Resource', {
+      stateMachineName: props.stateMachineName,
+      role,
       definitionBody: DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: { ...props.substitutions },
       stateMachineType: StateMachineType.EXPRESS,

@@ -3,6 +3,7 @@
 // Every synth here also runs cdk-nag: it throws on any unacknowledged finding.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMappings, parseMappings } from '../../infra/config.ts';
+import { ruleName } from '../../infra/events.ts';
 import { INITIAL_SYNC_RESOURCE_TYPE, mappingConfigHash } from '../../infra/mapping.ts';
 import { EXAMPLE_FILE, exampleText, functionId, iamStatements, ofType, roleOf, single, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
 
@@ -96,7 +97,7 @@ describe('the resync schedule', () => {
 
     // Assess
     expect(scheduled(example)).toHaveLength(0);
-    expect(rule.Properties).toMatchObject({ Name: 'EksSecretSync-app-config-sched', ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+    expect(rule.Properties).toMatchObject({ Name: ruleName('EksSecretSync', 'app-config', 'sched'), ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
     const [target] = rule.Properties!.Targets;
     expect(target).toMatchObject({
       Arn: { Ref: stateMachineOf(variant, 'app-config') },

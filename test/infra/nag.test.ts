@@ -47,9 +47,9 @@ const ACKNOWLEDGED = [
   ['EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287', IAM4_PROVIDER, 'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource'],
   [`${SYNC}/Redrive/Parked`, 'AwsSolutions-SQS3', `${SYNC}/Redrive/Parked/Resource`],
   ...['app-config', 'web-tls'].map((id) => [
-    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
+    `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',
-    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy/Resource`,
+    `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy/Resource`,
   ]),
 ] as const;
 

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION_INPUT_TEMPLATE } from '../../infra/events.ts';
+import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
 import { loadMappings } from '../../infra/config.ts';
 import { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
@@ -217,14 +217,18 @@ describe('the shared resources', () => {
       {
         Sid: 'EventBridgeRulesOfThisStack',
         Action: 'sqs:SendMessage',
-        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:', { Ref: 'AWS::AccountId' }, ':rule/EksSecretSync-*']] } } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:', { Ref: 'AWS::AccountId' }, `:rule/${rulePrefix('EksSecretSync')}*`]] } },
+        },
         Effect: 'Allow',
         Principal: { Service: 'events.amazonaws.com' },
         Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
       },
     ]);
     const names = ofType(s, 'AWS::Events::Rule').map(([, r]) => r.Properties!.Name).sort();
-    expect(names).toStrictEqual(['EksSecretSync-app-config-label', 'EksSecretSync-app-config-trail', 'EksSecretSync-web-tls-label']);
+    expect(names).toStrictEqual([ruleName('EksSecretSync', 'app-config', 'label'), ruleName('EksSecretSync', 'app-config', 'trail'), ruleName('EksSecretSync', 'web-tls', 'label')]);
+    expect(names.every((n: string) => n.startsWith(rulePrefix('EksSecretSync')))).toBe(true);
   });
 
   it('rotate the seal key and name it after the stack', () => {
