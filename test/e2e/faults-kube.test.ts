@@ -163,7 +163,8 @@ interface RealCell {
 const REAL_CELLS: RealCell[] = [
   {
     step: 'ReadSecret', fault: '403 (no RBAC at all)', error: 'PermissionDeniedError',
-    cause: /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/,
+    // The mapping's own role (testbed/local-pipeline.ts names it ess-<id>-<unique>), not a shared one.
+    cause: /role\/ess-testbed-[a-z0-9-]+ may not get Secret .*\/app-config: secrets "app-config" is forbidden: User ".*assumed-role\/ess-testbed-[a-z0-9-]+\/testbed" cannot get/,
     mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), noRbac: true }),
   },
   {

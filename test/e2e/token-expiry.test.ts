@@ -101,7 +101,7 @@ describe('token expiry', () => {
       p,
       {},
       // The ASL sends an exhausted re-auth budget to MintTokenFailed: the step that could not produce a usable token.
-      { dlq: 'UnauthorizedError', step: 'MintToken', cause: /the cluster refused the bearer token of .*eks-secret-sync-testbed-sync \(401\): it expired or the access entry is missing/ },
+      { dlq: 'UnauthorizedError', step: 'MintToken', cause: /the cluster refused the bearer token of .*role\/ess-testbed-[a-z0-9-]+ \(401\): it expired or the access entry is missing/ },
       undefined,
       { initial: true },
     );
