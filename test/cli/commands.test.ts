@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rbacManifests } from '../../infra/rbac.ts';
+import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
 import { ofType, synth } from '../support/infra.ts';
 import { canary, CLI, cli, cliEnv, exec, itPrintsNoSecret, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
@@ -106,6 +106,18 @@ describe('rbac', () => {
     expect(yaml.stdout.startsWith(`# mapping ${mapping.id}: ${mapping.namespace}/app-config\n---\n`)).toBe(true);
     expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(rbacManifests(mapping));
     expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: rbacManifests(mapping) });
+  });
+
+  it('adds, for a mapping with restart, the admission policy and its binding after the Role and RoleBinding', async () => {
+    const restarting = { ...mapping, restart: ['deployment/api'] };
+    const restartFile = writeMappings('CliCommands', [restarting]);
+
+    const yaml = await run(['rbac', '--mappings', restartFile, '--mapping', mapping.id]);
+
+    expect(yaml.code).toBe(0);
+    const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS());
+    expect(docs).toEqual(accessManifests(restarting));
+    expect(docs.map((d) => d.kind)).toEqual(['Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
   });
 });
 
