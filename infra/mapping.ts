@@ -205,9 +205,18 @@ export class SecretMapping extends Construct {
   private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
     const stack = Stack.of(this);
     const stackName = stack.stackName;
-    const kinds: RuleKind[] = ['label', ...(m.cloudTrailRules ? ['trail' as const] : []), ...(m.resyncSchedule !== undefined ? ['sched' as const] : [])];
+    const kinds: RuleKind[] = [
+      'label',
+      ...(m.cloudTrailRules ? ['trail' as const] : []),
+      ...(m.resyncSchedule !== undefined ? ['sched' as const] : []),
+    ];
     const ruleArns = kinds.map((kind) =>
-      stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName(stackName, m.id, kind), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName(stackName, m.id, kind),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
     );
     // Confused-deputy guard: EventBridge may assume the role only for this mapping's rules in this account
     // (ARNs from the names: the rules depend on the role, so the role cannot depend on them).
@@ -219,7 +228,12 @@ export class SecretMapping extends Construct {
       description: `eks-secret-sync ${m.id}: EventBridge starts the mapping's state machine`,
     });
     const target = new WithDeadLetterQueue(
-      new SfnStateMachine(this.stateMachine.stateMachine, { input: new ExecutionInput(), retryAttempts: 8, maxEventAge: Duration.hours(1), role }),
+      new SfnStateMachine(this.stateMachine.stateMachine, {
+        input: new ExecutionInput(),
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(1),
+        role,
+      }),
       deadLetterQueue,
     );
     const rules = [

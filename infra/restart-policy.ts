@@ -8,7 +8,11 @@
  * not matched. Pure: plain data in, plain data out.
  */
 import { managedLabels } from '../functions/domain/metadata.ts';
-import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_VERSION_ANNOTATION, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
+import {
+  RESTARTED_AT_ANNOTATION,
+  RESTARTED_FOR_VERSION_ANNOTATION,
+  WORKLOAD_KINDS,
+} from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
 
 /** The oldest Kubernetes minor version (1.x) that serves admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy. */
@@ -17,7 +21,7 @@ export const RESTART_POLICY_MIN_MINOR = 30;
 /** API version of the policy and its binding. */
 export const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 
-/** The pod-template annotations the mapping's identity may change (the restart patch's, functions/domain/restart.ts). */
+/** The pod-template annotations the mapping's identity may change: the restart patch's (domain/restart.ts). */
 export const RESTART_ANNOTATIONS = [RESTARTED_AT_ANNOTATION, RESTARTED_FOR_VERSION_ANNOTATION] as const;
 
 /** Name of the policy and of its binding (cluster-scoped objects, one pair per mapping with `restart`). */
@@ -46,7 +50,8 @@ export interface AdmissionObject {
 
 /** `a.P == b.P`, also when the field is absent from one or both (has() on a missing field is false). */
 function same(path: string): string {
-  return `(has(object.${path}) == has(oldObject.${path}) && (!has(object.${path}) || object.${path} == oldObject.${path}))`;
+  const [n, o] = [`object.${path}`, `oldObject.${path}`];
+  return `(has(${n}) == has(${o}) && (!has(${n}) || ${n} == ${o}))`;
 }
 
 /** Every field of a workload's spec but `template`, for the three kinds (a field a kind lacks is absent in both). */
@@ -89,8 +94,9 @@ const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).joi
 
 /**
  * The ValidatingAdmissionPolicy and its binding for a mapping with `restart`; none without (its group may patch
- * no workload). `group` is the mapping's Kubernetes group (rbac.ts, `kubernetesGroup`). The policy matches every operation on the three workload kinds and their subresources by the
- * mapping's group, in every namespace, and denies all but an update that changes only the restart annotations.
+ * no workload). `group` is the mapping's Kubernetes group (rbac.ts, `kubernetesGroup`). The policy matches every
+ * operation by that group on the three workload kinds and their subresources, in every namespace, and denies all
+ * but an update that changes only the restart annotations.
  */
 export function restartPolicyManifests(
   mapping: Pick<Mapping, 'id'> & { readonly restart?: readonly string[] },
@@ -102,7 +108,11 @@ export function restartPolicyManifests(
   const message = restartPolicyMessage(mapping.id);
   const resources = Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => [resource, `${resource}/*`]);
   // Forbidden (403), not the default Invalid (422): the request is refused for who makes it, not for its content.
-  const check = (what: string, expression: string) => ({ expression, message: `${message}; ${what}`, reason: 'Forbidden' });
+  const check = (what: string, expression: string) => ({
+    expression,
+    message: `${message}; ${what}`,
+    reason: 'Forbidden',
+  });
   return [
     {
       apiVersion: ADMISSION_API_VERSION,
@@ -140,7 +150,10 @@ export function restartPolicyManifests(
             'the pod spec (images, commands, env, volumes, service account) and pod labels may not change',
             `${same('spec.template.spec')} && ${same('spec.template.metadata.labels')}`,
           ),
-          check('no other pod-template annotation may change', sameMapExcept('spec.template.metadata.annotations', 'allowed')),
+          check(
+            'no other pod-template annotation may change',
+            sameMapExcept('spec.template.metadata.annotations', 'allowed'),
+          ),
         ],
       },
     },

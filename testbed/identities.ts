@@ -143,7 +143,11 @@ export async function provisionIdentity(
     const roleArn = role.Role!.Arn!;
     const session = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: SESSION }));
     const c = session.Credentials!;
-    const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const credentials = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
     await editJson<Credentials[]>(files.stsCredentialsFile, (all) => {
       all.push(credentials);
       return true;

@@ -164,7 +164,9 @@ export class LocalMapping {
     const secret = await sm.send(
       new CreateSecretCommand({ Name: uniqueName(opts.awsSecretPrefix ?? 'app/config'), SecretString: opts.secretString, SecretBinary: opts.secretBinary }),
     );
-    const sealKeyId = opts.sealKeyId ?? (await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }))).KeyMetadata!.Arn!;
+    const sealKeyId =
+      opts.sealKeyId ??
+      (await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }))).KeyMetadata!.Arn!;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
@@ -205,7 +207,8 @@ export class LocalMapping {
    */
   async token(opts: { now?: Date } = {}): Promise<string> {
     const { cluster, moto } = this.details;
-    const minted = await mintEksToken({ clusterName: cluster.name, region: moto.region, credentials: this.identity.credentials, now: opts.now });
+    const credentials = this.identity.credentials;
+    const minted = await mintEksToken({ clusterName: cluster.name, region: moto.region, credentials, now: opts.now });
     return minted.token;
   }
 

@@ -20,6 +20,8 @@ let elsewhere: string;
 let tokenA: string;
 
 type Target = readonly [namespace: string, name: string];
+const APPLY = 'application/apply-patch+yaml';
+const MERGE = 'application/merge-patch+json';
 const secretPath = ([ns, name]: Target) => `/api/v1/namespaces/${ns}/secrets/${name}`;
 const collection = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
 const body = ([ns, name]: Target, data: Record<string, string> = { k: 'eA==' }) =>
@@ -32,14 +34,17 @@ type Request = (token: string, t: Target) => Promise<KubeResponse>;
 const REQUESTS: Record<string, Request> = {
   get: (token, t) => kube(token, 'GET', secretPath(t)),
   list: (token, [ns]) => kube(token, 'GET', collection(ns)),
-  watch: (token, [ns, name]) => kube(token, 'GET', `${collection(ns)}?watch=true&fieldSelector=metadata.name%3D${name}&timeoutSeconds=1`),
+  watch: (token, [ns, name]) =>
+    kube(token, 'GET', `${collection(ns)}?watch=true&fieldSelector=metadata.name%3D${name}&timeoutSeconds=1`),
   'create (POST)': (token, t) => kube(token, 'POST', collection(t[0]), body(t)),
   'create (server-side apply)': (token, t) =>
-    kube(token, 'PATCH', `${secretPath(t)}?fieldManager=isolation-test&force=true`, JSON.stringify(body(t)), 'application/apply-patch+yaml'),
-  patch: (token, t) => kube(token, 'PATCH', secretPath(t), { metadata: { annotations: { 'isolation-test': 'patched' } } }, 'application/merge-patch+json'),
+    kube(token, 'PATCH', `${secretPath(t)}?fieldManager=isolation-test&force=true`, JSON.stringify(body(t)), APPLY),
+  patch: (token, t) =>
+    kube(token, 'PATCH', secretPath(t), { metadata: { annotations: { 'isolation-test': 'patched' } } }, MERGE),
   update: async (token, t) => {
     const current = await adminGet(t);
-    return kube(token, 'PUT', secretPath(t), { ...current, metadata: { ...current.metadata, annotations: { 'isolation-test': 'updated' } } });
+    const metadata = { ...current.metadata, annotations: { 'isolation-test': 'updated' } };
+    return kube(token, 'PUT', secretPath(t), { ...current, metadata });
   },
   delete: (token, t) => kube(token, 'DELETE', secretPath(t)),
 };
@@ -111,12 +116,15 @@ describe("mapping A's token", () => {
     expect(r.status).toBe(403);
   });
 
-  it.each(['get', 'create (server-side apply)', 'patch', 'update'])("is allowed on A's own Secret: %s (what A's sync does)", async (verb) => {
+  const NEEDED = ['get', 'create (server-side apply)', 'patch', 'update'];
+  const NEVER = ['list', 'watch', 'create (POST)', 'delete'];
+
+  it.each(NEEDED)("is allowed on A's own Secret: %s (what A's sync does)", async (verb) => {
     const r = await REQUESTS[verb]!(tokenA, [a.namespace, a.secretName]);
     expect(r.status, JSON.stringify(r.body?.message)).toBe(200);
   });
 
-  it.each(['list', 'watch', 'create (POST)', 'delete'])("is refused on A's own Secret: %s (A's sync never needs it)", async (verb) => {
+  it.each(NEVER)("is refused on A's own Secret: %s (A's sync never needs it)", async (verb) => {
     const r = await REQUESTS[verb]!(tokenA, [a.namespace, a.secretName]);
     expect(r.status, JSON.stringify(r.body)).toBe(403);
     expect(r.body.message).toContain(`User "${a.identity.username}" cannot`);
@@ -132,8 +140,8 @@ describe("mapping B's seals", () => {
       credentials: async () => m.identity.credentials,
     });
   const sealedOfB = () => {
-    const fetched = b.executions[0]!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched;
-    return fetched.sealedData as Sealed;
+    const exited = b.executions[0]!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret');
+    return exited.state.output.fetched.sealedData as Sealed;
   };
 
   it("open for B's role under B's context (the control: they are real seals of B's value)", async () => {
@@ -147,7 +155,8 @@ describe("mapping B's seals", () => {
 
   it("do not open in A's apply-secret function: B's state handed to A's Lambda fails and writes nothing", async () => {
     // Prepare: what B's ApplySecret state received (B's sealed values and token)
-    const input = b.executions[0]!.events.find((e) => e.type === 'StateEntered' && e.state.name === 'ApplySecret').state.input;
+    const entered = b.executions[0]!.events.find((e) => e.type === 'StateEntered' && e.state.name === 'ApplySecret');
+    const input = entered.state.input;
     const before = await adminGet([a.namespace, a.secretName]);
 
     // Act / Assess

@@ -3,14 +3,23 @@
 // `eks-secret-sync rbac` prints. RBAC grants it patch on the listed workloads; the ValidatingAdmissionPolicy
 // must leave it nothing but the two pod-template annotations the restart writes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESTARTED_AT_ANNOTATION, RESTARTED_FOR_VERSION_ANNOTATION, restartPatch } from '../../functions/domain/restart.ts';
+import {
+  RESTARTED_AT_ANNOTATION,
+  RESTARTED_FOR_VERSION_ANNOTATION,
+  restartPatch,
+} from '../../functions/domain/restart.ts';
 import { restartPolicyMessage } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
 
 type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
-const RESOURCE: Record<Kind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+const RESOURCE: Record<Kind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
 const SMP = 'application/strategic-merge-patch+json';
+const OTHER_KEY = { name: 'someone-elses', key: 'password' };
 
 let m: LocalMapping;
 let token: string;
@@ -38,7 +47,11 @@ beforeAll(async () => {
     restart: ['deployment/api', 'statefulset/db', 'daemonset/agent'],
     secretString: JSON.stringify({ password: 'restart-policy-value' }),
   });
-  await adminApply([workload('Deployment', m.namespace, 'api'), workload('StatefulSet', m.namespace, 'db'), workload('DaemonSet', m.namespace, 'agent')]);
+  await adminApply([
+    workload('Deployment', m.namespace, 'api'),
+    workload('StatefulSet', m.namespace, 'db'),
+    workload('DaemonSet', m.namespace, 'agent'),
+  ]);
   token = await m.token();
 });
 
@@ -64,7 +77,9 @@ describe('the restart admission policy, for the mapping\'s own identity', () => 
     }
   });
 
-  it.each(['Deployment', 'StatefulSet', 'DaemonSet'] as const)('lets the restart patch itself through on a %s', async (kind) => {
+  const KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+
+  it.each(KINDS)('lets the restart patch itself through on a %s', async (kind) => {
     const name = { Deployment: 'api', StatefulSet: 'db', DaemonSet: 'agent' }[kind];
     const patch = restartPatch('2030-01-01T00:00:00Z', 'v-policy');
     const r = await kube(token, 'PATCH', path(kind, name), patch, SMP);
@@ -74,7 +89,7 @@ describe('the restart admission policy, for the mapping\'s own identity', () => 
   const refused: [string, unknown][] = [
     ['the image', podSpec({ containers: [{ name: 'app', image: 'registry.invalid/evil:1' }] })],
     ['the command', podSpec({ containers: [{ name: 'app', command: ['/bin/sh', '-c', 'cat /secrets/*'] }] })],
-    ['env', podSpec({ containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } }] }] })],
+    ['env', podSpec({ containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: OTHER_KEY } }] }] })],
     ['volumes', podSpec({ volumes: [{ name: 'all', secret: { secretName: 'someone-elses' } }] })],
     ['the ServiceAccount', podSpec({ serviceAccountName: 'admin' })],
     ['replicas', { spec: { replicas: 5 } }],
@@ -93,7 +108,7 @@ describe('the restart admission policy, for the mapping\'s own identity', () => 
     }],
   ];
 
-  it.each(refused)('refuses a patch that changes %s, with the policy\'s message, and leaves the workload as it was', async (_what, patch) => {
+  it.each(refused)('refuses a patch that changes %s, with the policy\'s message', async (_what, patch) => {
     // Prepare
     const before = await get('Deployment', 'api');
 
