@@ -73,6 +73,15 @@ export function stateMachineName(stackName: string, mappingId: string): string {
   return `${rulePrefix(stackName)}${mappingId}`;
 }
 
+/**
+ * The start of the name of a mapping's execution log group: `/aws/vendedlogs/states/eks-secret-sync/<stack>/<id>/`;
+ * the unique id of the state machine's role follows (a new one each time the mapping is created). The CLI finds the
+ * group by this prefix (bin/lib/stack.ts spells it too; test/cli/commands.test.ts keeps the two in step).
+ */
+export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
+  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
+}
+
 /** Props of {@link SecretMapping}. */
 export interface SecretMappingProps {
   /** The validated mapping. */
@@ -135,7 +144,7 @@ export class SecretMapping extends Construct {
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
       stateMachineName: stateMachineName(Stack.of(this).stackName, m.id),
-      logGroupName: `/aws/vendedlogs/states/eks-secret-sync/${Stack.of(this).stackName}/${m.id}`,
+      logGroupPrefix: executionLogGroupPrefix(Stack.of(this).stackName, m.id),
       logRetention: props.logRetention,
     });
     this.rules = this.addRules(m, props.deadLetterQueue);

@@ -61,10 +61,10 @@ export interface SyncStateMachineProps {
    */
   readonly stateMachineName: string;
   /**
-   * Name of the execution log group. A `/aws/vendedlogs/` prefix keeps the
-   * account's CloudWatch Logs resource policy small however many mappings exist.
+   * Start of the execution log group's name; the state machine role's unique id follows. A `/aws/vendedlogs/`
+   * prefix keeps the account's CloudWatch Logs resource policy small however many mappings exist.
    */
-  readonly logGroupName: string;
+  readonly logGroupPrefix: string;
   /**
    * Retention of the execution log group.
    * @default RetentionDays.ONE_MONTH
@@ -86,10 +86,6 @@ export class SyncStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: props.logGroupName,
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-    });
     const stack = Stack.of(this);
     const arn = stack.formatArn({
       service: 'states',
@@ -104,6 +100,12 @@ export class SyncStateMachine extends Construct {
         ArnLike: { 'aws:SourceArn': arn },
       }),
       description: `eks-secret-sync state machine ${props.stateMachineName}`,
+    });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      // The role's unique id (AROA...) is new whenever the role is created: a mapping removed and added again, or a
+      // stack deleted and deployed again, gets a new name instead of "already exists" for the retained group.
+      logGroupName: `${props.logGroupPrefix}${role.roleId}`,
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,

@@ -6,7 +6,15 @@
 import type { Mapping } from '../../infra/config.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
-import { discoverDlqUrl, dlqDepth, executionLogGroup, failedExecutions, type FailedExecution, type QueueDepth } from '../lib/stack.ts';
+import {
+  discoverDlqUrl,
+  dlqDepth,
+  executionLogGroupPrefix,
+  failedExecutions,
+  findExecutionLogGroup,
+  type FailedExecution,
+  type QueueDepth,
+} from '../lib/stack.ts';
 import { readAwsSide, readSecretSide, verdict, type AwsSide, type SecretSide, type SyncState } from '../lib/status-read.ts';
 import { age, Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from './command.ts';
@@ -28,7 +36,7 @@ ${KUBE_HELP}
 ${OUTPUT_HELP}
 
 Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueueAttributes,
-cloudformation:DescribeStacks (without --dlq-url), logs:FilterLogEvents; get on the Secret.
+cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
 
 Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
 attention (out of sync, not synced, DLQ messages, failed executions); 1 a mapping's state
@@ -58,11 +66,11 @@ export function parseDuration(text: string): number {
 
 async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, flags: { kubeconfig?: string; context?: string }): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
-  const logGroup = executionLogGroup(stackName, m.id);
+  let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    failedExecutions(logGroup, sinceMs, aws),
+    findExecutionLogGroup(stackName, m.id, aws).then((found) => failedExecutions((logGroup = found), sinceMs, aws)),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
   const v = verdict(m, awsSide.status === 'fulfilled' ? awsSide.value : undefined, secretSide.status === 'fulfilled' ? secretSide.value : undefined);

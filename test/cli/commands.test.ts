@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
-import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
+import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
+import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
 import { ofType, synth } from '../support/infra.ts';
 import { canary, CLI, cli, cliEnv, exec, itPrintsNoSecret, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
 
@@ -146,7 +147,11 @@ describe('names shared with infra/', () => {
 
     expect(s.json.Outputs?.[DLQ_OUTPUT_KEY]?.Value).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
     const names = ofType(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
-    for (const id of ['app-config', 'web-tls']) expect(names).toContain(executionLogGroup('EksSecretSync', id));
+    for (const id of ['app-config', 'web-tls']) {
+      const prefix = executionLogGroupPrefix('EksSecretSync', id);
+      expect(infraPrefix('EksSecretSync', id)).toBe(prefix);
+      expect(names).toContainEqual({ 'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]] });
+    }
   });
 });
 

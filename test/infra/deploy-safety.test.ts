@@ -45,6 +45,18 @@ describe('removal policies', () => {
   });
 });
 
+describe('execution log groups', () => {
+  it('get a new name each time their mapping is created (the state machine role\'s unique id), so a retained one never blocks', () => {
+    for (const [, sm] of ofType(a, 'AWS::StepFunctions::StateMachine')) {
+      const group = a.resources[sm.Properties!.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
+      const id = sm.Properties!.DefinitionSubstitutions.MappingId;
+      expect(group.Properties!.LogGroupName).toStrictEqual({
+        'Fn::Join': ['', [`/aws/vendedlogs/states/eks-secret-sync/${A}/${id}/`, { 'Fn::GetAtt': [roleIdOf(sm.Properties!.RoleArn), 'RoleId'] }]],
+      });
+    }
+  });
+});
+
 describe('names of two stacks in one account and region', () => {
   it('are never the same, though the stack names share their first 16 characters', () => {
     const [na, nb] = [physicalNames(a), physicalNames(b)];

@@ -112,7 +112,16 @@ describe('the state machines', () => {
       expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
       expect(group.Properties).toStrictEqual({
-        LogGroupName: `/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/${sm.Properties!.DefinitionSubstitutions.MappingId}`,
+        // A new name each time the mapping is created: its state machine role's unique id follows the prefix.
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              `/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/${sm.Properties!.DefinitionSubstitutions.MappingId}/`,
+              { 'Fn::GetAtt': [sm.Properties!.RoleArn['Fn::GetAtt'][0], 'RoleId'] },
+            ],
+          ],
+        },
         RetentionInDays: 30,
       });
     }
