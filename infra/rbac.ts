@@ -34,7 +34,10 @@ import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
 import { restartPolicyManifests, type AdmissionObject } from './restart-policy.ts';
 
-/** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and deletion policy. */
+/**
+ * What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and
+ * deletion policy.
+ */
 export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & {
   readonly restart?: readonly string[];
   /** @default 'retain' (no `delete` verb) */
@@ -68,7 +71,11 @@ export function rbacName(mappingId: string): string {
 export interface RbacObject {
   readonly apiVersion: 'rbac.authorization.k8s.io/v1';
   readonly kind: 'Role' | 'RoleBinding';
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+  };
   readonly [field: string]: unknown;
 }
 
@@ -83,7 +90,9 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
   const workloads = parseWorkloads(restart);
   return Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => {
     const names = workloads.filter((w) => w.resource === resource).map((w) => w.name);
-    return names.length === 0 ? [] : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: ['patch'] }];
+    return names.length === 0
+      ? []
+      : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: ['patch'] }];
   });
 }
 
@@ -99,7 +108,12 @@ export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
       kind: 'Role',
       metadata,
       rules: [
-        { apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: secretVerbs(mapping.deletionPolicy) },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [mapping.secretName],
+          verbs: secretVerbs(mapping.deletionPolicy),
+        },
         ...restartRules(mapping.restart ?? []),
       ],
     },

@@ -26,7 +26,14 @@ export function httpsRequest(url: string, opts: TlsRequestOptions): Promise<Text
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     const req = request(
       url,
-      { method: opts.method ?? 'GET', ca: opts.ca, cert: opts.cert, key: opts.key, headers, timeout: opts.timeoutMs ?? 10_000 },
+      {
+        method: opts.method ?? 'GET',
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        headers,
+        timeout: opts.timeoutMs ?? 10_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -34,7 +41,9 @@ export function httpsRequest(url: string, opts: TlsRequestOptions): Promise<Text
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000}ms: ${opts.method ?? 'GET'} ${url}`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000}ms: ${opts.method ?? 'GET'} ${url}`)),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

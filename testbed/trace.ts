@@ -16,7 +16,12 @@ export function traceRows(record: ExecutionRecord): TraceRow[] {
     if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
     if (e.type === 'StateExited' || e.type === 'StateFailed') {
       const ms = e.timestamp - (entered.get(e.state.name) ?? e.timestamp);
-      rows.push({ state: e.state.name, type: e.state.type, ms, outcome: e.type === 'StateFailed' ? `failed: ${e.Error}` : outcome(e.state.name, e.state.output) });
+      rows.push({
+        state: e.state.name,
+        type: e.state.type,
+        ms,
+        outcome: e.type === 'StateFailed' ? `failed: ${e.Error}` : outcome(e.state.name, e.state.output),
+      });
     }
   }
   return rows;
@@ -29,11 +34,20 @@ function outcome(state: string, out: any): string {
     case 'MintToken':
       return `token sealed, expires ${out.token.expiresAt}`;
     case 'ReadSecret':
-      return out.plan.observed.exists ? `exists at resourceVersion ${out.plan.observed.resourceVersion}` : 'absent: will create';
+      return out.plan.observed.exists
+        ? `exists at resourceVersion ${out.plan.observed.resourceVersion}`
+        : 'absent: will create';
     case 'PlanMerge': {
       const p = out.plan;
       const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');
-      return [p.action, list('added', p.added), list('updated', p.updated), list('unchanged', p.unchanged), p.kept.count ? `kept ${p.kept.count}` : '', list('pruned', p.pruned)]
+      return [
+        p.action,
+        list('added', p.added),
+        list('updated', p.updated),
+        list('unchanged', p.unchanged),
+        p.kept.count ? `kept ${p.kept.count}` : '',
+        list('pruned', p.pruned),
+      ]
         .filter(Boolean)
         .join('; ');
     }

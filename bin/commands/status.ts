@@ -5,7 +5,15 @@
  */
 import type { Mapping } from '../../infra/config.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
-import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import {
+  KUBE_HELP,
+  KUBE_OPTIONS,
+  loadConfig,
+  MAPPING_OPTIONS,
+  MAPPINGS_HELP,
+  OUTPUT_HELP,
+  selectMappings,
+} from '../lib/mappings.ts';
 import {
   discoverDlqUrl,
   dlqDepth,
@@ -15,7 +23,14 @@ import {
   type FailedExecution,
   type QueueDepth,
 } from '../lib/stack.ts';
-import { readAwsSide, readSecretSide, verdict, type AwsSide, type SecretSide, type SyncState } from '../lib/status-read.ts';
+import {
+  readAwsSide,
+  readSecretSide,
+  verdict,
+  type AwsSide,
+  type SecretSide,
+  type SyncState,
+} from '../lib/status-read.ts';
 import { age, Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from './command.ts';
 
@@ -44,15 +59,24 @@ could not be read; 2 usage error. Parts that cannot be reached (DLQ, logs) are n
 do not change the exit code.
 `;
 
-const OPTIONS = { ...MAPPING_OPTIONS, ...KUBE_OPTIONS, since: { type: 'string' }, 'dlq-url': { type: 'string' } } as const;
+const OPTIONS = {
+  ...MAPPING_OPTIONS,
+  ...KUBE_OPTIONS,
+  since: { type: 'string' },
+  'dlq-url': { type: 'string' },
+} as const;
 
 interface MappingStatus {
   readonly id: string;
   readonly state: SyncState;
   readonly detail: string;
   readonly aws: (AwsSide & { readonly arn: string }) | { readonly arn: string; readonly error: string };
-  readonly secret: (SecretSide & { readonly namespace: string; readonly name: string }) | { readonly namespace: string; readonly name: string; readonly error: string };
-  readonly failedExecutions: { readonly logGroup: string; readonly items: FailedExecution[] } | { readonly logGroup: string; readonly unavailable: string };
+  readonly secret:
+    | (SecretSide & { readonly namespace: string; readonly name: string })
+    | { readonly namespace: string; readonly name: string; readonly error: string };
+  readonly failedExecutions:
+    | { readonly logGroup: string; readonly items: FailedExecution[] }
+    | { readonly logGroup: string; readonly unavailable: string };
 }
 
 type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) | { readonly unavailable: string };
@@ -60,11 +84,19 @@ type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) 
 /** Parses 30m / 24h / 7d into milliseconds. @throws UsageError otherwise. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)(m|h|d)$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`--since ${JSON.stringify(text)} is not a duration; expected a number and m, h or d, e.g. 24h`);
+  if (!m || Number(m[1]) === 0)
+    throw new UsageError(
+      `--since ${JSON.stringify(text)} is not a duration; expected a number and m, h or d, e.g. 24h`,
+    );
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
-async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, flags: { kubeconfig?: string; context?: string }): Promise<MappingStatus> {
+async function mappingStatus(
+  m: Mapping,
+  stackName: string,
+  sinceMs: number,
+  flags: { kubeconfig?: string; context?: string },
+): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
   let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
@@ -73,11 +105,18 @@ async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, fla
     findExecutionLogGroup(stackName, m.id, aws).then((found) => failedExecutions((logGroup = found), sinceMs, aws)),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
-  const v = verdict(m, awsSide.status === 'fulfilled' ? awsSide.value : undefined, secretSide.status === 'fulfilled' ? secretSide.value : undefined);
+  const v = verdict(
+    m,
+    awsSide.status === 'fulfilled' ? awsSide.value : undefined,
+    secretSide.status === 'fulfilled' ? secretSide.value : undefined,
+  );
   return {
     id: m.id,
     ...v,
-    aws: awsSide.status === 'fulfilled' ? { arn: m.secretArn, ...awsSide.value } : { arn: m.secretArn, error: err(awsSide) },
+    aws:
+      awsSide.status === 'fulfilled'
+        ? { arn: m.secretArn, ...awsSide.value }
+        : { arn: m.secretArn, error: err(awsSide) },
     secret:
       secretSide.status === 'fulfilled'
         ? { namespace: m.namespace, name: m.secretName, ...secretSide.value }
@@ -125,7 +164,14 @@ export const statusCommand: Command = {
     ]).finally(() => progress.stop());
 
     const since = new Date(sinceMs).toISOString();
-    if (values.json) writeJson(io, { mappingsFile: config.source, stack: config.stack.name, since, mappings: statuses, deadLetterQueue: dlq });
+    if (values.json)
+      writeJson(io, {
+        mappingsFile: config.source,
+        stack: config.stack.name,
+        since,
+        mappings: statuses,
+        deadLetterQueue: dlq,
+      });
     else io.stdout(render(statuses, dlq, since, new Style(io, { noColor: values['no-color'] })));
 
     if (statuses.some((s) => s.state === 'unknown')) return EXIT.FAILURE;
@@ -138,7 +184,8 @@ export const statusCommand: Command = {
 function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: string, style: Style): string {
   const out: string[] = [];
   for (const s of statuses) {
-    const state = s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
+    const state =
+      s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
     out.push(`${style.bold(`Mapping ${s.id}`)}: ${state}: ${s.detail}`);
     const a = s.aws;
     out.push(
@@ -166,7 +213,10 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
   if ('unavailable' in dlq) out.push(`Dead-letter queue: ${style.dim(dlq.unavailable)}`);
   else {
     const depth = `${dlq.visible} waiting, ${dlq.inFlight} in flight`;
-    out.push(`Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, from ${dlq.from})`);
+    out.push(
+      `Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, ` +
+        `from ${dlq.from})`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -26,7 +26,7 @@ export interface KubeAnswer {
 export function kubeCall(target: KubeTarget, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+    if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const sent = Date.now();
     const req = request(
@@ -45,7 +45,12 @@ export function kubeCall(target: KubeTarget, method: string, path: string, body?
           } catch {
             // not JSON: keep the text
           }
-          resolve({ status: res.statusCode ?? 0, body: parsed, date: res.headers.date, localTime: (sent + received) / 2 });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: parsed,
+            date: res.headers.date,
+            localTime: (sent + received) / 2,
+          });
         });
       },
     );
@@ -76,7 +81,8 @@ export function kubeMessage(answer: KubeAnswer): string {
 export function kubeError(answer: KubeAnswer, target: KubeTarget, what: string): Error {
   if (answer.status === 401) {
     return new Error(
-      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, or your IAM identity has no access entry on the cluster`,
+      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, ` +
+        `or your IAM identity has no access entry on the cluster`,
     );
   }
   return new Error(`could not ${what} as ${target.identity}: ${kubeMessage(answer)} (${answer.status})`);

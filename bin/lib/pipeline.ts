@@ -13,7 +13,13 @@ import { observe } from '../../functions/domain/observe.ts';
 import { buildWrite, planMerge } from '../../functions/domain/plan.ts';
 import { assertValidKeys, assertWithinSizeLimit, parseSecretPayload } from '../../functions/domain/secret-data.ts';
 import { validateTypedValues } from '../../functions/domain/secret-types.ts';
-import type { ExistingSecret, MergePlan, Observation, SecretData, SourceVersion } from '../../functions/domain/types.ts';
+import type {
+  ExistingSecret,
+  MergePlan,
+  Observation,
+  SecretData,
+  SourceVersion,
+} from '../../functions/domain/types.ts';
 import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
 import { secretClient } from '../../functions/adapters/kube.ts';
 import type { AwsSession } from './aws.ts';
@@ -79,7 +85,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
       return result;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      run.trace.push({ state, ms: Math.round(performance.now() - started), outcome: `failed: ${err.name}`, failed: true });
+      run.trace.push({
+        state,
+        ms: Math.round(performance.now() - started),
+        outcome: `failed: ${err.name}`,
+        failed: true,
+      });
       throw err;
     }
   };
@@ -95,20 +106,37 @@ type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) 
 
 async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step): Promise<void> {
   const { mapping: m, aws } = opts;
-  const fetched = await step('FetchSecret', () => fetchSecret(m, aws), (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${Object.keys(f.data).length} keys`);
+  const fetched = await step(
+    'FetchSecret',
+    () => fetchSecret(m, aws),
+    (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${Object.keys(f.data).length} keys`,
+  );
   run.source = fetched.source;
   run.desired = fetched.data;
   const mint = () =>
-    step('MintToken', () => resolveKubeTarget(m, aws, opts.kube), (t) =>
-      t.expiresAt ? `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}` : `credentials from ${t.source}`,
+    step(
+      'MintToken',
+      () => resolveKubeTarget(m, aws, opts.kube),
+      (t) =>
+        t.expiresAt
+          ? `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`
+          : `credentials from ${t.source}`,
     );
   run.target = await mint();
   let conflicts = 0;
   let reauths = 0;
   for (;;) {
-    const client = secretClient({ server: run.target.server, caPem: run.target.caPem, namespace: m.namespace, name: m.secretName }, requireToken(run.target), run.target.identity);
+    const client = secretClient(
+      { server: run.target.server, caPem: run.target.caPem, namespace: m.namespace, name: m.secretName },
+      requireToken(run.target),
+      run.target.identity,
+    );
     try {
-      const secret = await step('ReadSecret', () => client.get(), (s) => (s ? `exists at resourceVersion ${s.metadata?.resourceVersion}` : 'absent: will create'));
+      const secret = await step(
+        'ReadSecret',
+        () => client.get(),
+        (s) => (s ? `exists at resourceVersion ${s.metadata?.resourceVersion}` : 'absent: will create'),
+      );
       run.existing = secret && {
         resourceVersion: secret.metadata?.resourceVersion ?? '',
         type: secret.type ?? 'Opaque',
@@ -118,7 +146,11 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step): Pr
       };
       run.observed = observe(fetched.data, run.existing);
       const options = { mappingId: m.id, prune: m.prune, type: m.type, labels: m.labels, annotations: m.annotations };
-      run.plan = await step('PlanMerge', async () => planMerge(fetched.source, run.observed!, options, new Date().toISOString()), planOutcome);
+      run.plan = await step(
+        'PlanMerge',
+        async () => planMerge(fetched.source, run.observed!, options, new Date().toISOString()),
+        planOutcome,
+      );
       const plan = run.plan;
       if (!opts.apply || (plan.action !== 'create' && plan.action !== 'update')) return;
       const body = buildWrite(plan, fetched.data, { namespace: m.namespace, name: m.secretName, type: m.type });
@@ -172,13 +204,23 @@ async function fetchSecret(m: Mapping, aws: AwsSession): Promise<{ source: Sourc
 /** The PlanMerge outcome as testbed/trace.ts shows it: action and key names per change. */
 export function planOutcome(p: MergePlan): string {
   const list = (n: string, k: readonly string[]) => (k.length ? `${n} [${k.join(', ')}]` : '');
-  return [p.action, list('added', p.added), list('updated', p.updated), list('unchanged', p.unchanged), p.kept.count ? `kept ${p.kept.count}` : '', list('pruned', p.pruned)]
+  return [
+    p.action,
+    list('added', p.added),
+    list('updated', p.updated),
+    list('unchanged', p.unchanged),
+    p.kept.count ? `kept ${p.kept.count}` : '',
+    list('pruned', p.pruned),
+  ]
     .filter(Boolean)
     .join('; ');
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */
-export function formatTrace(rows: readonly TraceRow[], paint: (row: TraceRow, text: string) => string = (_r, t) => t): string {
+export function formatTrace(
+  rows: readonly TraceRow[],
+  paint: (row: TraceRow, text: string) => string = (_r, t) => t,
+): string {
   const w = Math.max(...rows.map((r) => r.state.length), 5);
-  return rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`).join('\n') + '\n';
+  return `${rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`).join('\n')}\n`;
 }

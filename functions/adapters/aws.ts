@@ -1,4 +1,8 @@
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { awsError } from './aws-errors.ts';
 
 /**
@@ -26,10 +30,16 @@ export interface SecretVersion {
 }
 
 /** Reads one version of one secret (AWSCURRENT when `versionId` is undefined). */
-export async function getSecretVersion(client: SecretsManagerClient, arn: string, versionId?: string): Promise<SecretVersion> {
+export async function getSecretVersion(
+  client: SecretsManagerClient,
+  arn: string,
+  versionId?: string,
+): Promise<SecretVersion> {
   try {
     const out = await client.send(
-      new GetSecretValueCommand(versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: 'AWSCURRENT' }),
+      new GetSecretValueCommand(
+        versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: 'AWSCURRENT' },
+      ),
     );
     return {
       versionId: out.VersionId!,
@@ -58,7 +68,9 @@ export interface SecretDeletionState {
 export async function describeSecretDeletion(client: SecretsManagerClient, arn: string): Promise<SecretDeletionState> {
   try {
     const out = await client.send(new DescribeSecretCommand({ SecretId: arn }));
-    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSCURRENT'),
+    )?.[0];
     return { deletedDate: out.DeletedDate?.toISOString(), currentVersionId: current };
   } catch (e) {
     throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);

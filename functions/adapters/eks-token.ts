@@ -117,7 +117,8 @@ export async function mintEksToken(input: MintEksTokenInput): Promise<EksToken> 
 export function validateClusterName(clusterName: string): void {
   if (typeof clusterName !== 'string' || !CLUSTER_NAME.test(clusterName)) {
     throw new InvalidInputError(
-      `Invalid cluster name ${quote(clusterName)}: expected 1-100 letters, digits, hyphens or underscores, starting with a letter or digit`,
+      `Invalid cluster name ${quote(clusterName)}: expected 1-100 letters, digits, hyphens or underscores, starting ` +
+        `with a letter or digit`,
     );
   }
 }
@@ -195,10 +196,7 @@ function serializeQuery(query: Record<string, string | string[] | null> | undefi
 
 /** Percent-encodes all but the RFC 3986 unreserved set, like botocore's `quote(safe='-_.~')`. */
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function validateCredentials(credentials: AwsCredentials): void {

@@ -58,7 +58,9 @@ export function kubeTimeoutFromEnv(value = process.env.KUBE_TIMEOUT_MS): number 
   if (value === undefined || value === '') return 10_000;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 100 || ms > 25_000) {
-    throw new ConfigError(`KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `KUBE_TIMEOUT_MS must be an integer number of milliseconds from 100 to 25000, not ${JSON.stringify(value)}`,
+    );
   }
   return ms;
 }
@@ -82,11 +84,18 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
     },
     apply: (manifest, fieldManager) =>
-      call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
+      call(
+        'create (server-side apply)',
+        'PATCH',
+        `?fieldManager=${encodeURIComponent(fieldManager)}`,
+        manifest,
+        'application/apply-patch+yaml',
+      ),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
       const res = await send(loc, token, 'DELETE', path, options);
-      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
+      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets'))
+        return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
     },
   };
@@ -99,7 +108,10 @@ export function secretClient(loc: SecretLocation, token: string, identity: strin
  */
 export interface WorkloadClient {
   /** @throws NotFoundError when the workload does not exist; the other errors of {@link statusError}. */
-  strategicMergePatch(workload: { readonly kind: string; readonly resource: string; readonly name: string }, patch: object): Promise<void>;
+  strategicMergePatch(
+    workload: { readonly kind: string; readonly resource: string; readonly name: string },
+    patch: object,
+  ): Promise<void>;
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
@@ -109,7 +121,11 @@ export function workloadClient(loc: NamespaceLocation, token: string, identity: 
       const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
       const res = await send(loc, token, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
-      throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
+      throw statusError(res.status, res.body, res.retryAfter, {
+        verb: 'patch',
+        what: `${w.kind} ${loc.namespace}/${w.name}`,
+        identity,
+      });
     },
   };
 }
@@ -120,7 +136,14 @@ interface RawResponse {
   retryAfter?: string;
 }
 
-function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, method: string, path: string, body?: object, contentType?: string): Promise<RawResponse> {
+function send(
+  loc: Pick<NamespaceLocation, 'server' | 'caPem'>,
+  token: string,
+  method: string,
+  path: string,
+  body?: object,
+  contentType?: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     const payload = body ? JSON.stringify(body) : undefined;
@@ -135,7 +158,11 @@ function send(loc: Pick<NamespaceLocation, 'server' | 'caPem'>, token: string, m
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => reject(networkError(e, loc.server)));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          retryAfter: res.headers['retry-after'],
+        }),
       );
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
@@ -181,7 +208,9 @@ export function statusError(
   const msg = s.message ?? `HTTP ${status}`;
   switch (status) {
     case 401:
-      return new UnauthorizedError(`the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`);
+      return new UnauthorizedError(
+        `the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`,
+      );
     case 403:
       return new PermissionDeniedError(`${ctx.identity} may not ${ctx.verb} ${ctx.what}: ${msg}`);
     case 404:
@@ -190,12 +219,17 @@ export function statusError(
       return new ConflictError(`${ctx.what} changed between read and write (409 ${s.reason ?? 'Conflict'})`);
     case 422: {
       const fields = (s.details?.causes ?? []).map((c) => c.field).filter(Boolean);
-      return new InvalidInputError(`the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`);
+      return new InvalidInputError(
+        `the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`,
+      );
     }
     case 429:
-      return new TransientError(`the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`);
+      return new TransientError(
+        `the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`,
+      );
     default:
-      if (status >= 500) return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
+      if (status >= 500)
+        return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
       return new InvalidInputError(`unexpected answer to ${ctx.verb} ${ctx.what}: ${status} ${s.reason ?? ''}`.trim());
   }
 }

@@ -32,7 +32,9 @@ const WRITES = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
 export async function handler(input: ApplyInput): Promise<ApplyOutput> {
   const { plan } = input;
   if (!WRITES.has(plan?.action)) {
-    throw new InvalidInputError(`ApplySecret got plan action ${JSON.stringify(plan?.action)}; only ${[...WRITES].join(', ')} write`);
+    throw new InvalidInputError(
+      `ApplySecret got plan action ${JSON.stringify(plan?.action)}; only ${[...WRITES].join(', ')} write`,
+    );
   }
   const { desired, token } = await openInputs(keys, MAPPING_ID, input.sealedData, input.sealedToken);
   const client = secretClient(location, token, identity);

@@ -126,7 +126,17 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
       `from version ${source.versionId}.`;
     const kept = nameList([]);
     const created = { ...annotations, [ANNOTATIONS.createdBy]: MANAGER_NAME };
-    return { action: 'create', reason, added: desiredKeys, updated: [], unchanged: [], kept, pruned: [], labels, annotations: created };
+    return {
+      action: 'create',
+      reason,
+      added: desiredKeys,
+      updated: [],
+      unchanged: [],
+      kept,
+      pruned: [],
+      labels,
+      annotations: created,
+    };
   }
   const last = observed.lastSource;
   if (last !== undefined && last.arn !== source.arn) {
@@ -136,7 +146,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
         `or delete the Secret if it should change hands.`,
     );
   }
-  const stale = last === undefined || last.versionId === source.versionId ? undefined : staleness(source, last, incomingTime);
+  const stale =
+    last === undefined || last.versionId === source.versionId ? undefined : staleness(source, last, incomingTime);
   if (stale !== undefined) return noWrite('skip-stale', stale);
   assertSameType(observed.type, options.type, context);
   const { added, updated, unchanged, pruned, kept } = partition(observed, options.prune, desiredKeys);
@@ -172,15 +183,20 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
  * decide, and on equal dates only a version current when fetched wins.
  */
 function staleness(source: SourceVersion, last: SourceVersion, incomingTime: number): string | undefined {
-  const currentAt = source.current === true && source.currentAt !== undefined ? Date.parse(source.currentAt) : undefined;
+  const currentAt =
+    source.current === true && source.currentAt !== undefined ? Date.parse(source.currentAt) : undefined;
   if (currentAt !== undefined && Number.isNaN(currentAt)) {
-    throw new InvalidInputError(`The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`);
+    throw new InvalidInputError(
+      `The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`,
+    );
   }
   if (last.currentAt !== undefined) {
     if (currentAt !== undefined && currentAt > Date.parse(last.currentAt)) return undefined;
     return (
       `The Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}; version ${source.versionId} ` +
-      (currentAt === undefined ? 'was not AWSCURRENT when fetched' : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
+      (currentAt === undefined
+        ? 'was not AWSCURRENT when fetched'
+        : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
       ': it is not written.'
     );
   }
@@ -225,7 +241,10 @@ function partition(observed: Observation, prune: boolean, desiredKeys: readonly 
   const unchanged = sortedUnique(observed.same).filter((k) => !added.includes(k) && !updated.includes(k));
   const candidates = sortedUnique(observed.dropped).filter((k) => !desired.has(k) && !others.has(k));
   const pruned = prune ? candidates.filter((k) => managed.has(k)) : [];
-  const kept = extendNameList(observed.others, candidates.filter((k) => !pruned.includes(k)));
+  const kept = extendNameList(
+    observed.others,
+    candidates.filter((k) => !pruned.includes(k)),
+  );
   return { added, updated, unchanged, pruned, kept };
 }
 
@@ -257,7 +276,12 @@ export function buildWrite(
   if (plan.action === 'create') {
     const data = Object.fromEntries(Object.keys(desired).map((k) => [k, valueOf(k)]));
     for (const key of plan.added) valueOf(key);
-    const metadata = { name: target.name, namespace: target.namespace, labels: plan.labels, annotations: plan.annotations };
+    const metadata = {
+      name: target.name,
+      namespace: target.namespace,
+      labels: plan.labels,
+      annotations: plan.annotations,
+    };
     return { apiVersion: 'v1', kind: 'Secret', metadata, type: target.type, data };
   }
   if (plan.action === 'update') {

@@ -3,7 +3,12 @@ import { AWS_CLIENT_OPTIONS, describeSecretDeletion, getSecretVersion } from '..
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
-import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, parseSecretPayload } from '../domain/secret-data.ts';
+import {
+  assertValidKeys,
+  assertWithinKeyBudget,
+  assertWithinSizeLimit,
+  parseSecretPayload,
+} from '../domain/secret-data.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import { requireEnv } from '../runtime/env.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
@@ -35,7 +40,10 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   if (isDeleteSecretEvent(input?.event, SECRET_ARN)) {
     const state = await describeSecretDeletion(secrets, SECRET_ARN);
     if (state.deletedDate !== undefined) return deletion(state.deletedDate, state.currentVersionId, fetchStarted);
-    logger.info('DeleteSecret event, but the secret is not scheduled for deletion (restored since): syncing AWSCURRENT', { mappingId: MAPPING_ID });
+    logger.info(
+      'DeleteSecret event, but the secret is not scheduled for deletion (restored since): syncing AWSCURRENT',
+      { mappingId: MAPPING_ID },
+    );
   }
   const version = await getSecretVersion(secrets, SECRET_ARN, requestedVersion(input?.event, SECRET_ARN));
   const data = parseSecretPayload(version);
@@ -46,20 +54,39 @@ export async function handler(input: SyncInput): Promise<FetchOutput> {
   validateTypedValues(SECRET_TYPE, data);
   const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, encodeSecretData(data));
   const out: FetchOutput = {
-    source: { arn: SECRET_ARN, versionId: version.versionId, createdDate: version.createdDate, ...currency(version.stages, fetchStarted) },
+    source: {
+      arn: SECRET_ARN,
+      versionId: version.versionId,
+      createdDate: version.createdDate,
+      ...currency(version.stages, fetchStarted),
+    },
     keys: nameList(Object.keys(data)),
     sealedData,
   };
-  logger.info('fetched secret version', { mappingId: MAPPING_ID, versionId: version.versionId, keyCount: out.keys.count });
+  logger.info('fetched secret version', {
+    mappingId: MAPPING_ID,
+    versionId: version.versionId,
+    keyCount: out.keys.count,
+  });
   return out;
 }
 
 /** The output for a secret scheduled for deletion: what PlanMerge's deletion policy acts on. */
-async function deletion(deletedDate: string, versionId: string | undefined, fetchStarted: string): Promise<FetchOutput> {
+async function deletion(
+  deletedDate: string,
+  versionId: string | undefined,
+  fetchStarted: string,
+): Promise<FetchOutput> {
   const sealedData = await seal(keys, { mappingId: MAPPING_ID, purpose: 'secret-data' }, encodeSecretData({}));
   logger.info('the secret is scheduled for deletion', { mappingId: MAPPING_ID, deletedDate });
   return {
-    source: { arn: SECRET_ARN, versionId: versionId ?? 'deleted', createdDate: deletedDate, deleted: true, currentAt: fetchStarted },
+    source: {
+      arn: SECRET_ARN,
+      versionId: versionId ?? 'deleted',
+      createdDate: deletedDate,
+      deleted: true,
+      currentAt: fetchStarted,
+    },
     keys: nameList([]),
     sealedData,
   };

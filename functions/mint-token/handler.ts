@@ -21,7 +21,11 @@ const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'), { credentials });
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
 export async function handler(): Promise<TokenOutput> {
-  const { token, expiresAt } = await mintEksToken({ clusterName: CLUSTER_NAME, region: REGION, credentials: await credentials() });
+  const { token, expiresAt } = await mintEksToken({
+    clusterName: CLUSTER_NAME,
+    region: REGION,
+    credentials: await credentials(),
+  });
   const sealedToken = await seal(keys, { mappingId: MAPPING_ID, purpose: 'eks-token' }, Buffer.from(token, 'utf8'));
   logger.info('minted EKS token', { mappingId: MAPPING_ID, cluster: CLUSTER_NAME, expiresAt });
   return { sealedToken, expiresAt };

@@ -16,7 +16,8 @@ const restartTargets = restartTargetsFromEnv().map((w) => w.ref);
  * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys).
  */
 export async function handler(input: PlanInput): Promise<PlanOutput> {
-  if (!input?.source || !input?.observed) throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
+  if (!input?.source || !input?.observed)
+    throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
   const merge = planMerge(input.source, input.observed, options, new Date().toISOString());
   const plan = { ...merge, restart: restartAfter(merge, restartTargets) };
   logger.info('planned merge', {

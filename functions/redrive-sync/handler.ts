@@ -20,7 +20,11 @@ interface BatchResponse {
 }
 
 const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
-const targets = { sfn: new SFNClient(AWS_CLIENT_OPTIONS), sqs: new SQSClient(AWS_CLIENT_OPTIONS), parkedQueueUrl: requireEnv('PARKED_QUEUE_URL') };
+const targets = {
+  sfn: new SFNClient(AWS_CLIENT_OPTIONS),
+  sqs: new SQSClient(AWS_CLIENT_OPTIONS),
+  parkedQueueUrl: requireEnv('PARKED_QUEUE_URL'),
+};
 
 /**
  * Turns each message moved back from the DLQ ("Start DLQ redrive" into the
@@ -33,14 +37,29 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
   const batchItemFailures: { itemIdentifier: string }[] = [];
   for (const record of event?.Records ?? []) {
     try {
-      const out = await redriveMessage({ body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) }, settings, targets);
+      const out = await redriveMessage(
+        { body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) },
+        settings,
+        targets,
+      );
       const failed = out.decision.failed;
-      const fields = { messageId: record.messageId, mappingId: failed?.mappingId, failedAttempt: failed?.attempt, failedStep: failed?.failedStep, error: failed?.error };
-      if (out.action === 'redriven') logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
+      const fields = {
+        messageId: record.messageId,
+        mappingId: failed?.mappingId,
+        failedAttempt: failed?.attempt,
+        failedStep: failed?.failedStep,
+        error: failed?.error,
+      };
+      if (out.action === 'redriven')
+        logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
       else logger.warn('parked', { ...fields, reason: out.decision.reason, detail: out.decision.detail });
     } catch (e) {
       const err = e as { name?: string; message?: string };
-      logger.error('redrive failed; SQS will deliver the message again', { messageId: record.messageId, error: err.name, message: err.message });
+      logger.error('redrive failed; SQS will deliver the message again', {
+        messageId: record.messageId,
+        error: err.name,
+        message: err.message,
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
@@ -50,8 +69,15 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
 /** @throws ConfigError unless STATE_MACHINES is a JSON object of mapping id -> state machine ARN. */
 function stateMachinesFromEnv(): Record<string, string> {
   const value = jsonEnv<unknown>('STATE_MACHINES', undefined);
-  const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
-  if (!ok) throw new ConfigError('environment variable STATE_MACHINES must be a JSON object of mapping id -> state machine ARN');
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
+  if (!ok)
+    throw new ConfigError(
+      'environment variable STATE_MACHINES must be a JSON object of mapping id -> state machine ARN',
+    );
   return value as Record<string, string>;
 }
 
@@ -59,6 +85,9 @@ function stateMachinesFromEnv(): Record<string, string> {
 function maxAttemptsFromEnv(): number {
   const raw = requireEnv('REDRIVE_MAX_ATTEMPTS');
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`environment variable REDRIVE_MAX_ATTEMPTS is ${JSON.stringify(raw)}; expected a whole number >= 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(
+      `environment variable REDRIVE_MAX_ATTEMPTS is ${JSON.stringify(raw)}; expected a whole number >= 1`,
+    );
   return n;
 }

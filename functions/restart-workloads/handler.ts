@@ -11,7 +11,8 @@ import { namespaceFromEnv } from '../runtime/target.ts';
 
 const MAPPING_ID = requireEnv('MAPPING_ID');
 const TARGETS = restartTargetsFromEnv();
-if (TARGETS.length === 0) throw new ConfigError('RESTART_TARGETS is empty; the stack creates this function only for a mapping with restart');
+if (TARGETS.length === 0)
+  throw new ConfigError('RESTART_TARGETS is empty; the stack creates this function only for a mapping with restart');
 const { location, identity } = namespaceFromEnv();
 const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
 
@@ -27,7 +28,9 @@ const keys = kmsKeyService(requireEnv('SEAL_KEY_ID'));
  */
 export async function handler(input: RestartInput): Promise<RestartOutput> {
   if (typeof input?.versionId !== 'string' || typeof input?.requestedAt !== 'string') {
-    throw new InvalidInputError('RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states');
+    throw new InvalidInputError(
+      'RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states',
+    );
   }
   const restartedAt = rfc3339Seconds(input.requestedAt);
   const token = await openToken(keys, MAPPING_ID, input.sealedToken);

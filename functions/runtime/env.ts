@@ -9,7 +9,9 @@ import { ConfigError } from '../domain/errors.ts';
 export function requireEnv(name: string): string {
   const v = process.env[name];
   if (v === undefined || v === '') {
-    throw new ConfigError(`environment variable ${name} is not set; the CDK stack sets it for every function of a mapping`);
+    throw new ConfigError(
+      `environment variable ${name} is not set; the CDK stack sets it for every function of a mapping`,
+    );
   }
   return v;
 }

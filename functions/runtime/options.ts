@@ -11,7 +11,8 @@ import { jsonEnv, requireEnv } from './env.ts';
  */
 export function secretTypeFromEnv(): SecretType {
   const t = process.env.SECRET_TYPE || DEFAULT_SECRET_TYPE;
-  if (!isSecretType(t)) throw new ConfigError(`SECRET_TYPE ${JSON.stringify(t)} is not one of ${SECRET_TYPES.join(', ')}`);
+  if (!isSecretType(t))
+    throw new ConfigError(`SECRET_TYPE ${JSON.stringify(t)} is not one of ${SECRET_TYPES.join(', ')}`);
   return t;
 }
 
@@ -22,7 +23,8 @@ export function secretTypeFromEnv(): SecretType {
  */
 export function deletionPolicyFromEnv(value = process.env.DELETION_POLICY): DeletionPolicy {
   const v = value === undefined || value === '' ? 'retain' : value;
-  if (v !== 'retain' && v !== 'delete') throw new ConfigError(`DELETION_POLICY must be "retain" or "delete", not ${JSON.stringify(value)}`);
+  if (v !== 'retain' && v !== 'delete')
+    throw new ConfigError(`DELETION_POLICY must be "retain" or "delete", not ${JSON.stringify(value)}`);
   return v;
 }
 
@@ -34,7 +36,8 @@ export function deletionPolicyFromEnv(value = process.env.DELETION_POLICY): Dele
  */
 export function mergeOptionsFromEnv(): MergeOptions {
   const prune = process.env.PRUNE ?? 'false';
-  if (prune !== 'true' && prune !== 'false') throw new ConfigError(`PRUNE must be "true" or "false", not ${JSON.stringify(prune)}`);
+  if (prune !== 'true' && prune !== 'false')
+    throw new ConfigError(`PRUNE must be "true" or "false", not ${JSON.stringify(prune)}`);
   return {
     mappingId: requireEnv('MAPPING_ID'),
     prune: prune === 'true',

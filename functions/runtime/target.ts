@@ -27,6 +27,6 @@ export function namespaceFromEnv(): { location: NamespaceLocation; identity: str
       caPem: Buffer.from(requireEnv('CLUSTER_CA'), 'base64').toString('utf8'),
       namespace: requireEnv('NAMESPACE'),
     },
-    identity: process.env.KUBE_IDENTITY ?? 'the mapping\'s Kubernetes identity',
+    identity: process.env.KUBE_IDENTITY ?? "the mapping's Kubernetes identity",
   };
 }

@@ -8,7 +8,19 @@ import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
 import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
 import { ofType, synth } from '../support/infra.ts';
-import { canary, CLI, cli, cliEnv, exec, itPrintsNoSecret, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import {
+  canary,
+  CLI,
+  cli,
+  cliEnv,
+  exec,
+  itPrintsNoSecret,
+  seedMapping,
+  WORK,
+  writeMappings,
+  type CliRun,
+  type TestMapping,
+} from './support.ts';
 
 const COMMANDS = ['plan', 'sync', 'status', 'doctor', 'rbac', 'token'];
 const CANARY = canary();
@@ -28,7 +40,11 @@ const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** Runs the CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY there, merged. */
 async function onTerminal(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
   const command = [process.execPath, CLI, ...args].map(sh).join(' ');
-  const r = await exec('/usr/bin/script', ['-qec', command, '/dev/null'], cliEnv('sync', { SHELL: '/bin/sh', TERM: 'xterm', ...extra }));
+  const r = await exec(
+    '/usr/bin/script',
+    ['-qec', command, '/dev/null'],
+    cliEnv('sync', { SHELL: '/bin/sh', TERM: 'xterm', ...extra }),
+  );
   runs.push(r);
   return r;
 }
@@ -37,7 +53,6 @@ beforeAll(async () => {
   mapping = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
   file = writeMappings('CliCommands', [mapping]);
 });
-
 
 describe('every command', () => {
   it.each(COMMANDS)('%s --help documents its options and exit codes and exits 0', async (name) => {
@@ -55,7 +70,11 @@ describe('every command', () => {
     const r = await run([name, '--frobnicate']);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`,
+      ),
+    );
   });
 
   it('lists the commands with the shared exit codes, and refuses an unknown command with exit 2', async () => {
@@ -66,7 +85,9 @@ describe('every command', () => {
     for (const name of COMMANDS) expect(help.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
     expect(help.stdout).toContain('Exit codes: 0 success, 1 failure, 2 usage error, 3 attention needed');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. Run 'eks-secret-sync --help' for usage\.\n$/);
+    expect(unknown.stderr).toMatch(
+      /^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. Run 'eks-secret-sync --help' for usage\.\n$/,
+    );
   });
 });
 
@@ -87,7 +108,9 @@ describe('the mappings file', () => {
     expect(a.code).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ mappingsFile: 'custom.yaml', stack: 'CliCdk' });
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain('no mappings file: pass --mappings FILE, or run where a mappings.yaml or a cdk.json with context.mappings is');
+    expect(c.stderr).toContain(
+      'no mappings file: pass --mappings FILE, or run where a mappings.yaml or a cdk.json with context.mappings is',
+    );
   });
 
   it('must exist when named (exit 2)', async () => {
@@ -118,7 +141,12 @@ describe('rbac', () => {
     expect(yaml.code).toBe(0);
     const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS());
     expect(docs).toEqual(accessManifests(restarting));
-    expect(docs.map((d) => d.kind)).toEqual(['Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
   });
 });
 
@@ -150,7 +178,9 @@ describe('names shared with infra/', () => {
     for (const id of ['app-config', 'web-tls']) {
       const prefix = executionLogGroupPrefix('EksSecretSync', id);
       expect(infraPrefix('EksSecretSync', id)).toBe(prefix);
-      expect(names).toContainEqual({ 'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]] });
+      expect(names).toContainEqual({
+        'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]],
+      });
     }
   });
 });

@@ -24,8 +24,13 @@ const APPLY = 'application/apply-patch+yaml';
 const MERGE = 'application/merge-patch+json';
 const secretPath = ([ns, name]: Target) => `/api/v1/namespaces/${ns}/secrets/${name}`;
 const collection = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
-const body = ([ns, name]: Target, data: Record<string, string> = { k: 'eA==' }) =>
-  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, type: 'Opaque', data });
+const body = ([ns, name]: Target, data: Record<string, string> = { k: 'eA==' }) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: ns },
+  type: 'Opaque',
+  data,
+});
 const adminGet = async (t: Target) => (await kube(adminToken(), 'GET', secretPath(t))).body;
 
 /** One request of the matrix, made with `token` on `t`. */
@@ -53,7 +58,7 @@ const REQUESTS: Record<string, Request> = {
 const TARGETS: Record<string, () => Target> = {
   "mapping B's Secret": () => [b.namespace, b.secretName],
   "another Secret in A's namespace": () => [a.namespace, 'someone-elses'],
-  'a Secret elsewhere (same name as A\'s)': () => [elsewhere, a.secretName],
+  "a Secret elsewhere (same name as A's)": () => [elsewhere, a.secretName],
 };
 
 beforeAll(async () => {
@@ -80,10 +85,12 @@ afterAll(async () => {
 describe('two mappings, two identities', () => {
   it('are different IAM roles in different groups, as the token webhook reports them', async () => {
     const who = async (m: LocalMapping) =>
-      (await kube(await m.token(), 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'SelfSubjectReview',
-      })).body.status.userInfo;
+      (
+        await kube(await m.token(), 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'SelfSubjectReview',
+        })
+      ).body.status.userInfo;
     const [ua, ub] = [await who(a), await who(b)];
     expect(a.identity.roleArn).not.toBe(b.identity.roleArn);
     expect(ua.username).toBe(a.identity.username);

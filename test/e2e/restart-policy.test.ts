@@ -59,15 +59,19 @@ afterAll(async () => {
   await m?.close();
 });
 
-describe('the restart admission policy, for the mapping\'s own identity', () => {
-  it('lets the product\'s sync restart every listed workload with its own restart patch', async () => {
+describe("the restart admission policy, for the mapping's own identity", () => {
+  it("lets the product's sync restart every listed workload with its own restart patch", async () => {
     // Act
     const r = await m.run({});
 
     // Assess
     expect(r.status).toBe('SUCCEEDED');
     expect(r.output.restarted.workloads).toStrictEqual(['daemonset/agent', 'deployment/api', 'statefulset/db']);
-    for (const [kind, name] of [['Deployment', 'api'], ['StatefulSet', 'db'], ['DaemonSet', 'agent']] as const) {
+    for (const [kind, name] of [
+      ['Deployment', 'api'],
+      ['StatefulSet', 'db'],
+      ['DaemonSet', 'agent'],
+    ] as const) {
       const annotations = (await get(kind, name)).spec.template.metadata.annotations;
       expect(annotations).toStrictEqual({
         'example.com/team': 'checkout',
@@ -98,17 +102,20 @@ describe('the restart admission policy, for the mapping\'s own identity', () => 
     ['a pod-template label', template({ metadata: { labels: { extra: 'x' } } })],
     ['another pod-template annotation', template({ metadata: { annotations: { 'example.com/team': 'attacker' } } })],
     ['a removed pod-template annotation', template({ metadata: { annotations: { 'example.com/team': null } } })],
-    ['the restart annotation together with the image', {
-      spec: {
-        template: {
-          metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: '2031-01-01T00:00:00Z' } },
-          spec: { containers: [{ name: 'app', image: 'registry.invalid/evil:2' }] },
+    [
+      'the restart annotation together with the image',
+      {
+        spec: {
+          template: {
+            metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: '2031-01-01T00:00:00Z' } },
+            spec: { containers: [{ name: 'app', image: 'registry.invalid/evil:2' }] },
+          },
         },
       },
-    }],
+    ],
   ];
 
-  it.each(refused)('refuses a patch that changes %s, with the policy\'s message', async (_what, patch) => {
+  it.each(refused)("refuses a patch that changes %s, with the policy's message", async (_what, patch) => {
     // Prepare
     const before = await get('Deployment', 'api');
 
@@ -123,7 +130,10 @@ describe('the restart admission policy, for the mapping\'s own identity', () => 
   });
 
   it('refuses the image patch on the StatefulSet and the DaemonSet too', async () => {
-    for (const [kind, name] of [['StatefulSet', 'db'], ['DaemonSet', 'agent']] as const) {
+    for (const [kind, name] of [
+      ['StatefulSet', 'db'],
+      ['DaemonSet', 'agent'],
+    ] as const) {
       const r = await kube(token, 'PATCH', path(kind, name), refused[0]![1], SMP);
       expect(r.status, kind).toBe(403);
       expect(r.body.message, kind).toContain(restartPolicyMessage(m.id));

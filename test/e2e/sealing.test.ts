@@ -89,7 +89,7 @@ describe('sealed fields in the state', () => {
     expect(opened.includes(Buffer.from(CANARY))).toBe(true);
   });
 
-  it('do not open under another mapping\'s context, even with the right key', async () => {
+  it("do not open under another mapping's context, even with the right key", async () => {
     for (const f of sealedFields(a)) {
       await expect(unseal(keysOf(a), { mappingId: b.id, purpose: f.purpose }, f.sealed), f.path).rejects.toThrow();
     }
@@ -102,7 +102,7 @@ describe('sealed fields in the state', () => {
     }
   });
 
-  it('do not open with another mapping\'s key', async () => {
+  it("do not open with another mapping's key", async () => {
     const f = sealedFields(a).find((x) => x.purpose === 'secret-data')!;
     await expect(unseal(keysOf(b), { mappingId: a.id, purpose: 'secret-data' }, f.sealed)).rejects.toThrow();
   });

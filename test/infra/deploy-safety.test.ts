@@ -19,7 +19,14 @@ const roleIdOf = (roleArn: any): string => roleArn['Fn::GetAtt'][0];
 /** Every name a resource of the template gives itself (what CloudFormation would refuse twice). */
 function physicalNames(s: Synthesized): string[] {
   const keys = [
-    'Name', 'LogGroupName', 'StateMachineName', 'AliasName', 'RoleName', 'QueueName', 'FunctionName', 'DashboardName',
+    'Name',
+    'LogGroupName',
+    'StateMachineName',
+    'AliasName',
+    'RoleName',
+    'QueueName',
+    'FunctionName',
+    'DashboardName',
     'AlarmName',
   ];
   return Object.values(s.resources).flatMap((r) =>
@@ -46,15 +53,28 @@ describe('removal policies', () => {
 });
 
 describe('execution log groups', () => {
-  it('get a new name each time their mapping is created (the state machine role\'s unique id), so a retained one never blocks', () => {
-    for (const [, sm] of ofType(a, 'AWS::StepFunctions::StateMachine')) {
-      const group = a.resources[sm.Properties!.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
-      const id = sm.Properties!.DefinitionSubstitutions.MappingId;
-      expect(group.Properties!.LogGroupName).toStrictEqual({
-        'Fn::Join': ['', [`/aws/vendedlogs/states/eks-secret-sync/${A}/${id}/`, { 'Fn::GetAtt': [roleIdOf(sm.Properties!.RoleArn), 'RoleId'] }]],
-      });
-    }
-  });
+  it(
+    "get a new name each time their mapping is created (the state machine role's unique id), so a retained one " +
+      'never blocks',
+    () => {
+      for (const [, sm] of ofType(a, 'AWS::StepFunctions::StateMachine')) {
+        const group =
+          a.resources[
+            sm.Properties!.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]
+          ]!;
+        const id = sm.Properties!.DefinitionSubstitutions.MappingId;
+        expect(group.Properties!.LogGroupName).toStrictEqual({
+          'Fn::Join': [
+            '',
+            [
+              `/aws/vendedlogs/states/eks-secret-sync/${A}/${id}/`,
+              { 'Fn::GetAtt': [roleIdOf(sm.Properties!.RoleArn), 'RoleId'] },
+            ],
+          ],
+        });
+      }
+    },
+  );
 });
 
 describe('names of two stacks in one account and region', () => {
@@ -72,7 +92,7 @@ describe('names of two stacks in one account and region', () => {
     expect(machines.sort()).toStrictEqual([`${rulePrefix(A)}app-config`, `${rulePrefix(A)}web-tls`]);
   });
 
-  it('let the DLQ admit EventBridge only for this stack\'s rules, from this account', () => {
+  it("let the DLQ admit EventBridge only for this stack's rules, from this account", () => {
     const fromEvents = (st: any) => st.Principal?.Service === 'events.amazonaws.com';
     const policies = ofType(a, 'AWS::SQS::QueuePolicy');
     const [, policy] = policies.find(([, p]) => p.Properties!.PolicyDocument.Statement.some(fromEvents))!;

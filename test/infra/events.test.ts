@@ -92,7 +92,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the synthesized rule patterns', () => {
-  it('are the event vocabulary\'s patterns, one label rule per mapping and a trail rule where asked', () => {
+  it("are the event vocabulary's patterns, one label rule per mapping and a trail rule where asked", () => {
     expect(patterns).toStrictEqual({
       [rule('app-config', 'label')]: secretEventPattern('label', APP),
       [rule('app-config', 'trail')]: secretEventPattern('trail', APP),
@@ -110,7 +110,7 @@ describe('cloudTrailPattern', () => {
     expect(cloudTrailPattern(APP).detail).toMatchObject({ errorCode: [{ exists: false }] });
   });
 
-  it('refuses a partial ARN as the mapping\'s secret', () => {
+  it("refuses a partial ARN as the mapping's secret", () => {
     // (A partial ARN whose name ends in `-<6 chars>` looks like a full one: `prod/app-config` would pass.)
     const partial = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app';
     expect(() => cloudTrailPattern(partial)).toThrow('not a full secret ARN');
@@ -129,12 +129,16 @@ describe('secretIdSpellings', () => {
 });
 
 describe('ruleName', () => {
-  it('starts with the stack\'s rule prefix (10 characters of its name, a hash of all of it) and names the mapping and the kind', () => {
-    expect(ruleName('EksSecretSync', 'app-config', 'label')).toMatch(/^EksSecretS-[0-9a-f]{6}-app-config-label$/);
-    expect(ruleName('EksSecretSync', 'app-config', 'trail').startsWith(rulePrefix('EksSecretSync'))).toBe(true);
-  });
+  it(
+    "starts with the stack's rule prefix (10 characters of its name, a hash of all of it) and names the mapping and " +
+      'the kind',
+    () => {
+      expect(ruleName('EksSecretSync', 'app-config', 'label')).toMatch(/^EksSecretS-[0-9a-f]{6}-app-config-label$/);
+      expect(ruleName('EksSecretSync', 'app-config', 'trail').startsWith(rulePrefix('EksSecretSync'))).toBe(true);
+    },
+  );
 
-  it('differs between stacks whose names share a long beginning, and no stack\'s prefix starts another\'s', () => {
+  it("differs between stacks whose names share a long beginning, and no stack's prefix starts another's", () => {
     const stacks = ['EksSecretSync-prod-a', 'EksSecretSync-prod-b', 'EksSecretSync-prod-ab', 'EksSecretSync'];
     const prefixes = stacks.map(rulePrefix);
     expect(new Set(prefixes).size).toBe(stacks.length);
@@ -150,6 +154,7 @@ describe('the synthesized CloudTrail rules', () => {
   it('start a sync only for calls AWS accepted: every one requires errorCode to be absent', () => {
     const trail = Object.entries(patterns).filter(([name]) => name.endsWith('-trail'));
     expect(trail.length).toBeGreaterThan(0);
-    for (const [name, pattern] of trail) expect((pattern as any).detail.errorCode, name).toStrictEqual([{ exists: false }]);
+    for (const [name, pattern] of trail)
+      expect((pattern as any).detail.errorCode, name).toStrictEqual([{ exists: false }]);
   });
 });

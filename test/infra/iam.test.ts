@@ -1,7 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
 import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID } from '../../infra/seal-key.ts';
-import { functionId, iamStatements, ofType, roleOf, single, statementsOf, synth, type Synthesized } from '../support/infra.ts';
+import {
+  functionId,
+  iamStatements,
+  ofType,
+  roleOf,
+  single,
+  statementsOf,
+  synth,
+  type Synthesized,
+} from '../support/infra.ts';
 
 const SECRETS = {
   'app-config': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf',
@@ -51,31 +60,51 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the fetch role', () => {
-  it.each(MAPPINGS)('of %s can GetSecretValue (and DescribeSecret with cloudTrailRules) on its own secret ARN and nothing else in Secrets Manager', (id) => {
-    const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')));
-    // Only app-config sets cloudTrailRules: DescribeSecret confirms its DeleteSecret events.
-    const actions = id === 'app-config' ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] : ['secretsmanager:GetSecretValue'];
-    expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
-      { Action: actions, Resource: [SECRETS[id]], Condition: undefined },
-    ]);
-  });
+  it.each(MAPPINGS)(
+    'of %s can GetSecretValue (and DescribeSecret with cloudTrailRules) on its own secret ARN and nothing else in ' +
+      'Secrets Manager',
+    (id) => {
+      const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) =>
+        st.Action.some((a) => a.startsWith('secretsmanager:')),
+      );
+      // Only app-config sets cloudTrailRules: DescribeSecret confirms its DeleteSecret events.
+      const actions =
+        id === 'app-config'
+          ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']
+          : ['secretsmanager:GetSecretValue'];
+      expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+        { Action: actions, Resource: [SECRETS[id]], Condition: undefined },
+      ]);
+    },
+  );
 
   it('is the only role with any Secrets Manager permission', () => {
     const fetchRoles = MAPPINGS.map((id) => roleOfStep(id, 'fetch-secret'));
-    const holders = iamStatements(s).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:'))).flatMap((st) => st.roles);
+    const holders = iamStatements(s)
+      .filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((st) => st.roles);
     expect(holders.sort()).toStrictEqual(fetchRoles.sort());
   });
 
-  it('decrypts with the secret\'s customer managed key only through Secrets Manager, for that secret', () => {
+  it("decrypts with the secret's customer managed key only through Secrets Manager, for that secret", () => {
     const onSecretKey = kmsOf(roleOfStep('web-tls', 'fetch-secret')).filter((st) => st.Resource.includes(SECRET_KEY));
     expect(onSecretKey.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
       {
         Action: ['kms:Decrypt'],
         Resource: [SECRET_KEY],
-        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com', 'kms:EncryptionContext:SecretARN': SECRETS['web-tls'] } },
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': SECRETS['web-tls'],
+          },
+        },
       },
     ]);
-    expect(iamStatements(s).filter((st) => st.Resource.includes(SECRET_KEY)).flatMap((st) => st.roles)).toStrictEqual([roleOfStep('web-tls', 'fetch-secret')]);
+    expect(
+      iamStatements(s)
+        .filter((st) => st.Resource.includes(SECRET_KEY))
+        .flatMap((st) => st.roles),
+    ).toStrictEqual([roleOfStep('web-tls', 'fetch-secret')]);
   });
 });
 
@@ -93,7 +122,9 @@ describe('the seal key', () => {
         {
           Action: [action],
           Resource: [sealKeyArn()],
-          Condition: { StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose } },
+          Condition: {
+            StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose },
+          },
         },
       ]);
     }
@@ -101,20 +132,30 @@ describe('the seal key', () => {
 
   it('gives the account root administration only: no cryptographic action, no grant, no kms:*', () => {
     const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
-    const root = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] };
+    const root = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+    };
     const statements = key.Properties!.KeyPolicy.Statement as KeyStatement[];
     const ofRoot = statements.filter((st) => JSON.stringify(st.Principal.AWS) === JSON.stringify(root));
     expect(ofRoot).toStrictEqual([
-      { Sid: SEAL_KEY_ADMIN_SID, Action: [...SEAL_KEY_ADMIN_ACTIONS], Effect: 'Allow', Principal: { AWS: root }, Resource: '*' },
+      {
+        Sid: SEAL_KEY_ADMIN_SID,
+        Action: [...SEAL_KEY_ADMIN_ACTIONS],
+        Effect: 'Allow',
+        Principal: { AWS: root },
+        Resource: '*',
+      },
     ]);
     const crypto = /^kms:(\*|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|CreateGrant|Sign|GenerateMac)/;
     expect(SEAL_KEY_ADMIN_ACTIONS.filter((a) => crypto.test(a) || a.includes('*'))).toStrictEqual([]);
     expect(key.Properties!.EnableKeyRotation).toBe(true);
   });
 
-  it('lets exactly the step roles use it, each with its own mapping\'s encryption context, as their IAM says', () => {
+  it("lets exactly the step roles use it, each with its own mapping's encryption context, as their IAM says", () => {
     const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
-    const statements = (key.Properties!.KeyPolicy.Statement as KeyStatement[]).filter((st) => st.Sid !== SEAL_KEY_ADMIN_SID);
+    const statements = (key.Properties!.KeyPolicy.Statement as KeyStatement[]).filter(
+      (st) => st.Sid !== SEAL_KEY_ADMIN_SID,
+    );
     const inKeyPolicy = statements.map((st) => {
       expect(st).toMatchObject({ Effect: 'Allow', Resource: '*' });
       return { role: st.Principal.AWS['Fn::GetAtt']?.[0], Action: [st.Action].flat(), Condition: st.Condition };
@@ -147,41 +188,69 @@ describe('every step role', () => {
       const role = roleOf(fn);
       const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
       expect(logs.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }] },
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }],
+        },
       ]);
       expect(s.resources[role]!.Properties!.ManagedPolicyArns).toBeUndefined();
     }
   });
 
   it('of plan-merge holds nothing beyond its log group', () => {
-    for (const id of MAPPINGS) expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    for (const id of MAPPINGS)
+      expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]);
   });
 
   it('of mint-token holds only logs and the seal key: minting a token needs no permission', () => {
     for (const id of MAPPINGS) {
-      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:GenerateDataKey']);
+      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'kms:GenerateDataKey',
+      ]);
     }
   });
 });
 
 describe('the restart-workloads role', () => {
-  it('holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with the token', () => {
-    expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:Decrypt']);
-  });
+  it(
+    'holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with ' +
+      'the token',
+    () => {
+      expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'kms:Decrypt',
+      ]);
+    },
+  );
 
   it('exists only for the mapping with restart', () => {
-    expect(() => functionId(s, 'web-tls', 'restart-workloads')).toThrow('expected one restart-workloads function for web-tls, found 0');
+    expect(() => functionId(s, 'web-tls', 'restart-workloads')).toThrow(
+      'expected one restart-workloads function for web-tls, found 0',
+    );
   });
 });
 
 describe('the state machine role', () => {
   it.each(MAPPINGS)('of %s invokes exactly its functions (unqualified) and sends only to the DLQ', (id) => {
-    const [, sm] = single(ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id));
+    const [, sm] = single(
+      ofType(s, 'AWS::StepFunctions::StateMachine').filter(
+        ([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id,
+      ),
+    );
     const role = sm.Properties!.RoleArn['Fn::GetAtt'][0];
     const scoped = statementsOf(s, role).filter((st) => !st.Resource.includes('*'));
     const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
     expect(scoped.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-      { Action: ['lambda:InvokeFunction'], Resource: stepsOf(id).map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })) },
+      {
+        Action: ['lambda:InvokeFunction'],
+        Resource: stepsOf(id).map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })),
+      },
       { Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': [queue, 'Arn'] }] },
     ]);
   });
@@ -189,14 +258,18 @@ describe('the state machine role', () => {
 
 describe('IAM across the template', () => {
   it('grants no wildcard action in any identity policy', () => {
-    const wild = iamStatements(s).flatMap((st) => st.Action.filter((a) => a.includes('*')).map((a) => `${st.policy}: ${a}`));
+    const wild = iamStatements(s).flatMap((st) =>
+      st.Action.filter((a) => a.includes('*')).map((a) => `${st.policy}: ${a}`),
+    );
     expect(wild).toStrictEqual([]);
   });
 
   it('uses resource "*" only for actions that support no narrower resource, and only in the state machine roles', () => {
     const star = iamStatements(s).filter((st) => st.Resource.includes('*'));
     expect([...new Set(star.flatMap((st) => st.Action))].sort()).toStrictEqual(RESOURCE_STAR_EXCEPTIONS);
-    const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0]);
+    const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(
+      ([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0],
+    );
     expect([...new Set(star.flatMap((st) => st.roles))].sort()).toStrictEqual(smRoles.sort());
   });
 
@@ -204,7 +277,9 @@ describe('IAM across the template', () => {
     for (const [, rule] of ofType(s, 'AWS::Events::Rule')) {
       for (const target of rule.Properties!.Targets) {
         const statements = statementsOf(s, target.RoleArn['Fn::GetAtt'][0]);
-        expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([{ Action: ['states:StartExecution'], Resource: [target.Arn] }]);
+        expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
+          { Action: ['states:StartExecution'], Resource: [target.Arn] },
+        ]);
       }
     }
   });
@@ -214,17 +289,33 @@ describe('IAM across the template', () => {
     expect(lookup.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
       {
         Action: ['eks:DescribeCluster'],
-        Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:', { Ref: 'AWS::AccountId' }, ':cluster/prod']] }],
+        Resource: [
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:', { Ref: 'AWS::AccountId' }, ':cluster/prod'],
+            ],
+          },
+        ],
       },
     ]);
   });
 
-  it('attaches a managed policy only to CDK\'s custom resource provider role (logs only)', () => {
+  it("attaches a managed policy only to CDK's custom resource provider role (logs only)", () => {
     const managed = ofType(s, 'AWS::IAM::Role').filter(([, r]) => r.Properties!.ManagedPolicyArns);
-    expect(managed.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(r.Properties!.ManagedPolicyArns)])).toStrictEqual([
+    expect(
+      managed.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(r.Properties!.ManagedPolicyArns)]),
+    ).toStrictEqual([
       [
         'AWS679f53fac002430cb0da5b7982bd2287ServiceRole',
-        JSON.stringify([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }]),
+        JSON.stringify([
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+            ],
+          },
+        ]),
       ],
     ]);
   });

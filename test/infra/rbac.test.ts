@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { restartPatch } from '../../functions/domain/restart.ts';
-import { accessManifests, kubernetesGroup, rbacManifests, rbacName, rbacYaml, restartRules, secretVerbs } from '../../infra/rbac.ts';
+import {
+  accessManifests,
+  kubernetesGroup,
+  rbacManifests,
+  rbacName,
+  rbacYaml,
+  restartRules,
+  secretVerbs,
+} from '../../infra/rbac.ts';
 import {
   ADMISSION_API_VERSION,
   RESTART_ANNOTATIONS,
@@ -15,13 +23,20 @@ const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
 
 describe('rbacManifests', () => {
-  it('grants the mapping\'s group get, create (server-side apply), update and patch on its one Secret', () => {
+  it("grants the mapping's group get, create (server-side apply), update and patch on its one Secret", () => {
     expect(rbacManifests(mapping)).toStrictEqual([
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: 'eks-secret-sync-payments', namespace: 'pay', labels },
-        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] }],
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['secrets'],
+            resourceNames: ['payments-db'],
+            verbs: ['get', 'create', 'update', 'patch'],
+          },
+        ],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -47,7 +62,9 @@ describe('the delete verb', () => {
     ['delete', ['get', 'create', 'update', 'patch', 'delete']],
   ] as const)('is granted on the one Secret only for deletionPolicy delete (policy %s)', (deletionPolicy, verbs) => {
     const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) });
-    expect(role.rules).toStrictEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs }]);
+    expect(role.rules).toStrictEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs },
+    ]);
     expect(secretVerbs(deletionPolicy)).toStrictEqual(verbs);
   });
 });
@@ -59,24 +76,33 @@ describe('restartRules', () => {
   });
 
   it('grants only patch in apps on exactly the listed names, one rule per kind so names never cross kinds', () => {
-    expect(restartRules(['statefulset/db', 'deployment/web', 'daemonset/agent', 'deployment/api', 'deployment/api'])).toStrictEqual([
+    expect(
+      restartRules(['statefulset/db', 'deployment/web', 'daemonset/agent', 'deployment/api', 'deployment/api']),
+    ).toStrictEqual([
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api', 'web'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['agent'], verbs: ['patch'] },
     ]);
   });
 
-  it('puts the rules in the mapping\'s one Role, after the Secret\'s', () => {
+  it("puts the rules in the mapping's one Role, after the Secret's", () => {
     const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] });
     expect(role.rules).toStrictEqual([
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['payments-db'],
+        verbs: ['get', 'create', 'update', 'patch'],
+      },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['patch'] },
     ]);
     expect(binding).toStrictEqual(rbacManifests(mapping)[1]);
   });
 
   it.each(['job/x', 'deployment/', 'deployment/Api', 'api'])('refuses %j, which is not a workload', (ref) => {
-    expect(() => restartRules([ref])).toThrow(/is not a workload; expected deployment\/<name>, statefulset\/<name> or daemonset\/<name>/);
+    expect(() => restartRules([ref])).toThrow(
+      /is not a workload; expected deployment\/<name>, statefulset\/<name> or daemonset\/<name>/,
+    );
   });
 });
 
@@ -96,7 +122,12 @@ describe('rbacYaml with restart', () => {
     const docs = parseAllDocuments(rbacYaml(m)).map((d) => d.toJS());
     expect(docs).toStrictEqual(accessManifests(m));
     expect(docs.slice(0, 2)).toStrictEqual(rbacManifests(m));
-    expect(docs.map((d) => d.kind)).toStrictEqual(['Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(docs.map((d) => d.kind)).toStrictEqual([
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
   });
 });
 
@@ -109,18 +140,22 @@ describe('restartPolicyManifests', () => {
     expect(restartPolicyManifests({ ...mapping, restart: [] }, kubernetesGroup(mapping.id))).toStrictEqual([]);
   });
 
-  it('matches only the mapping\'s group, on every operation of the three workload kinds and their subresources', () => {
+  it("matches only the mapping's group, on every operation of the three workload kinds and their subresources", () => {
     expect(policy!.metadata.name).toBe(restartPolicyName(m.id));
     expect(policy!.spec).toMatchObject({
       failurePolicy: 'Fail',
-      matchConditions: [{ name: 'mapping-identity', expression: `request.userInfo.groups.exists(g, g == '${kubernetesGroup(m.id)}')` }],
+      matchConditions: [
+        { name: 'mapping-identity', expression: `request.userInfo.groups.exists(g, g == '${kubernetesGroup(m.id)}')` },
+      ],
       matchConstraints: {
-        resourceRules: [{
-          apiGroups: ['apps'],
-          apiVersions: ['*'],
-          operations: ['CREATE', 'UPDATE', 'DELETE'],
-          resources: ['deployments', 'deployments/*', 'statefulsets', 'statefulsets/*', 'daemonsets', 'daemonsets/*'],
-        }],
+        resourceRules: [
+          {
+            apiGroups: ['apps'],
+            apiVersions: ['*'],
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            resources: ['deployments', 'deployments/*', 'statefulsets', 'statefulsets/*', 'daemonsets', 'daemonsets/*'],
+          },
+        ],
       },
     });
     expect(binding).toStrictEqual({
@@ -131,10 +166,12 @@ describe('restartPolicyManifests', () => {
     });
   });
 
-  it('allows exactly the annotations of the product\'s restart patch', () => {
+  it("allows exactly the annotations of the product's restart patch", () => {
     const written = Object.keys(restartPatch('2026-01-01T00:00:00Z', 'v1').spec.template.metadata.annotations).sort();
     expect([...RESTART_ANNOTATIONS].sort()).toStrictEqual(written);
-    const allowed = (policy!.spec.variables as { name: string; expression: string }[]).find((v) => v.name === 'allowed');
+    const allowed = (policy!.spec.variables as { name: string; expression: string }[]).find(
+      (v) => v.name === 'allowed',
+    );
     expect(allowed!.expression).toBe(`[${RESTART_ANNOTATIONS.map((a) => `'${a}'`).join(', ')}]`);
   });
 

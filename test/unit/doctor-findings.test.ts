@@ -13,23 +13,36 @@ describe('authenticationModeFinding', () => {
       check: 'authentication-mode',
       verdict: 'problem',
       message:
-        "cluster prod authenticates with the aws-auth ConfigMap only (CONFIG_MAP): access entries do not exist there, so the cluster refuses the pipeline's tokens (401)",
-      fix: 'aws eks update-cluster-config --name prod --region eu-west-1 --access-config authenticationMode=API_AND_CONFIG_MAP (one way: it cannot go back)',
+        'cluster prod authenticates with the aws-auth ConfigMap only (CONFIG_MAP): access entries do not exist ' +
+        "there, so the cluster refuses the pipeline's tokens (401)",
+      fix:
+        'aws eks update-cluster-config --name prod --region eu-west-1 --access-config ' +
+        'authenticationMode=API_AND_CONFIG_MAP (one way: it cannot go back)',
     });
   });
 
   it.each(['API', 'API_AND_CONFIG_MAP'])('accepts %s', (mode) => {
-    expect(authenticationModeFinding('prod', 'eu-west-1', mode)).toMatchObject({ verdict: 'ok', message: `authentication mode ${mode} allows access entries` });
+    expect(authenticationModeFinding('prod', 'eu-west-1', mode)).toMatchObject({
+      verdict: 'ok',
+      message: `authentication mode ${mode} allows access entries`,
+    });
   });
 });
 
 describe('accessEntryFinding', () => {
-  const mine = { principalArn: 'arn:aws:iam::1:role/sync', kubernetesGroups: ['eks-secret-sync:app'], username: 'arn:aws:sts::1:assumed-role/sync/{{SessionName}}' };
+  const mine = {
+    principalArn: 'arn:aws:iam::1:role/sync',
+    kubernetesGroups: ['eks-secret-sync:app'],
+    username: 'arn:aws:sts::1:assumed-role/sync/{{SessionName}}',
+  };
   const other = { principalArn: 'arn:aws:iam::1:role/other', kubernetesGroups: ['team'], username: 'other' };
 
   it('finds the entry that puts a role in the mapping group and returns its username', () => {
     const r = accessEntryFinding('prod', 'eks-secret-sync:app', [other, mine]);
-    expect(r.finding).toMatchObject({ verdict: 'ok', message: 'the access entry of arn:aws:iam::1:role/sync puts it in group eks-secret-sync:app' });
+    expect(r.finding).toMatchObject({
+      verdict: 'ok',
+      message: 'the access entry of arn:aws:iam::1:role/sync puts it in group eks-secret-sync:app',
+    });
     expect(r.username).toBe(mine.username);
   });
 
@@ -41,8 +54,12 @@ describe('accessEntryFinding', () => {
     expect(r.username).toBeUndefined();
     expect(r.finding).toMatchObject({
       verdict: 'problem',
-      message: "no access entry of cluster prod puts a role in group eks-secret-sync:app: the pipeline's tokens are refused (401)",
-      fix: expect.stringContaining('aws eks create-access-entry --cluster-name prod --principal-arn <the KubernetesIdentity output> --kubernetes-groups eks-secret-sync:app'),
+      message:
+        "no access entry of cluster prod puts a role in group eks-secret-sync:app: the pipeline's tokens are refused (401)",
+      fix: expect.stringContaining(
+        'aws eks create-access-entry --cluster-name prod --principal-arn <the KubernetesIdentity output> ' +
+          '--kubernetes-groups eks-secret-sync:app',
+      ),
     });
   });
 
@@ -53,9 +70,18 @@ describe('accessEntryFinding', () => {
 
 describe('parseServerVersion', () => {
   it.each([
-    [{ gitVersion: 'v1.35.4', major: '1', minor: '35' }, { major: 1, minor: 35, text: 'v1.35.4' }],
-    [{ gitVersion: 'v1.29.10-eks-1234567', major: '1', minor: '29+' }, { major: 1, minor: 29, text: 'v1.29.10-eks-1234567' }],
-    [{ major: '1', minor: '31+' }, { major: 1, minor: 31, text: 'v1.31' }],
+    [
+      { gitVersion: 'v1.35.4', major: '1', minor: '35' },
+      { major: 1, minor: 35, text: 'v1.35.4' },
+    ],
+    [
+      { gitVersion: 'v1.29.10-eks-1234567', major: '1', minor: '29+' },
+      { major: 1, minor: 29, text: 'v1.29.10-eks-1234567' },
+    ],
+    [
+      { major: '1', minor: '31+' },
+      { major: 1, minor: 31, text: 'v1.31' },
+    ],
     [{ gitVersion: 'v0.0.0-master+$Format:%H$', major: '', minor: '' }, undefined],
     [{}, undefined],
   ])('reads %j as %j', (body, want) => {
@@ -72,19 +98,32 @@ describe('restartPolicyFinding', () => {
 
   it('is ok when the policy and binding are those rbac prints, on 1.30 or later', () => {
     expect(restartPolicyFinding(m, expected, { version: v135, policy, binding })).toMatchObject({ verdict: 'ok' });
-    expect(restartPolicyFinding(m, expected, { version: { major: 1, minor: 30, text: 'v1.30.0' }, policy, binding }).verdict).toBe('ok');
+    expect(
+      restartPolicyFinding(m, expected, { version: { major: 1, minor: 30, text: 'v1.30.0' }, policy, binding }).verdict,
+    ).toBe('ok');
   });
 
   it('reports a cluster older than 1.30 as a problem, whatever is applied', () => {
-    const f = restartPolicyFinding(m, expected, { version: { major: 1, minor: 29, text: 'v1.29.10-eks-1' }, policy, binding });
-    expect(f).toMatchObject({ verdict: 'problem', message: expect.stringContaining('the cluster runs Kubernetes v1.29.10-eks-1, older than 1.30') });
+    const f = restartPolicyFinding(m, expected, {
+      version: { major: 1, minor: 29, text: 'v1.29.10-eks-1' },
+      policy,
+      binding,
+    });
+    expect(f).toMatchObject({
+      verdict: 'problem',
+      message: expect.stringContaining('the cluster runs Kubernetes v1.29.10-eks-1, older than 1.30'),
+    });
     expect(f.fix).toContain('upgrade the cluster to Kubernetes 1.30 or later, or remove restart from mapping app');
   });
 
   it.each([
     ['the policy', { binding }, 'ValidatingAdmissionPolicy eks-secret-sync-restart-app missing in the cluster'],
     ['the binding', { policy }, 'its binding eks-secret-sync-restart-app missing in the cluster'],
-    ['both', {}, 'ValidatingAdmissionPolicy eks-secret-sync-restart-app and its binding eks-secret-sync-restart-app missing'],
+    [
+      'both',
+      {},
+      'ValidatingAdmissionPolicy eks-secret-sync-restart-app and its binding eks-secret-sync-restart-app missing',
+    ],
   ])('reports a missing %s as a problem with the rbac command as fix', (_what, found, message) => {
     const f = restartPolicyFinding(m, expected, { version: v135, ...found });
     expect(f).toMatchObject({ verdict: 'problem', message: expect.stringContaining(message), fix });
@@ -93,8 +132,12 @@ describe('restartPolicyFinding', () => {
 
   it('reports a policy whose validations were edited, and a binding that only warns', () => {
     const edited = { spec: { ...policy.spec, validations: [{ expression: 'true', message: 'x' }] } };
-    expect(restartPolicyFinding(m, expected, { version: v135, policy: edited, binding }).message).toContain('differs from what eks-secret-sync rbac prints (validations)');
+    expect(restartPolicyFinding(m, expected, { version: v135, policy: edited, binding }).message).toContain(
+      'differs from what eks-secret-sync rbac prints (validations)',
+    );
     const warnOnly = { spec: { ...binding.spec, validationActions: ['Warn'] } };
-    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding: warnOnly }).message).toContain('(binding)');
+    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding: warnOnly }).message).toContain(
+      '(binding)',
+    );
   });
 });

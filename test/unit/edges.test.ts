@@ -19,11 +19,26 @@ describe('requestedVersion', () => {
       },
       'v-2',
     ],
-    ['a CloudTrail event', { source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: {} }, undefined],
+    [
+      'a CloudTrail event',
+      { source: 'aws.secretsmanager', 'detail-type': 'AWS API Call via CloudTrail', detail: {} },
+      undefined,
+    ],
     ['a scheduled or redriven sync', { source: 'eks-secret-sync', 'detail-type': 'Scheduled sync' }, undefined],
     [
       'a redrive whose original event named a version (a redrive syncs AWSCURRENT)',
-      { source: 'eks-secret-sync', 'detail-type': 'Redrive', detail: { original: { source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [ARN], detail: { versionId: 'v-1' } } } },
+      {
+        source: 'eks-secret-sync',
+        'detail-type': 'Redrive',
+        detail: {
+          original: {
+            source: 'aws.secretsmanager',
+            'detail-type': 'Secret Label Updated',
+            resources: [ARN],
+            detail: { versionId: 'v-1' },
+          },
+        },
+      },
       undefined,
     ],
     ['an empty event', {}, undefined],
@@ -51,7 +66,8 @@ describe('requestedVersion', () => {
 
 describe('statusError', () => {
   const ctx = { verb: 'get', what: 'Secret ns/app', identity: 'arn:aws:iam::1:role/sync' };
-  const body = (code: number, reason: string, message = 'm', extra = {}) => JSON.stringify({ kind: 'Status', code, reason, message, ...extra });
+  const body = (code: number, reason: string, message = 'm', extra = {}) =>
+    JSON.stringify({ kind: 'Status', code, reason, message, ...extra });
   it.each([
     [401, 'Unauthorized', 'UnauthorizedError'],
     [403, 'Forbidden', 'PermissionDeniedError'],
@@ -67,12 +83,26 @@ describe('statusError', () => {
   });
 
   it('names identity, verb and Secret on 403, keeping the apiserver message', () => {
-    const e = statusError(403, body(403, 'Forbidden', 'secrets "app" is forbidden: User "u" cannot get resource "secrets"'), undefined, ctx);
-    expect(e.message).toBe('arn:aws:iam::1:role/sync may not get Secret ns/app: secrets "app" is forbidden: User "u" cannot get resource "secrets"');
+    const e = statusError(
+      403,
+      body(403, 'Forbidden', 'secrets "app" is forbidden: User "u" cannot get resource "secrets"'),
+      undefined,
+      ctx,
+    );
+    expect(e.message).toBe(
+      'arn:aws:iam::1:role/sync may not get Secret ns/app: secrets "app" is forbidden: User "u" cannot get resource "secrets"',
+    );
   });
 
-  it('keeps only field paths of a 422, never the causes\' messages', () => {
-    const e = statusError(422, body(422, 'Invalid', 'Secret "app" is invalid: data[x]: Invalid value: "SECRET"', { details: { causes: [{ field: 'data[bad key]', message: 'Invalid value: "SECRET"' }] } }), undefined, ctx);
+  it("keeps only field paths of a 422, never the causes' messages", () => {
+    const e = statusError(
+      422,
+      body(422, 'Invalid', 'Secret "app" is invalid: data[x]: Invalid value: "SECRET"', {
+        details: { causes: [{ field: 'data[bad key]', message: 'Invalid value: "SECRET"' }] },
+      }),
+      undefined,
+      ctx,
+    );
     expect(e.message).toContain('data[bad key]');
     expect(e.message).not.toContain('SECRET');
   });
@@ -83,7 +113,8 @@ describe('statusError', () => {
 });
 
 describe('awsError', () => {
-  const err = (name: string, status?: number, message = 'msg') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+  const err = (name: string, status?: number, message = 'msg') =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
   it.each([
     ['ResourceNotFoundException', 400, 'NotFoundError'],
     ['AccessDeniedException', 400, 'PermissionDeniedError'],
@@ -97,7 +128,14 @@ describe('awsError', () => {
   });
 
   it('says how to recover a secret scheduled for deletion', () => {
-    const e = awsError(err('InvalidRequestException', 400, 'You can\'t perform this operation on the secret because it was marked for deletion.'), 'a');
+    const e = awsError(
+      err(
+        'InvalidRequestException',
+        400,
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      ),
+      'a',
+    );
     expect(e.name).toBe('NotFoundError');
     expect(e.message).toContain('RestoreSecret');
   });

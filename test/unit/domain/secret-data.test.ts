@@ -51,7 +51,7 @@ describe('parseSecretPayload', () => {
   it('keeps the bytes unchanged under value when only SecretBinary is present', () => {
     const bytes = new Uint8Array([0, 255, 1, 128, 10, 13]);
     const data = parseSecretPayload({ secretBinary: bytes });
-    expect([...Buffer.from(data['value'] ?? '', 'base64')]).toStrictEqual([...bytes]);
+    expect([...Buffer.from(data.value ?? '', 'base64')]).toStrictEqual([...bytes]);
   });
 
   it('prefers SecretString when both are present', () => {
