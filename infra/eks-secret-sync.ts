@@ -1,13 +1,14 @@
 import { ArnFormat, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
 import type { Mapping } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
+import { sealKeyPolicy } from './seal-key.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
@@ -71,6 +72,8 @@ export class EksSecretSync extends Construct {
       description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
       alias: `eks-secret-sync/${stack.stackName}/seal`,
       enableKeyRotation: true,
+      // Administration for the account, use for the function roles only (granted per mapping by grantSeal).
+      policy: sealKeyPolicy(),
       // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
@@ -108,6 +111,7 @@ export class EksSecretSync extends Construct {
     });
 
     this.acknowledgeCustomResourceProvider();
+    this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
     this.node.addValidation({ validate: () => this.resourceLimitProblems(props.source) });
   }
@@ -138,7 +142,7 @@ export class EksSecretSync extends Construct {
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
         resources: [queue.queueArn],
-        conditions: { ArnLike: { 'aws:SourceArn': rules } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': rules } },
       }),
     );
     // `eks-secret-sync status` finds the queue by this output's key.
@@ -189,6 +193,18 @@ export class EksSecretSync extends Construct {
         `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
         split,
     ];
+  }
+
+  /**
+   * Every log group of the construct (the execution logs under their fixed names, the functions', the custom
+   * resource provider's) is kept when a mapping is removed or the stack deleted, but not when the create that
+   * made it rolls back: CloudFormation's `RetainExceptOnCreate`. With plain `Retain`, a failed first deploy left
+   * the named log groups behind and the next deploy failed with "already exists".
+   */
+  private retainLogsExceptOnCreate(): void {
+    for (const c of this.node.findAll()) {
+      if (c instanceof CfnLogGroup) c.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    }
   }
 
   /** The AwsCustomResource provider (cluster lookups) is CDK's; its findings are acknowledged with reasons. */

@@ -3,7 +3,7 @@ import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-c
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -17,6 +17,8 @@ import {
   INITIAL_SYNC_DETAIL_TYPE,
   labelUpdatedPattern,
   ruleName,
+  rulePrefix,
+  type RuleKind,
   SCHEDULED_SYNC_DETAIL_TYPE,
   syntheticExecutionInput,
   WithDeadLetterQueue,
@@ -60,6 +62,24 @@ export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
  */
 export function mappingConfigHash(m: Mapping): string {
   return createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
+}
+
+/**
+ * The name of a mapping's state machine: the stack's rule prefix (part of its name and a hash of all of it,
+ * infra/events.ts) and the mapping id, so two stacks in one account and region never share one. At most
+ * 18 + 40 characters (Step Functions allows 80).
+ */
+export function stateMachineName(stackName: string, mappingId: string): string {
+  return `${rulePrefix(stackName)}${mappingId}`;
+}
+
+/**
+ * The start of the name of a mapping's execution log group: `/aws/vendedlogs/states/eks-secret-sync/<stack>/<id>/`;
+ * the unique id of the state machine's role follows (a new one each time the mapping is created). The CLI finds the
+ * group by this prefix (bin/lib/stack.ts spells it too; test/cli/commands.test.ts keeps the two in step).
+ */
+export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
+  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
 }
 
 /** Props of {@link SecretMapping}. */
@@ -128,7 +148,8 @@ export class SecretMapping extends Construct {
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
-      logGroupName: `/aws/vendedlogs/states/eks-secret-sync/${Stack.of(this).stackName}/${m.id}`,
+      stateMachineName: stateMachineName(Stack.of(this).stackName, m.id),
+      logGroupPrefix: executionLogGroupPrefix(Stack.of(this).stackName, m.id),
       logRetention: props.logRetention,
     });
     this.rules = this.addRules(m, props.deadLetterQueue);
@@ -202,15 +223,39 @@ export class SecretMapping extends Construct {
    * by name prefix, in one statement.
    */
   private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
+    const stack = Stack.of(this);
+    const stackName = stack.stackName;
+    const kinds: RuleKind[] = [
+      'label',
+      ...(m.cloudTrailRules ? ['trail' as const] : []),
+      ...(m.resyncSchedule !== undefined ? ['sched' as const] : []),
+    ];
+    const ruleArns = kinds.map((kind) =>
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName(stackName, m.id, kind),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    );
+    // Confused-deputy guard: EventBridge may assume the role only for this mapping's rules in this account
+    // (ARNs from the names: the rules depend on the role, so the role cannot depend on them).
+    const role = new Role(this, 'EventsRole', {
+      assumedBy: new ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnEquals: { 'aws:SourceArn': ruleArns },
+      }),
+      description: `eks-secret-sync ${m.id}: EventBridge starts the mapping's state machine`,
+    });
     const target = new WithDeadLetterQueue(
       new SfnStateMachine(this.stateMachine.stateMachine, {
         input: new ExecutionInput(),
         retryAttempts: 8,
         maxEventAge: Duration.hours(1),
+        role,
       }),
       deadLetterQueue,
     );
-    const stackName = Stack.of(this).stackName;
     const rules = [
       new Rule(this, 'LabelUpdatedRule', {
         ruleName: ruleName(stackName, m.id, 'label'),
@@ -241,6 +286,7 @@ export class SecretMapping extends Construct {
                 input: RuleTargetInput.fromObject(
                   syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id }),
                 ),
+                role,
                 retryAttempts: 8,
                 maxEventAge: Duration.hours(1),
               }),

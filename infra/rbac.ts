@@ -21,7 +21,9 @@
  * because a rule's `resourceNames` apply to every resource it lists: one rule
  * for deployments and statefulsets would let `deployment/api` also patch a
  * StatefulSet named api (test/e2e/restart.test.ts proves the rules on the
- * apiserver).
+ * apiserver). Patch on a pod template could change its image or volumes, so
+ * these rules come with an admission policy that allows only the restart's two
+ * annotations (infra/restart-policy.ts, {@link accessManifests}).
  *
  * The stack cannot apply them: that would need a standing cluster-admin
  * identity. The CLI prints them (`eks-secret-sync rbac --mapping <id>`) for
@@ -32,6 +34,7 @@ import { stringify } from 'yaml';
 import { managedLabels } from '../functions/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
+import { restartPolicyManifests, type AdmissionObject } from './restart-policy.ts';
 
 /**
  * What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and
@@ -137,9 +140,18 @@ export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
   ];
 }
 
-/** {@link rbacManifests} as a multi-document YAML stream for `kubectl apply -f -`. */
+/**
+ * Everything `eks-secret-sync rbac` prints for one mapping, in apply order: the Role and RoleBinding
+ * ({@link rbacManifests}), then, for a mapping with `restart`, the ValidatingAdmissionPolicy and its binding that
+ * let the group change nothing on its workloads but the restart annotations (infra/restart-policy.ts). Pure.
+ */
+export function accessManifests(mapping: RbacMapping): (RbacObject | AdmissionObject)[] {
+  return [...rbacManifests(mapping), ...restartPolicyManifests(mapping, kubernetesGroup(mapping.id))];
+}
+
+/** {@link accessManifests} as a multi-document YAML stream for `kubectl apply -f -`. */
 export function rbacYaml(mapping: RbacMapping): string {
-  return rbacManifests(mapping)
-    .map((o) => `---\n${stringify(o)}`)
+  return accessManifests(mapping)
+    .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
     .join('');
 }

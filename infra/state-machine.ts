@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -58,10 +58,16 @@ export interface SyncStateMachineProps {
   /** The queue the SendToDlq state writes to (sqs:SendMessage is granted on it). */
   readonly deadLetterQueue: IQueue;
   /**
-   * Name of the execution log group. A `/aws/vendedlogs/` prefix keeps the
-   * account's CloudWatch Logs resource policy small however many mappings exist.
+   * Name of the state machine, unique in the account and region (the stack's rule prefix and the mapping id):
+   * its role trusts Step Functions only for this state machine (aws:SourceArn), which needs the ARN before the
+   * state machine exists.
    */
-  readonly logGroupName: string;
+  readonly stateMachineName: string;
+  /**
+   * Start of the execution log group's name; the state machine role's unique id follows. A `/aws/vendedlogs/`
+   * prefix keeps the account's CloudWatch Logs resource policy small however many mappings exist.
+   */
+  readonly logGroupPrefix: string;
   /**
    * Retention of the execution log group.
    * @default RetentionDays.ONE_MONTH
@@ -83,11 +89,30 @@ export class SyncStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const arn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: props.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Confused-deputy guard: Step Functions may assume the role only for this state machine of this account.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': arn },
+      }),
+      description: `eks-secret-sync state machine ${props.stateMachineName}`,
+    });
     this.logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: props.logGroupName,
+      // The role's unique id (AROA...) is new whenever the role is created: a mapping removed and added again, or a
+      // stack deleted and deployed again, gets a new name instead of "already exists" for the retained group.
+      logGroupName: `${props.logGroupPrefix}${role.roleId}`,
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
     this.stateMachine = new StateMachine(this, 'Resource', {
+      stateMachineName: props.stateMachineName,
+      role,
       definitionBody: DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: { ...props.substitutions },
       stateMachineType: StateMachineType.EXPRESS,

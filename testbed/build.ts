@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, serverModuleDir } from './paths.ts';
 import { requireTool, run } from './toolchain.ts';
@@ -12,13 +12,14 @@ const GO_INSTALL =
  * Returns the path of the test bed binary (kube-apiserver, etcd, the token
  * webhook and the certificate tool in one), building it first when the cache
  * has none for the current pin. The cache key hashes go.mod, go.sum, the Go
- * sources and the Go version, so it rebuilds only when one of them changes.
+ * sources, the Go version and the version linker flags, so it rebuilds only when one of them changes.
  *
  * @throws MissingToolError when Go is not installed (the message says how to install it).
  */
 export async function ensureServerBinary(log: (msg: string) => void): Promise<string> {
   const goVersion = requireTool('go', ['env', 'GOVERSION'], GO_INSTALL);
-  const hash = createHash('sha256').update(goVersion);
+  const ldflags = versionLdflags(readFileSync(join(serverModuleDir, 'go.mod'), 'utf8'));
+  const hash = createHash('sha256').update(goVersion).update(ldflags);
   for (const f of readdirSync(serverModuleDir).sort()) {
     if (f.endsWith('.go') || f === 'go.mod' || f === 'go.sum') {
       hash.update(f).update(readFileSync(join(serverModuleDir, f)));
@@ -36,7 +37,7 @@ export async function ensureServerBinary(log: (msg: string) => void): Promise<st
   let lastReport = 0;
   const started = Date.now();
   const tmp = `${binary}.tmp-${process.pid}`;
-  await run('go', ['build', '-v', '-trimpath', '-o', tmp, '.'], {
+  await run('go', ['build', '-v', '-trimpath', '-ldflags', ldflags, '-o', tmp, '.'], {
     cwd: serverModuleDir,
     onLine: (line) => {
       if (!/^[\w.-]+(\/[\w.~-]+)*$/.test(line)) return; // -v prints one package path per line
@@ -48,11 +49,48 @@ export async function ensureServerBinary(log: (msg: string) => void): Promise<st
     },
   });
   renameSync(tmp, binary);
-  for (const old of readdirSync(dir)) {
-    if (old.startsWith('testbed-server-') && join(dir, old) !== binary) rmSync(join(dir, old), { force: true });
-  }
+  pruneStale(dir, binary);
   log(`built ${binary} in ${Math.round((Date.now() - started) / 1000)}s`);
   return binary;
+}
+
+/** A cached binary unused for this long is removed; younger ones may belong to another clone's pin. */
+const STALE_MS = 14 * 24 * 3600_000;
+
+/**
+ * Removes cached binaries of other pins that have not been used for two weeks. Several clones on one machine
+ * share the cache with different keys: removing every other binary made each clone rebuild the other's.
+ */
+function pruneStale(dir: string, keep: string): void {
+  for (const old of readdirSync(dir)) {
+    const path = join(dir, old);
+    if (!old.startsWith('testbed-server-') || path === keep) continue;
+    if (Date.now() - statSync(path).atimeMs > STALE_MS) rmSync(path, { force: true });
+  }
+}
+
+const VERSION_PKG = 'k8s.io/component-base/version';
+
+/**
+ * The `-X` linker flags that stamp the pinned Kubernetes version into the binary, as Kubernetes' own
+ * `hack/lib/version.sh` does. A plain `go build` leaves `gitVersion` at `v0.0.0-master+$Format:%H$`, so
+ * `/version` (and every client's server-version check) would not see the v1.35.x that actually runs.
+ * The build date is fixed so the build stays reproducible.
+ *
+ * @param goMod the text of testbed/server/go.mod
+ * @throws Error when go.mod does not require k8s.io/kubernetes at a vMAJOR.MINOR.PATCH version
+ */
+export function versionLdflags(goMod: string): string {
+  const m = /^\s*k8s\.io\/kubernetes\s+(v(\d+)\.(\d+)\.\d+)\s*$/m.exec(goMod);
+  if (!m) throw new Error('testbed/server/go.mod: no "k8s.io/kubernetes vX.Y.Z" requirement to take the version from');
+  const [, version, major, minor] = m;
+  return [
+    `-X ${VERSION_PKG}.gitVersion=${version}`,
+    `-X ${VERSION_PKG}.gitMajor=${major}`,
+    `-X ${VERSION_PKG}.gitMinor=${minor}`,
+    `-X ${VERSION_PKG}.gitTreeState=clean`,
+    `-X ${VERSION_PKG}.buildDate=1970-01-01T00:00:00Z`,
+  ].join(' ');
 }
 
 /** Number of packages the binary links, for the progress display (downloads modules if needed). */

@@ -35,6 +35,12 @@ export type IdentityName = keyof typeof IDENTITY_SPECS;
 
 const SESSION = 'testbed';
 
+/** The trust policy of the test bed's roles (as the functions' roles: assumed by Lambda). */
+const LAMBDA_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
 /**
  * Creates the test bed's roles in moto and assumes each, so that every
  * identity signs with real (moto-issued) role-session credentials.
@@ -47,10 +53,7 @@ export async function provisionIdentities(
   const cfg = { region, endpoint: motoUrl, credentials: admin };
   const iam = new IAMClient(cfg);
   const sts = new STSClient(cfg);
-  const trust = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-  });
+  const trust = LAMBDA_TRUST;
   const out = {} as Record<IdentityName, Identity>;
   for (const [name, spec] of Object.entries(IDENTITY_SPECS) as [
     IdentityName,
@@ -97,6 +100,84 @@ export function accessEntries(ids: Record<IdentityName, Identity>): {
  * second makes every later token new to the cache.
  */
 export async function addAccessEntryGroup(file: string, roleArn: string, group: string): Promise<void> {
+  const changed = await editJson<ReturnType<typeof accessEntries>>(file, (data) => {
+    const entry = data.entries.find((e) => e.principalArn === roleArn);
+    if (!entry) throw new Error(`access entries: no entry for ${roleArn}`);
+    if (entry.kubernetesGroups.includes(group)) return false;
+    entry.kubernetesGroups.push(group);
+    return true;
+  });
+  if (changed) await sleep(1_050 - (Date.now() % 1_000));
+}
+
+/** Where the test bed keeps what the token webhook and its emulated STS read on every review. */
+export interface IdentityFiles {
+  /** The access entries (testbed/server/webhook.go). */
+  readonly accessEntriesFile: string;
+  /** The credentials the emulated STS accepts (testbed/server/sts.go). */
+  readonly stsCredentialsFile: string;
+}
+
+/** Where moto is, and the credentials setup code uses with it. */
+export interface MotoEndpoint {
+  readonly url: string;
+  readonly region: string;
+  readonly credentials: Credentials;
+}
+
+/** The longest IAM role name. */
+const MAX_ROLE_NAME = 64;
+
+/**
+ * A new IAM identity with an EKS access entry of its own, as a deployed mapping has: a moto role named
+ * `roleName` (cut to IAM's 64 characters), a role session of it, the credentials the emulated STS accepts and an
+ * access entry giving it `groups` (and the default username, the assumed-role ARN with the session name).
+ * Nothing is shared with another identity, so a test that uses two of them exercises isolation between them.
+ *
+ * No wait is needed (unlike {@link addAccessEntryGroup}): no token of a new role can be in the apiserver's
+ * TokenReview cache yet. Safe across parallel workers (the files are edited under a lock, renamed into place).
+ */
+export async function provisionIdentity(
+  moto: MotoEndpoint,
+  files: IdentityFiles,
+  roleName: string,
+  groups: readonly string[],
+): Promise<Identity & { readonly groups: readonly string[]; readonly username: string }> {
+  const cfg = { region: moto.region, endpoint: moto.url, credentials: moto.credentials };
+  const iam = new IAMClient(cfg);
+  const sts = new STSClient(cfg);
+  try {
+    const name = roleName.slice(0, MAX_ROLE_NAME).replace(/-+$/, '');
+    const role = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: LAMBDA_TRUST }));
+    const roleArn = role.Role!.Arn!;
+    const session = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: SESSION }));
+    const c = session.Credentials!;
+    const credentials = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
+    await editJson<Credentials[]>(files.stsCredentialsFile, (all) => {
+      all.push(credentials);
+      return true;
+    });
+    await editJson<ReturnType<typeof accessEntries>>(files.accessEntriesFile, (data) => {
+      data.entries.push({ principalArn: roleArn, kubernetesGroups: [...groups] });
+      return true;
+    });
+    const account = roleArn.split(':')[4];
+    return { roleArn, credentials, groups, username: `arn:aws:sts::${account}:assumed-role/${name}/${SESSION}` };
+  } finally {
+    iam.destroy();
+    sts.destroy();
+  }
+}
+
+/**
+ * Read-modify-write of a JSON file under a lock directory; the new text is renamed into place, so a reader
+ * never sees half a file. `edit` changes the data in place and says whether it changed anything.
+ */
+async function editJson<T>(file: string, edit: (data: T) => boolean): Promise<boolean> {
   const lock = `${file}.lock`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -105,25 +186,18 @@ export async function addAccessEntryGroup(file: string, roleArn: string, group: 
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() > deadline)
-        throw new Error(`access entries: ${lock} held for 10 s; remove it if no test run is active`);
+      if (Date.now() > deadline) throw new Error(`test bed: ${lock} held for 10 s; remove it if no test run is active`);
       await sleep(10);
     }
   }
-  let changed = false;
   try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof accessEntries>;
-    const entry = data.entries.find((e) => e.principalArn === roleArn);
-    if (!entry) throw new Error(`access entries: no entry for ${roleArn}`);
-    if (!entry.kubernetesGroups.includes(group)) {
-      entry.kubernetesGroups.push(group);
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(data, null, 2));
-      renameSync(tmp, file);
-      changed = true;
-    }
+    const data = JSON.parse(readFileSync(file, 'utf8')) as T;
+    if (!edit(data)) return false;
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(data, null, 2), { mode: 0o600 });
+    renameSync(tmp, file);
+    return true;
   } finally {
     rmdirSync(lock);
   }
-  if (changed) await sleep(1_050 - (Date.now() % 1_000));
 }

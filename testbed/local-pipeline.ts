@@ -14,9 +14,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { rbacManifests } from '../infra/rbac.ts';
+import { mintEksToken } from '../functions/adapters/eks-token.ts';
+import { accessManifests, kubernetesGroup } from '../infra/rbac.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
-import { addAccessEntryGroup } from './identities.ts';
+import { provisionIdentity, type Identity } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
@@ -41,8 +42,13 @@ export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
 
 /** Options of one local mapping. */
 export interface LocalMappingOptions {
-  /** Mapping id (default "testbed"); its group `eks-secret-sync:<id>` is added to the sync role's access entry. */
+  /**
+   * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
+   * access entry putting it in the group `eks-secret-sync:<id>`, as a deployed mapping's mint-token role.
+   */
   readonly id?: string;
+  /** Seal with this moto KMS key (as mappings of one stack share its key) instead of a new one. */
+  readonly sealKeyId?: string;
   /** Namespace prefix; a fresh namespace is created per mapping. */
   readonly namespacePrefix?: string;
   /** Use this namespace as it is instead of creating one (it may not exist: the namespace-missing case). */
@@ -62,7 +68,10 @@ export interface LocalMappingOptions {
    * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
    */
   readonly restart?: string[];
-  /** Skip creating the RBAC objects (to prove a denial). */
+  /**
+   * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
+   * the admission policy), to prove a denial.
+   */
   readonly noRbac?: boolean;
   /** Override of the function environment (e.g. a broken setting). */
   readonly env?: Record<string, string>;
@@ -94,7 +103,10 @@ function awsConfig(tb: TestbedDetails) {
   return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
 }
 
-/** A mapping provisioned on the test bed: the AWS secret, the seal key, the DLQ, the namespace and RBAC. */
+/**
+ * A mapping provisioned on the test bed: its own IAM identity and access entry, the AWS secret, the seal key,
+ * the DLQ, the namespace, and exactly the objects `eks-secret-sync rbac` prints for it.
+ */
 export class LocalMapping {
   /** The (first) worker of each step; tests may wrap its `invoke`. */
   readonly functions: Record<TaskName, LocalFunction>;
@@ -110,8 +122,11 @@ export class LocalMapping {
   readonly namespace: string;
   readonly secretName: string;
   readonly dlqUrl: string;
+  /** The mapping's own IAM role session and what its access entry gives it (group `eks-secret-sync:<id>`). */
+  readonly identity: Identity;
 
   private constructor(
+    identity: Identity,
     details: TestbedDetails,
     id: string,
     secretArn: string,
@@ -123,6 +138,7 @@ export class LocalMapping {
     opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
   ) {
     this.details = details;
+    this.identity = identity;
     this.id = id;
     this.secretArn = secretArn;
     this.namespace = namespace;
@@ -153,7 +169,7 @@ export class LocalMapping {
   /** Provisions everything for one mapping and returns it. */
   static async create(tb: TestbedDetails, bundles: Bundles, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
     const id = opts.id ?? 'testbed';
-    await addAccessEntryGroup(tb.cluster.accessEntriesFile, tb.identities.sync.roleArn, `eks-secret-sync:${id}`);
+    const identity = await provisionIdentity(tb.moto, tb.cluster, uniqueName(`ess-${id}`), [kubernetesGroup(id)]);
     const cfg = awsConfig(tb);
     const sm = new SecretsManagerClient(cfg);
     const kms = new KMSClient(cfg);
@@ -165,20 +181,19 @@ export class LocalMapping {
         SecretBinary: opts.secretBinary,
       }),
     );
-    const key = await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }));
+    const sealKeyId =
+      opts.sealKeyId ??
+      (await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }))).KeyMetadata!.Arn!;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    if (!opts.noRbac)
-      await adminApply(
-        tb,
-        rbacManifests({ id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy }),
-      );
+    const mapping = { id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy };
+    if (!opts.noRbac) await adminApply(tb, accessManifests(mapping));
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
       MAPPING_ID: id,
-      SEAL_KEY_ID: key.KeyMetadata!.Arn!,
+      SEAL_KEY_ID: sealKeyId,
       SECRET_ARN: secret.ARN!,
       SECRET_TYPE: opts.type ?? 'Opaque',
       CLUSTER_NAME: tb.cluster.name,
@@ -191,12 +206,12 @@ export class LocalMapping {
       ANNOTATIONS: '{}',
       RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
       DELETION_POLICY: opts.deletionPolicy ?? 'retain',
-      KUBE_IDENTITY: tb.identities.sync.roleArn,
+      KUBE_IDENTITY: identity.roleArn,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
     };
-    // Every function signs with the sync role's session, the identity the access entry maps.
-    const c = tb.identities.sync.credentials;
+    // Every function signs with the mapping's own role session, the identity its access entry maps.
+    const c = identity.credentials;
     const env = {
       ...base,
       AWS_ACCESS_KEY_ID: c.accessKeyId,
@@ -206,7 +221,17 @@ export class LocalMapping {
     sm.destroy();
     kms.destroy();
     sqs.destroy();
-    return new LocalMapping(tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles, opts);
+    return new LocalMapping(identity, tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles, opts);
+  }
+
+  /**
+   * A fresh EKS token of the mapping's identity, minted by the product's token code (`now` backdates it).
+   */
+  async token(opts: { now?: Date } = {}): Promise<string> {
+    const { cluster, moto } = this.details;
+    const credentials = this.identity.credentials;
+    const minted = await mintEksToken({ clusterName: cluster.name, region: moto.region, credentials, now: opts.now });
+    return minted.token;
   }
 
   /** Writes a new version of the AWS secret; returns its VersionId. */

@@ -14,7 +14,7 @@ import {
   type ClusterFacts,
 } from '../lib/doctor/aws-checks.ts';
 import { summarize, unchecked, type Finding } from '../lib/doctor/findings.ts';
-import { checkNamespace, checkRbac } from '../lib/doctor/kube-checks.ts';
+import { checkNamespace, checkRbac, checkRestartPolicy } from '../lib/doctor/kube-checks.ts';
 import {
   findMappingsFile,
   KUBE_HELP,
@@ -40,6 +40,9 @@ Look for the usual misconfigurations and print each with its fix:
   namespace            the Secret's namespace does not exist
   rbac                 RBAC does not let the group get/create/update/patch the Secret
   rbac-scope           RBAC lets the group list Secrets, get other Secrets or delete it
+  restart-policy       (mappings with restart) the cluster is older than 1.30, or the
+                       ValidatingAdmissionPolicy that limits the group's patch to the
+                       restart annotations, or its binding, is missing or differs
   clock-aws            the local clock is off from AWS (Date headers)
   clock-cluster        the local clock is off from the kube-apiserver
 A check that cannot run (no permission, an API the endpoint lacks) says
@@ -52,7 +55,8 @@ ${KUBE_HELP}
 ${OUTPUT_HELP}
 
 The Kubernetes checks run as you: they need get on namespaces and create on
-subjectaccessreviews (a cluster admin; pass --context). The AWS checks need
+subjectaccessreviews, and for restart get on validatingadmissionpolicies and
+validatingadmissionpolicybindings (a cluster admin; pass --context). The AWS checks need
 secretsmanager:DescribeSecret, events:DescribeRule, eks:DescribeCluster,
 eks:ListAccessEntries and eks:DescribeAccessEntry.
 
@@ -119,6 +123,7 @@ async function diagnose(
   // RBAC binds the group; the username matters only for bindings to users (known from the access entry).
   const subject = { user: facts.username ?? `eks-secret-sync:${m.id}:sync`, groups: [group, 'system:authenticated'] };
   findings.push(...(await checkRbac(m, target, subject)));
+  findings.push(...(await checkRestartPolicy(m, target)));
   return findings;
 }
 

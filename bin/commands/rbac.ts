@@ -1,5 +1,6 @@
 /**
- * `eks-secret-sync rbac [--mapping ID]`: the Role and RoleBinding a mapping needs,
+ * `eks-secret-sync rbac [--mapping ID]`: the Role and RoleBinding a mapping needs (and, with `restart`, the
+ * admission policy that narrows its patch to the restart annotations),
  * for someone with cluster-admin rights to `kubectl apply -f -`.
  */
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, selectMappings } from '../lib/mappings.ts';
@@ -10,6 +11,9 @@ const HELP = `Usage: eks-secret-sync rbac [--mapping ID] [options] | kubectl app
 Print the Kubernetes RBAC objects of a mapping: a Role in the Secret's namespace allowing
 get, create, update and patch on that one Secret (resourceNames), and a RoleBinding to the
 group eks-secret-sync:<id> that the mapping's EKS access entry gives the pipeline's role.
+A mapping with restart also gets patch on exactly the listed workloads, and a
+ValidatingAdmissionPolicy with its binding (Kubernetes 1.30 or later) that lets the group
+change nothing on them but the two pod-template annotations a restart writes.
 The stack cannot apply them (it holds no cluster-admin identity); apply them once per
 mapping with cluster-admin rights.
 
@@ -31,9 +35,9 @@ export const rbacCommand: Command = {
     const { values } = parseCommandArgs(args, MAPPING_OPTIONS);
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
-    const { rbacManifests, rbacYaml } = await import('../../infra/rbac.ts');
+    const { accessManifests, rbacYaml } = await import('../../infra/rbac.ts');
     if (values.json) {
-      const items = mappings.flatMap((m) => rbacManifests(m));
+      const items = mappings.flatMap((m) => accessManifests(m));
       io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
     } else {
       io.stdout(mappings.map((m) => `# mapping ${m.id}: ${m.namespace}/${m.secretName}\n${rbacYaml(m)}`).join(''));

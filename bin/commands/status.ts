@@ -17,8 +17,9 @@ import {
 import {
   discoverDlqUrl,
   dlqDepth,
-  executionLogGroup,
+  executionLogGroupPrefix,
   failedExecutions,
+  findExecutionLogGroup,
   type FailedExecution,
   type QueueDepth,
 } from '../lib/stack.ts';
@@ -50,7 +51,7 @@ ${KUBE_HELP}
 ${OUTPUT_HELP}
 
 Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueueAttributes,
-cloudformation:DescribeStacks (without --dlq-url), logs:FilterLogEvents; get on the Secret.
+cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
 
 Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
 attention (out of sync, not synced, DLQ messages, failed executions); 1 a mapping's state
@@ -97,11 +98,14 @@ async function mappingStatus(
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
-  const logGroup = executionLogGroup(stackName, m.id);
+  let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    failedExecutions(logGroup, sinceMs, aws),
+    findExecutionLogGroup(stackName, m.id, aws).then((found) => {
+      logGroup = found;
+      return failedExecutions(found, sinceMs, aws);
+    }),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
   const v = verdict(

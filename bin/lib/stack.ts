@@ -11,9 +11,42 @@ import { OPTIONAL_SDK, optionalSdk, type AwsSession } from './aws.ts';
 /** The CfnOutput key of the DLQ URL (infra/stack.ts). */
 export const DLQ_OUTPUT_KEY = 'DeadLetterQueueUrl';
 
-/** The execution log group of a mapping's state machine (infra/mapping.ts). */
-export function executionLogGroup(stackName: string, mappingId: string): string {
-  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}`;
+/**
+ * The start of the name of a mapping's execution log groups (infra/mapping.ts `executionLogGroupPrefix`): the
+ * unique id of the state machine's role follows, new each time the mapping is created.
+ */
+export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
+  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
+}
+
+/**
+ * The execution log group of a mapping's state machine: the newest group under {@link executionLogGroupPrefix}
+ * (older ones are kept from a mapping removed and added again), else the name stacks deployed before the suffix
+ * used, `<prefix>` without its last `/`.
+ *
+ * @throws Error when no such group exists (the stack is not deployed), or what CloudWatch Logs throws.
+ */
+export async function findExecutionLogGroup(stackName: string, mappingId: string, aws: AwsSession): Promise<string> {
+  const sdk = await optionalSdk(OPTIONAL_SDK.logs);
+  const logs = new sdk.CloudWatchLogsClient!(await aws.config());
+  const prefix = executionLogGroupPrefix(stackName, mappingId);
+  const legacy = prefix.slice(0, -1);
+  try {
+    const groups: { logGroupName?: string; creationTime?: number }[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const out = await logs.send(new sdk.DescribeLogGroupsCommand!({ logGroupNamePrefix: legacy, nextToken }));
+      groups.push(...(out.logGroups ?? []));
+      nextToken = out.nextToken;
+      if (!nextToken) break;
+    }
+    const ours = groups.filter((g) => g.logGroupName === legacy || g.logGroupName?.startsWith(prefix));
+    const newest = ours.sort((a, b) => (b.creationTime ?? 0) - (a.creationTime ?? 0))[0]?.logGroupName;
+    if (newest === undefined) throw new Error(`no log group ${prefix}<role id> exists (is the stack deployed?)`);
+    return newest;
+  } finally {
+    logs.destroy();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
  * What the constructs of a mapping's functions share: the props every one of
  * them takes, and the one shape of KMS grant on the seal key.
  */
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -52,6 +52,31 @@ export function sealStatement(
       },
     },
   });
+}
+
+/**
+ * Lets one function role use the seal key for one mapping's encryption context and the given purposes: the
+ * statement goes into the role's policy AND, with the role as principal, into the key policy. The key policy
+ * gives the account root administration only (infra/seal-key.ts), so the key policy statement is what allows
+ * the use; the role's own statement documents it where the role is read.
+ */
+export function grantSeal(
+  key: IKey,
+  role: IRole,
+  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  mappingId: string,
+  purposes: readonly [SealPurpose, ...SealPurpose[]],
+): void {
+  const statement = sealStatement(key, action, mappingId, purposes);
+  role.addToPrincipalPolicy(statement);
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      principals: [role],
+      actions: [action],
+      resources: ['*'],
+      conditions: statement.conditions,
+    }),
+  );
 }
 
 /** The default description of a mapping's function. */

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, sealStatement, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
 /** Props of {@link FetchSecretFunction}. */
 export interface FetchSecretFunctionProps extends SealingFunctionProps {
@@ -64,8 +64,6 @@ export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
         }),
       );
     }
-    this.role.addToPrincipalPolicy(
-      sealStatement(props.sealKey, 'kms:GenerateDataKey', props.mappingId, ['secret-data']),
-    );
+    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['secret-data']);
   }
 }

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, sealStatement, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
 /** Props of a function that reaches the mapping's cluster. */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
@@ -89,7 +89,7 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('read-secret', props),
     });
-    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN));
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
   }
 }
 
@@ -105,7 +105,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('apply-secret', props),
     });
-    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN));
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
   }
 }
 
@@ -126,6 +126,6 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       logRetention: props.logRetention,
       description: mappingFunctionDescription('restart-workloads', props),
     });
-    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:Decrypt', props.mappingId, ['eks-token']));
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, ['eks-token']);
   }
 }

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, sealStatement, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
 /** Props of {@link MintTokenFunction}. */
 export interface MintTokenFunctionProps extends SealingFunctionProps {
@@ -27,6 +27,6 @@ export class MintTokenFunction extends SyncFunction<'mint-token'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('mint-token', props),
     });
-    this.role.addToPrincipalPolicy(sealStatement(props.sealKey, 'kms:GenerateDataKey', props.mappingId, ['eks-token']));
+    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['eks-token']);
   }
 }

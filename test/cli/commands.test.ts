@@ -4,8 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rbacManifests } from '../../infra/rbac.ts';
-import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
+import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
+import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
+import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
 import { ofType, synth } from '../support/infra.ts';
 import {
   canary,
@@ -134,6 +135,23 @@ describe('rbac', () => {
     expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(rbacManifests(mapping));
     expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: rbacManifests(mapping) });
   });
+
+  it('adds, for a mapping with restart, the admission policy and its binding after the Role and RoleBinding', async () => {
+    const restarting = { ...mapping, restart: ['deployment/api'] };
+    const restartFile = writeMappings('CliCommands', [restarting]);
+
+    const yaml = await run(['rbac', '--mappings', restartFile, '--mapping', mapping.id]);
+
+    expect(yaml.code).toBe(0);
+    const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS());
+    expect(docs).toEqual(accessManifests(restarting));
+    expect(docs.map((d) => d.kind)).toEqual([
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+  });
 });
 
 describe('on a terminal', () => {
@@ -164,7 +182,13 @@ describe('names shared with infra/', () => {
 
     expect(s.json.Outputs?.[DLQ_OUTPUT_KEY]?.Value).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
     const names = ofType(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
-    for (const id of ['app-config', 'web-tls']) expect(names).toContain(executionLogGroup('EksSecretSync', id));
+    for (const id of ['app-config', 'web-tls']) {
+      const prefix = executionLogGroupPrefix('EksSecretSync', id);
+      expect(infraPrefix('EksSecretSync', id)).toBe(prefix);
+      expect(names).toContainEqual({
+        'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]],
+      });
+    }
   });
 });
 

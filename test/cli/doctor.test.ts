@@ -7,6 +7,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ruleName } from '../../infra/events.ts';
+import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
 import {
   canary,
@@ -310,6 +311,42 @@ describe('doctor on seeded misconfigurations', () => {
         ),
       ),
     });
+  });
+});
+
+describe('doctor on a mapping with restart', () => {
+  it('finds the restart admission policy in place on this Kubernetes 1.35, and reports it missing as a problem', async () => {
+    // Prepare: one mapping with everything `eks-secret-sync rbac` prints, one with the Role and RoleBinding only
+    const guarded = { ...(await healthyMapping({ noRbac: true })), restart: ['deployment/api'] };
+    await adminApply(accessManifests(guarded));
+    const unguarded = { ...(await healthyMapping({ noRbac: true })), restart: ['deployment/api'] };
+    await adminApply(rbacManifests(unguarded));
+    const file = writeMappings(STACK, [guarded, unguarded, healthy]);
+
+    // Act
+    const { run, out } = await doctor(['--mappings', file, '--json']);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(3);
+    expect(byCheck(out, guarded.id)['restart-policy']).toEqual({
+      check: 'restart-policy',
+      verdict: 'ok',
+      message:
+        `ValidatingAdmissionPolicy eks-secret-sync-restart-${guarded.id} and its binding are in place (Kubernetes ` +
+        `v1.35.4): ` +
+        `group eks-secret-sync:${guarded.id} may change only the restart annotations of its workloads`,
+    });
+    expect(byCheck(out, unguarded.id)['restart-policy']).toMatchObject({
+      verdict: 'problem',
+      message: expect.stringMatching(
+        new RegExp(
+          `^ValidatingAdmissionPolicy eks-secret-sync-restart-${unguarded.id} and its binding \\S+ missing in the ` +
+            `cluster: `,
+        ),
+      ),
+      fix: `eks-secret-sync rbac --mapping ${unguarded.id} | kubectl apply -f -   (as a cluster admin)`,
+    });
+    expect(byCheck(out, healthy.id)['restart-policy']).toBeUndefined();
   });
 });
 

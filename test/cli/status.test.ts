@@ -7,7 +7,7 @@ import { DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.ts';
-import { executionLogGroup } from '../../bin/lib/stack.ts';
+import { executionLogGroupPrefix } from '../../bin/lib/stack.ts';
 import {
   canary,
   cli,
@@ -134,7 +134,12 @@ describe('status', () => {
   });
 
   it('lists failed executions from the log group, or notes why it cannot', async () => {
-    const logGroupName = executionLogGroup(STACK, mapping.id);
+    // An older group of the same mapping (removed and added again) is passed over for the newest one.
+    await motoJson('logs', 'Logs_20140328.CreateLogGroup', {
+      logGroupName: `${executionLogGroupPrefix(STACK, mapping.id)}AROAOLDROLE`,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const logGroupName = `${executionLogGroupPrefix(STACK, mapping.id)}AROANEWROLE`;
     const arn = `arn:aws:states:us-east-1:123456789012:express:${STACK}-${mapping.id}:exec-1:run-1`;
     await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName });
     await motoJson('logs', 'Logs_20140328.CreateLogStream', { logGroupName, logStreamName: 'states/1' });
@@ -169,6 +174,7 @@ describe('status', () => {
       expect(r.stdout).toContain('Failures  1 since');
       expect(r.stdout).toMatch(/\d{4}-\S+Z {2}PermissionDeniedError: role may not get Secret ns\/app-config/);
       expect(r.stdout).toContain(arn);
+      expect(r.stdout).toContain(`(${logGroupName})`);
       expect(r.code).toBe(3);
     } else {
       expect(r.stdout).toContain(

@@ -5,7 +5,7 @@ import { DeleteSecretCommand, RestoreSecretCommand, SecretsManagerClient } from 
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { cloudTrailEvent } from '../fixtures/cloudtrail.ts';
-import { adminToken, kube, tokenFor } from '../support/kube.ts';
+import { adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-0d4e7b-deletion';
@@ -225,7 +225,7 @@ describe('deletionPolicy delete', () => {
 
 describe('RBAC of the deletion policy', () => {
   it('grants delete on the one Secret only to a delete-policy mapping: a retain-policy identity gets 403 on DELETE', async () => {
-    // Prepare: one Secret per policy (same identity and group, one Role per namespace)
+    // Prepare: one Secret per policy, each mapping with its own identity, group and Role
     const retain = await mapping();
     const del = await mapping({ deletionPolicy: 'delete' });
     await synced(retain);
@@ -235,12 +235,12 @@ describe('RBAC of the deletion policy', () => {
       kind: 'Secret',
       metadata: { name: 'someone-elses' },
     });
-    const token = await tokenFor('sync');
+    const [retainToken, delToken] = [await retain.token(), await del.token()];
 
     // Act
-    const denied = await kube(token, 'DELETE', secretPath(retain));
-    const otherName = await kube(token, 'DELETE', secretPath(del, 'someone-elses'));
-    const allowed = await kube(token, 'DELETE', secretPath(del));
+    const denied = await kube(retainToken, 'DELETE', secretPath(retain));
+    const otherName = await kube(delToken, 'DELETE', secretPath(del, 'someone-elses'));
+    const allowed = await kube(delToken, 'DELETE', secretPath(del));
 
     // Assess
     expect(denied.status).toBe(403);

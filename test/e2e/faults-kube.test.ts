@@ -223,9 +223,10 @@ const REAL_CELLS: RealCell[] = [
     step: 'ReadSecret',
     fault: '403 (no RBAC at all)',
     error: 'PermissionDeniedError',
+    // The mapping's own role (testbed/local-pipeline.ts names it ess-<id>-<unique>), not a shared one.
     cause: new RegExp(
-      /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: /.source +
-        /User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/.source,
+      /role\/ess-testbed-[a-z0-9-]+ may not get Secret .*\/app-config: secrets "app-config" is forbidden: /.source +
+        /User ".*assumed-role\/ess-testbed-[a-z0-9-]+\/testbed" cannot get/.source,
     ),
     mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), noRbac: true }),
   },

@@ -4,7 +4,7 @@
 // through the pipeline against the real kube-apiserver.
 import { StartMessageMoveTaskCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { rbacManifests } from '../../infra/rbac.ts';
+import { accessManifests } from '../../infra/rbac.ts';
 import { adminApply } from '../../testbed/kube-admin.ts';
 import { adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
@@ -77,7 +77,7 @@ describe('redrive through the sync-requests queue and the redrive-sync function'
   it('re-runs a sync denied by RBAC once the Role is applied', async () => {
     const { m, bed } = await setUp({ id: 'redrive-rbac', secretString: JSON.stringify({ a: '1' }), noRbac: true });
     expect((await m.run({ source: 'test' })).status).toBe('FAILED');
-    await adminApply(m.details, rbacManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName }));
+    await adminApply(m.details, accessManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName }));
     await bed.moveDlq();
     await bed.deliver();
     const [started] = await bed.executions();

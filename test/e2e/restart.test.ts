@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { seal } from '../../functions/adapters/seal.ts';
-import { adminApply, adminToken, createNamespace, kube, tokenFor } from '../support/kube.ts';
+import { adminApply, adminToken, createNamespace, kube } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-5d2e81-restart';
@@ -52,11 +52,8 @@ async function getWorkload(namespace: string, kind: Kind, name: string) {
 }
 
 /**
- * A mapping with `restart` in a fresh namespace and, created as admin, the
- * workloads given. It keeps the default id: its group is in the sync role's
- * access entry from the start. (A group added later can stay unseen for 10 s:
- * the apiserver caches a token's authentication that long, and two tokens
- * minted in the same second are identical.)
+ * A mapping with `restart` in a fresh namespace (its own identity, and the Role, RoleBinding and admission
+ * policy `eks-secret-sync rbac` prints) and, created as admin, the workloads given.
  */
 async function restartMapping(restart: string[], existing: [Kind, string][]): Promise<LocalMapping> {
   const m = await TestMapping.create({ restart, secretString: data() });
@@ -226,7 +223,7 @@ describe('rollout restart after a sync', () => {
       endpoint: tb.moto.url,
       credentials: async () => tb.moto.credentials,
     });
-    const expired = await tokenFor('sync', { now: new Date(Date.now() - 20 * 60_000) });
+    const expired = await m.token({ now: new Date(Date.now() - 20 * 60_000) });
     const sealedExpired = await seal(keys, { mappingId: m.id, purpose: 'eks-token' }, Buffer.from(expired, 'utf8'));
     const restart = m.functions.RestartWorkloads;
     const original = restart.invoke.bind(restart);
@@ -267,7 +264,7 @@ describe('least privilege of the restart', () => {
     );
     const elsewhere = await createNamespace('rs-elsewhere');
     await adminApply([workload('Deployment', elsewhere, 'api')]);
-    const token = await tokenFor('sync');
+    const token = await m.token();
     const me = await kube(token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'SelfSubjectReview',

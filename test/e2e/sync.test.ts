@@ -176,7 +176,7 @@ describe('sync pipeline on the test bed', () => {
     expect(msg).toMatchObject({ failedStep: 'ReadSecret', error: 'PermissionDeniedError' });
     const message = JSON.parse(msg.cause).errorMessage as string;
     expect(message).toContain(`may not get Secret ${m.namespace}/${m.secretName}`);
-    expect(message).toContain('assumed-role/eks-secret-sync-testbed-sync/');
+    expect(message).toContain(`assumed-role/${m.identity.roleArn.split('/').at(-1)}/testbed`);
   });
 
   it('never lets a value or a token reach logs, state, DLQ messages or errors', async () => {

@@ -119,7 +119,7 @@ describe('token expiry', () => {
         dlq: 'UnauthorizedError',
         step: 'MintToken',
         cause: new RegExp(
-          /the cluster refused the bearer token of .*eks-secret-sync-testbed-sync \(401\): /.source +
+          /the cluster refused the bearer token of .*role\/ess-testbed-[a-z0-9-]+ \(401\): /.source +
             /it expired or the access entry is missing/.source,
         ),
       },

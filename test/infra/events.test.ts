@@ -129,12 +129,32 @@ describe('secretIdSpellings', () => {
 });
 
 describe('ruleName', () => {
-  it("starts with the stack's rule prefix and names the mapping and the kind", () => {
-    expect(ruleName('EksSecretSync', 'app-config', 'label')).toBe('EksSecretSync-app-config-label');
-    expect(ruleName('EksSecretSync', 'app-config', 'trail').startsWith(rulePrefix('EksSecretSync'))).toBe(true);
+  it(
+    "starts with the stack's rule prefix (10 characters of its name, a hash of all of it) and names the mapping and " +
+      'the kind',
+    () => {
+      expect(ruleName('EksSecretSync', 'app-config', 'label')).toMatch(/^EksSecretS-[0-9a-f]{6}-app-config-label$/);
+      expect(ruleName('EksSecretSync', 'app-config', 'trail').startsWith(rulePrefix('EksSecretSync'))).toBe(true);
+    },
+  );
+
+  it("differs between stacks whose names share a long beginning, and no stack's prefix starts another's", () => {
+    const stacks = ['EksSecretSync-prod-a', 'EksSecretSync-prod-b', 'EksSecretSync-prod-ab', 'EksSecretSync'];
+    const prefixes = stacks.map(rulePrefix);
+    expect(new Set(prefixes).size).toBe(stacks.length);
+    for (const p of prefixes) expect(prefixes.filter((q) => q.startsWith(p))).toStrictEqual([p]);
   });
 
   it('stays within the 64 characters EventBridge allows for the longest stack name and id', () => {
-    expect(ruleName('S'.repeat(128), 'a'.repeat(MAX_ID_LENGTH), 'label')).toHaveLength(63);
+    expect(ruleName('S'.repeat(128), 'a'.repeat(MAX_ID_LENGTH), 'label')).toHaveLength(64);
+  });
+});
+
+describe('the synthesized CloudTrail rules', () => {
+  it('start a sync only for calls AWS accepted: every one requires errorCode to be absent', () => {
+    const trail = Object.entries(patterns).filter(([name]) => name.endsWith('-trail'));
+    expect(trail.length).toBeGreaterThan(0);
+    for (const [name, pattern] of trail)
+      expect((pattern as any).detail.errorCode, name).toStrictEqual([{ exists: false }]);
   });
 });

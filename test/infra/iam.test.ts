@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
+import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID } from '../../infra/seal-key.ts';
 import {
   functionId,
   iamStatements,
@@ -38,6 +39,16 @@ const RESOURCE_STAR_EXCEPTIONS = [
   'xray:PutTelemetryRecords',
   'xray:PutTraceSegments',
 ];
+
+/** A statement of the seal key's policy. */
+interface KeyStatement {
+  Sid?: string;
+  Action: string | string[];
+  Effect: string;
+  Principal: { AWS: any };
+  Resource: string;
+  Condition?: Record<string, Record<string, unknown>>;
+}
 
 let s: Synthesized;
 const roleOfStep = (mappingId: string, name: FunctionName) => roleOf(s.resources[functionId(s, mappingId, name)]!);
@@ -119,19 +130,49 @@ describe('the seal key', () => {
     }
   });
 
-  it('keeps the default key policy: the account root delegates to IAM, so only the grants above count', () => {
+  it('gives the account root administration only: no cryptographic action, no grant, no kms:*', () => {
     const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
-    expect(key.Properties!.KeyPolicy.Statement).toStrictEqual([
+    const root = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+    };
+    const statements = key.Properties!.KeyPolicy.Statement as KeyStatement[];
+    const ofRoot = statements.filter((st) => JSON.stringify(st.Principal.AWS) === JSON.stringify(root));
+    expect(ofRoot).toStrictEqual([
       {
-        Action: 'kms:*',
+        Sid: SEAL_KEY_ADMIN_SID,
+        Action: [...SEAL_KEY_ADMIN_ACTIONS],
         Effect: 'Allow',
-        Principal: {
-          AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] },
-        },
+        Principal: { AWS: root },
         Resource: '*',
       },
     ]);
+    const crypto = /^kms:(\*|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|CreateGrant|Sign|GenerateMac)/;
+    expect(SEAL_KEY_ADMIN_ACTIONS.filter((a) => crypto.test(a) || a.includes('*'))).toStrictEqual([]);
     expect(key.Properties!.EnableKeyRotation).toBe(true);
+  });
+
+  it("lets exactly the step roles use it, each with its own mapping's encryption context, as their IAM says", () => {
+    const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
+    const statements = (key.Properties!.KeyPolicy.Statement as KeyStatement[]).filter(
+      (st) => st.Sid !== SEAL_KEY_ADMIN_SID,
+    );
+    const inKeyPolicy = statements.map((st) => {
+      expect(st).toMatchObject({ Effect: 'Allow', Resource: '*' });
+      return { role: st.Principal.AWS['Fn::GetAtt']?.[0], Action: [st.Action].flat(), Condition: st.Condition };
+    });
+    const inIam = MAPPINGS.flatMap((id) =>
+      stepsOf(id).flatMap((name) =>
+        kmsOf(roleOfStep(id, name))
+          .filter((st) => !st.Resource.includes(SECRET_KEY))
+          .map(({ Action, Condition }) => ({ role: roleOfStep(id, name), Action, Condition })),
+      ),
+    );
+    expect(inIam.length).toBe(MAPPINGS.reduce((n, id) => n + stepsOf(id).length - 1, 0)); // every step but plan-merge
+    expect(inKeyPolicy).toStrictEqual(inIam);
+    for (const st of inKeyPolicy) {
+      const mapping = MAPPINGS.find((id) => stepsOf(id).some((n) => roleOfStep(id, n) === st.role));
+      expect(st.Condition!.StringEquals!['kms:EncryptionContext:mappingId']).toBe(mapping);
+    }
   });
 });
 

@@ -3,6 +3,7 @@
 // Every synth here also runs cdk-nag: it throws on any unacknowledged finding.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMappings, parseMappings } from '../../infra/config.ts';
+import { ruleName } from '../../infra/events.ts';
 import { INITIAL_SYNC_RESOURCE_TYPE, mappingConfigHash } from '../../infra/mapping.ts';
 import {
   EXAMPLE_FILE,
@@ -148,7 +149,7 @@ describe('the resync schedule', () => {
       // Assess
       expect(scheduled(example)).toHaveLength(0);
       expect(rule.Properties).toMatchObject({
-        Name: 'EksSecretSync-app-config-sched',
+        Name: ruleName('EksSecretSync', 'app-config', 'sched'),
         ScheduleExpression: 'rate(1 hour)',
         State: 'ENABLED',
       });

@@ -57,9 +57,9 @@ const ACKNOWLEDGED = [
   ],
   [`${SYNC}/Redrive/Parked`, 'AwsSolutions-SQS3', `${SYNC}/Redrive/Parked/Resource`],
   ...['app-config', 'web-tls'].map((id) => [
-    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
+    `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',
-    `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy/Resource`,
+    `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy/Resource`,
   ]),
 ] as const;
 

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { kubernetesGroup, rbacManifests, rbacName, rbacYaml, restartRules, secretVerbs } from '../../infra/rbac.ts';
+import { restartPatch } from '../../functions/domain/restart.ts';
+import {
+  accessManifests,
+  kubernetesGroup,
+  rbacManifests,
+  rbacName,
+  rbacYaml,
+  restartRules,
+  secretVerbs,
+} from '../../infra/rbac.ts';
+import {
+  ADMISSION_API_VERSION,
+  RESTART_ANNOTATIONS,
+  restartPolicyManifests,
+  restartPolicyMessage,
+  restartPolicyName,
+  type AdmissionObject,
+} from '../../infra/restart-policy.ts';
 
 const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
@@ -95,8 +112,68 @@ describe('rbacYaml', () => {
 });
 
 describe('rbacYaml with restart', () => {
-  it('carries the restart rules in the Role document', () => {
+  it('carries the restart rules in the Role document, then the admission policy and its binding', () => {
     const m = { ...mapping, restart: ['daemonset/agent'] };
-    expect(parseAllDocuments(rbacYaml(m)).map((d) => d.toJS())).toStrictEqual(rbacManifests(m));
+    const docs = parseAllDocuments(rbacYaml(m)).map((d) => d.toJS());
+    expect(docs).toStrictEqual(accessManifests(m));
+    expect(docs.slice(0, 2)).toStrictEqual(rbacManifests(m));
+    expect(docs.map((d) => d.kind)).toStrictEqual([
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+  });
+});
+
+describe('restartPolicyManifests', () => {
+  const m = { ...mapping, restart: ['deployment/api', 'statefulset/db'] };
+  const [policy, binding] = accessManifests(m).slice(2) as AdmissionObject[];
+
+  it('is empty for a mapping without restart: its group may patch no workload', () => {
+    expect(accessManifests(mapping)).toStrictEqual(rbacManifests(mapping));
+    expect(restartPolicyManifests({ ...mapping, restart: [] }, kubernetesGroup(mapping.id))).toStrictEqual([]);
+  });
+
+  it("matches only the mapping's group, on every operation of the three workload kinds and their subresources", () => {
+    expect(policy!.metadata.name).toBe(restartPolicyName(m.id));
+    expect(policy!.spec).toMatchObject({
+      failurePolicy: 'Fail',
+      matchConditions: [
+        { name: 'mapping-identity', expression: `request.userInfo.groups.exists(g, g == '${kubernetesGroup(m.id)}')` },
+      ],
+      matchConstraints: {
+        resourceRules: [
+          {
+            apiGroups: ['apps'],
+            apiVersions: ['*'],
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            resources: ['deployments', 'deployments/*', 'statefulsets', 'statefulsets/*', 'daemonsets', 'daemonsets/*'],
+          },
+        ],
+      },
+    });
+    expect(binding).toStrictEqual({
+      apiVersion: ADMISSION_API_VERSION,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: policy!.metadata,
+      spec: { policyName: restartPolicyName(m.id), validationActions: ['Deny'] },
+    });
+  });
+
+  it("allows exactly the annotations of the product's restart patch", () => {
+    const written = Object.keys(restartPatch('2026-01-01T00:00:00Z', 'v1').spec.template.metadata.annotations).sort();
+    expect([...RESTART_ANNOTATIONS].sort()).toStrictEqual(written);
+    const allowed = (policy!.spec.variables as { name: string; expression: string }[]).find(
+      (v) => v.name === 'allowed',
+    );
+    expect(allowed!.expression).toBe(`[${RESTART_ANNOTATIONS.map((a) => `'${a}'`).join(', ')}]`);
+  });
+
+  it('refuses with messages that name the mapping and the annotations, never a value (403 Forbidden)', () => {
+    for (const v of policy!.spec.validations as { message: string; reason: string }[]) {
+      expect(v.message.startsWith(`${restartPolicyMessage(m.id)}; `)).toBe(true);
+      expect(v.reason).toBe('Forbidden');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION_INPUT_TEMPLATE } from '../../infra/events.ts';
+import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
 import { loadMappings } from '../../infra/config.ts';
 import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
@@ -135,9 +135,17 @@ describe('the state machines', () => {
       expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
       expect(group.Properties).toStrictEqual({
-        LogGroupName:
-          '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/' +
-          `${sm.Properties!.DefinitionSubstitutions.MappingId}`,
+        // A new name each time the mapping is created: its state machine role's unique id follows the prefix.
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/' +
+                `${sm.Properties!.DefinitionSubstitutions.MappingId}/`,
+              { 'Fn::GetAtt': [sm.Properties!.RoleArn['Fn::GetAtt'][0], 'RoleId'] },
+            ],
+          ],
+        },
         RetentionInDays: 30,
       });
     }
@@ -253,6 +261,7 @@ describe('the shared resources', () => {
         Sid: 'EventBridgeRulesOfThisStack',
         Action: 'sqs:SendMessage',
         Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: {
             'aws:SourceArn': {
               'Fn::Join': [
@@ -262,7 +271,7 @@ describe('the shared resources', () => {
                   { Ref: 'AWS::Partition' },
                   ':events:us-east-1:',
                   { Ref: 'AWS::AccountId' },
-                  ':rule/EksSecretSync-*',
+                  `:rule/${rulePrefix('EksSecretSync')}*`,
                 ],
               ],
             },
@@ -277,10 +286,11 @@ describe('the shared resources', () => {
       .map(([, r]) => r.Properties!.Name)
       .sort();
     expect(names).toStrictEqual([
-      'EksSecretSync-app-config-label',
-      'EksSecretSync-app-config-trail',
-      'EksSecretSync-web-tls-label',
+      ruleName('EksSecretSync', 'app-config', 'label'),
+      ruleName('EksSecretSync', 'app-config', 'trail'),
+      ruleName('EksSecretSync', 'web-tls', 'label'),
     ]);
+    expect(names.every((n: string) => n.startsWith(rulePrefix('EksSecretSync')))).toBe(true);
   });
 
   it('rotate the seal key and name it after the stack', () => {

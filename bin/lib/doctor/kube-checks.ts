@@ -3,10 +3,14 @@
  * get on namespaces and create on subjectaccessreviews: a cluster admin):
  * the namespace exists, and SubjectAccessReviews for the pipeline's identity
  * (the access entry's username and the group eks-secret-sync:<id>) show that
- * RBAC allows exactly what the sync needs and no more.
+ * RBAC allows exactly what the sync needs and no more; for a mapping with
+ * `restart`, that the cluster is 1.30 or later and the restart admission
+ * policy and its binding are in place.
  */
 import { secretVerbs } from '../../../infra/rbac.ts';
 import type { Mapping } from '../../../infra/config.ts';
+import { kubernetesGroup } from '../../../infra/rbac.ts';
+import { RESTART_POLICY_MIN_MINOR, restartPolicyManifests, restartPolicyName } from '../../../infra/restart-policy.ts';
 import type { KubeTarget } from '../cluster.ts';
 import { kubeCall, kubeError, kubeMessage } from '../kube-http.ts';
 import type { ClockSample } from './aws-checks.ts';
@@ -135,5 +139,149 @@ export async function checkRbac(m: Mapping, target: KubeTarget, subject: Subject
     return [missing, scope];
   } catch (e) {
     return [unchecked('rbac', 'RBAC', (e as Error).message)];
+  }
+}
+
+/** A Kubernetes release as `/version` reports it. */
+export interface ServerVersion {
+  readonly major: number;
+  readonly minor: number;
+  /** As reported, e.g. v1.35.4 or v1.29.10-eks-1234. */
+  readonly text: string;
+}
+
+/** The fields of a `/version` answer that name the release. */
+export interface VersionAnswer {
+  readonly gitVersion?: unknown;
+  readonly major?: unknown;
+  readonly minor?: unknown;
+}
+
+/**
+ * The release of a `/version` answer, from `gitVersion` (vMAJOR.MINOR.PATCH...), else `major`/`minor` (EKS
+ * reports minor as e.g. "29+"); undefined when neither is a release (a build without version stamps reports
+ * v0.0.0-master+$Format:%H$).
+ */
+export function parseServerVersion(body: VersionAnswer): ServerVersion | undefined {
+  const git = typeof body.gitVersion === 'string' ? /^v(\d+)\.(\d+)\./.exec(body.gitVersion) : null;
+  const [major, minor] = git
+    ? [Number(git[1]), Number(git[2])]
+    : [parseInt(String(body.major), 10), parseInt(String(body.minor), 10)];
+  if (!Number.isInteger(major) || !Number.isInteger(minor) || major < 1) return undefined;
+  return { major, minor, text: typeof body.gitVersion === 'string' ? body.gitVersion : `v${major}.${minor}` };
+}
+
+/** What {@link restartPolicyFinding} decides on: the server version, and the policy and binding as read. */
+export interface RestartPolicyFacts {
+  readonly version: ServerVersion;
+  /** The live policy, or undefined when the apiserver answered 404. */
+  readonly policy?: { readonly spec?: Record<string, unknown> };
+  /** The live binding, or undefined when the apiserver answered 404. */
+  readonly binding?: {
+    readonly spec?: { readonly policyName?: string; readonly validationActions?: readonly string[] };
+  };
+}
+
+/** The policy fields doctor compares with what `eks-secret-sync rbac` prints (the apiserver defaults the others). */
+const COMPARED_FIELDS = ['matchConditions', 'variables', 'validations', 'failurePolicy'] as const;
+
+const tooOld = (v: ServerVersion) => v.major === 1 && v.minor < RESTART_POLICY_MIN_MINOR;
+
+/**
+ * The restart-policy finding of a mapping with `restart`. Pure. A problem when the cluster is older than 1.30
+ * (no admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy), when the policy or its binding is missing, or
+ * when they differ from what `eks-secret-sync rbac` prints: each time the mapping's patch on its workloads is not
+ * narrowed to the restart annotations. Messages name objects, never a value.
+ */
+export function restartPolicyFinding(
+  m: Pick<Mapping, 'id' | 'restart'>,
+  expected: readonly { readonly kind: string; readonly spec: Record<string, unknown> }[],
+  facts: RestartPolicyFacts,
+): Finding {
+  const check = 'restart-policy';
+  const group = kubernetesGroup(m.id);
+  const name = restartPolicyName(m.id);
+  const risk =
+    `group ${group} may patch ${m.restart.join(', ')} without limit: it could change their image, command, volumes ` +
+    'or ServiceAccount, and so read any Secret of the namespace';
+  const fix = `eks-secret-sync rbac --mapping ${m.id} | kubectl apply -f -   (as a cluster admin)`;
+  const { version } = facts;
+  const min = `1.${RESTART_POLICY_MIN_MINOR}`;
+  if (tooOld(version)) {
+    return {
+      check,
+      verdict: 'problem',
+      message:
+        `the cluster runs Kubernetes ${version.text}, older than ${min}: it has no ValidatingAdmissionPolicy ` +
+        `(admissionregistration.k8s.io/v1), so ${risk}`,
+      fix:
+        `upgrade the cluster to Kubernetes ${min} or later, or remove restart from mapping ${m.id} ` +
+        `and apply: ${fix}`,
+    };
+  }
+  const missing = [
+    ...(facts.policy ? [] : [`ValidatingAdmissionPolicy ${name}`]),
+    ...(facts.binding ? [] : [`its binding ${name}`]),
+  ];
+  if (missing.length > 0) {
+    return { check, verdict: 'problem', message: `${missing.join(' and ')} missing in the cluster: ${risk}`, fix };
+  }
+  const want = expected.find((o) => o.kind === 'ValidatingAdmissionPolicy')!.spec;
+  const live = facts.policy!.spec ?? {};
+  const same = (k: string) => JSON.stringify(live[k] ?? null) === JSON.stringify(want[k] ?? null);
+  const differs: string[] = COMPARED_FIELDS.filter((k) => !same(k));
+  const b = facts.binding!.spec ?? {};
+  if (b.policyName !== name || !(b.validationActions ?? []).includes('Deny')) differs.push('binding');
+  if (differs.length > 0) {
+    return {
+      check,
+      verdict: 'problem',
+      message:
+        `ValidatingAdmissionPolicy ${name} differs from what eks-secret-sync rbac prints (${differs.join(', ')}): ` +
+        `its limits on group ${group} are not the product's`,
+      fix,
+    };
+  }
+  return {
+    check,
+    verdict: 'ok',
+    message:
+      `ValidatingAdmissionPolicy ${name} and its binding are in place (Kubernetes ${version.text}): ` +
+      `group ${group} may change only the restart annotations of its workloads`,
+  };
+}
+
+const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
+
+/**
+ * For a mapping with `restart`: the cluster is recent enough for the restart admission policy, and the policy
+ * and its binding are in place as `eks-secret-sync rbac` prints them (see {@link restartPolicyFinding}). No
+ * finding for a mapping without `restart`.
+ */
+export async function checkRestartPolicy(m: Mapping, target: KubeTarget): Promise<Finding[]> {
+  if (m.restart.length === 0) return [];
+  const expected = restartPolicyManifests(m, kubernetesGroup(m.id));
+  const name = restartPolicyName(m.id);
+  const cannot = (what: string, why: string) => [unchecked('restart-policy', what, why)];
+  try {
+    const v = await kubeCall(target, 'GET', '/version');
+    if (v.status !== 200) return cannot('the Kubernetes version', kubeError(v, target, 'get /version').message);
+    const version = parseServerVersion(v.body ?? {});
+    if (!version) {
+      const reported = JSON.stringify(String(v.body?.gitVersion));
+      return cannot('the Kubernetes version', `the apiserver reports ${reported}, not a release`);
+    }
+    if (tooOld(version)) return [restartPolicyFinding(m, expected, { version })];
+    const read = async (kind: string, plural: string) => {
+      const r = await kubeCall(target, 'GET', `${ADMISSION}/${plural}/${name}`);
+      if (r.status === 404) return undefined;
+      if (r.status !== 200) throw kubeError(r, target, `get ${kind} ${name}`);
+      return r.body;
+    };
+    const policy = await read('ValidatingAdmissionPolicy', 'validatingadmissionpolicies');
+    const binding = await read('ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings');
+    return [restartPolicyFinding(m, expected, { version, policy, binding })];
+  } catch (e) {
+    return cannot(`the restart admission policy ${name}`, (e as Error).message);
   }
 }

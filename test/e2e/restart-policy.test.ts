@@ -1,0 +1,148 @@
+// The restart admission policy on the real kube-apiserver: the mapping's own identity (its moto role, its
+// access entry, a token minted by the product's code through the real token webhook) under exactly what
+// `eks-secret-sync rbac` prints. RBAC grants it patch on the listed workloads; the ValidatingAdmissionPolicy
+// must leave it nothing but the two pod-template annotations the restart writes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  RESTARTED_AT_ANNOTATION,
+  RESTARTED_FOR_VERSION_ANNOTATION,
+  restartPatch,
+} from '../../functions/domain/restart.ts';
+import { restartPolicyMessage } from '../../infra/restart-policy.ts';
+import { adminApply, adminToken, kube } from '../support/kube.ts';
+import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
+
+type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+const RESOURCE: Record<Kind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+const SMP = 'application/strategic-merge-patch+json';
+const OTHER_KEY = { name: 'someone-elses', key: 'password' };
+
+let m: LocalMapping;
+let token: string;
+
+function workload(kind: Kind, namespace: string, name: string) {
+  const labels = { app: name };
+  const template = {
+    metadata: { labels, annotations: { 'example.com/team': 'checkout' } },
+    spec: {
+      containers: [{ name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: 'app-config' } }] }],
+    },
+  };
+  const spec = { selector: { matchLabels: labels }, template, ...(kind === 'StatefulSet' && { serviceName: name }) };
+  return { apiVersion: 'apps/v1', kind, metadata: { name, namespace, labels: { team: 'checkout' } }, spec };
+}
+
+const path = (kind: Kind, name: string) => `/apis/apps/v1/namespaces/${m.namespace}/${RESOURCE[kind]}/${name}`;
+const get = async (kind: Kind, name: string) => (await kube(adminToken(), 'GET', path(kind, name))).body;
+const template = (p: Record<string, unknown>) => ({ spec: { template: p } });
+const podSpec = (p: Record<string, unknown>) => template({ spec: p });
+
+beforeAll(async () => {
+  m = await TestMapping.create({
+    id: 'restart-policy',
+    restart: ['deployment/api', 'statefulset/db', 'daemonset/agent'],
+    secretString: JSON.stringify({ password: 'restart-policy-value' }),
+  });
+  await adminApply([
+    workload('Deployment', m.namespace, 'api'),
+    workload('StatefulSet', m.namespace, 'db'),
+    workload('DaemonSet', m.namespace, 'agent'),
+  ]);
+  token = await m.token();
+});
+
+afterAll(async () => {
+  await m?.close();
+});
+
+describe("the restart admission policy, for the mapping's own identity", () => {
+  it("lets the product's sync restart every listed workload with its own restart patch", async () => {
+    // Act
+    const r = await m.run({});
+
+    // Assess
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.output.restarted.workloads).toStrictEqual(['daemonset/agent', 'deployment/api', 'statefulset/db']);
+    for (const [kind, name] of [
+      ['Deployment', 'api'],
+      ['StatefulSet', 'db'],
+      ['DaemonSet', 'agent'],
+    ] as const) {
+      const annotations = (await get(kind, name)).spec.template.metadata.annotations;
+      expect(annotations).toStrictEqual({
+        'example.com/team': 'checkout',
+        [RESTARTED_AT_ANNOTATION]: r.output.restarted.restartedAt,
+        [RESTARTED_FOR_VERSION_ANNOTATION]: r.output.restarted.versionId,
+      });
+    }
+  });
+
+  const KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+
+  it.each(KINDS)('lets the restart patch itself through on a %s', async (kind) => {
+    const name = { Deployment: 'api', StatefulSet: 'db', DaemonSet: 'agent' }[kind];
+    const patch = restartPatch('2030-01-01T00:00:00Z', 'v-policy');
+    const r = await kube(token, 'PATCH', path(kind, name), patch, SMP);
+    expect(r.status, JSON.stringify(r.body?.message)).toBe(200);
+  });
+
+  const refused: [string, unknown][] = [
+    ['the image', podSpec({ containers: [{ name: 'app', image: 'registry.invalid/evil:1' }] })],
+    ['the command', podSpec({ containers: [{ name: 'app', command: ['/bin/sh', '-c', 'cat /secrets/*'] }] })],
+    ['env', podSpec({ containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: OTHER_KEY } }] }] })],
+    ['volumes', podSpec({ volumes: [{ name: 'all', secret: { secretName: 'someone-elses' } }] })],
+    ['the ServiceAccount', podSpec({ serviceAccountName: 'admin' })],
+    ['replicas', { spec: { replicas: 5 } }],
+    ['a workload label', { metadata: { labels: { team: 'attacker' } } }],
+    ['a workload annotation', { metadata: { annotations: { 'example.com/x': 'y' } } }],
+    ['a pod-template label', template({ metadata: { labels: { extra: 'x' } } })],
+    ['another pod-template annotation', template({ metadata: { annotations: { 'example.com/team': 'attacker' } } })],
+    ['a removed pod-template annotation', template({ metadata: { annotations: { 'example.com/team': null } } })],
+    [
+      'the restart annotation together with the image',
+      {
+        spec: {
+          template: {
+            metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: '2031-01-01T00:00:00Z' } },
+            spec: { containers: [{ name: 'app', image: 'registry.invalid/evil:2' }] },
+          },
+        },
+      },
+    ],
+  ];
+
+  it.each(refused)("refuses a patch that changes %s, with the policy's message", async (_what, patch) => {
+    // Prepare
+    const before = await get('Deployment', 'api');
+
+    // Act
+    const r = await kube(token, 'PATCH', path('Deployment', 'api'), patch, SMP);
+
+    // Assess
+    expect(r.status).toBe(403);
+    expect(r.body.message).toContain(`ValidatingAdmissionPolicy 'eks-secret-sync-restart-${m.id}'`);
+    expect(r.body.message).toContain(restartPolicyMessage(m.id));
+    expect((await get('Deployment', 'api')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  });
+
+  it('refuses the image patch on the StatefulSet and the DaemonSet too', async () => {
+    for (const [kind, name] of [
+      ['StatefulSet', 'db'],
+      ['DaemonSet', 'agent'],
+    ] as const) {
+      const r = await kube(token, 'PATCH', path(kind, name), refused[0]![1], SMP);
+      expect(r.status, kind).toBe(403);
+      expect(r.body.message, kind).toContain(restartPolicyMessage(m.id));
+    }
+  });
+
+  it('does not apply to another identity: the cluster admin may still change the image', async () => {
+    const r = await kube(adminToken(), 'PATCH', path('Deployment', 'api'), refused[0]![1], SMP);
+    expect(r.status).toBe(200);
+    expect(r.body.spec.template.spec.containers[0].image).toBe('registry.invalid/evil:1');
+  });
+});
