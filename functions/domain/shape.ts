@@ -39,9 +39,28 @@ type SourceObject = Readonly<Record<string, unknown>>;
 /** Most top-level key names listed in a message about a missing input. */
 const LISTED_KEYS = 20;
 
+/** A `data` entry as the mappings file's schema gives it: the three fields optional (the schema checks exactly one is set). */
+export interface DataSourceFields {
+  readonly from?: string;
+  readonly path?: string;
+  readonly template?: string;
+}
+
+/** The entry's one source, the others dropped (a schema-checked entry has exactly one). */
+export function dataSourceOf(e: DataSourceFields): DataSource {
+  if (e.from !== undefined) return { from: e.from };
+  if (e.path !== undefined) return { path: e.path };
+  return { template: e.template ?? '' };
+}
+
 /** The shape of a mapping's fields, or undefined when it has no `data` (every key as it is). */
-export function dataShapeOf(m: { readonly data?: Readonly<Record<string, DataSource>>; readonly includeOtherKeys?: boolean }): DataShape | undefined {
-  return m.data === undefined ? undefined : { data: m.data, includeOtherKeys: m.includeOtherKeys ?? false };
+export function dataShapeOf(m: {
+  readonly data?: Readonly<Record<string, DataSourceFields>>;
+  readonly includeOtherKeys?: boolean;
+}): DataShape | undefined {
+  if (m.data === undefined) return undefined;
+  const data = Object.fromEntries(Object.entries(m.data).map(([k, e]) => [k, dataSourceOf(e)]));
+  return { data, includeOtherKeys: m.includeOtherKeys ?? false };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

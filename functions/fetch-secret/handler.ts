@@ -7,7 +7,7 @@ import { systemClock } from '../domain/ports.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { secretTypeFrom } from '../runtime/options.ts';
+import { dataShapeFrom, secretTypeFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { isDeleteSecretEvent } from './event.ts';
 
@@ -16,6 +16,7 @@ const settings: FetchSettings = {
   mappingId: env[ENV.mappingId],
   secretArn: env[ENV.secretArn],
   type: secretTypeFrom(env),
+  shape: dataShapeFrom(env),
 };
 const RESTORED = 'DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced AWSCURRENT';
 const ports: FetchPorts = {
