@@ -9,6 +9,8 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { rbacManifests } from '../infra/rbac.ts';
+import type { DataShape } from '../functions/domain/shape.ts';
+import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
 import { addAccessEntryGroup } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
@@ -50,6 +52,8 @@ export interface LocalMappingOptions {
   readonly type?: string;
   readonly prune?: boolean;
   readonly labels?: Record<string, string>;
+  /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
+  readonly dataShape?: DataShape;
   /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
   /** Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`. */
@@ -170,6 +174,7 @@ export class LocalMapping {
       ANNOTATIONS: '{}',
       RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
       DELETION_POLICY: opts.deletionPolicy ?? 'retain',
+      ...(opts.dataShape && { DATA_SHAPE: dataShapeEnvValue(opts.dataShape) }),
       KUBE_IDENTITY: tb.identities.sync.roleArn,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
