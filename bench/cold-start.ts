@@ -114,7 +114,12 @@ const PYTHON_STATEMENT = 'import boto3, botocore.auth, kubernetes';
 
 function nodeImportArgs(file: string): string[] {
   const url = JSON.stringify(pathToFileURL(file).href);
-  return ['--input-type=module', '-e', `const t = performance.now(); await import(${url}); process.stdout.write(String(performance.now() - t)); process.exit(0);`];
+  return [
+    '--input-type=module',
+    '-e',
+    `const t = performance.now(); await import(${url}); ` +
+      'process.stdout.write(String(performance.now() - t)); process.exit(0);',
+  ];
 }
 
 /** Counts connects and look-ups started during the import and 300 ms after it. */
@@ -150,7 +155,13 @@ async function bundleEntry(contents: string, outfile: string, needsRequire: bool
     outfile,
     logLevel: 'error',
     // @kubernetes/client-node's CommonJS dependencies require() Node built-ins at run time.
-    banner: needsRequire ? { js: 'import { createRequire as __benchCreateRequire } from "node:module"; const require = __benchCreateRequire(import.meta.url);' } : undefined,
+    banner: needsRequire
+      ? {
+          js:
+            'import { createRequire as __benchCreateRequire } from "node:module"; ' +
+            'const require = __benchCreateRequire(import.meta.url);',
+        }
+      : undefined,
   });
   return outfile;
 }
@@ -158,16 +169,40 @@ async function bundleEntry(contents: string, outfile: string, needsRequire: bool
 /** The reference and attribution bundles, built into `dir`. */
 async function referenceBundles(dir: string): Promise<Record<string, string>> {
   const entries: [string, string, boolean][] = [
-    ['@kubernetes/client-node KubeConfig', "import { KubeConfig } from '@kubernetes/client-node';\nexport const kubeConfig = new KubeConfig();\n", true],
+    [
+      '@kubernetes/client-node KubeConfig',
+      "import { KubeConfig } from '@kubernetes/client-node';\nexport const kubeConfig = new KubeConfig();\n",
+      true,
+    ],
     // What the functions used for KMS until the measured switch to functions/adapters/kms.ts.
-    ['@aws-sdk/client-kms KMSClient', "import { KMSClient } from '@aws-sdk/client-kms';\nexport const client = new KMSClient({});\n", false],
-    ['functions/adapters/kms.ts kmsKeyService', "import { kmsKeyService } from './functions/adapters/kms.ts';\nexport const keys = kmsKeyService('bench');\n", false],
-    ['@aws-sdk/client-secrets-manager SecretsManagerClient', "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\n", false],
-    ['@aws-lambda-powertools/logger Logger', "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger({ serviceName: 'bench' });\n", false],
+    [
+      '@aws-sdk/client-kms KMSClient',
+      "import { KMSClient } from '@aws-sdk/client-kms';\nexport const client = new KMSClient({});\n",
+      false,
+    ],
+    [
+      'functions/adapters/kms.ts kmsKeyService',
+      "import { kmsKeyService } from './functions/adapters/kms.ts';\nexport const keys = kmsKeyService('bench');\n",
+      false,
+    ],
+    [
+      '@aws-sdk/client-secrets-manager SecretsManagerClient',
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n" +
+        'export const client = new SecretsManagerClient({});\n',
+      false,
+    ],
+    [
+      '@aws-lambda-powertools/logger Logger',
+      "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger({ serviceName: " +
+        "'bench' });\n",
+      false,
+    ],
     // The shaping code (docs/decisions.md#templates-a-small-engine-of-our-own): module init plus one render.
     [
       'functions/domain/shape.ts shapeSecretData (one DATABASE_URL render)',
-      `import { shapeSecretData } from './functions/domain/shape.ts';\nexport const out = shapeSecretData({ secretString: '{"username":"u","password":"p","host":"h","port":5432,"dbname":"d"}' }, ${JSON.stringify(BENCH_SHAPE)}, 'bench');\n`,
+      "import { shapeSecretData } from './functions/domain/shape.ts';\n" +
+        `export const out = shapeSecretData({ secretString: '{"username":"u","password":"p","host":"h","port":5432,` +
+        `"dbname":"d"}' }, ${JSON.stringify(BENCH_SHAPE)}, 'bench');\n`,
       false,
     ],
   ];
@@ -181,7 +216,11 @@ async function referenceBundles(dir: string): Promise<Record<string, string>> {
 function runOnce(s: Subject, python: string): { initMs: number; wallMs: number } {
   const cmd = s.runtime === 'node' ? process.execPath : python;
   const t = performance.now();
-  const r = spawnSync(cmd, s.args, { env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, ...s.env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(cmd, s.args, {
+    env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, ...s.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const wallMs = performance.now() - t;
   const initMs = Number(r.stdout.trim());
   if (r.status !== 0 || !Number.isFinite(initMs)) {
@@ -191,7 +230,11 @@ function runOnce(s: Subject, python: string): { initMs: number; wallMs: number }
 }
 
 function networkCalls(s: Subject): number {
-  const r = spawnSync(process.execPath, s.guardArgs!, { env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, ...s.env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, s.guardArgs!, {
+    env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, ...s.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`network check of ${s.name} failed: ${r.stderr.slice(-800)}`);
   return (JSON.parse(r.stdout) as string[]).length;
 }
@@ -229,10 +272,25 @@ export async function measureColdStart(
       {
         name: 'python',
         runtime: 'python',
-        args: ['-c', `import time\nt = time.perf_counter()\n${PYTHON_STATEMENT}\nprint((time.perf_counter() - t) * 1000)`],
+        args: [
+          '-c',
+          `import time\nt = time.perf_counter()\n${PYTHON_STATEMENT}\nprint((time.perf_counter() - t) * 1000)`,
+        ],
       },
-      { name: 'empty-node', runtime: 'node', args: ['--input-type=module', '-e', 'const t = performance.now(); process.stdout.write(String(performance.now() - t)); process.exit(0);'] },
-      { name: 'empty-python', runtime: 'python', args: ['-c', 'import time\nt = time.perf_counter()\nprint((time.perf_counter() - t) * 1000)'] },
+      {
+        name: 'empty-node',
+        runtime: 'node',
+        args: [
+          '--input-type=module',
+          '-e',
+          'const t = performance.now(); process.stdout.write(String(performance.now() - t)); process.exit(0);',
+        ],
+      },
+      {
+        name: 'empty-python',
+        runtime: 'python',
+        args: ['-c', 'import time\nt = time.perf_counter()\nprint((time.perf_counter() - t) * 1000)'],
+      },
     ];
     const init = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
     const wall = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
@@ -265,7 +323,8 @@ export async function measureColdStart(
       method:
         'initMs: performance.now() around `await import(bundle)` inside a fresh `node` process per sample ' +
         '(Python: time.perf_counter() around the import statement inside a fresh `python` process), with the ' +
-        'environment the template gives the function, every reference in it replaced by a dummy value; median of the samples after one discarded ' +
+        'environment the template gives the function, every reference in it replaced by a dummy value; median of the ' +
+        'samples after one discarded ' +
         'warm-up round, subjects interleaved. wallMinusEmptyMs: process wall time seen by the parent minus the ' +
         'median wall time of an empty process of the same runtime (a cross check that also counts exit).',
       samples: opts.samples,

@@ -47,7 +47,9 @@ export class WarmMappings {
         this.coldStarts++;
         return;
       }
-      const idle = [...this.slots].filter(([, x]) => x.inflight === 0 && !x.closing).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+      const idle = [...this.slots]
+        .filter(([, x]) => x.inflight === 0 && !x.closing)
+        .sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
       if (!s && idle) {
         await this.evict(idle[0]);
         continue;

@@ -19,19 +19,90 @@ export interface Price {
 
 /** Prices used below; `source` names the page and the date it was read or published. */
 export const PRICES = {
-  secretsManagerApi: { usd: 0.05 / 10_000, per: '$0.05 per 10,000 API calls', source: 'aws.amazon.com/secrets-manager/pricing, as transcribed 2026-09-20 (api-evangelist pricing harvest), found 2026-11', confirmed: true },
+  secretsManagerApi: {
+    usd: 0.05 / 10_000,
+    per: '$0.05 per 10,000 API calls',
+    source:
+      'aws.amazon.com/secrets-manager/pricing, as transcribed 2026-09-20 ' +
+      '(api-evangelist pricing harvest), found 2026-11',
+    confirmed: true,
+  },
   secretsManagerSecret: { usd: 0.4, per: '$0.40 per secret per month', source: 'same page and date', confirmed: true },
-  lambdaArmGbSecond: { usd: 0.0000133334, per: '$0.0000133334 per GB-second (arm64, first 7.5 billion GB-seconds a month)', source: 'aws.amazon.com/lambda/pricing as quoted by cloudchipr.com "AWS Lambda Pricing Breakdown" (2024) and artillery 2.0.28 lib/platform/aws-lambda/prices.js', confirmed: true },
-  lambdaRequest: { usd: 0.2 / 1e6, per: '$0.20 per million requests', source: 'aws.amazon.com/lambda/pricing, as transcribed 2026-09-20 (api-evangelist pricing harvest)', confirmed: true },
-  lambdaInitBilled: { usd: 0, per: 'the INIT phase of on-demand ZIP functions on managed runtimes is billed like INVOKE since 2025-08-01', source: 'AWS Compute Blog "AWS Lambda standardizes billing for INIT Phase", 2025-04-29', confirmed: true },
-  stepFunctionsExpressRequest: { usd: 1 / 1e6, per: '$1.00 per million requests', source: 'aws.amazon.com/step-functions/pricing (stored copy, undated), read 2026-11', confirmed: true },
-  stepFunctionsExpressGbSecond: { usd: 0.00001667, per: '$0.00001667 per GB-second ($0.06 per GB-hour for the first 1,000 GB-hours a month); duration rounded up to 100 ms; memory billed in 64-MB chunks, estimated as 50 MB + definition + execution data', source: 'same page', confirmed: true },
-  kmsKey: { usd: 1, per: '$1 per key per month; automatic rotation adds $1 a month per new key version (capped after the second rotation: not confirmed)', source: 'aws.amazon.com/kms/pricing (stored copy, undated), read 2026-11; cloudburn.io "AWS KMS Pricing" 2026-03-14', confirmed: true },
-  kmsRequest: { usd: 0.03 / 10_000, per: '$0.03 per 10,000 requests (symmetric keys)', source: 'same pages', confirmed: true },
-  logsIngestGb: { usd: 0.5, per: '$0.50 per GB ingested (Standard log class; vended Lambda and Step Functions logs start at this tier)', source: 'c3x.dev "CloudWatch Logs cost optimization" (us-east-1, June 2026); duckbillgroup.com on tiered Lambda log pricing (2024)', confirmed: true },
-  alarm: { usd: 0.1, per: '$0.10 per standard-resolution alarm metric per month (first 10 free)', source: 'api-evangelist cloudwatch plans file (generated 2026-05, not harvested from AWS)', confirmed: false },
-  dashboard: { usd: 3, per: '$3 per dashboard per month (first 3 free)', source: 'from memory of aws.amazon.com/cloudwatch/pricing; the search found only "3 free dashboards"', confirmed: false },
-  eventBridgeServiceEvents: { usd: 0, per: 'AWS service events delivered to the default bus are free', source: 'from memory of aws.amazon.com/eventbridge/pricing', confirmed: false },
+  lambdaArmGbSecond: {
+    usd: 0.0000133334,
+    per: '$0.0000133334 per GB-second (arm64, first 7.5 billion GB-seconds a month)',
+    source:
+      'aws.amazon.com/lambda/pricing as quoted by cloudchipr.com "AWS Lambda Pricing Breakdown" (2024) and artillery ' +
+      '2.0.28 lib/platform/aws-lambda/prices.js',
+    confirmed: true,
+  },
+  lambdaRequest: {
+    usd: 0.2 / 1e6,
+    per: '$0.20 per million requests',
+    source: 'aws.amazon.com/lambda/pricing, as transcribed 2026-09-20 (api-evangelist pricing harvest)',
+    confirmed: true,
+  },
+  lambdaInitBilled: {
+    usd: 0,
+    per: 'the INIT phase of on-demand ZIP functions on managed runtimes is billed like INVOKE since 2025-08-01',
+    source: 'AWS Compute Blog "AWS Lambda standardizes billing for INIT Phase", 2025-04-29',
+    confirmed: true,
+  },
+  stepFunctionsExpressRequest: {
+    usd: 1 / 1e6,
+    per: '$1.00 per million requests',
+    source: 'aws.amazon.com/step-functions/pricing (stored copy, undated), read 2026-11',
+    confirmed: true,
+  },
+  stepFunctionsExpressGbSecond: {
+    usd: 0.00001667,
+    per:
+      '$0.00001667 per GB-second ($0.06 per GB-hour for the first 1,000 GB-hours a month); duration rounded up to ' +
+      '100 ms; memory billed in 64-MB chunks, estimated as 50 MB + definition + execution data',
+    source: 'same page',
+    confirmed: true,
+  },
+  kmsKey: {
+    usd: 1,
+    per:
+      '$1 per key per month; automatic rotation adds $1 a month per new key version (capped after the second ' +
+      'rotation: not confirmed)',
+    source:
+      'aws.amazon.com/kms/pricing (stored copy, undated), read 2026-11; cloudburn.io "AWS KMS Pricing" 2026-03-14',
+    confirmed: true,
+  },
+  kmsRequest: {
+    usd: 0.03 / 10_000,
+    per: '$0.03 per 10,000 requests (symmetric keys)',
+    source: 'same pages',
+    confirmed: true,
+  },
+  logsIngestGb: {
+    usd: 0.5,
+    per: '$0.50 per GB ingested (Standard log class; vended Lambda and Step Functions logs start at this tier)',
+    source:
+      'c3x.dev "CloudWatch Logs cost optimization" (us-east-1, June 2026); duckbillgroup.com on tiered Lambda log ' +
+      'pricing (2024)',
+    confirmed: true,
+  },
+  alarm: {
+    usd: 0.1,
+    per: '$0.10 per standard-resolution alarm metric per month (first 10 free)',
+    source: 'api-evangelist cloudwatch plans file (generated 2026-05, not harvested from AWS)',
+    confirmed: false,
+  },
+  dashboard: {
+    usd: 3,
+    per: '$3 per dashboard per month (first 3 free)',
+    source: 'from memory of aws.amazon.com/cloudwatch/pricing; the search found only "3 free dashboards"',
+    confirmed: false,
+  },
+  eventBridgeServiceEvents: {
+    usd: 0,
+    per: 'AWS service events delivered to the default bus are free',
+    source: 'from memory of aws.amazon.com/eventbridge/pricing',
+    confirmed: false,
+  },
 } as const satisfies Record<string, Price>;
 
 /** Assumptions the estimate needs and the bench cannot measure. */
@@ -90,7 +161,13 @@ export function estimateCost(overhead: OverheadResult, coldStart: ColdStartResul
       stepFunctionsDuration: sfnGbS(overhead.pipelineMs + initMs) * P.stepFunctionsExpressGbSecond.usd * M,
     };
     const rounded = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v, 2)]));
-    return { ...rounded, total: round(Object.values(parts).reduce((a, b) => a + b, 0), 2) };
+    return {
+      ...rounded,
+      total: round(
+        Object.values(parts).reduce((a, b) => a + b, 0),
+        2,
+      ),
+    };
   };
   const alarms = A.mappings + 1;
   const idle = {

@@ -69,37 +69,70 @@ export class DirectSync {
     const v = await this.sm.send(new GetSecretValueCommand({ SecretId: cfg.secretArn, VersionId: versionId }));
     const parsed = JSON.parse(v.SecretString ?? '{}') as Record<string, unknown>;
     const data = Object.fromEntries(
-      Object.entries(parsed).map(([k, x]) => [k, Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64')]),
+      Object.entries(parsed).map(([k, x]) => [
+        k,
+        Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64'),
+      ]),
     );
     const sealedData = await this.seal('secret-data', Buffer.from(JSON.stringify(data)));
     t = mark('FetchSecret', t);
     // MintToken
-    const { token } = await mintEksToken({ clusterName: cfg.clusterName, region: cfg.region, credentials: cfg.credentials });
+    const { token } = await mintEksToken({
+      clusterName: cfg.clusterName,
+      region: cfg.region,
+      credentials: cfg.credentials,
+    });
     const sealedToken = await this.seal('eks-token', Buffer.from(token));
     t = mark('MintToken', t);
     // ReadSecret
-    const [, tokenForRead] = await Promise.all([this.unseal('secret-data', sealedData), this.unseal('eks-token', sealedToken)]);
+    const [, tokenForRead] = await Promise.all([
+      this.unseal('secret-data', sealedData),
+      this.unseal('eks-token', sealedToken),
+    ]);
     const path = `/api/v1/namespaces/${cfg.namespace}/secrets/${cfg.name}`;
     const got = await this.kube(tokenForRead.toString(), 'GET', path);
-    if (got.status !== 200 && got.status !== 404) throw new Error(`GET ${path}: ${got.status} ${got.body.slice(0, 300)}`);
-    const existing = got.status === 200 ? (JSON.parse(got.body) as { metadata: { resourceVersion: string; annotations?: Record<string, string> }; data?: Record<string, string> }) : null;
+    if (got.status !== 200 && got.status !== 404)
+      throw new Error(`GET ${path}: ${got.status} ${got.body.slice(0, 300)}`);
+    const existing =
+      got.status === 200
+        ? (JSON.parse(got.body) as {
+            metadata: { resourceVersion: string; annotations?: Record<string, string> };
+            data?: Record<string, string>;
+          })
+        : null;
     t = mark('ReadSecret', t);
     // PlanMerge (in process)
     if (existing?.metadata.annotations?.[SOURCE_VERSION] === versionId) return 'none';
     // ApplySecret
-    const [desiredBytes, tokenForApply] = await Promise.all([this.unseal('secret-data', sealedData), this.unseal('eks-token', sealedToken)]);
+    const [desiredBytes, tokenForApply] = await Promise.all([
+      this.unseal('secret-data', sealedData),
+      this.unseal('eks-token', sealedToken),
+    ]);
     const desired = JSON.parse(desiredBytes.toString()) as Record<string, string>;
     const annotations = { [SOURCE_VERSION]: versionId };
     const res = existing
-      ? await this.kube(tokenForApply.toString(), 'PATCH', path, { metadata: { resourceVersion: existing.metadata.resourceVersion, annotations }, data: desired }, 'application/merge-patch+json')
+      ? await this.kube(
+          tokenForApply.toString(),
+          'PATCH',
+          path,
+          { metadata: { resourceVersion: existing.metadata.resourceVersion, annotations }, data: desired },
+          'application/merge-patch+json',
+        )
       : await this.kube(
           tokenForApply.toString(),
           'PATCH',
           `${path}?fieldManager=bench-direct`,
-          { apiVersion: 'v1', kind: 'Secret', metadata: { name: cfg.name, namespace: cfg.namespace, annotations }, type: 'Opaque', data: desired },
+          {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name: cfg.name, namespace: cfg.namespace, annotations },
+            type: 'Opaque',
+            data: desired,
+          },
           'application/apply-patch+yaml',
         );
-    if (res.status !== 200 && res.status !== 201) throw new Error(`PATCH ${path}: ${res.status} ${res.body.slice(0, 300)}`);
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`PATCH ${path}: ${res.status} ${res.body.slice(0, 300)}`);
     mark('ApplySecret', t);
     return existing ? 'update' : 'create';
   }

@@ -15,17 +15,27 @@ export interface Machine {
 export function machine(): Machine {
   let model = cpus()[0]?.model ?? 'unknown';
   try {
-    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? model;
+    model =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^model name\s*:\s*(.+)$/m)?.[1]
+        ?.trim() ?? model;
   } catch {
     // not Linux: os.cpus() is all we have
   }
-  return { cpuModel: model, cores: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, kernel: release() };
+  return {
+    cpuModel: model,
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+  };
 }
 
 /** `python --version` of an interpreter, or undefined. */
 export function pythonVersion(python: string): string | undefined {
   try {
-    return execFileSync(python, ['--version'], { encoding: 'utf8' }).trim().replace(/^Python\s+/, '');
+    return execFileSync(python, ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^Python\s+/, '');
   } catch {
     return undefined;
   }

@@ -16,7 +16,13 @@ import { DirectSync } from './direct-sync.ts';
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
-const TASK_RESULT_PATHS = { FetchSecret: 'fetched', MintToken: 'token', ReadSecret: 'plan.observed', PlanMerge: 'plan', ApplySecret: 'applied' } as const;
+const TASK_RESULT_PATHS = {
+  FetchSecret: 'fetched',
+  MintToken: 'token',
+  ReadSecret: 'plan.observed',
+  PlanMerge: 'plan',
+  ApplySecret: 'applied',
+} as const;
 
 /** The overhead block of results.json. */
 export interface OverheadResult {
@@ -54,7 +60,12 @@ export interface OverheadResult {
 
 /** A small, typical secret: four keys, one of them changing every version. */
 function secretValue(i: number): string {
-  return JSON.stringify({ username: 'payments', password: `rotated-${i}-${Math.random().toString(36).slice(2)}`, host: 'db.payments.internal', port: 5432 });
+  return JSON.stringify({
+    username: 'payments',
+    password: `rotated-${i}-${Math.random().toString(36).slice(2)}`,
+    host: 'db.payments.internal',
+    port: 5432,
+  });
 }
 
 function planAction(r: ExecutionRecord): string | undefined {
@@ -66,7 +77,8 @@ function stateDurations(r: ExecutionRecord): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of r.events) {
     if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
-    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) out[e.state.name] = e.timestamp - entered.get(e.state.name)!;
+    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS)
+      out[e.state.name] = e.timestamp - entered.get(e.state.name)!;
   }
   return out;
 }
@@ -86,13 +98,22 @@ async function executorOnly(record: ExecutionRecord, runs: number): Promise<numb
   const results: Record<string, unknown> = {};
   for (const e of record.events) {
     if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
-      results[e.state.name] = TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS].split('.').reduce((o: any, k) => o?.[k], e.state.output);
+      results[e.state.name] = TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS]
+        .split('.')
+        .reduce((o: any, k) => o?.[k], e.state.output);
     }
   }
   const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');
-  const subs: Record<string, string> = { MappingId: 'bench-executor', DeadLetterQueueUrl: 'http://127.0.0.1:1/123456789012/unused' };
+  const subs: Record<string, string> = {
+    MappingId: 'bench-executor',
+    DeadLetterQueueUrl: 'http://127.0.0.1:1/123456789012/unused',
+  };
   const definition = JSON.parse(
-    asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k] ?? `arn:aws:lambda:us-east-1:123456789012:function:bench-${k.replace(/FunctionArn$/, '')}`),
+    asl.replace(
+      /\$\{(\w+)\}/g,
+      (_, k: string) =>
+        subs[k] ?? `arn:aws:lambda:us-east-1:123456789012:function:bench-${k.replace(/FunctionArn$/, '')}`,
+    ),
   ) as { States: Record<string, { Type: string }> };
   const machine = new StateMachine(definition as never);
   // Every task state answers at once: with the recorded result, or {} for states a default sync does not reach.
@@ -137,9 +158,21 @@ async function ipcRoundTrip(payload: unknown, runs: number): Promise<number> {
  *
  * @throws Error when a sync fails or does not write.
  */
-export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts: { syncs: number; log: (msg: string) => void }): Promise<OverheadResult> {
-  const pipelineMapping = await LocalMapping.create(tb, bundles, { id: 'bench-overhead', namespacePrefix: 'bench-overhead', secretString: secretValue(0) });
-  const directMapping = await LocalMapping.create(tb, bundles, { id: 'bench-direct', namespacePrefix: 'bench-direct', secretString: secretValue(0) });
+export async function measureOverhead(
+  tb: TestbedDetails,
+  bundles: Bundles,
+  opts: { syncs: number; log: (msg: string) => void },
+): Promise<OverheadResult> {
+  const pipelineMapping = await LocalMapping.create(tb, bundles, {
+    id: 'bench-overhead',
+    namespacePrefix: 'bench-overhead',
+    secretString: secretValue(0),
+  });
+  const directMapping = await LocalMapping.create(tb, bundles, {
+    id: 'bench-direct',
+    namespacePrefix: 'bench-direct',
+    secretString: secretValue(0),
+  });
   const env = directMapping.functions.FetchSecret.env;
   const direct = new DirectSync({
     awsEndpoint: tb.moto.url,
@@ -173,7 +206,10 @@ export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts
     }
     let logBytes = 0;
     let last: ExecutionRecord | undefined;
-    const logSize = () => Object.values(pipelineMapping.pools).flat().reduce((s, f) => s + f.logs.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0), 0);
+    const logSize = () =>
+      Object.values(pipelineMapping.pools)
+        .flat()
+        .reduce((s, f) => s + f.logs.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0), 0);
     const warmup = 3;
     let version = 0;
     const runPipeline = async (measure: boolean) => {
@@ -189,7 +225,10 @@ export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts
       if (action !== 'update') throw new Error(`pipeline sync planned ${action}, not update`);
       pipelineTimes.push(ms);
       writes.pipeline++;
-      for (const [s, d] of Object.entries(stateDurations(r))) (states[s] ??= []).push(d);
+      for (const [s, d] of Object.entries(stateDurations(r))) {
+        states[s] ??= [];
+        states[s].push(d);
+      }
       for (const e of r.events) {
         if (e.type === 'StateEntered') eventBytes += Buffer.byteLength(JSON.stringify(e.state.input ?? null));
         if (e.type === 'StateExited') eventBytes += Buffer.byteLength(JSON.stringify(e.state.output ?? null));
@@ -207,7 +246,10 @@ export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts
       if (action !== 'update') throw new Error(`direct sync did ${action}, not update`);
       directTimes.push(ms);
       writes.direct++;
-      for (const [step, d] of Object.entries(direct.stepMs)) (directSteps[step] ??= []).push(d);
+      for (const [step, d] of Object.entries(direct.stepMs)) {
+        directSteps[step] ??= [];
+        directSteps[step].push(d);
+      }
     };
     for (let i = 0; i < warmup; i++) {
       await runPipeline(false);
@@ -224,8 +266,11 @@ export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts
       }
       if ((i + 1) % 20 === 0) opts.log(`overhead: ${i + 1}/${opts.syncs} syncs of each kind`);
     }
-    const workerRss = workerPids().map(rssBytes).filter((b) => b > 0);
-    const fetched = last!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret')!.state.output.fetched;
+    const workerRss = workerPids()
+      .map(rssBytes)
+      .filter((b) => b > 0);
+    const fetched = last!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret')!.state.output
+      .fetched;
     const [executor, ipc] = [await executorOnly(last!, 50), await ipcRoundTrip(fetched, 100)];
     const pipelineMs = round(median(pipelineTimes));
     const directMs = round(median(directTimes));
@@ -245,7 +290,10 @@ export async function measureOverhead(tb: TestbedDetails, bundles: Bundles, opts
       ipcRoundTripMs: round(ipc, 2),
       ipcPerSyncMs: round(ipc * 5, 2),
       workerRssMb: round(median(workerRss) / 2 ** 20),
-      logBytesPerSync: { statePayloads: Math.round(eventBytes / opts.syncs), functionLogs: Math.round(logBytes / opts.syncs) },
+      logBytesPerSync: {
+        statePayloads: Math.round(eventBytes / opts.syncs),
+        functionLogs: Math.round(logBytes / opts.syncs),
+      },
       writes,
       secretKeys: 4,
     };

@@ -91,9 +91,13 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'long-key-names',
-    description: `keys of 253 characters (the Kubernetes maximum) up to ${MAX_KEY_NAME_BYTES} bytes of names, values filling 64 KiB`,
+    description:
+      `keys of 253 characters (the Kubernetes maximum) up to ${MAX_KEY_NAME_BYTES} bytes of names, values ` +
+      `filling 64 KiB`,
     version: (v) =>
-      spread(Math.floor(MAX_KEY_NAME_BYTES / 253), (i) => `${v === 3 ? 'r' : 'k'}${String(i).padStart(4, '0')}-`.padEnd(253, v === 3 ? 'y' : 'x')),
+      spread(Math.floor(MAX_KEY_NAME_BYTES / 253), (i) =>
+        `${v === 3 ? 'r' : 'k'}${String(i).padStart(4, '0')}-`.padEnd(253, v === 3 ? 'y' : 'x'),
+      ),
   },
 ];
 
@@ -108,7 +112,8 @@ export function largestState(r: ExecutionRecord): { bytes: number; where: string
     const payload = e.type === 'StateEntered' ? e.state.input : e.type === 'StateExited' ? e.state.output : undefined;
     if (payload === undefined) continue;
     const bytes = Buffer.byteLength(JSON.stringify(payload));
-    if (bytes > best.bytes) best = { bytes, where: `${e.state.name} ${e.type === 'StateEntered' ? 'input' : 'output'}`, payload };
+    if (bytes > best.bytes)
+      best = { bytes, where: `${e.state.name} ${e.type === 'StateEntered' ? 'input' : 'output'}`, payload };
   }
   return best;
 }
@@ -119,7 +124,8 @@ export function largestFields(payload: unknown, top = 8): Record<string, number>
   const size = (x: unknown) => Buffer.byteLength(JSON.stringify(x) ?? '');
   if (payload && typeof payload === 'object') {
     for (const [k, v] of Object.entries(payload)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) sizes.push([`${k}.${k2}`, size(v2)]);
+      if (v && typeof v === 'object' && !Array.isArray(v))
+        for (const [k2, v2] of Object.entries(v)) sizes.push([`${k}.${k2}`, size(v2)]);
       else sizes.push([k, size(v)]);
     }
   }
@@ -130,7 +136,12 @@ export function largestFields(payload: unknown, top = 8): Record<string, number>
 function existingData(room: number): Record<string, string> {
   const per = 256;
   const count = Math.floor(room / per);
-  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`team-b.setting-${String(i).padStart(5, '0')}`, randomBytes(per).toString('base64')]));
+  return Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [
+      `team-b.setting-${String(i).padStart(5, '0')}`,
+      randomBytes(per).toString('base64'),
+    ]),
+  );
 }
 
 async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Promise<ShapeResult> {
@@ -145,22 +156,32 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
   try {
     // The existing Secret leaves exactly the room the largest version needs (prune keeps rename from adding up).
     const existing = existingData(KUBE_SECRET_MAX - awsMax);
-    const created = await kubeRequest(tb, tb.cluster.adminToken, 'POST', `/api/v1/namespaces/${mapping.namespace}/secrets`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: mapping.secretName, namespace: mapping.namespace },
-      type: 'Opaque',
-      data: existing,
-    });
-    if (created.status !== 201) throw new Error(`creating the existing Secret: ${created.status} ${JSON.stringify(created.body).slice(0, 300)}`);
+    const created = await kubeRequest(
+      tb,
+      tb.cluster.adminToken,
+      'POST',
+      `/api/v1/namespaces/${mapping.namespace}/secrets`,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: mapping.secretName, namespace: mapping.namespace },
+        type: 'Opaque',
+        data: existing,
+      },
+    );
+    if (created.status !== 201)
+      throw new Error(`creating the existing Secret: ${created.status} ${JSON.stringify(created.body).slice(0, 300)}`);
     const syncs: SyncPayload[] = [];
     const steps = ['merge into the existing Secret', 'change every value', 'rename every key (prune)'];
     for (const [i, step] of steps.entries()) {
       const versionId = i === 0 ? undefined : await mapping.putSecret({ secretString: JSON.stringify(versions[i]) });
-      const event = versionId ? mapping.labelEvent(versionId) : { source: 'eks-secret-sync', 'detail-type': 'Initial sync' };
+      const event = versionId
+        ? mapping.labelEvent(versionId)
+        : { source: 'eks-secret-sync', 'detail-type': 'Initial sync' };
       const r = await mapping.run(event);
       const big = largestState(r);
-      const action = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action;
+      const action = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan
+        ?.action;
       syncs.push({
         step,
         status: r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${r.error?.name}: ${r.error?.message.slice(0, 200)}`,
@@ -170,7 +191,12 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
         largestFields: largestFields(big.payload),
       });
     }
-    const final = await kubeRequest(tb, tb.cluster.adminToken, 'GET', `/api/v1/namespaces/${mapping.namespace}/secrets/${mapping.secretName}`);
+    const final = await kubeRequest(
+      tb,
+      tb.cluster.adminToken,
+      'GET',
+      `/api/v1/namespaces/${mapping.namespace}/secrets/${mapping.secretName}`,
+    );
     const data = (final.body.data ?? {}) as Record<string, string>;
     const othersKept = Object.entries(existing).every(([k, v]) => data[k] === v);
     return {
@@ -194,11 +220,16 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
  *
  * @throws Error when the existing Secret cannot be created.
  */
-export async function measurePayload(tb: TestbedDetails, bundles: Bundles, opts: { log: (msg: string) => void }): Promise<PayloadResult> {
+export async function measurePayload(
+  tb: TestbedDetails,
+  bundles: Bundles,
+  opts: { log: (msg: string) => void },
+): Promise<PayloadResult> {
   const shapes: ShapeResult[] = [];
   for (const shape of SHAPES) {
     const r = await runShape(tb, bundles, shape);
-    opts.log(`payload: ${shape.name}: largest state ${r.maxStateBytes} bytes; ${r.syncs.map((s) => `${s.status === 'SUCCEEDED' ? s.action : s.status}`).join(', ')}`);
+    const outcomes = r.syncs.map((s) => `${s.status === 'SUCCEEDED' ? s.action : s.status}`).join(', ');
+    opts.log(`payload: ${shape.name}: largest state ${r.maxStateBytes} bytes; ${outcomes}`);
     shapes.push(r);
   }
   const worstShape = shapes.reduce((a, b) => (b.maxStateBytes > a.maxStateBytes ? b : a));

@@ -33,7 +33,10 @@ for n in sys.argv[1:]:
     except m.PackageNotFoundError: out[n] = None
 print(json.dumps(out))`;
   try {
-    return JSON.parse(execFileSync(venvPython, ['-c', code, ...names], { encoding: 'utf8' })) as Record<string, string | null>;
+    return JSON.parse(execFileSync(venvPython, ['-c', code, ...names], { encoding: 'utf8' })) as Record<
+      string,
+      string | null
+    >;
   } catch {
     return Object.fromEntries(names.map((n) => [n, null]));
   }
@@ -52,10 +55,17 @@ export async function ensureBenchPython(log: (msg: string) => void): Promise<str
   const have = installed(Object.keys(want));
   const stale = Object.entries(want).filter(([n, v]) => have[n] !== v);
   if (stale.length === 0) return venvPython;
-  log(`installing ${stale.map(([n, v]) => `${n}==${v}`).join(', ')} into ${venvDir} (Python reference of the cold-start benchmark)`);
-  await run(join(venvDir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', benchRequirements], {
-    onLine: (line) => log(`  pip: ${line}`),
-  });
+  log(
+    `installing ${stale.map(([n, v]) => `${n}==${v}`).join(', ')} into ${venvDir} (Python reference of the ` +
+      `cold-start benchmark)`,
+  );
+  await run(
+    join(venvDir, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', '-r', benchRequirements],
+    {
+      onLine: (line) => log(`  pip: ${line}`),
+    },
+  );
   const after = installed(Object.keys(want));
   const still = Object.entries(want).filter(([n, v]) => after[n] !== v);
   if (still.length) throw new Error(`pip did not install ${still.map(([n, v]) => `${n}==${v}`).join(', ')}`);

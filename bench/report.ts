@@ -37,15 +37,31 @@ export function summaryRows(r: BenchResults): [string, string, string, string][]
   if (c) {
     const each = c.sumOf.map((n) => `${n} ${c.bundles[n]!.initMs.toFixed(0)}`).join(', ');
     const extra = Object.keys(c.bundles).filter((n) => !c.sumOf.includes(n));
-    rows.push([`Cold start: module init, sum of the ${c.sumOf.length} bundles every sync runs`, `${ms(c.sumInitMs)} (${each})`, '', '']);
-    for (const n of extra) rows.push([`Cold start of \`${n}\` (not run by every sync: not in the sum)`, ms(c.bundles[n]!.initMs), '', '']);
+    rows.push([
+      `Cold start: module init, sum of the ${c.sumOf.length} bundles every sync runs`,
+      `${ms(c.sumInitMs)} (${each})`,
+      '',
+      '',
+    ]);
+    for (const n of extra)
+      rows.push([`Cold start of \`${n}\` (not run by every sync: not in the sum)`, ms(c.bundles[n]!.initMs), '', '']);
     rows.push(['Python seed: `import boto3, botocore.auth, kubernetes`', ms(c.pythonSeedImportMs), '', '']);
     rows.push(['`@kubernetes/client-node` KubeConfig, bundled', ms(c.clientNodeKubeConfigInitMs), '', '']);
-    rows.push(['**coldStart.ratio** = sum / Python seed', `${c.ratio.toFixed(2)} (by process wall time: ${c.ratioByWall.toFixed(2)})`, `<= ${c.goal}`, yes(c.met)]);
+    rows.push([
+      '**coldStart.ratio** = sum / Python seed',
+      `${c.ratio.toFixed(2)} (by process wall time: ${c.ratioByWall.toFixed(2)})`,
+      `<= ${c.goal}`,
+      yes(c.met),
+    ]);
   }
   const o = r.overhead;
   if (o) {
-    rows.push([`Warm sync through the ASL executor, 5 worker processes (median of ${o.syncs})`, ms(o.pipelineMs), '', '']);
+    rows.push([
+      `Warm sync through the ASL executor, 5 worker processes (median of ${o.syncs})`,
+      ms(o.pipelineMs),
+      '',
+      '',
+    ]);
     rows.push([`Direct sync, same requests, one process (median of ${o.syncs})`, ms(o.directMs), '', '']);
     rows.push(['**overhead.ratio**', o.ratio.toFixed(2), `<= ${o.goal}`, yes(o.met)]);
   }
@@ -61,47 +77,98 @@ export function summaryRows(r: BenchResults): [string, string, string, string][]
   const s = r.scale;
   if (s) {
     rows.push([
-      `Scale: ${s.mappings} mappings, ${int(s.updates)} updates in ${s.bursts} bursts (at most ${s.activeMappingsMax} mappings warm at once)`,
+      `Scale: ${s.mappings} mappings, ${int(s.updates)} updates in ${s.bursts} bursts (at most ` +
+        `${s.activeMappingsMax} mappings warm at once)`,
       `converged in ${s.convergeSeconds} s, ${s.syncsPerSecond} syncs/s, peak RSS ${int(s.peakRssMb)} MiB`,
       '',
       '',
     ]);
-    rows.push(['**scale.lost** (Secrets not at their newest version)', `${s.lost} (failed executions ${s.failed}, DLQ messages ${s.dlqMessages})`, '0', yes(s.lost === 0)]);
+    rows.push([
+      '**scale.lost** (Secrets not at their newest version)',
+      `${s.lost} (failed executions ${s.failed}, DLQ messages ${s.dlqMessages})`,
+      '0',
+      yes(s.lost === 0),
+    ]);
   }
   return rows;
 }
 
 /** The summary as an aligned text table for the terminal. */
 export function consoleTable(r: BenchResults): string {
-  const rows = [['benchmark', 'measured', 'goal', 'met'], ...summaryRows(r)].map((row) => row.map((cell) => cell.replace(/\*\*|`/g, '')));
+  const rows = [['benchmark', 'measured', 'goal', 'met'], ...summaryRows(r)].map((row) =>
+    row.map((cell) => cell.replace(/\*\*|`/g, '')),
+  );
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(w[i]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The generated results block of docs/performance.md. */
 export function resultsMarkdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(
-    `Measured by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ` +
-      `Linux ${r.machine.kernel}; Node.js ${r.node}${r.python ? `, Python ${r.python}` : ''}; the whole run took ${Math.round(r.runtimeSeconds)} s. ` +
+    `Measured by \`${r.command}\` on ${r.date.slice(0, 10)}: ${r.machine.cpuModel}, ${r.machine.cores} cores, ` +
+      `${r.machine.memoryGiB} GiB, ` +
+      `Linux ${r.machine.kernel}; Node.js ${r.node}${r.python ? `, Python ${r.python}` : ''}; the whole run took ` +
+      `${Math.round(r.runtimeSeconds)} s. ` +
       'One run on a shared 2-core machine: read the ratios, not the absolute times.',
   );
   out.push('', table(['benchmark', 'measured', 'goal', 'met'], summaryRows(r)));
   const c = r.coldStart;
   if (c) {
     out.push('', `**Cold start** (median of ${c.samples} fresh processes each; ${c.method.split(';')[0]}):`, '');
-    const rows = Object.entries(c.bundles).map(([n, b]) => [`\`${n}\` bundle`, int(b.bytes ?? 0), b.initMs.toFixed(1), `${b.init.p10.toFixed(0)}–${b.init.p90.toFixed(0)}`, b.wallMinusEmptyMs.toFixed(1), b.networkCallsAtInit ?? '']);
-    rows.push(['Python seed (boto3 + kubernetes)', '', c.pythonSeedImportMs.toFixed(1), `${c.pythonSeedImport.init.p10.toFixed(0)}–${c.pythonSeedImport.init.p90.toFixed(0)}`, c.pythonSeedImport.wallMinusEmptyMs.toFixed(1), '']);
-    rows.push(['`@kubernetes/client-node` KubeConfig', int(c.clientNodeKubeConfig.bytes ?? 0), c.clientNodeKubeConfigInitMs.toFixed(1), `${c.clientNodeKubeConfig.init.p10.toFixed(0)}–${c.clientNodeKubeConfig.init.p90.toFixed(0)}`, c.clientNodeKubeConfig.wallMinusEmptyMs.toFixed(1), c.clientNodeKubeConfig.networkCallsAtInit ?? '']);
+    const rows = Object.entries(c.bundles).map(([n, b]) => [
+      `\`${n}\` bundle`,
+      int(b.bytes ?? 0),
+      b.initMs.toFixed(1),
+      `${b.init.p10.toFixed(0)}–${b.init.p90.toFixed(0)}`,
+      b.wallMinusEmptyMs.toFixed(1),
+      b.networkCallsAtInit ?? '',
+    ]);
+    rows.push([
+      'Python seed (boto3 + kubernetes)',
+      '',
+      c.pythonSeedImportMs.toFixed(1),
+      `${c.pythonSeedImport.init.p10.toFixed(0)}–${c.pythonSeedImport.init.p90.toFixed(0)}`,
+      c.pythonSeedImport.wallMinusEmptyMs.toFixed(1),
+      '',
+    ]);
+    rows.push([
+      '`@kubernetes/client-node` KubeConfig',
+      int(c.clientNodeKubeConfig.bytes ?? 0),
+      c.clientNodeKubeConfigInitMs.toFixed(1),
+      `${c.clientNodeKubeConfig.init.p10.toFixed(0)}–${c.clientNodeKubeConfig.init.p90.toFixed(0)}`,
+      c.clientNodeKubeConfig.wallMinusEmptyMs.toFixed(1),
+      c.clientNodeKubeConfig.networkCallsAtInit ?? '',
+    ]);
     for (const [n, b] of Object.entries(c.components)) {
-      rows.push([`only \`${n.split(' ')[0]}\` (${n.split(' ')[1]})`, int(b.bytes ?? 0), b.initMs.toFixed(1), `${b.init.p10.toFixed(0)}–${b.init.p90.toFixed(0)}`, b.wallMinusEmptyMs.toFixed(1), b.networkCallsAtInit ?? '']);
+      rows.push([
+        `only \`${n.split(' ')[0]}\` (${n.split(' ')[1]})`,
+        int(b.bytes ?? 0),
+        b.initMs.toFixed(1),
+        `${b.init.p10.toFixed(0)}–${b.init.p90.toFixed(0)}`,
+        b.wallMinusEmptyMs.toFixed(1),
+        b.networkCallsAtInit ?? '',
+      ]);
     }
-    out.push(table(['subject', 'bytes', 'init ms (median)', 'p10–p90', 'wall − empty process, ms', 'network calls at init'], rows));
+    out.push(
+      table(
+        ['subject', 'bytes', 'init ms (median)', 'p10–p90', 'wall − empty process, ms', 'network calls at init'],
+        rows,
+      ),
+    );
   }
   const o = r.overhead;
   if (o) {
@@ -111,27 +178,50 @@ export function resultsMarkdown(r: BenchResults): string {
       table(
         ['', ...steps, 'whole sync'],
         [
-          ['pipeline (state entered → exited)', ...steps.map((s) => o.perStateMs[s]!.toFixed(1)), o.pipelineMs.toFixed(1)],
-          ['direct (the same requests)', ...steps.map((s) => (o.directPerStepMs[s] === undefined ? '(in process)' : o.directPerStepMs[s]!.toFixed(1))), o.directMs.toFixed(1)],
+          [
+            'pipeline (state entered → exited)',
+            ...steps.map((s) => o.perStateMs[s]!.toFixed(1)),
+            o.pipelineMs.toFixed(1),
+          ],
+          [
+            'direct (the same requests)',
+            ...steps.map((s) =>
+              o.directPerStepMs[s] === undefined ? '(in process)' : o.directPerStepMs[s]!.toFixed(1),
+            ),
+            o.directMs.toFixed(1),
+          ],
         ],
       ),
     );
     out.push(
       '',
-      `The local harness itself: the executor alone ${o.executorOnlyMs} ms per execution (canned task results), one worker IPC round trip ` +
+      `The local harness itself: the executor alone ${o.executorOnlyMs} ms per execution (canned task results), one ` +
+        `worker IPC round trip ` +
         `${o.ipcRoundTripMs} ms (${o.ipcPerSyncMs} ms for the five tasks). One warm worker holds ${o.workerRssMb} MiB.`,
     );
   }
   const p = r.payload;
   if (p) {
-    out.push('', `**Payload**: the largest state input or output per sync (JSON bytes; goal ${int(p.goal)}, Step Functions' hard limit ${int(p.hardLimit)}):`, '');
+    out.push(
+      '',
+      `**Payload**: the largest state input or output per sync (JSON bytes; goal ${int(p.goal)}, Step Functions' ` +
+        `hard limit ${int(p.hardLimit)}):`,
+      '',
+    );
     const rows = p.shapes.flatMap((s) =>
       s.syncs.map((y, i) => [
-        i === 0 ? `${s.shape}: ${s.description}; ${int(s.awsKeys)} keys, ${int(s.awsSecretStringBytes)} B; existing Secret ${int(s.existingKeys)} other keys, ${int(s.existingValueBytes)} B${s.othersKept ? ', all kept' : ', **NOT kept**'}` : '',
+        i === 0
+          ? `${s.shape}: ${s.description}; ${int(s.awsKeys)} keys, ${int(s.awsSecretStringBytes)} B; existing Secret ` +
+            `${int(s.existingKeys)} other keys, ${int(s.existingValueBytes)} B` +
+            `${s.othersKept ? ', all kept' : ', **NOT kept**'}`
+          : '',
         y.step,
-        y.status === 'SUCCEEDED' ? y.action ?? '' : y.status,
+        y.status === 'SUCCEEDED' ? (y.action ?? '') : y.status,
         int(y.maxStateBytes),
-        Object.entries(y.largestFields).slice(0, 4).map(([k, v]) => `${k} ${int(v)}`).join(', '),
+        Object.entries(y.largestFields)
+          .slice(0, 4)
+          .map(([k, v]) => `${k} ${int(v)}`)
+          .join(', '),
       ]),
     );
     out.push(table(['AWS secret', 'sync', 'outcome', 'largest state, B', 'largest fields, B'], rows));
@@ -140,11 +230,17 @@ export function resultsMarkdown(r: BenchResults): string {
   if (s) {
     out.push(
       '',
-      `**Scale**: ${s.mappings} mappings provisioned in ${s.setupSeconds} s. Bursts took ${s.burstSeconds.join(' s, ')} s ` +
-        `(mappings started cold per burst: ${s.coldStartsPerBurst.join(', ')}; found warm: ${s.warmStartsPerBurst.join(', ')}). ` +
-        `Update-to-synced latency median ${s.latencySeconds.median} s, p90 ${s.latencySeconds.p90} s, max ${s.latencySeconds.max} s. ` +
-        `Outcomes: ${Object.entries(s.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}. ` +
-        `Peak ${s.peakProcesses} processes, ${s.peakWorkers} of them workers (${int(s.peakWorkerRssMb)} MiB); the test bed and bench alone held ${int(s.baselineRssMb)} MiB before the first burst.`,
+      `**Scale**: ${s.mappings} mappings provisioned in ${s.setupSeconds} s. Bursts took ` +
+        `${s.burstSeconds.join(' s, ')} s ` +
+        `(mappings started cold per burst: ${s.coldStartsPerBurst.join(', ')}; found warm: ` +
+        `${s.warmStartsPerBurst.join(', ')}). ` +
+        `Update-to-synced latency median ${s.latencySeconds.median} s, p90 ${s.latencySeconds.p90} s, max ` +
+        `${s.latencySeconds.max} s. ` +
+        `Outcomes: ${Object.entries(s.outcomes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}. ` +
+        `Peak ${s.peakProcesses} processes, ${s.peakWorkers} of them workers (${int(s.peakWorkerRssMb)} MiB); the ` +
+        `test bed and bench alone held ${int(s.baselineRssMb)} MiB before the first burst.`,
     );
   }
   return out.join('\n');
@@ -160,10 +256,20 @@ export function costMarkdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(
     table(
-      ['$ per million syncs', 'this design, warm', 'this design, every function cold', 'External Secrets Operator (one poll = one sync)'],
+      [
+        '$ per million syncs',
+        'this design, warm',
+        'this design, every function cold',
+        'External Secrets Operator (one poll = one sync)',
+      ],
       [
         ...lines.map((l) => [l, usd(w[l]!), usd(k[l]!), l === 'secretsManager' ? usd(c.perMillionSyncs.esoPoll) : '']),
-        ['**total**', `**${usd(w.total)}**`, `**${usd(k.total)}**`, `**${usd(c.perMillionSyncs.esoPoll)}** + the operator's pod`],
+        [
+          '**total**',
+          `**${usd(w.total)}**`,
+          `**${usd(k.total)}**`,
+          `**${usd(c.perMillionSyncs.esoPoll)}** + the operator's pod`,
+        ],
       ],
     ),
   );
@@ -171,17 +277,34 @@ export function costMarkdown(r: BenchResults): string {
   out.push(
     '',
     table(
-      [`idle $ per month, ${ASSUMPTIONS.mappings} secrets`, 'this design', 'ESO polling every hour', 'ESO polling every minute'],
+      [
+        `idle $ per month, ${ASSUMPTIONS.mappings} secrets`,
+        'this design',
+        'ESO polling every hour',
+        'ESO polling every minute',
+      ],
       [
         ['Secrets Manager API (polls)', usd(0), usd(i.esoHourly), usd(i.esoEveryMinute)],
         ['KMS seal key (one per stack)', usd(i.thisDesign.kmsKey!), '', ''],
-        [`CloudWatch alarms (${c.inputs.alarms}: one per mapping + the DLQ's; 10 free)`, usd(i.thisDesign.alarms!), '', ''],
+        [
+          `CloudWatch alarms (${c.inputs.alarms}: one per mapping + the DLQ's; 10 free)`,
+          usd(i.thisDesign.alarms!),
+          '',
+          '',
+        ],
         ['CloudWatch dashboard (free while the account has at most 3)', usd(i.thisDesign.dashboard!), '', ''],
         ['Lambda, Step Functions, EventBridge rule', usd(0), '', ''],
-        ['**total**', `**${usd(i.thisDesign.total)}**`, `**${usd(i.esoHourly)}** + the operator's pod`, `**${usd(i.esoEveryMinute)}** + the operator's pod`],
+        [
+          '**total**',
+          `**${usd(i.thisDesign.total)}**`,
+          `**${usd(i.esoHourly)}** + the operator's pod`,
+          `**${usd(i.esoEveryMinute)}** + the operator's pod`,
+        ],
         [
           'staleness after a rotation',
-          `event delivery + one sync (${r.overhead ? `${r.overhead.pipelineMs.toFixed(0)} ms warm here` : 'see overhead'}; median ${r.scale?.latencySeconds.median ?? '?'} s in the scale run, queued on 2 cores)`,
+          `event delivery + one sync ` +
+            `(${r.overhead ? `${r.overhead.pipelineMs.toFixed(0)} ms warm here` : 'see overhead'}; median ` +
+            `${r.scale?.latencySeconds.median ?? '?'} s in the scale run, queued on 2 cores)`,
           'up to 60 minutes',
           'up to 1 minute',
         ],
@@ -190,12 +313,18 @@ export function costMarkdown(r: BenchResults): string {
   );
   out.push(
     '',
-    `Both designs also pay secret storage: ${usd(i.secretStorageBoth)} per month for ${ASSUMPTIONS.mappings} secrets. ` +
-      `Inputs from this run: Lambda billed ms per step ${c.inputs.lambdaStepMs} at ${ASSUMPTIONS.lambdaMemoryGb * 1024} MB, execution ${c.inputs.executionMs} ms ` +
-      `(64 MB, rounded up to 100 ms), cold adds ${c.inputs.initMsCold} ms of INIT; log volume ${int(c.logBytesPerSync)} B per sync ` +
-      `(state payloads and function logs measured, plus assumed ${ASSUMPTIONS.platformLogBytesPerInvoke} B of platform records per invocation and ` +
-      `${ASSUMPTIONS.expressRecordsPerSync} Express records × ${ASSUMPTIONS.expressRecordEnvelopeBytes} B of envelope). ` +
-      'Requests per sync: 1 GetSecretValue, 2 GenerateDataKey + 4 Decrypt, 5 Lambda invocations, 1 Express execution. List prices, us-east-1, no free tier.',
+    `Both designs also pay secret storage: ${usd(i.secretStorageBoth)} per month for ${ASSUMPTIONS.mappings} ` +
+      `secrets. ` +
+      `Inputs from this run: Lambda billed ms per step ${c.inputs.lambdaStepMs} at ` +
+      `${ASSUMPTIONS.lambdaMemoryGb * 1024} MB, execution ${c.inputs.executionMs} ms ` +
+      `(64 MB, rounded up to 100 ms), cold adds ${c.inputs.initMsCold} ms of INIT; log volume ` +
+      `${int(c.logBytesPerSync)} B per sync ` +
+      `(state payloads and function logs measured, plus assumed ${ASSUMPTIONS.platformLogBytesPerInvoke} B of ` +
+      `platform records per invocation and ` +
+      `${ASSUMPTIONS.expressRecordsPerSync} Express records × ${ASSUMPTIONS.expressRecordEnvelopeBytes} B of ` +
+      `envelope). ` +
+      'Requests per sync: 1 GetSecretValue, 2 GenerateDataKey + 4 Decrypt, 5 Lambda invocations, 1 Express ' +
+      'execution. List prices, us-east-1, no free tier.',
   );
   out.push('', 'Prices (source and date; **not confirmed** where the search found no source):', '');
   for (const [name, p] of Object.entries(PRICES)) {

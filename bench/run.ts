@@ -29,10 +29,18 @@ import { consoleTable, costMarkdown, replaceBlock, resultsMarkdown, type BenchRe
 import { measureScale } from './scale.ts';
 
 const PHASES = ['coldStart', 'overhead', 'payload', 'scale'] as const;
-const DEFAULTS = { BENCH_COLD_SAMPLES: 15, BENCH_OVERHEAD_SYNCS: 60, BENCH_SCALE_MAPPINGS: 200, BENCH_SCALE_UPDATES: 1000, BENCH_SCALE_BURSTS: 5, BENCH_SCALE_ACTIVE: 16 };
+const DEFAULTS = {
+  BENCH_COLD_SAMPLES: 15,
+  BENCH_OVERHEAD_SYNCS: 60,
+  BENCH_SCALE_MAPPINGS: 200,
+  BENCH_SCALE_UPDATES: 1000,
+  BENCH_SCALE_BURSTS: 5,
+  BENCH_SCALE_ACTIVE: 16,
+};
 
 const t0 = performance.now();
-const log = (msg: string) => process.stderr.write(`[bench ${String(Math.round((performance.now() - t0) / 1000)).padStart(4)} s] ${msg}\n`);
+const log = (msg: string) =>
+  process.stderr.write(`[bench ${String(Math.round((performance.now() - t0) / 1000)).padStart(4)} s] ${msg}\n`);
 const setting = (name: keyof typeof DEFAULTS) => {
   const v = process.env[name];
   if (v === undefined || v === '') return DEFAULTS[name];
@@ -40,8 +48,13 @@ const setting = (name: keyof typeof DEFAULTS) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(v)}`);
   return n;
 };
-const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const p of only)
+  if (!(PHASES as readonly string[]).includes(p))
+    throw new Error(`BENCH_ONLY: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
 const runs = (p: (typeof PHASES)[number]) => only.length === 0 || only.includes(p);
 const official = only.length === 0 && Object.keys(DEFAULTS).every((k) => !process.env[k]);
 const resultsFile = join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
@@ -70,7 +83,9 @@ interface Synthesized {
 /** Synthesizes the app in a child process (see synth-child.ts) and returns the copied bundles. */
 async function synthesize(dir: string): Promise<Synthesized> {
   const out: string[] = [];
-  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'synth-child.ts'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'synth-child.ts'), dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
   child.stderr.on('data', (c: Buffer) => out.push(c.toString()));
   const code = await new Promise<number | null>((r) => child.on('close', r));
@@ -88,7 +103,8 @@ function publish(results: BenchResults): void {
 
 if (process.argv.includes('--render')) {
   let results = JSON.parse(readFileSync(join(repoRoot, 'bench', 'results.json'), 'utf8')) as BenchResults;
-  if (results.overhead && results.coldStart) results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
+  if (results.overhead && results.coldStart)
+    results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
   writeFileSync(join(repoRoot, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   publish(results);
   process.stdout.write(`\n${consoleTable(results)}\n`);
@@ -113,13 +129,19 @@ try {
   };
   if (runs('coldStart')) {
     log(`cold start: ${setting('BENCH_COLD_SAMPLES')} fresh processes per subject`);
-    results = { ...results, coldStart: await measureColdStart(bundles, core, python!, { samples: setting('BENCH_COLD_SAMPLES'), log, env }) };
+    results = {
+      ...results,
+      coldStart: await measureColdStart(bundles, core, python!, { samples: setting('BENCH_COLD_SAMPLES'), log, env }),
+    };
   }
   if (runs('overhead') || runs('payload') || runs('scale')) {
     testbed = await startTestbed(log);
     if (runs('overhead')) {
       log(`overhead: ${setting('BENCH_OVERHEAD_SYNCS')} warm syncs through the pipeline and as many direct ones`);
-      results = { ...results, overhead: await measureOverhead(testbed.details, bundles, { syncs: setting('BENCH_OVERHEAD_SYNCS'), log }) };
+      results = {
+        ...results,
+        overhead: await measureOverhead(testbed.details, bundles, { syncs: setting('BENCH_OVERHEAD_SYNCS'), log }),
+      };
     }
     if (runs('payload')) {
       log('payload: 64 KiB secrets into a Secret filled to 1 MiB');
@@ -133,16 +155,22 @@ try {
         active: setting('BENCH_SCALE_ACTIVE'),
         log,
       };
-      log(`scale: ${opts.mappings} mappings, ${opts.updates} updates in ${opts.bursts} bursts, at most ${opts.active} mappings warm`);
+      log(
+        `scale: ${opts.mappings} mappings, ${opts.updates} updates in ${opts.bursts} bursts, at most ${opts.active} ` +
+          `mappings warm`,
+      );
       results = { ...results, scale: await measureScale(testbed.details, bundles, opts) };
     }
   }
-  if (results.overhead && results.coldStart) results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
+  if (results.overhead && results.coldStart)
+    results = { ...results, cost: estimateCost(results.overhead, results.coldStart) };
   await cleanup();
   results = { ...results, runtimeSeconds: Math.round((performance.now() - t0) / 100) / 10 };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   if (official) publish(results);
-  process.stdout.write(`\n${consoleTable(results)}\n\nwrote ${resultsFile} (${Math.round(results.runtimeSeconds)} s)\n`);
+  process.stdout.write(
+    `\n${consoleTable(results)}\n\nwrote ${resultsFile} (${Math.round(results.runtimeSeconds)} s)\n`,
+  );
 } catch (err) {
   log(err instanceof MissingToolError ? err.message : `failed: ${(err as Error).stack ?? err}`);
   await cleanup();

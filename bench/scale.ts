@@ -102,12 +102,19 @@ export function burstPlan(opts: Pick<ScaleOptions, 'mappings' | 'updates' | 'bur
 const SOURCE_VERSION = 'eks-secret-sync.io/source-version-id';
 
 function content(mapping: number, n: number): string {
-  return JSON.stringify({ config: `mapping-${mapping}-version-${n}`, password: Math.random().toString(36).slice(2), port: 5432 });
+  return JSON.stringify({
+    config: `mapping-${mapping}-version-${n}`,
+    password: Math.random().toString(36).slice(2),
+    port: 5432,
+  });
 }
 
 function outcome(r: ExecutionRecord): string {
   if (r.status !== 'SUCCEEDED') return `failed:${r.error?.name}`;
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action ?? 'unknown';
+  return (
+    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action ??
+    'unknown'
+  );
 }
 
 /**
@@ -125,9 +132,17 @@ async function checkNewest(
   await pool([...latest.keys()], 8, async (i) => {
     const m = mappings[i]!;
     const want = latest.get(i)!;
-    const s = await kubeRequest(tb, tb.cluster.adminToken, 'GET', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`);
+    const s = await kubeRequest(
+      tb,
+      tb.cluster.adminToken,
+      'GET',
+      `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+    );
     const config = s.status === 200 ? Buffer.from(s.body.data?.config ?? '', 'base64').toString() : undefined;
-    const ok = s.status === 200 && s.body.metadata.annotations?.[SOURCE_VERSION] === want.versionId && config === (JSON.parse(want.content) as { config: string }).config;
+    const ok =
+      s.status === 200 &&
+      s.body.metadata.annotations?.[SOURCE_VERSION] === want.versionId &&
+      config === (JSON.parse(want.content) as { config: string }).config;
     if (!ok) lostMappings.push(m.id);
     dlqMessages += (await m.receiveDlq()).length;
   });
@@ -145,7 +160,12 @@ export async function measureScale(tb: TestbedDetails, bundles: Bundles, opts: S
   const latest = new Map<number, { versionId: string; content: string }>();
   const mappings = await pool(ids, 4, async (i) => {
     const secretString = content(i, 0);
-    const m = await LocalMapping.create(tb, bundles, { id: `scale-${String(i).padStart(3, '0')}`, namespacePrefix: 'scale', awsSecretPrefix: 'scale/app', secretString });
+    const m = await LocalMapping.create(tb, bundles, {
+      id: `scale-${String(i).padStart(3, '0')}`,
+      namespacePrefix: 'scale',
+      awsSecretPrefix: 'scale/app',
+      secretString,
+    });
     if ((i + 1) % 50 === 0) opts.log(`scale: ${i + 1}/${opts.mappings} mappings provisioned`);
     return m;
   });
@@ -193,14 +213,19 @@ export async function measureScale(tb: TestbedDetails, bundles: Bundles, opts: S
     burstSeconds.push(round((performance.now() - tb0) / 1000, 1));
     coldStartsPerBurst.push(slots.coldStarts - cold0);
     warmStartsPerBurst.push(slots.warmStarts - warm0);
-    opts.log(`scale: burst ${b + 1}/${bursts.length}: ${picks.length} updates over ${new Set(picks).size} mappings in ${burstSeconds.at(-1)} s`);
+    opts.log(
+      `scale: burst ${b + 1}/${bursts.length}: ${picks.length} updates over ${new Set(picks).size} mappings in ` +
+        `${burstSeconds.at(-1)} s`,
+    );
   }
   const convergeSeconds = (performance.now() - t0) / 1000;
   sampler.stop();
   await slots.closeAll();
 
   const { lostMappings, dlqMessages } = await checkNewest(tb, mappings, latest);
-  const failed = Object.entries(outcomes).filter(([k]) => k.startsWith('failed')).reduce((s, [, v]) => s + v, 0);
+  const failed = Object.entries(outcomes)
+    .filter(([k]) => k.startsWith('failed'))
+    .reduce((s, [, v]) => s + v, 0);
   return {
     mappings: opts.mappings,
     updates: opts.updates,
@@ -210,7 +235,11 @@ export async function measureScale(tb: TestbedDetails, bundles: Bundles, opts: S
     convergeSeconds: round(convergeSeconds, 1),
     burstSeconds,
     syncsPerSecond: round(opts.updates / burstSeconds.reduce((a, b) => a + b, 0), 2),
-    latencySeconds: { median: round(median(latencies), 2), p90: round(quantile(latencies, 0.9), 2), max: round(Math.max(...latencies), 2) },
+    latencySeconds: {
+      median: round(median(latencies), 2),
+      p90: round(quantile(latencies, 0.9), 2),
+      max: round(Math.max(...latencies), 2),
+    },
     peakRssMb: Math.round(sampler.peakRssBytes / 2 ** 20),
     peakProcesses: sampler.peakProcesses,
     peakWorkerRssMb: Math.round(sampler.peakMatchedRssBytes / 2 ** 20),

@@ -39,8 +39,13 @@ function dummy(v: unknown): string {
     return Array.isArray(list) ? dummy(list[Number(i)]) : 'bench-dummy';
   }
   if (o['Fn::Sub'] !== undefined) {
-    const [text, vars] = (Array.isArray(o['Fn::Sub']) ? o['Fn::Sub'] : [o['Fn::Sub'], {}]) as [string, Record<string, unknown>];
-    return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => (name in vars ? dummy(vars[name]) : ref(name.split('.')[0]!)));
+    const [text, vars] = (Array.isArray(o['Fn::Sub']) ? o['Fn::Sub'] : [o['Fn::Sub'], {}]) as [
+      string,
+      Record<string, unknown>,
+    ];
+    return text.replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+      name in vars ? dummy(vars[name]) : ref(name.split('.')[0]!),
+    );
   }
   return 'bench-dummy';
 }
@@ -57,14 +62,21 @@ for (const [name, file] of Object.entries(bundles)) {
 const assembly = dirname(dirname(Object.values(bundles)[0]!));
 const templateFile = readdirSync(assembly).find((f) => f.endsWith('.template.json'));
 const resources = templateFile
-  ? (JSON.parse(readFileSync(join(assembly, templateFile), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, unknown>; Properties?: any }> }).Resources
+  ? (
+      JSON.parse(readFileSync(join(assembly, templateFile), 'utf8')) as {
+        Resources: Record<string, { Type: string; Metadata?: Record<string, unknown>; Properties?: any }>;
+      }
+    ).Resources
   : {};
 const env: Record<string, Record<string, string>> = {};
 for (const name of Object.keys(copied)) {
-  const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[defaults.FUNCTION_METADATA_KEY] === name);
+  const fn = Object.values(resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[defaults.FUNCTION_METADATA_KEY] === name,
+  );
   const vars = (fn?.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
   env[name] = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, dummy(v)]));
 }
 // Optional steps (restart-workloads) and functions outside a sync (redrive) are not in the sum.
-const core: readonly string[] = (defaults as { CORE_FUNCTION_NAMES?: readonly string[] }).CORE_FUNCTION_NAMES ?? Object.keys(copied);
+const core: readonly string[] =
+  (defaults as { CORE_FUNCTION_NAMES?: readonly string[] }).CORE_FUNCTION_NAMES ?? Object.keys(copied);
 writeFileSync(join(out, 'bundles.json'), JSON.stringify({ bundles: copied, core, env }, null, 2));

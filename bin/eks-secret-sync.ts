@@ -37,7 +37,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Per mapping: AWSCURRENT vs the Secret, last sync, failed executions; DLQ depth',
     load: async () => (await import('./commands/status.ts')).statusCommand,
   },
-  redrive: { summary: 'Redrive failed syncs from the dead-letter queue (--dry-run: show only)', load: async () => (await import('./commands/redrive.ts')).redriveCommand },
+  redrive: {
+    summary: 'Redrive failed syncs from the dead-letter queue (--dry-run: show only)',
+    load: async () => (await import('./commands/redrive.ts')).redriveCommand,
+  },
   doctor: {
     summary: 'Find the usual misconfigurations, each with its fix',
     load: async () => (await import('./commands/doctor.ts')).doctorCommand,
@@ -90,7 +93,9 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (entry === undefined) {
     const known = Object.keys(COMMANDS).join(', ');
-    io.stderr(`${PROGRAM}: unknown command ${JSON.stringify(name)} (commands: ${known}). Run '${PROGRAM} --help' for usage.\n`);
+    io.stderr(
+      `${PROGRAM}: unknown command ${JSON.stringify(name)} (commands: ${known}). Run '${PROGRAM} --help' for usage.\n`,
+    );
     return EXIT.USAGE;
   }
 
@@ -104,7 +109,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, "")}. Run '${PROGRAM} ${name} --help' for usage.\n`);
+      io.stderr(
+        `${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, '')}. ` +
+          `Run '${PROGRAM} ${name} --help' for usage.\n`,
+      );
       return EXIT.USAGE;
     }
     if (isMappingsError(error)) {
@@ -121,7 +129,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
 
 /** infra/config.ts's MappingsError, recognized without loading that module (kubectl runs `token` often). */
 function isMappingsError(error: unknown): error is Error & { problems: string[] } {
-  return error instanceof Error && error.name === 'MappingsError' && Array.isArray((error as { problems?: unknown }).problems);
+  return (
+    error instanceof Error &&
+    error.name === 'MappingsError' &&
+    Array.isArray((error as { problems?: unknown }).problems)
+  );
 }
 
 if (import.meta.main) {

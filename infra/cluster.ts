@@ -50,7 +50,12 @@ export class ClusterConnection extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterConnectionProps) {
     super(scope, id);
-    this.clusterArn = Stack.of(this).formatArn({ service: 'eks', resource: 'cluster', resourceName: props.name, region: props.region });
+    this.clusterArn = Stack.of(this).formatArn({
+      service: 'eks',
+      resource: 'cluster',
+      resourceName: props.name,
+      region: props.region,
+    });
     if (props.endpoint !== undefined && props.certificateAuthority !== undefined) {
       this.endpoint = props.endpoint;
       this.certificateAuthority = props.certificateAuthority;
@@ -66,7 +71,9 @@ export class ClusterConnection extends Construct {
         // Only what the steps need: a custom resource response is limited to 4 KB.
         outputPaths: ['cluster.endpoint', 'cluster.certificateAuthority.data'],
       },
-      policy: AwsCustomResourcePolicy.fromStatements([new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] })]),
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [this.clusterArn] }),
+      ]),
       installLatestAwsSdk: false,
       logGroup: props.lookupLogGroup,
     });

@@ -26,7 +26,9 @@ const CRON = /^cron\(\S+( \S+){5}\)$/;
 const RESERVED_PREFIX = 'eks-secret-sync.io/';
 
 /** CloudWatch Logs retention periods, in days (`RetentionDays` without INFINITE). */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** Longest mapping id: it is part of resource names (Role `eks-secret-sync-<id>`, alarms, log groups). */
 export const MAX_ID_LENGTH = 40;
@@ -39,7 +41,10 @@ function labelKeyProblem(key: string): string | undefined {
     return `key ${show(key)} has an invalid prefix; expected a DNS subdomain such as example.com/`;
   }
   if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return `key ${show(key)} is not a valid Kubernetes key; expected [prefix/]name, name at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit`;
+    return (
+      `key ${show(key)} is not a valid Kubernetes key; expected [prefix/]name, name at most 63 characters of ` +
+      `letters, digits, '-', '_', '.', starting and ending with a letter or digit`
+    );
   }
   if (key.startsWith(RESERVED_PREFIX) || key === MANAGED_BY_LABEL) {
     return `key ${show(key)} is reserved: eks-secret-sync writes it itself; choose another key`;
@@ -60,7 +65,9 @@ function metadataMap(kind: 'labels' | 'annotations') {
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
+            message:
+              `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, ` +
+              `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
           });
         }
       }
@@ -75,19 +82,30 @@ function isPemCertificateBase64(value: string): boolean {
 const cluster = z
   .strictObject({
     name: z.string().regex(CLUSTER_NAME, {
-      error: (i) => `${show(i.input)} is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', starting with a letter or digit`,
+      error: (i) =>
+        `${show(i.input)} is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', starting with a ` +
+        `letter or digit`,
     }),
-    region: z.string().regex(REGION, { error: (i) => `${show(i.input)} is not an AWS region; expected a region code such as us-east-1` }).optional(),
+    region: z
+      .string()
+      .regex(REGION, {
+        error: (i) => `${show(i.input)} is not an AWS region; expected a region code such as us-east-1`,
+      })
+      .optional(),
     endpoint: z
       .string()
       .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, {
-        error: (i) => `${show(i.input)} is not an API server endpoint; expected https://<host> as in \`aws eks describe-cluster --query cluster.endpoint\``,
+        error: (i) =>
+          `${show(i.input)} is not an API server endpoint; expected https://<host> as in \`aws eks describe-cluster ` +
+          `--query cluster.endpoint\``,
       })
       .optional(),
     certificateAuthority: z
       .string()
       .refine(isPemCertificateBase64, {
-        error: 'is not a base64-encoded PEM certificate; expected the value of `aws eks describe-cluster --query cluster.certificateAuthority.data`',
+        error:
+          'is not a base64-encoded PEM certificate; expected the value of ' +
+          '`aws eks describe-cluster --query cluster.certificateAuthority.data`',
       })
       .optional(),
   })
@@ -97,7 +115,9 @@ const cluster = z
       ctx.addIssue({
         code: 'custom',
         path: [missing],
-        message: `is missing; give endpoint and certificateAuthority together, or neither and the stack looks both up at deploy time with eks:DescribeCluster`,
+        message:
+          `is missing; give endpoint and certificateAuthority together, or neither and the stack looks both ` +
+          `up at deploy time with eks:DescribeCluster`,
       });
     }
   });
@@ -151,24 +171,42 @@ function checkDataShape(m: { data?: Record<string, { from?: string; path?: strin
 export const mappingSchema = z.strictObject({
   id: z
     .string()
-    .max(MAX_ID_LENGTH, { error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id` })
+    .max(MAX_ID_LENGTH, {
+      error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
+    })
     .regex(DNS_LABEL, {
-      error: (i) => `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a letter or digit (like a DNS label)`,
+      error: (i) =>
+        `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
+        `letter or digit (like a DNS label)`,
     }),
-  secretArn: z.string().regex(SECRET_ARN_PATTERN, { error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}` }),
+  secretArn: z.string().regex(SECRET_ARN_PATTERN, {
+    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
+  }),
   secretKmsKeyArn: z
     .string()
     .regex(KMS_KEY_ARN, {
-      error: (i) => `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ARN, not an alias)`,
+      error: (i) =>
+        `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
+        `ARN, not an alias)`,
     })
     .optional(),
   cluster,
-  namespace: z.string().max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` }).regex(DNS_LABEL, {
-    error: (i) => `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending with a letter or digit`,
-  }),
-  secretName: z.string().max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` }).regex(DNS_SUBDOMAIN, {
-    error: (i) => `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
-  }),
+  namespace: z
+    .string()
+    .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
+    .regex(DNS_LABEL, {
+      error: (i) =>
+        `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
+        `with a letter or digit`,
+    }),
+  secretName: z
+    .string()
+    .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
+    .regex(DNS_SUBDOMAIN, {
+      error: (i) =>
+        `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
+        `ending with a letter or digit`,
+    }),
   type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
   labels: metadataMap('labels'),
   annotations: metadataMap('annotations'),
@@ -177,14 +215,18 @@ export const mappingSchema = z.strictObject({
   restart: z
     .array(
       z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
-        error: (i) => `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in the Secret's namespace`,
+        error: (i) =>
+          `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
+          `the Secret's namespace`,
       }),
     )
     .default([]),
   resyncSchedule: z
     .string()
     .refine(isScheduleExpression, {
-      error: (i) => `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for 1) or cron(<6 fields>)`,
+      error: (i) =>
+        `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
+        `1) or cron(<6 fields>)`,
     })
     .optional(),
   cloudTrailRules: z.boolean().default(false),
@@ -224,7 +266,9 @@ export const stackSchema = z
     name: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
-        error: (i) => `${show(i.input)} is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at most 128)`,
+        error: (i) =>
+          `${show(i.input)} is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at ` +
+          `most 128)`,
       })
       .default('EksSecretSync'),
     alarmEmail,

@@ -52,7 +52,9 @@ export function loadMappings(path: string): SyncConfig {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new MappingsError(path, [
-      code === 'ENOENT' ? 'file not found; pass an existing file with -c mappings=<path>' : `cannot be read (${code ?? String(e)})`,
+      code === 'ENOENT'
+        ? 'file not found; pass an existing file with -c mappings=<path>'
+        : `cannot be read (${code ?? String(e)})`,
     ]);
   }
   return parseMappings(text, path);
@@ -69,7 +71,11 @@ export function parseMappings(text: string, source: string): SyncConfig {
   if (doc.errors.length > 0) {
     throw new MappingsError(
       source,
-      doc.errors.map((e) => `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
+      doc.errors.map(
+        (e) =>
+          `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ` +
+          `${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
     );
   }
   const raw: unknown = doc.toJS() ?? {};
@@ -107,32 +113,43 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
     const where = mappingLabel(i, m.id);
     const arn = parseSecretArn(m.secretArn)!;
     const sameId = byId.get(m.id);
-    if (sameId !== undefined) problems.push(`${where}: id: ${JSON.stringify(m.id)} is already the id of mappings[${sameId}]; ids must be unique`);
+    if (sameId !== undefined)
+      problems.push(
+        `${where}: id: ${JSON.stringify(m.id)} is already the id of mappings[${sameId}]; ids must be unique`,
+      );
     else byId.set(m.id, i);
     const target = `${m.cluster.name}\n${m.cluster.region ?? ''}\n${m.namespace}\n${m.secretName}`;
     const other = byTarget.get(target);
     if (other !== undefined) {
       const o = mappings[other]!;
       problems.push(
-        `${where}: writes the same Secret as ${mappingLabel(other, o.id)} (cluster ${m.cluster.name}, ${m.namespace}/${m.secretName}); ` +
+        `${where}: writes the same Secret as ${mappingLabel(other, o.id)} (cluster ${m.cluster.name}, ` +
+          `${m.namespace}/${m.secretName}); ` +
           `two mappings may not write one Secret: change namespace or secretName, or merge the mappings`,
       );
     } else byTarget.set(target, i);
     if (arn.region !== first.region || arn.account !== first.account || arn.partition !== first.partition) {
       problems.push(
-        `${where}: secretArn: is in ${arn.region}/${arn.account} but mappings[0] is in ${first.region}/${first.account}; ` +
-          `one stack serves the secrets of one account and region (Secrets Manager sends events to that region's default bus): use one mappings file per account and region`,
+        `${where}: secretArn: is in ${arn.region}/${arn.account} but mappings[0] is in ` +
+          `${first.region}/${first.account}; ` +
+          `one stack serves the secrets of one account and region (Secrets Manager sends events to that region's ` +
+          `default bus): use one mappings file per account and region`,
       );
     }
     if (m.cluster.region !== undefined && m.cluster.region !== arn.region) {
       problems.push(
-        `${where}: cluster.region: ${JSON.stringify(m.cluster.region)} is not the stack's region ${arn.region} (the secrets' region); ` +
-          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit cluster.region or use ${arn.region}`,
+        `${where}: cluster.region: ${JSON.stringify(m.cluster.region)} is not the stack's region ${arn.region} (the ` +
+          `secrets' region); ` +
+          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit ` +
+          `cluster.region or use ${arn.region}`,
       );
     }
     const keyRegion = m.secretKmsKeyArn?.split(':')[3];
     if (keyRegion !== undefined && keyRegion !== arn.region) {
-      problems.push(`${where}: secretKmsKeyArn: is in ${keyRegion}; the key that encrypts a secret is in the secret's region ${arn.region}`);
+      problems.push(
+        `${where}: secretKmsKeyArn: is in ${keyRegion}; ` +
+          `the key that encrypts a secret is in the secret's region ${arn.region}`,
+      );
     }
   });
   return problems;
@@ -188,12 +205,20 @@ function describeProblem(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
-      return issue.input === undefined ? `is missing; expected ${expected}` : `${describeValue(issue.input)} is not ${expected}`;
+      return issue.input === undefined
+        ? `is missing; expected ${expected}`
+        : `${describeValue(issue.input)} is not ${expected}`;
     }
     case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`;
+      return (
+        `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
+        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`
+      );
     case 'invalid_value':
-      return `${describeValue(issue.input)} is not allowed; expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return (
+        `${describeValue(issue.input)} is not allowed; ` +
+        `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+      );
     default:
       return issue.message;
   }

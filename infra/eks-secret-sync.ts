@@ -1,12 +1,4 @@
-import {
-  ArnFormat,
-  CfnOutput,
-  CfnResource,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -206,7 +198,7 @@ export class EksSecretSync extends Construct {
     Validations.of(provider).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
-        'CDK\'s AwsCustomResource provider function (deploy-time eks:DescribeCluster lookup) always attaches this ' +
+        "CDK's AwsCustomResource provider function (deploy-time eks:DescribeCluster lookup) always attaches this " +
         'managed policy; it only allows writing CloudWatch Logs.',
     });
   }

@@ -66,6 +66,7 @@ function cdkEventPattern(pattern: EventPatternJson): EventPattern {
 
 /** The rule target input producing {@link EXECUTION_INPUT_TEMPLATE}. */
 export class ExecutionInput extends RuleTargetInput {
+  // biome-ignore lint/complexity/noUselessConstructor: the base constructor is protected; this makes it public.
   constructor() {
     super();
   }
@@ -85,7 +86,10 @@ export type RuleKind = SecretEventRule | 'sched';
  * the initial sync, the hash of the mapping's settings (which makes
  * CloudFormation run the custom resource again when they change).
  */
-export function syntheticExecutionInput(detailType: string, detail: Readonly<Record<string, string>>): { event: Record<string, unknown>; attempt: 1 } {
+export function syntheticExecutionInput(
+  detailType: string,
+  detail: Readonly<Record<string, string>>,
+): { event: Record<string, unknown>; attempt: 1 } {
   return { event: { source: SYNTHETIC_SOURCE, 'detail-type': detailType, detail: { ...detail } }, attempt: 1 };
 }
 

@@ -17,13 +17,26 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  * has the five {@link CORE_FUNCTION_NAMES}; `restart-workloads` exists only
  * for a mapping with a `restart` list.
  */
-export const FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret', 'restart-workloads'] as const;
+export const FUNCTION_NAMES = [
+  'fetch-secret',
+  'mint-token',
+  'read-secret',
+  'plan-merge',
+  'apply-secret',
+  'restart-workloads',
+] as const;
 
 /** One of {@link FUNCTION_NAMES}. */
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** The five steps every mapping has. */
-export const CORE_FUNCTION_NAMES = ['fetch-secret', 'mint-token', 'read-secret', 'plan-merge', 'apply-secret'] as const satisfies readonly FunctionName[];
+export const CORE_FUNCTION_NAMES = [
+  'fetch-secret',
+  'mint-token',
+  'read-secret',
+  'plan-merge',
+  'apply-secret',
+] as const satisfies readonly FunctionName[];
 
 /** One of {@link CORE_FUNCTION_NAMES}. */
 export type CoreFunctionName = (typeof CORE_FUNCTION_NAMES)[number];

@@ -110,7 +110,12 @@ export class SecretMapping extends Construct {
     const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
     const restartArn =
       this.functions['restart-workloads']?.function.functionArn ??
-      Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: NO_RESTART_FUNCTION_NAME, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      Stack.of(this).formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: NO_RESTART_FUNCTION_NAME,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
     this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
       substitutions: {
         FetchSecretFunctionArn: arn('fetch-secret'),
@@ -180,7 +185,13 @@ export class SecretMapping extends Construct {
       restart: m.restart,
       deletionPolicy: m.deletionPolicy,
     });
-    const steps = { 'fetch-secret': fetch, 'mint-token': mint, 'read-secret': read, 'plan-merge': plan, 'apply-secret': apply };
+    const steps = {
+      'fetch-secret': fetch,
+      'mint-token': mint,
+      'read-secret': read,
+      'plan-merge': plan,
+      'apply-secret': apply,
+    };
     if (m.restart.length === 0) return steps;
     const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
     return { ...steps, 'restart-workloads': restart };
@@ -194,7 +205,11 @@ export class SecretMapping extends Construct {
    */
   private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
     const target = new WithDeadLetterQueue(
-      new SfnStateMachine(this.stateMachine.stateMachine, { input: new ExecutionInput(), retryAttempts: 8, maxEventAge: Duration.hours(1) }),
+      new SfnStateMachine(this.stateMachine.stateMachine, {
+        input: new ExecutionInput(),
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(1),
+      }),
       deadLetterQueue,
     );
     const stackName = Stack.of(this).stackName;
@@ -225,7 +240,9 @@ export class SecretMapping extends Construct {
           targets: [
             new WithDeadLetterQueue(
               new SfnStateMachine(this.stateMachine.stateMachine, {
-                input: RuleTargetInput.fromObject(syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id })),
+                input: RuleTargetInput.fromObject(
+                  syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id }),
+                ),
                 retryAttempts: 8,
                 maxEventAge: Duration.hours(1),
               }),
@@ -264,7 +281,9 @@ export class SecretMapping extends Construct {
       resourceType: INITIAL_SYNC_RESOURCE_TYPE,
       onCreate: call,
       onUpdate: call,
-      policy: AwsCustomResourcePolicy.fromStatements([new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] })]),
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+      ]),
       installLatestAwsSdk: false,
       logGroup: providerLogGroup(this, logRetention),
     });
@@ -279,10 +298,16 @@ export class SecretMapping extends Construct {
     if (Token.isUnresolved(region)) return;
     const secretRegion = parseSecretArn(m.secretArn)?.region;
     if (secretRegion !== region) {
-      Annotations.of(this).addError(`mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its events never reach this stack`);
+      Annotations.of(this).addError(
+        `mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its ` +
+          `events never reach this stack`,
+      );
     }
     if (m.cluster.region !== undefined && m.cluster.region !== region) {
-      Annotations.of(this).addError(`mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access entry in ${region}`);
+      Annotations.of(this).addError(
+        `mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access ` +
+          `entry in ${region}`,
+      );
     }
   }
 }

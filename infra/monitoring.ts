@@ -1,5 +1,13 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Dashboard, GraphWidget, TreatMissingData, AlarmStatusWidget, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  TreatMissingData,
+  AlarmStatusWidget,
+  type IAlarmAction,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -51,13 +59,18 @@ export class SyncMonitoring extends Construct {
       Validations.of(this.topic).acknowledge({
         id: 'AwsSolutions-SNS2',
         reason:
-          'Alarm notifications carry alarm names and states, never secret data. CloudWatch alarms cannot publish to a topic encrypted ' +
-          'with the AWS managed key alias/aws/sns, and a customer managed key would need a key policy for cloudwatch.amazonaws.com and cost $1/month.',
+          'Alarm notifications carry alarm names and states, never secret data. CloudWatch alarms cannot publish to ' +
+          'a topic encrypted ' +
+          'with the AWS managed key alias/aws/sns, and a customer managed key would need a key policy for ' +
+          'cloudwatch.amazonaws.com and cost $1/month.',
       });
       action = new SnsAction(this.topic);
     }
 
-    const depth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const depth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: 'eks-secret-sync: failed syncs or undeliverable events are waiting in the dead-letter queue',
       metric: depth,
@@ -66,10 +79,15 @@ export class SyncMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    const parkedDepth = props.parkedQueue?.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const parkedDepth = props.parkedQueue?.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
     if (parkedDepth) {
       this.parkedAlarm = new Alarm(this, 'ParkedAlarm', {
-        alarmDescription: 'eks-secret-sync: a failed sync was parked (attempt limit reached or message not understood); it will not be redriven by itself',
+        alarmDescription:
+          'eks-secret-sync: a failed sync was parked (attempt limit reached or message not understood); it will not ' +
+          'be redriven by itself',
         metric: parkedDepth,
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -82,7 +100,9 @@ export class SyncMonitoring extends Construct {
     const graphs: GraphWidget[] = [];
     for (const { mappingId, stateMachine } of props.stateMachines) {
       failedAlarms[mappingId] = new Alarm(this, `Failed-${mappingId}`, {
-        alarmDescription: `eks-secret-sync: a sync of mapping ${mappingId} failed (details in the dead-letter queue and the execution logs)`,
+        alarmDescription:
+          `eks-secret-sync: a sync of mapping ${mappingId} failed (details in the dead-letter queue ` +
+          `and the execution logs)`,
         metric: stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -2,8 +2,9 @@
  * The Kubernetes RBAC objects one mapping needs, generated from the mapping.
  * They give the mapping's group exactly one Secret in one namespace.
  *
- * Why these verbs: `get` to read it, `patch` for the merge-patch update and
- * the server-side apply, `update` for a full replace, and `create`, which with
+ * Why these verbs (exactly those the client's calls are authorized as,
+ * functions/domain/kube-verbs.ts): `get` to read it, `patch` for the
+ * merge-patch update and the server-side apply, and `create`, which with
  * `resourceNames` allows only a server-side-apply create of exactly that name
  * (a POST create stays forbidden: the name is not known when POST is
  * authorized). The test bed proves this on a real kube-apiserver
@@ -26,21 +27,29 @@
  * identity. The CLI prints them (`eks-secret-sync rbac --mapping <id>`) for
  * someone with that right to `kubectl apply`.
  */
+import { secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../functions/domain/kube-verbs.ts';
 import { stringify } from 'yaml';
 import { managedLabels } from '../functions/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
 
-/** What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and deletion policy. */
+/**
+ * What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and
+ * deletion policy.
+ */
 export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & {
   readonly restart?: readonly string[];
   /** @default 'retain' (no `delete` verb) */
   readonly deletionPolicy?: 'retain' | 'delete';
 };
 
-/** The verbs on the mapping's one Secret: `delete` only for deletionPolicy `delete`. */
+/**
+ * The verbs on the mapping's one Secret: exactly those of the client calls
+ * its sync makes (functions/domain/kube-verbs.ts); `delete` only for
+ * deletionPolicy `delete`.
+ */
 export function secretVerbs(deletionPolicy: 'retain' | 'delete' = 'retain'): string[] {
-  return ['get', 'create', 'update', 'patch', ...(deletionPolicy === 'delete' ? ['delete'] : [])];
+  return verbsOf(secretCalls(deletionPolicy));
 }
 
 /** One rule of a Role. */
@@ -65,7 +74,11 @@ export function rbacName(mappingId: string): string {
 export interface RbacObject {
   readonly apiVersion: 'rbac.authorization.k8s.io/v1';
   readonly kind: 'Role' | 'RoleBinding';
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+  };
   readonly [field: string]: unknown;
 }
 
@@ -80,7 +93,16 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
   const workloads = parseWorkloads(restart);
   return Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => {
     const names = workloads.filter((w) => w.resource === resource).map((w) => w.name);
-    return names.length === 0 ? [] : [{ apiGroups: ['apps'], resources: [resource], resourceNames: names, verbs: ['patch'] }];
+    return names.length === 0
+      ? []
+      : [
+          {
+            apiGroups: ['apps'],
+            resources: [resource],
+            resourceNames: names,
+            verbs: [...WORKLOAD_CALL_VERBS.strategicMergePatch],
+          },
+        ];
   });
 }
 
@@ -96,7 +118,12 @@ export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
       kind: 'Role',
       metadata,
       rules: [
-        { apiGroups: [''], resources: ['secrets'], resourceNames: [mapping.secretName], verbs: secretVerbs(mapping.deletionPolicy) },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [mapping.secretName],
+          verbs: secretVerbs(mapping.deletionPolicy),
+        },
         ...restartRules(mapping.restart ?? []),
       ],
     },

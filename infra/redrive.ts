@@ -63,8 +63,10 @@ export class SyncRedrive extends Construct {
   constructor(scope: Construct, id: string, props: SyncRedriveProps) {
     super(scope, id);
     const maxAttempts = props.maxAttempts ?? 5;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) Annotations.of(this).addError(`maxAttempts is ${maxAttempts}; expected a whole number >= 1`);
-    if (props.stateMachines.length === 0) Annotations.of(this).addError('redrive needs at least one mapping state machine');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      Annotations.of(this).addError(`maxAttempts is ${maxAttempts}; expected a whole number >= 1`);
+    if (props.stateMachines.length === 0)
+      Annotations.of(this).addError('redrive needs at least one mapping state machine');
 
     // SSE-SQS like the DLQ: the messages hold no secret data, and messages move between the two unchanged.
     this.syncRequests = new Queue(this, 'SyncRequests', {
@@ -82,7 +84,8 @@ export class SyncRedrive extends Construct {
     Validations.of(this.parkedQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'The parked queue is the end of the redrive loop: messages stay here for a person (alarm on its depth). A dead-letter queue ' +
+        'The parked queue is the end of the redrive loop: messages stay here for a person (alarm on its depth). A ' +
+        'dead-letter queue ' +
         'of its own would only be a second place to look; being nobody\'s DLQ keeps it out of "Start DLQ redrive".',
     });
 
@@ -95,14 +98,30 @@ export class SyncRedrive extends Construct {
     });
 
     const stack = Stack.of(this);
-    const stateMachines = Object.fromEntries(props.stateMachines.map((s) => [s.mappingId, s.stateMachine.stateMachineArn]));
-    const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
-    output(REDRIVE_OUTPUTS.syncRequestsQueueArn, this.syncRequests.queueArn, 'Destination of "Start DLQ redrive" on the dead-letter queue');
-    output(REDRIVE_OUTPUTS.parkedQueueUrl, this.parkedQueue.queueUrl, 'Failed syncs that will not be redriven again (over the attempt limit or not understood)');
-    output(REDRIVE_OUTPUTS.stateMachines, stack.toJsonString(stateMachines), 'State machine ARN of each mapping, by mapping id (JSON)');
+    const stateMachines = Object.fromEntries(
+      props.stateMachines.map((s) => [s.mappingId, s.stateMachine.stateMachineArn]),
+    );
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+    output(
+      REDRIVE_OUTPUTS.syncRequestsQueueArn,
+      this.syncRequests.queueArn,
+      'Destination of "Start DLQ redrive" on the dead-letter queue',
+    );
+    output(
+      REDRIVE_OUTPUTS.parkedQueueUrl,
+      this.parkedQueue.queueUrl,
+      'Failed syncs that will not be redriven again (over the attempt limit or not understood)',
+    );
+    output(
+      REDRIVE_OUTPUTS.stateMachines,
+      stack.toJsonString(stateMachines),
+      'State machine ARN of each mapping, by mapping id (JSON)',
+    );
     output(
       REDRIVE_OUTPUTS.dlqRedriveCommand,
-      `aws sqs start-message-move-task --source-arn ${props.deadLetterQueue.queueArn} --destination-arn ${this.syncRequests.queueArn}`,
+      `aws sqs start-message-move-task --source-arn ${props.deadLetterQueue.queueArn} ` +
+        `--destination-arn ${this.syncRequests.queueArn}`,
       'Redrive every DLQ message from a terminal (or: eks-secret-sync redrive)',
     );
   }

@@ -38,7 +38,10 @@ export interface SyncSubstitutions {
  * @param template the ASL text; @default the text of {@link DEFINITION_FILE}
  * @throws Error when the text has a placeholder `subs` does not fill.
  */
-export function renderDefinition(subs: Readonly<Record<string, string>>, template = readFileSync(DEFINITION_FILE, 'utf8')): string {
+export function renderDefinition(
+  subs: Readonly<Record<string, string>>,
+  template = readFileSync(DEFINITION_FILE, 'utf8'),
+): string {
   return template.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_all, name: string) => {
     const value = subs[name];
     if (value === undefined) throw new Error(`the state machine definition needs a value for \${${name}}`);
@@ -95,7 +98,9 @@ export class SyncStateMachine extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: props.functions.map((f) => f.functionArn) }),
     );
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deadLetterQueue.queueArn] }));
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.deadLetterQueue.queueArn] }),
+    );
     const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     for (const why of WILDCARD_REASONS) Validations.of(policy ?? this.stateMachine.role).acknowledge(why);
   }
@@ -105,8 +110,11 @@ const WILDCARD_REASONS = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Step Functions logging to CloudWatch Logs needs logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ' +
-      'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on "*" (these actions support no resource ' +
-      'ARN), and X-Ray tracing needs xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets on "*" (same reason).',
+      'Step Functions logging to CloudWatch Logs needs logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, ' +
+      'DeleteLogDelivery, ' +
+      'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on "*" (these actions ' +
+      'support no resource ' +
+      'ARN), and X-Ray tracing needs xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and ' +
+      'GetSamplingTargets on "*" (same reason).',
   },
 ];

@@ -33,17 +33,29 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function showSecret(m: LocalMapping): Promise<void> {
-  const s = await kubeRequest(m.details, m.details.cluster.adminToken, 'GET', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`);
+  const s = await kubeRequest(
+    m.details,
+    m.details.cluster.adminToken,
+    'GET',
+    `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+  );
   const a = s.body.metadata.annotations ?? {};
-  out(`Secret ${m.namespace}/${m.secretName} (type ${s.body.type}, resourceVersion ${s.body.metadata.resourceVersion})`);
-  out(`  source version ${a['eks-secret-sync.io/source-version-id']} created ${a['eks-secret-sync.io/source-created-date']}`);
+  out(
+    `Secret ${m.namespace}/${m.secretName} (type ${s.body.type}, resourceVersion ${s.body.metadata.resourceVersion})`,
+  );
+  out(
+    `  source version ${a['eks-secret-sync.io/source-version-id']} ` +
+      `created ${a['eks-secret-sync.io/source-created-date']}`,
+  );
   out(maskedData(s.body.data));
 }
 
 try {
   const config = loadMappings(join(repoRoot, 'mappings.example.yaml'));
   const example = config.mappings[0]!;
-  log(`mapping "${example.id}" from mappings.example.yaml: ${example.namespace}/${example.secretName} (${example.type})`);
+  log(
+    `mapping "${example.id}" from mappings.example.yaml: ${example.namespace}/${example.secretName} (${example.type})`,
+  );
   log('synthesizing the CDK app for the Lambda bundles');
   const bundles = (await synthBundles()) as Bundles;
   testbed = await startTestbed(log);
@@ -68,7 +80,9 @@ try {
   out();
   out('2. rotate: change the password, add a key; Secrets Manager sends "Secret Label Updated"');
   await new Promise((r) => setTimeout(r, 1100)); // version dates have one-second precision
-  const v2 = await mapping.putSecret({ secretString: JSON.stringify({ ...initial, password: 'a-new-one-every-day', sslmode: 'require' }) });
+  const v2 = await mapping.putSecret({
+    secretString: JSON.stringify({ ...initial, password: 'a-new-one-every-day', sslmode: 'require' }),
+  });
   const second = await mapping.run(mapping.labelEvent(v2));
   out(formatTrace(second));
   await showSecret(mapping);

@@ -12,12 +12,16 @@ declare module 'vitest' {
 
 /**
  * Starts the real test bed (kube-apiserver, etcd, token webhook, moto) and
- * synthesizes the CDK app for its Lambda bundles once for the `testbed` project and stops it after the run; server logs are kept
+ * synthesizes the CDK app for its Lambda bundles once for the `testbed` project and stops it after the run; server logs
+ * are kept
  * under .testbed/logs when any test failed.
  */
 export default async function setup(project: TestProject) {
   const started = Date.now();
-  const [tb, bundles] = await Promise.all([startTestbed((msg) => process.stderr.write(`[testbed] ${msg}\n`)), synthBundles()]);
+  const [tb, bundles] = await Promise.all([
+    startTestbed((msg) => process.stderr.write(`[testbed] ${msg}\n`)),
+    synthBundles(),
+  ]);
   project.provide('bundles', bundles);
   process.stderr.write(`[testbed] ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   project.provide('testbed', tb.details);

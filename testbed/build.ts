@@ -5,7 +5,8 @@ import { cacheDir, serverModuleDir } from './paths.ts';
 import { requireTool, run } from './toolchain.ts';
 
 const GO_INSTALL =
-  'apt-get update && apt-get install -y golang-go (go.mod then fetches its pinned toolchain through the Go module proxy)';
+  'apt-get update && apt-get install -y golang-go ' +
+  '(go.mod then fetches its pinned toolchain through the Go module proxy)';
 
 /**
  * Returns the path of the test bed binary (kube-apiserver, etcd, the token

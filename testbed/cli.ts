@@ -10,7 +10,11 @@ try {
   const d = tb.details;
   log(`kube-apiserver ${d.cluster.server} (cluster "${d.cluster.name}", ${d.versions.replace(/\n/g, ', ')})`);
   log(`moto ${d.moto.url}`);
-  log(`identities: ${Object.entries(d.identities).map(([n, i]) => `${n}=${i.roleArn}`).join(' ')}`);
+  log(
+    `identities: ${Object.entries(d.identities)
+      .map(([n, i]) => `${n}=${i.roleArn}`)
+      .join(' ')}`,
+  );
   log('connection details (CA file, admin token, credentials per identity):');
   process.stdout.write(`${tb.detailsPath}\n`);
   log('running; press Ctrl-C to stop');

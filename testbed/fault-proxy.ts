@@ -5,14 +5,25 @@
 // in the product knows it is there: the functions are pointed at it through
 // their ordinary endpoint settings (CLUSTER_ENDPOINT, AWS_ENDPOINT_URL).
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What the proxy does to a request a rule selects. */
 export type Fault =
   /** Answer in the target's place (the request never reaches it). */
-  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'respond';
+      readonly status: number;
+      readonly body: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   /** Never answer; after `ms` (default: when the client gives up) close the connection. Never forwarded. */
   | { readonly kind: 'hold'; readonly ms?: number }
   /** Reset the client's connection (TCP RST) without forwarding. */
@@ -85,7 +96,9 @@ export class FaultProxy {
   private constructor(options: FaultProxyOptions) {
     this.options = options;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+    this.server = options.tls
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+      : createHttpServer(handler);
     this.server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -211,7 +224,11 @@ export class FaultProxy {
     return undefined;
   }
 
-  private forward(req: IncomingMessage, path: string, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+  private forward(
+    req: IncomingMessage,
+    path: string,
+    body: Buffer,
+  ): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
     const target = new URL(this.options.target);
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'connection') headers[k] = v;
@@ -220,14 +237,23 @@ export class FaultProxy {
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const out = send(
-        { host: target.hostname, port: target.port, method: req.method, path, headers, ca: this.options.targetCa, agent: false },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path,
+          headers,
+          ca: this.options.targetCa,
+          agent: false,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
           res.on('end', () => {
             const h: Record<string, string | string[]> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && k !== 'connection' && k !== 'transfer-encoding') h[k] = v;
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined && k !== 'connection' && k !== 'transfer-encoding') h[k] = v;
             const all = Buffer.concat(chunks);
             h['content-length'] = String(all.length);
             resolve({ status: res.statusCode ?? 502, headers: h, body: all });
@@ -265,9 +291,29 @@ function resetSocket(socket: Socket): void {
  * A Kubernetes Status answer, shaped like the apiserver's (apimachinery
  * pkg/api/errors): `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",...}`.
  */
-export function kubeStatus(code: number, reason: string, message: string, details?: object, headers: Record<string, string> = {}): Fault {
-  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code });
-  return { kind: 'respond', status: code, body, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', ...headers } };
+export function kubeStatus(
+  code: number,
+  reason: string,
+  message: string,
+  details?: object,
+  headers: Record<string, string> = {},
+): Fault {
+  const body = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details && { details }),
+    code,
+  });
+  return {
+    kind: 'respond',
+    status: code,
+    body,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', ...headers },
+  };
 }
 
 /**
@@ -280,7 +326,11 @@ export function kubeTooManyRequests(retryAfterSeconds: number): Fault {
     kind: 'respond',
     status: 429,
     body: 'Too many requests, please try again later.\n',
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'retry-after': String(retryAfterSeconds) },
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'retry-after': String(retryAfterSeconds),
+    },
   };
 }
 
@@ -293,6 +343,10 @@ export function awsJsonError(type: string, message: string, status = 400): Fault
     kind: 'respond',
     status,
     body: JSON.stringify({ __type: type, message }),
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': `${type}:`, 'x-amzn-requestid': randomUUID() },
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-errortype': `${type}:`,
+      'x-amzn-requestid': randomUUID(),
+    },
   };
 }

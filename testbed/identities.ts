@@ -39,7 +39,11 @@ const SESSION = 'testbed';
  * Creates the test bed's roles in moto and assumes each, so that every
  * identity signs with real (moto-issued) role-session credentials.
  */
-export async function provisionIdentities(motoUrl: string, region: string, admin: Credentials): Promise<Record<IdentityName, Identity>> {
+export async function provisionIdentities(
+  motoUrl: string,
+  region: string,
+  admin: Credentials,
+): Promise<Record<IdentityName, Identity>> {
   const cfg = { region, endpoint: motoUrl, credentials: admin };
   const iam = new IAMClient(cfg);
   const sts = new STSClient(cfg);
@@ -48,7 +52,10 @@ export async function provisionIdentities(motoUrl: string, region: string, admin
     Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
   });
   const out = {} as Record<IdentityName, Identity>;
-  for (const [name, spec] of Object.entries(IDENTITY_SPECS) as [IdentityName, (typeof IDENTITY_SPECS)[IdentityName]][]) {
+  for (const [name, spec] of Object.entries(IDENTITY_SPECS) as [
+    IdentityName,
+    (typeof IDENTITY_SPECS)[IdentityName],
+  ][]) {
     const role = await iam.send(new CreateRoleCommand({ RoleName: spec.role, AssumeRolePolicyDocument: trust }));
     const roleArn = role.Role!.Arn!;
     const session = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: SESSION }));
@@ -67,7 +74,9 @@ export async function provisionIdentities(motoUrl: string, region: string, admin
 }
 
 /** The access-entries file the webhook reads: one entry per identity that has groups. */
-export function accessEntries(ids: Record<IdentityName, Identity>): { entries: { principalArn: string; kubernetesGroups: string[] }[] } {
+export function accessEntries(ids: Record<IdentityName, Identity>): {
+  entries: { principalArn: string; kubernetesGroups: string[] }[];
+} {
   return {
     entries: Object.values(ids)
       .filter((i) => i.groups)
@@ -96,7 +105,8 @@ export async function addAccessEntryGroup(file: string, roleArn: string, group: 
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() > deadline) throw new Error(`access entries: ${lock} held for 10 s; remove it if no test run is active`);
+      if (Date.now() > deadline)
+        throw new Error(`access entries: ${lock} held for 10 s; remove it if no test run is active`);
       await sleep(10);
     }
   }

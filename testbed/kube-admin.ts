@@ -41,7 +41,11 @@ export function uniqueName(prefix: string): string {
 /** Creates a namespace as the test bed's admin and returns its name. */
 export async function createNamespace(details: TestbedDetails, prefix: string): Promise<string> {
   const name = uniqueName(prefix);
-  const r = await kubeRequest(details, details.cluster.adminToken, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const r = await kubeRequest(details, details.cluster.adminToken, 'POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name },
+  });
   if (r.status !== 201) throw new Error(`create namespace ${name}: ${r.status} ${JSON.stringify(r.body)}`);
   return name;
 }
@@ -58,7 +62,8 @@ export async function adminApply(details: TestbedDetails, objects: any[]): Promi
         ...o,
         metadata: { ...o.metadata, resourceVersion: cur.body.metadata.resourceVersion },
       });
-      if (put.status !== 200) throw new Error(`replace ${o.kind} ${o.metadata.name}: ${put.status} ${JSON.stringify(put.body)}`);
+      if (put.status !== 200)
+        throw new Error(`replace ${o.kind} ${o.metadata.name}: ${put.status} ${JSON.stringify(put.body)}`);
     } else if (r.status !== 201) {
       throw new Error(`create ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
     }
@@ -73,7 +78,9 @@ export async function adminApply(details: TestbedDetails, objects: any[]): Promi
  * allowed the call). A SubjectAccessReview asks that same authorizer.
  */
 async function awaitRbac(details: TestbedDetails, objects: any[], timeoutMs = 20_000): Promise<void> {
-  const roles = new Map(objects.filter((o) => o.kind === 'Role').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  const roles = new Map(
+    objects.filter((o) => o.kind === 'Role').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]),
+  );
   const probes = objects
     .filter((o) => o.kind === 'RoleBinding' && o.roleRef?.kind === 'Role')
     .flatMap((b) => {
@@ -98,11 +105,17 @@ async function awaitRbac(details: TestbedDetails, objects: any[], timeoutMs = 20
   const deadline = Date.now() + timeoutMs;
   for (const spec of probes) {
     for (;;) {
-      const r = await kubeRequest(details, details.cluster.adminToken, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec,
-      });
+      const r = await kubeRequest(
+        details,
+        details.cluster.adminToken,
+        'POST',
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec,
+        },
+      );
       if (r.status !== 201) throw new Error(`SubjectAccessReview: ${r.status} ${JSON.stringify(r.body)}`);
       if (r.body.status?.allowed === true) break;
       if (Date.now() > deadline) throw new Error(`RBAC not effective after ${timeoutMs} ms: ${JSON.stringify(spec)}`);

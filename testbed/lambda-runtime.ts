@@ -69,15 +69,19 @@ export class LocalFunction {
     const keep = (chunk: Buffer) => this.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    child.on('message', (msg: { id: number; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new LambdaFunctionError(msg.error.errorType, msg.error.errorMessage, msg.error.trace));
-      else p.resolve(msg.result);
-    });
+    child.on(
+      'message',
+      (msg: { id: number; result?: unknown; error?: { errorType: string; errorMessage: string; trace: string[] } }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.error) p.reject(new LambdaFunctionError(msg.error.errorType, msg.error.errorMessage, msg.error.trace));
+        else p.resolve(msg.result);
+      },
+    );
     child.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new LambdaFunctionError('Runtime.ExitError', `exited with ${code}`, []));
+      for (const p of this.pending.values())
+        p.reject(new LambdaFunctionError('Runtime.ExitError', `exited with ${code}`, []));
       this.pending.clear();
       this.child = undefined;
     });

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { rbacManifests } from '../infra/rbac.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
@@ -56,7 +62,9 @@ export interface LocalMappingOptions {
   readonly dataShape?: DataShape;
   /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
-  /** Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`. */
+  /**
+   * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
+   */
   readonly restart?: string[];
   /** Skip creating the RBAC objects (to prove a denial). */
   readonly noRbac?: boolean;
@@ -131,12 +139,17 @@ export class LocalMapping {
         return [state, Array.from({ length: workers }, () => new LocalFunction(`${id}-${fn}`, bundles[fn], fenv))];
       }),
     ) as Record<TaskName, LocalFunction[]>;
-    this.functions = Object.fromEntries(Object.entries(this.pools).map(([state, pool]) => [state, pool[0]!])) as Record<TaskName, LocalFunction>;
+    this.functions = Object.fromEntries(Object.entries(this.pools).map(([state, pool]) => [state, pool[0]!])) as Record<
+      TaskName,
+      LocalFunction
+    >;
     const asl = readFileSync(new URL('../statemachine/sync.asl.json', import.meta.url), 'utf8');
     const subs: Record<string, string> = {
       MappingId: id,
       DeadLetterQueueUrl: dlqUrl,
-      ...Object.fromEntries(Object.keys(TASKS).map((s) => [`${s}FunctionArn`, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s}`])),
+      ...Object.fromEntries(
+        Object.keys(TASKS).map((s) => [`${s}FunctionArn`, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s}`]),
+      ),
     };
     this.machine = new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)));
   }
@@ -150,13 +163,21 @@ export class LocalMapping {
     const kms = new KMSClient(cfg);
     const sqs = new SQSClient(cfg);
     const secret = await sm.send(
-      new CreateSecretCommand({ Name: uniqueName(opts.awsSecretPrefix ?? 'app/config'), SecretString: opts.secretString, SecretBinary: opts.secretBinary }),
+      new CreateSecretCommand({
+        Name: uniqueName(opts.awsSecretPrefix ?? 'app/config'),
+        SecretString: opts.secretString,
+        SecretBinary: opts.secretBinary,
+      }),
     );
     const key = await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }));
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    if (!opts.noRbac) await adminApply(tb, rbacManifests({ id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy }));
+    if (!opts.noRbac)
+      await adminApply(
+        tb,
+        rbacManifests({ id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy }),
+      );
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -181,7 +202,12 @@ export class LocalMapping {
     };
     // Every function signs with the sync role's session, the identity the access entry maps.
     const c = tb.identities.sync.credentials;
-    const env = { ...base, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken ?? '' };
+    const env = {
+      ...base,
+      AWS_ACCESS_KEY_ID: c.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+      AWS_SESSION_TOKEN: c.sessionToken ?? '',
+    };
     sm.destroy();
     kms.destroy();
     sqs.destroy();
@@ -191,7 +217,13 @@ export class LocalMapping {
   /** Writes a new version of the AWS secret; returns its VersionId. */
   async putSecret(value: { secretString?: string; secretBinary?: Uint8Array }): Promise<string> {
     const sm = new SecretsManagerClient(awsConfig(this.details));
-    const out = await sm.send(new PutSecretValueCommand({ SecretId: this.secretArn, SecretString: value.secretString, SecretBinary: value.secretBinary }));
+    const out = await sm.send(
+      new PutSecretValueCommand({
+        SecretId: this.secretArn,
+        SecretString: value.secretString,
+        SecretBinary: value.secretBinary,
+      }),
+    );
     sm.destroy();
     return out.VersionId!;
   }
@@ -227,15 +259,15 @@ export class LocalMapping {
       return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
     };
     const fast = Object.fromEntries([...Object.keys(TASKS), 'RemintToken', 'SendToDlq'].map((s) => [s, 5]));
-    const execution = this.machine.run(
-      { event, attempt } as never,
-      {
-        overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: fast },
-        context: {
-          Execution: { Id: `arn:aws:states:us-east-1:123456789012:express:${this.id}-sync:${name}:${randomUUID()}`, Name: name },
+    const execution = this.machine.run({ event, attempt } as never, {
+      overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: fast },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:us-east-1:123456789012:express:${this.id}-sync:${name}:${randomUUID()}`,
+          Name: name,
         },
       },
-    );
+    });
     const events: any[] = [];
     const collecting = (async () => {
       for await (const e of execution.eventLogs) events.push(e);
@@ -277,7 +309,9 @@ export class LocalMapping {
     const sqs = new SQSClient(awsConfig(this.details));
     const out: any[] = [];
     for (;;) {
-      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: this.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const r = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: this.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!r.Messages?.length) break;
       for (const m of r.Messages) {
         this.dlqBodies.push(m.Body!);
@@ -294,7 +328,9 @@ export class LocalMapping {
   /** Everything an operator could ever see: function logs, every state's input/output, DLQ bodies, errors. */
   captured(): string {
     return [
-      ...Object.values(this.pools).flat().flatMap((f) => f.logs),
+      ...Object.values(this.pools)
+        .flat()
+        .flatMap((f) => f.logs),
       ...this.executions.map((e) => JSON.stringify(e)),
       ...this.dlqBodies,
     ].join('\n');
@@ -302,6 +338,10 @@ export class LocalMapping {
 
   /** Stops the function workers. */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.pools).flat().map((f) => f.stop()));
+    await Promise.all(
+      Object.values(this.pools)
+        .flat()
+        .map((f) => f.stop()),
+    );
   }
 }

@@ -15,7 +15,13 @@ export interface ServerProcess {
 }
 
 /** Starts `cmd args` detached from our stdio, logging to a file. */
-export function startServer(name: string, cmd: string, args: string[], logDir: string, env?: NodeJS.ProcessEnv): ServerProcess {
+export function startServer(
+  name: string,
+  cmd: string,
+  args: string[],
+  logDir: string,
+  env?: NodeJS.ProcessEnv,
+): ServerProcess {
   const logFile = join(logDir, `${name}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
@@ -48,11 +54,17 @@ export function startServer(name: string, cmd: string, args: string[], logDir: s
  * Polls `probe` until it resolves true, failing early with the log's tail if
  * the process exits, and after `timeoutMs` otherwise.
  */
-export async function waitUntilReady(proc: ServerProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(
+  proc: ServerProcess,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exited) {
-      throw new Error(`${proc.name} exited (${JSON.stringify(proc.exited)}) before it was ready:\n${logTail(proc.logFile)}`);
+      throw new Error(
+        `${proc.name} exited (${JSON.stringify(proc.exited)}) before it was ready:\n${logTail(proc.logFile)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {

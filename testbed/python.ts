@@ -27,7 +27,12 @@ export async function ensureCfnLint(log: (msg: string) => void): Promise<string>
   return ensureVenvTool(lintVenvDir, lintRequirementsFile, 'cfn-lint', log);
 }
 
-async function ensureVenvTool(dir: string, requirements: string, tool: string, log: (msg: string) => void): Promise<string> {
+async function ensureVenvTool(
+  dir: string,
+  requirements: string,
+  tool: string,
+  log: (msg: string) => void,
+): Promise<string> {
   const want = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const stamp = join(dir, '.requirements.sha256');
   const bin = join(dir, 'bin', tool);

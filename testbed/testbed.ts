@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServerBinary } from './build.ts';
 import { httpsRequest } from './https.ts';
-import { accessEntries, provisionIdentities, type Credentials, type Identity, type IdentityName } from './identities.ts';
+import {
+  accessEntries,
+  provisionIdentities,
+  type Credentials,
+  type Identity,
+  type IdentityName,
+} from './identities.ts';
 import { keptLogsDir } from './paths.ts';
 import { freePort, startServer, waitUntilReady, type ServerProcess } from './process.ts';
 import { ensureMotoServer } from './python.ts';
@@ -144,16 +150,38 @@ async function startAll(
   // etcd: TLS with client-certificate authentication; only the apiserver holds a client cert.
   const [etcdPort, peerPort] = [await freePort(), await freePort()];
   const etcdUrl = `https://127.0.0.1:${etcdPort}`;
-  const etcd = startServer('etcd', binary, [
-    'etcd', '--name', 'testbed', '--data-dir', join(dir, 'etcd'),
-    '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
-    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-    '--initial-cluster', `testbed=http://127.0.0.1:${peerPort}`,
-    '--cert-file', join(dir, 'serving.crt'), '--key-file', join(dir, 'serving.key'),
-    '--client-cert-auth', '--trusted-ca-file', join(dir, 'ca.crt'),
-    '--unsafe-no-fsync', '--log-level', 'warn',
-  ], logsDir);
+  const etcd = startServer(
+    'etcd',
+    binary,
+    [
+      'etcd',
+      '--name',
+      'testbed',
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      etcdUrl,
+      '--advertise-client-urls',
+      etcdUrl,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster',
+      `testbed=http://127.0.0.1:${peerPort}`,
+      '--cert-file',
+      join(dir, 'serving.crt'),
+      '--key-file',
+      join(dir, 'serving.key'),
+      '--client-cert-auth',
+      '--trusted-ca-file',
+      join(dir, 'ca.crt'),
+      '--unsafe-no-fsync',
+      '--log-level',
+      'warn',
+    ],
+    logsDir,
+  );
   procs.push(etcd);
 
   const motoCreds = { accessKeyId: 'testbed-admin', secretAccessKey: 'testbed-admin-secret' };
@@ -163,24 +191,64 @@ async function startAll(
   const accessEntriesFile = join(dir, 'access-entries.json');
   const stsCredentialsFile = join(dir, 'sts-credentials.json');
   writeFileSync(accessEntriesFile, JSON.stringify(accessEntries(identities), null, 2));
-  writeFileSync(stsCredentialsFile, JSON.stringify(Object.values(identities).map((i) => i.credentials), null, 2), { mode: 0o600 });
+  writeFileSync(
+    stsCredentialsFile,
+    JSON.stringify(
+      Object.values(identities).map((i) => i.credentials),
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
 
   const portFile = join(dir, 'webhook.port');
-  const webhook = startServer('authn-webhook', binary, [
-    'authn-webhook', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--tls-cert-file', join(dir, 'serving.crt'), '--tls-private-key-file', join(dir, 'serving.key'),
-    '--cluster-id', CLUSTER, '--region', REGION, '--moto-endpoint', motoUrl,
-    '--access-entries', accessEntriesFile, '--sts-credentials', stsCredentialsFile,
-  ], logsDir);
+  const webhook = startServer(
+    'authn-webhook',
+    binary,
+    [
+      'authn-webhook',
+      '--listen',
+      '127.0.0.1:0',
+      '--port-file',
+      portFile,
+      '--tls-cert-file',
+      join(dir, 'serving.crt'),
+      '--tls-private-key-file',
+      join(dir, 'serving.key'),
+      '--cluster-id',
+      CLUSTER,
+      '--region',
+      REGION,
+      '--moto-endpoint',
+      motoUrl,
+      '--access-entries',
+      accessEntriesFile,
+      '--sts-credentials',
+      stsCredentialsFile,
+    ],
+    logsDir,
+  );
   procs.push(webhook);
   await waitUntilReady(webhook, async () => existsSync(portFile) && readFileSync(portFile, 'utf8').length > 0, 30_000);
   const webhookUrl = `https://127.0.0.1:${readFileSync(portFile, 'utf8')}`;
-  await waitUntilReady(webhook, async () => (await httpsRequest(`${webhookUrl}/healthz`, { ca })).status === 200, 30_000);
+  await waitUntilReady(
+    webhook,
+    async () => (await httpsRequest(`${webhookUrl}/healthz`, { ca })).status === 200,
+    30_000,
+  );
 
-  await waitUntilReady(etcd, async () => {
-    const r = await httpsRequest(`${etcdUrl}/health`, { ca, cert: readFileSync(join(dir, 'etcd-client.crt')), key: readFileSync(join(dir, 'etcd-client.key')) });
-    return r.status === 200;
-  }, 60_000);
+  await waitUntilReady(
+    etcd,
+    async () => {
+      const r = await httpsRequest(`${etcdUrl}/health`, {
+        ca,
+        cert: readFileSync(join(dir, 'etcd-client.crt')),
+        key: readFileSync(join(dir, 'etcd-client.key')),
+      });
+      return r.status === 200;
+    },
+    60_000,
+  );
   log(`etcd ready at ${etcdUrl}`);
 
   const adminToken = randomBytes(24).toString('hex');
@@ -190,36 +258,88 @@ async function startAll(
   const server = `https://127.0.0.1:${apiPort}`;
   writeFileSync(join(dir, 'audit-policy.json'), auditPolicy());
   const auditLogFile = join(logsDir, 'audit.log');
-  const apiserver = startServer('kube-apiserver', binary, [
-    'apiserver',
-    '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(apiPort),
-    '--tls-cert-file', join(dir, 'serving.crt'), '--tls-private-key-file', join(dir, 'serving.key'),
-    '--cert-dir', join(dir, 'apiserver-certs'),
-    '--etcd-servers', etcdUrl, '--etcd-cafile', join(dir, 'ca.crt'),
-    '--etcd-certfile', join(dir, 'etcd-client.crt'), '--etcd-keyfile', join(dir, 'etcd-client.key'),
-    '--authorization-mode', 'RBAC', '--anonymous-auth=false',
-    '--token-auth-file', join(dir, 'tokens.csv'),
-    '--authentication-token-webhook-config-file', join(dir, 'webhook.kubeconfig'),
-    '--authentication-token-webhook-version', 'v1',
-    // Every request is reviewed afresh, so expiry and access-entry changes take effect at once.
-    '--authentication-token-webhook-cache-ttl', '0s',
-    '--service-account-issuer', 'https://kubernetes.default.svc',
-    '--service-account-key-file', join(dir, 'sa.pub'), '--service-account-signing-key-file', join(dir, 'sa.key'),
-    '--service-cluster-ip-range', '10.96.0.0/16',
-    '--enable-priority-and-fairness=false',
-    // Blocking mode: an event is written before the response is sent, so a test reading the log after a request sees it.
-    '--audit-policy-file', join(dir, 'audit-policy.json'), '--audit-log-path', auditLogFile,
-    '--audit-log-format', 'json', '--audit-log-mode', 'blocking', '--audit-log-maxbackup', '0',
-    '--v', '1',
-  ], logsDir);
+  const apiserver = startServer(
+    'kube-apiserver',
+    binary,
+    [
+      'apiserver',
+      '--bind-address',
+      '127.0.0.1',
+      '--advertise-address',
+      '127.0.0.1',
+      '--secure-port',
+      String(apiPort),
+      '--tls-cert-file',
+      join(dir, 'serving.crt'),
+      '--tls-private-key-file',
+      join(dir, 'serving.key'),
+      '--cert-dir',
+      join(dir, 'apiserver-certs'),
+      '--etcd-servers',
+      etcdUrl,
+      '--etcd-cafile',
+      join(dir, 'ca.crt'),
+      '--etcd-certfile',
+      join(dir, 'etcd-client.crt'),
+      '--etcd-keyfile',
+      join(dir, 'etcd-client.key'),
+      '--authorization-mode',
+      'RBAC',
+      '--anonymous-auth=false',
+      '--token-auth-file',
+      join(dir, 'tokens.csv'),
+      '--authentication-token-webhook-config-file',
+      join(dir, 'webhook.kubeconfig'),
+      '--authentication-token-webhook-version',
+      'v1',
+      // Every request is reviewed afresh, so expiry and access-entry changes take effect at once.
+      '--authentication-token-webhook-cache-ttl',
+      '0s',
+      '--service-account-issuer',
+      'https://kubernetes.default.svc',
+      '--service-account-key-file',
+      join(dir, 'sa.pub'),
+      '--service-account-signing-key-file',
+      join(dir, 'sa.key'),
+      '--service-cluster-ip-range',
+      '10.96.0.0/16',
+      '--enable-priority-and-fairness=false',
+      // Blocking mode: an event is written before the response is sent, so a test reading the log after a request sees
+      // it.
+      '--audit-policy-file',
+      join(dir, 'audit-policy.json'),
+      '--audit-log-path',
+      auditLogFile,
+      '--audit-log-format',
+      'json',
+      '--audit-log-mode',
+      'blocking',
+      '--audit-log-maxbackup',
+      '0',
+      '--v',
+      '1',
+    ],
+    logsDir,
+  );
   procs.push(apiserver);
-  await waitUntilReady(apiserver, async () => (await httpsRequest(`${server}/readyz`, { ca, bearerToken: adminToken })).status === 200, 120_000);
+  await waitUntilReady(
+    apiserver,
+    async () => (await httpsRequest(`${server}/readyz`, { ca, bearerToken: adminToken })).status === 200,
+    120_000,
+  );
   log(`kube-apiserver ready at ${server}`);
 
   return {
     cluster: {
-      name: CLUSTER, region: REGION, server, caFile: join(dir, 'ca.crt'), caData: ca.toString('base64'),
-      adminToken, accessEntriesFile, stsCredentialsFile, auditLogFile,
+      name: CLUSTER,
+      region: REGION,
+      server,
+      caFile: join(dir, 'ca.crt'),
+      caData: ca.toString('base64'),
+      adminToken,
+      accessEntriesFile,
+      stsCredentialsFile,
+      auditLogFile,
     },
     moto: { url: motoUrl, region: REGION, credentials: motoCreds },
     identities,

@@ -17,7 +17,12 @@ export function traceRows(record: ExecutionRecord): TraceRow[] {
     if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
     if (e.type === 'StateExited' || e.type === 'StateFailed') {
       const ms = e.timestamp - (entered.get(e.state.name) ?? e.timestamp);
-      rows.push({ state: e.state.name, type: e.state.type, ms, outcome: e.type === 'StateFailed' ? `failed: ${e.Error}` : outcome(e.state.name, e.state.output) });
+      rows.push({
+        state: e.state.name,
+        type: e.state.type,
+        ms,
+        outcome: e.type === 'StateFailed' ? `failed: ${e.Error}` : outcome(e.state.name, e.state.output),
+      });
     }
   }
   return rows;
@@ -26,11 +31,16 @@ export function traceRows(record: ExecutionRecord): TraceRow[] {
 function outcome(state: string, out: any): string {
   switch (state) {
     case 'FetchSecret':
-      return `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ${out.fetched.keys.count} keys`;
+      return (
+        `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ` +
+        `${out.fetched.keys.count} keys`
+      );
     case 'MintToken':
       return `token sealed, expires ${out.token.expiresAt}`;
     case 'ReadSecret':
-      return out.plan.observed.exists ? `exists at resourceVersion ${out.plan.observed.resourceVersion}` : 'absent: will create';
+      return out.plan.observed.exists
+        ? `exists at resourceVersion ${out.plan.observed.resourceVersion}`
+        : 'absent: will create';
     case 'PlanMerge':
       return planOutcome(out.plan);
     case 'ApplySecret':

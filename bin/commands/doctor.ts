@@ -6,10 +6,24 @@
 import type { Mapping, StackOptions, SyncConfig } from '../../infra/config.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
-import { checkCluster, checkRules, checkSecret, type ClockSample, type ClusterFacts } from '../lib/doctor/aws-checks.ts';
+import {
+  checkCluster,
+  checkRules,
+  checkSecret,
+  type ClockSample,
+  type ClusterFacts,
+} from '../lib/doctor/aws-checks.ts';
 import { summarize, unchecked, type Finding } from '../lib/doctor/findings.ts';
 import { checkNamespace, checkRbac } from '../lib/doctor/kube-checks.ts';
-import { findMappingsFile, KUBE_HELP, KUBE_OPTIONS, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import {
+  findMappingsFile,
+  KUBE_HELP,
+  KUBE_OPTIONS,
+  MAPPING_OPTIONS,
+  MAPPINGS_HELP,
+  OUTPUT_HELP,
+  selectMappings,
+} from '../lib/mappings.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
@@ -50,20 +64,34 @@ const OPTIONS = { ...MAPPING_OPTIONS, ...KUBE_OPTIONS } as const;
 
 /** The clock finding for samples of one server kind. Off by 5 minutes or more is a problem, by 1 minute a warning. */
 export function clockFinding(check: string, what: string, samples: readonly ClockSample[]): Finding {
-  const offsets = samples.map((s) => (Date.parse(s.date) - s.localTime) / 1000).filter(Number.isFinite).sort((a, b) => a - b);
-  if (offsets.length === 0) return unchecked(check, `the local clock against ${what}`, `no answer from ${what} carried a Date header`);
+  const offsets = samples
+    .map((s) => (Date.parse(s.date) - s.localTime) / 1000)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (offsets.length === 0)
+    return unchecked(check, `the local clock against ${what}`, `no answer from ${what} carried a Date header`);
   const skew = Math.round(offsets[Math.floor(offsets.length / 2)]!);
   const text = `the local clock is ${Math.abs(skew)} s ${skew > 0 ? 'behind' : 'ahead of'} ${what}`;
-  if (Math.abs(skew) < 60) return { check, verdict: 'ok', message: `the local clock is within ${Math.max(1, Math.abs(skew))} s of ${what}` };
+  if (Math.abs(skew) < 60)
+    return { check, verdict: 'ok', message: `the local clock is within ${Math.max(1, Math.abs(skew))} s of ${what}` };
   return {
     check,
     verdict: Math.abs(skew) >= 300 ? 'problem' : 'warning',
-    message: `${text}: AWS refuses requests signed more than 5 minutes off, and EKS refuses tokens dated more than 15 minutes back`,
-    fix: 'synchronize this machine\'s clock (e.g. timedatectl set-ntp true, or chronyc makestep)',
+    message:
+      `${text}: AWS refuses requests signed more than 5 minutes off, and EKS refuses tokens dated more than ` +
+      `15 minutes back`,
+    fix: "synchronize this machine's clock (e.g. timedatectl set-ntp true, or chronyc makestep)",
   };
 }
 
-async function diagnose(m: Mapping, stack: StackOptions, mappingsFile: string, flags: KubeconfigFlags, clock: { aws: ClockSample[]; cluster: ClockSample[] }, progress: Progress): Promise<Finding[]> {
+async function diagnose(
+  m: Mapping,
+  stack: StackOptions,
+  mappingsFile: string,
+  flags: KubeconfigFlags,
+  clock: { aws: ClockSample[]; cluster: ClockSample[] },
+  progress: Progress,
+): Promise<Finding[]> {
   const aws = new AwsSession(regionOf(m));
   const findings: Finding[] = [];
   const facts: ClusterFacts = {};
@@ -71,7 +99,11 @@ async function diagnose(m: Mapping, stack: StackOptions, mappingsFile: string, f
   await aws.credentials().catch((e: Error) => (credentials = e.message));
   if (credentials === undefined) {
     progress.step(`${m.id}: AWS secret, rules and cluster`);
-    findings.push(await checkSecret(m, aws, clock.aws), ...(await checkRules(m, stack.name, mappingsFile, aws)), ...(await checkCluster(m, aws, facts)));
+    findings.push(
+      await checkSecret(m, aws, clock.aws),
+      ...(await checkRules(m, stack.name, mappingsFile, aws)),
+      ...(await checkCluster(m, aws, facts)),
+    );
   } else {
     findings.push(unchecked('secret', 'the AWS side (secret, rules, cluster, access entry)', credentials));
   }
@@ -107,7 +139,9 @@ export const doctorCommand: Command = {
       const finding: Finding = {
         check: 'mappings-file',
         verdict: 'problem',
-        message: `the mappings file ${file.path} is invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`,
+        message:
+          `the mappings file ${file.path} is invalid ` +
+          `(${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`,
         details: e.problems,
         fix: `correct each problem listed; check the file offline with: npx cdk synth --quiet -c mappings=${file.path}`,
       };
@@ -120,12 +154,17 @@ export const doctorCommand: Command = {
     const progress = new Progress(io);
     const results: { id: string; findings: Finding[] }[] = [];
     try {
-      for (const m of mappings) results.push({ id: m.id, findings: await diagnose(m, config.stack, file.path, flags, clock, progress) });
+      for (const m of mappings)
+        results.push({ id: m.id, findings: await diagnose(m, config.stack, file.path, flags, clock, progress) });
     } finally {
       progress.stop();
     }
     const global: Finding[] = [
-      { check: 'mappings-file', verdict: 'ok', message: `the mappings file ${file.path} is valid (${config.mappings.length} mappings)` },
+      {
+        check: 'mappings-file',
+        verdict: 'ok',
+        message: `the mappings file ${file.path} is valid (${config.mappings.length} mappings)`,
+      },
       clockFinding('clock-aws', 'AWS', clock.aws),
       clockFinding('clock-cluster', 'the kube-apiserver', clock.cluster),
     ];
@@ -158,7 +197,9 @@ function report(
     ]);
   const out = [style.bold(`Doctor: ${path}`), ...lines(global)];
   for (const r of results) out.push('', style.bold(`Mapping ${r.id}`), ...lines(r.findings));
-  const counts = `${summary.problems} problem(s), ${summary.warnings} warning(s), ${summary.unchecked} check(s) could not run, ${summary.ok} ok`;
+  const counts =
+    `${summary.problems} problem(s), ${summary.warnings} warning(s), ${summary.unchecked} check(s) ` +
+    `could not run, ${summary.ok} ok`;
   out.push('', summary.problems > 0 ? style.bad(counts) : style.good(counts));
   io.stdout(`${out.join('\n')}\n`);
   return summary;

@@ -4,7 +4,15 @@
  */
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
-import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import {
+  KUBE_HELP,
+  KUBE_OPTIONS,
+  loadConfig,
+  MAPPING_OPTIONS,
+  MAPPINGS_HELP,
+  OUTPUT_HELP,
+  selectMappings,
+} from '../lib/mappings.ts';
 import { PipelineError, runPipeline } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';

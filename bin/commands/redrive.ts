@@ -7,8 +7,19 @@
  * only after that succeeded.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { decideRedrive, type QueueMessage, type RedriveDecision, type RedriveSettings } from '../../functions/domain/redrive.ts';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import {
+  decideRedrive,
+  type QueueMessage,
+  type RedriveDecision,
+  type RedriveSettings,
+} from '../../functions/domain/redrive.ts';
 import { redriveMessage, stringAttributes } from '../../functions/adapters/redrive-io.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
@@ -55,7 +66,10 @@ const OPTIONS = {
   'state-machine': { type: 'string', multiple: true },
 } as const;
 
-/** How long a received message stays hidden while this run works on it (skipped and dry-run ones are released at the end). */
+/**
+ * How long a received message stays hidden while this run works on it (skipped and dry-run ones are released at the
+ * end).
+ */
 const HOLD_SECONDS = 300;
 
 /** What happened to one message. */
@@ -88,14 +102,19 @@ export const redriveCommand: Command = {
     const selected = selectMappings(config, values.mapping);
     const aws = new AwsSession(regionOf(selected[0]!));
     const flagged = stateMachineFlags(values['state-machine'] ?? []);
-    const needStack = values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
+    const needStack =
+      values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
     const outputs = needStack ? await stackOutputs(config.stack.name, aws) : {};
     const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, config.stack.name);
     const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', config.stack.name);
-    const stateMachines = Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', config.stack.name));
+    const stateMachines =
+      Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', config.stack.name));
     const missing = selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined);
     if (missing.length > 0) {
-      throw new UsageError(`no state machine for mapping ${missing.join(', ')}: deploy the stack, or pass --state-machine ID=ARN for each mapping`);
+      throw new UsageError(
+        `no state machine for mapping ${missing.join(', ')}: deploy the stack, or pass --state-machine ID=ARN for ` +
+          `each mapping`,
+      );
     }
     const settings: RedriveSettings = { stateMachines, maxAttempts: config.stack.redriveMaxAttempts };
     const dryRun = values['dry-run'] === true;
@@ -105,7 +124,17 @@ export const redriveCommand: Command = {
     const progress = new Progress(io);
     let reports: MessageReport[];
     try {
-      reports = await drain({ sqs, sfn, dlqUrl, parkedQueueUrl, settings, dryRun, max, only: values.mapping, onMessage: (n, id) => progress.step(`${dryRun ? 'checking' : 'redriving'} message ${n}${id ? ` (${id})` : ''}`) });
+      reports = await drain({
+        sqs,
+        sfn,
+        dlqUrl,
+        parkedQueueUrl,
+        settings,
+        dryRun,
+        max,
+        only: values.mapping,
+        onMessage: (n, id) => progress.step(`${dryRun ? 'checking' : 'redriving'} message ${n}${id ? ` (${id})` : ''}`),
+      });
     } finally {
       progress.stop();
       sqs.destroy();
@@ -113,16 +142,33 @@ export const redriveCommand: Command = {
     }
 
     const count = (...o: Outcome[]) => reports.filter((r) => o.includes(r.outcome)).length;
-    const summary = { redriven: count('redriven', 'would-redrive'), parked: count('parked', 'would-park'), skipped: count('skipped'), failed: count('failed') };
+    const summary = {
+      redriven: count('redriven', 'would-redrive'),
+      parked: count('parked', 'would-park'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+    };
     if (values.json) {
       writeJson(io, { dlqUrl, parkedQueueUrl, dryRun, maxAttempts: settings.maxAttempts, summary, messages: reports });
     } else {
       const style = new Style(io, { noColor: values['no-color'] });
-      io.stdout(`${style.bold(dryRun ? 'Redrive dry run' : 'Redrive')} of ${dlqUrl} (at most ${settings.maxAttempts} attempts per sync)\n`);
+      io.stdout(
+        `${style.bold(dryRun ? 'Redrive dry run' : 'Redrive')} of ${dlqUrl} (at most ${settings.maxAttempts} ` +
+          `attempts per sync)\n`,
+      );
       if (reports.length === 0) io.stdout('  The dead-letter queue has no messages.\n');
-      else io.stdout(table(['MAPPING', 'ATTEMPT', 'FAILED AT', 'OUTCOME', 'ERROR'], reports.map((r) => row(r, style))));
+      else
+        io.stdout(
+          table(
+            ['MAPPING', 'ATTEMPT', 'FAILED AT', 'OUTCOME', 'ERROR'],
+            reports.map((r) => row(r, style)),
+          ),
+        );
       const verb = dryRun ? 'would be ' : '';
-      io.stdout(`${summary.failed > 0 ? style.bad('Summary') : style.good('Summary')}: ${summary.redriven} ${verb}redriven, ${summary.parked} ${verb}parked, ${summary.skipped} skipped, ${summary.failed} failed\n`);
+      io.stdout(
+        `${summary.failed > 0 ? style.bad('Summary') : style.good('Summary')}: ${summary.redriven} ${verb}redriven, ` +
+          `${summary.parked} ${verb}parked, ${summary.skipped} skipped, ${summary.failed} failed\n`,
+      );
     }
     return summary.failed > 0 ? EXIT.FAILURE : EXIT.OK;
   },
@@ -153,7 +199,13 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
   try {
     while (acted < o.max) {
       const got = await o.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: o.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: HOLD_SECONDS, MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: o.dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: HOLD_SECONDS,
+          MessageAttributeNames: ['All'],
+        }),
       );
       const fresh = (got.Messages ?? []).filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
       if (fresh.length === 0) break;
@@ -174,7 +226,9 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
         acted++;
         o.onMessage(reports.length + 1, base.mappingId);
         if (o.dryRun) {
-          reports.push(decision.action === 'start' ? { ...base, outcome: 'would-redrive' } : { ...base, outcome: 'would-park' });
+          reports.push(
+            decision.action === 'start' ? { ...base, outcome: 'would-redrive' } : { ...base, outcome: 'would-park' },
+          );
           release.push(m);
           continue;
         }
@@ -183,14 +237,28 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
     }
   } finally {
     for (const m of release) {
-      await o.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: o.dlqUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })).catch(() => undefined);
+      await o.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: o.dlqUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        )
+        .catch(() => undefined);
     }
   }
   return reports;
 }
 
 /** Redrives or parks one message, then deletes it from the DLQ; a failure leaves it there. */
-async function handle(o: DrainOptions, m: Message, message: QueueMessage, base: MessageReport, release: Message[]): Promise<MessageReport> {
+async function handle(
+  o: DrainOptions,
+  m: Message,
+  message: QueueMessage,
+  base: MessageReport,
+  release: Message[],
+): Promise<MessageReport> {
   let report: MessageReport;
   try {
     const out = await redriveMessage(message, o.settings, { sfn: o.sfn, sqs: o.sqs, parkedQueueUrl: o.parkedQueueUrl });
@@ -207,7 +275,11 @@ async function handle(o: DrainOptions, m: Message, message: QueueMessage, base: 
     return report;
   } catch (e) {
     // The execution started (or the copy was parked) but the message stays: a later run would repeat it.
-    return { ...report, outcome: 'failed', reason: `${report.outcome}, but not deleted from the DLQ (${sdkErrorText(e)}); a later run repeats it` };
+    return {
+      ...report,
+      outcome: 'failed',
+      reason: `${report.outcome}, but not deleted from the DLQ (${sdkErrorText(e)}); a later run repeats it`,
+    };
   }
 }
 
@@ -230,19 +302,29 @@ const ERROR_WIDTH = 90;
 function row(r: MessageReport, style: Style): string[] {
   const reasonCode = r.reason?.split(':', 1)[0];
   const outcome =
-    r.outcome === 'failed' ? style.bad(`failed: ${r.reason}`)
-    : r.outcome === 'parked' || r.outcome === 'would-park' ? style.warn(`${r.outcome.replace('-', ' ')} (${reasonCode})`)
-    : r.outcome === 'skipped' ? style.dim('skipped')
-    : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
+    r.outcome === 'failed'
+      ? style.bad(`failed: ${r.reason}`)
+      : r.outcome === 'parked' || r.outcome === 'would-park'
+        ? style.warn(`${r.outcome.replace('-', ' ')} (${reasonCode})`)
+        : r.outcome === 'skipped'
+          ? style.dim('skipped')
+          : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
   const full = r.error === undefined ? (r.reason ?? '-') : r.cause ? `${r.error}: ${r.cause}` : r.error;
   const error = full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
-  return [r.mappingId ?? '?', r.failedAttempt === undefined ? '-' : String(r.failedAttempt), r.failedStep ?? '-', outcome, error];
+  return [
+    r.mappingId ?? '?',
+    r.failedAttempt === undefined ? '-' : String(r.failedAttempt),
+    r.failedStep ?? '-',
+    outcome,
+    error,
+  ];
 }
 
 /** @throws UsageError unless `text` is a whole number >= 1. */
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number >= 1`);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a whole number >= 1`);
   return n;
 }
 
@@ -251,7 +333,11 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of flags) {
     const m = /^([a-z0-9-]+)=(arn:[^\s]+:states:[^\s]+:stateMachine:[^\s]+)$/.exec(f);
-    if (!m) throw new UsageError(`--state-machine ${JSON.stringify(f)} is not ID=ARN with a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+    if (!m)
+      throw new UsageError(
+        `--state-machine ${JSON.stringify(f)} is not ID=ARN with a state machine ARN ` +
+          '(arn:aws:states:<region>:<account>:stateMachine:<name>)',
+      );
     out[m[1]!] = m[2]!;
   }
   return out;
@@ -261,22 +347,31 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
 async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
   try {
     const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
-    const cfn = new sdk['CloudFormationClient']!(await aws.config());
+    const cfn = new sdk.CloudFormationClient!(await aws.config());
     try {
-      const out = await cfn.send(new sdk['DescribeStacksCommand']!({ StackName: stackName }));
+      const out = await cfn.send(new sdk.DescribeStacksCommand!({ StackName: stackName }));
       const outputs: { OutputKey?: string; OutputValue?: string }[] = out.Stacks?.[0]?.Outputs ?? [];
-      return Object.fromEntries(outputs.filter((x) => x.OutputKey && x.OutputValue).map((x) => [x.OutputKey!, x.OutputValue!]));
+      return Object.fromEntries(
+        outputs.filter((x) => x.OutputKey && x.OutputValue).map((x) => [x.OutputKey!, x.OutputValue!]),
+      );
     } finally {
       cfn.destroy();
     }
   } catch (e) {
-    throw new Error(`could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); pass --dlq-url, --parked-url and --state-machine`, { cause: e });
+    throw new Error(
+      `could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); ` +
+        'pass --dlq-url, --parked-url and --state-machine',
+      { cause: e },
+    );
   }
 }
 
 function required(outputs: Record<string, string>, key: string, stackName: string): string {
   const v = outputs[key];
-  if (v === undefined) throw new Error(`stack ${stackName} has no ${key} output: deploy the current version of the stack, or pass the matching option`);
+  if (v === undefined)
+    throw new Error(
+      `stack ${stackName} has no ${key} output: deploy the current version of the stack, or pass the matching option`,
+    );
   return v;
 }
 

@@ -5,9 +5,31 @@
  */
 import type { Mapping } from '../../infra/config.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
-import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
-import { discoverDlqUrl, dlqDepth, executionLogGroup, failedExecutions, type FailedExecution, type QueueDepth } from '../lib/stack.ts';
-import { readAwsSide, readSecretSide, verdict, type AwsSide, type SecretSide, type SyncState } from '../lib/status-read.ts';
+import {
+  KUBE_HELP,
+  KUBE_OPTIONS,
+  loadConfig,
+  MAPPING_OPTIONS,
+  MAPPINGS_HELP,
+  OUTPUT_HELP,
+  selectMappings,
+} from '../lib/mappings.ts';
+import {
+  discoverDlqUrl,
+  dlqDepth,
+  executionLogGroup,
+  failedExecutions,
+  type FailedExecution,
+  type QueueDepth,
+} from '../lib/stack.ts';
+import {
+  readAwsSide,
+  readSecretSide,
+  verdict,
+  type AwsSide,
+  type SecretSide,
+  type SyncState,
+} from '../lib/status-read.ts';
 import { age, Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, oneLine, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
@@ -36,15 +58,24 @@ could not be read; 2 usage error. Parts that cannot be reached (DLQ, logs) are n
 do not change the exit code.
 `;
 
-const OPTIONS = { ...MAPPING_OPTIONS, ...KUBE_OPTIONS, since: { type: 'string' }, 'dlq-url': { type: 'string' } } as const;
+const OPTIONS = {
+  ...MAPPING_OPTIONS,
+  ...KUBE_OPTIONS,
+  since: { type: 'string' },
+  'dlq-url': { type: 'string' },
+} as const;
 
 interface MappingStatus {
   readonly id: string;
   readonly state: SyncState;
   readonly detail: string;
   readonly aws: (AwsSide & { readonly arn: string }) | { readonly arn: string; readonly error: string };
-  readonly secret: (SecretSide & { readonly namespace: string; readonly name: string }) | { readonly namespace: string; readonly name: string; readonly error: string };
-  readonly failedExecutions: { readonly logGroup: string; readonly items: FailedExecution[] } | { readonly logGroup: string; readonly unavailable: string };
+  readonly secret:
+    | (SecretSide & { readonly namespace: string; readonly name: string })
+    | { readonly namespace: string; readonly name: string; readonly error: string };
+  readonly failedExecutions:
+    | { readonly logGroup: string; readonly items: FailedExecution[] }
+    | { readonly logGroup: string; readonly unavailable: string };
 }
 
 type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) | { readonly unavailable: string };
@@ -52,11 +83,19 @@ type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) 
 /** Parses 30m / 24h / 7d into milliseconds. @throws UsageError otherwise. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)(m|h|d)$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`--since ${JSON.stringify(text)} is not a duration; expected a number and m, h or d, e.g. 24h`);
+  if (!m || Number(m[1]) === 0)
+    throw new UsageError(
+      `--since ${JSON.stringify(text)} is not a duration; expected a number and m, h or d, e.g. 24h`,
+    );
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 
-async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, flags: { kubeconfig?: string; context?: string }): Promise<MappingStatus> {
+async function mappingStatus(
+  m: Mapping,
+  stackName: string,
+  sinceMs: number,
+  flags: { kubeconfig?: string; context?: string },
+): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
   const logGroup = executionLogGroup(stackName, m.id);
   const [awsSide, secretSide, failures] = await Promise.allSettled([
@@ -65,11 +104,18 @@ async function mappingStatus(m: Mapping, stackName: string, sinceMs: number, fla
     failedExecutions(logGroup, sinceMs, aws),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
-  const v = verdict(m, awsSide.status === 'fulfilled' ? awsSide.value : undefined, secretSide.status === 'fulfilled' ? secretSide.value : undefined);
+  const v = verdict(
+    m,
+    awsSide.status === 'fulfilled' ? awsSide.value : undefined,
+    secretSide.status === 'fulfilled' ? secretSide.value : undefined,
+  );
   return {
     id: m.id,
     ...v,
-    aws: awsSide.status === 'fulfilled' ? { arn: m.secretArn, ...awsSide.value } : { arn: m.secretArn, error: err(awsSide) },
+    aws:
+      awsSide.status === 'fulfilled'
+        ? { arn: m.secretArn, ...awsSide.value }
+        : { arn: m.secretArn, error: err(awsSide) },
     secret:
       secretSide.status === 'fulfilled'
         ? { namespace: m.namespace, name: m.secretName, ...secretSide.value }
@@ -117,7 +163,14 @@ export const statusCommand: Command = {
     ]).finally(() => progress.stop());
 
     const since = new Date(sinceMs).toISOString();
-    if (values.json) writeJson(io, { mappingsFile: config.source, stack: config.stack.name, since, mappings: statuses, deadLetterQueue: dlq });
+    if (values.json)
+      writeJson(io, {
+        mappingsFile: config.source,
+        stack: config.stack.name,
+        since,
+        mappings: statuses,
+        deadLetterQueue: dlq,
+      });
     else io.stdout(render(statuses, dlq, since, new Style(io, { noColor: values['no-color'] })));
 
     if (statuses.some((s) => s.state === 'unknown')) return EXIT.FAILURE;
@@ -130,13 +183,15 @@ export const statusCommand: Command = {
 function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: string, style: Style): string {
   const out: string[] = [];
   for (const s of statuses) {
-    const state = s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
+    const state =
+      s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
     out.push(`${style.bold(`Mapping ${s.id}`)}: ${state}: ${s.detail}`);
     const a = s.aws;
     out.push(
       'error' in a
         ? `  AWS       ${style.bad(a.error)}`
-        : `  AWS       AWSCURRENT ${a.currentVersionId ?? '(none)'} created ${a.createdDate ?? '?'}${a.deletedDate ? style.bad(`, deletion scheduled ${a.deletedDate}`) : ''}`,
+        : `  AWS       AWSCURRENT ${a.currentVersionId ?? '(none)'} created ${a.createdDate ?? '?'}` +
+            `${a.deletedDate ? style.bad(`, deletion scheduled ${a.deletedDate}`) : ''}`,
     );
     const k = s.secret;
     const where = `${k.namespace}/${k.name}`;
@@ -145,7 +200,8 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
         ? `  Secret    ${where}: ${style.bad(k.error)}`
         : !k.exists
           ? `  Secret    ${where}: does not exist`
-          : `  Secret    ${where} holds ${k.versionId ?? '(no source version)'}; last sync ${k.syncedAt ? `${k.syncedAt} (${age(k.syncedAt)})` : 'unknown'}`,
+          : `  Secret    ${where} holds ${k.versionId ?? '(no source version)'}; ` +
+            `last sync ${k.syncedAt ? `${k.syncedAt} (${age(k.syncedAt)})` : 'unknown'}`,
     );
     const f = s.failedExecutions;
     if ('unavailable' in f) out.push(`  Failures  ${style.dim(f.unavailable)}`);
@@ -158,7 +214,10 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
   if ('unavailable' in dlq) out.push(`Dead-letter queue: ${style.dim(dlq.unavailable)}`);
   else {
     const depth = `${dlq.visible} waiting, ${dlq.inFlight} in flight`;
-    out.push(`Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, from ${dlq.from})`);
+    out.push(
+      `Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, ` +
+        `from ${dlq.from})`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -5,7 +5,15 @@
  */
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
-import { KUBE_HELP, KUBE_OPTIONS, loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
+import {
+  KUBE_HELP,
+  KUBE_OPTIONS,
+  loadConfig,
+  MAPPING_OPTIONS,
+  MAPPINGS_HELP,
+  OUTPUT_HELP,
+  selectMappings,
+} from '../lib/mappings.ts';
 import { formatTrace, PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
@@ -70,9 +78,13 @@ export const syncCommand: Command = {
     const result = failure
       ? `failed at ${failedStep}: ${failure.name}: ${oneLine(failure.message)}`
       : dryRun
-        ? `dry run: ${run.plan?.action === 'create' || run.plan?.action === 'update' ? `a sync would ${run.plan.action} the Secret` : 'nothing to write'}`
+        ? 'dry run: ' +
+          (run.plan?.action === 'create' || run.plan?.action === 'update'
+            ? `a sync would ${run.plan.action} the Secret`
+            : 'nothing to write')
         : run.applied
-          ? `${run.applied.action}d Secret ${mapping.namespace}/${mapping.secretName} at resourceVersion ${run.applied.resourceVersion} with version ${run.source?.versionId}`
+          ? `${run.applied.action}d Secret ${mapping.namespace}/${mapping.secretName} at resourceVersion ` +
+            `${run.applied.resourceVersion} with version ${run.source?.versionId}`
           : `nothing written (${run.plan?.action}): ${run.plan?.reason}`;
 
     if (values.json) {

@@ -6,11 +6,7 @@
  */
 import { InvalidInputError } from '../../functions/domain/errors.ts';
 import { mintEksToken, stsHost, validateClusterName } from '../../functions/adapters/eks-token.ts';
-import {
-  apiVersionFromExecInfo,
-  execCredential,
-  formatExecCredential,
-} from '../lib/exec-credential.ts';
+import { apiVersionFromExecInfo, execCredential, formatExecCredential } from '../lib/exec-credential.ts';
 import { loadCredentials } from '../lib/aws.ts';
 import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from '../lib/command.ts';
 
@@ -66,14 +62,16 @@ export const tokenCommand: Command = {
 
     const credentials = await loadCredentials(region);
     const { token, expiresAt } = await mintEksToken({ clusterName, region, credentials });
-    const { apiVersion, warning } = apiVersionFromExecInfo(io.env['KUBERNETES_EXEC_INFO']);
+    const { apiVersion, warning } = apiVersionFromExecInfo(io.env.KUBERNETES_EXEC_INFO);
     if (warning !== undefined) io.stderr(`eks-secret-sync token: warning: ${warning}\n`);
     io.stdout(formatExecCredential(execCredential(token, expiresAt, apiVersion)));
     return EXIT.OK;
   },
 };
 
-/** Input errors from the flags or the environment are usage errors (exit 2); the message says where the value came from. */
+/**
+ * Input errors from the flags or the environment are usage errors (exit 2); the message says where the value came from.
+ */
 function asUsageError(check: () => unknown, source: string): void {
   try {
     check();
@@ -84,10 +82,7 @@ function asUsageError(check: () => unknown, source: string): void {
 }
 
 /** The flag wins, then the SDK's usual variables; the source goes into error messages. */
-function resolveRegion(
-  flag: string | undefined,
-  env: CommandIo['env'],
-): { region: string; source: string } {
+function resolveRegion(flag: string | undefined, env: CommandIo['env']): { region: string; source: string } {
   if (flag !== undefined) return { region: flag, source: '--region' };
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
     const value = env[name];

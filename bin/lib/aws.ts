@@ -41,7 +41,8 @@ export async function loadCredentials(region: string): Promise<AwsCredentials> {
     // SDK provider messages describe the lookup, never a credential value.
     const reason = oneLine(error instanceof Error ? error.message : String(error));
     throw new Error(
-      `could not load AWS credentials (${reason}); set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      `could not load AWS credentials (${reason}); set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID ` +
+        `and AWS_SECRET_ACCESS_KEY`,
       { cause: error },
     );
   }
@@ -84,6 +85,7 @@ export class MissingPackageError extends Error {
 }
 
 /** A client class and its commands, loosely typed: the package may be absent at type-check time. */
+// biome-ignore lint/suspicious/noExplicitAny: SDK command classes loaded by name; each call site narrows them.
 export type SdkModule = Record<string, new (input: any) => any>;
 
 /**
@@ -108,7 +110,8 @@ export function sdkErrorText(e: unknown): string {
   if (err instanceof MissingPackageError) return err.message;
   const status = err.$metadata?.httpStatusCode;
   // Our own errors (no AWS metadata) carry a complete sentence.
-  if (status === undefined && (err.name === 'Error' || err.name === undefined)) return oneLine(err.message ?? String(e));
+  if (status === undefined && (err.name === 'Error' || err.name === undefined))
+    return oneLine(err.message ?? String(e));
   // A body the SDK cannot parse (an HTML 404 page) means the endpoint does not implement the API.
   if (err.name === 'SyntaxError' && status !== undefined) {
     return `the endpoint answered HTTP ${status} with a body that is not an AWS answer: it does not implement this API`;

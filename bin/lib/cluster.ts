@@ -47,14 +47,26 @@ export interface KubeconfigFlags {
  *
  * @throws Error naming what is missing (context, CA, credentials); AWS errors from DescribeCluster.
  */
-export async function resolveKubeTarget(mapping: Mapping, aws: AwsSession, flags: KubeconfigFlags): Promise<KubeTarget> {
+export async function resolveKubeTarget(
+  mapping: Mapping,
+  aws: AwsSession,
+  flags: KubeconfigFlags,
+): Promise<KubeTarget> {
   if (flags.kubeconfig !== undefined || flags.context !== undefined) return fromKubeconfig(flags);
   const clusterName = mapping.cluster.name;
   const { server, caData, source } =
     mapping.cluster.endpoint !== undefined && mapping.cluster.certificateAuthority !== undefined
-      ? { server: mapping.cluster.endpoint, caData: mapping.cluster.certificateAuthority, source: 'mapping cluster.endpoint' }
+      ? {
+          server: mapping.cluster.endpoint,
+          caData: mapping.cluster.certificateAuthority,
+          source: 'mapping cluster.endpoint',
+        }
       : await describeCluster(clusterName, aws);
-  const { token, expiresAt } = await mintEksToken({ clusterName, region: aws.region, credentials: await aws.credentials() });
+  const { token, expiresAt } = await mintEksToken({
+    clusterName,
+    region: aws.region,
+    credentials: await aws.credentials(),
+  });
   return {
     server: server.replace(/\/$/, ''),
     caPem: Buffer.from(caData, 'base64').toString('utf8'),
@@ -65,14 +77,21 @@ export async function resolveKubeTarget(mapping: Mapping, aws: AwsSession, flags
   };
 }
 
-async function describeCluster(name: string, aws: AwsSession): Promise<{ server: string; caData: string; source: string }> {
+async function describeCluster(
+  name: string,
+  aws: AwsSession,
+): Promise<{ server: string; caData: string; source: string }> {
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const eks = new EKSClient(await aws.config());
   try {
     const out = await eks.send(new DescribeClusterCommand({ name }));
     const server = out.cluster?.endpoint;
     const caData = out.cluster?.certificateAuthority?.data;
-    if (!server || !caData) throw new Error(`eks:DescribeCluster of ${name} returned no endpoint or CA (cluster status ${out.cluster?.status ?? 'unknown'})`);
+    if (!server || !caData)
+      throw new Error(
+        `eks:DescribeCluster of ${name} returned no endpoint or CA ` +
+          `(cluster status ${out.cluster?.status ?? 'unknown'})`,
+      );
     return { server, caData, source: `eks:DescribeCluster ${name}` };
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('eks:DescribeCluster')) throw e;
@@ -95,7 +114,11 @@ async function fromKubeconfig(flags: KubeconfigFlags): Promise<KubeTarget> {
   else kc.loadFromDefault();
   if (flags.context !== undefined) {
     if (!kc.getContextObject(flags.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
       throw new Error(`the kubeconfig has no context ${JSON.stringify(flags.context)} (contexts: ${known})`);
     }
     kc.setCurrentContext(flags.context);
@@ -106,17 +129,23 @@ async function fromKubeconfig(flags: KubeconfigFlags): Promise<KubeTarget> {
   const opts: RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
   if (cluster.skipTLSVerify || !opts.ca) {
-    throw new Error(`kubeconfig cluster ${JSON.stringify(cluster.name)} has no certificate-authority; the CLI always verifies the cluster CA`);
+    throw new Error(
+      `kubeconfig cluster ${JSON.stringify(cluster.name)} has no certificate-authority; the CLI always verifies the ` +
+        `cluster CA`,
+    );
   }
-  const auth = (opts.headers as Record<string, string> | undefined)?.['Authorization'] ?? (opts.headers as Record<string, string> | undefined)?.['authorization'];
+  const auth =
+    (opts.headers as Record<string, string> | undefined)?.Authorization ??
+    (opts.headers as Record<string, string> | undefined)?.authorization;
   const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+  const user = JSON.stringify(kc.getCurrentUser()?.name ?? '?');
   return {
     server: cluster.server.replace(/\/$/, ''),
     caPem: opts.ca.toString(),
     ...(token !== undefined && { token }),
     ...(opts.cert !== undefined && { cert: opts.cert as string | Buffer }),
     ...(opts.key !== undefined && { key: opts.key as string | Buffer }),
-    identity: `kubeconfig user ${JSON.stringify(kc.getCurrentUser()?.name ?? '?')} (context ${JSON.stringify(context)})`,
+    identity: `kubeconfig user ${user} (context ${JSON.stringify(context)})`,
     source: `kubeconfig context ${JSON.stringify(context)}`,
   };
 }
@@ -129,7 +158,9 @@ async function fromKubeconfig(flags: KubeconfigFlags): Promise<KubeTarget> {
 export function requireToken(target: KubeTarget): string {
   if (target.token !== undefined) return target.token;
   throw new Error(
-    `${target.identity} has no bearer token (client certificates only); plan and sync talk to the apiserver like the pipeline, ` +
-      'with a token: use a context with a token or an exec plugin (aws eks get-token), or drop --kubeconfig/--context to mint one from your AWS credentials',
+    `${target.identity} has no bearer token (client certificates only); plan and sync talk to the apiserver like the ` +
+      `pipeline, ` +
+      'with a token: use a context with a token or an exec plugin (aws eks get-token), or drop ' +
+      '--kubeconfig/--context to mint one from your AWS credentials',
   );
 }

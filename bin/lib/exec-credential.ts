@@ -78,7 +78,9 @@ export function apiVersionFromExecInfo(raw: string | undefined): ExecInfoApiVers
   } catch {
     return {
       apiVersion: EXEC_CREDENTIAL_V1BETA1,
-      warning: `KUBERNETES_EXEC_INFO is not valid JSON; answering with ${EXEC_CREDENTIAL_V1BETA1}. Update your Kubernetes client.`,
+      warning:
+        `KUBERNETES_EXEC_INFO is not valid JSON; answering with ${EXEC_CREDENTIAL_V1BETA1}. Update your ` +
+        `Kubernetes client.`,
     };
   }
   if (requested === EXEC_CREDENTIAL_V1 || requested === EXEC_CREDENTIAL_V1BETA1) {
@@ -87,12 +89,17 @@ export function apiVersionFromExecInfo(raw: string | undefined): ExecInfoApiVers
   if (requested === EXEC_CREDENTIAL_V1ALPHA1) {
     return {
       apiVersion: requested,
-      warning: `The kubeconfig user entry uses deprecated apiVersion ${EXEC_CREDENTIAL_V1ALPHA1}; set it to ${EXEC_CREDENTIAL_V1BETA1} or ${EXEC_CREDENTIAL_V1}.`,
+      warning:
+        `The kubeconfig user entry uses deprecated apiVersion ${EXEC_CREDENTIAL_V1ALPHA1}; set it to ` +
+        `${EXEC_CREDENTIAL_V1BETA1} or ${EXEC_CREDENTIAL_V1}.`,
     };
   }
   return {
     apiVersion: EXEC_CREDENTIAL_V1BETA1,
-    warning: `KUBERNETES_EXEC_INFO asks for unsupported apiVersion ${JSON.stringify(String(requested))}; answering with ${EXEC_CREDENTIAL_V1BETA1}. Set the kubeconfig user's exec apiVersion to ${EXEC_CREDENTIAL_V1} or ${EXEC_CREDENTIAL_V1BETA1}.`,
+    warning:
+      `KUBERNETES_EXEC_INFO asks for unsupported apiVersion ${JSON.stringify(String(requested))}; answering ` +
+      `with ${EXEC_CREDENTIAL_V1BETA1}. ` +
+      `Set the kubeconfig user's exec apiVersion to ${EXEC_CREDENTIAL_V1} or ${EXEC_CREDENTIAL_V1BETA1}.`,
   };
 }
 
@@ -109,8 +116,5 @@ function pythonJson(value: unknown): string {
 }
 
 function pythonString(text: string): string {
-  return JSON.stringify(text).replace(
-    /[\u0080-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -52,14 +52,34 @@ export function mask(base64: string | undefined, reveal: Reveal): MaskedValue | 
  *
  * @param desired the AWS data (base64 values), @param existing the Secret as read (null when absent).
  */
-export function keyRows(plan: MergePlan, desired: SecretData, existing: ExistingSecret | null | undefined, reveal: Reveal): KeyRow[] {
+export function keyRows(
+  plan: MergePlan,
+  desired: SecretData,
+  existing: ExistingSecret | null | undefined,
+  reveal: Reveal,
+): KeyRow[] {
   const k8s = (key: string) => (existing && Object.hasOwn(existing.data, key) ? existing.data[key] : undefined);
   const aws = (key: string) => (Object.hasOwn(desired, key) ? desired[key] : undefined);
   const rows: KeyRow[] = [
     ...plan.added.map((key) => ({ key, change: 'added' as const, now: null, after: mask(aws(key), reveal) })),
-    ...plan.updated.map((key) => ({ key, change: 'updated' as const, now: mask(k8s(key), reveal), after: mask(aws(key), reveal) })),
-    ...plan.unchanged.map((key) => ({ key, change: 'unchanged' as const, now: mask(k8s(key), reveal), after: mask(k8s(key), reveal) })),
-    ...plan.kept.names.map((key) => ({ key, change: 'kept' as const, now: mask(k8s(key), reveal), after: mask(k8s(key), reveal) })),
+    ...plan.updated.map((key) => ({
+      key,
+      change: 'updated' as const,
+      now: mask(k8s(key), reveal),
+      after: mask(aws(key), reveal),
+    })),
+    ...plan.unchanged.map((key) => ({
+      key,
+      change: 'unchanged' as const,
+      now: mask(k8s(key), reveal),
+      after: mask(k8s(key), reveal),
+    })),
+    ...plan.kept.names.map((key) => ({
+      key,
+      change: 'kept' as const,
+      now: mask(k8s(key), reveal),
+      after: mask(k8s(key), reveal),
+    })),
     ...plan.pruned.map((key) => ({ key, change: 'pruned' as const, now: mask(k8s(key), reveal), after: null })),
   ];
   return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -73,12 +93,15 @@ export function moreKept(plan: MergePlan): number {
 /** A masked value as table text: `******`, `****** 12 B`, `****** sha256:1a2b3c4d`, or `-` for no value. */
 export function showValue(v: MaskedValue | null): string {
   if (v === null) return '-';
-  return [MASK, v.bytes !== undefined ? `${v.bytes} B` : '', v.sha256 !== undefined ? `sha256:${v.sha256}` : ''].filter(Boolean).join(' ');
+  return [MASK, v.bytes !== undefined ? `${v.bytes} B` : '', v.sha256 !== undefined ? `sha256:${v.sha256}` : '']
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** The reveal flags' help text, shared by plan and sync. */
-export const REVEAL_HELP = `  --show-lengths       Show each value's length in bytes (values themselves are never shown).
-  --show-hashes        Show the first ${HASH_DIGITS} hex digits of each value's SHA-256, to compare values
+export const REVEAL_HELP =
+  "  --show-lengths       Show each value's length in bytes (values themselves are never shown).\n" +
+  `  --show-hashes        Show the first ${HASH_DIGITS} hex digits of each value's SHA-256, to compare values
                        without showing them. A short hash of a guessable value can be guessed:
                        do not paste it where the value must stay secret.`;
 

@@ -11,6 +11,7 @@ import type { KubeTarget } from './cluster.ts';
 export interface KubeAnswer {
   readonly status: number;
   /** Parsed JSON, or the raw text when the body is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: a Kubernetes object or Status as JSON; callers read what they know.
   readonly body: any;
   /** The Date header, when sent. */
   readonly date?: string;
@@ -25,7 +26,7 @@ export interface KubeAnswer {
  */
 export async function kubeCall(target: KubeTarget, method: string, path: string, body?: unknown): Promise<KubeAnswer> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+  if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const sent = Date.now();
   const url = new URL(path, `${target.server}/`);
@@ -67,7 +68,8 @@ export function kubeMessage(answer: KubeAnswer): string {
 export function kubeError(answer: KubeAnswer, target: KubeTarget, what: string): Error {
   if (answer.status === 401) {
     return new Error(
-      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, or your IAM identity has no access entry on the cluster`,
+      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, ` +
+        `or your IAM identity has no access entry on the cluster`,
     );
   }
   return new Error(`could not ${what} as ${target.identity}: ${kubeMessage(answer)} (${answer.status})`);

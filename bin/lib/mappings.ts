@@ -105,11 +105,13 @@ export async function loadConfig(flag: string | undefined): Promise<{ file: Mapp
  */
 export function selectMappings(config: SyncConfig, id: string | undefined, required = false): Mapping[] {
   if (id === undefined) {
-    if (required) throw new UsageError(`missing required option --mapping ID (the mappings of ${config.source}: ${ids(config)})`);
+    if (required)
+      throw new UsageError(`missing required option --mapping ID (the mappings of ${config.source}: ${ids(config)})`);
     return [...config.mappings];
   }
   const found = config.mappings.find((m) => m.id === id);
-  if (!found) throw new UsageError(`no mapping ${JSON.stringify(id)} in ${config.source}; its mappings are ${ids(config)}`);
+  if (!found)
+    throw new UsageError(`no mapping ${JSON.stringify(id)} in ${config.source}; its mappings are ${ids(config)}`);
   return [found];
 }
 

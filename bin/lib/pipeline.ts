@@ -92,7 +92,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
       return result;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      run.trace.push({ state, ms: Math.round(performance.now() - started), outcome: `failed: ${err.name}`, failed: true });
+      run.trace.push({
+        state,
+        ms: Math.round(performance.now() - started),
+        outcome: `failed: ${err.name}`,
+        failed: true,
+      });
       throw err;
     }
   };
@@ -109,8 +114,10 @@ type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) 
 async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sealer: Sealer): Promise<void> {
   const { mapping: m, aws } = opts;
   const mappingId = m.id;
-  const fetched = await step('FetchSecret', () => fetchCurrent(m, aws, sealer), (f) =>
-    `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
+  const fetched = await step(
+    'FetchSecret',
+    () => fetchCurrent(m, aws, sealer),
+    (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
   );
   run.source = fetched.source;
   // The plan view shows masked values: this process sealed them, so it may open them.
@@ -122,11 +129,15 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sea
     },
   };
   const mint = () =>
-    step('MintToken', () => mintToken({ signer, sealer }, { mappingId }), () => {
-      const t = run.target!;
-      if (!t.expiresAt) return `credentials from ${t.source}`;
-      return `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
-    });
+    step(
+      'MintToken',
+      () => mintToken({ signer, sealer }, { mappingId }),
+      () => {
+        const t = run.target!;
+        if (!t.expiresAt) return `credentials from ${t.source}`;
+        return `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+      },
+    );
   let token = await mint();
   let conflicts = 0;
   let reauths = 0;
@@ -183,8 +194,10 @@ async function readPlanApply(
     };
   };
   const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
-  run.observed = await step('ReadSecret', () => readSecret({ sealer, kubernetes }, { mappingId }, sealed), (o) =>
-    o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create',
+  run.observed = await step(
+    'ReadSecret',
+    () => readSecret({ sealer, kubernetes }, { mappingId }, sealed),
+    (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
   );
   const { prune, type, labels, annotations, deletionPolicy } = m;
   const settings = {
@@ -196,14 +209,20 @@ async function readPlanApply(
   run.plan = plan;
   if (!opts.apply || !WRITE_ACTIONS.has(plan.action)) return;
   const where = { mappingId, namespace: m.namespace, name: m.secretName, type: m.type };
-  const applied = await step('ApplySecret', () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }), (a) =>
-    `${a.action}d, resourceVersion ${a.resourceVersion}`,
+  const applied = await step(
+    'ApplySecret',
+    () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }),
+    (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
   );
   run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */
-export function formatTrace(rows: readonly TraceRow[], paint: (row: TraceRow, text: string) => string = (_r, t) => t): string {
+export function formatTrace(
+  rows: readonly TraceRow[],
+  paint: (row: TraceRow, text: string) => string = (_r, t) => t,
+): string {
   const w = Math.max(...rows.map((r) => r.state.length), 5);
-  return rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`).join('\n') + '\n';
+  const lines = rows.map((r) => `  ${r.state.padEnd(w)}  ${String(r.ms).padStart(5)} ms  ${paint(r, r.outcome)}`);
+  return `${lines.join('\n')}\n`;
 }

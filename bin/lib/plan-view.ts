@@ -23,10 +23,18 @@ export function planText(m: Mapping, run: PipelineRun, reveal: Reveal, style: St
   const where = run.target ? ` on ${run.target.server} (from ${run.target.source})` : '';
   out.push(`  -> Secret ${m.namespace}/${m.secretName} in cluster ${m.cluster.name}${where}`);
   if (!run.plan) return `${out.join('\n')}\n`;
-  const action = run.plan.action === 'create' || run.plan.action === 'update' ? style.warn(run.plan.action) : style.good(run.plan.action);
+  const action =
+    run.plan.action === 'create' || run.plan.action === 'update'
+      ? style.warn(run.plan.action)
+      : style.good(run.plan.action);
   out.push(`Action: ${action}. ${run.plan.reason}`, '');
   const rows = rowsOf(run, reveal);
-  const body = rows.map((r) => [r.key, style.paint(CHANGE_COLOUR[r.change], r.change), showValue(r.now), showValue(r.after)]);
+  const body = rows.map((r) => [
+    r.key,
+    style.paint(CHANGE_COLOUR[r.change], r.change),
+    showValue(r.now),
+    showValue(r.after),
+  ]);
   out.push(rows.length ? table(['KEY', 'CHANGE', 'NOW (KUBERNETES)', 'AFTER SYNC'], body).trimEnd() : '  (no keys)');
   const more = moreKept(run.plan);
   if (more > 0) out.push(`  … and ${more} more kept keys written by others`);
@@ -38,7 +46,12 @@ export function planJson(m: Mapping, run: PipelineRun, reveal: Reveal): Record<s
   const o = run.observed;
   return {
     mapping: m.id,
-    source: run.source && { arn: run.source.arn, versionId: run.source.versionId, createdDate: run.source.createdDate, current: run.source.current === true },
+    source: run.source && {
+      arn: run.source.arn,
+      versionId: run.source.versionId,
+      createdDate: run.source.createdDate,
+      current: run.source.current === true,
+    },
     target: {
       cluster: m.cluster.name,
       server: run.target?.server,

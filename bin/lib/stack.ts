@@ -25,15 +25,16 @@ export function executionLogGroup(stackName: string, mappingId: string): string 
  */
 export async function discoverDlqUrl(stackName: string, aws: AwsSession): Promise<string> {
   const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
-  const cfn = new sdk['CloudFormationClient']!(await aws.config());
+  const cfn = new sdk.CloudFormationClient!(await aws.config());
   try {
-    const stacks = await cfn.send(new sdk['DescribeStacksCommand']!({ StackName: stackName }));
+    const stacks = await cfn.send(new sdk.DescribeStacksCommand!({ StackName: stackName }));
     const outputs: { OutputKey?: string; OutputValue?: string }[] = stacks.Stacks?.[0]?.Outputs ?? [];
     const url = outputs.find((o) => o.OutputKey === DLQ_OUTPUT_KEY)?.OutputValue;
     if (url) return url;
-    const res = await cfn.send(new sdk['DescribeStackResourcesCommand']!({ StackName: stackName }));
+    const res = await cfn.send(new sdk.DescribeStackResourcesCommand!({ StackName: stackName }));
     const queue = (res.StackResources ?? []).find(
-      (r: { ResourceType?: string; LogicalResourceId?: string }) => r.ResourceType === 'AWS::SQS::Queue' && r.LogicalResourceId?.startsWith('DeadLetterQueue'),
+      (r: { ResourceType?: string; LogicalResourceId?: string }) =>
+        r.ResourceType === 'AWS::SQS::Queue' && r.LogicalResourceId?.startsWith('DeadLetterQueue'),
     );
     if (queue?.PhysicalResourceId) return queue.PhysicalResourceId as string;
     throw new Error(`stack ${stackName} has no ${DLQ_OUTPUT_KEY} output and no DeadLetterQueue resource`);
@@ -52,11 +53,14 @@ export interface QueueDepth {
 export async function dlqDepth(url: string, aws: AwsSession): Promise<QueueDepth> {
   // With an endpoint override (AWS_ENDPOINT_URL), SQS is there, whatever host the queue URL names:
   // an emulator's CloudFormation reports queue URLs with the AWS host.
-  const overridden = Boolean(process.env['AWS_ENDPOINT_URL_SQS'] || process.env['AWS_ENDPOINT_URL']);
+  const overridden = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
   const sqs = new SQSClient({ ...(await aws.config()), useQueueUrlAsEndpoint: !overridden });
   try {
     const out = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     return {
       visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
@@ -86,17 +90,29 @@ const MAX_FAILURES = 20;
  *
  * @throws MissingPackageError without @aws-sdk/client-cloudwatch-logs; the SDK's errors.
  */
-export async function failedExecutions(logGroupName: string, sinceMs: number, aws: AwsSession): Promise<FailedExecution[]> {
+export async function failedExecutions(
+  logGroupName: string,
+  sinceMs: number,
+  aws: AwsSession,
+): Promise<FailedExecution[]> {
   const sdk = await optionalSdk(OPTIONAL_SDK.logs);
-  const logs = new sdk['CloudWatchLogsClient']!(await aws.config());
+  const logs = new sdk.CloudWatchLogsClient!(await aws.config());
   const found: FailedExecution[] = [];
   try {
     let nextToken: string | undefined;
     for (let page = 0; page < 10; page++) {
       const out = await logs
-        .send(new sdk['FilterLogEventsCommand']!({ logGroupName, startTime: sinceMs, filterPattern: '{ $.type = "ExecutionFailed" }', nextToken }))
+        .send(
+          new sdk.FilterLogEventsCommand!({
+            logGroupName,
+            startTime: sinceMs,
+            filterPattern: '{ $.type = "ExecutionFailed" }',
+            nextToken,
+          }),
+        )
         .catch((e: { name?: string }) => {
-          if (e?.name === 'ResourceNotFoundException') throw new Error(`the log group ${logGroupName} does not exist (is the stack deployed?)`);
+          if (e?.name === 'ResourceNotFoundException')
+            throw new Error(`the log group ${logGroupName} does not exist (is the stack deployed?)`);
           throw e;
         });
       for (const e of out.events ?? []) {
@@ -112,8 +128,12 @@ export async function failedExecutions(logGroupName: string, sinceMs: number, aw
   return found.sort((a, b) => (a.time < b.time ? 1 : -1)).slice(0, MAX_FAILURES);
 }
 
-/** A Step Functions log event (`{type, execution_arn, event_timestamp, details: {error, cause}}`), if it is an ExecutionFailed. */
+/**
+ * A Step Functions log event (`{type, execution_arn, event_timestamp, details: {error, cause}}`), if it is an
+ * ExecutionFailed.
+ */
 export function parseFailure(message: unknown, timestamp: unknown): FailedExecution | undefined {
+  // biome-ignore lint/suspicious/noExplicitAny: a Step Functions execution's log event, read field by field.
   let event: any;
   try {
     event = JSON.parse(String(message));

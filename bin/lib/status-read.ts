@@ -3,7 +3,11 @@
  * (metadata only: it never reads the value), the source version annotated on the
  * Kubernetes Secret, and the verdict comparing them.
  */
-import { DescribeSecretCommand, ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../infra/config.ts';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import { ANNOTATIONS } from '../../functions/domain/metadata.ts';
@@ -29,7 +33,14 @@ export interface SecretSide {
 }
 
 /** The verdict of one mapping. Only `in-sync` needs nothing; `unknown` means a side could not be read. */
-export type SyncState = 'in-sync' | 'out-of-sync' | 'not-synced' | 'not-managed' | 'other-source' | 'secret-deleted' | 'unknown';
+export type SyncState =
+  | 'in-sync'
+  | 'out-of-sync'
+  | 'not-synced'
+  | 'not-managed'
+  | 'other-source'
+  | 'secret-deleted'
+  | 'unknown';
 
 /**
  * Reads the AWSCURRENT version (secretsmanager:DescribeSecret and ListSecretVersionIds).
@@ -42,9 +53,11 @@ export async function readAwsSide(m: Mapping, aws: AwsSession): Promise<AwsSide>
     const described = await sm.send(new DescribeSecretCommand({ SecretId: m.secretArn })).catch((e) => {
       throw awsError(e, `secretsmanager:DescribeSecret on ${m.secretArn}`);
     });
-    const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: m.secretArn, MaxResults: 100 })).catch((e) => {
-      throw awsError(e, `secretsmanager:ListSecretVersionIds on ${m.secretArn}`);
-    });
+    const versions = await sm
+      .send(new ListSecretVersionIdsCommand({ SecretId: m.secretArn, MaxResults: 100 }))
+      .catch((e) => {
+        throw awsError(e, `secretsmanager:ListSecretVersionIds on ${m.secretArn}`);
+      });
     const current = (versions.Versions ?? []).find((v) => v.VersionStages?.includes('AWSCURRENT'));
     return {
       ...(current?.VersionId !== undefined && { currentVersionId: current.VersionId }),
@@ -81,18 +94,37 @@ export async function readSecretSide(m: Mapping, aws: AwsSession, flags: Kubecon
 }
 
 /** Compares the two sides; `detail` says why in one sentence. */
-export function verdict(m: Mapping, aws: AwsSide | undefined, secret: SecretSide | undefined): { state: SyncState; detail: string } {
+export function verdict(
+  m: Mapping,
+  aws: AwsSide | undefined,
+  secret: SecretSide | undefined,
+): { state: SyncState; detail: string } {
   if (!aws || !secret) return { state: 'unknown', detail: 'a side could not be read (see the errors)' };
-  if (aws.deletedDate) return { state: 'secret-deleted', detail: `the AWS secret is scheduled for deletion on ${aws.deletedDate}` };
-  if (!secret.exists) return { state: 'not-synced', detail: 'the Secret does not exist yet: run a sync (eks-secret-sync sync --mapping ' + m.id + ')' };
-  if (!secret.versionId) return { state: 'not-managed', detail: 'the Secret has no eks-secret-sync annotations: it was never written by this tool' };
+  if (aws.deletedDate)
+    return { state: 'secret-deleted', detail: `the AWS secret is scheduled for deletion on ${aws.deletedDate}` };
+  if (!secret.exists)
+    return {
+      state: 'not-synced',
+      detail: `the Secret does not exist yet: run a sync (eks-secret-sync sync --mapping ${m.id})`,
+    };
+  if (!secret.versionId)
+    return {
+      state: 'not-managed',
+      detail: 'the Secret has no eks-secret-sync annotations: it was never written by this tool',
+    };
   if (secret.sourceArn !== undefined && secret.sourceArn !== m.secretArn) {
-    return { state: 'other-source', detail: `the Secret was written from another AWS secret (${secret.sourceArn}); syncs of this mapping are refused` };
+    return {
+      state: 'other-source',
+      detail: `the Secret was written from another AWS secret (${secret.sourceArn}); syncs of this mapping are refused`,
+    };
   }
   if (!aws.currentVersionId) return { state: 'unknown', detail: 'the AWS secret has no AWSCURRENT version' };
-  if (secret.versionId === aws.currentVersionId) return { state: 'in-sync', detail: `the Secret holds AWSCURRENT (${aws.currentVersionId})` };
+  if (secret.versionId === aws.currentVersionId)
+    return { state: 'in-sync', detail: `the Secret holds AWSCURRENT (${aws.currentVersionId})` };
   return {
     state: 'out-of-sync',
-    detail: `the Secret holds version ${secret.versionId} (created ${secret.createdDate ?? '?'}) but AWSCURRENT is ${aws.currentVersionId} (created ${aws.createdDate ?? '?'})`,
+    detail:
+      `the Secret holds version ${secret.versionId} (created ${secret.createdDate ?? '?'}) but AWSCURRENT is ` +
+      `${aws.currentVersionId} (created ${aws.createdDate ?? '?'})`,
   };
 }

@@ -8,14 +8,16 @@ import type { CommandIo } from './command.ts';
 
 type Format = Parameters<typeof styleText>[0];
 
-/** Colours text for stdout when stdout is a terminal, NO_COLOR is unset, TERM is not dumb and --no-color was not given. */
+/**
+ * Colours text for stdout when stdout is a terminal, NO_COLOR is unset, TERM is not dumb and --no-color was not given.
+ */
 export class Style {
   readonly enabled: boolean;
 
   constructor(io: CommandIo, opts: { readonly noColor?: boolean; readonly json?: boolean } = {}) {
     const env = io.env;
     this.enabled =
-      io.isTTY?.stdout === true && !opts.noColor && !opts.json && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb';
+      io.isTTY?.stdout === true && !opts.noColor && !opts.json && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
   }
 
   /** `text` in `format` (e.g. 'green', ['bold', 'red']) when colour is on, else unchanged. */
@@ -47,7 +49,7 @@ export class Progress {
 
   constructor(io: CommandIo) {
     this.io = io;
-    this.active = io.isTTY?.stderr === true && io.env['TERM'] !== 'dumb';
+    this.active = io.isTTY?.stderr === true && io.env.TERM !== 'dumb';
   }
 
   /** Shows `label` as the current step. */
@@ -73,6 +75,7 @@ export class Progress {
 }
 
 // The ANSI escape sequences of styleText, for width computations.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are what it strips.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Visible width of text that may carry colour escapes. */
@@ -89,8 +92,12 @@ export function pad(text: string, n: number): string {
 export function table(header: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
-    indent + cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+    indent +
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** `3m ago`, `2h ago`, `in 5s`: how far `iso` is from `now`, roughly. */
@@ -100,7 +107,13 @@ export function age(iso: string, now = Date.now()): string {
   const s = Math.round((now - t) / 1000);
   const abs = Math.abs(s);
   const text =
-    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)}m` : abs < 172_800 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86_400)}d`;
+    abs < 60
+      ? `${abs}s`
+      : abs < 3600
+        ? `${Math.round(abs / 60)}m`
+        : abs < 172_800
+          ? `${Math.round(abs / 3600)}h`
+          : `${Math.round(abs / 86_400)}d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 

@@ -1,4 +1,8 @@
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { SecretDeletionState, SecretSource, SecretVersion } from '../domain/ports.ts';
 import { awsError } from './aws-errors.ts';
 
@@ -17,10 +21,16 @@ import { awsError } from './aws-errors.ts';
 export const AWS_CLIENT_OPTIONS = { requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } } as const;
 
 /** Reads one version of one secret (AWSCURRENT when `versionId` is undefined). */
-export async function getSecretVersion(client: SecretsManagerClient, arn: string, versionId?: string): Promise<SecretVersion> {
+export async function getSecretVersion(
+  client: SecretsManagerClient,
+  arn: string,
+  versionId?: string,
+): Promise<SecretVersion> {
   try {
     const out = await client.send(
-      new GetSecretValueCommand(versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: 'AWSCURRENT' }),
+      new GetSecretValueCommand(
+        versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: 'AWSCURRENT' },
+      ),
     );
     return {
       versionId: out.VersionId!,
@@ -41,7 +51,9 @@ export async function getSecretVersion(client: SecretsManagerClient, arn: string
 export async function describeSecretDeletion(client: SecretsManagerClient, arn: string): Promise<SecretDeletionState> {
   try {
     const out = await client.send(new DescribeSecretCommand({ SecretId: arn }));
-    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSCURRENT'),
+    )?.[0];
     return { deletedDate: out.DeletedDate?.toISOString(), currentVersionId: current };
   } catch (e) {
     throw awsError(e, `secretsmanager:DescribeSecret on ${arn}`);

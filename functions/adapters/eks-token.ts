@@ -123,7 +123,8 @@ export interface EksTokenSignerSettings {
 export function eksTokenSigner(settings: EksTokenSignerSettings): TokenSigner {
   const { clusterName, region, credentials, clock } = settings;
   return {
-    mint: async () => mintEksToken({ clusterName, region, credentials: await credentials(), ...(clock && { now: clock.now() }) }),
+    mint: async () =>
+      mintEksToken({ clusterName, region, credentials: await credentials(), ...(clock && { now: clock.now() }) }),
   };
 }
 
@@ -136,7 +137,8 @@ export function eksTokenSigner(settings: EksTokenSignerSettings): TokenSigner {
 export function validateClusterName(clusterName: string): void {
   if (typeof clusterName !== 'string' || !CLUSTER_NAME.test(clusterName)) {
     throw new InvalidInputError(
-      `Invalid cluster name ${quote(clusterName)}: expected 1-100 letters, digits, hyphens or underscores, starting with a letter or digit`,
+      `Invalid cluster name ${quote(clusterName)}: expected 1-100 letters, digits, hyphens or underscores, starting ` +
+        `with a letter or digit`,
     );
   }
 }
@@ -214,10 +216,7 @@ function serializeQuery(query: Record<string, string | string[] | null> | undefi
 
 /** Percent-encodes all but the RFC 3986 unreserved set, like botocore's `quote(safe='-_.~')`. */
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function validateCredentials(credentials: AwsCredentials): void {

@@ -30,7 +30,10 @@ export interface KmsOptions {
   readonly endpoint?: string;
   /** @default the Lambda environment's credentials (fromEnv) */
   readonly credentials?: () => Promise<AwsCredentials>;
-  /** Deadline of one attempt: a hung call fails as a TransientError instead of running into the Lambda timeout. @default 5000 */
+  /**
+   * Deadline of one attempt: a hung call fails as a TransientError instead of running into the Lambda timeout. @default
+   * 5000
+   */
   readonly timeoutMs?: number;
   /** Attempts per call, as the SDK's `maxAttempts`. @default 3 */
   readonly maxAttempts?: number;
@@ -44,11 +47,22 @@ export function kmsKeyService(keyId: string, options: KmsOptions = {}): KeyServi
   const decryptAction = `kms:Decrypt on ${keyId}`;
   return {
     async generateDataKey(c) {
-      const out = await kms.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context(c) }, generateAction);
-      return { plaintext: blob(out, 'Plaintext', generateAction), ciphertext: blob(out, 'CiphertextBlob', generateAction) };
+      const out = await kms.call(
+        'GenerateDataKey',
+        { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context(c) },
+        generateAction,
+      );
+      return {
+        plaintext: blob(out, 'Plaintext', generateAction),
+        ciphertext: blob(out, 'CiphertextBlob', generateAction),
+      };
     },
     async decrypt(ciphertext, c) {
-      const body = { CiphertextBlob: Buffer.from(ciphertext).toString('base64'), KeyId: keyId, EncryptionContext: context(c) };
+      const body = {
+        CiphertextBlob: Buffer.from(ciphertext).toString('base64'),
+        KeyId: keyId,
+        EncryptionContext: context(c),
+      };
       return blob(await kms.call('Decrypt', body, decryptAction), 'Plaintext', decryptAction);
     },
   };
@@ -73,7 +87,13 @@ class KmsJsonClient {
     this.url = new URL(options.endpoint ?? kmsEndpoint(region));
     const credentials = options.credentials ?? fromEnv();
     // applyChecksum false: like botocore, no x-amz-content-sha256 header for a non-S3 service.
-    this.signer = new SignatureV4({ service: 'kms', region, credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+    this.signer = new SignatureV4({
+      service: 'kms',
+      region,
+      credentials,
+      sha256: Hash.bind(null, 'sha256'),
+      applyChecksum: false,
+    });
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.retries = new StandardRetryStrategy(options.maxAttempts ?? 3);
   }
@@ -95,7 +115,9 @@ class KmsJsonClient {
         const failure = awsError(e, action);
         if (failure.name !== 'TransientError') throw failure;
         try {
-          token = await this.retries.refreshRetryTokenForRetry(token, { errorType: isThrottling(e) ? 'THROTTLING' : 'TRANSIENT' });
+          token = await this.retries.refreshRetryTokenForRetry(token, {
+            errorType: isThrottling(e) ? 'THROTTLING' : 'TRANSIENT',
+          });
         } catch {
           throw failure; // attempts or retry capacity used up
         }
@@ -124,7 +146,8 @@ class KmsJsonClient {
     });
     const res = await this.send(signed.headers as Record<string, string>, body);
     const parsed = parseJson(res.text);
-    if (res.status < 200 || res.status >= 300) throw kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text);
+    if (res.status < 200 || res.status >= 300)
+      throw kmsFailure(res.status, res.headers['x-amzn-errortype'], parsed, res.text);
     if (!parsed) throw Object.assign(new Error('the answer is not a JSON object'), { name: 'InternalFailure' });
     return parsed;
   }
@@ -157,12 +180,26 @@ class KmsJsonClient {
 }
 
 /** An error shaped like the SDK's (name, message, $metadata) for {@link awsError}. */
-function kmsFailure(status: number, errorType: string | string[] | undefined, body: Record<string, unknown> | undefined, text: string) {
+function kmsFailure(
+  status: number,
+  errorType: string | string[] | undefined,
+  body: Record<string, unknown> | undefined,
+  text: string,
+) {
   // AWS JSON errors: `__type` ("NotFoundException" or "com.amazonaws.kms#NotFoundException"), or the
   // x-amzn-ErrorType header ("NotFoundException:http://..."); the message as `message` or `Message`.
-  const raw = (typeof errorType === 'string' && errorType) || (typeof body?.__type === 'string' && body.__type) || `HTTP${status}`;
+  const raw =
+    (typeof errorType === 'string' && errorType) ||
+    (typeof body?.__type === 'string' && body.__type) ||
+    `HTTP${status}`;
   const name = raw.split(':')[0]!.split('#').pop()!;
-  const message = typeof body?.message === 'string' ? body.message : typeof body?.Message === 'string' ? body.Message : body ? '' : text.slice(0, 200);
+  // AWS's own message from a JSON error; a body that is not AWS's JSON (a proxy's page, anything) is not quoted.
+  const message =
+    typeof body?.message === 'string'
+      ? body.message
+      : typeof body?.Message === 'string'
+        ? body.Message
+        : `a ${text.length}-byte answer that is not AWS JSON`;
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 }
 
@@ -177,6 +214,7 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 
 function blob(out: Record<string, unknown>, field: string, action: string): Uint8Array {
   const value = out[field];
-  if (typeof value !== 'string') throw awsError(Object.assign(new Error(`the answer has no ${field}`), { name: 'InternalFailure' }), action);
+  if (typeof value !== 'string')
+    throw awsError(Object.assign(new Error(`the answer has no ${field}`), { name: 'InternalFailure' }), action);
   return Buffer.from(value, 'base64');
 }

@@ -1,4 +1,5 @@
 import { send as request } from './https.ts';
+import type { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import {
   ConflictError,
@@ -31,6 +32,12 @@ export interface SecretClient {
   delete(options: object): Promise<void>;
 }
 
+// Every client method has its verbs in functions/domain/kube-verbs.ts (the Role is derived from them), and no more.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const secretVerbsCoverTheClient: Same<keyof typeof SECRET_CALL_VERBS, keyof SecretClient> = true;
+const workloadVerbsCoverTheClient: Same<keyof typeof WORKLOAD_CALL_VERBS, keyof WorkloadClient> = true;
+void [secretVerbsCoverTheClient, workloadVerbsCoverTheClient];
+
 /** How to reach the cluster, and the mapping's namespace. */
 export interface NamespaceLocation {
   /** https URL of the kube-apiserver. */
@@ -59,22 +66,29 @@ export function secretClient(
   const what = `Secret ${loc.namespace}/${loc.name}`;
   const call = async (verb: string, method: string, query: string, body?: object, contentType?: string) => {
     const res = await send(loc, token, timeoutMs, method, path + query, body, contentType);
-    if (res.status >= 200 && res.status < 300) return JSON.parse(res.body) as V1Secret;
+    if (res.status >= 200 && res.status < 300) return secretBody(res.body, verb, what);
     throw statusError(res.status, res.body, res.retryAfter, { verb, what, identity });
   };
   return {
     get: async () => {
       const res = await send(loc, token, timeoutMs, 'GET', path);
       if (res.status === 404 && notFoundKind(res.body) === 'secrets') return null;
-      if (res.status === 200) return JSON.parse(res.body) as V1Secret;
+      if (res.status === 200) return secretBody(res.body, 'get', what);
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
     },
     apply: (manifest, fieldManager) =>
-      call('create (server-side apply)', 'PATCH', `?fieldManager=${encodeURIComponent(fieldManager)}`, manifest, 'application/apply-patch+yaml'),
+      call(
+        'create (server-side apply)',
+        'PATCH',
+        `?fieldManager=${encodeURIComponent(fieldManager)}`,
+        manifest,
+        'application/apply-patch+yaml',
+      ),
     mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
     delete: async (options) => {
       const res = await send(loc, token, timeoutMs, 'DELETE', path, options);
-      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets')) return;
+      if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets'))
+        return;
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'delete', what, identity });
     },
   };
@@ -87,7 +101,10 @@ export function secretClient(
  */
 export interface WorkloadClient {
   /** @throws NotFoundError when the workload does not exist; the other errors of {@link statusError}. */
-  strategicMergePatch(workload: { readonly kind: string; readonly resource: string; readonly name: string }, patch: object): Promise<void>;
+  strategicMergePatch(
+    workload: { readonly kind: string; readonly resource: string; readonly name: string },
+    patch: object,
+  ): Promise<void>;
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
@@ -99,10 +116,16 @@ export function workloadClient(
 ): WorkloadClient {
   return {
     strategicMergePatch: async (w, patch) => {
-      const path = `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
+      const path =
+        `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/` +
+        `${w.resource}/${encodeURIComponent(w.name)}`;
       const res = await send(loc, token, timeoutMs, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
       if (res.status >= 200 && res.status < 300) return;
-      throw statusError(res.status, res.body, res.retryAfter, { verb: 'patch', what: `${w.kind} ${loc.namespace}/${w.name}`, identity });
+      throw statusError(res.status, res.body, res.retryAfter, {
+        verb: 'patch',
+        what: `${w.kind} ${loc.namespace}/${w.name}`,
+        identity,
+      });
     },
   };
 }
@@ -144,6 +167,22 @@ function networkError(e: Error & { code?: string }, server: string): SyncError {
   return new TransientError(`request to ${server} failed (${code})`);
 }
 
+/**
+ * A Secret from a successful answer's body.
+ *
+ * @throws TransientError when it is not JSON, without quoting it (JSON.parse's own message quotes the input, and a
+ *   Secret body holds values).
+ */
+function secretBody(body: string, verb: string, what: string): V1Secret {
+  try {
+    return JSON.parse(body) as V1Secret;
+  } catch {
+    throw new TransientError(
+      `the apiserver answered ${verb} ${what} with a body that is not JSON (${body.length} bytes)`,
+    );
+  }
+}
+
 function parseStatus(body: string): Partial<V1Status> {
   try {
     const s = JSON.parse(body) as V1Status;
@@ -158,9 +197,46 @@ function notFoundKind(body: string): string | undefined {
 }
 
 /**
- * Translates a Kubernetes Status answer into the error contract. The
- * apiserver's messages name user, verb and resource but never data values;
- * for 422 only the failing field paths are kept.
+ * RBAC's denial as the apiserver words it; its parts are identifiers (kind,
+ * name, user, verb, resource, group, namespace), so a denial in this form is
+ * rebuilt from them. Any other 403 (an admission policy or webhook, another
+ * authorizer) carries free text that may hold anything: it is not copied.
+ */
+const RBAC_DENIAL = new RegExp(
+  /^([a-z0-9.-]{1,63}) "([-.a-zA-Z0-9]{1,253})" is forbidden: /.source +
+    /User "([^"\n]{1,512})" cannot ([a-z]{1,32}) resource "([a-z0-9.-]{1,63})"/.source +
+    /(?: in API group "([a-z0-9.-]{0,253})")?(?: in the namespace "([a-z0-9-]{1,63})")?/.source,
+);
+
+/** What a 403 says, from its structure only. */
+function forbiddenBecause(s: Partial<V1Status>): string {
+  const m = RBAC_DENIAL.exec(s.message ?? '');
+  if (!m) {
+    const reason = s.reason ?? 'Forbidden';
+    return `403 ${reason}, refused by admission control or another authorizer (its message is not copied)`;
+  }
+  const [, kind, name, user, verb, resource, group, namespace] = m;
+  return (
+    `${kind} "${name}" is forbidden: User "${user}" cannot ${verb} resource "${resource}"` +
+    `${group !== undefined ? ` in API group "${group}"` : ''}${namespace ? ` in the namespace "${namespace}"` : ''}`
+  );
+}
+
+/** What a 404 says, from its structure only: the kind and name of what is missing. */
+function notFoundBecause(s: Partial<V1Status>): string {
+  const { kind, name } = s.details ?? {};
+  const ok = (x: unknown, re: RegExp): x is string => typeof x === 'string' && re.test(x);
+  return ok(kind, /^[a-z0-9.-]{1,63}$/) && ok(name, /^[-.a-zA-Z0-9]{1,253}$/)
+    ? `${kind} "${name}" not found`
+    : `404 ${s.reason ?? 'NotFound'}`;
+}
+
+/**
+ * Translates a Kubernetes Status answer into the error contract. Nothing of
+ * the body's free text is copied (an admission webhook's message can hold
+ * anything): a 403 keeps RBAC's denial rebuilt from its identifiers, a 404
+ * the missing object's kind and name, a 422 only the failing field paths,
+ * every other answer its code and reason.
  */
 export function statusError(
   status: number,
@@ -169,24 +245,30 @@ export function statusError(
   ctx: { verb: string; what: string; identity: string },
 ): SyncError {
   const s = parseStatus(body);
-  const msg = s.message ?? `HTTP ${status}`;
   switch (status) {
     case 401:
-      return new UnauthorizedError(`the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`);
+      return new UnauthorizedError(
+        `the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`,
+      );
     case 403:
-      return new PermissionDeniedError(`${ctx.identity} may not ${ctx.verb} ${ctx.what}: ${msg}`);
+      return new PermissionDeniedError(`${ctx.identity} may not ${ctx.verb} ${ctx.what}: ${forbiddenBecause(s)}`);
     case 404:
-      return new NotFoundError(`cannot ${ctx.verb} ${ctx.what}: ${msg}`);
+      return new NotFoundError(`cannot ${ctx.verb} ${ctx.what}: ${notFoundBecause(s)}`);
     case 409:
       return new ConflictError(`${ctx.what} changed between read and write (409 ${s.reason ?? 'Conflict'})`);
     case 422: {
       const fields = (s.details?.causes ?? []).map((c) => c.field).filter(Boolean);
-      return new InvalidInputError(`the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`);
+      return new InvalidInputError(
+        `the apiserver refused ${ctx.what} (422 Invalid) at ${fields.join(', ') || 'unknown fields'}`,
+      );
     }
     case 429:
-      return new TransientError(`the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`);
+      return new TransientError(
+        `the apiserver throttled ${ctx.verb} ${ctx.what} (429, Retry-After ${retryAfter ?? 'unset'})`,
+      );
     default:
-      if (status >= 500) return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
+      if (status >= 500)
+        return new TransientError(`the apiserver failed ${ctx.verb} ${ctx.what} (${status} ${s.reason ?? ''})`.trim());
       return new InvalidInputError(`unexpected answer to ${ctx.verb} ${ctx.what}: ${status} ${s.reason ?? ''}`.trim());
   }
 }

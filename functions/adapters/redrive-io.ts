@@ -39,7 +39,12 @@ export interface RedriveTargets {
  *   (throttling, 5xx, access denied) or the parked queue refuses the message:
  *   the caller keeps the message and tries again later.
  */
-export async function redriveMessage(message: QueueMessage, settings: RedriveSettings, targets: RedriveTargets, now = new Date()): Promise<RedriveOutcome> {
+export async function redriveMessage(
+  message: QueueMessage,
+  settings: RedriveSettings,
+  targets: RedriveTargets,
+  now = new Date(),
+): Promise<RedriveOutcome> {
   const decision = decideRedrive(message, settings, now.toISOString());
   if (decision.action === 'park') {
     await parkMessage(message, decision, targets);
@@ -47,7 +52,11 @@ export async function redriveMessage(message: QueueMessage, settings: RedriveSet
   }
   try {
     const out = await targets.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: decision.stateMachineArn, name: decision.executionName, input: JSON.stringify(decision.input) }),
+      new StartExecutionCommand({
+        stateMachineArn: decision.stateMachineArn,
+        name: decision.executionName,
+        input: JSON.stringify(decision.input),
+      }),
     );
     return { action: 'redriven', decision, executionArn: out.executionArn ?? '' };
   } catch (e) {
@@ -66,7 +75,11 @@ export async function redriveMessage(message: QueueMessage, settings: RedriveSet
 }
 
 /** Sends the message, body unchanged, to the parked queue with {@link parkedAttributes}. */
-export async function parkMessage(message: QueueMessage, decision: ParkDecision, targets: Pick<RedriveTargets, 'sqs' | 'parkedQueueUrl'>): Promise<void> {
+export async function parkMessage(
+  message: QueueMessage,
+  decision: ParkDecision,
+  targets: Pick<RedriveTargets, 'sqs' | 'parkedQueueUrl'>,
+): Promise<void> {
   const attributes = parkedAttributes(decision, message.attributes);
   await targets.sqs.send(
     new SendMessageCommand({
@@ -74,7 +87,10 @@ export async function parkMessage(message: QueueMessage, decision: ParkDecision,
       // SQS refuses an empty body; an empty message is parked as a visible placeholder.
       MessageBody: message.body === '' ? '(empty message body)' : message.body,
       MessageAttributes: Object.fromEntries(
-        Object.entries(attributes).map(([name, value]) => [name, { DataType: name === 'attempt' ? 'Number' : 'String', StringValue: value }]),
+        Object.entries(attributes).map(([name, value]) => [
+          name,
+          { DataType: name === 'attempt' ? 'Number' : 'String', StringValue: value },
+        ]),
       ),
     }),
   );
@@ -82,7 +98,19 @@ export async function parkMessage(message: QueueMessage, decision: ParkDecision,
 
 /** The String and Number attributes of an SDK or Lambda message, by name. */
 export function stringAttributes(
-  attributes: Readonly<Record<string, { readonly StringValue?: string; readonly stringValue?: string; readonly DataType?: string; readonly dataType?: string }>> | undefined,
+  attributes:
+    | Readonly<
+        Record<
+          string,
+          {
+            readonly StringValue?: string;
+            readonly stringValue?: string;
+            readonly DataType?: string;
+            readonly dataType?: string;
+          }
+        >
+      >
+    | undefined,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, a] of Object.entries(attributes ?? {})) {

@@ -32,7 +32,14 @@ export function encodeSecretData(data: SecretData): Buffer {
  * @throws InvalidInputError when the bytes are neither form (never quoting them: they are secret).
  */
 export function decodeSecretData(bytes: Buffer): SecretData {
-  if (bytes[0] === 0x7b) return JSON.parse(bytes.toString('utf8')) as SecretData;
+  if (bytes[0] === 0x7b) {
+    try {
+      return JSON.parse(bytes.toString('utf8')) as SecretData;
+    } catch {
+      // JSON.parse's message quotes the input: these bytes are secret.
+      throw new InvalidInputError('sealed secret data in the JSON form is not valid JSON');
+    }
+  }
   if (bytes[0] !== FORMAT) throw new InvalidInputError('sealed secret data has an unknown format');
   const entries: [string, string][] = [];
   let at = 1;

@@ -41,28 +41,45 @@ function noWrite(action: 'none' | 'skip-stale' | 'retain', reason: string, obser
  *   written from another AWS secret (a Secret is never touched for a source it
  *   does not belong to).
  */
-export function planDeletion(source: SourceVersion, observed: Observation, options: MergeOptions, now: string): MergePlan {
+export function planDeletion(
+  source: SourceVersion,
+  observed: Observation,
+  options: MergeOptions,
+  now: string,
+): MergePlan {
   if (source.deleted !== true) throw new InvalidInputError('planDeletion needs a source marked deleted');
   const what = `The AWS secret ${source.arn} is scheduled for deletion (${source.createdDate})`;
   if ((options.deletionPolicy ?? 'retain') === 'retain') {
-    const state = observed.exists ? `keeps the Secret unchanged (${plural(observed.others.count + observed.dropped.length, 'key')})` : 'leaves the absent Secret absent';
+    const state = observed.exists
+      ? `keeps the Secret unchanged (${plural(observed.others.count + observed.dropped.length, 'key')})`
+      : 'leaves the absent Secret absent';
     return noWrite('retain', `${what}; deletionPolicy retain ${state}.`, observed);
   }
   if (!observed.exists) return noWrite('none', `${what}; the Secret does not exist: nothing to delete.`, observed);
   const last = observed.lastSource;
   if (last === undefined) {
-    return noWrite('none', `${what}; the Secret has no record of a write by this tool: nothing of ours to delete.`, observed);
+    return noWrite(
+      'none',
+      `${what}; the Secret has no record of a write by this tool: nothing of ours to delete.`,
+      observed,
+    );
   }
   if (last.arn !== source.arn) {
     throw new InvalidInputError(
-      `Mapping ${JSON.stringify(options.mappingId)}: the Secret was written from ${last.arn}, not from ${source.arn}; ` +
+      `Mapping ${JSON.stringify(options.mappingId)}: the Secret was written from ${last.arn}, not from ` +
+        `${source.arn}; ` +
         'the deletion of this secret does not touch it. Fix the mapping so that it targets another Secret.',
     );
   }
-  if (last.currentAt !== undefined && source.currentAt !== undefined && Date.parse(last.currentAt) > Date.parse(source.currentAt)) {
+  if (
+    last.currentAt !== undefined &&
+    source.currentAt !== undefined &&
+    Date.parse(last.currentAt) > Date.parse(source.currentAt)
+  ) {
     return noWrite(
       'skip-stale',
-      `${what}, but the Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}, after the deletion was seen ` +
+      `${what}, but the Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}, after the deletion ` +
+        `was seen ` +
         `(${source.currentAt}): the secret was restored and synced since; nothing is deleted.`,
       observed,
     );
@@ -71,12 +88,16 @@ export function planDeletion(source: SourceVersion, observed: Observation, optio
   const { resourceVersion } = observed;
   const base = { added: [], updated: [], unchanged: [], pruned: removable, resourceVersion, labels: {} };
   if (observed.createdByUs === true && observed.others.count === 0) {
-    const reason = `${what}; this tool created the Secret and no other keys remain: delete the Secret (${plural(removable.length, 'key')}).`;
+    const reason =
+      `${what}; this tool created the Secret and no other keys remain: ` +
+      `delete the Secret (${plural(removable.length, 'key')}).`;
     return { ...base, action: 'delete-secret', reason, kept: nameList([]), annotations: {} };
   }
-  if (removable.length === 0) return noWrite('none', `${what}; no key this tool wrote remains in the Secret: nothing to delete.`, observed);
+  if (removable.length === 0)
+    return noWrite('none', `${what}; no key this tool wrote remains in the Secret: nothing to delete.`, observed);
   const reason =
-    `${what}; remove the ${plural(removable.length, 'key')} this tool wrote and keep ${plural(observed.others.count, 'other key')}` +
+    `${what}; remove the ${plural(removable.length, 'key')} this tool wrote ` +
+    `and keep ${plural(observed.others.count, 'other key')}` +
     (observed.createdByUs === true ? '.' : ' (the Secret stays: this tool did not create it).');
   const annotations = { [ANNOTATIONS.managedKeys]: encodeManagedKeys([]), [ANNOTATIONS.syncedAt]: now };
   return { ...base, action: 'delete-keys', reason, kept: observed.others, annotations };
@@ -94,7 +115,8 @@ export function planDeletion(source: SourceVersion, observed: Observation, optio
  *   programming errors, not input errors.
  */
 export function buildDeletion(plan: MergePlan): SecretMergePatch | SecretDeleteOptions {
-  if (plan.resourceVersion === undefined) throw new Error(`buildDeletion: a '${plan.action}' plan must carry the resourceVersion it was planned against.`);
+  if (plan.resourceVersion === undefined)
+    throw new Error(`buildDeletion: a '${plan.action}' plan must carry the resourceVersion it was planned against.`);
   if (plan.action === 'delete-secret') {
     return { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: plan.resourceVersion } };
   }

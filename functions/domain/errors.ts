@@ -35,12 +35,17 @@ export class TransientError extends SyncError {
   override name = 'TransientError';
 }
 
-/** The caller's identity may not do this (403, AccessDenied). The message names identity, verb and object. Never retried. */
+/**
+ * The caller's identity may not do this (403, AccessDenied). The message names identity, verb and object. Never
+ * retried.
+ */
 export class PermissionDeniedError extends SyncError {
   override name = 'PermissionDeniedError';
 }
 
-/** The cluster did not accept the bearer token (401), typically because it expired. The state machine mints a new one. */
+/**
+ * The cluster did not accept the bearer token (401), typically because it expired. The state machine mints a new one.
+ */
 export class UnauthorizedError extends SyncError {
   override name = 'UnauthorizedError';
 }

@@ -58,7 +58,8 @@ export function sourceAnnotations(source: SourceVersion, keys: Iterable<string>)
     [ANNOTATIONS.sourceArn]: source.arn,
     [ANNOTATIONS.sourceVersionId]: source.versionId,
     [ANNOTATIONS.sourceCreatedDate]: source.createdDate,
-    ...(source.current === true && source.currentAt !== undefined && { [ANNOTATIONS.sourceCurrentAt]: source.currentAt }),
+    ...(source.current === true &&
+      source.currentAt !== undefined && { [ANNOTATIONS.sourceCurrentAt]: source.currentAt }),
     [ANNOTATIONS.managedKeys]: encodeManagedKeys(keys),
   };
 }

@@ -95,7 +95,17 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
       `from version ${source.versionId}.`;
     const kept = nameList([]);
     const created = { ...annotations, [ANNOTATIONS.createdBy]: MANAGER_NAME };
-    return { action: 'create', reason, added: desiredKeys, updated: [], unchanged: [], kept, pruned: [], labels, annotations: created };
+    return {
+      action: 'create',
+      reason,
+      added: desiredKeys,
+      updated: [],
+      unchanged: [],
+      kept,
+      pruned: [],
+      labels,
+      annotations: created,
+    };
   }
   const last = observed.lastSource;
   if (last !== undefined && last.arn !== source.arn) {
@@ -105,7 +115,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
         `or delete the Secret if it should change hands.`,
     );
   }
-  const stale = last === undefined || last.versionId === source.versionId ? undefined : staleness(source, last, incomingTime);
+  const stale =
+    last === undefined || last.versionId === source.versionId ? undefined : staleness(source, last, incomingTime);
   if (stale !== undefined) return noWrite('skip-stale', stale);
   assertSameType(observed.type, options.type, context);
   const { added, updated, unchanged, pruned, kept } = partition(observed, options.prune, desiredKeys);
@@ -141,15 +152,20 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
  * decide, and on equal dates only a version current when fetched wins.
  */
 function staleness(source: SourceVersion, last: SourceVersion, incomingTime: number): string | undefined {
-  const currentAt = source.current === true && source.currentAt !== undefined ? Date.parse(source.currentAt) : undefined;
+  const currentAt =
+    source.current === true && source.currentAt !== undefined ? Date.parse(source.currentAt) : undefined;
   if (currentAt !== undefined && Number.isNaN(currentAt)) {
-    throw new InvalidInputError(`The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`);
+    throw new InvalidInputError(
+      `The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`,
+    );
   }
   if (last.currentAt !== undefined) {
     if (currentAt !== undefined && currentAt > Date.parse(last.currentAt)) return undefined;
     return (
       `The Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}; version ${source.versionId} ` +
-      (currentAt === undefined ? 'was not AWSCURRENT when fetched' : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
+      (currentAt === undefined
+        ? 'was not AWSCURRENT when fetched'
+        : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
       ': it is not written.'
     );
   }
@@ -194,7 +210,10 @@ function partition(observed: Observation, prune: boolean, desiredKeys: readonly 
   const unchanged = sortedUnique(observed.same).filter((k) => !added.includes(k) && !updated.includes(k));
   const candidates = sortedUnique(observed.dropped).filter((k) => !desired.has(k) && !others.has(k));
   const pruned = prune ? candidates.filter((k) => managed.has(k)) : [];
-  const kept = extendNameList(observed.others, candidates.filter((k) => !pruned.includes(k)));
+  const kept = extendNameList(
+    observed.others,
+    candidates.filter((k) => !pruned.includes(k)),
+  );
   return { added, updated, unchanged, pruned, kept };
 }
 
@@ -216,7 +235,7 @@ export function buildWrite(
   desired: SecretData,
   target: WriteTarget,
 ): SecretManifest | SecretMergePatch {
-  const valueOf = (key: string): string => {
+  const encodedValue = (key: string): string => {
     const value = Object.hasOwn(desired, key) ? desired[key] : undefined;
     if (value === undefined) {
       throw new Error(`buildWrite: the plan writes key ${JSON.stringify(key)} that the desired data lacks.`);
@@ -224,9 +243,14 @@ export function buildWrite(
     return value;
   };
   if (plan.action === 'create') {
-    const data = Object.fromEntries(Object.keys(desired).map((k) => [k, valueOf(k)]));
-    for (const key of plan.added) valueOf(key);
-    const metadata = { name: target.name, namespace: target.namespace, labels: plan.labels, annotations: plan.annotations };
+    const data = Object.fromEntries(Object.keys(desired).map((k) => [k, encodedValue(k)]));
+    for (const key of plan.added) encodedValue(key);
+    const metadata = {
+      name: target.name,
+      namespace: target.namespace,
+      labels: plan.labels,
+      annotations: plan.annotations,
+    };
     return { apiVersion: 'v1', kind: 'Secret', metadata, type: target.type, data };
   }
   if (plan.action === 'update') {
@@ -234,7 +258,7 @@ export function buildWrite(
       throw new Error('buildWrite: an update plan must carry the resourceVersion it was planned against.');
     }
     const entries: [string, string | null][] = [
-      ...[...plan.added, ...plan.updated].map((k): [string, string] => [k, valueOf(k)]),
+      ...[...plan.added, ...plan.updated].map((k): [string, string] => [k, encodedValue(k)]),
       ...plan.pruned.map((k): [string, null] => [k, null]),
     ];
     const metadata = { resourceVersion: plan.resourceVersion, labels: plan.labels, annotations: plan.annotations };

@@ -66,7 +66,9 @@ export interface StartDecision {
   readonly action: 'start';
   readonly failed: FailedAttempt;
   readonly stateMachineArn: string;
-  /** A name derived from the failed execution and the attempt (Express does not deduplicate by name; it helps tracing). */
+  /**
+   * A name derived from the failed execution and the attempt (Express does not deduplicate by name; it helps tracing).
+   */
   readonly executionName: string;
   readonly input: SyncInput;
 }
@@ -115,7 +117,12 @@ export function causeLine(cause: unknown): string {
 
 /** The event that started the first attempt: a redrive event is unwrapped, so redrives never nest. */
 export function originalEvent(event: Json): Json {
-  if (event.source === REDRIVE_SOURCE && event['detail-type'] === REDRIVE_DETAIL_TYPE && isObject(event.detail) && isObject(event.detail.original)) {
+  if (
+    event.source === REDRIVE_SOURCE &&
+    event['detail-type'] === REDRIVE_DETAIL_TYPE &&
+    isObject(event.detail) &&
+    isObject(event.detail.original)
+  ) {
     return event.detail.original;
   }
   return event;
@@ -126,7 +133,10 @@ export function originalEvent(event: Json): Json {
  * stack's state machines; else the rule's name ends with `-<id>-label` or
  * `-<id>-trail` (infra/events.ts ruleName), the longest matching id winning.
  */
-export function mappingOfUndelivered(attributes: Readonly<Record<string, string>>, stateMachines: Readonly<Record<string, string>>): string | undefined {
+export function mappingOfUndelivered(
+  attributes: Readonly<Record<string, string>>,
+  stateMachines: Readonly<Record<string, string>>,
+): string | undefined {
   const target = attributes.TARGET_ARN;
   const byTarget = Object.entries(stateMachines).find(([, arn]) => arn === target);
   if (byTarget) return byTarget[0];
@@ -142,7 +152,10 @@ export function mappingOfUndelivered(attributes: Readonly<Record<string, string>
  *
  * @returns the attempt, or a park decision saying why the message cannot be redriven.
  */
-export function readDeadLetter(message: QueueMessage, stateMachines: Readonly<Record<string, string>>): FailedAttempt | ParkDecision {
+export function readDeadLetter(
+  message: QueueMessage,
+  stateMachines: Readonly<Record<string, string>>,
+): FailedAttempt | ParkDecision {
   let body: unknown;
   try {
     body = JSON.parse(message.body);
@@ -154,8 +167,14 @@ export function readDeadLetter(message: QueueMessage, stateMachines: Readonly<Re
   if ('mappingId' in body) {
     const { mappingId, event, attempt } = body;
     if (typeof mappingId !== 'string' || mappingId === '') return park('unparseable', 'mappingId is not a string');
-    if (!isObject(event)) return park('unparseable', `the message of mapping ${mappingId} has no event object`, mappingId);
-    if (!isAttempt(attempt)) return park('unparseable', `the message of mapping ${mappingId} has no attempt number (whole number >= 1)`, mappingId);
+    if (!isObject(event))
+      return park('unparseable', `the message of mapping ${mappingId} has no event object`, mappingId);
+    if (!isAttempt(attempt))
+      return park(
+        'unparseable',
+        `the message of mapping ${mappingId} has no attempt number (whole number >= 1)`,
+        mappingId,
+      );
     return {
       origin: 'sync-failure',
       mappingId,
@@ -174,7 +193,11 @@ export function readDeadLetter(message: QueueMessage, stateMachines: Readonly<Re
     }
     const mappingId = mappingOfUndelivered(message.attributes, stateMachines);
     if (mappingId === undefined) {
-      return park('unknown-mapping', `no mapping of this stack has the rule ${message.attributes.RULE_ARN ?? '?'} or target ${message.attributes.TARGET_ARN ?? '?'}`);
+      return park(
+        'unknown-mapping',
+        `no mapping of this stack has the rule ${message.attributes.RULE_ARN ?? '?'} ` +
+          `or target ${message.attributes.TARGET_ARN ?? '?'}`,
+      );
     }
     return {
       origin: 'undelivered-event',
@@ -186,7 +209,10 @@ export function readDeadLetter(message: QueueMessage, stateMachines: Readonly<Re
       originalEvent: originalEvent(body),
     };
   }
-  return park('unparseable', 'neither a failed sync (no mappingId) nor an EventBridge dead letter (no RULE_ARN/TARGET_ARN attribute)');
+  return park(
+    'unparseable',
+    'neither a failed sync (no mappingId) nor an EventBridge dead letter (no RULE_ARN/TARGET_ARN attribute)',
+  );
 }
 
 /**
@@ -200,11 +226,22 @@ export function decideRedrive(message: QueueMessage, settings: RedriveSettings, 
   if ('action' in failed) return failed;
   const stateMachineArn = settings.stateMachines[failed.mappingId];
   if (stateMachineArn === undefined) {
-    return { ...park('unknown-mapping', `mapping ${failed.mappingId} is not in this stack (removed or renamed?)`, failed.mappingId), failed };
+    return {
+      ...park(
+        'unknown-mapping',
+        `mapping ${failed.mappingId} is not in this stack (removed or renamed?)`,
+        failed.mappingId,
+      ),
+      failed,
+    };
   }
   if (failed.attempt >= settings.maxAttempts) {
     return {
-      ...park('max-attempts', `attempt ${failed.attempt} of ${settings.maxAttempts} failed at ${failed.failedStep} with ${failed.error}`, failed.mappingId),
+      ...park(
+        'max-attempts',
+        `attempt ${failed.attempt} of ${settings.maxAttempts} failed at ${failed.failedStep} with ${failed.error}`,
+        failed.mappingId,
+      ),
       failed,
     };
   }
@@ -253,7 +290,10 @@ function park(reason: ParkReason, detail: string, mappingId?: string): ParkDecis
  * known `mappingId` and `attempt`, then the original attributes (EventBridge's
  * RULE_ARN, ERROR_CODE, ...) as far as SQS's limit of 10 allows.
  */
-export function parkedAttributes(decision: ParkDecision, original: Readonly<Record<string, string>>): Record<string, string> {
+export function parkedAttributes(
+  decision: ParkDecision,
+  original: Readonly<Record<string, string>>,
+): Record<string, string> {
   const ours: Record<string, string> = { reason: decision.reason, detail: decision.detail.slice(0, 500) };
   const mappingId = decision.failed?.mappingId ?? decision.mappingId;
   if (mappingId !== undefined) ours.mappingId = mappingId;

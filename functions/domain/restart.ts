@@ -44,7 +44,9 @@ const REF = /^(deployment|statefulset|daemonset)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?
 export function parseWorkload(ref: string): WorkloadRef {
   const m = REF.exec(ref);
   if (!m || m[2]!.length > 253) {
-    throw new InvalidInputError(`${JSON.stringify(ref)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name>`);
+    throw new InvalidInputError(
+      `${JSON.stringify(ref)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name>`,
+    );
   }
   const word = m[1] as WorkloadWord;
   return { ref, ...WORKLOAD_KINDS[word], name: m[2]! };
@@ -65,7 +67,10 @@ export function parseWorkloads(refs: readonly string[]): WorkloadRef[] {
  * that only records a new version in the annotations, and no write at all
  * (`none`, `skip-stale`), restart nothing.
  */
-export function restartAfter(plan: Pick<MergePlan, 'action' | 'added' | 'updated' | 'pruned'>, targets: readonly string[]): string[] {
+export function restartAfter(
+  plan: Pick<MergePlan, 'action' | 'added' | 'updated' | 'pruned'>,
+  targets: readonly string[],
+): string[] {
   const writes = plan.action === 'create' || plan.action === 'update';
   const changesData = plan.added.length + plan.updated.length + plan.pruned.length > 0;
   return writes && changesData ? sortedUnique(targets) : [];
@@ -85,7 +90,9 @@ export function rfc3339Seconds(time: string): string {
 
 /** The strategic merge patch of a restart: the pod template's annotations, nothing else. */
 export interface RestartPatch {
-  readonly spec: { readonly template: { readonly metadata: { readonly annotations: Readonly<Record<string, string>> } } };
+  readonly spec: {
+    readonly template: { readonly metadata: { readonly annotations: Readonly<Record<string, string>> } };
+  };
 }
 
 /**
@@ -100,7 +107,13 @@ export interface RestartPatch {
  */
 export function restartPatch(restartedAt: string, versionId: string): RestartPatch {
   return {
-    spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [RESTARTED_FOR_VERSION_ANNOTATION]: versionId } } } },
+    spec: {
+      template: {
+        metadata: {
+          annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [RESTARTED_FOR_VERSION_ANNOTATION]: versionId },
+        },
+      },
+    },
   };
 }
 
@@ -124,7 +137,9 @@ export function restartFailure(outcomes: readonly RestartOutcome[]): SyncError |
   const failed = outcomes.filter((o): o is Required<RestartOutcome> => o.error !== undefined);
   if (failed.length === 0) return undefined;
   const lead =
-    failed.find((o) => o.error instanceof UnauthorizedError) ?? failed.find((o) => o.error instanceof TransientError) ?? failed[0]!;
+    failed.find((o) => o.error instanceof UnauthorizedError) ??
+    failed.find((o) => o.error instanceof TransientError) ??
+    failed[0]!;
   const done = outcomes.filter((o) => o.error === undefined).map((o) => o.ref);
   const message =
     `${failed.length} of ${outcomes.length} workloads not restarted: ` +

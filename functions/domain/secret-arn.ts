@@ -5,8 +5,10 @@
  */
 
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>`. */
-export const SECRET_ARN_PATTERN =
-  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc):secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):secret:([A-Za-z0-9/_+=.@-]+)-([A-Za-z0-9]{6})$/;
+export const SECRET_ARN_PATTERN = new RegExp(
+  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc):secretsmanager:/.source +
+    /([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):secret:([A-Za-z0-9/_+=.@-]+)-([A-Za-z0-9]{6})$/.source,
+);
 
 /** How a full secret ARN looks, for error messages. */
 export const SECRET_ARN_SHAPE = 'arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>';

@@ -92,7 +92,7 @@ function decodeJsonObject(base64: string): Record<string, unknown> | undefined {
 export function validateTypedValues(type: SecretType, data: SecretData): void {
   if (type !== 'kubernetes.io/dockerconfigjson' || !Object.hasOwn(data, '.dockerconfigjson')) return;
   const config = decodeJsonObject(data['.dockerconfigjson'] ?? '');
-  const auths = config?.['auths'];
+  const auths = config?.auths;
   if (config === undefined || typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
     const problem = config === undefined ? 'it is not a JSON object' : 'its "auths" is missing or not an object';
     throw new InvalidInputError(

@@ -39,14 +39,29 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
   const batchItemFailures: { itemIdentifier: string }[] = [];
   for (const record of event?.Records ?? []) {
     try {
-      const out = await redriveMessage({ body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) }, settings, targets);
+      const out = await redriveMessage(
+        { body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) },
+        settings,
+        targets,
+      );
       const failed = out.decision.failed;
-      const fields = { messageId: record.messageId, mappingId: failed?.mappingId, failedAttempt: failed?.attempt, failedStep: failed?.failedStep, error: failed?.error };
-      if (out.action === 'redriven') logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
+      const fields = {
+        messageId: record.messageId,
+        mappingId: failed?.mappingId,
+        failedAttempt: failed?.attempt,
+        failedStep: failed?.failedStep,
+        error: failed?.error,
+      };
+      if (out.action === 'redriven')
+        logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
       else logger.warn('parked', { ...fields, reason: out.decision.reason, detail: out.decision.detail });
     } catch (e) {
       const err = e as { name?: string; message?: string };
-      logger.error('redrive failed; SQS will deliver the message again', { messageId: record.messageId, error: err.name, message: err.message });
+      logger.error('redrive failed; SQS will deliver the message again', {
+        messageId: record.messageId,
+        error: err.name,
+        message: err.message,
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
@@ -56,7 +71,11 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
 /** @throws ConfigError unless STATE_MACHINES is a JSON object of mapping id -> state machine ARN. */
 function stateMachinesFromEnv(): Record<string, string> {
   const value = jsonValue<unknown>(ENV.stateMachines, env[ENV.stateMachines], undefined);
-  const ok = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' && v.startsWith('arn:'));
   if (!ok) {
     const what = 'a JSON object of mapping id -> state machine ARN';
     throw new ConfigError(`environment variable ${ENV.stateMachines} must be ${what}`);

@@ -22,7 +22,7 @@ export function namespaceFrom(env: NamespaceEnv): { location: NamespaceLocation;
       caPem: Buffer.from(env[ENV.clusterCa], 'base64').toString('utf8'),
       namespace: env[ENV.namespace],
     },
-    identity: env[ENV.kubeIdentity] ?? 'the mapping\'s Kubernetes identity',
+    identity: env[ENV.kubeIdentity] ?? "the mapping's Kubernetes identity",
   };
 }
 

@@ -7,7 +7,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroup } from '../../bin/lib/stack.ts';
 import { ofType, synth } from '../support/infra.ts';
-import { canary, CLI, cli, cliEnv, exec, itPrintsNoSecret, seedMapping, WORK, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import {
+  canary,
+  CLI,
+  cli,
+  cliEnv,
+  exec,
+  itPrintsNoSecret,
+  seedMapping,
+  WORK,
+  writeMappings,
+  type CliRun,
+  type TestMapping,
+} from './support.ts';
 
 const COMMANDS = ['plan', 'sync', 'status', 'doctor', 'rbac', 'token'];
 const CANARY = canary();
@@ -27,7 +39,11 @@ const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** Runs the CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY there, merged. */
 async function onTerminal(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
   const command = [process.execPath, CLI, ...args].map(sh).join(' ');
-  const r = await exec('/usr/bin/script', ['-qec', command, '/dev/null'], cliEnv('sync', { SHELL: '/bin/sh', TERM: 'xterm', ...extra }));
+  const r = await exec(
+    '/usr/bin/script',
+    ['-qec', command, '/dev/null'],
+    cliEnv('sync', { SHELL: '/bin/sh', TERM: 'xterm', ...extra }),
+  );
   runs.push(r);
   return r;
 }
@@ -36,7 +52,6 @@ beforeAll(async () => {
   mapping = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
   file = writeMappings('CliCommands', [mapping]);
 });
-
 
 describe('every command', () => {
   it.each(COMMANDS)('%s --help documents its options and exit codes and exits 0', async (name) => {
@@ -54,7 +69,12 @@ describe('every command', () => {
     const r = await run([name, '--frobnicate']);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^eks-secret-sync ${name}: Unknown option '--frobnicate'\\. ` +
+          `Run 'eks-secret-sync ${name} --help' for usage\\.\\n$`,
+      ),
+    );
   });
 
   it('lists the commands with the shared exit codes, and refuses an unknown command with exit 2', async () => {
@@ -65,7 +85,12 @@ describe('every command', () => {
     for (const name of COMMANDS) expect(help.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
     expect(help.stdout).toContain('Exit codes: 0 success, 1 failure, 2 usage error, 3 attention needed');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. Run 'eks-secret-sync --help' for usage\.\n$/);
+    expect(unknown.stderr).toMatch(
+      new RegExp(
+        /^eks-secret-sync: unknown command "frobnicate" \(commands: [a-z, ]+\)\. /.source +
+          /Run 'eks-secret-sync --help' for usage\.\n$/.source,
+      ),
+    );
   });
 });
 
@@ -86,7 +111,9 @@ describe('the mappings file', () => {
     expect(a.code).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ mappingsFile: 'custom.yaml', stack: 'CliCdk' });
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain('no mappings file: pass --mappings FILE, or run where a mappings.yaml or a cdk.json with context.mappings is');
+    expect(c.stderr).toContain(
+      'no mappings file: pass --mappings FILE, or run where a mappings.yaml or a cdk.json with context.mappings is',
+    );
   });
 
   it('must exist when named (exit 2)', async () => {
@@ -114,7 +141,9 @@ describe('on a terminal', () => {
     const r = await onTerminal(['plan', '--mappings', file, '--mapping', mapping.id]);
 
     expect(r.code).toBe(3); // script passes on the command's exit code (-e)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes are what it checks.
     expect(r.stdout).toMatch(/\x1b\[32madded\x1b\[39m/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the progress line's erase code is what it checks.
     expect(r.stdout).toMatch(/\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S+: FetchSecret…/);
   });
 
@@ -123,6 +152,7 @@ describe('on a terminal', () => {
     const pipe = await run(['plan', '--mappings', file, '--mapping', mapping.id]);
 
     expect(tty.stdout).toContain('added');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no colour code is what it checks.
     expect(tty.stdout).not.toMatch(/\x1b\[\d+m/);
     expect(pipe.stdout + pipe.stderr).not.toContain('\x1b');
   });

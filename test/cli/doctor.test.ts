@@ -8,12 +8,27 @@ import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ruleName } from '../../infra/events.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
-import { canary, cli, cliEnv, itPrintsNoSecret, motoConfig, motoJson, seedMapping, WORK, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import {
+  canary,
+  cli,
+  cliEnv,
+  itPrintsNoSecret,
+  motoConfig,
+  motoJson,
+  seedMapping,
+  WORK,
+  writeKubeconfig,
+  writeMappings,
+  type CliRun,
+  type TestMapping,
+} from './support.ts';
 
 const CANARY = canary();
 const STACK = `CliDoctor${Date.now().toString(36)}`;
 const runs: CliRun[] = [];
-const eventbridge = existsSync(join(import.meta.dirname, '../../node_modules/@aws-sdk/client-eventbridge/package.json'));
+const eventbridge = existsSync(
+  join(import.meta.dirname, '../../node_modules/@aws-sdk/client-eventbridge/package.json'),
+);
 let kubeconfig: string;
 let healthy: TestMapping;
 
@@ -31,7 +46,11 @@ function byCheck(out: any, id?: string): Record<string, any> {
 
 async function putRule(m: TestMapping, state: 'ENABLED' | 'DISABLED'): Promise<void> {
   const pattern = { source: ['aws.secretsmanager'], resources: [m.secretArn] };
-  await motoJson('events', 'AWSEvents.PutRule', { Name: ruleName(STACK, m.id, 'label'), EventPattern: JSON.stringify(pattern), State: state });
+  await motoJson('events', 'AWSEvents.PutRule', {
+    Name: ruleName(STACK, m.id, 'label'),
+    EventPattern: JSON.stringify(pattern),
+    State: state,
+  });
 }
 
 async function healthyMapping(opts: Parameters<typeof seedMapping>[0] = {}): Promise<TestMapping> {
@@ -45,12 +64,13 @@ beforeAll(async () => {
   kubeconfig = writeKubeconfig(adminToken());
   const eks = new EKSClient(motoConfig());
   await eks
-    .send(new CreateClusterCommand({ name: tb.cluster.name, roleArn: tb.identities.sync.roleArn, resourcesVpcConfig: {} }))
+    .send(
+      new CreateClusterCommand({ name: tb.cluster.name, roleArn: tb.identities.sync.roleArn, resourcesVpcConfig: {} }),
+    )
     .catch((e) => (e.name === 'ResourceInUseException' ? undefined : Promise.reject(e)));
   eks.destroy();
   healthy = await healthyMapping();
 });
-
 
 describe('doctor on a healthy mapping', () => {
   it('finds no problem, exits 0, and says which checks moto cannot answer', async () => {
@@ -60,26 +80,50 @@ describe('doctor on a healthy mapping', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(out.summary.problems).toBe(0);
     const f = byCheck(out, healthy.id);
-    expect(f['secret']).toMatchObject({ verdict: 'ok', message: expect.stringMatching(/^the secret exists; AWSCURRENT is version \S+$/) });
-    expect(f['cluster']).toMatchObject({ verdict: 'ok', message: 'cluster testbed exists in us-east-1 (ACTIVE)' });
+    expect(f.secret).toMatchObject({
+      verdict: 'ok',
+      message: expect.stringMatching(/^the secret exists; AWSCURRENT is version \S+$/),
+    });
+    expect(f.cluster).toMatchObject({ verdict: 'ok', message: 'cluster testbed exists in us-east-1 (ACTIVE)' });
     expect(f['authentication-mode']).toEqual({
       check: 'authentication-mode',
       verdict: 'unchecked',
-      message: 'could not check the authentication mode: eks:DescribeCluster answered without accessConfig.authenticationMode',
+      message:
+        'could not check the authentication mode: eks:DescribeCluster answered without accessConfig.authenticationMode',
     });
     expect(f['access-entry']).toMatchObject({
       verdict: 'unchecked',
-      message: `could not check the access entry of group eks-secret-sync:${healthy.id}: eks:ListAccessEntries/DescribeAccessEntry: the endpoint answered HTTP 404 with a body that is not an AWS answer: it does not implement this API`,
+      message:
+        `could not check the access entry of group eks-secret-sync:${healthy.id}: ` +
+        `eks:ListAccessEntries/DescribeAccessEntry: the endpoint answered HTTP 404 with a body that is not an AWS ` +
+        `answer: it does not implement this API`,
     });
-    expect(f['namespace']).toMatchObject({ verdict: 'ok', message: `namespace ${healthy.namespace} exists` });
-    expect(f['rbac']).toMatchObject({ verdict: 'ok', message: `group eks-secret-sync:${healthy.id} may get, create, update, patch Secret ${healthy.namespace}/app-config` });
+    expect(f.namespace).toMatchObject({ verdict: 'ok', message: `namespace ${healthy.namespace} exists` });
+    expect(f.rbac).toMatchObject({
+      verdict: 'ok',
+      message: `group eks-secret-sync:${healthy.id} may get, create, patch Secret ${healthy.namespace}/app-config`,
+    });
     expect(f['rbac-scope']).toMatchObject({ verdict: 'ok' });
-    if (eventbridge) expect(f['rule']).toMatchObject({ verdict: 'ok', message: `the EventBridge rule ${ruleName(STACK, healthy.id, 'label')} is ENABLED` });
-    else expect(f['rule']).toMatchObject({ verdict: 'unchecked', message: expect.stringContaining('the package @aws-sdk/client-eventbridge is not installed') });
+    if (eventbridge)
+      expect(f.rule).toMatchObject({
+        verdict: 'ok',
+        message: `the EventBridge rule ${ruleName(STACK, healthy.id, 'label')} is ENABLED`,
+      });
+    else
+      expect(f.rule).toMatchObject({
+        verdict: 'unchecked',
+        message: expect.stringContaining('the package @aws-sdk/client-eventbridge is not installed'),
+      });
     const global = byCheck(out);
     expect(global['mappings-file']).toMatchObject({ verdict: 'ok' });
-    expect(global['clock-aws']).toMatchObject({ verdict: 'ok', message: expect.stringMatching(/^the local clock is within [12] s of AWS$/) });
-    expect(global['clock-cluster']).toMatchObject({ verdict: 'ok', message: expect.stringMatching(/^the local clock is within [12] s of the kube-apiserver$/) });
+    expect(global['clock-aws']).toMatchObject({
+      verdict: 'ok',
+      message: expect.stringMatching(/^the local clock is within [12] s of AWS$/),
+    });
+    expect(global['clock-cluster']).toMatchObject({
+      verdict: 'ok',
+      message: expect.stringMatching(/^the local clock is within [12] s of the kube-apiserver$/),
+    });
   });
 
   it('prints one line per check with the fix under each problem', async () => {
@@ -89,7 +133,7 @@ describe('doctor on a healthy mapping', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Doctor: ${file}`);
     expect(run.stdout).toMatch(new RegExp(`\\n  ok {9}namespace {12}namespace ${healthy.namespace} exists\\n`));
-    expect(run.stdout).toMatch(/\n  unchecked {2}authentication-mode  could not check the authentication mode: /);
+    expect(run.stdout).toMatch(/\n {2}unchecked {2}authentication-mode {2}could not check the authentication mode: /);
     expect(run.stdout).toMatch(/\n0 problem\(s\), 0 warning\(s\), [23] check\(s\) could not run, \d+ ok\n$/);
     expect(run.stdout).not.toContain('\x1b[');
   });
@@ -110,7 +154,12 @@ describe('doctor on seeded misconfigurations', () => {
     const noRbac = await healthyMapping({ noRbac: true });
     const broad = await healthyMapping();
     await adminApply([
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'too-broad', namespace: broad.namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'too-broad', namespace: broad.namespace },
+        rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }],
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -124,52 +173,79 @@ describe('doctor on seeded misconfigurations', () => {
     const { run, out } = await doctor(['--mappings', file, '--json']);
 
     expect(run.code, run.stderr).toBe(3);
-    expect(byCheck(out, gone.id)['secret']).toMatchObject({
+    expect(byCheck(out, gone.id).secret).toMatchObject({
       verdict: 'problem',
       message: `the secret ${gone.secretArn} does not exist`,
-      fix: expect.stringMatching(/^create it \(aws secretsmanager create-secret --name cli\/app-\S+ --region us-east-1\) and put the new full ARN in secretArn/),
+      fix: expect.stringMatching(
+        new RegExp(
+          /^create it \(aws secretsmanager create-secret --name cli\/app-\S+ --region us-east-1\) /.source +
+            /and put the new full ARN in secretArn/.source,
+        ),
+      ),
     });
-    expect(byCheck(out, deleting.id)['secret']).toMatchObject({
+    expect(byCheck(out, deleting.id).secret).toMatchObject({
       verdict: 'problem',
-      message: expect.stringMatching(/^the secret is scheduled for deletion on \d{4}-\S+Z: syncs fail with NotFoundError/),
+      message: expect.stringMatching(
+        /^the secret is scheduled for deletion on \d{4}-\S+Z: syncs fail with NotFoundError/,
+      ),
       fix: `aws secretsmanager restore-secret --secret-id ${deleting.secretArn} --region us-east-1`,
     });
-    const rule = (m: TestMapping) => byCheck(out, m.id)['rule'];
+    const rule = (m: TestMapping) => byCheck(out, m.id).rule;
     if (eventbridge) {
-      expect(rule(noRule)).toMatchObject({ verdict: 'problem', message: expect.stringMatching(new RegExp(`^the EventBridge rule ${ruleName(STACK, noRule.id, 'label')} does not exist`)) });
+      expect(rule(noRule)).toMatchObject({
+        verdict: 'problem',
+        message: expect.stringMatching(
+          new RegExp(`^the EventBridge rule ${ruleName(STACK, noRule.id, 'label')} does not exist`),
+        ),
+      });
       expect(rule(noRule).fix).toBe(`deploy the stack with this mappings file: npx cdk deploy -c mappings=${file}`);
-      expect(rule(disabled)).toMatchObject({ verdict: 'problem', fix: `aws events enable-rule --name ${ruleName(STACK, disabled.id, 'label')} --region us-east-1` });
+      expect(rule(disabled)).toMatchObject({
+        verdict: 'problem',
+        fix: `aws events enable-rule --name ${ruleName(STACK, disabled.id, 'label')} --region us-east-1`,
+      });
     } else {
       for (const m of [noRule, disabled]) {
         expect(rule(m)).toEqual({
           check: 'rule',
           verdict: 'unchecked',
-          message: `could not check the EventBridge rule ${ruleName(STACK, m.id, 'label')}: the package @aws-sdk/client-eventbridge is not installed (npm install @aws-sdk/client-eventbridge)`,
+          message:
+            `could not check the EventBridge rule ${ruleName(STACK, m.id, 'label')}: the package ` +
+            `@aws-sdk/client-eventbridge is not installed (npm install @aws-sdk/client-eventbridge)`,
         });
       }
     }
-    expect(byCheck(out, noNamespace.id)['namespace']).toMatchObject({
+    expect(byCheck(out, noNamespace.id).namespace).toMatchObject({
       verdict: 'problem',
-      message: `namespace ${noNamespace.namespace} does not exist: every sync fails with NotFoundError (the tool never creates namespaces)`,
+      message:
+        `namespace ${noNamespace.namespace} does not exist: every sync fails with NotFoundError (the tool ` +
+        `never creates namespaces)`,
       fix: `kubectl create namespace ${noNamespace.namespace}, or correct the mapping's namespace`,
     });
-    expect(byCheck(out, noRbac.id)['rbac']).toMatchObject({
+    expect(byCheck(out, noRbac.id).rbac).toMatchObject({
       verdict: 'problem',
-      message: `group eks-secret-sync:${noRbac.id} may not get, create, update, patch Secret ${noRbac.namespace}/app-config: syncs fail with PermissionDeniedError (403)`,
+      message:
+        `group eks-secret-sync:${noRbac.id} may not get, create, patch Secret ${noRbac.namespace}/app-config: ` +
+        `syncs fail with PermissionDeniedError (403)`,
       fix: `eks-secret-sync rbac --mapping ${noRbac.id} | kubectl apply -f -   (as a cluster admin)`,
     });
     const scope = byCheck(out, broad.id)['rbac-scope'];
     expect(scope.verdict).toBe('problem');
-    expect(scope.message).toContain(`RBAC is too broad: group eks-secret-sync:${broad.id} may also list Secrets in ${broad.namespace}`);
+    expect(scope.message).toContain(
+      `RBAC is too broad: group eks-secret-sync:${broad.id} may also list Secrets in ${broad.namespace}`,
+    );
     expect(scope.message).toContain(`get other Secrets in ${broad.namespace}`);
     expect(scope.message).toContain(`RoleBinding "too-broad/${broad.namespace}" of Role "too-broad"`);
-    expect(byCheck(out, broad.id)['rbac'].verdict).toBe('ok');
-    for (const m of [gone, deleting, noRule, disabled, noNamespace, noRbac]) expect(byCheck(out, m.id)['rbac-scope']?.verdict ?? 'ok').toBe('ok');
+    expect(byCheck(out, broad.id).rbac.verdict).toBe('ok');
+    for (const m of [gone, deleting, noRule, disabled, noNamespace, noRbac])
+      expect(byCheck(out, m.id)['rbac-scope']?.verdict ?? 'ok').toBe('ok');
   });
 
   it('lists every schema error of an invalid mappings file and exits 3', async () => {
     const file = join(WORK, 'invalid.yaml');
-    writeFileSync(file, `mappings:\n  - id: Payments\n    secretArn: arn:aws:secretsmanager:us-east-1:1:secret:x\n    namespace: app\n`);
+    writeFileSync(
+      file,
+      `mappings:\n  - id: Payments\n    secretArn: arn:aws:secretsmanager:us-east-1:1:secret:x\n    namespace: app\n`,
+    );
 
     const { run, out } = await doctor(['--mappings', file, '--json']);
 
@@ -182,18 +258,31 @@ describe('doctor on seeded misconfigurations', () => {
       'mappings[0] (id "Payments"): cluster: is missing; expected a mapping of fields',
       'mappings[0] (id "Payments"): secretName: is missing; expected a string',
     ]);
-    expect(f.fix).toBe(`correct each problem listed; check the file offline with: npx cdk synth --quiet -c mappings=${file}`);
+    expect(f.fix).toBe(
+      `correct each problem listed; check the file offline with: npx cdk synth --quiet -c mappings=${file}`,
+    );
   });
 
   it('reports a local clock 20 minutes behind AWS and the apiserver', async () => {
     const file = writeMappings(STACK, [healthy]);
-    const { run, out } = await doctor(['--mappings', file, '--json'], { ...cliEnv(), FAKETIME_DONT_FAKE_MONOTONIC: '1' }, ['/usr/bin/faketime', '-f', '-20m']);
+    const { run, out } = await doctor(
+      ['--mappings', file, '--json'],
+      { ...cliEnv(), FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+      ['/usr/bin/faketime', '-f', '-20m'],
+    );
 
     expect(run.code, run.stderr).toBe(3);
-    for (const [check, what] of [['clock-aws', 'AWS'], ['clock-cluster', 'the kube-apiserver']] as const) {
+    for (const [check, what] of [
+      ['clock-aws', 'AWS'],
+      ['clock-cluster', 'the kube-apiserver'],
+    ] as const) {
       const f = byCheck(out)[check];
       expect(f.verdict).toBe('problem');
-      expect(f.message).toMatch(new RegExp(`^the local clock is 1(199|200|201) s behind ${what}: AWS refuses requests signed more than 5 minutes off`));
+      expect(f.message).toMatch(
+        new RegExp(
+          `^the local clock is 1(199|200|201) s behind ${what}: AWS refuses requests signed more than 5 minutes off`,
+        ),
+      );
       expect(f.fix).toContain('timedatectl set-ntp true');
     }
   });
@@ -206,8 +295,21 @@ describe('doctor on seeded misconfigurations', () => {
     const f = byCheck(JSON.parse(run.stdout), healthy.id);
 
     expect(run.code).toBe(0);
-    expect(f['namespace']).toMatchObject({ verdict: 'unchecked', message: expect.stringMatching(/^could not check namespace \S+: could not get namespace \S+ as your AWS identity .*forbidden.* \(403\)$/) });
-    expect(f['rbac']).toMatchObject({ verdict: 'unchecked', message: expect.stringMatching(/^could not check RBAC: your AWS identity .* may not create subjectaccessreviews .*run doctor as a cluster admin, e\.g\. with --context$/) });
+    expect(f.namespace).toMatchObject({
+      verdict: 'unchecked',
+      message: expect.stringMatching(
+        /^could not check namespace \S+: could not get namespace \S+ as your AWS identity .*forbidden.* \(403\)$/,
+      ),
+    });
+    expect(f.rbac).toMatchObject({
+      verdict: 'unchecked',
+      message: expect.stringMatching(
+        new RegExp(
+          /^could not check RBAC: your AWS identity .* may not create subjectaccessreviews /.source +
+            /.*run doctor as a cluster admin, e\.g\. with --context$/.source,
+        ),
+      ),
+    });
   });
 });
 

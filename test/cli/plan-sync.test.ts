@@ -4,7 +4,17 @@
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, kube, tokenFor } from '../support/kube.ts';
-import { canary, cli, itPrintsNoSecret, motoConfig, seedMapping, writeKubeconfig, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import {
+  canary,
+  cli,
+  itPrintsNoSecret,
+  motoConfig,
+  seedMapping,
+  writeKubeconfig,
+  writeMappings,
+  type CliRun,
+  type TestMapping,
+} from './support.ts';
 
 const CANARY = canary();
 const CANARY2 = canary();
@@ -12,7 +22,10 @@ const runs: CliRun[] = [];
 let mapping: TestMapping;
 let file: string;
 
-async function run(args: string[], ...rest: Parameters<typeof cli> extends [unknown, ...infer R] ? R : never): Promise<CliRun> {
+async function run(
+  args: string[],
+  ...rest: Parameters<typeof cli> extends [unknown, ...infer R] ? R : never
+): Promise<CliRun> {
   const r = await cli(args, ...rest);
   runs.push(r);
   return r;
@@ -27,10 +40,12 @@ async function putSecret(value: object): Promise<void> {
 const secretPath = () => `/api/v1/namespaces/${mapping.namespace}/secrets/${mapping.secretName}`;
 
 beforeAll(async () => {
-  mapping = await seedMapping({ value: JSON.stringify({ username: 'app', password: CANARY, port: 5432 }), prune: true });
+  mapping = await seedMapping({
+    value: JSON.stringify({ username: 'app', password: CANARY, port: 5432 }),
+    prune: true,
+  });
   file = writeMappings('CliPlanSync', [mapping]);
 });
-
 
 describe('plan', () => {
   it('lists every key as added with masked values and exits 3 when the Secret does not exist', async () => {
@@ -41,7 +56,8 @@ describe('plan', () => {
     expect(r.stdout).toContain(`Mapping ${mapping.id}: AWS secret ${mapping.secretArn}`);
     expect(r.stdout).toContain('Action: create.');
     expect(r.stdout).toMatch(/KEY\s+CHANGE\s+NOW \(KUBERNETES\)\s+AFTER SYNC/);
-    for (const key of ['password', 'port', 'username']) expect(r.stdout).toMatch(new RegExp(`\\n  ${key}\\s+added\\s+-\\s+\\*{6}\\n`));
+    for (const key of ['password', 'port', 'username'])
+      expect(r.stdout).toMatch(new RegExp(`\\n  ${key}\\s+added\\s+-\\s+\\*{6}\\n`));
     expect((await kube(adminToken(), 'GET', secretPath())).status).toBe(404);
   });
 
@@ -49,10 +65,16 @@ describe('plan', () => {
     const text = await run(['plan', '--mappings', file, '--mapping', mapping.id, '--show-lengths', '--show-hashes']);
     const json = await run(['plan', '--mappings', file, '--mapping', mapping.id, '--json', '--show-lengths']);
 
-    expect(text.stdout).toMatch(new RegExp(`password\\s+added\\s+-\\s+\\*{6} ${CANARY.length} B sha256:[0-9a-f]{8}\\n`));
+    expect(text.stdout).toMatch(
+      new RegExp(`password\\s+added\\s+-\\s+\\*{6} ${CANARY.length} B sha256:[0-9a-f]{8}\\n`),
+    );
     expect(json.code).toBe(3);
     const out = JSON.parse(json.stdout);
-    expect(out).toMatchObject({ mapping: mapping.id, action: 'create', target: { exists: false, namespace: mapping.namespace } });
+    expect(out).toMatchObject({
+      mapping: mapping.id,
+      action: 'create',
+      target: { exists: false, namespace: mapping.namespace },
+    });
     expect(out.keys).toEqual([
       { key: 'password', change: 'added', now: null, after: { bytes: CANARY.length } },
       { key: 'port', change: 'added', now: null, after: { bytes: 4 } },
@@ -85,9 +107,11 @@ describe('sync', () => {
     const r = await run(['sync', '--mappings', file, '--mapping', mapping.id]);
 
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const states = [...r.stdout.matchAll(/^  (\w+)\s+\d+ ms  /gm)].map((m) => m[1]);
+    const states = [...r.stdout.matchAll(/^ {2}(\w+)\s+\d+ ms {2}/gm)].map((m) => m[1]);
     expect(states).toEqual(['FetchSecret', 'MintToken', 'ReadSecret', 'PlanMerge', 'ApplySecret']);
-    expect(r.stdout).toMatch(/MintToken\s+\d+ ms\s+token minted for cluster testbed, expires \S+Z; server from mapping cluster\.endpoint$/m);
+    expect(r.stdout).toMatch(
+      /MintToken\s+\d+ ms\s+token minted for cluster testbed, expires \S+Z; server from mapping cluster\.endpoint$/m,
+    );
     expect(r.stdout).toMatch(/ApplySecret\s+\d+ ms\s+created, resourceVersion \d+/);
     const secret = await kube(adminToken(), 'GET', secretPath());
     expect(secret.status).toBe(200);
@@ -105,12 +129,23 @@ describe('sync', () => {
     expect(sync.code, sync.stderr).toBe(0);
     const out = JSON.parse(sync.stdout);
     expect(out).toMatchObject({ status: 'unchanged', action: 'none', dryRun: false });
-    expect(out.trace.map((t: { state: string }) => t.state)).toEqual(['FetchSecret', 'MintToken', 'ReadSecret', 'PlanMerge']);
+    expect(out.trace.map((t: { state: string }) => t.state)).toEqual([
+      'FetchSecret',
+      'MintToken',
+      'ReadSecret',
+      'PlanMerge',
+    ]);
   });
 
   it('shows added, updated, unchanged, kept and pruned keys after the AWS secret and others changed', async () => {
     // Another writer adds a key; AWS drops `port`, changes `password`, adds `sslmode`.
-    await kube(adminToken(), 'PATCH', secretPath(), { data: { 'written-by-others': Buffer.from('x').toString('base64') } }, 'application/merge-patch+json');
+    await kube(
+      adminToken(),
+      'PATCH',
+      secretPath(),
+      { data: { 'written-by-others': Buffer.from('x').toString('base64') } },
+      'application/merge-patch+json',
+    );
     await new Promise((r) => setTimeout(r, 1100)); // moto's version dates have one-second precision
     await putSecret({ username: 'app', password: CANARY2, sslmode: 'require' });
 
@@ -140,7 +175,10 @@ describe('sync', () => {
     expect(r.stdout).toMatch(/ReadSecret\s+\d+ ms\s+failed: PermissionDeniedError/);
     expect(r.stdout).toMatch(/Result: failed at ReadSecret: PermissionDeniedError: .* may not get Secret .*forbidden/);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', error: { name: 'PermissionDeniedError', step: 'ReadSecret' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'failed',
+      error: { name: 'PermissionDeniedError', step: 'ReadSecret' },
+    });
   });
 });
 

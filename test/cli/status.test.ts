@@ -8,7 +8,18 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.ts';
 import { executionLogGroup } from '../../bin/lib/stack.ts';
-import { canary, cli, itPrintsNoSecret, motoConfig, motoJson, motoQuery, seedMapping, writeMappings, type CliRun, type TestMapping } from './support.ts';
+import {
+  canary,
+  cli,
+  itPrintsNoSecret,
+  motoConfig,
+  motoJson,
+  motoQuery,
+  seedMapping,
+  writeMappings,
+  type CliRun,
+  type TestMapping,
+} from './support.ts';
 
 const CANARY = canary();
 const STACK = `CliStatus${Date.now().toString(36)}`;
@@ -33,7 +44,6 @@ beforeAll(async () => {
   dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('cli-dlq') }))).QueueUrl!;
   sqs.destroy();
 });
-
 
 describe('status', () => {
   it('says not-synced and exits 3 before the first sync', async () => {
@@ -64,7 +74,12 @@ describe('status', () => {
 
   it('says out-of-sync and exits 3 when AWSCURRENT moved on', async () => {
     const sm = new SecretsManagerClient(motoConfig());
-    const next = await sm.send(new PutSecretValueCommand({ SecretId: mapping.secretArn, SecretString: JSON.stringify({ password: `${CANARY}-2` }) }));
+    const next = await sm.send(
+      new PutSecretValueCommand({
+        SecretId: mapping.secretArn,
+        SecretString: JSON.stringify({ password: `${CANARY}-2` }),
+      }),
+    );
     sm.destroy();
 
     const r = await status('--dlq-url', dlqUrl);
@@ -77,7 +92,10 @@ describe('status', () => {
 
   it('counts DLQ messages and exits 3 even when every mapping is in sync', async () => {
     const sqs = new SQSClient(motoConfig());
-    for (const n of [1, 2]) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify({ mappingId: mapping.id, n }) }));
+    for (const n of [1, 2])
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify({ mappingId: mapping.id, n }) }),
+      );
     sqs.destroy();
 
     const r = await status('--dlq-url', dlqUrl, '--json');
@@ -94,7 +112,9 @@ describe('status', () => {
       Version: '2010-05-15',
       StackName: STACK,
       TemplateBody: JSON.stringify({
-        Resources: { DeadLetterQueue1234: { Type: 'AWS::SQS::Queue', Properties: { QueueName: uniqueName('cli-stack-dlq') } } },
+        Resources: {
+          DeadLetterQueue1234: { Type: 'AWS::SQS::Queue', Properties: { QueueName: uniqueName('cli-stack-dlq') } },
+        },
         Outputs: { DeadLetterQueueUrl: { Value: { Ref: 'DeadLetterQueue1234' } } },
       }),
     });
@@ -107,7 +127,8 @@ describe('status', () => {
       expect(dlq.url).toMatch(/cli-stack-dlq/);
     } else {
       expect(dlq.unavailable).toBe(
-        'could not find the dead-letter queue (the package @aws-sdk/client-cloudformation is not installed (npm install @aws-sdk/client-cloudformation)); pass --dlq-url',
+        'could not find the dead-letter queue (the package @aws-sdk/client-cloudformation is not installed (npm ' +
+          'install @aws-sdk/client-cloudformation)); pass --dlq-url',
       );
     }
   });
@@ -119,13 +140,27 @@ describe('status', () => {
     await motoJson('logs', 'Logs_20140328.CreateLogStream', { logGroupName, logStreamName: 'states/1' });
     const event = (type: string, details: object) => ({
       timestamp: Date.now(),
-      message: JSON.stringify({ id: '9', type, details, previous_event_id: '8', event_timestamp: String(Date.now()), execution_arn: arn }),
+      message: JSON.stringify({
+        id: '9',
+        type,
+        details,
+        previous_event_id: '8',
+        event_timestamp: String(Date.now()),
+        execution_arn: arn,
+      }),
     });
-    const cause = JSON.stringify({ errorType: 'PermissionDeniedError', errorMessage: 'role may not get Secret ns/app-config', trace: [] });
+    const cause = JSON.stringify({
+      errorType: 'PermissionDeniedError',
+      errorMessage: 'role may not get Secret ns/app-config',
+      trace: [],
+    });
     await motoJson('logs', 'Logs_20140328.PutLogEvents', {
       logGroupName,
       logStreamName: 'states/1',
-      logEvents: [event('ExecutionStarted', { input: '{}' }), event('ExecutionFailed', { error: 'PermissionDeniedError', cause })],
+      logEvents: [
+        event('ExecutionStarted', { input: '{}' }),
+        event('ExecutionFailed', { error: 'PermissionDeniedError', cause }),
+      ],
     });
 
     const r = await status('--dlq-url', dlqUrl);
@@ -137,7 +172,8 @@ describe('status', () => {
       expect(r.code).toBe(3);
     } else {
       expect(r.stdout).toContain(
-        'Failures  could not read failed executions: the package @aws-sdk/client-cloudwatch-logs is not installed (npm install @aws-sdk/client-cloudwatch-logs)',
+        'Failures  could not read failed executions: the package @aws-sdk/client-cloudwatch-logs is not installed ' +
+          '(npm install @aws-sdk/client-cloudwatch-logs)',
       );
     }
   });

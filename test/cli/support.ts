@@ -34,9 +34,13 @@ export const WORK = mkdtempSync(join(tmpdir(), 'eks-secret-sync-cli-'));
  * no ~/.aws, no IMDS, no kubeconfig), moto as every AWS endpoint, and the
  * credentials of one test bed identity (or none).
  */
-export function cliEnv(identity: IdentityName | 'admin' | 'none' = 'sync', extra: Record<string, string> = {}): Record<string, string> {
+export function cliEnv(
+  identity: IdentityName | 'admin' | 'none' = 'sync',
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const tb = inject('testbed');
-  const c = identity === 'admin' ? tb.moto.credentials : identity === 'none' ? undefined : tb.identities[identity].credentials;
+  const c =
+    identity === 'admin' ? tb.moto.credentials : identity === 'none' ? undefined : tb.identities[identity].credentials;
   return {
     PATH: '/usr/bin:/bin',
     HOME: WORK,
@@ -57,7 +61,11 @@ export function cliEnv(identity: IdentityName | 'admin' | 'none' = 'sync', extra
 }
 
 /** Runs `eks-secret-sync <args>` with Node 24 (this process's binary); `prefix` runs it under a wrapper (faketime). */
-export function cli(args: readonly string[], env: Record<string, string> = cliEnv(), opts: { prefix?: string[]; cwd?: string } = {}): Promise<CliRun> {
+export function cli(
+  args: readonly string[],
+  env: Record<string, string> = cliEnv(),
+  opts: { prefix?: string[]; cwd?: string } = {},
+): Promise<CliRun> {
   const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
   return exec(argv[0]!, argv.slice(1), env, opts.cwd);
 }
@@ -95,7 +103,10 @@ export async function motoJson(service: string, target: string, body: object): P
     headers: {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': target,
-      authorization: `AWS4-HMAC-SHA256 Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+      authorization:
+        `AWS4-HMAC-SHA256 ` +
+        `Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, ` +
+        `SignedHeaders=host, Signature=0`,
     },
     body: JSON.stringify(body),
   });
@@ -111,12 +122,15 @@ export async function motoQuery(service: string, params: Record<string, string>)
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+      authorization:
+        `AWS4-HMAC-SHA256 ` +
+        `Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/${service}/aws4_request, ` +
+        `SignedHeaders=host, Signature=0`,
     },
     body: new URLSearchParams(params).toString(),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`moto ${params['Action']}: ${res.status} ${text}`);
+  if (!res.ok) throw new Error(`moto ${params.Action}: ${res.status} ${text}`);
   return text;
 }
 
@@ -156,7 +170,9 @@ export async function seedMapping(opts: SeedOptions = {}): Promise<TestMapping> 
   const tb = inject('testbed');
   const id = opts.id ?? uniqueName('cli').slice(0, 40);
   const sm = new SecretsManagerClient(motoConfig());
-  const created = await sm.send(new CreateSecretCommand({ Name: uniqueName('cli/app'), SecretString: opts.value ?? '{"k":"v"}' }));
+  const created = await sm.send(
+    new CreateSecretCommand({ Name: uniqueName('cli/app'), SecretString: opts.value ?? '{"k":"v"}' }),
+  );
   sm.destroy();
   const namespace = opts.namespace ?? (await createNamespace('cli'));
   const secretName = 'app-config';
@@ -173,7 +189,11 @@ export async function seedMapping(opts: SeedOptions = {}): Promise<TestMapping> 
 }
 
 /** Writes a mappings file (JSON is YAML) and returns its path. */
-export function writeMappings(stackName: string, mappings: readonly TestMapping[], name = `${randomUUID()}.yaml`): string {
+export function writeMappings(
+  stackName: string,
+  mappings: readonly TestMapping[],
+  name = `${randomUUID()}.yaml`,
+): string {
   const path = join(WORK, name);
   writeFileSync(path, JSON.stringify({ stack: { name: stackName }, mappings }, null, 2));
   return path;
@@ -188,7 +208,9 @@ export function writeKubeconfig(token: string, user = 'admin'): string {
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'testbed', cluster: { server: tb.cluster.server, 'certificate-authority-data': tb.cluster.caData } }],
+      clusters: [
+        { name: 'testbed', cluster: { server: tb.cluster.server, 'certificate-authority-data': tb.cluster.caData } },
+      ],
       users: [{ name: user, user: { token } }],
       contexts: [{ name: `testbed-${user}`, context: { cluster: 'testbed', user } }],
       'current-context': `testbed-${user}`,

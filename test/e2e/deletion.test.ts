@@ -22,20 +22,32 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0] = {}) {
 
 const secretPath = (m: LocalMapping, name = m.secretName) => `/api/v1/namespaces/${m.namespace}/secrets/${name}`;
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
-const entered = (r: ExecutionRecord, state: string) => r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
-const planOf = (r: ExecutionRecord) => r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
+const entered = (r: ExecutionRecord, state: string) =>
+  r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
+const planOf = (r: ExecutionRecord) =>
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
 
 /** Secrets Manager calls on the mapping's secret, in moto. */
 async function secrets(m: LocalMapping, call: 'delete' | 'restore'): Promise<void> {
   const tb = inject('testbed');
-  const sm = new SecretsManagerClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
-  await sm.send(call === 'delete' ? new DeleteSecretCommand({ SecretId: m.secretArn, RecoveryWindowInDays: 7 }) : new RestoreSecretCommand({ SecretId: m.secretArn }));
+  const sm = new SecretsManagerClient({
+    region: tb.moto.region,
+    endpoint: tb.moto.url,
+    credentials: tb.moto.credentials,
+  });
+  await sm.send(
+    call === 'delete'
+      ? new DeleteSecretCommand({ SecretId: m.secretArn, RecoveryWindowInDays: 7 })
+      : new RestoreSecretCommand({ SecretId: m.secretArn }),
+  );
   sm.destroy();
 }
 
 /** Creates the Secret with a first sync and returns it as read back. */
 async function synced(m: LocalMapping) {
-  expect((await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync', detail: { mappingId: m.id } })).status).toBe('SUCCEEDED');
+  expect(
+    (await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync', detail: { mappingId: m.id } })).status,
+  ).toBe('SUCCEEDED');
   const s = await secretOf(m);
   expect(s.status).toBe(200);
   return s.body;
@@ -57,10 +69,15 @@ describe('deletionPolicy retain (the default)', () => {
 
     // Assess
     expect(r.status).toBe('SUCCEEDED');
-    expect(planOf(r)).toMatchObject({ action: 'retain', reason: expect.stringContaining('deletionPolicy retain keeps the Secret unchanged') });
+    expect(planOf(r)).toMatchObject({
+      action: 'retain',
+      reason: expect.stringContaining('deletionPolicy retain keeps the Secret unchanged'),
+    });
     expect(entered(r, 'Retained')).toBe(1);
     expect(entered(r, 'ApplySecret')).toBe(0);
-    expect(r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source).toMatchObject({ arn: m.secretArn, deleted: true });
+    expect(
+      r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source,
+    ).toMatchObject({ arn: m.secretArn, deleted: true });
     const after = await secretOf(m);
     expect(after.body.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect(after.body.data).toStrictEqual(before.data);
@@ -73,16 +90,28 @@ describe('deletionPolicy delete', () => {
     // Prepare: a Secret it created, to which someone added a key
     const m = await mapping({ deletionPolicy: 'delete' });
     await synced(m);
-    const patched = await kube(adminToken(), 'PATCH', secretPath(m), { data: { theirs: b64('x') } }, 'application/merge-patch+json');
+    const patched = await kube(
+      adminToken(),
+      'PATCH',
+      secretPath(m),
+      { data: { theirs: b64('x') } },
+      'application/merge-patch+json',
+    );
     expect(patched.status).toBe(200);
     await secrets(m, 'delete');
 
     // Act: the event names the secret as the caller did, by name
-    const r = await m.run(cloudTrailEvent('DeleteSecret', m.secretArn, { secretId: m.secretArn.split(':secret:')[1]!.slice(0, -7) }));
+    const r = await m.run(
+      cloudTrailEvent('DeleteSecret', m.secretArn, { secretId: m.secretArn.split(':secret:')[1]!.slice(0, -7) }),
+    );
 
     // Assess
     expect(r.status).toBe('SUCCEEDED');
-    expect(planOf(r)).toMatchObject({ action: 'delete-keys', pruned: ['password', 'username'], kept: { count: 1, names: ['theirs'] } });
+    expect(planOf(r)).toMatchObject({
+      action: 'delete-keys',
+      pruned: ['password', 'username'],
+      kept: { count: 1, names: ['theirs'] },
+    });
     expect(r.output.applied).toMatchObject({ action: 'delete-keys', pruned: 2 });
     const s = await secretOf(m);
     expect(s.status).toBe(200);
@@ -139,7 +168,12 @@ describe('deletionPolicy delete', () => {
   it('keeps a Secret it did not create (adopted), removing only its keys', async () => {
     // Prepare: the Secret exists before the first sync, with no other keys
     const m = await mapping({ deletionPolicy: 'delete' });
-    const made = await kube(adminToken(), 'POST', `/api/v1/namespaces/${m.namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: m.secretName }, data: {} });
+    const made = await kube(adminToken(), 'POST', `/api/v1/namespaces/${m.namespace}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: m.secretName },
+      data: {},
+    });
     expect(made.status).toBe(201);
     await synced(m);
     await secrets(m, 'delete');
@@ -167,7 +201,10 @@ describe('deletionPolicy delete', () => {
 
     // Assess: a normal sync of AWSCURRENT, which finds the Secret in step
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source.deleted).toBeUndefined();
+    expect(
+      r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source
+        .deleted,
+    ).toBeUndefined();
     expect(planOf(r)).toMatchObject({ action: 'none' });
     const s = await secretOf(m);
     expect(s.body.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
@@ -193,7 +230,11 @@ describe('RBAC of the deletion policy', () => {
     const del = await mapping({ deletionPolicy: 'delete' });
     await synced(retain);
     await synced(del);
-    await kube(adminToken(), 'POST', `/api/v1/namespaces/${del.namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'someone-elses' } });
+    await kube(adminToken(), 'POST', `/api/v1/namespaces/${del.namespace}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'someone-elses' },
+    });
     const token = await tokenFor('sync');
 
     // Act
@@ -203,7 +244,9 @@ describe('RBAC of the deletion policy', () => {
 
     // Assess
     expect(denied.status).toBe(403);
-    expect(denied.body.message).toContain(`cannot delete resource "secrets" in API group "" in the namespace "${retain.namespace}"`);
+    expect(denied.body.message).toContain(
+      `cannot delete resource "secrets" in API group "" in the namespace "${retain.namespace}"`,
+    );
     expect((await secretOf(retain)).status).toBe(200);
     expect(otherName.status).toBe(403);
     expect(allowed.status).toBe(200);

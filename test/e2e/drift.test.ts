@@ -20,12 +20,15 @@ async function mapping() {
 
 const secretPath = (m: LocalMapping) => `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`;
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
-const planOf = (r: ExecutionRecord) => r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
+const planOf = (r: ExecutionRecord) =>
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
 
 /** What the stack's initial sync custom resource and schedule rule start the state machine with. */
-const initial = (m: LocalMapping) => syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash: '0123456789abcdef' });
+const initial = (m: LocalMapping) =>
+  syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash: '0123456789abcdef' });
 const scheduled = (m: LocalMapping) => syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id });
-const run = (m: LocalMapping, input: { event: Record<string, unknown>; attempt: number }) => m.run(input.event, input.attempt);
+const run = (m: LocalMapping, input: { event: Record<string, unknown>; attempt: number }) =>
+  m.run(input.event, input.attempt);
 
 afterAll(async () => {
   await Promise.all(mappings.map((m) => m.close()));
@@ -55,7 +58,13 @@ describe('scheduled sync (drift repair)', () => {
     // Prepare
     const m = await mapping();
     expect((await run(m, initial(m))).status).toBe('SUCCEEDED');
-    const edited = await kube(adminToken(), 'PATCH', secretPath(m), { data: { password: b64('edited-by-hand'), theirs: b64('x') } }, 'application/merge-patch+json');
+    const edited = await kube(
+      adminToken(),
+      'PATCH',
+      secretPath(m),
+      { data: { password: b64('edited-by-hand'), theirs: b64('x') } },
+      'application/merge-patch+json',
+    );
     expect(edited.status).toBe(200);
 
     // Act
@@ -63,8 +72,17 @@ describe('scheduled sync (drift repair)', () => {
 
     // Assess
     expect(r.status).toBe('SUCCEEDED');
-    expect(planOf(r)).toMatchObject({ action: 'update', updated: ['password'], unchanged: ['username'], kept: { count: 1, names: ['theirs'] } });
-    expect((await secretOf(m)).body.data).toStrictEqual({ username: b64('app'), password: b64(VALUES.password), theirs: b64('x') });
+    expect(planOf(r)).toMatchObject({
+      action: 'update',
+      updated: ['password'],
+      unchanged: ['username'],
+      kept: { count: 1, names: ['theirs'] },
+    });
+    expect((await secretOf(m)).body.data).toStrictEqual({
+      username: b64('app'),
+      password: b64(VALUES.password),
+      theirs: b64('x'),
+    });
 
     // Act: the next scheduled sync finds nothing to repair and writes nothing
     const before = (await secretOf(m)).body.metadata.resourceVersion;
@@ -98,7 +116,10 @@ describe('scheduled sync (drift repair)', () => {
     // Prepare
     const m = await mapping();
     expect((await run(m, initial(m))).status).toBe('SUCCEEDED');
-    expect((await kube(adminToken(), 'PATCH', secretPath(m), { data: { username: null } }, 'application/merge-patch+json')).status).toBe(200);
+    expect(
+      (await kube(adminToken(), 'PATCH', secretPath(m), { data: { username: null } }, 'application/merge-patch+json'))
+        .status,
+    ).toBe(200);
 
     // Act
     const r = await run(m, scheduled(m));

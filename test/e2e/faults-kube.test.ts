@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorName } from '../../functions/domain/errors.ts';
 import { kubeStatus, kubeTooManyRequests, type ActiveRule, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
-import { attempts, b64, KUBE_TIMEOUT_MS, mappingVia, runCell, secretOf, useFaultMatrix } from '../support/fault-matrix.ts';
+import {
+  attempts,
+  b64,
+  KUBE_TIMEOUT_MS,
+  mappingVia,
+  runCell,
+  secretOf,
+  useFaultMatrix,
+} from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube, uniqueName } from '../support/kube.ts';
 import { kubernetesGroup, rbacName } from '../../infra/rbac.ts';
@@ -20,10 +28,28 @@ const VERB: Partial<Record<StepName, string>> = { ReadSecret: 'get', ApplySecret
 
 /** Faults the pipeline treats as transient, each with the apiserver's own answer and the message it becomes. */
 const TRANSIENT: [string, Fault, (verb: string) => RegExp][] = [
-  ['500 InternalError', kubeStatus(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', { causes: [{ message: 'etcdserver: request timed out' }] }), (v) => new RegExp(`the apiserver failed ${v} Secret .* \\(500 InternalError\\)`)],
-  ['503 ServiceUnavailable', kubeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'), (v) => new RegExp(`the apiserver failed ${v} Secret .* \\(503 ServiceUnavailable\\)`)],
-  ['429 with Retry-After', kubeTooManyRequests(1), (v) => new RegExp(`the apiserver throttled ${v} Secret .* \\(429, Retry-After 1\\)`)],
-  ['timeout (held past KUBE_TIMEOUT_MS)', { kind: 'hold' }, () => /request to https:\/\/127\.0\.0\.1:\d+ failed \(ETIMEDOUT\)/],
+  [
+    '500 InternalError',
+    kubeStatus(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', {
+      causes: [{ message: 'etcdserver: request timed out' }],
+    }),
+    (v) => new RegExp(`the apiserver failed ${v} Secret .* \\(500 InternalError\\)`),
+  ],
+  [
+    '503 ServiceUnavailable',
+    kubeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'),
+    (v) => new RegExp(`the apiserver failed ${v} Secret .* \\(503 ServiceUnavailable\\)`),
+  ],
+  [
+    '429 with Retry-After',
+    kubeTooManyRequests(1),
+    (v) => new RegExp(`the apiserver throttled ${v} Secret .* \\(429, Retry-After 1\\)`),
+  ],
+  [
+    'timeout (held past KUBE_TIMEOUT_MS)',
+    { kind: 'hold' },
+    () => /request to https:\/\/127\.0\.0\.1:\d+ failed \(ETIMEDOUT\)/,
+  ],
   ['connection reset', { kind: 'reset' }, () => /request to https:\/\/127\.0\.0\.1:\d+ failed \(ECONNRESET\)/],
 ];
 
@@ -40,7 +66,15 @@ interface TransientCell {
 const TRANSIENT_CELLS: TransientCell[] = (['ReadSecret', 'ApplySecret'] as const).flatMap((step) =>
   TRANSIENT.flatMap(([fault, rule, cause]) => [
     { step, fault, rule, times: 2, when: 'first 2', outcome: 'synced after 2 retries', cause: cause(VERB[step]!) },
-    { step, fault, rule, times: Infinity, when: 'always', outcome: 'DLQ TransientError after 5 attempts', cause: cause(VERB[step]!) },
+    {
+      step,
+      fault,
+      rule,
+      times: Infinity,
+      when: 'always',
+      outcome: 'DLQ TransientError after 5 attempts',
+      cause: cause(VERB[step]!),
+    },
   ]),
 );
 
@@ -72,7 +106,11 @@ async function untilDenied(group: string, namespace: string, verb: string, name:
     const r = await kube(adminToken(), 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
-      spec: { user: 'testbed:rbac-probe', groups: [group], resourceAttributes: { namespace, verb, resource: 'secrets', name } },
+      spec: {
+        user: 'testbed:rbac-probe',
+        groups: [group],
+        resourceAttributes: { namespace, verb, resource: 'secrets', name },
+      },
     });
     if (r.body.status?.allowed === false) return;
     if (Date.now() > deadline) throw new Error(`${verb} still allowed to ${group} after 20 s`);
@@ -93,7 +131,13 @@ function concurrentWriter(m: LocalMapping, times: number): () => void {
   let done = 0;
   apply.invoke = async (input) => {
     if (done++ < times) {
-      const w = await kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`, { data: { theirs: b64(`w${++otherWrites}`) } }, 'application/merge-patch+json');
+      const w = await kube(
+        adminToken(),
+        'PATCH',
+        `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+        { data: { theirs: b64(`w${++otherWrites}`) } },
+        'application/merge-patch+json',
+      );
       expect(w.status).toBe(200);
     }
     return original(input);
@@ -106,7 +150,9 @@ function concurrentWriter(m: LocalMapping, times: number): () => void {
 describe('Kubernetes faults: conflicts and lost answers', () => {
   it('ApplySecret × 409 (a real concurrent write) ×1 → re-read, merged, synced', async () => {
     const restore = concurrentWriter(bed.shared, 1);
-    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () => undefined, { othersWrite: { theirs: `w${otherWrites + 1}` } }).finally(restore);
+    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () => undefined, {
+      othersWrite: { theirs: `w${otherWrites + 1}` },
+    }).finally(restore);
     expect(attempts(run, 'ReadSecret')).toBe(2);
     expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([409, 200]);
   });
@@ -131,8 +177,13 @@ describe('Kubernetes faults: conflicts and lost answers', () => {
   });
 
   it('ApplySecret × answer lost after the update was applied → retry meets 409, re-reads, in sync: written once', async () => {
-    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () => bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }));
-    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => [q.fault, q.status])).toEqual([['lose-response', undefined], [undefined, 409]]);
+    const { run } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () =>
+      bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }),
+    );
+    expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => [q.fault, q.status])).toEqual([
+      ['lose-response', undefined],
+      [undefined, 409],
+    ]);
     expect(attempts(run, 'ReadSecret')).toBe(2);
     expect(run.events.some((e) => e.type === 'StateEntered' && e.state.name === 'InSync')).toBe(true);
   });
@@ -141,7 +192,14 @@ describe('Kubernetes faults: conflicts and lost answers', () => {
     const data = bed.next();
     const m = await mappingVia(bed.p, { secretString: JSON.stringify(data) });
     bed.mappings.push(m);
-    const { run } = await runCell(m, bed.p, data, { synced: true }, async () => bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }), { initial: true });
+    const { run } = await runCell(
+      m,
+      bed.p,
+      data,
+      { synced: true },
+      async () => bed.p.kube.add({ method: 'PATCH', times: 1, fault: { kind: 'lose-response' } }),
+      { initial: true },
+    );
     expect(attempts(run, 'ApplySecret')).toBe(2);
     const s = await secretOf(m);
     expect(run.output.applied.resourceVersion).toBe(s.body.metadata.resourceVersion);
@@ -162,48 +220,97 @@ interface RealCell {
 
 const REAL_CELLS: RealCell[] = [
   {
-    step: 'ReadSecret', fault: '403 (no RBAC at all)', error: 'PermissionDeniedError',
-    cause: /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/,
+    step: 'ReadSecret',
+    fault: '403 (no RBAC at all)',
+    error: 'PermissionDeniedError',
+    cause: new RegExp(
+      /eks-secret-sync-testbed-sync may not get Secret .*\/app-config: secrets "app-config" is forbidden: /.source +
+        /User ".*assumed-role\/eks-secret-sync-testbed-sync\/.*" cannot get/.source,
+    ),
     mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), noRbac: true }),
   },
   {
-    step: 'ApplySecret', fault: '403 (RBAC allows get only)', error: 'PermissionDeniedError',
+    step: 'ApplySecret',
+    fault: '403 (RBAC allows get only)',
+    error: 'PermissionDeniedError',
     cause: /may not create \(server-side apply\) Secret .*\/app-config: secrets "app-config" is forbidden/,
     mapping: async () => {
       const m = await mappingVia(bed.p, { id: 'getonly', secretString: JSON.stringify(bed.next()), noRbac: true });
       const name = 'eks-secret-sync-getonly';
       await adminApply([
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: m.namespace }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['app-config'], verbs: ['get'] }] },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: m.namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:getonly' }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name, namespace: m.namespace },
+          rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['app-config'], verbs: ['get'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name, namespace: m.namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:getonly' }],
+        },
       ]);
       return m;
     },
   },
   {
-    step: 'ReadSecret', fault: '404 namespace (injected: a GET never says so)', error: 'NotFoundError',
+    step: 'ReadSecret',
+    fault: '404 namespace (injected: a GET never says so)',
+    error: 'NotFoundError',
     cause: /cannot get Secret .*: namespaces "gone" not found/,
     mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()) }),
-    arrange: async () => bed.p.kube.add({ method: 'GET', fault: kubeStatus(404, 'NotFound', 'namespaces "gone" not found', { name: 'gone', kind: 'namespaces' }) }),
+    arrange: async () =>
+      bed.p.kube.add({
+        method: 'GET',
+        fault: kubeStatus(404, 'NotFound', 'namespaces "gone" not found', { name: 'gone', kind: 'namespaces' }),
+      }),
   },
   {
-    step: 'ApplySecret', fault: '404 namespace (real: it does not exist, cluster-wide grant)', error: 'NotFoundError',
-    cause: /cannot create \(server-side apply\) Secret missing-.*\/ns-missing-secret: namespaces "missing-.*" not found/,
+    step: 'ApplySecret',
+    fault: '404 namespace (real: it does not exist, cluster-wide grant)',
+    error: 'NotFoundError',
+    cause:
+      /cannot create \(server-side apply\) Secret missing-.*\/ns-missing-secret: namespaces "missing-.*" not found/,
     mapping: async () => {
       const namespace = uniqueName('missing');
       const secretName = 'ns-missing-secret';
-      const m = await mappingVia(bed.p, { id: 'nsmissing', namespace, secretName, secretString: JSON.stringify(bed.next()), noRbac: true });
+      const m = await mappingVia(bed.p, {
+        id: 'nsmissing',
+        namespace,
+        secretName,
+        secretString: JSON.stringify(bed.next()),
+        noRbac: true,
+      });
       const name = `eks-secret-sync-nsmissing-${namespace}`;
       await adminApply([
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [secretName], verbs: ['get', 'create', 'patch'] }] },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:nsmissing' }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name },
+          rules: [
+            { apiGroups: [''], resources: ['secrets'], resourceNames: [secretName], verbs: ['get', 'create', 'patch'] },
+          ],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:nsmissing' }],
+        },
       ]);
       return m;
     },
   },
   {
-    step: 'ApplySecret', fault: '422 (a label value Kubernetes refuses)', error: 'InvalidInputError',
+    step: 'ApplySecret',
+    fault: '422 (a label value Kubernetes refuses)',
+    error: 'InvalidInputError',
     cause: /the apiserver refused Secret .* \(422 Invalid\) at metadata\.labels/,
-    mapping: () => mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), labels: { team: 'not a valid label value!' } }),
+    mapping: () =>
+      mappingVia(bed.p, { secretString: JSON.stringify(bed.next()), labels: { team: 'not a valid label value!' } }),
   },
 ];
 
@@ -215,7 +322,9 @@ describe('Kubernetes faults: refusals caused for real', () => {
     // The product's own Role, replaced by one that allows get only.
     await adminApply([
       {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: rbacName(m.id), namespace: m.namespace },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: rbacName(m.id), namespace: m.namespace },
         rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [m.secretName], verbs: ['get'] }],
       },
     ]);
@@ -229,12 +338,15 @@ describe('Kubernetes faults: refusals caused for real', () => {
     expect(bed.p.kube.requests.filter((q) => q.method === 'PATCH').map((q) => q.status)).toEqual([403]);
   });
 
-  it.each(REAL_CELLS)('$step × $fault → DLQ $error, nothing written', async ({ step, error, cause, mapping, arrange }) => {
-    const m = await mapping();
-    bed.mappings.push(m);
-    const { run } = await runCell(m, bed.p, {}, { dlq: error, step, cause }, arrange, { initial: true });
-    expect(attempts(run, step)).toBe(1); // never retried
-  });
+  it.each(REAL_CELLS)(
+    '$step × $fault → DLQ $error, nothing written',
+    async ({ step, error, cause, mapping, arrange }) => {
+      const m = await mapping();
+      bed.mappings.push(m);
+      const { run } = await runCell(m, bed.p, {}, { dlq: error, step, cause }, arrange, { initial: true });
+      expect(attempts(run, step)).toBe(1); // never retried
+    },
+  );
 });
 
 describe('Kubernetes faults', () => {

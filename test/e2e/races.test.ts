@@ -51,8 +51,19 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Moves AWSCURRENT from one version to another, as a rollback does. */
 async function moveCurrent(m: LocalMapping, to: string, from: string): Promise<void> {
   const tb = inject('testbed');
-  const sm = new SecretsManagerClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
-  await sm.send(new UpdateSecretVersionStageCommand({ SecretId: m.secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: to, RemoveFromVersionId: from }));
+  const sm = new SecretsManagerClient({
+    region: tb.moto.region,
+    endpoint: tb.moto.url,
+    credentials: tb.moto.credentials,
+  });
+  await sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: m.secretArn,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: to,
+      RemoveFromVersionId: from,
+    }),
+  );
   sm.destroy();
 }
 
@@ -79,7 +90,9 @@ function writesSince(m: LocalMapping, resourceVersion: number) {
 }
 
 const planOf = (r: ExecutionRecord) =>
-  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').map((e) => e.state.output.plan.action as string);
+  r.events
+    .filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')
+    .map((e) => e.state.output.plan.action as string);
 
 /**
  * How the versions meet their deliveries. `versions-first`: all K versions
@@ -101,7 +114,12 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
   const startedAt = Number((await secretOf(m)).body.metadata.resourceVersion);
   const early: Promise<ExecutionRecord>[] = [];
   for (let j = 1; j <= k; j++) {
-    const value = { password: `${CANARY}-${index}-${j}`, trial: String(index), version: String(j), ...(rand(2) ? { extra: `x${j}` } : {}) };
+    const value = {
+      password: `${CANARY}-${index}-${j}`,
+      trial: String(index),
+      version: String(j),
+      ...(rand(2) ? { extra: `x${j}` } : {}),
+    };
     values.push(value);
     versions.push(await m.putSecret({ secretString: JSON.stringify(value) }));
     if (mode === 'interleaved') {
@@ -126,18 +144,27 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
   const newest = values[k - 1]!;
   const writes = writesSince(m, startedAt);
   const holds = s.body.metadata?.annotations?.['eks-secret-sync.io/source-version-id'];
-  const stale = holds !== versions[k - 1] || s.body.data?.password !== b64(newest.password) || s.body.data?.version !== b64(String(k)) ||
-    (s.body.data?.extra === undefined) === ('extra' in newest); // prune on: a key the newest version lacks is gone
+  const stale =
+    holds !== versions[k - 1] ||
+    s.body.data?.password !== b64(newest.password) ||
+    s.body.data?.version !== b64(String(k)) ||
+    (s.body.data?.extra === undefined) === 'extra' in newest; // prune on: a key the newest version lacks is gone
   return {
     trial: index,
     seed,
     k,
-    order: [...(mode === 'interleaved' ? versions.map((_, j) => `v${j + 1}`) : []), ...late.map((d) => `v${d.j + 1}`)].join(','),
+    order: [
+      ...(mode === 'interleaved' ? versions.map((_, j) => `v${j + 1}`) : []),
+      ...late.map((d) => `v${d.j + 1}`),
+    ].join(','),
     stale,
     failed: runs.filter((r) => r.status !== 'SUCCEEDED').length,
     dlq: (await m.receiveDlq()).length,
     plans: runs.flatMap(planOf),
-    conflicts: runs.reduce((n, r) => n + r.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountConflict').length, 0),
+    conflicts: runs.reduce(
+      (n, r) => n + r.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountConflict').length,
+      0,
+    ),
     writes: writes.length,
     violations: orderViolations(writes, versions),
   };
@@ -158,15 +185,22 @@ async function trials(mode: Mode, trials: number): Promise<void> {
   const count = (a: string) => plans.filter((p) => p === a).length;
   process.stderr.write(
     `[races] ${mode}, RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
-      `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} conflicts, ` +
+      `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} ` +
+      `conflicts, ` +
       `${stale.length} stale, ${results.reduce((n, r) => n + r.writes, 0)} writes checked in the audit log, ` +
       `${disordered.length} out of order, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   expect(results).toHaveLength(trials);
   expect(stale, `${mode}, RACE_SEED=${SEED}: stale trials ${JSON.stringify(stale)}`).toEqual([]);
   expect(disordered, `${mode}, RACE_SEED=${SEED}: writes out of order ${JSON.stringify(disordered)}`).toEqual([]);
-  expect(results.every((r) => r.writes > 0), 'every trial wrote at least once (the audit log is read)').toBe(true);
-  expect(results.filter((r) => r.failed || r.dlq), `${mode}, RACE_SEED=${SEED}: failed executions`).toEqual([]);
+  expect(
+    results.every((r) => r.writes > 0),
+    'every trial wrote at least once (the audit log is read)',
+  ).toBe(true);
+  expect(
+    results.filter((r) => r.failed || r.dlq),
+    `${mode}, RACE_SEED=${SEED}: failed executions`,
+  ).toEqual([]);
   // The races happened: older versions arrived after newer ones and were refused.
   expect(count('skip-stale')).toBeGreaterThan(0);
 }
@@ -175,7 +209,9 @@ beforeAll(async () => {
   for (let lane = 0; lane < LANES; lane++) {
     // A namespace the audit policy records Secret writes with bodies for.
     const namespace = AUDITED_NAMESPACES[lane]!;
-    expect((await kube(adminToken(), 'POST', '/api/v1/namespaces', { metadata: { name: namespace } })).status).toBe(201);
+    expect((await kube(adminToken(), 'POST', '/api/v1/namespaces', { metadata: { name: namespace } })).status).toBe(
+      201,
+    );
     const m = await TestMapping.create({
       id: `race${lane}`,
       namespace,
@@ -197,29 +233,34 @@ describe('racing and duplicate deliveries', () => {
     await trials('versions-first', TRIALS);
   }, 240_000);
 
-  it(`ends every trial at the newest version when deliveries start while newer versions are created: ${INTERLEAVED} trials, RACE_SEED=${SEED}`, async () => {
+  it(`ends every trial at the newest version when deliveries start while newer versions are created: ${INTERLEAVED} ` +
+    `trials, RACE_SEED=${SEED}`, async () => {
     await trials('interleaved', INTERLEAVED);
   }, 240_000);
 
-  it('follows a rollback: AWSCURRENT moved back to an older version is written, and a late event for the newer one is not', async () => {
-    const m = mappings[0]!;
-    const v1 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb1`, version: 'rb1' }) });
-    expect((await m.run(m.labelEvent(v1))).status).toBe('SUCCEEDED');
-    await pause(1100); // a distinctly newer creation date
-    const v2 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb2`, version: 'rb2' }) });
-    expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
-    await moveCurrent(m, v1, v2); // `aws secretsmanager update-secret-version-stage`: the documented rollback
+  it(
+    'follows a rollback: AWSCURRENT moved back to an older version is written, and a late event for the newer one ' +
+      'is not',
+    async () => {
+      const m = mappings[0]!;
+      const v1 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb1`, version: 'rb1' }) });
+      expect((await m.run(m.labelEvent(v1))).status).toBe('SUCCEEDED');
+      await pause(1100); // a distinctly newer creation date
+      const v2 = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-rb2`, version: 'rb2' }) });
+      expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
+      await moveCurrent(m, v1, v2); // `aws secretsmanager update-secret-version-stage`: the documented rollback
 
-    const rollback = await m.run(m.labelEvent(v1));
-    const late = await m.run(m.labelEvent(v2));
+      const rollback = await m.run(m.labelEvent(v1));
+      const late = await m.run(m.labelEvent(v2));
 
-    expect([rollback, late].map((r) => planOf(r)[0])).toEqual(['update', 'skip-stale']);
-    const s = await secretOf(m);
-    expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v1);
-    expect(s.body.data.version).toBe(b64('rb1'));
-  });
+      expect([rollback, late].map((r) => planOf(r)[0])).toEqual(['update', 'skip-stale']);
+      const s = await secretOf(m);
+      expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v1);
+      expect(s.body.data.version).toBe(b64('rb1'));
+    },
+  );
 
-  it('sees, in the audit log, a write that goes back to an older version (the race checker\'s control on the real apiserver)', async () => {
+  it("sees, in the audit log, a write that goes back to an older version (the race checker's control on the real apiserver)", async () => {
     const m = mappings[1]!;
     const s = await secretOf(m);
     const before = Number(s.body.metadata.resourceVersion);
@@ -227,8 +268,13 @@ describe('racing and duplicate deliveries', () => {
     const older = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-ctl` }) });
     const newer = await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-ctl2` }) });
     const annotate = (v: string) =>
-      kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
-        { metadata: { annotations: { 'eks-secret-sync.io/source-version-id': v } } }, 'application/merge-patch+json');
+      kube(
+        adminToken(),
+        'PATCH',
+        `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+        { metadata: { annotations: { 'eks-secret-sync.io/source-version-id': v } } },
+        'application/merge-patch+json',
+      );
     // Planted: newer, then older (a stale overwrite), then newer again (the repair a final-state check would accept).
     for (const v of [newer, older, newer]) expect((await annotate(v)).status).toBe(200);
 

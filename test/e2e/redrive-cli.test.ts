@@ -54,23 +54,37 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
 /** The command line every test uses: the mappings file and the queues and state machines of the test bed. */
 const base = () => [
   'redrive',
-  '--mappings', mappingsFile,
-  '--dlq-url', bed.dlqUrl,
-  '--parked-url', bed.parkedUrl,
-  '--state-machine', `${m.id}=${bed.stateMachineArn}`,
-  '--state-machine', `${OTHER}=${OTHER_MACHINE}`,
+  '--mappings',
+  mappingsFile,
+  '--dlq-url',
+  bed.dlqUrl,
+  '--parked-url',
+  bed.parkedUrl,
+  '--state-machine',
+  `${m.id}=${bed.stateMachineArn}`,
+  '--state-machine',
+  `${OTHER}=${OTHER_MACHINE}`,
 ];
 
 /** A SendToDlq message of the other mapping, over the attempt limit. */
 async function sendOtherFailure(): Promise<void> {
   const tb = m.details;
   const sqs = new SQSClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
-  const body = { mappingId: OTHER, failedStep: 'ApplySecret', error: 'InvalidInputError', cause: '{"errorType":"InvalidInputError","errorMessage":"422 Invalid\\nmore","trace":["at secret"]}', event: { source: 'test' }, executionId: 'exec-other', attempt: 3 };
+  const body = {
+    mappingId: OTHER,
+    failedStep: 'ApplySecret',
+    error: 'InvalidInputError',
+    cause: '{"errorType":"InvalidInputError","errorMessage":"422 Invalid\\nmore","trace":["at secret"]}',
+    event: { source: 'test' },
+    executionId: 'exec-other',
+    attempt: 3,
+  };
   await sqs.send(new SendMessageCommand({ QueueUrl: bed.dlqUrl, MessageBody: JSON.stringify(body) }));
   sqs.destroy();
 }
 
-const dlqBodies = async () => (await bed.peek(bed.dlqUrl)).map((x) => JSON.parse(x.body) as { mappingId: string; attempt: number });
+const dlqBodies = async () =>
+  (await bed.peek(bed.dlqUrl)).map((x) => JSON.parse(x.body) as { mappingId: string; attempt: number });
 
 beforeAll(async () => {
   m = await TestMapping.create({ id: 'redrive-cli', secretString: JSON.stringify({ password: CANARY }), noRbac: true });
@@ -95,7 +109,10 @@ beforeAll(async () => {
     ].join('\n'),
   );
   // A real failure: the Role is missing, so ReadSecret is denied (attempt 1), and one of the other mapping (attempt 3).
-  expect((await m.run(m.labelEvent(await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-2` }) })))).status).toBe('FAILED');
+  expect(
+    (await m.run(m.labelEvent(await m.putSecret({ secretString: JSON.stringify({ password: `${CANARY}-2` }) }))))
+      .status,
+  ).toBe('FAILED');
   await sendOtherFailure();
 }, 120_000);
 
@@ -110,10 +127,26 @@ describe('eks-secret-sync redrive', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(out).toMatchObject({ dryRun: true, dlqUrl: bed.dlqUrl, maxAttempts: 3, summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 } });
+    expect(out).toMatchObject({
+      dryRun: true,
+      dlqUrl: bed.dlqUrl,
+      maxAttempts: 3,
+      summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 },
+    });
     const byMapping = Object.fromEntries(out.messages.map((x: { mappingId: string }) => [x.mappingId, x]));
-    expect(byMapping[m.id]).toMatchObject({ outcome: 'would-redrive', failedAttempt: 1, attempt: 2, failedStep: 'ReadSecret', error: 'PermissionDeniedError' });
-    expect(byMapping[OTHER]).toMatchObject({ outcome: 'would-park', failedAttempt: 3, reason: expect.stringMatching(/^max-attempts: attempt 3 of 3/), cause: '422 Invalid' });
+    expect(byMapping[m.id]).toMatchObject({
+      outcome: 'would-redrive',
+      failedAttempt: 1,
+      attempt: 2,
+      failedStep: 'ReadSecret',
+      error: 'PermissionDeniedError',
+    });
+    expect(byMapping[OTHER]).toMatchObject({
+      outcome: 'would-park',
+      failedAttempt: 3,
+      reason: expect.stringMatching(/^max-attempts: attempt 3 of 3/),
+      cause: '422 Invalid',
+    });
     // Unchanged: both messages visible again at once, nothing started, nothing parked.
     expect((await dlqBodies()).map((b) => b.mappingId).sort()).toStrictEqual([OTHER, m.id].sort());
     expect(await bed.executions()).toHaveLength(0);
@@ -122,7 +155,11 @@ describe('eks-secret-sync redrive', () => {
 
   it('finds the queues and state machines in the stack outputs when no option names them', async () => {
     const tb = m.details;
-    const cfn = new CloudFormationClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
+    const cfn = new CloudFormationClient({
+      region: tb.moto.region,
+      endpoint: tb.moto.url,
+      credentials: tb.moto.credentials,
+    });
     const outputs = {
       DeadLetterQueueUrl: bed.dlqUrl,
       ParkedQueueUrl: bed.parkedUrl,
@@ -133,21 +170,33 @@ describe('eks-secret-sync redrive', () => {
       Outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { Value: v }])),
     };
     await cfn.send(new CreateStackCommand({ StackName: 'RedriveCliTest', TemplateBody: JSON.stringify(template) }));
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: 'RedriveCliTest' }))).Stacks?.[0]?.Outputs).toHaveLength(3);
+    expect(
+      (await cfn.send(new DescribeStacksCommand({ StackName: 'RedriveCliTest' }))).Stacks?.[0]?.Outputs,
+    ).toHaveLength(3);
     cfn.destroy();
 
     const run = await cli(['redrive', '--mappings', mappingsFile, '--dry-run', '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ dlqUrl: bed.dlqUrl, parkedQueueUrl: bed.parkedUrl, summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 } });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      dlqUrl: bed.dlqUrl,
+      parkedQueueUrl: bed.parkedUrl,
+      summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 },
+    });
   });
 
   it('exits 1 and keeps the message when StartExecution fails', async () => {
-    const run = await cli([...base(), '--mapping', m.id, '--json'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+    const run = await cli([...base(), '--mapping', m.id, '--json'], {
+      AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9',
+      AWS_MAX_ATTEMPTS: '1',
+    });
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout);
     expect(out.summary).toStrictEqual({ redriven: 0, parked: 0, skipped: 1, failed: 1 });
-    expect(out.messages.find((x: { outcome: string }) => x.outcome === 'failed')).toMatchObject({ mappingId: m.id, reason: expect.any(String) });
+    expect(out.messages.find((x: { outcome: string }) => x.outcome === 'failed')).toMatchObject({
+      mappingId: m.id,
+      reason: expect.any(String),
+    });
     expect((await dlqBodies()).map((b) => b.mappingId).sort()).toStrictEqual([OTHER, m.id].sort());
     expect(await bed.executions()).toHaveLength(0);
   });
@@ -163,11 +212,20 @@ describe('eks-secret-sync redrive', () => {
     expect(started!.name).toMatch(/^redrive-2-[0-9a-f]{32}$/);
     expect(started!.input).toMatchObject({
       attempt: 2,
-      event: { source: 'eks-secret-sync', 'detail-type': 'Redrive', detail: { failedStep: 'ReadSecret', failedAttempt: 1, original: { source: 'aws.secretsmanager' } } },
+      event: {
+        source: 'eks-secret-sync',
+        'detail-type': 'Redrive',
+        detail: { failedStep: 'ReadSecret', failedAttempt: 1, original: { source: 'aws.secretsmanager' } },
+      },
     });
     // Still no Role: the rerun fails again and comes back as attempt 2.
     expect((await m.run(started!.input.event, started!.input.attempt)).status).toBe('FAILED');
-    expect((await dlqBodies()).map((b) => [b.mappingId, b.attempt]).sort()).toStrictEqual([[OTHER, 3], [m.id, 2]].sort());
+    expect((await dlqBodies()).map((b) => [b.mappingId, b.attempt]).sort()).toStrictEqual(
+      [
+        [OTHER, 3],
+        [m.id, 2],
+      ].sort(),
+    );
   });
 
   it('prints a table and a summary, parks what reached the attempt limit, and never prints a value or a trace', async () => {
@@ -175,8 +233,15 @@ describe('eks-secret-sync redrive', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe(''); // no progress line: stderr is not a terminal
     expect(run.stdout).toContain(`Redrive of ${bed.dlqUrl} (at most 3 attempts per sync)`);
-    expect(run.stdout).toMatch(new RegExp(`${m.id}\\s+2\\s+ReadSecret\\s+redriven as attempt 3\\s+PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`));
-    expect(run.stdout).toMatch(new RegExp(`${OTHER}\\s+3\\s+ApplySecret\\s+parked \\(max-attempts\\)\\s+InvalidInputError: 422 Invalid\\n`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `${m.id}\\s+2\\s+ReadSecret\\s+redriven as attempt 3\\s+` +
+          `PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`,
+      ),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`${OTHER}\\s+3\\s+ApplySecret\\s+parked \\(max-attempts\\)\\s+InvalidInputError: 422 Invalid\\n`),
+    );
     expect(run.stdout).toContain('Summary: 1 redriven, 1 parked, 0 skipped, 0 failed\n');
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).not.toContain(CANARY);
@@ -199,11 +264,24 @@ describe('eks-secret-sync redrive', () => {
     await sendOtherFailure();
     const tb = m.details;
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ENDPOINT_URL: tb.moto.url, AWS_ACCESS_KEY_ID: tb.moto.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: tb.moto.credentials.secretAccessKey });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: tb.moto.url,
+      AWS_ACCESS_KEY_ID: tb.moto.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: tb.moto.credentials.secretAccessKey,
+    });
     let stdout = '';
     let stderr = '';
     try {
-      const code = await main(base(), { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {}, isTTY: { stdout: false, stderr: true } });
+      const code = await main(base(), {
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        env: {},
+        isTTY: { stdout: false, stderr: true },
+      });
       expect(code).toBe(0);
     } finally {
       process.env = saved;

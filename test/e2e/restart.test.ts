@@ -19,19 +19,31 @@ let n = 0;
 const data = () => JSON.stringify({ username: 'app', password: `${CANARY}-${++n}` });
 
 type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
-const RESOURCE: Record<Kind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+const RESOURCE: Record<Kind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
 
 /** A minimal valid workload that reads the Secret through environment variables, as the ones that need a restart do. */
 function workload(kind: Kind, namespace: string, name: string) {
   const labels = { app: name };
   const template = {
     metadata: { labels, annotations: { 'example.com/team': 'checkout' } },
-    spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: 'app-config' } }] }] },
+    spec: {
+      containers: [{ name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: 'app-config' } }] }],
+    },
   };
-  return { apiVersion: 'apps/v1', kind, metadata: { name, namespace }, spec: { selector: { matchLabels: labels }, template, ...(kind === 'StatefulSet' && { serviceName: name }) } };
+  return {
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name, namespace },
+    spec: { selector: { matchLabels: labels }, template, ...(kind === 'StatefulSet' && { serviceName: name }) },
+  };
 }
 
-const workloadPath = (namespace: string, kind: Kind, name: string) => `/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}/${name}`;
+const workloadPath = (namespace: string, kind: Kind, name: string) =>
+  `/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}/${name}`;
 
 async function getWorkload(namespace: string, kind: Kind, name: string) {
   const r = await kube(adminToken(), 'GET', workloadPath(namespace, kind, name));
@@ -53,8 +65,10 @@ async function restartMapping(restart: string[], existing: [Kind, string][]): Pr
   return m;
 }
 
-const entered = (r: ExecutionRecord, state: string) => r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
-const exited = (r: ExecutionRecord, state: string) => r.events.filter((e) => e.type === 'StateExited' && e.state.name === state).at(-1)?.state.output;
+const entered = (r: ExecutionRecord, state: string) =>
+  r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
+const exited = (r: ExecutionRecord, state: string) =>
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === state).at(-1)?.state.output;
 const versionOf = (r: ExecutionRecord) => exited(r, 'FetchSecret').fetched.source.versionId as string;
 
 afterAll(async () => {
@@ -62,40 +76,67 @@ afterAll(async () => {
 });
 
 describe('rollout restart after a sync', () => {
-  it('restarts every listed workload after a write that changed data, like kubectl: restartedAt and the version on the pod template, nothing else changed', async () => {
-    // Prepare
-    const m = await restartMapping(['deployment/api', 'statefulset/db', 'daemonset/agent'], [['Deployment', 'api'], ['StatefulSet', 'db'], ['DaemonSet', 'agent']]);
-    const before = await getWorkload(m.namespace, 'Deployment', 'api');
+  it(
+    'restarts every listed workload after a write that changed data, like kubectl: restartedAt and the version on ' +
+      'the pod template, nothing else changed',
+    async () => {
+      // Prepare
+      const m = await restartMapping(
+        ['deployment/api', 'statefulset/db', 'daemonset/agent'],
+        [
+          ['Deployment', 'api'],
+          ['StatefulSet', 'db'],
+          ['DaemonSet', 'agent'],
+        ],
+      );
+      const before = await getWorkload(m.namespace, 'Deployment', 'api');
 
-    // Act: the first sync creates the Secret (every key added)
-    const first = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
+      // Act: the first sync creates the Secret (every key added)
+      const first = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
 
-    // Assess
-    expect(first.status).toBe('SUCCEEDED');
-    const v1 = versionOf(first);
-    const restarted = first.output.restarted;
-    expect(restarted).toStrictEqual({ workloads: ['daemonset/agent', 'deployment/api', 'statefulset/db'], restartedAt: expect.stringMatching(RFC3339), versionId: v1 });
-    expect(Math.abs(Date.parse(restarted.restartedAt) - Date.now())).toBeLessThan(60_000);
-    for (const [kind, name] of [['Deployment', 'api'], ['StatefulSet', 'db'], ['DaemonSet', 'agent']] as [Kind, string][]) {
-      const w = await getWorkload(m.namespace, kind, name);
-      expect(w.spec.template.metadata.annotations).toStrictEqual({ 'example.com/team': 'checkout', [RESTARTED_AT]: restarted.restartedAt, [FOR_VERSION]: v1 });
-    }
-    const after = await getWorkload(m.namespace, 'Deployment', 'api');
-    expect(after.spec.template.spec).toStrictEqual(before.spec.template.spec);
-    expect(after.metadata.annotations ?? {}).toStrictEqual(before.metadata.annotations ?? {});
+      // Assess
+      expect(first.status).toBe('SUCCEEDED');
+      const v1 = versionOf(first);
+      const restarted = first.output.restarted;
+      expect(restarted).toStrictEqual({
+        workloads: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
+        restartedAt: expect.stringMatching(RFC3339),
+        versionId: v1,
+      });
+      expect(Math.abs(Date.parse(restarted.restartedAt) - Date.now())).toBeLessThan(60_000);
+      for (const [kind, name] of [
+        ['Deployment', 'api'],
+        ['StatefulSet', 'db'],
+        ['DaemonSet', 'agent'],
+      ] as [Kind, string][]) {
+        const w = await getWorkload(m.namespace, kind, name);
+        expect(w.spec.template.metadata.annotations).toStrictEqual({
+          'example.com/team': 'checkout',
+          [RESTARTED_AT]: restarted.restartedAt,
+          [FOR_VERSION]: v1,
+        });
+      }
+      const after = await getWorkload(m.namespace, 'Deployment', 'api');
+      expect(after.spec.template.spec).toStrictEqual(before.spec.template.spec);
+      expect(after.metadata.annotations ?? {}).toStrictEqual(before.metadata.annotations ?? {});
 
-    // Act: a new version with a changed value restarts again, for that version
-    await pause(1100); // Secrets Manager dates have one-second precision
-    const v2 = await m.putSecret({ secretString: data() });
-    const second = await m.run(m.labelEvent(v2));
+      // Act: a new version with a changed value restarts again, for that version
+      await pause(1100); // Secrets Manager dates have one-second precision
+      const v2 = await m.putSecret({ secretString: data() });
+      const second = await m.run(m.labelEvent(v2));
 
-    // Assess
-    expect(second.status).toBe('SUCCEEDED');
-    expect(exited(second, 'PlanMerge').plan).toMatchObject({ action: 'update', updated: ['password'], restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'] });
-    const annotations = (await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations;
-    expect(annotations[FOR_VERSION]).toBe(v2);
-    expect(Date.parse(annotations[RESTARTED_AT])).toBeGreaterThan(Date.parse(restarted.restartedAt));
-  });
+      // Assess
+      expect(second.status).toBe('SUCCEEDED');
+      expect(exited(second, 'PlanMerge').plan).toMatchObject({
+        action: 'update',
+        updated: ['password'],
+        restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
+      });
+      const annotations = (await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations;
+      expect(annotations[FOR_VERSION]).toBe(v2);
+      expect(Date.parse(annotations[RESTARTED_AT])).toBeGreaterThan(Date.parse(restarted.restartedAt));
+    },
+  );
 
   it('restarts nothing after a no-op or an update that only records a new version', async () => {
     // Prepare: synced and restarted once
@@ -123,7 +164,13 @@ describe('rollout restart after a sync', () => {
 
     // Assess: the Secret records v2, the workload is untouched
     expect(metadataOnly.status).toBe('SUCCEEDED');
-    expect(exited(metadataOnly, 'PlanMerge').plan).toMatchObject({ action: 'update', added: [], updated: [], pruned: [], restart: [] });
+    expect(exited(metadataOnly, 'PlanMerge').plan).toMatchObject({
+      action: 'update',
+      added: [],
+      updated: [],
+      pruned: [],
+      restart: [],
+    });
     expect(entered(metadataOnly, 'ApplySecret')).toBe(1);
     expect(entered(metadataOnly, 'RestartNeeded')).toBe(1);
     expect(entered(metadataOnly, 'RestartWorkloads')).toBe(0);
@@ -148,16 +195,26 @@ describe('rollout restart after a sync', () => {
     expect(r.events.filter((e) => e.type === 'StateRetried')).toHaveLength(0);
     const [msg, ...rest] = await m.receiveDlq();
     expect(rest).toHaveLength(0);
-    expect(msg).toMatchObject({ mappingId: m.id, failedStep: 'RestartWorkloads', error: 'NotFoundError', event: { source: 'test' }, attempt: 1 });
+    expect(msg).toMatchObject({
+      mappingId: m.id,
+      failedStep: 'RestartWorkloads',
+      error: 'NotFoundError',
+      event: { source: 'test' },
+      attempt: 1,
+    });
     const message = JSON.parse(msg.cause).errorMessage as string;
-    expect(message).toContain(`deployment/gone: cannot patch Deployment ${m.namespace}/gone: deployments.apps "gone" not found`);
-    expect(message).toContain('remove deployment/gone from the mapping\'s restart list');
+    expect(message).toContain(
+      `deployment/gone: cannot patch Deployment ${m.namespace}/gone: deployments.apps "gone" not found`,
+    );
+    expect(message).toContain("remove deployment/gone from the mapping's restart list");
     expect(message).toContain('restarted: deployment/api');
     // The Secret is written and stays; the existing workload was restarted.
     const s = await kube(adminToken(), 'GET', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`);
     expect(s.status).toBe(200);
     expect(Object.keys(s.body.data).sort()).toStrictEqual(['password', 'username']);
-    expect((await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations[FOR_VERSION]).toBe(versionOf(r));
+    expect((await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations[FOR_VERSION]).toBe(
+      versionOf(r),
+    );
   });
 
   it('mints a new token when the cluster refuses the one it has, and restarts with the same time', async () => {
@@ -196,20 +253,36 @@ describe('rollout restart after a sync', () => {
 });
 
 describe('least privilege of the restart', () => {
-  it('lets the sync identity patch exactly the listed workloads in the mapping\'s namespace, and SubjectAccessReview agrees', async () => {
+  it("lets the sync identity patch exactly the listed workloads in the mapping's namespace, and SubjectAccessReview agrees", async () => {
     // Prepare: listed deployment/api and statefulset/db; around them, same names in other kinds and namespaces
-    const m = await restartMapping(['deployment/api', 'statefulset/db'], [['Deployment', 'api'], ['Deployment', 'other'], ['StatefulSet', 'db'], ['StatefulSet', 'api'], ['DaemonSet', 'api']]);
+    const m = await restartMapping(
+      ['deployment/api', 'statefulset/db'],
+      [
+        ['Deployment', 'api'],
+        ['Deployment', 'other'],
+        ['StatefulSet', 'db'],
+        ['StatefulSet', 'api'],
+        ['DaemonSet', 'api'],
+      ],
+    );
     const elsewhere = await createNamespace('rs-elsewhere');
     await adminApply([workload('Deployment', elsewhere, 'api')]);
     const token = await tokenFor('sync');
-    const me = await kube(token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const me = await kube(token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
     expect(me.body.status.userInfo.groups).toContain(`eks-secret-sync:${m.id}`);
     const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: '2026-01-01T00:00:00Z' } } } } };
     const review = async (namespace: string, verb: string, resource: string, name: string) => {
       const r = await kube(adminToken(), 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
-        spec: { user: me.body.status.userInfo.username, groups: me.body.status.userInfo.groups, resourceAttributes: { namespace, verb, group: 'apps', resource, name } },
+        spec: {
+          user: me.body.status.userInfo.username,
+          groups: me.body.status.userInfo.groups,
+          resourceAttributes: { namespace, verb, group: 'apps', resource, name },
+        },
       });
       expect(r.status).toBe(201);
       return r.body.status.allowed === true;
@@ -230,12 +303,21 @@ describe('least privilege of the restart', () => {
     for (const [method, namespace, kind, name, status, allowed] of cases) {
       // Act
       const body = method === 'PATCH' ? patch : method === 'PUT' ? workload(kind, namespace, name) : undefined;
-      const r = await kube(token, method, workloadPath(namespace, kind, name), body, method === 'PATCH' ? 'application/strategic-merge-patch+json' : undefined);
+      const r = await kube(
+        token,
+        method,
+        workloadPath(namespace, kind, name),
+        body,
+        method === 'PATCH' ? 'application/strategic-merge-patch+json' : undefined,
+      );
 
       // Assess
       const what = `${method} ${namespace}/${RESOURCE[kind]}/${name}`;
       expect(r.status, what).toBe(status);
-      if (status === 403) expect(r.body.message, what).toContain(`cannot ${verbs[method]} resource "${RESOURCE[kind]}" in API group "apps"`);
+      if (status === 403)
+        expect(r.body.message, what).toContain(
+          `cannot ${verbs[method]} resource "${RESOURCE[kind]}" in API group "apps"`,
+        );
       expect(await review(namespace, verbs[method]!, RESOURCE[kind], name), what).toBe(allowed);
     }
     // LIST and WATCH of the kind are not granted either.

@@ -40,7 +40,9 @@ function sealedFields(m: LocalMapping): Found[] {
     if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
   };
   m.executions.forEach((e, i) => {
-    e.events.forEach((ev, j) => walk(ev?.state, `execution[${i}].event[${j}]`));
+    e.events.forEach((ev, j) => {
+      walk(ev?.state, `execution[${i}].event[${j}]`);
+    });
   });
   return found;
 }
@@ -89,7 +91,7 @@ describe('sealed fields in the state', () => {
     expect(opened.includes(Buffer.from(CANARY))).toBe(true);
   });
 
-  it('do not open under another mapping\'s context, even with the right key', async () => {
+  it("do not open under another mapping's context, even with the right key", async () => {
     for (const f of sealedFields(a)) {
       await expect(unseal(keysOf(a), { mappingId: b.id, purpose: f.purpose }, f.sealed), f.path).rejects.toThrow();
     }
@@ -102,7 +104,7 @@ describe('sealed fields in the state', () => {
     }
   });
 
-  it('do not open with another mapping\'s key', async () => {
+  it("do not open with another mapping's key", async () => {
     const f = sealedFields(a).find((x) => x.purpose === 'secret-data')!;
     await expect(unseal(keysOf(b), { mappingId: a.id, purpose: 'secret-data' }, f.sealed)).rejects.toThrow();
   });

@@ -27,14 +27,20 @@ afterAll(async () => {
 
 describe('sync pipeline on the test bed', () => {
   it('creates the Secret with every key, labels and source annotations when it does not exist', async () => {
-    const m = await mapping({ secretString: JSON.stringify({ username: 'app', password: `${CANARY}-1`, port: 5432 }), labels: { team: 'payments' } });
+    const m = await mapping({
+      secretString: JSON.stringify({ username: 'app', password: `${CANARY}-1`, port: 5432 }),
+      labels: { team: 'payments' },
+    });
     const r = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
     expect(r.status).toBe('SUCCEEDED');
     const s = await secretOf(m);
     expect(s.status).toBe(200);
     expect(s.body.data).toEqual({ username: b64('app'), password: b64(`${CANARY}-1`), port: b64('5432') });
     expect(s.body.type).toBe('Opaque');
-    expect(s.body.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'eks-secret-sync', team: 'payments' });
+    expect(s.body.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'eks-secret-sync',
+      team: 'payments',
+    });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-arn']).toBe(m.secretArn);
     const plan = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.plan;
     expect(plan).toMatchObject({ action: 'create', added: ['password', 'port', 'username'] });
@@ -43,7 +49,13 @@ describe('sync pipeline on the test bed', () => {
   it('updates changed keys, keeps keys others wrote, and skips the write when nothing changed', async () => {
     const m = await mapping({ secretString: JSON.stringify({ a: '1', b: `${CANARY}-2` }) });
     expect((await m.run({})).status).toBe('SUCCEEDED');
-    const patched = await kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`, { data: { theirs: b64('x') } }, 'application/merge-patch+json');
+    const patched = await kube(
+      adminToken(),
+      'PATCH',
+      `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+      { data: { theirs: b64('x') } },
+      'application/merge-patch+json',
+    );
     expect(patched.status).toBe(200);
     await pause(1100); // Secrets Manager dates have one-second precision
     const v2 = await m.putSecret({ secretString: JSON.stringify({ a: '1', b: `${CANARY}-3`, c: 'new' }) });
@@ -53,7 +65,13 @@ describe('sync pipeline on the test bed', () => {
     expect(s.body.data).toEqual({ a: b64('1'), b: b64(`${CANARY}-3`), c: b64('new'), theirs: b64('x') });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v2);
     const plan = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.plan;
-    expect(plan).toMatchObject({ action: 'update', added: ['c'], updated: ['b'], unchanged: ['a'], kept: { count: 1, names: ['theirs'] } });
+    expect(plan).toMatchObject({
+      action: 'update',
+      added: ['c'],
+      updated: ['b'],
+      unchanged: ['a'],
+      kept: { count: 1, names: ['theirs'] },
+    });
 
     const again = await m.run(m.labelEvent(v2));
     expect(again.status).toBe('SUCCEEDED');
@@ -64,7 +82,13 @@ describe('sync pipeline on the test bed', () => {
   it('prunes keys it wrote earlier that the source dropped, never keys others wrote', async () => {
     const m = await mapping({ secretString: JSON.stringify({ keep: '1', drop: '2' }), prune: true });
     expect((await m.run({})).status).toBe('SUCCEEDED');
-    await kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`, { data: { theirs: b64('x') } }, 'application/merge-patch+json');
+    await kube(
+      adminToken(),
+      'PATCH',
+      `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+      { data: { theirs: b64('x') } },
+      'application/merge-patch+json',
+    );
     await pause(1100);
     const v2 = await m.putSecret({ secretString: JSON.stringify({ keep: '1' }) });
     expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
@@ -89,7 +113,13 @@ describe('sync pipeline on the test bed', () => {
     apply.invoke = async (input) => {
       if (!interfered) {
         interfered = true;
-        const w = await kube(adminToken(), 'PATCH', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`, { data: { concurrent: b64('y') } }, 'application/merge-patch+json');
+        const w = await kube(
+          adminToken(),
+          'PATCH',
+          `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`,
+          { data: { concurrent: b64('y') } },
+          'application/merge-patch+json',
+        );
         expect(w.status).toBe(200);
       }
       return original(input);
@@ -103,7 +133,8 @@ describe('sync pipeline on the test bed', () => {
 
   it('ignores an older version that arrives late', async () => {
     const m = await mapping({ secretString: JSON.stringify({ a: 'v1' }) });
-    const v1 = (await m.run({})).events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source.versionId;
+    const v1 = (await m.run({})).events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state
+      .output.fetched.source.versionId;
     await pause(1100);
     const v2 = await m.putSecret({ secretString: JSON.stringify({ a: 'v2' }) });
     expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
@@ -117,13 +148,21 @@ describe('sync pipeline on the test bed', () => {
   });
 
   it('sends a sync with a key Kubernetes refuses to the DLQ, naming every bad key, and writes nothing', async () => {
-    const m = await mapping({ secretString: JSON.stringify({ 'bad key!': `${CANARY}-4`, 'also/bad': 'x', good: 'y' }) });
+    const m = await mapping({
+      secretString: JSON.stringify({ 'bad key!': `${CANARY}-4`, 'also/bad': 'x', good: 'y' }),
+    });
     const r = await m.run({ source: 'test' });
     expect(r.status).toBe('FAILED');
     expect(r.error?.name).toBe('InvalidInputError');
     const [msg, ...rest] = await m.receiveDlq();
     expect(rest).toHaveLength(0);
-    expect(msg).toMatchObject({ mappingId: m.id, failedStep: 'FetchSecret', error: 'InvalidInputError', event: { source: 'test' }, attempt: 1 });
+    expect(msg).toMatchObject({
+      mappingId: m.id,
+      failedStep: 'FetchSecret',
+      error: 'InvalidInputError',
+      event: { source: 'test' },
+      attempt: 1,
+    });
     expect(msg.executionId).toMatch(/^arn:aws:states:us-east-1:123456789012:express:/);
     expect(JSON.parse(msg.cause).errorMessage).toMatch(/"also\/bad".*"bad key!"|"bad key!".*"also\/bad"/s);
     expect((await secretOf(m)).status).toBe(404);

@@ -20,7 +20,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function runApp(mappings: string, outdir: string) {
   return spawnSync(process.execPath, ['infra/app.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ mappings, 'aws:cdk:bundling-stacks': [] }) },
+    env: {
+      PATH: process.env.PATH,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ mappings, 'aws:cdk:bundling-stacks': [] }),
+    },
     encoding: 'utf8',
   });
 }
@@ -39,7 +43,10 @@ describe('the app', () => {
     const run = runApp(EXAMPLE_FILE, outdir);
     expect(run.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
-    expect(manifest.artifacts.EksSecretSync).toMatchObject({ type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/us-east-1' });
+    expect(manifest.artifacts.EksSecretSync).toMatchObject({
+      type: 'aws:cloudformation:stack',
+      environment: 'aws://unknown-account/us-east-1',
+    });
   });
 
   it('aborts with the mappings error and exit code 1 when the file is invalid', () => {
@@ -49,7 +56,8 @@ describe('the app', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
       `invalid mappings file ${bad}:\n` +
-        '  - mappings[0] (id "Bad"): id: "Bad" is not a valid id; expected lower-case letters, digits and \'-\', starting and ending with a letter or digit (like a DNS label)\n' +
+        '  - mappings[0] (id "Bad"): id: "Bad" is not a valid id; expected lower-case letters, digits and \'-\', ' +
+        'starting and ending with a letter or digit (like a DNS label)\n' +
         '  - mappings[0] (id "Bad"): secretArn: is missing; expected a string\n' +
         '  - mappings[0] (id "Bad"): cluster: is missing; expected a mapping of fields\n' +
         '  - mappings[0] (id "Bad"): namespace: is missing; expected a string\n' +

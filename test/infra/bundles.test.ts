@@ -52,22 +52,39 @@ describe('synthBundles', () => {
 describe('each bundle', () => {
   it.each(FUNCTION_NAMES)('of %s imports nothing but Node built-ins (the AWS SDK is inside)', async (name) => {
     // esbuild parses the bundle and lists its imports (static and literal dynamic ones) without following them.
-    const { metafile } = await build({ entryPoints: [bundles[name]], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    const { metafile } = await build({
+      entryPoints: [bundles[name]],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
     const imports = Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path));
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((path) => !BUILTIN.has(path))).toStrictEqual([]);
   });
 
-  it.each(FUNCTION_NAMES)('of %s needs no require() shim (else add a createRequire banner in lambda-defaults.ts)', (name) => {
-    expect(readFileSync(bundles[name], 'utf8')).not.toContain('Dynamic require of');
-  });
+  it.each(FUNCTION_NAMES)(
+    'of %s needs no require() shim (else add a createRequire banner in lambda-defaults.ts)',
+    (name) => {
+      expect(readFileSync(bundles[name], 'utf8')).not.toContain('Dynamic require of');
+    },
+  );
 
   it('loads in Node 24 with the environment the stack sets and exports handler', () => {
-    const script = `for (const p of JSON.parse(process.argv[1])) { const m = await import(p); console.log(typeof m.handler); }`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(Object.values(bundles))], {
-      env: { PATH: process.env.PATH, ...ENV },
-      encoding: 'utf8',
-    });
+    const script =
+      `for (const p of JSON.parse(process.argv[1])) { const m = await import(p); console.log(typeof ` + `m.handler); }`;
+    const run = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', script, JSON.stringify(Object.values(bundles))],
+      {
+        env: { PATH: process.env.PATH, ...ENV },
+        encoding: 'utf8',
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.stdout.trim().split('\n')).toStrictEqual(FUNCTION_NAMES.map(() => 'function'));
   });

@@ -16,8 +16,8 @@ import { synth } from '../support/infra.ts';
 /** Warning rules accepted, with why. Anything else fails the test. */
 const ACCEPTED: Record<string, string> = {
   W3005:
-    'CDK writes an explicit DependsOn on a function\'s role (and on a state machine\'s role and default policy) next ' +
-    'to the GetAtt that already orders them, so the role\'s policy exists before the first invocation; redundant ' +
+    "CDK writes an explicit DependsOn on a function's role (and on a state machine's role and default policy) next " +
+    "to the GetAtt that already orders them, so the role's policy exists before the first invocation; redundant " +
     'but harmless, and not ours to remove without escape hatches on every CDK-made resource.',
 };
 
@@ -61,7 +61,9 @@ function largeFile(n: number): string {
       `  - id: app-${i}`,
       `    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf`,
       `    cluster: { name: prod-${i % 3}, endpoint: https://ABCDEF${i % 3}.gr7.us-east-1.eks.amazonaws.com, ` +
-        'certificateAuthority: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo= }',
+        'certificateAuthority: ' +
+        'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJN' +
+        'd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo= }',
       '    namespace: app',
       `    secretName: app-${i}`,
       ...(i % 2 ? ['    restart: [deployment/api]', '    prune: true'] : []),
@@ -95,8 +97,9 @@ describe('cfn-lint', () => {
     fn.Properties.Runtime = 'nodejs9.x';
     fn.Properties.MemorySize = 1;
     const ids = failing(await lint('planted', json));
-    expect(ids.some((f) => /^E3\d{3} at Resources\/\w+\/Properties\/(Runtime|MemorySize)/.test(f)), ids.join('\n')).toBe(
-      true,
-    );
+    expect(
+      ids.some((f) => /^E3\d{3} at Resources\/\w+\/Properties\/(Runtime|MemorySize)/.test(f)),
+      ids.join('\n'),
+    ).toBe(true);
   }, 300_000);
 });

@@ -10,7 +10,14 @@ const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments-
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
 
 function mapping(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'payments', secretArn: ARN, cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...overrides };
+  return {
+    id: 'payments',
+    secretArn: ARN,
+    cluster: { name: 'prod' },
+    namespace: 'pay',
+    secretName: 'payments',
+    ...overrides,
+  };
 }
 
 function problems(file: unknown): readonly string[] {
@@ -55,50 +62,130 @@ describe('parseMappings', () => {
   });
 
   it.each([
-    ['a partial secret ARN', { secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' },
-      `${M1}: secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:x" is not a full secret ARN; expected arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>`],
-    ['a secret name instead of an ARN', { secretArn: 'prod/payments' },
-      `${M1}: secretArn: "prod/payments" is not a full secret ARN; expected arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>`],
+    [
+      'a partial secret ARN',
+      { secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' },
+      `${M1}: secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:x" is not a full secret ARN; expected ` +
+        `arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>`,
+    ],
+    [
+      'a secret name instead of an ARN',
+      { secretArn: 'prod/payments' },
+      `${M1}: secretArn: "prod/payments" is not a full secret ARN; expected ` +
+        `arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>`,
+    ],
     ['a missing secret ARN', { secretArn: undefined }, `${M1}: secretArn: is missing; expected a string`],
-    ['an upper-case id', { id: 'Payments' },
-      `mappings[1] (id "Payments"): id: "Payments" is not a valid id; expected lower-case letters, digits and '-', starting and ending with a letter or digit (like a DNS label)`],
-    ['an id over 40 characters', { id: 'a'.repeat(41) },
-      `mappings[1] (id "${'a'.repeat(41)}"): id: "${'a'.repeat(41)}" is longer than 40 characters; choose a shorter id`],
+    [
+      'an upper-case id',
+      { id: 'Payments' },
+      `mappings[1] (id "Payments"): id: "Payments" is not a valid id; expected lower-case letters, digits and '-', ` +
+        `starting and ending with a letter or digit (like a DNS label)`,
+    ],
+    [
+      'an id over 40 characters',
+      { id: 'a'.repeat(41) },
+      `mappings[1] (id "${'a'.repeat(41)}"): id: "${'a'.repeat(41)}" is longer than 40 characters; choose a shorter id`,
+    ],
     ['a missing id', { id: undefined }, 'mappings[1]: id: is missing; expected a string'],
-    ['an alias instead of a KMS key ARN', { secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:alias/app' },
-      `${M1}: secretKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:alias/app" is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ARN, not an alias)`],
-    ['an endpoint without a CA', { cluster: { name: 'prod', endpoint: 'https://x.eks.amazonaws.com' } },
-      `${M1}: cluster.certificateAuthority: is missing; give endpoint and certificateAuthority together, or neither and the stack looks both up at deploy time with eks:DescribeCluster`],
-    ['a CA without an endpoint', { cluster: { name: 'prod', certificateAuthority: CA } },
-      `${M1}: cluster.endpoint: is missing; give endpoint and certificateAuthority together, or neither and the stack looks both up at deploy time with eks:DescribeCluster`],
-    ['a CA that is not base64 PEM', { cluster: { name: 'prod', endpoint: 'https://x.example', certificateAuthority: 'bm90IGEgY2VydA==' } },
-      `${M1}: cluster.certificateAuthority: is not a base64-encoded PEM certificate; expected the value of \`aws eks describe-cluster --query cluster.certificateAuthority.data\``],
-    ['an http endpoint', { cluster: { name: 'prod', endpoint: 'http://x.example', certificateAuthority: CA } },
-      `${M1}: cluster.endpoint: "http://x.example" is not an API server endpoint; expected https://<host> as in \`aws eks describe-cluster --query cluster.endpoint\``],
-    ['a bad cluster name', { cluster: { name: 'prod cluster' } },
-      `${M1}: cluster.name: "prod cluster" is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', starting with a letter or digit`],
-    ['a misspelt cluster field', { cluster: { name: 'prod', regoin: 'us-east-1' } },
-      `${M1}: cluster: unknown field "regoin"; check the spelling against mappings.example.yaml`],
-    ['a bad namespace', { namespace: 'Pay_NS' },
-      `${M1}: namespace: "Pay_NS" is not a namespace name; expected lower-case letters, digits and '-', starting and ending with a letter or digit`],
-    ['a bad Secret name', { secretName: 'Payments!' },
-      `${M1}: secretName: "Payments!" is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`],
-    ['an unknown Secret type', { type: 'kubernetes.io/basic-auth' },
-      `${M1}: type: "kubernetes.io/basic-auth" is not allowed; expected one of "Opaque", "kubernetes.io/tls", "kubernetes.io/dockerconfigjson"`],
-    ['a label value with spaces', { labels: { team: 'pay ments' } },
-      `${M1}: labels.team: value "pay ments" is not a valid label value; expected at most 63 characters of letters, digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`],
-    ['a reserved annotation', { annotations: { 'eks-secret-sync.io/source-arn': 'x' } },
-      `${M1}: annotations["eks-secret-sync.io/source-arn"]: key "eks-secret-sync.io/source-arn" is reserved: eks-secret-sync writes it itself; choose another key`],
+    [
+      'an alias instead of a KMS key ARN',
+      { secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:alias/app' },
+      `${M1}: secretKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:alias/app" is not a KMS key ARN; expected ` +
+        `arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ARN, not an alias)`,
+    ],
+    [
+      'an endpoint without a CA',
+      { cluster: { name: 'prod', endpoint: 'https://x.eks.amazonaws.com' } },
+      `${M1}: cluster.certificateAuthority: is missing; give endpoint and certificateAuthority together, or neither ` +
+        `and the stack looks both up at deploy time with eks:DescribeCluster`,
+    ],
+    [
+      'a CA without an endpoint',
+      { cluster: { name: 'prod', certificateAuthority: CA } },
+      `${M1}: cluster.endpoint: is missing; give endpoint and certificateAuthority together, or neither and the ` +
+        `stack looks both up at deploy time with eks:DescribeCluster`,
+    ],
+    [
+      'a CA that is not base64 PEM',
+      { cluster: { name: 'prod', endpoint: 'https://x.example', certificateAuthority: 'bm90IGEgY2VydA==' } },
+      `${M1}: cluster.certificateAuthority: is not a base64-encoded PEM certificate; expected the value of \`aws eks ` +
+        `describe-cluster --query cluster.certificateAuthority.data\``,
+    ],
+    [
+      'an http endpoint',
+      { cluster: { name: 'prod', endpoint: 'http://x.example', certificateAuthority: CA } },
+      `${M1}: cluster.endpoint: "http://x.example" is not an API server endpoint; expected https://<host> as in ` +
+        `\`aws eks describe-cluster --query cluster.endpoint\``,
+    ],
+    [
+      'a bad cluster name',
+      { cluster: { name: 'prod cluster' } },
+      `${M1}: cluster.name: "prod cluster" is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', ` +
+        `starting with a letter or digit`,
+    ],
+    [
+      'a misspelt cluster field',
+      { cluster: { name: 'prod', regoin: 'us-east-1' } },
+      `${M1}: cluster: unknown field "regoin"; check the spelling against mappings.example.yaml`,
+    ],
+    [
+      'a bad namespace',
+      { namespace: 'Pay_NS' },
+      `${M1}: namespace: "Pay_NS" is not a namespace name; expected lower-case letters, digits and '-', starting and ` +
+        `ending with a letter or digit`,
+    ],
+    [
+      'a bad Secret name',
+      { secretName: 'Payments!' },
+      `${M1}: secretName: "Payments!" is not a Secret name; expected lower-case letters, digits, '-' and '.', ` +
+        `starting and ending with a letter or digit`,
+    ],
+    [
+      'an unknown Secret type',
+      { type: 'kubernetes.io/basic-auth' },
+      `${M1}: type: "kubernetes.io/basic-auth" is not allowed; ` +
+        'expected one of "Opaque", "kubernetes.io/tls", "kubernetes.io/dockerconfigjson"',
+    ],
+    [
+      'a label value with spaces',
+      { labels: { team: 'pay ments' } },
+      `${M1}: labels.team: value "pay ments" is not a valid label value; expected at most 63 characters of letters, ` +
+        `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
+    ],
+    [
+      'a reserved annotation',
+      { annotations: { 'eks-secret-sync.io/source-arn': 'x' } },
+      `${M1}: annotations["eks-secret-sync.io/source-arn"]: key "eks-secret-sync.io/source-arn" is reserved: ` +
+        `eks-secret-sync writes it itself; choose another key`,
+    ],
     ['a non-string annotation value', { annotations: { owner: 5 } }, `${M1}: annotations.owner: 5 is not a string`],
     ['prune as a string', { prune: 'yes' }, `${M1}: prune: "yes" is not true or false`],
-    ['an unknown deletion policy', { deletionPolicy: 'orphan' }, `${M1}: deletionPolicy: "orphan" is not allowed; expected one of "retain", "delete"`],
-    ['a restart of a job', { restart: ['deployment/api', 'job/x'] },
-      `${M1}: restart[1]: "job/x" is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in the Secret's namespace`],
-    ['a plural rate of 1', { resyncSchedule: 'rate(1 hours)' },
-      `${M1}: resyncSchedule: "rate(1 hours)" is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for 1) or cron(<6 fields>)`],
-    ['a misspelt field', { prun: true }, `${M1}: unknown field "prun"; check the spelling against mappings.example.yaml`],
+    [
+      'an unknown deletion policy',
+      { deletionPolicy: 'orphan' },
+      `${M1}: deletionPolicy: "orphan" is not allowed; expected one of "retain", "delete"`,
+    ],
+    [
+      'a restart of a job',
+      { restart: ['deployment/api', 'job/x'] },
+      `${M1}: restart[1]: "job/x" is not a workload; expected deployment/<name>, statefulset/<name> or ` +
+        `daemonset/<name> in the Secret's namespace`,
+    ],
+    [
+      'a plural rate of 1',
+      { resyncSchedule: 'rate(1 hours)' },
+      `${M1}: resyncSchedule: "rate(1 hours)" is not an EventBridge schedule; expected rate(<n> minutes|hours|days) ` +
+        `(singular unit for 1) or cron(<6 fields>)`,
+    ],
+    [
+      'a misspelt field',
+      { prun: true },
+      `${M1}: unknown field "prun"; check the spelling against mappings.example.yaml`,
+    ],
   ])('reports %s with the mapping, the field, the problem and the fix', (_what, overrides, expected) => {
-    const file = { mappings: [mapping({ id: 'orders', secretName: 'orders' }), JSON.parse(JSON.stringify(mapping(overrides)))] };
+    const file = {
+      mappings: [mapping({ id: 'orders', secretName: 'orders' }), JSON.parse(JSON.stringify(mapping(overrides)))],
+    };
     expect(problems(file)).toStrictEqual([expected]);
   });
 
@@ -111,26 +198,51 @@ describe('parseMappings', () => {
   });
 
   it.each([
-    ['an unknown stack option', { alarmMail: 'a@b.example' }, 'stack: unknown field "alarmMail"; check the spelling against mappings.example.yaml'],
-    ['a bad alarm email', { alarmEmail: 'ops' }, 'stack.alarmEmail: "ops" is not an email address; expected name@example.com'],
-    ['an unsupported log retention', { logRetentionDays: 42 },
-      'stack.logRetentionDays: 42 is not a CloudWatch Logs retention period; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653'],
+    [
+      'an unknown stack option',
+      { alarmMail: 'a@b.example' },
+      'stack: unknown field "alarmMail"; check the spelling against mappings.example.yaml',
+    ],
+    [
+      'a bad alarm email',
+      { alarmEmail: 'ops' },
+      'stack.alarmEmail: "ops" is not an email address; expected name@example.com',
+    ],
+    [
+      'an unsupported log retention',
+      { logRetentionDays: 42 },
+      'stack.logRetentionDays: 42 is not a CloudWatch Logs retention period; expected one of 1, 3, 5, 7, 14, 30, 60, ' +
+        '90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+    ],
     ['zero redrive attempts', { redriveMaxAttempts: 0 }, 'stack.redriveMaxAttempts: 0 is too small; expected 1 to 20'],
-    ['a bad stack name', { name: '1stack' },
-      `stack.name: "1stack" is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at most 128)`],
+    [
+      'a bad stack name',
+      { name: '1stack' },
+      `stack.name: "1stack" is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at ` +
+        `most 128)`,
+    ],
   ])('reports %s in the stack options', (_what, stack, expected) => {
     expect(problems({ stack, mappings: [mapping()] })).toStrictEqual([expected]);
   });
 
   it('reports two mappings writing the same Secret, naming both ids', () => {
-    const file = { mappings: [mapping({ id: 'a' }), mapping({ id: 'b', secretArn: ARN.replace('payments', 'other') })] };
+    const file = {
+      mappings: [mapping({ id: 'a' }), mapping({ id: 'b', secretArn: ARN.replace('payments', 'other') })],
+    };
     expect(problems(file)).toStrictEqual([
-      'mappings[1] (id "b"): writes the same Secret as mappings[0] (id "a") (cluster prod, pay/payments); two mappings may not write one Secret: change namespace or secretName, or merge the mappings',
+      'mappings[1] (id "b"): writes the same Secret as mappings[0] (id "a") (cluster prod, pay/payments); two ' +
+        'mappings may not write one Secret: change namespace or secretName, or merge the mappings',
     ]);
   });
 
   it('allows the same Secret name in another namespace or cluster', () => {
-    const file = { mappings: [mapping({ id: 'a' }), mapping({ id: 'b', namespace: 'other' }), mapping({ id: 'c', cluster: { name: 'staging' } })] };
+    const file = {
+      mappings: [
+        mapping({ id: 'a' }),
+        mapping({ id: 'b', namespace: 'other' }),
+        mapping({ id: 'c', cluster: { name: 'staging' } }),
+      ],
+    };
     expect(problems(file)).toStrictEqual([]);
   });
 
@@ -141,21 +253,33 @@ describe('parseMappings', () => {
   });
 
   it('reports secrets in two regions, since one stack serves one region', () => {
-    const file = { mappings: [mapping({ id: 'a' }), mapping({ secretArn: ARN.replace('us-east-1', 'eu-west-1'), secretName: 'b' })] };
+    const file = {
+      mappings: [mapping({ id: 'a' }), mapping({ secretArn: ARN.replace('us-east-1', 'eu-west-1'), secretName: 'b' })],
+    };
     expect(problems(file)).toStrictEqual([
-      `${M1}: secretArn: is in eu-west-1/111122223333 but mappings[0] is in us-east-1/111122223333; one stack serves the secrets of one account and region (Secrets Manager sends events to that region's default bus): use one mappings file per account and region`,
+      `${M1}: secretArn: is in eu-west-1/111122223333 but mappings[0] is in us-east-1/111122223333; one stack serves ` +
+        `the secrets of one account and region (Secrets Manager sends events to that region's default bus): use ` +
+        `one mappings file per account and region`,
     ]);
   });
 
   it('reports a cluster region other than the stack region', () => {
-    expect(problems({ mappings: [mapping({ id: 'a' }), mapping({ cluster: { name: 'prod', region: 'eu-west-1' }, secretName: 'b' })] })).toStrictEqual([
-      `${M1}: cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); the stack creates the EKS access entry in its own region, so the cluster must be there: omit cluster.region or use us-east-1`,
+    expect(
+      problems({
+        mappings: [mapping({ id: 'a' }), mapping({ cluster: { name: 'prod', region: 'eu-west-1' }, secretName: 'b' })],
+      }),
+    ).toStrictEqual([
+      `${M1}: cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); the stack ` +
+        'creates the EKS access entry in its own region, so the cluster must be there: ' +
+        'omit cluster.region or use us-east-1',
     ]);
   });
 
   it('reports a secret key in another region than the secret', () => {
     const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    expect(problems({ mappings: [mapping({ id: 'a' }), mapping({ secretKmsKeyArn: key, secretName: 'b' })] })).toStrictEqual([
+    expect(
+      problems({ mappings: [mapping({ id: 'a' }), mapping({ secretKmsKeyArn: key, secretName: 'b' })] }),
+    ).toStrictEqual([
       `${M1}: secretKmsKeyArn: is in eu-west-1; the key that encrypts a secret is in the secret's region us-east-1`,
     ]);
   });
@@ -170,8 +294,19 @@ describe('parseMappings', () => {
     ['an empty file', '', ['mappings: is missing; expected a list']],
     ['an empty list', 'mappings: []', ['mappings: is empty; expected at least one mapping']],
     ['a list of strings', 'mappings: [a]', ['mappings[0]: "a" is not a mapping of fields']],
-    ['broken YAML', 'mappings:\n  - id: [a\n', ['YAML syntax error at line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]']],
-    ['a repeated key', 'mappings: []\nmappings: []\n', ['YAML syntax error at line 2, column 1: Map keys must be unique']],
+    [
+      'broken YAML',
+      'mappings:\n  - id: [a\n',
+      [
+        'YAML syntax error at line 3, column 1: Flow sequence in block collection must be sufficiently indented and ' +
+          'end with a ]',
+      ],
+    ],
+    [
+      'a repeated key',
+      'mappings: []\nmappings: []\n',
+      ['YAML syntax error at line 2, column 1: Map keys must be unique'],
+    ],
   ])('reports %s', (_what, text, expected) => {
     expect(problems(text)).toStrictEqual(expected);
   });
@@ -187,7 +322,8 @@ describe('parseMappings', () => {
 describe('loadMappings', () => {
   it('says how to point at another file when the file does not exist', () => {
     expect(() => loadMappings('/nonexistent/mappings.yaml')).toThrow(
-      'invalid mappings file /nonexistent/mappings.yaml:\n  - file not found; pass an existing file with -c mappings=<path>',
+      'invalid mappings file /nonexistent/mappings.yaml:\n' +
+        '  - file not found; pass an existing file with -c mappings=<path>',
     );
   });
 

@@ -52,7 +52,7 @@ describe('EksSecretSync with a cluster of the same app', () => {
   type Template = ReturnType<typeof synth>;
   const ofType = (t: Template, type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
 
-  it('refers to the cluster\'s name, endpoint and CA data and looks nothing up', () => {
+  it("refers to the cluster's name, endpoint and CA data and looks nothing up", () => {
     const t = synth();
     const [clusterId] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::EKS::Cluster')!;
     expect(ofType(t, 'AWS::EKS::AccessEntry').map((r) => r.Properties.ClusterName)).toStrictEqual([{ Ref: clusterId }]);
@@ -93,14 +93,30 @@ describe('EksSecretSync props', () => {
   });
 
   it.each<[string, Partial<EksSecretSyncProps>, Partial<MappingProps>, string[]]>([
-    ['a bad namespace', {}, { namespace: 'Shop_NS' },
-      ['mappings[0] (id "db"): namespace: "Shop_NS" is not a namespace name; expected lower-case letters, digits ' +
-        'and \'-\', starting and ending with a letter or digit']],
-    ['too few redrive attempts', { redriveMaxAttempts: 0 }, {},
-      ['redriveMaxAttempts: 0 is too small; expected 1 to 20']],
-    ['a CA without endpoint', {}, { cluster: { name: 'shop', certificateAuthority: CA } },
-      ['mappings[0] (id "db"): cluster.endpoint: is missing; give endpoint and certificateAuthority together, or ' +
-        'neither and the stack looks both up at deploy time with eks:DescribeCluster']],
+    [
+      'a bad namespace',
+      {},
+      { namespace: 'Shop_NS' },
+      [
+        'mappings[0] (id "db"): namespace: "Shop_NS" is not a namespace name; expected lower-case letters, digits ' +
+          "and '-', starting and ending with a letter or digit",
+      ],
+    ],
+    [
+      'too few redrive attempts',
+      { redriveMaxAttempts: 0 },
+      {},
+      ['redriveMaxAttempts: 0 is too small; expected 1 to 20'],
+    ],
+    [
+      'a CA without endpoint',
+      {},
+      { cluster: { name: 'shop', certificateAuthority: CA } },
+      [
+        'mappings[0] (id "db"): cluster.endpoint: is missing; give endpoint and certificateAuthority together, or ' +
+          'neither and the stack looks both up at deploy time with eks:DescribeCluster',
+      ],
+    ],
   ])('are refused, naming the mapping and the field, for %s', (_what, options, mapping, expected) => {
     const mappings = [{ ...base, cluster: { name: 'shop' }, ...mapping }];
     const build = () => new EksSecretSync(userStack(), 'Sync', { mappings, ...options });
@@ -108,7 +124,7 @@ describe('EksSecretSync props', () => {
     expect(build).toThrow(/^invalid props of EksSecretSync User\/Sync:\n {2}- /);
   });
 
-  it('are refused when a field other than the cluster\'s is a token', () => {
+  it("are refused when a field other than the cluster's is a token", () => {
     const stack = userStack();
     const secret = new Secret(stack, 'Secret');
     const mappings = [{ ...base, secretArn: secret.secretArn, cluster: { name: 'shop' } }];

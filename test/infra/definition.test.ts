@@ -22,40 +22,50 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the state machine definition', () => {
-  it.each(['app-config', 'web-tls'])('of %s is the ASL file, filled with this mapping\'s functions and the DLQ', (mappingId) => {
-    const [, sm] = single(
-      ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === mappingId),
-      'state machine',
-    );
-    const { DefinitionS3Location, DefinitionSubstitutions, DefinitionString } = sm.Properties!;
-    expect(DefinitionString).toBeUndefined();
+  it.each(['app-config', 'web-tls'])(
+    "of %s is the ASL file, filled with this mapping's functions and the DLQ",
+    (mappingId) => {
+      const [, sm] = single(
+        ofType(s, 'AWS::StepFunctions::StateMachine').filter(
+          ([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === mappingId,
+        ),
+        'state machine',
+      );
+      const { DefinitionS3Location, DefinitionSubstitutions, DefinitionString } = sm.Properties!;
+      expect(DefinitionString).toBeUndefined();
 
-    // Prepare: the deployed text is the staged asset named by the template, found through the asset manifest.
-    const deployedText = readFileSync(assetPath(s, DefinitionS3Location.Key), 'utf8');
-    const deployedSubs = Object.fromEntries(Object.entries(DefinitionSubstitutions).map(([k, v]) => [k, resolveIntrinsic(v)]));
-    const fn = (name: Parameters<typeof functionId>[2]) => `<${functionId(s, mappingId, name)}.Arn>`;
-    const expected: SyncSubstitutions = {
-      FetchSecretFunctionArn: fn('fetch-secret'),
-      MintTokenFunctionArn: fn('mint-token'),
-      ReadSecretFunctionArn: fn('read-secret'),
-      PlanMergeFunctionArn: fn('plan-merge'),
-      ApplySecretFunctionArn: fn('apply-secret'),
-      // Only app-config lists workloads to restart; web-tls gets an ARN of no function, which its definition never reaches.
-      RestartWorkloadsFunctionArn:
-        mappingId === 'app-config' ? fn('restart-workloads') : `arn:<AWS::Partition>:lambda:us-east-1:<AWS::AccountId>:function:${NO_RESTART_FUNCTION_NAME}`,
-      DeadLetterQueueUrl: `<${ofType(s, 'AWS::SQS::Queue')[0]![0]}>`,
-      MappingId: mappingId,
-    };
+      // Prepare: the deployed text is the staged asset named by the template, found through the asset manifest.
+      const deployedText = readFileSync(assetPath(s, DefinitionS3Location.Key), 'utf8');
+      const deployedSubs = Object.fromEntries(
+        Object.entries(DefinitionSubstitutions).map(([k, v]) => [k, resolveIntrinsic(v)]),
+      );
+      const fn = (name: Parameters<typeof functionId>[2]) => `<${functionId(s, mappingId, name)}.Arn>`;
+      const expected: SyncSubstitutions = {
+        FetchSecretFunctionArn: fn('fetch-secret'),
+        MintTokenFunctionArn: fn('mint-token'),
+        ReadSecretFunctionArn: fn('read-secret'),
+        PlanMergeFunctionArn: fn('plan-merge'),
+        ApplySecretFunctionArn: fn('apply-secret'),
+        // Only app-config lists workloads to restart; web-tls gets an ARN of no function, which its definition never
+        // reaches.
+        RestartWorkloadsFunctionArn:
+          mappingId === 'app-config'
+            ? fn('restart-workloads')
+            : `arn:<AWS::Partition>:lambda:us-east-1:<AWS::AccountId>:function:${NO_RESTART_FUNCTION_NAME}`,
+        DeadLetterQueueUrl: `<${ofType(s, 'AWS::SQS::Queue')[0]![0]}>`,
+        MappingId: mappingId,
+      };
 
-    // Act
-    const deployed = renderDefinition(deployedSubs, deployedText);
+      // Act
+      const deployed = renderDefinition(deployedSubs, deployedText);
 
-    // Assess
-    expect(deployedText).toBe(asl);
-    expect(deployed).toBe(renderDefinition({ ...expected }));
-    expect(deployed).not.toContain('${');
-    expect(() => JSON.parse(deployed)).not.toThrow();
-  });
+      // Assess
+      expect(deployedText).toBe(asl);
+      expect(deployed).toBe(renderDefinition({ ...expected }));
+      expect(deployed).not.toContain('${');
+      expect(() => JSON.parse(deployed)).not.toThrow();
+    },
+  );
 
   it('uses exactly the placeholders the typed substitutions provide', () => {
     const placeholders = [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
@@ -66,10 +76,14 @@ describe('the state machine definition', () => {
 
 describe('renderDefinition', () => {
   it('fills every ${Name} and leaves other text alone', () => {
-    expect(renderDefinition({ A: 'x', B: 'y' }, '{"a": "${A}", "b": "${B}${A}", "c": "$.c"}')).toBe('{"a": "x", "b": "yx", "c": "$.c"}');
+    expect(renderDefinition({ A: 'x', B: 'y' }, '{"a": "${A}", "b": "${B}${A}", "c": "$.c"}')).toBe(
+      '{"a": "x", "b": "yx", "c": "$.c"}',
+    );
   });
 
   it('refuses a placeholder it has no value for', () => {
-    expect(() => renderDefinition({}, '"${Missing}"')).toThrow('the state machine definition needs a value for ${Missing}');
+    expect(() => renderDefinition({}, '"${Missing}"')).toThrow(
+      'the state machine definition needs a value for ${Missing}',
+    );
   });
 });

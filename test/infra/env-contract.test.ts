@@ -19,7 +19,9 @@ function contractProblems(kind: FunctionKind, variables: Readonly<Record<string,
   const allowed = new Set<string>([...required, ...optional, POWERTOOLS]);
   return [
     ...required.filter((n) => !(n in variables)).map((n) => `${kind}: missing ${n}`),
-    ...Object.keys(variables).filter((n) => !allowed.has(n)).map((n) => `${kind}: ${n} is not in its contract`),
+    ...Object.keys(variables)
+      .filter((n) => !allowed.has(n))
+      .map((n) => `${kind}: ${n} is not in its contract`),
     ...(variables[POWERTOOLS] === undefined ? [`${kind}: missing ${POWERTOOLS}`] : []),
   ];
 }
@@ -45,8 +47,9 @@ describe('the names of the environment contract', () => {
   const names = Object.values(ENV);
 
   it('finds a name written out, as a string or an object key (positive control)', () => {
-    expect(spelledOut(`const e = { MAPPING_ID: id, 'SECRET_ARN': arn };\nf("PRUNE", \`LABELS\`);`, names).sort())
-      .toStrictEqual(['LABELS', 'MAPPING_ID', 'PRUNE', 'SECRET_ARN']);
+    expect(
+      spelledOut(`const e = { MAPPING_ID: id, 'SECRET_ARN': arn };\nf("PRUNE", \`LABELS\`);`, names).sort(),
+    ).toStrictEqual(['LABELS', 'MAPPING_ID', 'PRUNE', 'SECRET_ARN']);
     expect(spelledOut('const CLUSTER_NAME = /x/; [ENV.mappingId]: id', names)).toStrictEqual([]);
   });
 
@@ -58,7 +61,7 @@ describe('the names of the environment contract', () => {
   });
 });
 
-describe('each synthesized function\'s environment', () => {
+describe("each synthesized function's environment", () => {
   let s: Synthesized;
 
   beforeAll(() => {
@@ -67,15 +70,17 @@ describe('each synthesized function\'s environment', () => {
 
   it('is checked against the contract of its kind (positive control)', () => {
     const variables = { POWERTOOLS_SERVICE_NAME: 'x', MAPPING_ID: 'a', CLUSTER_NAME: 'c', EXTRA: '1' };
-    expect(contractProblems('mint-token', variables))
-      .toStrictEqual(['mint-token: missing SEAL_KEY_ID', 'mint-token: EXTRA is not in its contract']);
+    expect(contractProblems('mint-token', variables)).toStrictEqual([
+      'mint-token: missing SEAL_KEY_ID',
+      'mint-token: EXTRA is not in its contract',
+    ]);
   });
 
   it('exists for every function kind of the project in the example', () => {
     expect(new Set(functionsOf(s).map((f) => f.kind))).toStrictEqual(new Set(Object.keys(FUNCTION_ENV)));
   });
 
-  it('has its kind\'s required names, only optional names besides, and the service name', () => {
+  it("has its kind's required names, only optional names besides, and the service name", () => {
     expect(functionsOf(s).flatMap((f) => contractProblems(f.kind, f.variables))).toStrictEqual([]);
   });
 });

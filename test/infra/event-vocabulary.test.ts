@@ -127,12 +127,14 @@ const events = fc
       fc.oneof(fc.string(), fc.boolean()),
     ),
   })
-  .map(({ event, source, detailType, extra }): Json => ({
-    ...event,
-    ...(source !== undefined && { source }),
-    ...(detailType !== undefined && { 'detail-type': detailType }),
-    detail: { ...extra, ...event.detail },
-  }));
+  .map(
+    ({ event, source, detailType, extra }): Json => ({
+      ...event,
+      ...(source !== undefined && { source }),
+      ...(detailType !== undefined && { 'detail-type': detailType }),
+      detail: { ...extra, ...event.detail },
+    }),
+  );
 
 /** The synthesized rules of each mapping, by kind. */
 function rulesOf(id: string): Partial<Record<SecretEventRule, string>> {
@@ -200,7 +202,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe(`the event vocabulary (seed ${SEED}, ${RUNS} events)`, () => {
-  it('has the synthesized patterns match an event exactly when the parser reads it as that rule\'s trigger', () => {
+  it("has the synthesized patterns match an event exactly when the parser reads it as that rule's trigger", () => {
     const found = disagreements(samples, matched[0]!);
     expect(found.length, `first disagreements:\n${found.slice(0, 3).join('\n')}`).toBe(0);
   });
@@ -208,7 +210,10 @@ describe(`the event vocabulary (seed ${SEED}, ${RUNS} events)`, () => {
   it('generates events that each rule matches, and events that none does', () => {
     const count = (rule: string) => matched[0]!.filter((names) => names.includes(rule)).length;
     const counts = Object.fromEntries(Object.keys(patterns).map((rule) => [rule, count(rule)]));
-    expect(Object.values(counts).every((n) => n >= 5), JSON.stringify(counts)).toBe(true);
+    expect(
+      Object.values(counts).every((n) => n >= 5),
+      JSON.stringify(counts),
+    ).toBe(true);
     expect(matched[0]!.filter((names) => names.length === 0).length).toBeGreaterThan(RUNS / 4);
   });
 
@@ -216,7 +221,7 @@ describe(`the event vocabulary (seed ${SEED}, ${RUNS} events)`, () => {
     expect(disagreements(samples, matched[job]!).length).toBeGreaterThan(0);
   });
 
-  it('has FetchSecret act on the parser\'s reading: the version, the deletion, or a refusal', () => {
+  it("has FetchSecret act on the parser's reading: the version, the deletion, or a refusal", () => {
     for (const event of samples) {
       for (const m of config.mappings) {
         const reading = readSecretEvent(event, m.secretArn);

@@ -92,7 +92,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the synthesized rule patterns', () => {
-  it('are the event vocabulary\'s patterns, one label rule per mapping and a trail rule where asked', () => {
+  it("are the event vocabulary's patterns, one label rule per mapping and a trail rule where asked", () => {
     expect(patterns).toStrictEqual({
       [rule('app-config', 'label')]: secretEventPattern('label', APP),
       [rule('app-config', 'trail')]: secretEventPattern('trail', APP),
@@ -110,7 +110,7 @@ describe('cloudTrailPattern', () => {
     expect(cloudTrailPattern(APP).detail).toMatchObject({ errorCode: [{ exists: false }] });
   });
 
-  it('refuses a partial ARN as the mapping\'s secret', () => {
+  it("refuses a partial ARN as the mapping's secret", () => {
     // (A partial ARN whose name ends in `-<6 chars>` looks like a full one: `prod/app-config` would pass.)
     const partial = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app';
     expect(() => cloudTrailPattern(partial)).toThrow('not a full secret ARN');
@@ -129,7 +129,7 @@ describe('secretIdSpellings', () => {
 });
 
 describe('ruleName', () => {
-  it('starts with the stack\'s rule prefix and names the mapping and the kind', () => {
+  it("starts with the stack's rule prefix and names the mapping and the kind", () => {
     expect(ruleName('EksSecretSync', 'app-config', 'label')).toBe('EksSecretSync-app-config-label');
     expect(ruleName('EksSecretSync', 'app-config', 'trail').startsWith(rulePrefix('EksSecretSync'))).toBe(true);
   });

@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
-import { functionId, iamStatements, ofType, roleOf, single, statementsOf, synth, type Synthesized } from '../support/infra.ts';
+import {
+  functionId,
+  iamStatements,
+  ofType,
+  roleOf,
+  single,
+  statementsOf,
+  synth,
+  type Synthesized,
+} from '../support/infra.ts';
 
 const SECRETS = {
   'app-config': 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf',
@@ -40,31 +49,51 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the fetch role', () => {
-  it.each(MAPPINGS)('of %s can GetSecretValue (and DescribeSecret with cloudTrailRules) on its own secret ARN and nothing else in Secrets Manager', (id) => {
-    const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')));
-    // Only app-config sets cloudTrailRules: DescribeSecret confirms its DeleteSecret events.
-    const actions = id === 'app-config' ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] : ['secretsmanager:GetSecretValue'];
-    expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
-      { Action: actions, Resource: [SECRETS[id]], Condition: undefined },
-    ]);
-  });
+  it.each(MAPPINGS)(
+    'of %s can GetSecretValue (and DescribeSecret with cloudTrailRules) on its own secret ARN and nothing else in ' +
+      'Secrets Manager',
+    (id) => {
+      const statements = statementsOf(s, roleOfStep(id, 'fetch-secret')).filter((st) =>
+        st.Action.some((a) => a.startsWith('secretsmanager:')),
+      );
+      // Only app-config sets cloudTrailRules: DescribeSecret confirms its DeleteSecret events.
+      const actions =
+        id === 'app-config'
+          ? ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']
+          : ['secretsmanager:GetSecretValue'];
+      expect(statements.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+        { Action: actions, Resource: [SECRETS[id]], Condition: undefined },
+      ]);
+    },
+  );
 
   it('is the only role with any Secrets Manager permission', () => {
     const fetchRoles = MAPPINGS.map((id) => roleOfStep(id, 'fetch-secret'));
-    const holders = iamStatements(s).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:'))).flatMap((st) => st.roles);
+    const holders = iamStatements(s)
+      .filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((st) => st.roles);
     expect(holders.sort()).toStrictEqual(fetchRoles.sort());
   });
 
-  it('decrypts with the secret\'s customer managed key only through Secrets Manager, for that secret', () => {
+  it("decrypts with the secret's customer managed key only through Secrets Manager, for that secret", () => {
     const onSecretKey = kmsOf(roleOfStep('web-tls', 'fetch-secret')).filter((st) => st.Resource.includes(SECRET_KEY));
     expect(onSecretKey.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
       {
         Action: ['kms:Decrypt'],
         Resource: [SECRET_KEY],
-        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com', 'kms:EncryptionContext:SecretARN': SECRETS['web-tls'] } },
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': SECRETS['web-tls'],
+          },
+        },
       },
     ]);
-    expect(iamStatements(s).filter((st) => st.Resource.includes(SECRET_KEY)).flatMap((st) => st.roles)).toStrictEqual([roleOfStep('web-tls', 'fetch-secret')]);
+    expect(
+      iamStatements(s)
+        .filter((st) => st.Resource.includes(SECRET_KEY))
+        .flatMap((st) => st.roles),
+    ).toStrictEqual([roleOfStep('web-tls', 'fetch-secret')]);
   });
 });
 
@@ -82,7 +111,9 @@ describe('the seal key', () => {
         {
           Action: [action],
           Resource: [sealKeyArn()],
-          Condition: { StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose } },
+          Condition: {
+            StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose },
+          },
         },
       ]);
     }
@@ -94,7 +125,9 @@ describe('the seal key', () => {
       {
         Action: 'kms:*',
         Effect: 'Allow',
-        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+        Principal: {
+          AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] },
+        },
         Resource: '*',
       },
     ]);
@@ -114,41 +147,69 @@ describe('every step role', () => {
       const role = roleOf(fn);
       const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
       expect(logs.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }] },
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }],
+        },
       ]);
       expect(s.resources[role]!.Properties!.ManagedPolicyArns).toBeUndefined();
     }
   });
 
   it('of plan-merge holds nothing beyond its log group', () => {
-    for (const id of MAPPINGS) expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    for (const id of MAPPINGS)
+      expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]);
   });
 
   it('of mint-token holds only logs and the seal key: minting a token needs no permission', () => {
     for (const id of MAPPINGS) {
-      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:GenerateDataKey']);
+      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'kms:GenerateDataKey',
+      ]);
     }
   });
 });
 
 describe('the restart-workloads role', () => {
-  it('holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with the token', () => {
-    expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'kms:Decrypt']);
-  });
+  it(
+    'holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with ' +
+      'the token',
+    () => {
+      expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'kms:Decrypt',
+      ]);
+    },
+  );
 
   it('exists only for the mapping with restart', () => {
-    expect(() => functionId(s, 'web-tls', 'restart-workloads')).toThrow('expected one restart-workloads function for web-tls, found 0');
+    expect(() => functionId(s, 'web-tls', 'restart-workloads')).toThrow(
+      'expected one restart-workloads function for web-tls, found 0',
+    );
   });
 });
 
 describe('the state machine role', () => {
   it.each(MAPPINGS)('of %s invokes exactly its functions (unqualified) and sends only to the DLQ', (id) => {
-    const [, sm] = single(ofType(s, 'AWS::StepFunctions::StateMachine').filter(([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id));
+    const [, sm] = single(
+      ofType(s, 'AWS::StepFunctions::StateMachine').filter(
+        ([, r]) => r.Properties!.DefinitionSubstitutions.MappingId === id,
+      ),
+    );
     const role = sm.Properties!.RoleArn['Fn::GetAtt'][0];
     const scoped = statementsOf(s, role).filter((st) => !st.Resource.includes('*'));
     const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
     expect(scoped.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-      { Action: ['lambda:InvokeFunction'], Resource: stepsOf(id).map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })) },
+      {
+        Action: ['lambda:InvokeFunction'],
+        Resource: stepsOf(id).map((n) => ({ 'Fn::GetAtt': [functionId(s, id, n), 'Arn'] })),
+      },
       { Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': [queue, 'Arn'] }] },
     ]);
   });
@@ -156,14 +217,18 @@ describe('the state machine role', () => {
 
 describe('IAM across the template', () => {
   it('grants no wildcard action in any identity policy', () => {
-    const wild = iamStatements(s).flatMap((st) => st.Action.filter((a) => a.includes('*')).map((a) => `${st.policy}: ${a}`));
+    const wild = iamStatements(s).flatMap((st) =>
+      st.Action.filter((a) => a.includes('*')).map((a) => `${st.policy}: ${a}`),
+    );
     expect(wild).toStrictEqual([]);
   });
 
   it('uses resource "*" only for actions that support no narrower resource, and only in the state machine roles', () => {
     const star = iamStatements(s).filter((st) => st.Resource.includes('*'));
     expect([...new Set(star.flatMap((st) => st.Action))].sort()).toStrictEqual(RESOURCE_STAR_EXCEPTIONS);
-    const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0]);
+    const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(
+      ([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0],
+    );
     expect([...new Set(star.flatMap((st) => st.roles))].sort()).toStrictEqual(smRoles.sort());
   });
 
@@ -171,7 +236,9 @@ describe('IAM across the template', () => {
     for (const [, rule] of ofType(s, 'AWS::Events::Rule')) {
       for (const target of rule.Properties!.Targets) {
         const statements = statementsOf(s, target.RoleArn['Fn::GetAtt'][0]);
-        expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([{ Action: ['states:StartExecution'], Resource: [target.Arn] }]);
+        expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
+          { Action: ['states:StartExecution'], Resource: [target.Arn] },
+        ]);
       }
     }
   });
@@ -181,17 +248,33 @@ describe('IAM across the template', () => {
     expect(lookup.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
       {
         Action: ['eks:DescribeCluster'],
-        Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:', { Ref: 'AWS::AccountId' }, ':cluster/prod']] }],
+        Resource: [
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':eks:us-east-1:', { Ref: 'AWS::AccountId' }, ':cluster/prod'],
+            ],
+          },
+        ],
       },
     ]);
   });
 
-  it('attaches a managed policy only to CDK\'s custom resource provider role (logs only)', () => {
+  it("attaches a managed policy only to CDK's custom resource provider role (logs only)", () => {
     const managed = ofType(s, 'AWS::IAM::Role').filter(([, r]) => r.Properties!.ManagedPolicyArns);
-    expect(managed.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(r.Properties!.ManagedPolicyArns)])).toStrictEqual([
+    expect(
+      managed.map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(r.Properties!.ManagedPolicyArns)]),
+    ).toStrictEqual([
       [
         'AWS679f53fac002430cb0da5b7982bd2287ServiceRole',
-        JSON.stringify([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }]),
+        JSON.stringify([
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+            ],
+          },
+        ]),
       ],
     ]);
   });

@@ -98,15 +98,18 @@ describe('a CDK app that imports the construct by package name', () => {
     expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(2);
   });
 
-  it('creates the access entry of each mapping\'s identity on its cluster, the imported one by its name', () => {
+  it("creates the access entry of each mapping's identity on its cluster, the imported one by its name", () => {
     const entries = ofType('AWS::EKS::AccessEntry').map(([, r]) => [
       r.Properties.ClusterName,
       r.Properties.KubernetesGroups,
     ]);
-    expect(entries.sort()).toStrictEqual([['ops', ['eks-secret-sync:api-key']], ['shop', ['eks-secret-sync:db']]]);
+    expect(entries.sort()).toStrictEqual([
+      ['ops', ['eks-secret-sync:api-key']],
+      ['shop', ['eks-secret-sync:db']],
+    ]);
   });
 
-  it('gives the functions the imported cluster\'s endpoint and CA data, and the secret ARN', () => {
+  it("gives the functions the imported cluster's endpoint and CA data, and the secret ARN", () => {
     expect(fn('db', 'fetch-secret').Properties.Environment.Variables[ENV.secretArn]).toBe(DB_ARN);
     expect(fn('db', 'mint-token').Properties.Environment.Variables[ENV.clusterName]).toBe('shop');
     for (const kind of ['read-secret', 'apply-secret']) {
@@ -118,7 +121,7 @@ describe('a CDK app that imports the construct by package name', () => {
     expect(lookups.map((call) => [call.action, call.parameters])).toStrictEqual([['describeCluster', { name: 'ops' }]]);
   });
 
-  it('lets only each mapping\'s fetch function read its secret, and that secret only', () => {
+  it("lets only each mapping's fetch function read its secret, and that secret only", () => {
     const readers = ofType('AWS::IAM::Policy').flatMap(([, r]) =>
       r.Properties.PolicyDocument.Statement.filter((st: any) =>
         [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
@@ -133,7 +136,7 @@ describe('a CDK app that imports the construct by package name', () => {
 });
 
 describe('a mapping object with a bad field', () => {
-  it('fails the user\'s synth with the problem line the mappings file gets for the same mapping', () => {
+  it("fails the user's synth with the problem line the mappings file gets for the same mapping", () => {
     const bad = run('bad.ts', userApp('Shop_NS'), join(work, 'bad.out'));
     let yamlProblems: readonly string[] = [];
     try {
@@ -144,7 +147,7 @@ describe('a mapping object with a bad field', () => {
     }
     expect(yamlProblems).toStrictEqual([
       'mappings[0] (id "db"): namespace: "Shop_NS" is not a namespace name; expected lower-case letters, digits ' +
-        'and \'-\', starting and ending with a letter or digit',
+        "and '-', starting and ending with a letter or digit",
     ]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain(`invalid props of EksSecretSync UserStack/SecretSync:\n  - ${yamlProblems[0]}\n`);

@@ -10,7 +10,10 @@ import { SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 interface Report {
-  pluginReports: { pluginName: string; violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
 }
 
 /** Every finding of a validation report as `<construct path> <rule>`. */
@@ -18,7 +21,9 @@ function findings(dir: string): string[] {
   const file = join(dir, 'validation-report.json');
   if (!existsSync(file)) return [];
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-  return report.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${c.constructPath} ${v.ruleName}`))).sort();
+  return report.pluginReports
+    .flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${c.constructPath} ${v.ruleName}`)))
+    .sort();
 }
 
 type SyncStack = ReturnType<typeof createApp>['stack'];
@@ -37,14 +42,19 @@ function synthInto(build: (stack: SyncStack) => void = () => {}): { stack: SyncS
   }
 }
 
-const IAM4_PROVIDER = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+const IAM4_PROVIDER =
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 
 /** The stack's EksSecretSync construct, which holds everything but CDK's custom resource provider. */
 const SYNC = `EksSecretSync/${SYNC_CONSTRUCT_ID}`;
 
 /** Every acknowledgment in the app, and the finding each one answers. */
 const ACKNOWLEDGED = [
-  ['EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287', IAM4_PROVIDER, 'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource'],
+  [
+    'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287',
+    IAM4_PROVIDER,
+    'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource',
+  ],
   [`${SYNC}/Redrive/Parked`, 'AwsSolutions-SQS3', `${SYNC}/Redrive/Parked/Resource`],
   ...['app-config', 'web-tls'].map((id) => [
     `${SYNC}/Mapping-${id}/StateMachine/Resource/Role/DefaultPolicy`,
@@ -56,8 +66,18 @@ const ACKNOWLEDGED = [
 function acknowledgments(stack: SyncStack): { path: string; id: string; reason: string }[] {
   return stack.node
     .findAll()
-    .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => [c.node.path, m.data] as const))
-    .flatMap(([path, data]) => Object.entries(data as Record<string, string>).map(([id, reason]) => ({ path, id: id.replace(/^Annotation::/, ''), reason })));
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((m) => [c.node.path, m.data] as const),
+    )
+    .flatMap(([path, data]) =>
+      Object.entries(data as Record<string, string>).map(([id, reason]) => ({
+        path,
+        id: id.replace(/^Annotation::/, ''),
+        reason,
+      })),
+    );
 }
 
 afterEach(() => {
@@ -80,12 +100,17 @@ describe('cdk-nag AwsSolutionsChecks', () => {
   it('is active: a queue without SSL enforcement or DLQ fails the synth', () => {
     const { dir, error } = synthInto((stack) => new Queue(stack, 'Careless'));
     expect(error?.message).toContain('A copy of this report can be found in');
-    expect(findings(dir)).toStrictEqual(['EksSecretSync/Careless/Resource AwsSolutions-SQS3', 'EksSecretSync/Careless/Resource AwsSolutions-SQS4']);
+    expect(findings(dir)).toStrictEqual([
+      'EksSecretSync/Careless/Resource AwsSolutions-SQS3',
+      'EksSecretSync/Careless/Resource AwsSolutions-SQS4',
+    ]);
   });
 
   it('acknowledges exactly the expected findings, each with a specific reason', () => {
     const acks = acknowledgments(clean.stack);
-    expect(acks.map(({ path, id }) => [path, id]).sort()).toStrictEqual(ACKNOWLEDGED.map(([path, id]) => [path, id]).sort());
+    expect(acks.map(({ path, id }) => [path, id]).sort()).toStrictEqual(
+      ACKNOWLEDGED.map(([path, id]) => [path, id]).sort(),
+    );
     for (const { reason } of acks) expect(reason.length).toBeGreaterThan(80);
   });
 

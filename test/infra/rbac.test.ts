@@ -6,13 +6,20 @@ const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
 
 describe('rbacManifests', () => {
-  it('grants the mapping\'s group get, create (server-side apply), update and patch on its one Secret', () => {
+  it("grants the mapping's group get, create (server-side apply) and patch on its one Secret, and no update", () => {
     expect(rbacManifests(mapping)).toStrictEqual([
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: 'eks-secret-sync-payments', namespace: 'pay', labels },
-        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] }],
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['secrets'],
+            resourceNames: ['payments-db'],
+            verbs: ['get', 'create', 'patch'],
+          },
+        ],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -33,12 +40,14 @@ describe('rbacManifests', () => {
 
 describe('the delete verb', () => {
   it.each([
-    [undefined, ['get', 'create', 'update', 'patch']],
-    ['retain', ['get', 'create', 'update', 'patch']],
-    ['delete', ['get', 'create', 'update', 'patch', 'delete']],
+    [undefined, ['get', 'create', 'patch']],
+    ['retain', ['get', 'create', 'patch']],
+    ['delete', ['get', 'create', 'patch', 'delete']],
   ] as const)('is granted on the one Secret only for deletionPolicy delete (policy %s)', (deletionPolicy, verbs) => {
     const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) });
-    expect(role.rules).toStrictEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs }]);
+    expect(role.rules).toStrictEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs },
+    ]);
     expect(secretVerbs(deletionPolicy)).toStrictEqual(verbs);
   });
 });
@@ -50,24 +59,28 @@ describe('restartRules', () => {
   });
 
   it('grants only patch in apps on exactly the listed names, one rule per kind so names never cross kinds', () => {
-    expect(restartRules(['statefulset/db', 'deployment/web', 'daemonset/agent', 'deployment/api', 'deployment/api'])).toStrictEqual([
+    expect(
+      restartRules(['statefulset/db', 'deployment/web', 'daemonset/agent', 'deployment/api', 'deployment/api']),
+    ).toStrictEqual([
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api', 'web'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['agent'], verbs: ['patch'] },
     ]);
   });
 
-  it('puts the rules in the mapping\'s one Role, after the Secret\'s', () => {
+  it("puts the rules in the mapping's one Role, after the Secret's", () => {
     const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] });
     expect(role.rules).toStrictEqual([
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'patch'] },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['patch'] },
     ]);
     expect(binding).toStrictEqual(rbacManifests(mapping)[1]);
   });
 
   it.each(['job/x', 'deployment/', 'deployment/Api', 'api'])('refuses %j, which is not a workload', (ref) => {
-    expect(() => restartRules([ref])).toThrow(/is not a workload; expected deployment\/<name>, statefulset\/<name> or daemonset\/<name>/);
+    expect(() => restartRules([ref])).toThrow(
+      /is not a workload; expected deployment\/<name>, statefulset\/<name> or daemonset\/<name>/,
+    );
   });
 });
 

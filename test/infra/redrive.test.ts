@@ -4,17 +4,34 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
 import { REDRIVE_OUTPUTS } from '../../infra/redrive.ts';
-import { exampleText, iamStatements, ofType, roleOf, single, statementsOf, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
+import {
+  exampleText,
+  iamStatements,
+  ofType,
+  roleOf,
+  single,
+  statementsOf,
+  synth,
+  type CfnResource,
+  type Synthesized,
+} from '../support/infra.ts';
 
 let s: Synthesized;
 const getArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-const queueId = (prefix: string) => single(ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith(prefix)), `queue ${prefix}*`)[0];
+const queueId = (prefix: string) =>
+  single(
+    ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith(prefix)),
+    `queue ${prefix}*`,
+  )[0];
 const dlq = () => queueId('DeadLetterQueue');
 const syncRequests = () => queueId('RedriveSyncRequests');
 const parked = () => queueId('RedriveParked');
 const stateMachineIds = () => ofType(s, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
 const consumer = (t: Synthesized = s): [string, CfnResource] =>
-  single(ofType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === 'redrive-sync'), 'redrive-sync function');
+  single(
+    ofType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === 'redrive-sync'),
+    'redrive-sync function',
+  );
 
 beforeAll(() => {
   s = synth();
@@ -33,7 +50,9 @@ describe('the sync-requests queue', () => {
   });
 
   it('is the only queue with a redrive policy: the DLQ and the parked queue never move messages by themselves', () => {
-    const withPolicy = ofType(s, 'AWS::SQS::Queue').filter(([, q]) => q.Properties?.RedrivePolicy !== undefined).map(([id]) => id);
+    const withPolicy = ofType(s, 'AWS::SQS::Queue')
+      .filter(([, q]) => q.Properties?.RedrivePolicy !== undefined)
+      .map(([id]) => id);
     expect(withPolicy).toStrictEqual([syncRequests()]);
   });
 
@@ -50,19 +69,29 @@ describe('the sync-requests queue', () => {
 
   it('refuses plain HTTP, like every queue of the stack', () => {
     for (const queue of [dlq(), syncRequests(), parked()]) {
-      const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue));
-      expect(policy.Properties!.PolicyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      const [, policy] = single(
+        ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue),
+      );
+      expect(policy.Properties!.PolicyDocument.Statement[0]).toMatchObject({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
     }
   });
 });
 
 describe('the parked queue', () => {
   it('is encrypted and keeps messages 14 days (the SQS maximum)', () => {
-    expect(s.resources[parked()]!.Properties).toStrictEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    expect(s.resources[parked()]!.Properties).toStrictEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
   });
 
   it('alarms as soon as a message is parked', () => {
-    const alarms = ofType(s, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties!.Dimensions ?? []).includes(parked()));
+    const alarms = ofType(s, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      JSON.stringify(a.Properties!.Dimensions ?? []).includes(parked()),
+    );
     expect(single(alarms)[1].Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -76,7 +105,7 @@ describe('the parked queue', () => {
 });
 
 describe('the redrive-sync function', () => {
-  it('knows every mapping\'s state machine, the parked queue and the attempt limit', () => {
+  it("knows every mapping's state machine, the parked queue and the attempt limit", () => {
     const vars = consumer()[1].Properties!.Environment.Variables;
     expect(vars.PARKED_QUEUE_URL).toStrictEqual({ Ref: parked() });
     expect(vars.REDRIVE_MAX_ATTEMPTS).toBe('5');
@@ -92,29 +121,61 @@ describe('the redrive-sync function', () => {
     expect(consumer(other)[1].Properties!.Environment.Variables.REDRIVE_MAX_ATTEMPTS).toBe('3');
   });
 
-  it('may start exactly the mappings\' state machines, read sync-requests, send to the parked queue, and write its logs: nothing else', () => {
-    const [, fn] = consumer();
-    const byText = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
-    const statements = statementsOf(s, roleOf(fn)).map(({ Action, Resource, Condition }) => ({ Action: [...Action].sort(), Resource, Condition }));
-    const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref;
-    expect(statements.sort(byText)).toStrictEqual(
-      [
-        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getArn(logGroup)], Condition: undefined },
-        { Action: ['states:StartExecution'], Resource: stateMachineIds().map((id) => ({ Ref: id })), Condition: undefined },
-        { Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: [getArn(parked())], Condition: undefined },
-        {
-          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
-          Resource: [getArn(syncRequests())],
-          Condition: undefined,
-        },
-      ].sort(byText),
-    );
-  });
+  it(
+    "may start exactly the mappings' state machines, read sync-requests, send to the parked queue, and write its " +
+      'logs: nothing else',
+    () => {
+      const [, fn] = consumer();
+      const byText = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+      const statements = statementsOf(s, roleOf(fn)).map(({ Action, Resource, Condition }) => ({
+        Action: [...Action].sort(),
+        Resource,
+        Condition,
+      }));
+      const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref;
+      expect(statements.sort(byText)).toStrictEqual(
+        [
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getArn(logGroup)], Condition: undefined },
+          {
+            Action: ['states:StartExecution'],
+            Resource: stateMachineIds().map((id) => ({ Ref: id })),
+            Condition: undefined,
+          },
+          {
+            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Resource: [getArn(parked())],
+            Condition: undefined,
+          },
+          {
+            Action: [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ],
+            Resource: [getArn(syncRequests())],
+            Condition: undefined,
+          },
+        ].sort(byText),
+      );
+    },
+  );
 
   it('is, with the EventBridge roles, the only identity that may start an execution', () => {
     const starters = iamStatements(s).filter((st) => st.Action.includes('states:StartExecution'));
     const eventRoles = ofType(s, 'AWS::Events::Rule').map(([, r]) => r.Properties!.Targets[0].RoleArn['Fn::GetAtt'][0]);
-    expect([...new Set(starters.flatMap((st) => st.roles))].sort()).toStrictEqual([...new Set([...eventRoles, roleOf(consumer()[1]), ...ofType(s, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, f]) => roleOf(f))])].sort());
+    expect([...new Set(starters.flatMap((st) => st.roles))].sort()).toStrictEqual(
+      [
+        ...new Set([
+          ...eventRoles,
+          roleOf(consumer()[1]),
+          ...ofType(s, 'AWS::Lambda::Function')
+            .filter(([id]) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287'))
+            .map(([, f]) => roleOf(f)),
+        ]),
+      ].sort(),
+    );
   });
 });
 

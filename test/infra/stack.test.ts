@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_INPUT_TEMPLATE } from '../../infra/events.ts';
 import { loadMappings } from '../../infra/config.ts';
-import { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
+import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
 import { EXAMPLE_FILE, exampleText, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
 
@@ -20,40 +20,48 @@ function variant(): Synthesized {
   variantCache ??= synth(
     exampleText(
       ['# alarmEmail: ops@example.com', 'alarmEmail: ops@example.com'],
-      [/(      name: prod +# Required[^\n]*\n)/, `$1      endpoint: https://a.example\n      certificateAuthority: ${ca}\n`],
+      [
+        /( {6}name: prod +# Required[^\n]*\n)/,
+        `$1      endpoint: https://a.example\n      certificateAuthority: ${ca}\n`,
+      ],
     ),
   );
   return variantCache;
 }
 const env = (mappingId: string, name: (typeof FUNCTION_NAMES)[number]) =>
   s.resources[functionId(s, mappingId, name)]!.Properties!.Environment.Variables as Record<string, unknown>;
-const rulesOf = (arn: string) => ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern).includes(arn));
+const rulesOf = (arn: string) =>
+  ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern).includes(arn));
 
 beforeAll(() => {
   s = synth();
 }, 120_000);
 
 describe('the Lambda functions', () => {
-  it('are five per mapping and restart-workloads for the mapping with restart, all nodejs24.x on arm64 with JSON logs at INFO, besides CDK\'s custom resource provider', () => {
-    const fns = ofType(s, 'AWS::Lambda::Function');
-    const ours = fns.filter(([id]) => !PROVIDER.test(id));
-    expect(fns.length - ours.length).toBe(1);
-    expect(ours).toHaveLength(12); // + the stack's redrive-sync
-    const restarts = ours.filter(([, fn]) => fn.Metadata?.['eks-secret-sync:function'] === 'restart-workloads');
-    expect(restarts.map(([, fn]) => fn.Properties!.Environment.Variables.MAPPING_ID)).toStrictEqual(['app-config']);
-    for (const [, fn] of ours) {
-      expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs24.x',
-        Architectures: ['arm64'],
-        MemorySize: 256,
-        Timeout: 30,
-        Handler: 'index.handler',
-        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
-      });
-      expect(fn.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('eks-secret-sync');
-    }
-    expect(fns.find(([id]) => PROVIDER.test(id))![1].Properties!.Runtime).toBe('nodejs24.x');
-  });
+  it(
+    'are five per mapping and restart-workloads for the mapping with restart, all nodejs24.x on arm64 with JSON ' +
+      "logs at INFO, besides CDK's custom resource provider",
+    () => {
+      const fns = ofType(s, 'AWS::Lambda::Function');
+      const ours = fns.filter(([id]) => !PROVIDER.test(id));
+      expect(fns.length - ours.length).toBe(1);
+      expect(ours).toHaveLength(12); // + the stack's redrive-sync
+      const restarts = ours.filter(([, fn]) => fn.Metadata?.['eks-secret-sync:function'] === 'restart-workloads');
+      expect(restarts.map(([, fn]) => fn.Properties!.Environment.Variables.MAPPING_ID)).toStrictEqual(['app-config']);
+      for (const [, fn] of ours) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 256,
+          Timeout: 30,
+          Handler: 'index.handler',
+          LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+        });
+        expect(fn.Properties!.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('eks-secret-sync');
+      }
+      expect(fns.find(([id]) => PROVIDER.test(id))![1].Properties!.Runtime).toBe('nodejs24.x');
+    },
+  );
 
   it('give each function a log group with the configured retention', () => {
     for (const [, fn] of ofType(s, 'AWS::Lambda::Function').filter(([id]) => !PROVIDER.test(id))) {
@@ -64,9 +72,16 @@ describe('the Lambda functions', () => {
   it('set exactly the environment each handler reads', () => {
     const seal = { 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] };
     const lookup = ofType(s, 'Custom::AWS')[0]![0];
-    const identity = { 'Fn::GetAtt': [s.resources[functionId(s, 'app-config', 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0], 'Arn'] };
+    const identity = {
+      'Fn::GetAtt': [s.resources[functionId(s, 'app-config', 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0], 'Arn'],
+    };
     const common = { POWERTOOLS_SERVICE_NAME: 'eks-secret-sync', MAPPING_ID: 'app-config' };
-    expect(env('app-config', 'fetch-secret')).toStrictEqual({ ...common, SECRET_ARN: APP_ARN, SEAL_KEY_ID: seal, SECRET_TYPE: 'Opaque' });
+    expect(env('app-config', 'fetch-secret')).toStrictEqual({
+      ...common,
+      SECRET_ARN: APP_ARN,
+      SEAL_KEY_ID: seal,
+      SECRET_TYPE: 'Opaque',
+    });
     expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, CLUSTER_NAME: 'prod', SEAL_KEY_ID: seal });
     const target = {
       ...common,
@@ -90,7 +105,10 @@ describe('the Lambda functions', () => {
       DELETION_POLICY: 'retain',
     });
     const { SECRET_NAME: _name, SECRET_TYPE: _type, ...cluster } = target;
-    expect(env('app-config', 'restart-workloads')).toStrictEqual({ ...cluster, RESTART_TARGETS: '["deployment/checkout-api"]' });
+    expect(env('app-config', 'restart-workloads')).toStrictEqual({
+      ...cluster,
+      RESTART_TARGETS: '["deployment/checkout-api"]',
+    });
     expect(env('web-tls', 'plan-merge')).toMatchObject({ RESTART_TARGETS: '[]' });
   });
 
@@ -98,7 +116,12 @@ describe('the Lambda functions', () => {
     const read = env('web-tls', 'read-secret');
     expect(read.CLUSTER_ENDPOINT).toBe('https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com');
     expect(Buffer.from(read.CLUSTER_CA as string, 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
-    expect(env('web-tls', 'plan-merge')).toMatchObject({ PRUNE: 'true', SECRET_TYPE: 'kubernetes.io/tls', LABELS: '{}', ANNOTATIONS: '{}' });
+    expect(env('web-tls', 'plan-merge')).toMatchObject({
+      PRUNE: 'true',
+      SECRET_TYPE: 'kubernetes.io/tls',
+      LABELS: '{}',
+      ANNOTATIONS: '{}',
+    });
   });
 });
 
@@ -112,7 +135,9 @@ describe('the state machines', () => {
       expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
       expect(group.Properties).toStrictEqual({
-        LogGroupName: `/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/${sm.Properties!.DefinitionSubstitutions.MappingId}`,
+        LogGroupName:
+          '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/' +
+          `${sm.Properties!.DefinitionSubstitutions.MappingId}`,
         RetentionInDays: 30,
       });
     }
@@ -131,7 +156,9 @@ describe('the EventBridge rules', () => {
   });
 
   it('add the CloudTrail rule only where the mapping asks for it, matching exact values only', () => {
-    const cloudTrail = ofType(s, 'AWS::Events::Rule').filter(([, r]) => r.Properties!.EventPattern['detail-type'][0] === 'AWS API Call via CloudTrail');
+    const cloudTrail = ofType(s, 'AWS::Events::Rule').filter(
+      ([, r]) => r.Properties!.EventPattern['detail-type'][0] === 'AWS API Call via CloudTrail',
+    );
     expect(cloudTrail).toHaveLength(1);
     const pattern = cloudTrail[0]![1].Properties!.EventPattern;
     expect(pattern.detail.$or).toStrictEqual([
@@ -144,7 +171,7 @@ describe('the EventBridge rules', () => {
     expect(values).not.toMatch(/"(prefix|suffix|wildcard|anything-but|equals-ignore-case)"/);
   });
 
-  it('target the mapping\'s state machine with the documented input, retries and the DLQ', () => {
+  it("target the mapping's state machine with the documented input, retries and the DLQ", () => {
     const queue = ofType(s, 'AWS::SQS::Queue')[0]![0];
     for (const [, rule] of ofType(s, 'AWS::Events::Rule')) {
       const targets = rule.Properties!.Targets;
@@ -162,7 +189,7 @@ describe('the EventBridge rules', () => {
 });
 
 describe('the EKS access entries', () => {
-  it('map each mint-token role to the mapping\'s Kubernetes group, type STANDARD', () => {
+  it("map each mint-token role to the mapping's Kubernetes group, type STANDARD", () => {
     for (const id of ['app-config', 'web-tls']) {
       const role = s.resources[functionId(s, id, 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0];
       s.template.hasResourceProperties('AWS::EKS::AccessEntry', {
@@ -209,22 +236,51 @@ describe('the shared resources', () => {
     expect(dlq.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
-  it('let the DLQ refuse plain HTTP and admit EventBridge for this stack\'s rules in one statement, however many rules', () => {
+  it("let the DLQ refuse plain HTTP and admit EventBridge for this stack's rules in one statement, however many rules", () => {
     const [queue] = single(ofType(s, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('DeadLetterQueue')));
-    const [, policy] = single(ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue));
+    const [, policy] = single(
+      ofType(s, 'AWS::SQS::QueuePolicy').filter(([, p]) => p.Properties!.Queues[0].Ref === queue),
+    );
     expect(policy.Properties!.PolicyDocument.Statement).toStrictEqual([
-      { Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
+      {
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      },
       {
         Sid: 'EventBridgeRulesOfThisStack',
         Action: 'sqs:SendMessage',
-        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:', { Ref: 'AWS::AccountId' }, ':rule/EksSecretSync-*']] } } },
+        Condition: {
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':events:us-east-1:',
+                  { Ref: 'AWS::AccountId' },
+                  ':rule/EksSecretSync-*',
+                ],
+              ],
+            },
+          },
+        },
         Effect: 'Allow',
         Principal: { Service: 'events.amazonaws.com' },
         Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
       },
     ]);
-    const names = ofType(s, 'AWS::Events::Rule').map(([, r]) => r.Properties!.Name).sort();
-    expect(names).toStrictEqual(['EksSecretSync-app-config-label', 'EksSecretSync-app-config-trail', 'EksSecretSync-web-tls-label']);
+    const names = ofType(s, 'AWS::Events::Rule')
+      .map(([, r]) => r.Properties!.Name)
+      .sort();
+    expect(names).toStrictEqual([
+      'EksSecretSync-app-config-label',
+      'EksSecretSync-app-config-trail',
+      'EksSecretSync-web-tls-label',
+    ]);
   });
 
   it('rotate the seal key and name it after the stack', () => {
@@ -236,7 +292,8 @@ describe('the shared resources', () => {
     const alarms = ofType(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
     expect(alarms.map((a) => [a.MetricName, a.Threshold, a.ComparisonOperator, a.AlarmActions]).sort()).toStrictEqual([
       ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
-      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined], // the parked queue (test/infra/redrive.test.ts)
+      // the parked queue (test/infra/redrive.test.ts)
+      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
       ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
       ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
     ]);
@@ -247,7 +304,11 @@ describe('the shared resources', () => {
   it('mail every alarm through an SNS topic when alarmEmail is set', () => {
     const other = variant();
     const [topic] = single(ofType(other, 'AWS::SNS::Topic'), 'topic');
-    other.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic } });
+    other.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topic },
+    });
     const alarms = ofType(other, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(4);
     for (const [, a] of alarms) expect(a.Properties!.AlarmActions).toStrictEqual([{ Ref: topic }]);
@@ -256,7 +317,13 @@ describe('the shared resources', () => {
   it('put executions per mapping and the DLQ depth on the dashboard', () => {
     const [, dashboard] = single(ofType(s, 'AWS::CloudWatch::Dashboard'), 'dashboard');
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
-    for (const text of ['Mapping app-config: executions', 'Mapping web-tls: executions', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ApproximateNumberOfMessagesVisible']) {
+    for (const text of [
+      'Mapping app-config: executions',
+      'Mapping web-tls: executions',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
       expect(body).toContain(text);
     }
   });
@@ -265,11 +332,22 @@ describe('the shared resources', () => {
 describe('a mapping placed in another region than its stack', () => {
   it('fails the synth with an error on the mapping instead of deploying a rule that never fires', () => {
     const app = new App({ stackTraces: false });
-    const stack = new EksSecretSyncStack(app, 'Elsewhere', { config: loadMappings(EXAMPLE_FILE), env: { region: 'eu-west-1' } });
-    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue()).map((e) => [e.id, e.entry.data]);
+    const stack = new EksSecretSyncStack(app, 'Elsewhere', {
+      config: loadMappings(EXAMPLE_FILE),
+      env: { region: 'eu-west-1' },
+    });
+    const errors = Annotations.fromStack(stack)
+      .findError('*', Match.anyValue())
+      .map((e) => [e.id, e.entry.data]);
     expect(errors).toStrictEqual([
-      [`/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-app-config`, 'mapping app-config: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
-      [`/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-web-tls`, 'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack'],
+      [
+        `/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-app-config`,
+        'mapping app-config: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack',
+      ],
+      [
+        `/Elsewhere/${SYNC_CONSTRUCT_ID}/Mapping-web-tls`,
+        'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack',
+      ],
     ]);
   });
 });
@@ -285,7 +363,11 @@ describe('a mappings file too large for one stack', () => {
 
   it('fails the synth naming the count, the limit and how many mappings fit, before CloudFormation would refuse it', () => {
     expect(() => synth(plain(16))).toThrow(
-      /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), more than the 500 a stack may hold\. Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/,
+      new RegExp(
+        /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), /.source +
+          /more than the 500 a stack may hold\. /.source +
+          /Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/.source,
+      ),
     );
   }, 120_000);
 

@@ -6,7 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLED_FUNCTION_NAMES, FUNCTION_METADATA_KEY, type BundledFunctionName } from '../../infra/lambda-defaults.ts';
+import {
+  BUNDLED_FUNCTION_NAMES,
+  FUNCTION_METADATA_KEY,
+  type BundledFunctionName,
+} from '../../infra/lambda-defaults.ts';
 import { assetPath, ofType, synth } from './infra.ts';
 
 /** Path of each step's (and stack function's) bundled entry file. */

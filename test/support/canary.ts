@@ -28,7 +28,10 @@ export function expectNoSecretMaterial(everything: string, canaries: readonly st
   const audit = auditLog();
   expect(audit, 'the audit log is there to scan').toContain('"kind":"Event"');
   const auditLeaks = [
-    ...scanForLeaks(audit, secrets.filter((s) => !s.label.endsWith('access key id'))),
+    ...scanForLeaks(
+      audit,
+      secrets.filter((s) => !s.label.endsWith('access key id')),
+    ),
     ...scanForMarkers(audit),
   ];
   expect(auditLeaks, `kube-apiserver audit log: ${describeLeaks(auditLeaks)}`).toEqual([]);

@@ -113,7 +113,11 @@ function resolveTarget(
 /** The Markdown files the check covers: README.md and docs/*.md, relative to `root`. */
 export function docFiles(root: string): string[] {
   const dir = join(root, 'docs');
-  const docs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.md')).sort() : [];
+  const docs = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+    : [];
   return ['README.md', ...docs.map((f) => `docs/${f}`)].filter((f) => existsSync(join(root, f)));
 }
 
@@ -198,14 +202,16 @@ export function checkCodeRefs(root: string, dirs: readonly string[]): Problem[] 
 
 /** Vague README pointers in the source files under `dirs`, except in the files named in `except`. */
 export function checkVagueReadmeRefs(root: string, dirs: readonly string[], except: readonly string[] = []): Problem[] {
-  return sourceFiles(root, dirs).filter((name) => !except.includes(name)).flatMap((name) =>
-    vagueReadmeRefs(readFileSync(join(root, name), 'utf8')).map((ref) => ({
-      file: name,
-      line: ref.line,
-      target: ref.target,
-      problem: 'names no file: point at the docs page that holds it, docs/<file>.md#<anchor> (or README.md#<anchor>)',
-    })),
-  );
+  return sourceFiles(root, dirs)
+    .filter((name) => !except.includes(name))
+    .flatMap((name) =>
+      vagueReadmeRefs(readFileSync(join(root, name), 'utf8')).map((ref) => ({
+        file: name,
+        line: ref.line,
+        target: ref.target,
+        problem: 'names no file: point at the docs page that holds it, docs/<file>.md#<anchor> (or README.md#<anchor>)',
+      })),
+    );
 }
 
 /** One line per problem, for a readable failure. */

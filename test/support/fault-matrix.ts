@@ -51,7 +51,10 @@ export async function startProxies(): Promise<Proxies> {
 /** Creates a mapping whose functions reach both servers only through the proxies. */
 export async function mappingVia(p: Proxies, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
   const functionEnv = Object.fromEntries(
-    Object.entries(TAG).map(([step, tag]) => [step, { AWS_ENDPOINT_URL: p.moto.url(tag), ...opts.functionEnv?.[step as StepName] }]),
+    Object.entries(TAG).map(([step, tag]) => [
+      step,
+      { AWS_ENDPOINT_URL: p.moto.url(tag), ...opts.functionEnv?.[step as StepName] },
+    ]),
   );
   return TestMapping.create({
     ...opts,
@@ -105,7 +108,8 @@ export function secretOf(m: LocalMapping) {
 
 /** How many times a step ran: entered plus retried. */
 export function attempts(r: ExecutionRecord, step: StepName): number {
-  return r.events.filter((e) => (e.type === 'StateEntered' || e.type === 'StateRetried') && e.state?.name === step).length;
+  return r.events.filter((e) => (e.type === 'StateEntered' || e.type === 'StateRetried') && e.state?.name === step)
+    .length;
 }
 
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -136,7 +140,7 @@ export async function runCell(
   p: Proxies,
   data: Record<string, string>,
   outcome: Outcome,
-  arrange: () => Promise<ActiveRule[] | ActiveRule | void> = async () => undefined,
+  arrange: () => Promise<ActiveRule[] | ActiveRule | undefined> = async () => undefined,
   opts: { initial?: boolean; othersWrite?: Record<string, string> } = {},
 ): Promise<CellRun> {
   p.kube.reset();
@@ -145,7 +149,9 @@ export async function runCell(
   const before = await secretOf(m);
   const arranged = await arrange();
   const rules = arranged === undefined ? [] : Array.isArray(arranged) ? arranged : [arranged];
-  const event = version ? m.labelEvent(version) : { source: 'eks-secret-sync', 'detail-type': 'Initial sync', id: `initial-${Date.now()}` };
+  const event = version
+    ? m.labelEvent(version)
+    : { source: 'eks-secret-sync', 'detail-type': 'Initial sync', id: `initial-${Date.now()}` };
 
   const run = await m.run(event);
   // A step that failed on one of two parallel AWS calls leaves the other retrying in the background.
@@ -181,4 +187,3 @@ export async function runCell(
   }
   return { run, rules, dlq };
 }
-

@@ -79,7 +79,8 @@ export function ofType(s: Synthesized, type: string): [string, CfnResource][] {
 export function functionId(s: Synthesized, mappingId: string, name: FunctionName): string {
   const found = ofType(s, 'AWS::Lambda::Function').filter(
     ([, r]) =>
-      r.Metadata?.[FUNCTION_METADATA_KEY] === name && r.Properties?.Environment?.Variables?.[ENV.mappingId] === mappingId,
+      r.Metadata?.[FUNCTION_METADATA_KEY] === name &&
+      r.Properties?.Environment?.Variables?.[ENV.mappingId] === mappingId,
   );
   if (found.length !== 1) throw new Error(`expected one ${name} function for ${mappingId}, found ${found.length}`);
   return found[0]![0];
@@ -106,10 +107,17 @@ const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.i
 export function iamStatements(s: Synthesized): AttachedStatement[] {
   const out: AttachedStatement[] = [];
   const add = (policy: string, roles: string[], doc: { Statement: any[] }) => {
-    for (const st of doc.Statement) out.push({ policy, roles, ...st, Action: list(st.Action), Resource: list(st.Resource) });
+    for (const st of doc.Statement)
+      out.push({ policy, roles, ...st, Action: list(st.Action), Resource: list(st.Resource) });
   };
-  for (const [id, r] of ofType(s, 'AWS::IAM::Policy')) add(id, list(r.Properties!.Roles).map((x: any) => x.Ref), r.Properties!.PolicyDocument);
-  for (const [id, r] of ofType(s, 'AWS::IAM::Role')) for (const p of list<any>(r.Properties!.Policies)) add(`${id}/${p.PolicyName}`, [id], p.PolicyDocument);
+  for (const [id, r] of ofType(s, 'AWS::IAM::Policy'))
+    add(
+      id,
+      list(r.Properties!.Roles).map((x: any) => x.Ref),
+      r.Properties!.PolicyDocument,
+    );
+  for (const [id, r] of ofType(s, 'AWS::IAM::Role'))
+    for (const p of list<any>(r.Properties!.Policies)) add(`${id}/${p.PolicyName}`, [id], p.PolicyDocument);
   return out;
 }
 
@@ -126,7 +134,9 @@ export function assetPath(s: Synthesized, objectKey: string): string {
   const contents = JSON.parse(readFileSync(file, 'utf8')) as {
     files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
   };
-  const hits = Object.values(contents.files).filter((f) => Object.values(f.destinations).some((d) => d.objectKey === objectKey));
+  const hits = Object.values(contents.files).filter((f) =>
+    Object.values(f.destinations).some((d) => d.objectKey === objectKey),
+  );
   if (hits.length !== 1) throw new Error(`expected one asset with object key ${objectKey}, found ${hits.length}`);
   return join(s.assembly.directory, hits[0]!.source.path);
 }

@@ -84,7 +84,8 @@ export function scanForLeaks(text: string, secrets: readonly Secret[]): Leak[] {
       const index = text.indexOf(needle);
       if (index >= 0) leaks.push({ label: s.label, encoding, index });
     }
-    for (let i = 0; i + SUBSTRING_LENGTH <= s.value.length; i++) windows.set(s.value.slice(i, i + SUBSTRING_LENGTH), s.label);
+    for (let i = 0; i + SUBSTRING_LENGTH <= s.value.length; i++)
+      windows.set(s.value.slice(i, i + SUBSTRING_LENGTH), s.label);
   }
   const found = new Set<string>();
   for (let i = 0; i + SUBSTRING_LENGTH <= text.length; i++) {

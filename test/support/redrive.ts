@@ -12,7 +12,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -45,7 +50,11 @@ export interface RedriveBedOptions {
   readonly env?: Record<string, string>;
 }
 
-const awsConfig = (tb: TestbedDetails) => ({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
+const awsConfig = (tb: TestbedDetails) => ({
+  region: tb.moto.region,
+  endpoint: tb.moto.url,
+  credentials: tb.moto.credentials,
+});
 
 /** The mapping's redrive wiring on moto, and the consumer bundle. */
 export class RedriveBed {
@@ -60,7 +69,12 @@ export class RedriveBed {
   private readonly sqs: SQSClient;
   private readonly sfn: SFNClient;
 
-  private constructor(m: LocalMapping, urls: { syncRequests: string; syncRequestsArn: string; parked: string }, stateMachineArn: string, opts: RedriveBedOptions) {
+  private constructor(
+    m: LocalMapping,
+    urls: { syncRequests: string; syncRequestsArn: string; parked: string },
+    stateMachineArn: string,
+    opts: RedriveBedOptions,
+  ) {
     const tb = m.details;
     this.mapping = m;
     this.dlqUrl = m.dlqUrl;
@@ -81,7 +95,11 @@ export class RedriveBed {
       REDRIVE_MAX_ATTEMPTS: String(opts.maxAttempts),
       ...opts.env,
     };
-    this.consumer = new LocalFunction(`${m.id}-redrive-sync`, (inject('bundles') as Bundles)['redrive-sync'], this.consumerEnv);
+    this.consumer = new LocalFunction(
+      `${m.id}-redrive-sync`,
+      (inject('bundles') as Bundles)['redrive-sync'],
+      this.consumerEnv,
+    );
   }
 
   /** Creates the queues and the state machine for the mapping. */
@@ -89,14 +107,19 @@ export class RedriveBed {
     const sqs = new SQSClient(awsConfig(m.details));
     const sfn = new SFNClient(awsConfig(m.details));
     try {
-      const arnOf = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+      const arnOf = async (url: string) =>
+        (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
+          .QueueArn!;
       const suffix = randomUUID().slice(0, 8);
       // As infra/redrive.ts: sync-requests dead-letters into the DLQ after 5 receives.
       const syncRequests = (
         await sqs.send(
           new CreateQueueCommand({
             QueueName: `sync-requests-${suffix}`,
-            Attributes: { VisibilityTimeout: '180', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(m.dlqUrl), maxReceiveCount: 5 }) },
+            Attributes: {
+              VisibilityTimeout: '180',
+              RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(m.dlqUrl), maxReceiveCount: 5 }),
+            },
           }),
         )
       ).QueueUrl!;
@@ -109,7 +132,12 @@ export class RedriveBed {
           definition: renderDefinition(substitutions(m)),
         }),
       );
-      return new RedriveBed(m, { syncRequests, syncRequestsArn: await arnOf(syncRequests), parked }, machine.stateMachineArn!, opts);
+      return new RedriveBed(
+        m,
+        { syncRequests, syncRequestsArn: await arnOf(syncRequests), parked },
+        machine.stateMachineArn!,
+        opts,
+      );
     } finally {
       sqs.destroy();
       sfn.destroy();
@@ -120,7 +148,13 @@ export class RedriveBed {
   async moveDlq(): Promise<number> {
     let moved = 0;
     for (const m of await this.receiveAll(this.dlqUrl)) {
-      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.syncRequestsUrl, MessageBody: m.Body!, MessageAttributes: m.MessageAttributes }));
+      await this.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.syncRequestsUrl,
+          MessageBody: m.Body!,
+          MessageAttributes: m.MessageAttributes,
+        }),
+      );
       await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
       moved++;
     }
@@ -129,8 +163,12 @@ export class RedriveBed {
 
   /** Puts a message on sync-requests directly (e.g. an EventBridge dead letter, or garbage). */
   async sendToSyncRequests(body: string, attributes: Record<string, string> = {}): Promise<void> {
-    const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.syncRequestsUrl, MessageBody: body, MessageAttributes }));
+    const MessageAttributes = Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+    );
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.syncRequestsUrl, MessageBody: body, MessageAttributes }),
+    );
   }
 
   /**
@@ -140,15 +178,23 @@ export class RedriveBed {
    */
   async deliver(): Promise<{ received: number; failed: string[] }> {
     const got = await this.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: this.syncRequestsUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: this.syncRequestsUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     const messages = got.Messages ?? [];
     if (messages.length === 0) return { received: 0, failed: [] };
-    const out = (await this.consumer.invoke({ Records: messages.map((msg) => this.record(msg)) })) as { batchItemFailures: { itemIdentifier: string }[] };
+    const out = (await this.consumer.invoke({ Records: messages.map((msg) => this.record(msg)) })) as {
+      batchItemFailures: { itemIdentifier: string }[];
+    };
     const failed = out.batchItemFailures.map((f) => f.itemIdentifier);
     for (const msg of messages) {
       const handle = { QueueUrl: this.syncRequestsUrl, ReceiptHandle: msg.ReceiptHandle! };
-      if (failed.includes(msg.MessageId!)) await this.sqs.send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 }));
+      if (failed.includes(msg.MessageId!))
+        await this.sqs.send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 }));
       else await this.sqs.send(new DeleteMessageCommand(handle));
     }
     return { received: messages.length, failed };
@@ -168,19 +214,33 @@ export class RedriveBed {
 
   /** Messages in a queue without a redrive policy (DLQ, parked), left in place. */
   async peek(url: string): Promise<PeekedMessage[]> {
-    const got = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }));
+    const got = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     return (got.Messages ?? []).map((m) => ({
       body: m.Body!,
-      attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? ''])),
+      attributes: Object.fromEntries(
+        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+      ),
     }));
   }
 
   /** Messages in a queue, visible or in flight. */
   async depth(url: string): Promise<number> {
     const a = await this.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    return Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible);
+    return (
+      Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible)
+    );
   }
 
   /** The consumer's log lines, parsed (Powertools JSON). */
@@ -204,7 +264,9 @@ export class RedriveBed {
   private async receiveAll(url: string): Promise<Message[]> {
     const all: Message[] = [];
     for (;;) {
-      const got = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+      const got = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+      );
       if (!got.Messages?.length) return all;
       all.push(...got.Messages);
     }
@@ -218,7 +280,10 @@ export class RedriveBed {
       body: m.Body!,
       attributes: m.Attributes ?? {},
       messageAttributes: Object.fromEntries(
-        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue, stringListValues: [], binaryListValues: [], dataType: v.DataType }]),
+        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
+          k,
+          { stringValue: v.StringValue, stringListValues: [], binaryListValues: [], dataType: v.DataType },
+        ]),
       ),
       md5OfBody: m.MD5OfBody,
       eventSource: 'aws:sqs',
@@ -235,7 +300,8 @@ function substitutions(m: LocalMapping): Record<string, string> {
     names.map((name) => {
       if (name === 'MappingId') return [name, m.id];
       if (name === 'DeadLetterQueueUrl') return [name, m.dlqUrl];
-      if (name.endsWith('FunctionArn')) return [name, `arn:aws:lambda:us-east-1:123456789012:function:${m.id}-${name.replace(/FunctionArn$/, '')}`];
+      if (name.endsWith('FunctionArn'))
+        return [name, `arn:aws:lambda:us-east-1:123456789012:function:${m.id}-${name.replace(/FunctionArn$/, '')}`];
       throw new Error(`no test value for the ASL placeholder \${${name}}`);
     }),
   );

@@ -73,11 +73,21 @@ export function orderViolations(writes: readonly AcceptedWrite[], versions: read
   for (const w of writes) {
     const r = w.sourceVersion === undefined ? undefined : rank.get(w.sourceVersion);
     if (r === undefined) {
-      violations.push({ resourceVersion: w.resourceVersion, wrote: `${w.sourceVersion}`, after: highestVersion, reason: 'unknown version' });
+      violations.push({
+        resourceVersion: w.resourceVersion,
+        wrote: `${w.sourceVersion}`,
+        after: highestVersion,
+        reason: 'unknown version',
+      });
       continue;
     }
     if (r < highest) {
-      violations.push({ resourceVersion: w.resourceVersion, wrote: w.sourceVersion!, after: highestVersion, reason: 'went backwards' });
+      violations.push({
+        resourceVersion: w.resourceVersion,
+        wrote: w.sourceVersion!,
+        after: highestVersion,
+        reason: 'went backwards',
+      });
     } else {
       highest = r;
       highestVersion = w.sourceVersion!;
@@ -85,7 +95,12 @@ export function orderViolations(writes: readonly AcceptedWrite[], versions: read
   }
   const last = writes.at(-1);
   if (last && last.sourceVersion !== versions.at(-1)) {
-    violations.push({ resourceVersion: last.resourceVersion, wrote: `${last.sourceVersion}`, after: highestVersion, reason: 'last write is not the newest' });
+    violations.push({
+      resourceVersion: last.resourceVersion,
+      wrote: `${last.sourceVersion}`,
+      after: highestVersion,
+      reason: 'last write is not the newest',
+    });
   }
   return violations;
 }

@@ -8,7 +8,9 @@ describe('optimistic concurrency and validation', () => {
   let ns: string;
   beforeAll(async () => {
     ns = await createNamespace('errors');
-    await adminApply([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: ns }, data: { a: 'YQ==' } }]);
+    await adminApply([
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: ns }, data: { a: 'YQ==' } },
+    ]);
   });
 
   it.each([
@@ -18,7 +20,13 @@ describe('optimistic concurrency and validation', () => {
     const path = `/api/v1/namespaces/${ns}/secrets/s`;
     const before = await kube(adminToken(), 'GET', path);
     const stale = before.body.metadata.resourceVersion;
-    const bump = await kube(adminToken(), 'PATCH', path, { data: { b: Buffer.from(method).toString('base64') } }, 'application/merge-patch+json');
+    const bump = await kube(
+      adminToken(),
+      'PATCH',
+      path,
+      { data: { b: Buffer.from(method).toString('base64') } },
+      'application/merge-patch+json',
+    );
     expect(bump.status).toBe(200);
     const body =
       method === 'PUT'
@@ -34,7 +42,8 @@ describe('optimistic concurrency and validation', () => {
       details: { name: 's', kind: 'secrets' },
     });
     expect(r.body.message).toBe(
-      'Operation cannot be fulfilled on secrets "s": the object has been modified; please apply your changes to the latest version and try again',
+      'Operation cannot be fulfilled on secrets "s": the object has been modified; please apply your changes to the ' +
+        'latest version and try again',
     );
     const after = await kube(adminToken(), 'GET', path);
     expect(after.body.data.a).toBe('YQ==');
@@ -53,7 +62,8 @@ describe('optimistic concurrency and validation', () => {
     expect(r.body.details.causes).toContainEqual({
       reason: 'FieldValueInvalid',
       message:
-        "Invalid value: \"bad key!\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+        "Invalid value: \"bad key!\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' " +
+        "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
       field: 'data[bad key!]',
     });
   });
@@ -61,6 +71,11 @@ describe('optimistic concurrency and validation', () => {
   it('answers 404 NotFound with a Status body for a Secret in a missing namespace', async () => {
     const r = await kube(adminToken(), 'GET', '/api/v1/namespaces/does-not-exist/secrets/s');
     expect(r.status).toBe(404);
-    expect(r.body).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404, details: { name: 's', kind: 'secrets' } });
+    expect(r.body).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      code: 404,
+      details: { name: 's', kind: 'secrets' },
+    });
   });
 });

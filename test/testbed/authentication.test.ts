@@ -36,30 +36,42 @@ describe('EKS token authentication', () => {
   });
 
   it.each([
-    ['a tampered signature', async () => {
-      const url = decodeUrl(await tokenFor('sync'));
-      const sig = url.searchParams.get('X-Amz-Signature')!;
-      url.searchParams.set('X-Amz-Signature', `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
-      return encodeUrl(url);
-    }],
-    ['a tampered query (another session token)', async () => {
-      const url = decodeUrl(await tokenFor('sync'));
-      url.searchParams.set('X-Amz-Security-Token', 'forged');
-      return encodeUrl(url);
-    }],
+    [
+      'a tampered signature',
+      async () => {
+        const url = decodeUrl(await tokenFor('sync'));
+        const sig = url.searchParams.get('X-Amz-Signature')!;
+        url.searchParams.set('X-Amz-Signature', `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
+        return encodeUrl(url);
+      },
+    ],
+    [
+      'a tampered query (another session token)',
+      async () => {
+        const url = decodeUrl(await tokenFor('sync'));
+        url.searchParams.set('X-Amz-Security-Token', 'forged');
+        return encodeUrl(url);
+      },
+    ],
     ['an expired date (minted 16 minutes ago)', () => tokenFor('sync', { now: new Date(Date.now() - 16 * 60_000) })],
     ['a token minted for another cluster', () => tokenFor('sync', { clusterName: 'another-cluster' })],
     ['a role with no access entry', () => tokenFor('unmapped')],
-    ['a non-STS host', async () => {
-      const url = decodeUrl(await tokenFor('sync'));
-      url.host = 'sts.example.com';
-      return encodeUrl(url);
-    }],
-    ['X-Amz-Expires over 900', async () => {
-      const url = decodeUrl(await tokenFor('sync'));
-      url.searchParams.set('X-Amz-Expires', '3600');
-      return encodeUrl(url);
-    }],
+    [
+      'a non-STS host',
+      async () => {
+        const url = decodeUrl(await tokenFor('sync'));
+        url.host = 'sts.example.com';
+        return encodeUrl(url);
+      },
+    ],
+    [
+      'X-Amz-Expires over 900',
+      async () => {
+        const url = decodeUrl(await tokenFor('sync'));
+        url.searchParams.set('X-Amz-Expires', '3600');
+        return encodeUrl(url);
+      },
+    ],
     ['padding in the base64url', async () => `${await tokenFor('sync')}==`],
     ['a missing prefix', async () => (await tokenFor('sync')).slice('k8s-aws-v1.'.length)],
   ])('refuses %s with 401', async (_what, make) => {

@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsEndpoint, kmsKeyService, type KmsOptions } from '../../functions/adapters/kms.ts';
 import { seal, unseal } from '../../functions/adapters/seal.ts';
 import { venvDir } from '../../testbed/paths.ts';
@@ -63,8 +63,11 @@ describe('kmsKeyService against moto', () => {
   });
 
   it('reports an unknown key as NotFoundError naming the key', async () => {
-    const missing = `arn:aws:kms:${inject('testbed').moto.region}:123456789012:key/00000000-0000-0000-0000-000000000000`;
-    const e = await kmsKeyService(missing, motoOptions()).generateDataKey(CONTEXT).catch((err: Error) => err);
+    const region = inject('testbed').moto.region;
+    const missing = `arn:aws:kms:${region}:123456789012:key/00000000-0000-0000-0000-000000000000`;
+    const e = await kmsKeyService(missing, motoOptions())
+      .generateDataKey(CONTEXT)
+      .catch((err: Error) => err);
 
     expect(e).toMatchObject({ name: 'NotFoundError' });
     expect((e as Error).message).toContain(`kms:GenerateDataKey on ${missing} failed: NotFoundException`);
@@ -73,22 +76,40 @@ describe('kmsKeyService against moto', () => {
 
 describe('kmsKeyService request signing', () => {
   it('signs exactly as botocore SigV4Auth signs the same request', async () => {
-    const fake = await fakeKms((res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end('{"Plaintext":"AA==","CiphertextBlob":"AQ=="}'));
-    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session/token+=' };
+    const fake = await fakeKms((res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/x-amz-json-1.1' })
+        .end('{"Plaintext":"AA==","CiphertextBlob":"AQ=="}'),
+    );
+    const credentials = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      sessionToken: 'session/token+=',
+    };
     try {
-      await kmsKeyService('alias/app', { region: 'eu-west-1', endpoint: fake.url, credentials: async () => credentials }).generateDataKey(CONTEXT);
+      await kmsKeyService('alias/app', {
+        region: 'eu-west-1',
+        endpoint: fake.url,
+        credentials: async () => credentials,
+      }).generateDataKey(CONTEXT);
       const [got] = fake.seen;
 
       const reference = botocoreAuthorization({
         url: `${fake.url}${got!.url}`,
-        headers: Object.fromEntries(Object.entries(got!.headers).filter(([k]) => !['authorization', 'connection'].includes(k))),
+        headers: Object.fromEntries(
+          Object.entries(got!.headers).filter(([k]) => !['authorization', 'connection'].includes(k)),
+        ),
         body: got!.body,
         region: 'eu-west-1',
         ...credentials,
       });
 
       expect(got!.headers['x-amz-target']).toBe('TrentService.GenerateDataKey');
-      expect(JSON.parse(got!.body)).toStrictEqual({ KeyId: 'alias/app', KeySpec: 'AES_256', EncryptionContext: CONTEXT });
+      expect(JSON.parse(got!.body)).toStrictEqual({
+        KeyId: 'alias/app',
+        KeySpec: 'AES_256',
+        EncryptionContext: CONTEXT,
+      });
       expect(got!.headers.authorization).toBe(reference);
     } finally {
       await fake.close();
@@ -107,16 +128,36 @@ describe('kmsKeyService failures', () => {
   });
 
   it.each([
-    [400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, 'TransientError', 'ThrottlingException: Rate exceeded'],
-    [400, { __type: 'com.amazonaws.kms#AccessDeniedException', Message: 'not authorized' }, 'PermissionDeniedError', 'AccessDeniedException: not authorized'],
+    [
+      400,
+      { __type: 'ThrottlingException', message: 'Rate exceeded' },
+      'TransientError',
+      'ThrottlingException: Rate exceeded',
+    ],
+    [
+      400,
+      { __type: 'com.amazonaws.kms#AccessDeniedException', Message: 'not authorized' },
+      'PermissionDeniedError',
+      'AccessDeniedException: not authorized',
+    ],
     [500, { __type: 'KMSInternalException', message: 'oops' }, 'TransientError', 'KMSInternalException: oops'],
-    [502, '<html>Bad Gateway</html>', 'TransientError', 'HTTP502: <html>Bad Gateway</html>'],
+    // A body that is not AWS's JSON is not quoted (a proxy's page can hold anything): its size only.
+    [502, '<html>Bad Gateway</html>', 'TransientError', 'HTTP502: a 24-byte answer that is not AWS JSON'],
     [200, 'not json', 'TransientError', 'InternalFailure: the answer is not a JSON object'],
-    [200, { CiphertextBlob: 'AQ==' }, 'TransientError', 'kms:GenerateDataKey on k failed: InternalFailure: the answer has no Plaintext'],
+    [
+      200,
+      { CiphertextBlob: 'AQ==' },
+      'TransientError',
+      'kms:GenerateDataKey on k failed: InternalFailure: the answer has no Plaintext',
+    ],
   ] as const)('answers %i %j with %s', async (status, body, name, detail) => {
-    const fake = await fakeKms((res) => res.writeHead(status).end(typeof body === 'string' ? body : JSON.stringify(body)));
+    const fake = await fakeKms((res) =>
+      res.writeHead(status).end(typeof body === 'string' ? body : JSON.stringify(body)),
+    );
     try {
-      const e = await kmsKeyService('k', options(fake.url)).generateDataKey(CONTEXT).catch((err: Error) => err);
+      const e = await kmsKeyService('k', options(fake.url))
+        .generateDataKey(CONTEXT)
+        .catch((err: Error) => err);
 
       expect(e).toMatchObject({ name });
       expect((e as Error).message).toContain(detail);
@@ -143,13 +184,24 @@ describe('kmsKeyService failures', () => {
   });
 
   it('gives up after 3 attempts with the last failure, and never retries a permanent one', async () => {
-    const fake = await fakeKms((res) => res.writeHead(500).end(JSON.stringify({ __type: 'KMSInternalException', message: 'oops' })));
-    const denied = await fakeKms((res) => res.writeHead(400).end(JSON.stringify({ __type: 'AccessDeniedException', message: 'no' })));
+    const fake = await fakeKms((res) =>
+      res.writeHead(500).end(JSON.stringify({ __type: 'KMSInternalException', message: 'oops' })),
+    );
+    const denied = await fakeKms((res) =>
+      res.writeHead(400).end(JSON.stringify({ __type: 'AccessDeniedException', message: 'no' })),
+    );
     try {
-      const e = await kmsKeyService('k', options(fake.url, { maxAttempts: undefined })).generateDataKey(CONTEXT).catch((err: Error) => err);
-      const d = await kmsKeyService('k', options(denied.url, { maxAttempts: undefined })).generateDataKey(CONTEXT).catch((err: Error) => err);
+      const e = await kmsKeyService('k', options(fake.url, { maxAttempts: undefined }))
+        .generateDataKey(CONTEXT)
+        .catch((err: Error) => err);
+      const d = await kmsKeyService('k', options(denied.url, { maxAttempts: undefined }))
+        .generateDataKey(CONTEXT)
+        .catch((err: Error) => err);
 
-      expect(e).toMatchObject({ name: 'TransientError', message: 'kms:GenerateDataKey on k failed: KMSInternalException: oops' });
+      expect(e).toMatchObject({
+        name: 'TransientError',
+        message: 'kms:GenerateDataKey on k failed: KMSInternalException: oops',
+      });
       expect(fake.seen).toHaveLength(3);
       expect(d).toMatchObject({ name: 'PermissionDeniedError' });
       expect(denied.seen).toHaveLength(1);
@@ -162,7 +214,9 @@ describe('kmsKeyService failures', () => {
     const fake = await fakeKms(() => undefined);
     try {
       const started = Date.now();
-      const e = await kmsKeyService('k', options(fake.url, { timeoutMs: 300 })).decrypt(Buffer.from('x'), CONTEXT).catch((err: Error) => err);
+      const e = await kmsKeyService('k', options(fake.url, { timeoutMs: 300 }))
+        .decrypt(Buffer.from('x'), CONTEXT)
+        .catch((err: Error) => err);
 
       expect(e).toMatchObject({ name: 'TransientError' });
       expect((e as Error).message).toBe('kms:Decrypt on k failed: TimeoutError: no answer within 300 ms');
@@ -176,7 +230,9 @@ describe('kmsKeyService failures', () => {
     const fake = await fakeKms(() => undefined);
     await fake.close();
 
-    const e = await kmsKeyService('k', options(fake.url)).decrypt(Buffer.from('x'), CONTEXT).catch((err: Error) => err);
+    const e = await kmsKeyService('k', options(fake.url))
+      .decrypt(Buffer.from('x'), CONTEXT)
+      .catch((err: Error) => err);
 
     expect(e).toMatchObject({ name: 'TransientError' });
     expect((e as Error).message).toContain('ECONNREFUSED');
@@ -204,6 +260,9 @@ function botocoreAuthorization(input: {
   secretAccessKey: string;
   sessionToken?: string;
 }): string {
+  const sign =
+    "botocore.auth.SigV4Auth(Credentials(i['accessKeyId'], i['secretAccessKey'], i.get('sessionToken')), " +
+    "'kms', i['region']).add_auth(req)";
   const script = `
 import datetime, json, sys
 import botocore.auth
@@ -214,8 +273,11 @@ headers = {k: v for k, v in i['headers'].items() if k not in ('x-amz-date', 'x-a
 at = datetime.datetime.strptime(i['headers']['x-amz-date'], '%Y%m%dT%H%M%SZ')
 botocore.auth.get_current_datetime = lambda *a, **k: at
 req = AWSRequest(method='POST', url=i['url'], headers=headers, data=i['body'].encode())
-botocore.auth.SigV4Auth(Credentials(i['accessKeyId'], i['secretAccessKey'], i.get('sessionToken')), 'kms', i['region']).add_auth(req)
+${sign}
 print(req.headers['Authorization'])
 `;
-  return execFileSync(join(venvDir, 'bin', 'python'), ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' }).trim();
+  return execFileSync(join(venvDir, 'bin', 'python'), ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+  }).trim();
 }

@@ -85,7 +85,11 @@ describe('a Role with resourceNames on one Secret', () => {
     ['get the same name in another namespace', 'GET', () => `/api/v1/namespaces/${otherNs}/secrets/${SECRET}`],
     ['list Secrets in the namespace', 'GET', () => `/api/v1/namespaces/${ns}/secrets`],
     ['watch Secrets in the namespace', 'GET', () => `/api/v1/namespaces/${ns}/secrets?watch=1&timeoutSeconds=1`],
-    ['watch that one Secret by field selector', 'GET', () => `/api/v1/namespaces/${ns}/secrets?watch=1&fieldSelector=metadata.name%3D${SECRET}&timeoutSeconds=1`],
+    [
+      'watch that one Secret by field selector',
+      'GET',
+      () => `/api/v1/namespaces/${ns}/secrets?watch=1&fieldSelector=metadata.name%3D${SECRET}&timeoutSeconds=1`,
+    ],
     ['delete that Secret', 'DELETE', () => `/api/v1/namespaces/${ns}/secrets/${SECRET}`],
     ['create any Secret with POST', 'POST', () => `/api/v1/namespaces/${ns}/secrets`],
   ])('refuses to %s (403)', async (_what, method, path) => {

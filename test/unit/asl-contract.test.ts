@@ -31,30 +31,52 @@ describe('ASL error contract', () => {
 
   it.each(tasks.map(([n]) => [n]))('%s sends permanent errors straight to its failure state', (name) => {
     const permanent = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('InvalidInputError'));
-    expect(permanent.ErrorEquals).toEqual(['InvalidInputError', 'NotFoundError', 'PermissionDeniedError', 'ConfigError']);
+    expect(permanent.ErrorEquals).toEqual([
+      'InvalidInputError',
+      'NotFoundError',
+      'PermissionDeniedError',
+      'ConfigError',
+    ]);
     expect(permanent.Next).toBe(`${name}Failed`);
   });
 
-  it.each(tasks.map(([n]) => [n]))('%s retries transient errors with backoff and jitter but never permanent ones', (name) => {
-    const s = asl.States[name];
-    const retried = (s.Retry as any[]).flatMap((r) => r.ErrorEquals as string[]);
-    expect(retried).toContain('TransientError');
-    for (const permanent of ['InvalidInputError', 'NotFoundError', 'PermissionDeniedError', 'ConfigError', 'States.ALL']) {
-      expect(retried).not.toContain(permanent);
-    }
-    for (const r of s.Retry) {
-      expect(r.BackoffRate).toBeGreaterThan(1);
-      expect(r.JitterStrategy).toBe('FULL');
-    }
-  });
+  it.each(tasks.map(([n]) => [n]))(
+    '%s retries transient errors with backoff and jitter but never permanent ones',
+    (name) => {
+      const s = asl.States[name];
+      const retried = (s.Retry as any[]).flatMap((r) => r.ErrorEquals as string[]);
+      expect(retried).toContain('TransientError');
+      for (const permanent of [
+        'InvalidInputError',
+        'NotFoundError',
+        'PermissionDeniedError',
+        'ConfigError',
+        'States.ALL',
+      ]) {
+        expect(retried).not.toContain(permanent);
+      }
+      for (const r of s.Retry) {
+        expect(r.BackoffRate).toBeGreaterThan(1);
+        expect(r.JitterStrategy).toBe('FULL');
+      }
+    },
+  );
 
-  it.each(tasks.map(([n]) => [n]))('%s ends in its own failure state that records the step and sends to the DLQ', (name) => {
-    const all = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
-    expect(all.Next).toBe(`${name}Failed`);
-    expect(asl.States[`${name}Failed`]).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: 'SendToDlq' });
-    expect(asl.States.SendToDlq.Next).toBe('SyncFailed');
-    expect(asl.States.SyncFailed.Type).toBe('Fail');
-  });
+  it.each(tasks.map(([n]) => [n]))(
+    '%s ends in its own failure state that records the step and sends to the DLQ',
+    (name) => {
+      const all = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
+      expect(all.Next).toBe(`${name}Failed`);
+      expect(asl.States[`${name}Failed`]).toMatchObject({
+        Type: 'Pass',
+        Result: name,
+        ResultPath: '$.failedStep',
+        Next: 'SendToDlq',
+      });
+      expect(asl.States.SendToDlq.Next).toBe('SyncFailed');
+      expect(asl.States.SyncFailed.Type).toBe('Fail');
+    },
+  );
 
   it('routes ConflictError from ApplySecret back to ReadSecret a bounded number of times', () => {
     expect(asl.States.ApplySecret.Catch[0]).toMatchObject({ ErrorEquals: ['ConflictError'], Next: 'CountConflict' });
@@ -70,13 +92,21 @@ describe('ASL error contract', () => {
       Default: 'Synced',
     });
     expect(asl.States.RestartWorkloads.Next).toBe('Synced');
-    const into = states.filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"')).map(([n]) => n);
+    const into = states
+      .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
+      .map(([n]) => n);
     expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
   });
 
   it('writes for create, update and the two deletions, ends Retained for retain, and InSync otherwise', () => {
     const routes = Object.fromEntries(asl.States.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
-    expect(routes).toStrictEqual({ create: 'ApplySecret', update: 'ApplySecret', 'delete-keys': 'ApplySecret', 'delete-secret': 'ApplySecret', retain: 'Retained' });
+    expect(routes).toStrictEqual({
+      create: 'ApplySecret',
+      update: 'ApplySecret',
+      'delete-keys': 'ApplySecret',
+      'delete-secret': 'ApplySecret',
+      retain: 'Retained',
+    });
     expect(asl.States.WriteNeeded.Default).toBe('InSync');
     expect(asl.States.Retained.Type).toBe('Succeed');
   });
@@ -90,10 +120,17 @@ describe('ASL error contract', () => {
   });
 
   it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
-    expect(asl.States.RestartWorkloads.Catch[0]).toMatchObject({ ErrorEquals: ['UnauthorizedError'], Next: 'CountRestartReauth' });
+    expect(asl.States.RestartWorkloads.Catch[0]).toMatchObject({
+      ErrorEquals: ['UnauthorizedError'],
+      Next: 'CountRestartReauth',
+    });
     expect(asl.States.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', Next: 'RemintToken' });
     expect(asl.States.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
-    expect(asl.States.RemintToken).toMatchObject({ Resource: '${MintTokenFunctionArn}', ResultPath: '$.token', Next: 'RestartWorkloads' });
+    expect(asl.States.RemintToken).toMatchObject({
+      Resource: '${MintTokenFunctionArn}',
+      ResultPath: '$.token',
+      Next: 'RestartWorkloads',
+    });
   });
 });
 

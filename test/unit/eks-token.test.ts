@@ -104,51 +104,94 @@ afterAll(() => rmSync(HOME, { recursive: true, force: true }));
 
 const CASES = [
   ['a plain key in eu-west-1', '2026-11-23 14:00:00', 'my-cluster', 'eu-west-1', PLAIN, 'sts.eu-west-1.amazonaws.com'],
-  ['a session token in us-east-1', '2026-11-23 14:00:00', 'prod_cluster-01', 'us-east-1', SESSION, 'sts.us-east-1.amazonaws.com'],
-  ['a 100-char name over midnight', '2027-02-28 23:50:59', `c${'x-_9'.repeat(24)}abc`, 'ap-southeast-2', SESSION, 'sts.ap-southeast-2.amazonaws.com'],
+  [
+    'a session token in us-east-1',
+    '2026-11-23 14:00:00',
+    'prod_cluster-01',
+    'us-east-1',
+    SESSION,
+    'sts.us-east-1.amazonaws.com',
+  ],
+  [
+    'a 100-char name over midnight',
+    '2027-02-28 23:50:59',
+    `c${'x-_9'.repeat(24)}abc`,
+    'ap-southeast-2',
+    SESSION,
+    'sts.ap-southeast-2.amazonaws.com',
+  ],
   ['the China partition', '2026-12-31 23:59:59', 'cn-cluster', 'cn-north-1', PLAIN, 'sts.cn-north-1.amazonaws.com.cn'],
-  ['GovCloud and an Outposts cluster id', '2026-06-01 08:30:15', '0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9', 'us-gov-west-1', SESSION, 'sts.us-gov-west-1.amazonaws.com'],
+  [
+    'GovCloud and an Outposts cluster id',
+    '2026-06-01 08:30:15',
+    '0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9',
+    'us-gov-west-1',
+    SESSION,
+    'sts.us-gov-west-1.amazonaws.com',
+  ],
   ['the ISO partition', '2026-11-23 14:00:00', 'iso', 'us-iso-east-1', SESSION, 'sts.us-iso-east-1.c2s.ic.gov'],
   ['the ISO-B partition', '2026-11-23 14:00:00', 'isob', 'us-isob-east-1', PLAIN, 'sts.us-isob-east-1.sc2s.sgov.gov'],
 ] as const;
 
 describe('mintEksToken', () => {
-  it.each(CASES)('mints the AWS CLI token byte for byte with %s', async (_what, clock, cluster, region, credentials) => {
-    const reference = await awsGetToken(clock, cluster, region, credentials);
-    const { status } = JSON.parse(reference.stdout) as { status: { token: string; expirationTimestamp: string } };
+  it.each(CASES)(
+    'mints the AWS CLI token byte for byte with %s',
+    async (_what, clock, cluster, region, credentials) => {
+      const reference = await awsGetToken(clock, cluster, region, credentials);
+      const { status } = JSON.parse(reference.stdout) as { status: { token: string; expirationTimestamp: string } };
 
-    const minted = await mintEksToken({ clusterName: cluster, region, credentials, now: dateOf(clock) });
+      const minted = await mintEksToken({ clusterName: cluster, region, credentials, now: dateOf(clock) });
 
-    expect(minted.token).toBe(status.token);
-    expect(minted.expiresAt).toBe(status.expirationTimestamp);
-  });
+      expect(minted.token).toBe(status.token);
+      expect(minted.expiresAt).toBe(status.expirationTimestamp);
+    },
+  );
 
-  it.each(CASES)('follows the authenticator rules with %s', async (_what, clock, cluster, region, credentials, host) => {
-    const { token, expiresAt } = await mintEksToken({ clusterName: cluster, region, credentials, now: dateOf(clock) });
-    const url = decodeToken(token);
-    const keys = [...url.searchParams.keys()];
+  it.each(CASES)(
+    'follows the authenticator rules with %s',
+    async (_what, clock, cluster, region, credentials, host) => {
+      const { token, expiresAt } = await mintEksToken({
+        clusterName: cluster,
+        region,
+        credentials,
+        now: dateOf(clock),
+      });
+      const url = decodeToken(token);
+      const keys = [...url.searchParams.keys()];
 
-    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/); // base64url, no padding
-    expect(token.length).toBeLessThanOrEqual(4096);
-    expect(url.origin).toBe(`https://${host}`); // regional, never the global sts.amazonaws.com
-    expect(url.pathname).toBe('/');
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(keys).toStrictEqual([
-      'Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders',
-      ...(credentials.sessionToken ? ['X-Amz-Security-Token'] : []),
-      'X-Amz-Signature',
-    ]);
-    const q = Object.fromEntries(url.searchParams);
-    expect(q).toMatchObject({ Action: 'GetCallerIdentity', Version: '2011-06-15', 'X-Amz-Expires': '60' });
-    expect(q['X-Amz-SignedHeaders']?.split(';')).toStrictEqual(['host', 'x-k8s-aws-id']);
-    expect(q['X-Amz-Credential']).toBe(`${credentials.accessKeyId}/${clock.slice(0, 10).replaceAll('-', '')}/${region}/sts/aws4_request`);
-    expect(q['X-Amz-Security-Token']).toBe(credentials.sessionToken);
-    expect(Date.parse(expiresAt) - dateOf(clock).getTime()).toBe(14 * 60_000);
-  });
+      expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/); // base64url, no padding
+      expect(token.length).toBeLessThanOrEqual(4096);
+      expect(url.origin).toBe(`https://${host}`); // regional, never the global sts.amazonaws.com
+      expect(url.pathname).toBe('/');
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(keys).toStrictEqual([
+        'Action',
+        'Version',
+        'X-Amz-Algorithm',
+        'X-Amz-Credential',
+        'X-Amz-Date',
+        'X-Amz-Expires',
+        'X-Amz-SignedHeaders',
+        ...(credentials.sessionToken ? ['X-Amz-Security-Token'] : []),
+        'X-Amz-Signature',
+      ]);
+      const q = Object.fromEntries(url.searchParams);
+      expect(q).toMatchObject({ Action: 'GetCallerIdentity', Version: '2011-06-15', 'X-Amz-Expires': '60' });
+      expect(q['X-Amz-SignedHeaders']?.split(';')).toStrictEqual(['host', 'x-k8s-aws-id']);
+      expect(q['X-Amz-Credential']).toBe(
+        `${credentials.accessKeyId}/${clock.slice(0, 10).replaceAll('-', '')}/${region}/sts/aws4_request`,
+      );
+      expect(q['X-Amz-Security-Token']).toBe(credentials.sessionToken);
+      expect(Date.parse(expiresAt) - dateOf(clock).getTime()).toBe(14 * 60_000);
+    },
+  );
 
   it('signs whole seconds and formats the expiry without a fraction when now has milliseconds', async () => {
     const { token, expiresAt } = await mintEksToken({
-      clusterName: 'c', region: 'eu-west-1', credentials: PLAIN, now: new Date('2026-11-23T14:00:00.999Z'),
+      clusterName: 'c',
+      region: 'eu-west-1',
+      credentials: PLAIN,
+      now: new Date('2026-11-23T14:00:00.999Z'),
     });
     expect(decodeToken(token).searchParams.get('X-Amz-Date')).toBe('20261123T140000Z');
     expect(expiresAt).toBe('2026-11-23T14:14:00Z');
@@ -163,11 +206,18 @@ describe('mintEksToken', () => {
     ['an availability zone', { region: 'eu-west-1a' }, /Invalid region "eu-west-1a"/],
     ['a host name as region', { region: 'sts.amazonaws.com' }, /Invalid region/],
     ['an unknown isolated partition', { region: 'eu-isoe-west-1' }, /Unsupported region eu-isoe-west-1/],
-    ['no secret key', { credentials: { accessKeyId: PLAIN.accessKeyId, secretAccessKey: '' } }, /secretAccessKey is missing/],
+    [
+      'no secret key',
+      { credentials: { accessKeyId: PLAIN.accessKeyId, secretAccessKey: '' } },
+      /secretAccessKey is missing/,
+    ],
     ['an invalid clock', { now: new Date(Number.NaN) }, /now must be a valid Date/],
   ])('throws InvalidInputError without credentials in it when given %s', async (_what, override, message) => {
     const input = { clusterName: 'c', region: 'eu-west-1', credentials: SESSION, ...override };
-    const error = await mintEksToken(input).then(() => undefined, (e: unknown) => e);
+    const error = await mintEksToken(input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).name).toBe('InvalidInputError');
@@ -185,22 +235,36 @@ describe('eks-secret-sync token', () => {
   it.each([
     ['a plain key and --json', PLAIN, 'eu-west-1', ['--region', 'eu-west-1', '--json'], {}],
     ['a session token and the region from AWS_REGION', SESSION, 'us-east-2', [], { AWS_REGION: 'us-east-2' }],
-    ['a v1 request in KUBERNETES_EXEC_INFO', SESSION, 'eu-central-1', ['--region', 'eu-central-1'], {
-      KUBERNETES_EXEC_INFO: '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}',
-    }],
-  ] as const)('prints exactly what aws eks get-token prints with %s', async (_what, credentials, region, args, extra) => {
-    const clock = '2026-11-23 14:00:00';
-    const reference = await awsGetToken(clock, 'my-cluster', region, credentials, extra);
+    [
+      'a v1 request in KUBERNETES_EXEC_INFO',
+      SESSION,
+      'eu-central-1',
+      ['--region', 'eu-central-1'],
+      {
+        KUBERNETES_EXEC_INFO:
+          '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}',
+      },
+    ],
+  ] as const)(
+    'prints exactly what aws eks get-token prints with %s',
+    async (_what, credentials, region, args, extra) => {
+      const clock = '2026-11-23 14:00:00';
+      const reference = await awsGetToken(clock, 'my-cluster', region, credentials, extra);
 
-    const ours = await cli(clock, ['token', '--cluster-name', 'my-cluster', ...args], isolatedEnv(credentials, extra));
+      const ours = await cli(
+        clock,
+        ['token', '--cluster-name', 'my-cluster', ...args],
+        isolatedEnv(credentials, extra),
+      );
 
-    expect(ours).toMatchObject({ code: 0, stderr: '' });
-    const parsed = JSON.parse(ours.stdout) as { status: { token: string } };
-    expect(parsed).toStrictEqual(JSON.parse(reference.stdout));
-    expect(ours.stdout).toBe(reference.stdout); // key order, separators and newline too
-    // Proves the frozen clock reached Node: equal output at a real time would prove less.
-    expect(decodeToken(parsed.status.token).searchParams.get('X-Amz-Date')).toBe('20261123T140000Z');
-  });
+      expect(ours).toMatchObject({ code: 0, stderr: '' });
+      const parsed = JSON.parse(ours.stdout) as { status: { token: string } };
+      expect(parsed).toStrictEqual(JSON.parse(reference.stdout));
+      expect(ours.stdout).toBe(reference.stdout); // key order, separators and newline too
+      // Proves the frozen clock reached Node: equal output at a real time would prove less.
+      expect(decodeToken(parsed.status.token).searchParams.get('X-Amz-Date')).toBe('20261123T140000Z');
+    },
+  );
 
   it('prints its help and exit code 0 when given --help', async () => {
     const top = await run(process.execPath, [CLI, '--help'], isolatedEnv(undefined));
@@ -215,11 +279,23 @@ describe('eks-secret-sync token', () => {
   });
 
   it.each([
-    ['no --cluster-name', ['token', '--region', 'eu-west-1'], /^eks-secret-sync token: missing required option --cluster-name NAME/],
+    [
+      'no --cluster-name',
+      ['token', '--region', 'eu-west-1'],
+      /^eks-secret-sync token: missing required option --cluster-name NAME/,
+    ],
     ['no region anywhere', ['token', '--cluster-name', 'c'], /missing region: pass --region REGION or set AWS_REGION/],
-    ['a bad region', ['token', '--cluster-name', 'c', '--region', 'Europe'], /Invalid region "Europe".*\(from --region\)/],
+    [
+      'a bad region',
+      ['token', '--cluster-name', 'c', '--region', 'Europe'],
+      /Invalid region "Europe".*\(from --region\)/,
+    ],
     ['an unknown option', ['token', '--cluster', 'c'], /Unknown option '--cluster'/],
-    ['an unknown command', ['tokens'], /^eks-secret-sync: unknown command "tokens" \(commands: ([a-z]+, )*token(, [a-z]+)*\)/],
+    [
+      'an unknown command',
+      ['tokens'],
+      /^eks-secret-sync: unknown command "tokens" \(commands: ([a-z]+, )*token(, [a-z]+)*\)/,
+    ],
   ])('exits 2 with one line naming the problem when given %s', async (_what, args, message) => {
     const result = await run(process.execPath, [CLI, ...args], isolatedEnv(SESSION));
 
@@ -230,7 +306,11 @@ describe('eks-secret-sync token', () => {
   });
 
   it('exits 1 with one line saying how to provide credentials when the default chain finds none', async () => {
-    const result = await run(process.execPath, [CLI, 'token', '--cluster-name', 'c', '--region', 'eu-west-1'], isolatedEnv(undefined));
+    const result = await run(
+      process.execPath,
+      [CLI, 'token', '--cluster-name', 'c', '--region', 'eu-west-1'],
+      isolatedEnv(undefined),
+    );
 
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');

@@ -17,14 +17,23 @@ interface Answer {
   error?: string;
 }
 
-function call(url: string, opts: { method?: string; target?: string; body?: string; timeoutMs?: number } = {}): Promise<Answer> {
+function call(
+  url: string,
+  opts: { method?: string; target?: string; body?: string; timeoutMs?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = opts.target ? { 'x-amz-target': opts.target } : {};
-    const req = request(url, { method: opts.method ?? 'GET', headers, timeout: opts.timeoutMs ?? 2000, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers, timeout: opts.timeoutMs ?? 2000, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (e: Error & { code?: string }) => resolve({ error: e.code ?? e.message }));
     req.end(opts.body);
@@ -36,7 +45,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, host: req.headers.host!, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        host: req.headers.host!,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
       res.end(JSON.stringify({ ok: true }));
     });
@@ -59,16 +73,32 @@ describe('FaultProxy', () => {
   it('forwards method, path, body and answer unchanged when no rule matches, with the target as Host', async () => {
     const answer = await call(`${proxy.url()}/api/v1/x?y=1`, { method: 'POST', body: 'hello' });
     expect(answer).toMatchObject({ status: 200, body: '{"ok":true}', headers: { 'x-upstream': 'yes' } });
-    expect(seen).toEqual([{ method: 'POST', url: '/api/v1/x?y=1', host: `127.0.0.1:${(upstream.address() as AddressInfo).port}`, body: 'hello' }]);
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/api/v1/x?y=1',
+        host: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+        body: 'hello',
+      },
+    ]);
     expect(proxy.requests).toMatchObject([{ method: 'POST', path: '/api/v1/x?y=1', status: 200 }]);
   });
 
   it('strips a client tag from the path and matches rules on it, the method, the path and X-Amz-Target', async () => {
-    const rule = proxy.add({ client: 'read', method: 'POST', path: /^\/$/, target: 'TrentService.Decrypt', fault: awsJsonError('ThrottlingException', 'Rate exceeded') });
+    const rule = proxy.add({
+      client: 'read',
+      method: 'POST',
+      path: /^\/$/,
+      target: 'TrentService.Decrypt',
+      fault: awsJsonError('ThrottlingException', 'Rate exceeded'),
+    });
     const hit = await call(proxy.url('read'), { method: 'POST', target: 'TrentService.Decrypt' });
     const otherClient = await call(proxy.url('apply'), { method: 'POST', target: 'TrentService.Decrypt' });
     const otherTarget = await call(proxy.url('read'), { method: 'POST', target: 'TrentService.Encrypt' });
-    expect(hit).toMatchObject({ status: 400, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException:' } });
+    expect(hit).toMatchObject({
+      status: 400,
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException:' },
+    });
     expect(JSON.parse(hit.body!)).toEqual({ __type: 'ThrottlingException', message: 'Rate exceeded' });
     expect([otherClient.status, otherTarget.status]).toEqual([200, 200]);
     expect(seen.map((s) => s.url)).toEqual(['/', '/']);
@@ -84,14 +114,28 @@ describe('FaultProxy', () => {
   });
 
   it('answers in the apiserver formats: a Status for errors, plain text with Retry-After for 429', async () => {
-    proxy.add({ times: 1, fault: kubeStatus(500, 'InternalError', 'Internal error occurred: boom', { causes: [{ message: 'boom' }] }) });
+    proxy.add({
+      times: 1,
+      fault: kubeStatus(500, 'InternalError', 'Internal error occurred: boom', { causes: [{ message: 'boom' }] }),
+    });
     proxy.add({ times: 1, fault: kubeTooManyRequests(3) });
     const status = await call(proxy.url());
     const throttled = await call(proxy.url());
     expect(JSON.parse(status.body!)).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Internal error occurred: boom', reason: 'InternalError', details: { causes: [{ message: 'boom' }] }, code: 500,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Internal error occurred: boom',
+      reason: 'InternalError',
+      details: { causes: [{ message: 'boom' }] },
+      code: 500,
     });
-    expect(throttled).toMatchObject({ status: 429, body: 'Too many requests, please try again later.\n', headers: { 'retry-after': '3' } });
+    expect(throttled).toMatchObject({
+      status: 429,
+      body: 'Too many requests, please try again later.\n',
+      headers: { 'retry-after': '3' },
+    });
   });
 
   it('resets the connection without forwarding', async () => {

@@ -40,7 +40,9 @@ function scratch(files: Record<string, string>): string {
 }
 
 const scratchDirs: string[] = [];
-afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('the layers', () => {
   it('hold for the repository: no cycle, no import upwards', () => {

@@ -7,13 +7,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { mintEksToken } from '../../functions/adapters/eks-token.ts';
-import {
-  describeLeaks,
-  encodingsOf,
-  scanForLeaks,
-  scanForMarkers,
-  SUBSTRING_LENGTH,
-} from '../support/leak-scanner.ts';
+import { describeLeaks, encodingsOf, scanForLeaks, scanForMarkers, SUBSTRING_LENGTH } from '../support/leak-scanner.ts';
 
 /** A value whose every encoding differs from its raw form (quotes, slash, plus, space, non-ASCII, backslash). */
 const VALUE = `pa"ss wörd/+&=${randomUUID()}\\?>~`;
@@ -40,7 +34,8 @@ const PLANTS: Record<string, { plant: (prefix: string) => string; expect: string
   'hex upper': { plant: (p) => Buffer.from(`${p}${VALUE}`).toString('hex').toUpperCase(), expect: 'HEX' },
   base64: { plant: (p) => Buffer.from(`${p}${VALUE}tail`).toString('base64'), expect: 'base64@' },
   'base64 of a JSON SecretString': {
-    plant: (p) => Buffer.from(JSON.stringify({ [`k${p}`]: 'v', s: VALUE.slice(0, 3) })).toString('base64') +
+    plant: (p) =>
+      Buffer.from(JSON.stringify({ [`k${p}`]: 'v', s: VALUE.slice(0, 3) })).toString('base64') +
       Buffer.from(`${p}${VALUE}`).toString('base64'),
     expect: 'base64@',
   },
@@ -61,9 +56,10 @@ describe('scanForLeaks', () => {
       // Act
       const leaks = scanForLeaks(text, SECRET);
       // Assess
-      expect(leaks.map((l) => l.encoding), `not found as ${encoding} in ${name}`).toEqual(
-        expect.arrayContaining([expect.stringMatching(new RegExp(`^${encoding.replace(/[()]/g, '\\$&')}`))]),
-      );
+      expect(
+        leaks.map((l) => l.encoding),
+        `not found as ${encoding} in ${name}`,
+      ).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${encoding.replace(/[()]/g, '\\$&')}`))]));
       expect(leaks.every((l) => l.label === 'canary')).toBe(true);
     },
   );
@@ -76,8 +72,9 @@ describe('scanForLeaks', () => {
   });
 
   it('finds nothing for a different value of the same shape', () => {
-    expect(scanForLeaks(`canary-${randomUUID()} ${Buffer.from(`canary-${randomUUID()}`).toString('base64')}`, SECRET))
-      .toEqual([]);
+    expect(
+      scanForLeaks(`canary-${randomUUID()} ${Buffer.from(`canary-${randomUUID()}`).toString('base64')}`, SECRET),
+    ).toEqual([]);
   });
 
   it('names the secret and the encoding, never the value, when it describes a leak', () => {

@@ -6,7 +6,9 @@ import { MissingToolError, requireTool } from '../../testbed/toolchain.ts';
 
 describe('requireTool', () => {
   it('throws MissingToolError naming the install command when the tool is not on PATH', () => {
-    expect(() => requireTool('eks-secret-sync-no-such-tool', ['version'], 'apt-get install -y no-such-tool')).toThrow(MissingToolError);
+    expect(() => requireTool('eks-secret-sync-no-such-tool', ['version'], 'apt-get install -y no-such-tool')).toThrow(
+      MissingToolError,
+    );
     expect(() => requireTool('eks-secret-sync-no-such-tool', ['version'], 'apt-get install -y no-such-tool')).toThrow(
       'eks-secret-sync-no-such-tool is not on PATH; install it with: apt-get install -y no-such-tool',
     );

@@ -67,14 +67,16 @@ describe('acceptedWrites', () => {
 
 describe('orderViolations', () => {
   it('finds nothing in a history that only moves forward and ends at the newest', () => {
-    expect(orderViolations(historyOf([event(1, 'v1'), event(2, 'v2'), event(3, 'v2'), event(4, 'v3')]), VERSIONS)).toEqual(
-      [],
-    );
+    expect(
+      orderViolations(historyOf([event(1, 'v1'), event(2, 'v2'), event(3, 'v2'), event(4, 'v3')]), VERSIONS),
+    ).toEqual([]);
   });
 
   it('reports a write that goes back to an older version, even when a later write repairs it', () => {
     const v = orderViolations(historyOf([event(1, 'v2'), event(2, 'v1'), event(3, 'v3')]), VERSIONS);
-    expect(v).toEqual([expect.objectContaining({ resourceVersion: 2, wrote: 'v1', after: 'v2', reason: 'went backwards' })]);
+    expect(v).toEqual([
+      expect.objectContaining({ resourceVersion: 2, wrote: 'v1', after: 'v2', reason: 'went backwards' }),
+    ]);
   });
 
   it('reports a history whose last write is not the newest version', () => {

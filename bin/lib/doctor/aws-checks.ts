@@ -16,12 +16,16 @@ export interface ClockSample {
 }
 
 /** Adds a middleware that records the Date header of every raw response, errors included. */
-function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) => void } }>(client: C, samples: ClockSample[]): C {
+// biome-ignore lint/suspicious/noExplicitAny: any SDK client's middleware stack; its types differ per client.
+function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) => void } }>(
+  client: C,
+  samples: ClockSample[],
+): C {
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<{ response: { headers?: Record<string, string> } }>) => async (args: unknown) => {
       const sent = Date.now();
       const result = await next(args);
-      const date = result.response?.headers?.['date'];
+      const date = result.response?.headers?.date;
       if (date) samples.push({ date, localTime: (sent + Date.now()) / 2 });
       return result;
     },
@@ -41,7 +45,9 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
       return {
         check: 'secret',
         verdict: 'problem',
-        message: `the secret is scheduled for deletion on ${out.DeletedDate.toISOString()}: syncs fail with NotFoundError until then, and after it the secret is gone`,
+        message:
+          `the secret is scheduled for deletion on ${out.DeletedDate.toISOString()}: syncs fail with ` +
+          `NotFoundError until then, and after it the secret is gone`,
         fix: `aws secretsmanager restore-secret --secret-id ${m.secretArn} --region ${region}`,
       };
     }
@@ -51,7 +57,9 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
         check: 'secret',
         verdict: 'problem',
         message: 'the secret has no AWSCURRENT version: there is no value to sync',
-        fix: `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} --secret-string file://value.json`,
+        fix:
+          `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} ` +
+          '--secret-string file://value.json',
       };
     }
     return { check: 'secret', verdict: 'ok', message: `the secret exists; AWSCURRENT is version ${current[0]}` };
@@ -63,10 +71,13 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
     return {
       check: 'secret',
       verdict: 'problem',
-      message: `the secret ${m.secretArn} does not exist${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
+      message:
+        `the secret ${m.secretArn} does not exist` +
+        `${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
       fix: again?.ARN
         ? `set secretArn of mapping ${m.id} to ${again.ARN} and deploy again`
-        : `create it (aws secretsmanager create-secret --name ${name} --region ${region}) and put the new full ARN in secretArn, or correct secretArn`,
+        : `create it (aws secretsmanager create-secret --name ${name} --region ${region}) and put the new full ARN ` +
+          `in secretArn, or correct secretArn`,
     };
   } finally {
     sm.destroy();
@@ -77,21 +88,29 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
  * The mapping's EventBridge rules exist and are enabled: `<stack16>-<id>-label`, and
  * `-trail` with cloudTrailRules (names from infra/events.ts).
  */
-export async function checkRules(m: Mapping, stackName: string, mappingsFile: string, aws: AwsSession): Promise<Finding[]> {
+export async function checkRules(
+  m: Mapping,
+  stackName: string,
+  mappingsFile: string,
+  aws: AwsSession,
+): Promise<Finding[]> {
   const { ruleName } = await import('../../../infra/events.ts');
-  const names = [ruleName(stackName, m.id, 'label'), ...(m.cloudTrailRules ? [ruleName(stackName, m.id, 'trail')] : [])];
+  const names = [
+    ruleName(stackName, m.id, 'label'),
+    ...(m.cloudTrailRules ? [ruleName(stackName, m.id, 'trail')] : []),
+  ];
   let sdk: Awaited<ReturnType<typeof optionalSdk>>;
   try {
     sdk = await optionalSdk(OPTIONAL_SDK.eventbridge);
   } catch (e) {
     return names.map((n) => unchecked('rule', `the EventBridge rule ${n}`, sdkErrorText(e)));
   }
-  const events = new sdk['EventBridgeClient']!(await aws.config());
+  const events = new sdk.EventBridgeClient!(await aws.config());
   try {
     return await Promise.all(
       names.map(async (name): Promise<Finding> => {
         try {
-          const rule = await events.send(new sdk['DescribeRuleCommand']!({ Name: name }));
+          const rule = await events.send(new sdk.DescribeRuleCommand!({ Name: name }));
           if (rule.State === 'DISABLED') {
             return {
               check: 'rule',
@@ -100,13 +119,20 @@ export async function checkRules(m: Mapping, stackName: string, mappingsFile: st
               fix: `aws events enable-rule --name ${name} --region ${aws.region}`,
             };
           }
-          return { check: 'rule', verdict: 'ok', message: `the EventBridge rule ${name} is ${rule.State ?? 'present'}` };
+          return {
+            check: 'rule',
+            verdict: 'ok',
+            message: `the EventBridge rule ${name} is ${rule.State ?? 'present'}`,
+          };
         } catch (e) {
-          if (errorName(e) !== 'ResourceNotFoundException') return unchecked('rule', `the EventBridge rule ${name}`, sdkErrorText(e));
+          if (errorName(e) !== 'ResourceNotFoundException')
+            return unchecked('rule', `the EventBridge rule ${name}`, sdkErrorText(e));
           return {
             check: 'rule',
             verdict: 'problem',
-            message: `the EventBridge rule ${name} does not exist: changes of the secret start no sync (stack ${stackName} not deployed, or deployed from another mappings file?)`,
+            message:
+              `the EventBridge rule ${name} does not exist: changes of the secret start no sync (stack ` +
+              `${stackName} not deployed, or deployed from another mappings file?)`,
             fix: `deploy the stack with this mappings file: npx cdk deploy -c mappings=${mappingsFile}`,
           };
         }
@@ -131,9 +157,21 @@ export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFa
   try {
     const out = await eks.send(new DescribeClusterCommand({ name }));
     const mode = out.cluster?.accessConfig?.authenticationMode;
-    const found: Finding = { check: 'cluster', verdict: 'ok', message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})` };
+    const found: Finding = {
+      check: 'cluster',
+      verdict: 'ok',
+      message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})`,
+    };
     if (mode === undefined) {
-      return [found, unchecked('authentication-mode', 'the authentication mode', 'eks:DescribeCluster answered without accessConfig.authenticationMode'), await checkAccessEntry(m, eks, facts)];
+      return [
+        found,
+        unchecked(
+          'authentication-mode',
+          'the authentication mode',
+          'eks:DescribeCluster answered without accessConfig.authenticationMode',
+        ),
+        await checkAccessEntry(m, eks, facts),
+      ];
     }
     const modeFinding = authenticationModeFinding(name, aws.region, mode);
     if (modeFinding.verdict === 'problem') return [found, modeFinding];
@@ -158,7 +196,11 @@ export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFa
 /** At most this many access entries are described, one call each. */
 const MAX_ENTRIES = 200;
 
-async function checkAccessEntry(m: Mapping, eks: import('@aws-sdk/client-eks').EKSClient, facts: ClusterFacts): Promise<Finding> {
+async function checkAccessEntry(
+  m: Mapping,
+  eks: import('@aws-sdk/client-eks').EKSClient,
+  facts: ClusterFacts,
+): Promise<Finding> {
   const { ListAccessEntriesCommand, DescribeAccessEntryCommand } = await import('@aws-sdk/client-eks');
   const { kubernetesGroup } = await import('../../../infra/rbac.ts');
   const group = kubernetesGroup(m.id);
@@ -181,7 +223,11 @@ async function checkAccessEntry(m: Mapping, eks: import('@aws-sdk/client-eks').E
     if (username) facts.username = username;
     return finding;
   } catch (e) {
-    return unchecked('access-entry', `the access entry of group ${group}`, `eks:ListAccessEntries/DescribeAccessEntry: ${sdkErrorText(e)}`);
+    return unchecked(
+      'access-entry',
+      `the access entry of group ${group}`,
+      `eks:ListAccessEntries/DescribeAccessEntry: ${sdkErrorText(e)}`,
+    );
   }
 }
 
@@ -194,8 +240,12 @@ export function authenticationModeFinding(name: string, region: string, mode: st
     return {
       check: 'authentication-mode',
       verdict: 'problem',
-      message: `cluster ${name} authenticates with the aws-auth ConfigMap only (CONFIG_MAP): access entries do not exist there, so the cluster refuses the pipeline's tokens (401)`,
-      fix: `aws eks update-cluster-config --name ${name} --region ${region} --access-config authenticationMode=API_AND_CONFIG_MAP (one way: it cannot go back)`,
+      message:
+        `cluster ${name} authenticates with the aws-auth ConfigMap only (CONFIG_MAP): access entries do not ` +
+        `exist there, so the cluster refuses the pipeline's tokens (401)`,
+      fix:
+        `aws eks update-cluster-config --name ${name} --region ${region} --access-config ` +
+        `authenticationMode=API_AND_CONFIG_MAP (one way: it cannot go back)`,
     };
   }
   return { check: 'authentication-mode', verdict: 'ok', message: `authentication mode ${mode} allows access entries` };
@@ -221,7 +271,11 @@ export function accessEntryFinding(
   const entry = entries.find((e) => e.kubernetesGroups.includes(group));
   if (entry) {
     return {
-      finding: { check: 'access-entry', verdict: 'ok', message: `the access entry of ${entry.principalArn} puts it in group ${group}` },
+      finding: {
+        check: 'access-entry',
+        verdict: 'ok',
+        message: `the access entry of ${entry.principalArn} puts it in group ${group}`,
+      },
       username: entry.username,
     };
   }
@@ -229,8 +283,14 @@ export function accessEntryFinding(
     finding: {
       check: 'access-entry',
       verdict: 'problem',
-      message: `no access entry of cluster ${clusterName} puts a role in group ${group}${truncated ? ` (first ${MAX_ENTRIES} entries looked at)` : ''}: the pipeline's tokens are refused (401)`,
-      fix: `deploy the stack (it creates the access entry of the mint-token role), or add one: aws eks create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output> --kubernetes-groups ${group}`,
+      message:
+        `no access entry of cluster ${clusterName} puts a role in group ` +
+        `${group}${truncated ? ` (first ${MAX_ENTRIES} entries looked at)` : ''}: the pipeline's tokens are ` +
+        `refused (401)`,
+      fix:
+        `deploy the stack (it creates the access entry of the mint-token role), or add one: aws eks ` +
+        `create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output> ` +
+        `--kubernetes-groups ${group}`,
     },
   };
 }

@@ -24,7 +24,12 @@ export function unchecked(check: string, what: string, reason: string): Finding 
 }
 
 /** Counts by verdict. */
-export function summarize(findings: readonly Finding[]): { problems: number; warnings: number; unchecked: number; ok: number } {
+export function summarize(findings: readonly Finding[]): {
+  problems: number;
+  warnings: number;
+  unchecked: number;
+  ok: number;
+} {
   const n = (v: Verdict) => findings.filter((f) => f.verdict === v).length;
   return { problems: n('problem'), warnings: n('warning'), unchecked: n('unchecked'), ok: n('ok') };
 }

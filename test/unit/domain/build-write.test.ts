@@ -5,7 +5,11 @@ import { buildWrite, planMerge } from '../../../functions/domain/plan.ts';
 import type { MergePlan, MergeOptions, SecretData } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-const v1 = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };
+const v1 = {
+  arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf',
+  versionId: 'v1',
+  createdDate: '2026-11-01T10:00:00.000Z',
+};
 const v2 = { ...v1, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z' };
 const NOW = '2026-11-05T12:00:00.000Z';
 const target = { namespace: 'apps', name: 'db-credentials', type: 'Opaque' as const };
@@ -28,7 +32,13 @@ describe('buildWrite', () => {
     const existing: SecretData = { same: b64('s'), changed: b64('old'), gone: b64('g'), theirs: b64('t') };
     const desired: SecretData = { same: b64('s'), changed: b64('new'), fresh: b64('f') };
     const annotations = sourceAnnotations(v1, ['same', 'changed', 'gone']);
-    const observed = observe(desired, { resourceVersion: '7', type: 'Opaque', data: existing, labels: {}, annotations });
+    const observed = observe(desired, {
+      resourceVersion: '7',
+      type: 'Opaque',
+      data: existing,
+      labels: {},
+      annotations,
+    });
     const plan = planMerge(v2, observed, opts, NOW);
     expect(buildWrite(plan, desired, target)).toStrictEqual({
       metadata: { resourceVersion: '7', labels: plan.labels, annotations: plan.annotations },
@@ -52,15 +62,30 @@ describe('buildWrite', () => {
   });
 
   const base: MergePlan = {
-    action: 'none', reason: '', added: [], updated: [], unchanged: [], pruned: [],
-    kept: { count: 0, names: [], truncated: false }, labels: {}, annotations: {},
+    action: 'none',
+    reason: '',
+    added: [],
+    updated: [],
+    unchanged: [],
+    pruned: [],
+    kept: { count: 0, names: [], truncated: false },
+    labels: {},
+    annotations: {},
   };
   it.each<[string, MergePlan, RegExp]>([
     ['the plan is none', base, /a 'none' plan has nothing to write/],
     ['the plan is skip-stale', { ...base, action: 'skip-stale' }, /a 'skip-stale' plan has nothing to write/],
     ['an update has no resourceVersion', { ...base, action: 'update', added: ['a'] }, /must carry the resourceVersion/],
-    ['the plan writes a key the data lacks', { ...base, action: 'update', resourceVersion: '1', updated: ['zz'] }, /writes key "zz" that the desired data lacks/],
-    ['a create names a key the data lacks', { ...base, action: 'create', added: ['constructor'] }, /writes key "constructor"/],
+    [
+      'the plan writes a key the data lacks',
+      { ...base, action: 'update', resourceVersion: '1', updated: ['zz'] },
+      /writes key "zz" that the desired data lacks/,
+    ],
+    [
+      'a create names a key the data lacks',
+      { ...base, action: 'create', added: ['constructor'] },
+      /writes key "constructor"/,
+    ],
   ])('throws a programming error when %s', (_what, plan, message) => {
     expect(() => buildWrite(plan, { a: b64('1') }, target)).toThrow(message);
   });

@@ -48,3 +48,15 @@ describe('encodeSecretData / decodeSecretData', () => {
     expect(() => decodeSecretData(bytes)).toThrowError(expect.objectContaining({ name: 'InvalidInputError', message }));
   });
 });
+
+describe('decodeSecretData errors', () => {
+  it('does not quote bytes of the JSON form that are not JSON (JSON.parse would)', () => {
+    const bytes = Buffer.from('{"password":"CANARY-CODEC-0001" broken');
+    expect(() => decodeSecretData(bytes)).toThrow('sealed secret data in the JSON form is not valid JSON');
+    try {
+      decodeSecretData(bytes);
+    } catch (e) {
+      expect(String((e as Error).message)).not.toContain('CANARY');
+    }
+  });
+});

@@ -14,7 +14,11 @@ describe('assertWithinKeyBudget', () => {
 
   it.each([
     ['one key too many', keys(MAX_KEYS + 1, 8), `${MAX_KEYS + 1} keys`],
-    ['names one byte over', [...keys(MAX_KEY_NAME_BYTES / 64, 64), 'z'], `${MAX_KEY_NAME_BYTES + 1} bytes of key names`],
+    [
+      'names one byte over',
+      [...keys(MAX_KEY_NAME_BYTES / 64, 64), 'z'],
+      `${MAX_KEY_NAME_BYTES + 1} bytes of key names`,
+    ],
   ])('refuses %s, naming the count and how to fix it', (_what, k, fragment) => {
     expect(() => assertWithinKeyBudget(k, 'secret x')).toThrow(
       expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining(fragment) }),

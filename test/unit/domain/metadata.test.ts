@@ -10,7 +10,11 @@ import {
   sourceAnnotations,
 } from '../../../functions/domain/metadata.ts';
 
-const source = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };
+const source = {
+  arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf',
+  versionId: 'v1',
+  createdDate: '2026-11-01T10:00:00.000Z',
+};
 
 describe('metadata names', () => {
   it('uses the documented label and annotation names when writing', () => {
@@ -18,7 +22,10 @@ describe('metadata names', () => {
       'app.kubernetes.io/managed-by': 'eks-secret-sync',
       'eks-secret-sync.io/mapping': 'm1',
     });
-    expect([MANAGED_BY_LABEL, MAPPING_LABEL]).toStrictEqual(['app.kubernetes.io/managed-by', 'eks-secret-sync.io/mapping']);
+    expect([MANAGED_BY_LABEL, MAPPING_LABEL]).toStrictEqual([
+      'app.kubernetes.io/managed-by',
+      'eks-secret-sync.io/mapping',
+    ]);
     expect(Object.values(ANNOTATIONS)).toStrictEqual([
       'eks-secret-sync.io/source-arn',
       'eks-secret-sync.io/source-version-id',

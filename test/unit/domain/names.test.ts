@@ -26,7 +26,7 @@ describe('nameList', () => {
     expect(list.truncated).toBe(true);
   });
 
-  it('does not reorder the caller\'s array when it sorts', () => {
+  it("does not reorder the caller's array when it sorts", () => {
     const names = ['b', 'a'];
     nameList(names);
     expect(names).toStrictEqual(['b', 'a']);

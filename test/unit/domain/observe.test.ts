@@ -4,7 +4,11 @@ import { observe } from '../../../functions/domain/observe.ts';
 import type { ExistingSecret, SecretData } from '../../../functions/domain/types.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-const source = { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf', versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z' };
+const source = {
+  arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf',
+  versionId: 'v1',
+  createdDate: '2026-11-01T10:00:00.000Z',
+};
 
 function existing(data: SecretData, annotations: Record<string, string> = {}): ExistingSecret {
   return { resourceVersion: '42', type: 'Opaque', data, labels: {}, annotations };
@@ -42,7 +46,10 @@ describe('observe', () => {
 
   it('splits Kubernetes-only keys into dropped and others by the managed-keys annotation', () => {
     const annotations = { [ANNOTATIONS.managedKeys]: '["a","gone","never-there"]' };
-    const seen = observe({ a: b64('1') }, existing({ a: b64('1'), gone: b64('x'), mine: b64('y'), zz: b64('z') }, annotations));
+    const seen = observe(
+      { a: b64('1') },
+      existing({ a: b64('1'), gone: b64('x'), mine: b64('y'), zz: b64('z') }, annotations),
+    );
     expect(seen.dropped).toStrictEqual(['gone']);
     expect(seen.others).toStrictEqual({ count: 2, names: ['mine', 'zz'], truncated: false });
     expect(seen.managedKeys).toStrictEqual(['a', 'gone', 'never-there']);
@@ -56,7 +63,9 @@ describe('observe', () => {
   });
 
   it('counts all others but lists a bounded number when Kubernetes holds many other keys', () => {
-    const data = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`other-key-${String(i).padStart(4, '0')}`, b64('v')]));
+    const data = Object.fromEntries(
+      Array.from({ length: 1000 }, (_, i) => [`other-key-${String(i).padStart(4, '0')}`, b64('v')]),
+    );
     const seen = observe({}, existing(data));
     expect(seen.others.count).toBe(1000);
     expect(seen.others.truncated).toBe(true);
@@ -64,8 +73,17 @@ describe('observe', () => {
   });
 
   it('copies resourceVersion, type, lastSource and managedKeys when the Secret exists', () => {
-    const seen = observe({ a: b64('1') }, { ...existing({}, sourceAnnotations(source, ['a'])), type: 'kubernetes.io/tls' });
-    expect(seen).toMatchObject({ exists: true, resourceVersion: '42', type: 'kubernetes.io/tls', lastSource: source, managedKeys: ['a'] });
+    const seen = observe(
+      { a: b64('1') },
+      { ...existing({}, sourceAnnotations(source, ['a'])), type: 'kubernetes.io/tls' },
+    );
+    expect(seen).toMatchObject({
+      exists: true,
+      resourceVersion: '42',
+      type: 'kubernetes.io/tls',
+      lastSource: source,
+      managedKeys: ['a'],
+    });
   });
 
   it('has no lastSource when the Secret has no source annotations', () => {

@@ -18,7 +18,12 @@ const A = { a: Buffer.from('1').toString('base64') };
 const B = { a: Buffer.from('2').toString('base64') };
 
 /** A version; `currentAt` makes it one fetched as AWSCURRENT at that time. */
-const version = (versionId: string, createdDate: string, currentAt?: string, current = currentAt !== undefined): SourceVersion => ({
+const version = (
+  versionId: string,
+  createdDate: string,
+  currentAt?: string,
+  current = currentAt !== undefined,
+): SourceVersion => ({
   arn: ARN,
   versionId,
   createdDate,
@@ -28,28 +33,71 @@ const version = (versionId: string, createdDate: string, currentAt?: string, cur
 
 /** The Secret as written from `last` (annotations through the product's own writer). */
 const recorded = (last: SourceVersion): Observation =>
-  observe(B, { resourceVersion: '7', type: 'Opaque', data: A, labels: {}, annotations: sourceAnnotations(last, ['a']) });
+  observe(B, {
+    resourceVersion: '7',
+    type: 'Opaque',
+    data: A,
+    labels: {},
+    annotations: sourceAnnotations(last, ['a']),
+  });
 
 describe('planMerge: ordering by when a version was AWSCURRENT', () => {
   it.each<[string, SourceVersion, SourceVersion, string]>([
-    ['writes a rollback: an older version seen AWSCURRENT after the recorded one was', version('old', DAY1, T2), version('new', DAY2, T1), 'update'],
-    ['skips a version replaced since its fetch: AWSCURRENT only before the recorded one was', version('v1', DAY1, T1), version('v2', DAY1, T2), 'skip-stale'],
+    [
+      'writes a rollback: an older version seen AWSCURRENT after the recorded one was',
+      version('old', DAY1, T2),
+      version('new', DAY2, T1),
+      'update',
+    ],
+    [
+      'skips a version replaced since its fetch: AWSCURRENT only before the recorded one was',
+      version('v1', DAY1, T1),
+      version('v2', DAY1, T2),
+      'skip-stale',
+    ],
     ['skips on equal times (no later truth)', version('v1', DAY1, T1), version('v2', DAY1, T1), 'skip-stale'],
-    ['skips a version not AWSCURRENT when fetched over one recorded as AWSCURRENT, however new', version('v3', DAY2), version('v2', DAY1, T1), 'skip-stale'],
-    ['writes a current version over a record that does not say when it was current', version('v1', DAY1, T1), version('v2', DAY2), 'update'],
-    ['falls back to creation dates when neither side knows: newer recorded wins', version('v1', DAY1), version('v2', DAY2), 'skip-stale'],
-    ['falls back to creation dates when neither side knows: newer incoming wins', version('v2', DAY2), version('v1', DAY1), 'update'],
-    ['falls back to the tie rule for a current version without a time (an older fetch step)', version('v1b', DAY1, undefined, true), version('v1', DAY1), 'update'],
+    [
+      'skips a version not AWSCURRENT when fetched over one recorded as AWSCURRENT, however new',
+      version('v3', DAY2),
+      version('v2', DAY1, T1),
+      'skip-stale',
+    ],
+    [
+      'writes a current version over a record that does not say when it was current',
+      version('v1', DAY1, T1),
+      version('v2', DAY2),
+      'update',
+    ],
+    [
+      'falls back to creation dates when neither side knows: newer recorded wins',
+      version('v1', DAY1),
+      version('v2', DAY2),
+      'skip-stale',
+    ],
+    [
+      'falls back to creation dates when neither side knows: newer incoming wins',
+      version('v2', DAY2),
+      version('v1', DAY1),
+      'update',
+    ],
+    [
+      'falls back to the tie rule for a current version without a time (an older fetch step)',
+      version('v1b', DAY1, undefined, true),
+      version('v1', DAY1),
+      'update',
+    ],
   ])('%s', (_what, incoming, last, action) => {
     expect(planMerge(incoming, recorded(last), OPTIONS, T2).action).toBe(action);
   });
 
   it('says when each version was AWSCURRENT when it skips', () => {
     expect(planMerge(version('v1', DAY1, T1), recorded(version('v2', DAY1, T2)), OPTIONS, T2).reason).toBe(
-      `The Secret holds version v2, AWSCURRENT at ${T2}; version v1 was AWSCURRENT only earlier, at ${T1}: it is not written.`,
+      `The Secret holds version v2, AWSCURRENT at ${T2}; ` +
+        `version v1 was AWSCURRENT only earlier, at ${T1}: it is not written.`,
     );
     expect(planMerge(version('v3', DAY2), recorded(version('v2', DAY1, T1)), OPTIONS, T2).reason).toBe(
-      `The Secret holds version v2, AWSCURRENT at ${T1}; version v3 was not AWSCURRENT when fetched: it is not written.`,
+      `The Secret holds version v2, AWSCURRENT at ${T1}; ` +
+        'version v3 was not AWSCURRENT when fetched: it is not written.',
     );
   });
 
@@ -60,14 +108,25 @@ describe('planMerge: ordering by when a version was AWSCURRENT', () => {
   });
 
   it('refuses an incoming currentAt that is not a date', () => {
-    expect(() => planMerge(version('v1', DAY1, 'soon'), recorded(version('v2', DAY1, T1)), OPTIONS, T2)).toThrow(InvalidInputError);
+    expect(() => planMerge(version('v1', DAY1, 'soon'), recorded(version('v2', DAY1, T1)), OPTIONS, T2)).toThrow(
+      InvalidInputError,
+    );
   });
 });
 
 describe('readLastSource: currentAt', () => {
   it('reads it back when it is a date and ignores it otherwise', () => {
     const base = sourceAnnotations(version('v1', DAY1), ['a']);
-    expect(readLastSource({ ...base, [ANNOTATIONS.sourceCurrentAt]: T1 })).toStrictEqual({ arn: ARN, versionId: 'v1', createdDate: DAY1, currentAt: T1 });
-    expect(readLastSource({ ...base, [ANNOTATIONS.sourceCurrentAt]: 'garbage' })).toStrictEqual({ arn: ARN, versionId: 'v1', createdDate: DAY1 });
+    expect(readLastSource({ ...base, [ANNOTATIONS.sourceCurrentAt]: T1 })).toStrictEqual({
+      arn: ARN,
+      versionId: 'v1',
+      createdDate: DAY1,
+      currentAt: T1,
+    });
+    expect(readLastSource({ ...base, [ANNOTATIONS.sourceCurrentAt]: 'garbage' })).toStrictEqual({
+      arn: ARN,
+      versionId: 'v1',
+      createdDate: DAY1,
+    });
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import { planMerge } from '../../../functions/domain/plan.ts';
-import type { MergeOptions, Observation, SecretData, SecretType, SourceVersion } from '../../../functions/domain/types.ts';
+import type {
+  MergeOptions,
+  Observation,
+  SecretData,
+  SecretType,
+  SourceVersion,
+} from '../../../functions/domain/types.ts';
 import { InvalidInputError } from '../../../functions/domain/errors.ts';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -19,7 +25,13 @@ function options(over: Partial<MergeOptions> = {}): MergeOptions {
 }
 
 /** Observes `desired` against a Secret last written from `last` with `data` (keys `managed` written by us). */
-function seen(desired: SecretData, data: SecretData, last?: SourceVersion, managed?: string[], type = 'Opaque'): Observation {
+function seen(
+  desired: SecretData,
+  data: SecretData,
+  last?: SourceVersion,
+  managed?: string[],
+  type = 'Opaque',
+): Observation {
   const annotations = last === undefined ? {} : sourceAnnotations(last, managed ?? Object.keys(data));
   return observe(desired, { resourceVersion: '7', type, data, labels: {}, annotations });
 }
@@ -32,25 +44,68 @@ describe('planMerge: action', () => {
     ['creates when the Secret does not exist', v1, observe(AB, null), {}, 'create'],
     ['updates when the recorded version is older', v2, seen(AB, A, v1), {}, 'update'],
     ['skips when the recorded version is newer', v1, seen(AB, A, v2), {}, 'skip-stale'],
-    ['updates when another version has the same created date and the incoming one is AWSCURRENT', v2sameDate, seen(AB, A, v1), {}, 'update'],
-    ['skips when another version has the same created date and the incoming one is no longer AWSCURRENT', v2sameDateNotCurrent, seen(AB, A, v1), {}, 'skip-stale'],
-    ['skips when another version has the same created date and currency is unknown', { ...v1, versionId: 'v1c' }, seen(AB, A, v1), {}, 'skip-stale'],
+    [
+      'updates when another version has the same created date and the incoming one is AWSCURRENT',
+      v2sameDate,
+      seen(AB, A, v1),
+      {},
+      'update',
+    ],
+    [
+      'skips when another version has the same created date and the incoming one is no longer AWSCURRENT',
+      v2sameDateNotCurrent,
+      seen(AB, A, v1),
+      {},
+      'skip-stale',
+    ],
+    [
+      'skips when another version has the same created date and currency is unknown',
+      { ...v1, versionId: 'v1c' },
+      seen(AB, A, v1),
+      {},
+      'skip-stale',
+    ],
     ['does nothing when the version and data are already there', v1, seen(AB, AB, v1), {}, 'none'],
-    ['does nothing when the version is there and kept keys are not ours', v1, seen(A, { ...A, x: b64('x') }, v1, ['a']), {}, 'none'],
-    ['updates when someone edited a value since the same version was written', v1, seen(AB, { ...AB, a: b64('edited') }, v1), {}, 'update'],
+    [
+      'does nothing when the version is there and kept keys are not ours',
+      v1,
+      seen(A, { ...A, x: b64('x') }, v1, ['a']),
+      {},
+      'none',
+    ],
+    [
+      'updates when someone edited a value since the same version was written',
+      v1,
+      seen(AB, { ...AB, a: b64('edited') }, v1),
+      {},
+      'update',
+    ],
     ['updates only metadata when a new version has the same values', v2, seen(AB, AB, v1), {}, 'update'],
     ['updates when it adopts a Secret without our annotations', v1, seen(AB, AB), {}, 'update'],
-    ['updates the managed keys when AWS dropped a key and prune is off', v1, seen(A, AB, v1), { prune: false }, 'update'],
+    [
+      'updates the managed keys when AWS dropped a key and prune is off',
+      v1,
+      seen(A, AB, v1),
+      { prune: false },
+      'update',
+    ],
     ['updates when AWS dropped a key and prune is on', v1, seen(A, AB, v1), { prune: true }, 'update'],
     ['treats a missing type as Opaque when the Secret exists', v1, seen(AB, AB, v1, undefined, ''), {}, 'none'],
-    ['ignores a stale version when it skips before checking the type', v1, seen(AB, A, v2, undefined, 'kubernetes.io/tls'), {}, 'skip-stale'],
+    [
+      'ignores a stale version when it skips before checking the type',
+      v1,
+      seen(AB, A, v2, undefined, 'kubernetes.io/tls'),
+      {},
+      'skip-stale',
+    ],
   ])('%s', (_what, source, observed, over, action) => {
     expect(planMerge(source, observed, options(over), NOW).action).toBe(action);
   });
 
   it('names both versions when it skips a stale one', () => {
     expect(planMerge(v1, seen(AB, A, v2), options(), NOW).reason).toBe(
-      'The Secret holds version v2 created 2026-11-02T10:00:00.000Z, newer than version v1 created 2026-11-01T10:00:00.000Z: the older version is not written.',
+      'The Secret holds version v2 created 2026-11-02T10:00:00.000Z, newer than version v1 created ' +
+        '2026-11-01T10:00:00.000Z: the older version is not written.',
     );
   });
 
@@ -68,15 +123,37 @@ describe('planMerge: keys', () => {
   const observed = seen(desired, data, v1, ['same', 'changed', 'gone']);
 
   it.each([
-    [false, { added: ['fresh'], updated: ['changed'], unchanged: ['same'], pruned: [], kept: { count: 2, names: ['gone', 'theirs'], truncated: false } }],
-    [true, { added: ['fresh'], updated: ['changed'], unchanged: ['same'], pruned: ['gone'], kept: { count: 1, names: ['theirs'], truncated: false } }],
+    [
+      false,
+      {
+        added: ['fresh'],
+        updated: ['changed'],
+        unchanged: ['same'],
+        pruned: [],
+        kept: { count: 2, names: ['gone', 'theirs'], truncated: false },
+      },
+    ],
+    [
+      true,
+      {
+        added: ['fresh'],
+        updated: ['changed'],
+        unchanged: ['same'],
+        pruned: ['gone'],
+        kept: { count: 1, names: ['theirs'], truncated: false },
+      },
+    ],
   ])('sorts keys into categories when prune is %s', (prune, expected) => {
     expect(planMerge(v2, observed, options({ prune }), NOW)).toMatchObject(expected);
   });
 
   it('adds every desired key when it creates', () => {
     expect(planMerge(v1, observe(desired, null), options(), NOW)).toMatchObject({
-      added: ['changed', 'fresh', 'same'], updated: [], unchanged: [], pruned: [], kept: { count: 0 },
+      added: ['changed', 'fresh', 'same'],
+      updated: [],
+      unchanged: [],
+      pruned: [],
+      kept: { count: 0 },
     });
   });
 
@@ -89,32 +166,46 @@ describe('planMerge: keys', () => {
 
   it('lists no keys at all when it skips a stale version', () => {
     expect(planMerge(v1, seen(desired, data, v2), options({ prune: true }), NOW)).toMatchObject({
-      added: [], updated: [], unchanged: [], pruned: [], kept: { count: 0 },
+      added: [],
+      updated: [],
+      unchanged: [],
+      pruned: [],
+      kept: { count: 0 },
     });
   });
 });
 
 describe('planMerge: metadata', () => {
-  const over = { labels: { team: 'db', [`app.kubernetes.io/managed-by`]: 'helm' }, annotations: { note: 'x', [ANNOTATIONS.sourceArn]: 'forged' } };
+  const over = {
+    labels: { team: 'db', 'app.kubernetes.io/managed-by': 'helm' },
+    annotations: { note: 'x', [ANNOTATIONS.sourceArn]: 'forged' },
+  };
 
   it.each([
     ['create', v1, observe(AB, null), undefined],
     ['update', v2, seen(AB, A, v1), '7'],
-  ])('writes our labels and annotations over the mapping\'s when it plans a %s', (action, source, observed, resourceVersion) => {
-    const plan = planMerge(source, observed, options(over), NOW);
-    expect(plan.action).toBe(action);
-    expect(plan.resourceVersion).toBe(resourceVersion);
-    expect(plan.labels).toStrictEqual({ team: 'db', 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'db' });
-    expect(plan.annotations).toStrictEqual({
-      note: 'x',
-      'eks-secret-sync.io/source-arn': ARN,
-      'eks-secret-sync.io/source-version-id': source.versionId,
-      'eks-secret-sync.io/source-created-date': source.createdDate,
-      'eks-secret-sync.io/managed-keys': '["a","b"]',
-      'eks-secret-sync.io/synced-at': NOW,
-      ...(action === 'create' && { 'eks-secret-sync.io/created-by': 'eks-secret-sync' }),
-    });
-  });
+  ])(
+    "writes our labels and annotations over the mapping's when it plans a %s",
+    (action, source, observed, resourceVersion) => {
+      const plan = planMerge(source, observed, options(over), NOW);
+      expect(plan.action).toBe(action);
+      expect(plan.resourceVersion).toBe(resourceVersion);
+      expect(plan.labels).toStrictEqual({
+        team: 'db',
+        'app.kubernetes.io/managed-by': 'eks-secret-sync',
+        'eks-secret-sync.io/mapping': 'db',
+      });
+      expect(plan.annotations).toStrictEqual({
+        note: 'x',
+        'eks-secret-sync.io/source-arn': ARN,
+        'eks-secret-sync.io/source-version-id': source.versionId,
+        'eks-secret-sync.io/source-created-date': source.createdDate,
+        'eks-secret-sync.io/managed-keys': '["a","b"]',
+        'eks-secret-sync.io/synced-at': NOW,
+        ...(action === 'create' && { 'eks-secret-sync.io/created-by': 'eks-secret-sync' }),
+      });
+    },
+  );
 
   it.each([
     ['none', v1, seen(AB, AB, v1)],
@@ -132,37 +223,54 @@ describe('planMerge: refusals', () => {
   it.each<[string, SourceVersion, Observation, Partial<MergeOptions>, RegExp]>([
     [
       'the Secret was written from another AWS secret',
-      v2, seen(AB, A, { ...v1, arn: OTHER_ARN }), {},
+      v2,
+      seen(AB, A, { ...v1, arn: OTHER_ARN }),
+      {},
       /^Mapping "db": the Secret was written from arn:.*:other-XyZ123, not from arn:.*:db-AbCdEf; .*Fix the mapping/,
     ],
     [
       'the Secret has another type',
-      v2, seen(AB, A, v1, undefined, 'Opaque'), { type: 'kubernetes.io/tls' },
-      /the Secret has type "Opaque" but the mapping asks for kubernetes.io\/tls, and a Secret's type cannot change\. Delete the Secret .* or set the mapping's type to "Opaque"/,
+      v2,
+      seen(AB, A, v1, undefined, 'Opaque'),
+      { type: 'kubernetes.io/tls' },
+      new RegExp(
+        /the Secret has type "Opaque" but the mapping asks for kubernetes.io\/tls, /.source +
+          /and a Secret's type cannot change\. Delete the Secret .* or set the mapping's type to "Opaque"/.source,
+      ),
     ],
     [
       'a tls Secret would be created without tls.key',
-      v1, observe({ 'tls.crt': b64('c') }, null), { type: 'kubernetes.io/tls' },
+      v1,
+      observe({ 'tls.crt': b64('c') }, null),
+      { type: 'kubernetes.io/tls' },
       /a Secret of type kubernetes.io\/tls needs the data key "tls.key"/,
     ],
     [
       'a dockerconfigjson Secret would lack .dockerconfigjson',
-      v2, seen(A, A, v1, undefined, 'kubernetes.io/dockerconfigjson'), { type: 'kubernetes.io/dockerconfigjson' },
+      v2,
+      seen(A, A, v1, undefined, 'kubernetes.io/dockerconfigjson'),
+      { type: 'kubernetes.io/dockerconfigjson' },
       /kubernetes.io\/dockerconfigjson needs the data key "\.dockerconfigjson"/,
     ],
     [
       'pruning would remove a key the type requires',
-      v2, seen({ 'tls.crt': b64('c') }, tlsData, v1, undefined, 'kubernetes.io/tls'), { type: 'kubernetes.io/tls', prune: true },
+      v2,
+      seen({ 'tls.crt': b64('c') }, tlsData, v1, undefined, 'kubernetes.io/tls'),
+      { type: 'kubernetes.io/tls', prune: true },
       /needs the data key "tls.key", which the result would lack \(pruning would remove it\)/,
     ],
     [
       'an AWS key is not a valid data key',
-      v1, observe({ 'bad key': b64('x') }, null), {},
+      v1,
+      observe({ 'bad key': b64('x') }, null),
+      {},
       /^Mapping "db": 1 key is not valid .*"bad key" contains " "/,
     ],
     [
       'the incoming created date is not a date',
-      { ...v1, createdDate: 'soon' }, observe(A, null), {},
+      { ...v1, createdDate: 'soon' },
+      observe(A, null),
+      {},
       /createdDate "soon" is not an ISO 8601 date/,
     ],
   ])('throws InvalidInputError when %s', (_what, source, observed, over, message) => {
@@ -172,10 +280,17 @@ describe('planMerge: refusals', () => {
   });
 
   it.each([
-    ['keeps a required key written by someone else', seen({ 'tls.crt': b64('c') }, tlsData, v1, ['tls.crt'], TLS), 'update'],
+    [
+      'keeps a required key written by someone else',
+      seen({ 'tls.crt': b64('c') }, tlsData, v1, ['tls.crt'], TLS),
+      'update',
+    ],
     [
       'cannot see every kept key',
-      { ...seen({ 'tls.crt': b64('c') }, { 'tls.crt': b64('c') }, v1, undefined, TLS), others: { count: 5000, names: [], truncated: true } },
+      {
+        ...seen({ 'tls.crt': b64('c') }, { 'tls.crt': b64('c') }, v1, undefined, TLS),
+        others: { count: 5000, names: [], truncated: true },
+      },
       'update',
     ],
   ])('accepts a tls Secret when the result %s', (_what, observed, action) => {
@@ -183,7 +298,12 @@ describe('planMerge: refusals', () => {
   });
 
   it('accepts tls when the Secret type matches and both keys come from AWS', () => {
-    const plan = planMerge(v2, seen(tlsData, {}, v1, [], 'kubernetes.io/tls'), options({ type: 'kubernetes.io/tls' }), NOW);
+    const plan = planMerge(
+      v2,
+      seen(tlsData, {}, v1, [], 'kubernetes.io/tls'),
+      options({ type: 'kubernetes.io/tls' }),
+      NOW,
+    );
     expect(plan.added).toStrictEqual(['tls.crt', 'tls.key']);
   });
 });

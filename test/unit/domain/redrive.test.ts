@@ -31,15 +31,31 @@ const labelEvent = {
   resources: [ARN],
   detail: { name: 'prod/app-config', labelUpdated: 'AWSCURRENT', versionId: 'v-bad' },
 };
-const lambdaCause = JSON.stringify({ errorType: 'PermissionDeniedError', errorMessage: 'role may not get Secret app/app-config: forbidden\nsecond line', trace: ['at x (y.js:1)'] });
+const lambdaCause = JSON.stringify({
+  errorType: 'PermissionDeniedError',
+  errorMessage: 'role may not get Secret app/app-config: forbidden\nsecond line',
+  trace: ['at x (y.js:1)'],
+});
 
 function syncFailure(over: Record<string, unknown> = {}): QueueMessage {
-  const body = { mappingId: 'app-config', failedStep: 'ReadSecret', error: 'PermissionDeniedError', cause: lambdaCause, event: labelEvent, executionId: 'arn:aws:states:us-east-1:111122223333:express:sm:exec-1:x', attempt: 1, ...over };
+  const body = {
+    mappingId: 'app-config',
+    failedStep: 'ReadSecret',
+    error: 'PermissionDeniedError',
+    cause: lambdaCause,
+    event: labelEvent,
+    executionId: 'arn:aws:states:us-east-1:111122223333:express:sm:exec-1:x',
+    attempt: 1,
+    ...over,
+  };
   return { body: JSON.stringify(body), attributes: {} };
 }
 
 function undelivered(attributes: Record<string, string>): QueueMessage {
-  return { body: JSON.stringify(labelEvent), attributes: { ERROR_CODE: 'SDK_CLIENT_ERROR', ERROR_MESSAGE: 'Rate exceeded', ...attributes } };
+  return {
+    body: JSON.stringify(labelEvent),
+    attributes: { ERROR_CODE: 'SDK_CLIENT_ERROR', ERROR_MESSAGE: 'Rate exceeded', ...attributes },
+  };
 }
 
 const start = (m: QueueMessage, s = settings) => {
@@ -54,7 +70,7 @@ const parkOf = (m: QueueMessage, s = settings) => {
 };
 
 describe('decideRedrive', () => {
-  it('starts the next attempt of a failed sync on its mapping\'s state machine, with a redrive event around the original', () => {
+  it("starts the next attempt of a failed sync on its mapping's state machine, with a redrive event around the original", () => {
     const d = start(syncFailure());
     expect(d.stateMachineArn).toBe(SM['app-config']);
     expect(d.input).toStrictEqual({
@@ -120,17 +136,38 @@ describe('decideRedrive', () => {
     ['a failed sync without an attempt', syncFailure({ attempt: undefined }), 'unparseable'],
     ['a failed sync with attempt 0', syncFailure({ attempt: 0 }), 'unparseable'],
     ['a failed sync of a mapping not in this stack', syncFailure({ mappingId: 'gone' }), 'unknown-mapping'],
-    ['an EventBridge dead letter for another target', undelivered({ TARGET_ARN: 'arn:aws:states:us-east-1:1:stateMachine:other', RULE_ARN: 'arn:aws:events:us-east-1:1:rule/x-other-label' }), 'unknown-mapping'],
-    ['an EventBridge dead letter whose body is no event', { body: '{"a":1}', attributes: { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/x' } }, 'unparseable'],
+    [
+      'an EventBridge dead letter for another target',
+      undelivered({
+        TARGET_ARN: 'arn:aws:states:us-east-1:1:stateMachine:other',
+        RULE_ARN: 'arn:aws:events:us-east-1:1:rule/x-other-label',
+      }),
+      'unknown-mapping',
+    ],
+    [
+      'an EventBridge dead letter whose body is no event',
+      { body: '{"a":1}', attributes: { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/x' } },
+      'unparseable',
+    ],
   ] as const)('parks %s', (_what, message, reason) => {
     expect(parkOf(message).reason).toBe(reason);
   });
 
-  it('starts an undelivered EventBridge event as attempt 2 of its target\'s mapping (the failed delivery was attempt 1)', () => {
-    const d = start(undelivered({ TARGET_ARN: SM.config, RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/EksSecretSync-config-label' }));
+  it("starts an undelivered EventBridge event as attempt 2 of its target's mapping (the failed delivery was attempt 1)", () => {
+    const d = start(
+      undelivered({
+        TARGET_ARN: SM.config,
+        RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/EksSecretSync-config-label',
+      }),
+    );
     expect(d.stateMachineArn).toBe(SM.config);
     expect(d.input.attempt).toBe(2);
-    expect(d.input.event.detail).toStrictEqual({ original: labelEvent, failedStep: 'Delivery', error: 'SDK_CLIENT_ERROR', failedAttempt: 1 });
+    expect(d.input.event.detail).toStrictEqual({
+      original: labelEvent,
+      failedStep: 'Delivery',
+      error: 'SDK_CLIENT_ERROR',
+      failedAttempt: 1,
+    });
     expect(d.failed).toMatchObject({ origin: 'undelivered-event', cause: 'Rate exceeded' });
   });
 
@@ -142,8 +179,16 @@ describe('decideRedrive', () => {
 describe('mappingOfUndelivered', () => {
   it.each([
     ['the target ARN', { TARGET_ARN: SM['app-config'] }, 'app-config'],
-    ['the rule name, longest id first (app-config, not config)', { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/EksSecretSync-app-config-label' }, 'app-config'],
-    ['the rule name of a trail rule', { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/EksSecretSync-config-trail' }, 'config'],
+    [
+      'the rule name, longest id first (app-config, not config)',
+      { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/EksSecretSync-app-config-label' },
+      'app-config',
+    ],
+    [
+      'the rule name of a trail rule',
+      { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/EksSecretSync-config-trail' },
+      'config',
+    ],
     ['nothing it knows', { RULE_ARN: 'arn:aws:events:us-east-1:1:rule/other' }, undefined],
   ])('finds the mapping by %s', (_what, attributes, want) => {
     expect(mappingOfUndelivered(attributes, SM)).toBe(want);
@@ -152,7 +197,11 @@ describe('mappingOfUndelivered', () => {
 
 describe('causeLine', () => {
   it.each([
-    ['the first line of a Lambda error message, never the trace', lambdaCause, 'role may not get Secret app/app-config: forbidden'],
+    [
+      'the first line of a Lambda error message, never the trace',
+      lambdaCause,
+      'role may not get Secret app/app-config: forbidden',
+    ],
     ['plain text as it is', 'States.Timeout', 'States.Timeout'],
     ['nothing for a missing cause', undefined, ''],
   ])('keeps %s', (_what, cause, want) => {
@@ -165,16 +214,31 @@ describe('causeLine', () => {
 });
 
 describe('parkedAttributes', () => {
-  it('names reason, detail, mapping and attempt, then keeps EventBridge\'s attributes within the SQS limit of 10', () => {
-    const message = undelivered({ RULE_ARN: 'r', TARGET_ARN: SM.config, EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts', RETRY_ATTEMPTS: '8', EXTRA: 'dropped' });
+  it("names reason, detail, mapping and attempt, then keeps EventBridge's attributes within the SQS limit of 10", () => {
+    const message = undelivered({
+      RULE_ARN: 'r',
+      TARGET_ARN: SM.config,
+      EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: '8',
+      EXTRA: 'dropped',
+    });
     const attrs = parkedAttributes(parkOf(message, { ...settings, maxAttempts: 1 }), message.attributes);
     expect(Object.keys(attrs)).toHaveLength(10);
-    expect(attrs).toMatchObject({ reason: 'max-attempts', mappingId: 'config', attempt: '1', RULE_ARN: 'r', ERROR_CODE: 'SDK_CLIENT_ERROR' });
+    expect(attrs).toMatchObject({
+      reason: 'max-attempts',
+      mappingId: 'config',
+      attempt: '1',
+      RULE_ARN: 'r',
+      ERROR_CODE: 'SDK_CLIENT_ERROR',
+    });
     expect(attrs.EXTRA).toBeUndefined();
   });
 
   it('has only reason and detail for a message it could not read', () => {
-    expect(parkedAttributes(parkOf({ body: 'x', attributes: {} }), {})).toStrictEqual({ reason: 'unparseable', detail: 'the body is not JSON (1 characters)' });
+    expect(parkedAttributes(parkOf({ body: 'x', attributes: {} }), {})).toStrictEqual({
+      reason: 'unparseable',
+      detail: 'the body is not JSON (1 characters)',
+    });
   });
 });
 

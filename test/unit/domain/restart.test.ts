@@ -7,7 +7,14 @@ import {
   restartPatch,
   rfc3339Seconds,
 } from '../../../functions/domain/restart.ts';
-import { ConfigError, InvalidInputError, NotFoundError, PermissionDeniedError, TransientError, UnauthorizedError } from '../../../functions/domain/errors.ts';
+import {
+  ConfigError,
+  InvalidInputError,
+  NotFoundError,
+  PermissionDeniedError,
+  TransientError,
+  UnauthorizedError,
+} from '../../../functions/domain/errors.ts';
 import { restartTargetsFrom } from '../../../functions/runtime/options.ts';
 
 const TARGETS = ['statefulset/db', 'deployment/api'];
@@ -21,16 +28,24 @@ describe('parseWorkload', () => {
     expect(parseWorkload(ref)).toStrictEqual({ ref, ...want });
   });
 
-  it.each(['job/x', 'deployment', 'deployment/', 'Deployment/api', 'deployment/API', 'deployment/a/b', `deployment/${'a'.repeat(254)}`])(
-    'refuses %j with the forms it accepts',
-    (ref) => {
-      expect(() => parseWorkload(ref)).toThrow(InvalidInputError);
-      expect(() => parseWorkload(ref)).toThrow('expected deployment/<name>, statefulset/<name> or daemonset/<name>');
-    },
-  );
+  it.each([
+    'job/x',
+    'deployment',
+    'deployment/',
+    'Deployment/api',
+    'deployment/API',
+    'deployment/a/b',
+    `deployment/${'a'.repeat(254)}`,
+  ])('refuses %j with the forms it accepts', (ref) => {
+    expect(() => parseWorkload(ref)).toThrow(InvalidInputError);
+    expect(() => parseWorkload(ref)).toThrow('expected deployment/<name>, statefulset/<name> or daemonset/<name>');
+  });
 
   it('sorts a list and drops duplicates', () => {
-    expect(parseWorkloads(['statefulset/db', 'deployment/api', 'statefulset/db']).map((w) => w.ref)).toStrictEqual(['deployment/api', 'statefulset/db']);
+    expect(parseWorkloads(['statefulset/db', 'deployment/api', 'statefulset/db']).map((w) => w.ref)).toStrictEqual([
+      'deployment/api',
+      'statefulset/db',
+    ]);
   });
 });
 
@@ -61,11 +76,16 @@ describe('restartAfter', () => {
 });
 
 describe('restartPatch', () => {
-  it('sets only the pod template annotations: kubectl\'s restartedAt and the version', () => {
+  it("sets only the pod template annotations: kubectl's restartedAt and the version", () => {
     expect(restartPatch('2026-11-20T10:00:00Z', 'v-123')).toStrictEqual({
       spec: {
         template: {
-          metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-11-20T10:00:00Z', 'eks-secret-sync.io/restarted-for-version': 'v-123' } },
+          metadata: {
+            annotations: {
+              'kubectl.kubernetes.io/restartedAt': '2026-11-20T10:00:00Z',
+              'eks-secret-sync.io/restarted-for-version': 'v-123',
+            },
+          },
         },
       },
     });
@@ -91,8 +111,16 @@ describe('restartFailure', () => {
   });
 
   it.each([
-    ['a refused token over everything', [new NotFoundError('gone'), new TransientError('503'), new UnauthorizedError('401')], UnauthorizedError],
-    ['a transient failure over a permanent one', [new PermissionDeniedError('403'), new TransientError('503')], TransientError],
+    [
+      'a refused token over everything',
+      [new NotFoundError('gone'), new TransientError('503'), new UnauthorizedError('401')],
+      UnauthorizedError,
+    ],
+    [
+      'a transient failure over a permanent one',
+      [new PermissionDeniedError('403'), new TransientError('503')],
+      TransientError,
+    ],
     ['the first permanent failure', [new NotFoundError('gone'), new PermissionDeniedError('403')], NotFoundError],
   ])('raises %s', (_what, errors, want) => {
     const e = restartFailure(errors.map((error, i) => ({ ref: `deployment/w${i}`, error })));
@@ -101,14 +129,22 @@ describe('restartFailure', () => {
   });
 
   it('names each workload that failed with its reason, and those restarted', () => {
-    const e = restartFailure([{ ref: 'deployment/api' }, { ref: 'statefulset/db', error: new NotFoundError('statefulsets.apps "db" not found') }]);
-    expect(e!.message).toBe('1 of 2 workloads not restarted: statefulset/db: statefulsets.apps "db" not found; restarted: deployment/api');
+    const e = restartFailure([
+      { ref: 'deployment/api' },
+      { ref: 'statefulset/db', error: new NotFoundError('statefulsets.apps "db" not found') },
+    ]);
+    expect(e!.message).toBe(
+      '1 of 2 workloads not restarted: statefulset/db: statefulsets.apps "db" not found; restarted: deployment/api',
+    );
   });
 });
 
 describe('restartTargetsFrom', () => {
   it('reads a JSON array of workloads, sorted; unset means none', () => {
-    expect(restartTargetsFrom({ RESTART_TARGETS: JSON.stringify(TARGETS) }).map((w) => w.ref)).toStrictEqual(['deployment/api', 'statefulset/db']);
+    expect(restartTargetsFrom({ RESTART_TARGETS: JSON.stringify(TARGETS) }).map((w) => w.ref)).toStrictEqual([
+      'deployment/api',
+      'statefulset/db',
+    ]);
     expect(restartTargetsFrom({ RESTART_TARGETS: '' })).toStrictEqual([]);
     expect(restartTargetsFrom({})).toStrictEqual([]);
   });

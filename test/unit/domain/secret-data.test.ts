@@ -51,7 +51,7 @@ describe('parseSecretPayload', () => {
   it('keeps the bytes unchanged under value when only SecretBinary is present', () => {
     const bytes = new Uint8Array([0, 255, 1, 128, 10, 13]);
     const data = parseSecretPayload({ secretBinary: bytes });
-    expect([...Buffer.from(data['value'] ?? '', 'base64')]).toStrictEqual([...bytes]);
+    expect([...Buffer.from(data.value ?? '', 'base64')]).toStrictEqual([...bytes]);
   });
 
   it('prefers SecretString when both are present', () => {
@@ -109,7 +109,10 @@ describe('assertValidKeys', () => {
     const act = (): void => assertValidKeys(['good', 'db user', 'a/b', '..'], 'Mapping "m1"');
     expect(act).toThrow(InvalidInputError);
     expect(act).toThrow(
-      /^Mapping "m1": 3 keys are not valid Kubernetes Secret data keys: "\.\." is reserved .*; "a\/b" contains "\/"; "db user" contains " "\. Rename them in the AWS secret: /,
+      new RegExp(
+        /^Mapping "m1": 3 keys are not valid Kubernetes Secret data keys: "\.\." is reserved .*; /.source +
+          /"a\/b" contains "\/"; "db user" contains " "\. Rename them in the AWS secret: /.source,
+      ),
     );
   });
 

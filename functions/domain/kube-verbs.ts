@@ -1,0 +1,37 @@
+/**
+ * The RBAC verbs the apiserver authorizes each call of the Kubernetes client
+ * as: the one list the Role is derived from (infra/rbac.ts), so a verb is
+ * granted exactly when a call needs it. functions/adapters/kube.ts checks at
+ * compile time that every client method has an entry and no entry lacks a method.
+ */
+
+/** Per call of the Secret client (functions/adapters/kube.ts `SecretClient`). */
+export const SECRET_CALL_VERBS = {
+  get: ['get'],
+  // Server-side apply is a PATCH, authorized as `patch`, and as `create` with the Secret's name when it does not
+  // exist yet (docs/kubernetes-facts.md): the one create RBAC can restrict by name.
+  apply: ['create', 'patch'],
+  mergePatch: ['patch'],
+  delete: ['delete'],
+} as const;
+
+/** Per call of the workload client (`WorkloadClient`), used by the restart. */
+export const WORKLOAD_CALL_VERBS = {
+  strategicMergePatch: ['patch'],
+} as const;
+
+/** A call of the Secret client. */
+export type SecretCall = keyof typeof SECRET_CALL_VERBS;
+
+/**
+ * The calls a mapping's sync makes on its Secret: read, create, update, and
+ * delete only with deletionPolicy `delete` (`delete-keys` is a merge patch).
+ */
+export function secretCalls(deletionPolicy: 'retain' | 'delete' = 'retain'): SecretCall[] {
+  return ['get', 'apply', 'mergePatch', ...(deletionPolicy === 'delete' ? (['delete'] as const) : [])];
+}
+
+/** The verbs `calls` need, each once, in the order they first appear. */
+export function verbsOf(calls: readonly SecretCall[]): string[] {
+  return [...new Set(calls.flatMap((c) => SECRET_CALL_VERBS[c]))];
+}
