@@ -52,7 +52,9 @@ export const DUMMY_ENV: Record<string, string> = {
 /** A data spec with the templates the docs show (a DATABASE_URL and a docker config), for the fetch-secret variant. */
 export const BENCH_SHAPE = {
   data: {
-    DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}' },
+    DATABASE_URL: {
+      template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
+    },
     DB_PASSWORD: { from: 'password' },
     '.dockerconfigjson': {
       template:
@@ -264,7 +266,14 @@ export async function measureColdStart(
       env,
     });
     const fetch = bundles['fetch-secret'];
-    const variants = fetch ? { [FETCH_WITH_DATA]: node(FETCH_WITH_DATA, fetch, { ...opts.env?.['fetch-secret'], DATA_SHAPE: JSON.stringify(BENCH_SHAPE) }) } : {};
+    const variants = fetch
+      ? {
+          [FETCH_WITH_DATA]: node(FETCH_WITH_DATA, fetch, {
+            ...opts.env?.['fetch-secret'],
+            DATA_SHAPE: JSON.stringify(BENCH_SHAPE),
+          }),
+        }
+      : {};
     const subjects: Subject[] = [
       ...Object.entries(bundles).map(([n, f]) => node(n, f, opts.env?.[n])),
       ...Object.entries(refs).map(([n, f]) => node(n, f)),
@@ -335,7 +344,9 @@ export async function measureColdStart(
       pythonSeedImport: { ...py, statement: PYTHON_STATEMENT },
       clientNodeKubeConfigInitMs: kubeConfig.initMs,
       clientNodeKubeConfig: kubeConfig,
-      components: Object.fromEntries([...componentNames, ...Object.keys(variants)].map((n) => [n, result(bySubject[n]!)])),
+      components: Object.fromEntries(
+        [...componentNames, ...Object.keys(variants)].map((n) => [n, result(bySubject[n]!)]),
+      ),
       emptyProcessWallMs: { node: round(emptyWall.node), python: round(emptyWall.python) },
       ratio,
       ratioByWall: round(sumWall / py.wallMinusEmptyMs, 2),

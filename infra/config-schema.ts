@@ -141,16 +141,29 @@ const dataSource = z
  * The synth-time checks of a mapping's `data` (functions/domain/shape.ts's shapeProblems) and the size of the
  * function environment it becomes.
  */
-function checkDataShape(m: { data?: Record<string, { from?: string; path?: string; template?: string }>; includeOtherKeys?: boolean; type: string }, ctx: z.RefinementCtx): void {
+function checkDataShape(
+  m: {
+    data?: Record<string, { from?: string; path?: string; template?: string }>;
+    includeOtherKeys?: boolean;
+    type: string;
+  },
+  ctx: z.RefinementCtx,
+): void {
   if (m.data === undefined) {
     if (m.includeOtherKeys !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['includeOtherKeys'], message: 'takes effect only with data; remove it, or add data naming the keys to produce' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['includeOtherKeys'],
+        message: 'takes effect only with data; remove it, or add data naming the keys to produce',
+      });
     }
     return;
   }
   const shape = dataShapeOf(m)!;
   // An entry without exactly one source is reported by its own schema; the rest are still checked.
-  const wellFormed = Object.entries(m.data).filter(([, e]) => DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined).length === 1);
+  const wellFormed = Object.entries(m.data).filter(
+    ([, e]) => DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined).length === 1,
+  );
   const complete = wellFormed.length === Object.keys(m.data).length;
   const checked = { ...shape, data: Object.fromEntries(wellFormed.map(([k]) => [k, shape.data[k]!])) };
   for (const p of shapeProblems(checked, m.type as SecretType)) {
@@ -168,71 +181,73 @@ function checkDataShape(m: { data?: Record<string, { from?: string; path?: strin
 }
 
 /** One mapping: one AWS secret into one Kubernetes Secret. */
-export const mappingSchema = z.strictObject({
-  id: z
-    .string()
-    .max(MAX_ID_LENGTH, {
-      error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
-    })
-    .regex(DNS_LABEL, {
-      error: (i) =>
-        `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
-        `letter or digit (like a DNS label)`,
-    }),
-  secretArn: z.string().regex(SECRET_ARN_PATTERN, {
-    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
-  }),
-  secretKmsKeyArn: z
-    .string()
-    .regex(KMS_KEY_ARN, {
-      error: (i) =>
-        `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
-        `ARN, not an alias)`,
-    })
-    .optional(),
-  cluster,
-  namespace: z
-    .string()
-    .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
-    .regex(DNS_LABEL, {
-      error: (i) =>
-        `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
-        `with a letter or digit`,
-    }),
-  secretName: z
-    .string()
-    .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
-    .regex(DNS_SUBDOMAIN, {
-      error: (i) =>
-        `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
-        `ending with a letter or digit`,
-    }),
-  type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
-  labels: metadataMap('labels'),
-  annotations: metadataMap('annotations'),
-  prune: z.boolean().default(false),
-  deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
-  restart: z
-    .array(
-      z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
+export const mappingSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .max(MAX_ID_LENGTH, {
+        error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
+      })
+      .regex(DNS_LABEL, {
         error: (i) =>
-          `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
-          `the Secret's namespace`,
+          `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
+          `letter or digit (like a DNS label)`,
       }),
-    )
-    .default([]),
-  resyncSchedule: z
-    .string()
-    .refine(isScheduleExpression, {
-      error: (i) =>
-        `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
-        `1) or cron(<6 fields>)`,
-    })
-    .optional(),
-  cloudTrailRules: z.boolean().default(false),
-  data: z.record(z.string(), dataSource).optional(),
-  includeOtherKeys: z.boolean().optional(),
-}).superRefine(checkDataShape);
+    secretArn: z.string().regex(SECRET_ARN_PATTERN, {
+      error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
+    }),
+    secretKmsKeyArn: z
+      .string()
+      .regex(KMS_KEY_ARN, {
+        error: (i) =>
+          `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
+          `ARN, not an alias)`,
+      })
+      .optional(),
+    cluster,
+    namespace: z
+      .string()
+      .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
+      .regex(DNS_LABEL, {
+        error: (i) =>
+          `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
+          `with a letter or digit`,
+      }),
+    secretName: z
+      .string()
+      .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
+      .regex(DNS_SUBDOMAIN, {
+        error: (i) =>
+          `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
+          `ending with a letter or digit`,
+      }),
+    type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
+    labels: metadataMap('labels'),
+    annotations: metadataMap('annotations'),
+    prune: z.boolean().default(false),
+    deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
+    restart: z
+      .array(
+        z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
+          error: (i) =>
+            `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
+            `the Secret's namespace`,
+        }),
+      )
+      .default([]),
+    resyncSchedule: z
+      .string()
+      .refine(isScheduleExpression, {
+        error: (i) =>
+          `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
+          `1) or cron(<6 fields>)`,
+      })
+      .optional(),
+    cloudTrailRules: z.boolean().default(false),
+    data: z.record(z.string(), dataSource).optional(),
+    includeOtherKeys: z.boolean().optional(),
+  })
+  .superRefine(checkDataShape);
 
 function isScheduleExpression(s: string): boolean {
   const rate = RATE.exec(s);

@@ -56,7 +56,9 @@ function readSecretFile(path: string): string {
     try {
       JSON.parse(text);
     } catch {
-      throw new UsageError(`--secret-file ${path} is not valid JSON; give the secret's value as Secrets Manager holds it`);
+      throw new UsageError(
+        `--secret-file ${path} is not valid JSON; give the secret's value as Secrets Manager holds it`,
+      );
     }
   }
   return text;
@@ -75,16 +77,30 @@ function valueText(base64: string): string {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : `(binary, base64) ${base64}`;
 }
 
-function output(io: CommandIo, rows: readonly RenderedKey[], header: Record<string, string>, json: boolean | undefined, style: Style): void {
+function output(
+  io: CommandIo,
+  rows: readonly RenderedKey[],
+  header: Record<string, string>,
+  json: boolean | undefined,
+  style: Style,
+): void {
   if (json) {
-    writeJson(io, { ...header, keys: rows.map((r) => ({ key: r.key, ...r.masked, ...(r.data !== undefined && { data: r.data }) })) });
+    writeJson(io, {
+      ...header,
+      keys: rows.map((r) => ({ key: r.key, ...r.masked, ...(r.data !== undefined && { data: r.data }) })),
+    });
     return;
   }
   const show = (r: RenderedKey) => (r.data !== undefined ? valueText(r.data) : showValue(r.masked));
   const lines = [
     `${style.bold(`Mapping ${header['mapping']}`)}: ${rows.length} ${rows.length === 1 ? 'key' : 'keys'} of type ${header['type']} from ${header['secretFile']}`,
     '',
-    rows.length ? table(['KEY', 'VALUE'], rows.map((r) => [r.key, show(r)])).trimEnd() : '  (no keys)',
+    rows.length
+      ? table(
+          ['KEY', 'VALUE'],
+          rows.map((r) => [r.key, show(r)]),
+        ).trimEnd()
+      : '  (no keys)',
   ];
   io.stdout(`${lines.join('\n')}\n`);
 }
@@ -102,7 +118,11 @@ export const renderCommand: Command = {
     const secretString = readSecretFile(file);
     let data: Record<string, string>;
     try {
-      data = secretDataFor({ secretString }, { mappingId: m!.id, type: m!.type, shape: dataShapeOf(m!) }, `secret file ${file}`);
+      data = secretDataFor(
+        { secretString },
+        { mappingId: m!.id, type: m!.type, shape: dataShapeOf(m!) },
+        `secret file ${file}`,
+      );
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
       io.stderr(`eks-secret-sync render: ${e.name}: ${e.message}\n`);

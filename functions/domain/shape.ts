@@ -102,7 +102,8 @@ function resolve(root: SourceObject, segments: readonly string[]): Resolution {
     const at = k === 0 ? 'the secret' : JSON.stringify(segments.slice(0, k).join('.'));
     if (Array.isArray(cur)) {
       const n = /^\d+$/.test(seg) ? Number(seg) : -1;
-      if (n < 0 || n >= cur.length) return { missing: `${at} is a list of ${cur.length} without index ${JSON.stringify(seg)}` };
+      if (n < 0 || n >= cur.length)
+        return { missing: `${at} is a list of ${cur.length} without index ${JSON.stringify(seg)}` };
       cur = cur[n];
     } else if (isObject(cur)) {
       if (!Object.hasOwn(cur, seg)) return { missing: `${at} has no key ${JSON.stringify(seg)}` };
@@ -122,7 +123,10 @@ function bytesOf(v: unknown): Buffer {
 
 function keyList(root: SourceObject): string {
   const keys = Object.keys(root).sort();
-  const shown = keys.slice(0, LISTED_KEYS).map((k) => JSON.stringify(k)).join(', ');
+  const shown = keys
+    .slice(0, LISTED_KEYS)
+    .map((k) => JSON.stringify(k))
+    .join(', ');
   const more = keys.length > LISTED_KEYS ? ` and ${keys.length - LISTED_KEYS} more` : '';
   return keys.length === 0 ? 'the secret has no keys' : `the secret's top-level keys: ${shown}${more}`;
 }
@@ -150,7 +154,10 @@ export function shapeSecretData(payload: SecretPayload, shape: DataShape | undef
   for (const key of Object.keys(shape.data).sort()) {
     const source = shape.data[key]!;
     const fail = (what: string, cause?: unknown): never => {
-      throw new InvalidInputError(`${where}: data key ${JSON.stringify(key)}: ${what}. Fix the AWS secret or the mapping's data.`, { cause });
+      throw new InvalidInputError(
+        `${where}: data key ${JSON.stringify(key)}: ${what}. Fix the AWS secret or the mapping's data.`,
+        { cause },
+      );
     };
     let template: Template | undefined;
     if ('template' in source) {
@@ -207,7 +214,12 @@ function entryProblems(key: string, source: DataSource): ShapeProblem[] {
   if ('path' in source) {
     return isValidPath(source.path)
       ? []
-      : [at('path', `${JSON.stringify(source.path)} is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as connection.host or hosts.0.name`)];
+      : [
+          at(
+            'path',
+            `${JSON.stringify(source.path)} is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as connection.host or hosts.0.name`,
+          ),
+        ];
   }
   try {
     parseTemplate(source.template);
@@ -267,7 +279,11 @@ function dockerTemplateProblem(source: string): string | undefined {
 export function shapeProblems(shape: DataShape, type: SecretType): ShapeProblem[] {
   const problems: ShapeProblem[] = [];
   const keys = Object.keys(shape.data);
-  if (keys.length === 0) problems.push({ path: ['data'], message: 'is empty; name at least one key, or leave data out to copy every key as it is' });
+  if (keys.length === 0)
+    problems.push({
+      path: ['data'],
+      message: 'is empty; name at least one key, or leave data out to copy every key as it is',
+    });
   for (const bad of invalidKeyReasons(keys)) {
     problems.push({
       path: ['data', bad.key],

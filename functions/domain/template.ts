@@ -42,14 +42,18 @@ export class TemplateRenderError extends Error {
 }
 
 /** An operand: a variable path (split in segments) or a string literal. */
-type Operand = { readonly kind: 'variable'; readonly path: readonly string[] } | { readonly kind: 'literal'; readonly text: string };
+type Operand =
+  | { readonly kind: 'variable'; readonly path: readonly string[] }
+  | { readonly kind: 'literal'; readonly text: string };
 
 interface FilterCall {
   readonly name: FilterName;
   readonly args: readonly Operand[];
 }
 
-type Part = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'expr'; readonly operand: Operand; readonly filters: readonly FilterCall[] };
+type Part =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'expr'; readonly operand: Operand; readonly filters: readonly FilterCall[] };
 
 /** A parsed template. */
 export interface Template {
@@ -188,7 +192,10 @@ class ExprParser {
     }
     const m = /^[A-Za-z0-9_.-]+/.exec(this.source.slice(this.i, this.i + 1025));
     if (!m) this.fail(`expected ${what}: a variable such as password or connection.host, or a quoted string`);
-    if (!isValidPath(m[0])) this.fail(`${JSON.stringify(m[0])} is not a variable path; expected names of letters, digits, '_' or '-' joined by '.'`);
+    if (!isValidPath(m[0]))
+      this.fail(
+        `${JSON.stringify(m[0])} is not a variable path; expected names of letters, digits, '_' or '-' joined by '.'`,
+      );
     this.i += m[0].length;
     return { kind: 'variable', path: m[0].split('.') };
   }
@@ -198,7 +205,8 @@ class ExprParser {
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.source.slice(this.i, this.i + 64));
     if (!m) this.fail(`expected a filter name after '|' (one of ${FILTER_NAMES.join(', ')})`);
     const name = m[0];
-    if (!isFilterName(name)) this.fail(`unknown filter ${JSON.stringify(name)}; the filters are ${FILTER_NAMES.join(', ')}`);
+    if (!isFilterName(name))
+      this.fail(`unknown filter ${JSON.stringify(name)}; the filters are ${FILTER_NAMES.join(', ')}`);
     this.i += name.length;
     this.skipSpace();
     const args: Operand[] = [];
@@ -214,7 +222,9 @@ class ExprParser {
     }
     const arity = FILTERS[name].arity;
     if (args.length !== arity) {
-      this.fail(`the filter ${name} takes ${arity === 0 ? 'no argument' : `${arity} argument (${name}: "text" or ${name}: variable)`}, not ${args.length}`);
+      this.fail(
+        `the filter ${name} takes ${arity === 0 ? 'no argument' : `${arity} argument (${name}: "text" or ${name}: variable)`}, not ${args.length}`,
+      );
     }
     return { name, args };
   }
@@ -325,12 +335,17 @@ export function renderTemplate(template: Template, lookup: Lookup): Buffer {
       }
       if (v === undefined) {
         const path = part.operand.kind === 'variable' ? part.operand.path.join('.') : undefined;
-        throw new TemplateRenderError(`the variable ${path === undefined ? '' : JSON.stringify(path)} has no value`, path);
+        throw new TemplateRenderError(
+          `the variable ${path === undefined ? '' : JSON.stringify(path)} has no value`,
+          path,
+        );
       }
     }
     total += v.length;
     if (total > MAX_RENDERED_BYTES) {
-      throw new TemplateRenderError(`the output grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret holds`);
+      throw new TemplateRenderError(
+        `the output grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret holds`,
+      );
     }
     out.push(v);
   }

@@ -72,7 +72,10 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
  * have a documented default.
  */
 export const FUNCTION_ENV = {
-  'fetch-secret': { required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId], optional: [ENV.secretType, ENV.dataShape] },
+  'fetch-secret': {
+    required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
+    optional: [ENV.secretType, ENV.dataShape],
+  },
   'mint-token': { required: [ENV.mappingId, ENV.clusterName, ENV.sealKeyId], optional: [] },
   'read-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],

@@ -110,7 +110,9 @@ export function dataShapeEnvValue(shape: DataShape): string {
 function isDataSource(v: unknown): v is DataSource {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const fields = Object.keys(v);
-  return fields.length === 1 && ['from', 'path', 'template'].includes(fields[0]!) && typeof Object.values(v)[0] === 'string';
+  return (
+    fields.length === 1 && ['from', 'path', 'template'].includes(fields[0]!) && typeof Object.values(v)[0] === 'string'
+  );
 }
 
 /**
@@ -124,8 +126,16 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
   if (raw === undefined) return undefined;
   const o = raw as { data?: unknown; includeOtherKeys?: unknown };
   const data = o?.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data) || !Object.values(data).every(isDataSource) || typeof o.includeOtherKeys !== 'boolean') {
-    throw new ConfigError(`${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": true|false}`);
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Array.isArray(data) ||
+    !Object.values(data).every(isDataSource) ||
+    typeof o.includeOtherKeys !== 'boolean'
+  ) {
+    throw new ConfigError(
+      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": true|false}`,
+    );
   }
   const shape: DataShape = { data: data as Record<string, DataSource>, includeOtherKeys: o.includeOtherKeys };
   const problems = shapeProblems(shape, secretTypeFrom(env));

@@ -6,7 +6,12 @@ import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
 import type { Clock, SecretSource, Sealer } from '../domain/ports.ts';
-import { assertValidKeys, assertWithinKeyBudget, assertWithinSizeLimit, type SecretPayload } from '../domain/secret-data.ts';
+import {
+  assertValidKeys,
+  assertWithinKeyBudget,
+  assertWithinSizeLimit,
+  type SecretPayload,
+} from '../domain/secret-data.ts';
 import { shapeSecretData, type DataShape } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretData, SecretType } from '../domain/types.ts';
@@ -40,7 +45,11 @@ export interface FetchSettings {
  * @param where - Names the secret (and version) in messages.
  * @throws InvalidInputError naming the mapping, the key and the problem, never a value.
  */
-export function secretDataFor(payload: SecretPayload, settings: Omit<FetchSettings, 'secretArn'>, where: string): SecretData {
+export function secretDataFor(
+  payload: SecretPayload,
+  settings: Omit<FetchSettings, 'secretArn'>,
+  where: string,
+): SecretData {
   const data = shapeSecretData(payload, settings.shape, `mapping ${JSON.stringify(settings.mappingId)} (${where})`);
   assertValidKeys(Object.keys(data), where);
   assertWithinSizeLimit(data, where);

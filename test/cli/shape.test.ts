@@ -9,7 +9,9 @@ import { canary, cli, itPrintsNoSecret, motoConfig, seedMapping, writeMappings, 
 const CANARY = canary();
 const RDS = { username: 'app', password: CANARY, host: 'db.internal', port: 5432, dbname: 'shop', engine: 'postgres' };
 const data = {
-  DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}' },
+  DATABASE_URL: {
+    template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
+  },
   DB_PASSWORD: { from: 'password' },
 };
 let mapping: TestMapping;
@@ -31,10 +33,19 @@ describe('plan and sync of a shaped mapping', () => {
 
   it('syncs them, and a rotation shows which produced keys change', async () => {
     expect((await cli(['sync', '--mappings', file, '--mapping', mapping.id])).code).toBe(0);
-    const secret = await kube(adminToken(), 'GET', `/api/v1/namespaces/${mapping.namespace}/secrets/${mapping.secretName}`);
+    const secret = await kube(
+      adminToken(),
+      'GET',
+      `/api/v1/namespaces/${mapping.namespace}/secrets/${mapping.secretName}`,
+    );
     expect(Object.keys(secret.body.data).sort()).toEqual(['DATABASE_URL', 'DB_PASSWORD']);
     const sm = new SecretsManagerClient(motoConfig());
-    await sm.send(new PutSecretValueCommand({ SecretId: mapping.secretArn, SecretString: JSON.stringify({ ...RDS, dbname: 'orders' }) }));
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: mapping.secretArn,
+        SecretString: JSON.stringify({ ...RDS, dbname: 'orders' }),
+      }),
+    );
     sm.destroy();
 
     const r = await cli(['plan', '--mappings', file, '--mapping', mapping.id, '--json']);

@@ -13,10 +13,19 @@ const text = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 const mappings: LocalMapping[] = [];
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const RDS = { username: 'app', password: `${CANARY}/1@x`, host: 'db.internal', port: 5432, dbname: 'shop', engine: 'postgres' };
+const RDS = {
+  username: 'app',
+  password: `${CANARY}/1@x`,
+  host: 'db.internal',
+  port: 5432,
+  dbname: 'shop',
+  engine: 'postgres',
+};
 const DATABASE_URL: DataShape = {
   data: {
-    DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}' },
+    DATABASE_URL: {
+      template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
+    },
     DB_PASSWORD: { from: 'password' },
   },
   includeOtherKeys: false,
@@ -63,7 +72,8 @@ describe('shaping on the test bed', () => {
       DB_PASSWORD: b64(RDS.password),
     });
     expect(planOf(r)).toMatchObject({ action: 'create', added: ['DATABASE_URL', 'DB_PASSWORD'] });
-    const fetched = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched;
+    const fetched = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output
+      .fetched;
     expect(fetched.keys).toEqual({ count: 2, names: ['DATABASE_URL', 'DB_PASSWORD'], truncated: false });
   });
 
@@ -76,12 +86,21 @@ describe('shaping on the test bed', () => {
     const r = await m.run(m.labelEvent(v2));
 
     expect(r.status).toBe('SUCCEEDED');
-    expect(planOf(r)).toMatchObject({ action: 'update', updated: ['DATABASE_URL'], unchanged: ['DB_PASSWORD'], added: [] });
+    expect(planOf(r)).toMatchObject({
+      action: 'update',
+      updated: ['DATABASE_URL'],
+      unchanged: ['DB_PASSWORD'],
+      added: [],
+    });
     expect(text((await secretOf(m)).body.data.DATABASE_URL)).toContain('@db2.internal:5432/');
   });
 
   it('writes a kubernetes.io/dockerconfigjson Secret built from a user and a password', async () => {
-    const m = await mapping({ secretString: JSON.stringify({ username: 'robot', password: `${CANARY}"2` }), type: 'kubernetes.io/dockerconfigjson', dataShape: DOCKER });
+    const m = await mapping({
+      secretString: JSON.stringify({ username: 'robot', password: `${CANARY}"2` }),
+      type: 'kubernetes.io/dockerconfigjson',
+      dataShape: DOCKER,
+    });
 
     const r = await m.run({});
 

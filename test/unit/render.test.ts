@@ -25,14 +25,33 @@ const MAPPINGS = write(
   'mappings.yaml',
   stringify({
     mappings: [
-      { ...base, id: 'db', secretArn: ARN, secretName: 'db', data: { DATABASE_URL: { template: DATABASE_URL }, DB_PASSWORD: { from: 'password' } } },
-      { ...base, id: 'registry', secretArn: ARN.replace('shop/db', 'shop/reg'), secretName: 'reg', type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': { template: DOCKER } } },
+      {
+        ...base,
+        id: 'db',
+        secretArn: ARN,
+        secretName: 'db',
+        data: { DATABASE_URL: { template: DATABASE_URL }, DB_PASSWORD: { from: 'password' } },
+      },
+      {
+        ...base,
+        id: 'registry',
+        secretArn: ARN.replace('shop/db', 'shop/reg'),
+        secretName: 'reg',
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': { template: DOCKER } },
+      },
       { ...base, id: 'plain', secretArn: ARN.replace('shop/db', 'shop/plain'), secretName: 'plain' },
     ],
   }),
 );
-const VALUE = write('value.json', JSON.stringify({ username: 'app', password: CANARY, host: 'db.internal', port: 5432, dbname: 'shop' }));
-const NO_DBNAME = write('no-dbname.json', JSON.stringify({ username: 'app', password: CANARY, host: 'db.internal', port: 5432 }));
+const VALUE = write(
+  'value.json',
+  JSON.stringify({ username: 'app', password: CANARY, host: 'db.internal', port: 5432, dbname: 'shop' }),
+);
+const NO_DBNAME = write(
+  'no-dbname.json',
+  JSON.stringify({ username: 'app', password: CANARY, host: 'db.internal', port: 5432 }),
+);
 const BROKEN = write('broken.json', `{"password": "${CANARY}",`);
 
 function write(name: string, text: string): string {
@@ -46,7 +65,15 @@ const everyRun: string[] = [];
 async function render(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: {} };
+  const io = {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+    },
+    env: {},
+  };
   const code = await main(['render', '--mappings', MAPPINGS, ...args], io);
   if (!args.includes('--show-values')) everyRun.push(stdout, stderr);
   return { code, stdout, stderr };
@@ -57,7 +84,9 @@ describe('render', () => {
     const run = await render('--mapping', 'db', '--secret-file', VALUE);
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`Mapping db: 2 keys of type Opaque from ${VALUE}\n\n  KEY           VALUE\n  DATABASE_URL  ******\n  DB_PASSWORD   ******\n`);
+    expect(run.stdout).toBe(
+      `Mapping db: 2 keys of type Opaque from ${VALUE}\n\n  KEY           VALUE\n  DATABASE_URL  ******\n  DB_PASSWORD   ******\n`,
+    );
     expect(run.stderr).toBe('');
   });
 
@@ -66,7 +95,11 @@ describe('render', () => {
 
     const out = JSON.parse(run.stdout);
     expect(out.keys.map((k: { key: string }) => k.key)).toStrictEqual(['DATABASE_URL', 'DB_PASSWORD']);
-    expect(out.keys[1]).toStrictEqual({ key: 'DB_PASSWORD', bytes: Buffer.byteLength(CANARY), sha256: expect.stringMatching(/^[0-9a-f]{8}$/) });
+    expect(out.keys[1]).toStrictEqual({
+      key: 'DB_PASSWORD',
+      bytes: Buffer.byteLength(CANARY),
+      sha256: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
   });
 
   it('prints the values with --show-values, with a warning on stderr', async () => {
@@ -97,7 +130,15 @@ describe('render', () => {
     expect(run.code).toBe(2);
     let lambda = '';
     try {
-      secretDataFor({ secretString: JSON.stringify({ username: 'app', password: 'x', host: 'h', port: 1 }) }, { mappingId: 'db', type: 'Opaque', shape: { data: { DATABASE_URL: { template: DATABASE_URL } }, includeOtherKeys: false } }, `secret file ${NO_DBNAME}`);
+      secretDataFor(
+        { secretString: JSON.stringify({ username: 'app', password: 'x', host: 'h', port: 1 }) },
+        {
+          mappingId: 'db',
+          type: 'Opaque',
+          shape: { data: { DATABASE_URL: { template: DATABASE_URL } }, includeOtherKeys: false },
+        },
+        `secret file ${NO_DBNAME}`,
+      );
     } catch (e) {
       lambda = `${(e as Error).name}: ${(e as Error).message}`;
     }

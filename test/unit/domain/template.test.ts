@@ -40,8 +40,11 @@ const DB = { username: 'app', password: 'p@ss/w:rd', host: 'db.example', port: '
 describe('renderTemplate', () => {
   it.each([
     ['plain text', 'no expressions', 'no expressions'],
-    ['a DATABASE_URL', 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
-      'postgresql://app:p%40ss%2Fw%3Ard@db.example:5432/shop'],
+    [
+      'a DATABASE_URL',
+      'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
+      'postgresql://app:p%40ss%2Fw%3Ard@db.example:5432/shop',
+    ],
     ['spaces optional', '{{username}}|{{  host  }}', 'app|db.example'],
     ['base64_encode', '{{ username | base64_encode }}', 'YXBw'],
     ['base64_decode of standard base64', '{{ "YXBw" | base64_decode }}', 'app'],
@@ -51,7 +54,11 @@ describe('renderTemplate', () => {
     ['default on a present variable', '{{ port | default: "1" }}', '5432'],
     ['default from another variable', '{{ replica | default: host }}', 'db.example'],
     ['append and prepend', '{{ username | append: ":" | append: password | prepend: "<" }}', '<app:p@ss/w:rd'],
-    ['a dockerconfigjson auth', '{{ username | append: ":" | append: password | base64_encode | json }}', '"YXBwOnBAc3MvdzpyZA=="'],
+    [
+      'a dockerconfigjson auth',
+      '{{ username | append: ":" | append: password | base64_encode | json }}',
+      '"YXBwOnBAc3MvdzpyZA=="',
+    ],
     ['closing braces after an expression are text', '{"a":{{ port }}}}', '{"a":5432}}'],
     ['a string with }} inside', '{{ "}}" }}', '}}'],
   ])('renders %s', (_what, source, expected) => {
@@ -83,17 +90,41 @@ describe('renderTemplate', () => {
 describe('parseTemplate', () => {
   it.each([
     ['an unclosed expression', 'a {{ b', "at line 1, column 7: '{{' is not closed by '}}'"],
-    ['a tag', 'x{% for i in (1..100000000) %}y{% endfor %}', 'at line 1, column 2: tags ({% ... %}) are not supported: a template has only {{ variable | filter }} expressions'],
-    ['an unknown filter', '{{ a | upcase }}', `at line 1, column 8: unknown filter "upcase"; the filters are ${FILTER_NAMES.join(', ')}`],
-    ['a filter without its argument', '{{ a | default }}', 'at line 1, column 16: the filter default takes 1 argument (default: "text" or default: variable), not 0'],
+    [
+      'a tag',
+      'x{% for i in (1..100000000) %}y{% endfor %}',
+      'at line 1, column 2: tags ({% ... %}) are not supported: a template has only {{ variable | filter }} expressions',
+    ],
+    [
+      'an unknown filter',
+      '{{ a | upcase }}',
+      `at line 1, column 8: unknown filter "upcase"; the filters are ${FILTER_NAMES.join(', ')}`,
+    ],
+    [
+      'a filter without its argument',
+      '{{ a | default }}',
+      'at line 1, column 16: the filter default takes 1 argument (default: "text" or default: variable), not 0',
+    ],
     ['an argument too many', '{{ a | json: "x" }}', 'at line 1, column 18: the filter json takes no argument, not 1'],
-    ['an empty path segment', '{{ a..b }}', `at line 1, column 4: "a..b" is not a variable path; expected names of letters, digits, '_' or '-' joined by '.'`],
+    [
+      'an empty path segment',
+      '{{ a..b }}',
+      `at line 1, column 4: "a..b" is not a variable path; expected names of letters, digits, '_' or '-' joined by '.'`,
+    ],
     ['an expression', '{{ a + b }}', "at line 1, column 6: expected '|' or '}}'"],
     ['a call', '{{ a() }}', "at line 1, column 5: expected '|' or '}}'"],
     ['bracket access', '{{ a["constructor"] }}', "at line 1, column 5: expected '|' or '}}'"],
-    ['an empty expression', '{{ }}', 'at line 1, column 4: expected a variable or a string after {{: a variable such as password or connection.host, or a quoted string'],
+    [
+      'an empty expression',
+      '{{ }}',
+      'at line 1, column 4: expected a variable or a string after {{: a variable such as password or connection.host, or a quoted string',
+    ],
     ['an unclosed string', '{{ "abc }}', 'at line 1, column 4: a string started with " is not closed'],
-    ['a position on line 2', 'x\n  {{ a | nope }}', 'at line 2, column 10: unknown filter "nope"; the filters are ' + FILTER_NAMES.join(', ')],
+    [
+      'a position on line 2',
+      'x\n  {{ a | nope }}',
+      'at line 2, column 10: unknown filter "nope"; the filters are ' + FILTER_NAMES.join(', '),
+    ],
   ])('refuses %s, saying where and what is expected', (_what, source, message) => {
     expect(() => parseTemplate(source)).toThrow(new TemplateSyntaxError(message));
   });
@@ -171,7 +202,9 @@ describe('the sandbox', () => {
     const source = `{{ seed${' | base64_encode'.repeat(60)} }}`;
     const started = performance.now();
     const e = renderError(source, { seed: 'x'.repeat(4096) });
-    expect(e.message).toBe(`the output of the filter base64_encode grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret holds`);
+    expect(e.message).toBe(
+      `the output of the filter base64_encode grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret holds`,
+    );
     expect(performance.now() - started).toBeLessThan(2000);
   });
 

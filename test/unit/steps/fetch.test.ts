@@ -155,7 +155,10 @@ describe('fetchSecret', () => {
     const canary = canaryValue();
     const { ports, sealer } = setUp(canary);
     const shape = {
-      data: { DB_PASSWORD: { from: 'password' }, DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password }}@db' } },
+      data: {
+        DB_PASSWORD: { from: 'password' },
+        DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password }}@db' },
+      },
       includeOtherKeys: false,
     };
 
@@ -173,8 +176,20 @@ describe('fetchSecret', () => {
     const canary = canaryValue();
     const { ports, sealer } = setUp(canary);
     let seals = 0;
-    const counting = { ...ports, sealer: { ...sealer, seal: (...a: Parameters<typeof sealer.seal>) => (seals++, sealer.seal(...a)) } };
-    const shape = { data: { DATABASE_URL: { template: '{{ username }}:{{ password }}@{{ host }}' } }, includeOtherKeys: false };
+    const counting = {
+      ...ports,
+      sealer: {
+        ...sealer,
+        seal: (...a: Parameters<typeof sealer.seal>) => {
+          seals++;
+          return sealer.seal(...a);
+        },
+      },
+    };
+    const shape = {
+      data: { DATABASE_URL: { template: '{{ username }}:{{ password }}@{{ host }}' } },
+      includeOtherKeys: false,
+    };
 
     const e = await rejection(fetchSecret(counting, { ...SETTINGS, shape }, SCHEDULED));
 
@@ -187,9 +202,14 @@ describe('fetchSecret', () => {
 
   it('checks the produced keys against the type: a shaped docker config must hold auths', async () => {
     const { ports } = setUp(canaryValue());
-    const shape = { data: { '.dockerconfigjson': { template: '{"auths":{{ username | json }}}' } }, includeOtherKeys: false };
+    const shape = {
+      data: { '.dockerconfigjson': { template: '{"auths":{{ username | json }}}' } },
+      includeOtherKeys: false,
+    };
 
-    const e = await rejection(fetchSecret(ports, { ...SETTINGS, type: 'kubernetes.io/dockerconfigjson', shape }, SCHEDULED));
+    const e = await rejection(
+      fetchSecret(ports, { ...SETTINGS, type: 'kubernetes.io/dockerconfigjson', shape }, SCHEDULED),
+    );
 
     expect(e.name).toBe('InvalidInputError');
     expect(e.message).toContain('"auths" is missing or not an object');
