@@ -132,7 +132,9 @@ const dataSource = z
     if (set.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `${set.length === 0 ? 'names no source' : `names ${set.join(' and ')}`}; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }`,
+        message:
+          `${set.length === 0 ? 'names no source' : `names ${set.join(' and ')}`}; expected exactly one of ` +
+          '{ from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }',
       });
     }
   });
@@ -175,79 +177,83 @@ function checkDataShape(
     ctx.addIssue({
       code: 'custom',
       path: ['data'],
-      message: `takes ${bytes} bytes as the fetch function's environment variable ${ENV.dataShape}, over the ${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for all of a function's variables); shorten the templates or split the secret across mappings`,
+      message:
+        `takes ${bytes} bytes as the fetch function's environment variable ${ENV.dataShape}, over the ` +
+        `${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for all of a function's variables); shorten the ` +
+        `templates or split the secret across mappings`,
     });
   }
 }
 
-/** One mapping: one AWS secret into one Kubernetes Secret. */
-export const mappingSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .max(MAX_ID_LENGTH, {
-        error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
-      })
-      .regex(DNS_LABEL, {
-        error: (i) =>
-          `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
-          `letter or digit (like a DNS label)`,
-      }),
-    secretArn: z.string().regex(SECRET_ARN_PATTERN, {
-      error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
+/** The fields of one mapping. */
+const mappingFields = z.strictObject({
+  id: z
+    .string()
+    .max(MAX_ID_LENGTH, {
+      error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
+    })
+    .regex(DNS_LABEL, {
+      error: (i) =>
+        `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
+        `letter or digit (like a DNS label)`,
     }),
-    secretKmsKeyArn: z
-      .string()
-      .regex(KMS_KEY_ARN, {
+  secretArn: z.string().regex(SECRET_ARN_PATTERN, {
+    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
+  }),
+  secretKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, {
+      error: (i) =>
+        `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
+        `ARN, not an alias)`,
+    })
+    .optional(),
+  cluster,
+  namespace: z
+    .string()
+    .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
+    .regex(DNS_LABEL, {
+      error: (i) =>
+        `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
+        `with a letter or digit`,
+    }),
+  secretName: z
+    .string()
+    .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
+    .regex(DNS_SUBDOMAIN, {
+      error: (i) =>
+        `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
+        `ending with a letter or digit`,
+    }),
+  type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
+  labels: metadataMap('labels'),
+  annotations: metadataMap('annotations'),
+  prune: z.boolean().default(false),
+  deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
+  restart: z
+    .array(
+      z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
         error: (i) =>
-          `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
-          `ARN, not an alias)`,
-      })
-      .optional(),
-    cluster,
-    namespace: z
-      .string()
-      .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
-      .regex(DNS_LABEL, {
-        error: (i) =>
-          `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
-          `with a letter or digit`,
+          `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
+          `the Secret's namespace`,
       }),
-    secretName: z
-      .string()
-      .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
-      .regex(DNS_SUBDOMAIN, {
-        error: (i) =>
-          `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
-          `ending with a letter or digit`,
-      }),
-    type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
-    labels: metadataMap('labels'),
-    annotations: metadataMap('annotations'),
-    prune: z.boolean().default(false),
-    deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
-    restart: z
-      .array(
-        z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
-          error: (i) =>
-            `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
-            `the Secret's namespace`,
-        }),
-      )
-      .default([]),
-    resyncSchedule: z
-      .string()
-      .refine(isScheduleExpression, {
-        error: (i) =>
-          `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
-          `1) or cron(<6 fields>)`,
-      })
-      .optional(),
-    cloudTrailRules: z.boolean().default(false),
-    data: z.record(z.string(), dataSource).optional(),
-    includeOtherKeys: z.boolean().optional(),
-  })
-  .superRefine(checkDataShape);
+    )
+    .default([]),
+  resyncSchedule: z
+    .string()
+    .refine(isScheduleExpression, {
+      error: (i) =>
+        `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
+        `1) or cron(<6 fields>)`,
+    })
+    .optional(),
+  cloudTrailRules: z.boolean().default(false),
+  data: z.record(z.string(), dataSource).optional(),
+  includeOtherKeys: z.boolean().optional(),
+});
+
+/** One mapping: one AWS secret into one Kubernetes Secret, its data spec checked as a whole. */
+export const mappingSchema = mappingFields.superRefine(checkDataShape);
 
 function isScheduleExpression(s: string): boolean {
   const rate = RATE.exec(s);

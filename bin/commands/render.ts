@@ -42,7 +42,8 @@ const OPTIONS = {
 
 /** Warned on stderr whenever values are printed. */
 export const SHOW_VALUES_WARNING =
-  'warning: --show-values prints secret values in clear text; use it only on your own machine, never in CI logs or a shared terminal\n';
+  'warning: --show-values prints secret values in clear text; use it only on your own machine, never in CI logs or ' +
+  'a shared terminal\n';
 
 /** The secret file's text; a `.json` file must hold JSON (the parser's message is not shown: it quotes the input). */
 function readSecretFile(path: string): string {
@@ -64,6 +65,13 @@ function readSecretFile(path: string): string {
   return text;
 }
 
+interface RenderHeader {
+  readonly mappingsFile: string;
+  readonly mapping: string;
+  readonly type: string;
+  readonly secretFile: string;
+}
+
 interface RenderedKey {
   readonly key: string;
   readonly masked: MaskedValue;
@@ -80,7 +88,7 @@ function valueText(base64: string): string {
 function output(
   io: CommandIo,
   rows: readonly RenderedKey[],
-  header: Record<string, string>,
+  header: RenderHeader,
   json: boolean | undefined,
   style: Style,
 ): void {
@@ -93,7 +101,8 @@ function output(
   }
   const show = (r: RenderedKey) => (r.data !== undefined ? valueText(r.data) : showValue(r.masked));
   const lines = [
-    `${style.bold(`Mapping ${header['mapping']}`)}: ${rows.length} ${rows.length === 1 ? 'key' : 'keys'} of type ${header['type']} from ${header['secretFile']}`,
+    `${style.bold(`Mapping ${header.mapping}`)}: ${rows.length} ${rows.length === 1 ? 'key' : 'keys'} ` +
+      `of type ${header.type} from ${header.secretFile}`,
     '',
     rows.length
       ? table(

@@ -39,7 +39,10 @@ type SourceObject = Readonly<Record<string, unknown>>;
 /** Most top-level key names listed in a message about a missing input. */
 const LISTED_KEYS = 20;
 
-/** A `data` entry as the mappings file's schema gives it: the three fields optional (the schema checks exactly one is set). */
+/**
+ * A `data` entry as the mappings file's schema gives it: the three fields optional (the schema checks that
+ * exactly one is set).
+ */
 export interface DataSourceFields {
   readonly from?: string;
   readonly path?: string;
@@ -115,7 +118,10 @@ function resolve(root: SourceObject, segments: readonly string[]): Resolution {
   return { value: cur };
 }
 
-/** A resolved value as bytes: strings as UTF-8, binary as it is, anything else as its compact JSON (like unshaped keys). */
+/**
+ * A resolved value as bytes: strings as UTF-8, binary as it is, anything else as its compact JSON (like unshaped
+ * keys).
+ */
 function bytesOf(v: unknown): Buffer {
   if (v instanceof Uint8Array) return Buffer.from(v);
   return Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');
@@ -203,7 +209,10 @@ export interface ShapeProblem {
   readonly message: string;
 }
 
-/** A string that stands for every value when a template is rendered at synth time: a quote and a backslash test escaping. */
+/**
+ * A string that stands for every value when a template is rendered at synth time: its quote and backslash show
+ * whether the template escapes values.
+ */
 const PLACEHOLDER = 'x"y\\z';
 
 function entryProblems(key: string, source: DataSource): ShapeProblem[] {
@@ -217,7 +226,8 @@ function entryProblems(key: string, source: DataSource): ShapeProblem[] {
       : [
           at(
             'path',
-            `${JSON.stringify(source.path)} is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as connection.host or hosts.0.name`,
+            `${JSON.stringify(source.path)} is not a property path; expected names of letters, digits, '_' or '-' ` +
+              `joined by '.', such as connection.host or hosts.0.name`,
           ),
         ];
   }
@@ -239,7 +249,10 @@ function typeProblems(shape: DataShape, type: SecretType): ShapeProblem[] {
     const names = missing.map((k) => JSON.stringify(k)).join(' and ');
     problems.push({
       path: ['data'],
-      message: `does not produce ${names}, which a Secret of type ${type} needs; add ${missing.length === 1 ? 'it' : 'them'} (for example "${missing[0]}": { from: <key> }) or set includeOtherKeys: true`,
+      message:
+        `does not produce ${names}, which a Secret of type ${type} needs; add ` +
+        `${missing.length === 1 ? 'it' : 'them'} (for example "${missing[0]}": { from: <key> }) or set ` +
+        `includeOtherKeys: true`,
     });
   }
   const docker = shape.data['.dockerconfigjson'];
@@ -262,10 +275,16 @@ function dockerTemplateProblem(source: string): string | undefined {
   try {
     parsed = JSON.parse(rendered);
   } catch {
-    return 'does not render a JSON document when a value holds a quote or a backslash; put each value through the json filter, e.g. "password": {{ password | json }}';
+    return (
+      'does not render a JSON document when a value holds a quote or a backslash; put each value through the ' +
+      'json filter, e.g. "password": {{ password | json }}'
+    );
   }
   if (!isObject(parsed) || !isObject(parsed['auths'])) {
-    return 'does not render a JSON object with an "auths" object; expected {"auths": {"<registry>": {"username": ..., "password": ..., "auth": ...}}}';
+    return (
+      'does not render a JSON object with an "auths" object; expected {"auths": {"<registry>": {"username": ' +
+      '..., "password": ..., "auth": ...}}}'
+    );
   }
   return undefined;
 }
@@ -287,7 +306,9 @@ export function shapeProblems(shape: DataShape, type: SecretType): ShapeProblem[
   for (const bad of invalidKeyReasons(keys)) {
     problems.push({
       path: ['data', bad.key],
-      message: `is not a valid Kubernetes Secret data key: it ${bad.reason}; a key may contain only letters, digits, '-', '_' and '.'`,
+      message:
+        `is not a valid Kubernetes Secret data key: it ${bad.reason}; a key may contain only letters, ` +
+        `digits, '-', '_' and '.'`,
     });
   }
   for (const key of keys) problems.push(...entryProblems(key, shape.data[key]!));

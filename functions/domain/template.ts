@@ -222,9 +222,8 @@ class ExprParser {
     }
     const arity = FILTERS[name].arity;
     if (args.length !== arity) {
-      this.fail(
-        `the filter ${name} takes ${arity === 0 ? 'no argument' : `${arity} argument (${name}: "text" or ${name}: variable)`}, not ${args.length}`,
-      );
+      const takes = arity === 0 ? 'no argument' : `${arity} argument (${name}: "text" or ${name}: variable)`;
+      this.fail(`the filter ${name} takes ${takes}, not ${args.length}`);
     }
     return { name, args };
   }
@@ -247,7 +246,8 @@ export function parseTemplate(source: string): Template {
     const tag = source.indexOf('{%', i);
     if (tag >= 0 && (open < 0 || tag < open)) {
       throw new TemplateSyntaxError(
-        `at ${position(source, tag)}: tags ({% ... %}) are not supported: a template has only {{ variable | filter }} expressions`,
+        `at ${position(source, tag)}: tags ({% ... %}) are not supported: a template has only {{ variable | filter ` +
+          `}} expressions`,
       );
     }
     if (open < 0) {

@@ -18,7 +18,7 @@ export const ENV = {
   sealKeyId: 'SEAL_KEY_ID',
   /** The Kubernetes Secret's type (default Opaque). */
   secretType: 'SECRET_TYPE',
-  /** JSON `{data, includeOtherKeys}`: the mapping's data spec (functions/domain/shape.ts); unset: every key as it is. */
+  /** JSON `{data, includeOtherKeys}`: the mapping's data spec (functions/domain/shape.ts); unset: every key as is. */
   dataShape: 'DATA_SHAPE',
   /** The EKS cluster's name, signed into the bearer token. */
   clusterName: 'CLUSTER_NAME',

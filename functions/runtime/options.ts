@@ -134,7 +134,8 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
     typeof o.includeOtherKeys !== 'boolean'
   ) {
     throw new ConfigError(
-      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": true|false}`,
+      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": ` +
+        `true|false}`,
     );
   }
   const shape: DataShape = { data: data as Record<string, DataSource>, includeOtherKeys: o.includeOtherKeys };

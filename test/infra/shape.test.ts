@@ -12,6 +12,9 @@ const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-Ab12Cd
 const M0 = 'mappings[0] (id "db")';
 const DATABASE_URL = 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}';
 
+/** A data spec too large for the function's environment. */
+const BIG = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`URL_${i}`, { template: DATABASE_URL }]));
+
 function mapping(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { id: 'db', secretArn: ARN, cluster: { name: 'prod' }, namespace: 'shop', secretName: 'db', ...overrides };
 }
@@ -46,32 +49,38 @@ describe('data in the mappings file', () => {
     [
       'an unknown filter',
       { data: { URL: { template: '{{ password | b64enc }}' } } },
-      `${M0}: data.URL.template: does not parse: at line 1, column 15: unknown filter "b64enc"; the filters are base64_encode, base64_decode, url_encode, json, default, append, prepend`,
+      `${M0}: data.URL.template: does not parse: at line 1, column 15: unknown filter "b64enc"; the filters are ` +
+        `base64_encode, base64_decode, url_encode, json, default, append, prepend`,
     ],
     [
       'a bad path',
       { data: { HOST: { path: 'connection[0].host' } } },
-      `${M0}: data.HOST.path: "connection[0].host" is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as connection.host or hosts.0.name`,
+      `${M0}: data.HOST.path: "connection[0].host" is not a property path; expected names of letters, digits, '_' ` +
+        `or '-' joined by '.', such as connection.host or hosts.0.name`,
     ],
     [
       'a produced key Kubernetes refuses',
       { data: { 'DB URL': { from: 'url' } } },
-      `${M0}: data["DB URL"]: is not a valid Kubernetes Secret data key: it contains " "; a key may contain only letters, digits, '-', '_' and '.'`,
+      `${M0}: data["DB URL"]: is not a valid Kubernetes Secret data key: it contains " "; a key may contain only ` +
+        `letters, digits, '-', '_' and '.'`,
     ],
     [
       'two sources for one key',
       { data: { A: { from: 'a', template: '{{ a }}' } } },
-      `${M0}: data.A: names from and template; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }`,
+      `${M0}: data.A: names from and template; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { ` +
+        `template: "...{{ key }}..." }`,
     ],
     [
       'no source',
       { data: { A: {} } },
-      `${M0}: data.A: names no source; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }`,
+      `${M0}: data.A: names no source; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: ` +
+        `"...{{ key }}..." }`,
     ],
     [
       'a tls mapping that cannot produce tls.key',
       { type: 'kubernetes.io/tls', data: { 'tls.crt': { from: 'certificate' } } },
-      `${M0}: data: does not produce "tls.key", which a Secret of type kubernetes.io/tls needs; add it (for example "tls.key": { from: <key> }) or set includeOtherKeys: true`,
+      `${M0}: data: does not produce "tls.key", which a Secret of type kubernetes.io/tls needs; add it (for ` +
+        `example "tls.key": { from: <key> }) or set includeOtherKeys: true`,
     ],
     [
       'a docker config template that breaks on a quote',
@@ -79,7 +88,8 @@ describe('data in the mappings file', () => {
         type: 'kubernetes.io/dockerconfigjson',
         data: { '.dockerconfigjson': { template: '{"auths":{"r":{"auth":"{{ auth }}"}}}' } },
       },
-      `${M0}: data[".dockerconfigjson"].template: does not render a JSON document when a value holds a quote or a backslash; put each value through the json filter, e.g. "password": {{ password | json }}`,
+      `${M0}: data[".dockerconfigjson"].template: does not render a JSON document when a value holds a quote or a ` +
+        `backslash; put each value through the json filter, e.g. "password": {{ password | json }}`,
     ],
     [
       'includeOtherKeys without data',
@@ -88,8 +98,10 @@ describe('data in the mappings file', () => {
     ],
     [
       'a spec too large for the function environment',
-      { data: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`URL_${i}`, { template: DATABASE_URL }])) },
-      `${M0}: data: takes ${dataShapeEnvValue(dataShapeOf({ data: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`URL_${i}`, { template: DATABASE_URL }])) })!).length} bytes as the fetch function's environment variable ${ENV.dataShape}, over the ${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for all of a function's variables); shorten the templates or split the secret across mappings`,
+      { data: BIG },
+      `${M0}: data: takes ${dataShapeEnvValue(dataShapeOf({ data: BIG })!).length} bytes as the fetch function's ` +
+        `environment variable ${ENV.dataShape}, over the ${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for ` +
+        `all of a function's variables); shorten the templates or split the secret across mappings`,
     ],
   ])('reports %s with the mapping, the field, the problem and the fix', (_what, overrides, expected) => {
     expect(problems(mapping(overrides))).toStrictEqual([expected]);
@@ -98,7 +110,8 @@ describe('data in the mappings file', () => {
   it('reports a misspelt source field, and that the entry then names no source', () => {
     expect(problems(mapping({ data: { A: { form: 'a' } } }))).toStrictEqual([
       `${M0}: data.A: unknown field "form"; check the spelling against mappings.example.yaml`,
-      `${M0}: data.A: names no source; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }`,
+      `${M0}: data.A: names no source; expected exactly one of { from: <key> }, { path: <a.b.0.c> } or { template: ` +
+        `"...{{ key }}..." }`,
     ]);
   });
 

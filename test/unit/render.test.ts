@@ -85,7 +85,8 @@ describe('render', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      `Mapping db: 2 keys of type Opaque from ${VALUE}\n\n  KEY           VALUE\n  DATABASE_URL  ******\n  DB_PASSWORD   ******\n`,
+      `Mapping db: 2 keys of type Opaque from ${VALUE}\n\n  KEY           VALUE\n  DATABASE_URL  ******\n  ` +
+        `DB_PASSWORD   ******\n`,
     );
     expect(run.stderr).toBe('');
   });

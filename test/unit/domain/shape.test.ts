@@ -124,32 +124,42 @@ describe('shapeSecretData', () => {
     [
       'a missing key',
       { DB_PASSWORD: { from: 'pasword' } },
-      `${WHERE}: data key "DB_PASSWORD": from "pasword" resolves to nothing: the secret has no key "pasword" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", "username"). Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "DB_PASSWORD": from "pasword" resolves to nothing: the secret has no key "pasword" (the ` +
+        `secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", "username"). Fix ` +
+        `the AWS secret or the mapping's data.`,
     ],
     [
       'a path into a string',
       { DB_HOST: { path: 'host.name' } },
-      `${WHERE}: data key "DB_HOST": path "host.name" resolves to nothing: "host" is a string, which has no key "name" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", "username"). Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "DB_HOST": path "host.name" resolves to nothing: "host" is a string, which has no key ` +
+        `"name" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", ` +
+        `"username"). Fix the AWS secret or the mapping's data.`,
     ],
     [
       'an index past the end',
       { R: { path: 'connection.replicas.2.host' } },
-      `${WHERE}: data key "R": path "connection.replicas.2.host" resolves to nothing: "connection.replicas" is a list of 2 without index "2" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", "username"). Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "R": path "connection.replicas.2.host" resolves to nothing: "connection.replicas" is a ` +
+        `list of 2 without index "2" (the secret's top-level keys: "connection", "dbname", "engine", "host", ` +
+        `"password", "port", "username"). Fix the AWS secret or the mapping's data.`,
     ],
     [
       'a template variable the secret lacks',
       { DATABASE_URL: { template: 'postgresql://{{ user }}@{{ host }}' } },
-      `${WHERE}: data key "DATABASE_URL": the template reads "user", which resolves to nothing: the secret has no key "user" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", "username"). Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "DATABASE_URL": the template reads "user", which resolves to nothing: the secret has no ` +
+        `key "user" (the secret's top-level keys: "connection", "dbname", "engine", "host", "password", "port", ` +
+        `"username"). Fix the AWS secret or the mapping's data.`,
     ],
     [
       'a filter that fails',
       { RAW: { template: '{{ password | base64_decode }}' } },
-      `${WHERE}: data key "RAW": the template failed: the filter base64_decode got a value that is not base64. Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "RAW": the template failed: the filter base64_decode got a value that is not base64. Fix ` +
+        `the AWS secret or the mapping's data.`,
     ],
     [
       'a template that does not parse',
       { X: { template: '{{ password' } },
-      `${WHERE}: data key "X": the template does not parse (at line 1, column 12: '{{' is not closed by '}}'). Fix the AWS secret or the mapping's data.`,
+      `${WHERE}: data key "X": the template does not parse (at line 1, column 12: '{{' is not closed by '}}'). Fix ` +
+        `the AWS secret or the mapping's data.`,
     ],
   ])('fails permanently for %s, naming mapping, key and input but no value', (_what, data, message) => {
     const e = shapeError(rds, shape(data as Record<string, DataSource>));
@@ -167,7 +177,8 @@ describe('shapeProblems', () => {
       { 'DB URL': { from: 'x' } },
       [
         ['data', 'DB URL'],
-        `is not a valid Kubernetes Secret data key: it contains " "; a key may contain only letters, digits, '-', '_' and '.'`,
+        `is not a valid Kubernetes Secret data key: it contains " "; a key may contain only letters, digits, '-', ` +
+          `'_' and '.'`,
       ],
     ],
     [
@@ -182,7 +193,8 @@ describe('shapeProblems', () => {
       { A: { path: 'a/b' } },
       [
         ['data', 'A', 'path'],
-        `"a/b" is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as connection.host or hosts.0.name`,
+        `"a/b" is not a property path; expected names of letters, digits, '_' or '-' joined by '.', such as ` +
+          `connection.host or hosts.0.name`,
       ],
     ],
     [
@@ -191,7 +203,8 @@ describe('shapeProblems', () => {
       { A: { template: '{{ a..b }}' } },
       [
         ['data', 'A', 'template'],
-        `does not parse: at line 1, column 4: "a..b" is not a variable path; expected names of letters, digits, '_' or '-' joined by '.'`,
+        `does not parse: at line 1, column 4: "a..b" is not a variable path; expected names of letters, digits, ` +
+          `'_' or '-' joined by '.'`,
       ],
     ],
     [
@@ -200,7 +213,8 @@ describe('shapeProblems', () => {
       { 'tls.crt': { from: 'cert' } },
       [
         ['data'],
-        'does not produce "tls.key", which a Secret of type kubernetes.io/tls needs; add it (for example "tls.key": { from: <key> }) or set includeOtherKeys: true',
+        'does not produce "tls.key", which a Secret of type kubernetes.io/tls needs; add it (for example ' +
+          '"tls.key": { from: <key> }) or set includeOtherKeys: true',
       ],
     ],
     [
@@ -209,7 +223,8 @@ describe('shapeProblems', () => {
       { auth: { from: 'x' } },
       [
         ['data'],
-        'does not produce ".dockerconfigjson", which a Secret of type kubernetes.io/dockerconfigjson needs; add it (for example ".dockerconfigjson": { from: <key> }) or set includeOtherKeys: true',
+        'does not produce ".dockerconfigjson", which a Secret of type kubernetes.io/dockerconfigjson needs; add it ' +
+          '(for example ".dockerconfigjson": { from: <key> }) or set includeOtherKeys: true',
       ],
     ],
     [
@@ -218,7 +233,8 @@ describe('shapeProblems', () => {
       { '.dockerconfigjson': { template: '{"auths":{"r":{"password":"{{ password }}"}}}' } },
       [
         ['data', '.dockerconfigjson', 'template'],
-        'does not render a JSON document when a value holds a quote or a backslash; put each value through the json filter, e.g. "password": {{ password | json }}',
+        'does not render a JSON document when a value holds a quote or a backslash; put each value through the ' +
+          'json filter, e.g. "password": {{ password | json }}',
       ],
     ],
     [
@@ -227,7 +243,8 @@ describe('shapeProblems', () => {
       { '.dockerconfigjson': { template: '{"registry":{{ password | json }}}' } },
       [
         ['data', '.dockerconfigjson', 'template'],
-        'does not render a JSON object with an "auths" object; expected {"auths": {"<registry>": {"username": ..., "password": ..., "auth": ...}}}',
+        'does not render a JSON object with an "auths" object; expected {"auths": {"<registry>": {"username": ..., ' +
+          '"password": ..., "auth": ...}}}',
       ],
     ],
   ] as const)('reports %s with the field and the fix', (_what, type, data, [path, message]) => {

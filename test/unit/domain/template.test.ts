@@ -93,7 +93,8 @@ describe('parseTemplate', () => {
     [
       'a tag',
       'x{% for i in (1..100000000) %}y{% endfor %}',
-      'at line 1, column 2: tags ({% ... %}) are not supported: a template has only {{ variable | filter }} expressions',
+      'at line 1, column 2: tags ({% ... %}) are not supported: a template has only {{ variable | filter }} ' +
+        'expressions',
     ],
     [
       'an unknown filter',
@@ -117,7 +118,8 @@ describe('parseTemplate', () => {
     [
       'an empty expression',
       '{{ }}',
-      'at line 1, column 4: expected a variable or a string after {{: a variable such as password or connection.host, or a quoted string',
+      'at line 1, column 4: expected a variable or a string after {{: a variable such as password or ' +
+        'connection.host, or a quoted string',
     ],
     ['an unclosed string', '{{ "abc }}', 'at line 1, column 4: a string started with " is not closed'],
     [
@@ -203,7 +205,8 @@ describe('the sandbox', () => {
     const started = performance.now();
     const e = renderError(source, { seed: 'x'.repeat(4096) });
     expect(e.message).toBe(
-      `the output of the filter base64_encode grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret holds`,
+      `the output of the filter base64_encode grew past ${MAX_RENDERED_BYTES} bytes, the most a Kubernetes Secret ` +
+        `holds`,
     );
     expect(performance.now() - started).toBeLessThan(2000);
   });
