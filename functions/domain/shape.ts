@@ -155,7 +155,8 @@ function inputsOf(source: DataSource, template?: Template): string[][] {
 export function shapeSecretData(payload: SecretPayload, shape: DataShape | undefined, where: string): SecretData {
   if (shape === undefined) return parseSecretPayload(payload);
   const root = sourceObject(payload);
-  const out: Record<string, string> = {};
+  // A Map, made an object by fromEntries at the end: a key named __proto__ stays a key.
+  const out = new Map<string, string>();
   const read = new Set<string>();
   for (const key of Object.keys(shape.data).sort()) {
     const source = shape.data[key]!;
@@ -179,7 +180,7 @@ export function shapeSecretData(payload: SecretPayload, shape: DataShape | undef
       const found = resolve(root, segments);
       const named = 'from' in source ? `from ${JSON.stringify(source.from)}` : `path ${JSON.stringify(source.path)}`;
       if ('missing' in found) fail(`${named} resolves to nothing: ${found.missing} (${keyList(root)})`);
-      else out[key] = bytesOf((found as { value: unknown }).value).toString('base64');
+      else out.set(key, bytesOf((found as { value: unknown }).value).toString('base64'));
       continue;
     }
     const lookup = (path: readonly string[]) => {
@@ -187,7 +188,7 @@ export function shapeSecretData(payload: SecretPayload, shape: DataShape | undef
       return 'value' in found ? bytesOf(found.value) : undefined;
     };
     try {
-      out[key] = renderTemplate(template!, lookup).toString('base64');
+      out.set(key, renderTemplate(template!, lookup).toString('base64'));
     } catch (e) {
       if (!(e instanceof TemplateRenderError)) throw e;
       if (e.missing === undefined) fail(`the template failed: ${e.message}`);
@@ -198,9 +199,9 @@ export function shapeSecretData(payload: SecretPayload, shape: DataShape | undef
   }
   if (shape.includeOtherKeys) {
     const all = parseSecretPayload(payload);
-    for (const [k, v] of Object.entries(all)) if (!read.has(k) && !Object.hasOwn(out, k)) out[k] = v;
+    for (const [k, v] of Object.entries(all)) if (!read.has(k) && !out.has(k)) out.set(k, v);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** One problem of a data spec found without a secret value: the field path under the mapping and what is wrong. */

@@ -107,6 +107,19 @@ describe('shapeSecretData', () => {
     expect(text(out['username'])).toBe('u-app');
   });
 
+  it('keeps a produced or copied key named __proto__ as a key', () => {
+    const payload = { secretString: '{"__proto__":"p","constructor":"c","toString":"t"}' };
+
+    // JSON.parse, not an object literal: a literal's __proto__ would set the prototype.
+    const data = JSON.parse('{"__proto__":{"from":"constructor"}}') as Record<string, DataSource>;
+
+    const out = shapeSecretData(payload, shape(data, true), WHERE);
+
+    expect(Object.keys(out).sort()).toStrictEqual(['__proto__', 'toString']);
+    expect(text(Object.getOwnPropertyDescriptor(out, '__proto__')?.value)).toBe('c');
+    expect(text(Object.getOwnPropertyDescriptor(out, 'toString')?.value)).toBe('t');
+  });
+
   it('shapes a plain-text secret through its one key, value, and keeps binary bytes exact', () => {
     expect(
       text(
