@@ -243,8 +243,16 @@ export class LocalMapping {
     };
   }
 
-  /** Runs one execution of the state machine and records everything it produced. */
-  async run(event: Record<string, unknown>, attempt = 1): Promise<ExecutionRecord> {
+  /**
+   * Runs one execution of the state machine and records everything it produced.
+   * Retry waits are shortened to 5 ms unless `productionRetryTiming` asks for the
+   * ASL's own settings (interval, backoff, maximum delay, full jitter).
+   */
+  async run(
+    event: Record<string, unknown>,
+    attempt = 1,
+    opts: { readonly productionRetryTiming?: boolean } = {},
+  ): Promise<ExecutionRecord> {
     const name = randomUUID();
     const sqs = new SQSClient(awsConfig(this.details));
     const handlers = Object.fromEntries(
@@ -260,7 +268,10 @@ export class LocalMapping {
     };
     const fast = Object.fromEntries([...Object.keys(TASKS), 'RemintToken', 'SendToDlq'].map((s) => [s, 5]));
     const execution = this.machine.run({ event, attempt } as never, {
-      overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: fast },
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        ...(opts.productionRetryTiming ? {} : { retryIntervalOverrides: fast }),
+      },
       context: {
         Execution: {
           Id: `arn:aws:states:us-east-1:123456789012:express:${this.id}-sync:${name}:${randomUUID()}`,

@@ -222,13 +222,13 @@ function forbiddenBecause(s: Partial<V1Status>): string {
   );
 }
 
-/** What a 404 says, from its structure only: the kind and name of what is missing. */
+/** What a 404 says, from its structure only: the kind (with its API group) and name of what is missing. */
 function notFoundBecause(s: Partial<V1Status>): string {
-  const { kind, name } = s.details ?? {};
+  const { kind, group, name } = s.details ?? {};
   const ok = (x: unknown, re: RegExp): x is string => typeof x === 'string' && re.test(x);
-  return ok(kind, /^[a-z0-9.-]{1,63}$/) && ok(name, /^[-.a-zA-Z0-9]{1,253}$/)
-    ? `${kind} "${name}" not found`
-    : `404 ${s.reason ?? 'NotFound'}`;
+  if (!ok(kind, /^[a-z0-9.-]{1,63}$/) || !ok(name, /^[-.a-zA-Z0-9]{1,253}$/)) return `404 ${s.reason ?? 'NotFound'}`;
+  // As the apiserver words it: `deployments.apps "api" not found`, `namespaces "ns" not found`.
+  return `${kind}${ok(group, /^[a-z0-9.-]{1,253}$/) ? `.${group}` : ''} "${name}" not found`;
 }
 
 /**

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { ErrorName } from '../../functions/domain/errors.ts';
 import { FaultProxy, type ActiveRule } from '../../testbed/fault-proxy.ts';
-import type { LocalMappingOptions, StepName } from '../../testbed/local-pipeline.ts';
+import type { LocalMappingOptions, StepName, TaskName } from '../../testbed/local-pipeline.ts';
 import { adminToken, kube } from './kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from './pipeline.ts';
 
@@ -107,7 +107,7 @@ export function secretOf(m: LocalMapping) {
 }
 
 /** How many times a step ran: entered plus retried. */
-export function attempts(r: ExecutionRecord, step: StepName): number {
+export function attempts(r: ExecutionRecord, step: TaskName): number {
   return r.events.filter((e) => (e.type === 'StateEntered' || e.type === 'StateRetried') && e.state?.name === step)
     .length;
 }

@@ -128,6 +128,9 @@ describe('statusError', () => {
       ctx,
     );
     expect(e.message).toBe('cannot get Secret ns/app: namespaces "gone" not found');
+    const grouped = { details: { kind: 'deployments', group: 'apps', name: 'api' } };
+    const workload = statusError(404, body(404, 'NotFound', 'CANARY-FOREIGN-TEXT-0007', grouped), undefined, ctx);
+    expect(workload.message).toBe('cannot get Secret ns/app: deployments.apps "api" not found');
     const bare = statusError(404, body(404, 'NotFound', 'CANARY-FOREIGN-TEXT-0006'), undefined, ctx);
     expect(bare.message).toBe('cannot get Secret ns/app: 404 NotFound');
   });
