@@ -281,7 +281,7 @@ function dockerTemplateProblem(source: string): string | undefined {
       'json filter, e.g. "password": {{ password | json }}'
     );
   }
-  if (!isObject(parsed) || !isObject(parsed['auths'])) {
+  if (!isObject(parsed) || !isObject(parsed.auths)) {
     return (
       'does not render a JSON object with an "auths" object; expected {"auths": {"<registry>": {"username": ' +
       '..., "password": ..., "auth": ...}}}'

@@ -66,14 +66,12 @@ describe('shapeSecretData', () => {
       'PORT',
       'REPLICA',
     ]);
-    expect(text(out['DB_PASSWORD'])).toBe(RDS.password);
-    expect(text(out['DB_HOST'])).toBe('primary.internal');
-    expect(text(out['REPLICA'])).toBe('r1.internal');
-    expect(text(out['PORT'])).toBe('5432');
-    expect(text(out['CONNECTION'])).toBe(JSON.stringify(RDS.connection));
-    expect(text(out['DATABASE_URL'])).toBe(
-      `postgresql://app:${encodeURIComponent(RDS.password)}@db.internal:5432/shop`,
-    );
+    expect(text(out.DB_PASSWORD)).toBe(RDS.password);
+    expect(text(out.DB_HOST)).toBe('primary.internal');
+    expect(text(out.REPLICA)).toBe('r1.internal');
+    expect(text(out.PORT)).toBe('5432');
+    expect(text(out.CONNECTION)).toBe(JSON.stringify(RDS.connection));
+    expect(text(out.DATABASE_URL)).toBe(`postgresql://app:${encodeURIComponent(RDS.password)}@db.internal:5432/shop`);
   });
 
   it('builds a valid .dockerconfigjson from a user and a password', () => {
@@ -104,7 +102,7 @@ describe('shapeSecretData', () => {
 
   it('lets a produced key win over a copied key of the same name', () => {
     const out = shapeSecretData(rds, shape({ username: { template: 'u-{{ username }}' } }, true), WHERE);
-    expect(text(out['username'])).toBe('u-app');
+    expect(text(out.username)).toBe('u-app');
   });
 
   it('keeps a produced or copied key named __proto__ as a key', () => {
@@ -123,9 +121,8 @@ describe('shapeSecretData', () => {
   it('shapes a plain-text secret through its one key, value, and keeps binary bytes exact', () => {
     expect(
       text(
-        shapeSecretData({ secretString: 'just text' }, shape({ TOKEN: { template: 'Bearer {{ value }}' } }), WHERE)[
-          'TOKEN'
-        ],
+        shapeSecretData({ secretString: 'just text' }, shape({ TOKEN: { template: 'Bearer {{ value }}' } }), WHERE)
+          .TOKEN,
       ),
     ).toBe('Bearer just text');
     const bytes = new Uint8Array([0, 255, 128, 7]);
@@ -357,7 +354,7 @@ describe('shaping properties', () => {
           shape({ K: { path: pick.p.join('.') } }),
           WHERE,
         );
-        expect(text(out['K'])).toBe(typeof expected === 'string' ? expected : JSON.stringify(expected));
+        expect(text(out.K)).toBe(typeof expected === 'string' ? expected : JSON.stringify(expected));
       }),
       { seed: 16, numRuns: 500 },
     );

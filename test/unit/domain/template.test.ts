@@ -125,7 +125,7 @@ describe('parseTemplate', () => {
     [
       'a position on line 2',
       'x\n  {{ a | nope }}',
-      'at line 2, column 10: unknown filter "nope"; the filters are ' + FILTER_NAMES.join(', '),
+      `at line 2, column 10: unknown filter "nope"; the filters are ${FILTER_NAMES.join(', ')}`,
     ],
   ])('refuses %s, saying where and what is expected', (_what, source, message) => {
     expect(() => parseTemplate(source)).toThrow(new TemplateSyntaxError(message));
@@ -196,7 +196,7 @@ describe('the sandbox', () => {
 
   it('does not pollute Object.prototype whatever the template names', () => {
     for (const s of ['{{ __proto__.x | default: "y" }}', '{{ constructor.prototype.x | default: "y" }}']) render(s);
-    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it('stops a render that would grow past the Secret limit, quickly', () => {
