@@ -49,6 +49,25 @@ export const DUMMY_ENV: Record<string, string> = {
   TZ: 'UTC',
 };
 
+/** A data spec with the templates the docs show (a DATABASE_URL and a docker config), for the fetch-secret variant. */
+export const BENCH_SHAPE = {
+  data: {
+    DATABASE_URL: {
+      template: 'postgresql://{{ username }}:{{ password | url_encode }}@{{ host }}:{{ port }}/{{ dbname }}',
+    },
+    DB_PASSWORD: { from: 'password' },
+    '.dockerconfigjson': {
+      template:
+        '{"auths":{"registry.example.com":{"username":{{ username | json }},"password":{{ password | json }},' +
+        '"auth":{{ username | append: ":" | append: password | base64_encode | json }}}}}',
+    },
+  },
+  includeOtherKeys: false,
+};
+
+/** The fetch-secret bundle with {@link BENCH_SHAPE} in DATA_SHAPE: init parses and checks the templates. */
+export const FETCH_WITH_DATA = 'fetch-secret with data (DATA_SHAPE: DATABASE_URL and .dockerconfigjson templates)';
+
 /** One subject's numbers. */
 export interface SubjectResult {
   /** Bundle size in bytes (Node subjects). */
@@ -180,6 +199,14 @@ async function referenceBundles(dir: string): Promise<Record<string, string>> {
         "'bench' });\n",
       false,
     ],
+    // The shaping code (docs/decisions.md#templates-a-small-engine-of-our-own): module init plus one render.
+    [
+      'functions/domain/shape.ts shapeSecretData (one DATABASE_URL render)',
+      "import { shapeSecretData } from './functions/domain/shape.ts';\n" +
+        `export const out = shapeSecretData({ secretString: '{"username":"u","password":"p","host":"h","port":5432,` +
+        `"dbname":"d"}' }, ${JSON.stringify(BENCH_SHAPE)}, 'bench');\n`,
+      false,
+    ],
   ];
   const out: Record<string, string> = {};
   for (const [i, [name, contents, needsRequire]] of entries.entries()) {
@@ -238,9 +265,19 @@ export async function measureColdStart(
       guardArgs: nodeGuardArgs(file),
       env,
     });
+    const fetch = bundles['fetch-secret'];
+    const variants = fetch
+      ? {
+          [FETCH_WITH_DATA]: node(FETCH_WITH_DATA, fetch, {
+            ...opts.env?.['fetch-secret'],
+            DATA_SHAPE: JSON.stringify(BENCH_SHAPE),
+          }),
+        }
+      : {};
     const subjects: Subject[] = [
       ...Object.entries(bundles).map(([n, f]) => node(n, f, opts.env?.[n])),
       ...Object.entries(refs).map(([n, f]) => node(n, f)),
+      ...Object.values(variants),
       {
         name: 'python',
         runtime: 'python',
@@ -307,7 +344,9 @@ export async function measureColdStart(
       pythonSeedImport: { ...py, statement: PYTHON_STATEMENT },
       clientNodeKubeConfigInitMs: kubeConfig.initMs,
       clientNodeKubeConfig: kubeConfig,
-      components: Object.fromEntries(componentNames.map((n) => [n, result(bySubject[n]!)])),
+      components: Object.fromEntries(
+        [...componentNames, ...Object.keys(variants)].map((n) => [n, result(bySubject[n]!)]),
+      ),
       emptyProcessWallMs: { node: round(emptyWall.node), python: round(emptyWall.python) },
       ratio,
       ratioByWall: round(sumWall / py.wallMinusEmptyMs, 2),

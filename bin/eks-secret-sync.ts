@@ -29,6 +29,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Sync a mapping now from this terminal, printing each step (--dry-run: plan only)',
     load: async () => (await import('./commands/sync.ts')).syncCommand,
   },
+  render: {
+    summary: 'Show the data a mapping would write from a secret value in a file (offline, masked)',
+    load: async () => (await import('./commands/render.ts')).renderCommand,
+  },
   status: {
     summary: 'Per mapping: AWSCURRENT vs the Secret, last sync, failed executions; DLQ depth',
     load: async () => (await import('./commands/status.ts')).statusCommand,

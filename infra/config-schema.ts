@@ -7,6 +7,10 @@ import { z } from 'zod';
 import { SECRET_TYPES } from '../functions/domain/secret-types.ts';
 import { MANAGED_BY_LABEL } from '../functions/domain/metadata.ts';
 import { SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
+import { dataShapeOf, shapeProblems } from '../functions/domain/shape.ts';
+import type { SecretType } from '../functions/domain/types.ts';
+import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../functions/runtime/options.ts';
+import { ENV } from '../functions/runtime/env-contract.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -118,8 +122,71 @@ const cluster = z
     }
   });
 
-/** One mapping: one AWS secret into one Kubernetes Secret. */
-export const mappingSchema = z.strictObject({
+const DATA_SOURCE_FIELDS = ['from', 'path', 'template'] as const;
+
+/** One produced key: exactly one of from, path, template. */
+const dataSource = z
+  .strictObject({ from: z.string().optional(), path: z.string().optional(), template: z.string().optional() })
+  .superRefine((e, ctx) => {
+    const set = DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined);
+    if (set.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${set.length === 0 ? 'names no source' : `names ${set.join(' and ')}`}; expected exactly one of ` +
+          '{ from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }',
+      });
+    }
+  });
+
+/**
+ * The synth-time checks of a mapping's `data` (functions/domain/shape.ts's shapeProblems) and the size of the
+ * function environment it becomes.
+ */
+function checkDataShape(
+  m: {
+    data?: Record<string, { from?: string; path?: string; template?: string }>;
+    includeOtherKeys?: boolean;
+    type: string;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (m.data === undefined) {
+    if (m.includeOtherKeys !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['includeOtherKeys'],
+        message: 'takes effect only with data; remove it, or add data naming the keys to produce',
+      });
+    }
+    return;
+  }
+  const shape = dataShapeOf(m)!;
+  // An entry without exactly one source is reported by its own schema; the rest are still checked.
+  const wellFormed = Object.entries(m.data).filter(
+    ([, e]) => DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined).length === 1,
+  );
+  const complete = wellFormed.length === Object.keys(m.data).length;
+  const checked = { ...shape, data: Object.fromEntries(wellFormed.map(([k]) => [k, shape.data[k]!])) };
+  for (const p of shapeProblems(checked, m.type as SecretType)) {
+    // What the type needs is judged on the whole spec only.
+    if (complete || p.path.length > 1) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  }
+  const bytes = Buffer.byteLength(dataShapeEnvValue(shape), 'utf8');
+  if (bytes > MAX_DATA_SHAPE_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data'],
+      message:
+        `takes ${bytes} bytes as the fetch function's environment variable ${ENV.dataShape}, over the ` +
+        `${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for all of a function's variables); shorten the ` +
+        `templates or split the secret across mappings`,
+    });
+  }
+}
+
+/** The fields of one mapping. */
+const mappingFields = z.strictObject({
   id: z
     .string()
     .max(MAX_ID_LENGTH, {
@@ -181,7 +248,12 @@ export const mappingSchema = z.strictObject({
     })
     .optional(),
   cloudTrailRules: z.boolean().default(false),
+  data: z.record(z.string(), dataSource).optional(),
+  includeOtherKeys: z.boolean().optional(),
 });
+
+/** One mapping: one AWS secret into one Kubernetes Secret, its data spec checked as a whole. */
+export const mappingSchema = mappingFields.superRefine(checkDataShape);
 
 function isScheduleExpression(s: string): boolean {
   const rate = RATE.exec(s);

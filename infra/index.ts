@@ -29,5 +29,6 @@ export {
 } from './functions/kubernetes.ts';
 export { RedriveSyncFunction, type RedriveSyncFunctionProps } from './functions/redrive-sync.ts';
 export type { MappingFunctionProps, SealingFunctionProps } from './functions/common.ts';
+export type { DataShape, DataSource, DataSourceFields } from '../functions/domain/shape.ts';
 export { accessManifests, kubernetesGroup, rbacManifests, rbacYaml, type RbacMapping } from './rbac.ts';
 export { restartPolicyManifests, restartPolicyName } from './restart-policy.ts';

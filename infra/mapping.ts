@@ -24,6 +24,7 @@ import {
   WithDeadLetterQueue,
 } from './events.ts';
 import { FetchSecretFunction } from './functions/fetch-secret.ts';
+import { dataShapeOf } from '../functions/domain/shape.ts';
 import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './functions/kubernetes.ts';
 import { MintTokenFunction } from './functions/mint-token.ts';
 import { PlanMergeFunction } from './functions/plan-merge.ts';
@@ -180,6 +181,7 @@ export class SecretMapping extends Construct {
       ...common,
       secretArn: m.secretArn,
       secretType: m.type,
+      dataShape: dataShapeOf(m),
       secretKmsKeyArn: m.secretKmsKeyArn,
       describeSecret: m.cloudTrailRules,
     });

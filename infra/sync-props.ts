@@ -9,6 +9,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { DeletionPolicy, SecretType } from '../functions/domain/types.ts';
+import type { DataSourceFields } from '../functions/domain/shape.ts';
 import { constructPropsSchema, type mappingSchema } from './config-schema.ts';
 import { crossCheckMappings, describeIssues, mappingLabel, MappingsError, type Mapping } from './config.ts';
 
@@ -100,6 +101,17 @@ export interface MappingProps {
    * @default false
    */
   readonly cloudTrailRules?: boolean;
+  /**
+   * The keys to write, each from one top-level key (`from`), a property path into nested JSON (`path`) or a
+   * template (`template`) of the secret's value (docs/mappings.md#shaping-the-data-data).
+   * @default every top-level key of the secret as it is
+   */
+  readonly data?: Readonly<Record<string, DataSourceFields>>;
+  /**
+   * With `data`: also copy the secret's top-level keys that `data` does not read.
+   * @default false
+   */
+  readonly includeOtherKeys?: boolean;
 }
 
 // The props name exactly the fields of the file's mapping: a field added to one side fails the type check here.

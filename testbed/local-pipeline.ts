@@ -16,6 +16,8 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
 import { accessManifests, kubernetesGroup } from '../infra/rbac.ts';
+import type { DataShape } from '../functions/domain/shape.ts';
+import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
 import { provisionIdentity, type Identity } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
@@ -62,6 +64,8 @@ export interface LocalMappingOptions {
   readonly type?: string;
   readonly prune?: boolean;
   readonly labels?: Record<string, string>;
+  /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
+  readonly dataShape?: DataShape;
   /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
   /**
@@ -206,6 +210,7 @@ export class LocalMapping {
       ANNOTATIONS: '{}',
       RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
       DELETION_POLICY: opts.deletionPolicy ?? 'retain',
+      ...(opts.dataShape && { DATA_SHAPE: dataShapeEnvValue(opts.dataShape) }),
       KUBE_IDENTITY: identity.roleArn,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,

@@ -36,7 +36,8 @@ export const MASK = '******';
 /** Hex digits of the SHA-256 prefix: enough to tell values apart, too few to be more than a checksum. */
 const HASH_DIGITS = 8;
 
-function mask(base64: string | undefined, reveal: Reveal): MaskedValue | null {
+/** A value (base64) as shown: presence, and its length or hash prefix only when `reveal` asks. */
+export function mask(base64: string | undefined, reveal: Reveal): MaskedValue | null {
   if (base64 === undefined) return null;
   const bytes = Buffer.from(base64, 'base64');
   return {

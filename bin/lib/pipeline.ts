@@ -20,6 +20,7 @@ import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
 import { parseWorkloads } from '../../functions/domain/restart.ts';
+import { dataShapeOf } from '../../functions/domain/shape.ts';
 import type { ExistingSecret, MergePlan, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
 import { applyPlan, WRITE_ACTIONS } from '../../functions/steps/apply.ts';
@@ -160,7 +161,8 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
   const client = new SecretsManagerClient(await aws.config());
   try {
     const ports = { source: secretsManagerSource(client), sealer, clock: systemClock };
-    return await fetchSecret(ports, { mappingId: m.id, secretArn: m.secretArn, type: m.type }, CLI_INPUT);
+    const settings = { mappingId: m.id, secretArn: m.secretArn, type: m.type, shape: dataShapeOf(m) };
+    return await fetchSecret(ports, settings, CLI_INPUT);
   } finally {
     client.destroy();
   }

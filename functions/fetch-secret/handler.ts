@@ -8,7 +8,7 @@ import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { secretTypeFrom } from '../runtime/options.ts';
+import { dataShapeFrom, secretTypeFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { isDeleteSecretEvent } from '../domain/event-reading.ts';
 
@@ -17,6 +17,7 @@ const settings: FetchSettings = {
   mappingId: env[ENV.mappingId],
   secretArn: env[ENV.secretArn],
   type: secretTypeFrom(env),
+  shape: dataShapeFrom(env),
 };
 const RESTORED = 'DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced AWSCURRENT';
 const ports: FetchPorts = {

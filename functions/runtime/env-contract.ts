@@ -18,6 +18,8 @@ export const ENV = {
   sealKeyId: 'SEAL_KEY_ID',
   /** The Kubernetes Secret's type (default Opaque). */
   secretType: 'SECRET_TYPE',
+  /** JSON `{data, includeOtherKeys}`: the mapping's data spec (functions/domain/shape.ts); unset: every key as is. */
+  dataShape: 'DATA_SHAPE',
   /** The EKS cluster's name, signed into the bearer token. */
   clusterName: 'CLUSTER_NAME',
   /** The cluster's API server URL. */
@@ -70,7 +72,10 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
  * have a documented default.
  */
 export const FUNCTION_ENV = {
-  'fetch-secret': { required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId], optional: [ENV.secretType] },
+  'fetch-secret': {
+    required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
+    optional: [ENV.secretType, ENV.dataShape],
+  },
   'mint-token': { required: [ENV.mappingId, ENV.clusterName, ENV.sealKeyId], optional: [] },
   'read-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],

@@ -2,6 +2,7 @@ import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.t
 import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { shapeProblems, type DataShape, type DataSource } from '../domain/shape.ts';
 import { ENV, type EnvName } from './env-contract.ts';
 import { jsonValue } from './env.ts';
 
@@ -96,4 +97,51 @@ export function kubeTimeoutFrom(value: string | undefined): number {
     );
   }
   return ms;
+}
+
+/** Most bytes DATA_SHAPE may take: Lambda allows 4 KB for all of a function's variables, the rest need about 1 KB. */
+export const MAX_DATA_SHAPE_BYTES = 3072;
+
+/** The DATA_SHAPE value of a shape: what the construct sets and the local pipeline passes, written once. */
+export function dataShapeEnvValue(shape: DataShape): string {
+  return JSON.stringify({ data: shape.data, includeOtherKeys: shape.includeOtherKeys });
+}
+
+function isDataSource(v: unknown): v is DataSource {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const fields = Object.keys(v);
+  return (
+    fields.length === 1 && ['from', 'path', 'template'].includes(fields[0]!) && typeof Object.values(v)[0] === 'string'
+  );
+}
+
+/**
+ * The mapping's data spec from DATA_SHAPE (JSON `{data, includeOtherKeys}`),
+ * checked as at synth time; unset means none (every key as it is).
+ *
+ * @throws ConfigError when it is malformed or fails the synth-time checks.
+ */
+export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.secretType>): DataShape | undefined {
+  const raw = jsonValue<unknown>(ENV.dataShape, env[ENV.dataShape], undefined);
+  if (raw === undefined) return undefined;
+  const o = raw as { data?: unknown; includeOtherKeys?: unknown };
+  const data = o?.data;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Array.isArray(data) ||
+    !Object.values(data).every(isDataSource) ||
+    typeof o.includeOtherKeys !== 'boolean'
+  ) {
+    throw new ConfigError(
+      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": ` +
+        `true|false}`,
+    );
+  }
+  const shape: DataShape = { data: data as Record<string, DataSource>, includeOtherKeys: o.includeOtherKeys };
+  const problems = shapeProblems(shape, secretTypeFrom(env));
+  if (problems.length > 0) {
+    throw new ConfigError(`${ENV.dataShape}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+  }
+  return shape;
 }

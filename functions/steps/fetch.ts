@@ -10,10 +10,11 @@ import {
   assertValidKeys,
   assertWithinKeyBudget,
   assertWithinSizeLimit,
-  parseSecretPayload,
+  type SecretPayload,
 } from '../domain/secret-data.ts';
+import { shapeSecretData, type DataShape } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
-import type { SecretType } from '../domain/types.ts';
+import type { SecretData, SecretType } from '../domain/types.ts';
 import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
 
 /** What the fetch step works through. */
@@ -28,11 +29,38 @@ export interface FetchSettings {
   readonly mappingId: string;
   readonly secretArn: string;
   readonly type: SecretType;
+  /**
+   * The mapping's `data` spec (functions/domain/shape.ts).
+   * @default none: every top-level key of the secret as it is
+   */
+  readonly shape?: DataShape;
 }
 
 /**
- * Reads the secret version the event names (else AWSCURRENT), parses it into
- * Kubernetes data, refuses what Kubernetes or the state's size would refuse
+ * The Kubernetes data a mapping writes from one secret value: shaped by the
+ * mapping's `data` spec (or every key as it is), then refused if Kubernetes or
+ * the state's size would refuse it (key names, size, key budget, the type's
+ * values). The fetch step and the CLI's `render` both call this.
+ *
+ * @param where - Names the secret (and version) in messages.
+ * @throws InvalidInputError naming the mapping, the key and the problem, never a value.
+ */
+export function secretDataFor(
+  payload: SecretPayload,
+  settings: Omit<FetchSettings, 'secretArn'>,
+  where: string,
+): SecretData {
+  const data = shapeSecretData(payload, settings.shape, `mapping ${JSON.stringify(settings.mappingId)} (${where})`);
+  assertValidKeys(Object.keys(data), where);
+  assertWithinSizeLimit(data, where);
+  assertWithinKeyBudget(Object.keys(data), where);
+  validateTypedValues(settings.type, data);
+  return data;
+}
+
+/**
+ * Reads the secret version the event names (else AWSCURRENT), shapes it into
+ * Kubernetes data ({@link secretDataFor}), refuses what Kubernetes or the state's size would refuse
  * (key names, size, key budget, the type's required values) and seals the
  * data. A CloudTrail DeleteSecret event of this secret is checked against the
  * secret's state now: still scheduled for deletion, the output is a deletion
@@ -64,12 +92,7 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
     }
   }
   const version = await ports.source.getSecretVersion(secretArn, requestedVersion(input?.event, secretArn));
-  const data = parseSecretPayload(version);
-  const where = `secret ${secretArn} version ${version.versionId}`;
-  assertValidKeys(Object.keys(data), where);
-  assertWithinSizeLimit(data, where);
-  assertWithinKeyBudget(Object.keys(data), where);
-  validateTypedValues(settings.type, data);
+  const data = secretDataFor(version, settings, `secret ${secretArn} version ${version.versionId}`);
   const current = version.stages.includes('AWSCURRENT');
   return {
     source: {

@@ -3,6 +3,8 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
+import type { DataShape } from '../../functions/domain/shape.ts';
+import { dataShapeEnvValue } from '../../functions/runtime/options.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
 import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
@@ -15,6 +17,12 @@ export interface FetchSecretFunctionProps extends SealingFunctionProps {
    * @default the function's default, Opaque
    */
   readonly secretType?: SecretType;
+  /**
+   * The mapping's data spec: which keys the function produces from the secret's value
+   * (docs/mappings.md#shaping-the-data-data).
+   * @default none: every top-level key of the secret as it is
+   */
+  readonly dataShape?: DataShape;
   /**
    * The customer managed key that encrypts the secret: kms:Decrypt on it, only through Secrets Manager and
    * only for this secret.
@@ -40,6 +48,7 @@ export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
       [ENV.secretArn]: props.secretArn,
       [ENV.sealKeyId]: props.sealKey.keyArn,
       [ENV.secretType]: props.secretType,
+      ...(props.dataShape !== undefined && { [ENV.dataShape]: dataShapeEnvValue(props.dataShape) }),
     };
     super(scope, id, {
       name: 'fetch-secret',

@@ -22,7 +22,7 @@ import {
   type TestMapping,
 } from './support.ts';
 
-const COMMANDS = ['plan', 'sync', 'status', 'doctor', 'rbac', 'token'];
+const COMMANDS = ['plan', 'sync', 'render', 'status', 'doctor', 'rbac', 'token'];
 const CANARY = canary();
 const runs: CliRun[] = [];
 let mapping: TestMapping;

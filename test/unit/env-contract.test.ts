@@ -15,6 +15,7 @@ const VALUES: Record<string, string> = {
   [ENV.secretArn]: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf',
   [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   [ENV.secretType]: 'Opaque',
+  [ENV.dataShape]: '{"data":{"DB_PASSWORD":{"from":"password"}},"includeOtherKeys":false}',
   [ENV.clusterName]: 'prod',
   [ENV.clusterEndpoint]: 'https://example.invalid',
   [ENV.clusterCa]: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64'),
@@ -82,7 +83,7 @@ describe('readEnv', () => {
   });
 
   it('leaves out optional names that are empty, and never holds a name outside the contract', () => {
-    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '' });
+    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '', DATA_SHAPE: '' });
 
     expect(Object.keys(env).sort()).toStrictEqual([ENV.mappingId, ENV.sealKeyId, ENV.secretArn]);
   });

@@ -150,4 +150,68 @@ describe('fetchSecret', () => {
 
     expect(e.name).toBe('InvalidInputError');
   });
+
+  it('shapes before the key checks and sealing: only produced keys leave the step', async () => {
+    const canary = canaryValue();
+    const { ports, sealer } = setUp(canary);
+    const shape = {
+      data: {
+        DB_PASSWORD: { from: 'password' },
+        DATABASE_URL: { template: 'postgresql://{{ username }}:{{ password }}@db' },
+      },
+      includeOtherKeys: false,
+    };
+
+    const out = await fetchSecret(ports, { ...SETTINGS, shape }, SCHEDULED);
+
+    expect(out.keys).toStrictEqual({ count: 2, names: ['DATABASE_URL', 'DB_PASSWORD'], truncated: false });
+    expect(await openData(sealer, 'db', out.sealedData)).toStrictEqual({
+      DB_PASSWORD: b64(canary),
+      DATABASE_URL: b64(`postgresql://app:${canary}@db`),
+    });
+    expectNoValue(JSON.stringify(out), [canary]);
+  });
+
+  it('refuses a shape whose input is missing, naming mapping, key and input, before sealing anything', async () => {
+    const canary = canaryValue();
+    const { ports, sealer } = setUp(canary);
+    let seals = 0;
+    const counting = {
+      ...ports,
+      sealer: {
+        ...sealer,
+        seal: (...a: Parameters<typeof sealer.seal>) => {
+          seals++;
+          return sealer.seal(...a);
+        },
+      },
+    };
+    const shape = {
+      data: { DATABASE_URL: { template: '{{ username }}:{{ password }}@{{ host }}' } },
+      includeOtherKeys: false,
+    };
+
+    const e = await rejection(fetchSecret(counting, { ...SETTINGS, shape }, SCHEDULED));
+
+    expect(e.name).toBe('InvalidInputError');
+    expect(e.message).toContain('mapping "db"');
+    expect(e.message).toContain('data key "DATABASE_URL": the template reads "host"');
+    expectNoValue(e.message, [canary]);
+    expect(seals).toBe(0);
+  });
+
+  it('checks the produced keys against the type: a shaped docker config must hold auths', async () => {
+    const { ports } = setUp(canaryValue());
+    const shape = {
+      data: { '.dockerconfigjson': { template: '{"auths":{{ username | json }}}' } },
+      includeOtherKeys: false,
+    };
+
+    const e = await rejection(
+      fetchSecret(ports, { ...SETTINGS, type: 'kubernetes.io/dockerconfigjson', shape }, SCHEDULED),
+    );
+
+    expect(e.name).toBe('InvalidInputError');
+    expect(e.message).toContain('"auths" is missing or not an object');
+  });
 });
