@@ -2,7 +2,7 @@
  * What the constructs of a mapping's functions share: the props every one of
  * them takes, and the one shape of KMS grant on the seal key.
  */
-import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -69,12 +69,16 @@ export function grantSeal(
 ): void {
   const statement = sealStatement(key, action, mappingId, purposes);
   role.addToPrincipalPolicy(statement);
+  // The role by `aws:PrincipalArn` under the account principal, not as the statement's principal: KMS checks that
+  // a key policy's principals exist when the policy is set, and may refuse a role IAM created seconds earlier
+  // ("invalid principals") on a first deploy; a condition value is not checked. The account principal still
+  // needs the role's own IAM allow, which `statement` above is.
   key.addToResourcePolicy(
     new PolicyStatement({
-      principals: [role],
+      principals: [new AccountRootPrincipal()],
       actions: [action],
       resources: ['*'],
-      conditions: statement.conditions,
+      conditions: { ...statement.conditions, ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
     }),
   );
 }

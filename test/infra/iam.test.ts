@@ -136,7 +136,10 @@ describe('the seal key', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
     };
     const statements = key.Properties!.KeyPolicy.Statement as KeyStatement[];
-    const ofRoot = statements.filter((st) => JSON.stringify(st.Principal.AWS) === JSON.stringify(root));
+    // Unconditioned statements of the root: administration only (the use statements are conditioned on a role).
+    const ofRoot = statements.filter(
+      (st) => JSON.stringify(st.Principal.AWS) === JSON.stringify(root) && !st.Condition,
+    );
     expect(ofRoot).toStrictEqual([
       {
         Sid: SEAL_KEY_ADMIN_SID,
@@ -156,9 +159,16 @@ describe('the seal key', () => {
     const statements = (key.Properties!.KeyPolicy.Statement as KeyStatement[]).filter(
       (st) => st.Sid !== SEAL_KEY_ADMIN_SID,
     );
+    const root = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+    };
     const inKeyPolicy = statements.map((st) => {
-      expect(st).toMatchObject({ Effect: 'Allow', Resource: '*' });
-      return { role: st.Principal.AWS['Fn::GetAtt']?.[0], Action: [st.Action].flat(), Condition: st.Condition };
+      // The role is named by aws:PrincipalArn under the account principal (KMS does not validate condition values).
+      expect(st).toMatchObject({ Effect: 'Allow', Resource: '*', Principal: { AWS: root } });
+      const { ArnEquals, ...Condition } = st.Condition as Record<string, any>;
+      const role = ArnEquals?.['aws:PrincipalArn']?.['Fn::GetAtt']?.[0];
+      expect(ArnEquals).toStrictEqual({ 'aws:PrincipalArn': { 'Fn::GetAtt': [role, 'Arn'] } });
+      return { role, Action: [st.Action].flat(), Condition };
     });
     const inIam = MAPPINGS.flatMap((id) =>
       stepsOf(id).flatMap((name) =>
