@@ -53,7 +53,24 @@ beforeAll(async () => {
     workload('DaemonSet', m.namespace, 'agent'),
   ]);
   token = await m.token();
+  await untilPolicyInForce();
 });
+
+/**
+ * Waits until the apiserver enforces the admission policy: it takes effect once the policy informer has it
+ * (about a second after the write; RBAC's own wait in adminApply does not cover it). A dry-run patch goes
+ * through admission and changes nothing.
+ */
+async function untilPolicyInForce(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const probe = podSpec({ serviceAccountName: 'admin' });
+    const r = await kube(token, 'PATCH', `${path('Deployment', 'api')}?dryRun=All`, probe, SMP);
+    if (r.status === 403) return;
+    if (Date.now() > deadline) throw new Error(`the restart admission policy is not in force after 30 s (${r.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 afterAll(async () => {
   await m?.close();
