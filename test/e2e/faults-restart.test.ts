@@ -9,6 +9,7 @@ import { expectNoSecretMaterial } from '../support/canary.ts';
 import { attempts, b64, mappingVia, secretOf, useFaultMatrix } from '../support/fault-matrix.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import type { LocalMapping } from '../support/pipeline.ts';
+import { workload } from '../support/workloads.ts';
 
 const CANARY = 'CANARY-7e4b20-restart-faults';
 const bed = useFaultMatrix(CANARY);
@@ -20,25 +21,7 @@ async function restartMapping(): Promise<LocalMapping> {
   bed.p.kube.reset(); // no rule of an earlier cell may touch this setup
   const m = await mappingVia(bed.p, { restart: ['deployment/api'], secretString: JSON.stringify(bed.next()) });
   bed.mappings.push(m);
-  const labels = { app: 'api' };
-  await adminApply([
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: m.namespace },
-      spec: {
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              { name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: m.secretName } }] },
-            ],
-          },
-        },
-      },
-    },
-  ]);
+  await adminApply([workload('Deployment', m.namespace, 'api')]);
   expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
   return m;
 }

@@ -10,31 +10,14 @@ import {
 } from '../../functions/domain/restart.ts';
 import { restartPolicyMessage } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
+import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
 
-type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
-const RESOURCE: Record<Kind, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-};
 const SMP = 'application/strategic-merge-patch+json';
 const OTHER_KEY = { name: 'someone-elses', key: 'password' };
 
 let m: LocalMapping;
 let token: string;
-
-function workload(kind: Kind, namespace: string, name: string) {
-  const labels = { app: name };
-  const template = {
-    metadata: { labels, annotations: { 'example.com/team': 'checkout' } },
-    spec: {
-      containers: [{ name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: 'app-config' } }] }],
-    },
-  };
-  const spec = { selector: { matchLabels: labels }, template, ...(kind === 'StatefulSet' && { serviceName: name }) };
-  return { apiVersion: 'apps/v1', kind, metadata: { name, namespace, labels: { team: 'checkout' } }, spec };
-}
 
 const path = (kind: Kind, name: string) => `/apis/apps/v1/namespaces/${m.namespace}/${RESOURCE[kind]}/${name}`;
 const get = async (kind: Kind, name: string) => (await kube(adminToken(), 'GET', path(kind, name))).body;
@@ -48,9 +31,9 @@ beforeAll(async () => {
     secretString: JSON.stringify({ password: 'restart-policy-value' }),
   });
   await adminApply([
-    workload('Deployment', m.namespace, 'api'),
-    workload('StatefulSet', m.namespace, 'db'),
-    workload('DaemonSet', m.namespace, 'agent'),
+    workload('Deployment', m.namespace, 'api', { team: 'checkout' }),
+    workload('StatefulSet', m.namespace, 'db', { team: 'checkout' }),
+    workload('DaemonSet', m.namespace, 'agent', { team: 'checkout' }),
   ]);
   token = await m.token();
   await untilPolicyInForce();

@@ -7,6 +7,7 @@ import { expectNoSecretMaterial } from '../support/canary.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { seal } from '../../functions/adapters/seal.ts';
 import { adminApply, adminToken, createNamespace, kube } from '../support/kube.ts';
+import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-5d2e81-restart';
@@ -17,30 +18,6 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mappings: LocalMapping[] = [];
 let n = 0;
 const data = () => JSON.stringify({ username: 'app', password: `${CANARY}-${++n}` });
-
-type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
-const RESOURCE: Record<Kind, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-};
-
-/** A minimal valid workload that reads the Secret through environment variables, as the ones that need a restart do. */
-function workload(kind: Kind, namespace: string, name: string) {
-  const labels = { app: name };
-  const template = {
-    metadata: { labels, annotations: { 'example.com/team': 'checkout' } },
-    spec: {
-      containers: [{ name: 'app', image: 'registry.invalid/app:1', envFrom: [{ secretRef: { name: 'app-config' } }] }],
-    },
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind,
-    metadata: { name, namespace },
-    spec: { selector: { matchLabels: labels }, template, ...(kind === 'StatefulSet' && { serviceName: name }) },
-  };
-}
 
 const workloadPath = (namespace: string, kind: Kind, name: string) =>
   `/apis/apps/v1/namespaces/${namespace}/${RESOURCE[kind]}/${name}`;

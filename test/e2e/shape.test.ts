@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { adminToken, kube } from '../support/kube.ts';
+import { secretOf } from '../support/fault-matrix.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-5e1d7b-shape-do-not-log';
@@ -45,10 +45,6 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
   const m = await TestMapping.create(opts);
   mappings.push(m);
   return m;
-}
-
-async function secretOf(m: LocalMapping) {
-  return kube(adminToken(), 'GET', `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`);
 }
 
 function planOf(r: ExecutionRecord) {
