@@ -5,7 +5,7 @@ import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
-import type { Mapping } from './config.ts';
+import type { Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
@@ -87,7 +87,7 @@ export class EksSecretSync extends Construct {
         mapping: m,
         sealKey: this.sealKey,
         deadLetterQueue: this.deadLetterQueue,
-        cluster: clusterOf(m),
+        clusters: m.targets.map((t) => clusterOf(t.cluster)),
         logRetention,
       });
     }
@@ -156,11 +156,10 @@ export class EksSecretSync extends Construct {
   }
 
   /** One connection (and at most one deploy-time lookup) per distinct cluster block. */
-  private clusterConnections(logRetention: RetentionDays): (m: Mapping) => ClusterConnection {
+  private clusterConnections(logRetention: RetentionDays): (c: Target['cluster']) => ClusterConnection {
     const clusters = new Map<string, ClusterConnection>();
     let lookupLogs: LogGroup | undefined;
-    return (m) => {
-      const c = m.cluster;
+    return (c) => {
       const key = JSON.stringify([c.name, c.region, c.endpoint, c.certificateAuthority]);
       let conn = clusters.get(key);
       if (!conn) {

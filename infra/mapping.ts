@@ -94,8 +94,8 @@ export interface SecretMappingProps {
    * EventBridge deliveries from rules named with `rulePrefix` (events.ts); the stack's does.
    */
   readonly deadLetterQueue: IQueue;
-  /** How to reach the mapping's cluster. */
-  readonly cluster: ClusterConnection;
+  /** How to reach each target's cluster, in the order of the mapping's targets. */
+  readonly clusters: readonly ClusterConnection[];
   /** Retention of the mapping's log groups. */
   readonly logRetention: RetentionDays;
 }
@@ -126,6 +126,13 @@ export class SecretMapping extends Construct {
     super(scope, id);
     const { mapping: m } = props;
     this.checkRegions(m);
+    if (m.targets.length > 1) {
+      Annotations.of(this).addError(
+        `mapping ${m.id}: lists ${m.targets.length} targets; this construct deploys one target per mapping so far: ` +
+          `give the mapping one target, or use a mapping per target`,
+      );
+    }
+    const target = m.targets[0]!;
     this.functions = this.addFunctions(props);
     const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
     const restartArn =
@@ -157,7 +164,7 @@ export class SecretMapping extends Construct {
 
     const identity = this.functions['mint-token'].role.roleArn;
     this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
-      clusterName: m.cluster.name,
+      clusterName: target.cluster.name,
       principalArn: identity,
       kubernetesGroups: [kubernetesGroup(m.id)],
       type: 'STANDARD',
@@ -175,7 +182,10 @@ export class SecretMapping extends Construct {
 
   /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
   private addFunctions(props: SecretMappingProps): MappingFunctions {
-    const { mapping: m, sealKey, cluster, logRetention } = props;
+    const { mapping: m, sealKey, logRetention } = props;
+    // Until the fan-out state machine: the first target (the constructor refuses a mapping with more).
+    const t = m.targets[0]!;
+    const cluster = props.clusters[0]!;
     const common = { mappingId: m.id, sealKey, logRetention };
     const fetch = new FetchSecretFunction(this, 'FetchSecret', {
       ...common,
@@ -185,26 +195,26 @@ export class SecretMapping extends Construct {
       secretKmsKeyArn: m.secretKmsKeyArn,
       describeSecret: m.cloudTrailRules,
     });
-    const mint = new MintTokenFunction(this, 'MintToken', { ...common, clusterName: m.cluster.name });
+    const mint = new MintTokenFunction(this, 'MintToken', { ...common, clusterName: t.cluster.name });
     const connection = {
       ...common,
       clusterEndpoint: cluster.endpoint,
       clusterCertificateAuthority: cluster.certificateAuthority,
-      namespace: m.namespace,
+      namespace: t.namespace,
       kubeIdentity: mint.role.roleArn,
     };
-    const target = { ...connection, secretName: m.secretName, secretType: m.type };
+    const target = { ...connection, secretName: t.secretName, secretType: t.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
     const apply = new ApplySecretFunction(this, 'ApplySecret', target);
     const plan = new PlanMergeFunction(this, 'PlanMerge', {
       mappingId: m.id,
       logRetention,
-      prune: m.prune,
-      secretType: m.type,
-      labels: m.labels,
-      annotations: m.annotations,
-      restart: m.restart,
-      deletionPolicy: m.deletionPolicy,
+      prune: t.prune,
+      secretType: t.type,
+      labels: t.labels,
+      annotations: t.annotations,
+      restart: t.restart,
+      deletionPolicy: t.deletionPolicy,
     });
     const steps = {
       'fetch-secret': fetch,
@@ -213,8 +223,8 @@ export class SecretMapping extends Construct {
       'plan-merge': plan,
       'apply-secret': apply,
     };
-    if (m.restart.length === 0) return steps;
-    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
+    if (t.restart.length === 0) return steps;
+    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: t.restart });
     return { ...steps, 'restart-workloads': restart };
   }
 
@@ -349,11 +359,13 @@ export class SecretMapping extends Construct {
           `events never reach this stack`,
       );
     }
-    if (m.cluster.region !== undefined && m.cluster.region !== region) {
-      Annotations.of(this).addError(
-        `mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access ` +
-          `entry in ${region}`,
-      );
+    for (const t of m.targets) {
+      if (t.cluster.region !== undefined && t.cluster.region !== region) {
+        Annotations.of(this).addError(
+          `mapping ${m.id}: cluster ${t.cluster.name} is in ${t.cluster.region}, but the stack creates its EKS ` +
+            `access entry in ${region}`,
+        );
+      }
     }
   }
 }

@@ -3,7 +3,8 @@
  * with its fix. Checks that cannot run say "could not check X: <reason>" rather
  * than pass silently.
  */
-import type { Mapping, StackOptions, SyncConfig } from '../../infra/config.ts';
+import type { StackOptions, SyncConfig } from '../../infra/config.ts';
+import type { MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
 import {
@@ -89,7 +90,7 @@ export function clockFinding(check: string, what: string, samples: readonly Cloc
 }
 
 async function diagnose(
-  m: Mapping,
+  m: MappingTarget,
   stack: StackOptions,
   mappingsFile: string,
   flags: KubeconfigFlags,
@@ -113,7 +114,7 @@ async function diagnose(
   }
   progress.step(`${m.id}: namespace and RBAC`);
   const { kubernetesGroup } = await import('../../infra/rbac.ts');
-  const target = await resolveKubeTarget(m, aws, flags).catch((e: Error) => e);
+  const target = await resolveKubeTarget(m.cluster, aws, flags).catch((e: Error) => e);
   if (target instanceof Error) {
     findings.push(unchecked('cluster-access', `the cluster of mapping ${m.id}`, target.message));
     return findings;
@@ -136,6 +137,7 @@ export const doctorCommand: Command = {
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const file = findMappingsFile(values.mappings);
     const { loadMappings, MappingsError } = await import('../../infra/config.ts');
+    const { targetName, targetViews } = await import('../../infra/targets.ts');
     let config: SyncConfig;
     try {
       config = loadMappings(file.path);
@@ -159,8 +161,12 @@ export const doctorCommand: Command = {
     const progress = new Progress(io);
     const results: { id: string; findings: Finding[] }[] = [];
     try {
+      // A mapping with several targets is diagnosed once per target, each under `<id> <cluster/ns/name>`.
       for (const m of mappings)
-        results.push({ id: m.id, findings: await diagnose(m, config.stack, file.path, flags, clock, progress) });
+        for (const t of targetViews(m)) {
+          const id = m.targets.length === 1 ? m.id : `${m.id} ${targetName(t)}`;
+          results.push({ id, findings: await diagnose(t, config.stack, file.path, flags, clock, progress) });
+        }
     } finally {
       progress.stop();
     }

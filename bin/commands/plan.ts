@@ -2,6 +2,7 @@
  * `eks-secret-sync plan --mapping ID`: what a sync would change now, key by key,
  * with masked values. Runs the pipeline's read-only steps in-process.
  */
+import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
@@ -13,7 +14,7 @@ import {
   OUTPUT_HELP,
   selectMappings,
 } from '../lib/mappings.ts';
-import { PipelineError, runPipeline } from '../lib/pipeline.ts';
+import { PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
@@ -51,21 +52,33 @@ export const planCommand: Command = {
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
-    try {
-      const run = await runPipeline({
-        mapping: mapping!,
-        aws: new AwsSession(regionOf(mapping!)),
-        kube: { kubeconfig: values.kubeconfig, context: values.context },
-        apply: false,
-        onStep: (state) => progress.step(`${mapping!.id}: ${state}`),
-      });
-      progress.stop();
-      if (values.json) writeJson(io, { mappingsFile: config.source, ...planJson(mapping!, run, reveal) });
-      else io.stdout(planText(mapping!, run, reveal, style));
-      return run.plan?.action === 'create' || run.plan?.action === 'update' ? EXIT.ATTENTION : EXIT.OK;
-    } catch (e) {
-      progress.stop();
-      throw e instanceof PipelineError ? new Error(`${e.run.trace.at(-1)?.state ?? 'plan'} failed: ${e.message}`) : e;
+    const views = targetViews(mapping!);
+    const plans: { view: MappingTarget; run: PipelineRun }[] = [];
+    // Every target of the mapping, in its order: one plan each.
+    for (const view of views) {
+      const name = views.length > 1 ? ` ${targetName(view)}` : '';
+      try {
+        const run = await runPipeline({
+          mapping: mapping!,
+          target: view,
+          aws: new AwsSession(regionOf(mapping!)),
+          kube: { kubeconfig: values.kubeconfig, context: values.context },
+          apply: false,
+          onStep: (state) => progress.step(`${mapping!.id}${name}: ${state}`),
+        });
+        plans.push({ view, run });
+      } catch (e) {
+        progress.stop();
+        if (!(e instanceof PipelineError)) throw e;
+        throw new Error(`${mapping!.id}${name}: ${e.run.trace.at(-1)?.state ?? 'plan'} failed: ${e.message}`);
+      }
     }
+    progress.stop();
+    if (values.json) {
+      const shown = plans.map((p) => planJson(p.view, p.run, reveal));
+      writeJson(io, { mappingsFile: config.source, ...(shown.length === 1 ? shown[0] : { targets: shown }) });
+    } else io.stdout(plans.map((p) => planText(p.view, p.run, reveal, style)).join('\n'));
+    const writes = plans.some((p) => p.run.plan?.action === 'create' || p.run.plan?.action === 'update');
+    return writes ? EXIT.ATTENTION : EXIT.OK;
   },
 };

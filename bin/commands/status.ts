@@ -3,7 +3,7 @@
  * version annotated on the Secret, the last sync time and recent failed
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
-import type { Mapping } from '../../infra/config.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import {
   KUBE_HELP,
@@ -68,6 +68,8 @@ const OPTIONS = {
 
 interface MappingStatus {
   readonly id: string;
+  /** `<cluster>/<namespace>/<secretName>`, for a mapping with several targets (one status per target). */
+  readonly target?: string;
   readonly state: SyncState;
   readonly detail: string;
   readonly aws: (AwsSide & { readonly arn: string }) | { readonly arn: string; readonly error: string };
@@ -92,7 +94,8 @@ export function parseDuration(text: string): number {
 }
 
 async function mappingStatus(
-  m: Mapping,
+  m: MappingTarget,
+  target: string | undefined,
   stackName: string,
   sinceMs: number,
   flags: { kubeconfig?: string; context?: string },
@@ -115,6 +118,7 @@ async function mappingStatus(
   );
   return {
     id: m.id,
+    ...(target !== undefined && { target }),
     ...v,
     aws:
       awsSide.status === 'fulfilled'
@@ -162,7 +166,13 @@ export const statusCommand: Command = {
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
     const [statuses, dlq] = await Promise.all([
-      Promise.all(mappings.map((m) => mappingStatus(m, config.stack.name, sinceMs, flags))),
+      Promise.all(
+        mappings.flatMap((m) =>
+          targetViews(m).map((t) =>
+            mappingStatus(t, m.targets.length > 1 ? targetName(t) : undefined, config.stack.name, sinceMs, flags),
+          ),
+        ),
+      ),
       dlqStatus(values['dlq-url'], config.stack.name, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 
@@ -189,7 +199,7 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
   for (const s of statuses) {
     const state =
       s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
-    out.push(`${style.bold(`Mapping ${s.id}`)}: ${state}: ${s.detail}`);
+    out.push(`${style.bold(`Mapping ${s.id}${s.target ? ` target ${s.target}` : ''}`)}: ${state}: ${s.detail}`);
     const a = s.aws;
     out.push(
       'error' in a

@@ -3,7 +3,10 @@
  * backfills and debugging. The pipeline's own code, in-process, with the caller's
  * credentials; prints each step with its duration, like the state machine trace.
  */
+import type { Mapping } from '../../infra/config.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
+import type { KubeconfigFlags } from '../lib/cluster.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
   KUBE_HELP,
@@ -57,56 +60,89 @@ export const syncCommand: Command = {
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
-    let run: PipelineRun;
-    let failure: Error | undefined;
+    const views = targetViews(mapping);
+    const kube = { kubeconfig: values.kubeconfig, context: values.context };
+    // Every target of the mapping, in its order; a failed target does not stop the others (as in the stack).
+    const runs: TargetSync[] = [];
     try {
-      run = await runPipeline({
-        mapping,
-        aws: new AwsSession(regionOf(mapping)),
-        kube: { kubeconfig: values.kubeconfig, context: values.context },
-        apply: !dryRun,
-        onStep: (state) => progress.step(`${mapping.id}: ${state}`),
-      });
-    } catch (e) {
-      if (!(e instanceof PipelineError)) throw e;
-      run = e.run;
-      failure = e.cause as Error;
+      for (const view of views) {
+        const name = views.length > 1 ? ` ${targetName(view)}` : '';
+        const onStep = (state: string) => progress.step(`${mapping.id}${name}: ${state}`);
+        runs.push(await syncTarget(mapping, view, kube, !dryRun, onStep));
+      }
     } finally {
       progress.stop();
     }
-    const failedStep = failure ? run.trace.at(-1)?.state : undefined;
-    const result = failure
-      ? `failed at ${failedStep}: ${failure.name}: ${oneLine(failure.message)}`
-      : dryRun
-        ? 'dry run: ' +
-          (run.plan?.action === 'create' || run.plan?.action === 'update'
-            ? `a sync would ${run.plan.action} the Secret`
-            : 'nothing to write')
-        : run.applied
-          ? `${run.applied.action}d Secret ${mapping.namespace}/${mapping.secretName} at resourceVersion ` +
-            `${run.applied.resourceVersion} with version ${run.source?.versionId}`
-          : `nothing written (${run.plan?.action}): ${run.plan?.reason}`;
-
+    const shown = runs.map((r) => {
+      const { view, run, failure } = r;
+      const failedStep = failure ? run.trace.at(-1)?.state : undefined;
+      const result = resultText(view, r, dryRun);
+      const status = failure ? 'failed' : dryRun ? 'planned' : run.applied ? 'written' : 'unchanged';
+      return { view, run, failure, failedStep, result, status };
+    });
     if (values.json) {
-      writeJson(io, {
-        mappingsFile: config.source,
+      const items = shown.map((x) => ({
         dryRun,
-        status: failure ? 'failed' : dryRun ? 'planned' : run.applied ? 'written' : 'unchanged',
-        result,
-        ...(failure && { error: { name: failure.name, message: oneLine(failure.message), step: failedStep } }),
-        trace: run.trace,
-        applied: run.applied,
-        ...planJson(mapping, run, reveal),
-      });
+        status: x.status,
+        result: x.result,
+        ...(x.failure && { error: { name: x.failure.name, message: oneLine(x.failure.message), step: x.failedStep } }),
+        trace: x.run.trace,
+        applied: x.run.applied,
+        ...planJson(x.view, x.run, reveal),
+      }));
+      writeJson(io, { mappingsFile: config.source, ...(items.length === 1 ? items[0] : { dryRun, targets: items }) });
     } else {
       io.stdout(`${style.bold(`${dryRun ? 'Dry run' : 'Sync'} of mapping ${mapping.id}`)} (${config.source})\n`);
-      io.stdout(formatTrace(run.trace, (r, text) => (r.failed ? style.bad(text) : text)));
-      io.stdout('\n');
-      if (run.plan) io.stdout(`${planText(mapping, run, reveal, style)}\n`);
-      io.stdout(`${failure ? style.bad('Result') : style.good('Result')}: ${result}\n`);
+      for (const x of shown) {
+        if (views.length > 1) io.stdout(`\n${style.bold(`Target ${targetName(x.view)}`)}\n`);
+        io.stdout(formatTrace(x.run.trace, (r, text) => (r.failed ? style.bad(text) : text)));
+        io.stdout('\n');
+        if (x.run.plan) io.stdout(`${planText(x.view, x.run, reveal, style)}\n`);
+        io.stdout(`${x.failure ? style.bad('Result') : style.good('Result')}: ${x.result}\n`);
+      }
     }
-    if (failure) return EXIT.FAILURE;
-    if (dryRun && (run.plan?.action === 'create' || run.plan?.action === 'update')) return EXIT.ATTENTION;
+    if (shown.some((x) => x.failure)) return EXIT.FAILURE;
+    const writes = shown.some((x) => x.run.plan?.action === 'create' || x.run.plan?.action === 'update');
+    if (dryRun && writes) return EXIT.ATTENTION;
     return EXIT.OK;
   },
 };
+
+/** One target's run: the pipeline's trace and what it did, or the step error that ended it. */
+interface TargetSync {
+  readonly view: MappingTarget;
+  readonly run: PipelineRun;
+  readonly failure?: Error;
+}
+
+async function syncTarget(
+  mapping: Mapping,
+  view: MappingTarget,
+  kube: KubeconfigFlags,
+  apply: boolean,
+  onStep: (state: string) => void,
+): Promise<TargetSync> {
+  try {
+    const aws = new AwsSession(regionOf(mapping));
+    return { view, run: await runPipeline({ mapping, target: view, aws, kube, apply, onStep }) };
+  } catch (e) {
+    if (!(e instanceof PipelineError)) throw e;
+    return { view, run: e.run, failure: e.cause as Error };
+  }
+}
+
+function resultText(view: MappingTarget, { run, failure }: TargetSync, dryRun: boolean): string {
+  if (failure) return `failed at ${run.trace.at(-1)?.state}: ${failure.name}: ${oneLine(failure.message)}`;
+  if (dryRun) {
+    return (
+      'dry run: ' +
+      (run.plan?.action === 'create' || run.plan?.action === 'update'
+        ? `a sync would ${run.plan.action} the Secret`
+        : 'nothing to write')
+    );
+  }
+  return run.applied
+    ? `${run.applied.action}d Secret ${view.namespace}/${view.secretName} at resourceVersion ` +
+        `${run.applied.resourceVersion} with version ${run.source?.versionId}`
+    : `nothing written (${run.plan?.action}): ${run.plan?.reason}`;
+}

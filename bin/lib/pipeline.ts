@@ -8,7 +8,7 @@
  * mapping's restart list are not restarted.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Mapping } from '../../infra/config.ts';
+import type { Mapping, Target } from '../../infra/config.ts';
 import { secretsManagerSource } from '../../functions/adapters/aws.ts';
 import { secretClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
@@ -65,6 +65,8 @@ export class PipelineError extends Error {
 /** Inputs of {@link runPipeline}. */
 export interface PipelineOptions {
   readonly mapping: Mapping;
+  /** The mapping's target to plan or write. */
+  readonly target: Target;
   readonly aws: AwsSession;
   readonly kube: KubeconfigFlags;
   /** Write the plan (sync); false stops after PlanMerge (plan, sync --dry-run). */
@@ -124,7 +126,7 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sea
   run.desired = await openData(sealer, mappingId, fetched.sealedData);
   const signer = {
     mint: async () => {
-      run.target = await resolveKubeTarget(m, aws, opts.kube);
+      run.target = await resolveKubeTarget(opts.target.cluster, aws, opts.kube);
       return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
     },
   };
@@ -135,7 +137,7 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sea
       () => {
         const t = run.target!;
         if (!t.expiresAt) return `credentials from ${t.source}`;
-        return `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+        return `token minted for cluster ${opts.target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
       },
     );
   let token = await mint();
@@ -177,10 +179,10 @@ async function readPlanApply(
   fetched: FetchOutput,
   token: TokenOutput,
 ): Promise<void> {
-  const { mapping: m } = opts;
-  const mappingId = m.id;
+  const { mapping, target: t } = opts;
+  const mappingId = mapping.id;
   const target = run.target!;
-  const location = { server: target.server, caPem: target.caPem, namespace: m.namespace, name: m.secretName };
+  const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };
   // The plan view compares values: keep what the read step read, in this process only.
   const kubernetes = (bearer: string): SecretStore => {
     const store = secretClient(location, bearer, target.identity);
@@ -199,16 +201,16 @@ async function readPlanApply(
     () => readSecret({ sealer, kubernetes }, { mappingId }, sealed),
     (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
   );
-  const { prune, type, labels, annotations, deletionPolicy } = m;
+  const { prune, type, labels, annotations, deletionPolicy } = t;
   const settings = {
     options: { mappingId, prune, type, labels, annotations, deletionPolicy },
-    restartTargets: parseWorkloads(m.restart).map((w) => w.ref),
+    restartTargets: parseWorkloads(t.restart).map((w) => w.ref),
   };
   const input = { source: fetched.source, observed: run.observed };
   const plan = await step('PlanMerge', () => planSync({ clock: systemClock }, settings, input), planOutcome);
   run.plan = plan;
   if (!opts.apply || !WRITE_ACTIONS.has(plan.action)) return;
-  const where = { mappingId, namespace: m.namespace, name: m.secretName, type: m.type };
+  const where = { mappingId, namespace: t.namespace, name: t.secretName, type: t.type };
   const applied = await step(
     'ApplySecret',
     () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }),

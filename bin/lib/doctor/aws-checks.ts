@@ -4,7 +4,7 @@
  * authentication mode and the access entry of the mapping's group.
  */
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Mapping } from '../../../infra/config.ts';
+import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
 import { parseSecretArn } from '../../../infra/secret-arn.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';
