@@ -175,8 +175,8 @@ function targetProblems(
           ? 'two targets of one mapping may not write one Secret: change namespace or secretName, or drop one'
           : 'two mappings may not write one Secret: change namespace or secretName, or merge the mappings';
       problems.push(
-        `${where}: ${single ? '' : `targets[${j}]: `}writes the same Secret as ${other.label} (cluster ${t.cluster.name}, ` +
-          `${t.namespace}/${t.secretName}); ${fix}`,
+        `${where}: ${single ? '' : `targets[${j}]: `}writes the same Secret as ${other.label} ` +
+          `(cluster ${t.cluster.name}, ${t.namespace}/${t.secretName}); ${fix}`,
       );
     } else byTarget.set(key, { label, mapping: m.id });
     const block = JSON.stringify([t.cluster.region, t.cluster.endpoint, t.cluster.certificateAuthority]);
