@@ -2,7 +2,8 @@
  * `eks-secret-sync plan --mapping ID`: what a sync would change now, key by key,
  * with masked values. Runs the pipeline's read-only steps in-process.
  */
-import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
+import type { Target } from '../../infra/config.ts';
+import { targetName, targetViews } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
@@ -14,7 +15,7 @@ import {
   OUTPUT_HELP,
   selectMappings,
 } from '../lib/mappings.ts';
-import { PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
+import { runPipelines } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
@@ -52,28 +53,26 @@ export const planCommand: Command = {
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
-    const views = targetViews(mapping!);
-    const plans: { view: MappingTarget; run: PipelineRun }[] = [];
-    // Every target of the mapping, in its order: one plan each.
-    for (const view of views) {
-      const name = views.length > 1 ? ` ${targetName(view)}` : '';
-      try {
-        const run = await runPipeline({
-          mapping: mapping!,
-          target: view,
-          aws: new AwsSession(regionOf(mapping!)),
-          kube: { kubeconfig: values.kubeconfig, context: values.context },
-          apply: false,
-          onStep: (state) => progress.step(`${mapping!.id}${name}: ${state}`),
-        });
-        plans.push({ view, run });
-      } catch (e) {
-        progress.stop();
-        if (!(e instanceof PipelineError)) throw e;
-        throw new Error(`${mapping!.id}${name}: ${e.run.trace.at(-1)?.state ?? 'plan'} failed: ${e.message}`);
-      }
+    const many = mapping!.targets.length > 1;
+    const label = (t?: Target) => (many && t ? ` ${targetName(t)}` : '');
+    const runs = await runPipelines(
+      {
+        mapping: mapping!,
+        aws: new AwsSession(regionOf(mapping!)),
+        kube: { kubeconfig: values.kubeconfig, context: values.context },
+        apply: false,
+        onStep: (state, t) => progress.step(`${mapping!.id}${label(t)}: ${state}`),
+      },
+      mapping!.targets,
+    ).finally(() => progress.stop());
+    const failed = runs.find((r) => r.failure);
+    if (failed) {
+      const state = failed.run.trace.at(-1)?.state ?? 'plan';
+      const where = many ? `${mapping!.id}${label(failed.target)}: ` : '';
+      throw new Error(`${where}${state} failed: ${failed.failure!.message}`);
     }
-    progress.stop();
+    const views = targetViews(mapping!);
+    const plans = runs.map((r, i) => ({ view: views[i]!, run: r.run }));
     if (values.json) {
       const shown = plans.map((p) => planJson(p.view, p.run, reveal));
       writeJson(io, { mappingsFile: config.source, ...(shown.length === 1 ? shown[0] : { targets: shown }) });

@@ -3,10 +3,9 @@
  * backfills and debugging. The pipeline's own code, in-process, with the caller's
  * credentials; prints each step with its duration, like the state machine trace.
  */
-import type { Mapping } from '../../infra/config.ts';
+import type { Target } from '../../infra/config.ts';
 import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
-import type { KubeconfigFlags } from '../lib/cluster.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
   KUBE_HELP,
@@ -17,7 +16,7 @@ import {
   OUTPUT_HELP,
   selectMappings,
 } from '../lib/mappings.ts';
-import { formatTrace, PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
+import { formatTrace, runPipelines, type PipelineRun } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, oneLine, parseCommandArgs, type Command } from '../lib/command.ts';
@@ -61,18 +60,20 @@ export const syncCommand: Command = {
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
     const views = targetViews(mapping);
-    const kube = { kubeconfig: values.kubeconfig, context: values.context };
-    // Every target of the mapping, in its order; a failed target does not stop the others (as in the stack).
-    const runs: TargetSync[] = [];
-    try {
-      for (const view of views) {
-        const name = views.length > 1 ? ` ${targetName(view)}` : '';
-        const onStep = (state: string) => progress.step(`${mapping.id}${name}: ${state}`);
-        runs.push(await syncTarget(mapping, view, kube, !dryRun, onStep));
-      }
-    } finally {
-      progress.stop();
-    }
+    const many = views.length > 1;
+    const label = (t?: Target) => (many && t ? ` ${targetName(t)}` : '');
+    // One fetch, then every target in its order; a failed target does not stop the others (as in the stack).
+    const targetRuns = await runPipelines(
+      {
+        mapping,
+        aws: new AwsSession(regionOf(mapping)),
+        kube: { kubeconfig: values.kubeconfig, context: values.context },
+        apply: !dryRun,
+        onStep: (state, t) => progress.step(`${mapping.id}${label(t)}: ${state}`),
+      },
+      mapping.targets,
+    ).finally(() => progress.stop());
+    const runs: TargetSync[] = targetRuns.map((r, i) => ({ view: views[i]!, run: r.run, failure: r.failure }));
     const shown = runs.map((r) => {
       const { view, run, failure } = r;
       const failedStep = failure ? run.trace.at(-1)?.state : undefined;
@@ -93,13 +94,15 @@ export const syncCommand: Command = {
       writeJson(io, { mappingsFile: config.source, ...(items.length === 1 ? items[0] : { dryRun, targets: items }) });
     } else {
       io.stdout(`${style.bold(`${dryRun ? 'Dry run' : 'Sync'} of mapping ${mapping.id}`)} (${config.source})\n`);
-      for (const x of shown) {
-        if (views.length > 1) io.stdout(`\n${style.bold(`Target ${targetName(x.view)}`)}\n`);
-        io.stdout(formatTrace(x.run.trace, (r, text) => (r.failed ? style.bad(text) : text)));
+      shown.forEach((x, i) => {
+        if (many) io.stdout(`\n${style.bold(`Target ${targetName(x.view)}`)}\n`);
+        // The one FetchSecret heads every target's trace; it is shown once, under the first target.
+        const trace = i > 0 && x.run.trace.length > 1 ? x.run.trace.slice(1) : x.run.trace;
+        io.stdout(formatTrace(trace, (r, text) => (r.failed ? style.bad(text) : text)));
         io.stdout('\n');
         if (x.run.plan) io.stdout(`${planText(x.view, x.run, reveal, style)}\n`);
         io.stdout(`${x.failure ? style.bad('Result') : style.good('Result')}: ${x.result}\n`);
-      }
+      });
     }
     if (shown.some((x) => x.failure)) return EXIT.FAILURE;
     const writes = shown.some((x) => x.run.plan?.action === 'create' || x.run.plan?.action === 'update');
@@ -113,22 +116,6 @@ interface TargetSync {
   readonly view: MappingTarget;
   readonly run: PipelineRun;
   readonly failure?: Error;
-}
-
-async function syncTarget(
-  mapping: Mapping,
-  view: MappingTarget,
-  kube: KubeconfigFlags,
-  apply: boolean,
-  onStep: (state: string) => void,
-): Promise<TargetSync> {
-  try {
-    const aws = new AwsSession(regionOf(mapping));
-    return { view, run: await runPipeline({ mapping, target: view, aws, kube, apply, onStep }) };
-  } catch (e) {
-    if (!(e instanceof PipelineError)) throw e;
-    return { view, run: e.run, failure: e.cause as Error };
-  }
 }
 
 function resultText(view: MappingTarget, { run, failure }: TargetSync, dryRun: boolean): string {
