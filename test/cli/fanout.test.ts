@@ -2,6 +2,7 @@
 // cluster with a Role per namespace, `plan` and `sync` show and write every target from one fetch, and the
 // mapping's identity reaches exactly its targets' Secrets.
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { adminApply, adminToken, createNamespace, kube, tokenFor, uniqueName } from '../support/kube.ts';
@@ -101,6 +102,21 @@ describe('a mapping with three targets in two namespaces', () => {
       expect(secret.status).toBe(200);
       expect(Buffer.from(secret.body.data.password, 'base64').toString()).toBe(CANARY);
     }
+  });
+
+  it('shows each target and the version it holds in status', async () => {
+    const sqs = new SQSClient(motoConfig());
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('fan-dlq') }))).QueueUrl!;
+    sqs.destroy();
+
+    const r = await run(['status', '--mappings', file, '--mapping', id, '--dlq-url', dlqUrl, '--json']);
+
+    const out = JSON.parse(r.stdout);
+    const name = inject('testbed').cluster.name;
+    expect(out.mappings.map((m: any) => [m.id, m.target, m.state])).toStrictEqual(
+      targets.map((t) => [id, `${name}/${t.namespace}/${t.secretName}`, 'in-sync']),
+    );
+    for (const m of out.mappings) expect(m.secret.versionId).toBe(m.aws.currentVersionId);
   });
 
   it("leaves the mapping's identity no Secret but its targets' in those namespaces", async () => {
