@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Annotations } from 'aws-cdk-lib/assertions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -157,5 +158,50 @@ describe('two EksSecretSync in one stack', () => {
       new EksSecretSync(new Stack(app, id), 'Sync', { mappings: [{ ...base, cluster: { name: 'shop' } }] });
     }
     expect(app.synth().stacks.map((s) => s.stackName)).toStrictEqual(['A', 'B']);
+  });
+});
+
+describe('EksSecretSync with targets', () => {
+  const cluster = { name: 'prod', endpoint: 'https://prod.example', certificateAuthority: CA };
+  const synth = (mapping: MappingProps) => {
+    const stack = userStack();
+    new EksSecretSync(stack, 'Sync', { mappings: [mapping] });
+    return stack;
+  };
+
+  it('deploys a list of one target exactly as the single-target form', () => {
+    const single = Template.fromStack(synth({ ...base, cluster })).toJSON();
+    const { namespace, secretName, ...rest } = base;
+    const listed = Template.fromStack(synth({ ...rest, targets: [{ cluster, namespace, secretName }] })).toJSON();
+    expect(listed).toStrictEqual(single);
+  });
+
+  it("takes a target's cluster of the same app (tokens) like the single-target form's", () => {
+    const stack = userStack();
+    const { namespace, secretName, ...rest } = base;
+    const c = clusterOfTheApp(stack);
+    new EksSecretSync(stack, 'Sync', { mappings: [{ ...rest, targets: [{ cluster: c, namespace, secretName }] }] });
+    const entries = Template.fromStack(stack).findResources('AWS::EKS::AccessEntry');
+    expect(Object.values(entries).map((r) => r.Properties.ClusterName)).toStrictEqual([
+      { Ref: Object.keys(Template.fromStack(stack).findResources('AWS::EKS::Cluster'))[0] },
+    ]);
+  });
+
+  it('refuses, naming the mapping, more than one target until the stack fans out', () => {
+    const { namespace, secretName, ...rest } = base;
+    const stack = synth({
+      ...rest,
+      targets: [
+        { cluster, namespace, secretName },
+        { cluster, namespace: 'other', secretName },
+      ],
+    });
+    const errors = Annotations.fromStack(stack)
+      .findError('*', Match.anyValue())
+      .map((e) => e.entry.data);
+    expect(errors).toStrictEqual([
+      'mapping db: lists 2 targets; this construct deploys one target per mapping so far: give the mapping one ' +
+        'target, or use a mapping per target',
+    ]);
   });
 });
