@@ -9,7 +9,8 @@ import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-lo
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { Mapping } from './config.ts';
+import type { Mapping, Target } from './config.ts';
+import type { TargetRef } from '../functions/domain/target.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
   cloudTrailPattern,
@@ -31,7 +32,8 @@ import { PlanMergeFunction } from './functions/plan-merge.ts';
 import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
-import { SyncStateMachine } from './state-machine.ts';
+import { definitionJson, SyncStateMachine } from './state-machine.ts';
+import { targetName } from './targets.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
 export interface MappingFunctions {
@@ -119,20 +121,15 @@ export class SecretMapping extends Construct {
   readonly rules: readonly Rule[];
   /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
   readonly initialSync: AwsCustomResource;
-  /** The EKS access entry of the Kubernetes identity (the mint-token role). */
+  /** The EKS access entry of the Kubernetes identity (the mint-token role) in the first target's cluster. */
   readonly accessEntry: CfnAccessEntry;
+  /** One access entry per cluster of the mapping's targets, in the order the targets first name them. */
+  readonly accessEntries: readonly CfnAccessEntry[];
 
   constructor(scope: Construct, id: string, props: SecretMappingProps) {
     super(scope, id);
     const { mapping: m } = props;
     this.checkRegions(m);
-    if (m.targets.length > 1) {
-      Annotations.of(this).addError(
-        `mapping ${m.id}: lists ${m.targets.length} targets; this construct deploys one target per mapping so far: ` +
-          `give the mapping one target, or use a mapping per target`,
-      );
-    }
-    const target = m.targets[0]!;
     this.functions = this.addFunctions(props);
     const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
     const restartArn =
@@ -153,6 +150,8 @@ export class SecretMapping extends Construct {
         RestartWorkloadsFunctionArn: restartArn,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
+        TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
+        ClustersJson: definitionJson(clusterMap(m, props.clusters)),
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
@@ -163,12 +162,19 @@ export class SecretMapping extends Construct {
     this.rules = this.addRules(m, props.deadLetterQueue);
 
     const identity = this.functions['mint-token'].role.roleArn;
-    this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
-      clusterName: target.cluster.name,
-      principalArn: identity,
-      kubernetesGroups: [kubernetesGroup(m.id)],
-      type: 'STANDARD',
-    });
+    // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
+    // a single-target mapping always had).
+    const clusterNames = [...new Set(m.targets.map((t) => t.cluster.name))];
+    this.accessEntries = clusterNames.map(
+      (clusterName, i) =>
+        new CfnAccessEntry(this, i === 0 ? 'AccessEntry' : `AccessEntry${i + 1}`, {
+          clusterName,
+          principalArn: identity,
+          kubernetesGroups: [kubernetesGroup(m.id)],
+          type: 'STANDARD',
+        }),
+    );
+    this.accessEntry = this.accessEntries[0]!;
     this.initialSync = this.addInitialSync(m, props.logRetention);
     new CfnOutput(this, 'RbacCommand', {
       description: `Mapping ${m.id}: apply its Role and RoleBinding with cluster-admin rights (the stack holds none)`,
@@ -183,9 +189,6 @@ export class SecretMapping extends Construct {
   /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
   private addFunctions(props: SecretMappingProps): MappingFunctions {
     const { mapping: m, sealKey, logRetention } = props;
-    // Until the fan-out state machine: the first target (the constructor refuses a mapping with more).
-    const t = m.targets[0]!;
-    const cluster = props.clusters[0]!;
     const common = { mappingId: m.id, sealKey, logRetention };
     const fetch = new FetchSecretFunction(this, 'FetchSecret', {
       ...common,
@@ -195,26 +198,21 @@ export class SecretMapping extends Construct {
       secretKmsKeyArn: m.secretKmsKeyArn,
       describeSecret: m.cloudTrailRules,
     });
-    const mint = new MintTokenFunction(this, 'MintToken', { ...common, clusterName: t.cluster.name });
-    const connection = {
-      ...common,
-      clusterEndpoint: cluster.endpoint,
-      clusterCertificateAuthority: cluster.certificateAuthority,
-      namespace: t.namespace,
-      kubeIdentity: mint.role.roleArn,
-    };
-    const target = { ...connection, secretName: t.secretName, secretType: t.type };
+    const mint = new MintTokenFunction(this, 'MintToken', common);
+    // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
+    const connection = { ...common, kubeIdentity: mint.role.roleArn };
+    const target = { ...connection, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
     const apply = new ApplySecretFunction(this, 'ApplySecret', target);
     const plan = new PlanMergeFunction(this, 'PlanMerge', {
       mappingId: m.id,
       logRetention,
-      prune: t.prune,
-      secretType: t.type,
-      labels: t.labels,
-      annotations: t.annotations,
-      restart: t.restart,
-      deletionPolicy: t.deletionPolicy,
+      prune: m.prune,
+      secretType: m.type,
+      labels: m.labels,
+      annotations: m.annotations,
+      restart: m.restart,
+      deletionPolicy: m.deletionPolicy,
     });
     const steps = {
       'fetch-secret': fetch,
@@ -223,8 +221,8 @@ export class SecretMapping extends Construct {
       'plan-merge': plan,
       'apply-secret': apply,
     };
-    if (t.restart.length === 0) return steps;
-    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: t.restart });
+    if (m.targets.every((t) => t.restart.length === 0)) return steps;
+    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
     return { ...steps, 'restart-workloads': restart };
   }
 
@@ -343,8 +341,8 @@ export class SecretMapping extends Construct {
       installLatestAwsSdk: false,
       logGroup: providerLogGroup(this, logRetention),
     });
-    // The sync needs the Kubernetes identity: start it only once the access entry exists.
-    resource.node.addDependency(this.stateMachine, this.accessEntry);
+    // The sync needs the Kubernetes identity: start it only once the access entries exist.
+    resource.node.addDependency(this.stateMachine, ...this.accessEntries);
     return resource;
   }
 
@@ -380,4 +378,35 @@ function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGro
   const home = mapping.node.scope ?? Stack.of(mapping);
   const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
   return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
+}
+
+const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+
+/**
+ * A target as the Map state's item: where it writes, and only the options it overrides (the functions hold the
+ * mapping's as their defaults), so 50 targets stay a few KiB of state.
+ */
+export function targetRef(m: Mapping, t: Target): TargetRef {
+  const overrides = Object.fromEntries(
+    TARGET_OPTIONS.filter((k) => JSON.stringify(t[k]) !== JSON.stringify(m[k])).map((k) => [k, t[k]]),
+  );
+  return {
+    name: targetName(t),
+    cluster: t.cluster.name,
+    namespace: t.namespace,
+    secretName: t.secretName,
+    ...overrides,
+  };
+}
+
+/** The clusters of the mapping's targets by name (the config allows one way to each cluster per mapping). */
+function clusterMap(
+  m: Mapping,
+  connections: readonly ClusterConnection[],
+): Record<string, { endpoint: string; ca: string }> {
+  const map: Record<string, { endpoint: string; ca: string }> = {};
+  m.targets.forEach((t, i) => {
+    map[t.cluster.name] ??= { endpoint: connections[i]!.endpoint, ca: connections[i]!.certificateAuthority };
+  });
+  return map;
 }

@@ -5,6 +5,12 @@
  * (bin/lib/pipeline.ts) stop at the same count.
  */
 
+/**
+ * How many targets of one mapping the state machine's Map state runs at once (its `MaxConcurrency`): each
+ * runs token, read, plan, apply (and restart) against its cluster; ten keep a 50-target mapping to five rounds.
+ */
+export const MAX_TARGET_CONCURRENCY = 10;
+
 /** A 409 on the apply (another writer in between) reads and merges again at most this many times. */
 export const MAX_CONFLICT_RETRIES = 3;
 

@@ -1,5 +1,4 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Annotations } from 'aws-cdk-lib/assertions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -8,6 +7,7 @@ import { ENV } from '../../functions/runtime/env-contract.ts';
 import { MappingsError } from '../../infra/config.ts';
 import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
 import { INITIAL_SYNC_RESOURCE_TYPE } from '../../infra/mapping.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
 import type { EksSecretSyncProps, MappingProps } from '../../infra/sync-props.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
@@ -57,12 +57,11 @@ describe('EksSecretSync with a cluster of the same app', () => {
     const t = synth();
     const [clusterId] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::EKS::Cluster')!;
     expect(ofType(t, 'AWS::EKS::AccessEntry').map((r) => r.Properties.ClusterName)).toStrictEqual([{ Ref: clusterId }]);
-    const reader = ofType(t, 'AWS::Lambda::Function').find((r) => r.Properties.Environment?.Variables?.[ENV.clusterCa]);
-    const variables = reader!.Properties.Environment.Variables;
-    expect([variables[ENV.clusterEndpoint], variables[ENV.clusterCa]]).toStrictEqual([
-      { 'Fn::GetAtt': [clusterId, 'Endpoint'] },
-      { 'Fn::GetAtt': [clusterId, 'CertificateAuthorityData'] },
-    ]);
+    // The endpoint and CA reach the state (ClustersJson), encoded by CloudFormation at deploy time.
+    const [machine] = ofType(t, 'AWS::StepFunctions::StateMachine');
+    const encoded = JSON.stringify(machine!.Properties.DefinitionSubstitutions.ClustersJson['Fn::Base64']);
+    expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'Endpoint'] }));
+    expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'CertificateAuthorityData'] }));
     expect(ofType(t, 'Custom::AWS')).toStrictEqual([]);
   });
 
@@ -187,21 +186,35 @@ describe('EksSecretSync with targets', () => {
     ]);
   });
 
-  it('refuses, naming the mapping, more than one target until the stack fans out', () => {
+  it('deploys several targets as one state machine: one access entry per cluster, the targets in its definition', () => {
     const { namespace, secretName, ...rest } = base;
+    const west = { name: 'west', endpoint: 'https://west.example', certificateAuthority: CA };
     const stack = synth({
       ...rest,
+      labels: { team: 'shop' },
       targets: [
         { cluster, namespace, secretName },
-        { cluster, namespace: 'other', secretName },
+        { cluster, namespace: 'other', secretName, labels: {} },
+        { cluster: west, namespace, secretName, restart: ['deployment/api'] },
       ],
     });
-    const errors = Annotations.fromStack(stack)
-      .findError('*', Match.anyValue())
-      .map((e) => e.entry.data);
-    expect(errors).toStrictEqual([
-      'mapping db: lists 2 targets; this construct deploys one target per mapping so far: give the mapping one ' +
-        'target, or use a mapping per target',
+    const t = Template.fromStack(stack);
+    const entries = Object.values(t.findResources('AWS::EKS::AccessEntry')).map((r) => r.Properties.ClusterName);
+    expect(entries).toStrictEqual(['prod', 'west']);
+    const [machine] = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
+    const decode = (name: string) =>
+      JSON.parse(Buffer.from(machine!.Properties.DefinitionSubstitutions[name], 'base64').toString('utf8'));
+    // Each target carries only what it overrides; the functions hold the mapping's options.
+    expect(decode('TargetsJson')).toStrictEqual([
+      { name: 'prod/shop/db', cluster: 'prod', namespace: 'shop', secretName: 'db' },
+      { name: 'prod/other/db', cluster: 'prod', namespace: 'other', secretName: 'db', labels: {} },
+      { name: 'west/shop/db', cluster: 'west', namespace: 'shop', secretName: 'db', restart: ['deployment/api'] },
     ]);
+    expect(Object.keys(decode('ClustersJson'))).toStrictEqual(['prod', 'west']);
+    // One target restarts workloads: the mapping gets its restart function.
+    const kinds = Object.values(t.findResources('AWS::Lambda::Function')).map(
+      (r) => r.Metadata?.[FUNCTION_METADATA_KEY],
+    );
+    expect(kinds.filter((k) => k === 'restart-workloads')).toHaveLength(1);
   });
 });
