@@ -39,7 +39,52 @@ async function failTwiceStored(id: string): Promise<void> {
   expect(calls).toBe(2);
 }
 
-/** StartExecution requests the redrive-sync function sent since `from`. */
+/** The CLI in this process, against the test bed through the proxy, with the mapping's file. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+  const file = join(dir, 'mappings.yaml');
+  writeFileSync(
+    file,
+    [
+      'stack:',
+      '  name: DlqTwice',
+      '  redriveMaxAttempts: 3',
+      'mappings:',
+      `  - id: ${m.id}`,
+      `    secretArn: ${m.secretArn}`,
+      `    cluster: { name: ${m.details.cluster.name} }`,
+      `    namespace: ${m.namespace}`,
+      `    secretName: ${m.secretName}`,
+      '',
+    ].join('\n'),
+  );
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: proxy.url(),
+    AWS_REGION: m.details.moto.region,
+    AWS_ACCESS_KEY_ID: m.details.moto.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: m.details.moto.credentials.secretAccessKey,
+  });
+  let stdout = '';
+  let stderr = '';
+  try {
+    const code = await main([...args, '--mappings', file], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: {},
+      isTTY: { stdout: false, stderr: false },
+    });
+    return { code, stdout };
+  } finally {
+    process.env = saved;
+    cliOutput.push(stdout, stderr);
+  }
+}
+
+/** StartExecution requests sent (by the CLI or the redrive-sync function) since `from`. */
 const startsSince = (from: number) => proxy.requests.slice(from).filter((q) => q.target === START).length;
 
 beforeAll(async () => {
@@ -66,44 +111,36 @@ describe('SendToDlq answering twice', () => {
     // control: two different failures are two
     const other = JSON.stringify({ ...JSON.parse(dlq[1]!.body), attempt: 2 });
     expect(countFailures([asSqs[0]!, { MessageId: 'm9', Body: other }])).toMatchObject({ failures: 2 });
+
+    const run = await cli(['status', '--dlq-url', bed.dlqUrl, '--json']);
+    const queue = JSON.parse(run.stdout).deadLetterQueue;
+    expect(queue).toMatchObject({
+      visible: 2,
+      failures: { messages: 2, failures: 1, duplicates: 1, truncated: false },
+    });
+    expect(await bed.depth(bed.dlqUrl)).toBe(2); // read, released, not deleted
   });
 
   it('eks-secret-sync redrive starts one execution for the two copies and deletes both', async () => {
-    const file = join(dir, 'mappings.yaml');
-    writeFileSync(
-      file,
-      `stack:\n  name: DlqTwice\n  redriveMaxAttempts: 3\nmappings:\n  - id: ${m.id}\n    secretArn: ${m.secretArn}\n` +
-        `    cluster: { name: ${m.details.cluster.name} }\n    namespace: ${m.namespace}\n` +
-        `    secretName: ${m.secretName}\n`,
-    );
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: proxy.url(),
-      AWS_REGION: m.details.moto.region,
-      AWS_ACCESS_KEY_ID: m.details.moto.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: m.details.moto.credentials.secretAccessKey,
-    });
-    let stdout = '';
     const from = proxy.requests.length;
-    try {
-      const args = ['redrive', '--mappings', file, '--dlq-url', bed.dlqUrl, '--parked-url', bed.parkedUrl];
-      const code = await main([...args, '--state-machine', `${m.id}=${bed.stateMachineArn}`, '--json'], {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stdout += t;
-        },
-        env: {},
-        isTTY: { stdout: false, stderr: false },
-      });
-      expect(code).toBe(0);
-    } finally {
-      process.env = saved;
-      cliOutput.push(stdout);
-    }
-    const out = JSON.parse(stdout);
-    expect(out.summary).toStrictEqual({ redriven: 1, parked: 0, duplicates: 1, skipped: 0, failed: 0 });
+    const run = await cli([
+      'redrive',
+      '--dlq-url',
+      bed.dlqUrl,
+      '--parked-url',
+      bed.parkedUrl,
+      '--state-machine',
+      `${m.id}=${bed.stateMachineArn}`,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).summary).toStrictEqual({
+      redriven: 1,
+      parked: 0,
+      duplicates: 1,
+      skipped: 0,
+      failed: 0,
+    });
     expect(startsSince(from)).toBe(1);
     expect(await bed.depth(bed.dlqUrl)).toBe(0);
   });
