@@ -54,7 +54,8 @@ ${KUBE_HELP}
 ${OUTPUT_HELP}
 
 Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueueAttributes,
-sqs:ReceiveMessage and ChangeMessageVisibility on the DLQ (to count failures), cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
+sqs:ReceiveMessage and ChangeMessageVisibility on the DLQ (to count failures),
+cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
 
 Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
 attention (out of sync, not synced, DLQ messages, failed executions); 1 a mapping's state
