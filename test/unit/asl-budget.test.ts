@@ -30,6 +30,14 @@ describe('the state machine within Express’s 5 minutes', () => {
     expect(r.path.slice(-2)).toEqual(['SendToDlq', 'SyncFailed']);
   });
 
+  it('is the number docs/operations.md states (the docs follow the ASL)', () => {
+    const r = worstCaseWithBudget(asl());
+    const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    expect(ops).toContain(`The worst case is then ${r.seconds.toFixed(1)} s`);
+    expect(ops).toContain(`${(EXPRESS_LIMIT_SECONDS - r.seconds).toFixed(1)} s inside the limit`);
+    expect(ops).toContain(`**${EXECUTION_BUDGET_SECONDS} s after the execution's start**`);
+  });
+
   it('would not fit without the budget: why the steps keep one (every attempt at its TimeoutSeconds)', () => {
     const r = worstCase(asl());
     expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
