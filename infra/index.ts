@@ -5,6 +5,7 @@
  */
 export { EksSecretSync, MAX_STACK_RESOURCES } from './eks-secret-sync.ts';
 export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './sync-props.ts';
+export type { MappingVpc } from './config.ts';
 export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './stack.ts';
 export {
   loadMappings,
