@@ -61,7 +61,8 @@ export function placeInVpc(fn: SyncFunction, placement: FunctionVpcPlacement): v
 /** cdk-nag names a resource by its ARN with unresolved parts written `<AWS::...>`. */
 function eniWildcardReasons(stack: Stack): { id: string; reason: string }[] {
   const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-  const eni = `arn:<AWS::Partition>:ec2:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:network-interface/*`;
+  const where = `${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}`;
+  const eni = `arn:<AWS::Partition>:ec2:${where}:network-interface/*`;
   return [
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
