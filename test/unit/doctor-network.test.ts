@@ -94,7 +94,8 @@ describe('apiReachFinding with cluster.vpc', () => {
       'a cluster security group that admits only itself',
       facts({ clusterGroups: [{ id: CLUSTER_SG, ingress: [{ ...https, groups: [CLUSTER_SG] }], egress: [] }] }),
       cluster(),
-      `aws ec2 authorize-security-group-ingress --group-id ${CLUSTER_SG} --protocol tcp --port 443 --source-group ${FN_SG}`,
+      `aws ec2 authorize-security-group-ingress --group-id ${CLUSTER_SG} --protocol tcp --port 443 ` +
+        `--source-group ${FN_SG}`,
     ],
     [
       'a subnet that does not exist',

@@ -135,7 +135,9 @@ export function apiReachFinding(m: Mapping, cluster: ClusterNetwork, vpc?: VpcFa
     return {
       check,
       verdict: 'problem',
-      message: `subnet(s) ${vpc.missingSubnets.join(', ')} of cluster.vpc do not exist: Lambda cannot place the functions`,
+      message:
+        `subnet(s) ${vpc.missingSubnets.join(', ')} of cluster.vpc do not exist: Lambda cannot place the ` +
+        'functions',
       fix: `correct cluster.vpc.subnetIds of mapping ${m.id} (aws ec2 describe-subnets)`,
     };
   }
@@ -144,8 +146,12 @@ export function apiReachFinding(m: Mapping, cluster: ClusterNetwork, vpc?: VpcFa
     return {
       check,
       verdict: 'problem',
-      message: `security group(s) ${groups.join(', ')} allow no outbound HTTPS: the functions reach neither the API server nor KMS`,
-      fix: `aws ec2 authorize-security-group-egress --group-id ${groups[0]} --protocol tcp --port 443 --cidr <the VPC's CIDR>`,
+      message:
+        `security group(s) ${groups.join(', ')} allow no outbound HTTPS: the functions reach neither the API ` +
+        'server nor KMS',
+      fix:
+        `aws ec2 authorize-security-group-egress --group-id ${groups[0]} --protocol tcp --port 443 ` +
+        "--cidr <the VPC's CIDR>",
     };
   }
   if (cluster.privateAccess === undefined)
@@ -188,14 +194,17 @@ function privatePathFinding(m: Mapping, cluster: ClusterNetwork, vpc: VpcFacts, 
       message:
         `the cluster security group(s) ${cluster.securityGroupIds.join(', ')} admit HTTPS neither from ` +
         `${groups.join(', ')} nor from the functions' subnets: the private endpoint drops their connections`,
-      fix: `aws ec2 authorize-security-group-ingress --group-id ${target} --protocol tcp --port 443 --source-group ${groups[0]}`,
+      fix:
+        `aws ec2 authorize-security-group-ingress --group-id ${target} --protocol tcp --port 443 ` +
+        `--source-group ${groups[0]}`,
     };
   }
   return {
     check,
     verdict: 'ok',
     message:
-      `the functions reach cluster ${cluster.name}'s private endpoint: their subnets are in ${cluster.vpcId ?? vpcs[0]} ` +
+      `the functions reach cluster ${cluster.name}'s private endpoint: their subnets are in ` +
+      `${cluster.vpcId ?? vpcs[0]} ` +
       'and the cluster security group admits them on 443 (network ACLs not checked)',
   };
 }
@@ -224,7 +233,9 @@ function natPathFinding(m: Mapping, cluster: ClusterNetwork, vpc: VpcFacts): Fin
     return {
       check,
       verdict: 'problem',
-      message: `the NAT address(es) ${outside.join(', ')} are not in cluster ${cluster.name}'s publicAccessCidrs (${cidrs.join(', ')})`,
+      message:
+        `the NAT address(es) ${outside.join(', ')} are not in cluster ${cluster.name}'s publicAccessCidrs ` +
+        `(${cidrs.join(', ')})`,
       fix: `add ${outside.map((ip) => `${ip}/32`).join(', ')} to publicAccessCidrs, ${fixPrivate}`,
     };
   }
@@ -239,7 +250,9 @@ function natPathFinding(m: Mapping, cluster: ClusterNetwork, vpc: VpcFacts): Fin
   return {
     check,
     verdict: 'ok',
-    message: `the functions reach cluster ${cluster.name}'s public endpoint through NAT (addresses in publicAccessCidrs)`,
+    message:
+      `the functions reach cluster ${cluster.name}'s public endpoint through NAT (its addresses are in the ` +
+      `allow-list ${cidrs.join(', ')})`,
   };
 }
 
@@ -283,6 +296,8 @@ export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | stri
     message:
       `the functions in ${vpcs.join(', ')} cannot reach KMS (kms.${region}.amazonaws.com), which opens the sealed ` +
       'values and token: the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
-    fix: `add endpoints: { vpcId: ${vpcs[0] ?? '<vpc id>'} } to cluster.vpc of mapping ${m.id}, or a NAT route (${GUIDE})`,
+    fix:
+      `add endpoints: { vpcId: ${vpcs[0] ?? '<vpc id>'} } to cluster.vpc of mapping ${m.id}, or a NAT route ` +
+      `(${GUIDE})`,
   };
 }
