@@ -4,9 +4,9 @@
  * by every mapping that asks for it in that VPC (`cluster.vpc.endpoints`), created only on request
  * (docs/deploy.md#private-clusters-functions-in-a-vpc).
  *
- * Private DNS stays off: the functions are pointed at the endpoint's own DNS name (the SDK's
- * `AWS_ENDPOINT_URL_KMS`, which the KMS adapter honours), so the endpoint neither conflicts with a KMS endpoint the
- * VPC may already have nor captures the KMS traffic of anything else in the VPC with its narrow policy.
+ * Private DNS stays off: the functions are pointed at the endpoint's own DNS name (their environment's KMS endpoint
+ * URL, functions/runtime/env-contract.ts), so the endpoint neither conflicts with a KMS endpoint the VPC may
+ * already have nor captures the KMS traffic of anything else in the VPC with its narrow policy.
  */
 import { Aws, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
 import { CfnSecurityGroup, CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';

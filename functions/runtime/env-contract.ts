@@ -35,10 +35,10 @@ export const ENV = {
   /** The Kubernetes client's request timeout in ms (default 10000). */
   kubeTimeoutMs: 'KUBE_TIMEOUT_MS',
   /**
-   * The KMS endpoint URL, the SDK's own setting, which the KMS adapter honours (functions/adapters/kms.ts): set for
-   * a function in a VPC that reaches KMS through a stack-made interface endpoint (infra/vpc-endpoints.ts).
+   * `https://<DNS name>` of the KMS interface endpoint a function in a VPC calls (infra/vpc-endpoints.ts); unset:
+   * the KMS adapter's default (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else the regional endpoint).
    */
-  kmsEndpointUrl: 'AWS_ENDPOINT_URL_KMS',
+  kmsEndpointUrl: 'KMS_ENDPOINT_URL',
   /** "true" to remove keys this tool wrote earlier that the source dropped. */
   prune: 'PRUNE',
   /** JSON object of labels to set on the Secret. */
