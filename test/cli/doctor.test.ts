@@ -408,6 +408,9 @@ describe('doctor on clusters reached from a VPC (moto EKS and EC2)', () => {
       new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }),
     );
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: natSubnet }));
+    const otherVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc!.VpcId!;
+    const elsewhere = (await ec2.send(new CreateSubnetCommand({ VpcId: otherVpc, CidrBlock: '10.30.1.0/24' }))).Subnet!
+      .SubnetId!;
     ec2.destroy();
     const [privateCluster, listed, closed] = [uniqueName('private'), uniqueName('listed'), uniqueName('closed')];
     const access = (publicAccess: boolean, sg: string, cidrs = ['0.0.0.0/0']) => ({
@@ -433,6 +436,11 @@ describe('doctor on clusters reached from a VPC (moto EKS and EC2)', () => {
       on('outside-listed', listed),
       on('in-vpc', privateCluster, { subnetIds: [natSubnet], securityGroupIds: [functionsSg] }),
       on('in-vpc-closed', closed, { subnetIds: [isolated], securityGroupIds: [functionsSg] }),
+      on('other-vpc', privateCluster, {
+        subnetIds: [elsewhere],
+        securityGroupIds: [functionsSg],
+        endpoints: { vpcId: vpc },
+      }),
     ]);
 
     const { run, out } = await doctor(['--mappings', file, '--json']);
@@ -486,6 +494,18 @@ describe('doctor on clusters reached from a VPC (moto EKS and EC2)', () => {
         fix:
           `add endpoints: { vpcId: ${vpc} } to cluster.vpc of mapping in-vpc-closed, or a NAT route ` +
           '(docs/deploy.md#private-clusters-functions-in-a-vpc)',
+      }),
+    ]);
+    expect(reach('other-vpc')).toEqual([
+      expect.objectContaining({
+        verdict: 'warning',
+        message: expect.stringMatching(
+          new RegExp(`^the functions' subnets are in ${otherVpc}, cluster ${privateCluster} in ${vpc}: its private`),
+        ),
+      }),
+      expect.objectContaining({
+        verdict: 'problem',
+        message: `cluster.vpc.endpoints.vpcId is ${vpc} but the functions' subnets are in ${otherVpc}`,
       }),
     ]);
   });
