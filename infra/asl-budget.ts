@@ -24,7 +24,8 @@ import {
   GIVE_UP_SECONDS,
 } from '../functions/domain/execution-budget.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** An ASL definition or part of one: any JSON; the analysis checks each field it reads. */
+// biome-ignore lint/suspicious/noExplicitAny: ASL is read field by field, each checked where it is used
 type Json = any;
 
 /** Step Functions' defaults for a Retrier (ASL specification). */
