@@ -11,13 +11,40 @@ import { fileSchema, type mappingSchema, type stackSchema } from './config-schem
 import type { SecretType } from '../functions/domain/types.ts';
 import { parseSecretArn } from './secret-arn.ts';
 
+/**
+ * Where a mapping's Kubernetes functions run (`cluster.vpc`), as validated: the schema requires both lists.
+ * With `endpoints`, the stack creates the interface endpoint they need in that VPC (infra/vpc-endpoints.ts).
+ */
+export interface MappingVpc {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly endpoints?: { readonly vpcId: string; readonly subnetIds?: readonly string[] };
+}
+
+/** The subnets a VPC's endpoints are created in: `endpoints.subnetIds`, else the functions' subnets. */
+export function endpointSubnets(vpc: MappingVpc): readonly string[] {
+  return vpc.endpoints?.subnetIds ?? vpc.subnetIds;
+}
+
 type ParsedMapping = z.output<typeof mappingSchema>;
+type ParsedTarget = ParsedMapping['targets'][number];
 
 /**
  * One target of a validated mapping: the cluster, namespace and Secret it writes, and its Secret options in
  * full (the mapping's unless the target overrides them).
  */
-export type Target = Omit<ParsedMapping['targets'][number], 'type'> & { readonly type: SecretType };
+export type Target = Omit<ParsedTarget, 'type' | 'cluster'> & {
+  readonly type: SecretType;
+  readonly cluster: Omit<ParsedTarget['cluster'], 'vpc'> & { readonly vpc?: MappingVpc };
+};
+
+/**
+ * Where the mapping's Kubernetes functions run: the `cluster.vpc` of its targets, which crossCheckMappings
+ * requires to be the same for every target (the functions serve them all).
+ */
+export function mappingVpc(m: Pick<Mapping, 'targets'>): MappingVpc | undefined {
+  return m.targets[0]?.cluster.vpc;
+}
 
 /**
  * One validated mapping, defaults applied, its targets as a list (the single-target form is a list of one).
@@ -124,6 +151,7 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
   const problems: string[] = [];
   const byId = new Map<string, number>();
   const byTarget = new Map<string, { label: string; mapping: string }>();
+  const endpointsOf = new Map<string, number>();
   const first = parseSecretArn(mappings[0]!.secretArn)!;
   mappings.forEach((m, i) => {
     const where = mappingLabel(i, m.id);
@@ -141,6 +169,22 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
           `one stack serves the secrets of one account and region (Secrets Manager sends events to that region's ` +
           `default bus): use one mappings file per account and region`,
       );
+    }
+    const vpc = mappingVpc(m);
+    const endpoints = vpc?.endpoints;
+    if (endpoints !== undefined) {
+      const other = endpointsOf.get(endpoints.vpcId);
+      const subnets = [...endpointSubnets(vpc!)].sort().join(', ');
+      const theirs = other === undefined ? undefined : mappingVpc(mappings[other]!);
+      if (other === undefined) endpointsOf.set(endpoints.vpcId, i);
+      else if ([...endpointSubnets(theirs!)].sort().join(', ') !== subnets) {
+        problems.push(
+          `${where}: cluster.vpc.endpoints: puts the endpoint of ${endpoints.vpcId} in subnets ${subnets}, but ` +
+            `${mappingLabel(other, mappings[other]!.id)} puts it in ` +
+            `${[...endpointSubnets(theirs!)].sort().join(', ')}; a VPC gets one endpoint: give ` +
+            `both mappings the same endpoints.subnetIds`,
+        );
+      }
     }
     const keyRegion = m.secretKmsKeyArn?.split(':')[3];
     if (keyRegion !== undefined && keyRegion !== arn.region) {
@@ -179,6 +223,12 @@ function targetProblems(
           `(cluster ${t.cluster.name}, ${t.namespace}/${t.secretName}); ${fix}`,
       );
     } else byTarget.set(key, { label, mapping: m.id });
+    if (j > 0 && JSON.stringify(t.cluster.vpc) !== JSON.stringify(m.targets[0]!.cluster.vpc)) {
+      problems.push(
+        `${where}: ${field}cluster.vpc: differs from targets[0].cluster.vpc; the mapping's Kubernetes functions ` +
+          `serve all its targets from one place: give every target the same vpc (or none), or split the mapping`,
+      );
+    }
     const block = JSON.stringify([t.cluster.region, t.cluster.endpoint, t.cluster.certificateAuthority]);
     const seen = clusters.get(t.cluster.name);
     if (seen !== undefined && seen.block !== block) {

@@ -5,13 +5,14 @@ import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
-import type { Target } from './config.ts';
+import { mappingVpc, type Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
+import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
 /** CloudFormation's limit of resources in one stack. */
 export const MAX_STACK_RESOURCES = 500;
@@ -81,6 +82,7 @@ export class EksSecretSync extends Construct {
     this.deadLetterQueue = this.addDeadLetterQueue();
 
     const clusterOf = this.clusterConnections(logRetention);
+    const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
     for (const m of config.mappings) {
       mappings[m.id] = new SecretMapping(this, `Mapping-${m.id}`, {
@@ -89,6 +91,7 @@ export class EksSecretSync extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         clusters: m.targets.map((t) => clusterOf(t.cluster)),
         logRetention,
+        kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
       });
     }
     this.mappings = mappings;

@@ -9,7 +9,7 @@ import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-lo
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { Mapping, Target } from './config.ts';
+import { mappingVpc, type Mapping, type Target } from './config.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
@@ -34,6 +34,7 @@ import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from './targets.ts';
+import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
 export interface MappingFunctions {
@@ -100,6 +101,11 @@ export interface SecretMappingProps {
   readonly clusters: readonly ClusterConnection[];
   /** Retention of the mapping's log groups. */
   readonly logRetention: RetentionDays;
+  /**
+   * The KMS interface endpoint of the mapping's VPC, when its `cluster.vpc.endpoints` asks the stack for one.
+   * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
 }
 
 /**
@@ -200,7 +206,13 @@ export class SecretMapping extends Construct {
     });
     const mint = new MintTokenFunction(this, 'MintToken', common);
     // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
-    const connection = { ...common, kubeIdentity: mint.role.roleArn };
+    const connection = {
+      ...common,
+      kubeIdentity: mint.role.roleArn,
+      // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
+      vpc: mappingVpc(m),
+      kmsEndpoint: props.kmsEndpoint,
+    };
     const target = { ...connection, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
     const apply = new ApplySecretFunction(this, 'ApplySecret', target);

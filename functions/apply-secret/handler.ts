@@ -16,7 +16,7 @@ const mappingId = env[ENV.mappingId];
 const mappingType = secretTypeFrom(env);
 const identity = identityFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
-const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
+const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
  * ApplySecret ({@link applyPlan}): the plan written to the target's Secret conditionally on the resourceVersion
@@ -26,7 +26,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
  */
 export async function handler(input: ApplyInput, context?: InvocationContext): Promise<ApplyOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const target = targetRefOf(input.target);
   const location = secretOf(target, input.clusters);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };

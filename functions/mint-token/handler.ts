@@ -23,7 +23,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, t
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
 export async function handler(input: TokenInput, context?: InvocationContext): Promise<TokenOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const clusterName = input?.clusterName;
   const signer = eksTokenSigner({ clusterName, region, credentials });
   const out = await mintToken({ signer, sealer }, settings);

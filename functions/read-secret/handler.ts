@@ -16,7 +16,7 @@ const env = readEnv('read-secret');
 const settings = { mappingId: env[ENV.mappingId] };
 const identity = identityFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
-const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
+const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
  * ReadSecret ({@link readSecret}): how the target's Kubernetes Secret compares with the AWS data, without
@@ -26,7 +26,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
  *   InvalidInputError (no target).
  */
 export async function handler(input: ReadInput, context?: InvocationContext): Promise<Observation> {
-  startInvocation(context);
+  startInvocation(context, input);
   const target = targetRefOf(input.target);
   const location = secretOf(target, input.clusters);
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);

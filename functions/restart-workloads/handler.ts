@@ -18,7 +18,7 @@ const mappingId = env[ENV.mappingId];
 const mappingRestart = restartTargetsFrom(env);
 const identity = identityFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
-const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
+const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
  * RestartWorkloads ({@link restartWorkloads}): the target's workloads rolled like `kubectl rollout restart`,
@@ -29,7 +29,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft }));
  *   UnauthorizedError, TransientError, InvalidInputError (malformed input), ConfigError (no workloads).
  */
 export async function handler(input: RestartInput, context?: InvocationContext): Promise<RestartOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const target = targetRefOf(input.target);
   const workloads = target.restart === undefined ? mappingRestart : parseWorkloads(target.restart);
   if (workloads.length === 0) {

@@ -118,6 +118,7 @@ describe('ASL error contract', () => {
 
   it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
     expect(S.RestartWorkloads.Parameters).toStrictEqual({
+      'executionStartedAt.$': '$$.Execution.StartTime',
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
       'sealedToken.$': '$.token.sealedToken',
@@ -207,7 +208,10 @@ describe('ASL fan-out to the targets', () => {
 
   it("mints each target's token for its own cluster", () => {
     for (const name of ['MintToken', 'RemintToken']) {
-      expect(S[name].Parameters).toStrictEqual({ 'clusterName.$': '$.target.cluster' });
+      expect(S[name].Parameters).toStrictEqual({
+        'executionStartedAt.$': '$$.Execution.StartTime',
+        'clusterName.$': '$.target.cluster',
+      });
     }
   });
 
