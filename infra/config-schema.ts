@@ -11,6 +11,7 @@ import { dataShapeOf, shapeProblems } from '../functions/domain/shape.ts';
 import type { SecretType } from '../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../functions/runtime/options.ts';
 import { ENV } from '../functions/runtime/env-contract.ts';
+import { MAX_TARGET_CONCURRENCY } from '../functions/domain/loops.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -34,10 +35,11 @@ export const LOG_RETENTION_DAYS = [
 export const MAX_ID_LENGTH = 40;
 
 /**
- * Most targets of one mapping: the Map state runs them with bounded concurrency inside one Express execution
- * (5 minutes), and the state carries one short descriptor per target (bench `fanout`).
+ * Most targets of one mapping: the Map state runs them all in one round (`MAX_TARGET_CONCURRENCY`, Step
+ * Functions' inline Map maximum of 40); a second round's late tail would take the worst case of one execution
+ * past Express's 5 minutes (infra/asl-budget.ts, test/unit/asl-budget.test.ts).
  */
-export const MAX_TARGETS = 50;
+export const MAX_TARGETS = MAX_TARGET_CONCURRENCY;
 
 function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');

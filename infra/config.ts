@@ -296,6 +296,11 @@ const EXPECTED: Record<string, string> = {
   record: 'a mapping of keys to string values',
 };
 
+const KNOWN_FIELDS: Record<string, string> = {
+  vpc: 'subnetIds, securityGroupIds and optionally endpoints (docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+  endpoints: 'vpcId and optionally subnetIds (docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+};
+
 function describeProblem(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type': {
@@ -304,11 +309,14 @@ function describeProblem(issue: Issue): string {
         ? `is missing; expected ${expected}`
         : `${describeValue(issue.input)} is not ${expected}`;
     }
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      const known = KNOWN_FIELDS[String(issue.path.at(-1))];
       return (
         `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
-        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`
+        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; ` +
+        (known ? `expected ${known}` : 'check the spelling against mappings.example.yaml')
       );
+    }
     case 'invalid_value':
       return (
         `${describeValue(issue.input)} is not allowed; ` +

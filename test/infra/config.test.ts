@@ -388,10 +388,10 @@ describe('targets', () => {
       [`${M1}: targets: is empty; list at least one target, or give cluster, namespace and secretName instead`],
     ],
     [
-      'more than 50 targets',
-      fanOut(Array.from({ length: 51 }, (_, i) => target(`ns${i}`, 'x'))),
+      'more than 40 targets',
+      fanOut(Array.from({ length: 41 }, (_, i) => target(`ns${i}`, 'x'))),
       [
-        `${M1}: targets: lists 51 targets, more than the 50 one mapping may write; split the targets across ` +
+        `${M1}: targets: lists 41 targets, more than the 40 one mapping may write; split the targets across ` +
           'mappings of the same secret',
       ],
     ],

@@ -153,7 +153,8 @@ describe('ASL loop bounds', () => {
   };
 
   it('start both counters at 0 for each target', () => {
-    expect(fanOut.ItemSelector).toMatchObject({ conflicts: 0, reauths: 0 });
+    expect(S.StartTarget.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
+    expect(fanOut.ItemProcessor.StartAt).toBe('StartTarget');
   });
 
   it.each([
@@ -181,7 +182,7 @@ describe('ASL fan-out to the targets', () => {
   it('fetches once, then runs every target in a Map state with MAX_TARGET_CONCURRENCY (domain/loops.ts)', () => {
     expect(asl.States.FetchSecret.Next).toBe('Targets');
     expect(fanOut).toMatchObject({ Type: 'Map', ItemsPath: '$.targets', MaxConcurrency: MAX_TARGET_CONCURRENCY });
-    expect(fanOut.ItemProcessor.StartAt).toBe('MintToken');
+    expect(S.StartTarget.Next).toBe('MintToken');
     expect(Object.keys(inner)).not.toContain('FetchSecret');
   });
 
@@ -201,8 +202,6 @@ describe('ASL fan-out to the targets', () => {
       'fetched.$': '$.fetched',
       'target.$': '$$.Map.Item.Value',
       'clusters.$': '$.clusters',
-      conflicts: 0,
-      reauths: 0,
     });
   });
 
