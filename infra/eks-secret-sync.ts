@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,12 +9,10 @@ import type { Mapping } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
+import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
-
-/** CloudFormation's limit of resources in one stack. */
-export const MAX_STACK_RESOURCES = 500;
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
 const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -113,7 +111,7 @@ export class EksSecretSync extends Construct {
     this.acknowledgeCustomResourceProvider();
     this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
-    this.node.addValidation({ validate: () => this.resourceLimitProblems(props.source) });
+    this.node.addValidation({ validate: () => this.stackLimitProblems(props.source) });
   }
 
   /**
@@ -173,26 +171,14 @@ export class EksSecretSync extends Construct {
     };
   }
 
-  /** Too many mappings for one stack: how many it holds, and how to split them. */
-  private resourceLimitProblems(source: string | undefined): string[] {
-    const stack = Stack.of(this);
-    const resources = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
-    if (resources.length <= MAX_STACK_RESOURCES) return [];
-    const mappings = Object.values(this.mappings);
-    const counts = mappings.map((m) => resources.filter((r) => r.node.path.startsWith(`${m.node.path}/`)).length);
-    const perMapping = Math.max(...counts);
-    const shared = resources.length - counts.reduce((a, b) => a + b, 0);
-    const fits = Math.max(1, Math.floor((MAX_STACK_RESOURCES - shared) / perMapping));
-    const split =
+  /** Over a limit of one stack: the mapping that no longer fits, and how to split the mappings. */
+  private stackLimitProblems(source: string | undefined): string[] {
+    return stackLimitProblems({ mappings: this.mappings, sealKey: this.sealKey }, (fits) =>
       source !== undefined
-        ? `Split ${source} into files of at most ${fits} mappings, each with its own stack.name, and deploy each ` +
-          `(npx cdk deploy -c mappings=<file>).`
-        : `Split the mappings into groups of at most ${fits}, each in the EksSecretSync of a stack of its own.`;
-    return [
-      `stack ${stack.stackName}: its ${mappings.length} mappings make ${resources.length} CloudFormation resources ` +
-        `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
-        split,
-    ];
+        ? `Set stack.mappingsPerStack in ${source} to at most ${fits}: the app then makes one stack per ${fits} ` +
+          'mappings (deploy them all with npx cdk deploy --all).'
+        : `Give this EksSecretSync at most ${fits} mappings and the others to an EksSecretSync in another stack.`,
+    );
   }
 
   /**

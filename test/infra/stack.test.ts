@@ -2,9 +2,15 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
-import { loadMappings } from '../../infra/config.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../infra/app.ts';
+import { loadMappings, parseMappings } from '../../infra/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
+import { fleetYaml } from '../support/fleet.ts';
 import { EXAMPLE_FILE, exampleText, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
 
 const APP_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';
@@ -363,25 +369,14 @@ describe('a mapping placed in another region than its stack', () => {
 });
 
 describe('a mappings file too large for one stack', () => {
-  const plain = (n: number) =>
-    `stack:\n  name: Big\nmappings:\n${Array.from(
-      { length: n },
-      (_, i) =>
-        `  - id: app-${i}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf\n` +
-        `    cluster: { name: prod }\n    namespace: app\n    secretName: app-${i}\n`,
-    ).join('')}`;
-
-  it('fails the synth naming the count, the limit and how many mappings fit, before CloudFormation would refuse it', () => {
-    expect(() => synth(plain(16))).toThrow(
-      new RegExp(
-        /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), /.source +
-          /more than the 500 a stack may hold\. /.source +
-          /Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/.source,
-      ),
-    );
-  }, 120_000);
-
-  it('synthesizes the most plain mappings that fit', () => {
-    expect(Object.keys(synth(plain(15)).stack.mappings)).toHaveLength(15);
-  }, 120_000);
+  // The limits at N and N+1 and the message: test/infra/fleet.test.ts.
+  it('is spread over stacks by the app instead of failing', () => {
+    const built = createApp(parseMappings(fleetYaml(DEFAULT_MAPPINGS_PER_STACK + 1), 'test.yaml'), {
+      outdir: mkdtempSync(join(tmpdir(), 'eks-secret-sync-cdk-')),
+    });
+    expect(built.stacks.map((st) => [st.stackName, Object.keys(st.mappings).length])).toStrictEqual([
+      ['Fleet', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-2', 1],
+    ]);
+  });
 });

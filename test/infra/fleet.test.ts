@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApp, type SyncApp } from '../../infra/app.ts';
+import { MappingsError, parseMappings } from '../../infra/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { splitFleet } from '../../infra/fleet.ts';
+import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/stack-limits.ts';
+import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
+
+/** A mappings file of `n` mappings, with `stack.mappingsPerStack` when given. */
+function fleet(n: number, kind: FleetKind, perStack?: number) {
+  const text = fleetYaml(n, kind);
+  return parseMappings(
+    perStack === undefined ? text : text.replace('  name: Fleet\n', `  name: Fleet\n  mappingsPerStack: ${perStack}\n`),
+    'fleet.yaml',
+  );
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties?: any }>;
+  Outputs?: Record<string, unknown>;
+}
+
+/** Synthesizes every stack of the app; the templates by stack name, and their size as written. */
+function synthAll(n: number, kind: FleetKind, perStack?: number) {
+  const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-fleet-'));
+  try {
+    const built: SyncApp = createApp(fleet(n, kind, perStack), { outdir, stackTraces: false });
+    const assembly = built.app.synth();
+    const templates = Object.fromEntries(
+      built.stacks.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template as Template]),
+    );
+    return { built, templates };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const OVER_LIMIT = (n: number, kind: FleetKind, resources: number, perMapping: number, fits: number) =>
+  `stack Fleet: mapping ${fleetMappingId(kind, fits)} does not fit: the stack's ${n} mappings make ${resources} ` +
+  `CloudFormation resources (19 shared, up to ${perMapping} per mapping; at most ${MAX_STACK_RESOURCES}). A stack ` +
+  `holds at most ${fits} such mappings. Set stack.mappingsPerStack in fleet.yaml to at most ${fits}: the app then ` +
+  `makes one stack per ${fits} mappings (deploy them all with npx cdk deploy --all).`;
+
+describe('the stacks of a mappings file', () => {
+  it('are one per stack.mappingsPerStack mappings in file order, the first keeping stack.name', () => {
+    const stacks = splitFleet(fleet(2 * DEFAULT_MAPPINGS_PER_STACK + 1, 'plain'));
+    expect(stacks.map((s) => [s.stackName, s.mappings.length])).toStrictEqual([
+      ['Fleet', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-2', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-3', 1],
+    ]);
+    expect(stacks[1]!.mappings[0]!.id).toBe(fleetMappingId('plain', DEFAULT_MAPPINGS_PER_STACK));
+  });
+
+  it('refuse a stack.name that the numbered stacks would make too long, saying how long it may be', () => {
+    const config = fleet(DEFAULT_MAPPINGS_PER_STACK + 1, 'plain');
+    const name = `F${'x'.repeat(127)}`;
+    expect(() => splitFleet({ ...config, stack: { ...config.stack, name } })).toThrow(
+      new MappingsError('fleet.yaml', [
+        `stack.name: "${name}" is 128 characters; its 14 mappings make 2 stacks, the last named ${name}-2 (130 ` +
+          'characters, more than the 128 CloudFormation allows): shorten stack.name to at most 126 characters',
+      ]),
+    );
+  });
+
+  it('refuse a stack.mappingsPerStack over what a stack can hold, naming the field', () => {
+    expect(() => fleet(1, 'plain', MAX_MAPPINGS_PER_STACK + 1)).toThrow(
+      `stack.mappingsPerStack: ${MAX_MAPPINGS_PER_STACK + 1} is more than a stack can hold (500 CloudFormation ` +
+        `resources, 31 or more per mapping); expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
+    );
+  });
+});
+
+describe('the limits of one stack', () => {
+  it(`hold ${DEFAULT_MAPPINGS_PER_STACK} of the largest mappings (the default per stack) within every limit`, () => {
+    const { templates } = synthAll(DEFAULT_MAPPINGS_PER_STACK, 'largest');
+    const t = templates.Fleet!;
+    expect(Object.keys(templates)).toStrictEqual(['Fleet']);
+    expect(Object.keys(t.Resources).length).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
+    expect(Object.keys(t.Outputs ?? {}).length).toBeLessThanOrEqual(MAX_STACK_OUTPUTS);
+    const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+    expect(JSON.stringify(key.Properties.KeyPolicy).length).toBeLessThanOrEqual(MAX_KEY_POLICY_BYTES);
+    // The template as cdk writes it: CloudFormation takes at most 1 MB through S3.
+    expect(JSON.stringify(t, undefined, 1).length).toBeLessThan(1_000_000);
+  }, 120_000);
+
+  it('refuse one largest mapping more, naming the mapping that does not fit and stack.mappingsPerStack', () => {
+    const n = DEFAULT_MAPPINGS_PER_STACK + 1;
+    expect(() => synthAll(n, 'largest', MAX_MAPPINGS_PER_STACK)).toThrow(
+      OVER_LIMIT(n, 'largest', 19 + 37 * n, 37, DEFAULT_MAPPINGS_PER_STACK),
+    );
+  }, 120_000);
+
+  it(`hold ${MAX_MAPPINGS_PER_STACK} plain mappings, the most stack.mappingsPerStack allows`, () => {
+    const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
+    expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(19 + 31 * MAX_MAPPINGS_PER_STACK);
+  }, 120_000);
+});

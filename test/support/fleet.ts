@@ -1,0 +1,37 @@
+/**
+ * Mappings files of any size for the scale tests and bench/synth.ts: `plain` mappings (the defaults, cluster given
+ * in full) and `largest` ones (every option that adds resources, policy or template text, and a 40-character id).
+ */
+
+/** A base64 PEM CA (the example file's), so that no mapping needs a deploy-time cluster lookup. */
+const CA =
+  'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmekNDQVNXZ0F3SUJBZ0lVZmR1NjlQK3lLV2huQ1ZsQk0yRG5rRXdScUI0d0NnWUlLb1pJemowRUF3SXcKRlRFVE1CRUdBMVVFQXd3S2EzVmlaWEp1WlhSbGN6QWVGdzB5TmpFeE1qTXhORFUwTURaYUZ3MHpOakV4TWpBeApORFUwTURaYU1CVXhFekFSQmdOVkJBTU1DbXQxWW1WeWJtVjBaWE13V1RBVEJnY3Foa2pPUFFJQkJnZ3Foa2pPClBRTUJCd05DQUFROERDWW04MWlEdDBBY0NuQ2M5eWRGbE1UMFlQa2xnS054ZG9hbmE4bE5PejFmZkQ3dTVyVHAKeFhGWDRFQ1Y2cndpN1FicU1VTUN2V0VDMnN3YXNrM3RvMU13VVRBZEJnTlZIUTRFRmdRVWRMc09hakFFaEtlNApCbDJZQk9VcFpPWWlxWjh3SHdZRFZSMGpCQmd3Rm9BVWRMc09hakFFaEtlNEJsMllCT1VwWk9ZaXFaOHdEd1lEClZSMFRBUUgvQkFVd0F3RUIvekFLQmdncWhrak9QUVFEQWdOSUFEQkZBaUFjd2cxbkxNcTRJeGZzZDdObVlPSWsKeHM5dnkrSUVGRnFibG4yOTBoWjNQd0loQUtJV0hmNVM3aUVwQ2c4eG5VbmJPUUhwNzdka2xkemVHeXk0ckhQcgpoRUNTCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K';
+
+/** Which mappings a fleet holds. */
+export type FleetKind = 'plain' | 'largest';
+
+/** The id of the i-th mapping of a fleet: `largest` ids are 40 characters, the schema's maximum. */
+export function fleetMappingId(kind: FleetKind, i: number): string {
+  return kind === 'plain' ? `app-${i}` : `app-${String(i).padStart(5, '0')}-${'x'.repeat(30)}`;
+}
+
+function mappingYaml(kind: FleetKind, i: number): string {
+  const id = fleetMappingId(kind, i);
+  const base =
+    `  - id: ${id}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${id}-AbCdEf\n` +
+    `    cluster: { name: prod, endpoint: https://a.example, certificateAuthority: ${CA} }\n` +
+    `    namespace: app\n    secretName: ${id}\n`;
+  if (kind === 'plain') return base;
+  return (
+    base +
+    '    secretKmsKeyArn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n' +
+    '    restart: [deployment/api, statefulset/db, daemonset/agent]\n' +
+    '    resyncSchedule: rate(1 day)\n    cloudTrailRules: true\n    prune: true\n' +
+    '    labels: { team: checkout }\n    annotations: { example.com/owner: checkout-team }\n'
+  );
+}
+
+/** A mappings file of `n` mappings of one kind, in stack `stackName`. */
+export function fleetYaml(n: number, kind: FleetKind = 'plain', stackName = 'Fleet'): string {
+  return `stack:\n  name: ${stackName}\nmappings:\n${Array.from({ length: n }, (_, i) => mappingYaml(kind, i)).join('')}`;
+}
