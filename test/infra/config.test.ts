@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments-Ab12Cd';
@@ -35,7 +36,12 @@ const M1 = 'mappings[1] (id "payments")';
 describe('the example mappings file', () => {
   it('parses with the documented defaults applied', () => {
     const config = loadMappings(EXAMPLE_FILE);
-    expect(config.stack).toStrictEqual({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+    expect(config.stack).toStrictEqual({
+      name: 'EksSecretSync',
+      redriveMaxAttempts: 5,
+      logRetentionDays: 30,
+      mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+    });
     expect(config.mappings.map((m) => [m.id, m.type, m.prune, m.deletionPolicy, m.cloudTrailRules])).toStrictEqual([
       ['app-config', 'Opaque', false, 'retain', true],
       ['web-tls', 'kubernetes.io/tls', true, 'retain', false],
@@ -48,7 +54,12 @@ describe('the example mappings file', () => {
 describe('parseMappings', () => {
   it('applies every default when only the required fields are given', () => {
     const config = parseMappings(stringify({ mappings: [mapping()] }), 'test.yaml');
-    expect(config.stack).toStrictEqual({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+    expect(config.stack).toStrictEqual({
+      name: 'EksSecretSync',
+      redriveMaxAttempts: 5,
+      logRetentionDays: 30,
+      mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+    });
     expect(config.mappings[0]).toStrictEqual({
       ...mapping(),
       type: 'Opaque',
