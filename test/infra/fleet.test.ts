@@ -100,3 +100,62 @@ describe('the limits of one stack', () => {
     expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(19 + 31 * MAX_MAPPINGS_PER_STACK);
   }, 120_000);
 });
+
+describe('least privilege over an app of several stacks', () => {
+  const n = 2 * DEFAULT_MAPPINGS_PER_STACK + 1;
+  const ids = Array.from({ length: n }, (_, i) => fleetMappingId('plain', i));
+  /** The mapping ids a piece of template names (its secret ARN, encryption context, Kubernetes group). */
+  const mappingsIn = (x: unknown) => {
+    const text = JSON.stringify(x);
+    return ids.filter((id) => new RegExp(`\\b${id}(?![-\\w])`).test(text));
+  };
+  const reachesSecrets = (st: { Action?: string | string[] }) =>
+    [st.Action ?? []].flat().some((a) => /^(secretsmanager|kms|eks):/.test(a));
+  let templates: Record<string, Template>;
+
+  it('spreads the mappings over three stacks', () => {
+    ({ templates } = synthAll(n, 'plain'));
+    expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2', 'Fleet-3']);
+  }, 120_000);
+
+  it('has a checker that finds a statement over two secrets (positive control)', () => {
+    const planted = {
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [ids[1], ids[11]].map((id) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${id}-AbCdEf`),
+    };
+    expect(reachesSecrets(planted)).toBe(true);
+    expect(mappingsIn(planted)).toStrictEqual([ids[1], ids[11]]);
+  });
+
+  it('gives no role a secret, KMS or EKS permission over two mappings', () => {
+    let roles = 0;
+    for (const t of Object.values(templates)) {
+      const byRole = new Map<string, unknown[]>();
+      for (const r of Object.values(t.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
+        for (const role of r.Properties.Roles as { Ref: string }[])
+          byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...r.Properties.PolicyDocument.Statement]);
+      }
+      for (const [role, statements] of byRole) {
+        roles++;
+        expect(mappingsIn(statements.filter(reachesSecrets)).length, role).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(roles).toBeGreaterThan(5 * n);
+  });
+
+  it('gives each seal key statement one role and one mapping, and each access entry one mapping group', () => {
+    for (const t of Object.values(templates)) {
+      const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+      const grants = key.Properties.KeyPolicy.Statement.filter((s: any) => s.Sid !== 'AccountAdministersOnly');
+      expect(grants.length).toBeGreaterThan(0);
+      for (const s of grants) {
+        expect(mappingsIn(s)).toHaveLength(1);
+        expect([s.Condition.ArnEquals['aws:PrincipalArn']].flat()).toHaveLength(1);
+      }
+      for (const e of Object.values(t.Resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry')) {
+        expect(e.Properties.KubernetesGroups).toHaveLength(1);
+        expect(mappingsIn(e.Properties.KubernetesGroups)).toHaveLength(1);
+      }
+    }
+  });
+});
