@@ -4,6 +4,7 @@
  * than pass silently.
  */
 import type { Mapping, StackOptions, SyncConfig } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
 import {
@@ -160,7 +161,10 @@ export const doctorCommand: Command = {
     const results: { id: string; findings: Finding[] }[] = [];
     try {
       for (const m of mappings)
-        results.push({ id: m.id, findings: await diagnose(m, config.stack, file.path, flags, clock, progress) });
+        results.push({
+          id: m.id,
+          findings: await diagnose(m, stackOf(config, m.id), file.path, flags, clock, progress),
+        });
     } finally {
       progress.stop();
     }
@@ -208,4 +212,9 @@ function report(
   out.push('', summary.problems > 0 ? style.bad(counts) : style.good(counts));
   io.stdout(`${out.join('\n')}\n`);
   return summary;
+}
+
+/** The stack options with the name of the stack that holds the mapping (infra/fleet.ts). */
+function stackOf(config: SyncConfig, mappingId: string): StackOptions {
+  return { ...config.stack, name: stackNameOfMapping(config, mappingId) ?? config.stack.name };
 }

@@ -4,6 +4,7 @@
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
 import type { Mapping } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import {
   KUBE_HELP,
@@ -158,19 +159,21 @@ export const statusCommand: Command = {
     const sinceMs = Date.now() - parseDuration(values.since ?? '24h');
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
+    // The dead-letter queue of the first selected mapping's stack (one stack per stack.mappingsPerStack mappings).
+    const dlqStack = stackNameOfMapping(config, mappings[0]!.id)!;
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
     const [statuses, dlq] = await Promise.all([
-      Promise.all(mappings.map((m) => mappingStatus(m, config.stack.name, sinceMs, flags))),
-      dlqStatus(values['dlq-url'], config.stack.name, regionOf(mappings[0]!)),
+      Promise.all(mappings.map((m) => mappingStatus(m, stackNameOfMapping(config, m.id)!, sinceMs, flags))),
+      dlqStatus(values['dlq-url'], dlqStack, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 
     const since = new Date(sinceMs).toISOString();
     if (values.json)
       writeJson(io, {
         mappingsFile: config.source,
-        stack: config.stack.name,
+        stack: dlqStack,
         since,
         mappings: statuses,
         deadLetterQueue: dlq,
