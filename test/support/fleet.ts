@@ -4,8 +4,16 @@
  */
 
 /** A base64 PEM CA (the example file's), so that no mapping needs a deploy-time cluster lookup. */
-const CA =
-  'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmekNDQVNXZ0F3SUJBZ0lVZmR1NjlQK3lLV2huQ1ZsQk0yRG5rRXdScUI0d0NnWUlLb1pJemowRUF3SXcKRlRFVE1CRUdBMVVFQXd3S2EzVmlaWEp1WlhSbGN6QWVGdzB5TmpFeE1qTXhORFUwTURaYUZ3MHpOakV4TWpBeApORFUwTURaYU1CVXhFekFSQmdOVkJBTU1DbXQxWW1WeWJtVjBaWE13V1RBVEJnY3Foa2pPUFFJQkJnZ3Foa2pPClBRTUJCd05DQUFROERDWW04MWlEdDBBY0NuQ2M5eWRGbE1UMFlQa2xnS054ZG9hbmE4bE5PejFmZkQ3dTVyVHAKeFhGWDRFQ1Y2cndpN1FicU1VTUN2V0VDMnN3YXNrM3RvMU13VVRBZEJnTlZIUTRFRmdRVWRMc09hakFFaEtlNApCbDJZQk9VcFpPWWlxWjh3SHdZRFZSMGpCQmd3Rm9BVWRMc09hakFFaEtlNEJsMllCT1VwWk9ZaXFaOHdEd1lEClZSMFRBUUgvQkFVd0F3RUIvekFLQmdncWhrak9QUVFEQWdOSUFEQkZBaUFjd2cxbkxNcTRJeGZzZDdObVlPSWsKeHM5dnkrSUVGRnFibG4yOTBoWjNQd0loQUtJV0hmNVM3aUVwQ2c4eG5VbmJPUUhwNzdka2xkemVHeXk0ckhQcgpoRUNTCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K';
+const CA = [
+  'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJmekNDQVNXZ0F3SUJBZ0lVZmR1NjlQK3lLV2huQ1ZsQk0yRG5rRXdScUI0',
+  'd0NnWUlLb1pJemowRUF3SXcKRlRFVE1CRUdBMVVFQXd3S2EzVmlaWEp1WlhSbGN6QWVGdzB5TmpFeE1qTXhORFUwTURaYUZ3MHpO',
+  'akV4TWpBeApORFUwTURaYU1CVXhFekFSQmdOVkJBTU1DbXQxWW1WeWJtVjBaWE13V1RBVEJnY3Foa2pPUFFJQkJnZ3Foa2pPClBR',
+  'TUJCd05DQUFROERDWW04MWlEdDBBY0NuQ2M5eWRGbE1UMFlQa2xnS054ZG9hbmE4bE5PejFmZkQ3dTVyVHAKeFhGWDRFQ1Y2cndp',
+  'N1FicU1VTUN2V0VDMnN3YXNrM3RvMU13VVRBZEJnTlZIUTRFRmdRVWRMc09hakFFaEtlNApCbDJZQk9VcFpPWWlxWjh3SHdZRFZS',
+  'MGpCQmd3Rm9BVWRMc09hakFFaEtlNEJsMllCT1VwWk9ZaXFaOHdEd1lEClZSMFRBUUgvQkFVd0F3RUIvekFLQmdncWhrak9QUVFE',
+  'QWdOSUFEQkZBaUFjd2cxbkxNcTRJeGZzZDdObVlPSWsKeHM5dnkrSUVGRnFibG4yOTBoWjNQd0loQUtJV0hmNVM3aUVwQ2c4eG5V',
+  'bmJPUUhwNzdka2xkemVHeXk0ckhQcgpoRUNTCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K',
+].join('');
 
 /** Which mappings a fleet holds. */
 export type FleetKind = 'plain' | 'largest';
@@ -33,5 +41,6 @@ function mappingYaml(kind: FleetKind, i: number): string {
 
 /** A mappings file of `n` mappings of one kind, in stack `stackName`. */
 export function fleetYaml(n: number, kind: FleetKind = 'plain', stackName = 'Fleet'): string {
-  return `stack:\n  name: ${stackName}\nmappings:\n${Array.from({ length: n }, (_, i) => mappingYaml(kind, i)).join('')}`;
+  const mappings = Array.from({ length: n }, (_, i) => mappingYaml(kind, i)).join('');
+  return `stack:\n  name: ${stackName}\nmappings:\n${mappings}`;
 }
