@@ -18,7 +18,11 @@ import { round } from './stats.ts';
 /** One size's measurement. */
 export interface SynthSize {
   readonly mappings: number;
+  /** Whether CDK's built-in CloudFormation template validation ran (`CDK_VALIDATION=false` turns it off). */
+  readonly cdkValidation: boolean;
   readonly seconds: number;
+  /** User + system CPU time of the synth process: less sensitive than wall time to the machine's other load. */
+  readonly cpuSeconds: number;
   readonly peakRssMb: number;
   readonly stacks: number;
   readonly resources: number;
@@ -39,18 +43,34 @@ export interface SynthResults {
   readonly sizes: readonly SynthSize[];
 }
 
-const DEFAULT_SIZES = [1, 15, 100, 500];
+/** The sizes, and the largest once more without CDK's built-in template validation (`cdk synth --no-validation`). */
+const DEFAULT_RUNS: readonly (readonly [number, boolean])[] = [
+  [1, true],
+  [15, true],
+  [100, true],
+  [500, true],
+  [500, false],
+];
 
-async function synthOnce(n: number, dir: string): Promise<SynthSize> {
+async function synthOnce(n: number, cdkValidation: boolean, dir: string): Promise<SynthSize> {
   const file = join(dir, `mappings-${n}.yaml`);
   writeFileSync(file, fleetYaml(n));
   const out = join(dir, `out-${n}`);
   const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, join(repoRoot, 'infra', 'app.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ mappings: file }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', 'maxrss=%M cpu=%U+%S', process.execPath, join(repoRoot, 'infra', 'app.ts')],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        CDK_OUTDIR: out,
+        CDK_CONTEXT_JSON: JSON.stringify({ mappings: file }),
+        ...(cdkValidation ? {} : { CDK_VALIDATION: 'false' }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let text = '';
   child.stdout.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -78,7 +98,9 @@ async function synthOnce(n: number, dir: string): Promise<SynthSize> {
   rmSync(out, { recursive: true, force: true });
   return {
     mappings: n,
+    cdkValidation,
     seconds: round(seconds, 1),
+    cpuSeconds: round(cpuSeconds(text), 1),
     peakRssMb: Math.round(Number(/maxrss=(\d+)/.exec(text)?.[1] ?? 0) / 1024),
     stacks: templates.length,
     resources,
@@ -91,16 +113,23 @@ async function synthOnce(n: number, dir: string): Promise<SynthSize> {
   };
 }
 
+/** User + system seconds from GNU time's `cpu=%U+%S`. */
+function cpuSeconds(text: string): number {
+  const m = /cpu=([\d.]+)\+([\d.]+)/.exec(text);
+  return m ? Number(m[1]) + Number(m[2]) : Number.NaN;
+}
+
 /** The bench:synth block of docs/performance.md. */
 export function synthMarkdown(r: SynthResults): string {
   const first = r.sizes[0]!;
   const kb = (b: number) => `${Math.round(b / 1024)} KiB`;
   const rows = r.sizes.map((s) =>
     [
-      s.mappings,
+      s.cdkValidation ? s.mappings : `${s.mappings}, no CDK validation`,
       `${s.seconds} s`,
       `${round(s.seconds / first.seconds, 1)}x`,
-      `${round(s.seconds / s.mappings, 2)} s`,
+      `${s.cpuSeconds} s`,
+      `${round(s.cpuSeconds / s.mappings, 2)} s`,
       s.stacks,
       s.resources,
       s.resourcesPerMapping,
@@ -116,24 +145,27 @@ export function synthMarkdown(r: SynthResults): string {
     `Measured ${r.date} on ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ` +
       `${r.node}; plain mappings (test/support/fleet.ts), \`stack.mappingsPerStack\` at its default. Time is the ` +
       'app as `npx cdk synth` runs it (cdk-nag included, the CLI start-up not), one size after the other in a fresh ' +
-      'process; ratio against 1 mapping measured in the same run.',
+      'process; ratio against 1 mapping measured in the same run. CPU is user + system time of that process: the ' +
+      "machine is shared, and wall time grows with the others' load. The last row leaves out CDK's built-in " +
+      'CloudFormation template validation (`cdk synth --no-validation` or `CDK_VALIDATION=false`), the largest part ' +
+      'of the time.',
     '',
-    '| mappings | synth | vs 1 | per mapping | stacks | resources | per mapping | outputs (max/stack) | ' +
+    '| mappings | synth (wall) | vs 1 | CPU | CPU per mapping | stacks | resources | per mapping | outputs (max/stack) | ' +
       'template (max) | templates (all) | key policy (max) | esbuild runs | peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const env = process.env.BENCH_SYNTH_SIZES;
-  const sizes = env ? env.split(',').map(Number) : DEFAULT_SIZES;
+  const runs = env ? env.split(',').map((n) => [Number(n), true] as const) : DEFAULT_RUNS;
   const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-bench-synth-'));
   try {
     const results: SynthSize[] = [];
-    for (const n of sizes) {
+    for (const [n, validation] of runs) {
       process.stderr.write(`[bench:synth] ${n} mappings...\n`);
-      const s = await synthOnce(n, dir);
+      const s = await synthOnce(n, validation, dir);
       process.stderr.write(
         `[bench:synth] ${n} mappings: ${s.seconds} s, ${s.stacks} stacks, ${s.resources} resources\n`,
       );
