@@ -150,8 +150,8 @@ export function synthMarkdown(r: SynthResults): string {
       'CloudFormation template validation (`cdk synth --no-validation` or `CDK_VALIDATION=false`), the largest part ' +
       'of the time.',
     '',
-    '| mappings | synth (wall) | vs 1 | CPU | CPU per mapping | stacks | resources | per mapping | outputs (max/stack) | ' +
-      'template (max) | templates (all) | key policy (max) | esbuild runs | peak RSS |',
+    '| mappings | synth (wall) | vs 1 | CPU | CPU per mapping | stacks | resources | per mapping | ' +
+      'outputs (max/stack) | template (max) | templates (all) | key policy (max) | esbuild runs | peak RSS |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
