@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
 import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { fleetYaml } from '../support/fleet.ts';
 import { ofType, synth } from '../support/infra.ts';
 import {
   canary,
@@ -193,3 +195,17 @@ describe('names shared with infra/', () => {
 });
 
 itPrintsNoSecret(() => [CANARY]);
+
+describe('redrive of a file of several stacks', () => {
+  it('refuses mappings of two stacks with exit 2, naming the stacks (each has its own dead-letter queue)', async () => {
+    const big = join(WORK, 'fleet.yaml');
+    writeFileSync(big, fleetYaml(DEFAULT_MAPPINGS_PER_STACK + 1));
+    const r = await run(['redrive', '--mappings', big, '--dry-run']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'the selected mappings are in 2 stacks (Fleet, Fleet-2), each with its own dead-letter queue: redrive one ' +
+        'stack at a time, choosing its mappings with --mapping',
+    );
+  });
+});
