@@ -284,7 +284,7 @@ const logRetentionDays = z
 /**
  * Mappings the app puts in one stack before it starts the next (infra/fleet.ts). The default is the most of the
  * largest mappings that fit every CloudFormation and KMS limit of a stack (test/infra/fleet.test.ts); plain
- * mappings fit more, and the synth says how many when a stack is over a limit.
+ * mappings fit more, and the synth says how many when a stack is over a limit (infra/stack-limits.ts).
  */
 export const DEFAULT_MAPPINGS_PER_STACK = 13;
 
