@@ -6,11 +6,11 @@
  * cdk-nag's AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
  */
 import { resolve } from 'node:path';
-import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { Annotations, App, Validations, type AppProps } from 'aws-cdk-lib';
 import nag from 'cdk-nag';
 import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './config.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
-import { splitFleet } from './fleet.ts';
+import { rulesQuotaWarning, splitFleet } from './fleet.ts';
 import { EksSecretSyncStack } from './stack.ts';
 
 /** The embedded default of the `mappings` context value. */
@@ -44,6 +44,8 @@ function addStacks(app: App, config: SyncConfig): SyncApp {
     ({ stackName, mappings }) =>
       new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env }),
   );
+  const quota = rulesQuotaWarning(config);
+  if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);
   Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
   return { app, stack: stacks[0]!, stacks };
 }

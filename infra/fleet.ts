@@ -7,6 +7,9 @@
  */
 import { MappingsError, type Mapping, type SyncConfig } from './config.ts';
 
+/** EventBridge's default quota of rules per event bus (adjustable; per account and region). */
+export const DEFAULT_RULES_PER_BUS_QUOTA = 300;
+
 /** CloudFormation's longest stack name. */
 export const MAX_STACK_NAME_LENGTH = 128;
 
@@ -50,4 +53,28 @@ export function splitFleet(config: SyncConfig): FleetStack[] {
 /** The name of the stack that holds mapping `mappingId` of the file, or undefined when the file has none. */
 export function stackNameOfMapping(config: SyncConfig, mappingId: string): string | undefined {
   return splitFleet(config).find((s) => s.mappings.some((m) => m.id === mappingId))?.stackName;
+}
+
+/** The EventBridge rules a file's mappings put on the default bus: the label rule, and the CloudTrail and schedule. */
+export function defaultBusRules(config: SyncConfig): number {
+  return config.mappings.reduce(
+    (n, m) => n + 1 + (m.cloudTrailRules ? 1 : 0) + (m.resyncSchedule !== undefined ? 1 : 0),
+    0,
+  );
+}
+
+/**
+ * A warning when the file's rules alone pass EventBridge's default quota of rules per bus: the deploy of the stack
+ * that passes it fails unless the account's quota was raised. Not an error: the quota is adjustable and per account,
+ * so the synth cannot know it.
+ */
+export function rulesQuotaWarning(config: SyncConfig): string | undefined {
+  const rules = defaultBusRules(config);
+  if (rules <= DEFAULT_RULES_PER_BUS_QUOTA) return undefined;
+  return (
+    `${config.source}: its ${config.mappings.length} mappings make ${rules} EventBridge rules on the default bus, ` +
+    `more than the default quota of ${DEFAULT_RULES_PER_BUS_QUOTA} rules per bus: raise the quota of rules per ` +
+    `event bus (Service Quotas, Amazon EventBridge) to at least ${rules} plus the account's other rules on ` +
+    'that bus before deploying'
+  );
 }

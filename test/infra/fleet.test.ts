@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp, type SyncApp } from '../../infra/app.ts';
 import { MappingsError, parseMappings } from '../../infra/config.ts';
 import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
-import { splitFleet } from '../../infra/fleet.ts';
+import { defaultBusRules, DEFAULT_RULES_PER_BUS_QUOTA, rulesQuotaWarning, splitFleet } from '../../infra/fleet.ts';
 import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/stack-limits.ts';
 import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
 
@@ -71,6 +71,22 @@ describe('the stacks of a mappings file', () => {
       `stack.mappingsPerStack: ${MAX_MAPPINGS_PER_STACK + 1} is more than a stack can hold (500 CloudFormation ` +
         `resources, 31 or more per mapping); expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
     );
+  });
+});
+
+describe("the default bus's rule quota", () => {
+  it('is passed by 300 plain mappings with one rule each only past 300, and the warning says what to raise', () => {
+    expect(rulesQuotaWarning(fleet(DEFAULT_RULES_PER_BUS_QUOTA, 'plain'))).toBeUndefined();
+    expect(rulesQuotaWarning(fleet(DEFAULT_RULES_PER_BUS_QUOTA + 1, 'plain'))).toBe(
+      'fleet.yaml: its 301 mappings make 301 EventBridge rules on the default bus, more than the default quota of ' +
+        '300 rules per bus: raise the quota of rules per event bus (Service Quotas, Amazon EventBridge) to at least ' +
+        "301 plus the account's other rules on that bus before deploying",
+    );
+  });
+
+  it('counts three rules for a mapping with cloudTrailRules and resyncSchedule', () => {
+    expect(defaultBusRules(fleet(100, 'largest'))).toBe(300);
+    expect(rulesQuotaWarning(fleet(101, 'largest'))).toContain('its 101 mappings make 303 EventBridge rules');
   });
 });
 
