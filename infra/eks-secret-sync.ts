@@ -13,6 +13,7 @@ import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { SyncRedrive } from './redrive.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
+import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
 const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -79,6 +80,7 @@ export class EksSecretSync extends Construct {
     this.deadLetterQueue = this.addDeadLetterQueue();
 
     const clusterOf = this.clusterConnections(logRetention);
+    const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
     for (const m of config.mappings) {
       mappings[m.id] = new SecretMapping(this, `Mapping-${m.id}`, {
@@ -87,6 +89,7 @@ export class EksSecretSync extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         cluster: clusterOf(m),
         logRetention,
+        kmsEndpoint: kmsEndpoints.get(m.cluster.vpc?.endpoints?.vpcId ?? ''),
       });
     }
     this.mappings = mappings;

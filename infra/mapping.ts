@@ -32,6 +32,7 @@ import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lamb
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { SyncStateMachine } from './state-machine.ts';
+import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
 export interface MappingFunctions {
@@ -98,6 +99,11 @@ export interface SecretMappingProps {
   readonly cluster: ClusterConnection;
   /** Retention of the mapping's log groups. */
   readonly logRetention: RetentionDays;
+  /**
+   * The KMS interface endpoint of the mapping's VPC, when its `cluster.vpc.endpoints` asks the stack for one.
+   * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
 }
 
 /**
@@ -192,6 +198,9 @@ export class SecretMapping extends Construct {
       clusterCertificateAuthority: cluster.certificateAuthority,
       namespace: m.namespace,
       kubeIdentity: mint.role.roleArn,
+      // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
+      vpc: m.cluster.vpc,
+      kmsEndpoint: props.kmsEndpoint,
     };
     const target = { ...connection, secretName: m.secretName, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
