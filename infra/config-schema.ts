@@ -358,7 +358,7 @@ const logRetentionDays = z
  * largest mappings that fit every CloudFormation and KMS limit of a stack (test/infra/fleet.test.ts); plain
  * mappings fit more, and the synth says how many when a stack is over a limit (infra/stack-limits.ts).
  */
-export const DEFAULT_MAPPINGS_PER_STACK = 13;
+export const DEFAULT_MAPPINGS_PER_STACK = 12;
 
 /** The most plain mappings one stack holds (500 resources: 19 shared, 31 per mapping; test/infra/fleet.test.ts). */
 export const MAX_MAPPINGS_PER_STACK = 15;

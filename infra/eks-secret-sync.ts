@@ -3,7 +3,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
 import type { Mapping } from './config.ts';
 import { rulePrefix } from './events.ts';
@@ -114,7 +114,7 @@ export class EksSecretSync extends Construct {
     this.acknowledgeCustomResourceProvider();
     this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
-    this.node.addValidation({ validate: () => this.stackLimitProblems(props.source) });
+    this.node.addValidation({ validate: () => this.stackLimitProblems(config.mappings, props.source) });
   }
 
   /**
@@ -175,8 +175,18 @@ export class EksSecretSync extends Construct {
   }
 
   /** Over a limit of one stack: the mapping that no longer fits, and how to split the mappings. */
-  private stackLimitProblems(source: string | undefined): string[] {
-    return stackLimitProblems({ mappings: this.mappings, sealKey: this.sealKey }, (fits) =>
+  private stackLimitProblems(mappings: readonly Mapping[], source: string | undefined): string[] {
+    // A KMS endpoint counts for the first mapping in its VPC: the one that makes the stack create it.
+    const endpointOwner = new Map<string, string>();
+    for (const m of mappings) {
+      const vpcId = m.cluster.vpc?.endpoints?.vpcId;
+      if (vpcId !== undefined && !endpointOwner.has(vpcId)) endpointOwner.set(vpcId, m.id);
+    }
+    const ownerOf = (c: IConstruct) => {
+      const vpcId = /\/KmsEndpoint-([^/]+)(\/|$)/.exec(c.node.path)?.[1];
+      return vpcId === undefined ? undefined : endpointOwner.get(vpcId);
+    };
+    return stackLimitProblems({ mappings: this.mappings, sealKey: this.sealKey, ownerOf }, (fits) =>
       source !== undefined
         ? `Set stack.mappingsPerStack in ${source} to at most ${fits}: the app then makes one stack per ${fits} ` +
           'mappings (deploy them all with npx cdk deploy --all).'

@@ -26,6 +26,12 @@ export interface StackLimitSubject {
   readonly mappings: Readonly<Record<string, Construct>>;
   /** The seal key: one key-policy statement per role that seals or opens values. */
   readonly sealKey: Key;
+  /**
+   * The mapping a construct outside every mapping's subtree exists for (a KMS endpoint: the first mapping in its
+   * VPC), or undefined.
+   * @default none: only the `-<id>` path rule below
+   */
+  readonly ownerOf?: (c: IConstruct) => string | undefined;
 }
 
 /** One limit's count: what is shared and what each mapping adds. */
@@ -34,6 +40,8 @@ interface Usage {
   readonly limit: number;
   readonly total: number;
   readonly shared: number;
+  /** What each mapping adds, in order. */
+  readonly per: readonly number[];
   readonly perMapping: number;
 }
 
@@ -60,25 +68,33 @@ export function stackLimitProblems(subject: StackLimitSubject, fix: (fits: numbe
   ];
   const over = usages.filter((u) => u.total > u.limit);
   if (over.length === 0) return [];
-  const fits = Math.min(...usages.map((u) => Math.floor((u.limit - u.shared) / Math.max(1, u.perMapping))));
-  const first = ids[Math.max(0, fits)];
+  const fits = Math.min(...usages.map(fitting));
   const counts = over
     .map((u) => `${u.total} ${u.what} (${u.shared} shared, up to ${u.perMapping} per mapping; at most ${u.limit})`)
     .join(' and ');
   return [
-    `stack ${stack.stackName}: mapping ${first} does not fit: the stack's ${ids.length} mappings make ${counts}. ` +
+    `stack ${stack.stackName}: mapping ${ids[fits]} does not fit: the stack's ${ids.length} mappings make ${counts}. ` +
       `A stack holds at most ${fits} such mappings. ${fix(fits)}`,
   ];
 }
 
 function usage(what: string, limit: number, [shared, per]: [number, number[]]): Usage {
-  return { what, limit, total: shared + per.reduce((a, b) => a + b, 0), shared, perMapping: Math.max(0, ...per) };
+  const total = shared + per.reduce((a, b) => a + b, 0);
+  return { what, limit, total, shared, per, perMapping: Math.max(0, ...per) };
+}
+
+/** How many of the first mappings fit the limit with what is shared: the mapping after them is the one that does not. */
+function fitting(u: Usage): number {
+  let used = u.shared;
+  let k = 0;
+  while (k < u.per.length && used + u.per[k]! <= u.limit) used += u.per[k++]!;
+  return k;
 }
 
 /**
  * Constructs of the stack that `is` selects: those of no mapping, and those of each mapping. A construct is a
- * mapping's when it is in the mapping's subtree, or when a segment of its path ends with `-<mapping id>` (an alarm
- * per mapping kept elsewhere, say); of several ids that match, the longest.
+ * mapping's when it is in the mapping's subtree, when `ownerOf` says so, or when a segment of its path ends with
+ * `-<mapping id>` (an alarm per mapping kept elsewhere, say); of several ids that match, the longest.
  */
 function counted(stack: Stack, subject: StackLimitSubject, is: (c: IConstruct) => boolean): [number, number[]] {
   const entries = Object.entries(subject.mappings);
@@ -91,6 +107,7 @@ function counted(stack: Stack, subject: StackLimitSubject, is: (c: IConstruct) =
     const segments = path.split('/');
     const owner =
       entries.find(([, m]) => path.startsWith(`${m.node.path}/`))?.[0] ??
+      subject.ownerOf?.(c) ??
       byLength.find(([id]) => segments.some((s) => s.endsWith(`-${id}`)))?.[0];
     if (owner === undefined) shared++;
     else per.set(owner, per.get(owner)! + 1);

@@ -1,6 +1,7 @@
 /**
  * Mappings files of any size for the scale tests and bench/synth.ts: `plain` mappings (the defaults, cluster given
- * in full) and `largest` ones (every option that adds resources, policy or template text, and a 40-character id).
+ * in full) and `largest` ones (every option that adds resources, policy or template text, a VPC of its own with a
+ * KMS endpoint, and a 40-character id).
  */
 
 /** A base64 PEM CA (the example file's), so that no mapping needs a deploy-time cluster lookup. */
@@ -25,13 +26,17 @@ export function fleetMappingId(kind: FleetKind, i: number): string {
 
 function mappingYaml(kind: FleetKind, i: number): string {
   const id = fleetMappingId(kind, i);
-  const base =
-    `  - id: ${id}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${id}-AbCdEf\n` +
-    `    cluster: { name: prod, endpoint: https://a.example, certificateAuthority: ${CA} }\n` +
-    `    namespace: app\n    secretName: ${id}\n`;
-  if (kind === 'plain') return base;
+  const head = `  - id: ${id}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${id}-AbCdEf\n`;
+  const tail = `    namespace: app\n    secretName: ${id}\n`;
+  if (kind === 'plain')
+    return `${head}    cluster: { name: prod, endpoint: https://a.example, certificateAuthority: ${CA} }\n${tail}`;
+  // Its own VPC with the KMS endpoint the stack then creates for it: the most shared resources a mapping can add.
+  const hex = (i + 1).toString(16).padStart(17, '0');
+  const vpc = `{ subnetIds: [subnet-${hex}], securityGroupIds: [sg-${hex}], endpoints: { vpcId: vpc-${hex} } }`;
   return (
-    base +
+    head +
+    `    cluster: { name: prod, endpoint: https://a.example, certificateAuthority: ${CA}, vpc: ${vpc} }\n` +
+    tail +
     '    secretKmsKeyArn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n' +
     '    restart: [deployment/api, statefulset/db, daemonset/agent]\n' +
     '    resyncSchedule: rate(1 day)\n    cloudTrailRules: true\n    prune: true\n' +
