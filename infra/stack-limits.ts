@@ -83,7 +83,7 @@ function usage(what: string, limit: number, [shared, per]: [number, number[]]): 
   return { what, limit, total, shared, per, perMapping: Math.max(0, ...per) };
 }
 
-/** How many of the first mappings fit the limit with what is shared: the mapping after them is the one that does not. */
+/** How many of the first mappings fit the limit besides what is shared; the mapping after them does not. */
 function fitting(u: Usage): number {
   let used = u.shared;
   let k = 0;

@@ -61,8 +61,9 @@ describe('the stacks of a mappings file', () => {
     const name = `F${'x'.repeat(127)}`;
     expect(() => splitFleet({ ...config, stack: { ...config.stack, name } })).toThrow(
       new MappingsError('fleet.yaml', [
-        `stack.name: "${name}" is 128 characters; its ${DEFAULT_MAPPINGS_PER_STACK + 1} mappings make 2 stacks, the last named ${name}-2 (130 ` +
-          'characters, more than the 128 CloudFormation allows): shorten stack.name to at most 126 characters',
+        `stack.name: "${name}" is 128 characters; its ${DEFAULT_MAPPINGS_PER_STACK + 1} mappings make 2 stacks, ` +
+          `the last named ${name}-2 (130 characters, more than the 128 CloudFormation allows): shorten stack.name ` +
+          'to at most 126 characters',
       ]),
     );
   });
