@@ -98,12 +98,12 @@ async function mappingStatus(
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
-  let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
+  let logGroup = `${executionLogGroupPrefix(stackName)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    findExecutionLogGroup(stackName, m.id, aws).then((found) => {
-      logGroup = found;
+    findExecutionLogGroup(stackName, m, aws).then((found) => {
+      logGroup = found.logGroupName;
       return failedExecutions(found, sinceMs, aws);
     }),
   ]);

@@ -1,52 +1,78 @@
 /**
  * What the CLI reads from the deployed stack: the dead-letter queue (its URL from
- * a flag or the stack, and its depth) and the failed executions in a state
- * machine's log group (Express workflows have no history API: CloudWatch Logs is
- * the history). Names follow infra/: keep them in step (test/cli checks them
- * against the synthesized template).
+ * a flag or the stack, and its depth) and a mapping's failed executions in the
+ * stack's execution log group (Express workflows have no history API: CloudWatch
+ * Logs is the history). Names come from infra/resource-names.ts (test/cli checks
+ * them against the synthesized template).
  */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Mapping } from '../../infra/config.ts';
+import {
+  executionLogGroupPrefix,
+  legacyExecutionLogGroupPrefix,
+  stateMachineName,
+} from '../../infra/resource-names.ts';
+import { parseSecretArn } from '../../infra/secret-arn.ts';
 import { OPTIONAL_SDK, optionalSdk, type AwsSession } from './aws.ts';
+
+export { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../infra/resource-names.ts';
 
 /** The CfnOutput key of the DLQ URL (infra/stack.ts). */
 export const DLQ_OUTPUT_KEY = 'DeadLetterQueueUrl';
 
-/**
- * The start of the name of a mapping's execution log groups (infra/mapping.ts `executionLogGroupPrefix`): the
- * unique id of the state machine's role follows, new each time the mapping is created.
- */
-export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
-  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
+/** Where a mapping's execution records are: a log group, and in the stack's shared group, its executions' ARNs. */
+export interface ExecutionLogs {
+  readonly logGroupName: string;
+  /** In the shared group: the start of the ARN of every execution of the mapping's state machine. */
+  readonly executionArnPrefix?: string;
 }
 
-/**
- * The execution log group of a mapping's state machine: the newest group under {@link executionLogGroupPrefix}
- * (older ones are kept from a mapping removed and added again), else the name stacks deployed before the suffix
- * used, `<prefix>` without its last `/`.
- *
- * @throws Error when no such group exists (the stack is not deployed), or what CloudWatch Logs throws.
- */
-export async function findExecutionLogGroup(stackName: string, mappingId: string, aws: AwsSession): Promise<string> {
+/** The log groups whose names start with `prefix`, newest first (at most 10 pages). */
+async function groupsByPrefix(prefix: string, aws: AwsSession): Promise<{ logGroupName?: string }[]> {
   const sdk = await optionalSdk(OPTIONAL_SDK.logs);
   const logs = new sdk.CloudWatchLogsClient!(await aws.config());
-  const prefix = executionLogGroupPrefix(stackName, mappingId);
-  const legacy = prefix.slice(0, -1);
   try {
     const groups: { logGroupName?: string; creationTime?: number }[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const out = await logs.send(new sdk.DescribeLogGroupsCommand!({ logGroupNamePrefix: legacy, nextToken }));
+      const out = await logs.send(new sdk.DescribeLogGroupsCommand!({ logGroupNamePrefix: prefix, nextToken }));
       groups.push(...(out.logGroups ?? []));
       nextToken = out.nextToken;
       if (!nextToken) break;
     }
-    const ours = groups.filter((g) => g.logGroupName === legacy || g.logGroupName?.startsWith(prefix));
-    const newest = ours.sort((a, b) => (b.creationTime ?? 0) - (a.creationTime ?? 0))[0]?.logGroupName;
-    if (newest === undefined) throw new Error(`no log group ${prefix}<role id> exists (is the stack deployed?)`);
-    return newest;
+    return groups.sort((a, b) => (b.creationTime ?? 0) - (a.creationTime ?? 0));
   } finally {
     logs.destroy();
   }
+}
+
+/**
+ * Where a mapping's executions are logged: the stack's one execution log group (the newest under
+ * {@link executionLogGroupPrefix}, as a deleted stack's group is kept), with the ARN prefix of the mapping's
+ * executions; else, for stacks deployed before that group, the mapping's own group (the newest under
+ * {@link legacyExecutionLogGroupPrefix}, or that prefix without its last `/`).
+ *
+ * @throws Error when no such group exists (the stack is not deployed), or what CloudWatch Logs throws.
+ */
+export async function findExecutionLogGroup(stackName: string, m: Mapping, aws: AwsSession): Promise<ExecutionLogs> {
+  const shared = (await groupsByPrefix(executionLogGroupPrefix(stackName), aws))[0]?.logGroupName;
+  const arn = parseSecretArn(m.secretArn)!;
+  if (shared !== undefined) {
+    const machine = stateMachineName(stackName, m.id);
+    return {
+      logGroupName: shared,
+      executionArnPrefix: `arn:${arn.partition}:states:${arn.region}:${arn.account}:express:${machine}:`,
+    };
+  }
+  const prefix = legacyExecutionLogGroupPrefix(stackName, m.id);
+  const legacy = prefix.slice(0, -1);
+  const own = (await groupsByPrefix(legacy, aws)).find(
+    (g) => g.logGroupName === legacy || g.logGroupName?.startsWith(prefix),
+  )?.logGroupName;
+  if (own === undefined) {
+    throw new Error(`no log group ${executionLogGroupPrefix(stackName)}<stack id> exists (is the stack deployed?)`);
+  }
+  return { logGroupName: own };
 }
 
 /**
@@ -117,17 +143,20 @@ export interface FailedExecution {
 const MAX_FAILURES = 20;
 
 /**
- * The ExecutionFailed events in a log group since `sinceMs` (epoch ms), newest
- * first. The JSON filter pattern does the work on AWS; the events are checked
- * again here, as an emulator may ignore the pattern.
+ * The ExecutionFailed events of one mapping since `sinceMs` (epoch ms), newest
+ * first. The JSON filter pattern does the work on AWS (in the shared group, with
+ * the ARN prefix of the mapping's executions); the events are checked again
+ * here, as an emulator may ignore the pattern.
  *
  * @throws MissingPackageError without @aws-sdk/client-cloudwatch-logs; the SDK's errors.
  */
 export async function failedExecutions(
-  logGroupName: string,
+  where: ExecutionLogs,
   sinceMs: number,
   aws: AwsSession,
 ): Promise<FailedExecution[]> {
+  const { logGroupName, executionArnPrefix } = where;
+  const ours = executionArnPrefix === undefined ? '' : ` && $.execution_arn = "${executionArnPrefix}*"`;
   const sdk = await optionalSdk(OPTIONAL_SDK.logs);
   const logs = new sdk.CloudWatchLogsClient!(await aws.config());
   const found: FailedExecution[] = [];
@@ -139,7 +168,7 @@ export async function failedExecutions(
           new sdk.FilterLogEventsCommand!({
             logGroupName,
             startTime: sinceMs,
-            filterPattern: '{ $.type = "ExecutionFailed" }',
+            filterPattern: `{ $.type = "ExecutionFailed"${ours} }`,
             nextToken,
           }),
         )
@@ -150,7 +179,7 @@ export async function failedExecutions(
         });
       for (const e of out.events ?? []) {
         const failure = parseFailure(e.message, e.timestamp);
-        if (failure) found.push(failure);
+        if (failure?.executionArn.startsWith(executionArnPrefix ?? '')) found.push(failure);
       }
       nextToken = out.nextToken;
       if (!nextToken) break;
