@@ -37,8 +37,12 @@ const TASK_FAILURES = [
 
 /** The metric filters of the execution log group, by metric name (each counts matching records). */
 export const EXECUTION_LOG_FILTERS = {
-  /** Every failed execution, whether it reached the DLQ or not. */
-  ExecutionsFailed: type('ExecutionFailed'),
+  /** Every execution that ended without success: failed (whether it reached the DLQ or not), timed out, aborted. */
+  ExecutionsUnsuccessful: FilterPattern.any(
+    type('ExecutionFailed'),
+    type('ExecutionTimedOut'),
+    type('ExecutionAborted'),
+  ),
   /** Executions that failed after their DLQ message was sent (they enter the Fail state only then). */
   SyncsDeadLettered: FilterPattern.all(
     type('FailStateEntered'),
@@ -50,6 +54,11 @@ export const EXECUTION_LOG_FILTERS = {
   StepErrors: FilterPattern.all(
     FilterPattern.any(...TASK_FAILURES.map(type)),
     ...[LAMBDA_THROTTLED, ...HANDLED_STEP_ERRORS].map((e) => FilterPattern.stringValue('$.details.error', '!=', e)),
+  ),
+  /** Both of the above: the one metric the step alarm reads. */
+  StepFailures: FilterPattern.all(
+    FilterPattern.any(...TASK_FAILURES.map(type)),
+    ...HANDLED_STEP_ERRORS.map((e) => FilterPattern.stringValue('$.details.error', '!=', e)),
   ),
   /** Steps Lambda refused for concurrency. */
   StepThrottles: FilterPattern.all(

@@ -134,10 +134,10 @@ export class SyncMonitoring extends Construct {
     const undelivered = eventBridge('InvocationsFailedToBeSentToDlq', 'events lost: not sent to the DLQ');
     const failedInvocations = eventBridge('FailedInvocations', 'events lost: failed invocations');
     const uncaught = new MathExpression({
-      expression: 'FILL(failed, 0) - FILL(deadLettered, 0)',
-      usingMetrics: { failed: logMetric.ExecutionsFailed, deadLettered: logMetric.SyncsDeadLettered },
+      expression: 'FILL(unsuccessful, 0) - FILL(deadLettered, 0)',
+      usingMetrics: { unsuccessful: logMetric.ExecutionsUnsuccessful, deadLettered: logMetric.SyncsDeadLettered },
       period: fiveMinutes,
-      label: 'failed executions without a DLQ message',
+      label: 'executions ended without a DLQ message',
     });
     const startThrottled = new Metric({
       namespace: 'AWS/States',
@@ -221,38 +221,23 @@ export class SyncMonitoring extends Construct {
           'receives, to the DLQ. Check its log group (the error is logged once, with the message id).',
       },
       {
-        id: 'StepErrorsAlarm',
-        metric: logMetric.StepErrors,
+        id: 'StepFailuresAlarm',
+        metric: logMetric.StepFailures,
         threshold: 0,
         description:
-          'A step of a sync failed (Lambda error or timeout, or the DLQ send) other than a 409 conflict or an ' +
-          'expired token, which the state machine handles. Retries may still succeed; `eks-secret-sync status` ' +
-          'lists failed executions per mapping, the execution log group has the error.',
-      },
-      {
-        id: 'StepThrottlesAlarm',
-        metric: logMetric.StepThrottles,
-        threshold: 0,
-        description:
-          'Lambda throttled a step (TooManyRequestsException): syncs are late and, after 5 attempts, dead-lettered. ' +
-          "Raise the account's Lambda concurrency or spread the changes.",
-      },
-      {
-        id: 'ExecutionsTimedOutAlarm',
-        metric: logMetric.ExecutionsTimedOut,
-        threshold: 0,
-        description:
-          'An execution timed out (the Express limit of 5 minutes) or was aborted: it wrote no DLQ message. Find it ' +
-          'in the execution log group, then `eks-secret-sync sync --mapping <id>`.',
+          'A step of a sync failed: a Lambda error or timeout, Lambda throttling (TooManyRequestsException), or the ' +
+          'DLQ send; a 409 conflict and an expired token are handled by the state machine and not counted. ' +
+          'Retries may still succeed. `eks-secret-sync status` lists failed executions per mapping; the dashboard ' +
+          'splits errors from throttles (Raise the Lambda concurrency for throttles).',
       },
       {
         id: 'UncaughtFailuresAlarm',
         metric: uncaught,
         threshold: 0,
         description:
-          'An execution failed without its DLQ message (SendToDlq itself failed, or a state failed outside any ' +
-          'Catch): nothing will redrive it. Find the ExecutionFailed record in the execution log group, then ' +
-          '`eks-secret-sync sync --mapping <id>`.',
+          'An execution ended without its DLQ message: SendToDlq itself failed, a state failed outside any Catch, ' +
+          'or it timed out (the Express limit of 5 minutes) or was aborted. Nothing will redrive it. Find the ' +
+          'record in the execution log group, then `eks-secret-sync sync --mapping <id>`.',
       },
       {
         id: 'StartThrottledAlarm',
@@ -332,13 +317,17 @@ export class SyncMonitoring extends Construct {
       graph('Parked: messages and oldest', [parkedDepth, parkedAge], alarms.ParkedAlarm),
       graph('Redrive: sync-requests oldest message', [requestsAge], alarms.SyncRequestsAgeAlarm),
       graph('Redrive: consumer errors', [redriveErrors], alarms.RedriveErrorsAlarm),
-      graph('Steps: Lambda errors and throttles', [logMetric.StepErrors, logMetric.StepThrottles]),
-      graph('Executions: failed, dead-lettered, without DLQ message', [
-        logMetric.ExecutionsFailed,
+      graph(
+        'Steps: Lambda errors and throttles',
+        [logMetric.StepErrors, logMetric.StepThrottles],
+        alarms.StepFailuresAlarm,
+      ),
+      graph('Executions: unsuccessful, dead-lettered, without DLQ message', [
+        logMetric.ExecutionsUnsuccessful,
         logMetric.SyncsDeadLettered,
         uncaught,
       ]),
-      graph('Executions: timed out or aborted', [logMetric.ExecutionsTimedOut], alarms.ExecutionsTimedOutAlarm),
+      graph('Executions: timed out or aborted', [logMetric.ExecutionsTimedOut]),
       graph('Step Functions: StartExecution throttled (account)', [startThrottled], alarms.StartThrottledAlarm),
       graph('EventBridge: lost events, all rules of the account', [undelivered, failedInvocations]),
       new TextWidget({

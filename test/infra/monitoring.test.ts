@@ -66,14 +66,18 @@ describe('each alarm', () => {
     });
   });
 
-  it.each([
-    ['StepErrorsAlarm', 'StepErrors'],
-    ['StepThrottlesAlarm', 'StepThrottles'],
-    ['ExecutionsTimedOutAlarm', 'ExecutionsTimedOut'],
-  ])('%s counts the execution-log metric %s (Sum > 0 in 5 minutes)', (id, metricName) => {
-    expect(watched(alarm(id))).toMatchObject({ Namespace: NS, MetricName: metricName, Statistic: 'Sum', Period: 300 });
-    expect(alarm(id)).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-  });
+  it.each([['StepFailuresAlarm', 'StepFailures']])(
+    '%s counts the execution-log metric %s (Sum > 0 in 5 minutes)',
+    (id, metricName) => {
+      expect(watched(alarm(id))).toMatchObject({
+        Namespace: NS,
+        MetricName: metricName,
+        Statistic: 'Sum',
+        Period: 300,
+      });
+      expect(alarm(id)).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    },
+  );
 
   it('RedriveErrorsAlarm watches the errors of the redrive-sync function', () => {
     const fn = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('RedriveRedriveSync'))![0];
@@ -85,11 +89,13 @@ describe('each alarm', () => {
     });
   });
 
-  it('UncaughtFailuresAlarm subtracts the dead-lettered executions from the failed ones', () => {
+  it('UncaughtFailuresAlarm subtracts the dead-lettered executions from the unsuccessful ones', () => {
     const metrics = alarm('UncaughtFailuresAlarm').Metrics as Record<string, any>[];
-    expect(metrics.find((m) => m.ReturnData !== false)!.Expression).toBe('FILL(failed, 0) - FILL(deadLettered, 0)');
+    expect(metrics.find((m) => m.ReturnData !== false)!.Expression).toBe(
+      'FILL(unsuccessful, 0) - FILL(deadLettered, 0)',
+    );
     expect(Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat.Metric]))).toEqual({
-      failed: { Namespace: NS, MetricName: 'ExecutionsFailed' },
+      unsuccessful: { Namespace: NS, MetricName: 'ExecutionsUnsuccessful' },
       deadLettered: { Namespace: NS, MetricName: 'SyncsDeadLettered' },
     });
   });
@@ -156,7 +162,9 @@ describe('the execution log group', () => {
 
   it('counts with these patterns', () => {
     const pattern = (name: keyof typeof EXECUTION_LOG_FILTERS) => EXECUTION_LOG_FILTERS[name].logPatternString;
-    expect(pattern('ExecutionsFailed')).toBe('{ $.type = "ExecutionFailed" }');
+    expect(pattern('ExecutionsUnsuccessful')).toBe(
+      '{ ($.type = "ExecutionFailed") || ($.type = "ExecutionTimedOut") || ($.type = "ExecutionAborted") }',
+    );
     expect(pattern('SyncsDeadLettered')).toBe(
       `{ ($.type = "FailStateEntered") && ($.details.name = "${DEAD_LETTERED_STATE}") }`,
     );
@@ -164,6 +172,8 @@ describe('the execution log group', () => {
     expect(pattern('StepErrors')).toContain('($.type = "LambdaFunctionFailed") || ($.type = "LambdaFunctionTimedOut")');
     for (const e of [LAMBDA_THROTTLED, ...HANDLED_STEP_ERRORS])
       expect(pattern('StepErrors')).toContain(`($.details.error != "${e}")`);
+    for (const e of HANDLED_STEP_ERRORS) expect(pattern('StepFailures')).toContain(`($.details.error != "${e}")`);
+    expect(pattern('StepFailures')).not.toContain(LAMBDA_THROTTLED);
     expect(pattern('StepThrottles')).toMatch(/&& \(\$\.details\.error = "Lambda\.TooManyRequestsException"\) }$/);
   });
 
