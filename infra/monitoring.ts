@@ -123,11 +123,12 @@ export class SyncMonitoring extends Construct {
     const dlqDepth = depth(props.deadLetterQueue, 'DLQ: messages');
     const parkedDepth = depth(props.parkedQueue, 'parked: messages');
     const expiring = (retention: Duration) => retention.toSeconds() - EXPIRY_WARNING.toSeconds();
-    const eventBridge = (metricName: string, label: string) =>
+    const eventBridge = (metricName: string, label: string, byRule = false) =>
       new MathExpression({
         // Metrics Insights: every rule of the default bus in this account and region (the query cannot select a
         // name prefix); EventBridge publishes these metrics only when they are not zero.
-        expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)`,
+        expression:
+          `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)` + (byRule ? ' GROUP BY RuleName' : ''),
         period: fiveMinutes,
         label,
       });
@@ -329,11 +330,14 @@ export class SyncMonitoring extends Construct {
       ]),
       graph('Executions: timed out or aborted', [logMetric.ExecutionsTimedOut]),
       graph('Step Functions: StartExecution throttled (account)', [startThrottled], alarms.StartThrottledAlarm),
-      graph('EventBridge: lost events, all rules of the account', [undelivered, failedInvocations]),
+      graph('EventBridge: lost events by rule, all rules of the account', [
+        eventBridge('InvocationsFailedToBeSentToDlq', 'not sent to the DLQ', true),
+        eventBridge('FailedInvocations', 'failed invocations', true),
+      ]),
       new TextWidget({
         markdown:
-          `Per mapping (from the execution log group; mapping = state machine name without \`${rulePrefix(stackName)}\`). ` +
-          'The same per mapping from a terminal: `eks-secret-sync status`.',
+          'Per mapping (from the execution log group; mapping = state machine name without ' +
+          `\`${rulePrefix(stackName)}\`). The same per mapping from a terminal: \`eks-secret-sync status\`.`,
         width: 24,
         height: 2,
       }),
