@@ -18,9 +18,9 @@ import {
   discoverDlqUrl,
   dlqDepth,
   executionLogGroupPrefix,
-  failedExecutions,
-  findExecutionLogGroup,
+  stackFailures,
   type FailedExecution,
+  type MappingFailures,
   type QueueDepth,
 } from '../lib/stack.ts';
 import {
@@ -94,7 +94,7 @@ export function parseDuration(text: string): number {
 async function mappingStatus(
   m: Mapping,
   stackName: string,
-  sinceMs: number,
+  failuresOf: (m: Mapping) => Promise<MappingFailures>,
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
@@ -102,9 +102,9 @@ async function mappingStatus(
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    findExecutionLogGroup(stackName, m, aws).then((found) => {
+    failuresOf(m).then((found) => {
       logGroup = found.logGroupName;
-      return failedExecutions(found, sinceMs, aws);
+      return found.items;
     }),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
@@ -161,8 +161,10 @@ export const statusCommand: Command = {
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
+    // One read of the stack's execution log group for every mapping (bin/lib/stack.ts).
+    const failuresOf = stackFailures(config.stack.name, sinceMs, new AwsSession(regionOf(mappings[0]!)));
     const [statuses, dlq] = await Promise.all([
-      Promise.all(mappings.map((m) => mappingStatus(m, config.stack.name, sinceMs, flags))),
+      Promise.all(mappings.map((m) => mappingStatus(m, config.stack.name, failuresOf, flags))),
       dlqStatus(values['dlq-url'], config.stack.name, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 

@@ -10,6 +10,7 @@ import type { Mapping } from '../../infra/config.ts';
 import {
   executionLogGroupPrefix,
   legacyExecutionLogGroupPrefix,
+  mappingOfExecution,
   stateMachineName,
 } from '../../infra/resource-names.ts';
 import { parseSecretArn } from '../../infra/secret-arn.ts';
@@ -154,6 +155,7 @@ export async function failedExecutions(
   where: ExecutionLogs,
   sinceMs: number,
   aws: AwsSession,
+  limits: { readonly pages: number; readonly listed: number } = { pages: 10, listed: MAX_FAILURES },
 ): Promise<FailedExecution[]> {
   const { logGroupName, executionArnPrefix } = where;
   const ours = executionArnPrefix === undefined ? '' : ` && $.execution_arn = "${executionArnPrefix}*"`;
@@ -162,7 +164,7 @@ export async function failedExecutions(
   const found: FailedExecution[] = [];
   try {
     let nextToken: string | undefined;
-    for (let page = 0; page < 10; page++) {
+    for (let page = 0; page < limits.pages; page++) {
       const out = await logs
         .send(
           new sdk.FilterLogEventsCommand!({
@@ -187,7 +189,49 @@ export async function failedExecutions(
   } finally {
     logs.destroy();
   }
-  return found.sort((a, b) => (a.time < b.time ? 1 : -1)).slice(0, MAX_FAILURES);
+  return found.sort((a, b) => (a.time < b.time ? 1 : -1)).slice(0, limits.listed);
+}
+
+/** A mapping's failed executions, and the log group they were read from. */
+export interface MappingFailures {
+  readonly logGroupName: string;
+  readonly items: FailedExecution[];
+}
+
+/**
+ * The failed executions of every mapping of a stack since `sinceMs`, read once: one DescribeLogGroups and one
+ * FilterLogEvents pass over the stack's execution log group (up to 100 pages), split by the mapping of each
+ * execution ARN, however many mappings ask (CloudWatch Logs allows only a few FilterLogEvents calls a second, so a
+ * call per mapping would be throttled at hundreds). A stack deployed before the shared group is read per mapping,
+ * from the mapping's own group.
+ *
+ * @returns a reader to call for each mapping; its promise rejects with what {@link failedExecutions} throws.
+ */
+export function stackFailures(
+  stackName: string,
+  sinceMs: number,
+  aws: AwsSession,
+): (m: Mapping) => Promise<MappingFailures> {
+  let shared: Promise<{ logGroupName: string; byMapping: Map<string, FailedExecution[]> } | undefined> | undefined;
+  const readShared = async () => {
+    const logGroupName = (await groupsByPrefix(executionLogGroupPrefix(stackName), aws))[0]?.logGroupName;
+    if (logGroupName === undefined) return undefined;
+    const all = await failedExecutions({ logGroupName }, sinceMs, aws, { pages: 100, listed: Infinity });
+    const byMapping = new Map<string, FailedExecution[]>();
+    for (const f of all) {
+      const id = mappingOfExecution(stackName, f.executionArn);
+      if (id !== undefined) byMapping.set(id, [...(byMapping.get(id) ?? []), f]);
+    }
+    return { logGroupName, byMapping };
+  };
+  return async (m) => {
+    shared ??= readShared();
+    const read = await shared;
+    if (read)
+      return { logGroupName: read.logGroupName, items: (read.byMapping.get(m.id) ?? []).slice(0, MAX_FAILURES) };
+    const own = await findExecutionLogGroup(stackName, m, aws);
+    return { logGroupName: own.logGroupName, items: await failedExecutions(own, sinceMs, aws) };
+  };
 }
 
 /**
