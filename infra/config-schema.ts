@@ -79,6 +79,77 @@ function isPemCertificateBase64(value: string): boolean {
   return Buffer.from(value, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----');
 }
 
+/** Lambda's limits on a function's VpcConfig (CreateFunction: SubnetIds at most 16, SecurityGroupIds at most 5). */
+export const MAX_VPC_SUBNETS = 16;
+export const MAX_VPC_SECURITY_GROUPS = 5;
+
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** A list of EC2 ids of one kind, 1 to `max`, no duplicates; `what` and `fix` are for its messages. */
+function idList(pattern: RegExp, kind: string, max: number, fix: string) {
+  return z
+    .array(
+      z.string().regex(pattern, {
+        error: (i) =>
+          `${show(i.input)} is not a ${kind} id; expected ${kind === 'subnet' ? 'subnet' : 'sg'}-<8 or 17 hex digits>`,
+      }),
+    )
+    .min(1, { error: `is empty; ${fix}` })
+    .max(max, { error: (i) => `lists ${(i.input as unknown[]).length} ${kind}s; Lambda takes at most ${max}` })
+    .superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      ids.forEach((id, n) => {
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', path: [n], message: `${show(id)} is listed twice; list it once` });
+        seen.add(id);
+      });
+    })
+    .optional();
+}
+
+const VPC_ID_FIX = 'give the id of the VPC of those subnets (aws ec2 describe-subnets --subnet-ids <id>)';
+const ENDPOINT_SUBNETS_FIX =
+  'list the subnets for the endpoint, at most one per Availability Zone, or leave endpoints.subnetIds out to use ' +
+  "the functions' subnets";
+const SUBNETS_FIX =
+  'list the private subnets the functions that call the API server run in (they must reach the cluster endpoint)';
+const SECURITY_GROUPS_FIX =
+  'list the security groups of those functions (1 to 5): the cluster security group, or one the cluster security ' +
+  'group admits on TCP 443';
+
+/** Where a mapping's Kubernetes functions run: subnets and security groups, and optionally the endpoints to create. */
+const clusterVpc = z
+  .strictObject({
+    subnetIds: idList(SUBNET_ID, 'subnet', MAX_VPC_SUBNETS, SUBNETS_FIX),
+    securityGroupIds: idList(SECURITY_GROUP_ID, 'security group', MAX_VPC_SECURITY_GROUPS, SECURITY_GROUPS_FIX),
+    endpoints: z
+      .strictObject({
+        vpcId: z
+          .string()
+          .regex(VPC_ID, { error: (i) => `${show(i.input)} is not a VPC id; expected vpc-<8 or 17 hex digits>` })
+          .optional(),
+        subnetIds: idList(SUBNET_ID, 'subnet', MAX_VPC_SUBNETS, ENDPOINT_SUBNETS_FIX),
+      })
+      .superRefine((e, ctx) => {
+        if (e.vpcId === undefined)
+          ctx.addIssue({ code: 'custom', path: ['vpcId'], message: `is missing; ${VPC_ID_FIX}` });
+      })
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.subnetIds === undefined)
+      ctx.addIssue({ code: 'custom', path: ['subnetIds'], message: `is missing; ${SUBNETS_FIX}` });
+    if (v.securityGroupIds === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['securityGroupIds'],
+        message: `is missing: Lambda runs a function in subnets only with security groups; ${SECURITY_GROUPS_FIX}`,
+      });
+    }
+  });
+
 const cluster = z
   .strictObject({
     name: z.string().regex(CLUSTER_NAME, {
@@ -108,6 +179,7 @@ const cluster = z
           '`aws eks describe-cluster --query cluster.certificateAuthority.data`',
       })
       .optional(),
+    vpc: clusterVpc.optional(),
   })
   .superRefine((c, ctx) => {
     if ((c.endpoint === undefined) !== (c.certificateAuthority === undefined)) {

@@ -11,8 +11,28 @@ import { fileSchema, type mappingSchema, type stackSchema } from './config-schem
 import type { SecretType } from '../functions/domain/types.ts';
 import { parseSecretArn } from './secret-arn.ts';
 
+/**
+ * Where a mapping's Kubernetes functions run (`cluster.vpc`), as validated: the schema requires both lists.
+ * With `endpoints`, the stack creates the interface endpoint they need in that VPC (infra/vpc-endpoints.ts).
+ */
+export interface MappingVpc {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly endpoints?: { readonly vpcId: string; readonly subnetIds?: readonly string[] };
+}
+
+type ParsedMapping = z.output<typeof mappingSchema>;
+
 /** One validated mapping, defaults applied. */
-export type Mapping = Omit<z.output<typeof mappingSchema>, 'type'> & { readonly type: SecretType };
+export type Mapping = Omit<ParsedMapping, 'type' | 'cluster'> & {
+  readonly type: SecretType;
+  readonly cluster: Omit<ParsedMapping['cluster'], 'vpc'> & { readonly vpc?: MappingVpc };
+};
+
+/** The subnets a VPC's endpoints are created in: `endpoints.subnetIds`, else the functions' subnets. */
+export function endpointSubnets(vpc: MappingVpc): readonly string[] {
+  return vpc.endpoints?.subnetIds ?? vpc.subnetIds;
+}
 
 /** The stack options, defaults applied. */
 export type StackOptions = z.output<typeof stackSchema>;
@@ -108,6 +128,7 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
   const problems: string[] = [];
   const byId = new Map<string, number>();
   const byTarget = new Map<string, number>();
+  const endpointsOf = new Map<string, number>();
   const first = parseSecretArn(mappings[0]!.secretArn)!;
   mappings.forEach((m, i) => {
     const where = mappingLabel(i, m.id);
@@ -143,6 +164,20 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
           `the stack creates the EKS access entry in its own region, so the cluster must be there: omit ` +
           `cluster.region or use ${arn.region}`,
       );
+    }
+    const endpoints = m.cluster.vpc?.endpoints;
+    if (endpoints !== undefined) {
+      const other = endpointsOf.get(endpoints.vpcId);
+      const subnets = [...endpointSubnets(m.cluster.vpc!)].sort().join(', ');
+      if (other === undefined) endpointsOf.set(endpoints.vpcId, i);
+      else if ([...endpointSubnets(mappings[other]!.cluster.vpc!)].sort().join(', ') !== subnets) {
+        problems.push(
+          `${where}: cluster.vpc.endpoints: puts the endpoint of ${endpoints.vpcId} in subnets ${subnets}, but ` +
+            `${mappingLabel(other, mappings[other]!.id)} puts it in ` +
+            `${[...endpointSubnets(mappings[other]!.cluster.vpc!)].sort().join(', ')}; a VPC gets one endpoint: give ` +
+            `both mappings the same endpoints.subnetIds`,
+        );
+      }
     }
     const keyRegion = m.secretKmsKeyArn?.split(':')[3];
     if (keyRegion !== undefined && keyRegion !== arn.region) {
@@ -201,6 +236,12 @@ const EXPECTED: Record<string, string> = {
   record: 'a mapping of keys to string values',
 };
 
+/** The fields of the small nested blocks, named in an unknown-field message (the rest: see the example file). */
+const KNOWN_FIELDS: Record<string, string> = {
+  vpc: 'subnetIds, securityGroupIds and optionally endpoints (docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+  endpoints: 'vpcId and optionally subnetIds (docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+};
+
 function describeProblem(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type': {
@@ -209,11 +250,14 @@ function describeProblem(issue: Issue): string {
         ? `is missing; expected ${expected}`
         : `${describeValue(issue.input)} is not ${expected}`;
     }
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      const known = KNOWN_FIELDS[String(issue.path.at(-1))];
       return (
         `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
-        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling against mappings.example.yaml`
+        `${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; ` +
+        (known ? `expected ${known}` : 'check the spelling against mappings.example.yaml')
       );
+    }
     case 'invalid_value':
       return (
         `${describeValue(issue.input)} is not allowed; ` +

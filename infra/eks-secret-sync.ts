@@ -13,6 +13,7 @@ import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
 import { executionLogGroupPrefix } from './resource-names.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
+import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
 /** CloudFormation's limit of resources in one stack. */
 export const MAX_STACK_RESOURCES = 500;
@@ -83,6 +84,7 @@ export class EksSecretSync extends Construct {
 
     const executionLogs = this.addExecutionLogGroup(logRetention);
     const clusterOf = this.clusterConnections(logRetention);
+    const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
     for (const m of config.mappings) {
       mappings[m.id] = new SecretMapping(this, `Mapping-${m.id}`, {
@@ -92,6 +94,7 @@ export class EksSecretSync extends Construct {
         cluster: clusterOf(m),
         logRetention,
         executionLogGroup: executionLogs,
+        kmsEndpoint: kmsEndpoints.get(m.cluster.vpc?.endpoints?.vpcId ?? ''),
       });
     }
     this.mappings = mappings;

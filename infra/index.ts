@@ -5,6 +5,7 @@
  */
 export { EksSecretSync, MAX_STACK_RESOURCES } from './eks-secret-sync.ts';
 export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './sync-props.ts';
+export type { MappingVpc } from './config.ts';
 export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './stack.ts';
 export {
   loadMappings,
@@ -32,3 +33,5 @@ export type { MappingFunctionProps, SealingFunctionProps } from './functions/com
 export type { DataShape, DataSource, DataSourceFields } from '../functions/domain/shape.ts';
 export { accessManifests, kubernetesGroup, rbacManifests, rbacYaml, type RbacMapping } from './rbac.ts';
 export { restartPolicyManifests, restartPolicyName } from './restart-policy.ts';
+export { placeInVpc, type FunctionVpcPlacement } from './function-vpc.ts';
+export { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, type KmsInterfaceEndpointProps } from './vpc-endpoints.ts';

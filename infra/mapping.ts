@@ -32,6 +32,7 @@ import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
 import { SyncStateMachine } from './state-machine.ts';
+import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
 export interface MappingFunctions {
@@ -87,6 +88,11 @@ export interface SecretMappingProps {
    * @default a group of the mapping's own
    */
   readonly executionLogGroup?: ILogGroup;
+  /**
+   * The KMS interface endpoint of the mapping's VPC, when its `cluster.vpc.endpoints` asks the stack for one.
+   * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
 }
 
 /**
@@ -182,6 +188,9 @@ export class SecretMapping extends Construct {
       clusterCertificateAuthority: cluster.certificateAuthority,
       namespace: m.namespace,
       kubeIdentity: mint.role.roleArn,
+      // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
+      vpc: m.cluster.vpc,
+      kmsEndpoint: props.kmsEndpoint,
     };
     const target = { ...connection, secretName: m.secretName, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);

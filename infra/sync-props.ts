@@ -11,7 +11,14 @@ import type { z } from 'zod';
 import type { DeletionPolicy, SecretType } from '../functions/domain/types.ts';
 import type { DataSourceFields } from '../functions/domain/shape.ts';
 import { constructPropsSchema, type mappingSchema } from './config-schema.ts';
-import { crossCheckMappings, describeIssues, mappingLabel, MappingsError, type Mapping } from './config.ts';
+import {
+  crossCheckMappings,
+  describeIssues,
+  mappingLabel,
+  MappingsError,
+  type Mapping,
+  type MappingVpc,
+} from './config.ts';
 
 /** An EKS cluster by its attributes (the `cluster:` block of the mappings file). */
 export interface MappingClusterProps {
@@ -33,6 +40,14 @@ export interface MappingClusterProps {
    * @default looked up at deploy time with eks:DescribeCluster on this one cluster
    */
   readonly certificateAuthority?: string;
+  /**
+   * Run the functions that call the cluster's API server (read-secret, apply-secret, restart-workloads) in these
+   * subnets with these security groups, for a cluster whose endpoint is private or allow-listed; with `endpoints`,
+   * the stack also creates the KMS interface endpoint they need in that VPC
+   * (docs/deploy.md#private-clusters-functions-in-a-vpc). Ids must be literals.
+   * @default the functions run outside any VPC and reach the cluster's public endpoint
+   */
+  readonly vpc?: MappingVpc;
 }
 
 /** One AWS Secrets Manager secret synced into one Kubernetes Secret: a mapping of the mappings file, as an object. */
@@ -189,7 +204,9 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
     logRetention: props.logRetention,
     freshnessMinutes: props.freshnessMinutes,
   };
-  const tokens = props.mappings.flatMap((m, i) => tokenProblems({ ...m, cluster: undefined }, mappingLabel(i, m.id)));
+  const tokens = props.mappings.flatMap((m, i) =>
+    tokenProblems({ ...m, cluster: { vpc: clusters[i]!.vpc } }, mappingLabel(i, m.id)),
+  );
   const parsed = constructPropsSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success || tokens.length > 0) {
     const issues = parsed.success ? [] : describeIssues(raw, parsed.error.issues);
@@ -227,6 +244,7 @@ function clusterAttributes(cluster: MappingClusterProps | ICluster): MappingClus
   };
   const endpoint = attribute(() => cluster.clusterEndpoint);
   const certificateAuthority = attribute(() => cluster.clusterCertificateAuthorityData);
+  // An eks.ICluster carries no subnets for the functions: such a mapping runs outside a VPC.
   return {
     name: cluster.clusterName,
     ...(endpoint !== undefined && { endpoint }),

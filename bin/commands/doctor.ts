@@ -36,6 +36,12 @@ Look for the usual misconfigurations and print each with its fix:
   cluster              the EKS cluster does not exist in the secret's region
   authentication-mode  the cluster authenticates with the aws-auth ConfigMap only
   access-entry         no access entry puts a role in the group eks-secret-sync:<id>
+  api-reach            the functions cannot reach the API server: a private-only endpoint
+                       and no cluster.vpc, a public CIDR allow-list Lambda's addresses
+                       are not in, subnets that do not exist or lack a NAT route, a
+                       cluster security group that does not admit them on 443
+  kms-reach            (mappings with cluster.vpc) the functions cannot reach KMS: no
+                       endpoints option, no KMS endpoint in the VPC and no NAT route
   cluster-access       the cluster cannot be reached with your credentials
   namespace            the Secret's namespace does not exist
   rbac                 RBAC does not let the group get/create/update/patch the Secret
@@ -58,7 +64,9 @@ The Kubernetes checks run as you: they need get on namespaces and create on
 subjectaccessreviews, and for restart get on validatingadmissionpolicies and
 validatingadmissionpolicybindings (a cluster admin; pass --context). The AWS checks need
 secretsmanager:DescribeSecret, events:DescribeRule, eks:DescribeCluster,
-eks:ListAccessEntries and eks:DescribeAccessEntry.
+eks:ListAccessEntries and eks:DescribeAccessEntry; for a mapping with cluster.vpc also
+ec2:DescribeSubnets, DescribeSecurityGroups, DescribeRouteTables, DescribeNatGateways
+and DescribeVpcEndpoints.
 
 Exit codes: 0 no problem found (warnings and unchecked checks are listed), 3 problems
 found, 1 failure, 2 usage error.

@@ -20,7 +20,7 @@ const settings: ApplySettings = {
 };
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: ApplyPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] })),
   kubernetes: (token) => secretClient(location, token, identity, timeoutMs, timeLeft),
 };
 

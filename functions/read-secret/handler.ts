@@ -16,7 +16,7 @@ const settings = { mappingId: env[ENV.mappingId] };
 const { location, identity } = targetFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: ReadPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] })),
   kubernetes: (token) => secretClient(location, token, identity, timeoutMs, timeLeft),
 };
 

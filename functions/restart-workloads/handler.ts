@@ -20,7 +20,7 @@ if (settings.targets.length === 0) {
 const { location, identity } = namespaceFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const ports: RestartPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
+  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] })),
   kubernetes: (token) => workloadClient(location, token, identity, timeoutMs, timeLeft),
 };
 

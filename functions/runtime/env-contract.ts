@@ -34,6 +34,11 @@ export const ENV = {
   kubeIdentity: 'KUBE_IDENTITY',
   /** The Kubernetes client's request timeout in ms (default 10000). */
   kubeTimeoutMs: 'KUBE_TIMEOUT_MS',
+  /**
+   * `https://<DNS name>` of the KMS interface endpoint a function in a VPC calls (infra/vpc-endpoints.ts); unset:
+   * the KMS adapter's default (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else the regional endpoint).
+   */
+  kmsEndpointUrl: 'KMS_ENDPOINT_URL',
   /** "true" to remove keys this tool wrote earlier that the source dropped. */
   prune: 'PRUNE',
   /** JSON object of labels to set on the Secret. */
@@ -79,7 +84,7 @@ export const FUNCTION_ENV = {
   'mint-token': { required: [ENV.mappingId, ENV.clusterName, ENV.sealKeyId], optional: [] },
   'read-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
-    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs],
+    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'plan-merge': {
     required: [ENV.mappingId],
@@ -87,11 +92,11 @@ export const FUNCTION_ENV = {
   },
   'apply-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
-    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs],
+    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'restart-workloads': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace],
-    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets],
+    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.kmsEndpointUrl],
   },
   'redrive-sync': { required: [ENV.stateMachines, ENV.parkedQueueUrl, ENV.redriveMaxAttempts], optional: [] },
 } as const satisfies Record<string, { required: readonly EnvName[]; optional: readonly EnvName[] }>;

@@ -5,7 +5,9 @@
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
+import { type FunctionVpcPlacement, placeInVpc } from '../function-vpc.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
+import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
 import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
 /** Props of a function that reaches the mapping's cluster. */
@@ -26,6 +28,17 @@ export interface KubernetesFunctionProps extends SealingFunctionProps {
    * @default 10000
    */
   readonly kubeTimeoutMs?: number;
+  /**
+   * Run in these subnets with these security groups (a cluster whose API endpoint is private or allow-listed).
+   * @default outside any VPC
+   */
+  readonly vpc?: FunctionVpcPlacement;
+  /**
+   * Call KMS through this interface endpoint of the VPC (its DNS name; the role is tagged so the endpoint's policy
+   * admits it). Only with `vpc`.
+   * @default KMS's regional endpoint (in a VPC: reached through a NAT route or the VPC's own KMS endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
 }
 
 /** Props of {@link ReadSecretFunction} and {@link ApplySecretFunction}. */
@@ -61,10 +74,22 @@ function connection(props: KubernetesFunctionProps) {
   };
 }
 
+/** The KMS endpoint URL of a function that calls KMS through a stack-made endpoint. */
+function kmsEndpointEnv(props: KubernetesFunctionProps) {
+  return { [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
+}
+
+/** Places a Kubernetes function in the mapping's VPC, through its KMS endpoint when the stack made one. */
+function placeKubernetesFunction(fn: SyncFunction, props: KubernetesFunctionProps): void {
+  if (props.vpc !== undefined) placeInVpc(fn, props.vpc);
+  props.kmsEndpoint?.admit(fn.role);
+}
+
 function identity(props: KubernetesFunctionProps) {
   return {
     [ENV.kubeIdentity]: props.kubeIdentity,
     [ENV.kubeTimeoutMs]: props.kubeTimeoutMs === undefined ? undefined : String(props.kubeTimeoutMs),
+    ...kmsEndpointEnv(props),
   };
 }
 
@@ -90,6 +115,7 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
       description: mappingFunctionDescription('read-secret', props),
     });
     grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    placeKubernetesFunction(this, props);
   }
 }
 
@@ -106,6 +132,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
       description: mappingFunctionDescription('apply-secret', props),
     });
     grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    placeKubernetesFunction(this, props);
   }
 }
 
@@ -127,5 +154,6 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       description: mappingFunctionDescription('restart-workloads', props),
     });
     grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, ['eks-token']);
+    placeKubernetesFunction(this, props);
   }
 }

@@ -3,6 +3,18 @@
 // and fix checked. Checks the emulator cannot answer must say "could not check".
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -347,6 +359,155 @@ describe('doctor on a mapping with restart', () => {
       fix: `eks-secret-sync rbac --mapping ${unguarded.id} | kubectl apply -f -   (as a cluster admin)`,
     });
     expect(byCheck(out, healthy.id)['restart-policy']).toBeUndefined();
+  });
+});
+
+/** An EKS cluster in moto with the network fields DescribeCluster returns (the SDK would drop the output-only ones). */
+async function motoCluster(name: string, vpcConfig: Record<string, unknown>): Promise<void> {
+  const tb = inject('testbed');
+  const res = await fetch(`${tb.moto.url}/clusters`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization:
+        `AWS4-HMAC-SHA256 Credential=${tb.moto.credentials.accessKeyId}/20260101/${tb.moto.region}/eks/aws4_request, ` +
+        'SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify({ name, roleArn: tb.identities.sync.roleArn, resourcesVpcConfig: vpcConfig }),
+  });
+  if (!res.ok) throw new Error(`moto CreateCluster ${name}: HTTP ${res.status} ${await res.text()}`);
+}
+
+describe('doctor on clusters reached from a VPC (moto EKS and EC2)', () => {
+  it('says when the functions cannot reach the API server or KMS, and why', async () => {
+    // One VPC: subnet A routes to a NAT gateway, subnet B only has the main table's local route. The
+    // functions' group keeps EC2's default egress; the cluster security group admits it on 443, the closed
+    // cluster's does not.
+    const ec2 = new EC2Client(motoConfig());
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
+    const subnet = async (cidr: string) =>
+      (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr }))).Subnet!.SubnetId!;
+    const [natSubnet, isolated] = [await subnet('10.20.1.0/24'), await subnet('10.20.2.0/24')];
+    const group = async (name: string) =>
+      (await ec2.send(new CreateSecurityGroupCommand({ GroupName: uniqueName(name), Description: name, VpcId: vpc })))
+        .GroupId!;
+    const [functionsSg, clusterSg, closedSg] = [await group('fn'), await group('cluster'), await group('closed')];
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: clusterSg,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: functionsSg }] },
+        ],
+      }),
+    );
+    const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: natSubnet, AllocationId: eip.AllocationId })))
+      .NatGateway!.NatGatewayId!;
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!.RouteTableId!;
+    await ec2.send(
+      new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }),
+    );
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: natSubnet }));
+    const otherVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc!.VpcId!;
+    const elsewhere = (await ec2.send(new CreateSubnetCommand({ VpcId: otherVpc, CidrBlock: '10.30.1.0/24' }))).Subnet!
+      .SubnetId!;
+    ec2.destroy();
+    const [privateCluster, listed, closed] = [uniqueName('private'), uniqueName('listed'), uniqueName('closed')];
+    const access = (publicAccess: boolean, sg: string, cidrs = ['0.0.0.0/0']) => ({
+      subnetIds: [natSubnet, isolated],
+      endpointPublicAccess: publicAccess,
+      endpointPrivateAccess: true,
+      publicAccessCidrs: cidrs,
+      vpcId: vpc,
+      clusterSecurityGroupId: sg,
+    });
+    await motoCluster(privateCluster, access(false, clusterSg));
+    await motoCluster(listed, access(true, clusterSg, ['203.0.113.0/24']));
+    await motoCluster(closed, access(false, closedSg));
+    const base = await healthyMapping();
+    const on = (id: string, name: string, vpcBlock?: object): TestMapping => ({
+      ...base,
+      id,
+      secretName: id,
+      cluster: { ...(base.cluster as object), name, ...(vpcBlock && { vpc: vpcBlock }) },
+    });
+    const file = writeMappings(STACK, [
+      on('outside-private', privateCluster),
+      on('outside-listed', listed),
+      on('in-vpc', privateCluster, { subnetIds: [natSubnet], securityGroupIds: [functionsSg] }),
+      on('in-vpc-closed', closed, { subnetIds: [isolated], securityGroupIds: [functionsSg] }),
+      on('other-vpc', privateCluster, {
+        subnetIds: [elsewhere],
+        securityGroupIds: [functionsSg],
+        endpoints: { vpcId: vpc },
+      }),
+    ]);
+
+    const { run, out } = await doctor(['--mappings', file, '--json']);
+
+    expect(run.code, run.stderr).toBe(3);
+    const reach = (id: string) => {
+      const f = byCheck(out, id);
+      return [f['api-reach'], f['kms-reach']];
+    };
+    expect(reach('outside-private')).toEqual([
+      {
+        check: 'api-reach',
+        verdict: 'problem',
+        message:
+          `cluster ${privateCluster}'s API endpoint is private only: the mapping's functions run outside any VPC ` +
+          'and cannot reach it',
+        fix:
+          `give mapping outside-private a cluster.vpc: subnets of ${vpc} and a security group the cluster security ` +
+          `group ${clusterSg} admits on TCP 443 (docs/deploy.md#private-clusters-functions-in-a-vpc)`,
+      },
+      undefined,
+    ]);
+    expect(reach('outside-listed')[0]).toMatchObject({
+      verdict: 'problem',
+      message: expect.stringContaining(`public endpoint admits only 203.0.113.0/24: functions outside a VPC`),
+    });
+    expect(reach('in-vpc')).toEqual([
+      {
+        check: 'api-reach',
+        verdict: 'ok',
+        message:
+          `the functions reach cluster ${privateCluster}'s private endpoint: their subnets are in ${vpc} and the ` +
+          'cluster security group admits them on 443 (network ACLs not checked)',
+      },
+      { check: 'kms-reach', verdict: 'ok', message: 'the functions reach KMS through the NAT route of their subnets' },
+    ]);
+    expect(reach('in-vpc-closed')).toEqual([
+      {
+        check: 'api-reach',
+        verdict: 'problem',
+        message:
+          `the cluster security group(s) ${closedSg} admit HTTPS neither from ${functionsSg} nor from the ` +
+          "functions' subnets: the private endpoint drops their connections",
+        fix:
+          `aws ec2 authorize-security-group-ingress --group-id ${closedSg} --protocol tcp --port 443 ` +
+          `--source-group ${functionsSg}`,
+      },
+      expect.objectContaining({
+        check: 'kms-reach',
+        verdict: 'problem',
+        fix:
+          `add endpoints: { vpcId: ${vpc} } to cluster.vpc of mapping in-vpc-closed, or a NAT route ` +
+          '(docs/deploy.md#private-clusters-functions-in-a-vpc)',
+      }),
+    ]);
+    expect(reach('other-vpc')).toEqual([
+      expect.objectContaining({
+        verdict: 'warning',
+        message: expect.stringMatching(
+          new RegExp(`^the functions' subnets are in ${otherVpc}, cluster ${privateCluster} in ${vpc}: its private`),
+        ),
+      }),
+      expect.objectContaining({
+        verdict: 'problem',
+        message: `cluster.vpc.endpoints.vpcId is ${vpc} but the functions' subnets are in ${otherVpc}`,
+      }),
+    ]);
   });
 });
 

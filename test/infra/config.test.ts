@@ -348,3 +348,100 @@ describe('loadMappings', () => {
     expect(loadMappings(join(dir, 'm.yaml')).mappings.map((m) => m.id)).toStrictEqual(['payments']);
   });
 });
+
+describe('cluster.vpc', () => {
+  const SUBNET_A = 'subnet-0a1b2c3d4e5f60718';
+  const SUBNET_B = 'subnet-0b1c2d3e4f5a60718';
+  const SG = 'sg-0a1b2c3d4e5f60718';
+  const VPC = 'vpc-0a1b2c3d4e5f60718';
+  const inVpc = (vpc: unknown, id = 'payments') => mapping({ id, secretName: id, cluster: { name: 'prod', vpc } });
+  const M0 = 'mappings[0] (id "payments")';
+  const SG_FIX =
+    'list the security groups of those functions (1 to 5): the cluster security group, or one the cluster ' +
+    'security group admits on TCP 443';
+
+  it('accepts subnets and security groups, with or without endpoints, and keeps them as given', () => {
+    const vpc = { subnetIds: [SUBNET_A, SUBNET_B], securityGroupIds: [SG], endpoints: { vpcId: VPC } };
+    const config = parseMappings(stringify({ mappings: [inVpc(vpc)] }), 'test.yaml');
+    expect(config.mappings[0]!.cluster).toStrictEqual({ name: 'prod', vpc });
+    expect(problems({ mappings: [inVpc({ subnetIds: [SUBNET_A], securityGroupIds: [SG] })] })).toStrictEqual([]);
+  });
+
+  it.each([
+    [
+      'subnets without security groups',
+      { subnetIds: [SUBNET_A] },
+      [
+        `${M0}: cluster.vpc.securityGroupIds: is missing: Lambda runs a function in subnets only with security ` +
+          `groups; ${SG_FIX}`,
+      ],
+    ],
+    [
+      'security groups without subnets',
+      { securityGroupIds: [SG] },
+      [
+        `${M0}: cluster.vpc.subnetIds: is missing; list the private subnets the functions that call the API server ` +
+          'run in (they must reach the cluster endpoint)',
+      ],
+    ],
+    [
+      'an unknown field, naming the known ones',
+      { subnetIds: [SUBNET_A], securityGroupIds: [SG], subnets: [SUBNET_B] },
+      [
+        `${M0}: cluster.vpc: unknown field "subnets"; expected subnetIds, securityGroupIds and optionally endpoints ` +
+          '(docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+      ],
+    ],
+    [
+      'an empty list of security groups',
+      { subnetIds: [SUBNET_A], securityGroupIds: [] },
+      [`${M0}: cluster.vpc.securityGroupIds: is empty; ${SG_FIX}`],
+    ],
+    [
+      'malformed and repeated ids',
+      { subnetIds: [SUBNET_A, 'subnet-12', SUBNET_A], securityGroupIds: ['sg-xyz'] },
+      [
+        `${M0}: cluster.vpc.subnetIds[1]: "subnet-12" is not a subnet id; expected subnet-<8 or 17 hex digits>`,
+        `${M0}: cluster.vpc.subnetIds[2]: "${SUBNET_A}" is listed twice; list it once`,
+        `${M0}: cluster.vpc.securityGroupIds[0]: "sg-xyz" is not a security group id; expected sg-<8 or 17 hex digits>`,
+      ],
+    ],
+    [
+      'more security groups than Lambda takes',
+      { subnetIds: [SUBNET_A], securityGroupIds: ['1', '2', '3', '4', '5', '6'].map((n) => `sg-0000000${n}`) },
+      [`${M0}: cluster.vpc.securityGroupIds: lists 6 security groups; Lambda takes at most 5`],
+    ],
+    [
+      'endpoints without a VPC id, and an unknown field in them',
+      { subnetIds: [SUBNET_A], securityGroupIds: [SG], endpoints: { vpc: VPC } },
+      [
+        `${M0}: cluster.vpc.endpoints: unknown field "vpc"; expected vpcId and optionally subnetIds ` +
+          '(docs/mappings.md#cluster-in-a-vpc-clustervpc)',
+        `${M0}: cluster.vpc.endpoints.vpcId: is missing; give the id of the VPC of those subnets (aws ec2 ` +
+          'describe-subnets --subnet-ids <id>)',
+      ],
+    ],
+    ['a vpc that is not a block', 'vpc-1', [`${M0}: cluster.vpc: "vpc-1" is not a mapping of fields`]],
+  ])('reports %s, naming the mapping, the field and the fix', (_what, vpc, expected) => {
+    expect(problems({ mappings: [inVpc(vpc)] })).toStrictEqual(expected);
+  });
+
+  it('reports two mappings that put the endpoint of one VPC in different subnets', () => {
+    const endpoints = { vpcId: VPC };
+    expect(
+      problems({
+        mappings: [
+          inVpc({ subnetIds: [SUBNET_A], securityGroupIds: [SG], endpoints }),
+          inVpc({ subnetIds: [SUBNET_B], securityGroupIds: [SG], endpoints }, 'ledger'),
+          inVpc(
+            { subnetIds: [SUBNET_B], securityGroupIds: [SG], endpoints: { ...endpoints, subnetIds: [SUBNET_A] } },
+            'c',
+          ),
+        ],
+      }),
+    ).toStrictEqual([
+      `mappings[1] (id "ledger"): cluster.vpc.endpoints: puts the endpoint of ${VPC} in subnets ${SUBNET_B}, but ` +
+        `${M0} puts it in ${SUBNET_A}; a VPC gets one endpoint: give both mappings the same endpoints.subnetIds`,
+    ]);
+  });
+});

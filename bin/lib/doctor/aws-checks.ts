@@ -1,13 +1,15 @@
 /**
  * The doctor's AWS checks of one mapping: the secret (missing, scheduled for
  * deletion, no value), the EventBridge rules (missing, disabled), the cluster's
- * authentication mode and the access entry of the mapping's group.
+ * authentication mode, the access entry of the mapping's group, and whether the functions can reach the API
+ * server and KMS (network-read.ts).
  */
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping } from '../../../infra/config.ts';
 import { parseSecretArn } from '../../../infra/secret-arn.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';
+import { checkNetwork } from './network-read.ts';
 
 /** A server's Date header and the local time it was compared with. */
 export interface ClockSample {
@@ -162,9 +164,11 @@ export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFa
       verdict: 'ok',
       message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})`,
     };
+    const network = await checkNetwork(m, aws, out.cluster);
     if (mode === undefined) {
       return [
         found,
+        ...network,
         unchecked(
           'authentication-mode',
           'the authentication mode',
@@ -174,8 +178,8 @@ export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFa
       ];
     }
     const modeFinding = authenticationModeFinding(name, aws.region, mode);
-    if (modeFinding.verdict === 'problem') return [found, modeFinding];
-    return [found, modeFinding, await checkAccessEntry(m, eks, facts)];
+    if (modeFinding.verdict === 'problem') return [found, ...network, modeFinding];
+    return [found, ...network, modeFinding, await checkAccessEntry(m, eks, facts)];
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
       return [

@@ -1,0 +1,353 @@
+/**
+ * Mappings whose cluster is reached from a VPC (`cluster.vpc`): which functions run in it, the role permissions
+ * Lambda needs for their network interfaces, the KMS interface endpoint made once per VPC and its narrow policy,
+ * cdk-nag's findings and their acknowledgments, and cfn-lint on the template.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Token, Validations } from 'aws-cdk-lib';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { ENV } from '../../functions/runtime/env-contract.ts';
+import { createApp } from '../../infra/app.ts';
+import { parseMappings } from '../../infra/config.ts';
+import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
+import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/function-vpc.ts';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
+import { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, kmsEndpointsFor } from '../../infra/vpc-endpoints.ts';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { ensureCfnLint } from '../../testbed/python.ts';
+import { functionId, ofType, roleOf, statementsOf, synth, type Synthesized } from '../support/infra.ts';
+
+const ARN = (n: string) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${n}-AbCdEf`;
+const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-0b1c2d3e4f5a60718'];
+const SG_A = 'sg-0a1b2c3d4e5f60718';
+const SG_B = 'sg-0b1c2d3e4f5a60718';
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+
+/** Two mappings sharing the endpoint of one VPC (one with restart), one in a VPC without it, one outside. */
+const FILE = stringify({
+  stack: { name: 'VpcStack' },
+  mappings: [
+    {
+      id: 'private-a',
+      secretArn: ARN('a'),
+      cluster: { name: 'prod', vpc: { subnetIds: SUBNETS, securityGroupIds: [SG_A], endpoints: { vpcId: VPC } } },
+      namespace: 'app',
+      secretName: 'a',
+      restart: ['deployment/api'],
+    },
+    {
+      id: 'private-b',
+      secretArn: ARN('b'),
+      cluster: { name: 'prod', vpc: { subnetIds: SUBNETS, securityGroupIds: [SG_B], endpoints: { vpcId: VPC } } },
+      namespace: 'app',
+      secretName: 'b',
+    },
+    {
+      id: 'nat',
+      secretArn: ARN('c'),
+      cluster: { name: 'prod', vpc: { subnetIds: [SUBNETS[0]], securityGroupIds: [SG_A] } },
+      namespace: 'app',
+      secretName: 'c',
+    },
+    { id: 'public', secretArn: ARN('d'), cluster: { name: 'prod' }, namespace: 'app', secretName: 'd' },
+  ],
+});
+
+const IN_VPC: readonly FunctionName[] = ['read-secret', 'apply-secret', 'restart-workloads'];
+const ENI_RESOURCE = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:', { Ref: 'AWS::AccountId' }, ':network-interface/*'],
+  ],
+};
+const ec2Arn = (what: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:us-east-1:`, { Ref: 'AWS::AccountId' }, `:${what}`]],
+});
+
+let s: Synthesized;
+
+beforeAll(() => {
+  s = synth(FILE); // cdk-nag runs in every synth: it throws on any unacknowledged finding
+}, 120_000);
+
+/** The mapping's functions that exist, by kind. */
+function functionsOf(mappingId: string): [FunctionName, string][] {
+  return FUNCTION_NAMES.flatMap((name) => {
+    try {
+      return [[name, functionId(s, mappingId, name)] as [FunctionName, string]];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('functions of a mapping whose cluster is in a VPC', () => {
+  it('places exactly the functions that call the API server in the given subnets and security groups', () => {
+    const placed = (mappingId: string) =>
+      functionsOf(mappingId).map(([name, id]) => [name, s.resources[id]!.Properties!.VpcConfig]);
+    expect(placed('private-a')).toStrictEqual([
+      ['fetch-secret', undefined],
+      ['mint-token', undefined],
+      ['read-secret', { SubnetIds: SUBNETS, SecurityGroupIds: [SG_A] }],
+      ['plan-merge', undefined],
+      ['apply-secret', { SubnetIds: SUBNETS, SecurityGroupIds: [SG_A] }],
+      ['restart-workloads', { SubnetIds: SUBNETS, SecurityGroupIds: [SG_A] }],
+    ]);
+    expect(
+      placed('nat')
+        .filter(([, c]) => c !== undefined)
+        .map(([n]) => n),
+    ).toStrictEqual(['read-secret', 'apply-secret']);
+    expect(placed('public').every(([, c]) => c === undefined)).toBe(true);
+    // private-a 3, private-b 2, nat 2; the redrive consumer and every other function stay outside.
+    expect(ofType(s, 'AWS::Lambda::Function').filter(([, r]) => r.Properties!.VpcConfig)).toHaveLength(7);
+  });
+
+  it("gives each placed function's role the network-interface actions, creation limited to its subnets and groups", () => {
+    for (const [mappingId, groups] of [
+      ['private-a', [SG_A]],
+      ['nat', [SG_A]],
+    ] as const) {
+      for (const [name, id] of functionsOf(mappingId).filter(([n]) => IN_VPC.includes(n))) {
+        const ec2 = statementsOf(s, roleOf(s.resources[id]!)).filter((st) =>
+          st.Action.some((a) => a.startsWith('ec2:')),
+        );
+        const subnets = mappingId === 'nat' ? [SUBNETS[0]!] : SUBNETS;
+        expect(
+          ec2.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition })),
+          name,
+        ).toStrictEqual([
+          { Action: [...ENI_DESCRIBE_ACTIONS], Resource: ['*'], Condition: undefined },
+          {
+            Action: [...ENI_CREATE_ACTIONS],
+            Resource: [
+              ENI_RESOURCE,
+              ...subnets.map((n) => ec2Arn(`subnet/${n}`)),
+              ...groups.map((g) => ec2Arn(`security-group/${g}`)),
+            ],
+            Condition: undefined,
+          },
+          { Action: [...ENI_MANAGE_ACTIONS], Resource: [ENI_RESOURCE], Condition: undefined },
+        ]);
+      }
+    }
+  });
+
+  it('gives no other role of the stack an EC2 action', () => {
+    const placedRoles = new Set(
+      ['private-a', 'private-b', 'nat'].flatMap((m) =>
+        functionsOf(m)
+          .filter(([n]) => IN_VPC.includes(n))
+          .map(([, id]) => roleOf(s.resources[id]!)),
+      ),
+    );
+    expect(placedRoles.size).toBe(3 + 2 + 2);
+    const others = ofType(s, 'AWS::IAM::Role')
+      .map(([id]) => id)
+      .filter((id) => !placedRoles.has(id));
+    expect(others.length).toBeGreaterThan(10);
+    for (const role of others)
+      expect(
+        statementsOf(s, role)
+          .flatMap((st) => st.Action)
+          .filter((a) => a.startsWith('ec2:')),
+        role,
+      ).toEqual([]);
+  });
+});
+
+describe('the KMS interface endpoint (cluster.vpc.endpoints)', () => {
+  it('is created once for the VPC two mappings share, admitting both security groups on 443 only', () => {
+    const endpoints = ofType(s, 'AWS::EC2::VPCEndpoint');
+    expect(endpoints).toHaveLength(1);
+    const [, endpoint] = endpoints[0]!;
+    expect(endpoint.Properties).toMatchObject({
+      VpcId: VPC,
+      ServiceName: 'com.amazonaws.us-east-1.kms',
+      VpcEndpointType: 'Interface',
+      SubnetIds: SUBNETS,
+      PrivateDnsEnabled: false,
+    });
+    const groups = ofType(s, 'AWS::EC2::SecurityGroup');
+    expect(groups).toHaveLength(1);
+    const [sgId, sg] = groups[0]!;
+    expect(endpoint.Properties!.SecurityGroupIds).toStrictEqual([{ 'Fn::GetAtt': [sgId, 'GroupId'] }]);
+    expect(sg.Properties!.VpcId).toBe(VPC);
+    expect(
+      sg.Properties!.SecurityGroupIngress.map((r: any) => [
+        r.IpProtocol,
+        r.FromPort,
+        r.ToPort,
+        r.SourceSecurityGroupId,
+      ]),
+    ).toStrictEqual([
+      ['tcp', 443, 443, SG_A],
+      ['tcp', 443, 443, SG_B],
+    ]);
+    expect(sg.Properties!.SecurityGroupIngress.some((r: any) => r.CidrIp !== undefined)).toBe(false);
+    // CDK's spelling of "no outbound rule": an ICMP rule no packet matches.
+    expect(sg.Properties!.SecurityGroupEgress).toStrictEqual([
+      { IpProtocol: 'icmp', CidrIp: '255.255.255.255/32', FromPort: 252, ToPort: 86, Description: 'Nothing out' },
+    ]);
+  });
+
+  it('has a policy that lets only tagged principals of this account decrypt with the seal key', () => {
+    const [, endpoint] = ofType(s, 'AWS::EC2::VPCEndpoint')[0]!;
+    const [sealKeyId] = ofType(s, 'AWS::KMS::Key')[0]!;
+    expect(endpoint.Properties!.PolicyDocument).toStrictEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'SealKeyDecryptBySyncFunctions',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [sealKeyId, 'Arn'] },
+          Condition: {
+            StringEquals: {
+              'aws:PrincipalAccount': { Ref: 'AWS::AccountId' },
+              [`aws:PrincipalTag/${KMS_ENDPOINT_TAG}`]: VPC,
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it("points exactly the endpoint's users at its DNS name and tags exactly their roles", () => {
+    const [endpointId] = ofType(s, 'AWS::EC2::VPCEndpoint')[0]!;
+    const url = {
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          {
+            'Fn::Select': [
+              1,
+              { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [endpointId, 'DnsEntries'] }] }] },
+            ],
+          },
+        ],
+      ],
+    };
+    const users = ['private-a', 'private-b'].flatMap((m) => functionsOf(m).filter(([n]) => IN_VPC.includes(n)));
+    expect(users).toHaveLength(5);
+    const userIds = new Set(users.map(([, id]) => id));
+    for (const [id, fn] of ofType(s, 'AWS::Lambda::Function')) {
+      const variables = fn.Properties!.Environment?.Variables ?? {};
+      const role = s.resources[roleOf(fn)]!;
+      const tags = (role.Properties!.Tags ?? []).filter((t: any) => t.Key === KMS_ENDPOINT_TAG);
+      if (userIds.has(id)) {
+        expect(variables[ENV.kmsEndpointUrl], id).toStrictEqual(url);
+        expect(tags, id).toStrictEqual([{ Key: KMS_ENDPOINT_TAG, Value: VPC }]);
+      } else {
+        expect(variables[ENV.kmsEndpointUrl], id).toBeUndefined();
+        expect(tags, id).toStrictEqual([]);
+      }
+    }
+  });
+
+  it('adds no resource per mapping: a mapping in a VPC has as many resources as one outside', () => {
+    const count = (m: string) =>
+      Object.keys(s.resources).filter((id) => id.startsWith(`Mapping${m.replace(/-/g, '')}`)).length;
+    expect(count('nat')).toBe(count('public'));
+    expect(count('private-b')).toBe(count('public'));
+  });
+
+  it('is not created when no mapping asks for it', () => {
+    const config = parseMappings(FILE, 'vpc.yaml');
+    const stack = new Stack(new App(), 'Plain', { env: { region: 'us-east-1' } });
+    const key = new Key(stack, 'Key');
+    const without = config.mappings.map((m) =>
+      m.cluster.vpc ? { ...m, cluster: { ...m.cluster, vpc: { ...m.cluster.vpc, endpoints: undefined } } } : m,
+    );
+    expect(kmsEndpointsFor(stack, without, key).size).toBe(0);
+    expect(stack.node.findAll().filter((c) => c instanceof KmsInterfaceEndpoint)).toStrictEqual([]);
+    expect([...kmsEndpointsFor(stack, config.mappings, key).keys()]).toStrictEqual([VPC]);
+  });
+});
+
+describe('cdk-nag and cfn-lint on a stack with functions in a VPC', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('reports the wildcard resources of the network-interface actions when they are not acknowledged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-vpc-nag-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const real = Validations.prototype.acknowledge;
+    // Only the acknowledgments of the VPC placement are dropped; the stack's others stay.
+    vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: Validations, ...args) {
+      const [ack] = args as unknown as [{ reason: string }];
+      if (ack.reason.startsWith('A function in a VPC')) return;
+      return real.apply(this, args);
+    });
+    const { app } = createApp(parseMappings(FILE, 'vpc.yaml'), { outdir: dir, stackTraces: false });
+    expect(() => app.synth()).toThrow('A copy of this report can be found in');
+    const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8'));
+    const found = report.pluginReports
+      .flatMap((p: any) => p.violations.flatMap((v: any) => v.violatingConstructs.map((c: any) => c.constructPath)))
+      .sort();
+    // Two findings on each placed function's policy: Resource::* and network-interface/*.
+    const expected = ['private-a', 'private-b', 'nat'].flatMap((m) =>
+      IN_VPC.filter((n) => m === 'private-a' || n !== 'restart-workloads').flatMap((n) =>
+        Array(2).fill(`VpcStack/Default/Mapping-${m}/${STEP_IDS[n]}/Role/DefaultPolicy/Resource`),
+      ),
+    );
+    expect(found).toStrictEqual(expected.sort());
+  }, 120_000);
+
+  it('finds no cfn-lint error and no warning outside the accepted W3005', async () => {
+    const cfnLint = await ensureCfnLint((msg) => process.stderr.write(`[cfn-lint] ${msg}\n`));
+    const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-vpc-lint-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'vpc.template.json');
+    writeFileSync(file, JSON.stringify(s.json));
+    const findings = await new Promise<{ Level: string; Rule: { Id: string }; Message: string }[]>((resolve, reject) =>
+      execFile(cfnLint, ['--format', 'json', file], { maxBuffer: 64 << 20 }, (error, stdout) => {
+        try {
+          resolve(JSON.parse(stdout));
+        } catch {
+          reject(error ?? new Error('cfn-lint gave no JSON'));
+        }
+      }),
+    );
+    expect(findings.filter((f) => f.Level === 'Error')).toStrictEqual([]);
+    for (const f of findings.filter((x) => x.Level === 'Warning')) expect(f.Rule.Id, f.Message).toBe('W3005');
+  }, 300_000);
+});
+
+describe('a mapping given in code (EksSecretSync props)', () => {
+  it('refuses a token among the VPC ids, naming the mapping and the field', () => {
+    const stack = new Stack(new App(), 'Code', { env: { region: 'us-east-1' } });
+    const subnet = Token.asString({ Ref: 'SomeSubnet' });
+    expect(
+      () =>
+        new EksSecretSync(stack, 'Sync', {
+          mappings: [
+            {
+              id: 'db',
+              secretArn: ARN('db'),
+              cluster: { name: 'prod', vpc: { subnetIds: [subnet], securityGroupIds: [SG_A] } },
+              namespace: 'shop',
+              secretName: 'db',
+            },
+          ],
+        }),
+    ).toThrow(
+      'mappings[0] (id "db"): cluster.vpc.subnetIds[0]: is a token; expected a literal value known at synth time',
+    );
+  });
+});
+
+/** The construct id of each step in a mapping (infra/mapping.ts). */
+const STEP_IDS: Record<FunctionName, string> = {
+  'fetch-secret': 'FetchSecret',
+  'mint-token': 'MintToken',
+  'read-secret': 'ReadSecret',
+  'plan-merge': 'PlanMerge',
+  'apply-secret': 'ApplySecret',
+  'restart-workloads': 'RestartWorkloads',
+};

@@ -1,0 +1,97 @@
+// A function in a VPC with a stack-made KMS endpoint gets that endpoint's URL in KMS_ENDPOINT_URL
+// (infra/vpc-endpoints.ts): its handler must send its KMS calls there, not to AWS_ENDPOINT_URL or the regional
+// endpoint. Each Kubernetes handler is loaded with both set, each to a local server that records what reaches it.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seal } from '../../functions/adapters/seal.ts';
+import { ENV, PLATFORM_ENV } from '../../functions/runtime/env-contract.ts';
+
+interface Recorder {
+  readonly server: Server;
+  readonly url: string;
+  readonly targets: string[];
+}
+
+/** A server that answers every call like KMS refusing it, and records the X-Amz-Target of each. */
+async function recorder(): Promise<Recorder> {
+  const targets: string[] = [];
+  const server = createServer((req, res) => {
+    targets.push(String(req.headers['x-amz-target']));
+    req.resume();
+    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'recorded' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, targets };
+}
+
+const ENVIRONMENT = {
+  [ENV.mappingId]: 'app',
+  [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  [ENV.clusterEndpoint]: 'https://example.invalid',
+  [ENV.clusterCa]: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64'),
+  [ENV.namespace]: 'app',
+  [ENV.secretName]: 'app',
+  [ENV.restartTargets]: '["deployment/api"]',
+  [PLATFORM_ENV.region]: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
+
+let endpoint: Recorder;
+let fallback: Recorder;
+let sealedToken: unknown;
+
+beforeAll(async () => {
+  [endpoint, fallback] = [await recorder(), await recorder()];
+  // A well-formed envelope under a made-up data key: opening it is a kms:Decrypt call.
+  const keys = {
+    generateDataKey: async () => ({ plaintext: Buffer.alloc(32, 7), ciphertext: Buffer.from('wrapped-key') }),
+    decrypt: async () => Buffer.alloc(32, 7),
+  };
+  sealedToken = await seal(keys, { mappingId: 'app', purpose: 'eks-token' }, Buffer.from('token'));
+});
+
+afterAll(() => {
+  endpoint.server.close();
+  fallback.server.close();
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.resetModules();
+  endpoint.targets.length = 0;
+  fallback.targets.length = 0;
+});
+
+async function invoke(kind: string, kmsEndpointUrl: string | undefined): Promise<unknown> {
+  for (const [name, value] of Object.entries(ENVIRONMENT)) vi.stubEnv(name, value);
+  vi.stubEnv('AWS_ENDPOINT_URL', fallback.url);
+  if (kmsEndpointUrl !== undefined) vi.stubEnv(ENV.kmsEndpointUrl, kmsEndpointUrl);
+  vi.resetModules();
+  const { handler } = await import(`../../functions/${kind}/handler.ts`);
+  const input = {
+    sealedToken,
+    sealedData: sealedToken,
+    plan: { action: 'create' },
+    versionId: 'v1',
+    requestedAt: new Date().toISOString(),
+  };
+  return handler(input).catch((e: Error) => e);
+}
+
+describe('the KMS endpoint of a function in a VPC', () => {
+  it.each(['read-secret', 'apply-secret', 'restart-workloads'])('%s calls KMS at KMS_ENDPOINT_URL', async (kind) => {
+    const outcome = await invoke(kind, endpoint.url);
+    expect(outcome).toMatchObject({ name: 'PermissionDeniedError' });
+    expect(endpoint.targets).toContain('TrentService.Decrypt');
+    expect(fallback.targets).toStrictEqual([]);
+  });
+
+  it('goes to the default endpoint setting when KMS_ENDPOINT_URL is not set (control)', async () => {
+    await invoke('restart-workloads', undefined);
+    expect(fallback.targets).toContain('TrentService.Decrypt');
+    expect(endpoint.targets).toStrictEqual([]);
+  });
+});
