@@ -16,6 +16,7 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
 import { accessManifests, kubernetesGroup } from '../infra/rbac.ts';
+import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
@@ -278,17 +279,31 @@ export class LocalMapping {
     attempt = 1,
     opts: {
       readonly productionRetryTiming?: boolean;
+      /**
+       * Stands for an execution that started at this time (ISO 8601): the execution's start time the ASL passes
+       * to each Lambda task (`executionStartedAt`, domain/execution-budget.ts) is replaced by it, so a cell can
+       * reach the end of the execution's budget without waiting minutes. Only a start time the ASL passes is
+       * replaced: a task the ASL does not give one still gets none.
+       */
+      readonly startedAt?: string;
       /** Stands in front of the SQS SendMessage of the SendToDlq state (a fault cell's hook). */
       readonly sendToDlq?: (send: () => Promise<{ MessageId?: string }>) => Promise<{ MessageId?: string }>;
     } = {},
   ): Promise<ExecutionRecord> {
     const name = randomUUID();
     const sqs = new SQSClient(awsConfig(this.details));
+    const started = (input: any) =>
+      opts.startedAt !== undefined && input !== null && typeof input === 'object' && BUDGET_PARAMETER in input
+        ? { ...input, [BUDGET_PARAMETER]: opts.startedAt }
+        : input;
     const handlers = Object.fromEntries(
-      Object.keys(this.functions).map((state) => [state, (input: unknown) => this.invoke(state as TaskName, input)]),
+      Object.keys(this.functions).map((state) => [
+        state,
+        (input: unknown) => this.invoke(state as TaskName, started(input)),
+      ]),
     ) as Record<string, (input: any) => Promise<any>>;
     // The second MintToken state, on the restart branch, calls the same function.
-    handlers.RemintToken = (input: unknown) => this.invoke('MintToken', input);
+    handlers.RemintToken = (input: unknown) => this.invoke('MintToken', started(input));
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);

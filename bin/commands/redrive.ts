@@ -16,11 +16,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import {
   decideRedrive,
+  failureKey,
   type QueueMessage,
   type RedriveDecision,
   type RedriveSettings,
 } from '../../functions/domain/redrive.ts';
-import { redriveMessage, stringAttributes } from '../../functions/adapters/redrive-io.ts';
+import {
+  type HandledFailures,
+  RecentFailures,
+  redriveMessage,
+  stringAttributes,
+} from '../../functions/adapters/redrive-io.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
@@ -34,7 +40,9 @@ does through the stack's redrive-sync function: each message starts a new execut
 its mapping's state machine as the next attempt, on the secret's CURRENT value. A message
 is deleted from the DLQ only after its execution started. Messages whose attempt reached
 stack.redriveMaxAttempts, or that cannot be read, are parked in the parked queue (it
-alarms) instead. Prints a summary: redriven, parked, skipped, failed.
+alarms) instead. A second copy of a failure already handled in this run (SendToDlq stored
+it twice when an answer was lost) is deleted, not replayed: a "duplicate". Prints a
+summary: redriven, parked, duplicates, skipped, failed.
 
 Options:
   --mapping ID            Only messages of this mapping; the others stay (skipped).
@@ -73,7 +81,15 @@ const OPTIONS = {
 const HOLD_SECONDS = 300;
 
 /** What happened to one message. */
-export type Outcome = 'redriven' | 'parked' | 'skipped' | 'failed' | 'would-redrive' | 'would-park';
+export type Outcome =
+  | 'redriven'
+  | 'parked'
+  | 'duplicate'
+  | 'skipped'
+  | 'failed'
+  | 'would-redrive'
+  | 'would-park'
+  | 'would-delete-duplicate';
 
 /** One line of the report; never a value, causes only as name + first line. */
 export interface MessageReport {
@@ -145,6 +161,7 @@ export const redriveCommand: Command = {
     const summary = {
       redriven: count('redriven', 'would-redrive'),
       parked: count('parked', 'would-park'),
+      duplicates: count('duplicate', 'would-delete-duplicate'),
       skipped: count('skipped'),
       failed: count('failed'),
     };
@@ -167,7 +184,8 @@ export const redriveCommand: Command = {
       const verb = dryRun ? 'would be ' : '';
       io.stdout(
         `${summary.failed > 0 ? style.bad('Summary') : style.good('Summary')}: ${summary.redriven} ${verb}redriven, ` +
-          `${summary.parked} ${verb}parked, ${summary.skipped} skipped, ${summary.failed} failed\n`,
+          `${summary.parked} ${verb}parked, ${summary.duplicates} duplicate${summary.duplicates === 1 ? '' : 's'} ` +
+          `${verb}deleted, ${summary.skipped} skipped, ${summary.failed} failed\n`,
       );
     }
     return summary.failed > 0 ? EXIT.FAILURE : EXIT.OK;
@@ -194,6 +212,7 @@ interface DrainOptions {
 async function drain(o: DrainOptions): Promise<MessageReport[]> {
   const reports: MessageReport[] = [];
   const seen = new Set<string>();
+  const handled = new RecentFailures();
   const release: Message[] = [];
   let acted = 0;
   try {
@@ -226,13 +245,17 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
         acted++;
         o.onMessage(reports.length + 1, base.mappingId);
         if (o.dryRun) {
-          reports.push(
-            decision.action === 'start' ? { ...base, outcome: 'would-redrive' } : { ...base, outcome: 'would-park' },
-          );
+          const key = decision.failed && failureKey(decision.failed);
+          const copy = key !== undefined && handled.has(key);
+          if (key !== undefined) handled.add(key);
+          reports.push({
+            ...base,
+            outcome: copy ? 'would-delete-duplicate' : decision.action === 'start' ? 'would-redrive' : 'would-park',
+          });
           release.push(m);
           continue;
         }
-        reports.push(await handle(o, m, message, base, release));
+        reports.push(await handle(o, m, message, base, release, handled));
       }
     }
   } finally {
@@ -258,14 +281,18 @@ async function handle(
   message: QueueMessage,
   base: MessageReport,
   release: Message[],
+  handled: HandledFailures,
 ): Promise<MessageReport> {
   let report: MessageReport;
   try {
-    const out = await redriveMessage(message, o.settings, { sfn: o.sfn, sqs: o.sqs, parkedQueueUrl: o.parkedQueueUrl });
+    const targets = { sfn: o.sfn, sqs: o.sqs, parkedQueueUrl: o.parkedQueueUrl };
+    const out = await redriveMessage(message, o.settings, targets, new Date(), handled);
     report =
       out.action === 'redriven'
         ? { ...base, outcome: 'redriven', attempt: out.decision.input.attempt, executionArn: out.executionArn }
-        : { ...base, outcome: 'parked', reason: `${out.decision.reason}: ${out.decision.detail}` };
+        : out.action === 'duplicate'
+          ? { ...base, outcome: 'duplicate', attempt: undefined, reason: `duplicate of ${out.key}` }
+          : { ...base, outcome: 'parked', reason: `${out.decision.reason}: ${out.decision.detail}` };
   } catch (e) {
     release.push(m);
     return { ...base, outcome: 'failed', attempt: undefined, reason: sdkErrorText(e) };
@@ -308,7 +335,9 @@ function row(r: MessageReport, style: Style): string[] {
         ? style.warn(`${r.outcome.replace('-', ' ')} (${reasonCode})`)
         : r.outcome === 'skipped'
           ? style.dim('skipped')
-          : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
+          : r.outcome === 'duplicate' || r.outcome === 'would-delete-duplicate'
+            ? style.dim(r.outcome === 'duplicate' ? 'duplicate (deleted)' : 'duplicate (would delete)')
+            : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
   const full = r.error === undefined ? (r.reason ?? '-') : r.cause ? `${r.error}: ${r.cause}` : r.error;
   const error = full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
   return [

@@ -5,6 +5,7 @@
  */
 import type { Mapping } from '../../infra/config.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
+import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
 import {
   KUBE_HELP,
   KUBE_OPTIONS,
@@ -39,7 +40,9 @@ const HELP = `Usage: eks-secret-sync status [--mapping ID] [options]
 For each mapping: the AWSCURRENT version of the AWS secret against the version annotated
 on the Kubernetes Secret, when it was last synced, and the failed executions of its state
 machine (read from the execution log group, as Express workflows keep no history); and the
-depth of the stack's dead-letter queue (shared by all mappings). Reads metadata only.
+depth of the stack's dead-letter queue (shared by all mappings) and the failures its messages
+stand for, each once (a failure SendToDlq stored twice counts once). Reads metadata only:
+DLQ messages are read and released at once, never deleted; no value is read.
 
 Options:
   --mapping ID         Only this mapping. Default: every mapping of the file.
@@ -51,6 +54,7 @@ ${KUBE_HELP}
 ${OUTPUT_HELP}
 
 Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueueAttributes,
+sqs:ReceiveMessage and ChangeMessageVisibility on the DLQ (to count failures),
 cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
 
 Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
@@ -79,7 +83,11 @@ interface MappingStatus {
     | { readonly logGroup: string; readonly unavailable: string };
 }
 
-type DlqStatus = ({ readonly url: string; readonly from: string } & QueueDepth) | { readonly unavailable: string };
+type DlqStatus =
+  | ({ readonly url: string; readonly from: string } & QueueDepth & {
+        readonly failures: DlqFailures | { readonly unavailable: string };
+      })
+  | { readonly unavailable: string };
 
 /** Parses 30m / 24h / 7d into milliseconds. @throws UsageError otherwise. */
 export function parseDuration(text: string): number {
@@ -143,7 +151,11 @@ async function dlqStatus(url: string | undefined, stackName: string, region: str
     return { unavailable: `could not find the dead-letter queue (${sdkErrorText(e)}); pass --dlq-url` };
   }
   try {
-    return { url, from, ...(await dlqDepth(url, aws)) };
+    const depth = await dlqDepth(url, aws);
+    const failures = await dlqFailures(url, aws).catch((e: unknown) => ({
+      unavailable: `could not read the messages to count failures: ${sdkErrorText(e)}`,
+    }));
+    return { url, from, ...depth, failures };
   } catch (e) {
     return { unavailable: `could not read the dead-letter queue ${url}: ${sdkErrorText(e)}` };
   }
@@ -224,6 +236,13 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
       `Dead-letter queue: ${dlq.visible + dlq.inFlight > 0 ? style.warn(depth) : style.good(depth)} (${dlq.url}, ` +
         `from ${dlq.from})`,
     );
+    const f = dlq.failures;
+    if ('unavailable' in f) out.push(`  ${style.dim(f.unavailable)}`);
+    else if (f.messages > 0) {
+      const n = `${f.truncated ? 'at least ' : ''}${f.failures} failure${f.failures === 1 ? '' : 's'}`;
+      const copies = f.duplicates > 0 ? ` (${f.duplicates} duplicate cop${f.duplicates === 1 ? 'y' : 'ies'})` : '';
+      out.push(`  ${style.warn(n)} in ${f.messages} message${f.messages === 1 ? '' : 's'}${copies}`);
+    }
   }
   return `${out.join('\n')}\n`;
 }

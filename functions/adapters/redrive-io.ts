@@ -10,10 +10,12 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   causeLine,
   decideRedrive,
+  failureKey,
   isPermanentStartError,
   parkedAttributes,
   type ParkDecision,
   type QueueMessage,
+  type RedriveDecision,
   type RedriveSettings,
   type StartDecision,
 } from '../domain/redrive.ts';
@@ -21,7 +23,32 @@ import {
 /** What happened to one message. */
 export type RedriveOutcome =
   | { readonly action: 'redriven'; readonly decision: StartDecision; readonly executionArn: string }
-  | { readonly action: 'parked'; readonly decision: ParkDecision };
+  | { readonly action: 'parked'; readonly decision: ParkDecision }
+  /** Another copy of a failure already redriven or parked (same {@link failureKey}): nothing was started. */
+  | { readonly action: 'duplicate'; readonly decision: RedriveDecision; readonly key: string };
+
+/** The failure keys a consumer has acted on (redrive-sync: per warm environment; the CLI: per run). */
+export interface HandledFailures {
+  has(key: string): boolean;
+  add(key: string): void;
+}
+
+/** A set of failure keys that forgets the oldest past `max`, so a warm consumer's memory stays bounded. */
+export class RecentFailures implements HandledFailures {
+  private readonly keys = new Set<string>();
+  private readonly max: number;
+  constructor(max = 10_000) {
+    this.max = max;
+  }
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    this.keys.delete(key);
+    this.keys.add(key);
+    if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!);
+  }
+}
 
 /** The clients and the parked queue a redrive writes to. */
 export interface RedriveTargets {
@@ -35,6 +62,11 @@ export interface RedriveTargets {
  * (over the attempt limit, not understood, unknown mapping, or an input Step
  * Functions refuses for good).
  *
+ * A message whose failure (its {@link failureKey}) is in `handled` is a copy of one already acted on: it is
+ * reported as `duplicate` and nothing is started or parked. So is a message whose StartExecution answers
+ * ExecutionAlreadyExists: an execution of the name derived from its failure exists (Standard semantics; Express
+ * never answers so).
+ *
  * @throws the SDK's error when StartExecution fails for a reason that may pass
  *   (throttling, 5xx, access denied) or the parked queue refuses the message:
  *   the caller keeps the message and tries again later.
@@ -44,10 +76,14 @@ export async function redriveMessage(
   settings: RedriveSettings,
   targets: RedriveTargets,
   now = new Date(),
+  handled?: HandledFailures,
 ): Promise<RedriveOutcome> {
   const decision = decideRedrive(message, settings, now.toISOString());
+  const key = decision.failed === undefined ? undefined : failureKey(decision.failed);
+  if (key !== undefined && handled?.has(key)) return { action: 'duplicate', decision, key };
   if (decision.action === 'park') {
     await parkMessage(message, decision, targets);
+    if (key !== undefined) handled?.add(key);
     return { action: 'parked', decision };
   }
   try {
@@ -58,9 +94,14 @@ export async function redriveMessage(
         input: JSON.stringify(decision.input),
       }),
     );
+    handled?.add(key!);
     return { action: 'redriven', decision, executionArn: out.executionArn ?? '' };
   } catch (e) {
     const name = (e as { name?: string }).name;
+    if (name === 'ExecutionAlreadyExists') {
+      handled?.add(key!);
+      return { action: 'duplicate', decision, key: key! };
+    }
     if (!isPermanentStartError(name)) throw e;
     const parked: ParkDecision = {
       action: 'park',
@@ -70,6 +111,7 @@ export async function redriveMessage(
       mappingId: decision.failed.mappingId,
     };
     await parkMessage(message, parked, targets);
+    handled?.add(key!);
     return { action: 'parked', decision: parked };
   }
 }

@@ -32,7 +32,7 @@ const ports: ApplyPorts = {
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
  */
 export async function handler(input: ApplyInput, context?: InvocationContext): Promise<ApplyOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const out = await applyPlan(ports, settings, input);
   const secret = `${location.namespace}/${location.name}`;
   logger.info('applied Secret', { mappingId: settings.mappingId, secret, ...out });

@@ -55,6 +55,14 @@ export class ConfigError extends SyncError {
   override name = 'ConfigError';
 }
 
+/**
+ * The execution's time budget (domain/execution-budget.ts) ran out before this step could start or finish. No
+ * Retry names it; every task's Catch (States.ALL) sends the sync to SendToDlq while the execution still has time.
+ */
+export class ExecutionBudgetError extends SyncError {
+  override name = 'ExecutionBudgetError';
+}
+
 /** Every error name the state machine may match on, for the ASL contract test. */
 export const ERROR_NAMES = [
   'InvalidInputError',

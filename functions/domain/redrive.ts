@@ -67,7 +67,8 @@ export interface StartDecision {
   readonly failed: FailedAttempt;
   readonly stateMachineArn: string;
   /**
-   * A name derived from the failed execution and the attempt (Express does not deduplicate by name; it helps tracing).
+   * A name derived from the failure's {@link failureKey}: every copy of one failure's message gives the same name
+   * (Express does not refuse a name used before, so this traces; the consumers deduplicate by the key).
    */
   readonly executionName: string;
   readonly input: SyncInput;
@@ -275,9 +276,40 @@ export function redriveEvent(failed: FailedAttempt, now: string): Record<string,
   };
 }
 
-/** `redrive-<attempt>-<hash>`: 80 characters at most, only characters Step Functions allows. */
+/**
+ * The name of an execution from its ARN: Express `arn:...:express:<machine>:<name>:<uuid>`, Standard
+ * `arn:...:execution:<machine>:<name>`; anything else is kept whole.
+ */
+export function executionNameOf(executionId: string): string {
+  const parts = executionId.split(':');
+  if (parts[0] === 'arn' && parts[5] === 'express' && parts.length === 9) return parts[7]!;
+  if (parts[0] === 'arn' && parts[5] === 'execution' && parts.length === 8) return parts[7]!;
+  return executionId;
+}
+
+/**
+ * The identity of a failed attempt, the same for every copy of its DLQ message: `<mapping>/<execution>/<attempt>`.
+ * SendToDlq's Retry stores a second, identical message when SQS stored the first but its answer was lost (a
+ * standard queue has no deduplication): both copies have this key, and every consumer (redrive-sync, the CLI's
+ * `redrive` and `status`) acts on a key once. The execution is named by its name, not its ARN: Express does not
+ * refuse a second execution with a name already used (it gets another ARN), so two executions started for one
+ * failure, which redrive names alike, still count as one. An undelivered event is keyed by its event id.
+ */
+export function failureKey(failed: FailedAttempt): string {
+  const execution =
+    failed.executionId !== undefined
+      ? executionNameOf(failed.executionId)
+      : `event-${typeof failed.originalEvent.id === 'string' ? failed.originalEvent.id : 'unknown'}`;
+  return `${failed.mappingId}/${execution}/${failed.attempt}`;
+}
+
+/**
+ * `redrive-<attempt>-<hash of the failure key>`: 80 characters at most, only characters Step Functions allows. Every
+ * copy of one failure's message gives the same name.
+ */
 function executionName(failed: FailedAttempt, attempt: number, body: string): string {
-  const key = failed.executionId ?? (typeof failed.originalEvent.id === 'string' ? failed.originalEvent.id : body);
+  const key =
+    failed.executionId !== undefined || typeof failed.originalEvent.id === 'string' ? failureKey(failed) : body;
   return `redrive-${attempt}-${createHash('sha256').update(`${failed.mappingId}\n${key}`).digest('hex').slice(0, 32)}`;
 }
 

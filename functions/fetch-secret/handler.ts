@@ -33,7 +33,7 @@ const ports: FetchPorts = {
  * @throws InvalidInputError for bad keys or values; NotFoundError, PermissionDeniedError, TransientError from AWS.
  */
 export async function handler(input: SyncInput, context?: InvocationContext): Promise<FetchOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const out = await fetchSecret(ports, settings, input);
   const { mappingId, secretArn } = settings;
   if (out.source.deleted) {

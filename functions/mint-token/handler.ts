@@ -26,8 +26,8 @@ const ports: TokenPorts = {
  *
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
-export async function handler(_input: unknown, context?: InvocationContext): Promise<TokenOutput> {
-  startInvocation(context);
+export async function handler(input: unknown, context?: InvocationContext): Promise<TokenOutput> {
+  startInvocation(context, input);
   const out = await mintToken(ports, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });
   return out;

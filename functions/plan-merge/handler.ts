@@ -1,5 +1,6 @@
 import type { PlanInput, PlanOutput } from '../domain/contract.ts';
 import { systemClock } from '../domain/ports.ts';
+import { type InvocationContext, startInvocation } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { mergeOptionsFrom, restartTargetsFrom } from '../runtime/options.ts';
@@ -16,9 +17,11 @@ const ports = { clock: systemClock };
  * PlanMerge ({@link planSync}): keys added, updated, unchanged, kept, pruned,
  * whether to write at all, and which workloads to restart after the write.
  *
- * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys).
+ * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys);
+ *   ExecutionBudgetError when the execution's budget is spent.
  */
-export async function handler(input: PlanInput): Promise<PlanOutput> {
+export async function handler(input: PlanInput, context?: InvocationContext): Promise<PlanOutput> {
+  startInvocation(context, input);
   const plan = await planSync(ports, settings, input);
   logger.info('planned merge', {
     mappingId: settings.options.mappingId,

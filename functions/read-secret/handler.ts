@@ -27,7 +27,7 @@ const ports: ReadPorts = {
  * @throws UnauthorizedError, PermissionDeniedError, NotFoundError (namespace), TransientError.
  */
 export async function handler(input: ReadInput, context?: InvocationContext): Promise<Observation> {
-  startInvocation(context);
+  startInvocation(context, input);
   const observed = await readSecret(ports, settings, input);
   logger.info('read Kubernetes Secret', {
     mappingId: settings.mappingId,

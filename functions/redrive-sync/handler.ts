@@ -5,7 +5,7 @@ import { ConfigError } from '../domain/errors.ts';
 import { jsonValue, readEnv } from '../runtime/env.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { logger } from '../runtime/logger.ts';
-import { redriveMessage, stringAttributes } from '../adapters/redrive-io.ts';
+import { RecentFailures, redriveMessage, stringAttributes } from '../adapters/redrive-io.ts';
 import type { RedriveSettings } from '../domain/redrive.ts';
 
 /** The part of Lambda's SQS record this function reads. */
@@ -22,6 +22,11 @@ interface BatchResponse {
 
 const env = readEnv('redrive-sync');
 const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
+/**
+ * The failures this environment redrove or parked: a second copy of one (SendToDlq stored it twice) is acknowledged
+ * without a second start, in the same batch or a later one while the environment lives (docs/operations.md).
+ */
+const handled = new RecentFailures();
 const targets = {
   sfn: new SFNClient(AWS_CLIENT_OPTIONS),
   sqs: new SQSClient(AWS_CLIENT_OPTIONS),
@@ -43,6 +48,8 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
         { body: record.body ?? '', attributes: stringAttributes(record.messageAttributes) },
         settings,
         targets,
+        new Date(),
+        handled,
       );
       const failed = out.decision.failed;
       const fields = {
@@ -54,6 +61,7 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
       };
       if (out.action === 'redriven')
         logger.info('redriven', { ...fields, attempt: out.decision.input.attempt, executionArn: out.executionArn });
+      else if (out.action === 'duplicate') logger.info('duplicate', { ...fields, failureKey: out.key });
       else logger.warn('parked', { ...fields, reason: out.decision.reason, detail: out.decision.detail });
     } catch (e) {
       const err = e as { name?: string; message?: string };

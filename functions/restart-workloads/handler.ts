@@ -32,7 +32,7 @@ const ports: RestartPorts = {
  *   UnauthorizedError, TransientError, InvalidInputError (malformed input).
  */
 export async function handler(input: RestartInput, context?: InvocationContext): Promise<RestartOutput> {
-  startInvocation(context);
+  startInvocation(context, input);
   const out = await restartWorkloads(ports, settings, input);
   logger.info('restarted workloads', { mappingId: settings.mappingId, namespace: location.namespace, ...out });
   return out;

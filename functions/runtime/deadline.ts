@@ -4,6 +4,8 @@
  * step as a named TransientError, which the state machine retries, instead of
  * running into the function's timeout (docs/decisions.md#a-deadline-for-every-call).
  */
+import { ExecutionBudgetError } from '../domain/errors.ts';
+import { BUDGET_PARAMETER, budgetLeftMs, EXECUTION_BUDGET_SECONDS } from '../domain/execution-budget.ts';
 import type { TimeLeft } from '../domain/ports.ts';
 
 /** What is kept of the function's time to fail with a named error, log it and return. */
@@ -16,10 +18,28 @@ export interface InvocationContext {
 
 let deadlineAt = Number.POSITIVE_INFINITY;
 
-/** Starts an invocation's clock; without a context (a direct call), there is no deadline. */
-export function startInvocation(context?: InvocationContext): void {
+/**
+ * Starts an invocation's clock: the deadline is the Lambda context's, less {@link DEADLINE_MARGIN_MS}, or the
+ * execution's budget (domain/execution-budget.ts), whichever comes first. Without a context (a direct call) and
+ * without the execution's start time in the input ({@link BUDGET_PARAMETER}), there is none.
+ *
+ * @throws ExecutionBudgetError when the execution's budget is already spent: the step does nothing, and the state
+ *   machine sends the sync to the DLQ while the execution still has time.
+ */
+export function startInvocation(context?: InvocationContext, input?: unknown): void {
+  const now = Date.now();
   const left = context?.getRemainingTimeInMillis?.();
-  deadlineAt = typeof left === 'number' ? Date.now() + left - DEADLINE_MARGIN_MS : Number.POSITIVE_INFINITY;
+  const lambda = typeof left === 'number' ? now + left - DEADLINE_MARGIN_MS : Number.POSITIVE_INFINITY;
+  const startedAt =
+    typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[BUDGET_PARAMETER] : undefined;
+  const budget = budgetLeftMs(startedAt, now);
+  deadlineAt = Math.min(lambda, budget === undefined ? Number.POSITIVE_INFINITY : now + budget);
+  if (budget !== undefined && budget <= 0) {
+    throw new ExecutionBudgetError(
+      `the execution's ${EXECUTION_BUDGET_SECONDS} s budget was spent ${Math.round(-budget / 1000)} s ago: ` +
+        'the sync goes to the dead-letter queue before Step Functions stops the execution at 5 minutes',
+    );
+  }
 }
 
 /** Milliseconds left of the current invocation for outside calls. */

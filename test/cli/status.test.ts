@@ -71,7 +71,13 @@ describe('status', () => {
     expect(json.code).toBe(0);
     expect(out.mappings[0]).toMatchObject({ id: mapping.id, state: 'in-sync', secret: { exists: true } });
     expect(out.mappings[0].secret.versionId).toBe(out.mappings[0].aws.currentVersionId);
-    expect(out.deadLetterQueue).toEqual({ url: dlqUrl, from: '--dlq-url', visible: 0, inFlight: 0 });
+    expect(out.deadLetterQueue).toEqual({
+      url: dlqUrl,
+      from: '--dlq-url',
+      visible: 0,
+      inFlight: 0,
+      failures: { messages: 0, failures: 0, duplicates: 0, truncated: false },
+    });
   });
 
   it('says out-of-sync and exits 3 when AWSCURRENT moved on', async () => {
@@ -105,7 +111,7 @@ describe('status', () => {
     expect(r.code).toBe(3);
     const out = JSON.parse(r.stdout);
     expect(out.mappings[0].state).toBe('in-sync');
-    expect(out.deadLetterQueue).toMatchObject({ visible: 2, inFlight: 0 });
+    expect(out.deadLetterQueue).toMatchObject({ visible: 2, inFlight: 0, failures: { messages: 2, failures: 2 } });
   });
 
   it('finds the DLQ through the stack output, or says how to pass it', async () => {

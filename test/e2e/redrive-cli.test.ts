@@ -131,7 +131,7 @@ describe('eks-secret-sync redrive', () => {
       dryRun: true,
       dlqUrl: bed.dlqUrl,
       maxAttempts: 3,
-      summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 },
+      summary: { redriven: 1, parked: 1, duplicates: 0, skipped: 0, failed: 0 },
     });
     const byMapping = Object.fromEntries(out.messages.map((x: { mappingId: string }) => [x.mappingId, x]));
     expect(byMapping[m.id]).toMatchObject({
@@ -181,7 +181,7 @@ describe('eks-secret-sync redrive', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({
       dlqUrl: bed.dlqUrl,
       parkedQueueUrl: bed.parkedUrl,
-      summary: { redriven: 1, parked: 1, skipped: 0, failed: 0 },
+      summary: { redriven: 1, parked: 1, duplicates: 0, skipped: 0, failed: 0 },
     });
   });
 
@@ -192,7 +192,7 @@ describe('eks-secret-sync redrive', () => {
     });
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout);
-    expect(out.summary).toStrictEqual({ redriven: 0, parked: 0, skipped: 1, failed: 1 });
+    expect(out.summary).toStrictEqual({ redriven: 0, parked: 0, duplicates: 0, skipped: 1, failed: 1 });
     expect(out.messages.find((x: { outcome: string }) => x.outcome === 'failed')).toMatchObject({
       mappingId: m.id,
       reason: expect.any(String),
@@ -204,7 +204,13 @@ describe('eks-secret-sync redrive', () => {
   it('--mapping starts the same execution the redrive-sync function would, deletes only that message, and skips the others', async () => {
     const run = await cli([...base(), '--mapping', m.id, '--json']);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).summary).toStrictEqual({ redriven: 1, parked: 0, skipped: 1, failed: 0 });
+    expect(JSON.parse(run.stdout).summary).toStrictEqual({
+      redriven: 1,
+      parked: 0,
+      duplicates: 0,
+      skipped: 1,
+      failed: 0,
+    });
     expect((await dlqBodies()).map((b) => b.mappingId)).toStrictEqual([OTHER]);
 
     const [started, ...more] = await bed.executions();
@@ -242,7 +248,7 @@ describe('eks-secret-sync redrive', () => {
     expect(run.stdout).toMatch(
       new RegExp(`${OTHER}\\s+3\\s+ApplySecret\\s+parked \\(max-attempts\\)\\s+InvalidInputError: 422 Invalid\\n`),
     );
-    expect(run.stdout).toContain('Summary: 1 redriven, 1 parked, 0 skipped, 0 failed\n');
+    expect(run.stdout).toContain('Summary: 1 redriven, 1 parked, 0 duplicates deleted, 0 skipped, 0 failed\n');
     expect(run.stdout).not.toContain('\x1b[');
     expect(run.stdout).not.toContain(CANARY);
     expect(run.stdout).not.toContain('trace');
@@ -257,7 +263,7 @@ describe('eks-secret-sync redrive', () => {
     const run = await cli(base());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('The dead-letter queue has no messages.');
-    expect(run.stdout).toContain('Summary: 0 redriven, 0 parked, 0 skipped, 0 failed');
+    expect(run.stdout).toContain('Summary: 0 redriven, 0 parked, 0 duplicates deleted, 0 skipped, 0 failed');
   });
 
   it('shows progress on stderr only when stderr is a terminal, and clears it before the summary', async () => {
@@ -288,7 +294,7 @@ describe('eks-secret-sync redrive', () => {
     }
     expect(stderr).toContain(`redriving message 1 (${OTHER})`);
     expect(stderr.endsWith('\r\x1b[2K')).toBe(true);
-    expect(stdout).toContain('Summary: 0 redriven, 1 parked, 0 skipped, 0 failed');
+    expect(stdout).toContain('Summary: 0 redriven, 1 parked, 0 duplicates deleted, 0 skipped, 0 failed');
     expect(stdout).not.toContain('\r');
   });
 

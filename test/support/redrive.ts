@@ -174,13 +174,14 @@ export class RedriveBed {
   /**
    * One poll of the event source mapping: up to 10 messages from sync-requests
    * to the consumer; the ones it did not report as failed are deleted, the
-   * failed ones made visible again at once (standing for the visibility timeout).
+   * failed ones made visible again at once (standing for the visibility timeout). `batchSize` as the event
+   * source mapping's (the stack's is 10).
    */
-  async deliver(): Promise<{ received: number; failed: string[] }> {
+  async deliver(batchSize = 10): Promise<{ received: number; failed: string[] }> {
     const got = await this.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.syncRequestsUrl,
-        MaxNumberOfMessages: 10,
+        MaxNumberOfMessages: batchSize,
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
       }),

@@ -113,6 +113,7 @@ describe('ASL error contract', () => {
 
   it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
     expect(asl.States.RestartWorkloads.Parameters).toStrictEqual({
+      'executionStartedAt.$': '$$.Execution.StartTime',
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
       'sealedToken.$': '$.token.sealedToken',

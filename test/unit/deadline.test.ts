@@ -13,6 +13,7 @@ import { AWS_CLIENT_OPTIONS, secretsManagerSource } from '../../functions/adapte
 import { MIN_ATTEMPT_MS } from '../../functions/adapters/deadline.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { DEADLINE_MARGIN_MS, startInvocation, timeLeft } from '../../functions/runtime/deadline.ts';
+import { BUDGET_PARAMETER, EXECUTION_BUDGET_SECONDS } from '../../functions/domain/execution-budget.ts';
 
 const CONTEXT = { mappingId: 'deadline', purpose: 'secret-data' } as const;
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret-example-key' };
@@ -107,5 +108,22 @@ describe('a deadline for every call', () => {
     expect(timeLeft()).toBeLessThanOrEqual(10_000 - DEADLINE_MARGIN_MS);
     startInvocation(undefined);
     expect(timeLeft()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("ends at the execution's budget when that comes first, and refuses to start once it is spent", () => {
+    const context = { getRemainingTimeInMillis: () => 30_000 };
+    const startedAgo = (s: number) => ({ [BUDGET_PARAMETER]: new Date(Date.now() - s * 1000).toISOString() });
+    startInvocation(context, startedAgo(EXECUTION_BUDGET_SECONDS - 5));
+    expect(timeLeft()).toBeGreaterThan(4_000);
+    expect(timeLeft()).toBeLessThanOrEqual(5_000);
+    startInvocation(context, startedAgo(10)); // the Lambda's own deadline is the nearer one
+    expect(timeLeft()).toBeLessThanOrEqual(30_000 - DEADLINE_MARGIN_MS);
+    expect(() => startInvocation(context, startedAgo(EXECUTION_BUDGET_SECONDS + 1))).toThrow(
+      expect.objectContaining({
+        name: 'ExecutionBudgetError',
+        message: expect.stringMatching(/budget was spent 1 s ago/),
+      }),
+    );
+    expect(() => startInvocation(context, { [BUDGET_PARAMETER]: 'not a time' })).not.toThrow();
   });
 });

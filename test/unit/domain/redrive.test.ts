@@ -4,7 +4,10 @@ import {
   CAUSE_MAX,
   causeLine,
   decideRedrive,
+  executionNameOf,
+  failureKey,
   isPermanentStartError,
+  readDeadLetter,
   mappingOfUndelivered,
   parkedAttributes,
   REDRIVE_DETAIL_TYPE,
@@ -173,6 +176,33 @@ describe('decideRedrive', () => {
 
   it('is deterministic for one message', () => {
     expect(decideRedrive(syncFailure(), settings, NOW)).toStrictEqual(decideRedrive(syncFailure(), settings, NOW));
+  });
+});
+
+describe('failureKey', () => {
+  const keyOf = (over: Record<string, unknown> = {}) => {
+    const f = readDeadLetter(syncFailure(over), SM);
+    if ('action' in f) throw new Error(f.detail);
+    return failureKey(f);
+  };
+
+  it('is one per failed execution and attempt: two copies of one message have one key and one redrive name', () => {
+    expect(keyOf()).toBe('app-config/exec-1/1');
+    expect(keyOf()).toBe(keyOf());
+    expect(start(syncFailure()).executionName).toBe(start(syncFailure()).executionName);
+  });
+
+  it('differs by attempt, by execution, and by mapping', () => {
+    expect(new Set([keyOf(), keyOf({ attempt: 2 }), keyOf({ executionId: 'exec-2' })]).size).toBe(3);
+    expect(keyOf({ mappingId: 'other' })).toBe('other/exec-1/1');
+  });
+
+  it('names an execution by its name, so two Express executions of one redrive name (two ARNs) are one failure', () => {
+    const express = (uuid: string) => `arn:aws:states:us-east-1:1:express:sm:redrive-2-abc:${uuid}`;
+    expect(executionNameOf(express('u1'))).toBe('redrive-2-abc');
+    expect(keyOf({ executionId: express('u1') })).toBe(keyOf({ executionId: express('u2') }));
+    expect(executionNameOf('arn:aws:states:us-east-1:1:execution:sm:run-7')).toBe('run-7');
+    expect(executionNameOf('exec-other')).toBe('exec-other');
   });
 });
 

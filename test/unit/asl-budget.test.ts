@@ -1,0 +1,120 @@
+// The execution's worst case against Express's 5 minutes, read from the ASL file (infra/asl-budget.ts). A timed-out
+// Express execution runs no Catch, so a sync still retrying at 300 s leaves no DLQ message: the worst path up to and
+// including SendToDlq must end before then, with a margin. Each control plants a definition that breaks one
+// assumption and expects the analysis to say so.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { tasksWithoutBudget, UnboundedError, worstCase, worstCaseWithBudget } from '../../infra/asl-budget.ts';
+import { DEFINITION_FILE } from '../../infra/state-machine.ts';
+import {
+  BUDGET_PARAMETER,
+  EXECUTION_BUDGET_SECONDS,
+  EXPRESS_LIMIT_SECONDS,
+} from '../../functions/domain/execution-budget.ts';
+
+/** What is kept between the worst case and Express's limit (clock and transition slack beyond the model). */
+const REQUIRED_MARGIN_SECONDS = 30;
+
+const asl = () => JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
+
+describe('the state machine within Express’s 5 minutes', () => {
+  it('every Lambda task receives the execution’s start time, so each keeps the budget', () => {
+    expect(tasksWithoutBudget(asl())).toEqual([]);
+  });
+
+  it(`ends, in the worst case, ${REQUIRED_MARGIN_SECONDS} s or more before ${EXPRESS_LIMIT_SECONDS} s, the last state SendToDlq and its Fail`, () => {
+    const r = worstCaseWithBudget(asl());
+    const tail = `tail from ${r.crossing}: ${r.path.join(' > ')}`;
+    console.log(`worst case ${r.seconds.toFixed(1)} s (budget ${r.budgetSeconds} s + ${tail})`);
+    expect(r.seconds).toBeLessThanOrEqual(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
+    expect(r.path.slice(-2)).toEqual(['SendToDlq', 'SyncFailed']);
+  });
+
+  it('is the number docs/operations.md states (the docs follow the ASL)', () => {
+    const r = worstCaseWithBudget(asl());
+    const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    expect(ops).toContain(`The worst case is then ${r.seconds.toFixed(1)} s`);
+    expect(ops).toContain(`${(EXPRESS_LIMIT_SECONDS - r.seconds).toFixed(1)} s inside the limit`);
+    expect(ops).toContain(`**${EXECUTION_BUDGET_SECONDS} s after the execution's start**`);
+  });
+
+  it('would not fit without the budget: why the steps keep one (every attempt at its TimeoutSeconds)', () => {
+    const r = worstCase(asl());
+    expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+    // the loops run to their bounds: 4 applies after 3 conflicts, 3 mints after 2 reauths
+    expect(r.path.filter((s) => s === 'ApplySecret').length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('controls: a definition over the limit is reported', () => {
+  it('a Lambda task that does not pass the start time is named, and its late attempts make the worst case over', () => {
+    const def = asl();
+    delete def.States.ApplySecret.Parameters[`${BUDGET_PARAMETER}.$`];
+    expect(tasksWithoutBudget(def)).toEqual(['ApplySecret']);
+    // Late, ApplySecret can succeed or conflict and loop: the analysis cannot bound it, or finds it over.
+    expect(() => {
+      if (worstCaseWithBudget(def).seconds > EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS) throw new Error('over');
+    }).toThrow();
+  });
+
+  it('a slower SendToDlq (60 s per attempt) is over', () => {
+    const def = asl();
+    def.States.SendToDlq.TimeoutSeconds = 60;
+    expect(worstCaseWithBudget(def).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+  });
+
+  it('more retries of a step are over', () => {
+    const def = asl();
+    def.States.FetchSecret.Retry[0].MaxAttempts = 30;
+    expect(worstCaseWithBudget(def).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+  });
+
+  it('a larger budget is over', () => {
+    expect(worstCaseWithBudget(asl(), EXECUTION_BUDGET_SECONDS + 60).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+  });
+
+  it('a Task without TimeoutSeconds, a Wait without Seconds and a loop without a counter are unbounded', () => {
+    const noTimeout = asl();
+    delete noTimeout.States.SendToDlq.TimeoutSeconds;
+    expect(() => worstCaseWithBudget(noTimeout)).toThrow(UnboundedError);
+
+    const loop = asl();
+    loop.States.InSync = {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.action', StringEquals: 'none', Next: 'FetchSecret' }],
+      Default: 'Synced',
+    };
+    expect(() => worstCase(loop)).toThrow(/loop the analysis cannot bound/);
+
+    const wait = asl();
+    wait.States.Start.Next = 'Pause';
+    wait.States.Pause = { Type: 'Wait', SecondsPath: '$.delay', Next: 'FetchSecret' };
+    expect(() => worstCase(wait)).toThrow(/Wait state without a constant Seconds/);
+  });
+
+  it('walks a Map state’s ItemProcessor: the same sync per item, three items one at a time, is over', () => {
+    const inner = asl();
+    const def = {
+      StartAt: 'EachTarget',
+      States: {
+        EachTarget: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: inner.StartAt, States: inner.States },
+          End: true,
+        },
+      },
+    };
+    expect(() => worstCase(def)).toThrow(/needs the number of items/);
+    const one = worstCase(def, { mapItems: 1 }).seconds;
+    expect(worstCase(def, { mapItems: 3 }).seconds).toBeCloseTo(3 * one, 0);
+    // With the budget the items' late tails still fit once, not three times: each refuses at once.
+    const budget = worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, { mapItems: 3 }).seconds;
+    expect(budget).toBeGreaterThan(EXECUTION_BUDGET_SECONDS);
+    const nested = { ...def, States: { EachTarget: { ...def.States.EachTarget, MaxConcurrency: 1 } } };
+    nested.States.EachTarget.ItemProcessor.States.SendToDlq.TimeoutSeconds = 60;
+    expect(worstCaseWithBudget(nested, EXECUTION_BUDGET_SECONDS, { mapItems: 3 }).seconds).toBeGreaterThan(
+      EXPRESS_LIMIT_SECONDS,
+    );
+  });
+});
