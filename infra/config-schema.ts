@@ -345,6 +345,13 @@ const redriveMaxAttempts = z
   .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
   .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
   .default(5);
+/** Minutes a failed sync may wait in the dead-letter queue before the freshness alarm (StaleSyncAlarm) fires. */
+const freshnessMinutes = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number of minutes; expected 5 to 10080 (7 days)` })
+  .min(5, { error: (i) => `${show(i.input)} is too small; expected 5 to 10080 minutes (7 days)` })
+  .max(10080, { error: (i) => `${show(i.input)} is too large; expected 5 to 10080 minutes (7 days)` })
+  .default(60);
 const logRetentionDays = z
   .number()
   .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -389,12 +396,14 @@ export const stackSchema = z
     redriveMaxAttempts,
     logRetentionDays,
     mappingsPerStack,
+    freshnessMinutes,
   })
   .default({
     name: 'EksSecretSync',
     redriveMaxAttempts: 5,
     logRetentionDays: 30,
     mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+    freshnessMinutes: 60,
   });
 
 const mappingsSchema = z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' });
@@ -414,4 +423,5 @@ export const constructPropsSchema = z.strictObject({
   alarmEmail,
   redriveMaxAttempts,
   logRetention: logRetentionDays,
+  freshnessMinutes,
 });

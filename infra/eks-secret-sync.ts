@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,7 +11,8 @@ import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
-import { SyncRedrive } from './redrive.ts';
+import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
+import { executionLogGroupPrefix } from './resource-names.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
 import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
@@ -79,6 +80,7 @@ export class EksSecretSync extends Construct {
     });
     this.deadLetterQueue = this.addDeadLetterQueue();
 
+    const executionLogs = this.addExecutionLogGroup(logRetention);
     const clusterOf = this.clusterConnections(logRetention);
     const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
@@ -89,6 +91,7 @@ export class EksSecretSync extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         cluster: clusterOf(m),
         logRetention,
+        executionLogGroup: executionLogs,
         kmsEndpoint: kmsEndpoints.get(m.cluster.vpc?.endpoints?.vpcId ?? ''),
       });
     }
@@ -106,8 +109,13 @@ export class EksSecretSync extends Construct {
     });
     this.monitoring = new SyncMonitoring(this, 'Monitoring', {
       deadLetterQueue: this.deadLetterQueue,
+      deadLetterRetention: QUEUE_RETENTION,
       parkedQueue: this.redrive.parkedQueue,
-      stateMachines,
+      parkedRetention: QUEUE_RETENTION,
+      syncRequests: this.redrive.syncRequests,
+      redriveFunction: this.redrive.consumer.function,
+      executionLogGroup: executionLogs,
+      freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
     });
 
@@ -115,6 +123,21 @@ export class EksSecretSync extends Construct {
     this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
     this.node.addValidation({ validate: () => this.stackLimitProblems(config.mappings, props.source) });
+  }
+
+  /**
+   * The one execution log group of every mapping's state machine: the monitoring's metric filters are on it once,
+   * however many mappings there are. Named after the stack (infra/resource-names.ts, which the CLI reads) and the
+   * stack's own id, new each time the stack is created: the group is retained when the stack is deleted, and a
+   * fixed name would make the next deploy fail with "already exists".
+   */
+  private addExecutionLogGroup(retention: RetentionDays): LogGroup {
+    const stack = Stack.of(this);
+    const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+    return new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `${executionLogGroupPrefix(stack.stackName)}${stackUuid}`,
+      retention,
+    });
   }
 
   /**
@@ -127,7 +150,7 @@ export class EksSecretSync extends Construct {
     const queue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
     });
     // EventBridge delivers undeliverable events here for every rule of this stack: one statement for all
     // (their names share the stack's prefix), as SQS allows only 20 statements per queue policy.

@@ -20,9 +20,9 @@ import {
   discoverDlqUrl,
   dlqDepth,
   executionLogGroupPrefix,
-  failedExecutions,
-  findExecutionLogGroup,
+  stackFailures,
   type FailedExecution,
+  type MappingFailures,
   type QueueDepth,
 } from '../lib/stack.ts';
 import {
@@ -103,17 +103,17 @@ export function parseDuration(text: string): number {
 async function mappingStatus(
   m: Mapping,
   stackName: string,
-  sinceMs: number,
+  failuresOf: (m: Mapping) => Promise<MappingFailures>,
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
-  let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
+  let logGroup = `${executionLogGroupPrefix(stackName)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    findExecutionLogGroup(stackName, m.id, aws).then((found) => {
-      logGroup = found;
-      return failedExecutions(found, sinceMs, aws);
+    failuresOf(m).then((found) => {
+      logGroup = found.logGroupName;
+      return found.items;
     }),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
@@ -176,8 +176,24 @@ export const statusCommand: Command = {
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
+    // One read of the stack's execution log group for every mapping (bin/lib/stack.ts).
+    // One read per stack (a file of more than stack.mappingsPerStack mappings has several).
+    const readers = new Map<string, (m: Mapping) => Promise<MappingFailures>>();
+    const failuresOf = (stackName: string) => {
+      let read = readers.get(stackName);
+      if (!read) {
+        read = stackFailures(stackName, sinceMs, new AwsSession(regionOf(mappings[0]!)));
+        readers.set(stackName, read);
+      }
+      return read;
+    };
     const [statuses, dlq] = await Promise.all([
-      Promise.all(mappings.map((m) => mappingStatus(m, stackNameOfMapping(config, m.id)!, sinceMs, flags))),
+      Promise.all(
+        mappings.map((m) => {
+          const stackName = stackNameOfMapping(config, m.id)!;
+          return mappingStatus(m, stackName, failuresOf(stackName), flags);
+        }),
+      ),
       dlqStatus(values['dlq-url'], dlqStack, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 

@@ -6,7 +6,6 @@ import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
-import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
 import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { fleetYaml } from '../support/fleet.ts';
 import { ofType, synth } from '../support/infra.ts';
@@ -179,17 +178,19 @@ describe('on a terminal', () => {
 });
 
 describe('names shared with infra/', () => {
-  it('match the synthesized stack: the DLQ URL output and each execution log group', () => {
+  it("match the synthesized stack: the DLQ URL output and the stack's execution log group", () => {
     const s = synth();
 
     expect(s.json.Outputs?.[DLQ_OUTPUT_KEY]?.Value).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
     const names = ofType(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
-    for (const id of ['app-config', 'web-tls']) {
-      const prefix = executionLogGroupPrefix('EksSecretSync', id);
-      expect(infraPrefix('EksSecretSync', id)).toBe(prefix);
-      expect(names).toContainEqual({
-        'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]],
-      });
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    expect(names).toContainEqual({ 'Fn::Join': ['', [executionLogGroupPrefix('EksSecretSync'), stackUuid]] });
+    // Every state machine logs there, none to a group of its own.
+    const group = ofType(s, 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ExecutionLogs'))![0];
+    for (const [, sm] of ofType(s, 'AWS::StepFunctions::StateMachine')) {
+      expect(sm.Properties!.LoggingConfiguration.Destinations).toStrictEqual([
+        { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [group, 'Arn'] } } },
+      ]);
     }
   });
 });

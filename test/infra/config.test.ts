@@ -41,6 +41,7 @@ describe('the example mappings file', () => {
       redriveMaxAttempts: 5,
       logRetentionDays: 30,
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+      freshnessMinutes: 60,
     });
     expect(config.mappings.map((m) => [m.id, m.type, m.prune, m.deletionPolicy, m.cloudTrailRules])).toStrictEqual([
       ['app-config', 'Opaque', false, 'retain', true],
@@ -59,6 +60,7 @@ describe('parseMappings', () => {
       redriveMaxAttempts: 5,
       logRetentionDays: 30,
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+      freshnessMinutes: 60,
     });
     expect(config.mappings[0]).toStrictEqual({
       ...mapping(),
@@ -226,6 +228,11 @@ describe('parseMappings', () => {
         '90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
     ],
     ['zero redrive attempts', { redriveMaxAttempts: 0 }, 'stack.redriveMaxAttempts: 0 is too small; expected 1 to 20'],
+    [
+      'a freshness period too short to alarm on',
+      { freshnessMinutes: 1 },
+      'stack.freshnessMinutes: 1 is too small; expected 5 to 10080 minutes (7 days)',
+    ],
     [
       'a bad stack name',
       { name: '1stack' },
