@@ -91,10 +91,31 @@ export const PRICES = {
     source: 'api-evangelist cloudwatch plans file (generated 2026-05, not harvested from AWS)',
     confirmed: false,
   },
+  customMetric: {
+    usd: 0.3,
+    per:
+      '$0.30 per custom metric per month (first 10,000), prorated by the hour and metered only in hours the metric ' +
+      'is sent: a metric filter without a default value sends nothing while nothing matches',
+    source:
+      'CloudWatch user guide "Optimizing and reducing costs of CloudWatch" (proration, metering), read 2026-11; the ' +
+      '$0.30 from the api-evangelist cloudwatch plans file (generated 2026-05)',
+    confirmed: false,
+  },
+  metricsInsightsAlarm: {
+    usd: 0.1,
+    per:
+      'an alarm on a Metrics Insights query is charged per metric the query analyzes (assumed $0.10 each, as a ' +
+      'standard alarm metric); the two queries here match only EventBridge failure metrics, which exist only when ' +
+      'not zero, so none while nothing fails',
+    source: 'CloudWatch user guide "Optimizing and reducing costs of CloudWatch alarms", read 2026-11',
+    confirmed: false,
+  },
   dashboard: {
     usd: 3,
-    per: '$3 per dashboard per month (first 3 free)',
-    source: 'from memory of aws.amazon.com/cloudwatch/pricing; the search found only "3 free dashboards"',
+    per: '$3 per dashboard per month (free tier: 3 dashboards of up to 50 metrics each)',
+    source:
+      'free tier from aws.amazon.com/cloudwatch/pricing (stored copy, read 2026-11); the $3 from memory of the same ' +
+      'page',
     confirmed: false,
   },
   eventBridgeServiceEvents: {
@@ -117,6 +138,14 @@ export const ASSUMPTIONS = {
   hoursPerMonth: 730,
 } as const;
 
+/** What a stack holds that costs money while idle (bench/idle-cost.ts counts it from the construct tree). */
+export interface IdleInventory {
+  /** Metrics read by the standard (not Metrics Insights) alarms. */
+  readonly alarmMetrics: number;
+  readonly dashboards: number;
+  readonly kmsKeys: number;
+}
+
 /** The cost block of results.json: dollars per million syncs and per month idle. */
 export interface CostResult {
   readonly perMillionSyncs: {
@@ -134,8 +163,15 @@ export interface CostResult {
   readonly inputs: Record<string, number | string>;
 }
 
-/** Applies {@link PRICES} to the measured durations, calls and log volume. */
-export function estimateCost(overhead: OverheadResult, coldStart: ColdStartResult): CostResult {
+/**
+ * Applies {@link PRICES} to the measured durations, calls and log volume, and to the idle inventory of a stack of
+ * {@link ASSUMPTIONS}.mappings mappings (list prices: no free tier).
+ */
+export function estimateCost(
+  overhead: OverheadResult,
+  coldStart: ColdStartResult,
+  inventory: IdleInventory,
+): CostResult {
   const P = PRICES;
   const A = ASSUMPTIONS;
   const M = 1e6;
@@ -169,11 +205,11 @@ export function estimateCost(overhead: OverheadResult, coldStart: ColdStartResul
       ),
     };
   };
-  const alarms = A.mappings + 1;
+  const alarms = inventory.alarmMetrics;
   const idle = {
-    kmsKey: P.kmsKey.usd,
-    alarms: round(Math.max(0, alarms - 10) * P.alarm.usd, 2),
-    dashboard: P.dashboard.usd,
+    kmsKey: inventory.kmsKeys * P.kmsKey.usd,
+    alarms: round(alarms * P.alarm.usd, 2),
+    dashboard: inventory.dashboards * P.dashboard.usd,
   };
   const pollsPerMonth = (perHour: number) => A.mappings * A.hoursPerMonth * perHour;
   return {

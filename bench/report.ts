@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ColdStartResult } from './cold-start.ts';
+import type { IdleCostRow } from './idle-cost.ts';
 import { ASSUMPTIONS, PRICES, type CostResult } from './cost.ts';
 import type { Machine } from './machine.ts';
 import type { OverheadResult } from './overhead.ts';
@@ -25,6 +26,8 @@ export interface BenchResults {
   readonly fanout?: FanoutResult;
   readonly scale?: ScaleResult;
   readonly cost?: CostResult;
+  /** Idle cost by number of mappings (counted from the construct tree at render time). */
+  readonly idle?: readonly IdleCostRow[];
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -289,12 +292,17 @@ export function costMarkdown(r: BenchResults): string {
         ['Secrets Manager API (polls)', usd(0), usd(i.esoHourly), usd(i.esoEveryMinute)],
         ['KMS seal key (one per stack)', usd(i.thisDesign.kmsKey!), '', ''],
         [
-          `CloudWatch alarms (${c.inputs.alarms}: one per mapping + the DLQ's; 10 free)`,
+          `CloudWatch alarms (${c.inputs.alarms} alarm metrics, as many at any number of mappings; list price)`,
           usd(i.thisDesign.alarms!),
           '',
           '',
         ],
-        ['CloudWatch dashboard (free while the account has at most 3)', usd(i.thisDesign.dashboard!), '', ''],
+        [
+          'CloudWatch dashboard (list price; free as one of 3 dashboards of ≤ 50 metrics)',
+          usd(i.thisDesign.dashboard!),
+          '',
+          '',
+        ],
         ['Lambda, Step Functions, EventBridge rule', usd(0), '', ''],
         [
           '**total**',
@@ -328,11 +336,41 @@ export function costMarkdown(r: BenchResults): string {
       'Requests per sync: 1 GetSecretValue, 2 GenerateDataKey + 4 Decrypt, 5 Lambda invocations, 1 Express ' +
       'execution. List prices, us-east-1, no free tier.',
   );
+  if (r.idle) out.push('', idleMarkdown(r.idle));
   out.push('', 'Prices (source and date; **not confirmed** where the search found no source):', '');
   for (const [name, p] of Object.entries(PRICES)) {
     out.push(`- \`${name}\`: ${p.per}. Source: ${p.source}${p.confirmed ? '' : ' — **not confirmed**'}.`);
   }
   return out.join('\n');
+}
+
+/** The idle cost by number of mappings, this design against the one before issue 14. */
+export function idleMarkdown(rows: readonly IdleCostRow[]): string {
+  const head = ['idle $ per month', ...rows.map((r) => `${int(r.mappings)} mapping${r.mappings === 1 ? '' : 's'}`)];
+  const row = (label: string, f: (r: IdleCostRow) => string) => [label, ...rows.map(f)];
+  return [
+    table(head, [
+      row('alarms (of them on Metrics Insights queries)', (r) => `${r.alarms} (${r.metricsInsightsAlarms})`),
+      row('alarm metrics charged while idle', (r) => String(r.alarmMetrics)),
+      row('metric filters (free; their metrics are sent only on a match)', (r) => String(r.metricFilters)),
+      row('dashboards (metrics on it)', (r) => `${r.dashboards} (${r.dashboardMetrics})`),
+      row('KMS keys', (r) => String(r.kmsKeys)),
+      row('**this design, list price**', (r) => `**${usd(r.listUsd)}**`),
+      row(
+        '**this design, free tier to itself** (10 alarm metrics, 3 dashboards of ≤ 50 metrics)',
+        (r) => `**${usd(r.freeTierUsd)}**`,
+      ),
+      row(
+        'before issue 14, list price (an alarm per mapping + 2)',
+        (r) => `${usd(r.beforeListUsd)} (${r.beforeAlarms} alarms)`,
+      ),
+    ]),
+    '',
+    'Counted by `bench/idle-cost.ts` from the construct tree the app builds for each size (Lambda bundling skipped; ' +
+      'the stack-size check is not run, so 500 mappings are counted as one stack). The Metrics Insights alarms are ' +
+      'charged per metric their query matches: none while no EventBridge rule fails (`metricsInsightsAlarm` below). ' +
+      'Not counted: log storage (retention-bound, proportional to syncs, not to idle time).',
+  ].join('\n');
 }
 
 /** Replaces the text between `<!-- BEGIN name -->` and `<!-- END name -->` in `file`. */

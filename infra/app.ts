@@ -1,15 +1,16 @@
 /**
  * The CDK app: `npx cdk synth|deploy [-c mappings=<path>]`. A thin wrapper
  * over the EksSecretSync construct (the one a CDK user imports): it loads and
- * validates the mappings file, builds the one stack holding the construct
- * with the file's mappings and options (infra/stack.ts), and checks it with
+ * validates the mappings file, builds the stacks holding the construct
+ * with the file's mappings and options (infra/stack.ts, infra/fleet.ts), and checks it with
  * cdk-nag's AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
  */
 import { resolve } from 'node:path';
-import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { Annotations, App, Validations, type AppProps } from 'aws-cdk-lib';
 import nag from 'cdk-nag';
 import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './config.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
+import { rulesQuotaWarning, splitFleet } from './fleet.ts';
 import { EksSecretSyncStack } from './stack.ts';
 
 /** The embedded default of the `mappings` context value. */
@@ -18,11 +19,15 @@ export const DEFAULT_MAPPINGS_FILE = 'mappings.example.yaml';
 /** What {@link createApp} built. */
 export interface SyncApp {
   readonly app: App;
+  /** The first stack (named `stack.name`). */
   readonly stack: EksSecretSyncStack;
+  /** Every stack, in order: `stack.mappingsPerStack` mappings each (infra/fleet.ts). */
+  readonly stacks: readonly EksSecretSyncStack[];
 }
 
 /**
- * Builds the app for a validated config: one stack, deployed to the region of
+ * Builds the app for a validated config: one stack per `stack.mappingsPerStack` mappings (infra/fleet.ts), deployed
+ * with `npx cdk deploy --all` to the region of
  * the secrets (their events arrive only there) in the account of the
  * credentials used at deploy time, with AwsSolutionsChecks as a validation
  * plugin (findings fail the synth).
@@ -30,17 +35,19 @@ export interface SyncApp {
  * @param props passed to `App` (tests set `outdir`).
  */
 export function createApp(config: SyncConfig, props: AppProps = {}): SyncApp {
-  return addStack(new App(props), config);
+  return addStacks(new App(props), config);
 }
 
-function addStack(app: App, config: SyncConfig): SyncApp {
-  const stack = new EksSecretSyncStack(app, config.stack.name, {
-    config,
-    stackName: config.stack.name,
-    env: { region: stackRegion(config) },
-  });
+function addStacks(app: App, config: SyncConfig): SyncApp {
+  const env = { region: stackRegion(config) };
+  const stacks = splitFleet(config).map(
+    ({ stackName, mappings }) =>
+      new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env }),
+  );
+  const quota = rulesQuotaWarning(config);
+  if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);
   Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack: stacks[0]!, stacks };
 }
 
 /**
@@ -64,7 +71,7 @@ function main(): void {
     process.stderr.write(`${e.message}\n`);
     process.exit(1);
   }
-  addStack(app, config).app.synth();
+  addStacks(app, config).app.synth();
 }
 
 if (import.meta.main) main();

@@ -461,6 +461,13 @@ const redriveMaxAttempts = z
   .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
   .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
   .default(5);
+/** Minutes a failed sync may wait in the dead-letter queue before the freshness alarm (StaleSyncAlarm) fires. */
+const freshnessMinutes = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number of minutes; expected 5 to 10080 (7 days)` })
+  .min(5, { error: (i) => `${show(i.input)} is too small; expected 5 to 10080 minutes (7 days)` })
+  .max(10080, { error: (i) => `${show(i.input)} is too large; expected 5 to 10080 minutes (7 days)` })
+  .default(60);
 const logRetentionDays = z
   .number()
   .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -469,7 +476,28 @@ const logRetentionDays = z
   })
   .default(30);
 
-/** Options of the one stack. */
+/**
+ * Mappings the app puts in one stack before it starts the next (infra/fleet.ts). The default is the most of the
+ * largest mappings that fit every CloudFormation and KMS limit of a stack (test/infra/fleet.test.ts); plain
+ * mappings fit more, and the synth says how many when a stack is over a limit (infra/stack-limits.ts).
+ */
+export const DEFAULT_MAPPINGS_PER_STACK = 12;
+
+/** The most plain mappings one stack holds (500 resources: 19 shared, 31 per mapping; test/infra/fleet.test.ts). */
+export const MAX_MAPPINGS_PER_STACK = 15;
+
+const mappingsPerStack = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
+  .min(1, { error: (i) => `${show(i.input)} is below 1; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
+  .max(MAX_MAPPINGS_PER_STACK, {
+    error: (i) =>
+      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources, 31 or more per mapping); ` +
+      `expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
+  })
+  .default(DEFAULT_MAPPINGS_PER_STACK);
+
+/** Options of the stacks (the first is named `name`; infra/fleet.ts). */
 export const stackSchema = z
   .strictObject({
     name: z
@@ -483,8 +511,16 @@ export const stackSchema = z
     alarmEmail,
     redriveMaxAttempts,
     logRetentionDays,
+    mappingsPerStack,
+    freshnessMinutes,
   })
-  .default({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+  .default({
+    name: 'EksSecretSync',
+    redriveMaxAttempts: 5,
+    logRetentionDays: 30,
+    mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+    freshnessMinutes: 60,
+  });
 
 const mappingsSchema = z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' });
 
@@ -503,4 +539,5 @@ export const constructPropsSchema = z.strictObject({
   alarmEmail,
   redriveMaxAttempts,
   logRetention: logRetentionDays,
+  freshnessMinutes,
 });

@@ -1,21 +1,20 @@
-import { ArnFormat, CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
-import { mappingVpc, type Target } from './config.ts';
+import { mappingVpc, type Mapping, type Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
+import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
-import { SyncRedrive } from './redrive.ts';
+import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
+import { executionLogGroupPrefix } from './resource-names.ts';
 import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
 import { kmsEndpointsFor } from './vpc-endpoints.ts';
-
-/** CloudFormation's limit of resources in one stack. */
-export const MAX_STACK_RESOURCES = 500;
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
 const CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -81,6 +80,7 @@ export class EksSecretSync extends Construct {
     });
     this.deadLetterQueue = this.addDeadLetterQueue();
 
+    const executionLogs = this.addExecutionLogGroup(logRetention);
     const clusterOf = this.clusterConnections(logRetention);
     const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
@@ -91,6 +91,7 @@ export class EksSecretSync extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         clusters: m.targets.map((t) => clusterOf(t.cluster)),
         logRetention,
+        executionLogGroup: executionLogs,
         kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
       });
     }
@@ -108,15 +109,35 @@ export class EksSecretSync extends Construct {
     });
     this.monitoring = new SyncMonitoring(this, 'Monitoring', {
       deadLetterQueue: this.deadLetterQueue,
+      deadLetterRetention: QUEUE_RETENTION,
       parkedQueue: this.redrive.parkedQueue,
-      stateMachines,
+      parkedRetention: QUEUE_RETENTION,
+      syncRequests: this.redrive.syncRequests,
+      redriveFunction: this.redrive.consumer.function,
+      executionLogGroup: executionLogs,
+      freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
     });
 
     this.acknowledgeCustomResourceProvider();
     this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
-    this.node.addValidation({ validate: () => this.resourceLimitProblems(props.source) });
+    this.node.addValidation({ validate: () => this.stackLimitProblems(config.mappings, props.source) });
+  }
+
+  /**
+   * The one execution log group of every mapping's state machine: the monitoring's metric filters are on it once,
+   * however many mappings there are. Named after the stack (infra/resource-names.ts, which the CLI reads) and the
+   * stack's own id, new each time the stack is created: the group is retained when the stack is deleted, and a
+   * fixed name would make the next deploy fail with "already exists".
+   */
+  private addExecutionLogGroup(retention: RetentionDays): LogGroup {
+    const stack = Stack.of(this);
+    const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+    return new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `${executionLogGroupPrefix(stack.stackName)}${stackUuid}`,
+      retention,
+    });
   }
 
   /**
@@ -129,7 +150,7 @@ export class EksSecretSync extends Construct {
     const queue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
     });
     // EventBridge delivers undeliverable events here for every rule of this stack: one statement for all
     // (their names share the stack's prefix), as SQS allows only 20 statements per queue policy.
@@ -175,26 +196,24 @@ export class EksSecretSync extends Construct {
     };
   }
 
-  /** Too many mappings for one stack: how many it holds, and how to split them. */
-  private resourceLimitProblems(source: string | undefined): string[] {
-    const stack = Stack.of(this);
-    const resources = stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
-    if (resources.length <= MAX_STACK_RESOURCES) return [];
-    const mappings = Object.values(this.mappings);
-    const counts = mappings.map((m) => resources.filter((r) => r.node.path.startsWith(`${m.node.path}/`)).length);
-    const perMapping = Math.max(...counts);
-    const shared = resources.length - counts.reduce((a, b) => a + b, 0);
-    const fits = Math.max(1, Math.floor((MAX_STACK_RESOURCES - shared) / perMapping));
-    const split =
+  /** Over a limit of one stack: the mapping that no longer fits, and how to split the mappings. */
+  private stackLimitProblems(mappings: readonly Mapping[], source: string | undefined): string[] {
+    // A KMS endpoint counts for the first mapping in its VPC: the one that makes the stack create it.
+    const endpointOwner = new Map<string, string>();
+    for (const m of mappings) {
+      const vpcId = mappingVpc(m)?.endpoints?.vpcId;
+      if (vpcId !== undefined && !endpointOwner.has(vpcId)) endpointOwner.set(vpcId, m.id);
+    }
+    const ownerOf = (c: IConstruct) => {
+      const vpcId = /\/KmsEndpoint-([^/]+)(\/|$)/.exec(c.node.path)?.[1];
+      return vpcId === undefined ? undefined : endpointOwner.get(vpcId);
+    };
+    return stackLimitProblems({ mappings: this.mappings, sealKey: this.sealKey, ownerOf }, (fits) =>
       source !== undefined
-        ? `Split ${source} into files of at most ${fits} mappings, each with its own stack.name, and deploy each ` +
-          `(npx cdk deploy -c mappings=<file>).`
-        : `Split the mappings into groups of at most ${fits}, each in the EksSecretSync of a stack of its own.`;
-    return [
-      `stack ${stack.stackName}: its ${mappings.length} mappings make ${resources.length} CloudFormation resources ` +
-        `(up to ${perMapping} per mapping, ${shared} shared), more than the ${MAX_STACK_RESOURCES} a stack may hold. ` +
-        split,
-    ];
+        ? `Set stack.mappingsPerStack in ${source} to at most ${fits}: the app then makes one stack per ${fits} ` +
+          'mappings (deploy them all with npx cdk deploy --all).'
+        : `Give this EksSecretSync at most ${fits} mappings and the others to an EksSecretSync in another stack.`,
+    );
   }
 
   /**

@@ -2,7 +2,6 @@
  * What starts a sync: the EventBridge patterns for one secret and the input
  * the state machine receives. Pure, so tests can check them without a stack.
  */
-import { createHash } from 'node:crypto';
 import {
   RuleTargetInput,
   type EventPattern,
@@ -18,6 +17,7 @@ import {
   type EventPatternJson,
   type SecretEventRule,
 } from '../functions/domain/events.ts';
+import { rulePrefix } from './resource-names.ts';
 
 export {
   CLOUDTRAIL_EVENT_NAMES,
@@ -94,23 +94,7 @@ export function syntheticExecutionInput(
   return { event: { source: SYNTHETIC_SOURCE, 'detail-type': detailType, detail: { ...detail } }, attempt: 1 };
 }
 
-/** Characters of the stack name that stay readable in a rule name; a hash of the whole name follows. */
-const STACK_NAME_CHARS = 10;
-
-/** Hex digits of the stack-name hash in a rule name (24 bits). */
-const STACK_HASH_CHARS = 6;
-
-/**
- * The prefix of every rule name of a stack: the first 10 characters of the stack name and a short hash of the
- * whole name, so stacks that share a long beginning (`EksSecretSync-prod-a`, `EksSecretSync-prod-b`) get
- * different names. The dead-letter queue admits EventBridge deliveries from rules with this prefix only, in one
- * policy statement (SQS allows 20 statements per queue policy, so one statement per rule would cap a stack at
- * 19 rules).
- */
-export function rulePrefix(stackName: string): string {
-  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, STACK_HASH_CHARS);
-  return `${stackName.slice(0, STACK_NAME_CHARS)}-${hash}-`;
-}
+export { rulePrefix } from './resource-names.ts';
 
 /** A rule's name: at most 18 (prefix) + 40 (mapping id) + 6 = 64 characters, EventBridge's limit. */
 export function ruleName(stackName: string, mappingId: string, kind: RuleKind): string {

@@ -3,7 +3,8 @@
  * and the mapping types; the YAML app's stack and loader; the per-mapping and per-function constructs it is
  * built from; the RBAC objects each mapping needs applied in its cluster.
  */
-export { EksSecretSync, MAX_STACK_RESOURCES } from './eks-secret-sync.ts';
+export { EksSecretSync } from './eks-secret-sync.ts';
+export { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from './stack-limits.ts';
 export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './sync-props.ts';
 export type { MappingVpc } from './config.ts';
 export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './stack.ts';

@@ -18,7 +18,6 @@ import {
   INITIAL_SYNC_DETAIL_TYPE,
   labelUpdatedPattern,
   ruleName,
-  rulePrefix,
   type RuleKind,
   SCHEDULED_SYNC_DETAIL_TYPE,
   syntheticExecutionInput,
@@ -32,6 +31,7 @@ import { PlanMergeFunction } from './functions/plan-merge.ts';
 import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
+import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from './targets.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
@@ -68,23 +68,7 @@ export function mappingConfigHash(m: Mapping): string {
   return createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
 }
 
-/**
- * The name of a mapping's state machine: the stack's rule prefix (part of its name and a hash of all of it,
- * infra/events.ts) and the mapping id, so two stacks in one account and region never share one. At most
- * 18 + 40 characters (Step Functions allows 80).
- */
-export function stateMachineName(stackName: string, mappingId: string): string {
-  return `${rulePrefix(stackName)}${mappingId}`;
-}
-
-/**
- * The start of the name of a mapping's execution log group: `/aws/vendedlogs/states/eks-secret-sync/<stack>/<id>/`;
- * the unique id of the state machine's role follows (a new one each time the mapping is created). The CLI finds the
- * group by this prefix (bin/lib/stack.ts spells it too; test/cli/commands.test.ts keeps the two in step).
- */
-export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
-  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
-}
+export { stateMachineName } from './resource-names.ts';
 
 /** Props of {@link SecretMapping}. */
 export interface SecretMappingProps {
@@ -101,6 +85,11 @@ export interface SecretMappingProps {
   readonly clusters: readonly ClusterConnection[];
   /** Retention of the mapping's log groups. */
   readonly logRetention: RetentionDays;
+  /**
+   * The stack's execution log group, where the mapping's state machine logs (with every other mapping's).
+   * @default a group of the mapping's own
+   */
+  readonly executionLogGroup?: ILogGroup;
   /**
    * The KMS interface endpoint of the mapping's VPC, when its `cluster.vpc.endpoints` asks the stack for one.
    * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
@@ -162,7 +151,8 @@ export class SecretMapping extends Construct {
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
       stateMachineName: stateMachineName(Stack.of(this).stackName, m.id),
-      logGroupPrefix: executionLogGroupPrefix(Stack.of(this).stackName, m.id),
+      logGroup: props.executionLogGroup,
+      logGroupPrefix: legacyExecutionLogGroupPrefix(Stack.of(this).stackName, m.id),
       logRetention: props.logRetention,
     });
     this.rules = this.addRules(m, props.deadLetterQueue);

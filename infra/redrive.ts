@@ -5,6 +5,9 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction } from './functions/redrive-sync.ts';
 
+/** How long the dead-letter, sync-requests and parked queues keep a message: 14 days, the SQS maximum. */
+export const QUEUE_RETENTION = Duration.days(14);
+
 /** Output keys of the redrive wiring (the CLI reads them; keep in step with bin/commands/redrive.ts). */
 export const REDRIVE_OUTPUTS = {
   syncRequestsQueueArn: 'SyncRequestsQueueArn',
@@ -72,14 +75,14 @@ export class SyncRedrive extends Construct {
     this.syncRequests = new Queue(this, 'SyncRequests', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: Duration.seconds(REDRIVE_SYNC_TIMEOUT.toSeconds() * 6),
       deadLetterQueue: { queue: props.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
     this.parkedQueue = new Queue(this, 'Parked', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
     });
     Validations.of(this.parkedQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -29,6 +29,7 @@ export function syncPropsOf(config: SyncConfig): EksSecretSyncProps {
     logRetention: config.stack.logRetentionDays as RetentionDays,
     alarmEmail: config.stack.alarmEmail,
     redriveMaxAttempts: config.stack.redriveMaxAttempts,
+    freshnessMinutes: config.stack.freshnessMinutes,
     source: config.source,
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ArnFormat, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -79,12 +79,20 @@ export interface SyncStateMachineProps {
    */
   readonly stateMachineName: string;
   /**
-   * Start of the execution log group's name; the state machine role's unique id follows. A `/aws/vendedlogs/`
-   * prefix keeps the account's CloudWatch Logs resource policy small however many mappings exist.
+   * The execution log group, shared by every state machine of the stack (infra/eks-secret-sync.ts): one group
+   * takes the stack's metric filters once, however many mappings there are.
+   * @default a group of this state machine's own, named `logGroupPrefix` + the role's unique id
    */
-  readonly logGroupPrefix: string;
+  readonly logGroup?: ILogGroup;
   /**
-   * Retention of the execution log group.
+   * Start of the name of the state machine's own execution log group (when no `logGroup` is given); the state
+   * machine role's unique id follows. A `/aws/vendedlogs/` prefix keeps the account's CloudWatch Logs resource
+   * policy small however many state machines exist.
+   * @default `/aws/vendedlogs/states/<stateMachineName>/`
+   */
+  readonly logGroupPrefix?: string;
+  /**
+   * Retention of the state machine's own execution log group (when no `logGroup` is given).
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
@@ -99,8 +107,8 @@ export interface SyncStateMachineProps {
 export class SyncStateMachine extends Construct {
   /** The state machine. */
   readonly stateMachine: StateMachine;
-  /** Its execution log group. */
-  readonly logGroup: LogGroup;
+  /** Its execution log group (the shared one when given). */
+  readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
     super(scope, id);
@@ -119,12 +127,14 @@ export class SyncStateMachine extends Construct {
       }),
       description: `eks-secret-sync state machine ${props.stateMachineName}`,
     });
-    this.logGroup = new LogGroup(this, 'Logs', {
-      // The role's unique id (AROA...) is new whenever the role is created: a mapping removed and added again, or a
-      // stack deleted and deployed again, gets a new name instead of "already exists" for the retained group.
-      logGroupName: `${props.logGroupPrefix}${role.roleId}`,
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-    });
+    this.logGroup =
+      props.logGroup ??
+      new LogGroup(this, 'Logs', {
+        // The role's unique id (AROA...) is new whenever the role is created: a state machine removed and added
+        // again gets a new name instead of "already exists" for the retained group.
+        logGroupName: `${props.logGroupPrefix ?? `/aws/vendedlogs/states/${props.stateMachineName}/`}${role.roleId}`,
+        retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      });
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,
       role,

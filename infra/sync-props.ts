@@ -191,10 +191,15 @@ export interface EksSecretSyncProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Where alarms (dead-letter queue not empty, failed syncs, parked redrives) are mailed, through a new SNS topic.
+   * Where the alarms (docs/operations.md#alarms-and-where-to-look) are mailed, ALARM and OK, through a new SNS topic.
    * @default no topic: the alarms only change state
    */
   readonly alarmEmail?: string;
+  /**
+   * Minutes a failed sync may wait in the dead-letter queue before the freshness alarm fires (5 to 10080).
+   * @default 60
+   */
+  readonly freshnessMinutes?: number;
   /**
    * Attempts a failed sync gets in all (first run and redrives, 1 to 20) before its dead-letter message is
    * parked instead of redriven.
@@ -214,6 +219,7 @@ export interface ValidatedSyncProps {
   readonly logRetention: RetentionDays;
   readonly alarmEmail?: string;
   readonly redriveMaxAttempts: number;
+  readonly freshnessMinutes: number;
 }
 
 /** Stand-ins the schema accepts for cluster attributes that are tokens (resolved only at deploy time). */
@@ -247,6 +253,7 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
     alarmEmail: props.alarmEmail,
     redriveMaxAttempts: props.redriveMaxAttempts,
     logRetention: props.logRetention,
+    freshnessMinutes: props.freshnessMinutes,
   };
   const tokens = props.mappings.flatMap((m, i) =>
     tokenProblems(
@@ -270,8 +277,14 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
   }));
   const problems = crossCheckMappings(mappings);
   if (problems.length > 0) throw new MappingsError(source, problems, subject);
-  const { alarmEmail, redriveMaxAttempts } = parsed.data;
-  return { mappings, logRetention: parsed.data.logRetention as RetentionDays, alarmEmail, redriveMaxAttempts };
+  const { alarmEmail, redriveMaxAttempts, freshnessMinutes } = parsed.data;
+  return {
+    mappings,
+    logRetention: parsed.data.logRetention as RetentionDays,
+    alarmEmail,
+    redriveMaxAttempts,
+    freshnessMinutes,
+  };
 }
 
 /**

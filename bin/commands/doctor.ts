@@ -4,6 +4,7 @@
  * than pass silently.
  */
 import type { StackOptions, SyncConfig } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import type { MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
@@ -173,7 +174,8 @@ export const doctorCommand: Command = {
       for (const m of mappings)
         for (const t of targetViews(m)) {
           const id = m.targets.length === 1 ? m.id : `${m.id} ${targetName(t)}`;
-          results.push({ id, findings: await diagnose(t, config.stack, file.path, flags, clock, progress) });
+          const findings = await diagnose(t, stackOf(config, m.id), file.path, flags, clock, progress);
+          results.push({ id, findings });
         }
     } finally {
       progress.stop();
@@ -222,4 +224,9 @@ function report(
   out.push('', summary.problems > 0 ? style.bad(counts) : style.good(counts));
   io.stdout(`${out.join('\n')}\n`);
   return summary;
+}
+
+/** The stack options with the name of the stack that holds the mapping (infra/fleet.ts). */
+function stackOf(config: SyncConfig, mappingId: string): StackOptions {
+  return { ...config.stack, name: stackNameOfMapping(config, mappingId) ?? config.stack.name };
 }

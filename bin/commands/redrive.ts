@@ -27,6 +27,8 @@ import {
   redriveMessage,
   stringAttributes,
 } from '../../functions/adapters/redrive-io.ts';
+import type { Mapping, SyncConfig } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
@@ -120,11 +122,12 @@ export const redriveCommand: Command = {
     const flagged = stateMachineFlags(values['state-machine'] ?? []);
     const needStack =
       values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
-    const outputs = needStack ? await stackOutputs(config.stack.name, aws) : {};
-    const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, config.stack.name);
-    const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', config.stack.name);
+    const stackName = oneStackOf(config, selected);
+    const outputs = needStack ? await stackOutputs(stackName, aws) : {};
+    const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, stackName);
+    const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', stackName);
     const stateMachines =
-      Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', config.stack.name));
+      Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', stackName));
     const missing = selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined);
     if (missing.length > 0) {
       throw new UsageError(
@@ -373,6 +376,22 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
 }
 
 /** The stack's outputs by key (CloudFormation DescribeStacks). @throws Error naming the stack and the cause. */
+/**
+ * The one stack holding the selected mappings (each stack has its own dead-letter queue).
+ *
+ * @throws UsageError when they are in several stacks.
+ */
+function oneStackOf(config: SyncConfig, selected: readonly Mapping[]): string {
+  const stacks = [...new Set(selected.map((m) => stackNameOfMapping(config, m.id)!))];
+  if (stacks.length > 1) {
+    throw new UsageError(
+      `the selected mappings are in ${stacks.length} stacks (${stacks.join(', ')}), each with its own dead-letter ` +
+        'queue: redrive one stack at a time, choosing its mappings with --mapping',
+    );
+  }
+  return stacks[0]!;
+}
+
 async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
   try {
     const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);

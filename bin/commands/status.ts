@@ -3,6 +3,8 @@
  * version annotated on the Secret, the last sync time and recent failed
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
+import type { Mapping } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
@@ -19,9 +21,9 @@ import {
   discoverDlqUrl,
   dlqDepth,
   executionLogGroupPrefix,
-  failedExecutions,
-  findExecutionLogGroup,
+  stackFailures,
   type FailedExecution,
+  type MappingFailures,
   type QueueDepth,
 } from '../lib/stack.ts';
 import {
@@ -105,17 +107,17 @@ async function mappingStatus(
   m: MappingTarget,
   target: string | undefined,
   stackName: string,
-  sinceMs: number,
+  readFailures: () => Promise<MappingFailures>,
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
-  let logGroup = `${executionLogGroupPrefix(stackName, m.id)}*`;
+  let logGroup = `${executionLogGroupPrefix(stackName)}*`;
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    findExecutionLogGroup(stackName, m.id, aws).then((found) => {
-      logGroup = found;
-      return failedExecutions(found, sinceMs, aws);
+    readFailures().then((found) => {
+      logGroup = found.logGroupName;
+      return found.items;
     }),
   ]);
   const err = (r: PromiseRejectedResult) => oneLine((r.reason as Error)?.message ?? String(r.reason));
@@ -174,25 +176,39 @@ export const statusCommand: Command = {
     const sinceMs = Date.now() - parseDuration(values.since ?? '24h');
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
+    // The dead-letter queue of the first selected mapping's stack (one stack per stack.mappingsPerStack mappings).
+    const dlqStack = stackNameOfMapping(config, mappings[0]!.id)!;
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
+    // One read of the stack's execution log group for every mapping (bin/lib/stack.ts).
+    // One read per stack (a file of more than stack.mappingsPerStack mappings has several).
+    const readers = new Map<string, (m: Mapping) => Promise<MappingFailures>>();
+    const failuresOf = (stackName: string) => {
+      let read = readers.get(stackName);
+      if (!read) {
+        read = stackFailures(stackName, sinceMs, new AwsSession(regionOf(mappings[0]!)));
+        readers.set(stackName, read);
+      }
+      return read;
+    };
     const [statuses, dlq] = await Promise.all([
       Promise.all(
-        mappings.flatMap((m) =>
-          targetViews(m).map((t) =>
-            mappingStatus(t, m.targets.length > 1 ? targetName(t) : undefined, config.stack.name, sinceMs, flags),
-          ),
-        ),
+        mappings.flatMap((m) => {
+          const stackName = stackNameOfMapping(config, m.id)!;
+          const target = (t: MappingTarget) => (m.targets.length > 1 ? targetName(t) : undefined);
+          const failures = () => failuresOf(stackName)(m);
+          return targetViews(m).map((t) => mappingStatus(t, target(t), stackName, failures, flags));
+        }),
       ),
-      dlqStatus(values['dlq-url'], config.stack.name, regionOf(mappings[0]!)),
+      dlqStatus(values['dlq-url'], dlqStack, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 
     const since = new Date(sinceMs).toISOString();
     if (values.json)
       writeJson(io, {
         mappingsFile: config.source,
-        stack: config.stack.name,
+        stack: dlqStack,
         since,
         mappings: statuses,
         deadLetterQueue: dlq,

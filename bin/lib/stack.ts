@@ -1,52 +1,79 @@
 /**
  * What the CLI reads from the deployed stack: the dead-letter queue (its URL from
- * a flag or the stack, and its depth) and the failed executions in a state
- * machine's log group (Express workflows have no history API: CloudWatch Logs is
- * the history). Names follow infra/: keep them in step (test/cli checks them
- * against the synthesized template).
+ * a flag or the stack, and its depth) and a mapping's failed executions in the
+ * stack's execution log group (Express workflows have no history API: CloudWatch
+ * Logs is the history). Names come from infra/resource-names.ts (test/cli checks
+ * them against the synthesized template).
  */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Mapping } from '../../infra/config.ts';
+import {
+  executionLogGroupPrefix,
+  legacyExecutionLogGroupPrefix,
+  mappingOfExecution,
+  stateMachineName,
+} from '../../infra/resource-names.ts';
+import { parseSecretArn } from '../../infra/secret-arn.ts';
 import { OPTIONAL_SDK, optionalSdk, type AwsSession } from './aws.ts';
+
+export { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../infra/resource-names.ts';
 
 /** The CfnOutput key of the DLQ URL (infra/stack.ts). */
 export const DLQ_OUTPUT_KEY = 'DeadLetterQueueUrl';
 
-/**
- * The start of the name of a mapping's execution log groups (infra/mapping.ts `executionLogGroupPrefix`): the
- * unique id of the state machine's role follows, new each time the mapping is created.
- */
-export function executionLogGroupPrefix(stackName: string, mappingId: string): string {
-  return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
+/** Where a mapping's execution records are: a log group, and in the stack's shared group, its executions' ARNs. */
+export interface ExecutionLogs {
+  readonly logGroupName: string;
+  /** In the shared group: the start of the ARN of every execution of the mapping's state machine. */
+  readonly executionArnPrefix?: string;
 }
 
-/**
- * The execution log group of a mapping's state machine: the newest group under {@link executionLogGroupPrefix}
- * (older ones are kept from a mapping removed and added again), else the name stacks deployed before the suffix
- * used, `<prefix>` without its last `/`.
- *
- * @throws Error when no such group exists (the stack is not deployed), or what CloudWatch Logs throws.
- */
-export async function findExecutionLogGroup(stackName: string, mappingId: string, aws: AwsSession): Promise<string> {
+/** The log groups whose names start with `prefix`, newest first (at most 10 pages). */
+async function groupsByPrefix(prefix: string, aws: AwsSession): Promise<{ logGroupName?: string }[]> {
   const sdk = await optionalSdk(OPTIONAL_SDK.logs);
   const logs = new sdk.CloudWatchLogsClient!(await aws.config());
-  const prefix = executionLogGroupPrefix(stackName, mappingId);
-  const legacy = prefix.slice(0, -1);
   try {
     const groups: { logGroupName?: string; creationTime?: number }[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const out = await logs.send(new sdk.DescribeLogGroupsCommand!({ logGroupNamePrefix: legacy, nextToken }));
+      const out = await logs.send(new sdk.DescribeLogGroupsCommand!({ logGroupNamePrefix: prefix, nextToken }));
       groups.push(...(out.logGroups ?? []));
       nextToken = out.nextToken;
       if (!nextToken) break;
     }
-    const ours = groups.filter((g) => g.logGroupName === legacy || g.logGroupName?.startsWith(prefix));
-    const newest = ours.sort((a, b) => (b.creationTime ?? 0) - (a.creationTime ?? 0))[0]?.logGroupName;
-    if (newest === undefined) throw new Error(`no log group ${prefix}<role id> exists (is the stack deployed?)`);
-    return newest;
+    return groups.sort((a, b) => (b.creationTime ?? 0) - (a.creationTime ?? 0));
   } finally {
     logs.destroy();
   }
+}
+
+/**
+ * Where a mapping's executions are logged: the stack's one execution log group (the newest under
+ * {@link executionLogGroupPrefix}, as a deleted stack's group is kept), with the ARN prefix of the mapping's
+ * executions; else, for stacks deployed before that group, the mapping's own group (the newest under
+ * {@link legacyExecutionLogGroupPrefix}, or that prefix without its last `/`).
+ *
+ * @throws Error when no such group exists (the stack is not deployed), or what CloudWatch Logs throws.
+ */
+export async function findExecutionLogGroup(stackName: string, m: Mapping, aws: AwsSession): Promise<ExecutionLogs> {
+  const shared = (await groupsByPrefix(executionLogGroupPrefix(stackName), aws))[0]?.logGroupName;
+  const arn = parseSecretArn(m.secretArn)!;
+  if (shared !== undefined) {
+    const machine = stateMachineName(stackName, m.id);
+    return {
+      logGroupName: shared,
+      executionArnPrefix: `arn:${arn.partition}:states:${arn.region}:${arn.account}:express:${machine}:`,
+    };
+  }
+  const prefix = legacyExecutionLogGroupPrefix(stackName, m.id);
+  const legacy = prefix.slice(0, -1);
+  const own = (await groupsByPrefix(legacy, aws)).find(
+    (g) => g.logGroupName === legacy || g.logGroupName?.startsWith(prefix),
+  )?.logGroupName;
+  if (own === undefined) {
+    throw new Error(`no log group ${executionLogGroupPrefix(stackName)}<stack id> exists (is the stack deployed?)`);
+  }
+  return { logGroupName: own };
 }
 
 /**
@@ -117,29 +144,33 @@ export interface FailedExecution {
 const MAX_FAILURES = 20;
 
 /**
- * The ExecutionFailed events in a log group since `sinceMs` (epoch ms), newest
- * first. The JSON filter pattern does the work on AWS; the events are checked
- * again here, as an emulator may ignore the pattern.
+ * The ExecutionFailed events of one mapping since `sinceMs` (epoch ms), newest
+ * first. The JSON filter pattern does the work on AWS (in the shared group, with
+ * the ARN prefix of the mapping's executions); the events are checked again
+ * here, as an emulator may ignore the pattern.
  *
  * @throws MissingPackageError without @aws-sdk/client-cloudwatch-logs; the SDK's errors.
  */
 export async function failedExecutions(
-  logGroupName: string,
+  where: ExecutionLogs,
   sinceMs: number,
   aws: AwsSession,
+  limits: { readonly pages: number; readonly listed: number } = { pages: 10, listed: MAX_FAILURES },
 ): Promise<FailedExecution[]> {
+  const { logGroupName, executionArnPrefix } = where;
+  const ours = executionArnPrefix === undefined ? '' : ` && $.execution_arn = "${executionArnPrefix}*"`;
   const sdk = await optionalSdk(OPTIONAL_SDK.logs);
   const logs = new sdk.CloudWatchLogsClient!(await aws.config());
   const found: FailedExecution[] = [];
   try {
     let nextToken: string | undefined;
-    for (let page = 0; page < 10; page++) {
+    for (let page = 0; page < limits.pages; page++) {
       const out = await logs
         .send(
           new sdk.FilterLogEventsCommand!({
             logGroupName,
             startTime: sinceMs,
-            filterPattern: '{ $.type = "ExecutionFailed" }',
+            filterPattern: `{ $.type = "ExecutionFailed"${ours} }`,
             nextToken,
           }),
         )
@@ -150,7 +181,7 @@ export async function failedExecutions(
         });
       for (const e of out.events ?? []) {
         const failure = parseFailure(e.message, e.timestamp);
-        if (failure) found.push(failure);
+        if (failure?.executionArn.startsWith(executionArnPrefix ?? '')) found.push(failure);
       }
       nextToken = out.nextToken;
       if (!nextToken) break;
@@ -158,7 +189,49 @@ export async function failedExecutions(
   } finally {
     logs.destroy();
   }
-  return found.sort((a, b) => (a.time < b.time ? 1 : -1)).slice(0, MAX_FAILURES);
+  return found.sort((a, b) => (a.time < b.time ? 1 : -1)).slice(0, limits.listed);
+}
+
+/** A mapping's failed executions, and the log group they were read from. */
+export interface MappingFailures {
+  readonly logGroupName: string;
+  readonly items: FailedExecution[];
+}
+
+/**
+ * The failed executions of every mapping of a stack since `sinceMs`, read once: one DescribeLogGroups and one
+ * FilterLogEvents pass over the stack's execution log group (up to 100 pages), split by the mapping of each
+ * execution ARN, however many mappings ask (CloudWatch Logs allows only a few FilterLogEvents calls a second, so a
+ * call per mapping would be throttled at hundreds). A stack deployed before the shared group is read per mapping,
+ * from the mapping's own group.
+ *
+ * @returns a reader to call for each mapping; its promise rejects with what {@link failedExecutions} throws.
+ */
+export function stackFailures(
+  stackName: string,
+  sinceMs: number,
+  aws: AwsSession,
+): (m: Mapping) => Promise<MappingFailures> {
+  let shared: Promise<{ logGroupName: string; byMapping: Map<string, FailedExecution[]> } | undefined> | undefined;
+  const readShared = async () => {
+    const logGroupName = (await groupsByPrefix(executionLogGroupPrefix(stackName), aws))[0]?.logGroupName;
+    if (logGroupName === undefined) return undefined;
+    const all = await failedExecutions({ logGroupName }, sinceMs, aws, { pages: 100, listed: Infinity });
+    const byMapping = new Map<string, FailedExecution[]>();
+    for (const f of all) {
+      const id = mappingOfExecution(stackName, f.executionArn);
+      if (id !== undefined) byMapping.set(id, [...(byMapping.get(id) ?? []), f]);
+    }
+    return { logGroupName, byMapping };
+  };
+  return async (m) => {
+    shared ??= readShared();
+    const read = await shared;
+    if (read)
+      return { logGroupName: read.logGroupName, items: (read.byMapping.get(m.id) ?? []).slice(0, MAX_FAILURES) };
+    const own = await findExecutionLogGroup(stackName, m, aws);
+    return { logGroupName: own.logGroupName, items: await failedExecutions(own, sinceMs, aws) };
+  };
 }
 
 /**

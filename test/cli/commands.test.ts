@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
-import { executionLogGroupPrefix as infraPrefix } from '../../infra/mapping.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { fleetYaml } from '../support/fleet.ts';
 import { ofType, synth } from '../support/infra.ts';
 import {
   canary,
@@ -179,19 +180,35 @@ describe('on a terminal', () => {
 });
 
 describe('names shared with infra/', () => {
-  it('match the synthesized stack: the DLQ URL output and each execution log group', () => {
+  it("match the synthesized stack: the DLQ URL output and the stack's execution log group", () => {
     const s = synth();
 
     expect(s.json.Outputs?.[DLQ_OUTPUT_KEY]?.Value).toEqual({ Ref: expect.stringMatching(/^DeadLetterQueue/) });
     const names = ofType(s, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties?.LogGroupName);
-    for (const id of ['app-config', 'web-tls']) {
-      const prefix = executionLogGroupPrefix('EksSecretSync', id);
-      expect(infraPrefix('EksSecretSync', id)).toBe(prefix);
-      expect(names).toContainEqual({
-        'Fn::Join': ['', [prefix, { 'Fn::GetAtt': [expect.stringMatching(/StateMachineRole/), 'RoleId'] }]],
-      });
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    expect(names).toContainEqual({ 'Fn::Join': ['', [executionLogGroupPrefix('EksSecretSync'), stackUuid]] });
+    // Every state machine logs there, none to a group of its own.
+    const group = ofType(s, 'AWS::Logs::LogGroup').find(([id]) => id.startsWith('ExecutionLogs'))![0];
+    for (const [, sm] of ofType(s, 'AWS::StepFunctions::StateMachine')) {
+      expect(sm.Properties!.LoggingConfiguration.Destinations).toStrictEqual([
+        { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [group, 'Arn'] } } },
+      ]);
     }
   });
 });
 
 itPrintsNoSecret(() => [CANARY]);
+
+describe('redrive of a file of several stacks', () => {
+  it('refuses mappings of two stacks with exit 2, naming the stacks (each has its own dead-letter queue)', async () => {
+    const big = join(WORK, 'fleet.yaml');
+    writeFileSync(big, fleetYaml(DEFAULT_MAPPINGS_PER_STACK + 1));
+    const r = await run(['redrive', '--mappings', big, '--dry-run']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'the selected mappings are in 2 stacks (Fleet, Fleet-2), each with its own dead-letter queue: redrive one ' +
+        'stack at a time, choosing its mappings with --mapping',
+    );
+  });
+});

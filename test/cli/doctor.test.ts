@@ -211,7 +211,9 @@ describe('doctor on seeded misconfigurations', () => {
           new RegExp(`^the EventBridge rule ${ruleName(STACK, noRule.id, 'label')} does not exist`),
         ),
       });
-      expect(rule(noRule).fix).toBe(`deploy the stack with this mappings file: npx cdk deploy -c mappings=${file}`);
+      expect(rule(noRule).fix).toBe(
+        `deploy the stacks of this mappings file: npx cdk deploy --all -c mappings=${file}`,
+      );
       expect(rule(disabled)).toMatchObject({
         verdict: 'problem',
         fix: `aws events enable-rule --name ${ruleName(STACK, disabled.id, 'label')} --region us-east-1`,

@@ -7,7 +7,9 @@ import { DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.ts';
-import { executionLogGroupPrefix } from '../../bin/lib/stack.ts';
+import { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../bin/lib/stack.ts';
+import { stateMachineName } from '../../infra/resource-names.ts';
+import { parseSecretArn } from '../../infra/secret-arn.ts';
 import {
   canary,
   cli,
@@ -139,13 +141,13 @@ describe('status', () => {
     }
   });
 
-  it('lists failed executions from the log group, or notes why it cannot', async () => {
+  it("lists failed executions from a mapping's own log group (stacks before the shared one), or notes why not", async () => {
     // An older group of the same mapping (removed and added again) is passed over for the newest one.
     await motoJson('logs', 'Logs_20140328.CreateLogGroup', {
-      logGroupName: `${executionLogGroupPrefix(STACK, mapping.id)}AROAOLDROLE`,
+      logGroupName: `${legacyExecutionLogGroupPrefix(STACK, mapping.id)}AROAOLDROLE`,
     });
     await new Promise((r) => setTimeout(r, 20));
-    const logGroupName = `${executionLogGroupPrefix(STACK, mapping.id)}AROANEWROLE`;
+    const logGroupName = `${legacyExecutionLogGroupPrefix(STACK, mapping.id)}AROANEWROLE`;
     const arn = `arn:aws:states:us-east-1:123456789012:express:${STACK}-${mapping.id}:exec-1:run-1`;
     await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName });
     await motoJson('logs', 'Logs_20140328.CreateLogStream', { logGroupName, logStreamName: 'states/1' });
@@ -187,6 +189,44 @@ describe('status', () => {
         'Failures  could not read failed executions: the package @aws-sdk/client-cloudwatch-logs is not installed ' +
           '(npm install @aws-sdk/client-cloudwatch-logs)',
       );
+    }
+  });
+
+  it("lists only the mapping's failures from the stack's shared execution log group", async () => {
+    // The shared group wins over the mapping's own group of the test above; another mapping's failure is left out.
+    const logGroupName = `${executionLogGroupPrefix(STACK)}stack-uuid-1`;
+    const { partition, region, account } = parseSecretArn(mapping.secretArn)!;
+    const arnOf = (id: string, run: string) =>
+      `arn:${partition}:states:${region}:${account}:express:${stateMachineName(STACK, id)}:${run}:x`;
+    await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName });
+    await motoJson('logs', 'Logs_20140328.CreateLogStream', { logGroupName, logStreamName: 'states/1' });
+    const failed = (arn: string, error: string) => ({
+      timestamp: Date.now(),
+      message: JSON.stringify({
+        id: '9',
+        type: 'ExecutionFailed',
+        details: { error, cause: JSON.stringify({ errorType: error, errorMessage: `${error} happened` }) },
+        event_timestamp: String(Date.now()),
+        execution_arn: arn,
+      }),
+    });
+    await motoJson('logs', 'Logs_20140328.PutLogEvents', {
+      logGroupName,
+      logStreamName: 'states/1',
+      logEvents: [
+        failed(arnOf(mapping.id, 'ours'), 'NotFoundError'),
+        failed(arnOf(`${mapping.id}-other`, 'theirs'), 'ConflictError'),
+      ],
+    });
+
+    const r = await status('--dlq-url', dlqUrl);
+
+    if (installed('@aws-sdk/client-cloudwatch-logs')) {
+      expect(r.stdout).toContain(`Failures  1 since`);
+      expect(r.stdout).toContain(`(${logGroupName})`);
+      expect(r.stdout).toContain('NotFoundError: NotFoundError happened');
+      expect(r.stdout).toContain(arnOf(mapping.id, 'ours'));
+      expect(r.stdout).not.toContain('ConflictError');
     }
   });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/config.ts';
 import { soleTarget, targetName } from '../../infra/targets.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments-Ab12Cd';
@@ -36,7 +37,13 @@ const M1 = 'mappings[1] (id "payments")';
 describe('the example mappings file', () => {
   it('parses with the documented defaults applied', () => {
     const config = loadMappings(EXAMPLE_FILE);
-    expect(config.stack).toStrictEqual({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+    expect(config.stack).toStrictEqual({
+      name: 'EksSecretSync',
+      redriveMaxAttempts: 5,
+      logRetentionDays: 30,
+      mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+      freshnessMinutes: 60,
+    });
     expect(config.mappings.map((m) => [m.id, m.type, m.prune, m.deletionPolicy, m.cloudTrailRules])).toStrictEqual([
       ['app-config', 'Opaque', false, 'retain', true],
       ['web-tls', 'kubernetes.io/tls', true, 'retain', false],
@@ -49,7 +56,13 @@ describe('the example mappings file', () => {
 describe('parseMappings', () => {
   it('applies every default when only the required fields are given', () => {
     const config = parseMappings(stringify({ mappings: [mapping()] }), 'test.yaml');
-    expect(config.stack).toStrictEqual({ name: 'EksSecretSync', redriveMaxAttempts: 5, logRetentionDays: 30 });
+    expect(config.stack).toStrictEqual({
+      name: 'EksSecretSync',
+      redriveMaxAttempts: 5,
+      logRetentionDays: 30,
+      mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+      freshnessMinutes: 60,
+    });
     const defaults = { type: 'Opaque', labels: {}, annotations: {}, prune: false, deletionPolicy: 'retain' };
     expect(config.mappings[0]).toStrictEqual({
       id: 'payments',
@@ -215,6 +228,11 @@ describe('parseMappings', () => {
         '90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
     ],
     ['zero redrive attempts', { redriveMaxAttempts: 0 }, 'stack.redriveMaxAttempts: 0 is too small; expected 1 to 20'],
+    [
+      'a freshness period too short to alarm on',
+      { freshnessMinutes: 1 },
+      'stack.freshnessMinutes: 1 is too small; expected 5 to 10080 minutes (7 days)',
+    ],
     [
       'a bad stack name',
       { name: '1stack' },

@@ -2,7 +2,7 @@
 // create, names no two stacks share, and trust policies no other account or resource can borrow.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ruleName, rulePrefix } from '../../infra/events.ts';
-import { exampleText, ofType, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
+import { exampleText, ofType, single, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
 
 const A = 'EksSecretSync-prod-a';
 const B = 'EksSecretSync-prod-b';
@@ -52,29 +52,19 @@ describe('removal policies', () => {
   });
 });
 
-describe('execution log groups', () => {
-  it(
-    "get a new name each time their mapping is created (the state machine role's unique id), so a retained one " +
-      'never blocks',
-    () => {
-      for (const [, sm] of ofType(a, 'AWS::StepFunctions::StateMachine')) {
-        const group =
-          a.resources[
-            sm.Properties!.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]
-          ]!;
-        const id = sm.Properties!.DefinitionSubstitutions.MappingId;
-        expect(group.Properties!.LogGroupName).toStrictEqual({
-          'Fn::Join': [
-            '',
-            [
-              `/aws/vendedlogs/states/eks-secret-sync/${A}/${id}/`,
-              { 'Fn::GetAtt': [roleIdOf(sm.Properties!.RoleArn), 'RoleId'] },
-            ],
-          ],
-        });
-      }
-    },
-  );
+describe('the execution log group', () => {
+  it('gets a new name each time the stack is created (its stack id), so a retained one never blocks', () => {
+    const [, group] = single(ofType(a, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('ExecutionLogs')));
+    expect(group.Properties!.LogGroupName).toStrictEqual({
+      'Fn::Join': [
+        '',
+        [
+          `/aws/vendedlogs/states/eks-secret-sync/${A}/executions/`,
+          { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+        ],
+      ],
+    });
+  });
 });
 
 describe('names of two stacks in one account and region', () => {

@@ -2,9 +2,16 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
-import { loadMappings } from '../../infra/config.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../infra/app.ts';
+import { loadMappings, parseMappings } from '../../infra/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
+import { fleetYaml } from '../support/fleet.ts';
+import { ALARM_IDS } from '../support/alarms.ts';
 import {
   definitionValue,
   EXAMPLE_FILE,
@@ -133,29 +140,30 @@ describe('the Lambda functions', () => {
 });
 
 describe('the state machines', () => {
-  it('are Express, log ALL with execution data to a log group with retention, and are traced', () => {
+  it("are Express, log ALL with execution data to the stack's one log group with retention, and are traced", () => {
     const sms = ofType(s, 'AWS::StepFunctions::StateMachine');
     expect(sms).toHaveLength(2);
+    const groups = new Set<string>();
     for (const [, sm] of sms) {
       expect(sm.Properties).toMatchObject({ StateMachineType: 'EXPRESS', TracingConfiguration: { Enabled: true } });
       const logging = sm.Properties!.LoggingConfiguration;
       expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
-      const group = s.resources[logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]]!;
-      expect(group.Properties).toStrictEqual({
-        // A new name each time the mapping is created: its state machine role's unique id follows the prefix.
-        LogGroupName: {
-          'Fn::Join': [
-            '',
-            [
-              '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/' +
-                `${sm.Properties!.DefinitionSubstitutions.MappingId}/`,
-              { 'Fn::GetAtt': [sm.Properties!.RoleArn['Fn::GetAtt'][0], 'RoleId'] },
-            ],
-          ],
-        },
-        RetentionInDays: 30,
-      });
+      groups.add(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]);
     }
+    expect(groups.size).toBe(1);
+    expect(s.resources[[...groups][0]!]!.Properties).toStrictEqual({
+      // A new name each time the stack is created: the stack id's UUID follows the prefix.
+      LogGroupName: {
+        'Fn::Join': [
+          '',
+          [
+            '/aws/vendedlogs/states/eks-secret-sync/EksSecretSync/executions/',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          ],
+        ],
+      },
+      RetentionInDays: 30,
+    });
   });
 });
 
@@ -241,7 +249,7 @@ describe('the cluster lookup', () => {
     expect(ofType(other, 'Custom::AWS')).toHaveLength(0);
     const [, provider] = single(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
     expect(other.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
-    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(15);
+    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(14);
   });
 });
 
@@ -305,20 +313,18 @@ describe('the shared resources', () => {
     s.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/eks-secret-sync/EksSecretSync/seal' });
   });
 
-  it('alarm on a non-empty DLQ and on failed executions of each mapping, without a topic by default', () => {
+  it('alarm without a topic by default, the same alarms as docs/operations.md lists (test/infra/monitoring.test.ts)', () => {
     const alarms = ofType(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
-    expect(alarms.map((a) => [a.MetricName, a.Threshold, a.ComparisonOperator, a.AlarmActions]).sort()).toStrictEqual([
-      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
-      // the parked queue (test/infra/redrive.test.ts)
-      ['ApproximateNumberOfMessagesVisible', 0, 'GreaterThanThreshold', undefined],
-      ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
-      ['ExecutionsFailed', 0, 'GreaterThanThreshold', undefined],
-    ]);
+    expect(alarms).toHaveLength(ALARM_IDS.length);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toBeUndefined();
+      expect(a.OKActions).toBeUndefined();
+    }
     s.template.resourceCountIs('AWS::SNS::Topic', 0);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('mail every alarm through an SNS topic when alarmEmail is set', () => {
+  it('mail every alarm, ALARM and OK, through an SNS topic when alarmEmail is set', () => {
     const other = variant();
     const [topic] = single(ofType(other, 'AWS::SNS::Topic'), 'topic');
     other.template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -327,21 +333,10 @@ describe('the shared resources', () => {
       TopicArn: { Ref: topic },
     });
     const alarms = ofType(other, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
-    for (const [, a] of alarms) expect(a.Properties!.AlarmActions).toStrictEqual([{ Ref: topic }]);
-  });
-
-  it('put executions per mapping and the DLQ depth on the dashboard', () => {
-    const [, dashboard] = single(ofType(s, 'AWS::CloudWatch::Dashboard'), 'dashboard');
-    const body = JSON.stringify(dashboard.Properties!.DashboardBody);
-    for (const text of [
-      'Mapping app-config: executions',
-      'Mapping web-tls: executions',
-      'ExecutionsSucceeded',
-      'ExecutionsFailed',
-      'ApproximateNumberOfMessagesVisible',
-    ]) {
-      expect(body).toContain(text);
+    expect(alarms).toHaveLength(ALARM_IDS.length);
+    for (const [, a] of alarms) {
+      expect(a.Properties!.AlarmActions).toStrictEqual([{ Ref: topic }]);
+      expect(a.Properties!.OKActions).toStrictEqual([{ Ref: topic }]);
     }
   });
 });
@@ -370,25 +365,14 @@ describe('a mapping placed in another region than its stack', () => {
 });
 
 describe('a mappings file too large for one stack', () => {
-  const plain = (n: number) =>
-    `stack:\n  name: Big\nmappings:\n${Array.from(
-      { length: n },
-      (_, i) =>
-        `  - id: app-${i}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf\n` +
-        `    cluster: { name: prod }\n    namespace: app\n    secretName: app-${i}\n`,
-    ).join('')}`;
-
-  it('fails the synth naming the count, the limit and how many mappings fit, before CloudFormation would refuse it', () => {
-    expect(() => synth(plain(16))).toThrow(
-      new RegExp(
-        /stack Big: its 16 mappings make 5\d\d CloudFormation resources \(up to 30 per mapping, \d+ shared\), /.source +
-          /more than the 500 a stack may hold\. /.source +
-          /Split test\.yaml into files of at most 15 mappings, each with its own stack\.name/.source,
-      ),
-    );
-  }, 120_000);
-
-  it('synthesizes the most plain mappings that fit', () => {
-    expect(Object.keys(synth(plain(15)).stack.mappings)).toHaveLength(15);
-  }, 120_000);
+  // The limits at N and N+1 and the message: test/infra/fleet.test.ts.
+  it('is spread over stacks by the app instead of failing', () => {
+    const built = createApp(parseMappings(fleetYaml(DEFAULT_MAPPINGS_PER_STACK + 1), 'test.yaml'), {
+      outdir: mkdtempSync(join(tmpdir(), 'eks-secret-sync-cdk-')),
+    });
+    expect(built.stacks.map((st) => [st.stackName, Object.keys(st.mappings).length])).toStrictEqual([
+      ['Fleet', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-2', 1],
+    ]);
+  });
 });

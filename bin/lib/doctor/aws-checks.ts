@@ -135,7 +135,7 @@ export async function checkRules(
             message:
               `the EventBridge rule ${name} does not exist: changes of the secret start no sync (stack ` +
               `${stackName} not deployed, or deployed from another mappings file?)`,
-            fix: `deploy the stack with this mappings file: npx cdk deploy -c mappings=${mappingsFile}`,
+            fix: `deploy the stacks of this mappings file: npx cdk deploy --all -c mappings=${mappingsFile}`,
           };
         }
       }),

@@ -1,0 +1,105 @@
+/**
+ * Idle cost per month by number of mappings (issue 14): what a deployed stack costs when no secret changes, counted
+ * from the construct tree the app builds for 1, 100 and 500 mappings (Lambda bundling skipped: it adds no
+ * resource), priced with bench/cost.ts. Also the design before issue 14 (an ExecutionsFailed alarm per mapping),
+ * for comparison. A count, not a timing: run by `npm run bench` and `npm run bench -- --render`.
+ */
+import type { Stack } from 'aws-cdk-lib';
+import { CfnAlarm, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnKey } from 'aws-cdk-lib/aws-kms';
+import { CfnMetricFilter } from 'aws-cdk-lib/aws-logs';
+import { createApp } from '../infra/app.ts';
+import { parseMappings } from '../infra/config.ts';
+import { type IdleInventory, PRICES } from './cost.ts';
+import { round } from './stats.ts';
+
+/** Mapping counts the idle cost is reported at. */
+export const IDLE_MAPPINGS = [1, 100, 500] as const;
+
+/** The free tier CloudWatch gives each account (and so, at most, this stack). */
+const FREE_ALARM_METRICS = 10;
+/** The free tier's dashboards hold at most this many metrics each. */
+const FREE_DASHBOARD_METRICS = 50;
+
+/** The idle cost of one stack size. */
+export interface IdleCostRow extends IdleInventory {
+  readonly mappings: number;
+  /** Alarms, and the metrics they read (what CloudWatch charges for). */
+  readonly alarms: number;
+  /** Alarms on Metrics Insights queries: charged per metric the query matches, none while no rule fails. */
+  readonly metricsInsightsAlarms: number;
+  readonly metricFilters: number;
+  readonly dashboardMetrics: number;
+  /** $ a month at list price: no free tier, the dashboard paid. */
+  readonly listUsd: number;
+  /** $ a month with the account's free tier to itself: 10 alarm metrics, a dashboard of at most 50 metrics. */
+  readonly freeTierUsd: number;
+  /** The design before issue 14 at list price: one ExecutionsFailed alarm per mapping + DLQ + parked. */
+  readonly beforeListUsd: number;
+  readonly beforeAlarms: number;
+}
+
+/** A mappings file of `n` plain mappings (endpoint and CA given: no deploy-time lookup). */
+export function plainMappings(n: number): string {
+  const ca = Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64');
+  const lines = Array.from(
+    { length: n },
+    (_, i) =>
+      `  - id: app-${i}\n    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-${i}-AbCdEf\n` +
+      `    cluster: { name: prod, endpoint: "https://a.example", certificateAuthority: ${ca} }\n` +
+      `    namespace: app\n    secretName: app-${i}\n`,
+  );
+  return `stack:\n  name: IdleCost\nmappings:\n${lines.join('')}`;
+}
+
+/** Metrics an alarm reads: 1 for a plain alarm, the MetricStat entries of a metric-math alarm. */
+function metricsRead(a: CfnAlarm, stack: Stack): { metrics: number; insights: boolean } {
+  const queries = stack.resolve(a.metrics) as { metricStat?: unknown; expression?: string }[] | undefined;
+  if (!queries) return { metrics: 1, insights: false };
+  const insights = queries.some((q) => /^\s*SELECT\b/i.test(q.expression ?? ''));
+  return { metrics: queries.filter((q) => q.metricStat !== undefined).length, insights };
+}
+
+/** Counts and prices the idle resources of a stack of `n` mappings. */
+export function idleCostOf(n: number): IdleCostRow {
+  const config = parseMappings(plainMappings(n), `idle-${n}.yaml`);
+  const { stack } = createApp(config, { context: { 'aws:cdk:bundling-stacks': [] }, stackTraces: false });
+  const all = stack.node.findAll();
+  const alarms = all.filter((c): c is CfnAlarm => c instanceof CfnAlarm).map((a) => metricsRead(a, stack));
+  const standard = alarms.filter((a) => !a.insights);
+  const alarmMetrics = standard.reduce((sum, a) => sum + a.metrics, 0);
+  const dashboards = all.filter((c): c is CfnDashboard => c instanceof CfnDashboard);
+  const body = JSON.stringify(stack.resolve(dashboards.map((d) => d.dashboardBody)));
+  // Each metric of a graph is one entry of its "metrics" array: a namespace string or an expression object.
+  const dashboardMetrics = (body.match(/\[\\"AWS\/|\[\\"EksSecretSync\/|\{\\"label\\":[^}]*\\"expression\\"/g) ?? [])
+    .length;
+  const kmsKeys = all.filter((c) => c instanceof CfnKey).length;
+  const P = PRICES;
+  const dashboardUsd = dashboards.length * P.dashboard.usd;
+  const listUsd = kmsKeys * P.kmsKey.usd + alarmMetrics * P.alarm.usd + dashboardUsd;
+  const freeDashboard = dashboards.length === 1 && dashboardMetrics <= FREE_DASHBOARD_METRICS;
+  const freeTierUsd =
+    kmsKeys * P.kmsKey.usd +
+    Math.max(0, alarmMetrics - FREE_ALARM_METRICS) * P.alarm.usd +
+    (freeDashboard ? 0 : dashboardUsd);
+  const beforeAlarms = n + 2;
+  return {
+    mappings: n,
+    alarms: alarms.length,
+    alarmMetrics,
+    metricsInsightsAlarms: alarms.length - standard.length,
+    metricFilters: all.filter((c) => c instanceof CfnMetricFilter).length,
+    dashboardMetrics,
+    kmsKeys,
+    dashboards: dashboards.length,
+    listUsd: round(listUsd, 2),
+    freeTierUsd: round(freeTierUsd, 2),
+    beforeAlarms,
+    beforeListUsd: round(P.kmsKey.usd + beforeAlarms * P.alarm.usd + P.dashboard.usd, 2),
+  };
+}
+
+/** {@link idleCostOf} at each of {@link IDLE_MAPPINGS}. */
+export function idleCost(): IdleCostRow[] {
+  return IDLE_MAPPINGS.map(idleCostOf);
+}

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApp, type SyncApp } from '../../infra/app.ts';
+import { MappingsError, parseMappings } from '../../infra/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { defaultBusRules, DEFAULT_RULES_PER_BUS_QUOTA, rulesQuotaWarning, splitFleet } from '../../infra/fleet.ts';
+import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/stack-limits.ts';
+import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
+
+/** A mappings file of `n` mappings, with `stack.mappingsPerStack` when given. */
+function fleet(n: number, kind: FleetKind, perStack?: number) {
+  const text = fleetYaml(n, kind);
+  return parseMappings(
+    perStack === undefined ? text : text.replace('  name: Fleet\n', `  name: Fleet\n  mappingsPerStack: ${perStack}\n`),
+    'fleet.yaml',
+  );
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties?: any }>;
+  Outputs?: Record<string, unknown>;
+}
+
+/** Synthesizes every stack of the app; the templates by stack name, and their size as written. */
+function synthAll(n: number, kind: FleetKind, perStack?: number) {
+  const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-fleet-'));
+  try {
+    const built: SyncApp = createApp(fleet(n, kind, perStack), { outdir, stackTraces: false });
+    const assembly = built.app.synth();
+    const templates = Object.fromEntries(
+      built.stacks.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template as Template]),
+    );
+    return { built, templates };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const OVER_LIMIT = (n: number, kind: FleetKind, shared: number, perMapping: number, fits: number) =>
+  `stack Fleet: mapping ${fleetMappingId(kind, fits)} does not fit: the stack's ${n} mappings make ` +
+  `${shared + n * perMapping} CloudFormation resources (${shared} shared, up to ${perMapping} per mapping; at most ` +
+  `${MAX_STACK_RESOURCES}). A stack ` +
+  `holds at most ${fits} such mappings. Set stack.mappingsPerStack in fleet.yaml to at most ${fits}: the app then ` +
+  `makes one stack per ${fits} mappings (deploy them all with npx cdk deploy --all).`;
+
+describe('the stacks of a mappings file', () => {
+  it('are one per stack.mappingsPerStack mappings in file order, the first keeping stack.name', () => {
+    const stacks = splitFleet(fleet(2 * DEFAULT_MAPPINGS_PER_STACK + 1, 'plain'));
+    expect(stacks.map((s) => [s.stackName, s.mappings.length])).toStrictEqual([
+      ['Fleet', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-2', DEFAULT_MAPPINGS_PER_STACK],
+      ['Fleet-3', 1],
+    ]);
+    expect(stacks[1]!.mappings[0]!.id).toBe(fleetMappingId('plain', DEFAULT_MAPPINGS_PER_STACK));
+  });
+
+  it('refuse a stack.name that the numbered stacks would make too long, saying how long it may be', () => {
+    const config = fleet(DEFAULT_MAPPINGS_PER_STACK + 1, 'plain');
+    const name = `F${'x'.repeat(127)}`;
+    expect(() => splitFleet({ ...config, stack: { ...config.stack, name } })).toThrow(
+      new MappingsError('fleet.yaml', [
+        `stack.name: "${name}" is 128 characters; its ${DEFAULT_MAPPINGS_PER_STACK + 1} mappings make 2 stacks, ` +
+          `the last named ${name}-2 (130 characters, more than the 128 CloudFormation allows): shorten stack.name ` +
+          'to at most 126 characters',
+      ]),
+    );
+  });
+
+  it('refuse a stack.mappingsPerStack over what a stack can hold, naming the field', () => {
+    expect(() => fleet(1, 'plain', MAX_MAPPINGS_PER_STACK + 1)).toThrow(
+      `stack.mappingsPerStack: ${MAX_MAPPINGS_PER_STACK + 1} is more than a stack can hold (500 CloudFormation ` +
+        `resources, 31 or more per mapping); expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
+    );
+  });
+});
+
+describe("the default bus's rule quota", () => {
+  it('is passed by 300 plain mappings with one rule each only past 300, and the warning says what to raise', () => {
+    expect(rulesQuotaWarning(fleet(DEFAULT_RULES_PER_BUS_QUOTA, 'plain'))).toBeUndefined();
+    expect(rulesQuotaWarning(fleet(DEFAULT_RULES_PER_BUS_QUOTA + 1, 'plain'))).toBe(
+      'fleet.yaml: its 301 mappings make 301 EventBridge rules on the default bus, more than the default quota of ' +
+        '300 rules per bus: raise the quota of rules per event bus (Service Quotas, Amazon EventBridge) to at least ' +
+        "301 plus the account's other rules on that bus before deploying",
+    );
+  });
+
+  it('counts three rules for a mapping with cloudTrailRules and resyncSchedule', () => {
+    expect(defaultBusRules(fleet(100, 'largest'))).toBe(300);
+    expect(rulesQuotaWarning(fleet(101, 'largest'))).toContain('its 101 mappings make 303 EventBridge rules');
+  });
+});
+
+describe('the limits of one stack', () => {
+  it(`hold ${DEFAULT_MAPPINGS_PER_STACK} of the largest mappings (the default per stack) within every limit`, () => {
+    const { templates } = synthAll(DEFAULT_MAPPINGS_PER_STACK, 'largest');
+    const t = templates.Fleet!;
+    expect(Object.keys(templates)).toStrictEqual(['Fleet']);
+    expect(Object.keys(t.Resources).length).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
+    expect(Object.keys(t.Outputs ?? {}).length).toBeLessThanOrEqual(MAX_STACK_OUTPUTS);
+    const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+    expect(JSON.stringify(key.Properties.KeyPolicy).length).toBeLessThanOrEqual(MAX_KEY_POLICY_BYTES);
+    // The template as cdk writes it: CloudFormation takes at most 1 MB through S3.
+    expect(JSON.stringify(t, undefined, 1).length).toBeLessThan(1_000_000);
+  }, 120_000);
+
+  it('refuse one largest mapping more, naming the mapping that does not fit and stack.mappingsPerStack', () => {
+    const n = DEFAULT_MAPPINGS_PER_STACK + 1;
+    expect(() => synthAll(n, 'largest', MAX_MAPPINGS_PER_STACK)).toThrow(
+      // 37 resources of its own, and the KMS endpoint and its security group of its own VPC.
+      OVER_LIMIT(n, 'largest', 19, 39, DEFAULT_MAPPINGS_PER_STACK),
+    );
+  }, 120_000);
+
+  it(`hold ${MAX_MAPPINGS_PER_STACK} plain mappings, the most stack.mappingsPerStack allows`, () => {
+    const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
+    expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(19 + 31 * MAX_MAPPINGS_PER_STACK);
+  }, 120_000);
+});
+
+describe('least privilege over an app of two stacks', () => {
+  const n = DEFAULT_MAPPINGS_PER_STACK + 2;
+  const ids = Array.from({ length: n }, (_, i) => fleetMappingId('plain', i));
+  /** The mapping ids a piece of template names (its secret ARN, encryption context, Kubernetes group). */
+  const mappingsIn = (x: unknown) => {
+    const text = JSON.stringify(x);
+    return ids.filter((id) => new RegExp(`\\b${id}(?!\\d)`).test(text));
+  };
+  const reachesSecrets = (st: unknown) =>
+    [(st as { Action?: string | string[] }).Action ?? []].flat().some((a) => /^(secretsmanager|kms|eks):/.test(a));
+  let templates: Record<string, Template>;
+
+  it('spreads the mappings over two stacks', () => {
+    ({ templates } = synthAll(n, 'plain'));
+    expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
+  }, 120_000);
+
+  it('has a checker that finds a statement over two secrets (positive control)', () => {
+    const planted = {
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [ids[1], ids[11]].map((id) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${id}-AbCdEf`),
+    };
+    expect(reachesSecrets(planted)).toBe(true);
+    expect(mappingsIn(planted)).toStrictEqual([ids[1], ids[11]]);
+  });
+
+  it('gives no role a secret, KMS or EKS permission over two mappings', () => {
+    let roles = 0;
+    for (const t of Object.values(templates)) {
+      const byRole = new Map<string, unknown[]>();
+      for (const r of Object.values(t.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
+        for (const role of r.Properties.Roles as { Ref: string }[])
+          byRole.set(role.Ref, [...(byRole.get(role.Ref) ?? []), ...r.Properties.PolicyDocument.Statement]);
+      }
+      for (const [role, statements] of byRole) {
+        roles++;
+        expect(mappingsIn(statements.filter(reachesSecrets)).length, role).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(roles).toBeGreaterThan(5 * n);
+  });
+
+  it('gives each seal key statement one role and one mapping, and each access entry one mapping group', () => {
+    for (const t of Object.values(templates)) {
+      const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
+      const grants = key.Properties.KeyPolicy.Statement.filter((s: any) => s.Sid !== 'AccountAdministersOnly');
+      expect(grants.length).toBeGreaterThan(0);
+      for (const s of grants) {
+        expect(mappingsIn(s)).toHaveLength(1);
+        expect([s.Condition.ArnEquals['aws:PrincipalArn']].flat()).toHaveLength(1);
+      }
+      for (const e of Object.values(t.Resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry')) {
+        expect(e.Properties.KubernetesGroups).toHaveLength(1);
+        expect(mappingsIn(e.Properties.KubernetesGroups)).toHaveLength(1);
+      }
+    }
+  });
+});
