@@ -355,6 +355,8 @@ export class LocalMapping {
        * replaced: a task the ASL does not give one still gets none.
        */
       readonly startedAt?: string;
+      /** The execution input's target filter (redrive of one target: functions/domain/contract.ts SyncInput). */
+      readonly onlyTarget?: unknown;
       /** Stands in front of the SQS SendMessage of the SendToDlq state (a fault cell's hook). */
       readonly sendToDlq?: (send: () => Promise<{ MessageId?: string }>) => Promise<{ MessageId?: string }>;
     } = {},
@@ -387,7 +389,8 @@ export class LocalMapping {
     const fast = Object.fromEntries(
       [...Object.keys(TASKS), 'RemintToken', 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
     );
-    const execution = this.machine.run({ event, attempt } as never, {
+    const input = { event, attempt, ...(opts.onlyTarget !== undefined && { onlyTarget: opts.onlyTarget }) };
+    const execution = this.machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers,
         ...(opts.productionRetryTiming ? {} : { retryIntervalOverrides: fast }),

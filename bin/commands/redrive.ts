@@ -40,7 +40,9 @@ const HELP = `Usage: eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run
 Redrive failed syncs from the dead-letter queue, as the SQS console's "Start DLQ redrive"
 does through the stack's redrive-sync function: each message starts a new execution of
 its mapping's state machine as the next attempt, on the secret's CURRENT value. A message
-is deleted from the DLQ only after its execution started. Messages whose attempt reached
+is deleted from the DLQ only after its execution started. A message of one failed target
+(a mapping with targets:) runs that target alone; the others are not read or written.
+Messages whose attempt reached
 stack.redriveMaxAttempts, or that cannot be read, are parked in the parked queue (it
 alarms) instead. A second copy of a failure already handled in this run (SendToDlq stored
 it twice when an answer was lost) is deleted, not replayed: a "duplicate". Prints a
@@ -98,6 +100,8 @@ export interface MessageReport {
   readonly messageId: string;
   readonly outcome: Outcome;
   readonly mappingId?: string;
+  /** The one target that failed (redriven alone), when the message names one. */
+  readonly target?: string;
   readonly failedAttempt?: number;
   readonly failedStep?: string;
   readonly error?: string;
@@ -321,6 +325,7 @@ function describe(messageId: string, d: RedriveDecision): MessageReport {
     messageId,
     outcome: 'skipped',
     ...(mappingId !== undefined && { mappingId }),
+    ...(f?.target !== undefined && { target: f.target }),
     ...(f && { failedAttempt: f.attempt, failedStep: f.failedStep, error: f.error, cause: f.cause }),
     ...(d.action === 'start' ? { attempt: d.input.attempt } : { reason: `${d.reason}: ${d.detail}` }),
   };
@@ -344,7 +349,7 @@ function row(r: MessageReport, style: Style): string[] {
   const full = r.error === undefined ? (r.reason ?? '-') : r.cause ? `${r.error}: ${r.cause}` : r.error;
   const error = full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
   return [
-    r.mappingId ?? '?',
+    r.target === undefined ? (r.mappingId ?? '?') : `${r.mappingId ?? '?'} ${r.target}`,
     r.failedAttempt === undefined ? '-' : String(r.failedAttempt),
     r.failedStep ?? '-',
     outcome,

@@ -14,6 +14,11 @@ export interface SyncInput {
   readonly event: Record<string, unknown>;
   /** 1 for the first delivery; redrive increments it. */
   readonly attempt: number;
+  /**
+   * Run only this target (its {@link TargetRef.name}, `<cluster>/<namespace>/<secretName>`): redrive of one
+   * target's DLQ message. The state machine skips every other target and sends an unknown name to the DLQ.
+   */
+  readonly onlyTarget?: string;
 }
 
 /** FetchSecret: in `{ event }`, out at `$.fetched`. */

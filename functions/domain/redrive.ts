@@ -54,6 +54,11 @@ export interface FailedAttempt {
   readonly cause: string;
   /** The execution that failed (sync failures only). */
   readonly executionId?: string;
+  /**
+   * The one target that failed (`<cluster>/<namespace>/<secretName>`, the message's `target`): the redrive runs it
+   * alone. Absent when the whole execution failed before its targets (FetchSecret) and was not filtered.
+   */
+  readonly target?: string;
   /** The event that started the first attempt. */
   readonly originalEvent: Record<string, unknown>;
 }
@@ -184,6 +189,7 @@ export function readDeadLetter(
       error: typeof body.error === 'string' ? body.error : 'unknown',
       cause: causeLine(body.cause),
       ...(typeof body.executionId === 'string' && { executionId: body.executionId }),
+      ...(typeof body.target === 'string' && body.target !== '' && { target: body.target }),
       originalEvent: originalEvent(event),
     };
   }
@@ -252,7 +258,11 @@ export function decideRedrive(message: QueueMessage, settings: RedriveSettings, 
     failed,
     stateMachineArn,
     executionName: executionName(failed, attempt, message.body),
-    input: { event: redriveEvent(failed, now), attempt },
+    input: {
+      event: redriveEvent(failed, now),
+      attempt,
+      ...(failed.target !== undefined && { onlyTarget: failed.target }),
+    },
   };
 }
 
@@ -272,6 +282,7 @@ export function redriveEvent(failed: FailedAttempt, now: string): Record<string,
       error: failed.error,
       failedAttempt: failed.attempt,
       ...(failed.executionId !== undefined && { failedExecutionId: failed.executionId }),
+      ...(failed.target !== undefined && { failedTarget: failed.target }),
     },
   };
 }
@@ -288,7 +299,8 @@ export function executionNameOf(executionId: string): string {
 }
 
 /**
- * The identity of a failed attempt, the same for every copy of its DLQ message: `<mapping>/<execution>/<attempt>`.
+ * The identity of a failed attempt, the same for every copy of its DLQ message: `<mapping>/<execution>/<attempt>`,
+ * then `#<target>` for one target's failure (the targets of one execution fail, and are redriven, each on its own).
  * SendToDlq's Retry stores a second, identical message when SQS stored the first but its answer was lost (a
  * standard queue has no deduplication): both copies have this key, and every consumer (redrive-sync, the CLI's
  * `redrive` and `status`) acts on a key once. The execution is named by its name, not its ARN: Express does not
@@ -300,7 +312,8 @@ export function failureKey(failed: FailedAttempt): string {
     failed.executionId !== undefined
       ? executionNameOf(failed.executionId)
       : `event-${typeof failed.originalEvent.id === 'string' ? failed.originalEvent.id : 'unknown'}`;
-  return `${failed.mappingId}/${execution}/${failed.attempt}`;
+  const target = failed.target === undefined ? '' : `#${failed.target}`;
+  return `${failed.mappingId}/${execution}/${failed.attempt}${target}`;
 }
 
 /**

@@ -55,6 +55,7 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
       const fields = {
         messageId: record.messageId,
         mappingId: failed?.mappingId,
+        target: failed?.target,
         failedAttempt: failed?.attempt,
         failedStep: failed?.failedStep,
         error: failed?.error,

@@ -106,3 +106,22 @@ export function orderViolations(writes: readonly AcceptedWrite[], versions: read
   }
   return violations;
 }
+
+/**
+ * How many accepted (2xx) create, update and patch requests of Secret `namespace/name` the audit log records, in
+ * any namespace: the policy's Metadata level is enough (no bodies), so it counts writes where
+ * {@link acceptedWrites} cannot read the version.
+ */
+export function acceptedWriteCount(auditLogFile: string, namespace: string, name: string): number {
+  let n = 0;
+  for (const line of readFileSync(auditLogFile, 'utf8').split('\n').slice(0, -1)) {
+    if (!line.includes('"secrets"') || !line.includes(`"${name}"`)) continue;
+    const e = JSON.parse(line);
+    const ref = e.objectRef ?? {};
+    if (ref.resource !== 'secrets' || ref.namespace !== namespace || ref.name !== name) continue;
+    if (e.stage !== 'ResponseComplete' || !['create', 'update', 'patch'].includes(e.verb)) continue;
+    const code = e.responseStatus?.code ?? 0;
+    if (code >= 200 && code <= 299) n++;
+  }
+  return n;
+}

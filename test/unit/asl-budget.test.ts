@@ -99,7 +99,7 @@ describe('controls: a definition over the limit is reported', () => {
     const wait = asl();
     wait.States.Start.Next = 'Pause';
     wait.States.Pause = { Type: 'Wait', SecondsPath: '$.delay', Next: 'FetchSecret' };
-    expect(() => worstCase(wait)).toThrow(/Wait state without a constant Seconds/);
+    expect(() => worstCase(wait, ITEMS)).toThrow(/Wait state without a constant Seconds/);
   });
 
   it('walks a Map state’s ItemProcessor: the same sync per item, three items one at a time, is over', () => {

@@ -127,6 +127,27 @@ describe('ASL error contract', () => {
     });
   });
 
+  it('runs only the target an input onlyTarget names (by its key), and an unknown name into the DLQ', () => {
+    expect(asl.StartAt).toBe('TargetFilter');
+    expect(asl.States.TargetFilter.Choices).toStrictEqual([
+      { Variable: '$.onlyTarget', IsPresent: true, Next: 'StartOneTarget' },
+    ]);
+    expect(asl.States.TargetFilter.Default).toBe('Start');
+    expect(asl.States.CheckOnlyTarget.Parameters['known.$']).toBe(
+      'States.ArrayContains($.targets[*].name, $.onlyTarget)',
+    );
+    expect(asl.States.KnownTarget.Default).toBe('UnknownTarget');
+    expect(asl.States.UnknownTarget.Next).toBe('UnknownTargetFailed');
+    expect(asl.States.UnknownTargetFailed.Next).toBe('SendToDlq');
+    expect(asl.States.SendToDlq.Parameters.MessageBody['target.$']).toBe('$.onlyTarget');
+    expect(S.SelectTarget.Choices).toStrictEqual([
+      { Variable: '$.onlyTarget', IsNull: true, Next: 'StartTarget' },
+      { Variable: '$.onlyTarget', StringEqualsPath: '$.target.name', Next: 'StartTarget' },
+    ]);
+    expect(S[S.SelectTarget.Default].End).toBe(true);
+    expect(S[S.SelectTarget.Default].Parameters.failed).toBe(false);
+  });
+
   it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
     expect(S.RestartWorkloads.Catch[0]).toMatchObject({
       ErrorEquals: ['UnauthorizedError'],
@@ -154,7 +175,8 @@ describe('ASL loop bounds', () => {
 
   it('start both counters at 0 for each target', () => {
     expect(S.StartTarget.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
-    expect(fanOut.ItemProcessor.StartAt).toBe('StartTarget');
+    expect(fanOut.ItemProcessor.StartAt).toBe('SelectTarget');
+    expect(S.SelectTarget.Choices.map((c: { Next: string }) => c.Next)).toStrictEqual(['StartTarget', 'StartTarget']);
   });
 
   it.each([
@@ -192,7 +214,11 @@ describe('ASL fan-out to the targets', () => {
       'attempt.$': '$.attempt',
       'targets.$': "States.StringToJson(States.Base64Decode('${TargetsJson}'))",
       'clusters.$': "States.StringToJson(States.Base64Decode('${ClustersJson}'))",
+      onlyTarget: null,
     });
+    const { 'onlyTarget.$': only, ...rest } = asl.States.StartOneTarget.Parameters;
+    expect(only).toBe('$.onlyTarget');
+    expect({ ...rest, onlyTarget: null }).toStrictEqual(asl.States.Start.Parameters);
   });
 
   it('gives each target the fetched (sealed) data once, from outside the items', () => {
@@ -202,6 +228,7 @@ describe('ASL fan-out to the targets', () => {
       'fetched.$': '$.fetched',
       'target.$': '$$.Map.Item.Value',
       'clusters.$': '$.clusters',
+      'onlyTarget.$': '$.onlyTarget',
     });
   });
 

@@ -94,6 +94,16 @@ describe('decideRedrive', () => {
     expect(d.executionName).toMatch(/^redrive-2-[0-9a-f]{32}$/);
   });
 
+  it("runs one failed target alone: the message's target becomes the input's onlyTarget", () => {
+    const target = 'prod-eks/payments/app-config';
+    const d = start(syncFailure({ target }));
+    expect(d.input.onlyTarget).toBe(target);
+    expect((d.input.event.detail as { failedTarget: unknown }).failedTarget).toBe(target);
+    expect(start(syncFailure()).input).not.toHaveProperty('onlyTarget');
+    // A FetchSecret failure of an unfiltered run: the message's target is null, the redrive runs every target.
+    expect(start(syncFailure({ target: null })).input).not.toHaveProperty('onlyTarget');
+  });
+
   it('makes FetchSecret read AWSCURRENT, not the version the original event named', () => {
     const d = start(syncFailure());
     expect(requestedVersion(labelEvent, ARN)).toBe('v-bad');
@@ -195,6 +205,14 @@ describe('failureKey', () => {
   it('differs by attempt, by execution, and by mapping', () => {
     expect(new Set([keyOf(), keyOf({ attempt: 2 }), keyOf({ executionId: 'exec-2' })]).size).toBe(3);
     expect(keyOf({ mappingId: 'other' })).toBe('other/exec-1/1');
+  });
+
+  it('differs by target: two targets failed in one execution are two failures, with two redrive names', () => {
+    const [a, b] = ['c/ns-a/s', 'c/ns-b/s'];
+    expect(keyOf({ target: a })).toBe('app-config/exec-1/1#c/ns-a/s');
+    expect(keyOf({ target: a })).not.toBe(keyOf({ target: b }));
+    expect(start(syncFailure({ target: a })).executionName).toBe(start(syncFailure({ target: a })).executionName);
+    expect(start(syncFailure({ target: a })).executionName).not.toBe(start(syncFailure({ target: b })).executionName);
   });
 
   it('names an execution by its name, so two Express executions of one redrive name (two ARNs) are one failure', () => {
