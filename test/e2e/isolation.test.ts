@@ -3,7 +3,8 @@
 // `eks-secret-sync rbac` prints for them (LocalMapping). B's Secret sits in A's namespace, next to a Secret
 // of nobody's; a third Secret with A's Secret's name sits in another namespace. A's freshly minted token may
 // do on A's Secret exactly what A's sync needs and nothing on any other Secret; A's role cannot open B's
-// seals under the one key they share (moto's KMS refuses the encryption context).
+// seals under the one key they share (moto's KMS refuses the encryption context). Mapping C has two targets in
+// two namespaces: its one token may read and write both and nothing else in either namespace.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { unseal } from '../../functions/adapters/seal.ts';
@@ -16,8 +17,10 @@ const CANARY_A = `iso-a-canary-${Date.now().toString(36)}`;
 const CANARY_B = `iso-b-canary-${Date.now().toString(36)}`;
 let a: LocalMapping;
 let b: LocalMapping;
+let c: LocalMapping;
 let elsewhere: string;
 let tokenA: string;
+let tokenC: string;
 
 type Target = readonly [namespace: string, name: string];
 const APPLY = 'application/apply-patch+yaml';
@@ -75,11 +78,21 @@ beforeAll(async () => {
   await adminApply([body([a.namespace, 'someone-elses']), body([elsewhere, a.secretName])]);
   expect((await a.run({})).status).toBe('SUCCEEDED');
   expect((await b.run({})).status).toBe('SUCCEEDED');
-  tokenA = await a.token();
+  // C: two targets in two namespaces, the first next to A's and B's Secrets, the second in a namespace of its own.
+  c = await TestMapping.create({
+    id: 'iso-c',
+    namespace: a.namespace,
+    secretName: 'c-config',
+    secretString: JSON.stringify({ password: CANARY_A }),
+    moreTargets: [{ secretName: 'c-config' }],
+  });
+  await adminApply([body([c.targets[1]!.namespace, 'someone-elses'])]);
+  expect((await c.run({})).status).toBe('SUCCEEDED');
+  [tokenA, tokenC] = [await a.token(), await c.token()];
 });
 
 afterAll(async () => {
-  await Promise.all([a, b].filter(Boolean).map((m) => m.close()));
+  await Promise.all([a, b, c].filter(Boolean).map((m) => m.close()));
 });
 
 describe('two mappings, two identities', () => {
@@ -139,6 +152,46 @@ describe("mapping A's token", () => {
   });
 });
 
+describe('the token of mapping C, with two targets in two namespaces', () => {
+  const own = () => c.targets.map((t) => [t.namespace, t.secretName] as Target);
+  const NEEDED = ['get', 'create (server-side apply)', 'patch'];
+  const OTHERS: Record<string, () => Target> = {
+    "mapping A's Secret (first namespace)": () => [a.namespace, a.secretName],
+    "mapping B's Secret (first namespace)": () => [b.namespace, b.secretName],
+    'a Secret of nobody in the first namespace': () => [a.namespace, 'someone-elses'],
+    'a Secret of nobody in the second namespace': () => [c.targets[1]!.namespace, 'someone-elses'],
+  };
+
+  it('is in namespaces that differ, and C has one identity for both', () => {
+    expect(new Set(own().map(([ns]) => ns)).size).toBe(2);
+  });
+
+  it.each(NEEDED.flatMap((verb) => [0, 1].map((i) => [verb, i] as const)))(
+    'is allowed %s on its target %i',
+    async (verb, i) => {
+      const r = await REQUESTS[verb]!(tokenC, own()[i]!);
+      expect(r.status, JSON.stringify(r.body?.message)).toBe(200);
+    },
+  );
+
+  // Cheap: one read and one write on each other Secret (the full verb matrix runs for A above).
+  it.each(Object.keys(OTHERS).flatMap((target) => ['get', 'patch'].map((verb) => [target, verb] as const)))(
+    'is refused on %s: %s',
+    async (target, verb) => {
+      const t = OTHERS[target]!();
+      const before = await adminGet(t);
+      const r = await REQUESTS[verb]!(tokenC, t);
+      expect(r.status, JSON.stringify(r.body)).toBe(403);
+      expect(r.body.message).toContain(`User "${c.identity.username}" cannot`);
+      expect((await adminGet(t)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    },
+  );
+
+  it('is refused listing Secrets in either namespace', async () => {
+    for (const [ns] of own()) expect((await REQUESTS.list!(tokenC, [ns, ''])).status).toBe(403);
+  });
+});
+
 describe("mapping B's seals", () => {
   const tb = () => inject('testbed');
   const keysAs = (m: LocalMapping) =>
@@ -175,6 +228,6 @@ describe("mapping B's seals", () => {
   });
 
   it("leave neither mapping's value in any log, state, DLQ message or error", () => {
-    expectNoSecretMaterial([a, b].map((m) => m.captured()).join('\n'), [CANARY_A, CANARY_B]);
+    expectNoSecretMaterial([a, b, c].map((m) => m.captured()).join('\n'), [CANARY_A, CANARY_B]);
   });
 });
