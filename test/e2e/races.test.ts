@@ -8,9 +8,11 @@
 // the test names; timing still varies). Beyond the final state, every
 // accepted write of each trial is read back from the kube-apiserver's audit
 // log (test/support/write-history.ts): the source version never goes
-// backwards, not even for a moment that a later delivery repairs.
+// backwards, not even for a moment that a later delivery repairs. A few of the same trials run on a mapping of two
+// targets (one Map state writes both) and every target is checked the same way.
 import { SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TargetRef } from '../../functions/domain/target.ts';
 import type { LocalMapping } from '../../testbed/local-pipeline.ts';
 import { AUDITED_NAMESPACES } from '../../testbed/testbed.ts';
 import { b64, secretOf } from '../support/fault-matrix.ts';
@@ -24,7 +26,12 @@ const SEED = Number(process.env.RACE_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const TRIALS = 100;
 const INTERLEAVED = 60;
 const LANES = 2; // mappings running trials side by side; each lane's trials run one after another
+/** Trials of a mapping with two targets (each in an audited namespace): checked per target. */
+const TARGET_TRIALS = 12;
+const TARGET_INTERLEAVED = 8;
 const mappings: LocalMapping[] = [];
+/** The mapping of two targets, a lane of its own. */
+const fanned: LocalMapping[] = [];
 
 /** mulberry32: a small seeded PRNG, so a trial's choices can be replayed from its seed. */
 function prng(seed: number): (n: number) => number {
@@ -77,13 +84,15 @@ interface TrialResult {
   readonly dlq: number;
   readonly plans: string[];
   readonly conflicts: number;
-  /** Accepted writes of the trial in the audit log, and those that broke the order. */
+  /** Accepted writes of the trial in the audit log (every target), and those that broke the order. */
   readonly writes: number;
+  /** The fewest accepted writes of one target in the trial (each target must be written). */
+  readonly fewestTargetWrites: number;
   readonly violations: OrderViolation[];
 }
 
-/** The trial's accepted writes to `m`'s Secret (commit order), from the audit log. */
-function writesSince(m: LocalMapping, resourceVersion: number) {
+/** The trial's accepted writes to the Secret (commit order), from the audit log. */
+function writesSince(m: Pick<TargetRef, 'namespace' | 'secretName'>, resourceVersion: number) {
   return acceptedWrites(inject('testbed').cluster.auditLogFile, m.namespace, m.secretName).filter(
     (w) => w.resourceVersion > resourceVersion,
   );
@@ -104,14 +113,18 @@ const planOf = (r: ExecutionRecord) =>
  */
 type Mode = 'versions-first' | 'interleaved';
 
-/** One trial on one mapping: K versions, K + duplicates concurrent executions, then the Secret is checked. */
+/** One trial on one mapping: K versions, K + duplicates concurrent executions, then each target's Secret is checked. */
 async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialResult> {
   const seed = (SEED + index * 7919 + (mode === 'interleaved' ? 1 : 0)) >>> 0;
   const rand = prng(seed);
   const k = 2 + rand(4);
   const values: { password: string; extra?: string }[] = [];
   const versions: string[] = [];
-  const startedAt = Number((await secretOf(m)).body.metadata.resourceVersion);
+  const secretAt = (x: TargetRef) =>
+    kube(adminToken(), 'GET', `/api/v1/namespaces/${x.namespace}/secrets/${x.secretName}`);
+  const startedAt = await Promise.all(
+    m.targets.map(async (x) => Number((await secretAt(x)).body.metadata.resourceVersion)),
+  );
   const early: Promise<ExecutionRecord>[] = [];
   for (let j = 1; j <= k; j++) {
     const value = {
@@ -140,15 +153,21 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
     }),
   ]);
 
-  const s = await secretOf(m);
   const newest = values[k - 1]!;
-  const writes = writesSince(m, startedAt);
-  const holds = s.body.metadata?.annotations?.['eks-secret-sync.io/source-version-id'];
-  const stale =
-    holds !== versions[k - 1] ||
-    s.body.data?.password !== b64(newest.password) ||
-    s.body.data?.version !== b64(String(k)) ||
-    (s.body.data?.extra === undefined) === 'extra' in newest; // prune on: a key the newest version lacks is gone
+  const perTarget = await Promise.all(
+    m.targets.map(async (x, i) => {
+      const s = await secretAt(x);
+      const writes = writesSince(x, startedAt[i]!);
+      const holds = s.body.metadata?.annotations?.['eks-secret-sync.io/source-version-id'];
+      const stale =
+        holds !== versions[k - 1] ||
+        s.body.data?.password !== b64(newest.password) ||
+        s.body.data?.version !== b64(String(k)) ||
+        (s.body.data?.extra === undefined) === 'extra' in newest; // prune on: a key the newest version lacks is gone
+      const violations = orderViolations(writes, versions).map((v) => ({ ...v, target: x.name }));
+      return { stale, writes: writes.length, violations };
+    }),
+  );
   return {
     trial: index,
     seed,
@@ -157,7 +176,7 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
       ...(mode === 'interleaved' ? versions.map((_, j) => `v${j + 1}`) : []),
       ...late.map((d) => `v${d.j + 1}`),
     ].join(','),
-    stale,
+    stale: perTarget.some((x) => x.stale),
     failed: runs.filter((r) => r.status !== 'SUCCEEDED').length,
     dlq: (await m.receiveDlq()).length,
     plans: runs.flatMap(planOf),
@@ -165,26 +184,28 @@ async function trial(m: LocalMapping, index: number, mode: Mode): Promise<TrialR
       (n, r) => n + r.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountConflict').length,
       0,
     ),
-    writes: writes.length,
-    violations: orderViolations(writes, versions),
+    writes: perTarget.reduce((n, x) => n + x.writes, 0),
+    fewestTargetWrites: Math.min(...perTarget.map((x) => x.writes)),
+    violations: perTarget.flatMap((x) => x.violations),
   };
 }
 
-/** Runs `trials` trials over the lanes and asserts that none ended stale. */
-async function trials(mode: Mode, trials: number): Promise<void> {
+/** Runs `trials` trials over the lanes and asserts that none ended stale (on any target). */
+async function trials(mode: Mode, trials: number, lanes: readonly LocalMapping[] = mappings): Promise<void> {
   const started = Date.now();
   const results: TrialResult[] = [];
   await Promise.all(
-    mappings.map(async (m, lane) => {
-      for (let i = lane; i < trials; i += LANES) results.push(await trial(m, i, mode));
+    lanes.map(async (m, lane) => {
+      for (let i = lane; i < trials; i += lanes.length) results.push(await trial(m, i, mode));
     }),
   );
+  const targets = lanes[0]!.targets.length;
   const stale = results.filter((r) => r.stale);
   const disordered = results.filter((r) => r.violations.length > 0);
   const plans = results.flatMap((r) => r.plans);
   const count = (a: string) => plans.filter((p) => p === a).length;
   process.stderr.write(
-    `[races] ${mode}, RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
+    `[races] ${mode}, ${targets} target(s), RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
       `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} ` +
       `conflicts, ` +
       `${stale.length} stale, ${results.reduce((n, r) => n + r.writes, 0)} writes checked in the audit log, ` +
@@ -194,8 +215,8 @@ async function trials(mode: Mode, trials: number): Promise<void> {
   expect(stale, `${mode}, RACE_SEED=${SEED}: stale trials ${JSON.stringify(stale)}`).toEqual([]);
   expect(disordered, `${mode}, RACE_SEED=${SEED}: writes out of order ${JSON.stringify(disordered)}`).toEqual([]);
   expect(
-    results.every((r) => r.writes > 0),
-    'every trial wrote at least once (the audit log is read)',
+    results.every((r) => r.fewestTargetWrites > 0),
+    'every trial wrote every target at least once (the audit log is read)',
   ).toBe(true);
   expect(
     results.filter((r) => r.failed || r.dlq),
@@ -222,10 +243,24 @@ beforeAll(async () => {
     mappings.push(m);
     expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
   }
+  // Two targets, each in an audited namespace of its own (the lanes above use the first two).
+  const [first, second] = [AUDITED_NAMESPACES[LANES]!, AUDITED_NAMESPACES[LANES + 1]!];
+  for (const name of [first, second])
+    expect((await kube(adminToken(), 'POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
+  const m = await TestMapping.create({
+    id: 'race-targets',
+    namespace: first,
+    secretString: JSON.stringify({ password: `${CANARY}-initial` }),
+    moreTargets: [{ namespace: second, secretName: 'app-config' }],
+    workers: 3,
+    prune: true,
+  });
+  fanned.push(m);
+  expect((await m.run({ source: 'setup' })).status).toBe('SUCCEEDED');
 });
 
 afterAll(async () => {
-  await Promise.all(mappings.map((m) => m.close()));
+  await Promise.all([...mappings, ...fanned].map((m) => m.close()));
 });
 
 describe('racing and duplicate deliveries', () => {
@@ -237,6 +272,12 @@ describe('racing and duplicate deliveries', () => {
     `trials, RACE_SEED=${SEED}`, async () => {
     await trials('interleaved', INTERLEAVED);
   }, 240_000);
+
+  it(`ends every trial at the newest version on each of two targets, in order: ${TARGET_TRIALS} + ${TARGET_INTERLEAVED} trials, RACE_SEED=${SEED}`, async () => {
+    expect(fanned[0]!.targets).toHaveLength(2);
+    await trials('versions-first', TARGET_TRIALS, fanned);
+    await trials('interleaved', TARGET_INTERLEAVED, fanned);
+  }, 120_000);
 
   it(
     'follows a rollback: AWSCURRENT moved back to an older version is written, and a late event for the newer one ' +
@@ -284,6 +325,6 @@ describe('racing and duplicate deliveries', () => {
   });
 
   it('never lets a value or a token reach logs, state, DLQ messages or errors', () => {
-    expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
+    expectNoSecretMaterial([...mappings, ...fanned].map((m) => m.captured()).join('\n'), [CANARY], 1000);
   });
 });
