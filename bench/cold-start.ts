@@ -38,6 +38,7 @@ export const DUMMY_ENV: Record<string, string> = {
   SECRET_TYPE: 'Opaque',
   CLUSTER_NAME: 'bench',
   CLUSTER_ENDPOINT: 'https://192.0.2.1',
+  CLUSTER_ENDPOINTS: '["https://192.0.2.1"]',
   CLUSTER_CA: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64'),
   NAMESPACE: 'bench',
   SECRET_NAME: 'app-config',

@@ -202,6 +202,8 @@ export class SecretMapping extends Construct {
       // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
       vpc: mappingVpc(m),
       kmsEndpoint: props.kmsEndpoint,
+      // The endpoints the state's `clusters` may name: the same map the definition carries (ClustersJson).
+      clusterEndpoints: Object.values(clusterMap(m, props.clusters)).map((c) => c.endpoint),
     };
     const target = { ...connection, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);

@@ -268,6 +268,7 @@ export class LocalMapping {
       DELETION_POLICY: opts.deletionPolicy ?? 'retain',
       ...(opts.dataShape && { DATA_SHAPE: dataShapeEnvValue(opts.dataShape) }),
       KUBE_IDENTITY: identity.roleArn,
+      CLUSTER_ENDPOINTS: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
     };

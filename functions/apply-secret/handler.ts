@@ -8,13 +8,14 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, secretTypeFrom } from '../runtime/options.ts';
-import { identityFrom, secretOf } from '../runtime/target.ts';
+import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
 import { applyPlan } from '../steps/apply.ts';
 
 const env = readEnv('apply-secret');
 const mappingId = env[ENV.mappingId];
 const mappingType = secretTypeFrom(env);
 const identity = identityFrom(env);
+const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
@@ -28,7 +29,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endp
 export async function handler(input: ApplyInput, context?: InvocationContext): Promise<ApplyOutput> {
   startInvocation(context, input);
   const target = targetRefOf(input.target);
-  const location = secretOf(target, input.clusters);
+  const location = secretOf(target, input.clusters, allowed);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
   const out = await applyPlan({ sealer, kubernetes }, settings, input);

@@ -9,12 +9,13 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom } from '../runtime/options.ts';
-import { identityFrom, secretOf } from '../runtime/target.ts';
+import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
 import { readSecret } from '../steps/read.ts';
 
 const env = readEnv('read-secret');
 const settings = { mappingId: env[ENV.mappingId] };
 const identity = identityFrom(env);
+const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
@@ -28,7 +29,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endp
 export async function handler(input: ReadInput, context?: InvocationContext): Promise<Observation> {
   startInvocation(context, input);
   const target = targetRefOf(input.target);
-  const location = secretOf(target, input.clusters);
+  const location = secretOf(target, input.clusters, allowed);
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
   const observed = await readSecret({ sealer, kubernetes }, settings, input);
   logger.info('read Kubernetes Secret', {

@@ -10,13 +10,14 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartTargetsFrom } from '../runtime/options.ts';
-import { identityFrom, namespaceOf } from '../runtime/target.ts';
+import { allowedEndpointsFrom, identityFrom, namespaceOf } from '../runtime/target.ts';
 import { restartWorkloads } from '../steps/restart.ts';
 
 const env = readEnv('restart-workloads');
 const mappingId = env[ENV.mappingId];
 const mappingRestart = restartTargetsFrom(env);
 const identity = identityFrom(env);
+const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
@@ -36,7 +37,7 @@ export async function handler(input: RestartInput, context?: InvocationContext):
     const why = 'the stack creates this function only for a mapping with restart';
     throw new ConfigError(`target ${target.name} lists no workload and ${ENV.restartTargets} is empty; ${why}`);
   }
-  const location = namespaceOf(target, input.clusters);
+  const location = namespaceOf(target, input.clusters, allowed);
   const kubernetes = (token: string) => workloadClient(location, token, identity, timeoutMs, timeLeft);
   const out = await restartWorkloads({ sealer, kubernetes }, { mappingId, targets: workloads }, input);
   logger.info('restarted workloads', { mappingId, target: target.name, ...out });

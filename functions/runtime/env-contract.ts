@@ -22,6 +22,11 @@ export const ENV = {
   dataShape: 'DATA_SHAPE',
   /** The Kubernetes identity (the mint-token role's ARN), named in error messages. */
   kubeIdentity: 'KUBE_IDENTITY',
+  /**
+   * JSON array of the API server URLs of the mapping's target clusters (infra/functions/kubernetes.ts): the only
+   * endpoints a Kubernetes function sends the mapping's token to, whatever its input names.
+   */
+  clusterEndpoints: 'CLUSTER_ENDPOINTS',
   /** The Kubernetes client's request timeout in ms (default 10000). */
   kubeTimeoutMs: 'KUBE_TIMEOUT_MS',
   /**
@@ -73,7 +78,7 @@ export const FUNCTION_ENV = {
   },
   'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
   'read-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId],
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
     optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'plan-merge': {
@@ -81,11 +86,11 @@ export const FUNCTION_ENV = {
     optional: [ENV.prune, ENV.secretType, ENV.labels, ENV.annotations, ENV.restartTargets, ENV.deletionPolicy],
   },
   'apply-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId],
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
     optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'restart-workloads': {
-    required: [ENV.mappingId, ENV.sealKeyId],
+    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
     optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.kmsEndpointUrl],
   },
   'redrive-sync': { required: [ENV.stateMachines, ENV.parkedQueueUrl, ENV.redriveMaxAttempts], optional: [] },

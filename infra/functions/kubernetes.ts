@@ -2,6 +2,7 @@
  * The steps that call the Kubernetes API of the clusters of a mapping's targets with the mapping's sealed token:
  * read-secret, apply-secret and restart-workloads.
  */
+import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
@@ -12,6 +13,11 @@ import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from
 
 /** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
+  /**
+   * The API server URLs of the clusters of the mapping's targets (tokens allowed): the function refuses any other
+   * endpoint its input names, so whoever may invoke it cannot point the mapping's token at another server.
+   */
+  readonly clusterEndpoints: readonly string[];
   /**
    * The Kubernetes identity (the mint-token role's ARN), named in error messages.
    * @default messages name no identity
@@ -56,10 +62,11 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
 // The variables in the order the template has always listed them (a reordered map is still a template change).
 const VALUES_AND_TOKEN = ['secret-data', 'eks-token'] as const;
 
-function connection(props: KubernetesFunctionProps) {
+function connection(scope: Construct, props: KubernetesFunctionProps) {
   return {
     [ENV.mappingId]: props.mappingId,
     [ENV.sealKeyId]: props.sealKey.keyArn,
+    [ENV.clusterEndpoints]: Stack.of(scope).toJsonString([...new Set(props.clusterEndpoints)]),
   };
 }
 
@@ -82,9 +89,12 @@ function identity(props: KubernetesFunctionProps) {
   };
 }
 
-function secretAccess(props: SecretAccessFunctionProps): FunctionEnvironment<'read-secret' | 'apply-secret'> {
+function secretAccess(
+  scope: Construct,
+  props: SecretAccessFunctionProps,
+): FunctionEnvironment<'read-secret' | 'apply-secret'> {
   return {
-    ...connection(props),
+    ...connection(scope, props),
     [ENV.secretType]: props.secretType,
     ...identity(props),
   };
@@ -98,7 +108,7 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
   constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
     super(scope, id, {
       name: 'read-secret',
-      environment: secretAccess(props),
+      environment: secretAccess(scope, props),
       logRetention: props.logRetention,
       description: mappingFunctionDescription('read-secret', props),
     });
@@ -115,7 +125,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
   constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
     super(scope, id, {
       name: 'apply-secret',
-      environment: secretAccess(props),
+      environment: secretAccess(scope, props),
       logRetention: props.logRetention,
       description: mappingFunctionDescription('apply-secret', props),
     });
@@ -131,7 +141,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
 export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> {
   constructor(scope: Construct, id: string, props: RestartWorkloadsFunctionProps) {
     const environment: FunctionEnvironment<'restart-workloads'> = {
-      ...connection(props),
+      ...connection(scope, props),
       ...identity(props),
       [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
     };

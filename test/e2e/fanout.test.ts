@@ -257,6 +257,56 @@ it('sends an execution filtered to a target the mapping does not have to the DLQ
   expect(writesTo(m.targets[0]!)).toBe(0);
 });
 
+describe("an endpoint outside the functions' allow-list (CLUSTER_ENDPOINTS)", () => {
+  it('is refused before the token is sent: the target goes to the DLQ with the reason, nothing is written', async () => {
+    // The definition names the test bed's apiserver; the functions allow only another server.
+    const m = await mapping({
+      id: 'fanout-allow',
+      secretString: JSON.stringify({ password: CANARY }),
+      env: { CLUSTER_ENDPOINTS: JSON.stringify(['https://allowed.invalid']) },
+    });
+    const t = m.targets[0]!;
+
+    const r = await m.run({ source: 'test' });
+
+    expect(r.status).toBe('FAILED');
+    const [dead, ...more] = await m.receiveDlq();
+    expect(more).toHaveLength(0);
+    expect(dead).toMatchObject({
+      mappingId: m.id,
+      target: t.name,
+      failedStep: 'ReadSecret',
+      error: 'InvalidInputError',
+    });
+    expect(dead.cause).toContain(`is not one of mapping ${m.id}'s cluster endpoints (CLUSTER_ENDPOINTS)`);
+    expect(ran(r, 'ApplySecret')).toBe(0);
+    expect((await secretAt(t)).status).toBe(404);
+  });
+
+  it('lets a Kubernetes function invoked directly reach only the allowed endpoint (control: the same input is read)', async () => {
+    const m = await mapping({ id: 'fanout-direct', secretString: JSON.stringify({ password: CANARY }) });
+    const r = await m.run({ source: 'test' });
+    expect(r.status).toBe('SUCCEEDED');
+    const entered = r.events.find((e) => e.type === 'StateEntered' && e.state.name === 'ReadSecret');
+    // ReadSecret's Parameters (statemachine/sync.asl.json) over the state it entered with.
+    const state = entered.state.input;
+    const input = {
+      executionStartedAt: new Date().toISOString(),
+      sealedData: state.fetched.sealedData,
+      sealedToken: state.token.sealedToken,
+      target: state.target,
+      clusters: state.clusters,
+    };
+    await expect(m.functions.ReadSecret.invoke(input)).resolves.toMatchObject({ exists: true });
+    const cluster = input.target.cluster as string;
+    const elsewhere = {
+      ...input,
+      clusters: { [cluster]: { ...input.clusters[cluster], endpoint: 'https://127.0.0.1:1' } },
+    };
+    await expect(m.functions.ReadSecret.invoke(elsewhere)).rejects.toThrow(/is not one of mapping fanout-direct's/);
+  });
+});
+
 it('never lets a value or a token reach logs, state, DLQ messages or errors', () => {
   expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY], 1000);
 });

@@ -205,7 +205,8 @@ async function trials(mode: Mode, trials: number, lanes: readonly LocalMapping[]
   const plans = results.flatMap((r) => r.plans);
   const count = (a: string) => plans.filter((p) => p === a).length;
   process.stderr.write(
-    `[races] ${mode}, ${targets} target(s), RACE_SEED=${SEED}: ${results.length} trials, ${plans.length} plans (update ${count('update')}, ` +
+    `[races] ${mode}, ${targets} target(s), RACE_SEED=${SEED}: ${results.length} trials, ` +
+      `${plans.length} plans (update ${count('update')}, ` +
       `skip-stale ${count('skip-stale')}, none ${count('none')}), ${results.reduce((n, r) => n + r.conflicts, 0)} ` +
       `conflicts, ` +
       `${stale.length} stale, ${results.reduce((n, r) => n + r.writes, 0)} writes checked in the audit log, ` +

@@ -242,7 +242,8 @@ describe('eks-secret-sync redrive', () => {
     expect(run.stdout).toMatch(
       new RegExp(
         // A target's failure shows the target after the mapping: it is redriven alone.
-        `${m.id} ${m.details.cluster.name}/${m.namespace}/${m.secretName}\\s+2\\s+ReadSecret\\s+redriven as attempt 3\\s+` +
+        `${m.id} ${m.details.cluster.name}/${m.namespace}/${m.secretName}\\s+2\\s+` +
+          'ReadSecret\\s+redriven as attempt 3\\s+' +
           `PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`,
       ),
     );

@@ -18,6 +18,7 @@ const ENV = {
   SEAL_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   CLUSTER_NAME: 'prod',
   CLUSTER_ENDPOINT: 'https://example.invalid',
+  CLUSTER_ENDPOINTS: '["https://example.invalid"]',
   CLUSTER_CA: CA,
   NAMESPACE: 'app',
   SECRET_NAME: 'app-config',

@@ -216,5 +216,13 @@ describe('EksSecretSync with targets', () => {
       (r) => r.Metadata?.[FUNCTION_METADATA_KEY],
     );
     expect(kinds.filter((k) => k === 'restart-workloads')).toHaveLength(1);
+    // The Kubernetes functions may send the token to the two clusters' endpoints and nowhere else.
+    const clusters = decode('ClustersJson') as Record<string, { endpoint: string }>;
+    const allowLists = Object.values(t.findResources('AWS::Lambda::Function'))
+      .filter((r) => ['read-secret', 'apply-secret', 'restart-workloads'].includes(r.Metadata?.[FUNCTION_METADATA_KEY]))
+      .map((r) => JSON.parse(r.Properties.Environment.Variables.CLUSTER_ENDPOINTS));
+    expect(allowLists).toHaveLength(3);
+    for (const list of allowLists) expect(list).toStrictEqual(Object.values(clusters).map((c) => c.endpoint));
+    expect(allowLists[0]).toStrictEqual([cluster.endpoint, 'https://west.example']);
   });
 });

@@ -14,6 +14,7 @@ import { fleetYaml } from '../support/fleet.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
 import {
   definitionValue,
+  jsonWithTokens,
   EXAMPLE_FILE,
   exampleText,
   functionId,
@@ -106,7 +107,18 @@ describe('the Lambda functions', () => {
     expect(definitionValue(s, 'app-config', 'ClustersJson')).toStrictEqual({
       prod: { endpoint: `<${lookup}.cluster.endpoint>`, ca: `<${lookup}.cluster.certificateAuthority.data>` },
     });
-    const target = { ...common, SEAL_KEY_ID: seal, SECRET_TYPE: 'Opaque', KUBE_IDENTITY: identity };
+    // The only endpoints the Kubernetes functions send the token to: the same lookup the definition's clusters use.
+    for (const fn of ['read-secret', 'apply-secret', 'restart-workloads'] as const) {
+      expect(jsonWithTokens(env('app-config', fn).CLUSTER_ENDPOINTS)).toStrictEqual([`<${lookup}.cluster.endpoint>`]);
+    }
+    const endpoints = env('app-config', 'read-secret').CLUSTER_ENDPOINTS;
+    const target = {
+      ...common,
+      SEAL_KEY_ID: seal,
+      CLUSTER_ENDPOINTS: endpoints,
+      SECRET_TYPE: 'Opaque',
+      KUBE_IDENTITY: identity,
+    };
     expect(env('app-config', 'read-secret')).toStrictEqual(target);
     expect(env('app-config', 'apply-secret')).toStrictEqual(target);
     expect(env('app-config', 'plan-merge')).toStrictEqual({

@@ -146,6 +146,20 @@ export function assetPath(s: Synthesized, objectKey: string): string {
  * (`TargetsJson`, `ClustersJson`): the decoded value when it is known at synth, else the text CloudFormation
  * encodes (Fn::Base64 of an Fn::Join with the deploy-time values), joined with `<Logical.Attr>` for each.
  */
+/**
+ * A JSON value the template builds (a string, or an Fn::Join with deploy-time values) as the value it will be,
+ * each `Fn::GetAtt` shown as `<Logical.Attr>`.
+ */
+export function jsonWithTokens(value: unknown): unknown {
+  if (typeof value === 'string') return JSON.parse(value);
+  const parts: unknown[] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return JSON.parse(
+    parts
+      .map((p) => (typeof p === 'string' ? p : `<${(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`))
+      .join(''),
+  );
+}
+
 export function definitionValue(s: Synthesized, mappingId: string, name: 'TargetsJson' | 'ClustersJson'): unknown {
   const machines = ofType(s, 'AWS::StepFunctions::StateMachine').filter(
     ([, r]) => r.Properties?.DefinitionSubstitutions?.MappingId === mappingId,

@@ -18,6 +18,7 @@ const VALUES: Record<string, string> = {
   [ENV.dataShape]: '{"data":{"DB_PASSWORD":{"from":"password"}},"includeOtherKeys":false}',
   [ENV.kubeIdentity]: 'arn:aws:iam::111122223333:role/mint',
   [ENV.kubeTimeoutMs]: '1000',
+  [ENV.clusterEndpoints]: '["https://ABC.gr7.us-east-1.eks.amazonaws.com"]',
   [ENV.prune]: 'true',
   [ENV.labels]: '{}',
   [ENV.annotations]: '{}',

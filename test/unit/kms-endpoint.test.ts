@@ -30,6 +30,7 @@ const ENVIRONMENT = {
   [ENV.mappingId]: 'app',
   [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   [ENV.restartTargets]: '["deployment/api"]',
+  [ENV.clusterEndpoints]: '["https://example.invalid"]',
   [PLATFORM_ENV.region]: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
