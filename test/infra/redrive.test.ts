@@ -161,7 +161,18 @@ describe('the redrive-sync function', () => {
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getArn(logGroup)], Condition: undefined },
           {
             Action: ['states:StartExecution'],
-            Resource: { 'Fn::Join': ['', [...(smArnPrefix()['Fn::Join'][1] as unknown[]), '*']] },
+            // Every state machine of the app, in all its stacks, and no other app's (their prefix differs).
+            Resource: [
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    ...(smArnPrefix()['Fn::Join'][1] as unknown[]).slice(0, -1),
+                    `:stateMachine:${rulePrefix(s.stack.stackName)}*`,
+                  ],
+                ],
+              },
+            ],
             Condition: undefined,
           },
           {
