@@ -14,12 +14,7 @@ import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
 import { executionLogGroupPrefix } from './resource-names.ts';
-import {
-  type SharedParts,
-  validateSyncProps,
-  type EksSecretSyncProps,
-  type ValidatedSyncProps,
-} from './sync-props.ts';
+import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
 import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */

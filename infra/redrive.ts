@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-li
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from './resource-names.ts';
 import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction, stateMachineArnPrefix } from './functions/redrive-sync.ts';
 
 /** How long the dead-letter, sync-requests and parked queues keep a message: 14 days, the SQS maximum. */
@@ -11,7 +12,7 @@ export const QUEUE_RETENTION = Duration.days(14);
 export const REDRIVE_OUTPUTS = {
   syncRequestsQueueArn: 'SyncRequestsQueueArn',
   parkedQueueUrl: 'ParkedQueueUrl',
-  stateMachineArnPrefix: 'StateMachineArnPrefix',
+  stateMachineArnPrefix: STATE_MACHINE_ARN_PREFIX_OUTPUT,
   dlqRedriveCommand: 'DlqRedriveCommand',
 } as const;
 

@@ -80,3 +80,6 @@ export function rolePath(appName: string): string {
 export function metricNamespace(stackName: string): string {
   return `EksSecretSync/${stackName}`;
 }
+
+/** The core stack's output whose value every state machine ARN of the app starts with (the CLI reads it). */
+export const STATE_MACHINE_ARN_PREFIX_OUTPUT = 'StateMachineArnPrefix';

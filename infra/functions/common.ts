@@ -31,7 +31,6 @@ export interface SealingFunctionProps extends MappingFunctionProps {
   readonly sealKey: IKey;
 }
 
-
 /**
  * KMS on the seal key, only for one mapping's encryption context and the given purposes.
  *

@@ -172,9 +172,12 @@ describe('least privilege over an app of two stacks', () => {
   const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': '111122223333' };
   /** Whether a principal ARN matches an IAM `ArnLike` pattern (`*` any run of characters, `?` one). */
   const arnLike = (pattern: string, arn: string) =>
-    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(
-      arn,
-    );
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(arn);
   /** The key policy's role pattern with the account and partition of a test account. */
   const appRolePattern = (st: any) =>
     (st.Condition.ArnLike['aws:PrincipalArn']['Fn::Join'][1] as unknown[])

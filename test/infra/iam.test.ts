@@ -166,7 +166,13 @@ describe('the seal key', () => {
     const appRoles = {
       'Fn::Join': [
         '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role${rolePath(s.stack.stackName)}*`],
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::',
+          { Ref: 'AWS::AccountId' },
+          `:role${rolePath(s.stack.stackName)}*`,
+        ],
       ],
     };
     expect(statements).toStrictEqual(
