@@ -1,7 +1,8 @@
 /**
  * Idle cost per month by number of mappings (issue 14): what the deployed app (ALL its stacks: the core and the
- * mapping stacks, infra/fleet.ts) costs when no secret changes, counted from the construct tree the app builds for
- * 1, 100 and 500 mappings (Lambda bundling skipped: it adds no resource), priced with bench/cost.ts. Also the design before issue 14 (an ExecutionsFailed alarm per mapping),
+ * mapping stacks, infra/fleet.ts) costs when no secret changes, counted from the construct tree the app builds
+ * for 1, 100 and 500 mappings (Lambda bundling skipped: it adds no resource), priced with bench/cost.ts. Also the
+ * design before issue 14 (an ExecutionsFailed alarm per mapping),
  * for comparison. A count, not a timing: run by `npm run bench` and `npm run bench -- --render`.
  */
 import { Stack } from 'aws-cdk-lib';

@@ -127,7 +127,8 @@ export class SyncMonitoring extends Construct {
       new MathExpression({
         // Metrics Insights: every rule of the default bus in this account and region (the query cannot select a
         // name prefix); EventBridge publishes these metrics only when they are not zero.
-        expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)${byRule ? ' GROUP BY RuleName' : ''}`,
+        expression:
+          `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)` + (byRule ? ' GROUP BY RuleName' : ''),
         period: fiveMinutes,
         label,
       });

@@ -72,8 +72,9 @@ export class RedriveSyncFunction extends SyncFunction<'redrive-sync'> {
     const stack = Stack.of(scope);
     const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     const where = `${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}`;
+    const wildcard = `arn:<AWS::Partition>:states:${where}:stateMachine:${props.stateMachineNamePrefix}*`;
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${where}:stateMachine:${props.stateMachineNamePrefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::${wildcard}]`,
       reason:
         "The redrive consumer starts a failed sync's state machine, which may be in any stack of the app: one " +
         "statement by the app's name prefix (the same size for any number of mappings; a list of ARNs would make " +
