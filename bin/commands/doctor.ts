@@ -4,7 +4,6 @@
  * than pass silently.
  */
 import type { Mapping, StackOptions, SyncConfig } from '../../infra/config.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
 import {
@@ -26,6 +25,7 @@ import {
   selectMappings,
 } from '../lib/mappings.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync doctor [--mapping ID] [options]
@@ -100,6 +100,7 @@ export function clockFinding(check: string, what: string, samples: readonly Cloc
 async function diagnose(
   m: Mapping,
   stack: StackOptions,
+  identityStack: string,
   mappingsFile: string,
   flags: KubeconfigFlags,
   clock: { aws: ClockSample[]; cluster: ClockSample[] },
@@ -115,7 +116,7 @@ async function diagnose(
     findings.push(
       await checkSecret(m, aws, clock.aws),
       ...(await checkRules(m, stack.name, mappingsFile, aws)),
-      ...(await checkCluster(m, aws, facts)),
+      ...(await checkCluster(m, aws, facts, identityStack)),
     );
   } else {
     findings.push(unchecked('secret', 'the AWS side (secret, rules, cluster, access entry)', credentials));
@@ -171,7 +172,16 @@ export const doctorCommand: Command = {
       for (const m of mappings)
         results.push({
           id: m.id,
-          findings: await diagnose(m, stackOf(config, m.id), file.path, flags, clock, progress),
+          findings: await diagnose(
+            m,
+            config.stack,
+            // The mapping's own outputs (KubernetesIdentity) are in the stack that holds it (infra/fleet.ts).
+            stackNameOfMapping(config, m.id) ?? config.stack.name,
+            file.path,
+            flags,
+            clock,
+            progress,
+          ),
         });
     } finally {
       progress.stop();
@@ -220,9 +230,4 @@ function report(
   out.push('', summary.problems > 0 ? style.bad(counts) : style.good(counts));
   io.stdout(`${out.join('\n')}\n`);
   return summary;
-}
-
-/** The stack options with the name of the stack that holds the mapping (infra/fleet.ts). */
-function stackOf(config: SyncConfig, mappingId: string): StackOptions {
-  return { ...config.stack, name: stackNameOfMapping(config, mappingId) ?? config.stack.name };
 }
