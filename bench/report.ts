@@ -288,7 +288,7 @@ export function costMarkdown(r: BenchResults): string {
       ],
       [
         ['Secrets Manager API (polls)', usd(0), usd(i.esoHourly), usd(i.esoEveryMinute)],
-        ['KMS seal key (one per stack)', usd(i.thisDesign.kmsKey!), '', ''],
+        ['KMS seal key (one for the app, in its first stack)', usd(i.thisDesign.kmsKey!), '', ''],
         [
           `CloudWatch alarms (${c.inputs.alarms} alarm metrics, as many at any number of mappings; list price)`,
           usd(i.thisDesign.alarms!),
