@@ -10,6 +10,7 @@ import type { Machine } from './machine.ts';
 import type { OverheadResult } from './overhead.ts';
 import type { PayloadResult } from './payload.ts';
 import type { ScaleResult } from './scale.ts';
+import type { FanoutResult } from './fanout.ts';
 
 /** The whole of bench/results.json. */
 export interface BenchResults {
@@ -22,6 +23,7 @@ export interface BenchResults {
   readonly coldStart?: ColdStartResult;
   readonly overhead?: OverheadResult;
   readonly payload?: PayloadResult;
+  readonly fanout?: FanoutResult;
   readonly scale?: ScaleResult;
   readonly cost?: CostResult;
   /** Idle cost by number of mappings (counted from the construct tree at render time). */

@@ -25,12 +25,13 @@ import { ASSUMPTIONS, estimateCost } from './cost.ts';
 import { idleCost, idleCostOf, type IdleCostRow } from './idle-cost.ts';
 import { machine, pythonVersion } from './machine.ts';
 import { measureOverhead } from './overhead.ts';
+import { measureFanout } from './fanout.ts';
 import { measurePayload } from './payload.ts';
 import { ensureBenchPython } from './python-deps.ts';
 import { consoleTable, costMarkdown, replaceBlock, resultsMarkdown, type BenchResults } from './report.ts';
 import { measureScale } from './scale.ts';
 
-const PHASES = ['coldStart', 'overhead', 'payload', 'scale'] as const;
+const PHASES = ['coldStart', 'overhead', 'payload', 'fanout', 'scale'] as const;
 const DEFAULTS = {
   BENCH_COLD_SAMPLES: 15,
   BENCH_OVERHEAD_SYNCS: 60,
@@ -144,7 +145,7 @@ try {
       coldStart: await measureColdStart(bundles, core, python!, { samples: setting('BENCH_COLD_SAMPLES'), log, env }),
     };
   }
-  if (runs('overhead') || runs('payload') || runs('scale')) {
+  if (runs('overhead') || runs('payload') || runs('fanout') || runs('scale')) {
     testbed = await startTestbed(log);
     if (runs('overhead')) {
       log(`overhead: ${setting('BENCH_OVERHEAD_SYNCS')} warm syncs through the pipeline and as many direct ones`);
@@ -156,6 +157,10 @@ try {
     if (runs('payload')) {
       log('payload: 64 KiB secrets into a Secret filled to 1 MiB');
       results = { ...results, payload: await measurePayload(testbed.details, bundles, { log }) };
+    }
+    if (runs('fanout')) {
+      log('fanout: one rotation of a 64 KiB secret to 1, 10 and 50 targets');
+      results = { ...results, fanout: await measureFanout(testbed.details, bundles, { log }) };
     }
     if (runs('scale')) {
       const opts = {

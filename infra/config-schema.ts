@@ -11,6 +11,7 @@ import { dataShapeOf, shapeProblems } from '../functions/domain/shape.ts';
 import type { SecretType } from '../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../functions/runtime/options.ts';
 import { ENV } from '../functions/runtime/env-contract.ts';
+import { MAX_TARGET_CONCURRENCY } from '../functions/domain/loops.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -33,6 +34,13 @@ export const LOG_RETENTION_DAYS = [
 /** Longest mapping id: it is part of resource names (Role `eks-secret-sync-<id>`, alarms, log groups). */
 export const MAX_ID_LENGTH = 40;
 
+/**
+ * Most targets of one mapping: the Map state runs them all in one round (`MAX_TARGET_CONCURRENCY`, Step
+ * Functions' inline Map maximum of 40); a second round's late tail would take the worst case of one execution
+ * past Express's 5 minutes (infra/asl-budget.ts, test/unit/asl-budget.test.ts).
+ */
+export const MAX_TARGETS = MAX_TARGET_CONCURRENCY;
+
 function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
@@ -52,26 +60,28 @@ function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-/** Kubernetes label or annotation keys (and, for labels, values), checked one by one. */
+/** Kubernetes label or annotation keys (and, for labels, values), checked one by one; absent is empty. */
 function metadataMap(kind: 'labels' | 'annotations') {
-  return z
-    .record(z.string(), z.string())
-    .default({})
-    .superRefine((map, ctx) => {
-      for (const [key, value] of Object.entries(map)) {
-        const problem = labelKeyProblem(key);
-        if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
-        else if (kind === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message:
-              `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, ` +
-              `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
-          });
-        }
+  return metadataChecks(kind).default({});
+}
+
+/** {@link metadataMap} without its default: a target's override, absent when the target takes the mapping's. */
+function metadataChecks(kind: 'labels' | 'annotations') {
+  return z.record(z.string(), z.string()).superRefine((map, ctx) => {
+    for (const [key, value] of Object.entries(map)) {
+      const problem = labelKeyProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+      else if (kind === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, ` +
+            `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
+        });
       }
-    });
+    }
+  });
 }
 
 function isPemCertificateBase64(value: string): boolean {
@@ -257,6 +267,51 @@ function checkDataShape(
   }
 }
 
+const namespaceName = z
+  .string()
+  .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
+  .regex(DNS_LABEL, {
+    error: (i) =>
+      `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
+      `with a letter or digit`,
+  });
+const secretName = z
+  .string()
+  .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
+  .regex(DNS_SUBDOMAIN, {
+    error: (i) =>
+      `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
+      `ending with a letter or digit`,
+  });
+const secretType = z.enum(SECRET_TYPES as [string, ...string[]]);
+const deletionPolicy = z.enum(['retain', 'delete']);
+const restart = z.array(
+  z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
+    error: (i) =>
+      `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
+      `the Secret's namespace`,
+  }),
+);
+
+/**
+ * One target of a mapping's `targets:` list: where the Secret goes, and what it overrides of the mapping's
+ * Secret options (a field left out takes the mapping's value; labels and annotations replace, not merge).
+ */
+const targetFields = z.strictObject({
+  cluster,
+  namespace: namespaceName,
+  secretName,
+  type: secretType.optional(),
+  labels: metadataChecks('labels').optional(),
+  annotations: metadataChecks('annotations').optional(),
+  prune: z.boolean().optional(),
+  deletionPolicy: deletionPolicy.optional(),
+  restart: restart.optional(),
+});
+
+/** The fields a target may take over from its mapping, in the order a normalized target lists them. */
+export const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+
 /** The fields of one mapping. */
 const mappingFields = z.strictObject({
   id: z
@@ -280,37 +335,24 @@ const mappingFields = z.strictObject({
         `ARN, not an alias)`,
     })
     .optional(),
-  cluster,
-  namespace: z
-    .string()
-    .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
-    .regex(DNS_LABEL, {
+  cluster: cluster.optional(),
+  namespace: namespaceName.optional(),
+  secretName: secretName.optional(),
+  targets: z
+    .array(targetFields)
+    .min(1, { error: 'is empty; list at least one target, or give cluster, namespace and secretName instead' })
+    .max(MAX_TARGETS, {
       error: (i) =>
-        `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
-        `with a letter or digit`,
-    }),
-  secretName: z
-    .string()
-    .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
-    .regex(DNS_SUBDOMAIN, {
-      error: (i) =>
-        `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
-        `ending with a letter or digit`,
-    }),
-  type: z.enum(SECRET_TYPES as [string, ...string[]]).default('Opaque'),
+        `lists ${(i.input as unknown[]).length} targets, more than the ${MAX_TARGETS} one mapping may write; split ` +
+        `the targets across mappings of the same secret`,
+    })
+    .optional(),
+  type: secretType.default('Opaque'),
   labels: metadataMap('labels'),
   annotations: metadataMap('annotations'),
   prune: z.boolean().default(false),
-  deletionPolicy: z.enum(['retain', 'delete']).default('retain'),
-  restart: z
-    .array(
-      z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
-        error: (i) =>
-          `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
-          `the Secret's namespace`,
-      }),
-    )
-    .default([]),
+  deletionPolicy: deletionPolicy.default('retain'),
+  restart: restart.default([]),
   resyncSchedule: z
     .string()
     .refine(isScheduleExpression, {
@@ -324,8 +366,82 @@ const mappingFields = z.strictObject({
   includeOtherKeys: z.boolean().optional(),
 });
 
-/** One mapping: one AWS secret into one Kubernetes Secret, its data spec checked as a whole. */
-export const mappingSchema = mappingFields.superRefine(checkDataShape);
+type MappingFields = z.output<typeof mappingFields>;
+
+const SINGLE_TARGET_FIELDS = ['cluster', 'namespace', 'secretName'] as const;
+
+/**
+ * Either the single-target fields (all three) or `targets:`, never both, never neither. Runs even when other
+ * fields failed (`when` below), so a file's every problem is reported at once.
+ */
+function checkTargetForm(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (m === null || typeof m !== 'object') return;
+  const single = SINGLE_TARGET_FIELDS.filter((f) => m[f] !== undefined);
+  if (m.targets !== undefined) {
+    for (const f of single) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [f],
+        message:
+          'is given together with targets; give cluster, namespace and secretName for one target, or list every ' +
+          'target under targets (each with its own cluster, namespace and secretName)',
+      });
+    }
+    return;
+  }
+  for (const f of SINGLE_TARGET_FIELDS.filter((x) => m[x] === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [f],
+      message: `is missing; expected ${f === 'cluster' ? 'a mapping of fields' : 'a string'} (or list targets)`,
+    });
+  }
+}
+
+/** A target's type override must suit the mapping's data spec like the mapping's own type. */
+function checkTargetTypes(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (m.data === undefined || m.targets === undefined) return;
+  const shape = dataShapeOf(m)!;
+  m.targets.forEach((t, i) => {
+    if (t.type === undefined || t.type === m.type) return;
+    for (const p of shapeProblems(shape, t.type as SecretType)) {
+      if (p.path.length === 1) ctx.addIssue({ code: 'custom', path: ['targets', i, 'type'], message: p.message });
+    }
+  });
+}
+
+/**
+ * The mapping with its targets as one list: the single-target form becomes a list of one, and every target
+ * carries its Secret options in full (the mapping's, unless it overrides them).
+ */
+function normalize(m: MappingFields) {
+  const { cluster: c, namespace, secretName: name, targets, ...rest } = m;
+  const listed = targets ?? [{ cluster: c!, namespace: namespace!, secretName: name! }];
+  return {
+    ...rest,
+    targets: listed.map((t) => ({
+      cluster: t.cluster,
+      namespace: t.namespace,
+      secretName: t.secretName,
+      type: t.type ?? m.type,
+      labels: t.labels ?? m.labels,
+      annotations: t.annotations ?? m.annotations,
+      prune: t.prune ?? m.prune,
+      deletionPolicy: t.deletionPolicy ?? m.deletionPolicy,
+      restart: t.restart ?? m.restart,
+    })),
+  };
+}
+
+/**
+ * One mapping: one AWS secret into one Kubernetes Secret or several (`targets:`), its data spec checked as a
+ * whole, its targets normalized to a list.
+ */
+export const mappingSchema = mappingFields
+  .superRefine(checkTargetForm, { when: (payload) => payload.value !== null && typeof payload.value === 'object' })
+  .superRefine(checkDataShape)
+  .superRefine(checkTargetTypes)
+  .transform(normalize);
 
 function isScheduleExpression(s: string): boolean {
   const rate = RATE.exec(s);

@@ -21,18 +21,40 @@ export interface MappingVpc {
   readonly endpoints?: { readonly vpcId: string; readonly subnetIds?: readonly string[] };
 }
 
-type ParsedMapping = z.output<typeof mappingSchema>;
-
-/** One validated mapping, defaults applied. */
-export type Mapping = Omit<ParsedMapping, 'type' | 'cluster'> & {
-  readonly type: SecretType;
-  readonly cluster: Omit<ParsedMapping['cluster'], 'vpc'> & { readonly vpc?: MappingVpc };
-};
-
 /** The subnets a VPC's endpoints are created in: `endpoints.subnetIds`, else the functions' subnets. */
 export function endpointSubnets(vpc: MappingVpc): readonly string[] {
   return vpc.endpoints?.subnetIds ?? vpc.subnetIds;
 }
+
+type ParsedMapping = z.output<typeof mappingSchema>;
+type ParsedTarget = ParsedMapping['targets'][number];
+
+/**
+ * One target of a validated mapping: the cluster, namespace and Secret it writes, and its Secret options in
+ * full (the mapping's unless the target overrides them).
+ */
+export type Target = Omit<ParsedTarget, 'type' | 'cluster'> & {
+  readonly type: SecretType;
+  readonly cluster: Omit<ParsedTarget['cluster'], 'vpc'> & { readonly vpc?: MappingVpc };
+};
+
+/**
+ * Where the mapping's Kubernetes functions run: the `cluster.vpc` of its targets, which crossCheckMappings
+ * requires to be the same for every target (the functions serve them all).
+ */
+export function mappingVpc(m: Pick<Mapping, 'targets'>): MappingVpc | undefined {
+  return m.targets[0]?.cluster.vpc;
+}
+
+/**
+ * One validated mapping, defaults applied, its targets as a list (the single-target form is a list of one).
+ * The mapping-level Secret options are the defaults its targets started from; FetchSecret checks the secret's
+ * values against the mapping-level `type`.
+ */
+export type Mapping = Omit<ParsedMapping, 'type' | 'targets'> & {
+  readonly type: SecretType;
+  readonly targets: readonly Target[];
+};
 
 /** The stack options, defaults applied. */
 export type StackOptions = z.output<typeof stackSchema>;
@@ -121,13 +143,14 @@ export function mappingLabel(index: number, id: unknown): string {
 }
 
 /**
- * What the schema cannot see in one mapping: duplicate ids, two mappings writing one Secret, secrets of more
- * than one account and region, a cluster or key outside the secrets' region. One line per problem.
+ * What the schema cannot see in one mapping: duplicate ids, two targets (of one mapping or two) writing one
+ * Secret, one cluster of a mapping given two ways, secrets of more than one account and region, a cluster or
+ * key outside the secrets' region. One line per problem.
  */
 export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
   const problems: string[] = [];
   const byId = new Map<string, number>();
-  const byTarget = new Map<string, number>();
+  const byTarget = new Map<string, { label: string; mapping: string }>();
   const endpointsOf = new Map<string, number>();
   const first = parseSecretArn(mappings[0]!.secretArn)!;
   mappings.forEach((m, i) => {
@@ -139,16 +162,6 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
         `${where}: id: ${JSON.stringify(m.id)} is already the id of mappings[${sameId}]; ids must be unique`,
       );
     else byId.set(m.id, i);
-    const target = `${m.cluster.name}\n${m.cluster.region ?? ''}\n${m.namespace}\n${m.secretName}`;
-    const other = byTarget.get(target);
-    if (other !== undefined) {
-      const o = mappings[other]!;
-      problems.push(
-        `${where}: writes the same Secret as ${mappingLabel(other, o.id)} (cluster ${m.cluster.name}, ` +
-          `${m.namespace}/${m.secretName}); ` +
-          `two mappings may not write one Secret: change namespace or secretName, or merge the mappings`,
-      );
-    } else byTarget.set(target, i);
     if (arn.region !== first.region || arn.account !== first.account || arn.partition !== first.partition) {
       problems.push(
         `${where}: secretArn: is in ${arn.region}/${arn.account} but mappings[0] is in ` +
@@ -157,24 +170,18 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
           `default bus): use one mappings file per account and region`,
       );
     }
-    if (m.cluster.region !== undefined && m.cluster.region !== arn.region) {
-      problems.push(
-        `${where}: cluster.region: ${JSON.stringify(m.cluster.region)} is not the stack's region ${arn.region} (the ` +
-          `secrets' region); ` +
-          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit ` +
-          `cluster.region or use ${arn.region}`,
-      );
-    }
-    const endpoints = m.cluster.vpc?.endpoints;
+    const vpc = mappingVpc(m);
+    const endpoints = vpc?.endpoints;
     if (endpoints !== undefined) {
       const other = endpointsOf.get(endpoints.vpcId);
-      const subnets = [...endpointSubnets(m.cluster.vpc!)].sort().join(', ');
+      const subnets = [...endpointSubnets(vpc!)].sort().join(', ');
+      const theirs = other === undefined ? undefined : mappingVpc(mappings[other]!);
       if (other === undefined) endpointsOf.set(endpoints.vpcId, i);
-      else if ([...endpointSubnets(mappings[other]!.cluster.vpc!)].sort().join(', ') !== subnets) {
+      else if ([...endpointSubnets(theirs!)].sort().join(', ') !== subnets) {
         problems.push(
           `${where}: cluster.vpc.endpoints: puts the endpoint of ${endpoints.vpcId} in subnets ${subnets}, but ` +
             `${mappingLabel(other, mappings[other]!.id)} puts it in ` +
-            `${[...endpointSubnets(mappings[other]!.cluster.vpc!)].sort().join(', ')}; a VPC gets one endpoint: give ` +
+            `${[...endpointSubnets(theirs!)].sort().join(', ')}; a VPC gets one endpoint: give ` +
             `both mappings the same endpoints.subnetIds`,
         );
       }
@@ -184,6 +191,59 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
       problems.push(
         `${where}: secretKmsKeyArn: is in ${keyRegion}; ` +
           `the key that encrypts a secret is in the secret's region ${arn.region}`,
+      );
+    }
+    problems.push(...targetProblems(m, where, arn.region, byTarget));
+  });
+  return problems;
+}
+
+/** The cross-checks of one mapping's targets; `byTarget` collects every target of the file seen so far. */
+function targetProblems(
+  m: Mapping,
+  where: string,
+  region: string,
+  byTarget: Map<string, { label: string; mapping: string }>,
+): string[] {
+  const problems: string[] = [];
+  const single = m.targets.length === 1;
+  const clusters = new Map<string, { block: string; field: string }>();
+  m.targets.forEach((t, j) => {
+    const field = single ? '' : `targets[${j}].`;
+    const label = single ? where : `${where} ${field.slice(0, -1)}`;
+    const key = `${t.cluster.name}\n${t.cluster.region ?? ''}\n${t.namespace}\n${t.secretName}`;
+    const other = byTarget.get(key);
+    if (other !== undefined) {
+      const fix =
+        other.mapping === m.id
+          ? 'two targets of one mapping may not write one Secret: change namespace or secretName, or drop one'
+          : 'two mappings may not write one Secret: change namespace or secretName, or merge the mappings';
+      problems.push(
+        `${where}: ${single ? '' : `targets[${j}]: `}writes the same Secret as ${other.label} ` +
+          `(cluster ${t.cluster.name}, ${t.namespace}/${t.secretName}); ${fix}`,
+      );
+    } else byTarget.set(key, { label, mapping: m.id });
+    if (j > 0 && JSON.stringify(t.cluster.vpc) !== JSON.stringify(m.targets[0]!.cluster.vpc)) {
+      problems.push(
+        `${where}: ${field}cluster.vpc: differs from targets[0].cluster.vpc; the mapping's Kubernetes functions ` +
+          `serve all its targets from one place: give every target the same vpc (or none), or split the mapping`,
+      );
+    }
+    const block = JSON.stringify([t.cluster.region, t.cluster.endpoint, t.cluster.certificateAuthority]);
+    const seen = clusters.get(t.cluster.name);
+    if (seen !== undefined && seen.block !== block) {
+      problems.push(
+        `${where}: ${field}cluster: names cluster ${t.cluster.name} like ${seen.field}cluster but with another ` +
+          `region, endpoint or certificateAuthority; one mapping reaches each cluster one way: give the same ` +
+          `cluster block for every target in ${t.cluster.name}`,
+      );
+    } else if (seen === undefined) clusters.set(t.cluster.name, { block, field });
+    if (t.cluster.region !== undefined && t.cluster.region !== region) {
+      problems.push(
+        `${where}: ${field}cluster.region: ${JSON.stringify(t.cluster.region)} is not the stack's region ${region} ` +
+          `(the secrets' region); ` +
+          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit ` +
+          `cluster.region or use ${region}`,
       );
     }
   });
@@ -236,7 +296,6 @@ const EXPECTED: Record<string, string> = {
   record: 'a mapping of keys to string values',
 };
 
-/** The fields of the small nested blocks, named in an unknown-field message (the rest: see the example file). */
 const KNOWN_FIELDS: Record<string, string> = {
   vpc: 'subnetIds, securityGroupIds and optionally endpoints (docs/mappings.md#cluster-in-a-vpc-clustervpc)',
   endpoints: 'vpcId and optionally subnetIds (docs/mappings.md#cluster-in-a-vpc-clustervpc)',

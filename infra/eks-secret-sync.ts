@@ -5,7 +5,7 @@ import { CfnLogGroup, type ILogGroup, LogGroup, type RetentionDays } from 'aws-c
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
-import type { Mapping } from './config.ts';
+import { mappingVpc, type Mapping, type Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
@@ -89,10 +89,10 @@ export class EksSecretSync extends Construct implements SharedParts {
         mapping: m,
         sealKey: this.sealKey,
         deadLetterQueue: this.deadLetterQueue,
-        cluster: clusterOf(m),
+        clusters: m.targets.map((t) => clusterOf(t.cluster)),
         logRetention,
         executionLogGroup: this.executionLogGroup,
-        kmsEndpoint: kmsEndpoints.get(m.cluster.vpc?.endpoints?.vpcId ?? ''),
+        kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
       });
     }
     this.mappings = mappings;
@@ -201,11 +201,10 @@ export class EksSecretSync extends Construct implements SharedParts {
   }
 
   /** One connection (and at most one deploy-time lookup) per distinct cluster block. */
-  private clusterConnections(logRetention: RetentionDays): (m: Mapping) => ClusterConnection {
+  private clusterConnections(logRetention: RetentionDays): (c: Target['cluster']) => ClusterConnection {
     const clusters = new Map<string, ClusterConnection>();
     let lookupLogs: LogGroup | undefined;
-    return (m) => {
-      const c = m.cluster;
+    return (c) => {
       const key = JSON.stringify([c.name, c.region, c.endpoint, c.certificateAuthority]);
       let conn = clusters.get(key);
       if (!conn) {
@@ -223,7 +222,7 @@ export class EksSecretSync extends Construct implements SharedParts {
     // A KMS endpoint counts for the first mapping in its VPC: the one that makes the stack create it.
     const endpointOwner = new Map<string, string>();
     for (const m of mappings) {
-      const vpcId = m.cluster.vpc?.endpoints?.vpcId;
+      const vpcId = mappingVpc(m)?.endpoints?.vpcId;
       if (vpcId !== undefined && !endpointOwner.has(vpcId)) endpointOwner.set(vpcId, m.id);
     }
     const ownerOf = (c: IConstruct) => {

@@ -9,7 +9,8 @@ import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-lo
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { Mapping } from './config.ts';
+import { mappingVpc, type Mapping, type Target } from './config.ts';
+import type { TargetRef } from '../functions/domain/target.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
   cloudTrailPattern,
@@ -32,7 +33,8 @@ import { appNameOf } from './app-name.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
-import { SyncStateMachine } from './state-machine.ts';
+import { definitionJson, SyncStateMachine } from './state-machine.ts';
+import { targetName } from './targets.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
@@ -80,8 +82,8 @@ export interface SecretMappingProps {
    * EventBridge deliveries from rules named with `rulePrefix` (events.ts); the stack's does.
    */
   readonly deadLetterQueue: IQueue;
-  /** How to reach the mapping's cluster. */
-  readonly cluster: ClusterConnection;
+  /** How to reach each target's cluster, in the order of the mapping's targets. */
+  readonly clusters: readonly ClusterConnection[];
   /** Retention of the mapping's log groups. */
   readonly logRetention: RetentionDays;
   /**
@@ -115,8 +117,10 @@ export class SecretMapping extends Construct {
   readonly rules: readonly Rule[];
   /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
   readonly initialSync: AwsCustomResource;
-  /** The EKS access entry of the Kubernetes identity (the mint-token role). */
+  /** The EKS access entry of the Kubernetes identity (the mint-token role) in the first target's cluster. */
   readonly accessEntry: CfnAccessEntry;
+  /** One access entry per cluster of the mapping's targets, in the order the targets first name them. */
+  readonly accessEntries: readonly CfnAccessEntry[];
 
   constructor(scope: Construct, id: string, props: SecretMappingProps) {
     super(scope, id);
@@ -142,6 +146,8 @@ export class SecretMapping extends Construct {
         RestartWorkloadsFunctionArn: restartArn,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
+        TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
+        ClustersJson: definitionJson(clusterMap(m, props.clusters)),
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
@@ -153,12 +159,19 @@ export class SecretMapping extends Construct {
     this.rules = this.addRules(m, props.deadLetterQueue);
 
     const identity = this.functions['mint-token'].role.roleArn;
-    this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
-      clusterName: m.cluster.name,
-      principalArn: identity,
-      kubernetesGroups: [kubernetesGroup(m.id)],
-      type: 'STANDARD',
-    });
+    // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
+    // a single-target mapping always had).
+    const clusterNames = [...new Set(m.targets.map((t) => t.cluster.name))];
+    this.accessEntries = clusterNames.map(
+      (clusterName, i) =>
+        new CfnAccessEntry(this, i === 0 ? 'AccessEntry' : `AccessEntry${i + 1}`, {
+          clusterName,
+          principalArn: identity,
+          kubernetesGroups: [kubernetesGroup(m.id)],
+          type: 'STANDARD',
+        }),
+    );
+    this.accessEntry = this.accessEntries[0]!;
     this.initialSync = this.addInitialSync(m, props.logRetention);
     new CfnOutput(this, 'RbacCommand', {
       description: `Mapping ${m.id}: apply its Role and RoleBinding with cluster-admin rights (the stack holds none)`,
@@ -172,7 +185,7 @@ export class SecretMapping extends Construct {
 
   /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
   private addFunctions(props: SecretMappingProps): MappingFunctions {
-    const { mapping: m, sealKey, cluster, logRetention } = props;
+    const { mapping: m, sealKey, logRetention } = props;
     const common = { mappingId: m.id, sealKey, logRetention };
     const fetch = new FetchSecretFunction(this, 'FetchSecret', {
       ...common,
@@ -182,18 +195,16 @@ export class SecretMapping extends Construct {
       secretKmsKeyArn: m.secretKmsKeyArn,
       describeSecret: m.cloudTrailRules,
     });
-    const mint = new MintTokenFunction(this, 'MintToken', { ...common, clusterName: m.cluster.name });
+    const mint = new MintTokenFunction(this, 'MintToken', common);
+    // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
     const connection = {
       ...common,
-      clusterEndpoint: cluster.endpoint,
-      clusterCertificateAuthority: cluster.certificateAuthority,
-      namespace: m.namespace,
       kubeIdentity: mint.role.roleArn,
       // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
-      vpc: m.cluster.vpc,
+      vpc: mappingVpc(m),
       kmsEndpoint: props.kmsEndpoint,
     };
-    const target = { ...connection, secretName: m.secretName, secretType: m.type };
+    const target = { ...connection, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
     const apply = new ApplySecretFunction(this, 'ApplySecret', target);
     const plan = new PlanMergeFunction(this, 'PlanMerge', {
@@ -213,7 +224,7 @@ export class SecretMapping extends Construct {
       'plan-merge': plan,
       'apply-secret': apply,
     };
-    if (m.restart.length === 0) return steps;
+    if (m.targets.every((t) => t.restart.length === 0)) return steps;
     const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
     return { ...steps, 'restart-workloads': restart };
   }
@@ -334,8 +345,8 @@ export class SecretMapping extends Construct {
       installLatestAwsSdk: false,
       logGroup: providerLogGroup(this, logRetention),
     });
-    // The sync needs the Kubernetes identity: start it only once the access entry exists.
-    resource.node.addDependency(this.stateMachine, this.accessEntry);
+    // The sync needs the Kubernetes identity: start it only once the access entries exist.
+    resource.node.addDependency(this.stateMachine, ...this.accessEntries);
     return resource;
   }
 
@@ -350,11 +361,13 @@ export class SecretMapping extends Construct {
           `events never reach this stack`,
       );
     }
-    if (m.cluster.region !== undefined && m.cluster.region !== region) {
-      Annotations.of(this).addError(
-        `mapping ${m.id}: cluster ${m.cluster.name} is in ${m.cluster.region}, but the stack creates its EKS access ` +
-          `entry in ${region}`,
-      );
+    for (const t of m.targets) {
+      if (t.cluster.region !== undefined && t.cluster.region !== region) {
+        Annotations.of(this).addError(
+          `mapping ${m.id}: cluster ${t.cluster.name} is in ${t.cluster.region}, but the stack creates its EKS ` +
+            `access entry in ${region}`,
+        );
+      }
     }
   }
 }
@@ -369,4 +382,35 @@ function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGro
   const home = mapping.node.scope ?? Stack.of(mapping);
   const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
   return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
+}
+
+const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+
+/**
+ * A target as the Map state's item: where it writes, and only the options it overrides (the functions hold the
+ * mapping's as their defaults), so 50 targets stay a few KiB of state.
+ */
+export function targetRef(m: Mapping, t: Target): TargetRef {
+  const overrides = Object.fromEntries(
+    TARGET_OPTIONS.filter((k) => JSON.stringify(t[k]) !== JSON.stringify(m[k])).map((k) => [k, t[k]]),
+  );
+  return {
+    name: targetName(t),
+    cluster: t.cluster.name,
+    namespace: t.namespace,
+    secretName: t.secretName,
+    ...overrides,
+  };
+}
+
+/** The clusters of the mapping's targets by name (the config allows one way to each cluster per mapping). */
+function clusterMap(
+  m: Mapping,
+  connections: readonly ClusterConnection[],
+): Record<string, { endpoint: string; ca: string }> {
+  const map: Record<string, { endpoint: string; ca: string }> = {};
+  m.targets.forEach((t, i) => {
+    map[t.cluster.name] ??= { endpoint: connections[i]!.endpoint, ca: connections[i]!.certificateAuthority };
+  });
+  return map;
 }

@@ -123,12 +123,14 @@ export class SyncMonitoring extends Construct {
     const dlqDepth = depth(props.deadLetterQueue, 'DLQ: messages');
     const parkedDepth = depth(props.parkedQueue, 'parked: messages');
     const expiring = (retention: Duration) => retention.toSeconds() - EXPIRY_WARNING.toSeconds();
-    const GROUP_BY_RULE = ' GROUP BY RuleName';
     const eventBridge = (metricName: string, label: string, byRule = false) =>
       new MathExpression({
         // Metrics Insights: every rule of the default bus in this account and region (the query cannot select a
         // name prefix); EventBridge publishes these metrics only when they are not zero.
-        expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)${byRule ? GROUP_BY_RULE : ''}`,
+        expression: [
+          `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", RuleName)`,
+          ...(byRule ? ['GROUP BY RuleName'] : []),
+        ].join(' '),
         period: fiveMinutes,
         label,
       });

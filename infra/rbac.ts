@@ -33,18 +33,78 @@ import { secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../functions/domain/k
 import { stringify } from 'yaml';
 import { managedLabels } from '../functions/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
-import type { Mapping } from './config.ts';
+import type { Mapping, Target } from './config.ts';
 import { restartPolicyManifests, type AdmissionObject } from './restart-policy.ts';
 
 /**
  * What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and
  * deletion policy.
  */
-export type RbacMapping = Pick<Mapping, 'id' | 'namespace' | 'secretName'> & {
-  readonly restart?: readonly string[];
-  /** @default 'retain' (no `delete` verb) */
-  readonly deletionPolicy?: 'retain' | 'delete';
-};
+export type RbacMapping = Pick<Mapping, 'id'> &
+  Pick<Target, 'namespace' | 'secretName'> & {
+    readonly restart?: readonly string[];
+    /** @default 'retain' (no `delete` verb) */
+    readonly deletionPolicy?: 'retain' | 'delete';
+  };
+
+/**
+ * What one mapping may touch in one namespace of one cluster: the Secrets of its targets there (each with its
+ * deletion policy) and the workloads those targets restart. One Role and one RoleBinding each.
+ */
+export interface RbacNamespace {
+  readonly id: string;
+  readonly namespace: string;
+  readonly secrets: readonly { readonly name: string; readonly deletionPolicy: 'retain' | 'delete' }[];
+  /** Workloads in the namespace to restart (`deployment/<name>`, ...). */
+  readonly restart: readonly string[];
+}
+
+/** A single-target {@link RbacMapping} as the namespace grant it stands for. */
+function asNamespace(m: RbacMapping | RbacNamespace): RbacNamespace {
+  if ('secrets' in m) return m;
+  return {
+    id: m.id,
+    namespace: m.namespace,
+    secrets: [{ name: m.secretName, deletionPolicy: m.deletionPolicy ?? 'retain' }],
+    restart: m.restart ?? [],
+  };
+}
+
+/**
+ * A mapping's namespace grants by cluster name (clusters and namespaces in the order its targets first name
+ * them): each target's Secret in its namespace, and the union of the workloads the targets of a namespace
+ * restart. Pure.
+ */
+export function namespaceGrants(mapping: Pick<Mapping, 'id' | 'targets'>): Map<string, RbacNamespace[]> {
+  const byCluster = new Map<string, Map<string, { secrets: RbacNamespace['secrets'][number][]; restart: string[] }>>();
+  for (const t of mapping.targets) {
+    const spaces = byCluster.get(t.cluster.name) ?? new Map();
+    byCluster.set(t.cluster.name, spaces);
+    const grant = spaces.get(t.namespace) ?? { secrets: [], restart: [] };
+    spaces.set(t.namespace, grant);
+    grant.secrets.push({ name: t.secretName, deletionPolicy: t.deletionPolicy });
+    for (const w of t.restart) if (!grant.restart.includes(w)) grant.restart.push(w);
+  }
+  return new Map(
+    [...byCluster].map(([cluster, spaces]) => [
+      cluster,
+      [...spaces].map(([namespace, g]) => ({ id: mapping.id, namespace, secrets: g.secrets, restart: g.restart })),
+    ]),
+  );
+}
+
+/**
+ * The Secret rules of one namespace grant: one rule per set of verbs (targets with deletionPolicy `retain`
+ * first, then `delete`), each listing exactly its Secrets' names.
+ */
+function secretRules(grant: RbacNamespace): PolicyRule[] {
+  return (['retain', 'delete'] as const).flatMap((policy) => {
+    const names = grant.secrets.filter((s) => s.deletionPolicy === policy).map((s) => s.name);
+    return names.length === 0
+      ? []
+      : [{ apiGroups: [''], resources: ['secrets'], resourceNames: names, verbs: secretVerbs(policy) }];
+  });
+}
 
 /**
  * The verbs on the mapping's one Secret: exactly those of the client calls
@@ -110,47 +170,44 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
 }
 
 /**
- * The RBAC objects of one mapping: a Role on its one Secret (and the
- * workloads it restarts) and a RoleBinding to its group. Pure.
+ * The RBAC objects of one mapping in one namespace: a Role on exactly its Secrets there (and the workloads
+ * they restart) and a RoleBinding to its group. Pure.
  */
-export function rbacManifests(mapping: RbacMapping): [RbacObject, RbacObject] {
-  const metadata = { name: rbacName(mapping.id), namespace: mapping.namespace, labels: managedLabels(mapping.id) };
+export function rbacManifests(target: RbacMapping | RbacNamespace): [RbacObject, RbacObject] {
+  const grant = asNamespace(target);
+  const metadata = { name: rbacName(grant.id), namespace: grant.namespace, labels: managedLabels(grant.id) };
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata,
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['secrets'],
-          resourceNames: [mapping.secretName],
-          verbs: secretVerbs(mapping.deletionPolicy),
-        },
-        ...restartRules(mapping.restart ?? []),
-      ],
+      rules: [...secretRules(grant), ...restartRules(grant.restart)],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: metadata.name },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: kubernetesGroup(mapping.id) }],
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: kubernetesGroup(grant.id) }],
     },
   ];
 }
 
 /**
- * Everything `eks-secret-sync rbac` prints for one mapping, in apply order: the Role and RoleBinding
- * ({@link rbacManifests}), then, for a mapping with `restart`, the ValidatingAdmissionPolicy and its binding that
- * let the group change nothing on its workloads but the restart annotations (infra/restart-policy.ts). Pure.
+ * Everything `eks-secret-sync rbac` prints for one mapping in one cluster, in apply order: a Role and
+ * RoleBinding per namespace of its targets there ({@link rbacManifests}), then, when one of those targets
+ * restarts workloads, the ValidatingAdmissionPolicy and its binding that let the group change nothing on its
+ * workloads but the restart annotations (infra/restart-policy.ts). Pure.
  */
-export function accessManifests(mapping: RbacMapping): (RbacObject | AdmissionObject)[] {
-  return [...rbacManifests(mapping), ...restartPolicyManifests(mapping, kubernetesGroup(mapping.id))];
+export function accessManifests(mapping: RbacMapping | readonly RbacNamespace[]): (RbacObject | AdmissionObject)[] {
+  const grants = 'id' in mapping ? [asNamespace(mapping)] : mapping;
+  const id = grants[0]!.id;
+  const restart = grants.flatMap((g) => g.restart);
+  return [...grants.flatMap((g) => rbacManifests(g)), ...restartPolicyManifests({ id, restart }, kubernetesGroup(id))];
 }
 
 /** {@link accessManifests} as a multi-document YAML stream for `kubectl apply -f -`. */
-export function rbacYaml(mapping: RbacMapping): string {
+export function rbacYaml(mapping: RbacMapping | readonly RbacNamespace[]): string {
   return accessManifests(mapping)
     .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
     .join('');

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { definitionJson as definitionJsonOf } from './definition-json.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
 
 /** The ASL file: the single source of truth, also executed by the state machine tests. */
@@ -27,6 +28,20 @@ export interface SyncSubstitutions {
   readonly RestartWorkloadsFunctionArn: string;
   readonly DeadLetterQueueUrl: string;
   readonly MappingId: string;
+  /** The mapping's targets as the Map state's items (`definitionJson` of `TargetRef[]`). */
+  readonly TargetsJson: string;
+  /** The clusters of the targets, by name: `{endpoint, ca}` (`definitionJson` of a `ClusterMap`). */
+  readonly ClustersJson: string;
+}
+
+/**
+ * `value` as the base64 of its JSON text for a `States.StringToJson(States.Base64Decode('${Name}'))` placeholder
+ * (see infra/definition-json.ts). With CDK tokens inside (a cluster's endpoint or CA looked up at deploy time),
+ * CloudFormation encodes it (Fn::Base64 of the text with the tokens in place).
+ */
+export function definitionJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  return Token.isUnresolved(text) ? Fn.base64(text) : definitionJsonOf(value);
 }
 
 /**

@@ -55,7 +55,36 @@ export interface MappingClusterProps {
   readonly vpc?: MappingVpc;
 }
 
-/** One AWS Secrets Manager secret synced into one Kubernetes Secret: a mapping of the mappings file, as an object. */
+/**
+ * One target of a mapping (`targets:` of the mappings file): where one copy of the secret goes, and what it
+ * overrides of the mapping's Secret options (a field left out takes the mapping's; labels and annotations
+ * replace the mapping's, they are not merged).
+ */
+export interface MappingTargetProps {
+  /** The cluster, as in {@link MappingProps.cluster}. */
+  readonly cluster: MappingClusterProps | ICluster;
+  /** The namespace of the Kubernetes Secret (it must exist). */
+  readonly namespace: string;
+  /** The Kubernetes Secret's name. */
+  readonly secretName: string;
+  /** @default the mapping's `type` */
+  readonly type?: SecretType;
+  /** @default the mapping's `labels` */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** @default the mapping's `annotations` */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** @default the mapping's `prune` */
+  readonly prune?: boolean;
+  /** @default the mapping's `deletionPolicy` */
+  readonly deletionPolicy?: DeletionPolicy;
+  /** @default the mapping's `restart` (workloads in this target's namespace) */
+  readonly restart?: readonly string[];
+}
+
+/**
+ * One AWS Secrets Manager secret synced into one Kubernetes Secret (`cluster`, `namespace`, `secretName`) or
+ * several (`targets`): a mapping of the mappings file, as an object.
+ */
 export interface MappingProps {
   /**
    * Unique; lower-case letters, digits and '-', at most 40. Names the Kubernetes group `eks-secret-sync:<id>`,
@@ -73,13 +102,28 @@ export interface MappingProps {
   /**
    * The cluster: by its attributes, or as a CDK cluster (an `eks.Cluster` of the app, or one imported with
    * `eks.Cluster.fromClusterAttributes`), whose name, endpoint and CA data are used. An imported cluster
-   * without endpoint and CA data is looked up at deploy time.
+   * without endpoint and CA data is looked up at deploy time. Give `cluster`, `namespace` and `secretName`
+   * for one target, or `targets` instead.
+   * @default none: `targets` lists the clusters
    */
-  readonly cluster: MappingClusterProps | ICluster;
-  /** The namespace of the Kubernetes Secret (it must exist). */
-  readonly namespace: string;
-  /** The Kubernetes Secret's name. */
-  readonly secretName: string;
+  readonly cluster?: MappingClusterProps | ICluster;
+  /**
+   * The namespace of the Kubernetes Secret (it must exist).
+   * @default none: `targets` lists the namespaces
+   */
+  readonly namespace?: string;
+  /**
+   * The Kubernetes Secret's name.
+   * @default none: `targets` lists the names
+   */
+  readonly secretName?: string;
+  /**
+   * Every Kubernetes Secret the secret goes to (1 to 50), instead of `cluster`, `namespace` and `secretName`.
+   * The mapping's `type`, `labels`, `annotations`, `prune`, `deletionPolicy` and `restart` are each target's
+   * defaults.
+   * @default one target: `cluster`, `namespace`, `secretName`
+   */
+  readonly targets?: readonly MappingTargetProps[];
   /**
    * The Kubernetes Secret's type.
    * @default 'Opaque'
@@ -217,16 +261,30 @@ type ClusterField = keyof typeof TOKEN_STAND_INS;
  */
 export function validateSyncProps(props: EksSecretSyncProps, where: string): ValidatedSyncProps {
   const [source, subject] = props.source !== undefined ? [props.source, undefined] : [where, 'props of EksSecretSync'];
-  const clusters = props.mappings.map((m) => clusterAttributes(m.cluster));
+  // Each mapping's clusters in target order: the single-target cluster, or each target's.
+  const clusters = props.mappings.map((m) =>
+    (m.targets ?? (m.cluster === undefined ? [] : [{ cluster: m.cluster }])).map((t) => clusterAttributes(t.cluster)),
+  );
   const raw = {
-    mappings: props.mappings.map((m, i) => ({ ...m, cluster: withStandIns(clusters[i]!) })),
+    mappings: props.mappings.map((m, i) =>
+      m.targets === undefined
+        ? { ...m, ...(m.cluster !== undefined && { cluster: withStandIns(clusters[i]![0]!) }) }
+        : { ...m, targets: m.targets.map((t, j) => ({ ...t, cluster: withStandIns(clusters[i]![j]!) })) },
+    ),
     alarmEmail: props.alarmEmail,
     redriveMaxAttempts: props.redriveMaxAttempts,
     logRetention: props.logRetention,
     freshnessMinutes: props.freshnessMinutes,
   };
   const tokens = props.mappings.flatMap((m, i) =>
-    tokenProblems({ ...m, cluster: { vpc: clusters[i]!.vpc } }, mappingLabel(i, m.id)),
+    tokenProblems(
+      {
+        ...m,
+        cluster: m.cluster === undefined ? undefined : { vpc: clusters[i]![0]?.vpc },
+        targets: m.targets?.map((t, j) => ({ ...t, cluster: { vpc: clusters[i]![j]?.vpc } })),
+      },
+      mappingLabel(i, m.id),
+    ),
   );
   const parsed = constructPropsSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success || tokens.length > 0) {
@@ -236,7 +294,7 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
   // The tokens back in place of their stand-ins: the schema does not change the values it accepts.
   const mappings = (parsed.data.mappings as Mapping[]).map((m, i) => ({
     ...m,
-    cluster: { ...m.cluster, ...clusters[i] },
+    targets: m.targets.map((t, j) => ({ ...t, cluster: { ...t.cluster, ...clusters[i]![j] } })),
   }));
   const problems = crossCheckMappings(mappings);
   if (problems.length > 0) throw new MappingsError(source, problems, subject);

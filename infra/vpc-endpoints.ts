@@ -13,7 +13,7 @@ import { CfnSecurityGroup, CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { endpointSubnets, type Mapping } from './config.ts';
+import { endpointSubnets, mappingVpc, type Mapping } from './config.ts';
 
 /**
  * The IAM tag on the role of every function that uses a stack-made KMS endpoint; its value is the VPC id. The
@@ -130,7 +130,7 @@ export function kmsEndpointsFor(
 ): ReadonlyMap<string, KmsInterfaceEndpoint> {
   const byVpc = new Map<string, { subnetIds: readonly string[]; groups: Set<string> }>();
   for (const m of mappings) {
-    const vpc = m.cluster.vpc;
+    const vpc = mappingVpc(m);
     if (vpc?.endpoints === undefined) continue;
     const entry = byVpc.get(vpc.endpoints.vpcId) ?? { subnetIds: endpointSubnets(vpc), groups: new Set<string>() };
     for (const sg of vpc.securityGroupIds) entry.groups.add(sg);

@@ -6,6 +6,7 @@
 // Cleans up after itself, also when interrupted.
 import { join } from 'node:path';
 import { loadMappings } from '../infra/config.ts';
+import { targetViews } from '../infra/targets.ts';
 import { kubeRequest } from '../testbed/kube-admin.ts';
 import { LocalMapping, type Bundles } from '../testbed/local-pipeline.ts';
 import { repoRoot } from '../testbed/paths.ts';
@@ -52,7 +53,7 @@ async function showSecret(m: LocalMapping): Promise<void> {
 
 try {
   const config = loadMappings(join(repoRoot, 'mappings.example.yaml'));
-  const example = config.mappings[0]!;
+  const example = targetViews(config.mappings[0]!)[0]!;
   log(
     `mapping "${example.id}" from mappings.example.yaml: ${example.namespace}/${example.secretName} (${example.type})`,
   );

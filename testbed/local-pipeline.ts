@@ -15,7 +15,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
-import { accessManifests, kubernetesGroup } from '../infra/rbac.ts';
+import { definitionJson } from '../infra/definition-json.ts';
+import { accessManifests, kubernetesGroup, type RbacNamespace } from '../infra/rbac.ts';
+import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
@@ -58,6 +60,13 @@ export interface LocalMappingOptions {
   readonly namespace?: string;
   /** Kubernetes Secret name (default "app-config"). */
   readonly secretName?: string;
+  /**
+   * More targets after the first (`namespace`/`secretName` above), as the mapping option `targets`: each in a
+   * namespace of its own name (created unless `missing`) or in the first target's, with its overrides.
+   */
+  readonly moreTargets?: readonly LocalTarget[];
+  /** The API server URL the functions use (e.g. a fault proxy in front of it); default the test bed's. */
+  readonly clusterEndpoint?: string;
   /** Name prefix of the AWS secret. */
   readonly awsSecretPrefix?: string;
   readonly secretString?: string;
@@ -88,6 +97,16 @@ export interface LocalMappingOptions {
    * invocations of a step go to an idle worker instead of queueing.
    */
   readonly workers?: number;
+}
+
+/** A further target of a local mapping. */
+export interface LocalTarget {
+  /** Its namespace; default: a fresh one. */
+  readonly namespace?: string;
+  /** Leave the namespace uncreated (the namespace-missing case). */
+  readonly missing?: boolean;
+  readonly secretName: string;
+  readonly restart?: string[];
 }
 
 /** One of the five task states every sync may run. */
@@ -126,7 +145,11 @@ export class LocalMapping {
   readonly secretArn: string;
   readonly namespace: string;
   readonly secretName: string;
+  /** Every target, the first (`namespace`, `secretName`) first, as the state machine's Map items. */
+  readonly targets: readonly TargetRef[];
   readonly dlqUrl: string;
+  /** The values of the ASL placeholders this mapping's definition was made with. */
+  readonly substitutions: Readonly<Record<string, string>>;
   /** The mapping's own IAM role session and what its access entry gives it (group `eks-secret-sync:<id>`). */
   readonly identity: Identity;
 
@@ -140,6 +163,8 @@ export class LocalMapping {
     dlqUrl: string,
     env: Record<string, string>,
     bundles: Bundles,
+    targets: readonly TargetRef[],
+    clusterEndpoint: string,
     opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
   ) {
     this.details = details;
@@ -149,6 +174,7 @@ export class LocalMapping {
     this.namespace = namespace;
     this.secretName = secretName;
     this.dlqUrl = dlqUrl;
+    this.targets = targets;
     const workers = Math.max(1, opts.workers ?? 1);
     this.pools = Object.fromEntries(
       Object.entries(TASKS).map(([state, fn]) => {
@@ -164,10 +190,15 @@ export class LocalMapping {
     const subs: Record<string, string> = {
       MappingId: id,
       DeadLetterQueueUrl: dlqUrl,
+      TargetsJson: definitionJson(targets),
+      ClustersJson: definitionJson({
+        [details.cluster.name]: { endpoint: clusterEndpoint, ca: details.cluster.caData },
+      }),
       ...Object.fromEntries(
         Object.keys(TASKS).map((s) => [`${s}FunctionArn`, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s}`]),
       ),
     };
+    this.substitutions = subs;
     this.machine = new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)));
   }
 
@@ -192,8 +223,37 @@ export class LocalMapping {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    const mapping = { id, namespace, secretName, restart: opts.restart, deletionPolicy: opts.deletionPolicy };
-    if (!opts.noRbac) await adminApply(tb, accessManifests(mapping));
+    const first = { namespace, secretName, restart: undefined as string[] | undefined };
+    const more = [];
+    for (const t of opts.moreTargets ?? []) {
+      const ns = t.namespace ?? (t.missing ? uniqueName('missing') : await createNamespace(tb, 'sync'));
+      more.push({ namespace: ns, secretName: t.secretName, restart: t.restart });
+    }
+    const all = [first, ...more];
+    const targets: TargetRef[] = all.map((t) => ({
+      name: `${tb.cluster.name}/${t.namespace}/${t.secretName}`,
+      cluster: tb.cluster.name,
+      namespace: t.namespace,
+      secretName: t.secretName,
+      ...(t.restart !== undefined && { restart: t.restart }),
+    }));
+    // What `eks-secret-sync rbac` prints for the mapping: a Role and RoleBinding per namespace of its targets.
+    const grants: RbacNamespace[] = [];
+    for (const t of all) {
+      let g = grants.find((x) => x.namespace === t.namespace);
+      if (!g) {
+        g = { id, namespace: t.namespace, secrets: [], restart: [] };
+        grants.push(g);
+      }
+      (g.secrets as { name: string; deletionPolicy: 'retain' | 'delete' }[]).push({
+        name: t.secretName,
+        deletionPolicy: opts.deletionPolicy ?? 'retain',
+      });
+      for (const w of t.restart ?? opts.restart ?? []) if (!g.restart.includes(w)) (g.restart as string[]).push(w);
+    }
+    const missing = new Set(more.filter((_t, i) => opts.moreTargets![i]!.missing).map((t) => t.namespace));
+    const applied = grants.filter((g) => !missing.has(g.namespace));
+    if (!opts.noRbac) await adminApply(tb, accessManifests(applied));
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -201,11 +261,6 @@ export class LocalMapping {
       SEAL_KEY_ID: sealKeyId,
       SECRET_ARN: secret.ARN!,
       SECRET_TYPE: opts.type ?? 'Opaque',
-      CLUSTER_NAME: tb.cluster.name,
-      CLUSTER_ENDPOINT: tb.cluster.server,
-      CLUSTER_CA: tb.cluster.caData,
-      NAMESPACE: namespace,
-      SECRET_NAME: secretName,
       PRUNE: String(opts.prune ?? false),
       LABELS: JSON.stringify(opts.labels ?? {}),
       ANNOTATIONS: '{}',
@@ -227,7 +282,21 @@ export class LocalMapping {
     sm.destroy();
     kms.destroy();
     sqs.destroy();
-    return new LocalMapping(identity, tb, id, secret.ARN!, namespace, secretName, dlq.QueueUrl!, env, bundles, opts);
+    const server = opts.clusterEndpoint ?? tb.cluster.server;
+    return new LocalMapping(
+      identity,
+      tb,
+      id,
+      secret.ARN!,
+      namespace,
+      secretName,
+      dlq.QueueUrl!,
+      env,
+      bundles,
+      targets,
+      server,
+      opts,
+    );
   }
 
   /**
@@ -313,7 +382,11 @@ export class LocalMapping {
       };
       return opts.sendToDlq ? opts.sendToDlq(send) : send();
     };
-    const fast = Object.fromEntries([...Object.keys(TASKS), 'RemintToken', 'SendToDlq'].map((s) => [s, 5]));
+    // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
+    handlers.SendTargetToDlq = handlers.SendToDlq;
+    const fast = Object.fromEntries(
+      [...Object.keys(TASKS), 'RemintToken', 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
+    );
     const execution = this.machine.run({ event, attempt } as never, {
       overrides: {
         taskResourceLocalHandlers: handlers,

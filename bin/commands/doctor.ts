@@ -3,7 +3,9 @@
  * with its fix. Checks that cannot run say "could not check X: <reason>" rather
  * than pass silently.
  */
-import type { Mapping, StackOptions, SyncConfig } from '../../infra/config.ts';
+import type { StackOptions, SyncConfig } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
+import type { MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
 import {
@@ -25,7 +27,6 @@ import {
   selectMappings,
 } from '../lib/mappings.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync doctor [--mapping ID] [options]
@@ -98,7 +99,7 @@ export function clockFinding(check: string, what: string, samples: readonly Cloc
 }
 
 async function diagnose(
-  m: Mapping,
+  m: MappingTarget,
   stack: StackOptions,
   identityStack: string,
   mappingsFile: string,
@@ -123,7 +124,7 @@ async function diagnose(
   }
   progress.step(`${m.id}: namespace and RBAC`);
   const { kubernetesGroup } = await import('../../infra/rbac.ts');
-  const target = await resolveKubeTarget(m, aws, flags).catch((e: Error) => e);
+  const target = await resolveKubeTarget(m.cluster, aws, flags).catch((e: Error) => e);
   if (target instanceof Error) {
     findings.push(unchecked('cluster-access', `the cluster of mapping ${m.id}`, target.message));
     return findings;
@@ -146,6 +147,7 @@ export const doctorCommand: Command = {
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const file = findMappingsFile(values.mappings);
     const { loadMappings, MappingsError } = await import('../../infra/config.ts');
+    const { targetName, targetViews } = await import('../../infra/targets.ts');
     let config: SyncConfig;
     try {
       config = loadMappings(file.path);
@@ -169,20 +171,16 @@ export const doctorCommand: Command = {
     const progress = new Progress(io);
     const results: { id: string; findings: Finding[] }[] = [];
     try {
+      // A mapping with several targets is diagnosed once per target, each under `<id> <cluster/ns/name>`.
       for (const m of mappings)
-        results.push({
-          id: m.id,
-          findings: await diagnose(
-            m,
-            config.stack,
-            // The mapping's own outputs (KubernetesIdentity) are in the stack that holds it (infra/fleet.ts).
-            stackNameOfMapping(config, m.id) ?? config.stack.name,
-            file.path,
-            flags,
-            clock,
-            progress,
-          ),
-        });
+        for (const t of targetViews(m)) {
+          const id = m.targets.length === 1 ? m.id : `${m.id} ${targetName(t)}`;
+          // Rule names come from the app's name; the mapping's own outputs (KubernetesIdentity) are in the stack
+          // that holds it (infra/fleet.ts).
+          const identityStack = stackNameOfMapping(config, m.id) ?? config.stack.name;
+          const findings = await diagnose(t, config.stack, identityStack, file.path, flags, clock, progress);
+          results.push({ id, findings });
+        }
     } finally {
       progress.stop();
     }

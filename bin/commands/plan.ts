@@ -2,6 +2,8 @@
  * `eks-secret-sync plan --mapping ID`: what a sync would change now, key by key,
  * with masked values. Runs the pipeline's read-only steps in-process.
  */
+import type { Target } from '../../infra/config.ts';
+import { targetName, targetViews } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
@@ -13,7 +15,7 @@ import {
   OUTPUT_HELP,
   selectMappings,
 } from '../lib/mappings.ts';
-import { PipelineError, runPipeline } from '../lib/pipeline.ts';
+import { runPipelines } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
@@ -51,21 +53,31 @@ export const planCommand: Command = {
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
-    try {
-      const run = await runPipeline({
+    const many = mapping!.targets.length > 1;
+    const label = (t?: Target) => (many && t ? ` ${targetName(t)}` : '');
+    const runs = await runPipelines(
+      {
         mapping: mapping!,
         aws: new AwsSession(regionOf(mapping!)),
         kube: { kubeconfig: values.kubeconfig, context: values.context },
         apply: false,
-        onStep: (state) => progress.step(`${mapping!.id}: ${state}`),
-      });
-      progress.stop();
-      if (values.json) writeJson(io, { mappingsFile: config.source, ...planJson(mapping!, run, reveal) });
-      else io.stdout(planText(mapping!, run, reveal, style));
-      return run.plan?.action === 'create' || run.plan?.action === 'update' ? EXIT.ATTENTION : EXIT.OK;
-    } catch (e) {
-      progress.stop();
-      throw e instanceof PipelineError ? new Error(`${e.run.trace.at(-1)?.state ?? 'plan'} failed: ${e.message}`) : e;
+        onStep: (state, t) => progress.step(`${mapping!.id}${label(t)}: ${state}`),
+      },
+      mapping!.targets,
+    ).finally(() => progress.stop());
+    const failed = runs.find((r) => r.failure);
+    if (failed) {
+      const state = failed.run.trace.at(-1)?.state ?? 'plan';
+      const where = many ? `${mapping!.id}${label(failed.target)}: ` : '';
+      throw new Error(`${where}${state} failed: ${failed.failure!.message}`);
     }
+    const views = targetViews(mapping!);
+    const plans = runs.map((r, i) => ({ view: views[i]!, run: r.run }));
+    if (values.json) {
+      const shown = plans.map((p) => planJson(p.view, p.run, reveal));
+      writeJson(io, { mappingsFile: config.source, ...(shown.length === 1 ? shown[0] : { targets: shown }) });
+    } else io.stdout(plans.map((p) => planText(p.view, p.run, reveal, style)).join('\n'));
+    const writes = plans.some((p) => p.run.plan?.action === 'create' || p.run.plan?.action === 'update');
+    return writes ? EXIT.ATTENTION : EXIT.OK;
   },
 };

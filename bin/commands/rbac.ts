@@ -35,12 +35,25 @@ export const rbacCommand: Command = {
     const { values } = parseCommandArgs(args, MAPPING_OPTIONS);
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
-    const { accessManifests, rbacYaml } = await import('../../infra/rbac.ts');
+    const { accessManifests, namespaceGrants, rbacYaml } = await import('../../infra/rbac.ts');
+    // One manifest per cluster of each mapping, each applied with that cluster's cluster-admin context.
+    const manifests = mappings.flatMap((m) =>
+      [...namespaceGrants(m)].map(([cluster, grants]) => ({ mapping: m, cluster, grants })),
+    );
     if (values.json) {
-      const items = mappings.flatMap((m) => accessManifests(m));
+      const items = manifests.flatMap((x) => accessManifests(x.grants));
       io.stdout(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
     } else {
-      io.stdout(mappings.map((m) => `# mapping ${m.id}: ${m.namespace}/${m.secretName}\n${rbacYaml(m)}`).join(''));
+      const secrets = (x: (typeof manifests)[number]) =>
+        x.mapping.targets
+          .filter((t) => t.cluster.name === x.cluster)
+          .map((t) => `${t.namespace}/${t.secretName}`)
+          .join(', ');
+      io.stdout(
+        manifests
+          .map((x) => `# mapping ${x.mapping.id}, cluster ${x.cluster}: ${secrets(x)}\n${rbacYaml(x.grants)}`)
+          .join(''),
+      );
     }
     return EXIT.OK;
   },

@@ -4,6 +4,7 @@
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
 import type { Mapping } from '../../infra/config.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
 import {
@@ -72,6 +73,8 @@ const OPTIONS = {
 
 interface MappingStatus {
   readonly id: string;
+  /** `<cluster>/<namespace>/<secretName>`, for a mapping with several targets (one status per target). */
+  readonly target?: string;
   readonly state: SyncState;
   readonly detail: string;
   readonly aws: (AwsSide & { readonly arn: string }) | { readonly arn: string; readonly error: string };
@@ -100,9 +103,10 @@ export function parseDuration(text: string): number {
 }
 
 async function mappingStatus(
-  m: Mapping,
+  m: MappingTarget,
+  target: string | undefined,
   stackName: string,
-  failuresOf: (m: Mapping) => Promise<MappingFailures>,
+  readFailures: () => Promise<MappingFailures>,
   flags: { kubeconfig?: string; context?: string },
 ): Promise<MappingStatus> {
   const aws = new AwsSession(regionOf(m));
@@ -110,7 +114,7 @@ async function mappingStatus(
   const [awsSide, secretSide, failures] = await Promise.allSettled([
     readAwsSide(m, aws),
     readSecretSide(m, aws, flags),
-    failuresOf(m).then((found) => {
+    readFailures().then((found) => {
       logGroup = found.logGroupName;
       return found.items;
     }),
@@ -123,6 +127,7 @@ async function mappingStatus(
   );
   return {
     id: m.id,
+    ...(target !== undefined && { target }),
     ...v,
     aws:
       awsSide.status === 'fulfilled'
@@ -179,7 +184,13 @@ export const statusCommand: Command = {
     // One read of the app's execution log group for every mapping (bin/lib/stack.ts).
     const failuresOf = stackFailures(dlqStack, sinceMs, new AwsSession(regionOf(mappings[0]!)));
     const [statuses, dlq] = await Promise.all([
-      Promise.all(mappings.map((m) => mappingStatus(m, dlqStack, failuresOf, flags))),
+      Promise.all(
+        mappings.flatMap((m) => {
+          const target = (t: MappingTarget) => (m.targets.length > 1 ? targetName(t) : undefined);
+          const failures = () => failuresOf(m);
+          return targetViews(m).map((t) => mappingStatus(t, target(t), dlqStack, failures, flags));
+        }),
+      ),
       dlqStatus(values['dlq-url'], dlqStack, regionOf(mappings[0]!)),
     ]).finally(() => progress.stop());
 
@@ -206,7 +217,7 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
   for (const s of statuses) {
     const state =
       s.state === 'in-sync' ? style.good(s.state) : s.state === 'unknown' ? style.bad(s.state) : style.warn(s.state);
-    out.push(`${style.bold(`Mapping ${s.id}`)}: ${state}: ${s.detail}`);
+    out.push(`${style.bold(`Mapping ${s.id}${s.target ? ` target ${s.target}` : ''}`)}: ${state}: ${s.detail}`);
     const a = s.aws;
     out.push(
       'error' in a

@@ -3,6 +3,8 @@
  * backfills and debugging. The pipeline's own code, in-process, with the caller's
  * credentials; prints each step with its duration, like the state machine trace.
  */
+import type { Target } from '../../infra/config.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {
@@ -14,7 +16,7 @@ import {
   OUTPUT_HELP,
   selectMappings,
 } from '../lib/mappings.ts';
-import { formatTrace, PipelineError, runPipeline, type PipelineRun } from '../lib/pipeline.ts';
+import { formatTrace, runPipelines, type PipelineRun } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, oneLine, parseCommandArgs, type Command } from '../lib/command.ts';
@@ -57,56 +59,77 @@ export const syncCommand: Command = {
     const reveal = { lengths: values['show-lengths'] === true, hashes: values['show-hashes'] === true };
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const progress = new Progress(io);
-    let run: PipelineRun;
-    let failure: Error | undefined;
-    try {
-      run = await runPipeline({
+    const views = targetViews(mapping);
+    const many = views.length > 1;
+    const label = (t?: Target) => (many && t ? ` ${targetName(t)}` : '');
+    // One fetch, then every target in its order; a failed target does not stop the others (as in the stack).
+    const targetRuns = await runPipelines(
+      {
         mapping,
         aws: new AwsSession(regionOf(mapping)),
         kube: { kubeconfig: values.kubeconfig, context: values.context },
         apply: !dryRun,
-        onStep: (state) => progress.step(`${mapping.id}: ${state}`),
-      });
-    } catch (e) {
-      if (!(e instanceof PipelineError)) throw e;
-      run = e.run;
-      failure = e.cause as Error;
-    } finally {
-      progress.stop();
-    }
-    const failedStep = failure ? run.trace.at(-1)?.state : undefined;
-    const result = failure
-      ? `failed at ${failedStep}: ${failure.name}: ${oneLine(failure.message)}`
-      : dryRun
-        ? 'dry run: ' +
-          (run.plan?.action === 'create' || run.plan?.action === 'update'
-            ? `a sync would ${run.plan.action} the Secret`
-            : 'nothing to write')
-        : run.applied
-          ? `${run.applied.action}d Secret ${mapping.namespace}/${mapping.secretName} at resourceVersion ` +
-            `${run.applied.resourceVersion} with version ${run.source?.versionId}`
-          : `nothing written (${run.plan?.action}): ${run.plan?.reason}`;
-
+        onStep: (state, t) => progress.step(`${mapping.id}${label(t)}: ${state}`),
+      },
+      mapping.targets,
+    ).finally(() => progress.stop());
+    const runs: TargetSync[] = targetRuns.map((r, i) => ({ view: views[i]!, run: r.run, failure: r.failure }));
+    const shown = runs.map((r) => {
+      const { view, run, failure } = r;
+      const failedStep = failure ? run.trace.at(-1)?.state : undefined;
+      const result = resultText(view, r, dryRun);
+      const status = failure ? 'failed' : dryRun ? 'planned' : run.applied ? 'written' : 'unchanged';
+      return { view, run, failure, failedStep, result, status };
+    });
     if (values.json) {
-      writeJson(io, {
-        mappingsFile: config.source,
+      const items = shown.map((x) => ({
         dryRun,
-        status: failure ? 'failed' : dryRun ? 'planned' : run.applied ? 'written' : 'unchanged',
-        result,
-        ...(failure && { error: { name: failure.name, message: oneLine(failure.message), step: failedStep } }),
-        trace: run.trace,
-        applied: run.applied,
-        ...planJson(mapping, run, reveal),
-      });
+        status: x.status,
+        result: x.result,
+        ...(x.failure && { error: { name: x.failure.name, message: oneLine(x.failure.message), step: x.failedStep } }),
+        trace: x.run.trace,
+        applied: x.run.applied,
+        ...planJson(x.view, x.run, reveal),
+      }));
+      writeJson(io, { mappingsFile: config.source, ...(items.length === 1 ? items[0] : { dryRun, targets: items }) });
     } else {
       io.stdout(`${style.bold(`${dryRun ? 'Dry run' : 'Sync'} of mapping ${mapping.id}`)} (${config.source})\n`);
-      io.stdout(formatTrace(run.trace, (r, text) => (r.failed ? style.bad(text) : text)));
-      io.stdout('\n');
-      if (run.plan) io.stdout(`${planText(mapping, run, reveal, style)}\n`);
-      io.stdout(`${failure ? style.bad('Result') : style.good('Result')}: ${result}\n`);
+      shown.forEach((x, i) => {
+        if (many) io.stdout(`\n${style.bold(`Target ${targetName(x.view)}`)}\n`);
+        // The one FetchSecret heads every target's trace; it is shown once, under the first target.
+        const trace = i > 0 && x.run.trace.length > 1 ? x.run.trace.slice(1) : x.run.trace;
+        io.stdout(formatTrace(trace, (r, text) => (r.failed ? style.bad(text) : text)));
+        io.stdout('\n');
+        if (x.run.plan) io.stdout(`${planText(x.view, x.run, reveal, style)}\n`);
+        io.stdout(`${x.failure ? style.bad('Result') : style.good('Result')}: ${x.result}\n`);
+      });
     }
-    if (failure) return EXIT.FAILURE;
-    if (dryRun && (run.plan?.action === 'create' || run.plan?.action === 'update')) return EXIT.ATTENTION;
+    if (shown.some((x) => x.failure)) return EXIT.FAILURE;
+    const writes = shown.some((x) => x.run.plan?.action === 'create' || x.run.plan?.action === 'update');
+    if (dryRun && writes) return EXIT.ATTENTION;
     return EXIT.OK;
   },
 };
+
+/** One target's run: the pipeline's trace and what it did, or the step error that ended it. */
+interface TargetSync {
+  readonly view: MappingTarget;
+  readonly run: PipelineRun;
+  readonly failure?: Error;
+}
+
+function resultText(view: MappingTarget, { run, failure }: TargetSync, dryRun: boolean): string {
+  if (failure) return `failed at ${run.trace.at(-1)?.state}: ${failure.name}: ${oneLine(failure.message)}`;
+  if (dryRun) {
+    return (
+      'dry run: ' +
+      (run.plan?.action === 'create' || run.plan?.action === 'update'
+        ? `a sync would ${run.plan.action} the Secret`
+        : 'nothing to write')
+    );
+  }
+  return run.applied
+    ? `${run.applied.action}d Secret ${view.namespace}/${view.secretName} at resourceVersion ` +
+        `${run.applied.resourceVersion} with version ${run.source?.versionId}`
+    : `nothing written (${run.plan?.action}): ${run.plan?.reason}`;
+}

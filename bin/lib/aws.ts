@@ -16,8 +16,8 @@ import { oneLine } from './command.ts';
  * The region a mapping's AWS calls go to: the secret ARN's, which is the stack's
  * (infra/config.ts requires the cluster to be there too).
  */
-export function regionOf(mapping: Mapping): string {
-  return mapping.cluster.region ?? parseSecretArn(mapping.secretArn)!.region;
+export function regionOf(mapping: Pick<Mapping, 'secretArn'>): string {
+  return parseSecretArn(mapping.secretArn)!.region;
 }
 
 /**

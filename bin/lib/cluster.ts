@@ -12,7 +12,7 @@
  * caller's AWS credentials (SDK default chain) for `cluster.name`.
  */
 import type { RequestOptions } from 'node:https';
-import type { Mapping } from '../../infra/config.ts';
+import type { Target } from '../../infra/config.ts';
 import { mintEksToken } from '../../functions/adapters/eks-token.ts';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import type { AwsSession } from './aws.ts';
@@ -43,22 +43,22 @@ export interface KubeconfigFlags {
 }
 
 /**
- * Resolves the target for a mapping (see the module comment for the precedence).
+ * Resolves how to reach one cluster of a mapping (see the module comment for the precedence).
  *
  * @throws Error naming what is missing (context, CA, credentials); AWS errors from DescribeCluster.
  */
 export async function resolveKubeTarget(
-  mapping: Mapping,
+  cluster: Target['cluster'],
   aws: AwsSession,
   flags: KubeconfigFlags,
 ): Promise<KubeTarget> {
   if (flags.kubeconfig !== undefined || flags.context !== undefined) return fromKubeconfig(flags);
-  const clusterName = mapping.cluster.name;
+  const clusterName = cluster.name;
   const { server, caData, source } =
-    mapping.cluster.endpoint !== undefined && mapping.cluster.certificateAuthority !== undefined
+    cluster.endpoint !== undefined && cluster.certificateAuthority !== undefined
       ? {
-          server: mapping.cluster.endpoint,
-          caData: mapping.cluster.certificateAuthority,
+          server: cluster.endpoint,
+          caData: cluster.certificateAuthority,
           source: 'mapping cluster.endpoint',
         }
       : await describeCluster(clusterName, aws);

@@ -5,10 +5,12 @@
  * goes back to the read, a 401 mints again). No Step Functions and no KMS:
  * values are sealed with a key that exists only in this process's memory
  * (functions/adapters/memory-sealer.ts), and never printed. Workloads in the
- * mapping's restart list are not restarted.
+ * mapping's restart list are not restarted. A mapping with several targets is
+ * fetched once and then planned (and written) target by target, as the state
+ * machine's Map state does; a target's failure does not stop the others.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Mapping } from '../../infra/config.ts';
+import type { Mapping, Target } from '../../infra/config.ts';
 import { secretsManagerSource } from '../../functions/adapters/aws.ts';
 import { secretClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
@@ -52,39 +54,72 @@ export interface PipelineRun {
   applied?: { readonly action: string; readonly resourceVersion: string };
 }
 
-/** A step failed; `run` holds the trace up to and including the failure. */
-export class PipelineError extends Error {
-  override name = 'PipelineError';
-  readonly run: PipelineRun;
-  constructor(cause: Error, run: PipelineRun) {
-    super(cause.message, { cause });
-    this.run = run;
-  }
-}
-
-/** Inputs of {@link runPipeline}. */
+/** Inputs of {@link runPipelines}. */
 export interface PipelineOptions {
   readonly mapping: Mapping;
   readonly aws: AwsSession;
   readonly kube: KubeconfigFlags;
   /** Write the plan (sync); false stops after PlanMerge (plan, sync --dry-run). */
   readonly apply: boolean;
-  /** Called as each step starts (progress display). */
-  readonly onStep?: (state: string) => void;
+  /** Called as each step starts (progress display); `target` is absent for the shared FetchSecret. */
+  readonly onStep?: (state: string, target?: Target) => void;
+}
+
+/** One target's run: its trace (the shared FetchSecret first) and what it did, or the error that ended it. */
+export interface TargetRun {
+  readonly target: Target;
+  readonly run: PipelineRun;
+  /** The step error that ended this target's run (the last trace row names the step). */
+  readonly failure?: Error;
 }
 
 /** The execution input of a sync started from the CLI: it names no version, so the fetch reads AWSCURRENT. */
 const CLI_INPUT = { event: { source: REDRIVE_SOURCE, 'detail-type': 'CLI sync', detail: {} }, attempt: 1 };
 
 /**
- * Runs FetchSecret, MintToken, ReadSecret, PlanMerge and (with `apply`) ApplySecret.
- *
- * @throws PipelineError wrapping the first step error that the loops do not absorb.
+ * Runs FetchSecret once, then MintToken, ReadSecret, PlanMerge and (with `apply`) ApplySecret for each of
+ * `targets` in turn. A step error ends that target's run only (a FetchSecret error ends every target's).
  */
-export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
-  const run: PipelineRun = { trace: [] };
-  const step = async <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string): Promise<T> => {
-    opts.onStep?.(state);
+export async function runPipelines(opts: PipelineOptions, targets: readonly Target[]): Promise<TargetRun[]> {
+  const sealer = memorySealer();
+  const fetchTrace: TraceRow[] = [];
+  const fetchRun: PipelineRun = { trace: fetchTrace };
+  let fetched: FetchOutput;
+  try {
+    fetched = await traced(fetchRun, (s) => opts.onStep?.(s))(
+      'FetchSecret',
+      () => fetchCurrent(opts.mapping, opts.aws, sealer),
+      (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
+    );
+  } catch (e) {
+    return targets.map((target) => ({ target, run: { trace: [...fetchTrace] }, failure: e as Error }));
+  }
+  // The plan view shows masked values: this process sealed them, so it may open them.
+  const desired = await openData(sealer, opts.mapping.id, fetched.sealedData);
+  const runs: TargetRun[] = [];
+  for (const target of targets) {
+    const run: PipelineRun = { trace: [...fetchTrace], source: fetched.source, desired };
+    try {
+      await pipeline(
+        opts,
+        target,
+        run,
+        traced(run, (s) => opts.onStep?.(s, target)),
+        sealer,
+        fetched,
+      );
+      runs.push({ target, run });
+    } catch (e) {
+      runs.push({ target, run, failure: e as Error });
+    }
+  }
+  return runs;
+}
+
+/** A step runner that records each step of `run` in its trace. */
+function traced(run: PipelineRun, onStep: (state: string) => void): Step {
+  return async (state, fn, outcome) => {
+    onStep(state);
     const started = performance.now();
     try {
       const result = await fn();
@@ -92,39 +127,28 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineRun> {
       return result;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      run.trace.push({
-        state,
-        ms: Math.round(performance.now() - started),
-        outcome: `failed: ${err.name}`,
-        failed: true,
-      });
+      const ms = Math.round(performance.now() - started);
+      run.trace.push({ state, ms, outcome: `failed: ${err.name}`, failed: true });
       throw err;
     }
   };
-  try {
-    await pipeline(opts, run, step, memorySealer());
-    return run;
-  } catch (e) {
-    throw new PipelineError(e as Error, run);
-  }
 }
 
 type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
-async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sealer: Sealer): Promise<void> {
+async function pipeline(
+  opts: PipelineOptions,
+  target: Target,
+  run: PipelineRun,
+  step: Step,
+  sealer: Sealer,
+  fetched: FetchOutput,
+): Promise<void> {
   const { mapping: m, aws } = opts;
   const mappingId = m.id;
-  const fetched = await step(
-    'FetchSecret',
-    () => fetchCurrent(m, aws, sealer),
-    (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
-  );
-  run.source = fetched.source;
-  // The plan view shows masked values: this process sealed them, so it may open them.
-  run.desired = await openData(sealer, mappingId, fetched.sealedData);
   const signer = {
     mint: async () => {
-      run.target = await resolveKubeTarget(m, aws, opts.kube);
+      run.target = await resolveKubeTarget(target.cluster, aws, opts.kube);
       return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
     },
   };
@@ -135,7 +159,7 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sea
       () => {
         const t = run.target!;
         if (!t.expiresAt) return `credentials from ${t.source}`;
-        return `token minted for cluster ${m.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+        return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
       },
     );
   let token = await mint();
@@ -143,7 +167,7 @@ async function pipeline(opts: PipelineOptions, run: PipelineRun, step: Step, sea
   let reauths = 0;
   for (;;) {
     try {
-      await readPlanApply(opts, run, step, sealer, fetched, token);
+      await readPlanApply(opts, target, run, step, sealer, fetched, token);
       return;
     } catch (e) {
       if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
@@ -171,16 +195,16 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
 /** ReadSecret, PlanMerge and (with `apply`, for a plan that writes) ApplySecret: one pass of the conflict loop. */
 async function readPlanApply(
   opts: PipelineOptions,
+  t: Target,
   run: PipelineRun,
   step: Step,
   sealer: Sealer,
   fetched: FetchOutput,
   token: TokenOutput,
 ): Promise<void> {
-  const { mapping: m } = opts;
-  const mappingId = m.id;
+  const mappingId = opts.mapping.id;
   const target = run.target!;
-  const location = { server: target.server, caPem: target.caPem, namespace: m.namespace, name: m.secretName };
+  const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };
   // The plan view compares values: keep what the read step read, in this process only.
   const kubernetes = (bearer: string): SecretStore => {
     const store = secretClient(location, bearer, target.identity);
@@ -199,16 +223,16 @@ async function readPlanApply(
     () => readSecret({ sealer, kubernetes }, { mappingId }, sealed),
     (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
   );
-  const { prune, type, labels, annotations, deletionPolicy } = m;
+  const { prune, type, labels, annotations, deletionPolicy } = t;
   const settings = {
     options: { mappingId, prune, type, labels, annotations, deletionPolicy },
-    restartTargets: parseWorkloads(m.restart).map((w) => w.ref),
+    restartTargets: parseWorkloads(t.restart).map((w) => w.ref),
   };
   const input = { source: fetched.source, observed: run.observed };
   const plan = await step('PlanMerge', () => planSync({ clock: systemClock }, settings, input), planOutcome);
   run.plan = plan;
   if (!opts.apply || !WRITE_ACTIONS.has(plan.action)) return;
-  const where = { mappingId, namespace: m.namespace, name: m.secretName, type: m.type };
+  const where = { mappingId, namespace: t.namespace, name: t.secretName, type: t.type };
   const applied = await step(
     'ApplySecret',
     () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }),

@@ -8,7 +8,7 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { Mapping } from '../../infra/config.ts';
+import type { MappingTarget as Mapping } from '../../infra/targets.ts';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import { ANNOTATIONS } from '../../functions/domain/metadata.ts';
 import type { AwsSession } from './aws.ts';
@@ -75,7 +75,7 @@ export async function readAwsSide(m: Mapping, aws: AwsSession): Promise<AwsSide>
  * @throws Error naming the identity when the cluster refuses.
  */
 export async function readSecretSide(m: Mapping, aws: AwsSession, flags: KubeconfigFlags): Promise<SecretSide> {
-  const target = await resolveKubeTarget(m, aws, flags);
+  const target = await resolveKubeTarget(m.cluster, aws, flags);
   const path = `/api/v1/namespaces/${encodeURIComponent(m.namespace)}/secrets/${encodeURIComponent(m.secretName)}`;
   const answer = await kubeCall(target, 'GET', path);
   if (answer.status === 404 && answer.body?.details?.kind === 'secrets') return { exists: false };

@@ -6,6 +6,7 @@
  */
 import type { MergePlan, NameList, Observation, SourceVersion } from './types.ts';
 import type { Sealed } from './ports.ts';
+import type { ClusterMap, TargetRef } from './target.ts';
 
 /** Execution input: the triggering event and which delivery of it this is. */
 export interface SyncInput {
@@ -22,7 +23,19 @@ export interface FetchOutput {
   readonly sealedData: Sealed;
 }
 
-/** MintToken: in `{}`, out at `$.token`. */
+/** MintToken (and RemintToken): in, the target's cluster. */
+export interface TokenInput {
+  /** The EKS cluster the token is for (signed into it as `x-k8s-aws-id`). */
+  readonly clusterName: string;
+}
+
+/** What the Kubernetes steps receive besides their own fields: the Map item and the mapping's clusters. */
+export interface TargetInput {
+  readonly target: TargetRef;
+  readonly clusters: ClusterMap;
+}
+
+/** MintToken: in {@link TokenInput}, out at `$.token`. */
 export interface TokenOutput {
   readonly sealedToken: Sealed;
   /** When clients should stop using the token (14 minutes after signing). */
@@ -30,13 +43,15 @@ export interface TokenOutput {
 }
 
 /** ReadSecret: in, out at `$.observed` ({@link Observation}). */
-export interface ReadInput {
+export interface ReadInput extends Partial<TargetInput> {
   readonly sealedData: Sealed;
   readonly sealedToken: Sealed;
 }
 
 /** PlanMerge: in, out at `$.plan` ({@link PlanOutput}). */
 export interface PlanInput {
+  /** The target whose overrides apply (absent: the mapping's options as they are). */
+  readonly target?: TargetRef;
   readonly source: SourceVersion;
   readonly observed: Observation;
 }
@@ -58,7 +73,7 @@ export interface PlanOutput extends MergePlan {
 }
 
 /** ApplySecret: in, out at `$.applied`. */
-export interface ApplyInput {
+export interface ApplyInput extends Partial<TargetInput> {
   readonly plan: MergePlan;
   readonly sealedData: Sealed;
   readonly sealedToken: Sealed;
@@ -80,7 +95,7 @@ export interface ApplyOutput {
  * that changed data. The workloads come from the function's own
  * RESTART_TARGETS, never from the state.
  */
-export interface RestartInput {
+export interface RestartInput extends Partial<TargetInput> {
   /** The version just written, recorded on each pod template. */
   readonly versionId: string;
   /**

@@ -5,6 +5,14 @@
  * (bin/lib/pipeline.ts) stop at the same count.
  */
 
+/**
+ * How many targets of one mapping the state machine's Map state runs at once (its `MaxConcurrency`): Step
+ * Functions' inline Map maximum, so every target of a mapping (at most as many, `MAX_TARGETS` in
+ * infra/config-schema.ts) runs in one round. Each round adds a late tail to the worst case of the execution
+ * budget (infra/asl-budget.ts): two rounds would not fit Express's 5 minutes.
+ */
+export const MAX_TARGET_CONCURRENCY = 40;
+
 /** A 409 on the apply (another writer in between) reads and merges again at most this many times. */
 export const MAX_CONFLICT_RETRIES = 3;
 

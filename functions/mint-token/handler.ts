@@ -2,33 +2,31 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { eksTokenSigner } from '../adapters/eks-token.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { TokenOutput } from '../domain/contract.ts';
+import type { TokenInput, TokenOutput } from '../domain/contract.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { lambdaRegion, readEnv } from '../runtime/env.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
-import { mintToken, type TokenPorts } from '../steps/token.ts';
+import { mintToken } from '../steps/token.ts';
 
 const env = readEnv('mint-token');
 const settings = { mappingId: env[ENV.mappingId] };
-const clusterName = env[ENV.clusterName];
+const region = lambdaRegion();
 // The function's role: Lambda puts its credentials in the environment.
 const credentials = fromEnv();
-const ports: TokenPorts = {
-  signer: eksTokenSigner({ clusterName, region: lambdaRegion(), credentials }),
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, timeLeft })),
-};
+const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, timeLeft }));
 
 /**
- * MintToken ({@link mintToken}): an EKS bearer token with this function's
- * role (the identity the cluster's access entry maps), sealed: the token
- * itself never enters the state.
+ * MintToken ({@link mintToken}): an EKS bearer token for the target's cluster with this function's role (the
+ * identity the cluster's access entry maps), sealed: the token itself never enters the state.
  *
  * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
  */
-export async function handler(input: unknown, context?: InvocationContext): Promise<TokenOutput> {
+export async function handler(input: TokenInput, context?: InvocationContext): Promise<TokenOutput> {
   startInvocation(context, input);
-  const out = await mintToken(ports, settings);
+  const clusterName = input?.clusterName;
+  const signer = eksTokenSigner({ clusterName, region, credentials });
+  const out = await mintToken({ signer, sealer }, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });
   return out;
 }

@@ -1,5 +1,7 @@
 import type { PlanInput, PlanOutput } from '../domain/contract.ts';
 import { systemClock } from '../domain/ports.ts';
+import { parseWorkloads } from '../domain/restart.ts';
+import { targetRefOf } from '../domain/target.ts';
 import { type InvocationContext, startInvocation } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
@@ -7,11 +9,29 @@ import { mergeOptionsFrom, restartTargetsFrom } from '../runtime/options.ts';
 import { planSync, type PlanSettings } from '../steps/plan.ts';
 
 const env = readEnv('plan-merge');
-const settings: PlanSettings = {
+const mapping: PlanSettings = {
   options: mergeOptionsFrom(env),
   restartTargets: restartTargetsFrom(env).map((w) => w.ref),
 };
 const ports = { clock: systemClock };
+
+/** The mapping's options with the target's overrides (a field the target names replaces the mapping's). */
+function settingsFor(input: PlanInput): PlanSettings {
+  if (input.target === undefined) return mapping;
+  const t = targetRefOf(input.target);
+  const o = mapping.options;
+  return {
+    options: {
+      ...o,
+      type: t.type ?? o.type,
+      labels: t.labels ?? o.labels,
+      annotations: t.annotations ?? o.annotations,
+      prune: t.prune ?? o.prune,
+      deletionPolicy: t.deletionPolicy ?? o.deletionPolicy,
+    },
+    restartTargets: t.restart === undefined ? mapping.restartTargets : parseWorkloads(t.restart).map((w) => w.ref),
+  };
+}
 
 /**
  * PlanMerge ({@link planSync}): keys added, updated, unchanged, kept, pruned,
@@ -22,9 +42,11 @@ const ports = { clock: systemClock };
  */
 export async function handler(input: PlanInput, context?: InvocationContext): Promise<PlanOutput> {
   startInvocation(context, input);
+  const settings = settingsFor(input);
   const plan = await planSync(ports, settings, input);
   logger.info('planned merge', {
     mappingId: settings.options.mappingId,
+    ...(input.target && { target: input.target.name }),
     action: plan.action,
     added: plan.added.length,
     updated: plan.updated.length,

@@ -3,37 +3,42 @@ import { workloadClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { RestartInput, RestartOutput } from '../domain/contract.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { parseWorkloads } from '../domain/restart.ts';
+import { targetRefOf } from '../domain/target.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartTargetsFrom } from '../runtime/options.ts';
-import { namespaceFrom } from '../runtime/target.ts';
-import { restartWorkloads, type RestartPorts, type RestartSettings } from '../steps/restart.ts';
+import { identityFrom, namespaceOf } from '../runtime/target.ts';
+import { restartWorkloads } from '../steps/restart.ts';
 
 const env = readEnv('restart-workloads');
-const settings: RestartSettings = { mappingId: env[ENV.mappingId], targets: restartTargetsFrom(env) };
-if (settings.targets.length === 0) {
-  const why = 'the stack creates this function only for a mapping with restart';
-  throw new ConfigError(`${ENV.restartTargets} is empty; ${why}`);
-}
-const { location, identity } = namespaceFrom(env);
+const mappingId = env[ENV.mappingId];
+const mappingRestart = restartTargetsFrom(env);
+const identity = identityFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
-const ports: RestartPorts = {
-  sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] })),
-  kubernetes: (token) => workloadClient(location, token, identity, timeoutMs, timeLeft),
-};
+const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
- * RestartWorkloads ({@link restartWorkloads}): the mapping's workloads rolled
- * like `kubectl rollout restart`, after a write that changed the Secret's data.
+ * RestartWorkloads ({@link restartWorkloads}): the target's workloads rolled like `kubectl rollout restart`,
+ * after a write that changed the Secret's data. The workloads are the target's `restart` (from the
+ * definition's Map item) or the mapping's RESTART_TARGETS, never the plan's.
  *
  * @throws NotFoundError (a workload does not exist), PermissionDeniedError,
- *   UnauthorizedError, TransientError, InvalidInputError (malformed input).
+ *   UnauthorizedError, TransientError, InvalidInputError (malformed input), ConfigError (no workloads).
  */
 export async function handler(input: RestartInput, context?: InvocationContext): Promise<RestartOutput> {
   startInvocation(context, input);
-  const out = await restartWorkloads(ports, settings, input);
-  logger.info('restarted workloads', { mappingId: settings.mappingId, namespace: location.namespace, ...out });
+  const target = targetRefOf(input.target);
+  const workloads = target.restart === undefined ? mappingRestart : parseWorkloads(target.restart);
+  if (workloads.length === 0) {
+    const why = 'the stack creates this function only for a mapping with restart';
+    throw new ConfigError(`target ${target.name} lists no workload and ${ENV.restartTargets} is empty; ${why}`);
+  }
+  const location = namespaceOf(target, input.clusters);
+  const kubernetes = (token: string) => workloadClient(location, token, identity, timeoutMs, timeLeft);
+  const out = await restartWorkloads({ sealer, kubernetes }, { mappingId, targets: workloads }, input);
+  logger.info('restarted workloads', { mappingId, target: target.name, ...out });
   return out;
 }

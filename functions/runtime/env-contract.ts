@@ -20,16 +20,6 @@ export const ENV = {
   secretType: 'SECRET_TYPE',
   /** JSON `{data, includeOtherKeys}`: the mapping's data spec (functions/domain/shape.ts); unset: every key as is. */
   dataShape: 'DATA_SHAPE',
-  /** The EKS cluster's name, signed into the bearer token. */
-  clusterName: 'CLUSTER_NAME',
-  /** The cluster's API server URL. */
-  clusterEndpoint: 'CLUSTER_ENDPOINT',
-  /** The cluster's CA bundle, base64 PEM as EKS returns it. */
-  clusterCa: 'CLUSTER_CA',
-  /** The Kubernetes namespace of the mapping's Secret. */
-  namespace: 'NAMESPACE',
-  /** The Kubernetes Secret's name. */
-  secretName: 'SECRET_NAME',
   /** The Kubernetes identity (the mint-token role's ARN), named in error messages. */
   kubeIdentity: 'KUBE_IDENTITY',
   /** The Kubernetes client's request timeout in ms (default 10000). */
@@ -83,9 +73,9 @@ export const FUNCTION_ENV = {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
     optional: [ENV.secretType, ENV.dataShape],
   },
-  'mint-token': { required: [ENV.mappingId, ENV.clusterName, ENV.sealKeyId], optional: [] },
+  'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
   'read-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
+    required: [ENV.mappingId, ENV.sealKeyId],
     optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'plan-merge': {
@@ -93,11 +83,11 @@ export const FUNCTION_ENV = {
     optional: [ENV.prune, ENV.secretType, ENV.labels, ENV.annotations, ENV.restartTargets, ENV.deletionPolicy],
   },
   'apply-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace, ENV.secretName],
+    required: [ENV.mappingId, ENV.sealKeyId],
     optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
   },
   'restart-workloads': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoint, ENV.clusterCa, ENV.namespace],
+    required: [ENV.mappingId, ENV.sealKeyId],
     optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.kmsEndpointUrl],
   },
   'redrive-sync': {

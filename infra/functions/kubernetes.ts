@@ -1,5 +1,5 @@
 /**
- * The steps that call the Kubernetes API of one mapping's cluster with the mapping's sealed token:
+ * The steps that call the Kubernetes API of the clusters of a mapping's targets with the mapping's sealed token:
  * read-secret, apply-secret and restart-workloads.
  */
 import type { Construct } from 'constructs';
@@ -10,14 +10,8 @@ import { SyncFunction } from '../lambda-defaults.ts';
 import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
 import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
-/** Props of a function that reaches the mapping's cluster. */
+/** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
-  /** The cluster's API server URL. */
-  readonly clusterEndpoint: string;
-  /** The cluster's CA bundle, base64 PEM as EKS returns it. */
-  readonly clusterCertificateAuthority: string;
-  /** The namespace of the mapping's Secret. */
-  readonly namespace: string;
   /**
    * The Kubernetes identity (the mint-token role's ARN), named in error messages.
    * @default messages name no identity
@@ -43,10 +37,8 @@ export interface KubernetesFunctionProps extends SealingFunctionProps {
 
 /** Props of {@link ReadSecretFunction} and {@link ApplySecretFunction}. */
 export interface SecretAccessFunctionProps extends KubernetesFunctionProps {
-  /** The Kubernetes Secret's name. */
-  readonly secretName: string;
   /**
-   * The Kubernetes Secret's type.
+   * The mapping's Secret type (a target may override it).
    * @default Opaque
    */
   readonly secretType?: SecretType;
@@ -55,8 +47,8 @@ export interface SecretAccessFunctionProps extends KubernetesFunctionProps {
 /** Props of {@link RestartWorkloadsFunction}. */
 export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
   /**
-   * The workloads the function may restart (`deployment/<name>`, ...).
-   * @default none: the function restarts what the plan names
+   * The mapping's workloads to restart (`deployment/<name>`, ...); a target may list its own.
+   * @default none: only targets that list their own restart anything
    */
   readonly restart?: readonly string[];
 }
@@ -68,9 +60,6 @@ function connection(props: KubernetesFunctionProps) {
   return {
     [ENV.mappingId]: props.mappingId,
     [ENV.sealKeyId]: props.sealKey.keyArn,
-    [ENV.clusterEndpoint]: props.clusterEndpoint,
-    [ENV.clusterCa]: props.clusterCertificateAuthority,
-    [ENV.namespace]: props.namespace,
   };
 }
 
@@ -96,7 +85,6 @@ function identity(props: KubernetesFunctionProps) {
 function secretAccess(props: SecretAccessFunctionProps): FunctionEnvironment<'read-secret' | 'apply-secret'> {
   return {
     ...connection(props),
-    [ENV.secretName]: props.secretName,
     [ENV.secretType]: props.secretType,
     ...identity(props),
   };

@@ -3,11 +3,8 @@ import { ENV, type FunctionEnvironment } from '../../functions/runtime/env-contr
 import { SyncFunction } from '../lambda-defaults.ts';
 import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
 
-/** Props of {@link MintTokenFunction}. */
-export interface MintTokenFunctionProps extends SealingFunctionProps {
-  /** The EKS cluster's name, signed into the bearer token. */
-  readonly clusterName: string;
-}
+/** Props of {@link MintTokenFunction}: the token's cluster comes from the state (the target's). */
+export type MintTokenFunctionProps = SealingFunctionProps;
 
 /**
  * The mint-token step of one mapping: presigns an EKS bearer token with its own role, which is the mapping's
@@ -18,7 +15,6 @@ export class MintTokenFunction extends SyncFunction<'mint-token'> {
   constructor(scope: Construct, id: string, props: MintTokenFunctionProps) {
     const environment: FunctionEnvironment<'mint-token'> = {
       [ENV.mappingId]: props.mappingId,
-      [ENV.clusterName]: props.clusterName,
       [ENV.sealKeyId]: props.sealKey.keyArn,
     };
     super(scope, id, {

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
 import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
@@ -132,7 +132,9 @@ describe('rbac', () => {
     const json = await run(['rbac', '--mappings', file, '--mapping', mapping.id, '--json']);
 
     expect(yaml.code).toBe(0);
-    expect(yaml.stdout.startsWith(`# mapping ${mapping.id}: ${mapping.namespace}/app-config\n---\n`)).toBe(true);
+    const cluster = inject('testbed').cluster.name;
+    const header = `# mapping ${mapping.id}, cluster ${cluster}: ${mapping.namespace}/app-config\n---\n`;
+    expect(yaml.stdout.startsWith(header)).toBe(true);
     expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(rbacManifests(mapping));
     expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: rbacManifests(mapping) });
   });

@@ -270,8 +270,8 @@ describe('doctor on seeded misconfigurations', () => {
     expect(f.details).toEqual([
       expect.stringContaining('mappings[0] (id "Payments"): id: "Payments" is not a valid id'),
       expect.stringContaining('secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:x" is not a full secret ARN'),
-      'mappings[0] (id "Payments"): cluster: is missing; expected a mapping of fields',
-      'mappings[0] (id "Payments"): secretName: is missing; expected a string',
+      'mappings[0] (id "Payments"): cluster: is missing; expected a mapping of fields (or list targets)',
+      'mappings[0] (id "Payments"): secretName: is missing; expected a string (or list targets)',
     ]);
     expect(f.fix).toBe(
       `correct each problem listed; check the file offline with: npx cdk synth --quiet -c mappings=${file}`,

@@ -112,7 +112,7 @@ describe('deletionPolicy delete', () => {
       pruned: ['password', 'username'],
       kept: { count: 1, names: ['theirs'] },
     });
-    expect(r.output.applied).toMatchObject({ action: 'delete-keys', pruned: 2 });
+    expect(r.output.results[0].applied).toMatchObject({ action: 'delete-keys', pruned: 2 });
     const s = await secretOf(m);
     expect(s.status).toBe(200);
     expect(s.body.data).toStrictEqual({ theirs: b64('x') });

@@ -202,7 +202,7 @@ describe('Kubernetes faults: conflicts and lost answers', () => {
     );
     expect(attempts(run, 'ApplySecret')).toBe(2);
     const s = await secretOf(m);
-    expect(run.output.applied.resourceVersion).toBe(s.body.metadata.resourceVersion);
+    expect(run.output.results[0].applied.resourceVersion).toBe(s.body.metadata.resourceVersion);
     expect(s.body.metadata.managedFields.filter((f: any) => f.operation === 'Apply')).toHaveLength(1);
   });
 });

@@ -66,7 +66,11 @@ describe("the restart admission policy, for the mapping's own identity", () => {
 
     // Assess
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.output.restarted.workloads).toStrictEqual(['daemonset/agent', 'deployment/api', 'statefulset/db']);
+    expect(r.output.results[0].restarted.workloads).toStrictEqual([
+      'daemonset/agent',
+      'deployment/api',
+      'statefulset/db',
+    ]);
     for (const [kind, name] of [
       ['Deployment', 'api'],
       ['StatefulSet', 'db'],
@@ -75,8 +79,8 @@ describe("the restart admission policy, for the mapping's own identity", () => {
       const annotations = (await get(kind, name)).spec.template.metadata.annotations;
       expect(annotations).toStrictEqual({
         'example.com/team': 'checkout',
-        [RESTARTED_AT_ANNOTATION]: r.output.restarted.restartedAt,
-        [RESTARTED_FOR_VERSION_ANNOTATION]: r.output.restarted.versionId,
+        [RESTARTED_AT_ANNOTATION]: r.output.results[0].restarted.restartedAt,
+        [RESTARTED_FOR_VERSION_ANNOTATION]: r.output.results[0].restarted.versionId,
       });
     }
   });

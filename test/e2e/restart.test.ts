@@ -71,7 +71,7 @@ describe('rollout restart after a sync', () => {
       // Assess
       expect(first.status).toBe('SUCCEEDED');
       const v1 = versionOf(first);
-      const restarted = first.output.restarted;
+      const restarted = first.output.results[0].restarted;
       expect(restarted).toStrictEqual({
         workloads: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
         restartedAt: expect.stringMatching(RFC3339),
@@ -222,7 +222,10 @@ describe('rollout restart after a sync', () => {
     expect(inputs[1].requestedAt).toBe(inputs[0].requestedAt);
     expect(inputs[1].sealedToken).not.toStrictEqual(inputs[0].sealedToken);
     const annotations = (await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations;
-    expect(annotations).toMatchObject({ [RESTARTED_AT]: r.output.restarted.restartedAt, [FOR_VERSION]: versionOf(r) });
+    expect(annotations).toMatchObject({
+      [RESTARTED_AT]: r.output.results[0].restarted.restartedAt,
+      [FOR_VERSION]: versionOf(r),
+    });
   });
 });
 

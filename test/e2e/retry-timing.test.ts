@@ -33,8 +33,11 @@ interface Retrier {
   readonly JitterStrategy: string;
 }
 
+/** A step's state: FetchSecret at the top level, the others in one target's run (the Map's ItemProcessor). */
+const stateOf = (step: StepName) => ASL.States[step] ?? ASL.States.Targets.ItemProcessor.States[step];
+
 const transientRetrier = (step: StepName): Retrier =>
-  (ASL.States[step].Retry as Retrier[]).find((r) => r.ErrorEquals.includes('TransientError'))!;
+  (stateOf(step).Retry as Retrier[]).find((r) => r.ErrorEquals.includes('TransientError'))!;
 
 /** The waits between each failure of `step` and its retry, in ms, in order. */
 function waits(run: ExecutionRecord, step: StepName): number[] {

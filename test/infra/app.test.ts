@@ -59,9 +59,9 @@ describe('the app', () => {
         '  - mappings[0] (id "Bad"): id: "Bad" is not a valid id; expected lower-case letters, digits and \'-\', ' +
         'starting and ending with a letter or digit (like a DNS label)\n' +
         '  - mappings[0] (id "Bad"): secretArn: is missing; expected a string\n' +
-        '  - mappings[0] (id "Bad"): cluster: is missing; expected a mapping of fields\n' +
-        '  - mappings[0] (id "Bad"): namespace: is missing; expected a string\n' +
-        '  - mappings[0] (id "Bad"): secretName: is missing; expected a string\n',
+        '  - mappings[0] (id "Bad"): cluster: is missing; expected a mapping of fields (or list targets)\n' +
+        '  - mappings[0] (id "Bad"): namespace: is missing; expected a string (or list targets)\n' +
+        '  - mappings[0] (id "Bad"): secretName: is missing; expected a string (or list targets)\n',
     );
   });
 

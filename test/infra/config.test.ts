@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/config.ts';
+import { soleTarget, targetName } from '../../infra/targets.ts';
 import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
@@ -62,15 +63,14 @@ describe('parseMappings', () => {
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
       freshnessMinutes: 60,
     });
+    const defaults = { type: 'Opaque', labels: {}, annotations: {}, prune: false, deletionPolicy: 'retain' };
     expect(config.mappings[0]).toStrictEqual({
-      ...mapping(),
-      type: 'Opaque',
-      labels: {},
-      annotations: {},
-      prune: false,
-      deletionPolicy: 'retain',
+      id: 'payments',
+      secretArn: ARN,
+      ...defaults,
       restart: [],
       cloudTrailRules: false,
+      targets: [{ cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...defaults, restart: [] }],
     });
   });
 
@@ -352,6 +352,132 @@ describe('loadMappings', () => {
   });
 });
 
+describe('targets', () => {
+  const target = (namespace: string, secretName: string, more: Record<string, unknown> = {}) => ({
+    cluster: { name: 'prod' },
+    namespace,
+    secretName,
+    ...more,
+  });
+  const fanOut = (targets: unknown[], more: Record<string, unknown> = {}) => {
+    const { cluster: _c, namespace: _n, secretName: _s, ...rest } = mapping(more);
+    return { ...rest, targets };
+  };
+
+  it('gives each target the mapping options it does not override', () => {
+    const m = fanOut([target('a', 'db'), target('b', 'db', { labels: { tier: 'x' }, prune: false, restart: [] })], {
+      labels: { team: 'pay' },
+      prune: true,
+      restart: ['deployment/api'],
+      deletionPolicy: 'delete',
+    });
+    const [one, two] = parseMappings(stringify({ mappings: [m] }), 'test.yaml').mappings[0]!.targets;
+    expect(one).toMatchObject({ labels: { team: 'pay' }, prune: true, restart: ['deployment/api'] });
+    expect(two).toMatchObject({ labels: { tier: 'x' }, prune: false, restart: [], deletionPolicy: 'delete' });
+    expect([one, two].map((t) => targetName(t!))).toStrictEqual(['prod/a/db', 'prod/b/db']);
+  });
+
+  it('reads the single-target form as a list of one', () => {
+    const parsed = parseMappings(stringify({ mappings: [mapping()] }), 'test.yaml').mappings[0]!;
+    expect(soleTarget(parsed, 'x')).toStrictEqual(parsed.targets[0]);
+    const fanned = parseMappings(stringify({ mappings: [fanOut([target('a', 'x'), target('b', 'x')])] }), 't');
+    expect(() => soleTarget(fanned.mappings[0]!, 'the thing')).toThrow(
+      'mapping payments: lists 2 targets, but the thing handles one target per mapping',
+    );
+  });
+
+  it.each([
+    [
+      'targets beside the single-target fields',
+      { ...fanOut([target('a', 'x')]), namespace: 'pay' },
+      [
+        `${M1}: namespace: is given together with targets; give cluster, namespace and secretName for one target, ` +
+          'or list every target under targets (each with its own cluster, namespace and secretName)',
+      ],
+    ],
+    [
+      'neither targets nor a namespace',
+      { ...mapping(), namespace: undefined },
+      [`${M1}: namespace: is missing; expected a string (or list targets)`],
+    ],
+    [
+      'an empty target list',
+      fanOut([]),
+      [`${M1}: targets: is empty; list at least one target, or give cluster, namespace and secretName instead`],
+    ],
+    [
+      'more than 40 targets',
+      fanOut(Array.from({ length: 41 }, (_, i) => target(`ns${i}`, 'x'))),
+      [
+        `${M1}: targets: lists 41 targets, more than the 40 one mapping may write; split the targets across ` +
+          'mappings of the same secret',
+      ],
+    ],
+    [
+      'a bad namespace in a target',
+      fanOut([target('a', 'x'), target('B_1', 'x')]),
+      [
+        `${M1}: targets[1].namespace: "B_1" is not a namespace name; expected lower-case letters, digits and '-', ` +
+          'starting and ending with a letter or digit',
+      ],
+    ],
+    [
+      'a misspelt target field',
+      fanOut([target('a', 'x', { secretname: 'y' })]),
+      [`${M1}: targets[0]: unknown field "secretname"; check the spelling against mappings.example.yaml`],
+    ],
+    [
+      'two targets of one mapping writing one Secret',
+      fanOut([target('a', 'x'), target('a', 'x')]),
+      [
+        `${M1}: targets[1]: writes the same Secret as ${M1} targets[0] (cluster prod, a/x); two targets of one ` +
+          'mapping may not write one Secret: change namespace or secretName, or drop one',
+      ],
+    ],
+    [
+      'a target writing the Secret of another mapping',
+      fanOut([target('b', 'y'), target('pay', 'orders')], { secretArn: ARN.replace('payments', 'other') }),
+      [
+        `${M1}: targets[1]: writes the same Secret as mappings[0] (id "orders") (cluster prod, pay/orders); two ` +
+          'mappings may not write one Secret: change namespace or secretName, or merge the mappings',
+      ],
+    ],
+    [
+      'one cluster reached two ways',
+      fanOut([
+        target('a', 'x'),
+        { ...target('b', 'x'), cluster: { name: 'prod', endpoint: 'https://e.x', certificateAuthority: CA } },
+      ]),
+      [
+        `${M1}: targets[1].cluster: names cluster prod like targets[0].cluster but with another region, endpoint ` +
+          'or certificateAuthority; one mapping reaches each cluster one way: give the same cluster block for ' +
+          'every target in prod',
+      ],
+    ],
+    [
+      'a target cluster in another region',
+      fanOut([target('a', 'x'), target('a', 'x', { cluster: { name: 'eu', region: 'eu-west-1' } })]),
+      [
+        `${M1}: targets[1].cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); ` +
+          'the stack creates the EKS access entry in its own region, so the cluster must be there: omit ' +
+          'cluster.region or use us-east-1',
+      ],
+    ],
+    [
+      'a target type the data spec cannot fill',
+      fanOut([target('a', 'x', { type: 'kubernetes.io/tls' })], { data: { token: { from: 'token' } } }),
+      'a Secret of type kubernetes.io/tls needs',
+    ],
+  ])('reports %s, naming the mapping and the target', (_what, m, expected) => {
+    const found = problems({ mappings: [mapping({ id: 'orders', secretName: 'orders' }), m] });
+    if (typeof expected === 'string') {
+      expect(found).toHaveLength(1);
+      expect(found[0]!.startsWith(`${M1}: targets[0].type: does not produce`)).toBe(true);
+      expect(found[0]).toContain(expected);
+    } else expect(found).toStrictEqual(expected);
+  });
+});
+
 describe('cluster.vpc', () => {
   const SUBNET_A = 'subnet-0a1b2c3d4e5f60718';
   const SUBNET_B = 'subnet-0b1c2d3e4f5a60718';
@@ -366,7 +492,7 @@ describe('cluster.vpc', () => {
   it('accepts subnets and security groups, with or without endpoints, and keeps them as given', () => {
     const vpc = { subnetIds: [SUBNET_A, SUBNET_B], securityGroupIds: [SG], endpoints: { vpcId: VPC } };
     const config = parseMappings(stringify({ mappings: [inVpc(vpc)] }), 'test.yaml');
-    expect(config.mappings[0]!.cluster).toStrictEqual({ name: 'prod', vpc });
+    expect(config.mappings[0]!.targets[0]!.cluster).toStrictEqual({ name: 'prod', vpc });
     expect(problems({ mappings: [inVpc({ subnetIds: [SUBNET_A], securityGroupIds: [SG] })] })).toStrictEqual([]);
   });
 

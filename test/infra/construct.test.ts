@@ -7,6 +7,7 @@ import { ENV } from '../../functions/runtime/env-contract.ts';
 import { MappingsError } from '../../infra/config.ts';
 import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
 import { INITIAL_SYNC_RESOURCE_TYPE } from '../../infra/mapping.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
 import type { EksSecretSyncProps, MappingProps } from '../../infra/sync-props.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
@@ -56,12 +57,11 @@ describe('EksSecretSync with a cluster of the same app', () => {
     const t = synth();
     const [clusterId] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::EKS::Cluster')!;
     expect(ofType(t, 'AWS::EKS::AccessEntry').map((r) => r.Properties.ClusterName)).toStrictEqual([{ Ref: clusterId }]);
-    const reader = ofType(t, 'AWS::Lambda::Function').find((r) => r.Properties.Environment?.Variables?.[ENV.clusterCa]);
-    const variables = reader!.Properties.Environment.Variables;
-    expect([variables[ENV.clusterEndpoint], variables[ENV.clusterCa]]).toStrictEqual([
-      { 'Fn::GetAtt': [clusterId, 'Endpoint'] },
-      { 'Fn::GetAtt': [clusterId, 'CertificateAuthorityData'] },
-    ]);
+    // The endpoint and CA reach the state (ClustersJson), encoded by CloudFormation at deploy time.
+    const [machine] = ofType(t, 'AWS::StepFunctions::StateMachine');
+    const encoded = JSON.stringify(machine!.Properties.DefinitionSubstitutions.ClustersJson['Fn::Base64']);
+    expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'Endpoint'] }));
+    expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'CertificateAuthorityData'] }));
     expect(ofType(t, 'Custom::AWS')).toStrictEqual([]);
   });
 
@@ -157,5 +157,64 @@ describe('two EksSecretSync in one stack', () => {
       new EksSecretSync(new Stack(app, id), 'Sync', { mappings: [{ ...base, cluster: { name: 'shop' } }] });
     }
     expect(app.synth().stacks.map((s) => s.stackName)).toStrictEqual(['A', 'B']);
+  });
+});
+
+describe('EksSecretSync with targets', () => {
+  const cluster = { name: 'prod', endpoint: 'https://prod.example', certificateAuthority: CA };
+  const synth = (mapping: MappingProps) => {
+    const stack = userStack();
+    new EksSecretSync(stack, 'Sync', { mappings: [mapping] });
+    return stack;
+  };
+
+  it('deploys a list of one target exactly as the single-target form', () => {
+    const single = Template.fromStack(synth({ ...base, cluster })).toJSON();
+    const { namespace, secretName, ...rest } = base;
+    const listed = Template.fromStack(synth({ ...rest, targets: [{ cluster, namespace, secretName }] })).toJSON();
+    expect(listed).toStrictEqual(single);
+  });
+
+  it("takes a target's cluster of the same app (tokens) like the single-target form's", () => {
+    const stack = userStack();
+    const { namespace, secretName, ...rest } = base;
+    const c = clusterOfTheApp(stack);
+    new EksSecretSync(stack, 'Sync', { mappings: [{ ...rest, targets: [{ cluster: c, namespace, secretName }] }] });
+    const entries = Template.fromStack(stack).findResources('AWS::EKS::AccessEntry');
+    expect(Object.values(entries).map((r) => r.Properties.ClusterName)).toStrictEqual([
+      { Ref: Object.keys(Template.fromStack(stack).findResources('AWS::EKS::Cluster'))[0] },
+    ]);
+  });
+
+  it('deploys several targets as one state machine: one access entry per cluster, the targets in its definition', () => {
+    const { namespace, secretName, ...rest } = base;
+    const west = { name: 'west', endpoint: 'https://west.example', certificateAuthority: CA };
+    const stack = synth({
+      ...rest,
+      labels: { team: 'shop' },
+      targets: [
+        { cluster, namespace, secretName },
+        { cluster, namespace: 'other', secretName, labels: {} },
+        { cluster: west, namespace, secretName, restart: ['deployment/api'] },
+      ],
+    });
+    const t = Template.fromStack(stack);
+    const entries = Object.values(t.findResources('AWS::EKS::AccessEntry')).map((r) => r.Properties.ClusterName);
+    expect(entries).toStrictEqual(['prod', 'west']);
+    const [machine] = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
+    const decode = (name: string) =>
+      JSON.parse(Buffer.from(machine!.Properties.DefinitionSubstitutions[name], 'base64').toString('utf8'));
+    // Each target carries only what it overrides; the functions hold the mapping's options.
+    expect(decode('TargetsJson')).toStrictEqual([
+      { name: 'prod/shop/db', cluster: 'prod', namespace: 'shop', secretName: 'db' },
+      { name: 'prod/other/db', cluster: 'prod', namespace: 'other', secretName: 'db', labels: {} },
+      { name: 'west/shop/db', cluster: 'west', namespace: 'shop', secretName: 'db', restart: ['deployment/api'] },
+    ]);
+    expect(Object.keys(decode('ClustersJson'))).toStrictEqual(['prod', 'west']);
+    // One target restarts workloads: the mapping gets its restart function.
+    const kinds = Object.values(t.findResources('AWS::Lambda::Function')).map(
+      (r) => r.Metadata?.[FUNCTION_METADATA_KEY],
+    );
+    expect(kinds.filter((k) => k === 'restart-workloads')).toHaveLength(1);
   });
 });

@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_RESTART_FUNCTION_NAME } from '../../infra/mapping.ts';
 import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/state-machine.ts';
-import { assetPath, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
+import { loadMappings } from '../../infra/config.ts';
+import { definitionJson } from '../../infra/definition-json.ts';
+import { targetRef } from '../../infra/mapping.ts';
+import {
+  assetPath,
+  definitionValue,
+  EXAMPLE_FILE,
+  functionId,
+  ofType,
+  single,
+  synth,
+  type Synthesized,
+} from '../support/infra.ts';
 
 /** Stand-in values for CloudFormation intrinsics, derived from logical ids so they can be compared. */
 function resolveIntrinsic(value: unknown): string {
@@ -11,6 +23,9 @@ function resolveIntrinsic(value: unknown): string {
   if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
   if (v.Ref) return `<${v.Ref}>`;
   if (v['Fn::Join']) return v['Fn::Join'][1].map(resolveIntrinsic).join(v['Fn::Join'][0]);
+  // Fn::Base64 (the targets' clusters when looked up at deploy time): base64 of the resolved text.
+  const b64 = (value as { 'Fn::Base64'?: unknown })['Fn::Base64'];
+  if (b64 !== undefined) return definitionJson(JSON.parse(resolveIntrinsic(b64)));
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 }
 
@@ -39,6 +54,7 @@ describe('the state machine definition', () => {
       const deployedSubs = Object.fromEntries(
         Object.entries(DefinitionSubstitutions).map(([k, v]) => [k, resolveIntrinsic(v)]),
       );
+      const example = loadMappings(EXAMPLE_FILE).mappings.find((m) => m.id === mappingId)!;
       const fn = (name: Parameters<typeof functionId>[2]) => `<${functionId(s, mappingId, name)}.Arn>`;
       const expected: SyncSubstitutions = {
         FetchSecretFunctionArn: fn('fetch-secret'),
@@ -54,6 +70,9 @@ describe('the state machine definition', () => {
             : `arn:<AWS::Partition>:lambda:us-east-1:<AWS::AccountId>:function:${NO_RESTART_FUNCTION_NAME}`,
         DeadLetterQueueUrl: `<${ofType(s, 'AWS::SQS::Queue')[0]![0]}>`,
         MappingId: mappingId,
+        // The mapping's one target as its Map item, and its cluster (checked in full in stack.test.ts).
+        TargetsJson: definitionJson(example.targets.map((t) => targetRef(example, t))),
+        ClustersJson: definitionJson(definitionValue(s, mappingId, 'ClustersJson')),
       };
 
       // Act

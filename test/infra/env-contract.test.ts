@@ -69,7 +69,7 @@ describe("each synthesized function's environment", () => {
   }, 120_000);
 
   it('is checked against the contract of its kind (positive control)', () => {
-    const variables = { POWERTOOLS_SERVICE_NAME: 'x', MAPPING_ID: 'a', CLUSTER_NAME: 'c', EXTRA: '1' };
+    const variables = { POWERTOOLS_SERVICE_NAME: 'x', MAPPING_ID: 'a', EXTRA: '1' };
     expect(contractProblems('mint-token', variables)).toStrictEqual([
       'mint-token: missing SEAL_KEY_ID',
       'mint-token: EXTRA is not in its contract',

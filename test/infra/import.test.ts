@@ -109,13 +109,15 @@ describe('a CDK app that imports the construct by package name', () => {
     ]);
   });
 
-  it("gives the functions the imported cluster's endpoint and CA data, and the secret ARN", () => {
+  it("gives the state machine the imported cluster's endpoint and CA data, and the function the secret ARN", () => {
     expect(fn('db', 'fetch-secret').Properties.Environment.Variables[ENV.secretArn]).toBe(DB_ARN);
-    expect(fn('db', 'mint-token').Properties.Environment.Variables[ENV.clusterName]).toBe('shop');
-    for (const kind of ['read-secret', 'apply-secret']) {
-      const variables = fn('db', kind).Properties.Environment.Variables;
-      expect([variables[ENV.clusterEndpoint], variables[ENV.clusterCa]]).toStrictEqual([ENDPOINT, CA]);
-    }
+    const [, machine] = ofType('AWS::StepFunctions::StateMachine').find(
+      ([, r]) => r.Properties.DefinitionSubstitutions.MappingId === 'db',
+    )!;
+    const decode = (name: string) =>
+      JSON.parse(Buffer.from(machine.Properties.DefinitionSubstitutions[name], 'base64').toString('utf8'));
+    expect(decode('TargetsJson')).toMatchObject([{ cluster: 'shop' }]);
+    expect(decode('ClustersJson')).toStrictEqual({ shop: { endpoint: ENDPOINT, ca: CA } });
     // The cluster given by name only is looked up at deploy time, as in the mappings file.
     const lookups = ofType('Custom::AWS').map(([, r]) => JSON.parse(r.Properties.Update['Fn::Join'][1].join('')));
     expect(lookups.map((call) => [call.action, call.parameters])).toStrictEqual([['describeCluster', { name: 'ops' }]]);

@@ -4,11 +4,13 @@ import { restartPatch } from '../../functions/domain/restart.ts';
 import {
   accessManifests,
   kubernetesGroup,
+  namespaceGrants,
   rbacManifests,
   rbacName,
   rbacYaml,
   restartRules,
   secretVerbs,
+  type RbacObject,
 } from '../../infra/rbac.ts';
 import {
   ADMISSION_API_VERSION,
@@ -175,5 +177,59 @@ describe('restartPolicyManifests', () => {
       expect(v.message.startsWith(`${restartPolicyMessage(m.id)}; `)).toBe(true);
       expect(v.reason).toBe('Forbidden');
     }
+  });
+});
+
+describe('namespaceGrants (a mapping with several targets)', () => {
+  const base = { type: 'Opaque' as const, labels: {}, annotations: {}, prune: false };
+  const target = (cluster: string, namespace: string, secretName: string, more: object = {}) => ({
+    cluster: { name: cluster },
+    namespace,
+    secretName,
+    deletionPolicy: 'retain' as const,
+    restart: [] as string[],
+    ...base,
+    ...more,
+  });
+  const fanned = {
+    id: 'db',
+    targets: [
+      target('east', 'a', 'db'),
+      target('east', 'b', 'db', { restart: ['deployment/api'] }),
+      target('east', 'a', 'db-copy', { deletionPolicy: 'delete' }),
+      target('west', 'a', 'db', { restart: ['deployment/api'] }),
+    ],
+  };
+
+  it('gives each cluster one Role and one RoleBinding per namespace, naming exactly its targets there', () => {
+    const grants = namespaceGrants(fanned);
+    expect([...grants.keys()]).toStrictEqual(['east', 'west']);
+    const east = accessManifests(grants.get('east')!);
+    const roles = east.filter((o): o is RbacObject => o.kind === 'Role');
+    expect(roles.map((r) => r.metadata.namespace)).toStrictEqual(['a', 'b']);
+    const bindings = east.filter((o): o is RbacObject => o.kind === 'RoleBinding');
+    expect(bindings.map((r) => r.metadata.namespace)).toStrictEqual(['a', 'b']);
+    expect(roles[0]!.rules).toStrictEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['db'], verbs: secretVerbs('retain') },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['db-copy'], verbs: secretVerbs('delete') },
+    ]);
+    expect(roles[1]!.rules).toStrictEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['db'], verbs: secretVerbs('retain') },
+      ...restartRules(['deployment/api']),
+    ]);
+    // A target that restarts brings the admission policy to its cluster; each cluster gets its own pair.
+    expect(east.filter((o) => o.kind === 'ValidatingAdmissionPolicy')).toHaveLength(1);
+    const west = accessManifests(grants.get('west')!);
+    expect(west.map((o) => o.kind)).toStrictEqual([
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+  });
+
+  it('gives a single-target mapping exactly what the single-target form gives', () => {
+    const single = { id: 'payments', targets: [target('east', 'pay', 'payments-db')] };
+    expect(accessManifests(namespaceGrants(single).get('east')!)).toStrictEqual(accessManifests(mapping));
   });
 });

@@ -12,7 +12,16 @@ import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
 import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
 import { fleetYaml } from '../support/fleet.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
-import { EXAMPLE_FILE, exampleText, functionId, ofType, single, synth, type Synthesized } from '../support/infra.ts';
+import {
+  definitionValue,
+  EXAMPLE_FILE,
+  exampleText,
+  functionId,
+  ofType,
+  single,
+  synth,
+  type Synthesized,
+} from '../support/infra.ts';
 
 const APP_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';
 const TLS_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/web-tls-X1y2Z3';
@@ -89,17 +98,15 @@ describe('the Lambda functions', () => {
       SEAL_KEY_ID: seal,
       SECRET_TYPE: 'Opaque',
     });
-    expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, CLUSTER_NAME: 'prod', SEAL_KEY_ID: seal });
-    const target = {
-      ...common,
-      SEAL_KEY_ID: seal,
-      CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup, 'cluster.endpoint'] },
-      CLUSTER_CA: { 'Fn::GetAtt': [lookup, 'cluster.certificateAuthority.data'] },
-      NAMESPACE: 'app',
-      SECRET_NAME: 'app-config',
-      SECRET_TYPE: 'Opaque',
-      KUBE_IDENTITY: identity,
-    };
+    expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, SEAL_KEY_ID: seal });
+    // Where each target is, and its cluster's endpoint and CA, travel in the state from the definition.
+    expect(definitionValue(s, 'app-config', 'TargetsJson')).toStrictEqual([
+      { name: 'prod/app/app-config', cluster: 'prod', namespace: 'app', secretName: 'app-config' },
+    ]);
+    expect(definitionValue(s, 'app-config', 'ClustersJson')).toStrictEqual({
+      prod: { endpoint: `<${lookup}.cluster.endpoint>`, ca: `<${lookup}.cluster.certificateAuthority.data>` },
+    });
+    const target = { ...common, SEAL_KEY_ID: seal, SECRET_TYPE: 'Opaque', KUBE_IDENTITY: identity };
     expect(env('app-config', 'read-secret')).toStrictEqual(target);
     expect(env('app-config', 'apply-secret')).toStrictEqual(target);
     expect(env('app-config', 'plan-merge')).toStrictEqual({
@@ -111,7 +118,7 @@ describe('the Lambda functions', () => {
       RESTART_TARGETS: '["deployment/checkout-api"]',
       DELETION_POLICY: 'retain',
     });
-    const { SECRET_NAME: _name, SECRET_TYPE: _type, ...cluster } = target;
+    const { SECRET_TYPE: _type, ...cluster } = target;
     expect(env('app-config', 'restart-workloads')).toStrictEqual({
       ...cluster,
       RESTART_TARGETS: '["deployment/checkout-api"]',
@@ -120,9 +127,9 @@ describe('the Lambda functions', () => {
   });
 
   it('use the endpoint and CA from the mapping when it gives them', () => {
-    const read = env('web-tls', 'read-secret');
-    expect(read.CLUSTER_ENDPOINT).toBe('https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com');
-    expect(Buffer.from(read.CLUSTER_CA as string, 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
+    const { prod } = definitionValue(s, 'web-tls', 'ClustersJson') as Record<string, { endpoint: string; ca: string }>;
+    expect(prod!.endpoint).toBe('https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com');
+    expect(Buffer.from(prod!.ca, 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
     expect(env('web-tls', 'plan-merge')).toMatchObject({
       PRUNE: 'true',
       SECRET_TYPE: 'kubernetes.io/tls',

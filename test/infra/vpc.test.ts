@@ -262,9 +262,12 @@ describe('the KMS interface endpoint (cluster.vpc.endpoints)', () => {
     const config = parseMappings(FILE, 'vpc.yaml');
     const stack = new Stack(new App(), 'Plain', { env: { region: 'us-east-1' } });
     const key = new Key(stack, 'Key');
-    const without = config.mappings.map((m) =>
-      m.cluster.vpc ? { ...m, cluster: { ...m.cluster, vpc: { ...m.cluster.vpc, endpoints: undefined } } } : m,
-    );
+    const without = config.mappings.map((m) => ({
+      ...m,
+      targets: m.targets.map((t) =>
+        t.cluster.vpc ? { ...t, cluster: { ...t.cluster, vpc: { ...t.cluster.vpc, endpoints: undefined } } } : t,
+      ),
+    }));
     expect(kmsEndpointsFor(stack, without, key).size).toBe(0);
     expect(stack.node.findAll().filter((c) => c instanceof KmsInterfaceEndpoint)).toStrictEqual([]);
     expect([...kmsEndpointsFor(stack, config.mappings, key).keys()]).toStrictEqual([VPC]);

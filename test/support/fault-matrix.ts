@@ -58,7 +58,8 @@ export async function mappingVia(p: Proxies, opts: LocalMappingOptions = {}): Pr
   );
   return TestMapping.create({
     ...opts,
-    env: { CLUSTER_ENDPOINT: p.kube.url(), KUBE_TIMEOUT_MS: String(KUBE_TIMEOUT_MS), ...opts.env },
+    clusterEndpoint: p.kube.url(),
+    env: { KUBE_TIMEOUT_MS: String(KUBE_TIMEOUT_MS), ...opts.env },
     functionEnv,
   });
 }

@@ -140,3 +140,21 @@ export function assetPath(s: Synthesized, objectKey: string): string {
   if (hits.length !== 1) throw new Error(`expected one asset with object key ${objectKey}, found ${hits.length}`);
   return join(s.assembly.directory, hits[0]!.source.path);
 }
+
+/**
+ * What a mapping's state machine gets for a `States.StringToJson(States.Base64Decode('${Name}'))` placeholder
+ * (`TargetsJson`, `ClustersJson`): the decoded value when it is known at synth, else the text CloudFormation
+ * encodes (Fn::Base64 of an Fn::Join with the deploy-time values), joined with `<Logical.Attr>` for each.
+ */
+export function definitionValue(s: Synthesized, mappingId: string, name: 'TargetsJson' | 'ClustersJson'): unknown {
+  const machines = ofType(s, 'AWS::StepFunctions::StateMachine').filter(
+    ([, r]) => r.Properties?.DefinitionSubstitutions?.MappingId === mappingId,
+  );
+  const value = single(machines, `state machine of ${mappingId}`)[1].Properties!.DefinitionSubstitutions[name];
+  if (typeof value === 'string') return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  const parts: unknown[] = value['Fn::Base64']['Fn::Join'][1];
+  const text = parts
+    .map((p) => (typeof p === 'string' ? p : `<${(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`))
+    .join('');
+  return JSON.parse(text);
+}

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tasksWithoutBudget, UnboundedError, worstCase, worstCaseWithBudget } from '../../infra/asl-budget.ts';
+import { MAX_TARGETS } from '../../infra/config-schema.ts';
 import { DEFINITION_FILE } from '../../infra/state-machine.ts';
 import {
   BUDGET_PARAMETER,
@@ -16,6 +17,10 @@ import {
 const REQUIRED_MARGIN_SECONDS = 30;
 
 const asl = () => JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
+/** The fan-out's most targets: the Map state's items at most (infra/config-schema.ts). */
+const ITEMS = { mapItems: MAX_TARGETS };
+/** One target's states (inside the Map state `Targets`) of a definition. */
+const inner = (def: any) => def.States.Targets.ItemProcessor.States;
 
 describe('the state machine within Express’s 5 minutes', () => {
   it('every Lambda task receives the execution’s start time, so each keeps the budget', () => {
@@ -23,15 +28,15 @@ describe('the state machine within Express’s 5 minutes', () => {
   });
 
   it(`ends, in the worst case, ${REQUIRED_MARGIN_SECONDS} s or more before ${EXPRESS_LIMIT_SECONDS} s, the last state SendToDlq and its Fail`, () => {
-    const r = worstCaseWithBudget(asl());
+    const r = worstCaseWithBudget(asl(), EXECUTION_BUDGET_SECONDS, ITEMS);
     const tail = `tail from ${r.crossing}: ${r.path.join(' > ')}`;
     console.log(`worst case ${r.seconds.toFixed(1)} s (budget ${r.budgetSeconds} s + ${tail})`);
     expect(r.seconds).toBeLessThanOrEqual(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
-    expect(r.path.slice(-2)).toEqual(['SendToDlq', 'SyncFailed']);
+    expect(r.path.slice(-2)).toEqual(['FailedTargets', 'FailedTarget']);
   });
 
   it('is the number docs/operations.md states (the docs follow the ASL)', () => {
-    const r = worstCaseWithBudget(asl());
+    const r = worstCaseWithBudget(asl(), EXECUTION_BUDGET_SECONDS, ITEMS);
     const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
     expect(ops).toContain(`The worst case is then ${r.seconds.toFixed(1)} s`);
     expect(ops).toContain(`${(EXPRESS_LIMIT_SECONDS - r.seconds).toFixed(1)} s inside the limit`);
@@ -39,52 +44,57 @@ describe('the state machine within Express’s 5 minutes', () => {
   });
 
   it('would not fit without the budget: why the steps keep one (every attempt at its TimeoutSeconds)', () => {
-    const r = worstCase(asl());
+    const r = worstCase(asl(), ITEMS);
     expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
     // the loops run to their bounds: 4 applies after 3 conflicts, 3 mints after 2 reauths
-    expect(r.path.filter((s) => s === 'ApplySecret').length).toBeGreaterThanOrEqual(4);
+    // (in one target's run: the Map state `Targets` counts as one state of the top-level path)
+    const target = worstCase({ StartAt: 'StartTarget', States: inner(asl()) });
+    expect(target.path.filter((s) => s === 'ApplySecret').length).toBeGreaterThanOrEqual(4);
   });
 });
 
 describe('controls: a definition over the limit is reported', () => {
   it('a Lambda task that does not pass the start time is named, and its late attempts make the worst case over', () => {
     const def = asl();
-    delete def.States.ApplySecret.Parameters[`${BUDGET_PARAMETER}.$`];
+    delete inner(def).ApplySecret.Parameters[`${BUDGET_PARAMETER}.$`];
     expect(tasksWithoutBudget(def)).toEqual(['ApplySecret']);
     // Late, ApplySecret can succeed or conflict and loop: the analysis cannot bound it, or finds it over.
     expect(() => {
-      if (worstCaseWithBudget(def).seconds > EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS) throw new Error('over');
+      const seconds = worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS).seconds;
+      if (seconds > EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS) throw new Error('over');
     }).toThrow();
   });
 
   it('a slower SendToDlq (60 s per attempt) is over', () => {
     const def = asl();
     def.States.SendToDlq.TimeoutSeconds = 60;
-    expect(worstCaseWithBudget(def).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+    expect(worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
   });
 
   it('more retries of a step are over', () => {
     const def = asl();
     def.States.FetchSecret.Retry[0].MaxAttempts = 30;
-    expect(worstCaseWithBudget(def).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+    expect(worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
   });
 
   it('a larger budget is over', () => {
-    expect(worstCaseWithBudget(asl(), EXECUTION_BUDGET_SECONDS + 60).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+    expect(worstCaseWithBudget(asl(), EXECUTION_BUDGET_SECONDS + 60, ITEMS).seconds).toBeGreaterThan(
+      EXPRESS_LIMIT_SECONDS,
+    );
   });
 
   it('a Task without TimeoutSeconds, a Wait without Seconds and a loop without a counter are unbounded', () => {
     const noTimeout = asl();
     delete noTimeout.States.SendToDlq.TimeoutSeconds;
-    expect(() => worstCaseWithBudget(noTimeout)).toThrow(UnboundedError);
+    expect(() => worstCaseWithBudget(noTimeout, EXECUTION_BUDGET_SECONDS, ITEMS)).toThrow(UnboundedError);
 
     const loop = asl();
-    loop.States.InSync = {
+    inner(loop).InSync = {
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.action', StringEquals: 'none', Next: 'FetchSecret' }],
+      Choices: [{ Variable: '$.plan.action', StringEquals: 'none', Next: 'MintToken' }],
       Default: 'Synced',
     };
-    expect(() => worstCase(loop)).toThrow(/loop the analysis cannot bound/);
+    expect(() => worstCase(loop, ITEMS)).toThrow(/loop the analysis cannot bound/);
 
     const wait = asl();
     wait.States.Start.Next = 'Pause';

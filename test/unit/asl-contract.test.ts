@@ -5,10 +5,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
-import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../../functions/domain/loops.ts';
+import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
-const states = Object.entries(asl.States) as [string, any][];
+/** The Map state that runs every target, and the states of one target's run. */
+const fanOut = asl.States.Targets;
+const inner: Record<string, any> = fanOut.ItemProcessor.States;
+/** Every state by name, the top level's and one target's (no name is used twice). */
+const S: Record<string, any> = { ...asl.States, ...inner };
+const states = Object.entries(S) as [string, any][];
 const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).includes('FunctionArn'));
 const matched = new Set(
   tasks.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r: any) => r.ErrorEquals as string[])),
@@ -30,7 +35,7 @@ describe('ASL error contract', () => {
   });
 
   it.each(tasks.map(([n]) => [n]))('%s sends permanent errors straight to its failure state', (name) => {
-    const permanent = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('InvalidInputError'));
+    const permanent = S[name].Catch.find((c: any) => c.ErrorEquals.includes('InvalidInputError'));
     expect(permanent.ErrorEquals).toEqual([
       'InvalidInputError',
       'NotFoundError',
@@ -43,7 +48,7 @@ describe('ASL error contract', () => {
   it.each(tasks.map(([n]) => [n]))(
     '%s retries transient errors with backoff and jitter but never permanent ones',
     (name) => {
-      const s = asl.States[name];
+      const s = S[name];
       const retried = (s.Retry as any[]).flatMap((r) => r.ErrorEquals as string[]);
       expect(retried).toContain('TransientError');
       for (const permanent of [
@@ -65,33 +70,33 @@ describe('ASL error contract', () => {
   it.each(tasks.map(([n]) => [n]))(
     '%s ends in its own failure state that records the step and sends to the DLQ',
     (name) => {
-      const all = asl.States[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
+      const all = S[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
       expect(all.Next).toBe(`${name}Failed`);
-      expect(asl.States[`${name}Failed`]).toMatchObject({
-        Type: 'Pass',
-        Result: name,
-        ResultPath: '$.failedStep',
-        Next: 'SendToDlq',
-      });
-      expect(asl.States.SendToDlq.Next).toBe('SyncFailed');
-      expect(asl.States.SyncFailed.Type).toBe('Fail');
+      // The fetch fails the whole sync; a target's step fails that target only (its own DLQ message).
+      const dlq = name === 'FetchSecret' ? 'SendToDlq' : 'SendTargetToDlq';
+      expect(S[`${name}Failed`]).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: dlq });
+      expect(name === 'FetchSecret' ? asl.States : inner).toHaveProperty(dlq);
+      expect(S.SendToDlq.Next).toBe('SyncFailed');
+      expect(S.SyncFailed.Type).toBe('Fail');
+      expect(S.SendTargetToDlq.Next).toBe('TargetFailed');
+      expect(S.TargetFailed).toMatchObject({ Type: 'Pass', End: true });
     },
   );
 
   it('routes ConflictError from ApplySecret back to ReadSecret a bounded number of times', () => {
-    expect(asl.States.ApplySecret.Catch[0]).toMatchObject({ ErrorEquals: ['ConflictError'], Next: 'CountConflict' });
-    expect(asl.States.ConflictBudgetLeft.Choices[0]).toMatchObject({ Next: 'ReadSecret' });
-    expect(asl.States.ConflictBudgetLeft.Default).toBe('ApplySecretFailed');
+    expect(S.ApplySecret.Catch[0]).toMatchObject({ ErrorEquals: ['ConflictError'], Next: 'CountConflict' });
+    expect(S.ConflictBudgetLeft.Choices[0]).toMatchObject({ Next: 'ReadSecret' });
+    expect(S.ConflictBudgetLeft.Default).toBe('ApplySecretFailed');
   });
 
   it('restarts workloads only after ApplySecret, only when the plan lists some, and then ends Synced', () => {
-    expect(asl.States.ApplySecret.Next).toBe('RestartNeeded');
-    expect(asl.States.RestartNeeded).toMatchObject({
+    expect(S.ApplySecret.Next).toBe('RestartNeeded');
+    expect(S.RestartNeeded).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' }],
       Default: 'Synced',
     });
-    expect(asl.States.RestartWorkloads.Next).toBe('Synced');
+    expect(S.RestartWorkloads.Next).toBe('Restarted');
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
       .map(([n]) => n);
@@ -99,7 +104,7 @@ describe('ASL error contract', () => {
   });
 
   it('writes for create, update and the two deletions, ends Retained for retain, and InSync otherwise', () => {
-    const routes = Object.fromEntries(asl.States.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
+    const routes = Object.fromEntries(S.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
     expect(routes).toStrictEqual({
       create: 'ApplySecret',
       update: 'ApplySecret',
@@ -107,27 +112,29 @@ describe('ASL error contract', () => {
       'delete-secret': 'ApplySecret',
       retain: 'Retained',
     });
-    expect(asl.States.WriteNeeded.Default).toBe('InSync');
-    expect(asl.States.Retained.Type).toBe('Succeed');
+    expect(S.WriteNeeded.Default).toBe('InSync');
+    expect(S.Retained).toMatchObject({ Type: 'Pass', End: true });
   });
 
   it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
-    expect(asl.States.RestartWorkloads.Parameters).toStrictEqual({
+    expect(S.RestartWorkloads.Parameters).toStrictEqual({
       'executionStartedAt.$': '$$.Execution.StartTime',
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
       'sealedToken.$': '$.token.sealedToken',
+      'target.$': '$.target',
+      'clusters.$': '$.clusters',
     });
   });
 
   it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
-    expect(asl.States.RestartWorkloads.Catch[0]).toMatchObject({
+    expect(S.RestartWorkloads.Catch[0]).toMatchObject({
       ErrorEquals: ['UnauthorizedError'],
       Next: 'CountRestartReauth',
     });
-    expect(asl.States.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', Next: 'RemintToken' });
-    expect(asl.States.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
-    expect(asl.States.RemintToken).toMatchObject({
+    expect(S.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', Next: 'RemintToken' });
+    expect(S.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
+    expect(S.RemintToken).toMatchObject({
       Resource: '${MintTokenFunctionArn}',
       ResultPath: '$.token',
       Next: 'RestartWorkloads',
@@ -138,15 +145,16 @@ describe('ASL error contract', () => {
 describe('ASL loop bounds', () => {
   /** The one bound a budget Choice state compares its counter with (`counter <= bound` goes round again). */
   const bound = (state: string, counter: string) => {
-    const s = asl.States[state];
+    const s = S[state];
     expect(s.Type).toBe('Choice');
     expect(s.Choices).toHaveLength(1);
     expect(s.Choices[0].Variable).toBe(counter);
     return s.Choices[0].NumericLessThanEquals as number;
   };
 
-  it('start both counters at 0', () => {
-    expect(asl.States.Start.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
+  it('start both counters at 0 for each target', () => {
+    expect(S.StartTarget.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
+    expect(fanOut.ItemProcessor.StartAt).toBe('StartTarget');
   });
 
   it.each([
@@ -154,7 +162,7 @@ describe('ASL loop bounds', () => {
     ['CountReauth', '$.reauths'],
     ['CountRestartReauth', '$.reauths'],
   ])('%s adds exactly 1 to %s', (state, counter) => {
-    expect(asl.States[state].Parameters).toStrictEqual({ 'value.$': `States.MathAdd(${counter}, 1)` });
+    expect(S[state].Parameters).toStrictEqual({ 'value.$': `States.MathAdd(${counter}, 1)` });
   });
 
   it('read and merge again after a conflict at most MAX_CONFLICT_RETRIES times (domain/loops.ts)', () => {
@@ -167,5 +175,67 @@ describe('ASL loop bounds', () => {
 
   it('are 3 and 2, as docs/architecture.md#error-contract documents', () => {
     expect([MAX_CONFLICT_RETRIES, MAX_REAUTHS]).toStrictEqual([3, 2]);
+  });
+});
+
+describe('ASL fan-out to the targets', () => {
+  it('fetches once, then runs every target in a Map state with MAX_TARGET_CONCURRENCY (domain/loops.ts)', () => {
+    expect(asl.States.FetchSecret.Next).toBe('Targets');
+    expect(fanOut).toMatchObject({ Type: 'Map', ItemsPath: '$.targets', MaxConcurrency: MAX_TARGET_CONCURRENCY });
+    expect(S.StartTarget.Next).toBe('MintToken');
+    expect(Object.keys(inner)).not.toContain('FetchSecret');
+  });
+
+  it('takes the targets and their clusters from the definition, never from the execution input', () => {
+    expect(asl.States.Start.Parameters).toStrictEqual({
+      'event.$': '$.event',
+      'attempt.$': '$.attempt',
+      'targets.$': "States.StringToJson(States.Base64Decode('${TargetsJson}'))",
+      'clusters.$': "States.StringToJson(States.Base64Decode('${ClustersJson}'))",
+    });
+  });
+
+  it('gives each target the fetched (sealed) data once, from outside the items', () => {
+    expect(fanOut.ItemSelector).toStrictEqual({
+      'event.$': '$.event',
+      'attempt.$': '$.attempt',
+      'fetched.$': '$.fetched',
+      'target.$': '$$.Map.Item.Value',
+      'clusters.$': '$.clusters',
+    });
+  });
+
+  it("mints each target's token for its own cluster", () => {
+    for (const name of ['MintToken', 'RemintToken']) {
+      expect(S[name].Parameters).toStrictEqual({
+        'executionStartedAt.$': '$$.Execution.StartTime',
+        'clusterName.$': '$.target.cluster',
+      });
+    }
+  });
+
+  it("names the mapping and the target in a failed target's DLQ message", () => {
+    expect(S.SendTargetToDlq.Parameters.MessageBody).toMatchObject({
+      mappingId: '${MappingId}',
+      'target.$': '$.target.name',
+      'failedStep.$': '$.failedStep',
+      'event.$': '$.event',
+      'attempt.$': '$.attempt',
+    });
+  });
+
+  it("ends each target's run with a small summary (never its state: the Map's output holds 50 of them)", () => {
+    for (const end of ['InSync', 'Retained', 'Synced', 'Restarted', 'TargetFailed']) {
+      const text = JSON.stringify(S[end].Parameters);
+      expect(S[end]).toMatchObject({ Type: 'Pass', End: true });
+      expect(text).not.toMatch(/fetched|sealed|token|plan"/);
+    }
+  });
+
+  it('fails the execution after every target ran when one failed, with the first failed error', () => {
+    expect(fanOut.Next).toBe('CheckTargets');
+    expect(S.AnyTargetFailed.Choices[0]).toMatchObject({ Variable: '$.check.anyFailed', Next: 'FailedTargets' });
+    expect(S.FailedTarget).toMatchObject({ Type: 'Fail', ErrorPath: '$.check.errors[0].Error' });
+    expect(S.AnyTargetFailed.Default).toBe('Done');
   });
 });

@@ -3,7 +3,7 @@
 // and EC2; the cases here are the ones moto cannot stage cheaply (NAT addresses, Transit Gateway routes, missing
 // fields) and each branch's exact message.
 import { describe, expect, it } from 'vitest';
-import type { Mapping } from '../../infra/config.ts';
+import type { MappingTarget as Mapping } from '../../infra/targets.ts';
 import {
   apiReachFinding,
   type ClusterNetwork,
@@ -17,7 +17,7 @@ const FN_SG = 'sg-0a1b2c3d4e5f60718';
 const CLUSTER_SG = 'sg-0c1c2c3c4c5c60718';
 
 function mapping(vpc?: Mapping['cluster']['vpc']): Mapping {
-  return { id: 'db', cluster: { name: 'prod', ...(vpc && { vpc }) } } as Mapping;
+  return { id: 'db', cluster: { name: 'prod', ...(vpc && { vpc }) } } as unknown as Mapping;
 }
 
 const inVpc = mapping({ subnetIds: [SUBNET], securityGroupIds: [FN_SG] });

@@ -29,10 +29,6 @@ async function recorder(): Promise<Recorder> {
 const ENVIRONMENT = {
   [ENV.mappingId]: 'app',
   [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  [ENV.clusterEndpoint]: 'https://example.invalid',
-  [ENV.clusterCa]: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64'),
-  [ENV.namespace]: 'app',
-  [ENV.secretName]: 'app',
   [ENV.restartTargets]: '["deployment/api"]',
   [PLATFORM_ENV.region]: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -77,6 +73,11 @@ async function invoke(kind: string, kmsEndpointUrl: string | undefined): Promise
     plan: { action: 'create' },
     versionId: 'v1',
     requestedAt: new Date().toISOString(),
+    // The target and its cluster, as the state machine's Map item carries them.
+    target: { name: 'c/app/app', cluster: 'c', namespace: 'app', secretName: 'app' },
+    clusters: {
+      c: { endpoint: 'https://example.invalid', ca: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64') },
+    },
   };
   return handler(input).catch((e: Error) => e);
 }

@@ -5,7 +5,7 @@
  * server and KMS (network-read.ts).
  */
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Mapping } from '../../../infra/config.ts';
+import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
 import { parseSecretArn } from '../../../infra/secret-arn.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';

@@ -8,7 +8,7 @@
  * policy and its binding are in place.
  */
 import { secretVerbs } from '../../../infra/rbac.ts';
-import type { Mapping } from '../../../infra/config.ts';
+import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
 import { kubernetesGroup } from '../../../infra/rbac.ts';
 import { RESTART_POLICY_MIN_MINOR, restartPolicyManifests, restartPolicyName } from '../../../infra/restart-policy.ts';
 import type { KubeTarget } from '../cluster.ts';
