@@ -3,7 +3,6 @@
  * version annotated on the Secret, the last sync time and recent failed
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
-import type { Mapping } from '../../infra/config.ts';
 import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
