@@ -1,10 +1,11 @@
 /**
- * Idle cost per month by number of mappings (issue 14): what a deployed stack costs when no secret changes, counted
- * from the construct tree the app builds for 1, 100 and 500 mappings (Lambda bundling skipped: it adds no
- * resource), priced with bench/cost.ts. Also the design before issue 14 (an ExecutionsFailed alarm per mapping),
+ * Idle cost per month by number of mappings (issue 14): what the deployed app (ALL its stacks: the core and the
+ * mapping stacks, infra/fleet.ts) costs when no secret changes, counted from the construct tree the app builds
+ * for 1, 100 and 500 mappings (Lambda bundling skipped: it adds no resource), priced with bench/cost.ts. Also the
+ * design before issue 14 (an ExecutionsFailed alarm per mapping),
  * for comparison. A count, not a timing: run by `npm run bench` and `npm run bench -- --render`.
  */
-import type { Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { CfnAlarm, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnKey } from 'aws-cdk-lib/aws-kms';
 import { CfnMetricFilter } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +25,8 @@ const FREE_DASHBOARD_METRICS = 50;
 /** The idle cost of one stack size. */
 export interface IdleCostRow extends IdleInventory {
   readonly mappings: number;
+  /** Stacks the app makes (`stack.mappingsPerStack` mappings each). */
+  readonly stacks: number;
   /** Alarms, and the metrics they read (what CloudWatch charges for). */
   readonly alarms: number;
   /** Alarms on Metrics Insights queries: charged per metric the query matches, none while no rule fails. */
@@ -34,6 +37,11 @@ export interface IdleCostRow extends IdleInventory {
   readonly listUsd: number;
   /** $ a month with the account's free tier to itself: 10 alarm metrics, a dashboard of at most 50 metrics. */
   readonly freeTierUsd: number;
+  /**
+   * Every stack a whole EksSecretSync (its own key, alarms and dashboard), as the app was before the shared core, at
+   * list price: the core's idle cost once per stack.
+   */
+  readonly perStackListUsd: number;
   /** The design before issue 14 at list price: one ExecutionsFailed alarm per mapping + DLQ + parked. */
   readonly beforeListUsd: number;
   readonly beforeAlarms: number;
@@ -60,16 +68,19 @@ function metricsRead(a: CfnAlarm, stack: Stack): { metrics: number; insights: bo
   return { metrics: queries.filter((q) => q.metricStat !== undefined).length, insights };
 }
 
-/** Counts and prices the idle resources of a stack of `n` mappings. */
+/** Counts and prices the idle resources of the app (every stack) of `n` mappings. */
 export function idleCostOf(n: number): IdleCostRow {
   const config = parseMappings(plainMappings(n), `idle-${n}.yaml`);
-  const { stack } = createApp(config, { context: { 'aws:cdk:bundling-stacks': [] }, stackTraces: false });
-  const all = stack.node.findAll();
-  const alarms = all.filter((c): c is CfnAlarm => c instanceof CfnAlarm).map((a) => metricsRead(a, stack));
+  const { stacks } = createApp(config, {
+    context: { 'aws:cdk:bundling-stacks': [] },
+    stackTraces: false,
+  });
+  const all = stacks.flatMap((st) => st.node.findAll().filter((c) => Stack.of(c) === st));
+  const alarms = all.filter((c): c is CfnAlarm => c instanceof CfnAlarm).map((a) => metricsRead(a, Stack.of(a)));
   const standard = alarms.filter((a) => !a.insights);
   const alarmMetrics = standard.reduce((sum, a) => sum + a.metrics, 0);
   const dashboards = all.filter((c): c is CfnDashboard => c instanceof CfnDashboard);
-  const body = JSON.stringify(stack.resolve(dashboards.map((d) => d.dashboardBody)));
+  const body = JSON.stringify(dashboards.map((d) => Stack.of(d).resolve(d.dashboardBody)));
   // Each metric of a graph is one entry of its "metrics" array: a namespace string or an expression object.
   const dashboardMetrics = (body.match(/\[\\"AWS\/|\[\\"EksSecretSync\/|\{\\"label\\":[^}]*\\"expression\\"/g) ?? [])
     .length;
@@ -83,8 +94,12 @@ export function idleCostOf(n: number): IdleCostRow {
     Math.max(0, alarmMetrics - FREE_ALARM_METRICS) * P.alarm.usd +
     (freeDashboard ? 0 : dashboardUsd);
   const beforeAlarms = n + 2;
+  // One core's worth per stack: its key, its alarms' metrics and its dashboard.
+  const coreList = (kmsKeys * P.kmsKey.usd + alarmMetrics * P.alarm.usd + dashboardUsd) / Math.max(1, kmsKeys);
   return {
     mappings: n,
+    stacks: stacks.length,
+    perStackListUsd: round(coreList * stacks.length, 2),
     alarms: alarms.length,
     alarmMetrics,
     metricsInsightsAlarms: alarms.length - standard.length,

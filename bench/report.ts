@@ -290,7 +290,7 @@ export function costMarkdown(r: BenchResults): string {
       ],
       [
         ['Secrets Manager API (polls)', usd(0), usd(i.esoHourly), usd(i.esoEveryMinute)],
-        ['KMS seal key (one per stack)', usd(i.thisDesign.kmsKey!), '', ''],
+        ['KMS seal key (one for the app, in its first stack)', usd(i.thisDesign.kmsKey!), '', ''],
         [
           `CloudWatch alarms (${c.inputs.alarms} alarm metrics, as many at any number of mappings; list price)`,
           usd(i.thisDesign.alarms!),
@@ -350,6 +350,7 @@ export function idleMarkdown(rows: readonly IdleCostRow[]): string {
   const row = (label: string, f: (r: IdleCostRow) => string) => [label, ...rows.map(f)];
   return [
     table(head, [
+      row('stacks (`stack.mappingsPerStack` = 12 mappings each)', (r) => String(r.stacks)),
       row('alarms (of them on Metrics Insights queries)', (r) => `${r.alarms} (${r.metricsInsightsAlarms})`),
       row('alarm metrics charged while idle', (r) => String(r.alarmMetrics)),
       row('metric filters (free; their metrics are sent only on a match)', (r) => String(r.metricFilters)),
@@ -360,14 +361,18 @@ export function idleMarkdown(rows: readonly IdleCostRow[]): string {
         '**this design, free tier to itself** (10 alarm metrics, 3 dashboards of ≤ 50 metrics)',
         (r) => `**${usd(r.freeTierUsd)}**`,
       ),
+      row('every stack with its own key, alarms and dashboard (before the shared core), list price', (r) =>
+        usd(r.perStackListUsd),
+      ),
       row(
         'before issue 14, list price (an alarm per mapping + 2)',
         (r) => `${usd(r.beforeListUsd)} (${r.beforeAlarms} alarms)`,
       ),
     ]),
     '',
-    'Counted by `bench/idle-cost.ts` from the construct tree the app builds for each size (Lambda bundling skipped; ' +
-      'the stack-size check is not run, so 500 mappings are counted as one stack). The Metrics Insights alarms are ' +
+    'Counted by `bench/idle-cost.ts` from the construct tree the app builds for each size, every stack of it (Lambda ' +
+      'bundling skipped): one core stack holds the key, queues, alarms and dashboard whatever the number of mapping ' +
+      'stacks. The Metrics Insights alarms are ' +
       'charged per metric their query matches: none while no EventBridge rule fails (`metricsInsightsAlarm` below). ' +
       'Not counted: log storage (retention-bound, proportional to syncs, not to idle time).',
   ].join('\n');

@@ -40,10 +40,12 @@ export function createApp(config: SyncConfig, props: AppProps = {}): SyncApp {
 
 function addStacks(app: App, config: SyncConfig): SyncApp {
   const env = { region: stackRegion(config) };
-  const stacks = splitFleet(config).map(
-    ({ stackName, mappings }) =>
-      new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env }),
-  );
+  // The first stack is the core (seal key, DLQ, redrive, monitoring, execution logs); the others reference it.
+  const stacks: EksSecretSyncStack[] = [];
+  for (const { stackName, mappings } of splitFleet(config)) {
+    const core = stacks[0]?.sync;
+    stacks.push(new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env, core }));
+  }
   const quota = rulesQuotaWarning(config);
   if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);
   Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));

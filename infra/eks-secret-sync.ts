@@ -1,7 +1,7 @@
 import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLogGroup, type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
@@ -9,11 +9,12 @@ import { mappingVpc, type Mapping, type Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
+import { appNameOf } from './app-name.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
 import { executionLogGroupPrefix } from './resource-names.ts';
-import { validateSyncProps, type EksSecretSyncProps } from './sync-props.ts';
+import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
 import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
 /** Construct id CDK gives the one provider function of every AwsCustomResource in a stack. */
@@ -33,7 +34,7 @@ const BRAND = Symbol.for('eks-secret-sync.EksSecretSync');
  * @throws MappingsError when the props are invalid, listing every problem with the mapping and the field.
  * @throws Error when the stack already holds an EksSecretSync.
  */
-export class EksSecretSync extends Construct {
+export class EksSecretSync extends Construct implements SharedParts {
   /** Whether `x` is an EksSecretSync (also across copies of this module). */
   static isEksSecretSync(x: unknown): x is EksSecretSync {
     return typeof x === 'object' && x !== null && BRAND in x;
@@ -52,6 +53,10 @@ export class EksSecretSync extends Construct {
   readonly monitoring: SyncMonitoring;
   /** Redrive of the DLQ: the sync-requests queue, its consumer and the parked queue. */
   readonly redrive: SyncRedrive;
+  /** The one execution log group of every state machine of the app. */
+  readonly executionLogGroup: ILogGroup;
+  /** Whether this one holds the shared parts (it was given no `core`). */
+  readonly isCore: boolean;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncProps) {
     super(scope, id);
@@ -68,19 +73,14 @@ export class EksSecretSync extends Construct {
     const config = validateSyncProps(props, this.node.path);
     const { logRetention } = config;
 
-    this.sealKey = new Key(this, 'SealKey', {
-      description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
-      alias: `eks-secret-sync/${stack.stackName}/seal`,
-      enableKeyRotation: true,
-      // Administration for the account, use for the function roles only (granted per mapping by grantSeal).
-      policy: sealKeyPolicy(),
-      // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    this.deadLetterQueue = this.addDeadLetterQueue();
-
-    const executionLogs = this.addExecutionLogGroup(logRetention);
+    const appName = appNameOf(this);
+    const core = props.core ?? this.addSharedParts(config, appName);
+    this.isCore = props.core === undefined;
+    ({
+      sealKey: this.sealKey,
+      deadLetterQueue: this.deadLetterQueue,
+      executionLogGroup: this.executionLogGroup,
+    } = core);
     const clusterOf = this.clusterConnections(logRetention);
     const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
@@ -91,38 +91,59 @@ export class EksSecretSync extends Construct {
         deadLetterQueue: this.deadLetterQueue,
         clusters: m.targets.map((t) => clusterOf(t.cluster)),
         logRetention,
-        executionLogGroup: executionLogs,
+        executionLogGroup: this.executionLogGroup,
         kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
       });
     }
     this.mappings = mappings;
-    const stateMachines = Object.entries(mappings).map(([mappingId, sm]) => ({
-      mappingId,
-      stateMachine: sm.stateMachine.stateMachine,
-    }));
-
-    this.redrive = new SyncRedrive(this, 'Redrive', {
-      deadLetterQueue: this.deadLetterQueue,
-      stateMachines,
-      maxAttempts: config.redriveMaxAttempts,
-      logRetention,
-    });
-    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
-      deadLetterQueue: this.deadLetterQueue,
-      deadLetterRetention: QUEUE_RETENTION,
-      parkedQueue: this.redrive.parkedQueue,
-      parkedRetention: QUEUE_RETENTION,
-      syncRequests: this.redrive.syncRequests,
-      redriveFunction: this.redrive.consumer.function,
-      executionLogGroup: executionLogs,
-      freshness: Duration.minutes(config.freshnessMinutes),
-      alarmEmail: config.alarmEmail,
-    });
+    ({ redrive: this.redrive, monitoring: this.monitoring } = core);
 
     this.acknowledgeCustomResourceProvider();
     this.retainLogsExceptOnCreate();
     // Validations run before the template is written, so this message comes before CDK's TooManyResourcesInStack.
     this.node.addValidation({ validate: () => this.stackLimitProblems(config.mappings, props.source) });
+  }
+
+  /**
+   * The parts every mapping of the app shares, in this (the core's) stack: the seal key (its policy admits the
+   * app's roles by path, the same size for any number of mappings), the dead-letter queue (its policy admits every
+   * rule of the app by name prefix), the execution log group, the redrive (it may start every state machine of
+   * the app by name prefix) and the monitoring. Other stacks of the app reference them (`core`); nothing here
+   * references another stack, so there is no cycle and the core deploys first.
+   */
+  private addSharedParts(config: ValidatedSyncProps, appName: string): SharedParts {
+    const stack = Stack.of(this);
+    const { logRetention } = config;
+    const sealKey = new Key(this, 'SealKey', {
+      description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
+      alias: `eks-secret-sync/${stack.stackName}/seal`,
+      enableKeyRotation: true,
+      // Administration for the account, use for the app's function roles only (by role path; constant size).
+      policy: sealKeyPolicy(appName),
+      // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    const deadLetterQueue = this.addDeadLetterQueue(appName);
+    const executionLogGroup = this.addExecutionLogGroup(logRetention);
+    const redrive = new SyncRedrive(this, 'Redrive', {
+      deadLetterQueue,
+      stateMachineNamePrefix: rulePrefix(appName),
+      maxAttempts: config.redriveMaxAttempts,
+      logRetention,
+    });
+    const monitoring = new SyncMonitoring(this, 'Monitoring', {
+      deadLetterQueue,
+      deadLetterRetention: QUEUE_RETENTION,
+      parkedQueue: redrive.parkedQueue,
+      parkedRetention: QUEUE_RETENTION,
+      syncRequests: redrive.syncRequests,
+      redriveFunction: redrive.consumer.function,
+      executionLogGroup,
+      freshness: Duration.minutes(config.freshnessMinutes),
+      alarmEmail: config.alarmEmail,
+    });
+    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring };
   }
 
   /**
@@ -145,19 +166,19 @@ export class EksSecretSync extends Construct {
    * events.amazonaws.com, the messages hold no secret data (only event metadata and sanitized errors), and
    * the seal key stays usable for sealing alone.
    */
-  private addDeadLetterQueue(): Queue {
+  private addDeadLetterQueue(appName: string): Queue {
     const stack = Stack.of(this);
     const queue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: QUEUE_RETENTION,
     });
-    // EventBridge delivers undeliverable events here for every rule of this stack: one statement for all
-    // (their names share the stack's prefix), as SQS allows only 20 statements per queue policy.
+    // EventBridge delivers undeliverable events here for every rule of the app, in all its stacks: one statement
+    // for all (their names share the app's prefix), as SQS allows only 20 statements per queue policy.
     const rules = stack.formatArn({
       service: 'events',
       resource: 'rule',
-      resourceName: `${rulePrefix(stack.stackName)}*`,
+      resourceName: `${rulePrefix(appName)}*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     queue.addToResourcePolicy(
@@ -208,7 +229,7 @@ export class EksSecretSync extends Construct {
       const vpcId = /\/KmsEndpoint-([^/]+)(\/|$)/.exec(c.node.path)?.[1];
       return vpcId === undefined ? undefined : endpointOwner.get(vpcId);
     };
-    return stackLimitProblems({ mappings: this.mappings, sealKey: this.sealKey, ownerOf }, (fits) =>
+    return stackLimitProblems({ mappings: this.mappings, stack: Stack.of(this), ownerOf }, (fits) =>
       source !== undefined
         ? `Set stack.mappingsPerStack in ${source} to at most ${fits}: the app then makes one stack per ${fits} ` +
           'mappings (deploy them all with npx cdk deploy --all).'

@@ -1,8 +1,9 @@
 /**
  * How the app spreads a mappings file over stacks: `stack.mappingsPerStack` mappings per stack, in file order.
- * The first stack keeps `stack.name` (a file that fitted one stack before deploys exactly as before); the next
- * ones are `<name>-2`, `<name>-3`, ... Every stack is a whole EksSecretSync (its own seal key, dead-letter queue,
- * redrive and alarms), so `npx cdk deploy --all` deploys the file and a stack's failure stays in that stack.
+ * The first stack keeps `stack.name` (a file that fitted one stack before keeps its stack and logical ids) and is the
+ * app's core: the seal key, dead-letter queue, redrive, alarms and execution log group of the whole app; the next
+ * ones, `<name>-2`, `<name>-3`, ..., hold mappings only and use the core's parts (infra/app.ts). `npx cdk deploy
+ * --all` deploys the file, the core first.
  * Why stacks the app makes rather than nested stacks or fewer resources per mapping: docs/decisions.md.
  */
 import { MappingsError, type Mapping, type SyncConfig } from './config.ts';
@@ -50,7 +51,10 @@ export function splitFleet(config: SyncConfig): FleetStack[] {
   return stacks;
 }
 
-/** The name of the stack that holds mapping `mappingId` of the file, or undefined when the file has none. */
+/**
+ * The name of the stack that holds mapping `mappingId` of the file (its own outputs, RbacCommand and
+ * KubernetesIdentity, are there), or undefined when the file has none. What the app shares is in the first stack.
+ */
 export function stackNameOfMapping(config: SyncConfig, mappingId: string): string | undefined {
   return splitFleet(config).find((s) => s.mappings.some((m) => m.id === mappingId))?.stackName;
 }

@@ -29,6 +29,7 @@ import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } fro
 import { MintTokenFunction } from './functions/mint-token.ts';
 import { PlanMergeFunction } from './functions/plan-merge.ts';
 import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
+import { appNameOf } from './app-name.ts';
 import { kubernetesGroup } from './rbac.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
@@ -150,7 +151,7 @@ export class SecretMapping extends Construct {
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
       deadLetterQueue: props.deadLetterQueue,
-      stateMachineName: stateMachineName(Stack.of(this).stackName, m.id),
+      stateMachineName: stateMachineName(appNameOf(this), m.id),
       logGroup: props.executionLogGroup,
       logGroupPrefix: legacyExecutionLogGroupPrefix(Stack.of(this).stackName, m.id),
       logRetention: props.logRetention,
@@ -238,7 +239,8 @@ export class SecretMapping extends Construct {
    */
   private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
     const stack = Stack.of(this);
-    const stackName = stack.stackName;
+    // The app's name, not the stack's: the core's DLQ policy and redrive admit the app's rules by this prefix.
+    const stackName = appNameOf(this);
     const kinds: RuleKind[] = [
       'label',
       ...(m.cloudTrailRules ? ['trail' as const] : []),

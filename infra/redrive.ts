@@ -1,9 +1,9 @@
 import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction } from './functions/redrive-sync.ts';
+import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from './resource-names.ts';
+import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction, stateMachineArnPrefix } from './functions/redrive-sync.ts';
 
 /** How long the dead-letter, sync-requests and parked queues keep a message: 14 days, the SQS maximum. */
 export const QUEUE_RETENTION = Duration.days(14);
@@ -12,7 +12,7 @@ export const QUEUE_RETENTION = Duration.days(14);
 export const REDRIVE_OUTPUTS = {
   syncRequestsQueueArn: 'SyncRequestsQueueArn',
   parkedQueueUrl: 'ParkedQueueUrl',
-  stateMachines: 'StateMachines',
+  stateMachineArnPrefix: STATE_MACHINE_ARN_PREFIX_OUTPUT,
   dlqRedriveCommand: 'DlqRedriveCommand',
 } as const;
 
@@ -20,8 +20,8 @@ export const REDRIVE_OUTPUTS = {
 export interface SyncRedriveProps {
   /** The shared dead-letter queue: failed syncs and undeliverable events. */
   readonly deadLetterQueue: IQueue;
-  /** Each mapping's state machine, by mapping id (the only ones redrive may start). */
-  readonly stateMachines: ReadonlyArray<{ readonly mappingId: string; readonly stateMachine: IStateMachine }>;
+  /** The name prefix of the app's state machines, in every stack (the only ones redrive may start). */
+  readonly stateMachineNamePrefix: string;
   /**
    * Attempts a sync gets in all, the first run included; the DLQ message of a
    * failed attempt at or past it is parked instead of redriven.
@@ -68,8 +68,6 @@ export class SyncRedrive extends Construct {
     const maxAttempts = props.maxAttempts ?? 5;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       Annotations.of(this).addError(`maxAttempts is ${maxAttempts}; expected a whole number >= 1`);
-    if (props.stateMachines.length === 0)
-      Annotations.of(this).addError('redrive needs at least one mapping state machine');
 
     // SSE-SQS like the DLQ: the messages hold no secret data, and messages move between the two unchanged.
     this.syncRequests = new Queue(this, 'SyncRequests', {
@@ -95,15 +93,12 @@ export class SyncRedrive extends Construct {
     this.consumer = new RedriveSyncFunction(this, 'RedriveSync', {
       syncRequests: this.syncRequests,
       parkedQueue: this.parkedQueue,
-      stateMachines: props.stateMachines,
+      stateMachineNamePrefix: props.stateMachineNamePrefix,
       maxAttempts,
       logRetention: props.logRetention,
     });
 
     const stack = Stack.of(this);
-    const stateMachines = Object.fromEntries(
-      props.stateMachines.map((s) => [s.mappingId, s.stateMachine.stateMachineArn]),
-    );
     const output = (key: string, value: string, description: string) =>
       new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
     output(
@@ -117,9 +112,9 @@ export class SyncRedrive extends Construct {
       'Failed syncs that will not be redriven again (over the attempt limit or not understood)',
     );
     output(
-      REDRIVE_OUTPUTS.stateMachines,
-      stack.toJsonString(stateMachines),
-      'State machine ARN of each mapping, by mapping id (JSON)',
+      REDRIVE_OUTPUTS.stateMachineArnPrefix,
+      stateMachineArnPrefix(stack, props.stateMachineNamePrefix),
+      "Every mapping's state machine ARN, in every stack of the app, is this prefix followed by the mapping id",
     );
     output(
       REDRIVE_OUTPUTS.dlqRedriveCommand,

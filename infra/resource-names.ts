@@ -61,7 +61,25 @@ export function legacyExecutionLogGroupPrefix(stackName: string, mappingId: stri
   return `/aws/vendedlogs/states/eks-secret-sync/${stackName}/${mappingId}/`;
 }
 
+/** Hex digits of the app-name hash in the role path (48 bits: a collision between two apps of one account is
+ * not a practical concern). */
+const ROLE_PATH_HASH_CHARS = 12;
+
+/**
+ * The IAM path of every function role of an app (all its stacks): `/eks-secret-sync/<hash of stack.name>/`. The
+ * seal key's policy admits the roles under this path, in a constant number of statements
+ * (infra/seal-key.ts); a role of another app or outside the path is not admitted. EKS access entries accept a
+ * role ARN with its path (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+ */
+export function rolePath(appName: string): string {
+  const hash = createHash('sha256').update(appName).digest('hex').slice(0, ROLE_PATH_HASH_CHARS);
+  return `/eks-secret-sync/${hash}/`;
+}
+
 /** The CloudWatch namespace of the metrics the stack's metric filters publish (one per stack). */
 export function metricNamespace(stackName: string): string {
   return `EksSecretSync/${stackName}`;
 }
+
+/** The core stack's output whose value every state machine ARN of the app starts with (the CLI reads it). */
+export const STATE_MACHINE_ARN_PREFIX_OUTPUT = 'StateMachineArnPrefix';

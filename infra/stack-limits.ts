@@ -3,12 +3,13 @@
  * is called, with the mapping that no longer fits and the fix. Each limit and where it is documented:
  * - 500 resources and 200 outputs per stack: CloudFormation quotas
  *   (AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
- * - 32,768 bytes of key policy: KMS PutKeyPolicy ("The policy size limit is 32 KiB (32768 bytes)").
+ * The seal key's policy (32,768 bytes at most) no longer grows with the mappings: one statement per action and
+ * purpose for the app's roles, by role path (infra/seal-key.ts); test/infra/fleet.test.ts checks its size is the
+ * same for 1 and 40 mappings.
  * The template size (1 MB through S3) is not checked here: at the resource limit a template is about half of it
  * (test/infra/fleet.test.ts measures it).
  */
 import { CfnOutput, CfnResource, Stack } from 'aws-cdk-lib';
-import type { CfnKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
 
 /** CloudFormation's limit of resources in one stack. */
@@ -17,15 +18,15 @@ export const MAX_STACK_RESOURCES = 500;
 /** CloudFormation's limit of outputs in one stack. */
 export const MAX_STACK_OUTPUTS = 200;
 
-/** KMS's limit of the size of a key policy, in bytes. */
+/** KMS's limit of the size of a key policy, in bytes ("The policy size limit is 32 KiB (32768 bytes)"). */
 export const MAX_KEY_POLICY_BYTES = 32_768;
 
 /** What a stack's mappings are checked with. */
 export interface StackLimitSubject {
   /** The mappings by id, in order. */
   readonly mappings: Readonly<Record<string, Construct>>;
-  /** The seal key: one key-policy statement per role that seals or opens values. */
-  readonly sealKey: Key;
+  /** The stack. */
+  readonly stack: Stack;
   /**
    * The mapping a construct outside every mapping's subtree exists for (a KMS endpoint: the first mapping in its
    * VPC), or undefined.
@@ -52,7 +53,7 @@ interface Usage {
  */
 export function stackLimitProblems(subject: StackLimitSubject, fix: (fits: number) => string): string[] {
   const ids = Object.keys(subject.mappings);
-  const stack = Stack.of(subject.sealKey);
+  const { stack } = subject;
   const usages = [
     usage(
       'CloudFormation resources',
@@ -64,7 +65,6 @@ export function stackLimitProblems(subject: StackLimitSubject, fix: (fits: numbe
       MAX_STACK_OUTPUTS,
       counted(stack, subject, (c) => c instanceof CfnOutput),
     ),
-    usage('bytes of seal key policy', MAX_KEY_POLICY_BYTES, keyPolicyBytes(stack, subject.sealKey, ids)),
   ];
   const over = usages.filter((u) => u.total > u.limit);
   if (over.length === 0) return [];
@@ -113,45 +113,4 @@ function counted(stack: Stack, subject: StackLimitSubject, is: (c: IConstruct) =
     else per.set(owner, per.get(owner)! + 1);
   }
   return [shared, [...per.values()]];
-}
-
-/** Longest values CloudFormation may put where the template has a reference (partition, region, a role ARN). */
-const LONGEST: Record<string, string> = {
-  'AWS::Partition': 'aws-us-gov',
-  'AWS::AccountId': '123456789012',
-  'AWS::Region': 'ap-southeast-5',
-  'AWS::URLSuffix': 'amazonaws.com.cn',
-};
-const LONGEST_ARN = `arn:aws-us-gov:iam::123456789012:role/${'x'.repeat(64)}`;
-
-/** A CloudFormation value with every reference replaced by the longest value it can take. */
-function longest(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(longest);
-  if (typeof v !== 'object' || v === null) return v;
-  const o = v as Record<string, unknown>;
-  if (typeof o.Ref === 'string') return LONGEST[o.Ref] ?? LONGEST_ARN;
-  if (o['Fn::GetAtt'] !== undefined) return LONGEST_ARN;
-  if (Array.isArray(o['Fn::Join'])) {
-    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-    return (longest(parts) as unknown[]).map(String).join(sep);
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, longest(x)]));
-}
-
-/**
- * The key policy's size when deployed, at most (every reference at its longest), in bytes: the shared statements,
- * and each mapping's (those whose condition names its encryption context).
- */
-function keyPolicyBytes(stack: Stack, key: Key, ids: readonly string[]): [number, number[]] {
-  const doc = longest(stack.resolve((key.node.defaultChild as CfnKey).keyPolicy)) as { Statement?: unknown[] };
-  const statements = doc.Statement ?? [];
-  const mappingOf = (s: unknown) =>
-    (s as { Condition?: { StringEquals?: Record<string, unknown> } }).Condition?.StringEquals?.[
-      'kms:EncryptionContext:mappingId'
-    ];
-  const bytes = (x: unknown) => Buffer.byteLength(JSON.stringify(x));
-  const per = ids.map((id) =>
-    statements.filter((s) => mappingOf(s) === id).reduce((a: number, s) => a + bytes(s) + 1, 0),
-  );
-  return [bytes({ ...doc, Statement: statements.filter((s) => mappingOf(s) === undefined) }), per];
 }

@@ -3,6 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { APP_NAME_CONTEXT } from './app-name.ts';
 import type { SyncConfig } from './config.ts';
 import { EksSecretSync } from './eks-secret-sync.ts';
 import type { SecretMapping } from './mapping.ts';
@@ -18,8 +19,14 @@ export const SYNC_CONSTRUCT_ID = 'Default';
 
 /** Props of {@link EksSecretSyncStack}. */
 export interface EksSecretSyncStackProps extends StackProps {
-  /** The validated mappings file. */
+  /** The validated mappings file (this stack's mappings). */
   readonly config: SyncConfig;
+  /**
+   * The app's core, in the app's first stack: this stack then holds only its mappings, which use the core's seal
+   * key, dead-letter queue, redrive, monitoring and execution log group.
+   * @default this stack is the core
+   */
+  readonly core?: EksSecretSync;
 }
 
 /** The construct props of a validated mappings file: its mappings and its `stack:` options. */
@@ -50,12 +57,14 @@ export class EksSecretSyncStack extends Stack {
   readonly redrive: SyncRedrive;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncStackProps) {
-    const { config, ...stackProps } = props;
+    const { config, core, ...stackProps } = props;
     super(scope, id, {
       description: 'eks-secret-sync: AWS Secrets Manager secrets kept in step with Kubernetes Secrets on EKS',
       ...stackProps,
     });
-    this.sync = new EksSecretSync(this, SYNC_CONSTRUCT_ID, syncPropsOf(config));
+    // Every stack of the app names what the app shares after stack.name (infra/app-name.ts).
+    this.node.setContext(APP_NAME_CONTEXT, config.stack.name);
+    this.sync = new EksSecretSync(this, SYNC_CONSTRUCT_ID, { ...syncPropsOf(config), core });
     ({
       sealKey: this.sealKey,
       deadLetterQueue: this.deadLetterQueue,

@@ -1,3 +1,8 @@
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { SyncMonitoring } from './monitoring.ts';
+import type { SyncRedrive } from './redrive.ts';
 /**
  * The props of the EksSecretSync construct and their validation: the same schema and cross-checks as the
  * mappings file (infra/config-schema.ts, infra/config.ts), so a mapping given in code fails with the message
@@ -211,6 +216,22 @@ export interface EksSecretSyncProps {
    * @default messages name the construct
    */
   readonly source?: string;
+  /**
+   * The app's core: the EksSecretSync (in another stack of the same app, account and region) whose seal key,
+   * dead-letter queue, redrive, monitoring and execution log group this one's mappings use. This one then holds
+   * only its mappings; the options above other than `mappings`, `logRetention` and `source` are the core's.
+   * @default this one is a core: it holds the shared parts
+   */
+  readonly core?: SharedParts;
+}
+
+/** What the mappings of every stack of an app share, held by the app's core (the first stack). */
+export interface SharedParts {
+  readonly sealKey: Key;
+  readonly deadLetterQueue: Queue;
+  readonly executionLogGroup: ILogGroup;
+  readonly redrive: SyncRedrive;
+  readonly monitoring: SyncMonitoring;
 }
 
 /** {@link EksSecretSyncProps} validated, defaults applied. */

@@ -101,6 +101,7 @@ export function clockFinding(check: string, what: string, samples: readonly Cloc
 async function diagnose(
   m: MappingTarget,
   stack: StackOptions,
+  identityStack: string,
   mappingsFile: string,
   flags: KubeconfigFlags,
   clock: { aws: ClockSample[]; cluster: ClockSample[] },
@@ -116,7 +117,7 @@ async function diagnose(
     findings.push(
       await checkSecret(m, aws, clock.aws),
       ...(await checkRules(m, stack.name, mappingsFile, aws)),
-      ...(await checkCluster(m, aws, facts)),
+      ...(await checkCluster(m, aws, facts, identityStack)),
     );
   } else {
     findings.push(unchecked('secret', 'the AWS side (secret, rules, cluster, access entry)', credentials));
@@ -174,7 +175,10 @@ export const doctorCommand: Command = {
       for (const m of mappings)
         for (const t of targetViews(m)) {
           const id = m.targets.length === 1 ? m.id : `${m.id} ${targetName(t)}`;
-          const findings = await diagnose(t, stackOf(config, m.id), file.path, flags, clock, progress);
+          // Rule names come from the app's name; the mapping's own outputs (KubernetesIdentity) are in the stack
+          // that holds it (infra/fleet.ts).
+          const identityStack = stackNameOfMapping(config, m.id) ?? config.stack.name;
+          const findings = await diagnose(t, config.stack, identityStack, file.path, flags, clock, progress);
           results.push({ id, findings });
         }
     } finally {
@@ -224,9 +228,4 @@ function report(
   out.push('', summary.problems > 0 ? style.bad(counts) : style.good(counts));
   io.stdout(`${out.join('\n')}\n`);
   return summary;
-}
-
-/** The stack options with the name of the stack that holds the mapping (infra/fleet.ts). */
-function stackOf(config: SyncConfig, mappingId: string): StackOptions {
-  return { ...config.stack, name: stackNameOfMapping(config, mappingId) ?? config.stack.name };
 }

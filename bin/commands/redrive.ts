@@ -27,8 +27,7 @@ import {
   redriveMessage,
   stringAttributes,
 } from '../../functions/adapters/redrive-io.ts';
-import type { Mapping, SyncConfig } from '../../infra/config.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
+import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/resource-names.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
@@ -55,7 +54,7 @@ Options:
   --dlq-url URL           The dead-letter queue. Default: the stack's ${DLQ_OUTPUT_KEY} output.
   --parked-url URL        The parked queue. Default: the stack's ParkedQueueUrl output.
   --state-machine ID=ARN  A mapping's state machine; repeat per mapping. Default: the
-                          stack's StateMachines output.
+                          first stack's StateMachineArnPrefix output and the mapping id.
 ${MAPPINGS_HELP}
 ${OUTPUT_HELP}
 
@@ -126,20 +125,33 @@ export const redriveCommand: Command = {
     const flagged = stateMachineFlags(values['state-machine'] ?? []);
     const needStack =
       values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
-    const stackName = oneStackOf(config, selected);
+    // The app's one DLQ, parked queue and redrive, in its first stack (named stack.name).
+    const stackName = config.stack.name;
     const outputs = needStack ? await stackOutputs(stackName, aws) : {};
     const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, stackName);
     const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', stackName);
-    const stateMachines =
-      Object.keys(flagged).length > 0 ? flagged : parseMachines(required(outputs, 'StateMachines', stackName));
-    const missing = selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined);
+    // Every state machine of the app is the prefix and the mapping id (stacks deployed before list them instead).
+    const stateMachineArnPrefix =
+      Object.keys(flagged).length > 0 ? undefined : outputs[STATE_MACHINE_ARN_PREFIX_OUTPUT];
+    const listed = outputs.StateMachines === undefined ? {} : parseMachines(outputs.StateMachines);
+    const stateMachines = Object.keys(flagged).length > 0 ? flagged : listed;
+    if (stateMachineArnPrefix === undefined && Object.keys(flagged).length === 0 && outputs.StateMachines === undefined)
+      required(outputs, STATE_MACHINE_ARN_PREFIX_OUTPUT, stackName);
+    const missing =
+      stateMachineArnPrefix === undefined
+        ? selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined)
+        : [];
     if (missing.length > 0) {
       throw new UsageError(
         `no state machine for mapping ${missing.join(', ')}: deploy the stack, or pass --state-machine ID=ARN for ` +
           `each mapping`,
       );
     }
-    const settings: RedriveSettings = { stateMachines, maxAttempts: config.stack.redriveMaxAttempts };
+    const settings: RedriveSettings = {
+      stateMachines,
+      stateMachineArnPrefix,
+      maxAttempts: config.stack.redriveMaxAttempts,
+    };
     const dryRun = values['dry-run'] === true;
     const clientConfig = await aws.config();
     const sqs = new SQSClient(clientConfig);
@@ -381,22 +393,6 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
 }
 
 /** The stack's outputs by key (CloudFormation DescribeStacks). @throws Error naming the stack and the cause. */
-/**
- * The one stack holding the selected mappings (each stack has its own dead-letter queue).
- *
- * @throws UsageError when they are in several stacks.
- */
-function oneStackOf(config: SyncConfig, selected: readonly Mapping[]): string {
-  const stacks = [...new Set(selected.map((m) => stackNameOfMapping(config, m.id)!))];
-  if (stacks.length > 1) {
-    throw new UsageError(
-      `the selected mappings are in ${stacks.length} stacks (${stacks.join(', ')}), each with its own dead-letter ` +
-        'queue: redrive one stack at a time, choosing its mappings with --mapping',
-    );
-  }
-  return stacks[0]!;
-}
-
 async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
   try {
     const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);

@@ -3,8 +3,6 @@
  * version annotated on the Secret, the last sync time and recent failed
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
-import type { Mapping } from '../../infra/config.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
 import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
@@ -176,29 +174,20 @@ export const statusCommand: Command = {
     const sinceMs = Date.now() - parseDuration(values.since ?? '24h');
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
-    // The dead-letter queue of the first selected mapping's stack (one stack per stack.mappingsPerStack mappings).
-    const dlqStack = stackNameOfMapping(config, mappings[0]!.id)!;
+    // The app's one dead-letter queue and execution log group, in its first stack (named stack.name), whichever
+    // stack holds each mapping (infra/fleet.ts).
+    const dlqStack = config.stack.name;
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);
     const flags = { kubeconfig: values.kubeconfig, context: values.context };
-    // One read of the stack's execution log group for every mapping (bin/lib/stack.ts).
-    // One read per stack (a file of more than stack.mappingsPerStack mappings has several).
-    const readers = new Map<string, (m: Mapping) => Promise<MappingFailures>>();
-    const failuresOf = (stackName: string) => {
-      let read = readers.get(stackName);
-      if (!read) {
-        read = stackFailures(stackName, sinceMs, new AwsSession(regionOf(mappings[0]!)));
-        readers.set(stackName, read);
-      }
-      return read;
-    };
+    // One read of the app's execution log group for every mapping (bin/lib/stack.ts).
+    const failuresOf = stackFailures(dlqStack, sinceMs, new AwsSession(regionOf(mappings[0]!)));
     const [statuses, dlq] = await Promise.all([
       Promise.all(
         mappings.flatMap((m) => {
-          const stackName = stackNameOfMapping(config, m.id)!;
           const target = (t: MappingTarget) => (m.targets.length > 1 ? targetName(t) : undefined);
-          const failures = () => failuresOf(stackName)(m);
-          return targetViews(m).map((t) => mappingStatus(t, target(t), stackName, failures, flags));
+          const failures = () => failuresOf(m);
+          return targetViews(m).map((t) => mappingStatus(t, target(t), dlqStack, failures, flags));
         }),
       ),
       dlqStatus(values['dlq-url'], dlqStack, regionOf(mappings[0]!)),

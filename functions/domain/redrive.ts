@@ -34,8 +34,14 @@ export interface QueueMessage {
 
 /** What redrive needs to know about the stack. */
 export interface RedriveSettings {
-  /** The state machine ARN of each mapping, by mapping id. */
+  /** The state machine ARN of each mapping, by mapping id (explicit ones; the prefix covers the others). */
   readonly stateMachines: Readonly<Record<string, string>>;
+  /**
+   * `arn:<partition>:states:<region>:<account>:stateMachine:<app prefix>`: the state machine of mapping `id` of
+   * any stack of the app is this prefix followed by `id` (infra/resource-names.ts `stateMachineName`). A mapping
+   * that has no state machine is then refused by StartExecution (parked as `start-rejected`).
+   */
+  readonly stateMachineArnPrefix?: string;
   /** Attempts a sync gets in all (the first run included); a message of a failed attempt at or past it is parked. */
   readonly maxAttempts: number;
 }
@@ -142,12 +148,23 @@ export function originalEvent(event: Json): Json {
 export function mappingOfUndelivered(
   attributes: Readonly<Record<string, string>>,
   stateMachines: Readonly<Record<string, string>>,
+  stateMachineArnPrefix?: string,
 ): string | undefined {
   const target = attributes.TARGET_ARN;
   const byTarget = Object.entries(stateMachines).find(([, arn]) => arn === target);
   if (byTarget) return byTarget[0];
+  if (stateMachineArnPrefix !== undefined && target?.startsWith(stateMachineArnPrefix)) {
+    return target.slice(stateMachineArnPrefix.length) || undefined;
+  }
   const rule = attributes.RULE_ARN?.split('/').at(-1);
   if (!rule) return undefined;
+  // Rule names share the state machines' name prefix: `<prefix><id>-<label|trail|sched>`.
+  const namePrefix = stateMachineArnPrefix?.split(':').at(-1);
+  const byPrefix =
+    namePrefix !== undefined && rule.startsWith(namePrefix)
+      ? /^(.+)-(?:label|trail|sched)$/.exec(rule.slice(namePrefix.length))?.[1]
+      : undefined;
+  if (byPrefix !== undefined) return byPrefix;
   return Object.keys(stateMachines)
     .filter((id) => rule.endsWith(`-${id}-label`) || rule.endsWith(`-${id}-trail`))
     .sort((a, b) => b.length - a.length)[0];
@@ -161,6 +178,7 @@ export function mappingOfUndelivered(
 export function readDeadLetter(
   message: QueueMessage,
   stateMachines: Readonly<Record<string, string>>,
+  stateMachineArnPrefix?: string,
 ): FailedAttempt | ParkDecision {
   let body: unknown;
   try {
@@ -198,7 +216,7 @@ export function readDeadLetter(
     if (typeof body.source !== 'string' || typeof body['detail-type'] !== 'string') {
       return park('unparseable', 'an EventBridge dead letter whose body is not an event (no source and detail-type)');
     }
-    const mappingId = mappingOfUndelivered(message.attributes, stateMachines);
+    const mappingId = mappingOfUndelivered(message.attributes, stateMachines, stateMachineArnPrefix);
     if (mappingId === undefined) {
       return park(
         'unknown-mapping',
@@ -229,9 +247,11 @@ export function readDeadLetter(
  * @param now the time written into the redrive event (ISO 8601).
  */
 export function decideRedrive(message: QueueMessage, settings: RedriveSettings, now: string): RedriveDecision {
-  const failed = readDeadLetter(message, settings.stateMachines);
+  const failed = readDeadLetter(message, settings.stateMachines, settings.stateMachineArnPrefix);
   if ('action' in failed) return failed;
-  const stateMachineArn = settings.stateMachines[failed.mappingId];
+  const prefix = settings.stateMachineArnPrefix;
+  const stateMachineArn =
+    settings.stateMachines[failed.mappingId] ?? (prefix === undefined ? undefined : `${prefix}${failed.mappingId}`);
   if (stateMachineArn === undefined) {
     return {
       ...park(

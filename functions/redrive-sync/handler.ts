@@ -21,7 +21,11 @@ interface BatchResponse {
 }
 
 const env = readEnv('redrive-sync');
-const settings: RedriveSettings = { stateMachines: stateMachinesFromEnv(), maxAttempts: maxAttemptsFromEnv() };
+const settings: RedriveSettings = {
+  stateMachines: stateMachinesFromEnv(),
+  stateMachineArnPrefix: stateMachineArnPrefixFromEnv(),
+  maxAttempts: maxAttemptsFromEnv(),
+};
 /**
  * The failures this environment redrove or parked: a second copy of one (SendToDlq stored it twice) is acknowledged
  * without a second start, in the same batch or a later one while the environment lives (docs/operations.md).
@@ -77,9 +81,21 @@ export async function handler(event: { readonly Records?: readonly SqsRecord[] }
   return { batchItemFailures };
 }
 
-/** @throws ConfigError unless STATE_MACHINES is a JSON object of mapping id -> state machine ARN. */
+/** @throws ConfigError unless STATE_MACHINE_ARN_PREFIX is a state machine ARN up to the name's prefix. */
+function stateMachineArnPrefixFromEnv(): string {
+  const value = env[ENV.stateMachineArnPrefix];
+  if (typeof value !== 'string' || !/^arn:[^:]+:states:[^:]+:\d{12}:stateMachine:.+$/.test(value)) {
+    throw new ConfigError(
+      `environment variable ${ENV.stateMachineArnPrefix} must be arn:<partition>:states:<region>:<account>:` +
+        'stateMachine:<name prefix>',
+    );
+  }
+  return value;
+}
+
+/** @throws ConfigError unless STATE_MACHINES, when set, is a JSON object of mapping id -> state machine ARN. */
 function stateMachinesFromEnv(): Record<string, string> {
-  const value = jsonValue<unknown>(ENV.stateMachines, env[ENV.stateMachines], undefined);
+  const value = jsonValue<unknown>(ENV.stateMachines, env[ENV.stateMachines], {});
   const ok =
     typeof value === 'object' &&
     value !== null &&

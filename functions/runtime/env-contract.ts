@@ -44,8 +44,10 @@ export const ENV = {
   restartTargets: 'RESTART_TARGETS',
   /** "retain" (default) or "delete": what a deleted AWS secret does to the Secret. */
   deletionPolicy: 'DELETION_POLICY',
-  /** JSON object mapping id -> state machine ARN (the redrive consumer). */
+  /** JSON object mapping id -> state machine ARN (the redrive consumer; explicit ones, beside the prefix). */
   stateMachines: 'STATE_MACHINES',
+  /** The ARN of every state machine of the app up to the mapping id (the redrive consumer). */
+  stateMachineArnPrefix: 'STATE_MACHINE_ARN_PREFIX',
   /** The queue where the redrive consumer parks messages that failed too often. */
   parkedQueueUrl: 'PARKED_QUEUE_URL',
   /** How many times the redrive consumer replays one sync before parking it. */
@@ -93,7 +95,10 @@ export const FUNCTION_ENV = {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
     optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.kmsEndpointUrl],
   },
-  'redrive-sync': { required: [ENV.stateMachines, ENV.parkedQueueUrl, ENV.redriveMaxAttempts], optional: [] },
+  'redrive-sync': {
+    required: [ENV.stateMachineArnPrefix, ENV.parkedQueueUrl, ENV.redriveMaxAttempts],
+    optional: [ENV.stateMachines],
+  },
 } as const satisfies Record<string, { required: readonly EnvName[]; optional: readonly EnvName[] }>;
 
 /** A function kind: a folder `functions/<kind>/handler.ts`. */

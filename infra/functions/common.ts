@@ -2,9 +2,12 @@
  * What the constructs of a mapping's functions share: the props every one of
  * them takes, and the one shape of KMS grant on the seal key.
  */
-import { AccountRootPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { SealAction, SealPurpose } from '../seal-key.ts';
+
+export type { SealPurpose } from '../seal-key.ts';
 
 /** Props every function of a mapping takes. */
 export interface MappingFunctionProps {
@@ -28,9 +31,6 @@ export interface SealingFunctionProps extends MappingFunctionProps {
   readonly sealKey: IKey;
 }
 
-/** What a sealed value holds; the seal key is granted per purpose, never for every purpose at once by default. */
-export type SealPurpose = 'secret-data' | 'eks-token';
-
 /**
  * KMS on the seal key, only for one mapping's encryption context and the given purposes.
  *
@@ -38,7 +38,7 @@ export type SealPurpose = 'secret-data' | 'eks-token';
  */
 export function sealStatement(
   key: IKey,
-  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  action: SealAction,
   mappingId: string,
   purposes: readonly [SealPurpose, ...SealPurpose[]],
 ): PolicyStatement {
@@ -55,32 +55,18 @@ export function sealStatement(
 }
 
 /**
- * Lets one function role use the seal key for one mapping's encryption context and the given purposes: the
- * statement goes into the role's policy AND, with the role as principal, into the key policy. The key policy
- * gives the account root administration only (infra/seal-key.ts), so the key policy statement is what allows
- * the use; the role's own statement documents it where the role is read.
+ * Lets one function role use the seal key for one mapping's encryption context and the given purposes, in the
+ * role's own IAM policy. The key policy (infra/seal-key.ts) admits every role under the app's role path for each
+ * action and purpose, whatever the mapping: this statement is what keeps the role to its mapping's seals.
  */
 export function grantSeal(
   key: IKey,
   role: IRole,
-  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  action: SealAction,
   mappingId: string,
   purposes: readonly [SealPurpose, ...SealPurpose[]],
 ): void {
-  const statement = sealStatement(key, action, mappingId, purposes);
-  role.addToPrincipalPolicy(statement);
-  // The role by `aws:PrincipalArn` under the account principal, not as the statement's principal: KMS checks that
-  // a key policy's principals exist when the policy is set, and may refuse a role IAM created seconds earlier
-  // ("invalid principals") on a first deploy; a condition value is not checked. The account principal still
-  // needs the role's own IAM allow, which `statement` above is.
-  key.addToResourcePolicy(
-    new PolicyStatement({
-      principals: [new AccountRootPrincipal()],
-      actions: [action],
-      resources: ['*'],
-      conditions: { ...statement.conditions, ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
-    }),
-  );
+  role.addToPrincipalPolicy(sealStatement(key, action, mappingId, purposes));
 }
 
 /** The default description of a mapping's function. */

@@ -23,7 +23,7 @@ const ENV = {
   NAMESPACE: 'app',
   SECRET_NAME: 'app-config',
   RESTART_TARGETS: '["deployment/api"]',
-  STATE_MACHINES: '{"app-config":"arn:aws:states:us-east-1:111122223333:stateMachine:sync"}',
+  STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-28de36-',
   PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/parked',
   REDRIVE_MAX_ATTEMPTS: '5',
 };

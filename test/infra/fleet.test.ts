@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CfnResource } from 'aws-cdk-lib';
 import { createApp, type SyncApp } from '../../infra/app.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
 import { MappingsError, parseMappings } from '../../infra/config.ts';
 import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { defaultBusRules, DEFAULT_RULES_PER_BUS_QUOTA, rulesQuotaWarning, splitFleet } from '../../infra/fleet.ts';
+import { rolePath } from '../../infra/resource-names.ts';
 import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/stack-limits.ts';
 import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
 
@@ -108,15 +111,19 @@ describe('the limits of one stack', () => {
   it('refuse one largest mapping more, naming the mapping that does not fit and stack.mappingsPerStack', () => {
     const n = DEFAULT_MAPPINGS_PER_STACK + 1;
     expect(() => synthAll(n, 'largest', MAX_MAPPINGS_PER_STACK)).toThrow(
-      // 37 resources of its own, and the KMS endpoint and its security group of its own VPC.
-      OVER_LIMIT(n, 'largest', 19, 39, DEFAULT_MAPPINGS_PER_STACK),
+      // 35 resources of its own and the KMS endpoint and its security group of its own VPC; the core's 36 shared
+      // resources (key, queues, redrive, alarms, dashboard, execution logs and filters, the cluster lookup).
+      OVER_LIMIT(n, 'largest', 36, 37, DEFAULT_MAPPINGS_PER_STACK),
     );
   }, 120_000);
 
   it(`hold ${MAX_MAPPINGS_PER_STACK} plain mappings, the most stack.mappingsPerStack allows`, () => {
     const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
     expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
-    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(19 + 31 * MAX_MAPPINGS_PER_STACK);
+    // The core: its 15 mappings (29 resources each, the one shared execution log group) and the shared parts.
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(36 + 29 * MAX_MAPPINGS_PER_STACK);
+    // The next stack holds mappings only: one here, with its own custom-resource provider and role.
+    expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(3 + 29);
   }, 120_000);
 });
 
@@ -162,19 +169,100 @@ describe('least privilege over an app of two stacks', () => {
     expect(roles).toBeGreaterThan(5 * n);
   });
 
-  it('gives each seal key statement one role and one mapping, and each access entry one mapping group', () => {
+  const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': '111122223333' };
+  /** Whether a principal ARN matches an IAM `ArnLike` pattern (`*` any run of characters, `?` one). */
+  const arnLike = (pattern: string, arn: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(arn);
+  /** The key policy's role pattern with the account and partition of a test account. */
+  const appRolePattern = (st: any) =>
+    (st.Condition.ArnLike['aws:PrincipalArn']['Fn::Join'][1] as unknown[])
+      .map((p) => (typeof p === 'string' ? p : PSEUDO[(p as { Ref: string }).Ref]))
+      .join('');
+
+  it('has a role-path matcher that refuses a role outside the path (positive control)', () => {
+    const pattern = `arn:aws:iam::111122223333:role${rolePath('Fleet')}*`;
+    expect(arnLike(pattern, `arn:aws:iam::111122223333:role${rolePath('Fleet')}Fleet-2-MintRole-X`)).toBe(true);
+    expect(arnLike(pattern, 'arn:aws:iam::111122223333:role/Fleet-MintRole-X')).toBe(false);
+    expect(arnLike(pattern, `arn:aws:iam::111122223333:role${rolePath('Other')}MintRole-X`)).toBe(false);
+    expect(arnLike(pattern, `arn:aws:iam::444455556666:role${rolePath('Fleet')}MintRole-X`)).toBe(false);
+  });
+
+  it('has one seal key, in the first stack, whose policy names no role and no mapping', () => {
+    const keys = Object.entries(templates).flatMap(([name, t]) =>
+      Object.values(t.Resources)
+        .filter((r) => r.Type === 'AWS::KMS::Key')
+        .map((r) => [name, r] as const),
+    );
+    expect(keys.map(([name]) => name)).toStrictEqual(['Fleet']);
+    const grants = keys[0]![1].Properties.KeyPolicy.Statement.filter((st: any) => st.Sid !== 'AccountAdministersOnly');
+    expect(grants).toHaveLength(4);
+    for (const st of grants) {
+      expect(mappingsIn(st)).toStrictEqual([]);
+      expect(JSON.stringify(st)).not.toContain('Fn::GetAtt');
+      const pattern = appRolePattern(st);
+      expect(pattern).toBe(`arn:aws:iam::111122223333:role${rolePath('Fleet')}*`);
+      expect(arnLike(pattern, 'arn:aws:iam::111122223333:role/Fleet-2-MintRole-X')).toBe(false);
+    }
+  });
+
+  it('puts every function role of both stacks under the path the key admits, and each access entry one group', () => {
+    let functions = 0;
     for (const t of Object.values(templates)) {
-      const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
-      const grants = key.Properties.KeyPolicy.Statement.filter((s: any) => s.Sid !== 'AccountAdministersOnly');
-      expect(grants.length).toBeGreaterThan(0);
-      for (const s of grants) {
-        expect(mappingsIn(s)).toHaveLength(1);
-        expect([s.Condition.ArnEquals['aws:PrincipalArn']].flat()).toHaveLength(1);
+      for (const fn of Object.values(t.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+        const role = t.Resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+        // CDK's custom-resource provider (deploy-time StartExecution) holds no seal permission and keeps its role.
+        if ((fn as { Metadata?: Record<string, unknown> }).Metadata?.[FUNCTION_METADATA_KEY] === undefined) continue;
+        expect(role.Properties.Path, JSON.stringify(fn.Properties.Description)).toBe(rolePath('Fleet'));
+        functions++;
       }
       for (const e of Object.values(t.Resources).filter((r) => r.Type === 'AWS::EKS::AccessEntry')) {
         expect(e.Properties.KubernetesGroups).toHaveLength(1);
         expect(mappingsIn(e.Properties.KubernetesGroups)).toHaveLength(1);
       }
+    }
+    expect(functions).toBeGreaterThan(5 * n);
+  });
+});
+
+describe('the shared parts of an app', () => {
+  /** The app's construct tree only (no bundling, no synth): cheap at 40 mappings. */
+  const built = (n: number) => createApp(fleet(n, 'plain'), { context: { 'aws:cdk:bundling-stacks': [] } });
+  const ofType = (app: SyncApp, type: string) =>
+    app.stacks.flatMap((st) => st.node.findAll().filter((c) => c instanceof CfnResource && c.cfnResourceType === type));
+
+  it('keep the same key policy, alarms, dashboards, queues and metric filters for 1 and 40 mappings', () => {
+    const [one, forty] = [built(1), built(40)];
+    expect(forty.stacks.length).toBe(Math.ceil(40 / DEFAULT_MAPPINGS_PER_STACK));
+    const policy = (app: SyncApp) =>
+      JSON.stringify(app.stack.resolve((app.stack.sealKey.node.defaultChild as CfnResource & any).keyPolicy)).length;
+    expect(policy(forty)).toBe(policy(one));
+    for (const type of [
+      'AWS::KMS::Key',
+      'AWS::CloudWatch::Alarm',
+      'AWS::CloudWatch::Dashboard',
+      'AWS::SQS::Queue',
+      'AWS::Logs::MetricFilter',
+      'AWS::SNS::Topic',
+    ]) {
+      expect(ofType(forty, type).length, type).toBe(ofType(one, type).length);
+    }
+    expect(ofType(forty, 'AWS::CloudWatch::Alarm').length).toBe(12);
+    // Every stack's mappings log to the core's one execution log group and fail into its one DLQ; the mapping
+    // stacks depend on the core (deployed first), never the other way round.
+    forty.app.synth({ validateOnSynthesis: false, skipValidation: true });
+    for (const st of forty.stacks.slice(1)) expect(st.dependencies).toStrictEqual([forty.stack]);
+    expect(forty.stack.dependencies).toStrictEqual([]);
+    for (const st of forty.stacks) {
+      for (const m of Object.values(st.mappings)) {
+        expect(m.stateMachine.stateMachine.node.path.startsWith(st.node.path)).toBe(true);
+      }
+      expect(st.sync.deadLetterQueue).toBe(forty.stack.deadLetterQueue);
+      expect(st.sync.executionLogGroup).toBe(forty.stack.sync.executionLogGroup);
     }
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
-import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID } from '../../infra/seal-key.ts';
+import { SEAL_GRANTS, SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID } from '../../infra/seal-key.ts';
+import { rolePath } from '../../infra/resource-names.ts';
 import {
   functionId,
   iamStatements,
@@ -154,7 +155,7 @@ describe('the seal key', () => {
     expect(key.Properties!.EnableKeyRotation).toBe(true);
   });
 
-  it("lets exactly the step roles use it, each with its own mapping's encryption context, as their IAM says", () => {
+  it("lets the app's roles (by role path) use it, one statement per action and purpose, naming no role", () => {
     const [, key] = single(ofType(s, 'AWS::KMS::Key'), 'key');
     const statements = (key.Properties!.KeyPolicy.Statement as KeyStatement[]).filter(
       (st) => st.Sid !== SEAL_KEY_ADMIN_SID,
@@ -162,26 +163,38 @@ describe('the seal key', () => {
     const root = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
     };
-    const inKeyPolicy = statements.map((st) => {
-      // The role is named by aws:PrincipalArn under the account principal (KMS does not validate condition values).
-      expect(st).toMatchObject({ Effect: 'Allow', Resource: '*', Principal: { AWS: root } });
-      const { ArnEquals, ...Condition } = st.Condition as Record<string, any>;
-      const role = ArnEquals?.['aws:PrincipalArn']?.['Fn::GetAtt']?.[0];
-      expect(ArnEquals).toStrictEqual({ 'aws:PrincipalArn': { 'Fn::GetAtt': [role, 'Arn'] } });
-      return { role, Action: [st.Action].flat(), Condition };
-    });
-    const inIam = MAPPINGS.flatMap((id) =>
-      stepsOf(id).flatMap((name) =>
-        kmsOf(roleOfStep(id, name))
-          .filter((st) => !st.Resource.includes(SECRET_KEY))
-          .map(({ Action, Condition }) => ({ role: roleOfStep(id, name), Action, Condition })),
-      ),
+    const appRoles = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::',
+          { Ref: 'AWS::AccountId' },
+          `:role${rolePath(s.stack.stackName)}*`,
+        ],
+      ],
+    };
+    expect(statements).toStrictEqual(
+      SEAL_GRANTS.map(({ sid, action, purpose }) => ({
+        Sid: sid,
+        Effect: 'Allow',
+        Principal: { AWS: root },
+        Action: action,
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'kms:EncryptionContext:purpose': purpose },
+          Null: { 'kms:EncryptionContext:mappingId': 'false' },
+          ArnLike: { 'aws:PrincipalArn': appRoles },
+        },
+      })),
     );
-    expect(inIam.length).toBe(MAPPINGS.reduce((n, id) => n + stepsOf(id).length - 1, 0)); // every step but plan-merge
-    expect(inKeyPolicy).toStrictEqual(inIam);
-    for (const st of inKeyPolicy) {
-      const mapping = MAPPINGS.find((id) => stepsOf(id).some((n) => roleOfStep(id, n) === st.role));
-      expect(st.Condition!.StringEquals!['kms:EncryptionContext:mappingId']).toBe(mapping);
+    // Every role that seals or opens is under the path (else the key policy would not admit it): the mapping
+    // bound is its own IAM statement (the test above).
+    for (const id of MAPPINGS) {
+      for (const name of stepsOf(id).filter((n) => n !== 'plan-merge')) {
+        expect(s.resources[roleOfStep(id, name)]!.Properties!.Path).toBe(rolePath(s.stack.stackName));
+      }
     }
   });
 });

@@ -1,3 +1,4 @@
+import { rulePrefix } from '../../infra/resource-names.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,14 @@ const ACKNOWLEDGED = [
     'EksSecretSync/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource',
   ],
   [`${SYNC}/Redrive/Parked`, 'AwsSolutions-SQS3', `${SYNC}/Redrive/Parked/Resource`],
+  // The redrive consumer may start the app's state machines of every stack, by the app's name prefix.
+  [
+    `${SYNC}/Redrive/RedriveSync/Role`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:stateMachine:${rulePrefix(
+      'EksSecretSync',
+    )}*]`,
+    `${SYNC}/Redrive/RedriveSync/Role/DefaultPolicy/Resource`,
+  ],
   ...['app-config', 'web-tls'].map((id) => [
     `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',

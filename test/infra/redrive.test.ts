@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
 import { REDRIVE_OUTPUTS } from '../../infra/redrive.ts';
+import { rulePrefix } from '../../infra/resource-names.ts';
 import {
   exampleText,
   iamStatements,
@@ -26,7 +27,19 @@ const queueId = (prefix: string) =>
 const dlq = () => queueId('DeadLetterQueue');
 const syncRequests = () => queueId('RedriveSyncRequests');
 const parked = () => queueId('RedriveParked');
-const stateMachineIds = () => ofType(s, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
+/** `arn:<partition>:states:<region>:<account>:stateMachine:<the app's prefix>` as the template writes it. */
+const smArnPrefix = () => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:states:${s.stack.region}:`,
+      { Ref: 'AWS::AccountId' },
+      `:stateMachine:${rulePrefix(s.stack.stackName)}`,
+    ],
+  ],
+});
 const consumer = (t: Synthesized = s): [string, CfnResource] =>
   single(
     ofType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Metadata?.[FUNCTION_METADATA_KEY] === 'redrive-sync'),
@@ -118,11 +131,12 @@ describe('the redrive-sync function', () => {
     const vars = consumer()[1].Properties!.Environment.Variables;
     expect(vars.PARKED_QUEUE_URL).toStrictEqual({ Ref: parked() });
     expect(vars.REDRIVE_MAX_ATTEMPTS).toBe('5');
-    const machines = JSON.stringify(vars.STATE_MACHINES);
-    expect(stateMachineIds()).toHaveLength(2);
-    for (const id of stateMachineIds()) expect(machines).toContain(`{"Ref":"${id}"}`);
-    expect(machines).toContain('\\"app-config\\":\\"');
-    expect(machines).toContain('\\"web-tls\\":\\"');
+    // A prefix of every state machine of the app, not a list: the same size for 1 and 500 mappings.
+    expect(vars.STATE_MACHINES).toBeUndefined();
+    expect(vars.STATE_MACHINE_ARN_PREFIX).toStrictEqual(smArnPrefix());
+    for (const [, sm] of ofType(s, 'AWS::StepFunctions::StateMachine')) {
+      expect(sm.Properties!.StateMachineName.startsWith(rulePrefix(s.stack.stackName))).toBe(true);
+    }
   });
 
   it('takes the attempt limit from stack.redriveMaxAttempts', () => {
@@ -131,7 +145,7 @@ describe('the redrive-sync function', () => {
   });
 
   it(
-    "may start exactly the mappings' state machines, read sync-requests, send to the parked queue, and write its " +
+    "may start the app's state machines (name prefix), read sync-requests, send to the parked queue, and write its " +
       'logs: nothing else',
     () => {
       const [, fn] = consumer();
@@ -147,7 +161,18 @@ describe('the redrive-sync function', () => {
           { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [getArn(logGroup)], Condition: undefined },
           {
             Action: ['states:StartExecution'],
-            Resource: stateMachineIds().map((id) => ({ Ref: id })),
+            // Every state machine of the app, in all its stacks, and no other app's (their prefix differs).
+            Resource: [
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    ...(smArnPrefix()['Fn::Join'][1] as unknown[]).slice(0, -1),
+                    `:stateMachine:${rulePrefix(s.stack.stackName)}*`,
+                  ],
+                ],
+              },
+            ],
             Condition: undefined,
           },
           {
@@ -194,7 +219,9 @@ describe('the outputs', () => {
     expect(outputs.DeadLetterQueueUrl.Value).toStrictEqual({ Ref: dlq() });
     expect(outputs[REDRIVE_OUTPUTS.syncRequestsQueueArn].Value).toStrictEqual(getArn(syncRequests()));
     expect(outputs[REDRIVE_OUTPUTS.parkedQueueUrl].Value).toStrictEqual({ Ref: parked() });
-    expect(JSON.stringify(outputs[REDRIVE_OUTPUTS.stateMachines].Value)).toContain('\\"web-tls\\":\\"');
+    expect(JSON.stringify(outputs[REDRIVE_OUTPUTS.stateMachineArnPrefix].Value)).toContain(
+      `:stateMachine:${rulePrefix(s.stack.stackName)}`,
+    );
     const command = JSON.stringify(outputs[REDRIVE_OUTPUTS.dlqRedriveCommand].Value);
     expect(command).toContain('aws sqs start-message-move-task --source-arn ');
     expect(command).toContain(JSON.stringify(getArn(dlq())));

@@ -90,7 +90,7 @@ export class RedriveBed {
       AWS_ACCESS_KEY_ID: tb.moto.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: tb.moto.credentials.secretAccessKey,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
-      STATE_MACHINES: JSON.stringify({ [m.id]: stateMachineArn }),
+      STATE_MACHINE_ARN_PREFIX: stateMachineArn.slice(0, stateMachineArn.length - m.id.length),
       PARKED_QUEUE_URL: urls.parked,
       REDRIVE_MAX_ATTEMPTS: String(opts.maxAttempts),
       ...opts.env,
@@ -126,7 +126,8 @@ export class RedriveBed {
       const parked = (await sqs.send(new CreateQueueCommand({ QueueName: `parked-${suffix}` }))).QueueUrl!;
       const machine = await sfn.send(
         new CreateStateMachineCommand({
-          name: `sync-${m.id}-${suffix}`,
+          // `<prefix><mapping id>`, as the app names its state machines: the consumer knows the prefix only.
+          name: `sync-${suffix}-${m.id}`,
           type: 'EXPRESS',
           roleArn: 'arn:aws:iam::123456789012:role/eks-secret-sync-state-machine',
           definition: renderDefinition(substitutions(m)),

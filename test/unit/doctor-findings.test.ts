@@ -64,6 +64,12 @@ describe('accessEntryFinding', () => {
     });
   });
 
+  it("names the stack whose outputs hold the mapping's KubernetesIdentity (a file of several stacks)", () => {
+    expect(accessEntryFinding('prod', 'g', [], false, 'Fleet-2').finding.fix).toContain(
+      '--principal-arn <the KubernetesIdentity output of stack Fleet-2> ',
+    );
+  });
+
   it('says when only the first entries were looked at', () => {
     expect(accessEntryFinding('prod', 'g', [], true).finding.message).toContain('(first 200 entries looked at)');
   });

@@ -25,6 +25,7 @@ const VALUES: Record<string, string> = {
   [ENV.restartTargets]: '["deployment/api"]',
   [ENV.deletionPolicy]: 'retain',
   [ENV.stateMachines]: '{"app-config":"arn:aws:states:us-east-1:111122223333:stateMachine:sync"}',
+  [ENV.stateMachineArnPrefix]: 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-28de36-',
   [ENV.parkedQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/parked',
   [ENV.redriveMaxAttempts]: '5',
   [PLATFORM_ENV.region]: 'us-east-1',

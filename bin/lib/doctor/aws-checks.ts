@@ -152,7 +152,13 @@ export interface ClusterFacts {
 }
 
 /** The cluster exists, its authentication mode allows access entries, and one maps a role to the mapping's group. */
-export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFacts): Promise<Finding[]> {
+/** @param identityStack the stack whose outputs hold the mapping's KubernetesIdentity (named in the fix). */
+export async function checkCluster(
+  m: Mapping,
+  aws: AwsSession,
+  facts: ClusterFacts,
+  identityStack?: string,
+): Promise<Finding[]> {
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const eks = new EKSClient(await aws.config());
   const name = m.cluster.name;
@@ -174,12 +180,12 @@ export async function checkCluster(m: Mapping, aws: AwsSession, facts: ClusterFa
           'the authentication mode',
           'eks:DescribeCluster answered without accessConfig.authenticationMode',
         ),
-        await checkAccessEntry(m, eks, facts),
+        await checkAccessEntry(m, eks, facts, identityStack),
       ];
     }
     const modeFinding = authenticationModeFinding(name, aws.region, mode);
     if (modeFinding.verdict === 'problem') return [found, ...network, modeFinding];
-    return [found, ...network, modeFinding, await checkAccessEntry(m, eks, facts)];
+    return [found, ...network, modeFinding, await checkAccessEntry(m, eks, facts, identityStack)];
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
       return [
@@ -204,6 +210,7 @@ async function checkAccessEntry(
   m: Mapping,
   eks: import('@aws-sdk/client-eks').EKSClient,
   facts: ClusterFacts,
+  identityStack?: string,
 ): Promise<Finding> {
   const { ListAccessEntriesCommand, DescribeAccessEntryCommand } = await import('@aws-sdk/client-eks');
   const { kubernetesGroup } = await import('../../../infra/rbac.ts');
@@ -223,7 +230,8 @@ async function checkAccessEntry(
       entries.push({ principalArn, kubernetesGroups: entry?.kubernetesGroups ?? [], username: entry?.username });
       if (entry?.kubernetesGroups?.includes(group)) break;
     }
-    const { finding, username } = accessEntryFinding(clusterName, group, entries, arns.length > MAX_ENTRIES);
+    const truncated = arns.length > MAX_ENTRIES;
+    const { finding, username } = accessEntryFinding(clusterName, group, entries, truncated, identityStack);
     if (username) facts.username = username;
     return finding;
   } catch (e) {
@@ -271,6 +279,7 @@ export function accessEntryFinding(
   group: string,
   entries: readonly AccessEntryView[],
   truncated = false,
+  identityStack?: string,
 ): { finding: Finding; username?: string } {
   const entry = entries.find((e) => e.kubernetesGroups.includes(group));
   if (entry) {
@@ -293,7 +302,8 @@ export function accessEntryFinding(
         `refused (401)`,
       fix:
         `deploy the stack (it creates the access entry of the mint-token role), or add one: aws eks ` +
-        `create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output> ` +
+        `create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output` +
+        `${identityStack === undefined ? '' : ` of stack ${identityStack}`}> ` +
         `--kubernetes-groups ${group}`,
     },
   };

@@ -301,3 +301,25 @@ describe('isPermanentStartError', () => {
     expect(isPermanentStartError(name)).toBe(want);
   });
 });
+
+describe('the state machines of an app of several stacks (by name prefix)', () => {
+  const PREFIX = 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-28de36-';
+  const byPrefix: RedriveSettings = { stateMachines: {}, stateMachineArnPrefix: PREFIX, maxAttempts: 3 };
+
+  it("starts a failed sync of any mapping on the prefix's state machine", () => {
+    const d = decideRedrive(syncFailure({ mappingId: 'web-tls' }), byPrefix, NOW) as StartDecision;
+    expect(d.action).toBe('start');
+    expect(d.stateMachineArn).toBe(`${PREFIX}web-tls`);
+  });
+
+  it('finds the mapping of an undelivered event by target ARN or by rule name, and no other', () => {
+    expect(mappingOfUndelivered({ TARGET_ARN: `${PREFIX}app-config` }, {}, PREFIX)).toBe('app-config');
+    const rule = 'arn:aws:events:us-east-1:111122223333:rule/EksSecretS-28de36-my-app-1-trail';
+    expect(mappingOfUndelivered({ RULE_ARN: rule }, {}, PREFIX)).toBe('my-app-1');
+    // Another app's state machine and rule (another prefix): no mapping of this app.
+    const other = 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-aaaaaa-app-config';
+    expect(mappingOfUndelivered({ TARGET_ARN: other }, {}, PREFIX)).toBeUndefined();
+    const otherRule = 'arn:aws:events:us-east-1:111122223333:rule/EksSecretS-aaaaaa-app-config-label';
+    expect(mappingOfUndelivered({ RULE_ARN: otherRule }, {}, PREFIX)).toBeUndefined();
+  });
+});
