@@ -118,7 +118,8 @@ export interface MappingProps {
    */
   readonly secretName?: string;
   /**
-   * Every Kubernetes Secret the secret goes to (1 to 50), instead of `cluster`, `namespace` and `secretName`.
+   * Every Kubernetes Secret the secret goes to (1 to 40: `MAX_TARGETS`, docs/mappings.md), instead of `cluster`,
+   * `namespace` and `secretName`.
    * The mapping's `type`, `labels`, `annotations`, `prune`, `deletionPolicy` and `restart` are each target's
    * defaults.
    * @default one target: `cluster`, `namespace`, `secretName`
