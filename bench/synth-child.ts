@@ -29,7 +29,12 @@ function dummy(v: unknown): string {
   const o = (v ?? {}) as Record<string, unknown>;
   const ref = (id: string) => PSEUDO[id] ?? `arn:aws:bench:us-east-1:123456789012:${id}`;
   if (typeof o.Ref === 'string') return ref(o.Ref);
-  if (Array.isArray(o['Fn::GetAtt'])) return `${ref(String(o['Fn::GetAtt'][0]))}/${String(o['Fn::GetAtt'][1])}`;
+  if (Array.isArray(o['Fn::GetAtt'])) {
+    const [id, attribute] = (o['Fn::GetAtt'] as unknown[]).map(String) as [string, string];
+    // An endpoint attribute (the cluster lookup's `cluster.endpoint`) must stay an https URL: the functions check it.
+    if (/endpoint$/i.test(attribute)) return `https://${id.toLowerCase()}.bench.invalid`;
+    return `${ref(id)}/${attribute}`;
+  }
   if (Array.isArray(o['Fn::Join'])) {
     const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
     return parts.map(dummy).join(sep);
