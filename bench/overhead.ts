@@ -177,7 +177,8 @@ export async function measureOverhead(
   const direct = new DirectSync({
     awsEndpoint: tb.moto.url,
     region: tb.moto.region,
-    credentials: tb.identities.sync.credentials,
+    // The mapping's own identity: its access entry's group is what the namespace's Role binds.
+    credentials: directMapping.identity.credentials,
     secretArn: directMapping.secretArn,
     keyId: env.SEAL_KEY_ID!,
     mappingId: directMapping.id,
