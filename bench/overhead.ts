@@ -93,8 +93,21 @@ function workerPids(): number[] {
   });
 }
 
-/** The executor alone: the product's ASL with handlers that return recorded results at once. */
-async function executorOnly(record: ExecutionRecord, runs: number): Promise<number> {
+/** The names of every Task state of a definition, also those inside Map and Parallel states. */
+function taskStates(states: Record<string, any>): string[] {
+  return Object.entries(states).flatMap(([name, st]) => [
+    ...(st.Type === 'Task' ? [name] : []),
+    ...(st.ItemProcessor ? taskStates(st.ItemProcessor.States) : []),
+    ...(st.Iterator ? taskStates(st.Iterator.States) : []),
+    ...(st.Branches ?? []).flatMap((b: { States: Record<string, any> }) => taskStates(b.States)),
+  ]);
+}
+
+/**
+ * The executor alone: the product's ASL, with the placeholders the mapping's own definition was made with
+ * (`subs`), and handlers that return recorded results at once.
+ */
+async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<string, string>): Promise<number> {
   const results: Record<string, unknown> = {};
   for (const e of record.events) {
     if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
@@ -104,23 +117,13 @@ async function executorOnly(record: ExecutionRecord, runs: number): Promise<numb
     }
   }
   const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');
-  const subs: Record<string, string> = {
-    MappingId: 'bench-executor',
-    DeadLetterQueueUrl: 'http://127.0.0.1:1/123456789012/unused',
+  const definition = JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)) as {
+    States: Record<string, unknown>;
   };
-  const definition = JSON.parse(
-    asl.replace(
-      /\$\{(\w+)\}/g,
-      (_, k: string) =>
-        subs[k] ?? `arn:aws:lambda:us-east-1:123456789012:function:bench-${k.replace(/FunctionArn$/, '')}`,
-    ),
-  ) as { States: Record<string, { Type: string }> };
   const machine = new StateMachine(definition as never);
   // Every task state answers at once: with the recorded result, or {} for states a default sync does not reach.
   const handlers = Object.fromEntries(
-    Object.entries(definition.States)
-      .filter(([, st]) => st.Type === 'Task')
-      .map(([name]) => [name, async () => (results[name] ?? {}) as never]),
+    taskStates(definition.States).map((name) => [name, async () => (results[name] ?? {}) as never]),
   );
   const input = record.events.find((e) => e.type === 'ExecutionStarted')?.input;
   const times: number[] = [];
@@ -272,7 +275,10 @@ export async function measureOverhead(
       .filter((b) => b > 0);
     const fetched = last!.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret')!.state.output
       .fetched;
-    const [executor, ipc] = [await executorOnly(last!, 50), await ipcRoundTrip(fetched, 100)];
+    const [executor, ipc] = [
+      await executorOnly(last!, 50, pipelineMapping.substitutions),
+      await ipcRoundTrip(fetched, 100),
+    ];
     const pipelineMs = round(median(pipelineTimes));
     const directMs = round(median(directTimes));
     const ratio = round(pipelineMs / directMs, 2);
