@@ -23,6 +23,7 @@ import {
   EXPRESS_LIMIT_SECONDS,
   GIVE_UP_SECONDS,
 } from '../functions/domain/execution-budget.ts';
+import { MAX_TARGETS } from './config-schema.ts';
 
 /** An ASL definition or part of one: any JSON; the analysis checks each field it reads. */
 // biome-ignore lint/suspicious/noExplicitAny: ASL is read field by field, each checked where it is used
@@ -449,5 +450,6 @@ export function summary(definition: Json, o: BudgetOptions = {}): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = new URL('../statemachine/sync.asl.json', import.meta.url);
-  console.log(summary(JSON.parse(readFileSync(file, 'utf8'))));
+  // The Map runs a mapping's targets: at most MAX_TARGETS of them.
+  console.log(summary(JSON.parse(readFileSync(file, 'utf8')), { mapItems: MAX_TARGETS }));
 }
