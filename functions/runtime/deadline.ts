@@ -4,6 +4,7 @@
  * step as a named TransientError, which the state machine retries, instead of
  * running into the function's timeout (docs/decisions.md#a-deadline-for-every-call).
  */
+import { MIN_ATTEMPT_MS } from '../adapters/deadline.ts';
 import { ExecutionBudgetError } from '../domain/errors.ts';
 import { BUDGET_PARAMETER, budgetLeftMs, EXECUTION_BUDGET_SECONDS } from '../domain/execution-budget.ts';
 import type { TimeLeft } from '../domain/ports.ts';
@@ -23,8 +24,9 @@ let deadlineAt = Number.POSITIVE_INFINITY;
  * execution's budget (domain/execution-budget.ts), whichever comes first. Without a context (a direct call) and
  * without the execution's start time in the input ({@link BUDGET_PARAMETER}), there is none.
  *
- * @throws ExecutionBudgetError when the execution's budget is already spent: the step does nothing, and the state
- *   machine sends the sync to the DLQ while the execution still has time.
+ * @throws ExecutionBudgetError when the execution's budget is spent, or has less than an attempt's time
+ *   (MIN_ATTEMPT_MS) left: the step does nothing, and the state machine sends the sync to the DLQ while the
+ *   execution still has time.
  */
 export function startInvocation(context?: InvocationContext, input?: unknown): void {
   const now = Date.now();
@@ -34,9 +36,12 @@ export function startInvocation(context?: InvocationContext, input?: unknown): v
     typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[BUDGET_PARAMETER] : undefined;
   const budget = budgetLeftMs(startedAt, now);
   deadlineAt = Math.min(lambda, budget === undefined ? Number.POSITIVE_INFINITY : now + budget);
-  if (budget !== undefined && budget <= 0) {
+  // Less than an attempt's time left is spent: a call would not be tried (adapters/deadline.ts), and the state
+  // machine would burn its retries on refusals instead of sending the sync to the DLQ.
+  if (budget !== undefined && budget < MIN_ATTEMPT_MS) {
+    const when = budget <= 0 ? `was spent ${Math.round(-budget / 1000)} s ago` : `has ${Math.round(budget)} ms left`;
     throw new ExecutionBudgetError(
-      `the execution's ${EXECUTION_BUDGET_SECONDS} s budget was spent ${Math.round(-budget / 1000)} s ago: ` +
+      `the execution's ${EXECUTION_BUDGET_SECONDS} s budget ${when}: ` +
         'the sync goes to the dead-letter queue before Step Functions stops the execution at 5 minutes',
     );
   }

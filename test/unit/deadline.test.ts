@@ -126,4 +126,18 @@ describe('a deadline for every call', () => {
     );
     expect(() => startInvocation(context, { [BUDGET_PARAMETER]: 'not a time' })).not.toThrow();
   });
+
+  it("counts a budget with less than an attempt's time left as spent (no retries burnt on refused calls)", () => {
+    const context = { getRemainingTimeInMillis: () => 30_000 };
+    const leftMs = (ms: number) => ({
+      [BUDGET_PARAMETER]: new Date(Date.now() - EXECUTION_BUDGET_SECONDS * 1000 + ms).toISOString(),
+    });
+    expect(() => startInvocation(context, leftMs(MIN_ATTEMPT_MS / 2))).toThrow(
+      expect.objectContaining({
+        name: 'ExecutionBudgetError',
+        message: expect.stringMatching(/budget has \d+ ms left/),
+      }),
+    );
+    expect(() => startInvocation(context, leftMs(MIN_ATTEMPT_MS * 5))).not.toThrow();
+  });
 });
