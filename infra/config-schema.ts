@@ -371,6 +371,16 @@ type MappingFields = z.output<typeof mappingFields>;
 const SINGLE_TARGET_FIELDS = ['cluster', 'namespace', 'secretName'] as const;
 
 /**
+ * The field names a validated mapping, each of its targets and each target's cluster can carry, from the schema
+ * itself (the settings hash checks them: infra/settings-hash.ts).
+ */
+export const SCHEMA_FIELD_NAMES = {
+  mapping: Object.keys(mappingFields.shape).filter((k) => !(SINGLE_TARGET_FIELDS as readonly string[]).includes(k)),
+  target: Object.keys(targetFields.shape),
+  cluster: Object.keys(cluster.shape),
+} as const;
+
+/**
  * Either the single-target fields (all three) or `targets:`, never both, never neither. Runs even when other
  * fields failed (`when` below), so a file's every problem is reported at once.
  */

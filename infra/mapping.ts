@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -10,6 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { mappingVpc, type Mapping, type Target } from './config.ts';
+import { mappingConfigHash } from './settings-hash.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
@@ -60,16 +60,8 @@ export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured'
 /** CloudFormation type of the custom resource that starts a mapping's initial sync. */
 export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
 
-/**
- * A short hash of the mapping's validated settings. The initial sync carries
- * it in its input, so CloudFormation sees a changed property, and syncs
- * again, exactly when the mapping's settings change.
- */
-export function mappingConfigHash(m: Mapping): string {
-  return createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
-}
-
 export { stateMachineName } from './resource-names.ts';
+export { mappingConfigHash } from './settings-hash.ts';
 
 /** Props of {@link SecretMapping}. */
 export interface SecretMappingProps {
