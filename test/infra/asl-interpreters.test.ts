@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { budgetLeftMs } from '../../functions/domain/execution-budget.ts';
 import { ensureMotoServer } from '../../testbed/python.ts';
-import { type DeployedDefinition, deployedDefinition, synthUnbundled } from '../support/asl-deployed.ts';
+import { type DeployedDefinition, deployedDefinition } from '../support/asl-deployed.ts';
+import { synthUnbundled } from '../support/synth-unbundled.ts';
 import {
   callCount,
   comparable,

@@ -3,12 +3,7 @@
  * DefinitionSubstitutions resolved the way CloudFormation fills them (Fn::GetAtt of a function's Arn, Ref of the
  * DLQ, pseudo parameters, Fn::Join, Fn::Base64), with stand-in values of the right form for one account and region.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
-import { createApp } from '../../infra/app.ts';
-import { parseMappings } from '../../infra/config.ts';
+import { readFileSync } from 'node:fs';
 import { renderDefinition } from '../../infra/state-machine.ts';
 import { assetPath, type CfnResource, ofType, single, type Synthesized } from './infra.ts';
 
@@ -55,24 +50,6 @@ function resolve(value: unknown, resources: Record<string, CfnResource>): string
   if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map((p) => resolve(p, resources)).join(v['Fn::Join'][0]);
   if (v['Fn::Base64'] !== undefined) return Buffer.from(resolve(v['Fn::Base64'], resources), 'utf8').toString('base64');
   throw new Error(`no stand-in for ${JSON.stringify(value)}`);
-}
-
-/**
- * Synthesizes a mappings file as test/support/infra.ts `synth` does, but without bundling the functions (CDK's
- * `aws:cdk:bundling-stacks` context, empty): the templates and the definition asset are the same, the functions'
- * code assets are not built (seconds instead of a minute). Only the first stack is returned.
- */
-export function synthUnbundled(yaml: string): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-cdk-'));
-  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  const { app, stack } = createApp(parseMappings(yaml, 'test.yaml'), {
-    outdir,
-    stackTraces: false,
-    context: { 'aws:cdk:bundling-stacks': [] },
-  });
-  const assembly = app.synth();
-  const json = assembly.getStackByName(stack.stackName).template;
-  return { stack, assembly, template: Template.fromJSON(json), resources: json.Resources, json };
 }
 
 /** The placeholder name of each Lambda function (`<Name>FunctionArn`) -> its name in the scenarios. */

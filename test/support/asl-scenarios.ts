@@ -68,7 +68,9 @@ mappings:
         namespace: team-a
         secretName: registry
         restart: [deployment/builder]
-      - { cluster: { name: prod, endpoint: https://prod.example, certificateAuthority: ${CA} }, namespace: team-b, secretName: registry }
+      - cluster: { name: prod, endpoint: https://prod.example, certificateAuthority: ${CA} }
+        namespace: team-b
+        secretName: registry
       - { cluster: { name: staging }, namespace: team-a, secretName: registry }
 `;
 
