@@ -81,6 +81,16 @@ describe('the deployed definition on two ASL interpreters', () => {
     for (const t of [...l, ...m]) expect(budgetLeftMs(t, Date.now())).toBeGreaterThan(0);
   });
 
+  it('waits as the Retry says in moto: full jitter under 1 s * 2^n, at most 20 s (aws-local-stepfunctions: overridden)', () => {
+    const i = SCENARIOS.findIndex((s) => s.name === 'retries-exhausted-in-target');
+    const waits = moto[i]!.retryWaits!;
+    expect(waits).toHaveLength(4);
+    waits.forEach((w, n) => {
+      expect(w).toBeGreaterThanOrEqual(0);
+      expect(w).toBeLessThanOrEqual(Math.min(2 ** n, 20));
+    });
+  });
+
   it('reports a planted divergence (the control: array index in ErrorPath, a list in moto)', () => {
     expect(plantedLocal[0]!.error).toBe('PermissionDeniedError');
     expect(plantedMoto[0]!.error).toBe('States.Runtime');

@@ -33,6 +33,8 @@ export interface InterpreterRun {
   readonly taskInputs: readonly TaskCall[];
   /** The DLQ message bodies, parsed. */
   readonly dlq: readonly any[];
+  /** moto only: each Retry wait it asked for, in seconds, in order (jitter included). */
+  readonly retryWaits?: readonly number[];
 }
 
 /** The state's SQS integration the definition sends its DLQ messages with. */
