@@ -1,8 +1,8 @@
 """Runs the state machine definition on moto's Step Functions interpreter, scenario after scenario.
 
 The second ASL interpreter of test/infra/asl-interpreters.test.ts (the first is aws-local-stepfunctions). Reads one
-JSON document on stdin and writes one on stdout (the shapes are `MotoRequest` and `InterpreterRun[]` in
-test/support/asl-scenarios.ts). moto runs unpatched, except at two edges the test stands in for:
+JSON document on stdin (`runMoto` in test/support/asl-interpreters.ts builds it) and writes one on stdout, an
+`InterpreterRun[]` per machine. moto's interpretation of the ASL runs unpatched; the harness stands in only here:
 
 - Lambda: `LambdaBackend.invoke` answers from the scenario's script (no Docker, no function to create), as the
   Lambda service would: a result as the payload, an error as the payload `{errorType, errorMessage, trace}` with
@@ -46,7 +46,7 @@ _retry_waits: list = []
 
 
 def answer(function: str, payload: dict) -> dict:
-    """The scripted answer of the scenario to this call (test/support/asl-scenarios.ts `scriptedAnswer`)."""
+    """The scripted answer of the scenario to this call (as `scriptedAnswer` in test/support/asl-interpreters.ts)."""
     target = payload.get("target")
     key = target.get("name") if isinstance(target, dict) else payload.get("clusterName", "*")
     with _lock:
