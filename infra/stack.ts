@@ -1,9 +1,10 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { APP_NAME_CONTEXT } from './app-name.ts';
+import { CheckovSkips } from './checkov.ts';
 import type { SyncConfig } from './config.ts';
 import { EksSecretSync } from './eks-secret-sync.ts';
 import type { SecretMapping } from './mapping.ts';
@@ -64,6 +65,8 @@ export class EksSecretSyncStack extends Stack {
     });
     // Every stack of the app names what the app shares after stack.name (infra/app-name.ts).
     this.node.setContext(APP_NAME_CONTEXT, config.stack.name);
+    // Each checkov finding decided rather than fixed, with its reason, on the resources it concerns.
+    Aspects.of(this).add(new CheckovSkips());
     this.sync = new EksSecretSync(this, SYNC_CONSTRUCT_ID, { ...syncPropsOf(config), core });
     ({
       sealKey: this.sealKey,

@@ -21,6 +21,7 @@ import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
+import { withCompleteEventLog } from './asl-event-log.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
 import { provisionIdentity, type Identity } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
@@ -199,7 +200,9 @@ export class LocalMapping {
       ),
     };
     this.substitutions = subs;
-    this.machine = new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)));
+    this.machine = withCompleteEventLog(
+      new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!))),
+    );
   }
 
   /** Provisions everything for one mapping and returns it. */

@@ -23,6 +23,12 @@ export const lintVenvDir = join(repoRoot, '.venv-lint');
 /** Pinned Python requirements of the template lint (cfn-lint). */
 export const lintRequirementsFile = join(repoRoot, 'testbed', 'requirements-lint.txt');
 
+/** A third virtual environment for checkov (many pinned dependencies of its own; about 300 MB). */
+export const checkovVenvDir = join(repoRoot, '.venv-checkov');
+
+/** Pinned Python requirements of the template scan (checkov). */
+export const checkovRequirementsFile = join(repoRoot, 'testbed', 'requirements-checkov.txt');
+
 /**
  * Per-machine build cache, outside the repository so a fresh clone reuses it.
  * Override with EKS_SECRET_SYNC_CACHE.

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lintRequirementsFile, lintVenvDir, requirementsFile, venvDir } from './paths.ts';
+import {
+  checkovRequirementsFile,
+  checkovVenvDir,
+  lintRequirementsFile,
+  lintVenvDir,
+  requirementsFile,
+  venvDir,
+} from './paths.ts';
 import { requireTool, run } from './toolchain.ts';
 
 const PYTHON_INSTALL = 'apt-get update && apt-get install -y python3 python3-venv';
@@ -25,6 +32,16 @@ export async function ensureMotoServer(log: (msg: string) => void): Promise<stri
  */
 export async function ensureCfnLint(log: (msg: string) => void): Promise<string> {
   return ensureVenvTool(lintVenvDir, lintRequirementsFile, 'cfn-lint', log);
+}
+
+/**
+ * Returns the path of `checkov` in its own virtual environment (.venv-checkov), installed from
+ * testbed/requirements-checkov.txt as {@link ensureMotoServer} does (about 3 minutes the first time).
+ *
+ * @throws MissingToolError when python3 (with venv) is not installed.
+ */
+export async function ensureCheckov(log: (msg: string) => void): Promise<string> {
+  return ensureVenvTool(checkovVenvDir, checkovRequirementsFile, 'checkov', log);
 }
 
 async function ensureVenvTool(

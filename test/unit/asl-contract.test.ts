@@ -262,7 +262,7 @@ describe('ASL fan-out to the targets', () => {
   it('fails the execution after every target ran when one failed, with the first failed error', () => {
     expect(fanOut.Next).toBe('CheckTargets');
     expect(S.AnyTargetFailed.Choices[0]).toMatchObject({ Variable: '$.check.anyFailed', Next: 'FailedTargets' });
-    expect(S.FailedTarget).toMatchObject({ Type: 'Fail', ErrorPath: '$.check.errors[0].Error' });
+    expect(S.FailedTarget).toMatchObject({ Type: 'Fail', ErrorPath: '$.check.first.Error' });
     expect(S.AnyTargetFailed.Default).toBe('Done');
   });
 });

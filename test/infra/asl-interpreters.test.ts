@@ -1,0 +1,100 @@
+/**
+ * The deployed state machine definition judged by two ASL interpreters nobody here wrote: aws-local-stepfunctions
+ * (npm) and moto's Step Functions interpreter (PyPI, moto in the test bed's .venv; a port of LocalStack's). The
+ * same scripted scenarios run on both (test/support/asl-scenarios.ts), and every run must agree between them in
+ * status, error, cause, output, states entered, task inputs and DLQ bodies; a few key outcomes per scenario are
+ * pinned as well. A definition that needs behaviour where the two disagree fails here (the planted control).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { budgetLeftMs } from '../../functions/domain/execution-budget.ts';
+import { ensureMotoServer } from '../../testbed/python.ts';
+import { type DeployedDefinition, deployedDefinition } from '../support/asl-deployed.ts';
+import { synthUnbundled } from '../support/synth-unbundled.ts';
+import {
+  callCount,
+  comparable,
+  dlqSummary,
+  type InterpreterRun,
+  runLocal,
+  runMoto,
+  startTimes,
+} from '../support/asl-interpreters.ts';
+import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2 } from '../support/asl-scenarios.ts';
+
+/**
+ * The control: the definition as it was before both interpreters were made to agree, its first failed target's
+ * error read through an array index in ErrorPath/CausePath (AWS: one node; moto 5.2.5: a one-element list).
+ */
+function plantedDivergence(def: DeployedDefinition): DeployedDefinition {
+  const asl = JSON.parse(def.text);
+  asl.States.FailedTargets.Parameters = { 'errors.$': '$.results[*].error' };
+  asl.States.FailedTarget.ErrorPath = '$.check.errors[0].Error';
+  asl.States.FailedTarget.CausePath = '$.check.errors[0].Cause';
+  return { ...def, text: JSON.stringify(asl) };
+}
+
+const CONTROL = SCENARIOS.filter((s) => s.name === 'one-target-fails');
+
+let local: InterpreterRun[];
+let moto: InterpreterRun[];
+let plantedLocal: InterpreterRun[];
+let plantedMoto: InterpreterRun[];
+
+beforeAll(async () => {
+  await ensureMotoServer((msg) => process.stderr.write(`[moto] ${msg}\n`));
+  const def = deployedDefinition(synthUnbundled(FIXTURE_YAML), MAPPING_ID);
+  const planted = plantedDivergence(def);
+  let motoRuns: InterpreterRun[][];
+  [motoRuns, local, plantedLocal] = await Promise.all([
+    runMoto([
+      { definition: def, scenarios: SCENARIOS },
+      { definition: planted, scenarios: CONTROL },
+    ]),
+    runLocal(def, SCENARIOS),
+    runLocal(planted, CONTROL),
+  ]);
+  [moto, plantedMoto] = motoRuns as [InterpreterRun[], InterpreterRun[]];
+}, 600_000);
+
+describe('the deployed definition on two ASL interpreters', () => {
+  it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: both agree', (_name, i) => {
+    expect(comparable(moto[i]!)).toStrictEqual(comparable(local[i]!));
+  });
+
+  it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: ends as the scenario expects', (_name, i) => {
+    const s = SCENARIOS[i]!;
+    for (const run of [local[i]!, moto[i]!]) {
+      expect(run.status).toBe(s.expect.status);
+      if (s.expect.error !== undefined) expect(run.error).toBe(s.expect.error);
+      if (s.expect.dlq) expect(dlqSummary(run)).toStrictEqual(s.expect.dlq);
+      for (const [call, n] of Object.entries(s.expect.calls ?? {})) expect(callCount(run, call), call).toBe(n);
+    }
+  });
+
+  it('gives every task the execution start time, in a form the functions read (moto: microseconds, +00:00)', () => {
+    const [l, m] = [startTimes(local[0]!), startTimes(moto[0]!)];
+    // One start per execution (AWS; moto). aws-local-stepfunctions 3.0.0 restarts the clock in each Map
+    // iteration, so its tasks inside the Map see the iteration's start (docs/testing.md).
+    expect(m).toHaveLength(1);
+    expect(l[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(m[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
+    for (const t of [...l, ...m]) expect(budgetLeftMs(t, Date.now())).toBeGreaterThan(0);
+  });
+
+  it('waits as the Retry says in moto: full jitter under 1 s * 2^n, at most 20 s (aws-local-stepfunctions: overridden)', () => {
+    const i = SCENARIOS.findIndex((s) => s.name === 'retries-exhausted-in-target');
+    const waits = moto[i]!.retryWaits!;
+    expect(waits).toHaveLength(4);
+    waits.forEach((w, n) => {
+      expect(w).toBeGreaterThanOrEqual(0);
+      expect(w).toBeLessThanOrEqual(Math.min(2 ** n, 20));
+    });
+  });
+
+  it('reports a planted divergence (the control: array index in ErrorPath, a list in moto)', () => {
+    expect(plantedLocal[0]!.error).toBe('PermissionDeniedError');
+    expect(plantedMoto[0]!.error).toBe('States.Runtime');
+    expect(comparable(plantedMoto[0]!)).not.toStrictEqual(comparable(plantedLocal[0]!));
+    expect(dlqSummary(plantedMoto[0]!)).toStrictEqual([`${T2} ApplySecret PermissionDeniedError`]);
+  });
+});
