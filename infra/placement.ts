@@ -1,0 +1,242 @@
+/**
+ * Which stack holds each mapping, kept so that no edit of the mappings file moves a mapping by accident.
+ *
+ * The app records the placement in a file beside the mappings file (`<file>.placement.json`, as the CDK keeps
+ * lookups in `cdk.context.json`); the operator commits it with the mappings. A recorded mapping stays in its stack
+ * whatever is inserted, removed or reordered around it; a mapping without a record goes to the first stack with
+ * room, or a new stack `<name>-<n>` when all are full. Without a record the placement is the file order of release
+ * 0.1.0 (`stack.mappingsPerStack` per stack), so a fleet deployed before the record existed moves nothing.
+ * A move is an explicit `moves` entry, refused while the mapping is placed elsewhere (one deploy cannot move it:
+ * its physical names are the same in every stack). A stack whose mappings are all removed stays in the app, empty,
+ * until the operator deletes it. Why: docs/decisions.md#placement-record.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { MappingsError, type Mapping, type SyncConfig } from './config.ts';
+
+/** CloudFormation's longest stack name. */
+export const MAX_STACK_NAME_LENGTH = 128;
+
+/** The placement record as written: stack name -> mapping ids, and the moves the operator asked for. */
+export interface PlacementRecord {
+  /** Every stack of the app, the core first, with the ids of the mappings it holds. */
+  readonly stacks: Readonly<Record<string, readonly string[]>>;
+  /** Mapping id -> the stack it is to be created in, written by the operator (docs/deploy.md#move-a-mapping). */
+  readonly moves?: Readonly<Record<string, string>>;
+}
+
+/** One stack of the app and the mappings it holds. */
+export interface FleetStack {
+  readonly stackName: string;
+  readonly mappings: readonly Mapping[];
+}
+
+/** Where a file's mappings go, and the record to write back. */
+export interface Placement {
+  readonly stacks: readonly FleetStack[];
+  readonly record: PlacementRecord;
+  /** Mappings placed by this synth (not in the record before), with their stack. */
+  readonly placed: readonly { readonly id: string; readonly stackName: string }[];
+  /** Stacks (never the core) that hold no mapping any more and are still in the app. */
+  readonly emptyStacks: readonly string[];
+}
+
+/** The name of the `index`-th (from 0) stack of a file whose `stack.name` is `base`. */
+export function fleetStackName(base: string, index: number): string {
+  return index === 0 ? base : `${base}-${index + 1}`;
+}
+
+/** The index of a stack name of the app `base`, or undefined when the name is not one of its stacks. */
+function stackIndex(base: string, stackName: string): number | undefined {
+  if (stackName === base) return 0;
+  const n = stackName.startsWith(`${base}-`) ? stackName.slice(base.length + 1) : '';
+  return /^[1-9][0-9]*$/.test(n) && Number(n) >= 2 ? Number(n) - 1 : undefined;
+}
+
+/** The path of the placement record of a mappings file: `mappings.yaml` -> `mappings.placement.json`. */
+export function placementPath(mappingsFile: string): string {
+  return join(dirname(mappingsFile), `${basename(mappingsFile, extname(mappingsFile))}.placement.json`);
+}
+
+const ABOUT =
+  'Which stack holds each mapping, written by eks-secret-sync at synth: commit it with the mappings file. ' +
+  'Do not move ids between stacks here; use "moves" (docs/deploy.md#move-a-mapping).';
+
+/**
+ * Reads the placement record beside a mappings file.
+ *
+ * @returns undefined when there is none (a fleet of release 0.1.0, or a new one).
+ * @throws MappingsError when the file is not a placement record.
+ */
+export function readPlacement(mappingsFile: string): PlacementRecord | undefined {
+  const path = placementPath(mappingsFile);
+  if (!existsSync(path)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new MappingsError(
+      path,
+      [`is not JSON (${(e as Error).message}); restore it from version control`],
+      'placement record',
+    );
+  }
+  const r = raw as { stacks?: unknown; moves?: unknown };
+  const isIdLists = (v: unknown) =>
+    typeof v === 'object' &&
+    v !== null &&
+    Object.values(v).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'));
+  const isMoves = (v: unknown) =>
+    v === undefined || (typeof v === 'object' && v !== null && Object.values(v).every((s) => typeof s === 'string'));
+  if (!isIdLists(r.stacks) || !isMoves(r.moves))
+    throw new MappingsError(
+      path,
+      [
+        'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}} (moves optional)',
+      ],
+      'placement record',
+    );
+  return { stacks: r.stacks as PlacementRecord['stacks'], moves: r.moves as PlacementRecord['moves'] };
+}
+
+/** The record's text as the app writes it. */
+export function placementText(record: PlacementRecord): string {
+  const moves = record.moves && Object.keys(record.moves).length > 0 ? { moves: record.moves } : {};
+  return `${JSON.stringify({ $comment: ABOUT, stacks: record.stacks, ...moves }, undefined, 2)}\n`;
+}
+
+/**
+ * Writes the record beside the mappings file when it changed.
+ *
+ * @param mode `write` (synth's default), or `check` (CI): refuse a record that would change instead of writing it.
+ * @returns whether the file was written.
+ * @throws MappingsError in `check` mode when the committed record is not what this synth placed.
+ */
+export function savePlacement(mappingsFile: string, record: PlacementRecord, mode: 'write' | 'check'): boolean {
+  const path = placementPath(mappingsFile);
+  const text = placementText(record);
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+  if (mode === 'check')
+    throw new MappingsError(
+      path,
+      [
+        'is not what this synth placed (a mapping was added or removed, or the record is missing): run npx cdk ' +
+          'synth without -c placement=check and commit the record it writes',
+      ],
+      'placement record',
+    );
+  writeFileSync(path, text);
+  return true;
+}
+
+/**
+ * Places a file's mappings in stacks. Without a record: file order, `stack.mappingsPerStack` per stack (release
+ * 0.1.0's placement). With one: recorded mappings stay, new ones fill the first stack with room, in file order.
+ *
+ * @throws MappingsError when the record belongs to another `stack.name`, lists a mapping twice, a move would move a
+ *   placed mapping in one deploy or names a stack that is full or not the app's, or a stack name is too long.
+ */
+export function placeFleet(config: SyncConfig, record?: PlacementRecord): Placement {
+  const { name, mappingsPerStack } = config.stack;
+  const where = record === undefined ? '' : ` (placement record ${placementPath(config.source)})`;
+  const fail = (problem: string): never => {
+    throw new MappingsError(config.source, [problem]);
+  };
+  const ids = new Map<number, string[]>([[0, []]]);
+  const recorded = new Map<string, number>();
+  for (const [stackName, list] of Object.entries(record?.stacks ?? {})) {
+    const index = stackIndex(name, stackName);
+    if (index === undefined)
+      fail(
+        `stack.name is ${JSON.stringify(name)} but the app placed its mappings in stack ${stackName}${where}: ` +
+          'renaming the app deploys a second fleet beside the first (docs/deploy.md#rename-the-app). Keep the ' +
+          'old name, or follow that section and delete the placement record to place the renamed app afresh',
+      );
+    ids.set(index!, []);
+    for (const id of list) {
+      const other = recorded.get(id);
+      if (other !== undefined)
+        fail(`mapping "${id}" is placed in two stacks, ${fleetStackName(name, other)} and ${stackName}${where}`);
+      recorded.set(id, index!);
+    }
+  }
+  const moves = { ...record?.moves };
+  const inFile = new Set(config.mappings.map((m) => m.id));
+  // Recorded mappings first, in record order, so that the order within a stack never follows the file's.
+  for (const [id, index] of recorded) if (inFile.has(id)) ids.get(index)!.push(id);
+  const placed: { id: string; stackName: string }[] = [];
+  const put = (id: string, index: number) => {
+    if (!ids.has(index)) ids.set(index, []);
+    ids.get(index)!.push(id);
+    placed.push({ id, stackName: fleetStackName(name, index) });
+  };
+  for (const m of config.mappings) {
+    const target = moves[m.id];
+    const at = recorded.get(m.id);
+    if (target !== undefined) {
+      const index = stackIndex(name, target);
+      if (index === undefined) fail(`moves: "${m.id}" names stack ${target}, which is not a stack of ${name}${where}`);
+      if (at === index) delete moves[m.id];
+      else if (at !== undefined)
+        fail(
+          `moves: mapping "${m.id}" is in stack ${fleetStackName(name, at)}${where}; one deploy cannot move it to ` +
+            `${target}: its state machine, rule and function names are the same in every stack, so ${target} would ` +
+            `create them while ${fleetStackName(name, at)} still owns them. Move it in two deploys: 1. take ` +
+            `"${m.id}" out of ${config.source} (keep the move) and deploy; 2. put it back and deploy: it is then ` +
+            `created in ${target}. Or delete the move to leave it where it is`,
+        );
+      else if ((ids.get(index!)?.length ?? 0) >= mappingsPerStack)
+        fail(`moves: stack ${target} already holds ${mappingsPerStack} mappings (stack.mappingsPerStack)`);
+      else {
+        put(m.id, index!);
+        delete moves[m.id];
+      }
+      continue;
+    }
+    if (at !== undefined) continue;
+    const room = [...ids.keys()].sort((a, b) => a - b).find((i) => ids.get(i)!.length < mappingsPerStack);
+    // A new stack is numbered after every recorded one, never in a gap a deleted stack left.
+    put(m.id, room ?? Math.max(...ids.keys()) + 1);
+  }
+  const byId = new Map(config.mappings.map((m) => [m.id, m]));
+  const order = [...ids.keys()].sort((a, b) => a - b);
+  const stacks = order.map((i) => ({
+    stackName: fleetStackName(name, i),
+    mappings: ids.get(i)!.map((id) => byId.get(id)!),
+  }));
+  if (stacks[0]!.mappings.length === 0)
+    fail(
+      `stack ${name} (the app's core: seal key, dead-letter queue, alarms) would hold no mapping: every mapping ` +
+        `the placement record puts there was removed${where}. Its shared parts need one: keep one of them in the ` +
+        `file, or add a new mapping in the same change (it goes to ${name})`,
+    );
+  const longest = stacks.reduce((a, s) => (s.stackName.length > a.length ? s.stackName : a), name);
+  if (longest.length > MAX_STACK_NAME_LENGTH)
+    fail(
+      `stack.name: ${JSON.stringify(name)} is ${name.length} characters; its ${config.mappings.length} mappings ` +
+        `make ${stacks.length} stacks, the last named ${longest} (${longest.length} characters, more than the ` +
+        `${MAX_STACK_NAME_LENGTH} CloudFormation allows): shorten stack.name to at most ` +
+        `${MAX_STACK_NAME_LENGTH - (longest.length - name.length)} characters`,
+    );
+  const pendingMoves = Object.fromEntries(Object.entries(moves).filter(([id]) => !inFile.has(id)));
+  return {
+    stacks,
+    record: {
+      stacks: Object.fromEntries(stacks.map((s) => [s.stackName, s.mappings.map((m) => m.id)])),
+      ...(Object.keys(pendingMoves).length > 0 ? { moves: pendingMoves } : {}),
+    },
+    placed: record === undefined ? [] : placed,
+    emptyStacks: stacks
+      .slice(1)
+      .filter((s) => s.mappings.length === 0)
+      .map((s) => s.stackName),
+  };
+}
+
+/** What synth tells the operator about an empty stack: it is still deployed, and how to remove it. */
+export function emptyStackMessage(stackName: string, mappingsFile: string): string {
+  return (
+    `stack ${stackName} holds no mapping any more; it stays in the app, deployed and empty, until you remove it: ` +
+    `npx cdk destroy ${stackName}, then delete "${stackName}" from ${placementPath(mappingsFile)}`
+  );
+}
