@@ -92,7 +92,8 @@ export function readPlacement(mappingsFile: string): PlacementRecord | undefined
     throw new MappingsError(
       path,
       [
-        'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}} (moves optional)',
+        'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}} ' +
+          '(moves optional)',
       ],
       'placement record',
     );
