@@ -23,6 +23,11 @@ export interface PlacementRecord {
   readonly stacks: Readonly<Record<string, readonly string[]>>;
   /** Mapping id -> the stack it is to be created in, written by the operator (docs/deploy.md#move-a-mapping). */
   readonly moves?: Readonly<Record<string, string>>;
+  /**
+   * Mapping id -> the stack it was removed from: a mapping put back goes there, so that putting it back before its
+   * removal is deployed cannot create it in a second stack.
+   */
+  readonly removed?: Readonly<Record<string, string>>;
 }
 
 /** One stack of the app and the mappings it holds. */
@@ -81,29 +86,35 @@ export function readPlacement(mappingsFile: string): PlacementRecord | undefined
       'placement record',
     );
   }
-  const r = raw as { stacks?: unknown; moves?: unknown };
+  const r = raw as { stacks?: unknown; moves?: unknown; removed?: unknown };
   const isIdLists = (v: unknown) =>
     typeof v === 'object' &&
     v !== null &&
     Object.values(v).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'));
   const isMoves = (v: unknown) =>
     v === undefined || (typeof v === 'object' && v !== null && Object.values(v).every((s) => typeof s === 'string'));
-  if (!isIdLists(r.stacks) || !isMoves(r.moves))
+  if (!isIdLists(r.stacks) || !isMoves(r.moves) || !isMoves(r.removed))
     throw new MappingsError(
       path,
       [
-        'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}} ' +
-          '(moves optional)',
+        'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}, ' +
+          '"removed": {"<mapping id>": "<stack>"}} (moves and removed optional)',
       ],
       'placement record',
     );
-  return { stacks: r.stacks as PlacementRecord['stacks'], moves: r.moves as PlacementRecord['moves'] };
+  return {
+    stacks: r.stacks as PlacementRecord['stacks'],
+    moves: r.moves as PlacementRecord['moves'],
+    removed: r.removed as PlacementRecord['removed'],
+  };
 }
 
 /** The record's text as the app writes it. */
 export function placementText(record: PlacementRecord): string {
-  const moves = record.moves && Object.keys(record.moves).length > 0 ? { moves: record.moves } : {};
-  return `${JSON.stringify({ $comment: ABOUT, stacks: record.stacks, ...moves }, undefined, 2)}\n`;
+  const optional = (key: 'moves' | 'removed') =>
+    record[key] && Object.keys(record[key]).length > 0 ? { [key]: record[key] } : {};
+  const json = { $comment: ABOUT, stacks: record.stacks, ...optional('moves'), ...optional('removed') };
+  return `${JSON.stringify(json, undefined, 2)}\n`;
 }
 
 /**
@@ -165,6 +176,13 @@ export function placeFleet(config: SyncConfig, record?: PlacementRecord): Placem
   const inFile = new Set(config.mappings.map((m) => m.id));
   // Recorded mappings first, in record order, so that the order within a stack never follows the file's.
   for (const [id, index] of recorded) if (inFile.has(id)) ids.get(index)!.push(id);
+  // Where removed mappings were (this synth's removals and earlier ones whose stack is still in the app).
+  const removed = new Map<string, number>();
+  for (const [id, stackName] of Object.entries(record?.removed ?? {})) {
+    const index = stackIndex(name, stackName);
+    if (index !== undefined && ids.has(index) && !recorded.has(id)) removed.set(id, index);
+  }
+  for (const [id, index] of recorded) if (!inFile.has(id)) removed.set(id, index);
   const placed: { id: string; stackName: string }[] = [];
   const put = (id: string, index: number) => {
     if (!ids.has(index)) ids.set(index, []);
@@ -191,10 +209,24 @@ export function placeFleet(config: SyncConfig, record?: PlacementRecord): Placem
       else {
         put(m.id, index!);
         delete moves[m.id];
+        removed.delete(m.id);
       }
       continue;
     }
     if (at !== undefined) continue;
+    const was = removed.get(m.id);
+    if (was !== undefined) {
+      if (ids.get(was)!.length >= mappingsPerStack)
+        fail(
+          `mapping "${m.id}" was removed from stack ${fleetStackName(name, was)}${where} and is back, but that stack ` +
+            'is full now: put back anywhere else while its removal is not deployed, it would be created in two ' +
+            `stacks. Once the removal is deployed, delete "${m.id}" from "removed" in the record: it is then placed ` +
+            'as a new mapping',
+        );
+      put(m.id, was);
+      removed.delete(m.id);
+      continue;
+    }
     const room = [...ids.keys()].sort((a, b) => a - b).find((i) => ids.get(i)!.length < mappingsPerStack);
     // A new stack is numbered after every recorded one, never in a gap a deleted stack left.
     put(m.id, room ?? Math.max(...ids.keys()) + 1);
@@ -220,11 +252,13 @@ export function placeFleet(config: SyncConfig, record?: PlacementRecord): Placem
         `${MAX_STACK_NAME_LENGTH - (longest.length - name.length)} characters`,
     );
   const pendingMoves = Object.fromEntries(Object.entries(moves).filter(([id]) => !inFile.has(id)));
+  const gone = Object.fromEntries([...removed].map(([id, i]) => [id, fleetStackName(name, i)]));
   return {
     stacks,
     record: {
       stacks: Object.fromEntries(stacks.map((s) => [s.stackName, s.mappings.map((m) => m.id)])),
       ...(Object.keys(pendingMoves).length > 0 ? { moves: pendingMoves } : {}),
+      ...(Object.keys(gone).length > 0 ? { removed: gone } : {}),
     },
     placed: record === undefined ? [] : placed,
     emptyStacks: stacks

@@ -67,6 +67,20 @@ describe('placement with a record', () => {
     expect(Object.keys(layout(fleet(7), deleted))).toStrictEqual(['Fleet', 'Fleet-3', 'Fleet-4']);
   });
 
+  it('remembers where a removed mapping was, and puts it back there (its removal may not be deployed yet)', () => {
+    const out = placeFleet(without(base, 'app-1', 'app-4'), record).record;
+    expect(out.removed).toStrictEqual({ 'app-1': 'Fleet', 'app-4': 'Fleet-2' });
+    const back = placeFleet(without(base, 'app-1'), out);
+    expect(back.record.stacks['Fleet-2']).toStrictEqual(['app-3', 'app-5', 'app-4']);
+    expect(back.record.removed).toStrictEqual({ 'app-1': 'Fleet' });
+    // Its old stack filled up meanwhile: refused, since anywhere else it could exist twice.
+    const filled = { ...out, stacks: { ...out.stacks, 'Fleet-2': ['app-3', 'app-5', 'x'] } };
+    const withX = { ...base, mappings: [...base.mappings, { ...base.mappings[0]!, id: 'x' }] };
+    expect(() => placeFleet(withX, filled)).toThrow(
+      /mapping "app-4" was removed from stack Fleet-2 .* and is back, but that stack is full now.*delete "app-4" from "removed"/,
+    );
+  });
+
   it('keeps a stack whose mappings were all removed, empty, and names it', () => {
     const placement = placeFleet(without(base, 'app-6'), record);
     expect(placement.stacks.map((s) => [s.stackName, s.mappings.length])).toStrictEqual([
@@ -146,7 +160,7 @@ describe('the placement record file', () => {
     expect(() => savePlacement(file, record, 'check')).toThrow(/is not what this synth placed/);
     expect(savePlacement(file, record, 'write')).toBe(true);
     expect(savePlacement(file, record, 'write')).toBe(false);
-    expect(readPlacement(file)).toStrictEqual({ stacks: record.stacks, moves: undefined });
+    expect(readPlacement(file)).toStrictEqual({ stacks: record.stacks, moves: undefined, removed: undefined });
     expect(() => savePlacement(file, record, 'check')).not.toThrow();
     writeFileSync(placementPath(file), '{"stacks": {"Fleet": "app-0"}}');
     expect(() => readPlacement(file)).toThrow(/expected \{"stacks"/);
