@@ -146,126 +146,166 @@ export function savePlacement(mappingsFile: string, record: PlacementRecord, mod
  * 0.1.0's placement). With one: recorded mappings stay, new ones fill the first stack with room, in file order.
  *
  * @throws MappingsError when the record belongs to another `stack.name`, lists a mapping twice, a move would move a
- *   placed mapping in one deploy or names a stack that is full or not the app's, or a stack name is too long.
+ *   placed mapping in one deploy or names a stack that is full or not the app's, a removed mapping comes back to a
+ *   full stack, the core would hold no mapping, or a stack name is too long.
  */
 export function placeFleet(config: SyncConfig, record?: PlacementRecord): Placement {
-  const { name, mappingsPerStack } = config.stack;
-  const where = record === undefined ? '' : ` (placement record ${placementPath(config.source)})`;
-  const fail = (problem: string): never => {
-    throw new MappingsError(config.source, [problem]);
-  };
-  const ids = new Map<number, string[]>([[0, []]]);
-  const recorded = new Map<string, number>();
-  for (const [stackName, list] of Object.entries(record?.stacks ?? {})) {
-    const index = stackIndex(name, stackName);
+  const placer = new Placer(config, record);
+  for (const m of config.mappings) placer.place(m.id);
+  return placer.result(record !== undefined);
+}
+
+/** The placement of one file, mapping by mapping: stacks by index (0 = the core), each with its mapping ids. */
+class Placer {
+  private readonly name: string;
+  private readonly perStack: number;
+  private readonly where: string;
+  private readonly ids = new Map<number, string[]>([[0, []]]);
+  private readonly recorded = new Map<string, number>();
+  private readonly removed = new Map<string, number>();
+  private readonly moves: Record<string, string>;
+  private readonly inFile: Set<string>;
+  private readonly placed: { id: string; stackName: string }[] = [];
+
+  private readonly config: SyncConfig;
+
+  constructor(config: SyncConfig, record: PlacementRecord | undefined) {
+    this.config = config;
+    ({ name: this.name, mappingsPerStack: this.perStack } = config.stack);
+    this.where = record === undefined ? '' : ` (placement record ${placementPath(config.source)})`;
+    this.moves = { ...record?.moves };
+    this.inFile = new Set(config.mappings.map((m) => m.id));
+    for (const [stackName, list] of Object.entries(record?.stacks ?? {})) this.readStack(stackName, list);
+    // Recorded mappings first, in record order, so that the order within a stack never follows the file's.
+    for (const [id, index] of this.recorded) if (this.inFile.has(id)) this.ids.get(index)!.push(id);
+    // Where removed mappings were: earlier removals whose stack is still in the app, and this synth's.
+    for (const [id, stackName] of Object.entries(record?.removed ?? {})) {
+      const index = stackIndex(this.name, stackName);
+      if (index !== undefined && this.ids.has(index) && !this.recorded.has(id)) this.removed.set(id, index);
+    }
+    for (const [id, index] of this.recorded) if (!this.inFile.has(id)) this.removed.set(id, index);
+  }
+
+  private fail(problem: string): never {
+    throw new MappingsError(this.config.source, [problem]);
+  }
+
+  private stack(index: number): string {
+    return fleetStackName(this.name, index);
+  }
+
+  private readStack(stackName: string, list: readonly string[]): void {
+    const index = stackIndex(this.name, stackName);
     if (index === undefined)
-      fail(
-        `stack.name is ${JSON.stringify(name)} but the app placed its mappings in stack ${stackName}${where}: ` +
-          'renaming the app deploys a second fleet beside the first (docs/deploy.md#rename-the-app). Keep the ' +
-          'old name, or follow that section and delete the placement record to place the renamed app afresh',
+      this.fail(
+        `stack.name is ${JSON.stringify(this.name)} but the app placed its mappings in stack ${stackName}` +
+          `${this.where}: renaming the app deploys a second fleet beside the first (docs/deploy.md#rename-the-app). ` +
+          'Keep the old name, or follow that section and delete the placement record to place the renamed app afresh',
       );
-    ids.set(index!, []);
+    this.ids.set(index, []);
     for (const id of list) {
-      const other = recorded.get(id);
+      const other = this.recorded.get(id);
       if (other !== undefined)
-        fail(`mapping "${id}" is placed in two stacks, ${fleetStackName(name, other)} and ${stackName}${where}`);
-      recorded.set(id, index!);
+        this.fail(`mapping "${id}" is placed in two stacks, ${this.stack(other)} and ${stackName}${this.where}`);
+      this.recorded.set(id, index);
     }
   }
-  const moves = { ...record?.moves };
-  const inFile = new Set(config.mappings.map((m) => m.id));
-  // Recorded mappings first, in record order, so that the order within a stack never follows the file's.
-  for (const [id, index] of recorded) if (inFile.has(id)) ids.get(index)!.push(id);
-  // Where removed mappings were (this synth's removals and earlier ones whose stack is still in the app).
-  const removed = new Map<string, number>();
-  for (const [id, stackName] of Object.entries(record?.removed ?? {})) {
-    const index = stackIndex(name, stackName);
-    if (index !== undefined && ids.has(index) && !recorded.has(id)) removed.set(id, index);
+
+  private hasRoom(index: number): boolean {
+    return (this.ids.get(index)?.length ?? 0) < this.perStack;
   }
-  for (const [id, index] of recorded) if (!inFile.has(id)) removed.set(id, index);
-  const placed: { id: string; stackName: string }[] = [];
-  const put = (id: string, index: number) => {
-    if (!ids.has(index)) ids.set(index, []);
-    ids.get(index)!.push(id);
-    placed.push({ id, stackName: fleetStackName(name, index) });
-  };
-  for (const m of config.mappings) {
-    const target = moves[m.id];
-    const at = recorded.get(m.id);
-    if (target !== undefined) {
-      const index = stackIndex(name, target);
-      if (index === undefined) fail(`moves: "${m.id}" names stack ${target}, which is not a stack of ${name}${where}`);
-      if (at === index) delete moves[m.id];
-      else if (at !== undefined)
-        fail(
-          `moves: mapping "${m.id}" is in stack ${fleetStackName(name, at)}${where}; one deploy cannot move it to ` +
-            `${target}: its state machine, rule and function names are the same in every stack, so ${target} would ` +
-            `create them while ${fleetStackName(name, at)} still owns them. Move it in two deploys: 1. take ` +
-            `"${m.id}" out of ${config.source} (keep the move) and deploy; 2. put it back and deploy: it is then ` +
-            `created in ${target}. Or delete the move to leave it where it is`,
-        );
-      else if ((ids.get(index!)?.length ?? 0) >= mappingsPerStack)
-        fail(`moves: stack ${target} already holds ${mappingsPerStack} mappings (stack.mappingsPerStack)`);
-      else {
-        put(m.id, index!);
-        delete moves[m.id];
-        removed.delete(m.id);
-      }
-      continue;
-    }
-    if (at !== undefined) continue;
-    const was = removed.get(m.id);
-    if (was !== undefined) {
-      if (ids.get(was)!.length >= mappingsPerStack)
-        fail(
-          `mapping "${m.id}" was removed from stack ${fleetStackName(name, was)}${where} and is back, but that stack ` +
-            'is full now: put back anywhere else while its removal is not deployed, it would be created in two ' +
-            `stacks. Once the removal is deployed, delete "${m.id}" from "removed" in the record: it is then placed ` +
-            'as a new mapping',
-        );
-      put(m.id, was);
-      removed.delete(m.id);
-      continue;
-    }
-    const room = [...ids.keys()].sort((a, b) => a - b).find((i) => ids.get(i)!.length < mappingsPerStack);
-    // A new stack is numbered after every recorded one, never in a gap a deleted stack left.
-    put(m.id, room ?? Math.max(...ids.keys()) + 1);
+
+  private put(id: string, index: number): void {
+    if (!this.ids.has(index)) this.ids.set(index, []);
+    this.ids.get(index)!.push(id);
+    this.placed.push({ id, stackName: this.stack(index) });
+    this.removed.delete(id);
   }
-  const byId = new Map(config.mappings.map((m) => [m.id, m]));
-  const order = [...ids.keys()].sort((a, b) => a - b);
-  const stacks = order.map((i) => ({
-    stackName: fleetStackName(name, i),
-    mappings: ids.get(i)!.map((id) => byId.get(id)!),
-  }));
-  if (stacks[0]!.mappings.length === 0)
-    fail(
-      `stack ${name} (the app's core: seal key, dead-letter queue, alarms) would hold no mapping: every mapping ` +
-        `the placement record puts there was removed${where}. Its shared parts need one: keep one of them in the ` +
-        `file, or add a new mapping in the same change (it goes to ${name})`,
-    );
-  const longest = stacks.reduce((a, s) => (s.stackName.length > a.length ? s.stackName : a), name);
-  if (longest.length > MAX_STACK_NAME_LENGTH)
-    fail(
-      `stack.name: ${JSON.stringify(name)} is ${name.length} characters; its ${config.mappings.length} mappings ` +
-        `make ${stacks.length} stacks, the last named ${longest} (${longest.length} characters, more than the ` +
-        `${MAX_STACK_NAME_LENGTH} CloudFormation allows): shorten stack.name to at most ` +
-        `${MAX_STACK_NAME_LENGTH - (longest.length - name.length)} characters`,
-    );
-  const pendingMoves = Object.fromEntries(Object.entries(moves).filter(([id]) => !inFile.has(id)));
-  const gone = Object.fromEntries([...removed].map(([id, i]) => [id, fleetStackName(name, i)]));
-  return {
-    stacks,
-    record: {
-      stacks: Object.fromEntries(stacks.map((s) => [s.stackName, s.mappings.map((m) => m.id)])),
-      ...(Object.keys(pendingMoves).length > 0 ? { moves: pendingMoves } : {}),
-      ...(Object.keys(gone).length > 0 ? { removed: gone } : {}),
-    },
-    placed: record === undefined ? [] : placed,
-    emptyStacks: stacks
-      .slice(1)
-      .filter((s) => s.mappings.length === 0)
-      .map((s) => s.stackName),
-  };
+
+  /** Places one mapping of the file: where the record has it, where a move asks, back where it was, or new. */
+  place(id: string): void {
+    const at = this.recorded.get(id);
+    if (this.moves[id] !== undefined) return this.move(id, this.moves[id], at);
+    if (at !== undefined) return;
+    const was = this.removed.get(id);
+    if (was === undefined) {
+      const room = [...this.ids.keys()].sort((a, b) => a - b).find((i) => this.hasRoom(i));
+      // A new stack is numbered after every recorded one, never in a gap a deleted stack left.
+      return this.put(id, room ?? Math.max(...this.ids.keys()) + 1);
+    }
+    if (!this.hasRoom(was))
+      this.fail(
+        `mapping "${id}" was removed from stack ${this.stack(was)}${this.where} and is back, but that stack is ` +
+          'full now: put back anywhere else while its removal is not deployed, it would be created in two stacks. ' +
+          `Once the removal is deployed, delete "${id}" from "removed" in the record: it is then placed as a new ` +
+          'mapping',
+      );
+    this.put(id, was);
+  }
+
+  private move(id: string, target: string, at: number | undefined): void {
+    const index = stackIndex(this.name, target);
+    if (index === undefined)
+      this.fail(`moves: "${id}" names stack ${target}, which is not a stack of ${this.name}${this.where}`);
+    if (at === index) {
+      delete this.moves[id];
+      return;
+    }
+    if (at !== undefined)
+      this.fail(
+        `moves: mapping "${id}" is in stack ${this.stack(at)}${this.where}; one deploy cannot move it to ` +
+          `${target}: its state machine, rule and function names are the same in every stack, so ${target} would ` +
+          `create them while ${this.stack(at)} still owns them. Move it in two deploys: 1. take "${id}" out of ` +
+          `${this.config.source} (keep the move) and deploy; 2. put it back and deploy: it is then created in ` +
+          `${target}. Or delete the move to leave it where it is`,
+      );
+    if (!this.hasRoom(index))
+      this.fail(`moves: stack ${target} already holds ${this.perStack} mappings (stack.mappingsPerStack)`);
+    this.put(id, index);
+    delete this.moves[id];
+  }
+
+  /** The stacks, the record to write back, and what the operator is told. */
+  result(hadRecord: boolean): Placement {
+    const byId = new Map(this.config.mappings.map((m) => [m.id, m]));
+    const stacks = [...this.ids.keys()]
+      .sort((a, b) => a - b)
+      .map((i) => ({ stackName: this.stack(i), mappings: this.ids.get(i)!.map((id) => byId.get(id)!) }));
+    if (stacks[0]!.mappings.length === 0)
+      this.fail(
+        `stack ${this.name} (the app's core: seal key, dead-letter queue, alarms) would hold no mapping: every ` +
+          `mapping the placement record puts there was removed${this.where}. Its shared parts need one: keep one ` +
+          `of them in the file, or add a new mapping in the same change (it goes to ${this.name})`,
+      );
+    this.checkNameLength(stacks);
+    const moves = Object.fromEntries(Object.entries(this.moves).filter(([id]) => !this.inFile.has(id)));
+    const removed = Object.fromEntries([...this.removed].map(([id, i]) => [id, this.stack(i)]));
+    return {
+      stacks,
+      record: {
+        stacks: Object.fromEntries(stacks.map((s) => [s.stackName, s.mappings.map((m) => m.id)])),
+        ...(Object.keys(moves).length > 0 ? { moves } : {}),
+        ...(Object.keys(removed).length > 0 ? { removed } : {}),
+      },
+      placed: hadRecord ? this.placed : [],
+      emptyStacks: stacks
+        .slice(1)
+        .filter((s) => s.mappings.length === 0)
+        .map((s) => s.stackName),
+    };
+  }
+
+  private checkNameLength(stacks: readonly FleetStack[]): void {
+    const { name } = this;
+    const longest = stacks.reduce((a, s) => (s.stackName.length > a.length ? s.stackName : a), name);
+    if (longest.length > MAX_STACK_NAME_LENGTH)
+      this.fail(
+        `stack.name: ${JSON.stringify(name)} is ${name.length} characters; its ${this.config.mappings.length} ` +
+          `mappings make ${stacks.length} stacks, the last named ${longest} (${longest.length} characters, more ` +
+          `than the ${MAX_STACK_NAME_LENGTH} CloudFormation allows): shorten stack.name to at most ` +
+          `${MAX_STACK_NAME_LENGTH - (longest.length - name.length)} characters`,
+      );
+  }
 }
 
 /** What synth tells the operator about an empty stack: it is still deployed, and how to remove it. */
