@@ -225,22 +225,21 @@ class Placer {
   /** Places one mapping of the file: where the record has it, where a move asks, back where it was, or new. */
   place(id: string): void {
     const at = this.recorded.get(id);
-    if (this.moves[id] !== undefined) return this.move(id, this.moves[id], at);
-    if (at !== undefined) return;
     const was = this.removed.get(id);
-    if (was === undefined) {
+    if (this.moves[id] !== undefined) this.move(id, this.moves[id], at);
+    else if (at !== undefined) return;
+    else if (was === undefined) {
       const room = [...this.ids.keys()].sort((a, b) => a - b).find((i) => this.hasRoom(i));
       // A new stack is numbered after every recorded one, never in a gap a deleted stack left.
-      return this.put(id, room ?? Math.max(...this.ids.keys()) + 1);
-    }
-    if (!this.hasRoom(was))
+      this.put(id, room ?? Math.max(...this.ids.keys()) + 1);
+    } else if (this.hasRoom(was)) this.put(id, was);
+    else
       this.fail(
         `mapping "${id}" was removed from stack ${this.stack(was)}${this.where} and is back, but that stack is ` +
           'full now: put back anywhere else while its removal is not deployed, it would be created in two stacks. ' +
           `Once the removal is deployed, delete "${id}" from "removed" in the record: it is then placed as a new ` +
           'mapping',
       );
-    this.put(id, was);
   }
 
   private move(id: string, target: string, at: number | undefined): void {
