@@ -6,11 +6,12 @@
  * cdk-nag's AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
  */
 import { resolve } from 'node:path';
-import { Annotations, App, Validations, type AppProps } from 'aws-cdk-lib';
+import { Annotations, App, CfnWaitConditionHandle, Stack, Validations, type AppProps } from 'aws-cdk-lib';
 import nag from 'cdk-nag';
 import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './config.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
-import { rulesQuotaWarning, splitFleet } from './fleet.ts';
+import { rulesQuotaWarning } from './fleet.ts';
+import { emptyStackMessage, placeFleet, readPlacement, savePlacement, type PlacementRecord } from './placement.ts';
 import { EksSecretSyncStack } from './stack.ts';
 
 /** The embedded default of the `mappings` context value. */
@@ -21,8 +22,15 @@ export interface SyncApp {
   readonly app: App;
   /** The first stack (named `stack.name`). */
   readonly stack: EksSecretSyncStack;
-  /** Every stack, in order: `stack.mappingsPerStack` mappings each (infra/fleet.ts). */
+  /** Every stack, in order: at most `stack.mappingsPerStack` mappings each (infra/placement.ts). */
   readonly stacks: readonly EksSecretSyncStack[];
+  /**
+   * Stacks whose mappings were all removed: still deployed, kept in the app (empty, one placeholder resource) until
+   * the operator destroys them and deletes them from the placement record; synth warns with the commands.
+   */
+  readonly emptyStacks: readonly Stack[];
+  /** The placement record of this app: what synth writes beside the mappings file (infra/placement.ts). */
+  readonly placement: PlacementRecord;
 }
 
 /**
@@ -33,24 +41,57 @@ export interface SyncApp {
  * plugin (findings fail the synth).
  *
  * @param props passed to `App` (tests set `outdir`).
+ * @param placement the placement record (infra/placement.ts); default none: the file order of release 0.1.0.
+ * @throws MappingsError when the record does not fit the file.
  */
-export function createApp(config: SyncConfig, props: AppProps = {}): SyncApp {
-  return addStacks(new App(props), config);
+export function createApp(config: SyncConfig, props: AppProps = {}, placement?: PlacementRecord): SyncApp {
+  return addStacks(new App(props), config, placement);
 }
 
-function addStacks(app: App, config: SyncConfig): SyncApp {
+function addStacks(app: App, config: SyncConfig, record: PlacementRecord | undefined): SyncApp {
   const env = { region: stackRegion(config) };
+  const placement = placeFleet(config, record);
   // The first stack is the core (seal key, DLQ, redrive, monitoring, execution logs); the others reference it.
   const stacks: EksSecretSyncStack[] = [];
-  for (const { stackName, mappings } of splitFleet(config)) {
+  const emptyStacks: Stack[] = [];
+  for (const { stackName, mappings } of placement.stacks) {
     const core = stacks[0]?.sync;
+    if (core !== undefined && mappings.length === 0) {
+      emptyStacks.push(emptyStack(app, stackName, env, config.source));
+      continue;
+    }
     stacks.push(new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env, core }));
   }
   const quota = rulesQuotaWarning(config);
   if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);
+  for (const { id, stackName } of placement.placed)
+    Annotations.of(stacks[0]!).addInfo(`mapping ${id} placed in stack ${stackName} (new in the placement record)`);
   Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
-  return { app, stack: stacks[0]!, stacks };
+  return { app, stack: stacks[0]!, stacks, emptyStacks, placement: placement.record };
 }
+
+/**
+ * A stack of the app whose mappings were all removed: it stays in the app so that `cdk deploy --all` empties it
+ * rather than leaving its old mappings running, with one free placeholder (CloudFormation refuses a template without
+ * resources), and synth names the commands that remove it.
+ */
+function emptyStack(app: App, stackName: string, env: { region: string }, source: string): Stack {
+  const stack = new Stack(app, stackName, {
+    stackName,
+    env,
+    description: 'eks-secret-sync: a stack of the app whose mappings were all removed (delete it: see its warning)',
+  });
+  new CfnWaitConditionHandle(stack, 'Empty');
+  Annotations.of(stack).addWarningV2('eks-secret-sync:empty-stack', emptyStackMessage(stackName, source));
+  return stack;
+}
+
+/**
+ * What synth does with the placement record (context `placement`): `write` it beside the mappings file when it
+ * changed (the default, as the CDK writes cdk.context.json), or `check` that the committed one is current and write
+ * nothing (CI, and anyone who must not touch tracked files).
+ */
+export const PLACEMENT_CONTEXT = 'placement';
 
 /**
  * The path of the mappings file: the `mappings` context value (cdk.json sets
@@ -65,15 +106,18 @@ export function mappingsPath(app: App): string {
 function main(): void {
   // One App only: under the CDK CLI every App synthesizes itself at exit.
   const app = new App();
-  let config: SyncConfig;
+  const file = mappingsPath(app);
+  const mode = app.node.tryGetContext(PLACEMENT_CONTEXT) === 'check' ? 'check' : 'write';
+  let built: SyncApp;
   try {
-    config = loadMappings(mappingsPath(app));
+    built = addStacks(app, loadMappings(file), readPlacement(file));
+    savePlacement(file, built.placement, mode);
   } catch (e) {
     if (!(e instanceof MappingsError)) throw e;
     process.stderr.write(`${e.message}\n`);
     process.exit(1);
   }
-  addStacks(app, config).app.synth();
+  built.app.synth();
 }
 
 if (import.meta.main) main();

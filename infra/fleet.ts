@@ -1,62 +1,42 @@
 /**
- * How the app spreads a mappings file over stacks: `stack.mappingsPerStack` mappings per stack, in file order.
+ * How the app spreads a mappings file over stacks: `stack.mappingsPerStack` mappings per stack, each mapping kept
+ * in the stack it was first placed in (infra/placement.ts).
  * The first stack keeps `stack.name` (a file that fitted one stack before keeps its stack and logical ids) and is the
  * app's core: the seal key, dead-letter queue, redrive, alarms and execution log group of the whole app; the next
  * ones, `<name>-2`, `<name>-3`, ..., hold mappings only and use the core's parts (infra/app.ts). `npx cdk deploy
  * --all` deploys the file, the core first.
  * Why stacks the app makes rather than nested stacks or fewer resources per mapping: docs/decisions.md.
  */
-import { MappingsError, type Mapping, type SyncConfig } from './config.ts';
+import type { SyncConfig } from './config.ts';
+import { placeFleet, readPlacement, type FleetStack, type PlacementRecord } from './placement.ts';
+
+export { fleetStackName, MAX_STACK_NAME_LENGTH, type FleetStack } from './placement.ts';
 
 /** EventBridge's default quota of rules per event bus (adjustable; per account and region). */
 export const DEFAULT_RULES_PER_BUS_QUOTA = 300;
 
-/** CloudFormation's longest stack name. */
-export const MAX_STACK_NAME_LENGTH = 128;
-
-/** One stack of the app and the mappings it holds. */
-export interface FleetStack {
-  readonly stackName: string;
-  readonly mappings: readonly Mapping[];
-}
-
-/** The name of the `index`-th (from 0) stack of a file whose `stack.name` is `base`. */
-export function fleetStackName(base: string, index: number): string {
-  return index === 0 ? base : `${base}-${index + 1}`;
-}
-
 /**
- * The stacks of a mappings file, in order.
+ * The stacks of a mappings file, in order: where its placement record puts them (infra/placement.ts), else file
+ * order.
  *
- * @throws MappingsError when a stack's name would be longer than CloudFormation allows.
+ * @throws MappingsError when the record does not fit the file (infra/placement.ts) or a stack name is too long.
  */
-export function splitFleet(config: SyncConfig): FleetStack[] {
-  const { name, mappingsPerStack } = config.stack;
-  const stacks: FleetStack[] = [];
-  for (let i = 0; i * mappingsPerStack < config.mappings.length; i++) {
-    stacks.push({
-      stackName: fleetStackName(name, i),
-      mappings: config.mappings.slice(i * mappingsPerStack, (i + 1) * mappingsPerStack),
-    });
-  }
-  const last = stacks.at(-1)?.stackName ?? name;
-  if (last.length > MAX_STACK_NAME_LENGTH) {
-    throw new MappingsError(config.source, [
-      `stack.name: ${JSON.stringify(name)} is ${name.length} characters; its ${config.mappings.length} mappings ` +
-        `make ${stacks.length} stacks, the last named ${last} (${last.length} characters, more than the ` +
-        `${MAX_STACK_NAME_LENGTH} CloudFormation allows): shorten stack.name to at most ` +
-        `${MAX_STACK_NAME_LENGTH - (last.length - name.length)} characters`,
-    ]);
-  }
-  return stacks;
+export function splitFleet(config: SyncConfig, record?: PlacementRecord): FleetStack[] {
+  return [...placeFleet(config, record).stacks];
 }
 
 /**
  * The name of the stack that holds mapping `mappingId` of the file (its own outputs, RbacCommand and
  * KubernetesIdentity, are there), or undefined when the file has none. What the app shares is in the first stack.
+ *
+ * @param record default: the placement record beside the file `config.source`, if any.
  */
-export function stackNameOfMapping(config: SyncConfig, mappingId: string): string | undefined {
-  return splitFleet(config).find((s) => s.mappings.some((m) => m.id === mappingId))?.stackName;
+export function stackNameOfMapping(
+  config: SyncConfig,
+  mappingId: string,
+  record: PlacementRecord | undefined = readPlacement(config.source),
+): string | undefined {
+  return splitFleet(config, record).find((s) => s.mappings.some((m) => m.id === mappingId))?.stackName;
 }
 
 /** The EventBridge rules a file's mappings put on the default bus: the label rule, and the CloudTrail and schedule. */

@@ -1,0 +1,61 @@
+/**
+ * The edits a platform team makes to a mappings file every week (issue 20), as functions of a config: insert a
+ * mapping at the top, remove one from the middle, reorder, append, change one option. Each names the mapping it
+ * edits (none for a reorder). Shared by test/infra/disturbance.test.ts and bench/fleet-edits.ts.
+ */
+import type { Mapping, SyncConfig } from '../../infra/config.ts';
+
+/** One edit of a mappings file. */
+export interface FleetEdit {
+  readonly name: string;
+  /** The mapping the edit is about: the only one whose resources may change. */
+  readonly edited?: string;
+  readonly apply: (config: SyncConfig) => SyncConfig;
+}
+
+/** A new mapping like `like`, with its own id, secret and Kubernetes Secret. */
+function newMapping(like: Mapping, id: string): Mapping {
+  return {
+    ...like,
+    id,
+    secretArn: like.secretArn.replace(like.id, id),
+    targets: like.targets.map((t) => ({ ...t, secretName: id })),
+  };
+}
+
+const withMappings = (config: SyncConfig, mappings: Mapping[]): SyncConfig => ({ ...config, mappings });
+
+/** The edits of issue 20, each applied to the fixture as deployed. */
+export const FLEET_EDITS: readonly FleetEdit[] = [
+  {
+    name: 'insert at the top',
+    edited: 'new-top',
+    apply: (c) => withMappings(c, [newMapping(c.mappings[0]!, 'new-top'), ...c.mappings]),
+  },
+  {
+    name: 'remove from the middle',
+    edited: 'svc-16',
+    apply: (c) =>
+      withMappings(
+        c,
+        c.mappings.filter((m) => m.id !== 'svc-16'),
+      ),
+  },
+  { name: 'reorder (reverse the file)', apply: (c) => withMappings(c, [...c.mappings].reverse()) },
+  {
+    name: 'append',
+    edited: 'new-end',
+    apply: (c) => withMappings(c, [...c.mappings, newMapping(c.mappings[0]!, 'new-end')]),
+  },
+  {
+    name: 'change one option (restart)',
+    edited: 'svc-06',
+    apply: (c) =>
+      withMappings(
+        c,
+        c.mappings.map((m) =>
+          m.id === 'svc-06' ? { ...m, targets: m.targets.map((t) => ({ ...t, restart: ['deployment/web'] })) } : m,
+        ),
+      ),
+  },
+];
