@@ -3,6 +3,8 @@
  * with its fix. Checks that cannot run say "could not check X: <reason>" rather
  * than pass silently.
  */
+import { rulePrefix } from '../../infra/resource-names.ts';
+import { checkOtherDeployments } from '../lib/doctor/other-deployments.ts';
 import type { StackOptions, SyncConfig } from '../../infra/config.ts';
 import { stackNameOfMapping } from '../../infra/fleet.ts';
 import type { MappingTarget } from '../../infra/targets.ts';
@@ -119,6 +121,7 @@ async function diagnose(
     findings.push(
       await checkSecret(m, aws, clock.aws),
       ...(await checkRules(m, stack.name, mappingsFile, aws)),
+      await checkOtherDeployments(m, rulePrefix(stack.name), aws, `${m.cluster.name}/${m.namespace}/${m.secretName}`),
       ...(await checkCluster(m, app, aws, facts, identityStack)),
     );
   } else {
