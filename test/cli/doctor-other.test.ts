@@ -33,7 +33,7 @@ async function deploy(app: string, m: TestMapping, targets: { namespace: string;
       Targets: {
         Type: 'Pass',
         Parameters: {
-          'targets.$': `States.StringToJson(States.Base64Decode('${definitionJson(targets.map((t) => ({ name: `${cluster}/${t.namespace}/${t.secretName}`, cluster, ...t })))}'))`,
+          'targets.$': `States.StringToJson(States.Base64Decode('${definitionJson(targets.map(({ namespace, secretName }) => ({ name: `${cluster}/${namespace}/${secretName}`, cluster, namespace, secretName })))}'))`,
         },
         End: true,
       },

@@ -64,7 +64,13 @@ describe('moving a deployed mapping to app-scoped Kubernetes names', () => {
     await syncs(m, 'new group');
 
     // 3. Delete the old objects (what rbac --cluster --legacy prints, for kubectl delete)
-    const target = { cluster: { name: m.details.cluster.name }, namespace: m.namespace, secretName: m.secretName };
+    const target = {
+      cluster: { name: m.details.cluster.name },
+      namespace: m.namespace,
+      secretName: m.secretName,
+      restart: [],
+      deletionPolicy: 'retain',
+    };
     const objects = legacyClusterObjects([{ id: m.id, targets: [target as never] }], m.details.cluster.name);
     const deleted: string[] = [];
     for (const o of objects) {

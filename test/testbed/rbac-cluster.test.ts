@@ -220,7 +220,8 @@ describe('rbac --cluster, applied with the command it prints, then with a mappin
       '-f',
       '-',
     ];
-    expect(kubectl(legacyArgs, stream(file)).code).toBe(0);
+    const applied = kubectl(legacyArgs, stream(file));
+    expect(applied.code, applied.stderr).toBe(0);
     const without = writeFile(scope, [mapping('x', [{ namespace: n0 }])], 'l.yaml');
     const r = kubectl(legacyArgs, stream(without));
     expect(r.code, r.stderr).toBe(0);
