@@ -247,7 +247,7 @@ export interface ObjectRef {
 /**
  * The objects the file's mappings had on cluster `cluster` under the names before they were scoped to the app
  * (infra/kube-names.ts, `legacyKubeNames`), for `kubectl delete --ignore-not-found -f -` once the app's new
- * objects are applied and its stacks deployed (docs/deploy.md#two-apps-one-cluster-kubernetes-names). Pure.
+ * objects are applied and its stacks deployed (docs/deploy.md#moving-to-app-scoped-kubernetes-names). Pure.
  */
 export function legacyClusterObjects(
   mappings: readonly Pick<Mapping, 'id' | 'targets'>[],

@@ -78,7 +78,7 @@ export function otherDeploymentFinding(
       `each with aws cloudformation describe-stack-resources --physical-resource-id ${first} --region ${region}, ` +
       `then aws cloudformation delete-stack --stack-name <StackName> --region ${region} (the old app's RBAC: ` +
       `kubectl delete with its rbac --cluster ... --legacy or its ApplySet); otherwise remove the mapping from one ` +
-      `of the two files (README, Renaming the app)`,
+      `of the two files (docs/deploy.md#renaming-the-app-and-two-fleets)`,
   };
 }
 
