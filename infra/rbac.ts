@@ -271,7 +271,11 @@ export function legacyClusterObjects(
   });
 }
 
-/** Objects as a multi-document YAML stream for kubectl. */
+/**
+ * Objects as a multi-document YAML stream for kubectl. Written as YAML 1.1, which kubectl's parser
+ * (sigs.k8s.io/yaml) reads: a string YAML 1.1 would take for a boolean or number (a mapping id `y` or `no`, an
+ * app key of 8 decimal digits) is quoted, where YAML 1.2 output leaves it bare and kubectl refuses the object.
+ */
 export function yamlStream(objects: readonly object[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0, version: '1.1' })}`).join('');
 }

@@ -2,7 +2,7 @@
 // groups and objects; the ApplySet of `rbac --cluster` is computed as kubectl computes it.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import {
   applySetCrd,
   applySetId,
@@ -139,6 +139,20 @@ describe('clusterAccessManifests and legacyClusterObjects', () => {
       ),
     ).toStrictEqual(['x', 'x']);
     expect(parseAllDocuments(yamlStream(west)).map((d) => d.toJS())).toStrictEqual(west);
+  });
+
+  it.each(['y', 'no', 'on', '12345678', '1e234567'])(
+    'writes strings YAML 1.1 reads as other types quoted (kubectl parses YAML 1.1): %j',
+    (value) => {
+      const objects = [{ metadata: { name: value, labels: { 'eks-secret-sync.io/mapping': value } } }];
+      const text = yamlStream(objects);
+      expect(parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS())).toStrictEqual(objects);
+    },
+  );
+
+  it('positive control: a mapping id y written as YAML 1.2 is a boolean to a YAML 1.1 parser', () => {
+    const bare = stringify({ labels: { mapping: 'y' } }, { version: '1.2' });
+    expect(parseAllDocuments(bare, { version: '1.1' })[0]!.toJS()).toStrictEqual({ labels: { mapping: true } });
   });
 
   it('lists the old names of the objects on that cluster for the migration', () => {
