@@ -30,7 +30,8 @@ import { MintTokenFunction } from './functions/mint-token.ts';
 import { PlanMergeFunction } from './functions/plan-merge.ts';
 import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
 import { appNameOf } from './app-name.ts';
-import { kubernetesGroup } from './rbac.ts';
+import { rbacApplyCommand } from './applyset.ts';
+import { appScopeOf, kubeNames } from './kube-names.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
@@ -151,6 +152,8 @@ export class SecretMapping extends Construct {
     this.rules = this.addRules(m, props.deadLetterQueue);
 
     const identity = this.functions['mint-token'].role.roleArn;
+    const app = appScopeOf(appNameOf(this), m.secretArn);
+    const { group } = kubeNames(app, m.id);
     // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
     // a single-target mapping always had).
     const clusterNames = [...new Set(m.targets.map((t) => t.cluster.name))];
@@ -159,18 +162,24 @@ export class SecretMapping extends Construct {
         new CfnAccessEntry(this, i === 0 ? 'AccessEntry' : `AccessEntry${i + 1}`, {
           clusterName,
           principalArn: identity,
-          kubernetesGroups: [kubernetesGroup(m.id)],
+          kubernetesGroups: [group],
           type: 'STANDARD',
         }),
     );
     this.accessEntry = this.accessEntries[0]!;
     this.initialSync = this.addInitialSync(m, props.logRetention);
+    // The mappings file the app was synthesized from (the `mappings` context value), as the operator named it.
+    const file: unknown = this.node.tryGetContext('mappings');
     new CfnOutput(this, 'RbacCommand', {
-      description: `Mapping ${m.id}: apply its Role and RoleBinding with cluster-admin rights (the stack holds none)`,
-      value: `eks-secret-sync rbac --mapping ${m.id} | kubectl apply -f -`,
+      description:
+        `Mapping ${m.id}: apply the RBAC of its cluster(s) with a cluster-admin context of each (the stack holds ` +
+        `none); the first time on a cluster, the two setup commands of docs/deploy.md first`,
+      value: clusterNames
+        .map((c) => rbacApplyCommand(app, c, typeof file === 'string' && file !== '' ? file : undefined))
+        .join(' && '),
     });
     new CfnOutput(this, 'KubernetesIdentity', {
-      description: `Mapping ${m.id}: the IAM role the cluster knows as group ${kubernetesGroup(m.id)}`,
+      description: `Mapping ${m.id}: the IAM role the cluster knows as group ${group}`,
       value: identity,
     });
   }

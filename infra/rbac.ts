@@ -25,16 +25,20 @@
  * these rules come with an admission policy that allows only the restart's two
  * annotations (infra/restart-policy.ts, {@link accessManifests}).
  *
+ * Every name carries the app's key (infra/kube-names.ts): two apps with a mapping `db` on one cluster get
+ * separate groups, Roles and policies.
+ *
  * The stack cannot apply them: that would need a standing cluster-admin
- * identity. The CLI prints them (`eks-secret-sync rbac --mapping <id>`) for
- * someone with that right to `kubectl apply`.
+ * identity. The CLI prints them (`eks-secret-sync rbac --cluster <name>`, one
+ * ApplySet per app and cluster, infra/applyset.ts) for someone with that right
+ * to `kubectl apply`.
  */
 import { secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../functions/domain/kube-verbs.ts';
 import { stringify } from 'yaml';
-import { managedLabels } from '../functions/domain/metadata.ts';
 import { parseWorkloads, WORKLOAD_KINDS } from '../functions/domain/restart.ts';
 import type { Mapping, Target } from './config.ts';
-import { restartPolicyManifests, type AdmissionObject } from './restart-policy.ts';
+import { kubeNames, legacyKubeNames, type AppScope } from './kube-names.ts';
+import { ADMISSION_API_VERSION, restartPolicyManifests, type AdmissionObject } from './restart-policy.ts';
 
 /**
  * What the RBAC objects depend on: the mapping's id, namespace, Secret and (optionally) workloads to restart and
@@ -123,14 +127,14 @@ export interface PolicyRule {
   readonly verbs: readonly string[];
 }
 
-/** The Kubernetes group the mapping's EKS access entry puts its identity in. */
-export function kubernetesGroup(mappingId: string): string {
-  return `eks-secret-sync:${mappingId}`;
+/** The Kubernetes group the mapping's EKS access entry puts its identity in (infra/kube-names.ts). */
+export function kubernetesGroup(app: AppScope, mappingId: string): string {
+  return kubeNames(app, mappingId).group;
 }
 
-/** The name of the Role and the RoleBinding. */
-export function rbacName(mappingId: string): string {
-  return `eks-secret-sync-${mappingId}`;
+/** The name of the Role and the RoleBinding (infra/kube-names.ts). */
+export function rbacName(app: AppScope, mappingId: string): string {
+  return kubeNames(app, mappingId).rbacName;
 }
 
 /** A namespaced Role or RoleBinding, as plain data. */
@@ -141,6 +145,7 @@ export interface RbacObject {
     readonly name: string;
     readonly namespace: string;
     readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
   };
   readonly [field: string]: unknown;
 }
@@ -170,12 +175,18 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
 }
 
 /**
- * The RBAC objects of one mapping in one namespace: a Role on exactly its Secrets there (and the workloads
- * they restart) and a RoleBinding to its group. Pure.
+ * The RBAC objects of one mapping of app `app` in one namespace: a Role on exactly its Secrets there (and the
+ * workloads they restart) and a RoleBinding to its group. Pure.
  */
-export function rbacManifests(target: RbacMapping | RbacNamespace): [RbacObject, RbacObject] {
+export function rbacManifests(target: RbacMapping | RbacNamespace, app: AppScope): [RbacObject, RbacObject] {
   const grant = asNamespace(target);
-  const metadata = { name: rbacName(grant.id), namespace: grant.namespace, labels: managedLabels(grant.id) };
+  const names = kubeNames(app, grant.id);
+  const metadata = {
+    name: names.rbacName,
+    namespace: grant.namespace,
+    labels: names.labels,
+    annotations: names.annotations,
+  };
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -188,7 +199,7 @@ export function rbacManifests(target: RbacMapping | RbacNamespace): [RbacObject,
       kind: 'RoleBinding',
       metadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: metadata.name },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: kubernetesGroup(grant.id) }],
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: names.group }],
     },
   ];
 }
@@ -199,16 +210,72 @@ export function rbacManifests(target: RbacMapping | RbacNamespace): [RbacObject,
  * restarts workloads, the ValidatingAdmissionPolicy and its binding that let the group change nothing on its
  * workloads but the restart annotations (infra/restart-policy.ts). Pure.
  */
-export function accessManifests(mapping: RbacMapping | readonly RbacNamespace[]): (RbacObject | AdmissionObject)[] {
+export function accessManifests(
+  mapping: RbacMapping | readonly RbacNamespace[],
+  app: AppScope,
+): (RbacObject | AdmissionObject)[] {
   const grants = 'id' in mapping ? [asNamespace(mapping)] : mapping;
   const id = grants[0]!.id;
   const restart = grants.flatMap((g) => g.restart);
-  return [...grants.flatMap((g) => rbacManifests(g)), ...restartPolicyManifests({ id, restart }, kubernetesGroup(id))];
+  return [...grants.flatMap((g) => rbacManifests(g, app)), ...restartPolicyManifests({ id, restart }, app)];
 }
 
 /** {@link accessManifests} as a multi-document YAML stream for `kubectl apply -f -`. */
-export function rbacYaml(mapping: RbacMapping | readonly RbacNamespace[]): string {
-  return accessManifests(mapping)
-    .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
-    .join('');
+export function rbacYaml(mapping: RbacMapping | readonly RbacNamespace[], app: AppScope): string {
+  return yamlStream(accessManifests(mapping, app));
+}
+
+/** The objects of every mapping of `mappings` that has a target on cluster `cluster`, in file order. Pure. */
+export function clusterAccessManifests(
+  mappings: readonly Pick<Mapping, 'id' | 'targets'>[],
+  cluster: string,
+  app: AppScope,
+): (RbacObject | AdmissionObject)[] {
+  return mappings.flatMap((m) => {
+    const grants = namespaceGrants(m).get(cluster);
+    return grants === undefined ? [] : accessManifests(grants, app);
+  });
+}
+
+/** An object as `kubectl delete -f -` needs it: kind and name (and namespace). */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+}
+
+/**
+ * The objects the file's mappings had on cluster `cluster` under the names before they were scoped to the app
+ * (infra/kube-names.ts, `legacyKubeNames`), for `kubectl delete --ignore-not-found -f -` once the app's new
+ * objects are applied and its stacks deployed (docs/deploy.md#moving-to-app-scoped-kubernetes-names). Pure.
+ */
+export function legacyClusterObjects(
+  mappings: readonly Pick<Mapping, 'id' | 'targets'>[],
+  cluster: string,
+): ObjectRef[] {
+  return mappings.flatMap((m) => {
+    const grants = namespaceGrants(m).get(cluster);
+    if (grants === undefined) return [];
+    const { rbacName: name, restartPolicyName } = legacyKubeNames(m.id);
+    const rbac = 'rbac.authorization.k8s.io/v1';
+    const namespaced = grants.flatMap(({ namespace }) =>
+      (['Role', 'RoleBinding'] as const).map((kind) => ({ apiVersion: rbac, kind, metadata: { name, namespace } })),
+    );
+    // Listed whether or not the mapping restarts now: it may have before (delete --ignore-not-found skips absent ones).
+    const policies = (['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'] as const).map((kind) => ({
+      apiVersion: ADMISSION_API_VERSION,
+      kind,
+      metadata: { name: restartPolicyName },
+    }));
+    return [...namespaced, ...policies];
+  });
+}
+
+/**
+ * Objects as a multi-document YAML stream for kubectl. Written as YAML 1.1, which kubectl's parser
+ * (sigs.k8s.io/yaml) reads: a string YAML 1.1 would take for a boolean or number (a mapping id `y` or `no`, an
+ * app key of 8 decimal digits) is quoted, where YAML 1.2 output leaves it bare and kubectl refuses the object.
+ */
+export function yamlStream(objects: readonly object[]): string {
+  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0, version: '1.1' })}`).join('');
 }

@@ -7,13 +7,13 @@
  * (`kubectl.kubernetes.io/restartedAt` and `eks-secret-sync.io/restarted-for-version`); other identities are
  * not matched. Pure: plain data in, plain data out.
  */
-import { managedLabels } from '../functions/domain/metadata.ts';
 import {
   RESTARTED_AT_ANNOTATION,
   RESTARTED_FOR_VERSION_ANNOTATION,
   WORKLOAD_KINDS,
 } from '../functions/domain/restart.ts';
 import type { Mapping } from './config.ts';
+import { kubeNames, type AppScope } from './kube-names.ts';
 
 /** The oldest Kubernetes minor version (1.x) that serves admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy. */
 export const RESTART_POLICY_MIN_MINOR = 30;
@@ -25,8 +25,8 @@ export const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 export const RESTART_ANNOTATIONS = [RESTARTED_AT_ANNOTATION, RESTARTED_FOR_VERSION_ANNOTATION] as const;
 
 /** Name of the policy and of its binding (cluster-scoped objects, one pair per mapping with `restart`). */
-export function restartPolicyName(mappingId: string): string {
-  return `eks-secret-sync-restart-${mappingId}`;
+export function restartPolicyName(app: AppScope, mappingId: string): string {
+  return kubeNames(app, mappingId).restartPolicyName;
 }
 
 /**
@@ -44,7 +44,11 @@ export function restartPolicyMessage(mappingId: string): string {
 export interface AdmissionObject {
   readonly apiVersion: typeof ADMISSION_API_VERSION;
   readonly kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding';
-  readonly metadata: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
+  readonly metadata: {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+  };
   readonly spec: Record<string, unknown>;
 }
 
@@ -93,18 +97,17 @@ export const SERVER_WRITTEN_ANNOTATIONS = ['deprecated.daemonset.template.genera
 const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
 
 /**
- * The ValidatingAdmissionPolicy and its binding for a mapping with `restart`; none without (its group may patch
- * no workload). `group` is the mapping's Kubernetes group (rbac.ts, `kubernetesGroup`). The policy matches every
+ * The ValidatingAdmissionPolicy and its binding for a mapping of app `app` with `restart`; none without (its group
+ * may patch no workload). The policy matches requests of the mapping's group (infra/kube-names.ts). It matches every
  * operation by that group on the three workload kinds and their subresources, in every namespace, and denies all
  * but an update that changes only the restart annotations.
  */
 export function restartPolicyManifests(
   mapping: Pick<Mapping, 'id'> & { readonly restart?: readonly string[] },
-  group: string,
+  app: AppScope,
 ): AdmissionObject[] {
   if ((mapping.restart ?? []).length === 0) return [];
-  const name = restartPolicyName(mapping.id);
-  const labels = managedLabels(mapping.id);
+  const { restartPolicyName: name, group, labels, annotations } = kubeNames(app, mapping.id);
   const message = restartPolicyMessage(mapping.id);
   const resources = Object.values(WORKLOAD_KINDS).flatMap(({ resource }) => [resource, `${resource}/*`]);
   // Forbidden (403), not the default Invalid (422): the request is refused for who makes it, not for its content.
@@ -117,7 +120,7 @@ export function restartPolicyManifests(
     {
       apiVersion: ADMISSION_API_VERSION,
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name, labels },
+      metadata: { name, labels, annotations },
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
@@ -160,7 +163,7 @@ export function restartPolicyManifests(
     {
       apiVersion: ADMISSION_API_VERSION,
       kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name, labels },
+      metadata: { name, labels, annotations },
       spec: { policyName: name, validationActions: ['Deny'] },
     },
   ];

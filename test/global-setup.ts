@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { ensureKubectlBinary } from '../testbed/build.ts';
 import { startTestbed, type TestbedDetails } from '../testbed/testbed.ts';
 import { synthBundles, type Bundles } from './support/bundles.ts';
 
@@ -7,6 +8,8 @@ declare module 'vitest' {
     testbed: TestbedDetails;
     /** The Lambda bundles of the synthesized cloud assembly, one synth per run. */
     bundles: Bundles;
+    /** The test bed's kubectl (built from the pinned k8s.io/kubectl module, testbed/kubectl), never the machine's. */
+    kubectl: string;
   }
 }
 
@@ -23,6 +26,14 @@ export default async function setup(project: TestProject) {
     synthBundles(),
   ]);
   project.provide('bundles', bundles);
+  // After the server's build, so the two Go builds never compete for the cores (cached: a hash check).
+  const kubectl = await ensureKubectlBinary((msg) => process.stderr.write(`[testbed] ${msg}\n`)).catch(
+    async (e: unknown) => {
+      await tb.stop({ keepLogs: false });
+      throw e;
+    },
+  );
+  project.provide('kubectl', kubectl);
   process.stderr.write(`[testbed] ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   project.provide('testbed', tb.details);
   return async () => {

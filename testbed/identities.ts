@@ -110,6 +110,25 @@ export async function addAccessEntryGroup(file: string, roleArn: string, group: 
   if (changed) await sleep(1_050 - (Date.now() % 1_000));
 }
 
+/**
+ * Replaces one Kubernetes group of the role's access entry by another, as CloudFormation's in-place update of an
+ * `AWS::EKS::AccessEntry`'s `KubernetesGroups` does (UpdateAccessEntry). Resolves, as
+ * {@link addAccessEntryGroup} does, once a newly minted token cannot meet a review cached with the old groups.
+ *
+ * @throws Error when the role has no access entry, or its entry does not hold `from`.
+ */
+export async function replaceAccessEntryGroup(file: string, roleArn: string, from: string, to: string): Promise<void> {
+  await editJson<ReturnType<typeof accessEntries>>(file, (data) => {
+    const entry = data.entries.find((e) => e.principalArn === roleArn);
+    if (!entry) throw new Error(`access entries: no entry for ${roleArn}`);
+    const i = entry.kubernetesGroups.indexOf(from);
+    if (i < 0) throw new Error(`access entries: ${roleArn} is not in group ${from}`);
+    entry.kubernetesGroups.splice(i, 1, to);
+    return true;
+  });
+  await sleep(1_050 - (Date.now() % 1_000));
+}
+
 /** Where the test bed keeps what the token webhook and its emulated STS read on every review. */
 export interface IdentityFiles {
   /** The access entries (testbed/server/webhook.go). */

@@ -16,7 +16,8 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
 import { definitionJson } from '../infra/definition-json.ts';
-import { accessManifests, kubernetesGroup, type RbacNamespace } from '../infra/rbac.ts';
+import { appScopeOf, kubeNames, type AppScope } from '../infra/kube-names.ts';
+import { accessManifests, type RbacNamespace } from '../infra/rbac.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
@@ -28,6 +29,9 @@ import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
 /** The five task states every sync may run, and the bundle each runs. */
+/** The app name of the test bed's local mappings (their Kubernetes names' scope, infra/kube-names.ts). */
+export const TESTBED_APP_NAME = 'testbed';
+
 const STEPS = {
   FetchSecret: 'fetch-secret',
   MintToken: 'mint-token',
@@ -50,7 +54,7 @@ export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
 export interface LocalMappingOptions {
   /**
    * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
-   * access entry putting it in the group `eks-secret-sync:<id>`, as a deployed mapping's mint-token role.
+   * access entry putting it in its group (infra/kube-names.ts), as a deployed mapping's mint-token role.
    */
   readonly id?: string;
   /** Seal with this moto KMS key (as mappings of one stack share its key) instead of a new one. */
@@ -151,10 +155,13 @@ export class LocalMapping {
   readonly dlqUrl: string;
   /** The values of the ASL placeholders this mapping's definition was made with. */
   readonly substitutions: Readonly<Record<string, string>>;
-  /** The mapping's own IAM role session and what its access entry gives it (group `eks-secret-sync:<id>`). */
+  /** The mapping's own IAM role session and what its access entry gives it (its group, infra/kube-names.ts). */
   readonly identity: Identity;
+  /** The app the mapping belongs to (`testbed`, in moto's account and region): its Kubernetes names' scope. */
+  readonly app: AppScope;
 
   private constructor(
+    app: AppScope,
     identity: Identity,
     details: TestbedDetails,
     id: string,
@@ -169,6 +176,7 @@ export class LocalMapping {
     opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
   ) {
     this.details = details;
+    this.app = app;
     this.identity = identity;
     this.id = id;
     this.secretArn = secretArn;
@@ -208,7 +216,6 @@ export class LocalMapping {
   /** Provisions everything for one mapping and returns it. */
   static async create(tb: TestbedDetails, bundles: Bundles, opts: LocalMappingOptions = {}): Promise<LocalMapping> {
     const id = opts.id ?? 'testbed';
-    const identity = await provisionIdentity(tb.moto, tb.cluster, uniqueName(`ess-${id}`), [kubernetesGroup(id)]);
     const cfg = awsConfig(tb);
     const sm = new SecretsManagerClient(cfg);
     const kms = new KMSClient(cfg);
@@ -220,6 +227,8 @@ export class LocalMapping {
         SecretBinary: opts.secretBinary,
       }),
     );
+    const app = appScopeOf(TESTBED_APP_NAME, secret.ARN!);
+    const identity = await provisionIdentity(tb.moto, tb.cluster, uniqueName(`ess-${id}`), [kubeNames(app, id).group]);
     const sealKeyId =
       opts.sealKeyId ??
       (await kms.send(new CreateKeyCommand({ Description: 'eks-secret-sync seal key (test)' }))).KeyMetadata!.Arn!;
@@ -256,7 +265,7 @@ export class LocalMapping {
     }
     const missing = new Set(more.filter((_t, i) => opts.moreTargets![i]!.missing).map((t) => t.namespace));
     const applied = grants.filter((g) => !missing.has(g.namespace));
-    if (!opts.noRbac) await adminApply(tb, accessManifests(applied));
+    if (!opts.noRbac) await adminApply(tb, accessManifests(applied, app));
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -288,6 +297,7 @@ export class LocalMapping {
     sqs.destroy();
     const server = opts.clusterEndpoint ?? tb.cluster.server;
     return new LocalMapping(
+      app,
       identity,
       tb,
       id,

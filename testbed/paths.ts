@@ -42,3 +42,6 @@ export function cacheDir(): string {
 
 /** Where server logs of failed runs are kept (ignored by git). */
 export const keptLogsDir = join(repoRoot, '.testbed', 'logs');
+
+/** Go module of the test bed's kubectl (a second cached binary, testbed/build.ts). */
+export const kubectlModuleDir = join(repoRoot, 'testbed', 'kubectl');

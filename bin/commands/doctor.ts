@@ -3,6 +3,8 @@
  * with its fix. Checks that cannot run say "could not check X: <reason>" rather
  * than pass silently.
  */
+import { rulePrefix } from '../../infra/resource-names.ts';
+import { checkOtherDeployments } from '../lib/doctor/other-deployments.ts';
 import type { StackOptions, SyncConfig } from '../../infra/config.ts';
 import { stackNameOfMapping } from '../../infra/fleet.ts';
 import type { MappingTarget } from '../../infra/targets.ts';
@@ -108,6 +110,8 @@ async function diagnose(
   progress: Progress,
 ): Promise<Finding[]> {
   const aws = new AwsSession(regionOf(m));
+  const { appScopeOf, kubeNames } = await import('../../infra/kube-names.ts');
+  const app = appScopeOf(stack.name, m.secretArn);
   const findings: Finding[] = [];
   const facts: ClusterFacts = {};
   let credentials: string | undefined;
@@ -117,24 +121,24 @@ async function diagnose(
     findings.push(
       await checkSecret(m, aws, clock.aws),
       ...(await checkRules(m, stack.name, mappingsFile, aws)),
-      ...(await checkCluster(m, aws, facts, identityStack)),
+      await checkOtherDeployments(m, rulePrefix(stack.name), aws, `${m.cluster.name}/${m.namespace}/${m.secretName}`),
+      ...(await checkCluster(m, app, aws, facts, identityStack)),
     );
   } else {
     findings.push(unchecked('secret', 'the AWS side (secret, rules, cluster, access entry)', credentials));
   }
   progress.step(`${m.id}: namespace and RBAC`);
-  const { kubernetesGroup } = await import('../../infra/rbac.ts');
   const target = await resolveKubeTarget(m.cluster, aws, flags).catch((e: Error) => e);
   if (target instanceof Error) {
     findings.push(unchecked('cluster-access', `the cluster of mapping ${m.id}`, target.message));
     return findings;
   }
   findings.push(await checkNamespace(m, target, clock.cluster));
-  const group = kubernetesGroup(m.id);
+  const { group } = kubeNames(app, m.id);
   // RBAC binds the group; the username matters only for bindings to users (known from the access entry).
   const subject = { user: facts.username ?? `eks-secret-sync:${m.id}:sync`, groups: [group, 'system:authenticated'] };
   findings.push(...(await checkRbac(m, target, subject)));
-  findings.push(...(await checkRestartPolicy(m, target)));
+  findings.push(...(await checkRestartPolicy(m, app, target)));
   return findings;
 }
 

@@ -10,6 +10,7 @@ import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
 import { fleetYaml } from '../support/fleet.ts';
 import { ofType, synth } from '../support/infra.ts';
 import {
+  appOf,
   canary,
   CLI,
   cli,
@@ -135,8 +136,14 @@ describe('rbac', () => {
     const cluster = inject('testbed').cluster.name;
     const header = `# mapping ${mapping.id}, cluster ${cluster}: ${mapping.namespace}/app-config\n---\n`;
     expect(yaml.stdout.startsWith(header)).toBe(true);
-    expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(rbacManifests(mapping));
-    expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: rbacManifests(mapping) });
+    expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS())).toEqual(
+      rbacManifests(mapping, appOf('CliCommands', mapping)),
+    );
+    expect(JSON.parse(json.stdout)).toEqual({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: rbacManifests(mapping, appOf('CliCommands', mapping)),
+    });
   });
 
   it('adds, for a mapping with restart, the admission policy and its binding after the Role and RoleBinding', async () => {
@@ -147,7 +154,7 @@ describe('rbac', () => {
 
     expect(yaml.code).toBe(0);
     const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS());
-    expect(docs).toEqual(accessManifests(restarting));
+    expect(docs).toEqual(accessManifests(restarting, appOf('CliCommands', restarting)));
     expect(docs.map((d) => d.kind)).toEqual([
       'Role',
       'RoleBinding',

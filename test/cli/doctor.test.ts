@@ -20,6 +20,7 @@ import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ruleName } from '../../infra/events.ts';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
+import { restartPolicyName } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
 import {
   canary,
@@ -29,6 +30,8 @@ import {
   motoConfig,
   motoJson,
   seedMapping,
+  appOf,
+  groupOf,
   WORK,
   writeKubeconfig,
   writeMappings,
@@ -67,7 +70,7 @@ async function putRule(m: TestMapping, state: 'ENABLED' | 'DISABLED'): Promise<v
 }
 
 async function healthyMapping(opts: Parameters<typeof seedMapping>[0] = {}): Promise<TestMapping> {
-  const m = await seedMapping({ value: JSON.stringify({ password: CANARY }), ...opts });
+  const m = await seedMapping({ value: JSON.stringify({ password: CANARY }), stack: STACK, ...opts });
   await putRule(m, 'ENABLED');
   return m;
 }
@@ -107,14 +110,14 @@ describe('doctor on a healthy mapping', () => {
     expect(f['access-entry']).toMatchObject({
       verdict: 'unchecked',
       message:
-        `could not check the access entry of group eks-secret-sync:${healthy.id}: ` +
+        `could not check the access entry of group ${groupOf(STACK, healthy)}: ` +
         `eks:ListAccessEntries/DescribeAccessEntry: the endpoint answered HTTP 404 with a body that is not an AWS ` +
         `answer: it does not implement this API`,
     });
     expect(f.namespace).toMatchObject({ verdict: 'ok', message: `namespace ${healthy.namespace} exists` });
     expect(f.rbac).toMatchObject({
       verdict: 'ok',
-      message: `group eks-secret-sync:${healthy.id} may get, create, patch Secret ${healthy.namespace}/app-config`,
+      message: `group ${groupOf(STACK, healthy)} may get, create, patch Secret ${healthy.namespace}/app-config`,
     });
     expect(f['rbac-scope']).toMatchObject({ verdict: 'ok' });
     if (eventbridge)
@@ -160,8 +163,8 @@ describe('doctor on seeded misconfigurations', () => {
     const deleting = await healthyMapping();
     await sm.send(new DeleteSecretCommand({ SecretId: deleting.secretArn, RecoveryWindowInDays: 7 }));
     sm.destroy();
-    const noRule = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
-    const disabled = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
+    const noRule = await seedMapping({ value: JSON.stringify({ password: CANARY }), stack: STACK });
+    const disabled = await seedMapping({ value: JSON.stringify({ password: CANARY }), stack: STACK });
     await putRule(disabled, 'DISABLED');
     const noNamespace = await healthyMapping({ namespace: uniqueName('missing'), noRbac: true });
     const noRbac = await healthyMapping({ noRbac: true });
@@ -178,7 +181,7 @@ describe('doctor on seeded misconfigurations', () => {
         kind: 'RoleBinding',
         metadata: { name: 'too-broad', namespace: broad.namespace },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'too-broad' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `eks-secret-sync:${broad.id}` }],
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: groupOf(STACK, broad) }],
       },
     ]);
     const file = writeMappings(STACK, [gone, deleting, noRule, disabled, noNamespace, noRbac, broad]);
@@ -239,14 +242,14 @@ describe('doctor on seeded misconfigurations', () => {
     expect(byCheck(out, noRbac.id).rbac).toMatchObject({
       verdict: 'problem',
       message:
-        `group eks-secret-sync:${noRbac.id} may not get, create, patch Secret ${noRbac.namespace}/app-config: ` +
+        `group ${groupOf(STACK, noRbac)} may not get, create, patch Secret ${noRbac.namespace}/app-config: ` +
         `syncs fail with PermissionDeniedError (403)`,
       fix: `eks-secret-sync rbac --mapping ${noRbac.id} | kubectl apply -f -   (as a cluster admin)`,
     });
     const scope = byCheck(out, broad.id)['rbac-scope'];
     expect(scope.verdict).toBe('problem');
     expect(scope.message).toContain(
-      `RBAC is too broad: group eks-secret-sync:${broad.id} may also list Secrets in ${broad.namespace}`,
+      `RBAC is too broad: group ${groupOf(STACK, broad)} may also list Secrets in ${broad.namespace}`,
     );
     expect(scope.message).toContain(`get other Secrets in ${broad.namespace}`);
     expect(scope.message).toContain(`RoleBinding "too-broad/${broad.namespace}" of Role "too-broad"`);
@@ -332,9 +335,9 @@ describe('doctor on a mapping with restart', () => {
   it('finds the restart admission policy in place on this Kubernetes 1.35, and reports it missing as a problem', async () => {
     // Prepare: one mapping with everything `eks-secret-sync rbac` prints, one with the Role and RoleBinding only
     const guarded = { ...(await healthyMapping({ noRbac: true })), restart: ['deployment/api'] };
-    await adminApply(accessManifests(guarded));
+    await adminApply(accessManifests(guarded, appOf(STACK, guarded)));
     const unguarded = { ...(await healthyMapping({ noRbac: true })), restart: ['deployment/api'] };
-    await adminApply(rbacManifests(unguarded));
+    await adminApply(rbacManifests(unguarded, appOf(STACK, unguarded)));
     const file = writeMappings(STACK, [guarded, unguarded, healthy]);
 
     // Act
@@ -346,15 +349,15 @@ describe('doctor on a mapping with restart', () => {
       check: 'restart-policy',
       verdict: 'ok',
       message:
-        `ValidatingAdmissionPolicy eks-secret-sync-restart-${guarded.id} and its binding are in place (Kubernetes ` +
+        `ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, guarded), guarded.id)} and its binding are in place (Kubernetes ` +
         `v1.35.4): ` +
-        `group eks-secret-sync:${guarded.id} may change only the restart annotations of its workloads`,
+        `group ${groupOf(STACK, guarded)} may change only the restart annotations of its workloads`,
     });
     expect(byCheck(out, unguarded.id)['restart-policy']).toMatchObject({
       verdict: 'problem',
       message: expect.stringMatching(
         new RegExp(
-          `^ValidatingAdmissionPolicy eks-secret-sync-restart-${unguarded.id} and its binding \\S+ missing in the ` +
+          `^ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, unguarded), unguarded.id)} and its binding \\S+ missing in the ` +
             `cluster: `,
         ),
       ),

@@ -10,6 +10,7 @@ import {
   addAccessEntryGroup,
   canary,
   cli,
+  groupOf,
   itPrintsNoSecret,
   motoConfig,
   writeMappings,
@@ -57,8 +58,8 @@ beforeAll(async () => {
       ],
     } as never,
   ]);
-  await addAccessEntryGroup(`eks-secret-sync:${id}`);
-  await addAccessEntryGroup(`eks-secret-sync:${partial}`);
+  await addAccessEntryGroup(groupOf('CliFanOut', { id, secretArn: created.ARN! }));
+  await addAccessEntryGroup(groupOf('CliFanOut', { id: partial, secretArn: created.ARN! }));
 });
 
 describe('a mapping with three targets in two namespaces', () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect, inject, it } from 'vitest';
+import { appScopeOf, kubeNames, type AppScope } from '../../infra/kube-names.ts';
 import { rbacManifests } from '../../infra/rbac.ts';
 import { addAccessEntryGroup as addGroup, type IdentityName } from '../../testbed/identities.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
@@ -159,6 +160,24 @@ export interface SeedOptions {
   /** Do not apply the mapping's Role and RoleBinding. */
   readonly noRbac?: boolean;
   readonly prune?: boolean;
+  /**
+   * The `stack.name` of the file the mapping will be written to: its Kubernetes names' app (infra/kube-names.ts).
+   * Only commands that compute the names (doctor, rbac) need it to match. Default {@link SEED_APP}.
+   */
+  readonly stack?: string;
+}
+
+/** The app name {@link seedMapping} scopes Kubernetes names to unless told another. */
+export const SEED_APP = 'CliTests';
+
+/** The app (Kubernetes names' scope) of a mapping written under `stack`: its name, the secret's account and region. */
+export function appOf(stack: string, m: Pick<TestMapping, 'secretArn'>): AppScope {
+  return appScopeOf(stack, m.secretArn);
+}
+
+/** The Kubernetes group of mapping `m` written under `stack` (its access entry's, its RoleBinding's). */
+export function groupOf(stack: string, m: Pick<TestMapping, 'id' | 'secretArn'>): string {
+  return kubeNames(appOf(stack, m), m.id).group;
 }
 
 /**
@@ -176,8 +195,9 @@ export async function seedMapping(opts: SeedOptions = {}): Promise<TestMapping> 
   sm.destroy();
   const namespace = opts.namespace ?? (await createNamespace('cli'));
   const secretName = 'app-config';
-  if (!opts.noRbac) await adminApply(rbacManifests({ id, namespace, secretName }));
-  await addAccessEntryGroup(`eks-secret-sync:${id}`);
+  const app = appScopeOf(opts.stack ?? SEED_APP, created.ARN!);
+  if (!opts.noRbac) await adminApply(rbacManifests({ id, namespace, secretName }, app));
+  await addAccessEntryGroup(kubeNames(app, id).group);
   return {
     id,
     secretArn: created.ARN!,

@@ -114,7 +114,7 @@ describe('a target whose namespace is missing', () => {
       secrets: [{ name: gone.secretName, deletionPolicy: 'retain' as const }],
       restart: [],
     };
-    await adminApply(accessManifests([grant]));
+    await adminApply(accessManifests([grant], m.app));
 
     // What redrive does with the message: the same event, the next attempt, that target alone.
     const again = await m.run(message.event, message.attempt + 1, { onlyTarget: message.target });
@@ -138,7 +138,7 @@ async function writtenAgain(t: TargetRef, before: number): Promise<number> {
 async function createMissing(m: LocalMapping, gone: TargetRef): Promise<void> {
   await kube(adminToken(), 'POST', '/api/v1/namespaces', { metadata: { name: gone.namespace } });
   const secrets = [{ name: gone.secretName, deletionPolicy: 'retain' as const }];
-  await adminApply(accessManifests([{ id: m.id, namespace: gone.namespace, secrets, restart: [] }]));
+  await adminApply(accessManifests([{ id: m.id, namespace: gone.namespace, secrets, restart: [] }], m.app));
 }
 
 const CLI = fileURLToPath(new URL('../../bin/eks-secret-sync.ts', import.meta.url));

@@ -325,11 +325,11 @@ describe('Kubernetes faults: refusals caused for real', () => {
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
-        metadata: { name: rbacName(m.id), namespace: m.namespace },
+        metadata: { name: rbacName(m.app, m.id), namespace: m.namespace },
         rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [m.secretName], verbs: ['get'] }],
       },
     ]);
-    await untilDenied(kubernetesGroup(m.id), m.namespace, 'patch', m.secretName);
+    await untilDenied(kubernetesGroup(m.app, m.id), m.namespace, 'patch', m.secretName);
     const { run } = await runCell(m, bed.p, bed.next(), {
       dlq: 'PermissionDeniedError',
       step: 'ApplySecret',

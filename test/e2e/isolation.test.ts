@@ -5,6 +5,7 @@
 // do on A's Secret exactly what A's sync needs and nothing on any other Secret; A's role cannot open B's
 // seals under the one key they share (moto's KMS refuses the encryption context). Mapping C has two targets in
 // two namespaces: its one token may read and write both and nothing else in either namespace.
+import { kubeNames } from '../../infra/kube-names.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { unseal } from '../../functions/adapters/seal.ts';
@@ -107,9 +108,9 @@ describe('two mappings, two identities', () => {
     const [ua, ub] = [await who(a), await who(b)];
     expect(a.identity.roleArn).not.toBe(b.identity.roleArn);
     expect(ua.username).toBe(a.identity.username);
-    expect(ua.groups).toStrictEqual(['eks-secret-sync:iso-a', 'system:authenticated']);
+    expect(ua.groups).toStrictEqual([kubeNames(a.app, 'iso-a').group, 'system:authenticated']);
     expect(ub.username).toBe(b.identity.username);
-    expect(ub.groups).toStrictEqual(['eks-secret-sync:iso-b', 'system:authenticated']);
+    expect(ub.groups).toStrictEqual([kubeNames(b.app, 'iso-b').group, 'system:authenticated']);
     expect(inject('testbed').identities.sync.roleArn).not.toBe(a.identity.roleArn);
   });
 });

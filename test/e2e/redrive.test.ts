@@ -77,7 +77,7 @@ describe('redrive through the sync-requests queue and the redrive-sync function'
   it('re-runs a sync denied by RBAC once the Role is applied', async () => {
     const { m, bed } = await setUp({ id: 'redrive-rbac', secretString: JSON.stringify({ a: '1' }), noRbac: true });
     expect((await m.run({ source: 'test' })).status).toBe('FAILED');
-    await adminApply(m.details, accessManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName }));
+    await adminApply(m.details, accessManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName }, m.app));
     await bed.moveDlq();
     await bed.deliver();
     const [started] = await bed.executions();

@@ -2,6 +2,7 @@
 // deployed ASL, the synthesized bundles, moto and the real kube-apiserver.
 // No controllers run in the test bed, so nothing rolls: each test checks the
 // pod template annotation `kubectl rollout restart` would set, on the object.
+import { kubeNames } from '../../infra/kube-names.ts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
@@ -249,7 +250,7 @@ describe('least privilege of the restart', () => {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'SelfSubjectReview',
     });
-    expect(me.body.status.userInfo.groups).toContain(`eks-secret-sync:${m.id}`);
+    expect(me.body.status.userInfo.groups).toContain(kubeNames(m.app, m.id).group);
     const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: '2026-01-01T00:00:00Z' } } } } };
     const review = async (namespace: string, verb: string, resource: string, name: string) => {
       const r = await kube(adminToken(), 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {

@@ -32,7 +32,7 @@ describe('the verbs the Role grants', () => {
   ])('are each needed: without %s, the first sync fails with 403 at %s', async (verb, step) => {
     const m = await TestMapping.create({ id: `verbs-${verb}`, secretString: JSON.stringify({ k: 'v' }), noRbac: true });
     mappings.push(m);
-    const [role, binding] = rbacManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName });
+    const [role, binding] = rbacManifests({ id: m.id, namespace: m.namespace, secretName: m.secretName }, m.app);
     const rules = (role.rules as { verbs: string[] }[]).map((r) => ({
       ...r,
       verbs: r.verbs.filter((v) => v !== verb),

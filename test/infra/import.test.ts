@@ -4,6 +4,10 @@
  * its peers would. It imports `eks-secret-sync` by name (resolved through package.json `exports`) and runs
  * with plain Node 24, like `cdk synth` runs an app.
  */
+import { kubeNames } from '../../infra/kube-names.ts';
+/** The app of the user's own stack: its stack name (no app name context), the secrets' account and region. */
+const USER_APP = { appName: 'UserStack', account: '111122223333', region: 'us-east-1' };
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,8 +108,8 @@ describe('a CDK app that imports the construct by package name', () => {
       r.Properties.KubernetesGroups,
     ]);
     expect(entries.sort()).toStrictEqual([
-      ['ops', ['eks-secret-sync:api-key']],
-      ['shop', ['eks-secret-sync:db']],
+      ['ops', [kubeNames(USER_APP, 'api-key').group]],
+      ['shop', [kubeNames(USER_APP, 'db').group]],
     ]);
   });
 

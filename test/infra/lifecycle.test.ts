@@ -1,6 +1,7 @@
 // The mapping's lifecycle in the template: the initial sync a deployment
 // starts, the optional resync schedule, and the deletion policy's settings.
 // Every synth here also runs cdk-nag: it throws on any unacknowledged finding.
+import { kubeNames } from '../../infra/kube-names.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMappings, parseMappings } from '../../infra/config.ts';
 import { ruleName } from '../../infra/events.ts';
@@ -44,9 +45,11 @@ const stateMachineOf = (s: Synthesized, mappingId: string) =>
 const accessEntryOf = (s: Synthesized, mappingId: string) =>
   single(
     ofType(s, 'AWS::EKS::AccessEntry').filter(
-      ([, r]) => JSON.stringify(r.Properties!.KubernetesGroups) === JSON.stringify([`eks-secret-sync:${mappingId}`]),
+      ([, r]) =>
+        JSON.stringify(r.Properties!.KubernetesGroups) === JSON.stringify([kubeNames(EXAMPLE_APP, mappingId).group]),
     ),
   )[0];
+const EXAMPLE_APP = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
 const initialSyncs = (s: Synthesized) => ofType(s, INITIAL_SYNC_RESOURCE_TYPE);
 const callOf = (r: CfnResource, phase: 'Create' | 'Update') => JSON.parse(text(r.Properties![phase]));
 const initialSyncOf = (s: Synthesized, mappingId: string) =>

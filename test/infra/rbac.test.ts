@@ -12,6 +12,7 @@ import {
   secretVerbs,
   type RbacObject,
 } from '../../infra/rbac.ts';
+import { appKey, type AppScope } from '../../infra/kube-names.ts';
 import {
   ADMISSION_API_VERSION,
   RESTART_ANNOTATIONS,
@@ -22,15 +23,22 @@ import {
 } from '../../infra/restart-policy.ts';
 
 const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
-const labels = { 'app.kubernetes.io/managed-by': 'eks-secret-sync', 'eks-secret-sync.io/mapping': 'payments' };
+const app: AppScope = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
+const key = appKey(app);
+const labels = {
+  'app.kubernetes.io/managed-by': 'eks-secret-sync',
+  'eks-secret-sync.io/mapping': 'payments',
+  'eks-secret-sync.io/app': key,
+};
+const annotations = { 'eks-secret-sync.io/app-name': 'EksSecretSync (111122223333, us-east-1)' };
 
 describe('rbacManifests', () => {
   it("grants the mapping's group get, create (server-side apply) and patch on its one Secret, and no update", () => {
-    expect(rbacManifests(mapping)).toStrictEqual([
+    expect(rbacManifests(mapping, app)).toStrictEqual([
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
-        metadata: { name: 'eks-secret-sync-payments', namespace: 'pay', labels },
+        metadata: { name: `eks-secret-sync-${key}-payments`, namespace: 'pay', labels, annotations },
         rules: [
           {
             apiGroups: [''],
@@ -43,17 +51,17 @@ describe('rbacManifests', () => {
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: { name: 'eks-secret-sync-payments', namespace: 'pay', labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'eks-secret-sync-payments' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:payments' }],
+        metadata: { name: `eks-secret-sync-${key}-payments`, namespace: 'pay', labels, annotations },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `eks-secret-sync-${key}-payments` },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `eks-secret-sync:${key}:payments` }],
       },
     ]);
   });
 
   it('binds the same group the access entry maps the identity to', () => {
-    const [, binding] = rbacManifests(mapping);
-    expect((binding.subjects as { name: string }[])[0]!.name).toBe(kubernetesGroup('payments'));
-    expect(rbacName('payments')).toBe('eks-secret-sync-payments');
+    const [, binding] = rbacManifests(mapping, app);
+    expect((binding.subjects as { name: string }[])[0]!.name).toBe(kubernetesGroup(app, 'payments'));
+    expect(rbacName(app, 'payments')).toBe(`eks-secret-sync-${key}-payments`);
   });
 });
 
@@ -63,7 +71,7 @@ describe('the delete verb', () => {
     ['retain', ['get', 'create', 'patch']],
     ['delete', ['get', 'create', 'patch', 'delete']],
   ] as const)('is granted on the one Secret only for deletionPolicy delete (policy %s)', (deletionPolicy, verbs) => {
-    const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) });
+    const [role] = rbacManifests({ ...mapping, ...(deletionPolicy && { deletionPolicy }) }, app);
     expect(role.rules).toStrictEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs },
     ]);
@@ -74,7 +82,7 @@ describe('the delete verb', () => {
 describe('restartRules', () => {
   it('adds nothing without restart', () => {
     expect(restartRules([])).toStrictEqual([]);
-    expect((rbacManifests({ ...mapping, restart: [] })[0].rules as unknown[]).length).toBe(1);
+    expect((rbacManifests({ ...mapping, restart: [] }, app)[0].rules as unknown[]).length).toBe(1);
   });
 
   it('grants only patch in apps on exactly the listed names, one rule per kind so names never cross kinds', () => {
@@ -88,12 +96,12 @@ describe('restartRules', () => {
   });
 
   it("puts the rules in the mapping's one Role, after the Secret's", () => {
-    const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] });
+    const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] }, app);
     expect(role.rules).toStrictEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'patch'] },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['patch'] },
     ]);
-    expect(binding).toStrictEqual(rbacManifests(mapping)[1]);
+    expect(binding).toStrictEqual(rbacManifests(mapping, app)[1]);
   });
 
   it.each(['job/x', 'deployment/', 'deployment/Api', 'api'])('refuses %j, which is not a workload', (ref) => {
@@ -105,20 +113,20 @@ describe('restartRules', () => {
 
 describe('rbacYaml', () => {
   it('is a multi-document stream of exactly the manifests, ready for kubectl apply -f -', () => {
-    const text = rbacYaml(mapping);
+    const text = rbacYaml(mapping, app);
     expect(text.startsWith('---\n')).toBe(true);
     const docs = parseAllDocuments(text);
     expect(docs.map((d) => d.errors)).toStrictEqual([[], []]);
-    expect(docs.map((d) => d.toJS())).toStrictEqual(rbacManifests(mapping));
+    expect(docs.map((d) => d.toJS())).toStrictEqual(rbacManifests(mapping, app));
   });
 });
 
 describe('rbacYaml with restart', () => {
   it('carries the restart rules in the Role document, then the admission policy and its binding', () => {
     const m = { ...mapping, restart: ['daemonset/agent'] };
-    const docs = parseAllDocuments(rbacYaml(m)).map((d) => d.toJS());
-    expect(docs).toStrictEqual(accessManifests(m));
-    expect(docs.slice(0, 2)).toStrictEqual(rbacManifests(m));
+    const docs = parseAllDocuments(rbacYaml(m, app)).map((d) => d.toJS());
+    expect(docs).toStrictEqual(accessManifests(m, app));
+    expect(docs.slice(0, 2)).toStrictEqual(rbacManifests(m, app));
     expect(docs.map((d) => d.kind)).toStrictEqual([
       'Role',
       'RoleBinding',
@@ -130,19 +138,22 @@ describe('rbacYaml with restart', () => {
 
 describe('restartPolicyManifests', () => {
   const m = { ...mapping, restart: ['deployment/api', 'statefulset/db'] };
-  const [policy, binding] = accessManifests(m).slice(2) as AdmissionObject[];
+  const [policy, binding] = accessManifests(m, app).slice(2) as AdmissionObject[];
 
   it('is empty for a mapping without restart: its group may patch no workload', () => {
-    expect(accessManifests(mapping)).toStrictEqual(rbacManifests(mapping));
-    expect(restartPolicyManifests({ ...mapping, restart: [] }, kubernetesGroup(mapping.id))).toStrictEqual([]);
+    expect(accessManifests(mapping, app)).toStrictEqual(rbacManifests(mapping, app));
+    expect(restartPolicyManifests({ ...mapping, restart: [] }, app)).toStrictEqual([]);
   });
 
   it("matches only the mapping's group, on every operation of the three workload kinds and their subresources", () => {
-    expect(policy!.metadata.name).toBe(restartPolicyName(m.id));
+    expect(policy!.metadata.name).toBe(restartPolicyName(app, m.id));
     expect(policy!.spec).toMatchObject({
       failurePolicy: 'Fail',
       matchConditions: [
-        { name: 'mapping-identity', expression: `request.userInfo.groups.exists(g, g == '${kubernetesGroup(m.id)}')` },
+        {
+          name: 'mapping-identity',
+          expression: `request.userInfo.groups.exists(g, g == '${kubernetesGroup(app, m.id)}')`,
+        },
       ],
       matchConstraints: {
         resourceRules: [
@@ -159,7 +170,7 @@ describe('restartPolicyManifests', () => {
       apiVersion: ADMISSION_API_VERSION,
       kind: 'ValidatingAdmissionPolicyBinding',
       metadata: policy!.metadata,
-      spec: { policyName: restartPolicyName(m.id), validationActions: ['Deny'] },
+      spec: { policyName: restartPolicyName(app, m.id), validationActions: ['Deny'] },
     });
   });
 
@@ -204,7 +215,7 @@ describe('namespaceGrants (a mapping with several targets)', () => {
   it('gives each cluster one Role and one RoleBinding per namespace, naming exactly its targets there', () => {
     const grants = namespaceGrants(fanned);
     expect([...grants.keys()]).toStrictEqual(['east', 'west']);
-    const east = accessManifests(grants.get('east')!);
+    const east = accessManifests(grants.get('east')!, app);
     const roles = east.filter((o): o is RbacObject => o.kind === 'Role');
     expect(roles.map((r) => r.metadata.namespace)).toStrictEqual(['a', 'b']);
     const bindings = east.filter((o): o is RbacObject => o.kind === 'RoleBinding');
@@ -219,7 +230,7 @@ describe('namespaceGrants (a mapping with several targets)', () => {
     ]);
     // A target that restarts brings the admission policy to its cluster; each cluster gets its own pair.
     expect(east.filter((o) => o.kind === 'ValidatingAdmissionPolicy')).toHaveLength(1);
-    const west = accessManifests(grants.get('west')!);
+    const west = accessManifests(grants.get('west')!, app);
     expect(west.map((o) => o.kind)).toStrictEqual([
       'Role',
       'RoleBinding',
@@ -230,6 +241,6 @@ describe('namespaceGrants (a mapping with several targets)', () => {
 
   it('gives a single-target mapping exactly what the single-target form gives', () => {
     const single = { id: 'payments', targets: [target('east', 'pay', 'payments-db')] };
-    expect(accessManifests(namespaceGrants(single).get('east')!)).toStrictEqual(accessManifests(mapping));
+    expect(accessManifests(namespaceGrants(single).get('east')!, app)).toStrictEqual(accessManifests(mapping, app));
   });
 });

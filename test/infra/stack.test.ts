@@ -1,5 +1,9 @@
 import { App } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { rbacApplyCommand } from '../../infra/applyset.ts';
+import { kubeNames } from '../../infra/kube-names.ts';
+const EXAMPLE_APP = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
 import { mkdtempSync } from 'node:fs';
@@ -230,18 +234,26 @@ describe('the EKS access entries', () => {
       s.template.hasResourceProperties('AWS::EKS::AccessEntry', {
         ClusterName: 'prod',
         PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },
-        KubernetesGroups: [`eks-secret-sync:${id}`],
+        KubernetesGroups: [kubeNames(EXAMPLE_APP, id).group],
         Type: 'STANDARD',
       });
     }
     s.template.resourceCountIs('AWS::EKS::AccessEntry', 2);
   });
 
-  it('come with an output saying how to apply the RBAC objects', () => {
-    const outputs = Object.values(s.json.Outputs ?? {}).map((o) => o.Value);
-    expect(outputs).toContain('eks-secret-sync rbac --mapping app-config | kubectl apply -f -');
-    expect(outputs).toContain('eks-secret-sync rbac --mapping web-tls | kubectl apply -f -');
+  it('come with an output that is the exact command applying the RBAC of their cluster', () => {
+    const outputs = Object.entries(s.json.Outputs ?? {}).filter(([id]) => id.includes('RbacCommand'));
+    // Both mappings are on cluster prod: the same one command (no mappings context here: the CLI's default file).
+    const command = rbacApplyCommand(EXAMPLE_APP, 'prod');
+    expect(outputs.map(([, o]) => o.Value)).toStrictEqual([command, command]);
   });
+
+  it('name the mappings file the app was synthesized from (-c mappings=...) in that command', () => {
+    const app = new App({ stackTraces: false, context: { mappings: 'fleet/prod.yaml' } });
+    const stack = new EksSecretSyncStack(app, 'EksSecretSync', { config: loadMappings(EXAMPLE_FILE) });
+    const values = Object.values(Template.fromStack(stack).findOutputs('*')).map((o) => o.Value);
+    expect(values).toContain(rbacApplyCommand(EXAMPLE_APP, 'prod', 'fleet/prod.yaml'));
+  }, 120_000);
 });
 
 describe('the cluster lookup', () => {

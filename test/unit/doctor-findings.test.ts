@@ -2,7 +2,7 @@
 // accessConfig nor access entries (doctor then says "could not check", which
 // test/cli/doctor.test.ts asserts on the test bed), so the verdicts themselves
 // are pinned here on plain data shaped like DescribeCluster/DescribeAccessEntry.
-import { restartPolicyManifests } from '../../infra/restart-policy.ts';
+import { restartPolicyManifests, restartPolicyName } from '../../infra/restart-policy.ts';
 import { parseServerVersion, restartPolicyFinding } from '../../bin/lib/doctor/kube-checks.ts';
 import { describe, expect, it } from 'vitest';
 import { accessEntryFinding, authenticationModeFinding } from '../../bin/lib/doctor/aws-checks.ts';
@@ -98,24 +98,32 @@ describe('parseServerVersion', () => {
 
 describe('restartPolicyFinding', () => {
   const m = { id: 'app', restart: ['deployment/api'] };
-  const expected = restartPolicyManifests(m, 'eks-secret-sync:app');
+  const app = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
+  const name = restartPolicyName(app, 'app');
+  const expected = restartPolicyManifests(m, app);
   const [policy, binding] = expected.map((o) => JSON.parse(JSON.stringify(o)));
   const v135 = { major: 1, minor: 35, text: 'v1.35.4' };
   const fix = 'eks-secret-sync rbac --mapping app | kubectl apply -f -   (as a cluster admin)';
 
   it('is ok when the policy and binding are those rbac prints, on 1.30 or later', () => {
-    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding })).toMatchObject({ verdict: 'ok' });
+    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding }, app)).toMatchObject({ verdict: 'ok' });
     expect(
-      restartPolicyFinding(m, expected, { version: { major: 1, minor: 30, text: 'v1.30.0' }, policy, binding }).verdict,
+      restartPolicyFinding(m, expected, { version: { major: 1, minor: 30, text: 'v1.30.0' }, policy, binding }, app)
+        .verdict,
     ).toBe('ok');
   });
 
   it('reports a cluster older than 1.30 as a problem, whatever is applied', () => {
-    const f = restartPolicyFinding(m, expected, {
-      version: { major: 1, minor: 29, text: 'v1.29.10-eks-1' },
-      policy,
-      binding,
-    });
+    const f = restartPolicyFinding(
+      m,
+      expected,
+      {
+        version: { major: 1, minor: 29, text: 'v1.29.10-eks-1' },
+        policy,
+        binding,
+      },
+      app,
+    );
     expect(f).toMatchObject({
       verdict: 'problem',
       message: expect.stringContaining('the cluster runs Kubernetes v1.29.10-eks-1, older than 1.30'),
@@ -124,26 +132,22 @@ describe('restartPolicyFinding', () => {
   });
 
   it.each([
-    ['the policy', { binding }, 'ValidatingAdmissionPolicy eks-secret-sync-restart-app missing in the cluster'],
-    ['the binding', { policy }, 'its binding eks-secret-sync-restart-app missing in the cluster'],
-    [
-      'both',
-      {},
-      'ValidatingAdmissionPolicy eks-secret-sync-restart-app and its binding eks-secret-sync-restart-app missing',
-    ],
+    ['the policy', { binding }, `ValidatingAdmissionPolicy ${name} missing in the cluster`],
+    ['the binding', { policy }, `its binding ${name} missing in the cluster`],
+    ['both', {}, `ValidatingAdmissionPolicy ${name} and its binding ${name} missing`],
   ])('reports a missing %s as a problem with the rbac command as fix', (_what, found, message) => {
-    const f = restartPolicyFinding(m, expected, { version: v135, ...found });
+    const f = restartPolicyFinding(m, expected, { version: v135, ...found }, app);
     expect(f).toMatchObject({ verdict: 'problem', message: expect.stringContaining(message), fix });
     expect(f.message).toContain('could change their image, command, volumes or ServiceAccount');
   });
 
   it('reports a policy whose validations were edited, and a binding that only warns', () => {
     const edited = { spec: { ...policy.spec, validations: [{ expression: 'true', message: 'x' }] } };
-    expect(restartPolicyFinding(m, expected, { version: v135, policy: edited, binding }).message).toContain(
+    expect(restartPolicyFinding(m, expected, { version: v135, policy: edited, binding }, app).message).toContain(
       'differs from what eks-secret-sync rbac prints (validations)',
     );
     const warnOnly = { spec: { ...binding.spec, validationActions: ['Warn'] } };
-    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding: warnOnly }).message).toContain(
+    expect(restartPolicyFinding(m, expected, { version: v135, policy, binding: warnOnly }, app).message).toContain(
       '(binding)',
     );
   });

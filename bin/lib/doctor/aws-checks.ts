@@ -4,6 +4,7 @@
  * authentication mode, the access entry of the mapping's group, and whether the functions can reach the API
  * server and KMS (network-read.ts).
  */
+import type { AppScope } from '../../../infra/kube-names.ts';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
 import { parseSecretArn } from '../../../infra/secret-arn.ts';
@@ -155,6 +156,7 @@ export interface ClusterFacts {
 /** @param identityStack the stack whose outputs hold the mapping's KubernetesIdentity (named in the fix). */
 export async function checkCluster(
   m: Mapping,
+  app: AppScope,
   aws: AwsSession,
   facts: ClusterFacts,
   identityStack?: string,
@@ -180,12 +182,12 @@ export async function checkCluster(
           'the authentication mode',
           'eks:DescribeCluster answered without accessConfig.authenticationMode',
         ),
-        await checkAccessEntry(m, eks, facts, identityStack),
+        await checkAccessEntry(m, app, eks, facts, identityStack),
       ];
     }
     const modeFinding = authenticationModeFinding(name, aws.region, mode);
     if (modeFinding.verdict === 'problem') return [found, ...network, modeFinding];
-    return [found, ...network, modeFinding, await checkAccessEntry(m, eks, facts, identityStack)];
+    return [found, ...network, modeFinding, await checkAccessEntry(m, app, eks, facts, identityStack)];
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
       return [
@@ -208,13 +210,14 @@ const MAX_ENTRIES = 200;
 
 async function checkAccessEntry(
   m: Mapping,
+  app: AppScope,
   eks: import('@aws-sdk/client-eks').EKSClient,
   facts: ClusterFacts,
   identityStack?: string,
 ): Promise<Finding> {
   const { ListAccessEntriesCommand, DescribeAccessEntryCommand } = await import('@aws-sdk/client-eks');
-  const { kubernetesGroup } = await import('../../../infra/rbac.ts');
-  const group = kubernetesGroup(m.id);
+  const { kubeNames } = await import('../../../infra/kube-names.ts');
+  const { group } = kubeNames(app, m.id);
   const clusterName = m.cluster.name;
   try {
     const arns: string[] = [];

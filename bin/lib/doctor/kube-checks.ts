@@ -9,7 +9,7 @@
  */
 import { secretVerbs } from '../../../infra/rbac.ts';
 import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
-import { kubernetesGroup } from '../../../infra/rbac.ts';
+import { kubeNames, type AppScope } from '../../../infra/kube-names.ts';
 import { RESTART_POLICY_MIN_MINOR, restartPolicyManifests, restartPolicyName } from '../../../infra/restart-policy.ts';
 import type { KubeTarget } from '../cluster.ts';
 import { kubeCall, kubeError, kubeMessage } from '../kube-http.ts';
@@ -197,10 +197,10 @@ export function restartPolicyFinding(
   m: Pick<Mapping, 'id' | 'restart'>,
   expected: readonly { readonly kind: string; readonly spec: Record<string, unknown> }[],
   facts: RestartPolicyFacts,
+  app: AppScope,
 ): Finding {
   const check = 'restart-policy';
-  const group = kubernetesGroup(m.id);
-  const name = restartPolicyName(m.id);
+  const { group, restartPolicyName: name } = kubeNames(app, m.id);
   const risk =
     `group ${group} may patch ${m.restart.join(', ')} without limit: it could change their image, command, volumes ` +
     'or ServiceAccount, and so read any Secret of the namespace';
@@ -258,10 +258,10 @@ const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
  * and its binding are in place as `eks-secret-sync rbac` prints them (see {@link restartPolicyFinding}). No
  * finding for a mapping without `restart`.
  */
-export async function checkRestartPolicy(m: Mapping, target: KubeTarget): Promise<Finding[]> {
+export async function checkRestartPolicy(m: Mapping, app: AppScope, target: KubeTarget): Promise<Finding[]> {
   if (m.restart.length === 0) return [];
-  const expected = restartPolicyManifests(m, kubernetesGroup(m.id));
-  const name = restartPolicyName(m.id);
+  const expected = restartPolicyManifests(m, app);
+  const name = restartPolicyName(app, m.id);
   const cannot = (what: string, why: string) => [unchecked('restart-policy', what, why)];
   try {
     const v = await kubeCall(target, 'GET', '/version');
@@ -271,7 +271,7 @@ export async function checkRestartPolicy(m: Mapping, target: KubeTarget): Promis
       const reported = JSON.stringify(String(v.body?.gitVersion));
       return cannot('the Kubernetes version', `the apiserver reports ${reported}, not a release`);
     }
-    if (tooOld(version)) return [restartPolicyFinding(m, expected, { version })];
+    if (tooOld(version)) return [restartPolicyFinding(m, expected, { version }, app)];
     const read = async (kind: string, plural: string) => {
       const r = await kubeCall(target, 'GET', `${ADMISSION}/${plural}/${name}`);
       if (r.status === 404) return undefined;
@@ -280,7 +280,7 @@ export async function checkRestartPolicy(m: Mapping, target: KubeTarget): Promis
     };
     const policy = await read('ValidatingAdmissionPolicy', 'validatingadmissionpolicies');
     const binding = await read('ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings');
-    return [restartPolicyFinding(m, expected, { version, policy, binding })];
+    return [restartPolicyFinding(m, expected, { version, policy, binding }, app)];
   } catch (e) {
     return cannot(`the restart admission policy ${name}`, (e as Error).message);
   }
