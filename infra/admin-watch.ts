@@ -12,6 +12,7 @@ import { Stack } from 'aws-cdk-lib';
 import { type IRuleTarget, Rule } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { rulePrefix } from './resource-names.ts';
 
 /** KMS calls on the seal key that change who may use it, or whether it exists. */
 export const WATCHED_KMS_CALLS = [
@@ -136,7 +137,11 @@ export class AdminWatch extends Construct {
       roleArnPrefix: `arn:${stack.partition}:iam::${stack.account}:role${props.rolePath}`,
     });
     this.rule = new Rule(this, 'Rule', {
-      description: `eks-secret-sync ${props.appName}: a change to the seal key's policy or grants, or to the app's roles or functions`,
+      // Named like the app's other rules: unique per app in the account and region.
+      ruleName: `${rulePrefix(props.appName)}admin-watch`,
+      description:
+        `eks-secret-sync ${props.appName}: a change to the seal key's policy or grants, or to the app's roles or ` +
+        'functions',
       // CDK's EventPattern type has no $or; the pattern goes into the template as it is.
       eventPattern: { detailType, ...rest } as never,
       targets: props.target ? [props.target] : [],

@@ -266,7 +266,7 @@ describe('the cluster lookup', () => {
     const [, provider] = single(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
     expect(other.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
     expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(15);
-  });
+  }, 90_000); // a synth in the test: slow on a shared machine
 });
 
 describe('the shared resources', () => {
@@ -385,7 +385,7 @@ describe('a mapping placed in another region than its stack', () => {
         'mapping web-tls: the secret is in us-east-1 but the stack in eu-west-1; its events never reach this stack',
       ],
     ]);
-  });
+  }, 90_000); // a synth in the test: slow on a shared machine
 });
 
 describe('a mappings file too large for one stack', () => {
@@ -398,5 +398,5 @@ describe('a mappings file too large for one stack', () => {
       ['Fleet', DEFAULT_MAPPINGS_PER_STACK],
       ['Fleet-2', 1],
     ]);
-  });
+  }, 90_000); // a synth in the test: slow on a shared machine
 });

@@ -109,7 +109,8 @@ async function load(): Promise<IamSimulate> {
   if (version !== PATCHED_VERSION) {
     throw new Error(
       `@cloud-copilot/iam-simulate is ${version}, the patch in test/support/iam-simulate.ts was written for ` +
-        `${PATCHED_VERSION}: check whether the new release still drops kms:EncryptionContext:<key> and update the patch`,
+        `${PATCHED_VERSION}: check whether the new release still drops kms:EncryptionContext:<key> and update ` +
+        'the patch',
     );
   }
   const cache = join(REPO_ROOT, 'node_modules', '.cache', 'eks-secret-sync');
