@@ -85,7 +85,6 @@ export function sealKeyPolicy(appName: string, grantorRoleArn: string): PolicyDo
           'ForAllValues:StringEquals': { 'kms:GrantOperations': [...SEAL_GRANT_OPERATIONS] },
           StringEquals: { 'kms:GrantConstraintType': SEAL_GRANT_CONSTRAINT },
           StringLike: { 'kms:GranteePrincipal': appRolesArnPattern(appName) },
-          Bool: { 'kms:GrantIsForAWSResource': 'false' },
         },
       }),
     ],

@@ -271,7 +271,6 @@ describe('the grantor', () => {
         'kms:GranteePrincipal': grantee,
         'kms:GrantOperations': operations,
         'kms:GrantConstraintType': constraint,
-        'kms:GrantIsForAWSResource': 'false',
       },
       identity: grantor().identity,
       resourcePolicy: keyPolicy,
