@@ -9,11 +9,14 @@ import { mappingVpc, type Mapping, type Target } from './config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
+import { SealGrantor, SealGrants } from './seal-grants.ts';
 import { appNameOf } from './app-name.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
-import { executionLogGroupPrefix } from './resource-names.ts';
+import { executionLogGroupPrefix, rolePath } from './resource-names.ts';
+import { AdminWatch } from './admin-watch.ts';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
 import { kmsEndpointsFor } from './vpc-endpoints.ts';
 
@@ -55,6 +58,10 @@ export class EksSecretSync extends Construct implements SharedParts {
   readonly redrive: SyncRedrive;
   /** The one execution log group of every state machine of the app. */
   readonly executionLogGroup: ILogGroup;
+  /** The function behind every stack's seal grants (the core's). */
+  readonly sealGrantor: SealGrantor;
+  /** The KMS grants that let this stack's step roles use the seal key, each for its mapping's context only. */
+  readonly sealGrants: SealGrants;
   /** Whether this one holds the shared parts (it was given no `core`). */
   readonly isCore: boolean;
 
@@ -80,7 +87,13 @@ export class EksSecretSync extends Construct implements SharedParts {
       sealKey: this.sealKey,
       deadLetterQueue: this.deadLetterQueue,
       executionLogGroup: this.executionLogGroup,
+      sealGrantor: this.sealGrantor,
     } = core);
+    // Before the mappings: their step roles' grantSeal calls record their grants here.
+    this.sealGrants = new SealGrants(this, {
+      sealKey: this.sealKey,
+      serviceToken: this.sealGrantor.function.functionArn,
+    });
     const clusterOf = this.clusterConnections(logRetention);
     const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
@@ -96,6 +109,8 @@ export class EksSecretSync extends Construct implements SharedParts {
       });
     }
     this.mappings = mappings;
+    // A mapping's deploy-time sync starts once its roles hold their grants.
+    for (const m of Object.values(mappings)) m.initialSync.node.addDependency(this.sealGrants.resource);
     ({ redrive: this.redrive, monitoring: this.monitoring } = core);
 
     this.acknowledgeCustomResourceProvider();
@@ -114,16 +129,19 @@ export class EksSecretSync extends Construct implements SharedParts {
   private addSharedParts(config: ValidatedSyncProps, appName: string): SharedParts {
     const stack = Stack.of(this);
     const { logRetention } = config;
+    // Before the key: the key policy names its role, the only one that may create grants on the key.
+    const sealGrantor = new SealGrantor(this, 'SealGrantor', { logRetention });
     const sealKey = new Key(this, 'SealKey', {
       description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
       alias: `eks-secret-sync/${stack.stackName}/seal`,
       enableKeyRotation: true,
-      // Administration for the account, use for the app's function roles only (by role path; constant size).
-      policy: sealKeyPolicy(appName),
+      // Administration for the account; use only through the grantor's grants (constant size).
+      policy: sealKeyPolicy(appName, sealGrantor.role.roleArn),
       // Nothing outlives a sync under this key (state is transient, DLQ messages hold no sealed data).
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    sealGrantor.allowOn(sealKey);
     const deadLetterQueue = this.addDeadLetterQueue(appName);
     const executionLogGroup = this.addExecutionLogGroup(logRetention);
     const redrive = new SyncRedrive(this, 'Redrive', {
@@ -143,7 +161,14 @@ export class EksSecretSync extends Construct implements SharedParts {
       freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
     });
-    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring };
+    // After the monitoring: its topic (with alarmEmail) is where an administrator's change is sent.
+    new AdminWatch(this, 'AdminWatch', {
+      sealKey,
+      appName,
+      rolePath: rolePath(appName),
+      target: monitoring.topic ? new SnsTopic(monitoring.topic) : undefined,
+    });
+    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring, sealGrantor };
   }
 
   /**
@@ -181,13 +206,24 @@ export class EksSecretSync extends Construct implements SharedParts {
       resourceName: `${rulePrefix(appName)}*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+    const customBusRules = stack.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: '*/*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     queue.addToResourcePolicy(
       new PolicyStatement({
         sid: 'EventBridgeRulesOfThisStack',
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
         resources: [queue.queueArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': rules } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': rules },
+          // A rule on a custom bus is `rule/<bus>/<name>`: `rule/<prefix>bus/x` would match the prefix.
+          ArnNotLike: { 'aws:SourceArn': customBusRules },
+        },
       }),
     );
     // `eks-secret-sync status` finds the queue by this output's key.

@@ -18,8 +18,10 @@ export interface FunctionVpcPlacement {
 /**
  * The EC2 actions Lambda calls with a VPC function's execution role (the documented content of the managed policy
  * AWSLambdaVPCAccessExecutionRole without its logs actions, which the role already has for its own log group).
- * `Describe*` support no resource ARN; the rest are limited to network interfaces in this account and region,
- * and CreateNetworkInterface also to the placement's subnets and security groups.
+ * `Describe*` support no resource ARN. CreateNetworkInterface is limited to the placement's subnets and security
+ * groups; delete and the address calls to network interfaces in the placement's subnets (`ec2:Subnet`, the only
+ * condition of these calls that says where an interface is: the EC2 service authorization reference lists no
+ * security-group key for them).
  */
 export const ENI_DESCRIBE_ACTIONS = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'] as const;
 export const ENI_CREATE_ACTIONS = ['ec2:CreateNetworkInterface'] as const;
@@ -53,7 +55,13 @@ export function placeInVpc(fn: SyncFunction, placement: FunctionVpcPlacement): v
       ],
     }),
   );
-  fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...ENI_MANAGE_ACTIONS], resources: [eni] }));
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [...ENI_MANAGE_ACTIONS],
+      resources: [eni],
+      conditions: { ArnEquals: { 'ec2:Subnet': placement.subnetIds.map((id) => ec2Arn('subnet', id)) } },
+    }),
+  );
   const policy = fn.role.node.tryFindChild('DefaultPolicy') ?? fn.role;
   for (const why of eniWildcardReasons(stack)) Validations.of(policy).acknowledge(why);
 }
@@ -74,8 +82,8 @@ function eniWildcardReasons(stack: Stack): { id: string; reason: string }[] {
       id: `AwsSolutions-IAM5[Resource::${eni}]`,
       reason:
         'A function in a VPC: Lambda creates, deletes and assigns addresses to its network interfaces with its ' +
-        'role; their ids are not known before Lambda creates them. Limited to network interfaces of this account ' +
-        'and region (creation also to the given subnets and security groups).',
+        'role; their ids are not known before Lambda creates them. Creation is limited to the given subnets and ' +
+        'security groups, deletion and address changes to interfaces in the given subnets (ec2:Subnet).',
     },
   ];
 }

@@ -47,7 +47,7 @@ export type CoreFunctionName = (typeof CORE_FUNCTION_NAMES)[number];
  * Functions of the stack that belong to no mapping: `redrive-sync` turns
  * redriven dead-letter messages into new executions (infra/redrive.ts).
  */
-export const STACK_FUNCTION_NAMES = ['redrive-sync'] as const;
+export const STACK_FUNCTION_NAMES = ['redrive-sync', 'seal-grants'] as const;
 
 /** One of {@link STACK_FUNCTION_NAMES}. */
 export type StackFunctionName = (typeof STACK_FUNCTION_NAMES)[number];

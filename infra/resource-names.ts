@@ -72,8 +72,12 @@ const ROLE_PATH_HASH_CHARS = 12;
  * role ARN with its path (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
  */
 export function rolePath(appName: string): string {
-  const hash = createHash('sha256').update(appName).digest('hex').slice(0, ROLE_PATH_HASH_CHARS);
-  return `/eks-secret-sync/${hash}/`;
+  return `/eks-secret-sync/${appHash(appName)}/`;
+}
+
+/** The app's short hash (of `stack.name`): its role path's last part, the KMS endpoint tag's first part. */
+export function appHash(appName: string): string {
+  return createHash('sha256').update(appName).digest('hex').slice(0, ROLE_PATH_HASH_CHARS);
 }
 
 /** The CloudWatch namespace of the metrics the stack's metric filters publish (one per stack). */

@@ -1,14 +1,14 @@
 /**
  * The seal key's policy. CDK's default key policy gives the account root `kms:*`, which lets any principal of
  * the account whose own IAM policy allows `kms:Decrypt` on `*` open every sealed value and every EKS token that
- * the state machines log. Here the root keeps administration only; the cryptographic actions are allowed to the
- * app's function roles only (by their IAM path, `rolePath` in infra/resource-names.ts), one statement per action
- * and purpose: the policy has the same size for 1 and 500 mappings and names no role, so the key (in the app's
- * first stack) never references a role of another stack. Which mapping's seals a role may use is bounded by the
- * role's own IAM statement (`kms:EncryptionContext:mappingId`, infra/functions/common.ts `grantSeal`): KMS needs
- * both the key policy's and the role's allow. Why not one tag-based statement: docs/decisions.md.
+ * the state machines log. Here the root keeps administration only, and no step role is admitted by the policy at all:
+ * each step role uses the key through KMS grants bound to it and to its mapping's exact encryption context
+ * (infra/seal-grants.ts). The policy names one role, the app's grantor, and lets it create only such grants: the seal
+ * operations, an exact encryption context, for a role under the app's path. Its size is the same for 1 and 500
+ * mappings, and it never references a role of another stack. Why grants: docs/decisions.md.
  */
-import { AccountRootPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SEAL_GRANT_CONSTRAINT, SEAL_GRANT_OPERATIONS } from '../functions/domain/seal-grants.ts';
 import { Aws } from 'aws-cdk-lib';
 import { rolePath } from './resource-names.ts';
 
@@ -18,15 +18,7 @@ export type SealPurpose = 'secret-data' | 'eks-token';
 /** The cryptographic actions the functions use: sealing (data key) and opening. */
 export type SealAction = 'kms:GenerateDataKey' | 'kms:Decrypt';
 
-/** Every action and purpose the key policy admits, one statement each (Sid `<Seal|Open><Purpose>`). */
-export const SEAL_GRANTS: ReadonlyArray<{ sid: string; action: SealAction; purpose: SealPurpose }> = [
-  { sid: 'AppRolesSealSecretData', action: 'kms:GenerateDataKey', purpose: 'secret-data' },
-  { sid: 'AppRolesSealEksToken', action: 'kms:GenerateDataKey', purpose: 'eks-token' },
-  { sid: 'AppRolesOpenSecretData', action: 'kms:Decrypt', purpose: 'secret-data' },
-  { sid: 'AppRolesOpenEksToken', action: 'kms:Decrypt', purpose: 'eks-token' },
-];
-
-/** `arn:<partition>:iam::<account>:role/<app's role path>*`: every function role of the app, nothing else. */
+/** `arn:<partition>:iam::<account>:role/<app's role path>*`: the roles the grantor may create grants for. */
 export function appRolesArnPattern(appName: string): string {
   return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${rolePath(appName)}*`;
 }
@@ -65,13 +57,17 @@ export const SEAL_KEY_ADMIN_ACTIONS = [
 /** Sid of the administration statement. */
 export const SEAL_KEY_ADMIN_SID = 'AccountAdministersOnly';
 
+/** Sid of the grantor's statement. */
+export const SEAL_KEY_GRANTOR_SID = 'GrantorCreatesSealGrantsOnly';
+
 /**
- * The whole key policy: administration for the account root, and per action and purpose one statement for the
- * app's roles. The roles go by `aws:PrincipalArn` under the account principal, not as principals: KMS checks that
- * a key policy's principals exist when the policy is set (a condition value is not checked), and every role still
- * needs its own IAM allow, which names its mapping. A mapping id must be in the encryption context.
+ * The whole key policy: administration for the account root (never use, never CreateGrant), and CreateGrant for the
+ * app's grantor role only, for grants that give only the seal operations, constrained to an exact encryption context
+ * (which must hold a mapping id), to a role under the app's path. No statement lets any role use the key.
+ *
+ * @param grantorRoleArn the ARN of the SealGrantor's role (infra/seal-grants.ts), in the key's stack.
  */
-export function sealKeyPolicy(appName: string): PolicyDocument {
+export function sealKeyPolicy(appName: string, grantorRoleArn: string): PolicyDocument {
   return new PolicyDocument({
     statements: [
       new PolicyStatement({
@@ -80,20 +76,17 @@ export function sealKeyPolicy(appName: string): PolicyDocument {
         actions: [...SEAL_KEY_ADMIN_ACTIONS],
         resources: ['*'],
       }),
-      ...SEAL_GRANTS.map(
-        ({ sid, action, purpose }) =>
-          new PolicyStatement({
-            sid,
-            principals: [new AccountRootPrincipal()],
-            actions: [action],
-            resources: ['*'],
-            conditions: {
-              StringEquals: { 'kms:EncryptionContext:purpose': purpose },
-              Null: { 'kms:EncryptionContext:mappingId': 'false' },
-              ArnLike: { 'aws:PrincipalArn': appRolesArnPattern(appName) },
-            },
-          }),
-      ),
+      new PolicyStatement({
+        sid: SEAL_KEY_GRANTOR_SID,
+        principals: [new ArnPrincipal(grantorRoleArn)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          'ForAllValues:StringEquals': { 'kms:GrantOperations': [...SEAL_GRANT_OPERATIONS] },
+          StringEquals: { 'kms:GrantConstraintType': SEAL_GRANT_CONSTRAINT },
+          StringLike: { 'kms:GranteePrincipal': appRolesArnPattern(appName) },
+        },
+      }),
     ],
   });
 }

@@ -1,3 +1,4 @@
+import type { SealGrantor } from './seal-grants.ts';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -233,6 +234,8 @@ export interface SharedParts {
   readonly executionLogGroup: ILogGroup;
   readonly redrive: SyncRedrive;
   readonly monitoring: SyncMonitoring;
+  /** The function behind every stack's seal grants (infra/seal-grants.ts). */
+  readonly sealGrantor: SealGrantor;
 }
 
 /** {@link EksSecretSyncProps} validated, defaults applied. */

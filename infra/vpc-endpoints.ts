@@ -10,17 +10,25 @@
  */
 import { Aws, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
 import { CfnSecurityGroup, CfnVPCEndpoint } from 'aws-cdk-lib/aws-ec2';
-import { AnyPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { StarPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { appNameOf } from './app-name.ts';
+import { appHash } from './resource-names.ts';
 import { endpointSubnets, mappingVpc, type Mapping } from './config.ts';
 
 /**
- * The IAM tag on the role of every function that uses a stack-made KMS endpoint; its value is the VPC id. The
- * endpoint policy admits only principals of this account carrying it, whatever their number (a list of role ARNs
- * would outgrow the policy's 20,480 characters at about 60 mappings in one VPC).
+ * The IAM tag on the role of every function that uses a stack-made KMS endpoint; its value names the app and the VPC
+ * ({@link kmsEndpointTagValue}). The endpoint policy admits only principals of this account carrying it, whatever
+ * their number (a list of role ARNs would outgrow the policy's 20,480 characters at about 60 mappings in one VPC).
+ * It admits through the endpoint only: whether the key opens anything is the key's grants' decision.
  */
 export const KMS_ENDPOINT_TAG = 'eks-secret-sync:kms-endpoint';
+
+/** `<app hash>:<VPC id>`: the app (its `stack.name`, hashed as in its role path) and the endpoint's VPC. */
+export function kmsEndpointTagValue(appName: string, vpcId: string): string {
+  return `${appHash(appName)}:${vpcId}`;
+}
 
 /** The KMS actions the functions in a VPC call: they only open seals (read-secret, apply-secret, restart-workloads). */
 export const KMS_ENDPOINT_ACTIONS = ['kms:Decrypt'] as const;
@@ -48,17 +56,20 @@ export interface KmsInterfaceEndpointProps {
 /**
  * A KMS interface endpoint in one VPC with its own security group (HTTPS in from the functions' security groups,
  * nothing out) and a policy that allows `kms:Decrypt` on the seal key only, by principals of this account tagged
- * {@link KMS_ENDPOINT_TAG} = the VPC id.
+ * {@link KMS_ENDPOINT_TAG} = {@link kmsEndpointTagValue} (the app and the VPC).
  */
 export class KmsInterfaceEndpoint extends Construct implements KmsEndpointTarget {
   readonly url: string;
   readonly vpcId: string;
   readonly endpoint: CfnVPCEndpoint;
   readonly securityGroup: CfnSecurityGroup;
+  /** The value of {@link KMS_ENDPOINT_TAG} the endpoint admits. */
+  readonly tagValue: string;
 
   constructor(scope: Construct, id: string, props: KmsInterfaceEndpointProps) {
     super(scope, id);
     this.vpcId = props.vpcId;
+    this.tagValue = kmsEndpointTagValue(appNameOf(this), props.vpcId);
     const stack = Stack.of(this);
     this.securityGroup = new CfnSecurityGroup(this, 'SecurityGroup', {
       vpcId: props.vpcId,
@@ -79,13 +90,14 @@ export class KmsInterfaceEndpoint extends Construct implements KmsEndpointTarget
       statements: [
         new PolicyStatement({
           sid: 'SealKeyDecryptBySyncFunctions',
-          principals: [new AnyPrincipal()],
+          // `"Principal": "*"`, the form the VPC documentation gives for endpoint policies.
+          principals: [new StarPrincipal()],
           actions: [...KMS_ENDPOINT_ACTIONS],
           resources: [props.sealKey.keyArn],
           conditions: {
             StringEquals: {
               'aws:PrincipalAccount': Aws.ACCOUNT_ID,
-              [`aws:PrincipalTag/${KMS_ENDPOINT_TAG}`]: props.vpcId,
+              [`aws:PrincipalTag/${KMS_ENDPOINT_TAG}`]: this.tagValue,
             },
           },
         }),
@@ -106,7 +118,7 @@ export class KmsInterfaceEndpoint extends Construct implements KmsEndpointTarget
 
   /** Lets a function's role through the endpoint's policy. */
   admit(role: IRole): void {
-    Tags.of(role).add(KMS_ENDPOINT_TAG, this.vpcId);
+    Tags.of(role).add(KMS_ENDPOINT_TAG, this.tagValue);
   }
 }
 

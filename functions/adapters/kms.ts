@@ -23,6 +23,7 @@ import type { AwsCredentials } from './eks-token.ts';
 import { noDeadline, type KeyService, type SealContext, type TimeLeft } from '../domain/ports.ts';
 import type { SyncError } from '../domain/errors.ts';
 import { assertTimeForAttempt, MIN_ATTEMPT_MS } from './deadline.ts';
+import type { ListedGrant, SealGrantSpec } from '../domain/seal-grants.ts';
 
 /** Settings of {@link kmsKeyService}; every field has the Lambda default. */
 export interface KmsOptions {
@@ -69,6 +70,69 @@ export function kmsKeyService(keyId: string, options: KmsOptions = {}): KeyServi
       };
       return blob(await kms.call('Decrypt', body, decryptAction), 'Plaintext', decryptAction);
     },
+  };
+}
+
+/** The grant calls of the deploy-time seal grants resource (functions/seal-grants). */
+export interface SealGrantService {
+  /** Every grant on the key (all pages). */
+  list(): Promise<ListedGrant[]>;
+  /** Creates one grant bound to its exact encryption context; returns its id and token. */
+  create(spec: SealGrantSpec): Promise<{ grantId: string; grantToken: string }>;
+  /** Revokes one grant; one already gone counts as revoked. */
+  revoke(grantId: string): Promise<void>;
+}
+
+/** {@link SealGrantService} on one key, through the same signed JSON client as the seal calls. */
+export function kmsGrantService(keyArn: string, options: KmsOptions = {}): SealGrantService {
+  const kms = new KmsJsonClient(options);
+  return {
+    async list() {
+      const grants: ListedGrant[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await kms.call(
+          'ListGrants',
+          { KeyId: keyArn, Limit: 100, Marker: marker },
+          `kms:ListGrants on ${keyArn}`,
+        );
+        for (const g of (out.Grants as Record<string, unknown>[] | undefined) ?? []) grants.push(listedGrant(g));
+        marker = out.Truncated === true && typeof out.NextMarker === 'string' ? out.NextMarker : undefined;
+      } while (marker !== undefined);
+      return grants;
+    },
+    async create(spec) {
+      const out = await kms.call(
+        'CreateGrant',
+        {
+          KeyId: keyArn,
+          GranteePrincipal: spec.granteePrincipal,
+          Operations: [...spec.operations],
+          Constraints: { EncryptionContextEquals: { ...spec.encryptionContext } },
+          Name: spec.name,
+        },
+        `kms:CreateGrant on ${keyArn}`,
+      );
+      return { grantId: String(out.GrantId ?? ''), grantToken: String(out.GrantToken ?? '') };
+    },
+    async revoke(grantId) {
+      try {
+        await kms.call('RevokeGrant', { KeyId: keyArn, GrantId: grantId }, `kms:RevokeGrant on ${keyArn}`);
+      } catch (e) {
+        if ((e as Error).name !== 'NotFoundError') throw e;
+      }
+    },
+  };
+}
+
+function listedGrant(g: Record<string, unknown>): ListedGrant {
+  const constraints = g.Constraints as { EncryptionContextEquals?: Record<string, string> } | undefined;
+  return {
+    grantId: String(g.GrantId ?? ''),
+    name: typeof g.Name === 'string' ? g.Name : undefined,
+    granteePrincipal: typeof g.GranteePrincipal === 'string' ? g.GranteePrincipal : undefined,
+    operations: Array.isArray(g.Operations) ? (g.Operations as string[]) : undefined,
+    encryptionContextEquals: constraints?.EncryptionContextEquals,
   };
 }
 

@@ -99,6 +99,7 @@ export const FUNCTION_ENV = {
     required: [ENV.stateMachineArnPrefix, ENV.parkedQueueUrl, ENV.redriveMaxAttempts],
     optional: [ENV.stateMachines],
   },
+  'seal-grants': { required: [], optional: [] },
 } as const satisfies Record<string, { required: readonly EnvName[]; optional: readonly EnvName[] }>;
 
 /** A function kind: a folder `functions/<kind>/handler.ts`. */

@@ -5,6 +5,7 @@
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SealGrants } from '../seal-grants.ts';
 import type { SealAction, SealPurpose } from '../seal-key.ts';
 
 export type { SealPurpose } from '../seal-key.ts';
@@ -55,9 +56,10 @@ export function sealStatement(
 }
 
 /**
- * Lets one function role use the seal key for one mapping's encryption context and the given purposes, in the
- * role's own IAM policy. The key policy (infra/seal-key.ts) admits every role under the app's role path for each
- * action and purpose, whatever the mapping: this statement is what keeps the role to its mapping's seals.
+ * Lets one function role use the seal key for one mapping's encryption context and the given purposes: a KMS grant
+ * per purpose bound to the role and to the exact context `{mappingId, purpose}` (the stack's seal grants resource,
+ * infra/seal-grants.ts), which is what KMS honours (the key policy admits no step role), and the same as an IAM
+ * statement in the role's own policy, which documents it and would bound the role were the key policy ever widened.
  */
 export function grantSeal(
   key: IKey,
@@ -67,6 +69,7 @@ export function grantSeal(
   purposes: readonly [SealPurpose, ...SealPurpose[]],
 ): void {
   role.addToPrincipalPolicy(sealStatement(key, action, mappingId, purposes));
+  SealGrants.of(role)?.add(role, action, mappingId, purposes);
 }
 
 /** The default description of a mapping's function. */

@@ -63,7 +63,7 @@ describe('EksSecretSync with a cluster of the same app', () => {
     expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'Endpoint'] }));
     expect(encoded).toContain(JSON.stringify({ 'Fn::GetAtt': [clusterId, 'CertificateAuthorityData'] }));
     expect(ofType(t, 'Custom::AWS')).toStrictEqual([]);
-  });
+  }, 60_000);
 
   it('starts the initial sync with the same settings hash in every synth (tokens count by their expression)', () => {
     const input = (t: Template) => JSON.stringify(ofType(t, INITIAL_SYNC_RESOURCE_TYPE)[0]!.Properties.Create);

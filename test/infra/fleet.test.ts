@@ -112,8 +112,9 @@ describe('the limits of one stack', () => {
     const n = DEFAULT_MAPPINGS_PER_STACK + 1;
     expect(() => synthAll(n, 'largest', MAX_MAPPINGS_PER_STACK)).toThrow(
       // 35 resources of its own and the KMS endpoint and its security group of its own VPC; the core's 36 shared
-      // resources (key, queues, redrive, alarms, dashboard, execution logs and filters, the cluster lookup).
-      OVER_LIMIT(n, 'largest', 36, 37, DEFAULT_MAPPINGS_PER_STACK),
+      // resources (key, queues, redrive, alarms, dashboard, execution logs and filters, the cluster lookup), the
+      // seal grantor (function, role, policy, log group), the stack's seal grants and the admin-changes rule.
+      OVER_LIMIT(n, 'largest', 42, 37, DEFAULT_MAPPINGS_PER_STACK),
     );
   }, 120_000);
 
@@ -121,9 +122,9 @@ describe('the limits of one stack', () => {
     const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
     expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
     // The core: its 15 mappings (29 resources each, the one shared execution log group) and the shared parts.
-    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(36 + 29 * MAX_MAPPINGS_PER_STACK);
-    // The next stack holds mappings only: one here, with its own custom-resource provider and role.
-    expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(3 + 29);
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(42 + 29 * MAX_MAPPINGS_PER_STACK);
+    // The next stack holds mappings only: one here, with its own custom-resource provider and role, and its grants.
+    expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(4 + 29);
   }, 120_000);
 });
 
@@ -178,12 +179,6 @@ describe('least privilege over an app of two stacks', () => {
         .replace(/\*/g, '.*')
         .replace(/\?/g, '.')}$`,
     ).test(arn);
-  /** The key policy's role pattern with the account and partition of a test account. */
-  const appRolePattern = (st: any) =>
-    (st.Condition.ArnLike['aws:PrincipalArn']['Fn::Join'][1] as unknown[])
-      .map((p) => (typeof p === 'string' ? p : PSEUDO[(p as { Ref: string }).Ref]))
-      .join('');
-
   it('has a role-path matcher that refuses a role outside the path (positive control)', () => {
     const pattern = `arn:aws:iam::111122223333:role${rolePath('Fleet')}*`;
     expect(arnLike(pattern, `arn:aws:iam::111122223333:role${rolePath('Fleet')}Fleet-2-MintRole-X`)).toBe(true);
@@ -192,21 +187,33 @@ describe('least privilege over an app of two stacks', () => {
     expect(arnLike(pattern, `arn:aws:iam::444455556666:role${rolePath('Fleet')}MintRole-X`)).toBe(false);
   });
 
-  it('has one seal key, in the first stack, whose policy names no role and no mapping', () => {
+  it('has one seal key, in the first stack, whose policy names no mapping and lets no role use it', () => {
     const keys = Object.entries(templates).flatMap(([name, t]) =>
       Object.values(t.Resources)
         .filter((r) => r.Type === 'AWS::KMS::Key')
         .map((r) => [name, r] as const),
     );
     expect(keys.map(([name]) => name)).toStrictEqual(['Fleet']);
-    const grants = keys[0]![1].Properties.KeyPolicy.Statement.filter((st: any) => st.Sid !== 'AccountAdministersOnly');
-    expect(grants).toHaveLength(4);
-    for (const st of grants) {
+    const others = keys[0]![1].Properties.KeyPolicy.Statement.filter((st: any) => st.Sid !== 'AccountAdministersOnly');
+    // Only the core's grantor, and only CreateGrant for roles under the app's path.
+    expect(others.map((st: any) => [st.Sid, st.Action])).toStrictEqual([
+      ['GrantorCreatesSealGrantsOnly', 'kms:CreateGrant'],
+    ]);
+    for (const st of others) {
       expect(mappingsIn(st)).toStrictEqual([]);
-      expect(JSON.stringify(st)).not.toContain('Fn::GetAtt');
-      const pattern = appRolePattern(st);
+      const pattern = (st.Condition.StringLike['kms:GranteePrincipal']['Fn::Join'][1] as unknown[])
+        .map((p) => (typeof p === 'string' ? p : PSEUDO[(p as { Ref: string }).Ref]))
+        .join('');
       expect(pattern).toBe(`arn:aws:iam::111122223333:role${rolePath('Fleet')}*`);
       expect(arnLike(pattern, 'arn:aws:iam::111122223333:role/Fleet-2-MintRole-X')).toBe(false);
+    }
+    // Each stack holds the grants of its own roles, for its own mappings.
+    for (const [name, t] of Object.entries(templates)) {
+      const [grants] = Object.values(t.Resources).filter((r) => r.Type === 'Custom::EksSecretSyncSealGrants');
+      for (const g of grants!.Properties.Grants) {
+        expect(mappingsIn(g), `${name} ${g.Name}`).toStrictEqual([g.EncryptionContext.mappingId]);
+        expect(t.Resources[g.GranteePrincipal['Fn::GetAtt'][0]]!.Type).toBe('AWS::IAM::Role');
+      }
     }
   });
 

@@ -16,7 +16,12 @@ import { parseMappings } from '../../infra/config.ts';
 import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
 import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/function-vpc.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
-import { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, kmsEndpointsFor } from '../../infra/vpc-endpoints.ts';
+import {
+  KMS_ENDPOINT_TAG,
+  KmsInterfaceEndpoint,
+  kmsEndpointTagValue,
+  kmsEndpointsFor,
+} from '../../infra/vpc-endpoints.ts';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { ensureCfnLint } from '../../testbed/python.ts';
 import { functionId, ofType, roleOf, statementsOf, synth, type Synthesized } from '../support/infra.ts';
@@ -131,7 +136,11 @@ describe('functions of a mapping whose cluster is in a VPC', () => {
             ],
             Condition: undefined,
           },
-          { Action: [...ENI_MANAGE_ACTIONS], Resource: [ENI_RESOURCE], Condition: undefined },
+          {
+            Action: [...ENI_MANAGE_ACTIONS],
+            Resource: [ENI_RESOURCE],
+            Condition: { ArnEquals: { 'ec2:Subnet': subnets.map((n) => ec2Arn(`subnet/${n}`)) } },
+          },
         ]);
       }
     }
@@ -204,13 +213,13 @@ describe('the KMS interface endpoint (cluster.vpc.endpoints)', () => {
         {
           Sid: 'SealKeyDecryptBySyncFunctions',
           Effect: 'Allow',
-          Principal: { AWS: '*' },
+          Principal: '*',
           Action: 'kms:Decrypt',
           Resource: { 'Fn::GetAtt': [sealKeyId, 'Arn'] },
           Condition: {
             StringEquals: {
               'aws:PrincipalAccount': { Ref: 'AWS::AccountId' },
-              [`aws:PrincipalTag/${KMS_ENDPOINT_TAG}`]: VPC,
+              [`aws:PrincipalTag/${KMS_ENDPOINT_TAG}`]: kmsEndpointTagValue('VpcStack', VPC),
             },
           },
         },
@@ -243,7 +252,7 @@ describe('the KMS interface endpoint (cluster.vpc.endpoints)', () => {
       const tags = (role.Properties!.Tags ?? []).filter((t: any) => t.Key === KMS_ENDPOINT_TAG);
       if (userIds.has(id)) {
         expect(variables[ENV.kmsEndpointUrl], id).toStrictEqual(url);
-        expect(tags, id).toStrictEqual([{ Key: KMS_ENDPOINT_TAG, Value: VPC }]);
+        expect(tags, id).toStrictEqual([{ Key: KMS_ENDPOINT_TAG, Value: kmsEndpointTagValue('VpcStack', VPC) }]);
       } else {
         expect(variables[ENV.kmsEndpointUrl], id).toBeUndefined();
         expect(tags, id).toStrictEqual([]);
