@@ -179,6 +179,31 @@ describe('shapeSecretData', () => {
   });
 });
 
+describe('the sandbox of from, path and template (the shipped lookup)', () => {
+  // Names every JavaScript object answers through its prototype or its type: none is a key of the secret, so
+  // each must resolve to nothing and fail the whole shape (no key written), whatever the object model offers.
+  const SANDBOX = ['constructor', 'constructor.name', '__proto__', '__proto__.x', 'toString', 'password.length'];
+  const payload = { secretString: JSON.stringify({ password: 'Ωpass', nested: { a: 'b' } }) };
+  const forms = SANDBOX.flatMap((name) => [
+    ['template', name, { template: `{{ ${name} }}` }],
+    ['from', name, { from: name }],
+    ['path', name, { path: name }],
+    ['path', `nested.${name}`, { path: `nested.${name}` }],
+  ]) as [string, string, DataSource][];
+
+  it.each(forms)('refuses %s %s with InvalidInputError and produces no key', (form, name, source) => {
+    for (const includeOtherKeys of [false, true]) {
+      const e = shapeError(payload, shape({ OUT: source, password: { from: 'password' } }, includeOtherKeys));
+
+      expect(e).toBeInstanceOf(InvalidInputError);
+      const what =
+        form === 'template' ? `the template reads ${JSON.stringify(name)}, which` : `${form} ${JSON.stringify(name)}`;
+      expect(e.message).toContain(`data key "OUT": ${what} resolves to nothing: `);
+      expect(e.message).not.toContain('Ωpass');
+    }
+  });
+});
+
 describe('shapeProblems', () => {
   it.each([
     [
