@@ -113,8 +113,8 @@ describe('sealed fields in the state', () => {
 
     for (const m of [a, b]) {
       const calls = [...new Set(seen.filter((r) => r.mapping === m.id).map((r) => r.call))].sort();
-      // What seals (FetchSecret the data, MintToken the token) and what opens (ReadSecret the token, ApplySecret
-      // both); PlanMerge works on names and hashes and calls no KMS.
+      // What seals (FetchSecret the data, MintToken the token) and what opens (ReadSecret and ApplySecret both);
+      // PlanMerge works on names and hashes and calls no KMS.
       expect(calls).toStrictEqual(
         [
           `ApplySecret Decrypt ${ctx(m.id, 'eks-token')}`,
@@ -122,6 +122,7 @@ describe('sealed fields in the state', () => {
           `FetchSecret GenerateDataKey ${ctx(m.id, 'secret-data')}`,
           `MintToken GenerateDataKey ${ctx(m.id, 'eks-token')}`,
           `ReadSecret Decrypt ${ctx(m.id, 'eks-token')}`,
+          `ReadSecret Decrypt ${ctx(m.id, 'secret-data')}`,
         ].sort(),
       );
     }
