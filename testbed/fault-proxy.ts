@@ -64,6 +64,8 @@ export interface ProxiedRequest {
   readonly status?: number;
   /** When the request arrived (ms since the epoch). */
   readonly at: number;
+  /** The request body, kept only for targets {@link FaultProxyOptions.recordBodiesOf} names. */
+  readonly body?: string;
 }
 
 /** Where the proxy forwards to and how it listens. */
@@ -74,6 +76,11 @@ export interface FaultProxyOptions {
   readonly targetCa?: string | Buffer;
   /** Serving certificate and key: when given the proxy listens with TLS. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * The `x-amz-target`s whose request bodies the log keeps (e.g. `/^TrentService\./`, KMS), to assert what the
+   * functions sent. None by default: a body may hold what no test should keep.
+   */
+  readonly recordBodiesOf?: RegExp;
 }
 
 const TAG = /^\/@([A-Za-z0-9_-]+)(\/.*)?$/;
@@ -176,8 +183,9 @@ export class FaultProxy {
     };
     const body = await readBody(req);
     const fault = this.select(seen);
+    const kept = seen.target !== undefined && this.options.recordBodiesOf?.test(seen.target);
     const log = (status?: number): void => {
-      this.requests.push({ ...seen, fault: fault?.kind, status });
+      this.requests.push({ ...seen, fault: fault?.kind, status, ...(kept && { body: body.toString('utf8') }) });
     };
     switch (fault?.kind) {
       case 'respond':

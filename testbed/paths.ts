@@ -29,6 +29,12 @@ export const checkovVenvDir = join(repoRoot, '.venv-checkov');
 /** Pinned Python requirements of the template scan (checkov). */
 export const checkovRequirementsFile = join(repoRoot, 'testbed', 'requirements-checkov.txt');
 
+/** A third virtual environment for the test-only reference tools: the AWS CLI and libfaketime. */
+export const referenceVenvDir = join(repoRoot, '.venv-reference');
+
+/** Pinned Python requirements of the reference tools (test/support/reference-tools.ts). */
+export const referenceRequirementsFile = join(repoRoot, 'testbed', 'requirements-reference.txt');
+
 /**
  * Per-machine build cache, outside the repository so a fresh clone reuses it.
  * Override with EKS_SECRET_SYNC_CACHE.

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkovRequirementsFile,
   checkovVenvDir,
   lintRequirementsFile,
   lintVenvDir,
+  referenceRequirementsFile,
+  referenceVenvDir,
   requirementsFile,
   venvDir,
 } from './paths.ts';
@@ -44,7 +46,83 @@ export async function ensureCheckov(log: (msg: string) => void): Promise<string>
   return ensureVenvTool(checkovVenvDir, checkovRequirementsFile, 'checkov', log);
 }
 
+/** The test-only reference tools of {@link ensureReferenceTools}. */
+export interface ReferenceTools {
+  /** The AWS CLI (v1, from PyPI): `aws eks get-token` is the judge of our EKS token. */
+  readonly aws: string;
+  /** The compiled libfaketime the PyPI package ships, for `LD_PRELOAD` (see test/support/reference-tools.ts). */
+  readonly libfaketime: string;
+}
+
+/**
+ * Returns the paths of the AWS CLI and of libfaketime in their own virtual environment (.venv-reference),
+ * installed from testbed/requirements-reference.txt as {@link ensureMotoServer} does. Nothing on PATH or in
+ * /usr is used: the tests that need them call these paths.
+ *
+ * @throws MissingToolError when python3 (with venv) is not installed.
+ */
+export async function ensureReferenceTools(log: (msg: string) => void): Promise<ReferenceTools> {
+  const aws = await ensureVenvTool(referenceVenvDir, referenceRequirementsFile, 'aws', log);
+  const lib = join(referenceVenvDir, 'lib');
+  const [python] = readdirSync(lib).filter((d) => d.startsWith('python'));
+  const libfaketime = join(
+    lib,
+    python ?? 'python3',
+    'site-packages/libfaketime/vendor/libfaketime/src/libfaketime.so.1',
+  );
+  if (!existsSync(libfaketime)) {
+    throw new Error(`${libfaketime} is missing: the libfaketime wheel changed its layout; fix ensureReferenceTools`);
+  }
+  return { aws, libfaketime };
+}
+
+/** A lock older than this is left over from a killed install and is taken over. */
+const STALE_LOCK_MS = 15 * 60_000;
+
+/** Whether the lock `dir` was left by a process that is gone (killed mid-install) or is older than any install. */
+function staleLock(dir: string): boolean {
+  const age = Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+  const owner = Number(existsSync(join(dir, 'pid')) ? readFileSync(join(dir, 'pid'), 'utf8') : Number.NaN);
+  if (age > STALE_LOCK_MS) return true;
+  if (!Number.isInteger(owner)) return age > 5_000; // a lock without its pid file after 5 s: its owner died
+  try {
+    process.kill(owner, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Installs (if needed) under a lock directory, so that test files of both vitest projects, each in its own
+ * process, asking for the same venv at once build it once instead of deleting each other's half-built venv.
+ */
 async function ensureVenvTool(
+  dir: string,
+  requirements: string,
+  tool: string,
+  log: (msg: string) => void,
+): Promise<string> {
+  const lock = `${dir}.lock`;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (staleLock(lock)) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await installVenvTool(dir, requirements, tool, log);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function installVenvTool(
   dir: string,
   requirements: string,
   tool: string,

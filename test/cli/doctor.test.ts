@@ -22,6 +22,7 @@ import { ruleName } from '../../infra/events.ts';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
 import { restartPolicyName } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
+import { fakeClockEnv, referenceTools } from '../support/reference-tools.ts';
 import {
   canary,
   cli,
@@ -48,8 +49,8 @@ const eventbridge = existsSync(
 let kubeconfig: string;
 let healthy: TestMapping;
 
-async function doctor(args: string[], env = cliEnv(), prefix?: string[]): Promise<{ run: CliRun; out: any }> {
-  const run = await cli(['doctor', '--kubeconfig', kubeconfig, ...args], env, { prefix });
+async function doctor(args: string[], env = cliEnv()): Promise<{ run: CliRun; out: any }> {
+  const run = await cli(['doctor', '--kubeconfig', kubeconfig, ...args], env);
   runs.push(run);
   return { run, out: args.includes('--json') ? JSON.parse(run.stdout) : undefined };
 }
@@ -283,11 +284,11 @@ describe('doctor on seeded misconfigurations', () => {
 
   it('reports a local clock 20 minutes behind AWS and the apiserver', async () => {
     const file = writeMappings(STACK, [healthy]);
-    const { run, out } = await doctor(
-      ['--mappings', file, '--json'],
-      { ...cliEnv(), FAKETIME_DONT_FAKE_MONOTONIC: '1' },
-      ['/usr/bin/faketime', '-f', '-20m'],
-    );
+    const { libfaketime } = await referenceTools();
+    const { run, out } = await doctor(['--mappings', file, '--json'], {
+      ...cliEnv(),
+      ...fakeClockEnv(libfaketime, '-20m'),
+    });
 
     expect(run.code, run.stderr).toBe(3);
     for (const [check, what] of [

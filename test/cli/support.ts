@@ -61,14 +61,13 @@ export function cliEnv(
   };
 }
 
-/** Runs `eks-secret-sync <args>` with Node 24 (this process's binary); `prefix` runs it under a wrapper (faketime). */
+/** Runs `eks-secret-sync <args>` with Node 24 (this process's binary). */
 export function cli(
   args: readonly string[],
   env: Record<string, string> = cliEnv(),
-  opts: { prefix?: string[]; cwd?: string } = {},
+  opts: { cwd?: string } = {},
 ): Promise<CliRun> {
-  const argv = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
-  return exec(argv[0]!, argv.slice(1), env, opts.cwd);
+  return exec(process.execPath, [CLI, ...args], env, opts.cwd);
 }
 
 /** Every run of this test file (each file runs in its own worker): what {@link itPrintsNoSecret} scans. */

@@ -2,7 +2,7 @@
 // access entry, a token minted by the product's code through the real token webhook) under exactly what
 // `eks-secret-sync rbac` prints. RBAC grants it patch on the listed workloads; the ValidatingAdmissionPolicy
 // must leave it nothing but the two pod-template annotations the restart writes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   RESTARTED_AT_ANNOTATION,
   RESTARTED_FOR_VERSION_ANNOTATION,
@@ -36,21 +36,49 @@ beforeAll(async () => {
     workload('DaemonSet', m.namespace, 'agent', { team: 'checkout' }),
   ]);
   token = await m.token();
-  await untilPolicyInForce();
+  notInForce = await untilPolicyInForce();
 });
+
+/** Why the policy is not in force (every probe admitted), or undefined once it refused one. */
+let notInForce: Error | undefined;
+
+// Each test fails (not skips) with the probes' verdicts when the policy never took effect.
+beforeEach(() => {
+  if (notInForce) throw notInForce;
+});
+
+/** Dry-run probes, each refused by a different validation of the policy (workload metadata, spec, pod spec). */
+const PROBES: [string, unknown][] = [
+  ['a workload label', { metadata: { labels: { probe: 'x' } } }],
+  ['replicas', { spec: { replicas: 7 } }],
+  ['the ServiceAccount', podSpec({ serviceAccountName: 'admin' })],
+  ['another pod-template annotation', template({ metadata: { annotations: { 'example.com/probe': 'x' } } })],
+];
 
 /**
  * Waits until the apiserver enforces the admission policy: it takes effect once the policy informer has it
  * (about a second after the write; RBAC's own wait in adminApply does not cover it). A dry-run patch goes
- * through admission and changes nothing.
+ * through admission and changes nothing. In force = it refuses any probe: then the tests judge each validation,
+ * and one that admits what it should refuse fails its own test, naming what was admitted. When it refuses none
+ * for 30 s, the error names every probe it admitted.
  */
-async function untilPolicyInForce(): Promise<void> {
+async function untilPolicyInForce(): Promise<Error | undefined> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const probe = podSpec({ serviceAccountName: 'admin' });
-    const r = await kube(token, 'PATCH', `${path('Deployment', 'api')}?dryRun=All`, probe, SMP);
-    if (r.status === 403) return;
-    if (Date.now() > deadline) throw new Error(`the restart admission policy is not in force after 30 s (${r.status})`);
+    const verdicts = await Promise.all(
+      PROBES.map(async ([what, probe]) => {
+        const r = await kube(token, 'PATCH', `${path('Deployment', 'api')}?dryRun=All`, probe, SMP);
+        return { what, status: r.status };
+      }),
+    );
+    if (verdicts.some((v) => v.status === 403)) return undefined;
+    if (Date.now() > deadline) {
+      const admitted = verdicts.map((v) => `${v.what} (${v.status})`).join(', ');
+      return new Error(
+        `the restart admission policy eks-secret-sync-restart-${m.id} refused no probe for 30 s; it admitted ` +
+          `patches of ${admitted} from the mapping's identity: is the policy (and its binding) installed?`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -119,7 +147,7 @@ describe("the restart admission policy, for the mapping's own identity", () => {
     ],
   ];
 
-  it.each(refused)("refuses a patch that changes %s, with the policy's message", async (_what, patch) => {
+  it.each(refused)("refuses a patch that changes %s, with the policy's message", async (what, patch) => {
     // Prepare
     const before = await get('Deployment', 'api');
 
@@ -127,7 +155,7 @@ describe("the restart admission policy, for the mapping's own identity", () => {
     const r = await kube(token, 'PATCH', path('Deployment', 'api'), patch, SMP);
 
     // Assess
-    expect(r.status).toBe(403);
+    expect(r.status, `the policy admitted a patch of ${what} from the mapping's identity`).toBe(403);
     expect(r.body.message).toContain(`ValidatingAdmissionPolicy 'eks-secret-sync-restart-${m.id}'`);
     expect(r.body.message).toContain(restartPolicyMessage(m.id));
     expect((await get('Deployment', 'api')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
@@ -139,7 +167,7 @@ describe("the restart admission policy, for the mapping's own identity", () => {
       ['DaemonSet', 'agent'],
     ] as const) {
       const r = await kube(token, 'PATCH', path(kind, name), refused[0]![1], SMP);
-      expect(r.status, kind).toBe(403);
+      expect(r.status, `the policy admitted a patch of the image of the ${kind} from the mapping's identity`).toBe(403);
       expect(r.body.message, kind).toContain(restartPolicyMessage(m.id));
     }
   });

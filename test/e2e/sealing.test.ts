@@ -2,7 +2,10 @@
 // (the deployed ASL, the synthesized bundles, moto's KMS, the real
 // kube-apiserver) holds no canary in any encoding, opens under its own
 // mapping's context only (another mapping, another purpose: refused by KMS),
-// and two seals of the same value differ.
+// and two seals of the same value differ. The KMS requests themselves, recorded
+// by a proxy in front of moto, carry each mapping's own encryption context: the
+// contract the key policy's conditions rest on, which opening alone cannot show
+// (a context without mappingId would open just as well).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { unseal } from '../../functions/adapters/seal.ts';
@@ -10,11 +13,22 @@ import type { Sealed, SealContext } from '../../functions/domain/ports.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { describeLeaks, scanForLeaks } from '../support/leak-scanner.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
+import { FaultProxy } from '../../testbed/fault-proxy.ts';
+import { TAG } from '../support/fault-matrix.ts';
 
 const CANARY = `sealing-canary-${Date.now().toString(36)}-do-not-log`;
 const mappings: LocalMapping[] = [];
 let a: LocalMapping;
 let b: LocalMapping;
+let kms: FaultProxy;
+
+/** A mapping whose steps reach moto through the recording proxy, each step's calls tagged `<step>_<mapping>`. */
+function throughKmsRecorder(id: string, secretString: string) {
+  const functionEnv = Object.fromEntries(
+    Object.entries(TAG).map(([step, tag]) => [step, { AWS_ENDPOINT_URL: kms.url(`${tag}_${id}`) }]),
+  );
+  return TestMapping.create({ id, secretString, functionEnv });
+}
 
 /** A sealed field as found in an execution: where, and what it should open as. */
 interface Found {
@@ -58,8 +72,9 @@ function keysOf(m: LocalMapping) {
 
 beforeAll(async () => {
   const value = JSON.stringify({ password: CANARY, user: 'app' });
-  a = await TestMapping.create({ id: 'seal-a', secretString: value });
-  b = await TestMapping.create({ id: 'seal-b', secretString: value });
+  kms = await FaultProxy.start({ target: inject('testbed').moto.url, recordBodiesOf: /^TrentService\./ });
+  a = await throughKmsRecorder('seal-a', value);
+  b = await throughKmsRecorder('seal-b', value);
   mappings.push(a, b);
   // Two executions of A on the same version: the same value sealed twice.
   expect((await a.run({})).status).toBe('SUCCEEDED');
@@ -69,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(mappings.map((m) => m.close()));
+  await kms?.stop();
 });
 
 describe('sealed fields in the state', () => {
@@ -76,6 +92,40 @@ describe('sealed fields in the state', () => {
     const all = [...sealedFields(a), ...sealedFields(b)];
     expect(all.filter((f) => f.purpose === 'secret-data').length).toBeGreaterThanOrEqual(3);
     expect(all.filter((f) => f.purpose === 'eks-token').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("are sealed and opened with exactly their own mapping's encryption context and purpose", () => {
+    // Each KMS request as `<step> <operation> <context, keys sorted>`, by mapping (the proxy's tag says which).
+    const step = Object.fromEntries(Object.entries(TAG).map(([name, tag]) => [tag, name]));
+    const seen = kms.requests
+      .filter((r) => r.target?.startsWith('TrentService.'))
+      .map((r) => {
+        const [tag, mapping] = r.client!.split('_');
+        const { EncryptionContext } = JSON.parse(r.body!) as { EncryptionContext?: Record<string, string> };
+        const context = JSON.stringify(Object.entries(EncryptionContext ?? {}).sort());
+        return { mapping, call: `${step[tag!]} ${r.target!.slice('TrentService.'.length)} ${context}` };
+      });
+    const ctx = (mappingId: string, purpose: string) =>
+      JSON.stringify([
+        ['mappingId', mappingId],
+        ['purpose', purpose],
+      ]);
+
+    for (const m of [a, b]) {
+      const calls = [...new Set(seen.filter((r) => r.mapping === m.id).map((r) => r.call))].sort();
+      // What seals (FetchSecret the data, MintToken the token) and what opens (ReadSecret and ApplySecret both);
+      // PlanMerge works on names and hashes and calls no KMS.
+      expect(calls).toStrictEqual(
+        [
+          `ApplySecret Decrypt ${ctx(m.id, 'eks-token')}`,
+          `ApplySecret Decrypt ${ctx(m.id, 'secret-data')}`,
+          `FetchSecret GenerateDataKey ${ctx(m.id, 'secret-data')}`,
+          `MintToken GenerateDataKey ${ctx(m.id, 'eks-token')}`,
+          `ReadSecret Decrypt ${ctx(m.id, 'eks-token')}`,
+          `ReadSecret Decrypt ${ctx(m.id, 'secret-data')}`,
+        ].sort(),
+      );
+    }
   });
 
   it('hold no canary in any encoding', () => {

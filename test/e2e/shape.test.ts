@@ -126,6 +126,26 @@ describe('shaping on the test bed', () => {
     expect((await secretOf(m)).status).toBe(404);
   });
 
+  it('sends a sync whose path reads through the prototype to the DLQ and writes nothing', async () => {
+    const m = await mapping({
+      secretString: JSON.stringify({ ...RDS, connection: { host: 'h' } }),
+      dataShape: {
+        data: { PROTO: { path: 'connection.__proto__' }, DB_PASSWORD: { from: 'password' } },
+        includeOtherKeys: true,
+      },
+    });
+
+    const r = await m.run({ source: 'test' });
+
+    expect(r.status).toBe('FAILED');
+    expect(r.error?.name).toBe('InvalidInputError');
+    const [msg] = await m.receiveDlq();
+    expect(JSON.parse(msg.cause).errorMessage).toContain(
+      'data key "PROTO": path "connection.__proto__" resolves to nothing',
+    );
+    expect((await secretOf(m)).status).toBe(404);
+  });
+
   it('never lets a value reach logs, state, DLQ messages or errors', () => {
     expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [CANARY, encodeURIComponent(CANARY)], 1000);
   });

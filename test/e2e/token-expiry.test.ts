@@ -1,5 +1,6 @@
 // Token expiry, for real: the mint-token worker runs under libfaketime
-// (LD_PRELOAD, a clock file it re-reads on every call), so the tokens it signs
+// (LD_PRELOAD of the project's own copy from PyPI, test/support/reference-tools.ts;
+// a clock file it re-reads on every call), so the tokens it signs
 // carry an X-Amz-Date in the past and the test bed's aws-iam-authenticator
 // verifier refuses them with 401 exactly as EKS would. No product code knows
 // about the fake clock. The state machine must mint again and sync.
@@ -10,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMapping } from '../../testbed/local-pipeline.ts';
 import { attempts, mappingVia, runCell, startProxies, type Proxies } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
+import { referenceTools } from '../support/reference-tools.ts';
 
 const CANARY = 'CANARY-e40b9d-token-expiry';
-const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+let LIBFAKETIME: string;
 const dir = mkdtempSync(join(tmpdir(), 'token-expiry-'));
 const mappings: LocalMapping[] = [];
 let p: Proxies;
@@ -20,8 +22,9 @@ let n = 0;
 const next = () => ({ password: `${CANARY}-${++n}` });
 
 beforeAll(async () => {
+  LIBFAKETIME = (await referenceTools()).libfaketime;
   p = await startProxies();
-});
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all(mappings.map((m) => m.close()));

@@ -6,6 +6,9 @@ import { restartPolicyManifests, restartPolicyName } from '../../infra/restart-p
 import { parseServerVersion, restartPolicyFinding } from '../../bin/lib/doctor/kube-checks.ts';
 import { describe, expect, it } from 'vitest';
 import { accessEntryFinding, authenticationModeFinding } from '../../bin/lib/doctor/aws-checks.ts';
+import { parseMappings } from '../../infra/config.ts';
+import { stackNameOfMapping } from '../../infra/fleet.ts';
+import { fleetMappingId, fleetYaml } from '../support/fleet.ts';
 
 describe('authenticationModeFinding', () => {
   it('reports CONFIG_MAP as a problem with the one-way switch as fix', () => {
@@ -68,6 +71,25 @@ describe('accessEntryFinding', () => {
     expect(accessEntryFinding('prod', 'g', [], false, 'Fleet-2').finding.fix).toContain(
       '--principal-arn <the KubernetesIdentity output of stack Fleet-2> ',
     );
+  });
+
+  it("names each mapping's own stack on a three-stack file (what doctor passes: stackNameOfMapping)", () => {
+    // 7 mappings, 3 per stack: Fleet holds app-0..2, Fleet-2 app-3..5, Fleet-3 app-6.
+    const config = parseMappings(
+      fleetYaml(7).replace('  name: Fleet\n', '  name: Fleet\n  mappingsPerStack: 3\n'),
+      'fleet.yaml',
+    );
+    const expected = ['Fleet', 'Fleet', 'Fleet', 'Fleet-2', 'Fleet-2', 'Fleet-2', 'Fleet-3'];
+
+    const fixes = expected.map((_, i) => {
+      const stack = stackNameOfMapping(config, fleetMappingId('plain', i));
+      return accessEntryFinding('prod', 'g', [], false, stack).finding.fix;
+    });
+
+    expect(fixes).toStrictEqual(
+      expected.map((stack) => expect.stringContaining(`<the KubernetesIdentity output of stack ${stack}> `)),
+    );
+    expect(stackNameOfMapping(config, 'not-in-the-file')).toBeUndefined();
   });
 
   it('says when only the first entries were looked at', () => {

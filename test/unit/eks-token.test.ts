@@ -1,26 +1,34 @@
 /**
  * The EKS token is checked against the reference, not against our reading of it:
- * Debian's AWS CLI (/usr/bin/aws, awscli 2.9.19) runs offline under a frozen
- * libfaketime clock with fixed fake credentials, and its output must equal ours
- * byte for byte. See .ci/apt-packages.txt for the packages.
+ * the AWS CLI (awscli 1.46.2 from PyPI, in .venv-reference: test/support/reference-tools.ts)
+ * runs offline under a frozen libfaketime clock (the library the PyPI package libfaketime
+ * ships) with fixed fake credentials, and its token must equal ours byte for byte.
  *
- * Clock notes, checked by hand: faketime reads the timestamp in the local zone, so
- * TZ=UTC. `-f '@2026-11-23 14:00:00'` STARTS a running clock (the CLI sometimes
- * signed at 14:00:01); `-f '2026-11-23 14:00:00'` freezes it. A frozen clock also
+ * Clock notes, checked by hand: libfaketime reads the timestamp in the local zone, so
+ * TZ=UTC. `FAKETIME='@2026-11-23 14:00:00'` STARTS a running clock (the CLI sometimes
+ * signed at 14:00:01); `FAKETIME='2026-11-23 14:00:00'` freezes it. A frozen clock also
  * freezes CLOCK_MONOTONIC, which hangs Node's timers, hence
  * FAKETIME_DONT_FAKE_MONOTONIC=1 (the wall clock stays frozen). So our own CLI runs
- * under faketime too, with no test-only switch in product code.
+ * under libfaketime too, with no test-only switch in product code.
+ *
+ * The printed text: AWS CLI v1 prints the ExecCredential through its JSON formatter (indent 4), v2 2.9.19 (the
+ * Debian package this test used before) printed Python's `json.dumps` of the same object on one line, which is
+ * what ours prints. So the token, the expiry and the whole object with its key order are compared with v1's
+ * output, and the exact text with Python's `json.dumps` of v1's object (what v2 2.9.19 printed).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/domain/errors.ts';
 import { mintEksToken, type AwsCredentials } from '../../functions/adapters/eks-token.ts';
+import { referenceRequirementsFile, referenceVenvDir } from '../../testbed/paths.ts';
+import { fakeClockEnv, referenceTools } from '../support/reference-tools.ts';
 
-const AWS = '/usr/bin/aws';
-const FAKETIME = '/usr/bin/faketime';
+const AWS_CLI_VERSION = readFileSync(referenceRequirementsFile, 'utf8').match(/^awscli==(\S+)$/m)?.[1];
+let AWS: string;
+let LIBFAKETIME: string;
 const CLI = join(import.meta.dirname, '../../bin/eks-secret-sync.ts');
 const HOME = mkdtempSync(join(tmpdir(), 'eks-token-test-'));
 
@@ -76,7 +84,20 @@ function isolatedEnv(credentials: AwsCredentials | undefined, extra: Record<stri
 const dateOf = (clock: string) => new Date(`${clock.replace(' ', 'T')}Z`);
 
 async function underFrozenClock(clock: string, argv: readonly string[], env: Record<string, string>) {
-  return run(FAKETIME, ['-f', clock, ...argv], env);
+  const [file, ...args] = argv;
+  return run(file!, args, { ...env, ...fakeClockEnv(LIBFAKETIME, clock) });
+}
+
+/** The one-line text Python's `json.dumps` makes of `text`'s JSON, keys in their order (what CLI v2 printed). */
+async function pythonJsonDumps(text: string): Promise<string> {
+  const python = join(referenceVenvDir, 'bin', 'python');
+  const script = 'import json, sys; print(json.dumps(json.loads(sys.stdin.read())))';
+  return new Promise((resolve, reject) => {
+    const child = execFile(python, ['-c', script], { timeout: 20_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+    child.stdin?.end(text);
+  });
 }
 
 async function awsGetToken(clock: string, cluster: string, region: string, credentials: AwsCredentials, extra = {}) {
@@ -95,10 +116,14 @@ function decodeToken(token: string): URL {
 }
 
 beforeAll(async () => {
+  ({ aws: AWS, libfaketime: LIBFAKETIME } = await referenceTools());
+  // The project's own copies, never an `aws` on PATH or a libfaketime in /usr.
+  expect(AWS).toBe(join(referenceVenvDir, 'bin', 'aws'));
+  expect(LIBFAKETIME.startsWith(`${referenceVenvDir}/`)).toBe(true);
   // A different CLI would make every comparison fail for a reason unrelated to our code.
   const version = await run(AWS, ['--version'], isolatedEnv(undefined));
-  expect(version.stdout).toMatch(/^aws-cli\/2\./);
-});
+  expect(version.stdout.startsWith(`aws-cli/${AWS_CLI_VERSION} `), version.stdout + version.stderr).toBe(true);
+}, 300_000);
 
 afterAll(() => rmSync(HOME, { recursive: true, force: true }));
 
@@ -260,7 +285,8 @@ describe('eks-secret-sync token', () => {
       expect(ours).toMatchObject({ code: 0, stderr: '' });
       const parsed = JSON.parse(ours.stdout) as { status: { token: string } };
       expect(parsed).toStrictEqual(JSON.parse(reference.stdout));
-      expect(ours.stdout).toBe(reference.stdout); // key order, separators and newline too
+      expect(JSON.stringify(parsed)).toBe(JSON.stringify(JSON.parse(reference.stdout))); // key order too
+      expect(ours.stdout).toBe(await pythonJsonDumps(reference.stdout)); // separators and newline too
       // Proves the frozen clock reached Node: equal output at a real time would prove less.
       expect(decodeToken(parsed.status.token).searchParams.get('X-Amz-Date')).toBe('20261123T140000Z');
     },

@@ -175,3 +175,23 @@ describe('FaultProxy', () => {
     await held;
   });
 });
+
+describe('recordBodiesOf', () => {
+  it('keeps the request bodies of the named targets only', async () => {
+    const port = (upstream.address() as AddressInfo).port;
+    const recorder = await FaultProxy.start({ target: `http://127.0.0.1:${port}`, recordBodiesOf: /^TrentService\./ });
+    try {
+      await call(recorder.url('fetch'), { method: 'POST', target: 'TrentService.Decrypt', body: '{"KeyId":"k"}' });
+      await call(recorder.url('fetch'), { method: 'POST', target: 'secretsmanager.GetSecretValue', body: '{"x":1}' });
+      await call(recorder.url('fetch'), { method: 'POST', body: 'no target' });
+
+      expect(recorder.requests.map((r) => [r.target, r.client, r.body])).toStrictEqual([
+        ['TrentService.Decrypt', 'fetch', '{"KeyId":"k"}'],
+        ['secretsmanager.GetSecretValue', 'fetch', undefined],
+        [undefined, 'fetch', undefined],
+      ]);
+    } finally {
+      await recorder.stop();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Which version wins when the Secret records another one: ordered by when
 // each was seen as AWSCURRENT (rollbacks, versions replaced between fetch and
 // write), else by creation date. The e2e proof is test/e2e/races.test.ts.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, readLastSource, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
@@ -128,5 +129,67 @@ describe('readLastSource: currentAt', () => {
       versionId: 'v1',
       createdDate: DAY1,
     });
+  });
+});
+
+describe('planMerge properties: staleness with and without currency information', () => {
+  const DATES = [DAY1, DAY2, '2026-11-02T10:00:00.001Z'];
+  const TIMES = [T1, T2, '2026-11-04T00:00:00.000Z'];
+  // A version as FetchSecret reports it: AWSCURRENT or not when fetched, with or without when (older fetch steps
+  // send no currentAt); the version ids differ, since a Secret holding the incoming version is no race.
+  const incoming = fc
+    .record({
+      createdDate: fc.constantFrom(...DATES),
+      current: fc.boolean(),
+      currentAt: fc.option(fc.constantFrom(...TIMES), { nil: undefined }),
+    })
+    .map(({ createdDate, current, currentAt }) => version('in', createdDate, current ? currentAt : undefined, current));
+  const recordedVersion = fc
+    .record({
+      createdDate: fc.constantFrom(...DATES),
+      currentAt: fc.option(fc.constantFrom(...TIMES), { nil: undefined }),
+    })
+    .map(({ createdDate, currentAt }) => version('rec', createdDate, currentAt));
+  const ms = (iso: string) => Date.parse(iso);
+
+  it('without currency information on either side, lets creation dates decide and a tie go to a current version', () => {
+    const noTimes = fc.record({ a: incoming, b: recordedVersion }).filter(({ a, b }) => !a.currentAt && !b.currentAt);
+    fc.assert(
+      fc.property(noTimes, ({ a, b }) => {
+        const written = planMerge(a, recorded(b), OPTIONS, T2).action === 'update';
+        const newer = ms(a.createdDate) > ms(b.createdDate);
+        const tie = ms(a.createdDate) === ms(b.createdDate);
+        expect(written).toBe(newer || (tie && a.current));
+      }),
+    );
+  });
+
+  it('with currency information on one side or both, orders by it and never by creation date', () => {
+    const someTime = fc
+      .record({ a: incoming, b: recordedVersion })
+      .filter(({ a, b }) => !!a.currentAt || !!b.currentAt);
+    fc.assert(
+      fc.property(someTime, ({ a, b }) => {
+        const written = planMerge(a, recorded(b), OPTIONS, T2).action === 'update';
+        const expected =
+          b.currentAt === undefined ? true : a.currentAt !== undefined && ms(a.currentAt) > ms(b.currentAt);
+        expect(written).toBe(expected);
+        // Creation dates play no part once either side knows when it was AWSCURRENT.
+        const swapped = { ...a, createdDate: b.createdDate === DAY1 ? DAY2 : DAY1 };
+        expect(planMerge(swapped, recorded(b), OPTIONS, T2).action === 'update').toBe(written);
+      }),
+    );
+  });
+
+  it('writes at most one of two versions without currency information over the other', () => {
+    const pair = fc.record({ a: fc.constantFrom(...DATES), b: fc.constantFrom(...DATES) });
+    fc.assert(
+      fc.property(pair, ({ a, b }) => {
+        const aOverB = planMerge(version('a', a), recorded(version('b', b)), OPTIONS, T2).action === 'update';
+        const bOverA = planMerge(version('b', b), recorded(version('a', a)), OPTIONS, T2).action === 'update';
+        expect(aOverB && bOverA).toBe(false);
+        expect(aOverB || bOverA).toBe(a !== b); // equal dates and neither current: neither overwrites the other
+      }),
+    );
   });
 });

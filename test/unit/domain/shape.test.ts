@@ -179,6 +179,75 @@ describe('shapeSecretData', () => {
   });
 });
 
+describe('the sandbox of from, path and template (the shipped lookup)', () => {
+  // Names every JavaScript object answers through its prototype or its type: none is a key of the secret, so
+  // each must resolve to nothing and fail the whole shape (no key written), whatever the object model offers.
+  const SANDBOX = ['constructor', 'constructor.name', '__proto__', '__proto__.x', 'toString', 'password.length'];
+  const payload = { secretString: JSON.stringify({ password: 'Ωpass', nested: { a: 'b' } }) };
+  const forms = SANDBOX.flatMap((name) => [
+    ['template', name, { template: `{{ ${name} }}` }],
+    ['from', name, { from: name }],
+    ['path', name, { path: name }],
+    ['path', `nested.${name}`, { path: `nested.${name}` }],
+  ]) as [string, string, DataSource][];
+
+  it.each(forms)('refuses %s %s with InvalidInputError and produces no key', (form, name, source) => {
+    for (const includeOtherKeys of [false, true]) {
+      const e = shapeError(payload, shape({ OUT: source, password: { from: 'password' } }, includeOtherKeys));
+
+      expect(e).toBeInstanceOf(InvalidInputError);
+      const what =
+        form === 'template' ? `the template reads ${JSON.stringify(name)}, which` : `${form} ${JSON.stringify(name)}`;
+      expect(e.message).toContain(`data key "OUT": ${what} resolves to nothing: `);
+      expect(e.message).not.toContain('Ωpass');
+    }
+  });
+});
+
+describe('what a path that resolves to nothing says (mutation survivors of resolve and keyList)', () => {
+  const odd = {
+    nul: null,
+    list: ['a', 'b'],
+    n: 5,
+    flag: true,
+    ...Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'])),
+  };
+  const top = [...Object.keys(odd)].sort();
+  const listed = `the secret's top-level keys: ${top
+    .slice(0, 20)
+    .map((k) => JSON.stringify(k))
+    .join(', ')} and 5 more`;
+
+  it.each([
+    ['null', 'nul.x', '"nul" is null, which has no key "x"'],
+    ['a list without that index', 'list.x', '"list" is a list of 2 without index "x"'],
+    ['a list and a number with a suffix', 'list.1x', '"list" is a list of 2 without index "1x"'],
+    ['a list and a number with a prefix', 'list.x1', '"list" is a list of 2 without index "x1"'],
+    ['a list and a two-digit index', 'list.10', '"list" is a list of 2 without index "10"'],
+    ['a number', 'n.x', '"n" is a number, which has no key "x"'],
+    ['a boolean', 'flag.x', '"flag" is a boolean, which has no key "x"'],
+  ])('names %s, and lists 20 top-level keys and how many more', (_what, path, why) => {
+    const e = shapeError({ secretString: JSON.stringify(odd) }, shape({ OUT: { path } }));
+    expect(e.message).toBe(
+      `${WHERE}: data key "OUT": path ${JSON.stringify(path)} resolves to nothing: ${why} (${listed}). Fix the AWS ` +
+        `secret or the mapping's data.`,
+    );
+  });
+
+  it('reads a list by a two-digit index and names binary as binary', () => {
+    const list = Array.from({ length: 11 }, (_, i) => `item${i}`);
+    const out = shapeSecretData({ secretString: JSON.stringify({ list }) }, shape({ OUT: { path: 'list.10' } }), WHERE);
+    expect(text(out.OUT)).toBe('item10');
+    const e = shapeError({ secretBinary: new Uint8Array([1]) }, shape({ OUT: { path: 'value.x' } }));
+    expect(e.message).toContain('"value" is binary, which has no key "x" (the secret\'s top-level keys: "value")');
+  });
+
+  it('says the secret has no keys when it has none', () => {
+    const e = shapeError({ secretString: '{}' }, shape({ OUT: { from: 'x' } }));
+    expect(e.message).toContain('the secret has no key "x" (the secret has no keys)');
+  });
+});
+
 describe('shapeProblems', () => {
   it.each([
     [

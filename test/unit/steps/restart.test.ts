@@ -63,10 +63,13 @@ describe('restartWorkloads', () => {
     expect(e.message).not.toContain(TOKEN);
   });
 
-  it('refuses an input without version or request time before it opens the token', async () => {
-    const e = await rejection(
-      restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, { sealedToken: {} } as never),
-    );
+  it.each([
+    ['neither version nor request time', { sealedToken: {} }],
+    ['a version without a request time', { sealedToken: {}, versionId: 'v1' }],
+    ['a request time without a version', { sealedToken: {}, requestedAt: '2026-11-23T14:00:00Z' }],
+    ['no input at all', undefined],
+  ])('refuses an input with %s before it opens the token', async (_what, bad) => {
+    const e = await rejection(restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, bad as never));
 
     expect(e.name).toBe('InvalidInputError');
     expect(e.message).toBe('RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states');
