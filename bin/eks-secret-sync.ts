@@ -8,7 +8,16 @@
  * wrong and how to fix it. No command prints a secret value; `token` prints its
  * token only as the ExecCredential it exists to produce.
  */
-import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './lib/command.ts';
+import {
+  CommandFailure,
+  EXIT,
+  UsageError,
+  oneLine,
+  type Command,
+  type CommandIo,
+  type ExitCode,
+  type JsonError,
+} from './lib/command.ts';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
 const PROGRAM = PRODUCT_NAME;
@@ -99,6 +108,13 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
     return EXIT.USAGE;
   }
 
+  // Under --json, a failure still prints one JSON document on stdout (after the one-line report on stderr).
+  const json = args.includes('--json');
+  const fail = (code: ExitCode, text: string, error: Omit<JsonError['error'], 'command' | 'exitCode'>): ExitCode => {
+    io.stderr(text);
+    if (json) io.stdout(`${JSON.stringify({ error: { command: name, exitCode: code, ...error } }, null, 2)}\n`);
+    return code;
+  };
   try {
     const command = await entry.load();
     // Every command's --help/-h is answered here, before its options are parsed.
@@ -109,21 +125,28 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(
-        `${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, '')}. ` +
-          `Run '${PROGRAM} ${name} --help' for usage.\n`,
-      );
-      return EXIT.USAGE;
+      const message = oneLine(error.message).replace(/\.$/, '');
+      return fail(EXIT.USAGE, `${PROGRAM} ${name}: ${message}. Run '${PROGRAM} ${name} --help' for usage.\n`, {
+        message,
+        fix: `${PROGRAM} ${name} --help`,
+      });
     }
     if (isMappingsError(error)) {
       // Every problem of the file, one per line (infra/config.ts formats them).
-      io.stderr(`${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`);
-      return EXIT.FAILURE;
+      return fail(
+        EXIT.FAILURE,
+        `${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`,
+        { message: error.message.split('\n')[0]!, problems: error.problems, fix: `${PROGRAM} doctor` },
+      );
     }
     // Messages only, never stacks or causes: our errors' messages are sanitized, a cause may not be.
     const message = oneLine(error instanceof Error ? error.message : String(error));
-    io.stderr(`${PROGRAM} ${name}: ${message}\n`);
-    return EXIT.FAILURE;
+    const { fix, step } = error instanceof CommandFailure ? error : { fix: undefined, step: undefined };
+    return fail(EXIT.FAILURE, `${PROGRAM} ${name}: ${message}\n${fix ? `  fix: ${fix}\n` : ''}`, {
+      message,
+      ...(fix !== undefined && { fix }),
+      ...(step !== undefined && { step }),
+    });
   }
 }
 

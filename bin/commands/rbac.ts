@@ -5,11 +5,15 @@
  */
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, selectMappings } from '../lib/mappings.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
+import { secretCalls, verbsOf } from '../../functions/domain/kube-verbs.ts';
+
+/** The verbs of the Role, from the one list it is built from (never written out here). */
+const SECRET_VERBS = verbsOf(secretCalls()).join(', ');
 
 const HELP = `Usage: eks-secret-sync rbac [--mapping ID] [options] | kubectl apply -f -
 
 Print the Kubernetes RBAC objects of a mapping: a Role in the Secret's namespace allowing
-get, create, update and patch on that one Secret (resourceNames), and a RoleBinding to the
+${SECRET_VERBS} on that one Secret (resourceNames), and a RoleBinding to the
 group eks-secret-sync:<id> that the mapping's EKS access entry gives the pipeline's role.
 A mapping with restart also gets patch on exactly the listed workloads, and a
 ValidatingAdmissionPolicy with its binding (Kubernetes 1.30 or later) that lets the group
