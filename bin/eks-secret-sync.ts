@@ -64,6 +64,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
 };
 
+/** The commands, in the order --help lists them: the one list docs and tests derive theirs from. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 function programHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
