@@ -18,6 +18,8 @@ import {
   type ExitCode,
   type JsonError,
 } from './lib/command.ts';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
 const PROGRAM = PRODUCT_NAME;
@@ -162,7 +164,19 @@ function isMappingsError(error: unknown): error is Error & { problems: string[] 
   );
 }
 
-if (import.meta.main) {
+/**
+ * Whether this file is the program Node runs: `import.meta.main` on Node 24; on Node 22 (which lacks it), the entry
+ * path resolved through the npm bin link is this file.
+ */
+function isEntry(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (main !== undefined) return main;
+  const entry = process.argv[1];
+  return entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url);
+}
+
+/** Runs the CLI as this process: its arguments, stdout and stderr, and its exit code. */
+export async function runProcess(): Promise<void> {
   const io: CommandIo = {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
@@ -172,3 +186,5 @@ if (import.meta.main) {
   // exitCode rather than process.exit(): exit() may cut off output still queued for a pipe.
   process.exitCode = await main(process.argv.slice(2), io);
 }
+
+if (isEntry()) await runProcess();

@@ -1,4 +1,5 @@
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, type CfnResource } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -11,8 +12,25 @@ import { Construct } from 'constructs';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 import type { FunctionEnvironment, FunctionKind } from '../functions/runtime/env-contract.ts';
 
-/** The repository root (this file is infra/lambda-defaults.ts). */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository root, or the installed package's folder (this file is infra/lambda-defaults.ts, or, compiled,
+ * dist/infra/lambda-defaults.js: the root is then two levels up, where package.json, functions/ and statemachine/
+ * are).
+ */
+export const REPO_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(here: string): string {
+  const up = join(here, '..');
+  return basename(up) === 'dist' && existsSync(join(up, '..', 'package.json')) ? join(up, '..') : up;
+}
+
+/**
+ * The lock file esbuild's bundling starts from: the repository's; an installed package has none (npm never packs
+ * it), and NodejsFunction then finds the app's own lock file from the current directory.
+ */
+const OWN_LOCK_FILE = existsSync(join(REPO_ROOT, 'package-lock.json'))
+  ? join(REPO_ROOT, 'package-lock.json')
+  : undefined;
 
 /**
  * The steps of a sync; each is `functions/<name>/handler.ts`. Every mapping
@@ -139,7 +157,7 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
       entry: join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
       projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      depsLockFilePath: OWN_LOCK_FILE,
       description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
