@@ -6,7 +6,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { appNameOf } from './app-name.ts';
 import { rolePath } from './resource-names.ts';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
@@ -26,7 +26,7 @@ function packageRoot(here: string): string {
 
 /**
  * The lock file esbuild's bundling starts from: the repository's; an installed package has none (npm never packs
- * it), and NodejsFunction then finds the app's own lock file from the current directory.
+ * it).
  */
 const OWN_LOCK_FILE = existsSync(join(REPO_ROOT, 'package-lock.json'))
   ? join(REPO_ROOT, 'package-lock.json')
@@ -156,8 +156,9 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: OWN_LOCK_FILE,
+      // Installed, the package has no lock file: NodejsFunction then takes the app's (from the current directory)
+      // and its folder as the project root, which holds node_modules/@eks-secret-sync/cdk/functions.
+      ...(OWN_LOCK_FILE !== undefined && { projectRoot: REPO_ROOT, depsLockFilePath: OWN_LOCK_FILE }),
       description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -176,10 +177,21 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
         sourceMap: false,
         mainFields: ['module', 'main'],
         externalModules: [],
+        // esbuild's per-bundle size lines only when asked (-c eks-secret-sync:bundling-logs=true); errors always.
+        logLevel: bundlingLogs(this) ? LogLevel.INFO : LogLevel.ERROR,
       },
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
   }
+}
+
+/** The context key that turns esbuild's and CDK's bundling lines back on (`cdk synth -c <key>=true`). */
+export const BUNDLING_LOGS_CONTEXT = 'eks-secret-sync:bundling-logs';
+
+/** Whether the bundling lines were asked for. */
+export function bundlingLogs(scope: Construct): boolean {
+  const value: unknown = scope.node.tryGetContext(BUNDLING_LOGS_CONTEXT);
+  return value === true || value === 'true';
 }
 
 /** The entries whose value is set: an optional variable left `undefined` keeps the function's default. */

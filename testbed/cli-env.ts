@@ -59,7 +59,8 @@ export async function writeCliEnvironment(d: TestbedDetails, dir: string): Promi
   ]);
   await addAccessEntryGroup(d.cluster.accessEntriesFile, d.identities.sync.roleArn, `eks-secret-sync:${id}`);
 
-  const cluster = `{ name: ${d.cluster.name}, endpoint: ${d.cluster.server}, certificateAuthority: ${d.cluster.caData} }`;
+  const { name, server, caData } = d.cluster;
+  const cluster = `{ name: ${name}, endpoint: ${server}, certificateAuthority: ${caData} }`;
   writeFileSync(
     join(dir, 'mappings.yaml'),
     [
