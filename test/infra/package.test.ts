@@ -15,6 +15,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -176,7 +177,9 @@ describe('the packed package', () => {
         (x) => x.Type === 'AWS::Lambda::Function',
       );
       expect(functions.length).toBeGreaterThanOrEqual(5);
-      const bundles = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
+      const bundles = readdirSync(outdir).filter(
+        (d) => d.startsWith('asset.') && statSync(join(outdir, d)).isDirectory(),
+      );
       expect(bundles.some((d) => readdirSync(join(outdir, d)).includes('index.mjs'))).toBe(true);
     });
 
