@@ -8,7 +8,18 @@
  * wrong and how to fix it. No command prints a secret value; `token` prints its
  * token only as the ExecCredential it exists to produce.
  */
-import { EXIT, UsageError, oneLine, type Command, type CommandIo, type ExitCode } from './lib/command.ts';
+import {
+  CommandFailure,
+  EXIT,
+  UsageError,
+  oneLine,
+  type Command,
+  type CommandIo,
+  type ExitCode,
+  type JsonError,
+} from './lib/command.ts';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 
 const PROGRAM = PRODUCT_NAME;
@@ -55,6 +66,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
 };
 
+/** The commands, in the order --help lists them: the one list docs and tests derive theirs from. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 function programHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
@@ -99,6 +113,13 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
     return EXIT.USAGE;
   }
 
+  // Under --json, a failure still prints one JSON document on stdout (after the one-line report on stderr).
+  const json = args.includes('--json');
+  const fail = (code: ExitCode, text: string, error: Omit<JsonError['error'], 'command' | 'exitCode'>): ExitCode => {
+    io.stderr(text);
+    if (json) io.stdout(`${JSON.stringify({ error: { command: name, exitCode: code, ...error } }, null, 2)}\n`);
+    return code;
+  };
   try {
     const command = await entry.load();
     // Every command's --help/-h is answered here, before its options are parsed.
@@ -109,21 +130,28 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(
-        `${PROGRAM} ${name}: ${oneLine(error.message).replace(/\.$/, '')}. ` +
-          `Run '${PROGRAM} ${name} --help' for usage.\n`,
-      );
-      return EXIT.USAGE;
+      const message = oneLine(error.message).replace(/\.$/, '');
+      return fail(EXIT.USAGE, `${PROGRAM} ${name}: ${message}. Run '${PROGRAM} ${name} --help' for usage.\n`, {
+        message,
+        fix: `${PROGRAM} ${name} --help`,
+      });
     }
     if (isMappingsError(error)) {
       // Every problem of the file, one per line (infra/config.ts formats them).
-      io.stderr(`${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`);
-      return EXIT.FAILURE;
+      return fail(
+        EXIT.FAILURE,
+        `${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`,
+        { message: error.message.split('\n')[0]!, problems: error.problems, fix: `${PROGRAM} doctor` },
+      );
     }
     // Messages only, never stacks or causes: our errors' messages are sanitized, a cause may not be.
     const message = oneLine(error instanceof Error ? error.message : String(error));
-    io.stderr(`${PROGRAM} ${name}: ${message}\n`);
-    return EXIT.FAILURE;
+    const { fix, step } = error instanceof CommandFailure ? error : { fix: undefined, step: undefined };
+    return fail(EXIT.FAILURE, `${PROGRAM} ${name}: ${message}\n${fix ? `  fix: ${fix}\n` : ''}`, {
+      message,
+      ...(fix !== undefined && { fix }),
+      ...(step !== undefined && { step }),
+    });
   }
 }
 
@@ -136,7 +164,19 @@ function isMappingsError(error: unknown): error is Error & { problems: string[] 
   );
 }
 
-if (import.meta.main) {
+/**
+ * Whether this file is the program Node runs: `import.meta.main` on Node 24; on Node 22 (which lacks it), the entry
+ * path resolved through the npm bin link is this file.
+ */
+function isEntry(): boolean {
+  const main = (import.meta as { main?: boolean }).main;
+  if (main !== undefined) return main;
+  const entry = process.argv[1];
+  return entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url);
+}
+
+/** Runs the CLI as this process: its arguments, stdout and stderr, and its exit code. */
+export async function runProcess(): Promise<void> {
   const io: CommandIo = {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
@@ -146,3 +186,5 @@ if (import.meta.main) {
   // exitCode rather than process.exit(): exit() may cut off output still queued for a pipe.
   process.exitCode = await main(process.argv.slice(2), io);
 }
+
+if (isEntry()) await runProcess();

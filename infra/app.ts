@@ -7,9 +7,10 @@
  */
 import { resolve } from 'node:path';
 import { Annotations, App, CfnWaitConditionHandle, Stack, Validations, type AppProps } from 'aws-cdk-lib';
+import { FLAGS } from 'aws-cdk-lib/cx-api';
 import nag from 'cdk-nag';
 import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './config.ts';
-import { REPO_ROOT } from './lambda-defaults.ts';
+import { BUNDLING_LOGS_CONTEXT, bundlingLogs, REPO_ROOT } from './lambda-defaults.ts';
 import { rulesQuotaWarning } from './fleet.ts';
 import { emptyStackMessage, placeFleet, readPlacement, savePlacement, type PlacementRecord } from './placement.ts';
 import { EksSecretSyncStack } from './stack.ts';
@@ -103,9 +104,38 @@ export function mappingsPath(app: App): string {
   return typeof value === 'string' && value !== '' ? resolve(value) : resolve(REPO_ROOT, DEFAULT_MAPPINGS_FILE);
 }
 
+/**
+ * Every feature flag whose default is not CDK's recommended value, pinned at the value the app has always
+ * synthesized with: the templates do not change (a deployed fleet is a contract), and `cdk synth` no longer warns
+ * that they are "not configured". Moving one to its recommended value is a deliberate change, checked with
+ * test/infra/deploy-safety.test.ts.
+ */
+export function pinnedFeatureFlags(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(FLAGS)
+      .map(([name, flag]) => [name, flag.unconfiguredBehavesLike?.v2 ?? false, flag.recommendedValue] as const)
+      .filter(([, current, recommended]) => current !== recommended)
+      .map(([name, current]) => [name, current]),
+  );
+}
+
+/**
+ * Drops CDK's `Bundling asset <path>...` lines from stderr unless {@link BUNDLING_LOGS_CONTEXT} asks for them: a
+ * synth prints the product's own lines (decisions.md, "Quiet synth").
+ */
+function quietBundling(app: App): void {
+  if (bundlingLogs(app)) return;
+  const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string' && /^Bundling asset \S+\.\.\.\n$/.test(chunk)
+      ? true
+      : write(chunk, ...rest)) as typeof process.stderr.write;
+}
+
 function main(): void {
   // One App only: under the CDK CLI every App synthesizes itself at exit.
-  const app = new App();
+  const app = new App({ context: pinnedFeatureFlags() });
+  quietBundling(app);
   const file = mappingsPath(app);
   const mode = app.node.tryGetContext(PLACEMENT_CONTEXT) === 'check' ? 'check' : 'write';
   let built: SyncApp;

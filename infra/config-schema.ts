@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { SECRET_TYPES } from '../functions/domain/secret-types.ts';
 import { MANAGED_BY_LABEL } from '../functions/domain/metadata.ts';
-import { SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
+import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
 import { dataShapeOf, shapeProblems } from '../functions/domain/shape.ts';
 import type { SecretType } from '../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../functions/runtime/options.ts';
@@ -14,6 +14,18 @@ import { ENV } from '../functions/runtime/env-contract.ts';
 import { MAX_TARGET_CONCURRENCY } from '../functions/domain/loops.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
+
+/** A partial ARN (`...:secret:<name>`) or a bare name: how to print the full ARN to write instead. */
+function partialArnFix(input: unknown): string {
+  if (typeof input !== 'string' || input === '') return '';
+  const partial = /^arn:[a-z-]+:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:secret:(.+)$/.exec(input);
+  const secretId = partial ? input : input.startsWith('arn:') ? undefined : input;
+  if (secretId === undefined) return '';
+  return (
+    ` (get the full ARN, with the 6 characters Secrets Manager appended to the name, with: ` +
+    `${fullArnCommand(secretId, partial?.[1])})`
+  );
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -325,7 +337,7 @@ const mappingFields = z.strictObject({
         `letter or digit (like a DNS label)`,
     }),
   secretArn: z.string().regex(SECRET_ARN_PATTERN, {
-    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}`,
+    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}${partialArnFix(i.input)}`,
   }),
   secretKmsKeyArn: z
     .string()

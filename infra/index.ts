@@ -1,5 +1,5 @@
 /**
- * The package's entry point (`import { EksSecretSync } from 'eks-secret-sync'`): the construct, its props
+ * The package's entry point (`import { EksSecretSync } from '@eks-secret-sync/cdk'`): the construct, its props
  * and the mapping types; the YAML app's stack and loader; the per-mapping and per-function constructs it is
  * built from; the RBAC objects each mapping needs applied in its cluster.
  */

@@ -1,18 +1,36 @@
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, type CfnResource } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { appNameOf } from './app-name.ts';
 import { rolePath } from './resource-names.ts';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PRODUCT_NAME } from '../functions/domain/product.ts';
 import type { FunctionEnvironment, FunctionKind } from '../functions/runtime/env-contract.ts';
 
-/** The repository root (this file is infra/lambda-defaults.ts). */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository root, or the installed package's folder (this file is infra/lambda-defaults.ts, or, compiled,
+ * dist/infra/lambda-defaults.js: the root is then two levels up, where package.json, functions/ and statemachine/
+ * are).
+ */
+export const REPO_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(here: string): string {
+  const up = join(here, '..');
+  return basename(up) === 'dist' && existsSync(join(up, '..', 'package.json')) ? join(up, '..') : up;
+}
+
+/**
+ * The lock file esbuild's bundling starts from: the repository's; an installed package has none (npm never packs
+ * it).
+ */
+const OWN_LOCK_FILE = existsSync(join(REPO_ROOT, 'package-lock.json'))
+  ? join(REPO_ROOT, 'package-lock.json')
+  : undefined;
 
 /**
  * The steps of a sync; each is `functions/<name>/handler.ts`. Every mapping
@@ -138,8 +156,9 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      // Installed, the package has no lock file: NodejsFunction then takes the app's (from the current directory)
+      // and its folder as the project root, which holds node_modules/@eks-secret-sync/cdk/functions.
+      ...(OWN_LOCK_FILE !== undefined && { projectRoot: REPO_ROOT, depsLockFilePath: OWN_LOCK_FILE }),
       description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -158,10 +177,21 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
         sourceMap: false,
         mainFields: ['module', 'main'],
         externalModules: [],
+        // esbuild's per-bundle size lines only when asked (-c eks-secret-sync:bundling-logs=true); errors always.
+        logLevel: bundlingLogs(this) ? LogLevel.INFO : LogLevel.ERROR,
       },
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
   }
+}
+
+/** The context key that turns esbuild's and CDK's bundling lines back on (`cdk synth -c <key>=true`). */
+export const BUNDLING_LOGS_CONTEXT = 'eks-secret-sync:bundling-logs';
+
+/** Whether the bundling lines were asked for. */
+export function bundlingLogs(scope: Construct): boolean {
+  const value: unknown = scope.node.tryGetContext(BUNDLING_LOGS_CONTEXT);
+  return value === true || value === 'true';
 }
 
 /** The entries whose value is set: an optional variable left `undefined` keeps the function's default. */

@@ -32,7 +32,7 @@ import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lamb
 import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from './applyset.ts';
 import { appScopeOf, kubeNames } from './kube-names.ts';
-import { parseSecretArn } from './secret-arn.ts';
+import { fullArnCommand, parseSecretArn, suffixLooksLikeName } from './secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from './resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from './targets.ts';
@@ -60,6 +60,9 @@ export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured'
 
 /** CloudFormation type of the custom resource that starts a mapping's initial sync. */
 export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
+
+/** The id of the synth warning about a `secretArn` that may be a partial ARN (acknowledge it with this id). */
+export const SECRET_ARN_SUFFIX_WARNING = 'eks-secret-sync:secret-arn-suffix';
 
 export { stateMachineName } from './resource-names.ts';
 export { mappingConfigHash } from './settings-hash.ts';
@@ -119,6 +122,7 @@ export class SecretMapping extends Construct {
     super(scope, id);
     const { mapping: m } = props;
     this.checkRegions(m);
+    this.checkSecretArnSuffix(m);
     this.functions = this.addFunctions(props);
     const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
     const restartArn =
@@ -351,6 +355,24 @@ export class SecretMapping extends Construct {
     // The sync needs the Kubernetes identity: start it only once the access entries exist.
     resource.node.addDependency(this.stateMachine, ...this.accessEntries);
     return resource;
+  }
+
+  /**
+   * A `secretArn` whose last 6 characters read like a word (`...:secret:prod/app-config`) may be a partial ARN in the
+   * form of a full one: its rule would match no event, ever. The form cannot decide it, so a warning with the command
+   * that prints the real ARN; `eks-secret-sync doctor` decides it with the ARN Secrets Manager returns.
+   */
+  private checkSecretArnSuffix(m: Mapping): void {
+    if (!suffixLooksLikeName(m.secretArn)) return;
+    const { region, suffix } = parseSecretArn(m.secretArn)!;
+    Annotations.of(this).addWarningV2(
+      SECRET_ARN_SUFFIX_WARNING,
+      `mapping ${m.id}: secretArn ends in "-${suffix}", which reads like part ` +
+        `of the name rather than the 6 random characters Secrets Manager appends: if it is a partial ARN, no change ` +
+        `of the secret will ever start a sync. Print the full ARN with ` +
+        `${fullArnCommand(m.secretArn, region)} and write that, or run eks-secret-sync doctor --mapping ${m.id} ` +
+        `once deployed`,
+    );
   }
 
   /** Impossible placements are errors that fail the synth, not silently fixed (the config refuses them first). */

@@ -8,5 +8,7 @@ export {
   SECRET_ARN_SHAPE,
   parseSecretArn,
   secretIdSpellings,
+  suffixLooksLikeName,
+  fullArnCommand,
   type SecretArnParts,
 } from '../functions/domain/secret-arn.ts';

@@ -13,6 +13,7 @@ import { repoRoot } from '../testbed/paths.ts';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { MissingToolError } from '../testbed/toolchain.ts';
 import { formatTrace, maskedData } from '../testbed/trace.ts';
+import { leftOut, NEXT_STEPS } from './demo-scope.ts';
 import { synthBundles } from './synth-bundles.ts';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -57,6 +58,9 @@ try {
   log(
     `mapping "${example.id}" from mappings.example.yaml: ${example.namespace}/${example.secretName} (${example.type})`,
   );
+  out(`Left out of the example mapping "${example.id}" here:`);
+  for (const line of leftOut(example)) out(`  - ${line}`);
+  out();
   log('synthesizing the CDK app for the Lambda bundles');
   const bundles = (await synthBundles()) as Bundles;
   testbed = await startTestbed(log);
@@ -99,6 +103,9 @@ try {
     process.exit(1);
   }
   log('done; test bed stopped');
+  out();
+  out('Try next:');
+  for (const line of NEXT_STEPS) out(`  - ${line}`);
 } catch (err) {
   log(err instanceof MissingToolError ? err.message : `failed: ${(err as Error).stack ?? err}`);
   await cleanup();

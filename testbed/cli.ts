@@ -1,7 +1,10 @@
 // `npm run testbed`: starts the test bed, prints where its connection details
 // are, and keeps it running until interrupted (Ctrl-C), then cleans up.
 import { MissingToolError } from './toolchain.ts';
+import { writeCliEnvironment } from './cli-env.ts';
+import { keptLogsDir } from './paths.ts';
 import { startTestbed } from './testbed.ts';
+import { dirname, join } from 'node:path';
 
 const log = (msg: string) => process.stderr.write(`[testbed] ${msg}\n`);
 
@@ -17,6 +20,9 @@ try {
   );
   log('connection details (CA file, admin token, credentials per identity):');
   process.stdout.write(`${tb.detailsPath}\n`);
+  // The set-up of the CLI docs' examples (docs/cli.md#examples), next to the kept logs under .testbed/.
+  const cli = await writeCliEnvironment(d, join(dirname(keptLogsDir), 'cli'));
+  log(`the CLI's examples (docs/cli.md): cd ${cli.dir} && . ./env && npx eks-secret-sync plan --mapping app-config`);
   log('running; press Ctrl-C to stop');
   let stopping = false;
   const shutdown = async () => {

@@ -30,6 +30,7 @@ import {
 } from '../lib/mappings.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
 import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
+import { secretCalls, verbsOf } from '../../functions/domain/kube-verbs.ts';
 
 const HELP = `Usage: eks-secret-sync doctor [--mapping ID] [options]
 
@@ -48,7 +49,7 @@ Look for the usual misconfigurations and print each with its fix:
                        endpoints option, no KMS endpoint in the VPC and no NAT route
   cluster-access       the cluster cannot be reached with your credentials
   namespace            the Secret's namespace does not exist
-  rbac                 RBAC does not let the group get/create/update/patch the Secret
+  rbac                 RBAC does not let the group ${verbsOf(secretCalls()).join('/')} the Secret
   rbac-scope           RBAC lets the group list Secrets, get other Secrets or delete it
   restart-policy       (mappings with restart) the cluster is older than 1.30, or the
                        ValidatingAdmissionPolicy that limits the group's patch to the

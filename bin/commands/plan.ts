@@ -18,7 +18,8 @@ import {
 import { runPipelines } from '../lib/pipeline.ts';
 import { planJson, planText } from '../lib/plan-view.ts';
 import { Progress, Style, writeJson } from '../lib/ui.ts';
-import { EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
+import { CommandFailure, EXIT, parseCommandArgs, type Command } from '../lib/command.ts';
+import { failureFix } from '../lib/failure-fix.ts';
 
 const HELP = `Usage: eks-secret-sync plan --mapping ID [options]
 
@@ -69,7 +70,15 @@ export const planCommand: Command = {
     if (failed) {
       const state = failed.run.trace.at(-1)?.state ?? 'plan';
       const where = many ? `${mapping!.id}${label(failed.target)}: ` : '';
-      throw new Error(`${where}${state} failed: ${failed.failure!.message}`);
+      throw new CommandFailure(`${where}${state} failed: ${failed.failure!.message}`, {
+        step: state,
+        fix: failureFix({
+          step: state,
+          errorName: failed.failure!.name,
+          mappingId: mapping!.id,
+          secretArn: mapping!.secretArn,
+        }),
+      });
     }
     const views = targetViews(mapping!);
     const plans = runs.map((r, i) => ({ view: views[i]!, run: r.run }));

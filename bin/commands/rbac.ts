@@ -8,13 +8,17 @@
  */
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, selectMappings } from '../lib/mappings.ts';
 import { EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
+import { secretCalls, verbsOf } from '../../functions/domain/kube-verbs.ts';
+
+/** The verbs of the Role, from the one list it is built from (never written out here). */
+const SECRET_VERBS = verbsOf(secretCalls()).join(', ');
 
 const HELP = `Usage: eks-secret-sync rbac --cluster NAME [options] | <the kubectl command below>
        eks-secret-sync rbac --mapping ID [options] | kubectl apply -f -
 
 Print the Kubernetes objects the file's mappings need in a cluster, for someone with
 cluster-admin rights (the stack holds none): per mapping and namespace a Role allowing
-get, create (server-side apply) and patch on exactly its Secrets (resourceNames) and a
+${SECRET_VERBS} on exactly its Secrets (resourceNames) and a
 RoleBinding to the group its EKS access entry gives the pipeline's role,
 eks-secret-sync:<app key>:<id>; with restart, patch on exactly the listed workloads and a
 ValidatingAdmissionPolicy with its binding (Kubernetes 1.30 or later) that lets the group

@@ -32,7 +32,7 @@ import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '.
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
 import { Progress, Style, table, writeJson } from '../lib/ui.ts';
-import { EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
+import { CommandFailure, EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
 const HELP = `Usage: eks-secret-sync redrive [--mapping ID] [--max N] [--dry-run] [options]
 
@@ -60,12 +60,15 @@ ${OUTPUT_HELP}
 
 Permissions: sqs:ReceiveMessage, DeleteMessage and ChangeMessageVisibility on the DLQ,
 sqs:SendMessage on the parked queue, states:StartExecution on the state machines,
-cloudformation:DescribeStacks (unless the three options above are given). Message causes
-are shown as the error name and the first line of its message only.
+cloudformation:DescribeStacks (unless the three options above are given). A state machine
+is needed only for the mappings whose messages are in the DLQ. Message causes are shown as
+the error name and the first line of its message only (cut to fit a terminal; whole when
+piped and in --json).
 
 Exit codes: 0 every message handled (redriven, parked or skipped; also with --dry-run and
-for an empty DLQ); 1 at least one message failed (it stays in the DLQ: run again);
-2 usage error.
+for an empty DLQ); 1 at least one message failed (it stays in the DLQ: run again; also
+a message of a mapping with no state machine given or deployed), or the stack's outputs
+could not be read or lack one (the fix names the option to pass); 2 usage error.
 `;
 
 const OPTIONS = {
@@ -137,16 +140,7 @@ export const redriveCommand: Command = {
     const stateMachines = Object.keys(flagged).length > 0 ? flagged : listed;
     if (stateMachineArnPrefix === undefined && Object.keys(flagged).length === 0 && outputs.StateMachines === undefined)
       required(outputs, STATE_MACHINE_ARN_PREFIX_OUTPUT, stackName);
-    const missing =
-      stateMachineArnPrefix === undefined
-        ? selected.map((m) => m.id).filter((id) => stateMachines[id] === undefined)
-        : [];
-    if (missing.length > 0) {
-      throw new UsageError(
-        `no state machine for mapping ${missing.join(', ')}: deploy the stack, or pass --state-machine ID=ARN for ` +
-          `each mapping`,
-      );
-    }
+    // A state machine is needed only for the mappings whose messages the queue holds: checked per message (drain).
     const settings: RedriveSettings = {
       stateMachines,
       stateMachineArnPrefix,
@@ -168,6 +162,7 @@ export const redriveCommand: Command = {
         dryRun,
         max,
         only: values.mapping,
+        configured: new Set(config.mappings.map((m) => m.id)),
         onMessage: (n, id) => progress.step(`${dryRun ? 'checking' : 'redriving'} message ${n}${id ? ` (${id})` : ''}`),
       });
     } finally {
@@ -197,7 +192,7 @@ export const redriveCommand: Command = {
         io.stdout(
           table(
             ['MAPPING', 'ATTEMPT', 'FAILED AT', 'OUTCOME', 'ERROR'],
-            reports.map((r) => row(r, style)),
+            reports.map((r) => row(r, style, io.isTTY?.stdout === true)),
           ),
         );
       const verb = dryRun ? 'would be ' : '';
@@ -220,6 +215,8 @@ interface DrainOptions {
   readonly dryRun: boolean;
   readonly max: number;
   readonly only?: string;
+  /** The mappings of the file: a message of one of them with no state machine known fails (stays), never parks. */
+  readonly configured: ReadonlySet<string>;
   readonly onMessage: (n: number, mappingId: string | undefined) => void;
 }
 
@@ -250,8 +247,8 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
       for (const m of fresh) {
         seen.add(m.MessageId!);
         const message: QueueMessage = { body: m.Body ?? '', attributes: stringAttributes(m.MessageAttributes) };
-        const decision = decideRedrive(message, o.settings, new Date().toISOString());
-        const base = describe(m.MessageId!, decision);
+        let decision = decideRedrive(message, o.settings, new Date().toISOString());
+        let base = describe(m.MessageId!, decision);
         if (acted >= o.max) {
           release.push(m); // past --max: left for the next run, not reported
           continue;
@@ -263,6 +260,19 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
         }
         acted++;
         o.onMessage(reports.length + 1, base.mappingId);
+        let settings = o.settings;
+        if (decision.action === 'park' && decision.reason === 'unknown-mapping' && o.configured.has(base.mappingId!)) {
+          // The file has the mapping but no state machine was given or deployed for it. A message out of attempts
+          // is parked without one; one that would start fails and stays: the operator's to fix.
+          settings = { ...o.settings, stateMachineArnPrefix: NO_STATE_MACHINE };
+          decision = decideRedrive(message, settings, new Date().toISOString());
+          if (decision.action === 'start') {
+            reports.push({ ...base, outcome: 'failed', reason: noStateMachine(base.mappingId!) });
+            release.push(m);
+            continue;
+          }
+          base = describe(m.MessageId!, decision);
+        }
         if (o.dryRun) {
           const key = decision.failed && failureKey(decision.failed);
           const copy = key !== undefined && handled.has(key);
@@ -274,7 +284,7 @@ async function drain(o: DrainOptions): Promise<MessageReport[]> {
           release.push(m);
           continue;
         }
-        reports.push(await handle(o, m, message, base, release, handled));
+        reports.push(await handle({ ...o, settings }, m, message, base, release, handled));
       }
     }
   } finally {
@@ -343,10 +353,21 @@ function describe(messageId: string, d: RedriveDecision): MessageReport {
   };
 }
 
-/** Longest error text in the table (the JSON output keeps the whole first line). */
+/** Stands in for a state machine nobody named, to ask whether a message would need one (it never starts). */
+const NO_STATE_MACHINE = 'arn:aws:states:none:000000000000:stateMachine:not-given-';
+
+/** Why a message of a configured mapping cannot be redriven from here, and the fix. */
+function noStateMachine(mappingId: string): string {
+  return (
+    `no state machine for mapping ${mappingId}: pass --state-machine ${mappingId}=ARN, or deploy the stack ` +
+    'that holds it'
+  );
+}
+
+/** Longest error text in the table on a terminal; piped, and in JSON, the whole first line is kept. */
 const ERROR_WIDTH = 90;
 
-function row(r: MessageReport, style: Style): string[] {
+function row(r: MessageReport, style: Style, cut: boolean): string[] {
   const reasonCode = r.reason?.split(':', 1)[0];
   const outcome =
     r.outcome === 'failed'
@@ -359,7 +380,7 @@ function row(r: MessageReport, style: Style): string[] {
             ? style.dim(r.outcome === 'duplicate' ? 'duplicate (deleted)' : 'duplicate (would delete)')
             : `${r.outcome.replace('-', ' ')} as attempt ${r.attempt}`;
   const full = r.error === undefined ? (r.reason ?? '-') : r.cause ? `${r.error}: ${r.cause}` : r.error;
-  const error = full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
+  const error = cut && full.length > ERROR_WIDTH ? `${full.slice(0, ERROR_WIDTH - 1)}…` : full;
   return [
     r.target === undefined ? (r.mappingId ?? '?') : `${r.mappingId ?? '?'} ${r.target}`,
     r.failedAttempt === undefined ? '-' : String(r.failedAttempt),
@@ -407,22 +428,27 @@ async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<
       cfn.destroy();
     }
   } catch (e) {
-    throw new Error(
-      `could not read the outputs of stack ${stackName} (${sdkErrorText(e)}); ` +
-        'pass --dlq-url, --parked-url and --state-machine',
-      { cause: e },
-    );
+    throw new CommandFailure(`could not read the outputs of stack ${stackName} (${sdkErrorText(e)})`, {
+      fix: 'pass --dlq-url, --parked-url and --state-machine ID=ARN, or deploy the stack',
+    });
   }
 }
 
 function required(outputs: Record<string, string>, key: string, stackName: string): string {
   const v = outputs[key];
   if (v === undefined)
-    throw new Error(
-      `stack ${stackName} has no ${key} output: deploy the current version of the stack, or pass the matching option`,
-    );
+    throw new CommandFailure(`stack ${stackName} has no ${key} output`, {
+      fix: `deploy the current version of the stack, or pass ${OPTION_OF_OUTPUT[key] ?? 'the matching option'}`,
+    });
   return v;
 }
+
+/** The option that stands in for each stack output. */
+const OPTION_OF_OUTPUT: Readonly<Record<string, string>> = {
+  [DLQ_OUTPUT_KEY]: '--dlq-url URL',
+  ParkedQueueUrl: '--parked-url URL',
+  [STATE_MACHINE_ARN_PREFIX_OUTPUT]: '--state-machine ID=ARN for each mapping whose messages are in the DLQ',
+};
 
 function parseMachines(json: string): Record<string, string> {
   const parsed = JSON.parse(json) as unknown;

@@ -41,7 +41,8 @@ For each mapping: the AWSCURRENT version of the AWS secret against the version a
 on the Kubernetes Secret, when it was last synced, and the failed executions of its state
 machine (read from the execution log group, as Express workflows keep no history); and the
 depth of the stack's dead-letter queue (shared by all mappings) and the failures its messages
-stand for, each once (a failure SendToDlq stored twice counts once). Reads metadata only:
+stand for, each once (a failure SendToDlq stored twice counts once), with its mapping (and
+target), the step that failed, the error and its cause. Reads metadata only:
 DLQ messages are read and released at once, never deleted; no value is read.
 
 Options:
@@ -57,10 +58,10 @@ Permissions: secretsmanager:DescribeSecret and ListSecretVersionIds, sqs:GetQueu
 sqs:ReceiveMessage and ChangeMessageVisibility on the DLQ (to count failures),
 cloudformation:DescribeStacks (without --dlq-url), logs:DescribeLogGroups and logs:FilterLogEvents; get on the Secret.
 
-Exit codes: 0 every mapping in sync, DLQ empty, no failed executions; 3 something needs
-attention (out of sync, not synced, DLQ messages, failed executions); 1 a mapping's state
-could not be read; 2 usage error. Parts that cannot be reached (DLQ, logs) are noted and
-do not change the exit code.
+Exit codes: 0 every mapping in sync, DLQ empty, no failed executions, and all of it read;
+3 something needs attention (out of sync, not synced, DLQ messages, failed executions) or
+a part could not be read (the DLQ, its messages, the execution logs: each is noted with
+why); 1 a mapping's state could not be read; 2 usage error.
 `;
 
 const OPTIONS = {
@@ -207,7 +208,12 @@ export const statusCommand: Command = {
     if (statuses.some((s) => s.state === 'unknown')) return EXIT.FAILURE;
     const failures = statuses.some((s) => 'items' in s.failedExecutions && s.failedExecutions.items.length > 0);
     const queued = 'visible' in dlq && dlq.visible + dlq.inFlight > 0;
-    return statuses.some((s) => s.state !== 'in-sync') || failures || queued ? EXIT.ATTENTION : EXIT.OK;
+    // A part it could not read is not a green light: a check run from cron must not pass on seeing nothing.
+    const unseen =
+      'unavailable' in dlq ||
+      'unavailable' in dlq.failures ||
+      statuses.some((s) => 'unavailable' in s.failedExecutions);
+    return statuses.some((s) => s.state !== 'in-sync') || failures || queued || unseen ? EXIT.ATTENTION : EXIT.OK;
   },
 };
 
@@ -254,7 +260,15 @@ function render(statuses: readonly MappingStatus[], dlq: DlqStatus, since: strin
     else if (f.messages > 0) {
       const n = `${f.truncated ? 'at least ' : ''}${f.failures} failure${f.failures === 1 ? '' : 's'}`;
       const copies = f.duplicates > 0 ? ` (${f.duplicates} duplicate cop${f.duplicates === 1 ? 'y' : 'ies'})` : '';
-      out.push(`  ${style.warn(n)} in ${f.messages} message${f.messages === 1 ? '' : 's'}${copies}`);
+      out.push(`  ${style.warn(n)} in ${f.messages} message${f.messages === 1 ? '' : 's'}${copies}:`);
+      // Whose and where: the mapping (and target), the step, the error and its cause, each failure once.
+      for (const x of f.items) {
+        const owner = x.mappingId === undefined ? 'no mapping' : `${x.mappingId}${x.target ? ` ${x.target}` : ''}`;
+        const where = x.step === undefined ? '' : ` at ${x.step}`;
+        const attempt = x.attempt === undefined ? '' : `, attempt ${x.attempt}`;
+        const twice = x.copies > 1 ? `, ${x.copies} copies` : '';
+        out.push(`    ${owner}${where}${attempt}${twice}: ${style.bad(x.error)}: ${x.cause}`);
+      }
     }
   }
   return `${out.join('\n')}\n`;

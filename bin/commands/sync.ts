@@ -27,7 +27,8 @@ Sync one mapping now, from this terminal: fetch AWSCURRENT, get a token, read th
 Secret, plan the merge and apply it, with the same code the Lambdas run (no Step
 Functions, no sealing: values stay in this process). Prints every step with its
 duration and outcome, then the keys with masked values. For backfills and debugging.
-Workloads named in the mapping's restart list are not restarted.
+After a write that changed data, the workloads in the target's restart list are
+restarted as the pipeline's RestartWorkloads step does (the same code).
 
 Options:
   --mapping ID         The mapping (required).
@@ -38,8 +39,8 @@ ${REVEAL_HELP}
 ${OUTPUT_HELP}
 
 Your AWS identity needs secretsmanager:GetSecretValue on the secret; your Kubernetes
-identity needs get, create and patch on the Secret (the mapping's Role grants exactly
-that to the pipeline's group).
+identity needs get, create and patch on the Secret, and patch on the restart workloads
+(the mapping's Role grants exactly that to the pipeline's group).
 
 Exit codes: 0 synced (written, or nothing to write); with --dry-run 0 nothing to write
 and 3 a sync would write; 1 a step failed (the trace shows which), 2 usage error.
@@ -89,6 +90,7 @@ export const syncCommand: Command = {
         ...(x.failure && { error: { name: x.failure.name, message: oneLine(x.failure.message), step: x.failedStep } }),
         trace: x.run.trace,
         applied: x.run.applied,
+        ...(x.run.restarted && { restarted: x.run.restarted }),
         ...planJson(x.view, x.run, reveal),
       }));
       writeJson(io, { mappingsFile: config.source, ...(items.length === 1 ? items[0] : { dryRun, targets: items }) });

@@ -17,7 +17,8 @@ same JSON 'aws eks get-token' prints, for use as a kubectl exec credential plugi
 
 Options:
   --cluster-name NAME  Name of the EKS cluster (required).
-  --region REGION      Region of the cluster. Default: $AWS_REGION, then $AWS_DEFAULT_REGION.
+  --region REGION      Region of the cluster. Default: $AWS_REGION, then $AWS_DEFAULT_REGION,
+                       then the region of the profile in the AWS config file.
   --json               Print JSON. This is the only format of this command (kubectl reads
                        it); the flag is accepted so scripts can pass it to every command.
   -h, --help           Show this help.
@@ -56,7 +57,7 @@ export const tokenCommand: Command = {
     if (clusterName === undefined) {
       throw new UsageError('missing required option --cluster-name NAME (the EKS cluster to mint a token for)');
     }
-    const { region, source } = resolveRegion(values.region, io.env);
+    const { region, source } = await resolveRegion(values.region, io.env);
     asUsageError(() => validateClusterName(clusterName), '--cluster-name');
     asUsageError(() => stsHost(region), source);
 
@@ -81,12 +82,30 @@ function asUsageError(check: () => unknown, source: string): void {
   }
 }
 
-/** The flag wins, then the SDK's usual variables; the source goes into error messages. */
-function resolveRegion(flag: string | undefined, env: CommandIo['env']): { region: string; source: string } {
+/**
+ * The region as `aws eks get-token` finds it: the flag, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the `region` of the
+ * profile (`AWS_PROFILE`, else `default`) in the AWS config file (`AWS_CONFIG_FILE`, else `~/.aws/config`), read with
+ * the SDK's own loader. The source goes into error messages.
+ */
+async function resolveRegion(
+  flag: string | undefined,
+  env: CommandIo['env'],
+): Promise<{ region: string; source: string }> {
   if (flag !== undefined) return { region: flag, source: '--region' };
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
     const value = env[name];
     if (value !== undefined && value !== '') return { region: value, source: name };
   }
-  throw new UsageError('missing region: pass --region REGION or set AWS_REGION');
+  const { getProfileName, loadSharedConfigFiles } = await import('@smithy/core/config');
+  const profile = getProfileName({ profile: env.AWS_PROFILE || undefined });
+  const files = await loadSharedConfigFiles({
+    ...(env.AWS_CONFIG_FILE && { configFilepath: env.AWS_CONFIG_FILE }),
+    ...(env.AWS_SHARED_CREDENTIALS_FILE && { filepath: env.AWS_SHARED_CREDENTIALS_FILE }),
+  });
+  const region = files.configFile?.[profile]?.region;
+  if (region !== undefined && region !== '') return { region, source: `profile ${profile} of the AWS config file` };
+  throw new UsageError(
+    `missing region: pass --region REGION, set AWS_REGION, or set region in profile ${profile} of the AWS config ` +
+      'file (aws configure set region REGION)',
+  );
 }

@@ -34,6 +34,8 @@ export interface KubeTarget {
   readonly source: string;
   /** When a minted token expires (ISO 8601). */
   readonly expiresAt?: string;
+  /** The cluster name a minted EKS token is bound to (signed into it): a token for another name gets 401. */
+  readonly mintedFor?: string;
 }
 
 /** The kubeconfig flags. */
@@ -72,6 +74,7 @@ export async function resolveKubeTarget(
     caPem: Buffer.from(caData, 'base64').toString('utf8'),
     token,
     expiresAt,
+    mintedFor: clusterName,
     identity: `your AWS identity (EKS token for cluster ${clusterName})`,
     source,
   };

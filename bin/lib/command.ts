@@ -50,6 +50,39 @@ export interface Command {
   readonly run: (args: readonly string[], io: CommandIo) => Promise<ExitCode>;
 }
 
+/**
+ * A command that could not do its job, with the fix a person can apply (printed on its own line, and in the JSON
+ * error document under `--json`). The message is sanitized like every error message of this tool.
+ */
+export class CommandFailure extends Error {
+  override name = 'CommandFailure';
+  /** What to do about it: a command or a change, one line. */
+  readonly fix?: string;
+  /** The pipeline step that failed, when a step did. */
+  readonly step?: string;
+
+  constructor(message: string, opts: { fix?: string; step?: string } = {}) {
+    super(message);
+    if (opts.fix !== undefined) this.fix = opts.fix;
+    if (opts.step !== undefined) this.step = opts.step;
+  }
+}
+
+/**
+ * The one JSON document a command prints on stdout under `--json` when it fails before printing its own, so a
+ * script that parses stdout always gets one (docs/cli.md, "Output").
+ */
+export interface JsonError {
+  readonly error: {
+    readonly command: string;
+    readonly exitCode: ExitCode;
+    readonly message: string;
+    readonly problems?: readonly string[];
+    readonly fix?: string;
+    readonly step?: string;
+  };
+}
+
 /** A wrong command line. The message names the offending flag or value and what would be right. */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -14,6 +14,23 @@ export const PEEK_MAX = 200;
 /** How long a read message stays hidden before it is released (it is made visible again at once after reading). */
 const PEEK_HOLD_SECONDS = 30;
 
+/** One distinct failure the queue holds: whose it is and where it failed. */
+export interface DlqFailure {
+  /** The mapping (absent for a message that names none). */
+  readonly mappingId?: string;
+  /** The one target that failed (`<cluster>/<namespace>/<secretName>`), when the failure was one target's. */
+  readonly target?: string;
+  /** The state that failed (`Delivery`: EventBridge could not start the execution); absent for an unreadable one. */
+  readonly step?: string;
+  /** The error name, or why the message is not a failed sync. */
+  readonly error: string;
+  /** The first line of the cause (sanitized at the source, at most 200 characters). */
+  readonly cause: string;
+  readonly attempt?: number;
+  /** Messages that carry this failure (2 or more: SendToDlq stored it twice). */
+  readonly copies: number;
+}
+
 /** What {@link dlqFailures} found. */
 export interface DlqFailures {
   /** Messages read. */
@@ -24,16 +41,45 @@ export interface DlqFailures {
   readonly duplicates: number;
   /** True when the queue held more than {@link PEEK_MAX}: the counts are lower bounds. */
   readonly truncated: boolean;
+  /** Each distinct failure once, in the order first read. */
+  readonly items: readonly DlqFailure[];
 }
 
-/** Counts distinct failures in `messages` (the bodies and attributes as SQS returns them). */
+/** Counts distinct failures in `messages` (the bodies and attributes as SQS returns them), and says whose. */
 export function countFailures(messages: readonly Message[]): Omit<DlqFailures, 'truncated'> {
-  const keys = new Set<string>();
+  const byKey = new Map<string, DlqFailure>();
   for (const m of messages) {
     const failed = readDeadLetter({ body: m.Body ?? '', attributes: stringAttributes(m.MessageAttributes) }, {});
-    keys.add('action' in failed ? `message/${m.MessageId}` : failureKey(failed));
+    const key = 'action' in failed ? `message/${m.MessageId}` : failureKey(failed);
+    const seen = byKey.get(key);
+    if (seen) {
+      byKey.set(key, { ...seen, copies: seen.copies + 1 });
+      continue;
+    }
+    byKey.set(
+      key,
+      'action' in failed
+        ? {
+            ...((failed.mappingId ?? failed.failed?.mappingId) !== undefined && {
+              mappingId: failed.mappingId ?? failed.failed?.mappingId,
+            }),
+            error: `not redrivable (${failed.reason})`,
+            cause: failed.detail,
+            copies: 1,
+          }
+        : {
+            mappingId: failed.mappingId,
+            ...(failed.target !== undefined && { target: failed.target }),
+            step: failed.failedStep,
+            error: failed.error,
+            cause: failed.cause,
+            attempt: failed.attempt,
+            copies: 1,
+          },
+    );
   }
-  return { messages: messages.length, failures: keys.size, duplicates: messages.length - keys.size };
+  const items = [...byKey.values()];
+  return { messages: messages.length, failures: items.length, duplicates: messages.length - items.length, items };
 }
 
 /**

@@ -67,9 +67,14 @@ export function kubeMessage(answer: KubeAnswer): string {
  */
 export function kubeError(answer: KubeAnswer, target: KubeTarget, what: string): Error {
   if (answer.status === 401) {
+    const binding =
+      target.mintedFor === undefined
+        ? ''
+        : `the token is bound to the cluster name ${JSON.stringify(target.mintedFor)} it was signed for, and the ` +
+          `cluster at ${target.server} has another name (check the mapping's cluster.name), or `;
     return new Error(
-      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: the token expired, ` +
-        `or your IAM identity has no access entry on the cluster`,
+      `the cluster refused the credentials of ${target.identity} (401) while trying to ${what}: ${binding}the token ` +
+        `expired, or your IAM identity has no access entry on the cluster`,
     );
   }
   return new Error(`could not ${what} as ${target.identity}: ${kubeMessage(answer)} (${answer.status})`);

@@ -4,17 +4,20 @@
  * machine's order and with its loop bounds (functions/domain/loops.ts: a 409
  * goes back to the read, a 401 mints again). No Step Functions and no KMS:
  * values are sealed with a key that exists only in this process's memory
- * (functions/adapters/memory-sealer.ts), and never printed. Workloads in the
- * mapping's restart list are not restarted. A mapping with several targets is
+ * (functions/adapters/memory-sealer.ts), and never printed. After a write that
+ * changed data, the target's `restart` workloads are restarted by the restart step
+ * module the RestartWorkloads Lambda runs (functions/steps/restart.ts), when the
+ * state machine's RestartNeeded choice would (`plan.restart[0]`), with its own 401
+ * re-mint; the Secret stays written if it fails. A mapping with several targets is
  * fetched once and then planned (and written) target by target, as the state
  * machine's Map state does; a target's failure does not stop the others.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping, Target } from '../../infra/config.ts';
 import { secretsManagerSource } from '../../functions/adapters/aws.ts';
-import { secretClient } from '../../functions/adapters/kube.ts';
+import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
-import type { FetchOutput, TokenOutput } from '../../functions/domain/contract.ts';
+import type { FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../../functions/domain/contract.ts';
 import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../../functions/domain/loops.ts';
 import { existingSecret } from '../../functions/domain/observe.ts';
@@ -23,12 +26,13 @@ import { systemClock, type Sealer, type SecretStore } from '../../functions/doma
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
 import { parseWorkloads } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
-import type { ExistingSecret, MergePlan, Observation } from '../../functions/domain/types.ts';
+import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
 import { applyPlan, WRITE_ACTIONS } from '../../functions/steps/apply.ts';
 import { fetchSecret } from '../../functions/steps/fetch.ts';
 import { planSync } from '../../functions/steps/plan.ts';
 import { readSecret } from '../../functions/steps/read.ts';
+import { restartWorkloads } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
 import { mintToken } from '../../functions/steps/token.ts';
 import type { AwsSession } from './aws.ts';
@@ -49,9 +53,11 @@ export interface PipelineRun {
   desired?: SecretData;
   existing?: ExistingSecret | null;
   observed?: Observation;
-  plan?: MergePlan;
+  plan?: PlanOutput;
   target?: KubeTarget;
   applied?: { readonly action: string; readonly resourceVersion: string };
+  /** The workloads restarted after the write (RestartWorkloads), when the plan asked for it. */
+  restarted?: RestartOutput;
 }
 
 /** Inputs of {@link runPipelines}. */
@@ -59,7 +65,7 @@ export interface PipelineOptions {
   readonly mapping: Mapping;
   readonly aws: AwsSession;
   readonly kube: KubeconfigFlags;
-  /** Write the plan (sync); false stops after PlanMerge (plan, sync --dry-run). */
+  /** Write the plan and restart its workloads (sync); false stops after PlanMerge (plan, sync --dry-run). */
   readonly apply: boolean;
   /** Called as each step starts (progress display); `target` is absent for the shared FetchSecret. */
   readonly onStep?: (state: string, target?: Target) => void;
@@ -168,7 +174,7 @@ async function pipeline(
   for (;;) {
     try {
       await readPlanApply(opts, target, run, step, sealer, fetched, token);
-      return;
+      break;
     } catch (e) {
       if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
       if (e instanceof UnauthorizedError && ++reauths <= MAX_REAUTHS) {
@@ -178,6 +184,47 @@ async function pipeline(
       throw e;
     }
   }
+  // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
+  if (!run.applied || run.plan?.restart[0] === undefined) return;
+  // The Lambda is given the execution's start time; here, the time this restart was asked for.
+  const requestedAt = new Date().toISOString();
+  let restartReauths = 0;
+  for (;;) {
+    try {
+      run.restarted = await restart(run, target, step, sealer, token, requestedAt, fetched.source.versionId, m.id);
+      return;
+    } catch (e) {
+      // CountRestartReauth: a new token and the restart again (the Secret is already written).
+      if (e instanceof UnauthorizedError && ++restartReauths <= MAX_REAUTHS) {
+        token = await mint();
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/** RestartWorkloads with the Lambda's step module, on the target's namespace. */
+function restart(
+  run: PipelineRun,
+  t: Target,
+  step: Step,
+  sealer: Sealer,
+  token: TokenOutput,
+  requestedAt: string,
+  versionId: string,
+  mappingId: string,
+): Promise<RestartOutput> {
+  const k = run.target!;
+  const location = { server: k.server, caPem: k.caPem, namespace: t.namespace };
+  const kubernetes = (bearer: string) => workloadClient(location, bearer, k.identity);
+  const settings = { mappingId, targets: parseWorkloads(t.restart) };
+  return step(
+    'RestartWorkloads',
+    () =>
+      restartWorkloads({ sealer, kubernetes }, settings, { versionId, requestedAt, sealedToken: token.sealedToken }),
+    (r) => `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt})`,
+  );
 }
 
 /** The fetch step with the caller's credentials; AWSCURRENT, as the CLI's input names no version. */

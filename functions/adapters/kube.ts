@@ -269,7 +269,9 @@ export function statusError(
   switch (status) {
     case 401:
       return new UnauthorizedError(
-        `the cluster refused the bearer token of ${ctx.identity} (401): it expired or the access entry is missing`,
+        `the cluster refused the bearer token of ${ctx.identity} (401): it expired, it was minted for another ` +
+          `cluster name (an EKS token is valid only on the cluster whose name it was signed for: check the ` +
+          `mapping's cluster.name), or no access entry maps the identity`,
       );
     case 403:
       return new PermissionDeniedError(`${ctx.identity} may not ${ctx.verb} ${ctx.what}: ${forbiddenBecause(s)}`);

@@ -40,6 +40,26 @@ export function parseSecretArn(arn: string): SecretArnParts | undefined {
 }
 
 /**
+ * Whether the 6 characters after the last hyphen read like a word of the name rather than Secrets Manager's random
+ * suffix: all lower-case letters (`prod/app-config`, `db/master-secret`). A partial ARN of such a name has the form of
+ * a full ARN, so the form alone cannot tell them apart; a random suffix is all lower-case letters about once in 180
+ * secrets (6 of 62 characters each), so this is a reason to look, not a refusal. `doctor` decides with the ARN
+ * `DescribeSecret` returns.
+ */
+export function suffixLooksLikeName(arn: string): boolean {
+  const parts = parseSecretArn(arn);
+  return parts !== undefined && /^[a-z]{6}$/.test(parts.suffix);
+}
+
+/** The command that prints a secret's full ARN, for the fix of an error about a partial one. */
+export function fullArnCommand(secretId: string, region?: string): string {
+  return (
+    `aws secretsmanager describe-secret --secret-id ${secretId}${region ? ` --region ${region}` : ''} ` +
+    '--query ARN --output text'
+  );
+}
+
+/**
  * Every exact `secretId` value that names this secret: the full ARN, the
  * partial ARN and the name. Exact strings only: a prefix match on the name
  * would also match every secret whose name merely starts the same.

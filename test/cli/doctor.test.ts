@@ -16,7 +16,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ruleName } from '../../infra/events.ts';
 import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
@@ -257,6 +257,33 @@ describe('doctor on seeded misconfigurations', () => {
     expect(byCheck(out, broad.id).rbac.verdict).toBe('ok');
     for (const m of [gone, deleting, noRule, disabled, noNamespace, noRbac])
       expect(byCheck(out, m.id)['rbac-scope']?.verdict ?? 'ok').toBe('ok');
+  });
+
+  it('refuses a partial ARN in the form of a full one (prod/app-config) with the exact ARN to write', async () => {
+    // Secrets Manager (and moto) resolve a partial ARN to the secret: only the ARN it returns tells them apart.
+    const sm = new SecretsManagerClient(motoConfig());
+    const created = await sm.send(
+      new CreateSecretCommand({ Name: `${uniqueName('cli/prod')}/app-config`, SecretString: '{"k":"v"}' }),
+    );
+    sm.destroy();
+    const base = await healthyMapping();
+    const partial = { ...base, secretArn: created.ARN!.slice(0, -7) };
+    expect(partial.secretArn).toMatch(/:secret:cli\/prod-[^/]+\/app-config$/);
+    await putRule(partial, 'ENABLED');
+    const file = writeMappings(STACK, [partial, healthy]);
+
+    const { run, out } = await doctor(['--mappings', file, '--json']);
+
+    expect(run.code, run.stderr).toBe(3);
+    expect(byCheck(out, partial.id).secret).toStrictEqual({
+      check: 'secret',
+      verdict: 'problem',
+      message:
+        `secretArn ${partial.secretArn} is not the secret's full ARN: Secrets Manager resolves it to ${created.ARN}, ` +
+        `and the mapping's rule matches only the exact ARN, so no change of the secret ever starts a sync`,
+      fix: `set secretArn of mapping ${partial.id} to ${created.ARN} and deploy again`,
+    });
+    expect(byCheck(out, healthy.id).secret.verdict).toBe('ok');
   });
 
   it('lists every schema error of an invalid mappings file and exits 3', async () => {

@@ -29,12 +29,18 @@ const runs: CliRun[] = [];
 let mapping: TestMapping;
 let file: string;
 let dlqUrl: string;
+/** The same mapping in a stack whose execution log group exists (empty): status can see every part. */
+let seenFile: string;
 
 /** Whether an SDK client the CLI loads by name is installed (see bin/lib/aws.ts OPTIONAL_SDK). */
 const installed = (pkg: string) => existsSync(join(import.meta.dirname, '../../node_modules', pkg, 'package.json'));
 
 async function status(...args: string[]): Promise<CliRun> {
-  const r = await cli(['status', '--mappings', file, ...args]);
+  return statusOf(file, ...args);
+}
+
+async function statusOf(mappingsFile: string, ...args: string[]): Promise<CliRun> {
+  const r = await cli(['status', '--mappings', mappingsFile, ...args]);
   runs.push(r);
   return r;
 }
@@ -42,6 +48,9 @@ async function status(...args: string[]): Promise<CliRun> {
 beforeAll(async () => {
   mapping = await seedMapping({ value: JSON.stringify({ password: CANARY }) });
   file = writeMappings(STACK, [mapping]);
+  seenFile = writeMappings(`${STACK}Seen`, [mapping]);
+  const logGroupName = `${executionLogGroupPrefix(`${STACK}Seen`)}stack-uuid-0`;
+  await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName });
   const sqs = new SQSClient(motoConfig());
   dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('cli-dlq') }))).QueueUrl!;
   sqs.destroy();
@@ -61,8 +70,8 @@ describe('status', () => {
   it('says in-sync with the last sync time and exits 0 after a sync', async () => {
     expect((await cli(['sync', '--mappings', file, '--mapping', mapping.id])).code).toBe(0);
 
-    const r = await status('--dlq-url', dlqUrl);
-    const json = await status('--dlq-url', dlqUrl, '--json');
+    const r = await statusOf(seenFile, '--dlq-url', dlqUrl);
+    const json = await statusOf(seenFile, '--dlq-url', dlqUrl, '--json');
 
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Mapping ${mapping.id}: in-sync: the Secret holds AWSCURRENT \\((\\S+)\\)`));
@@ -76,8 +85,20 @@ describe('status', () => {
       from: '--dlq-url',
       visible: 0,
       inFlight: 0,
-      failures: { messages: 0, failures: 0, duplicates: 0, truncated: false },
+      failures: { messages: 0, failures: 0, duplicates: 0, truncated: false, items: [] },
     });
+  });
+
+  it('exits 3 when in sync but a part it was asked to check cannot be read (no execution logs, no DLQ)', async () => {
+    // A cron check must not stay green on seeing nothing: the same in-sync mapping, without its stack's log group.
+    const noLogs = await status('--dlq-url', dlqUrl);
+    const noDlq = await statusOf(seenFile);
+
+    expect(noLogs.stdout).toContain(`Mapping ${mapping.id}: in-sync`);
+    expect(noLogs.stdout).toMatch(/Failures {2}could not read failed executions: /);
+    expect(noLogs.code, noLogs.stdout + noLogs.stderr).toBe(3);
+    expect(noDlq.stdout).toMatch(/Dead-letter queue: could not find the dead-letter queue .*; pass --dlq-url/);
+    expect(noDlq.code, noDlq.stdout + noDlq.stderr).toBe(3);
   });
 
   it('says out-of-sync and exits 3 when AWSCURRENT moved on', async () => {
@@ -112,6 +133,49 @@ describe('status', () => {
     const out = JSON.parse(r.stdout);
     expect(out.mappings[0].state).toBe('in-sync');
     expect(out.deadLetterQueue).toMatchObject({ visible: 2, inFlight: 0, failures: { messages: 2, failures: 2 } });
+  });
+
+  it('names the mapping, target and step of each failure in the DLQ, each once, with its full cause', async () => {
+    const sqs = new SQSClient(motoConfig());
+    const queue = (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('cli-dlq-owners') }))).QueueUrl!;
+    const target = `testbed/${mapping.namespace}/${mapping.secretName}`;
+    const cause = `${'a long cause that a fixed-width table would cut '.repeat(3)}end`;
+    const failure = (step: string, error: string, attempt: number) =>
+      JSON.stringify({
+        mappingId: mapping.id,
+        event: { id: `e-${step}`, source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', detail: {} },
+        attempt,
+        failedStep: step,
+        error,
+        cause,
+        executionId: `arn:aws:states:us-east-1:123456789012:express:x:run-${step}:y`,
+        target,
+      });
+    // SendToDlq stored the ReadSecret failure twice (a lost answer): one failure, two copies.
+    for (const body of [
+      failure('ReadSecret', 'PermissionDeniedError', 1),
+      failure('ReadSecret', 'PermissionDeniedError', 1),
+    ])
+      await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: body }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queue, MessageBody: failure('FetchSecret', 'NotFoundError', 2) }),
+    );
+    sqs.destroy();
+
+    const r = await statusOf(seenFile, '--dlq-url', queue);
+    const json = await statusOf(seenFile, '--dlq-url', queue, '--json');
+
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toContain('  2 failures in 3 messages (1 duplicate copy):\n');
+    expect(r.stdout).toContain(
+      `    ${mapping.id} ${target} at ReadSecret, attempt 1, 2 copies: PermissionDeniedError: ${cause}\n`,
+    );
+    expect(r.stdout).toContain(`    ${mapping.id} ${target} at FetchSecret, attempt 2: NotFoundError: ${cause}\n`);
+    expect(JSON.parse(json.stdout).deadLetterQueue.failures.items).toEqual(
+      expect.arrayContaining([
+        { mappingId: mapping.id, target, step: 'FetchSecret', error: 'NotFoundError', cause, attempt: 2, copies: 1 },
+      ]),
+    );
   });
 
   it('finds the DLQ through the stack output, or says how to pass it', async () => {

@@ -107,7 +107,14 @@ describe('SendToDlq answering twice', () => {
     expect(dlq).toHaveLength(2);
     expect(dlq[0]!.body).toBe(dlq[1]!.body);
     const asSqs = dlq.map((x, i) => ({ MessageId: `m${i}`, Body: x.body }));
-    expect(countFailures(asSqs)).toEqual({ messages: 2, failures: 1, duplicates: 1 });
+    expect(countFailures(asSqs)).toMatchObject({ messages: 2, failures: 1, duplicates: 1 });
+    const [failure, ...rest] = countFailures(asSqs).items;
+    expect(rest).toHaveLength(0);
+    expect(failure).toMatchObject({
+      mappingId: JSON.parse(dlq[0]!.body).mappingId,
+      step: expect.any(String),
+      copies: 2,
+    });
     // control: two different failures are two
     const other = JSON.stringify({ ...JSON.parse(dlq[1]!.body), attempt: 2 });
     expect(countFailures([asSqs[0]!, { MessageId: 'm9', Body: other }])).toMatchObject({ failures: 2 });

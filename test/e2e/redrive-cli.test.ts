@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/eks-secret-sync.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
@@ -67,7 +67,7 @@ const base = () => [
 ];
 
 /** A SendToDlq message of the other mapping, over the attempt limit. */
-async function sendOtherFailure(): Promise<void> {
+async function sendOtherFailure(attempt = 3): Promise<void> {
   const tb = m.details;
   const sqs = new SQSClient({ region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials });
   const body = {
@@ -76,8 +76,8 @@ async function sendOtherFailure(): Promise<void> {
     error: 'InvalidInputError',
     cause: '{"errorType":"InvalidInputError","errorMessage":"422 Invalid\\nmore","trace":["at secret"]}',
     event: { source: 'test' },
-    executionId: 'exec-other',
-    attempt: 3,
+    executionId: `exec-other-${attempt}`,
+    attempt,
   };
   await sqs.send(new SendMessageCommand({ QueueUrl: bed.dlqUrl, MessageBody: JSON.stringify(body) }));
   sqs.destroy();
@@ -244,7 +244,9 @@ describe('eks-secret-sync redrive', () => {
         // A target's failure shows the target after the mapping: it is redriven alone.
         `${m.id} ${m.details.cluster.name}/${m.namespace}/${m.secretName}\\s+2\\s+` +
           'ReadSecret\\s+redriven as attempt 3\\s+' +
-          `PermissionDeniedError: arn:aws:iam::123456789012:role/.{20,}…\\n`,
+          // Piped: the cause as the DLQ message holds it (its first line, at most 200 characters), not cut to the
+          // 90 characters of a terminal's column.
+          `PermissionDeniedError: arn:aws:iam::123456789012:role/[^\\n]{150,}\\n`,
       ),
     );
     expect(run.stdout).toMatch(
@@ -309,5 +311,47 @@ describe('eks-secret-sync redrive', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
     expect(run.stdout).toBe('');
+  });
+  it('asks only for the state machines its messages need, and a message of a mapping without one fails and stays', async () => {
+    // The file has two mappings; the queue holds a failure of one: its state machine alone is enough.
+    const failed = await m.run(m.labelEvent(await m.putSecret({ secretString: JSON.stringify({ password: 'x' }) })));
+    expect(failed.status).toBe('FAILED');
+    const machines = ['--state-machine', `${m.id}=${bed.stateMachineArn}`];
+    const queues = ['--dlq-url', bed.dlqUrl, '--parked-url', bed.parkedUrl];
+    const started = await bed.executions();
+
+    const one = await cli(['redrive', '--mappings', mappingsFile, ...queues, ...machines]);
+
+    expect(one.code, one.stdout + one.stderr).toBe(0);
+    expect(one.stdout).toContain('Summary: 1 redriven, 0 parked, 0 duplicates deleted, 0 skipped, 0 failed\n');
+    expect(await bed.executions()).toHaveLength(started.length + 1);
+
+    // A message of the other mapping, which would start: without its state machine it fails (exit 1) and stays.
+    await sendOtherFailure(1);
+    const other = await cli(['redrive', '--mappings', mappingsFile, ...queues, ...machines, '--json']);
+
+    expect(other.code, other.stderr).toBe(1);
+    expect(JSON.parse(other.stdout).messages).toMatchObject([
+      {
+        mappingId: OTHER,
+        outcome: 'failed',
+        reason:
+          `no state machine for mapping ${OTHER}: pass --state-machine ${OTHER}=ARN, or deploy the stack that ` +
+          'holds it',
+      },
+    ]);
+    expect((await dlqBodies()).map((b) => b.mappingId)).toStrictEqual([OTHER]);
+    // Out of attempts, the same mapping's message is parked without a state machine.
+    const sqs = new SQSClient({
+      region: m.details.moto.region,
+      endpoint: m.details.moto.url,
+      credentials: m.details.moto.credentials,
+    });
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: bed.dlqUrl }));
+    sqs.destroy();
+    await sendOtherFailure();
+    const parked = await cli(['redrive', '--mappings', mappingsFile, ...queues, ...machines]);
+    expect(parked.code, parked.stdout + parked.stderr).toBe(0);
+    expect(parked.stdout).toContain('Summary: 0 redriven, 1 parked, 0 duplicates deleted, 0 skipped, 0 failed\n');
   });
 });

@@ -123,7 +123,7 @@ describe('token expiry', () => {
         step: 'MintToken',
         cause: new RegExp(
           /the cluster refused the bearer token of .*role\/ess-testbed-[a-z0-9-]+ \(401\): /.source +
-            /it expired or the access entry is missing/.source,
+            /it expired, it was minted for another cluster name .*cluster\.name.*, or no access entry maps/.source,
         ),
       },
       undefined,

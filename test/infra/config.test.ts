@@ -85,7 +85,9 @@ describe('parseMappings', () => {
       'a secret name instead of an ARN',
       { secretArn: 'prod/payments' },
       `${M1}: secretArn: "prod/payments" is not a full secret ARN; expected ` +
-        `arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars>`,
+        `arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>-<6 chars> (get the full ARN, with the 6 ` +
+        `characters Secrets Manager appended to the name, with: aws secretsmanager describe-secret --secret-id ` +
+        `prod/payments --query ARN --output text)`,
     ],
     ['a missing secret ARN', { secretArn: undefined }, `${M1}: secretArn: is missing; expected a string`],
     [

@@ -1,8 +1,9 @@
 /**
  * The construct as a user imports it: a separate CDK app in a temporary directory (outside the repository)
  * whose node_modules links this package, aws-cdk-lib and constructs, as an npm install of the package with
- * its peers would. It imports `eks-secret-sync` by name (resolved through package.json `exports`) and runs
- * with plain Node 24, like `cdk synth` runs an app.
+ * its peers would. It imports `@eks-secret-sync/cdk` by name (resolved through package.json `exports`, its
+ * `source` condition: the sources, no build) and runs with plain Node 24, like `cdk synth` runs an app. The packed
+ * and installed package (compiled, Node 22 and 24) is test/infra/package.test.ts's.
  */
 import { kubeNames } from '../../infra/kube-names.ts';
 /** The app of the user's own stack: its stack name (no app name context), the secrets' account and region. */
@@ -27,7 +28,7 @@ const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-
 function userApp(dbNamespace = 'shop'): string {
   return `import { App, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import { EksSecretSync } from 'eks-secret-sync';
+import { EksSecretSync } from '@eks-secret-sync/cdk';
 
 const DB_ARN = ${JSON.stringify(DB_ARN)};
 const API_ARN = ${JSON.stringify(API_ARN)};
@@ -54,8 +55,8 @@ beforeAll(setUp);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function setUp(): void {
-  mkdirSync(join(work, 'node_modules'));
-  symlinkSync(REPO_ROOT, join(work, 'node_modules', 'eks-secret-sync'), 'dir');
+  mkdirSync(join(work, 'node_modules', '@eks-secret-sync'), { recursive: true });
+  symlinkSync(REPO_ROOT, join(work, 'node_modules', '@eks-secret-sync', 'cdk'), 'dir');
   for (const peer of ['aws-cdk-lib', 'constructs']) {
     symlinkSync(join(REPO_ROOT, 'node_modules', peer), join(work, 'node_modules', peer), 'dir');
   }
@@ -65,7 +66,7 @@ function setUp(): void {
 /** Runs the user's app file with Node (as `cdk synth` would), writing the cloud assembly to `outdir`. */
 function run(file: string, text: string, outdir: string) {
   writeFileSync(join(work, file), text);
-  return spawnSync(process.execPath, [file], {
+  return spawnSync(process.execPath, ['--conditions=source', file], {
     cwd: work,
     env: { PATH: process.env.PATH, CDK_OUTDIR: outdir },
     encoding: 'utf8',

@@ -17,7 +17,7 @@
  * output, and the exact text with Python's `json.dumps` of v1's object (what v2 2.9.19 printed).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,6 +292,27 @@ describe('eks-secret-sync token', () => {
     },
   );
 
+  it('reads the region from the AWS config file as aws eks get-token does, byte for byte', async () => {
+    const clock = '2026-11-23 14:00:00';
+    const config = join(HOME, 'aws-config');
+    writeFileSync(config, '[default]\nregion = ap-southeast-2\n');
+    const env = isolatedEnv(SESSION, { AWS_CONFIG_FILE: config });
+    const reference = await underFrozenClock(
+      clock,
+      [AWS, 'eks', 'get-token', '--cluster-name', 'my-cluster', '--output', 'json'],
+      env,
+    );
+    expect(reference, reference.stderr).toMatchObject({ code: 0, stderr: '' });
+
+    const ours = await cli(clock, ['token', '--cluster-name', 'my-cluster'], env);
+
+    expect(ours).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(ours.stdout)).toStrictEqual(JSON.parse(reference.stdout));
+    expect(ours.stdout).toBe(await pythonJsonDumps(reference.stdout)); // CLI v1 indents: see the file's comment
+    const token = JSON.parse(ours.stdout).status.token as string;
+    expect(decodeToken(token).host).toBe('sts.ap-southeast-2.amazonaws.com');
+  });
+
   it('prints its help and exit code 0 when given --help', async () => {
     const top = await run(process.execPath, [CLI, '--help'], isolatedEnv(undefined));
     const token = await run(process.execPath, [CLI, 'token', '--help'], isolatedEnv(undefined));
@@ -310,7 +331,11 @@ describe('eks-secret-sync token', () => {
       ['token', '--region', 'eu-west-1'],
       /^eks-secret-sync token: missing required option --cluster-name NAME/,
     ],
-    ['no region anywhere', ['token', '--cluster-name', 'c'], /missing region: pass --region REGION or set AWS_REGION/],
+    [
+      'no region anywhere',
+      ['token', '--cluster-name', 'c'],
+      /missing region: pass --region REGION, set AWS_REGION, or set region in profile default of the AWS config file/,
+    ],
     [
       'a bad region',
       ['token', '--cluster-name', 'c', '--region', 'Europe'],

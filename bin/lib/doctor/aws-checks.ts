@@ -38,12 +38,27 @@ function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) =>
   return client;
 }
 
-/** Secret exists, is not scheduled for deletion and has an AWSCURRENT version. */
+/**
+ * Secret exists under exactly `secretArn` (not a partial ARN that Secrets Manager resolves to it), is not scheduled
+ * for deletion and has an AWSCURRENT version.
+ */
 export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSample[]): Promise<Finding> {
   const sm = recordDates(new SecretsManagerClient(await aws.config()), clock);
   const region = aws.region;
   try {
     const out = await sm.send(new DescribeSecretCommand({ SecretId: m.secretArn }));
+    if (out.ARN !== undefined && out.ARN !== m.secretArn) {
+      // Secrets Manager resolves a partial ARN (`...:secret:prod/app-config`) to the secret; the rule matches only the
+      // exact ARN, and the fetch role's IAM names only what was written.
+      return {
+        check: 'secret',
+        verdict: 'problem',
+        message:
+          `secretArn ${m.secretArn} is not the secret's full ARN: Secrets Manager resolves it to ${out.ARN}, and the ` +
+          `mapping's rule matches only the exact ARN, so no change of the secret ever starts a sync`,
+        fix: `set secretArn of mapping ${m.id} to ${out.ARN} and deploy again`,
+      };
+    }
     if (out.DeletedDate) {
       return {
         check: 'secret',

@@ -1,0 +1,199 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds dist/ first), then in an empty folder outside the
+ * repository the tarball installed (see REAL_INSTALL below for how), a separate CDK app in plain JavaScript that
+ * imports the construct by name and synthesizes it (esbuild bundles the functions from the sources the package
+ * carries), `npx eks-secret-sync --help` from the installed bin, and a kubeconfig whose exec plugin is
+ * `eks-secret-sync token`, read by @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's
+ * `node` package).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { ensureNode22 } from '../support/node22.ts';
+
+const PACKAGE = '@eks-secret-sync/cdk';
+const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
+const work = mkdtempSync(join(tmpdir(), 'eks-secret-sync-packed-'));
+const app = join(work, 'app');
+let tarball: string;
+
+/** The user's app: one mapping, synthesized into CDK_OUTDIR. */
+const APP = `import { App, Stack } from 'aws-cdk-lib';
+import { EksSecretSync } from '${PACKAGE}';
+const app = new App();
+const stack = new Stack(app, 'UserStack', { env: { region: 'us-east-1' } });
+new EksSecretSync(stack, 'SecretSync', {
+  mappings: [{ id: 'db', secretArn: '${ARN}', cluster: { name: 'shop' }, namespace: 'shop', secretName: 'db' }],
+});
+app.synth();
+`;
+
+/** Reads the token the kubeconfig's exec plugin gives, as kubectl would get it. */
+const EXEC = `import { KubeConfig } from '@kubernetes/client-node';
+const kc = new KubeConfig();
+kc.loadFromFile('kubeconfig.yaml');
+const opts = { headers: {} };
+await kc.applyToHTTPSOptions(opts);
+process.stdout.write(String(opts.headers.Authorization ?? opts.headers.authorization).slice(0, 18));
+`;
+
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+current-context: shop
+clusters: [{ name: shop, cluster: { server: 'https://127.0.0.1:9' } }]
+contexts: [{ name: shop, context: { cluster: shop, user: eks } }]
+users:
+  - name: eks
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1beta1
+        command: eks-secret-sync
+        args: [token, --cluster-name, shop, --region, us-east-1]
+        interactiveMode: Never
+`;
+
+function sh(file: string, args: string[], cwd: string, node: string, env: Record<string, string> = {}) {
+  return spawnSync(file, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: {
+      // The chosen Node first, then the app's bins (eks-secret-sync), as npm exec and a shell with it on PATH see.
+      PATH: `${dirname(node)}:${join(app, 'node_modules', '.bin')}:/usr/bin:/bin`,
+      HOME: work,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    },
+  });
+}
+
+/**
+ * Set to 1 for a real `npm install ./<tarball>` (its dependencies and peers copied from the npm cache): over 5
+ * minutes on the shared 2-core machine, so the default run installs it as npm lays it out instead: the tarball
+ * unpacked into node_modules/@eks-secret-sync/cdk, its bin linked into node_modules/.bin, and the dependencies
+ * linked from the repository's node_modules (the versions its lock file pins).
+ */
+const REAL_INSTALL = 'EKS_SECRET_SYNC_REAL_INSTALL';
+
+function linkedInstall(): void {
+  const modules = join(app, 'node_modules');
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
+    if (entry.startsWith('.') || entry === '@eks-secret-sync') continue;
+    symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(modules, entry), 'dir');
+  }
+  // The dependencies' bins (esbuild's: NodejsFunction runs `npx --no-install esbuild`), as npm links them.
+  for (const bin of readdirSync(join(REPO_ROOT, 'node_modules', '.bin'))) {
+    symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules', '.bin', bin)), join(modules, '.bin', bin));
+  }
+  const home = join(modules, '@eks-secret-sync');
+  mkdirSync(home);
+  execFileSync('tar', ['-xzf', tarball, '-C', home]);
+  renameSync(join(home, 'package'), join(home, 'cdk'));
+  const { bin } = JSON.parse(readFileSync(join(home, 'cdk', 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+  };
+  for (const [name, file] of Object.entries(bin))
+    symlinkSync(join('..', '@eks-secret-sync', 'cdk', file), join(modules, '.bin', name));
+  // npm install writes one; NodejsFunction starts its bundling from the app's lock file.
+  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'user-app', lockfileVersion: 3, packages: {} }));
+}
+
+beforeAll(() => {
+  const node24 = process.execPath;
+  // npm pack runs prepack (the build into dist/) with the project's Node 24 first on PATH.
+  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}` },
+  });
+  const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, info!.filename);
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
+  if (process.env[REAL_INSTALL] === '1') {
+    const install = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, node24);
+    expect(install.status, install.stderr).toBe(0);
+  } else linkedInstall();
+  writeFileSync(join(app, 'app.mjs'), APP);
+  writeFileSync(join(app, 'exec.mjs'), EXEC);
+  writeFileSync(join(app, 'kubeconfig.yaml'), KUBECONFIG);
+}, 900_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the packed package', () => {
+  it('is named in a scope, carries compiled JavaScript and declarations, and no bin/ or infra/ sources', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    expect(tarball).toMatch(/eks-secret-sync-cdk-\d+\.\d+\.\d+\.tgz$/);
+    expect(files).toContain('package/dist/infra/index.js');
+    expect(files).toContain('package/dist/infra/index.d.ts');
+    expect(files).toContain('package/dist/bin/eks-secret-sync.js');
+    expect(files).toContain('package/bin/cli.js');
+    expect(files).toContain('package/functions/fetch-secret/handler.ts'); // bundled by esbuild at synth
+    expect(files).toContain('package/statemachine/sync.asl.json');
+    expect(files.filter((f) => /^package\/(infra|bin)\/.*\.ts$/.test(f))).toStrictEqual([]);
+    expect(files.filter((f) => f.includes('/test/') || f.includes('testbed'))).toStrictEqual([]);
+  });
+
+  describe.each([
+    ['Node 24', () => process.execPath],
+    ['Node 22', ensureNode22],
+  ])('installed in an empty folder, on %s', (_name, nodeBin) => {
+    let node: string;
+    beforeAll(() => {
+      node = nodeBin();
+    }, 300_000);
+
+    it('runs the version asked for', { timeout: 60_000 }, () => {
+      const v = sh(node, ['--version'], app, node);
+      expect(v.stdout).toMatch(_name === 'Node 22' ? /^v22\./ : /^v24\./);
+    });
+
+    it('synthesizes a separate CDK app that imports the construct by name, bundling its functions', {
+      timeout: 300_000,
+    }, () => {
+      const outdir = mkdtempSync(join(work, 'cdk.out-'));
+      const r = sh(node, ['app.mjs'], app, node, { CDK_OUTDIR: outdir });
+      expect(r.status, r.stderr).toBe(0);
+      const template = JSON.parse(readFileSync(join(outdir, 'UserStack.template.json'), 'utf8'));
+      const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter(
+        (x) => x.Type === 'AWS::Lambda::Function',
+      );
+      expect(functions.length).toBeGreaterThanOrEqual(5);
+      const bundles = readdirSync(outdir).filter(
+        (d) => d.startsWith('asset.') && statSync(join(outdir, d)).isDirectory(),
+      );
+      expect(bundles.some((d) => readdirSync(join(outdir, d)).includes('index.mjs'))).toBe(true);
+    });
+
+    it('puts eks-secret-sync on PATH: npx eks-secret-sync --help', { timeout: 120_000 }, () => {
+      const r = sh('npx', ['--no-install', 'eks-secret-sync', '--help'], app, node);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: eks-secret-sync <command> \[options\]/);
+    });
+
+    it('serves as the exec plugin of a kubeconfig (eks-secret-sync token)', { timeout: 120_000 }, () => {
+      const keys = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
+      const r = sh(node, ['exec.mjs'], app, node, keys);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('Bearer k8s-aws-v1.');
+    });
+  });
+});

@@ -1,0 +1,48 @@
+// `cdk synth --quiet` prints the product's own lines only: the feature flags CDK would call "not configured" are
+// pinned at the values the app has always synthesized with (so the templates stay the same: a deployed fleet is a
+// contract), and esbuild's bundle lines are off unless -c eks-secret-sync:bundling-logs=true asks for them.
+// Measured: `npx cdk synth --quiet` printed 36 lines before (bundler output and "85 feature flags are not
+// configured"), none after (2026-12-03).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { FLAGS } from 'aws-cdk-lib/cx-api';
+import { describe, expect, it } from 'vitest';
+import { createApp, pinnedFeatureFlags } from '../../infra/app.ts';
+import { loadMappings } from '../../infra/config.ts';
+import { BUNDLING_LOGS_CONTEXT, bundlingLogs } from '../../infra/lambda-defaults.ts';
+import { EXAMPLE_FILE } from '../support/infra.ts';
+
+describe('the quiet synth', () => {
+  it('pins every flag whose default is not the recommended value, at its default', () => {
+    const pinned = pinnedFeatureFlags();
+    const attention = Object.entries(FLAGS).filter(
+      ([name, f]) => pinned[name] === undefined && (f.unconfiguredBehavesLike?.v2 ?? false) !== f.recommendedValue,
+    );
+    expect(attention).toStrictEqual([]);
+    expect(Object.keys(pinned).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(pinned)) {
+      expect(value, name).toBe(FLAGS[name]!.unconfiguredBehavesLike?.v2 ?? false);
+    }
+  });
+
+  it('synthesizes the same templates with the flags pinned as without them', { timeout: 300_000 }, () => {
+    const config = loadMappings(EXAMPLE_FILE);
+    const templates = (context: Record<string, unknown>) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-flags-'));
+      const { app, stacks } = createApp(config, { outdir, stackTraces: false, context });
+      const assembly = app.synth();
+      return stacks.map((s) => assembly.getStackByName(s.stackName).template);
+    };
+    expect(templates(pinnedFeatureFlags())).toStrictEqual(templates({}));
+  });
+
+  it.each([
+    [{}, false],
+    [{ [BUNDLING_LOGS_CONTEXT]: 'true' }, true],
+    [{ [BUNDLING_LOGS_CONTEXT]: true }, true],
+  ])('turns the bundling lines on only when asked (context %j)', (context, on) => {
+    expect(bundlingLogs(new App({ context }))).toBe(on);
+  });
+});
