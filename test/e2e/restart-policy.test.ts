@@ -8,7 +8,7 @@ import {
   RESTARTED_FOR_VERSION_ANNOTATION,
   restartPatch,
 } from '../../functions/domain/restart.ts';
-import { restartPolicyMessage } from '../../infra/restart-policy.ts';
+import { restartPolicyMessage, restartPolicyName } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
@@ -128,7 +128,7 @@ describe("the restart admission policy, for the mapping's own identity", () => {
 
     // Assess
     expect(r.status).toBe(403);
-    expect(r.body.message).toContain(`ValidatingAdmissionPolicy 'eks-secret-sync-restart-${m.id}'`);
+    expect(r.body.message).toContain(`ValidatingAdmissionPolicy '${restartPolicyName(m.app, m.id)}'`);
     expect(r.body.message).toContain(restartPolicyMessage(m.id));
     expect((await get('Deployment', 'api')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
