@@ -237,7 +237,7 @@ const REAL_CELLS: RealCell[] = [
     cause: /may not create \(server-side apply\) Secret .*\/app-config: secrets "app-config" is forbidden/,
     mapping: async () => {
       const m = await mappingVia(bed.p, { id: 'getonly', secretString: JSON.stringify(bed.next()), noRbac: true });
-      const name = 'eks-secret-sync-getonly';
+      const name = rbacName(m.app, m.id);
       await adminApply([
         {
           apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -250,7 +250,7 @@ const REAL_CELLS: RealCell[] = [
           kind: 'RoleBinding',
           metadata: { name, namespace: m.namespace },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:getonly' }],
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: kubernetesGroup(m.app, m.id) }],
         },
       ]);
       return m;
@@ -299,7 +299,7 @@ const REAL_CELLS: RealCell[] = [
           kind: 'ClusterRoleBinding',
           metadata: { name },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-secret-sync:nsmissing' }],
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: kubernetesGroup(m.app, m.id) }],
         },
       ]);
       return m;

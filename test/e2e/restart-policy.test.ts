@@ -8,7 +8,7 @@ import {
   RESTARTED_FOR_VERSION_ANNOTATION,
   restartPatch,
 } from '../../functions/domain/restart.ts';
-import { restartPolicyMessage } from '../../infra/restart-policy.ts';
+import { restartPolicyMessage, restartPolicyName } from '../../infra/restart-policy.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
@@ -75,7 +75,7 @@ async function untilPolicyInForce(): Promise<Error | undefined> {
     if (Date.now() > deadline) {
       const admitted = verdicts.map((v) => `${v.what} (${v.status})`).join(', ');
       return new Error(
-        `the restart admission policy eks-secret-sync-restart-${m.id} refused no probe for 30 s; it admitted ` +
+        `the restart admission policy ${restartPolicyName(m.app, m.id)} refused no probe for 30 s; it admitted ` +
           `patches of ${admitted} from the mapping's identity: is the policy (and its binding) installed?`,
       );
     }
@@ -156,7 +156,7 @@ describe("the restart admission policy, for the mapping's own identity", () => {
 
     // Assess
     expect(r.status, `the policy admitted a patch of ${what} from the mapping's identity`).toBe(403);
-    expect(r.body.message).toContain(`ValidatingAdmissionPolicy 'eks-secret-sync-restart-${m.id}'`);
+    expect(r.body.message).toContain(`ValidatingAdmissionPolicy '${restartPolicyName(m.app, m.id)}'`);
     expect(r.body.message).toContain(restartPolicyMessage(m.id));
     expect((await get('Deployment', 'api')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
