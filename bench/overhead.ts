@@ -164,7 +164,7 @@ async function ipcRoundTrip(payload: unknown, runs: number): Promise<number> {
 export async function measureOverhead(
   tb: TestbedDetails,
   bundles: Bundles,
-  opts: { syncs: number; log: (msg: string) => void },
+  opts: { syncs: number; warmup?: number; log: (msg: string) => void },
 ): Promise<OverheadResult> {
   const pipelineMapping = await LocalMapping.create(tb, bundles, {
     id: 'bench-overhead',
@@ -214,7 +214,7 @@ export async function measureOverhead(
       Object.values(pipelineMapping.pools)
         .flat()
         .reduce((s, f) => s + f.logs.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0), 0);
-    const warmup = 3;
+    const warmup = opts.warmup ?? 3;
     let version = 0;
     const runPipeline = async (measure: boolean) => {
       const v = await pipelineMapping.putSecret({ secretString: secretValue(++version) });

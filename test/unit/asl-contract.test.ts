@@ -244,7 +244,11 @@ describe('ASL fan-out to the targets', () => {
 
   it('gives each target the fetched (sealed) data once, from outside the items', () => {
     expect(fanOut.ItemSelector).toStrictEqual({
-      fetched: { 'source.$': '$.fetched.source', 'sealedData.$': '$.fetched.sealedData' },
+      fetched: {
+        'source.$': '$.fetched.source',
+        'sealedData.$': '$.fetched.sealedData',
+        'changedAt.$': '$.fetched.changedAt',
+      },
       'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
     });
