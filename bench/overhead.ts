@@ -24,6 +24,9 @@ const TASK_RESULT_PATHS = {
   ApplySecret: 'applied',
 } as const;
 
+/** The goal for the pipeline's warm latency over the direct sync's (issue 22: 1.25, with the fan-out's Map). */
+export const OVERHEAD_GOAL = 1.25;
+
 /** The overhead block of results.json. */
 export interface OverheadResult {
   readonly syncs: number;
@@ -289,8 +292,8 @@ export async function measureOverhead(
       directMs,
       direct: summarize(directTimes),
       ratio,
-      goal: 1.3,
-      met: ratio <= 1.3,
+      goal: OVERHEAD_GOAL,
+      met: ratio <= OVERHEAD_GOAL,
       perStateMs: Object.fromEntries(Object.entries(states).map(([s, xs]) => [s, round(median(xs))])),
       directPerStepMs: Object.fromEntries(Object.entries(directSteps).map(([s, xs]) => [s, round(median(xs))])),
       executorOnlyMs: round(executor, 2),

@@ -9,8 +9,8 @@
 // docs/performance.md (between its BEGIN/END markers). Subsets and smaller runs for development (BENCH_ONLY=
 // overhead,payload; BENCH_SCALE_MAPPINGS=20, BENCH_FANOUT_TARGETS=1,2 ...; the sizes: bench/phases.ts) write
 // bench/results.local.json, or BENCH_RESULTS_FILE, and leave the docs alone. The phases themselves are in
-// bench/phases.ts, which the smoke test of the suite runs at tiny sizes. `npm run bench -- --render` only re-renders the
-// docs and the table from bench/results.json (after a change of bench/cost.ts
+// bench/phases.ts, which the smoke test of the suite runs at tiny sizes. `npm run bench -- --render` only
+// re-renders the docs and the table from bench/results.json (after a change of bench/cost.ts
 // or bench/report.ts), with the idle cost at 1, 100 and 500 mappings counted
 // again (bench/idle-cost.ts). Benchmarks, not tests: nothing here asserts a time.
 import { spawn } from 'node:child_process';
@@ -63,7 +63,7 @@ const official =
   !customFile &&
   !process.env.BENCH_FANOUT_TARGETS &&
   Object.keys(DEFAULTS).every((k) => !process.env[k]);
-// BENCH_RESULTS_FILE: a development run's results elsewhere (the smoke test, test/bench/smoke.test.ts, uses a temp file).
+// BENCH_RESULTS_FILE: a development run's results elsewhere.
 const resultsFile = customFile ?? join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
 
 let testbed: Testbed | undefined;

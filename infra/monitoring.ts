@@ -197,7 +197,8 @@ export class SyncMonitoring extends Construct {
           `Freshness: the 99th percentile of the lag from a version's change to its write exceeded ` +
           `${freshness.toHumanString()} in 5 minutes: syncs succeed, but late (retries, throttling, a slow ` +
           'cluster). The samples name their mapping: `fields mappingId, target, SyncLagSeconds | sort ' +
-          'SyncLagSeconds desc` in Logs Insights on the apply-secret log groups (docs/operations.md#freshness-per-sync).',
+          'SyncLagSeconds desc` in Logs Insights on the apply-secret log groups ' +
+          '(docs/operations.md#freshness-per-sync).',
       },
       {
         id: 'DeadLetterExpiringAlarm',

@@ -251,7 +251,11 @@ describe('ASL fan-out to the targets', () => {
       },
       'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
+      // For an interpreter whose iteration has its own $$.Execution.Input (the local one); StartTarget drops them.
+      'event.$': '$$.Execution.Input.event',
+      'attempt.$': '$$.Execution.Input.attempt',
     });
+    expect(Object.keys(S.StartTarget.Parameters)).not.toContain('event.$');
   });
 
   it("mints each target's token for its own cluster", () => {
