@@ -19,7 +19,12 @@ export default defineConfig({
       {
         test: {
           name: 'testbed',
-          include: ['test/testbed/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          include: [
+            'test/testbed/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/bench/**/*.test.ts',
+          ],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -47,6 +47,9 @@ export const DUMMY_ENV: Record<string, string> = {
   ANNOTATIONS: '{}',
   KUBE_IDENTITY: 'arn:aws:iam::123456789012:role/bench',
   RESTART_TARGETS: '["deployment/app"]',
+  STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench-',
+  PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-parked',
+  REDRIVE_MAX_ATTEMPTS: '5',
   TZ: 'UTC',
 };
 

@@ -90,10 +90,10 @@ async function measure(tb: TestbedDetails, bundles: Bundles, targets: number): P
 export async function measureFanout(
   tb: TestbedDetails,
   bundles: Bundles,
-  opts: { log: (msg: string) => void },
+  opts: { log: (msg: string) => void; targets?: readonly number[] },
 ): Promise<FanoutResult> {
   const rows: FanoutRow[] = [];
-  for (const n of FANOUT_TARGETS) {
+  for (const n of opts.targets ?? FANOUT_TARGETS) {
     const row = await measure(tb, bundles, n);
     opts.log(
       `fanout: ${n} targets: ${row.status}, ${row.getSecretValueCalls} GetSecretValue, ${row.applies} writes, ` +

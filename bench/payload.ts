@@ -215,18 +215,21 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
   }
 }
 
+/** How many shapes the phase measures (all of them in the recorded run). */
+export const PAYLOAD_SHAPES = SHAPES.length;
+
 /**
- * Runs every shape and reports the largest state seen.
+ * Runs every shape (or the first `opts.shapes`) and reports the largest state seen.
  *
  * @throws Error when the existing Secret cannot be created.
  */
 export async function measurePayload(
   tb: TestbedDetails,
   bundles: Bundles,
-  opts: { log: (msg: string) => void },
+  opts: { log: (msg: string) => void; shapes?: number },
 ): Promise<PayloadResult> {
   const shapes: ShapeResult[] = [];
-  for (const shape of SHAPES) {
+  for (const shape of SHAPES.slice(0, opts.shapes ?? SHAPES.length)) {
     const r = await runShape(tb, bundles, shape);
     const outcomes = r.syncs.map((s) => `${s.status === 'SUCCEEDED' ? s.action : s.status}`).join(', ');
     opts.log(`payload: ${shape.name}: largest state ${r.maxStateBytes} bytes; ${outcomes}`);

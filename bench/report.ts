@@ -35,6 +35,9 @@ const yes = (met: boolean) => (met ? 'yes' : '**no**');
 const int = (x: number) => x.toLocaleString('en-US');
 const usd = (x: number) => `$${x < 0.1 && x > 0 ? x.toFixed(3) : x.toFixed(2)}`;
 
+/** The cost goals of issue 22: half the cost per sync of the run of 2026-11-27 ($83, 116,235 B of logs). */
+export const COST_GOALS = { perMillionSyncsUsd: 45, logBytesPerSync: 45_000 } as const;
+
 /** Rows of the summary table: benchmark, measured, goal, met. */
 export function summaryRows(r: BenchResults): [string, string, string, string][] {
   const rows: [string, string, string, string][] = [];
@@ -77,6 +80,22 @@ export function summaryRows(r: BenchResults): [string, string, string, string][]
       `${int(p.maxStateBytes)} B (${p.worst.shape}, ${p.worst.step}, ${p.worst.where})`,
       `<= ${int(p.goal)}`,
       yes(p.met),
+    ]);
+  }
+  const cost = r.cost;
+  if (cost) {
+    const warm = cost.perMillionSyncs.thisDesignWarm.total;
+    rows.push([
+      '**cost.perMillionSyncs** (warm, list prices; 4-key secret, one target)',
+      usd(warm),
+      `<= ${usd(COST_GOALS.perMillionSyncsUsd)}`,
+      yes(warm <= COST_GOALS.perMillionSyncsUsd),
+    ]);
+    rows.push([
+      '**cost.logBytesPerSync** (state payloads and function logs measured, record envelopes assumed)',
+      `${int(cost.logBytesPerSync)} B`,
+      `<= ${int(COST_GOALS.logBytesPerSync)}`,
+      yes(cost.logBytesPerSync <= COST_GOALS.logBytesPerSync),
     ]);
   }
   const s = r.scale;

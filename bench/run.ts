@@ -7,9 +7,10 @@
 //
 // Prints a table, writes bench/results.json and regenerates the blocks of
 // docs/performance.md (between its BEGIN/END markers). Subsets and smaller runs for development (BENCH_ONLY=
-// overhead,payload; BENCH_SCALE_MAPPINGS=20 ...) write bench/results.local.json
-// and leave the docs alone. `npm run bench -- --render` only re-renders the
-// docs and the table from bench/results.json (after a change of bench/cost.ts
+// overhead,payload; BENCH_SCALE_MAPPINGS=20, BENCH_FANOUT_TARGETS=1,2 ...; the sizes: bench/phases.ts) write
+// bench/results.local.json, or BENCH_RESULTS_FILE, and leave the docs alone. The phases themselves are in
+// bench/phases.ts, which the smoke test of the suite runs at tiny sizes. `npm run bench -- --render` only
+// re-renders the docs and the table from bench/results.json (after a change of bench/cost.ts
 // or bench/report.ts), with the idle cost at 1, 100 and 500 mappings counted
 // again (bench/idle-cost.ts). Benchmarks, not tests: nothing here asserts a time.
 import { spawn } from 'node:child_process';
@@ -20,26 +21,13 @@ import type { Bundles } from '../testbed/local-pipeline.ts';
 import { repoRoot } from '../testbed/paths.ts';
 import { startTestbed, type Testbed } from '../testbed/testbed.ts';
 import { MissingToolError } from '../testbed/toolchain.ts';
-import { measureColdStart } from './cold-start.ts';
-import { ASSUMPTIONS, estimateCost } from './cost.ts';
-import { idleCost, idleCostOf, type IdleCostRow } from './idle-cost.ts';
+import { FANOUT_TARGETS } from './fanout.ts';
 import { machine, pythonVersion } from './machine.ts';
-import { measureOverhead } from './overhead.ts';
-import { measureFanout } from './fanout.ts';
-import { measurePayload } from './payload.ts';
+import { PHASES, runPhases, SIZES, type Sizes, withCost, writeResults } from './phases.ts';
 import { ensureBenchPython } from './python-deps.ts';
 import { consoleTable, costMarkdown, replaceBlock, resultsMarkdown, type BenchResults } from './report.ts';
-import { measureScale } from './scale.ts';
 
-const PHASES = ['coldStart', 'overhead', 'payload', 'fanout', 'scale'] as const;
-const DEFAULTS = {
-  BENCH_COLD_SAMPLES: 15,
-  BENCH_OVERHEAD_SYNCS: 60,
-  BENCH_SCALE_MAPPINGS: 200,
-  BENCH_SCALE_UPDATES: 1000,
-  BENCH_SCALE_BURSTS: 5,
-  BENCH_SCALE_ACTIVE: 16,
-};
+const DEFAULTS = SIZES;
 
 const t0 = performance.now();
 const log = (msg: string) =>
@@ -51,6 +39,16 @@ const setting = (name: keyof typeof DEFAULTS) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(v)}`);
   return n;
 };
+/** BENCH_FANOUT_TARGETS: the target counts of the fan-out phase, comma separated (default 1,10,50). */
+const fanoutTargets = (): number[] => {
+  const v = process.env.BENCH_FANOUT_TARGETS;
+  if (v === undefined || v === '') return [...FANOUT_TARGETS];
+  const ns = v.split(',').map((x) => Number(x.trim()));
+  if (!ns.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new Error(`BENCH_FANOUT_TARGETS must be positive integers separated by commas, not ${JSON.stringify(v)}`);
+  }
+  return ns;
+};
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -59,8 +57,14 @@ for (const p of only)
   if (!(PHASES as readonly string[]).includes(p))
     throw new Error(`BENCH_ONLY: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
 const runs = (p: (typeof PHASES)[number]) => only.length === 0 || only.includes(p);
-const official = only.length === 0 && Object.keys(DEFAULTS).every((k) => !process.env[k]);
-const resultsFile = join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
+const customFile = process.env.BENCH_RESULTS_FILE || undefined;
+const official =
+  only.length === 0 &&
+  !customFile &&
+  !process.env.BENCH_FANOUT_TARGETS &&
+  Object.keys(DEFAULTS).every((k) => !process.env[k]);
+// BENCH_RESULTS_FILE: a development run's results elsewhere.
+const resultsFile = customFile ?? join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
 
 let testbed: Testbed | undefined;
 let workDir: string | undefined;
@@ -104,16 +108,6 @@ function publish(results: BenchResults): void {
   log(`updated the generated blocks of ${doc}`);
 }
 
-/** The idle rows and the cost estimate (its idle block is the stack of ASSUMPTIONS.mappings mappings). */
-function withCost(results: BenchResults): BenchResults {
-  const idle = idleCost();
-  const at = (n: number): IdleCostRow => idle.find((r) => r.mappings === n) ?? idleCostOf(n);
-  const out = { ...results, idle };
-  return results.overhead && results.coldStart
-    ? { ...out, cost: estimateCost(results.overhead, results.coldStart, at(ASSUMPTIONS.mappings)) }
-    : out;
-}
-
 if (process.argv.includes('--render')) {
   const results = withCost(JSON.parse(readFileSync(join(repoRoot, 'bench', 'results.json'), 'utf8')) as BenchResults);
   writeFileSync(join(repoRoot, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -138,49 +132,16 @@ try {
     runtimeSeconds: 0,
     command: 'npm run bench',
   };
-  if (runs('coldStart')) {
-    log(`cold start: ${setting('BENCH_COLD_SAMPLES')} fresh processes per subject`);
-    results = {
-      ...results,
-      coldStart: await measureColdStart(bundles, core, python!, { samples: setting('BENCH_COLD_SAMPLES'), log, env }),
-    };
-  }
-  if (runs('overhead') || runs('payload') || runs('fanout') || runs('scale')) {
-    testbed = await startTestbed(log);
-    if (runs('overhead')) {
-      log(`overhead: ${setting('BENCH_OVERHEAD_SYNCS')} warm syncs through the pipeline and as many direct ones`);
-      results = {
-        ...results,
-        overhead: await measureOverhead(testbed.details, bundles, { syncs: setting('BENCH_OVERHEAD_SYNCS'), log }),
-      };
-    }
-    if (runs('payload')) {
-      log('payload: 64 KiB secrets into a Secret filled to 1 MiB');
-      results = { ...results, payload: await measurePayload(testbed.details, bundles, { log }) };
-    }
-    if (runs('fanout')) {
-      log('fanout: one rotation of a 64 KiB secret to 1, 10 and 50 targets');
-      results = { ...results, fanout: await measureFanout(testbed.details, bundles, { log }) };
-    }
-    if (runs('scale')) {
-      const opts = {
-        mappings: setting('BENCH_SCALE_MAPPINGS'),
-        updates: setting('BENCH_SCALE_UPDATES'),
-        bursts: setting('BENCH_SCALE_BURSTS'),
-        active: setting('BENCH_SCALE_ACTIVE'),
-        log,
-      };
-      log(
-        `scale: ${opts.mappings} mappings, ${opts.updates} updates in ${opts.bursts} bursts, at most ${opts.active} ` +
-          `mappings warm`,
-      );
-      results = { ...results, scale: await measureScale(testbed.details, bundles, opts) };
-    }
-  }
-  results = withCost(results);
+  const phases = PHASES.filter(runs);
+  if (phases.some((p) => p !== 'coldStart')) testbed = await startTestbed(log);
+  const sizes: Sizes = {
+    ...(Object.fromEntries(Object.keys(SIZES).map((k) => [k, setting(k as keyof typeof SIZES)])) as typeof SIZES),
+    fanoutTargets: fanoutTargets(),
+  };
+  results = await runPhases(phases, { testbed: testbed?.details, bundles, core, env, python, sizes, log }, results);
   await cleanup();
   results = { ...results, runtimeSeconds: Math.round((performance.now() - t0) / 100) / 10 };
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  writeResults(resultsFile, results);
   if (official) publish(results);
   process.stdout.write(
     `\n${consoleTable(results)}\n\nwrote ${resultsFile} (${Math.round(results.runtimeSeconds)} s)\n`,

@@ -106,6 +106,7 @@ export class EksSecretSync extends Construct implements SharedParts {
         logRetention,
         executionLogGroup: this.executionLogGroup,
         kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
+        metricNamespace: core.monitoring.namespace,
       });
     }
     this.mappings = mappings;

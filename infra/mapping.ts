@@ -92,6 +92,11 @@ export interface SecretMappingProps {
    * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
    */
   readonly kmsEndpoint?: KmsInterfaceEndpoint;
+  /**
+   * The app's metric namespace (the core stack's monitoring), where apply-secret records each write's freshness.
+   * @default no freshness metric
+   */
+  readonly metricNamespace?: string;
 }
 
 /**
@@ -213,7 +218,7 @@ export class SecretMapping extends Construct {
     };
     const target = { ...connection, secretType: m.type };
     const read = new ReadSecretFunction(this, 'ReadSecret', target);
-    const apply = new ApplySecretFunction(this, 'ApplySecret', target);
+    const apply = new ApplySecretFunction(this, 'ApplySecret', { ...target, metricNamespace: props.metricNamespace });
     const plan = new PlanMergeFunction(this, 'PlanMerge', {
       mappingId: m.id,
       logRetention,

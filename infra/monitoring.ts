@@ -20,6 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FRESHNESS_METRIC } from '../functions/domain/freshness.ts';
 import { EXECUTION_LOG_FILTERS, type ExecutionLogMetric, perMappingQueries } from './monitoring-filters.ts';
 import { metricNamespace, rulePrefix } from './resource-names.ts';
 
@@ -90,11 +91,14 @@ export class SyncMonitoring extends Construct {
   readonly topic?: Topic;
   /** The dashboard. */
   readonly dashboard: Dashboard;
+  /** The CloudWatch namespace of the app's metrics (the metric filters' and the freshness metric's). */
+  readonly namespace: string;
 
   constructor(scope: Construct, id: string, props: SyncMonitoringProps) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
     const namespace = metricNamespace(stackName);
+    this.namespace = namespace;
     const freshness = props.freshness ?? Duration.hours(1);
     const fiveMinutes = Duration.minutes(5);
 
@@ -156,6 +160,15 @@ export class SyncMonitoring extends Construct {
       label: 'redrive-sync errors',
     });
     const rules = `rules named ${rulePrefix(stackName)}*`;
+    // One series for the app (no dimension: the mapping is a property of each sample's log line).
+    const lag = (statistic: string) =>
+      new Metric({
+        namespace,
+        metricName: FRESHNESS_METRIC,
+        statistic,
+        period: fiveMinutes,
+        label: `lag ${statistic}`,
+      });
     const specs: AlarmSpec[] = [
       {
         id: 'DeadLetterAlarm',
@@ -175,6 +188,17 @@ export class SyncMonitoring extends Construct {
           `Freshness: a failed sync has waited in the dead-letter queue ${freshness.toHumanString()} or more, so ` +
           'its mapping has not synced that long after the change. Fix the cause and `eks-secret-sync redrive` ' +
           '(docs/operations.md#redrive-replaying-failed-syncs).',
+      },
+      {
+        id: 'FreshnessAlarm',
+        metric: lag('p99'),
+        threshold: freshness.toSeconds(),
+        description:
+          `Freshness: the 99th percentile of the lag from a version's change to its write exceeded ` +
+          `${freshness.toHumanString()} in 5 minutes: syncs succeed, but late (retries, throttling, a slow ` +
+          'cluster). The samples name their mapping: `fields mappingId, target, SyncLagSeconds | sort ' +
+          'SyncLagSeconds desc` in Logs Insights on the apply-secret log groups ' +
+          '(docs/operations.md#freshness-per-sync).',
       },
       {
         id: 'DeadLetterExpiringAlarm',
@@ -317,6 +341,7 @@ export class SyncMonitoring extends Construct {
       new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(alarms), width: 24 }),
       graph('Dead-letter queue: waiting failed syncs', [dlqDepth], alarms.DeadLetterAlarm),
       graph('Dead-letter queue: oldest message (freshness, expiry)', [dlqAge], alarms.StaleSyncAlarm),
+      graph("Freshness: lag from a version's change to its write (s)", [lag('p50'), lag('p99')], alarms.FreshnessAlarm),
       graph('Parked: messages and oldest', [parkedDepth, parkedAge], alarms.ParkedAlarm),
       graph('Redrive: sync-requests oldest message', [requestsAge], alarms.SyncRequestsAgeAlarm),
       graph('Redrive: consumer errors', [redriveErrors], alarms.RedriveErrorsAlarm),

@@ -51,6 +51,9 @@ const TASKS = { ...STEPS, RestartWorkloads: 'restart-workloads' } as const;
 export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
 
 /** Options of one local mapping. */
+/** The metric namespace every local mapping's apply-secret records its freshness in (METRIC_NAMESPACE). */
+export const TESTBED_METRIC_NAMESPACE = 'EksSecretSync/testbed';
+
 export interface LocalMappingOptions {
   /**
    * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
@@ -281,6 +284,7 @@ export class LocalMapping {
       ...(opts.dataShape && { DATA_SHAPE: dataShapeEnvValue(opts.dataShape) }),
       KUBE_IDENTITY: identity.roleArn,
       CLUSTER_ENDPOINTS: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
+      METRIC_NAMESPACE: TESTBED_METRIC_NAMESPACE,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
     };

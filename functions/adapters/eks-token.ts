@@ -16,8 +16,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { Clock, TokenSigner } from '../domain/ports.ts';
 
-/** Every token starts with this; the authenticator rejects anything else. */
-export const TOKEN_PREFIX = 'k8s-aws-v1.';
+import { TOKEN_PREFIX } from '../domain/token-form.ts';
+
+export { TOKEN_PREFIX };
 
 /** The authenticator rejects longer tokens (aws-iam-authenticator pkg/token). */
 export const MAX_TOKEN_LENGTH = 4096;

@@ -2,6 +2,8 @@ import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
+import { freshnessRecord } from '../domain/freshness.ts';
+import { ANNOTATIONS } from '../domain/metadata.ts';
 import { targetRefOf } from '../domain/target.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
@@ -17,6 +19,7 @@ const mappingType = secretTypeFrom(env);
 const identity = identityFrom(env);
 const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const namespace = env[ENV.metricNamespace];
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
@@ -34,5 +37,11 @@ export async function handler(input: ApplyInput, context?: InvocationContext): P
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
   const out = await applyPlan({ sealer, kubernetes }, settings, input);
   logger.info('applied Secret', { mappingId, target: target.name, ...out });
+  // A write of the AWS data records its freshness (a deletion's does not: it is no version's arrival).
+  if (namespace && input.changedAt && (out.action === 'create' || out.action === 'update')) {
+    const versionId = input.plan.annotations[ANNOTATIONS.sourceVersionId] ?? 'unknown';
+    const sample = { namespace, mappingId, target: target.name, versionId, changedAt: input.changedAt };
+    logger.info('sync freshness', freshnessRecord({ ...sample, writtenAt: new Date() }));
+  }
   return out;
 }

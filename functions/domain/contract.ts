@@ -26,6 +26,11 @@ export interface FetchOutput {
   readonly source: SourceVersion;
   readonly keys: NameList;
   readonly sealedData: Sealed;
+  /**
+   * When the version changed (the `Secret Label Updated` event's time, domain/freshness.ts), null for triggers
+   * that do not say: the start of the freshness metric ApplySecret records.
+   */
+  readonly changedAt: string | null;
 }
 
 /** MintToken (and RemintToken): in, the target's cluster. */
@@ -82,6 +87,8 @@ export interface ApplyInput extends Partial<TargetInput> {
   readonly plan: MergePlan;
   readonly sealedData: Sealed;
   readonly sealedToken: Sealed;
+  /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
+  readonly changedAt?: string | null;
 }
 
 /** What ApplySecret wrote. */

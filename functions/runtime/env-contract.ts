@@ -42,6 +42,8 @@ export const ENV = {
   annotations: 'ANNOTATIONS',
   /** JSON array of workloads to restart (`deployment/<name>`, ...). */
   restartTargets: 'RESTART_TARGETS',
+  /** The CloudWatch namespace of the app's metrics (the freshness metric of apply-secret; unset: not recorded). */
+  metricNamespace: 'METRIC_NAMESPACE',
   /** "retain" (default) or "delete": what a deleted AWS secret does to the Secret. */
   deletionPolicy: 'DELETION_POLICY',
   /** JSON object mapping id -> state machine ARN (the redrive consumer; explicit ones, beside the prefix). */
@@ -89,7 +91,7 @@ export const FUNCTION_ENV = {
   },
   'apply-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
+    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl, ENV.metricNamespace],
   },
   'restart-workloads': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],

@@ -16,6 +16,7 @@ import { shapeSecretData, type DataShape } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretData, SecretType } from '../domain/types.ts';
 import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
+import { changedAtOf } from '../domain/freshness.ts';
 
 /** What the fetch step works through. */
 export interface FetchPorts {
@@ -88,6 +89,7 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
         },
         keys: nameList([]),
         sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData({})),
+        changedAt: null,
       };
     }
   }
@@ -103,5 +105,6 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
     },
     keys: nameList(Object.keys(data)),
     sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data)),
+    changedAt: changedAtOf(input?.event, secretArn),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { decodeSecretData } from '../domain/data-codec.ts';
 import type { Sealed, Sealer } from '../domain/ports.ts';
+import { tokenFromSealed } from '../domain/token-form.ts';
 import type { SecretData } from '../domain/types.ts';
 
 /**
@@ -21,5 +22,5 @@ export async function openData(sealer: Sealer, mappingId: string, sealedData: Se
  * @throws InvalidInputError when it is not a sealed token of this mapping, or was tampered with.
  */
 export async function openToken(sealer: Sealer, mappingId: string, sealedToken: Sealed): Promise<string> {
-  return Buffer.from(await sealer.open({ mappingId, purpose: 'eks-token' }, sealedToken)).toString('utf8');
+  return tokenFromSealed(await sealer.open({ mappingId, purpose: 'eks-token' }, sealedToken));
 }

@@ -1,6 +1,7 @@
 /** MintToken: a bearer token for the cluster, sealed so that it never enters the state in plain text. */
 import type { TokenOutput } from '../domain/contract.ts';
 import type { Sealer, TokenSigner } from '../domain/ports.ts';
+import { tokenToSeal } from '../domain/token-form.ts';
 
 /** What the token step works through. */
 export interface TokenPorts {
@@ -22,6 +23,6 @@ export interface TokenSettings {
 export async function mintToken(ports: TokenPorts, settings: TokenSettings): Promise<TokenOutput> {
   const { token, expiresAt } = await ports.signer.mint();
   const context = { mappingId: settings.mappingId, purpose: 'eks-token' } as const;
-  const sealedToken = await ports.sealer.seal(context, Buffer.from(token, 'utf8'));
+  const sealedToken = await ports.sealer.seal(context, tokenToSeal(token));
   return { sealedToken, expiresAt };
 }

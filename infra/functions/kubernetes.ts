@@ -50,6 +50,15 @@ export interface SecretAccessFunctionProps extends KubernetesFunctionProps {
   readonly secretType?: SecretType;
 }
 
+/** Props of {@link ApplySecretFunction}. */
+export interface ApplySecretFunctionProps extends SecretAccessFunctionProps {
+  /**
+   * The CloudWatch namespace of the app's metrics, where each write records its freshness (SyncLagSeconds).
+   * @default no freshness metric
+   */
+  readonly metricNamespace?: string;
+}
+
 /** Props of {@link RestartWorkloadsFunction}. */
 export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
   /**
@@ -122,10 +131,10 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
  * so its role may decrypt this mapping's `secret-data` and `eks-token`.
  */
 export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
-  constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
+  constructor(scope: Construct, id: string, props: ApplySecretFunctionProps) {
     super(scope, id, {
       name: 'apply-secret',
-      environment: secretAccess(scope, props),
+      environment: { ...secretAccess(scope, props), [ENV.metricNamespace]: props.metricNamespace },
       logRetention: props.logRetention,
       description: mappingFunctionDescription('apply-secret', props),
     });

@@ -288,14 +288,16 @@ describe("an endpoint outside the functions' allow-list (CLUSTER_ENDPOINTS)", ()
     const r = await m.run({ source: 'test' });
     expect(r.status).toBe('SUCCEEDED');
     const entered = r.events.find((e) => e.type === 'StateEntered' && e.state.name === 'ReadSecret');
-    // ReadSecret's Parameters (statemachine/sync.asl.json) over the state it entered with.
+    // ReadSecret's Parameters (statemachine/sync.asl.json) over the state it entered with; the clusters come from
+    // the definition (ClustersJson), never from the state.
     const state = entered.state.input;
+    expect(state).not.toHaveProperty('clusters');
     const input = {
       executionStartedAt: new Date().toISOString(),
       sealedData: state.fetched.sealedData,
       sealedToken: state.token.sealedToken,
       target: state.target,
-      clusters: state.clusters,
+      clusters: JSON.parse(Buffer.from(m.substitutions.ClustersJson!, 'base64').toString('utf8')),
     };
     await expect(m.functions.ReadSecret.invoke(input)).resolves.toMatchObject({ exists: true });
     const cluster = input.target.cluster as string;

@@ -56,10 +56,13 @@ describe('SendToDlq faults', () => {
     expect(run.error?.name).toBe('SQS.AmazonSQSException');
     expect(calls).toBe(6); // the first attempt and the state's 5 retries
     expect(await m.receiveDlq()).toEqual([]);
-    // What the execution log holds: the SendToDlq state's input carries the original event and the failed step.
+    // What the execution log holds: the execution's input (its first record) carries the original event, the
+    // SendToDlq state's input the failed step (the event stays in the input, not in every state).
+    const started = run.events.find((e) => e.type === 'ExecutionStarted');
+    expect(started.input).toMatchObject({ event: { source: 'setup', id: 'dlq-down' }, attempt: 1 });
     const entered = run.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'SendToDlq');
     expect(entered.length).toBeGreaterThan(0);
-    expect(entered[0].state.input).toMatchObject({ event: { id: 'dlq-down' }, failedStep: 'FetchSecret' });
+    expect(entered[0].state.input).toMatchObject({ failedStep: 'FetchSecret' });
     expect(attempts(run, 'FetchSecret')).toBe(1);
   });
 

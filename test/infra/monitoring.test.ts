@@ -18,6 +18,7 @@ import {
 import { metricNamespace, rulePrefix } from '../../infra/resource-names.ts';
 import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
+import { FRESHNESS_METRIC } from '../../functions/domain/freshness.ts';
 import { exampleText, ofType, synth, type Synthesized } from '../support/infra.ts';
 
 let s: Synthesized;
@@ -78,6 +79,13 @@ describe('each alarm', () => {
       expect(alarm(id)).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     },
   );
+
+  it('FreshnessAlarm watches the p99 of the app-wide lag metric (no dimension) against freshnessMinutes', () => {
+    const a = alarm('FreshnessAlarm');
+    expect(watched(a)).toMatchObject({ Namespace: NS, MetricName: FRESHNESS_METRIC, Statistic: 'p99', Period: 300 });
+    expect(watched(a).Dimensions).toBeUndefined();
+    expect(a).toMatchObject({ Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' });
+  });
 
   it('RedriveErrorsAlarm watches the errors of the redrive-sync function', () => {
     const fn = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('RedriveRedriveSync'))![0];

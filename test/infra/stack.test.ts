@@ -128,7 +128,11 @@ describe('the Lambda functions', () => {
       KUBE_IDENTITY: identity,
     };
     expect(env('app-config', 'read-secret')).toStrictEqual(target);
-    expect(env('app-config', 'apply-secret')).toStrictEqual(target);
+    // apply-secret also records each write's freshness in the app's metric namespace (the core stack's).
+    expect(env('app-config', 'apply-secret')).toStrictEqual({
+      ...target,
+      METRIC_NAMESPACE: 'EksSecretSync/EksSecretSync',
+    });
     expect(env('app-config', 'plan-merge')).toStrictEqual({
       ...common,
       PRUNE: 'false',

@@ -6,6 +6,7 @@
 export const ALARM_IDS = [
   'DeadLetterAlarm',
   'StaleSyncAlarm',
+  'FreshnessAlarm',
   'DeadLetterExpiringAlarm',
   'ParkedAlarm',
   'ParkedExpiringAlarm',

@@ -18,6 +18,11 @@ const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).i
 const matched = new Set(
   tasks.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r: any) => r.ErrorEquals as string[])),
 );
+/** The definition's constants, decoded where a state needs them (infra/state-machine.ts). */
+const TARGETS = "States.StringToJson(States.Base64Decode('${TargetsJson}'))";
+const CLUSTERS = "States.StringToJson(States.Base64Decode('${ClustersJson}'))";
+/** The targets' indexes, the Map's items. */
+const INDEXES = `States.ArrayRange(0, States.MathAdd(States.ArrayLength(${TARGETS}), -1), 1)`;
 const ours = (name: string) => !name.startsWith('States.') && !name.startsWith('Lambda.');
 
 describe('ASL error contract', () => {
@@ -123,7 +128,7 @@ describe('ASL error contract', () => {
       'requestedAt.$': '$$.Execution.StartTime',
       'sealedToken.$': '$.token.sealedToken',
       'target.$': '$.target',
-      'clusters.$': '$.clusters',
+      'clusters.$': CLUSTERS,
     });
   });
 
@@ -134,7 +139,7 @@ describe('ASL error contract', () => {
     ]);
     expect(asl.States.TargetFilter.Default).toBe('Start');
     expect(asl.States.CheckOnlyTarget.Parameters['known.$']).toBe(
-      'States.ArrayContains($.targets[*].name, $.onlyTarget)',
+      'States.ArrayContains($.filter.all[*].name, $.onlyTarget)',
     );
     expect(asl.States.KnownTarget.Default).toBe('UnknownTarget');
     expect(asl.States.UnknownTarget.Next).toBe('UnknownTargetFailed');
@@ -209,27 +214,48 @@ describe('ASL fan-out to the targets', () => {
   });
 
   it('takes the targets and their clusters from the definition, never from the execution input', () => {
-    expect(asl.States.Start.Parameters).toStrictEqual({
-      'event.$': '$.event',
-      'attempt.$': '$.attempt',
-      'targets.$': "States.StringToJson(States.Base64Decode('${TargetsJson}'))",
-      'clusters.$': "States.StringToJson(States.Base64Decode('${ClustersJson}'))",
-      onlyTarget: null,
+    expect(asl.States.Start.Parameters).toStrictEqual({ 'targets.$': INDEXES, onlyTarget: null });
+    expect(asl.States.StartOneTarget.Parameters).toStrictEqual({
+      'targets.$': INDEXES,
+      'onlyTarget.$': '$.onlyTarget',
+      filter: { 'all.$': TARGETS },
     });
-    const { 'onlyTarget.$': only, ...rest } = asl.States.StartOneTarget.Parameters;
-    expect(only).toBe('$.onlyTarget');
-    expect({ ...rest, onlyTarget: null }).toStrictEqual(asl.States.Start.Parameters);
+    // CheckOnlyTarget replaces the list with its answer: no later state carries it.
+    expect(asl.States.CheckOnlyTarget.ResultPath).toBe('$.filter');
+  });
+
+  it('carries no constant data in the state: the target list and the clusters are read where they are used', () => {
+    const leaves = states.filter(([, s]) => s.Type !== 'Map');
+    // The items are indexes; each iteration takes its one target from the definition.
+    expect(fanOut.ItemSelector['target.$']).toBe(`States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`);
+    // The clusters (endpoint and CA) only in the Kubernetes tasks' Parameters: in a task's input, not in the state.
+    const users = leaves
+      .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('${ClustersJson}'))
+      .map(([n]) => n);
+    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RestartWorkloads']);
+    for (const n of users) expect(S[n].Parameters['clusters.$']).toBe(CLUSTERS);
+    // The event and attempt stay in the execution's input: only the states that send them read them.
+    const readers = leaves
+      .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))
+      .map(([n]) => n);
+    expect(readers.sort()).toStrictEqual(['FetchSecret', 'SendTargetToDlq', 'SendToDlq']);
+    for (const [, st] of states) expect(JSON.stringify(st.Parameters ?? {})).not.toMatch(/"\$\.(event|attempt)"/);
   });
 
   it('gives each target the fetched (sealed) data once, from outside the items', () => {
     expect(fanOut.ItemSelector).toStrictEqual({
-      'event.$': '$.event',
-      'attempt.$': '$.attempt',
-      'fetched.$': '$.fetched',
-      'target.$': '$$.Map.Item.Value',
-      'clusters.$': '$.clusters',
+      fetched: {
+        'source.$': '$.fetched.source',
+        'sealedData.$': '$.fetched.sealedData',
+        'changedAt.$': '$.fetched.changedAt',
+      },
+      'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
+      // For an interpreter whose iteration has its own $$.Execution.Input (the local one); StartTarget drops them.
+      'event.$': '$$.Execution.Input.event',
+      'attempt.$': '$$.Execution.Input.attempt',
     });
+    expect(Object.keys(S.StartTarget.Parameters)).not.toContain('event.$');
   });
 
   it("mints each target's token for its own cluster", () => {
@@ -246,8 +272,8 @@ describe('ASL fan-out to the targets', () => {
       mappingId: '${MappingId}',
       'target.$': '$.target.name',
       'failedStep.$': '$.failedStep',
-      'event.$': '$.event',
-      'attempt.$': '$.attempt',
+      'event.$': '$$.Execution.Input.event',
+      'attempt.$': '$$.Execution.Input.attempt',
     });
   });
 

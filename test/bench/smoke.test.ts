@@ -1,0 +1,82 @@
+// The bench cannot break silently: every phase of `npm run bench` (bench/phases.ts, the loop bench/run.ts runs)
+// at tiny sizes on the suite's test bed and bundles, writing its results to a temp file as the bench writes
+// bench/results.json. Asserts that each phase ran and wrote its section, never a time (performance is measured
+// only by `npm run bench`).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { machine } from '../../bench/machine.ts';
+import { PHASES, type Phase, runPhases, type Sizes, writeResults } from '../../bench/phases.ts';
+import { ensureBenchPython } from '../../bench/python-deps.ts';
+import type { BenchResults } from '../../bench/report.ts';
+import { CORE_FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
+
+/** Each phase as small as it runs: one of everything, two where the phase compares or fans out. */
+const TINY: Sizes = {
+  BENCH_COLD_SAMPLES: 1,
+  BENCH_OVERHEAD_SYNCS: 1,
+  BENCH_OVERHEAD_WARMUP: 1,
+  BENCH_PAYLOAD_SHAPES: 1,
+  BENCH_SCALE_MAPPINGS: 2,
+  BENCH_SCALE_UPDATES: 3,
+  BENCH_SCALE_BURSTS: 2,
+  BENCH_SCALE_ACTIVE: 2,
+  fanoutTargets: [1, 2],
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-bench-smoke-'));
+const file = join(dir, 'results.json');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What each phase must have written: the section of its name, with the fields the report reads. */
+const SECTION_FIELDS: Record<Phase, string[]> = {
+  coldStart: ['bundles', 'sumInitMs', 'ratio'],
+  overhead: ['pipelineMs', 'directMs', 'ratio', 'logBytesPerSync'],
+  payload: ['maxStateBytes', 'shapes'],
+  fanout: ['rows', 'met'],
+  scale: ['lost', 'convergeSeconds'],
+};
+
+describe('npm run bench, every phase at tiny sizes', () => {
+  let written: BenchResults;
+
+  it('runs every phase and writes the results file', async () => {
+    const t0 = performance.now();
+    // Each phase's start, with the time since the test began: where a slow smoke test spends it.
+    const log = (msg: string) => {
+      if (/^[a-zA-Z ]+: \d/.test(msg) || /^(payload|fanout): /.test(msg)) {
+        process.stderr.write(`[bench smoke ${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}\n`);
+      }
+    };
+    const start: BenchResults = {
+      machine: machine(),
+      node: process.version,
+      date: new Date().toISOString(),
+      runtimeSeconds: 0,
+      command: 'bench smoke test',
+    };
+    const python = await ensureBenchPython(log);
+    const inputs = { testbed: inject('testbed'), bundles: inject('bundles'), core: CORE_FUNCTION_NAMES, python };
+    writeResults(file, await runPhases(PHASES, { ...inputs, sizes: TINY, log }, start));
+    written = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    expect(Object.keys(written)).toEqual(expect.arrayContaining([...PHASES, 'cost', 'idle']));
+  }, 240_000);
+
+  it.each(PHASES.map((p) => [p]))('the %s phase wrote its section', (phase) => {
+    const section = written[phase] as unknown as Record<string, unknown>;
+    for (const field of SECTION_FIELDS[phase]) expect(section, `${phase}.${field}`).toHaveProperty(field);
+  });
+
+  it('the phases did what they measure: every sync wrote, nothing was lost, the cost was estimated', () => {
+    expect(written.overhead!.writes).toStrictEqual({ pipeline: 1, direct: 1 });
+    expect(written.payload!.shapes[0]!.othersKept).toBe(true);
+    expect(written.fanout!.rows.map((r) => [r.targets, r.status, r.applies])).toStrictEqual([
+      [1, 'SUCCEEDED', 1],
+      [2, 'SUCCEEDED', 2],
+    ]);
+    expect(written.scale!.lost).toBe(0);
+    expect(written.cost!.logBytesPerSync).toBeGreaterThan(0);
+    expect(written.idle!.map((r) => r.mappings)).toContain(500);
+  });
+});
