@@ -75,7 +75,9 @@ export function applySetCrd(): Record<string, unknown> {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: `The record of which ${PRODUCT_NAME} RBAC objects kubectl applied for one app (an ApplySet parent).`,
+              description:
+                `The record of which ${PRODUCT_NAME} RBAC objects kubectl applied for one app ` +
+                '(an ApplySet parent).',
             },
           },
         },

@@ -96,7 +96,8 @@ export const rbacCommand: Command = {
         );
       }
       if (values.legacy) {
-        const header = `# delete with: kubectl delete --ignore-not-found -f -   (after the migration, docs/deploy.md)\n`;
+        const header =
+          '# delete with: kubectl delete --ignore-not-found -f -   (after the migration, docs/deploy.md)\n';
         return print(rbacModule.legacyClusterObjects(config.mappings, cluster), header);
       }
       const command = applyset.rbacApplyCommand(app, cluster, file.path);

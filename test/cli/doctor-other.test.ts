@@ -33,7 +33,14 @@ async function deploy(app: string, m: TestMapping, targets: { namespace: string;
       Targets: {
         Type: 'Pass',
         Parameters: {
-          'targets.$': `States.StringToJson(States.Base64Decode('${definitionJson(targets.map(({ namespace, secretName }) => ({ name: `${cluster}/${namespace}/${secretName}`, cluster, namespace, secretName })))}'))`,
+          'targets.$': `States.StringToJson(States.Base64Decode('${definitionJson(
+            targets.map(({ namespace, secretName }) => ({
+              name: `${cluster}/${namespace}/${secretName}`,
+              cluster,
+              namespace,
+              secretName,
+            })),
+          )}'))`,
         },
         End: true,
       },

@@ -377,7 +377,8 @@ describe('doctor on a mapping with restart', () => {
       check: 'restart-policy',
       verdict: 'ok',
       message:
-        `ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, guarded), guarded.id)} and its binding are in place (Kubernetes ` +
+        `ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, guarded), guarded.id)} and its binding ` +
+        'are in place (Kubernetes ' +
         `v1.35.4): ` +
         `group ${groupOf(STACK, guarded)} may change only the restart annotations of its workloads`,
     });
@@ -385,7 +386,8 @@ describe('doctor on a mapping with restart', () => {
       verdict: 'problem',
       message: expect.stringMatching(
         new RegExp(
-          `^ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, unguarded), unguarded.id)} and its binding \\S+ missing in the ` +
+          `^ValidatingAdmissionPolicy ${restartPolicyName(appOf(STACK, unguarded), unguarded.id)} ` +
+            'and its binding \\S+ missing in the ' +
             `cluster: `,
         ),
       ),

@@ -87,6 +87,7 @@ const DEFAULTS: Script = {
         source: { arn: SECRET_ARN, versionId: 'v-2', createdDate: '2026-12-03T12:00:00.000Z', current: true },
         keys: ['password', 'username'],
         sealedData: sealed('data'),
+        changedAt: '2026-12-03T12:00:05.000Z',
       }),
     ],
   },

@@ -210,7 +210,8 @@ describe('rbac --cluster, applied with the command it prints, then with a mappin
     const scope = uniqueName('RbacLegacy');
     const file = writeFile(scope, [mapping('x', [{ namespace: n0 }]), mapping('y', [{ namespace: n }])], 'l.yaml');
     const stream = (f: string) => eksSecretSync(['rbac', '--cluster', cluster, '--mappings', f]);
-    const selector = `eks-secret-sync.io/app=${kubeNames(appScopeOf(scope, ARN), 'x').labels['eks-secret-sync.io/app']}`;
+    const appKeyLabel = kubeNames(appScopeOf(scope, ARN), 'x').labels['eks-secret-sync.io/app'];
+    const selector = `eks-secret-sync.io/app=${appKeyLabel}`;
     const legacyArgs = [
       'apply',
       '--prune',

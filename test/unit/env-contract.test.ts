@@ -58,7 +58,10 @@ describe('each function', () => {
     expect(env.envReads(kind)).toStrictEqual(contract.filter((n) => !unread.includes(n)).sort());
   });
 
-  it.each(KINDS)('%s fails at init naming the first required variable that is missing', async (kind) => {
+  // seal-grants (a custom resource handler) needs no variable: its request carries the key.
+  const WITH_REQUIRED = KINDS.filter((k) => FUNCTION_ENV[k].required.length > 0);
+
+  it.each(WITH_REQUIRED)('%s fails at init naming the first required variable that is missing', async (kind) => {
     const [first] = FUNCTION_ENV[kind].required;
     for (const [name, value] of Object.entries(VALUES)) vi.stubEnv(name, name === first ? '' : value);
     vi.resetModules();
