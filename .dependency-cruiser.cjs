@@ -7,6 +7,10 @@
 //   functions/runtime   env contract, logger, wiring: anything in functions/ but the handlers
 //   functions/<kind>/   the Lambda handlers: the top of functions/
 //   bin/lib             the CLI's library: never the commands that use it
+//   infra/model         the CDK-free model (config schema, placement, names, RBAC and admission manifests, ASL
+//                       budget): never aws-cdk-lib, constructs or infra/constructs
+//   infra/constructs    the CDK constructs (mapping, core, stack, app parts): may use the model
+//   bin/, testbed/      the CLI and the test bed: of infra/, the model only
 //
 // and nothing in functions/ imports the CLI, the CDK app, the test bed, the benchmarks or the tests.
 // Type-only imports count (tsPreCompilationDeps): a type cycle is still a cycle.
@@ -68,6 +72,20 @@ module.exports = {
       comment: 'bin/lib is what the commands share; the command framework lives in bin/lib, not in bin/commands.',
       from: { path: '^bin/lib/' },
       to: { path: '^bin/commands/' },
+    },
+    {
+      name: 'model-is-cdk-free',
+      severity: 'error',
+      comment: 'infra/model is read by the CLI and the test bed: no aws-cdk-lib, no constructs, no CDK module of ours.',
+      from: { path: '^infra/model/' },
+      to: { path: ['^node_modules/(aws-cdk-lib|constructs|@aws-cdk)/', '^infra/(?!model/)'] },
+    },
+    {
+      name: 'cli-and-testbed-use-the-model-only',
+      severity: 'error',
+      comment: 'The CLI and the test bed read the mappings through infra/model; the constructs belong to cdk synth.',
+      from: { path: '^(bin|testbed)/' },
+      to: { path: ['^infra/(?!model/)', '^node_modules/(aws-cdk-lib|constructs|@aws-cdk)/'] },
     },
     {
       name: 'resolvable',

@@ -6,8 +6,8 @@
  *   node bench/fleet-edits.ts
  */
 import { join } from 'node:path';
-import { loadMappings } from '../infra/config.ts';
-import { placeFleet } from '../infra/placement.ts';
+import { loadMappings } from '../infra/model/config.ts';
+import { placeFleet } from '../infra/model/placement.ts';
 import {
   FIXTURE_FLEETS_DIR,
   fleetChanges,

@@ -1,6 +1,6 @@
 /**
  * Idle cost per month by number of mappings (issue 14): what the deployed app (ALL its stacks: the core and the
- * mapping stacks, infra/fleet.ts) costs when no secret changes, counted from the construct tree the app builds
+ * mapping stacks, infra/model/fleet.ts) costs when no secret changes, counted from the construct tree the app builds
  * for 1, 100 and 500 mappings (Lambda bundling skipped: it adds no resource), priced with bench/cost.ts. Also the
  * design before issue 14 (an ExecutionsFailed alarm per mapping),
  * for comparison. A count, not a timing: run by `npm run bench` and `npm run bench -- --render`.
@@ -10,7 +10,7 @@ import { CfnAlarm, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnKey } from 'aws-cdk-lib/aws-kms';
 import { CfnMetricFilter } from 'aws-cdk-lib/aws-logs';
 import { createApp } from '../infra/app.ts';
-import { parseMappings } from '../infra/config.ts';
+import { parseMappings } from '../infra/model/config.ts';
 import { type IdleInventory, PRICES } from './cost.ts';
 import { round } from './stats.ts';
 

@@ -12,7 +12,7 @@
 // forks thousands of Lambda workers.
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as defaults from '../infra/lambda-defaults.ts';
+import * as defaults from '../infra/constructs/lambda-defaults.ts';
 import { synthBundles } from '../test/support/bundles.ts';
 
 const PSEUDO: Record<string, string> = {

@@ -137,7 +137,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
       });
     }
     if (isMappingsError(error)) {
-      // Every problem of the file, one per line (infra/config.ts formats them).
+      // Every problem of the file, one per line (infra/model/config.ts formats them).
       return fail(
         EXIT.FAILURE,
         `${PROGRAM} ${name}: ${error.message}\nRun '${PROGRAM} doctor' for a diagnosis with fixes.\n`,
@@ -155,7 +155,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
   }
 }
 
-/** infra/config.ts's MappingsError, recognized without loading that module (kubectl runs `token` often). */
+/** infra/model/config.ts's MappingsError, recognized without loading that module (kubectl runs `token` often). */
 function isMappingsError(error: unknown): error is Error & { problems: string[] } {
   return (
     error instanceof Error &&

@@ -2,18 +2,24 @@
  * The CDK app: `npx cdk synth|deploy [-c mappings=<path>]`. A thin wrapper
  * over the EksSecretSync construct (the one a CDK user imports): it loads and
  * validates the mappings file, builds the stacks holding the construct
- * with the file's mappings and options (infra/stack.ts, infra/fleet.ts), and checks it with
+ * with the file's mappings and options (infra/constructs/stack.ts, infra/model/fleet.ts), and checks it with
  * cdk-nag's AwsSolutions pack. Synth needs no AWS credentials, network or Docker.
  */
 import { resolve } from 'node:path';
 import { Annotations, App, CfnWaitConditionHandle, Stack, Validations, type AppProps } from 'aws-cdk-lib';
 import { FLAGS } from 'aws-cdk-lib/cx-api';
 import nag from 'cdk-nag';
-import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './config.ts';
-import { BUNDLING_LOGS_CONTEXT, bundlingLogs, REPO_ROOT } from './lambda-defaults.ts';
-import { rulesQuotaWarning } from './fleet.ts';
-import { emptyStackMessage, placeFleet, readPlacement, savePlacement, type PlacementRecord } from './placement.ts';
-import { EksSecretSyncStack } from './stack.ts';
+import { loadMappings, MappingsError, stackRegion, type SyncConfig } from './model/config.ts';
+import { BUNDLING_LOGS_CONTEXT, bundlingLogs, REPO_ROOT } from './constructs/lambda-defaults.ts';
+import { rulesQuotaWarning } from './model/fleet.ts';
+import {
+  emptyStackMessage,
+  placeFleet,
+  readPlacement,
+  savePlacement,
+  type PlacementRecord,
+} from './model/placement.ts';
+import { EksSecretSyncStack } from './constructs/stack.ts';
 
 /** The embedded default of the `mappings` context value. */
 export const DEFAULT_MAPPINGS_FILE = 'mappings.example.yaml';
@@ -23,26 +29,27 @@ export interface SyncApp {
   readonly app: App;
   /** The first stack (named `stack.name`). */
   readonly stack: EksSecretSyncStack;
-  /** Every stack, in order: at most `stack.mappingsPerStack` mappings each (infra/placement.ts). */
+  /** Every stack, in order: at most `stack.mappingsPerStack` mappings each (infra/model/placement.ts). */
   readonly stacks: readonly EksSecretSyncStack[];
   /**
    * Stacks whose mappings were all removed: still deployed, kept in the app (empty, one placeholder resource) until
    * the operator destroys them and deletes them from the placement record; synth warns with the commands.
    */
   readonly emptyStacks: readonly Stack[];
-  /** The placement record of this app: what synth writes beside the mappings file (infra/placement.ts). */
+  /** The placement record of this app: what synth writes beside the mappings file (infra/model/placement.ts). */
   readonly placement: PlacementRecord;
 }
 
 /**
- * Builds the app for a validated config: one stack per `stack.mappingsPerStack` mappings (infra/fleet.ts), deployed
+ * Builds the app for a validated config: one stack per `stack.mappingsPerStack` mappings (infra/model/fleet.ts),
+ * deployed
  * with `npx cdk deploy --all` to the region of
  * the secrets (their events arrive only there) in the account of the
  * credentials used at deploy time, with AwsSolutionsChecks as a validation
  * plugin (findings fail the synth).
  *
  * @param props passed to `App` (tests set `outdir`).
- * @param placement the placement record (infra/placement.ts); default none: the file order of release 0.1.0.
+ * @param placement the placement record (infra/model/placement.ts); default none: the file order of release 0.1.0.
  * @throws MappingsError when the record does not fit the file.
  */
 export function createApp(config: SyncConfig, props: AppProps = {}, placement?: PlacementRecord): SyncApp {

@@ -3,11 +3,11 @@
  * and the mapping types; the YAML app's stack and loader; the per-mapping and per-function constructs it is
  * built from; the RBAC objects each mapping needs applied in its cluster.
  */
-export { EksSecretSync } from './eks-secret-sync.ts';
-export { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from './stack-limits.ts';
-export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './sync-props.ts';
-export type { MappingVpc } from './config.ts';
-export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './stack.ts';
+export { EksSecretSync } from './constructs/eks-secret-sync.ts';
+export { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from './constructs/stack-limits.ts';
+export type { EksSecretSyncProps, MappingClusterProps, MappingProps } from './constructs/sync-props.ts';
+export type { MappingVpc } from './model/config.ts';
+export { EksSecretSyncStack, syncPropsOf, type EksSecretSyncStackProps } from './constructs/stack.ts';
 export {
   loadMappings,
   parseMappings,
@@ -15,12 +15,12 @@ export {
   type Mapping,
   type StackOptions,
   type SyncConfig,
-} from './config.ts';
-export { SecretMapping, type MappingFunctions, type SecretMappingProps } from './mapping.ts';
-export { SyncFunction, type SyncFunctionProps } from './lambda-defaults.ts';
-export { FetchSecretFunction, type FetchSecretFunctionProps } from './functions/fetch-secret.ts';
-export { MintTokenFunction, type MintTokenFunctionProps } from './functions/mint-token.ts';
-export { PlanMergeFunction, type PlanMergeFunctionProps } from './functions/plan-merge.ts';
+} from './model/config.ts';
+export { SecretMapping, type MappingFunctions, type SecretMappingProps } from './constructs/mapping.ts';
+export { SyncFunction, type SyncFunctionProps } from './constructs/lambda-defaults.ts';
+export { FetchSecretFunction, type FetchSecretFunctionProps } from './constructs/functions/fetch-secret.ts';
+export { MintTokenFunction, type MintTokenFunctionProps } from './constructs/functions/mint-token.ts';
+export { PlanMergeFunction, type PlanMergeFunctionProps } from './constructs/functions/plan-merge.ts';
 export {
   ApplySecretFunction,
   ReadSecretFunction,
@@ -28,11 +28,11 @@ export {
   type KubernetesFunctionProps,
   type RestartWorkloadsFunctionProps,
   type SecretAccessFunctionProps,
-} from './functions/kubernetes.ts';
-export { RedriveSyncFunction, type RedriveSyncFunctionProps } from './functions/redrive-sync.ts';
-export type { MappingFunctionProps, SealingFunctionProps } from './functions/common.ts';
+} from './constructs/functions/kubernetes.ts';
+export { RedriveSyncFunction, type RedriveSyncFunctionProps } from './constructs/functions/redrive-sync.ts';
+export type { MappingFunctionProps, SealingFunctionProps } from './constructs/functions/common.ts';
 export type { DataShape, DataSource, DataSourceFields } from '../functions/domain/shape.ts';
-export { accessManifests, kubernetesGroup, rbacManifests, rbacYaml, type RbacMapping } from './rbac.ts';
-export { restartPolicyManifests, restartPolicyName } from './restart-policy.ts';
-export { placeInVpc, type FunctionVpcPlacement } from './function-vpc.ts';
-export { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, type KmsInterfaceEndpointProps } from './vpc-endpoints.ts';
+export { accessManifests, kubernetesGroup, rbacManifests, rbacYaml, type RbacMapping } from './model/rbac.ts';
+export { restartPolicyManifests, restartPolicyName } from './model/restart-policy.ts';
+export { placeInVpc, type FunctionVpcPlacement } from './constructs/function-vpc.ts';
+export { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, type KmsInterfaceEndpointProps } from './constructs/vpc-endpoints.ts';

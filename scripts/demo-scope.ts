@@ -2,7 +2,7 @@
  * What `npm run demo` leaves out of the example mapping (it syncs one Secret through the state machine and shows
  * nothing else), and what to try next: printed by scripts/demo.ts so the demo never looks like it covered more.
  */
-import type { MappingTarget } from '../infra/targets.ts';
+import type { MappingTarget } from '../infra/model/targets.ts';
 
 /** One line per field of the example the demo does not apply, with where it is shown instead. */
 export function leftOut(example: MappingTarget): string[] {

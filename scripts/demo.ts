@@ -5,8 +5,8 @@
 // printing each execution's trace and the resulting Secret with masked values.
 // Cleans up after itself, also when interrupted.
 import { join } from 'node:path';
-import { loadMappings } from '../infra/config.ts';
-import { targetViews } from '../infra/targets.ts';
+import { loadMappings } from '../infra/model/config.ts';
+import { targetViews } from '../infra/model/targets.ts';
 import { kubeRequest } from '../testbed/kube-admin.ts';
 import { LocalMapping, type Bundles } from '../testbed/local-pipeline.ts';
 import { repoRoot } from '../testbed/paths.ts';

@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMappings } from '../infra/config.ts';
+import { loadMappings } from '../infra/model/config.ts';
 import { FIXTURE_FLEETS_DIR, RELEASES_DIR, synthFleet, writeSnapshot } from '../test/support/contract.ts';
 
 const release = process.argv[2];

@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
-import { definitionJson } from '../infra/definition-json.ts';
-import { appScopeOf, kubeNames, type AppScope } from '../infra/kube-names.ts';
-import { accessManifests, type RbacNamespace } from '../infra/rbac.ts';
+import { definitionJson } from '../infra/model/definition-json.ts';
+import { appScopeOf, kubeNames, type AppScope } from '../infra/model/kube-names.ts';
+import { accessManifests, type RbacNamespace } from '../infra/model/rbac.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
@@ -29,7 +29,7 @@ import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
 /** The five task states every sync may run, and the bundle each runs. */
-/** The app name of the test bed's local mappings (their Kubernetes names' scope, infra/kube-names.ts). */
+/** The app name of the test bed's local mappings (their Kubernetes names' scope, infra/model/kube-names.ts). */
 export const TESTBED_APP_NAME = 'testbed';
 
 const STEPS = {
@@ -57,7 +57,7 @@ export const TESTBED_METRIC_NAMESPACE = 'EksSecretSync/testbed';
 export interface LocalMappingOptions {
   /**
    * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
-   * access entry putting it in its group (infra/kube-names.ts), as a deployed mapping's mint-token role.
+   * access entry putting it in its group (infra/model/kube-names.ts), as a deployed mapping's mint-token role.
    */
   readonly id?: string;
   /** Seal with this moto KMS key (as mappings of one stack share its key) instead of a new one. */
@@ -158,7 +158,7 @@ export class LocalMapping {
   readonly dlqUrl: string;
   /** The values of the ASL placeholders this mapping's definition was made with. */
   readonly substitutions: Readonly<Record<string, string>>;
-  /** The mapping's own IAM role session and what its access entry gives it (its group, infra/kube-names.ts). */
+  /** The mapping's own IAM role session and what its access entry gives it (its group, infra/model/kube-names.ts). */
   readonly identity: Identity;
   /** The app the mapping belongs to (`testbed`, in moto's account and region): its Kubernetes names' scope. */
   readonly app: AppScope;

@@ -3,11 +3,11 @@
  * with its fix. Checks that cannot run say "could not check X: <reason>" rather
  * than pass silently.
  */
-import { rulePrefix } from '../../infra/resource-names.ts';
+import { rulePrefix } from '../../infra/model/resource-names.ts';
 import { checkOtherDeployments } from '../lib/doctor/other-deployments.ts';
-import type { StackOptions, SyncConfig } from '../../infra/config.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
-import type { MappingTarget } from '../../infra/targets.ts';
+import type { StackOptions, SyncConfig } from '../../infra/model/config.ts';
+import { stackNameOfMapping } from '../../infra/model/fleet.ts';
+import type { MappingTarget } from '../../infra/model/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from '../lib/cluster.ts';
 import {
@@ -111,7 +111,7 @@ async function diagnose(
   progress: Progress,
 ): Promise<Finding[]> {
   const aws = new AwsSession(regionOf(m));
-  const { appScopeOf, kubeNames } = await import('../../infra/kube-names.ts');
+  const { appScopeOf, kubeNames } = await import('../../infra/model/kube-names.ts');
   const app = appScopeOf(stack.name, m.secretArn);
   const findings: Finding[] = [];
   const facts: ClusterFacts = {};
@@ -151,8 +151,8 @@ export const doctorCommand: Command = {
     const { values } = parseCommandArgs(args, OPTIONS);
     const style = new Style(io, { noColor: values['no-color'], json: values.json });
     const file = findMappingsFile(values.mappings);
-    const { loadMappings, MappingsError } = await import('../../infra/config.ts');
-    const { targetName, targetViews } = await import('../../infra/targets.ts');
+    const { loadMappings, MappingsError } = await import('../../infra/model/config.ts');
+    const { targetName, targetViews } = await import('../../infra/model/targets.ts');
     let config: SyncConfig;
     try {
       config = loadMappings(file.path);
@@ -181,7 +181,7 @@ export const doctorCommand: Command = {
         for (const t of targetViews(m)) {
           const id = m.targets.length === 1 ? m.id : `${m.id} ${targetName(t)}`;
           // Rule names come from the app's name; the mapping's own outputs (KubernetesIdentity) are in the stack
-          // that holds it (infra/fleet.ts).
+          // that holds it (infra/model/fleet.ts).
           const identityStack = stackNameOfMapping(config, m.id) ?? config.stack.name;
           const findings = await diagnose(t, config.stack, identityStack, file.path, flags, clock, progress);
           results.push({ id, findings });

@@ -2,8 +2,8 @@
  * `eks-secret-sync plan --mapping ID`: what a sync would change now, key by key,
  * with masked values. Runs the pipeline's read-only steps in-process.
  */
-import type { Target } from '../../infra/config.ts';
-import { targetName, targetViews } from '../../infra/targets.ts';
+import type { Target } from '../../infra/model/config.ts';
+import { targetName, targetViews } from '../../infra/model/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {

@@ -2,7 +2,7 @@
  * `eks-secret-sync rbac --cluster NAME`: everything one cluster needs for the file's mappings (Roles,
  * RoleBindings, admission policies and their bindings) as one stream for one
  * `KUBECTL_APPLYSET=true kubectl apply --prune --applyset=...`, which also deletes the objects of mappings no longer
- * in the file (infra/applyset.ts). `--mapping ID` prints one mapping's objects; `--applyset-crd` and
+ * in the file (infra/model/applyset.ts). `--mapping ID` prints one mapping's objects; `--applyset-crd` and
  * `--applyset-parent` what a cluster needs once; `--legacy` the objects under the names before they were scoped to
  * the app, for the migration's `kubectl delete`.
  */
@@ -67,8 +67,8 @@ export const rbacCommand: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseCommandArgs(args, OPTIONS);
-    const rbacModule = await import('../../infra/rbac.ts');
-    const applyset = await import('../../infra/applyset.ts');
+    const rbacModule = await import('../../infra/model/rbac.ts');
+    const applyset = await import('../../infra/model/applyset.ts');
     const print = (objects: readonly object[], header = '') => {
       io.stdout(
         values.json
@@ -80,7 +80,7 @@ export const rbacCommand: Command = {
     if (values['applyset-crd']) return print([applyset.applySetCrd()]);
 
     const { file, config } = await loadConfig(values.mappings);
-    const { configAppScope } = await import('../../infra/kube-names.ts');
+    const { configAppScope } = await import('../../infra/model/kube-names.ts');
     const app = configAppScope(config);
     if (values['applyset-parent']) return print([applyset.applySetParent(app)]);
     if (values.legacy && values.cluster === undefined) throw new UsageError('--legacy needs --cluster NAME');

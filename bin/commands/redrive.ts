@@ -27,7 +27,7 @@ import {
   redriveMessage,
   stringAttributes,
 } from '../../functions/adapters/redrive-io.ts';
-import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/resource-names.ts';
+import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/model/resource-names.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';

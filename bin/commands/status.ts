@@ -3,7 +3,7 @@
  * version annotated on the Secret, the last sync time and recent failed
  * executions; and the dead-letter queue's depth. Reads only; never a value.
  */
-import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/model/targets.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { type DlqFailures, dlqFailures } from '../lib/dlq-failures.ts';
 import {
@@ -176,7 +176,7 @@ export const statusCommand: Command = {
     const { config } = await loadConfig(values.mappings);
     const mappings = selectMappings(config, values.mapping);
     // The app's one dead-letter queue and execution log group, in its first stack (named stack.name), whichever
-    // stack holds each mapping (infra/fleet.ts).
+    // stack holds each mapping (infra/model/fleet.ts).
     const dlqStack = config.stack.name;
     const progress = new Progress(io);
     progress.step(`reading ${mappings.length} mapping(s) and the dead-letter queue`);

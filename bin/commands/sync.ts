@@ -3,8 +3,8 @@
  * backfills and debugging. The pipeline's own code, in-process, with the caller's
  * credentials; prints each step with its duration, like the state machine trace.
  */
-import type { Target } from '../../infra/config.ts';
-import { targetName, targetViews, type MappingTarget } from '../../infra/targets.ts';
+import type { Target } from '../../infra/model/config.ts';
+import { targetName, targetViews, type MappingTarget } from '../../infra/model/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
 import { REVEAL_HELP, REVEAL_OPTIONS } from '../lib/keys.ts';
 import {

@@ -8,13 +8,13 @@
  * with {@link optionalSdk}, and a check that needs a missing one says so.
  */
 import type { AwsCredentials } from '../../functions/adapters/eks-token.ts';
-import type { Mapping } from '../../infra/config.ts';
-import { parseSecretArn } from '../../infra/secret-arn.ts';
+import type { Mapping } from '../../infra/model/config.ts';
+import { parseSecretArn } from '../../infra/model/secret-arn.ts';
 import { oneLine } from './command.ts';
 
 /**
  * The region a mapping's AWS calls go to: the secret ARN's, which is the stack's
- * (infra/config.ts requires the cluster to be there too).
+ * (infra/model/config.ts requires the cluster to be there too).
  */
 export function regionOf(mapping: Pick<Mapping, 'secretArn'>): string {
   return parseSecretArn(mapping.secretArn)!.region;

@@ -12,7 +12,7 @@
  * caller's AWS credentials (SDK default chain) for `cluster.name`.
  */
 import type { RequestOptions } from 'node:https';
-import type { Target } from '../../infra/config.ts';
+import type { Target } from '../../infra/model/config.ts';
 import { mintEksToken } from '../../functions/adapters/eks-token.ts';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import type { AwsSession } from './aws.ts';

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Mapping, SyncConfig } from '../../infra/config.ts';
+import type { Mapping, SyncConfig } from '../../infra/model/config.ts';
 import { UsageError } from './command.ts';
 
 /** The options every mapping-reading command accepts, for parseCommandArgs. */
@@ -88,12 +88,12 @@ function findPath(flag: string | undefined, cwd: string): MappingsFile {
 /**
  * Reads and validates the mappings file.
  *
- * @throws MappingsError (infra/config.ts) listing every problem; UsageError when no file is named.
+ * @throws MappingsError (infra/model/config.ts) listing every problem; UsageError when no file is named.
  */
 export async function loadConfig(flag: string | undefined): Promise<{ file: MappingsFile; config: SyncConfig }> {
   const file = findMappingsFile(flag);
-  // infra/config.ts brings zod and yaml: loaded only by commands that need them.
-  const { loadMappings } = await import('../../infra/config.ts');
+  // infra/model/config.ts brings zod and yaml: loaded only by commands that need them.
+  const { loadMappings } = await import('../../infra/model/config.ts');
   return { file, config: loadMappings(file.path) };
 }
 

@@ -13,7 +13,7 @@
  * machine's Map state does; a target's failure does not stop the others.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Mapping, Target } from '../../infra/config.ts';
+import type { Mapping, Target } from '../../infra/model/config.ts';
 import { secretsManagerSource } from '../../functions/adapters/aws.ts';
 import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';

@@ -2,7 +2,7 @@
  * How `plan` and `sync` show a pipeline run: a header (source version, target
  * Secret, action and reason), the masked key table, and the same as JSON.
  */
-import type { MappingTarget as Mapping } from '../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../infra/model/targets.ts';
 import { keyRows, moreKept, showValue, type KeyRow, type Reveal } from './keys.ts';
 import type { PipelineRun } from './pipeline.ts';
 import { table, type Style } from './ui.ts';

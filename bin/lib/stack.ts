@@ -2,23 +2,23 @@
  * What the CLI reads from the deployed stack: the dead-letter queue (its URL from
  * a flag or the stack, and its depth) and a mapping's failed executions in the
  * stack's execution log group (Express workflows have no history API: CloudWatch
- * Logs is the history). Names come from infra/resource-names.ts (test/cli checks
+ * Logs is the history). Names come from infra/model/resource-names.ts (test/cli checks
  * them against the synthesized template).
  */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Mapping } from '../../infra/config.ts';
+import type { Mapping } from '../../infra/model/config.ts';
 import {
   executionLogGroupPrefix,
   legacyExecutionLogGroupPrefix,
   mappingOfExecution,
   stateMachineName,
-} from '../../infra/resource-names.ts';
-import { parseSecretArn } from '../../infra/secret-arn.ts';
+} from '../../infra/model/resource-names.ts';
+import { parseSecretArn } from '../../infra/model/secret-arn.ts';
 import { OPTIONAL_SDK, optionalSdk, type AwsSession } from './aws.ts';
 
-export { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../infra/resource-names.ts';
+export { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../infra/model/resource-names.ts';
 
-/** The CfnOutput key of the DLQ URL (infra/stack.ts). */
+/** The CfnOutput key of the DLQ URL (infra/constructs/stack.ts). */
 export const DLQ_OUTPUT_KEY = 'DeadLetterQueueUrl';
 
 /** Where a mapping's execution records are: a log group, and in the stack's shared group, its executions' ARNs. */

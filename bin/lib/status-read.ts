@@ -8,7 +8,7 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { MappingTarget as Mapping } from '../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../infra/model/targets.ts';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import { ANNOTATIONS } from '../../functions/domain/metadata.ts';
 import type { AwsSession } from './aws.ts';

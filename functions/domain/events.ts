@@ -63,7 +63,7 @@ export const CLOUDTRAIL_ERROR_FIELD = 'errorCode';
 /** The `source` of the events this tool makes up itself (initial sync, scheduled sync, redrive). */
 export const SYNTHETIC_SOURCE = PRODUCT_NAME;
 
-/** `detail-type` of the sync a deployment starts (infra/mapping.ts, initial sync). */
+/** `detail-type` of the sync a deployment starts (infra/constructs/mapping.ts, initial sync). */
 export const INITIAL_SYNC_DETAIL_TYPE = 'Initial sync';
 
 /** `detail-type` of the syncs the mapping's `resyncSchedule` starts. */

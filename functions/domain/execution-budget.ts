@@ -1,6 +1,6 @@
 /**
  * The execution's time budget, written once: the runtime (functions/runtime/deadline.ts) and the static worst-case
- * analysis of the ASL (infra/asl-budget.ts) read these numbers.
+ * analysis of the ASL (infra/model/asl-budget.ts) read these numbers.
  *
  * Express executions end at {@link EXPRESS_LIMIT_SECONDS} without running a Catch, so a sync that is still
  * retrying then leaves no DLQ message (only the ExecutionsTimedOut metric). Every Lambda task therefore gets the

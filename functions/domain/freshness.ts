@@ -7,7 +7,7 @@
 import { requestedVersion } from './event-reading.ts';
 import { originalEvent } from './redrive.ts';
 
-/** The metric's name; infra/monitoring.ts alarms on its p99. */
+/** The metric's name; infra/constructs/monitoring.ts alarms on its p99. */
 export const FRESHNESS_METRIC = 'SyncLagSeconds';
 
 /**

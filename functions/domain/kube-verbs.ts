@@ -1,6 +1,6 @@
 /**
  * The RBAC verbs the apiserver authorizes each call of the Kubernetes client
- * as: the one list the Role is derived from (infra/rbac.ts), so a verb is
+ * as: the one list the Role is derived from (infra/model/rbac.ts), so a verb is
  * granted exactly when a call needs it. functions/adapters/kube.ts checks at
  * compile time that every client method has an entry and no entry lacks a method.
  */

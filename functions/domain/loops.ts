@@ -8,8 +8,8 @@
 /**
  * How many targets of one mapping the state machine's Map state runs at once (its `MaxConcurrency`): Step
  * Functions' inline Map maximum, so every target of a mapping (at most as many, `MAX_TARGETS` in
- * infra/config-schema.ts) runs in one round. Each round adds a late tail to the worst case of the execution
- * budget (infra/asl-budget.ts): two rounds would not fit Express's 5 minutes.
+ * infra/model/config-schema.ts) runs in one round. Each round adds a late tail to the worst case of the execution
+ * budget (infra/model/asl-budget.ts): two rounds would not fit Express's 5 minutes.
  */
 export const MAX_TARGET_CONCURRENCY = 40;
 

@@ -38,7 +38,7 @@ export interface RedriveSettings {
   readonly stateMachines: Readonly<Record<string, string>>;
   /**
    * `arn:<partition>:states:<region>:<account>:stateMachine:<app prefix>`: the state machine of mapping `id` of
-   * any stack of the app is this prefix followed by `id` (infra/resource-names.ts `stateMachineName`). A mapping
+   * any stack of the app is this prefix followed by `id` (infra/model/resource-names.ts `stateMachineName`). A mapping
    * that has no state machine is then refused by StartExecution (parked as `start-rejected`).
    */
   readonly stateMachineArnPrefix?: string;
@@ -143,7 +143,7 @@ export function originalEvent(event: Json): Json {
 /**
  * The mapping an undelivered event was for: the target ARN is one of the
  * stack's state machines; else the rule's name ends with `-<id>-label` or
- * `-<id>-trail` (infra/events.ts ruleName), the longest matching id winning.
+ * `-<id>-trail` (infra/constructs/events.ts ruleName), the longest matching id winning.
  */
 export function mappingOfUndelivered(
   attributes: Readonly<Record<string, string>>,

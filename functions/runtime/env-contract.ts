@@ -23,14 +23,16 @@ export const ENV = {
   /** The Kubernetes identity (the mint-token role's ARN), named in error messages. */
   kubeIdentity: 'KUBE_IDENTITY',
   /**
-   * JSON array of the API server URLs of the mapping's target clusters (infra/functions/kubernetes.ts): the only
+   * JSON array of the API server URLs of the mapping's target clusters (infra/constructs/functions/kubernetes.ts):
+   * the only
    * endpoints a Kubernetes function sends the mapping's token to, whatever its input names.
    */
   clusterEndpoints: 'CLUSTER_ENDPOINTS',
   /** The Kubernetes client's request timeout in ms (default 10000). */
   kubeTimeoutMs: 'KUBE_TIMEOUT_MS',
   /**
-   * `https://<DNS name>` of the KMS interface endpoint a function in a VPC calls (infra/vpc-endpoints.ts); unset:
+   * `https://<DNS name>` of the KMS interface endpoint a function in a VPC calls (infra/constructs/vpc-endpoints.ts);
+   * unset:
    * the KMS adapter's default (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else the regional endpoint).
    */
   kmsEndpointUrl: 'KMS_ENDPOINT_URL',

@@ -10,7 +10,7 @@ import { machine } from '../../bench/machine.ts';
 import { PHASES, type Phase, runPhases, type Sizes, writeResults } from '../../bench/phases.ts';
 import { ensureBenchPython } from '../../bench/python-deps.ts';
 import type { BenchResults } from '../../bench/report.ts';
-import { CORE_FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
+import { CORE_FUNCTION_NAMES } from '../../infra/constructs/lambda-defaults.ts';
 
 /** Each phase as small as it runs: one of everything, two where the phase compares or fans out. */
 const TINY: Sizes = {

@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
+import { accessManifests, rbacManifests } from '../../infra/model/rbac.ts';
 import { DLQ_OUTPUT_KEY, executionLogGroupPrefix } from '../../bin/lib/stack.ts';
-import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/model/config-schema.ts';
 import { fleetYaml } from '../support/fleet.ts';
 import { ofType, synth } from '../support/infra.ts';
 import {

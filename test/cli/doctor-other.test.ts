@@ -2,9 +2,9 @@
 // fleet of a renamed app, whose rule and state machine still run. Against moto's EventBridge and Step Functions.
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { definitionJson } from '../../infra/definition-json.ts';
-import { ruleName } from '../../infra/events.ts';
-import { stateMachineName } from '../../infra/resource-names.ts';
+import { definitionJson } from '../../infra/model/definition-json.ts';
+import { ruleName } from '../../infra/constructs/events.ts';
+import { stateMachineName } from '../../infra/model/resource-names.ts';
 import { definitionTargets } from '../../bin/lib/doctor/other-deployments.ts';
 import { adminToken } from '../support/kube.ts';
 import {

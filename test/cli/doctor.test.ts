@@ -18,9 +18,9 @@ import {
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { ruleName } from '../../infra/events.ts';
-import { accessManifests, rbacManifests } from '../../infra/rbac.ts';
-import { restartPolicyName } from '../../infra/restart-policy.ts';
+import { ruleName } from '../../infra/constructs/events.ts';
+import { accessManifests, rbacManifests } from '../../infra/model/rbac.ts';
+import { restartPolicyName } from '../../infra/model/restart-policy.ts';
 import { adminApply, adminToken, uniqueName } from '../support/kube.ts';
 import { fakeClockEnv, referenceTools } from '../support/reference-tools.ts';
 import {

@@ -3,7 +3,7 @@
 // the binding of the token, and sync restarting a mapping's workloads as the pipeline's RestartWorkloads does.
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accessManifests } from '../../infra/rbac.ts';
+import { accessManifests } from '../../infra/model/rbac.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { workload } from '../support/workloads.ts';
 import {

@@ -8,8 +8,8 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/kube.ts';
 import { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../bin/lib/stack.ts';
-import { stateMachineName } from '../../infra/resource-names.ts';
-import { parseSecretArn } from '../../infra/secret-arn.ts';
+import { stateMachineName } from '../../infra/model/resource-names.ts';
+import { parseSecretArn } from '../../infra/model/secret-arn.ts';
 import {
   canary,
   cli,

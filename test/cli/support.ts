@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expect, inject, it } from 'vitest';
-import { appScopeOf, kubeNames, type AppScope } from '../../infra/kube-names.ts';
-import { rbacManifests } from '../../infra/rbac.ts';
+import { appScopeOf, kubeNames, type AppScope } from '../../infra/model/kube-names.ts';
+import { rbacManifests } from '../../infra/model/rbac.ts';
 import { addAccessEntryGroup as addGroup, type IdentityName } from '../../testbed/identities.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, createNamespace, uniqueName } from '../support/kube.ts';
@@ -160,7 +160,7 @@ export interface SeedOptions {
   readonly noRbac?: boolean;
   readonly prune?: boolean;
   /**
-   * The `stack.name` of the file the mapping will be written to: its Kubernetes names' app (infra/kube-names.ts).
+   * The `stack.name` of the file the mapping will be written to: its Kubernetes names' app (infra/model/kube-names.ts).
    * Only commands that compute the names (doctor, rbac) need it to match. Default {@link SEED_APP}.
    */
   readonly stack?: string;

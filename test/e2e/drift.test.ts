@@ -1,9 +1,13 @@
 // The initial sync and the drift repair of a resync schedule end to end,
 // with the inputs the stack's custom resource and schedule rule send
-// (infra/events.ts; test/infra/lifecycle.test.ts checks the template).
+// (infra/constructs/events.ts; test/infra/lifecycle.test.ts checks the template).
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { INITIAL_SYNC_DETAIL_TYPE, SCHEDULED_SYNC_DETAIL_TYPE, syntheticExecutionInput } from '../../infra/events.ts';
+import {
+  INITIAL_SYNC_DETAIL_TYPE,
+  SCHEDULED_SYNC_DETAIL_TYPE,
+  syntheticExecutionInput,
+} from '../../infra/constructs/events.ts';
 import { adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { SyncInput } from '../../functions/domain/contract.ts';
 import type { TargetRef } from '../../functions/domain/target.ts';
-import { accessManifests } from '../../infra/rbac.ts';
+import { accessManifests } from '../../infra/model/rbac.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, createNamespace, kube } from '../support/kube.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';

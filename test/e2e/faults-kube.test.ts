@@ -17,7 +17,7 @@ import {
 } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube, uniqueName } from '../support/kube.ts';
-import { kubernetesGroup, rbacName } from '../../infra/rbac.ts';
+import { kubernetesGroup, rbacName } from '../../infra/model/rbac.ts';
 
 const CANARY = 'CANARY-2d8e41-kube-faults';
 const bed = useFaultMatrix(CANARY);

@@ -5,7 +5,7 @@
 // do on A's Secret exactly what A's sync needs and nothing on any other Secret; A's role cannot open B's
 // seals under the one key they share (moto's KMS refuses the encryption context). Mapping C has two targets in
 // two namespaces: its one token may read and write both and nothing else in either namespace.
-import { kubeNames } from '../../infra/kube-names.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { unseal } from '../../functions/adapters/seal.ts';

@@ -3,8 +3,8 @@
 // update of its access entry (test/infra/kube-names-upgrade.test.ts). Following the migration note
 // (docs/deploy.md#moving-to-app-scoped-kubernetes-names), no sync is lost at any step, on the real apiserver.
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubeNames, legacyKubeNames } from '../../infra/kube-names.ts';
-import { accessManifests, legacyClusterObjects } from '../../infra/rbac.ts';
+import { kubeNames, legacyKubeNames } from '../../infra/model/kube-names.ts';
+import { accessManifests, legacyClusterObjects } from '../../infra/model/rbac.ts';
 import { replaceAccessEntryGroup } from '../../testbed/identities.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';

@@ -4,7 +4,7 @@
 // through the pipeline against the real kube-apiserver.
 import { StartMessageMoveTaskCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { accessManifests } from '../../infra/rbac.ts';
+import { accessManifests } from '../../infra/model/rbac.ts';
 import { adminApply } from '../../testbed/kube-admin.ts';
 import { adminToken, kube } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';

@@ -8,7 +8,7 @@ import {
   RESTARTED_FOR_VERSION_ANNOTATION,
   restartPatch,
 } from '../../functions/domain/restart.ts';
-import { restartPolicyMessage, restartPolicyName } from '../../infra/restart-policy.ts';
+import { restartPolicyMessage, restartPolicyName } from '../../infra/model/restart-policy.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';

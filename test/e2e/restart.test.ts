@@ -2,7 +2,7 @@
 // deployed ASL, the synthesized bundles, moto and the real kube-apiserver.
 // No controllers run in the test bed, so nothing rolls: each test checks the
 // pod template annotation `kubectl rollout restart` would set, on the object.
-import { kubeNames } from '../../infra/kube-names.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';

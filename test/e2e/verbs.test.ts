@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { secretClient } from '../../functions/adapters/kube.ts';
 import { SECRET_CALL_VERBS, secretCalls, verbsOf } from '../../functions/domain/kube-verbs.ts';
-import { rbacManifests, secretVerbs } from '../../infra/rbac.ts';
+import { rbacManifests, secretVerbs } from '../../infra/model/rbac.ts';
 import { adminApply } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
 

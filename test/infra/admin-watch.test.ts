@@ -1,5 +1,6 @@
 /**
- * The admin-changes rule (infra/admin-watch.ts) judged by AWS Event Ruler on CloudTrail records in the documented
+ * The admin-changes rule (infra/constructs/admin-watch.ts) judged by AWS Event Ruler on CloudTrail records in the
+ * documented
  * shape of "AWS API Call via CloudTrail" events (EventBridge user guide, eb-service-event-cloudtrail; the CloudTrail
  * record contents of the KMS, IAM and Lambda calls): every change that could let someone open the seals matches;
  * another key, another path, another app's role, a read-only call and a refused call do not.
@@ -9,8 +10,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdminWatch, WATCHED_KMS_CALLS, WATCHED_ROLE_CALLS } from '../../infra/admin-watch.ts';
-import { rolePath } from '../../infra/resource-names.ts';
+import { AdminWatch, WATCHED_KMS_CALLS, WATCHED_ROLE_CALLS } from '../../infra/constructs/admin-watch.ts';
+import { rolePath } from '../../infra/model/resource-names.ts';
 import { resolveFleet, type TemplateJson } from '../support/cfn-resolve.ts';
 import { matchEvents } from '../support/ruler.ts';
 

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { App, Token } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, mappingsPath } from '../../infra/app.ts';
-import { loadMappings } from '../../infra/config.ts';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'eks-secret-sync-app-'));

@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLED_FUNCTION_NAMES as FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
+import { BUNDLED_FUNCTION_NAMES as FUNCTION_NAMES } from '../../infra/constructs/lambda-defaults.ts';
 import { synthBundles, type Bundles } from '../support/bundles.ts';
 
 const BUILTIN = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);

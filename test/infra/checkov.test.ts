@@ -3,7 +3,7 @@
  * installed into .venv-checkov on first use): the example stack, and a fleet's core and second stack with a
  * mapping in a VPC with a KMS endpoint, one with `restart` and three targets on two clusters, and plain ones.
  * No failed check; every skipped check carries its reason in the resource's metadata, written by the
- * constructs (infra/checkov.ts). A planted unencrypted queue and wildcard policy show that checkov runs and
+ * constructs (infra/constructs/checkov.ts). A planted unencrypted queue and wildcard policy show that checkov runs and
  * that this test would fail.
  */
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKOV_SKIPS } from '../../infra/checkov.ts';
+import { CHECKOV_SKIPS } from '../../infra/constructs/checkov.ts';
 import { ensureCheckov } from '../../testbed/python.ts';
 import { FIXTURE_YAML } from '../support/asl-scenarios.ts';
 import { fleetYaml } from '../support/fleet.ts';

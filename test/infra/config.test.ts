@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/config.ts';
-import { soleTarget, targetName } from '../../infra/targets.ts';
-import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
+import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/model/config.ts';
+import { soleTarget, targetName } from '../../infra/model/targets.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/model/config-schema.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments-Ab12Cd';

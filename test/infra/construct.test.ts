@@ -4,11 +4,11 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/runtime/env-contract.ts';
-import { MappingsError } from '../../infra/config.ts';
-import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
-import { INITIAL_SYNC_RESOURCE_TYPE } from '../../infra/mapping.ts';
-import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
-import type { EksSecretSyncProps, MappingProps } from '../../infra/sync-props.ts';
+import { MappingsError } from '../../infra/model/config.ts';
+import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
+import { INITIAL_SYNC_RESOURCE_TYPE } from '../../infra/constructs/mapping.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/lambda-defaults.ts';
+import type { EksSecretSyncProps, MappingProps } from '../../infra/constructs/sync-props.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
 const base = { id: 'db', secretArn: ARN, namespace: 'shop', secretName: 'db' } as const;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NO_RESTART_FUNCTION_NAME } from '../../infra/mapping.ts';
-import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/state-machine.ts';
-import { loadMappings } from '../../infra/config.ts';
-import { definitionJson } from '../../infra/definition-json.ts';
-import { targetRef } from '../../infra/mapping.ts';
+import { NO_RESTART_FUNCTION_NAME } from '../../infra/constructs/mapping.ts';
+import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/constructs/state-machine.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { definitionJson } from '../../infra/model/definition-json.ts';
+import { targetRef } from '../../infra/constructs/mapping.ts';
 import {
   assetPath,
   definitionValue,

@@ -1,7 +1,7 @@
 // What makes the stack deployable again and again, and side by side: removal policies that survive a rolled-back
 // create, names no two stacks share, and trust policies no other account or resource can borrow.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ruleName, rulePrefix } from '../../infra/events.ts';
+import { ruleName, rulePrefix } from '../../infra/constructs/events.ts';
 import { exampleText, ofType, single, synth, type CfnResource, type Synthesized } from '../support/infra.ts';
 
 const A = 'EksSecretSync-prod-a';

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMappings, MappingsError } from '../../infra/config.ts';
-import { placeFleet } from '../../infra/placement.ts';
+import { loadMappings, MappingsError } from '../../infra/model/config.ts';
+import { placeFleet } from '../../infra/model/placement.ts';
 import {
   duplicateNames,
   FIXTURE_FLEETS_DIR,

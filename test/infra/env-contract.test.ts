@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, FUNCTION_ENV, type FunctionKind } from '../../functions/runtime/env-contract.ts';
-import { FUNCTION_METADATA_KEY, REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { FUNCTION_METADATA_KEY, REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ofType, synth, type Synthesized } from '../support/infra.ts';
 
 /** Set on every function by the SyncFunction defaults: Powertools' own variable, not part of the contract. */

@@ -3,10 +3,10 @@
 // mappings' template against events shaped as the AWS documentation shows them.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { secretEventPattern } from '../../functions/domain/events.ts';
-import { loadMappings } from '../../infra/config.ts';
-import { MAX_ID_LENGTH } from '../../infra/config-schema.ts';
-import { cloudTrailPattern, ruleName, rulePrefix } from '../../infra/events.ts';
-import { secretIdSpellings } from '../../infra/secret-arn.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { MAX_ID_LENGTH } from '../../infra/model/config-schema.ts';
+import { cloudTrailPattern, ruleName, rulePrefix } from '../../infra/constructs/events.ts';
+import { secretIdSpellings } from '../../infra/model/secret-arn.ts';
 import { EXAMPLE_FILE, ofType, synth } from '../support/infra.ts';
 import { lastRun, matchEvents } from '../support/ruler.ts';
 import { cloudTrailCall, labelEvent, type CloudTrailCallOptions } from '../support/secret-events.ts';

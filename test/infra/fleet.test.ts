@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CfnResource } from 'aws-cdk-lib';
 import { createApp, type SyncApp } from '../../infra/app.ts';
-import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
-import { MappingsError, parseMappings } from '../../infra/config.ts';
-import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
-import { defaultBusRules, DEFAULT_RULES_PER_BUS_QUOTA, rulesQuotaWarning, splitFleet } from '../../infra/fleet.ts';
-import { rolePath } from '../../infra/resource-names.ts';
-import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/stack-limits.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/lambda-defaults.ts';
+import { MappingsError, parseMappings } from '../../infra/model/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK, MAX_MAPPINGS_PER_STACK } from '../../infra/model/config-schema.ts';
+import {
+  defaultBusRules,
+  DEFAULT_RULES_PER_BUS_QUOTA,
+  rulesQuotaWarning,
+  splitFleet,
+} from '../../infra/model/fleet.ts';
+import { rolePath } from '../../infra/model/resource-names.ts';
+import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/constructs/stack-limits.ts';
 import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
 
 /** A mappings file of `n` mappings, with `stack.mappingsPerStack` when given. */

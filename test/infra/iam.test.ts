@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
-import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID, SEAL_KEY_GRANTOR_SID } from '../../infra/seal-key.ts';
-import { SEAL_GRANTS_RESOURCE_TYPE } from '../../infra/seal-grants.ts';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
+import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID, SEAL_KEY_GRANTOR_SID } from '../../infra/constructs/seal-key.ts';
+import { SEAL_GRANTS_RESOURCE_TYPE } from '../../infra/constructs/seal-grants.ts';
 import {
   functionId,
   iamStatements,

@@ -5,7 +5,7 @@
  * `source` condition: the sources, no build) and runs with plain Node 24, like `cdk synth` runs an app. The packed
  * and installed package (compiled, Node 22 and 24) is test/infra/package.test.ts's.
  */
-import { kubeNames } from '../../infra/kube-names.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
 /** The app of the user's own stack: its stack name (no app name context), the secrets' account and region. */
 const USER_APP = { appName: 'UserStack', account: '111122223333', region: 'us-east-1' };
 
@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ENV } from '../../functions/runtime/env-contract.ts';
-import { MappingsError, parseMappings } from '../../infra/config.ts';
-import { FUNCTION_METADATA_KEY, REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { MappingsError, parseMappings } from '../../infra/model/config.ts';
+import { FUNCTION_METADATA_KEY, REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 
 const DB_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
 const API_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ops/api-key-Gh12Ij';

@@ -3,7 +3,7 @@
 // access entries still carry the old groups is updated in place, and nothing else of it changes.
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kubeNames, legacyKubeNames } from '../../infra/kube-names.ts';
+import { kubeNames, legacyKubeNames } from '../../infra/model/kube-names.ts';
 import { synth, type Synthesized } from '../support/infra.ts';
 
 const EXAMPLE_APP = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };

@@ -10,9 +10,9 @@ import {
   applySetRef,
   rbacApplyCommand,
   rbacSetupCommands,
-} from '../../infra/applyset.ts';
-import { appKey, appScopeOf, kubeNames, legacyKubeNames, type AppScope } from '../../infra/kube-names.ts';
-import { accessManifests, clusterAccessManifests, legacyClusterObjects, yamlStream } from '../../infra/rbac.ts';
+} from '../../infra/model/applyset.ts';
+import { appKey, appScopeOf, kubeNames, legacyKubeNames, type AppScope } from '../../infra/model/kube-names.ts';
+import { accessManifests, clusterAccessManifests, legacyClusterObjects, yamlStream } from '../../infra/model/rbac.ts';
 
 const prod: AppScope = { appName: 'EksSecretSync-prod', account: '111122223333', region: 'us-east-1' };
 const variants: [string, AppScope][] = [

@@ -1,11 +1,11 @@
 // The mapping's lifecycle in the template: the initial sync a deployment
 // starts, the optional resync schedule, and the deletion policy's settings.
 // Every synth here also runs cdk-nag: it throws on any unacknowledged finding.
-import { kubeNames } from '../../infra/kube-names.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMappings, parseMappings } from '../../infra/config.ts';
-import { ruleName } from '../../infra/events.ts';
-import { INITIAL_SYNC_RESOURCE_TYPE, mappingConfigHash } from '../../infra/mapping.ts';
+import { loadMappings, parseMappings } from '../../infra/model/config.ts';
+import { ruleName } from '../../infra/constructs/events.ts';
+import { INITIAL_SYNC_RESOURCE_TYPE, mappingConfigHash } from '../../infra/constructs/mapping.ts';
 import {
   EXAMPLE_FILE,
   exampleText,

@@ -7,16 +7,16 @@ import { CfnAlarm, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnMetricFilter } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { parseMappings } from '../../infra/config.ts';
-import { DEFINITION_FILE } from '../../infra/state-machine.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { DEFINITION_FILE } from '../../infra/constructs/state-machine.ts';
 import {
   DEAD_LETTERED_STATE,
   EXECUTION_LOG_FILTERS,
   HANDLED_STEP_ERRORS,
   LAMBDA_THROTTLED,
-} from '../../infra/monitoring-filters.ts';
-import { metricNamespace, rulePrefix } from '../../infra/resource-names.ts';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+} from '../../infra/constructs/monitoring-filters.ts';
+import { metricNamespace, rulePrefix } from '../../infra/model/resource-names.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
 import { FRESHNESS_METRIC } from '../../functions/domain/freshness.ts';
 import { exampleText, ofType, synth, type Synthesized } from '../support/infra.ts';

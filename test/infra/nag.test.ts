@@ -1,4 +1,4 @@
-import { rulePrefix } from '../../infra/resource-names.ts';
+import { rulePrefix } from '../../infra/model/resource-names.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { loadMappings } from '../../infra/config.ts';
-import { SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { SYNC_CONSTRUCT_ID } from '../../infra/constructs/stack.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 interface Report {

@@ -22,7 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ensureNode22 } from '../support/node22.ts';
 
 const PACKAGE = '@eks-secret-sync/cdk';

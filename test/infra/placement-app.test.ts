@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp } from '../../infra/app.ts';
-import { parseMappings } from '../../infra/config.ts';
-import { placeFleet } from '../../infra/placement.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { placeFleet } from '../../infra/model/placement.ts';
 import { fleetYaml } from '../support/fleet.ts';
 
 const config = parseMappings(

@@ -10,8 +10,8 @@ import { App } from 'aws-cdk-lib';
 import { FLAGS } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
 import { createApp, pinnedFeatureFlags } from '../../infra/app.ts';
-import { loadMappings } from '../../infra/config.ts';
-import { BUNDLING_LOGS_CONTEXT, bundlingLogs } from '../../infra/lambda-defaults.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { BUNDLING_LOGS_CONTEXT, bundlingLogs } from '../../infra/constructs/lambda-defaults.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 describe('the quiet synth', () => {

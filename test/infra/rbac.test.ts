@@ -11,8 +11,8 @@ import {
   restartRules,
   secretVerbs,
   type RbacObject,
-} from '../../infra/rbac.ts';
-import { appKey, type AppScope } from '../../infra/kube-names.ts';
+} from '../../infra/model/rbac.ts';
+import { appKey, type AppScope } from '../../infra/model/kube-names.ts';
 import {
   ADMISSION_API_VERSION,
   RESTART_ANNOTATIONS,
@@ -20,7 +20,7 @@ import {
   restartPolicyMessage,
   restartPolicyName,
   type AdmissionObject,
-} from '../../infra/restart-policy.ts';
+} from '../../infra/model/restart-policy.ts';
 
 const mapping = { id: 'payments', namespace: 'pay', secretName: 'payments-db' };
 const app: AppScope = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };

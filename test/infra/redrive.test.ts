@@ -2,9 +2,9 @@
 // StartMessageMoveTask, so what makes the console's "Start DLQ redrive" accept
 // our DLQ is proven here: a queue whose RedrivePolicy dead-letters into it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_METADATA_KEY } from '../../infra/lambda-defaults.ts';
-import { REDRIVE_OUTPUTS } from '../../infra/redrive.ts';
-import { rulePrefix } from '../../infra/resource-names.ts';
+import { FUNCTION_METADATA_KEY } from '../../infra/constructs/lambda-defaults.ts';
+import { REDRIVE_OUTPUTS } from '../../infra/constructs/redrive.ts';
+import { rulePrefix } from '../../infra/model/resource-names.ts';
 import {
   exampleText,
   iamStatements,

@@ -4,10 +4,10 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { parseMappings } from '../../infra/config.ts';
-import { SECRET_ARN_SUFFIX_WARNING } from '../../infra/mapping.ts';
-import { suffixLooksLikeName } from '../../infra/secret-arn.ts';
-import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { SECRET_ARN_SUFFIX_WARNING } from '../../infra/constructs/mapping.ts';
+import { suffixLooksLikeName } from '../../infra/model/secret-arn.ts';
+import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/constructs/stack.ts';
 import { exampleText } from '../support/infra.ts';
 
 const EXAMPLE_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-config-AbCdEf';

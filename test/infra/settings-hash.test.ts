@@ -1,15 +1,15 @@
 // The settings hash by meaning: an upgrade that adds an option at its default re-syncs no deployed mapping, and a
 // change of what a mapping does still changes its hash.
 import { describe, expect, it } from 'vitest';
-import { loadMappings, type Mapping } from '../../infra/config.ts';
-import { SCHEMA_FIELD_NAMES } from '../../infra/config-schema.ts';
+import { loadMappings, type Mapping } from '../../infra/model/config.ts';
+import { SCHEMA_FIELD_NAMES } from '../../infra/model/config-schema.ts';
 import {
   DEFAULTED_SINCE_0_1,
   HASHED_SINCE_0_1,
   mappingConfigHash,
   type DefaultedOption,
   type SettingLevel,
-} from '../../infra/settings-hash.ts';
+} from '../../infra/model/settings-hash.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 const example = loadMappings(EXAMPLE_FILE).mappings;

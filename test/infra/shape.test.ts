@@ -2,7 +2,7 @@
 // wrong and what is right; and the one environment variable, DATA_SHAPE, that carries the spec to FetchSecret.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { MappingsError, parseMappings } from '../../infra/config.ts';
+import { MappingsError, parseMappings } from '../../infra/model/config.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { dataShapeEnvValue, dataShapeFrom, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';

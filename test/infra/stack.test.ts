@@ -1,19 +1,19 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { rbacApplyCommand } from '../../infra/applyset.ts';
-import { kubeNames } from '../../infra/kube-names.ts';
+import { rbacApplyCommand } from '../../infra/model/applyset.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
 const EXAMPLE_APP = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/events.ts';
+import { EXECUTION_INPUT_TEMPLATE, ruleName, rulePrefix } from '../../infra/constructs/events.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../infra/app.ts';
-import { loadMappings, parseMappings } from '../../infra/config.ts';
-import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/config-schema.ts';
-import type { FUNCTION_NAMES } from '../../infra/lambda-defaults.ts';
-import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/stack.ts';
+import { loadMappings, parseMappings } from '../../infra/model/config.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/model/config-schema.ts';
+import type { FUNCTION_NAMES } from '../../infra/constructs/lambda-defaults.ts';
+import { EksSecretSyncStack, SYNC_CONSTRUCT_ID } from '../../infra/constructs/stack.ts';
 import { fleetYaml } from '../support/fleet.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
 import {

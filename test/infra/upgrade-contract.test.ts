@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMappings } from '../../infra/config.ts';
+import { loadMappings } from '../../infra/model/config.ts';
 import {
   type CfnTemplate,
   FIXTURE_FLEETS_DIR,

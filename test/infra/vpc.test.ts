@@ -12,16 +12,16 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { createApp } from '../../infra/app.ts';
-import { parseMappings } from '../../infra/config.ts';
-import { EksSecretSync } from '../../infra/eks-secret-sync.ts';
-import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/function-vpc.ts';
-import { FUNCTION_NAMES, type FunctionName } from '../../infra/lambda-defaults.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
+import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/constructs/function-vpc.ts';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import {
   KMS_ENDPOINT_TAG,
   KmsInterfaceEndpoint,
   kmsEndpointTagValue,
   kmsEndpointsFor,
-} from '../../infra/vpc-endpoints.ts';
+} from '../../infra/constructs/vpc-endpoints.ts';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { ensureCfnLint } from '../../testbed/python.ts';
 import { functionId, ofType, roleOf, statementsOf, synth, type Synthesized } from '../support/infra.ts';
@@ -354,7 +354,7 @@ describe('a mapping given in code (EksSecretSync props)', () => {
   });
 });
 
-/** The construct id of each step in a mapping (infra/mapping.ts). */
+/** The construct id of each step in a mapping (infra/constructs/mapping.ts). */
 const STEP_IDS: Record<FunctionName, string> = {
   'fetch-secret': 'FetchSecret',
   'mint-token': 'MintToken',

@@ -4,7 +4,7 @@
  * DLQ, pseudo parameters, Fn::Join, Fn::Base64), with stand-in values of the right form for one account and region.
  */
 import { readFileSync } from 'node:fs';
-import { renderDefinition } from '../../infra/state-machine.ts';
+import { renderDefinition } from '../../infra/constructs/state-machine.ts';
 import { assetPath, type CfnResource, ofType, single, type Synthesized } from './infra.ts';
 
 /** The account and region the stand-in values name (moto's default account). */

@@ -10,7 +10,7 @@ import {
   BUNDLED_FUNCTION_NAMES,
   FUNCTION_METADATA_KEY,
   type BundledFunctionName,
-} from '../../infra/lambda-defaults.ts';
+} from '../../infra/constructs/lambda-defaults.ts';
 import { assetPath, ofType, synth } from './infra.ts';
 
 /** Path of each step's (and stack function's) bundled entry file. */

@@ -12,9 +12,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { createApp } from '../../infra/app.ts';
-import type { SyncConfig } from '../../infra/config.ts';
-import type { PlacementRecord } from '../../infra/placement.ts';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import type { SyncConfig } from '../../infra/model/config.ts';
+import type { PlacementRecord } from '../../infra/model/placement.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 
 /** A template as JSON. */
 export interface CfnTemplate {

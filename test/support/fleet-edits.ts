@@ -3,7 +3,7 @@
  * mapping at the top, remove one from the middle, reorder, append, change one option. Each names the mapping it
  * edits (none for a reorder). Shared by test/infra/disturbance.test.ts and bench/fleet-edits.ts.
  */
-import type { Mapping, SyncConfig } from '../../infra/config.ts';
+import type { Mapping, SyncConfig } from '../../infra/model/config.ts';
 
 /** One edit of a mappings file. */
 export interface FleetEdit {

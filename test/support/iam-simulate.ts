@@ -14,7 +14,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 
 /** The release the patch was written for. */
 export const PATCHED_VERSION = '0.1.173';

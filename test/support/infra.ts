@@ -9,9 +9,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { createApp, DEFAULT_MAPPINGS_FILE } from '../../infra/app.ts';
-import { loadMappings, parseMappings, type SyncConfig } from '../../infra/config.ts';
-import { FUNCTION_METADATA_KEY, REPO_ROOT, type FunctionName } from '../../infra/lambda-defaults.ts';
-import type { EksSecretSyncStack } from '../../infra/stack.ts';
+import { loadMappings, parseMappings, type SyncConfig } from '../../infra/model/config.ts';
+import { FUNCTION_METADATA_KEY, REPO_ROOT, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
+import type { EksSecretSyncStack } from '../../infra/constructs/stack.ts';
 
 /** A CloudFormation resource as plain JSON. */
 export interface CfnResource {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../../infra/lambda-defaults.ts';
+import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 
 /** The registry's `node` package at major 22 (its install script fetches `node-<os>-<arch>` of the same version). */
 export const NODE22_SPEC = 'node@22';

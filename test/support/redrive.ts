@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import type { SyncInput } from '../../functions/domain/contract.ts';
-import { DEFINITION_FILE, renderDefinition } from '../../infra/state-machine.ts';
+import { DEFINITION_FILE, renderDefinition } from '../../infra/constructs/state-machine.ts';
 import { LocalFunction } from '../../testbed/lambda-runtime.ts';
 import type { LocalMapping } from '../../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../../testbed/testbed.ts';
@@ -111,7 +111,7 @@ export class RedriveBed {
         (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
           .QueueArn!;
       const suffix = randomUUID().slice(0, 8);
-      // As infra/redrive.ts: sync-requests dead-letters into the DLQ after 5 receives.
+      // As infra/constructs/redrive.ts: sync-requests dead-letters into the DLQ after 5 receives.
       const syncRequests = (
         await sqs.send(
           new CreateQueueCommand({

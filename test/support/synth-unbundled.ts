@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { createApp } from '../../infra/app.ts';
-import { parseMappings } from '../../infra/config.ts';
+import { parseMappings } from '../../infra/model/config.ts';
 import type { Synthesized } from './infra.ts';
 
 function assemblyOf(yaml: string) {

@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applySetId } from '../../infra/applyset.ts';
-import { appKey, appScopeOf, kubeNames } from '../../infra/kube-names.ts';
+import { applySetId } from '../../infra/model/applyset.ts';
+import { appKey, appScopeOf, kubeNames } from '../../infra/model/kube-names.ts';
 import { adminToken, createNamespace, kube, uniqueName } from '../support/kube.ts';
 
 const CLI = join(import.meta.dirname, '../../bin/eks-secret-sync.ts');

@@ -1,12 +1,13 @@
-// The execution's worst case against Express's 5 minutes, read from the ASL file (infra/asl-budget.ts). A timed-out
+// The execution's worst case against Express's 5 minutes, read from the ASL file (infra/model/asl-budget.ts). A
+// timed-out
 // Express execution runs no Catch, so a sync still retrying at 300 s leaves no DLQ message: the worst path up to and
 // including SendToDlq must end before then, with a margin. Each control plants a definition that breaks one
 // assumption and expects the analysis to say so.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { tasksWithoutBudget, UnboundedError, worstCase, worstCaseWithBudget } from '../../infra/asl-budget.ts';
-import { MAX_TARGETS } from '../../infra/config-schema.ts';
-import { DEFINITION_FILE } from '../../infra/state-machine.ts';
+import { tasksWithoutBudget, UnboundedError, worstCase, worstCaseWithBudget } from '../../infra/model/asl-budget.ts';
+import { MAX_TARGETS } from '../../infra/model/config-schema.ts';
+import { DEFINITION_FILE } from '../../infra/constructs/state-machine.ts';
 import {
   BUDGET_PARAMETER,
   EXECUTION_BUDGET_SECONDS,
@@ -17,7 +18,7 @@ import {
 const REQUIRED_MARGIN_SECONDS = 30;
 
 const asl = () => JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
-/** The fan-out's most targets: the Map state's items at most (infra/config-schema.ts). */
+/** The fan-out's most targets: the Map state's items at most (infra/model/config-schema.ts). */
 const ITEMS = { mapItems: MAX_TARGETS };
 /** One target's states (inside the Map state `Targets`) of a definition. */
 const inner = (def: any) => def.States.Targets.ItemProcessor.States;

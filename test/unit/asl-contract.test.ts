@@ -18,7 +18,7 @@ const tasks = states.filter(([, s]) => s.Type === 'Task' && String(s.Resource).i
 const matched = new Set(
   tasks.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r: any) => r.ErrorEquals as string[])),
 );
-/** The definition's constants, decoded where a state needs them (infra/state-machine.ts). */
+/** The definition's constants, decoded where a state needs them (infra/constructs/state-machine.ts). */
 const TARGETS = "States.StringToJson(States.Base64Decode('${TargetsJson}'))";
 const CLUSTERS = "States.StringToJson(States.Base64Decode('${ClustersJson}'))";
 /** The targets' indexes, the Map's items. */

@@ -1,7 +1,7 @@
 // The demo says what it leaves out of the example mapping, derived from the example itself, and what to try next.
 import { describe, expect, it } from 'vitest';
-import { loadMappings } from '../../infra/config.ts';
-import { targetViews } from '../../infra/targets.ts';
+import { loadMappings } from '../../infra/model/config.ts';
+import { targetViews } from '../../infra/model/targets.ts';
 import { leftOut, NEXT_STEPS } from '../../scripts/demo-scope.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 

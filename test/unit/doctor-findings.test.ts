@@ -2,12 +2,12 @@
 // accessConfig nor access entries (doctor then says "could not check", which
 // test/cli/doctor.test.ts asserts on the test bed), so the verdicts themselves
 // are pinned here on plain data shaped like DescribeCluster/DescribeAccessEntry.
-import { restartPolicyManifests, restartPolicyName } from '../../infra/restart-policy.ts';
+import { restartPolicyManifests, restartPolicyName } from '../../infra/model/restart-policy.ts';
 import { parseServerVersion, restartPolicyFinding } from '../../bin/lib/doctor/kube-checks.ts';
 import { describe, expect, it } from 'vitest';
 import { accessEntryFinding, authenticationModeFinding } from '../../bin/lib/doctor/aws-checks.ts';
-import { parseMappings } from '../../infra/config.ts';
-import { stackNameOfMapping } from '../../infra/fleet.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { stackNameOfMapping } from '../../infra/model/fleet.ts';
 import { fleetMappingId, fleetYaml } from '../support/fleet.ts';
 
 describe('authenticationModeFinding', () => {

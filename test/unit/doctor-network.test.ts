@@ -3,7 +3,7 @@
 // and EC2; the cases here are the ones moto cannot stage cheaply (NAT addresses, Transit Gateway routes, missing
 // fields) and each branch's exact message.
 import { describe, expect, it } from 'vitest';
-import type { MappingTarget as Mapping } from '../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../infra/model/targets.ts';
 import {
   apiReachFinding,
   type ClusterNetwork,

@@ -33,7 +33,7 @@ const VALUES: Record<string, string> = {
 
 /**
  * Names a construct sets that the function does not read. read-secret gets the same target environment as
- * apply-secret from infra/mapping.ts, SECRET_TYPE included; it has no use for it. Drop the name from the
+ * apply-secret from infra/constructs/mapping.ts, SECRET_TYPE included; it has no use for it. Drop the name from the
  * contract once the construct stops setting it.
  */
 const SET_BUT_UNREAD: Partial<Record<FunctionKind, readonly string[]>> = { 'read-secret': [ENV.secretType] };

@@ -1,5 +1,6 @@
 // A function in a VPC with a stack-made KMS endpoint gets that endpoint's URL in KMS_ENDPOINT_URL
-// (infra/vpc-endpoints.ts): its handler must send its KMS calls there, not to AWS_ENDPOINT_URL or the regional
+// (infra/constructs/vpc-endpoints.ts): its handler must send its KMS calls there, not to AWS_ENDPOINT_URL or the
+// regional
 // endpoint. Each Kubernetes handler is loaded with both set, each to a local server that records what reaches it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

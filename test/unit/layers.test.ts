@@ -70,6 +70,11 @@ describe('the layers', () => {
     ['runtime-below-handlers', planted('runtime/a.ts', '../read-secret/handler.ts', 'read-secret/handler.ts')],
     ['functions-stand-alone', planted('domain/a.ts', '../../infra/x.ts', 'infra/x.ts')],
     ['cli-lib-below-commands', planted('bin/lib/a.ts', '../commands/x.ts', 'bin/commands/x.ts')],
+    ['model-is-cdk-free', planted('infra/model/a.ts', '../constructs/x.ts', 'infra/constructs/x.ts')],
+    [
+      'cli-and-testbed-use-the-model-only',
+      planted('bin/lib/a.ts', '../../infra/constructs/x.ts', 'infra/constructs/x.ts'),
+    ],
     ['resolvable', planted('domain/a.ts', './missing.ts')],
   ])('report %s when a file breaks it', (rule, files) => {
     const dir = scratch(files);

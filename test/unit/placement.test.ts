@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MappingsError, parseMappings, type SyncConfig } from '../../infra/config.ts';
+import { MappingsError, parseMappings, type SyncConfig } from '../../infra/model/config.ts';
 import {
   placeFleet,
   placementPath,
@@ -10,9 +10,9 @@ import {
   readPlacement,
   savePlacement,
   type PlacementRecord,
-} from '../../infra/placement.ts';
+} from '../../infra/model/placement.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
-import { loadMappings } from '../../infra/config.ts';
+import { loadMappings } from '../../infra/model/config.ts';
 import { fleetYaml } from '../support/fleet.ts';
 
 /** A file of `n` plain mappings (`app-0` ...), `perStack` per stack. */

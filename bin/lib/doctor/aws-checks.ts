@@ -4,10 +4,10 @@
  * authentication mode, the access entry of the mapping's group, and whether the functions can reach the API
  * server and KMS (network-read.ts).
  */
-import type { AppScope } from '../../../infra/kube-names.ts';
+import type { AppScope } from '../../../infra/model/kube-names.ts';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
-import { parseSecretArn } from '../../../infra/secret-arn.ts';
+import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
+import { parseSecretArn } from '../../../infra/model/secret-arn.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';
 import { checkNetwork } from './network-read.ts';
@@ -104,7 +104,7 @@ export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSampl
 
 /**
  * The mapping's EventBridge rules exist and are enabled: `<stack16>-<id>-label`, and
- * `-trail` with cloudTrailRules (names from infra/events.ts).
+ * `-trail` with cloudTrailRules (names from infra/model/resource-names.ts).
  */
 export async function checkRules(
   m: Mapping,
@@ -112,7 +112,7 @@ export async function checkRules(
   mappingsFile: string,
   aws: AwsSession,
 ): Promise<Finding[]> {
-  const { ruleName } = await import('../../../infra/events.ts');
+  const { ruleName } = await import('../../../infra/model/resource-names.ts');
   const names = [
     ruleName(stackName, m.id, 'label'),
     ...(m.cloudTrailRules ? [ruleName(stackName, m.id, 'trail')] : []),
@@ -231,7 +231,7 @@ async function checkAccessEntry(
   identityStack?: string,
 ): Promise<Finding> {
   const { ListAccessEntriesCommand, DescribeAccessEntryCommand } = await import('@aws-sdk/client-eks');
-  const { kubeNames } = await import('../../../infra/kube-names.ts');
+  const { kubeNames } = await import('../../../infra/model/kube-names.ts');
   const { group } = kubeNames(app, m.id);
   const clusterName = m.cluster.name;
   try {

@@ -7,10 +7,14 @@
  * `restart`, that the cluster is 1.30 or later and the restart admission
  * policy and its binding are in place.
  */
-import { secretVerbs } from '../../../infra/rbac.ts';
-import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
-import { kubeNames, type AppScope } from '../../../infra/kube-names.ts';
-import { RESTART_POLICY_MIN_MINOR, restartPolicyManifests, restartPolicyName } from '../../../infra/restart-policy.ts';
+import { secretVerbs } from '../../../infra/model/rbac.ts';
+import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
+import { kubeNames, type AppScope } from '../../../infra/model/kube-names.ts';
+import {
+  RESTART_POLICY_MIN_MINOR,
+  restartPolicyManifests,
+  restartPolicyName,
+} from '../../../infra/model/restart-policy.ts';
 import type { KubeTarget } from '../cluster.ts';
 import { kubeCall, kubeError, kubeMessage } from '../kube-http.ts';
 import type { ClockSample } from './aws-checks.ts';

@@ -6,7 +6,7 @@
  * what doctor cannot see (peering, Transit Gateway routes, DNS, network ACLs, endpoint policies) it says so.
  */
 import { isIPv4 } from 'node:net';
-import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
 import { unchecked, type Finding } from './findings.ts';
 
 const GUIDE = 'docs/deploy.md#private-clusters-functions-in-a-vpc';

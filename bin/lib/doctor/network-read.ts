@@ -5,7 +5,7 @@
  * calls. A call that fails leaves the reason in place of its part, and only that part goes unchecked.
  */
 import type { Cluster } from '@aws-sdk/client-eks';
-import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
 import { sdkErrorText, type AwsSession } from '../aws.ts';
 import type { Finding } from './findings.ts';
 import {

@@ -9,7 +9,7 @@
  * definitions (`states:DescribeStateMachine`): a state machine of this product carries its targets in the
  * definition, as the base64 JSON of `${TargetsJson}` (statemachine/sync.asl.json).
  */
-import type { MappingTarget as Mapping } from '../../../infra/targets.ts';
+import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';
 

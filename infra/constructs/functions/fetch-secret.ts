@@ -1,0 +1,78 @@
+import { Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
+import type { SecretType } from '../../../functions/domain/types.ts';
+import type { DataShape } from '../../../functions/domain/shape.ts';
+import { dataShapeEnvValue } from '../../../functions/runtime/options.ts';
+import { SyncFunction } from '../lambda-defaults.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+
+/** Props of {@link FetchSecretFunction}. */
+export interface FetchSecretFunctionProps extends SealingFunctionProps {
+  /** The full ARN of the mapping's AWS secret: the only secret the function may read. */
+  readonly secretArn: string;
+  /**
+   * The Kubernetes Secret's type, whose required keys the function checks.
+   * @default the function's default, Opaque
+   */
+  readonly secretType?: SecretType;
+  /**
+   * The mapping's data spec: which keys the function produces from the secret's value
+   * (docs/mappings.md#shaping-the-data-data).
+   * @default none: every top-level key of the secret as it is
+   */
+  readonly dataShape?: DataShape;
+  /**
+   * The customer managed key that encrypts the secret: kms:Decrypt on it, only through Secrets Manager and
+   * only for this secret.
+   * @default none: the secret is encrypted with the AWS managed key
+   */
+  readonly secretKmsKeyArn?: string;
+  /**
+   * Also allow secretsmanager:DescribeSecret on the secret, which confirms a DeleteSecret event against the
+   * secret's state (needed with the CloudTrail rule).
+   * @default false
+   */
+  readonly describeSecret?: boolean;
+}
+
+/**
+ * The fetch-secret step of one mapping: reads the secret's version and seals its data. Its role may read
+ * exactly that secret and seal for this mapping's `secret-data` only.
+ */
+export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
+  constructor(scope: Construct, id: string, props: FetchSecretFunctionProps) {
+    const environment: FunctionEnvironment<'fetch-secret'> = {
+      [ENV.mappingId]: props.mappingId,
+      [ENV.secretArn]: props.secretArn,
+      [ENV.sealKeyId]: props.sealKey.keyArn,
+      [ENV.secretType]: props.secretType,
+      ...(props.dataShape !== undefined && { [ENV.dataShape]: dataShapeEnvValue(props.dataShape) }),
+    };
+    super(scope, id, {
+      name: 'fetch-secret',
+      environment,
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('fetch-secret', props),
+    });
+    const describe = props.describeSecret === true ? ['secretsmanager:DescribeSecret'] : [];
+    const actions = ['secretsmanager:GetSecretValue', ...describe];
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [props.secretArn] }));
+    if (props.secretKmsKeyArn !== undefined) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.secretKmsKeyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:SecretARN': props.secretArn,
+            },
+          },
+        }),
+      );
+    }
+    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['secret-data']);
+  }
+}

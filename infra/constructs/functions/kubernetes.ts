@@ -1,0 +1,166 @@
+/**
+ * The steps that call the Kubernetes API of the clusters of a mapping's targets with the mapping's sealed token:
+ * read-secret, apply-secret and restart-workloads.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
+import type { SecretType } from '../../../functions/domain/types.ts';
+import { type FunctionVpcPlacement, placeInVpc } from '../function-vpc.ts';
+import { SyncFunction } from '../lambda-defaults.ts';
+import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+
+/** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
+export interface KubernetesFunctionProps extends SealingFunctionProps {
+  /**
+   * The API server URLs of the clusters of the mapping's targets (tokens allowed): the function refuses any other
+   * endpoint its input names, so whoever may invoke it cannot point the mapping's token at another server.
+   */
+  readonly clusterEndpoints: readonly string[];
+  /**
+   * The Kubernetes identity (the mint-token role's ARN), named in error messages.
+   * @default messages name no identity
+   */
+  readonly kubeIdentity?: string;
+  /**
+   * The Kubernetes client's request timeout in milliseconds (100 to 25000).
+   * @default 10000
+   */
+  readonly kubeTimeoutMs?: number;
+  /**
+   * Run in these subnets with these security groups (a cluster whose API endpoint is private or allow-listed).
+   * @default outside any VPC
+   */
+  readonly vpc?: FunctionVpcPlacement;
+  /**
+   * Call KMS through this interface endpoint of the VPC (its DNS name; the role is tagged so the endpoint's policy
+   * admits it). Only with `vpc`.
+   * @default KMS's regional endpoint (in a VPC: reached through a NAT route or the VPC's own KMS endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
+}
+
+/** Props of {@link ReadSecretFunction} and {@link ApplySecretFunction}. */
+export interface SecretAccessFunctionProps extends KubernetesFunctionProps {
+  /**
+   * The mapping's Secret type (a target may override it).
+   * @default Opaque
+   */
+  readonly secretType?: SecretType;
+}
+
+/** Props of {@link ApplySecretFunction}. */
+export interface ApplySecretFunctionProps extends SecretAccessFunctionProps {
+  /**
+   * The CloudWatch namespace of the app's metrics, where each write records its freshness (SyncLagSeconds).
+   * @default no freshness metric
+   */
+  readonly metricNamespace?: string;
+}
+
+/** Props of {@link RestartWorkloadsFunction}. */
+export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
+  /**
+   * The mapping's workloads to restart (`deployment/<name>`, ...); a target may list its own.
+   * @default none: only targets that list their own restart anything
+   */
+  readonly restart?: readonly string[];
+}
+
+// The variables in the order the template has always listed them (a reordered map is still a template change).
+const VALUES_AND_TOKEN = ['secret-data', 'eks-token'] as const;
+
+function connection(scope: Construct, props: KubernetesFunctionProps) {
+  return {
+    [ENV.mappingId]: props.mappingId,
+    [ENV.sealKeyId]: props.sealKey.keyArn,
+    [ENV.clusterEndpoints]: Stack.of(scope).toJsonString([...new Set(props.clusterEndpoints)]),
+  };
+}
+
+/** The KMS endpoint URL of a function that calls KMS through a stack-made endpoint. */
+function kmsEndpointEnv(props: KubernetesFunctionProps) {
+  return { [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
+}
+
+/** Places a Kubernetes function in the mapping's VPC, through its KMS endpoint when the stack made one. */
+function placeKubernetesFunction(fn: SyncFunction, props: KubernetesFunctionProps): void {
+  if (props.vpc !== undefined) placeInVpc(fn, props.vpc);
+  props.kmsEndpoint?.admit(fn.role);
+}
+
+function identity(props: KubernetesFunctionProps) {
+  return {
+    [ENV.kubeIdentity]: props.kubeIdentity,
+    [ENV.kubeTimeoutMs]: props.kubeTimeoutMs === undefined ? undefined : String(props.kubeTimeoutMs),
+    ...kmsEndpointEnv(props),
+  };
+}
+
+function secretAccess(
+  scope: Construct,
+  props: SecretAccessFunctionProps,
+): FunctionEnvironment<'read-secret' | 'apply-secret'> {
+  return {
+    ...connection(scope, props),
+    [ENV.secretType]: props.secretType,
+    ...identity(props),
+  };
+}
+
+/**
+ * The read-secret step of one mapping: observes the Secret without its values. It opens the token and seals
+ * what it read, so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ */
+export class ReadSecretFunction extends SyncFunction<'read-secret'> {
+  constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
+    super(scope, id, {
+      name: 'read-secret',
+      environment: secretAccess(scope, props),
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('read-secret', props),
+    });
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    placeKubernetesFunction(this, props);
+  }
+}
+
+/**
+ * The apply-secret step of one mapping: writes the planned Secret. It opens the sealed values and the token,
+ * so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ */
+export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
+  constructor(scope: Construct, id: string, props: ApplySecretFunctionProps) {
+    super(scope, id, {
+      name: 'apply-secret',
+      environment: { ...secretAccess(scope, props), [ENV.metricNamespace]: props.metricNamespace },
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('apply-secret', props),
+    });
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    placeKubernetesFunction(this, props);
+  }
+}
+
+/**
+ * The restart-workloads step of a mapping with `restart`: patches the listed workloads' pod templates. It
+ * opens the token only and never sees a value: its role may decrypt this mapping's `eks-token` alone.
+ */
+export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> {
+  constructor(scope: Construct, id: string, props: RestartWorkloadsFunctionProps) {
+    const environment: FunctionEnvironment<'restart-workloads'> = {
+      ...connection(scope, props),
+      ...identity(props),
+      [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
+    };
+    super(scope, id, {
+      name: 'restart-workloads',
+      environment,
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('restart-workloads', props),
+    });
+    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, ['eks-token']);
+    placeKubernetesFunction(this, props);
+  }
+}

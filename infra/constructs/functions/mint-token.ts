@@ -1,0 +1,28 @@
+import type { Construct } from 'constructs';
+import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
+import { SyncFunction } from '../lambda-defaults.ts';
+import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+
+/** Props of {@link MintTokenFunction}: the token's cluster comes from the state (the target's). */
+export type MintTokenFunctionProps = SealingFunctionProps;
+
+/**
+ * The mint-token step of one mapping: presigns an EKS bearer token with its own role, which is the mapping's
+ * Kubernetes identity (the access entry names it), and seals it. The role holds no other AWS permission than
+ * sealing this mapping's `eks-token`.
+ */
+export class MintTokenFunction extends SyncFunction<'mint-token'> {
+  constructor(scope: Construct, id: string, props: MintTokenFunctionProps) {
+    const environment: FunctionEnvironment<'mint-token'> = {
+      [ENV.mappingId]: props.mappingId,
+      [ENV.sealKeyId]: props.sealKey.keyArn,
+    };
+    super(scope, id, {
+      name: 'mint-token',
+      environment,
+      logRetention: props.logRetention,
+      description: mappingFunctionDescription('mint-token', props),
+    });
+    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['eks-token']);
+  }
+}

@@ -1,0 +1,446 @@
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { mappingVpc, type Mapping, type Target } from '../model/config.ts';
+import { mappingConfigHash } from '../model/settings-hash.ts';
+import type { TargetRef } from '../../functions/domain/target.ts';
+import type { ClusterConnection } from './cluster.ts';
+import {
+  cloudTrailPattern,
+  ExecutionInput,
+  INITIAL_SYNC_DETAIL_TYPE,
+  labelUpdatedPattern,
+  ruleName,
+  type RuleKind,
+  SCHEDULED_SYNC_DETAIL_TYPE,
+  syntheticExecutionInput,
+  WithDeadLetterQueue,
+} from './events.ts';
+import { FetchSecretFunction } from './functions/fetch-secret.ts';
+import { dataShapeOf } from '../../functions/domain/shape.ts';
+import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './functions/kubernetes.ts';
+import { MintTokenFunction } from './functions/mint-token.ts';
+import { PlanMergeFunction } from './functions/plan-merge.ts';
+import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
+import { appNameOf } from './app-name.ts';
+import { rbacApplyCommand } from '../model/applyset.ts';
+import { appScopeOf, kubeNames } from '../model/kube-names.ts';
+import { fullArnCommand, parseSecretArn, suffixLooksLikeName } from '../model/secret-arn.ts';
+import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
+import { definitionJson, SyncStateMachine } from './state-machine.ts';
+import { targetName } from '../model/targets.ts';
+import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
+
+/** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
+export interface MappingFunctions {
+  readonly 'fetch-secret': FetchSecretFunction;
+  readonly 'mint-token': MintTokenFunction;
+  readonly 'read-secret': ReadSecretFunction;
+  readonly 'plan-merge': PlanMergeFunction;
+  readonly 'apply-secret': ApplySecretFunction;
+  readonly 'restart-workloads'?: RestartWorkloadsFunction;
+}
+
+/**
+ * What the ASL's `${RestartWorkloadsFunctionArn}` becomes for a mapping
+ * without `restart`: no function is created for it (a role that may open the
+ * EKS token and four more resources per mapping, for nothing), and the
+ * definition never reaches the state, because PlanMerge only lists workloads
+ * the mapping has. Step Functions needs a well-formed ARN there; this one
+ * names no function, and the state machine may not invoke it anyway.
+ */
+export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured';
+
+/** CloudFormation type of the custom resource that starts a mapping's initial sync. */
+export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
+
+/** The id of the synth warning about a `secretArn` that may be a partial ARN (acknowledge it with this id). */
+export const SECRET_ARN_SUFFIX_WARNING = 'eks-secret-sync:secret-arn-suffix';
+
+export { stateMachineName } from '../model/resource-names.ts';
+export { mappingConfigHash } from '../model/settings-hash.ts';
+
+/** Props of {@link SecretMapping}. */
+export interface SecretMappingProps {
+  /** The validated mapping. */
+  readonly mapping: Mapping;
+  /** The stack's seal key (KMS envelope for values and tokens in the state). */
+  readonly sealKey: IKey;
+  /**
+   * Where failed syncs and undeliverable events go. Its policy must admit
+   * EventBridge deliveries from rules named with `rulePrefix` (events.ts); the stack's does.
+   */
+  readonly deadLetterQueue: IQueue;
+  /** How to reach each target's cluster, in the order of the mapping's targets. */
+  readonly clusters: readonly ClusterConnection[];
+  /** Retention of the mapping's log groups. */
+  readonly logRetention: RetentionDays;
+  /**
+   * The stack's execution log group, where the mapping's state machine logs (with every other mapping's).
+   * @default a group of the mapping's own
+   */
+  readonly executionLogGroup?: ILogGroup;
+  /**
+   * The KMS interface endpoint of the mapping's VPC, when its `cluster.vpc.endpoints` asks the stack for one.
+   * @default none: the functions in a VPC reach KMS's regional endpoint (NAT or the VPC's own endpoint)
+   */
+  readonly kmsEndpoint?: KmsInterfaceEndpoint;
+  /**
+   * The app's metric namespace (the core stack's monitoring), where apply-secret records each write's freshness.
+   * @default no freshness metric
+   */
+  readonly metricNamespace?: string;
+}
+
+/**
+ * Everything one mapping needs: five functions with one role each (least
+ * privilege), a sixth when it restarts workloads, the Express state machine, the EventBridge rule(s) that start
+ * it, and the EKS access entry that makes the mint-token role a Kubernetes
+ * identity in the group `eks-secret-sync:<id>`.
+ *
+ * The cluster's authentication mode must be API or API_AND_CONFIG_MAP: access
+ * entries do not exist in CONFIG_MAP mode. The RBAC objects the group needs
+ * are not applied by the stack (see infra/model/rbac.ts); an output says how.
+ */
+export class SecretMapping extends Construct {
+  /** The steps by name (restart-workloads only with `restart`). */
+  readonly functions: MappingFunctions;
+  /** The state machine. */
+  readonly stateMachine: SyncStateMachine;
+  /** The rules starting it: the native label event, then the CloudTrail rule and the resync schedule when enabled. */
+  readonly rules: readonly Rule[];
+  /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
+  readonly initialSync: AwsCustomResource;
+  /** The EKS access entry of the Kubernetes identity (the mint-token role) in the first target's cluster. */
+  readonly accessEntry: CfnAccessEntry;
+  /** One access entry per cluster of the mapping's targets, in the order the targets first name them. */
+  readonly accessEntries: readonly CfnAccessEntry[];
+
+  constructor(scope: Construct, id: string, props: SecretMappingProps) {
+    super(scope, id);
+    const { mapping: m } = props;
+    this.checkRegions(m);
+    this.checkSecretArnSuffix(m);
+    this.functions = this.addFunctions(props);
+    const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
+    const restartArn =
+      this.functions['restart-workloads']?.function.functionArn ??
+      Stack.of(this).formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: NO_RESTART_FUNCTION_NAME,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
+      substitutions: {
+        FetchSecretFunctionArn: arn('fetch-secret'),
+        MintTokenFunctionArn: arn('mint-token'),
+        ReadSecretFunctionArn: arn('read-secret'),
+        PlanMergeFunctionArn: arn('plan-merge'),
+        ApplySecretFunctionArn: arn('apply-secret'),
+        RestartWorkloadsFunctionArn: restartArn,
+        DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
+        MappingId: m.id,
+        TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
+        ClustersJson: definitionJson(clusterMap(m, props.clusters)),
+      },
+      functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
+      deadLetterQueue: props.deadLetterQueue,
+      stateMachineName: stateMachineName(appNameOf(this), m.id),
+      logGroup: props.executionLogGroup,
+      logGroupPrefix: legacyExecutionLogGroupPrefix(Stack.of(this).stackName, m.id),
+      logRetention: props.logRetention,
+    });
+    this.rules = this.addRules(m, props.deadLetterQueue);
+
+    const identity = this.functions['mint-token'].role.roleArn;
+    const app = appScopeOf(appNameOf(this), m.secretArn);
+    const { group } = kubeNames(app, m.id);
+    // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
+    // a single-target mapping always had).
+    const clusterNames = [...new Set(m.targets.map((t) => t.cluster.name))];
+    this.accessEntries = clusterNames.map(
+      (clusterName, i) =>
+        new CfnAccessEntry(this, i === 0 ? 'AccessEntry' : `AccessEntry${i + 1}`, {
+          clusterName,
+          principalArn: identity,
+          kubernetesGroups: [group],
+          type: 'STANDARD',
+        }),
+    );
+    this.accessEntry = this.accessEntries[0]!;
+    this.initialSync = this.addInitialSync(m, props.logRetention);
+    // The mappings file the app was synthesized from (the `mappings` context value), as the operator named it.
+    const file: unknown = this.node.tryGetContext('mappings');
+    new CfnOutput(this, 'RbacCommand', {
+      description:
+        `Mapping ${m.id}: apply the RBAC of its cluster(s) with a cluster-admin context of each (the stack holds ` +
+        `none); the first time on a cluster, the two setup commands of docs/deploy.md first`,
+      value: clusterNames
+        .map((c) => rbacApplyCommand(app, c, typeof file === 'string' && file !== '' ? file : undefined))
+        .join(' && '),
+    });
+    new CfnOutput(this, 'KubernetesIdentity', {
+      description: `Mapping ${m.id}: the IAM role the cluster knows as group ${group}`,
+      value: identity,
+    });
+  }
+
+  /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
+  private addFunctions(props: SecretMappingProps): MappingFunctions {
+    const { mapping: m, sealKey, logRetention } = props;
+    const common = { mappingId: m.id, sealKey, logRetention };
+    const fetch = new FetchSecretFunction(this, 'FetchSecret', {
+      ...common,
+      secretArn: m.secretArn,
+      secretType: m.type,
+      dataShape: dataShapeOf(m),
+      secretKmsKeyArn: m.secretKmsKeyArn,
+      describeSecret: m.cloudTrailRules,
+    });
+    const mint = new MintTokenFunction(this, 'MintToken', common);
+    // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
+    const connection = {
+      ...common,
+      kubeIdentity: mint.role.roleArn,
+      // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
+      vpc: mappingVpc(m),
+      kmsEndpoint: props.kmsEndpoint,
+      // The endpoints the state's `clusters` may name: the same map the definition carries (ClustersJson).
+      clusterEndpoints: Object.values(clusterMap(m, props.clusters)).map((c) => c.endpoint),
+    };
+    const target = { ...connection, secretType: m.type };
+    const read = new ReadSecretFunction(this, 'ReadSecret', target);
+    const apply = new ApplySecretFunction(this, 'ApplySecret', { ...target, metricNamespace: props.metricNamespace });
+    const plan = new PlanMergeFunction(this, 'PlanMerge', {
+      mappingId: m.id,
+      logRetention,
+      prune: m.prune,
+      secretType: m.type,
+      labels: m.labels,
+      annotations: m.annotations,
+      restart: m.restart,
+      deletionPolicy: m.deletionPolicy,
+    });
+    const steps = {
+      'fetch-secret': fetch,
+      'mint-token': mint,
+      'read-secret': read,
+      'plan-merge': plan,
+      'apply-secret': apply,
+    };
+    if (m.targets.every((t) => t.restart.length === 0)) return steps;
+    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
+    return { ...steps, 'restart-workloads': restart };
+  }
+
+  /**
+   * The rules that start a sync. The shared DLQ also takes events EventBridge
+   * could not deliver (their messages carry EventBridge's error attributes
+   * instead of a mappingId body); the stack's queue policy admits these rules
+   * by name prefix, in one statement.
+   */
+  private addRules(m: Mapping, deadLetterQueue: IQueue): Rule[] {
+    const stack = Stack.of(this);
+    // The app's name, not the stack's: the core's DLQ policy and redrive admit the app's rules by this prefix.
+    const stackName = appNameOf(this);
+    const kinds: RuleKind[] = [
+      'label',
+      ...(m.cloudTrailRules ? ['trail' as const] : []),
+      ...(m.resyncSchedule !== undefined ? ['sched' as const] : []),
+    ];
+    const ruleArns = kinds.map((kind) =>
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName(stackName, m.id, kind),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    );
+    // Confused-deputy guard: EventBridge may assume the role only for this mapping's rules in this account
+    // (ARNs from the names: the rules depend on the role, so the role cannot depend on them).
+    const role = new Role(this, 'EventsRole', {
+      assumedBy: new ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnEquals: { 'aws:SourceArn': ruleArns },
+      }),
+      description: `eks-secret-sync ${m.id}: EventBridge starts the mapping's state machine`,
+    });
+    const target = new WithDeadLetterQueue(
+      new SfnStateMachine(this.stateMachine.stateMachine, {
+        input: new ExecutionInput(),
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(1),
+        role,
+      }),
+      deadLetterQueue,
+    );
+    const rules = [
+      new Rule(this, 'LabelUpdatedRule', {
+        ruleName: ruleName(stackName, m.id, 'label'),
+        description: `eks-secret-sync ${m.id}: AWSCURRENT of the secret moved`,
+        eventPattern: labelUpdatedPattern(m.secretArn),
+        targets: [target],
+      }),
+    ];
+    if (m.cloudTrailRules) {
+      rules.push(
+        new Rule(this, 'CloudTrailRule', {
+          ruleName: ruleName(stackName, m.id, 'trail'),
+          description: `eks-secret-sync ${m.id}: DeleteSecret or RestoreSecret on the secret (CloudTrail)`,
+          eventPattern: cloudTrailPattern(m.secretArn),
+          targets: [target],
+        }),
+      );
+    }
+    if (m.resyncSchedule !== undefined) {
+      rules.push(
+        new Rule(this, 'ResyncRule', {
+          ruleName: ruleName(stackName, m.id, 'sched'),
+          description: `eks-secret-sync ${m.id}: resync on schedule ${m.resyncSchedule} (repairs drift in the cluster)`,
+          schedule: Schedule.expression(m.resyncSchedule),
+          targets: [
+            new WithDeadLetterQueue(
+              new SfnStateMachine(this.stateMachine.stateMachine, {
+                input: RuleTargetInput.fromObject(
+                  syntheticExecutionInput(SCHEDULED_SYNC_DETAIL_TYPE, { mappingId: m.id }),
+                ),
+                role,
+                retryAttempts: 8,
+                maxEventAge: Duration.hours(1),
+              }),
+              deadLetterQueue,
+            ),
+          ],
+        }),
+      );
+    }
+    return rules;
+  }
+
+  /**
+   * Starts one sync at deploy time (StartExecution by CDK's AwsCustomResource
+   * provider, allowed on this state machine only): when the mapping is
+   * created, and again when its settings change (their hash is part of the
+   * input). The execution is asynchronous: the deployment does not wait for
+   * it, and a failure lands in the DLQ like any other sync (for example a 403
+   * when the mapping's RBAC is not applied yet: apply it first, or redrive).
+   */
+  private addInitialSync(m: Mapping, logRetention: RetentionDays): AwsCustomResource {
+    const stateMachineArn = this.stateMachine.stateMachine.stateMachineArn;
+    // Resolved first: a token (a cluster attribute of the same app) counts by its CloudFormation expression,
+    // which stays the same from one synth to the next, unlike the token's text.
+    const configHash = mappingConfigHash(Stack.of(this).resolve(m) as Mapping);
+    const input = syntheticExecutionInput(INITIAL_SYNC_DETAIL_TYPE, { mappingId: m.id, configHash });
+    const call = {
+      service: 'SFN',
+      action: 'startExecution',
+      parameters: { stateMachineArn, input: JSON.stringify(input) },
+      // One physical id for the life of the mapping: an update runs the call again without replacing the resource.
+      physicalResourceId: PhysicalResourceId.of(`${m.id}-initial-sync`),
+      outputPaths: ['executionArn'],
+    };
+    const resource = new AwsCustomResource(this, 'InitialSync', {
+      resourceType: INITIAL_SYNC_RESOURCE_TYPE,
+      onCreate: call,
+      onUpdate: call,
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+      ]),
+      installLatestAwsSdk: false,
+      logGroup: providerLogGroup(this, logRetention),
+    });
+    // The sync needs the Kubernetes identity: start it only once the access entries exist.
+    resource.node.addDependency(this.stateMachine, ...this.accessEntries);
+    return resource;
+  }
+
+  /**
+   * A `secretArn` whose last 6 characters read like a word (`...:secret:prod/app-config`) may be a partial ARN in the
+   * form of a full one: its rule would match no event, ever. The form cannot decide it, so a warning with the command
+   * that prints the real ARN; `eks-secret-sync doctor` decides it with the ARN Secrets Manager returns.
+   */
+  private checkSecretArnSuffix(m: Mapping): void {
+    if (!suffixLooksLikeName(m.secretArn)) return;
+    const { region, suffix } = parseSecretArn(m.secretArn)!;
+    Annotations.of(this).addWarningV2(
+      SECRET_ARN_SUFFIX_WARNING,
+      `mapping ${m.id}: secretArn ends in "-${suffix}", which reads like part ` +
+        `of the name rather than the 6 random characters Secrets Manager appends: if it is a partial ARN, no change ` +
+        `of the secret will ever start a sync. Print the full ARN with ` +
+        `${fullArnCommand(m.secretArn, region)} and write that, or run eks-secret-sync doctor --mapping ${m.id} ` +
+        `once deployed`,
+    );
+  }
+
+  /** Impossible placements are errors that fail the synth, not silently fixed (the config refuses them first). */
+  private checkRegions(m: Mapping): void {
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region)) return;
+    const secretRegion = parseSecretArn(m.secretArn)?.region;
+    if (secretRegion !== region) {
+      Annotations.of(this).addError(
+        `mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its ` +
+          `events never reach this stack`,
+      );
+    }
+    for (const t of m.targets) {
+      if (t.cluster.region !== undefined && t.cluster.region !== region) {
+        Annotations.of(this).addError(
+          `mapping ${m.id}: cluster ${t.cluster.name} is in ${t.cluster.region}, but the stack creates its EKS ` +
+            `access entry in ${region}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The log group of CDK's one AwsCustomResource provider function of the stack
+ * (a singleton: the first custom resource that creates it decides its log
+ * group). The cluster lookup log group of the mapping's EksSecretSync (its
+ * parent) when there is one, else one created there once, with the retention.
+ */
+function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGroup {
+  const home = mapping.node.scope ?? Stack.of(mapping);
+  const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
+  return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
+}
+
+const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+
+/**
+ * A target as the Map state's item: where it writes, and only the options it overrides (the functions hold the
+ * mapping's as their defaults), so 50 targets stay a few KiB of state.
+ */
+export function targetRef(m: Mapping, t: Target): TargetRef {
+  const overrides = Object.fromEntries(
+    TARGET_OPTIONS.filter((k) => JSON.stringify(t[k]) !== JSON.stringify(m[k])).map((k) => [k, t[k]]),
+  );
+  return {
+    name: targetName(t),
+    cluster: t.cluster.name,
+    namespace: t.namespace,
+    secretName: t.secretName,
+    ...overrides,
+  };
+}
+
+/** The clusters of the mapping's targets by name (the config allows one way to each cluster per mapping). */
+function clusterMap(
+  m: Mapping,
+  connections: readonly ClusterConnection[],
+): Record<string, { endpoint: string; ca: string }> {
+  const map: Record<string, { endpoint: string; ca: string }> = {};
+  m.targets.forEach((t, i) => {
+    map[t.cluster.name] ??= { endpoint: connections[i]!.endpoint, ca: connections[i]!.certificateAuthority };
+  });
+  return map;
+}

@@ -1,0 +1,455 @@
+/**
+ * Static worst case of the state machine's time, read from the ASL generically: every Task's TimeoutSeconds and
+ * Retry (MaxAttempts, IntervalSeconds, BackoffRate, MaxDelaySeconds; full jitter waits at most the computed delay),
+ * every Catch, Choice, Pass, Wait, Parallel branch and Map ItemProcessor, and the loops, which must be bounded by a
+ * counter the ASL's own Pass states increment (`States.MathAdd($.x, n)`) and a Choice compares with a number (the
+ * numbers of functions/domain/loops.ts; test/unit/asl-contract.test.ts holds them equal). Anything the analysis
+ * cannot bound (a Task without TimeoutSeconds, a Wait on a path, a loop without a counter) makes it throw, never pass.
+ *
+ * Two answers:
+ * - {@link worstCase}: the longest path with every attempt taking its TimeoutSeconds and every wait its maximum.
+ * - {@link worstCaseWithBudget}: the same once the Lambda tasks keep the execution budget
+ *   (functions/domain/execution-budget.ts): work before the budget ends by it; after it, an attempt of a task that
+ *   receives the execution's start time ends within the give-up allowance with ExecutionBudgetError or a Lambda
+ *   service error, matched against that task's Retry and Catch like any error. The bound is the budget plus the
+ *   longest such tail, over every state the budget can run out in.
+ *
+ * Used by test/unit/asl-budget.test.ts (with planted over-budget definitions) and `node infra/model/asl-budget.ts`.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  BUDGET_PARAMETER,
+  EXECUTION_BUDGET_SECONDS,
+  EXPRESS_LIMIT_SECONDS,
+  GIVE_UP_SECONDS,
+} from '../../functions/domain/execution-budget.ts';
+import { MAX_TARGETS } from './config-schema.ts';
+
+/** An ASL definition or part of one: any JSON; the analysis checks each field it reads. */
+// biome-ignore lint/suspicious/noExplicitAny: ASL is read field by field, each checked where it is used
+type Json = any;
+
+/** Step Functions' defaults for a Retrier (ASL specification). */
+const RETRY_DEFAULTS = { MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 };
+
+/** An inline Map runs at most this many iterations at once (Step Functions' inline Map limit). */
+export const INLINE_MAP_CONCURRENCY = 40;
+
+/**
+ * The errors a budget-keeping Lambda task can end an attempt with once the budget is spent: its own
+ * ExecutionBudgetError, or Lambda answering for it without running it.
+ */
+export const AFTER_BUDGET_ERRORS = [
+  'ExecutionBudgetError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+];
+
+/** Options of the analysis. */
+export interface BudgetOptions {
+  /** Items a Map state may get at most (required when the definition has a Map state). */
+  readonly mapItems?: number;
+  /** Seconds a state transition takes (added once per state on a path). @default 0.1 */
+  readonly transitionSeconds?: number;
+}
+
+/** What the analysis found. */
+export interface BudgetReport {
+  /** The worst case in seconds (Infinity when unbounded). */
+  readonly seconds: number;
+  /** The states of the worst path, in order (a state repeated per visit). */
+  readonly path: readonly string[];
+  /** Budget analysis only: the state the budget runs out in on the worst path, and the budget used. */
+  readonly crossing?: string;
+  readonly budgetSeconds?: number;
+}
+
+/** The analysis cannot bound the definition. */
+export class UnboundedError extends Error {
+  override name = 'UnboundedError';
+}
+
+/** A retrier with the defaults filled in. */
+interface Retrier {
+  readonly errors: readonly string[];
+  readonly attempts: number;
+  /** The longest total of its waits. */
+  readonly waits: number;
+  /** Its longest single wait. */
+  readonly longestWait: number;
+}
+
+function retriers(state: Json): Retrier[] {
+  return (state.Retry ?? []).map((r: Json) => {
+    const attempts = r.MaxAttempts ?? RETRY_DEFAULTS.MaxAttempts;
+    const interval = r.IntervalSeconds ?? RETRY_DEFAULTS.IntervalSeconds;
+    const rate = r.BackoffRate ?? RETRY_DEFAULTS.BackoffRate;
+    const cap = r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY;
+    const delays = Array.from({ length: attempts }, (_, i) => Math.min(interval * rate ** i, cap));
+    return {
+      errors: r.ErrorEquals,
+      attempts,
+      waits: delays.reduce((a, b) => a + b, 0),
+      longestWait: Math.max(0, ...delays),
+    };
+  });
+}
+
+/** Whether an ErrorEquals list matches the error `name` (States.ALL all; States.TaskFailed all but States.Timeout). */
+function matches(errorEquals: readonly string[], name: string): boolean {
+  return errorEquals.some(
+    (e) => e === name || e === 'States.ALL' || (e === 'States.TaskFailed' && name !== 'States.Timeout'),
+  );
+}
+
+/** A Lambda task: its Resource is a function ARN, a `${...FunctionArn}` placeholder, or lambda:invoke. */
+function isLambdaTask(state: Json): boolean {
+  const r = String(state.Resource ?? '');
+  return /:lambda:|FunctionArn\}|^arn:aws:states:::lambda:invoke/.test(r);
+}
+
+/** A Lambda task that keeps the budget: it passes `$$.Execution.StartTime` as {@link BUDGET_PARAMETER}. */
+export function keepsBudget(state: Json): boolean {
+  const p = state.Parameters ?? {};
+  const payload = String(state.Resource ?? '').includes(':::lambda:invoke') ? (p.Payload ?? {}) : p;
+  return isLambdaTask(state) && payload[`${BUDGET_PARAMETER}.$`] === '$$.Execution.StartTime';
+}
+
+// ---- the numeric state: the counters the Pass states keep, as path -> number ----
+
+type Counters = ReadonlyMap<string, number>;
+
+const key = (c: Counters) => JSON.stringify([...c.entries()].sort());
+
+/** Drops every counter at or under `path` ("$" drops all). */
+function dropUnder(c: Counters, path: string): Map<string, number> {
+  const out = new Map(c);
+  for (const k of out.keys()) if (path === '$' || k === path || k.startsWith(`${path}.`)) out.delete(k);
+  return out;
+}
+
+/** The numbers a Pass state's Parameters or Result produce (literal numbers, `$.x` references, States.MathAdd). */
+function evaluate(template: Json, c: Counters, base: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (typeof template === 'number') out.set(base, template);
+  if (typeof template !== 'object' || template === null) return out;
+  for (const [k, v] of Object.entries(template)) {
+    if (k.endsWith('.$') && typeof v === 'string') {
+      const name = `${base}.${k.slice(0, -2)}`;
+      const add = /^States\.MathAdd\((\$[\w.]*),\s*(-?\d+)\)$/.exec(v);
+      if (add && c.has(add[1]!)) out.set(name, c.get(add[1]!)! + Number(add[2]));
+      else if (c.has(v)) out.set(name, c.get(v)!);
+    } else for (const [p, n] of evaluate(v, c, `${base}.${k}`)) out.set(p, n);
+  }
+  return out;
+}
+
+/** The counters after a Pass state. */
+function pass(state: Json, c: Counters): Counters {
+  let input: Map<string, number> = new Map(c);
+  if (state.InputPath && state.InputPath !== '$') {
+    // the scalar (or the counters under) InputPath become the input
+    input = new Map();
+    for (const [k, v] of c) {
+      if (k === state.InputPath) input.set('$', v);
+      else if (k.startsWith(`${state.InputPath}.`)) input.set(`$${k.slice(state.InputPath.length)}`, v);
+    }
+  }
+  const result =
+    state.Parameters !== undefined
+      ? evaluate(state.Parameters, input, '$')
+      : state.Result !== undefined
+        ? evaluate(state.Result, input, '$')
+        : input;
+  const at = state.ResultPath === undefined ? '$' : state.ResultPath;
+  if (at === null) return c;
+  const out = dropUnder(c, at);
+  for (const [k, v] of result) out.set(at === '$' ? k : k === '$' ? at : `${at}${k.slice(1)}`, v);
+  return out;
+}
+
+/** A Choice rule's value under the counters: true, false, or undefined (it reads something else). */
+function rule(r: Json, c: Counters): boolean | undefined {
+  if (r.And) {
+    const v = r.And.map((x: Json) => rule(x, c));
+    return v.includes(false) ? false : v.includes(undefined) ? undefined : true;
+  }
+  if (r.Or) {
+    const v = r.Or.map((x: Json) => rule(x, c));
+    return v.includes(true) ? true : v.includes(undefined) ? undefined : false;
+  }
+  if (r.Not) {
+    const v = rule(r.Not, c);
+    return v === undefined ? undefined : !v;
+  }
+  if (!c.has(r.Variable)) return undefined;
+  const x = c.get(r.Variable)!;
+  const ops: Record<string, (a: number, b: number) => boolean> = {
+    NumericEquals: (a, b) => a === b,
+    NumericLessThan: (a, b) => a < b,
+    NumericLessThanEquals: (a, b) => a <= b,
+    NumericGreaterThan: (a, b) => a > b,
+    NumericGreaterThanEquals: (a, b) => a >= b,
+  };
+  for (const [op, f] of Object.entries(ops)) if (typeof r[op] === 'number') return f(x, r[op]);
+  return undefined;
+}
+
+/** The states a Choice can go to under the counters, in order. */
+function choices(state: Json, c: Counters): string[] {
+  const out: string[] = [];
+  for (const r of state.Choices ?? []) {
+    const v = rule(r, c);
+    if (v === true) return [...out, r.Next];
+    if (v === undefined) out.push(r.Next);
+  }
+  if (state.Default === undefined) throw new UnboundedError('a Choice state without Default can fail: give it one');
+  return [...out, state.Default];
+}
+
+// ---- the walk ----
+
+interface Exit {
+  readonly next: string | undefined;
+  readonly counters: Counters;
+}
+interface Found {
+  readonly seconds: number;
+  readonly path: readonly string[];
+}
+
+/** One graph (the top level, a Parallel branch, a Map's ItemProcessor). */
+class Graph {
+  private readonly memo = new Map<string, Found>();
+  private readonly onStack = new Set<string>();
+  private readonly states: Record<string, Json>;
+  private readonly startAt: string;
+  private readonly o: Required<BudgetOptions>;
+  /** Budget tail mode: Lambda tasks that keep the budget refuse at once; counters are unknown. */
+  private readonly late: boolean;
+
+  constructor(def: Json, o: Required<BudgetOptions>, late: boolean) {
+    this.states = def.States;
+    this.startAt = def.StartAt;
+    this.o = o;
+    this.late = late;
+  }
+
+  /** The longest path from `name` to the end of this graph. */
+  longest(name: string = this.startAt, c: Counters = new Map()): Found {
+    const k = `${name} ${key(c)}`;
+    const known = this.memo.get(k);
+    if (known) return known;
+    if (this.onStack.has(k))
+      throw new UnboundedError(`${name} can be reached again with the same counters: a loop the analysis cannot bound`);
+    this.onStack.add(k);
+    try {
+      const state = this.states[name];
+      if (!state) throw new UnboundedError(`no state ${name}`);
+      const own = this.cost(name, state);
+      let best: Found = { seconds: 0, path: [] };
+      for (const exit of this.exits(name, state, c)) {
+        if (exit.next === undefined) continue;
+        const f = this.longest(exit.next, exit.counters);
+        if (f.seconds > best.seconds || best.path.length === 0) best = f;
+      }
+      const found = { seconds: own + this.o.transitionSeconds + best.seconds, path: [name, ...best.path] };
+      this.memo.set(k, found);
+      return found;
+    } finally {
+      this.onStack.delete(k);
+    }
+  }
+
+  /** Where a state can go, with the counters there. */
+  exits(name: string, state: Json, c: Counters): Exit[] {
+    switch (state.Type) {
+      case 'Pass': {
+        const after = pass(state, c);
+        return [{ next: state.End ? undefined : state.Next, counters: after }];
+      }
+      case 'Choice':
+        return choices(state, c).map((next) => ({ next, counters: c }));
+      case 'Wait':
+        return [{ next: state.End ? undefined : state.Next, counters: c }];
+      case 'Succeed':
+      case 'Fail':
+        return [];
+      case 'Task':
+      case 'Map':
+      case 'Parallel': {
+        const refuses = this.late && state.Type === 'Task' && keepsBudget(state);
+        const out: Exit[] = [];
+        if (!refuses) out.push({ next: state.End ? undefined : state.Next, counters: resultAt(c, state.ResultPath) });
+        const catchers: Json[] = state.Catch ?? [];
+        const reachable = refuses
+          ? catchers.filter((k, i) =>
+              AFTER_BUDGET_ERRORS.some(
+                (e) => matches(k.ErrorEquals, e) && !catchers.slice(0, i).some((p) => matches(p.ErrorEquals, e)),
+              ),
+            )
+          : catchers;
+        for (const k of reachable) out.push({ next: k.Next, counters: resultAt(c, k.ResultPath) });
+        return out;
+      }
+      default:
+        throw new UnboundedError(`${name}: state type ${state.Type} is not known to the analysis`);
+    }
+  }
+
+  /** Seconds a state itself can take (every attempt and wait of a Task; the branches of a Map or Parallel). */
+  cost(name: string, state: Json): number {
+    switch (state.Type) {
+      case 'Wait':
+        if (typeof state.Seconds !== 'number')
+          throw new UnboundedError(`${name}: a Wait state without a constant Seconds cannot be bounded`);
+        return state.Seconds;
+      case 'Task': {
+        const retry = this.usableRetriers(state);
+        const attempts = 1 + retry.reduce((a, r) => a + r.attempts, 0);
+        return attempts * this.attemptSeconds(name, state) + retry.reduce((a, r) => a + r.waits, 0);
+      }
+      case 'Parallel': {
+        const branch = Math.max(0, ...(state.Branches ?? []).map((b: Json) => this.inner(b)));
+        return this.withRetries(state, branch);
+      }
+      case 'Map': {
+        const inner = this.inner(state.ItemProcessor ?? state.Iterator);
+        if (!(this.o.mapItems > 0))
+          throw new UnboundedError(`${name}: a Map state needs the number of items at most (mapItems)`);
+        const width = Math.min(state.MaxConcurrency || INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY);
+        return this.withRetries(state, Math.ceil(this.o.mapItems / width) * inner);
+      }
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * The longest a nested graph (a branch, an item) takes: from its start; once late, also from any state in it the
+   * budget can run out in.
+   */
+  private inner(def: Json): number {
+    const g = new Graph(def, this.o, this.late);
+    const fromStart = g.longest().seconds;
+    return this.late ? Math.max(fromStart, ...g.names().map((n) => g.tail(n).seconds)) : fromStart;
+  }
+
+  /** One attempt of a Task: TimeoutSeconds, or the give-up allowance once late for a task keeping the budget. */
+  attemptSeconds(name: string, state: Json): number {
+    if (this.late && keepsBudget(state)) return GIVE_UP_SECONDS;
+    if (typeof state.TimeoutSeconds !== 'number')
+      throw new UnboundedError(`${name}: a Task without TimeoutSeconds can wait forever`);
+    return state.TimeoutSeconds;
+  }
+
+  /** The retriers that can fire: all of them, or once late for a budget-keeping task those matching its errors. */
+  usableRetriers(state: Json): Retrier[] {
+    const all = retriers(state);
+    if (!(this.late && state.Type === 'Task' && keepsBudget(state))) return all;
+    return all.filter((r) => AFTER_BUDGET_ERRORS.some((e) => matches(r.errors, e)));
+  }
+
+  private withRetries(state: Json, attempt: number): number {
+    const retry = retriers(state);
+    return (1 + retry.reduce((a, r) => a + r.attempts, 0)) * attempt + retry.reduce((a, r) => a + r.waits, 0);
+  }
+
+  /**
+   * The longest tail once the budget runs out in `name`: what the state still takes (a Task attempt already
+   * running: its TimeoutSeconds capped at the give-up allowance for a budget keeper, or one retry wait), the
+   * rest of its attempts as late ones, and the longest late path from its exits.
+   */
+  tail(name: string): Found {
+    const state = this.states[name];
+    let overrun = 0;
+    if (state.Type === 'Task') {
+      const longestWait = Math.max(0, ...retriers(state).map((r) => r.longestWait));
+      overrun = Math.max(this.attemptSeconds(name, state), longestWait) + this.cost(name, state);
+    } else overrun = this.cost(name, state);
+    let best: Found = { seconds: 0, path: [] };
+    for (const exit of this.exits(name, state, new Map())) {
+      if (exit.next === undefined) continue;
+      const f = this.longest(exit.next, exit.counters);
+      if (f.seconds > best.seconds || best.path.length === 0) best = f;
+    }
+    return { seconds: overrun + this.o.transitionSeconds + best.seconds, path: [name, ...best.path] };
+  }
+
+  names(): string[] {
+    return Object.keys(this.states);
+  }
+}
+
+const resultAt = (c: Counters, path: string | null | undefined): Counters =>
+  path === null ? c : dropUnder(c, path ?? '$');
+
+function options(o: BudgetOptions): Required<BudgetOptions> {
+  return { mapItems: o.mapItems ?? 0, transitionSeconds: o.transitionSeconds ?? 0.1 };
+}
+
+/** The longest the definition can run with every attempt at its TimeoutSeconds and every wait at its longest. */
+export function worstCase(definition: Json, o: BudgetOptions = {}): BudgetReport {
+  return new Graph(definition, options(o), false).longest();
+}
+
+/**
+ * The longest the definition can run when its Lambda tasks keep an execution budget of `budgetSeconds`: the budget,
+ * plus the longest tail over every state it can run out in (see the module comment). States nested in a Map or
+ * Parallel count through their parent.
+ */
+export function worstCaseWithBudget(
+  definition: Json,
+  budgetSeconds: number = EXECUTION_BUDGET_SECONDS,
+  o: BudgetOptions = {},
+): BudgetReport {
+  const late = new Graph(definition, options(o), true);
+  let worst: Found & { crossing: string } = { seconds: -1, path: [], crossing: '' };
+  for (const name of late.names()) {
+    const t = late.tail(name);
+    if (t.seconds > worst.seconds) worst = { ...t, crossing: name };
+  }
+  return { seconds: budgetSeconds + worst.seconds, path: worst.path, crossing: worst.crossing, budgetSeconds };
+}
+
+/** Every Lambda task state (nested ones included) that does not receive the execution's start time. */
+export function tasksWithoutBudget(definition: Json): string[] {
+  const out: string[] = [];
+  const walk = (states: Record<string, Json>) => {
+    for (const [name, s] of Object.entries(states)) {
+      if (s.Type === 'Task' && isLambdaTask(s) && !keepsBudget(s)) out.push(name);
+      for (const b of s.Branches ?? []) walk(b.States);
+      const inner = s.ItemProcessor ?? s.Iterator;
+      if (inner) walk(inner.States);
+    }
+  };
+  walk(definition.States);
+  return out;
+}
+
+/** The numbers docs/operations.md quotes, for `node infra/model/asl-budget.ts`. */
+export function summary(definition: Json, o: BudgetOptions = {}): string {
+  const plain = (() => {
+    try {
+      return worstCase(definition, o).seconds.toFixed(1);
+    } catch (e) {
+      return `unbounded (${(e as Error).message})`;
+    }
+  })();
+  const b = worstCaseWithBudget(definition, EXECUTION_BUDGET_SECONDS, o);
+  return [
+    `without the budget: ${plain} s`,
+    `with the ${EXECUTION_BUDGET_SECONDS} s budget: ${b.seconds.toFixed(1)} s of ${EXPRESS_LIMIT_SECONDS} s ` +
+      `(margin ${(EXPRESS_LIMIT_SECONDS - b.seconds).toFixed(1)} s); worst tail from ${b.crossing}: ` +
+      b.path.join(' > '),
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const file = new URL('../../statemachine/sync.asl.json', import.meta.url);
+  // The Map runs a mapping's targets: at most MAX_TARGETS of them.
+  console.log(summary(JSON.parse(readFileSync(file, 'utf8')), { mapItems: MAX_TARGETS }));
+}

@@ -1,0 +1,565 @@
+/**
+ * The schema of the mappings file (zod). Each check's message says what was
+ * wrong and what would be right; infra/model/config.ts prefixes it with the mapping
+ * and the field path.
+ */
+import { z } from 'zod';
+import { SECRET_TYPES } from '../../functions/domain/secret-types.ts';
+import { MANAGED_BY_LABEL } from '../../functions/domain/metadata.ts';
+import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
+import { dataShapeOf, shapeProblems } from '../../functions/domain/shape.ts';
+import type { SecretType } from '../../functions/domain/types.ts';
+import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';
+import { ENV } from '../../functions/runtime/env-contract.ts';
+import { MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
+
+const show = (v: unknown) => JSON.stringify(v);
+
+/** A partial ARN (`...:secret:<name>`) or a bare name: how to print the full ARN to write instead. */
+function partialArnFix(input: unknown): string {
+  if (typeof input !== 'string' || input === '') return '';
+  const partial = /^arn:[a-z-]+:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:secret:(.+)$/.exec(input);
+  const secretId = partial ? input : input.startsWith('arn:') ? undefined : input;
+  if (secretId === undefined) return '';
+  return (
+    ` (get the full ARN, with the 6 characters Secrets Manager appended to the name, with: ` +
+    `${fullArnCommand(secretId, partial?.[1])})`
+  );
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const KMS_KEY_ARN = /^arn:[a-z-]+:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const RESTART = /^(deployment|statefulset|daemonset)\/(.+)$/;
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\(\S+( \S+){5}\)$/;
+const RESERVED_PREFIX = 'eks-secret-sync.io/';
+
+/** CloudWatch Logs retention periods, in days (`RetentionDays` without INFINITE). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Longest mapping id: it is part of resource names (Role `eks-secret-sync-<id>`, alarms, log groups). */
+export const MAX_ID_LENGTH = 40;
+
+/**
+ * Most targets of one mapping: the Map state runs them all in one round (`MAX_TARGET_CONCURRENCY`, Step
+ * Functions' inline Map maximum of 40); a second round's late tail would take the worst case of one execution
+ * past Express's 5 minutes (infra/model/asl-budget.ts, test/unit/asl-budget.test.ts).
+ */
+export const MAX_TARGETS = MAX_TARGET_CONCURRENCY;
+
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    return `key ${show(key)} has an invalid prefix; expected a DNS subdomain such as example.com/`;
+  }
+  if (name.length > 63 || !LABEL_NAME.test(name)) {
+    return (
+      `key ${show(key)} is not a valid Kubernetes key; expected [prefix/]name, name at most 63 characters of ` +
+      `letters, digits, '-', '_', '.', starting and ending with a letter or digit`
+    );
+  }
+  if (key.startsWith(RESERVED_PREFIX) || key === MANAGED_BY_LABEL) {
+    return `key ${show(key)} is reserved: eks-secret-sync writes it itself; choose another key`;
+  }
+  return undefined;
+}
+
+/** Kubernetes label or annotation keys (and, for labels, values), checked one by one; absent is empty. */
+function metadataMap(kind: 'labels' | 'annotations') {
+  return metadataChecks(kind).default({});
+}
+
+/** {@link metadataMap} without its default: a target's override, absent when the target takes the mapping's. */
+function metadataChecks(kind: 'labels' | 'annotations') {
+  return z.record(z.string(), z.string()).superRefine((map, ctx) => {
+    for (const [key, value] of Object.entries(map)) {
+      const problem = labelKeyProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+      else if (kind === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, ` +
+            `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
+        });
+      }
+    }
+  });
+}
+
+function isPemCertificateBase64(value: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  return Buffer.from(value, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----');
+}
+
+/** Lambda's limits on a function's VpcConfig (CreateFunction: SubnetIds at most 16, SecurityGroupIds at most 5). */
+export const MAX_VPC_SUBNETS = 16;
+export const MAX_VPC_SECURITY_GROUPS = 5;
+
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** A list of EC2 ids of one kind, 1 to `max`, no duplicates; `what` and `fix` are for its messages. */
+function idList(pattern: RegExp, kind: string, max: number, fix: string) {
+  return z
+    .array(
+      z.string().regex(pattern, {
+        error: (i) =>
+          `${show(i.input)} is not a ${kind} id; expected ${kind === 'subnet' ? 'subnet' : 'sg'}-<8 or 17 hex digits>`,
+      }),
+    )
+    .min(1, { error: `is empty; ${fix}` })
+    .max(max, { error: (i) => `lists ${(i.input as unknown[]).length} ${kind}s; Lambda takes at most ${max}` })
+    .superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      ids.forEach((id, n) => {
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', path: [n], message: `${show(id)} is listed twice; list it once` });
+        seen.add(id);
+      });
+    })
+    .optional();
+}
+
+const VPC_ID_FIX = 'give the id of the VPC of those subnets (aws ec2 describe-subnets --subnet-ids <id>)';
+const ENDPOINT_SUBNETS_FIX =
+  'list the subnets for the endpoint, at most one per Availability Zone, or leave endpoints.subnetIds out to use ' +
+  "the functions' subnets";
+const SUBNETS_FIX =
+  'list the private subnets the functions that call the API server run in (they must reach the cluster endpoint)';
+const SECURITY_GROUPS_FIX =
+  'list the security groups of those functions (1 to 5): the cluster security group, or one the cluster security ' +
+  'group admits on TCP 443';
+
+/** Where a mapping's Kubernetes functions run: subnets and security groups, and optionally the endpoints to create. */
+const clusterVpc = z
+  .strictObject({
+    subnetIds: idList(SUBNET_ID, 'subnet', MAX_VPC_SUBNETS, SUBNETS_FIX),
+    securityGroupIds: idList(SECURITY_GROUP_ID, 'security group', MAX_VPC_SECURITY_GROUPS, SECURITY_GROUPS_FIX),
+    endpoints: z
+      .strictObject({
+        vpcId: z
+          .string()
+          .regex(VPC_ID, { error: (i) => `${show(i.input)} is not a VPC id; expected vpc-<8 or 17 hex digits>` })
+          .optional(),
+        subnetIds: idList(SUBNET_ID, 'subnet', MAX_VPC_SUBNETS, ENDPOINT_SUBNETS_FIX),
+      })
+      .superRefine((e, ctx) => {
+        if (e.vpcId === undefined)
+          ctx.addIssue({ code: 'custom', path: ['vpcId'], message: `is missing; ${VPC_ID_FIX}` });
+      })
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.subnetIds === undefined)
+      ctx.addIssue({ code: 'custom', path: ['subnetIds'], message: `is missing; ${SUBNETS_FIX}` });
+    if (v.securityGroupIds === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['securityGroupIds'],
+        message: `is missing: Lambda runs a function in subnets only with security groups; ${SECURITY_GROUPS_FIX}`,
+      });
+    }
+  });
+
+const cluster = z
+  .strictObject({
+    name: z.string().regex(CLUSTER_NAME, {
+      error: (i) =>
+        `${show(i.input)} is not an EKS cluster name; expected 1-100 letters, digits, '-' or '_', starting with a ` +
+        `letter or digit`,
+    }),
+    region: z
+      .string()
+      .regex(REGION, {
+        error: (i) => `${show(i.input)} is not an AWS region; expected a region code such as us-east-1`,
+      })
+      .optional(),
+    endpoint: z
+      .string()
+      .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, {
+        error: (i) =>
+          `${show(i.input)} is not an API server endpoint; expected https://<host> as in \`aws eks describe-cluster ` +
+          `--query cluster.endpoint\``,
+      })
+      .optional(),
+    certificateAuthority: z
+      .string()
+      .refine(isPemCertificateBase64, {
+        error:
+          'is not a base64-encoded PEM certificate; expected the value of ' +
+          '`aws eks describe-cluster --query cluster.certificateAuthority.data`',
+      })
+      .optional(),
+    vpc: clusterVpc.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.endpoint === undefined) !== (c.certificateAuthority === undefined)) {
+      const missing = c.endpoint === undefined ? 'endpoint' : 'certificateAuthority';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          `is missing; give endpoint and certificateAuthority together, or neither and the stack looks both ` +
+          `up at deploy time with eks:DescribeCluster`,
+      });
+    }
+  });
+
+const DATA_SOURCE_FIELDS = ['from', 'path', 'template'] as const;
+
+/** One produced key: exactly one of from, path, template. */
+const dataSource = z
+  .strictObject({ from: z.string().optional(), path: z.string().optional(), template: z.string().optional() })
+  .superRefine((e, ctx) => {
+    const set = DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined);
+    if (set.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${set.length === 0 ? 'names no source' : `names ${set.join(' and ')}`}; expected exactly one of ` +
+          '{ from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }',
+      });
+    }
+  });
+
+/**
+ * The synth-time checks of a mapping's `data` (functions/domain/shape.ts's shapeProblems) and the size of the
+ * function environment it becomes.
+ */
+function checkDataShape(
+  m: {
+    data?: Record<string, { from?: string; path?: string; template?: string }>;
+    includeOtherKeys?: boolean;
+    type: string;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (m.data === undefined) {
+    if (m.includeOtherKeys !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['includeOtherKeys'],
+        message: 'takes effect only with data; remove it, or add data naming the keys to produce',
+      });
+    }
+    return;
+  }
+  const shape = dataShapeOf(m)!;
+  // An entry without exactly one source is reported by its own schema; the rest are still checked.
+  const wellFormed = Object.entries(m.data).filter(
+    ([, e]) => DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined).length === 1,
+  );
+  const complete = wellFormed.length === Object.keys(m.data).length;
+  const checked = { ...shape, data: Object.fromEntries(wellFormed.map(([k]) => [k, shape.data[k]!])) };
+  for (const p of shapeProblems(checked, m.type as SecretType)) {
+    // What the type needs is judged on the whole spec only.
+    if (complete || p.path.length > 1) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  }
+  const bytes = Buffer.byteLength(dataShapeEnvValue(shape), 'utf8');
+  if (bytes > MAX_DATA_SHAPE_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data'],
+      message:
+        `takes ${bytes} bytes as the fetch function's environment variable ${ENV.dataShape}, over the ` +
+        `${MAX_DATA_SHAPE_BYTES} it may take (Lambda allows 4 KB for all of a function's variables); shorten the ` +
+        `templates or split the secret across mappings`,
+    });
+  }
+}
+
+const namespaceName = z
+  .string()
+  .max(63, { error: (i) => `${show(i.input)} is longer than 63 characters; a namespace name is a DNS label` })
+  .regex(DNS_LABEL, {
+    error: (i) =>
+      `${show(i.input)} is not a namespace name; expected lower-case letters, digits and '-', starting and ending ` +
+      `with a letter or digit`,
+  });
+const secretName = z
+  .string()
+  .max(253, { error: (i) => `${show(i.input)} is longer than 253 characters; a Secret name is a DNS subdomain` })
+  .regex(DNS_SUBDOMAIN, {
+    error: (i) =>
+      `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
+      `ending with a letter or digit`,
+  });
+const secretType = z.enum(SECRET_TYPES as [string, ...string[]]);
+const deletionPolicy = z.enum(['retain', 'delete']);
+const restart = z.array(
+  z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
+    error: (i) =>
+      `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
+      `the Secret's namespace`,
+  }),
+);
+
+/**
+ * One target of a mapping's `targets:` list: where the Secret goes, and what it overrides of the mapping's
+ * Secret options (a field left out takes the mapping's value; labels and annotations replace, not merge).
+ */
+const targetFields = z.strictObject({
+  cluster,
+  namespace: namespaceName,
+  secretName,
+  type: secretType.optional(),
+  labels: metadataChecks('labels').optional(),
+  annotations: metadataChecks('annotations').optional(),
+  prune: z.boolean().optional(),
+  deletionPolicy: deletionPolicy.optional(),
+  restart: restart.optional(),
+});
+
+/** The fields a target may take over from its mapping, in the order a normalized target lists them. */
+export const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+
+/** The fields of one mapping. */
+const mappingFields = z.strictObject({
+  id: z
+    .string()
+    .max(MAX_ID_LENGTH, {
+      error: (i) => `${show(i.input)} is longer than ${MAX_ID_LENGTH} characters; choose a shorter id`,
+    })
+    .regex(DNS_LABEL, {
+      error: (i) =>
+        `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
+        `letter or digit (like a DNS label)`,
+    }),
+  secretArn: z.string().regex(SECRET_ARN_PATTERN, {
+    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}${partialArnFix(i.input)}`,
+  }),
+  secretKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, {
+      error: (i) =>
+        `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
+        `ARN, not an alias)`,
+    })
+    .optional(),
+  cluster: cluster.optional(),
+  namespace: namespaceName.optional(),
+  secretName: secretName.optional(),
+  targets: z
+    .array(targetFields)
+    .min(1, { error: 'is empty; list at least one target, or give cluster, namespace and secretName instead' })
+    .max(MAX_TARGETS, {
+      error: (i) =>
+        `lists ${(i.input as unknown[]).length} targets, more than the ${MAX_TARGETS} one mapping may write; split ` +
+        `the targets across mappings of the same secret`,
+    })
+    .optional(),
+  type: secretType.default('Opaque'),
+  labels: metadataMap('labels'),
+  annotations: metadataMap('annotations'),
+  prune: z.boolean().default(false),
+  deletionPolicy: deletionPolicy.default('retain'),
+  restart: restart.default([]),
+  resyncSchedule: z
+    .string()
+    .refine(isScheduleExpression, {
+      error: (i) =>
+        `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
+        `1) or cron(<6 fields>)`,
+    })
+    .optional(),
+  cloudTrailRules: z.boolean().default(false),
+  data: z.record(z.string(), dataSource).optional(),
+  includeOtherKeys: z.boolean().optional(),
+});
+
+type MappingFields = z.output<typeof mappingFields>;
+
+const SINGLE_TARGET_FIELDS = ['cluster', 'namespace', 'secretName'] as const;
+
+/**
+ * The field names a validated mapping, each of its targets and each target's cluster can carry, from the schema
+ * itself (the settings hash checks them: infra/model/settings-hash.ts).
+ */
+export const SCHEMA_FIELD_NAMES = {
+  mapping: Object.keys(mappingFields.shape).filter((k) => !(SINGLE_TARGET_FIELDS as readonly string[]).includes(k)),
+  target: Object.keys(targetFields.shape),
+  cluster: Object.keys(cluster.shape),
+} as const;
+
+/**
+ * Either the single-target fields (all three) or `targets:`, never both, never neither. Runs even when other
+ * fields failed (`when` below), so a file's every problem is reported at once.
+ */
+function checkTargetForm(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (m === null || typeof m !== 'object') return;
+  const single = SINGLE_TARGET_FIELDS.filter((f) => m[f] !== undefined);
+  if (m.targets !== undefined) {
+    for (const f of single) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [f],
+        message:
+          'is given together with targets; give cluster, namespace and secretName for one target, or list every ' +
+          'target under targets (each with its own cluster, namespace and secretName)',
+      });
+    }
+    return;
+  }
+  for (const f of SINGLE_TARGET_FIELDS.filter((x) => m[x] === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [f],
+      message: `is missing; expected ${f === 'cluster' ? 'a mapping of fields' : 'a string'} (or list targets)`,
+    });
+  }
+}
+
+/** A target's type override must suit the mapping's data spec like the mapping's own type. */
+function checkTargetTypes(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (m.data === undefined || m.targets === undefined) return;
+  const shape = dataShapeOf(m)!;
+  m.targets.forEach((t, i) => {
+    if (t.type === undefined || t.type === m.type) return;
+    for (const p of shapeProblems(shape, t.type as SecretType)) {
+      if (p.path.length === 1) ctx.addIssue({ code: 'custom', path: ['targets', i, 'type'], message: p.message });
+    }
+  });
+}
+
+/**
+ * The mapping with its targets as one list: the single-target form becomes a list of one, and every target
+ * carries its Secret options in full (the mapping's, unless it overrides them).
+ */
+function normalize(m: MappingFields) {
+  const { cluster: c, namespace, secretName: name, targets, ...rest } = m;
+  const listed = targets ?? [{ cluster: c!, namespace: namespace!, secretName: name! }];
+  return {
+    ...rest,
+    targets: listed.map((t) => ({
+      cluster: t.cluster,
+      namespace: t.namespace,
+      secretName: t.secretName,
+      type: t.type ?? m.type,
+      labels: t.labels ?? m.labels,
+      annotations: t.annotations ?? m.annotations,
+      prune: t.prune ?? m.prune,
+      deletionPolicy: t.deletionPolicy ?? m.deletionPolicy,
+      restart: t.restart ?? m.restart,
+    })),
+  };
+}
+
+/**
+ * One mapping: one AWS secret into one Kubernetes Secret or several (`targets:`), its data spec checked as a
+ * whole, its targets normalized to a list.
+ */
+export const mappingSchema = mappingFields
+  .superRefine(checkTargetForm, { when: (payload) => payload.value !== null && typeof payload.value === 'object' })
+  .superRefine(checkDataShape)
+  .superRefine(checkTargetTypes)
+  .transform(normalize);
+
+function isScheduleExpression(s: string): boolean {
+  const rate = RATE.exec(s);
+  if (rate) {
+    const n = Number(rate[1]);
+    return n >= 1 && (n === 1) === !rate[2]!.endsWith('s');
+  }
+  return CRON.test(s);
+}
+
+const alarmEmail = z
+  .email({ error: (i) => `${show(i.input)} is not an email address; expected name@example.com` })
+  .optional();
+const redriveMaxAttempts = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to 20` })
+  .min(1, { error: (i) => `${show(i.input)} is too small; expected 1 to 20` })
+  .max(20, { error: (i) => `${show(i.input)} is too large; expected 1 to 20` })
+  .default(5);
+/** Minutes a failed sync may wait in the dead-letter queue before the freshness alarm (StaleSyncAlarm) fires. */
+const freshnessMinutes = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number of minutes; expected 5 to 10080 (7 days)` })
+  .min(5, { error: (i) => `${show(i.input)} is too small; expected 5 to 10080 minutes (7 days)` })
+  .max(10080, { error: (i) => `${show(i.input)} is too large; expected 5 to 10080 minutes (7 days)` })
+  .default(60);
+const logRetentionDays = z
+  .number()
+  .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+    error: (i) =>
+      `${show(i.input)} is not a CloudWatch Logs retention period; expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+  })
+  .default(30);
+
+/**
+ * Mappings the app puts in one stack before it starts the next (infra/model/fleet.ts). The default is the most of the
+ * largest mappings that fit every CloudFormation and KMS limit of a stack (test/infra/fleet.test.ts); plain
+ * mappings fit more, and the synth says how many when a stack is over a limit (infra/constructs/stack-limits.ts).
+ */
+export const DEFAULT_MAPPINGS_PER_STACK = 12;
+
+/** The most plain mappings one stack holds (500 resources: 19 shared, 31 per mapping; test/infra/fleet.test.ts). */
+export const MAX_MAPPINGS_PER_STACK = 15;
+
+const mappingsPerStack = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
+  .min(1, { error: (i) => `${show(i.input)} is below 1; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
+  .max(MAX_MAPPINGS_PER_STACK, {
+    error: (i) =>
+      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources, 31 or more per mapping); ` +
+      `expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
+  })
+  .default(DEFAULT_MAPPINGS_PER_STACK);
+
+/** Options of the stacks (the first is named `name`; infra/model/fleet.ts). */
+export const stackSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+        error: (i) =>
+          `${show(i.input)} is not a CloudFormation stack name; expected a letter, then letters, digits and '-' (at ` +
+          `most 128)`,
+      })
+      .default('EksSecretSync'),
+    alarmEmail,
+    redriveMaxAttempts,
+    logRetentionDays,
+    mappingsPerStack,
+    freshnessMinutes,
+  })
+  .default({
+    name: 'EksSecretSync',
+    redriveMaxAttempts: 5,
+    logRetentionDays: 30,
+    mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
+    freshnessMinutes: 60,
+  });
+
+const mappingsSchema = z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' });
+
+/** The whole mappings file. */
+export const fileSchema = z.strictObject({
+  stack: stackSchema,
+  mappings: mappingsSchema,
+});
+
+/**
+ * The data props of the EksSecretSync construct (infra/constructs/sync-props.ts): the mappings and the stack options of
+ * the file, checked by the same rules, so a mapping given in code fails with the same message as in YAML.
+ */
+export const constructPropsSchema = z.strictObject({
+  mappings: mappingsSchema,
+  alarmEmail,
+  redriveMaxAttempts,
+  logRetention: logRetentionDays,
+  freshnessMinutes,
+});
