@@ -2,8 +2,9 @@
  * Edits that disturb nothing (issue 20): a 33-mapping fleet over 3 clusters and 3 stacks, edited as people do;
  * each edit's deploy, judged by CDK's diff engine with knock-on replacement, touches only the edited mapping, and
  * shared parts change in place at most. The same for a fleet whose clusters are looked up at deploy time, whose
- * lookups (`Cluster<n>`) keep their numbers from the placement record. And concurrent deploys (`cdk deploy --all --concurrency 4`): no two stacks
- * create one physical name, and no name leaves one stack for another in one deploy.
+ * lookups (`Cluster<n>`) keep their numbers from the placement record. And concurrent deploys
+ * (`cdk deploy --all --concurrency 4`): no two stacks create one physical name, and no name leaves one stack for
+ * another in one deploy.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
