@@ -263,10 +263,10 @@ describe('the EKS access entries', () => {
     const values = Object.values(Template.fromStack(stack).findOutputs('*')).map((o) => o.Value);
     expect(values).toContain(rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE));
     // The CLI's own line for the same file: what the operator runs is what the stack's output says.
-    let printed = '';
-    const io = { stdout: (t: string) => void (printed += t), stderr: () => undefined, env: {} };
+    const printed: string[] = [];
+    const io = { stdout: (t: string) => printed.push(t), stderr: () => undefined, env: {} };
     expect(await rbacCommand.run(['--cluster', 'prod', '--mappings', EXAMPLE_FILE], io)).toBe(0);
-    expect(printed.split('\n')[0]).toBe(`# apply with: ${rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE)}`);
+    expect(printed.join('').split('\n')[0]).toBe(`# apply with: ${rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE)}`);
   }, 120_000);
 });
 
