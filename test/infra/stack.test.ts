@@ -266,7 +266,9 @@ describe('the EKS access entries', () => {
     const printed: string[] = [];
     const io = { stdout: (t: string) => printed.push(t), stderr: () => undefined, env: {} };
     expect(await rbacCommand.run(['--cluster', 'prod', '--mappings', EXAMPLE_FILE], io)).toBe(0);
-    expect(printed.join('').split('\n')[0]).toBe(`# apply with: ${rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE)}`);
+    expect(printed.join('').split('\n')[0]).toBe(
+      `# apply with: ${rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE)}`,
+    );
   }, 120_000);
 });
 
