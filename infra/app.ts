@@ -62,13 +62,22 @@ function addStacks(app: App, config: SyncConfig, record: PlacementRecord | undef
   // The first stack is the core (seal key, DLQ, redrive, monitoring, execution logs); the others reference it.
   const stacks: EksSecretSyncStack[] = [];
   const emptyStacks: Stack[] = [];
-  for (const { stackName, mappings } of placement.stacks) {
+  for (const { stackName, mappings, clusterLookups, providerLogs } of placement.stacks) {
     const core = stacks[0]?.sync;
     if (core !== undefined && mappings.length === 0) {
       emptyStacks.push(emptyStack(app, stackName, env, config.source));
       continue;
     }
-    stacks.push(new EksSecretSyncStack(app, stackName, { config: { ...config, mappings }, stackName, env, core }));
+    stacks.push(
+      new EksSecretSyncStack(app, stackName, {
+        config: { ...config, mappings },
+        stackName,
+        env,
+        core,
+        clusterLookups,
+        providerLogs,
+      }),
+    );
   }
   const quota = rulesQuotaWarning(config);
   if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);

@@ -34,5 +34,12 @@ export type { MappingFunctionProps, SealingFunctionProps } from './constructs/fu
 export type { DataShape, DataSource, DataSourceFields } from '../functions/domain/shape.ts';
 export { accessManifests, kubernetesGroup, rbacManifests, rbacYaml, type RbacMapping } from './model/rbac.ts';
 export { restartPolicyManifests, restartPolicyName } from './model/restart-policy.ts';
+export {
+  clusterKey,
+  lookupNumbers,
+  providerLogs,
+  type LookupNumbers,
+  type ProviderLogs,
+} from './model/cluster-lookups.ts';
 export { placeInVpc, type FunctionVpcPlacement } from './constructs/function-vpc.ts';
 export { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, type KmsInterfaceEndpointProps } from './constructs/vpc-endpoints.ts';

@@ -5,7 +5,15 @@ import { CfnLogGroup, type ILogGroup, LogGroup, type RetentionDays } from 'aws-c
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { ClusterConnection } from './cluster.ts';
-import { mappingVpc, type Mapping, type Target } from '../model/config.ts';
+import {
+  clusterKey,
+  lookupNumberProblems,
+  lookupNumbers,
+  needsLookup,
+  PROVIDER_LOGS,
+  providerLogs,
+} from '../model/cluster-lookups.ts';
+import { mappingVpc, MappingsError, type Mapping, type Target } from '../model/config.ts';
 import { rulePrefix } from './events.ts';
 import { SecretMapping } from './mapping.ts';
 import { sealKeyPolicy } from './seal-key.ts';
@@ -78,6 +86,18 @@ export class EksSecretSync extends Construct implements SharedParts {
       );
     }
     const config = validateSyncProps(props, this.node.path);
+    const numbering = [
+      ...lookupNumberProblems(props.clusterLookups ?? {}),
+      ...(props.providerLogs === undefined || PROVIDER_LOGS.includes(props.providerLogs)
+        ? []
+        : [`providerLogs: ${JSON.stringify(props.providerLogs)} is not one of ${PROVIDER_LOGS.join(', ')}`]),
+    ];
+    if (numbering.length > 0)
+      throw new MappingsError(
+        this.node.path,
+        numbering.map((p) => (p.startsWith('providerLogs') ? p : `clusterLookups: ${p}`)),
+        'props of EksSecretSync',
+      );
     const { logRetention } = config;
 
     const appName = appNameOf(this);
@@ -94,7 +114,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       sealKey: this.sealKey,
       serviceToken: this.sealGrantor.function.functionArn,
     });
-    const clusterOf = this.clusterConnections(logRetention);
+    const clusterOf = this.clusterConnections(config.mappings, logRetention, props);
     const kmsEndpoints = kmsEndpointsFor(this, config.mappings, this.sealKey);
     const mappings: Record<string, SecretMapping> = {};
     for (const m of config.mappings) {
@@ -237,17 +257,30 @@ export class EksSecretSync extends Construct implements SharedParts {
     return queue;
   }
 
-  /** One connection (and at most one deploy-time lookup) per distinct cluster block. */
-  private clusterConnections(logRetention: RetentionDays): (c: Target['cluster']) => ClusterConnection {
+  /**
+   * One connection (and at most one deploy-time lookup) per distinct cluster block. A lookup is `Cluster<n>`, its
+   * number from {@link lookupNumbers}; a block with endpoint and CA has no resource, and its id no contract.
+   */
+  private clusterConnections(
+    mappings: readonly Mapping[],
+    logRetention: RetentionDays,
+    props: Pick<EksSecretSyncProps, 'clusterLookups' | 'providerLogs'>,
+  ): (c: Target['cluster']) => ClusterConnection {
+    const numbers = lookupNumbers(mappings, props.clusterLookups);
+    // Made before any custom resource, so that whichever comes first gives CDK's provider function this group.
+    const logs = providerLogs(mappings, props.providerLogs);
+    const providerLogGroup = new LogGroup(this, logs, { retention: logRetention });
     const clusters = new Map<string, ClusterConnection>();
-    let lookupLogs: LogGroup | undefined;
     return (c) => {
-      const key = JSON.stringify([c.name, c.region, c.endpoint, c.certificateAuthority]);
+      const key = clusterKey(c);
       let conn = clusters.get(key);
       if (!conn) {
-        const needsLookup = c.endpoint === undefined || c.certificateAuthority === undefined;
-        if (needsLookup) lookupLogs ??= new LogGroup(this, 'ClusterLookupLogs', { retention: logRetention });
-        conn = new ClusterConnection(this, `Cluster${clusters.size + 1}`, { ...c, lookupLogGroup: lookupLogs });
+        const lookup = needsLookup(c);
+        // Release 0.1.0 made the lookups' group even where the provider writes elsewhere; it stays, idle.
+        if (lookup && this.node.tryFindChild('ClusterLookupLogs') === undefined)
+          new LogGroup(this, 'ClusterLookupLogs', { retention: logRetention });
+        const id = lookup ? `Cluster${numbers[key]}` : `Connection${clusters.size + 1}`;
+        conn = new ClusterConnection(this, id, { ...c, lookupLogGroup: providerLogGroup });
         clusters.set(key, conn);
       }
       return conn;

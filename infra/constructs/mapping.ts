@@ -405,12 +405,13 @@ export class SecretMapping extends Construct {
 /**
  * The log group of CDK's one AwsCustomResource provider function of the stack
  * (a singleton: the first custom resource that creates it decides its log
- * group). The cluster lookup log group of the mapping's EksSecretSync (its
- * parent) when there is one, else one created there once, with the retention.
+ * group). The group its EksSecretSync (its parent) made for it (infra/model/cluster-lookups.ts `providerLogs`),
+ * else one created there once, with the retention.
  */
 function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGroup {
   const home = mapping.node.scope ?? Stack.of(mapping);
-  const existing = home.node.tryFindChild('ClusterLookupLogs') ?? home.node.tryFindChild('CustomResourceLogs');
+  // Its own group first: an EksSecretSync whose provider writes there may also hold an (idle) lookup group.
+  const existing = home.node.tryFindChild('CustomResourceLogs') ?? home.node.tryFindChild('ClusterLookupLogs');
   return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
 }
 

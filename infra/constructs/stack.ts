@@ -28,6 +28,16 @@ export interface EksSecretSyncStackProps extends StackProps {
    * @default this stack is the core
    */
   readonly core?: EksSecretSync;
+  /**
+   * The numbers of the stack's cluster lookups ({@link EksSecretSyncProps.clusterLookups}), from the placement record.
+   * @default release 0.1.0's numbering (first use)
+   */
+  readonly clusterLookups?: EksSecretSyncProps['clusterLookups'];
+  /**
+   * The log group of the stack's custom-resource provider ({@link EksSecretSyncProps.providerLogs}), from the record.
+   * @default release 0.1.0's choice
+   */
+  readonly providerLogs?: EksSecretSyncProps['providerLogs'];
 }
 
 /** The construct props of a validated mappings file: its mappings and its `stack:` options. */
@@ -58,7 +68,7 @@ export class EksSecretSyncStack extends Stack {
   readonly redrive: SyncRedrive;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncStackProps) {
-    const { config, core, ...stackProps } = props;
+    const { config, core, clusterLookups, providerLogs, ...stackProps } = props;
     super(scope, id, {
       description: 'eks-secret-sync: AWS Secrets Manager secrets kept in step with Kubernetes Secrets on EKS',
       ...stackProps,
@@ -67,7 +77,12 @@ export class EksSecretSyncStack extends Stack {
     this.node.setContext(APP_NAME_CONTEXT, config.stack.name);
     // Each checkov finding decided rather than fixed, with its reason, on the resources it concerns.
     Aspects.of(this).add(new CheckovSkips());
-    this.sync = new EksSecretSync(this, SYNC_CONSTRUCT_ID, { ...syncPropsOf(config), core });
+    this.sync = new EksSecretSync(this, SYNC_CONSTRUCT_ID, {
+      ...syncPropsOf(config),
+      core,
+      clusterLookups,
+      providerLogs,
+    });
     ({
       sealKey: this.sealKey,
       deadLetterQueue: this.deadLetterQueue,

@@ -220,6 +220,23 @@ export interface EksSecretSyncProps {
    */
   readonly source?: string;
   /**
+   * The number of each deploy-time cluster lookup (construct `Cluster<n>`, part of its logical id), by cluster key
+   * (`clusterKey`, infra/model/cluster-lookups.ts), as `lookupNumbers` returns it: keep what it returned and pass
+   * it back, so that removing or reordering mappings never renumbers (and so replaces) another mapping's lookup.
+   * A cluster not in it gets the next number after the highest. The YAML app keeps them in its placement record.
+   * @default release 0.1.0's numbering: distinct cluster blocks in order of first use by `mappings` (stable under
+   *   appends and option changes, not when the first mapping using a cluster is removed or moved after another)
+   */
+  readonly clusterLookups?: Readonly<Record<string, number>>;
+  /**
+   * The log group of CDK's custom-resource provider function of the stack (lookups, initial syncs), as `providerLogs`
+   * (infra/model/cluster-lookups.ts) returns it: keep it and pass it back, so that removing the first mapping never
+   * moves the function to another group and removes the old one. The YAML app keeps it in its placement record.
+   * @default release 0.1.0's: `ClusterLookupLogs` when the first mapping reaches a looked-up cluster, else
+   *   `CustomResourceLogs`
+   */
+  readonly providerLogs?: 'ClusterLookupLogs' | 'CustomResourceLogs';
+  /**
    * The app's core: the EksSecretSync (in another stack of the same app, account and region) whose seal key,
    * dead-letter queue, redrive, monitoring and execution log group this one's mappings use. This one then holds
    * only its mappings; the options above other than `mappings`, `logRetention` and `source` are the core's.

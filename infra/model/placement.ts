@@ -8,11 +8,21 @@
  * 0.1.0 (`stack.mappingsPerStack` per stack), so a fleet deployed before the record existed moves nothing.
  * A move is an explicit `moves` entry, refused while the mapping is placed elsewhere (one deploy cannot move it:
  * its physical names are the same in every stack). A stack whose mappings are all removed stays in the app, empty,
- * until the operator deletes it. Why: docs/decisions.md#placement-record.
+ * until the operator deletes it. Per stack, the record also keeps the number of each deploy-time cluster lookup
+ * (infra/model/cluster-lookups.ts), so that no edit of other mappings renumbers one. Why:
+ * docs/decisions.md#placement-record.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { MappingsError, type Mapping, type SyncConfig } from './config.ts';
+import {
+  lookupNumberProblems,
+  lookupNumbers,
+  PROVIDER_LOGS,
+  providerLogs,
+  type LookupNumbers,
+  type ProviderLogs,
+} from './cluster-lookups.ts';
 
 /** CloudFormation's longest stack name. */
 export const MAX_STACK_NAME_LENGTH = 128;
@@ -28,12 +38,26 @@ export interface PlacementRecord {
    * removal is deployed cannot create it in a second stack.
    */
   readonly removed?: Readonly<Record<string, string>>;
+  /**
+   * Stack name -> cluster key -> the number of its deploy-time lookup (`Cluster<n>`), given once and never reused
+   * (infra/model/cluster-lookups.ts). A stack without an entry is numbered as release 0.1.0 numbered it.
+   */
+  readonly clusterLookups?: Readonly<Record<string, LookupNumbers>>;
+  /**
+   * Stack name -> the log group of its custom-resource provider function (infra/model/cluster-lookups.ts), kept so
+   * that removing a stack's first mapping never moves it. A stack without an entry gets release 0.1.0's choice.
+   */
+  readonly providerLogs?: Readonly<Record<string, ProviderLogs>>;
 }
 
 /** One stack of the app and the mappings it holds. */
 export interface FleetStack {
   readonly stackName: string;
   readonly mappings: readonly Mapping[];
+  /** The numbers of the stack's cluster lookups (EksSecretSync prop `clusterLookups`). */
+  readonly clusterLookups: LookupNumbers;
+  /** The log group of the stack's custom-resource provider (EksSecretSync prop `providerLogs`). */
+  readonly providerLogs: ProviderLogs;
 }
 
 /** Where a file's mappings go, and the record to write back. */
@@ -86,19 +110,38 @@ export function readPlacement(mappingsFile: string): PlacementRecord | undefined
       'placement record',
     );
   }
-  const r = raw as { stacks?: unknown; moves?: unknown; removed?: unknown };
+  const r = raw as {
+    stacks?: unknown;
+    moves?: unknown;
+    removed?: unknown;
+    clusterLookups?: unknown;
+    providerLogs?: unknown;
+  };
   const isIdLists = (v: unknown) =>
     typeof v === 'object' &&
     v !== null &&
     Object.values(v).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string'));
   const isMoves = (v: unknown) =>
     v === undefined || (typeof v === 'object' && v !== null && Object.values(v).every((s) => typeof s === 'string'));
-  if (!isIdLists(r.stacks) || !isMoves(r.moves) || !isMoves(r.removed))
+  const isLookups = (v: unknown) =>
+    v === undefined ||
+    (typeof v === 'object' &&
+      v !== null &&
+      Object.values(v).every((n) => typeof n === 'object' && n !== null && lookupNumberProblems(n).length === 0));
+  const isLogs = (v: unknown) =>
+    v === undefined ||
+    (typeof v === 'object' &&
+      v !== null &&
+      Object.values(v).every((l) => (PROVIDER_LOGS as readonly unknown[]).includes(l)));
+  const valid = [isIdLists(r.stacks), isMoves(r.moves), isMoves(r.removed), isLookups(r.clusterLookups)];
+  if (valid.includes(false) || !isLogs(r.providerLogs))
     throw new MappingsError(
       path,
       [
         'expected {"stacks": {"<stack>": ["<mapping id>", ...]}, "moves": {"<mapping id>": "<stack>"}, ' +
-          '"removed": {"<mapping id>": "<stack>"}} (moves and removed optional)',
+          '"removed": {"<mapping id>": "<stack>"}, "clusterLookups": {"<stack>": {"<cluster>": <n>}}, ' +
+          `"providerLogs": {"<stack>": "${PROVIDER_LOGS.join('" or "')}"}} (all but stacks optional; lookup ` +
+          'numbers distinct whole numbers from 1 per stack): restore it from version control',
       ],
       'placement record',
     );
@@ -106,14 +149,23 @@ export function readPlacement(mappingsFile: string): PlacementRecord | undefined
     stacks: r.stacks as PlacementRecord['stacks'],
     moves: r.moves as PlacementRecord['moves'],
     removed: r.removed as PlacementRecord['removed'],
+    clusterLookups: r.clusterLookups as PlacementRecord['clusterLookups'],
+    providerLogs: r.providerLogs as PlacementRecord['providerLogs'],
   };
 }
 
 /** The record's text as the app writes it. */
 export function placementText(record: PlacementRecord): string {
-  const optional = (key: 'moves' | 'removed') =>
+  const optional = (key: 'moves' | 'removed' | 'clusterLookups' | 'providerLogs') =>
     record[key] && Object.keys(record[key]).length > 0 ? { [key]: record[key] } : {};
-  const json = { $comment: ABOUT, stacks: record.stacks, ...optional('moves'), ...optional('removed') };
+  const json = {
+    $comment: ABOUT,
+    stacks: record.stacks,
+    ...optional('moves'),
+    ...optional('removed'),
+    ...optional('clusterLookups'),
+    ...optional('providerLogs'),
+  };
   return `${JSON.stringify(json, undefined, 2)}\n`;
 }
 
@@ -132,7 +184,8 @@ export function savePlacement(mappingsFile: string, record: PlacementRecord, mod
     throw new MappingsError(
       path,
       [
-        'is not what this synth placed (a mapping was added or removed, or the record is missing): run npx cdk ' +
+        'is not what this synth placed (a mapping or a looked-up cluster was added or removed, or the record is ' +
+          'missing): run npx cdk ' +
           'synth without -c placement=check and commit the record it writes',
       ],
       'placement record',
@@ -166,11 +219,15 @@ class Placer {
   private readonly moves: Record<string, string>;
   private readonly inFile: Set<string>;
   private readonly placed: { id: string; stackName: string }[] = [];
+  private readonly lookups: Readonly<Record<string, LookupNumbers>>;
+  private readonly logs: Readonly<Record<string, ProviderLogs>>;
 
   private readonly config: SyncConfig;
 
   constructor(config: SyncConfig, record: PlacementRecord | undefined) {
     this.config = config;
+    this.lookups = record?.clusterLookups ?? {};
+    this.logs = record?.providerLogs ?? {};
     ({ name: this.name, mappingsPerStack: this.perStack } = config.stack);
     this.where = record === undefined ? '' : ` (placement record ${placementPath(config.source)})`;
     this.moves = { ...record?.moves };
@@ -269,7 +326,16 @@ class Placer {
     const byId = new Map(this.config.mappings.map((m) => [m.id, m]));
     const stacks = [...this.ids.keys()]
       .sort((a, b) => a - b)
-      .map((i) => ({ stackName: this.stack(i), mappings: this.ids.get(i)!.map((id) => byId.get(id)!) }));
+      .map((i) => {
+        const mappings = this.ids.get(i)!.map((id) => byId.get(id)!);
+        const stackName = this.stack(i);
+        return {
+          stackName,
+          mappings,
+          clusterLookups: lookupNumbers(mappings, recordedFor(this.lookups, stackName)),
+          providerLogs: providerLogs(mappings, recordedFor(this.logs, stackName)),
+        };
+      });
     if (stacks[0]!.mappings.length === 0)
       this.fail(
         `stack ${this.name} (the app's core: seal key, dead-letter queue, alarms) would hold no mapping: every ` +
@@ -279,12 +345,17 @@ class Placer {
     this.checkNameLength(stacks);
     const moves = Object.fromEntries(Object.entries(this.moves).filter(([id]) => !this.inFile.has(id)));
     const removed = Object.fromEntries([...this.removed].map(([id, i]) => [id, this.stack(i)]));
+    const clusterLookups = Object.fromEntries(
+      stacks.filter((s) => Object.keys(s.clusterLookups).length > 0).map((s) => [s.stackName, s.clusterLookups]),
+    );
     return {
       stacks,
       record: {
         stacks: Object.fromEntries(stacks.map((s) => [s.stackName, s.mappings.map((m) => m.id)])),
         ...(Object.keys(moves).length > 0 ? { moves } : {}),
         ...(Object.keys(removed).length > 0 ? { removed } : {}),
+        ...(Object.keys(clusterLookups).length > 0 ? { clusterLookups } : {}),
+        providerLogs: Object.fromEntries(stacks.map((s) => [s.stackName, s.providerLogs])),
       },
       placed: hadRecord ? this.placed : [],
       emptyStacks: stacks
@@ -305,6 +376,11 @@ class Placer {
           `${MAX_STACK_NAME_LENGTH - (longest.length - name.length)} characters`,
       );
   }
+}
+
+/** A stack's entry in a record field (Object.hasOwn: a stack name is text, never a key of Object.prototype). */
+function recordedFor<T>(field: Readonly<Record<string, T>>, stackName: string): T | undefined {
+  return Object.hasOwn(field, stackName) ? field[stackName] : undefined;
 }
 
 /** What synth tells the operator about an empty stack: it is still deployed, and how to remove it. */

@@ -226,3 +226,31 @@ describe('EksSecretSync with targets', () => {
     expect(allowLists[0]).toStrictEqual([cluster.endpoint, 'https://west.example']);
   });
 });
+
+describe('EksSecretSync cluster lookup numbers (clusterLookups)', () => {
+  const lookupsOf = (props: Partial<EksSecretSyncProps>) => {
+    const stack = userStack();
+    new EksSecretSync(stack, 'Sync', {
+      mappings: [
+        { ...base, id: 'a', cluster: { name: 'prod' } },
+        { ...base, id: 'b', secretName: 'b', cluster: { name: 'staging' } },
+      ],
+      ...props,
+    });
+    return Object.entries(Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>)
+      .filter(([, r]) => r.Type === 'Custom::AWS')
+      .map(([id]) => id.replace(/DescribeCluster.*/, ''))
+      .sort();
+  };
+
+  it('numbers by first use without them (release 0.1.0), and keeps given numbers, a new cluster after them', () => {
+    expect(lookupsOf({})).toStrictEqual(['SyncCluster1', 'SyncCluster2']);
+    expect(lookupsOf({ clusterLookups: { staging: 7 } })).toStrictEqual(['SyncCluster7', 'SyncCluster8']);
+  });
+
+  it('refuses two clusters given one number, naming both', () => {
+    expect(problemsOf(() => lookupsOf({ clusterLookups: { prod: 1, staging: 1 } }))).toStrictEqual([
+      'clusterLookups: "staging": 1 is also the number of "prod"',
+    ]);
+  });
+});

@@ -1,8 +1,10 @@
 /**
  * Edits that disturb nothing (issue 20): a 33-mapping fleet over 3 clusters and 3 stacks, edited as people do;
  * each edit's deploy, judged by CDK's diff engine with knock-on replacement, touches only the edited mapping, and
- * shared parts change in place at most. And concurrent deploys (`cdk deploy --all --concurrency 4`): no two stacks
- * create one physical name, and no name leaves one stack for another in one deploy.
+ * shared parts change in place at most. The same for a fleet whose clusters are looked up at deploy time, whose
+ * lookups (`Cluster<n>`) keep their numbers from the placement record. And concurrent deploys
+ * (`cdk deploy --all --concurrency 4`): no two stacks create one physical name, and no name leaves one stack for
+ * another in one deploy.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,18 +20,21 @@ import {
   type ResourceChange,
   synthFleet,
 } from '../support/contract.ts';
-import { FLEET_EDITS, type FleetEdit } from '../support/fleet-edits.ts';
+import { FLEET_EDITS, type FleetEdit, LOOKUP_EDITS } from '../support/fleet-edits.ts';
 
 const FIXTURE = loadMappings(join(FIXTURE_FLEETS_DIR, 'thirty-three.yaml'));
 /** The placement record the fleet's first synth wrote (file order), committed with the file. */
 const RECORD = placeFleet(FIXTURE).record;
 const ALL_IDS = [...FIXTURE.mappings.map((m) => m.id), ...FLEET_EDITS.flatMap((e) => e.edited ?? [])];
 
-/** What an edit must not do: change anything of a mapping it does not edit, replace or remove a shared part. */
-function disturbances(changes: readonly ResourceChange[], edit: FleetEdit): string[] {
+/**
+ * What an edit must not do: change anything of a mapping it does not edit, replace or remove a shared part (a
+ * cluster lookup is one: every mapping of its stack on that cluster reads it).
+ */
+function disturbances(changes: readonly ResourceChange[], edit: FleetEdit, ids: readonly string[] = ALL_IDS): string[] {
   return changes
     .filter((c) => {
-      const owner = mappingOf(c.logicalId, ALL_IDS);
+      const owner = mappingOf(c.logicalId, ids);
       if (owner === undefined) return c.change === 'replace' || c.change === 'remove';
       return owner !== edit.edited;
     })
@@ -74,6 +79,68 @@ describe('a 33-mapping fleet over 3 clusters in 3 stacks, edited as people do', 
     expect(found.filter((f) => / remove$/.test(f)).length).toBeGreaterThanOrEqual(2 * 29);
     expect(found.some((f) => f.startsWith('Fleet-2/Mappingsvc11'))).toBe(true);
   }, 120_000);
+});
+
+const LOOKED = loadMappings(join(FIXTURE_FLEETS_DIR, 'lookups.yaml'));
+const LOOKED_RECORD = placeFleet(LOOKED).record;
+const LOOKED_IDS = [...LOOKED.mappings.map((m) => m.id), ...LOOKUP_EDITS.flatMap((e) => e.edited ?? [])];
+let lookedBefore: FleetTemplates;
+
+describe('a 12-mapping fleet in 3 stacks whose clusters are looked up at deploy time, edited as people do', () => {
+  it('has lookups of 2 clusters in every stack, numbered as release 0.1.0 numbered them', () => {
+    lookedBefore = synthFleet(LOOKED, LOOKED_RECORD);
+    const lookups = (stack: string) =>
+      Object.entries(lookedBefore[stack]!.Resources)
+        .filter(([, r]) => r.Type === 'Custom::AWS')
+        .map(([id]) => id.replace(/DescribeCluster.*/, ''))
+        .sort();
+    // The first use in each stack decides: prod, staging, edge (no lookup) in the core; edge, staging, prod next.
+    expect(LOOKED_RECORD.clusterLookups).toStrictEqual({
+      Looked: { prod: 1, staging: 2 },
+      'Looked-2': { staging: 2, prod: 3 },
+      'Looked-3': { staging: 1, prod: 2 },
+    });
+    // The first mapping decides where CDK's custom-resource provider logs: lk-04 (Looked-2) reaches no lookup.
+    expect(LOOKED_RECORD.providerLogs).toStrictEqual({
+      Looked: 'ClusterLookupLogs',
+      'Looked-2': 'CustomResourceLogs',
+      'Looked-3': 'ClusterLookupLogs',
+    });
+    expect(lookups('Looked')).toStrictEqual(['Cluster1', 'Cluster2']);
+    expect(lookups('Looked-2')).toStrictEqual(['Cluster2', 'Cluster3']);
+  }, 120_000);
+
+  it.each(LOOKUP_EDITS)(
+    'touches only the edited mapping: $name',
+    (edit) => {
+      const changes = fleetChanges(lookedBefore, synthFleet(edit.apply(LOOKED), LOOKED_RECORD));
+      expect(disturbances(changes, edit, LOOKED_IDS)).toStrictEqual([]);
+      if (edit.edited !== undefined)
+        expect(changes.filter((c) => mappingOf(c.logicalId, LOOKED_IDS) === edit.edited).length).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+
+  it.each([
+    [0, 'Looked/Cluster2DescribeClusterBBA0A466 remove', /^Looked\/Mappinglk01\w+ update$/],
+    [1, 'Looked-2/CustomResourceLogsE45D40F0 remove', /^Looked-2\/Cluster3DescribeCluster\w+ remove$/],
+  ])(
+    "finds what release 0.1.0's first-use rules (nothing recorded) do to LOOKUP_EDITS[%i] (positive control)",
+    (index, removed, follows) => {
+      const edit = LOOKUP_EDITS[index]!;
+      const { clusterLookups: _, providerLogs: __, ...firstUse } = LOOKED_RECORD;
+      const found = disturbances(
+        fleetChanges(lookedBefore, synthFleet(edit.apply(LOOKED), firstUse)),
+        edit,
+        LOOKED_IDS,
+      );
+      // Core: staging becomes Cluster1, prod Cluster3, so Cluster2 goes and lk-01's functions follow the new id.
+      // Looked-2: the provider moves to the lookups' group; staging and prod become Cluster1 and 2, so 3 goes.
+      expect(found).toContain(removed);
+      expect(found.some((f) => follows.test(f))).toBe(true);
+    },
+    120_000,
+  );
 });
 
 describe('concurrent deploys (cdk deploy --all --concurrency 4)', () => {

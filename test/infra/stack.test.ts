@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
+import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
 const EXAMPLE_APP = { appName: 'EksSecretSync', account: '111122223333', region: 'us-east-1' };
 
@@ -256,11 +257,18 @@ describe('the EKS access entries', () => {
     expect(outputs.map(([, o]) => o.Value)).toStrictEqual([command, command]);
   });
 
-  it('name the mappings file the app was synthesized from (-c mappings=...) in that command', () => {
-    const app = new App({ stackTraces: false, context: { mappings: 'fleet/prod.yaml' } });
+  it('name the mappings file the app was synthesized from (-c mappings=...) in that command, as rbac prints it', async () => {
+    const app = new App({ stackTraces: false, context: { mappings: EXAMPLE_FILE } });
     const stack = new EksSecretSyncStack(app, 'EksSecretSync', { config: loadMappings(EXAMPLE_FILE) });
     const values = Object.values(Template.fromStack(stack).findOutputs('*')).map((o) => o.Value);
-    expect(values).toContain(rbacApplyCommand(EXAMPLE_APP, 'prod', 'fleet/prod.yaml'));
+    expect(values).toContain(rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE));
+    // The CLI's own line for the same file: what the operator runs is what the stack's output says.
+    const printed: string[] = [];
+    const io = { stdout: (t: string) => printed.push(t), stderr: () => undefined, env: {} };
+    expect(await rbacCommand.run(['--cluster', 'prod', '--mappings', EXAMPLE_FILE], io)).toBe(0);
+    expect(printed.join('').split('\n')[0]).toBe(
+      `# apply with: ${rbacApplyCommand(EXAMPLE_APP, 'prod', EXAMPLE_FILE)}`,
+    );
   }, 120_000);
 });
 

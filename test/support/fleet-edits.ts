@@ -59,3 +59,35 @@ export const FLEET_EDITS: readonly FleetEdit[] = [
       ),
   },
 ];
+
+/**
+ * The edits that renumbered deploy-time cluster lookups before the placement record kept their numbers, applied to
+ * test/fixtures/fleets/lookups.yaml (4 mappings per stack; `lk-00` and `lk-04` are the first mappings of the core
+ * and of the second stack, each the first user of a cluster there).
+ */
+export const LOOKUP_EDITS: readonly FleetEdit[] = [
+  {
+    name: "remove the core's first mapping",
+    edited: 'lk-00',
+    apply: (c) =>
+      withMappings(
+        c,
+        c.mappings.filter((m) => m.id !== 'lk-00'),
+      ),
+  },
+  {
+    name: "remove the second stack's first mapping",
+    edited: 'lk-04',
+    apply: (c) =>
+      withMappings(
+        c,
+        c.mappings.filter((m) => m.id !== 'lk-04'),
+      ),
+  },
+  { name: 'reorder (reverse the file)', apply: (c) => withMappings(c, [...c.mappings].reverse()) },
+  {
+    name: 'insert at the top (a mapping on a looked-up cluster)',
+    edited: 'new-top',
+    apply: (c) => withMappings(c, [newMapping(c.mappings[1]!, 'new-top'), ...c.mappings]),
+  },
+];

@@ -166,7 +166,13 @@ describe('the placement record file', () => {
     expect(() => savePlacement(file, record, 'check')).toThrow(/is not what this synth placed/);
     expect(savePlacement(file, record, 'write')).toBe(true);
     expect(savePlacement(file, record, 'write')).toBe(false);
-    expect(readPlacement(file)).toStrictEqual({ stacks: record.stacks, moves: undefined, removed: undefined });
+    expect(readPlacement(file)).toStrictEqual({
+      stacks: record.stacks,
+      moves: undefined,
+      removed: undefined,
+      clusterLookups: record.clusterLookups,
+      providerLogs: record.providerLogs,
+    });
     expect(() => savePlacement(file, record, 'check')).not.toThrow();
     writeFileSync(placementPath(file), '{"stacks": {"Fleet": "app-0"}}');
     expect(() => readPlacement(file)).toThrow(/expected \{"stacks"/);
