@@ -87,7 +87,7 @@ describe('the mapping option descriptors', () => {
   const { resources } = synthUnbundled(YAML);
   const functions = Object.values(resources).filter((r) => r.Metadata?.[FUNCTION_METADATA_KEY] !== undefined);
   const ofMapping = (id: string) =>
-    functions.filter((r) => r.Properties.Environment?.Variables?.[ENV.mappingId] === id);
+    functions.filter((r) => r.Properties?.Environment?.Variables?.[ENV.mappingId] === id);
 
   it('deliver each variable only to functions whose environment contract reads it', () => {
     expect(contractProblems(DELIVERIES, FUNCTION_ENV)).toEqual([]);
@@ -113,7 +113,7 @@ describe('the mapping option descriptors', () => {
   });
 
   it('set the Lambda log level of every function of a mapping with logLevel, and leave INFO on the others', () => {
-    const level = (id: string) => ofMapping(id).map((r) => r.Properties.LoggingConfig?.ApplicationLogLevel);
+    const level = (id: string) => ofMapping(id).map((r) => r.Properties?.LoggingConfig?.ApplicationLogLevel);
     expect(new Set(level('tuned'))).toEqual(new Set(['WARN']));
     expect(new Set(level('plain'))).toEqual(new Set(['INFO']));
     expect(level('tuned')).toHaveLength(6);
