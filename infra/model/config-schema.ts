@@ -392,7 +392,10 @@ const logRetentionDays = z
  */
 export const DEFAULT_MAPPINGS_PER_STACK = 12;
 
-/** The most plain mappings one stack holds (500 resources: 19 shared, 31 per mapping; test/infra/fleet.test.ts). */
+/**
+ * The most plain mappings one stack holds within CloudFormation's 500 resources (test/infra/fleet.test.ts counts the
+ * shared and per-mapping resources of a synthesized stack).
+ */
 export const MAX_MAPPINGS_PER_STACK = 15;
 
 const mappingsPerStack = z
@@ -401,7 +404,7 @@ const mappingsPerStack = z
   .min(1, { error: (i) => `${show(i.input)} is below 1; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
   .max(MAX_MAPPINGS_PER_STACK, {
     error: (i) =>
-      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources, 31 or more per mapping); ` +
+      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources); ` +
       `expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
   })
   .default(DEFAULT_MAPPINGS_PER_STACK);
