@@ -32,7 +32,7 @@ function reachesText(delivery: readonly OptionDelivery[]): string {
   return delivery
     .map((d) => {
       if (d.kind === 'env') return `\`${d.env}\` of ${d.functions.join(', ')}`;
-      if (d.kind === 'logLevel') return `the Lambda log level of ${d.functions.join(', ')}`;
+      if (d.kind === 'logLevel') return 'the Lambda log level of every function of the mapping';
       return d.what;
     })
     .join('; ');

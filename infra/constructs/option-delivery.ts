@@ -16,11 +16,11 @@ import type { SyncFunction } from './lambda-defaults.ts';
  */
 export function deliverOptions(mapping: Mapping, functions: readonly SyncFunction[]): void {
   const values = mapping as unknown as Readonly<Record<string, unknown>>;
+  const level = optionLogLevel(values);
   for (const fn of functions) {
     for (const [name, value] of Object.entries(optionEnvironment(fn.kind, values))) {
       fn.function.addEnvironment(name, value);
     }
-    const level = optionLogLevel(fn.kind, values);
     if (level === undefined) continue;
     const cfn = fn.function.node.defaultChild as CfnFunction;
     const config = cfn.loggingConfig as CfnFunction.LoggingConfigProperty | undefined;

@@ -29,10 +29,10 @@ export type OptionDelivery =
       readonly encode: (mapping: Readonly<Record<string, unknown>>) => string | undefined;
     }
   /**
-   * As the functions' Lambda log level (`LoggingConfig.ApplicationLogLevel`): Lambda drops JSON lines below it and
-   * hands it to the Powertools logger as `AWS_LAMBDA_LOG_LEVEL`.
+   * As the Lambda log level (`LoggingConfig.ApplicationLogLevel`) of every function of the mapping: Lambda drops
+   * JSON lines below it and hands it to the Powertools logger as `AWS_LAMBDA_LOG_LEVEL`.
    */
-  | { readonly kind: 'logLevel'; readonly functions: readonly FunctionKind[] }
+  | { readonly kind: 'logLevel' }
   /** Read by a construct (rules, IAM), not by a function: `what` says where. */
   | { readonly kind: 'infra'; readonly what: string };
 
@@ -137,16 +137,6 @@ export const LOG_LEVELS = ['INFO', 'WARN', 'ERROR'] as const;
 
 const json = (v: unknown) => JSON.stringify(v);
 const asIs = (v: unknown) => (v === undefined ? undefined : String(v));
-/** Every function of a mapping that holds the mapping's options as defaults for its targets. */
-const MAPPING_FUNCTIONS = [
-  'fetch-secret',
-  'mint-token',
-  'read-secret',
-  'plan-merge',
-  'apply-secret',
-  'restart-workloads',
-] as const satisfies readonly FunctionKind[];
-
 /**
  * The options of a mapping, in the order a validated mapping lists them (the settings hash reads that order).
  * The fields that say where the Secret goes (id, secretArn, cluster, namespace, secretName, targets) are not
@@ -299,7 +289,7 @@ export const MAPPING_OPTIONS = {
     doc: "The least severe log line the mapping's functions write: `WARN` or `ERROR` quiets a busy mapping.",
     accepts: LOG_LEVELS.map((l) => `\`${l}\``).join(', '),
     targetOverride: false,
-    delivery: [{ kind: 'logLevel', functions: MAPPING_FUNCTIONS }],
+    delivery: [{ kind: 'logLevel' }],
     since: '0.2.0',
   },
 } as const satisfies Record<string, MappingOption>;
@@ -390,11 +380,11 @@ export function optionEnvironment(
   return env;
 }
 
-/** The Lambda log level the options give a function of kind `kind`, if any option sets it. */
-export function optionLogLevel(kind: FunctionKind, mapping: Readonly<Record<string, unknown>>): string | undefined {
+/** The Lambda log level the options give every function of the mapping, if an option sets it. */
+export function optionLogLevel(mapping: Readonly<Record<string, unknown>>): string | undefined {
   for (const k of OPTION_NAMES) {
     for (const d of MAPPING_OPTIONS[k].delivery as readonly OptionDelivery[]) {
-      if (d.kind === 'logLevel' && d.functions.includes(kind)) return asIs(mapping[k]);
+      if (d.kind === 'logLevel') return asIs(mapping[k]);
     }
   }
   return undefined;
