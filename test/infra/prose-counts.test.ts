@@ -25,7 +25,7 @@ const WORDS = [
   'eleven',
   'twelve',
 ];
-const NUMBER = `(\\d+|${WORDS.join('|')})`;
+const COUNT_WORD = `(\\d+|${WORDS.join('|')})`;
 const valueOf = (n: string) => (WORDS.includes(n.toLowerCase()) ? WORDS.indexOf(n.toLowerCase()) : Number(n));
 
 /** A count the code knows, and the phrase that states it in prose. */
@@ -51,7 +51,7 @@ function proseFiles(): string[] {
 }
 
 /** Each place where a fact's phrase states a count other than the code's, as `file:line: text`. */
-export function countProblems(facts: readonly CountFact[], files: Readonly<Record<string, string>>): string[] {
+function countProblems(facts: readonly CountFact[], files: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
   for (const [file, text] of Object.entries(files)) {
     text.split('\n').forEach((line, i) => {
@@ -78,15 +78,15 @@ mappings:
 `);
   const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length;
   const facts: CountFact[] = [
-    { what: 'alarms', phrase: new RegExp(`\\b${NUMBER} (?:CloudWatch )?alarms\\b`), value: alarms },
+    { what: 'alarms', phrase: new RegExp(`\\b${COUNT_WORD} (?:CloudWatch )?alarms\\b`), value: alarms },
     {
       what: 'targets per mapping at most',
-      phrase: new RegExp(`\\b${NUMBER} targets per mapping\\b`),
+      phrase: new RegExp(`\\b${COUNT_WORD} targets per mapping\\b`),
       value: MAX_TARGETS,
     },
     {
       what: 'mappings per stack by default',
-      phrase: new RegExp(`\\b${NUMBER}\\W{0,2} mappings per stack\\b`),
+      phrase: new RegExp(`\\b${COUNT_WORD}\\W{0,2} mappings per stack\\b`),
       value: DEFAULT_MAPPINGS_PER_STACK,
     },
   ];
