@@ -26,7 +26,7 @@ const WORDS = [
   'twelve',
 ];
 const COUNT_WORD = `(\\d+|${WORDS.join('|')})`;
-const valueOf = (n: string) => (WORDS.includes(n.toLowerCase()) ? WORDS.indexOf(n.toLowerCase()) : Number(n));
+const countOf = (n: string) => (WORDS.includes(n.toLowerCase()) ? WORDS.indexOf(n.toLowerCase()) : Number(n));
 
 /** A count the code knows, and the phrase that states it in prose. */
 interface CountFact {
@@ -58,7 +58,7 @@ function countProblems(facts: readonly CountFact[], files: Readonly<Record<strin
       if (/before issue/i.test(line)) return;
       for (const f of facts) {
         for (const m of line.matchAll(new RegExp(f.phrase.source, 'gi'))) {
-          if (valueOf(m[1]!) !== f.value)
+          if (countOf(m[1]!) !== f.value)
             problems.push(`${file}:${i + 1}: "${m[0]}" (the code has ${f.value} ${f.what})`);
         }
       }
