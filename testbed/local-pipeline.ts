@@ -2,6 +2,7 @@
 // stack deploys, its Lambda tasks executed from the bundles `cdk synth`
 // produces (one warm worker process per function), moto for AWS and the real
 // kube-apiserver for Kubernetes. Used by the e2e tests, the demo and the bench.
+import { ENV } from '../functions/runtime/env-contract.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -272,19 +273,19 @@ export class LocalMapping {
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
-      MAPPING_ID: id,
-      SEAL_KEY_ID: sealKeyId,
-      SECRET_ARN: secret.ARN!,
-      SECRET_TYPE: opts.type ?? 'Opaque',
-      PRUNE: String(opts.prune ?? false),
-      LABELS: JSON.stringify(opts.labels ?? {}),
-      ANNOTATIONS: '{}',
-      RESTART_TARGETS: JSON.stringify(opts.restart ?? []),
-      DELETION_POLICY: opts.deletionPolicy ?? 'retain',
-      ...(opts.dataShape && { DATA_SHAPE: dataShapeEnvValue(opts.dataShape) }),
-      KUBE_IDENTITY: identity.roleArn,
-      CLUSTER_ENDPOINTS: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
-      METRIC_NAMESPACE: TESTBED_METRIC_NAMESPACE,
+      [ENV.mappingId]: id,
+      [ENV.sealKeyId]: sealKeyId,
+      [ENV.secretArn]: secret.ARN!,
+      [ENV.secretType]: opts.type ?? 'Opaque',
+      [ENV.prune]: String(opts.prune ?? false),
+      [ENV.labels]: JSON.stringify(opts.labels ?? {}),
+      [ENV.annotations]: '{}',
+      [ENV.restartTargets]: JSON.stringify(opts.restart ?? []),
+      [ENV.deletionPolicy]: opts.deletionPolicy ?? 'retain',
+      ...(opts.dataShape && { [ENV.dataShape]: dataShapeEnvValue(opts.dataShape) }),
+      [ENV.kubeIdentity]: identity.roleArn,
+      [ENV.clusterEndpoints]: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
+      [ENV.metricNamespace]: TESTBED_METRIC_NAMESPACE,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
     };

@@ -7,13 +7,7 @@
  * only after that succeeded.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import {
   decideRedrive,
   failureKey,
@@ -27,10 +21,11 @@ import {
   redriveMessage,
   stringAttributes,
 } from '../../functions/adapters/redrive-io.ts';
-import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/model/resource-names.ts';
-import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
+import { STACK_OUTPUTS, STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/model/resource-names.ts';
+import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
-import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
+import { receiveEach } from '../lib/queue.ts';
+import { DLQ_OUTPUT_KEY, stackOutputs } from '../lib/stack.ts';
 import { Progress, Style, table, writeJson } from '../lib/ui.ts';
 import { CommandFailure, EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
@@ -52,7 +47,7 @@ Options:
   --max N                 Redrive or park at most N messages. Default: all.
   --dry-run               Show what would happen; change nothing.
   --dlq-url URL           The dead-letter queue. Default: the stack's ${DLQ_OUTPUT_KEY} output.
-  --parked-url URL        The parked queue. Default: the stack's ParkedQueueUrl output.
+  --parked-url URL        The parked queue. Default: the stack's ${STACK_OUTPUTS.parkedQueueUrl} output.
   --state-machine ID=ARN  A mapping's state machine; repeat per mapping. Default: the
                           first stack's StateMachineArnPrefix output and the mapping id.
 ${MAPPINGS_HELP}
@@ -130,15 +125,16 @@ export const redriveCommand: Command = {
       values['dlq-url'] === undefined || values['parked-url'] === undefined || Object.keys(flagged).length === 0;
     // The app's one DLQ, parked queue and redrive, in its first stack (named stack.name).
     const stackName = config.stack.name;
-    const outputs = needStack ? await stackOutputs(stackName, aws) : {};
+    const outputs = needStack ? await outputsOf(stackName, aws) : {};
     const dlqUrl = values['dlq-url'] ?? required(outputs, DLQ_OUTPUT_KEY, stackName);
-    const parkedQueueUrl = values['parked-url'] ?? required(outputs, 'ParkedQueueUrl', stackName);
+    const parkedQueueUrl = values['parked-url'] ?? required(outputs, STACK_OUTPUTS.parkedQueueUrl, stackName);
     // Every state machine of the app is the prefix and the mapping id (stacks deployed before list them instead).
     const stateMachineArnPrefix =
       Object.keys(flagged).length > 0 ? undefined : outputs[STATE_MACHINE_ARN_PREFIX_OUTPUT];
-    const listed = outputs.StateMachines === undefined ? {} : parseMachines(outputs.StateMachines);
+    const legacy = outputs[STACK_OUTPUTS.legacyStateMachines];
+    const listed = legacy === undefined ? {} : parseMachines(legacy);
     const stateMachines = Object.keys(flagged).length > 0 ? flagged : listed;
-    if (stateMachineArnPrefix === undefined && Object.keys(flagged).length === 0 && outputs.StateMachines === undefined)
+    if (stateMachineArnPrefix === undefined && Object.keys(flagged).length === 0 && legacy === undefined)
       required(outputs, STATE_MACHINE_ARN_PREFIX_OUTPUT, stackName);
     // A state machine is needed only for the mappings whose messages the queue holds: checked per message (drain).
     const settings: RedriveSettings = {
@@ -227,79 +223,50 @@ interface DrainOptions {
  */
 async function drain(o: DrainOptions): Promise<MessageReport[]> {
   const reports: MessageReport[] = [];
-  const seen = new Set<string>();
   const handled = new RecentFailures();
-  const release: Message[] = [];
   let acted = 0;
-  try {
-    while (acted < o.max) {
-      const got = await o.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: o.dlqUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: HOLD_SECONDS,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const fresh = (got.Messages ?? []).filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
-      if (fresh.length === 0) break;
-      for (const m of fresh) {
-        seen.add(m.MessageId!);
-        const message: QueueMessage = { body: m.Body ?? '', attributes: stringAttributes(m.MessageAttributes) };
-        let decision = decideRedrive(message, o.settings, new Date().toISOString());
-        let base = describe(m.MessageId!, decision);
-        if (acted >= o.max) {
-          release.push(m); // past --max: left for the next run, not reported
-          continue;
-        }
-        if (o.only !== undefined && base.mappingId !== o.only) {
-          reports.push({ ...base, outcome: 'skipped' });
-          release.push(m);
-          continue;
-        }
-        acted++;
-        o.onMessage(reports.length + 1, base.mappingId);
-        let settings = o.settings;
-        if (decision.action === 'park' && decision.reason === 'unknown-mapping' && o.configured.has(base.mappingId!)) {
-          // The file has the mapping but no state machine was given or deployed for it. A message out of attempts
-          // is parked without one; one that would start fails and stays: the operator's to fix.
-          settings = { ...o.settings, stateMachineArnPrefix: NO_STATE_MACHINE };
-          decision = decideRedrive(message, settings, new Date().toISOString());
-          if (decision.action === 'start') {
-            reports.push({ ...base, outcome: 'failed', reason: noStateMachine(base.mappingId!) });
-            release.push(m);
-            continue;
-          }
-          base = describe(m.MessageId!, decision);
-        }
-        if (o.dryRun) {
-          const key = decision.failed && failureKey(decision.failed);
-          const copy = key !== undefined && handled.has(key);
-          if (key !== undefined) handled.add(key);
-          reports.push({
-            ...base,
-            outcome: copy ? 'would-delete-duplicate' : decision.action === 'start' ? 'would-redrive' : 'would-park',
-          });
-          release.push(m);
-          continue;
-        }
-        reports.push(await handle({ ...o, settings }, m, message, base, release, handled));
+  const options = { sqs: o.sqs, queueUrl: o.dlqUrl, holdSeconds: HOLD_SECONDS, more: () => acted < o.max };
+  await receiveEach(options, async (m, release) => {
+    const message: QueueMessage = { body: m.Body ?? '', attributes: stringAttributes(m.MessageAttributes) };
+    let decision = decideRedrive(message, o.settings, new Date().toISOString());
+    let base = describe(m.MessageId!, decision);
+    if (acted >= o.max) {
+      release(m); // past --max: left for the next run, not reported
+      return;
+    }
+    if (o.only !== undefined && base.mappingId !== o.only) {
+      reports.push({ ...base, outcome: 'skipped' });
+      release(m);
+      return;
+    }
+    acted++;
+    o.onMessage(reports.length + 1, base.mappingId);
+    let settings = o.settings;
+    if (decision.action === 'park' && decision.reason === 'unknown-mapping' && o.configured.has(base.mappingId!)) {
+      // The file has the mapping but no state machine was given or deployed for it. A message out of attempts
+      // is parked without one; one that would start fails and stays: the operator's to fix.
+      settings = { ...o.settings, stateMachineArnPrefix: NO_STATE_MACHINE };
+      decision = decideRedrive(message, settings, new Date().toISOString());
+      if (decision.action === 'start') {
+        reports.push({ ...base, outcome: 'failed', reason: noStateMachine(base.mappingId!) });
+        release(m);
+        return;
       }
+      base = describe(m.MessageId!, decision);
     }
-  } finally {
-    for (const m of release) {
-      await o.sqs
-        .send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: o.dlqUrl,
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: 0,
-          }),
-        )
-        .catch(() => undefined);
+    if (o.dryRun) {
+      const key = decision.failed && failureKey(decision.failed);
+      const copy = key !== undefined && handled.has(key);
+      if (key !== undefined) handled.add(key);
+      reports.push({
+        ...base,
+        outcome: copy ? 'would-delete-duplicate' : decision.action === 'start' ? 'would-redrive' : 'would-park',
+      });
+      release(m);
+      return;
     }
-  }
+    reports.push(await handle({ ...o, settings }, m, message, base, release, handled));
+  });
   return reports;
 }
 
@@ -309,7 +276,7 @@ async function handle(
   m: Message,
   message: QueueMessage,
   base: MessageReport,
-  release: Message[],
+  release: (m: Message) => void,
   handled: HandledFailures,
 ): Promise<MessageReport> {
   let report: MessageReport;
@@ -323,7 +290,7 @@ async function handle(
           ? { ...base, outcome: 'duplicate', attempt: undefined, reason: `duplicate of ${out.key}` }
           : { ...base, outcome: 'parked', reason: `${out.decision.reason}: ${out.decision.detail}` };
   } catch (e) {
-    release.push(m);
+    release(m);
     return { ...base, outcome: 'failed', attempt: undefined, reason: sdkErrorText(e) };
   }
   try {
@@ -413,20 +380,10 @@ function stateMachineFlags(flags: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** The stack's outputs by key (CloudFormation DescribeStacks). @throws Error naming the stack and the cause. */
-async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
+/** The stack's outputs by key. @throws CommandFailure naming the stack, the cause and the options instead. */
+async function outputsOf(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
   try {
-    const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
-    const cfn = new sdk.CloudFormationClient!(await aws.config());
-    try {
-      const out = await cfn.send(new sdk.DescribeStacksCommand!({ StackName: stackName }));
-      const outputs: { OutputKey?: string; OutputValue?: string }[] = out.Stacks?.[0]?.Outputs ?? [];
-      return Object.fromEntries(
-        outputs.filter((x) => x.OutputKey && x.OutputValue).map((x) => [x.OutputKey!, x.OutputValue!]),
-      );
-    } finally {
-      cfn.destroy();
-    }
+    return await stackOutputs(stackName, aws);
   } catch (e) {
     throw new CommandFailure(`could not read the outputs of stack ${stackName} (${sdkErrorText(e)})`, {
       fix: 'pass --dlq-url, --parked-url and --state-machine ID=ARN, or deploy the stack',
@@ -446,7 +403,7 @@ function required(outputs: Record<string, string>, key: string, stackName: strin
 /** The option that stands in for each stack output. */
 const OPTION_OF_OUTPUT: Readonly<Record<string, string>> = {
   [DLQ_OUTPUT_KEY]: '--dlq-url URL',
-  ParkedQueueUrl: '--parked-url URL',
+  [STACK_OUTPUTS.parkedQueueUrl]: '--parked-url URL',
   [STATE_MACHINE_ARN_PREFIX_OUTPUT]: '--state-machine ID=ARN for each mapping whose messages are in the DLQ',
 };
 

@@ -5,21 +5,23 @@
  * Logs is the history). Names come from infra/model/resource-names.ts (test/cli checks
  * them against the synthesized template).
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Mapping } from '../../infra/model/config.ts';
 import {
   executionLogGroupPrefix,
   legacyExecutionLogGroupPrefix,
   mappingOfExecution,
+  STACK_OUTPUTS,
   stateMachineName,
 } from '../../infra/model/resource-names.ts';
 import { parseSecretArn } from '../../infra/model/secret-arn.ts';
-import { OPTIONAL_SDK, optionalSdk, type AwsSession } from './aws.ts';
+import { OPTIONAL_SDK, optionalSdk, type AwsSession, type SdkModule } from './aws.ts';
+import { queueClient } from './queue.ts';
 
 export { executionLogGroupPrefix, legacyExecutionLogGroupPrefix } from '../../infra/model/resource-names.ts';
 
-/** The CfnOutput key of the DLQ URL (infra/constructs/stack.ts). */
-export const DLQ_OUTPUT_KEY = 'DeadLetterQueueUrl';
+/** The CfnOutput key of the DLQ URL (infra/model/resource-names.ts's STACK_OUTPUTS). */
+export const DLQ_OUTPUT_KEY = STACK_OUTPUTS.deadLetterQueueUrl;
 
 /** Where a mapping's execution records are: a log group, and in the stack's shared group, its executions' ARNs. */
 export interface ExecutionLogs {
@@ -87,9 +89,7 @@ export async function discoverDlqUrl(stackName: string, aws: AwsSession): Promis
   const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
   const cfn = new sdk.CloudFormationClient!(await aws.config());
   try {
-    const stacks = await cfn.send(new sdk.DescribeStacksCommand!({ StackName: stackName }));
-    const outputs: { OutputKey?: string; OutputValue?: string }[] = stacks.Stacks?.[0]?.Outputs ?? [];
-    const url = outputs.find((o) => o.OutputKey === DLQ_OUTPUT_KEY)?.OutputValue;
+    const url = (await outputsWith(cfn, sdk, stackName))[DLQ_OUTPUT_KEY];
     if (url) return url;
     const res = await cfn.send(new sdk.DescribeStackResourcesCommand!({ StackName: stackName }));
     const queue = (res.StackResources ?? []).find(
@@ -103,6 +103,34 @@ export async function discoverDlqUrl(stackName: string, aws: AwsSession): Promis
   }
 }
 
+async function outputsWith(
+  // biome-ignore lint/suspicious/noExplicitAny: the optional SDK's client, loaded by name.
+  cfn: { send: (c: unknown) => Promise<any> },
+  sdk: SdkModule,
+  stackName: string,
+): Promise<Record<string, string>> {
+  const out = await cfn.send(new sdk.DescribeStacksCommand!({ StackName: stackName }));
+  const outputs: { OutputKey?: string; OutputValue?: string }[] = out.Stacks?.[0]?.Outputs ?? [];
+  return Object.fromEntries(
+    outputs.filter((x) => x.OutputKey && x.OutputValue).map((x) => [x.OutputKey!, x.OutputValue!]),
+  );
+}
+
+/**
+ * The stack's outputs by key (cloudformation:DescribeStacks).
+ *
+ * @throws MissingPackageError without @aws-sdk/client-cloudformation; the SDK's errors.
+ */
+export async function stackOutputs(stackName: string, aws: AwsSession): Promise<Record<string, string>> {
+  const sdk = await optionalSdk(OPTIONAL_SDK.cloudformation);
+  const cfn = new sdk.CloudFormationClient!(await aws.config());
+  try {
+    return await outputsWith(cfn, sdk, stackName);
+  } finally {
+    cfn.destroy();
+  }
+}
+
 /** Messages in the DLQ: visible (waiting) and in flight (being received). */
 export interface QueueDepth {
   readonly visible: number;
@@ -111,10 +139,7 @@ export interface QueueDepth {
 
 /** Reads the DLQ's depth (sqs:GetQueueAttributes; receives nothing). */
 export async function dlqDepth(url: string, aws: AwsSession): Promise<QueueDepth> {
-  // With an endpoint override (AWS_ENDPOINT_URL), SQS is there, whatever host the queue URL names:
-  // an emulator's CloudFormation reports queue URLs with the AWS host.
-  const overridden = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
-  const sqs = new SQSClient({ ...(await aws.config()), useQueueUrlAsEndpoint: !overridden });
+  const sqs = await queueClient(aws);
   try {
     const out = await sqs.send(
       new GetQueueAttributesCommand({

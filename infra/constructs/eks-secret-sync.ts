@@ -22,7 +22,7 @@ import { appNameOf } from './app-name.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
-import { executionLogGroupPrefix, rolePath } from '../model/resource-names.ts';
+import { executionLogGroupPrefix, rolePath, STACK_OUTPUTS } from '../model/resource-names.ts';
 import { AdminWatch } from './admin-watch.ts';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
@@ -248,7 +248,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       }),
     );
     // `eks-secret-sync status` finds the queue by this output's key.
-    new CfnOutput(this, 'DeadLetterQueueUrl', {
+    new CfnOutput(this, STACK_OUTPUTS.deadLetterQueueUrl, {
       description:
         'The dead-letter queue of failed syncs and undeliverable events (eks-secret-sync status shows its depth)',
       value: queue.queueUrl,

@@ -36,6 +36,8 @@ import { fullArnCommand, parseSecretArn, suffixLooksLikeName } from '../model/se
 import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from '../model/targets.ts';
+import { TARGET_OPTIONS } from '../model/mapping-options.ts';
+import { deliverOptions } from './option-delivery.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
@@ -129,6 +131,7 @@ export class SecretMapping extends Construct {
     this.checkRegions(m);
     this.checkSecretArnSuffix(m);
     this.functions = this.addFunctions(props);
+    deliverOptions(m, Object.values(this.functions));
     const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
     const restartArn =
       this.functions['restart-workloads']?.function.functionArn ??
@@ -414,8 +417,6 @@ function providerLogGroup(mapping: Construct, retention: RetentionDays): ILogGro
   const existing = home.node.tryFindChild('CustomResourceLogs') ?? home.node.tryFindChild('ClusterLookupLogs');
   return (existing as ILogGroup | undefined) ?? new LogGroup(home, 'CustomResourceLogs', { retention });
 }
-
-const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
 
 /**
  * A target as the Map state's item: where it writes, and only the options it overrides (the functions hold the

@@ -2,18 +2,18 @@ import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-li
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../model/resource-names.ts';
+import { STACK_OUTPUTS } from '../model/resource-names.ts';
 import { REDRIVE_SYNC_TIMEOUT, RedriveSyncFunction, stateMachineArnPrefix } from './functions/redrive-sync.ts';
 
 /** How long the dead-letter, sync-requests and parked queues keep a message: 14 days, the SQS maximum. */
 export const QUEUE_RETENTION = Duration.days(14);
 
-/** Output keys of the redrive wiring (the CLI reads them; keep in step with bin/commands/redrive.ts). */
+/** Output keys of the redrive wiring (the CLI reads them: infra/model/resource-names.ts's STACK_OUTPUTS). */
 export const REDRIVE_OUTPUTS = {
-  syncRequestsQueueArn: 'SyncRequestsQueueArn',
-  parkedQueueUrl: 'ParkedQueueUrl',
-  stateMachineArnPrefix: STATE_MACHINE_ARN_PREFIX_OUTPUT,
-  dlqRedriveCommand: 'DlqRedriveCommand',
+  syncRequestsQueueArn: STACK_OUTPUTS.syncRequestsQueueArn,
+  parkedQueueUrl: STACK_OUTPUTS.parkedQueueUrl,
+  stateMachineArnPrefix: STACK_OUTPUTS.stateMachineArnPrefix,
+  dlqRedriveCommand: STACK_OUTPUTS.dlqRedriveCommand,
 } as const;
 
 /** Props of {@link SyncRedrive}. */

@@ -15,8 +15,7 @@ import type { ICluster } from 'aws-cdk-lib/aws-eks';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import type { DeletionPolicy, SecretType } from '../../functions/domain/types.ts';
-import type { DataSourceFields } from '../../functions/domain/shape.ts';
+import type { MappingOptionProps, TargetOptionProps } from '../model/mapping-options.ts';
 import { constructPropsSchema, type mappingSchema } from '../model/config-schema.ts';
 import {
   crossCheckMappings,
@@ -60,34 +59,24 @@ export interface MappingClusterProps {
 /**
  * One target of a mapping (`targets:` of the mappings file): where one copy of the secret goes, and what it
  * overrides of the mapping's Secret options (a field left out takes the mapping's; labels and annotations
- * replace the mapping's, they are not merged).
+ * replace the mapping's, they are not merged). The options a target may override are those of
+ * infra/model/mapping-options.ts with `targetOverride` (docs/mappings.md#options).
  */
-export interface MappingTargetProps {
+export interface MappingTargetProps extends TargetOptionProps {
   /** The cluster, as in {@link MappingProps.cluster}. */
   readonly cluster: MappingClusterProps | ICluster;
   /** The namespace of the Kubernetes Secret (it must exist). */
   readonly namespace: string;
   /** The Kubernetes Secret's name. */
   readonly secretName: string;
-  /** @default the mapping's `type` */
-  readonly type?: SecretType;
-  /** @default the mapping's `labels` */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** @default the mapping's `annotations` */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /** @default the mapping's `prune` */
-  readonly prune?: boolean;
-  /** @default the mapping's `deletionPolicy` */
-  readonly deletionPolicy?: DeletionPolicy;
-  /** @default the mapping's `restart` (workloads in this target's namespace) */
-  readonly restart?: readonly string[];
 }
 
 /**
  * One AWS Secrets Manager secret synced into one Kubernetes Secret (`cluster`, `namespace`, `secretName`) or
- * several (`targets`): a mapping of the mappings file, as an object.
+ * several (`targets`): a mapping of the mappings file, as an object. Its options (type, labels, prune, ...) are
+ * derived from their descriptors (infra/model/mapping-options.ts; each one's doc in docs/mappings.md#options).
  */
-export interface MappingProps {
+export interface MappingProps extends MappingOptionProps {
   /**
    * Unique; lower-case letters, digits and '-', at most 40. Names the Kubernetes group `eks-secret-sync:<id>`,
    * the Role `eks-secret-sync-<id>` and the mapping's resources.
@@ -122,63 +111,11 @@ export interface MappingProps {
   /**
    * Every Kubernetes Secret the secret goes to (1 to 40: `MAX_TARGETS`, docs/mappings.md), instead of `cluster`,
    * `namespace` and `secretName`.
-   * The mapping's `type`, `labels`, `annotations`, `prune`, `deletionPolicy` and `restart` are each target's
-   * defaults.
+   * The mapping's options are each target's defaults; a target may override those marked so in
+   * docs/mappings.md#options.
    * @default one target: `cluster`, `namespace`, `secretName`
    */
   readonly targets?: readonly MappingTargetProps[];
-  /**
-   * The Kubernetes Secret's type.
-   * @default 'Opaque'
-   */
-  readonly type?: SecretType;
-  /**
-   * Extra labels on the Secret (the tool adds its own managed-by and mapping labels).
-   * @default none
-   */
-  readonly labels?: Readonly<Record<string, string>>;
-  /**
-   * Extra annotations on the Secret.
-   * @default none
-   */
-  readonly annotations?: Readonly<Record<string, string>>;
-  /**
-   * Remove keys the tool wrote earlier that are no longer in the AWS secret.
-   * @default false
-   */
-  readonly prune?: boolean;
-  /**
-   * What happens to the Kubernetes Secret when the AWS secret is deleted.
-   * @default 'retain'
-   */
-  readonly deletionPolicy?: DeletionPolicy;
-  /**
-   * Workloads in the namespace to restart after the Secret changed: `deployment/<name>`,
-   * `statefulset/<name>` or `daemonset/<name>`.
-   * @default none
-   */
-  readonly restart?: readonly string[];
-  /**
-   * A periodic resync, which repairs drift in the cluster: `rate(...)` or `cron(...)` (EventBridge syntax).
-   * @default no periodic resync
-   */
-  readonly resyncSchedule?: string;
-  /**
-   * Also react to DeleteSecret and RestoreSecret (needs a CloudTrail trail with logging on).
-   * @default false
-   */
-  readonly cloudTrailRules?: boolean;
-  /**
-   * The keys to write, each from one top-level key (`from`), a property path into nested JSON (`path`) or a
-   * template (`template`) of the secret's value (docs/mappings.md#shaping-the-data-data).
-   * @default every top-level key of the secret as it is
-   */
-  readonly data?: Readonly<Record<string, DataSourceFields>>;
-  /**
-   * With `data`: also copy the secret's top-level keys that `data` does not read.
-   * @default false
-   */
-  readonly includeOtherKeys?: boolean;
 }
 
 // The props name exactly the fields of the file's mapping: a field added to one side fails the type check here.

@@ -4,14 +4,19 @@
  * and the field path.
  */
 import { z } from 'zod';
-import { SECRET_TYPES } from '../../functions/domain/secret-types.ts';
-import { MANAGED_BY_LABEL } from '../../functions/domain/metadata.ts';
 import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
 import { dataShapeOf, shapeProblems } from '../../functions/domain/shape.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
+import {
+  DATA_SOURCE_FIELDS,
+  mappingOptionShape,
+  TARGET_OPTIONS,
+  type TargetOptionName,
+  targetOptionShape,
+} from './mapping-options.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -29,14 +34,8 @@ function partialArnFix(input: unknown): string {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const KMS_KEY_ARN = /^arn:[a-z-]+:kms:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
-const RESTART = /^(deployment|statefulset|daemonset)\/(.+)$/;
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\(\S+( \S+){5}\)$/;
-const RESERVED_PREFIX = 'eks-secret-sync.io/';
 
 /** CloudWatch Logs retention periods, in days (`RetentionDays` without INFINITE). */
 export const LOG_RETENTION_DAYS = [
@@ -52,49 +51,6 @@ export const MAX_ID_LENGTH = 40;
  * past Express's 5 minutes (infra/model/asl-budget.ts, test/unit/asl-budget.test.ts).
  */
 export const MAX_TARGETS = MAX_TARGET_CONCURRENCY;
-
-function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `key ${show(key)} has an invalid prefix; expected a DNS subdomain such as example.com/`;
-  }
-  if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return (
-      `key ${show(key)} is not a valid Kubernetes key; expected [prefix/]name, name at most 63 characters of ` +
-      `letters, digits, '-', '_', '.', starting and ending with a letter or digit`
-    );
-  }
-  if (key.startsWith(RESERVED_PREFIX) || key === MANAGED_BY_LABEL) {
-    return `key ${show(key)} is reserved: eks-secret-sync writes it itself; choose another key`;
-  }
-  return undefined;
-}
-
-/** Kubernetes label or annotation keys (and, for labels, values), checked one by one; absent is empty. */
-function metadataMap(kind: 'labels' | 'annotations') {
-  return metadataChecks(kind).default({});
-}
-
-/** {@link metadataMap} without its default: a target's override, absent when the target takes the mapping's. */
-function metadataChecks(kind: 'labels' | 'annotations') {
-  return z.record(z.string(), z.string()).superRefine((map, ctx) => {
-    for (const [key, value] of Object.entries(map)) {
-      const problem = labelKeyProblem(key);
-      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
-      else if (kind === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message:
-            `value ${show(value)} is not a valid label value; expected at most 63 characters of letters, ` +
-            `digits, '-', '_', '.', starting and ending with a letter or digit (put free text in annotations)`,
-        });
-      }
-    }
-  });
-}
 
 function isPemCertificateBase64(value: string): boolean {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
@@ -216,23 +172,6 @@ const cluster = z
     }
   });
 
-const DATA_SOURCE_FIELDS = ['from', 'path', 'template'] as const;
-
-/** One produced key: exactly one of from, path, template. */
-const dataSource = z
-  .strictObject({ from: z.string().optional(), path: z.string().optional(), template: z.string().optional() })
-  .superRefine((e, ctx) => {
-    const set = DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined);
-    if (set.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          `${set.length === 0 ? 'names no source' : `names ${set.join(' and ')}`}; expected exactly one of ` +
-          '{ from: <key> }, { path: <a.b.0.c> } or { template: "...{{ key }}..." }',
-      });
-    }
-  });
-
 /**
  * The synth-time checks of a mapping's `data` (functions/domain/shape.ts's shapeProblems) and the size of the
  * function environment it becomes.
@@ -295,16 +234,6 @@ const secretName = z
       `${show(i.input)} is not a Secret name; expected lower-case letters, digits, '-' and '.', starting and ` +
       `ending with a letter or digit`,
   });
-const secretType = z.enum(SECRET_TYPES as [string, ...string[]]);
-const deletionPolicy = z.enum(['retain', 'delete']);
-const restart = z.array(
-  z.string().refine((s) => RESTART.test(s) && DNS_SUBDOMAIN.test(s.replace(RESTART, '$2')), {
-    error: (i) =>
-      `${show(i.input)} is not a workload; expected deployment/<name>, statefulset/<name> or daemonset/<name> in ` +
-      `the Secret's namespace`,
-  }),
-);
-
 /**
  * One target of a mapping's `targets:` list: where the Secret goes, and what it overrides of the mapping's
  * Secret options (a field left out takes the mapping's value; labels and annotations replace, not merge).
@@ -313,18 +242,12 @@ const targetFields = z.strictObject({
   cluster,
   namespace: namespaceName,
   secretName,
-  type: secretType.optional(),
-  labels: metadataChecks('labels').optional(),
-  annotations: metadataChecks('annotations').optional(),
-  prune: z.boolean().optional(),
-  deletionPolicy: deletionPolicy.optional(),
-  restart: restart.optional(),
+  ...targetOptionShape(),
 });
 
-/** The fields a target may take over from its mapping, in the order a normalized target lists them. */
-export const TARGET_OPTIONS = ['type', 'labels', 'annotations', 'prune', 'deletionPolicy', 'restart'] as const;
+const { secretKmsKeyArn, ...options } = mappingOptionShape();
 
-/** The fields of one mapping. */
+/** The fields of one mapping: where it writes, then its options (infra/model/mapping-options.ts). */
 const mappingFields = z.strictObject({
   id: z
     .string()
@@ -339,14 +262,8 @@ const mappingFields = z.strictObject({
   secretArn: z.string().regex(SECRET_ARN_PATTERN, {
     error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}${partialArnFix(i.input)}`,
   }),
-  secretKmsKeyArn: z
-    .string()
-    .regex(KMS_KEY_ARN, {
-      error: (i) =>
-        `${show(i.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key id> (a key ` +
-        `ARN, not an alias)`,
-    })
-    .optional(),
+  // Where it had its place in 0.1.0: the settings hash reads the keys in order.
+  secretKmsKeyArn,
   cluster: cluster.optional(),
   namespace: namespaceName.optional(),
   secretName: secretName.optional(),
@@ -359,23 +276,7 @@ const mappingFields = z.strictObject({
         `the targets across mappings of the same secret`,
     })
     .optional(),
-  type: secretType.default('Opaque'),
-  labels: metadataMap('labels'),
-  annotations: metadataMap('annotations'),
-  prune: z.boolean().default(false),
-  deletionPolicy: deletionPolicy.default('retain'),
-  restart: restart.default([]),
-  resyncSchedule: z
-    .string()
-    .refine(isScheduleExpression, {
-      error: (i) =>
-        `${show(i.input)} is not an EventBridge schedule; expected rate(<n> minutes|hours|days) (singular unit for ` +
-        `1) or cron(<6 fields>)`,
-    })
-    .optional(),
-  cloudTrailRules: z.boolean().default(false),
-  data: z.record(z.string(), dataSource).optional(),
-  includeOtherKeys: z.boolean().optional(),
+  ...options,
 });
 
 type MappingFields = z.output<typeof mappingFields>;
@@ -445,12 +346,7 @@ function normalize(m: MappingFields) {
       cluster: t.cluster,
       namespace: t.namespace,
       secretName: t.secretName,
-      type: t.type ?? m.type,
-      labels: t.labels ?? m.labels,
-      annotations: t.annotations ?? m.annotations,
-      prune: t.prune ?? m.prune,
-      deletionPolicy: t.deletionPolicy ?? m.deletionPolicy,
-      restart: t.restart ?? m.restart,
+      ...(Object.fromEntries(TARGET_OPTIONS.map((k) => [k, t[k] ?? m[k]])) as Pick<MappingFields, TargetOptionName>),
     })),
   };
 }
@@ -464,15 +360,6 @@ export const mappingSchema = mappingFields
   .superRefine(checkDataShape)
   .superRefine(checkTargetTypes)
   .transform(normalize);
-
-function isScheduleExpression(s: string): boolean {
-  const rate = RATE.exec(s);
-  if (rate) {
-    const n = Number(rate[1]);
-    return n >= 1 && (n === 1) === !rate[2]!.endsWith('s');
-  }
-  return CRON.test(s);
-}
 
 const alarmEmail = z
   .email({ error: (i) => `${show(i.input)} is not an email address; expected name@example.com` })
@@ -505,7 +392,10 @@ const logRetentionDays = z
  */
 export const DEFAULT_MAPPINGS_PER_STACK = 12;
 
-/** The most plain mappings one stack holds (500 resources: 19 shared, 31 per mapping; test/infra/fleet.test.ts). */
+/**
+ * The most plain mappings one stack holds within CloudFormation's 500 resources (test/infra/fleet.test.ts counts the
+ * shared and per-mapping resources of a synthesized stack).
+ */
 export const MAX_MAPPINGS_PER_STACK = 15;
 
 const mappingsPerStack = z
@@ -514,7 +404,7 @@ const mappingsPerStack = z
   .min(1, { error: (i) => `${show(i.input)} is below 1; expected 1 to ${MAX_MAPPINGS_PER_STACK}` })
   .max(MAX_MAPPINGS_PER_STACK, {
     error: (i) =>
-      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources, 31 or more per mapping); ` +
+      `${show(i.input)} is more than a stack can hold (500 CloudFormation resources); ` +
       `expected 1 to ${MAX_MAPPINGS_PER_STACK}`,
   })
   .default(DEFAULT_MAPPINGS_PER_STACK);

@@ -95,5 +95,24 @@ export function metricNamespace(stackName: string): string {
   return `EksSecretSync/${stackName}`;
 }
 
+/**
+ * The keys (and logical ids) of the core stack's outputs that the CLI reads: written by infra/constructs
+ * (eks-secret-sync.ts, redrive.ts), read by bin/lib/stack.ts and bin/commands/redrive.ts.
+ */
+export const STACK_OUTPUTS = {
+  /** The dead-letter queue's URL (`status`, `redrive`). */
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  /** The sync-requests queue's ARN: the destination of the console's "Start DLQ redrive". */
+  syncRequestsQueueArn: 'SyncRequestsQueueArn',
+  /** The parked queue's URL (`redrive`). */
+  parkedQueueUrl: 'ParkedQueueUrl',
+  /** What every state machine ARN of the app starts with (`redrive`). */
+  stateMachineArnPrefix: 'StateMachineArnPrefix',
+  /** The AWS CLI command that starts a DLQ redrive. */
+  dlqRedriveCommand: 'DlqRedriveCommand',
+  /** Stacks deployed before the prefix listed their state machines as JSON `{id: arn}` (`redrive` still reads it). */
+  legacyStateMachines: 'StateMachines',
+} as const;
+
 /** The core stack's output whose value every state machine ARN of the app starts with (the CLI reads it). */
-export const STATE_MACHINE_ARN_PREFIX_OUTPUT = 'StateMachineArnPrefix';
+export const STATE_MACHINE_ARN_PREFIX_OUTPUT = STACK_OUTPUTS.stateMachineArnPrefix;

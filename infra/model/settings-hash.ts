@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping } from './config.ts';
+import { MAPPING_OPTIONS, type MappingOption, OPTION_NAMES } from './mapping-options.ts';
 
 /** Where an option sits in a validated mapping: on the mapping, on each of its targets, or on a target's cluster. */
 export type SettingLevel = 'mapping' | 'target' | 'cluster';
@@ -42,10 +43,18 @@ export const HASHED_SINCE_0_1: Readonly<Record<SettingLevel, readonly string[]>>
 };
 
 /**
- * Options added since 0.1.0. Add a new option here with its default: a mapping that leaves it at the default keeps
- * its hash, so an upgrade that only adds the option does not re-sync the fleet.
+ * Options added since 0.1.0, with their defaults: a mapping that leaves one at its default keeps its hash, so an
+ * upgrade that only adds the option does not re-sync the fleet. A mapping option registers itself with `since` in
+ * its descriptor (infra/model/mapping-options.ts); a target's override or a cluster field is listed here by hand.
  */
-export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [];
+export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [
+  ...OPTION_NAMES.flatMap((key) => {
+    const d: MappingOption = MAPPING_OPTIONS[key];
+    if (d.since === undefined) return [];
+    const levels: SettingLevel[] = d.targetOverride ? ['mapping', 'target'] : ['mapping'];
+    return levels.map((level) => ({ level, key, value: d.default }));
+  }),
+];
 
 type Obj = Record<string, unknown>;
 

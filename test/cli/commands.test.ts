@@ -1,5 +1,6 @@
 // What every command shares (help, usage errors, the mappings file, colour and
 // progress only on a terminal), `rbac`, and the names the CLI shares with infra/.
+import { COMMAND_NAMES } from '../../bin/eks-secret-sync.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -24,7 +25,8 @@ import {
   type TestMapping,
 } from './support.ts';
 
-const COMMANDS = ['plan', 'sync', 'render', 'status', 'doctor', 'rbac', 'token'];
+/** Every command of the CLI's registry: a new one gets the help and usage checks below without an edit here. */
+const COMMANDS = COMMAND_NAMES;
 const CANARY = canary();
 const runs: CliRun[] = [];
 let mapping: TestMapping;

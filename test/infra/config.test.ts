@@ -1,3 +1,9 @@
+import {
+  MAPPING_OPTIONS,
+  type MappingOption,
+  OPTION_NAMES,
+  TARGET_OPTIONS,
+} from '../../infra/model/mapping-options.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,14 +69,21 @@ describe('parseMappings', () => {
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
       freshnessMinutes: 60,
     });
-    const defaults = { type: 'Opaque', labels: {}, annotations: {}, prune: false, deletionPolicy: 'retain' };
+    // Each option's default as its descriptor states it (infra/model/mapping-options.ts); a target carries those
+    // a target may override.
+    const defaults = Object.fromEntries(
+      OPTION_NAMES.flatMap((k) => {
+        const d: MappingOption = MAPPING_OPTIONS[k];
+        return d.default === undefined ? [] : [[k, d.default]];
+      }),
+    );
+    const targetDefaults = Object.fromEntries(TARGET_OPTIONS.map((k) => [k, defaults[k]]));
+    expect(defaults).toMatchObject({ type: 'Opaque', prune: false, deletionPolicy: 'retain', restart: [] });
     expect(config.mappings[0]).toStrictEqual({
       id: 'payments',
       secretArn: ARN,
       ...defaults,
-      restart: [],
-      cloudTrailRules: false,
-      targets: [{ cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...defaults, restart: [] }],
+      targets: [{ cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...targetDefaults }],
     });
   });
 

@@ -10,6 +10,7 @@
  * delete) and {@link RedriveBed.deliver} (receive up to 10, invoke, delete what
  * the function did not report as failed, release the rest).
  */
+import { ENV } from '../../functions/runtime/env-contract.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -90,9 +91,9 @@ export class RedriveBed {
       AWS_ACCESS_KEY_ID: tb.moto.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: tb.moto.credentials.secretAccessKey,
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
-      STATE_MACHINE_ARN_PREFIX: stateMachineArn.slice(0, stateMachineArn.length - m.id.length),
-      PARKED_QUEUE_URL: urls.parked,
-      REDRIVE_MAX_ATTEMPTS: String(opts.maxAttempts),
+      [ENV.stateMachineArnPrefix]: stateMachineArn.slice(0, stateMachineArn.length - m.id.length),
+      [ENV.parkedQueueUrl]: urls.parked,
+      [ENV.redriveMaxAttempts]: String(opts.maxAttempts),
       ...opts.env,
     };
     this.consumer = new LocalFunction(
