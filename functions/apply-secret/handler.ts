@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
@@ -35,7 +36,7 @@ export async function handler(input: ApplyInput, context?: InvocationContext): P
   const location = secretOf(target, input.clusters, allowed);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
-  const out = await applyPlan({ sealer, kubernetes }, settings, input);
+  const out = await applyPlan({ sealer, kubernetes, randomBytes }, settings, input);
   logger.info('applied Secret', { mappingId, target: target.name, ...out });
   // A write of the AWS data records its freshness (a deletion's does not: it is no version's arrival).
   if (namespace && input.changedAt && (out.action === 'create' || out.action === 'update')) {
