@@ -169,6 +169,13 @@ export interface MappingProps {
    */
   readonly cloudTrailRules?: boolean;
   /**
+   * A failed sync also leaves a Warning Event on the target's Secret (the step as reason, the DLQ message's
+   * sanitized text), for `kubectl describe secret`. Needs `create` on `events` in each target's namespace, which
+   * RBAC cannot limit to the Secret (docs/mappings.md#failure-events-failureevents).
+   * @default false
+   */
+  readonly failureEvents?: boolean;
+  /**
    * The keys to write, each from one top-level key (`from`), a property path into nested JSON (`path`) or a
    * template (`template`) of the secret's value (docs/mappings.md#shaping-the-data-data).
    * @default every top-level key of the secret as it is

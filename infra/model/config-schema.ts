@@ -374,6 +374,7 @@ const mappingFields = z.strictObject({
     })
     .optional(),
   cloudTrailRules: z.boolean().default(false),
+  failureEvents: z.boolean().default(false),
   data: z.record(z.string(), dataSource).optional(),
   includeOtherKeys: z.boolean().optional(),
 });
