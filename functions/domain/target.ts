@@ -24,7 +24,7 @@ export interface TargetRef {
   readonly prune?: boolean;
   readonly deletionPolicy?: DeletionPolicy;
   readonly restart?: readonly string[];
-  /** Present (true) when the mapping has `failureEvents`: a failed sync leaves an Event on the Secret (the ASL reads it). */
+  /** True when the mapping has `failureEvents`: a failed sync leaves an Event on the Secret (the ASL reads it). */
   readonly failureEvents?: boolean;
 }
 

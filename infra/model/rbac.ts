@@ -28,7 +28,7 @@
  * A mapping with `failureEvents` gets one more rule per namespace: `create` on core `events`, the one call of
  * the failure report (EVENT_CALL_VERBS). It cannot carry `resourceNames` (a POST create is authorized before the
  * object has a name), so the group may create any Event in the namespace, about any object: the reach this option
- * adds, stated in the README's security table (test/e2e/failure-events.test.ts proves it on the apiserver).
+ * adds, stated in the security table of README.md (test/e2e/failure-events.test.ts proves it on the apiserver).
  *
  * Every name carries the app's key (infra/model/kube-names.ts): two apps with a mapping `db` on one cluster get
  * separate groups, Roles and policies.

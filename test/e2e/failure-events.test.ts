@@ -186,7 +186,7 @@ describe('the RBAC failureEvents adds', () => {
     });
   });
 
-  it('lets the token create an Event in its namespace, about any object: the reach the README states', async () => {
+  it('lets the token create an Event in its namespace, about any object: the reach README.md#security-model states', async () => {
     const r = await kube(
       await withEvents.token(),
       'POST',
