@@ -91,6 +91,8 @@ export interface LocalMappingOptions {
    * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
    */
   readonly restart?: string[];
+  /** The mapping option `failureEvents`: on every target in the definition, and `create` on events in the RBAC. */
+  readonly failureEvents?: boolean;
   /**
    * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
    * the admission policy), to prove a denial.
@@ -252,13 +254,14 @@ export class LocalMapping {
       namespace: t.namespace,
       secretName: t.secretName,
       ...(t.restart !== undefined && { restart: t.restart }),
+      ...(opts.failureEvents === true && { failureEvents: true }),
     }));
     // What `eks-secret-sync rbac` prints for the mapping: a Role and RoleBinding per namespace of its targets.
     const grants: RbacNamespace[] = [];
     for (const t of all) {
       let g = grants.find((x) => x.namespace === t.namespace);
       if (!g) {
-        g = { id, namespace: t.namespace, secrets: [], restart: [] };
+        g = { id, namespace: t.namespace, secrets: [], restart: [], failureEvents: opts.failureEvents === true };
         grants.push(g);
       }
       (g.secrets as { name: string; deletionPolicy: 'retain' | 'delete' }[]).push({
@@ -402,6 +405,12 @@ export class LocalMapping {
         return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
       };
       return opts.sendToDlq ? opts.sendToDlq(send) : send();
+    };
+    // The failure Event: Step Functions' Lambda integration (InvocationType Event) hands the Payload to apply-secret;
+    // here the invocation is awaited, on AWS it is not (the Event may land after the execution ended).
+    handlers.RecordFailureEvent = async (p: { Payload: unknown }) => {
+      await this.invoke('ApplySecret', started(p.Payload));
+      return { StatusCode: 202 };
     };
     // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
     handlers.SendTargetToDlq = handlers.SendToDlq;

@@ -12,6 +12,7 @@
  * fetched once and then planned (and written) target by target, as the state
  * machine's Map state does; a target's failure does not stop the others.
  */
+import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping, Target } from '../../infra/model/config.ts';
 import { secretsManagerSource } from '../../functions/adapters/aws.ts';
@@ -282,7 +283,7 @@ async function readPlanApply(
   const where = { mappingId, namespace: t.namespace, name: t.secretName, type: t.type };
   const applied = await step(
     'ApplySecret',
-    () => applyPlan({ sealer, kubernetes }, where, { plan, ...sealed }),
+    () => applyPlan({ sealer, kubernetes, randomBytes }, where, { plan, ...sealed }),
     (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
   );
   run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };

@@ -1,5 +1,5 @@
 import { send as request } from './https.ts';
-import type { SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
+import type { EVENT_CALL_VERBS, SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '../domain/kube-verbs.ts';
 import { assertTimeForAttempt, deadlineSignal, outOfTime } from './deadline.ts';
 import { noDeadline, type TimeLeft } from '../domain/ports.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
@@ -38,7 +38,8 @@ export interface SecretClient {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const secretVerbsCoverTheClient: Same<keyof typeof SECRET_CALL_VERBS, keyof SecretClient> = true;
 const workloadVerbsCoverTheClient: Same<keyof typeof WORKLOAD_CALL_VERBS, keyof WorkloadClient> = true;
-void [secretVerbsCoverTheClient, workloadVerbsCoverTheClient];
+const eventVerbsCoverTheClient: Same<keyof typeof EVENT_CALL_VERBS, keyof EventClient> = true;
+void [secretVerbsCoverTheClient, workloadVerbsCoverTheClient, eventVerbsCoverTheClient];
 
 /** How to reach the cluster, and the mapping's namespace. */
 export interface NamespaceLocation {
@@ -130,6 +131,35 @@ export function workloadClient(
       throw statusError(res.status, res.body, res.retryAfter, {
         verb: 'patch',
         what: `${w.kind} ${loc.namespace}/${w.name}`,
+        identity,
+      });
+    },
+  };
+}
+
+/** The Events of one namespace: the failure report's one call (`failureEvents`). */
+export interface EventClient {
+  /** POST a core/v1 Event. @throws the errors of {@link statusError}. */
+  create(event: { readonly metadata: { readonly name: string } }): Promise<void>;
+}
+
+/** Builds an {@link EventClient} for one namespace, authenticating with `token`. */
+export function eventClient(
+  loc: NamespaceLocation,
+  token: string,
+  identity: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  timeLeft: TimeLeft = noDeadline,
+): EventClient {
+  const timing = { timeoutMs, timeLeft };
+  const path = `/api/v1/namespaces/${encodeURIComponent(loc.namespace)}/events`;
+  return {
+    create: async (event) => {
+      const res = await send(loc, token, timing, 'POST', path, event);
+      if (res.status >= 200 && res.status < 300) return;
+      throw statusError(res.status, res.body, res.retryAfter, {
+        verb: 'create',
+        what: `Event ${loc.namespace}/${event.metadata.name}`,
         identity,
       });
     },

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { kmsKeyService } from '../adapters/kms.ts';
-import { secretClient } from '../adapters/kube.ts';
+import { eventClient, secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
+import type { ApplyInput, ApplyOutput, ReportInput, ReportOutput } from '../domain/contract.ts';
+import { systemClock } from '../domain/ports.ts';
 import { freshnessRecord } from '../domain/freshness.ts';
 import { ANNOTATIONS } from '../domain/metadata.ts';
 import { targetRefOf } from '../domain/target.ts';
@@ -12,6 +14,7 @@ import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, secretTypeFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
 import { applyPlan } from '../steps/apply.ts';
+import { reportFailure } from '../steps/report.ts';
 
 const env = readEnv('apply-secret');
 const mappingId = env[ENV.mappingId];
@@ -27,15 +30,22 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endp
  * read (409 goes back to ReadSecret), a first create by server-side apply, a deletion as a patch with nulls or
  * a DELETE. The target and its cluster come from the state (the Map item); its type overrides the mapping's.
  *
+ * The same function records a failed target's sync as an Event on its Secret (RecordFailureEvent, input with
+ * `report`, mapping option `failureEvents`): it already holds the target's token and reach.
+ *
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
  */
-export async function handler(input: ApplyInput, context?: InvocationContext): Promise<ApplyOutput> {
+export async function handler(
+  input: ApplyInput | ReportInput,
+  context?: InvocationContext,
+): Promise<ApplyOutput | ReportOutput> {
   startInvocation(context, input);
+  if ('report' in input) return report(input);
   const target = targetRefOf(input.target);
   const location = secretOf(target, input.clusters, allowed);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
-  const out = await applyPlan({ sealer, kubernetes }, settings, input);
+  const out = await applyPlan({ sealer, kubernetes, randomBytes }, settings, input);
   logger.info('applied Secret', { mappingId, target: target.name, ...out });
   // A write of the AWS data records its freshness (a deletion's does not: it is no version's arrival).
   if (namespace && input.changedAt && (out.action === 'create' || out.action === 'update')) {
@@ -43,5 +53,21 @@ export async function handler(input: ApplyInput, context?: InvocationContext): P
     const sample = { namespace, mappingId, target: target.name, versionId, changedAt: input.changedAt };
     logger.info('sync freshness', freshnessRecord({ ...sample, writtenAt: new Date() }));
   }
+  return out;
+}
+
+/** RecordFailureEvent ({@link reportFailure}): one Warning Event about the target's Secret. */
+async function report(input: ReportInput): Promise<ReportOutput> {
+  const target = targetRefOf(input.target);
+  const location = secretOf(target, input.clusters, allowed);
+  const ports = {
+    sealer,
+    kubernetes: (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft),
+    events: (token: string) => eventClient(location, token, identity, timeoutMs, timeLeft),
+    clock: systemClock,
+    suffix: () => randomBytes(8).toString('hex'),
+  };
+  const out = await reportFailure(ports, { mappingId, namespace: location.namespace, name: location.name }, input);
+  logger.info('recorded failure event', { mappingId, target: target.name, ...out });
   return out;
 }

@@ -103,6 +103,25 @@ export interface ApplyOutput {
 }
 
 /**
+ * RecordFailureEvent: in (the apply-secret function, after a target's DLQ message, for a mapping with
+ * `failureEvents`): the failure as the DLQ message records it and the target's sealed token.
+ */
+export interface ReportInput extends Partial<TargetInput> {
+  readonly report: { readonly failedStep: string; readonly error: string; readonly cause: string };
+  readonly sealedToken: Sealed;
+}
+
+/** RecordFailureEvent: out at `$.reported`. */
+export interface ReportOutput {
+  /** The Event's name. */
+  readonly event: string;
+  /** The Event's reason (`<failedStep>Failed`). */
+  readonly reason: string;
+  /** Whether the Secret existed (the Event then names its uid, which `kubectl describe secret` matches). */
+  readonly secretExists: boolean;
+}
+
+/**
  * RestartWorkloads: in (built by the state's Parameters), after an ApplySecret
  * that changed data. The workloads come from the function's own
  * RESTART_TARGETS, never from the state.

@@ -20,6 +20,14 @@ export const WORKLOAD_CALL_VERBS = {
   strategicMergePatch: ['patch'],
 } as const;
 
+/**
+ * Per call of the event client (`EventClient`), used by the failure report (mapping option `failureEvents`):
+ * `create` on `events`, which RBAC cannot restrict by name (the name is not known when a POST is authorized).
+ */
+export const EVENT_CALL_VERBS = {
+  create: ['create'],
+} as const;
+
 /** A call of the Secret client. */
 export type SecretCall = keyof typeof SECRET_CALL_VERBS;
 

@@ -3,6 +3,7 @@
  * they are read back. Readers are defensive: annotations can be edited by
  * anyone, so garbage is treated as absent and never throws.
  */
+import { createHmac } from 'node:crypto';
 import { sortedUnique } from './names.ts';
 import { PRODUCT_NAME } from './product.ts';
 import type { SourceVersion } from './types.ts';
@@ -28,8 +29,21 @@ export const ANNOTATIONS = {
   sourceCurrentAt: 'eks-secret-sync.io/source-current-at',
   /** JSON array of the data keys this tool wrote, sorted: the only keys it may ever prune. */
   managedKeys: 'eks-secret-sync.io/managed-keys',
-  /** When the write happened (ISO 8601). */
+  /**
+   * When this tool last wrote the Secret (ISO 8601): the last change, not the last check, because a sync that
+   * changes nothing writes nothing (docs/operations.md#reading-a-secrets-status-with-kubectl).
+   */
   syncedAt: 'eks-secret-sync.io/synced-at',
+  /**
+   * `hmac-sha256:<hex>` of the data this tool wrote ({@link dataHash}), keyed by {@link ANNOTATIONS.dataHashKey}:
+   * changes exactly when that data changes, for a pod template annotation.
+   */
+  dataHash: 'eks-secret-sync.io/data-hash',
+  /**
+   * The key of {@link ANNOTATIONS.dataHash}: 32 random bytes (base64), made at the first write and kept. It is
+   * as secret as the Secret it sits on: whoever may read it may read the data (docs/decisions.md).
+   */
+  dataHashKey: 'eks-secret-sync.io/data-hash-key',
   /**
    * {@link MANAGER_NAME} when this tool created the Secret (set by the
    * server-side-apply create only): under deletionPolicy `delete`, only such
@@ -105,4 +119,50 @@ export function readManagedKeys(annotations: Readonly<Record<string, unknown>>):
   }
   if (!Array.isArray(parsed) || !parsed.every((k): k is string => typeof k === 'string')) return [];
   return sortedUnique(parsed);
+}
+
+/** Bytes of a data-hash key ({@link ANNOTATIONS.dataHashKey}). */
+export const DATA_HASH_KEY_BYTES = 32;
+
+/** The prefix of a {@link dataHash} value: the algorithm, so a later one can be told apart. */
+export const DATA_HASH_PREFIX = 'hmac-sha256:';
+
+/**
+ * The data hash: HMAC-SHA256 under `key` over the compact JSON array of `[name, base64 of the value's bytes]`
+ * pairs of `data`, sorted by name (names are ASCII, so any sort order agrees), as lower-case hex after
+ * {@link DATA_HASH_PREFIX}. Values are decoded and re-encoded, so two encodings of the same bytes hash alike.
+ * Keyed, so that a reader of the hash (a pod template, the execution's state) cannot confirm a guessed value;
+ * `data` holds values, so call it only where they may be opened.
+ *
+ * @param key - The Secret's data-hash key ({@link DATA_HASH_KEY_BYTES} bytes).
+ * @param data - The data this tool writes: key name to base64 value.
+ */
+export function dataHash(key: Buffer, data: Readonly<Record<string, string>>): string {
+  const pairs = sortedUnique(Object.keys(data)).map((name) => [
+    name,
+    Buffer.from(data[name] ?? '', 'base64').toString('base64'),
+  ]);
+  return DATA_HASH_PREFIX + createHmac('sha256', key).update(JSON.stringify(pairs)).digest('hex');
+}
+
+/**
+ * The Secret's data-hash key from its annotations.
+ *
+ * @returns The key, or `undefined` unless the annotation is the base64 of exactly {@link DATA_HASH_KEY_BYTES}
+ *   bytes (a garbled key is replaced by a new one at the next write).
+ */
+export function readDataHashKey(annotations: Readonly<Record<string, unknown>>): Buffer | undefined {
+  const text = stringAt(annotations, ANNOTATIONS.dataHashKey);
+  if (text === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const key = Buffer.from(text, 'base64');
+  return key.length === DATA_HASH_KEY_BYTES && key.toString('base64') === text ? key : undefined;
+}
+
+/**
+ * The data-hash annotations of a Secret that has no valid key yet: a new key and the hash of `data` under it.
+ *
+ * @param key - {@link DATA_HASH_KEY_BYTES} fresh random bytes.
+ */
+export function newDataHashAnnotations(key: Buffer, data: Readonly<Record<string, string>>): Record<string, string> {
+  return { [ANNOTATIONS.dataHashKey]: key.toString('base64'), [ANNOTATIONS.dataHash]: dataHash(key, data) };
 }

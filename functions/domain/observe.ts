@@ -2,7 +2,7 @@
  * Comparing the desired data with the Kubernetes Secret, without carrying any
  * value out: the result is safe to put in the execution's state.
  */
-import { ANNOTATIONS, MANAGER_NAME, readLastSource, readManagedKeys } from './metadata.ts';
+import { ANNOTATIONS, dataHash, MANAGER_NAME, readDataHashKey, readLastSource, readManagedKeys } from './metadata.ts';
 import { nameList, sortedUnique } from './names.ts';
 import type { KubeSecret } from './ports.ts';
 import type { ExistingSecret, Observation, SecretData } from './types.ts';
@@ -35,7 +35,9 @@ export function existingSecret(secret: KubeSecret | null): ExistingSecret | null
  * sorted). Keys only in Kubernetes are `dropped` when the managed-keys
  * annotation says this tool wrote them, otherwise counted in `others` (a
  * bounded {@link NameList}, as the Secret may hold anything). `createdByUs`
- * is set when the created-by annotation names this tool.
+ * is set when the created-by annotation names this tool. `dataHash` is the
+ * keyed hash of `desired` under the Secret's data-hash key, when it has one:
+ * a hash, never a value, so it may travel in the state.
  *
  * @param desired - The data the AWS secret version gives.
  * @param existing - The Secret as read, or `null` when it does not exist.
@@ -65,6 +67,8 @@ export function observe(desired: SecretData, existing: ExistingSecret | null): O
   const managed = new Set(managedKeys);
   const onlyInKubernetes = Object.keys(existing.data).filter((key) => !Object.hasOwn(desired, key));
   const lastSource = readLastSource(existing.annotations);
+  const key = readDataHashKey(existing.annotations);
+  const hash = key === undefined ? undefined : dataHash(key, desired);
   return {
     exists: true,
     resourceVersion: existing.resourceVersion,
@@ -77,5 +81,7 @@ export function observe(desired: SecretData, existing: ExistingSecret | null): O
     others: nameList(onlyInKubernetes.filter((key) => !managed.has(key))),
     dropped: sortedUnique(onlyInKubernetes.filter((key) => managed.has(key))),
     ...(existing.annotations[ANNOTATIONS.createdBy] === MANAGER_NAME && { createdByUs: true }),
+    ...(hash !== undefined && { dataHash: hash }),
+    ...(hash !== undefined && existing.annotations[ANNOTATIONS.dataHash] === hash && { dataHashRecorded: true }),
   };
 }

@@ -54,7 +54,10 @@ function noWrite(
  *   wrote and AWS no longer has, which are `pruned` when `options.prune` is on.
  *   A key this tool never wrote is never pruned.
  * - `none` (no write at all) only when no key changes AND the annotations
- *   already record this exact version and key set. Identical data under a new
+ *   already record this exact version, key set and data hash (a Secret
+ *   written before the data hash existed gets it with one metadata-only
+ *   write). The data hash comes from the observation (ReadSecret computes it
+ *   under the Secret's key); without a key ApplySecret makes one. Identical data under a new
  *   version is an `update` that touches only metadata, so the annotations
  *   always name the version the data came from and stale detection keeps working.
  *
@@ -86,6 +89,7 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
   const annotations = {
     ...options.annotations,
     ...sourceAnnotations(source, desiredKeys),
+    ...(observed.dataHash !== undefined && { [ANNOTATIONS.dataHash]: observed.dataHash }),
     [ANNOTATIONS.syncedAt]: now,
   };
   if (!observed.exists) {
@@ -125,7 +129,8 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
   const recorded =
     last?.versionId === source.versionId &&
     last.createdDate === source.createdDate &&
-    sameList(sortedUnique(observed.managedKeys), desiredKeys);
+    sameList(sortedUnique(observed.managedKeys), desiredKeys) &&
+    observed.dataHashRecorded === true;
   const writes = added.length + updated.length + pruned.length;
   if (writes === 0 && recorded) {
     const reason = `The Secret already holds version ${source.versionId} with identical data: no write.`;

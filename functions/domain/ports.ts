@@ -99,6 +99,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface KubeSecret {
   readonly metadata?: {
     readonly resourceVersion?: string;
+    /** The object's uid: a failure Event names it, so `kubectl describe secret` finds the Event. */
+    readonly uid?: string;
     readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
   };
@@ -130,6 +132,20 @@ export interface SecretStore {
 export interface WorkloadPatcher {
   /** @throws NotFoundError when the workload does not exist; otherwise as {@link SecretStore}. */
   strategicMergePatch(workload: WorkloadRef, patch: RestartPatch): Promise<void>;
+}
+
+/** The one call of the failure report: create a core/v1 Event in the namespace (RBAC cannot name it). */
+export interface EventRecorder {
+  /** @throws as {@link SecretStore}. */
+  create(event: KubeEvent): Promise<void>;
+}
+
+/** A core/v1 Event as the failure report writes it (functions/domain/failure-event.ts). */
+export interface KubeEvent {
+  readonly apiVersion: 'v1';
+  readonly kind: 'Event';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> };
+  readonly [field: string]: unknown;
 }
 
 /**

@@ -111,11 +111,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const isAttempt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /**
- * The first line of an error cause, at most {@link CAUSE_MAX} characters. A
+ * The first line of an error cause, at most `max` ({@link CAUSE_MAX}) characters. A
  * Lambda task's Cause is `{"errorType", "errorMessage", "trace"}`: only the
  * message is used, the trace never.
  */
-export function causeLine(cause: unknown): string {
+export function causeLine(cause: unknown, max = CAUSE_MAX): string {
   let text = typeof cause === 'string' ? cause : '';
   try {
     const parsed: unknown = JSON.parse(text);
@@ -124,7 +124,7 @@ export function causeLine(cause: unknown): string {
     // not JSON: the text as it is
   }
   const line = text.split(/\r?\n/, 1)[0]!.trim();
-  return line.length > CAUSE_MAX ? `${line.slice(0, CAUSE_MAX - 1)}…` : line;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** The event that started the first attempt: a redrive event is unwrapped, so redrives never nest. */

@@ -24,6 +24,8 @@ export interface TargetRef {
   readonly prune?: boolean;
   readonly deletionPolicy?: DeletionPolicy;
   readonly restart?: readonly string[];
+  /** True when the mapping has `failureEvents`: a failed sync leaves an Event on the Secret (the ASL reads it). */
+  readonly failureEvents?: boolean;
 }
 
 /** How to reach each cluster of a mapping: the API server URL and its CA (base64 PEM, as EKS returns it). */
@@ -62,6 +64,9 @@ export function targetRefOf(value: unknown): TargetRef {
     !(Array.isArray(value.restart) && value.restart.every((r) => typeof r === 'string'))
   ) {
     throw bad('restart', 'a list of workloads');
+  }
+  if (value.failureEvents !== undefined && typeof value.failureEvents !== 'boolean') {
+    throw bad('failureEvents', 'true or false');
   }
   return value as unknown as TargetRef;
 }

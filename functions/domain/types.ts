@@ -85,6 +85,13 @@ export interface Observation {
   readonly dropped: readonly string[];
   /** True when the Secret carries the created-by annotation: this tool created it (set only then). */
   readonly createdByUs?: boolean;
+  /**
+   * The data hash of the desired data under the Secret's data-hash key (`hmac-sha256:<hex>`, see
+   * `dataHash` in metadata.ts); absent when the Secret has no valid key (the next write makes one).
+   */
+  readonly dataHash?: string;
+  /** True when the Secret's data-hash annotation already equals {@link Observation.dataHash} (set only then). */
+  readonly dataHashRecorded?: boolean;
 }
 
 /** Mapping options the merge decision depends on. */

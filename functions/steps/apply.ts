@@ -2,7 +2,7 @@
 import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { InvalidInputError } from '../domain/errors.ts';
-import { ANNOTATIONS, MANAGER_NAME } from '../domain/metadata.ts';
+import { ANNOTATIONS, DATA_HASH_KEY_BYTES, MANAGER_NAME, newDataHashAnnotations } from '../domain/metadata.ts';
 import { buildWrite } from '../domain/plan.ts';
 import type { Connect, KubeSecret, SecretStore, Sealer } from '../domain/ports.ts';
 import type { MergePlan, SecretType } from '../domain/types.ts';
@@ -13,6 +13,8 @@ export interface ApplyPorts {
   readonly sealer: Sealer;
   /** The mapping's Secret, reached with the token the step opens. */
   readonly kubernetes: Connect<SecretStore>;
+  /** `n` random bytes (node:crypto's randomBytes): a new data-hash key. */
+  readonly randomBytes: (n: number) => Buffer;
 }
 
 /** The mapping's settings the apply step needs. */
@@ -42,7 +44,9 @@ export function fieldManagerFor(plan: Pick<MergePlan, 'annotations'>): string {
  * apply, the one create RBAC can restrict to the Secret's name, under
  * {@link fieldManagerFor}. A deletion (deletionPolicy delete): `delete-keys`
  * is a merge patch with nulls, `delete-secret` a DELETE; both carry the
- * resourceVersion read.
+ * resourceVersion read. A create or update whose plan carries no data hash
+ * (the Secret had no data-hash key) gets a new random key and the hash of the
+ * data under it here, where the values are open: the key never enters the state.
  *
  * @throws InvalidInputError for a plan that does not write or malformed sealed inputs; ConflictError,
  *   UnauthorizedError, PermissionDeniedError, TransientError from the cluster.
@@ -59,7 +63,9 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
   ]);
   const client = ports.kubernetes(token);
   const target = { namespace: settings.namespace, name: settings.name, type: settings.type };
-  const body = plan.action.startsWith('delete-') ? buildDeletion(plan) : buildWrite(plan, desired, target);
+  const body = plan.action.startsWith('delete-')
+    ? buildDeletion(plan)
+    : buildWrite(withDataHash(plan, desired, ports.randomBytes), desired, target);
   let written: KubeSecret | undefined;
   if ('preconditions' in body) await client.delete(body);
   else if ('apiVersion' in body) written = await client.apply(body, fieldManagerFor(plan));
@@ -72,4 +78,15 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
     updated: plan.updated.length,
     pruned: plan.pruned.length,
   };
+}
+
+/** The plan with the data-hash annotations: as planned (under the Secret's key), or a new key and its hash. */
+function withDataHash(
+  plan: MergePlan,
+  desired: Readonly<Record<string, string>>,
+  random: ApplyPorts['randomBytes'],
+): MergePlan {
+  if (plan.annotations[ANNOTATIONS.dataHash] !== undefined) return plan;
+  const annotations = { ...plan.annotations, ...newDataHashAnnotations(random(DATA_HASH_KEY_BYTES), desired) };
+  return { ...plan, annotations };
 }

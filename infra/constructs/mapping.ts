@@ -432,6 +432,8 @@ export function targetRef(m: Mapping, t: Target): TargetRef {
     namespace: t.namespace,
     secretName: t.secretName,
     ...overrides,
+    // Read by the ASL (FailureEventWanted), which cannot see the functions' environment: on every target.
+    ...(m.failureEvents && { failureEvents: true }),
   };
 }
 

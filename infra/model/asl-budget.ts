@@ -338,9 +338,16 @@ class Graph {
     return this.late ? Math.max(fromStart, ...g.names().map((n) => g.tail(n).seconds)) : fromStart;
   }
 
-  /** One attempt of a Task: TimeoutSeconds, or the give-up allowance once late for a task keeping the budget. */
+  /**
+   * One attempt of a Task: TimeoutSeconds, or once late for a task keeping the budget the give-up allowance (never
+   * more than its TimeoutSeconds: Step Functions ends the attempt then).
+   */
   attemptSeconds(name: string, state: Json): number {
-    if (this.late && keepsBudget(state)) return GIVE_UP_SECONDS;
+    if (this.late && keepsBudget(state)) {
+      return typeof state.TimeoutSeconds === 'number'
+        ? Math.min(GIVE_UP_SECONDS, state.TimeoutSeconds)
+        : GIVE_UP_SECONDS;
+    }
     if (typeof state.TimeoutSeconds !== 'number')
       throw new UnboundedError(`${name}: a Task without TimeoutSeconds can wait forever`);
     return state.TimeoutSeconds;

@@ -254,6 +254,18 @@ export const MAPPING_OPTIONS = {
     targetOverride: false,
     delivery: [{ kind: 'infra', what: "a CloudTrail rule of the mapping; fetch-secret's IAM (DescribeSecret)" }],
   },
+  failureEvents: {
+    schema: z.boolean(),
+    default: false,
+    doc:
+      "A failed sync also leaves a Warning Event on the target's Secret (the step as reason, the DLQ message's " +
+      'sanitized text) for `kubectl events`; adds `create` on events in each namespace, which RBAC cannot limit ' +
+      'by name ([failure events](#failure-events-failureevents)).',
+    accepts: '`true` or `false`',
+    targetOverride: false,
+    delivery: [{ kind: 'infra', what: "the Map item's flag read by the ASL; RBAC create on events" }],
+    since: '0.2.0',
+  },
   data: {
     schema: z.record(z.string(), dataSource),
     unset: 'every key as it is',

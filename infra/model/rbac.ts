@@ -25,6 +25,11 @@
  * these rules come with an admission policy that allows only the restart's two
  * annotations (infra/model/restart-policy.ts, {@link accessManifests}).
  *
+ * A mapping with `failureEvents` gets one more rule per namespace: `create` on core `events`, the one call of
+ * the failure report (EVENT_CALL_VERBS). It cannot carry `resourceNames` (a POST create is authorized before the
+ * object has a name), so the group may create any Event in the namespace, about any object: the reach this option
+ * adds, stated in the security table of README.md (test/e2e/failure-events.test.ts proves it on the apiserver).
+ *
  * Every name carries the app's key (infra/model/kube-names.ts): two apps with a mapping `db` on one cluster get
  * separate groups, Roles and policies.
  *
@@ -33,7 +38,7 @@
  * ApplySet per app and cluster, infra/model/applyset.ts) for someone with that right
  * to `kubectl apply`.
  */
-import { secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../../functions/domain/kube-verbs.ts';
+import { EVENT_CALL_VERBS, secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../../functions/domain/kube-verbs.ts';
 import { stringify } from 'yaml';
 import { parseWorkloads, WORKLOAD_KINDS } from '../../functions/domain/restart.ts';
 import type { Mapping, Target } from './config.ts';
@@ -61,6 +66,8 @@ export interface RbacNamespace {
   readonly secrets: readonly { readonly name: string; readonly deletionPolicy: 'retain' | 'delete' }[];
   /** Workloads in the namespace to restart (`deployment/<name>`, ...). */
   readonly restart: readonly string[];
+  /** The mapping option `failureEvents`: `create` on events in the namespace. @default false */
+  readonly failureEvents?: boolean;
 }
 
 /** A single-target {@link RbacMapping} as the namespace grant it stands for. */
@@ -74,12 +81,15 @@ function asNamespace(m: RbacMapping | RbacNamespace): RbacNamespace {
   };
 }
 
+/** What a mapping's grants depend on: its id, its targets and whether it records failure Events. */
+export type GrantMapping = Pick<Mapping, 'id' | 'targets'> & { readonly failureEvents?: boolean };
+
 /**
  * A mapping's namespace grants by cluster name (clusters and namespaces in the order its targets first name
  * them): each target's Secret in its namespace, and the union of the workloads the targets of a namespace
  * restart. Pure.
  */
-export function namespaceGrants(mapping: Pick<Mapping, 'id' | 'targets'>): Map<string, RbacNamespace[]> {
+export function namespaceGrants(mapping: GrantMapping): Map<string, RbacNamespace[]> {
   const byCluster = new Map<string, Map<string, { secrets: RbacNamespace['secrets'][number][]; restart: string[] }>>();
   for (const t of mapping.targets) {
     const spaces = byCluster.get(t.cluster.name) ?? new Map();
@@ -92,7 +102,13 @@ export function namespaceGrants(mapping: Pick<Mapping, 'id' | 'targets'>): Map<s
   return new Map(
     [...byCluster].map(([cluster, spaces]) => [
       cluster,
-      [...spaces].map(([namespace, g]) => ({ id: mapping.id, namespace, secrets: g.secrets, restart: g.restart })),
+      [...spaces].map(([namespace, g]) => ({
+        id: mapping.id,
+        namespace,
+        secrets: g.secrets,
+        restart: g.restart,
+        ...(mapping.failureEvents === true && { failureEvents: true }),
+      })),
     ]),
   );
 }
@@ -123,8 +139,16 @@ export function secretVerbs(deletionPolicy: 'retain' | 'delete' = 'retain'): str
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
-  readonly resourceNames: readonly string[];
+  /** Absent only on the events rule, which RBAC cannot restrict by name. */
+  readonly resourceNames?: readonly string[];
   readonly verbs: readonly string[];
+}
+
+/** The rule of the failure report (`failureEvents`): `create` on core events, every name (none can be given). */
+export function eventRules(failureEvents: boolean | undefined): PolicyRule[] {
+  return failureEvents === true
+    ? [{ apiGroups: [''], resources: ['events'], verbs: [...EVENT_CALL_VERBS.create] }]
+    : [];
 }
 
 /** The Kubernetes group the mapping's EKS access entry puts its identity in (infra/model/kube-names.ts). */
@@ -192,7 +216,7 @@ export function rbacManifests(target: RbacMapping | RbacNamespace, app: AppScope
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata,
-      rules: [...secretRules(grant), ...restartRules(grant.restart)],
+      rules: [...secretRules(grant), ...restartRules(grant.restart), ...eventRules(grant.failureEvents)],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -227,7 +251,7 @@ export function rbacYaml(mapping: RbacMapping | readonly RbacNamespace[], app: A
 
 /** The objects of every mapping of `mappings` that has a target on cluster `cluster`, in file order. Pure. */
 export function clusterAccessManifests(
-  mappings: readonly Pick<Mapping, 'id' | 'targets'>[],
+  mappings: readonly GrantMapping[],
   cluster: string,
   app: AppScope,
 ): (RbacObject | AdmissionObject)[] {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { unseal } from '../../functions/adapters/seal.ts';
 import type { Sealed } from '../../functions/domain/ports.ts';
-import { expectNoSecretMaterial } from '../support/canary.ts';
+import { clusterStatusText, expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, createNamespace, kube, type KubeResponse } from '../support/kube.ts';
 import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
 
@@ -137,6 +137,20 @@ describe("mapping A's token", () => {
     expect(r.status).toBe(403);
   });
 
+  it('is refused creating an Event in its own namespace: A has no failureEvents, so no events rule', async () => {
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `isolation.${Date.now()}`, namespace: a.namespace },
+      involvedObject: { kind: 'Secret', name: a.secretName, namespace: a.namespace },
+      reason: 'Probe',
+      message: 'probe',
+    };
+    const r = await kube(tokenA, 'POST', `/api/v1/namespaces/${a.namespace}/events`, event);
+    expect(r.status, JSON.stringify(r.body)).toBe(403);
+    expect(r.body.message).toContain(`User "${a.identity.username}" cannot create resource "events"`);
+  });
+
   // Exactly the verbs of the client calls a sync makes (functions/domain/kube-verbs.ts): no update.
   const NEEDED = ['get', 'create (server-side apply)', 'patch'];
   const NEVER = ['list', 'watch', 'create (POST)', 'update', 'delete'];
@@ -228,7 +242,8 @@ describe("mapping B's seals", () => {
     expect(Buffer.from(after.data.password, 'base64').toString()).toBe(CANARY_A);
   });
 
-  it("leave neither mapping's value in any log, state, DLQ message or error", () => {
-    expectNoSecretMaterial([a, b, c].map((m) => m.captured()).join('\n'), [CANARY_A, CANARY_B]);
+  it("leave neither mapping's value in any log, state, DLQ message, error, Event or annotation", async () => {
+    const cluster = await clusterStatusText([a, b, c].flatMap((m) => m.targets.map((t) => t.namespace)));
+    expectNoSecretMaterial([...[a, b, c].map((m) => m.captured()), cluster].join('\n'), [CANARY_A, CANARY_B]);
   });
 });

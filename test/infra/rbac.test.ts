@@ -239,6 +239,23 @@ describe('namespaceGrants (a mapping with several targets)', () => {
     ]);
   });
 
+  it('with failureEvents, adds create on events (no names: RBAC cannot name a create) to each namespace of it', () => {
+    const grants = namespaceGrants({ ...fanned, failureEvents: true });
+    for (const cluster of ['east', 'west']) {
+      const roles = accessManifests(grants.get(cluster)!, app).filter((o): o is RbacObject => o.kind === 'Role');
+      for (const role of roles) {
+        expect((role.rules as unknown[]).at(-1)).toStrictEqual({
+          apiGroups: [''],
+          resources: ['events'],
+          verbs: ['create'],
+        });
+      }
+    }
+    // Without it (the default), no rule names events anywhere.
+    const plain = [...namespaceGrants(fanned).values()].flatMap((g) => accessManifests(g, app));
+    expect(JSON.stringify(plain)).not.toContain('"events"');
+  });
+
   it('gives a single-target mapping exactly what the single-target form gives', () => {
     const single = { id: 'payments', targets: [target('east', 'pay', 'payments-db')] };
     expect(accessManifests(namespaceGrants(single).get('east')!, app)).toStrictEqual(accessManifests(mapping, app));

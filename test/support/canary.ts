@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { expect, inject } from 'vitest';
 import { AUDITED_NAMESPACES } from '../../testbed/testbed.ts';
 import { describeLeaks, scanForLeaks, scanForMarkers, type Secret } from './leak-scanner.ts';
+import { adminToken, kube } from './kube.ts';
 
 /**
  * The one canary check over captured operator-visible text (function logs,
@@ -61,4 +62,22 @@ function testbedSecrets(): Secret[] {
     ...(id.credentials.sessionToken ? [{ label: `${name} session token`, value: id.credentials.sessionToken }] : []),
   ]);
   return [...creds, { label: 'admin token', value: tb.cluster.adminToken }];
+}
+
+/**
+ * What a user with `kubectl` sees of a sync besides the data, for the leak scan: every Event in `namespaces` (whole
+ * objects: reason, message, involved object) and every Secret's metadata there (labels and annotations, never
+ * `data`, which is where the values belong). Read with the admin token.
+ */
+export async function clusterStatusText(namespaces: readonly string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const ns of new Set(namespaces)) {
+    const events = await kube(adminToken(), 'GET', `/api/v1/namespaces/${ns}/events`);
+    const secrets = await kube(adminToken(), 'GET', `/api/v1/namespaces/${ns}/secrets`);
+    expect(events.status, `list events in ${ns}`).toBe(200);
+    expect(secrets.status, `list secrets in ${ns}`).toBe(200);
+    parts.push(JSON.stringify(events.body.items));
+    parts.push(JSON.stringify(secrets.body.items.map((s: { metadata: unknown }) => s.metadata)));
+  }
+  return parts.join('\n');
 }

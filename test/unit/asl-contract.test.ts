@@ -83,10 +83,45 @@ describe('ASL error contract', () => {
       expect(name === 'FetchSecret' ? asl.States : inner).toHaveProperty(dlq);
       expect(S.SendToDlq.Next).toBe('SyncFailed');
       expect(S.SyncFailed.Type).toBe('Fail');
-      expect(S.SendTargetToDlq.Next).toBe('TargetFailed');
+      expect(S.SendTargetToDlq.Next).toBe('FailureEventWanted');
+      expect(S.FailureEventWanted.Default).toBe('TargetFailed');
       expect(S.TargetFailed).toMatchObject({ Type: 'Pass', End: true });
     },
   );
+
+  it('records a failure Event only after the DLQ message, only with failureEvents and a token, never failing on it', () => {
+    expect(S.FailureEventWanted).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.target.failureEvents', IsPresent: true },
+            { Variable: '$.target.failureEvents', BooleanEquals: true },
+            { Variable: '$.token.sealedToken', IsPresent: true },
+          ],
+          Next: 'RecordFailureEvent',
+        },
+      ],
+      Default: 'TargetFailed',
+    });
+    const into = states
+      .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RecordFailureEvent"'))
+      .map(([n]) => n);
+    expect(into).toStrictEqual(['FailureEventWanted']);
+    const r = S.RecordFailureEvent;
+    expect(r).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'TargetFailed' });
+    expect(r.Parameters).toMatchObject({ FunctionName: '${ApplySecretFunctionArn}', InvocationType: 'Event' });
+    // The DLQ message's own fields, never the sealed data.
+    expect(r.Parameters.Payload.report).toStrictEqual({
+      'failedStep.$': '$.failedStep',
+      'error.$': '$.error.Error',
+      'cause.$': '$.error.Cause',
+    });
+    expect(JSON.stringify(r.Parameters)).not.toContain('sealedData');
+    expect(r.Retry).toBeUndefined();
+    expect(r.Catch).toStrictEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportError', Next: 'TargetFailed' }]);
+    expect(r.ResultPath).not.toBe('$.error');
+  });
 
   it('routes ConflictError from ApplySecret back to ReadSecret a bounded number of times', () => {
     expect(S.ApplySecret.Catch[0]).toMatchObject({ ErrorEquals: ['ConflictError'], Next: 'CountConflict' });
@@ -232,8 +267,8 @@ describe('ASL fan-out to the targets', () => {
     const users = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('${ClustersJson}'))
       .map(([n]) => n);
-    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RestartWorkloads']);
-    for (const n of users) expect(S[n].Parameters['clusters.$']).toBe(CLUSTERS);
+    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RecordFailureEvent', 'RestartWorkloads']);
+    for (const n of users) expect((S[n].Parameters.Payload ?? S[n].Parameters)['clusters.$']).toBe(CLUSTERS);
     // The event and attempt stay in the execution's input: only the states that send them read them.
     const readers = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))

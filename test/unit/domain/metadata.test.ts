@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   ANNOTATIONS,
+  dataHash,
   encodeManagedKeys,
   MANAGED_BY_LABEL,
   managedLabels,
   MAPPING_LABEL,
+  readDataHashKey,
   readLastSource,
   readManagedKeys,
   sourceAnnotations,
@@ -33,6 +35,8 @@ describe('metadata names', () => {
       'eks-secret-sync.io/source-current-at',
       'eks-secret-sync.io/managed-keys',
       'eks-secret-sync.io/synced-at',
+      'eks-secret-sync.io/data-hash',
+      'eks-secret-sync.io/data-hash-key',
       'eks-secret-sync.io/created-by',
     ]);
   });
@@ -87,5 +91,42 @@ describe('readManagedKeys', () => {
     ['inherited from the prototype', Object.create({ [ANNOTATIONS.managedKeys]: '["a"]' }) as Record<string, unknown>],
   ])('returns no keys when the annotation is %s', (_what, annotations) => {
     expect(readManagedKeys(annotations)).toStrictEqual([]);
+  });
+});
+
+describe('dataHash', () => {
+  const key = Buffer.alloc(32, 7);
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+
+  it('matches the documented algorithm as an independent HMAC computes it (Python hmac, docs/operations.md)', () => {
+    // python3: hmac.new(bytes([7])*32, b'[["a","MQ=="],["b","Mg=="]]', hashlib.sha256).hexdigest()
+    expect(dataHash(key, { b: b64('2'), a: b64('1') })).toBe(
+      'hmac-sha256:38a99ed0de5ca908b893bd78e716b13b8effacdc1f4329f660f29bd944c54c8a',
+    );
+  });
+
+  it('is the same for the same bytes in another base64 form, and differs when a value, a name or the key does', () => {
+    const h = dataHash(key, { a: 'YQ' + '==' });
+    expect(dataHash(key, { a: 'YQ' })).toBe(h);
+    expect(dataHash(key, { a: b64('b') })).not.toBe(h);
+    expect(dataHash(key, { b: 'YQ==' })).not.toBe(h);
+    expect(dataHash(Buffer.alloc(32, 8), { a: 'YQ==' })).not.toBe(h);
+  });
+});
+
+describe('readDataHashKey', () => {
+  const good = Buffer.alloc(32, 9).toString('base64');
+  it('reads a key of 32 bytes in canonical base64', () => {
+    expect(readDataHashKey({ [ANNOTATIONS.dataHashKey]: good })).toStrictEqual(Buffer.alloc(32, 9));
+  });
+
+  it.each([
+    ['no annotation', {}],
+    ['16 bytes', { [ANNOTATIONS.dataHashKey]: Buffer.alloc(16).toString('base64') }],
+    ['not base64', { [ANNOTATIONS.dataHashKey]: `${good.slice(0, -2)}!=` }],
+    ['not canonical base64', { [ANNOTATIONS.dataHashKey]: good.replace(/=$/, '') }],
+    ['not a string', { [ANNOTATIONS.dataHashKey]: 7 }],
+  ])('treats %s as no key', (_what, annotations) => {
+    expect(readDataHashKey(annotations)).toBeUndefined();
   });
 });

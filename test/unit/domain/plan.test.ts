@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import {
+  ANNOTATIONS,
+  dataHash,
+  newDataHashAnnotations,
+  sourceAnnotations,
+} from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import { planMerge } from '../../../functions/domain/plan.ts';
 import type {
@@ -24,7 +29,12 @@ function options(over: Partial<MergeOptions> = {}): MergeOptions {
   return { mappingId: 'db', prune: false, type: 'Opaque', labels: {}, annotations: {}, ...over };
 }
 
-/** Observes `desired` against a Secret last written from `last` with `data` (keys `managed` written by us). */
+const HASH_KEY = Buffer.alloc(32, 7);
+
+/**
+ * Observes `desired` against a Secret last written from `last` with `data` (keys `managed` written by us), its
+ * data hash recorded over the managed keys as ApplySecret writes it.
+ */
 function seen(
   desired: SecretData,
   data: SecretData,
@@ -32,7 +42,10 @@ function seen(
   managed?: string[],
   type = 'Opaque',
 ): Observation {
-  const annotations = last === undefined ? {} : sourceAnnotations(last, managed ?? Object.keys(data));
+  const keys = managed ?? Object.keys(data);
+  const written = Object.fromEntries(keys.map((k) => [k, data[k] ?? '']));
+  const annotations =
+    last === undefined ? {} : { ...sourceAnnotations(last, keys), ...newDataHashAnnotations(HASH_KEY, written) };
   return observe(desired, { resourceVersion: '7', type, data, labels: {}, annotations });
 }
 
@@ -82,6 +95,32 @@ describe('planMerge: action', () => {
     ],
     ['updates only metadata when a new version has the same values', v2, seen(AB, AB, v1), {}, 'update'],
     ['updates when it adopts a Secret without our annotations', v1, seen(AB, AB), {}, 'update'],
+    [
+      'updates only metadata when the data hash is not recorded (written before the data hash existed)',
+      v1,
+      observe(AB, {
+        resourceVersion: '7',
+        type: 'Opaque',
+        data: AB,
+        labels: {},
+        annotations: sourceAnnotations(v1, ['a', 'b']),
+      }),
+      {},
+      'update',
+    ],
+    [
+      "updates only metadata when the recorded data hash is not the data's (someone edited it)",
+      v1,
+      observe(AB, {
+        resourceVersion: '7',
+        type: 'Opaque',
+        data: AB,
+        labels: {},
+        annotations: { ...sourceAnnotations(v1, ['a', 'b']), ...newDataHashAnnotations(HASH_KEY, A) },
+      }),
+      {},
+      'update',
+    ],
     [
       'updates the managed keys when AWS dropped a key and prune is off',
       v1,
@@ -203,6 +242,7 @@ describe('planMerge: metadata', () => {
         'eks-secret-sync.io/managed-keys': '["a","b"]',
         'eks-secret-sync.io/synced-at': NOW,
         ...(action === 'create' && { 'eks-secret-sync.io/created-by': 'eks-secret-sync' }),
+        ...(action === 'update' && { 'eks-secret-sync.io/data-hash': dataHash(HASH_KEY, AB) }),
       });
     },
   );

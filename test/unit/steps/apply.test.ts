@@ -2,7 +2,7 @@
 // first create, a concurrent writer's 409 passed through, and no value in what it returns or throws.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyInput } from '../../../functions/domain/contract.ts';
-import { ANNOTATIONS, MANAGER_NAME, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { ANNOTATIONS, dataHash, MANAGER_NAME, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import type { Sealer } from '../../../functions/domain/ports.ts';
 import type { MergePlan, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
@@ -57,7 +57,10 @@ async function input(plan: MergePlan, desired: SecretData): Promise<ApplyInput> 
   };
 }
 
-const ports = () => ({ sealer, kubernetes: cluster.connect });
+let keysMade = 0;
+/** Deterministic "random" bytes, counting how many keys the step made. */
+const randomBytes = (n: number) => Buffer.alloc(n, ++keysMade);
+const ports = () => ({ sealer, kubernetes: cluster.connect, randomBytes });
 
 beforeEach(() => {
   sealer = testSealer();
@@ -139,6 +142,36 @@ describe('applyPlan', () => {
     expect(out.action).toBe(action);
     expect(cluster.secret?.data ?? null).toStrictEqual(after);
     expect(out.resourceVersion).toBe(action === 'delete-secret' ? '' : cluster.secret!.metadata.resourceVersion);
+  });
+
+  it('writes a new data-hash key and the hash of the data under it when the Secret has no key', async () => {
+    const desired = { password: b64(canary) };
+    const plan = planFor(v1, desired);
+    expect(plan.annotations[ANNOTATIONS.dataHash]).toBeUndefined();
+
+    const out = await applyPlan(ports(), SETTINGS, await input(plan, desired));
+
+    const annotations = cluster.secret!.metadata.annotations!;
+    const key = Buffer.from(annotations[ANNOTATIONS.dataHashKey]!, 'base64');
+    expect(key).toStrictEqual(Buffer.alloc(32, keysMade));
+    expect(annotations[ANNOTATIONS.dataHash]).toBe(dataHash(key, desired));
+    expectNoValue(JSON.stringify(out), [canary, annotations[ANNOTATIONS.dataHashKey]!]);
+  });
+
+  it('keeps the key and writes the new hash planned under it when the data changes; a no-op sync stays none', async () => {
+    const first = { password: b64('one') };
+    await applyPlan(ports(), SETTINGS, await input(planFor(v1, first), first));
+    const key = cluster.secret!.metadata.annotations![ANNOTATIONS.dataHashKey];
+    const made = keysMade;
+    const second = { password: b64(canary) };
+
+    await applyPlan(ports(), SETTINGS, await input(planFor(v2, second), second));
+
+    const annotations = cluster.secret!.metadata.annotations!;
+    expect(keysMade).toBe(made);
+    expect(annotations[ANNOTATIONS.dataHashKey]).toBe(key);
+    expect(annotations[ANNOTATIONS.dataHash]).toBe(dataHash(Buffer.from(key!, 'base64'), second));
+    expect(planFor(v2, second).action).toBe('none');
   });
 
   it.each(['none', 'skip-stale', 'retain'])('refuses a %s plan, naming the actions that write', async (action) => {

@@ -1,6 +1,6 @@
 // The plan step: the merge decision with its restart list, at the clock's time, for each kind of outcome.
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
+import { ANNOTATIONS, newDataHashAnnotations, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import type { MergeOptions, SourceVersion } from '../../../functions/domain/types.ts';
 import { planSync, type PlanSettings } from '../../../functions/steps/plan.ts';
@@ -30,7 +30,10 @@ const written = (from: SourceVersion, data = A) =>
     type: 'Opaque',
     data,
     labels: {},
-    annotations: sourceAnnotations(from, Object.keys(data)),
+    annotations: {
+      ...sourceAnnotations(from, Object.keys(data)),
+      ...newDataHashAnnotations(Buffer.alloc(32, 1), data),
+    },
   });
 const ports = { clock: fixedClock(NOW) };
 
