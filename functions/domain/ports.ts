@@ -74,6 +74,13 @@ export interface SecretSource {
    * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
    */
   getSecretVersion(arn: string, versionId?: string): Promise<SecretVersion>;
+  /**
+   * The version carrying the staging label `stage`, or null when no version carries it (AWSPREVIOUS of a
+   * secret's first version).
+   *
+   * @throws NotFoundError (the secret itself), PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  getSecretStage(arn: string, stage: string): Promise<SecretVersion | null>;
   /** Whether the secret is scheduled for deletion now (answers in the recovery window, unlike a read). */
   describeSecretDeletion(arn: string): Promise<SecretDeletionState>;
 }

@@ -109,9 +109,13 @@ export function dataShapeEnvValue(shape: DataShape): string {
 
 function isDataSource(v: unknown): v is DataSource {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const fields = Object.keys(v);
+  const { stage, ...rest } = v as Record<string, unknown>;
+  const fields = Object.keys(rest);
   return (
-    fields.length === 1 && ['from', 'path', 'template'].includes(fields[0]!) && typeof Object.values(v)[0] === 'string'
+    fields.length === 1 &&
+    ['from', 'path', 'template'].includes(fields[0]!) &&
+    typeof Object.values(rest)[0] === 'string' &&
+    (stage === undefined || typeof stage === 'string')
   );
 }
 
@@ -134,7 +138,8 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
     typeof o.includeOtherKeys !== 'boolean'
   ) {
     throw new ConfigError(
-      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": ` +
+      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "...", "stage"?: "..."}}, ` +
+        `"includeOtherKeys": ` +
         `true|false}`,
     );
   }

@@ -218,9 +218,14 @@ const cluster = z
 
 const DATA_SOURCE_FIELDS = ['from', 'path', 'template'] as const;
 
-/** One produced key: exactly one of from, path, template. */
+/** One produced key: exactly one of from, path, template; optionally the staging label of the version it reads. */
 const dataSource = z
-  .strictObject({ from: z.string().optional(), path: z.string().optional(), template: z.string().optional() })
+  .strictObject({
+    from: z.string().optional(),
+    path: z.string().optional(),
+    template: z.string().optional(),
+    stage: z.string().optional(),
+  })
   .superRefine((e, ctx) => {
     const set = DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined);
     if (set.length !== 1) {
@@ -239,7 +244,7 @@ const dataSource = z
  */
 function checkDataShape(
   m: {
-    data?: Record<string, { from?: string; path?: string; template?: string }>;
+    data?: Record<string, { from?: string; path?: string; template?: string; stage?: string }>;
     includeOtherKeys?: boolean;
     type: string;
   },
