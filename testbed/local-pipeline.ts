@@ -81,6 +81,8 @@ export interface LocalMappingOptions {
   readonly secretBinary?: Uint8Array;
   readonly type?: string;
   readonly prune?: boolean;
+  /** The mapping option `adopt` (ADOPT of plan-merge). */
+  readonly adopt?: boolean;
   readonly labels?: Record<string, string>;
   /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
   readonly dataShape?: DataShape;
@@ -277,6 +279,7 @@ export class LocalMapping {
       SECRET_ARN: secret.ARN!,
       SECRET_TYPE: opts.type ?? 'Opaque',
       PRUNE: String(opts.prune ?? false),
+      ...(opts.adopt && { ADOPT: 'true' }),
       LABELS: JSON.stringify(opts.labels ?? {}),
       ANNOTATIONS: '{}',
       RESTART_TARGETS: JSON.stringify(opts.restart ?? []),

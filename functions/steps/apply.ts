@@ -3,7 +3,8 @@ import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { ANNOTATIONS, MANAGER_NAME } from '../domain/metadata.ts';
-import { buildWrite } from '../domain/plan.ts';
+import { buildTakeover, buildWrite } from '../domain/plan.ts';
+import { releaseKeys } from '../domain/observe.ts';
 import type { Connect, KubeSecret, SecretStore, Sealer } from '../domain/ports.ts';
 import type { MergePlan, SecretType } from '../domain/types.ts';
 import { openData, openToken } from './sealed.ts';
@@ -22,6 +23,9 @@ export interface ApplySettings {
   readonly name: string;
   readonly type: SecretType;
 }
+
+/** Server-side apply with force: an adoption takes the keys from their other field managers. */
+const ADOPT = { force: true } as const;
 
 /** The plan actions that write. */
 export const WRITE_ACTIONS: ReadonlySet<string> = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
@@ -42,7 +46,8 @@ export function fieldManagerFor(plan: Pick<MergePlan, 'annotations'>): string {
  * apply, the one create RBAC can restrict to the Secret's name, under
  * {@link fieldManagerFor}. A deletion (deletionPolicy delete): `delete-keys`
  * is a merge patch with nulls, `delete-secret` a DELETE; both carry the
- * resourceVersion read.
+ * resourceVersion read. An adopting update (mapping option `adopt`) then applies the keys with force under
+ * {@link MANAGER_NAME}, which moves their ownership from the other tool's field manager.
  *
  * @throws InvalidInputError for a plan that does not write or malformed sealed inputs; ConflictError,
  *   UnauthorizedError, PermissionDeniedError, TransientError from the cluster.
@@ -59,11 +64,25 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
   ]);
   const client = ports.kubernetes(token);
   const target = { namespace: settings.namespace, name: settings.name, type: settings.type };
-  const body = plan.action.startsWith('delete-') ? buildDeletion(plan) : buildWrite(plan, desired, target);
+  let body = plan.action.startsWith('delete-') ? buildDeletion(plan) : buildWrite(plan, desired, target);
+  if (plan.adopt !== undefined && 'data' in body && !('apiVersion' in body)) {
+    // The other managers' claim on the keys is released in the same conditional patch (metadata only).
+    const live = await client.get();
+    body = {
+      ...body,
+      metadata: {
+        ...body.metadata,
+        managedFields: releaseKeys(live?.metadata?.managedFields ?? [], plan.adopt.takeKeys),
+      },
+    };
+  }
   let written: KubeSecret | undefined;
   if ('preconditions' in body) await client.delete(body);
   else if ('apiVersion' in body) written = await client.apply(body, fieldManagerFor(plan));
   else written = await client.mergePatch(body);
+  // An adoption: the conditional patch above removed the owners; now take the keys (idempotent if this fails:
+  // the next sync still sees the other manager and adopts again).
+  if (plan.adopt !== undefined) written = await client.apply(buildTakeover(plan, desired, target), MANAGER_NAME, ADOPT);
   const resourceVersion = written?.metadata?.resourceVersion ?? '';
   return {
     action: plan.action as ApplyOutput['action'],

@@ -179,6 +179,13 @@ export interface MappingProps {
    * @default false
    */
   readonly includeOtherKeys?: boolean;
+  /**
+   * Take over a Secret another controller owns (an ExternalSecret's, say): the first write removes its
+   * ownerReferences and takes the written keys under this tool's field manager (docs/migrating-from-eso.md).
+   * Without it, such a Secret is left untouched and the sync fails (ForeignOwnerError).
+   * @default false
+   */
+  readonly adopt?: boolean;
 }
 
 // The props name exactly the fields of the file's mapping: a field added to one side fails the type check here.

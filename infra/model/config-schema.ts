@@ -381,6 +381,7 @@ const mappingFields = z.strictObject({
   cloudTrailRules: z.boolean().default(false),
   data: z.record(z.string(), dataSource).optional(),
   includeOtherKeys: z.boolean().optional(),
+  adopt: z.boolean().default(false),
 });
 
 type MappingFields = z.output<typeof mappingFields>;

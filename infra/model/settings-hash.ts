@@ -45,7 +45,7 @@ export const HASHED_SINCE_0_1: Readonly<Record<SettingLevel, readonly string[]>>
  * Options added since 0.1.0. Add a new option here with its default: a mapping that leaves it at the default keeps
  * its hash, so an upgrade that only adds the option does not re-sync the fleet.
  */
-export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [];
+export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [{ level: 'mapping', key: 'adopt', value: false }];
 
 type Obj = Record<string, unknown>;
 

@@ -70,6 +70,7 @@ describe('parseMappings', () => {
       ...defaults,
       restart: [],
       cloudTrailRules: false,
+      adopt: false,
       targets: [{ cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...defaults, restart: [] }],
     });
   });
