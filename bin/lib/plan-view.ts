@@ -6,6 +6,7 @@ import type { MappingTarget as Mapping } from '../../infra/model/targets.ts';
 import { keyRows, moreKept, showValue, type KeyRow, type Reveal } from './keys.ts';
 import type { PipelineRun } from './pipeline.ts';
 import { table, type Style } from './ui.ts';
+import { MANAGED_BY_LABEL, MANAGER_NAME } from '../../functions/domain/metadata.ts';
 
 const CHANGE_COLOUR = { added: 'green', updated: 'yellow', pruned: 'red', unchanged: 'dim', kept: 'dim' } as const;
 
@@ -15,9 +16,11 @@ const CHANGE_COLOUR = { added: 'green', updated: 'yellow', pruned: 'red', unchan
  * never shown: `kubectl.kubernetes.io/last-applied-configuration` may hold a whole Secret).
  */
 export function othersOf(m: Mapping, run: PipelineRun) {
-  const ours = (k: string) => k.startsWith('eks-secret-sync.io/') || k === 'app.kubernetes.io/managed-by';
+  const ours = (k: string, v?: string) =>
+    k.startsWith('eks-secret-sync.io/') || (k === MANAGED_BY_LABEL && v === MANAGER_NAME);
+  // Another tool's managed-by (Helm's, say) is shown: it says who else writes the Secret.
   const labels = Object.entries(run.existing?.labels ?? {})
-    .filter(([k]) => !ours(k) && !Object.hasOwn(m.labels, k))
+    .filter(([k, v]) => !ours(k, v) && !Object.hasOwn(m.labels, k))
     .map(([k, v]) => `${k}=${v}`);
   const annotations = Object.keys(run.existing?.annotations ?? {}).filter(
     (k) => !ours(k) && !Object.hasOwn(m.annotations, k),
