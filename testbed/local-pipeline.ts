@@ -82,6 +82,8 @@ export interface LocalMappingOptions {
   readonly secretBinary?: Uint8Array;
   readonly type?: string;
   readonly prune?: boolean;
+  /** The mapping option `adopt` (ADOPT of plan-merge). */
+  readonly adopt?: boolean;
   readonly labels?: Record<string, string>;
   /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
   readonly dataShape?: DataShape;
@@ -281,6 +283,7 @@ export class LocalMapping {
       [ENV.secretArn]: secret.ARN!,
       [ENV.secretType]: opts.type ?? 'Opaque',
       [ENV.prune]: String(opts.prune ?? false),
+      ...(opts.adopt && { [ENV.adopt]: 'true' }),
       [ENV.labels]: JSON.stringify(opts.labels ?? {}),
       [ENV.annotations]: '{}',
       [ENV.restartTargets]: JSON.stringify(opts.restart ?? []),

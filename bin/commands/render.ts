@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../../functions/domain/errors.ts';
-import { dataShapeOf } from '../../functions/domain/shape.ts';
-import { secretDataFor } from '../../functions/steps/fetch.ts';
+import { dataShapeOf, otherStages, PREVIOUS_STAGE } from '../../functions/domain/shape.ts';
+import { shapedDataFor } from '../../functions/steps/fetch.ts';
 import { EXIT, parseCommandArgs, UsageError, type Command, type CommandIo } from '../lib/command.ts';
 import { mask, REVEAL_HELP, REVEAL_OPTIONS, showValue, type MaskedValue, type Reveal } from '../lib/keys.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
 import { Style, table, writeJson } from '../lib/ui.ts';
 
-const HELP = `Usage: eks-secret-sync render --mapping ID --secret-file FILE [options]
+const HELP = `Usage: eks-secret-sync render --mapping ID --secret-file FILE [--previous-file FILE] [options]
 
 Show the Kubernetes data a mapping would write from a secret value given in a
 file: its data spec (data, includeOtherKeys) applied, checked as FetchSecret checks
@@ -23,6 +23,9 @@ Options:
   --mapping ID         The mapping (required).
   --secret-file FILE   The secret's value as Secrets Manager would hold it
                        (SecretString): usually a JSON object (required).
+  --previous-file FILE The AWSPREVIOUS version's value, for data entries with
+                       stage: AWSPREVIOUS. Without it, as for a secret's first
+                       version, their keys are left out (listed on stderr).
   --show-values        Print the values themselves (for local use only: a warning
                        goes to stderr). Never in CI logs or a shared terminal.
 ${MAPPINGS_HELP}
@@ -37,6 +40,7 @@ const OPTIONS = {
   ...MAPPING_OPTIONS,
   ...REVEAL_OPTIONS,
   'secret-file': { type: 'string' },
+  'previous-file': { type: 'string' },
   'show-values': { type: 'boolean' },
 } as const;
 
@@ -46,20 +50,18 @@ export const SHOW_VALUES_WARNING =
   'a shared terminal\n';
 
 /** The secret file's text; a `.json` file must hold JSON (the parser's message is not shown: it quotes the input). */
-function readSecretFile(path: string): string {
+function readSecretFile(path: string, option = '--secret-file'): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read --secret-file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`cannot read ${option} ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (path.endsWith('.json')) {
     try {
       JSON.parse(text);
     } catch {
-      throw new UsageError(
-        `--secret-file ${path} is not valid JSON; give the secret's value as Secrets Manager holds it`,
-      );
+      throw new UsageError(`${option} ${path} is not valid JSON; give the secret's value as Secrets Manager holds it`);
     }
   }
   return text;
@@ -125,13 +127,23 @@ export const renderCommand: Command = {
     const { config } = await loadConfig(values.mappings);
     const [m] = selectMappings(config, values.mapping, true);
     const secretString = readSecretFile(file);
+    const previousFile = values['previous-file'];
+    const previous =
+      previousFile === undefined ? null : { secretString: readSecretFile(previousFile, '--previous-file') };
+    const shape = dataShapeOf(m!);
+    // Each other label the spec reads: AWSPREVIOUS from --previous-file, any other as carried by no version.
+    const others = Object.fromEntries(otherStages(shape).map((s) => [s, s === PREVIOUS_STAGE ? previous : null]));
     let data: Record<string, string>;
     try {
-      data = secretDataFor(
-        { secretString },
-        { mappingId: m!.id, type: m!.type, shape: dataShapeOf(m!) },
+      const shaped = shapedDataFor(
+        { primary: { secretString }, others },
+        { mappingId: m!.id, type: m!.type, shape },
         `secret file ${file}`,
       );
+      data = shaped.data;
+      for (const [stage, keys] of Object.entries(shaped.omitted)) {
+        io.stderr(`eks-secret-sync render: no version given for stage ${stage}: left out ${keys.join(', ')}\n`);
+      }
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
       io.stderr(`eks-secret-sync render: ${e.name}: ${e.message}\n`);

@@ -273,7 +273,7 @@ async function readPlanApply(
   );
   const { prune, type, labels, annotations, deletionPolicy } = t;
   const settings = {
-    options: { mappingId, prune, type, labels, annotations, deletionPolicy },
+    options: { mappingId, prune, type, labels, annotations, deletionPolicy, adopt: opts.mapping.adopt },
     restartTargets: parseWorkloads(t.restart).map((w) => w.ref),
   };
   const input = { source: fetched.source, observed: run.observed };

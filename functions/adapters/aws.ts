@@ -1,6 +1,7 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import {
@@ -27,6 +28,16 @@ import { awsError } from './aws-errors.ts';
  */
 export const AWS_CLIENT_OPTIONS = { requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } } as const;
 
+function versionOf(out: GetSecretValueCommandOutput): SecretVersion {
+  return {
+    versionId: out.VersionId!,
+    createdDate: (out.CreatedDate ?? new Date(0)).toISOString(),
+    stages: out.VersionStages ?? [],
+    secretString: out.SecretString,
+    secretBinary: out.SecretBinary,
+  };
+}
+
 /** Reads one version of one secret (AWSCURRENT when `versionId` is undefined), within the time left. */
 export async function getSecretVersion(
   client: SecretsManagerClient,
@@ -43,14 +54,32 @@ export async function getSecretVersion(
       ),
       { abortSignal: deadlineSignal(timeLeft) },
     );
-    return {
-      versionId: out.VersionId!,
-      createdDate: (out.CreatedDate ?? new Date(0)).toISOString(),
-      stages: out.VersionStages ?? [],
-      secretString: out.SecretString,
-      secretBinary: out.SecretBinary,
-    };
+    return versionOf(out);
   } catch (e) {
+    throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
+  }
+}
+
+/**
+ * Reads the version carrying `stage`, within the time left; null when no version carries it. Secrets Manager
+ * answers ResourceNotFoundException both for a missing secret and for a label no version carries: the caller
+ * reads the secret's primary version first, so a NotFound here is the label.
+ */
+export async function getSecretStage(
+  client: SecretsManagerClient,
+  arn: string,
+  stage: string,
+  timeLeft: TimeLeft = noDeadline,
+): Promise<SecretVersion | null> {
+  const action = `secretsmanager:GetSecretValue on ${arn} stage ${stage}`;
+  assertTimeForAttempt(timeLeft, action);
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }), {
+      abortSignal: deadlineSignal(timeLeft),
+    });
+    return versionOf(out);
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return null;
     throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
   }
 }
@@ -83,6 +112,7 @@ export async function describeSecretDeletion(
 export function secretsManagerSource(client: SecretsManagerClient, timeLeft: TimeLeft = noDeadline): SecretSource {
   return {
     getSecretVersion: (arn, versionId) => getSecretVersion(client, arn, versionId, timeLeft),
+    getSecretStage: (arn, stage) => getSecretStage(client, arn, stage, timeLeft),
     describeSecretDeletion: (arn) => describeSecretDeletion(client, arn, timeLeft),
   };
 }

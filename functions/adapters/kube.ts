@@ -3,6 +3,7 @@ import type { EVENT_CALL_VERBS, SECRET_CALL_VERBS, WORKLOAD_CALL_VERBS } from '.
 import { assertTimeForAttempt, deadlineSignal, outOfTime } from './deadline.ts';
 import { noDeadline, type TimeLeft } from '../domain/ports.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
+import { MANAGER_NAME } from '../domain/metadata.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -23,7 +24,7 @@ export interface SecretClient {
   /** The Secret, or null when it does not exist. */
   get(): Promise<V1Secret | null>;
   /** Server-side apply (creates the Secret; RBAC can name it, unlike POST). */
-  apply(manifest: object, fieldManager: string): Promise<V1Secret>;
+  apply(manifest: object, fieldManager: string, options?: { readonly force?: boolean }): Promise<V1Secret>;
   /** JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional. */
   mergePatch(patch: object): Promise<V1Secret>;
   /**
@@ -58,6 +59,9 @@ export interface SecretLocation extends NamespaceLocation {
 /** A request's deadline unless the caller gives one (the functions read KUBE_TIMEOUT_MS). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** The field manager of every merge patch: this tool's name. */
+const MERGE_PATCH_QUERY = `?fieldManager=${encodeURIComponent(MANAGER_NAME)}`;
+
 /** Builds a {@link SecretClient} for one Secret, authenticating with `token`. */
 export function secretClient(
   loc: SecretLocation,
@@ -81,15 +85,16 @@ export function secretClient(
       if (res.status === 200) return secretBody(res.body, 'get', what);
       throw statusError(res.status, res.body, res.retryAfter, { verb: 'get', what, identity });
     },
-    apply: (manifest, fieldManager) =>
+    apply: (manifest, fieldManager, options) =>
       call(
-        'create (server-side apply)',
+        options?.force ? 'patch (server-side apply, force)' : 'create (server-side apply)',
         'PATCH',
-        `?fieldManager=${encodeURIComponent(fieldManager)}`,
+        `?fieldManager=${encodeURIComponent(fieldManager)}${options?.force ? '&force=true' : ''}`,
         manifest,
         'application/apply-patch+yaml',
       ),
-    mergePatch: (patch) => call('patch', 'PATCH', '', patch, 'application/merge-patch+json'),
+    // Named, so managedFields tell this tool's keys from another writer's (domain/metadata.ts isOurFieldManager).
+    mergePatch: (patch) => call('patch', 'PATCH', MERGE_PATCH_QUERY, patch, 'application/merge-patch+json'),
     delete: async (options) => {
       const res = await send(loc, token, timing, 'DELETE', path, options);
       if ((res.status >= 200 && res.status < 300) || (res.status === 404 && notFoundKind(res.body) === 'secrets'))

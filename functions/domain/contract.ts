@@ -31,6 +31,11 @@ export interface FetchOutput {
    * that do not say: the start of the freshness metric ApplySecret records.
    */
   readonly changedAt: string | null;
+  /**
+   * The staging labels `data` entries read that no version carried (AWSPREVIOUS of a secret's first version):
+   * their keys are left out of the data. Absent when every label was found.
+   */
+  readonly missingStages?: readonly string[];
 }
 
 /** MintToken (and RemintToken): in, the target's cluster. */

@@ -63,6 +63,15 @@ export class ExecutionBudgetError extends SyncError {
   override name = 'ExecutionBudgetError';
 }
 
+/**
+ * The Secret is owned by another controller (an ownerReference with `controller: true`, such as an
+ * ExternalSecret) and the mapping does not adopt it: two writers of one Secret fight, so nothing is written.
+ * Not retried; every task's Catch (States.ALL) sends the sync to the DLQ, named by this error.
+ */
+export class ForeignOwnerError extends SyncError {
+  override name = 'ForeignOwnerError';
+}
+
 /** Every error name the state machine may match on, for the ASL contract test. */
 export const ERROR_NAMES = [
   'InvalidInputError',

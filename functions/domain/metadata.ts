@@ -11,6 +11,11 @@ import type { SourceVersion } from './types.ts';
 /** Our name, as the value of {@link MANAGED_BY_LABEL}. */
 export const MANAGER_NAME = PRODUCT_NAME;
 
+/** Whether a server-side-apply field manager is this tool's (merge patches, adoptions, per-version creates). */
+export function isOurFieldManager(manager: string | undefined): boolean {
+  return manager === MANAGER_NAME || (manager ?? '').startsWith(`${MANAGER_NAME}-`);
+}
+
 /** Standard label naming the tool that manages the object. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 

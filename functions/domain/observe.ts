@@ -2,10 +2,18 @@
  * Comparing the desired data with the Kubernetes Secret, without carrying any
  * value out: the result is safe to put in the execution's state.
  */
-import { ANNOTATIONS, dataHash, MANAGER_NAME, readDataHashKey, readLastSource, readManagedKeys } from './metadata.ts';
+import {
+  ANNOTATIONS,
+  dataHash,
+  isOurFieldManager,
+  MANAGER_NAME,
+  readDataHashKey,
+  readLastSource,
+  readManagedKeys,
+} from './metadata.ts';
 import { nameList, sortedUnique } from './names.ts';
 import type { KubeSecret } from './ports.ts';
-import type { ExistingSecret, Observation, SecretData } from './types.ts';
+import type { ExistingSecret, KeyManager, Observation, OwnerRef, SecretData } from './types.ts';
 
 function sameBytes(a: string, b: string): boolean {
   // Equal text is equal bytes; otherwise decode, because two encodings of one value may differ.
@@ -25,7 +33,39 @@ export function existingSecret(secret: KubeSecret | null): ExistingSecret | null
     data: secret.data ?? {},
     labels: secret.metadata?.labels ?? {},
     annotations: secret.metadata?.annotations ?? {},
+    ownerReferences: (secret.metadata?.ownerReferences ?? []).map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.name,
+      uid: o.uid,
+      ...(o.controller === true && { controller: true }),
+    })),
+    keyManagers: keyManagersOf(secret.metadata?.managedFields ?? []),
   };
+}
+
+/** Field manager -> the data keys its `fieldsV1` names (`f:data` -> `f:<key>`); garbage counts as none. */
+function keyManagersOf(entries: readonly { manager?: string; fieldsV1?: unknown }[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of entries) {
+    const data = (e.fieldsV1 as Record<string, unknown> | undefined)?.['f:data'];
+    if (typeof data !== 'object' || data === null) continue;
+    const keys = Object.keys(data)
+      .filter((f) => f.startsWith('f:'))
+      .map((f) => f.slice(2));
+    const manager = e.manager ?? '';
+    out[manager] = sortedUnique([...(out[manager] ?? []), ...keys]);
+  }
+  return out;
+}
+
+/** Managers other than this tool that own any of `desired`, by manager name. */
+function otherManagersOf(existing: ExistingSecret, desired: ReadonlySet<string>): KeyManager[] {
+  return Object.entries(existing.keyManagers ?? {})
+    .filter(([manager]) => !isOurFieldManager(manager))
+    .map(([manager, keys]) => ({ manager, keys: keys.filter((k) => desired.has(k)) }))
+    .filter((m) => m.keys.length > 0)
+    .sort((a, b) => a.manager.localeCompare(b.manager));
 }
 
 /**
@@ -69,6 +109,8 @@ export function observe(desired: SecretData, existing: ExistingSecret | null): O
   const lastSource = readLastSource(existing.annotations);
   const key = readDataHashKey(existing.annotations);
   const hash = key === undefined ? undefined : dataHash(key, desired);
+  const owners: readonly OwnerRef[] = existing.ownerReferences ?? [];
+  const otherManagers = otherManagersOf(existing, new Set(desiredKeys));
   return {
     exists: true,
     resourceVersion: existing.resourceVersion,
@@ -83,5 +125,33 @@ export function observe(desired: SecretData, existing: ExistingSecret | null): O
     ...(existing.annotations[ANNOTATIONS.createdBy] === MANAGER_NAME && { createdByUs: true }),
     ...(hash !== undefined && { dataHash: hash }),
     ...(hash !== undefined && existing.annotations[ANNOTATIONS.dataHash] === hash && { dataHashRecorded: true }),
+    ...(owners.length > 0 && { owners }),
+    ...(otherManagers.length > 0 && { otherManagers }),
   };
+}
+
+/**
+ * The Secret's managedFields with every other manager's claim on `keys` (`f:data` -> `f:<key>`) removed, and
+ * entries left claiming nothing dropped: sent in an adopting merge patch (the apiserver takes managedFields a
+ * write sets as the base it records the write on), so the keys then belong to this tool alone, even where the
+ * value does not change. Metadata only: managedFields hold field names, never values.
+ */
+export function releaseKeys(
+  managedFields: readonly { readonly manager?: string; readonly fieldsV1?: unknown }[],
+  keys: readonly string[],
+): unknown[] {
+  const out: unknown[] = [];
+  for (const entry of managedFields) {
+    const fields = entry.fieldsV1 as Record<string, unknown> | undefined;
+    const data = fields?.['f:data'];
+    if (isOurFieldManager(entry.manager) || typeof data !== 'object' || data === null) {
+      out.push(entry);
+      continue;
+    }
+    const keptData = Object.fromEntries(Object.entries(data).filter(([f]) => !keys.includes(f.slice(2))));
+    const { 'f:data': _released, ...rest } = fields!;
+    const fieldsV1 = Object.keys(keptData).length > 0 ? { ...rest, 'f:data': keptData } : rest;
+    if (Object.keys(fieldsV1).length > 0) out.push({ ...entry, fieldsV1 });
+  }
+  return out;
 }

@@ -2,14 +2,14 @@
  * The merge decision (what to write, from key names only) and the Kubernetes
  * request body that carries it out. Pure: plain data in, plain data out.
  */
-import { InvalidInputError } from './errors.ts';
+import { ForeignOwnerError, InvalidInputError } from './errors.ts';
 import { planDeletion } from './deletion.ts';
 import { ANNOTATIONS, MANAGER_NAME, managedLabels, sourceAnnotations } from './metadata.ts';
 import { extendNameList, nameList, sortedUnique } from './names.ts';
 import { assertValidKeys } from './secret-data.ts';
 import { assertRequiredKeys, DEFAULT_SECRET_TYPE } from './secret-types.ts';
 import type { SecretManifest, SecretMergePatch, WriteTarget } from './requests.ts';
-import type { MergeOptions, MergePlan, Observation, SecretData, SecretType, SourceVersion } from './types.ts';
+import type { MergeOptions, MergePlan, Observation, OwnerRef, SecretData, SecretType, SourceVersion } from './types.ts';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -111,6 +111,15 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
       annotations: created,
     };
   }
+  const controller = observed.owners?.find((o) => o.controller === true);
+  if (controller !== undefined && options.adopt !== true) {
+    throw new ForeignOwnerError(
+      `${context}: the Secret is owned by another controller, ${ownerText(controller)} (an ownerReference with ` +
+        `controller: true); two writers of one Secret fight, so nothing was written. Stop the other tool from ` +
+        `writing it and set adopt: true on the mapping to take it over (docs/migrating-from-eso.md), or target ` +
+        `another Secret.`,
+    );
+  }
   const last = observed.lastSource;
   if (last !== undefined && last.arn !== source.arn) {
     throw new InvalidInputError(
@@ -132,6 +141,28 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
     sameList(sortedUnique(observed.managedKeys), desiredKeys) &&
     observed.dataHashRecorded === true;
   const writes = added.length + updated.length + pruned.length;
+  const adopt = options.adopt === true ? adoption(observed, desiredKeys) : undefined;
+  if (adopt !== undefined) {
+    const { resourceVersion } = observed;
+    const owners = adopt.removedOwners.map(ownerText).join(', ') || 'no owner';
+    const reason =
+      `Adopt the Secret: remove ${plural(adopt.removedOwners.length, 'ownerReference')} (${owners}) and take ` +
+      `${plural(adopt.takeKeys.length, 'key')} under ${MANAGER_NAME}'s field manager, at version ` +
+      `${source.versionId}: ${added.length} added, ${updated.length} updated, ${plural(kept.count, 'other key')} kept.`;
+    return {
+      action: 'update',
+      reason,
+      added,
+      updated,
+      unchanged,
+      kept,
+      pruned,
+      resourceVersion,
+      labels,
+      annotations,
+      adopt,
+    };
+  }
   if (writes === 0 && recorded) {
     const reason = `The Secret already holds version ${source.versionId} with identical data: no write.`;
     return noWrite('none', reason, unchanged, kept);
@@ -143,6 +174,22 @@ export function planMerge(source: SourceVersion, observed: Observation, options:
         `${pruned.length} pruned, ${unchanged.length} unchanged, ${plural(kept.count, 'other key')} kept.`;
   const { resourceVersion } = observed;
   return { action: 'update', reason, added, updated, unchanged, kept, pruned, resourceVersion, labels, annotations };
+}
+
+/** `Kind "name"` of an owner, for messages and plans (metadata only). */
+function ownerText(o: OwnerRef): string {
+  return `${o.kind} ${JSON.stringify(o.name)}`;
+}
+
+/**
+ * What adopting the Secret takes over, or undefined when there is nothing left to take: every ownerReference
+ * (deleting any owner would delete the Secret) and the desired keys, when an owner or another field manager
+ * of a desired key remains.
+ */
+function adoption(observed: Observation, desiredKeys: readonly string[]): MergePlan['adopt'] {
+  const removedOwners = observed.owners ?? [];
+  if (removedOwners.length === 0 && (observed.otherManagers ?? []).length === 0) return undefined;
+  return { removedOwners, takeKeys: desiredKeys };
 }
 
 /**
@@ -266,8 +313,34 @@ export function buildWrite(
       ...[...plan.added, ...plan.updated].map((k): [string, string] => [k, encodedValue(k)]),
       ...plan.pruned.map((k): [string, null] => [k, null]),
     ];
-    const metadata = { resourceVersion: plan.resourceVersion, labels: plan.labels, annotations: plan.annotations };
+    const metadata = {
+      resourceVersion: plan.resourceVersion,
+      labels: plan.labels,
+      annotations: plan.annotations,
+      // An adoption removes every ownerReference (null deletes the field in a merge patch).
+      ...(plan.adopt !== undefined && plan.adopt.removedOwners.length > 0 && { ownerReferences: null }),
+    };
     return { metadata, data: Object.fromEntries(entries) };
   }
   throw new Error(`buildWrite: a '${plan.action}' plan has nothing to write.`);
+}
+
+/**
+ * The server-side apply body of an adoption's second request: the keys the plan takes over, with their values,
+ * and this tool's labels, applied with force under this tool's field manager so the keys' ownership moves to it
+ * even where the other tool wrote the same value (a merge patch moves only the fields it changes).
+ *
+ * @throws Error for a plan that adopts nothing, or names a key `desired` lacks: programming errors.
+ */
+export function buildTakeover(plan: MergePlan, desired: SecretData, target: WriteTarget): SecretManifest {
+  if (plan.adopt === undefined) throw new Error('buildTakeover: the plan adopts nothing.');
+  const data = Object.fromEntries(
+    plan.adopt.takeKeys.map((k) => {
+      const value = Object.hasOwn(desired, k) ? desired[k] : undefined;
+      if (value === undefined) throw new Error(`buildTakeover: the plan takes key ${JSON.stringify(k)} it lacks.`);
+      return [k, value];
+    }),
+  );
+  const metadata = { name: target.name, namespace: target.namespace, labels: plan.labels, annotations: {} };
+  return { apiVersion: 'v1', kind: 'Secret', metadata, type: target.type, data };
 }

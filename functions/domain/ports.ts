@@ -74,6 +74,13 @@ export interface SecretSource {
    * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
    */
   getSecretVersion(arn: string, versionId?: string): Promise<SecretVersion>;
+  /**
+   * The version carrying the staging label `stage`, or null when no version carries it (AWSPREVIOUS of a
+   * secret's first version).
+   *
+   * @throws NotFoundError (the secret itself), PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  getSecretStage(arn: string, stage: string): Promise<SecretVersion | null>;
   /** Whether the secret is scheduled for deletion now (answers in the recovery window, unlike a read). */
   describeSecretDeletion(arn: string): Promise<SecretDeletionState>;
 }
@@ -103,6 +110,15 @@ export interface KubeSecret {
     readonly uid?: string;
     readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
+    readonly ownerReferences?: readonly {
+      readonly apiVersion: string;
+      readonly kind: string;
+      readonly name: string;
+      readonly uid: string;
+      readonly controller?: boolean;
+    }[];
+    /** Server-side apply's record of who set which field (`fieldsV1` holds `f:data` -> `f:<key>`). */
+    readonly managedFields?: readonly { readonly manager?: string; readonly fieldsV1?: unknown }[];
   };
   readonly type?: string;
   /** base64 values by key. */
@@ -121,7 +137,7 @@ export interface SecretStore {
   /** The Secret, or null when it does not exist. */
   get(): Promise<KubeSecret | null>;
   /** Server-side apply (creates the Secret; RBAC can name it, unlike POST). */
-  apply(manifest: SecretManifest, fieldManager: string): Promise<KubeSecret>;
+  apply(manifest: SecretManifest, fieldManager: string, options?: { readonly force?: boolean }): Promise<KubeSecret>;
   /** JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional. */
   mergePatch(patch: SecretMergePatch): Promise<KubeSecret>;
   /** DELETE with preconditions (409 when the Secret changed); a Secret already gone counts as deleted. */

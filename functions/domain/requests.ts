@@ -26,6 +26,13 @@ export interface SecretMergePatch {
     readonly resourceVersion: string;
     readonly labels: Readonly<Record<string, string>>;
     readonly annotations: Readonly<Record<string, string>>;
+    /** `null` removes every ownerReference (an adopting update). */
+    readonly ownerReferences?: null;
+    /**
+     * An adopting update's managedFields: the live ones without the other managers' claim on the adopted keys
+     * (domain/observe.ts releaseKeys), so the keys' ownership can move even where the value does not change.
+     */
+    readonly managedFields?: readonly unknown[];
   };
   readonly data: Readonly<Record<string, string | null>>;
 }

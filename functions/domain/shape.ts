@@ -24,8 +24,19 @@ import {
 } from './template.ts';
 import type { SecretData, SecretType } from './types.ts';
 
-/** Where one produced key's value comes from: exactly one of the three. */
-export type DataSource = { readonly from: string } | { readonly path: string } | { readonly template: string };
+/** The staging label a mapping reads unless an entry names another. */
+export const CURRENT_STAGE = 'AWSCURRENT';
+
+/** The label Secrets Manager moves to the version that held AWSCURRENT before. */
+export const PREVIOUS_STAGE = 'AWSPREVIOUS';
+
+/**
+ * Where one produced key's value comes from: exactly one of the three, and optionally the staging label of the
+ * version it reads (`stage`, absent: the version the mapping syncs).
+ */
+export type DataSource = ({ readonly from: string } | { readonly path: string } | { readonly template: string }) & {
+  readonly stage?: string;
+};
 
 /** A mapping's `data` spec and `includeOtherKeys`, as the fetch step receives it (env DATA_SHAPE). */
 export interface DataShape {
@@ -47,13 +58,46 @@ export interface DataSourceFields {
   readonly from?: string;
   readonly path?: string;
   readonly template?: string;
+  readonly stage?: string;
 }
 
-/** The entry's one source, the others dropped (a schema-checked entry has exactly one). */
+/** The entry's one source, the others dropped (a schema-checked entry has exactly one), and its stage if any. */
 export function dataSourceOf(e: DataSourceFields): DataSource {
-  if (e.from !== undefined) return { from: e.from };
-  if (e.path !== undefined) return { path: e.path };
-  return { template: e.template ?? '' };
+  const stage = e.stage === undefined ? {} : { stage: e.stage };
+  if (e.from !== undefined) return { from: e.from, ...stage };
+  if (e.path !== undefined) return { path: e.path, ...stage };
+  return { template: e.template ?? '', ...stage };
+}
+
+/**
+ * The staging labels other than `primary` (the label the mapping syncs) that the spec's entries read, sorted:
+ * the fetch step reads each of them once, besides the primary version.
+ */
+export function otherStages(shape: DataShape | undefined, primary: string = CURRENT_STAGE): string[] {
+  if (shape === undefined) return [];
+  const stages = Object.values(shape.data).map((e) => e.stage ?? primary);
+  return [...new Set(stages.filter((s) => s !== primary))].sort();
+}
+
+/**
+ * The secret versions one shaping reads: the primary one (the event's version, else the version carrying the
+ * mapping's label) and, by staging label, the others the spec names; null for a label no version carries.
+ */
+export interface SourceVersions {
+  readonly primary: SecretPayload;
+  /**
+   * The staging label the primary version stands for: an entry naming it reads the primary version.
+   * @default AWSCURRENT
+   */
+  readonly primaryStage?: string;
+  readonly others?: Readonly<Record<string, SecretPayload | null>>;
+}
+
+/** What a shaping produced: the data, and the keys left out because no version carries their label. */
+export interface ShapedData {
+  readonly data: SecretData;
+  /** Produced keys left out, by the staging label no version carried (sorted); empty when none was. */
+  readonly omitted: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The shape of a mapping's fields, or undefined when it has no `data` (every key as it is). */
@@ -153,55 +197,90 @@ function inputsOf(source: DataSource, template?: Template): string[][] {
  *   the missing input, never a value. Nothing is produced then.
  */
 export function shapeSecretData(payload: SecretPayload, shape: DataShape | undefined, where: string): SecretData {
-  if (shape === undefined) return parseSecretPayload(payload);
-  const root = sourceObject(payload);
+  return shapeSecretVersions({ primary: payload }, shape, where).data;
+}
+
+/**
+ * {@link shapeSecretData} over several versions: an entry naming a `stage` other than the primary one reads the
+ * version `versions.others` gives for it. A label no version carries (null: AWSPREVIOUS of a secret's first
+ * version) leaves that entry's key out, listed in `omitted`; a label absent from `others` is a programming
+ * error. `includeOtherKeys` copies the primary version's keys only.
+ *
+ * @throws InvalidInputError as {@link shapeSecretData}; the message also names the stage of the entry.
+ */
+export function shapeSecretVersions(versions: SourceVersions, shape: DataShape | undefined, where: string): ShapedData {
+  if (shape === undefined) return { data: parseSecretPayload(versions.primary), omitted: {} };
+  const primaryStage = versions.primaryStage ?? CURRENT_STAGE;
+  const roots = new Map<string | undefined, SourceObject | null>([[undefined, sourceObject(versions.primary)]]);
+  const rootOf = (stage: string | undefined): SourceObject | null => {
+    if (!roots.has(stage)) {
+      const other = versions.others?.[stage!];
+      if (other === undefined) throw new Error(`shapeSecretVersions: stage ${JSON.stringify(stage)} was not read`);
+      roots.set(stage, other === null ? null : sourceObject(other));
+    }
+    return roots.get(stage)!;
+  };
   // A Map, made an object by fromEntries at the end: a key named __proto__ stays a key.
   const out = new Map<string, string>();
+  const omitted = new Map<string, string[]>();
   const read = new Set<string>();
   for (const key of Object.keys(shape.data).sort()) {
     const source = shape.data[key]!;
-    const fail = (what: string, cause?: unknown): never => {
-      throw new InvalidInputError(
-        `${where}: data key ${JSON.stringify(key)}: ${what}. Fix the AWS secret or the mapping's data.`,
-        { cause },
-      );
-    };
-    let template: Template | undefined;
-    if ('template' in source) {
-      try {
-        template = parseTemplate(source.template);
-      } catch (e) {
-        fail(`the template does not parse (${(e as Error).message})`);
-      }
-    }
-    for (const input of inputsOf(source, template)) read.add(input[0]!);
-    if ('from' in source || 'path' in source) {
-      const segments = 'from' in source ? [source.from] : source.path.split('.');
-      const found = resolve(root, segments);
-      const named = 'from' in source ? `from ${JSON.stringify(source.from)}` : `path ${JSON.stringify(source.path)}`;
-      if ('missing' in found) fail(`${named} resolves to nothing: ${found.missing} (${keyList(root)})`);
-      else out.set(key, bytesOf((found as { value: unknown }).value).toString('base64'));
+    const stage = (source.stage ?? primaryStage) === primaryStage ? undefined : source.stage;
+    const root = rootOf(stage);
+    if (root === null) {
+      omitted.set(stage!, [...(omitted.get(stage!) ?? []), key]);
       continue;
     }
-    const lookup = (path: readonly string[]) => {
-      const found = resolve(root, path);
-      return 'value' in found ? bytesOf(found.value) : undefined;
-    };
-    try {
-      out.set(key, renderTemplate(template!, lookup).toString('base64'));
-    } catch (e) {
-      if (!(e instanceof TemplateRenderError)) throw e;
-      if (e.missing === undefined) fail(`the template failed: ${e.message}`);
-      const why = resolve(root, e.missing!.split('.'));
-      const detail = 'missing' in why ? why.missing : 'it has no value';
-      fail(`the template reads ${JSON.stringify(e.missing)}, which resolves to nothing: ${detail} (${keyList(root)})`);
-    }
+    const at = stage === undefined ? '' : ` (stage ${stage})`;
+    const value = shapeEntry(root, source, (what, cause) => {
+      throw new InvalidInputError(
+        `${where}: data key ${JSON.stringify(key)}${at}: ${what}. Fix the AWS secret or the mapping's data.`,
+        { cause },
+      );
+    });
+    if (stage === undefined) for (const input of inputsOf(source)) read.add(input[0]!);
+    out.set(key, value);
   }
   if (shape.includeOtherKeys) {
-    const all = parseSecretPayload(payload);
+    const all = parseSecretPayload(versions.primary);
     for (const [k, v] of Object.entries(all)) if (!read.has(k) && !out.has(k)) out.set(k, v);
   }
-  return Object.fromEntries(out);
+  return { data: Object.fromEntries(out), omitted: Object.fromEntries(omitted) };
+}
+
+/** One entry's value (base64) from the secret object `root`; `fail` throws the entry's message. */
+function shapeEntry(root: SourceObject, source: DataSource, fail: (what: string, cause?: unknown) => never): string {
+  let template: Template | undefined;
+  if ('template' in source) {
+    try {
+      template = parseTemplate(source.template);
+    } catch (e) {
+      fail(`the template does not parse (${(e as Error).message})`);
+    }
+  }
+  if ('from' in source || 'path' in source) {
+    const segments = 'from' in source ? [source.from] : source.path.split('.');
+    const found = resolve(root, segments);
+    const named = 'from' in source ? `from ${JSON.stringify(source.from)}` : `path ${JSON.stringify(source.path)}`;
+    if ('missing' in found) fail(`${named} resolves to nothing: ${found.missing} (${keyList(root)})`);
+    return bytesOf((found as { value: unknown }).value).toString('base64');
+  }
+  const lookup = (path: readonly string[]) => {
+    const found = resolve(root, path);
+    return 'value' in found ? bytesOf(found.value) : undefined;
+  };
+  try {
+    return renderTemplate(template!, lookup).toString('base64');
+  } catch (e) {
+    if (!(e instanceof TemplateRenderError)) throw e;
+    if (e.missing === undefined) fail(`the template failed: ${e.message}`);
+    const why = resolve(root, e.missing!.split('.'));
+    const detail = 'missing' in why ? why.missing : 'it has no value';
+    return fail(
+      `the template reads ${JSON.stringify(e.missing)}, which resolves to nothing: ${detail} (${keyList(root)})`,
+    );
+  }
 }
 
 /** One problem of a data spec found without a secret value: the field path under the mapping and what is wrong. */
@@ -216,8 +295,27 @@ export interface ShapeProblem {
  */
 const PLACEHOLDER = 'x"y\\z';
 
+/** Longest staging label Secrets Manager takes (UpdateSecretVersionStage VersionStage). */
+const MAX_STAGE_LENGTH = 256;
+
+/** Why `stage` cannot name a version to read, or undefined when it can. */
+export function stageProblem(stage: string): string | undefined {
+  if (stage === '' || stage.length > MAX_STAGE_LENGTH) {
+    return `${JSON.stringify(stage)} is not a staging label; expected 1 to ${MAX_STAGE_LENGTH} characters`;
+  }
+  if (stage === 'AWSPENDING') {
+    return (
+      'AWSPENDING is the version a rotation has not finished testing, and no event follows it; read AWSCURRENT ' +
+      'or AWSPREVIOUS, or a label of your own'
+    );
+  }
+  return undefined;
+}
+
 function entryProblems(key: string, source: DataSource): ShapeProblem[] {
   const at = (field: string, message: string): ShapeProblem => ({ path: ['data', key, field], message });
+  const stage = source.stage === undefined ? undefined : stageProblem(source.stage);
+  if (stage !== undefined) return [at('stage', stage)];
   if ('from' in source) {
     return source.from === '' ? [at('from', 'is empty; expected a top-level key of the secret, such as password')] : [];
   }

@@ -51,6 +51,23 @@ export interface NameList {
   readonly truncated: boolean;
 }
 
+/** One ownerReference of a Secret: who else owns it (the garbage collector deletes it with its owners). */
+export interface OwnerRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  /** True for the managing controller (at most one per object): two writers of one Secret fight. */
+  readonly controller?: boolean;
+}
+
+/** A field manager other than this tool that owns data keys this tool would write (server-side apply). */
+export interface KeyManager {
+  readonly manager: string;
+  /** The desired keys it owns, sorted. */
+  readonly keys: readonly string[];
+}
+
 /** The Secret as read from Kubernetes, reduced to what the domain needs. */
 export interface ExistingSecret {
   readonly resourceVersion: string;
@@ -58,6 +75,10 @@ export interface ExistingSecret {
   readonly data: SecretData;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** @default none */
+  readonly ownerReferences?: readonly OwnerRef[];
+  /** Field manager -> the data keys it owns (from `metadata.managedFields`). @default none */
+  readonly keyManagers?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -92,6 +113,10 @@ export interface Observation {
   readonly dataHash?: string;
   /** True when the Secret's data-hash annotation already equals {@link Observation.dataHash} (set only then). */
   readonly dataHashRecorded?: boolean;
+  /** The Secret's ownerReferences (set only when it has any): deleting an owner deletes the Secret. */
+  readonly owners?: readonly OwnerRef[];
+  /** Other field managers of the desired keys (set only when there are any), by manager. */
+  readonly otherManagers?: readonly KeyManager[];
 }
 
 /** Mapping options the merge decision depends on. */
@@ -108,6 +133,12 @@ export interface MergeOptions {
    * @default 'retain'
    */
   readonly deletionPolicy?: DeletionPolicy;
+  /**
+   * Take over a Secret another controller owns: remove its ownerReferences and take the written keys under this
+   * tool's field manager (the mapping option `adopt`). Without it such a Secret is refused (ForeignOwnerError).
+   * @default false
+   */
+  readonly adopt?: boolean;
 }
 
 /** The mapping option `deletionPolicy`. */
@@ -137,4 +168,9 @@ export interface MergePlan {
   /** Labels and annotations to set on the Secret (create/update only). */
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * An update that adopts the Secret (mapping option `adopt`): the ownerReferences it removes, and the keys it
+   * takes under this tool's field manager (server-side apply with force). Absent otherwise.
+   */
+  readonly adopt?: { readonly removedOwners: readonly OwnerRef[]; readonly takeKeys: readonly string[] };
 }

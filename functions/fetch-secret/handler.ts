@@ -41,7 +41,8 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
   } else {
     // A DeleteSecret event that led to a normal sync: the secret was restored since the event.
     const message = isDeleteSecretEvent(input.event, secretArn) ? RESTORED : 'fetched secret version';
-    logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count });
+    const missing = out.missingStages && { missingStages: out.missingStages };
+    logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count, ...missing });
   }
   return out;
 }

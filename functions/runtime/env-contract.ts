@@ -38,6 +38,8 @@ export const ENV = {
   kmsEndpointUrl: 'KMS_ENDPOINT_URL',
   /** "true" to remove keys this tool wrote earlier that the source dropped. */
   prune: 'PRUNE',
+  /** "true" to take over a Secret another controller owns (the mapping option `adopt`). */
+  adopt: 'ADOPT',
   /** JSON object of labels to set on the Secret. */
   labels: 'LABELS',
   /** JSON object of annotations to set on the Secret. */
@@ -89,7 +91,15 @@ export const FUNCTION_ENV = {
   },
   'plan-merge': {
     required: [ENV.mappingId],
-    optional: [ENV.prune, ENV.secretType, ENV.labels, ENV.annotations, ENV.restartTargets, ENV.deletionPolicy],
+    optional: [
+      ENV.prune,
+      ENV.secretType,
+      ENV.labels,
+      ENV.annotations,
+      ENV.restartTargets,
+      ENV.deletionPolicy,
+      ENV.adopt,
+    ],
   },
   'apply-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],

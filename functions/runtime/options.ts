@@ -37,12 +37,25 @@ export function deletionPolicyFrom(value: string | undefined): DeletionPolicy {
 
 /** The variables {@link mergeOptionsFrom} reads. */
 type MergeEnv = { readonly [ENV.mappingId]: string } & EnvWith<
-  typeof ENV.prune | typeof ENV.secretType | typeof ENV.labels | typeof ENV.annotations | typeof ENV.deletionPolicy
+  | typeof ENV.prune
+  | typeof ENV.secretType
+  | typeof ENV.labels
+  | typeof ENV.annotations
+  | typeof ENV.deletionPolicy
+  | typeof ENV.adopt
 >;
+
+/** A "true"/"false" variable, `fallback` when unset. @throws ConfigError for anything else. */
+function booleanFrom(name: string, value: string | undefined, fallback: boolean): boolean {
+  const v = value ?? String(fallback);
+  if (v !== 'true' && v !== 'false')
+    throw new ConfigError(`${name} must be "true" or "false", not ${JSON.stringify(v)}`);
+  return v === 'true';
+}
 
 /**
  * Merge options from MAPPING_ID, PRUNE ("true"/"false"), SECRET_TYPE, the
- * JSON objects LABELS and ANNOTATIONS, and DELETION_POLICY.
+ * JSON objects LABELS and ANNOTATIONS, DELETION_POLICY and ADOPT ("true"/"false").
  *
  * @throws ConfigError when one is malformed.
  */
@@ -58,6 +71,7 @@ export function mergeOptionsFrom(env: MergeEnv): MergeOptions {
     labels: jsonValue<Record<string, string>>(ENV.labels, env[ENV.labels], {}),
     annotations: jsonValue<Record<string, string>>(ENV.annotations, env[ENV.annotations], {}),
     deletionPolicy: deletionPolicyFrom(env[ENV.deletionPolicy]),
+    adopt: booleanFrom(ENV.adopt, env[ENV.adopt], false),
   };
 }
 
@@ -109,9 +123,13 @@ export function dataShapeEnvValue(shape: DataShape): string {
 
 function isDataSource(v: unknown): v is DataSource {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const fields = Object.keys(v);
+  const { stage, ...rest } = v as Record<string, unknown>;
+  const fields = Object.keys(rest);
   return (
-    fields.length === 1 && ['from', 'path', 'template'].includes(fields[0]!) && typeof Object.values(v)[0] === 'string'
+    fields.length === 1 &&
+    ['from', 'path', 'template'].includes(fields[0]!) &&
+    typeof Object.values(rest)[0] === 'string' &&
+    (stage === undefined || typeof stage === 'string')
   );
 }
 
@@ -134,7 +152,8 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
     typeof o.includeOtherKeys !== 'boolean'
   ) {
     throw new ConfigError(
-      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": ` +
+      `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "...", "stage"?: "..."}}, ` +
+        `"includeOtherKeys": ` +
         `true|false}`,
     );
   }

@@ -3,7 +3,8 @@ import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { ANNOTATIONS, DATA_HASH_KEY_BYTES, MANAGER_NAME, newDataHashAnnotations } from '../domain/metadata.ts';
-import { buildWrite } from '../domain/plan.ts';
+import { releaseKeys } from '../domain/observe.ts';
+import { buildTakeover, buildWrite } from '../domain/plan.ts';
 import type { Connect, KubeSecret, SecretStore, Sealer } from '../domain/ports.ts';
 import type { MergePlan, SecretType } from '../domain/types.ts';
 import { openData, openToken } from './sealed.ts';
@@ -24,6 +25,9 @@ export interface ApplySettings {
   readonly name: string;
   readonly type: SecretType;
 }
+
+/** Server-side apply with force: an adoption takes the keys from their other field managers. */
+const ADOPT = { force: true } as const;
 
 /** The plan actions that write. */
 export const WRITE_ACTIONS: ReadonlySet<string> = new Set(['create', 'update', 'delete-keys', 'delete-secret']);
@@ -47,6 +51,8 @@ export function fieldManagerFor(plan: Pick<MergePlan, 'annotations'>): string {
  * resourceVersion read. A create or update whose plan carries no data hash
  * (the Secret had no data-hash key) gets a new random key and the hash of the
  * data under it here, where the values are open: the key never enters the state.
+ * An adopting update (mapping option `adopt`) then applies the keys with force under
+ * {@link MANAGER_NAME}, which moves their ownership from the other tool's field manager.
  *
  * @throws InvalidInputError for a plan that does not write or malformed sealed inputs; ConflictError,
  *   UnauthorizedError, PermissionDeniedError, TransientError from the cluster.
@@ -63,13 +69,27 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
   ]);
   const client = ports.kubernetes(token);
   const target = { namespace: settings.namespace, name: settings.name, type: settings.type };
-  const body = plan.action.startsWith('delete-')
+  let body = plan.action.startsWith('delete-')
     ? buildDeletion(plan)
     : buildWrite(withDataHash(plan, desired, ports.randomBytes), desired, target);
+  if (plan.adopt !== undefined && 'data' in body && !('apiVersion' in body)) {
+    // The other managers' claim on the keys is released in the same conditional patch (metadata only).
+    const live = await client.get();
+    body = {
+      ...body,
+      metadata: {
+        ...body.metadata,
+        managedFields: releaseKeys(live?.metadata?.managedFields ?? [], plan.adopt.takeKeys),
+      },
+    };
+  }
   let written: KubeSecret | undefined;
   if ('preconditions' in body) await client.delete(body);
   else if ('apiVersion' in body) written = await client.apply(body, fieldManagerFor(plan));
   else written = await client.mergePatch(body);
+  // An adoption: the conditional patch above removed the owners; now take the keys (idempotent if this fails:
+  // the next sync still sees the other manager and adopts again).
+  if (plan.adopt !== undefined) written = await client.apply(buildTakeover(plan, desired, target), MANAGER_NAME, ADOPT);
   const resourceVersion = written?.metadata?.resourceVersion ?? '';
   return {
     action: plan.action as ApplyOutput['action'],

@@ -5,14 +5,20 @@
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
-import type { Clock, SecretSource, Sealer } from '../domain/ports.ts';
+import type { Clock, SecretSource, SecretVersion, Sealer } from '../domain/ports.ts';
 import {
   assertValidKeys,
   assertWithinKeyBudget,
   assertWithinSizeLimit,
   type SecretPayload,
 } from '../domain/secret-data.ts';
-import { shapeSecretData, type DataShape } from '../domain/shape.ts';
+import {
+  otherStages,
+  shapeSecretVersions,
+  type DataShape,
+  type ShapedData,
+  type SourceVersions,
+} from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretData, SecretType } from '../domain/types.ts';
 import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
@@ -38,29 +44,58 @@ export interface FetchSettings {
 }
 
 /**
- * The Kubernetes data a mapping writes from one secret value: shaped by the
- * mapping's `data` spec (or every key as it is), then refused if Kubernetes or
- * the state's size would refuse it (key names, size, key budget, the type's
- * values). The fetch step and the CLI's `render` both call this.
+ * The Kubernetes data a mapping writes from one secret value (or, with entries naming a `stage`, from the
+ * versions {@link SourceVersions} gives): shaped by the mapping's `data` spec (or every key as it is), then
+ * refused if Kubernetes or the state's size would refuse it (key names, size, key budget, the type's values).
+ * The checks see the produced keys only, whichever version each came from. The fetch step and the CLI's
+ * `render` both call this.
  *
  * @param where - Names the secret (and version) in messages.
  * @throws InvalidInputError naming the mapping, the key and the problem, never a value.
  */
 export function secretDataFor(
-  payload: SecretPayload,
+  versions: SecretPayload | SourceVersions,
   settings: Omit<FetchSettings, 'secretArn'>,
   where: string,
 ): SecretData {
-  const data = shapeSecretData(payload, settings.shape, `mapping ${JSON.stringify(settings.mappingId)} (${where})`);
+  return shapedDataFor(versions, settings, where).data;
+}
+
+/** {@link secretDataFor}, with the keys left out because no version carries their label. */
+export function shapedDataFor(
+  versions: SecretPayload | SourceVersions,
+  settings: Omit<FetchSettings, 'secretArn'>,
+  where: string,
+): ShapedData {
+  const all: SourceVersions = 'primary' in versions ? versions : { primary: versions };
+  const named = `mapping ${JSON.stringify(settings.mappingId)} (${where})`;
+  const shaped = shapeSecretVersions(all, settings.shape, named);
+  const { data } = shaped;
   assertValidKeys(Object.keys(data), where);
   assertWithinSizeLimit(data, where);
   assertWithinKeyBudget(Object.keys(data), where);
   validateTypedValues(settings.type, data);
-  return data;
+  return shaped;
 }
 
 /**
- * Reads the secret version the event names (else AWSCURRENT), shapes it into
+ * The other versions the spec reads, one GetSecretValue per staging label (null: no version carries it).
+ * Read after the primary version, so a NotFound here is the label, not the secret.
+ */
+async function readOtherStages(
+  source: SecretSource,
+  arn: string,
+  shape: DataShape | undefined,
+): Promise<Record<string, SecretVersion | null>> {
+  const stages = otherStages(shape);
+  const read = await Promise.all(stages.map((stage) => source.getSecretStage(arn, stage)));
+  return Object.fromEntries(stages.map((stage, n) => [stage, read[n]!]));
+}
+
+/**
+ * Reads the secret version the event names (else AWSCURRENT) and, once each, the versions carrying the other
+ * staging labels the `data` entries name (`stage: AWSPREVIOUS`; a label no version carries leaves its keys out
+ * and is listed in `missingStages`), shapes them into
  * Kubernetes data ({@link secretDataFor}), refuses what Kubernetes or the state's size would refuse
  * (key names, size, key budget, the type's required values) and seals the
  * data. A CloudTrail DeleteSecret event of this secret is checked against the
@@ -94,7 +129,13 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
     }
   }
   const version = await ports.source.getSecretVersion(secretArn, requestedVersion(input?.event, secretArn));
-  const data = secretDataFor(version, settings, `secret ${secretArn} version ${version.versionId}`);
+  const others = await readOtherStages(ports.source, secretArn, settings.shape);
+  const { data, omitted } = shapedDataFor(
+    { primary: version, others },
+    settings,
+    `secret ${secretArn} version ${version.versionId}`,
+  );
+  const missingStages = Object.keys(omitted);
   const current = version.stages.includes('AWSCURRENT');
   return {
     source: {
@@ -106,5 +147,6 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
     keys: nameList(Object.keys(data)),
     sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data)),
     changedAt: changedAtOf(input?.event, secretArn),
+    ...(missingStages.length > 0 && { missingStages }),
   };
 }

@@ -15,7 +15,6 @@ import {
   SYNTHETIC_SOURCE,
   secretEventPattern,
   type EventPatternJson,
-  type SecretEventRule,
 } from '../../functions/domain/events.ts';
 import { rulePrefix } from '../model/resource-names.ts';
 

@@ -231,6 +231,7 @@ export class SecretMapping extends Construct {
       annotations: m.annotations,
       restart: m.restart,
       deletionPolicy: m.deletionPolicy,
+      adopt: m.adopt,
     });
     const steps = {
       'fetch-secret': fetch,

@@ -178,7 +178,7 @@ const cluster = z
  */
 function checkDataShape(
   m: {
-    data?: Record<string, { from?: string; path?: string; template?: string }>;
+    data?: Record<string, { from?: string; path?: string; template?: string; stage?: string }>;
     includeOtherKeys?: boolean;
     type: string;
   },

@@ -117,9 +117,14 @@ function isScheduleExpression(s: string): boolean {
 /** The fields of one `data` entry; exactly one is given. */
 export const DATA_SOURCE_FIELDS = ['from', 'path', 'template'] as const;
 
-/** One produced key: exactly one of from, path, template. */
+/** One produced key: exactly one of from, path, template; optionally the staging label of the version it reads. */
 const dataSource = z
-  .strictObject({ from: z.string().optional(), path: z.string().optional(), template: z.string().optional() })
+  .strictObject({
+    from: z.string().optional(),
+    path: z.string().optional(),
+    template: z.string().optional(),
+    stage: z.string().optional(),
+  })
   .superRefine((e, ctx) => {
     const set = DATA_SOURCE_FIELDS.filter((f) => e[f] !== undefined);
     if (set.length !== 1) {
@@ -273,7 +278,8 @@ export const MAPPING_OPTIONS = {
     accepts:
       'a map from Kubernetes data keys (`[-._a-zA-Z0-9]+`, not `.`/`..`) to exactly one of `{ from: <top-level ' +
       'key> }`, `{ path: <a.b.0.c> }` or `{ template: "<text with {{ ... }}>" }` that parses; all of it at most ' +
-      '3072 bytes as JSON',
+      '3072 bytes as JSON; an entry may add `stage: <label>` to read the version carrying that staging label, ' +
+      'such as `AWSPREVIOUS` ([both versions](#both-versions-at-once-stage-awsprevious))',
     targetOverride: false,
     delivery: [
       {
@@ -290,10 +296,28 @@ export const MAPPING_OPTIONS = {
   includeOtherKeys: {
     schema: z.boolean(),
     unset: '`false`',
-    doc: "With `data`: also copy the secret's top-level keys that `data` does not read.",
+    doc: "With `data`: also copy the secret's top-level keys that `data` does not read (AWSCURRENT's only).",
     accepts: '`true` or `false`, only with `data`',
     targetOverride: false,
     delivery: [{ kind: 'infra', what: "part of `data`'s DATA_SHAPE for fetch-secret" }],
+  },
+  adopt: {
+    schema: z.boolean(),
+    default: false,
+    doc:
+      "Take over a Secret another controller owns, such as an ExternalSecret's: the first write removes its " +
+      'ownerReferences and takes the keys ([adopting](#adopting-a-secret-another-tool-owns-adopt)).',
+    accepts: '`true` or `false`',
+    targetOverride: false,
+    delivery: [
+      {
+        kind: 'env',
+        env: ENV.adopt,
+        functions: ['plan-merge'],
+        encode: (m) => (m.adopt === true ? 'true' : undefined),
+      },
+    ],
+    since: '0.2.0',
   },
   logLevel: {
     schema: z.enum(LOG_LEVELS),

@@ -33,7 +33,13 @@ export class MemorySecretSource implements SecretSource {
   /** Adds a version; `current` moves AWSCURRENT to it (default true). */
   put(versionId: string, secretString: string, opts: { current?: boolean; createdDate?: string } = {}): this {
     const current = opts.current ?? true;
-    const demoted = (stages: readonly string[]) => (current ? stages.filter((s) => s !== 'AWSCURRENT') : stages);
+    // As Secrets Manager does: the version losing AWSCURRENT takes AWSPREVIOUS from whichever had it.
+    const demoted = (stages: readonly string[]) =>
+      !current
+        ? stages
+        : stages.includes('AWSCURRENT')
+          ? [...stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS']
+          : stages.filter((s) => s !== 'AWSPREVIOUS');
     const others = this.versions.map((v) => ({ ...v, stages: demoted(v.stages) }));
     this.versions.splice(0, this.versions.length, ...others, {
       versionId,
@@ -49,6 +55,11 @@ export class MemorySecretSource implements SecretSource {
     const v = this.versions.find((x) => (versionId ? x.versionId === versionId : x.stages.includes('AWSCURRENT')));
     if (!v) throw new NotFoundError(`secretsmanager:GetSecretValue on ${arn} failed: ResourceNotFoundException`);
     return v;
+  }
+
+  async getSecretStage(_arn: string, stage: string): Promise<SecretVersion | null> {
+    this.calls.push(`GetSecretValue ${stage}`);
+    return this.versions.find((x) => x.stages.includes(stage)) ?? null;
   }
 
   async describeSecretDeletion(): Promise<SecretDeletionState> {

@@ -41,6 +41,13 @@ const MAPPINGS = write(
         data: { '.dockerconfigjson': { template: DOCKER } },
       },
       { ...base, id: 'plain', secretArn: ARN.replace('shop/db', 'shop/plain'), secretName: 'plain' },
+      {
+        ...base,
+        id: 'rotating',
+        secretArn: ARN.replace('shop/db', 'shop/rot'),
+        secretName: 'rot',
+        data: { DB_PASSWORD: { from: 'password' }, DB_PASSWORD_PREVIOUS: { from: 'password', stage: 'AWSPREVIOUS' } },
+      },
     ],
   }),
 );
@@ -52,6 +59,8 @@ const NO_DBNAME = write(
   'no-dbname.json',
   JSON.stringify({ username: 'app', password: CANARY, host: 'db.internal', port: 5432 }),
 );
+const PREVIOUS_CANARY = canaryValue();
+const PREVIOUS = write('previous.json', JSON.stringify({ username: 'app', password: PREVIOUS_CANARY }));
 const BROKEN = write('broken.json', `{"password": "${CANARY}",`);
 
 function write(name: string, text: string): string {
@@ -120,6 +129,34 @@ describe('render', () => {
     expect(config.auths['registry.example.com'].auth).toBe(Buffer.from(`app:${CANARY}`).toString('base64'));
   });
 
+  it('previews AWSPREVIOUS entries from --previous-file', async () => {
+    const run = await render('--mapping', 'rotating', '--secret-file', VALUE, '--previous-file', PREVIOUS, '--json');
+
+    const keys = JSON.parse(run.stdout).keys as { key: string; bytes?: number }[];
+    expect(keys.map((k) => k.key)).toStrictEqual(['DB_PASSWORD', 'DB_PASSWORD_PREVIOUS']);
+    expect(run.stderr).toBe('');
+    const shown = await render(
+      '--mapping',
+      'rotating',
+      '--secret-file',
+      VALUE,
+      '--previous-file',
+      PREVIOUS,
+      '--show-values',
+    );
+    expect(shown.stdout).toContain(`DB_PASSWORD_PREVIOUS  ${PREVIOUS_CANARY}`);
+  });
+
+  it('leaves AWSPREVIOUS entries out, named on stderr, without --previous-file', async () => {
+    const run = await render('--mapping', 'rotating', '--secret-file', VALUE);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('1 key of type Opaque');
+    expect(run.stderr).toBe(
+      'eks-secret-sync render: no version given for stage AWSPREVIOUS: left out DB_PASSWORD_PREVIOUS\n',
+    );
+  });
+
   it('renders every key as it is for a mapping without data', async () => {
     const run = await render('--mapping', 'plain', '--secret-file', VALUE);
     expect(run.stdout).toContain('5 keys of type Opaque');
@@ -165,7 +202,10 @@ describe('render', () => {
   it('prints no canary in any output without --show-values', () => {
     const everything = everyRun.join('\n');
     expect(everything.length).toBeGreaterThan(500);
-    const leaks = scanForLeaks(everything, [{ label: 'canary', value: CANARY }]);
+    const leaks = scanForLeaks(everything, [
+      { label: 'canary', value: CANARY },
+      { label: 'previous canary', value: PREVIOUS_CANARY },
+    ]);
     expect(leaks, describeLeaks(leaks)).toEqual([]);
   });
 

@@ -36,6 +36,11 @@ export interface PlanMergeFunctionProps extends MappingFunctionProps {
    * @default 'retain'
    */
   readonly deletionPolicy?: DeletionPolicy;
+  /**
+   * Take over a Secret another controller owns (remove its ownerReferences, take the keys).
+   * @default false
+   */
+  readonly adopt?: boolean;
 }
 
 /**
@@ -53,6 +58,8 @@ export class PlanMergeFunction extends SyncFunction<'plan-merge'> {
       [ENV.annotations]: json(props.annotations),
       [ENV.restartTargets]: json(props.restart),
       [ENV.deletionPolicy]: props.deletionPolicy,
+      // Set only when on: a mapping without adoption keeps the environment (and template) it had.
+      [ENV.adopt]: props.adopt === true ? 'true' : undefined,
     };
     super(scope, id, {
       name: 'plan-merge',
