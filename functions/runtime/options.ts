@@ -153,8 +153,7 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
   ) {
     throw new ConfigError(
       `${ENV.dataShape} must be JSON {"data": {"<key>": {"from"|"path"|"template": "...", "stage"?: "..."}}, ` +
-        `"includeOtherKeys": ` +
-        `true|false}`,
+        `"includeOtherKeys": true|false}`,
     );
   }
   const shape: DataShape = { data: data as Record<string, DataSource>, includeOtherKeys: o.includeOtherKeys };

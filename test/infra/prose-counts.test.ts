@@ -1,6 +1,6 @@
 /**
  * Counts the code knows, written in prose: every "<n> alarms", "<n> targets per mapping" and "<n> mappings per
- * stack" in the README, docs/ and the code's comments must be what the code says. docs/decisions.md is a dated log
+ * stack" in README.md, docs/ and the code's comments must be what the code says. docs/decisions.md is a dated log
  * (its counts are what was measured then) and is not read; a line about an earlier design says "before issue".
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ interface CountFact {
   readonly value: number;
 }
 
-/** The files whose prose may state a count: README, docs (not the dated decision log), and the source. */
+/** The files whose prose may state a count: README.md, docs (not the dated decision log), and the source. */
 function proseFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
@@ -99,12 +99,12 @@ mappings:
 
   it('are found when one drifts (control)', () => {
     const planted = {
-      'docs/x.md': 'The stack has 12 alarms.\nup to 50 targets per mapping\nthe 13 mappings per stack',
+      'planted.md': 'The stack has 12 alarms.\nup to 50 targets per mapping\nthe 13 mappings per stack',
     };
     expect(countProblems(facts, planted)).toEqual([
-      `docs/x.md:1: "12 alarms" (the code has ${alarms} alarms)`,
-      `docs/x.md:2: "50 targets per mapping" (the code has ${MAX_TARGETS} targets per mapping at most)`,
-      `docs/x.md:3: "13 mappings per stack" (the code has ${DEFAULT_MAPPINGS_PER_STACK} mappings per stack by default)`,
+      `planted.md:1: "12 alarms" (the code has ${alarms} alarms)`,
+      `planted.md:2: "50 targets per mapping" (the code has ${MAX_TARGETS} targets per mapping at most)`,
+      `planted.md:3: "13 mappings per stack" (the code has ${DEFAULT_MAPPINGS_PER_STACK} mappings per stack by default)`,
     ]);
   });
 });

@@ -161,7 +161,8 @@ describe('dataShapeFrom', () => {
     [
       'two sources in one entry',
       '{"data":{"A":{"from":"a","path":"b"}},"includeOtherKeys":false}',
-      'DATA_SHAPE must be JSON {"data": {"<key>": {"from"|"path"|"template": "..."}}, "includeOtherKeys": true|false}',
+      'DATA_SHAPE must be JSON {"data": {"<key>": {"from"|"path"|"template": "...", "stage"?: "..."}}, ' +
+        '"includeOtherKeys": true|false}',
     ],
     [
       'a template that does not parse',
