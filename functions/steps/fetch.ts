@@ -5,7 +5,8 @@
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
-import type { Clock, SecretSource, Sealer } from '../domain/ports.ts';
+import type { Clock, Sealer } from '../domain/ports.ts';
+import type { SecretSource } from '../domain/source.ts';
 import {
   assertValidKeys,
   assertWithinKeyBudget,
@@ -15,8 +16,6 @@ import {
 import { shapeSecretData, type DataShape } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretData, SecretType } from '../domain/types.ts';
-import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
-import { changedAtOf } from '../domain/freshness.ts';
 
 /** What the fetch step works through. */
 export interface FetchPorts {
@@ -60,10 +59,11 @@ export function secretDataFor(
 }
 
 /**
- * Reads the secret version the event names (else AWSCURRENT), shapes it into
+ * Reads the secret version the event names (else the current one), through the mapping's source provider
+ * (functions/domain/source.ts), shapes it into
  * Kubernetes data ({@link secretDataFor}), refuses what Kubernetes or the state's size would refuse
  * (key names, size, key budget, the type's required values) and seals the
- * data. A CloudTrail DeleteSecret event of this secret is checked against the
+ * data. An event that reports the secret's deletion (Secrets Manager: a CloudTrail DeleteSecret) is checked against the
  * secret's state now: still scheduled for deletion, the output is a deletion
  * (`source.deleted`, no keys, empty data sealed as usual so the next steps run
  * unchanged); restored meanwhile (a late delivery), it is a normal sync of
@@ -76,8 +76,9 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
   const { mappingId, secretArn } = settings;
   // Taken before the read: a fetch that starts after a label move can only see the newer version.
   const fetchStarted = ports.clock.now().toISOString();
-  if (isDeleteSecretEvent(input?.event, secretArn)) {
-    const state = await ports.source.describeSecretDeletion(secretArn);
+  const asked = ports.source.readEvent(input?.event, secretArn);
+  if (asked.deletion) {
+    const state = await ports.source.deletion(secretArn);
     if (state.deletedDate !== undefined) {
       return {
         source: {
@@ -93,18 +94,17 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
       };
     }
   }
-  const version = await ports.source.getSecretVersion(secretArn, requestedVersion(input?.event, secretArn));
+  const version = await ports.source.readVersion(secretArn, asked.versionId);
   const data = secretDataFor(version, settings, `secret ${secretArn} version ${version.versionId}`);
-  const current = version.stages.includes('AWSCURRENT');
   return {
     source: {
       arn: secretArn,
       versionId: version.versionId,
       createdDate: version.createdDate,
-      ...(current ? { current: true, currentAt: fetchStarted } : { current: false }),
+      ...(version.current ? { current: true, currentAt: fetchStarted } : { current: false }),
     },
     keys: nameList(Object.keys(data)),
     sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data)),
-    changedAt: changedAtOf(input?.event, secretArn),
+    changedAt: asked.changedAt,
   };
 }

@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { DeletionPolicy, SecretType } from '../../functions/domain/types.ts';
 import type { DataSourceFields } from '../../functions/domain/shape.ts';
+import type { SourceKind } from '../../functions/domain/source.ts';
 import { constructPropsSchema, type mappingSchema } from '../model/config-schema.ts';
 import {
   crossCheckMappings,
@@ -93,6 +94,11 @@ export interface MappingProps {
    * the Role `eks-secret-sync-<id>` and the mapping's resources.
    */
   readonly id: string;
+  /**
+   * Where the secret lives: the source provider that reads it (functions/sources/).
+   * @default 'secretsManager'
+   */
+  readonly source?: SourceKind;
   /** The FULL secret ARN, with the 6 characters Secrets Manager appends to the name; a literal, not a token. */
   readonly secretArn: string;
   /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping } from './config.ts';
+import { DEFAULT_SOURCE_KIND } from '../../functions/domain/source.ts';
 
 /** Where an option sits in a validated mapping: on the mapping, on each of its targets, or on a target's cluster. */
 export type SettingLevel = 'mapping' | 'target' | 'cluster';
@@ -45,7 +46,9 @@ export const HASHED_SINCE_0_1: Readonly<Record<SettingLevel, readonly string[]>>
  * Options added since 0.1.0. Add a new option here with its default: a mapping that leaves it at the default keeps
  * its hash, so an upgrade that only adds the option does not re-sync the fleet.
  */
-export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [];
+export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [
+  { level: 'mapping', key: 'source', value: DEFAULT_SOURCE_KIND },
+];
 
 type Obj = Record<string, unknown>;
 

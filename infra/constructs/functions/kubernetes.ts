@@ -9,7 +9,8 @@ import type { SecretType } from '../../../functions/domain/types.ts';
 import { type FunctionVpcPlacement, placeInVpc } from '../function-vpc.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
 import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
-import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
+import { stepOfKind } from '../../../functions/domain/sync-steps.ts';
 
 /** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
@@ -68,9 +69,6 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
   readonly restart?: readonly string[];
 }
 
-// The variables in the order the template has always listed them (a reordered map is still a template change).
-const VALUES_AND_TOKEN = ['secret-data', 'eks-token'] as const;
-
 function connection(scope: Construct, props: KubernetesFunctionProps) {
   return {
     [ENV.mappingId]: props.mappingId,
@@ -121,7 +119,7 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('read-secret', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('read-secret'));
     placeKubernetesFunction(this, props);
   }
 }
@@ -138,7 +136,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('apply-secret', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
+    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('apply-secret'));
     placeKubernetesFunction(this, props);
   }
 }
@@ -160,7 +158,7 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       logRetention: props.logRetention,
       description: mappingFunctionDescription('restart-workloads', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, ['eks-token']);
+    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('restart-workloads'));
     placeKubernetesFunction(this, props);
   }
 }
