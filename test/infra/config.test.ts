@@ -66,6 +66,7 @@ describe('parseMappings', () => {
     const defaults = { type: 'Opaque', labels: {}, annotations: {}, prune: false, deletionPolicy: 'retain' };
     expect(config.mappings[0]).toStrictEqual({
       id: 'payments',
+      source: 'secretsManager',
       secretArn: ARN,
       ...defaults,
       restart: [],
