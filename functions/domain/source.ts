@@ -36,6 +36,16 @@ export interface SourceDeletion {
   readonly currentVersionId?: string;
 }
 
+/** The secret's current version and deletion, metadata only (what the CLI's `status` compares with the cluster). */
+export interface SourceCurrent {
+  /** The current version; undefined when the source names none. */
+  readonly currentVersionId?: string;
+  /** When the current version was created (ISO 8601). */
+  readonly createdDate?: string;
+  /** When the secret was deleted (ISO 8601); undefined when it is not being deleted. */
+  readonly deletedDate?: string;
+}
+
 /** What a triggering event asks of the fetch. */
 export interface SourceEventAsk {
   /** The version the event names; undefined: the current one. */
@@ -66,6 +76,12 @@ export interface SecretSource {
   readVersion(ref: string, versionId?: string): Promise<SourceVersion>;
   /** Whether the secret is being deleted now (answers while it can still be restored, unlike a read). */
   deletion(ref: string): Promise<SourceDeletion>;
+  /**
+   * The current version, when it was created, and a pending deletion; never a value.
+   *
+   * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  current(ref: string): Promise<SourceCurrent>;
 }
 
 /** An IAM policy statement as JSON (the stack turns it into CDK's PolicyStatement). */

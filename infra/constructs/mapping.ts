@@ -38,7 +38,7 @@ import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from '../model/targets.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
-/** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
+/** A mapping's functions: one per step of the step table; restart-workloads only when the mapping has `restart`. */
 export interface MappingFunctions {
   readonly 'fetch-secret': FetchSecretFunction;
   readonly 'mint-token': MintTokenFunction;

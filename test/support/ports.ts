@@ -12,7 +12,7 @@ import type {
   WorkloadPatcher,
 } from '../../functions/domain/ports.ts';
 import type { RestartPatch, WorkloadRef } from '../../functions/domain/restart.ts';
-import type { SecretSource, SourceDeletion, SourceVersion } from '../../functions/domain/source.ts';
+import type { SecretSource, SourceCurrent, SourceDeletion, SourceVersion } from '../../functions/domain/source.ts';
 import { readSecretsManagerEvent } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { encodeSecretData } from '../../functions/domain/data-codec.ts';
 import type { SecretData } from '../../functions/domain/types.ts';
@@ -63,6 +63,15 @@ export class MemorySecretSource implements SecretSource {
   async deletion(): Promise<SourceDeletion> {
     this.calls.push('DescribeSecret');
     return this.deletionState;
+  }
+
+  async current(): Promise<SourceCurrent> {
+    this.calls.push('DescribeSecret ListSecretVersionIds');
+    const v = this.versions.find((x) => x.stages.includes('AWSCURRENT'));
+    return {
+      ...(v && { currentVersionId: v.versionId, createdDate: v.createdDate }),
+      ...(this.deletionState.deletedDate !== undefined && { deletedDate: this.deletionState.deletedDate }),
+    };
   }
 }
 

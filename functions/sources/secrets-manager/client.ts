@@ -5,13 +5,14 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError } from '../../adapters/aws-errors.ts';
 import { assertTimeForAttempt, deadlineSignal, outOfTime } from '../../adapters/deadline.ts';
 import { CURRENT_LABEL } from '../../domain/events.ts';
 import { noDeadline, type TimeLeft } from '../../domain/ports.ts';
-import type { SecretSource, SourceDeletion, SourceVersion } from '../../domain/source.ts';
+import type { SecretSource, SourceCurrent, SourceDeletion, SourceVersion } from '../../domain/source.ts';
 import { readSecretsManagerEvent } from './event-reading.ts';
 
 /** Reads one version of one secret (AWSCURRENT when `versionId` is undefined), within the time left. */
@@ -66,11 +67,43 @@ export async function describeSecretDeletion(
   }
 }
 
+/**
+ * Reads AWSCURRENT's version id and creation date (ListSecretVersionIds) and a pending deletion (DescribeSecret);
+ * metadata only, never a value.
+ */
+export async function describeCurrentVersion(
+  client: SecretsManagerClient,
+  arn: string,
+  timeLeft: TimeLeft = noDeadline,
+): Promise<SourceCurrent> {
+  const send = async <T>(action: string, call: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => {
+    assertTimeForAttempt(timeLeft, action);
+    try {
+      return await call(deadlineSignal(timeLeft));
+    } catch (e) {
+      throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
+    }
+  };
+  const described = await send(`secretsmanager:DescribeSecret on ${arn}`, (abortSignal) =>
+    client.send(new DescribeSecretCommand({ SecretId: arn }), { abortSignal }),
+  );
+  const versions = await send(`secretsmanager:ListSecretVersionIds on ${arn}`, (abortSignal) =>
+    client.send(new ListSecretVersionIdsCommand({ SecretId: arn, MaxResults: 100 }), { abortSignal }),
+  );
+  const current = (versions.Versions ?? []).find((v) => v.VersionStages?.includes(CURRENT_LABEL));
+  return {
+    ...(current?.VersionId !== undefined && { currentVersionId: current.VersionId }),
+    ...(current?.CreatedDate !== undefined && { createdDate: current.CreatedDate.toISOString() }),
+    ...(described.DeletedDate !== undefined && { deletedDate: described.DeletedDate.toISOString() }),
+  };
+}
+
 /** The {@link SecretSource} port over one Secrets Manager client; each call ends within `timeLeft`. */
 export function secretsManagerSource(client: SecretsManagerClient, timeLeft: TimeLeft = noDeadline): SecretSource {
   return {
     readEvent: readSecretsManagerEvent,
     readVersion: (arn, versionId) => getSecretVersion(client, arn, versionId, timeLeft),
     deletion: (arn) => describeSecretDeletion(client, arn, timeLeft),
+    current: (arn) => describeCurrentVersion(client, arn, timeLeft),
   };
 }
