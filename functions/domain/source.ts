@@ -77,7 +77,8 @@ export interface SecretSource {
   /** Whether the secret is being deleted now (answers while it can still be restored, unlike a read). */
   deletion(ref: string): Promise<SourceDeletion>;
   /**
-   * The current version, when it was created, and a pending deletion; never a value.
+   * The current version, when it was created, and a pending deletion; never a value. For the CLI's `status`, with
+   * the caller's credentials: the fetch function's role is not given what it needs.
    *
    * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
    */

@@ -70,6 +70,8 @@ export async function describeSecretDeletion(
 /**
  * Reads AWSCURRENT's version id and creation date (ListSecretVersionIds) and a pending deletion (DescribeSecret);
  * metadata only, never a value.
+ *
+ * @throws SyncError (awsError) naming the call and the secret; TransientError when the time left runs out.
  */
 export async function describeCurrentVersion(
   client: SecretsManagerClient,
