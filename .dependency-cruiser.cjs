@@ -4,6 +4,8 @@
 //   functions/domain    pure logic, the ASL contract, errors, port types: imports nothing outside itself
 //   functions/steps     one module per sync step: domain only (its ports arrive as arguments)
 //   functions/adapters  AWS, KMS, Kubernetes, the HTTPS primitive: domain only
+//   functions/sources   the secret source providers, one folder each (the port is functions/domain/source.ts):
+//                       domain, adapters and sources only
 //   functions/runtime   env contract, logger, wiring: anything in functions/ but the handlers
 //   functions/<kind>/   the Lambda handlers: the top of functions/
 //   bin/lib             the CLI's library: never the commands that use it
@@ -53,11 +55,18 @@ module.exports = {
       to: { path: '^functions/', pathNot: '^functions/(domain|adapters)/' },
     },
     {
+      name: 'sources-below-steps-and-runtime',
+      severity: 'error',
+      comment: 'A source provider implements the source port: it never reaches up into steps, runtime or handlers.',
+      from: { path: '^functions/sources/' },
+      to: { path: '^functions/', pathNot: '^functions/(domain|adapters|sources)/' },
+    },
+    {
       name: 'runtime-below-handlers',
       severity: 'error',
       comment: 'Runtime wiring is shared by the handlers: it never imports one.',
       from: { path: '^functions/runtime/' },
-      to: { path: '^functions/', pathNot: '^functions/(domain|adapters|steps|runtime)/' },
+      to: { path: '^functions/', pathNot: '^functions/(domain|adapters|sources|steps|runtime)/' },
     },
     {
       name: 'functions-stand-alone',

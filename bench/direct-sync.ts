@@ -2,7 +2,8 @@
  * The baseline of the overhead benchmark: one sync done directly in one
  * process with the product's adapters (the SDK for Secrets Manager, KMS
  * sealing, the HTTPS primitive) and no step code, making the same requests a
- * pipeline execution makes, in the same order and with the same parallelism:
+ * pipeline execution makes, in the same order and with the same parallelism (the per-target part runs through
+ * the CLI's orchestration description, functions/domain/orchestration.ts):
  *
  *   FetchSecret  GetSecretValue, GenerateDataKey (seal the data)
  *   MintToken    sign the EKS token (no request), GenerateDataKey (seal it)
@@ -18,6 +19,7 @@ import { mintEksToken } from '../functions/adapters/eks-token.ts';
 import { send } from '../functions/adapters/https.ts';
 import { kmsKeyService } from '../functions/adapters/kms.ts';
 import { seal, unseal } from '../functions/adapters/seal.ts';
+import { runTarget } from '../functions/domain/orchestration.ts';
 import type { KeyService, Sealed, SealContext } from '../functions/domain/ports.ts';
 
 /** Where the baseline reads and writes, and as whom. */
@@ -36,6 +38,12 @@ export interface DirectSyncConfig {
 }
 
 const SOURCE_VERSION = 'bench.eks-secret-sync.io/source-version-id';
+
+/** The Secret as the baseline reads it. */
+interface Existing {
+  readonly metadata: { resourceVersion: string; annotations?: Record<string, string> };
+  readonly data?: Record<string, string>;
+}
 
 /** A warm "function": clients are created once, as a warm Lambda keeps them. */
 export class DirectSync {
@@ -60,11 +68,11 @@ export class DirectSync {
    */
   async sync(versionId: string): Promise<'create' | 'update' | 'none'> {
     const { cfg } = this;
-    const mark = (step: keyof DirectSync['stepMs'], since: number) => {
-      this.stepMs[step] = performance.now() - since;
-      return performance.now();
-    };
     let t = performance.now();
+    const mark = (step: keyof DirectSync['stepMs']) => {
+      this.stepMs[step] = performance.now() - t;
+      t = performance.now();
+    };
     // FetchSecret
     const v = await this.sm.send(new GetSecretValueCommand({ SecretId: cfg.secretArn, VersionId: versionId }));
     const parsed = JSON.parse(v.SecretString ?? '{}') as Record<string, unknown>;
@@ -75,35 +83,52 @@ export class DirectSync {
       ]),
     );
     const sealedData = await this.seal('secret-data', Buffer.from(JSON.stringify(data)));
-    t = mark('FetchSecret', t);
-    // MintToken
-    const { token } = await mintEksToken({
-      clusterName: cfg.clusterName,
-      region: cfg.region,
-      credentials: cfg.credentials,
-    });
-    const sealedToken = await this.seal('eks-token', Buffer.from(token));
-    t = mark('MintToken', t);
-    // ReadSecret
-    const [, tokenForRead] = await Promise.all([
-      this.unseal('secret-data', sealedData),
-      this.unseal('eks-token', sealedToken),
-    ]);
+    mark('FetchSecret');
     const path = `/api/v1/namespaces/${cfg.namespace}/secrets/${cfg.name}`;
-    const got = await this.kube(tokenForRead.toString(), 'GET', path);
-    if (got.status !== 200 && got.status !== 404)
-      throw new Error(`GET ${path}: ${got.status} ${got.body.slice(0, 300)}`);
-    const existing =
-      got.status === 200
-        ? (JSON.parse(got.body) as {
-            metadata: { resourceVersion: string; annotations?: Record<string, string> };
-            data?: Record<string, string>;
-          })
-        : null;
-    t = mark('ReadSecret', t);
-    // PlanMerge (in process)
-    if (existing?.metadata.annotations?.[SOURCE_VERSION] === versionId) return 'none';
-    // ApplySecret
+    // The target's run, in the order and with the conditions of the one orchestration description.
+    const outcome = await runTarget<Sealed, Existing | null, Existing | null | 'current', 'create' | 'update', never>({
+      mint: async () => {
+        const eks = { clusterName: cfg.clusterName, region: cfg.region, credentials: cfg.credentials };
+        const { token } = await mintEksToken(eks);
+        const sealedToken = await this.seal('eks-token', Buffer.from(token));
+        mark('MintToken');
+        return sealedToken;
+      },
+      read: async (sealedToken) => {
+        const [, token] = await Promise.all([
+          this.unseal('secret-data', sealedData),
+          this.unseal('eks-token', sealedToken),
+        ]);
+        const got = await this.kube(token.toString(), 'GET', path);
+        if (got.status !== 200 && got.status !== 404)
+          throw new Error(`GET ${path}: ${got.status} ${got.body.slice(0, 300)}`);
+        mark('ReadSecret');
+        return got.status === 200 ? (JSON.parse(got.body) as Existing) : null;
+      },
+      // PlanMerge (in process): the version is there already, or the Secret is written.
+      plan: async (existing) => (existing?.metadata.annotations?.[SOURCE_VERSION] === versionId ? 'current' : existing),
+      writes: (plan) => plan !== 'current',
+      apply: async (plan, sealedToken) => {
+        const existing = plan === 'current' ? null : plan;
+        await this.apply(existing, sealedData, sealedToken, versionId, path);
+        mark('ApplySecret');
+        return existing ? 'update' : 'create';
+      },
+      restarts: () => false,
+      restart: () => Promise.reject(new Error('the direct sync restarts no workloads')),
+    });
+    return outcome.applied ?? 'none';
+  }
+
+  /** ApplySecret's requests: open the data and the token, then PATCH (merge patch, or apply for a create). */
+  private async apply(
+    existing: Existing | null,
+    sealedData: Sealed,
+    sealedToken: Sealed,
+    versionId: string,
+    path: string,
+  ): Promise<void> {
+    const { cfg } = this;
     const [desiredBytes, tokenForApply] = await Promise.all([
       this.unseal('secret-data', sealedData),
       this.unseal('eks-token', sealedToken),
@@ -133,8 +158,6 @@ export class DirectSync {
         );
     if (res.status !== 200 && res.status !== 201)
       throw new Error(`PATCH ${path}: ${res.status} ${res.body.slice(0, 300)}`);
-    mark('ApplySecret', t);
-    return existing ? 'update' : 'create';
   }
 
   /** Releases the SDK client's sockets (the KMS adapter's keep-alive agent lets the process exit). */

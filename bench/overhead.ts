@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { SYNC_STEPS } from '../functions/domain/sync-steps.ts';
 import { LocalFunction } from '../testbed/lambda-runtime.ts';
 import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
@@ -16,13 +17,10 @@ import { DirectSync } from './direct-sync.ts';
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
-const TASK_RESULT_PATHS = {
-  FetchSecret: 'fetched',
-  MintToken: 'token',
-  ReadSecret: 'plan.observed',
-  PlanMerge: 'plan',
-  ApplySecret: 'applied',
-} as const;
+/** Where each step's result sits in the state it exits with, by its Task state (the step table's `resultAt`). */
+const TASK_RESULT_PATHS: Readonly<Record<string, string>> = Object.fromEntries(
+  SYNC_STEPS.map((s) => [s.state, s.resultAt.replace(/^\$\./, '')]),
+);
 
 /** The goal for the pipeline's warm latency over the direct sync's (issue 22: 1.25, with the fan-out's Map). */
 export const OVERHEAD_GOAL = 1.25;
@@ -114,9 +112,7 @@ async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<
   const results: Record<string, unknown> = {};
   for (const e of record.events) {
     if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
-      results[e.state.name] = TASK_RESULT_PATHS[e.state.name as keyof typeof TASK_RESULT_PATHS]
-        .split('.')
-        .reduce((o: any, k) => o?.[k], e.state.output);
+      results[e.state.name] = TASK_RESULT_PATHS[e.state.name]!.split('.').reduce((o: any, k) => o?.[k], e.state.output);
     }
   }
   const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');

@@ -22,6 +22,14 @@ import { accessManifests, type RbacNamespace } from '../infra/model/rbac.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
+import {
+  STEP_STATE,
+  SYNC_STEPS,
+  taskStates,
+  type StepKind,
+  type StepState,
+  type SyncStepRow,
+} from '../functions/domain/sync-steps.ts';
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { withCompleteEventLog } from './asl-event-log.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
@@ -29,27 +37,20 @@ import { provisionIdentity, type Identity } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
-/** The five task states every sync may run, and the bundle each runs. */
 /** The app name of the test bed's local mappings (their Kubernetes names' scope, infra/model/kube-names.ts). */
 export const TESTBED_APP_NAME = 'testbed';
 
-const STEPS = {
-  FetchSecret: 'fetch-secret',
-  MintToken: 'mint-token',
-  ReadSecret: 'read-secret',
-  PlanMerge: 'plan-merge',
-  ApplySecret: 'apply-secret',
-} as const;
-
 /**
- * Every Lambda task state: the steps, and the final restart of workloads
- * (reached only for a mapping with `restart`; its worker starts on first use).
- * RemintToken runs the MintToken function.
+ * Every Lambda task state of the step table (functions/domain/sync-steps.ts) and the bundle it runs; an optional
+ * step's worker (RestartWorkloads) starts on first use. RemintToken (an `alsoStates` of MintToken) runs the same
+ * function.
  */
-const TASKS = { ...STEPS, RestartWorkloads: 'restart-workloads' } as const;
+const TASKS = Object.fromEntries(SYNC_STEPS.map((s) => [s.state, s.kind])) as {
+  readonly [R in SyncStepRow as R['state']]: R['kind'];
+};
 
 /** Bundle file (index.mjs) per function folder name. */
-export type Bundles = Record<(typeof TASKS)[keyof typeof TASKS], string>;
+export type Bundles = Record<StepKind, string>;
 
 /** Options of one local mapping. */
 /** The metric namespace every local mapping's apply-secret records its freshness in (METRIC_NAMESPACE). */
@@ -122,11 +123,11 @@ export interface LocalTarget {
   readonly restart?: string[];
 }
 
-/** One of the five task states every sync may run. */
-export type StepName = keyof typeof STEPS;
+/** A task state every sync may run: a step every mapping has. */
+export type StepName = Extract<SyncStepRow, { optional: false }>['state'];
 
-/** A Lambda task state of the sync state machine: a {@link StepName} or RestartWorkloads. */
-export type TaskName = keyof typeof TASKS;
+/** A Lambda task state of the sync state machine: a {@link StepName} or an optional step's. */
+export type TaskName = StepState;
 
 /** What one execution left behind: everything a canary check must search. */
 export interface ExecutionRecord {
@@ -212,7 +213,7 @@ export class LocalMapping {
         [details.cluster.name]: { endpoint: clusterEndpoint, ca: details.cluster.caData },
       }),
       ...Object.fromEntries(
-        Object.keys(TASKS).map((s) => [`${s}FunctionArn`, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s}`]),
+        SYNC_STEPS.map((s) => [s.placeholder, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s.state}`]),
       ),
     };
     this.substitutions = subs;
@@ -392,14 +393,10 @@ export class LocalMapping {
       opts.startedAt !== undefined && input !== null && typeof input === 'object' && BUDGET_PARAMETER in input
         ? { ...input, [BUDGET_PARAMETER]: opts.startedAt }
         : input;
+    // Every task state of the table, RemintToken included (it calls MintToken's function).
     const handlers = Object.fromEntries(
-      Object.keys(this.functions).map((state) => [
-        state,
-        (input: unknown) => this.invoke(state as TaskName, started(input)),
-      ]),
+      taskStates().map(([state, kind]) => [state, (input: unknown) => this.invoke(STEP_STATE[kind], started(input))]),
     ) as Record<string, (input: any) => Promise<any>>;
-    // The second MintToken state, on the restart branch, calls the same function.
-    handlers.RemintToken = (input: unknown) => this.invoke('MintToken', started(input));
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
@@ -418,7 +415,7 @@ export class LocalMapping {
     // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
     handlers.SendTargetToDlq = handlers.SendToDlq;
     const fast = Object.fromEntries(
-      [...Object.keys(TASKS), 'RemintToken', 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
+      [...taskStates().map(([state]) => state), 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
     );
     const input = { event, attempt, ...(opts.onlyTarget !== undefined && { onlyTarget: opts.onlyTarget }) };
     const execution = this.machine.run(input as never, {

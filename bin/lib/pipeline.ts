@@ -1,32 +1,34 @@
 /**
  * The sync pipeline run in-process from a terminal, with the caller's
- * credentials: the very steps the Lambdas run (functions/steps), in the state
- * machine's order and with its loop bounds (functions/domain/loops.ts: a 409
- * goes back to the read, a 401 mints again). No Step Functions and no KMS:
- * values are sealed with a key that exists only in this process's memory
- * (functions/adapters/memory-sealer.ts), and never printed. After a write that
- * changed data, the target's `restart` workloads are restarted by the restart step
- * module the RestartWorkloads Lambda runs (functions/steps/restart.ts), when the
- * state machine's RestartNeeded choice would (`plan.restart[0]`), with its own 401
- * re-mint; the Secret stays written if it fails. A mapping with several targets is
- * fetched once and then planned (and written) target by target, as the state
- * machine's Map state does; a target's failure does not stop the others.
+ * credentials: the very steps the Lambdas run (functions/steps), in the order,
+ * with the conditions and the loop bounds of the one orchestration description
+ * (functions/domain/orchestration.ts: a 409 goes back to the read, a 401 mints
+ * again, a write whose plan lists workloads restarts them). No Step Functions
+ * and no KMS: values are sealed with a key that exists only in this process's
+ * memory (functions/adapters/memory-sealer.ts), and never printed. A mapping
+ * with several targets is fetched once and then planned (and written) target
+ * by target, as the state machine's Map state does (there in parallel); a
+ * target's failure does not stop the others.
  */
 import { randomBytes } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Mapping, Target } from '../../infra/model/config.ts';
-import { secretsManagerSource } from '../../functions/adapters/aws.ts';
 import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
-import type { FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../../functions/domain/contract.ts';
-import { ConflictError, UnauthorizedError } from '../../functions/domain/errors.ts';
-import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../../functions/domain/loops.ts';
+import type {
+  ApplyOutput,
+  FetchOutput,
+  PlanOutput,
+  RestartOutput,
+  TokenOutput,
+} from '../../functions/domain/contract.ts';
 import { existingSecret } from '../../functions/domain/observe.ts';
+import { runTarget } from '../../functions/domain/orchestration.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
 import { parseWorkloads } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
+import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
 import { applyPlan, WRITE_ACTIONS } from '../../functions/steps/apply.ts';
@@ -36,6 +38,7 @@ import { readSecret } from '../../functions/steps/read.ts';
 import { restartWorkloads } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
 import { mintToken } from '../../functions/steps/token.ts';
+import { openSource } from '../../functions/sources/open.ts';
 import type { AwsSession } from './aws.ts';
 import { requireToken, resolveKubeTarget, type KubeconfigFlags, type KubeTarget } from './cluster.ts';
 
@@ -94,7 +97,7 @@ export async function runPipelines(opts: PipelineOptions, targets: readonly Targ
   let fetched: FetchOutput;
   try {
     fetched = await traced(fetchRun, (s) => opts.onStep?.(s))(
-      'FetchSecret',
+      STEP_STATE['fetch-secret'],
       () => fetchCurrent(opts.mapping, opts.aws, sealer),
       (f) => `version ${f.source.versionId} (${f.source.createdDate}), ${f.keys.count} keys`,
     );
@@ -159,50 +162,48 @@ async function pipeline(
       return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
     },
   };
-  const mint = () =>
-    step(
-      'MintToken',
-      () => mintToken({ signer, sealer }, { mappingId }),
-      () => {
-        const t = run.target!;
-        if (!t.expiresAt) return `credentials from ${t.source}`;
-        return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
-      },
-    );
-  let token = await mint();
-  let conflicts = 0;
-  let reauths = 0;
-  for (;;) {
-    try {
-      await readPlanApply(opts, target, run, step, sealer, fetched, token);
-      break;
-    } catch (e) {
-      if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
-      if (e instanceof UnauthorizedError && ++reauths <= MAX_REAUTHS) {
-        token = await mint();
-        continue;
-      }
-      throw e;
-    }
-  }
-  // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
-  if (!run.applied || run.plan?.restart[0] === undefined) return;
-  // The Lambda is given the execution's start time; here, the time this restart was asked for.
-  const requestedAt = new Date().toISOString();
-  let restartReauths = 0;
-  for (;;) {
-    try {
+  const kube = () => run.target!;
+  // The Lambda is given the execution's start time; here, the time the restart was first asked for.
+  let requestedAt: string | undefined;
+  await runTarget<TokenOutput, Observation, PlanOutput, ApplyOutput, RestartOutput>({
+    mint: () =>
+      step(
+        STEP_STATE['mint-token'],
+        () => mintToken({ signer, sealer }, { mappingId }),
+        () => {
+          const t = kube();
+          if (!t.expiresAt) return `credentials from ${t.source}`;
+          return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+        },
+      ),
+    read: async (token) => {
+      run.observed = await readStep(mappingId, target, run, step, sealer, fetched, token);
+      return run.observed;
+    },
+    plan: async (observed) => {
+      run.plan = await planStep(m, target, step, fetched, observed);
+      return run.plan;
+    },
+    writes: (plan) => opts.apply && WRITE_ACTIONS.has(plan.action),
+    apply: async (plan, token) => {
+      const where = { mappingId, namespace: target.namespace, name: target.secretName, type: target.type };
+      const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
+      const applied = await step(
+        STEP_STATE['apply-secret'],
+        () => applyPlan({ sealer, kubernetes: secretStore(target, run), randomBytes }, where, { plan, ...sealed }),
+        (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
+      );
+      run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
+      return applied;
+    },
+    // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
+    restarts: (plan) => plan.restart[0] !== undefined,
+    restart: async (_plan, token) => {
+      requestedAt ??= new Date().toISOString();
       run.restarted = await restart(run, target, step, sealer, token, requestedAt, fetched.source.versionId, m.id);
-      return;
-    } catch (e) {
-      // CountRestartReauth: a new token and the restart again (the Secret is already written).
-      if (e instanceof UnauthorizedError && ++restartReauths <= MAX_REAUTHS) {
-        token = await mint();
-        continue;
-      }
-      throw e;
-    }
-  }
+      return run.restarted;
+    },
+  });
 }
 
 /** RestartWorkloads with the Lambda's step module, on the target's namespace. */
@@ -221,40 +222,30 @@ function restart(
   const kubernetes = (bearer: string) => workloadClient(location, bearer, k.identity);
   const settings = { mappingId, targets: parseWorkloads(t.restart) };
   return step(
-    'RestartWorkloads',
+    STEP_STATE['restart-workloads'],
     () =>
       restartWorkloads({ sealer, kubernetes }, settings, { versionId, requestedAt, sealedToken: token.sealedToken }),
     (r) => `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt})`,
   );
 }
 
-/** The fetch step with the caller's credentials; AWSCURRENT, as the CLI's input names no version. */
+/** The fetch step with the caller's credentials, through the mapping's source provider; the current version. */
 async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promise<FetchOutput> {
-  const client = new SecretsManagerClient(await aws.config());
+  const { source, close } = openSource(m.source, await aws.config());
   try {
-    const ports = { source: secretsManagerSource(client), sealer, clock: systemClock };
+    const ports = { source, sealer, clock: systemClock };
     const settings = { mappingId: m.id, secretArn: m.secretArn, type: m.type, shape: dataShapeOf(m) };
     return await fetchSecret(ports, settings, CLI_INPUT);
   } finally {
-    client.destroy();
+    close();
   }
 }
 
-/** ReadSecret, PlanMerge and (with `apply`, for a plan that writes) ApplySecret: one pass of the conflict loop. */
-async function readPlanApply(
-  opts: PipelineOptions,
-  t: Target,
-  run: PipelineRun,
-  step: Step,
-  sealer: Sealer,
-  fetched: FetchOutput,
-  token: TokenOutput,
-): Promise<void> {
-  const mappingId = opts.mapping.id;
+/** The target's Secret as a store that keeps what it read (the plan view compares values, in this process only). */
+function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretStore {
   const target = run.target!;
   const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };
-  // The plan view compares values: keep what the read step read, in this process only.
-  const kubernetes = (bearer: string): SecretStore => {
+  return (bearer) => {
     const store = secretClient(location, bearer, target.identity);
     return {
       ...store,
@@ -265,28 +256,42 @@ async function readPlanApply(
       },
     };
   };
+}
+
+/** ReadSecret with the Lambda's step module. */
+function readStep(
+  mappingId: string,
+  t: Target,
+  run: PipelineRun,
+  step: Step,
+  sealer: Sealer,
+  fetched: FetchOutput,
+  token: TokenOutput,
+): Promise<Observation> {
   const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
-  run.observed = await step(
-    'ReadSecret',
-    () => readSecret({ sealer, kubernetes }, { mappingId }, sealed),
+  return step(
+    STEP_STATE['read-secret'],
+    () => readSecret({ sealer, kubernetes: secretStore(t, run) }, { mappingId }, sealed),
     (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
   );
+}
+
+/** PlanMerge with the Lambda's step module and the target's options. */
+function planStep(
+  mapping: Mapping,
+  t: Target,
+  step: Step,
+  fetched: FetchOutput,
+  observed: Observation,
+): Promise<PlanOutput> {
   const { prune, type, labels, annotations, deletionPolicy } = t;
+  const { id: mappingId, adopt } = mapping;
   const settings = {
-    options: { mappingId, prune, type, labels, annotations, deletionPolicy, adopt: opts.mapping.adopt },
+    options: { mappingId, prune, type, labels, annotations, deletionPolicy, adopt },
     restartTargets: parseWorkloads(t.restart).map((w) => w.ref),
   };
-  const input = { source: fetched.source, observed: run.observed };
-  const plan = await step('PlanMerge', () => planSync({ clock: systemClock }, settings, input), planOutcome);
-  run.plan = plan;
-  if (!opts.apply || !WRITE_ACTIONS.has(plan.action)) return;
-  const where = { mappingId, namespace: t.namespace, name: t.secretName, type: t.type };
-  const applied = await step(
-    'ApplySecret',
-    () => applyPlan({ sealer, kubernetes, randomBytes }, where, { plan, ...sealed }),
-    (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
-  );
-  run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
+  const input = { source: fetched.source, observed };
+  return step(STEP_STATE['plan-merge'], () => planSync({ clock: systemClock }, settings, input), planOutcome);
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */

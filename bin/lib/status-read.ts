@@ -1,26 +1,17 @@
 /**
- * What `status` reads for one mapping: the AWSCURRENT version in Secrets Manager
- * (metadata only: it never reads the value), the source version annotated on the
- * Kubernetes Secret, and the verdict comparing them.
+ * What `status` reads for one mapping: the current version at its source (through the source port; metadata only:
+ * it never reads the value), the source version annotated on the Kubernetes Secret, and the verdict comparing them.
  */
-import {
-  DescribeSecretCommand,
-  ListSecretVersionIdsCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import type { MappingTarget as Mapping } from '../../infra/model/targets.ts';
-import { awsError } from '../../functions/adapters/aws-errors.ts';
+import type { SourceCurrent } from '../../functions/domain/source.ts';
+import { openSource } from '../../functions/sources/open.ts';
 import { ANNOTATIONS } from '../../functions/domain/metadata.ts';
 import type { AwsSession } from './aws.ts';
 import { resolveKubeTarget, type KubeconfigFlags } from './cluster.ts';
 import { kubeCall, kubeError } from './kube-http.ts';
 
 /** The AWS side: AWSCURRENT's version and creation date, and a pending deletion. */
-export interface AwsSide {
-  readonly currentVersionId?: string;
-  readonly createdDate?: string;
-  readonly deletedDate?: string;
-}
+export type AwsSide = SourceCurrent;
 
 /** The Kubernetes side: what the Secret's annotations record. */
 export interface SecretSide {
@@ -43,29 +34,16 @@ export type SyncState =
   | 'unknown';
 
 /**
- * Reads the AWSCURRENT version (secretsmanager:DescribeSecret and ListSecretVersionIds).
+ * Reads the current version at the mapping's source (Secrets Manager: DescribeSecret and ListSecretVersionIds).
  *
- * @throws SyncError from the AWS call (awsError).
+ * @throws SyncError from the source's call (awsError).
  */
 export async function readAwsSide(m: Mapping, aws: AwsSession): Promise<AwsSide> {
-  const sm = new SecretsManagerClient(await aws.config());
+  const { source, close } = openSource(m.source, await aws.config());
   try {
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: m.secretArn })).catch((e) => {
-      throw awsError(e, `secretsmanager:DescribeSecret on ${m.secretArn}`);
-    });
-    const versions = await sm
-      .send(new ListSecretVersionIdsCommand({ SecretId: m.secretArn, MaxResults: 100 }))
-      .catch((e) => {
-        throw awsError(e, `secretsmanager:ListSecretVersionIds on ${m.secretArn}`);
-      });
-    const current = (versions.Versions ?? []).find((v) => v.VersionStages?.includes('AWSCURRENT'));
-    return {
-      ...(current?.VersionId !== undefined && { currentVersionId: current.VersionId }),
-      ...(current?.CreatedDate !== undefined && { createdDate: current.CreatedDate.toISOString() }),
-      ...(described.DeletedDate !== undefined && { deletedDate: described.DeletedDate.toISOString() }),
-    };
+    return await source.current(m.secretArn);
   } finally {
-    sm.destroy();
+    close();
   }
 }
 

@@ -2,31 +2,12 @@
  * Freshness per sync: how long after a version's change its write reached the target, as a CloudWatch embedded
  * metric (EMF) in one structured log line. The metric has no dimension (one app-wide series, so p50 and p99 and
  * one alarm cover every mapping at a fixed cost); the mapping, target and version are properties of the line,
- * searchable in Logs Insights, never dimensions. Pure.
+ * searchable in Logs Insights, never dimensions. When a version became current is the source's to say
+ * (SecretSource.readEvent, functions/domain/source.ts). Pure.
  */
-import { requestedVersion } from './event-reading.ts';
-import { originalEvent } from './redrive.ts';
 
 /** The metric's name; infra/constructs/monitoring.ts alarms on its p99. */
 export const FRESHNESS_METRIC = 'SyncLagSeconds';
-
-/**
- * When the version the event names became AWSCURRENT: the time of a `Secret Label Updated` event for this secret
- * (also when it comes back in a redrive). Null for every other trigger (deploy, schedule, CloudTrail events),
- * which sync whatever is current and say nothing about when it changed.
- */
-export function changedAtOf(event: unknown, secretArn: string): string | null {
-  if (!event || typeof event !== 'object') return null;
-  const original = originalEvent(event as Record<string, unknown>) as Record<string, unknown>;
-  let named: string | undefined;
-  try {
-    named = requestedVersion(original, secretArn);
-  } catch {
-    return null;
-  }
-  const time = typeof original.time === 'string' ? Date.parse(original.time) : Number.NaN;
-  return named === undefined || Number.isNaN(time) ? null : new Date(time).toISOString();
-}
 
 /** What one freshness sample says. */
 export interface FreshnessSample {
@@ -36,7 +17,7 @@ export interface FreshnessSample {
   /** The target's name (`<cluster>/<namespace>/<secretName>`). */
   readonly target: string;
   readonly versionId: string;
-  /** When the version changed (ISO 8601, {@link changedAtOf}). */
+  /** When the version changed (ISO 8601, the source's `SourceEventAsk.changedAt`). */
   readonly changedAt: string;
   /** When the write completed. */
   readonly writtenAt: Date;

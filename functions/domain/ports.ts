@@ -48,42 +48,8 @@ export interface Sealer {
   open(context: SealContext, sealed: unknown): Promise<Uint8Array>;
 }
 
-/** One version of a secret as Secrets Manager returns it. */
-export interface SecretVersion {
-  readonly versionId: string;
-  readonly createdDate: string;
-  /** Staging labels of the version when it was read (AWSCURRENT, AWSPREVIOUS, ...). */
-  readonly stages: readonly string[];
-  readonly secretString?: string;
-  readonly secretBinary?: Uint8Array;
-}
-
-/** Whether a secret is scheduled for deletion, from DescribeSecret (metadata only, never a value). */
-export interface SecretDeletionState {
-  /** When the secret was deleted (ISO 8601); undefined when it is not scheduled for deletion. */
-  readonly deletedDate?: string;
-  /** The version that carries AWSCURRENT, when DescribeSecret lists one. */
-  readonly currentVersionId?: string;
-}
-
-/** The two Secrets Manager reads of the fetch step (functions/adapters/aws.ts). */
-export interface SecretSource {
-  /**
-   * One version of the secret: `versionId`, else AWSCURRENT.
-   *
-   * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
-   */
-  getSecretVersion(arn: string, versionId?: string): Promise<SecretVersion>;
-  /**
-   * The version carrying the staging label `stage`, or null when no version carries it (AWSPREVIOUS of a
-   * secret's first version).
-   *
-   * @throws NotFoundError (the secret itself), PermissionDeniedError, TransientError, InvalidInputError.
-   */
-  getSecretStage(arn: string, stage: string): Promise<SecretVersion | null>;
-  /** Whether the secret is scheduled for deletion now (answers in the recovery window, unlike a read). */
-  describeSecretDeletion(arn: string): Promise<SecretDeletionState>;
-}
+/** The secret source port is in source.ts (a provider per folder of functions/sources/). */
+export type { SecretSource } from './source.ts';
 
 /** Mints the bearer token the cluster accepts (functions/adapters/eks-token.ts). The token is a credential. */
 export interface TokenSigner {

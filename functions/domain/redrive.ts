@@ -288,7 +288,7 @@ export function decideRedrive(message: QueueMessage, settings: RedriveSettings, 
 
 /**
  * The event a redriven sync starts with. Its source is not Secrets Manager, so
- * FetchSecret reads AWSCURRENT (domain/event-reading.ts): a redrive syncs the
+ * FetchSecret reads AWSCURRENT (sources/secrets-manager/event-reading.ts): a redrive syncs the
  * secret's current value, whatever version the original event named.
  */
 export function redriveEvent(failed: FailedAttempt, now: string): Record<string, unknown> {

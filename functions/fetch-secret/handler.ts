@@ -1,5 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_CLIENT_OPTIONS, secretsManagerSource } from '../adapters/aws.ts';
+import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
@@ -8,9 +7,9 @@ import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { dataShapeFrom, secretTypeFrom } from '../runtime/options.ts';
+import { dataShapeFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
-import { isDeleteSecretEvent } from '../domain/event-reading.ts';
+import { openSource } from '../sources/open.ts';
 
 const env = readEnv('fetch-secret');
 const settings: FetchSettings = {
@@ -21,7 +20,7 @@ const settings: FetchSettings = {
 };
 const RESTORED = 'DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced AWSCURRENT';
 const ports: FetchPorts = {
-  source: secretsManagerSource(new SecretsManagerClient(AWS_CLIENT_OPTIONS), timeLeft),
+  source: openSource(sourceKindFrom(env), AWS_CLIENT_OPTIONS, timeLeft).source,
   sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
   clock: systemClock,
 };
@@ -40,7 +39,7 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
     logger.info('the secret is scheduled for deletion', { mappingId, deletedDate: out.source.createdDate });
   } else {
     // A DeleteSecret event that led to a normal sync: the secret was restored since the event.
-    const message = isDeleteSecretEvent(input.event, secretArn) ? RESTORED : 'fetched secret version';
+    const message = ports.source.readEvent(input.event, secretArn).deletion ? RESTORED : 'fetched secret version';
     const missing = out.missingStages && { missingStages: out.missingStages };
     logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count, ...missing });
   }

@@ -14,6 +14,8 @@ export const ENV = {
   mappingId: 'MAPPING_ID',
   /** The full ARN of the mapping's AWS secret. */
   secretArn: 'SECRET_ARN',
+  /** The mapping's `source` provider (functions/domain/source.ts); unset: secretsManager, as every mapping before. */
+  sourceKind: 'SOURCE_KIND',
   /** The seal key (KMS key ARN) that wraps the data keys of sealed values and tokens. */
   sealKeyId: 'SEAL_KEY_ID',
   /** The Kubernetes Secret's type (default Opaque). */
@@ -82,7 +84,7 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const FUNCTION_ENV = {
   'fetch-secret': {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
-    optional: [ENV.secretType, ENV.dataShape],
+    optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind],
   },
   'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
   'read-secret': {

@@ -2,6 +2,7 @@ import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.t
 import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { DEFAULT_SOURCE_KIND, SOURCE_KINDS, type SourceKind } from '../domain/source.ts';
 import { shapeProblems, type DataShape, type DataSource } from '../domain/shape.ts';
 import { ENV, type EnvName } from './env-contract.ts';
 import { jsonValue } from './env.ts';
@@ -162,4 +163,17 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
     throw new ConfigError(`${ENV.dataShape}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
   }
   return shape;
+}
+
+/**
+ * The mapping's source provider from SOURCE_KIND; unset or empty: {@link DEFAULT_SOURCE_KIND}.
+ *
+ * @throws ConfigError for a kind this build has no provider for.
+ */
+export function sourceKindFrom(env: EnvWith<typeof ENV.sourceKind>): SourceKind {
+  const kind = env[ENV.sourceKind] || DEFAULT_SOURCE_KIND;
+  if (!(SOURCE_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError(`${ENV.sourceKind} ${JSON.stringify(kind)} is not one of ${SOURCE_KINDS.join(', ')}`);
+  }
+  return kind as SourceKind;
 }

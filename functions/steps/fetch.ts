@@ -5,7 +5,8 @@
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
-import type { Clock, SecretSource, SecretVersion, Sealer } from '../domain/ports.ts';
+import type { Clock, Sealer } from '../domain/ports.ts';
+import type { SecretSource, SourceVersion } from '../domain/source.ts';
 import {
   assertValidKeys,
   assertWithinKeyBudget,
@@ -21,8 +22,6 @@ import {
 } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
 import type { SecretData, SecretType } from '../domain/types.ts';
-import { isDeleteSecretEvent, requestedVersion } from '../domain/event-reading.ts';
-import { changedAtOf } from '../domain/freshness.ts';
 
 /** What the fetch step works through. */
 export interface FetchPorts {
@@ -86,23 +85,21 @@ async function readOtherStages(
   source: SecretSource,
   arn: string,
   shape: DataShape | undefined,
-): Promise<Record<string, SecretVersion | null>> {
+): Promise<Record<string, SourceVersion | null>> {
   const stages = otherStages(shape);
-  const read = await Promise.all(stages.map((stage) => source.getSecretStage(arn, stage)));
+  const read = await Promise.all(stages.map((stage) => source.readStage(arn, stage)));
   return Object.fromEntries(stages.map((stage, n) => [stage, read[n]!]));
 }
 
 /**
- * Reads the secret version the event names (else AWSCURRENT) and, once each, the versions carrying the other
- * staging labels the `data` entries name (`stage: AWSPREVIOUS`; a label no version carries leaves its keys out
- * and is listed in `missingStages`), shapes them into
- * Kubernetes data ({@link secretDataFor}), refuses what Kubernetes or the state's size would refuse
- * (key names, size, key budget, the type's required values) and seals the
- * data. A CloudTrail DeleteSecret event of this secret is checked against the
- * secret's state now: still scheduled for deletion, the output is a deletion
- * (`source.deleted`, no keys, empty data sealed as usual so the next steps run
- * unchanged); restored meanwhile (a late delivery), it is a normal sync of
- * AWSCURRENT.
+ * Reads, through the mapping's source provider (functions/domain/source.ts), the secret version the event names
+ * (else the current one) and, once each, the versions carrying the other staging labels the `data` entries name
+ * (`stage: AWSPREVIOUS`; a label no version carries leaves its keys out and is listed in `missingStages`), shapes
+ * them into Kubernetes data ({@link shapedDataFor}), refuses what Kubernetes or the state's size would refuse (key
+ * names, size, key budget, the type's required values) and seals the data. An event that reports the secret's
+ * deletion (Secrets Manager: a CloudTrail DeleteSecret) is checked against the secret's state now: still scheduled
+ * for deletion, the output is a deletion (`source.deleted`, no keys, empty data sealed as usual so the next steps
+ * run unchanged); restored meanwhile (a late delivery), it is a normal sync of the current version.
  *
  * @throws InvalidInputError for a malformed event or bad keys or values; NotFoundError,
  *   PermissionDeniedError, TransientError from the secret source or the sealer.
@@ -111,8 +108,9 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
   const { mappingId, secretArn } = settings;
   // Taken before the read: a fetch that starts after a label move can only see the newer version.
   const fetchStarted = ports.clock.now().toISOString();
-  if (isDeleteSecretEvent(input?.event, secretArn)) {
-    const state = await ports.source.describeSecretDeletion(secretArn);
+  const asked = ports.source.readEvent(input?.event, secretArn);
+  if (asked.deletion) {
+    const state = await ports.source.deletion(secretArn);
     if (state.deletedDate !== undefined) {
       return {
         source: {
@@ -128,7 +126,7 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
       };
     }
   }
-  const version = await ports.source.getSecretVersion(secretArn, requestedVersion(input?.event, secretArn));
+  const version = await ports.source.readVersion(secretArn, asked.versionId);
   const others = await readOtherStages(ports.source, secretArn, settings.shape);
   const { data, omitted } = shapedDataFor(
     { primary: version, others },
@@ -136,17 +134,16 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
     `secret ${secretArn} version ${version.versionId}`,
   );
   const missingStages = Object.keys(omitted);
-  const current = version.stages.includes('AWSCURRENT');
   return {
     source: {
       arn: secretArn,
       versionId: version.versionId,
       createdDate: version.createdDate,
-      ...(current ? { current: true, currentAt: fetchStarted } : { current: false }),
+      ...(version.current ? { current: true, currentAt: fetchStarted } : { current: false }),
     },
     keys: nameList(Object.keys(data)),
     sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data)),
-    changedAt: changedAtOf(input?.event, secretArn),
+    changedAt: asked.changedAt,
     ...(missingStages.length > 0 && { missingStages }),
   };
 }

@@ -11,11 +11,9 @@ import {
   type RuleTargetInputProperties,
 } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import {
-  SYNTHETIC_SOURCE,
-  secretEventPattern,
-  type EventPatternJson,
-} from '../../functions/domain/events.ts';
+import { SYNTHETIC_SOURCE, type EventPatternJson, type SecretEventRule } from '../../functions/domain/events.ts';
+import type { SourceKind } from '../../functions/domain/source.ts';
+import { sourceProvider } from '../../functions/sources/providers.ts';
 import { rulePrefix } from '../model/resource-names.ts';
 
 export {
@@ -35,12 +33,20 @@ export {
 export const EXECUTION_INPUT_TEMPLATE = '{"event": <aws.events.event.json>, "attempt": 1}';
 
 /**
+ * The pattern of a rule that starts a sync of `ref` at its source provider (functions/sources/providers.ts): `label`
+ * (a new current version) or `trail` (deletion and restore).
+ */
+export function sourceEventPattern(kind: SourceKind, rule: SecretEventRule, ref: string): EventPattern {
+  return cdkEventPattern(sourceProvider(kind).eventPattern(rule, ref));
+}
+
+/**
  * The native `Secret Label Updated` event for exactly this secret when
  * AWSCURRENT moves to a new version. Needs no CloudTrail trail. The pattern
  * is the event vocabulary's (functions/domain/events.ts).
  */
 export function labelUpdatedPattern(secretArn: string): EventPattern {
-  return cdkEventPattern(secretEventPattern('label', secretArn));
+  return sourceEventPattern('secretsManager', 'label', secretArn);
 }
 
 /**
@@ -55,7 +61,7 @@ export function labelUpdatedPattern(secretArn: string): EventPattern {
  * @throws Error when `secretArn` is not a full secret ARN.
  */
 export function cloudTrailPattern(secretArn: string): EventPattern {
-  return cdkEventPattern(secretEventPattern('trail', secretArn));
+  return sourceEventPattern('secretsManager', 'trail', secretArn);
 }
 
 /** An EventBridge pattern in CDK's spelling: `detail-type` becomes `detailType` (CDK writes it back). */

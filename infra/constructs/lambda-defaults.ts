@@ -10,6 +10,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PRODUCT_NAME } from '../../functions/domain/product.ts';
+import { CORE_STEP_KINDS, STEP_KINDS, type CoreStepKind, type StepKind } from '../../functions/domain/sync-steps.ts';
 import type { FunctionEnvironment, FunctionKind } from '../../functions/runtime/env-contract.ts';
 
 /**
@@ -33,33 +34,20 @@ const OWN_LOCK_FILE = existsSync(join(REPO_ROOT, 'package-lock.json'))
   : undefined;
 
 /**
- * The steps of a sync; each is `functions/<name>/handler.ts`. Every mapping
- * has the five {@link CORE_FUNCTION_NAMES}; `restart-workloads` exists only
- * for a mapping with a `restart` list.
+ * The steps of a sync, in the step table's order (functions/domain/sync-steps.ts); each is
+ * `functions/<name>/handler.ts`. Every mapping has the {@link CORE_FUNCTION_NAMES}; an optional step
+ * (`restart-workloads`) exists only for a mapping that needs it.
  */
-export const FUNCTION_NAMES = [
-  'fetch-secret',
-  'mint-token',
-  'read-secret',
-  'plan-merge',
-  'apply-secret',
-  'restart-workloads',
-] as const;
+export const FUNCTION_NAMES: readonly StepKind[] = STEP_KINDS;
 
 /** One of {@link FUNCTION_NAMES}. */
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export type FunctionName = StepKind;
 
-/** The five steps every mapping has. */
-export const CORE_FUNCTION_NAMES = [
-  'fetch-secret',
-  'mint-token',
-  'read-secret',
-  'plan-merge',
-  'apply-secret',
-] as const satisfies readonly FunctionName[];
+/** The steps every mapping has. */
+export const CORE_FUNCTION_NAMES: readonly CoreStepKind[] = CORE_STEP_KINDS;
 
 /** One of {@link CORE_FUNCTION_NAMES}. */
-export type CoreFunctionName = (typeof CORE_FUNCTION_NAMES)[number];
+export type CoreFunctionName = CoreStepKind;
 
 /**
  * Functions of the stack that belong to no mapping: `redrive-sync` turns
@@ -71,10 +59,10 @@ export const STACK_FUNCTION_NAMES = ['redrive-sync', 'seal-grants'] as const;
 export type StackFunctionName = (typeof STACK_FUNCTION_NAMES)[number];
 
 /** Every function folder the app bundles: the steps, then the stack's own functions. */
-export const BUNDLED_FUNCTION_NAMES = [...FUNCTION_NAMES, ...STACK_FUNCTION_NAMES] as const;
+export const BUNDLED_FUNCTION_NAMES: readonly BundledFunctionName[] = [...FUNCTION_NAMES, ...STACK_FUNCTION_NAMES];
 
 /** One of {@link BUNDLED_FUNCTION_NAMES}. */
-export type BundledFunctionName = (typeof BUNDLED_FUNCTION_NAMES)[number];
+export type BundledFunctionName = FunctionName | StackFunctionName;
 
 // Every bundled function has an environment contract, and every contract a function folder.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -13,13 +13,12 @@ import { mappingConfigHash } from '../model/settings-hash.ts';
 import type { TargetRef } from '../../functions/domain/target.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
-  cloudTrailPattern,
   ExecutionInput,
   INITIAL_SYNC_DETAIL_TYPE,
-  labelUpdatedPattern,
   ruleName,
   type RuleKind,
   SCHEDULED_SYNC_DETAIL_TYPE,
+  sourceEventPattern,
   syntheticExecutionInput,
   WithDeadLetterQueue,
 } from './events.ts';
@@ -28,7 +27,8 @@ import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './functions/kubernetes.ts';
 import { MintTokenFunction } from './functions/mint-token.ts';
 import { PlanMergeFunction } from './functions/plan-merge.ts';
-import { FUNCTION_NAMES, type CoreFunctionName, type FunctionName } from './lambda-defaults.ts';
+import { FUNCTION_NAMES, type FunctionName } from './lambda-defaults.ts';
+import { SYNC_STEPS, type StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from '../model/applyset.ts';
 import { appScopeOf, kubeNames } from '../model/kube-names.ts';
@@ -40,7 +40,7 @@ import { TARGET_OPTIONS } from '../model/mapping-options.ts';
 import { deliverOptions } from './option-delivery.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
-/** A mapping's functions: the five steps, and restart-workloads when the mapping has a `restart` list. */
+/** A mapping's functions: one per step of the step table; restart-workloads only when the mapping has `restart`. */
 export interface MappingFunctions {
   readonly 'fetch-secret': FetchSecretFunction;
   readonly 'mint-token': MintTokenFunction;
@@ -132,23 +132,19 @@ export class SecretMapping extends Construct {
     this.checkSecretArnSuffix(m);
     this.functions = this.addFunctions(props);
     deliverOptions(m, Object.values(this.functions));
-    const arn = (name: CoreFunctionName) => this.functions[name].function.functionArn;
-    const restartArn =
-      this.functions['restart-workloads']?.function.functionArn ??
-      Stack.of(this).formatArn({
-        service: 'lambda',
-        resource: 'function',
-        resourceName: NO_RESTART_FUNCTION_NAME,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
+    // A step the mapping does not have (restart-workloads without `restart`) gets a well-formed ARN of no function.
+    const absent = Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: NO_RESTART_FUNCTION_NAME,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const functionArns = Object.fromEntries(
+      SYNC_STEPS.map((s) => [s.placeholder, this.functions[s.kind]?.function.functionArn ?? absent]),
+    ) as Record<StepPlaceholder, string>;
     this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
       substitutions: {
-        FetchSecretFunctionArn: arn('fetch-secret'),
-        MintTokenFunctionArn: arn('mint-token'),
-        ReadSecretFunctionArn: arn('read-secret'),
-        PlanMergeFunctionArn: arn('plan-merge'),
-        ApplySecretFunctionArn: arn('apply-secret'),
-        RestartWorkloadsFunctionArn: restartArn,
+        ...functionArns,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
         TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
@@ -202,6 +198,7 @@ export class SecretMapping extends Construct {
     const common = { mappingId: m.id, sealKey, logRetention };
     const fetch = new FetchSecretFunction(this, 'FetchSecret', {
       ...common,
+      source: m.source,
       secretArn: m.secretArn,
       secretType: m.type,
       dataShape: dataShapeOf(m),
@@ -290,7 +287,7 @@ export class SecretMapping extends Construct {
       new Rule(this, 'LabelUpdatedRule', {
         ruleName: ruleName(stackName, m.id, 'label'),
         description: `eks-secret-sync ${m.id}: AWSCURRENT of the secret moved`,
-        eventPattern: labelUpdatedPattern(m.secretArn),
+        eventPattern: sourceEventPattern(m.source, 'label', m.secretArn),
         targets: [target],
       }),
     ];
@@ -299,7 +296,7 @@ export class SecretMapping extends Construct {
         new Rule(this, 'CloudTrailRule', {
           ruleName: ruleName(stackName, m.id, 'trail'),
           description: `eks-secret-sync ${m.id}: DeleteSecret or RestoreSecret on the secret (CloudTrail)`,
-          eventPattern: cloudTrailPattern(m.secretArn),
+          eventPattern: sourceEventPattern(m.source, 'trail', m.secretArn),
           targets: [target],
         }),
       );

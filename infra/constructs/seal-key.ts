@@ -14,7 +14,7 @@ import { Aws } from 'aws-cdk-lib';
 import { rolePath } from '../model/resource-names.ts';
 
 /** What a sealed value holds; the seal key is granted per purpose, never for every purpose at once by default. */
-export type SealPurpose = 'secret-data' | 'eks-token';
+export type { SealPurpose } from '../../functions/domain/sync-steps.ts';
 
 /** The cryptographic actions the functions use: sealing (data key) and opening. */
 export type SealAction = 'kms:GenerateDataKey' | 'kms:Decrypt';

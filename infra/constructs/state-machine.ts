@@ -7,32 +7,26 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { definitionJson as definitionJsonOf } from '../model/definition-json.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
 
 /** The ASL file: the single source of truth, also executed by the state machine tests. */
 export const DEFINITION_FILE = join(REPO_ROOT, 'statemachine', 'sync.asl.json');
 
-/** Every `${Name}` placeholder of the ASL file, with the value it stands for. */
-export interface SyncSubstitutions {
-  readonly FetchSecretFunctionArn: string;
-  readonly MintTokenFunctionArn: string;
-  readonly ReadSecretFunctionArn: string;
-  readonly PlanMergeFunctionArn: string;
-  readonly ApplySecretFunctionArn: string;
-  /**
-   * The restart-workloads function; for a mapping without `restart`, a
-   * well-formed ARN of no function that the definition never reaches (see
-   * SecretMapping).
-   */
-  readonly RestartWorkloadsFunctionArn: string;
+/**
+ * Every `${Name}` placeholder of the ASL file, with the value it stands for: each step's function ARN by the step
+ * table's placeholder (functions/domain/sync-steps.ts; for an optional step the mapping does not have, a
+ * well-formed ARN of no function that the definition never reaches, see SecretMapping), and the constants below.
+ */
+export type SyncSubstitutions = { readonly [P in StepPlaceholder]: string } & {
   readonly DeadLetterQueueUrl: string;
   readonly MappingId: string;
   /** The mapping's targets as the Map state's items (`definitionJson` of `TargetRef[]`). */
   readonly TargetsJson: string;
   /** The clusters of the targets, by name: `{endpoint, ca}` (`definitionJson` of a `ClusterMap`). */
   readonly ClustersJson: string;
-}
+};
 
 /**
  * `value` as the base64 of its JSON text for a `States.StringToJson(States.Base64Decode('${Name}'))` placeholder

@@ -16,6 +16,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { MappingOptionProps, TargetOptionProps } from '../model/mapping-options.ts';
+import type { SourceKind } from '../../functions/domain/source.ts';
 import { constructPropsSchema, type mappingSchema } from '../model/config-schema.ts';
 import {
   crossCheckMappings,
@@ -82,6 +83,11 @@ export interface MappingProps extends MappingOptionProps {
    * the Role `eks-secret-sync-<id>` and the mapping's resources.
    */
   readonly id: string;
+  /**
+   * Where the secret lives: the source provider that reads it (functions/sources/).
+   * @default 'secretsManager'
+   */
+  readonly source?: SourceKind;
   /** The FULL secret ARN, with the 6 characters Secrets Manager appends to the name; a literal, not a token. */
   readonly secretArn: string;
   /**

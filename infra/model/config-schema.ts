@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
+import { DEFAULT_SOURCE_KIND, SOURCE_KINDS } from '../../functions/domain/source.ts';
 import { dataShapeOf, shapeProblems } from '../../functions/domain/shape.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';
@@ -259,6 +260,8 @@ const mappingFields = z.strictObject({
         `${show(i.input)} is not a valid id; expected lower-case letters, digits and '-', starting and ending with a ` +
         `letter or digit (like a DNS label)`,
     }),
+  // Where the secret lives: a provider of functions/sources/ (functions/domain/source.ts); `secretArn` is its ref.
+  source: z.enum(SOURCE_KINDS).default(DEFAULT_SOURCE_KIND),
   secretArn: z.string().regex(SECRET_ARN_PATTERN, {
     error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}${partialArnFix(i.input)}`,
   }),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping } from './config.ts';
 import { MAPPING_OPTIONS, type MappingOption, OPTION_NAMES } from './mapping-options.ts';
+import { DEFAULT_SOURCE_KIND } from '../../functions/domain/source.ts';
 
 /** Where an option sits in a validated mapping: on the mapping, on each of its targets, or on a target's cluster. */
 export type SettingLevel = 'mapping' | 'target' | 'cluster';
@@ -54,6 +55,7 @@ export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [
     const levels: SettingLevel[] = d.targetOverride ? ['mapping', 'target'] : ['mapping'];
     return levels.map((level) => ({ level, key, value: d.default }));
   }),
+  { level: 'mapping', key: 'source', value: DEFAULT_SOURCE_KIND },
 ];
 
 type Obj = Record<string, unknown>;

@@ -81,6 +81,7 @@ describe('parseMappings', () => {
     expect(defaults).toMatchObject({ type: 'Opaque', prune: false, deletionPolicy: 'retain', restart: [] });
     expect(config.mappings[0]).toStrictEqual({
       id: 'payments',
+      source: 'secretsManager',
       secretArn: ARN,
       ...defaults,
       targets: [{ cluster: { name: 'prod' }, namespace: 'pay', secretName: 'payments', ...targetDefaults }],

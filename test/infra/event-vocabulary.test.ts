@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/domain/errors.ts';
 import { SECRET_EVENT_RULES, readSecretEvent, type SecretEventRule } from '../../functions/domain/events.ts';
 import { parseSecretArn } from '../../functions/domain/secret-arn.ts';
-import { isDeleteSecretEvent, requestedVersion } from '../../functions/domain/event-reading.ts';
+import { isDeleteSecretEvent, requestedVersion } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { loadMappings } from '../../infra/model/config.ts';
 import { ruleName } from '../../infra/constructs/events.ts';
 import { EXAMPLE_FILE, ofType, synth } from '../support/infra.ts';

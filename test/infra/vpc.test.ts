@@ -15,6 +15,7 @@ import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
 import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/constructs/function-vpc.ts';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import {
   KMS_ENDPOINT_TAG,
@@ -62,7 +63,8 @@ const FILE = stringify({
   ],
 });
 
-const IN_VPC: readonly FunctionName[] = ['read-secret', 'apply-secret', 'restart-workloads'];
+/** The steps that call an API server and so run in the mapping's VPC: the step table's `inVpc` rows. */
+const IN_VPC: readonly FunctionName[] = SYNC_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
 const ENI_RESOURCE = {
   'Fn::Join': [
     '',

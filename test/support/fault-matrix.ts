@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { ErrorName } from '../../functions/domain/errors.ts';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FaultProxy, type ActiveRule } from '../../testbed/fault-proxy.ts';
 import type { LocalMappingOptions, StepName, TaskName } from '../../testbed/local-pipeline.ts';
 import { adminToken, kube } from './kube.ts';
@@ -16,14 +17,14 @@ import { TestMapping, type ExecutionRecord, type LocalMapping } from './pipeline
 /** The kube client's timeout in the matrix: short, so a held request costs little (production default 10 s). */
 export const KUBE_TIMEOUT_MS = 300;
 
-/** Each step's AWS endpoint carries its own tag, so a rule can aim at one step's KMS calls. */
-export const TAG: Record<StepName, string> = {
-  FetchSecret: 'fetch',
-  MintToken: 'mint',
-  ReadSecret: 'read',
-  PlanMerge: 'plan',
-  ApplySecret: 'apply',
-};
+/**
+ * Each step's AWS endpoint carries its own tag (its function kind), so a rule can aim at one step's KMS calls: every
+ * step every mapping has, from the step table (a new step is in the matrix without an edit here).
+ */
+export const TAG = Object.fromEntries(SYNC_STEPS.filter((s) => !s.optional).map((s) => [s.state, s.kind])) as Record<
+  StepName,
+  string
+>;
 
 /** The two proxies every matrix mapping talks through. */
 export interface Proxies {

@@ -6,15 +6,14 @@ import { ConflictError, NotFoundError, UnauthorizedError } from '../../functions
 import type {
   Clock,
   KubeSecret,
-  SecretDeletionState,
-  SecretSource,
   SecretStore,
-  SecretVersion,
   Sealer,
   TokenSigner,
   WorkloadPatcher,
 } from '../../functions/domain/ports.ts';
 import type { RestartPatch, WorkloadRef } from '../../functions/domain/restart.ts';
+import type { SecretSource, SourceCurrent, SourceDeletion, SourceVersion } from '../../functions/domain/source.ts';
+import { readSecretsManagerEvent } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { encodeSecretData } from '../../functions/domain/data-codec.ts';
 import type { SecretData } from '../../functions/domain/types.ts';
 import { expect } from 'vitest';
@@ -24,10 +23,19 @@ export function fixedClock(iso = '2026-11-23T14:00:00.000Z'): Clock {
   return { now: () => new Date(iso) };
 }
 
-/** A secret in memory: its versions (the last with AWSCURRENT unless told) and its deletion state. */
+/** A Secrets Manager version in memory, with its staging labels. */
+interface StagedVersion extends Omit<SourceVersion, 'current'> {
+  readonly stages: readonly string[];
+}
+
+/**
+ * A Secrets Manager secret in memory: its versions (the last with AWSCURRENT unless told) and its deletion state;
+ * it reads events as the Secrets Manager provider does.
+ */
 export class MemorySecretSource implements SecretSource {
-  readonly versions: SecretVersion[] = [];
-  deletion: SecretDeletionState = {};
+  readonly versions: StagedVersion[] = [];
+  deletionState: SourceDeletion = {};
+  readonly readEvent = readSecretsManagerEvent;
   readonly calls: string[] = [];
 
   /** Adds a version; `current` moves AWSCURRENT to it (default true). */
@@ -50,21 +58,34 @@ export class MemorySecretSource implements SecretSource {
     return this;
   }
 
-  async getSecretVersion(arn: string, versionId?: string): Promise<SecretVersion> {
+  async readVersion(arn: string, versionId?: string): Promise<SourceVersion> {
     this.calls.push(`GetSecretValue ${versionId ?? 'AWSCURRENT'}`);
     const v = this.versions.find((x) => (versionId ? x.versionId === versionId : x.stages.includes('AWSCURRENT')));
     if (!v) throw new NotFoundError(`secretsmanager:GetSecretValue on ${arn} failed: ResourceNotFoundException`);
-    return v;
+    const { stages, ...version } = v;
+    return { ...version, current: stages.includes('AWSCURRENT') };
   }
 
-  async getSecretStage(_arn: string, stage: string): Promise<SecretVersion | null> {
+  async readStage(_arn: string, stage: string): Promise<SourceVersion | null> {
     this.calls.push(`GetSecretValue ${stage}`);
-    return this.versions.find((x) => x.stages.includes(stage)) ?? null;
+    const v = this.versions.find((x) => x.stages.includes(stage));
+    if (!v) return null;
+    const { stages, ...version } = v;
+    return { ...version, current: stages.includes('AWSCURRENT') };
   }
 
-  async describeSecretDeletion(): Promise<SecretDeletionState> {
+  async deletion(): Promise<SourceDeletion> {
     this.calls.push('DescribeSecret');
-    return this.deletion;
+    return this.deletionState;
+  }
+
+  async current(): Promise<SourceCurrent> {
+    this.calls.push('DescribeSecret ListSecretVersionIds');
+    const v = this.versions.find((x) => x.stages.includes('AWSCURRENT'));
+    return {
+      ...(v && { currentVersionId: v.versionId, createdDate: v.createdDate }),
+      ...(this.deletionState.deletedDate !== undefined && { deletedDate: this.deletionState.deletedDate }),
+    };
   }
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 /** The Map state that runs every target, and the states of one target's run. */
@@ -264,10 +265,13 @@ describe('ASL fan-out to the targets', () => {
     // The items are indexes; each iteration takes its one target from the definition.
     expect(fanOut.ItemSelector['target.$']).toBe(`States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`);
     // The clusters (endpoint and CA) only in the Kubernetes tasks' Parameters: in a task's input, not in the state.
+    // The Kubernetes tasks are the step table's rows that call an API server (`inVpc`).
     const users = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('${ClustersJson}'))
       .map(([n]) => n);
-    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RecordFailureEvent', 'RestartWorkloads']);
+    expect(users.sort()).toStrictEqual(
+      [...SYNC_STEPS.filter((st) => st.inVpc).map((st) => st.state), 'RecordFailureEvent'].sort(),
+    );
     for (const n of users) expect((S[n].Parameters.Payload ?? S[n].Parameters)['clusters.$']).toBe(CLUSTERS);
     // The event and attempt stay in the execution's input: only the states that send them read them.
     const readers = leaves

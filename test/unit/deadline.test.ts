@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLIENT_OPTIONS, secretsManagerSource } from '../../functions/adapters/aws.ts';
+import { AWS_CLIENT_OPTIONS } from '../../functions/adapters/aws.ts';
+import { secretsManagerSource } from '../../functions/sources/secrets-manager/client.ts';
 import { MIN_ATTEMPT_MS } from '../../functions/adapters/deadline.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { DEADLINE_MARGIN_MS, startInvocation, timeLeft } from '../../functions/runtime/deadline.ts';
@@ -80,9 +81,7 @@ describe('a deadline for every call', () => {
   it('cuts a hung Secrets Manager call short at the deadline as a TransientError', async () => {
     const client = new SecretsManagerClient({ ...AWS_CLIENT_OPTIONS, region: 'us-east-1', endpoint: url, credentials });
     const source = secretsManagerSource(client, within(800));
-    const { error, ms } = await timed(() =>
-      source.getSecretVersion('arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf'),
-    );
+    const { error, ms } = await timed(() => source.readVersion('arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf'));
     client.destroy();
     expect(error.name).toBe('TransientError');
     expect(error.message).toMatch(/secretsmanager:GetSecretValue on .* was cut short: the function's time ran out/);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { awsError } from '../../functions/adapters/aws-errors.ts';
 import { statusError } from '../../functions/adapters/kube.ts';
-import { requestedVersion } from '../../functions/domain/event-reading.ts';
+import { requestedVersion } from '../../functions/sources/secrets-manager/event-reading.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/config-AbCdEf';
 

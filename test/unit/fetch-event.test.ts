@@ -1,6 +1,6 @@
 // Which events the fetch step treats as a deletion of the secret.
 import { describe, expect, it } from 'vitest';
-import { isDeleteSecretEvent, requestedVersion } from '../../functions/domain/event-reading.ts';
+import { isDeleteSecretEvent, requestedVersion } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { cloudTrailEvent } from '../fixtures/cloudtrail.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/config-AbCdEf';

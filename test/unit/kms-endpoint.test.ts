@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seal } from '../../functions/adapters/seal.ts';
 import { ENV, PLATFORM_ENV } from '../../functions/runtime/env-contract.ts';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+
+const IN_VPC_KINDS = SYNC_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
 
 interface Recorder {
   readonly server: Server;
@@ -85,7 +88,8 @@ async function invoke(kind: string, kmsEndpointUrl: string | undefined): Promise
 }
 
 describe('the KMS endpoint of a function in a VPC', () => {
-  it.each(['read-secret', 'apply-secret', 'restart-workloads'])('%s calls KMS at KMS_ENDPOINT_URL', async (kind) => {
+  // The functions in a VPC: the step table's rows that call an API server.
+  it.each(IN_VPC_KINDS)('%s calls KMS at KMS_ENDPOINT_URL', async (kind) => {
     const outcome = await invoke(kind, endpoint.url);
     expect(outcome).toMatchObject({ name: 'PermissionDeniedError' });
     expect(endpoint.targets).toContain('TrentService.Decrypt');

@@ -67,6 +67,8 @@ describe('the layers', () => {
     ['domain-uses-pure-builtins-only', planted('domain/a.ts', 'node:https')],
     ['steps-see-domain-only', planted('steps/a.ts', '../adapters/x.ts', 'adapters/x.ts')],
     ['adapters-below-steps-and-runtime', planted('adapters/a.ts', '../runtime/x.ts', 'runtime/x.ts')],
+    ['sources-below-steps-and-runtime', planted('sources/p/a.ts', '../../steps/x.ts', 'steps/x.ts')],
+    ['steps-see-domain-only', planted('steps/a.ts', '../sources/p/x.ts', 'sources/p/x.ts')],
     ['runtime-below-handlers', planted('runtime/a.ts', '../read-secret/handler.ts', 'read-secret/handler.ts')],
     ['functions-stand-alone', planted('domain/a.ts', '../../infra/x.ts', 'infra/x.ts')],
     ['cli-lib-below-commands', planted('bin/lib/a.ts', '../commands/x.ts', 'bin/commands/x.ts')],

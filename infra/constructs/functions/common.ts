@@ -7,6 +7,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SealGrants } from '../seal-grants.ts';
 import type { SealAction, SealPurpose } from '../seal-key.ts';
+import type { SyncStep } from '../../../functions/domain/sync-steps.ts';
 
 export type { SealPurpose } from '../seal-key.ts';
 
@@ -71,6 +72,17 @@ export function grantSeal(
 ): void {
   role.addToPrincipalPolicy(sealStatement(key, action, mappingId, purposes));
   SealGrants.of(role)?.add(role, action, mappingId, purposes);
+}
+
+/**
+ * Grants one step's role exactly the seal purposes the step table gives it (functions/domain/sync-steps.ts):
+ * kms:GenerateDataKey for what it seals, kms:Decrypt for what it opens, each for one mapping's context only.
+ */
+export function grantStepSeals(key: IKey, role: IRole, mappingId: string, step: SyncStep): void {
+  const [seal, ...moreSeals] = step.seals;
+  if (seal !== undefined) grantSeal(key, role, 'kms:GenerateDataKey', mappingId, [seal, ...moreSeals]);
+  const [open, ...moreOpens] = step.opens;
+  if (open !== undefined) grantSeal(key, role, 'kms:Decrypt', mappingId, [open, ...moreOpens]);
 }
 
 /** The default description of a mapping's function. */

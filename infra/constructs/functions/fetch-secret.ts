@@ -4,12 +4,20 @@ import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../../functions/domain/types.ts';
 import type { DataShape } from '../../../functions/domain/shape.ts';
+import { DEFAULT_SOURCE_KIND, type SourceKind } from '../../../functions/domain/source.ts';
+import { sourceProvider } from '../../../functions/sources/providers.ts';
 import { dataShapeEnvValue } from '../../../functions/runtime/options.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
+import { stepOfKind } from '../../../functions/domain/sync-steps.ts';
 
 /** Props of {@link FetchSecretFunction}. */
 export interface FetchSecretFunctionProps extends SealingFunctionProps {
+  /**
+   * The source provider that reads the secret (functions/sources/): its IAM is the role's.
+   * @default 'secretsManager'
+   */
+  readonly source?: SourceKind;
   /** The full ARN of the mapping's AWS secret: the only secret the function may read. */
   readonly secretArn: string;
   /**
@@ -39,13 +47,16 @@ export interface FetchSecretFunctionProps extends SealingFunctionProps {
 
 /**
  * The fetch-secret step of one mapping: reads the secret's version and seals its data. Its role may read
- * exactly that secret and seal for this mapping's `secret-data` only.
+ * exactly that secret (the IAM its source provider asks for) and seal for this mapping's `secret-data` only.
  */
 export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
   constructor(scope: Construct, id: string, props: FetchSecretFunctionProps) {
+    const source = props.source ?? DEFAULT_SOURCE_KIND;
     const environment: FunctionEnvironment<'fetch-secret'> = {
       [ENV.mappingId]: props.mappingId,
       [ENV.secretArn]: props.secretArn,
+      // Set only for another provider than the default: a mapping of before `source` keeps its environment.
+      ...(source !== DEFAULT_SOURCE_KIND && { [ENV.sourceKind]: source }),
       [ENV.sealKeyId]: props.sealKey.keyArn,
       [ENV.secretType]: props.secretType,
       ...(props.dataShape !== undefined && { [ENV.dataShape]: dataShapeEnvValue(props.dataShape) }),
@@ -56,23 +67,12 @@ export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('fetch-secret', props),
     });
-    const describe = props.describeSecret === true ? ['secretsmanager:DescribeSecret'] : [];
-    const actions = ['secretsmanager:GetSecretValue', ...describe];
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [props.secretArn] }));
-    if (props.secretKmsKeyArn !== undefined) {
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.secretKmsKeyArn],
-          conditions: {
-            StringEquals: {
-              'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
-              'kms:EncryptionContext:SecretARN': props.secretArn,
-            },
-          },
-        }),
-      );
-    }
-    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['secret-data']);
+    const policy = sourceProvider(source).fetchPolicy(props.secretArn, {
+      watchDeletion: props.describeSecret === true,
+      kmsKeyArn: props.secretKmsKeyArn,
+      region: Stack.of(this).region,
+    });
+    for (const statement of policy) this.role.addToPrincipalPolicy(PolicyStatement.fromJson(statement));
+    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('fetch-secret'));
   }
 }

@@ -9,7 +9,8 @@ import type { SecretType } from '../../../functions/domain/types.ts';
 import { type FunctionVpcPlacement, placeInVpc } from '../function-vpc.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
 import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
-import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
+import { stepOfKind, type SyncStep } from '../../../functions/domain/sync-steps.ts';
 
 /** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
@@ -68,9 +69,6 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
   readonly restart?: readonly string[];
 }
 
-// The variables in the order the template has always listed them (a reordered map is still a template change).
-const VALUES_AND_TOKEN = ['secret-data', 'eks-token'] as const;
-
 function connection(scope: Construct, props: KubernetesFunctionProps) {
   return {
     [ENV.mappingId]: props.mappingId,
@@ -84,8 +82,12 @@ function kmsEndpointEnv(props: KubernetesFunctionProps) {
   return { [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
 }
 
-/** Places a Kubernetes function in the mapping's VPC, through its KMS endpoint when the stack made one. */
-function placeKubernetesFunction(fn: SyncFunction, props: KubernetesFunctionProps): void {
+/**
+ * Places a Kubernetes function in the mapping's VPC, through its KMS endpoint when the stack made one, when the
+ * step table says its step runs there (`inVpc`: it calls an API server).
+ */
+function placeKubernetesFunction(fn: SyncFunction, props: KubernetesFunctionProps, step: SyncStep): void {
+  if (!step.inVpc) return;
   if (props.vpc !== undefined) placeInVpc(fn, props.vpc);
   props.kmsEndpoint?.admit(fn.role);
 }
@@ -121,8 +123,9 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('read-secret', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
-    placeKubernetesFunction(this, props);
+    const step = stepOfKind('read-secret');
+    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
+    placeKubernetesFunction(this, props, step);
   }
 }
 
@@ -138,8 +141,9 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('apply-secret', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, VALUES_AND_TOKEN);
-    placeKubernetesFunction(this, props);
+    const step = stepOfKind('apply-secret');
+    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
+    placeKubernetesFunction(this, props, step);
   }
 }
 
@@ -160,7 +164,8 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       logRetention: props.logRetention,
       description: mappingFunctionDescription('restart-workloads', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:Decrypt', props.mappingId, ['eks-token']);
-    placeKubernetesFunction(this, props);
+    const step = stepOfKind('restart-workloads');
+    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
+    placeKubernetesFunction(this, props, step);
   }
 }

@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
 import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, grantSeal, type SealingFunctionProps } from './common.ts';
+import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
+import { stepOfKind } from '../../../functions/domain/sync-steps.ts';
 
 /** Props of {@link MintTokenFunction}: the token's cluster comes from the state (the target's). */
 export type MintTokenFunctionProps = SealingFunctionProps;
@@ -23,6 +24,6 @@ export class MintTokenFunction extends SyncFunction<'mint-token'> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription('mint-token', props),
     });
-    grantSeal(props.sealKey, this.role, 'kms:GenerateDataKey', props.mappingId, ['eks-token']);
+    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('mint-token'));
   }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readSecretEvent, secretEventPattern } from '../../../functions/domain/events.ts';
 import { PRODUCT_NAME } from '../../../functions/domain/product.ts';
-import { isDeleteSecretEvent, requestedVersion } from '../../../functions/domain/event-reading.ts';
+import { isDeleteSecretEvent, requestedVersion } from '../../../functions/sources/secrets-manager/event-reading.ts';
 import { cloudTrailCall, labelEvent } from '../../support/secret-events.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/config-AbCdEf';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedAtOf, FRESHNESS_METRIC, freshnessRecord } from '../../../functions/domain/freshness.ts';
+import { FRESHNESS_METRIC, freshnessRecord } from '../../../functions/domain/freshness.ts';
+import { changedAtOf } from '../../../functions/sources/secrets-manager/event-reading.ts';
 import { redriveEvent } from '../../../functions/domain/redrive.ts';
 import { scanForLeaks } from '../../support/leak-scanner.ts';
 

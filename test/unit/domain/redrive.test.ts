@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestedVersion } from '../../../functions/domain/event-reading.ts';
+import { requestedVersion } from '../../../functions/sources/secrets-manager/event-reading.ts';
 import {
   CAUSE_MAX,
   causeLine,

@@ -67,7 +67,7 @@ describe('fetchSecret', () => {
 
   it('turns a DeleteSecret event of a secret still scheduled for deletion into a deletion with no keys', async () => {
     const { ports, source, sealer } = setUp(canaryValue());
-    source.deletion = { deletedDate: '2026-11-23T13:30:00.000Z', currentVersionId: 'v1' };
+    source.deletionState = { deletedDate: '2026-11-23T13:30:00.000Z', currentVersionId: 'v1' };
 
     const out = await fetchSecret(ports, SETTINGS, { event: cloudTrailEvent('DeleteSecret', ARN), attempt: 1 });
 

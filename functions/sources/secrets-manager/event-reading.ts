@@ -1,9 +1,41 @@
 /**
- * What FetchSecret reads from its triggering event, on top of the event
- * vocabulary (events.ts): the version asked for, and whether it is a deletion.
+ * What FetchSecret reads from a Secrets Manager event, on top of the event vocabulary
+ * (functions/domain/events.ts): the version asked for, whether it is a deletion, and when the version became
+ * current. The Secrets Manager provider's event reading ({@link readSecretsManagerEvent}). Pure.
  */
-import { readSecretEvent, type SecretEventReading } from './events.ts';
-import { InvalidInputError } from './errors.ts';
+import { InvalidInputError } from '../../domain/errors.ts';
+import { readSecretEvent, type SecretEventReading } from '../../domain/events.ts';
+import { originalEvent } from '../../domain/redrive.ts';
+import type { SourceEventAsk } from '../../domain/source.ts';
+
+/**
+ * What the event asks of the fetch: a DeleteSecret event of this secret asks to confirm a deletion (and names no
+ * version); otherwise the version it names, and when that version became current.
+ *
+ * @throws InvalidInputError when the event is missing, or is a trigger of the mapping's rules for another secret.
+ */
+export function readSecretsManagerEvent(event: unknown, secretArn: string): SourceEventAsk {
+  if (isDeleteSecretEvent(event, secretArn)) return { deletion: true, changedAt: null };
+  return { versionId: requestedVersion(event, secretArn), deletion: false, changedAt: changedAtOf(event, secretArn) };
+}
+
+/**
+ * When the version the event names became AWSCURRENT: the time of a `Secret Label Updated` event for this secret
+ * (also when it comes back in a redrive). Null for every other trigger (deploy, schedule, CloudTrail events),
+ * which sync whatever is current and say nothing about when it changed.
+ */
+export function changedAtOf(event: unknown, secretArn: string): string | null {
+  if (!event || typeof event !== 'object') return null;
+  const original = originalEvent(event as Record<string, unknown>) as Record<string, unknown>;
+  let named: string | undefined;
+  try {
+    named = requestedVersion(original, secretArn);
+  } catch {
+    return null;
+  }
+  const time = typeof original.time === 'string' ? Date.parse(original.time) : Number.NaN;
+  return named === undefined || Number.isNaN(time) ? null : new Date(time).toISOString();
+}
 
 /**
  * Which version of the secret an event asks for: the `versionId` of a native

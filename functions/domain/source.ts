@@ -1,0 +1,126 @@
+/**
+ * The source port: what a sync needs from wherever a secret lives, shaped by the sync and not by one vendor
+ * (as External Secrets Operator's ProviderInterface and Powertools' BaseProvider are). A provider has two sides:
+ * the {@link SourceProvider} description the stack reads (the event patterns that start a sync, the IAM its fetch
+ * function needs; pure data, no SDK) and the {@link SecretSource} the fetch step reads through at run time. The
+ * providers live in functions/sources/<provider>/ (one today: Secrets Manager); a mapping names its provider
+ * with `source`. Types and constants only.
+ */
+import type { EventPatternJson, SecretEventRule } from './events.ts';
+
+/** The providers a mapping's `source` may name (functions/sources/providers.ts holds one per kind). */
+export const SOURCE_KINDS = ['secretsManager'] as const;
+
+/** One of {@link SOURCE_KINDS}. */
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** The provider of a mapping that names none (every mapping before `source` existed). */
+export const DEFAULT_SOURCE_KIND: SourceKind = 'secretsManager';
+
+/** One version of the source's secret, as the fetch step needs it. */
+export interface SourceVersion {
+  readonly versionId: string;
+  /** When the version was created (ISO 8601). */
+  readonly createdDate: string;
+  /** Whether the version is the current one when it was read (Secrets Manager: it carries AWSCURRENT). */
+  readonly current: boolean;
+  readonly secretString?: string;
+  readonly secretBinary?: Uint8Array;
+}
+
+/** Whether the source's secret is being deleted (metadata only, never a value). */
+export interface SourceDeletion {
+  /** When the secret was deleted (ISO 8601); undefined when it is not being deleted. */
+  readonly deletedDate?: string;
+  /** The current version, when the source still names one. */
+  readonly currentVersionId?: string;
+}
+
+/** The secret's current version and deletion, metadata only (what the CLI's `status` compares with the cluster). */
+export interface SourceCurrent {
+  /** The current version; undefined when the source names none. */
+  readonly currentVersionId?: string;
+  /** When the current version was created (ISO 8601). */
+  readonly createdDate?: string;
+  /** When the secret was deleted (ISO 8601); undefined when it is not being deleted. */
+  readonly deletedDate?: string;
+}
+
+/** What a triggering event asks of the fetch. */
+export interface SourceEventAsk {
+  /** The version the event names; undefined: the current one. */
+  readonly versionId?: string;
+  /** The event reports the secret's deletion (then the fetch checks {@link SecretSource.deletion}). */
+  readonly deletion: boolean;
+  /** When the named version became current (the freshness metric's start); null when the event does not say. */
+  readonly changedAt: string | null;
+}
+
+/**
+ * The fetch side of one provider at run time (functions/sources/<provider>/client.ts; test/support/ports.ts in
+ * memory). `ref` is the mapping's reference to its secret (`secretArn`).
+ */
+export interface SecretSource {
+  /**
+   * Reads what an execution's event asks for: the version it names, whether it reports a deletion, when the
+   * version became current.
+   *
+   * @throws InvalidInputError when the event is missing, or names another secret.
+   */
+  readEvent(event: unknown, ref: string): SourceEventAsk;
+  /**
+   * One version of the secret: `versionId`, else the current one.
+   *
+   * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  readVersion(ref: string, versionId?: string): Promise<SourceVersion>;
+  /**
+   * The version carrying the staging label `stage` (a `data` entry's `stage: AWSPREVIOUS`), or null when no version
+   * carries it (AWSPREVIOUS of a secret's first version). Read after {@link SecretSource.readVersion}, so a
+   * not-found here is the label, not the secret.
+   *
+   * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  readStage(ref: string, stage: string): Promise<SourceVersion | null>;
+  /** Whether the secret is being deleted now (answers while it can still be restored, unlike a read). */
+  deletion(ref: string): Promise<SourceDeletion>;
+  /**
+   * The current version, when it was created, and a pending deletion; never a value. For the CLI's `status`, with
+   * the caller's credentials: the fetch function's role is not given what it needs.
+   *
+   * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
+   */
+  current(ref: string): Promise<SourceCurrent>;
+}
+
+/** An IAM policy statement as JSON (the stack turns it into CDK's PolicyStatement). */
+export interface IamStatementJson {
+  readonly Effect?: 'Allow';
+  readonly Action: string | readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** What a provider's fetch function needs in IAM, from the mapping's settings. */
+export interface SourcePolicyOptions {
+  /** The mapping watches deletions (its `cloudTrailRules`): the fetch also confirms them. */
+  readonly watchDeletion: boolean;
+  /** The customer managed key that encrypts the secret at the provider, if any. */
+  readonly kmsKeyArn?: string;
+  /** The stack's region (a CDK token in a stack). */
+  readonly region: string;
+}
+
+/** The deploy side of a provider: what the stack needs to know, as data. Pure. */
+export interface SourceProvider {
+  readonly kind: SourceKind;
+  /**
+   * The EventBridge pattern of a rule that starts a sync of `ref`: `label` (a new current version; every mapping)
+   * or `trail` (deletion and restore; a mapping with `cloudTrailRules`).
+   *
+   * @throws Error when `ref` is not a reference this provider reads.
+   */
+  eventPattern(rule: SecretEventRule, ref: string): EventPatternJson;
+  /** The IAM statements of the fetch function's role: read exactly `ref`, and what its options need. */
+  fetchPolicy(ref: string, options: SourcePolicyOptions): readonly IamStatementJson[];
+}
