@@ -244,7 +244,9 @@ export const MAPPING_OPTIONS = {
         `1) or cron(<6 fields>)`,
     }),
     unset: 'no periodic resync',
-    doc: 'A periodic resync, which repairs drift in the cluster ([lifecycle.md](lifecycle.md#drift-repair-resyncschedule)).',
+    doc:
+      'A periodic resync, which repairs drift in the cluster ' +
+      '([lifecycle.md](lifecycle.md#drift-repair-resyncschedule)).',
     accepts:
       '`rate(<n> minute\\|minutes\\|hour\\|hours\\|day\\|days)` (the singular unit exactly when n is 1) or ' +
       '`cron(<6 fields>)`, EventBridge syntax',

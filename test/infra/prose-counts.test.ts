@@ -104,7 +104,8 @@ mappings:
     expect(countProblems(facts, planted)).toEqual([
       `planted.md:1: "12 alarms" (the code has ${alarms} alarms)`,
       `planted.md:2: "50 targets per mapping" (the code has ${MAX_TARGETS} targets per mapping at most)`,
-      `planted.md:3: "13 mappings per stack" (the code has ${DEFAULT_MAPPINGS_PER_STACK} mappings per stack by default)`,
+      `planted.md:3: "13 mappings per stack" (the code has ${DEFAULT_MAPPINGS_PER_STACK} mappings per stack by ` +
+        'default)',
     ]);
   });
 });
