@@ -14,7 +14,8 @@ import { appNameOf } from './app-name.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
-import { executionLogGroupPrefix, rolePath } from '../model/resource-names.ts';
+import { SyncSweep } from './sweep.ts';
+import { executionLogGroupPrefix, metricNamespace, rolePath } from '../model/resource-names.ts';
 import { AdminWatch } from './admin-watch.ts';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
@@ -107,6 +108,7 @@ export class EksSecretSync extends Construct implements SharedParts {
         executionLogGroup: this.executionLogGroup,
         kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
         metricNamespace: core.monitoring.namespace,
+        syncLedger: core.sweep?.ledger,
       });
     }
     this.mappings = mappings;
@@ -151,6 +153,15 @@ export class EksSecretSync extends Construct implements SharedParts {
       maxAttempts: config.redriveMaxAttempts,
       logRetention,
     });
+    const sweep =
+      config.sweepMinutes > 0
+        ? new SyncSweep(this, 'Sweep', {
+            minutes: config.sweepMinutes,
+            stateMachineNamePrefix: rulePrefix(appName),
+            metricNamespace: metricNamespace(stack.stackName),
+            logRetention,
+          })
+        : undefined;
     const monitoring = new SyncMonitoring(this, 'Monitoring', {
       deadLetterQueue,
       deadLetterRetention: QUEUE_RETENTION,
@@ -161,6 +172,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       executionLogGroup,
       freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
+      ...(sweep && { sweep: { logGroup: sweep.function.logGroup, period: sweep.period } }),
     });
     // After the monitoring: its topic (with alarmEmail) is where an administrator's change is sent.
     new AdminWatch(this, 'AdminWatch', {
@@ -169,7 +181,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       rolePath: rolePath(appName),
       target: monitoring.topic ? new SnsTopic(monitoring.topic) : undefined,
     });
-    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring, sealGrantor };
+    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring, sealGrantor, ...(sweep && { sweep }) };
   }
 
   /**
