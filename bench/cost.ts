@@ -118,6 +118,18 @@ export const PRICES = {
       'page',
     confirmed: false,
   },
+  dynamoDbReadUnit: {
+    usd: 0.125 / 1e6,
+    per: '$0.125 per million read request units, on demand (an eventually consistent Scan: 0.5 unit per 4 KB)',
+    source: 'from memory of aws.amazon.com/dynamodb/pricing/on-demand after the November 2024 price cut (us-east-1)',
+    confirmed: false,
+  },
+  eventBridgeScheduledRule: {
+    usd: 0,
+    per: 'the events of a scheduled rule on the default bus are free',
+    source: 'from memory of aws.amazon.com/eventbridge/pricing',
+    confirmed: false,
+  },
   eventBridgeServiceEvents: {
     usd: 0,
     per: 'AWS service events delivered to the default bus are free',
