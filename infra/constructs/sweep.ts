@@ -59,6 +59,8 @@ export class SyncSweep extends Construct {
       logRetention: props.logRetention,
     });
     this.rule = new Rule(this, 'Schedule', {
+      // The app's prefix, as its other rules: unique per app, and no mapping's rule (`<prefix><id>-<kind>`) is it.
+      ruleName: `${props.stateMachineNamePrefix}sweep`,
       description: `eks-secret-sync: the lost-event sweep, every ${props.minutes} minutes`,
       schedule: Schedule.rate(this.period),
       // A missed run is not worth retrying: the next one comes within the period and sees the same.

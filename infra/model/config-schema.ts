@@ -497,7 +497,7 @@ const freshnessMinutes = z
 const sweepMinutes = z
   .number()
   .int({ error: (i) => `${show(i.input)} is not a whole number of minutes; expected 0 (off) or 5 to 1440 (1 day)` })
-  .refine((n) => n === 0 || (n >= 5 && n <= 1440), {
+  .refine((n) => !Number.isInteger(n) || n === 0 || (n >= 5 && n <= 1440), {
     error: (i) => `${show(i.input)} is out of range; expected 0 (off) or 5 to 1440 minutes (1 day)`,
   })
   .default(15);

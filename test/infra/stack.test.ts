@@ -52,7 +52,7 @@ function variant(): Synthesized {
 const env = (mappingId: string, name: (typeof FUNCTION_NAMES)[number]) =>
   s.resources[functionId(s, mappingId, name)]!.Properties!.Environment.Variables as Record<string, unknown>;
 const rulesOf = (arn: string) =>
-  ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern).includes(arn));
+  ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern ?? null).includes(arn));
 
 beforeAll(() => {
   s = synth();

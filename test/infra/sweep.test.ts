@@ -1,0 +1,67 @@
+// The lost-event sweep on the synthesized template (bundling skipped: it adds no resource): one schedule, one
+// function, one ledger and one alarm per app at its default period; nothing of it, and no ledger write by any fetch,
+// with `sweepMinutes: 0`. What its role may do is judged in test/infra/iam-evaluator.test.ts; the sweep runs on the
+// test bed in test/e2e/sweep.test.ts.
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { SWEEP_BEHIND_METRIC } from '../../functions/domain/sweep.ts';
+import { createApp } from '../../infra/app.ts';
+import { parseMappings } from '../../infra/model/config.ts';
+import { metricNamespace, rulePrefix } from '../../infra/model/resource-names.ts';
+import { exampleText } from '../support/infra.ts';
+
+function templateOf(text: string): Record<string, { Type: string; Properties?: any; Metadata?: any }> {
+  const { stack } = createApp(parseMappings(text, 'test.yaml'), {
+    context: { 'aws:cdk:bundling-stacks': [] },
+    stackTraces: false,
+  });
+  return Template.fromStack(stack as Stack).toJSON().Resources;
+}
+const ofType = (r: ReturnType<typeof templateOf>, type: string) => Object.entries(r).filter(([, x]) => x.Type === type);
+const fetchEnvs = (r: ReturnType<typeof templateOf>) =>
+  ofType(r, 'AWS::Lambda::Function')
+    .filter(([, f]) => f.Metadata?.['eks-secret-sync:function'] === 'fetch-secret')
+    .map(([, f]) => f.Properties.Environment.Variables);
+
+describe('the lost-event sweep in the template', () => {
+  const on = templateOf(exampleText());
+
+  it('runs one function every 15 minutes by default, from a rule named with the app prefix, without retries', () => {
+    const rules = ofType(on, 'AWS::Events::Rule').filter(([id]) => id.startsWith('Sweep'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1];
+    expect(rule.Properties).toMatchObject({
+      Name: `${rulePrefix('EksSecretSync')}sweep`,
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [{ RetryPolicy: { MaximumRetryAttempts: 0 } }],
+    });
+    const target = rule.Properties.Targets[0].Arn['Fn::GetAtt'][0];
+    expect(on[target]!.Metadata['eks-secret-sync:function']).toBe('sweep-secrets');
+    const [table] = ofType(on, 'AWS::DynamoDB::Table');
+    expect(table![1].Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST' });
+    for (const env of fetchEnvs(on)) expect(env.SYNC_LEDGER_TABLE).toStrictEqual({ Ref: table![0] });
+  });
+
+  it('alarms once for the app on the Metrics Insights query of the behind metric, over the sweep period', () => {
+    const alarms = ofType(on, 'AWS::CloudWatch::Alarm').filter(([id]) => /SweepBehindAlarm/.test(id));
+    expect(alarms).toHaveLength(1);
+    const alarm = alarms[0]![1];
+    expect(alarm.Properties.Metrics).toStrictEqual([
+      expect.objectContaining({
+        Expression: `SELECT MAX(${SWEEP_BEHIND_METRIC}) FROM "${metricNamespace('EksSecretSync')}"`,
+        Period: 900,
+      }),
+    ]);
+    expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('is not there with sweepMinutes: 0: no rule, function, table or alarm, and no fetch writes a ledger', () => {
+    const off = templateOf(exampleText(['stack:\n', 'stack:\n  sweepMinutes: 0\n']));
+    expect(ofType(off, 'AWS::DynamoDB::Table')).toStrictEqual([]);
+    expect(Object.keys(off).filter((id) => /^Sweep|SweepBehindAlarm/.test(id))).toStrictEqual([]);
+    expect(fetchEnvs(off).length).toBeGreaterThan(0);
+    for (const env of fetchEnvs(off)) expect(env).not.toHaveProperty('SYNC_LEDGER_TABLE');
+  });
+});
