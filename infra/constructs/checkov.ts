@@ -35,7 +35,8 @@ export const CHECKOV_SKIPS: readonly CheckovSkip[] = [
     resourceType: 'AWS::Lambda::Function',
     comment:
       'Invoked synchronously (Step Functions tasks, CloudFormation custom resources): a Lambda DLQ applies to ' +
-      "asynchronous invocations only. A failed sync goes to the app's DLQ through the state machine's Catch.",
+      "asynchronous invocations only. A failed sync goes to the app's DLQ through the state machine's Catch. " +
+      'The one asynchronous function, the lost-event sweep, is run again by its schedule the next period.',
   },
   {
     id: 'CKV_AWS_117',

@@ -520,7 +520,7 @@ describe('the lost-event sweep', () => {
     for (const id of MAPPINGS)
       expect(await can(role, 'states:StartExecution', sm(`${rulePrefix(APP)}${id}`))).toBe('Allowed');
     expect(await can(role, 'states:StartExecution', sm('OtherApp-sync-x'))).toBe('ImplicitlyDenied');
-    expect(await can(role, 'states:StopExecution', sm(`${rulePrefix(APP)}private-a`))).toBe('ImplicitlyDenied');
+    expect(await can(role, 'states:DeleteStateMachine', sm(`${rulePrefix(APP)}private-a`))).toBe('ImplicitlyDenied');
   });
 
   it('reads secret metadata (ListSecrets on *), never a value, and writes no secret', async () => {

@@ -2,7 +2,7 @@
 // function, one ledger and one alarm per app at its default period; nothing of it, and no ledger write by any fetch,
 // with `sweepMinutes: 0`. What its role may do is judged in test/infra/iam-evaluator.test.ts; the sweep runs on the
 // test bed in test/e2e/sweep.test.ts.
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SWEEP_BEHIND_METRIC } from '../../functions/domain/sweep.ts';

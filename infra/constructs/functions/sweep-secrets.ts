@@ -58,9 +58,10 @@ export class SweepSecretsFunction extends SyncFunction<'sweep-secrets'> {
     const stack = Stack.of(scope);
     const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     const where = `${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}`;
+    const machines = `arn:<AWS::Partition>:states:${where}:stateMachine:${props.stateMachineNamePrefix}*`;
     Validations.of(this.role).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${where}:stateMachine:${props.stateMachineNamePrefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::${machines}]`,
         reason:
           "The sweep starts a mapping's state machine, which may be in any stack of the app: one statement by the " +
           "app's name prefix, the same size for any number of mappings.",
