@@ -65,6 +65,8 @@ export class EksSecretSync extends Construct implements SharedParts {
   readonly sealGrants: SealGrants;
   /** Whether this one holds the shared parts (it was given no `core`). */
   readonly isCore: boolean;
+  /** The app's lost-event sweep and its ledger (the core's; absent with `sweepMinutes: 0`). */
+  readonly sweep?: SyncSweep;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncProps) {
     super(scope, id);
@@ -89,6 +91,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       deadLetterQueue: this.deadLetterQueue,
       executionLogGroup: this.executionLogGroup,
       sealGrantor: this.sealGrantor,
+      sweep: this.sweep,
     } = core);
     // Before the mappings: their step roles' grantSeal calls record their grants here.
     this.sealGrants = new SealGrants(this, {

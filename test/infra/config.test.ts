@@ -245,7 +245,7 @@ describe('parseMappings', () => {
     [
       'a sweep period that is no whole number of minutes',
       { sweepMinutes: 7.5 },
-      'stack.sweepMinutes: 7.5 is not a whole number of minutes; expected 0 (off) or 5 to 1440 (1 day)',
+      'stack.sweepMinutes: 7.5 is not a whole number',
     ],
     [
       'a bad stack name',

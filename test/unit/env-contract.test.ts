@@ -85,7 +85,7 @@ describe('readEnv', () => {
   });
 
   it('leaves out optional names that are empty, and never holds a name outside the contract', () => {
-    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '', DATA_SHAPE: '' });
+    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '', DATA_SHAPE: '', SYNC_LEDGER_TABLE: '' });
 
     expect(Object.keys(env).sort()).toStrictEqual([ENV.mappingId, ENV.sealKeyId, ENV.secretArn]);
   });
