@@ -105,8 +105,8 @@ export const PRICES = {
     usd: 0.1,
     per:
       'an alarm on a Metrics Insights query is charged per metric the query analyzes (assumed $0.10 each, as a ' +
-      'standard alarm metric); the two queries here match only EventBridge failure metrics, which exist only when ' +
-      'not zero, so none while nothing fails',
+      "standard alarm metric); the queries here match only EventBridge failure metrics and the sweep's behind " +
+      'metric, which exist only when something failed or is behind, so none while nothing fails',
     source: 'CloudWatch user guide "Optimizing and reducing costs of CloudWatch alarms", read 2026-11',
     confirmed: false,
   },
