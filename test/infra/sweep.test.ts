@@ -57,6 +57,18 @@ describe('the lost-event sweep in the template', () => {
     expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it("names the mappings behind on the dashboard: a Logs Insights table over the sweep's log group", () => {
+    const [dashboard] = ofType(on, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard![1].Properties.DashboardBody);
+    const [fn] = ofType(on, 'AWS::Lambda::Function').filter(
+      ([, f]) => f.Metadata?.['eks-secret-sync:function'] === 'sweep-secrets',
+    );
+    const logGroup = fn![1].Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(body).toContain('fields @timestamp, mappingId, versionId, fetchedVersion, sweeps, started');
+    expect(body).toContain(logGroup);
+    expect(body).toContain(SWEEP_BEHIND_METRIC);
+  });
+
   it('is not there with sweepMinutes: 0: no rule, function, table or alarm, and no fetch writes a ledger', () => {
     const off = templateOf(exampleText(['stack:\n', 'stack:\n  sweepMinutes: 0\n']));
     expect(ofType(off, 'AWS::DynamoDB::Table')).toStrictEqual([]);
