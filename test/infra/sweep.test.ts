@@ -9,6 +9,8 @@ import { SWEEP_BEHIND_METRIC } from '../../functions/domain/sweep.ts';
 import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { metricNamespace, rulePrefix } from '../../infra/model/resource-names.ts';
+import { DEFAULT_MAPPINGS_PER_STACK } from '../../infra/model/config-schema.ts';
+import { fleetYaml } from '../support/fleet.ts';
 import { exampleText } from '../support/infra.ts';
 
 function templateOf(text: string): Record<string, { Type: string; Properties?: any; Metadata?: any }> {
@@ -67,6 +69,19 @@ describe('the lost-event sweep in the template', () => {
     expect(body).toContain('fields @timestamp, mappingId, versionId, fetchedVersion, sweeps, started');
     expect(body).toContain(logGroup);
     expect(body).toContain(SWEEP_BEHIND_METRIC);
+  });
+
+  it("has every fetch of a second stack record into the core's one ledger", () => {
+    const { stacks } = createApp(parseMappings(fleetYaml(DEFAULT_MAPPINGS_PER_STACK + 1), 'fleet.yaml'), {
+      context: { 'aws:cdk:bundling-stacks': [] },
+      stackTraces: false,
+    });
+    expect(stacks).toHaveLength(2);
+    const second = Template.fromStack(stacks[1] as Stack).toJSON().Resources;
+    expect(ofType(second, 'AWS::DynamoDB::Table')).toStrictEqual([]);
+    const envs = fetchEnvs(second);
+    expect(envs).toHaveLength(1);
+    expect(JSON.stringify(envs[0].SYNC_LEDGER_TABLE)).toContain('Fn::ImportValue');
   });
 
   it('is not there with sweepMinutes: 0: no rule, function, table or alarm, and no fetch writes a ledger', () => {
