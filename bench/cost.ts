@@ -105,8 +105,8 @@ export const PRICES = {
     usd: 0.1,
     per:
       'an alarm on a Metrics Insights query is charged per metric the query analyzes (assumed $0.10 each, as a ' +
-      'standard alarm metric); the two queries here match only EventBridge failure metrics, which exist only when ' +
-      'not zero, so none while nothing fails',
+      "standard alarm metric); the queries here match only EventBridge failure metrics and the sweep's behind " +
+      'metric, which exist only when something failed or is behind, so none while nothing fails',
     source: 'CloudWatch user guide "Optimizing and reducing costs of CloudWatch alarms", read 2026-11',
     confirmed: false,
   },
@@ -116,6 +116,18 @@ export const PRICES = {
     source:
       'free tier from aws.amazon.com/cloudwatch/pricing (stored copy, read 2026-11); the $3 from memory of the same ' +
       'page',
+    confirmed: false,
+  },
+  dynamoDbReadUnit: {
+    usd: 0.125 / 1e6,
+    per: '$0.125 per million read request units, on demand (an eventually consistent Scan: 0.5 unit per 4 KB)',
+    source: 'from memory of aws.amazon.com/dynamodb/pricing/on-demand after the November 2024 price cut (us-east-1)',
+    confirmed: false,
+  },
+  eventBridgeScheduledRule: {
+    usd: 0,
+    per: 'the events of a scheduled rule on the default bus are free',
+    source: 'from memory of aws.amazon.com/eventbridge/pricing',
     confirmed: false,
   },
   eventBridgeServiceEvents: {

@@ -14,6 +14,41 @@ import { parseMappings } from '../infra/model/config.ts';
 import { type IdleInventory, PRICES } from './cost.ts';
 import { round } from './stats.ts';
 
+/** What one run of the lost-event sweep costs beside its one Lambda request (an estimate, not a measurement). */
+export const SWEEP_RUN = {
+  /** Lambda time: the init-free part outside the ListSecrets pages (the Scan, the decisions), in ms. */
+  baseMs: 200,
+  /** Lambda time per ListSecrets page of 100 secrets, in ms. */
+  msPerPage: 150,
+  /** Bytes of one ledger item (mapping id, secret ARN, version id, time). */
+  ledgerItemBytes: 200,
+  /** Log bytes of one run (the summary line and Lambda's START, END and REPORT lines). */
+  logBytes: 1_000,
+  memoryGb: 0.25,
+} as const;
+
+/**
+ * The lost-event sweep's monthly cost at `n` mappings, every `minutes` (infra/constructs/sweep.ts), when nothing
+ * changes: ListSecrets pages (assuming the account holds only the mapped secrets: each 100 more add a page a run),
+ * one Scan of the ledger, one Lambda run and its log lines. No execution and no GetSecretValue while idle.
+ */
+export function sweepCostOf(n: number, minutes = 15) {
+  const P = PRICES;
+  const runs = (30 * 24 * 60) / minutes;
+  const pages = Math.max(1, Math.ceil(n / 100));
+  const readUnits = Math.max(1, Math.ceil((n * SWEEP_RUN.ledgerItemBytes) / 4096)) * 0.5;
+  const seconds = (SWEEP_RUN.baseMs + pages * SWEEP_RUN.msPerPage) / 1000;
+  const parts = {
+    listSecrets: runs * pages * P.secretsManagerApi.usd,
+    ledgerScan: runs * readUnits * P.dynamoDbReadUnit.usd,
+    lambda: runs * (seconds * SWEEP_RUN.memoryGb * P.lambdaArmGbSecond.usd + P.lambdaRequest.usd),
+    logs: (runs * SWEEP_RUN.logBytes * P.logsIngestGb.usd) / 1e9,
+    schedule: runs * P.eventBridgeScheduledRule.usd,
+  };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { runs, listSecretsCalls: runs * pages, parts, usd: round(total, 3) };
+}
+
 /** Mapping counts the idle cost is reported at. */
 export const IDLE_MAPPINGS = [1, 100, 500] as const;
 
@@ -33,6 +68,8 @@ export interface IdleCostRow extends IdleInventory {
   readonly metricsInsightsAlarms: number;
   readonly metricFilters: number;
   readonly dashboardMetrics: number;
+  /** The lost-event sweep ({@link sweepCostOf}, default period), included in the totals below. */
+  readonly sweepUsd?: number;
   /** $ a month at list price: no free tier, the dashboard paid. */
   readonly listUsd: number;
   /** $ a month with the account's free tier to itself: 10 alarm metrics, a dashboard of at most 50 metrics. */
@@ -87,12 +124,14 @@ export function idleCostOf(n: number): IdleCostRow {
   const kmsKeys = all.filter((c) => c instanceof CfnKey).length;
   const P = PRICES;
   const dashboardUsd = dashboards.length * P.dashboard.usd;
-  const listUsd = kmsKeys * P.kmsKey.usd + alarmMetrics * P.alarm.usd + dashboardUsd;
+  const sweepUsd = config.stack.sweepMinutes > 0 ? sweepCostOf(n, config.stack.sweepMinutes).usd : 0;
+  const listUsd = kmsKeys * P.kmsKey.usd + alarmMetrics * P.alarm.usd + dashboardUsd + sweepUsd;
   const freeDashboard = dashboards.length === 1 && dashboardMetrics <= FREE_DASHBOARD_METRICS;
   const freeTierUsd =
     kmsKeys * P.kmsKey.usd +
     Math.max(0, alarmMetrics - FREE_ALARM_METRICS) * P.alarm.usd +
-    (freeDashboard ? 0 : dashboardUsd);
+    (freeDashboard ? 0 : dashboardUsd) +
+    sweepUsd;
   const beforeAlarms = n + 2;
   // One core's worth per stack: its key, its alarms' metrics and its dashboard.
   const coreList = (kmsKeys * P.kmsKey.usd + alarmMetrics * P.alarm.usd + dashboardUsd) / Math.max(1, kmsKeys);
@@ -107,6 +146,7 @@ export function idleCostOf(n: number): IdleCostRow {
     dashboardMetrics,
     kmsKeys,
     dashboards: dashboards.length,
+    sweepUsd,
     listUsd: round(listUsd, 2),
     freeTierUsd: round(freeTierUsd, 2),
     beforeAlarms,

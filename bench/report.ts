@@ -375,6 +375,9 @@ export function idleMarkdown(rows: readonly IdleCostRow[]): string {
       row('metric filters (free; their metrics are sent only on a match)', (r) => String(r.metricFilters)),
       row('dashboards (metrics on it)', (r) => `${r.dashboards} (${r.dashboardMetrics})`),
       row('KMS keys', (r) => String(r.kmsKeys)),
+      row('lost-event sweep every 15 minutes (ListSecrets pages, ledger Scan, Lambda, logs; included below)', (r) =>
+        r.sweepUsd === undefined ? 'not in this run' : usd(r.sweepUsd),
+      ),
       row('**this design, list price**', (r) => `**${usd(r.listUsd)}**`),
       row(
         '**this design, free tier to itself** (10 alarm metrics, 3 dashboards of ≤ 50 metrics)',

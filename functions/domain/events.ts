@@ -60,7 +60,7 @@ export const CLOUDTRAIL_EVENT_NAMES = Object.keys(CLOUDTRAIL_CHANGES) as readonl
  */
 export const CLOUDTRAIL_ERROR_FIELD = 'errorCode';
 
-/** The `source` of the events this tool makes up itself (initial sync, scheduled sync, redrive). */
+/** The `source` of the events this tool makes up itself (initial sync, scheduled sync, sweep, redrive). */
 export const SYNTHETIC_SOURCE = PRODUCT_NAME;
 
 /** `detail-type` of the sync a deployment starts (infra/constructs/mapping.ts, initial sync). */
@@ -68,6 +68,9 @@ export const INITIAL_SYNC_DETAIL_TYPE = 'Initial sync';
 
 /** `detail-type` of the syncs the mapping's `resyncSchedule` starts. */
 export const SCHEDULED_SYNC_DETAIL_TYPE = 'Scheduled sync';
+
+/** `detail-type` of the syncs the lost-event sweep starts (functions/domain/sweep.ts). */
+export const SWEEP_DETAIL_TYPE = 'Sweep sync';
 
 /** `detail-type` of the events redrive starts executions with (functions/domain/redrive.ts). */
 export const REDRIVE_DETAIL_TYPE = 'Redrive';

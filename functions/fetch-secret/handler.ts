@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
@@ -10,6 +11,7 @@ import { logger } from '../runtime/logger.ts';
 import { dataShapeFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { openSource } from '../sources/open.ts';
+import { recordFetch } from '../adapters/sweep-io.ts';
 
 const env = readEnv('fetch-secret');
 const settings: FetchSettings = {
@@ -24,6 +26,9 @@ const ports: FetchPorts = {
   sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
   clock: systemClock,
 };
+/** The sync ledger the lost-event sweep reads (docs/decisions.md#lost-event-sweep); unset: the sweep is off. */
+const ledger = env[ENV.syncLedgerTable];
+const db = ledger === undefined ? undefined : new DynamoDBClient(AWS_CLIENT_OPTIONS);
 
 /**
  * FetchSecret ({@link fetchSecret}): the secret version the event names, as
@@ -42,6 +47,10 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
     const message = ports.source.readEvent(input.event, secretArn).deletion ? RESTORED : 'fetched secret version';
     const missing = out.missingStages && { missingStages: out.missingStages };
     logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count, ...missing });
+    // After the fetch: a sync that got this version either completes or leaves its failure in the DLQ.
+    if (db !== undefined && ledger !== undefined) {
+      await recordFetch(db, ledger, { mappingId, secretArn, versionId: out.source.versionId }, new Date());
+    }
   }
   return out;
 }

@@ -60,6 +60,8 @@ export const ENV = {
   parkedQueueUrl: 'PARKED_QUEUE_URL',
   /** How many times the redrive consumer replays one sync before parking it. */
   redriveMaxAttempts: 'REDRIVE_MAX_ATTEMPTS',
+  /** The sync ledger's DynamoDB table (fetch-secret records what it fetched; the sweep compares; unset: none). */
+  syncLedgerTable: 'SYNC_LEDGER_TABLE',
 } as const;
 
 /**
@@ -84,7 +86,7 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const FUNCTION_ENV = {
   'fetch-secret': {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
-    optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind],
+    optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable],
   },
   'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
   'read-secret': {
@@ -114,6 +116,10 @@ export const FUNCTION_ENV = {
   'redrive-sync': {
     required: [ENV.stateMachineArnPrefix, ENV.parkedQueueUrl, ENV.redriveMaxAttempts],
     optional: [ENV.stateMachines],
+  },
+  'sweep-secrets': {
+    required: [ENV.syncLedgerTable, ENV.stateMachineArnPrefix, ENV.metricNamespace],
+    optional: [],
   },
   'seal-grants': { required: [], optional: [] },
 } as const satisfies Record<string, { required: readonly EnvName[]; optional: readonly EnvName[] }>;

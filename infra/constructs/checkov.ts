@@ -35,7 +35,8 @@ export const CHECKOV_SKIPS: readonly CheckovSkip[] = [
     resourceType: 'AWS::Lambda::Function',
     comment:
       'Invoked synchronously (Step Functions tasks, CloudFormation custom resources): a Lambda DLQ applies to ' +
-      "asynchronous invocations only. A failed sync goes to the app's DLQ through the state machine's Catch.",
+      "asynchronous invocations only. A failed sync goes to the app's DLQ through the state machine's Catch. " +
+      'The one asynchronous function, the lost-event sweep, is run again by its schedule the next period.',
   },
   {
     id: 'CKV_AWS_117',
@@ -65,6 +66,20 @@ export const CHECKOV_SKIPS: readonly CheckovSkip[] = [
     comment:
       'Encrypted with SQS-managed keys (SqsManagedSseEnabled), which this check does not count; a KMS key ' +
       'would need key grants for EventBridge and Step Functions. Bodies hold no value or token.',
+  },
+  {
+    id: 'CKV_AWS_28',
+    resourceType: 'AWS::DynamoDB::Table',
+    comment:
+      'The sync ledger (lost-event sweep) holds ids and version ids only; the next sync of each mapping writes ' +
+      'its item again: point-in-time recovery would restore nothing worth its cost.',
+  },
+  {
+    id: 'CKV_AWS_119',
+    resourceType: 'AWS::DynamoDB::Table',
+    comment:
+      'The sync ledger holds ids and version ids, never a value; DynamoDB encrypts it at rest with an AWS ' +
+      'owned key. A customer key would add $1 a month of idle cost.',
   },
 ];
 

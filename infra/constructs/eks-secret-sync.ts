@@ -22,7 +22,8 @@ import { appNameOf } from './app-name.ts';
 import { stackLimitProblems } from './stack-limits.ts';
 import { SyncMonitoring } from './monitoring.ts';
 import { QUEUE_RETENTION, SyncRedrive } from './redrive.ts';
-import { executionLogGroupPrefix, rolePath, STACK_OUTPUTS } from '../model/resource-names.ts';
+import { SyncSweep } from './sweep.ts';
+import { executionLogGroupPrefix, metricNamespace, rolePath, STACK_OUTPUTS } from '../model/resource-names.ts';
 import { AdminWatch } from './admin-watch.ts';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { type SharedParts, validateSyncProps, type EksSecretSyncProps, type ValidatedSyncProps } from './sync-props.ts';
@@ -72,6 +73,8 @@ export class EksSecretSync extends Construct implements SharedParts {
   readonly sealGrants: SealGrants;
   /** Whether this one holds the shared parts (it was given no `core`). */
   readonly isCore: boolean;
+  /** The app's lost-event sweep and its ledger (the core's; absent with `sweepMinutes: 0`). */
+  readonly sweep?: SyncSweep;
 
   constructor(scope: Construct, id: string, props: EksSecretSyncProps) {
     super(scope, id);
@@ -108,6 +111,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       deadLetterQueue: this.deadLetterQueue,
       executionLogGroup: this.executionLogGroup,
       sealGrantor: this.sealGrantor,
+      sweep: this.sweep,
     } = core);
     // Before the mappings: their step roles' grantSeal calls record their grants here.
     this.sealGrants = new SealGrants(this, {
@@ -127,6 +131,7 @@ export class EksSecretSync extends Construct implements SharedParts {
         executionLogGroup: this.executionLogGroup,
         kmsEndpoint: kmsEndpoints.get(mappingVpc(m)?.endpoints?.vpcId ?? ''),
         metricNamespace: core.monitoring.namespace,
+        syncLedger: core.sweep?.ledger,
       });
     }
     this.mappings = mappings;
@@ -171,6 +176,15 @@ export class EksSecretSync extends Construct implements SharedParts {
       maxAttempts: config.redriveMaxAttempts,
       logRetention,
     });
+    const sweep =
+      config.sweepMinutes > 0
+        ? new SyncSweep(this, 'Sweep', {
+            minutes: config.sweepMinutes,
+            stateMachineNamePrefix: rulePrefix(appName),
+            metricNamespace: metricNamespace(stack.stackName),
+            logRetention,
+          })
+        : undefined;
     const monitoring = new SyncMonitoring(this, 'Monitoring', {
       deadLetterQueue,
       deadLetterRetention: QUEUE_RETENTION,
@@ -181,6 +195,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       executionLogGroup,
       freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
+      ...(sweep && { sweep: { logGroup: sweep.function.logGroup, period: sweep.period } }),
     });
     // After the monitoring: its topic (with alarmEmail) is where an administrator's change is sent.
     new AdminWatch(this, 'AdminWatch', {
@@ -189,7 +204,7 @@ export class EksSecretSync extends Construct implements SharedParts {
       rolePath: rolePath(appName),
       target: monitoring.topic ? new SnsTopic(monitoring.topic) : undefined,
     });
-    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring, sealGrantor };
+    return { sealKey, deadLetterQueue, executionLogGroup, redrive, monitoring, sealGrantor, ...(sweep && { sweep }) };
   }
 
   /**

@@ -51,9 +51,10 @@ export type CoreFunctionName = CoreStepKind;
 
 /**
  * Functions of the stack that belong to no mapping: `redrive-sync` turns
- * redriven dead-letter messages into new executions (infra/constructs/redrive.ts).
+ * redriven dead-letter messages into new executions (infra/constructs/redrive.ts); `sweep-secrets` starts the
+ * syncs whose events were lost (infra/constructs/sweep.ts).
  */
-export const STACK_FUNCTION_NAMES = ['redrive-sync', 'seal-grants'] as const;
+export const STACK_FUNCTION_NAMES = ['redrive-sync', 'seal-grants', 'sweep-secrets'] as const;
 
 /** One of {@link STACK_FUNCTION_NAMES}. */
 export type StackFunctionName = (typeof STACK_FUNCTION_NAMES)[number];

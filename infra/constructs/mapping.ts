@@ -7,6 +7,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type ILogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { mappingVpc, type Mapping, type Target } from '../model/config.ts';
 import { mappingConfigHash } from '../model/settings-hash.ts';
@@ -99,6 +100,11 @@ export interface SecretMappingProps {
    * @default no freshness metric
    */
   readonly metricNamespace?: string;
+  /**
+   * The sync ledger of the lost-event sweep (the core's): FetchSecret records there what it fetched.
+   * @default no ledger (the sweep is off)
+   */
+  readonly syncLedger?: ITable;
 }
 
 /**
@@ -204,6 +210,7 @@ export class SecretMapping extends Construct {
       dataShape: dataShapeOf(m),
       secretKmsKeyArn: m.secretKmsKeyArn,
       describeSecret: m.cloudTrailRules,
+      syncLedger: props.syncLedger,
     });
     const mint = new MintTokenFunction(this, 'MintToken', common);
     // The mapping's options are every target's defaults; a target's overrides travel in its Map item.

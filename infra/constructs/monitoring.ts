@@ -21,6 +21,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FRESHNESS_METRIC } from '../../functions/domain/freshness.ts';
+import { BEHIND_AFTER_SWEEPS, SWEEP_BEHIND_METRIC } from '../../functions/domain/sweep.ts';
 import { EXECUTION_LOG_FILTERS, type ExecutionLogMetric, perMappingQueries } from './monitoring-filters.ts';
 import { metricNamespace, rulePrefix } from '../model/resource-names.ts';
 
@@ -56,6 +57,12 @@ export interface SyncMonitoringProps {
    * @default no topic: the alarms only change state
    */
   readonly alarmEmail?: string;
+  /**
+   * The lost-event sweep (infra/constructs/sweep.ts): its log group (the per-mapping table of mappings behind) and
+   * its period (the behind alarm's).
+   * @default no sweep: no behind alarm
+   */
+  readonly sweep?: { readonly logGroup: ILogGroup; readonly period: Duration };
 }
 
 /** What one alarm watches and says. */
@@ -292,6 +299,28 @@ export class SyncMonitoring extends Construct {
           `of the account (ours are ${rules}); if one is ours, its target lost its dead-letter config: redeploy.`,
       },
     ];
+    const sweep = props.sweep;
+    // Metrics Insights over the app-wide series: the sweep writes it only while a mapping is behind, so an idle app
+    // pays no metric and no alarm metric for it.
+    const behind = sweep
+      ? new MathExpression({
+          expression: `SELECT MAX(${SWEEP_BEHIND_METRIC}) FROM "${namespace}"`,
+          period: sweep.period,
+          label: 'sweeps in a row a mapping was found behind',
+        })
+      : undefined;
+    if (sweep && behind) {
+      specs.push({
+        id: 'SweepBehindAlarm',
+        metric: behind,
+        threshold: 0,
+        description:
+          `Lost event: a mapping's secret moved AWSCURRENT and ${BEHIND_AFTER_SWEEPS} sweeps in a row found the ` +
+          "mapping's last sync on an older version (its event was lost and the sweep's syncs did not repair it). " +
+          "The dashboard's table names it; check the DLQ and `eks-secret-sync status`, then `eks-secret-sync " +
+          'sync --mapping <id>` (docs/operations.md#lost-event-sweep).',
+      });
+    }
 
     let action: IAlarmAction | undefined;
     if (props.alarmEmail !== undefined) {
@@ -371,5 +400,21 @@ export class SyncMonitoring extends Construct {
       logTable('Per mapping: last successful sync (stalest first)', queries.lastSuccess),
       logTable('Per mapping: failed, timed-out and aborted executions', queries.failures),
     );
+    if (sweep && behind) {
+      this.dashboard.addWidgets(
+        graph('Lost events: mappings behind their secret (sweeps in a row)', [behind], alarms.SweepBehindAlarm),
+        new LogQueryWidget({
+          title: 'Lost events: mappings the sweep found behind (latest first)',
+          logGroupNames: [sweep.logGroup.logGroupName],
+          queryLines: [
+            'fields @timestamp, mappingId, versionId, fetchedVersion, sweeps, started',
+            'filter ispresent(sweeps)',
+            'sort @timestamp desc',
+            'limit 50',
+          ],
+          width: 16,
+        }),
+      );
+    }
   }
 }

@@ -48,6 +48,7 @@ export function syncPropsOf(config: SyncConfig): EksSecretSyncProps {
     alarmEmail: config.stack.alarmEmail,
     redriveMaxAttempts: config.stack.redriveMaxAttempts,
     freshnessMinutes: config.stack.freshnessMinutes,
+    sweepMinutes: config.stack.sweepMinutes,
     source: config.source,
   };
 }

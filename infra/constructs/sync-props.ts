@@ -4,6 +4,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { SyncMonitoring } from './monitoring.ts';
 import type { SyncRedrive } from './redrive.ts';
+import type { SyncSweep } from './sweep.ts';
 /**
  * The props of the EksSecretSync construct and their validation: the same schema and cross-checks as the
  * mappings file (infra/model/config-schema.ts, infra/model/config.ts), so a mapping given in code fails with the
@@ -152,6 +153,12 @@ export interface EksSecretSyncProps {
    */
   readonly freshnessMinutes?: number;
   /**
+   * Minutes between two runs of the lost-event sweep, which syncs a mapping whose secret's AWSCURRENT moved
+   * without its event (docs/operations.md#lost-event-sweep); 0 turns it off (0, or 5 to 1440).
+   * @default 15
+   */
+  readonly sweepMinutes?: number;
+  /**
    * Attempts a failed sync gets in all (first run and redrives, 1 to 20) before its dead-letter message is
    * parked instead of redriven.
    * @default 5
@@ -197,6 +204,8 @@ export interface SharedParts {
   readonly monitoring: SyncMonitoring;
   /** The function behind every stack's seal grants (infra/constructs/seal-grants.ts). */
   readonly sealGrantor: SealGrantor;
+  /** The lost-event sweep and its ledger (absent with `sweepMinutes: 0`). */
+  readonly sweep?: SyncSweep;
 }
 
 /** {@link EksSecretSyncProps} validated, defaults applied. */
@@ -206,6 +215,7 @@ export interface ValidatedSyncProps {
   readonly alarmEmail?: string;
   readonly redriveMaxAttempts: number;
   readonly freshnessMinutes: number;
+  readonly sweepMinutes: number;
 }
 
 /** Stand-ins the schema accepts for cluster attributes that are tokens (resolved only at deploy time). */
@@ -240,6 +250,7 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
     redriveMaxAttempts: props.redriveMaxAttempts,
     logRetention: props.logRetention,
     freshnessMinutes: props.freshnessMinutes,
+    sweepMinutes: props.sweepMinutes,
   };
   const tokens = props.mappings.flatMap((m, i) =>
     tokenProblems(
@@ -263,13 +274,14 @@ export function validateSyncProps(props: EksSecretSyncProps, where: string): Val
   }));
   const problems = crossCheckMappings(mappings);
   if (problems.length > 0) throw new MappingsError(source, problems, subject);
-  const { alarmEmail, redriveMaxAttempts, freshnessMinutes } = parsed.data;
+  const { alarmEmail, redriveMaxAttempts, freshnessMinutes, sweepMinutes } = parsed.data;
   return {
     mappings,
     logRetention: parsed.data.logRetention as RetentionDays,
     alarmEmail,
     redriveMaxAttempts,
     freshnessMinutes,
+    sweepMinutes,
   };
 }
 

@@ -380,6 +380,17 @@ const freshnessMinutes = z
   .min(5, { error: (i) => `${show(i.input)} is too small; expected 5 to 10080 minutes (7 days)` })
   .max(10080, { error: (i) => `${show(i.input)} is too large; expected 5 to 10080 minutes (7 days)` })
   .default(60);
+/**
+ * Minutes between two runs of the lost-event sweep (infra/constructs/sweep.ts): a secret whose AWSCURRENT moved
+ * without its event is synced within this time. 0 turns the sweep off.
+ */
+const sweepMinutes = z
+  .number()
+  .int({ error: (i) => `${show(i.input)} is not a whole number of minutes; expected 0 (off) or 5 to 1440 (1 day)` })
+  .refine((n) => !Number.isInteger(n) || n === 0 || (n >= 5 && n <= 1440), {
+    error: (i) => `${show(i.input)} is out of range; expected 0 (off) or 5 to 1440 minutes (1 day)`,
+  })
+  .default(15);
 const logRetentionDays = z
   .number()
   .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -428,6 +439,7 @@ export const stackSchema = z
     logRetentionDays,
     mappingsPerStack,
     freshnessMinutes,
+    sweepMinutes,
   })
   .default({
     name: 'EksSecretSync',
@@ -435,6 +447,7 @@ export const stackSchema = z
     logRetentionDays: 30,
     mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
     freshnessMinutes: 60,
+    sweepMinutes: 15,
   });
 
 const mappingsSchema = z.array(mappingSchema).min(1, { error: 'is empty; expected at least one mapping' });
@@ -455,4 +468,5 @@ export const constructPropsSchema = z.strictObject({
   redriveMaxAttempts,
   logRetention: logRetentionDays,
   freshnessMinutes,
+  sweepMinutes,
 });

@@ -245,8 +245,9 @@ export const MAPPING_OPTIONS = {
     }),
     unset: 'no periodic resync',
     doc:
-      'A periodic resync, which repairs drift in the cluster ' +
-      '([lifecycle.md](lifecycle.md#drift-repair-resyncschedule)).',
+      'A full sync each period, which repairs drift inside the cluster (a Secret edited or deleted by hand; ' +
+      "[lifecycle.md](lifecycle.md#drift-repair-resyncschedule)). Lost AWS events are the sweep's " +
+      '(`stack.sweepMinutes`).',
     accepts:
       '`rate(<n> minute\\|minutes\\|hour\\|hours\\|day\\|days)` (the singular unit exactly when n is 1) or ' +
       '`cron(<6 fields>)`, EventBridge syntax',

@@ -49,6 +49,7 @@ describe('the example mappings file', () => {
       logRetentionDays: 30,
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
       freshnessMinutes: 60,
+      sweepMinutes: 15,
     });
     expect(config.mappings.map((m) => [m.id, m.type, m.prune, m.deletionPolicy, m.cloudTrailRules])).toStrictEqual([
       ['app-config', 'Opaque', false, 'retain', true],
@@ -68,6 +69,7 @@ describe('parseMappings', () => {
       logRetentionDays: 30,
       mappingsPerStack: DEFAULT_MAPPINGS_PER_STACK,
       freshnessMinutes: 60,
+      sweepMinutes: 15,
     });
     // Each option's default as its descriptor states it (infra/model/mapping-options.ts); a target carries those
     // a target may override.
@@ -248,6 +250,16 @@ describe('parseMappings', () => {
       'a freshness period too short to alarm on',
       { freshnessMinutes: 1 },
       'stack.freshnessMinutes: 1 is too small; expected 5 to 10080 minutes (7 days)',
+    ],
+    [
+      'a sweep period between off and the shortest',
+      { sweepMinutes: 2 },
+      'stack.sweepMinutes: 2 is out of range; expected 0 (off) or 5 to 1440 minutes (1 day)',
+    ],
+    [
+      'a sweep period that is no whole number of minutes',
+      { sweepMinutes: 7.5 },
+      'stack.sweepMinutes: 7.5 is not a whole number',
     ],
     [
       'a bad stack name',

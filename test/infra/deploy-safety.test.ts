@@ -99,7 +99,9 @@ describe('roles that EventBridge and Step Functions assume', () => {
   it('trust events.amazonaws.com only for exactly the rules that use them, from this account', () => {
     const byRole = new Map<string, string[]>();
     // The mappings' rules (the core's admin-changes rule has no role: it sends to the alarm topic, if any).
-    for (const [, rule] of ofType(a, 'AWS::Events::Rule').filter(([id]) => !id.startsWith('AdminWatch'))) {
+    // The sweep's schedule invokes its Lambda (a resource policy), not a role.
+    const mappingRules = ofType(a, 'AWS::Events::Rule').filter(([id]) => !/^(AdminWatch|Sweep)/.test(id));
+    for (const [, rule] of mappingRules) {
       for (const t of rule.Properties!.Targets) {
         const id = roleIdOf(t.RoleArn);
         byRole.set(id, [...(byRole.get(id) ?? []), rule.Properties!.Name]);

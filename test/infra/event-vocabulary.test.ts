@@ -100,7 +100,7 @@ const trail = fc
   });
 
 const synthetic = fc
-  .record({ detailType: fc.constantFrom('Initial sync', 'Scheduled sync', 'Redrive'), original: label })
+  .record({ detailType: fc.constantFrom('Initial sync', 'Scheduled sync', 'Sweep sync', 'Redrive'), original: label })
   .map(({ detailType, original }) => ({
     source: 'eks-secret-sync',
     'detail-type': detailType,

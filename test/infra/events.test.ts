@@ -1,6 +1,7 @@
 // Which events the synthesized rules match, as AWS Event Ruler (the engine
 // behind EventBridge patterns) decides it: every rule pattern of the example
 // mappings' template against events shaped as the AWS documentation shows them.
+import { sweepSyncInput } from '../../functions/domain/sweep.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { secretEventPattern } from '../../functions/domain/events.ts';
 import { loadMappings } from '../../infra/model/config.ts';
@@ -75,6 +76,8 @@ const samples: Sample[] = [
   ['the initial sync', ours('Initial sync', { mappingId: 'app-config', configHash: '0123456789abcdef' }), []],
   ['a scheduled sync', ours('Scheduled sync', { mappingId: 'app-config' }), []],
   ['a redrive', ours('Redrive', { original: labelEvent(APP) }), []],
+  // The sweep's input names the secret in `resources`, as the label event does: its source keeps it out of every rule.
+  ['a sweep sync', sweepSyncInput({ secretArn: APP, versionId: 'v2' }, new Date(0)).event, []],
 ];
 
 let patterns: Record<string, unknown>;

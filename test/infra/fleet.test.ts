@@ -16,6 +16,7 @@ import {
 import { rolePath } from '../../infra/model/resource-names.ts';
 import { MAX_KEY_POLICY_BYTES, MAX_STACK_OUTPUTS, MAX_STACK_RESOURCES } from '../../infra/constructs/stack-limits.ts';
 import { fleetMappingId, fleetYaml, type FleetKind } from '../support/fleet.ts';
+import { ALARM_IDS } from '../support/alarms.ts';
 
 /** A mappings file of `n` mappings, with `stack.mappingsPerStack` when given. */
 function fleet(n: number, kind: FleetKind, perStack?: number) {
@@ -118,8 +119,9 @@ describe('the limits of one stack', () => {
     expect(() => synthAll(n, 'largest', MAX_MAPPINGS_PER_STACK)).toThrow(
       // 35 resources of its own and the KMS endpoint and its security group of its own VPC; the core's 36 shared
       // resources (key, queues, redrive, alarms, dashboard, execution logs and filters, the cluster lookup), the
-      // seal grantor (function, role, policy, log group), the stack's seal grants and the admin-changes rule.
-      OVER_LIMIT(n, 'largest', 43, 37, DEFAULT_MAPPINGS_PER_STACK),
+      // seal grantor (function, role, policy, log group), the stack's seal grants, the admin-changes rule and the
+      // lost-event sweep's 8 (ledger, function, role, policy, log group, schedule, its permission, behind alarm).
+      OVER_LIMIT(n, 'largest', 51, 37, DEFAULT_MAPPINGS_PER_STACK),
     );
   }, 120_000);
 
@@ -127,7 +129,7 @@ describe('the limits of one stack', () => {
     const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
     expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
     // The core: its 15 mappings (29 resources each, the one shared execution log group) and the shared parts.
-    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(43 + 29 * MAX_MAPPINGS_PER_STACK);
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(51 + 29 * MAX_MAPPINGS_PER_STACK);
     // The next stack holds mappings only: one here, with its own custom-resource provider and role, and its grants.
     expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(4 + 29);
   }, 120_000);
@@ -263,7 +265,7 @@ describe('the shared parts of an app', () => {
     ]) {
       expect(ofType(forty, type).length, type).toBe(ofType(one, type).length);
     }
-    expect(ofType(forty, 'AWS::CloudWatch::Alarm').length).toBe(13);
+    expect(ofType(forty, 'AWS::CloudWatch::Alarm').length).toBe(ALARM_IDS.length);
     // Every stack's mappings log to the core's one execution log group and fail into its one DLQ; the mapping
     // stacks depend on the core (deployed first), never the other way round.
     forty.app.synth({ validateOnSynthesis: false, skipValidation: true });

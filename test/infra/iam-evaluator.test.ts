@@ -503,3 +503,54 @@ describe('the KMS endpoint', () => {
     ).toBe('ImplicitlyDenied');
   });
 });
+
+describe('the lost-event sweep', () => {
+  const sweepRole = () => {
+    const id = Object.keys(core.resources).find((k) => /^SweepSweepSecretsRole[0-9A-F]{8}$/.test(k));
+    return fleetRole(core, id!);
+  };
+  const ledgerArn = () =>
+    core.arn(Object.keys(core.resources).find((k) => core.resources[k]!.Type === 'AWS::DynamoDB::Table')!);
+  const sm = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+  const can = (role: { arn: string; identity: any[] }, action: string, resource: string, context = {}) =>
+    allow({ principal: role.arn, action, resource, identity: role.identity, context });
+
+  it("starts only the app's state machines (by its name prefix), never another app's", async () => {
+    const role = sweepRole();
+    for (const id of MAPPINGS)
+      expect(await can(role, 'states:StartExecution', sm(`${rulePrefix(APP)}${id}`))).toBe('Allowed');
+    expect(await can(role, 'states:StartExecution', sm('OtherApp-sync-x'))).toBe('ImplicitlyDenied');
+    expect(await can(role, 'states:DeleteStateMachine', sm(`${rulePrefix(APP)}private-a`))).toBe('ImplicitlyDenied');
+  });
+
+  it('reads secret metadata (ListSecrets on *), never a value, and writes no secret', async () => {
+    const role = sweepRole();
+    expect(await can(role, 'secretsmanager:ListSecrets', '*')).toBe('Allowed');
+    for (const action of ['GetSecretValue', 'DescribeSecret', 'PutSecretValue', 'UpdateSecretVersionStage'])
+      expect(await can(role, `secretsmanager:${action}`, SECRET['private-a']), action).toBe('ImplicitlyDenied');
+  });
+
+  it("lets each fetch role put only its own mapping's ledger item; the sweep scans and annotates", async () => {
+    const keys = (id: string) => ({ 'dynamodb:LeadingKeys': [id] });
+    for (const id of MAPPINGS) {
+      const role = stepRole(id, 'FetchSecret')!;
+      expect(await can(role, 'dynamodb:PutItem', ledgerArn(), keys(id)), id).toBe('Allowed');
+      const other = MAPPINGS.find((x) => x !== id)!;
+      expect(await can(role, 'dynamodb:PutItem', ledgerArn(), keys(other)), id).toBe('ImplicitlyDenied');
+      expect(await can(role, 'dynamodb:Scan', ledgerArn()), id).toBe('ImplicitlyDenied');
+    }
+    expect(await can(sweepRole(), 'dynamodb:Scan', ledgerArn())).toBe('Allowed');
+    expect(await can(sweepRole(), 'dynamodb:PutItem', ledgerArn(), keys('private-a'))).toBe('ImplicitlyDenied');
+  });
+
+  it('positive control: a fetch role whose ledger statement lost its LeadingKeys condition writes any item', async () => {
+    const role = stepRole('private-a', 'FetchSecret')!;
+    const widened = {
+      ...role,
+      identity: [...role.identity, { Statement: [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: '*' }] }],
+    };
+    expect(await can(widened, 'dynamodb:PutItem', ledgerArn(), { 'dynamodb:LeadingKeys': ['multi-c'] })).toBe(
+      'Allowed',
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
-import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
+import { FUNCTION_METADATA_KEY, FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID, SEAL_KEY_GRANTOR_SID } from '../../infra/constructs/seal-key.ts';
 import { SEAL_GRANTS_RESOURCE_TYPE } from '../../infra/constructs/seal-grants.ts';
 import {
@@ -35,6 +35,8 @@ const RESOURCE_STAR_EXCEPTIONS = [
   'logs:ListLogDeliveries',
   'logs:PutResourcePolicy',
   'logs:UpdateLogDelivery',
+  // The lost-event sweep's metadata read: ListSecrets supports no resource-level permission.
+  'secretsmanager:ListSecrets',
   // Step Functions X-Ray tracing.
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
@@ -54,6 +56,14 @@ interface KeyStatement {
 
 let s: Synthesized;
 const roleOfStep = (mappingId: string, name: FunctionName) => roleOf(s.resources[functionId(s, mappingId, name)]!);
+/** The lost-event sweep's role (infra/constructs/functions/sweep-secrets.ts): the one holder of ListSecrets. */
+const sweepRole = () =>
+  roleOf(
+    single(
+      ofType(s, 'AWS::Lambda::Function').filter(([, f]) => f.Metadata?.[FUNCTION_METADATA_KEY] === 'sweep-secrets'),
+    )[1],
+  );
+const LIST_SECRETS = 'secretsmanager:ListSecrets';
 const sealKeyArn = () => ({ 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] });
 const kmsOf = (role: string) => statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('kms:')));
 
@@ -80,12 +90,15 @@ describe('the fetch role', () => {
     },
   );
 
-  it('is the only role with any Secrets Manager permission', () => {
+  it("is the only role with any Secrets Manager permission, beside the sweep's ListSecrets (metadata only)", () => {
     const fetchRoles = MAPPINGS.map((id) => roleOfStep(id, 'fetch-secret'));
-    const holders = iamStatements(s)
-      .filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))
-      .flatMap((st) => st.roles);
+    const onSecrets = iamStatements(s).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')));
+    const holders = onSecrets.filter((st) => !st.Action.includes(LIST_SECRETS)).flatMap((st) => st.roles);
     expect(holders.sort()).toStrictEqual(fetchRoles.sort());
+    const listers = onSecrets.filter((st) => st.Action.includes(LIST_SECRETS));
+    expect(listers.map(({ Action, Resource, roles }) => ({ Action, Resource, roles }))).toStrictEqual([
+      { Action: [LIST_SECRETS], Resource: ['*'], roles: [sweepRole()] },
+    ]);
   });
 
   it("decrypts with the secret's customer managed key only through Secrets Manager, for that secret", () => {
@@ -281,18 +294,20 @@ describe('IAM across the template', () => {
     expect(wild).toStrictEqual([]);
   });
 
-  it('uses resource "*" only for actions that support no narrower resource, and only in the state machine roles', () => {
+  it('uses resource "*" only for actions that support no narrower resource, in the state machine and sweep roles', () => {
     const star = iamStatements(s).filter((st) => st.Resource.includes('*'));
     expect([...new Set(star.flatMap((st) => st.Action))].sort()).toStrictEqual(RESOURCE_STAR_EXCEPTIONS);
     const smRoles = ofType(s, 'AWS::StepFunctions::StateMachine').map(
       ([, r]) => r.Properties!.RoleArn['Fn::GetAtt'][0],
     );
-    expect([...new Set(star.flatMap((st) => st.roles))].sort()).toStrictEqual(smRoles.sort());
+    expect([...new Set(star.flatMap((st) => st.roles))].sort()).toStrictEqual([...smRoles, sweepRole()].sort());
   });
 
   it('lets each EventBridge role start only its own state machine', () => {
-    // The mappings' rules (the core's admin-changes rule sends to the alarm topic, when there is one).
-    for (const [, rule] of ofType(s, 'AWS::Events::Rule').filter(([id]) => !id.startsWith('AdminWatch'))) {
+    // The mappings' rules (the core's admin-changes rule sends to the alarm topic, when there is one; the sweep's
+    // schedule invokes its function, with no role).
+    const ofMappings = ([id]: [string, unknown]) => !id.startsWith('AdminWatch') && !id.startsWith('Sweep');
+    for (const [, rule] of ofType(s, 'AWS::Events::Rule').filter(ofMappings)) {
       for (const target of rule.Properties!.Targets) {
         const statements = statementsOf(s, target.RoleArn['Fn::GetAtt'][0]);
         expect(statements.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([

@@ -65,6 +65,20 @@ const ACKNOWLEDGED = [
     )}*]`,
     `${SYNC}/Redrive/RedriveSync/Role/DefaultPolicy/Resource`,
   ],
+  // The lost-event sweep: the same prefix; ListSecrets authorizes on * only; the ledger has nothing to recover.
+  [
+    `${SYNC}/Sweep/SweepSecrets/Role`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:stateMachine:${rulePrefix(
+      'EksSecretSync',
+    )}*]`,
+    `${SYNC}/Sweep/SweepSecrets/Role/DefaultPolicy/Resource`,
+  ],
+  [
+    `${SYNC}/Sweep/SweepSecrets/Role`,
+    'AwsSolutions-IAM5[Resource::*]',
+    `${SYNC}/Sweep/SweepSecrets/Role/DefaultPolicy/Resource`,
+  ],
+  [`${SYNC}/Sweep/Ledger`, 'AwsSolutions-DDB3', `${SYNC}/Sweep/Ledger/Resource`],
   ...['app-config', 'web-tls'].map((id) => [
     `${SYNC}/Mapping-${id}/StateMachine/Role/DefaultPolicy`,
     'AwsSolutions-IAM5[Resource::*]',

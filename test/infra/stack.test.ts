@@ -53,14 +53,15 @@ function variant(): Synthesized {
 const env = (mappingId: string, name: (typeof FUNCTION_NAMES)[number]) =>
   s.resources[functionId(s, mappingId, name)]!.Properties!.Environment.Variables as Record<string, unknown>;
 const rulesOf = (arn: string) =>
-  ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern).includes(arn));
+  ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties!.EventPattern ?? null).includes(arn));
 
 beforeAll(() => {
   s = synth();
 }, 120_000);
 
 /** The rules of the mappings (not the core's admin-changes rule, test/infra/admin-watch.test.ts). */
-const mappingRules = () => ofType(s, 'AWS::Events::Rule').filter(([id]) => !id.startsWith('AdminWatch'));
+const mappingRules = () =>
+  ofType(s, 'AWS::Events::Rule').filter(([id]) => !id.startsWith('AdminWatch') && !id.startsWith('Sweep'));
 
 describe('the Lambda functions', () => {
   it(
@@ -70,7 +71,7 @@ describe('the Lambda functions', () => {
       const fns = ofType(s, 'AWS::Lambda::Function');
       const ours = fns.filter(([id]) => !PROVIDER.test(id));
       expect(fns.length - ours.length).toBe(1);
-      expect(ours).toHaveLength(13); // + the core's redrive-sync and seal-grants
+      expect(ours).toHaveLength(14); // + the core's redrive-sync, seal-grants and sweep-secrets
       const restarts = ours.filter(([, fn]) => fn.Metadata?.['eks-secret-sync:function'] === 'restart-workloads');
       expect(restarts.map(([, fn]) => fn.Properties!.Environment.Variables.MAPPING_ID)).toStrictEqual(['app-config']);
       for (const [, fn] of ours) {
@@ -79,7 +80,8 @@ describe('the Lambda functions', () => {
           Architectures: ['arm64'],
           MemorySize: 256,
           // The seal grants resource waits for new grants to settle (functions/seal-grants).
-          Timeout: fn.Metadata?.['eks-secret-sync:function'] === 'seal-grants' ? 180 : 30,
+          Timeout:
+            { 'seal-grants': 180, 'sweep-secrets': 60 }[fn.Metadata?.['eks-secret-sync:function'] as string] ?? 30,
           Handler: 'index.handler',
           LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
         });
@@ -107,6 +109,7 @@ describe('the Lambda functions', () => {
       SECRET_ARN: APP_ARN,
       SEAL_KEY_ID: seal,
       SECRET_TYPE: 'Opaque',
+      SYNC_LEDGER_TABLE: { Ref: ofType(s, 'AWS::DynamoDB::Table')[0]![0] },
     });
     expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, SEAL_KEY_ID: seal });
     // Where each target is, and its cluster's endpoint and CA, travel in the state from the definition.
@@ -289,7 +292,7 @@ describe('the cluster lookup', () => {
     expect(ofType(other, 'Custom::AWS')).toHaveLength(0);
     const [, provider] = single(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
     expect(other.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
-    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(15);
+    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(16);
   }, 90_000); // a synth in the test: slow on a shared machine
 });
 

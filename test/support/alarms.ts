@@ -18,4 +18,5 @@ export const ALARM_IDS = [
   'StartThrottledAlarm',
   'UndeliveredEventsAlarm',
   'FailedInvocationsAlarm',
+  'SweepBehindAlarm',
 ] as const;

@@ -87,6 +87,8 @@ export function resolveFleet(
           return physical(id);
         case 'AWS::Events::Rule':
           return base('events', `rule/${physical(id)}`);
+        case 'AWS::DynamoDB::Table':
+          return base('dynamodb', `table/${physical(id)}`);
         case 'AWS::Logs::LogGroup':
           return base('logs', `log-group:${r.Properties?.LogGroupName ?? `${name}-${id}`}:*`);
         default:

@@ -28,6 +28,8 @@ const VALUES: Record<string, string> = {
   [ENV.stateMachineArnPrefix]: 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-28de36-',
   [ENV.parkedQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/parked',
   [ENV.redriveMaxAttempts]: '5',
+  [ENV.syncLedgerTable]: 'EksSecretSync-SweepLedger-1A2B3C',
+  [ENV.metricNamespace]: 'EksSecretSync/EksSecretSync',
   [PLATFORM_ENV.region]: 'us-east-1',
 };
 
@@ -83,7 +85,7 @@ describe('readEnv', () => {
   });
 
   it('leaves out optional names that are empty, and never holds a name outside the contract', () => {
-    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '', DATA_SHAPE: '' });
+    const env = readEnv('fetch-secret', { ...VALUES, SECRET_TYPE: '', DATA_SHAPE: '', SYNC_LEDGER_TABLE: '' });
 
     expect(Object.keys(env).sort()).toStrictEqual([ENV.mappingId, ENV.sealKeyId, ENV.secretArn]);
   });

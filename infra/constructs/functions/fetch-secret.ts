@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../../functions/domain/types.ts';
@@ -43,6 +44,12 @@ export interface FetchSecretFunctionProps extends SealingFunctionProps {
    * @default false
    */
   readonly describeSecret?: boolean;
+  /**
+   * The sync ledger of the lost-event sweep: the function records the version it fetched in the mapping's own item
+   * (its role may put only the item keyed by its mapping id).
+   * @default none: nothing recorded
+   */
+  readonly syncLedger?: ITable;
 }
 
 /**
@@ -60,6 +67,7 @@ export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
       [ENV.sealKeyId]: props.sealKey.keyArn,
       [ENV.secretType]: props.secretType,
       ...(props.dataShape !== undefined && { [ENV.dataShape]: dataShapeEnvValue(props.dataShape) }),
+      ...(props.syncLedger !== undefined && { [ENV.syncLedgerTable]: props.syncLedger.tableName }),
     };
     super(scope, id, {
       name: 'fetch-secret',
@@ -73,6 +81,15 @@ export class FetchSecretFunction extends SyncFunction<'fetch-secret'> {
       region: Stack.of(this).region,
     });
     for (const statement of policy) this.role.addToPrincipalPolicy(PolicyStatement.fromJson(statement));
+    if (props.syncLedger !== undefined) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [props.syncLedger.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [props.mappingId] } },
+        }),
+      );
+    }
     grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('fetch-secret'));
   }
 }
