@@ -1,10 +1,10 @@
 /**
  * What a deployed app leaves in AWS for the CLI to read, staged in moto for the CLI docs' examples
  * (docs/cli.md#examples), since the test bed deploys no stack: the core stack `EksSecretSync` with its dead-letter
- * queue and the queue's URL output (moto's CloudFormation creates the queue), the app's execution log group holding
- * one failed execution of `app-config` (a 403 at ReadSecret an hour ago), that failure's dead-letter message as
- * SendToDlq writes it, and the mapping's `label` rule, disabled. `status` and `doctor` find each of them by the names
- * the constructs give (infra/model/resource-names.ts), as they would in an account.
+ * and parked queues and the outputs `status` and `redrive` read (moto's CloudFormation creates the queues), the
+ * app's execution log group holding one failed execution of `app-config` (a 403 at ReadSecret an hour ago), that
+ * failure's dead-letter message as SendToDlq writes it, and the mapping's `label` rule, disabled. The commands find
+ * each of them by the names the constructs give (infra/model/resource-names.ts), as they would in an account.
  */
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
@@ -18,8 +18,17 @@ import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { secretEventPattern } from '../functions/domain/events.ts';
 import { DLQ_OUTPUT_KEY } from '../bin/lib/stack.ts';
-import { executionLogGroupPrefix, ruleName, stateMachineName } from '../infra/model/resource-names.ts';
+import {
+  executionLogGroupPrefix,
+  ruleName,
+  rulePrefix,
+  STATE_MACHINE_ARN_PREFIX_OUTPUT,
+  stateMachineName,
+} from '../infra/model/resource-names.ts';
 import { parseSecretArn } from '../infra/model/secret-arn.ts';
+
+/** The core stack's output of the parked queue's URL (infra/constructs/redrive.ts REDRIVE_OUTPUTS). */
+const PARKED_OUTPUT_KEY = 'ParkedQueueUrl';
 
 /** The `stack.name` of the docs' mappings file. */
 export const DOC_STACK = 'EksSecretSync';
@@ -52,8 +61,18 @@ export async function stageDeployedApp(
       new CreateStackCommand({
         StackName: DOC_STACK,
         TemplateBody: JSON.stringify({
-          Resources: { DeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: queueName } } },
-          Outputs: { [DLQ_OUTPUT_KEY]: { Value: { Ref: 'DeadLetterQueue' } } },
+          Resources: {
+            DeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: queueName } },
+            ParkedQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${DOC_STACK}-ParkedQueue` } },
+          },
+          Outputs: {
+            [DLQ_OUTPUT_KEY]: { Value: { Ref: 'DeadLetterQueue' } },
+            [PARKED_OUTPUT_KEY]: { Value: { Ref: 'ParkedQueue' } },
+            // As the core stack writes it (infra/constructs/functions/redrive-sync.ts): every state machine's ARN.
+            [STATE_MACHINE_ARN_PREFIX_OUTPUT]: {
+              Value: `arn:${partition}:states:${region}:${account}:stateMachine:${rulePrefix(DOC_STACK)}`,
+            },
+          },
         }),
       }),
     )

@@ -11,7 +11,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import {
@@ -30,7 +30,7 @@ import {
 import { STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/model/resource-names.ts';
 import { AwsSession, OPTIONAL_SDK, optionalSdk, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
-import { DLQ_OUTPUT_KEY } from '../lib/stack.ts';
+import { DLQ_OUTPUT_KEY, queueClient } from '../lib/stack.ts';
 import { Progress, Style, table, writeJson } from '../lib/ui.ts';
 import { CommandFailure, EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
 
@@ -148,7 +148,7 @@ export const redriveCommand: Command = {
     };
     const dryRun = values['dry-run'] === true;
     const clientConfig = await aws.config();
-    const sqs = new SQSClient(clientConfig);
+    const sqs = await queueClient(aws);
     const sfn = new SFNClient(clientConfig);
     const progress = new Progress(io);
     let reports: MessageReport[];

@@ -3,10 +3,11 @@
  * when SQS stored the first but its answer was lost, so the queue's depth can count a failure twice; `status`
  * counts the distinct failure keys (functions/domain/redrive.ts failureKey) of the messages it can see.
  */
-import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { failureKey, readDeadLetter } from '../../functions/domain/redrive.ts';
 import { stringAttributes } from '../../functions/adapters/redrive-io.ts';
 import type { AwsSession } from './aws.ts';
+import { queueClient } from './stack.ts';
 
 /** At most this many messages are read; past it the count is a lower bound. */
 export const PEEK_MAX = 200;
@@ -88,8 +89,7 @@ export function countFailures(messages: readonly Message[]): Omit<DlqFailures, '
  * EventBridge dead letter, an unreadable one) counts as a failure of its own.
  */
 export async function dlqFailures(url: string, aws: AwsSession): Promise<DlqFailures> {
-  const overridden = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
-  const sqs = new SQSClient({ ...(await aws.config()), useQueueUrlAsEndpoint: !overridden });
+  const sqs = await queueClient(aws);
   const read = new Map<string, Message>();
   try {
     while (read.size < PEEK_MAX) {

@@ -109,12 +109,19 @@ export interface QueueDepth {
   readonly inFlight: number;
 }
 
+/**
+ * An SQS client for the app's queue URLs. With an endpoint override (`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL`), SQS
+ * is there, whatever host a queue URL names (an emulator's CloudFormation reports queue URLs with the AWS host);
+ * otherwise the SDK's default, the queue URL's host.
+ */
+export async function queueClient(aws: AwsSession): Promise<SQSClient> {
+  const overridden = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
+  return new SQSClient({ ...(await aws.config()), useQueueUrlAsEndpoint: !overridden });
+}
+
 /** Reads the DLQ's depth (sqs:GetQueueAttributes; receives nothing). */
 export async function dlqDepth(url: string, aws: AwsSession): Promise<QueueDepth> {
-  // With an endpoint override (AWS_ENDPOINT_URL), SQS is there, whatever host the queue URL names:
-  // an emulator's CloudFormation reports queue URLs with the AWS host.
-  const overridden = Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
-  const sqs = new SQSClient({ ...(await aws.config()), useQueueUrlAsEndpoint: !overridden });
+  const sqs = await queueClient(aws);
   try {
     const out = await sqs.send(
       new GetQueueAttributesCommand({

@@ -1,4 +1,4 @@
-// docs/cli.md's examples against the test bed (plan, sync, status, doctor), run as the doc shows them: in the folder
+// docs/cli.md's examples against the test bed (plan, sync, status, doctor, redrive), run as the doc shows them: in the folder
 // `npm run testbed` writes (testbed/cli-env.ts: mappings.yaml, kubeconfig, env, and the deployed app's traces of
 // testbed/cli-deployed.ts) with its environment, in the doc's story order, with the doc's change between the first
 // and the second sync (someone adds ca.crt to the Secret; the AWS secret's password changes, port goes, sslmode
@@ -16,7 +16,7 @@ import { adminToken, kube } from '../support/kube.ts';
 import { CLI, exec, itPrintsNoSecret, motoConfig } from './support.ts';
 
 /** The sections whose examples run here, in the doc's order; the rest need no test bed (test/unit/cli-docs.test.ts). */
-const RUN = ['plan', 'sync', 'status', 'doctor'];
+const RUN = ['plan', 'sync', 'status', 'doctor', 'redrive'];
 const OFFLINE = ['rbac', 'render', 'token'];
 const EXAMPLES = examples(cliDoc()).filter((e) => RUN.includes(e.section));
 /** The second value of the AWS secret, and what someone else adds to the Secret (the doc's Examples say so). */
@@ -99,6 +99,7 @@ describe('docs/cli.md examples on the test bed', () => {
       'status',
       'status --mapping app-config --dlq-url http://127.0.0.1:<port>/123456789012/EksSecretSync-DeadLetterQueue --json',
       'doctor --context admin@testbed',
+      'redrive --dry-run',
     ]);
     const rest = examples(cliDoc()).filter((e) => !RUN.includes(e.section));
     expect(rest.length).toBeGreaterThan(0);
@@ -107,8 +108,9 @@ describe('docs/cli.md examples on the test bed', () => {
 
   it('prints what the doc shows, run in the folder npm run testbed writes', async () => {
     // The doc's story order: plan, sync, (change), plan --show-lengths, sync --dry-run --json, status (out of sync),
-    // sync, status of every mapping, status --json, doctor.
-    const [plan1, plan2, sync1, sync2, dry, status1, status2, status3, doctor] = EXAMPLES as Example[] as [
+    // sync, status of every mapping, status --json, doctor, redrive --dry-run.
+    const [plan1, plan2, sync1, sync2, dry, status1, status2, status3, doctor, redrive] = EXAMPLES as [
+      Example,
       Example,
       Example,
       Example,
@@ -134,6 +136,7 @@ describe('docs/cli.md examples on the test bed', () => {
     await run(status2);
     await run(status3);
     await run(doctor);
+    await run(redrive);
     for (const r of ran) {
       const { got, doc } = verdict(r.example, r);
       expect.soft(got).toStrictEqual(doc);

@@ -116,7 +116,8 @@ beforeAll(() => {
   writeFileSync(join(app, 'kubeconfig.yaml'), KUBECONFIG);
 }, 900_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The app's node_modules holds aws-cdk-lib and the SDK (about 350 MB): removing it takes more than the default 10 s.
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('the packed package', () => {
   it('is named in a scope, carries compiled JavaScript and declarations, and no bin/ or infra/ sources', () => {
