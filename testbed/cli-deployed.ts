@@ -79,7 +79,9 @@ export async function stageDeployedApp(
     .finally(() => cfn.destroy());
 
   // One failed execution an hour ago: the mapping's role was refused the Secret (RBAC not yet applied).
-  const executionArn = `arn:${partition}:states:${region}:${account}:express:${stateMachineName(DOC_STACK, mappingId)}:${randomUUID()}:${randomUUID()}`;
+  const machine = stateMachineName(DOC_STACK, mappingId);
+  const run = `${randomUUID()}:${randomUUID()}`;
+  const executionArn = `arn:${partition}:states:${region}:${account}:express:${machine}:${run}`;
   const role = `arn:${partition}:iam::${account}:role/${DOC_STACK}-${mappingId}-MintToken`;
   const cause = `${role} may not get Secret ${secret.namespace}/${secret.name}: secrets "${secret.name}" is forbidden`;
   const at = Date.now() - 3_600_000;

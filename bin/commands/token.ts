@@ -13,7 +13,8 @@ import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from
 /**
  * The kubeconfig `users` entry that runs this command as kubectl's exec credential plugin, with the placeholders
  * `NAME` (the cluster) and `REGION`. `--help` prints it; the installed-package test (test/infra/package.test.ts)
- * fills it in and has @kubernetes/client-node run it from an installed tarball, so the printed snippet is one that works.
+ * fills it in and has @kubernetes/client-node run it from an installed tarball: the printed snippet is one that
+ * works.
  */
 export const KUBECONFIG_EXEC_USER = `users:
 - name: eks

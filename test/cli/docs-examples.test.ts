@@ -1,10 +1,10 @@
-// docs/cli.md's examples against the test bed (plan, sync, status, doctor, redrive), run as the doc shows them: in the folder
-// `npm run testbed` writes (testbed/cli-env.ts: mappings.yaml, kubeconfig, env, and the deployed app's traces of
-// testbed/cli-deployed.ts) with its environment, in the doc's story order, with the doc's change between the first
-// and the second sync (someone adds ca.crt to the Secret; the AWS secret's password changes, port goes, sslmode
-// comes). Output is compared with the doc's after normalizing only what differs per run (see normalize). The
-// offline examples (rbac, render, token) run in test/unit/cli-docs.test.ts; a test below checks the two cover every
-// example of the doc.
+// docs/cli.md's examples against the test bed (plan, sync, status, doctor, redrive), run as the doc shows them: in
+// the folder `npm run testbed` writes (testbed/cli-env.ts: mappings.yaml, kubeconfig, env, and the deployed app's
+// traces of testbed/cli-deployed.ts) with its environment, in the doc's story order, with the doc's change between
+// the first and the second sync (someone adds ca.crt to the Secret; the AWS secret's password changes, port goes,
+// sslmode comes). Output is compared with the doc's after normalizing only what differs per run (see normalize).
+// The offline examples (rbac, render, token) run in test/unit/cli-docs.test.ts; a test below checks the two cover
+// every example of the doc.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,8 @@
  * from the user's npm cache, `--prefer-offline`), a separate CDK app in plain JavaScript that imports the construct by
  * name and synthesizes it (esbuild bundles the functions from the sources the package carries), `npx eks-secret-sync
  * --help` from the installed bin, and a kubeconfig holding the exec snippet `token --help` prints, read by
- * @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's `node` package, test/support/node22.ts).
+ * @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's `node` package,
+ * test/support/node22.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -76,8 +77,8 @@ function sh(file: string, args: string[], cwd: string, node: string, env: Record
 }
 
 /**
- * A real `npm install ./<tarball>` into the empty app, as the README tells users: from the user's npm cache and npm
- * configuration (registry, proxy), `--prefer-offline` so a warm cache makes no registry round trip.
+ * A real `npm install ./<tarball>` into the empty app, as README.md#operate tells users: from the user's npm cache
+ * and npm configuration (registry, proxy), `--prefer-offline` so a warm cache makes no registry round trip.
  */
 function npmInstall(): void {
   const r = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {

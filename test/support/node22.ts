@@ -1,7 +1,7 @@
 /**
  * Node.js 22 for the installed-package test (test/infra/package.test.ts): the npm registry's `node` package, pinned
- * to one 22.x version, installed on first use into the project-local `.node22/` (git-ignored), the way the project pins its
- * own Node 24 (`node` in devDependencies).
+ * to one 22.x version, installed on first use into the project-local `.node22/` (git-ignored), the way the project
+ * pins its own Node 24 (`node` in devDependencies).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
