@@ -45,19 +45,33 @@ app.synth();
 /** Reads the token the kubeconfig's exec plugin gives, as kubectl would get it. */
 const EXEC = `import { KubeConfig } from '@kubernetes/client-node';
 const kc = new KubeConfig();
-kc.loadFromFile('kubeconfig.yaml');
+kc.loadFromFile(process.argv[2]);
 const opts = { headers: {} };
 await kc.applyToHTTPSOptions(opts);
 process.stdout.write(String(opts.headers.Authorization ?? opts.headers.authorization).slice(0, 18));
 `;
 
-/** A kubeconfig whose user is the snippet `eks-secret-sync token --help` prints, its placeholders filled. */
-const KUBECONFIG = `apiVersion: v1
+/** A kubeconfig whose user is `snippet` (a kubeconfig `users` entry with the placeholders NAME and REGION), filled. */
+function kubeconfig(snippet: string): string {
+  return `apiVersion: v1
 kind: Config
 current-context: shop
 clusters: [{ name: shop, cluster: { server: 'https://127.0.0.1:9' } }]
 contexts: [{ name: shop, context: { cluster: shop, user: eks } }]
-${KUBECONFIG_EXEC_USER.replace('NAME', 'shop').replace('REGION', 'us-east-1')}`;
+${snippet.replace('NAME', 'shop').replace('REGION', 'us-east-1')}`;
+}
+
+/** The kubeconfig snippet a `token --help` text prints under "kubeconfig example:", unindented. */
+function printedSnippet(help: string): string {
+  const block = help.split('\nkubeconfig example:\n')[1]?.split('\n\n')[0] ?? '';
+  return `${block
+    .split('\n')
+    .map((l) => l.replace(/^ {2}/, ''))
+    .join('\n')}\n`;
+}
+
+/** The AWS documentation's example keys: the token is signed but never sent anywhere. */
+const EXAMPLE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
 
 function sh(file: string, args: string[], cwd: string, node: string, env: Record<string, string> = {}) {
   return spawnSync(file, args, {
@@ -114,7 +128,6 @@ beforeAll(() => {
   npmInstall();
   writeFileSync(join(app, 'app.mjs'), APP);
   writeFileSync(join(app, 'exec.mjs'), EXEC);
-  writeFileSync(join(app, 'kubeconfig.yaml'), KUBECONFIG);
 }, 900_000);
 
 // The app's node_modules holds aws-cdk-lib and the SDK (about 350 MB): removing it takes more than the default 10 s.
@@ -137,7 +150,7 @@ describe('the packed package', () => {
   describe.each([
     ['Node 24', () => process.execPath],
     ['Node 22', ensureNode22],
-  ])('installed in an empty folder, on %s', (_name, nodeBin) => {
+  ])('installed in an empty folder, on %s', (name, nodeBin) => {
     let node: string;
     beforeAll(() => {
       node = nodeBin();
@@ -145,7 +158,7 @@ describe('the packed package', () => {
 
     it('runs the version asked for', { timeout: 60_000 }, () => {
       const v = sh(node, ['--version'], app, node);
-      expect(v.stdout).toMatch(_name === 'Node 22' ? /^v22\./ : /^v24\./);
+      expect(v.stdout).toMatch(name === 'Node 22' ? /^v22\./ : /^v24\./);
     });
 
     it('synthesizes a separate CDK app that imports the construct by name, bundling its functions', {
@@ -171,11 +184,31 @@ describe('the packed package', () => {
       expect(r.stdout).toMatch(/^Usage: eks-secret-sync <command> \[options\]/);
     });
 
-    it('serves as the exec plugin of a kubeconfig (eks-secret-sync token)', { timeout: 120_000 }, () => {
-      const keys = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
-      const r = sh(node, ['exec.mjs'], app, node, keys);
+    it('serves as the exec plugin of a kubeconfig holding the snippet its token --help prints', {
+      timeout: 120_000,
+    }, () => {
+      const help = sh('npx', ['--no-install', 'eks-secret-sync', 'token', '--help'], app, node);
+      expect(help.status, help.stderr).toBe(0);
+      const snippet = printedSnippet(help.stdout);
+      expect(snippet).toBe(KUBECONFIG_EXEC_USER);
+      const file = join(work, `kubeconfig-${name.replace(' ', '')}.yaml`);
+      writeFileSync(file, kubeconfig(snippet));
+      const r = sh(node, ['exec.mjs', file], app, node, EXAMPLE_KEYS);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe('Bearer k8s-aws-v1.');
+    });
+
+    it('fails with a snippet whose command is not on PATH (positive control of the test above)', {
+      timeout: 120_000,
+    }, () => {
+      const file = join(work, `kubeconfig-broken-${name.replace(' ', '')}.yaml`);
+      writeFileSync(
+        file,
+        kubeconfig(KUBECONFIG_EXEC_USER.replace('command: eks-secret-sync', 'command: eks-secret-syn')),
+      );
+      const r = sh(node, ['exec.mjs', file], app, node, EXAMPLE_KEYS);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).not.toContain('k8s-aws-v1.');
     });
   });
 });
