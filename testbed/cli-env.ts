@@ -3,7 +3,8 @@
  * secret created in moto, its namespace, Role and RoleBinding applied, its group in the sync identity's access
  * entry), a kubeconfig (context `admin@testbed` with the admin token, `sync@testbed` with the CLI's own `token` as
  * exec plugin) and an environment file (moto as every AWS endpoint, the sync identity's credentials, that
- * kubeconfig), and the EKS cluster `testbed` in moto, so `doctor` finds it. moto 5.2.5 has no access-entry API:
+ * kubeconfig), the EKS cluster `testbed` in moto, so `doctor` finds it, and the traces of a deployed app that `status`
+ * and `doctor` read (testbed/cli-deployed.ts). moto 5.2.5 has no access-entry API:
  * the access entries stay in the token webhook's file (doctor says it cannot check them).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { appScopeOf, kubeNames } from '../infra/model/kube-names.ts';
 import { accessManifests } from '../infra/model/rbac.ts';
+import { DOC_STACK, stageDeployedApp } from './cli-deployed.ts';
 import { addAccessEntryGroup } from './identities.ts';
 import { adminApply } from './kube-admin.ts';
 import { repoRoot } from './paths.ts';
@@ -30,6 +32,8 @@ export interface CliEnvironment {
   /** The variables of the environment file, for a child process. */
   readonly env: Record<string, string>;
   readonly secretArn: string;
+  /** The staged app's dead-letter queue (testbed/cli-deployed.ts). */
+  readonly dlqUrl: string;
 }
 
 const shellQuote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
@@ -55,12 +59,14 @@ export async function writeCliEnvironment(d: TestbedDetails, dir: string): Promi
     .finally(() => sm.destroy());
   const { id, namespace } = DOC_MAPPING;
   // The names the doc's mappings file (stack EksSecretSync, the secret's account and region) gives in the cluster.
-  const app = appScopeOf('EksSecretSync', secretArn);
+  const app = appScopeOf(DOC_STACK, secretArn);
   await adminApply(d, [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     ...accessManifests({ id, namespace, secretName: id }, app),
   ]);
   await addAccessEntryGroup(d.cluster.accessEntriesFile, d.identities.sync.roleArn, kubeNames(app, id).group);
+
+  const { dlqUrl } = await stageDeployedApp(aws, id, secretArn, { namespace, name: id, cluster: d.cluster.name });
 
   const { name, server, caData } = d.cluster;
   const cluster = `{ name: ${name}, endpoint: ${server}, certificateAuthority: ${caData} }`;
@@ -68,7 +74,7 @@ export async function writeCliEnvironment(d: TestbedDetails, dir: string): Promi
     join(dir, 'mappings.yaml'),
     [
       'stack:',
-      '  name: EksSecretSync',
+      `  name: ${DOC_STACK}`,
       'mappings:',
       `  - id: ${id}`,
       `    secretArn: ${secretArn}`,
@@ -107,7 +113,7 @@ export async function writeCliEnvironment(d: TestbedDetails, dir: string): Promi
       '',
     ].join('\n'),
   );
-  return { dir, env, secretArn };
+  return { dir, env, secretArn, dlqUrl };
 }
 
 /** `admin@testbed` (the admin token; current) and `sync@testbed` (the CLI's `token` as exec plugin). */

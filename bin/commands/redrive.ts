@@ -7,7 +7,7 @@
  * only after that succeeded.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   decideRedrive,
   failureKey,
@@ -24,7 +24,7 @@ import {
 import { STACK_OUTPUTS, STATE_MACHINE_ARN_PREFIX_OUTPUT } from '../../infra/model/resource-names.ts';
 import { AwsSession, regionOf, sdkErrorText } from '../lib/aws.ts';
 import { loadConfig, MAPPING_OPTIONS, MAPPINGS_HELP, OUTPUT_HELP, selectMappings } from '../lib/mappings.ts';
-import { receiveEach } from '../lib/queue.ts';
+import { queueClient, receiveEach } from '../lib/queue.ts';
 import { DLQ_OUTPUT_KEY, stackOutputs } from '../lib/stack.ts';
 import { Progress, Style, table, writeJson } from '../lib/ui.ts';
 import { CommandFailure, EXIT, parseCommandArgs, UsageError, type Command } from '../lib/command.ts';
@@ -144,7 +144,7 @@ export const redriveCommand: Command = {
     };
     const dryRun = values['dry-run'] === true;
     const clientConfig = await aws.config();
-    const sqs = new SQSClient(clientConfig);
+    const sqs = await queueClient(aws);
     const sfn = new SFNClient(clientConfig);
     const progress = new Progress(io);
     let reports: MessageReport[];

@@ -10,6 +10,22 @@ import { apiVersionFromExecInfo, execCredential, formatExecCredential } from '..
 import { loadCredentials } from '../lib/aws.ts';
 import { EXIT, UsageError, parseCommandArgs, type Command, type CommandIo } from '../lib/command.ts';
 
+/**
+ * The kubeconfig `users` entry that runs this command as kubectl's exec credential plugin, with the placeholders
+ * `NAME` (the cluster) and `REGION`. `--help` prints it; the installed-package test (test/infra/package.test.ts)
+ * fills it in and has @kubernetes/client-node run it from an installed tarball: the printed snippet is one that
+ * works.
+ */
+export const KUBECONFIG_EXEC_USER = `users:
+- name: eks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: eks-secret-sync
+      args: [token, --cluster-name, NAME, --region, REGION]
+      interactiveMode: Never
+`;
+
 const HELP = `Usage: eks-secret-sync token --cluster-name NAME [--region REGION] [--json]
 
 Print a bearer token for an Amazon EKS cluster as a Kubernetes ExecCredential, the
@@ -29,13 +45,7 @@ The token is valid for 15 minutes; status.expirationTimestamp (14 minutes) tells
 client when to ask again. The answer's apiVersion follows $KUBERNETES_EXEC_INFO.
 
 kubeconfig example:
-  users:
-  - name: eks
-    user:
-      exec:
-        apiVersion: client.authentication.k8s.io/v1beta1
-        command: eks-secret-sync
-        args: [token, --cluster-name, NAME, --region, REGION]
+${KUBECONFIG_EXEC_USER.trimEnd().replace(/^/gm, '  ')}
 
 Exit codes: 0 token printed, 2 usage error, 1 failure (e.g. no AWS credentials).
 `;

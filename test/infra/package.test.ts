@@ -1,27 +1,27 @@
 /**
  * The package as a user gets it: `npm pack` (which builds dist/ first), then in an empty folder outside the
- * repository the tarball installed (see REAL_INSTALL below for how), a separate CDK app in plain JavaScript that
- * imports the construct by name and synthesizes it (esbuild bundles the functions from the sources the package
- * carries), `npx eks-secret-sync --help` from the installed bin, and a kubeconfig whose exec plugin is
- * `eks-secret-sync token`, read by @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's
- * `node` package).
+ * repository a real `npm install ./<tarball>` (the registry's dependencies and the peers aws-cdk-lib and constructs,
+ * from the user's npm cache, `--prefer-offline`), a separate CDK app in plain JavaScript that imports the construct by
+ * name and synthesizes it (esbuild bundles the functions from the sources the package carries), `npx eks-secret-sync
+ * --help` from the installed bin, and a kubeconfig holding the exec snippet `token --help` prints, read by
+ * @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's `node` package,
+ * test/support/node22.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  realpathSync,
-  renameSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KUBECONFIG_EXEC_USER } from '../../bin/commands/token.ts';
 import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ensureNode22 } from '../support/node22.ts';
 
@@ -45,26 +45,33 @@ app.synth();
 /** Reads the token the kubeconfig's exec plugin gives, as kubectl would get it. */
 const EXEC = `import { KubeConfig } from '@kubernetes/client-node';
 const kc = new KubeConfig();
-kc.loadFromFile('kubeconfig.yaml');
+kc.loadFromFile(process.argv[2]);
 const opts = { headers: {} };
 await kc.applyToHTTPSOptions(opts);
 process.stdout.write(String(opts.headers.Authorization ?? opts.headers.authorization).slice(0, 18));
 `;
 
-const KUBECONFIG = `apiVersion: v1
+/** A kubeconfig whose user is `snippet` (a kubeconfig `users` entry with the placeholders NAME and REGION), filled. */
+function kubeconfig(snippet: string): string {
+  return `apiVersion: v1
 kind: Config
 current-context: shop
 clusters: [{ name: shop, cluster: { server: 'https://127.0.0.1:9' } }]
 contexts: [{ name: shop, context: { cluster: shop, user: eks } }]
-users:
-  - name: eks
-    user:
-      exec:
-        apiVersion: client.authentication.k8s.io/v1beta1
-        command: eks-secret-sync
-        args: [token, --cluster-name, shop, --region, us-east-1]
-        interactiveMode: Never
-`;
+${snippet.replace('NAME', 'shop').replace('REGION', 'us-east-1')}`;
+}
+
+/** The kubeconfig snippet a `token --help` text prints under "kubeconfig example:", unindented. */
+function printedSnippet(help: string): string {
+  const block = help.split('\nkubeconfig example:\n')[1]?.split('\n\n')[0] ?? '';
+  return `${block
+    .split('\n')
+    .map((l) => l.replace(/^ {2}/, ''))
+    .join('\n')}\n`;
+}
+
+/** The AWS documentation's example keys: the token is signed but never sent anywhere. */
+const EXAMPLE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
 
 function sh(file: string, args: string[], cwd: string, node: string, env: Record<string, string> = {}) {
   return spawnSync(file, args, {
@@ -84,35 +91,26 @@ function sh(file: string, args: string[], cwd: string, node: string, env: Record
 }
 
 /**
- * Set to 1 for a real `npm install ./<tarball>` (its dependencies and peers copied from the npm cache): over 5
- * minutes on the shared 2-core machine, so the default run installs it as npm lays it out instead: the tarball
- * unpacked into node_modules/@eks-secret-sync/cdk, its bin linked into node_modules/.bin, and the dependencies
- * linked from the repository's node_modules (the versions its lock file pins).
+ * A real `npm install ./<tarball>` into the empty app, as README.md#operate tells users: from the user's npm cache
+ * and npm configuration (registry, proxy), `--prefer-offline` so a warm cache makes no registry round trip.
  */
-const REAL_INSTALL = 'EKS_SECRET_SYNC_REAL_INSTALL';
-
-function linkedInstall(): void {
-  const modules = join(app, 'node_modules');
-  mkdirSync(join(modules, '.bin'), { recursive: true });
-  for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
-    if (entry.startsWith('.') || entry === '@eks-secret-sync') continue;
-    symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(modules, entry), 'dir');
-  }
-  // The dependencies' bins (esbuild's: NodejsFunction runs `npx --no-install esbuild`), as npm links them.
-  for (const bin of readdirSync(join(REPO_ROOT, 'node_modules', '.bin'))) {
-    symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules', '.bin', bin)), join(modules, '.bin', bin));
-  }
-  const home = join(modules, '@eks-secret-sync');
-  mkdirSync(home);
-  execFileSync('tar', ['-xzf', tarball, '-C', home]);
-  renameSync(join(home, 'package'), join(home, 'cdk'));
-  const { bin } = JSON.parse(readFileSync(join(home, 'cdk', 'package.json'), 'utf8')) as {
-    bin: Record<string, string>;
-  };
-  for (const [name, file] of Object.entries(bin))
-    symlinkSync(join('..', '@eks-secret-sync', 'cdk', file), join(modules, '.bin', name));
-  // npm install writes one; NodejsFunction starts its bundling from the app's lock file.
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'user-app', lockfileVersion: 3, packages: {} }));
+function npmInstall(): void {
+  const r = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    cwd: app,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: {
+      ...process.env,
+      HOME: process.env.HOME ?? homedir(),
+      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+    },
+  });
+  expect(r.status, `npm install ./${tarball}: ${r.stderr}`).toBe(0);
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules', ...PACKAGE.split('/'), 'package.json'), 'utf8'));
+  expect(installed.name).toBe(PACKAGE);
+  // npm installs the peers (a CDK app has them anyway) and the package's bin link.
+  for (const dep of ['aws-cdk-lib', 'constructs', 'esbuild', '.bin/eks-secret-sync'])
+    expect(existsSync(join(app, 'node_modules', dep)), dep).toBe(true);
 }
 
 beforeAll(() => {
@@ -125,18 +123,15 @@ beforeAll(() => {
   });
   const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
   tarball = join(work, info!.filename);
-  execFileSync('mkdir', ['-p', app]);
+  mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-  if (process.env[REAL_INSTALL] === '1') {
-    const install = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, node24);
-    expect(install.status, install.stderr).toBe(0);
-  } else linkedInstall();
+  npmInstall();
   writeFileSync(join(app, 'app.mjs'), APP);
   writeFileSync(join(app, 'exec.mjs'), EXEC);
-  writeFileSync(join(app, 'kubeconfig.yaml'), KUBECONFIG);
 }, 900_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The app's node_modules holds aws-cdk-lib and the SDK (about 350 MB): removing it takes more than the default 10 s.
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('the packed package', () => {
   it('is named in a scope, carries compiled JavaScript and declarations, and no bin/ or infra/ sources', () => {
@@ -155,7 +150,7 @@ describe('the packed package', () => {
   describe.each([
     ['Node 24', () => process.execPath],
     ['Node 22', ensureNode22],
-  ])('installed in an empty folder, on %s', (_name, nodeBin) => {
+  ])('installed in an empty folder, on %s', (name, nodeBin) => {
     let node: string;
     beforeAll(() => {
       node = nodeBin();
@@ -163,7 +158,7 @@ describe('the packed package', () => {
 
     it('runs the version asked for', { timeout: 60_000 }, () => {
       const v = sh(node, ['--version'], app, node);
-      expect(v.stdout).toMatch(_name === 'Node 22' ? /^v22\./ : /^v24\./);
+      expect(v.stdout).toMatch(name === 'Node 22' ? /^v22\./ : /^v24\./);
     });
 
     it('synthesizes a separate CDK app that imports the construct by name, bundling its functions', {
@@ -189,11 +184,31 @@ describe('the packed package', () => {
       expect(r.stdout).toMatch(/^Usage: eks-secret-sync <command> \[options\]/);
     });
 
-    it('serves as the exec plugin of a kubeconfig (eks-secret-sync token)', { timeout: 120_000 }, () => {
-      const keys = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
-      const r = sh(node, ['exec.mjs'], app, node, keys);
+    it('serves as the exec plugin of a kubeconfig holding the snippet its token --help prints', {
+      timeout: 120_000,
+    }, () => {
+      const help = sh('npx', ['--no-install', 'eks-secret-sync', 'token', '--help'], app, node);
+      expect(help.status, help.stderr).toBe(0);
+      const snippet = printedSnippet(help.stdout);
+      expect(snippet).toBe(KUBECONFIG_EXEC_USER);
+      const file = join(work, `kubeconfig-${name.replace(' ', '')}.yaml`);
+      writeFileSync(file, kubeconfig(snippet));
+      const r = sh(node, ['exec.mjs', file], app, node, EXAMPLE_KEYS);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe('Bearer k8s-aws-v1.');
+    });
+
+    it('fails with a snippet whose command is not on PATH (positive control of the test above)', {
+      timeout: 120_000,
+    }, () => {
+      const file = join(work, `kubeconfig-broken-${name.replace(' ', '')}.yaml`);
+      writeFileSync(
+        file,
+        kubeconfig(KUBECONFIG_EXEC_USER.replace('command: eks-secret-sync', 'command: eks-secret-syn')),
+      );
+      const r = sh(node, ['exec.mjs', file], app, node, EXAMPLE_KEYS);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).not.toContain('k8s-aws-v1.');
     });
   });
 });

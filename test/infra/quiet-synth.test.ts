@@ -2,16 +2,17 @@
 // pinned at the values the app has always synthesized with (so the templates stay the same: a deployed fleet is a
 // contract), and esbuild's bundle lines are off unless -c eks-secret-sync:bundling-logs=true asks for them.
 // Measured: `npx cdk synth --quiet` printed 36 lines before (bundler output and "85 feature flags are not
-// configured"), none after (2026-12-03).
-import { mkdtempSync } from 'node:fs';
+// configured"), none after (2026-12-03); the last test runs it and counts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { FLAGS } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
 import { createApp, pinnedFeatureFlags } from '../../infra/app.ts';
 import { loadMappings } from '../../infra/model/config.ts';
-import { BUNDLING_LOGS_CONTEXT, bundlingLogs } from '../../infra/constructs/lambda-defaults.ts';
+import { BUNDLING_LOGS_CONTEXT, bundlingLogs, REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { EXAMPLE_FILE } from '../support/infra.ts';
 
 describe('the quiet synth', () => {
@@ -44,5 +45,36 @@ describe('the quiet synth', () => {
     [{ [BUNDLING_LOGS_CONTEXT]: true }, true],
   ])('turns the bundling lines on only when asked (context %j)', (context, on) => {
     expect(bundlingLogs(new App({ context }))).toBe(on);
+  });
+
+  /**
+   * What `cdk synth --quiet` prints (stdout and stderr) with these extra arguments, run as a user runs it;
+   * `--no-notices`: CDK's notices are news fetched online about the CDK, not lines of this product.
+   */
+  function quietSynth(extra: readonly string[]): string {
+    const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-quiet-'));
+    try {
+      const cdk = join(REPO_ROOT, 'node_modules/.bin/cdk');
+      const r = spawnSync(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...extra], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 280_000,
+        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout + r.stderr;
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }
+
+  it('prints nothing on npx cdk synth --quiet', { timeout: 300_000 }, () => {
+    expect(quietSynth([])).toBe('');
+  });
+
+  it('prints the bundling lines when asked, so the test above sees the output (positive control)', {
+    timeout: 300_000,
+  }, () => {
+    expect(quietSynth(['-c', `${BUNDLING_LOGS_CONTEXT}=true`])).toMatch(/^Bundling asset /m);
   });
 });

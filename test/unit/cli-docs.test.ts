@@ -6,9 +6,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, main } from '../../bin/eks-secret-sync.ts';
 import { cliDoc, examples, helpOptions, optionsIn, sections, type Example } from '../support/cli-docs.ts';
+import { fakeClockEnv, referenceTools } from '../support/reference-tools.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'bin/eks-secret-sync.ts');
@@ -48,7 +49,7 @@ function examplesDir(): string {
 }
 
 /** Where and how an offline example runs; undefined for the examples that need the test bed. */
-function offline(e: Example): { cwd: string; env: Record<string, string>; prefix: string[] } | undefined {
+function offline(e: Example): { cwd: string; env: Record<string, string> } | undefined {
   const env = {
     PATH: '/usr/bin:/bin',
     HOME: WORK,
@@ -57,14 +58,21 @@ function offline(e: Example): { cwd: string; env: Record<string, string>; prefix
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
   };
-  if (e.argv[0] === 'render') return { cwd: join(ROOT, 'docs/examples/render'), env, prefix: [] };
-  if (e.argv[0] === 'rbac') return { cwd: examplesDir(), env, prefix: [] };
+  if (e.argv[0] === 'render') return { cwd: join(ROOT, 'docs/examples/render'), env };
+  if (e.argv[0] === 'rbac') return { cwd: examplesDir(), env };
   if (e.argv[0] === 'token') {
     const keys = { AWS_ACCESS_KEY_ID: EXAMPLE_KEY.id, AWS_SECRET_ACCESS_KEY: EXAMPLE_KEY.secret };
-    return { cwd: WORK, env: { ...env, ...keys, FAKETIME_DONT_FAKE_MONOTONIC: '1' }, prefix: ['-f', TOKEN_CLOCK] };
+    return { cwd: WORK, env: { ...env, ...keys, ...fakeClockEnv(LIBFAKETIME, TOKEN_CLOCK) } };
   }
   return undefined;
 }
+
+/** The project's libfaketime (test/support/reference-tools.ts), never one in /usr: the token example runs under it. */
+let LIBFAKETIME: string;
+
+beforeAll(async () => {
+  ({ libfaketime: LIBFAKETIME } = await referenceTools());
+}, 900_000);
 
 afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
@@ -100,12 +108,7 @@ describe.each(COMMAND_NAMES.map((n) => [n]))('%s', (name) => {
       for (const o of optionsIn(e.argv.join(' '))) expect(fromHelp, `line ${e.line}: --${o}`).toContain(o);
       const how = offline(e);
       if (how === undefined) continue;
-      // The token example runs under faketime: the clock is the one the doc names.
-      const [file, ...args] =
-        how.prefix.length > 0
-          ? ['/usr/bin/faketime', ...how.prefix, process.execPath, CLI, ...e.argv]
-          : [process.execPath, CLI, ...e.argv];
-      const got = await run(file!, args, how.cwd, how.env);
+      const got = await run(process.execPath, [CLI, ...e.argv], how.cwd, how.env);
       expect({ line: e.line, output: got.output, code: got.code }).toStrictEqual({
         line: e.line,
         output: e.output,
