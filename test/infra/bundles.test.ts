@@ -26,6 +26,8 @@ const ENV = {
   STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:111122223333:stateMachine:EksSecretS-28de36-',
   PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/parked',
   REDRIVE_MAX_ATTEMPTS: '5',
+  SYNC_LEDGER_TABLE: 'EksSecretSync-SyncLedger',
+  METRIC_NAMESPACE: 'EksSecretSync',
 };
 
 let bundles: Bundles;
