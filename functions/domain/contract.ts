@@ -126,4 +126,6 @@ export interface RestartOutput {
   /** The `kubectl.kubernetes.io/restartedAt` value set (RFC 3339). */
   readonly restartedAt: string;
   readonly versionId: string;
+  /** Present (true) when the rollouts were followed to completion (`rolloutTimeoutSeconds` > 0). */
+  readonly rolledOut?: true;
 }

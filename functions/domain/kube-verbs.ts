@@ -18,6 +18,8 @@ export const SECRET_CALL_VERBS = {
 /** Per call of the workload client (`WorkloadClient`), used by the restart. */
 export const WORKLOAD_CALL_VERBS = {
   strategicMergePatch: ['patch'],
+  // Following the rollout reads the workload's status (a GET of the workload by name).
+  status: ['get'],
 } as const;
 
 /** A call of the Secret client. */

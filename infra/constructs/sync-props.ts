@@ -159,6 +159,12 @@ export interface MappingProps {
    */
   readonly restart?: readonly string[];
   /**
+   * With `restart`: seconds to follow each restarted workload until its new pods are available (0 to 120; 0: not
+   * followed); a rollout not complete by then sends the sync to the DLQ (docs/restart.md).
+   * @default 90
+   */
+  readonly rolloutTimeoutSeconds?: number;
+  /**
    * A periodic resync, which repairs drift in the cluster: `rate(...)` or `cron(...)` (EventBridge syntax).
    * @default no periodic resync
    */

@@ -3,6 +3,7 @@
  * wrong and what would be right; infra/model/config.ts prefixes it with the mapping
  * and the field path.
  */
+import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import { z } from 'zod';
 import { SECRET_TYPES } from '../../functions/domain/secret-types.ts';
 import { MANAGED_BY_LABEL } from '../../functions/domain/metadata.ts';
@@ -365,6 +366,16 @@ const mappingFields = z.strictObject({
   prune: z.boolean().default(false),
   deletionPolicy: deletionPolicy.default('retain'),
   restart: restart.default([]),
+  rolloutTimeoutSeconds: z
+    .number()
+    .int({ error: (i) => `${show(i.input)} is not a whole number of seconds` })
+    .min(0, { error: (i) => `${show(i.input)} is negative; 0 turns the following off` })
+    .max(MAX_ROLLOUT_TIMEOUT_SECONDS, {
+      error: (i) =>
+        `${show(i.input)} is more than ${MAX_ROLLOUT_TIMEOUT_SECONDS} s, what an Express execution's budget leaves ` +
+        `for the rollout; choose ${MAX_ROLLOUT_TIMEOUT_SECONDS} or less (0: not followed)`,
+    })
+    .default(DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
   resyncSchedule: z
     .string()
     .refine(isScheduleExpression, {

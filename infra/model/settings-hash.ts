@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import type { Mapping } from './config.ts';
 
 /** Where an option sits in a validated mapping: on the mapping, on each of its targets, or on a target's cluster. */
@@ -45,7 +46,9 @@ export const HASHED_SINCE_0_1: Readonly<Record<SettingLevel, readonly string[]>>
  * Options added since 0.1.0. Add a new option here with its default: a mapping that leaves it at the default keeps
  * its hash, so an upgrade that only adds the option does not re-sync the fleet.
  */
-export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [];
+export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [
+  { level: 'mapping', key: 'rolloutTimeoutSeconds', value: DEFAULT_ROLLOUT_TIMEOUT_SECONDS },
+];
 
 type Obj = Record<string, unknown>;
 
