@@ -91,6 +91,11 @@ export interface LocalMappingOptions {
    */
   readonly restart?: string[];
   /**
+   * The mapping option `rolloutTimeoutSeconds` (ROLLOUT_TIMEOUT_SECONDS of restart-workloads, as the construct
+   * passes it); default: unset, the rollouts are not followed.
+   */
+  readonly rolloutTimeoutSeconds?: number;
+  /**
    * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
    * the admission policy), to prove a denial.
    */
@@ -176,7 +181,7 @@ export class LocalMapping {
     bundles: Bundles,
     targets: readonly TargetRef[],
     clusterEndpoint: string,
-    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
+    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers' | 'rolloutTimeoutSeconds'> = {},
   ) {
     this.details = details;
     this.app = app;
@@ -188,9 +193,12 @@ export class LocalMapping {
     this.dlqUrl = dlqUrl;
     this.targets = targets;
     const workers = Math.max(1, opts.workers ?? 1);
+    const rollout: Record<string, string> =
+      opts.rolloutTimeoutSeconds === undefined ? {} : { ROLLOUT_TIMEOUT_SECONDS: String(opts.rolloutTimeoutSeconds) };
     this.pools = Object.fromEntries(
       Object.entries(TASKS).map(([state, fn]) => {
-        const fenv = { ...env, ...opts.functionEnv?.[state as TaskName] };
+        const own = state === 'RestartWorkloads' ? rollout : {};
+        const fenv = { ...env, ...own, ...opts.functionEnv?.[state as TaskName] };
         return [state, Array.from({ length: workers }, () => new LocalFunction(`${id}-${fn}`, bundles[fn], fenv))];
       }),
     ) as Record<TaskName, LocalFunction[]>;
@@ -393,6 +401,8 @@ export class LocalMapping {
     ) as Record<string, (input: any) => Promise<any>>;
     // The second MintToken state, on the restart branch, calls the same function.
     handlers.RemintToken = (input: unknown) => this.invoke('MintToken', started(input));
+    // A redrive's re-check of the restart calls the restart function (with `recheck: true`).
+    handlers.RecheckRollouts = (input: unknown) => this.invoke('RestartWorkloads', started(input));
     // The Step Functions SQS integration: MessageBody objects are sent as JSON text.
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
@@ -405,7 +415,7 @@ export class LocalMapping {
     // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
     handlers.SendTargetToDlq = handlers.SendToDlq;
     const fast = Object.fromEntries(
-      [...Object.keys(TASKS), 'RemintToken', 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
+      [...Object.keys(TASKS), 'RemintToken', 'RecheckRollouts', 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
     );
     const input = { event, attempt, ...(opts.onlyTarget !== undefined && { onlyTarget: opts.onlyTarget }) };
     const execution = this.machine.run(input as never, {

@@ -64,6 +64,8 @@ export interface PlanInput {
   readonly target?: TargetRef;
   readonly source: SourceVersion;
   readonly observed: Observation;
+  /** The execution's attempt (`$$.Execution.Input.attempt`; 2 and up: a redrive), for {@link PlanOutput.recheck}. */
+  readonly attempt?: number;
 }
 
 /**
@@ -80,6 +82,11 @@ export interface PlanInput {
 export interface PlanOutput extends MergePlan {
   /** `deployment/<name>`, `statefulset/<name>`, `daemonset/<name>`, sorted; empty for no restart. */
   readonly restart: readonly string[];
+  /**
+   * On a redrive that writes no new data: the workloads whose restart and rollout are checked again
+   * (RecheckRollouts; `recheckAfter` in domain/restart.ts). Absent or empty otherwise.
+   */
+  readonly recheck?: readonly string[];
 }
 
 /** ApplySecret: in, out at `$.applied`. */
@@ -117,6 +124,11 @@ export interface RestartInput extends Partial<TargetInput> {
    */
   readonly requestedAt: string;
   readonly sealedToken: Sealed;
+  /**
+   * A redrive's re-check (RecheckRollouts): restart only the workloads whose pod template does not yet carry this
+   * version, then follow every rollout. Absent: restart every workload (RestartWorkloads).
+   */
+  readonly recheck?: boolean;
 }
 
 /** RestartWorkloads: out at `$.restarted`. */
@@ -128,4 +140,6 @@ export interface RestartOutput {
   readonly versionId: string;
   /** Present (true) when the rollouts were followed to completion (`rolloutTimeoutSeconds` > 0). */
   readonly rolledOut?: true;
+  /** A re-check only: the workloads not patched again, their pod template already restarted for this version. */
+  readonly alreadyRestarted?: readonly string[];
 }

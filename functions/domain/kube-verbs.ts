@@ -33,6 +33,14 @@ export function secretCalls(deletionPolicy: 'retain' | 'delete' = 'retain'): Sec
   return ['get', 'apply', 'mergePatch', ...(deletionPolicy === 'delete' ? (['delete'] as const) : [])];
 }
 
+/**
+ * The verbs every call of the workload client needs, each once, in the order they first appear: the restart's
+ * `patch` and the rollout's `get` (`get` first, as Kubernetes lists verbs).
+ */
+export function workloadVerbs(): string[] {
+  return [...new Set([...WORKLOAD_CALL_VERBS.status, ...WORKLOAD_CALL_VERBS.strategicMergePatch])];
+}
+
 /** The verbs `calls` need, each once, in the order they first appear. */
 export function verbsOf(calls: readonly SecretCall[]): string[] {
   return [...new Set(calls.flatMap((c) => SECRET_CALL_VERBS[c]))];

@@ -25,6 +25,8 @@ export interface WorkloadStatusView {
   readonly metadata?: { readonly generation?: number };
   readonly spec?: {
     readonly replicas?: number;
+    /** The pod template's annotations: whether it was restarted for a version (domain/restart.ts). */
+    readonly template?: { readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> } };
     readonly paused?: boolean;
     readonly updateStrategy?: {
       readonly type?: string;

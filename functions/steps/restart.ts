@@ -3,7 +3,7 @@ import type { RestartInput, RestartOutput } from '../domain/contract.ts';
 import { InvalidInputError, NotFoundError, RolloutUnhealthyError, type SyncError } from '../domain/errors.ts';
 import { noDeadline, type Connect, type Sealer, type TimeLeft, type WorkloadPatcher } from '../domain/ports.ts';
 import { rolloutState, type RolloutState } from '../domain/rollout.ts';
-import { restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
+import { restartedForVersion, restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
 import type { RestartOutcome, WorkloadRef } from '../domain/restart.ts';
 import { openToken } from './sealed.ts';
 
@@ -42,10 +42,13 @@ export interface RestartSettings {
  * merge patch of each pod template's annotations (the time and the AWS
  * version id, never a value). Every workload is attempted; any failure fails
  * the step, naming each workload that failed and those restarted. The Secret
- * stays written.
+ * stays written. With `rolloutTimeoutSeconds`, then follows every rollout until
+ * it is complete (docs/restart.md#follow-the-rollout). A re-check
+ * (`input.recheck`, a redrive) first reads each workload and patches only those
+ * whose pod template does not carry this version yet.
  *
  * @throws NotFoundError (a workload does not exist), PermissionDeniedError, UnauthorizedError,
- *   TransientError, InvalidInputError (malformed input).
+ *   TransientError, InvalidInputError (malformed input), RolloutUnhealthyError (a rollout not complete in time).
  */
 export async function restartWorkloads(
   ports: RestartPorts,
@@ -60,9 +63,19 @@ export async function restartWorkloads(
   const restartedAt = rfc3339Seconds(input.requestedAt);
   const client = ports.kubernetes(await openToken(ports.sealer, settings.mappingId, input.sealedToken));
   const patch = restartPatch(restartedAt, input.versionId);
+  const already: string[] = [];
   const outcomes = await Promise.all(
     settings.targets.map(async (w): Promise<RestartOutcome> => {
       try {
+        // A re-check restarts only what the failed attempt did not: a template already restarted for this
+        // version is left as it is (a redrive rolls nothing twice).
+        if (input.recheck === true) {
+          const seen = restartedForVersion((await client.status(w)).spec?.template?.metadata);
+          if (seen === input.versionId) {
+            already.push(w.ref);
+            return { ref: w.ref };
+          }
+        }
         await client.strategicMergePatch(w, patch);
         return { ref: w.ref };
       } catch (e) {
@@ -79,6 +92,7 @@ export async function restartWorkloads(
     restartedAt,
     versionId: input.versionId,
     ...(timeout > 0 && { rolledOut: true }),
+    ...(input.recheck === true && { alreadyRestarted: already.sort() }),
   };
 }
 

@@ -231,7 +231,7 @@ describe('rollout restart after a sync', () => {
 });
 
 describe('least privilege of the restart', () => {
-  it("lets the sync identity patch exactly the listed workloads in the mapping's namespace, and SubjectAccessReview agrees", async () => {
+  it("lets the sync identity get and patch exactly the listed workloads in the mapping's namespace, and SubjectAccessReview agrees", async () => {
     // Prepare: listed deployment/api and statefulset/db; around them, same names in other kinds and namespaces
     const m = await restartMapping(
       ['deployment/api', 'statefulset/db'],
@@ -272,7 +272,11 @@ describe('least privilege of the restart', () => {
       ['PATCH', m.namespace, 'StatefulSet', 'api', 403, false],
       ['PATCH', m.namespace, 'DaemonSet', 'api', 403, false],
       ['PATCH', elsewhere, 'Deployment', 'api', 403, false],
-      ['GET', m.namespace, 'Deployment', 'api', 403, false],
+      // GET by name follows the rollout (docs/restart.md#follow-the-rollout): only the listed names, per kind.
+      ['GET', m.namespace, 'Deployment', 'api', 200, true],
+      ['GET', m.namespace, 'Deployment', 'other', 403, false],
+      ['GET', m.namespace, 'StatefulSet', 'api', 403, false],
+      ['GET', elsewhere, 'Deployment', 'api', 403, false],
       ['PUT', m.namespace, 'Deployment', 'api', 403, false],
       ['DELETE', m.namespace, 'Deployment', 'api', 403, false],
     ];

@@ -168,8 +168,10 @@ export class MemoryCluster {
       const id = `${w.resource}/${w.name}`;
       if (!this.workloads.has(id)) throw new NotFoundError(`${w.resource}.apps "${w.name}" not found`);
       const seq = this.rollouts.get(id);
-      if (!seq) return ROLLED_OUT;
-      return seq.length > 1 ? seq.shift()! : seq[0]!;
+      const view = !seq ? ROLLED_OUT : seq.length > 1 ? seq.shift()! : seq[0]!;
+      // The pod template as the last restart patch left it (none yet: no annotations).
+      const patched = this.workloads.get(id);
+      return patched ? { ...view, spec: { ...view.spec, template: patched.spec.template } } : view;
     },
   });
 

@@ -8,7 +8,8 @@ import { rolloutOf, setNewPodsReady, waitRolledOut } from '../support/rollouts.t
 import { workload, type Kind } from '../support/workloads.ts';
 
 // DaemonSets are not here: on this bed the daemonset controller schedules no pod on the stand-in's node
-// (desiredNumberScheduled stays 0, cause not found yet; docs/testing.md#stand-ins), so their rollout proves nothing.
+// (desiredNumberScheduled stays 0, cause not found yet; docs/testing.md#stand-ins-what-is-real-and-what-is-not),
+// so their rollout proves nothing.
 const KINDS: [Kind, string][] = [
   ['Deployment', 'deployment'],
   ['StatefulSet', 'statefulset'],

@@ -98,7 +98,10 @@ describe('ASL error contract', () => {
     expect(S.ApplySecret.Next).toBe('RestartNeeded');
     expect(S.RestartNeeded).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' }],
+      Choices: [
+        { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' },
+        { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' },
+      ],
       Default: 'Synced',
     });
     expect(S.RestartWorkloads.Next).toBe('Restarted');
@@ -108,7 +111,26 @@ describe('ASL error contract', () => {
     expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
   });
 
-  it('writes for create, update and the two deletions, ends Retained for retain, and InSync otherwise', () => {
+  it('re-checks the restart only when the plan lists workloads to re-check (a redrive), with the same function', () => {
+    expect(S.RecheckNeeded).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' }],
+      Default: 'InSync',
+    });
+    expect(S.RecheckRollouts.Resource).toBe(S.RestartWorkloads.Resource);
+    expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...S.RestartWorkloads.Parameters, recheck: true });
+    expect(S.RecheckRollouts.Retry).toStrictEqual(S.RestartWorkloads.Retry);
+    expect(S.RecheckRollouts.Next).toBe('Rechecked');
+    expect(S.Rechecked).toMatchObject({ Type: 'Pass', End: true });
+    // PlanMerge decides it from the execution's attempt (functions/domain/restart.ts recheckAfter).
+    expect(S.PlanMerge.Parameters['attempt.$']).toBe('$$.Execution.Input.attempt');
+    const into = states
+      .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RecheckRollouts"'))
+      .map(([n]) => n);
+    expect(into.sort()).toEqual(['RecheckNeeded', 'RestartNeeded']);
+  });
+
+  it('writes for create, update and the two deletions, ends Retained for retain, and InSync (or a re-check) otherwise', () => {
     const routes = Object.fromEntries(S.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
     expect(routes).toStrictEqual({
       create: 'ApplySecret',
@@ -117,7 +139,7 @@ describe('ASL error contract', () => {
       'delete-secret': 'ApplySecret',
       retain: 'Retained',
     });
-    expect(S.WriteNeeded.Default).toBe('InSync');
+    expect(S.WriteNeeded.Default).toBe('RecheckNeeded');
     expect(S.Retained).toMatchObject({ Type: 'Pass', End: true });
   });
 
@@ -232,13 +254,13 @@ describe('ASL fan-out to the targets', () => {
     const users = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('${ClustersJson}'))
       .map(([n]) => n);
-    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RestartWorkloads']);
+    expect(users.sort()).toStrictEqual(['ApplySecret', 'ReadSecret', 'RecheckRollouts', 'RestartWorkloads']);
     for (const n of users) expect(S[n].Parameters['clusters.$']).toBe(CLUSTERS);
     // The event and attempt stay in the execution's input: only the states that send them read them.
     const readers = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))
       .map(([n]) => n);
-    expect(readers.sort()).toStrictEqual(['FetchSecret', 'SendTargetToDlq', 'SendToDlq']);
+    expect(readers.sort()).toStrictEqual(['FetchSecret', 'PlanMerge', 'SendTargetToDlq', 'SendToDlq']);
     for (const [, st] of states) expect(JSON.stringify(st.Parameters ?? {})).not.toMatch(/"\$\.(event|attempt)"/);
   });
 
