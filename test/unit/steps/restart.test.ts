@@ -81,7 +81,10 @@ describe('restartWorkloads', () => {
 /** A fake clock the step's sleep advances: following takes no real time. */
 function fakeTime(start = Date.parse('2026-11-23T14:00:01Z')) {
   let t = start;
-  return { now: () => t, sleep: async (ms: number) => void (t += ms), elapsed: () => t - start };
+  const sleep = async (ms: number) => {
+    t += ms;
+  };
+  return { now: () => t, sleep, elapsed: () => t - start };
 }
 const NOT_READY: WorkloadStatusView = {
   ...ROLLED_OUT,
@@ -170,11 +173,10 @@ describe('restartWorkloads re-checking on a redrive', () => {
     });
     const time = fakeTime();
 
-    const out = await restartWorkloads(
-      { sealer, kubernetes: cluster.connect, ...time },
-      FOLLOW,
-      { ...(await input()), recheck: true },
-    );
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, {
+      ...(await input()),
+      recheck: true,
+    });
 
     expect(out).toMatchObject({ alreadyRestarted: ['deployment/api'], rolledOut: true });
     // deployment/api kept the first attempt's restart time: not rolled again.
