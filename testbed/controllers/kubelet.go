@@ -123,7 +123,25 @@ func registerNode(ctx context.Context, client kubernetes.Interface, name string)
 		}},
 		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}},
 	}
-	_, err = client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	updated, err := client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	if err != nil {
+		return err
+	}
+	// The apiserver's NodeTaint admission gives a new Node the taint node.kubernetes.io/not-ready:NoSchedule; the
+	// node lifecycle controller (not run here) removes it once the Node reports Ready. Without this, the daemonset
+	// controller schedules no pod on the node (its pods do not tolerate that taint): remove it as that controller
+	// would.
+	var kept []corev1.Taint
+	for _, t := range updated.Spec.Taints {
+		if t.Key != corev1.TaintNodeNotReady && t.Key != corev1.TaintNodeUnreachable {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == len(updated.Spec.Taints) {
+		return nil
+	}
+	updated.Spec.Taints = kept
+	_, err = client.CoreV1().Nodes().Update(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 
