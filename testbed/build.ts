@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, kubectlModuleDir, serverModuleDir } from './paths.ts';
+import { cacheDir, controllersModuleDir, kubectlModuleDir, serverModuleDir } from './paths.ts';
 import { requireTool, run } from './toolchain.ts';
 
 const GO_INSTALL =
@@ -34,6 +34,13 @@ const KUBECTL: GoBinary = {
   what: 'kubectl',
 };
 
+const CONTROLLERS: GoBinary = {
+  moduleDir: controllersModuleDir,
+  name: 'testbed-controllers',
+  versionModule: 'k8s.io/kubernetes',
+  what: 'the test bed controllers (kube-controller-manager, node stand-in)',
+};
+
 /**
  * Returns the path of the test bed binary (kube-apiserver, etcd, the token
  * webhook and the certificate tool in one), building it first when the cache
@@ -55,6 +62,17 @@ export function ensureServerBinary(log: (msg: string) => void): Promise<string> 
  */
 export function ensureKubectlBinary(log: (msg: string) => void): Promise<string> {
   return ensureGoBinary(KUBECTL, log);
+}
+
+/**
+ * Returns the path of the test bed's controllers binary (testbed/controllers: kube-controller-manager from the
+ * pinned k8s.io/kubernetes module and the node stand-in), building it first as {@link ensureServerBinary} does.
+ * A module of its own so that it did not change the server's cache key.
+ *
+ * @throws MissingToolError when Go is not installed (the message says how to install it).
+ */
+export function ensureControllersBinary(log: (msg: string) => void): Promise<string> {
+  return ensureGoBinary(CONTROLLERS, log);
 }
 
 async function ensureGoBinary(spec: GoBinary, log: (msg: string) => void): Promise<string> {

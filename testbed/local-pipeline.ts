@@ -97,6 +97,11 @@ export interface LocalMappingOptions {
   /** The mapping option `failureEvents`: on every target in the definition, and `create` on events in the RBAC. */
   readonly failureEvents?: boolean;
   /**
+   * The mapping option `rolloutTimeoutSeconds` (ROLLOUT_TIMEOUT_SECONDS of restart-workloads, as the construct
+   * passes it); default: unset, the rollouts are not followed.
+   */
+  readonly rolloutTimeoutSeconds?: number;
+  /**
    * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
    * the admission policy), to prove a denial.
    */
@@ -182,7 +187,7 @@ export class LocalMapping {
     bundles: Bundles,
     targets: readonly TargetRef[],
     clusterEndpoint: string,
-    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers'> = {},
+    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers' | 'rolloutTimeoutSeconds'> = {},
   ) {
     this.details = details;
     this.app = app;
@@ -194,9 +199,12 @@ export class LocalMapping {
     this.dlqUrl = dlqUrl;
     this.targets = targets;
     const workers = Math.max(1, opts.workers ?? 1);
+    const rollout: Record<string, string> =
+      opts.rolloutTimeoutSeconds === undefined ? {} : { ROLLOUT_TIMEOUT_SECONDS: String(opts.rolloutTimeoutSeconds) };
     this.pools = Object.fromEntries(
       Object.entries(TASKS).map(([state, fn]) => {
-        const fenv = { ...env, ...opts.functionEnv?.[state as TaskName] };
+        const own = state === 'RestartWorkloads' ? rollout : {};
+        const fenv = { ...env, ...own, ...opts.functionEnv?.[state as TaskName] };
         return [state, Array.from({ length: workers }, () => new LocalFunction(`${id}-${fn}`, bundles[fn], fenv))];
       }),
     ) as Record<TaskName, LocalFunction[]>;

@@ -51,3 +51,6 @@ export const keptLogsDir = join(repoRoot, '.testbed', 'logs');
 
 /** Go module of the test bed's kubectl (a second cached binary, testbed/build.ts). */
 export const kubectlModuleDir = join(repoRoot, 'testbed', 'kubectl');
+
+/** Go module of the test bed's controllers: kube-controller-manager and the node stand-in (testbed/build.ts). */
+export const controllersModuleDir = join(repoRoot, 'testbed', 'controllers');

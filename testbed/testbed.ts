@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureServerBinary } from './build.ts';
+import { ensureControllersBinary, ensureServerBinary } from './build.ts';
 import { httpsRequest } from './https.ts';
 import {
   accessEntries,
@@ -64,6 +64,8 @@ export interface Testbed {
 }
 
 const CLUSTER = 'testbed';
+/** The static-token user of kube-controller-manager and the node stand-in (system:masters, as kubeadm's). */
+const CONTROLLERS_USER = 'testbed-controllers';
 const REGION = 'us-east-1';
 
 /**
@@ -87,6 +89,8 @@ function auditPolicy(): string {
         namespaces: [...AUDITED_NAMESPACES],
         verbs: ['create', 'update', 'patch', 'delete'],
       },
+      // The controllers' own reads and watches (writes stay: a garbage collector's delete is history).
+      { level: 'None', users: [CONTROLLERS_USER], verbs: ['get', 'list', 'watch'] },
       // Health probes are polled: nothing to learn from them.
       { level: 'None', nonResourceURLs: ['/readyz', '/livez', '/healthz', '/version'] },
       { level: 'Metadata' },
@@ -102,7 +106,11 @@ function auditPolicy(): string {
  * @throws MissingToolError when Go or Python is missing; Error with the server's log tail when one fails to start.
  */
 export async function startTestbed(log: (msg: string) => void = () => {}): Promise<Testbed> {
-  const [binary, motoServer] = await Promise.all([ensureServerBinary(log), ensureMotoServer(log)]);
+  const [binary, controllers, motoServer] = await Promise.all([
+    ensureServerBinary(log),
+    ensureControllersBinary(log),
+    ensureMotoServer(log),
+  ]);
   const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-testbed-'));
   const logsDir = join(dir, 'logs');
   mkdirSync(logsDir);
@@ -120,6 +128,7 @@ export async function startTestbed(log: (msg: string) => void = () => {}): Promi
   };
   try {
     const details = await startAll(binary, motoServer, dir, logsDir, procs, log);
+    await startControllers(controllers, details, dir, logsDir, procs, log);
     const detailsPath = join(dir, 'testbed.json');
     writeFileSync(detailsPath, JSON.stringify(details, null, 2), { mode: 0o600 });
     return { details, detailsPath, stop };
@@ -251,11 +260,20 @@ async function startAll(
   );
   log(`etcd ready at ${etcdUrl}`);
 
-  const adminToken = randomBytes(24).toString('hex');
-  writeFileSync(join(dir, 'tokens.csv'), `${adminToken},testbed-admin,testbed-admin,system:masters\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(`${webhookUrl}/authenticate`, join(dir, 'ca.crt')));
   const apiPort = await freePort();
   const server = `https://127.0.0.1:${apiPort}`;
+  const adminToken = randomBytes(24).toString('hex');
+  const controllersToken = randomBytes(24).toString('hex');
+  writeFileSync(
+    join(dir, 'tokens.csv'),
+    `${adminToken},testbed-admin,testbed-admin,system:masters\n` +
+      `${controllersToken},${CONTROLLERS_USER},${CONTROLLERS_USER},system:masters\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(join(dir, 'controllers.kubeconfig'), tokenKubeconfig(server, join(dir, 'ca.crt'), controllersToken), {
+    mode: 0o600,
+  });
+  writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(`${webhookUrl}/authenticate`, join(dir, 'ca.crt')));
   writeFileSync(join(dir, 'audit-policy.json'), auditPolicy());
   const auditLogFile = join(logsDir, 'audit.log');
   const apiserver = startServer(
@@ -354,6 +372,95 @@ async function startAll(
     logsDir,
     versions,
   };
+}
+
+/**
+ * The controllers the test bed runs (kube-controller-manager's names): what makes a workload roll out
+ * (Deployments through ReplicaSets, StatefulSets, DaemonSets), the garbage collector (ownerReferences) and the
+ * ServiceAccount controller (a pod is admitted only once its namespace's `default` ServiceAccount exists).
+ * No node lifecycle, namespace, token or cloud controllers: nothing here needs them, and each costs start-up time.
+ */
+export const TESTBED_CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'statefulset-controller',
+  'daemonset-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+] as const;
+
+/** The one Node the stand-in registers (testbed/controllers/kubelet.go). */
+export const TESTBED_NODE = 'testbed-node';
+
+/**
+ * Starts kube-controller-manager ({@link TESTBED_CONTROLLERS}) and the node stand-in against the running
+ * apiserver, and waits until the Node is registered Ready. The controllers are not waited for: they catch up with
+ * whatever a test creates, as in a real cluster.
+ */
+async function startControllers(
+  binary: string,
+  details: TestbedDetails,
+  dir: string,
+  logsDir: string,
+  procs: ServerProcess[],
+  log: (msg: string) => void,
+): Promise<void> {
+  const kubeconfig = join(dir, 'controllers.kubeconfig');
+  const manager = startServer(
+    'kube-controller-manager',
+    binary,
+    [
+      'controller-manager',
+      '--kubeconfig',
+      kubeconfig,
+      '--controllers',
+      TESTBED_CONTROLLERS.join(','),
+      '--leader-elect=false',
+      // No serving port: nothing probes it, and it would need its own certificates.
+      '--secure-port=0',
+      '--concurrent-deployment-syncs=10',
+      '--concurrent-replicaset-syncs=10',
+      '--concurrent-statefulset-syncs=10',
+      '--concurrent-daemonset-syncs=10',
+      '--v',
+      '1',
+    ],
+    logsDir,
+  );
+  procs.push(manager);
+  const kubelet = startServer(
+    'kubelet-standin',
+    binary,
+    ['kubelet', '--kubeconfig', kubeconfig, '--node-name', TESTBED_NODE],
+    logsDir,
+  );
+  procs.push(kubelet);
+  const ca = readFileSync(details.cluster.caFile);
+  await waitUntilReady(
+    kubelet,
+    async () => {
+      const r = await httpsRequest(`${details.cluster.server}/api/v1/nodes/${TESTBED_NODE}`, {
+        ca,
+        bearerToken: details.cluster.adminToken,
+      });
+      if (r.status !== 200) return false;
+      const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    },
+    30_000,
+  );
+  log(`kube-controller-manager started; node ${TESTBED_NODE} Ready`);
+}
+
+function tokenKubeconfig(server: string, caFile: string, token: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'testbed', cluster: { server, 'certificate-authority': caFile } }],
+    users: [{ name: 'controllers', user: { token } }],
+    contexts: [{ name: 'testbed', context: { cluster: 'testbed', user: 'controllers' } }],
+    'current-context': 'testbed',
+  });
 }
 
 function webhookKubeconfig(url: string, caFile: string): string {

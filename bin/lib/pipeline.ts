@@ -200,7 +200,7 @@ async function pipeline(
     restarts: (plan) => plan.restart[0] !== undefined,
     restart: async (_plan, token) => {
       requestedAt ??= new Date().toISOString();
-      run.restarted = await restart(run, target, step, sealer, token, requestedAt, fetched.source.versionId, m.id);
+      run.restarted = await restart(run, target, step, sealer, token, requestedAt, fetched.source.versionId, m);
       return run.restarted;
     },
   });
@@ -215,17 +215,22 @@ function restart(
   token: TokenOutput,
   requestedAt: string,
   versionId: string,
-  mappingId: string,
+  m: Pick<Mapping, 'id' | 'rolloutTimeoutSeconds'>,
 ): Promise<RestartOutput> {
   const k = run.target!;
   const location = { server: k.server, caPem: k.caPem, namespace: t.namespace };
   const kubernetes = (bearer: string) => workloadClient(location, bearer, k.identity);
-  const settings = { mappingId, targets: parseWorkloads(t.restart) };
+  const settings = {
+    mappingId: m.id,
+    targets: parseWorkloads(t.restart),
+    rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
+    where: `cluster ${t.cluster.name}, namespace ${t.namespace}`,
+  };
   return step(
     STEP_STATE['restart-workloads'],
     () =>
       restartWorkloads({ sealer, kubernetes }, settings, { versionId, requestedAt, sealedToken: token.sealedToken }),
-    (r) => `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt})`,
+    (r) => `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt})${r.rolledOut ? ', rolled out' : ''}`,
   );
 }
 

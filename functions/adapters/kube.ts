@@ -4,6 +4,7 @@ import { assertTimeForAttempt, deadlineSignal, outOfTime } from './deadline.ts';
 import { noDeadline, type TimeLeft } from '../domain/ports.ts';
 import type { V1Secret, V1Status } from '@kubernetes/client-node';
 import { MANAGER_NAME } from '../domain/metadata.ts';
+import type { WorkloadStatusView } from '../domain/rollout.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -104,17 +105,18 @@ export function secretClient(
   };
 }
 
+/** A workload of the mapping's namespace (API group `apps`, v1). */
+type WorkloadRef = { readonly kind: string; readonly resource: string; readonly name: string };
+
 /**
- * The one call the restart step makes: a strategic merge patch of one
- * workload (API group `apps`, v1) in the mapping's namespace, which RBAC
- * allows by name with the verb `patch` alone.
+ * The calls the restart step makes on one workload (API group `apps`, v1) in the mapping's namespace, which RBAC
+ * allows by name: the strategic merge patch of the restart (`patch`) and the GET that follows the rollout (`get`).
  */
 export interface WorkloadClient {
   /** @throws NotFoundError when the workload does not exist; the other errors of {@link statusError}. */
-  strategicMergePatch(
-    workload: { readonly kind: string; readonly resource: string; readonly name: string },
-    patch: object,
-  ): Promise<void>;
+  strategicMergePatch(workload: WorkloadRef, patch: object): Promise<void>;
+  /** The workload as the apiserver has it. @throws as {@link WorkloadClient.strategicMergePatch}. */
+  status(workload: WorkloadRef): Promise<WorkloadStatusView>;
 }
 
 /** Builds a {@link WorkloadClient} for the workloads of one namespace, authenticating with `token`. */
@@ -126,15 +128,31 @@ export function workloadClient(
   timeLeft: TimeLeft = noDeadline,
 ): WorkloadClient {
   const timing = { timeoutMs, timeLeft };
+  const workloadPath = (w: WorkloadRef) =>
+    `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
   return {
     strategicMergePatch: async (w, patch) => {
-      const path =
-        `/apis/apps/v1/namespaces/${encodeURIComponent(loc.namespace)}/` +
-        `${w.resource}/${encodeURIComponent(w.name)}`;
-      const res = await send(loc, token, timing, 'PATCH', path, patch, 'application/strategic-merge-patch+json');
+      const res = await send(
+        loc,
+        token,
+        timing,
+        'PATCH',
+        workloadPath(w),
+        patch,
+        'application/strategic-merge-patch+json',
+      );
       if (res.status >= 200 && res.status < 300) return;
       throw statusError(res.status, res.body, res.retryAfter, {
         verb: 'patch',
+        what: `${w.kind} ${loc.namespace}/${w.name}`,
+        identity,
+      });
+    },
+    status: async (w) => {
+      const res = await send(loc, token, timing, 'GET', workloadPath(w));
+      if (res.status === 200) return JSON.parse(res.body) as WorkloadStatusView;
+      throw statusError(res.status, res.body, res.retryAfter, {
+        verb: 'get',
         what: `${w.kind} ${loc.namespace}/${w.name}`,
         identity,
       });

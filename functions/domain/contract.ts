@@ -69,6 +69,8 @@ export interface PlanInput {
   readonly target?: TargetRef;
   readonly source: SourceVersion;
   readonly observed: Observation;
+  /** The execution's attempt (`$$.Execution.Input.attempt`; 2 and up: a redrive), for {@link PlanOutput.recheck}. */
+  readonly attempt?: number;
 }
 
 /**
@@ -85,6 +87,11 @@ export interface PlanInput {
 export interface PlanOutput extends MergePlan {
   /** `deployment/<name>`, `statefulset/<name>`, `daemonset/<name>`, sorted; empty for no restart. */
   readonly restart: readonly string[];
+  /**
+   * On a redrive that writes no new data: the workloads whose restart and rollout are checked again
+   * (RecheckRollouts; `recheckAfter` in domain/restart.ts). Absent or empty otherwise.
+   */
+  readonly recheck?: readonly string[];
 }
 
 /** ApplySecret: in, out at `$.applied`. */
@@ -141,6 +148,11 @@ export interface RestartInput extends Partial<TargetInput> {
    */
   readonly requestedAt: string;
   readonly sealedToken: Sealed;
+  /**
+   * A redrive's re-check (RecheckRollouts): restart only the workloads whose pod template does not yet carry this
+   * version, then follow every rollout. Absent: restart every workload (RestartWorkloads).
+   */
+  readonly recheck?: boolean;
 }
 
 /** RestartWorkloads: out at `$.restarted`. */
@@ -150,4 +162,8 @@ export interface RestartOutput {
   /** The `kubectl.kubernetes.io/restartedAt` value set (RFC 3339). */
   readonly restartedAt: string;
   readonly versionId: string;
+  /** Present (true) when the rollouts were followed to completion (`rolloutTimeoutSeconds` > 0). */
+  readonly rolledOut?: true;
+  /** A re-check only: the workloads not patched again, their pod template already restarted for this version. */
+  readonly alreadyRestarted?: readonly string[];
 }

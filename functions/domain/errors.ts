@@ -72,6 +72,15 @@ export class ForeignOwnerError extends SyncError {
   override name = 'ForeignOwnerError';
 }
 
+/**
+ * A restarted workload did not finish its rollout in the mapping's `rolloutTimeoutSeconds` (or cannot: a
+ * Deployment past its progress deadline, an OnDelete update strategy). No Retry names it: the sync goes to the DLQ
+ * naming each workload and the condition unmet. The Secret stays written.
+ */
+export class RolloutUnhealthyError extends SyncError {
+  override name = 'RolloutUnhealthyError';
+}
+
 /** Every error name the state machine may match on, for the ASL contract test. */
 export const ERROR_NAMES = [
   'InvalidInputError',

@@ -18,6 +18,8 @@ export const SECRET_CALL_VERBS = {
 /** Per call of the workload client (`WorkloadClient`), used by the restart. */
 export const WORKLOAD_CALL_VERBS = {
   strategicMergePatch: ['patch'],
+  // Following the rollout reads the workload's status (a GET of the workload by name).
+  status: ['get'],
 } as const;
 
 /**
@@ -37,6 +39,14 @@ export type SecretCall = keyof typeof SECRET_CALL_VERBS;
  */
 export function secretCalls(deletionPolicy: 'retain' | 'delete' = 'retain'): SecretCall[] {
   return ['get', 'apply', 'mergePatch', ...(deletionPolicy === 'delete' ? (['delete'] as const) : [])];
+}
+
+/**
+ * The verbs every call of the workload client needs, each once, in the order they first appear: the restart's
+ * `patch` and the rollout's `get` (`get` first, as Kubernetes lists verbs).
+ */
+export function workloadVerbs(): string[] {
+  return [...new Set([...WORKLOAD_CALL_VERBS.status, ...WORKLOAD_CALL_VERBS.strategicMergePatch])];
 }
 
 /** The verbs `calls` need, each once, in the order they first appear. */

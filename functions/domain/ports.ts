@@ -4,6 +4,7 @@
  * Kubernetes, and that tests and the CLI implement in memory. Types, and the
  * system clock.
  */
+import type { WorkloadStatusView } from './rollout.ts';
 import type { SecretDeleteOptions, SecretManifest, SecretMergePatch } from './requests.ts';
 import type { RestartPatch, WorkloadRef } from './restart.ts';
 
@@ -110,10 +111,15 @@ export interface SecretStore {
   delete(options: SecretDeleteOptions): Promise<void>;
 }
 
-/** The one call of the restart step: a strategic merge patch of one workload (apps/v1) in the namespace. */
+/**
+ * The calls of the restart step on one workload (apps/v1) in the namespace: the restart's strategic merge patch,
+ * and the GET that follows its rollout.
+ */
 export interface WorkloadPatcher {
   /** @throws NotFoundError when the workload does not exist; otherwise as {@link SecretStore}. */
   strategicMergePatch(workload: WorkloadRef, patch: RestartPatch): Promise<void>;
+  /** The workload's generation, spec and status. @throws as {@link WorkloadPatcher.strategicMergePatch}. */
+  status(workload: WorkloadRef): Promise<WorkloadStatusView>;
 }
 
 /** The one call of the failure report: create a core/v1 Event in the namespace (RBAC cannot name it). */

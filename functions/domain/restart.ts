@@ -77,6 +77,28 @@ export function restartAfter(
 }
 
 /**
+ * The workloads a redrive re-checks (attempt 2 or later) when this run writes no new data: the earlier attempt
+ * wrote the Secret and failed at the restart or its rollout, so the state machine goes to RecheckRollouts, which
+ * restarts only a workload not yet restarted for this version and follows every rollout again. Empty on a first
+ * attempt, when the write changes data ({@link restartAfter} restarts then), and for a plan that is not a write
+ * of this version (`retain`, `skip-stale`, deletions).
+ */
+export function recheckAfter(
+  plan: Pick<MergePlan, 'action' | 'added' | 'updated' | 'pruned'>,
+  targets: readonly string[],
+  attempt: number | undefined,
+): string[] {
+  if (attempt === undefined || !(attempt > 1)) return [];
+  if (plan.action !== 'none' && plan.action !== 'update') return [];
+  return restartAfter(plan, targets).length === 0 ? sortedUnique(targets) : [];
+}
+
+/** The restart annotations a pod template carries (absent: never restarted by a sync). */
+export function restartedForVersion(template: { readonly annotations?: Readonly<Record<string, string>> } | undefined) {
+  return template?.annotations?.[RESTARTED_FOR_VERSION_ANNOTATION];
+}
+
+/**
  * An ISO 8601 time as RFC 3339 in UTC without fractional seconds, the form
  * `kubectl rollout restart` writes.
  *

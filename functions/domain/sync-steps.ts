@@ -113,7 +113,7 @@ export const SYNC_STEPS = [
   },
   {
     state: 'RestartWorkloads',
-    alsoStates: [],
+    alsoStates: ['RecheckRollouts'],
     kind: 'restart-workloads',
     placeholder: 'RestartWorkloadsFunctionArn',
     resultPath: '$.restarted',

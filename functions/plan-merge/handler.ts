@@ -54,6 +54,7 @@ export async function handler(input: PlanInput, context?: InvocationContext): Pr
     kept: plan.kept.count,
     pruned: plan.pruned.length,
     restart: plan.restart,
+    ...(plan.recheck && { recheck: plan.recheck }),
   });
   return plan;
 }

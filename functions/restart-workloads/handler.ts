@@ -9,7 +9,7 @@ import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { kubeTimeoutFrom, restartTargetsFrom } from '../runtime/options.ts';
+import { kubeTimeoutFrom, restartTargetsFrom, rolloutTimeoutFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, namespaceOf } from '../runtime/target.ts';
 import { restartWorkloads } from '../steps/restart.ts';
 
@@ -19,6 +19,7 @@ const mappingRestart = restartTargetsFrom(env);
 const identity = identityFrom(env);
 const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
+const rolloutTimeoutSeconds = rolloutTimeoutFrom(env[ENV.rolloutTimeoutSeconds]);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
@@ -39,7 +40,13 @@ export async function handler(input: RestartInput, context?: InvocationContext):
   }
   const location = namespaceOf(target, input.clusters, allowed);
   const kubernetes = (token: string) => workloadClient(location, token, identity, timeoutMs, timeLeft);
-  const out = await restartWorkloads({ sealer, kubernetes }, { mappingId, targets: workloads }, input);
+  const settings = {
+    mappingId,
+    targets: workloads,
+    rolloutTimeoutSeconds,
+    where: `cluster ${target.cluster}, namespace ${target.namespace}`,
+  };
+  const out = await restartWorkloads({ sealer, kubernetes, timeLeft }, settings, input);
   logger.info('restarted workloads', { mappingId, target: target.name, ...out });
   return out;
 }

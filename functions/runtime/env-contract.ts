@@ -48,6 +48,8 @@ export const ENV = {
   annotations: 'ANNOTATIONS',
   /** JSON array of workloads to restart (`deployment/<name>`, ...). */
   restartTargets: 'RESTART_TARGETS',
+  /** Seconds to follow the restarted workloads' rollouts (0: not followed; default 0). */
+  rolloutTimeoutSeconds: 'ROLLOUT_TIMEOUT_SECONDS',
   /** The CloudWatch namespace of the app's metrics (the freshness metric of apply-secret; unset: not recorded). */
   metricNamespace: 'METRIC_NAMESPACE',
   /** "retain" (default) or "delete": what a deleted AWS secret does to the Secret. */
@@ -111,7 +113,7 @@ export const FUNCTION_ENV = {
   },
   'restart-workloads': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.kmsEndpointUrl],
+    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.rolloutTimeoutSeconds, ENV.kmsEndpointUrl],
   },
   'redrive-sync': {
     required: [ENV.stateMachineArnPrefix, ENV.parkedQueueUrl, ENV.redriveMaxAttempts],

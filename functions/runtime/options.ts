@@ -1,3 +1,4 @@
+import { MAX_ROLLOUT_TIMEOUT_SECONDS } from '../domain/rollout.ts';
 import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.ts';
 import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
@@ -112,6 +113,24 @@ export function kubeTimeoutFrom(value: string | undefined): number {
     );
   }
   return ms;
+}
+
+/**
+ * ROLLOUT_TIMEOUT_SECONDS: how long the restart follows the rollouts (0 to {@link MAX_ROLLOUT_TIMEOUT_SECONDS});
+ * unset or empty: 0, not followed.
+ *
+ * @throws ConfigError for anything else.
+ */
+export function rolloutTimeoutFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  const s = Number(value);
+  if (!Number.isInteger(s) || s < 0 || s > MAX_ROLLOUT_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      `${ENV.rolloutTimeoutSeconds} must be an integer number of seconds from 0 to ${MAX_ROLLOUT_TIMEOUT_SECONDS}, ` +
+        `not ${JSON.stringify(value)}`,
+    );
+  }
+  return s;
 }
 
 /** Most bytes DATA_SHAPE may take: Lambda allows 4 KB for all of a function's variables, the rest need about 1 KB. */

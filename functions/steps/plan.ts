@@ -3,7 +3,7 @@ import type { PlanInput, PlanOutput } from '../domain/contract.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { planMerge } from '../domain/plan.ts';
 import type { Clock } from '../domain/ports.ts';
-import { restartAfter } from '../domain/restart.ts';
+import { recheckAfter, restartAfter } from '../domain/restart.ts';
 import type { MergeOptions } from '../domain/types.ts';
 
 /** What the plan step works through. */
@@ -22,7 +22,8 @@ export interface PlanSettings {
 /**
  * Decides the merge: keys added, updated, unchanged, kept, pruned, whether to
  * write at all (or, for a deleted source, what the deletion policy does), and
- * which workloads to restart after the write (only when it changes data).
+ * which workloads to restart after the write (only when it changes data), and on a redrive that writes no new
+ * data, which workloads to re-check (`recheckAfter`, domain/restart.ts).
  *
  * @throws InvalidInputError when the input is malformed or the merge is impossible (owner, type, required keys).
  */
@@ -31,5 +32,6 @@ export async function planSync(ports: PlanPorts, settings: PlanSettings, input: 
     throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
   }
   const merge = planMerge(input.source, input.observed, settings.options, ports.clock.now().toISOString());
-  return { ...merge, restart: restartAfter(merge, settings.restartTargets) };
+  const recheck = recheckAfter(merge, settings.restartTargets, input.attempt);
+  return { ...merge, restart: restartAfter(merge, settings.restartTargets), ...(recheck.length > 0 && { recheck }) };
 }

@@ -1,8 +1,9 @@
 /** RestartWorkloads: the mapping's workloads rolled after a write that changed the Secret's data. */
 import type { RestartInput, RestartOutput } from '../domain/contract.ts';
-import { InvalidInputError, NotFoundError, type SyncError } from '../domain/errors.ts';
-import type { Connect, Sealer, WorkloadPatcher } from '../domain/ports.ts';
-import { restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
+import { InvalidInputError, NotFoundError, RolloutUnhealthyError, type SyncError } from '../domain/errors.ts';
+import { noDeadline, type Connect, type Sealer, type TimeLeft, type WorkloadPatcher } from '../domain/ports.ts';
+import { rolloutState, type RolloutState } from '../domain/rollout.ts';
+import { restartedForVersion, restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
 import type { RestartOutcome, WorkloadRef } from '../domain/restart.ts';
 import { openToken } from './sealed.ts';
 
@@ -11,13 +12,29 @@ export interface RestartPorts {
   readonly sealer: Sealer;
   /** The workloads of the mapping's namespace, reached with the token the step opens. */
   readonly kubernetes: Connect<WorkloadPatcher>;
+  /** Waits between two reads of the rollouts (default: a timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch (default: Date.now). */
+  readonly now?: () => number;
+  /** What the invocation has left (runtime/deadline.ts): following stops in time to report (default: no limit). */
+  readonly timeLeft?: TimeLeft;
 }
+
+/** How often the rollouts are read while following them. */
+export const ROLLOUT_POLL_MS = 2_000;
 
 /** The mapping's settings the restart step needs. */
 export interface RestartSettings {
   readonly mappingId: string;
   /** The mapping's `restart` list, parsed; never taken from the state. */
   readonly targets: readonly WorkloadRef[];
+  /**
+   * How long to follow the rollouts after the patches (`rolloutTimeoutSeconds`); 0 or absent: not followed, the
+   * step ends when the patches are accepted.
+   */
+  readonly rolloutTimeoutSeconds?: number;
+  /** Where the workloads are, for messages: `cluster <name>, namespace <namespace>`. */
+  readonly where?: string;
 }
 
 /**
@@ -25,10 +42,13 @@ export interface RestartSettings {
  * merge patch of each pod template's annotations (the time and the AWS
  * version id, never a value). Every workload is attempted; any failure fails
  * the step, naming each workload that failed and those restarted. The Secret
- * stays written.
+ * stays written. With `rolloutTimeoutSeconds`, then follows every rollout until
+ * it is complete (docs/restart.md#follow-the-rollout). A re-check
+ * (`input.recheck`, a redrive) first reads each workload and patches only those
+ * whose pod template does not carry this version yet.
  *
  * @throws NotFoundError (a workload does not exist), PermissionDeniedError, UnauthorizedError,
- *   TransientError, InvalidInputError (malformed input).
+ *   TransientError, InvalidInputError (malformed input), RolloutUnhealthyError (a rollout not complete in time).
  */
 export async function restartWorkloads(
   ports: RestartPorts,
@@ -43,9 +63,19 @@ export async function restartWorkloads(
   const restartedAt = rfc3339Seconds(input.requestedAt);
   const client = ports.kubernetes(await openToken(ports.sealer, settings.mappingId, input.sealedToken));
   const patch = restartPatch(restartedAt, input.versionId);
+  const already: string[] = [];
   const outcomes = await Promise.all(
     settings.targets.map(async (w): Promise<RestartOutcome> => {
       try {
+        // A re-check restarts only what the failed attempt did not: a template already restarted for this
+        // version is left as it is (a redrive rolls nothing twice).
+        if (input.recheck === true) {
+          const seen = restartedForVersion((await client.status(w)).spec?.template?.metadata);
+          if (seen === input.versionId) {
+            already.push(w.ref);
+            return { ref: w.ref };
+          }
+        }
         await client.strategicMergePatch(w, patch);
         return { ref: w.ref };
       } catch (e) {
@@ -55,7 +85,59 @@ export async function restartWorkloads(
   );
   const failure = restartFailure(outcomes);
   if (failure) throw failure;
-  return { workloads: settings.targets.map((w) => w.ref), restartedAt, versionId: input.versionId };
+  const timeout = settings.rolloutTimeoutSeconds ?? 0;
+  if (timeout > 0) await followRollouts(ports, settings, client, timeout);
+  return {
+    workloads: settings.targets.map((w) => w.ref),
+    restartedAt,
+    versionId: input.versionId,
+    ...(timeout > 0 && { rolledOut: true }),
+    ...(input.recheck === true && { alreadyRestarted: already.sort() }),
+  };
+}
+
+/**
+ * Reads every workload's status every {@link ROLLOUT_POLL_MS} until each rollout is complete (domain/rollout.ts),
+ * for at most `timeoutSeconds` and never past the invocation's time.
+ *
+ * @throws RolloutUnhealthyError naming each workload not rolled out, with the condition unmet, and those that did;
+ *   the client's errors as they come (a TransientError is retried by the state machine: the patches are re-sent
+ *   unchanged, which rolls nothing again, and the following starts over).
+ */
+async function followRollouts(
+  ports: RestartPorts,
+  settings: RestartSettings,
+  client: WorkloadPatcher,
+  timeoutSeconds: number,
+): Promise<void> {
+  const now = ports.now ?? Date.now;
+  const sleep = ports.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeLeft = ports.timeLeft ?? noDeadline;
+  const started = now();
+  const deadline = started + timeoutSeconds * 1000;
+  for (;;) {
+    const states = await Promise.all(
+      settings.targets.map(async (w) => ({ ref: w.ref, state: rolloutState(w, await client.status(w)) })),
+    );
+    const pending = states.filter(
+      (s): s is { ref: string; state: Exclude<RolloutState, { done: true }> } => !s.state.done,
+    );
+    if (pending.length === 0) return;
+    const final = pending.some((p) => p.state.final === true);
+    // Stop while a read and the report still fit: the next poll would start after the deadline or the budget.
+    if (final || now() + ROLLOUT_POLL_MS > deadline || timeLeft() < 2 * ROLLOUT_POLL_MS) {
+      const waited = Math.round((now() - started) / 1000);
+      const done = states.filter((s) => s.state.done).map((s) => s.ref);
+      throw new RolloutUnhealthyError(
+        `${pending.length} of ${states.length} workloads not rolled out after ${waited} s ` +
+          `(rolloutTimeoutSeconds ${timeoutSeconds})${settings.where ? ` in ${settings.where}` : ''}: ` +
+          pending.map((p) => `${p.ref}: ${p.state.unmet}`).join('; ') +
+          (done.length > 0 ? `; rolled out: ${done.join(', ')}` : '') +
+          '; the Secret stays written (docs/restart.md#when-a-rollout-does-not-become-healthy)',
+      );
+    }
+    await sleep(ROLLOUT_POLL_MS);
+  }
 }
 
 /** A missing workload is a mapping problem: say how to fix it. */

@@ -245,7 +245,11 @@ export class SecretMapping extends Construct {
       'apply-secret': apply,
     };
     if (m.targets.every((t) => t.restart.length === 0)) return steps;
-    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', { ...connection, restart: m.restart });
+    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', {
+      ...connection,
+      restart: m.restart,
+      rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
+    });
     return { ...steps, 'restart-workloads': restart };
   }
 

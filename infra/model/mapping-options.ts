@@ -15,6 +15,7 @@ import { dataShapeOf } from '../../functions/domain/shape.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { ENV, type EnvName, type FunctionKind } from '../../functions/runtime/env-contract.ts';
 import { dataShapeEnvValue } from '../../functions/runtime/options.ts';
+import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -236,6 +237,33 @@ export const MAPPING_OPTIONS = {
         encode: (m) => json(m.restart),
       },
     ],
+  },
+  rolloutTimeoutSeconds: {
+    schema: z
+      .number()
+      .int({ error: (i) => `${show(i.input)} is not a whole number of seconds` })
+      .min(0, { error: (i) => `${show(i.input)} is negative; 0 turns the following off` })
+      .max(MAX_ROLLOUT_TIMEOUT_SECONDS, {
+        error: (i) =>
+          `${show(i.input)} is more than ${MAX_ROLLOUT_TIMEOUT_SECONDS} s, what an Express execution's budget ` +
+          `leaves for the rollout; choose ${MAX_ROLLOUT_TIMEOUT_SECONDS} or less (0: not followed)`,
+      }),
+    default: DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+    doc:
+      'With `restart`: seconds to follow each restarted workload until its new pods are available; a rollout not ' +
+      'complete by then sends the sync to the DLQ, the Secret stays written ' +
+      '([restart.md](restart.md#follow-the-rollout)).',
+    accepts: `a whole number from 0 (not followed) to ${MAX_ROLLOUT_TIMEOUT_SECONDS}`,
+    targetOverride: false,
+    delivery: [
+      {
+        kind: 'env',
+        env: ENV.rolloutTimeoutSeconds,
+        functions: ['restart-workloads'],
+        encode: (m) => (m.rolloutTimeoutSeconds ? String(m.rolloutTimeoutSeconds) : undefined),
+      },
+    ],
+    since: '0.2.0',
   },
   resyncSchedule: {
     schema: z.string().refine(isScheduleExpression, {

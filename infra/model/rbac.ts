@@ -15,9 +15,10 @@
  * deleted); with `retain` (the default) the identity cannot delete it
  * (test/e2e/deletion.test.ts proves the 403 on the apiserver).
  *
- * A mapping with `restart` gets one more rule per workload kind: `patch` in
+ * A mapping with `restart` gets one more rule per workload kind: `get` and `patch` in
  * API group `apps` on exactly the listed names, which is all a rollout restart
- * (a strategic merge patch of the pod template) needs. One rule per kind,
+ * (a strategic merge patch of the pod template) and following its rollout (a GET of the workload's status, by
+ * name: docs/restart.md#follow-the-rollout) need. One rule per kind,
  * because a rule's `resourceNames` apply to every resource it lists: one rule
  * for deployments and statefulsets would let `deployment/api` also patch a
  * StatefulSet named api (test/e2e/restart.test.ts proves the rules on the
@@ -38,7 +39,7 @@
  * ApplySet per app and cluster, infra/model/applyset.ts) for someone with that right
  * to `kubectl apply`.
  */
-import { EVENT_CALL_VERBS, secretCalls, verbsOf, WORKLOAD_CALL_VERBS } from '../../functions/domain/kube-verbs.ts';
+import { EVENT_CALL_VERBS, secretCalls, verbsOf, workloadVerbs } from '../../functions/domain/kube-verbs.ts';
 import { stringify } from 'yaml';
 import { parseWorkloads, WORKLOAD_KINDS } from '../../functions/domain/restart.ts';
 import type { Mapping, Target } from './config.ts';
@@ -175,8 +176,8 @@ export interface RbacObject {
 }
 
 /**
- * The rules that let the mapping restart its workloads: `patch` on exactly the
- * listed names, one rule per kind (deployments, statefulsets, daemonsets, in
+ * The rules that let the mapping restart its workloads and follow their rollouts: `get` and `patch` on exactly
+ * the listed names, one rule per kind (deployments, statefulsets, daemonsets, in
  * that order, names sorted); none without `restart`. Pure.
  *
  * @throws InvalidInputError for an entry that is not `<kind>/<name>` (the config schema refuses those first).
@@ -192,7 +193,7 @@ export function restartRules(restart: readonly string[]): PolicyRule[] {
             apiGroups: ['apps'],
             resources: [resource],
             resourceNames: names,
-            verbs: [...WORKLOAD_CALL_VERBS.strategicMergePatch],
+            verbs: workloadVerbs(),
           },
         ];
   });

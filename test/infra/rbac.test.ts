@@ -85,13 +85,13 @@ describe('restartRules', () => {
     expect((rbacManifests({ ...mapping, restart: [] }, app)[0].rules as unknown[]).length).toBe(1);
   });
 
-  it('grants only patch in apps on exactly the listed names, one rule per kind so names never cross kinds', () => {
+  it('grants only get and patch in apps on exactly the listed names, one rule per kind so names never cross kinds', () => {
     expect(
       restartRules(['statefulset/db', 'deployment/web', 'daemonset/agent', 'deployment/api', 'deployment/api']),
     ).toStrictEqual([
-      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api', 'web'], verbs: ['patch'] },
-      { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'], verbs: ['patch'] },
-      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['agent'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api', 'web'], verbs: ['get', 'patch'] },
+      { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['db'], verbs: ['get', 'patch'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['agent'], verbs: ['get', 'patch'] },
     ]);
   });
 
@@ -99,7 +99,7 @@ describe('restartRules', () => {
     const [role, binding] = rbacManifests({ ...mapping, restart: ['deployment/api'] }, app);
     expect(role.rules).toStrictEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['payments-db'], verbs: ['get', 'create', 'patch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['api'], verbs: ['get', 'patch'] },
     ]);
     expect(binding).toStrictEqual(rbacManifests(mapping, app)[1]);
   });

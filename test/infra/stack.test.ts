@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
 import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
@@ -63,6 +64,16 @@ beforeAll(() => {
 const mappingRules = () =>
   ofType(s, 'AWS::Events::Rule').filter(([id]) => !id.startsWith('AdminWatch') && !id.startsWith('Sweep'));
 
+/**
+ * A function's timeout: the seal grants resource waits for new grants to settle (functions/seal-grants); the sweep
+ * lists the account's secrets; the restart follows the rollouts (functions/domain/rollout.ts); the rest 30 s.
+ */
+function timeoutOf(name: unknown): number {
+  if (name === 'seal-grants') return 180;
+  if (name === 'sweep-secrets') return 60;
+  return name === 'restart-workloads' ? RESTART_STEP_TIMEOUT_SECONDS : 30;
+}
+
 describe('the Lambda functions', () => {
   it(
     'are five per mapping and restart-workloads for the mapping with restart, all nodejs24.x on arm64 with JSON ' +
@@ -80,8 +91,7 @@ describe('the Lambda functions', () => {
           Architectures: ['arm64'],
           MemorySize: 256,
           // The seal grants resource waits for new grants to settle (functions/seal-grants).
-          Timeout:
-            { 'seal-grants': 180, 'sweep-secrets': 60 }[fn.Metadata?.['eks-secret-sync:function'] as string] ?? 30,
+          Timeout: timeoutOf(fn.Metadata?.['eks-secret-sync:function']),
           Handler: 'index.handler',
           LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
         });
@@ -150,6 +160,7 @@ describe('the Lambda functions', () => {
     expect(env('app-config', 'restart-workloads')).toStrictEqual({
       ...cluster,
       RESTART_TARGETS: '["deployment/checkout-api"]',
+      ROLLOUT_TIMEOUT_SECONDS: String(DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
     });
     expect(env('web-tls', 'plan-merge')).toMatchObject({ RESTART_TARGETS: '[]' });
   });

@@ -1,6 +1,7 @@
 // In-memory ports for the step tests (test/unit/steps): narrow fakes with the semantics the steps rely on, as
 // External Secrets Operator tests its providers against a fake client. Each fake answers like its adapter:
 // the same error classes, resourceVersion preconditions, 404 on a missing workload.
+import type { WorkloadStatusView } from '../../functions/domain/rollout.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
 import { ConflictError, NotFoundError, UnauthorizedError } from '../../functions/domain/errors.ts';
 import type {
@@ -110,6 +111,24 @@ export interface KubeCall {
   readonly body?: unknown;
 }
 
+/** A Deployment, StatefulSet or DaemonSet whose rollout is complete by every kind's rule (domain/rollout.ts). */
+export const ROLLED_OUT: WorkloadStatusView = {
+  metadata: { generation: 2 },
+  spec: { replicas: 1 },
+  status: {
+    observedGeneration: 2,
+    replicas: 1,
+    updatedReplicas: 1,
+    availableReplicas: 1,
+    readyReplicas: 1,
+    currentRevision: 'r2',
+    updateRevision: 'r2',
+    desiredNumberScheduled: 1,
+    updatedNumberScheduled: 1,
+    numberAvailable: 1,
+  },
+};
+
 /**
  * One namespace of a cluster in memory: the mapping's Secret (or none) and
  * workloads by `resource/name`. Writes check `metadata.resourceVersion` and
@@ -119,6 +138,11 @@ export interface KubeCall {
 export class MemoryCluster {
   secret: (KubeSecret & { metadata: { resourceVersion: string } }) | null = null;
   readonly workloads = new Map<string, RestartPatch | null>();
+  /**
+   * What each GET of a workload (`<resource>/<name>`) returns, in turn; the last one repeats. A workload without
+   * an entry reads as rolled out ({@link ROLLED_OUT}).
+   */
+  readonly rollouts = new Map<string, WorkloadStatusView[]>();
   readonly calls: KubeCall[] = [];
   acceptedTokens?: ReadonlySet<string>;
   /** Before each write: lets a test play a concurrent writer. */
@@ -170,6 +194,16 @@ export class MemoryCluster {
       const id = `${w.resource}/${w.name}`;
       if (!this.workloads.has(id)) throw new NotFoundError(`${w.resource}.apps "${w.name}" not found`);
       this.workloads.set(id, patch);
+    },
+    status: async (w: WorkloadRef) => {
+      this.check('get', token, { ref: w.ref });
+      const id = `${w.resource}/${w.name}`;
+      if (!this.workloads.has(id)) throw new NotFoundError(`${w.resource}.apps "${w.name}" not found`);
+      const seq = this.rollouts.get(id);
+      const view = !seq ? ROLLED_OUT : seq.length > 1 ? seq.shift()! : seq[0]!;
+      // The pod template as the last restart patch left it (none yet: no annotations).
+      const patched = this.workloads.get(id);
+      return patched ? { ...view, spec: { ...view.spec, template: patched.spec.template } } : view;
     },
   });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { SYNC_STEPS, stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 /** The Map state that runs every target, and the states of one target's run. */
@@ -134,7 +134,10 @@ describe('ASL error contract', () => {
     expect(S.ApplySecret.Next).toBe('RestartNeeded');
     expect(S.RestartNeeded).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' }],
+      Choices: [
+        { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' },
+        { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' },
+      ],
       Default: 'Synced',
     });
     expect(S.RestartWorkloads.Next).toBe('Restarted');
@@ -144,7 +147,26 @@ describe('ASL error contract', () => {
     expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
   });
 
-  it('writes for create, update and the two deletions, ends Retained for retain, and InSync otherwise', () => {
+  it('re-checks the restart only when the plan lists workloads to re-check (a redrive), with the same function', () => {
+    expect(S.RecheckNeeded).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' }],
+      Default: 'InSync',
+    });
+    expect(S.RecheckRollouts.Resource).toBe(S.RestartWorkloads.Resource);
+    expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...S.RestartWorkloads.Parameters, recheck: true });
+    expect(S.RecheckRollouts.Retry).toStrictEqual(S.RestartWorkloads.Retry);
+    expect(S.RecheckRollouts.Next).toBe('Rechecked');
+    expect(S.Rechecked).toMatchObject({ Type: 'Pass', End: true });
+    // PlanMerge decides it from the execution's attempt (functions/domain/restart.ts recheckAfter).
+    expect(S.PlanMerge.Parameters['attempt.$']).toBe('$$.Execution.Input.attempt');
+    const into = states
+      .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RecheckRollouts"'))
+      .map(([n]) => n);
+    expect(into.sort()).toEqual(['RecheckNeeded', 'RestartNeeded']);
+  });
+
+  it('writes for create, update and the two deletions, ends Retained for retain, and InSync (or a re-check) otherwise', () => {
     const routes = Object.fromEntries(S.WriteNeeded.Choices.map((c: any) => [c.StringEquals, c.Next]));
     expect(routes).toStrictEqual({
       create: 'ApplySecret',
@@ -153,7 +175,7 @@ describe('ASL error contract', () => {
       'delete-secret': 'ApplySecret',
       retain: 'Retained',
     });
-    expect(S.WriteNeeded.Default).toBe('InSync');
+    expect(S.WriteNeeded.Default).toBe('RecheckNeeded');
     expect(S.Retained).toMatchObject({ Type: 'Pass', End: true });
   });
 
@@ -270,14 +292,17 @@ describe('ASL fan-out to the targets', () => {
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('${ClustersJson}'))
       .map(([n]) => n);
     expect(users.sort()).toStrictEqual(
-      [...SYNC_STEPS.filter((st) => st.inVpc).map((st) => st.state), 'RecordFailureEvent'].sort(),
+      [
+        ...taskStates().flatMap(([state, kind]) => (stepOfKind(kind).inVpc ? [state] : [])),
+        'RecordFailureEvent',
+      ].sort(),
     );
     for (const n of users) expect((S[n].Parameters.Payload ?? S[n].Parameters)['clusters.$']).toBe(CLUSTERS);
     // The event and attempt stay in the execution's input: only the states that send them read them.
     const readers = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))
       .map(([n]) => n);
-    expect(readers.sort()).toStrictEqual(['FetchSecret', 'SendTargetToDlq', 'SendToDlq']);
+    expect(readers.sort()).toStrictEqual(['FetchSecret', 'PlanMerge', 'SendTargetToDlq', 'SendToDlq']);
     for (const [, st] of states) expect(JSON.stringify(st.Parameters ?? {})).not.toMatch(/"\$\.(event|attempt)"/);
   });
 

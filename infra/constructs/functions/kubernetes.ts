@@ -2,6 +2,8 @@
  * The steps that call the Kubernetes API of the clusters of a mapping's targets with the mapping's sealed token:
  * read-secret, apply-secret and restart-workloads.
  */
+import { Duration } from 'aws-cdk-lib';
+import { RESTART_STEP_TIMEOUT_SECONDS } from '../../../functions/domain/rollout.ts';
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
@@ -67,6 +69,11 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
    * @default none: only targets that list their own restart anything
    */
   readonly restart?: readonly string[];
+  /**
+   * Seconds to follow the rollouts after the restart (0: not followed).
+   * @default 0
+   */
+  readonly rolloutTimeoutSeconds?: number;
 }
 
 function connection(scope: Construct, props: KubernetesFunctionProps) {
@@ -157,9 +164,12 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       ...connection(scope, props),
       ...identity(props),
       [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
+      [ENV.rolloutTimeoutSeconds]: props.rolloutTimeoutSeconds ? String(props.rolloutTimeoutSeconds) : undefined,
     };
     super(scope, id, {
       name: 'restart-workloads',
+      // Following the rollouts takes up to MAX_ROLLOUT_TIMEOUT_SECONDS; the state's TimeoutSeconds is the same.
+      timeout: Duration.seconds(RESTART_STEP_TIMEOUT_SECONDS),
       environment,
       logRetention: props.logRetention,
       description: mappingFunctionDescription('restart-workloads', props),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   parseWorkload,
   parseWorkloads,
+  recheckAfter,
   restartAfter,
   restartFailure,
   restartPatch,
@@ -72,6 +73,33 @@ describe('restartAfter', () => {
 
   it('restarts nothing when the mapping lists no workload', () => {
     expect(restartAfter(plan('update', ['a']), [])).toStrictEqual([]);
+  });
+});
+
+describe('recheckAfter', () => {
+  const plan = (action: string, added: string[] = []) =>
+    ({ action, added, updated: [], pruned: [] }) as Parameters<typeof recheckAfter>[0];
+
+  it.each([
+    ['no write', plan('none')],
+    ['a metadata-only update', plan('update')],
+  ])('re-checks every target on a redrive with %s (the earlier attempt wrote the data)', (_what, p) => {
+    expect(recheckAfter(p, TARGETS, 2)).toStrictEqual(['deployment/api', 'statefulset/db']);
+  });
+
+  it.each([
+    ['a first attempt', plan('none'), 1],
+    ['no attempt number (the CLI)', plan('none'), undefined],
+    ['a redrive that writes new data (restartAfter restarts)', plan('update', ['a']), 2],
+    ['a redrive of a stale version', plan('skip-stale'), 3],
+    ['a redrive that deletes', plan('delete-secret'), 2],
+    ['a redrive under deletionPolicy retain', plan('retain'), 2],
+  ])('re-checks nothing on %s', (_what, p, attempt) => {
+    expect(recheckAfter(p, TARGETS, attempt)).toStrictEqual([]);
+  });
+
+  it('re-checks nothing when the mapping lists no workload', () => {
+    expect(recheckAfter(plan('none'), [], 2)).toStrictEqual([]);
   });
 });
 

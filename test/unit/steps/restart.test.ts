@@ -7,8 +7,9 @@ import {
   RESTARTED_AT_ANNOTATION,
   RESTARTED_FOR_VERSION_ANNOTATION,
 } from '../../../functions/domain/restart.ts';
-import { restartWorkloads, type RestartSettings } from '../../../functions/steps/restart.ts';
-import { MemoryCluster, rejection, sealToken, testSealer } from '../../support/ports.ts';
+import { ROLLOUT_POLL_MS, restartWorkloads, type RestartSettings } from '../../../functions/steps/restart.ts';
+import type { WorkloadStatusView } from '../../../functions/domain/rollout.ts';
+import { MemoryCluster, ROLLED_OUT, rejection, sealToken, testSealer } from '../../support/ports.ts';
 
 const TOKEN = 'k8s-aws-v1.restart-token';
 const SETTINGS: RestartSettings = { mappingId: 'db', targets: parseWorkloads(['statefulset/db', 'deployment/api']) };
@@ -74,5 +75,133 @@ describe('restartWorkloads', () => {
     expect(e.name).toBe('InvalidInputError');
     expect(e.message).toBe('RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states');
     expect(cluster.calls).toStrictEqual([]);
+  });
+});
+
+/** A fake clock the step's sleep advances: following takes no real time. */
+function fakeTime(start = Date.parse('2026-11-23T14:00:01Z')) {
+  let t = start;
+  const sleep = async (ms: number) => {
+    t += ms;
+  };
+  return { now: () => t, sleep, elapsed: () => t - start };
+}
+const NOT_READY: WorkloadStatusView = {
+  ...ROLLED_OUT,
+  status: { ...ROLLED_OUT.status, availableReplicas: 0, readyReplicas: 0 },
+};
+const FOLLOW: RestartSettings = { ...SETTINGS, rolloutTimeoutSeconds: 30, where: 'cluster prod, namespace shop' };
+
+describe('restartWorkloads following the rollouts', () => {
+  it('ends when every rollout is complete, reading each until then', async () => {
+    cluster.rollouts.set('deployments/api', [NOT_READY, NOT_READY, ROLLED_OUT]);
+    const time = fakeTime();
+
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input());
+
+    expect(out).toMatchObject({ workloads: ['deployment/api', 'statefulset/db'], rolledOut: true });
+    expect(cluster.calls.filter((c) => c.verb === 'get')).toHaveLength(6); // three rounds of both workloads
+    expect(time.elapsed()).toBe(4_000);
+  });
+
+  it('fails with RolloutUnhealthyError naming the workload, the cluster and the condition unmet, after the timeout', async () => {
+    cluster.rollouts.set('deployments/api', [NOT_READY]);
+    const time = fakeTime();
+
+    const e = await rejection(
+      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input()),
+    );
+
+    expect(e.name).toBe('RolloutUnhealthyError');
+    expect(e.message).toBe(
+      '1 of 2 workloads not rolled out after 30 s (rolloutTimeoutSeconds 30) in cluster prod, namespace shop: ' +
+        'deployment/api: 0 of 1 updated replicas available; rolled out: statefulset/db; the Secret stays written ' +
+        '(docs/restart.md#when-a-rollout-does-not-become-healthy)',
+    );
+    expect(time.elapsed()).toBeLessThanOrEqual(30_000);
+    // The patches went out: the Secret and the restart stay; nothing is undone.
+    expect(cluster.workloads.get('deployments/api')).not.toBeNull();
+  });
+
+  it('stops at once when a rollout cannot complete (a Deployment past its progress deadline)', async () => {
+    const stuck = {
+      ...NOT_READY,
+      status: { ...NOT_READY.status, conditions: [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] },
+    };
+    cluster.rollouts.set('deployments/api', [stuck]);
+    const time = fakeTime();
+
+    const e = await rejection(
+      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input()),
+    );
+
+    expect(e.message).toContain('deployment/api: exceeded its progress deadline');
+    expect(time.elapsed()).toBe(0);
+  });
+
+  it("stops in time to report when the invocation's time runs out before the timeout", async () => {
+    cluster.rollouts.set('deployments/api', [NOT_READY]);
+    const time = fakeTime();
+    const timeLeft = () => 10_000 - time.elapsed();
+
+    const e = await rejection(
+      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time, timeLeft }, FOLLOW, await input()),
+    );
+
+    expect(e.name).toBe('RolloutUnhealthyError');
+    // It never sleeps into the last poll interval: a read and the report still fit.
+    expect(time.elapsed()).toBeGreaterThan(0);
+    expect(time.elapsed()).toBeLessThanOrEqual(10_000 - ROLLOUT_POLL_MS);
+  });
+
+  it('does not read the workloads without rolloutTimeoutSeconds', async () => {
+    cluster.rollouts.set('deployments/api', [NOT_READY]);
+
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input());
+
+    expect(out).not.toHaveProperty('rolledOut');
+    expect(cluster.calls.filter((c) => c.verb === 'get')).toStrictEqual([]);
+  });
+});
+
+describe('restartWorkloads re-checking on a redrive', () => {
+  it('patches only the workloads not yet restarted for this version, then follows every rollout', async () => {
+    // The failed attempt restarted deployment/api for v2 (a day earlier); statefulset/db still has v1.
+    await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input('2026-11-22T14:00:00Z'));
+    cluster.workloads.set('statefulsets/db', {
+      spec: { template: { metadata: { annotations: { [RESTARTED_FOR_VERSION_ANNOTATION]: 'v1' } } } },
+    });
+    const time = fakeTime();
+
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, {
+      ...(await input()),
+      recheck: true,
+    });
+
+    expect(out).toMatchObject({ alreadyRestarted: ['deployment/api'], rolledOut: true });
+    // deployment/api kept the first attempt's restart time: not rolled again.
+    expect(cluster.workloads.get('deployments/api')!.spec.template.metadata.annotations).toMatchObject({
+      [RESTARTED_AT_ANNOTATION]: '2026-11-22T14:00:00Z',
+    });
+    expect(cluster.workloads.get('statefulsets/db')!.spec.template.metadata.annotations).toStrictEqual({
+      [RESTARTED_AT_ANNOTATION]: '2026-11-23T14:00:00Z',
+      [RESTARTED_FOR_VERSION_ANNOTATION]: 'v2',
+    });
+  });
+
+  it('fails again, naming the workload, when the rollout is still not healthy', async () => {
+    await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input());
+    cluster.rollouts.set('statefulsets/db', [{ ...NOT_READY, status: { ...NOT_READY.status, readyReplicas: 0 } }]);
+    const patches = cluster.calls.filter((c) => c.verb === 'patch').length;
+
+    const e = await rejection(
+      restartWorkloads({ sealer, kubernetes: cluster.connect, ...fakeTime() }, FOLLOW, {
+        ...(await input()),
+        recheck: true,
+      }),
+    );
+
+    expect(e.message).toContain('statefulset/db: 1 of 1 pods not ready');
+    expect(cluster.calls.filter((c) => c.verb === 'patch')).toHaveLength(patches);
   });
 });
