@@ -8,7 +8,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import { stringify } from 'yaml';
 import { loadMappings, MappingsError, parseMappings, stackRegion } from '../../infra/model/config.ts';
 import { soleTarget, targetName } from '../../infra/model/targets.ts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
-import { SYNC_STEPS, stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
+import { stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 /** The Map state that runs every target, and the states of one target's run. */
