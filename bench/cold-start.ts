@@ -50,6 +50,9 @@ export const DUMMY_ENV: Record<string, string> = {
   STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench-',
   PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-parked',
   REDRIVE_MAX_ATTEMPTS: '5',
+  // The sweep's ledger (on by default): fetch-secret writes it, sweep-secrets reads it.
+  SYNC_LEDGER_TABLE: 'bench-sync-ledger',
+  METRIC_NAMESPACE: 'EksSecretSync',
   TZ: 'UTC',
 };
 

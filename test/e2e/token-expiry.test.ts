@@ -109,7 +109,7 @@ describe('token expiry', () => {
     expect(attempts(run, 'ApplySecret')).toBe(6); // 5 with the old token, then 1 with the new
     expect(attempts(run, 'MintToken')).toBe(2);
     expect(run.events.filter((e) => e.type === 'StateEntered' && e.state.name === 'CountReauth')).toHaveLength(1);
-  }, 40_000);
+  }, 90_000);
 
   it('sends a token the cluster keeps refusing to the DLQ after two new mints, writing nothing', async () => {
     const { m } = await mappingWithClock('-20m');

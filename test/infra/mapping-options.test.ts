@@ -108,7 +108,7 @@ describe('the mapping option descriptors', () => {
     // Control: descriptors that forget that restart-workloads reads RESTART_TARGETS.
     const planted = { ...DELIVERIES, restart: [{ ...DELIVERIES.restart![0]!, functions: ['plan-merge'] }] };
     expect(templateProblems(planted as Deliveries, resources, mappings)).toEqual([
-      expect.stringMatching(/^tuned restart-workloads: \{"RESTART_TARGETS":"\[\\"deployment\/api\\"\]"\}/),
+      expect.stringMatching(/^tuned restart-workloads: \{"RESTART_TARGETS":"\[\\"deployment\/api\\"\]"[,}]/),
     ]);
   });
 
