@@ -3,7 +3,8 @@
 // nothing; with `adopt` the first write removes the ownerReference, takes the keys under this tool's field
 // manager and keeps the keys it does not manage. The steps are those of docs/migrating-from-eso.md. ESO's
 // controller does not run: the Secret is written as it writes one (ownerReference with controller: true, its
-// field manager). The garbage collector's part (deleting the ExternalSecret) is not proven here yet.
+// field manager). The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the ExternalSecret
+// leaves the adopted Secret, and deletes a Secret it still owns (the control).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
 import { EXTERNAL_SECRET_API_VERSION, externalSecretCrd } from '../../testbed/eso-crds.ts';
@@ -155,6 +156,30 @@ describe('adopting a Secret External Secrets Operator owns', () => {
     expect(s.data.DB_PASSWORD).toBe(b64(ESO_VALUE));
     expect(managersOf(s, 'DB_PASSWORD')).toEqual(['eks-secret-sync/Apply']);
   });
+
+  it('keeps the adopted Secret and its values when the ExternalSecret is deleted (garbage collector on)', async () => {
+    // Both Secrets ESO owns; only the first is adopted. Then both ExternalSecrets are deleted.
+    const adopted = await esoOwned(true);
+    const control = await esoOwned(false);
+    const r = await adopted.m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
+    expect(r.status).toBe('SUCCEEDED');
+    for (const { m } of [adopted, control]) {
+      const path = `/apis/${EXTERNAL_SECRET_API_VERSION}/namespaces/${m.namespace}/externalsecrets/${m.secretName}`;
+      const d = await kube(adminToken(), 'DELETE', path);
+      expect(d.status, JSON.stringify(d.body).slice(0, 300)).toBe(200);
+    }
+    // The control: the garbage collector deletes the Secret still owned by its deleted ExternalSecret (it learns a
+    // new CRD by discovery, every 30 s), so the check below is made with the collector at work, not absent.
+    let gone = false;
+    for (let i = 0; i < 180 && !gone; i++) {
+      gone = (await secretOf(control.m)).status === 404;
+      if (!gone) await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(gone, 'the garbage collector deleted the Secret the ExternalSecret still owned').toBe(true);
+    const s = await secretOf(adopted.m);
+    expect(s.status).toBe(200);
+    expect(s.body.data).toEqual({ DB_PASSWORD: b64(AWS_VALUE), OTHER: b64(OTHER_VALUE) });
+  }, 120_000);
 
   it('never lets a value reach logs, state, DLQ messages or errors', () => {
     expectNoSecretMaterial(mappings.map((m) => m.captured()).join('\n'), [ESO_VALUE, AWS_VALUE, OTHER_VALUE], 500);
