@@ -1,11 +1,13 @@
 /**
- * Counts the code knows, written in prose: every "<n> alarms", "<n> targets per mapping" and "<n> mappings per
- * stack" in README.md, docs/ and the code's comments must be what the code says. docs/decisions.md is a dated log
- * (its counts are what was measured then) and is not read; a line about an earlier design says "before issue".
+ * Counts the code knows, written in prose: every "<n> alarms", "<n> targets per mapping", "<n> mappings per
+ * stack" and "<n> functions (a sync runs)" in README.md, docs/ and the code's comments must be what the code
+ * says. docs/decisions.md is a dated log (its counts are what was measured then) and is not read; a line about an
+ * earlier design says "before issue".
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { DEFAULT_MAPPINGS_PER_STACK, MAX_TARGETS } from '../../infra/model/config-schema.ts';
 import { synthUnbundled } from '../support/synth-unbundled.ts';
 
@@ -89,6 +91,16 @@ mappings:
       phrase: new RegExp(`\\b${COUNT_WORD}\\W{0,2} mappings per stack\\b`),
       value: DEFAULT_MAPPINGS_PER_STACK,
     },
+    {
+      what: 'functions every sync runs (the step table without its optional rows)',
+      phrase: new RegExp(`\\b${COUNT_WORD} (?:small )?(?:Lambdas|functions)(?=:| a sync runs| every sync runs| every)`),
+      value: SYNC_STEPS.filter((st) => !st.optional).length,
+    },
+    {
+      what: 'other functions beside the optional one',
+      phrase: new RegExp(`\\bother ${COUNT_WORD} functions\\b`),
+      value: SYNC_STEPS.filter((st) => !st.optional).length,
+    },
   ];
   const files = Object.fromEntries(proseFiles().map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
 
@@ -99,13 +111,17 @@ mappings:
 
   it('are found when one drifts (control)', () => {
     const planted = {
-      'planted.md': 'The stack has 12 alarms.\nup to 50 targets per mapping\nthe 13 mappings per stack',
+      'planted.md':
+        'The stack has 12 alarms.\nup to 50 targets per mapping\nthe 13 mappings per stack\n' +
+        'a state machine of seven small Lambdas: fetch',
     };
     expect(countProblems(facts, planted)).toEqual([
       `planted.md:1: "12 alarms" (the code has ${alarms} alarms)`,
       `planted.md:2: "50 targets per mapping" (the code has ${MAX_TARGETS} targets per mapping at most)`,
       `planted.md:3: "13 mappings per stack" (the code has ${DEFAULT_MAPPINGS_PER_STACK} mappings per stack by ` +
         'default)',
+      `planted.md:4: "seven small Lambdas" (the code has ${SYNC_STEPS.filter((st) => !st.optional).length} functions ` +
+        'every sync runs (the step table without its optional rows))',
     ]);
   });
 });
