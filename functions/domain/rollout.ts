@@ -17,8 +17,12 @@ export const MAX_ROLLOUT_TIMEOUT_SECONDS = 120;
  */
 export const RESTART_STEP_TIMEOUT_SECONDS = MAX_ROLLOUT_TIMEOUT_SECONDS + 30;
 
-/** The default of `rolloutTimeoutSeconds` for a mapping with `restart`. */
-export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 90;
+/**
+ * The default of `rolloutTimeoutSeconds`: 0, not followed, as before the option existed. Following needs `get` on
+ * the workloads, which a cluster's RBAC applied before this release lacks: on by default, an upgrade would start
+ * sending every restart to the DLQ until the RBAC is applied again (docs/deploy.md#upgrade keeps syncs going).
+ */
+export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 0;
 
 /** The fields of a Deployment, StatefulSet or DaemonSet (apps/v1) the check reads; the rest is ignored. */
 export interface WorkloadStatusView {

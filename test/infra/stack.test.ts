@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
+import { RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
 import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
@@ -160,7 +160,7 @@ describe('the Lambda functions', () => {
     expect(env('app-config', 'restart-workloads')).toStrictEqual({
       ...cluster,
       RESTART_TARGETS: '["deployment/checkout-api"]',
-      ROLLOUT_TIMEOUT_SECONDS: String(DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
+      // rolloutTimeoutSeconds at its default (0, not followed): no variable.
     });
     expect(env('web-tls', 'plan-merge')).toMatchObject({ RESTART_TARGETS: '[]' });
   });
