@@ -1,19 +1,23 @@
 /**
- * The package as a user gets it: `npm pack` (which builds dist/ first), then in an empty folder outside the
- * repository a real `npm install ./<tarball>` (the registry's dependencies and the peers aws-cdk-lib and constructs,
- * from the user's npm cache, `--prefer-offline`), a separate CDK app in plain JavaScript that imports the construct by
- * name and synthesizes it (esbuild bundles the functions from the sources the package carries), `npx eks-secret-sync
- * --help` from the installed bin, and a kubeconfig holding the exec snippet `token --help` prints, read by
- * @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the registry's `node` package,
- * test/support/node22.ts).
+ * The package as a user gets it: `npm pack` (which builds dist/ first; kept per distinct input, see packedTarball),
+ * then in an empty folder outside the repository a real `npm install ./<tarball>` (the registry's dependencies and
+ * the peers aws-cdk-lib and constructs, from the user's npm cache, `--prefer-offline`), a separate CDK app in plain
+ * JavaScript that imports the construct by name and synthesizes it (esbuild bundles the functions from the sources
+ * the package carries), `npx eks-secret-sync --help` from the installed bin, and a kubeconfig holding the exec
+ * snippet `token --help` prints, read by @kubernetes/client-node. On Node 24 (the project's) and Node 22 (the
+ * registry's `node` package, test/support/node22.ts). One pack and one install serve both Nodes; their two synths
+ * run at once.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -24,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBECONFIG_EXEC_USER } from '../../bin/commands/token.ts';
 import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ensureNode22 } from '../support/node22.ts';
+import { inputsHash } from '../support/synth-cache.ts';
 
 const PACKAGE = '@eks-secret-sync/cdk';
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:shop/db-AbCdEf';
@@ -73,21 +78,21 @@ function printedSnippet(help: string): string {
 /** The AWS documentation's example keys: the token is signed but never sent anywhere. */
 const EXAMPLE_KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/EXAMPLEKEY' };
 
+/** The environment of a command run in the user's app on this Node. */
+function shEnv(node: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    // The chosen Node first, then the app's bins (eks-secret-sync), as npm exec and a shell with it on PATH see.
+    PATH: `${dirname(node)}:${join(app, 'node_modules', '.bin')}:/usr/bin:/bin`,
+    HOME: work,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...env,
+  };
+}
+
 function sh(file: string, args: string[], cwd: string, node: string, env: Record<string, string> = {}) {
-  return spawnSync(file, args, {
-    cwd,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: {
-      // The chosen Node first, then the app's bins (eks-secret-sync), as npm exec and a shell with it on PATH see.
-      PATH: `${dirname(node)}:${join(app, 'node_modules', '.bin')}:/usr/bin:/bin`,
-      HOME: work,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...env,
-    },
-  });
+  return spawnSync(file, args, { cwd, encoding: 'utf8', timeout: 300_000, env: shEnv(node, env) });
 }
 
 /**
@@ -113,21 +118,95 @@ function npmInstall(): void {
     expect(existsSync(join(app, 'node_modules', dep)), dep).toBe(true);
 }
 
-beforeAll(() => {
-  const node24 = process.execPath;
+/**
+ * The tarball `npm pack` makes of the repository as it is: packed once per distinct input and kept in
+ * `<tmpdir>/eks-secret-sync-pack/<key>/` (`EKS_SECRET_SYNC_PACK_CACHE=off` packs every time). The key hashes what
+ * the pack reads: bin/, functions/, infra/, statemachine/ (paths and contents), package.json, package-lock.json (the
+ * TypeScript that builds dist/), both tsconfig files, README.md, the Node and npm versions. A cached tarball is the
+ * output of a real `npm pack` (prepack's build included) of the same inputs. Started asynchronously: Node 22 is made
+ * ready meanwhile.
+ */
+function packedTarball(node24: string): Promise<string> {
+  const env = { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}` };
+  const npmVersion = execFileSync('npm', ['--version'], { encoding: 'utf8', env }).trim();
+  const key = createHash('sha256')
+    .update(PACK_INPUTS_VERSION)
+    .update(inputsHash(PACK_DIRS, PACK_FILES, ['typescript']))
+    .update(`npm@${npmVersion}`)
+    .digest('hex')
+    .slice(0, 32);
+  const off = process.env.EKS_SECRET_SYNC_PACK_CACHE === 'off';
+  const cacheDir = join(tmpdir(), 'eks-secret-sync-pack', key);
+  const cached = !off && existsSync(cacheDir) ? readdirSync(cacheDir).find((f) => f.endsWith('.tgz')) : undefined;
+  if (cached !== undefined) {
+    copyFileSync(join(cacheDir, cached), join(work, cached));
+    return Promise.resolve(join(work, cached));
+  }
   // npm pack runs prepack (the build into dist/) with the project's Node 24 first on PATH.
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}` },
+  return new Promise((resolve, reject) => {
+    execFile(
+      'npm',
+      ['pack', '--json', '--pack-destination', work],
+      { cwd: REPO_ROOT, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`npm pack: ${error.message}\n${stderr}`));
+        const [info] = JSON.parse(stdout) as { filename: string }[];
+        const file = join(work, info!.filename);
+        if (!off) {
+          const tmp = `${cacheDir}.tmp-${process.pid}`;
+          mkdirSync(tmp, { recursive: true });
+          copyFileSync(file, join(tmp, info!.filename));
+          rmSync(cacheDir, { recursive: true, force: true });
+          renameSync(tmp, cacheDir);
+        }
+        resolve(file);
+      },
+    );
   });
-  const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
-  tarball = join(work, info!.filename);
+}
+
+const PACK_DIRS = ['bin', 'functions', 'infra', 'statemachine'];
+const PACK_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md'];
+/** Bump when what the pack reads changes in a way the inputs above do not show (a new packed folder). */
+const PACK_INPUTS_VERSION = '1';
+
+/** A synth of the user's app on one Node, into its own outdir; never rejects (the test asserts the status). */
+interface AppSynth {
+  readonly status: number | null;
+  readonly stderr: string;
+  readonly outdir: string;
+}
+
+/** The two Nodes' synths of the user's app, started together once the install is done (independent outdirs). */
+const synths = new Map<string, Promise<AppSynth>>();
+
+function startSynth(name: string, node: string): void {
+  const outdir = mkdtempSync(join(work, 'cdk.out-'));
+  synths.set(
+    name,
+    new Promise((resolve) => {
+      const child = spawn(node, ['app.mjs'], { cwd: app, env: shEnv(node, { CDK_OUTDIR: outdir }), timeout: 540_000 });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout.resume();
+      child.on('error', (e) => resolve({ status: null, stderr: `${stderr}${e}`, outdir }));
+      child.on('close', (status) => resolve({ status, stderr, outdir }));
+    }),
+  );
+}
+
+beforeAll(async () => {
+  const node24 = process.execPath;
+  const packing = packedTarball(node24);
+  const node22 = ensureNode22(); // while npm pack builds
+  tarball = await packing;
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
   npmInstall();
   writeFileSync(join(app, 'app.mjs'), APP);
   writeFileSync(join(app, 'exec.mjs'), EXEC);
+  startSynth('Node 24', node24);
+  startSynth('Node 22', node22);
 }, 900_000);
 
 // The app's node_modules holds aws-cdk-lib and the SDK (about 350 MB): removing it takes more than the default 10 s.
@@ -162,11 +241,12 @@ describe('the packed package', () => {
     });
 
     it('synthesizes a separate CDK app that imports the construct by name, bundling its functions', {
-      timeout: 300_000,
-    }, () => {
-      const outdir = mkdtempSync(join(work, 'cdk.out-'));
-      const r = sh(node, ['app.mjs'], app, node, { CDK_OUTDIR: outdir });
+      timeout: 600_000,
+    }, async () => {
+      // Started with the other Node's synth at the end of the install (beforeAll above).
+      const r = await synths.get(name)!;
       expect(r.status, r.stderr).toBe(0);
+      const outdir = r.outdir;
       const template = JSON.parse(readFileSync(join(outdir, 'UserStack.template.json'), 'utf8'));
       const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter(
         (x) => x.Type === 'AWS::Lambda::Function',

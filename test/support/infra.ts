@@ -2,7 +2,7 @@
  * Synthesizes the CDK app in-process (local esbuild bundling: no Docker, no
  * network, no AWS credentials) and reads the cloud assembly.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +12,7 @@ import { createApp, DEFAULT_MAPPINGS_FILE } from '../../infra/app.ts';
 import { loadMappings, parseMappings, type SyncConfig } from '../../infra/model/config.ts';
 import { FUNCTION_METADATA_KEY, REPO_ROOT, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import type { EksSecretSyncStack } from '../../infra/constructs/stack.ts';
+import { cachedAssembly } from './synth-cache.ts';
 
 /** A CloudFormation resource as plain JSON. */
 export interface CfnResource {
@@ -45,19 +46,64 @@ export function exampleText(...replace: [string | RegExp, string][]): string {
 }
 
 /**
- * Synthesizes the app for a config into a fresh temporary directory, removed
- * when the process exits.
+ * Synthesizes the app for a config, bundling its functions. The cloud assembly comes from the synth cache
+ * (test/support/synth-cache.ts: one synth per distinct input, shared by the run's processes and later runs) unless
+ * `fresh` asks for a synth in this process, into a fresh temporary directory removed when the process exits (a test
+ * that compares two synths asks for one). On a cache hit, `stack` is the same app built again without bundling,
+ * on first use.
  *
  * @throws whatever synth throws, including cdk-nag's "Validation failed".
  */
-export function synth(config: SyncConfig | string = loadMappings(EXAMPLE_FILE)): Synthesized {
+export function synth(
+  config: SyncConfig | string = loadMappings(EXAMPLE_FILE),
+  opts: { fresh?: boolean } = {},
+): Synthesized {
   const cfg = typeof config === 'string' ? parseMappings(config, 'test.yaml') : config;
+  const { assembly, stackNames, built } = bundledAssembly(cfg, {}, opts.fresh ?? false);
+  const json = assembly.getStackByName(stackNames[0]!).template;
+  const s = { assembly, template: Template.fromJSON(json), resources: json.Resources, json } as Omit<
+    Synthesized,
+    'stack'
+  >;
+  let stack = built;
+  return Object.defineProperty(s, 'stack', {
+    enumerable: true,
+    get: () => {
+      stack ??= unbundledStack(cfg);
+      return stack;
+    },
+  }) as Synthesized;
+}
+
+/**
+ * Every stack's template of the app of a config synthesized with this App context, bundling its functions, in the
+ * app's order; from the synth cache as {@link synth} (the empty context is `synth`'s own synth).
+ */
+export function synthTemplates(config: SyncConfig, context: Record<string, unknown>): unknown[] {
+  const { assembly, stackNames } = bundledAssembly(config, context, false);
+  return stackNames.map((name) => assembly.getStackByName(name).template);
+}
+
+/** The file of a cached assembly naming the app's stacks, in the app's order (the first is `synth`'s). */
+const STACK_NAMES_FILE = 'eks-secret-sync-stacks.json';
+
+function bundledAssembly(cfg: SyncConfig, context: Record<string, unknown>, fresh: boolean) {
+  let built: EksSecretSyncStack | undefined;
+  const { assembly } = cachedAssembly(fresh ? undefined : { synth: 'bundled', config: cfg, context }, (outdir) => {
+    const { app, stack, stacks } = createApp(cfg, { outdir, stackTraces: false, context });
+    app.synth();
+    writeFileSync(join(outdir, STACK_NAMES_FILE), JSON.stringify(stacks.map((x) => x.stackName)));
+    built = stack;
+  });
+  const stackNames = JSON.parse(readFileSync(join(assembly.directory, STACK_NAMES_FILE), 'utf8')) as string[];
+  return { assembly, stackNames, built };
+}
+
+/** The app's first stack, built without bundling (CDK's `aws:cdk:bundling-stacks` context, empty), not synthesized. */
+function unbundledStack(cfg: SyncConfig): EksSecretSyncStack {
   const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-cdk-'));
   process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  const { app, stack } = createApp(cfg, { outdir, stackTraces: false });
-  const assembly = app.synth();
-  const json = assembly.getStackByName(stack.stackName).template;
-  return { stack, assembly, template: Template.fromJSON(json), resources: json.Resources, json };
+  return createApp(cfg, { outdir, stackTraces: false, context: { 'aws:cdk:bundling-stacks': [] } }).stack;
 }
 
 /**
