@@ -99,9 +99,18 @@ export function plainMappings(n: number): string {
 
 /** Metrics an alarm reads: 1 for a plain alarm, the MetricStat entries of a metric-math alarm. */
 function metricsRead(a: CfnAlarm, stack: Stack): { metrics: number; insights: boolean } {
-  const queries = stack.resolve(a.metrics) as { metricStat?: unknown; expression?: string }[] | undefined;
+  const queries = stack.resolve(a.metrics) as { metricStat?: unknown; expression?: unknown }[] | undefined;
   if (!queries) return { metrics: 1, insights: false };
-  const insights = queries.some((q) => /^\s*SELECT\b/i.test(q.expression ?? ''));
+  // An expression naming a resource (a function's name) resolves to Fn::Join: its text is its string parts in order.
+  const text = (e: unknown): string =>
+    typeof e === 'string'
+      ? e
+      : Array.isArray(e)
+        ? e.map(text).join('')
+        : e && typeof e === 'object'
+          ? text(Object.values(e))
+          : '';
+  const insights = queries.some((q) => /^\s*SELECT\b/i.test(text(q.expression)));
   return { metrics: queries.filter((q) => q.metricStat !== undefined).length, insights };
 }
 

@@ -1,11 +1,10 @@
 /**
  * The AWS edges of the lost-event sweep (functions/domain/sweep.ts): the sync ledger in DynamoDB (one item per
- * mapping: FetchSecret writes what it fetched, the sweep what it found behind), ListSecrets' metadata pages, and the
+ * mapping: FetchSecret writes what it fetched, through ledger.ts, the sweep what it found behind), ListSecrets' metadata pages, and the
  * StartExecution of a mapping behind. Nothing here reads a secret value.
  */
 import {
   DeleteItemCommand,
-  PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -22,41 +21,11 @@ import {
   type SecretListing,
   type SweepDecision,
 } from '../domain/sweep.ts';
+import { LEDGER_ATTRIBUTES } from './ledger.ts';
 
-/** The ledger's attribute names, written once (the construct's IAM conditions name them too). */
-export const LEDGER_ATTRIBUTES = {
-  mappingId: 'mappingId',
-  secretArn: 'secretArn',
-  fetchedVersion: 'fetchedVersion',
-  fetchedAt: 'fetchedAt',
-  sweptVersion: 'sweptVersion',
-  sweeps: 'sweeps',
-} as const;
+export { LEDGER_ATTRIBUTES } from './ledger.ts';
 
 const A = LEDGER_ATTRIBUTES;
-
-/**
- * Records that the mapping's sync fetched `versionId` (FetchSecret, after a fetch of a version). A whole-item put:
- * the sweep's counters of an older version go with it.
- */
-export async function recordFetch(
-  db: Pick<DynamoDBClient, 'send'>,
-  table: string,
-  e: { mappingId: string; secretArn: string; versionId: string },
-  now: Date,
-): Promise<void> {
-  await db.send(
-    new PutItemCommand({
-      TableName: table,
-      Item: {
-        [A.mappingId]: { S: e.mappingId },
-        [A.secretArn]: { S: e.secretArn },
-        [A.fetchedVersion]: { S: e.versionId },
-        [A.fetchedAt]: { S: now.toISOString() },
-      },
-    }),
-  );
-}
 
 /** Every item of the ledger (a Scan: a few read units for hundreds of mappings, docs/performance.md). */
 export async function readLedger(db: Pick<DynamoDBClient, 'send'>, table: string): Promise<LedgerEntry[]> {

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
@@ -11,7 +10,7 @@ import { logger } from '../runtime/logger.ts';
 import { dataShapeFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { openSource } from '../sources/open.ts';
-import { recordFetch } from '../adapters/sweep-io.ts';
+import { dynamoLedger } from '../adapters/ledger.ts';
 
 const env = readEnv('fetch-secret');
 const settings: FetchSettings = {
@@ -27,8 +26,27 @@ const ports: FetchPorts = {
   clock: systemClock,
 };
 /** The sync ledger the lost-event sweep reads (docs/decisions.md#lost-event-sweep); unset: the sweep is off. */
-const ledger = env[ENV.syncLedgerTable];
-const db = ledger === undefined ? undefined : new DynamoDBClient(AWS_CLIENT_OPTIONS);
+const ledgerTable = env[ENV.syncLedgerTable];
+const ledger = ledgerTable === undefined ? undefined : dynamoLedger(ledgerTable, { timeLeft });
+
+/**
+ * Writes the ledger item of this fetch. A failed write does not fail the sync: the ledger only feeds the sweep, which
+ * then finds the mapping behind and starts one more (idempotent) sync, and raises SweepBehindAlarm if the writes keep
+ * failing (docs/decisions.md#the-ledger-write-without-aws-sdkclient-dynamodb).
+ */
+async function recordFetch(mappingId: string, versionId: string): Promise<void> {
+  try {
+    await ledger?.recordFetch({ mappingId, secretArn: settings.secretArn, versionId }, new Date());
+  } catch (e) {
+    const err = e as Error;
+    logger.warn('sync ledger not written: the sweep may start this sync again', {
+      mappingId,
+      versionId,
+      error: err.name,
+      reason: err.message,
+    });
+  }
+}
 
 /**
  * FetchSecret ({@link fetchSecret}): the secret version the event names, as
@@ -48,9 +66,7 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
     const missing = out.missingStages && { missingStages: out.missingStages };
     logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count, ...missing });
     // After the fetch: a sync that got this version either completes or leaves its failure in the DLQ.
-    if (db !== undefined && ledger !== undefined) {
-      await recordFetch(db, ledger, { mappingId, secretArn, versionId: out.source.versionId }, new Date());
-    }
+    await recordFetch(mappingId, out.source.versionId);
   }
   return out;
 }

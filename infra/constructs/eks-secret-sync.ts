@@ -195,7 +195,9 @@ export class EksSecretSync extends Construct implements SharedParts {
       executionLogGroup,
       freshness: Duration.minutes(config.freshnessMinutes),
       alarmEmail: config.alarmEmail,
-      ...(sweep && { sweep: { logGroup: sweep.function.logGroup, period: sweep.period } }),
+      ...(sweep && {
+        sweep: { logGroup: sweep.function.logGroup, period: sweep.period, function: sweep.function.function },
+      }),
     });
     // After the monitoring: its topic (with alarmEmail) is where an administrator's change is sent.
     new AdminWatch(this, 'AdminWatch', {

@@ -62,15 +62,22 @@ export interface SyncMonitoringProps {
    * its period (the behind alarm's).
    * @default no sweep: no behind alarm
    */
-  readonly sweep?: { readonly logGroup: ILogGroup; readonly period: Duration };
+  readonly sweep?: { readonly logGroup: ILogGroup; readonly period: Duration; readonly function: IFunction };
 }
 
 /** What one alarm watches and says. */
+/** Sweep periods in a row that failed or had no sweep before the sweep's own alarm (as the behind alarm's two). */
+export const SWEEP_FAILING_PERIODS = 2;
+
 interface AlarmSpec {
   readonly id: string;
   readonly metric: IMetric;
   readonly threshold: number;
   readonly comparison?: ComparisonOperator;
+  /** @default 1 */
+  readonly evaluationPeriods?: number;
+  /** @default TreatMissingData.NOT_BREACHING */
+  readonly treatMissingData?: TreatMissingData;
   /** What it means and the runbook line, in one sentence or two. */
   readonly description: string;
 }
@@ -166,6 +173,17 @@ export class SyncMonitoring extends Construct {
       statistic: 'Sum',
       label: 'redrive-sync errors',
     });
+    // The alarms of two series that have no data while the app is idle (the step failures' filter publishes only on
+    // a match; redrive-sync runs only when a redrive is asked for) read them through Metrics Insights, charged per
+    // metric the query matches: none while idle (docs/performance.md, idle cost). Same series, same threshold.
+    const insightsSum = (from: string, where: string, label: string) =>
+      new MathExpression({ expression: `SELECT SUM(${where}) FROM ${from}`, period: fiveMinutes, label });
+    const stepFailuresInsights = insightsSum(`"${namespace}"`, logMetric.StepFailures.metricName, 'step failures');
+    const redriveErrorsInsights = new MathExpression({
+      expression: `SELECT SUM(Errors) FROM SCHEMA("AWS/Lambda", FunctionName) WHERE FunctionName = '${props.redriveFunction.functionName}'`,
+      period: fiveMinutes,
+      label: 'redrive-sync errors',
+    });
     const rules = `rules named ${rulePrefix(stackName)}*`;
     // One series for the app (no dimension: the mapping is a property of each sample's log line).
     const lag = (statistic: string) =>
@@ -248,7 +266,7 @@ export class SyncMonitoring extends Construct {
       },
       {
         id: 'RedriveErrorsAlarm',
-        metric: redriveErrors,
+        metric: redriveErrorsInsights,
         threshold: 0,
         description:
           'The redrive-sync consumer failed an invocation; its messages return to sync-requests and, after 5 ' +
@@ -256,7 +274,7 @@ export class SyncMonitoring extends Construct {
       },
       {
         id: 'StepFailuresAlarm',
-        metric: logMetric.StepFailures,
+        metric: stepFailuresInsights,
         threshold: 0,
         description:
           'A step of a sync failed: a Lambda error or timeout, Lambda throttling (TooManyRequestsException), or the ' +
@@ -320,6 +338,20 @@ export class SyncMonitoring extends Construct {
           "The dashboard's table names it; check the DLQ and `eks-secret-sync status`, then `eks-secret-sync " +
           'sync --mapping <id>` (docs/operations.md#lost-event-sweep).',
       });
+      // A sweep that fails or no longer runs repairs nothing and finds nobody behind: the behind alarm stays quiet.
+      // Lambda publishes Errors (0 when it succeeded) for every run, so a period without the metric is a sweep that
+      // did not run (schedule disabled, throttled, deleted): missing data breaches.
+      specs.push({
+        id: 'SweepFailingAlarm',
+        metric: sweep.function.metricErrors({ period: sweep.period, statistic: 'Sum', label: 'sweep errors' }),
+        threshold: 0,
+        evaluationPeriods: SWEEP_FAILING_PERIODS,
+        treatMissingData: TreatMissingData.BREACHING,
+        description:
+          `Lost-event sweep: ${SWEEP_FAILING_PERIODS} sweep periods in a row ended with an error or had no sweep at ` +
+          'all; a lost event is not repaired meanwhile. Check the sweep-secrets log group (its error is logged ' +
+          'once) and its schedule rule (docs/operations.md#lost-event-sweep).',
+      });
     }
 
     let action: IAlarmAction | undefined;
@@ -342,8 +374,8 @@ export class SyncMonitoring extends Construct {
         metric: s.metric,
         threshold: s.threshold,
         comparisonOperator: s.comparison ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        evaluationPeriods: s.evaluationPeriods ?? 1,
+        treatMissingData: s.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       });
       if (action) {
         alarm.addAlarmAction(action);

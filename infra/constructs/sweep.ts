@@ -4,7 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LEDGER_ATTRIBUTES } from '../../functions/adapters/sweep-io.ts';
+import { LEDGER_ATTRIBUTES } from '../../functions/adapters/ledger.ts';
 import { SweepSecretsFunction } from './functions/sweep-secrets.ts';
 
 /** Props of {@link SyncSweep}. */

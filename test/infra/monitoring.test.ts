@@ -16,6 +16,7 @@ import {
   LAMBDA_THROTTLED,
 } from '../../infra/constructs/monitoring-filters.ts';
 import { metricNamespace, rulePrefix } from '../../infra/model/resource-names.ts';
+import { SWEEP_FAILING_PERIODS } from '../../infra/constructs/monitoring.ts';
 import { REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { ALARM_IDS } from '../support/alarms.ts';
 import { FRESHNESS_METRIC } from '../../functions/domain/freshness.ts';
@@ -67,18 +68,13 @@ describe('each alarm', () => {
     });
   });
 
-  it.each([['StepFailuresAlarm', 'StepFailures']])(
-    '%s counts the execution-log metric %s (Sum > 0 in 5 minutes)',
-    (id, metricName) => {
-      expect(watched(alarm(id))).toMatchObject({
-        Namespace: NS,
-        MetricName: metricName,
-        Statistic: 'Sum',
-        Period: 300,
-      });
-      expect(alarm(id)).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-    },
-  );
+  it('StepFailuresAlarm sums the execution-log metric StepFailures with a Metrics Insights query (> 0 in 5 minutes)', () => {
+    const a = alarm('StepFailuresAlarm');
+    expect(a.Metrics).toStrictEqual([
+      expect.objectContaining({ Expression: `SELECT SUM(StepFailures) FROM "${NS}"`, Period: 300 }),
+    ]);
+    expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
 
   it('FreshnessAlarm watches the p99 of the app-wide lag metric (no dimension) against freshnessMinutes', () => {
     const a = alarm('FreshnessAlarm');
@@ -87,14 +83,21 @@ describe('each alarm', () => {
     expect(a).toMatchObject({ Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
-  it('RedriveErrorsAlarm watches the errors of the redrive-sync function', () => {
+  it('RedriveErrorsAlarm sums the Errors of the redrive-sync function with a Metrics Insights query', () => {
     const fn = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('RedriveRedriveSync'))![0];
-    expect(watched(alarm('RedriveErrorsAlarm'))).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
-      Threshold: 0,
-    });
+    const a = alarm('RedriveErrorsAlarm');
+    expect(a.Metrics).toStrictEqual([
+      expect.objectContaining({
+        Expression: {
+          'Fn::Join': [
+            '',
+            [`SELECT SUM(Errors) FROM SCHEMA("AWS/Lambda", FunctionName) WHERE FunctionName = '`, { Ref: fn }, "'"],
+          ],
+        },
+        Period: 300,
+      }),
+    ]);
+    expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it('UncaughtFailuresAlarm subtracts the dead-lettered executions from the unsuccessful ones', () => {
@@ -134,8 +137,10 @@ describe('each alarm', () => {
     const a = alarm(id);
     expect(a.AlarmActions).toStrictEqual([{ Ref: topic }]);
     expect(a.OKActions).toStrictEqual([{ Ref: topic }]);
-    expect(a.EvaluationPeriods).toBe(1);
-    expect(a.TreatMissingData).toBe('notBreaching');
+    // The sweep's own alarm breaches on missing data (a sweep that did not run) over two sweep periods.
+    const sweepOwn = id === 'SweepFailingAlarm';
+    expect(a.EvaluationPeriods).toBe(sweepOwn ? SWEEP_FAILING_PERIODS : 1);
+    expect(a.TreatMissingData).toBe(sweepOwn ? 'breaching' : 'notBreaching');
     expect(a.AlarmDescription).toMatch(/^eks-secret-sync EksSecretSync: /);
     // A runbook line: a command to run, or the place in the docs that says what to do.
     expect(a.AlarmDescription).toMatch(/`eks-secret-sync [a-z]+|docs\/operations\.md#|Raise |redeploy|Check /);

@@ -6,6 +6,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SWEEP_BEHIND_METRIC } from '../../functions/domain/sweep.ts';
+import { SWEEP_FAILING_PERIODS } from '../../infra/constructs/monitoring.ts';
 import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { metricNamespace, rulePrefix } from '../../infra/model/resource-names.ts';
@@ -59,6 +60,31 @@ describe('the lost-event sweep in the template', () => {
     expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it('alarms when the sweep fails or does not run: its Errors over 2 sweep periods, missing data breaching', () => {
+    const fn = ofType(on, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Metadata?.['eks-secret-sync:function'] === 'sweep-secrets',
+    )![0];
+    const alarms = ofType(on, 'AWS::CloudWatch::Alarm').filter(([id]) => /SweepFailingAlarm/.test(id));
+    expect(alarms).toHaveLength(1);
+    const p = alarms[0]![1].Properties;
+    const stat = p.Metrics?.[0]?.MetricStat;
+    expect(stat).toMatchObject({
+      Metric: {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+      },
+      Stat: 'Sum',
+      Period: 900,
+    });
+    expect(p).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: SWEEP_FAILING_PERIODS,
+      TreatMissingData: 'breaching',
+    });
+  });
+
   it("names the mappings behind on the dashboard: a Logs Insights table over the sweep's log group", () => {
     const [dashboard] = ofType(on, 'AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard![1].Properties.DashboardBody);
@@ -87,7 +113,7 @@ describe('the lost-event sweep in the template', () => {
   it('is not there with sweepMinutes: 0: no rule, function, table or alarm, and no fetch writes a ledger', () => {
     const off = templateOf(exampleText(['stack:\n', 'stack:\n  sweepMinutes: 0\n']));
     expect(ofType(off, 'AWS::DynamoDB::Table')).toStrictEqual([]);
-    expect(Object.keys(off).filter((id) => /^Sweep|SweepBehindAlarm/.test(id))).toStrictEqual([]);
+    expect(Object.keys(off).filter((id) => /^Sweep|SweepBehindAlarm|SweepFailingAlarm/.test(id))).toStrictEqual([]);
     expect(fetchEnvs(off).length).toBeGreaterThan(0);
     for (const env of fetchEnvs(off)) expect(env).not.toHaveProperty('SYNC_LEDGER_TABLE');
   });

@@ -19,4 +19,5 @@ export const ALARM_IDS = [
   'UndeliveredEventsAlarm',
   'FailedInvocationsAlarm',
   'SweepBehindAlarm',
+  'SweepFailingAlarm',
 ] as const;

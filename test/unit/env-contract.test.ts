@@ -113,9 +113,9 @@ describe('names once', () => {
     expect(quoted(ENV.mappingId).test(`requireEnv('${ENV.mappingId}')`)).toBe(true); // the check sees a literal
   });
 
-  it('reads process.env only in runtime/env.ts, the logger (Powertools) and the KMS adapter (SDK settings)', () => {
+  it('reads process.env only in runtime/env.ts, the logger (Powertools) and the signed AWS JSON client (SDK settings)', () => {
     const readers = FILES.filter((f) => code(f).some((line) => /\bprocess\.env\b/.test(line)));
-    const allowed = ['functions/adapters/kms.ts', 'functions/runtime/env.ts', 'functions/runtime/logger.ts'];
+    const allowed = ['functions/adapters/aws-json.ts', 'functions/runtime/env.ts', 'functions/runtime/logger.ts'];
     expect(readers.sort()).toStrictEqual(allowed);
   });
 });
