@@ -17,6 +17,8 @@ import {
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
 import { definitionJson } from '../infra/model/definition-json.ts';
+import { withWaves } from '../infra/model/waves.ts';
+import type { WavesOption } from '../functions/domain/waves.ts';
 import { appScopeOf, kubeNames, type AppScope } from '../infra/model/kube-names.ts';
 import { accessManifests, type RbacNamespace } from '../infra/model/rbac.ts';
 import type { TargetRef } from '../functions/domain/target.ts';
@@ -101,6 +103,8 @@ export interface LocalMappingOptions {
    * passes it); default: unset, the rollouts are not followed.
    */
   readonly rolloutTimeoutSeconds?: number;
+  /** The mapping option `waves`: the definition gets the wave loop (infra/model/waves.ts); default: none. */
+  readonly waves?: WavesOption;
   /**
    * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
    * the admission policy), to prove a denial.
@@ -187,7 +191,7 @@ export class LocalMapping {
     bundles: Bundles,
     targets: readonly TargetRef[],
     clusterEndpoint: string,
-    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers' | 'rolloutTimeoutSeconds'> = {},
+    opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers' | 'rolloutTimeoutSeconds' | 'waves'> = {},
   ) {
     this.details = details;
     this.app = app;
@@ -225,8 +229,17 @@ export class LocalMapping {
       ),
     };
     this.substitutions = subs;
+    const definition = JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!));
     this.machine = withCompleteEventLog(
-      new StateMachine(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!))),
+      new StateMachine(
+        opts.waves
+          ? withWaves(
+              definition,
+              targets.map((t) => t.name),
+              opts.waves,
+            )
+          : definition,
+      ),
     );
   }
 

@@ -162,6 +162,7 @@ export class SecretMapping extends Construct {
       logGroup: props.executionLogGroup,
       logGroupPrefix: legacyExecutionLogGroupPrefix(Stack.of(this).stackName, m.id),
       logRetention: props.logRetention,
+      ...(m.waves && { waves: { option: m.waves, targets: m.targets.map((t) => targetRef(m, t).name) } }),
     });
     this.rules = this.addRules(m, props.deadLetterQueue);
 

@@ -8,7 +8,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { StepPlaceholder } from '../../functions/domain/sync-steps.ts';
+import type { WavesOption } from '../../functions/domain/waves.ts';
 import { definitionJson as definitionJsonOf } from '../model/definition-json.ts';
+import { withWaves } from '../model/waves.ts';
 import { REPO_ROOT } from './lambda-defaults.ts';
 
 /** The ASL file: the single source of truth, also executed by the state machine tests. */
@@ -91,6 +93,12 @@ export interface SyncStateMachineProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The mapping's `waves` and its target names in the Map's order: the definition gets the wave loop
+   * (infra/model/waves.ts).
+   * @default none: the ASL file's definition as it is
+   */
+  readonly waves?: { readonly option: WavesOption; readonly targets: readonly string[] };
 }
 
 /**
@@ -133,7 +141,15 @@ export class SyncStateMachine extends Construct {
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,
       role,
-      definitionBody: DefinitionBody.fromFile(DEFINITION_FILE),
+      definitionBody: props.waves
+        ? DefinitionBody.fromString(
+            JSON.stringify(
+              withWaves(JSON.parse(readFileSync(DEFINITION_FILE, 'utf8')), props.waves.targets, props.waves.option),
+              null,
+              2,
+            ),
+          )
+        : DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: { ...props.substitutions },
       stateMachineType: StateMachineType.EXPRESS,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },

@@ -11,6 +11,8 @@ import type { SecretType } from '../../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
+import { MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
+import { wavesProblem } from '../../functions/domain/waves.ts';
 import {
   DATA_SOURCE_FIELDS,
   mappingOptionShape,
@@ -336,6 +338,22 @@ function checkTargetTypes(m: MappingFields, ctx: z.RefinementCtx): void {
   });
 }
 
+/** `waves` against the rest of the mapping (functions/domain/waves.ts): restart, a follow, the budget. */
+function checkWaves(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (m.waves === undefined) return;
+  const targets = m.targets ?? [{}];
+  const problem = wavesProblem(
+    m.waves,
+    {
+      targets: targets.length,
+      restarts: targets.some((t) => ((t as { restart?: string[] }).restart ?? m.restart ?? []).length > 0),
+      rolloutTimeoutSeconds: m.rolloutTimeoutSeconds ?? 0,
+    },
+    MAX_ROLLOUT_TIMEOUT_SECONDS,
+  );
+  if (problem) ctx.addIssue({ code: 'custom', path: ['waves'], message: problem });
+}
+
 /**
  * The mapping with its targets as one list: the single-target form becomes a list of one, and every target
  * carries its Secret options in full (the mapping's, unless it overrides them).
@@ -362,6 +380,7 @@ export const mappingSchema = mappingFields
   .superRefine(checkTargetForm, { when: (payload) => payload.value !== null && typeof payload.value === 'object' })
   .superRefine(checkDataShape)
   .superRefine(checkTargetTypes)
+  .superRefine(checkWaves)
   .transform(normalize);
 
 const alarmEmail = z

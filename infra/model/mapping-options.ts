@@ -16,6 +16,7 @@ import type { SecretType } from '../../functions/domain/types.ts';
 import { ENV, type EnvName, type FunctionKind } from '../../functions/runtime/env-contract.ts';
 import { dataShapeEnvValue } from '../../functions/runtime/options.ts';
 import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
+import { HELD_TARGETS } from '../../functions/domain/waves.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -263,6 +264,26 @@ export const MAPPING_OPTIONS = {
         encode: (m) => (m.rolloutTimeoutSeconds ? String(m.rolloutTimeoutSeconds) : undefined),
       },
     ],
+    since: '0.2.0',
+  },
+  waves: {
+    schema: z.strictObject({
+      size: z
+        .number()
+        .int({ error: (i) => `${show(i.input)} is not a whole number of targets` })
+        .min(1, { error: (i) => `${show(i.input)} is below 1; expected the number of targets restarted at once` }),
+      heldTargets: z.enum(HELD_TARGETS),
+    }),
+    unset: 'every target at once',
+    doc:
+      'With `restart` and `rolloutTimeoutSeconds`: restart the targets `size` at a time, in the listed order, and ' +
+      'stop at the first wave with a failed target; `heldTargets` says whether the later targets still get the ' +
+      'data ([waves](restart.md#waves))',
+    accepts:
+      '`{ size: <n ≥ 1>, heldTargets: write | hold }`; needs `restart` and `rolloutTimeoutSeconds` > 0, with ' +
+      `waves × rolloutTimeoutSeconds ≤ ${MAX_ROLLOUT_TIMEOUT_SECONDS}`,
+    targetOverride: false,
+    delivery: [{ kind: 'infra', what: 'the wave loop around the Map of the state machine (infra/model/waves.ts)' }],
     since: '0.2.0',
   },
   resyncSchedule: {

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HELD_TARGETS } from '../../functions/domain/waves.ts';
+import { withWaves } from '../../infra/model/waves.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -31,13 +33,28 @@ function diagram(readme: string): string {
   return /```\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
 }
 
+/** The state types the diagram must name (the rules of the house add Wait). */
+const TYPES = ['Task', 'Map', 'Succeed', 'Fail', 'Wait'];
+
 describe('the sync diagram of README.md#how-a-sync-works', () => {
   const asl = JSON.parse(readFileSync(join(ROOT, 'statemachine/sync.asl.json'), 'utf8')) as States;
-  const drawn = statesOf(asl, ['Task', 'Map', 'Succeed', 'Fail']);
+  const drawn = statesOf(asl, TYPES);
 
   it('names every Task, Map, Succeed and Fail state of the state machine', () => {
     expect(drawn).toContain('Targets');
     expect(missingFrom(diagram(readFileSync(join(ROOT, 'README.md'), 'utf8')), drawn)).toStrictEqual([]);
+  });
+
+  it.each(HELD_TARGETS)('names every such state of a definition with waves (heldTargets %s)', (heldTargets) => {
+    const waves = statesOf(withWaves(asl, ['a', 'b'], { size: 1, heldTargets }) as States, TYPES);
+    expect(waves).toContain(heldTargets === 'write' ? 'WriteHeld' : 'Targets');
+    expect(missingFrom(diagram(readFileSync(join(ROOT, 'README.md'), 'utf8')), waves)).toStrictEqual([]);
+  });
+
+  it('finds the wave states missing from a diagram without them (positive control)', () => {
+    const waves = statesOf(withWaves(asl, ['a', 'b'], { size: 1, heldTargets: 'write' }) as States, TYPES);
+    const readme = diagram(readFileSync(join(ROOT, 'README.md'), 'utf8')).replace(/WriteHeld/g, 'Held');
+    expect(missingFrom(readme, waves)).toStrictEqual(['WriteHeld']);
   });
 
   it('finds the fan-out states missing from the diagram before them (positive control)', () => {

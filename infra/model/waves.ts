@@ -1,0 +1,74 @@
+/**
+ * The state machine of a mapping with `waves` (docs/restart.md#waves): the definition of statemachine/sync.asl.json
+ * with the wave loop of statemachine/waves.asl.json spliced around its Targets Map. A mapping without `waves` keeps
+ * the file's definition unchanged (its template too). Used by the stack (infra/constructs/state-machine.ts), the
+ * local runner (testbed/local-pipeline.ts) and the ASL tests. CDK-free.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  type WavesOption,
+  WAVES_STEP,
+  WAVES_STOPPED_ERROR,
+  waveStopCauses,
+  wavesOf,
+} from '../../functions/domain/waves.ts';
+import { definitionJson } from './definition-json.ts';
+
+/** The wave loop's fragment. */
+export const WAVES_FILE = new URL('../../statemachine/waves.asl.json', import.meta.url);
+
+// biome-ignore lint/suspicious/noExplicitAny: ASL is JSON, spliced by state name
+type Json = any;
+
+/**
+ * `definition` (the parsed ASL, placeholders filled or not) with the wave loop for targets named `names` (in the
+ * Map's item order). The Targets Map runs `$.wave.items`; after a stop with `heldTargets: write`, WriteHeld (a copy
+ * of Targets whose runs skip RestartNeeded's and RecheckNeeded's restarts) writes the later targets.
+ *
+ * @throws Error when the definition has no FetchSecret → Targets → CheckTargets to splice into.
+ */
+export function withWaves(definition: Json, names: readonly string[], w: WavesOption): Json {
+  const def = structuredClone(definition);
+  const s = def.States;
+  if (s.FetchSecret?.Next !== 'Targets' || s.Targets?.Type !== 'Map' || s.Targets.Next !== 'CheckTargets') {
+    throw new Error('the definition has no FetchSecret → Targets (Map) → CheckTargets for the wave loop');
+  }
+  const waves = wavesOf(names.length, w.size);
+  const subs: Record<string, string> = {
+    WavesJson: definitionJson(waves),
+    HeldJson: definitionJson(waves.map((_, i) => waves.slice(i + 1).flat())),
+    CausesJson: definitionJson(waveStopCauses(names, w)),
+  };
+  const text = readFileSync(WAVES_FILE, 'utf8').replace(/\$\{(\w+)\}/g, (_a, k: string) => subs[k] ?? `\${${k}}`);
+  const fragment = JSON.parse(text);
+  const loop = fragment.States;
+  loop.WaveHealthy.Choices[1].NumericLessThan = waves.length - 1;
+  loop.WavesStopped.Parameters.Error = WAVES_STOPPED_ERROR;
+  loop.WavesFailed.Result = WAVES_STEP;
+  if (w.heldTargets === 'hold') {
+    loop.StopWaves.Next = 'WavesStopped';
+    delete loop.AnyHeld;
+  }
+  s.FetchSecret.Next = 'StartWaves';
+  s.Targets.ItemsPath = '$.wave.items';
+  s.Targets.Next = 'CheckWave';
+  if (w.heldTargets === 'write') s.WriteHeld = heldMap(s.Targets, fragment.HeldIteration);
+  Object.assign(s, loop);
+  return def;
+}
+
+/** Targets as WriteHeld: the same runs over the held targets, each ending RestartHeld instead of restarting. */
+function heldMap(targets: Json, held: Json): Json {
+  const map = structuredClone(targets);
+  map.Comment = 'The targets after a stopped wave (heldTargets write): written like in Targets, never restarted.';
+  map.ItemSelector.restartHeld = true;
+  map.ResultPath = '$.heldResults';
+  map.Next = 'WavesStopped';
+  const it = map.ItemProcessor.States;
+  it.StartTarget.Parameters['restartHeld.$'] = '$.restartHeld';
+  for (const choice of ['RestartNeeded', 'RecheckNeeded']) {
+    it[choice].Choices.unshift({ Variable: '$.restartHeld', IsPresent: true, Next: 'RestartHeld' });
+  }
+  it.RestartHeld = held.RestartHeld;
+  return map;
+}
