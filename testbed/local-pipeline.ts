@@ -106,6 +106,11 @@ export interface LocalMappingOptions {
   /** The mapping option `waves`: the definition gets the wave loop (infra/model/waves.ts); default: none. */
   readonly waves?: WavesOption;
   /**
+   * The mapping option `restartWindowSeconds` (RESTART_WINDOW_SECONDS of apply-secret); default: unset, restarts
+   * not coalesced. WaitForRestartWindow really waits: keep test windows small.
+   */
+  readonly restartWindowSeconds?: number;
+  /**
    * Skip applying what `eks-secret-sync rbac` prints for the mapping (Role, RoleBinding and, with `restart`,
    * the admission policy), to prove a denial.
    */
@@ -314,6 +319,9 @@ export class LocalMapping {
       [ENV.kubeIdentity]: identity.roleArn,
       [ENV.clusterEndpoints]: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
       [ENV.metricNamespace]: TESTBED_METRIC_NAMESPACE,
+      ...(opts.restartWindowSeconds !== undefined && {
+        [ENV.restartWindowSeconds]: String(opts.restartWindowSeconds),
+      }),
       POWERTOOLS_SERVICE_NAME: 'eks-secret-sync',
       ...opts.env,
     };

@@ -6,12 +6,13 @@ import type { ApplyInput, ApplyOutput, ReportInput, ReportOutput } from '../doma
 import { systemClock } from '../domain/ports.ts';
 import { freshnessRecord } from '../domain/freshness.ts';
 import { ANNOTATIONS } from '../domain/metadata.ts';
+import { restartAtAfterWrite } from '../domain/restart.ts';
 import { targetRefOf } from '../domain/target.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { kubeTimeoutFrom, secretTypeFrom } from '../runtime/options.ts';
+import { kubeTimeoutFrom, restartWindowFrom, secretTypeFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
 import { applyPlan } from '../steps/apply.ts';
 import { reportFailure } from '../steps/report.ts';
@@ -23,6 +24,7 @@ const identity = identityFrom(env);
 const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const namespace = env[ENV.metricNamespace];
+const restartWindow = restartWindowFrom(env[ENV.restartWindowSeconds]);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
@@ -31,7 +33,8 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endp
  * a DELETE. The target and its cluster come from the state (the Map item); its type overrides the mapping's.
  *
  * The same function records a failed target's sync as an Event on its Secret (RecordFailureEvent, input with
- * `report`, mapping option `failureEvents`): it already holds the target's token and reach.
+ * `report`, mapping option `failureEvents`): it already holds the target's token and reach. With
+ * `restartWindowSeconds`, a create or update returns `restartAt`, the restart window's boundary.
  *
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
  */
@@ -45,7 +48,10 @@ export async function handler(
   const location = secretOf(target, input.clusters, allowed);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
-  const out = await applyPlan({ sealer, kubernetes, randomBytes }, settings, input);
+  const applied = await applyPlan({ sealer, kubernetes, randomBytes }, settings, input);
+  // restartWindowSeconds: the boundary of the window the write completed in (taken now, after the write).
+  const restartAt = restartAtAfterWrite(applied.action, restartWindow, Date.now(), input);
+  const out = restartAt === undefined ? applied : { ...applied, restartAt };
   logger.info('applied Secret', { mappingId, target: target.name, ...out });
   // A write of the AWS data records its freshness (a deletion's does not: it is no version's arrival).
   if (namespace && input.changedAt && (out.action === 'create' || out.action === 'update')) {

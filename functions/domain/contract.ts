@@ -112,6 +112,12 @@ export interface ApplyOutput {
   readonly updated: number;
   /** Keys removed: pruned, or removed by a deletion. */
   readonly pruned: number;
+  /**
+   * With `restartWindowSeconds` W > 0, after a create or update: the boundary of the W-second window the write
+   * completed in (`restartBoundary` in domain/restart.ts). WaitForRestartWindow waits until then and
+   * RestartWorkloads writes it as the restart time. Absent with W = 0 (restart at the execution's start time).
+   */
+  readonly restartAt?: string;
 }
 
 /**
@@ -153,6 +159,11 @@ export interface RestartInput extends Partial<TargetInput> {
    * version, then follow every rollout. Absent: restart every workload (RestartWorkloads).
    */
   readonly recheck?: boolean;
+  /**
+   * ApplySecret's output (`$.applied`; absent for a re-check): its `restartAt`, when present, is the restart time
+   * instead of `requestedAt`, and the patch is the coalesced one (`restartPatch` in domain/restart.ts).
+   */
+  readonly applied?: { readonly restartAt?: string };
 }
 
 /** RestartWorkloads: out at `$.restarted`. */

@@ -4,6 +4,7 @@
  * `kubectl rollout restart` does. Pure: plain data in, plain data out.
  */
 import { InvalidInputError, TransientError, UnauthorizedError, type SyncError } from './errors.ts';
+import { BUDGET_PARAMETER, budgetLeftMs } from './execution-budget.ts';
 import { sortedUnique } from './names.ts';
 import type { MergePlan } from './types.ts';
 
@@ -110,10 +111,68 @@ export function rfc3339Seconds(time: string): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The strategic merge patch of a restart: the pod template's annotations, nothing else. */
+/**
+ * The longest restart window (`restartWindowSeconds`): the wait for the window's boundary comes out of the
+ * execution's budget (domain/execution-budget.ts) before RestartWorkloads, next to the rollout's follow
+ * (`MAX_ROLLOUT_TIMEOUT_SECONDS` in domain/rollout.ts); infra/model/asl-budget.ts counts it.
+ */
+export const MAX_RESTART_WINDOW_SECONDS = 30;
+
+/**
+ * What a coalesced restart keeps of the execution's budget after its window's boundary, for the patches (and a
+ * short follow): a boundary later than that restarts at once instead ({@link restartBoundary}).
+ */
+export const RESTART_BUDGET_MS = 10_000;
+
+/**
+ * The restart time of a coalesced restart (`restartWindowSeconds` W > 0): the first boundary of the W-second grid
+ * of the epoch at or after `writtenAtMs`, taken once the write completed, as RFC 3339 (whole seconds). Every sync
+ * whose write lands in the same window restarts at the same boundary with the same annotation value, so the second
+ * patch of a workload changes nothing (no new generation, no second rollout), and the pods started at the boundary
+ * see every write made before it (docs/restart.md#coalescing-restarts).
+ *
+ * Undefined when the boundary lies past `budgetEndMs` (the end of the execution's budget, domain/execution-budget.ts,
+ * less {@link RESTART_BUDGET_MS}): the wait must not outlast the budget (infra/model/asl-budget.ts counts on it), so
+ * that write restarts at once, not coalesced.
+ *
+ * @throws InvalidInputError for a window that is not a whole number from 1 to {@link MAX_RESTART_WINDOW_SECONDS}.
+ */
+export function restartBoundary(writtenAtMs: number, windowSeconds: number, budgetEndMs?: number): string | undefined {
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > MAX_RESTART_WINDOW_SECONDS) {
+    throw new InvalidInputError(
+      `restart window ${JSON.stringify(windowSeconds)} is not a whole number of seconds from 1 to ` +
+        `${MAX_RESTART_WINDOW_SECONDS}`,
+    );
+  }
+  const w = windowSeconds * 1000;
+  const boundary = Math.ceil(writtenAtMs / w) * w;
+  if (budgetEndMs !== undefined && boundary > budgetEndMs) return undefined;
+  return new Date(boundary).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * ApplySecret's `restartAt` ({@link restartBoundary}): for a create or update with a window, the boundary after
+ * `writtenAtMs` that still leaves the restart {@link RESTART_BUDGET_MS} of the execution's budget (its start time is
+ * `input[BUDGET_PARAMETER]`); undefined otherwise (no window, a deletion, too late: restart at once).
+ */
+export function restartAtAfterWrite(
+  action: string,
+  windowSeconds: number,
+  writtenAtMs: number,
+  input: object,
+): string | undefined {
+  if (windowSeconds === 0 || (action !== 'create' && action !== 'update')) return undefined;
+  const left = budgetLeftMs((input as Record<string, unknown>)[BUDGET_PARAMETER], writtenAtMs);
+  const latest = left === undefined ? undefined : writtenAtMs + left - RESTART_BUDGET_MS;
+  return restartBoundary(writtenAtMs, windowSeconds, latest);
+}
+
+/**
+ * The strategic merge patch of a restart: the pod template's annotations, nothing else (a null removes one).
+ */
 export interface RestartPatch {
   readonly spec: {
-    readonly template: { readonly metadata: { readonly annotations: Readonly<Record<string, string>> } };
+    readonly template: { readonly metadata: { readonly annotations: Readonly<Record<string, string | null>> } };
   };
 }
 
@@ -124,15 +183,22 @@ export interface RestartPatch {
  * same time and version give the same patch, so a retried restart of a
  * workload that was already patched changes nothing and rolls nothing again.
  *
+ * A coalesced restart (`coalesced`, the time a window's boundary, {@link restartBoundary}) carries the time alone
+ * and removes the version annotation: syncs of different secrets (different versions) restarting in the same
+ * window must send the same patch, or the second would roll the workload again.
+ *
  * @param restartedAt - RFC 3339 time (see {@link rfc3339Seconds}).
  * @param versionId - The Secrets Manager version that was written.
  */
-export function restartPatch(restartedAt: string, versionId: string): RestartPatch {
+export function restartPatch(restartedAt: string, versionId: string, coalesced = false): RestartPatch {
   return {
     spec: {
       template: {
         metadata: {
-          annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt, [RESTARTED_FOR_VERSION_ANNOTATION]: versionId },
+          annotations: {
+            [RESTARTED_AT_ANNOTATION]: restartedAt,
+            [RESTARTED_FOR_VERSION_ANNOTATION]: coalesced ? null : versionId,
+          },
         },
       },
     },

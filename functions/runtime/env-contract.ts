@@ -50,6 +50,8 @@ export const ENV = {
   restartTargets: 'RESTART_TARGETS',
   /** Seconds to follow the restarted workloads' rollouts (0: not followed; default 0). */
   rolloutTimeoutSeconds: 'ROLLOUT_TIMEOUT_SECONDS',
+  /** Seconds of the restart window that coalesces restarts (0 or unset: restart at once, not coalesced). */
+  restartWindowSeconds: 'RESTART_WINDOW_SECONDS',
   /** The CloudWatch namespace of the app's metrics (the freshness metric of apply-secret; unset: not recorded). */
   metricNamespace: 'METRIC_NAMESPACE',
   /** "retain" (default) or "delete": what a deleted AWS secret does to the Secret. */
@@ -109,7 +111,14 @@ export const FUNCTION_ENV = {
   },
   'apply-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl, ENV.metricNamespace],
+    optional: [
+      ENV.secretType,
+      ENV.kubeIdentity,
+      ENV.kubeTimeoutMs,
+      ENV.kmsEndpointUrl,
+      ENV.metricNamespace,
+      ENV.restartWindowSeconds,
+    ],
   },
   'restart-workloads': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],

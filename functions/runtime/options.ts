@@ -1,6 +1,6 @@
 import { MAX_ROLLOUT_TIMEOUT_SECONDS } from '../domain/rollout.ts';
 import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.ts';
-import { parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
+import { MAX_RESTART_WINDOW_SECONDS, parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { DEFAULT_SOURCE_KIND, SOURCE_KINDS, type SourceKind } from '../domain/source.ts';
@@ -127,6 +127,24 @@ export function rolloutTimeoutFrom(value: string | undefined): number {
   if (!Number.isInteger(s) || s < 0 || s > MAX_ROLLOUT_TIMEOUT_SECONDS) {
     throw new ConfigError(
       `${ENV.rolloutTimeoutSeconds} must be an integer number of seconds from 0 to ${MAX_ROLLOUT_TIMEOUT_SECONDS}, ` +
+        `not ${JSON.stringify(value)}`,
+    );
+  }
+  return s;
+}
+
+/**
+ * RESTART_WINDOW_SECONDS: the window that coalesces restarts (0 to {@link MAX_RESTART_WINDOW_SECONDS}); unset or
+ * empty: 0, restarts not coalesced.
+ *
+ * @throws ConfigError for anything else.
+ */
+export function restartWindowFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  const s = Number(value);
+  if (!Number.isInteger(s) || s < 0 || s > MAX_RESTART_WINDOW_SECONDS) {
+    throw new ConfigError(
+      `${ENV.restartWindowSeconds} must be an integer number of seconds from 0 to ${MAX_RESTART_WINDOW_SECONDS}, ` +
         `not ${JSON.stringify(value)}`,
     );
   }

@@ -60,9 +60,11 @@ export async function restartWorkloads(
       'RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states',
     );
   }
-  const restartedAt = rfc3339Seconds(input.requestedAt);
+  // A coalesced restart (restartWindowSeconds) restarts at its window's boundary, which the state machine waited for.
+  const boundary = input.recheck === true ? undefined : input.applied?.restartAt;
+  const restartedAt = rfc3339Seconds(boundary ?? input.requestedAt);
   const client = ports.kubernetes(await openToken(ports.sealer, settings.mappingId, input.sealedToken));
-  const patch = restartPatch(restartedAt, input.versionId);
+  const patch = restartPatch(restartedAt, input.versionId, boundary !== undefined);
   const already: string[] = [];
   const outcomes = await Promise.all(
     settings.targets.map(async (w): Promise<RestartOutcome> => {

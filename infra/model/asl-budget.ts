@@ -4,7 +4,8 @@
  * every Catch, Choice, Pass, Wait, Parallel branch and Map ItemProcessor, and the loops, which must be bounded by a
  * counter the ASL's own Pass states increment (`States.MathAdd($.x, n)`) and a Choice compares with a number (the
  * numbers of functions/domain/loops.ts; test/unit/asl-contract.test.ts holds them equal). Anything the analysis
- * cannot bound (a Task without TimeoutSeconds, a Wait on a path, a loop without a counter) makes it throw, never pass.
+ * cannot bound (a Task without TimeoutSeconds, a Wait on a path not in {@link BOUNDED_TIMESTAMPS}, a loop without a
+ * counter) makes it throw, never pass.
  *
  * Two answers:
  * - {@link worstCase}: the longest path with every attempt taking its TimeoutSeconds and every wait its maximum.
@@ -23,6 +24,7 @@ import {
   EXPRESS_LIMIT_SECONDS,
   GIVE_UP_SECONDS,
 } from '../../functions/domain/execution-budget.ts';
+import { MAX_RESTART_WINDOW_SECONDS } from '../../functions/domain/restart.ts';
 import { MAX_TARGETS } from './config-schema.ts';
 
 /** An ASL definition or part of one: any JSON; the analysis checks each field it reads. */
@@ -31,6 +33,17 @@ type Json = any;
 
 /** Step Functions' defaults for a Retrier (ASL specification). */
 const RETRY_DEFAULTS = { MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 };
+
+/**
+ * The timestamps a Wait state may wait for (`TimestampPath`): how far after the state is entered each is at most,
+ * and whether it is never later than the end of the execution's budget (a Wait entered after the budget then ends
+ * at once). ApplySecret's `restartAt`, the boundary of the restart window the write completed in, is at most one
+ * window (`restartWindowSeconds`) after the write, the Wait follows the write, and ApplySecret returns none past the
+ * budget (`restartBoundary` in functions/domain/restart.ts).
+ */
+export const BOUNDED_TIMESTAMPS: Readonly<Record<string, { readonly seconds: number; readonly byBudget: boolean }>> = {
+  '$.applied.restartAt': { seconds: MAX_RESTART_WINDOW_SECONDS, byBudget: true },
+};
 
 /** An inline Map runs at most this many iterations at once (Step Functions' inline Map limit). */
 export const INLINE_MAP_CONCURRENCY = 40;
@@ -303,10 +316,15 @@ class Graph {
   /** Seconds a state itself can take (every attempt and wait of a Task; the branches of a Map or Parallel). */
   cost(name: string, state: Json): number {
     switch (state.Type) {
-      case 'Wait':
-        if (typeof state.Seconds !== 'number')
-          throw new UnboundedError(`${name}: a Wait state without a constant Seconds cannot be bounded`);
-        return state.Seconds;
+      case 'Wait': {
+        if (typeof state.Seconds === 'number') return state.Seconds;
+        const bound = typeof state.TimestampPath === 'string' ? BOUNDED_TIMESTAMPS[state.TimestampPath] : undefined;
+        if (bound === undefined)
+          throw new UnboundedError(
+            `${name}: a Wait state without a constant Seconds or a known TimestampPath cannot be bounded`,
+          );
+        return this.late && bound.byBudget ? 0 : bound.seconds;
+      }
       case 'Task': {
         const retry = this.usableRetriers(state);
         const attempts = 1 + retry.reduce((a, r) => a + r.attempts, 0);

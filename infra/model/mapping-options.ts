@@ -17,6 +17,7 @@ import { ENV, type EnvName, type FunctionKind } from '../../functions/runtime/en
 import { dataShapeEnvValue } from '../../functions/runtime/options.ts';
 import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
 import { HELD_TARGETS } from '../../functions/domain/waves.ts';
+import { MAX_RESTART_WINDOW_SECONDS } from '../../functions/domain/restart.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -284,6 +285,32 @@ export const MAPPING_OPTIONS = {
       `waves × rolloutTimeoutSeconds ≤ ${MAX_ROLLOUT_TIMEOUT_SECONDS}`,
     targetOverride: false,
     delivery: [{ kind: 'infra', what: 'the wave loop around the Map of the state machine (infra/model/waves.ts)' }],
+    since: '0.2.0',
+  },
+  restartWindowSeconds: {
+    schema: z
+      .number()
+      .int({ error: (i) => `${show(i.input)} is not a whole number of seconds` })
+      .min(0, { error: (i) => `${show(i.input)} is negative; 0 restarts at once (not coalesced)` })
+      .max(MAX_RESTART_WINDOW_SECONDS, {
+        error: (i) =>
+          `${show(i.input)} is more than ${MAX_RESTART_WINDOW_SECONDS} s, what an Express execution's budget ` +
+          `leaves for the wait; choose ${MAX_RESTART_WINDOW_SECONDS} or less (0: not coalesced)`,
+      }),
+    default: 0,
+    doc:
+      'With `restart`: restart at the next multiple of this many seconds after the write, so workloads that ' +
+      'several syncs restart within one window roll once ([restart.md](restart.md#coalescing-restarts)).',
+    accepts: `a whole number from 0 (restart at once) to ${MAX_RESTART_WINDOW_SECONDS}`,
+    targetOverride: false,
+    delivery: [
+      {
+        kind: 'env',
+        env: ENV.restartWindowSeconds,
+        functions: ['apply-secret'],
+        encode: (m) => (m.restartWindowSeconds ? String(m.restartWindowSeconds) : undefined),
+      },
+    ],
     since: '0.2.0',
   },
   resyncSchedule: {

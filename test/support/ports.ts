@@ -203,7 +203,12 @@ export class MemoryCluster {
       const view = !seq ? ROLLED_OUT : seq.length > 1 ? seq.shift()! : seq[0]!;
       // The pod template as the last restart patch left it (none yet: no annotations).
       const patched = this.workloads.get(id);
-      return patched ? { ...view, spec: { ...view.spec, template: patched.spec.template } } : view;
+      if (!patched) return view;
+      // A null in the patch removes the annotation (strategic merge patch).
+      const annotations = Object.fromEntries(
+        Object.entries(patched.spec.template.metadata.annotations).filter((e): e is [string, string] => e[1] !== null),
+      );
+      return { ...view, spec: { ...view.spec, template: { metadata: { annotations } } } };
     },
   });
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tasksWithoutBudget, UnboundedError, worstCase, worstCaseWithBudget } from '../../infra/model/asl-budget.ts';
 import { MAX_TARGETS } from '../../infra/model/config-schema.ts';
+import { MAX_RESTART_WINDOW_SECONDS } from '../../functions/domain/restart.ts';
 import { DEFINITION_FILE } from '../../infra/constructs/state-machine.ts';
 import {
   BUDGET_PARAMETER,
@@ -101,6 +102,27 @@ describe('controls: a definition over the limit is reported', () => {
     wait.States.Start.Next = 'Pause';
     wait.States.Pause = { Type: 'Wait', SecondsPath: '$.delay', Next: 'FetchSecret' };
     expect(() => worstCase(wait, ITEMS)).toThrow(/Wait state without a constant Seconds/);
+
+    const other = asl();
+    inner(other).WaitForRestartWindow.TimestampPath = '$.plan.restartAt';
+    expect(() => worstCase(other, ITEMS)).toThrow(/Wait state without a constant Seconds or a known TimestampPath/);
+  });
+
+  it('counts the restart window: its wait is in the worst case, and ends by the budget', () => {
+    // restartWindowSeconds (docs/restart.md#coalescing-restarts): WaitForRestartWindow waits at most the window.
+    const target = (def: any) => worstCase({ StartAt: 'StartTarget', States: inner(def) });
+    const waitFree = asl();
+    inner(waitFree).WaitForRestartWindow = { Type: 'Pass', Next: 'RestartWorkloads' };
+    expect(target(asl()).seconds - target(waitFree).seconds).toBeCloseTo(MAX_RESTART_WINDOW_SECONDS, 5);
+    // ApplySecret returns no boundary past the budget (restartBoundary): control, a wait that could outlast it is over.
+    const outlasting = asl();
+    inner(outlasting).WaitForRestartWindow = {
+      Type: 'Wait',
+      Seconds: MAX_RESTART_WINDOW_SECONDS,
+      Next: 'RestartWorkloads',
+    };
+    const r = worstCaseWithBudget(outlasting, EXECUTION_BUDGET_SECONDS, ITEMS);
+    expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
   });
 
   it('walks a Map state’s ItemProcessor: the same sync per item, three items one at a time, is over', () => {

@@ -135,6 +135,13 @@ describe('ASL error contract', () => {
     expect(S.RestartNeeded).toMatchObject({
       Type: 'Choice',
       Choices: [
+        {
+          And: [
+            { Variable: '$.plan.restart[0]', IsPresent: true },
+            { Variable: '$.applied.restartAt', IsPresent: true },
+          ],
+          Next: 'WaitForRestartWindow',
+        },
         { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' },
         { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' },
       ],
@@ -144,7 +151,21 @@ describe('ASL error contract', () => {
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
       .map(([n]) => n);
-    expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded']);
+    expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded', 'WaitForRestartWindow']);
+  });
+
+  it('with restartWindowSeconds, waits for the window boundary ApplySecret returned, then restarts', () => {
+    // docs/restart.md#coalescing-restarts: restartAt is only there with the option on; the default path skips it.
+    expect(S.WaitForRestartWindow).toStrictEqual({
+      Type: 'Wait',
+      Comment: expect.any(String),
+      TimestampPath: '$.applied.restartAt',
+      Next: 'RestartWorkloads',
+    });
+    const into = states
+      .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"WaitForRestartWindow"'))
+      .map(([n]) => n);
+    expect(into).toEqual(['RestartNeeded']);
   });
 
   it('re-checks the restart only when the plan lists workloads to re-check (a redrive), with the same function', () => {
@@ -154,7 +175,10 @@ describe('ASL error contract', () => {
       Default: 'InSync',
     });
     expect(S.RecheckRollouts.Resource).toBe(S.RestartWorkloads.Resource);
-    expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...S.RestartWorkloads.Parameters, recheck: true });
+    // Not ApplySecret's output: a redrive that writes nothing has none (and a re-check never waits for a window).
+    const { 'applied.$': applied, ...restartParameters } = S.RestartWorkloads.Parameters;
+    expect(applied).toBe('$.applied');
+    expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...restartParameters, recheck: true });
     expect(S.RecheckRollouts.Retry).toStrictEqual(S.RestartWorkloads.Retry);
     expect(S.RecheckRollouts.Next).toBe('Rechecked');
     expect(S.Rechecked).toMatchObject({ Type: 'Pass', End: true });
@@ -184,6 +208,8 @@ describe('ASL error contract', () => {
       'executionStartedAt.$': '$$.Execution.StartTime',
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
+      // ApplySecret's output: counts, resourceVersion and, with restartWindowSeconds, restartAt; no value.
+      'applied.$': '$.applied',
       'sealedToken.$': '$.token.sealedToken',
       'target.$': '$.target',
       'clusters.$': CLUSTERS,

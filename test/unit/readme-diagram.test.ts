@@ -1,6 +1,7 @@
 // README.md#how-a-sync-works: the diagram against the state machine it draws (statemachine/sync.asl.json): it names
-// every state that does work or ends a run (Task, Map, Succeed, Fail, at every level, the Map's iteration included),
-// so a state added to the ASL (as the fan-out's Targets, SendTargetToDlq, FailedTarget were) cannot be left out.
+// every state that does work, waits or ends a run (Task, Map, Wait, Succeed, Fail, at every level, the Map's
+// iteration included), so a state added to the ASL (as the fan-out's Targets, SendTargetToDlq, FailedTarget were)
+// cannot be left out.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,8 +41,9 @@ describe('the sync diagram of README.md#how-a-sync-works', () => {
   const asl = JSON.parse(readFileSync(join(ROOT, 'statemachine/sync.asl.json'), 'utf8')) as States;
   const drawn = statesOf(asl, TYPES);
 
-  it('names every Task, Map, Succeed and Fail state of the state machine', () => {
+  it('names every Task, Map, Wait, Succeed and Fail state of the state machine', () => {
     expect(drawn).toContain('Targets');
+    expect(drawn).toContain('WaitForRestartWindow');
     expect(missingFrom(diagram(readFileSync(join(ROOT, 'README.md'), 'utf8')), drawn)).toStrictEqual([]);
   });
 
@@ -63,7 +65,14 @@ describe('the sync diagram of README.md#how-a-sync-works', () => {
       '─► RestartNeeded? ─► Synced; RestartWorkloads; 401 ─► MintToken; <Step>Failed ─► SendToDlq ─► SyncFailed',
     ].join('\n');
     expect(missingFrom(before, drawn)).toStrictEqual(
-      expect.arrayContaining(['Targets', 'SendTargetToDlq', 'FailedTarget', 'Done', 'RemintToken']),
+      expect.arrayContaining([
+        'Targets',
+        'SendTargetToDlq',
+        'FailedTarget',
+        'Done',
+        'RemintToken',
+        'WaitForRestartWindow',
+      ]),
     );
   });
 });

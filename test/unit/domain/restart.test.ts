@@ -5,9 +5,14 @@ import {
   recheckAfter,
   restartAfter,
   restartFailure,
+  MAX_RESTART_WINDOW_SECONDS,
+  RESTART_BUDGET_MS,
+  restartAtAfterWrite,
+  restartBoundary,
   restartPatch,
   rfc3339Seconds,
 } from '../../../functions/domain/restart.ts';
+import { EXECUTION_BUDGET_SECONDS } from '../../../functions/domain/execution-budget.ts';
 import {
   ConfigError,
   InvalidInputError,
@@ -16,7 +21,7 @@ import {
   TransientError,
   UnauthorizedError,
 } from '../../../functions/domain/errors.ts';
-import { restartTargetsFrom } from '../../../functions/runtime/options.ts';
+import { restartTargetsFrom, restartWindowFrom } from '../../../functions/runtime/options.ts';
 
 const TARGETS = ['statefulset/db', 'deployment/api'];
 
@@ -117,6 +122,75 @@ describe('restartPatch', () => {
         },
       },
     });
+  });
+});
+
+describe('coalesced restarts (restartWindowSeconds)', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('the patch of a coalesced restart carries the time alone and removes the version: the same for any version', () => {
+    const a = restartPatch('2026-11-20T10:00:10Z', 'v-db', true);
+    expect(a).toStrictEqual({
+      spec: {
+        template: {
+          metadata: {
+            annotations: {
+              'kubectl.kubernetes.io/restartedAt': '2026-11-20T10:00:10Z',
+              'eks-secret-sync.io/restarted-for-version': null,
+            },
+          },
+        },
+      },
+    });
+    expect(restartPatch('2026-11-20T10:00:10Z', 'v-cache', true)).toStrictEqual(a);
+    // Control: not coalesced, two versions give two patches (two rollouts).
+    expect(restartPatch('2026-11-20T10:00:10Z', 'v-db')).not.toStrictEqual(
+      restartPatch('2026-11-20T10:00:10Z', 'v-cache'),
+    );
+  });
+
+  it('restarts at the first boundary of the window grid at or after the write: one value per window', () => {
+    expect(restartBoundary(at('2026-11-20T10:00:00.001Z'), 10)).toBe('2026-11-20T10:00:10Z');
+    expect(restartBoundary(at('2026-11-20T10:00:09.999Z'), 10)).toBe('2026-11-20T10:00:10Z');
+    expect(restartBoundary(at('2026-11-20T10:00:10.000Z'), 10)).toBe('2026-11-20T10:00:10Z');
+    // adjacent windows restart twice (docs/restart.md#coalescing-restarts)
+    expect(restartBoundary(at('2026-11-20T10:00:10.001Z'), 10)).toBe('2026-11-20T10:00:20Z');
+    expect(restartBoundary(at('2026-11-20T10:00:00.500Z'), 1)).toBe('2026-11-20T10:00:01Z');
+  });
+
+  it('refuses a window outside 1 to the maximum, naming it', () => {
+    for (const w of [0, -1, 1.5, MAX_RESTART_WINDOW_SECONDS + 1]) {
+      expect(() => restartBoundary(0, w)).toThrow(InvalidInputError);
+    }
+    expect(() => restartBoundary(0, 0)).toThrow(`restart window 0 is not a whole number of seconds from 1 to 30`);
+  });
+
+  it('returns no boundary past the budget: such a write restarts at once', () => {
+    const started = '2026-11-20T10:00:00Z';
+    const input = { executionStartedAt: started };
+    const budgetEnd = at(started) + EXECUTION_BUDGET_SECONDS * 1000;
+    expect(restartAtAfterWrite('update', 10, at('2026-11-20T10:00:01.2Z'), input)).toBe('2026-11-20T10:00:10Z');
+    expect(restartAtAfterWrite('create', 10, at('2026-11-20T10:00:01.2Z'), input)).toBe('2026-11-20T10:00:10Z');
+    // the last boundary leaving RESTART_BUDGET_MS of the budget, and one past it
+    const last = budgetEnd - RESTART_BUDGET_MS;
+    expect(restartAtAfterWrite('update', 5, last - 1, input)).toBe(new Date(last).toISOString().replace('.000Z', 'Z'));
+    expect(restartAtAfterWrite('update', 5, last + 1, input)).toBeUndefined();
+    // off, a deletion, a metadata-only action: none
+    expect(restartAtAfterWrite('update', 0, at('2026-11-20T10:00:01Z'), input)).toBeUndefined();
+    expect(restartAtAfterWrite('delete-keys', 10, at('2026-11-20T10:00:01Z'), input)).toBeUndefined();
+    // no start time (a direct call): no budget to keep
+    expect(restartAtAfterWrite('update', 10, at('2026-11-20T10:04:59Z'), {})).toBe('2026-11-20T10:05:00Z');
+  });
+
+  it('RESTART_WINDOW_SECONDS: unset or empty is 0; anything but 0 to the maximum is a ConfigError naming it', () => {
+    expect(restartWindowFrom(undefined)).toBe(0);
+    expect(restartWindowFrom('')).toBe(0);
+    expect(restartWindowFrom('5')).toBe(5);
+    expect(restartWindowFrom(String(MAX_RESTART_WINDOW_SECONDS))).toBe(MAX_RESTART_WINDOW_SECONDS);
+    for (const bad of ['-1', '2.5', 'ten', String(MAX_RESTART_WINDOW_SECONDS + 1)]) {
+      expect(() => restartWindowFrom(bad)).toThrow(ConfigError);
+    }
+    expect(() => restartWindowFrom('31')).toThrow('RESTART_WINDOW_SECONDS must be an integer number of seconds from 0');
   });
 });
 

@@ -42,6 +42,32 @@ describe('restartWorkloads', () => {
     expect(new Set(cluster.calls.map((c) => c.token))).toStrictEqual(new Set([TOKEN]));
   });
 
+  it("with ApplySecret's restartAt (restartWindowSeconds): restarts at that boundary with the coalesced patch", async () => {
+    const applied = { restartAt: '2026-11-23T14:00:10Z' };
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, {
+      ...(await input()),
+      applied,
+    });
+
+    expect(out).toMatchObject({ restartedAt: '2026-11-23T14:00:10Z', versionId: 'v2' });
+    const annotations = { [RESTARTED_AT_ANNOTATION]: '2026-11-23T14:00:10Z', [RESTARTED_FOR_VERSION_ANNOTATION]: null };
+    for (const id of ['deployments/api', 'statefulsets/db']) {
+      expect(cluster.workloads.get(id)).toStrictEqual({ spec: { template: { metadata: { annotations } } } });
+    }
+  });
+
+  it('without restartAt (the option off, ApplySecret output without it) restarts at the request time as before', async () => {
+    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, {
+      ...(await input()),
+      applied: {},
+    });
+    expect(out.restartedAt).toBe('2026-11-23T14:00:00Z');
+    expect(cluster.workloads.get('deployments/api')!.spec.template.metadata.annotations).toStrictEqual({
+      [RESTARTED_AT_ANNOTATION]: '2026-11-23T14:00:00Z',
+      [RESTARTED_FOR_VERSION_ANNOTATION]: 'v2',
+    });
+  });
+
   it('restarts the others and fails naming a missing workload and how to fix the mapping', async () => {
     cluster.workloads.delete('statefulsets/db');
 
