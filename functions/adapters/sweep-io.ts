@@ -13,9 +13,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { CURRENT_LABEL } from '../domain/events.ts';
 import {
   behindRecord,
   currentVersionOf,
+  labelVersionsOf,
   planSweep,
   sweepSyncInput,
   type LedgerEntry,
@@ -28,6 +30,7 @@ export const LEDGER_ATTRIBUTES = {
   mappingId: 'mappingId',
   secretArn: 'secretArn',
   fetchedVersion: 'fetchedVersion',
+  label: 'label',
   fetchedAt: 'fetchedAt',
   sweptVersion: 'sweptVersion',
   sweeps: 'sweeps',
@@ -42,7 +45,7 @@ const A = LEDGER_ATTRIBUTES;
 export async function recordFetch(
   db: Pick<DynamoDBClient, 'send'>,
   table: string,
-  e: { mappingId: string; secretArn: string; versionId: string },
+  e: { mappingId: string; secretArn: string; versionId: string; label?: string },
   now: Date,
 ): Promise<void> {
   await db.send(
@@ -53,6 +56,8 @@ export async function recordFetch(
         [A.secretArn]: { S: e.secretArn },
         [A.fetchedVersion]: { S: e.versionId },
         [A.fetchedAt]: { S: now.toISOString() },
+        // Only a label other than AWSCURRENT: the items of every other mapping stay as they were.
+        ...(e.label !== undefined && e.label !== CURRENT_LABEL && { [A.label]: { S: e.label } }),
       },
     }),
   );
@@ -71,6 +76,7 @@ export async function readLedger(db: Pick<DynamoDBClient, 'send'>, table: string
         mappingId: s(A.mappingId)!,
         ...(s(A.secretArn) !== undefined && { secretArn: s(A.secretArn) }),
         ...(s(A.fetchedVersion) !== undefined && { fetchedVersion: s(A.fetchedVersion) }),
+        ...(s(A.label) !== undefined && { label: s(A.label) }),
         ...(s(A.sweptVersion) !== undefined && { sweptVersion: s(A.sweptVersion) }),
         ...(n !== undefined && { sweeps: Number(n) }),
       });
@@ -89,7 +95,12 @@ export async function listSecrets(sm: Pick<SecretsManagerClient, 'send'>): Promi
     for (const s of page.SecretList ?? []) {
       if (s.ARN === undefined) continue;
       const currentVersionId = currentVersionOf(s.SecretVersionsToStages);
-      out.push({ arn: s.ARN, ...(currentVersionId !== undefined && { currentVersionId }) });
+      const labels = labelVersionsOf(s.SecretVersionsToStages);
+      out.push({
+        arn: s.ARN,
+        ...(currentVersionId !== undefined && { currentVersionId }),
+        ...(Object.keys(labels).length > 0 && { labels }),
+      });
     }
     token = page.NextToken;
   } while (token);
