@@ -239,7 +239,7 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
   const { source, close } = openSource(m.source, await aws.config());
   try {
     const ports = { source, sealer, clock: systemClock };
-    const settings = { mappingId: m.id, secretArn: m.secretArn, type: m.type, shape: dataShapeOf(m) };
+    const settings = { mappingId: m.id, secretArn: m.secretArn, type: m.type, shape: dataShapeOf(m), label: m.label };
     return await fetchSecret(ports, settings, CLI_INPUT);
   } finally {
     close();

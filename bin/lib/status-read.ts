@@ -34,14 +34,15 @@ export type SyncState =
   | 'unknown';
 
 /**
- * Reads the current version at the mapping's source (Secrets Manager: DescribeSecret and ListSecretVersionIds).
+ * Reads the current version at the mapping's source (Secrets Manager: DescribeSecret and ListSecretVersionIds): the
+ * one carrying the staging label the mapping follows (`label`, default AWSCURRENT).
  *
  * @throws SyncError from the source's call (awsError).
  */
 export async function readAwsSide(m: Mapping, aws: AwsSession): Promise<AwsSide> {
   const { source, close } = openSource(m.source, await aws.config());
   try {
-    return await source.current(m.secretArn);
+    return await source.current(m.secretArn, m.label);
   } finally {
     close();
   }

@@ -5,6 +5,7 @@
  * and updates stay on the SDK (sweep-io.ts: not on a sync's path). The item holds a version id and a time, never
  * a value.
  */
+import { CURRENT_LABEL } from '../domain/events.ts';
 import { AwsJsonClient, type AwsJsonOptions, type AwsJsonService } from './aws-json.ts';
 
 /** The ledger's attribute names, written once (the construct's key and the sweep's reads name them too). */
@@ -12,6 +13,7 @@ export const LEDGER_ATTRIBUTES = {
   mappingId: 'mappingId',
   secretArn: 'secretArn',
   fetchedVersion: 'fetchedVersion',
+  label: 'label',
   fetchedAt: 'fetchedAt',
   sweptVersion: 'sweptVersion',
   sweeps: 'sweeps',
@@ -32,6 +34,8 @@ export interface FetchRecord {
   readonly mappingId: string;
   readonly secretArn: string;
   readonly versionId: string;
+  /** The staging label the mapping follows (written only when it is not AWSCURRENT). */
+  readonly label?: string;
 }
 
 /** Writes the ledger's items of one table. */
@@ -54,6 +58,8 @@ export function fetchRecordItem(table: string, e: FetchRecord, now: Date) {
       [A.secretArn]: { S: e.secretArn },
       [A.fetchedVersion]: { S: e.versionId },
       [A.fetchedAt]: { S: now.toISOString() },
+      // Only a label other than AWSCURRENT: the items of every other mapping stay as they were.
+      ...(e.label !== undefined && e.label !== CURRENT_LABEL && { [A.label]: { S: e.label } }),
     },
   };
 }

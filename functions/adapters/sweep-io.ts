@@ -12,9 +12,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { CURRENT_LABEL } from '../domain/events.ts';
 import {
   behindRecord,
   currentVersionOf,
+  labelVersionsOf,
   planSweep,
   sweepSyncInput,
   type LedgerEntry,
@@ -40,6 +42,7 @@ export async function readLedger(db: Pick<DynamoDBClient, 'send'>, table: string
         mappingId: s(A.mappingId)!,
         ...(s(A.secretArn) !== undefined && { secretArn: s(A.secretArn) }),
         ...(s(A.fetchedVersion) !== undefined && { fetchedVersion: s(A.fetchedVersion) }),
+        ...(s(A.label) !== undefined && { label: s(A.label) }),
         ...(s(A.sweptVersion) !== undefined && { sweptVersion: s(A.sweptVersion) }),
         ...(n !== undefined && { sweeps: Number(n) }),
       });
@@ -58,7 +61,12 @@ export async function listSecrets(sm: Pick<SecretsManagerClient, 'send'>): Promi
     for (const s of page.SecretList ?? []) {
       if (s.ARN === undefined) continue;
       const currentVersionId = currentVersionOf(s.SecretVersionsToStages);
-      out.push({ arn: s.ARN, ...(currentVersionId !== undefined && { currentVersionId }) });
+      const labels = labelVersionsOf(s.SecretVersionsToStages);
+      out.push({
+        arn: s.ARN,
+        ...(currentVersionId !== undefined && { currentVersionId }),
+        ...(Object.keys(labels).length > 0 && { labels }),
+      });
     }
     token = page.NextToken;
   } while (token);

@@ -28,6 +28,12 @@ export const LABEL_UPDATED_DETAIL_TYPE = 'Secret Label Updated';
 /** The label whose move means "the secret's value changed" (PutSecretValue, rotation, UpdateSecretVersionStage). */
 export const CURRENT_LABEL = 'AWSCURRENT';
 
+/**
+ * The labels Secrets Manager sends no {@link LABEL_UPDATED_DETAIL_TYPE} event for: a mapping cannot follow them
+ * (AWSPREVIOUS moves with AWSCURRENT; AWSPENDING is a rotation's untested version).
+ */
+export const SILENT_LABELS = ['AWSPREVIOUS', 'AWSPENDING'] as const;
+
 /** `detail-type` of the API calls a CloudTrail trail records (needs a trail with logging on). */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -94,7 +100,7 @@ export interface EventPatternJson {
 
 /** What a sync does about an event that names the mapping's secret. */
 export type SecretChange =
-  /** AWSCURRENT moved: sync the version it moved to. */
+  /** The followed label (AWSCURRENT, or the mapping's `label`) moved: sync the version it moved to. */
   | 'current-moved'
   /** DeleteSecret: the secret is scheduled for deletion. */
   | 'deleted'
@@ -120,7 +126,8 @@ export type SecretEventReading =
 /**
  * The EventBridge pattern of one of the mapping's rules:
  * - `label`: the native {@link LABEL_UPDATED_DETAIL_TYPE} event for exactly
- *   this secret (`resources`) when {@link CURRENT_LABEL} moves;
+ *   this secret (`resources`) when the followed staging label `label`
+ *   ({@link CURRENT_LABEL} unless the mapping's `label` option names another) moves;
  * - `trail`: the successful (no {@link CLOUDTRAIL_ERROR_FIELD}) CloudTrail
  *   calls of {@link CLOUDTRAIL_EVENT_NAMES} in the secret's account and
  *   region, naming the secret wherever its identity appears:
@@ -131,13 +138,17 @@ export type SecretEventReading =
  *
  * @throws Error for the `trail` rule when `secretArn` is not a full secret ARN.
  */
-export function secretEventPattern(rule: SecretEventRule, secretArn: string): EventPatternJson {
+export function secretEventPattern(
+  rule: SecretEventRule,
+  secretArn: string,
+  label: string = CURRENT_LABEL,
+): EventPatternJson {
   if (rule === 'label') {
     return {
       source: [SECRETS_MANAGER_SOURCE],
       'detail-type': [LABEL_UPDATED_DETAIL_TYPE],
       resources: [secretArn],
-      detail: { labelUpdated: [CURRENT_LABEL] },
+      detail: { labelUpdated: [label] },
     };
   }
   const arn = parseSecretArn(secretArn);
@@ -167,20 +178,21 @@ export function secretEventPattern(rule: SecretEventRule, secretArn: string): Ev
  *
  * @param event - The execution input's `event`; anything is accepted.
  * @param secretArn - The mapping's full secret ARN.
+ * @param label - The staging label the mapping follows (its `label` option).
  */
-export function readSecretEvent(event: unknown, secretArn: string): SecretEventReading {
+export function readSecretEvent(event: unknown, secretArn: string, label: string = CURRENT_LABEL): SecretEventReading {
   const e = asRecord(event);
   if (!matches(e.source, SECRETS_MANAGER_SOURCE)) return NOT_A_TRIGGER;
-  if (matches(e['detail-type'], LABEL_UPDATED_DETAIL_TYPE)) return readLabelEvent(e, secretArn);
+  if (matches(e['detail-type'], LABEL_UPDATED_DETAIL_TYPE)) return readLabelEvent(e, secretArn, label);
   if (matches(e['detail-type'], CLOUDTRAIL_DETAIL_TYPE)) return readCloudTrailEvent(e, secretArn);
   return NOT_A_TRIGGER;
 }
 
 const NOT_A_TRIGGER: SecretEventReading = { verdict: 'not-a-trigger' };
 
-function readLabelEvent(e: Record<string, unknown>, secretArn: string): SecretEventReading {
+function readLabelEvent(e: Record<string, unknown>, secretArn: string, label: string): SecretEventReading {
   const detail = asRecord(e.detail);
-  if (!matches(detail.labelUpdated, CURRENT_LABEL)) return NOT_A_TRIGGER;
+  if (!matches(detail.labelUpdated, label)) return NOT_A_TRIGGER;
   if (!matches(e.resources, secretArn)) {
     return { verdict: 'other-secret', rule: 'label', named: JSON.stringify(e.resources ?? null) };
   }
@@ -217,4 +229,31 @@ function matches(field: unknown, value: string): boolean {
 
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Longest staging label Secrets Manager takes (VersionStage: 1 to 256 characters, API reference). */
+export const MAX_LABEL_LENGTH = 256;
+
+/**
+ * Why a mapping cannot follow the staging label `label`, or undefined when it can: Secrets Manager takes 1 to
+ * {@link MAX_LABEL_LENGTH} characters (its API reference documents no narrower character set), and sends no label
+ * event for the {@link SILENT_LABELS}. Whitespace at either end is refused as a typo: the rule would match exactly.
+ */
+export function followedLabelProblem(label: string): string | undefined {
+  if (label.length === 0 || label.length > MAX_LABEL_LENGTH) {
+    return (
+      `${JSON.stringify(label)} is not a staging label; expected 1 to ${MAX_LABEL_LENGTH} characters, such as ` +
+      `${CURRENT_LABEL} or CANARY`
+    );
+  }
+  if (label.trim() !== label) {
+    return `${JSON.stringify(label)} starts or ends with whitespace; the rule matches the label exactly: remove it`;
+  }
+  if ((SILENT_LABELS as readonly string[]).includes(label)) {
+    return (
+      `${label} cannot be followed: Secrets Manager sends no "${LABEL_UPDATED_DETAIL_TYPE}" event when it moves; ` +
+      `follow ${CURRENT_LABEL} and read ${label} with a data entry's stage instead`
+    );
+  }
+  return undefined;
 }

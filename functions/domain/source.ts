@@ -22,7 +22,10 @@ export interface SourceVersion {
   readonly versionId: string;
   /** When the version was created (ISO 8601). */
   readonly createdDate: string;
-  /** Whether the version is the current one when it was read (Secrets Manager: it carries AWSCURRENT). */
+  /**
+   * Whether the version carried the followed label when it was read (Secrets Manager: AWSCURRENT, or the mapping's
+   * `label`): the stale-version check orders versions by it.
+   */
   readonly current: boolean;
   readonly secretString?: string;
   readonly secretBinary?: Uint8Array;
@@ -63,17 +66,19 @@ export interface SourceEventAsk {
 export interface SecretSource {
   /**
    * Reads what an execution's event asks for: the version it names, whether it reports a deletion, when the
-   * version became current.
+   * version became current. `label` is the staging label the mapping follows (default AWSCURRENT): only its event
+   * names a version.
    *
    * @throws InvalidInputError when the event is missing, or names another secret.
    */
-  readEvent(event: unknown, ref: string): SourceEventAsk;
+  readEvent(event: unknown, ref: string, label?: string): SourceEventAsk;
   /**
-   * One version of the secret: `versionId`, else the current one.
+   * One version of the secret: `versionId`, else the one carrying `label` (default AWSCURRENT); `current` says
+   * whether it carries `label`.
    *
    * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
    */
-  readVersion(ref: string, versionId?: string): Promise<SourceVersion>;
+  readVersion(ref: string, versionId?: string, label?: string): Promise<SourceVersion>;
   /**
    * The version carrying the staging label `stage` (a `data` entry's `stage: AWSPREVIOUS`), or null when no version
    * carries it (AWSPREVIOUS of a secret's first version). Read after {@link SecretSource.readVersion}, so a
@@ -85,12 +90,13 @@ export interface SecretSource {
   /** Whether the secret is being deleted now (answers while it can still be restored, unlike a read). */
   deletion(ref: string): Promise<SourceDeletion>;
   /**
-   * The current version, when it was created, and a pending deletion; never a value. For the CLI's `status`, with
-   * the caller's credentials: the fetch function's role is not given what it needs.
+   * The current version (the one carrying `label`, default AWSCURRENT), when it was created, and a pending deletion;
+   * never a value. For the CLI's `status`, with the caller's credentials: the fetch function's role is not given
+   * what it needs.
    *
    * @throws NotFoundError, PermissionDeniedError, TransientError, InvalidInputError.
    */
-  current(ref: string): Promise<SourceCurrent>;
+  current(ref: string, label?: string): Promise<SourceCurrent>;
 }
 
 /** An IAM policy statement as JSON (the stack turns it into CDK's PolicyStatement). */
@@ -115,12 +121,13 @@ export interface SourcePolicyOptions {
 export interface SourceProvider {
   readonly kind: SourceKind;
   /**
-   * The EventBridge pattern of a rule that starts a sync of `ref`: `label` (a new current version; every mapping)
-   * or `trail` (deletion and restore; a mapping with `cloudTrailRules`).
+   * The EventBridge pattern of a rule that starts a sync of `ref`: `label` (the followed staging label `label`,
+   * default AWSCURRENT, moved to a new version; every mapping) or `trail` (deletion and restore; a mapping with
+   * `cloudTrailRules`).
    *
    * @throws Error when `ref` is not a reference this provider reads.
    */
-  eventPattern(rule: SecretEventRule, ref: string): EventPatternJson;
+  eventPattern(rule: SecretEventRule, ref: string, label?: string): EventPatternJson;
   /** The IAM statements of the fetch function's role: read exactly `ref`, and what its options need. */
   fetchPolicy(ref: string, options: SourcePolicyOptions): readonly IamStatementJson[];
 }

@@ -18,6 +18,8 @@ export const MAX_SWEEP_STARTS = 2;
 export interface SecretListing {
   readonly arn: string;
   readonly currentVersionId?: string;
+  /** The version each other staging label is on (label -> version id), for mappings following a `label`. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** One mapping's item of the sync ledger. */
@@ -27,6 +29,8 @@ export interface LedgerEntry {
   readonly secretArn?: string;
   /** The version the mapping's last sync fetched (written by FetchSecret). */
   readonly fetchedVersion?: string;
+  /** The staging label the mapping follows, when not AWSCURRENT (written by FetchSecret: its `label` option). */
+  readonly label?: string;
   /** The version the sweep last found behind (written by the sweep). */
   readonly sweptVersion?: string;
   /** Sweeps in a row that found the mapping behind on {@link sweptVersion}. */
@@ -55,20 +59,23 @@ export type SweepDecision =
     };
 
 /**
- * Compares each ledger entry's fetched version with its secret's AWSCURRENT. An entry without a secret ARN
- * (written by an older sweep for a mapping since removed) is skipped.
+ * Compares each ledger entry's fetched version with the version carrying the label its mapping follows (AWSCURRENT,
+ * or the entry's `label`). An entry without a secret ARN (written by an older sweep for a mapping since removed) is
+ * skipped.
  */
 export function planSweep(ledger: readonly LedgerEntry[], listings: readonly SecretListing[]): SweepDecision[] {
-  const current = new Map(listings.map((l) => [l.arn, l.currentVersionId]));
+  const listed = new Map(listings.map((l) => [l.arn, l]));
   const out: SweepDecision[] = [];
   for (const e of ledger) {
     if (e.secretArn === undefined) continue;
     const { mappingId, secretArn } = e;
-    if (!current.has(secretArn)) {
+    const listing = listed.get(secretArn);
+    if (listing === undefined) {
       out.push({ mappingId, action: 'unlisted', secretArn });
       continue;
     }
-    const versionId = current.get(secretArn);
+    const versionId =
+      e.label === undefined || e.label === CURRENT_LABEL ? listing.currentVersionId : listing.labels?.[e.label];
     if (versionId === undefined || versionId === e.fetchedVersion) {
       out.push({ mappingId, action: 'in-step' });
       continue;
@@ -91,6 +98,17 @@ export function planSweep(ledger: readonly LedgerEntry[], listings: readonly Sec
 /** The version AWSCURRENT is on in ListSecrets' `SecretVersionsToStages` (version id -> labels). */
 export function currentVersionOf(versionsToStages: Readonly<Record<string, readonly string[]>> | undefined) {
   return Object.entries(versionsToStages ?? {}).find(([, labels]) => labels.includes(CURRENT_LABEL))?.[0];
+}
+
+/** Every staging label but AWSCURRENT, to the version it is on, from ListSecrets' `SecretVersionsToStages`. */
+export function labelVersionsOf(
+  versionsToStages: Readonly<Record<string, readonly string[]>> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [versionId, labels] of Object.entries(versionsToStages ?? {})) {
+    for (const label of labels) if (label !== CURRENT_LABEL) out[label] = versionId;
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@ import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
-import { dataShapeFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
+import { dataShapeFrom, followLabelFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { openSource } from '../sources/open.ts';
 import { dynamoLedger } from '../adapters/ledger.ts';
@@ -18,8 +18,11 @@ const settings: FetchSettings = {
   secretArn: env[ENV.secretArn],
   type: secretTypeFrom(env),
   shape: dataShapeFrom(env),
+  label: followLabelFrom(env),
 };
-const RESTORED = 'DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced AWSCURRENT';
+const RESTORED = `DeleteSecret event, but the secret is not scheduled for deletion (restored since): synced ${
+  settings.label
+}`;
 const ports: FetchPorts = {
   source: openSource(sourceKindFrom(env), AWS_CLIENT_OPTIONS, timeLeft).source,
   sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
@@ -36,7 +39,10 @@ const ledger = ledgerTable === undefined ? undefined : dynamoLedger(ledgerTable,
  */
 async function recordFetch(mappingId: string, versionId: string): Promise<void> {
   try {
-    await ledger?.recordFetch({ mappingId, secretArn: settings.secretArn, versionId }, new Date());
+    await ledger?.recordFetch(
+      { mappingId, secretArn: settings.secretArn, versionId, label: settings.label },
+      new Date(),
+    );
   } catch (e) {
     const err = e as Error;
     logger.warn('sync ledger not written: the sweep may start this sync again', {
@@ -62,7 +68,9 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
     logger.info('the secret is scheduled for deletion', { mappingId, deletedDate: out.source.createdDate });
   } else {
     // A DeleteSecret event that led to a normal sync: the secret was restored since the event.
-    const message = ports.source.readEvent(input.event, secretArn).deletion ? RESTORED : 'fetched secret version';
+    const message = ports.source.readEvent(input.event, secretArn, settings.label).deletion
+      ? RESTORED
+      : 'fetched secret version';
     const missing = out.missingStages && { missingStages: out.missingStages };
     logger.info(message, { mappingId, versionId: out.source.versionId, keyCount: out.keys.count, ...missing });
     // After the fetch: a sync that got this version either completes or leaves its failure in the DLQ.

@@ -16,6 +16,8 @@ export const ENV = {
   secretArn: 'SECRET_ARN',
   /** The mapping's `source` provider (functions/domain/source.ts); unset: secretsManager, as every mapping before. */
   sourceKind: 'SOURCE_KIND',
+  /** The staging label the mapping follows (its `label` option); unset: AWSCURRENT, as every mapping before. */
+  followLabel: 'FOLLOW_LABEL',
   /** The seal key (KMS key ARN) that wraps the data keys of sealed values and tokens. */
   sealKeyId: 'SEAL_KEY_ID',
   /** The Kubernetes Secret's type (default Opaque). */
@@ -90,7 +92,7 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const FUNCTION_ENV = {
   'fetch-secret': {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
-    optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable],
+    optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable, ENV.followLabel],
   },
   'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
   'read-secret': {

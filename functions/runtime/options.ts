@@ -3,6 +3,7 @@ import type { DeletionPolicy, MergeOptions, SecretType } from '../domain/types.t
 import { MAX_RESTART_WINDOW_SECONDS, parseWorkloads, type WorkloadRef } from '../domain/restart.ts';
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
+import { CURRENT_LABEL, followedLabelProblem } from '../domain/events.ts';
 import { DEFAULT_SOURCE_KIND, SOURCE_KINDS, type SourceKind } from '../domain/source.ts';
 import { shapeProblems, type DataShape, type DataSource } from '../domain/shape.ts';
 import { ENV, type EnvName } from './env-contract.ts';
@@ -213,4 +214,17 @@ export function sourceKindFrom(env: EnvWith<typeof ENV.sourceKind>): SourceKind 
     throw new ConfigError(`${ENV.sourceKind} ${JSON.stringify(kind)} is not one of ${SOURCE_KINDS.join(', ')}`);
   }
   return kind as SourceKind;
+}
+
+/**
+ * The staging label the mapping follows, from FOLLOW_LABEL; unset or empty: AWSCURRENT (every mapping before the
+ * `label` option).
+ *
+ * @throws ConfigError for a label Secrets Manager sends no event for, or not 1 to 256 characters.
+ */
+export function followLabelFrom(env: EnvWith<typeof ENV.followLabel>): string {
+  const label = env[ENV.followLabel] || CURRENT_LABEL;
+  const problem = followedLabelProblem(label);
+  if (problem !== undefined) throw new ConfigError(`${ENV.followLabel}: ${problem}`);
+  return label;
 }

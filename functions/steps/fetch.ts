@@ -14,6 +14,7 @@ import {
   type SecretPayload,
 } from '../domain/secret-data.ts';
 import {
+  CURRENT_STAGE,
   otherStages,
   shapeSecretVersions,
   type DataShape,
@@ -40,6 +41,12 @@ export interface FetchSettings {
    * @default none: every top-level key of the secret as it is
    */
   readonly shape?: DataShape;
+  /**
+   * The staging label the mapping follows (its `label` option): the version a trigger without a version id reads,
+   * the only label whose event names a version, and what `current` means for the stale-version check.
+   * @default AWSCURRENT
+   */
+  readonly label?: string;
 }
 
 /**
@@ -85,30 +92,33 @@ async function readOtherStages(
   source: SecretSource,
   arn: string,
   shape: DataShape | undefined,
+  primary: string,
 ): Promise<Record<string, SourceVersion | null>> {
-  const stages = otherStages(shape);
+  const stages = otherStages(shape, primary);
   const read = await Promise.all(stages.map((stage) => source.readStage(arn, stage)));
   return Object.fromEntries(stages.map((stage, n) => [stage, read[n]!]));
 }
 
 /**
- * Reads, through the mapping's source provider (functions/domain/source.ts), the secret version the event names
- * (else the current one) and, once each, the versions carrying the other staging labels the `data` entries name
- * (`stage: AWSPREVIOUS`; a label no version carries leaves its keys out and is listed in `missingStages`), shapes
- * them into Kubernetes data ({@link shapedDataFor}), refuses what Kubernetes or the state's size would refuse (key
- * names, size, key budget, the type's required values) and seals the data. An event that reports the secret's
- * deletion (Secrets Manager: a CloudTrail DeleteSecret) is checked against the secret's state now: still scheduled
- * for deletion, the output is a deletion (`source.deleted`, no keys, empty data sealed as usual so the next steps
- * run unchanged); restored meanwhile (a late delivery), it is a normal sync of the current version.
+ * Reads, through the mapping's source provider (functions/domain/source.ts), the secret version the event names (else
+ * the one carrying the followed label, `settings.label`, default AWSCURRENT) and, once each, the versions carrying the
+ * other staging labels the `data` entries name (`stage: AWSPREVIOUS`; a label no version carries leaves its keys out
+ * and is listed in `missingStages`), shapes them into Kubernetes data ({@link shapedDataFor}), refuses what Kubernetes
+ * or the state's size would refuse (key names, size, key budget, the type's required values) and seals the data. An
+ * event that reports the secret's deletion (Secrets Manager: a CloudTrail DeleteSecret) is checked against the
+ * secret's state now: still scheduled for deletion, the output is a deletion (`source.deleted`, no keys, empty data
+ * sealed as usual so the next steps run unchanged); restored meanwhile (a late delivery), it is a normal sync of the
+ * current version.
  *
- * @throws InvalidInputError for a malformed event or bad keys or values; NotFoundError,
- *   PermissionDeniedError, TransientError from the secret source or the sealer.
+ * @throws InvalidInputError for a malformed event or bad keys or values; NotFoundError, PermissionDeniedError,
+ *   TransientError from the secret source or the sealer.
  */
 export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, input: SyncInput): Promise<FetchOutput> {
   const { mappingId, secretArn } = settings;
   // Taken before the read: a fetch that starts after a label move can only see the newer version.
   const fetchStarted = ports.clock.now().toISOString();
-  const asked = ports.source.readEvent(input?.event, secretArn);
+  const label = settings.label ?? CURRENT_STAGE;
+  const asked = ports.source.readEvent(input?.event, secretArn, label);
   if (asked.deletion) {
     const state = await ports.source.deletion(secretArn);
     if (state.deletedDate !== undefined) {
@@ -126,10 +136,10 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
       };
     }
   }
-  const version = await ports.source.readVersion(secretArn, asked.versionId);
-  const others = await readOtherStages(ports.source, secretArn, settings.shape);
+  const version = await ports.source.readVersion(secretArn, asked.versionId, label);
+  const others = await readOtherStages(ports.source, secretArn, settings.shape, label);
   const { data, omitted } = shapedDataFor(
-    { primary: version, others },
+    { primary: version, others, primaryStage: label },
     settings,
     `secret ${secretArn} version ${version.versionId}`,
   );

@@ -34,10 +34,10 @@ export const EXECUTION_INPUT_TEMPLATE = '{"event": <aws.events.event.json>, "att
 
 /**
  * The pattern of a rule that starts a sync of `ref` at its source provider (functions/sources/providers.ts): `label`
- * (a new current version) or `trail` (deletion and restore).
+ * (the followed staging label `label`, default AWSCURRENT, moved) or `trail` (deletion and restore).
  */
-export function sourceEventPattern(kind: SourceKind, rule: SecretEventRule, ref: string): EventPattern {
-  return cdkEventPattern(sourceProvider(kind).eventPattern(rule, ref));
+export function sourceEventPattern(kind: SourceKind, rule: SecretEventRule, ref: string, label?: string): EventPattern {
+  return cdkEventPattern(sourceProvider(kind).eventPattern(rule, ref, label));
 }
 
 /**

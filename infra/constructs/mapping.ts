@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { mappingVpc, type Mapping, type Target } from '../model/config.ts';
 import { mappingConfigHash } from '../model/settings-hash.ts';
 import type { TargetRef } from '../../functions/domain/target.ts';
+import { CURRENT_LABEL } from '../../functions/domain/events.ts';
 import type { ClusterConnection } from './cluster.ts';
 import {
   ExecutionInput,
@@ -298,8 +299,8 @@ export class SecretMapping extends Construct {
     const rules = [
       new Rule(this, 'LabelUpdatedRule', {
         ruleName: ruleName(stackName, m.id, 'label'),
-        description: `eks-secret-sync ${m.id}: AWSCURRENT of the secret moved`,
-        eventPattern: sourceEventPattern(m.source, 'label', m.secretArn),
+        description: `eks-secret-sync ${m.id}: ${m.label ?? CURRENT_LABEL} of the secret moved`,
+        eventPattern: sourceEventPattern(m.source, 'label', m.secretArn, m.label),
         targets: [target],
       }),
     ];

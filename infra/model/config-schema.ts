@@ -4,6 +4,7 @@
  * and the field path.
  */
 import { z } from 'zod';
+import { CURRENT_LABEL } from '../../functions/domain/events.ts';
 import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
 import { DEFAULT_SOURCE_KIND, SOURCE_KINDS } from '../../functions/domain/source.ts';
 import { dataShapeOf, shapeProblems } from '../../functions/domain/shape.ts';
@@ -176,6 +177,29 @@ const cluster = z
   });
 
 /**
+ * A mapping that follows a label other than AWSCURRENT reads no other label: its rule matches only its own label's
+ * event, so a `data` entry reading another label (AWSPREVIOUS moves with AWSCURRENT) would go stale unseen.
+ */
+function checkStagesFollowLabel(
+  m: { data?: Record<string, { stage?: string }>; label?: string },
+  ctx: z.RefinementCtx,
+): void {
+  const label = m.label ?? CURRENT_LABEL;
+  if (label === CURRENT_LABEL) return;
+  for (const [key, e] of Object.entries(m.data ?? {})) {
+    if (e.stage === undefined || e.stage === label) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', key, 'stage'],
+      message:
+        `reads ${e.stage}, but the mapping follows label ${label}: only ${label}'s event starts a sync, so ` +
+        `these keys would go stale when ${e.stage} moves; remove stage (the entry then reads ${label}), or ` +
+        `leave label out to follow ${CURRENT_LABEL}`,
+    });
+  }
+}
+
+/**
  * The synth-time checks of a mapping's `data` (functions/domain/shape.ts's shapeProblems) and the size of the
  * function environment it becomes.
  */
@@ -184,9 +208,11 @@ function checkDataShape(
     data?: Record<string, { from?: string; path?: string; template?: string; stage?: string }>;
     includeOtherKeys?: boolean;
     type: string;
+    label?: string;
   },
   ctx: z.RefinementCtx,
 ): void {
+  checkStagesFollowLabel(m, ctx);
   if (m.data === undefined) {
     if (m.includeOtherKeys !== undefined) {
       ctx.addIssue({

@@ -9,6 +9,7 @@
  * CDK-free: the model never imports the CDK.
  */
 import { z } from 'zod';
+import { CURRENT_LABEL, followedLabelProblem } from '../../functions/domain/events.ts';
 import { MANAGED_BY_LABEL } from '../../functions/domain/metadata.ts';
 import { SECRET_TYPES } from '../../functions/domain/secret-types.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
@@ -350,6 +351,31 @@ export const MAPPING_OPTIONS = {
     delivery: [{ kind: 'infra', what: "the Map item's flag read by the ASL; RBAC create on events" }],
     since: '0.2.0',
   },
+  label: {
+    schema: z.string().superRefine((label, ctx) => {
+      const problem = followedLabelProblem(label);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    default: CURRENT_LABEL,
+    doc:
+      'The staging label to follow: its `Secret Label Updated` event starts a sync of the version it moved to, ' +
+      'and every other sync reads the version carrying it, such as a canary label a pipeline moves ' +
+      '([following a label](lifecycle.md#following-a-label-other-than-awscurrent-label)).',
+    accepts:
+      '1 to 256 characters (a Secrets Manager staging label), not `AWSPREVIOUS` or `AWSPENDING` (no event moves ' +
+      "them); a `data` entry's `stage` may then name only this label",
+    targetOverride: false,
+    delivery: [
+      { kind: 'infra', what: "the label rule's `detail.labelUpdated`" },
+      {
+        kind: 'env',
+        env: ENV.followLabel,
+        functions: ['fetch-secret'],
+        encode: (m) => (m.label === undefined || m.label === CURRENT_LABEL ? undefined : String(m.label)),
+      },
+    ],
+    since: '0.2.0',
+  },
   data: {
     schema: z.record(z.string(), dataSource),
     unset: 'every key as it is',
@@ -375,7 +401,9 @@ export const MAPPING_OPTIONS = {
   includeOtherKeys: {
     schema: z.boolean(),
     unset: '`false`',
-    doc: "With `data`: also copy the secret's top-level keys that `data` does not read (AWSCURRENT's only).",
+    doc:
+      "With `data`: also copy the secret's top-level keys that `data` does not read (of the followed `label`'s " +
+      'version only).',
     accepts: '`true` or `false`, only with `data`',
     targetOverride: false,
     delivery: [{ kind: 'infra', what: "part of `data`'s DATA_SHAPE for fetch-secret" }],

@@ -59,12 +59,22 @@ export class MemorySecretSource implements SecretSource {
     return this;
   }
 
-  async readVersion(arn: string, versionId?: string): Promise<SourceVersion> {
-    this.calls.push(`GetSecretValue ${versionId ?? 'AWSCURRENT'}`);
-    const v = this.versions.find((x) => (versionId ? x.versionId === versionId : x.stages.includes('AWSCURRENT')));
+  /** Moves the staging label `label` (not AWSCURRENT) to `versionId`, as UpdateSecretVersionStage does. */
+  label(versionId: string, label: string): this {
+    const moved = this.versions.map((v) => {
+      const stages = v.stages.filter((s) => s !== label);
+      return { ...v, stages: v.versionId === versionId ? [...stages, label] : stages };
+    });
+    this.versions.splice(0, this.versions.length, ...moved);
+    return this;
+  }
+
+  async readVersion(arn: string, versionId?: string, label = 'AWSCURRENT'): Promise<SourceVersion> {
+    this.calls.push(`GetSecretValue ${versionId ?? label}`);
+    const v = this.versions.find((x) => (versionId ? x.versionId === versionId : x.stages.includes(label)));
     if (!v) throw new NotFoundError(`secretsmanager:GetSecretValue on ${arn} failed: ResourceNotFoundException`);
     const { stages, ...version } = v;
-    return { ...version, current: stages.includes('AWSCURRENT') };
+    return { ...version, current: stages.includes(label) };
   }
 
   async readStage(_arn: string, stage: string): Promise<SourceVersion | null> {
@@ -80,9 +90,9 @@ export class MemorySecretSource implements SecretSource {
     return this.deletionState;
   }
 
-  async current(): Promise<SourceCurrent> {
+  async current(_arn?: string, label = 'AWSCURRENT'): Promise<SourceCurrent> {
     this.calls.push('DescribeSecret ListSecretVersionIds');
-    const v = this.versions.find((x) => x.stages.includes('AWSCURRENT'));
+    const v = this.versions.find((x) => x.stages.includes(label));
     return {
       ...(v && { currentVersionId: v.versionId, createdDate: v.createdDate }),
       ...(this.deletionState.deletedDate !== undefined && { deletedDate: this.deletionState.deletedDate }),

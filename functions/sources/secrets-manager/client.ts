@@ -16,33 +16,38 @@ import { noDeadline, type TimeLeft } from '../../domain/ports.ts';
 import type { SecretSource, SourceCurrent, SourceDeletion, SourceVersion } from '../../domain/source.ts';
 import { readSecretsManagerEvent } from './event-reading.ts';
 
-function versionOf(out: GetSecretValueCommandOutput): SourceVersion {
+function versionOf(out: GetSecretValueCommandOutput, label: string = CURRENT_LABEL): SourceVersion {
   return {
     versionId: out.VersionId!,
     createdDate: (out.CreatedDate ?? new Date(0)).toISOString(),
-    current: (out.VersionStages ?? []).includes(CURRENT_LABEL),
+    current: (out.VersionStages ?? []).includes(label),
     secretString: out.SecretString,
     secretBinary: out.SecretBinary,
   };
 }
 
-/** Reads one version of one secret (AWSCURRENT when `versionId` is undefined), within the time left. */
+/**
+ * Reads one version of one secret (the one carrying `label`, default AWSCURRENT, when `versionId` is undefined),
+ * within the time left; `current` says whether it carries `label`.
+ */
 export async function getSecretVersion(
   client: SecretsManagerClient,
   arn: string,
   versionId?: string,
   timeLeft: TimeLeft = noDeadline,
+  label: string = CURRENT_LABEL,
 ): Promise<SourceVersion> {
-  const action = `secretsmanager:GetSecretValue on ${arn}${versionId ? ` version ${versionId}` : ''}`;
+  const which = versionId ? ` version ${versionId}` : label === CURRENT_LABEL ? '' : ` stage ${label}`;
+  const action = `secretsmanager:GetSecretValue on ${arn}${which}`;
   assertTimeForAttempt(timeLeft, action);
   try {
     const out = await client.send(
       new GetSecretValueCommand(
-        versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: CURRENT_LABEL },
+        versionId ? { SecretId: arn, VersionId: versionId } : { SecretId: arn, VersionStage: label },
       ),
       { abortSignal: deadlineSignal(timeLeft) },
     );
-    return versionOf(out);
+    return versionOf(out, label);
   } catch (e) {
     throw (e as Error).name === 'AbortError' ? outOfTime(action) : awsError(e, action);
   }
@@ -97,8 +102,8 @@ export async function describeSecretDeletion(
 }
 
 /**
- * Reads AWSCURRENT's version id and creation date (ListSecretVersionIds) and a pending deletion (DescribeSecret);
- * metadata only, never a value.
+ * Reads the version id and creation date of the version carrying `label` (default AWSCURRENT; ListSecretVersionIds)
+ * and a pending deletion (DescribeSecret); metadata only, never a value.
  *
  * @throws SyncError (awsError) naming the call and the secret; TransientError when the time left runs out.
  */
@@ -106,6 +111,7 @@ export async function describeCurrentVersion(
   client: SecretsManagerClient,
   arn: string,
   timeLeft: TimeLeft = noDeadline,
+  label: string = CURRENT_LABEL,
 ): Promise<SourceCurrent> {
   const send = async <T>(action: string, call: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => {
     assertTimeForAttempt(timeLeft, action);
@@ -121,7 +127,7 @@ export async function describeCurrentVersion(
   const versions = await send(`secretsmanager:ListSecretVersionIds on ${arn}`, (abortSignal) =>
     client.send(new ListSecretVersionIdsCommand({ SecretId: arn, MaxResults: 100 }), { abortSignal }),
   );
-  const current = (versions.Versions ?? []).find((v) => v.VersionStages?.includes(CURRENT_LABEL));
+  const current = (versions.Versions ?? []).find((v) => v.VersionStages?.includes(label));
   return {
     ...(current?.VersionId !== undefined && { currentVersionId: current.VersionId }),
     ...(current?.CreatedDate !== undefined && { createdDate: current.CreatedDate.toISOString() }),
@@ -133,9 +139,9 @@ export async function describeCurrentVersion(
 export function secretsManagerSource(client: SecretsManagerClient, timeLeft: TimeLeft = noDeadline): SecretSource {
   return {
     readEvent: readSecretsManagerEvent,
-    readVersion: (arn, versionId) => getSecretVersion(client, arn, versionId, timeLeft),
+    readVersion: (arn, versionId, label) => getSecretVersion(client, arn, versionId, timeLeft, label),
     readStage: (arn, stage) => getSecretStage(client, arn, stage, timeLeft),
     deletion: (arn) => describeSecretDeletion(client, arn, timeLeft),
-    current: (arn) => describeCurrentVersion(client, arn, timeLeft),
+    current: (arn, label) => describeCurrentVersion(client, arn, timeLeft, label),
   };
 }

@@ -4,7 +4,7 @@
  * current. The Secrets Manager provider's event reading ({@link readSecretsManagerEvent}). Pure.
  */
 import { InvalidInputError } from '../../domain/errors.ts';
-import { readSecretEvent, type SecretEventReading } from '../../domain/events.ts';
+import { CURRENT_LABEL, readSecretEvent, type SecretEventReading } from '../../domain/events.ts';
 import { originalEvent } from '../../domain/redrive.ts';
 import type { SourceEventAsk } from '../../domain/source.ts';
 
@@ -14,22 +14,30 @@ import type { SourceEventAsk } from '../../domain/source.ts';
  *
  * @throws InvalidInputError when the event is missing, or is a trigger of the mapping's rules for another secret.
  */
-export function readSecretsManagerEvent(event: unknown, secretArn: string): SourceEventAsk {
-  if (isDeleteSecretEvent(event, secretArn)) return { deletion: true, changedAt: null };
-  return { versionId: requestedVersion(event, secretArn), deletion: false, changedAt: changedAtOf(event, secretArn) };
+export function readSecretsManagerEvent(
+  event: unknown,
+  secretArn: string,
+  label: string = CURRENT_LABEL,
+): SourceEventAsk {
+  if (isDeleteSecretEvent(event, secretArn, label)) return { deletion: true, changedAt: null };
+  return {
+    versionId: requestedVersion(event, secretArn, label),
+    deletion: false,
+    changedAt: changedAtOf(event, secretArn, label),
+  };
 }
 
 /**
- * When the version the event names became AWSCURRENT: the time of a `Secret Label Updated` event for this secret
- * (also when it comes back in a redrive). Null for every other trigger (deploy, schedule, CloudTrail events),
- * which sync whatever is current and say nothing about when it changed.
+ * When the version the event names got the followed label (AWSCURRENT unless the mapping's `label`): the time of
+ * a `Secret Label Updated` event for this secret (also when it comes back in a redrive). Null for every other
+ * trigger (deploy, schedule, CloudTrail events), which sync whatever is current and say nothing about when it changed.
  */
-export function changedAtOf(event: unknown, secretArn: string): string | null {
+export function changedAtOf(event: unknown, secretArn: string, label: string = CURRENT_LABEL): string | null {
   if (!event || typeof event !== 'object') return null;
   const original = originalEvent(event as Record<string, unknown>) as Record<string, unknown>;
   let named: string | undefined;
   try {
-    named = requestedVersion(original, secretArn);
+    named = requestedVersion(original, secretArn, label);
   } catch {
     return null;
   }
@@ -39,8 +47,8 @@ export function changedAtOf(event: unknown, secretArn: string): string | null {
 
 /**
  * Which version of the secret an event asks for: the `versionId` of a native
- * `Secret Label Updated` event moving AWSCURRENT on this secret, else
- * undefined (AWSCURRENT) for every other trigger (CloudTrail events,
+ * `Secret Label Updated` event moving the followed label (`label`, default
+ * AWSCURRENT) on this secret, else undefined (the label's version) for every other trigger (CloudTrail events,
  * schedules, redrive, deploy) and for events that trigger nothing (another
  * label, a refused call). Which events name the secret is the event
  * vocabulary's (functions/domain/events.ts), the same that builds the rules.
@@ -48,13 +56,13 @@ export function changedAtOf(event: unknown, secretArn: string): string | null {
  * @throws InvalidInputError when the event is missing, or is a trigger of the
  *   mapping's rules for another secret.
  */
-export function requestedVersion(event: unknown, secretArn: string): string | undefined {
+export function requestedVersion(event: unknown, secretArn: string, label: string = CURRENT_LABEL): string | undefined {
   if (!event || typeof event !== 'object') {
     throw new InvalidInputError(
       'execution input has no `event` object; start executions with {"event": {...}, "attempt": 1}',
     );
   }
-  const reading = thisSecretOnly(readSecretEvent(event, secretArn), secretArn);
+  const reading = thisSecretOnly(readSecretEvent(event, secretArn, label), secretArn);
   return reading.verdict === 'trigger' ? reading.versionId : undefined;
 }
 
@@ -69,8 +77,8 @@ export function requestedVersion(event: unknown, secretArn: string): string | un
  *
  * @throws InvalidInputError for a trigger of the mapping's rules that names another secret.
  */
-export function isDeleteSecretEvent(event: unknown, secretArn: string): boolean {
-  const reading = thisSecretOnly(readSecretEvent(event, secretArn), secretArn);
+export function isDeleteSecretEvent(event: unknown, secretArn: string, label: string = CURRENT_LABEL): boolean {
+  const reading = thisSecretOnly(readSecretEvent(event, secretArn, label), secretArn);
   return reading.verdict === 'trigger' && reading.change === 'deleted';
 }
 
