@@ -20,6 +20,8 @@ import {
   type PlacementRecord,
 } from './model/placement.ts';
 import { EksSecretSyncStack } from './constructs/stack.ts';
+import { ClusterAccessStack } from './constructs/cluster-access.ts';
+import { byEnv, clusterAccessStackName, remoteAccessEntries } from './model/cluster-env.ts';
 
 /** The embedded default of the `mappings` context value. */
 export const DEFAULT_MAPPINGS_FILE = 'mappings.example.yaml';
@@ -38,6 +40,11 @@ export interface SyncApp {
   readonly emptyStacks: readonly Stack[];
   /** The placement record of this app: what synth writes beside the mappings file (infra/model/placement.ts). */
   readonly placement: PlacementRecord;
+  /**
+   * One stack per account and region of clusters outside the secrets' account and region, holding their access
+   * entries (infra/constructs/cluster-access.ts); none when every cluster is in the secrets' account and region.
+   */
+  readonly accessStacks: readonly ClusterAccessStack[];
 }
 
 /**
@@ -79,12 +86,20 @@ function addStacks(app: App, config: SyncConfig, record: PlacementRecord | undef
       }),
     );
   }
+  const accessStacks = byEnv(remoteAccessEntries(config)).map(({ env: clusterEnv, entries }) => {
+    const name = clusterAccessStackName(config.stack.name, clusterEnv);
+    const access = new ClusterAccessStack(app, name, { stackName: name, env: clusterEnv, entries });
+    // After the stacks that create the roles the entries name.
+    const ids = new Set(entries.map((e) => e.mappingId));
+    for (const s of stacks) if (Object.keys(s.sync.mappings).some((id) => ids.has(id))) access.addDependency(s);
+    return access;
+  });
   const quota = rulesQuotaWarning(config);
   if (quota !== undefined) Annotations.of(stacks[0]!).addWarningV2('eks-secret-sync:rules-per-bus', quota);
   for (const { id, stackName } of placement.placed)
     Annotations.of(stacks[0]!).addInfo(`mapping ${id} placed in stack ${stackName} (new in the placement record)`);
   Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
-  return { app, stack: stacks[0]!, stacks, emptyStacks, placement: placement.record };
+  return { app, stack: stacks[0]!, stacks, emptyStacks, placement: placement.record, accessStacks };
 }
 
 /**

@@ -43,3 +43,10 @@ export {
 } from './model/cluster-lookups.ts';
 export { placeInVpc, type FunctionVpcPlacement } from './constructs/function-vpc.ts';
 export { KMS_ENDPOINT_TAG, KmsInterfaceEndpoint, type KmsInterfaceEndpointProps } from './constructs/vpc-endpoints.ts';
+export { ClusterAccessStack, type ClusterAccessStackProps } from './constructs/cluster-access.ts';
+export {
+  accessEntryCommand,
+  clusterAccessStackName,
+  remoteAccessEntries,
+  type RemoteAccessEntry,
+} from './model/cluster-env.ts';

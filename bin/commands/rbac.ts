@@ -35,6 +35,10 @@ before the first such apply:
   npx eks-secret-sync rbac --applyset-crd | kubectl apply -f -
   npx eks-secret-sync rbac --applyset-parent --mappings FILE | kubectl apply -f -
 
+A cluster in another account or region (cluster.account, cluster.region): the --cluster header also
+lists the 'aws eks create-access-entry' command of each of its access entries, for its administrator
+where the app's access stack for that account and region is not deployed.
+
 Options:
   --cluster NAME       Everything cluster NAME needs for the file's mappings, in one stream.
   --mapping ID         One mapping's objects (every cluster it names). Default without
@@ -102,10 +106,23 @@ export const rbacCommand: Command = {
       }
       const command = applyset.rbacApplyCommand(app, cluster, file.path);
       const [crd, parent] = applyset.rbacSetupCommands(file.path);
+      const { accessEntryCommand, clusterAccessStackName, remoteAccessEntries } = await import(
+        '../../infra/model/cluster-env.ts'
+      );
+      const remote = remoteAccessEntries(config).filter((e) => e.clusterName === cluster);
+      // A cluster of another account or region: its access entries, for its administrator when the app's access
+      // stack there is not deployed (docs/deploy.md#clusters-in-other-accounts-and-regions).
+      const entries = remote.map((e) => `#   ${accessEntryCommand(e)}\n`);
       const header =
         `# apply with: ${command}\n` +
         `# app ${config.stack.name} (${app.account}, ${app.region}), cluster ${cluster}; once per cluster before:\n` +
-        `#   ${crd}\n#   ${parent}\n`;
+        `#   ${crd}\n#   ${parent}\n` +
+        (remote.length === 0
+          ? ''
+          : `# cluster ${cluster} is in account ${remote[0]!.account}, region ${remote[0]!.region}: unless the ` +
+            `app's stack ${clusterAccessStackName(config.stack.name, remote[0]!)} is deployed, its administrator ` +
+            `creates the access entries (no access policy: the RBAC below is all they may do):\n${entries.join('')}`);
+      if (values.json && remote.length > 0) io.stderr(header.replace(/^# apply with:.*\n/, ''));
       return print(rbacModule.clusterAccessManifests(config.mappings, cluster, app), header);
     }
 

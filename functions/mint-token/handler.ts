@@ -4,14 +4,16 @@ import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { TokenInput, TokenOutput } from '../domain/contract.ts';
 import { ENV } from '../runtime/env-contract.ts';
-import { lambdaRegion, readEnv } from '../runtime/env.ts';
+import { clusterRegionsOf, lambdaRegion, readEnv } from '../runtime/env.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
 import { mintToken } from '../steps/token.ts';
 
 const env = readEnv('mint-token');
 const settings = { mappingId: env[ENV.mappingId] };
-const region = lambdaRegion();
+// A cluster of another region gets a token for its own region's STS host (the authenticator accepts any regional
+// host of its partition; signing for the cluster's region is what `aws eks get-token --region` does).
+const regionOf = clusterRegionsOf(env[ENV.clusterRegions], lambdaRegion());
 // The function's role: Lambda puts its credentials in the environment.
 const credentials = fromEnv();
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, timeLeft }));
@@ -25,7 +27,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, t
 export async function handler(input: TokenInput, context?: InvocationContext): Promise<TokenOutput> {
   startInvocation(context, input);
   const clusterName = input?.clusterName;
-  const signer = eksTokenSigner({ clusterName, region, credentials });
+  const signer = eksTokenSigner({ clusterName, region: regionOf(clusterName), credentials });
   const out = await mintToken({ signer, sealer }, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });
   return out;

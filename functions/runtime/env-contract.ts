@@ -66,6 +66,11 @@ export const ENV = {
   parkedQueueUrl: 'PARKED_QUEUE_URL',
   /** How many times the redrive consumer replays one sync before parking it. */
   redriveMaxAttempts: 'REDRIVE_MAX_ATTEMPTS',
+  /**
+   * JSON object cluster name -> region of the mapping's clusters outside the function's region (mint-token signs
+   * each token for its cluster's regional STS host); unset: every cluster is in the function's region.
+   */
+  clusterRegions: 'CLUSTER_REGIONS',
   /** The sync ledger's DynamoDB table (fetch-secret records what it fetched; the sweep compares; unset: none). */
   syncLedgerTable: 'SYNC_LEDGER_TABLE',
 } as const;
@@ -94,7 +99,7 @@ export const FUNCTION_ENV = {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
     optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable, ENV.followLabel],
   },
-  'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [] },
+  'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [ENV.clusterRegions] },
   'read-secret': {
     required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
     optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],

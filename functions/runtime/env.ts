@@ -1,5 +1,5 @@
 import { ConfigError } from '../domain/errors.ts';
-import { FUNCTION_ENV, PLATFORM_ENV } from './env-contract.ts';
+import { ENV, FUNCTION_ENV, PLATFORM_ENV } from './env-contract.ts';
 import type { EnvName, FunctionEnvironment, FunctionKind } from './env-contract.ts';
 
 /** Names read so far through {@link readEnv}, per function kind (test/unit/env-contract.test.ts compares them). */
@@ -79,4 +79,32 @@ export function lambdaRegion(source: Readonly<Record<string, string | undefined>
     throw new ConfigError(`environment variable ${PLATFORM_ENV.region} is not set (Lambda sets it)`);
   }
   return v;
+}
+
+/**
+ * The region to sign a cluster's token for: its entry in {@link ENV.clusterRegions}' JSON, else `fallback` (the
+ * function's region). Parsed once, at init.
+ *
+ * @throws ConfigError when the variable is not a JSON object of region names (the construct writes it).
+ */
+export function clusterRegionsOf(json: string | undefined, fallback: string): (clusterName: string) => string {
+  if (json === undefined || json === '') return () => fallback;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((r) => typeof r === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(r));
+  if (!valid) {
+    throw new ConfigError(
+      `environment variable ${ENV.clusterRegions} is not a JSON object of cluster name -> region; redeploy the stack`,
+    );
+  }
+  const regions = parsed as Record<string, string>;
+  return (clusterName) => (Object.hasOwn(regions, clusterName) ? regions[clusterName]! : fallback);
 }

@@ -91,6 +91,11 @@ export interface SyncFunctionProps<K extends BundledFunctionName = BundledFuncti
    */
   readonly logRetention?: RetentionDays;
   /**
+   * The role's name (a role another account's access entry names before any deploy).
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
+  /**
    * Description of the function and its role.
    * @default `eks-secret-sync <name>`
    */
@@ -141,6 +146,7 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description,
       path: rolePath(appNameOf(this)),
+      roleName: props.roleName,
     });
     this.logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, 'Function', {

@@ -14,6 +14,7 @@ import { mappingConfigHash } from '../model/settings-hash.ts';
 import type { TargetRef } from '../../functions/domain/target.ts';
 import { CURRENT_LABEL } from '../../functions/domain/events.ts';
 import type { ClusterConnection } from './cluster.ts';
+import type { ClusterAccessStack } from './cluster-access.ts';
 import {
   ExecutionInput,
   INITIAL_SYNC_DETAIL_TYPE,
@@ -34,6 +35,7 @@ import { SYNC_STEPS, type StepPlaceholder } from '../../functions/domain/sync-st
 import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from '../model/applyset.ts';
 import { appScopeOf, kubeNames } from '../model/kube-names.ts';
+import { clusterEnv, hasRemoteCluster, homeOf, isRemote, mintTokenRoleName } from '../model/cluster-env.ts';
 import { fullArnCommand, parseSecretArn, suffixLooksLikeName } from '../model/secret-arn.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
@@ -127,8 +129,12 @@ export class SecretMapping extends Construct {
   readonly rules: readonly Rule[];
   /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
   readonly initialSync: AwsCustomResource;
-  /** The EKS access entry of the Kubernetes identity (the mint-token role) in the first target's cluster. */
-  readonly accessEntry: CfnAccessEntry;
+  /**
+   * The EKS access entry of the Kubernetes identity (the mint-token role) in the first cluster of the secrets'
+   * account and region; undefined when every cluster of the mapping is elsewhere (their entries are made by the
+   * app's access stacks: {@link ClusterAccessStack}).
+   */
+  readonly accessEntry: CfnAccessEntry | undefined;
   /** One access entry per cluster of the mapping's targets, in the order the targets first name them. */
   readonly accessEntries: readonly CfnAccessEntry[];
 
@@ -171,9 +177,12 @@ export class SecretMapping extends Construct {
     const app = appScopeOf(appNameOf(this), m.secretArn);
     const { group } = kubeNames(app, m.id);
     // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
-    // a single-target mapping always had).
+    // a single-target mapping always had). A cluster in another account or region gets its entry from the app's
+    // stack there (infra/constructs/cluster-access.ts), or from its administrator (`rbac --cluster`).
     const clusterNames = [...new Set(m.targets.map((t) => t.cluster.name))];
-    this.accessEntries = clusterNames.map(
+    const home = homeOf(m);
+    const local = [...new Set(m.targets.filter((t) => !isRemote(t.cluster, home)).map((t) => t.cluster.name))];
+    this.accessEntries = local.map(
       (clusterName, i) =>
         new CfnAccessEntry(this, i === 0 ? 'AccessEntry' : `AccessEntry${i + 1}`, {
           clusterName,
@@ -182,7 +191,14 @@ export class SecretMapping extends Construct {
           type: 'STANDARD',
         }),
     );
-    this.accessEntry = this.accessEntries[0]!;
+    this.accessEntry = this.accessEntries[0];
+    for (const name of clusterNames.filter((c) => !local.includes(c))) {
+      Annotations.of(this).addInfo(
+        `mapping ${m.id}: cluster ${name} is in another account or region; its access entry is made by the app's ` +
+          `access stack there (ClusterAccessStack), or by its administrator with the command ` +
+          `eks-secret-sync rbac --cluster ${name} prints`,
+      );
+    }
     this.initialSync = this.addInitialSync(m, props.logRetention);
     // The mappings file the app was synthesized from (the `mappings` context value), as the operator named it.
     const file: unknown = this.node.tryGetContext('mappings');
@@ -214,7 +230,18 @@ export class SecretMapping extends Construct {
       describeSecret: m.cloudTrailRules,
       syncLedger: props.syncLedger,
     });
-    const mint = new MintTokenFunction(this, 'MintToken', common);
+    const home = homeOf(m);
+    const clusterRegions = Object.fromEntries(
+      m.targets
+        .filter((t) => clusterEnv(t.cluster, home).region !== home.region)
+        .map((t) => [t.cluster.name, t.cluster.region!]),
+    );
+    const mint = new MintTokenFunction(this, 'MintToken', {
+      ...common,
+      clusterRegions,
+      // A cluster elsewhere names the role in its access entry before any deploy: a name known from the config.
+      ...(hasRemoteCluster(m) && { roleName: mintTokenRoleName(appScopeOf(appNameOf(this), m.secretArn), m.id) }),
+    });
     // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
     const connection = {
       ...common,
@@ -404,14 +431,6 @@ export class SecretMapping extends Construct {
         `mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its ` +
           `events never reach this stack`,
       );
-    }
-    for (const t of m.targets) {
-      if (t.cluster.region !== undefined && t.cluster.region !== region) {
-        Annotations.of(this).addError(
-          `mapping ${m.id}: cluster ${t.cluster.name} is in ${t.cluster.region}, but the stack creates its EKS ` +
-            `access entry in ${region}`,
-        );
-      }
     }
   }
 }

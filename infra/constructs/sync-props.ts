@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import type { MappingOptionProps, TargetOptionProps } from '../model/mapping-options.ts';
 import type { SourceKind } from '../../functions/domain/source.ts';
 import { constructPropsSchema, type mappingSchema } from '../model/config-schema.ts';
+import type { ClusterAccessStack } from './cluster-access.ts';
 import {
   crossCheckMappings,
   describeIssues,
@@ -33,10 +34,18 @@ export interface MappingClusterProps {
   /** The EKS cluster's name. Its authentication mode must be API or API_AND_CONFIG_MAP. */
   readonly name: string;
   /**
-   * The cluster's region; it must be the stack's region (the access entry is created there).
-   * @default the stack's region
+   * The cluster's region, in the secrets' partition; the token is signed for it. In another region than the
+   * secrets', the access entry is not created by this construct
+   * (docs/deploy.md#clusters-in-other-accounts-and-regions).
+   * @default the secrets' region
    */
   readonly region?: string;
+  /**
+   * The cluster's account (12 digits). Another account than the secrets' needs `endpoint` and `certificateAuthority`,
+   * and its access entry is not created by this construct (a {@link ClusterAccessStack} there, or its administrator).
+   * @default the secrets' account
+   */
+  readonly account?: string;
   /**
    * The API server endpoint (`https://...`), as `aws eks describe-cluster --query cluster.endpoint` prints it.
    * Give it together with `certificateAuthority`.

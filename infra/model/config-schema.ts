@@ -162,6 +162,15 @@ const cluster = z
       })
       .optional(),
     vpc: clusterVpc.optional(),
+    // Added after 0.1.0: last, so the settings hash's key order of older fields stays.
+    account: z
+      .string()
+      .regex(/^\d{12}$/, {
+        error: (i) =>
+          `${show(i.input)} is not an AWS account id; expected the 12 digits of the cluster's account ` +
+          `(aws sts get-caller-identity --query Account, with that account's credentials)`,
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if ((c.endpoint === undefined) !== (c.certificateAuthority === undefined)) {

@@ -1,6 +1,6 @@
 /**
  * The mappings file: read, parse (YAML), validate (zod schema in
- * config-schema.ts) and cross-check (unique ids, unique targets, one region).
+ * config-schema.ts) and cross-check (unique ids, unique targets, one region of secrets).
  * Every problem is reported, each naming the mapping, the field, what was
  * wrong and what would be right.
  */
@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { fileSchema, type mappingSchema, type stackSchema } from './config-schema.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { parseSecretArn } from './secret-arn.ts';
+import { clusterEnv, partitionOfRegion, type AwsEnv } from './cluster-env.ts';
 
 /**
  * Where a mapping's Kubernetes functions run (`cluster.vpc`), as validated: the schema requires both lists.
@@ -144,8 +145,9 @@ export function mappingLabel(index: number, id: unknown): string {
 
 /**
  * What the schema cannot see in one mapping: duplicate ids, two targets (of one mapping or two) writing one
- * Secret, one cluster of a mapping given two ways, secrets of more than one account and region, a cluster or
- * key outside the secrets' region. One line per problem.
+ * Secret, one cluster of a mapping given two ways, secrets of more than one account and region, a key outside the
+ * secrets' region, a cluster of another partition, or of another account without endpoint and CA. One line per
+ * problem.
  */
 export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
   const problems: string[] = [];
@@ -193,7 +195,7 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
           `the key that encrypts a secret is in the secret's region ${arn.region}`,
       );
     }
-    problems.push(...targetProblems(m, where, arn.region, byTarget));
+    problems.push(...targetProblems(m, where, { account: arn.account, region: arn.region }, byTarget));
   });
   return problems;
 }
@@ -202,7 +204,7 @@ export function crossCheckMappings(mappings: readonly Mapping[]): string[] {
 function targetProblems(
   m: Mapping,
   where: string,
-  region: string,
+  home: AwsEnv,
   byTarget: Map<string, { label: string; mapping: string }>,
 ): string[] {
   const problems: string[] = [];
@@ -211,7 +213,8 @@ function targetProblems(
   m.targets.forEach((t, j) => {
     const field = single ? '' : `targets[${j}].`;
     const label = single ? where : `${where} ${field.slice(0, -1)}`;
-    const key = `${t.cluster.name}\n${t.cluster.region ?? ''}\n${t.namespace}\n${t.secretName}`;
+    const env = clusterEnv(t.cluster, home);
+    const key = `${t.cluster.name}\n${env.account}\n${env.region}\n${t.namespace}\n${t.secretName}`;
     const other = byTarget.get(key);
     if (other !== undefined) {
       const fix =
@@ -229,24 +232,50 @@ function targetProblems(
           `serve all its targets from one place: give every target the same vpc (or none), or split the mapping`,
       );
     }
-    const block = JSON.stringify([t.cluster.region, t.cluster.endpoint, t.cluster.certificateAuthority]);
+    const block = JSON.stringify([
+      t.cluster.region,
+      t.cluster.endpoint,
+      t.cluster.certificateAuthority,
+      t.cluster.account,
+    ]);
     const seen = clusters.get(t.cluster.name);
     if (seen !== undefined && seen.block !== block) {
       problems.push(
         `${where}: ${field}cluster: names cluster ${t.cluster.name} like ${seen.field}cluster but with another ` +
-          `region, endpoint or certificateAuthority; one mapping reaches each cluster one way: give the same ` +
+          `account, region, endpoint or certificateAuthority; one mapping reaches each cluster one way: give the ` +
+          `same ` +
           `cluster block for every target in ${t.cluster.name}`,
       );
     } else if (seen === undefined) clusters.set(t.cluster.name, { block, field });
-    if (t.cluster.region !== undefined && t.cluster.region !== region) {
-      problems.push(
-        `${where}: ${field}cluster.region: ${JSON.stringify(t.cluster.region)} is not the stack's region ${region} ` +
-          `(the secrets' region); ` +
-          `the stack creates the EKS access entry in its own region, so the cluster must be there: omit ` +
-          `cluster.region or use ${region}`,
-      );
-    }
+    problems.push(...clusterEnvProblems(t.cluster, `${where}: ${field}cluster`, home));
   });
+  return problems;
+}
+
+/**
+ * What is wrong with where a cluster is: a region of another partition (the token's STS host would be refused, and
+ * no role crosses partitions), or another account without endpoint and CA (the stack's eks:DescribeCluster lookup
+ * runs in the secrets' account, where that cluster is not).
+ */
+function clusterEnvProblems(c: Mapping['targets'][number]['cluster'], where: string, home: AwsEnv): string[] {
+  const problems: string[] = [];
+  const homePartition = partitionOfRegion(home.region);
+  if (c.region !== undefined && partitionOfRegion(c.region) !== homePartition) {
+    problems.push(
+      `${where}.region: ${JSON.stringify(c.region)} is in partition ${partitionOfRegion(c.region)}, but the ` +
+        `secrets are in ${homePartition} (${home.region}); an IAM role of one partition cannot sign in to a cluster ` +
+        `of another: use a cluster of ${homePartition}, or a mappings file whose secrets are in ${c.region}'s ` +
+        'partition',
+    );
+  }
+  if (c.account !== undefined && c.account !== home.account && (!c.endpoint || !c.certificateAuthority)) {
+    problems.push(
+      `${where}: is in account ${c.account}, not the secrets' account ${home.account}, so the stack cannot look ` +
+        `its endpoint and CA up (eks:DescribeCluster runs in the secrets' account): give cluster.endpoint and ` +
+        `cluster.certificateAuthority, printed with ${c.account}'s credentials by aws eks describe-cluster --name ` +
+        `${c.name} --region ${c.region ?? home.region} --query '[cluster.endpoint,cluster.certificateAuthority.data]'`,
+    );
+  }
   return problems;
 }
 

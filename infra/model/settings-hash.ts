@@ -56,6 +56,8 @@ export const DEFAULTED_SINCE_0_1: readonly DefaultedOption[] = [
     return levels.map((level) => ({ level, key, value: d.default }));
   }),
   { level: 'mapping', key: 'source', value: DEFAULT_SOURCE_KIND },
+  // Absent: the secrets' account, as every cluster before the field.
+  { level: 'cluster', key: 'account', value: undefined },
 ];
 
 type Obj = Record<string, unknown>;

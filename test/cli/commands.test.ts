@@ -166,6 +166,60 @@ describe('rbac', () => {
   });
 });
 
+describe('rbac for a cluster in another account (issue 25)', () => {
+  const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+  const yamlOf = () => `stack: { name: CliXacct }
+mappings:
+  - id: db
+    secretArn: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf
+    targets:
+      - { cluster: { name: home }, namespace: app, secretName: db }
+      - cluster:
+          name: far
+          account: "444455556666"
+          region: eu-west-1
+          endpoint: https://far.example
+          certificateAuthority: ${CA}
+        namespace: app
+        secretName: db
+`;
+  let xacct: string;
+  let command: string;
+  beforeAll(async () => {
+    xacct = join(WORK, 'xacct.yaml');
+    writeFileSync(xacct, yamlOf());
+    const { loadMappings } = await import('../../infra/model/config.ts');
+    const { configAppScope, kubeNames } = await import('../../infra/model/kube-names.ts');
+    const { mintTokenRoleArn } = await import('../../infra/model/cluster-env.ts');
+    const app = configAppScope(loadMappings(xacct));
+    // The principal is the mint-token role in the secrets' account, as the stack names it.
+    command =
+      `aws eks create-access-entry --region eu-west-1 --cluster-name far --principal-arn ` +
+      `${mintTokenRoleArn(app, 'db')} --type STANDARD --kubernetes-groups ${kubeNames(app, 'db').group}`;
+  });
+
+  it("prints the access entry command for that cluster's administrator, before the RBAC it binds", async () => {
+    const r = await run(['rbac', '--mappings', xacct, '--cluster', 'far']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`\n#   ${command}\n`);
+    expect(r.stdout).toContain('cluster far is in account 444455556666, region eu-west-1');
+    expect(command).toMatch(/--principal-arn arn:aws:iam::111122223333:role\/eks-secret-sync\/[0-9a-f]+\/\w+-db-mint/);
+    // Still one stream kubectl applies: the lines are comments.
+    expect(parseAllDocuments(r.stdout).map((d) => d.toJS().kind)).toEqual(['Role', 'RoleBinding']);
+  });
+
+  it('prints it on stderr with --json, and no such line for a cluster of the secrets account (control)', async () => {
+    const json = await run(['rbac', '--mappings', xacct, '--cluster', 'far', '--json']);
+    const home = await run(['rbac', '--mappings', xacct, '--cluster', 'home']);
+
+    expect(JSON.parse(json.stdout).kind).toBe('List');
+    expect(json.stderr).toContain(command);
+    expect(home.code).toBe(0);
+    expect(home.stdout).not.toContain('create-access-entry');
+  });
+});
+
 describe('on a terminal', () => {
   it('colours the output and shows progress on stderr, still without a value', async () => {
     const r = await onTerminal(['plan', '--mappings', file, '--mapping', mapping.id]);

@@ -309,16 +309,44 @@ describe('parseMappings', () => {
     ]);
   });
 
-  it('reports a cluster region other than the stack region', () => {
+  it('accepts a cluster in another region and another account that gives its endpoint and CA', () => {
+    const elsewhere = { name: 'prod', region: 'eu-west-1', account: '444455556666', endpoint: 'https://e.x' };
     expect(
       problems({
-        mappings: [mapping({ id: 'a' }), mapping({ cluster: { name: 'prod', region: 'eu-west-1' }, secretName: 'b' })],
+        mappings: [
+          mapping({ id: 'a', cluster: { name: 'eu', region: 'eu-west-1' } }),
+          mapping({ cluster: { ...elsewhere, certificateAuthority: CA }, secretName: 'b' }),
+        ],
       }),
-    ).toStrictEqual([
-      `${M1}: cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); the stack ` +
-        'creates the EKS access entry in its own region, so the cluster must be there: ' +
-        'omit cluster.region or use us-east-1',
+    ).toStrictEqual([]);
+  });
+
+  it.each([
+    [
+      'a cluster region of another partition',
+      { name: 'prod', region: 'cn-north-1' },
+      `${M1}: cluster.region: "cn-north-1" is in partition aws-cn, but the secrets are in aws (us-east-1); an IAM ` +
+        'role of one partition cannot sign in to a cluster of another: use a cluster of aws, or a mappings file ' +
+        "whose secrets are in cn-north-1's partition",
+    ],
+    [
+      'a cluster of another account without endpoint and CA',
+      { name: 'prod', account: '444455556666' },
+      `${M1}: cluster: is in account 444455556666, not the secrets' account 111122223333, so the stack cannot ` +
+        "look its endpoint and CA up (eks:DescribeCluster runs in the secrets' account): give cluster.endpoint and " +
+        "cluster.certificateAuthority, printed with 444455556666's credentials by aws eks describe-cluster --name " +
+        "prod --region us-east-1 --query '[cluster.endpoint,cluster.certificateAuthority.data]'",
+    ],
+  ])('reports %s, saying how to fix it', (_what, cluster, expected) => {
+    expect(problems({ mappings: [mapping({ id: 'a' }), mapping({ cluster, secretName: 'b' })] })).toStrictEqual([
+      expected,
     ]);
+  });
+
+  it('reports an account id that is not 12 digits', () => {
+    expect(problems({ mappings: [mapping({ cluster: { name: 'prod', account: '4444' } })] }).join('\n')).toContain(
+      '"4444" is not an AWS account id; expected the 12 digits of the cluster\'s account',
+    );
   });
 
   it('reports a secret key in another region than the secret', () => {
@@ -477,18 +505,19 @@ describe('targets', () => {
         { ...target('b', 'x'), cluster: { name: 'prod', endpoint: 'https://e.x', certificateAuthority: CA } },
       ]),
       [
-        `${M1}: targets[1].cluster: names cluster prod like targets[0].cluster but with another region, endpoint ` +
-          'or certificateAuthority; one mapping reaches each cluster one way: give the same cluster block for ' +
+        `${M1}: targets[1].cluster: names cluster prod like targets[0].cluster but with another account, ` +
+          'region, endpoint or certificateAuthority; one mapping reaches each cluster one way: give the same ' +
+          'cluster block for ' +
           'every target in prod',
       ],
     ],
     [
-      'a target cluster in another region',
-      fanOut([target('a', 'x'), target('a', 'x', { cluster: { name: 'eu', region: 'eu-west-1' } })]),
+      'a target cluster in another partition',
+      fanOut([target('a', 'x'), target('a', 'x', { cluster: { name: 'gov', region: 'us-gov-west-1' } })]),
       [
-        `${M1}: targets[1].cluster.region: "eu-west-1" is not the stack's region us-east-1 (the secrets' region); ` +
-          'the stack creates the EKS access entry in its own region, so the cluster must be there: omit ' +
-          'cluster.region or use us-east-1',
+        `${M1}: targets[1].cluster.region: "us-gov-west-1" is in partition aws-us-gov, but the secrets are in aws ` +
+          '(us-east-1); an IAM role of one partition cannot sign in to a cluster of another: use a cluster of aws, ' +
+          "or a mappings file whose secrets are in us-gov-west-1's partition",
       ],
     ],
     [

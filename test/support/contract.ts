@@ -61,7 +61,7 @@ export function normalizeTemplate(template: CfnTemplate): CfnTemplate {
 export function synthFleet(config: SyncConfig, placement?: PlacementRecord): FleetTemplates {
   const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-contract-'));
   try {
-    const { app, stacks, emptyStacks } = createApp(
+    const { app, stacks, emptyStacks, accessStacks } = createApp(
       config,
       {
         outdir,
@@ -73,7 +73,7 @@ export function synthFleet(config: SyncConfig, placement?: PlacementRecord): Fle
     );
     const assembly = app.synth({ skipValidation: true });
     return Object.fromEntries(
-      [...stacks, ...emptyStacks].map((s) => [
+      [...stacks, ...emptyStacks, ...accessStacks].map((s) => [
         s.stackName,
         normalizeTemplate(assembly.getStackByName(s.stackName).template),
       ]),

@@ -25,7 +25,10 @@ function newMapping(like: Mapping, id: string): Mapping {
 
 const withMappings = (config: SyncConfig, mappings: Mapping[]): SyncConfig => ({ ...config, mappings });
 
-/** The edits of issue 20, each applied to the fixture as deployed. */
+/** The account of the clusters elsewhere in the edits (issue 25), not the fixture's secrets' account. */
+export const OTHER_ACCOUNT = '444455556666';
+
+/** The edits of issue 20, each applied to the fixture as deployed; and issue 25's cluster in another account. */
 export const FLEET_EDITS: readonly FleetEdit[] = [
   {
     name: 'insert at the top',
@@ -57,6 +60,18 @@ export const FLEET_EDITS: readonly FleetEdit[] = [
           m.id === 'svc-06' ? { ...m, targets: m.targets.map((t) => ({ ...t, restart: ['deployment/web'] })) } : m,
         ),
       ),
+  },
+  {
+    name: 'append a mapping with a cluster in another account and region',
+    edited: 'new-remote',
+    apply: (c) => {
+      const like = newMapping(c.mappings[0]!, 'new-remote');
+      const remote = like.targets.map((t) => ({
+        ...t,
+        cluster: { ...t.cluster, name: 'far', account: OTHER_ACCOUNT, region: 'eu-west-1' },
+      }));
+      return withMappings(c, [...c.mappings, { ...like, targets: [...like.targets, ...remote] }]);
+    },
   },
 ];
 

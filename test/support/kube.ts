@@ -17,11 +17,14 @@ export function adminToken(): string {
 }
 
 /** A fresh EKS token for one of the test bed's identities, minted by the product's token code. */
-export async function tokenFor(name: IdentityName, opts: { clusterName?: string; now?: Date } = {}): Promise<string> {
+export async function tokenFor(
+  name: IdentityName,
+  opts: { clusterName?: string; now?: Date; region?: string } = {},
+): Promise<string> {
   const tb = inject('testbed');
   const minted = await mintEksToken({
     clusterName: opts.clusterName ?? tb.cluster.name,
-    region: tb.cluster.region,
+    region: opts.region ?? tb.cluster.region,
     credentials: tb.identities[name].credentials,
     now: opts.now,
   });

@@ -33,6 +33,8 @@ export function synthUnbundled(yaml: string): Synthesized {
 
 /** Every stack's template of the app of a mappings file, by stack name, synthesized unbundled. */
 export function templatesOf(yaml: string): Record<string, { Resources: Record<string, any> }> {
-  const { stacks, assembly } = assemblyOf(yaml);
-  return Object.fromEntries(stacks.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]));
+  const { stacks, accessStacks, assembly } = assemblyOf(yaml);
+  return Object.fromEntries(
+    [...stacks, ...accessStacks].map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
+  );
 }

@@ -81,6 +81,32 @@ describe('EKS token authentication', () => {
   });
 });
 
+// Issue 25: a token signed for another region's STS host, as mint-token signs it for a cluster of another region.
+// aws-iam-authenticator v0.7.13 (pkg/token/token.go verifySTSHostnameFormat) accepts the regional STS hosts of any
+// region of its partition, whatever its own region, and refuses a host of another partition.
+describe('EKS token authentication across regions', () => {
+  it.each(['eu-west-1', 'ap-southeast-2'])(
+    'accepts a token signed for %s (another region of the partition)',
+    async (region) => {
+      const token = await tokenFor('sync', { region });
+      expect(decodeUrl(token).host).toBe(`sts.${region}.amazonaws.com`);
+      const r = await whoAmI(token);
+      expect(r.status).toBe(201);
+      expect(r.body.status.userInfo.username).toBe(inject('testbed').identities.sync.username);
+    },
+  );
+
+  it.each([
+    ['cn-north-1', 'sts.cn-north-1.amazonaws.com.cn'],
+    ['us-iso-east-1', 'sts.us-iso-east-1.c2s.ic.gov'],
+  ])('refuses a correctly signed token for %s, whose host is of another partition (control)', async (region, host) => {
+    const token = await tokenFor('sync', { region });
+    expect(decodeUrl(token).host).toBe(host);
+    const r = await whoAmI(token);
+    expect(r.status).toBe(401);
+  });
+});
+
 describe('the test bed connection details', () => {
   it('carries a working token per mapped identity', async () => {
     const tb = inject('testbed');

@@ -5,7 +5,19 @@ import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps }
 import { stepOfKind } from '../../../functions/domain/sync-steps.ts';
 
 /** Props of {@link MintTokenFunction}: the token's cluster comes from the state (the target's). */
-export type MintTokenFunctionProps = SealingFunctionProps;
+export interface MintTokenFunctionProps extends SealingFunctionProps {
+  /**
+   * The regions of the mapping's clusters outside the stack's region, by cluster name.
+   * @default none: every cluster is in the stack's region (no variable is set)
+   */
+  readonly clusterRegions?: Readonly<Record<string, string>>;
+  /**
+   * The role's name, for a mapping whose clusters in another account or region must name the role before any
+   * deploy (infra/model/cluster-env.ts).
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
+}
 
 /**
  * The mint-token step of one mapping: presigns an EKS bearer token with its own role, which is the mapping's
@@ -17,12 +29,15 @@ export class MintTokenFunction extends SyncFunction<'mint-token'> {
     const environment: FunctionEnvironment<'mint-token'> = {
       [ENV.mappingId]: props.mappingId,
       [ENV.sealKeyId]: props.sealKey.keyArn,
+      ...(props.clusterRegions !== undefined &&
+        Object.keys(props.clusterRegions).length > 0 && { [ENV.clusterRegions]: JSON.stringify(props.clusterRegions) }),
     };
     super(scope, id, {
       name: 'mint-token',
       environment,
       logRetention: props.logRetention,
       description: mappingFunctionDescription('mint-token', props),
+      roleName: props.roleName,
     });
     grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('mint-token'));
   }
