@@ -12,7 +12,8 @@
 //   infra/model         the CDK-free model (config schema, placement, names, RBAC and admission manifests, ASL
 //                       budget): never aws-cdk-lib, constructs or infra/constructs
 //   infra/constructs    the CDK constructs (mapping, core, stack, app parts): may use the model
-//   bin/, testbed/      the CLI and the test bed: of infra/, the model only
+//   bin/, testbed/      the CLI and the test bed: of infra/, the model only; the CLI reads secrets through the
+//                       source port (functions/sources), never with a provider's SDK of its own
 //
 // and nothing in functions/ imports the CLI, the CDK app, the test bed, the benchmarks or the tests.
 // Type-only imports count (tsPreCompilationDeps): a type cycle is still a cycle.
@@ -97,6 +98,15 @@ module.exports = {
       to: { path: ['^infra/(?!model/)', '^node_modules/(aws-cdk-lib|constructs|@aws-cdk)/'] },
     },
     {
+      name: 'cli-reads-secrets-through-the-source-port',
+      severity: 'error',
+      comment:
+        'The CLI reaches a secret only through the source port (functions/sources/open.ts, doctors.ts): no provider ' +
+        'SDK of its own, so a second provider needs no edit in bin/.',
+      from: { path: '^bin/' },
+      to: { path: '^node_modules/@aws-sdk/client-(secrets-manager|ssm)/' },
+    },
+    {
       name: 'resolvable',
       severity: 'error',
       comment: 'An import the tool cannot resolve is an import it cannot check.',
@@ -105,8 +115,10 @@ module.exports = {
     },
   ],
   options: {
+    // Packages are not followed but stay in the graph: excluding node_modules made every rule about a package
+    // (aws-cdk-lib in the model, a provider SDK in the CLI) silently pass (test/unit/layers.test.ts plants them).
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['node_modules', '^cdk\\.out', '^testbed/server'] },
+    exclude: { path: ['^cdk\\.out', '^testbed/server'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

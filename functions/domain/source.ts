@@ -99,6 +99,29 @@ export interface SecretSource {
   current(ref: string, label?: string): Promise<SourceCurrent>;
 }
 
+/** What `doctor` concludes about a mapping's secret at its provider (metadata only, never a value). */
+export interface SourceCheck {
+  readonly verdict: 'ok' | 'problem';
+  /** What was found, in the provider's words. */
+  readonly message: string;
+  /** With a problem: what to do, as a command of the provider's CLI or a change of the mapping. */
+  readonly fix?: string;
+}
+
+/**
+ * The CLI's diagnosis side of one provider (functions/sources/<provider>/doctor.ts), with the caller's
+ * credentials: whether the mapping's reference names a secret a sync can read, and how to repair it when not.
+ */
+export interface SourceDoctor {
+  /**
+   * Checks the secret `ref` names: it exists under exactly that reference, is not being deleted, has a current
+   * version. A problem names its fix (`mappingId` and `region` go into it).
+   *
+   * @throws the provider's error when it could not be asked (no credentials, no network, access denied).
+   */
+  check(ref: string, where: { readonly mappingId: string; readonly region: string }): Promise<SourceCheck>;
+}
+
 /** An IAM policy statement as JSON (the stack turns it into CDK's PolicyStatement). */
 export interface IamStatementJson {
   readonly Effect?: 'Allow';

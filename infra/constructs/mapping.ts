@@ -9,7 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { mappingVpc, type Mapping, type Target } from '../model/config.ts';
+import type { Mapping, Target } from '../model/config.ts';
 import { mappingConfigHash } from '../model/settings-hash.ts';
 import type { TargetRef } from '../../functions/domain/target.ts';
 import { CURRENT_LABEL } from '../../functions/domain/events.ts';
@@ -25,11 +25,7 @@ import {
   syntheticExecutionInput,
   WithDeadLetterQueue,
 } from './events.ts';
-import { FetchSecretFunction } from './functions/fetch-secret.ts';
-import { dataShapeOf } from '../../functions/domain/shape.ts';
-import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './functions/kubernetes.ts';
-import { MintTokenFunction } from './functions/mint-token.ts';
-import { PlanMergeFunction } from './functions/plan-merge.ts';
+import { makeStepFunctions, type MappingFunctions } from './functions/steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from './lambda-defaults.ts';
 import { SYNC_STEPS, type StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { appNameOf } from './app-name.ts';
@@ -43,16 +39,6 @@ import { targetName } from '../model/targets.ts';
 import { TARGET_OPTIONS } from '../model/mapping-options.ts';
 import { deliverOptions } from './option-delivery.ts';
 import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
-
-/** A mapping's functions: one per step of the step table; restart-workloads only when the mapping has `restart`. */
-export interface MappingFunctions {
-  readonly 'fetch-secret': FetchSecretFunction;
-  readonly 'mint-token': MintTokenFunction;
-  readonly 'read-secret': ReadSecretFunction;
-  readonly 'plan-merge': PlanMergeFunction;
-  readonly 'apply-secret': ApplySecretFunction;
-  readonly 'restart-workloads'?: RestartWorkloadsFunction;
-}
 
 /**
  * What the ASL's `${RestartWorkloadsFunctionArn}` becomes for a mapping
@@ -70,6 +56,7 @@ export const INITIAL_SYNC_RESOURCE_TYPE = 'Custom::InitialSync';
 /** The id of the synth warning about a `secretArn` that may be a partial ARN (acknowledge it with this id). */
 export const SECRET_ARN_SUFFIX_WARNING = 'eks-secret-sync:secret-arn-suffix';
 
+export type { MappingFunctions } from './functions/steps.ts';
 export { stateMachineName } from '../model/resource-names.ts';
 export { mappingConfigHash } from '../model/settings-hash.ts';
 
@@ -216,70 +203,19 @@ export class SecretMapping extends Construct {
     });
   }
 
-  /** The steps, each with its environment and exactly the permissions it needs (infra/functions/). */
+  /** The steps, each with its environment and exactly the permissions it needs (functions/steps.ts). */
   private addFunctions(props: SecretMappingProps): MappingFunctions {
-    const { mapping: m, sealKey, logRetention } = props;
-    const common = { mappingId: m.id, sealKey, logRetention };
-    const fetch = new FetchSecretFunction(this, 'FetchSecret', {
-      ...common,
-      source: m.source,
-      secretArn: m.secretArn,
-      secretType: m.type,
-      dataShape: dataShapeOf(m),
-      secretKmsKeyArn: m.secretKmsKeyArn,
-      describeSecret: m.cloudTrailRules,
-      syncLedger: props.syncLedger,
-    });
-    const home = homeOf(m);
-    const clusterRegions = Object.fromEntries(
-      m.targets
-        .filter((t) => clusterEnv(t.cluster, home).region !== home.region)
-        .map((t) => [t.cluster.name, t.cluster.region!]),
-    );
-    const mint = new MintTokenFunction(this, 'MintToken', {
-      ...common,
-      clusterRegions,
-      // A cluster elsewhere names the role in its access entry before any deploy: a name known from the config.
-      ...(hasRemoteCluster(m) && { roleName: mintTokenRoleName(appScopeOf(appNameOf(this), m.secretArn), m.id) }),
-    });
-    // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
-    const connection = {
-      ...common,
-      kubeIdentity: mint.role.roleArn,
-      // Only the functions that call the API server run in the VPC; fetch, mint and plan stay out of it.
-      vpc: mappingVpc(m),
+    const { mapping: m } = props;
+    return makeStepFunctions(this, {
+      mapping: m,
+      sealKey: props.sealKey,
+      logRetention: props.logRetention,
       kmsEndpoint: props.kmsEndpoint,
+      metricNamespace: props.metricNamespace,
+      syncLedger: props.syncLedger,
       // The endpoints the state's `clusters` may name: the same map the definition carries (ClustersJson).
       clusterEndpoints: Object.values(clusterMap(m, props.clusters)).map((c) => c.endpoint),
-    };
-    const target = { ...connection, secretType: m.type };
-    const read = new ReadSecretFunction(this, 'ReadSecret', target);
-    const apply = new ApplySecretFunction(this, 'ApplySecret', { ...target, metricNamespace: props.metricNamespace });
-    const plan = new PlanMergeFunction(this, 'PlanMerge', {
-      mappingId: m.id,
-      logRetention,
-      prune: m.prune,
-      secretType: m.type,
-      labels: m.labels,
-      annotations: m.annotations,
-      restart: m.restart,
-      deletionPolicy: m.deletionPolicy,
-      adopt: m.adopt,
     });
-    const steps = {
-      'fetch-secret': fetch,
-      'mint-token': mint,
-      'read-secret': read,
-      'plan-merge': plan,
-      'apply-secret': apply,
-    };
-    if (m.targets.every((t) => t.restart.length === 0)) return steps;
-    const restart = new RestartWorkloadsFunction(this, 'RestartWorkloads', {
-      ...connection,
-      restart: m.restart,
-      rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
-    });
-    return { ...steps, 'restart-workloads': restart };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,14 @@ function synthAll(n: number, kind: FleetKind, perStack?: number) {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Resources of the core's shared parts (with one cluster lookup), of a plain mapping and of the largest one: what
+ * the synths below prove, and what docs/deploy.md#limits states (checked at the end of this file).
+ */
+const SHARED_RESOURCES = 52;
+const PLAIN_RESOURCES = 29;
+const LARGEST_RESOURCES = 37;
 
 const OVER_LIMIT = (n: number, kind: FleetKind, shared: number, perMapping: number, fits: number) =>
   `stack Fleet: mapping ${fleetMappingId(kind, fits)} does not fit: the stack's ${n} mappings make ` +
@@ -122,7 +130,7 @@ describe('the limits of one stack', () => {
       // seal grantor (function, role, policy, log group), the stack's seal grants, the admin-changes rule and the
       // lost-event sweep's 9 (ledger, function, role, policy, log group, schedule, its permission, behind and failing
       // alarms).
-      OVER_LIMIT(n, 'largest', 52, 37, DEFAULT_MAPPINGS_PER_STACK),
+      OVER_LIMIT(n, 'largest', SHARED_RESOURCES, LARGEST_RESOURCES, DEFAULT_MAPPINGS_PER_STACK),
     );
   }, 120_000);
 
@@ -130,9 +138,11 @@ describe('the limits of one stack', () => {
     const { templates } = synthAll(MAX_MAPPINGS_PER_STACK + 1, 'plain', MAX_MAPPINGS_PER_STACK);
     expect(Object.keys(templates)).toStrictEqual(['Fleet', 'Fleet-2']);
     // The core: its 15 mappings (29 resources each, the one shared execution log group) and the shared parts.
-    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(52 + 29 * MAX_MAPPINGS_PER_STACK);
+    expect(Object.keys(templates.Fleet!.Resources)).toHaveLength(
+      SHARED_RESOURCES + PLAIN_RESOURCES * MAX_MAPPINGS_PER_STACK,
+    );
     // The next stack holds mappings only: one here, with its own custom-resource provider and role, and its grants.
-    expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(4 + 29);
+    expect(Object.keys(templates['Fleet-2']!.Resources)).toHaveLength(4 + PLAIN_RESOURCES);
   }, 120_000);
 });
 
@@ -279,5 +289,47 @@ describe('the shared parts of an app', () => {
       expect(st.sync.deadLetterQueue).toBe(forty.stack.deadLetterQueue);
       expect(st.sync.executionLogGroup).toBe(forty.stack.sync.executionLogGroup);
     }
+  });
+});
+
+/**
+ * The resource counts docs/deploy.md#limits states (the limits table's resources row, and the example refusal of
+ * the default plus one largest mappings) that differ from the ones the synths above prove, one line each.
+ */
+function limitsProse(text: string): string[] {
+  const problems: string[] = [];
+  const row = /^\s*\| 500 resources per stack \|[^|]*\| (\d+) \| (\d+)\b[^|]*\| (\d+) \|/m.exec(text);
+  if (row === null) return ['the limits table has no row "500 resources per stack"'];
+  const [plain, largest, shared] = row.slice(1).map(Number);
+  if (plain !== PLAIN_RESOURCES) problems.push(`a plain mapping adds ${plain}, not ${PLAIN_RESOURCES}`);
+  if (largest !== LARGEST_RESOURCES) problems.push(`the largest mapping adds ${largest}, not ${LARGEST_RESOURCES}`);
+  if (shared !== SHARED_RESOURCES) problems.push(`shared ${shared}, not ${SHARED_RESOURCES}`);
+  const n = DEFAULT_MAPPINGS_PER_STACK + 1;
+  const example = /(\d+) mappings make (\d+) CloudFormation resources \((\d+)\s+shared, up to (\d+) per mapping/.exec(
+    text,
+  );
+  const want = [n, SHARED_RESOURCES + n * LARGEST_RESOURCES, SHARED_RESOURCES, LARGEST_RESOURCES];
+  if (example === null) problems.push('no example refusal ("<n> mappings make <m> CloudFormation resources")');
+  else if (example.slice(1).map(Number).join() !== want.join())
+    problems.push(`the example refusal says ${example.slice(1).join(', ')}, the code ${want.join(', ')}`);
+  const fits = Math.floor((MAX_STACK_RESOURCES - SHARED_RESOURCES) / PLAIN_RESOURCES);
+  const fitsLargest = Math.floor((MAX_STACK_RESOURCES - SHARED_RESOURCES) / LARGEST_RESOURCES);
+  const holds = /core stack holds (\d+) plain mappings or (\d+) of the largest/.exec(text);
+  if (holds === null || Number(holds[1]) !== fits || Number(holds[2]) !== fitsLargest)
+    problems.push(`the core stack holds ${fits} plain mappings or ${fitsLargest} of the largest`);
+  return problems;
+}
+
+describe('docs/deploy.md#limits', () => {
+  const deploy = readFileSync(join(import.meta.dirname, '../../docs/deploy.md'), 'utf8');
+
+  it('states the resources the synths prove: per mapping, shared, and how many mappings fit', () => {
+    expect(limitsProse(deploy)).toStrictEqual([]);
+  });
+
+  it('finds a count that drifts (control: the shared count of before the sweep)', () => {
+    const planted = deploy.replace(`| ${SHARED_RESOURCES} |`, '| 36 |');
+    expect(planted).not.toBe(deploy);
+    expect(limitsProse(planted)).toStrictEqual([`shared 36, not ${SHARED_RESOURCES}`]);
   });
 });

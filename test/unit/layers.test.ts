@@ -21,7 +21,12 @@ interface Violation {
 
 /** Runs the checker as `npm run lint:deps` does, in `cwd`; returns its violations. */
 function cruise(cwd: string, dirs: readonly string[]): Violation[] {
-  const run = spawnSync(DEPCRUISE, ['--config', CONFIG, '--output-type', 'json', ...dirs], { cwd, encoding: 'utf8' });
+  const run = spawnSync(DEPCRUISE, ['--config', CONFIG, '--output-type', 'json', ...dirs], {
+    cwd,
+    encoding: 'utf8',
+    // The JSON of the whole repository is a few MiB (spawnSync keeps 1 MiB by default).
+    maxBuffer: 256 * 1024 * 1024,
+  });
   expect(run.stdout, run.stderr).not.toBe('');
   const result = JSON.parse(run.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
   expect(result.summary.totalCruised).toBeGreaterThan(0);
@@ -54,7 +59,12 @@ describe('the layers', () => {
     [under(from)]: `import { x } from '${spec}';\nexport const a = x;\n`,
     ...(target && { [under(target)]: 'export const x = 1;\n' }),
   });
-  const under = (path: string) => (/^(bin|infra)\//.test(path) ? path : `functions/${path}`);
+  const under = (path: string) => (/^(bin|infra|testbed|node_modules)\//.test(path) ? path : `functions/${path}`);
+  /** A package `name` in the scratch tree's node_modules, for a planted import of it. */
+  const pkg = (name: string): Record<string, string> => ({
+    [`node_modules/${name}/package.json`]: JSON.stringify({ name, main: 'index.js' }),
+    [`node_modules/${name}/index.js`]: 'exports.x = 1;\n',
+  });
   it.each([
     [
       'no-circular',
@@ -73,16 +83,27 @@ describe('the layers', () => {
     ['functions-stand-alone', planted('domain/a.ts', '../../infra/x.ts', 'infra/x.ts')],
     ['cli-lib-below-commands', planted('bin/lib/a.ts', '../commands/x.ts', 'bin/commands/x.ts')],
     ['model-is-cdk-free', planted('infra/model/a.ts', '../constructs/x.ts', 'infra/constructs/x.ts')],
+    ['model-is-cdk-free', { ...planted('infra/model/a.ts', 'aws-cdk-lib'), ...pkg('aws-cdk-lib') }],
     [
       'cli-and-testbed-use-the-model-only',
       planted('bin/lib/a.ts', '../../infra/constructs/x.ts', 'infra/constructs/x.ts'),
+    ],
+    [
+      'cli-and-testbed-use-the-model-only',
+      planted('testbed/a.ts', '../infra/constructs/x.ts', 'infra/constructs/x.ts'),
+    ],
+    [
+      'cli-reads-secrets-through-the-source-port',
+      { ...planted('bin/lib/a.ts', '@aws-sdk/client-secrets-manager'), ...pkg('@aws-sdk/client-secrets-manager') },
     ],
     ['resolvable', planted('domain/a.ts', './missing.ts')],
   ])('report %s when a file breaks it', (rule, files) => {
     const dir = scratch(files);
     scratchDirs.push(dir);
 
-    const dirs = ['functions', 'bin', 'infra'].filter((d) => Object.keys(files).some((f) => f.startsWith(`${d}/`)));
+    const dirs = ['functions', 'bin', 'infra', 'testbed'].filter((d) =>
+      Object.keys(files).some((f) => f.startsWith(`${d}/`)),
+    );
     const violations = cruise(dir, dirs);
 
     expect(violations.map((v) => v.rule.name)).toContain(rule);

@@ -1,13 +1,12 @@
 /**
  * The doctor's AWS checks of one mapping: the secret (missing, scheduled for
- * deletion, no value), the EventBridge rules (missing, disabled), the cluster's
+ * deletion, no value; asked through its source provider), the EventBridge rules (missing, disabled), the cluster's
  * authentication mode, the access entry of the mapping's group, and whether the functions can reach the API
  * server and KMS (network-read.ts).
  */
 import type { AppScope } from '../../../infra/model/kube-names.ts';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { openSourceDoctor } from '../../../functions/sources/doctors.ts';
 import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
-import { parseSecretArn } from '../../../infra/model/secret-arn.ts';
 import { errorName, OPTIONAL_SDK, optionalSdk, sdkErrorText, type AwsSession } from '../aws.ts';
 import { unchecked, type Finding } from './findings.ts';
 import { checkNetwork } from './network-read.ts';
@@ -39,66 +38,17 @@ function recordDates<C extends { middlewareStack: { add: (mw: any, opts: any) =>
 }
 
 /**
- * Secret exists under exactly `secretArn` (not a partial ARN that Secrets Manager resolves to it), is not scheduled
- * for deletion and has an AWSCURRENT version.
+ * The secret, through the mapping's source provider (functions/sources/doctors.ts): it exists under exactly the
+ * mapping's reference, is not being deleted and has a current version; a problem names the provider's fix.
  */
 export async function checkSecret(m: Mapping, aws: AwsSession, clock: ClockSample[]): Promise<Finding> {
-  const sm = recordDates(new SecretsManagerClient(await aws.config()), clock);
-  const region = aws.region;
+  const { doctor, close } = openSourceDoctor(m.source, await aws.config(), (client) => recordDates(client, clock));
   try {
-    const out = await sm.send(new DescribeSecretCommand({ SecretId: m.secretArn }));
-    if (out.ARN !== undefined && out.ARN !== m.secretArn) {
-      // Secrets Manager resolves a partial ARN (`...:secret:prod/app-config`) to the secret; the rule matches only the
-      // exact ARN, and the fetch role's IAM names only what was written.
-      return {
-        check: 'secret',
-        verdict: 'problem',
-        message:
-          `secretArn ${m.secretArn} is not the secret's full ARN: Secrets Manager resolves it to ${out.ARN}, and the ` +
-          `mapping's rule matches only the exact ARN, so no change of the secret ever starts a sync`,
-        fix: `set secretArn of mapping ${m.id} to ${out.ARN} and deploy again`,
-      };
-    }
-    if (out.DeletedDate) {
-      return {
-        check: 'secret',
-        verdict: 'problem',
-        message:
-          `the secret is scheduled for deletion on ${out.DeletedDate.toISOString()}: syncs fail with ` +
-          `NotFoundError until then, and after it the secret is gone`,
-        fix: `aws secretsmanager restore-secret --secret-id ${m.secretArn} --region ${region}`,
-      };
-    }
-    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
-    if (!current) {
-      return {
-        check: 'secret',
-        verdict: 'problem',
-        message: 'the secret has no AWSCURRENT version: there is no value to sync',
-        fix:
-          `aws secretsmanager put-secret-value --secret-id ${m.secretArn} --region ${region} ` +
-          '--secret-string file://value.json',
-      };
-    }
-    return { check: 'secret', verdict: 'ok', message: `the secret exists; AWSCURRENT is version ${current[0]}` };
+    return { check: 'secret', ...(await doctor.check(m.secretArn, { mappingId: m.id, region: aws.region })) };
   } catch (e) {
-    if (errorName(e) !== 'ResourceNotFoundException') return unchecked('secret', 'the secret', sdkErrorText(e));
-    const name = parseSecretArn(m.secretArn)!.name;
-    // A secret deleted and created again keeps its name but not its ARN.
-    const again = await sm.send(new DescribeSecretCommand({ SecretId: name })).catch(() => undefined);
-    return {
-      check: 'secret',
-      verdict: 'problem',
-      message:
-        `the secret ${m.secretArn} does not exist` +
-        `${again?.ARN ? `; a secret named ${name} exists with another ARN (created again?)` : ''}`,
-      fix: again?.ARN
-        ? `set secretArn of mapping ${m.id} to ${again.ARN} and deploy again`
-        : `create it (aws secretsmanager create-secret --name ${name} --region ${region}) and put the new full ARN ` +
-          `in secretArn, or correct secretArn`,
-    };
+    return unchecked('secret', 'the secret', sdkErrorText(e));
   } finally {
-    sm.destroy();
+    close();
   }
 }
 
