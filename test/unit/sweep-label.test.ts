@@ -1,8 +1,10 @@
-// The sweep's AWS edges for a mapping following a label (functions/adapters/sweep-io.ts): FetchSecret's ledger item
-// names the label only when it is not AWSCURRENT (every other mapping's item stays as it was), the ledger reads it
-// back, and the listing carries the version each other label is on.
+// The sweep's AWS edges for a mapping following a label (functions/adapters/ledger.ts, sweep-io.ts): FetchSecret's
+// ledger item
+// names the label only when it is not AWSCURRENT (every other mapping's item stays as it was), the ledger reads
+// it back, and the listing carries the version each other label is on.
 import { describe, expect, it } from 'vitest';
-import { listSecrets, readLedger, recordFetch } from '../../functions/adapters/sweep-io.ts';
+import { fetchRecordItem } from '../../functions/adapters/ledger.ts';
+import { listSecrets, readLedger } from '../../functions/adapters/sweep-io.ts';
 import { planSweep } from '../../functions/domain/sweep.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf';
@@ -14,22 +16,15 @@ function fake(reply: unknown = {}) {
   return { inputs, send: async (c: any) => (inputs.push(c.input), reply) } as any;
 }
 
-describe('recordFetch', () => {
-  it('writes the label of a mapping following CANARY', async () => {
-    const db = fake();
-    await recordFetch(db, 't', { mappingId: 'db', secretArn: ARN, versionId: 'v2', label: 'CANARY' }, NOW);
-    expect(db.inputs[0].Item.label).toStrictEqual({ S: 'CANARY' });
+describe("FetchSecret's ledger item", () => {
+  it('writes the label of a mapping following CANARY', () => {
+    const put = fetchRecordItem('t', { mappingId: 'db', secretArn: ARN, versionId: 'v2', label: 'CANARY' }, NOW);
+    expect(put.Item.label).toStrictEqual({ S: 'CANARY' });
   });
 
-  it.each([['AWSCURRENT'], [undefined]])('writes the item as before the option for label %s', async (label) => {
-    const db = fake();
-    await recordFetch(db, 't', { mappingId: 'db', secretArn: ARN, versionId: 'v2', label }, NOW);
-    expect(Object.keys(db.inputs[0].Item).sort()).toStrictEqual([
-      'fetchedAt',
-      'fetchedVersion',
-      'mappingId',
-      'secretArn',
-    ]);
+  it.each([['AWSCURRENT'], [undefined]])('writes the item as before the option for label %s', (label) => {
+    const put = fetchRecordItem('t', { mappingId: 'db', secretArn: ARN, versionId: 'v2', label }, NOW);
+    expect(Object.keys(put.Item).sort()).toStrictEqual(['fetchedAt', 'fetchedVersion', 'mappingId', 'secretArn']);
   });
 });
 
