@@ -390,6 +390,32 @@ function checkWaves(m: MappingFields, ctx: z.RefinementCtx): void {
 }
 
 /**
+ * `restartWindowSeconds` against the rest of the mapping: the wait before the restart and the follow after it share
+ * the budget the follow alone had (docs/restart.md#coalescing-restarts), and waves judge each wave's restarts at
+ * once, which a shared boundary would delay (docs/restart.md#waves).
+ */
+function checkRestartWindow(m: MappingFields, ctx: z.RefinementCtx): void {
+  const windowSeconds = m.restartWindowSeconds ?? 0;
+  if (windowSeconds === 0) return;
+  const path = ['restartWindowSeconds'];
+  if (m.waves !== undefined) {
+    const message =
+      'does not combine with waves: a wave restarts its targets at once and judges them before the next, a window ' +
+      'delays every restart to a boundary shared with other mappings; remove waves or restartWindowSeconds';
+    ctx.addIssue({ code: 'custom', path, message });
+  }
+  const follow = m.rolloutTimeoutSeconds ?? 0;
+  if (windowSeconds + follow > MAX_ROLLOUT_TIMEOUT_SECONDS) {
+    const message =
+      `${windowSeconds} s of window + rolloutTimeoutSeconds ${follow} = ${windowSeconds + follow} s, more than the ` +
+      `${MAX_ROLLOUT_TIMEOUT_SECONDS} s an Express execution's budget leaves for the restart; make ` +
+      `restartWindowSeconds at most ${Math.max(0, MAX_ROLLOUT_TIMEOUT_SECONDS - follow)} or rolloutTimeoutSeconds at ` +
+      `most ${MAX_ROLLOUT_TIMEOUT_SECONDS - windowSeconds}`;
+    ctx.addIssue({ code: 'custom', path, message });
+  }
+}
+
+/**
  * The mapping with its targets as one list: the single-target form becomes a list of one, and every target
  * carries its Secret options in full (the mapping's, unless it overrides them).
  */
@@ -416,6 +442,7 @@ export const mappingSchema = mappingFields
   .superRefine(checkDataShape)
   .superRefine(checkTargetTypes)
   .superRefine(checkWaves)
+  .superRefine(checkRestartWindow)
   .transform(normalize);
 
 const alarmEmail = z
