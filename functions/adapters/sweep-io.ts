@@ -1,7 +1,7 @@
 /**
  * The AWS edges of the lost-event sweep (functions/domain/sweep.ts): the sync ledger in DynamoDB (one item per
- * mapping: FetchSecret writes what it fetched, through ledger.ts, the sweep what it found behind), ListSecrets' metadata pages, and the
- * StartExecution of a mapping behind. Nothing here reads a secret value.
+ * mapping: FetchSecret writes what it fetched, through ledger.ts, the sweep what it found behind), ListSecrets'
+ * metadata pages, and the StartExecution of a mapping behind. Nothing here reads a secret value.
  */
 import {
   DeleteItemCommand,

@@ -128,7 +128,8 @@ describe('two mappings rotated together restart a shared Deployment', () => {
     expect(after.observedGeneration).toBe(before.generation + 1);
     expect(after.replicaSets).toBe(before.replicaSets + 1);
     console.log(
-      `coalesced: generation ${before.generation} -> ${after.generation}, ReplicaSets ${before.replicaSets} -> ${after.replicaSets}`,
+      `coalesced: generation ${before.generation} -> ${after.generation}, ` +
+        `ReplicaSets ${before.replicaSets} -> ${after.replicaSets}`,
     );
   });
 
@@ -151,7 +152,8 @@ describe('two mappings rotated together restart a shared Deployment', () => {
     expect(after.generation).toBe(before.generation + 2);
     expect(after.replicaSets).toBeGreaterThan(before.replicaSets);
     console.log(
-      `control: generation ${before.generation} -> ${after.generation}, ReplicaSets ${before.replicaSets} -> ${after.replicaSets}`,
+      `control: generation ${before.generation} -> ${after.generation}, ` +
+        `ReplicaSets ${before.replicaSets} -> ${after.replicaSets}`,
     );
   });
 
