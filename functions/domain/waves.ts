@@ -65,7 +65,10 @@ export function wavesProblem(
   maxFollowSeconds: number,
 ): string | undefined {
   if (!m.restarts) {
-    return 'needs restart (workloads to restart on the mapping or a target); without restart there is nothing to roll in waves: add restart or remove waves';
+    return (
+      'needs restart (workloads to restart on the mapping or a target); without restart there is nothing to ' +
+      'roll in waves: add restart or remove waves'
+    );
   }
   if (!(m.rolloutTimeoutSeconds > 0)) {
     return (
@@ -74,11 +77,12 @@ export function wavesProblem(
     );
   }
   const count = wavesOf(m.targets, w.size).length;
+  const fitting = Math.max(1, Math.floor(maxFollowSeconds / m.rolloutTimeoutSeconds));
   if (count * m.rolloutTimeoutSeconds > maxFollowSeconds) {
     return (
       `${count} waves (${m.targets} targets, size ${w.size}) × rolloutTimeoutSeconds ${m.rolloutTimeoutSeconds} = ` +
       `${count * m.rolloutTimeoutSeconds} s of following, more than the ${maxFollowSeconds} s an Express ` +
-      `execution's budget leaves for it; make size at least ${Math.ceil(m.targets / Math.max(1, Math.floor(maxFollowSeconds / m.rolloutTimeoutSeconds)))} ` +
+      `execution's budget leaves for it; make size at least ${Math.ceil(m.targets / fitting)} ` +
       `or rolloutTimeoutSeconds at most ${Math.floor(maxFollowSeconds / count)}`
     );
   }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArnFormat, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -58,6 +60,21 @@ export function renderDefinition(
     if (value === undefined) throw new Error(`the state machine definition needs a value for \${${name}}`);
     return value;
   });
+}
+
+/**
+ * The definition of a mapping with `waves` (infra/model/waves.ts), written to a file named by its content so that it
+ * is staged as an asset like the ASL file (DefinitionS3Location), not inlined into the template.
+ */
+function wavesDefinitionFile(waves: NonNullable<SyncStateMachineProps['waves']>): string {
+  const text = JSON.stringify(
+    withWaves(JSON.parse(readFileSync(DEFINITION_FILE, 'utf8')), waves.targets, waves.option),
+    null,
+    2,
+  );
+  const file = join(tmpdir(), `eks-secret-sync-waves-${createHash('sha256').update(text).digest('hex')}.asl.json`);
+  writeFileSync(file, text);
+  return file;
 }
 
 /** Props of {@link SyncStateMachine}. */
@@ -141,15 +158,7 @@ export class SyncStateMachine extends Construct {
     this.stateMachine = new StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,
       role,
-      definitionBody: props.waves
-        ? DefinitionBody.fromString(
-            JSON.stringify(
-              withWaves(JSON.parse(readFileSync(DEFINITION_FILE, 'utf8')), props.waves.targets, props.waves.option),
-              null,
-              2,
-            ),
-          )
-        : DefinitionBody.fromFile(DEFINITION_FILE),
+      definitionBody: DefinitionBody.fromFile(props.waves ? wavesDefinitionFile(props.waves) : DEFINITION_FILE),
       definitionSubstitutions: { ...props.substitutions },
       stateMachineType: StateMachineType.EXPRESS,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },

@@ -22,8 +22,9 @@ type Json = any;
 
 /**
  * `definition` (the parsed ASL, placeholders filled or not) with the wave loop for targets named `names` (in the
- * Map's item order). The Targets Map runs `$.wave.items`; after a stop with `heldTargets: write`, WriteHeld (a copy
- * of Targets whose runs skip RestartNeeded's and RecheckNeeded's restarts) writes the later targets.
+ * Map's item order). The Targets Map runs `$.wave.items`; after a stop with `heldTargets: write` it runs the later
+ * targets once more with `$.wave.held` true, and their runs skip RestartNeeded's and RecheckNeeded's restarts
+ * (state names are unique in a whole definition: a second Map with the same states is refused).
  *
  * @throws Error when the definition has no FetchSecret → Targets → CheckTargets to splice into.
  */
@@ -42,7 +43,7 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   const text = readFileSync(WAVES_FILE, 'utf8').replace(/\$\{(\w+)\}/g, (_a, k: string) => subs[k] ?? `\${${k}}`);
   const fragment = JSON.parse(text);
   const loop = fragment.States;
-  loop.WaveHealthy.Choices[1].NumericLessThan = waves.length - 1;
+  loop.WaveHealthy.Choices.find((c: Json) => c.Variable === '$.waveIndex').NumericLessThan = waves.length - 1;
   loop.WavesStopped.Parameters.Error = WAVES_STOPPED_ERROR;
   loop.WavesFailed.Result = WAVES_STEP;
   if (w.heldTargets === 'hold') {
@@ -52,23 +53,13 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   s.FetchSecret.Next = 'StartWaves';
   s.Targets.ItemsPath = '$.wave.items';
   s.Targets.Next = 'CheckWave';
-  if (w.heldTargets === 'write') s.WriteHeld = heldMap(s.Targets, fragment.HeldIteration);
-  Object.assign(s, loop);
-  return def;
-}
-
-/** Targets as WriteHeld: the same runs over the held targets, each ending RestartHeld instead of restarting. */
-function heldMap(targets: Json, held: Json): Json {
-  const map = structuredClone(targets);
-  map.Comment = 'The targets after a stopped wave (heldTargets write): written like in Targets, never restarted.';
-  map.ItemSelector.restartHeld = true;
-  map.ResultPath = '$.heldResults';
-  map.Next = 'WavesStopped';
-  const it = map.ItemProcessor.States;
+  s.Targets.ItemSelector['restartHeld.$'] = '$.wave.held';
+  const it = s.Targets.ItemProcessor.States;
   it.StartTarget.Parameters['restartHeld.$'] = '$.restartHeld';
   for (const choice of ['RestartNeeded', 'RecheckNeeded']) {
-    it[choice].Choices.unshift({ Variable: '$.restartHeld', IsPresent: true, Next: 'RestartHeld' });
+    it[choice].Choices.unshift({ Variable: '$.restartHeld', BooleanEquals: true, Next: 'RestartHeld' });
   }
-  it.RestartHeld = held.RestartHeld;
-  return map;
+  it.RestartHeld = fragment.HeldIteration.RestartHeld;
+  Object.assign(s, loop);
+  return def;
 }

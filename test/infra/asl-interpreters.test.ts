@@ -19,7 +19,7 @@ import {
   runMoto,
   startTimes,
 } from '../support/asl-interpreters.ts';
-import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2 } from '../support/asl-scenarios.ts';
+import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2, WAVES_SCENARIOS, WAVES_YAML } from '../support/asl-scenarios.ts';
 
 /**
  * The control: the definition as it was before both interpreters were made to agree, its first failed target's
@@ -39,21 +39,26 @@ let local: InterpreterRun[];
 let moto: InterpreterRun[];
 let plantedLocal: InterpreterRun[];
 let plantedMoto: InterpreterRun[];
+let wavesLocal: InterpreterRun[];
+let wavesMoto: InterpreterRun[];
 
 beforeAll(async () => {
   await ensureMotoServer((msg) => process.stderr.write(`[moto] ${msg}\n`));
   const def = deployedDefinition(synthUnbundled(FIXTURE_YAML), MAPPING_ID);
   const planted = plantedDivergence(def);
+  const waves = deployedDefinition(synthUnbundled(WAVES_YAML), MAPPING_ID);
   let motoRuns: InterpreterRun[][];
-  [motoRuns, local, plantedLocal] = await Promise.all([
+  [motoRuns, local, plantedLocal, wavesLocal] = await Promise.all([
     runMoto([
       { definition: def, scenarios: SCENARIOS },
       { definition: planted, scenarios: CONTROL },
+      { definition: waves, scenarios: WAVES_SCENARIOS },
     ]),
     runLocal(def, SCENARIOS),
     runLocal(planted, CONTROL),
+    runLocal(waves, WAVES_SCENARIOS),
   ]);
-  [moto, plantedMoto] = motoRuns as [InterpreterRun[], InterpreterRun[]];
+  [moto, plantedMoto, wavesMoto] = motoRuns as [InterpreterRun[], InterpreterRun[], InterpreterRun[]];
 }, 600_000);
 
 describe('the deployed definition on two ASL interpreters', () => {
@@ -67,6 +72,17 @@ describe('the deployed definition on two ASL interpreters', () => {
       expect(run.status).toBe(s.expect.status);
       if (s.expect.error !== undefined) expect(run.error).toBe(s.expect.error);
       if (s.expect.dlq) expect(dlqSummary(run)).toStrictEqual(s.expect.dlq);
+      for (const [call, n] of Object.entries(s.expect.calls ?? {})) expect(callCount(run, call), call).toBe(n);
+    }
+  });
+
+  it.each(WAVES_SCENARIOS.map((s, i) => [s.name, i] as const))('%s (waves): both agree, as expected', (_name, i) => {
+    const s = WAVES_SCENARIOS[i]!;
+    expect(comparable(wavesMoto[i]!)).toStrictEqual(comparable(wavesLocal[i]!));
+    for (const run of [wavesLocal[i]!, wavesMoto[i]!]) {
+      expect(run.status).toBe(s.expect.status);
+      if (s.expect.error !== undefined) expect(run.error).toBe(s.expect.error);
+      expect(dlqSummary(run)).toStrictEqual(s.expect.dlq);
       for (const [call, n] of Object.entries(s.expect.calls ?? {})) expect(callCount(run, call), call).toBe(n);
     }
   });

@@ -288,3 +288,38 @@ export const SCENARIOS: readonly Scenario[] = [
     { status: 'SUCCEEDED', dlq: [], calls: { [`ApplySecret ${T1}`]: 0 } },
   ),
 ];
+
+/** The fixture with `waves` (docs/restart.md#waves): the same targets, one a wave, later ones written on a stop. */
+export const WAVES_YAML = FIXTURE_YAML.replace(
+  '    targets:\n',
+  '    rolloutTimeoutSeconds: 30\n    waves: { size: 1, heldTargets: write }\n    targets:\n',
+);
+
+const unhealthy = fail('RolloutUnhealthyError', '1 of 1 workloads not rolled out after 30 s in cluster prod');
+
+/** Scenarios of the waves fixture: every wave healthy; the first wave unhealthy, the rest written, not restarted. */
+export const WAVES_SCENARIOS: readonly Scenario[] = [
+  scenario(
+    'waves-all-healthy',
+    {},
+    { status: 'SUCCEEDED', dlq: [], calls: { [`RestartWorkloads ${T1}`]: 1, [`ApplySecret ${T3}`]: 1 } },
+  ),
+  scenario(
+    'waves-stop-at-first',
+    {
+      RestartWorkloads: { [T1]: [unhealthy] },
+      PlanMerge: { [T2]: [ok({ action: 'update', added: [], updated: ['password'], restart: ['deployment/x'] })] },
+    },
+    {
+      status: 'FAILED',
+      error: 'WavesStoppedError',
+      dlq: ['null Waves WavesStoppedError', `${T1} RestartWorkloads RolloutUnhealthyError`],
+      calls: {
+        [`RestartWorkloads ${T1}`]: 1,
+        [`ApplySecret ${T2}`]: 1,
+        [`ApplySecret ${T3}`]: 1,
+        [`RestartWorkloads ${T2}`]: 0,
+      },
+    },
+  ),
+];

@@ -108,28 +108,32 @@ describe('the definition with waves', () => {
     expect(def.States.StartWaves).toBeUndefined();
   });
 
-  it('wraps Targets in the wave loop; hold goes straight to the DLQ message, write through WriteHeld', () => {
+  it('wraps Targets in the wave loop; hold goes straight to the DLQ message, write through Targets again', () => {
     const hold = withWaves(asl(), NAMES, { size: 1, heldTargets: 'hold' });
     expect(hold.States.FetchSecret.Next).toBe('StartWaves');
     expect(hold.States.Targets).toMatchObject({ ItemsPath: '$.wave.items', Next: 'CheckWave' });
-    expect(hold.States.WaveHealthy.Choices[1]).toMatchObject({ Variable: '$.waveIndex', NumericLessThan: 2 });
+    expect(hold.States.WaveHealthy.Choices[2]).toMatchObject({ Variable: '$.waveIndex', NumericLessThan: 2 });
     expect(hold.States.StopWaves.Next).toBe('WavesStopped');
-    expect(hold.States.WriteHeld).toBeUndefined();
+    expect(hold.States.AnyHeld).toBeUndefined();
     expect(hold.States.WavesStopped.Parameters.Error).toBe(WAVES_STOPPED_ERROR);
     expect(hold.States.WavesFailed).toMatchObject({ Result: WAVES_STEP, Next: 'SendToDlq' });
 
     const write = withWaves(asl(), NAMES, { size: 1, heldTargets: 'write' });
-    expect(write.States.AnyHeld.Choices[0].Next).toBe('WriteHeld');
-    const held = write.States.WriteHeld.ItemProcessor.States;
-    expect(held.RestartNeeded.Choices[0]).toStrictEqual({
+    expect(write.States.AnyHeld.Choices[0].Next).toBe('Targets');
+    expect(write.States.StopWaves.Parameters.held).toBe(true);
+    expect(write.States.WaveHealthy.Choices[0]).toStrictEqual({
+      Variable: '$.wave.held',
+      BooleanEquals: true,
+      Next: 'WavesStopped',
+    });
+    const run = write.States.Targets.ItemProcessor.States;
+    expect(run.RestartNeeded.Choices[0]).toStrictEqual({
       Variable: '$.restartHeld',
-      IsPresent: true,
+      BooleanEquals: true,
       Next: 'RestartHeld',
     });
-    expect(held.RecheckNeeded.Choices[0].Next).toBe('RestartHeld');
-    // the Targets Map's own runs still restart
-    const restartChoices = write.States.Targets.ItemProcessor.States.RestartNeeded.Choices as { Next: string }[];
-    expect(restartChoices.map((c) => c.Next)).toContain('RestartWorkloads');
+    expect(run.RecheckNeeded.Choices[0].Next).toBe('RestartHeld');
+    expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RestartWorkloads');
   });
 
   it('refuses a definition with no Targets Map to wrap (control)', () => {
