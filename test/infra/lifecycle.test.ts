@@ -108,7 +108,8 @@ describe('the initial sync', () => {
     }
   });
 
-  it("runs again when the mapping's settings change, and only that mapping's", () => {
+  // A fresh bundled synth in the test (two synths must agree): minutes on the shared 2-core machine.
+  it("runs again when the mapping's settings change, and only that mapping's", { timeout: 300_000 }, () => {
     const input = (s: Synthesized, id: string) => callOf(initialSyncOf(s, id)[1], 'Update').parameters.input;
     expect(input(variant, 'app-config')).not.toBe(input(example, 'app-config'));
     expect(input(variant, 'web-tls')).toBe(input(example, 'web-tls'));
@@ -179,7 +180,8 @@ describe('the resync schedule', () => {
     },
   );
 
-  it('accepts cron expressions too', () => {
+  // A bundled synth in the test (a cache hit once these inputs were synthesized): minutes at a load of 25 when not.
+  it('accepts cron expressions too', { timeout: 300_000 }, () => {
     const s = synth(exampleText(['# resyncSchedule: rate(1 day)', 'resyncSchedule: cron(0 3 * * ? *)']));
     const [, rule] = single(resyncRules(s));
     expect(rule.Properties!.ScheduleExpression).toBe('cron(0 3 * * ? *)');
@@ -196,7 +198,9 @@ describe('the deletion policy', () => {
     expect(env(variant, 'app-config', 'plan-merge').DELETION_POLICY).toBe('delete');
   });
 
-  it('gives the fetch role DescribeSecret on the one secret only with cloudTrailRules (which deliver DeleteSecret)', () => {
+  it('gives the fetch role DescribeSecret on the one secret only with cloudTrailRules (which deliver DeleteSecret)', {
+    timeout: 300_000,
+  }, () => {
     const cfg = parseMappings(exampleText(['cloudTrailRules: true ', 'cloudTrailRules: false ']), 'test.yaml');
     const s = synth(cfg);
     const describes = iamStatements(s).filter((st) => st.Action.includes('secretsmanager:DescribeSecret'));

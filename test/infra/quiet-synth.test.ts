@@ -3,20 +3,17 @@
 // contract), and esbuild's bundle lines are off unless -c eks-secret-sync:bundling-logs=true asks for them.
 // Measured: `npx cdk synth --quiet` printed 36 lines before (bundler output and "85 feature flags are not
 // configured"), none after (2026-12-03); the last test runs it and counts.
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { FLAGS } from 'aws-cdk-lib/cx-api';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pinnedFeatureFlags } from '../../infra/app.ts';
 import { loadMappings } from '../../infra/model/config.ts';
 import { BUNDLING_LOGS_CONTEXT, bundlingLogs, REPO_ROOT } from '../../infra/constructs/lambda-defaults.ts';
 import { EXAMPLE_FILE, synthTemplates } from '../support/infra.ts';
-
-/** Each CLI synth's limit, from its start (the two run at once, next to the in-process synths). */
-const CLI_TIMEOUT_MS = 400_000;
 
 describe('the quiet synth', () => {
   it('pins every flag whose default is not the recommended value, at its default', () => {
@@ -48,51 +45,32 @@ describe('the quiet synth', () => {
 
   /**
    * What `cdk synth --quiet` prints (stdout and stderr) with these extra arguments, run as a user runs it;
-   * `--no-notices`: CDK's notices are news fetched online about the CDK, not lines of this product. Never rejects:
-   * the test reading it asserts the exit status.
+   * `--no-notices`: CDK's notices are news fetched online about the CDK, not lines of this product.
    */
-  function quietSynth(extra: readonly string[]): Promise<{ status: number | null; output: string; stderr: string }> {
+  function quietSynth(extra: readonly string[]): string {
     const outdir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-quiet-'));
-    const cdk = join(REPO_ROOT, 'node_modules/.bin/cdk');
-    const child = spawn(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...extra], {
-      cwd: REPO_ROOT,
-      timeout: CLI_TIMEOUT_MS,
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    return new Promise((resolve) => {
-      const done = (status: number | null, error = '') => {
-        rmSync(outdir, { recursive: true, force: true });
-        resolve({ status, output: stdout + stderr, stderr: stderr + error });
-      };
-      child.on('error', (e) => done(null, String(e)));
-      child.on('close', (code) => done(code));
-    });
+    try {
+      const cdk = join(REPO_ROOT, 'node_modules/.bin/cdk');
+      const r = spawnSync(cdk, ['synth', '--quiet', '--no-notices', '-o', outdir, ...extra], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 280_000,
+        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout + r.stderr;
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   }
 
-  // The two CLI runs are independent (each its own outdir; the placement record beside the example is current, so
-  // neither writes it): both start with the file and run while the tests above synthesize in process.
-  const QUIET: readonly string[] = [];
-  const ASKED = ['-c', `${BUNDLING_LOGS_CONTEXT}=true`];
-  let runs: { quiet: ReturnType<typeof quietSynth>; asked: ReturnType<typeof quietSynth> };
-  beforeAll(() => {
-    runs = { quiet: quietSynth(QUIET), asked: quietSynth(ASKED) };
-  });
-
-  it('prints nothing on npx cdk synth --quiet', { timeout: CLI_TIMEOUT_MS + 20_000 }, async () => {
-    const r = await runs.quiet;
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.output).toBe('');
+  it('prints nothing on npx cdk synth --quiet', { timeout: 300_000 }, () => {
+    expect(quietSynth([])).toBe('');
   });
 
   it('prints the bundling lines when asked, so the test above sees the output (positive control)', {
-    timeout: CLI_TIMEOUT_MS + 20_000,
-  }, async () => {
-    const r = await runs.asked;
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.output).toMatch(/^Bundling asset /m);
+    timeout: 300_000,
+  }, () => {
+    expect(quietSynth(['-c', `${BUNDLING_LOGS_CONTEXT}=true`])).toMatch(/^Bundling asset /m);
   });
 });

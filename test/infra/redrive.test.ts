@@ -139,7 +139,8 @@ describe('the redrive-sync function', () => {
     }
   });
 
-  it('takes the attempt limit from stack.redriveMaxAttempts', () => {
+  // A bundled synth in the test (a cache hit once these inputs were synthesized): minutes at a load of 25 when not.
+  it('takes the attempt limit from stack.redriveMaxAttempts', { timeout: 300_000 }, () => {
     const other = synth(exampleText(['redriveMaxAttempts: 5 ', 'redriveMaxAttempts: 3 ']));
     expect(consumer(other)[1].Properties!.Environment.Variables.REDRIVE_MAX_ATTEMPTS).toBe('3');
   });
