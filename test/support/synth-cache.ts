@@ -176,7 +176,10 @@ export function cachedAssembly(
   return { assembly: new CloudAssembly(dir), built: true };
 }
 
-/** Entries not written or read for this long are removed when a new one is stored (the cache grows by about 10 MB each). */
+/**
+ * Entries not written or read for this long are removed when a new one is stored (the cache grows by about 10 MB
+ * each).
+ */
 const KEEP_MS = 3 * 24 * 3600_000;
 
 function prune(root: string, keep: string): void {
