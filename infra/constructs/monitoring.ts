@@ -180,7 +180,9 @@ export class SyncMonitoring extends Construct {
       new MathExpression({ expression: `SELECT SUM(${where}) FROM ${from}`, period: fiveMinutes, label });
     const stepFailuresInsights = insightsSum(`"${namespace}"`, logMetric.StepFailures.metricName, 'step failures');
     const redriveErrorsInsights = new MathExpression({
-      expression: `SELECT SUM(Errors) FROM SCHEMA("AWS/Lambda", FunctionName) WHERE FunctionName = '${props.redriveFunction.functionName}'`,
+      expression:
+        'SELECT SUM(Errors) FROM SCHEMA("AWS/Lambda", FunctionName) ' +
+        `WHERE FunctionName = '${props.redriveFunction.functionName}'`,
       period: fiveMinutes,
       label: 'redrive-sync errors',
     });
