@@ -123,15 +123,7 @@ export function kubeTimeoutFrom(value: string | undefined): number {
  * @throws ConfigError for anything else.
  */
 export function rolloutTimeoutFrom(value: string | undefined): number {
-  if (value === undefined || value === '') return 0;
-  const s = Number(value);
-  if (!Number.isInteger(s) || s < 0 || s > MAX_ROLLOUT_TIMEOUT_SECONDS) {
-    throw new ConfigError(
-      `${ENV.rolloutTimeoutSeconds} must be an integer number of seconds from 0 to ${MAX_ROLLOUT_TIMEOUT_SECONDS}, ` +
-        `not ${JSON.stringify(value)}`,
-    );
-  }
-  return s;
+  return wholeSecondsFrom(ENV.rolloutTimeoutSeconds, value, MAX_ROLLOUT_TIMEOUT_SECONDS);
 }
 
 /**
@@ -141,12 +133,16 @@ export function rolloutTimeoutFrom(value: string | undefined): number {
  * @throws ConfigError for anything else.
  */
 export function restartWindowFrom(value: string | undefined): number {
+  return wholeSecondsFrom(ENV.restartWindowSeconds, value, MAX_RESTART_WINDOW_SECONDS);
+}
+
+/** A variable of whole seconds from 0 to `max`; unset or empty: 0. @throws ConfigError for anything else. */
+function wholeSecondsFrom(name: string, value: string | undefined, max: number): number {
   if (value === undefined || value === '') return 0;
   const s = Number(value);
-  if (!Number.isInteger(s) || s < 0 || s > MAX_RESTART_WINDOW_SECONDS) {
+  if (!Number.isInteger(s) || s < 0 || s > max) {
     throw new ConfigError(
-      `${ENV.restartWindowSeconds} must be an integer number of seconds from 0 to ${MAX_RESTART_WINDOW_SECONDS}, ` +
-        `not ${JSON.stringify(value)}`,
+      `${name} must be an integer number of seconds from 0 to ${max}, not ${JSON.stringify(value)}`,
     );
   }
   return s;
