@@ -3,8 +3,9 @@
 // nothing; with `adopt` the first write removes the ownerReference, takes the keys under this tool's field
 // manager and keeps the keys it does not manage. The steps are those of docs/migrating-from-eso.md. ESO's
 // controller does not run: the Secret is written as it writes one (ownerReference with controller: true, its
-// field manager). The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the ExternalSecret
-// leaves the adopted Secret, and deletes a Secret it still owns (the control).
+// field manager), and the guide's step 2 (refreshInterval "0") is applied to the ExternalSecret but has no
+// controller to obey it. The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the
+// ExternalSecret leaves the adopted Secret, and deletes a Secret it still owns (the control).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
 import { EXTERNAL_SECRET_API_VERSION, externalSecretCrd } from '../../testbed/eso-crds.ts';
@@ -120,6 +121,17 @@ describe('adopting a Secret External Secrets Operator owns', () => {
 
   it('takes it over with adopt: owner removed, keys under its field manager, other keys and metadata kept', async () => {
     const { m, owner } = await esoOwned(true);
+    // The guide's step 2, as it is written: refreshInterval "0" on the ExternalSecret, accepted by ESO's own schema.
+    const esPath = `/apis/${EXTERNAL_SECRET_API_VERSION}/namespaces/${m.namespace}/externalsecrets/${m.secretName}`;
+    const stop = await kube(
+      adminToken(),
+      'PATCH',
+      esPath,
+      { spec: { refreshInterval: '0' } },
+      'application/merge-patch+json',
+    );
+    expect(stop.status, JSON.stringify(stop.body).slice(0, 300)).toBe(200);
+    expect(stop.body.spec.refreshInterval).toBe('0');
 
     const r = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
 
