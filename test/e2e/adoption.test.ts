@@ -3,8 +3,8 @@
 // nothing; with `adopt` the first write removes the ownerReference, takes the keys under this tool's field
 // manager and keeps the keys it does not manage. The steps are those of docs/migrating-from-eso.md. ESO's
 // controller does not run: the Secret is written as it writes one (ownerReference with controller: true, its
-// field manager), and the guide's step 2 (refreshInterval "0") is applied to the ExternalSecret but has no
-// controller to obey it. The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the
+// field manager), and the guide's step 2 (creationPolicy Orphan, refreshInterval "0") is applied to the
+// ExternalSecret but has no controller to obey it. The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the
 // ExternalSecret leaves the adopted Secret, and deletes a Secret it still owns (the control).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
@@ -121,17 +121,19 @@ describe('adopting a Secret External Secrets Operator owns', () => {
 
   it('takes it over with adopt: owner removed, keys under its field manager, other keys and metadata kept', async () => {
     const { m, owner } = await esoOwned(true);
-    // The guide's step 2, as it is written: refreshInterval "0" on the ExternalSecret, accepted by ESO's own schema.
+    // The guide's step 2, as it is written: creationPolicy Orphan and refreshInterval "0" on the ExternalSecret,
+    // accepted by ESO's own schema (what ESO's controller then does: docs/migrating-from-eso.md).
     const esPath = `/apis/${EXTERNAL_SECRET_API_VERSION}/namespaces/${m.namespace}/externalsecrets/${m.secretName}`;
     const stop = await kube(
       adminToken(),
       'PATCH',
       esPath,
-      { spec: { refreshInterval: '0' } },
+      { spec: { refreshInterval: '0', target: { creationPolicy: 'Orphan' } } },
       'application/merge-patch+json',
     );
     expect(stop.status, JSON.stringify(stop.body).slice(0, 300)).toBe(200);
     expect(stop.body.spec.refreshInterval).toBe('0');
+    expect(stop.body.spec.target).toMatchObject({ name: m.secretName, creationPolicy: 'Orphan' });
 
     const r = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
 
