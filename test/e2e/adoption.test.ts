@@ -4,8 +4,9 @@
 // manager and keeps the keys it does not manage. The steps are those of docs/migrating-from-eso.md. ESO's
 // controller does not run: the Secret is written as it writes one (ownerReference with controller: true, its
 // field manager), and the guide's step 2 (creationPolicy Orphan, refreshInterval "0") is applied to the
-// ExternalSecret but has no controller to obey it. The garbage collector runs (testbed/testbed.ts's TESTBED_CONTROLLERS): deleting the
-// ExternalSecret leaves the adopted Secret, and deletes a Secret it still owns (the control).
+// ExternalSecret but has no controller to obey it. The garbage collector runs (testbed/testbed.ts's
+// TESTBED_CONTROLLERS): deleting the ExternalSecret leaves the adopted Secret, and deletes a Secret it still owns
+// (the control).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
 import { EXTERNAL_SECRET_API_VERSION, externalSecretCrd } from '../../testbed/eso-crds.ts';
