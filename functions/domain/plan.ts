@@ -211,13 +211,15 @@ function staleness(source: SourceVersion, last: SourceVersion, incomingTime: num
       `The incoming version's currentAt ${JSON.stringify(source.currentAt)} is not an ISO 8601 date.`,
     );
   }
+  // The label the mapping follows: `last` was written by the same mapping, so it speaks of the same label.
+  const label = source.label ?? 'AWSCURRENT';
   if (last.currentAt !== undefined) {
     if (currentAt !== undefined && currentAt > Date.parse(last.currentAt)) return undefined;
     return (
-      `The Secret holds version ${last.versionId}, AWSCURRENT at ${last.currentAt}; version ${source.versionId} ` +
+      `The Secret holds version ${last.versionId}, ${label} at ${last.currentAt}; version ${source.versionId} ` +
       (currentAt === undefined
-        ? 'was not AWSCURRENT when fetched'
-        : `was AWSCURRENT only earlier, at ${source.currentAt}`) +
+        ? `was not ${label} when fetched`
+        : `was ${label} only earlier, at ${source.currentAt}`) +
       ': it is not written.'
     );
   }
@@ -232,7 +234,7 @@ function staleness(source: SourceVersion, last: SourceVersion, incomingTime: num
   if (recordedTime === incomingTime && source.current !== true) {
     return (
       `The Secret holds version ${last.versionId} created at the same time as version ${source.versionId} ` +
-      `(${source.createdDate}), which was no longer AWSCURRENT when fetched: it is not written.`
+      `(${source.createdDate}), which was no longer ${label} when fetched: it is not written.`
     );
   }
   return undefined;

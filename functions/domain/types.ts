@@ -34,6 +34,11 @@ export interface SourceVersion {
    */
   readonly currentAt?: string;
   /**
+   * The staging label the mapping follows, only when it is not AWSCURRENT (the mapping's `label`): `current` and
+   * `currentAt` then speak of that label, and the stale-version messages name it. Never recorded.
+   */
+  readonly label?: string;
+  /**
    * True when the sync carries a deletion: a CloudTrail DeleteSecret event
    * for this secret, confirmed by DescribeSecret (DeletedDate set). Then
    * `versionId` is the version that was AWSCURRENT, `createdDate` the

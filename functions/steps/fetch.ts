@@ -150,6 +150,7 @@ export async function fetchSecret(ports: FetchPorts, settings: FetchSettings, in
       versionId: version.versionId,
       createdDate: version.createdDate,
       ...(version.current ? { current: true, currentAt: fetchStarted } : { current: false }),
+      ...(label !== CURRENT_STAGE && { label }),
     },
     keys: nameList(Object.keys(data)),
     sealedData: await ports.sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data)),

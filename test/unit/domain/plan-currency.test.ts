@@ -102,6 +102,19 @@ describe('planMerge: ordering by when a version was AWSCURRENT', () => {
     );
   });
 
+  it('names the label a mapping follows instead of AWSCURRENT when it skips (label: CANARY)', () => {
+    const canary = (v: SourceVersion): SourceVersion => ({ ...v, label: 'CANARY' });
+    const skipped = planMerge(canary(version('v1', DAY1, T1)), recorded(version('v2', DAY1, T2)), OPTIONS, T2);
+    expect(skipped.reason).toBe(
+      `The Secret holds version v2, CANARY at ${T2}; version v1 was CANARY only earlier, at ${T1}: it is not written.`,
+    );
+    expect(skipped.reason).not.toContain('AWSCURRENT');
+    const late = planMerge(canary(version('v3', DAY2)), recorded(version('v2', DAY1, T1)), OPTIONS, T2).reason;
+    expect(late).toBe(
+      `The Secret holds version v2, CANARY at ${T1}; version v3 was not CANARY when fetched: it is not written.`,
+    );
+  });
+
   it('records when the written version was AWSCURRENT, and only then', () => {
     const plan = planMerge(version('v2', DAY2, T2), recorded(version('v1', DAY1, T1)), OPTIONS, T2);
     expect(plan.annotations[ANNOTATIONS.sourceCurrentAt]).toBe(T2);
