@@ -37,9 +37,11 @@ module.exports = {
     {
       name: 'domain-uses-pure-builtins-only',
       severity: 'error',
-      comment: 'Of the Node built-ins, functions/domain may use hashing (node:crypto) only: no I/O, no network.',
+      comment:
+        'Of the Node built-ins, functions/domain may use hashing (node:crypto) and in-memory compression (node:zlib, ' +
+        'its synchronous calls) only: no I/O, no network.',
       from: { path: '^functions/domain/' },
-      to: { dependencyTypes: ['core'], pathNot: '^(node:)?crypto$' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?(crypto|zlib)$' },
     },
     {
       name: 'steps-see-domain-only',

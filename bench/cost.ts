@@ -195,9 +195,11 @@ export function estimateCost(
     overhead.logBytesPerSync.functionLogs +
     5 * A.platformLogBytesPerInvoke +
     A.expressRecordsPerSync * A.expressRecordEnvelopeBytes;
+  // Counted in the overhead phase (GenerateDataKey and Decrypt of one sync); 6 in results from before it counted.
+  const kmsCalls = overhead.kmsCallsPerSync ? Object.values(overhead.kmsCallsPerSync).reduce((a, b) => a + b, 0) : 6;
   const common = {
     secretsManager: 1 * P.secretsManagerApi.usd * M,
-    kms: 6 * P.kmsRequest.usd * M,
+    kms: kmsCalls * P.kmsRequest.usd * M,
     lambdaRequests: 5 * P.lambdaRequest.usd * M,
     cloudWatchLogs: (logBytes / 1e9) * P.logsIngestGb.usd * M,
     stepFunctionsRequests: P.stepFunctionsExpressRequest.usd * M,
@@ -240,6 +242,7 @@ export function estimateCost(
     inputs: {
       lambdaStepMs: stepMs.join(' + '),
       executionMs: overhead.pipelineMs,
+      kmsCalls,
       initMsCold: coldStart.sumInitMs,
       alarms,
     },

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SYNC_STEPS } from '../functions/domain/sync-steps.ts';
+import { FaultProxy } from '../testbed/fault-proxy.ts';
 import { LocalFunction } from '../testbed/lambda-runtime.ts';
 import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
@@ -54,6 +55,18 @@ export interface OverheadResult {
    * `functionLogs` = the functions' own log lines (without Lambda's platform records).
    */
   readonly logBytesPerSync: { readonly statePayloads: number; readonly functionLogs: number };
+  /**
+   * Where `statePayloads` comes from, per sync (medians are not needed: every measured sync takes the same path):
+   * by state and direction (`<state> in`/`<state> out`, and `<state> task` for a task's Lambda input and result),
+   * by top-level field of the states' inputs and outputs, and how many execution events a sync logs by type.
+   */
+  readonly logBreakdown?: {
+    readonly byState: Record<string, number>;
+    readonly byField: Record<string, number>;
+    readonly events: Record<string, number>;
+  };
+  /** KMS requests one pipeline sync makes (GenerateDataKey and Decrypt, counted on a proxy in a separate sync). */
+  readonly kmsCallsPerSync?: Record<string, number>;
   /** Syncs of each kind that wrote (every measured sync must). */
   readonly writes: { readonly pipeline: number; readonly direct: number };
   readonly secretKeys: number;
@@ -139,6 +152,48 @@ async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<
   return median(times);
 }
 
+/** Totals over `syncs` syncs as per-sync values, largest first. */
+function perSync(totals: Record<string, number>, syncs: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(totals)
+      .map(([k, v]) => [k, Math.round(v / syncs)] as const)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}
+
+/**
+ * The KMS requests of one warm pipeline sync, by operation: a mapping of its own whose functions reach KMS
+ * through a counting proxy in front of moto (apart from the measured mappings, so the proxy's hop is not in
+ * their times). One warm-up sync first (a cold function makes the same calls; counted warm all the same).
+ */
+async function countKmsCalls(tb: TestbedDetails, bundles: Bundles): Promise<Record<string, number>> {
+  const proxy = await FaultProxy.start({ target: tb.moto.url });
+  const mapping = await LocalMapping.create(tb, bundles, {
+    id: 'bench-kms-count',
+    namespacePrefix: 'bench-kms',
+    secretString: secretValue(0),
+    env: { AWS_ENDPOINT_URL_KMS: proxy.url() },
+  });
+  try {
+    const counts: Record<string, number> = {};
+    for (let i = 1; i <= 2; i++) {
+      const v = await mapping.putSecret({ secretString: secretValue(i) });
+      proxy.reset();
+      const r = await mapping.run(mapping.labelEvent(v));
+      if (r.status !== 'SUCCEEDED') throw new Error(`KMS count sync failed: ${r.error?.name}: ${r.error?.message}`);
+      if (i === 1) continue;
+      for (const q of proxy.requests) {
+        const op = q.target?.replace(/^TrentService\./, '');
+        if (op) counts[op] = (counts[op] ?? 0) + 1;
+      }
+    }
+    return counts;
+  } finally {
+    await mapping.close();
+    await proxy.stop();
+  }
+}
+
 /** One worker IPC round trip with a payload the size of FetchSecret's output. */
 async function ipcRoundTrip(payload: unknown, runs: number): Promise<number> {
   const echo = new LocalFunction('bench-echo', fileURLToPath(new URL('./echo-handler.mjs', import.meta.url)), {});
@@ -197,13 +252,23 @@ export async function measureOverhead(
     const writes = { pipeline: 0, direct: 0 };
     let eventBytes = 0;
     let taskBytes = 0;
+    let measuring = false;
+    const byState: Record<string, number> = {};
+    const byField: Record<string, number> = {};
+    const events: Record<string, number> = {};
+    const add = (into: Record<string, number>, key: string, n: number) => {
+      into[key] = (into[key] ?? 0) + n;
+    };
+    const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
     const directSteps: Record<string, number[]> = {};
     // Task payloads as Lambda sees them (the Parameters-built input and the result).
-    for (const f of Object.values(pipelineMapping.functions)) {
+    for (const [name, f] of Object.entries(pipelineMapping.functions)) {
       const invoke = f.invoke.bind(f);
       f.invoke = async (event: unknown) => {
         const result = await invoke(event);
-        taskBytes += Buffer.byteLength(JSON.stringify(event)) + Buffer.byteLength(JSON.stringify(result ?? null));
+        const n = size(event) + size(result);
+        taskBytes += n;
+        if (measuring) add(byState, `${name} task`, n);
         return result;
       };
     }
@@ -219,9 +284,11 @@ export async function measureOverhead(
       const v = await pipelineMapping.putSecret({ secretString: secretValue(++version) });
       const logsBefore = logSize();
       const taskBefore = taskBytes;
+      measuring = measure;
       const t = performance.now();
       const r = await pipelineMapping.run(pipelineMapping.labelEvent(v));
       const ms = performance.now() - t;
+      measuring = false;
       if (r.status !== 'SUCCEEDED') throw new Error(`pipeline sync failed: ${r.error?.name}: ${r.error?.message}`);
       const action = planAction(r);
       if (!measure) return;
@@ -233,8 +300,14 @@ export async function measureOverhead(
         states[s].push(d);
       }
       for (const e of r.events) {
-        if (e.type === 'StateEntered') eventBytes += Buffer.byteLength(JSON.stringify(e.state.input ?? null));
-        if (e.type === 'StateExited') eventBytes += Buffer.byteLength(JSON.stringify(e.state.output ?? null));
+        add(events, e.type, 1);
+        if (e.type !== 'StateEntered' && e.type !== 'StateExited') continue;
+        const payload = e.type === 'StateEntered' ? e.state.input : e.state.output;
+        const n = size(payload);
+        eventBytes += n;
+        add(byState, `${e.state.name} ${e.type === 'StateEntered' ? 'in' : 'out'}`, n);
+        if (payload && typeof payload === 'object' && !Array.isArray(payload))
+          for (const [k, x] of Object.entries(payload)) add(byField, k, size(x));
       }
       eventBytes += taskBytes - taskBefore + Buffer.byteLength(JSON.stringify(r.output ?? null));
       logBytes += logSize() - logsBefore;
@@ -300,6 +373,12 @@ export async function measureOverhead(
         statePayloads: Math.round(eventBytes / opts.syncs),
         functionLogs: Math.round(logBytes / opts.syncs),
       },
+      logBreakdown: {
+        byState: perSync(byState, opts.syncs),
+        byField: perSync(byField, opts.syncs),
+        events: perSync(events, opts.syncs),
+      },
+      kmsCallsPerSync: await countKmsCalls(tb, bundles),
       writes,
       secretKeys: 4,
     };

@@ -417,7 +417,9 @@ export class LocalMapping {
     } = {},
   ): Promise<ExecutionRecord> {
     const name = randomUUID();
-    const sqs = new SQSClient(awsConfig(this.details));
+    // Made when a DLQ send needs it: an SDK client's set-up is time no sync spends on AWS (the overhead bench).
+    let sqsClient: SQSClient | undefined;
+    const sqs = () => (sqsClient ??= new SQSClient(awsConfig(this.details)));
     const started = (input: any) =>
       opts.startedAt !== undefined && input !== null && typeof input === 'object' && BUDGET_PARAMETER in input
         ? { ...input, [BUDGET_PARAMETER]: opts.startedAt }
@@ -430,7 +432,7 @@ export class LocalMapping {
     handlers.SendToDlq = async (p: { QueueUrl: string; MessageBody: unknown }) => {
       const body = typeof p.MessageBody === 'string' ? p.MessageBody : JSON.stringify(p.MessageBody);
       const send = async () => {
-        const out = await sqs.send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
+        const out = await sqs().send(new SendMessageCommand({ QueueUrl: p.QueueUrl, MessageBody: body }));
         return { MessageId: out.MessageId, MD5OfMessageBody: out.MD5OfMessageBody };
       };
       return opts.sendToDlq ? opts.sendToDlq(send) : send();
@@ -478,7 +480,7 @@ export class LocalMapping {
         events,
       };
     }
-    sqs.destroy();
+    sqsClient?.destroy();
     this.executions.push(record);
     return record;
   }

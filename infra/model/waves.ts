@@ -53,6 +53,12 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   s.FetchSecret.Next = 'StartWaves';
   s.Targets.ItemsPath = '$.wave.items';
   s.Targets.Next = 'CheckWave';
+  // The wave loop reads its counters and the wave after the Map: the Map's results join the state, not replace it.
+  delete s.Targets.OutputPath;
+  s.CheckTargets.Parameters = {
+    'results.$': '$.results',
+    check: { 'anyFailed.$': 'States.ArrayContains($.results[*].failed, true)' },
+  };
   s.Targets.ItemSelector['restartHeld.$'] = '$.wave.held';
   const it = s.Targets.ItemProcessor.States;
   it.StartTarget.Parameters['restartHeld.$'] = '$.restartHeld';
