@@ -4,6 +4,8 @@
  * a stop holds back, the DLQ text of a stop, and the checks of the option against the mapping.
  */
 
+import { WAVES_BUDGET_SECONDS } from './execution-budget.ts';
+
 /** What the targets after a failed wave get: `write` the data without a restart, `hold` nothing. */
 export const HELD_TARGETS = ['write', 'hold'] as const;
 
@@ -53,6 +55,49 @@ export function waveStopCauses(names: readonly string[], w: WavesOption): string
       'this message to go on (docs/restart.md#waves)'
     );
   });
+}
+
+/** The DLQ causes of a loop stopped by its deadline after each wave (names only, like {@link waveStopCauses}). */
+export interface LateCauses {
+  /** After a healthy wave, before the next one: the targets of every later wave not written. */
+  readonly next: readonly string[];
+  /** After a stop with heldTargets write, before the held targets' run: those not written. */
+  readonly held: readonly string[];
+}
+
+const LATE =
+  `the execution's ${WAVES_BUDGET_SECONDS} s budget had ended (no wave starts after it, so this message is sent ` +
+  'before Step Functions stops the execution at 5 minutes)';
+
+/**
+ * The DLQ cause of a wave loop stopped by the deadline after each wave (docs/restart.md#waves): what was written
+ * and restarted in the waves that ran, and what was not written because the budget ended.
+ */
+export function waveLateCauses(names: readonly string[], w: WavesOption): LateCauses {
+  const waves = wavesOf(names.length, w.size);
+  const pick = (ix: number[]) => list(ix.map((x) => names[x]!));
+  const redrive = 'redrive this message to go on (docs/restart.md#waves)';
+  return {
+    next: waves.map((_, i) => {
+      const done = waves.slice(0, i + 1).flat();
+      const after = waves.slice(i + 1).flat();
+      return (
+        `waves of ${w.size}: out of time before wave ${i + 2} of ${waves.length}: ${LATE}; written and restarted ` +
+        `(or already in sync) in earlier waves: ${pick(done)}; written, not restarted: none; not written (out of ` +
+        `time): ${pick(after)}; ${redrive}`
+      );
+    }),
+    held: waves.map((wave, i) => {
+      const before = waves.slice(0, i).flat();
+      const after = waves.slice(i + 1).flat();
+      return (
+        `waves of ${w.size}: stopped at wave ${i + 1} of ${waves.length}, a target of it failed (its own DLQ ` +
+        `message names the step): ${pick(wave)}; written and restarted (or already in sync) in earlier waves: ` +
+        `${pick(before)}; written, not restarted: none; not written (heldTargets write, but ${LATE} before their ` +
+        `run): ${pick(after)}; ${redrive}`
+      );
+    }),
+  };
 }
 
 /**
