@@ -32,15 +32,18 @@ export const BUDGET_SECONDS_PARAMETER = 'budgetSeconds';
  */
 export const WAVES_BUDGET_SECONDS = 110;
 
-/** The budget an input asks for: {@link BUDGET_SECONDS_PARAMETER} when shorter, else {@link EXECUTION_BUDGET_SECONDS}. */
+/** The budget an input asks for: {@link BUDGET_SECONDS_PARAMETER} if shorter, else {@link EXECUTION_BUDGET_SECONDS}. */
 export function budgetSecondsOf(input: unknown): number {
   const asked =
-    typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[BUDGET_SECONDS_PARAMETER] : undefined;
+    typeof input === 'object' && input !== null
+      ? (input as Record<string, unknown>)[BUDGET_SECONDS_PARAMETER]
+      : undefined;
   return typeof asked === 'number' && asked > 0 && asked < EXECUTION_BUDGET_SECONDS ? asked : EXECUTION_BUDGET_SECONDS;
 }
 
 /**
- * When the budget of an invocation's input ends (ISO 8601): its start time plus {@link budgetSecondsOf}, or
+ * When the budget of an invocation's input ends (RFC 3339 in whole seconds, rounded down, `Z`): its start time plus
+ * {@link budgetSecondsOf}, or
  * undefined without a start time. FetchSecret returns it as `budgetEndsAt`: the deadline the wave loop compares
  * `$$.State.EnteredTime` with before each new wave (JSONPath ASL has no arithmetic on timestamps).
  */
@@ -48,7 +51,8 @@ export function budgetEndsAt(input: unknown): string | undefined {
   const startedAt =
     typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[BUDGET_PARAMETER] : undefined;
   const left = budgetLeftMs(startedAt, 0, budgetSecondsOf(input));
-  return left === undefined ? undefined : new Date(left).toISOString();
+  // Whole seconds, rounded down (the wave loop compares whole seconds: never later than the budget's end).
+  return left === undefined ? undefined : new Date(Math.floor(left / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /**

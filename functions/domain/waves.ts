@@ -4,7 +4,14 @@
  * a stop holds back, the DLQ text of a stop, and the checks of the option against the mapping.
  */
 
-import { WAVES_BUDGET_SECONDS } from './execution-budget.ts';
+import { EXECUTION_BUDGET_SECONDS, WAVES_BUDGET_SECONDS } from './execution-budget.ts';
+import { MAX_ROLLOUT_TIMEOUT_SECONDS } from './rollout.ts';
+
+/**
+ * The longest all waves of a mapping may follow their rollouts together: what the shorter budget of a mapping with
+ * waves leaves after the steps before a restart (the same time as the execution's budget leaves for one follow).
+ */
+export const MAX_WAVES_FOLLOW_SECONDS = WAVES_BUDGET_SECONDS - (EXECUTION_BUDGET_SECONDS - MAX_ROLLOUT_TIMEOUT_SECONDS);
 
 /** What the targets after a failed wave get: `write` the data without a restart, `hold` nothing. */
 export const HELD_TARGETS = ['write', 'hold'] as const;
@@ -126,8 +133,9 @@ export function wavesProblem(
   if (count * m.rolloutTimeoutSeconds > maxFollowSeconds) {
     return (
       `${count} waves (${m.targets} targets, size ${w.size}) × rolloutTimeoutSeconds ${m.rolloutTimeoutSeconds} = ` +
-      `${count * m.rolloutTimeoutSeconds} s of following, more than the ${maxFollowSeconds} s an Express ` +
-      `execution's budget leaves for it; make size at least ${Math.ceil(m.targets / fitting)} ` +
+      `${count * m.rolloutTimeoutSeconds} s of following, more than the ${maxFollowSeconds} s the budget of a ` +
+      'mapping with waves leaves for it (docs/restart.md#waves); make size at least ' +
+      `${Math.ceil(m.targets / fitting)} ` +
       `or rolloutTimeoutSeconds at most ${Math.floor(maxFollowSeconds / count)}`
     );
   }

@@ -70,8 +70,15 @@ export const AFTER_BUDGET_ERRORS = [
   'Lambda.Unknown',
 ];
 
-/** The context field a Pass copies as the time now. */
-const ENTERED_TIME = '$$.State.EnteredTime';
+/**
+ * What a Pass copies as the time now: the state's entered time, as it is or in whole seconds (rounded down, `Z`:
+ * the form moto's timestamp comparison reads, statemachine/waves.asl.json).
+ */
+export const ENTERED_TIMES: readonly string[] = [
+  '$$.State.EnteredTime',
+  "States.Format('{}Z', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit(" +
+    "$$.State.EnteredTime, '.'), 0), 'Z'), 0))",
+];
 
 /** The result field of a budget-keeping task that holds the end of its budget (a deadline a Choice may compare). */
 export const BUDGET_END_FIELD = 'budgetEndsAt';
@@ -196,7 +203,7 @@ function evaluate(template: Json, c: Counters, base: string, deadlines: Record<s
       const add = /^States\.MathAdd\((\$[\w.]*),\s*(-?\d+)\)$/.exec(v);
       const from = add ? c.get(add[1]!) : undefined;
       if (add && typeof from === 'number') out.set(name, from + Number(add[2]));
-      else if (v === ENTERED_TIME) out.set(name, NOW);
+      else if (ENTERED_TIMES.includes(v)) out.set(name, NOW);
       else if (deadlines[v] !== undefined) out.set(name, deadline(deadlines[v]!));
       else if (c.has(v)) out.set(name, c.get(v)!);
     } else for (const [p, n] of evaluate(v, c, `${base}.${k}`, deadlines)) out.set(p, n);
@@ -291,12 +298,16 @@ function deadlinesCompared(definition: Json, deadlines: Record<string, number>):
   const walk = (states: Record<string, Json>) => {
     const copied = new Map<string, number>();
     for (const s of Object.values(states)) {
-      if (s.Type === 'Pass') for (const [p, v] of evaluate(s.Parameters, new Map(), '$', deadlines)) {
-        const d = deadlineSeconds(v);
-        if (d !== undefined) copied.set(`${s.ResultPath ?? '$'}${p.slice(1)}`, d);
-      }
+      if (s.Type === 'Pass')
+        for (const [p, v] of evaluate(s.Parameters, new Map(), '$', deadlines)) {
+          const d = deadlineSeconds(v);
+          if (d !== undefined) copied.set(`${s.ResultPath ?? '$'}${p.slice(1)}`, d);
+        }
     }
-    const rules = (r: Json): Json[] => [r, ...[...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])].flatMap(rules)];
+    const rules = (r: Json): Json[] => [
+      r,
+      ...[...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])].flatMap(rules),
+    ];
     for (const s of Object.values(states)) {
       for (const r of (s.Choices ?? []).flatMap(rules)) {
         const path = r.TimestampGreaterThanPath ?? r.TimestampGreaterThanEqualsPath;

@@ -52,7 +52,8 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   const fragment = JSON.parse(text);
   const loop = fragment.States;
   loop.WaveHealthy.Choices.find((c: Json) => c.Variable === '$.waveIndex').NumericLessThan = waves.length - 1;
-  for (const stop of ['WavesStopped', 'WavesOutOfTime', 'HeldOutOfTime']) loop[stop].Parameters.Error = WAVES_STOPPED_ERROR;
+  for (const stop of ['WavesStopped', 'WavesOutOfTime', 'HeldOutOfTime'])
+    loop[stop].Parameters.Error = WAVES_STOPPED_ERROR;
   loop.WavesFailed.Result = WAVES_STEP;
   if (w.heldTargets === 'hold') {
     loop.StopWaves.Next = 'WavesStopped';
