@@ -12,7 +12,7 @@ import { RedriveBed } from '../support/redrive.ts';
 import { rolloutOf, setNewPodsReady, waitRolledOut } from '../support/rollouts.ts';
 import { workload } from '../support/workloads.ts';
 
-const CANARY = 'CANARY-7b2e90-waves-redrive';
+const CANARY = 'CANARY-c41d8e90b7f2';
 const VERSION = 'eks-secret-sync.io/restarted-for-version';
 const SOURCE_VERSION = 'eks-secret-sync.io/source-version-id';
 
@@ -61,8 +61,12 @@ describe('waves: redriving the stop’s DLQ message', () => {
       'Waves null',
     ]);
 
-    // Act: the cause fixed (target 2's pods can become ready), both messages redriven
+    // Act: the cause fixed (target 2's pods become ready: the stand-in readies new pods, the stuck ones are replaced),
+    // both messages redriven
     await setNewPodsReady(t2.namespace, true);
+    const gone = await kube(adminToken(), 'DELETE', `/api/v1/namespaces/${t2.namespace}/pods?gracePeriodSeconds=0`);
+    expect(gone.status).toBe(200);
+    await waitRolledOut(t2.namespace, 'deployment/api');
     expect(await bed.moveDlq()).toBe(2);
     expect(await bed.deliver()).toStrictEqual({ received: 2, failed: [] });
     const started = await bed.executions();
