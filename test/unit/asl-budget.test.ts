@@ -186,6 +186,13 @@ describe('a mapping with waves within Express’s 5 minutes (the wave loop stops
     expect(r.path.slice(-3)).toEqual(['WavesFailed', 'SendToDlq', 'SyncFailed']);
   });
 
+  it('is the number docs/restart.md and docs/operations.md state (the docs follow the analysis)', () => {
+    const r = worstCaseWithBudget(wavesDef(SHAPES[0]!), EXECUTION_BUDGET_SECONDS, ITEMS);
+    const doc = (f: string) => readFileSync(new URL(`../../docs/${f}`, import.meta.url), 'utf8');
+    expect(doc('restart.md')).toContain(`${r.seconds.toFixed(1)} s of ${EXPRESS_LIMIT_SECONDS} s for 40 targets`);
+    expect(doc('operations.md')).toContain(`worst case ${r.seconds.toFixed(1)} s`);
+  });
+
   it('gives every Lambda task the shorter budget', () => {
     const tasks = lambdaTasks(wavesDef(SHAPES[0]!).States);
     expect(tasks.length).toBeGreaterThan(5);
