@@ -459,6 +459,12 @@ export class LocalMapping {
           Id: `arn:aws:states:us-east-1:123456789012:express:${this.id}-sync:${name}:${randomUUID()}`,
           Name: name,
         },
+        // aws-local-stepfunctions has no $$.State: the wave loop's clock reads EnteredTime as the time it is read.
+        State: {
+          get EnteredTime() {
+            return new Date().toISOString();
+          },
+        },
       },
     });
     const events: any[] = [];

@@ -28,7 +28,8 @@ Secret, plan the merge and apply it, with the same code the Lambdas run (no Step
 Functions, no sealing: values stay in this process). Prints every step with its
 duration and outcome, then the keys with masked values. For backfills and debugging.
 After a write that changed data, the workloads in the target's restart list are
-restarted as the pipeline's RestartWorkloads step does (the same code).
+restarted as the pipeline's RestartWorkloads step does (the same code); with
+restartWindowSeconds, at the boundary of the window, after waiting for it.
 
 Options:
   --mapping ID         The mapping (required).

@@ -26,7 +26,7 @@ import { runTarget } from '../../functions/domain/orchestration.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
-import { parseWorkloads } from '../../functions/domain/restart.ts';
+import { parseWorkloads, restartAtAfterWrite } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
@@ -165,6 +165,9 @@ async function pipeline(
   const kube = () => run.target!;
   // The Lambda is given the execution's start time; here, the time the restart was first asked for.
   let requestedAt: string | undefined;
+  // restartWindowSeconds: the boundary of the window the write completed in, as ApplySecret computes it (no budget
+  // here: the CLI has no execution's start time), waited for before the restart as the state machine's Wait does.
+  let restartAt: string | undefined;
   await runTarget<TokenOutput, Observation, PlanOutput, ApplyOutput, RestartOutput>({
     mint: () =>
       step(
@@ -194,17 +197,23 @@ async function pipeline(
         (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
       );
       run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
+      restartAt = restartAtAfterWrite(applied.action, m.restartWindowSeconds ?? 0, Date.now(), {});
       return applied;
     },
     // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
     restarts: (plan) => plan.restart[0] !== undefined,
     restart: async (_plan, token) => {
       requestedAt ??= new Date().toISOString();
-      run.restarted = await restart(run, target, step, sealer, token, requestedAt, fetched.source.versionId, m);
+      if (restartAt !== undefined) await sleep(Date.parse(restartAt) - Date.now());
+      const at = { requestedAt, restartAt };
+      run.restarted = await restart(run, target, step, sealer, token, at, fetched.source.versionId, m);
       return run.restarted;
     },
   });
 }
+
+/** Waits `ms` (nothing for 0 or less): the restart window's wait, at most restartWindowSeconds. */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /** RestartWorkloads with the Lambda's step module, on the target's namespace. */
 function restart(
@@ -213,9 +222,9 @@ function restart(
   step: Step,
   sealer: Sealer,
   token: TokenOutput,
-  requestedAt: string,
+  at: { readonly requestedAt: string; readonly restartAt?: string },
   versionId: string,
-  m: Pick<Mapping, 'id' | 'rolloutTimeoutSeconds'>,
+  m: Pick<Mapping, 'id' | 'rolloutTimeoutSeconds' | 'restartWindowSeconds'>,
 ): Promise<RestartOutput> {
   const k = run.target!;
   const location = { server: k.server, caPem: k.caPem, namespace: t.namespace };
@@ -226,11 +235,20 @@ function restart(
     rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
     where: `cluster ${t.cluster.name}, namespace ${t.namespace}`,
   };
+  const { requestedAt, restartAt } = at;
+  const applied = restartAt === undefined ? {} : { applied: { restartAt } };
+  const window = restartAt === undefined ? '' : `, the boundary of its ${m.restartWindowSeconds} s restart window`;
   return step(
     STEP_STATE['restart-workloads'],
     () =>
-      restartWorkloads({ sealer, kubernetes }, settings, { versionId, requestedAt, sealedToken: token.sealedToken }),
-    (r) => `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt})${r.rolledOut ? ', rolled out' : ''}`,
+      restartWorkloads({ sealer, kubernetes }, settings, {
+        versionId,
+        requestedAt,
+        sealedToken: token.sealedToken,
+        ...applied,
+      }),
+    (r) =>
+      `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${r.rolledOut ? ', rolled out' : ''}`,
   );
 }
 

@@ -36,6 +36,11 @@ export interface FetchOutput {
    * their keys are left out of the data. Absent when every label was found.
    */
   readonly missingStages?: readonly string[];
+  /**
+   * When the execution's budget ends (domain/execution-budget.ts `budgetEndsAt`): the deadline the wave loop of a
+   * mapping with `waves` checks before each new wave. Absent without the execution's start time (a direct call).
+   */
+  readonly budgetEndsAt?: string;
 }
 
 /** MintToken (and RemintToken): in, the target's cluster. */

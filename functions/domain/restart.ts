@@ -4,7 +4,7 @@
  * `kubectl rollout restart` does. Pure: plain data in, plain data out.
  */
 import { InvalidInputError, TransientError, UnauthorizedError, type SyncError } from './errors.ts';
-import { BUDGET_PARAMETER, budgetLeftMs } from './execution-budget.ts';
+import { BUDGET_PARAMETER, budgetLeftMs, budgetSecondsOf } from './execution-budget.ts';
 import { sortedUnique } from './names.ts';
 import type { MergePlan } from './types.ts';
 
@@ -162,7 +162,7 @@ export function restartAtAfterWrite(
   input: object,
 ): string | undefined {
   if (windowSeconds === 0 || (action !== 'create' && action !== 'update')) return undefined;
-  const left = budgetLeftMs((input as Record<string, unknown>)[BUDGET_PARAMETER], writtenAtMs);
+  const left = budgetLeftMs((input as Record<string, unknown>)[BUDGET_PARAMETER], writtenAtMs, budgetSecondsOf(input));
   const latest = left === undefined ? undefined : writtenAtMs + left - RESTART_BUDGET_MS;
   return restartBoundary(writtenAtMs, windowSeconds, latest);
 }

@@ -2,6 +2,7 @@ import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
 import type { FetchOutput, SyncInput } from '../domain/contract.ts';
+import { budgetEndsAt } from '../domain/execution-budget.ts';
 import { systemClock } from '../domain/ports.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
@@ -76,5 +77,6 @@ export async function handler(input: SyncInput, context?: InvocationContext): Pr
     // After the fetch: a sync that got this version either completes or leaves its failure in the DLQ.
     await recordFetch(mappingId, out.source.versionId);
   }
-  return out;
+  const ends = budgetEndsAt(input);
+  return ends === undefined ? out : { ...out, budgetEndsAt: ends };
 }

@@ -6,7 +6,7 @@
  */
 import { MIN_ATTEMPT_MS } from '../adapters/deadline.ts';
 import { ExecutionBudgetError } from '../domain/errors.ts';
-import { BUDGET_PARAMETER, budgetLeftMs, EXECUTION_BUDGET_SECONDS } from '../domain/execution-budget.ts';
+import { BUDGET_PARAMETER, budgetLeftMs, budgetSecondsOf } from '../domain/execution-budget.ts';
 import type { TimeLeft } from '../domain/ports.ts';
 
 /** What is kept of the function's time to fail with a named error, log it and return. */
@@ -34,14 +34,15 @@ export function startInvocation(context?: InvocationContext, input?: unknown): v
   const lambda = typeof left === 'number' ? now + left - DEADLINE_MARGIN_MS : Number.POSITIVE_INFINITY;
   const startedAt =
     typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[BUDGET_PARAMETER] : undefined;
-  const budget = budgetLeftMs(startedAt, now);
+  const seconds = budgetSecondsOf(input);
+  const budget = budgetLeftMs(startedAt, now, seconds);
   deadlineAt = Math.min(lambda, budget === undefined ? Number.POSITIVE_INFINITY : now + budget);
   // Less than an attempt's time left is spent: a call would not be tried (adapters/deadline.ts), and the state
   // machine would burn its retries on refusals instead of sending the sync to the DLQ.
   if (budget !== undefined && budget < MIN_ATTEMPT_MS) {
     const when = budget <= 0 ? `was spent ${Math.round(-budget / 1000)} s ago` : `has ${Math.round(budget)} ms left`;
     throw new ExecutionBudgetError(
-      `the execution's ${EXECUTION_BUDGET_SECONDS} s budget ${when}: ` +
+      `the execution's ${seconds} s budget ${when}: ` +
         'the sync goes to the dead-letter queue before Step Functions stops the execution at 5 minutes',
     );
   }

@@ -15,11 +15,20 @@
  *   service error, matched against that task's Retry and Catch like any error. The bound is the budget plus the
  *   longest such tail, over every state the budget can run out in.
  *
+ * A loop the counters cannot bound once the budget is spent (the wave loop of a mapping with waves: its index is
+ * unknown after the budget) must stop by time: a Pass copies `$$.State.EnteredTime` (the time now) and a Choice
+ * compares it (TimestampGreaterThan[Equals]Path) with a deadline, a budget-keeping task's `budgetEndsAt` (the start
+ * time plus its budget, functions/domain/execution-budget.ts). Once the time is past that deadline the Choice can
+ * only stop; before it, a path through the Choice is counted from the deadline instead (a second crossing time).
+ * A task may keep a shorter budget than the execution's ({@link BUDGET_SECONDS_PARAMETER}); the crossing is then
+ * the longest budget of its tasks.
+ *
  * Used by test/unit/asl-budget.test.ts (with planted over-budget definitions) and `node infra/model/asl-budget.ts`.
  */
 import { readFileSync } from 'node:fs';
 import {
   BUDGET_PARAMETER,
+  BUDGET_SECONDS_PARAMETER,
   EXECUTION_BUDGET_SECONDS,
   EXPRESS_LIMIT_SECONDS,
   GIVE_UP_SECONDS,
@@ -61,8 +70,26 @@ export const AFTER_BUDGET_ERRORS = [
   'Lambda.Unknown',
 ];
 
+/**
+ * What a Pass copies as the time now: the state's entered time, as it is or in whole seconds (rounded down, `Z`:
+ * the form moto's timestamp comparison reads, statemachine/waves.asl.json).
+ */
+export const ENTERED_TIMES: readonly string[] = [
+  '$$.State.EnteredTime',
+  "States.Format('{}Z', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit(" +
+    "$$.State.EnteredTime, '.'), 0), 'Z'), 0))",
+];
+
+/** The result field of a budget-keeping task that holds the end of its budget (a deadline a Choice may compare). */
+export const BUDGET_END_FIELD = 'budgetEndsAt';
+
 /** Options of the analysis. */
 export interface BudgetOptions {
+  /**
+   * Deadlines a Choice may compare the time with: path -> seconds after the start. @default each top-level
+   * budget-keeping task's `<ResultPath>.budgetEndsAt`, at its budget
+   */
+  readonly deadlines?: Readonly<Record<string, number>>;
   /** Items a Map state may get at most (required when the definition has a Map state). */
   readonly mapItems?: number;
   /** Seconds a state transition takes (added once per state on a path). @default 0.1 */
@@ -75,7 +102,10 @@ export interface BudgetReport {
   readonly seconds: number;
   /** The states of the worst path, in order (a state repeated per visit). */
   readonly path: readonly string[];
-  /** Budget analysis only: the state the budget runs out in on the worst path, and the budget used. */
+  /**
+   * Budget analysis only: the state the budget runs out in on the worst path, and the time it runs out (the
+   * longest budget of the tasks, or a later deadline the definition compares the time with).
+   */
   readonly crossing?: string;
   readonly budgetSeconds?: number;
 }
@@ -131,38 +161,59 @@ export function keepsBudget(state: Json): boolean {
   return isLambdaTask(state) && payload[`${BUDGET_PARAMETER}.$`] === '$$.Execution.StartTime';
 }
 
-// ---- the numeric state: the counters the Pass states keep, as path -> number ----
+/** The budget a budget-keeping task keeps: the execution's, or the shorter one its Parameters name. */
+export function budgetOf(state: Json, executionBudget: number = EXECUTION_BUDGET_SECONDS): number {
+  const p = state.Parameters ?? {};
+  const payload = String(state.Resource ?? '').includes(':::lambda:invoke') ? (p.Payload ?? {}) : p;
+  const own = payload[BUDGET_SECONDS_PARAMETER];
+  return typeof own === 'number' && own > 0 ? Math.min(own, executionBudget) : executionBudget;
+}
 
-type Counters = ReadonlyMap<string, number>;
+// ---- the known state: what the Pass states keep, as path -> value ----
+
+/** The time now (a copy of $$.State.EnteredTime made after the crossing), a deadline, a counter or a flag. */
+type Value = number | boolean | string;
+const NOW = 'now';
+const deadline = (seconds: number) => `deadline ${seconds}`;
+const deadlineSeconds = (v: Value | undefined) =>
+  typeof v === 'string' && v.startsWith('deadline ') ? Number(v.slice(9)) : undefined;
+
+type Counters = ReadonlyMap<string, Value>;
 
 const key = (c: Counters) => JSON.stringify([...c.entries()].sort());
 
 /** Drops every counter at or under `path` ("$" drops all). */
-function dropUnder(c: Counters, path: string): Map<string, number> {
+function dropUnder(c: Counters, path: string): Map<string, Value> {
   const out = new Map(c);
   for (const k of out.keys()) if (path === '$' || k === path || k.startsWith(`${path}.`)) out.delete(k);
   return out;
 }
 
-/** The numbers a Pass state's Parameters or Result produce (literal numbers, `$.x` references, States.MathAdd). */
-function evaluate(template: Json, c: Counters, base: string): Map<string, number> {
-  const out = new Map<string, number>();
-  if (typeof template === 'number') out.set(base, template);
+/**
+ * The values a Pass state's Parameters or Result produce: literal numbers and booleans, `$.x` references,
+ * States.MathAdd, the entered time, and deadlines.
+ */
+function evaluate(template: Json, c: Counters, base: string, deadlines: Record<string, number>): Map<string, Value> {
+  const out = new Map<string, Value>();
+  if (typeof template === 'number' || typeof template === 'boolean') out.set(base, template);
   if (typeof template !== 'object' || template === null) return out;
   for (const [k, v] of Object.entries(template)) {
     if (k.endsWith('.$') && typeof v === 'string') {
       const name = `${base}.${k.slice(0, -2)}`;
       const add = /^States\.MathAdd\((\$[\w.]*),\s*(-?\d+)\)$/.exec(v);
-      if (add && c.has(add[1]!)) out.set(name, c.get(add[1]!)! + Number(add[2]));
+      const from = add ? c.get(add[1]!) : undefined;
+      if (add && typeof from === 'number') out.set(name, from + Number(add[2]));
+      else if (ENTERED_TIMES.includes(v)) out.set(name, NOW);
+      else if (deadlines[v] !== undefined) out.set(name, deadline(deadlines[v]!));
       else if (c.has(v)) out.set(name, c.get(v)!);
-    } else for (const [p, n] of evaluate(v, c, `${base}.${k}`)) out.set(p, n);
+    } else for (const [p, n] of evaluate(v, c, `${base}.${k}`, deadlines)) out.set(p, n);
   }
   return out;
 }
 
 /** The counters after a Pass state. */
-function pass(state: Json, c: Counters): Counters {
-  let input: Map<string, number> = new Map(c);
+function pass(state: Json, c: Counters, deadlines: Record<string, number>): Counters {
+  let input: Map<string, Value> = new Map(c);
   if (state.InputPath && state.InputPath !== '$') {
     // the scalar (or the counters under) InputPath become the input
     input = new Map();
@@ -173,9 +224,9 @@ function pass(state: Json, c: Counters): Counters {
   }
   const result =
     state.Parameters !== undefined
-      ? evaluate(state.Parameters, input, '$')
+      ? evaluate(state.Parameters, input, '$', deadlines)
       : state.Result !== undefined
-        ? evaluate(state.Result, input, '$')
+        ? evaluate(state.Result, input, '$', deadlines)
         : input;
   const at = state.ResultPath === undefined ? '$' : state.ResultPath;
   if (at === null) return c;
@@ -184,22 +235,39 @@ function pass(state: Json, c: Counters): Counters {
   return out;
 }
 
-/** A Choice rule's value under the counters: true, false, or undefined (it reads something else). */
-function rule(r: Json, c: Counters): boolean | undefined {
+/**
+ * What the time is known to be: `at` seconds after the start or later (once the budget or a deadline has passed),
+ * or nothing (before the budget).
+ */
+type Clock = { readonly at: number } | undefined;
+
+/**
+ * A Choice rule's value under the counters: true, false, undefined (it reads something else), or `cut`: it compares
+ * the time now with a deadline later than the clock, so the path is counted from that deadline instead.
+ */
+function rule(r: Json, c: Counters, clock: Clock, deadlines: Record<string, number>): boolean | undefined | 'cut' {
+  const plain = (x: Json) => {
+    const v = rule(x, c, clock, deadlines);
+    return v === 'cut' ? undefined : v;
+  };
   if (r.And) {
-    const v = r.And.map((x: Json) => rule(x, c));
+    const v = r.And.map(plain);
     return v.includes(false) ? false : v.includes(undefined) ? undefined : true;
   }
   if (r.Or) {
-    const v = r.Or.map((x: Json) => rule(x, c));
+    const v = r.Or.map(plain);
     return v.includes(true) ? true : v.includes(undefined) ? undefined : false;
   }
   if (r.Not) {
-    const v = rule(r.Not, c);
+    const v = plain(r.Not);
     return v === undefined ? undefined : !v;
   }
+  const time = timeRule(r, c, clock, deadlines);
+  if (time !== undefined) return time;
   if (!c.has(r.Variable)) return undefined;
   const x = c.get(r.Variable)!;
+  if (typeof r.BooleanEquals === 'boolean') return typeof x === 'boolean' ? x === r.BooleanEquals : undefined;
+  if (typeof x !== 'number') return undefined;
   const ops: Record<string, (a: number, b: number) => boolean> = {
     NumericEquals: (a, b) => a === b,
     NumericLessThan: (a, b) => a < b,
@@ -211,11 +279,56 @@ function rule(r: Json, c: Counters): boolean | undefined {
   return undefined;
 }
 
-/** The states a Choice can go to under the counters, in order. */
-function choices(state: Json, c: Counters): string[] {
+/**
+ * A rule `now >= deadline` (or `>`): true once the clock is past the deadline, `cut` before it, undefined when it
+ * is not such a rule or the time is unknown (before the budget, or a time copied before the crossing).
+ */
+function timeRule(r: Json, c: Counters, clock: Clock, deadlines: Record<string, number>): boolean | 'cut' | undefined {
+  const strict = typeof r.TimestampGreaterThanPath === 'string';
+  const path = strict ? r.TimestampGreaterThanPath : r.TimestampGreaterThanEqualsPath;
+  if (typeof path !== 'string' || c.get(r.Variable) !== NOW || clock === undefined) return undefined;
+  const d = deadlineSeconds(c.get(path)) ?? deadlines[path];
+  if (d === undefined) return undefined;
+  return d < clock.at || (d === clock.at && !strict) ? true : 'cut';
+}
+
+/** The deadlines the definition's Choice rules compare the time with (nested states included). */
+function deadlinesCompared(definition: Json, deadlines: Record<string, number>): number[] {
+  const found = new Set<number>();
+  const walk = (states: Record<string, Json>) => {
+    const copied = new Map<string, number>();
+    for (const s of Object.values(states)) {
+      if (s.Type === 'Pass')
+        for (const [p, v] of evaluate(s.Parameters, new Map(), '$', deadlines)) {
+          const d = deadlineSeconds(v);
+          if (d !== undefined) copied.set(`${s.ResultPath ?? '$'}${p.slice(1)}`, d);
+        }
+    }
+    const rules = (r: Json): Json[] => [
+      r,
+      ...[...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])].flatMap(rules),
+    ];
+    for (const s of Object.values(states)) {
+      for (const r of (s.Choices ?? []).flatMap(rules)) {
+        const path = r.TimestampGreaterThanPath ?? r.TimestampGreaterThanEqualsPath;
+        const d = typeof path === 'string' ? (copied.get(path) ?? deadlines[path]) : undefined;
+        if (d !== undefined) found.add(d);
+      }
+      for (const b of s.Branches ?? []) walk(b.States);
+      const inner = s.ItemProcessor ?? s.Iterator;
+      if (inner) walk(inner.States);
+    }
+  };
+  walk(definition.States);
+  return [...found];
+}
+
+/** The states a Choice can go to under the counters, in order (none after a `cut`). */
+function choices(state: Json, c: Counters, clock: Clock, deadlines: Record<string, number>): string[] {
   const out: string[] = [];
   for (const r of state.Choices ?? []) {
-    const v = rule(r, c);
+    const v = rule(r, c, clock, deadlines);
+    if (v === 'cut') return out;
     if (v === true) return [...out, r.Next];
     if (v === undefined) out.push(r.Next);
   }
@@ -240,15 +353,18 @@ class Graph {
   private readonly onStack = new Set<string>();
   private readonly states: Record<string, Json>;
   private readonly startAt: string;
-  private readonly o: Required<BudgetOptions>;
+  private readonly o: Options;
   /** Budget tail mode: Lambda tasks that keep the budget refuse at once; counters are unknown. */
   private readonly late: boolean;
+  /** In budget tail mode, the time (seconds after the start) the tail starts at. */
+  private readonly clock: Clock;
 
-  constructor(def: Json, o: Required<BudgetOptions>, late: boolean) {
+  constructor(def: Json, o: Options, late: boolean, at = 0) {
     this.states = def.States;
     this.startAt = def.StartAt;
     this.o = o;
     this.late = late;
+    this.clock = late ? { at } : undefined;
   }
 
   /** The longest path from `name` to the end of this graph. */
@@ -281,11 +397,11 @@ class Graph {
   exits(name: string, state: Json, c: Counters): Exit[] {
     switch (state.Type) {
       case 'Pass': {
-        const after = pass(state, c);
+        const after = pass(state, c, this.o.deadlines);
         return [{ next: state.End ? undefined : state.Next, counters: after }];
       }
       case 'Choice':
-        return choices(state, c).map((next) => ({ next, counters: c }));
+        return choices(state, c, this.clock, this.o.deadlines).map((next) => ({ next, counters: c }));
       case 'Wait':
         return [{ next: state.End ? undefined : state.Next, counters: c }];
       case 'Succeed':
@@ -351,7 +467,7 @@ class Graph {
    * budget can run out in.
    */
   private inner(def: Json): number {
-    const g = new Graph(def, this.o, this.late);
+    const g = new Graph(def, this.o, this.late, this.clock?.at);
     const fromStart = g.longest().seconds;
     return this.late ? Math.max(fromStart, ...g.names().map((n) => g.tail(n).seconds)) : fromStart;
   }
@@ -398,7 +514,9 @@ class Graph {
     let best: Found = { seconds: 0, path: [] };
     for (const exit of this.exits(name, state, new Map())) {
       if (exit.next === undefined) continue;
-      const f = this.longest(exit.next, exit.counters);
+      // A time the crossing state itself copied may be from before the crossing: unknown.
+      const counters = new Map([...exit.counters].filter(([, v]) => v !== NOW));
+      const f = this.longest(exit.next, counters);
       if (f.seconds > best.seconds || best.path.length === 0) best = f;
     }
     return { seconds: overrun + this.o.transitionSeconds + best.seconds, path: [name, ...best.path] };
@@ -412,13 +530,43 @@ class Graph {
 const resultAt = (c: Counters, path: string | null | undefined): Counters =>
   path === null ? c : dropUnder(c, path ?? '$');
 
-function options(o: BudgetOptions): Required<BudgetOptions> {
-  return { mapItems: o.mapItems ?? 0, transitionSeconds: o.transitionSeconds ?? 0.1 };
+type Options = Required<Omit<BudgetOptions, 'deadlines'>> & { readonly deadlines: Record<string, number> };
+
+function options(o: BudgetOptions, deadlines: Record<string, number> = {}): Options {
+  return {
+    mapItems: o.mapItems ?? 0,
+    transitionSeconds: o.transitionSeconds ?? 0.1,
+    deadlines: { ...deadlines, ...o.deadlines },
+  };
+}
+
+/** Every budget-keeping Lambda task of the definition, nested ones included. */
+function budgetKeepers(definition: Json): Json[] {
+  const out: Json[] = [];
+  const walk = (states: Record<string, Json>) => {
+    for (const s of Object.values(states)) {
+      if (s.Type === 'Task' && keepsBudget(s)) out.push(s);
+      for (const b of s.Branches ?? []) walk(b.States);
+      const inner = s.ItemProcessor ?? s.Iterator;
+      if (inner) walk(inner.States);
+    }
+  };
+  walk(definition.States);
+  return out;
+}
+
+/** The deadlines the top-level budget-keeping tasks return: `<ResultPath>.budgetEndsAt` at the task's budget. */
+function budgetEnds(definition: Json, executionBudget: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.values(definition.States as Record<string, Json>)
+      .filter((s) => s.Type === 'Task' && keepsBudget(s) && typeof s.ResultPath === 'string')
+      .map((s) => [`${s.ResultPath}.${BUDGET_END_FIELD}`, budgetOf(s, executionBudget)]),
+  );
 }
 
 /** The longest the definition can run with every attempt at its TimeoutSeconds and every wait at its longest. */
 export function worstCase(definition: Json, o: BudgetOptions = {}): BudgetReport {
-  return new Graph(definition, options(o), false).longest();
+  return new Graph(definition, options(o, budgetEnds(definition, EXECUTION_BUDGET_SECONDS)), false).longest();
 }
 
 /**
@@ -431,13 +579,20 @@ export function worstCaseWithBudget(
   budgetSeconds: number = EXECUTION_BUDGET_SECONDS,
   o: BudgetOptions = {},
 ): BudgetReport {
-  const late = new Graph(definition, options(o), true);
-  let worst: Found & { crossing: string } = { seconds: -1, path: [], crossing: '' };
-  for (const name of late.names()) {
-    const t = late.tail(name);
-    if (t.seconds > worst.seconds) worst = { ...t, crossing: name };
+  const opts = options(o, budgetEnds(definition, budgetSeconds));
+  // Every task refuses once the longest of their budgets is spent; a deadline compared later is a crossing too.
+  const budgets = budgetKeepers(definition).map((s) => budgetOf(s, budgetSeconds));
+  const spent = budgets.length === 0 ? budgetSeconds : Math.max(...budgets);
+  const crossings = [spent, ...deadlinesCompared(definition, opts.deadlines).filter((d) => d > spent)];
+  let worst: Found & { crossing: string; at: number } = { seconds: -1, path: [], crossing: '', at: spent };
+  for (const at of crossings) {
+    const late = new Graph(definition, opts, true, at);
+    for (const name of late.names()) {
+      const t = late.tail(name);
+      if (at + t.seconds > worst.seconds) worst = { seconds: at + t.seconds, path: t.path, crossing: name, at };
+    }
   }
-  return { seconds: budgetSeconds + worst.seconds, path: worst.path, crossing: worst.crossing, budgetSeconds };
+  return { seconds: worst.seconds, path: worst.path, crossing: worst.crossing, budgetSeconds: worst.at };
 }
 
 /** Every Lambda task state (nested ones included) that does not receive the execution's start time. */
@@ -467,7 +622,7 @@ export function summary(definition: Json, o: BudgetOptions = {}): string {
   const b = worstCaseWithBudget(definition, EXECUTION_BUDGET_SECONDS, o);
   return [
     `without the budget: ${plain} s`,
-    `with the ${EXECUTION_BUDGET_SECONDS} s budget: ${b.seconds.toFixed(1)} s of ${EXPRESS_LIMIT_SECONDS} s ` +
+    `with the ${b.budgetSeconds} s budget: ${b.seconds.toFixed(1)} s of ${EXPRESS_LIMIT_SECONDS} s ` +
       `(margin ${(EXPRESS_LIMIT_SECONDS - b.seconds).toFixed(1)} s); worst tail from ${b.crossing}: ` +
       b.path.join(' > '),
   ].join('\n');

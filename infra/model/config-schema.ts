@@ -13,7 +13,7 @@ import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
 import { MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
-import { wavesProblem } from '../../functions/domain/waves.ts';
+import { MAX_WAVES_FOLLOW_SECONDS, wavesProblem } from '../../functions/domain/waves.ts';
 import {
   DATA_SOURCE_FIELDS,
   mappingOptionShape,
@@ -384,7 +384,7 @@ function checkWaves(m: MappingFields, ctx: z.RefinementCtx): void {
       restarts: targets.some((t) => ((t as { restart?: string[] }).restart ?? m.restart ?? []).length > 0),
       rolloutTimeoutSeconds: m.rolloutTimeoutSeconds ?? 0,
     },
-    MAX_ROLLOUT_TIMEOUT_SECONDS,
+    MAX_WAVES_FOLLOW_SECONDS,
   );
   if (problem) ctx.addIssue({ code: 'custom', path: ['waves'], message: problem });
 }

@@ -17,7 +17,7 @@ import type { SecretType } from '../../functions/domain/types.ts';
 import { ENV, type EnvName, type FunctionKind } from '../../functions/runtime/env-contract.ts';
 import { dataShapeEnvValue } from '../../functions/runtime/options.ts';
 import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, MAX_ROLLOUT_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
-import { HELD_TARGETS } from '../../functions/domain/waves.ts';
+import { HELD_TARGETS, MAX_WAVES_FOLLOW_SECONDS } from '../../functions/domain/waves.ts';
 import { MAX_RESTART_WINDOW_SECONDS } from '../../functions/domain/restart.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
@@ -283,7 +283,7 @@ export const MAPPING_OPTIONS = {
       'data ([waves](restart.md#waves))',
     accepts:
       '`{ size: <n ≥ 1>, heldTargets: write | hold }`; needs `restart` and `rolloutTimeoutSeconds` > 0, with ' +
-      `waves × rolloutTimeoutSeconds ≤ ${MAX_ROLLOUT_TIMEOUT_SECONDS}`,
+      `waves × rolloutTimeoutSeconds ≤ ${MAX_WAVES_FOLLOW_SECONDS}`,
     targetOverride: false,
     delivery: [{ kind: 'infra', what: 'the wave loop around the Map of the state machine (infra/model/waves.ts)' }],
     since: '0.2.0',

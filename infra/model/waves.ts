@@ -6,9 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import {
+  BUDGET_PARAMETER,
+  BUDGET_SECONDS_PARAMETER,
+  WAVES_BUDGET_SECONDS,
+} from '../../functions/domain/execution-budget.ts';
+import {
   type WavesOption,
   WAVES_STEP,
   WAVES_STOPPED_ERROR,
+  waveLateCauses,
   waveStopCauses,
   wavesOf,
 } from '../../functions/domain/waves.ts';
@@ -39,16 +45,19 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
     WavesJson: definitionJson(waves),
     HeldJson: definitionJson(waves.map((_, i) => waves.slice(i + 1).flat())),
     CausesJson: definitionJson(waveStopCauses(names, w)),
+    LateCausesJson: definitionJson(waveLateCauses(names, w).next),
+    LateHeldCausesJson: definitionJson(waveLateCauses(names, w).held),
   };
   const text = readFileSync(WAVES_FILE, 'utf8').replace(/\$\{(\w+)\}/g, (_a, k: string) => subs[k] ?? `\${${k}}`);
   const fragment = JSON.parse(text);
   const loop = fragment.States;
   loop.WaveHealthy.Choices.find((c: Json) => c.Variable === '$.waveIndex').NumericLessThan = waves.length - 1;
-  loop.WavesStopped.Parameters.Error = WAVES_STOPPED_ERROR;
+  for (const stop of ['WavesStopped', 'WavesOutOfTime', 'HeldOutOfTime'])
+    loop[stop].Parameters.Error = WAVES_STOPPED_ERROR;
   loop.WavesFailed.Result = WAVES_STEP;
   if (w.heldTargets === 'hold') {
     loop.StopWaves.Next = 'WavesStopped';
-    delete loop.AnyHeld;
+    for (const unused of ['AnyHeld', 'HeldClock', 'HeldInTime', 'HeldOutOfTime']) delete loop[unused];
   }
   s.FetchSecret.Next = 'StartWaves';
   s.Targets.ItemsPath = '$.wave.items';
@@ -67,5 +76,21 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   }
   it.RestartHeld = fragment.HeldIteration.RestartHeld;
   Object.assign(s, loop);
+  shortenBudget(s);
   return def;
+}
+
+/**
+ * Gives every Lambda task that keeps the execution's budget the shorter budget of a mapping with waves
+ * ({@link WAVES_BUDGET_SECONDS}): a stop sends one more DLQ message after the targets' own, which the execution
+ * must still have the time for (test/unit/asl-budget.test.ts).
+ */
+function shortenBudget(states: Record<string, Json>): void {
+  for (const state of Object.values(states)) {
+    const p = state.Parameters?.Payload ?? state.Parameters;
+    if (state.Type === 'Task' && p?.[`${BUDGET_PARAMETER}.$`] !== undefined) {
+      p[BUDGET_SECONDS_PARAMETER] = WAVES_BUDGET_SECONDS;
+    }
+    if (state.ItemProcessor) shortenBudget(state.ItemProcessor.States);
+  }
 }

@@ -131,4 +131,58 @@ describe('sync of a mapping with restart', () => {
   });
 });
 
+describe('sync of a mapping with restartWindowSeconds', () => {
+  it('restarts at the boundary of the window, after waiting for it, as the state machine does (coalescing)', async () => {
+    const m = await seedMapping({ value: JSON.stringify({ password: CANARY }), stack: 'CliWindow' });
+    const withWindow = { ...m, restart: ['deployment/api'], restartWindowSeconds: 3 };
+    await adminApply([
+      ...accessManifests(
+        { id: m.id, namespace: m.namespace, secretName: m.secretName, restart: ['deployment/api'] },
+        appOf('CliWindow', m),
+      ),
+      workload('Deployment', m.namespace, 'api'),
+    ]);
+    const file = writeMappings('CliWindow', [withWindow]);
+
+    const before = Date.now();
+    const first = await run(['sync', '--mappings', file, '--mapping', m.id, '--json']);
+
+    expect(first.code, first.stderr).toBe(0);
+    const out = JSON.parse(first.stdout);
+    const at = Date.parse(out.restarted.restartedAt);
+    // the grid of restartWindowSeconds (domain/restart.ts restartBoundary): a multiple of 3 s, after the write,
+    // waited for before the patch
+    expect(at % 3000).toBe(0);
+    expect(at).toBeGreaterThan(before - 1000);
+    expect(out.restarted.restartedAt).not.toBe(new Date(before).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    const api = await kube(adminToken(), 'GET', `/apis/apps/v1/namespaces/${m.namespace}/deployments/api`);
+    const annotations = api.body.spec.template.metadata.annotations;
+    expect(annotations['kubectl.kubernetes.io/restartedAt']).toBe(out.restarted.restartedAt);
+    // a coalesced restart carries no version (two secrets rotated together would make two patches)
+    expect(annotations['eks-secret-sync.io/restarted-for-version']).toBeUndefined();
+
+    // control without the window: restartedAt is the time the restart was asked for, with the version
+    const plain = writeMappings('CliWindow', [{ ...withWindow, restartWindowSeconds: 0 }]);
+    const sm = new SecretsManagerClient(motoConfig());
+    await sm.send(
+      new PutSecretValueCommand({ SecretId: m.secretArn, SecretString: JSON.stringify({ password: `${CANARY}-2` }) }),
+    );
+    const again = await run(['sync', '--mappings', plain, '--mapping', m.id, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const api2 = await kube(adminToken(), 'GET', `/apis/apps/v1/namespaces/${m.namespace}/deployments/api`);
+    expect(api2.body.spec.template.metadata.annotations['eks-secret-sync.io/restarted-for-version']).toBe(
+      JSON.parse(again.stdout).source.versionId,
+    );
+
+    // the text output says where the restart time came from
+    await sm.send(
+      new PutSecretValueCommand({ SecretId: m.secretArn, SecretString: JSON.stringify({ password: `${CANARY}-3` }) }),
+    );
+    sm.destroy();
+    const text = await run(['sync', '--mappings', file, '--mapping', m.id]);
+    expect(text.stdout).toMatch(/RestartWorkloads\s+\d+ ms\s+restarted deployment\/api \(restartedAt \S+Z, /);
+    expect(text.stdout).toContain('Z, the boundary of its 3 s restart window)');
+  });
+});
+
 itPrintsNoSecret(() => [CANARY]);

@@ -6,7 +6,11 @@
  * pinned as well. A definition that needs behaviour where the two disagree fails here (the planted control).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { budgetLeftMs } from '../../functions/domain/execution-budget.ts';
+import {
+  BUDGET_SECONDS_PARAMETER,
+  budgetLeftMs,
+  WAVES_BUDGET_SECONDS,
+} from '../../functions/domain/execution-budget.ts';
 import { ensureMotoServer } from '../../testbed/python.ts';
 import { type DeployedDefinition, deployedDefinition } from '../support/asl-deployed.ts';
 import { synthUnbundled } from '../support/synth-unbundled.ts';
@@ -19,7 +23,7 @@ import {
   runMoto,
   startTimes,
 } from '../support/asl-interpreters.ts';
-import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2, WAVES_SCENARIOS, WAVES_YAML } from '../support/asl-scenarios.ts';
+import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2, T3, WAVES_SCENARIOS, WAVES_YAML } from '../support/asl-scenarios.ts';
 
 /**
  * The control: the definition as it was before both interpreters were made to agree, its first failed target's
@@ -84,6 +88,27 @@ describe('the deployed definition on two ASL interpreters', () => {
       if (s.expect.error !== undefined) expect(run.error).toBe(s.expect.error);
       expect(dlqSummary(run)).toStrictEqual(s.expect.dlq);
       for (const [call, n] of Object.entries(s.expect.calls ?? {})) expect(callCount(run, call), call).toBe(n);
+    }
+  });
+
+  it.each([
+    ['waves-out-of-time', `out of time before wave 2 of 3`, `not written (out of time): ${T2}, ${T3};`],
+    ['waves-held-out-of-time', `stopped at wave 1 of 3`, `budget had ended (no wave starts after it`],
+  ])('%s: a loop past its deadline stops and sends its DLQ message, naming what was not written', (name, a, b) => {
+    const i = WAVES_SCENARIOS.findIndex((s) => s.name === name);
+    for (const run of [wavesLocal[i]!, wavesMoto[i]!]) {
+      const stop = run.dlq.find((m) => m.failedStep === 'Waves');
+      expect(stop).toMatchObject({ target: null, error: 'WavesStoppedError' });
+      expect(stop.cause).toContain(a);
+      expect(stop.cause).toContain(b);
+      expect(run.statesEntered.filter((st) => st === 'Targets')).toHaveLength(1);
+    }
+  });
+
+  it('gives every task of a waves mapping its shorter budget', () => {
+    for (const run of [wavesLocal[0]!, wavesMoto[0]!]) {
+      expect(run.taskInputs.length).toBeGreaterThan(0);
+      for (const c of run.taskInputs) expect(c.input[BUDGET_SECONDS_PARAMETER], c.function).toBe(WAVES_BUDGET_SECONDS);
     }
   });
 

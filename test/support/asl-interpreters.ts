@@ -64,6 +64,18 @@ function taskStates(states: Record<string, any>): [string, string][] {
   ]);
 }
 
+/**
+ * `$$.State` for aws-local-stepfunctions, which has none: EnteredTime is the time it is read (a Pass state reads it
+ * as it is entered; Step Functions gives the state's entered time, docs/decisions.md#the-wave-loop-stops-by-time).
+ */
+export function enteredNow(): { readonly EnteredTime: string } {
+  return {
+    get EnteredTime() {
+      return new Date().toISOString();
+    },
+  };
+}
+
 /** Runs every scenario on aws-local-stepfunctions, one after the other. */
 export async function runLocal(def: DeployedDefinition, scenarios: readonly Scenario[]): Promise<InterpreterRun[]> {
   const asl = JSON.parse(def.text);
@@ -118,7 +130,8 @@ export async function runLocal(def: DeployedDefinition, scenarios: readonly Scen
         taskResourceLocalHandlers: handlers,
         retryIntervalOverrides: Object.fromEntries(tasks.map(([state]) => [state, 0])),
       },
-      context: { Execution: { Id: executionId, Name: s.name } },
+      // aws-local-stepfunctions 3.0.0 has no $$.State: EnteredTime stands in as the time the field is read.
+      context: { Execution: { Id: executionId, Name: s.name }, State: enteredNow() },
     });
     const events: any[] = [];
     const collecting = (async () => {

@@ -79,6 +79,13 @@ const sealed = (what: string) => ({ v: 1, key: `a2V5LW9mLSR7${what}`, iv: 'aXY='
 const ok = (result: unknown): Answer => ({ result });
 const fail = (error: string, cause: string): Answer => ({ error, cause });
 
+/**
+ * FetchSecret's `budgetEndsAt` (the execution's start plus its budget, domain/execution-budget.ts): the deadline the
+ * wave loop checks before each new wave. Far ahead in the scenarios that run in time, past in those that do not.
+ */
+const IN_TIME = '2100-01-01T00:00:00Z';
+const PAST = '2000-01-01T00:00:00Z';
+
 /** The happy path: every target written, T1's workload restarted. */
 const DEFAULTS: Script = {
   FetchSecret: {
@@ -88,6 +95,7 @@ const DEFAULTS: Script = {
         keys: ['password', 'username'],
         sealedData: sealed('data'),
         changedAt: '2026-12-03T12:00:05.000Z',
+        budgetEndsAt: IN_TIME,
       }),
     ],
   },
@@ -292,10 +300,15 @@ export const SCENARIOS: readonly Scenario[] = [
 /** The fixture with `waves` (docs/restart.md#waves): the same targets, one a wave, later ones written on a stop. */
 export const WAVES_YAML = FIXTURE_YAML.replace(
   '    targets:\n',
-  '    rolloutTimeoutSeconds: 30\n    waves: { size: 1, heldTargets: write }\n    targets:\n',
+  '    rolloutTimeoutSeconds: 20\n    waves: { size: 1, heldTargets: write }\n    targets:\n',
 );
 
-const unhealthy = fail('RolloutUnhealthyError', '1 of 1 workloads not rolled out after 30 s in cluster prod');
+/** FetchSecret's answer with the budget already ended (a slow execution reaching the wave loop late). */
+const fetchedLate: Script = {
+  FetchSecret: { '*': [ok({ ...(DEFAULTS.FetchSecret!['*']![0] as { result: object }).result, budgetEndsAt: PAST })] },
+};
+
+const unhealthy = fail('RolloutUnhealthyError', '1 of 1 workloads not rolled out after 20 s in cluster prod');
 
 /** Scenarios of the waves fixture: every wave healthy; the first wave unhealthy, the rest written, not restarted. */
 export const WAVES_SCENARIOS: readonly Scenario[] = [
@@ -320,6 +333,27 @@ export const WAVES_SCENARIOS: readonly Scenario[] = [
         [`ApplySecret ${T3}`]: 1,
         [`RestartWorkloads ${T2}`]: 0,
       },
+    },
+  ),
+  scenario('waves-out-of-time', fetchedLate, {
+    status: 'FAILED',
+    error: 'WavesStoppedError',
+    dlq: ['null Waves WavesStoppedError'],
+    calls: {
+      [`RestartWorkloads ${T1}`]: 1,
+      [`MintToken ${T2}`]: 0,
+      [`ApplySecret ${T2}`]: 0,
+      [`ApplySecret ${T3}`]: 0,
+    },
+  }),
+  scenario(
+    'waves-held-out-of-time',
+    { ...fetchedLate, RestartWorkloads: { [T1]: [unhealthy] } },
+    {
+      status: 'FAILED',
+      error: 'WavesStoppedError',
+      dlq: ['null Waves WavesStoppedError', `${T1} RestartWorkloads RolloutUnhealthyError`],
+      calls: { [`RestartWorkloads ${T1}`]: 1, [`MintToken ${T2}`]: 0, [`ApplySecret ${T3}`]: 0 },
     },
   ),
 ];

@@ -11,9 +11,13 @@ import { MAX_RESTART_WINDOW_SECONDS } from '../../functions/domain/restart.ts';
 import { DEFINITION_FILE } from '../../infra/constructs/state-machine.ts';
 import {
   BUDGET_PARAMETER,
+  BUDGET_SECONDS_PARAMETER,
   EXECUTION_BUDGET_SECONDS,
   EXPRESS_LIMIT_SECONDS,
+  WAVES_BUDGET_SECONDS,
 } from '../../functions/domain/execution-budget.ts';
+import type { WavesOption } from '../../functions/domain/waves.ts';
+import { withWaves } from '../../infra/model/waves.ts';
 
 /** What is kept between the worst case and Express's limit (clock and transition slack beyond the model). */
 const REQUIRED_MARGIN_SECONDS = 30;
@@ -149,5 +153,80 @@ describe('controls: a definition over the limit is reported', () => {
     expect(worstCaseWithBudget(nested, EXECUTION_BUDGET_SECONDS, { mapItems: 3 }).seconds).toBeGreaterThan(
       EXPRESS_LIMIT_SECONDS,
     );
+  });
+});
+
+/** A mapping with the most targets, in waves (infra/model/waves.ts). */
+const wavesDef = (w: WavesOption) =>
+  withWaves(
+    asl(),
+    Array.from({ length: MAX_TARGETS }, (_, i) => `prod/ns-${i}/s`),
+    w,
+  );
+const SHAPES: readonly WavesOption[] = [
+  { size: 1, heldTargets: 'write' },
+  { size: 1, heldTargets: 'hold' },
+  { size: 7, heldTargets: 'write' },
+];
+/** Every Lambda task of a definition (nested ones included). */
+const lambdaTasks = (states: Record<string, any>): any[] =>
+  Object.values(states).flatMap((s: any) => [
+    ...(s.Type === 'Task' && /FunctionArn\}|lambda:invoke/.test(s.Resource) ? [s] : []),
+    ...(s.ItemProcessor ? lambdaTasks(s.ItemProcessor.States) : []),
+  ]);
+
+describe('a mapping with waves within Express’s 5 minutes (the wave loop stops by time)', () => {
+  it.each(SHAPES)('ends, in the worst case, with the margin: waves of $size, heldTargets $heldTargets', (w) => {
+    const r = worstCaseWithBudget(wavesDef(w), EXECUTION_BUDGET_SECONDS, ITEMS);
+    const tail = `tail from ${r.crossing}: ${r.path.join(' > ')}`;
+    console.log(`waves ${w.size}/${w.heldTargets}: ${r.seconds.toFixed(1)} s (budget ${r.budgetSeconds} s, ${tail})`);
+    expect(r.budgetSeconds).toBe(WAVES_BUDGET_SECONDS);
+    expect(r.seconds).toBeLessThanOrEqual(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
+    // the last states: the stop's DLQ message (no new wave after the deadline)
+    expect(r.path.slice(-3)).toEqual(['WavesFailed', 'SendToDlq', 'SyncFailed']);
+  });
+
+  it('is the number docs/restart.md and docs/operations.md state (the docs follow the analysis)', () => {
+    const r = worstCaseWithBudget(wavesDef(SHAPES[0]!), EXECUTION_BUDGET_SECONDS, ITEMS);
+    const doc = (f: string) => readFileSync(new URL(`../../docs/${f}`, import.meta.url), 'utf8');
+    expect(doc('restart.md')).toContain(`${r.seconds.toFixed(1)} s of ${EXPRESS_LIMIT_SECONDS} s for 40 targets`);
+    expect(doc('operations.md')).toContain(`worst case ${r.seconds.toFixed(1)} s`);
+  });
+
+  it('gives every Lambda task the shorter budget', () => {
+    const tasks = lambdaTasks(wavesDef(SHAPES[0]!).States);
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const t of tasks)
+      expect((t.Parameters.Payload ?? t.Parameters)[BUDGET_SECONDS_PARAMETER]).toBe(WAVES_BUDGET_SECONDS);
+  });
+
+  it('control: without the time checks, the loop is unbounded once the budget is spent', () => {
+    const def = wavesDef(SHAPES[0]!);
+    def.States.WaveInTime.Choices = [{ Variable: '$.clock.now', IsPresent: false, Next: 'WavesOutOfTime' }];
+    def.States.HeldInTime.Choices = [{ Variable: '$.clock.now', IsPresent: false, Next: 'HeldOutOfTime' }];
+    expect(() => worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS)).toThrow(/loop the analysis cannot bound/);
+    // the held run alone (only HeldInTime without its check) is over, not unbounded: one more late wave
+    const held = wavesDef(SHAPES[0]!);
+    held.States.HeldInTime.Choices = [{ Variable: '$.clock.now', IsPresent: false, Next: 'HeldOutOfTime' }];
+    expect(worstCaseWithBudget(held, EXECUTION_BUDGET_SECONDS, ITEMS).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
+  });
+
+  it('control: a deadline too late is over (counted from the deadline: one more wave and the hand-over)', () => {
+    const late = { '$.fetched.budgetEndsAt': EXECUTION_BUDGET_SECONDS };
+    const r = worstCaseWithBudget(wavesDef(SHAPES[0]!), EXECUTION_BUDGET_SECONDS, { ...ITEMS, deadlines: late });
+    expect(r.budgetSeconds).toBe(EXECUTION_BUDGET_SECONDS);
+    expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
+  });
+
+  it('control: a deadline the analysis does not know (another field) leaves the loop unbounded', () => {
+    const def = wavesDef(SHAPES[0]!);
+    def.States.WaveClock.Parameters['deadline.$'] = '$.fetched.changedAt';
+    expect(() => worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS)).toThrow(/loop the analysis cannot bound/);
+  });
+
+  it('control: with the execution’s full budget (no shorter one on the tasks) the stop’s DLQ message is over', () => {
+    const def = wavesDef(SHAPES[1]!);
+    for (const t of lambdaTasks(def.States)) delete (t.Parameters.Payload ?? t.Parameters)[BUDGET_SECONDS_PARAMETER];
+    expect(worstCaseWithBudget(def, EXECUTION_BUDGET_SECONDS, ITEMS).seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
   });
 });

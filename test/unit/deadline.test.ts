@@ -14,7 +14,14 @@ import { secretsManagerSource } from '../../functions/sources/secrets-manager/cl
 import { MIN_ATTEMPT_MS } from '../../functions/adapters/deadline.ts';
 import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { DEADLINE_MARGIN_MS, startInvocation, timeLeft } from '../../functions/runtime/deadline.ts';
-import { BUDGET_PARAMETER, EXECUTION_BUDGET_SECONDS } from '../../functions/domain/execution-budget.ts';
+import {
+  BUDGET_PARAMETER,
+  BUDGET_SECONDS_PARAMETER,
+  budgetEndsAt,
+  budgetSecondsOf,
+  EXECUTION_BUDGET_SECONDS,
+  WAVES_BUDGET_SECONDS,
+} from '../../functions/domain/execution-budget.ts';
 
 const CONTEXT = { mappingId: 'deadline', purpose: 'secret-data' } as const;
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret-example-key' };
@@ -138,5 +145,32 @@ describe('a deadline for every call', () => {
       }),
     );
     expect(() => startInvocation(context, leftMs(MIN_ATTEMPT_MS * 5))).not.toThrow();
+  });
+});
+
+describe('a shorter budget (a mapping with waves) and its end', () => {
+  const startedAt = new Date(Date.now() - (WAVES_BUDGET_SECONDS + 1) * 1000).toISOString();
+
+  it('refuses once the shorter budget is spent, naming it; the same start time without it still runs', () => {
+    expect(() =>
+      startInvocation(undefined, { [BUDGET_PARAMETER]: startedAt, [BUDGET_SECONDS_PARAMETER]: WAVES_BUDGET_SECONDS }),
+    ).toThrow(`the execution's ${WAVES_BUDGET_SECONDS} s budget was spent`);
+    expect(() => startInvocation(undefined, { [BUDGET_PARAMETER]: startedAt })).not.toThrow();
+  });
+
+  it.each([
+    [WAVES_BUDGET_SECONDS, WAVES_BUDGET_SECONDS],
+    [EXECUTION_BUDGET_SECONDS + 100, EXECUTION_BUDGET_SECONDS],
+    [-5, EXECUTION_BUDGET_SECONDS],
+    ['110', EXECUTION_BUDGET_SECONDS],
+  ])('asked %s s, keeps %s s (never longer than the execution’s)', (asked, kept) => {
+    expect(budgetSecondsOf({ [BUDGET_SECONDS_PARAMETER]: asked })).toBe(kept);
+  });
+
+  it('gives the end in whole seconds rounded down, Z (the form the wave loop compares), none without a start', () => {
+    const input = { [BUDGET_PARAMETER]: '2026-12-04T01:00:00.999Z', [BUDGET_SECONDS_PARAMETER]: 110 };
+    expect(budgetEndsAt(input)).toBe('2026-12-04T01:01:50Z');
+    expect(budgetEndsAt({ [BUDGET_PARAMETER]: '2026-12-04T01:00:00.000Z' })).toBe('2026-12-04T01:02:45Z');
+    expect(budgetEndsAt({})).toBeUndefined();
   });
 });

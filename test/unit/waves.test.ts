@@ -2,10 +2,17 @@
 // DLQ text of a stop, and the definition a mapping with waves gets (infra/model/waves.ts), next to the unchanged one.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WAVES_STEP, WAVES_STOPPED_ERROR, waveStopCauses, wavesOf } from '../../functions/domain/waves.ts';
+import {
+  WAVES_STEP,
+  WAVES_STOPPED_ERROR,
+  waveLateCauses,
+  waveStopCauses,
+  wavesOf,
+} from '../../functions/domain/waves.ts';
 import { DEFINITION_FILE } from '../../infra/constructs/state-machine.ts';
 import { MappingsError, parseMappings } from '../../infra/model/config.ts';
 import { withWaves } from '../../infra/model/waves.ts';
+import { ENTERED_TIMES } from '../../infra/model/asl-budget.ts';
 import { fleetYaml } from '../support/fleet.ts';
 
 const asl = () => JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
@@ -42,7 +49,7 @@ describe('wavesOf', () => {
 });
 
 describe('the option waves in the mappings file', () => {
-  const ok = '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 30\n';
+  const ok = '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 20\n';
 
   it('is accepted with restart and rolloutTimeoutSeconds that fit (the config the refusals differ from)', () => {
     const m = config(`${ok}    waves: { size: 1, heldTargets: hold }\n`).mappings[0]!;
@@ -58,21 +65,22 @@ describe('the option waves in the mappings file', () => {
 
   it('is refused without rolloutTimeoutSeconds > 0, saying what to set', () => {
     expect(problems('    restart: [deployment/api]\n    waves: { size: 1, heldTargets: write }\n').join('\n')).toMatch(
-      /waves.*needs rolloutTimeoutSeconds > 0.*set rolloutTimeoutSeconds \(1 to 120\) or remove waves/,
+      /waves.*needs rolloutTimeoutSeconds > 0.*set rolloutTimeoutSeconds \(1 to 65\) or remove waves/,
     );
   });
 
   it('is refused when the waves cannot fit the budget, naming the numbers and what would fit', () => {
     const p = problems(
-      '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 50\n    waves: { size: 1, heldTargets: write }\n',
+      '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 30\n    waves: { size: 1, heldTargets: write }\n',
     );
     expect(p.join('\n')).toContain(
-      '3 waves (3 targets, size 1) × rolloutTimeoutSeconds 50 = 150 s of following, more than the 120 s an ' +
-        "Express execution's budget leaves for it; make size at least 2 or rolloutTimeoutSeconds at most 40",
+      '3 waves (3 targets, size 1) × rolloutTimeoutSeconds 30 = 90 s of following, more than the 65 s the budget ' +
+        'of a mapping with waves leaves for it (docs/restart.md#waves); make size at least 2 or ' +
+        'rolloutTimeoutSeconds at most 21',
     );
     expect(
       problems(
-        '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 40\n    waves: { size: 1, heldTargets: write }\n',
+        '    restart: [deployment/api]\n    rolloutTimeoutSeconds: 21\n    waves: { size: 1, heldTargets: write }\n',
       ),
     ).toStrictEqual([]);
   });
@@ -100,6 +108,25 @@ describe('the DLQ text of a stop', () => {
   });
 });
 
+describe('the DLQ text of a loop stopped by its deadline', () => {
+  it('names the waves that ran and the targets not written, for the next wave and for the held run', () => {
+    const late = waveLateCauses(NAMES, { size: 1, heldTargets: 'write' });
+    expect(late.next).toHaveLength(3);
+    expect(late.next[0]).toContain(
+      "waves of 1: out of time before wave 2 of 3: the execution's 110 s budget had ended (no wave starts after it, " +
+        'so this message is sent before Step Functions stops the execution at 5 minutes); written and restarted ' +
+        '(or already in sync) in earlier waves: prod/a/s; written, not restarted: none; not written (out of time): ' +
+        'prod/b/s, staging/c/s; redrive this message',
+    );
+    expect(late.held[1]).toContain(
+      'stopped at wave 2 of 3, a target of it failed (its own DLQ message names the step): prod/b/s; written and ' +
+        'restarted (or already in sync) in earlier waves: prod/a/s; written, not restarted: none; not written ' +
+        "(heldTargets write, but the execution's 110 s budget had ended",
+    );
+    expect(late.held[1]).toContain('before their run): staging/c/s;');
+  });
+});
+
 describe('the definition with waves', () => {
   it('leaves the file as it is without waves: Targets runs every target, FetchSecret goes to it', () => {
     const def = asl();
@@ -115,11 +142,27 @@ describe('the definition with waves', () => {
     expect(hold.States.WaveHealthy.Choices[2]).toMatchObject({ Variable: '$.waveIndex', NumericLessThan: 2 });
     expect(hold.States.StopWaves.Next).toBe('WavesStopped');
     expect(hold.States.AnyHeld).toBeUndefined();
+    for (const unused of ['HeldClock', 'HeldInTime', 'HeldOutOfTime']) expect(hold.States[unused]).toBeUndefined();
+    // before each new wave: the time against FetchSecret's budgetEndsAt
+    expect(hold.States.WaveHealthy.Choices[2].Next).toBe('WaveClock');
+    expect(hold.States.WaveClock.Parameters).toStrictEqual({
+      'now.$': ENTERED_TIMES[1],
+      'deadline.$': '$.fetched.budgetEndsAt',
+    });
+    expect(hold.States.WaveInTime).toMatchObject({ Default: 'StartNextWave' });
+    expect(hold.States.WavesOutOfTime).toMatchObject({ Next: 'WavesFailed' });
+    expect(hold.States.WavesOutOfTime.Parameters.Error).toBe(WAVES_STOPPED_ERROR);
     expect(hold.States.WavesStopped.Parameters.Error).toBe(WAVES_STOPPED_ERROR);
     expect(hold.States.WavesFailed).toMatchObject({ Result: WAVES_STEP, Next: 'SendToDlq' });
 
     const write = withWaves(asl(), NAMES, { size: 1, heldTargets: 'write' });
-    expect(write.States.AnyHeld.Choices[0].Next).toBe('Targets');
+    expect(write.States.AnyHeld.Choices[0].Next).toBe('HeldClock');
+    expect(write.States.HeldInTime).toMatchObject({ Default: 'Targets' });
+    expect(write.States.HeldInTime.Choices[0]).toStrictEqual({
+      Variable: '$.clock.now',
+      TimestampGreaterThanEqualsPath: '$.clock.deadline',
+      Next: 'HeldOutOfTime',
+    });
     expect(write.States.StopWaves.Parameters.held).toBe(true);
     expect(write.States.WaveHealthy.Choices[0]).toStrictEqual({
       Variable: '$.wave.held',
