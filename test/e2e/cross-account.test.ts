@@ -1,0 +1,234 @@
+// Issue 25 on the test bed: ONE mapping with a target in the test bed's cluster (the secrets' account
+// 123456789012, us-east-1) and one in a cluster of another account and region (testbed/remote-cluster.ts:
+// 210987654321, eu-west-1; its own kube-apiserver, CA and token webhook, whose aws-iam-authenticator verifier is
+// bound to that cluster's name and region and maps that cluster's access entries). The mapping's one role (in the
+// secrets' account) reaches the other cluster only through the access entry the app's access stack creates there
+// (infra/constructs/cluster-access.ts). Then the isolation matrix across the two accounts: a role of either account
+// is refused in the other's cluster, and the mapping's role may do there what its sync needs on its own Secret and
+// nothing else; each refusal has its positive control. Two moto accounts stand for two AWS accounts
+// (docs/testing.md#two-accounts-and-two-regions says what that does not prove).
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mintEksToken } from '../../functions/adapters/eks-token.ts';
+import { kubeNames } from '../../infra/model/kube-names.ts';
+import type { Credentials } from '../../testbed/identities.ts';
+import { adminApply, createNamespace, kubeRequest, type KubeResponse } from '../../testbed/kube-admin.ts';
+import { REMOTE_CLUSTER, startRemoteCluster, type RemoteCluster } from '../../testbed/remote-cluster.ts';
+import type { TestbedDetails } from '../../testbed/testbed.ts';
+import { expectNoSecretMaterial } from '../support/canary.ts';
+import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+
+const CANARY = `xacct-canary-${Date.now().toString(36)}`;
+const TEAM_SECRET = 'team-b-config';
+let remote: RemoteCluster;
+let m: LocalMapping;
+let run: ExecutionRecord;
+/** A namespace of the other account's own team in its cluster, with a Secret its RBAC lets the team read. */
+let teamNamespace: string;
+
+const home = (): TestbedDetails => inject('testbed');
+const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
+const MERGE = 'application/merge-patch+json';
+
+/** A token of `credentials` for `cluster`, signed for the cluster's region as mint-token signs it. */
+async function tokenFor(credentials: Credentials, cluster: TestbedDetails['cluster']): Promise<string> {
+  return (await mintEksToken({ clusterName: cluster.name, region: cluster.region, credentials })).token;
+}
+
+/** A read and a write of one Secret, as `token`, on the cluster of `on`. */
+const REQUESTS = {
+  get: (on: TestbedDetails, token: string, ns: string, name: string) =>
+    kubeRequest(on, token, 'GET', secretPath(ns, name)),
+  patch: (on: TestbedDetails, token: string, ns: string, name: string) =>
+    kubeRequest(on, token, 'PATCH', secretPath(ns, name), { metadata: { annotations: { probe: 'x' } } }, MERGE),
+} as const;
+const VERBS = Object.keys(REQUESTS) as (keyof typeof REQUESTS)[];
+
+async function whoAmI(on: TestbedDetails, token: string): Promise<KubeResponse> {
+  return kubeRequest(on, token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+  });
+}
+
+beforeAll(async () => {
+  remote = await startRemoteCluster(home(), (msg) => process.stderr.write(`[remote] ${msg}\n`));
+  m = await TestMapping.create({
+    id: 'xacct',
+    secretString: JSON.stringify({ password: CANARY }),
+    moreTargets: [{ secretName: 'app-config', cluster: remote.details.cluster }],
+  });
+  run = await m.run({});
+  // The other account's own team: a group of its own, allowed get and patch on one Secret of its namespace.
+  teamNamespace = await createNamespace(remote.details, 'team-b');
+  const rule = { apiGroups: [''], resources: ['secrets'], resourceNames: [TEAM_SECRET], verbs: ['get', 'patch'] };
+  await adminApply(remote.details, [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: TEAM_SECRET, namespace: teamNamespace }, data: {} },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'team-b', namespace: teamNamespace },
+      rules: [rule],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'team-b', namespace: teamNamespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'team-b' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: remote.local.groups[0] }],
+    },
+  ]);
+}, 240_000);
+
+afterAll(async () => {
+  await m?.close();
+  await remote?.stop();
+});
+
+describe('one mapping, targets in two accounts and two regions', () => {
+  it('are two clusters: other names, accounts, regions, servers and CAs', () => {
+    const [a, b] = [home().cluster, remote.details.cluster];
+    expect([b.name, b.region, remote.account]).toStrictEqual([
+      REMOTE_CLUSTER.name,
+      REMOTE_CLUSTER.region,
+      REMOTE_CLUSTER.account,
+    ]);
+    expect(a.region).not.toBe(b.region);
+    expect(m.identity.roleArn.split(':')[4]).not.toBe(remote.account);
+    expect(a.server).not.toBe(b.server);
+    expect(a.caData).not.toBe(b.caData);
+    expect(m.targets.map((t) => t.cluster)).toStrictEqual([a.name, b.name]);
+  });
+
+  it('syncs: the one execution writes the value into both targets', async () => {
+    expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
+    for (const [on, t] of [
+      [home(), m.targets[0]!],
+      [remote.details, m.targets[1]!],
+    ] as const) {
+      const r = await kubeRequest(on, on.cluster.adminToken, 'GET', secretPath(t.namespace, t.secretName));
+      expect(r.status, `${t.name}: ${JSON.stringify(r.body)}`).toBe(200);
+      expect(Buffer.from(r.body.data.password, 'base64').toString()).toBe(CANARY);
+    }
+  });
+
+  it("writes in the other cluster as the mapping's role of the secrets' account (that cluster's audit log)", () => {
+    const t = m.targets[1]!;
+    const writes = readFileSync(remote.details.cluster.auditLogFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter(
+        (e) =>
+          e.objectRef?.resource === 'secrets' &&
+          e.objectRef.namespace === t.namespace &&
+          e.objectRef.name === t.secretName &&
+          e.verb === 'patch' &&
+          e.responseStatus?.code < 300,
+      );
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) {
+      expect(w.user.username).toBe(m.identity.username);
+      expect(w.user.username).toContain(':123456789012:');
+      expect(w.user.groups).toContain(kubeNames(m.app, 'xacct').group);
+    }
+  });
+
+  it("is one identity in both clusters: the other cluster's access entry maps the role to its one group", async () => {
+    for (const on of [home(), remote.details]) {
+      const r = await whoAmI(on, await tokenFor(m.identity.credentials, on.cluster));
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect(r.body.status.userInfo.username).toBe(m.identity.username);
+      expect(r.body.status.userInfo.groups).toStrictEqual([kubeNames(m.app, 'xacct').group, 'system:authenticated']);
+    }
+  });
+
+  it('leaves the value in no log, state or DLQ message', () => {
+    expectNoSecretMaterial(m.captured(), [CANARY]);
+  });
+});
+
+describe('isolation across the two accounts', () => {
+  const a = () => home();
+  const b = () => remote.details;
+  const other = () => home().identities.other;
+
+  it.each(VERBS)(
+    "a role of the secrets' account without an entry there is refused in the other cluster: %s",
+    async (verb) => {
+      const r = await REQUESTS[verb](b(), await tokenFor(other().credentials, b().cluster), teamNamespace, TEAM_SECRET);
+      expect(r.status, JSON.stringify(r.body)).toBe(401);
+    },
+  );
+
+  it("(control) that role is authenticated in its own account's cluster", async () => {
+    const r = await whoAmI(a(), await tokenFor(other().credentials, a().cluster));
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.status.userInfo.username).toBe(other().username);
+  });
+
+  it.each(VERBS)(
+    "a role of the other account is refused in the secrets' account's cluster, on the mapping's Secret: %s",
+    async (verb) => {
+      const t = m.targets[0]!;
+      const r = await REQUESTS[verb](
+        a(),
+        await tokenFor(remote.local.credentials, a().cluster),
+        t.namespace,
+        t.secretName,
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(401);
+    },
+  );
+
+  it.each(VERBS)('(control) that role may %s its own Secret in its own cluster', async (verb) => {
+    const token = await tokenFor(remote.local.credentials, b().cluster);
+    const r = await REQUESTS[verb](b(), token, teamNamespace, TEAM_SECRET);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect((await whoAmI(b(), token)).body.status.userInfo.username).toContain(`:${remote.account}:`);
+  });
+
+  it.each(VERBS)("that role is refused on the mapping's Secret in its own cluster (403): %s", async (verb) => {
+    const t = m.targets[1]!;
+    const r = await REQUESTS[verb](
+      b(),
+      await tokenFor(remote.local.credentials, b().cluster),
+      t.namespace,
+      t.secretName,
+    );
+    expect(r.status, JSON.stringify(r.body)).toBe(403);
+    expect(r.body.message).toContain(`User "${remote.local.username}" cannot`);
+  });
+
+  it.each(VERBS)(
+    "the mapping's role is refused on the other account's Secret in that cluster (403): %s",
+    async (verb) => {
+      const r = await REQUESTS[verb](
+        b(),
+        await tokenFor(m.identity.credentials, b().cluster),
+        teamNamespace,
+        TEAM_SECRET,
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(403);
+      expect(r.body.message).toContain(`User "${m.identity.username}" cannot`);
+    },
+  );
+
+  it.each(VERBS)("(control) the mapping's role may %s its own Secret in the other cluster", async (verb) => {
+    const t = m.targets[1]!;
+    const r = await REQUESTS[verb](b(), await tokenFor(m.identity.credentials, b().cluster), t.namespace, t.secretName);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  });
+
+  it("the mapping's role is refused listing Secrets in the other cluster", async () => {
+    const token = await tokenFor(m.identity.credentials, b().cluster);
+    const r = await kubeRequest(b(), token, 'GET', `/api/v1/namespaces/${m.targets[1]!.namespace}/secrets`);
+    expect(r.status, JSON.stringify(r.body)).toBe(403);
+  });
+
+  it("the mapping's token minted for the secrets' account's cluster is refused by the other (401)", async () => {
+    const t = m.targets[1]!;
+    const r = await REQUESTS.get(b(), await tokenFor(m.identity.credentials, a().cluster), t.namespace, t.secretName);
+    expect(r.status, JSON.stringify(r.body)).toBe(401);
+  });
+});
