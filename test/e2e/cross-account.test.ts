@@ -8,14 +8,17 @@
 // nothing else; each refusal has its positive control. Two moto accounts stand for two AWS accounts
 // (docs/testing.md#two-accounts-and-two-regions says what that does not prove).
 import { readFileSync } from 'node:fs';
+import { CreateClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintEksToken } from '../../functions/adapters/eks-token.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
-import type { Credentials } from '../../testbed/identities.ts';
+import { addAccessEntry, type Credentials } from '../../testbed/identities.ts';
+import { TESTBED_APP_NAME } from '../../testbed/local-pipeline.ts';
 import { adminApply, createNamespace, kubeRequest, type KubeResponse } from '../../testbed/kube-admin.ts';
 import { REMOTE_CLUSTER, startRemoteCluster, type RemoteCluster } from '../../testbed/remote-cluster.ts';
 import type { TestbedDetails } from '../../testbed/testbed.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
+import { cli, cliEnv, writeMappings, type CliRun } from '../cli/support.ts';
 import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = `xacct-canary-${Date.now().toString(36)}`;
@@ -230,5 +233,135 @@ describe('isolation across the two accounts', () => {
     const t = m.targets[1]!;
     const r = await REQUESTS.get(b(), await tokenFor(m.identity.credentials, a().cluster), t.namespace, t.secretName);
     expect(r.status, JSON.stringify(r.body)).toBe(401);
+  });
+});
+
+// `doctor` checks each target's cluster in the cluster's own region and account: EKS answers for the caller's
+// account only, so a cluster of another account is checked with that account's credentials, and said unchecked
+// (with the way to check it) with the secrets' account's. Its Kubernetes checks reach the cluster as the caller,
+// with a token minted for that cluster and its region.
+describe('doctor across accounts and regions', () => {
+  const runs: CliRun[] = [];
+  let file: string;
+  const DOCTOR_GROUP = 'testbed:doctor';
+
+  /** The findings of one target, by check id. */
+  const findingsOf = (out: any, target: string): Record<string, any> =>
+    Object.fromEntries(
+      out.mappings.find((x: any) => x.id === `xacct ${target}`).findings.map((f: any) => [f.check, f]),
+    );
+  async function doctor(env: Record<string, string>): Promise<any> {
+    const run = await cli(['doctor', '--mappings', file, '--json'], env);
+    runs.push(run);
+    return JSON.parse(run.stdout);
+  }
+  const accountB = () => {
+    const c = remote.accountCredentials;
+    return cliEnv('none', {
+      AWS_ACCESS_KEY_ID: c.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+      AWS_SESSION_TOKEN: c.sessionToken!,
+    });
+  };
+  const own = () => `${REMOTE_CLUSTER.name}/${m.targets[1]!.namespace}/app-config`;
+  const team = () => `${REMOTE_CLUSTER.name}/${teamNamespace}/app-config`;
+
+  beforeAll(async () => {
+    // The cluster in moto's EKS, in its own account and region.
+    const eks = new EKSClient({
+      region: REMOTE_CLUSTER.region,
+      endpoint: home().moto.url,
+      credentials: remote.accountCredentials,
+    });
+    await eks.send(
+      new CreateClusterCommand({ name: REMOTE_CLUSTER.name, roleArn: remote.local.roleArn, resourcesVpcConfig: {} }),
+    );
+    eks.destroy();
+    // The caller (the CLI's identity, of the secrets' account) may read namespaces and ask RBAC in that cluster.
+    await addAccessEntry(remote.details.cluster.accessEntriesFile, home().identities.sync.roleArn, [DOCTOR_GROUP]);
+    await adminApply(remote.details, [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'testbed-doctor' },
+        rules: [
+          { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+          { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'testbed-doctor' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'testbed-doctor' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: DOCTOR_GROUP }],
+      },
+    ]);
+    const c = remote.details.cluster;
+    const cluster = {
+      name: c.name,
+      account: remote.account,
+      region: c.region,
+      endpoint: c.server,
+      certificateAuthority: c.caData,
+    };
+    // The mapping's target there, and one in a namespace its RBAC does not reach (the RBAC check's control).
+    file = writeMappings(TESTBED_APP_NAME, [
+      {
+        id: 'xacct',
+        secretArn: m.secretArn,
+        targets: [
+          { cluster, namespace: m.targets[1]!.namespace, secretName: 'app-config' },
+          { cluster, namespace: teamNamespace, secretName: 'app-config' },
+        ],
+      } as never,
+    ]);
+  });
+
+  it("says the cluster is unchecked with the secrets' account's credentials, naming its account", async () => {
+    const f = findingsOf(await doctor(cliEnv('sync')), own());
+    expect(f.cluster).toMatchObject({
+      verdict: 'unchecked',
+      message: expect.stringContaining(
+        `the mapping's cluster is in account ${remote.account}; with your credentials no cluster ` +
+          `${REMOTE_CLUSTER.name} in ${REMOTE_CLUSTER.region} is visible`,
+      ),
+    });
+  });
+
+  it('finds the cluster in its own region with credentials of its account', async () => {
+    const f = findingsOf(await doctor(accountB()), own());
+    expect(f.cluster).toMatchObject({
+      verdict: 'ok',
+      message: `cluster ${REMOTE_CLUSTER.name} exists in ${REMOTE_CLUSTER.region} (ACTIVE)`,
+    });
+  });
+
+  it('(control) the cluster is in no other region of its account: the region came from the mapping', async () => {
+    const eks = new EKSClient({
+      region: home().moto.region,
+      endpoint: home().moto.url,
+      credentials: remote.accountCredentials,
+    });
+    const out = await eks.send(new ListClustersCommand({}));
+    eks.destroy();
+    expect(out.clusters ?? []).not.toContain(REMOTE_CLUSTER.name);
+  });
+
+  it("checks namespace and RBAC in that cluster through a token for it: the mapping's target passes", async () => {
+    const f = findingsOf(await doctor(cliEnv('sync')), own());
+    expect(f['cluster-access']).toBeUndefined();
+    expect(f.namespace).toMatchObject({ verdict: 'ok', message: `namespace ${m.targets[1]!.namespace} exists` });
+    expect(f.rbac).toMatchObject({ verdict: 'ok' });
+  });
+
+  it('(control) finds the RBAC missing for a target in a namespace the mapping has no Role in', async () => {
+    const f = findingsOf(await doctor(cliEnv('sync')), team());
+    expect(f.namespace).toMatchObject({ verdict: 'ok' });
+    expect(f.rbac).toMatchObject({ verdict: 'problem' });
+  });
+
+  it('prints no secret value', () => {
+    expectNoSecretMaterial(runs.map((r) => r.stdout + r.stderr).join('\n'), [CANARY]);
   });
 });
