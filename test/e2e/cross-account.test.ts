@@ -361,6 +361,29 @@ describe('doctor across accounts and regions', () => {
     expect(f.rbac).toMatchObject({ verdict: 'problem' });
   });
 
+  it("does not take a cluster of the same name in the caller's own account for the mapping's", async () => {
+    // Prepare: a look-alike in the secrets' account, in the same region (last: the tests above expect none)
+    const eks = new EKSClient({
+      region: REMOTE_CLUSTER.region,
+      endpoint: home().moto.url,
+      credentials: home().moto.credentials,
+    });
+    await eks.send(
+      new CreateClusterCommand({ name: REMOTE_CLUSTER.name, roleArn: m.identity.roleArn, resourcesVpcConfig: {} }),
+    );
+    eks.destroy();
+
+    // Act / Assess
+    const f = findingsOf(await doctor(cliEnv('sync')), own());
+    const secretsAccount = m.identity.roleArn.split(':')[4];
+    expect(f.cluster).toMatchObject({
+      verdict: 'unchecked',
+      message: expect.stringContaining(
+        `with your credentials ${REMOTE_CLUSTER.name} in ${REMOTE_CLUSTER.region} is of ${secretsAccount}`,
+      ),
+    });
+  });
+
   it('prints no secret value', () => {
     expectNoSecretMaterial(runs.map((r) => r.stdout + r.stderr).join('\n'), [CANARY]);
   });
