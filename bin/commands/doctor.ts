@@ -120,7 +120,7 @@ async function diagnose(
   const home = homeOf(m);
   const where = clusterEnv(m.cluster, home);
   const clusterAws = where.region === aws.region ? aws : new AwsSession(where.region);
-  const place = { account: where.account, remoteAccount: where.account !== home.account };
+  const place = { account: where.account, remoteAccount: where.account !== home.account, functions: aws };
   const findings: Finding[] = [];
   const facts: ClusterFacts = {};
   let credentials: string | undefined;

@@ -8,6 +8,7 @@
 // nothing else; each refusal has its positive control. Two moto accounts stand for two AWS accounts
 // (docs/testing.md#two-accounts-and-two-regions says what that does not prove).
 import { readFileSync } from 'node:fs';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintEksToken } from '../../functions/adapters/eks-token.ts';
@@ -382,6 +383,44 @@ describe('doctor across accounts and regions', () => {
         `with your credentials ${REMOTE_CLUSTER.name} in ${REMOTE_CLUSTER.region} is of ${secretsAccount}`,
       ),
     });
+  });
+
+  it("reads a VPC mapping's network in two regions: the functions' subnets in theirs, the path unchecked", async () => {
+    // Prepare: the functions' VPC in the secrets' region; the cluster (the look-alike above, of the secrets'
+    // account) in eu-west-1
+    const aws = { region: home().moto.region, endpoint: home().moto.url, credentials: home().moto.credentials };
+    const ec2 = new EC2Client(aws);
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }))).Vpc!.VpcId!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24' }))).Subnet!
+      .SubnetId!;
+    const group = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: `fn-${vpcId}`, Description: 'functions', VpcId: vpcId }),
+      )
+    ).GroupId!;
+    ec2.destroy();
+    const c = remote.details.cluster;
+    const vpc = { subnetIds: [subnet], securityGroupIds: [group] };
+    const cluster = { name: c.name, region: c.region, endpoint: c.server, certificateAuthority: c.caData, vpc };
+    const target = { cluster, namespace: m.targets[1]!.namespace, secretName: 'app-config' };
+    file = writeMappings(TESTBED_APP_NAME, [{ id: 'xacct', secretArn: m.secretArn, ...target }]);
+
+    // Act
+    const out = await doctor(cliEnv('sync'));
+
+    // Assess
+    const f = Object.fromEntries(out.mappings[0].findings.map((x: any) => [x.check, x]));
+    expect(f.cluster).toMatchObject({
+      verdict: 'ok',
+      message: `cluster ${c.name} exists in ${c.region} (ACTIVE)`,
+    });
+    expect(f['api-reach']).toMatchObject({
+      verdict: 'unchecked',
+      message: expect.stringContaining('doctor does not follow VPC peering or Transit Gateway paths between regions'),
+    });
+    // The subnet was looked for in the functions' region (in the cluster's it would be reported missing).
+    expect(f['kms-reach']).toBeDefined();
+    expect(JSON.stringify(out)).not.toContain('of cluster.vpc do not exist');
   });
 
   it('prints no secret value', () => {

@@ -142,7 +142,7 @@ export async function checkCluster(
       verdict: 'ok',
       message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})`,
     };
-    const network = await checkNetwork(m, aws, out.cluster);
+    const network = await clusterNetworkFindings(m, aws, out.cluster, place?.functions);
     if (mode === undefined) {
       return [
         found,
@@ -183,6 +183,32 @@ export async function checkCluster(
 export interface ClusterPlace {
   readonly account: string;
   readonly remoteAccount: boolean;
+  /** The session of the functions' region (the secrets'), where `cluster.vpc`'s subnets and endpoints are. */
+  readonly functions?: AwsSession;
+}
+
+/**
+ * `api-reach` and `kms-reach`: the functions' subnets, groups and endpoints are read in their own region; for a
+ * cluster in another region, a path from a VPC is peering or a Transit Gateway between regions, which doctor does
+ * not follow, so `api-reach` says so instead of judging the cluster's groups against the functions' subnets.
+ */
+async function clusterNetworkFindings(
+  m: Mapping,
+  clusterAws: AwsSession,
+  cluster: import('@aws-sdk/client-eks').Cluster | undefined,
+  functions: AwsSession = clusterAws,
+): Promise<Finding[]> {
+  const findings = await checkNetwork(m, functions, cluster);
+  if (m.cluster.vpc === undefined || functions.region === clusterAws.region) return findings;
+  const reason =
+    `the cluster is in ${clusterAws.region} and the functions' VPC in ${functions.region}: doctor does not follow ` +
+    `VPC peering or Transit Gateway paths between regions (check that the cluster's security groups admit the ` +
+    `functions' subnets' CIDRs on 443 over that path)`;
+  return findings.map((f) =>
+    f.check === 'api-reach'
+      ? unchecked('api-reach', `the path from the functions to cluster ${m.cluster.name}`, reason)
+      : f,
+  );
 }
 
 /**
