@@ -129,6 +129,38 @@ export async function replaceAccessEntryGroup(file: string, roleArn: string, fro
   await sleep(1_050 - (Date.now() % 1_000));
 }
 
+/**
+ * Adds an access entry for `principalArn` (of any account: a STANDARD entry may name another account's role) with
+ * `groups`, as `AWS::EKS::AccessEntry` or `aws eks create-access-entry` would. Safe across parallel workers.
+ *
+ * @throws Error when the file already has an entry for that principal (EKS: ResourceInUseException).
+ */
+export async function addAccessEntry(file: string, principalArn: string, groups: readonly string[]): Promise<void> {
+  await editJson<ReturnType<typeof accessEntries>>(file, (data) => {
+    if (data.entries.some((e) => e.principalArn === principalArn))
+      throw new Error(`access entries: ${principalArn} already has an entry`);
+    data.entries.push({ principalArn, kubernetesGroups: [...groups] });
+    return true;
+  });
+}
+
+/**
+ * Credentials of another moto account: a session of a role in that account (moto needs no such role to exist, and
+ * serves every request made with the session in that account: docs/docs/multi_account.rst of getmoto/moto).
+ */
+export async function accountCredentials(moto: MotoEndpoint, account: string): Promise<Credentials> {
+  const sts = new STSClient({ region: moto.region, endpoint: moto.url, credentials: moto.credentials });
+  try {
+    const out = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/testbed-admin`, RoleSessionName: SESSION }),
+    );
+    const c = out.Credentials!;
+    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+  } finally {
+    sts.destroy();
+  }
+}
+
 /** Where the test bed keeps what the token webhook and its emulated STS read on every review. */
 export interface IdentityFiles {
   /** The access entries (testbed/server/webhook.go). */

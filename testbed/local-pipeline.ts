@@ -35,7 +35,7 @@ import {
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { withCompleteEventLog } from './asl-event-log.ts';
 import { adminApply, createNamespace, uniqueName } from './kube-admin.ts';
-import { provisionIdentity, type Identity } from './identities.ts';
+import { addAccessEntry, provisionIdentity, type Identity } from './identities.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import type { TestbedDetails } from './testbed.ts';
 
@@ -135,6 +135,12 @@ export interface LocalTarget {
   readonly missing?: boolean;
   readonly secretName: string;
   readonly restart?: string[];
+  /**
+   * Its cluster when not the test bed's: one of another account and region (testbed/remote-cluster.ts). The
+   * mapping's role gets an access entry there, as the app's access stack gives it (infra/constructs/cluster-access.ts),
+   * its RBAC is applied there, and mint-token signs that cluster's tokens for its region (CLUSTER_REGIONS).
+   */
+  readonly cluster?: TestbedDetails['cluster'];
 }
 
 /** A task state every sync may run: a step every mapping has. */
@@ -195,7 +201,7 @@ export class LocalMapping {
     env: Record<string, string>,
     bundles: Bundles,
     targets: readonly TargetRef[],
-    clusterEndpoint: string,
+    clusters: Record<string, { endpoint: string; ca: string }>,
     opts: Pick<LocalMappingOptions, 'functionEnv' | 'workers' | 'rolloutTimeoutSeconds' | 'waves'> = {},
   ) {
     this.details = details;
@@ -226,9 +232,7 @@ export class LocalMapping {
       MappingId: id,
       DeadLetterQueueUrl: dlqUrl,
       TargetsJson: definitionJson(targets),
-      ClustersJson: definitionJson({
-        [details.cluster.name]: { endpoint: clusterEndpoint, ca: details.cluster.caData },
-      }),
+      ClustersJson: definitionJson(clusters),
       ...Object.fromEntries(
         SYNC_STEPS.map((s) => [s.placeholder, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s.state}`]),
       ),
@@ -270,27 +274,38 @@ export class LocalMapping {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const namespace = opts.namespace ?? (await createNamespace(tb, opts.namespacePrefix ?? 'sync'));
     const secretName = opts.secretName ?? 'app-config';
-    const first = { namespace, secretName, restart: undefined as string[] | undefined };
+    const first = { namespace, secretName, restart: undefined as string[] | undefined, cluster: tb.cluster };
+    // The admin helpers take the test bed's details; another cluster's are the same with its `cluster`.
+    const on = (cluster: TestbedDetails['cluster']) => (cluster === tb.cluster ? tb : { ...tb, cluster });
     const more = [];
     for (const t of opts.moreTargets ?? []) {
-      const ns = t.namespace ?? (t.missing ? uniqueName('missing') : await createNamespace(tb, 'sync'));
-      more.push({ namespace: ns, secretName: t.secretName, restart: t.restart });
+      const cluster = t.cluster ?? tb.cluster;
+      const ns = t.namespace ?? (t.missing ? uniqueName('missing') : await createNamespace(on(cluster), 'sync'));
+      more.push({ namespace: ns, secretName: t.secretName, restart: t.restart, cluster });
     }
     const all = [first, ...more];
     const targets: TargetRef[] = all.map((t) => ({
-      name: `${tb.cluster.name}/${t.namespace}/${t.secretName}`,
-      cluster: tb.cluster.name,
+      name: `${t.cluster.name}/${t.namespace}/${t.secretName}`,
+      cluster: t.cluster.name,
       namespace: t.namespace,
       secretName: t.secretName,
       ...(t.restart !== undefined && { restart: t.restart }),
       ...(opts.failureEvents === true && { failureEvents: true }),
     }));
-    // What `eks-secret-sync rbac` prints for the mapping: a Role and RoleBinding per namespace of its targets.
-    const grants: RbacNamespace[] = [];
+    // What `eks-secret-sync rbac` prints for the mapping: a Role and RoleBinding per namespace of its targets,
+    // applied in each target's cluster.
+    const grants: (RbacNamespace & { cluster: TestbedDetails['cluster'] })[] = [];
     for (const t of all) {
-      let g = grants.find((x) => x.namespace === t.namespace);
+      let g = grants.find((x) => x.namespace === t.namespace && x.cluster === t.cluster);
       if (!g) {
-        g = { id, namespace: t.namespace, secrets: [], restart: [], failureEvents: opts.failureEvents === true };
+        g = {
+          id,
+          namespace: t.namespace,
+          secrets: [],
+          restart: [],
+          failureEvents: opts.failureEvents === true,
+          cluster: t.cluster,
+        };
         grants.push(g);
       }
       (g.secrets as { name: string; deletionPolicy: 'retain' | 'delete' }[]).push({
@@ -301,7 +316,13 @@ export class LocalMapping {
     }
     const missing = new Set(more.filter((_t, i) => opts.moreTargets![i]!.missing).map((t) => t.namespace));
     const applied = grants.filter((g) => !missing.has(g.namespace));
-    if (!opts.noRbac) await adminApply(tb, accessManifests(applied, app));
+    const remote = [...new Set(all.map((t) => t.cluster))].filter((c) => c !== tb.cluster);
+    for (const cluster of [tb.cluster, ...remote]) {
+      const here = applied.filter((g) => g.cluster === cluster).map(({ cluster: _, ...g }) => g);
+      if (!opts.noRbac && here.length > 0) await adminApply(on(cluster), accessManifests(here, app));
+    }
+    // The access stack's entry in each other cluster: the mapping's role (of the test bed's account), its one group.
+    for (const cluster of remote) await addAccessEntry(cluster.accessEntriesFile, identity.roleArn, identity.groups);
     const base = {
       AWS_REGION: tb.moto.region,
       AWS_ENDPOINT_URL: tb.moto.url,
@@ -317,7 +338,13 @@ export class LocalMapping {
       [ENV.deletionPolicy]: opts.deletionPolicy ?? 'retain',
       ...(opts.dataShape && { [ENV.dataShape]: dataShapeEnvValue(opts.dataShape) }),
       [ENV.kubeIdentity]: identity.roleArn,
-      [ENV.clusterEndpoints]: JSON.stringify([opts.clusterEndpoint ?? tb.cluster.server]),
+      [ENV.clusterEndpoints]: JSON.stringify([
+        opts.clusterEndpoint ?? tb.cluster.server,
+        ...remote.map((c) => c.server),
+      ]),
+      ...(remote.length > 0 && {
+        [ENV.clusterRegions]: JSON.stringify(Object.fromEntries(remote.map((c) => [c.name, c.region]))),
+      }),
       [ENV.metricNamespace]: TESTBED_METRIC_NAMESPACE,
       ...(opts.restartWindowSeconds !== undefined && {
         [ENV.restartWindowSeconds]: String(opts.restartWindowSeconds),
@@ -336,7 +363,10 @@ export class LocalMapping {
     sm.destroy();
     kms.destroy();
     sqs.destroy();
-    const server = opts.clusterEndpoint ?? tb.cluster.server;
+    const clusters = Object.fromEntries([
+      [tb.cluster.name, { endpoint: opts.clusterEndpoint ?? tb.cluster.server, ca: tb.cluster.caData }],
+      ...remote.map((c) => [c.name, { endpoint: c.server, ca: c.caData }]),
+    ]);
     return new LocalMapping(
       app,
       identity,
@@ -349,7 +379,7 @@ export class LocalMapping {
       env,
       bundles,
       targets,
-      server,
+      clusters,
       opts,
     );
   }

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureControllersBinary, ensureServerBinary } from './build.ts';
+import { startCluster } from './cluster.ts';
 import { httpsRequest } from './https.ts';
 import {
   accessEntries,
@@ -148,7 +149,6 @@ async function startAll(
 ): Promise<TestbedDetails> {
   const versions = (await capture(binary, ['version'])).trim();
   await run(binary, ['certs', '--dir', dir]);
-  const ca = readFileSync(join(dir, 'ca.crt'));
 
   // moto: plain HTTP on loopback, as the AWS SDK's endpoint override expects.
   const motoPort = await freePort();
@@ -156,196 +156,65 @@ async function startAll(
   const moto = startServer('moto', motoServer, ['-H', '127.0.0.1', '-p', String(motoPort)], logsDir);
   procs.push(moto);
 
-  // etcd: TLS with client-certificate authentication; only the apiserver holds a client cert.
-  const [etcdPort, peerPort] = [await freePort(), await freePort()];
-  const etcdUrl = `https://127.0.0.1:${etcdPort}`;
-  const etcd = startServer(
-    'etcd',
-    binary,
-    [
-      'etcd',
-      '--name',
-      'testbed',
-      '--data-dir',
-      join(dir, 'etcd'),
-      '--listen-client-urls',
-      etcdUrl,
-      '--advertise-client-urls',
-      etcdUrl,
-      '--listen-peer-urls',
-      `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls',
-      `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster',
-      `testbed=http://127.0.0.1:${peerPort}`,
-      '--cert-file',
-      join(dir, 'serving.crt'),
-      '--key-file',
-      join(dir, 'serving.key'),
-      '--client-cert-auth',
-      '--trusted-ca-file',
-      join(dir, 'ca.crt'),
-      '--unsafe-no-fsync',
-      '--log-level',
-      'warn',
-    ],
-    logsDir,
-  );
-  procs.push(etcd);
-
   const motoCreds = { accessKeyId: 'testbed-admin', secretAccessKey: 'testbed-admin-secret' };
-  await waitUntilReady(moto, async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000);
-  log(`moto ready at ${motoUrl}`);
-  const identities = await provisionIdentities(motoUrl, REGION, motoCreds);
   const accessEntriesFile = join(dir, 'access-entries.json');
   const stsCredentialsFile = join(dir, 'sts-credentials.json');
-  writeFileSync(accessEntriesFile, JSON.stringify(accessEntries(identities), null, 2));
-  writeFileSync(
-    stsCredentialsFile,
-    JSON.stringify(
-      Object.values(identities).map((i) => i.credentials),
-      null,
-      2,
-    ),
-    { mode: 0o600 },
-  );
-
-  const portFile = join(dir, 'webhook.port');
-  const webhook = startServer(
-    'authn-webhook',
-    binary,
-    [
-      'authn-webhook',
-      '--listen',
-      '127.0.0.1:0',
-      '--port-file',
-      portFile,
-      '--tls-cert-file',
-      join(dir, 'serving.crt'),
-      '--tls-private-key-file',
-      join(dir, 'serving.key'),
-      '--cluster-id',
-      CLUSTER,
-      '--region',
-      REGION,
-      '--moto-endpoint',
-      motoUrl,
-      '--access-entries',
-      accessEntriesFile,
-      '--sts-credentials',
+  // Runs while etcd starts: the webhook needs the roles' access entries and credentials.
+  const provisioned = (async () => {
+    await waitUntilReady(moto, async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000);
+    log(`moto ready at ${motoUrl}`);
+    const ids = await provisionIdentities(motoUrl, REGION, motoCreds);
+    writeFileSync(accessEntriesFile, JSON.stringify(accessEntries(ids), null, 2));
+    writeFileSync(
       stsCredentialsFile,
-    ],
-    logsDir,
-  );
-  procs.push(webhook);
-  await waitUntilReady(webhook, async () => existsSync(portFile) && readFileSync(portFile, 'utf8').length > 0, 30_000);
-  const webhookUrl = `https://127.0.0.1:${readFileSync(portFile, 'utf8')}`;
-  await waitUntilReady(
-    webhook,
-    async () => (await httpsRequest(`${webhookUrl}/healthz`, { ca })).status === 200,
-    30_000,
-  );
+      JSON.stringify(
+        Object.values(ids).map((i) => i.credentials),
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    );
+    return ids;
+  })();
 
-  await waitUntilReady(
-    etcd,
-    async () => {
-      const r = await httpsRequest(`${etcdUrl}/health`, {
-        ca,
-        cert: readFileSync(join(dir, 'etcd-client.crt')),
-        key: readFileSync(join(dir, 'etcd-client.key')),
-      });
-      return r.status === 200;
-    },
-    60_000,
-  );
-  log(`etcd ready at ${etcdUrl}`);
-
-  const apiPort = await freePort();
-  const server = `https://127.0.0.1:${apiPort}`;
-  const adminToken = randomBytes(24).toString('hex');
   const controllersToken = randomBytes(24).toString('hex');
-  writeFileSync(
-    join(dir, 'tokens.csv'),
-    `${adminToken},testbed-admin,testbed-admin,system:masters\n` +
-      `${controllersToken},${CONTROLLERS_USER},${CONTROLLERS_USER},system:masters\n`,
-    { mode: 0o600 },
+  writeFileSync(join(dir, 'audit-policy.json'), auditPolicy());
+  const auditLogFile = join(logsDir, 'audit.log');
+  const { server, ca, adminToken } = await startCluster(
+    {
+      binary,
+      dir,
+      logsDir,
+      logSuffix: '',
+      name: CLUSTER,
+      region: REGION,
+      motoUrl,
+      accessEntriesFile,
+      stsCredentialsFile,
+      staticTokens: [`${controllersToken},${CONTROLLERS_USER},${CONTROLLERS_USER},system:masters`],
+      before: provisioned,
+      apiserverArgs: [
+        // Blocking mode: an event is written before the response is sent, so a test reading the log after a request
+        // sees it.
+        '--audit-policy-file',
+        join(dir, 'audit-policy.json'),
+        '--audit-log-path',
+        auditLogFile,
+        '--audit-log-format',
+        'json',
+        '--audit-log-mode',
+        'blocking',
+        '--audit-log-maxbackup',
+        '0',
+      ],
+    },
+    procs,
+    log,
   );
+  const identities = await provisioned;
   writeFileSync(join(dir, 'controllers.kubeconfig'), tokenKubeconfig(server, join(dir, 'ca.crt'), controllersToken), {
     mode: 0o600,
   });
-  writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(`${webhookUrl}/authenticate`, join(dir, 'ca.crt')));
-  writeFileSync(join(dir, 'audit-policy.json'), auditPolicy());
-  const auditLogFile = join(logsDir, 'audit.log');
-  const apiserver = startServer(
-    'kube-apiserver',
-    binary,
-    [
-      'apiserver',
-      '--bind-address',
-      '127.0.0.1',
-      '--advertise-address',
-      '127.0.0.1',
-      '--secure-port',
-      String(apiPort),
-      '--tls-cert-file',
-      join(dir, 'serving.crt'),
-      '--tls-private-key-file',
-      join(dir, 'serving.key'),
-      '--cert-dir',
-      join(dir, 'apiserver-certs'),
-      '--etcd-servers',
-      etcdUrl,
-      '--etcd-cafile',
-      join(dir, 'ca.crt'),
-      '--etcd-certfile',
-      join(dir, 'etcd-client.crt'),
-      '--etcd-keyfile',
-      join(dir, 'etcd-client.key'),
-      '--authorization-mode',
-      'RBAC',
-      '--anonymous-auth=false',
-      '--token-auth-file',
-      join(dir, 'tokens.csv'),
-      '--authentication-token-webhook-config-file',
-      join(dir, 'webhook.kubeconfig'),
-      '--authentication-token-webhook-version',
-      'v1',
-      // Every request is reviewed afresh, so expiry and access-entry changes take effect at once.
-      '--authentication-token-webhook-cache-ttl',
-      '0s',
-      '--service-account-issuer',
-      'https://kubernetes.default.svc',
-      '--service-account-key-file',
-      join(dir, 'sa.pub'),
-      '--service-account-signing-key-file',
-      join(dir, 'sa.key'),
-      '--service-cluster-ip-range',
-      '10.96.0.0/16',
-      '--enable-priority-and-fairness=false',
-      // Blocking mode: an event is written before the response is sent, so a test reading the log after a request sees
-      // it.
-      '--audit-policy-file',
-      join(dir, 'audit-policy.json'),
-      '--audit-log-path',
-      auditLogFile,
-      '--audit-log-format',
-      'json',
-      '--audit-log-mode',
-      'blocking',
-      '--audit-log-maxbackup',
-      '0',
-      '--v',
-      '1',
-    ],
-    logsDir,
-  );
-  procs.push(apiserver);
-  await waitUntilReady(
-    apiserver,
-    async () => (await httpsRequest(`${server}/readyz`, { ca, bearerToken: adminToken })).status === 200,
-    120_000,
-  );
-  log(`kube-apiserver ready at ${server}`);
 
   return {
     cluster: {
@@ -460,17 +329,6 @@ function tokenKubeconfig(server: string, caFile: string, token: string): string 
     users: [{ name: 'controllers', user: { token } }],
     contexts: [{ name: 'testbed', context: { cluster: 'testbed', user: 'controllers' } }],
     'current-context': 'testbed',
-  });
-}
-
-function webhookKubeconfig(url: string, caFile: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'authn', cluster: { server: url, 'certificate-authority': caFile } }],
-    users: [{ name: 'kube-apiserver', user: {} }],
-    contexts: [{ name: 'webhook', context: { cluster: 'authn', user: 'kube-apiserver' } }],
-    'current-context': 'webhook',
   });
 }
 

@@ -6,6 +6,7 @@
 import { rulePrefix } from '../../infra/model/resource-names.ts';
 import { checkOtherDeployments } from '../lib/doctor/other-deployments.ts';
 import type { StackOptions, SyncConfig } from '../../infra/model/config.ts';
+import { clusterEnv, homeOf } from '../../infra/model/cluster-env.ts';
 import { stackNameOfMapping } from '../../infra/model/fleet.ts';
 import type { MappingTarget } from '../../infra/model/targets.ts';
 import { AwsSession, regionOf } from '../lib/aws.ts';
@@ -38,7 +39,9 @@ Look for the usual misconfigurations and print each with its fix:
   mappings-file        the mappings file is invalid (every schema error is listed)
   secret               the AWS secret is missing, scheduled for deletion, or has no value
   rule                 the EventBridge rule of the mapping is missing or disabled
-  cluster              the EKS cluster does not exist in the secret's region
+  cluster              the EKS cluster does not exist in its region (cluster.region, else
+                       the secret's); one of another account (cluster.account) is checked
+                       only with credentials of that account
   authentication-mode  the cluster authenticates with the aws-auth ConfigMap only
   access-entry         no access entry puts a role in the group eks-secret-sync:<id>
   api-reach            the functions cannot reach the API server: a private-only endpoint
@@ -113,6 +116,11 @@ async function diagnose(
   const aws = new AwsSession(regionOf(m));
   const { appScopeOf, kubeNames } = await import('../../infra/model/kube-names.ts');
   const app = appScopeOf(stack.name, m.secretArn);
+  // The cluster is checked in its own region and account (infra/model/cluster-env.ts), the secret in its own.
+  const home = homeOf(m);
+  const where = clusterEnv(m.cluster, home);
+  const clusterAws = where.region === aws.region ? aws : new AwsSession(where.region);
+  const place = { account: where.account, remoteAccount: where.account !== home.account, functions: aws };
   const findings: Finding[] = [];
   const facts: ClusterFacts = {};
   let credentials: string | undefined;
@@ -123,13 +131,13 @@ async function diagnose(
       await checkSecret(m, aws, clock.aws),
       ...(await checkRules(m, stack.name, mappingsFile, aws)),
       await checkOtherDeployments(m, rulePrefix(stack.name), aws, `${m.cluster.name}/${m.namespace}/${m.secretName}`),
-      ...(await checkCluster(m, app, aws, facts, identityStack)),
+      ...(await checkCluster(m, app, clusterAws, facts, identityStack, place)),
     );
   } else {
     findings.push(unchecked('secret', 'the AWS side (secret, rules, cluster, access entry)', credentials));
   }
   progress.step(`${m.id}: namespace and RBAC`);
-  const target = await resolveKubeTarget(m.cluster, aws, flags).catch((e: Error) => e);
+  const target = await resolveKubeTarget(m.cluster, clusterAws, flags).catch((e: Error) => e);
   if (target instanceof Error) {
     findings.push(unchecked('cluster-access', `the cluster of mapping ${m.id}`, target.message));
     return findings;

@@ -166,6 +166,14 @@ describe('the cross-account trust, judged by the IAM evaluator', () => {
     home = resolveFleet([{ name: 'Xacct', template: templates.Xacct! }], { account: ACCOUNT, region: 'us-east-1' })[0]!;
   });
 
+  /** The evaluator's verdict for one principal with its identity policies, called in `account`. */
+  const judgeAs =
+    (principal: string, identity: readonly PolicyDocument[], account = ACCOUNT) =>
+    (action: string, resource: string, resourceAccount: string, resourcePolicy?: PolicyDocument) =>
+      judge({ principal, action, resource, resourceAccount, identity: [...identity], resourcePolicy }, account);
+  /** An administrator of the cluster's account (`*` on `*` in its own account). */
+  const otherAdmin = (account = ACCOUNT) => judgeAs(`arn:aws:iam::${OTHER}:role/Admin`, [everything], account);
+
   const mintRole = () => {
     const id = Object.keys(home.resources).find((k) => /^MappingdbMintTokenRole[0-9A-F]{8}$/.test(k))!;
     return fleetRole(home, id);
@@ -179,28 +187,12 @@ describe('the cross-account trust, judged by the IAM evaluator', () => {
   ])("denies the mint-token role %s in the cluster's account", async (action, resource) => {
     const role = mintRole();
     const resourcePolicy = action === 'sts:AssumeRole' ? bootstrapTrust : undefined;
-    expect(
-      await judge(
-        { principal: role.arn, action, resource, resourceAccount: OTHER, identity: role.identity, resourcePolicy },
-        ACCOUNT,
-      ),
-    ).toBe('ImplicitlyDenied');
+    expect(await judgeAs(role.arn, role.identity)(action, resource, OTHER, resourcePolicy)).toBe('ImplicitlyDenied');
   });
 
   it('lets a secrets-account role allowed sts:AssumeRole through the bootstrap trust (positive control)', async () => {
-    expect(
-      await judge(
-        {
-          principal: `arn:aws:iam::${ACCOUNT}:role/deployer`,
-          action: 'sts:AssumeRole',
-          resource: bootstrapDeployRole,
-          resourceAccount: OTHER,
-          identity: [everything],
-          resourcePolicy: bootstrapTrust,
-        },
-        ACCOUNT,
-      ),
-    ).toBe('Allowed');
+    const deployer = judgeAs(`arn:aws:iam::${ACCOUNT}:role/deployer`, [everything]);
+    expect(await deployer('sts:AssumeRole', bootstrapDeployRole, OTHER, bootstrapTrust)).toBe('Allowed');
   });
 
   it.each([
@@ -208,18 +200,7 @@ describe('the cross-account trust, judged by the IAM evaluator', () => {
     ['secretsmanager:DescribeSecret', SECRET],
   ])("denies %s on the secret to an administrator of the cluster's account", async (action, resource) => {
     // The app puts no resource policy on the secret: another account's identity policy alone cannot reach it.
-    expect(
-      await judge(
-        {
-          principal: `arn:aws:iam::${OTHER}:role/Admin`,
-          action,
-          resource,
-          resourceAccount: ACCOUNT,
-          identity: [everything],
-        },
-        ACCOUNT,
-      ),
-    ).toBe('ImplicitlyDenied');
+    expect(await otherAdmin()(action, resource, ACCOUNT)).toBe('ImplicitlyDenied');
   });
 
   it("allows it once a resource policy admits the cluster's account (positive control)", async () => {
@@ -234,48 +215,13 @@ describe('the cross-account trust, judged by the IAM evaluator', () => {
         },
       ],
     };
-    expect(
-      await judge(
-        {
-          principal: `arn:aws:iam::${OTHER}:role/Admin`,
-          action: 'secretsmanager:GetSecretValue',
-          resource: SECRET,
-          resourceAccount: ACCOUNT,
-          identity: [everything],
-          resourcePolicy: admitting,
-        },
-        ACCOUNT,
-      ),
-    ).toBe('Allowed');
+    expect(await otherAdmin()('secretsmanager:GetSecretValue', SECRET, ACCOUNT, admitting)).toBe('Allowed');
   });
 
   it('denies the seal key to an administrator of the cluster account, allowed its own cluster (control)', async () => {
     const [keyId, key] = Object.entries(home.resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
     const keyArn = home.arn(keyId);
-    expect(
-      await judge(
-        {
-          principal: `arn:aws:iam::${OTHER}:role/Admin`,
-          action: 'kms:Decrypt',
-          resource: keyArn,
-          resourceAccount: ACCOUNT,
-          identity: [everything],
-          resourcePolicy: key.Properties.KeyPolicy,
-        },
-        ACCOUNT,
-      ),
-    ).toBe('ImplicitlyDenied');
-    expect(
-      await judge(
-        {
-          principal: `arn:aws:iam::${OTHER}:role/Admin`,
-          action: 'eks:DescribeCluster',
-          resource: cluster,
-          resourceAccount: OTHER,
-          identity: [everything],
-        },
-        OTHER,
-      ),
-    ).toBe('Allowed');
+    expect(await otherAdmin()('kms:Decrypt', keyArn, ACCOUNT, key.Properties.KeyPolicy)).toBe('ImplicitlyDenied');
+    expect(await otherAdmin(OTHER)('eks:DescribeCluster', cluster, OTHER)).toBe('Allowed');
   });
 });

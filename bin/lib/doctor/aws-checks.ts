@@ -125,19 +125,24 @@ export async function checkCluster(
   aws: AwsSession,
   facts: ClusterFacts,
   identityStack?: string,
+  place?: ClusterPlace,
 ): Promise<Finding[]> {
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const eks = new EKSClient(await aws.config());
   const name = m.cluster.name;
   try {
     const out = await eks.send(new DescribeClusterCommand({ name }));
+    // EKS answers for the caller's account only: a cluster of that name there is not the mapping's.
+    const account = out.cluster?.arn?.split(':')[4];
+    if (place?.remoteAccount && account !== undefined && account !== place.account)
+      return [unchecked('cluster', `cluster ${name}`, otherAccountReason(name, aws.region, place.account, account))];
     const mode = out.cluster?.accessConfig?.authenticationMode;
     const found: Finding = {
       check: 'cluster',
       verdict: 'ok',
       message: `cluster ${name} exists in ${aws.region} (${out.cluster?.status ?? 'status unknown'})`,
     };
-    const network = await checkNetwork(m, aws, out.cluster);
+    const network = await clusterNetworkFindings(m, aws, out.cluster, place?.functions);
     if (mode === undefined) {
       return [
         found,
@@ -155,12 +160,16 @@ export async function checkCluster(
     return [found, ...network, modeFinding, await checkAccessEntry(m, app, eks, facts, identityStack)];
   } catch (e) {
     if (errorName(e) === 'ResourceNotFoundException') {
+      if (place?.remoteAccount)
+        return [unchecked('cluster', `cluster ${name}`, otherAccountReason(name, aws.region, place.account))];
       return [
         {
           check: 'cluster',
           verdict: 'problem',
-          message: `no EKS cluster ${name} in ${aws.region}: the stack's access entry cannot exist`,
-          fix: `correct cluster.name of mapping ${m.id} (the cluster must be in the secret's region ${aws.region})`,
+          message: `no EKS cluster ${name} in ${aws.region}: the access entry cannot exist`,
+          fix:
+            `correct cluster.name of mapping ${m.id}, or cluster.region when the cluster is not in ${aws.region} ` +
+            `(docs/deploy.md#clusters-in-other-accounts-and-regions)`,
         },
       ];
     }
@@ -168,6 +177,52 @@ export async function checkCluster(
   } finally {
     eks.destroy();
   }
+}
+
+/** Where a target's cluster is: its account, and whether that is another account than the secrets'. */
+export interface ClusterPlace {
+  readonly account: string;
+  readonly remoteAccount: boolean;
+  /** The session of the functions' region (the secrets'), where `cluster.vpc`'s subnets and endpoints are. */
+  readonly functions?: AwsSession;
+}
+
+/**
+ * `api-reach` and `kms-reach`: the functions' subnets, groups and endpoints are read in their own region; for a
+ * cluster in another region, a path from a VPC is peering or a Transit Gateway between regions, which doctor does
+ * not follow, so `api-reach` says so instead of judging the cluster's groups against the functions' subnets.
+ */
+async function clusterNetworkFindings(
+  m: Mapping,
+  clusterAws: AwsSession,
+  cluster: import('@aws-sdk/client-eks').Cluster | undefined,
+  functions: AwsSession = clusterAws,
+): Promise<Finding[]> {
+  const findings = await checkNetwork(m, functions, cluster);
+  if (m.cluster.vpc === undefined || functions.region === clusterAws.region) return findings;
+  const reason =
+    `the cluster is in ${clusterAws.region} and the functions' VPC in ${functions.region}: doctor does not follow ` +
+    `VPC peering or Transit Gateway paths between regions (check that the cluster's security groups admit the ` +
+    `functions' subnets' CIDRs on 443 over that path)`;
+  return findings.map((f) =>
+    f.check === 'api-reach'
+      ? unchecked('api-reach', `the path from the functions to cluster ${m.cluster.name}`, reason)
+      : f,
+  );
+}
+
+/**
+ * Why the cluster of another account could not be checked: EKS answers with the caller's account only (no
+ * resource policy lets another account describe a cluster or list its access entries).
+ */
+function otherAccountReason(name: string, region: string, account: string, seen?: string): string {
+  const found =
+    seen === undefined ? `no cluster ${name} in ${region} is visible` : `${name} in ${region} is of ${seen}`;
+  return (
+    `the mapping's cluster is in account ${account}; with your credentials ${found}. Run doctor with credentials ` +
+    `of account ${account} (e.g. AWS_PROFILE) to check the cluster and its access entry, or give its administrator ` +
+    `what eks-secret-sync rbac --cluster ${name} prints`
+  );
 }
 
 /** At most this many access entries are described, one call each. */
