@@ -61,7 +61,8 @@ export function awsEndpoint(
   const configured = env[service.endpointVariable] ?? env.AWS_ENDPOINT_URL;
   if (configured) return configured;
   // A region of an unknown isolated partition keeps the commercial suffix (set AWS_ENDPOINT_URL there).
-  return `https://${regionalHost(service.service, region) ?? `${service.service}.${region}.${AWS_PARTITION.dnsSuffix}`}`;
+  const host = regionalHost(service.service, region) ?? `${service.service}.${region}.${AWS_PARTITION.dnsSuffix}`;
+  return `https://${host}`;
 }
 
 /** A signed JSON-protocol client of one AWS service. */

@@ -3,7 +3,7 @@
  * (KMS, STS, ...) and the prefix of its VPC endpoint service names. Written once here; the config's partition check
  * (infra/model/cluster-env.ts), the EKS token's STS host (functions/adapters/eks-token.ts), the AWS JSON clients'
  * endpoint (functions/adapters/aws-json.ts) and the KMS interface endpoint's service name
- * (infra/constructs/vpc-endpoints.ts) read it. Pure: no SDK (the functions bundle it), no `process.env`.
+ * (infra/constructs/vpc-endpoints.ts) read it. Pure: no SDK (the functions bundle it), no environment.
  *
  * The partitions are the ones the AWS CLI's token was checked against (botocore's endpoints.json: `regionRegex`,
  * `dnsSuffix`); a region of another isolated partition (`<xx>-iso<x>-...`) is known to be isolated but not what
