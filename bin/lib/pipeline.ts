@@ -2,7 +2,7 @@
  * The sync pipeline run in-process from a terminal, with the caller's
  * credentials: the very steps the Lambdas run (functions/steps), in the order,
  * with the conditions and the loop bounds of the one orchestration description
- * (functions/domain/orchestration.ts: a 409 goes back to the read, a 401 mints
+ * (functions/steps/orchestration.ts: a 409 goes back to the read, a 401 mints
  * again, a write whose plan lists workloads restarts them). No Step Functions
  * and no KMS: values are sealed with a key that exists only in this process's
  * memory (functions/adapters/memory-sealer.ts), and never printed. A mapping
@@ -22,22 +22,21 @@ import type {
   TokenOutput,
 } from '../../functions/domain/contract.ts';
 import { existingSecret } from '../../functions/domain/observe.ts';
-import { runTarget } from '../../functions/domain/orchestration.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
-import { parseWorkloads, restartAtAfterWrite } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
-import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
+import { STEP_STATE, type StepState } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
-import { applyPlan, WRITE_ACTIONS } from '../../functions/steps/apply.ts';
 import { fetchSecret } from '../../functions/steps/fetch.ts';
-import { planSync } from '../../functions/steps/plan.ts';
-import { readSecret } from '../../functions/steps/read.ts';
-import { restartWorkloads } from '../../functions/steps/restart.ts';
+import {
+  runTarget,
+  type StepRunner,
+  type TargetPorts,
+  type TargetRunSettings,
+} from '../../functions/steps/orchestration.ts';
 import { openData } from '../../functions/steps/sealed.ts';
-import { mintToken } from '../../functions/steps/token.ts';
 import { openSource } from '../../functions/sources/open.ts';
 import type { AwsSession } from './aws.ts';
 import { requireToken, resolveKubeTarget, type KubeconfigFlags, type KubeTarget } from './cluster.ts';
@@ -62,6 +61,8 @@ export interface PipelineRun {
   applied?: { readonly action: string; readonly resourceVersion: string };
   /** The workloads restarted after the write (RestartWorkloads), when the plan asked for it. */
   restarted?: RestartOutput;
+  /** The mapping's restartWindowSeconds, for the restart's trace line (the restart waited for its boundary). */
+  restartWindowSeconds?: number;
 }
 
 /** Inputs of {@link runPipelines}. */
@@ -146,6 +147,23 @@ function traced(run: PipelineRun, onStep: (state: string) => void): Step {
 
 type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
+/** The trace's outcome line of each step's output (a step without one shows `done`). */
+const OUTCOMES: { readonly [S in StepState]?: (output: never, target: Target, run: PipelineRun) => string } = {
+  MintToken: (_t: TokenOutput, target: Target, run: PipelineRun) => {
+    const t = run.target!;
+    if (!t.expiresAt) return `credentials from ${t.source}`;
+    return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+  },
+  ReadSecret: (o: Observation) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
+  PlanMerge: (p: PlanOutput) => planOutcome(p),
+  ApplySecret: (a: ApplyOutput) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
+  RestartWorkloads: (r: RestartOutput, _target: Target, run: PipelineRun) => {
+    const window = run.restartWindowSeconds ? `, the boundary of its ${run.restartWindowSeconds} s restart window` : '';
+    return `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${r.rolledOut ? ', rolled out' : ''}`;
+  },
+};
+
+/** One target's run through the one orchestration (functions/steps/orchestration.ts), with the CLI's ports. */
 async function pipeline(
   opts: PipelineOptions,
   target: Target,
@@ -155,101 +173,54 @@ async function pipeline(
   fetched: FetchOutput,
 ): Promise<void> {
   const { mapping: m, aws } = opts;
-  const mappingId = m.id;
-  const signer = {
-    mint: async () => {
-      run.target = await resolveKubeTarget(target.cluster, aws, opts.kube);
-      return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
-    },
-  };
   const kube = () => run.target!;
-  // The Lambda is given the execution's start time; here, the time the restart was first asked for.
-  let requestedAt: string | undefined;
-  // restartWindowSeconds: the boundary of the window the write completed in, as ApplySecret computes it (no budget
-  // here: the CLI has no execution's start time), waited for before the restart as the state machine's Wait does.
-  let restartAt: string | undefined;
-  await runTarget<TokenOutput, Observation, PlanOutput, ApplyOutput, RestartOutput>({
-    mint: () =>
-      step(
-        STEP_STATE['mint-token'],
-        () => mintToken({ signer, sealer }, { mappingId }),
-        () => {
-          const t = kube();
-          if (!t.expiresAt) return `credentials from ${t.source}`;
-          return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
-        },
+  const ports: TargetPorts = {
+    sealer,
+    signer: {
+      mint: async () => {
+        run.target = await resolveKubeTarget(target.cluster, aws, opts.kube);
+        return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
+      },
+    },
+    // Built per bearer: the target's server is known once MintToken has resolved it.
+    secrets: (bearer) => secretStore(target, run)(bearer),
+    workloads: (bearer) =>
+      workloadClient(
+        { server: kube().server, caPem: kube().caPem, namespace: target.namespace },
+        bearer,
+        kube().identity,
       ),
-    read: async (token) => {
-      run.observed = await readStep(mappingId, target, run, step, sealer, fetched, token);
-      return run.observed;
-    },
-    plan: async (observed) => {
-      run.plan = await planStep(m, target, step, fetched, observed);
-      return run.plan;
-    },
-    writes: (plan) => opts.apply && WRITE_ACTIONS.has(plan.action),
-    apply: async (plan, token) => {
-      const where = { mappingId, namespace: target.namespace, name: target.secretName, type: target.type };
-      const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
-      const applied = await step(
-        STEP_STATE['apply-secret'],
-        () => applyPlan({ sealer, kubernetes: secretStore(target, run), randomBytes }, where, { plan, ...sealed }),
-        (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
-      );
-      run.applied = { action: applied.action, resourceVersion: applied.resourceVersion };
-      restartAt = restartAtAfterWrite(applied.action, m.restartWindowSeconds ?? 0, Date.now(), {});
-      return applied;
-    },
-    // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
-    restarts: (plan) => plan.restart[0] !== undefined,
-    restart: async (_plan, token) => {
-      requestedAt ??= new Date().toISOString();
-      if (restartAt !== undefined) await sleep(Date.parse(restartAt) - Date.now());
-      const at = { requestedAt, restartAt };
-      run.restarted = await restart(run, target, step, sealer, token, at, fetched.source.versionId, m);
-      return run.restarted;
-    },
-  });
-}
-
-/** Waits `ms` (nothing for 0 or less): the restart window's wait, at most restartWindowSeconds. */
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
-/** RestartWorkloads with the Lambda's step module, on the target's namespace. */
-function restart(
-  run: PipelineRun,
-  t: Target,
-  step: Step,
-  sealer: Sealer,
-  token: TokenOutput,
-  at: { readonly requestedAt: string; readonly restartAt?: string },
-  versionId: string,
-  m: Pick<Mapping, 'id' | 'rolloutTimeoutSeconds' | 'restartWindowSeconds'>,
-): Promise<RestartOutput> {
-  const k = run.target!;
-  const location = { server: k.server, caPem: k.caPem, namespace: t.namespace };
-  const kubernetes = (bearer: string) => workloadClient(location, bearer, k.identity);
-  const settings = {
-    mappingId: m.id,
-    targets: parseWorkloads(t.restart),
-    rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
-    where: `cluster ${t.cluster.name}, namespace ${t.namespace}`,
+    clock: systemClock,
+    randomBytes,
   };
-  const { requestedAt, restartAt } = at;
-  const applied = restartAt === undefined ? {} : { applied: { restartAt } };
-  const window = restartAt === undefined ? '' : `, the boundary of its ${m.restartWindowSeconds} s restart window`;
-  return step(
-    STEP_STATE['restart-workloads'],
-    () =>
-      restartWorkloads({ sealer, kubernetes }, settings, {
-        versionId,
-        requestedAt,
-        sealedToken: token.sealedToken,
-        ...applied,
-      }),
-    (r) =>
-      `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${r.rolledOut ? ', rolled out' : ''}`,
-  );
+  const { prune, type, labels, annotations, deletionPolicy } = target;
+  const settings: TargetRunSettings = {
+    merge: { mappingId: m.id, prune, type, labels, annotations, deletionPolicy, adopt: m.adopt },
+    namespace: target.namespace,
+    name: target.secretName,
+    type,
+    restart: target.restart,
+    rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
+    restartWindowSeconds: m.restartWindowSeconds,
+    where: `cluster ${target.cluster.name}, namespace ${target.namespace}`,
+    write: opts.apply,
+  };
+  run.restartWindowSeconds = m.restartWindowSeconds;
+  const outcome = (state: StepState) => (output: unknown) =>
+    (OUTCOMES[state] as ((o: unknown, t: Target, r: PipelineRun) => string) | undefined)?.(output, target, run) ??
+    'done';
+  const record: StepRunner = async (state, fn) => {
+    const output = await step(state, fn, outcome(state));
+    if (state === 'ReadSecret') run.observed = output as Observation;
+    if (state === 'PlanMerge') run.plan = output as PlanOutput;
+    if (state === 'ApplySecret') {
+      const a = output as ApplyOutput;
+      run.applied = { action: a.action, resourceVersion: a.resourceVersion };
+    }
+    if (state === 'RestartWorkloads') run.restarted = output as RestartOutput;
+    return output;
+  };
+  await runTarget(ports, settings, fetched, record);
 }
 
 /** The fetch step with the caller's credentials, through the mapping's source provider; the current version. */
@@ -279,42 +250,6 @@ function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretSto
       },
     };
   };
-}
-
-/** ReadSecret with the Lambda's step module. */
-function readStep(
-  mappingId: string,
-  t: Target,
-  run: PipelineRun,
-  step: Step,
-  sealer: Sealer,
-  fetched: FetchOutput,
-  token: TokenOutput,
-): Promise<Observation> {
-  const sealed = { sealedData: fetched.sealedData, sealedToken: token.sealedToken };
-  return step(
-    STEP_STATE['read-secret'],
-    () => readSecret({ sealer, kubernetes: secretStore(t, run) }, { mappingId }, sealed),
-    (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
-  );
-}
-
-/** PlanMerge with the Lambda's step module and the target's options. */
-function planStep(
-  mapping: Mapping,
-  t: Target,
-  step: Step,
-  fetched: FetchOutput,
-  observed: Observation,
-): Promise<PlanOutput> {
-  const { prune, type, labels, annotations, deletionPolicy } = t;
-  const { id: mappingId, adopt } = mapping;
-  const settings = {
-    options: { mappingId, prune, type, labels, annotations, deletionPolicy, adopt },
-    restartTargets: parseWorkloads(t.restart).map((w) => w.ref),
-  };
-  const input = { source: fetched.source, observed };
-  return step(STEP_STATE['plan-merge'], () => planSync({ clock: systemClock }, settings, input), planOutcome);
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */

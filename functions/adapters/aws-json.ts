@@ -17,6 +17,7 @@ import { awsError, isThrottling } from './aws-errors.ts';
 import { send, type Transport } from './https.ts';
 import type { AwsCredentials } from './eks-token.ts';
 import { noDeadline, type TimeLeft } from '../domain/ports.ts';
+import { AWS_PARTITION, regionalHost } from '../domain/partitions.ts';
 import type { SyncError } from '../domain/errors.ts';
 import { assertTimeForAttempt, MIN_ATTEMPT_MS } from './deadline.ts';
 
@@ -59,7 +60,9 @@ export function awsEndpoint(
 ): string {
   const configured = env[service.endpointVariable] ?? env.AWS_ENDPOINT_URL;
   if (configured) return configured;
-  return `https://${service.service}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+  // A region of an unknown isolated partition keeps the commercial suffix (set AWS_ENDPOINT_URL there).
+  const host = regionalHost(service.service, region) ?? `${service.service}.${region}.${AWS_PARTITION.dnsSuffix}`;
+  return `https://${host}`;
 }
 
 /** A signed JSON-protocol client of one AWS service. */

@@ -14,6 +14,7 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { InvalidInputError } from '../domain/errors.ts';
+import { REGION_PATTERN, regionalHost } from '../domain/partitions.ts';
 import type { Clock, TokenSigner } from '../domain/ports.ts';
 
 import { TOKEN_PREFIX } from '../domain/token-form.ts';
@@ -67,7 +68,6 @@ export interface EksToken {
 // EKS: 1-100 chars, alphanumerics, hyphens, underscores, starting alphanumeric.
 // An Outposts cluster id (a UUID) matches too.
 const CLUSTER_NAME = /^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /**
  * Mints an EKS bearer token for `clusterName`, signed with `credentials`.
@@ -152,22 +152,19 @@ export function validateClusterName(clusterName: string): void {
  *   isolated partition whose STS host this module does not know.
  */
 export function stsHost(region: string): string {
-  if (typeof region !== 'string' || !REGION.test(region)) {
+  if (typeof region !== 'string' || !REGION_PATTERN.test(region)) {
     throw new InvalidInputError(
       `Invalid region ${quote(region)}: expected a lowercase AWS region name such as eu-west-1`,
     );
   }
-  // The partitions the AWS CLI was checked against; an unknown isolated partition
-  // would get a host that does not exist, so refuse rather than mint a dead token.
-  if (region.startsWith('cn-')) return `sts.${region}.amazonaws.com.cn`;
-  if (region.startsWith('us-iso-')) return `sts.${region}.c2s.ic.gov`;
-  if (region.startsWith('us-isob-')) return `sts.${region}.sc2s.sgov.gov`;
-  if (/^[a-z]{2}-iso[a-z]*-/.test(region)) {
+  // An unknown isolated partition would get a host that does not exist, so refuse rather than mint a dead token.
+  const host = regionalHost('sts', region);
+  if (host === undefined) {
     throw new InvalidInputError(
       `Unsupported region ${region}: its isolated partition's STS host is not known to this tool`,
     );
   }
-  return `sts.${region}.amazonaws.com`;
+  return host;
 }
 
 /**

@@ -8,14 +8,11 @@
  */
 import type { EventPatternJson, SecretEventRule } from './events.ts';
 
-/** The providers a mapping's `source` may name (functions/sources/providers.ts holds one per kind). */
-export const SOURCE_KINDS = ['secretsManager'] as const;
-
-/** One of {@link SOURCE_KINDS}. */
-export type SourceKind = (typeof SOURCE_KINDS)[number];
-
-/** The provider of a mapping that names none (every mapping before `source` existed). */
-export const DEFAULT_SOURCE_KIND: SourceKind = 'secretsManager';
+/**
+ * The provider of a mapping that names none (every mapping before `source` existed). The kinds a mapping may name
+ * are the keys of the registries of functions/sources/ (`SourceKind` there), not a list here.
+ */
+export const DEFAULT_SOURCE_KIND = 'secretsManager';
 
 /** One version of the source's secret, as the fetch step needs it. */
 export interface SourceVersion {
@@ -140,9 +137,34 @@ export interface SourcePolicyOptions {
   readonly region: string;
 }
 
+/**
+ * How a provider's mappings name their secret (the mapping's reference field, `secretArn`): what the config
+ * checks, and what the stack checks and warns about. Pure.
+ */
+export interface SourceReference {
+  /**
+   * What is wrong with `ref` as a reference of this provider and how to fix it, for the config's error (after the
+   * quoted value: `"<ref>" <problem>`).
+   *
+   * @returns `undefined` when `ref` is one.
+   */
+  problem(ref: string): string | undefined;
+  /** The region whose events name the secret, when the reference says (the stack must be in it). */
+  region(ref: string): string | undefined;
+  /**
+   * A warning for a valid reference that is likely a mistake, naming the mapping (`mapping <id>: ...`).
+   *
+   * @returns `undefined` when there is nothing to warn about.
+   */
+  warning(ref: string, mappingId: string): string | undefined;
+}
+
 /** The deploy side of a provider: what the stack needs to know, as data. Pure. */
 export interface SourceProvider {
-  readonly kind: SourceKind;
+  /** The kind a mapping's `source` names (its key in the registries of functions/sources/). */
+  readonly kind: string;
+  /** How a mapping names its secret. */
+  readonly reference: SourceReference;
   /**
    * The EventBridge pattern of a rule that starts a sync of `ref`: `label` (the followed staging label `label`,
    * default AWSCURRENT, moved to a new version; every mapping) or `trail` (deletion and restore; a mapping with

@@ -10,7 +10,7 @@ import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { dataShapeFrom, followLabelFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
 import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
-import { openSource } from '../sources/open.ts';
+import { OPEN_SOURCE_KINDS, openSource } from '../sources/open.ts';
 import { dynamoLedger } from '../adapters/ledger.ts';
 
 const env = readEnv('fetch-secret');
@@ -25,7 +25,7 @@ const RESTORED = `DeleteSecret event, but the secret is not scheduled for deleti
   settings.label
 }`;
 const ports: FetchPorts = {
-  source: openSource(sourceKindFrom(env), AWS_CLIENT_OPTIONS, timeLeft).source,
+  source: openSource(sourceKindFrom(env, OPEN_SOURCE_KINDS), AWS_CLIENT_OPTIONS, timeLeft).source,
   sealer: envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft })),
   clock: systemClock,
 };

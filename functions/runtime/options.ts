@@ -4,7 +4,7 @@ import { MAX_RESTART_WINDOW_SECONDS, parseWorkloads, type WorkloadRef } from '..
 import { DEFAULT_SECRET_TYPE, isSecretType, SECRET_TYPES } from '../domain/secret-types.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { CURRENT_LABEL, followedLabelProblem } from '../domain/events.ts';
-import { DEFAULT_SOURCE_KIND, SOURCE_KINDS, type SourceKind } from '../domain/source.ts';
+import { DEFAULT_SOURCE_KIND } from '../domain/source.ts';
 import { shapeProblems, type DataShape, type DataSource } from '../domain/shape.ts';
 import { ENV, type EnvName } from './env-contract.ts';
 import { jsonValue } from './env.ts';
@@ -202,14 +202,15 @@ export function dataShapeFrom(env: EnvWith<typeof ENV.dataShape | typeof ENV.sec
 /**
  * The mapping's source provider from SOURCE_KIND; unset or empty: {@link DEFAULT_SOURCE_KIND}.
  *
+ * @param kinds the kinds the function can open (functions/sources/open.ts `OPEN_SOURCE_KINDS`).
  * @throws ConfigError for a kind this build has no provider for.
  */
-export function sourceKindFrom(env: EnvWith<typeof ENV.sourceKind>): SourceKind {
+export function sourceKindFrom(env: EnvWith<typeof ENV.sourceKind>, kinds: readonly string[]): string {
   const kind = env[ENV.sourceKind] || DEFAULT_SOURCE_KIND;
-  if (!(SOURCE_KINDS as readonly string[]).includes(kind)) {
-    throw new ConfigError(`${ENV.sourceKind} ${JSON.stringify(kind)} is not one of ${SOURCE_KINDS.join(', ')}`);
+  if (!kinds.includes(kind)) {
+    throw new ConfigError(`${ENV.sourceKind} ${JSON.stringify(kind)} is not one of ${kinds.join(', ')}`);
   }
-  return kind as SourceKind;
+  return kind;
 }
 
 /**

@@ -3,8 +3,9 @@
  * CLI's `doctor` with the caller's credentials. Apart from functions/sources/open.ts so that no function bundles it.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SourceDoctor, SourceKind } from '../domain/source.ts';
+import type { SourceDoctor } from '../domain/source.ts';
 import type { SourceClientConfig } from './open.ts';
+import type { SourceKind } from './providers.ts';
 import { secretsManagerDoctor } from './secrets-manager/doctor.ts';
 
 /** Any AWS SDK v3 client, as far as a caller may add a middleware to it (doctor records the Date headers). */
@@ -20,6 +21,20 @@ export interface OpenSourceDoctor {
   close(): void;
 }
 
+/** Every provider's diagnosis side, by kind (the type check fails while a kind has none). */
+const DOCTORS: {
+  readonly [K in SourceKind]: (
+    config: SourceClientConfig,
+    instrument: (c: InstrumentableClient) => void,
+  ) => OpenSourceDoctor;
+} = {
+  secretsManager: (config, instrument) => {
+    const client = new SecretsManagerClient(config);
+    instrument(client);
+    return { doctor: secretsManagerDoctor(client), close: () => client.destroy() };
+  },
+};
+
 /**
  * Opens the doctor of `kind` with an SDK client made from `config`; `instrument` sees the client first.
  */
@@ -28,11 +43,5 @@ export function openSourceDoctor(
   config: SourceClientConfig,
   instrument: (client: InstrumentableClient) => void = () => {},
 ): OpenSourceDoctor {
-  switch (kind) {
-    case 'secretsManager': {
-      const client = new SecretsManagerClient(config);
-      instrument(client);
-      return { doctor: secretsManagerDoctor(client), close: () => client.destroy() };
-    }
-  }
+  return DOCTORS[kind](config, instrument);
 }

@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { SYNTHETIC_SOURCE, type EventPatternJson, type SecretEventRule } from '../../functions/domain/events.ts';
-import type { SourceKind } from '../../functions/domain/source.ts';
+import type { SourceKind } from '../../functions/sources/providers.ts';
 import { sourceProvider } from '../../functions/sources/providers.ts';
 import { rulePrefix } from '../model/resource-names.ts';
 

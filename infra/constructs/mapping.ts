@@ -32,7 +32,7 @@ import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from '../model/applyset.ts';
 import { appScopeOf, kubeNames } from '../model/kube-names.ts';
 import { clusterEnv, hasRemoteCluster, homeOf, isRemote, mintTokenRoleName } from '../model/cluster-env.ts';
-import { fullArnCommand, parseSecretArn, suffixLooksLikeName } from '../model/secret-arn.ts';
+import { sourceProvider } from '../../functions/sources/providers.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
 import { targetName } from '../model/targets.ts';
@@ -339,29 +339,17 @@ export class SecretMapping extends Construct {
     return resource;
   }
 
-  /**
-   * A `secretArn` whose last 6 characters read like a word (`...:secret:prod/app-config`) may be a partial ARN in the
-   * form of a full one: its rule would match no event, ever. The form cannot decide it, so a warning with the command
-   * that prints the real ARN; `eks-secret-sync doctor` decides it with the ARN Secrets Manager returns.
-   */
+  /** A reference its provider reads but would likely never see an event for (a warning, not an error). */
   private checkSecretArnSuffix(m: Mapping): void {
-    if (!suffixLooksLikeName(m.secretArn)) return;
-    const { region, suffix } = parseSecretArn(m.secretArn)!;
-    Annotations.of(this).addWarningV2(
-      SECRET_ARN_SUFFIX_WARNING,
-      `mapping ${m.id}: secretArn ends in "-${suffix}", which reads like part ` +
-        `of the name rather than the 6 random characters Secrets Manager appends: if it is a partial ARN, no change ` +
-        `of the secret will ever start a sync. Print the full ARN with ` +
-        `${fullArnCommand(m.secretArn, region)} and write that, or run eks-secret-sync doctor --mapping ${m.id} ` +
-        `once deployed`,
-    );
+    const warning = sourceProvider(m.source).reference.warning(m.secretArn, m.id);
+    if (warning !== undefined) Annotations.of(this).addWarningV2(SECRET_ARN_SUFFIX_WARNING, warning);
   }
 
   /** Impossible placements are errors that fail the synth, not silently fixed (the config refuses them first). */
   private checkRegions(m: Mapping): void {
     const region = Stack.of(this).region;
     if (Token.isUnresolved(region)) return;
-    const secretRegion = parseSecretArn(m.secretArn)?.region;
+    const secretRegion = sourceProvider(m.source).reference.region(m.secretArn);
     if (secretRegion !== region) {
       Annotations.of(this).addError(
         `mapping ${m.id}: the secret is in ${secretRegion ?? 'no known region'} but the stack in ${region}; its ` +

@@ -17,7 +17,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { MappingOptionProps, TargetOptionProps } from '../model/mapping-options.ts';
-import type { SourceKind } from '../../functions/domain/source.ts';
+import type { SourceKind } from '../../functions/sources/providers.ts';
 import { constructPropsSchema, type mappingSchema } from '../model/config-schema.ts';
 import type { ClusterAccessStack } from './cluster-access.ts';
 import {

@@ -14,6 +14,7 @@ import { StarPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { appNameOf } from './app-name.ts';
+import { endpointServiceName } from '../../functions/domain/partitions.ts';
 import { appHash } from '../model/resource-names.ts';
 import { endpointSubnets, mappingVpc, type Mapping } from '../model/config.ts';
 
@@ -122,11 +123,11 @@ export class KmsInterfaceEndpoint extends Construct implements KmsEndpointTarget
   }
 }
 
-/** `com.amazonaws.<region>.kms` (`cn.com.amazonaws...` in the China regions). */
+/** `com.amazonaws.<region>.kms` (the partition's prefix: `cn.com.amazonaws...` in the China regions). */
 function kmsServiceName(stack: Stack): string {
   const region = stack.region;
   if (Token.isUnresolved(region)) return `com.amazonaws.${Aws.REGION}.kms`;
-  return `${region.startsWith('cn-') ? 'cn.' : ''}com.amazonaws.${region}.kms`;
+  return endpointServiceName('kms', region);
 }
 
 /**

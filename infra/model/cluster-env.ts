@@ -6,6 +6,7 @@
  * Why: docs/deploy.md#clusters-in-other-accounts-and-regions.
  */
 import { createHash } from 'node:crypto';
+import { AWS_PARTITION, partitionOf } from '../../functions/domain/partitions.ts';
 import { appKey, configAppScope, kubeNames, type AppScope } from './kube-names.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { rolePath } from './resource-names.ts';
@@ -17,13 +18,12 @@ interface MappingPlace {
   readonly targets: readonly { readonly cluster: { name: string; account?: string; region?: string } }[];
 }
 
-/** The AWS partition of a region (the partitions whose STS hosts the token signer knows). */
+/**
+ * The AWS partition of a region (functions/domain/partitions.ts); a region of an unknown isolated partition counts
+ * as `aws` here, and the token signer refuses it.
+ */
 export function partitionOfRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  return 'aws';
+  return (partitionOf(region) ?? AWS_PARTITION).name;
 }
 
 /** An account and region. */

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { CURRENT_LABEL } from '../../functions/domain/events.ts';
-import { fullArnCommand, SECRET_ARN_PATTERN, SECRET_ARN_SHAPE } from './secret-arn.ts';
-import { DEFAULT_SOURCE_KIND, SOURCE_KINDS } from '../../functions/domain/source.ts';
+import { DEFAULT_SOURCE_KIND } from '../../functions/domain/source.ts';
+import { SOURCE_KINDS, sourceProvider } from '../../functions/sources/providers.ts';
 import { dataShapeOf, shapeProblems } from '../../functions/domain/shape.ts';
 import type { SecretType } from '../../functions/domain/types.ts';
 import { dataShapeEnvValue, MAX_DATA_SHAPE_BYTES } from '../../functions/runtime/options.ts';
@@ -23,18 +23,6 @@ import {
 } from './mapping-options.ts';
 
 const show = (v: unknown) => JSON.stringify(v);
-
-/** A partial ARN (`...:secret:<name>`) or a bare name: how to print the full ARN to write instead. */
-function partialArnFix(input: unknown): string {
-  if (typeof input !== 'string' || input === '') return '';
-  const partial = /^arn:[a-z-]+:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:secret:(.+)$/.exec(input);
-  const secretId = partial ? input : input.startsWith('arn:') ? undefined : input;
-  if (secretId === undefined) return '';
-  return (
-    ` (get the full ARN, with the 6 characters Secrets Manager appended to the name, with: ` +
-    `${fullArnCommand(secretId, partial?.[1])})`
-  );
-}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -298,10 +286,9 @@ const mappingFields = z.strictObject({
         `letter or digit (like a DNS label)`,
     }),
   // Where the secret lives: a provider of functions/sources/ (functions/domain/source.ts); `secretArn` is its ref.
+  // The reference's form is the provider's (checkSourceReference).
   source: z.enum(SOURCE_KINDS).default(DEFAULT_SOURCE_KIND),
-  secretArn: z.string().regex(SECRET_ARN_PATTERN, {
-    error: (i) => `${show(i.input)} is not a full secret ARN; expected ${SECRET_ARN_SHAPE}${partialArnFix(i.input)}`,
-  }),
+  secretArn: z.string(),
   // Where it had its place in 0.1.0: the settings hash reads the keys in order.
   secretKmsKeyArn,
   cluster: cluster.optional(),
@@ -337,6 +324,21 @@ export const SCHEMA_FIELD_NAMES = {
  * Either the single-target fields (all three) or `targets:`, never both, never neither. Runs even when other
  * fields failed (`when` below), so a file's every problem is reported at once.
  */
+/** Whether a mapping names a known source and a reference (the fields' own schemas report the rest). */
+function hasReference(value: unknown): value is Pick<MappingFields, 'source' | 'secretArn'> {
+  if (value === null || typeof value !== 'object') return false;
+  const { source, secretArn } = value as Record<string, unknown>;
+  return typeof secretArn === 'string' && (SOURCE_KINDS as readonly unknown[]).includes(source);
+}
+
+/** The reference (`secretArn`) in the form its provider reads (functions/sources/<provider>/provider.ts). */
+function checkSourceReference(m: MappingFields, ctx: z.RefinementCtx): void {
+  if (!hasReference(m)) return;
+  const problem = sourceProvider(m.source).reference.problem(m.secretArn);
+  if (problem !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['secretArn'], message: `${show(m.secretArn)} ${problem}` });
+}
+
 function checkTargetForm(m: MappingFields, ctx: z.RefinementCtx): void {
   if (m === null || typeof m !== 'object') return;
   const single = SINGLE_TARGET_FIELDS.filter((f) => m[f] !== undefined);
@@ -438,6 +440,7 @@ function normalize(m: MappingFields) {
  * whole, its targets normalized to a list.
  */
 export const mappingSchema = mappingFields
+  .superRefine(checkSourceReference, { when: (payload) => hasReference(payload.value) })
   .superRefine(checkTargetForm, { when: (payload) => payload.value !== null && typeof payload.value === 'object' })
   .superRefine(checkDataShape)
   .superRefine(checkTargetTypes)

@@ -15,7 +15,7 @@ import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
 import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/constructs/function-vpc.ts';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { STEP_STATE, type StepKind, SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import {
   KMS_ENDPOINT_TAG,
@@ -307,7 +307,7 @@ describe('cdk-nag and cfn-lint on a stack with functions in a VPC', () => {
     // Two findings on each placed function's policy: Resource::* and network-interface/*.
     const expected = ['private-a', 'private-b', 'nat'].flatMap((m) =>
       IN_VPC.filter((n) => m === 'private-a' || n !== 'restart-workloads').flatMap((n) =>
-        Array(2).fill(`VpcStack/Default/Mapping-${m}/${STEP_IDS[n]}/Role/DefaultPolicy/Resource`),
+        Array(2).fill(`VpcStack/Default/Mapping-${m}/${STEP_STATE[n as StepKind]}/Role/DefaultPolicy/Resource`),
       ),
     );
     expect(found).toStrictEqual(expected.sort());
@@ -355,13 +355,3 @@ describe('a mapping given in code (EksSecretSync props)', () => {
     );
   });
 });
-
-/** The construct id of each step in a mapping (infra/constructs/mapping.ts). */
-const STEP_IDS: Record<FunctionName, string> = {
-  'fetch-secret': 'FetchSecret',
-  'mint-token': 'MintToken',
-  'read-secret': 'ReadSecret',
-  'plan-merge': 'PlanMerge',
-  'apply-secret': 'ApplySecret',
-  'restart-workloads': 'RestartWorkloads',
-};

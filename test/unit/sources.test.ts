@@ -3,10 +3,11 @@
 // the mapping's `source` defaults to it, and the fetch function reads its kind from the environment.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/domain/errors.ts';
-import { DEFAULT_SOURCE_KIND, SOURCE_KINDS } from '../../functions/domain/source.ts';
+import { DEFAULT_SOURCE_KIND } from '../../functions/domain/source.ts';
 import { ENV } from '../../functions/runtime/env-contract.ts';
 import { sourceKindFrom } from '../../functions/runtime/options.ts';
-import { SOURCE_PROVIDERS, sourceProvider } from '../../functions/sources/providers.ts';
+import { OPEN_SOURCE_KINDS } from '../../functions/sources/open.ts';
+import { SOURCE_KINDS, SOURCE_PROVIDERS, sourceProvider } from '../../functions/sources/providers.ts';
 import { readSecretsManagerEvent } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { secretsManagerProvider } from '../../functions/sources/secrets-manager/provider.ts';
 import { MappingsError, parseMappings } from '../../infra/model/config.ts';
@@ -18,6 +19,7 @@ const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234
 describe('the source providers', () => {
   it('have one provider per kind a mapping may name, each of its own kind', () => {
     expect(Object.keys(SOURCE_PROVIDERS)).toEqual([...SOURCE_KINDS]);
+    expect([...OPEN_SOURCE_KINDS]).toEqual([...SOURCE_KINDS]);
     for (const kind of SOURCE_KINDS) expect(sourceProvider(kind).kind).toBe(kind);
     expect(sourceProvider(DEFAULT_SOURCE_KIND)).toBe(secretsManagerProvider);
   });
@@ -105,12 +107,12 @@ describe('a mapping names its source', () => {
 
 describe('the fetch function reads its source kind', () => {
   it('as the default when SOURCE_KIND is unset or empty', () => {
-    expect(sourceKindFrom({})).toBe(DEFAULT_SOURCE_KIND);
-    expect(sourceKindFrom({ [ENV.sourceKind]: '' })).toBe(DEFAULT_SOURCE_KIND);
+    expect(sourceKindFrom({}, OPEN_SOURCE_KINDS)).toBe(DEFAULT_SOURCE_KIND);
+    expect(sourceKindFrom({ [ENV.sourceKind]: '' }, OPEN_SOURCE_KINDS)).toBe(DEFAULT_SOURCE_KIND);
   });
 
   it('refuses a kind it has no provider for, naming the variable', () => {
-    expect(() => sourceKindFrom({ [ENV.sourceKind]: 'vault' })).toThrow(ConfigError);
-    expect(() => sourceKindFrom({ [ENV.sourceKind]: 'vault' })).toThrow(/SOURCE_KIND "vault"/);
+    expect(() => sourceKindFrom({ [ENV.sourceKind]: 'vault' }, OPEN_SOURCE_KINDS)).toThrow(ConfigError);
+    expect(() => sourceKindFrom({ [ENV.sourceKind]: 'vault' }, OPEN_SOURCE_KINDS)).toThrow(/SOURCE_KIND "vault"/);
   });
 });

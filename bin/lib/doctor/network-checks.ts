@@ -8,6 +8,7 @@
 import { isIPv4 } from 'node:net';
 import type { MappingTarget as Mapping } from '../../../infra/model/targets.ts';
 import { unchecked, type Finding } from './findings.ts';
+import { regionalHost } from '../../../functions/domain/partitions.ts';
 
 const GUIDE = 'docs/deploy.md#private-clusters-functions-in-a-vpc';
 const HTTPS = 443;
@@ -290,11 +291,12 @@ export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | stri
   }
   const unknown = [vpc.kmsEndpoints, vpc.routes].find((x) => typeof x === 'string');
   if (unknown !== undefined) return unchecked(check, 'how the functions in the VPC reach KMS', unknown as string);
+  const kmsHost = regionalHost('kms', region) ?? `kms.${region}`;
   return {
     check,
     verdict: 'problem',
     message:
-      `the functions in ${vpcs.join(', ')} cannot reach KMS (kms.${region}.amazonaws.com), which opens the sealed ` +
+      `the functions in ${vpcs.join(', ')} cannot reach KMS (${kmsHost}), which opens the sealed ` +
       'values and token: the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
     fix:
       `add endpoints: { vpcId: ${vpcs[0] ?? '<vpc id>'} } to cluster.vpc of mapping ${m.id}, or a NAT route ` +

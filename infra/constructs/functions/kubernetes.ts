@@ -8,11 +8,10 @@ import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../../functions/domain/types.ts';
-import { type FunctionVpcPlacement, placeInVpc } from '../function-vpc.ts';
-import { SyncFunction } from '../lambda-defaults.ts';
+import type { FunctionVpcPlacement } from '../function-vpc.ts';
 import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
-import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
-import { stepOfKind, type SyncStep } from '../../../functions/domain/sync-steps.ts';
+import type { SealingFunctionProps } from './common.ts';
+import { StepFunction } from './step-function.ts';
 
 /** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
@@ -76,6 +75,11 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
   readonly rolloutTimeoutSeconds?: number;
 }
 
+/** The variables every function that calls an API server reads (a new such step's environment is this). */
+export function kubernetesEnvironment(scope: Construct, props: KubernetesFunctionProps) {
+  return { ...connection(scope, props), ...identity(props) };
+}
+
 function connection(scope: Construct, props: KubernetesFunctionProps) {
   return {
     [ENV.mappingId]: props.mappingId,
@@ -87,16 +91,6 @@ function connection(scope: Construct, props: KubernetesFunctionProps) {
 /** The KMS endpoint URL of a function that calls KMS through a stack-made endpoint. */
 function kmsEndpointEnv(props: KubernetesFunctionProps) {
   return { [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
-}
-
-/**
- * Places a Kubernetes function in the mapping's VPC, through its KMS endpoint when the stack made one, when the
- * step table says its step runs there (`inVpc`: it calls an API server).
- */
-function placeKubernetesFunction(fn: SyncFunction, props: KubernetesFunctionProps, step: SyncStep): void {
-  if (!step.inVpc) return;
-  if (props.vpc !== undefined) placeInVpc(fn, props.vpc);
-  props.kmsEndpoint?.admit(fn.role);
 }
 
 function identity(props: KubernetesFunctionProps) {
@@ -122,17 +116,9 @@ function secretAccess(
  * The read-secret step of one mapping: observes the Secret without its values. It opens the token and seals
  * what it read, so its role may decrypt this mapping's `secret-data` and `eks-token`.
  */
-export class ReadSecretFunction extends SyncFunction<'read-secret'> {
+export class ReadSecretFunction extends StepFunction<'read-secret'> {
   constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
-    super(scope, id, {
-      name: 'read-secret',
-      environment: secretAccess(scope, props),
-      logRetention: props.logRetention,
-      description: mappingFunctionDescription('read-secret', props),
-    });
-    const step = stepOfKind('read-secret');
-    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
-    placeKubernetesFunction(this, props, step);
+    super(scope, id, 'read-secret', { ...props, environment: secretAccess(scope, props) });
   }
 }
 
@@ -140,17 +126,10 @@ export class ReadSecretFunction extends SyncFunction<'read-secret'> {
  * The apply-secret step of one mapping: writes the planned Secret. It opens the sealed values and the token,
  * so its role may decrypt this mapping's `secret-data` and `eks-token`.
  */
-export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
+export class ApplySecretFunction extends StepFunction<'apply-secret'> {
   constructor(scope: Construct, id: string, props: ApplySecretFunctionProps) {
-    super(scope, id, {
-      name: 'apply-secret',
-      environment: { ...secretAccess(scope, props), [ENV.metricNamespace]: props.metricNamespace },
-      logRetention: props.logRetention,
-      description: mappingFunctionDescription('apply-secret', props),
-    });
-    const step = stepOfKind('apply-secret');
-    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
-    placeKubernetesFunction(this, props, step);
+    const environment = { ...secretAccess(scope, props), [ENV.metricNamespace]: props.metricNamespace };
+    super(scope, id, 'apply-secret', { ...props, environment });
   }
 }
 
@@ -158,7 +137,7 @@ export class ApplySecretFunction extends SyncFunction<'apply-secret'> {
  * The restart-workloads step of a mapping with `restart`: patches the listed workloads' pod templates. It
  * opens the token only and never sees a value: its role may decrypt this mapping's `eks-token` alone.
  */
-export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> {
+export class RestartWorkloadsFunction extends StepFunction<'restart-workloads'> {
   constructor(scope: Construct, id: string, props: RestartWorkloadsFunctionProps) {
     const environment: FunctionEnvironment<'restart-workloads'> = {
       ...connection(scope, props),
@@ -166,16 +145,8 @@ export class RestartWorkloadsFunction extends SyncFunction<'restart-workloads'> 
       [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
       [ENV.rolloutTimeoutSeconds]: props.rolloutTimeoutSeconds ? String(props.rolloutTimeoutSeconds) : undefined,
     };
-    super(scope, id, {
-      name: 'restart-workloads',
-      // Following the rollouts takes up to MAX_ROLLOUT_TIMEOUT_SECONDS; the state's TimeoutSeconds is the same.
-      timeout: Duration.seconds(RESTART_STEP_TIMEOUT_SECONDS),
-      environment,
-      logRetention: props.logRetention,
-      description: mappingFunctionDescription('restart-workloads', props),
-    });
-    const step = stepOfKind('restart-workloads');
-    grantStepSeals(props.sealKey, this.role, props.mappingId, step);
-    placeKubernetesFunction(this, props, step);
+    // Following the rollouts takes up to MAX_ROLLOUT_TIMEOUT_SECONDS; the state's TimeoutSeconds is the same.
+    const timeout = Duration.seconds(RESTART_STEP_TIMEOUT_SECONDS);
+    super(scope, id, 'restart-workloads', { ...props, environment, timeout });
   }
 }

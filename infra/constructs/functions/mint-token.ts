@@ -1,8 +1,7 @@
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
-import { SyncFunction } from '../lambda-defaults.ts';
-import { mappingFunctionDescription, grantStepSeals, type SealingFunctionProps } from './common.ts';
-import { stepOfKind } from '../../../functions/domain/sync-steps.ts';
+import type { SealingFunctionProps } from './common.ts';
+import { StepFunction } from './step-function.ts';
 
 /** Props of {@link MintTokenFunction}: the token's cluster comes from the state (the target's). */
 export interface MintTokenFunctionProps extends SealingFunctionProps {
@@ -24,7 +23,7 @@ export interface MintTokenFunctionProps extends SealingFunctionProps {
  * Kubernetes identity (the access entry names it), and seals it. The role holds no other AWS permission than
  * sealing this mapping's `eks-token`.
  */
-export class MintTokenFunction extends SyncFunction<'mint-token'> {
+export class MintTokenFunction extends StepFunction<'mint-token'> {
   constructor(scope: Construct, id: string, props: MintTokenFunctionProps) {
     const environment: FunctionEnvironment<'mint-token'> = {
       [ENV.mappingId]: props.mappingId,
@@ -32,13 +31,6 @@ export class MintTokenFunction extends SyncFunction<'mint-token'> {
       ...(props.clusterRegions !== undefined &&
         Object.keys(props.clusterRegions).length > 0 && { [ENV.clusterRegions]: JSON.stringify(props.clusterRegions) }),
     };
-    super(scope, id, {
-      name: 'mint-token',
-      environment,
-      logRetention: props.logRetention,
-      description: mappingFunctionDescription('mint-token', props),
-      roleName: props.roleName,
-    });
-    grantStepSeals(props.sealKey, this.role, props.mappingId, stepOfKind('mint-token'));
+    super(scope, id, 'mint-token', { ...props, environment });
   }
 }

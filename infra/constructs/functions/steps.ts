@@ -1,9 +1,10 @@
 /**
  * The functions of one mapping, made from the step table (functions/domain/sync-steps.ts): one entry per row, which
  * turns the mapping's settings into its construct's props. The construct id is the row's state, the function's name
- * its kind; the role, its seal grants (the row's seals and opens) and the VPC placement (the row's `inVpc`) are the
- * constructs' (infra/constructs/functions/<kind>.ts). infra/constructs/mapping.ts makes whatever this table holds, so
- * a new step is an entry here and its construct, and no edit of the mapping.
+ * its kind; the role, its seal grants (the row's seals and opens) and the VPC placement (the row's `inVpc`) come from
+ * the row through StepFunction (./step-function.ts), which the constructs of this folder extend. A new step whose
+ * function needs only its environment is `new StepFunction(scope, id, '<kind>', ...)` in its entry here, with no
+ * construct file; infra/constructs/mapping.ts makes whatever this table holds, so the mapping needs no edit.
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';

@@ -1,0 +1,155 @@
+/**
+ * One target's run, as the state machine's Map item runs it (statemachine/sync.asl.json), written once for the
+ * runs outside Step Functions: the CLI's in-process pipeline (bin/lib/pipeline.ts) and the overhead benchmark's
+ * direct sync (bench/direct-sync.ts). It holds the order, the conditions, the loops with their bounds
+ * (functions/domain/loops.ts) and each step's call: the step modules of this folder with the ports the caller
+ * built once ({@link TargetPorts}). A new per-target step is its call here; its callers need no edit.
+ */
+import { setTimeout } from 'node:timers/promises';
+import type { ApplyOutput, FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../domain/contract.ts';
+import { ConflictError, UnauthorizedError } from '../domain/errors.ts';
+import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../domain/loops.ts';
+import type { Clock, Connect, Sealer, SecretStore, TokenSigner, WorkloadPatcher } from '../domain/ports.ts';
+import { parseWorkloads, restartAtAfterWrite } from '../domain/restart.ts';
+import type { StepState } from '../domain/sync-steps.ts';
+import type { MergeOptions, Observation, SecretType } from '../domain/types.ts';
+import { applyPlan, WRITE_ACTIONS } from './apply.ts';
+import { planSync } from './plan.ts';
+import { readSecret } from './read.ts';
+import { restartWorkloads } from './restart.ts';
+import { mintToken } from './token.ts';
+
+/** Every port a target's steps take, built once by whoever runs them (each step takes the ones it needs). */
+export interface TargetPorts {
+  readonly sealer: Sealer;
+  readonly signer: TokenSigner;
+  /** The target's Secret, as the bearer of a token. */
+  readonly secrets: Connect<SecretStore>;
+  /** The workloads of the target's namespace, as the bearer of a token. */
+  readonly workloads: Connect<WorkloadPatcher>;
+  readonly clock: Clock;
+  /** Waits `ms` (the restart window's wait); node:timers/promises' setTimeout when not given. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly randomBytes: (n: number) => Buffer;
+}
+
+/** One target's settings: the mapping's options with the target's overrides, as the functions receive them. */
+export interface TargetRunSettings {
+  /** PlanMerge's options (`mappingId` included). */
+  readonly merge: MergeOptions;
+  readonly namespace: string;
+  readonly name: string;
+  readonly type: SecretType;
+  /** Workloads to restart after a write that changed data (`deployment/<name>`, ...). */
+  readonly restart: readonly string[];
+  readonly rolloutTimeoutSeconds?: number;
+  /**
+   * restartWindowSeconds: after a write, the restart waits for the boundary of the window the write completed in,
+   * as ApplySecret computes it and the state machine's WaitForRestartWindow waits (0 or absent: at once).
+   */
+  readonly restartWindowSeconds?: number;
+  /** Where the workloads are, for messages (`cluster <name>, namespace <ns>`). */
+  readonly where?: string;
+  /** Whether a plan that writes is applied (false: stop after PlanMerge, as `plan` and `sync --dry-run`). */
+  readonly write: boolean;
+}
+
+/** What one target's run did; each field is the output of the step that ran. */
+export interface TargetOutcome {
+  readonly observed: Observation;
+  readonly plan: PlanOutput;
+  /** Set when ApplySecret ran. */
+  readonly applied?: ApplyOutput;
+  /** Set when RestartWorkloads ran. */
+  readonly restarted?: RestartOutput;
+}
+
+/**
+ * Runs one step: the caller's wrapper (a trace row, a timing, a progress line) around `run`, which it must call
+ * once and whose result or error it returns.
+ */
+export type StepRunner = <T>(state: StepState, run: () => Promise<T>) => Promise<T>;
+
+const bare: StepRunner = (_state, run) => run();
+
+/**
+ * Mints a token; reads, plans and (when the plan writes and `settings.write`) applies, back to the read on a 409
+ * (CountConflict, at most {@link MAX_CONFLICT_RETRIES} times) and to a new token on a 401 (CountReauth, at most
+ * {@link MAX_REAUTHS} times); after a write whose plan restarts workloads, restarts them, with a new token on a
+ * 401 (the same reauth counter, as the state machine's). A step's error past these bounds ends the run.
+ *
+ * @throws the error of the step that ended the run.
+ */
+export async function runTarget(
+  ports: TargetPorts,
+  settings: TargetRunSettings,
+  fetched: FetchOutput,
+  step: StepRunner = bare,
+): Promise<TargetOutcome> {
+  const { sealer } = ports;
+  const mappingId = settings.merge.mappingId;
+  const where = { mappingId, namespace: settings.namespace, name: settings.name, type: settings.type };
+  const { sealedData } = fetched;
+  // RemintToken runs the same function: outside Step Functions it is MintToken again.
+  const mint = () => step('MintToken', () => mintToken(ports, { mappingId }));
+  let token: TokenOutput = await mint();
+  let conflicts = 0;
+  let reauths = 0;
+  const reauth = async (e: unknown): Promise<void> => {
+    if (!(e instanceof UnauthorizedError) || ++reauths > MAX_REAUTHS) throw e;
+    token = await mint();
+  };
+  let written: Omit<TargetOutcome, 'restarted'>;
+  for (;;) {
+    try {
+      const sealed = { sealedData, sealedToken: token.sealedToken };
+      const observed = await step('ReadSecret', () =>
+        readSecret({ sealer, kubernetes: ports.secrets }, { mappingId }, sealed),
+      );
+      const planSettings = {
+        options: settings.merge,
+        restartTargets: parseWorkloads(settings.restart).map((w) => w.ref),
+      };
+      const plan = await step('PlanMerge', () => planSync(ports, planSettings, { source: fetched.source, observed }));
+      if (!settings.write || !WRITE_ACTIONS.has(plan.action)) {
+        written = { observed, plan };
+        break;
+      }
+      const applyPorts = { sealer, kubernetes: ports.secrets, randomBytes: ports.randomBytes };
+      const applied = await step('ApplySecret', () => applyPlan(applyPorts, where, { plan, ...sealed }));
+      written = { observed, plan, applied };
+      break;
+    } catch (e) {
+      if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
+      await reauth(e);
+    }
+  }
+  // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
+  if (written.applied === undefined || written.plan.restart[0] === undefined) return written;
+  // The Lambda is given the execution's start time; here, the time the restart was first asked for.
+  const requestedAt = ports.clock.now().toISOString();
+  // No budget here (no execution's start time): the boundary after the write, as ApplySecret gives it.
+  const window = settings.restartWindowSeconds ?? 0;
+  const restartAt = restartAtAfterWrite(written.applied.action, window, ports.clock.now().getTime(), {});
+  if (restartAt !== undefined) {
+    await (ports.sleep ?? setTimeout)(Math.max(0, Date.parse(restartAt) - ports.clock.now().getTime()));
+  }
+  const applied = restartAt === undefined ? {} : { applied: { restartAt } };
+  const restartSettings = {
+    mappingId,
+    targets: parseWorkloads(settings.restart),
+    rolloutTimeoutSeconds: settings.rolloutTimeoutSeconds,
+    where: settings.where,
+  };
+  for (;;) {
+    try {
+      const input = { versionId: fetched.source.versionId, requestedAt, sealedToken: token.sealedToken, ...applied };
+      const restarted = await step('RestartWorkloads', () =>
+        restartWorkloads({ sealer, kubernetes: ports.workloads }, restartSettings, input),
+      );
+      return { ...written, restarted };
+    } catch (e) {
+      await reauth(e);
+    }
+  }
+}
