@@ -1,6 +1,13 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
+ * Files handed out first in their group. authentication.test.ts checks the tokens the test bed minted at its start
+ * (`details.tokens`), which live 15 minutes: late in a long run on a loaded machine they have expired (seen at 24
+ * minutes, load 14).
+ */
+const FIRST = ['test/testbed/authentication.test.ts'];
+
+/**
  * vitest's own order (longest or largest file first within each project), with the projects that run together
  * (one `sequence.groupOrder`: `unit` and `testbed-parallel`) interleaved in proportion to their file counts. vitest
  * would otherwise hand out every file of one project before the other's, so on 2 workers two CPU-bound unit files
@@ -9,7 +16,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 export default class InterleaveSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
+    const first = (f: TestSpecification) => FIRST.some((p) => f.moduleId.endsWith(`/${p}`));
+    const sorted = (await super.sort(files)).sort((a, b) => Number(first(b)) - Number(first(a)));
     const out: TestSpecification[] = [];
     for (const order of [...new Set(sorted.map((f) => f.project.config.sequence.groupOrder))]) {
       const byProject = new Map<string, TestSpecification[]>();
