@@ -10,7 +10,7 @@ export function leftOut(example: MappingTarget): string[] {
   if (example.restart.length > 0) {
     out.push(
       `restart (${example.restart.join(', ')}): no workload is restarted here; see ` +
-        'npx vitest run --project testbed test/e2e/restart.test.ts',
+        'npx vitest run test/e2e/restart.test.ts',
     );
   }
   if (Object.keys(example.annotations).length > 0) {
@@ -18,7 +18,7 @@ export function leftOut(example: MappingTarget): string[] {
   }
   out.push(
     `deletionPolicy ${example.deletionPolicy}: the demo never deletes the AWS secret; see ` +
-      'npx vitest run --project testbed test/e2e/deletion.test.ts',
+      'npx vitest run test/e2e/deletion.test.ts',
   );
   if (example.cloudTrailRules)
     out.push('cloudTrailRules: no EventBridge rules run here (the events are sent directly)');

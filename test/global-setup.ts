@@ -13,19 +13,25 @@ declare module 'vitest' {
   }
 }
 
+interface Started {
+  readonly tb: Awaited<ReturnType<typeof startTestbed>>;
+  readonly bundles: Bundles;
+  readonly kubectl: string;
+}
+
 /**
- * Starts the real test bed (kube-apiserver, etcd, token webhook, moto) and
- * synthesizes the CDK app for its Lambda bundles once for the `testbed` project and stops it after the run; server logs
- * are kept
- * under .testbed/logs when any test failed.
+ * The one test bed of a run. Both test-bed projects (`testbed`, one file at a time, and `testbed-parallel`,
+ * vitest.config.ts) name this file; vitest calls a project's global setup once per project, in the one main
+ * process, so the first call starts the test bed and the second gets the same one. Stopped by the last teardown.
  */
-export default async function setup(project: TestProject) {
+const shared = globalThis as { __eksSecretSyncTestbed?: { started: Promise<Started>; users: number } };
+
+async function start(): Promise<Started> {
   const started = Date.now();
   const [tb, bundles] = await Promise.all([
     startTestbed((msg) => process.stderr.write(`[testbed] ${msg}\n`)),
     synthBundles(),
   ]);
-  project.provide('bundles', bundles);
   // After the server's build, so the two Go builds never compete for the cores (cached: a hash check).
   const kubectl = await ensureKubectlBinary((msg) => process.stderr.write(`[testbed] ${msg}\n`)).catch(
     async (e: unknown) => {
@@ -33,10 +39,26 @@ export default async function setup(project: TestProject) {
       throw e;
     },
   );
-  project.provide('kubectl', kubectl);
   process.stderr.write(`[testbed] ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  return { tb, bundles, kubectl };
+}
+
+/**
+ * Starts the real test bed (kube-apiserver, etcd, token webhook, moto) and
+ * synthesizes the CDK app for its Lambda bundles once per run, and stops it after the run; server logs
+ * are kept under .testbed/logs when any test failed.
+ */
+export default async function setup(project: TestProject) {
+  shared.__eksSecretSyncTestbed ??= { started: start(), users: 0 };
+  const one = shared.__eksSecretSyncTestbed;
+  one.users++;
+  const { tb, bundles, kubectl } = await one.started;
+  project.provide('bundles', bundles);
+  project.provide('kubectl', kubectl);
   project.provide('testbed', tb.details);
   return async () => {
+    if (--one.users > 0) return;
+    shared.__eksSecretSyncTestbed = undefined;
     const state = (project.vitest as unknown as { state?: { getCountOfFailedTests?: () => number } }).state;
     const failed = state?.getCountOfFailedTests?.() ?? 1;
     const kept = await tb.stop({ keepLogs: failed > 0 });

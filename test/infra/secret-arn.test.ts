@@ -59,7 +59,10 @@ describe('a partial secret ARN at synth', () => {
   });
 
   // One synth: the example's other mapping (web-tls, a random suffix) is the negative control.
-  it('warns about a partial ARN in the form of a full one (prod/app-config) only, with the command to print it', () => {
+  // A bundled synth in the test: 300 s as lifecycle's (8 s alone, 51 s beside other work at load 13).
+  it('warns about a partial ARN in the form of a full one (prod/app-config) only, with the command to print it', {
+    timeout: 300_000,
+  }, () => {
     expect(warningsOf(PARTIAL)).toStrictEqual([
       [
         `/Arns/${SYNC_CONSTRUCT_ID}/Mapping-app-config`,
