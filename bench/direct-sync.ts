@@ -14,6 +14,7 @@
  * What it leaves out is everything orchestration adds: the executor, one process per step, state passing and
  * logging. A new per-target step runs here with no edit (its call is in the orchestration).
  */
+import { setTimeout } from 'node:timers/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eksTokenSigner } from '../functions/adapters/eks-token.ts';
 import { kmsKeyService } from '../functions/adapters/kms.ts';
@@ -70,6 +71,7 @@ export class DirectSync {
       secrets: (bearer) => secretClient(secret, bearer, IDENTITY),
       workloads: (bearer) => workloadClient(secret, bearer, IDENTITY),
       clock: systemClock,
+      sleep: setTimeout,
       randomBytes,
     };
   }

@@ -10,6 +10,7 @@
  * by target, as the state machine's Map state does (there in parallel); a
  * target's failure does not stop the others.
  */
+import { setTimeout } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Mapping, Target } from '../../infra/model/config.ts';
 import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
@@ -191,6 +192,7 @@ async function pipeline(
         kube().identity,
       ),
     clock: systemClock,
+    sleep: setTimeout,
     randomBytes,
   };
   const { prune, type, labels, annotations, deletionPolicy } = target;

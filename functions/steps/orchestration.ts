@@ -5,7 +5,6 @@
  * (functions/domain/loops.ts) and each step's call: the step modules of this folder with the ports the caller
  * built once ({@link TargetPorts}). A new per-target step is its call here; its callers need no edit.
  */
-import { setTimeout } from 'node:timers/promises';
 import type { ApplyOutput, FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../domain/contract.ts';
 import { ConflictError, UnauthorizedError } from '../domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../domain/loops.ts';
@@ -28,8 +27,8 @@ export interface TargetPorts {
   /** The workloads of the target's namespace, as the bearer of a token. */
   readonly workloads: Connect<WorkloadPatcher>;
   readonly clock: Clock;
-  /** Waits `ms` (the restart window's wait); node:timers/promises' setTimeout when not given. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Waits `ms` (the restart window's wait, as the state machine's WaitForRestartWindow). */
+  readonly sleep: (ms: number) => Promise<unknown>;
   readonly randomBytes: (n: number) => Buffer;
 }
 
@@ -132,7 +131,7 @@ export async function runTarget(
   const window = settings.restartWindowSeconds ?? 0;
   const restartAt = restartAtAfterWrite(written.applied.action, window, ports.clock.now().getTime(), {});
   if (restartAt !== undefined) {
-    await (ports.sleep ?? setTimeout)(Math.max(0, Date.parse(restartAt) - ports.clock.now().getTime()));
+    await ports.sleep(Math.max(0, Date.parse(restartAt) - ports.clock.now().getTime()));
   }
   const applied = restartAt === undefined ? {} : { applied: { restartAt } };
   const restartSettings = {
