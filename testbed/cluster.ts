@@ -11,6 +11,25 @@ import { httpsRequest } from './https.ts';
 import { freePort, startServer, waitUntilReady, type ServerProcess } from './process.ts';
 
 /** What a cluster is started with. */
+/**
+ * The kube-apiserver flags of an audit log the tests read: JSON, no rotation, and blocking mode, so that an event is
+ * written before the response is sent and a test reading the log right after a request sees it.
+ */
+export function auditLogArgs(policyFile: string, logFile: string): string[] {
+  return [
+    '--audit-policy-file',
+    policyFile,
+    '--audit-log-path',
+    logFile,
+    '--audit-log-format',
+    'json',
+    '--audit-log-mode',
+    'blocking',
+    '--audit-log-maxbackup',
+    '0',
+  ];
+}
+
 export interface ClusterSpec {
   /** The testbed-server binary (testbed/build.ts). */
   readonly binary: string;

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ensureServerBinary } from './build.ts';
-import { startCluster } from './cluster.ts';
+import { auditLogArgs, startCluster } from './cluster.ts';
 import { accountCredentials, provisionIdentity, type Identity } from './identities.ts';
 import type { ServerProcess } from './process.ts';
 import type { TestbedDetails } from './testbed.ts';
@@ -77,19 +77,7 @@ export async function startRemoteCluster(
         motoUrl: tb.moto.url,
         accessEntriesFile,
         stsCredentialsFile: tb.cluster.stsCredentialsFile,
-        apiserverArgs: [
-          '--audit-policy-file',
-          join(dirname(tb.cluster.caFile), 'audit-policy.json'),
-          '--audit-log-path',
-          auditLogFile,
-          '--audit-log-format',
-          'json',
-          // Blocking: a write is in the log before its response is sent (the test reads it right after).
-          '--audit-log-mode',
-          'blocking',
-          '--audit-log-maxbackup',
-          '0',
-        ],
+        apiserverArgs: auditLogArgs(join(dirname(tb.cluster.caFile), 'audit-policy.json'), auditLogFile),
       },
       procs,
       log,

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureControllersBinary, ensureServerBinary } from './build.ts';
-import { startCluster } from './cluster.ts';
+import { auditLogArgs, startCluster } from './cluster.ts';
 import { httpsRequest } from './https.ts';
 import {
   accessEntries,
@@ -193,20 +193,7 @@ async function startAll(
       stsCredentialsFile,
       staticTokens: [`${controllersToken},${CONTROLLERS_USER},${CONTROLLERS_USER},system:masters`],
       before: provisioned,
-      apiserverArgs: [
-        // Blocking mode: an event is written before the response is sent, so a test reading the log after a request
-        // sees it.
-        '--audit-policy-file',
-        join(dir, 'audit-policy.json'),
-        '--audit-log-path',
-        auditLogFile,
-        '--audit-log-format',
-        'json',
-        '--audit-log-mode',
-        'blocking',
-        '--audit-log-maxbackup',
-        '0',
-      ],
+      apiserverArgs: auditLogArgs(join(dir, 'audit-policy.json'), auditLogFile),
     },
     procs,
     log,

@@ -7,9 +7,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
-import { type ExecutionRecord, type LocalMapping, TestMapping } from '../support/pipeline.ts';
+import { type LocalMapping, TestMapping } from '../support/pipeline.ts';
 import { RedriveBed } from '../support/redrive.ts';
 import { rolloutOf, setNewPodsReady, waitRolledOut } from '../support/rollouts.ts';
+import { entered, podAnnotations, secretOf, versionOf } from '../support/waves-probes.ts';
 import { workload } from '../support/workloads.ts';
 
 const CANARY = 'CANARY-c41d8e90b7f2';
@@ -22,16 +23,6 @@ describe('waves: redriving the stop’s DLQ message', () => {
   afterAll(async () => {
     await Promise.all(open.map((x) => x.close()));
   });
-
-  const podAnnotations = async (ns: string) =>
-    (await kube(adminToken(), 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/api`)).body.spec.template.metadata
-      .annotations ?? {};
-  const secretOf = (ns: string) => kube(adminToken(), 'GET', `/api/v1/namespaces/${ns}/secrets/app-config`);
-  const versionOf = (r: ExecutionRecord) =>
-    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source
-      .versionId as string;
-  const entered = (r: ExecutionRecord, state: string) =>
-    r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
 
   it('re-runs the whole mapping once the cause is fixed: every target synced, rolled out, nothing lost', async () => {
     // Prepare: the waves stop at target 2, target 3 held (not written)

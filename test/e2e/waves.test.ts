@@ -6,9 +6,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HeldTargets } from '../../functions/domain/waves.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { adminApply, adminToken, kube } from '../support/kube.ts';
-import { type ExecutionRecord, type LocalMapping, TestMapping } from '../support/pipeline.ts';
+import { adminApply } from '../support/kube.ts';
+import { type LocalMapping, TestMapping } from '../support/pipeline.ts';
 import { rolloutOf, setNewPodsReady, waitRolledOut } from '../support/rollouts.ts';
+import { entered, podAnnotations, secretOf, versionOf } from '../support/waves-probes.ts';
 import { workload } from '../support/workloads.ts';
 
 const CANARY = 'CANARY-3f9a1c-waves';
@@ -36,15 +37,6 @@ describe('waves: restart target by target, stop at the first unhealthy one', () 
     await setNewPodsReady(m.targets[1]!.namespace, false);
     return m;
   }
-  const podAnnotations = async (ns: string) =>
-    (await kube(adminToken(), 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/api`)).body.spec.template.metadata
-      .annotations ?? {};
-  const secretOf = (ns: string) => kube(adminToken(), 'GET', `/api/v1/namespaces/${ns}/secrets/app-config`);
-  const versionOf = (r: ExecutionRecord) =>
-    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'FetchSecret').state.output.fetched.source
-      .versionId as string;
-  const entered = (r: ExecutionRecord, state: string) =>
-    r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
 
   it.each([
     ['write', true],
