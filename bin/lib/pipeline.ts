@@ -160,7 +160,8 @@ const OUTCOMES: { readonly [S in StepState]?: (output: never, target: Target, ru
   ApplySecret: (a: ApplyOutput) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
   RestartWorkloads: (r: RestartOutput, _target: Target, run: PipelineRun) => {
     const window = run.restartWindowSeconds ? `, the boundary of its ${run.restartWindowSeconds} s restart window` : '';
-    return `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${r.rolledOut ? ', rolled out' : ''}`;
+    const rolled = r.rolledOut ? ', rolled out' : '';
+    return `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${rolled}`;
   },
 };
 
