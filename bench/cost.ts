@@ -143,7 +143,10 @@ export const ASSUMPTIONS = {
   lambdaMemoryGb: 256 / 1024,
   /** Lambda's platform records per invocation (START, END, REPORT as JSON lines). */
   platformLogBytesPerInvoke: 400,
-  /** Envelope of each Express log record (type, ids, timestamps) besides its payload. */
+  /**
+   * Envelope of each Express log record (type, ids, timestamps) besides its payload, and records per sync: used
+   * only for results from before the overhead phase rebuilt the records (`logBytesPerSync.expressRecords`).
+   */
   expressRecordEnvelopeBytes: 250,
   expressRecordsPerSync: 25,
   mappings: 100,
@@ -190,17 +193,18 @@ export function estimateCost(
   const stepMs = Object.values(overhead.perStateMs).map((ms) => Math.ceil(ms));
   const lambdaGbS = (extraMs: number) => ((stepMs.reduce((a, b) => a + b, 0) + extraMs) / 1000) * A.lambdaMemoryGb;
   const sfnGbS = (ms: number) => (Math.ceil(ms / 100) / 10) * (64 / 1024);
-  const logBytes =
-    overhead.logBytesPerSync.statePayloads +
-    overhead.logBytesPerSync.functionLogs +
-    5 * A.platformLogBytesPerInvoke +
-    A.expressRecordsPerSync * A.expressRecordEnvelopeBytes;
+  // The Express records as measured (payloads escaped, envelopes built as AWS writes them); the older estimate
+  // (payloads unescaped plus assumed envelopes) only for results from before they were counted.
+  const log = overhead.logBytesPerSync;
+  const expressBytes = log.expressRecords ?? log.statePayloads + A.expressRecordsPerSync * A.expressRecordEnvelopeBytes;
+  const invocations = log.lambdaInvocations ?? 5;
+  const logBytes = expressBytes + log.functionLogs + invocations * A.platformLogBytesPerInvoke;
   // Counted in the overhead phase (GenerateDataKey and Decrypt of one sync); 6 in results from before it counted.
   const kmsCalls = overhead.kmsCallsPerSync ? Object.values(overhead.kmsCallsPerSync).reduce((a, b) => a + b, 0) : 6;
   const common = {
     secretsManager: 1 * P.secretsManagerApi.usd * M,
     kms: kmsCalls * P.kmsRequest.usd * M,
-    lambdaRequests: 5 * P.lambdaRequest.usd * M,
+    lambdaRequests: invocations * P.lambdaRequest.usd * M,
     cloudWatchLogs: (logBytes / 1e9) * P.logsIngestGb.usd * M,
     stepFunctionsRequests: P.stepFunctionsExpressRequest.usd * M,
   };

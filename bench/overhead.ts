@@ -9,12 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { SYNC_STEPS } from '../functions/domain/sync-steps.ts';
+import { SYNC_STEPS, taskStates as lambdaTaskStates } from '../functions/domain/sync-steps.ts';
+import { rolePath, stateMachineName } from '../infra/model/resource-names.ts';
 import { FaultProxy } from '../testbed/fault-proxy.ts';
 import { LocalFunction } from '../testbed/lambda-runtime.ts';
 import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
 import { DirectSync } from './direct-sync.ts';
+import { type Invocation, type LogRecords, logRecords, type RecordNames } from './log-records.ts';
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
@@ -54,7 +56,18 @@ export interface OverheadResult {
    * logging at level ALL with execution data carries, without the log records' own envelopes);
    * `functionLogs` = the functions' own log lines (without Lambda's platform records).
    */
-  readonly logBytesPerSync: { readonly statePayloads: number; readonly functionLogs: number };
+  readonly logBytesPerSync: {
+    readonly statePayloads: number;
+    readonly functionLogs: number;
+    /**
+     * The execution's CloudWatch Logs records as Step Functions writes them (bench/log-records.ts): one JSON line
+     * per history event, payloads as escaped strings, the records AWS adds to the local interpreter's (the Map's
+     * start and end, three per Lambda task) derived from the execution. Absent in results from before it was counted.
+     */
+    readonly expressRecords?: number;
+    /** Lambda invocations per sync (each writes START, END and REPORT platform records). */
+    readonly lambdaInvocations?: number;
+  };
   /**
    * Where `statePayloads` comes from, per sync (medians are not needed: every measured sync takes the same path):
    * by state and direction (`<state> in`/`<state> out`, and `<state> task` for a task's Lambda input and result),
@@ -64,6 +77,14 @@ export interface OverheadResult {
     readonly byState: Record<string, number>;
     readonly byField: Record<string, number>;
     readonly events: Record<string, number>;
+    /** The Express log records per sync: how many of each type, and their bytes split into payload and envelope. */
+    readonly records?: {
+      readonly byType: Record<string, number>;
+      readonly count: number;
+      readonly bytes: number;
+      readonly payloadBytes: number;
+      readonly envelopeBytes: number;
+    };
   };
   /** KMS requests one pipeline sync makes (GenerateDataKey and Decrypt, counted on a proxy in a separate sync). */
   readonly kmsCallsPerSync?: Record<string, number>;
@@ -117,6 +138,46 @@ function taskStates(states: Record<string, any>): string[] {
   ]);
 }
 
+/** Every state of a definition by name, also those inside Map and Parallel states. */
+function allStates(states: Record<string, any>): Record<string, any> {
+  return Object.assign(
+    {},
+    states,
+    ...Object.values(states).flatMap((st) => [
+      ...(st.ItemProcessor ? [allStates(st.ItemProcessor.States)] : []),
+      ...(st.Iterator ? [allStates(st.Iterator.States)] : []),
+      ...(st.Branches ?? []).map((b: { States: Record<string, any> }) => allStates(b.States)),
+    ]),
+  );
+}
+
+/** A stack name of typical length for the names in the log records' envelopes. */
+const RECORD_STACK = 'eks-secret-sync';
+
+/**
+ * The names the mapping's log records carry, as on AWS: the execution ARN of an execution EventBridge started (its
+ * name and id are UUIDs), the state machine's role (under the app's role path) and each Lambda task's function ARN
+ * (a CDK-generated function name is up to 64 characters: taken at 64).
+ */
+function recordNames(mappingId: string, subs: Record<string, string>): RecordNames {
+  const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');
+  const states = allStates(JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!)).States);
+  const uuid = '00000000-0000-4000-8000-000000000000';
+  const machine = stateMachineName(RECORD_STACK, mappingId);
+  const account = 'arn:aws:lambda:us-east-1:123456789012:function:';
+  const invokes = new Map(lambdaTaskStates().map(([state, kind]) => [state, SYNC_STEPS.find((r) => r.kind === kind)!]));
+  return {
+    executionArn: `arn:aws:states:us-east-1:123456789012:express:${machine}:${uuid}:${uuid}`,
+    roleArn: `arn:aws:iam::123456789012:role${rolePath(RECORD_STACK)}${machine.slice(0, 50)}-sfn`,
+    lambdaTask: (state) => {
+      const step = invokes.get(state);
+      if (!step) return undefined;
+      const name = `${machine}-${step.kind}`.padEnd(64, 'x').slice(0, 64);
+      return { invokes: step.state, functionArn: `${account}${name}`, timeoutSeconds: states[state]?.TimeoutSeconds };
+    },
+  };
+}
+
 /**
  * The executor alone: the product's ASL, with the placeholders the mapping's own definition was made with
  * (`subs`), and handlers that return recorded results at once.
@@ -150,6 +211,19 @@ async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<
     if (i >= 5) times.push(performance.now() - t);
   }
   return median(times);
+}
+
+/** The records of the measured syncs, per sync (medians; every measured sync takes the same path). */
+function recordSummary(records: readonly LogRecords[]): NonNullable<OverheadResult['logBreakdown']>['records'] {
+  const m = (f: (x: LogRecords) => number) => Math.round(median(records.map(f)));
+  const types = [...new Set(records.flatMap((x) => Object.keys(x.byType)))];
+  return {
+    byType: Object.fromEntries(types.map((t) => [t, m((x) => x.byType[t] ?? 0)])),
+    count: m((x) => x.count),
+    bytes: m((x) => x.bytes),
+    payloadBytes: m((x) => x.payloadBytes),
+    envelopeBytes: m((x) => x.envelopeBytes),
+  };
 }
 
 /** Totals over `syncs` syncs as per-sync values, largest first. */
@@ -261,6 +335,9 @@ export async function measureOverhead(
     };
     const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
     const directSteps: Record<string, number[]> = {};
+    const names = recordNames(pipelineMapping.id, pipelineMapping.substitutions);
+    let invocations: Invocation[] = [];
+    const records: LogRecords[] = [];
     // Task payloads as Lambda sees them (the Parameters-built input and the result).
     for (const [name, f] of Object.entries(pipelineMapping.functions)) {
       const invoke = f.invoke.bind(f);
@@ -269,6 +346,7 @@ export async function measureOverhead(
         const n = size(event) + size(result);
         taskBytes += n;
         if (measuring) add(byState, `${name} task`, n);
+        invocations.push({ state: name, input: event, output: result });
         return result;
       };
     }
@@ -284,6 +362,7 @@ export async function measureOverhead(
       const v = await pipelineMapping.putSecret({ secretString: secretValue(++version) });
       const logsBefore = logSize();
       const taskBefore = taskBytes;
+      invocations = [];
       measuring = measure;
       const t = performance.now();
       const r = await pipelineMapping.run(pipelineMapping.labelEvent(v));
@@ -310,6 +389,7 @@ export async function measureOverhead(
           for (const [k, x] of Object.entries(payload)) add(byField, k, size(x));
       }
       eventBytes += taskBytes - taskBefore + Buffer.byteLength(JSON.stringify(r.output ?? null));
+      records.push(logRecords(r.events, invocations, names));
       logBytes += logSize() - logsBefore;
       last = r;
     };
@@ -372,11 +452,14 @@ export async function measureOverhead(
       logBytesPerSync: {
         statePayloads: Math.round(eventBytes / opts.syncs),
         functionLogs: Math.round(logBytes / opts.syncs),
+        expressRecords: Math.round(median(records.map((x) => x.bytes))),
+        lambdaInvocations: median(records.map((x) => x.byType.LambdaFunctionScheduled ?? 0)),
       },
       logBreakdown: {
         byState: perSync(byState, opts.syncs),
         byField: perSync(byField, opts.syncs),
         events: perSync(events, opts.syncs),
+        records: recordSummary(records),
       },
       kmsCallsPerSync: await countKmsCalls(tb, bundles),
       writes,

@@ -91,8 +91,11 @@ export function summaryRows(r: BenchResults): [string, string, string, string][]
       `<= ${usd(COST_GOALS.perMillionSyncsUsd)}`,
       yes(warm <= COST_GOALS.perMillionSyncsUsd),
     ]);
+    const counted = r.overhead?.logBytesPerSync.expressRecords !== undefined;
     rows.push([
-      '**cost.logBytesPerSync** (state payloads and function logs measured, record envelopes assumed)',
+      counted
+        ? '**cost.logBytesPerSync** (Express records rebuilt from the execution, function logs measured)'
+        : '**cost.logBytesPerSync** (state payloads and function logs measured, record envelopes assumed)',
       `${int(cost.logBytesPerSync)} B`,
       `<= ${int(COST_GOALS.logBytesPerSync)}`,
       yes(cost.logBytesPerSync <= COST_GOALS.logBytesPerSync),
@@ -348,10 +351,15 @@ export function costMarkdown(r: BenchResults): string {
       `${ASSUMPTIONS.lambdaMemoryGb * 1024} MB, execution ${c.inputs.executionMs} ms ` +
       `(64 MB, rounded up to 100 ms), cold adds ${c.inputs.initMsCold} ms of INIT; log volume ` +
       `${int(c.logBytesPerSync)} B per sync ` +
-      `(state payloads and function logs measured, plus assumed ${ASSUMPTIONS.platformLogBytesPerInvoke} B of ` +
-      `platform records per invocation and ` +
-      `${ASSUMPTIONS.expressRecordsPerSync} Express records × ${ASSUMPTIONS.expressRecordEnvelopeBytes} B of ` +
-      `envelope). ` +
+      (r.overhead?.logBreakdown?.records
+        ? `(${r.overhead.logBreakdown.records.count} Express records rebuilt from the execution as Step Functions ` +
+          `writes them, ${int(r.overhead.logBreakdown.records.bytes)} B with payloads escaped, and the function ` +
+          `logs measured, plus assumed ${ASSUMPTIONS.platformLogBytesPerInvoke} B of platform records per ` +
+          `invocation). `
+        : `(state payloads and function logs measured, plus assumed ${ASSUMPTIONS.platformLogBytesPerInvoke} B ` +
+          `of platform records per invocation and ` +
+          `${ASSUMPTIONS.expressRecordsPerSync} Express records × ${ASSUMPTIONS.expressRecordEnvelopeBytes} B of ` +
+          `envelope). `) +
       'Requests per sync: 1 GetSecretValue, 2 GenerateDataKey + 4 Decrypt, 5 Lambda invocations, 1 Express ' +
       'execution. List prices, us-east-1, no free tier.',
   );
