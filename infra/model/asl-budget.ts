@@ -451,7 +451,9 @@ class Graph {
         return this.withRetries(state, branch);
       }
       case 'Map': {
-        const inner = this.inner(state.ItemProcessor ?? state.Iterator);
+        // An iteration starts with the counters its item sets (the ItemSelector's constants: the loop counters at 0).
+        const seed = evaluate(state.ItemSelector ?? state.Parameters ?? {}, new Map(), '$', this.o.deadlines ?? {});
+        const inner = this.inner(state.ItemProcessor ?? state.Iterator, seed);
         if (!(this.o.mapItems > 0))
           throw new UnboundedError(`${name}: a Map state needs the number of items at most (mapItems)`);
         const width = Math.min(state.MaxConcurrency || INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY);
@@ -466,9 +468,9 @@ class Graph {
    * The longest a nested graph (a branch, an item) takes: from its start; once late, also from any state in it the
    * budget can run out in.
    */
-  private inner(def: Json): number {
+  private inner(def: Json, seed: Counters = new Map()): number {
     const g = new Graph(def, this.o, this.late, this.clock?.at);
-    const fromStart = g.longest().seconds;
+    const fromStart = g.longest(undefined, seed).seconds;
     return this.late ? Math.max(fromStart, ...g.names().map((n) => g.tail(n).seconds)) : fromStart;
   }
 

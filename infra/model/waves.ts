@@ -70,7 +70,6 @@ export function withWaves(definition: Json, names: readonly string[], w: WavesOp
   };
   s.Targets.ItemSelector['restartHeld.$'] = '$.wave.held';
   const it = s.Targets.ItemProcessor.States;
-  it.StartTarget.Parameters['restartHeld.$'] = '$.restartHeld';
   for (const choice of ['RestartNeeded', 'RecheckNeeded']) {
     it[choice].Choices.unshift({ Variable: '$.restartHeld', BooleanEquals: true, Next: 'RestartHeld' });
   }

@@ -230,8 +230,8 @@ describe('ASL error contract', () => {
     expect(asl.States.UnknownTargetFailed.Next).toBe('SendToDlq');
     expect(asl.States.SendToDlq.Parameters.MessageBody['target.$']).toBe('$.onlyTarget');
     expect(S.SelectTarget.Choices).toStrictEqual([
-      { Variable: '$.onlyTarget', IsNull: true, Next: 'StartTarget' },
-      { Variable: '$.onlyTarget', StringEqualsPath: '$.target.name', Next: 'StartTarget' },
+      { Variable: '$.onlyTarget', IsNull: true, Next: 'MintToken' },
+      { Variable: '$.onlyTarget', StringEqualsPath: '$.target.name', Next: 'MintToken' },
     ]);
     expect(S[S.SelectTarget.Default].End).toBe(true);
     expect(S[S.SelectTarget.Default].Parameters.failed).toBe(false);
@@ -262,10 +262,16 @@ describe('ASL loop bounds', () => {
     return s.Choices[0].NumericLessThanEquals as number;
   };
 
-  it('start both counters at 0 for each target', () => {
-    expect(S.StartTarget.Parameters).toMatchObject({ conflicts: 0, reauths: 0 });
+  it("start both counters at 0 for each target, in the Map's item", () => {
+    expect(fanOut.ItemSelector).toMatchObject({ conflicts: 0, reauths: 0 });
     expect(fanOut.ItemProcessor.StartAt).toBe('SelectTarget');
-    expect(S.SelectTarget.Choices.map((c: { Next: string }) => c.Next)).toStrictEqual(['StartTarget', 'StartTarget']);
+    expect(S.SelectTarget.Choices.map((c: { Next: string }) => c.Next)).toStrictEqual(['MintToken', 'MintToken']);
+    // Nothing in a target's run sets them back to 0.
+    for (const [name, st] of Object.entries<any>(S)) {
+      if (name === 'StoreConflictCount' || name === 'StoreReauthCount' || name === 'StoreRestartReauthCount') continue;
+      expect([st.ResultPath, st.OutputPath]).not.toContain('$.conflicts');
+      expect([st.ResultPath, st.OutputPath]).not.toContain('$.reauths');
+    }
   });
 
   it.each([
@@ -293,7 +299,7 @@ describe('ASL fan-out to the targets', () => {
   it('fetches once, then runs every target in a Map state with MAX_TARGET_CONCURRENCY (domain/loops.ts)', () => {
     expect(asl.States.FetchSecret.Next).toBe('Targets');
     expect(fanOut).toMatchObject({ Type: 'Map', ItemsPath: '$.targets', MaxConcurrency: MAX_TARGET_CONCURRENCY });
-    expect(S.StartTarget.Next).toBe('MintToken');
+    expect(S.SelectTarget.Choices[0].Next).toBe('MintToken');
     expect(Object.keys(inner)).not.toContain('FetchSecret');
   });
 
@@ -341,11 +347,11 @@ describe('ASL fan-out to the targets', () => {
       },
       'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
-      // For an interpreter whose iteration has its own $$.Execution.Input (the local one); StartTarget drops them.
-      'event.$': '$$.Execution.Input.event',
-      'attempt.$': '$$.Execution.Input.attempt',
+      conflicts: 0,
+      reauths: 0,
     });
-    expect(Object.keys(S.StartTarget.Parameters)).not.toContain('event.$');
+    // The event and attempt are read from $$.Execution.Input where they are sent, never carried in the item.
+    expect(JSON.stringify(fanOut.ItemSelector)).not.toMatch(/event|attempt/);
   });
 
   it("mints each target's token for its own cluster", () => {
