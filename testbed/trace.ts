@@ -36,7 +36,7 @@ function outcome(state: string, out: any): string {
         `${out.fetched.keys.count} keys`
       );
     case 'MintToken':
-      return `token sealed, expires ${out.token.expiresAt}`;
+      return `token sealed, expires ${out.write.token.expiresAt}`;
     case 'ReadSecret':
       return out.plan.observed.exists
         ? `exists at resourceVersion ${out.plan.observed.resourceVersion}`
@@ -44,9 +44,10 @@ function outcome(state: string, out: any): string {
     case 'PlanMerge':
       return planOutcome(out.plan);
     case 'ApplySecret':
-      return `${out.applied.action}d, resourceVersion ${out.applied.resourceVersion}`;
+      return `${out.write.applied.action}d, resourceVersion ${out.write.applied.resourceVersion}`;
     case 'RemintToken':
-      return `token sealed, expires ${out.token.expiresAt}`;
+    case 'RemintTokenForRecheck':
+      return `token sealed, expires ${out.write.token.expiresAt}`;
     case 'RestartWorkloads':
       return `restarted ${out.restarted.workloads.join(', ')} at ${out.restarted.restartedAt}`;
     default:

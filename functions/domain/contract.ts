@@ -55,7 +55,7 @@ export interface TargetInput {
   readonly clusters: ClusterMap;
 }
 
-/** MintToken: in {@link TokenInput}, out at `$.token`. */
+/** MintToken: in {@link TokenInput}, out at `$.write.token`. */
 export interface TokenOutput {
   readonly sealedToken: Sealed;
   /** When clients should stop using the token (14 minutes after signing). */
@@ -99,7 +99,7 @@ export interface PlanOutput extends MergePlan {
   readonly recheck?: readonly string[];
 }
 
-/** ApplySecret: in, out at `$.applied`. */
+/** ApplySecret: in, out at `$.write.applied`. */
 export interface ApplyInput extends Partial<TargetInput> {
   readonly plan: MergePlan;
   readonly sealedData: Sealed;
@@ -165,7 +165,7 @@ export interface RestartInput extends Partial<TargetInput> {
    */
   readonly recheck?: boolean;
   /**
-   * ApplySecret's output (`$.applied`; absent for a re-check): its `restartAt`, when present, is the restart time
+   * ApplySecret's output (`$.write.applied`; absent for a re-check): its `restartAt`, when present, is the restart time
    * instead of `requestedAt`, and the patch is the coalesced one (`restartPatch` in domain/restart.ts).
    */
   readonly applied?: { readonly restartAt?: string };

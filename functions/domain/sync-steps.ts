@@ -26,7 +26,8 @@ export interface SyncStep {
   readonly resultPath: string;
   /**
    * Where the function's result sits in the state: the `ResultPath`, or below it when a `ResultSelector`
-   * `{"<key>.$": "$"}` wraps the result (ReadSecret's observation sits at `$.plan.observed`).
+   * `{"<key>.$": "$"}` wraps the result (ReadSecret's observation sits at `$.plan.observed`, ApplySecret's write at
+   * `$.write.applied`, replacing the sealed data and token the write used).
    */
   readonly resultAt: string;
   /** Seal purposes the function seals with (kms:GenerateDataKey on the seal key, per purpose). */
@@ -61,11 +62,11 @@ export const SYNC_STEPS = [
   },
   {
     state: 'MintToken',
-    alsoStates: ['RemintToken'],
+    alsoStates: ['RemintToken', 'RemintTokenForRecheck'],
     kind: 'mint-token',
     placeholder: 'MintTokenFunctionArn',
-    resultPath: '$.token',
-    resultAt: '$.token',
+    resultPath: '$.write.token',
+    resultAt: '$.write.token',
     seals: ['eks-token'],
     opens: [],
     inVpc: false,
@@ -103,8 +104,8 @@ export const SYNC_STEPS = [
     alsoStates: [],
     kind: 'apply-secret',
     placeholder: 'ApplySecretFunctionArn',
-    resultPath: '$.applied',
-    resultAt: '$.applied',
+    resultPath: '$.write',
+    resultAt: '$.write.applied',
     seals: [],
     opens: ['secret-data', 'eks-token'],
     inVpc: true,

@@ -51,7 +51,7 @@ const RETRY_DEFAULTS = { MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2 };
  * budget (`restartBoundary` in functions/domain/restart.ts).
  */
 export const BOUNDED_TIMESTAMPS: Readonly<Record<string, { readonly seconds: number; readonly byBudget: boolean }>> = {
-  '$.applied.restartAt': { seconds: MAX_RESTART_WINDOW_SECONDS, byBudget: true },
+  '$.write.applied.restartAt': { seconds: MAX_RESTART_WINDOW_SECONDS, byBudget: true },
 };
 
 /** An inline Map runs at most this many iterations at once (Step Functions' inline Map limit). */

@@ -294,8 +294,8 @@ describe("an endpoint outside the functions' allow-list (CLUSTER_ENDPOINTS)", ()
     expect(state).not.toHaveProperty('clusters');
     const input = {
       executionStartedAt: new Date().toISOString(),
-      sealedData: state.fetched.sealedData,
-      sealedToken: state.token.sealedToken,
+      sealedData: state.write.sealedData,
+      sealedToken: state.write.token.sealedToken,
       target: state.target,
       clusters: JSON.parse(Buffer.from(m.substitutions.ClustersJson!, 'base64').toString('utf8')),
     };

@@ -72,7 +72,7 @@ const kubeStatuses = (method: string) => p.kube.requests.filter((q) => q.method 
 const tokenOutputs = (run: { events: any[] }) =>
   run.events
     .filter((e) => e.type === 'StateExited' && e.state.name === 'MintToken')
-    .map((e) => e.state.output.token.expiresAt as string);
+    .map((e) => e.state.output.write.token.expiresAt as string);
 
 describe('token expiry', () => {
   it('mints a new token when the cluster refuses an expired one at ReadSecret, and syncs', async () => {

@@ -124,14 +124,14 @@ describe('controls: a definition over the limit is reported', () => {
     // restartWindowSeconds (docs/restart.md#coalescing-restarts): WaitForRestartWindow waits at most the window.
     const target = (def: any) => worstCase(targetRun(def));
     const waitFree = asl();
-    inner(waitFree).WaitForRestartWindow = { Type: 'Pass', Next: 'RestartWorkloads' };
+    inner(waitFree).WaitForRestartWindow = { Type: 'Pass', Next: inner(waitFree).WaitForRestartWindow.Next };
     expect(target(asl()).seconds - target(waitFree).seconds).toBeCloseTo(MAX_RESTART_WINDOW_SECONDS, 5);
     // ApplySecret returns no boundary past the budget (restartBoundary): control, a wait that could outlast it is over.
     const outlasting = asl();
     inner(outlasting).WaitForRestartWindow = {
       Type: 'Wait',
       Seconds: MAX_RESTART_WINDOW_SECONDS,
-      Next: 'RestartWorkloads',
+      Next: 'RemintToken',
     };
     const r = worstCaseWithBudget(outlasting, EXECUTION_BUDGET_SECONDS, ITEMS);
     expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);

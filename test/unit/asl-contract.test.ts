@@ -98,7 +98,7 @@ describe('ASL error contract', () => {
           And: [
             { Variable: '$.target.failureEvents', IsPresent: true },
             { Variable: '$.target.failureEvents', BooleanEquals: true },
-            { Variable: '$.token.sealedToken', IsPresent: true },
+            { Variable: '$.write.token.sealedToken', IsPresent: true },
           ],
           Next: 'RecordFailureEvent',
         },
@@ -138,12 +138,13 @@ describe('ASL error contract', () => {
         {
           And: [
             { Variable: '$.plan.restart[0]', IsPresent: true },
-            { Variable: '$.applied.restartAt', IsPresent: true },
+            { Variable: '$.write.applied.restartAt', IsPresent: true },
           ],
           Next: 'WaitForRestartWindow',
         },
-        { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RestartWorkloads' },
-        { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' },
+        // The write dropped its token: a restart or re-check after it mints its own first.
+        { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RemintToken' },
+        { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RemintTokenForRecheck' },
       ],
       Default: 'Synced',
     });
@@ -151,7 +152,17 @@ describe('ASL error contract', () => {
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
       .map(([n]) => n);
-    expect(into.sort()).toEqual(['RemintToken', 'RestartNeeded', 'WaitForRestartWindow']);
+    expect(into.sort()).toEqual(['RemintToken']);
+  });
+
+  it('drops the sealed data and token at the write: ApplySecret replaces `write` with what it wrote', () => {
+    expect(S.ApplySecret).toMatchObject({ ResultSelector: { 'applied.$': '$' }, ResultPath: '$.write' });
+    expect(S.MintToken.ResultPath).toBe('$.write.token');
+    // Every reader of the sealed data or token reads them under `write`; after the write only a re-mint puts one back.
+    for (const [name, st] of Object.entries<any>(fanOut.ItemProcessor.States)) {
+      const text = JSON.stringify(st);
+      expect([name, text.includes('"$.token') || text.includes('"$.fetched.sealedData')]).toStrictEqual([name, false]);
+    }
   });
 
   it('with restartWindowSeconds, waits for the window boundary ApplySecret returned, then restarts', () => {
@@ -159,8 +170,8 @@ describe('ASL error contract', () => {
     expect(S.WaitForRestartWindow).toStrictEqual({
       Type: 'Wait',
       Comment: expect.any(String),
-      TimestampPath: '$.applied.restartAt',
-      Next: 'RestartWorkloads',
+      TimestampPath: '$.write.applied.restartAt',
+      Next: 'RemintToken',
     });
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"WaitForRestartWindow"'))
@@ -177,7 +188,7 @@ describe('ASL error contract', () => {
     expect(S.RecheckRollouts.Resource).toBe(S.RestartWorkloads.Resource);
     // Not ApplySecret's output: a redrive that writes nothing has none (and a re-check never waits for a window).
     const { 'applied.$': applied, ...restartParameters } = S.RestartWorkloads.Parameters;
-    expect(applied).toBe('$.applied');
+    expect(applied).toBe('$.write.applied');
     expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...restartParameters, recheck: true });
     expect(S.RecheckRollouts.Retry).toStrictEqual(S.RestartWorkloads.Retry);
     expect(S.RecheckRollouts.Next).toBe('Rechecked');
@@ -187,7 +198,8 @@ describe('ASL error contract', () => {
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RecheckRollouts"'))
       .map(([n]) => n);
-    expect(into.sort()).toEqual(['RecheckNeeded', 'RestartNeeded']);
+    expect(into.sort()).toEqual(['RecheckNeeded', 'RemintTokenForRecheck']);
+    expect(S.RemintTokenForRecheck).toMatchObject({ Resource: '${MintTokenFunctionArn}', Next: 'RecheckRollouts' });
   });
 
   it('writes for create, update and the two deletions, ends Retained for retain, and InSync (or a re-check) otherwise', () => {
@@ -209,8 +221,8 @@ describe('ASL error contract', () => {
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
       // ApplySecret's output: counts, resourceVersion and, with restartWindowSeconds, restartAt; no value.
-      'applied.$': '$.applied',
-      'sealedToken.$': '$.token.sealedToken',
+      'applied.$': '$.write.applied',
+      'sealedToken.$': '$.write.token.sealedToken',
       'target.$': '$.target',
       'clusters.$': CLUSTERS,
     });
@@ -246,7 +258,7 @@ describe('ASL error contract', () => {
     expect(S.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
     expect(S.RemintToken).toMatchObject({
       Resource: '${MintTokenFunctionArn}',
-      ResultPath: '$.token',
+      ResultPath: '$.write.token',
       Next: 'RestartWorkloads',
     });
   });
@@ -340,11 +352,8 @@ describe('ASL fan-out to the targets', () => {
 
   it('gives each target the fetched (sealed) data once, from outside the items', () => {
     expect(fanOut.ItemSelector).toStrictEqual({
-      fetched: {
-        'source.$': '$.fetched.source',
-        'sealedData.$': '$.fetched.sealedData',
-        'changedAt.$': '$.fetched.changedAt',
-      },
+      fetched: { 'source.$': '$.fetched.source' },
+      write: { 'sealedData.$': '$.fetched.sealedData', 'changedAt.$': '$.fetched.changedAt' },
       'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
       conflicts: 0,

@@ -176,7 +176,7 @@ describe('the definition with waves', () => {
       Next: 'RestartHeld',
     });
     expect(run.RecheckNeeded.Choices[0].Next).toBe('RestartHeld');
-    expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RestartWorkloads');
+    expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RemintToken');
   });
 
   it('refuses a definition with no Targets Map to wrap (control)', () => {
