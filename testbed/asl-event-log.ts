@@ -1,6 +1,6 @@
 /**
- * Two fixes for aws-local-stepfunctions 3.0.0 (the local ASL interpreter). First, the event log. A Map iteration's events
- * reach the execution's log through an asynchronous forwarder, and the log drops whatever arrives after the
+ * Two fixes for aws-local-stepfunctions 3.0.0 (the local ASL interpreter). First, the event log. A Map iteration's
+ * events reach the execution's log through an asynchronous forwarder, and the log drops whatever arrives after the
  * execution ended: the final states of the Map iteration that finished last (its SendTargetToDlq, TargetFailed
  * or Synced) were missing from `eventLogs` whenever the states after the Map ran faster than the forwarding
  * (docs/testing.md). Closing the log one macrotask later lets every forwarded event in; the interpretation is
