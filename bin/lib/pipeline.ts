@@ -15,13 +15,6 @@ import { randomBytes } from 'node:crypto';
 import type { Mapping, Target } from '../../infra/model/config.ts';
 import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
-import type {
-  ApplyOutput,
-  FetchOutput,
-  PlanOutput,
-  RestartOutput,
-  TokenOutput,
-} from '../../functions/domain/contract.ts';
 import { existingSecret } from '../../functions/domain/observe.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
@@ -30,14 +23,18 @@ import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { STEP_STATE, type StepState } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
-import { fetchSecret } from '../../functions/steps/fetch.ts';
+import type { ApplyOutput } from '../../functions/steps/apply.ts';
+import { type FetchOutput, fetchSecret } from '../../functions/steps/fetch.ts';
 import {
   runTarget,
   type StepRunner,
   type TargetPorts,
   type TargetRunSettings,
 } from '../../functions/steps/orchestration.ts';
+import type { PlanOutput } from '../../functions/steps/plan.ts';
+import type { RestartOutput } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
+import type { TokenOutput } from '../../functions/steps/token.ts';
 import { openSource } from '../../functions/sources/open.ts';
 import type { AwsSession } from './aws.ts';
 import { requireToken, resolveKubeTarget, type KubeconfigFlags, type KubeTarget } from './cluster.ts';

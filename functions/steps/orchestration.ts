@@ -5,18 +5,18 @@
  * (functions/domain/loops.ts) and each step's call: the step modules of this folder with the ports the caller
  * built once ({@link TargetPorts}). A new per-target step is its call here; its callers need no edit.
  */
-import type { ApplyOutput, FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../domain/contract.ts';
 import { ConflictError, UnauthorizedError } from '../domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../domain/loops.ts';
 import type { Clock, Connect, Sealer, SecretStore, TokenSigner, WorkloadPatcher } from '../domain/ports.ts';
 import { parseWorkloads, restartAtAfterWrite } from '../domain/restart.ts';
 import type { StepState } from '../domain/sync-steps.ts';
 import type { MergeOptions, Observation, SecretType } from '../domain/types.ts';
-import { applyPlan, WRITE_ACTIONS } from './apply.ts';
-import { planSync } from './plan.ts';
+import { type ApplyOutput, applyPlan, WRITE_ACTIONS } from './apply.ts';
+import type { FetchOutput } from './fetch.ts';
+import { type PlanOutput, planSync } from './plan.ts';
 import { readSecret } from './read.ts';
-import { restartWorkloads } from './restart.ts';
-import { mintToken } from './token.ts';
+import { type RestartOutput, restartWorkloads } from './restart.ts';
+import { mintToken, type TokenOutput } from './token.ts';
 
 /** Every port a target's steps take, built once by whoever runs them (each step takes the ones it needs). */
 export interface TargetPorts {
