@@ -67,7 +67,7 @@ const FILE = stringify({
 const IN_VPC: readonly FunctionName[] = SYNC_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
 /** Of those, the ones every mapping has (a mapping without `restart` has no restart-workloads function). */
 const IN_VPC_CORE: readonly FunctionName[] = SYNC_STEPS.filter((s) => s.inVpc && !s.optional).map((s) => s.kind);
-/** How many functions the fixture places: private-a (with restart) all of {@link IN_VPC}, private-b and nat the core. */
+/** How many functions the fixture places: private-a (with restart) all of {@link IN_VPC}, the two others the core. */
 const PLACED = IN_VPC.length + 2 * IN_VPC_CORE.length;
 const ENI_RESOURCE = {
   'Fn::Join': [
