@@ -64,10 +64,33 @@ export interface TargetOutcome {
 }
 
 /**
+ * What each step returns, by the Task state that runs it (the shared FetchSecret, which callers run before
+ * {@link runTarget}, and a target's steps): a new per-target step adds its line here with its call. A caller's
+ * {@link StepRunner} sees each output with its type, without a cast.
+ */
+export type StepOutputs = OfTableStates<{
+  readonly FetchSecret: FetchOutput;
+  readonly MintToken: TokenOutput;
+  readonly ReadSecret: Observation;
+  readonly PlanMerge: PlanOutput;
+  readonly ApplySecret: ApplyOutput;
+  readonly RestartWorkloads: RestartOutput;
+}>;
+
+/** `T`, whose keys must be states of the step table (the type check fails on any other key). */
+type OfTableStates<T extends { readonly [K in keyof T]: K extends StepState ? unknown : never }> = T;
+
+/** A Task state a step runner runs outside Step Functions (one of the step table's states). */
+export type RunnerState = keyof StepOutputs;
+
+/**
  * Runs one step: the caller's wrapper (a trace row, a timing, a progress line) around `run`, which it must call
  * once and whose result or error it returns.
  */
-export type StepRunner = <T>(state: StepState, run: () => Promise<T>) => Promise<T>;
+export type StepRunner = <S extends RunnerState>(
+  state: S,
+  run: () => Promise<StepOutputs[S]>,
+) => Promise<StepOutputs[S]>;
 
 const bare: StepRunner = (_state, run) => run();
 
