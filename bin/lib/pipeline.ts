@@ -15,28 +15,25 @@ import { randomBytes } from 'node:crypto';
 import type { Mapping, Target } from '../../infra/model/config.ts';
 import { secretClient, workloadClient } from '../../functions/adapters/kube.ts';
 import { memorySealer } from '../../functions/adapters/memory-sealer.ts';
-import type {
-  ApplyOutput,
-  FetchOutput,
-  PlanOutput,
-  RestartOutput,
-  TokenOutput,
-} from '../../functions/domain/contract.ts';
 import { existingSecret } from '../../functions/domain/observe.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
-import { STEP_STATE, type StepState } from '../../functions/domain/sync-steps.ts';
+import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
 import type { SecretData, SourceVersion } from '../../functions/domain/types.ts';
-import { fetchSecret } from '../../functions/steps/fetch.ts';
+import { type FetchOutput, fetchSecret } from '../../functions/steps/fetch.ts';
 import {
+  type RunnerState,
   runTarget,
+  type StepOutputs,
   type StepRunner,
   type TargetPorts,
   type TargetRunSettings,
 } from '../../functions/steps/orchestration.ts';
+import type { PlanOutput } from '../../functions/steps/plan.ts';
+import type { RestartOutput } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
 import { openSource } from '../../functions/sources/open.ts';
 import type { AwsSession } from './aws.ts';
@@ -149,19 +146,37 @@ function traced(run: PipelineRun, onStep: (state: string) => void): Step {
 type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
 /** The trace's outcome line of each step's output (a step without one shows `done`). */
-const OUTCOMES: { readonly [S in StepState]?: (output: never, target: Target, run: PipelineRun) => string } = {
-  MintToken: (_t: TokenOutput, target: Target, run: PipelineRun) => {
+const OUTCOMES: {
+  readonly [S in RunnerState]?: (output: StepOutputs[S], target: Target, run: PipelineRun) => string;
+} = {
+  MintToken: (_t, target, run) => {
     const t = run.target!;
     if (!t.expiresAt) return `credentials from ${t.source}`;
     return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
   },
-  ReadSecret: (o: Observation) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
-  PlanMerge: (p: PlanOutput) => planOutcome(p),
-  ApplySecret: (a: ApplyOutput) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
-  RestartWorkloads: (r: RestartOutput, _target: Target, run: PipelineRun) => {
+  ReadSecret: (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
+  PlanMerge: (p) => planOutcome(p),
+  ApplySecret: (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
+  RestartWorkloads: (r, _target, run) => {
     const window = run.restartWindowSeconds ? `, the boundary of its ${run.restartWindowSeconds} s restart window` : '';
     const rolled = r.rolledOut ? ', rolled out' : '';
     return `restarted ${r.workloads.join(', ')} (restartedAt ${r.restartedAt}${window})${rolled}`;
+  },
+};
+
+/** Where a run keeps a step's output (the JSON output and the plan view read it); other steps keep nothing. */
+const KEEP: { readonly [S in RunnerState]?: (run: PipelineRun, output: StepOutputs[S]) => void } = {
+  ReadSecret: (run, o) => {
+    run.observed = o;
+  },
+  PlanMerge: (run, p) => {
+    run.plan = p;
+  },
+  ApplySecret: (run, a) => {
+    run.applied = { action: a.action, resourceVersion: a.resourceVersion };
+  },
+  RestartWorkloads: (run, r) => {
+    run.restarted = r;
   },
 };
 
@@ -209,18 +224,12 @@ async function pipeline(
     write: opts.apply,
   };
   run.restartWindowSeconds = m.restartWindowSeconds;
-  const outcome = (state: StepState) => (output: unknown) =>
-    (OUTCOMES[state] as ((o: unknown, t: Target, r: PipelineRun) => string) | undefined)?.(output, target, run) ??
-    'done';
-  const record: StepRunner = async (state, fn) => {
-    const output = await step(state, fn, outcome(state));
-    if (state === 'ReadSecret') run.observed = output as Observation;
-    if (state === 'PlanMerge') run.plan = output as PlanOutput;
-    if (state === 'ApplySecret') {
-      const a = output as ApplyOutput;
-      run.applied = { action: a.action, resourceVersion: a.resourceVersion };
-    }
-    if (state === 'RestartWorkloads') run.restarted = output as RestartOutput;
+  const record: StepRunner = async <S extends RunnerState>(state: S, fn: () => Promise<StepOutputs[S]>) => {
+    // The tables are indexed by `state` and called with its own step's output: one state's entry, one type.
+    const line = OUTCOMES[state] as ((o: StepOutputs[S], t: Target, r: PipelineRun) => string) | undefined;
+    const keep = KEEP[state] as ((r: PipelineRun, o: StepOutputs[S]) => void) | undefined;
+    const output = await step(state, fn, (o) => line?.(o, target, run) ?? 'done');
+    keep?.(run, output);
     return output;
   };
   await runTarget(ports, settings, fetched, record);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { eventClient, secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { ApplyInput, ApplyOutput, ReportInput, ReportOutput } from '../domain/contract.ts';
 import { systemClock } from '../domain/ports.ts';
 import { freshnessRecord } from '../domain/freshness.ts';
 import { ANNOTATIONS } from '../domain/metadata.ts';
@@ -14,8 +13,8 @@ import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartWindowFrom, secretTypeFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
-import { applyPlan } from '../steps/apply.ts';
-import { reportFailure } from '../steps/report.ts';
+import { type ApplyInput, type ApplyOutput, applyPlan } from '../steps/apply.ts';
+import { type ReportInput, type ReportOutput, reportFailure } from '../steps/report.ts';
 
 const env = readEnv('apply-secret');
 const mappingId = env[ENV.mappingId];

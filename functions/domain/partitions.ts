@@ -2,8 +2,9 @@
  * Which AWS partition a region belongs to, and what follows from it: the DNS suffix of its regional endpoints
  * (KMS, STS, ...) and the prefix of its VPC endpoint service names. Written once here; the config's partition check
  * (infra/model/cluster-env.ts), the EKS token's STS host (functions/adapters/eks-token.ts), the AWS JSON clients'
- * endpoint (functions/adapters/aws-json.ts) and the KMS interface endpoint's service name
- * (infra/constructs/vpc-endpoints.ts) read it. Pure: no SDK (the functions bundle it), no environment.
+ * endpoint (functions/adapters/aws-json.ts), the KMS interface endpoint's service name
+ * (infra/constructs/vpc-endpoints.ts) and the Secrets Manager provider's `kms:ViaService`
+ * (functions/sources/secrets-manager/provider.ts) read it. Pure: no SDK (the functions bundle it), no environment.
  *
  * The partitions are the ones the AWS CLI's token was checked against (botocore's endpoints.json: `regionRegex`,
  * `dnsSuffix`); a region of another isolated partition (`<xx>-iso<x>-...`) is known to be isolated but not what

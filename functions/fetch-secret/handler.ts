@@ -1,7 +1,7 @@
 import { AWS_CLIENT_OPTIONS } from '../adapters/aws.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { FetchOutput, SyncInput } from '../domain/contract.ts';
+import type { SyncInput } from '../domain/contract.ts';
 import { budgetEndsAt } from '../domain/execution-budget.ts';
 import { systemClock } from '../domain/ports.ts';
 import { ENV } from '../runtime/env-contract.ts';
@@ -9,7 +9,7 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { dataShapeFrom, followLabelFrom, secretTypeFrom, sourceKindFrom } from '../runtime/options.ts';
-import { fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
+import { type FetchOutput, fetchSecret, type FetchPorts, type FetchSettings } from '../steps/fetch.ts';
 import { OPEN_SOURCE_KINDS, openSource } from '../sources/open.ts';
 import { dynamoLedger } from '../adapters/ledger.ts';
 

@@ -2,12 +2,11 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { eksTokenSigner } from '../adapters/eks-token.ts';
 import { kmsKeyService } from '../adapters/kms.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { TokenInput, TokenOutput } from '../domain/contract.ts';
 import { ENV } from '../runtime/env-contract.ts';
 import { clusterRegionsOf, lambdaRegion, readEnv } from '../runtime/env.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
-import { mintToken } from '../steps/token.ts';
+import { mintToken, type TokenInput, type TokenOutput } from '../steps/token.ts';
 
 const env = readEnv('mint-token');
 const settings = { mappingId: env[ENV.mappingId] };

@@ -1,4 +1,3 @@
-import type { PlanInput, PlanOutput } from '../domain/contract.ts';
 import { systemClock } from '../domain/ports.ts';
 import { parseWorkloads } from '../domain/restart.ts';
 import { targetRefOf } from '../domain/target.ts';
@@ -6,7 +5,7 @@ import { type InvocationContext, startInvocation } from '../runtime/deadline.ts'
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { mergeOptionsFrom, restartTargetsFrom } from '../runtime/options.ts';
-import { planSync, type PlanSettings } from '../steps/plan.ts';
+import { type PlanInput, type PlanOutput, planSync, type PlanSettings } from '../steps/plan.ts';
 
 const env = readEnv('plan-merge');
 const mapping: PlanSettings = {

@@ -1,7 +1,6 @@
 import { kmsKeyService } from '../adapters/kms.ts';
 import { secretClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { ReadInput } from '../domain/contract.ts';
 import { targetRefOf } from '../domain/target.ts';
 import type { Observation } from '../domain/types.ts';
 import { ENV } from '../runtime/env-contract.ts';
@@ -10,7 +9,7 @@ import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
-import { readSecret } from '../steps/read.ts';
+import { type ReadInput, readSecret } from '../steps/read.ts';
 
 const env = readEnv('read-secret');
 const settings = { mappingId: env[ENV.mappingId] };

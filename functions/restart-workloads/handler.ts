@@ -1,7 +1,6 @@
 import { kmsKeyService } from '../adapters/kms.ts';
 import { workloadClient } from '../adapters/kube.ts';
 import { envelopeSealer } from '../adapters/seal.ts';
-import type { RestartInput, RestartOutput } from '../domain/contract.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { parseWorkloads } from '../domain/restart.ts';
 import { targetRefOf } from '../domain/target.ts';
@@ -11,7 +10,7 @@ import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartTargetsFrom, rolloutTimeoutFrom } from '../runtime/options.ts';
 import { allowedEndpointsFrom, identityFrom, namespaceOf } from '../runtime/target.ts';
-import { restartWorkloads } from '../steps/restart.ts';
+import { type RestartInput, type RestartOutput, restartWorkloads } from '../steps/restart.ts';
 
 const env = readEnv('restart-workloads');
 const mappingId = env[ENV.mappingId];

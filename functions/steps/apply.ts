@@ -1,13 +1,40 @@
 /** ApplySecret: the plan written to the Kubernetes Secret, conditionally on what was read. */
-import type { ApplyInput, ApplyOutput } from '../domain/contract.ts';
+import type { TargetInput } from '../domain/contract.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { ANNOTATIONS, DATA_HASH_KEY_BYTES, MANAGER_NAME, newDataHashAnnotations } from '../domain/metadata.ts';
 import { releaseKeys } from '../domain/observe.ts';
 import { buildTakeover, buildWrite } from '../domain/plan.ts';
-import type { Connect, KubeSecret, SecretStore, Sealer } from '../domain/ports.ts';
+import type { Connect, KubeSecret, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
 import type { MergePlan, SecretType } from '../domain/types.ts';
+import type { FetchOutput } from './fetch.ts';
 import { openData, openToken } from './sealed.ts';
+
+/** ApplySecret: in, out at `$.write.applied`. */
+export interface ApplyInput extends Partial<TargetInput> {
+  readonly plan: MergePlan;
+  readonly sealedData: Sealed;
+  readonly sealedToken: Sealed;
+  /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
+  readonly changedAt?: FetchOutput['changedAt'];
+}
+
+/** What ApplySecret wrote. */
+export interface ApplyOutput {
+  readonly action: 'create' | 'update' | 'delete-keys' | 'delete-secret';
+  /** The Secret's resourceVersion after the write; empty after `delete-secret`. */
+  readonly resourceVersion: string;
+  readonly added: number;
+  readonly updated: number;
+  /** Keys removed: pruned, or removed by a deletion. */
+  readonly pruned: number;
+  /**
+   * With `restartWindowSeconds` W > 0, after a create or update: the boundary of the W-second window the write
+   * completed in (`restartBoundary` in domain/restart.ts). WaitForRestartWindow waits until then and
+   * RestartWorkloads writes it as the restart time. Absent with W = 0 (restart at the execution's start time).
+   */
+  readonly restartAt?: string;
+}
 
 /** What the apply step works through. */
 export interface ApplyPorts {

@@ -2,10 +2,10 @@
  * FetchSecret: the AWS secret version an event names, as sealed Kubernetes
  * data and a value-free description of its source and keys.
  */
-import type { FetchOutput, SyncInput } from '../domain/contract.ts';
+import type { SyncInput } from '../domain/contract.ts';
 import { encodeSecretData } from '../domain/data-codec.ts';
 import { nameList } from '../domain/names.ts';
-import type { Clock, Sealer } from '../domain/ports.ts';
+import type { Clock, Sealed, Sealer } from '../domain/ports.ts';
 import type { SecretSource, SourceVersion } from '../domain/source.ts';
 import {
   assertValidKeys,
@@ -22,7 +22,29 @@ import {
   type SourceVersions,
 } from '../domain/shape.ts';
 import { validateTypedValues } from '../domain/secret-types.ts';
-import type { SecretData, SecretType } from '../domain/types.ts';
+import type { NameList, SecretData, SecretType, SourceVersion as SyncedVersion } from '../domain/types.ts';
+
+/** FetchSecret: in `{ event }`, out at `$.fetched`. */
+export interface FetchOutput {
+  readonly source: SyncedVersion;
+  readonly keys: NameList;
+  readonly sealedData: Sealed;
+  /**
+   * When the version changed (the `Secret Label Updated` event's time, domain/freshness.ts), null for triggers
+   * that do not say: the start of the freshness metric ApplySecret records.
+   */
+  readonly changedAt: string | null;
+  /**
+   * The staging labels `data` entries read that no version carried (AWSPREVIOUS of a secret's first version):
+   * their keys are left out of the data. Absent when every label was found.
+   */
+  readonly missingStages?: readonly string[];
+  /**
+   * When the execution's budget ends (domain/execution-budget.ts `budgetEndsAt`): the deadline the wave loop of a
+   * mapping with `waves` checks before each new wave. Absent without the execution's start time (a direct call).
+   */
+  readonly budgetEndsAt?: string;
+}
 
 /** What the fetch step works through. */
 export interface FetchPorts {

@@ -5,18 +5,18 @@
  * (functions/domain/loops.ts) and each step's call: the step modules of this folder with the ports the caller
  * built once ({@link TargetPorts}). A new per-target step is its call here; its callers need no edit.
  */
-import type { ApplyOutput, FetchOutput, PlanOutput, RestartOutput, TokenOutput } from '../domain/contract.ts';
 import { ConflictError, UnauthorizedError } from '../domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS } from '../domain/loops.ts';
 import type { Clock, Connect, Sealer, SecretStore, TokenSigner, WorkloadPatcher } from '../domain/ports.ts';
 import { parseWorkloads, restartAtAfterWrite } from '../domain/restart.ts';
 import type { StepState } from '../domain/sync-steps.ts';
 import type { MergeOptions, Observation, SecretType } from '../domain/types.ts';
-import { applyPlan, WRITE_ACTIONS } from './apply.ts';
-import { planSync } from './plan.ts';
+import { type ApplyOutput, applyPlan, WRITE_ACTIONS } from './apply.ts';
+import type { FetchOutput } from './fetch.ts';
+import { type PlanOutput, planSync } from './plan.ts';
 import { readSecret } from './read.ts';
-import { restartWorkloads } from './restart.ts';
-import { mintToken } from './token.ts';
+import { type RestartOutput, restartWorkloads } from './restart.ts';
+import { mintToken, type TokenOutput } from './token.ts';
 
 /** Every port a target's steps take, built once by whoever runs them (each step takes the ones it needs). */
 export interface TargetPorts {
@@ -64,10 +64,33 @@ export interface TargetOutcome {
 }
 
 /**
+ * What each step returns, by the Task state that runs it (the shared FetchSecret, which callers run before
+ * {@link runTarget}, and a target's steps): a new per-target step adds its line here with its call. A caller's
+ * {@link StepRunner} sees each output with its type, without a cast.
+ */
+export type StepOutputs = OfTableStates<{
+  readonly FetchSecret: FetchOutput;
+  readonly MintToken: TokenOutput;
+  readonly ReadSecret: Observation;
+  readonly PlanMerge: PlanOutput;
+  readonly ApplySecret: ApplyOutput;
+  readonly RestartWorkloads: RestartOutput;
+}>;
+
+/** `T`, whose keys must be states of the step table (the type check fails on any other key). */
+type OfTableStates<T extends { readonly [K in keyof T]: K extends StepState ? unknown : never }> = T;
+
+/** A Task state a step runner runs outside Step Functions (one of the step table's states). */
+export type RunnerState = keyof StepOutputs;
+
+/**
  * Runs one step: the caller's wrapper (a trace row, a timing, a progress line) around `run`, which it must call
  * once and whose result or error it returns.
  */
-export type StepRunner = <T>(state: StepState, run: () => Promise<T>) => Promise<T>;
+export type StepRunner = <S extends RunnerState>(
+  state: S,
+  run: () => Promise<StepOutputs[S]>,
+) => Promise<StepOutputs[S]>;
 
 const bare: StepRunner = (_state, run) => run();
 

@@ -1,10 +1,41 @@
 /** PlanMerge: the merge decision from the source version and the value-free observation. */
-import type { PlanInput, PlanOutput } from '../domain/contract.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { planMerge } from '../domain/plan.ts';
 import type { Clock } from '../domain/ports.ts';
 import { recheckAfter, restartAfter } from '../domain/restart.ts';
-import type { MergeOptions } from '../domain/types.ts';
+import type { TargetRef } from '../domain/target.ts';
+import type { MergeOptions, MergePlan, Observation, SourceVersion } from '../domain/types.ts';
+
+/** PlanMerge: in, out at `$.plan` ({@link PlanOutput}). */
+export interface PlanInput {
+  /** The target whose overrides apply (absent: the mapping's options as they are). */
+  readonly target?: TargetRef;
+  readonly source: SourceVersion;
+  readonly observed: Observation;
+  /** The execution's attempt (`$$.Execution.Input.attempt`; 2 and up: a redrive), for {@link PlanOutput.recheck}. */
+  readonly attempt?: number;
+}
+
+/**
+ * What PlanMerge returns: the merge plan, and the workloads to restart once
+ * it is written. `restart` is how the state machine knows whether to restart:
+ * the Choice after ApplySecret goes to RestartWorkloads only when
+ * `$.plan.restart[0]` is present, that is when the mapping lists workloads
+ * (RESTART_TARGETS) AND the write changes data (a key added, updated or
+ * pruned; see `restartAfter` in domain/restart.ts). A write that only
+ * records a new version in the annotations, a no-op and a stale version
+ * restart nothing. The plan is made again after a conflict, so `restart`
+ * always belongs to the write that succeeded.
+ */
+export interface PlanOutput extends MergePlan {
+  /** `deployment/<name>`, `statefulset/<name>`, `daemonset/<name>`, sorted; empty for no restart. */
+  readonly restart: readonly string[];
+  /**
+   * On a redrive that writes no new data: the workloads whose restart and rollout are checked again
+   * (RecheckRollouts; `recheckAfter` in domain/restart.ts). Absent or empty otherwise.
+   */
+  readonly recheck?: readonly string[];
+}
 
 /** What the plan step works through. */
 export interface PlanPorts {

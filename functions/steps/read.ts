@@ -1,9 +1,15 @@
 /** ReadSecret: how the Kubernetes Secret compares with the AWS data, without a value. */
-import type { ReadInput } from '../domain/contract.ts';
+import type { TargetInput } from '../domain/contract.ts';
 import { existingSecret, observe } from '../domain/observe.ts';
-import type { Connect, SecretStore, Sealer } from '../domain/ports.ts';
+import type { Connect, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
 import type { Observation } from '../domain/types.ts';
 import { openData, openToken } from './sealed.ts';
+
+/** ReadSecret: in, out at `$.observed` ({@link Observation}). */
+export interface ReadInput extends Partial<TargetInput> {
+  readonly sealedData: Sealed;
+  readonly sealedToken: Sealed;
+}
 
 /** What the read step works through. */
 export interface ReadPorts {

@@ -1,9 +1,28 @@
 /** RecordFailureEvent: a failed target's sync left on its Secret as a Kubernetes Event (`failureEvents`). */
-import type { ReportInput, ReportOutput } from '../domain/contract.ts';
+import type { TargetInput } from '../domain/contract.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { failureEvent } from '../domain/failure-event.ts';
-import type { Clock, Connect, EventRecorder, SecretStore, Sealer } from '../domain/ports.ts';
+import type { Clock, Connect, EventRecorder, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
 import { openToken } from './sealed.ts';
+
+/**
+ * RecordFailureEvent: in (the apply-secret function, after a target's DLQ message, for a mapping with
+ * `failureEvents`): the failure as the DLQ message records it and the target's sealed token.
+ */
+export interface ReportInput extends Partial<TargetInput> {
+  readonly report: { readonly failedStep: string; readonly error: string; readonly cause: string };
+  readonly sealedToken: Sealed;
+}
+
+/** RecordFailureEvent: out at `$.reported`. */
+export interface ReportOutput {
+  /** The Event's name. */
+  readonly event: string;
+  /** The Event's reason (`<failedStep>Failed`). */
+  readonly reason: string;
+  /** Whether the Secret existed (the Event then names its uid, which `kubectl describe secret` matches). */
+  readonly secretExists: boolean;
+}
 
 /** What the report step works through. */
 export interface ReportPorts {

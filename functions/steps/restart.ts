@@ -1,11 +1,58 @@
 /** RestartWorkloads: the mapping's workloads rolled after a write that changed the Secret's data. */
-import type { RestartInput, RestartOutput } from '../domain/contract.ts';
+import type { TargetInput } from '../domain/contract.ts';
 import { InvalidInputError, NotFoundError, RolloutUnhealthyError, type SyncError } from '../domain/errors.ts';
-import { noDeadline, type Connect, type Sealer, type TimeLeft, type WorkloadPatcher } from '../domain/ports.ts';
+import {
+  noDeadline,
+  type Connect,
+  type Sealed,
+  type Sealer,
+  type TimeLeft,
+  type WorkloadPatcher,
+} from '../domain/ports.ts';
 import { rolloutState, type RolloutState } from '../domain/rollout.ts';
 import { restartedForVersion, restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
 import type { RestartOutcome, WorkloadRef } from '../domain/restart.ts';
 import { openToken } from './sealed.ts';
+
+/**
+ * RestartWorkloads: in (built by the state's Parameters), after an ApplySecret
+ * that changed data. The workloads come from the function's own
+ * RESTART_TARGETS, never from the state.
+ */
+export interface RestartInput extends Partial<TargetInput> {
+  /** The version just written, recorded on each pod template. */
+  readonly versionId: string;
+  /**
+   * When the restart was requested (the execution's start time): the same
+   * for every attempt, so a retry re-sends identical patches and rolls
+   * nothing twice.
+   */
+  readonly requestedAt: string;
+  readonly sealedToken: Sealed;
+  /**
+   * A redrive's re-check (RecheckRollouts): restart only the workloads whose pod template does not yet carry this
+   * version, then follow every rollout. Absent: restart every workload (RestartWorkloads).
+   */
+  readonly recheck?: boolean;
+  /**
+   * ApplySecret's output (`$.write.applied`; absent for a re-check): its `restartAt`, when present, is the restart
+   * time instead of `requestedAt`, and the patch is the coalesced one (`restartPatch` in domain/restart.ts).
+   */
+  readonly applied?: { readonly restartAt?: string };
+}
+
+/** RestartWorkloads: out at `$.restarted`. */
+export interface RestartOutput {
+  /** The workloads patched, as in the mapping. */
+  readonly workloads: readonly string[];
+  /** The `kubectl.kubernetes.io/restartedAt` value set (RFC 3339). */
+  readonly restartedAt: string;
+  readonly versionId: string;
+  /** Present (true) when the rollouts were followed to completion (`rolloutTimeoutSeconds` > 0). */
+  readonly rolledOut?: true;
+  /** A re-check only: the workloads not patched again, their pod template already restarted for this version. */
+  readonly alreadyRestarted?: readonly string[];
+}
 
 /** What the restart step works through. */
 export interface RestartPorts {

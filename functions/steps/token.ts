@@ -1,7 +1,19 @@
 /** MintToken: a bearer token for the cluster, sealed so that it never enters the state in plain text. */
-import type { TokenOutput } from '../domain/contract.ts';
-import type { Sealer, TokenSigner } from '../domain/ports.ts';
+import type { Sealed, Sealer, TokenSigner } from '../domain/ports.ts';
 import { tokenToSeal } from '../domain/token-form.ts';
+
+/** MintToken (and RemintToken): in, the target's cluster. */
+export interface TokenInput {
+  /** The EKS cluster the token is for (signed into it as `x-k8s-aws-id`). */
+  readonly clusterName: string;
+}
+
+/** MintToken: in {@link TokenInput}, out at `$.write.token`. */
+export interface TokenOutput {
+  readonly sealedToken: Sealed;
+  /** When clients should stop using the token (14 minutes after signing). */
+  readonly expiresAt: string;
+}
 
 /** What the token step works through. */
 export interface TokenPorts {

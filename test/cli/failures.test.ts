@@ -3,6 +3,7 @@
 // the binding of the token, and sync restarting a mapping's workloads as the pipeline's RestartWorkloads does.
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { accessManifests } from '../../infra/model/rbac.ts';
 import { adminApply, adminToken, kube } from '../support/kube.ts';
 import { workload } from '../support/workloads.ts';
@@ -103,14 +104,12 @@ describe('sync of a mapping with restart', () => {
 
     expect(first.code, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout);
-    expect(out.trace.map((r: { state: string }) => r.state)).toStrictEqual([
-      'FetchSecret',
-      'MintToken',
-      'ReadSecret',
-      'PlanMerge',
-      'ApplySecret',
-      'RestartWorkloads',
-    ]);
+    // Every step of the step table, in its order: the optional RestartWorkloads included, after the write.
+    const states = out.trace.map((r: { state: string }) => r.state);
+    expect(states.slice(-1)).toStrictEqual(['RestartWorkloads']);
+    expect(states).toStrictEqual(
+      SYNC_STEPS.filter((r) => !r.optional || r.kind === 'restart-workloads').map((r) => r.state),
+    );
     expect(out.restarted).toMatchObject({ workloads: ['deployment/api'], versionId: out.source.versionId });
     const api = await kube(adminToken(), 'GET', `/apis/apps/v1/namespaces/${m.namespace}/deployments/api`);
     expect(api.body.spec.template.metadata.annotations).toMatchObject({

@@ -51,6 +51,22 @@ describe('the Secrets Manager provider', () => {
     expect(more).toEqual([]);
   });
 
+  it.each([
+    ['us-east-1', 'secretsmanager.us-east-1.amazonaws.com'],
+    ['us-gov-west-1', 'secretsmanager.us-gov-west-1.amazonaws.com'],
+    ['cn-north-1', 'secretsmanager.cn-north-1.amazonaws.com.cn'],
+    ['cn-northwest-1', 'secretsmanager.cn-northwest-1.amazonaws.com.cn'],
+  ])('lets the secret key decrypt in %s only through %s (the partition DNS suffix)', (region, host) => {
+    const arn = ARN.replace('arn:aws:', region.startsWith('cn-') ? 'arn:aws-cn:' : 'arn:aws:').replace(
+      'us-east-1',
+      region,
+    );
+    const [, decrypt] = secretsManagerProvider.fetchPolicy(arn, { watchDeletion: false, kmsKeyArn: KEY, region });
+    expect(decrypt!.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': host, 'kms:EncryptionContext:SecretARN': arn },
+    });
+  });
+
   it('reads a label event as a version and when it became current', () => {
     const event = {
       source: 'aws.secretsmanager',

@@ -79,7 +79,8 @@ describe('step table', () => {
     [
       'a Task state the table lacks',
       (a: any) => {
-        a.States.VerifySecret = { Type: 'Task', Resource: '${VerifySecretFunctionArn}', ResultPath: '$.v' };
+        // A name no row will take (the traces' new step, VerifySecret, once made a real row pass this control).
+        a.States.UnlistedStep = { Type: 'Task', Resource: '${UnlistedStepFunctionArn}', ResultPath: '$.v' };
       },
       'no row',
     ],

@@ -4,6 +4,7 @@
  * (infra/constructs) reads it without loading the SDK.
  */
 import { secretEventPattern } from '../../domain/events.ts';
+import { AWS_PARTITION, regionalHost } from '../../domain/partitions.ts';
 import {
   fullArnCommand,
   parseSecretArn,
@@ -48,6 +49,16 @@ const fullSecretArn: SourceReference = {
   },
 };
 
+/**
+ * Secrets Manager's endpoint in `region`, the value KMS gives `kms:ViaService` for its calls: the partition's DNS
+ * suffix (`secretsmanager.cn-north-1.amazonaws.com.cn` in China). A region that is a CDK token (an
+ * environment-agnostic stack; the app's stacks have a region) or of an unknown isolated partition: the commercial
+ * suffix, as before.
+ */
+function secretsManagerHost(region: string): string {
+  return regionalHost('secretsmanager', region) ?? `secretsmanager.${region}.${AWS_PARTITION.dnsSuffix}`;
+}
+
 /** Secrets Manager: a secret by its full ARN; a new AWSCURRENT starts a sync, DeleteSecret/RestoreSecret opt-in. */
 export const secretsManagerProvider: SourceProvider = {
   kind: 'secretsManager',
@@ -67,7 +78,7 @@ export const secretsManagerProvider: SourceProvider = {
       Resource: kmsKeyArn,
       Condition: {
         StringEquals: {
-          'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
+          'kms:ViaService': secretsManagerHost(region),
           'kms:EncryptionContext:SecretARN': secretArn,
         },
       },

@@ -1,13 +1,12 @@
 // The apply step against an in-memory cluster: each write action as the apiserver sees it, the field manager of a
 // first create, a concurrent writer's 409 passed through, and no value in what it returns or throws.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApplyInput } from '../../../functions/domain/contract.ts';
 import { ANNOTATIONS, dataHash, MANAGER_NAME, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import type { Sealer } from '../../../functions/domain/ports.ts';
 import type { MergePlan, SecretData, SourceVersion } from '../../../functions/domain/types.ts';
 import { planMerge } from '../../../functions/domain/plan.ts';
-import { applyPlan, fieldManagerFor, type ApplySettings } from '../../../functions/steps/apply.ts';
+import { type ApplyInput, applyPlan, fieldManagerFor, type ApplySettings } from '../../../functions/steps/apply.ts';
 import {
   b64,
   canaryValue,
