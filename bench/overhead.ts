@@ -128,16 +128,6 @@ function workerPids(): number[] {
   });
 }
 
-/** The names of every Task state of a definition, also those inside Map and Parallel states. */
-function taskStates(states: Record<string, any>): string[] {
-  return Object.entries(states).flatMap(([name, st]) => [
-    ...(st.Type === 'Task' ? [name] : []),
-    ...(st.ItemProcessor ? taskStates(st.ItemProcessor.States) : []),
-    ...(st.Iterator ? taskStates(st.Iterator.States) : []),
-    ...(st.Branches ?? []).flatMap((b: { States: Record<string, any> }) => taskStates(b.States)),
-  ]);
-}
-
 /** Every state of a definition by name, also those inside Map and Parallel states. */
 function allStates(states: Record<string, any>): Record<string, any> {
   return Object.assign(
@@ -196,7 +186,9 @@ async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<
   const machine = new StateMachine(definition as never);
   // Every task state answers at once: with the recorded result, or {} for states a default sync does not reach.
   const handlers = Object.fromEntries(
-    taskStates(definition.States).map((name) => [name, async () => (results[name] ?? {}) as never]),
+    Object.entries(allStates(definition.States))
+      .filter(([, st]) => st.Type === 'Task')
+      .map(([name]) => [name, async () => (results[name] ?? {}) as never]),
   );
   const input = record.events.find((e) => e.type === 'ExecutionStarted')?.input;
   const times: number[] = [];
