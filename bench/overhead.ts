@@ -104,7 +104,8 @@ function secretValue(i: number): string {
 }
 
 function planAction(r: ExecutionRecord): string | undefined {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action;
+  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write?.plan
+    ?.action;
 }
 
 function stateDurations(r: ExecutionRecord): Record<string, number> {

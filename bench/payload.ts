@@ -180,8 +180,8 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
         : { source: 'eks-secret-sync', 'detail-type': 'Initial sync' };
       const r = await mapping.run(event);
       const big = largestState(r);
-      const action = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan
-        ?.action;
+      const action = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write
+        ?.plan?.action;
       syncs.push({
         step,
         status: r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${r.error?.name}: ${r.error?.message.slice(0, 200)}`,

@@ -112,7 +112,7 @@ function content(mapping: number, n: number): string {
 function outcome(r: ExecutionRecord): string {
   if (r.status !== 'SUCCEEDED') return `failed:${r.error?.name}`;
   return (
-    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.plan?.action ??
+    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write?.plan?.action ??
     'unknown'
   );
 }

@@ -38,11 +38,11 @@ function outcome(state: string, out: any): string {
     case 'MintToken':
       return `token sealed, expires ${out.write.token.expiresAt}`;
     case 'ReadSecret':
-      return out.plan.observed.exists
-        ? `exists at resourceVersion ${out.plan.observed.resourceVersion}`
+      return out.write.plan.observed.exists
+        ? `exists at resourceVersion ${out.write.plan.observed.resourceVersion}`
         : 'absent: will create';
     case 'PlanMerge':
-      return planOutcome(out.plan);
+      return planOutcome(out.write.plan);
     case 'ApplySecret':
       return `${out.write.applied.action}d, resourceVersion ${out.write.applied.resourceVersion}`;
     case 'RemintToken':

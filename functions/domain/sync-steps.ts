@@ -26,8 +26,8 @@ export interface SyncStep {
   readonly resultPath: string;
   /**
    * Where the function's result sits in the state: the `ResultPath`, or below it when a `ResultSelector`
-   * `{"<key>.$": "$"}` wraps the result (ReadSecret's observation sits at `$.plan.observed`, ApplySecret's write at
-   * `$.write.applied`, replacing the sealed data and token the write used).
+   * `{"<key>.$": "$"}` wraps the result (ReadSecret's observation sits at `$.write.plan.observed`, ApplySecret's write
+   * at `$.write.applied`, replacing the sealed data, token and plan the write used).
    */
   readonly resultAt: string;
   /** Seal purposes the function seals with (kms:GenerateDataKey on the seal key, per purpose). */
@@ -78,8 +78,8 @@ export const SYNC_STEPS = [
     alsoStates: [],
     kind: 'read-secret',
     placeholder: 'ReadSecretFunctionArn',
-    resultPath: '$.plan',
-    resultAt: '$.plan.observed',
+    resultPath: '$.write.plan',
+    resultAt: '$.write.plan.observed',
     seals: [],
     opens: ['secret-data', 'eks-token'],
     inVpc: true,
@@ -91,8 +91,8 @@ export const SYNC_STEPS = [
     alsoStates: [],
     kind: 'plan-merge',
     placeholder: 'PlanMergeFunctionArn',
-    resultPath: '$.plan',
-    resultAt: '$.plan',
+    resultPath: '$.write.plan',
+    resultAt: '$.write.plan',
     seals: [],
     opens: [],
     inVpc: false,

@@ -8,11 +8,13 @@ import { buildTakeover, buildWrite } from '../domain/plan.ts';
 import type { Connect, KubeSecret, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
 import type { MergePlan, SecretType } from '../domain/types.ts';
 import type { FetchOutput } from './fetch.ts';
+import type { PlanOutput } from './plan.ts';
 import { openData, openToken } from './sealed.ts';
 
 /** ApplySecret: in, out at `$.write.applied`. */
 export interface ApplyInput extends Partial<TargetInput> {
-  readonly plan: MergePlan;
+  /** PlanMerge's output ({@link PlanOutput}); a plan without `restart` (a merge plan alone) restarts nothing. */
+  readonly plan: MergePlan & Partial<Pick<PlanOutput, 'restart' | 'recheck'>>;
   readonly sealedData: Sealed;
   readonly sealedToken: Sealed;
   /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
@@ -34,6 +36,13 @@ export interface ApplyOutput {
    * RestartWorkloads writes it as the restart time. Absent with W = 0 (restart at the execution's start time).
    */
   readonly restartAt?: string;
+  /**
+   * Present (true) when the plan's `restart` list has a workload (the write changed data): RestartNeeded restarts.
+   * The plan is not carried past the write, so the states after it read this instead of `plan.restart[0]`.
+   */
+  readonly restart?: true;
+  /** Present (true) when the plan's `recheck` list has a workload (a redrive): RestartNeeded re-checks. */
+  readonly recheck?: true;
 }
 
 /** What the apply step works through. */
@@ -124,6 +133,8 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
     added: plan.added.length,
     updated: plan.updated.length,
     pruned: plan.pruned.length,
+    ...(plan.restart?.[0] !== undefined && { restart: true }),
+    ...(plan.recheck?.[0] !== undefined && { recheck: true }),
   };
 }
 

@@ -146,8 +146,9 @@ export async function runTarget(
       await reauth(e);
     }
   }
-  // RestartNeeded: only after a write that changed data, as PlanMerge fills plan.restart only then.
-  if (written.applied === undefined || written.plan.restart[0] === undefined) return written;
+  // RestartNeeded: only after a write that changed data (ApplySecret's restart, set from the plan's restart list,
+  // which PlanMerge fills only then): the state machine reads it from the write's result, not from the plan.
+  if (written.applied?.restart !== true) return written;
   // The Lambda is given the execution's start time; here, the time the restart was first asked for.
   const requestedAt = ports.clock.now().toISOString();
   // No budget here (no execution's start time): the boundary after the write, as ApplySecret gives it.

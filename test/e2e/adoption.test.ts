@@ -93,7 +93,8 @@ async function esoOwned(adopt: boolean) {
 }
 
 function observedOf(r: ExecutionRecord) {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'ReadSecret').state.output.plan.observed;
+  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'ReadSecret').state.output.write.plan
+    .observed;
 }
 
 const managersOf = (s: any, key: string): string[] =>

@@ -25,7 +25,7 @@ const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
 const entered = (r: ExecutionRecord, state: string) =>
   r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
 const planOf = (r: ExecutionRecord) =>
-  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.write.plan;
 
 /** Secrets Manager calls on the mapping's secret, in moto. */
 async function secrets(m: LocalMapping, call: 'delete' | 'restore'): Promise<void> {

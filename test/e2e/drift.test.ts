@@ -25,7 +25,7 @@ async function mapping() {
 const secretPath = (m: LocalMapping) => `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`;
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
 const planOf = (r: ExecutionRecord) =>
-  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.plan;
+  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.write.plan;
 
 /** What the stack's initial sync custom resource and schedule rule start the state machine with. */
 const initial = (m: LocalMapping) =>

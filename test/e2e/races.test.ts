@@ -101,7 +101,7 @@ function writesSince(m: Pick<TargetRef, 'namespace' | 'secretName'>, resourceVer
 const planOf = (r: ExecutionRecord) =>
   r.events
     .filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')
-    .map((e) => e.state.output.plan.action as string);
+    .map((e) => e.state.output.write.plan.action as string);
 
 /**
  * How the versions meet their deliveries. `versions-first`: all K versions

@@ -105,7 +105,7 @@ describe('rollout restart after a sync', () => {
 
       // Assess
       expect(second.status).toBe('SUCCEEDED');
-      expect(exited(second, 'PlanMerge').plan).toMatchObject({
+      expect(exited(second, 'PlanMerge').write.plan).toMatchObject({
         action: 'update',
         updated: ['password'],
         restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
@@ -131,7 +131,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: no write, no restart
     expect(again.status).toBe('SUCCEEDED');
-    expect(exited(again, 'PlanMerge').plan).toMatchObject({ action: 'none', restart: [] });
+    expect(exited(again, 'PlanMerge').write.plan).toMatchObject({ action: 'none', restart: [] });
     expect(entered(again, 'ApplySecret')).toBe(0);
     expect(entered(again, 'RestartWorkloads')).toBe(0);
 
@@ -142,7 +142,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: the Secret records v2, the workload is untouched
     expect(metadataOnly.status).toBe('SUCCEEDED');
-    expect(exited(metadataOnly, 'PlanMerge').plan).toMatchObject({
+    expect(exited(metadataOnly, 'PlanMerge').write.plan).toMatchObject({
       action: 'update',
       added: [],
       updated: [],

@@ -48,7 +48,7 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
 }
 
 function planOf(r: ExecutionRecord) {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.plan;
+  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.write.plan;
 }
 
 afterAll(async () => {

@@ -105,7 +105,11 @@ const DEFAULTS: Script = {
     [T1]: [ok({ action: 'update', added: ['username'], updated: ['password'], restart: ['deployment/builder'] })],
     '*': [ok({ action: 'update', added: ['username'], updated: ['password'], restart: [] })],
   },
-  ApplySecret: { '*': [ok({ action: 'update', resourceVersion: '42', added: 1, updated: 1, pruned: 0 })] },
+  // As apply-secret answers: restart true when the plan it wrote restarts (T1's), which RestartNeeded reads.
+  ApplySecret: {
+    [T1]: [ok({ action: 'update', resourceVersion: '42', added: 1, updated: 1, pruned: 0, restart: true })],
+    '*': [ok({ action: 'update', resourceVersion: '42', added: 1, updated: 1, pruned: 0 })],
+  },
   RestartWorkloads: {
     '*': [ok({ workloads: ['deployment/builder'], restartedAt: '2026-12-03T12:00:01Z', versionId: 'v-2' })],
   },
@@ -167,7 +171,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ),
   scenario(
     'conflict-then-written',
-    { ApplySecret: { [T1]: [conflict, DEFAULTS.ApplySecret!['*']![0]!] } },
+    { ApplySecret: { [T1]: [conflict, DEFAULTS.ApplySecret![T1]![0]!] } },
     { status: 'SUCCEEDED', dlq: [], calls: { [`ReadSecret ${T1}`]: 2, [`ApplySecret ${T1}`]: 2 } },
   ),
   scenario(
@@ -322,6 +326,9 @@ export const WAVES_SCENARIOS: readonly Scenario[] = [
     {
       RestartWorkloads: { [T1]: [unhealthy] },
       PlanMerge: { [T2]: [ok({ action: 'update', added: [], updated: ['password'], restart: ['deployment/x'] })] },
+      ApplySecret: {
+        [T2]: [ok({ action: 'update', resourceVersion: '42', added: 0, updated: 1, pruned: 0, restart: true })],
+      },
     },
     {
       status: 'FAILED',

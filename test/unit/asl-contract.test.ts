@@ -137,14 +137,15 @@ describe('ASL error contract', () => {
       Choices: [
         {
           And: [
-            { Variable: '$.plan.restart[0]', IsPresent: true },
+            { Variable: '$.write.applied.restart', IsPresent: true },
             { Variable: '$.write.applied.restartAt', IsPresent: true },
           ],
           Next: 'WaitForRestartWindow',
         },
-        // The write dropped its token: a restart or re-check after it mints its own first.
-        { Variable: '$.plan.restart[0]', IsPresent: true, Next: 'RemintToken' },
-        { Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RemintTokenForRecheck' },
+        // The write dropped its token and the plan: a restart or re-check after it mints its own token first, and
+        // whether to restart or re-check is in the write's result (ApplySecret's restart, recheck).
+        { Variable: '$.write.applied.restart', IsPresent: true, Next: 'RemintToken' },
+        { Variable: '$.write.applied.recheck', IsPresent: true, Next: 'RemintTokenForRecheck' },
       ],
       Default: 'Synced',
     });
@@ -155,9 +156,19 @@ describe('ASL error contract', () => {
     expect(into.sort()).toEqual(['RemintToken']);
   });
 
-  it('drops the sealed data and token at the write: ApplySecret replaces `write` with what it wrote', () => {
-    expect(S.ApplySecret).toMatchObject({ ResultSelector: { 'applied.$': '$' }, ResultPath: '$.write' });
+  it('drops the sealed data, token and plan at the write: ApplySecret replaces `write` with what it wrote', () => {
+    expect(S.ApplySecret).toMatchObject({
+      ResultSelector: { plan: { 'action.$': '$.action' }, 'applied.$': '$' },
+      ResultPath: '$.write',
+    });
     expect(S.MintToken.ResultPath).toBe('$.write.token');
+    expect([S.ReadSecret.ResultPath, S.PlanMerge.ResultPath]).toStrictEqual(['$.write.plan', '$.write.plan']);
+    // The plan is read only where it is, under `write`; after the write only its action is (from the write's result).
+    expect(JSON.stringify(fanOut.ItemProcessor.States)).not.toContain('"$.plan');
+    for (const name of ['RestartNeeded', 'WaitForRestartWindow', 'RestartWorkloads', 'Synced', 'Restarted']) {
+      const paths = JSON.stringify(S[name]).match(/"\$\.write\.plan[^"]*"/g) ?? [];
+      expect([name, paths.filter((p) => p !== '"$.write.plan.action"')]).toStrictEqual([name, []]);
+    }
     // Every reader of the sealed data or token reads them under `write`; after the write only a re-mint puts one back.
     for (const [name, st] of Object.entries<any>(fanOut.ItemProcessor.States)) {
       const text = JSON.stringify(st);
@@ -182,7 +193,7 @@ describe('ASL error contract', () => {
   it('re-checks the restart only when the plan lists workloads to re-check (a redrive), with the same function', () => {
     expect(S.RecheckNeeded).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' }],
+      Choices: [{ Variable: '$.write.plan.recheck[0]', IsPresent: true, Next: 'RecheckRollouts' }],
       Default: 'InSync',
     });
     expect(S.RecheckRollouts.Resource).toBe(S.RestartWorkloads.Resource);

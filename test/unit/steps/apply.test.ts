@@ -88,6 +88,26 @@ describe('applyPlan', () => {
     expectNoValue(JSON.stringify(out), [canary]);
   });
 
+  it('says whether the states after the write restart or re-check (the plan ends at the write), additively', async () => {
+    const desired = { password: b64(canary) };
+    const plan = planFor(v1, desired);
+    const base = await input(plan, desired);
+    // A plan from the release before (no restart list, or empty lists) writes as it did: no new field.
+    const bare = await applyPlan(ports(), SETTINGS, { ...base, plan: { ...plan, restart: [] } });
+    expect(Object.keys(bare).sort()).toStrictEqual(['action', 'added', 'pruned', 'resourceVersion', 'updated']);
+    cluster = new MemoryCluster();
+    const restart = await applyPlan(ports(), SETTINGS, { ...base, plan: { ...plan, restart: ['deployment/api'] } });
+    expect(restart).toMatchObject({ action: 'create', restart: true });
+    expect('recheck' in restart).toBe(false);
+    cluster = new MemoryCluster();
+    const recheck = await applyPlan(ports(), SETTINGS, {
+      ...base,
+      plan: { ...plan, restart: [], recheck: ['deployment/api'] },
+    });
+    expect(recheck).toMatchObject({ action: 'create', recheck: true });
+    expect('restart' in recheck).toBe(false);
+  });
+
   it('updates by a merge patch conditional on the resourceVersion read, pruning dropped keys', async () => {
     cluster.setSecret({
       type: 'Opaque',
