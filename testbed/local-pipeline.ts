@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mintEksToken } from '../functions/adapters/eks-token.ts';
-import { definitionJson } from '../infra/model/definition-json.ts';
+import { definitionJson, targetItems } from '../infra/model/definition-json.ts';
 import { withWaves } from '../infra/model/waves.ts';
 import type { WavesOption } from '../functions/domain/waves.ts';
 import { appScopeOf, kubeNames, type AppScope } from '../infra/model/kube-names.ts';
@@ -232,6 +232,7 @@ export class LocalMapping {
       MappingId: id,
       DeadLetterQueueUrl: dlqUrl,
       TargetsJson: definitionJson(targets),
+      TargetItemsJson: definitionJson(targetItems(targets)),
       ClustersJson: definitionJson(clusters),
       ...Object.fromEntries(
         SYNC_STEPS.map((s) => [s.placeholder, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s.state}`]),

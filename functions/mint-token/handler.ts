@@ -6,7 +6,7 @@ import { ENV } from '../runtime/env-contract.ts';
 import { clusterRegionsOf, lambdaRegion, readEnv } from '../runtime/env.ts';
 import { type InvocationContext, startInvocation, timeLeft } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
-import { mintToken, type TokenInput, type TokenOutput } from '../steps/token.ts';
+import { clusterOf, mintToken, type TokenInput, type TokenOutput } from '../steps/token.ts';
 
 const env = readEnv('mint-token');
 const settings = { mappingId: env[ENV.mappingId] };
@@ -25,7 +25,7 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, t
  */
 export async function handler(input: TokenInput, context?: InvocationContext): Promise<TokenOutput> {
   startInvocation(context, input);
-  const clusterName = input?.clusterName;
+  const clusterName = clusterOf(input) ?? '';
   const signer = eksTokenSigner({ clusterName, region: regionOf(clusterName), credentials });
   const out = await mintToken({ signer, sealer }, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });

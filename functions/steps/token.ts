@@ -4,8 +4,20 @@ import { tokenToSeal } from '../domain/token-form.ts';
 
 /** MintToken (and RemintToken): in, the target's cluster. */
 export interface TokenInput {
-  /** The EKS cluster the token is for (signed into it as `x-k8s-aws-id`). */
-  readonly clusterName: string;
+  /**
+   * The EKS cluster the token is for (signed into it as `x-k8s-aws-id`): the state machine's before the Map item
+   * held the index alone; still taken, for executions in flight during a deploy.
+   */
+  readonly clusterName?: string;
+  /** The target's spec, from the definition by the item's index (its `cluster`), when `clusterName` is absent. */
+  readonly target?: { readonly cluster?: unknown };
+}
+
+/** The cluster a token is asked for: `clusterName`, else the target's `cluster` (undefined: neither is a string). */
+export function clusterOf(input: TokenInput | undefined): string | undefined {
+  if (typeof input?.clusterName === 'string') return input.clusterName;
+  const cluster = input?.target?.cluster;
+  return typeof cluster === 'string' ? cluster : undefined;
 }
 
 /** MintToken: in {@link TokenInput}, out at `$.write.token`. */

@@ -35,6 +35,7 @@ import { clusterEnv, hasRemoteCluster, homeOf, isRemote, mintTokenRoleName } fro
 import { sourceProvider } from '../../functions/sources/providers.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
+import { targetItems } from '../model/definition-json.ts';
 import { targetName } from '../model/targets.ts';
 import { TARGET_OPTIONS } from '../model/mapping-options.ts';
 import { deliverOptions } from './option-delivery.ts';
@@ -148,6 +149,7 @@ export class SecretMapping extends Construct {
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
         TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
+        TargetItemsJson: definitionJson(targetItems(m.targets.map((t) => targetRef(m, t)))),
         ClustersJson: definitionJson(clusterMap(m, props.clusters)),
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),

@@ -28,6 +28,8 @@ export type SyncSubstitutions = { readonly [P in StepPlaceholder]: string } & {
   readonly MappingId: string;
   /** The mapping's targets as the Map state's items (`definitionJson` of `TargetRef[]`). */
   readonly TargetsJson: string;
+  /** Each target's Map item (`definitionJson` of `targetItems(...)`): its index into TargetsJson and its name. */
+  readonly TargetItemsJson: string;
   /** The clusters of the targets, by name: `{endpoint, ca}` (`definitionJson` of a `ClusterMap`). */
   readonly ClustersJson: string;
 };

@@ -288,15 +288,17 @@ describe("an endpoint outside the functions' allow-list (CLUSTER_ENDPOINTS)", ()
     const r = await m.run({ source: 'test' });
     expect(r.status).toBe('SUCCEEDED');
     const entered = r.events.find((e) => e.type === 'StateEntered' && e.state.name === 'ReadSecret');
-    // ReadSecret's Parameters (statemachine/sync.asl.json) over the state it entered with; the clusters come from
-    // the definition (ClustersJson), never from the state.
+    // ReadSecret's Parameters (statemachine/sync.asl.json) over the state it entered with; the clusters and the
+    // target's spec come from the definition (ClustersJson, TargetsJson by the item's index), never from the state.
     const state = entered.state.input;
     expect(state).not.toHaveProperty('clusters');
+    expect(Object.keys(state.target).sort()).toStrictEqual(['index', 'name']);
+    const specs = JSON.parse(Buffer.from(m.substitutions.TargetsJson!, 'base64').toString('utf8'));
     const input = {
       executionStartedAt: new Date().toISOString(),
       sealedData: state.write.sealedData,
       sealedToken: state.write.token.sealedToken,
-      target: state.target,
+      target: specs[state.target.index],
       clusters: JSON.parse(Buffer.from(m.substitutions.ClustersJson!, 'base64').toString('utf8')),
     };
     await expect(m.functions.ReadSecret.invoke(input)).resolves.toMatchObject({ exists: true });

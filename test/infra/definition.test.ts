@@ -4,7 +4,7 @@ import { NO_RESTART_FUNCTION_NAME } from '../../infra/constructs/mapping.ts';
 import { SYNC_STEPS, type SyncStepRow } from '../../functions/domain/sync-steps.ts';
 import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/constructs/state-machine.ts';
 import { loadMappings } from '../../infra/model/config.ts';
-import { definitionJson } from '../../infra/model/definition-json.ts';
+import { definitionJson, targetItems } from '../../infra/model/definition-json.ts';
 import { targetRef } from '../../infra/constructs/mapping.ts';
 import {
   assetPath,
@@ -72,6 +72,8 @@ describe('the state machine definition', () => {
         MappingId: mappingId,
         // The mapping's one target as its Map item, and its cluster (checked in full in stack.test.ts).
         TargetsJson: definitionJson(example.targets.map((t) => targetRef(example, t))),
+        // Its Map item: the index into TargetsJson and the name (never the spec).
+        TargetItemsJson: definitionJson(targetItems(example.targets.map((t) => targetRef(example, t)))),
         ClustersJson: definitionJson(definitionValue(s, mappingId, 'ClustersJson')),
       };
 

@@ -22,8 +22,8 @@ export type FunctionName =
   | 'RestartWorkloads';
 
 /**
- * A function's answers by key: the target's name (`input.target.name`), else the cluster (`input.clusterName`,
- * MintToken), else `*`. The n-th call of a key gets the n-th answer; the last one repeats.
+ * A function's answers by key: the target's name (`input.target.name`, every task's: MintToken's too, since it takes
+ * the target's spec), else the cluster (`input.clusterName`, a MintToken of the definition before), else `*`. The n-th call of a key gets the n-th answer; the last one repeats.
  */
 export type Script = Partial<Record<FunctionName, Readonly<Record<string, readonly Answer[]>>>>;
 
@@ -187,7 +187,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'unauthorized-then-reminted',
     { ReadSecret: { [T3]: [unauthorized, DEFAULTS.ReadSecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { 'MintToken staging': 2 } },
+    { status: 'SUCCEEDED', dlq: [], calls: { [`MintToken ${T3}`]: 2 } },
   ),
   scenario(
     'unauthorized-exhausted',
@@ -196,13 +196,13 @@ export const SCENARIOS: readonly Scenario[] = [
       status: 'FAILED',
       error: 'UnauthorizedError',
       dlq: [`${T3} MintToken UnauthorizedError`],
-      calls: { 'MintToken staging': 3, [`ReadSecret ${T3}`]: 3 },
+      calls: { [`MintToken ${T3}`]: 3, [`ReadSecret ${T3}`]: 3 },
     },
   ),
   scenario(
     'apply-unauthorized-then-reminted',
     { ApplySecret: { [T3]: [unauthorized, DEFAULTS.ApplySecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { 'MintToken staging': 2, [`ReadSecret ${T3}`]: 2 } },
+    { status: 'SUCCEEDED', dlq: [], calls: { [`MintToken ${T3}`]: 2, [`ReadSecret ${T3}`]: 2 } },
   ),
   scenario(
     'restart-unauthorized-then-reminted',

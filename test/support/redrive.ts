@@ -303,7 +303,9 @@ function substitutions(m: LocalMapping): Record<string, string> {
     names.map((name) => {
       if (name === 'MappingId') return [name, m.id];
       if (name === 'DeadLetterQueueUrl') return [name, m.dlqUrl];
-      if (name === 'TargetsJson' || name === 'ClustersJson') return [name, m.substitutions[name]!];
+      if (name === 'TargetsJson' || name === 'TargetItemsJson' || name === 'ClustersJson') {
+        return [name, m.substitutions[name]!];
+      }
       if (name.endsWith('FunctionArn'))
         return [name, `arn:aws:lambda:us-east-1:123456789012:function:${m.id}-${name.replace(/FunctionArn$/, '')}`];
       throw new Error(`no test value for the ASL placeholder \${${name}}`);

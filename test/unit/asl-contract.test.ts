@@ -21,6 +21,10 @@ const matched = new Set(
 );
 /** The definition's constants, decoded where a state needs them (infra/constructs/state-machine.ts). */
 const TARGETS = "States.StringToJson(States.Base64Decode('${TargetsJson}'))";
+/** The targets' Map items (index, name, failureEvents when on): never a spec. */
+const ITEMS = "States.StringToJson(States.Base64Decode('${TargetItemsJson}'))";
+/** A task's target spec: from the definition by the item's index, in its Parameters (its input), never the state. */
+const SPEC = `States.ArrayGetItem(${TARGETS}, $.target.index)`;
 const CLUSTERS = "States.StringToJson(States.Base64Decode('${ClustersJson}'))";
 /** The targets' indexes, the Map's items. */
 const INDEXES = `States.ArrayRange(0, States.MathAdd(States.ArrayLength(${TARGETS}), -1), 1)`;
@@ -234,7 +238,7 @@ describe('ASL error contract', () => {
       // ApplySecret's output: counts, resourceVersion and, with restartWindowSeconds, restartAt; no value.
       'applied.$': '$.write.applied',
       'sealedToken.$': '$.write.token.sealedToken',
-      'target.$': '$.target',
+      'target.$': SPEC,
       'clusters.$': CLUSTERS,
     });
   });
@@ -339,8 +343,19 @@ describe('ASL fan-out to the targets', () => {
 
   it('carries no constant data in the state: the target list and the clusters are read where they are used', () => {
     const leaves = states.filter(([, s]) => s.Type !== 'Map');
-    // The items are indexes; each iteration takes its one target from the definition.
-    expect(fanOut.ItemSelector['target.$']).toBe(`States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`);
+    // The items are indexes; each iteration takes its one target's item (index and name) from the definition, and
+    // each task that needs the spec takes it by that index in its Parameters: the spec is in no state.
+    expect(fanOut.ItemSelector['target.$']).toBe(`States.ArrayGetItem(${ITEMS}, $$.Map.Item.Value)`);
+    const specUsers = leaves.filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes(SPEC)).map(([n]) => n);
+    expect(specUsers.sort()).toStrictEqual(
+      [...taskStates().map(([state]) => state), 'RecordFailureEvent'].filter((n) => n !== 'FetchSecret').sort(),
+    );
+    for (const [name, st] of leaves) {
+      // No state reads the target but by its item's fields (name, index, failureEvents).
+      const paths = JSON.stringify(st).match(/"\$\.target(\.\w+)?"/g) ?? [];
+      const bad = paths.filter((p) => !['"$.target.name"', '"$.target.failureEvents"'].includes(p));
+      expect([name, bad]).toStrictEqual([name, []]);
+    }
     // The clusters (endpoint and CA) only in the Kubernetes tasks' Parameters: in a task's input, not in the state.
     // The Kubernetes tasks are the step table's rows that call an API server (`inVpc`).
     const users = leaves
@@ -365,7 +380,7 @@ describe('ASL fan-out to the targets', () => {
     expect(fanOut.ItemSelector).toStrictEqual({
       fetched: { 'source.$': '$.fetched.source' },
       write: { 'sealedData.$': '$.fetched.sealedData', 'changedAt.$': '$.fetched.changedAt' },
-      'target.$': `States.ArrayGetItem(${TARGETS}, $$.Map.Item.Value)`,
+      'target.$': `States.ArrayGetItem(${ITEMS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
       conflicts: 0,
       reauths: 0,
@@ -374,11 +389,11 @@ describe('ASL fan-out to the targets', () => {
     expect(JSON.stringify(fanOut.ItemSelector)).not.toMatch(/event|attempt/);
   });
 
-  it("mints each target's token for its own cluster", () => {
-    for (const name of ['MintToken', 'RemintToken']) {
+  it("mints each target's token for its own cluster (the function takes it from the target's spec)", () => {
+    for (const name of ['MintToken', 'RemintToken', 'RemintTokenForRecheck']) {
       expect(S[name].Parameters).toStrictEqual({
         'executionStartedAt.$': '$$.Execution.StartTime',
-        'clusterName.$': '$.target.cluster',
+        'target.$': SPEC,
       });
     }
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../functions/domain/errors.ts';
 import { openToken } from '../../../functions/steps/sealed.ts';
-import { mintToken } from '../../../functions/steps/token.ts';
+import { clusterOf, mintToken } from '../../../functions/steps/token.ts';
 import { CountingSigner, expectNoValue, rejection, testSealer } from '../../support/ports.ts';
 
 describe('mintToken', () => {
@@ -34,5 +34,20 @@ describe('mintToken', () => {
 
     expect(e).toBeInstanceOf(InvalidInputError);
     expect(e.message).toContain('Invalid cluster name');
+  });
+});
+
+describe('clusterOf', () => {
+  it("takes the cluster from the target's spec, or from clusterName (the definition before), clusterName first", () => {
+    const spec = { name: 'prod/app/db', cluster: 'prod', namespace: 'app', secretName: 'db' };
+    expect(clusterOf({ target: spec })).toBe('prod');
+    expect(clusterOf({ clusterName: 'old' })).toBe('old');
+    expect(clusterOf({ clusterName: 'old', target: spec })).toBe('old');
+    // Neither: the signer's validation refuses the empty name the handler then passes (InvalidInputError).
+    expect([clusterOf({}), clusterOf({ target: { cluster: 7 } }), clusterOf(undefined)]).toStrictEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
