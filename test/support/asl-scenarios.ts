@@ -23,7 +23,8 @@ export type FunctionName =
 
 /**
  * A function's answers by key: the target's name (`input.target.name`, every task's: MintToken's too, since it takes
- * the target's spec), else the cluster (`input.clusterName`, a MintToken of the definition before), else `*`. The n-th call of a key gets the n-th answer; the last one repeats.
+ * the target's spec), else the cluster (`input.clusterName`, a MintToken of the definition before), else `*`. The
+ * n-th call of a key gets the n-th answer; the last one repeats.
  */
 export type Script = Partial<Record<FunctionName, Readonly<Record<string, readonly Answer[]>>>>;
 

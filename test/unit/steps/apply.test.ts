@@ -88,7 +88,7 @@ describe('applyPlan', () => {
     expectNoValue(JSON.stringify(out), [canary]);
   });
 
-  it('says whether the states after the write restart or re-check (the plan ends at the write), additively', async () => {
+  it('says whether the states after the write restart or re-check (the plan ends at the write)', async () => {
     const desired = { password: b64(canary) };
     const plan = planFor(v1, desired);
     const base = await input(plan, desired);
