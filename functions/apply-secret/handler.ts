@@ -54,7 +54,7 @@ export async function handler(
   logger.info('applied Secret', { mappingId, target: target.name, ...out });
   // A write of the AWS data records its freshness (a deletion's does not: it is no version's arrival).
   if (namespace && input.changedAt && (out.action === 'create' || out.action === 'update')) {
-    const versionId = input.plan.annotations[ANNOTATIONS.sourceVersionId] ?? 'unknown';
+    const versionId = input.source?.versionId ?? input.plan.annotations[ANNOTATIONS.sourceVersionId] ?? 'unknown';
     const sample = { namespace, mappingId, target: target.name, versionId, changedAt: input.changedAt };
     logger.info('sync freshness', freshnessRecord({ ...sample, writtenAt: new Date() }));
   }

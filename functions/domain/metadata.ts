@@ -73,15 +73,30 @@ export function encodeManagedKeys(keys: Iterable<string>): string {
  * `synced-at` is not included because it changes on every write; see {@link ANNOTATIONS}.
  */
 export function sourceAnnotations(source: SourceVersion, keys: Iterable<string>): Record<string, string> {
+  return { ...sourceVersionAnnotations(source), [ANNOTATIONS.managedKeys]: encodeManagedKeys(keys) };
+}
+
+/** The annotations that name the source version ({@link SOURCE_VERSION_ANNOTATIONS}), from the version alone. */
+export function sourceVersionAnnotations(source: SourceVersion): Record<string, string> {
   return {
     [ANNOTATIONS.sourceArn]: source.arn,
     [ANNOTATIONS.sourceVersionId]: source.versionId,
     [ANNOTATIONS.sourceCreatedDate]: source.createdDate,
     ...(source.current === true &&
       source.currentAt !== undefined && { [ANNOTATIONS.sourceCurrentAt]: source.currentAt }),
-    [ANNOTATIONS.managedKeys]: encodeManagedKeys(keys),
   };
 }
+
+/**
+ * The `source-*` annotations: built from the source version by whoever writes. PlanMerge leaves them out of its plan
+ * when the state machine asks it to (`sourceAnnotationsAtWrite`), and ApplySecret adds them from its `source` input.
+ */
+export const SOURCE_VERSION_ANNOTATIONS: readonly string[] = [
+  ANNOTATIONS.sourceArn,
+  ANNOTATIONS.sourceVersionId,
+  ANNOTATIONS.sourceCreatedDate,
+  ANNOTATIONS.sourceCurrentAt,
+];
 
 function stringAt(annotations: Readonly<Record<string, unknown>>, name: string): string | undefined {
   if (!Object.hasOwn(annotations, name)) return undefined;

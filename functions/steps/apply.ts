@@ -2,11 +2,17 @@
 import type { TargetInput } from '../domain/contract.ts';
 import { buildDeletion } from '../domain/deletion.ts';
 import { InvalidInputError } from '../domain/errors.ts';
-import { ANNOTATIONS, DATA_HASH_KEY_BYTES, MANAGER_NAME, newDataHashAnnotations } from '../domain/metadata.ts';
+import {
+  ANNOTATIONS,
+  DATA_HASH_KEY_BYTES,
+  MANAGER_NAME,
+  newDataHashAnnotations,
+  sourceVersionAnnotations,
+} from '../domain/metadata.ts';
 import { releaseKeys } from '../domain/observe.ts';
 import { buildTakeover, buildWrite } from '../domain/plan.ts';
 import type { Connect, KubeSecret, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
-import type { MergePlan, SecretType } from '../domain/types.ts';
+import type { MergePlan, SecretType, SourceVersion } from '../domain/types.ts';
 import type { FetchOutput } from './fetch.ts';
 import type { PlanOutput } from './plan.ts';
 import { openData, openToken } from './sealed.ts';
@@ -19,6 +25,11 @@ export interface ApplyInput extends Partial<TargetInput> {
   readonly sealedToken: Sealed;
   /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
   readonly changedAt?: FetchOutput['changedAt'];
+  /**
+   * The version fetched (`$.fetched.source`): a create or update writes its `source-*` annotations from it (PlanMerge
+   * leaves them out when asked to). Absent (a definition from before): the plan carries them, as it did.
+   */
+  readonly source?: SourceVersion;
 }
 
 /** What ApplySecret wrote. */
@@ -94,7 +105,7 @@ export function fieldManagerFor(plan: Pick<MergePlan, 'annotations'>): string {
  *   UnauthorizedError, PermissionDeniedError, TransientError from the cluster.
  */
 export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, input: ApplyInput): Promise<ApplyOutput> {
-  const plan = input?.plan;
+  const plan = withSourceAnnotations(input?.plan, input?.source);
   if (!WRITE_ACTIONS.has(plan?.action)) {
     const only = [...WRITE_ACTIONS].join(', ');
     throw new InvalidInputError(`ApplySecret got plan action ${JSON.stringify(plan?.action)}; only ${only} write`);
@@ -136,6 +147,12 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
     ...(plan.restart?.[0] !== undefined && { restart: true }),
     ...(plan.recheck?.[0] !== undefined && { recheck: true }),
   };
+}
+
+/** A create or update plan with the `source-*` annotations of `source` (none given, or another action: as it is). */
+function withSourceAnnotations(plan: ApplyInput['plan'], source: SourceVersion | undefined): ApplyInput['plan'] {
+  if (source === undefined || (plan?.action !== 'create' && plan?.action !== 'update')) return plan;
+  return { ...plan, annotations: { ...plan.annotations, ...sourceVersionAnnotations(source) } };
 }
 
 /** The plan with the data-hash annotations: as planned (under the Secret's key), or a new key and its hash. */

@@ -1,5 +1,6 @@
 /** PlanMerge: the merge decision from the source version and the value-free observation. */
 import { InvalidInputError } from '../domain/errors.ts';
+import { SOURCE_VERSION_ANNOTATIONS } from '../domain/metadata.ts';
 import { planMerge } from '../domain/plan.ts';
 import type { Clock } from '../domain/ports.ts';
 import { recheckAfter, restartAfter } from '../domain/restart.ts';
@@ -14,6 +15,12 @@ export interface PlanInput {
   readonly observed: Observation;
   /** The execution's attempt (`$$.Execution.Input.attempt`; 2 and up: a redrive), for {@link PlanOutput.recheck}. */
   readonly attempt?: number;
+  /**
+   * True (the state machine's PlanMerge): the plan leaves out the `source-*` annotations, which ApplySecret builds
+   * from its `source` input, so the plan the state carries to the write is smaller. Absent (a definition from
+   * before, in flight during a deploy, whose ApplySecret has no `source`; the CLI): the plan carries them.
+   */
+  readonly sourceAnnotationsAtWrite?: boolean;
 }
 
 /**
@@ -64,5 +71,14 @@ export async function planSync(ports: PlanPorts, settings: PlanSettings, input: 
   }
   const merge = planMerge(input.source, input.observed, settings.options, ports.clock.now().toISOString());
   const recheck = recheckAfter(merge, settings.restartTargets, input.attempt);
-  return { ...merge, restart: restartAfter(merge, settings.restartTargets), ...(recheck.length > 0 && { recheck }) };
+  const plan = input.sourceAnnotationsAtWrite === true ? withoutSourceAnnotations(merge) : merge;
+  return { ...plan, restart: restartAfter(merge, settings.restartTargets), ...(recheck.length > 0 && { recheck }) };
+}
+
+/** The plan without the `source-*` annotations (the write adds them back from the source). */
+function withoutSourceAnnotations(plan: MergePlan): MergePlan {
+  const annotations = Object.fromEntries(
+    Object.entries(plan.annotations).filter(([k]) => !SOURCE_VERSION_ANNOTATIONS.includes(k)),
+  );
+  return { ...plan, annotations };
 }

@@ -167,6 +167,9 @@ describe('ASL error contract', () => {
     });
     expect(S.MintToken.ResultPath).toBe('$.write.token');
     expect([S.ReadSecret.ResultPath, S.PlanMerge.ResultPath]).toStrictEqual(['$.write.plan', '$.write.plan']);
+    // The plan carries no source-* annotation: ApplySecret writes them from the version fetched.
+    expect(S.PlanMerge.Parameters.sourceAnnotationsAtWrite).toBe(true);
+    expect(S.ApplySecret.Parameters['source.$']).toBe('$.fetched.source');
     // The plan is read only where it is, under `write`; after the write only its action is (from the write's result).
     expect(JSON.stringify(fanOut.ItemProcessor.States)).not.toContain('"$.plan');
     for (const name of ['RestartNeeded', 'WaitForRestartWindow', 'RestartWorkloads', 'Synced', 'Restarted']) {

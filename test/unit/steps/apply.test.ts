@@ -108,6 +108,29 @@ describe('applyPlan', () => {
     expect('restart' in recheck).toBe(false);
   });
 
+  it('writes the source-* annotations from its source input when the plan leaves them out', async () => {
+    const desired = { password: b64(canary) };
+    const full = planFor(v1, desired);
+    const names: string[] = [ANNOTATIONS.sourceArn, ANNOTATIONS.sourceVersionId, ANNOTATIONS.sourceCreatedDate];
+    const lean = {
+      ...full,
+      annotations: Object.fromEntries(Object.entries(full.annotations).filter(([k]) => !names.includes(k))),
+    };
+
+    const out = await applyPlan(ports(), SETTINGS, { ...(await input(lean, desired)), source: v1 });
+
+    expect(out.action).toBe('create');
+    // The same Secret as from the full plan (the definition before): the annotations and the field manager.
+    expect(cluster.secret!.metadata.annotations).toMatchObject(
+      Object.fromEntries(names.map((k) => [k, full.annotations[k]])),
+    );
+    expect((cluster.calls[0]!.body as { fieldManager: string }).fieldManager).toBe('eks-secret-sync-v1');
+    // Control: without the source the lean plan writes no source annotation.
+    cluster = new MemoryCluster();
+    await applyPlan(ports(), SETTINGS, await input(lean, desired));
+    expect(Object.keys(cluster.secret!.metadata.annotations ?? {})).not.toContain(ANNOTATIONS.sourceVersionId);
+  });
+
   it('updates by a merge patch conditional on the resourceVersion read, pruning dropped keys', async () => {
     cluster.setSecret({
       type: 'Opaque',

@@ -45,6 +45,23 @@ describe('planSync', () => {
     expect(plan.annotations[ANNOTATIONS.syncedAt]).toBe(NOW);
   });
 
+  it('leaves the source-* annotations out when asked (the write adds them), and only those', async () => {
+    const full = await planSync(ports, settings(), { source: v2, observed: written(v1) });
+    const lean = await planSync(ports, settings(), {
+      source: v2,
+      observed: written(v1),
+      sourceAnnotationsAtWrite: true,
+    });
+
+    const dropped: string[] = [ANNOTATIONS.sourceArn, ANNOTATIONS.sourceVersionId, ANNOTATIONS.sourceCreatedDate];
+    expect(dropped.every((k) => full.annotations[k] !== undefined)).toBe(true);
+    expect(lean).toStrictEqual({
+      ...full,
+      annotations: Object.fromEntries(Object.entries(full.annotations).filter(([k]) => !dropped.includes(k))),
+    });
+    expect(lean.annotations[ANNOTATIONS.managedKeys]).toBe(full.annotations[ANNOTATIONS.managedKeys]);
+  });
+
   it('updates a Secret written from an older version; a new version with the same data restarts nothing', async () => {
     const plan = await planSync(ports, settings(), { source: v2, observed: written(v1) });
 
