@@ -21,6 +21,7 @@ import {
   type InterpreterRun,
   runLocal,
   runMoto,
+  scriptedAnswer,
   startTimes,
 } from '../support/asl-interpreters.ts';
 import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2, T3, WAVES_SCENARIOS, WAVES_YAML } from '../support/asl-scenarios.ts';
@@ -66,6 +67,13 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('the deployed definition on two ASL interpreters', () => {
+  it('answers {} for a function the script does not name, and refuses a named one without an answer', () => {
+    const s = { ...SCENARIOS[0]!, answers: { PlanMerge: { [T3]: [] } } };
+    expect(scriptedAnswer(s, 'ApplySecret', T2, 0)).toStrictEqual({ result: {} });
+    expect(() => scriptedAnswer(s, 'PlanMerge', T2, 0)).toThrow(`no answer for PlanMerge ${T2}`);
+    expect(() => scriptedAnswer(s, 'PlanMerge', T3, 0)).toThrow(`no answer for PlanMerge ${T3}`);
+  });
+
   it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: both agree', (_name, i) => {
     expect(comparable(moto[i]!)).toStrictEqual(comparable(local[i]!));
   });

@@ -7,23 +7,20 @@
  * filled by CloudFormation's Fn::Base64) and one with `restart`.
  */
 import { readFileSync } from 'node:fs';
+import type { StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { EXAMPLE_FILE } from './infra.ts';
 
 /** One answer of a scripted Lambda function: its result, or the error it throws (errorType, errorMessage). */
 export type Answer = { readonly result: unknown } | { readonly error: string; readonly cause: string };
 
-/** A Lambda function of the definition, as its placeholder names it (`${<Name>FunctionArn}`). */
-export type FunctionName =
-  | 'FetchSecret'
-  | 'MintToken'
-  | 'ReadSecret'
-  | 'PlanMerge'
-  | 'ApplySecret'
-  | 'RestartWorkloads';
+/** A Lambda function of the definition, as its placeholder names it (`${<Name>FunctionArn}`): the step table's. */
+export type FunctionName = StepPlaceholder extends `${infer N}FunctionArn` ? N : never;
 
 /**
  * A function's answers by key: the target's name (`input.target.name`), else the cluster (`input.clusterName`,
- * MintToken), else `*`. The n-th call of a key gets the n-th answer; the last one repeats.
+ * MintToken), else `*`. The n-th call of a key gets the n-th answer; the last one repeats. A function the script
+ * does not name at all answers `{}` (a step whose result steers no Choice, as a read-back check, needs no script;
+ * one whose result a Choice reads gets its answers here); a named function without an answer for a key is an error.
  */
 export type Script = Partial<Record<FunctionName, Readonly<Record<string, readonly Answer[]>>>>;
 
