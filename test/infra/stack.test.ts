@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
+import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
 import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
@@ -129,8 +130,11 @@ describe('the Lambda functions', () => {
     expect(definitionValue(s, 'app-config', 'ClustersJson')).toStrictEqual({
       prod: { endpoint: `<${lookup}.cluster.endpoint>`, ca: `<${lookup}.cluster.certificateAuthority.data>` },
     });
-    // The only endpoints the Kubernetes functions send the token to: the same lookup the definition's clusters use.
-    for (const fn of ['read-secret', 'apply-secret', 'restart-workloads'] as const) {
+    // The only endpoints the Kubernetes functions (the step table's `inVpc` rows) send the token to: the same lookup
+    // the definition's clusters use.
+    const kubernetesFunctions = SYNC_STEPS.filter((r) => r.inVpc).map((r) => r.kind);
+    expect(kubernetesFunctions).toContain('restart-workloads');
+    for (const fn of kubernetesFunctions) {
       expect(jsonWithTokens(env('app-config', fn).CLUSTER_ENDPOINTS)).toStrictEqual([`<${lookup}.cluster.endpoint>`]);
     }
     const endpoints = env('app-config', 'read-secret').CLUSTER_ENDPOINTS;
