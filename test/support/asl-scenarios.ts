@@ -32,6 +32,11 @@ export interface Expectation {
   readonly dlq?: readonly string[];
   /** Calls of a function for a key (`<Function> <key>`). */
   readonly calls?: Readonly<Record<string, number>>;
+  /**
+   * Calls of a function for a key beyond those of the `all-synced` run on the same interpreter: what the scenario's
+   * trouble costs (a 401: one more mint and read), however many calls a sync makes without it.
+   */
+  readonly moreCalls?: Readonly<Record<string, number>>;
 }
 
 /** One scripted execution. */
@@ -180,7 +185,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'unauthorized-then-reminted',
     { ReadSecret: { [T3]: [unauthorized, DEFAULTS.ReadSecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { 'MintToken staging': 2 } },
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { 'MintToken staging': 1, [`ReadSecret ${T3}`]: 1 } },
   ),
   scenario(
     'unauthorized-exhausted',
@@ -195,7 +200,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'apply-unauthorized-then-reminted',
     { ApplySecret: { [T3]: [unauthorized, DEFAULTS.ApplySecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { 'MintToken staging': 2, [`ReadSecret ${T3}`]: 2 } },
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { 'MintToken staging': 1, [`ReadSecret ${T3}`]: 1 } },
   ),
   scenario(
     'restart-unauthorized-then-reminted',
