@@ -191,6 +191,9 @@ async function pipeline(
 ): Promise<void> {
   const { mapping: m, aws } = opts;
   const kube = () => run.target!;
+  // The Secret as the last GET found it; ReadSecret's read becomes the plan view's (a later GET, as a read-back
+  // after the write, does not replace it).
+  let lastGet: ExistingSecret | null = null;
   const ports: TargetPorts = {
     sealer,
     signer: {
@@ -200,7 +203,7 @@ async function pipeline(
       },
     },
     // Built per bearer: the target's server is known once MintToken has resolved it.
-    secrets: (bearer) => secretStore(target, run)(bearer),
+    secrets: (bearer) => secretStore(target, run, (read) => (lastGet = read))(bearer),
     workloads: (bearer) =>
       workloadClient(
         { server: kube().server, caPem: kube().caPem, namespace: target.namespace },
@@ -229,6 +232,7 @@ async function pipeline(
     const line = OUTCOMES[state] as ((o: StepOutputs[S], t: Target, r: PipelineRun) => string) | undefined;
     const keep = KEEP[state] as ((r: PipelineRun, o: StepOutputs[S]) => void) | undefined;
     const output = await step(state, fn, (o) => line?.(o, target, run) ?? 'done');
+    if (state === 'ReadSecret') run.existing = lastGet;
     keep?.(run, output);
     return output;
   };
@@ -247,8 +251,15 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
   }
 }
 
-/** The target's Secret as a store that keeps what it read (the plan view compares values, in this process only). */
-function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretStore {
+/**
+ * The target's Secret as a store that hands each Secret it read to `onRead` (the plan view compares values, in this
+ * process only).
+ */
+function secretStore(
+  t: Target,
+  run: PipelineRun,
+  onRead: (read: ExistingSecret | null) => void,
+): (bearer: string) => SecretStore {
   const target = run.target!;
   const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };
   return (bearer) => {
@@ -257,7 +268,7 @@ function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretSto
       ...store,
       get: async () => {
         const secret = await store.get();
-        run.existing = existingSecret(secret);
+        onRead(existingSecret(secret));
         return secret;
       },
     };

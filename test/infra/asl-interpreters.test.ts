@@ -21,6 +21,7 @@ import {
   type InterpreterRun,
   runLocal,
   runMoto,
+  scriptedAnswer,
   startTimes,
 } from '../support/asl-interpreters.ts';
 import { FIXTURE_YAML, MAPPING_ID, SCENARIOS, T2, T3, WAVES_SCENARIOS, WAVES_YAML } from '../support/asl-scenarios.ts';
@@ -66,18 +67,39 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('the deployed definition on two ASL interpreters', () => {
+  it('answers {} for a function the script does not name, and refuses a named one without an answer', () => {
+    const s = { ...SCENARIOS[0]!, answers: { PlanMerge: { [T3]: [] } } };
+    expect(scriptedAnswer(s, 'ApplySecret', T2, 0)).toStrictEqual({ result: {} });
+    expect(() => scriptedAnswer(s, 'PlanMerge', T2, 0)).toThrow(`no answer for PlanMerge ${T2}`);
+    expect(() => scriptedAnswer(s, 'PlanMerge', T3, 0)).toThrow(`no answer for PlanMerge ${T3}`);
+  });
+
   it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: both agree', (_name, i) => {
     expect(comparable(moto[i]!)).toStrictEqual(comparable(local[i]!));
   });
 
   it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: ends as the scenario expects', (_name, i) => {
     const s = SCENARIOS[i]!;
-    for (const run of [local[i]!, moto[i]!]) {
+    const synced = SCENARIOS.findIndex((x) => x.name === 'all-synced');
+    for (const [run, base] of [
+      [local[i]!, local[synced]!],
+      [moto[i]!, moto[synced]!],
+    ] as const) {
       expect(run.status).toBe(s.expect.status);
       if (s.expect.error !== undefined) expect(run.error).toBe(s.expect.error);
       if (s.expect.dlq) expect(dlqSummary(run)).toStrictEqual(s.expect.dlq);
       for (const [call, n] of Object.entries(s.expect.calls ?? {})) expect(callCount(run, call), call).toBe(n);
+      for (const [call, n] of Object.entries(s.expect.moreCalls ?? {})) {
+        expect(callCount(run, call) - callCount(base, call), call).toBe(n);
+      }
     }
+  });
+
+  it('finds a 401 that cost no extra mint or read (control: the all-synced run in its place)', () => {
+    const synced = local[SCENARIOS.findIndex((x) => x.name === 'all-synced')]!;
+    const reminted = SCENARIOS.find((x) => x.name === 'unauthorized-then-reminted')!.expect.moreCalls!;
+    for (const [call, n] of Object.entries(reminted))
+      expect(callCount(synced, call) - callCount(synced, call)).not.toBe(n);
   });
 
   it.each(WAVES_SCENARIOS.map((s, i) => [s.name, i] as const))('%s (waves): both agree, as expected', (_name, i) => {

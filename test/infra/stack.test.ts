@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
+import { CORE_STEP_KINDS, SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
 import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
@@ -76,13 +77,16 @@ function timeoutOf(name: unknown): number {
 
 describe('the Lambda functions', () => {
   it(
-    'are five per mapping and restart-workloads for the mapping with restart, all nodejs24.x on arm64 with JSON ' +
-      "logs at INFO, besides CDK's custom resource provider",
+    "are the step table's core rows per mapping and restart-workloads for the mapping with restart, all " +
+      "nodejs24.x on arm64 with JSON logs at INFO, besides CDK's custom resource provider",
     () => {
       const fns = ofType(s, 'AWS::Lambda::Function');
       const ours = fns.filter(([id]) => !PROVIDER.test(id));
       expect(fns.length - ours.length).toBe(1);
-      expect(ours).toHaveLength(14); // + the core's redrive-sync, seal-grants and sweep-secrets
+      const mappings = ofType(s, 'AWS::StepFunctions::StateMachine').length;
+      expect(mappings).toBe(2);
+      // + restart-workloads once, and the core's redrive-sync, seal-grants and sweep-secrets
+      expect(ours).toHaveLength(mappings * CORE_STEP_KINDS.length + 1 + 3);
       const restarts = ours.filter(([, fn]) => fn.Metadata?.['eks-secret-sync:function'] === 'restart-workloads');
       expect(restarts.map(([, fn]) => fn.Properties!.Environment.Variables.MAPPING_ID)).toStrictEqual(['app-config']);
       for (const [, fn] of ours) {
@@ -129,8 +133,11 @@ describe('the Lambda functions', () => {
     expect(definitionValue(s, 'app-config', 'ClustersJson')).toStrictEqual({
       prod: { endpoint: `<${lookup}.cluster.endpoint>`, ca: `<${lookup}.cluster.certificateAuthority.data>` },
     });
-    // The only endpoints the Kubernetes functions send the token to: the same lookup the definition's clusters use.
-    for (const fn of ['read-secret', 'apply-secret', 'restart-workloads'] as const) {
+    // The only endpoints the Kubernetes functions (the step table's `inVpc` rows) send the token to: the same lookup
+    // the definition's clusters use.
+    const kubernetesFunctions = SYNC_STEPS.filter((r) => r.inVpc).map((r) => r.kind);
+    expect(kubernetesFunctions).toContain('restart-workloads');
+    for (const fn of kubernetesFunctions) {
       expect(jsonWithTokens(env('app-config', fn).CLUSTER_ENDPOINTS)).toStrictEqual([`<${lookup}.cluster.endpoint>`]);
     }
     const endpoints = env('app-config', 'read-secret').CLUSTER_ENDPOINTS;
@@ -303,7 +310,9 @@ describe('the cluster lookup', () => {
     expect(ofType(other, 'Custom::AWS')).toHaveLength(0);
     const [, provider] = single(ofType(other, 'AWS::Lambda::Function').filter(([id]) => PROVIDER.test(id)));
     expect(other.resources[provider.Properties!.LoggingConfig.LogGroup.Ref]!.Properties!.RetentionInDays).toBe(30);
-    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(16);
+    // The same functions as with the lookup (the provider stays), each with its log group, and the executions' one.
+    expect(ofType(other, 'AWS::Lambda::Function')).toHaveLength(ofType(s, 'AWS::Lambda::Function').length);
+    expect(ofType(other, 'AWS::Logs::LogGroup')).toHaveLength(ofType(other, 'AWS::Lambda::Function').length + 1);
   }, 90_000); // a synth in the test: slow on a shared machine
 });
 

@@ -46,9 +46,13 @@ export function callKey(input: Record<string, any>): string {
   return target !== null && typeof target === 'object' ? target.name : (input.clusterName ?? '*');
 }
 
-/** The scripted answer for the n-th call of a key, or an Error naming what the script lacks. */
+/** The result of a function the script does not name (see `Script`). */
+export const UNSCRIPTED: Answer = { result: {} };
+
+/** The scripted answer for the n-th call of a key, {@link UNSCRIPTED}, or an Error naming what the script lacks. */
 export function scriptedAnswer(s: Scenario, fn: FunctionName, key: string, n: number): Answer {
-  const byKey = s.answers[fn] ?? {};
+  const byKey = s.answers[fn];
+  if (byKey === undefined) return UNSCRIPTED;
   const script = byKey[key] ?? byKey['*'];
   if (!script?.length) throw new Error(`scenario ${s.name}: no answer for ${fn} ${key}`);
   return script[Math.min(n, script.length - 1)]!;

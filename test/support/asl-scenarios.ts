@@ -7,24 +7,21 @@
  * filled by CloudFormation's Fn::Base64) and one with `restart`.
  */
 import { readFileSync } from 'node:fs';
+import type { StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { EXAMPLE_FILE } from './infra.ts';
 
 /** One answer of a scripted Lambda function: its result, or the error it throws (errorType, errorMessage). */
 export type Answer = { readonly result: unknown } | { readonly error: string; readonly cause: string };
 
-/** A Lambda function of the definition, as its placeholder names it (`${<Name>FunctionArn}`). */
-export type FunctionName =
-  | 'FetchSecret'
-  | 'MintToken'
-  | 'ReadSecret'
-  | 'PlanMerge'
-  | 'ApplySecret'
-  | 'RestartWorkloads';
+/** A Lambda function of the definition, as its placeholder names it (`${<Name>FunctionArn}`): the step table's. */
+export type FunctionName = StepPlaceholder extends `${infer N}FunctionArn` ? N : never;
 
 /**
  * A function's answers by key: the target's name (`input.target.name`, every task's: MintToken's too, since it takes
  * the target's spec), else the cluster (`input.clusterName`, a MintToken of the definition before), else `*`. The
- * n-th call of a key gets the n-th answer; the last one repeats.
+ * n-th call of a key gets the n-th answer; the last one repeats. A function the script does not name at all answers
+ * `{}` (a step whose result steers no Choice, as a read-back check, needs no script; one whose result a Choice reads
+ * gets its answers here); a named function without an answer for a key is an error.
  */
 export type Script = Partial<Record<FunctionName, Readonly<Record<string, readonly Answer[]>>>>;
 
@@ -36,6 +33,11 @@ export interface Expectation {
   readonly dlq?: readonly string[];
   /** Calls of a function for a key (`<Function> <key>`). */
   readonly calls?: Readonly<Record<string, number>>;
+  /**
+   * Calls of a function for a key beyond those of the `all-synced` run on the same interpreter: what the scenario's
+   * trouble costs (a 401: one more mint and read), however many calls a sync makes without it.
+   */
+  readonly moreCalls?: Readonly<Record<string, number>>;
 }
 
 /** One scripted execution. */
@@ -188,7 +190,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'unauthorized-then-reminted',
     { ReadSecret: { [T3]: [unauthorized, DEFAULTS.ReadSecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { [`MintToken ${T3}`]: 2 } },
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`MintToken ${T3}`]: 1, [`ReadSecret ${T3}`]: 1 } },
   ),
   scenario(
     'unauthorized-exhausted',
@@ -203,7 +205,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'apply-unauthorized-then-reminted',
     { ApplySecret: { [T3]: [unauthorized, DEFAULTS.ApplySecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], calls: { [`MintToken ${T3}`]: 2, [`ReadSecret ${T3}`]: 2 } },
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`MintToken ${T3}`]: 1, [`ReadSecret ${T3}`]: 1 } },
   ),
   scenario(
     'restart-unauthorized-then-reminted',

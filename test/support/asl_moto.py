@@ -53,7 +53,9 @@ def answer(function: str, payload: dict) -> dict:
         n = _calls.get((function, key), 0)
         _calls[(function, key)] = n + 1
         _task_inputs.append({"function": function, "key": key, "input": payload})
-    by_key = _scenario["answers"].get(function, {})
+    by_key = _scenario["answers"].get(function)
+    if by_key is None:
+        return {"result": {}}  # a function the script does not name (`UNSCRIPTED` in asl-interpreters.ts)
     script = by_key.get(key) or by_key.get("*")
     if not script:
         raise RuntimeError(f"scenario {_scenario['name']}: no answer for {function} {key}")

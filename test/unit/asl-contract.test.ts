@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
-import { stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
+import { STEP_STATE, SYNC_STEPS, stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 /** The Map state that runs every target, and the states of one target's run. */
@@ -29,6 +29,125 @@ const CLUSTERS = "States.StringToJson(States.Base64Decode('${ClustersJson}'))";
 /** The targets' indexes, the Map's items. */
 const INDEXES = `States.ArrayRange(0, States.MathAdd(States.ArrayLength(${TARGETS}), -1), 1)`;
 const ours = (name: string) => !name.startsWith('States.') && !name.startsWith('Lambda.');
+
+/*
+ * The order of the steps, derived from the step table (functions/domain/sync-steps.ts) rather than restated here
+ * state by state: a step added at its place in the table and the ASL needs no edit in this file.
+ */
+type Graph = { StartAt: string; States: Record<string, any> };
+/** The value at a Choice rule's `$.a.b[0]` path of `doc`; undefined when absent. */
+const valueAt = (doc: unknown, path: string): unknown =>
+  path
+    .slice(2)
+    .split(/\.|(?=\[)/)
+    .filter(Boolean)
+    .reduce<any>((v, k) => (v == null ? undefined : v[/^\[(\d+)\]$/.exec(k)?.[1] ?? k]), doc);
+/** Whether a Choice rule holds for `doc`; an operator this does not know fails the test rather than guess. */
+function holds(rule: any, doc: unknown): boolean {
+  if (rule.And) return rule.And.every((r: any) => holds(r, doc));
+  if (rule.Or) return rule.Or.some((r: any) => holds(r, doc));
+  if (rule.Not) return !holds(rule.Not, doc);
+  const v = valueAt(doc, rule.Variable);
+  if ('IsPresent' in rule) return (v !== undefined) === rule.IsPresent;
+  if ('IsNull' in rule) return (v === null) === rule.IsNull;
+  if ('IsString' in rule) return (typeof v === 'string') === rule.IsString;
+  if ('BooleanEquals' in rule) return v === rule.BooleanEquals;
+  if ('StringEquals' in rule) return v === rule.StringEquals;
+  if ('StringEqualsPath' in rule) return v === valueAt(doc, rule.StringEqualsPath);
+  if ('NumericLessThanEquals' in rule) return typeof v === 'number' && v <= rule.NumericLessThanEquals;
+  throw new Error(`no evaluator for the Choice rule ${JSON.stringify(rule)}`);
+}
+/**
+ * The update path: an execution without onlyTarget whose every target succeeds, and one target's run whose plan
+ * updates the Secret and lists nothing to restart or re-check (what each Choice reads where it reads it).
+ */
+const UPDATE_RUN = { check: { anyFailed: false } };
+const UPDATE_ITEM = { onlyTarget: null, target: { name: 't' }, plan: { action: 'update' }, write: { applied: {} } };
+/** The states a definition visits on the update path: Next, a Map's ItemProcessor, each Choice's branch. */
+function updatePath(def: Graph): string[] {
+  const visited: string[] = [];
+  const walk = (graph: Graph, doc: unknown) => {
+    for (let name: string | undefined = graph.StartAt; name !== undefined; ) {
+      const s: any = graph.States[name];
+      if (s === undefined || visited.length > 100) throw new Error(`the update path reaches ${name} (${visited})`);
+      visited.push(name);
+      if (s.Type === 'Map') walk(s.ItemProcessor, UPDATE_ITEM);
+      name = s.Type === 'Choice' ? (s.Choices.find((c: any) => holds(c, doc))?.Next ?? s.Default) : s.Next;
+    }
+  };
+  walk(def, UPDATE_RUN);
+  return visited;
+}
+/** A definition's states by name, the top level's and one target's, and its Map (one target's run). */
+const flat = (def: Graph) => {
+  const map = Object.values(def.States).find((s) => s.Type === 'Map');
+  return {
+    all: { ...def.States, ...map.ItemProcessor.States } as Record<string, any>,
+    run: map.ItemProcessor as Graph,
+  };
+};
+const lambdaTask = (s: any) => s?.Type === 'Task' && String(s.Resource).includes('FunctionArn');
+/** The row each Lambda Task state runs (its own `state` or one of its `alsoStates`). */
+const ROW_OF = new Map<string, { state: string }>(taskStates().map(([state, kind]) => [state, stepOfKind(kind)]));
+/** The rows every sync runs, in the table's order. */
+const EVERY_SYNC: readonly string[] = SYNC_STEPS.filter((r) => !r.optional).map((r) => r.state);
+const WRITE = STEP_STATE['apply-secret'];
+const RESTART = STEP_STATE['restart-workloads'];
+
+/**
+ * What is wrong with the update path's Lambda Task states: each must be a state of the table; the rows' own states
+ * must be exactly the rows every sync runs, each once, in the table's order; a further state of a row (a re-mint)
+ * only after the row ran.
+ */
+function updatePathProblems(def: Graph): string[] {
+  const { all } = flat(def);
+  const tasks = updatePath(def).filter((n) => lambdaTask(all[n]));
+  const own = tasks.filter((n) => ROW_OF.get(n)?.state === n);
+  const problems = tasks.filter((n) => !ROW_OF.has(n)).map((n) => `${n} is no state of the step table`);
+  if (own.join() !== EVERY_SYNC.join()) problems.push(`runs ${own.join(', ')}; the table: ${EVERY_SYNC.join(', ')}`);
+  tasks.forEach((n, i) => {
+    const row = ROW_OF.get(n);
+    if (row && row.state !== n && !tasks.slice(0, i).includes(row.state)) problems.push(`${n} before ${row.state}`);
+  });
+  return problems;
+}
+
+/**
+ * What is wrong with the restart's place: RestartNeeded and the restart step must be unreachable in a target's run
+ * without passing the write (every edge: Next, Default, Choices, Catch), and the write's Next must reach
+ * RestartNeeded through Lambda Task states of the table only (rows after the write that every sync runs, or a
+ * further state of a row that ran), never a Pass or Choice between them nor past it.
+ */
+function restartOrderProblems(def: Graph): string[] {
+  const { all, run } = flat(def);
+  const edges = (s: any): string[] =>
+    [
+      s.Next,
+      s.Default,
+      ...(s.Choices ?? []).map((c: any) => c.Next),
+      ...(s.Catch ?? []).map((c: any) => c.Next),
+    ].filter((n) => typeof n === 'string');
+  const seen = new Set<string>();
+  for (const todo = [run.StartAt]; todo.length > 0; ) {
+    const n = todo.pop() as string;
+    if (n === WRITE || seen.has(n)) continue;
+    seen.add(n);
+    todo.push(...edges(run.States[n] ?? {}));
+  }
+  const problems = ['RestartNeeded', RESTART].filter((n) => seen.has(n)).map((n) => `${n} reachable before ${WRITE}`);
+  const after = EVERY_SYNC.slice(EVERY_SYNC.indexOf(WRITE) + 1);
+  const ran = new Set([...EVERY_SYNC.slice(0, EVERY_SYNC.indexOf(WRITE) + 1)]);
+  let n: string | undefined = all[WRITE]?.Next;
+  for (let i = 0; n !== undefined && i < 20 && lambdaTask(all[n]); i++) {
+    const row = ROW_OF.get(n);
+    if (!row || (row.state === n ? !after.includes(n) : !ran.has(row.state))) break;
+    ran.add(n);
+    n = all[n].Next;
+  }
+  if (n !== 'RestartNeeded')
+    problems.push(`${WRITE}'s Next reaches ${n}, not RestartNeeded, through the table's steps`);
+  return problems;
+}
 
 describe('ASL error contract', () => {
   it('matches only error names the code defines', () => {
@@ -134,8 +253,55 @@ describe('ASL error contract', () => {
     expect(S.ConflictBudgetLeft.Default).toBe('ApplySecretFailed');
   });
 
+  it("runs, on a target's update path, the step table's rows every sync runs, in the table's order", () => {
+    expect(updatePathProblems(asl)).toStrictEqual([]);
+    const path = updatePath(asl);
+    expect(path.slice(path.indexOf(WRITE))).toContain('RestartNeeded');
+    expect(path.at(-1)).toBe('Done');
+    expect(path).toContain('Synced');
+  });
+
+  it('finds a step run out of order, a step skipped and a state outside the table (planted)', () => {
+    /** `all` holds every state (to change one); `run` is one target's run's states (to add one). */
+    const planted = (mutate: (all: Record<string, any>, run: Record<string, any>) => void) => {
+      const def = structuredClone(asl);
+      mutate(flat(def).all, flat(def).run.States);
+      return updatePathProblems(def);
+    };
+    expect(planted(() => {})).toStrictEqual([]);
+    // ReadSecret and PlanMerge swapped.
+    expect(
+      planted((all) => {
+        Object.assign(all.MintToken, { Next: 'PlanMerge' });
+        Object.assign(all.PlanMerge, { Next: 'ReadSecret' });
+        Object.assign(all.ReadSecret, { Next: 'WriteNeeded' });
+      }),
+    ).toStrictEqual([expect.stringMatching(/^runs FetchSecret, MintToken, PlanMerge, ReadSecret, /)]);
+    // ReadSecret skipped.
+    expect(planted((all) => Object.assign(all.MintToken, { Next: 'PlanMerge' }))).toStrictEqual([
+      expect.stringMatching(/^runs FetchSecret, MintToken, PlanMerge, /),
+    ]);
+    // The restart step on the update path (a plan without workloads to restart).
+    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'RemintToken' }))).toStrictEqual([
+      expect.stringContaining(`, ${WRITE}, ${RESTART}; the table: `),
+    ]);
+    // A Task state no row names, or a further state of a row before the row ran.
+    expect(
+      planted((all, run) => {
+        run.Unlisted = { ...all.PlanMerge, Resource: '${UnlistedFunctionArn}', Next: 'PlanMerge' };
+        Object.assign(all.ReadSecret, { Next: 'Unlisted' });
+      }),
+    ).toStrictEqual(['Unlisted is no state of the step table']);
+    expect(
+      planted((all) => {
+        Object.assign(all.SelectTarget.Choices[0], { Next: 'RemintTokenForRecheck' });
+        Object.assign(all.RemintTokenForRecheck, { Next: 'MintToken' });
+      }),
+    ).toStrictEqual(['RemintTokenForRecheck before MintToken']);
+  });
+
   it('restarts workloads only after ApplySecret, only when the plan lists some, and then ends Synced', () => {
-    expect(S.ApplySecret.Next).toBe('RestartNeeded');
+    expect(restartOrderProblems(asl)).toStrictEqual([]);
     expect(S.RestartNeeded).toMatchObject({
       Type: 'Choice',
       Choices: [
@@ -158,6 +324,38 @@ describe('ASL error contract', () => {
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
       .map(([n]) => n);
     expect(into.sort()).toEqual(['RemintToken']);
+  });
+
+  it('finds a restart reachable before the write, or the write skipping past RestartNeeded (planted)', () => {
+    /** `all` holds every state (to change one); `run` is one target's run's states (to add one). */
+    const planted = (mutate: (all: Record<string, any>, run: Record<string, any>) => void) => {
+      const def = structuredClone(asl);
+      mutate(flat(def).all, flat(def).run.States);
+      return restartOrderProblems(def);
+    };
+    expect(planted(() => {})).toStrictEqual([]);
+    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'Synced' }))).toStrictEqual([
+      `${WRITE}'s Next reaches Synced, not RestartNeeded, through the table's steps`,
+    ]);
+    // A Pass state between the write and the decision.
+    expect(
+      planted((all, run) => {
+        run.Between = { Type: 'Pass', Next: 'RestartNeeded' };
+        Object.assign(all.ApplySecret, { Next: 'Between' });
+      }),
+    ).toStrictEqual([`${WRITE}'s Next reaches Between, not RestartNeeded, through the table's steps`]);
+    // A step every sync runs before the write, run again after it.
+    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'PlanMerge' }))).toStrictEqual([
+      `${WRITE}'s Next reaches PlanMerge, not RestartNeeded, through the table's steps`,
+    ]);
+    // A restart that could run before the write: by a Catch, or by the plan's route.
+    expect(planted((all) => Object.assign(all.ReadSecret.Catch[0], { Next: 'RemintToken' }))).toStrictEqual([
+      `${RESTART} reachable before ${WRITE}`,
+    ]);
+    expect(planted((all) => Object.assign(all.WriteNeeded, { Default: 'RestartNeeded' }))).toStrictEqual([
+      `RestartNeeded reachable before ${WRITE}`,
+      `${RESTART} reachable before ${WRITE}`,
+    ]);
   });
 
   it('drops the sealed data, token and plan at the write: ApplySecret replaces `write` with what it wrote', () => {
