@@ -62,7 +62,7 @@ function holds(rule: any, doc: unknown): boolean {
  * updates the Secret and lists nothing to restart or re-check (what each Choice reads where it reads it).
  */
 const UPDATE_RUN = { check: { anyFailed: false } };
-const UPDATE_ITEM = { onlyTarget: null, target: { name: 't' }, plan: { action: 'update' }, write: { applied: {} } };
+const UPDATE_ITEM = { onlyTarget: null, target: { name: 't' }, write: { plan: { action: 'update' }, applied: {} } };
 /** The states a definition visits on the update path: Next, a Map's ItemProcessor, each Choice's branch. */
 function updatePath(def: Graph): string[] {
   const visited: string[] = [];
