@@ -149,6 +149,17 @@ function restartOrderProblems(def: Graph): string[] {
   return problems;
 }
 
+/**
+ * A check run on a copy of the definition that `mutate` changed first: `all` holds every state (to change one), `run`
+ * is one target's run's states (to add one).
+ */
+const plantedFor =
+  (check: (def: Graph) => string[]) => (mutate: (all: Record<string, any>, run: Record<string, any>) => void) => {
+    const def = structuredClone(asl);
+    mutate(flat(def).all, flat(def).run.States);
+    return check(def);
+  };
+
 describe('ASL error contract', () => {
   it('matches only error names the code defines', () => {
     const defined = new Set(
@@ -262,12 +273,7 @@ describe('ASL error contract', () => {
   });
 
   it('finds a step run out of order, a step skipped and a state outside the table (planted)', () => {
-    /** `all` holds every state (to change one); `run` is one target's run's states (to add one). */
-    const planted = (mutate: (all: Record<string, any>, run: Record<string, any>) => void) => {
-      const def = structuredClone(asl);
-      mutate(flat(def).all, flat(def).run.States);
-      return updatePathProblems(def);
-    };
+    const planted = plantedFor(updatePathProblems);
     expect(planted(() => {})).toStrictEqual([]);
     // ReadSecret and PlanMerge swapped.
     expect(
@@ -327,12 +333,7 @@ describe('ASL error contract', () => {
   });
 
   it('finds a restart reachable before the write, or the write skipping past RestartNeeded (planted)', () => {
-    /** `all` holds every state (to change one); `run` is one target's run's states (to add one). */
-    const planted = (mutate: (all: Record<string, any>, run: Record<string, any>) => void) => {
-      const def = structuredClone(asl);
-      mutate(flat(def).all, flat(def).run.States);
-      return restartOrderProblems(def);
-    };
+    const planted = plantedFor(restartOrderProblems);
     expect(planted(() => {})).toStrictEqual([]);
     expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'Synced' }))).toStrictEqual([
       `${WRITE}'s Next reaches Synced, not RestartNeeded, through the table's steps`,
