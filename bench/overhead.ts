@@ -13,17 +13,15 @@ import { SYNC_STEPS, taskStates as lambdaTaskStates } from '../functions/domain/
 import { rolePath, stateMachineName } from '../infra/model/resource-names.ts';
 import { FaultProxy } from '../testbed/fault-proxy.ts';
 import { LocalFunction } from '../testbed/lambda-runtime.ts';
-import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
+import { LocalMapping, resultIn, stepResults, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
 import { DirectSync } from './direct-sync.ts';
 import { type Invocation, type LogRecords, logRecords, type RecordNames } from './log-records.ts';
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
-/** Where each step's result sits in the state it exits with, by its Task state (the step table's `resultAt`). */
-const TASK_RESULT_PATHS: Readonly<Record<string, string>> = Object.fromEntries(
-  SYNC_STEPS.map((s) => [s.state, s.resultAt.replace(/^\$\./, '')]),
-);
+/** The step table's Task states (each runs its step's function; others, as RemintToken, run one again). */
+const STEP_STATES: ReadonlySet<string> = new Set(SYNC_STEPS.map((s) => s.state));
 
 /** The goal for the pipeline's warm latency over the direct sync's (issue 22: 1.25, with the fan-out's Map). */
 export const OVERHEAD_GOAL = 1.25;
@@ -104,8 +102,7 @@ function secretValue(i: number): string {
 }
 
 function planAction(r: ExecutionRecord): string | undefined {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write?.plan
-    ?.action;
+  return stepResults(r, 'PlanMerge')[0]?.action;
 }
 
 function stateDurations(r: ExecutionRecord): Record<string, number> {
@@ -113,7 +110,7 @@ function stateDurations(r: ExecutionRecord): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of r.events) {
     if (e.type === 'StateEntered') entered.set(e.state.name, e.timestamp);
-    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS)
+    if (e.type === 'StateExited' && STEP_STATES.has(e.state.name))
       out[e.state.name] = e.timestamp - entered.get(e.state.name)!;
   }
   return out;
@@ -176,8 +173,8 @@ function recordNames(mappingId: string, subs: Record<string, string>): RecordNam
 async function executorOnly(record: ExecutionRecord, runs: number, subs: Record<string, string>): Promise<number> {
   const results: Record<string, unknown> = {};
   for (const e of record.events) {
-    if (e.type === 'StateExited' && e.state.name in TASK_RESULT_PATHS) {
-      results[e.state.name] = TASK_RESULT_PATHS[e.state.name]!.split('.').reduce((o: any, k) => o?.[k], e.state.output);
+    if (e.type === 'StateExited' && STEP_STATES.has(e.state.name)) {
+      results[e.state.name] = resultIn(e.state.name, e.state.output);
     }
   }
   const asl = readFileSync(fileURLToPath(new URL('../statemachine/sync.asl.json', import.meta.url)), 'utf8');

@@ -11,7 +11,7 @@
 import { MAX_KEY_NAME_BYTES, MAX_KEYS } from '../functions/domain/secret-data.ts';
 import { randomBytes } from 'node:crypto';
 import { kubeRequest } from '../testbed/kube-admin.ts';
-import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
+import { LocalMapping, stepResults, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
 
 /** Secrets Manager's SecretString limit, and Kubernetes's limit on a Secret's data. */
@@ -180,8 +180,7 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
         : { source: 'eks-secret-sync', 'detail-type': 'Initial sync' };
       const r = await mapping.run(event);
       const big = largestState(r);
-      const action = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write
-        ?.plan?.action;
+      const action = stepResults(r, 'PlanMerge')[0]?.action;
       syncs.push({
         step,
         status: r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${r.error?.name}: ${r.error?.message.slice(0, 200)}`,

@@ -18,7 +18,7 @@
  * in each burst, as Lambda does after environments were reclaimed.
  */
 import { kubeRequest } from '../testbed/kube-admin.ts';
-import { LocalMapping, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
+import { LocalMapping, stepResults, type Bundles, type ExecutionRecord } from '../testbed/local-pipeline.ts';
 import type { TestbedDetails } from '../testbed/testbed.ts';
 import { pool, WarmMappings } from './concurrency.ts';
 import { cmdlineMatcher, PeakSampler, sampleTree } from './machine.ts';
@@ -111,10 +111,7 @@ function content(mapping: number, n: number): string {
 
 function outcome(r: ExecutionRecord): string {
   if (r.status !== 'SUCCEEDED') return `failed:${r.error?.name}`;
-  return (
-    r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')?.state.output?.write?.plan?.action ??
-    'unknown'
-  );
+  return stepResults(r, 'PlanMerge')[0]?.action ?? 'unknown';
 }
 
 /**

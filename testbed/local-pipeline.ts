@@ -157,6 +157,27 @@ export interface ExecutionRecord {
   readonly events: any[];
 }
 
+/**
+ * A step's result in the state a run of its Task state exited with: at the step table's `resultAt` (also for the
+ * states that run the same function, as RemintToken runs MintToken's), so no reader restates where a step's result
+ * sits. Undefined for a state that is no step's.
+ */
+export function resultIn(state: string, output: unknown): any {
+  const row = SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
+  if (row === undefined) return undefined;
+  return row.resultAt
+    .replace(/^\$\./, '')
+    .split('.')
+    .reduce((o: any, k) => o?.[k], output);
+}
+
+/** Every result of step `state` in one execution, in the order its Task state exited (a conflict runs it again). */
+export function stepResults(record: ExecutionRecord, state: StepState): any[] {
+  return record.events
+    .filter((e) => e.type === 'StateExited' && e.state.name === state)
+    .map((e) => resultIn(state, e.state.output));
+}
+
 function awsConfig(tb: TestbedDetails) {
   return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
 }

@@ -1,5 +1,5 @@
 import { planOutcome } from '../functions/domain/outcome.ts';
-import type { ExecutionRecord } from './local-pipeline.ts';
+import { type ExecutionRecord, resultIn } from './local-pipeline.ts';
 
 /** One state of an execution, as the Step Functions console lists it. */
 export interface TraceRow {
@@ -36,18 +36,19 @@ function outcome(state: string, out: any): string {
         `${out.fetched.keys.count} keys`
       );
     case 'MintToken':
-      return `token sealed, expires ${out.write.token.expiresAt}`;
-    case 'ReadSecret':
-      return out.write.plan.observed.exists
-        ? `exists at resourceVersion ${out.write.plan.observed.resourceVersion}`
-        : 'absent: will create';
-    case 'PlanMerge':
-      return planOutcome(out.write.plan);
-    case 'ApplySecret':
-      return `${out.write.applied.action}d, resourceVersion ${out.write.applied.resourceVersion}`;
     case 'RemintToken':
     case 'RemintTokenForRecheck':
-      return `token sealed, expires ${out.write.token.expiresAt}`;
+      return `token sealed, expires ${resultIn(state, out).expiresAt}`;
+    case 'ReadSecret': {
+      const observed = resultIn(state, out);
+      return observed.exists ? `exists at resourceVersion ${observed.resourceVersion}` : 'absent: will create';
+    }
+    case 'PlanMerge':
+      return planOutcome(resultIn(state, out));
+    case 'ApplySecret': {
+      const applied = resultIn(state, out);
+      return `${applied.action}d, resourceVersion ${applied.resourceVersion}`;
+    }
     case 'RestartWorkloads':
       return `restarted ${out.restarted.workloads.join(', ')} at ${out.restarted.restartedAt}`;
     default:

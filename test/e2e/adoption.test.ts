@@ -13,7 +13,7 @@ import { EXTERNAL_SECRET_API_VERSION, externalSecretCrd } from '../../testbed/es
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { secretOf } from '../support/fault-matrix.ts';
 import { adminToken, kube } from '../support/kube.ts';
-import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-3c7e20-adoption-do-not-log';
 const ESO_VALUE = `${CANARY}-eso`;
@@ -93,8 +93,7 @@ async function esoOwned(adopt: boolean) {
 }
 
 function observedOf(r: ExecutionRecord) {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'ReadSecret').state.output.write.plan
-    .observed;
+  return stepResults(r, 'ReadSecret')[0];
 }
 
 const managersOf = (s: any, key: string): string[] =>

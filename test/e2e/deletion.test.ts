@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { cloudTrailEvent } from '../fixtures/cloudtrail.ts';
 import { adminToken, kube } from '../support/kube.ts';
-import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-0d4e7b-deletion';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -24,8 +24,7 @@ const secretPath = (m: LocalMapping, name = m.secretName) => `/api/v1/namespaces
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
 const entered = (r: ExecutionRecord, state: string) =>
   r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
-const planOf = (r: ExecutionRecord) =>
-  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.write.plan;
+const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').at(-1);
 
 /** Secrets Manager calls on the mapping's secret, in moto. */
 async function secrets(m: LocalMapping, call: 'delete' | 'restore'): Promise<void> {

@@ -9,7 +9,7 @@ import {
   syntheticExecutionInput,
 } from '../../infra/constructs/events.ts';
 import { adminToken, kube } from '../support/kube.ts';
-import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-91be3c-drift';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -24,8 +24,7 @@ async function mapping() {
 
 const secretPath = (m: LocalMapping) => `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`;
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
-const planOf = (r: ExecutionRecord) =>
-  r.events.filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').at(-1)?.state.output.write.plan;
+const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').at(-1);
 
 /** What the stack's initial sync custom resource and schedule rule start the state machine with. */
 const initial = (m: LocalMapping) =>

@@ -19,7 +19,7 @@ import { b64, secretOf } from '../support/fault-matrix.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { adminToken, kube } from '../support/kube.ts';
 import { acceptedWrites, orderViolations, type OrderViolation } from '../support/write-history.ts';
-import { TestMapping, type ExecutionRecord } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-6a0f3c-races';
 const SEED = Number(process.env.RACE_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -98,10 +98,7 @@ function writesSince(m: Pick<TargetRef, 'namespace' | 'secretName'>, resourceVer
   );
 }
 
-const planOf = (r: ExecutionRecord) =>
-  r.events
-    .filter((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge')
-    .map((e) => e.state.output.write.plan.action as string);
+const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').map((plan) => plan.action as string);
 
 /**
  * How the versions meet their deliveries. `versions-first`: all K versions

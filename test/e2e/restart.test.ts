@@ -9,7 +9,7 @@ import { kmsKeyService } from '../../functions/adapters/kms.ts';
 import { seal } from '../../functions/adapters/seal.ts';
 import { adminApply, adminToken, createNamespace, kube } from '../support/kube.ts';
 import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
-import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-5d2e81-restart';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -105,7 +105,7 @@ describe('rollout restart after a sync', () => {
 
       // Assess
       expect(second.status).toBe('SUCCEEDED');
-      expect(exited(second, 'PlanMerge').write.plan).toMatchObject({
+      expect(stepResults(second, 'PlanMerge').at(-1)).toMatchObject({
         action: 'update',
         updated: ['password'],
         restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
@@ -131,7 +131,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: no write, no restart
     expect(again.status).toBe('SUCCEEDED');
-    expect(exited(again, 'PlanMerge').write.plan).toMatchObject({ action: 'none', restart: [] });
+    expect(stepResults(again, 'PlanMerge').at(-1)).toMatchObject({ action: 'none', restart: [] });
     expect(entered(again, 'ApplySecret')).toBe(0);
     expect(entered(again, 'RestartWorkloads')).toBe(0);
 
@@ -142,7 +142,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: the Secret records v2, the workload is untouched
     expect(metadataOnly.status).toBe('SUCCEEDED');
-    expect(exited(metadataOnly, 'PlanMerge').write.plan).toMatchObject({
+    expect(stepResults(metadataOnly, 'PlanMerge').at(-1)).toMatchObject({
       action: 'update',
       added: [],
       updated: [],

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DataShape } from '../../functions/domain/shape.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { secretOf } from '../support/fault-matrix.ts';
-import { TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-5e1d7b-shape-do-not-log';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -48,7 +48,7 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
 }
 
 function planOf(r: ExecutionRecord) {
-  return r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.write.plan;
+  return stepResults(r, 'PlanMerge')[0];
 }
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminToken, kube } from '../support/kube.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { TestMapping, type LocalMapping } from '../support/pipeline.ts';
+import { stepResults, TestMapping, type LocalMapping } from '../support/pipeline.ts';
 
 const CANARY = 'CANARY-7f3a9c-do-not-log';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -42,7 +42,7 @@ describe('sync pipeline on the test bed', () => {
       team: 'payments',
     });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-arn']).toBe(m.secretArn);
-    const plan = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.write.plan;
+    const plan = stepResults(r, 'PlanMerge')[0];
     expect(plan).toMatchObject({ action: 'create', added: ['password', 'port', 'username'] });
   });
 
@@ -64,7 +64,7 @@ describe('sync pipeline on the test bed', () => {
     const s = await secretOf(m);
     expect(s.body.data).toEqual({ a: b64('1'), b: b64(`${CANARY}-3`), c: b64('new'), theirs: b64('x') });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v2);
-    const plan = r.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.write.plan;
+    const plan = stepResults(r, 'PlanMerge')[0];
     expect(plan).toMatchObject({
       action: 'update',
       added: ['c'],
