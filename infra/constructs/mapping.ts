@@ -143,13 +143,14 @@ export class SecretMapping extends Construct {
     const functionArns = Object.fromEntries(
       SYNC_STEPS.map((s) => [s.placeholder, this.functions[s.kind]?.function.functionArn ?? absent]),
     ) as Record<StepPlaceholder, string>;
+    const targetRefs = m.targets.map((t) => targetRef(m, t));
     this.stateMachine = new SyncStateMachine(this, 'StateMachine', {
       substitutions: {
         ...functionArns,
         DeadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         MappingId: m.id,
-        TargetsJson: definitionJson(m.targets.map((t) => targetRef(m, t))),
-        TargetItemsJson: definitionJson(targetItems(m.targets.map((t) => targetRef(m, t)))),
+        TargetsJson: definitionJson(targetRefs),
+        TargetItemsJson: definitionJson(targetItems(targetRefs)),
         ClustersJson: definitionJson(clusterMap(m, props.clusters)),
       },
       functions: FUNCTION_NAMES.flatMap((name: FunctionName) => this.functions[name]?.function ?? []),
