@@ -6,7 +6,7 @@
  * Also splits what the local harness adds: the executor alone (canned task
  * results) and one worker IPC round trip.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SYNC_STEPS, taskStates as lambdaTaskStates } from '../functions/domain/sync-steps.ts';
@@ -282,7 +282,7 @@ async function ipcRoundTrip(payload: unknown, runs: number): Promise<number> {
 export async function measureOverhead(
   tb: TestbedDetails,
   bundles: Bundles,
-  opts: { syncs: number; warmup?: number; log: (msg: string) => void },
+  opts: { syncs: number; warmup?: number; log: (msg: string) => void; recordsFile?: string },
 ): Promise<OverheadResult> {
   const pipelineMapping = await LocalMapping.create(tb, bundles, {
     id: 'bench-overhead',
@@ -412,6 +412,7 @@ export async function measureOverhead(
       }
       if ((i + 1) % 20 === 0) opts.log(`overhead: ${i + 1}/${opts.syncs} syncs of each kind`);
     }
+    if (opts.recordsFile) writeFileSync(opts.recordsFile, `${records.at(-1)!.lines.join('\n')}\n`);
     const workerRss = workerPids()
       .map(rssBytes)
       .filter((b) => b > 0);

@@ -55,6 +55,11 @@ export interface PhaseInputs {
   readonly python?: string;
   readonly sizes: Sizes;
   readonly log: (msg: string) => void;
+  /**
+   * BENCH_RECORDS_FILE: where the overhead phase writes the Express log records of its last measured pipeline sync,
+   * one JSON line each (the lines `cost.logBytesPerSync` counts; for finding where the bytes are).
+   */
+  readonly recordsFile?: string;
 }
 
 /**
@@ -81,7 +86,12 @@ export async function runPhases(
       out = { ...out, coldStart: await measureColdStart(bundles, [...inputs.core], inputs.python, opts) };
     } else if (phase === 'overhead') {
       log(`overhead: ${sizes.BENCH_OVERHEAD_SYNCS} warm syncs through the pipeline and as many direct ones`);
-      const opts = { syncs: sizes.BENCH_OVERHEAD_SYNCS, warmup: sizes.BENCH_OVERHEAD_WARMUP, log };
+      const opts = {
+        syncs: sizes.BENCH_OVERHEAD_SYNCS,
+        warmup: sizes.BENCH_OVERHEAD_WARMUP,
+        log,
+        recordsFile: inputs.recordsFile,
+      };
       out = { ...out, overhead: await measureOverhead(tb(), bundles, opts) };
     } else if (phase === 'payload') {
       log('payload: 64 KiB secrets into a Secret filled to 1 MiB');

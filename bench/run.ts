@@ -63,7 +63,9 @@ const official =
   !customFile &&
   !process.env.BENCH_FANOUT_TARGETS &&
   Object.keys(DEFAULTS).every((k) => !process.env[k]);
-// BENCH_RESULTS_FILE: a development run's results elsewhere.
+// BENCH_RESULTS_FILE: a development run's results elsewhere. BENCH_RECORDS_FILE: the Express log records of the
+// overhead phase's last pipeline sync, one JSON line each (where the log bytes are).
+const recordsFile = process.env.BENCH_RECORDS_FILE || undefined;
 const resultsFile = customFile ?? join(repoRoot, 'bench', official ? 'results.json' : 'results.local.json');
 
 let testbed: Testbed | undefined;
@@ -138,7 +140,11 @@ try {
     ...(Object.fromEntries(Object.keys(SIZES).map((k) => [k, setting(k as keyof typeof SIZES)])) as typeof SIZES),
     fanoutTargets: fanoutTargets(),
   };
-  results = await runPhases(phases, { testbed: testbed?.details, bundles, core, env, python, sizes, log }, results);
+  results = await runPhases(
+    phases,
+    { testbed: testbed?.details, bundles, core, env, python, sizes, log, recordsFile },
+    results,
+  );
   await cleanup();
   results = { ...results, runtimeSeconds: Math.round((performance.now() - t0) / 100) / 10 };
   writeResults(resultsFile, results);

@@ -27,6 +27,7 @@ const TINY: Sizes = {
 
 const dir = mkdtempSync(join(tmpdir(), 'eks-secret-sync-bench-smoke-'));
 const file = join(dir, 'results.json');
+const recordsFile = join(dir, 'records.jsonl');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What each phase must have written: the section of its name, with the fields the report reads. */
@@ -76,7 +77,7 @@ describe('npm run bench, every phase at tiny sizes', () => {
     };
     const python = await ensureBenchPython(log);
     const inputs = { testbed: inject('testbed'), bundles: inject('bundles'), core: CORE_FUNCTION_NAMES, python };
-    writeResults(file, await runPhases(PHASES, { ...inputs, sizes: TINY, log }, start));
+    writeResults(file, await runPhases(PHASES, { ...inputs, sizes: TINY, log, recordsFile }, start));
     written = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
     expect(missingSections(written)).toStrictEqual([]);
   }, 240_000);
@@ -105,5 +106,14 @@ describe('npm run bench, every phase at tiny sizes', () => {
     expect(written.scale!.lost).toBe(0);
     expect(written.cost!.logBytesPerSync).toBeGreaterThan(0);
     expect(written.idle!.map((r) => r.mappings)).toContain(500);
+  });
+
+  it("the overhead phase wrote its last sync's log records (BENCH_RECORDS_FILE), the bytes the cost counts", () => {
+    const lines = readFileSync(recordsFile, 'utf8').trimEnd().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as { type: string; execution_arn: string });
+    expect(records.length).toBe(written.overhead!.logBreakdown!.records!.count);
+    expect(records[0]!.type).toBe('ExecutionStarted');
+    expect(records.at(-1)!.type).toBe('ExecutionSucceeded');
+    expect(lines.reduce((n, l) => n + Buffer.byteLength(l), 0)).toBe(written.overhead!.logBytesPerSync.expressRecords);
   });
 });
