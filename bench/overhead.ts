@@ -44,9 +44,9 @@ export interface OverheadResult {
   readonly executorOnlyMs: number;
   /** One invocation of a worker that returns its event (a FetchSecret-sized payload), ms. */
   readonly ipcRoundTripMs: number;
-  /** Five task invocations per sync. */
+  /** {@link ipcRoundTripMs} times the Lambda invocations of one sync (`logBytesPerSync.lambdaInvocations`). */
   readonly ipcPerSyncMs: number;
-  /** Resident memory of one warm worker (median over the five), MiB. */
+  /** Resident memory of one warm worker (median over the workers), MiB. */
   readonly workerRssMb: number;
   /**
    * Bytes per sync for the log estimate: `statePayloads` = every state input (on entry) and output (on
@@ -422,6 +422,7 @@ export async function measureOverhead(
       await executorOnly(last!, 50, pipelineMapping.substitutions),
       await ipcRoundTrip(fetched, 100),
     ];
+    const invocationsPerSync = median(records.map((x) => x.byType.LambdaFunctionScheduled ?? 0));
     const pipelineMs = round(median(pipelineTimes));
     const directMs = round(median(directTimes));
     const ratio = round(pipelineMs / directMs, 2);
@@ -438,13 +439,13 @@ export async function measureOverhead(
       directPerStepMs: Object.fromEntries(Object.entries(directSteps).map(([s, xs]) => [s, round(median(xs))])),
       executorOnlyMs: round(executor, 2),
       ipcRoundTripMs: round(ipc, 2),
-      ipcPerSyncMs: round(ipc * 5, 2),
+      ipcPerSyncMs: round(ipc * invocationsPerSync, 2),
       workerRssMb: round(median(workerRss) / 2 ** 20),
       logBytesPerSync: {
         statePayloads: Math.round(eventBytes / opts.syncs),
         functionLogs: Math.round(logBytes / opts.syncs),
         expressRecords: Math.round(median(records.map((x) => x.bytes))),
-        lambdaInvocations: median(records.map((x) => x.byType.LambdaFunctionScheduled ?? 0)),
+        lambdaInvocations: invocationsPerSync,
       },
       logBreakdown: {
         byState: perSync(byState, opts.syncs),

@@ -224,7 +224,8 @@ export function resultsMarkdown(r: BenchResults): string {
       '',
       `The local harness itself: the executor alone ${o.executorOnlyMs} ms per execution (canned task results), one ` +
         `worker IPC round trip ` +
-        `${o.ipcRoundTripMs} ms (${o.ipcPerSyncMs} ms for the five tasks). One warm worker holds ${o.workerRssMb} MiB.`,
+        `${o.ipcRoundTripMs} ms (${o.ipcPerSyncMs} ms for the ${o.logBytesPerSync.lambdaInvocations ?? 5} task ` +
+        `invocations of a sync). One warm worker holds ${o.workerRssMb} MiB.`,
     );
   }
   const p = r.payload;
