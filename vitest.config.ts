@@ -45,6 +45,9 @@ const BESIDE = [
   'test/testbed/seal-grants.test.ts',
 ];
 
+/** Files under the test-bed folders that need no test bed (in-memory ports): they run in `unit`. */
+const IN_MEMORY = ['test/cli/pipeline.test.ts'];
+
 /**
  * Workers of the first group. vitest runs projects of one `sequence.groupOrder` together, which needs one
  * `maxWorkers` for them; at least 2, so on the 2-core CI machine a unit file runs beside a test-bed file that
@@ -66,7 +69,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', ...IN_MEMORY],
           testTimeout: 30_000,
           maxWorkers: WORKERS,
         },
@@ -90,7 +93,7 @@ export default defineConfig({
             'test/cli/**/*.test.ts',
             'test/bench/**/*.test.ts',
           ],
-          exclude: BESIDE,
+          exclude: [...BESIDE, ...IN_MEMORY],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -143,7 +143,8 @@ function traced(run: PipelineRun, onStep: (state: string) => void): Step {
   };
 }
 
-type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
+/** Runs one step of a run: `fn`, with `outcome` its trace line (as {@link traced} records it). */
+export type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
 /** The trace's outcome line of each step's output (a step without one shows `done`). */
 const OUTCOMES: {
@@ -191,9 +192,6 @@ async function pipeline(
 ): Promise<void> {
   const { mapping: m, aws } = opts;
   const kube = () => run.target!;
-  // The Secret as the last GET found it; ReadSecret's read becomes the plan view's (a later GET, as a read-back
-  // after the write, does not replace it).
-  let lastGet: ExistingSecret | null = null;
   const ports: TargetPorts = {
     sealer,
     signer: {
@@ -203,7 +201,7 @@ async function pipeline(
       },
     },
     // Built per bearer: the target's server is known once MintToken has resolved it.
-    secrets: (bearer) => secretStore(target, run, (read) => (lastGet = read))(bearer),
+    secrets: (bearer) => secretStore(target, run)(bearer),
     workloads: (bearer) =>
       workloadClient(
         { server: kube().server, caPem: kube().caPem, namespace: target.namespace },
@@ -214,8 +212,15 @@ async function pipeline(
     sleep: setTimeout,
     randomBytes,
   };
+  const settings = runSettings(m, target, opts.apply);
+  run.restartWindowSeconds = m.restartWindowSeconds;
+  await recordTarget(ports, settings, fetched, target, run, step);
+}
+
+/** A target's settings as its functions receive them: the mapping's options with the target's overrides. */
+export function runSettings(m: Mapping, target: Target, write: boolean): TargetRunSettings {
   const { prune, type, labels, annotations, deletionPolicy } = target;
-  const settings: TargetRunSettings = {
+  return {
     merge: { mappingId: m.id, prune, type, labels, annotations, deletionPolicy, adopt: m.adopt },
     namespace: target.namespace,
     name: target.secretName,
@@ -224,19 +229,50 @@ async function pipeline(
     rolloutTimeoutSeconds: m.rolloutTimeoutSeconds,
     restartWindowSeconds: m.restartWindowSeconds,
     where: `cluster ${target.cluster.name}, namespace ${target.namespace}`,
-    write: opts.apply,
+    write,
   };
-  run.restartWindowSeconds = m.restartWindowSeconds;
+}
+
+/**
+ * One target's run through the one orchestration (functions/steps/orchestration.ts) with `ports`, recorded in
+ * `run`: each step through `step` (its trace row), the outputs the views read, and as `run.existing` the Secret
+ * ReadSecret read. Any other GET of the Secret in the run (the adopting write's, which reads the live managedFields;
+ * a read-back after the write) does not replace it: the plan view's NOW column is the Secret the plan was made from.
+ */
+export async function recordTarget(
+  ports: TargetPorts,
+  settings: TargetRunSettings,
+  fetched: FetchOutput,
+  target: Target,
+  run: PipelineRun,
+  step: Step,
+): Promise<void> {
+  // The Secret as the last GET found it; taken as ReadSecret's read when that step ends.
+  let lastGet: ExistingSecret | null = null;
+  const watched: TargetPorts = {
+    ...ports,
+    secrets: (bearer) => {
+      const store = ports.secrets(bearer);
+      return {
+        ...store,
+        get: async () => {
+          const secret = await store.get();
+          lastGet = existingSecret(secret);
+          return secret;
+        },
+      };
+    },
+  };
   const record: StepRunner = async <S extends RunnerState>(state: S, fn: () => Promise<StepOutputs[S]>) => {
     // The tables are indexed by `state` and called with its own step's output: one state's entry, one type.
     const line = OUTCOMES[state] as ((o: StepOutputs[S], t: Target, r: PipelineRun) => string) | undefined;
     const keep = KEEP[state] as ((r: PipelineRun, o: StepOutputs[S]) => void) | undefined;
     const output = await step(state, fn, (o) => line?.(o, target, run) ?? 'done');
-    if (state === 'ReadSecret') run.existing = lastGet;
+    if (state === STEP_STATE['read-secret']) run.existing = lastGet;
     keep?.(run, output);
     return output;
   };
-  await runTarget(ports, settings, fetched, record);
+  await runTarget(watched, settings, fetched, record);
 }
 
 /** The fetch step with the caller's credentials, through the mapping's source provider; the current version. */
@@ -251,28 +287,11 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
   }
 }
 
-/**
- * The target's Secret as a store that hands each Secret it read to `onRead` (the plan view compares values, in this
- * process only).
- */
-function secretStore(
-  t: Target,
-  run: PipelineRun,
-  onRead: (read: ExistingSecret | null) => void,
-): (bearer: string) => SecretStore {
+/** The target's Secret, as the bearer of a token (the server MintToken resolved). */
+function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretStore {
   const target = run.target!;
   const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };
-  return (bearer) => {
-    const store = secretClient(location, bearer, target.identity);
-    return {
-      ...store,
-      get: async () => {
-        const secret = await store.get();
-        onRead(existingSecret(secret));
-        return secret;
-      },
-    };
-  };
+  return (bearer) => secretClient(location, bearer, target.identity);
 }
 
 /** The trace as aligned text, like testbed/trace.ts's formatTrace. */

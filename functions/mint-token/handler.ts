@@ -21,11 +21,11 @@ const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { credentials, t
  * MintToken ({@link mintToken}): an EKS bearer token for the target's cluster with this function's role (the
  * identity the cluster's access entry maps), sealed: the token itself never enters the state.
  *
- * @throws InvalidInputError for a bad cluster name or region; TransientError from KMS.
+ * @throws InvalidInputError for a missing or bad cluster name or a bad region; TransientError from KMS.
  */
 export async function handler(input: TokenInput, context?: InvocationContext): Promise<TokenOutput> {
   startInvocation(context, input);
-  const clusterName = clusterOf(input) ?? '';
+  const clusterName = clusterOf(input);
   const signer = eksTokenSigner({ clusterName, region: regionOf(clusterName), credentials });
   const out = await mintToken({ signer, sealer }, settings);
   logger.info('minted EKS token', { mappingId: settings.mappingId, cluster: clusterName, expiresAt: out.expiresAt });

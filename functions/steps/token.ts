@@ -1,4 +1,5 @@
 /** MintToken: a bearer token for the cluster, sealed so that it never enters the state in plain text. */
+import { InvalidInputError } from '../domain/errors.ts';
 import type { Sealed, Sealer, TokenSigner } from '../domain/ports.ts';
 import { tokenToSeal } from '../domain/token-form.ts';
 
@@ -13,11 +14,28 @@ export interface TokenInput {
   readonly target?: { readonly cluster?: unknown };
 }
 
-/** The cluster a token is asked for: `clusterName`, else the target's `cluster` (undefined: neither is a string). */
-export function clusterOf(input: TokenInput | undefined): string | undefined {
+/**
+ * The cluster a token is asked for: `clusterName`, else the target's `cluster`.
+ *
+ * @throws InvalidInputError when neither is a string: the message names the missing field and where the definition
+ *   fills it, never a value of the input.
+ */
+export function clusterOf(input: TokenInput | undefined): string {
   if (typeof input?.clusterName === 'string') return input.clusterName;
   const cluster = input?.target?.cluster;
-  return typeof cluster === 'string' ? cluster : undefined;
+  if (typeof cluster === 'string') return cluster;
+  const found =
+    input?.target === undefined
+      ? 'no target'
+      : cluster === undefined
+        ? 'a target without cluster'
+        : `a target whose cluster is of type ${cluster === null ? 'null' : typeof cluster}`;
+  throw new InvalidInputError(
+    `MintToken got no cluster name: its input has neither target.cluster nor clusterName as a string (it has ` +
+      `${found}). The definition's Parameters fill it: \`target.$\` takes the target's spec from TargetsJson at ` +
+      "the Map item's index, and its cluster names the EKS cluster; an input without it was not built by the " +
+      'definition (a Lambda invoked by hand, or a state machine whose Parameters were edited).',
+  );
 }
 
 /** MintToken: in {@link TokenInput}, out at `$.write.token`. */

@@ -9,8 +9,13 @@ import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../..
 import { STEP_STATE, SYNC_STEPS, stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
-/** The Map state that runs every target, and the states of one target's run. */
-const fanOut = asl.States.Targets;
+/**
+ * The Map state that runs every target, and the states of one target's run. Its name and the Choice state a target's
+ * run starts at are the ASL's own structure (the step table holds neither): named here once.
+ */
+const MAP = 'Targets';
+const SELECT = 'SelectTarget';
+const fanOut = asl.States[MAP];
 const inner: Record<string, any> = fanOut.ItemProcessor.States;
 /** Every state by name, the top level's and one target's (no name is used twice). */
 const S: Record<string, any> = { ...asl.States, ...inner };
@@ -88,11 +93,18 @@ const flat = (def: Graph) => {
 };
 const lambdaTask = (s: any) => s?.Type === 'Task' && String(s.Resource).includes('FunctionArn');
 /** The row each Lambda Task state runs (its own `state` or one of its `alsoStates`). */
-const ROW_OF = new Map<string, { state: string }>(taskStates().map(([state, kind]) => [state, stepOfKind(kind)]));
+const ROW_OF = new Map<string, { state: string; scope: 'once' | 'target' }>(
+  taskStates().map(([state, kind]) => [state, stepOfKind(kind)]),
+);
 /** The rows every sync runs, in the table's order. */
 const EVERY_SYNC: readonly string[] = SYNC_STEPS.filter((r) => !r.optional).map((r) => r.state);
 const WRITE = STEP_STATE['apply-secret'];
 const RESTART = STEP_STATE['restart-workloads'];
+/** The step every execution runs first (the fetch, once), and the step a target's run starts with (the token). */
+const FIRST = SYNC_STEPS[0].state;
+const FIRST_OF_TARGET = SYNC_STEPS.find((r) => r.scope === 'target')!.state;
+/** Whether a Lambda Task state runs once per execution (its failure fails the sync) rather than once per target. */
+const once = (name: string) => ROW_OF.get(name)?.scope === 'once';
 
 /**
  * What is wrong with the update path's Lambda Task states: each must be a state of the table; the rows' own states
@@ -213,9 +225,9 @@ describe('ASL error contract', () => {
       const all = S[name].Catch.find((c: any) => c.ErrorEquals.includes('States.ALL'));
       expect(all.Next).toBe(`${name}Failed`);
       // The fetch fails the whole sync; a target's step fails that target only (its own DLQ message).
-      const dlq = name === 'FetchSecret' ? 'SendToDlq' : 'SendTargetToDlq';
+      const dlq = once(name) ? 'SendToDlq' : 'SendTargetToDlq';
       expect(S[`${name}Failed`]).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.failedStep', Next: dlq });
-      expect(name === 'FetchSecret' ? asl.States : inner).toHaveProperty(dlq);
+      expect(once(name) ? asl.States : inner).toHaveProperty(dlq);
       expect(S.SendToDlq.Next).toBe('SyncFailed');
       expect(S.SyncFailed.Type).toBe('Fail');
       expect(S.SendTargetToDlq.Next).toBe('FailureEventWanted');
@@ -300,7 +312,7 @@ describe('ASL error contract', () => {
     ).toStrictEqual(['Unlisted is no state of the step table']);
     expect(
       planted((all) => {
-        Object.assign(all.SelectTarget.Choices[0], { Next: 'RemintTokenForRecheck' });
+        Object.assign(all[SELECT].Choices[0], { Next: 'RemintTokenForRecheck' });
         Object.assign(all.RemintTokenForRecheck, { Next: 'MintToken' });
       }),
     ).toStrictEqual(['RemintTokenForRecheck before MintToken']);
@@ -458,12 +470,13 @@ describe('ASL error contract', () => {
     expect(asl.States.UnknownTarget.Next).toBe('UnknownTargetFailed');
     expect(asl.States.UnknownTargetFailed.Next).toBe('SendToDlq');
     expect(asl.States.SendToDlq.Parameters.MessageBody['target.$']).toBe('$.onlyTarget');
-    expect(S.SelectTarget.Choices).toStrictEqual([
-      { Variable: '$.onlyTarget', IsNull: true, Next: 'MintToken' },
-      { Variable: '$.onlyTarget', StringEqualsPath: '$.target.name', Next: 'MintToken' },
+    // Where a selected target goes: 'ASL fan-out to the targets'.
+    expect(S[SELECT].Choices.map(({ Next, ...rule }: { Next: string }) => rule)).toStrictEqual([
+      { Variable: '$.onlyTarget', IsNull: true },
+      { Variable: '$.onlyTarget', StringEqualsPath: '$.target.name' },
     ]);
-    expect(S[S.SelectTarget.Default].End).toBe(true);
-    expect(S[S.SelectTarget.Default].Parameters.failed).toBe(false);
+    expect(S[S[SELECT].Default].End).toBe(true);
+    expect(S[S[SELECT].Default].Parameters.failed).toBe(false);
   });
 
   it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
@@ -492,9 +505,8 @@ describe('ASL loop bounds', () => {
   };
 
   it("start both counters at 0 for each target, in the Map's item", () => {
+    // A target's run starts at SelectTarget and goes straight to its first step ('ASL fan-out to the targets').
     expect(fanOut.ItemSelector).toMatchObject({ conflicts: 0, reauths: 0 });
-    expect(fanOut.ItemProcessor.StartAt).toBe('SelectTarget');
-    expect(S.SelectTarget.Choices.map((c: { Next: string }) => c.Next)).toStrictEqual(['MintToken', 'MintToken']);
     // Nothing in a target's run sets them back to 0.
     for (const [name, st] of Object.entries<any>(S)) {
       if (name === 'StoreConflictCount' || name === 'StoreReauthCount' || name === 'StoreRestartReauthCount') continue;
@@ -525,11 +537,13 @@ describe('ASL loop bounds', () => {
 });
 
 describe('ASL fan-out to the targets', () => {
-  it('fetches once, then runs every target in a Map state with MAX_TARGET_CONCURRENCY (domain/loops.ts)', () => {
-    expect(asl.States.FetchSecret.Next).toBe('Targets');
+  it("fetches once, then runs every target in a Map (MAX_TARGET_CONCURRENCY), from the table's first target step", () => {
+    expect(asl.States[FIRST].Next).toBe(MAP);
     expect(fanOut).toMatchObject({ Type: 'Map', ItemsPath: '$.targets', MaxConcurrency: MAX_TARGET_CONCURRENCY });
-    expect(S.SelectTarget.Choices[0].Next).toBe('MintToken');
-    expect(Object.keys(inner)).not.toContain('FetchSecret');
+    expect(fanOut.ItemProcessor.StartAt).toBe(SELECT);
+    // Every selected target (each Choice) goes to the first per-target step; an unselected one ends (Default).
+    expect(S[SELECT].Choices.map((c: { Next: string }) => c.Next)).toStrictEqual([FIRST_OF_TARGET, FIRST_OF_TARGET]);
+    expect(Object.keys(inner)).not.toContain(FIRST);
   });
 
   it('takes the targets and their clusters from the definition, never from the execution input', () => {
@@ -550,7 +564,7 @@ describe('ASL fan-out to the targets', () => {
     expect(fanOut.ItemSelector['target.$']).toBe(`States.ArrayGetItem(${ITEMS}, $$.Map.Item.Value)`);
     const specUsers = leaves.filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes(SPEC)).map(([n]) => n);
     expect(specUsers.sort()).toStrictEqual(
-      [...taskStates().map(([state]) => state), 'RecordFailureEvent'].filter((n) => n !== 'FetchSecret').sort(),
+      [...taskStates().map(([state]) => state), 'RecordFailureEvent'].filter((n) => !once(n)).sort(),
     );
     for (const [name, st] of leaves) {
       // No state reads the target but by its item's fields (name, index, failureEvents).
@@ -574,7 +588,9 @@ describe('ASL fan-out to the targets', () => {
     const readers = leaves
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))
       .map(([n]) => n);
-    expect(readers.sort()).toStrictEqual(['FetchSecret', 'PlanMerge', 'SendTargetToDlq', 'SendToDlq']);
+    expect(readers.sort()).toStrictEqual(
+      [STEP_STATE['fetch-secret'], STEP_STATE['plan-merge'], 'SendTargetToDlq', 'SendToDlq'].sort(),
+    );
     for (const [, st] of states) expect(JSON.stringify(st.Parameters ?? {})).not.toMatch(/"\$\.(event|attempt)"/);
   });
 
@@ -592,7 +608,8 @@ describe('ASL fan-out to the targets', () => {
   });
 
   it("mints each target's token for its own cluster (the function takes it from the target's spec)", () => {
-    for (const name of ['MintToken', 'RemintToken', 'RemintTokenForRecheck']) {
+    const mint = stepOfKind('mint-token');
+    for (const name of [mint.state, ...mint.alsoStates]) {
       expect(S[name].Parameters).toStrictEqual({
         'executionStartedAt.$': '$$.Execution.StartTime',
         'target.$': SPEC,

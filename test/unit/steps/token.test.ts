@@ -1,9 +1,9 @@
 // The token step: the signer's token leaves it only sealed, for this mapping's Kubernetes steps.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../functions/domain/errors.ts';
 import { openToken } from '../../../functions/steps/sealed.ts';
 import { clusterOf, mintToken } from '../../../functions/steps/token.ts';
-import { CountingSigner, expectNoValue, rejection, testSealer } from '../../support/ports.ts';
+import { canaryValue, CountingSigner, expectNoValue, rejection, testSealer } from '../../support/ports.ts';
 
 describe('mintToken', () => {
   it("seals the signer's token for the mapping and returns its expiry, never the token", async () => {
@@ -43,11 +43,58 @@ describe('clusterOf', () => {
     expect(clusterOf({ target: spec })).toBe('prod');
     expect(clusterOf({ clusterName: 'old' })).toBe('old');
     expect(clusterOf({ clusterName: 'old', target: spec })).toBe('old');
-    // Neither: the signer's validation refuses the empty name the handler then passes (InvalidInputError).
-    expect([clusterOf({}), clusterOf({ target: { cluster: 7 } }), clusterOf(undefined)]).toStrictEqual([
-      undefined,
-      undefined,
-      undefined,
-    ]);
+  });
+
+  it.each([
+    ['no target', {}, 'no target'],
+    ['a target without cluster', { target: {} }, 'a target without cluster'],
+    ['a cluster that is no string', { target: { cluster: 7 } }, 'a target whose cluster is of type number'],
+    ['no input', undefined, 'no target'],
+  ])('refuses %s with InvalidInputError naming the field and the definition that fills it', (_, input, found) => {
+    const e = captured(() => clusterOf(input));
+
+    expect(e).toBeInstanceOf(InvalidInputError);
+    expect(e.message).toContain('neither target.cluster nor clusterName');
+    expect(e.message).toContain(`(it has ${found})`);
+    expect(e.message).toContain("the target's spec from TargetsJson");
+  });
+
+  it('names no value of the input in the refusal', () => {
+    const canary = canaryValue();
+    const input = { clusterName: 5, target: { cluster: { name: canary }, name: canary, secretName: canary } };
+
+    const e = captured(() => clusterOf(input as never));
+
+    expect(e.name).toBe('InvalidInputError');
+    expectNoValue(e.message, [canary]);
   });
 });
+
+describe('the MintToken handler', () => {
+  it('refuses an input without a cluster by that message, before it signs (not as an empty cluster name)', async () => {
+    vi.stubEnv('MAPPING_ID', 'db');
+    vi.stubEnv('SEAL_KEY_ID', 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    try {
+      const { handler } = await import('../../../functions/mint-token/handler.ts');
+
+      const e = await rejection(handler({ target: { namespace: 'app' } } as never));
+
+      expect(e.name).toBe('InvalidInputError');
+      expect(e.message).toContain('neither target.cluster nor clusterName');
+      expect(e.message).not.toContain('Invalid cluster name');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+/** The error `fn` throws (fails the test when it returns). */
+function captured(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a throw');
+}
