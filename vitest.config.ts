@@ -45,9 +45,6 @@ const BESIDE = [
   'test/testbed/seal-grants.test.ts',
 ];
 
-/** Files under the test-bed folders that need no test bed (in-memory ports): they run in `unit`. */
-const IN_MEMORY = ['test/cli/pipeline.test.ts'];
-
 /**
  * Workers of the first group. vitest runs projects of one `sequence.groupOrder` together, which needs one
  * `maxWorkers` for them; at least 2, so on the 2-core CI machine a unit file runs beside a test-bed file that
@@ -69,7 +66,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', ...IN_MEMORY],
+          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 30_000,
           maxWorkers: WORKERS,
         },
@@ -93,7 +90,7 @@ export default defineConfig({
             'test/cli/**/*.test.ts',
             'test/bench/**/*.test.ts',
           ],
-          exclude: [...BESIDE, ...IN_MEMORY],
+          exclude: BESIDE,
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
