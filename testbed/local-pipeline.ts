@@ -29,7 +29,7 @@ import {
   STEP_STATE,
   type StepKind,
   type StepState,
-  SYNC_STEPS,
+  stepOfState,
   type SyncStepRow,
   taskStates,
 } from '../functions/domain/sync-steps.ts';
@@ -164,7 +164,7 @@ export interface ExecutionRecord {
  * sits. Undefined for a state that is no step's.
  */
 export function resultIn(state: string, output: unknown): any {
-  const row = SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
+  const row = stepOfState(state);
   if (row === undefined) return undefined;
   return row.resultAt
     .replace(/^\$\./, '')

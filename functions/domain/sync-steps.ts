@@ -165,6 +165,11 @@ export function stepOfKind<K extends StepKind>(kind: K): Extract<SyncStepRow, { 
   return SYNC_STEPS.find((s) => s.kind === kind) as Extract<SyncStepRow, { kind: K }>;
 }
 
+/** The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RemintToken: MintToken's). */
+export function stepOfState(state: string): SyncStepRow | undefined {
+  return SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
+}
+
 /** Every Lambda Task state and the function kind it runs (RemintToken included), in table order. */
 export function taskStates(): ReadonlyArray<readonly [state: string, kind: StepKind]> {
   return SYNC_STEPS.flatMap((s) => [s.state, ...s.alsoStates].map((state) => [state, s.kind] as const));
