@@ -25,12 +25,13 @@ import type { TargetRef } from '../functions/domain/target.ts';
 import { BUDGET_PARAMETER } from '../functions/domain/execution-budget.ts';
 import type { DataShape } from '../functions/domain/shape.ts';
 import {
+  FUNCTION_STEPS,
   STEP_STATE,
-  SYNC_STEPS,
-  taskStates,
   type StepKind,
   type StepState,
+  stepOfState,
   type SyncStepRow,
+  taskStates,
 } from '../functions/domain/sync-steps.ts';
 import { dataShapeEnvValue } from '../functions/runtime/options.ts';
 import { withCompleteEventLog } from './asl-event-log.ts';
@@ -47,7 +48,7 @@ export const TESTBED_APP_NAME = 'testbed';
  * step's worker (RestartWorkloads) starts on first use. RemintToken (an `alsoStates` of MintToken) runs the same
  * function.
  */
-const TASKS = Object.fromEntries(SYNC_STEPS.map((s) => [s.state, s.kind])) as {
+const TASKS = Object.fromEntries(FUNCTION_STEPS.map((s) => [s.state, s.kind])) as {
   readonly [R in SyncStepRow as R['state']]: R['kind'];
 };
 
@@ -163,7 +164,7 @@ export interface ExecutionRecord {
  * sits. Undefined for a state that is no step's.
  */
 export function resultIn(state: string, output: unknown): any {
-  const row = SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
+  const row = stepOfState(state);
   if (row === undefined) return undefined;
   return row.resultAt
     .replace(/^\$\./, '')
@@ -256,7 +257,7 @@ export class LocalMapping {
       TargetItemsJson: definitionJson(targetItems(targets)),
       ClustersJson: definitionJson(clusters),
       ...Object.fromEntries(
-        SYNC_STEPS.map((s) => [s.placeholder, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s.state}`]),
+        FUNCTION_STEPS.map((s) => [s.placeholder, `arn:aws:lambda:us-east-1:123456789012:function:${id}-${s.state}`]),
       ),
     };
     this.substitutions = subs;

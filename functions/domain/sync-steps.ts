@@ -11,7 +11,10 @@ export type SealPurpose = SealContext['purpose'];
 
 /**
  * One Lambda step of the state machine. `kind` is the function folder (`functions/<kind>/handler.ts`) and the
- * construct's function name; `state` the ASL Task state that runs it.
+ * construct's function name; `state` the ASL Task state that runs it. Two rows may name one kind: the later row is a
+ * step of its own (its place in the run, its result path, its trace row) that runs the earlier row's function, and
+ * must agree with it on what belongs to the function (placeholder, seal purposes, `inVpc`, `optional`;
+ * test/unit/sync-steps.test.ts checks it). The function's construct id is its first row's state.
  */
 export interface SyncStep {
   /** The ASL Task state that runs the step (also the CLI's and the local runner's trace name). */
@@ -142,15 +145,29 @@ export type CoreStepKind = Extract<SyncStepRow, { optional: false }>['kind'];
 /** A step's ARN placeholder in the ASL. */
 export type StepPlaceholder = SyncStepRow['placeholder'];
 
-/** The function kinds of the steps, in order. */
-export const STEP_KINDS: readonly StepKind[] = SYNC_STEPS.map((s) => s.kind);
+/**
+ * The functions: the first row of each kind, in table order (a later row of a kind runs that row's function). What
+ * counts or lists functions (names, VPC placement, seal grants, the functions a stack holds) reads these; what
+ * counts or orders the steps of a run reads {@link SYNC_STEPS}.
+ */
+export const FUNCTION_STEPS: readonly SyncStepRow[] = SYNC_STEPS.filter(
+  (s, i) => SYNC_STEPS.findIndex((r) => r.kind === s.kind) === i,
+);
+
+/** The function kinds of the steps, in order, each once. */
+export const STEP_KINDS: readonly StepKind[] = FUNCTION_STEPS.map((s) => s.kind);
 
 /** The function kinds every mapping has, in order. */
-export const CORE_STEP_KINDS = SYNC_STEPS.filter((s) => !s.optional).map((s) => s.kind) as readonly CoreStepKind[];
+export const CORE_STEP_KINDS = FUNCTION_STEPS.filter((s) => !s.optional).map((s) => s.kind) as readonly CoreStepKind[];
 
-/** The step of a function kind. */
+/** The step of a function kind (its first row: the one whose state names the function's construct). */
 export function stepOfKind<K extends StepKind>(kind: K): Extract<SyncStepRow, { kind: K }> {
   return SYNC_STEPS.find((s) => s.kind === kind) as Extract<SyncStepRow, { kind: K }>;
+}
+
+/** The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RemintToken: MintToken's). */
+export function stepOfState(state: string): SyncStepRow | undefined {
+  return SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
 }
 
 /** Every Lambda Task state and the function kind it runs (RemintToken included), in table order. */
@@ -158,7 +175,7 @@ export function taskStates(): ReadonlyArray<readonly [state: string, kind: StepK
   return SYNC_STEPS.flatMap((s) => [s.state, ...s.alsoStates].map((state) => [state, s.kind] as const));
 }
 
-/** The step state by kind, e.g. `STEP_STATE['fetch-secret']` = `FetchSecret`. */
-export const STEP_STATE = Object.fromEntries(SYNC_STEPS.map((s) => [s.kind, s.state])) as {
+/** The function's step state by kind (its first row's), e.g. `STEP_STATE['fetch-secret']` = `FetchSecret`. */
+export const STEP_STATE = Object.fromEntries(FUNCTION_STEPS.map((s) => [s.kind, s.state])) as {
   readonly [R in SyncStepRow as R['kind']]: R['state'];
 };

@@ -90,6 +90,16 @@ export const PLATFORM_ENV = {
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /**
+ * What every function that calls a cluster's API server reads (read-secret, apply-secret, restart-workloads): the
+ * mapping, the seal key that opens its token, the endpoints it may send the token to; optionally the identity named
+ * in errors, the client's timeout and the KMS endpoint of the VPC. A new Kubernetes step's kind starts from it.
+ */
+const KUBE_STEP = {
+  required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
+  optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
+} as const;
+
+/**
  * What each function kind reads: `required` variables must be set and
  * non-empty (checked at init, the error names the variable), `optional` ones
  * have a documented default.
@@ -100,10 +110,7 @@ export const FUNCTION_ENV = {
     optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable, ENV.followLabel],
   },
   'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [ENV.clusterRegions] },
-  'read-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [ENV.secretType, ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
-  },
+  'read-secret': { required: KUBE_STEP.required, optional: [...KUBE_STEP.optional, ENV.secretType] },
   'plan-merge': {
     required: [ENV.mappingId],
     optional: [
@@ -117,19 +124,12 @@ export const FUNCTION_ENV = {
     ],
   },
   'apply-secret': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [
-      ENV.secretType,
-      ENV.kubeIdentity,
-      ENV.kubeTimeoutMs,
-      ENV.kmsEndpointUrl,
-      ENV.metricNamespace,
-      ENV.restartWindowSeconds,
-    ],
+    required: KUBE_STEP.required,
+    optional: [...KUBE_STEP.optional, ENV.secretType, ENV.metricNamespace, ENV.restartWindowSeconds],
   },
   'restart-workloads': {
-    required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-    optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.restartTargets, ENV.rolloutTimeoutSeconds, ENV.kmsEndpointUrl],
+    required: KUBE_STEP.required,
+    optional: [...KUBE_STEP.optional, ENV.restartTargets, ENV.rolloutTimeoutSeconds],
   },
   'redrive-sync': {
     required: [ENV.stateMachineArnPrefix, ENV.parkedQueueUrl, ENV.redriveMaxAttempts],

@@ -27,7 +27,7 @@ import {
 } from './events.ts';
 import { makeStepFunctions, type MappingFunctions } from './functions/steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from './lambda-defaults.ts';
-import { SYNC_STEPS, type StepPlaceholder } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS, type StepPlaceholder } from '../../functions/domain/sync-steps.ts';
 import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from '../model/applyset.ts';
 import { appScopeOf, kubeNames } from '../model/kube-names.ts';
@@ -141,7 +141,7 @@ export class SecretMapping extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const functionArns = Object.fromEntries(
-      SYNC_STEPS.map((s) => [s.placeholder, this.functions[s.kind]?.function.functionArn ?? absent]),
+      FUNCTION_STEPS.map((s) => [s.placeholder, this.functions[s.kind]?.function.functionArn ?? absent]),
     ) as Record<StepPlaceholder, string>;
     const targetRefs = m.targets.map((t) => targetRef(m, t));
     this.stateMachine = new SyncStateMachine(this, 'StateMachine', {

@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/runtime/env-contract.ts';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { MappingsError } from '../../infra/model/config.ts';
 import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
 import { INITIAL_SYNC_RESOURCE_TYPE } from '../../infra/constructs/mapping.ts';
@@ -220,7 +220,7 @@ describe('EksSecretSync with targets', () => {
     // The Kubernetes functions may send the token to the two clusters' endpoints and nowhere else.
     const clusters = decode('ClustersJson') as Record<string, { endpoint: string }>;
     // (The step table's rows that call an API server, `inVpc`.)
-    const kubernetesKinds: readonly string[] = SYNC_STEPS.filter((st) => st.inVpc).map((st) => st.kind);
+    const kubernetesKinds: readonly string[] = FUNCTION_STEPS.filter((st) => st.inVpc).map((st) => st.kind);
     const allowLists = Object.values(t.findResources('AWS::Lambda::Function'))
       .filter((r) => kubernetesKinds.includes(r.Metadata?.[FUNCTION_METADATA_KEY]))
       .map((r) => JSON.parse(r.Properties.Environment.Variables.CLUSTER_ENDPOINTS));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_RESTART_FUNCTION_NAME } from '../../infra/constructs/mapping.ts';
-import { SYNC_STEPS, type SyncStepRow } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS, type SyncStepRow } from '../../functions/domain/sync-steps.ts';
 import { DEFINITION_FILE, renderDefinition, type SyncSubstitutions } from '../../infra/constructs/state-machine.ts';
 import { loadMappings } from '../../infra/model/config.ts';
 import { definitionJson, targetItems } from '../../infra/model/definition-json.ts';
@@ -59,7 +59,9 @@ describe('the state machine definition', () => {
       const fn = (name: Parameters<typeof functionId>[2]) => `<${functionId(s, mappingId, name)}.Arn>`;
       const expected: SyncSubstitutions = {
         // Every step every mapping has: its placeholder holds the ARN of the function made for that step.
-        ...(Object.fromEntries(SYNC_STEPS.filter((st) => !st.optional).map((st) => [st.placeholder, fn(st.kind)])) as {
+        ...(Object.fromEntries(
+          FUNCTION_STEPS.filter((st) => !st.optional).map((st) => [st.placeholder, fn(st.kind)]),
+        ) as {
           [P in Extract<SyncStepRow, { optional: false }>['placeholder']]: string;
         }),
         // Only app-config lists workloads to restart; web-tls gets an ARN of no function, which its definition never

@@ -54,6 +54,8 @@ function synthAll(n: number, kind: FleetKind, perStack?: number) {
 const SHARED_RESOURCES = 52;
 const PLAIN_RESOURCES = 29;
 const LARGEST_RESOURCES = 37;
+/** Resources of one step function of a mapping (function, role, role policy, log group): a new function kind's cost. */
+const FUNCTION_RESOURCES = 4;
 
 const OVER_LIMIT = (n: number, kind: FleetKind, shared: number, perMapping: number, fits: number) =>
   `stack Fleet: mapping ${fleetMappingId(kind, fits)} does not fit: the stack's ${n} mappings make ` +
@@ -116,6 +118,9 @@ describe('the limits of one stack', () => {
     expect(Object.keys(templates)).toStrictEqual(['Fleet']);
     expect(Object.keys(t.Resources).length).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
     expect(Object.keys(t.Outputs ?? {}).length).toBeLessThanOrEqual(MAX_STACK_OUTPUTS);
+    // One step function's resources, in every mapping (ReadSecret's: its construct id is in their logical ids).
+    const readSecret = Object.keys(t.Resources).filter((id) => id.includes('ReadSecret'));
+    expect(readSecret).toHaveLength(FUNCTION_RESOURCES * DEFAULT_MAPPINGS_PER_STACK);
     const key = Object.values(t.Resources).find((r) => r.Type === 'AWS::KMS::Key')!;
     expect(JSON.stringify(key.Properties.KeyPolicy).length).toBeLessThanOrEqual(MAX_KEY_POLICY_BYTES);
     // The template as cdk writes it: CloudFormation takes at most 1 MB through S3.
@@ -319,6 +324,49 @@ function limitsProse(text: string): string[] {
     problems.push(`the core stack holds ${fits} plain mappings or ${fitsLargest} of the largest`);
   return problems;
 }
+
+/**
+ * The headroom docs/architecture.md#how-to-add-a-step states for a new function kind (its resources per mapping,
+ * the default placement's total, how many of the largest mappings would fit), against the counts above.
+ */
+function headroomProse(text: string): string[] {
+  const words = [
+    'adds (\\d+) resources to every mapping[\\s\\S]*?holds (\\d+) shared \\+ (\\d+) × (\\d+) = (\\d+) of (\\d+)',
+    'resources[\\s\\S]*?at (\\d+) resources each, only (\\d+) of the largest fit',
+  ];
+  // The sentence may wrap anywhere: a space in the pattern is any run of white space.
+  const m = new RegExp(words.join(' ').replaceAll(' ', '\\s+')).exec(text);
+  if (m === null) return ['no sentence "adds <n> resources to every mapping ... holds <s> shared + <n> × <m> = ..."'];
+  const fits = Math.floor((MAX_STACK_RESOURCES - SHARED_RESOURCES) / (LARGEST_RESOURCES + FUNCTION_RESOURCES));
+  const want = [
+    FUNCTION_RESOURCES,
+    SHARED_RESOURCES,
+    DEFAULT_MAPPINGS_PER_STACK,
+    LARGEST_RESOURCES,
+    SHARED_RESOURCES + DEFAULT_MAPPINGS_PER_STACK * LARGEST_RESOURCES,
+    MAX_STACK_RESOURCES,
+    LARGEST_RESOURCES + FUNCTION_RESOURCES,
+    fits,
+  ];
+  const said = m.slice(1).map(Number);
+  return said.join() === want.join() ? [] : [`architecture.md says ${said.join(', ')}, the code ${want.join(', ')}`];
+}
+
+describe('docs/architecture.md#how-to-add-a-step', () => {
+  const architecture = readFileSync(join(import.meta.dirname, '../../docs/architecture.md'), 'utf8');
+
+  it("states a new function kind's resources and the default placement's headroom as the synths prove them", () => {
+    expect(headroomProse(architecture)).toStrictEqual([]);
+  });
+
+  it('finds a number that drifts (control: the largest mapping of before the VPC endpoint)', () => {
+    const planted = architecture.replace(` × ${LARGEST_RESOURCES} = `, ' × 35 = ');
+    expect(planted).not.toBe(architecture);
+    expect(headroomProse(planted)).toStrictEqual([
+      expect.stringContaining(`says ${FUNCTION_RESOURCES}, ${SHARED_RESOURCES}, ${DEFAULT_MAPPINGS_PER_STACK}, 35,`),
+    ]);
+  });
+});
 
 describe('docs/deploy.md#limits', () => {
   const deploy = readFileSync(join(import.meta.dirname, '../../docs/deploy.md'), 'utf8');

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_METADATA_KEY, FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID, SEAL_KEY_GRANTOR_SID } from '../../infra/constructs/seal-key.ts';
 import { SEAL_GRANTS_RESOURCE_TYPE } from '../../infra/constructs/seal-grants.ts';
@@ -128,7 +128,7 @@ describe('the seal key', () => {
   // as a string, several as a list; a step that does neither (plan-merge) has no statement on the seal key.
   const use = (action: string, purposes: readonly string[]) =>
     purposes.length === 0 ? [] : [{ action, purpose: purposes.length === 1 ? purposes[0] : purposes }];
-  const SEAL_USE = SYNC_STEPS.map(
+  const SEAL_USE = FUNCTION_STEPS.map(
     (step) => [step.kind, [...use('kms:GenerateDataKey', step.seals), ...use('kms:Decrypt', step.opens)]] as const,
   );
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_METADATA_KEY } from '../../infra/constructs/lambda-defaults.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import {
@@ -118,7 +118,7 @@ describe('the mapping option descriptors', () => {
     expect(new Set(level('tuned'))).toEqual(new Set(['WARN']));
     expect(new Set(level('plain'))).toEqual(new Set(['INFO']));
     // Every row of the step table: the tuned mapping restarts workloads, so it has the optional function too.
-    expect(level('tuned')).toHaveLength(SYNC_STEPS.length);
+    expect(level('tuned')).toHaveLength(FUNCTION_STEPS.length);
   });
 
   it("reach the functions' logger: Lambda's AWS_LAMBDA_LOG_LEVEL sets the Powertools level", async () => {

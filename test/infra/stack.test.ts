@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RESTART_STEP_TIMEOUT_SECONDS } from '../../functions/domain/rollout.ts';
-import { CORE_STEP_KINDS, SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { CORE_STEP_KINDS, FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { rbacApplyCommand } from '../../infra/model/applyset.ts';
 import { rbacCommand } from '../../bin/commands/rbac.ts';
 import { kubeNames } from '../../infra/model/kube-names.ts';
@@ -135,7 +135,7 @@ describe('the Lambda functions', () => {
     });
     // The only endpoints the Kubernetes functions (the step table's `inVpc` rows) send the token to: the same lookup
     // the definition's clusters use.
-    const kubernetesFunctions = SYNC_STEPS.filter((r) => r.inVpc).map((r) => r.kind);
+    const kubernetesFunctions = FUNCTION_STEPS.filter((r) => r.inVpc).map((r) => r.kind);
     expect(kubernetesFunctions).toContain('restart-workloads');
     for (const fn of kubernetesFunctions) {
       expect(jsonWithTokens(env('app-config', fn).CLUSTER_ENDPOINTS)).toStrictEqual([`<${lookup}.cluster.endpoint>`]);

@@ -15,7 +15,7 @@ import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
 import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/constructs/function-vpc.ts';
-import { STEP_STATE, type StepKind, SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS, STEP_STATE, type StepKind } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import {
   KMS_ENDPOINT_TAG,
@@ -64,9 +64,9 @@ const FILE = stringify({
 });
 
 /** The steps that call an API server and so run in the mapping's VPC: the step table's `inVpc` rows. */
-const IN_VPC: readonly FunctionName[] = SYNC_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
+const IN_VPC: readonly FunctionName[] = FUNCTION_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
 /** Of those, the ones every mapping has (a mapping without `restart` has no restart-workloads function). */
-const IN_VPC_CORE: readonly FunctionName[] = SYNC_STEPS.filter((s) => s.inVpc && !s.optional).map((s) => s.kind);
+const IN_VPC_CORE: readonly FunctionName[] = FUNCTION_STEPS.filter((s) => s.inVpc && !s.optional).map((s) => s.kind);
 /** How many functions the fixture places: private-a (with restart) all of {@link IN_VPC}, the two others the core. */
 const PLACED = IN_VPC.length + 2 * IN_VPC_CORE.length;
 const ENI_RESOURCE = {
@@ -103,9 +103,9 @@ describe('functions of a mapping whose cluster is in a VPC', () => {
     // The expectation is the step table's: a new step that calls an API server is placed with no edit here.
     expect(IN_VPC).toEqual(expect.arrayContaining(['read-secret', 'apply-secret', 'restart-workloads']));
     expect(IN_VPC).not.toContain('fetch-secret');
-    expect(placed('private-a').map(([n]) => n)).toStrictEqual(SYNC_STEPS.map((r) => r.kind));
+    expect(placed('private-a').map(([n]) => n)).toStrictEqual(FUNCTION_STEPS.map((r) => r.kind));
     expect(placed('private-a')).toStrictEqual(
-      SYNC_STEPS.map((r) => [r.kind, r.inVpc ? { SubnetIds: SUBNETS, SecurityGroupIds: [SG_A] } : undefined]),
+      FUNCTION_STEPS.map((r) => [r.kind, r.inVpc ? { SubnetIds: SUBNETS, SecurityGroupIds: [SG_A] } : undefined]),
     );
     expect(
       placed('nat')

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../functions/domain/errors.ts';
 import * as errors from '../../functions/domain/errors.ts';
 import { MAX_CONFLICT_RETRIES, MAX_REAUTHS, MAX_TARGET_CONCURRENCY } from '../../functions/domain/loops.ts';
-import { STEP_STATE, SYNC_STEPS, stepOfKind, taskStates } from '../../functions/domain/sync-steps.ts';
+import { STEP_STATE, SYNC_STEPS, stepOfKind, stepOfState, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const asl = JSON.parse(readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8'));
 /**
@@ -94,7 +94,7 @@ const flat = (def: Graph) => {
 const lambdaTask = (s: any) => s?.Type === 'Task' && String(s.Resource).includes('FunctionArn');
 /** The row each Lambda Task state runs (its own `state` or one of its `alsoStates`). */
 const ROW_OF = new Map<string, { state: string; scope: 'once' | 'target' }>(
-  taskStates().map(([state, kind]) => [state, stepOfKind(kind)]),
+  taskStates().map(([state]) => [state, stepOfState(state)!]),
 );
 /** The rows every sync runs, in the table's order. */
 const EVERY_SYNC: readonly string[] = SYNC_STEPS.filter((r) => !r.optional).map((r) => r.state);

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seal } from '../../functions/adapters/seal.ts';
 import { ENV, PLATFORM_ENV } from '../../functions/runtime/env-contract.ts';
-import { SYNC_STEPS } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 
-const IN_VPC_KINDS = SYNC_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
+const IN_VPC_KINDS = FUNCTION_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
 
 interface Recorder {
   readonly server: Server;

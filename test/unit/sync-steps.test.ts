@@ -3,7 +3,7 @@
 // path, and every row's states exist. A planted disagreement is found (positive control).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SYNC_STEPS, taskStates, type SyncStep } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS, SYNC_STEPS, type SyncStep, taskStates } from '../../functions/domain/sync-steps.ts';
 
 const ASL_TEXT = readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8');
 
@@ -44,16 +44,43 @@ function mismatches(asl: any, table: readonly SyncStep[]): string[] {
   return found;
 }
 
+/** What belongs to a row's function (the same for every row of its kind). */
+const FUNCTION_FACTS = ['placeholder', 'seals', 'opens', 'inVpc', 'optional'] as const;
+
+/** Rows that disagree with the first row of their kind on what belongs to the function, as readable lines. */
+function functionDisagreements(table: readonly SyncStep[]): string[] {
+  return table.flatMap((row) => {
+    const first = table.find((r) => r.kind === row.kind)!;
+    const differ = FUNCTION_FACTS.filter((k) => String(row[k]) !== String(first[k]));
+    if (differ.length === 0) return [];
+    const mine = differ.map((k) => `${k} ${String(row[k])}`).join(', ');
+    return [`${row.state}: ${mine} (${first.state}: ${differ.map((k) => String(first[k])).join(', ')})`];
+  });
+}
+
 describe('step table', () => {
   it('agrees with every Lambda Task state of statemachine/sync.asl.json', () => {
     expect(mismatches(JSON.parse(ASL_TEXT), SYNC_STEPS)).toEqual([]);
   });
 
-  it('names each function kind, state and placeholder once', () => {
-    for (const key of ['kind', 'state', 'placeholder'] as const) {
-      expect(new Set(SYNC_STEPS.map((s) => s[key])).size).toBe(SYNC_STEPS.length);
-    }
-    expect(taskStates().map(([s]) => s)).toContain('RemintToken');
+  it('names each state once, and each function kind with one placeholder', () => {
+    const states = taskStates().map(([s]) => s);
+    expect(new Set(states).size).toBe(states.length);
+    expect(states).toContain('RemintToken');
+    expect(new Set(SYNC_STEPS.map((s) => s.kind)).size).toBe(FUNCTION_STEPS.length);
+    expect(new Set(SYNC_STEPS.map((s) => s.placeholder)).size).toBe(FUNCTION_STEPS.length);
+  });
+
+  it('gives the rows of one function kind the same function', () => {
+    expect(functionDisagreements(SYNC_STEPS)).toEqual([]);
+  });
+
+  it('finds a later row of a kind that disagrees with its function (positive control)', () => {
+    const read = SYNC_STEPS.find((s) => s.kind === 'read-secret')!;
+    const planted = [...SYNC_STEPS, { ...read, state: 'PlantedRead', inVpc: false, opens: ['eks-token'] as const }];
+    expect(functionDisagreements(planted)).toEqual([
+      'PlantedRead: opens eks-token, inVpc false (ReadSecret: secret-data,eks-token, true)',
+    ]);
   });
 
   it.each([

@@ -11,7 +11,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { dataShapeOf } from '../../../functions/domain/shape.ts';
-import { type CoreStepKind, SYNC_STEPS, type StepKind, stepOfKind } from '../../../functions/domain/sync-steps.ts';
+import { type CoreStepKind, FUNCTION_STEPS, type StepKind, stepOfKind } from '../../../functions/domain/sync-steps.ts';
 import { mappingVpc, type Mapping } from '../../model/config.ts';
 import { clusterEnv, hasRemoteCluster, homeOf, mintTokenRoleName } from '../../model/cluster-env.ts';
 import { appScopeOf } from '../../model/kube-names.ts';
@@ -173,6 +173,6 @@ export function makeStepFunctions(scope: Construct, ctx: Omit<StepFunctionContex
     made[kind] = entry.make(scope, stepOfKind(kind).state, context);
   }
   return Object.fromEntries(
-    SYNC_STEPS.flatMap((s) => (made[s.kind] ? [[s.kind, made[s.kind]]] : [])),
+    FUNCTION_STEPS.flatMap((s) => (made[s.kind] ? [[s.kind, made[s.kind]]] : [])),
   ) as MappingFunctions;
 }
