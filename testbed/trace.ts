@@ -29,28 +29,23 @@ export function traceRows(record: ExecutionRecord): TraceRow[] {
 }
 
 function outcome(state: string, out: any): string {
+  // The step's result where the step table says it sits (undefined for a state that is no step's).
+  const r = resultIn(state, out);
   switch (state) {
     case 'FetchSecret':
-      return (
-        `version ${out.fetched.source.versionId} (${out.fetched.source.createdDate}), ` +
-        `${out.fetched.keys.count} keys`
-      );
+      return `version ${r.source.versionId} (${r.source.createdDate}), ${r.keys.count} keys`;
     case 'MintToken':
     case 'RemintToken':
     case 'RemintTokenForRecheck':
-      return `token sealed, expires ${resultIn(state, out).expiresAt}`;
-    case 'ReadSecret': {
-      const observed = resultIn(state, out);
-      return observed.exists ? `exists at resourceVersion ${observed.resourceVersion}` : 'absent: will create';
-    }
+      return `token sealed, expires ${r.expiresAt}`;
+    case 'ReadSecret':
+      return r.exists ? `exists at resourceVersion ${r.resourceVersion}` : 'absent: will create';
     case 'PlanMerge':
-      return planOutcome(resultIn(state, out));
-    case 'ApplySecret': {
-      const applied = resultIn(state, out);
-      return `${applied.action}d, resourceVersion ${applied.resourceVersion}`;
-    }
+      return planOutcome(r);
+    case 'ApplySecret':
+      return `${r.action}d, resourceVersion ${r.resourceVersion}`;
     case 'RestartWorkloads':
-      return `restarted ${out.restarted.workloads.join(', ')} at ${out.restarted.restartedAt}`;
+      return `restarted ${r.workloads.join(', ')} at ${r.restartedAt}`;
     default:
       return '';
   }
