@@ -17,9 +17,8 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { REGION_PATTERN, regionalHost } from '../domain/partitions.ts';
 import type { Clock, TokenSigner } from '../domain/ports.ts';
 
-import { TOKEN_PREFIX } from '../domain/token-form.ts';
-
-export { TOKEN_PREFIX };
+/** Every token starts with this; the authenticator rejects anything else. */
+export const TOKEN_PREFIX = 'k8s-aws-v1.';
 
 /** The authenticator rejects longer tokens (aws-iam-authenticator pkg/token). */
 export const MAX_TOKEN_LENGTH = 4096;

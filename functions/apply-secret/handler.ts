@@ -12,6 +12,7 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartWindowFrom, secretTypeFrom } from '../runtime/options.ts';
+import { identitySignerFrom } from '../runtime/signer.ts';
 import { allowedEndpointsFrom, identityFrom, secretOf } from '../runtime/target.ts';
 import { type ApplyInput, type ApplyOutput, applyPlan } from '../steps/apply.ts';
 import { type ReportInput, type ReportOutput, reportFailure } from '../steps/report.ts';
@@ -24,15 +25,17 @@ const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const namespace = env[ENV.metricNamespace];
 const restartWindow = restartWindowFrom(env[ENV.restartWindowSeconds]);
+const signerFor = identitySignerFrom(env);
 const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
 
 /**
  * ApplySecret ({@link applyPlan}): the plan written to the target's Secret conditionally on the resourceVersion
  * read (409 goes back to ReadSecret), a first create by server-side apply, a deletion as a patch with nulls or
- * a DELETE. The target and its cluster come from the state (the Map item); its type overrides the mapping's.
+ * a DELETE. The target and its cluster come from the state (the Map item); its type overrides the mapping's. The
+ * token is signed here, with the function's role (the mapping's identity).
  *
  * The same function records a failed target's sync as an Event on its Secret (RecordFailureEvent, input with
- * `report`, mapping option `failureEvents`): it already holds the target's token and reach. With
+ * `report`, mapping option `failureEvents`): it already has the target's identity and reach. With
  * `restartWindowSeconds`, a create or update returns `restartAt`, the restart window's boundary.
  *
  * @throws ConflictError, UnauthorizedError, PermissionDeniedError, InvalidInputError, TransientError.
@@ -47,7 +50,8 @@ export async function handler(
   const location = secretOf(target, input.clusters, allowed);
   const settings = { mappingId, namespace: location.namespace, name: location.name, type: target.type ?? mappingType };
   const kubernetes = (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft);
-  const applied = await applyPlan({ sealer, kubernetes, randomBytes }, settings, input);
+  const signer = signerFor(target.cluster);
+  const applied = await applyPlan({ sealer, signer, kubernetes, randomBytes }, settings, input);
   // restartWindowSeconds: the boundary of the window the write completed in (taken now, after the write).
   const restartAt = restartAtAfterWrite(applied.action, restartWindow, Date.now(), input);
   const out = restartAt === undefined ? applied : { ...applied, restartAt };
@@ -66,7 +70,7 @@ async function report(input: ReportInput): Promise<ReportOutput> {
   const target = targetRefOf(input.target);
   const location = secretOf(target, input.clusters, allowed);
   const ports = {
-    sealer,
+    signer: signerFor(target.cluster),
     kubernetes: (token: string) => secretClient(location, token, identity, timeoutMs, timeLeft),
     events: (token: string) => eventClient(location, token, identity, timeoutMs, timeLeft),
     clock: systemClock,

@@ -17,7 +17,7 @@ export const MAX_TARGET_CONCURRENCY = 40;
 export const MAX_CONFLICT_RETRIES = 3;
 
 /**
- * A 401 (token expired, access entry missing) mints a new token at most this
- * many times per sync; the read/apply and the restart share one counter.
+ * A 401 (an access entry not yet in effect, a clock skewed) runs the Kubernetes step again, with a newly signed
+ * token, at most this many times (the state machine's Retry on UnauthorizedError, per step).
  */
 export const MAX_REAUTHS = 2;

@@ -28,7 +28,7 @@ export interface Sealed {
 /** What a seal is bound to: the mapping and what it holds. KMS checks it on decrypt. */
 export interface SealContext {
   readonly mappingId: string;
-  readonly purpose: 'secret-data' | 'eks-token';
+  readonly purpose: 'secret-data';
 }
 
 /** The two KMS calls envelope encryption needs (implemented over KMS in functions/adapters/kms.ts). */

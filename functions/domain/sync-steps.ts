@@ -19,7 +19,7 @@ export type SealPurpose = SealContext['purpose'];
 export interface SyncStep {
   /** The ASL Task state that runs the step (also the CLI's and the local runner's trace name). */
   readonly state: string;
-  /** Further Task states that run the same function (RemintToken runs mint-token again). */
+  /** Further Task states that run the same function (RecheckRollouts runs restart-workloads again). */
   readonly alsoStates: readonly string[];
   /** The function kind: `functions/<kind>/handler.ts`. */
   readonly kind: string;
@@ -29,8 +29,8 @@ export interface SyncStep {
   readonly resultPath: string;
   /**
    * Where the function's result sits in the state: the `ResultPath`, or below it when a `ResultSelector`
-   * `{"<key>.$": "$"}` wraps the result (ReadSecret's observation sits at `$.write.plan.observed`, ApplySecret's write
-   * at `$.write.applied`, replacing the sealed data, token and plan the write used).
+   * `{"<key>.$": "$"}` wraps the result (ApplySecret's write sits at `$.write.applied`, replacing the sealed data and
+   * the plan the write used).
    */
   readonly resultAt: string;
   /** Seal purposes the function seals with (kms:GenerateDataKey on the seal key, per purpose). */
@@ -64,41 +64,15 @@ export const SYNC_STEPS = [
     optional: false,
   },
   {
-    state: 'MintToken',
-    alsoStates: ['RemintToken', 'RemintTokenForRecheck'],
-    kind: 'mint-token',
-    placeholder: 'MintTokenFunctionArn',
-    resultPath: '$.write.token',
-    resultAt: '$.write.token',
-    seals: ['eks-token'],
-    opens: [],
-    inVpc: false,
-    scope: 'target',
-    optional: false,
-  },
-  {
     state: 'ReadSecret',
     alsoStates: [],
     kind: 'read-secret',
     placeholder: 'ReadSecretFunctionArn',
     resultPath: '$.write.plan',
-    resultAt: '$.write.plan.observed',
-    seals: [],
-    opens: ['secret-data', 'eks-token'],
-    inVpc: true,
-    scope: 'target',
-    optional: false,
-  },
-  {
-    state: 'PlanMerge',
-    alsoStates: [],
-    kind: 'plan-merge',
-    placeholder: 'PlanMergeFunctionArn',
-    resultPath: '$.write.plan',
     resultAt: '$.write.plan',
     seals: [],
-    opens: [],
-    inVpc: false,
+    opens: ['secret-data'],
+    inVpc: true,
     scope: 'target',
     optional: false,
   },
@@ -110,7 +84,7 @@ export const SYNC_STEPS = [
     resultPath: '$.write',
     resultAt: '$.write.applied',
     seals: [],
-    opens: ['secret-data', 'eks-token'],
+    opens: ['secret-data'],
     inVpc: true,
     scope: 'target',
     optional: false,
@@ -123,7 +97,7 @@ export const SYNC_STEPS = [
     resultPath: '$.restarted',
     resultAt: '$.restarted',
     seals: [],
-    opens: ['eks-token'],
+    opens: [],
     inVpc: true,
     scope: 'target',
     optional: true,
@@ -165,12 +139,12 @@ export function stepOfKind<K extends StepKind>(kind: K): Extract<SyncStepRow, { 
   return SYNC_STEPS.find((s) => s.kind === kind) as Extract<SyncStepRow, { kind: K }>;
 }
 
-/** The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RemintToken: MintToken's). */
+/** The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RecheckRollouts: RestartWorkloads'). */
 export function stepOfState(state: string): SyncStepRow | undefined {
   return SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
 }
 
-/** Every Lambda Task state and the function kind it runs (RemintToken included), in table order. */
+/** Every Lambda Task state and the function kind it runs (RecheckRollouts included), in table order. */
 export function taskStates(): ReadonlyArray<readonly [state: string, kind: StepKind]> {
   return SYNC_STEPS.flatMap((s) => [s.state, ...s.alsoStates].map((state) => [state, s.kind] as const));
 }

@@ -1,6 +1,4 @@
-import { kmsKeyService } from '../adapters/kms.ts';
 import { workloadClient } from '../adapters/kube.ts';
-import { envelopeSealer } from '../adapters/seal.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { parseWorkloads } from '../domain/restart.ts';
 import { targetRefOf } from '../domain/target.ts';
@@ -9,6 +7,7 @@ import { type InvocationContext, startInvocation, timeLeft } from '../runtime/de
 import { readEnv } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { kubeTimeoutFrom, restartTargetsFrom, rolloutTimeoutFrom } from '../runtime/options.ts';
+import { identitySignerFrom } from '../runtime/signer.ts';
 import { allowedEndpointsFrom, identityFrom, namespaceOf } from '../runtime/target.ts';
 import { type RestartInput, type RestartOutput, restartWorkloads } from '../steps/restart.ts';
 
@@ -19,12 +18,13 @@ const identity = identityFrom(env);
 const allowed = allowedEndpointsFrom(env);
 const timeoutMs = kubeTimeoutFrom(env[ENV.kubeTimeoutMs]);
 const rolloutTimeoutSeconds = rolloutTimeoutFrom(env[ENV.rolloutTimeoutSeconds]);
-const sealer = envelopeSealer(kmsKeyService(env[ENV.sealKeyId], { timeLeft, endpoint: env[ENV.kmsEndpointUrl] }));
+const signerFor = identitySignerFrom(env);
 
 /**
  * RestartWorkloads ({@link restartWorkloads}): the target's workloads rolled like `kubectl rollout restart`,
  * after a write that changed the Secret's data. The workloads are the target's `restart` (from the
- * definition's Map item) or the mapping's RESTART_TARGETS, never the plan's.
+ * definition's Map item) or the mapping's RESTART_TARGETS, never the plan's. The token is signed here, with the
+ * function's role (the mapping's identity).
  *
  * @throws NotFoundError (a workload does not exist), PermissionDeniedError,
  *   UnauthorizedError, TransientError, InvalidInputError (malformed input), ConfigError (no workloads).
@@ -45,7 +45,7 @@ export async function handler(input: RestartInput, context?: InvocationContext):
     rolloutTimeoutSeconds,
     where: `cluster ${target.cluster}, namespace ${target.namespace}`,
   };
-  const out = await restartWorkloads({ sealer, kubernetes, timeLeft }, settings, input);
+  const out = await restartWorkloads({ signer: signerFor(target.cluster), kubernetes, timeLeft }, settings, input);
   logger.info('restarted workloads', { mappingId, target: target.name, ...out });
   return out;
 }

@@ -18,13 +18,13 @@ export const ENV = {
   sourceKind: 'SOURCE_KIND',
   /** The staging label the mapping follows (its `label` option); unset: AWSCURRENT, as every mapping before. */
   followLabel: 'FOLLOW_LABEL',
-  /** The seal key (KMS key ARN) that wraps the data keys of sealed values and tokens. */
+  /** The seal key (KMS key ARN) that wraps the data keys of sealed values. */
   sealKeyId: 'SEAL_KEY_ID',
   /** The Kubernetes Secret's type (default Opaque). */
   secretType: 'SECRET_TYPE',
   /** JSON `{data, includeOtherKeys}`: the mapping's data spec (functions/domain/shape.ts); unset: every key as is. */
   dataShape: 'DATA_SHAPE',
-  /** The Kubernetes identity (the mint-token role's ARN), named in error messages. */
+  /** The Kubernetes identity (the identity role's ARN: the Kubernetes functions' role), named in error messages. */
   kubeIdentity: 'KUBE_IDENTITY',
   /**
    * JSON array of the API server URLs of the mapping's target clusters (infra/constructs/functions/kubernetes.ts):
@@ -67,8 +67,8 @@ export const ENV = {
   /** How many times the redrive consumer replays one sync before parking it. */
   redriveMaxAttempts: 'REDRIVE_MAX_ATTEMPTS',
   /**
-   * JSON object cluster name -> region of the mapping's clusters outside the function's region (mint-token signs
-   * each token for its cluster's regional STS host); unset: every cluster is in the function's region.
+   * JSON object cluster name -> region of the mapping's clusters outside the function's region (a Kubernetes step
+   * signs each token for its cluster's regional STS host); unset: every cluster is in the function's region.
    */
   clusterRegions: 'CLUSTER_REGIONS',
   /** The sync ledger's DynamoDB table (fetch-secret records what it fetched; the sweep compares; unset: none). */
@@ -91,13 +91,16 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /**
  * What every function that calls a cluster's API server reads (read-secret, apply-secret, restart-workloads): the
- * mapping, the seal key that opens its token, the endpoints it may send the token to; optionally the identity named
- * in errors, the client's timeout and the KMS endpoint of the VPC. A new Kubernetes step's kind starts from it.
+ * mapping and the endpoints it may send its token to; optionally the identity named in errors, the client's timeout
+ * and the regions of clusters elsewhere (the token's signing region). A new Kubernetes step's kind starts from it.
  */
 const KUBE_STEP = {
-  required: [ENV.mappingId, ENV.sealKeyId, ENV.clusterEndpoints],
-  optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.kmsEndpointUrl],
+  required: [ENV.mappingId, ENV.clusterEndpoints],
+  optional: [ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.clusterRegions],
 } as const;
+
+/** What a Kubernetes step that opens the sealed data adds: the seal key, and the KMS endpoint of the VPC. */
+const OPENS_DATA = { required: [ENV.sealKeyId], optional: [ENV.kmsEndpointUrl] } as const;
 
 /**
  * What each function kind reads: `required` variables must be set and
@@ -109,11 +112,11 @@ export const FUNCTION_ENV = {
     required: [ENV.mappingId, ENV.secretArn, ENV.sealKeyId],
     optional: [ENV.secretType, ENV.dataShape, ENV.sourceKind, ENV.syncLedgerTable, ENV.followLabel],
   },
-  'mint-token': { required: [ENV.mappingId, ENV.sealKeyId], optional: [ENV.clusterRegions] },
-  'read-secret': { required: KUBE_STEP.required, optional: [...KUBE_STEP.optional, ENV.secretType] },
-  'plan-merge': {
-    required: [ENV.mappingId],
+  'read-secret': {
+    required: [...KUBE_STEP.required, ...OPENS_DATA.required],
     optional: [
+      ...KUBE_STEP.optional,
+      ...OPENS_DATA.optional,
       ENV.prune,
       ENV.secretType,
       ENV.labels,
@@ -124,8 +127,14 @@ export const FUNCTION_ENV = {
     ],
   },
   'apply-secret': {
-    required: KUBE_STEP.required,
-    optional: [...KUBE_STEP.optional, ENV.secretType, ENV.metricNamespace, ENV.restartWindowSeconds],
+    required: [...KUBE_STEP.required, ...OPENS_DATA.required],
+    optional: [
+      ...KUBE_STEP.optional,
+      ...OPENS_DATA.optional,
+      ENV.secretType,
+      ENV.metricNamespace,
+      ENV.restartWindowSeconds,
+    ],
   },
   'restart-workloads': {
     required: KUBE_STEP.required,

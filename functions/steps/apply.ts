@@ -11,23 +11,22 @@ import {
 } from '../domain/metadata.ts';
 import { releaseKeys } from '../domain/observe.ts';
 import { buildTakeover, buildWrite } from '../domain/plan.ts';
-import type { Connect, KubeSecret, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
+import type { Connect, KubeSecret, Sealed, SecretStore, Sealer, TokenSigner } from '../domain/ports.ts';
 import type { MergePlan, SecretType, SourceVersion } from '../domain/types.ts';
 import type { FetchOutput } from './fetch.ts';
 import type { PlanOutput } from './plan.ts';
-import { openData, openToken } from './sealed.ts';
+import { openData } from './sealed.ts';
 
 /** ApplySecret: in, out at `$.write.applied`. */
 export interface ApplyInput extends Partial<TargetInput> {
-  /** PlanMerge's output ({@link PlanOutput}); a plan without `restart` (a merge plan alone) restarts nothing. */
+  /** ReadSecret's plan ({@link PlanOutput}); a plan without `restart` (a merge plan alone) restarts nothing. */
   readonly plan: MergePlan & Partial<Pick<PlanOutput, 'restart' | 'recheck'>>;
   readonly sealedData: Sealed;
-  readonly sealedToken: Sealed;
   /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
   readonly changedAt?: FetchOutput['changedAt'];
   /**
-   * The version fetched (`$.fetched.source`): a create or update writes its `source-*` annotations from it (PlanMerge
-   * leaves them out when asked to). Absent (a definition from before): the plan carries them, as it did.
+   * The version fetched (`$.fetched.source`): a create or update writes its `source-*` annotations from it (ReadSecret's
+   * plan leaves them out when asked to). Absent (a definition from before): the plan carries them, as it did.
    */
   readonly source?: SourceVersion;
 }
@@ -59,7 +58,9 @@ export interface ApplyOutput {
 /** What the apply step works through. */
 export interface ApplyPorts {
   readonly sealer: Sealer;
-  /** The mapping's Secret, reached with the token the step opens. */
+  /** Signs the token the step calls the cluster with (the mapping's identity). */
+  readonly signer: TokenSigner;
+  /** The mapping's Secret, reached with the token the step signs. */
   readonly kubernetes: Connect<SecretStore>;
   /** `n` random bytes (node:crypto's randomBytes): a new data-hash key. */
   readonly randomBytes: (n: number) => Buffer;
@@ -112,9 +113,9 @@ export async function applyPlan(ports: ApplyPorts, settings: ApplySettings, inpu
   }
   const [desired, token] = await Promise.all([
     openData(ports.sealer, settings.mappingId, input.sealedData),
-    openToken(ports.sealer, settings.mappingId, input.sealedToken),
+    ports.signer.mint(),
   ]);
-  const client = ports.kubernetes(token);
+  const client = ports.kubernetes(token.token);
   const target = { namespace: settings.namespace, name: settings.name, type: settings.type };
   let body = plan.action.startsWith('delete-')
     ? buildDeletion(plan)

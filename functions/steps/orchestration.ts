@@ -16,7 +16,6 @@ import type { FetchOutput } from './fetch.ts';
 import { type PlanOutput, planSync } from './plan.ts';
 import { readSecret } from './read.ts';
 import { type RestartOutput, restartWorkloads } from './restart.ts';
-import { mintToken, type TokenOutput } from './token.ts';
 
 /** Every port a target's steps take, built once by whoever runs them (each step takes the ones it needs). */
 export interface TargetPorts {
@@ -34,7 +33,7 @@ export interface TargetPorts {
 
 /** One target's settings: the mapping's options with the target's overrides, as the functions receive them. */
 export interface TargetRunSettings {
-  /** PlanMerge's options (`mappingId` included). */
+  /** The plan's options (`mappingId` included). */
   readonly merge: MergeOptions;
   readonly namespace: string;
   readonly name: string;
@@ -49,7 +48,7 @@ export interface TargetRunSettings {
   readonly restartWindowSeconds?: number;
   /** Where the workloads are, for messages (`cluster <name>, namespace <ns>`). */
   readonly where?: string;
-  /** Whether a plan that writes is applied (false: stop after PlanMerge, as `plan` and `sync --dry-run`). */
+  /** Whether a plan that writes is applied (false: stop after the plan, as `plan` and `sync --dry-run`). */
   readonly write: boolean;
 }
 
@@ -70,9 +69,7 @@ export interface TargetOutcome {
  */
 export type StepOutputs = OfTableStates<{
   readonly FetchSecret: FetchOutput;
-  readonly MintToken: TokenOutput;
   readonly ReadSecret: Observation;
-  readonly PlanMerge: PlanOutput;
   readonly ApplySecret: ApplyOutput;
   readonly RestartWorkloads: RestartOutput;
 }>;
@@ -95,10 +92,11 @@ export type StepRunner = <S extends RunnerState>(
 const bare: StepRunner = (_state, run) => run();
 
 /**
- * Mints a token; reads, plans and (when the plan writes and `settings.write`) applies, back to the read on a 409
- * (CountConflict, at most {@link MAX_CONFLICT_RETRIES} times) and to a new token on a 401 (CountReauth, at most
- * {@link MAX_REAUTHS} times); after a write whose plan restarts workloads, restarts them, with a new token on a
- * 401 (the same reauth counter, as the state machine's). A step's error past these bounds ends the run.
+ * Reads and plans (ReadSecret) and, when the plan writes and `settings.write`, applies, back to the read on a 409
+ * (CountConflict, at most {@link MAX_CONFLICT_RETRIES} times); after a write whose plan restarts workloads, restarts
+ * them. Each Kubernetes step signs its own token (the signer's identity), and a 401 runs the same step again at most
+ * {@link MAX_REAUTHS} times, as the state machine's Retry on UnauthorizedError does. A step's error past these
+ * bounds ends the run.
  *
  * @throws the error of the step that ended the run.
  */
@@ -108,46 +106,40 @@ export async function runTarget(
   fetched: FetchOutput,
   step: StepRunner = bare,
 ): Promise<TargetOutcome> {
-  const { sealer } = ports;
+  const { sealer, signer } = ports;
   const mappingId = settings.merge.mappingId;
   const where = { mappingId, namespace: settings.namespace, name: settings.name, type: settings.type };
   const { sealedData } = fetched;
-  // RemintToken runs the same function: outside Step Functions it is MintToken again.
-  const mint = () => step('MintToken', () => mintToken(ports, { mappingId }));
-  let token: TokenOutput = await mint();
   let conflicts = 0;
-  let reauths = 0;
-  const reauth = async (e: unknown): Promise<void> => {
-    if (!(e instanceof UnauthorizedError) || ++reauths > MAX_REAUTHS) throw e;
-    token = await mint();
-  };
   let written: Omit<TargetOutcome, 'restarted'>;
   for (;;) {
     try {
-      const sealed = { sealedData, sealedToken: token.sealedToken };
-      const observed = await step('ReadSecret', () =>
-        readSecret({ sealer, kubernetes: ports.secrets }, { mappingId }, sealed),
+      const observed = await reauthorized(() =>
+        step('ReadSecret', () => readSecret({ sealer, signer, kubernetes: ports.secrets }, { mappingId }, { sealedData })),
       );
       const planSettings = {
         options: settings.merge,
         restartTargets: parseWorkloads(settings.restart).map((w) => w.ref),
       };
-      const plan = await step('PlanMerge', () => planSync(ports, planSettings, { source: fetched.source, observed }));
+      // ReadSecret's function plans in the same call; outside Step Functions the plan is its own line of the trace.
+      const plan = await planSync(ports, planSettings, { source: fetched.source, observed });
       if (!settings.write || !WRITE_ACTIONS.has(plan.action)) {
         written = { observed, plan };
         break;
       }
-      const applyPorts = { sealer, kubernetes: ports.secrets, randomBytes: ports.randomBytes };
-      const applied = await step('ApplySecret', () => applyPlan(applyPorts, where, { plan, ...sealed }));
+      const applyPorts = { sealer, signer, kubernetes: ports.secrets, randomBytes: ports.randomBytes };
+      const applied = await reauthorized(() =>
+        step('ApplySecret', () => applyPlan(applyPorts, where, { plan, sealedData })),
+      );
       written = { observed, plan, applied };
       break;
     } catch (e) {
       if (e instanceof ConflictError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
-      await reauth(e);
+      throw e;
     }
   }
   // RestartNeeded: only after a write that changed data (ApplySecret's restart, set from the plan's restart list,
-  // which PlanMerge fills only then): the state machine reads it from the write's result, not from the plan.
+  // which ReadSecret's plan fills only then): the state machine reads it from the write's result, not from the plan.
   if (written.applied?.restart !== true) return written;
   // The Lambda is given the execution's start time; here, the time the restart was first asked for.
   const requestedAt = ports.clock.now().toISOString();
@@ -164,15 +156,20 @@ export async function runTarget(
     rolloutTimeoutSeconds: settings.rolloutTimeoutSeconds,
     where: settings.where,
   };
-  for (;;) {
+  const input = { versionId: fetched.source.versionId, requestedAt, ...applied };
+  const restarted = await reauthorized(() =>
+    step('RestartWorkloads', () => restartWorkloads({ signer, kubernetes: ports.workloads }, restartSettings, input)),
+  );
+  return { ...written, restarted };
+}
+
+/** Runs `run`, and again on a 401 at most {@link MAX_REAUTHS} times (the state machine's Retry on it). */
+async function reauthorized<T>(run: () => Promise<T>): Promise<T> {
+  for (let reauths = 0; ; reauths++) {
     try {
-      const input = { versionId: fetched.source.versionId, requestedAt, sealedToken: token.sealedToken, ...applied };
-      const restarted = await step('RestartWorkloads', () =>
-        restartWorkloads({ sealer, kubernetes: ports.workloads }, restartSettings, input),
-      );
-      return { ...written, restarted };
+      return await run();
     } catch (e) {
-      await reauth(e);
+      if (!(e instanceof UnauthorizedError) || reauths >= MAX_REAUTHS) throw e;
     }
   }
 }

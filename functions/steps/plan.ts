@@ -1,13 +1,13 @@
-/** PlanMerge: the merge decision from the source version and the value-free observation. */
+/** The merge decision from the source version and the value-free observation (ReadSecret's result). */
 import { InvalidInputError } from '../domain/errors.ts';
 import { SOURCE_VERSION_ANNOTATIONS } from '../domain/metadata.ts';
 import { planMerge } from '../domain/plan.ts';
 import type { Clock } from '../domain/ports.ts';
-import { recheckAfter, restartAfter } from '../domain/restart.ts';
+import { parseWorkloads, recheckAfter, restartAfter } from '../domain/restart.ts';
 import type { TargetRef } from '../domain/target.ts';
 import type { MergeOptions, MergePlan, Observation, SourceVersion } from '../domain/types.ts';
 
-/** PlanMerge: in, out at `$.plan` ({@link PlanOutput}). */
+/** The plan's input: the version fetched and what ReadSecret observed ({@link PlanOutput}). */
 export interface PlanInput {
   /** The target whose overrides apply (absent: the mapping's options as they are). */
   readonly target?: TargetRef;
@@ -16,15 +16,15 @@ export interface PlanInput {
   /** The execution's attempt (`$$.Execution.Input.attempt`; 2 and up: a redrive), for {@link PlanOutput.recheck}. */
   readonly attempt?: number;
   /**
-   * True (the state machine's PlanMerge): the plan leaves out the `source-*` annotations, which ApplySecret builds
-   * from its `source` input, so the plan the state carries to the write is smaller. Absent (a definition from
-   * before, in flight during a deploy, whose ApplySecret has no `source`; the CLI): the plan carries them.
+   * True (the state machine's ReadSecret): the plan leaves out the `source-*` annotations, which ApplySecret builds
+   * from its `source` input, so the plan the state carries to the write is smaller. Absent (the CLI): the plan
+   * carries them.
    */
   readonly sourceAnnotationsAtWrite?: boolean;
 }
 
 /**
- * What PlanMerge returns: the merge plan, and the workloads to restart once
+ * The plan ReadSecret returns: the merge plan, and the workloads to restart once
  * it is written. `restart` is how the state machine knows whether to restart:
  * the Choice after ApplySecret goes to RestartWorkloads only when
  * `$.plan.restart[0]` is present, that is when the mapping lists workloads
@@ -67,7 +67,7 @@ export interface PlanSettings {
  */
 export async function planSync(ports: PlanPorts, settings: PlanSettings, input: PlanInput): Promise<PlanOutput> {
   if (!input?.source || !input?.observed) {
-    throw new InvalidInputError('PlanMerge needs {source, observed} from the previous states');
+    throw new InvalidInputError('the plan needs {source, observed}: the version fetched and what ReadSecret read');
   }
   const merge = planMerge(input.source, input.observed, settings.options, ports.clock.now().toISOString());
   const recheck = recheckAfter(merge, settings.restartTargets, input.attempt);
@@ -81,4 +81,25 @@ function withoutSourceAnnotations(plan: MergePlan): MergePlan {
     Object.entries(plan.annotations).filter(([k]) => !SOURCE_VERSION_ANNOTATIONS.includes(k)),
   );
   return { ...plan, annotations };
+}
+
+/**
+ * The plan's settings for one target: the mapping's options with the target's overrides (a field the target names
+ * replaces the mapping's), and the target's own `restart` list when it has one.
+ */
+export function planSettingsFor(mapping: PlanSettings, target: TargetRef | undefined): PlanSettings {
+  if (target === undefined) return mapping;
+  const o = mapping.options;
+  return {
+    options: {
+      ...o,
+      type: target.type ?? o.type,
+      labels: target.labels ?? o.labels,
+      annotations: target.annotations ?? o.annotations,
+      prune: target.prune ?? o.prune,
+      deletionPolicy: target.deletionPolicy ?? o.deletionPolicy,
+    },
+    restartTargets:
+      target.restart === undefined ? mapping.restartTargets : parseWorkloads(target.restart).map((w) => w.ref),
+  };
 }

@@ -2,16 +2,14 @@
 import type { TargetInput } from '../domain/contract.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { failureEvent } from '../domain/failure-event.ts';
-import type { Clock, Connect, EventRecorder, Sealed, SecretStore, Sealer } from '../domain/ports.ts';
-import { openToken } from './sealed.ts';
+import type { Clock, Connect, EventRecorder, SecretStore, TokenSigner } from '../domain/ports.ts';
 
 /**
  * RecordFailureEvent: in (the apply-secret function, after a target's DLQ message, for a mapping with
- * `failureEvents`): the failure as the DLQ message records it and the target's sealed token.
+ * `failureEvents`): the failure as the DLQ message records it.
  */
 export interface ReportInput extends Partial<TargetInput> {
   readonly report: { readonly failedStep: string; readonly error: string; readonly cause: string };
-  readonly sealedToken: Sealed;
 }
 
 /** RecordFailureEvent: out at `$.reported`. */
@@ -26,8 +24,9 @@ export interface ReportOutput {
 
 /** What the report step works through. */
 export interface ReportPorts {
-  readonly sealer: Sealer;
-  /** The mapping's Secret (read for its uid only), reached with the token the step opens. */
+  /** Signs the token the step calls the cluster with (the mapping's identity). */
+  readonly signer: TokenSigner;
+  /** The mapping's Secret (read for its uid only), reached with the token the step signs. */
   readonly kubernetes: Connect<Pick<SecretStore, 'get'>>;
   /** The Secret's namespace's Events, with the same token. */
   readonly events: Connect<EventRecorder>;
@@ -52,7 +51,7 @@ const isText = (v: unknown): v is string => typeof v === 'string';
  * Event without one (`kubectl get events` shows it). Runs after the DLQ message was sent: the state machine
  * ignores its failure.
  *
- * @throws InvalidInputError for a malformed report or token; UnauthorizedError, PermissionDeniedError (no
+ * @throws InvalidInputError for a malformed report; UnauthorizedError, PermissionDeniedError (no
  *   `create` on events: the RBAC of a mapping without failureEvents), TransientError from the cluster.
  */
 export async function reportFailure(
@@ -64,7 +63,7 @@ export async function reportFailure(
   if (!report || !isText(report.failedStep) || !isText(report.error) || !isText(report.cause)) {
     throw new InvalidInputError('RecordFailureEvent needs report {failedStep, error, cause}, as the DLQ message has');
   }
-  const token = await openToken(ports.sealer, settings.mappingId, input.sealedToken);
+  const { token } = await ports.signer.mint();
   const secret = await ports.kubernetes(token).get();
   const uid = secret?.metadata?.uid;
   const subject = { namespace: settings.namespace, name: settings.name, ...(uid !== undefined && { uid }) };

@@ -4,15 +4,13 @@ import { InvalidInputError, NotFoundError, RolloutUnhealthyError, type SyncError
 import {
   noDeadline,
   type Connect,
-  type Sealed,
-  type Sealer,
   type TimeLeft,
+  type TokenSigner,
   type WorkloadPatcher,
 } from '../domain/ports.ts';
 import { rolloutState, type RolloutState } from '../domain/rollout.ts';
 import { restartedForVersion, restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
 import type { RestartOutcome, WorkloadRef } from '../domain/restart.ts';
-import { openToken } from './sealed.ts';
 
 /**
  * RestartWorkloads: in (built by the state's Parameters), after an ApplySecret
@@ -28,7 +26,6 @@ export interface RestartInput extends Partial<TargetInput> {
    * nothing twice.
    */
   readonly requestedAt: string;
-  readonly sealedToken: Sealed;
   /**
    * A redrive's re-check (RecheckRollouts): restart only the workloads whose pod template does not yet carry this
    * version, then follow every rollout. Absent: restart every workload (RestartWorkloads).
@@ -56,8 +53,9 @@ export interface RestartOutput {
 
 /** What the restart step works through. */
 export interface RestartPorts {
-  readonly sealer: Sealer;
-  /** The workloads of the mapping's namespace, reached with the token the step opens. */
+  /** Signs the token the step calls the cluster with (the mapping's identity). */
+  readonly signer: TokenSigner;
+  /** The workloads of the mapping's namespace, reached with the token the step signs. */
   readonly kubernetes: Connect<WorkloadPatcher>;
   /** Waits between two reads of the rollouts (default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -104,13 +102,13 @@ export async function restartWorkloads(
 ): Promise<RestartOutput> {
   if (typeof input?.versionId !== 'string' || typeof input?.requestedAt !== 'string') {
     throw new InvalidInputError(
-      'RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states',
+      'RestartWorkloads needs {versionId, requestedAt} from the previous states',
     );
   }
   // A coalesced restart (restartWindowSeconds) restarts at its window's boundary, which the state machine waited for.
   const boundary = input.recheck === true ? undefined : input.applied?.restartAt;
   const restartedAt = rfc3339Seconds(boundary ?? input.requestedAt);
-  const client = ports.kubernetes(await openToken(ports.sealer, settings.mappingId, input.sealedToken));
+  const client = ports.kubernetes((await ports.signer.mint()).token);
   const patch = restartPatch(restartedAt, input.versionId, boundary !== undefined);
   const already: string[] = [];
   const outcomes = await Promise.all(

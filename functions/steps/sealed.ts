@@ -1,10 +1,9 @@
 /**
- * Opening what the state carries sealed: the secret data and the EKS token of
- * one mapping. Shared by the steps that need them (read, apply, restart).
+ * Opening what the state carries sealed: the secret data of one mapping. Shared by the steps that need it (read,
+ * apply). No token travels: each Kubernetes step signs its own (functions/runtime/signer.ts).
  */
 import { decodeSecretData } from '../domain/data-codec.ts';
 import type { Sealed, Sealer } from '../domain/ports.ts';
-import { tokenFromSealed } from '../domain/token-form.ts';
 import type { SecretData } from '../domain/types.ts';
 
 /**
@@ -14,13 +13,4 @@ import type { SecretData } from '../domain/types.ts';
  */
 export async function openData(sealer: Sealer, mappingId: string, sealedData: Sealed): Promise<SecretData> {
   return decodeSecretData(Buffer.from(await sealer.open({ mappingId, purpose: 'secret-data' }, sealedData)));
-}
-
-/**
- * Opens the sealed EKS token of a mapping. The token is a credential: it goes to the Kubernetes port only.
- *
- * @throws InvalidInputError when it is not a sealed token of this mapping, or was tampered with.
- */
-export async function openToken(sealer: Sealer, mappingId: string, sealedToken: Sealed): Promise<string> {
-  return tokenFromSealed(await sealer.open({ mappingId, purpose: 'eks-token' }, sealedToken));
 }
