@@ -20,8 +20,7 @@ export { SecretMapping, type MappingFunctions, type SecretMappingProps } from '.
 export { SyncFunction, type SyncFunctionProps } from './constructs/lambda-defaults.ts';
 export { StepFunction, type StepFunctionProps } from './constructs/functions/step-function.ts';
 export { FetchSecretFunction, type FetchSecretFunctionProps } from './constructs/functions/fetch-secret.ts';
-export { MintTokenFunction, type MintTokenFunctionProps } from './constructs/functions/mint-token.ts';
-export { PlanMergeFunction, type PlanMergeFunctionProps } from './constructs/functions/plan-merge.ts';
+export { KubernetesIdentity, type KubernetesIdentityProps } from './constructs/functions/identity.ts';
 export {
   ApplySecretFunction,
   ReadSecretFunction,

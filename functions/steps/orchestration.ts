@@ -115,7 +115,9 @@ export async function runTarget(
   for (;;) {
     try {
       const observed = await reauthorized(() =>
-        step('ReadSecret', () => readSecret({ sealer, signer, kubernetes: ports.secrets }, { mappingId }, { sealedData })),
+        step('ReadSecret', () =>
+          readSecret({ sealer, signer, kubernetes: ports.secrets }, { mappingId }, { sealedData }),
+        ),
       );
       const planSettings = {
         options: settings.merge,

@@ -1,13 +1,7 @@
 /** RestartWorkloads: the mapping's workloads rolled after a write that changed the Secret's data. */
 import type { TargetInput } from '../domain/contract.ts';
 import { InvalidInputError, NotFoundError, RolloutUnhealthyError, type SyncError } from '../domain/errors.ts';
-import {
-  noDeadline,
-  type Connect,
-  type TimeLeft,
-  type TokenSigner,
-  type WorkloadPatcher,
-} from '../domain/ports.ts';
+import { noDeadline, type Connect, type TimeLeft, type TokenSigner, type WorkloadPatcher } from '../domain/ports.ts';
 import { rolloutState, type RolloutState } from '../domain/rollout.ts';
 import { restartedForVersion, restartFailure, restartPatch, rfc3339Seconds } from '../domain/restart.ts';
 import type { RestartOutcome, WorkloadRef } from '../domain/restart.ts';
@@ -101,9 +95,7 @@ export async function restartWorkloads(
   input: RestartInput,
 ): Promise<RestartOutput> {
   if (typeof input?.versionId !== 'string' || typeof input?.requestedAt !== 'string') {
-    throw new InvalidInputError(
-      'RestartWorkloads needs {versionId, requestedAt} from the previous states',
-    );
+    throw new InvalidInputError('RestartWorkloads needs {versionId, requestedAt} from the previous states');
   }
   // A coalesced restart (restartWindowSeconds) restarts at its window's boundary, which the state machine waited for.
   const boundary = input.recheck === true ? undefined : input.applied?.restartAt;

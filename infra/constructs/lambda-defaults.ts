@@ -96,6 +96,12 @@ export interface SyncFunctionProps<K extends BundledFunctionName = BundledFuncti
    */
   readonly roleName?: string;
   /**
+   * An execution role made elsewhere (the mapping's Kubernetes identity, which its Kubernetes steps share): the
+   * function's log group grants it write access, and `roleName` is not used.
+   * @default a role of the function's own
+   */
+  readonly role?: Role;
+  /**
    * Description of the function and its role.
    * @default `eks-secret-sync <name>`
    */
@@ -140,14 +146,7 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
     this.kind = props.name;
     const description = props.description ?? `eks-secret-sync ${props.name}`;
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
-    // Under the app's role path: the seal key's policy admits the app's roles by that path
-    // (infra/constructs/seal-key.ts).
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description,
-      path: rolePath(appNameOf(this)),
-      roleName: props.roleName,
-    });
+    this.role = props.role ?? lambdaRole(this, 'Role', description, props.roleName);
     this.logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, 'functions', props.name, 'handler.ts'),
@@ -179,6 +178,19 @@ export class SyncFunction<K extends BundledFunctionName = BundledFunctionName> e
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
   }
+}
+
+/**
+ * A Lambda execution role under the app's role path: the seal key's policy admits the app's roles by that path
+ * (infra/constructs/seal-key.ts).
+ */
+export function lambdaRole(scope: Construct, id: string, description: string, roleName?: string): Role {
+  return new Role(scope, id, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description,
+    path: rolePath(appNameOf(scope)),
+    roleName,
+  });
 }
 
 /** The context key that turns esbuild's and CDK's bundling lines back on (`cdk synth -c <key>=true`). */

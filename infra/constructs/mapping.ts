@@ -99,10 +99,10 @@ export interface SecretMappingProps {
 }
 
 /**
- * Everything one mapping needs: five functions with one role each (least
- * privilege), a sixth when it restarts workloads, the Express state machine, the EventBridge rule(s) that start
- * it, and the EKS access entry that makes the mint-token role a Kubernetes
- * identity in the group `eks-secret-sync:<id>`.
+ * Everything one mapping needs: three functions (a fourth when it restarts workloads) with two roles (fetch-secret's,
+ * and the Kubernetes identity its Kubernetes steps share), the Express state machine, the EventBridge rule(s) that
+ * start it, and the EKS access entry that makes the identity role a Kubernetes identity in the group
+ * `eks-secret-sync:<id>`.
  *
  * The cluster's authentication mode must be API or API_AND_CONFIG_MAP: access
  * entries do not exist in CONFIG_MAP mode. The RBAC objects the group needs
@@ -111,6 +111,11 @@ export interface SecretMappingProps {
 export class SecretMapping extends Construct {
   /** The steps by name (restart-workloads only with `restart`). */
   readonly functions: MappingFunctions;
+  /**
+   * The mapping's Kubernetes identity: the role its access entries name, and the execution role of its Kubernetes
+   * steps (read-secret, apply-secret, restart-workloads), which sign their tokens with it.
+   */
+  readonly identity: Role;
   /** The state machine. */
   readonly stateMachine: SyncStateMachine;
   /** The rules starting it: the native label event, then the CloudTrail rule and the resync schedule when enabled. */
@@ -118,7 +123,7 @@ export class SecretMapping extends Construct {
   /** The deploy-time custom resource that starts one sync at create and whenever the mapping's settings change. */
   readonly initialSync: AwsCustomResource;
   /**
-   * The EKS access entry of the Kubernetes identity (the mint-token role) in the first cluster of the secrets'
+   * The EKS access entry of the Kubernetes identity (the identity role) in the first cluster of the secrets'
    * account and region; undefined when every cluster of the mapping is elsewhere (their entries are made by the
    * app's access stacks: {@link ClusterAccessStack}).
    */
@@ -131,7 +136,9 @@ export class SecretMapping extends Construct {
     const { mapping: m } = props;
     this.checkRegions(m);
     this.checkSecretArnSuffix(m);
-    this.functions = this.addFunctions(props);
+    const made = this.addFunctions(props);
+    this.functions = made.functions;
+    this.identity = made.identity.role;
     deliverOptions(m, Object.values(this.functions));
     // A step the mapping does not have (restart-workloads without `restart`) gets a well-formed ARN of no function.
     const absent = Stack.of(this).formatArn({
@@ -163,7 +170,7 @@ export class SecretMapping extends Construct {
     });
     this.rules = this.addRules(m, props.deadLetterQueue);
 
-    const identity = this.functions['mint-token'].role.roleArn;
+    const identity = this.identity.roleArn;
     const app = appScopeOf(appNameOf(this), m.secretArn);
     const { group } = kubeNames(app, m.id);
     // One identity for every target; one access entry in each cluster the targets name (the first keeps the id
@@ -207,7 +214,7 @@ export class SecretMapping extends Construct {
   }
 
   /** The steps, each with its environment and exactly the permissions it needs (functions/steps.ts). */
-  private addFunctions(props: SecretMappingProps): MappingFunctions {
+  private addFunctions(props: SecretMappingProps): ReturnType<typeof makeStepFunctions> {
     const { mapping: m } = props;
     return makeStepFunctions(this, {
       mapping: m,

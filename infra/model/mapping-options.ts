@@ -176,7 +176,7 @@ export const MAPPING_OPTIONS = {
       {
         kind: 'env',
         env: ENV.secretType,
-        functions: ['fetch-secret', 'read-secret', 'plan-merge', 'apply-secret'],
+        functions: ['fetch-secret', 'read-secret', 'apply-secret'],
         encode: (m) => asIs(m.type),
       },
     ],
@@ -190,7 +190,7 @@ export const MAPPING_OPTIONS = {
       'characters of letters, digits, `-`, `_`, `.` (free text goes in annotations); keys under ' +
       '`eks-secret-sync.io/` and the managed-by label are reserved',
     targetOverride: true,
-    delivery: [{ kind: 'env', env: ENV.labels, functions: ['plan-merge'], encode: (m) => json(m.labels) }],
+    delivery: [{ kind: 'env', env: ENV.labels, functions: ['read-secret'], encode: (m) => json(m.labels) }],
   },
   annotations: {
     schema: metadataChecks('annotations'),
@@ -198,7 +198,7 @@ export const MAPPING_OPTIONS = {
     doc: 'Extra annotations on the Secret.',
     accepts: 'Kubernetes keys as for `labels`, any values; keys under `eks-secret-sync.io/` are reserved',
     targetOverride: true,
-    delivery: [{ kind: 'env', env: ENV.annotations, functions: ['plan-merge'], encode: (m) => json(m.annotations) }],
+    delivery: [{ kind: 'env', env: ENV.annotations, functions: ['read-secret'], encode: (m) => json(m.annotations) }],
   },
   prune: {
     schema: z.boolean(),
@@ -206,7 +206,7 @@ export const MAPPING_OPTIONS = {
     doc: 'Remove keys the tool wrote earlier that left the AWS secret.',
     accepts: '`true` or `false`',
     targetOverride: true,
-    delivery: [{ kind: 'env', env: ENV.prune, functions: ['plan-merge'], encode: (m) => asIs(m.prune) }],
+    delivery: [{ kind: 'env', env: ENV.prune, functions: ['read-secret'], encode: (m) => asIs(m.prune) }],
   },
   deletionPolicy: {
     schema: z.enum(['retain', 'delete']),
@@ -217,7 +217,7 @@ export const MAPPING_OPTIONS = {
     accepts: '`retain` or `delete`',
     targetOverride: true,
     delivery: [
-      { kind: 'env', env: ENV.deletionPolicy, functions: ['plan-merge'], encode: (m) => asIs(m.deletionPolicy) },
+      { kind: 'env', env: ENV.deletionPolicy, functions: ['read-secret'], encode: (m) => asIs(m.deletionPolicy) },
     ],
   },
   restart: {
@@ -236,7 +236,7 @@ export const MAPPING_OPTIONS = {
       {
         kind: 'env',
         env: ENV.restartTargets,
-        functions: ['plan-merge', 'restart-workloads'],
+        functions: ['read-secret', 'restart-workloads'],
         encode: (m) => json(m.restart),
       },
     ],
@@ -420,7 +420,7 @@ export const MAPPING_OPTIONS = {
       {
         kind: 'env',
         env: ENV.adopt,
-        functions: ['plan-merge'],
+        functions: ['read-secret'],
         encode: (m) => (m.adopt === true ? 'true' : undefined),
       },
     ],

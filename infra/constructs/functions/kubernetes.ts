@@ -1,10 +1,12 @@
 /**
- * The steps that call the Kubernetes API of the clusters of a mapping's targets with the mapping's sealed token:
- * read-secret, apply-secret and restart-workloads.
+ * The steps that call the Kubernetes API of the clusters of a mapping's targets: read-secret, apply-secret and
+ * restart-workloads. They share one execution role, the mapping's Kubernetes identity (./identity.ts), and each
+ * signs its own token with it.
  */
 import { Duration } from 'aws-cdk-lib';
 import { RESTART_STEP_TIMEOUT_SECONDS } from '../../../functions/domain/rollout.ts';
 import { Stack } from 'aws-cdk-lib';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ENV, type FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
 import type { SecretType } from '../../../functions/domain/types.ts';
@@ -15,16 +17,19 @@ import { StepFunction } from './step-function.ts';
 
 /** Props of a function that reaches the clusters of the mapping's targets (each from the state's Map item). */
 export interface KubernetesFunctionProps extends SealingFunctionProps {
+  /** The mapping's Kubernetes identity: the execution role, which the access entries name. */
+  readonly role: Role;
   /**
    * The API server URLs of the clusters of the mapping's targets (tokens allowed): the function refuses any other
    * endpoint its input names, so whoever may invoke it cannot point the mapping's token at another server.
    */
   readonly clusterEndpoints: readonly string[];
   /**
-   * The Kubernetes identity (the mint-token role's ARN), named in error messages.
-   * @default messages name no identity
+   * The regions of the mapping's clusters outside the stack's region, by cluster name (each token is signed for its
+   * cluster's region).
+   * @default none: every cluster is in the stack's region (no variable is set)
    */
-  readonly kubeIdentity?: string;
+  readonly clusterRegions?: Readonly<Record<string, string>>;
   /**
    * The Kubernetes client's request timeout in milliseconds (100 to 25000).
    * @default 10000
@@ -77,44 +82,32 @@ export interface RestartWorkloadsFunctionProps extends KubernetesFunctionProps {
 
 /** The variables every function that calls an API server reads (a new such step's environment is this). */
 export function kubernetesEnvironment(scope: Construct, props: KubernetesFunctionProps) {
-  return { ...connection(scope, props), ...identity(props) };
-}
-
-function connection(scope: Construct, props: KubernetesFunctionProps) {
+  const regions = props.clusterRegions ?? {};
   return {
     [ENV.mappingId]: props.mappingId,
-    [ENV.sealKeyId]: props.sealKey.keyArn,
     [ENV.clusterEndpoints]: Stack.of(scope).toJsonString([...new Set(props.clusterEndpoints)]),
-  };
-}
-
-/** The KMS endpoint URL of a function that calls KMS through a stack-made endpoint. */
-function kmsEndpointEnv(props: KubernetesFunctionProps) {
-  return { [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
-}
-
-function identity(props: KubernetesFunctionProps) {
-  return {
-    [ENV.kubeIdentity]: props.kubeIdentity,
+    [ENV.kubeIdentity]: props.role.roleArn,
     [ENV.kubeTimeoutMs]: props.kubeTimeoutMs === undefined ? undefined : String(props.kubeTimeoutMs),
-    ...kmsEndpointEnv(props),
+    [ENV.clusterRegions]: Object.keys(regions).length > 0 ? JSON.stringify(regions) : undefined,
   };
+}
+
+/** What a step that opens the sealed data adds: the seal key, and the KMS endpoint of the VPC when there is one. */
+function opensData(props: KubernetesFunctionProps) {
+  return { [ENV.sealKeyId]: props.sealKey.keyArn, [ENV.kmsEndpointUrl]: props.kmsEndpoint?.url };
 }
 
 function secretAccess(
   scope: Construct,
   props: SecretAccessFunctionProps,
 ): FunctionEnvironment<'read-secret' | 'apply-secret'> {
-  return {
-    ...connection(scope, props),
-    [ENV.secretType]: props.secretType,
-    ...identity(props),
-  };
+  return { ...kubernetesEnvironment(scope, props), ...opensData(props), [ENV.secretType]: props.secretType };
 }
 
 /**
- * The read-secret step of one mapping: observes the Secret without its values. It opens the token and seals
- * what it read, so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ * The read-secret step of one mapping: observes the Secret without its values and plans the merge. It opens the
+ * sealed data to compare, so its role may decrypt this mapping's `secret-data`; the merge options reach it by the
+ * option table's delivery (infra/model/mapping-options.ts).
  */
 export class ReadSecretFunction extends StepFunction<'read-secret'> {
   constructor(scope: Construct, id: string, props: SecretAccessFunctionProps) {
@@ -123,8 +116,8 @@ export class ReadSecretFunction extends StepFunction<'read-secret'> {
 }
 
 /**
- * The apply-secret step of one mapping: writes the planned Secret. It opens the sealed values and the token,
- * so its role may decrypt this mapping's `secret-data` and `eks-token`.
+ * The apply-secret step of one mapping: writes the planned Secret. It opens the sealed values, so its role may
+ * decrypt this mapping's `secret-data`.
  */
 export class ApplySecretFunction extends StepFunction<'apply-secret'> {
   constructor(scope: Construct, id: string, props: ApplySecretFunctionProps) {
@@ -134,14 +127,13 @@ export class ApplySecretFunction extends StepFunction<'apply-secret'> {
 }
 
 /**
- * The restart-workloads step of a mapping with `restart`: patches the listed workloads' pod templates. It
- * opens the token only and never sees a value: its role may decrypt this mapping's `eks-token` alone.
+ * The restart-workloads step of a mapping with `restart`: patches the listed workloads' pod templates. It opens
+ * nothing and is given no value (the shared role could open the sealed data, which it is never given).
  */
 export class RestartWorkloadsFunction extends StepFunction<'restart-workloads'> {
   constructor(scope: Construct, id: string, props: RestartWorkloadsFunctionProps) {
     const environment: FunctionEnvironment<'restart-workloads'> = {
-      ...connection(scope, props),
-      ...identity(props),
+      ...kubernetesEnvironment(scope, props),
       [ENV.restartTargets]: props.restart === undefined ? undefined : JSON.stringify(props.restart),
       [ENV.rolloutTimeoutSeconds]: props.rolloutTimeoutSeconds ? String(props.rolloutTimeoutSeconds) : undefined,
     };

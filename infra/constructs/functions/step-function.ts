@@ -6,6 +6,7 @@
  * constructs of this folder are this class with their props.
  */
 import type { Duration } from 'aws-cdk-lib';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { stepOfKind, type StepKind } from '../../../functions/domain/sync-steps.ts';
 import type { FunctionEnvironment } from '../../../functions/runtime/env-contract.ts';
@@ -34,10 +35,10 @@ export interface StepFunctionProps<K extends StepKind> extends SealingFunctionPr
    */
   readonly timeout?: Duration;
   /**
-   * The role's name.
-   * @default a name CloudFormation generates
+   * The execution role, when the function shares one (the Kubernetes steps share the mapping's identity).
+   * @default a role of the function's own
    */
-  readonly roleName?: string;
+  readonly role?: Role;
 }
 
 /** The function of the step of kind `K`, made from its row of the step table. */
@@ -49,7 +50,7 @@ export class StepFunction<K extends StepKind> extends SyncFunction<K> {
       logRetention: props.logRetention,
       description: mappingFunctionDescription(kind, props),
       ...(props.timeout !== undefined && { timeout: props.timeout }),
-      ...(props.roleName !== undefined && { roleName: props.roleName }),
+      ...(props.role !== undefined && { role: props.role }),
     });
     const step = stepOfKind(kind);
     grantStepSeals(props.sealKey, this.role, props.mappingId, step);

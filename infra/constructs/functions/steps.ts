@@ -20,8 +20,7 @@ import type { SyncFunction } from '../lambda-defaults.ts';
 import type { KmsInterfaceEndpoint } from '../vpc-endpoints.ts';
 import { FetchSecretFunction } from './fetch-secret.ts';
 import { ApplySecretFunction, ReadSecretFunction, RestartWorkloadsFunction } from './kubernetes.ts';
-import { MintTokenFunction } from './mint-token.ts';
-import { PlanMergeFunction } from './plan-merge.ts';
+import { KUBERNETES_IDENTITY_ID, KubernetesIdentity } from './identity.ts';
 
 /** What a mapping hands each of its step functions. */
 export interface StepFunctionContext {
@@ -39,8 +38,8 @@ export interface StepFunctionContext {
   readonly metricNamespace?: string;
   /** The sweep's sync ledger (fetch-secret records what it fetched). */
   readonly syncLedger?: ITable;
-  /** The functions made so far, in {@link STEP_FUNCTIONS} order (mint-token's role is the Kubernetes identity). */
-  readonly made: { readonly [K in StepKind]?: SyncFunction<K> };
+  /** The mapping's Kubernetes identity: the role its Kubernetes steps share. */
+  readonly identity: KubernetesIdentity;
 }
 
 /** How one step's function is made for a mapping. */
@@ -64,21 +63,28 @@ function common(ctx: StepFunctionContext) {
   return { mappingId: ctx.mapping.id, sealKey: ctx.sealKey, logRetention: ctx.logRetention };
 }
 
-/** The settings of a function that calls the API servers of the mapping's targets. */
+/** The settings of a function that calls the API servers of the mapping's targets (with the mapping's identity). */
 function connection(ctx: StepFunctionContext) {
+  const m = ctx.mapping;
+  const home = homeOf(m);
+  const clusterRegions = Object.fromEntries(
+    m.targets
+      .filter((t) => clusterEnv(t.cluster, home).region !== home.region)
+      .map((t) => [t.cluster.name, t.cluster.region!]),
+  );
   return {
     ...common(ctx),
-    kubeIdentity: ctx.made['mint-token']?.role.roleArn,
-    vpc: mappingVpc(ctx.mapping),
+    role: ctx.identity.role,
+    vpc: mappingVpc(m),
     kmsEndpoint: ctx.kmsEndpoint,
     clusterEndpoints: ctx.clusterEndpoints,
+    clusterRegions,
   };
 }
 
 /**
  * Every step's function, in the order the constructs are made. That order is the order of the resources in a
- * deployed template (apply-secret before plan-merge, as the mapping has always made them): keep it, and put a new
- * step last.
+ * deployed template: keep it, and put a new step last.
  */
 export const STEP_FUNCTIONS = {
   'fetch-secret': {
@@ -96,23 +102,6 @@ export const STEP_FUNCTIONS = {
       });
     },
   },
-  'mint-token': {
-    make: (scope, id, ctx) => {
-      const m = ctx.mapping;
-      const home = homeOf(m);
-      const clusterRegions = Object.fromEntries(
-        m.targets
-          .filter((t) => clusterEnv(t.cluster, home).region !== home.region)
-          .map((t) => [t.cluster.name, t.cluster.region!]),
-      );
-      return new MintTokenFunction(scope, id, {
-        ...common(ctx),
-        clusterRegions,
-        // A cluster elsewhere names the role in its access entry before any deploy: a name known from the config.
-        ...(hasRemoteCluster(m) && { roleName: mintTokenRoleName(appScopeOf(appNameOf(scope), m.secretArn), m.id) }),
-      });
-    },
-  },
   // The mapping's options are every target's defaults; a target's overrides travel in its Map item.
   'read-secret': {
     make: (scope, id, ctx) => new ReadSecretFunction(scope, id, { ...connection(ctx), secretType: ctx.mapping.type }),
@@ -123,20 +112,6 @@ export const STEP_FUNCTIONS = {
         ...connection(ctx),
         secretType: ctx.mapping.type,
         metricNamespace: ctx.metricNamespace,
-      }),
-  },
-  'plan-merge': {
-    make: (scope, id, { mapping: m, logRetention }) =>
-      new PlanMergeFunction(scope, id, {
-        mappingId: m.id,
-        logRetention,
-        prune: m.prune,
-        secretType: m.type,
-        labels: m.labels,
-        annotations: m.annotations,
-        restart: m.restart,
-        deletionPolicy: m.deletionPolicy,
-        adopt: m.adopt,
       }),
   },
   'restart-workloads': {
@@ -162,17 +137,25 @@ export type MappingFunctions = { readonly [K in CoreStepKind]: StepFunctionOf<K>
  * Makes a mapping's functions in {@link STEP_FUNCTIONS} order, each with the row's state as its construct id; an
  * optional step's only when the mapping has it.
  *
- * @returns the functions by kind, in step table order.
+ * @returns the functions by kind, in step table order, and the mapping's Kubernetes identity (made first, where the
+ *   mint-token function of earlier releases made its role).
  */
-export function makeStepFunctions(scope: Construct, ctx: Omit<StepFunctionContext, 'made'>): MappingFunctions {
+export function makeStepFunctions(
+  scope: Construct,
+  ctx: Omit<StepFunctionContext, 'identity'>,
+): { readonly functions: MappingFunctions; readonly identity: KubernetesIdentity } {
   const made: Partial<Record<StepKind, SyncFunction<StepKind>>> = {};
-  // Each entry makes its own kind's function, so `made` holds each kind's construct under its kind.
-  const context = { ...ctx, made } as StepFunctionContext;
+  const m = ctx.mapping;
+  // A cluster elsewhere names the role in its access entry before any deploy: a name known from the config.
+  const roleName = hasRemoteCluster(m) ? mintTokenRoleName(appScopeOf(appNameOf(scope), m.secretArn), m.id) : undefined;
+  const identity = new KubernetesIdentity(scope, KUBERNETES_IDENTITY_ID, { mappingId: m.id, roleName });
+  const context: StepFunctionContext = { ...ctx, identity };
   for (const [kind, entry] of Object.entries(STEP_FUNCTIONS) as [StepKind, StepFunctionTable[StepKind]][]) {
-    if ('present' in entry && !entry.present(ctx.mapping)) continue;
+    if ('present' in entry && !entry.present(m)) continue;
     made[kind] = entry.make(scope, stepOfKind(kind).state, context);
   }
-  return Object.fromEntries(
+  const functions = Object.fromEntries(
     FUNCTION_STEPS.flatMap((s) => (made[s.kind] ? [[s.kind, made[s.kind]]] : [])),
   ) as MappingFunctions;
+  return { functions, identity };
 }
