@@ -258,11 +258,6 @@ export function sealData(sealer: Sealer, mappingId: string, data: SecretData) {
   return sealer.seal({ mappingId, purpose: 'secret-data' }, encodeSecretData(data));
 }
 
-/** Seals `token` as MintToken would. */
-export function sealToken(sealer: Sealer, mappingId: string, token: string) {
-  return sealer.seal({ mappingId, purpose: 'eks-token' }, Buffer.from(token, 'utf8'));
-}
-
 /** base64 of UTF-8 text, as Kubernetes data holds values. */
 export const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 

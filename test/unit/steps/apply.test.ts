@@ -10,11 +10,11 @@ import { type ApplyInput, applyPlan, fieldManagerFor, type ApplySettings } from 
 import {
   b64,
   canaryValue,
+  CountingSigner,
   expectNoValue,
   MemoryCluster,
   rejection,
   sealData,
-  sealToken,
   testSealer,
 } from '../../support/ports.ts';
 
@@ -32,10 +32,11 @@ const OPTIONS = {
 const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z', current: true };
 const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z', current: true };
 let sealer: Sealer;
+let signer: CountingSigner;
 let cluster: MemoryCluster;
 let canary: string;
 
-/** Plans `desired` from `source` against what the cluster holds now, as ReadSecret and PlanMerge would. */
+/** Plans `desired` from `source` against what the cluster holds now, as ReadSecret would. */
 function planFor(source: SourceVersion, desired: SecretData): MergePlan {
   const s = cluster.secret;
   const existing = s && {
@@ -49,20 +50,17 @@ function planFor(source: SourceVersion, desired: SecretData): MergePlan {
 }
 
 async function input(plan: MergePlan, desired: SecretData): Promise<ApplyInput> {
-  return {
-    plan,
-    sealedData: await sealData(sealer, 'db', desired),
-    sealedToken: await sealToken(sealer, 'db', 'k8s-aws-v1.t'),
-  };
+  return { plan, sealedData: await sealData(sealer, 'db', desired) };
 }
 
 let keysMade = 0;
 /** Deterministic "random" bytes, counting how many keys the step made. */
 const randomBytes = (n: number) => Buffer.alloc(n, ++keysMade);
-const ports = () => ({ sealer, kubernetes: cluster.connect, randomBytes });
+const ports = () => ({ sealer, signer, kubernetes: cluster.connect, randomBytes });
 
 beforeEach(() => {
   sealer = testSealer();
+  signer = new CountingSigner();
   cluster = new MemoryCluster();
   canary = canaryValue();
 });
@@ -82,6 +80,8 @@ describe('applyPlan', () => {
       pruned: 0,
     });
     expect(cluster.calls.map((c) => c.verb)).toStrictEqual(['apply']);
+    // The token is the one the step signed at this call (the mapping's identity); none came in its input.
+    expect(cluster.calls[0]!.token).toBe('k8s-aws-v1.canary-token-1');
     expect((cluster.calls[0]!.body as { fieldManager: string }).fieldManager).toBe('eks-secret-sync-v1');
     expect(fieldManagerFor(plan)).toBe('eks-secret-sync-v1');
     expect(cluster.secret).toMatchObject({ type: 'Opaque', data: desired, metadata: { name: 'db', namespace: 'app' } });
@@ -216,6 +216,29 @@ describe('applyPlan', () => {
     expect(planFor(v2, second).action).toBe('none');
   });
 
+  it('signs a new token at each call, never one from its input, and returns none', async () => {
+    const desired = { password: b64(canary) };
+    await applyPlan(ports(), SETTINGS, await input(planFor(v1, desired), desired));
+    const second = { password: b64(`${canary}-2`) };
+
+    const out = await applyPlan(ports(), SETTINGS, await input(planFor(v2, second), second));
+
+    expect(signer.minted).toBe(2);
+    expect(cluster.calls.map((c) => c.token)).toStrictEqual([
+      'k8s-aws-v1.canary-token-1',
+      'k8s-aws-v1.canary-token-2',
+    ]);
+    expectNoValue(JSON.stringify(out), [canary]);
+    // Control: a cluster that accepts only an earlier token refuses the write (the token signed now is what reaches
+    // it), with an UnauthorizedError that names no token.
+    cluster = new MemoryCluster();
+    cluster.acceptedTokens = new Set(['k8s-aws-v1.canary-token-2']);
+    const e = await rejection(applyPlan(ports(), SETTINGS, await input(planFor(v1, desired), desired)));
+    expect(e.name).toBe('UnauthorizedError');
+    expect(cluster.calls.map((c) => c.token)).toStrictEqual(['k8s-aws-v1.canary-token-3']);
+    expectNoValue(e.message, [canary]);
+  });
+
   it.each(['none', 'skip-stale', 'retain'])('refuses a %s plan, naming the actions that write', async (action) => {
     const plan = { ...planFor(v1, {}), action } as MergePlan;
 
@@ -226,5 +249,6 @@ describe('applyPlan', () => {
       `ApplySecret got plan action "${action}"; only create, update, delete-keys, delete-secret write`,
     );
     expect(cluster.calls).toStrictEqual([]);
+    expect(signer.minted).toBe(0);
   });
 });

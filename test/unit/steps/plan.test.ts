@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, newDataHashAnnotations, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import { observe } from '../../../functions/domain/observe.ts';
 import type { MergeOptions, SourceVersion } from '../../../functions/domain/types.ts';
-import { planSync, type PlanSettings } from '../../../functions/steps/plan.ts';
+import { planSettingsFor, planSync, type PlanSettings } from '../../../functions/steps/plan.ts';
 import { b64, fixedClock, rejection } from '../../support/ports.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf';
@@ -120,6 +120,44 @@ describe('planSync', () => {
     const e = await rejection(planSync(ports, settings(), { source: v1 } as never));
 
     expect(e.name).toBe('InvalidInputError');
-    expect(e.message).toBe('PlanMerge needs {source, observed} from the previous states');
+    expect(e.message).toBe('the plan needs {source, observed}: the version fetched and what ReadSecret read');
+  });
+});
+
+describe('planSettingsFor (the plan settings of one target, in ReadSecret)', () => {
+  const mapping = settings({ labels: { team: 'a' }, annotations: { note: 'm' } });
+  const target = { name: 'prod/app/db', cluster: 'prod', namespace: 'app', secretName: 'db' };
+
+  it("takes the mapping's settings as they are for a target that overrides nothing, or none", () => {
+    expect(planSettingsFor(mapping, undefined)).toBe(mapping);
+    expect(planSettingsFor(mapping, target)).toStrictEqual(mapping);
+  });
+
+  it("replaces each field the target names, and only those, with the target's restart list", () => {
+    const out = planSettingsFor(mapping, {
+      ...target,
+      type: 'kubernetes.io/tls',
+      prune: true,
+      labels: { team: 'b' },
+      deletionPolicy: 'delete',
+      restart: ['statefulset/db', 'deployment/web'],
+    });
+
+    expect(out).toStrictEqual({
+      options: { ...mapping.options, type: 'kubernetes.io/tls', prune: true, labels: { team: 'b' }, deletionPolicy: 'delete' },
+      restartTargets: ['deployment/web', 'statefulset/db'],
+    });
+    expect(out.options.annotations).toStrictEqual({ note: 'm' });
+    // An empty restart list is the target's own: it restarts nothing, whatever the mapping lists.
+    expect(planSettingsFor(mapping, { ...target, restart: [] }).restartTargets).toStrictEqual([]);
+  });
+
+  it('plans with the overrides: a target with prune drops the keys the mapping would keep', async () => {
+    const observed = written(v1, { a: b64('1'), gone: b64('2') });
+    const keep = await planSync(ports, planSettingsFor(mapping, target), { source: v2, observed });
+    const prune = await planSync(ports, planSettingsFor(mapping, { ...target, prune: true }), { source: v2, observed });
+
+    expect(keep.pruned).toStrictEqual([]);
+    expect(prune.pruned).toStrictEqual(['gone']);
   });
 });

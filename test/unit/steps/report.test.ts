@@ -1,25 +1,33 @@
 // The failure report (failureEvents): a Warning Event about the target's Secret with the failed step as reason and
-// the DLQ message's text, its uid when the Secret exists, under the opened token; no value, no trace.
+// the DLQ message's text, its uid when the Secret exists, under the token it signed at the call (none comes in its
+// input); no value, no trace.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_MESSAGE_MAX, failureEvent, failureReason } from '../../../functions/domain/failure-event.ts';
-import type { KubeEvent, Sealer } from '../../../functions/domain/ports.ts';
+import type { KubeEvent } from '../../../functions/domain/ports.ts';
 import { reportFailure, type ReportSettings } from '../../../functions/steps/report.ts';
-import { b64, canaryValue, fixedClock, MemoryCluster, rejection, sealToken, testSealer } from '../../support/ports.ts';
+import {
+  b64,
+  canaryValue,
+  CountingSigner,
+  fixedClock,
+  MemoryCluster,
+  rejection,
+} from '../../support/ports.ts';
 
-const TOKEN = 'k8s-aws-v1.report-token';
+const TOKEN = 'k8s-aws-v1.report-token-1';
 const SETTINGS: ReportSettings = { mappingId: 'db', namespace: 'app', name: 'db' };
 const LAMBDA_CAUSE = JSON.stringify({
   errorType: 'InvalidInputError',
   errorMessage: 'Mapping "db": the Secret has type "kubernetes.io/tls" but the mapping asks for Opaque.\nsecond line',
   trace: ['InvalidInputError: at planMerge (plan.ts:1)'],
 });
-const REPORT = { failedStep: 'PlanMerge', error: 'InvalidInputError', cause: LAMBDA_CAUSE };
-let sealer: Sealer;
+const REPORT = { failedStep: 'ReadSecret', error: 'InvalidInputError', cause: LAMBDA_CAUSE };
+let signer: CountingSigner;
 let cluster: MemoryCluster;
 let created: { token: string; event: KubeEvent }[];
 
 const ports = () => ({
-  sealer,
+  signer,
   kubernetes: cluster.connect,
   events: (token: string) => ({
     create: async (event: KubeEvent) => {
@@ -31,7 +39,7 @@ const ports = () => ({
 });
 
 beforeEach(() => {
-  sealer = testSealer();
+  signer = new CountingSigner('k8s-aws-v1.report-token');
   cluster = new MemoryCluster();
   created = [];
 });
@@ -40,14 +48,13 @@ describe('reportFailure', () => {
   it("creates a Warning Event about the Secret, with its uid, the step as reason and the cause's first line", async () => {
     cluster.setSecret({ type: 'kubernetes.io/tls', data: {}, metadata: { uid: 'uid-1' } as never });
 
-    const out = await reportFailure(ports(), SETTINGS, {
-      report: REPORT,
-      sealedToken: await sealToken(sealer, 'db', TOKEN),
-    });
+    const out = await reportFailure(ports(), SETTINGS, { report: REPORT });
 
-    expect(out).toStrictEqual({ event: 'db.0123abcd', reason: 'PlanMergeFailed', secretExists: true });
+    expect(out).toStrictEqual({ event: 'db.0123abcd', reason: 'ReadSecretFailed', secretExists: true });
     expect(created).toHaveLength(1);
     expect(created[0]!.token).toBe(TOKEN);
+    expect(cluster.calls.map((c) => c.token)).toStrictEqual([TOKEN]);
+    expect(signer.minted).toBe(1);
     expect(created[0]!.event).toStrictEqual({
       apiVersion: 'v1',
       kind: 'Event',
@@ -58,7 +65,7 @@ describe('reportFailure', () => {
       },
       involvedObject: { apiVersion: 'v1', kind: 'Secret', namespace: 'app', name: 'db', uid: 'uid-1' },
       type: 'Warning',
-      reason: 'PlanMergeFailed',
+      reason: 'ReadSecretFailed',
       message:
         'InvalidInputError: Mapping "db": the Secret has type "kubernetes.io/tls" but the mapping asks for Opaque.',
       source: { component: 'eks-secret-sync' },
@@ -71,10 +78,7 @@ describe('reportFailure', () => {
   });
 
   it('names no uid when the Secret does not exist (kubectl events still finds it by kind and name)', async () => {
-    const out = await reportFailure(ports(), SETTINGS, {
-      report: { ...REPORT, failedStep: 'ApplySecret' },
-      sealedToken: await sealToken(sealer, 'db', TOKEN),
-    });
+    const out = await reportFailure(ports(), SETTINGS, { report: { ...REPORT, failedStep: 'ApplySecret' } });
 
     expect(out).toMatchObject({ reason: 'ApplySecretFailed', secretExists: false });
     expect(created[0]!.event.involvedObject).toStrictEqual({
@@ -85,23 +89,31 @@ describe('reportFailure', () => {
     });
   });
 
-  it('refuses a malformed report and a token sealed for another mapping, creating nothing', async () => {
-    const good = await sealToken(sealer, 'db', TOKEN);
-    const malformed = await rejection(
-      reportFailure(ports(), SETTINGS, { report: { failedStep: 'X' } as never, sealedToken: good }),
-    );
+  it('refuses a malformed report before it signs a token, creating nothing', async () => {
+    const malformed = await rejection(reportFailure(ports(), SETTINGS, { report: { failedStep: 'X' } as never }));
+
     expect(malformed.name).toBe('InvalidInputError');
-    const other = await rejection(
-      reportFailure(ports(), SETTINGS, { report: REPORT, sealedToken: await sealToken(sealer, 'other', TOKEN) }),
-    );
-    expect(other.name).toBe('InvalidInputError');
+    expect(signer.minted).toBe(0);
+    expect(cluster.calls).toStrictEqual([]);
     expect(created).toStrictEqual([]);
+  });
+
+  it('signs a new token at each report and passes a refusal of it through, creating nothing', async () => {
+    await reportFailure(ports(), SETTINGS, { report: REPORT });
+    cluster.acceptedTokens = new Set([TOKEN]);
+
+    const e = await rejection(reportFailure(ports(), SETTINGS, { report: REPORT }));
+
+    expect(e.name).toBe('UnauthorizedError');
+    expect(e.message).not.toContain('k8s-aws-v1.');
+    expect(signer.minted).toBe(2);
+    expect(created.map((c) => c.token)).toStrictEqual([TOKEN]);
   });
 });
 
 describe('failureEvent', () => {
   it.each([
-    ['PlanMerge', 'PlanMergeFailed'],
+    ['ReadSecret', 'ReadSecretFailed'],
     ['TargetFilter', 'TargetFilterFailed'],
     ['not a step!', 'SyncFailed'],
     [undefined, 'SyncFailed'],

@@ -1,7 +1,6 @@
 // The restart step against an in-memory cluster: every listed workload patched like `kubectl rollout restart`,
 // failures named per workload, and nothing of the Secret in the patch.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Sealer } from '../../../functions/domain/ports.ts';
 import {
   parseWorkloads,
   RESTARTED_AT_ANNOTATION,
@@ -9,26 +8,26 @@ import {
 } from '../../../functions/domain/restart.ts';
 import { ROLLOUT_POLL_MS, restartWorkloads, type RestartSettings } from '../../../functions/steps/restart.ts';
 import type { WorkloadStatusView } from '../../../functions/domain/rollout.ts';
-import { MemoryCluster, ROLLED_OUT, rejection, sealToken, testSealer } from '../../support/ports.ts';
+import { CountingSigner, MemoryCluster, ROLLED_OUT, rejection } from '../../support/ports.ts';
 
-const TOKEN = 'k8s-aws-v1.restart-token';
+const TOKEN = 'k8s-aws-v1.restart-token-1';
 const SETTINGS: RestartSettings = { mappingId: 'db', targets: parseWorkloads(['statefulset/db', 'deployment/api']) };
-let sealer: Sealer;
+let signer: CountingSigner;
 let cluster: MemoryCluster;
 
-async function input(requestedAt = '2026-11-23T14:00:00.123Z') {
-  return { versionId: 'v2', requestedAt, sealedToken: await sealToken(sealer, 'db', TOKEN) };
+function input(requestedAt = '2026-11-23T14:00:00.123Z') {
+  return { versionId: 'v2', requestedAt };
 }
 
 beforeEach(() => {
-  sealer = testSealer();
+  signer = new CountingSigner('k8s-aws-v1.restart-token');
   cluster = new MemoryCluster();
   cluster.workloads.set('deployments/api', null).set('statefulsets/db', null);
 });
 
 describe('restartWorkloads', () => {
   it("patches each workload's pod template with the request time (whole seconds) and the version", async () => {
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input());
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input());
 
     expect(out).toStrictEqual({
       workloads: ['deployment/api', 'statefulset/db'],
@@ -39,13 +38,15 @@ describe('restartWorkloads', () => {
     for (const id of ['deployments/api', 'statefulsets/db']) {
       expect(cluster.workloads.get(id)).toStrictEqual({ spec: { template: { metadata: { annotations } } } });
     }
+    // One token, signed at this call, for every call to the cluster.
     expect(new Set(cluster.calls.map((c) => c.token))).toStrictEqual(new Set([TOKEN]));
+    expect(signer.minted).toBe(1);
   });
 
   it("with ApplySecret's restartAt (restartWindowSeconds): restarts at that boundary with the coalesced patch", async () => {
     const applied = { restartAt: '2026-11-23T14:00:10Z' };
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, {
-      ...(await input()),
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, {
+      ...input(),
       applied,
     });
 
@@ -57,8 +58,8 @@ describe('restartWorkloads', () => {
   });
 
   it('without restartAt (the option off, ApplySecret output without it) restarts at the request time as before', async () => {
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, {
-      ...(await input()),
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, {
+      ...input(),
       applied: {},
     });
     expect(out.restartedAt).toBe('2026-11-23T14:00:00Z');
@@ -71,7 +72,7 @@ describe('restartWorkloads', () => {
   it('restarts the others and fails naming a missing workload and how to fix the mapping', async () => {
     cluster.workloads.delete('statefulsets/db');
 
-    const e = await rejection(restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input()));
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input()));
 
     expect(e.name).toBe('NotFoundError');
     expect(e.message).toContain(
@@ -81,26 +82,40 @@ describe('restartWorkloads', () => {
     expect(cluster.workloads.get('deployments/api')).not.toBeNull();
   });
 
-  it('fails with UnauthorizedError when the cluster refuses the token, so the state machine mints again', async () => {
+  it('fails with UnauthorizedError when the cluster refuses the token, so the state machine runs it again', async () => {
     cluster.acceptedTokens = new Set();
 
-    const e = await rejection(restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input()));
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input()));
 
     expect(e.name).toBe('UnauthorizedError');
-    expect(e.message).not.toContain(TOKEN);
+    expect(e.message).not.toContain('k8s-aws-v1.');
+  });
+
+  it('signs a new token at each call: the run again after a 401 reaches the cluster with another one', async () => {
+    cluster.acceptedTokens = new Set(['k8s-aws-v1.restart-token-2']);
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input()));
+    expect(e.name).toBe('UnauthorizedError');
+
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input());
+
+    expect(out.workloads).toStrictEqual(['deployment/api', 'statefulset/db']);
+    expect(signer.minted).toBe(2);
+    const tokens = cluster.calls.filter((c) => c.verb === 'patch').map((c) => c.token);
+    expect(new Set(tokens)).toStrictEqual(new Set([TOKEN, 'k8s-aws-v1.restart-token-2']));
   });
 
   it.each([
-    ['neither version nor request time', { sealedToken: {} }],
-    ['a version without a request time', { sealedToken: {}, versionId: 'v1' }],
-    ['a request time without a version', { sealedToken: {}, requestedAt: '2026-11-23T14:00:00Z' }],
+    ['neither version nor request time', {}],
+    ['a version without a request time', { versionId: 'v1' }],
+    ['a request time without a version', { requestedAt: '2026-11-23T14:00:00Z' }],
     ['no input at all', undefined],
-  ])('refuses an input with %s before it opens the token', async (_what, bad) => {
-    const e = await rejection(restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, bad as never));
+  ])('refuses an input with %s before it signs a token', async (_what, bad) => {
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, bad as never));
 
     expect(e.name).toBe('InvalidInputError');
-    expect(e.message).toBe('RestartWorkloads needs {versionId, requestedAt, sealedToken} from the previous states');
+    expect(e.message).toBe('RestartWorkloads needs {versionId, requestedAt} from the previous states');
     expect(cluster.calls).toStrictEqual([]);
+    expect(signer.minted).toBe(0);
   });
 });
 
@@ -123,7 +138,7 @@ describe('restartWorkloads following the rollouts', () => {
     cluster.rollouts.set('deployments/api', [NOT_READY, NOT_READY, ROLLED_OUT]);
     const time = fakeTime();
 
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input());
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input());
 
     expect(out).toMatchObject({ workloads: ['deployment/api', 'statefulset/db'], rolledOut: true });
     expect(cluster.calls.filter((c) => c.verb === 'get')).toHaveLength(6); // three rounds of both workloads
@@ -135,7 +150,7 @@ describe('restartWorkloads following the rollouts', () => {
     const time = fakeTime();
 
     const e = await rejection(
-      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input()),
+      restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()),
     );
 
     expect(e.name).toBe('RolloutUnhealthyError');
@@ -158,7 +173,7 @@ describe('restartWorkloads following the rollouts', () => {
     const time = fakeTime();
 
     const e = await rejection(
-      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, await input()),
+      restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()),
     );
 
     expect(e.message).toContain('deployment/api: exceeded its progress deadline');
@@ -171,7 +186,7 @@ describe('restartWorkloads following the rollouts', () => {
     const timeLeft = () => 10_000 - time.elapsed();
 
     const e = await rejection(
-      restartWorkloads({ sealer, kubernetes: cluster.connect, ...time, timeLeft }, FOLLOW, await input()),
+      restartWorkloads({ signer, kubernetes: cluster.connect, ...time, timeLeft }, FOLLOW, input()),
     );
 
     expect(e.name).toBe('RolloutUnhealthyError');
@@ -183,7 +198,7 @@ describe('restartWorkloads following the rollouts', () => {
   it('does not read the workloads without rolloutTimeoutSeconds', async () => {
     cluster.rollouts.set('deployments/api', [NOT_READY]);
 
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input());
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input());
 
     expect(out).not.toHaveProperty('rolledOut');
     expect(cluster.calls.filter((c) => c.verb === 'get')).toStrictEqual([]);
@@ -193,14 +208,14 @@ describe('restartWorkloads following the rollouts', () => {
 describe('restartWorkloads re-checking on a redrive', () => {
   it('patches only the workloads not yet restarted for this version, then follows every rollout', async () => {
     // The failed attempt restarted deployment/api for v2 (a day earlier); statefulset/db still has v1.
-    await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input('2026-11-22T14:00:00Z'));
+    await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input('2026-11-22T14:00:00Z'));
     cluster.workloads.set('statefulsets/db', {
       spec: { template: { metadata: { annotations: { [RESTARTED_FOR_VERSION_ANNOTATION]: 'v1' } } } },
     });
     const time = fakeTime();
 
-    const out = await restartWorkloads({ sealer, kubernetes: cluster.connect, ...time }, FOLLOW, {
-      ...(await input()),
+    const out = await restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, {
+      ...input(),
       recheck: true,
     });
 
@@ -216,13 +231,13 @@ describe('restartWorkloads re-checking on a redrive', () => {
   });
 
   it('fails again, naming the workload, when the rollout is still not healthy', async () => {
-    await restartWorkloads({ sealer, kubernetes: cluster.connect }, SETTINGS, await input());
+    await restartWorkloads({ signer, kubernetes: cluster.connect }, SETTINGS, input());
     cluster.rollouts.set('statefulsets/db', [{ ...NOT_READY, status: { ...NOT_READY.status, readyReplicas: 0 } }]);
     const patches = cluster.calls.filter((c) => c.verb === 'patch').length;
 
     const e = await rejection(
-      restartWorkloads({ sealer, kubernetes: cluster.connect, ...fakeTime() }, FOLLOW, {
-        ...(await input()),
+      restartWorkloads({ signer, kubernetes: cluster.connect, ...fakeTime() }, FOLLOW, {
+        ...input(),
         recheck: true,
       }),
     );
