@@ -3,7 +3,13 @@
 // path, and every row's states exist. A planted disagreement is found (positive control).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FUNCTION_STEPS, SYNC_STEPS, type SyncStep, taskStates } from '../../functions/domain/sync-steps.ts';
+import {
+  CORE_STEP_KINDS,
+  FUNCTION_STEPS,
+  SYNC_STEPS,
+  type SyncStep,
+  taskStates,
+} from '../../functions/domain/sync-steps.ts';
 
 const ASL_TEXT = readFileSync(new URL('../../statemachine/sync.asl.json', import.meta.url), 'utf8');
 
@@ -66,9 +72,46 @@ describe('step table', () => {
   it('names each state once, and each function kind with one placeholder', () => {
     const states = taskStates().map(([s]) => s);
     expect(new Set(states).size).toBe(states.length);
-    expect(states).toContain('RemintToken');
+    expect(states).toContain('RecheckRollouts');
     expect(new Set(SYNC_STEPS.map((s) => s.kind)).size).toBe(FUNCTION_STEPS.length);
     expect(new Set(SYNC_STEPS.map((s) => s.placeholder)).size).toBe(FUNCTION_STEPS.length);
+  });
+
+  it('has the rows of the token-free sync: ReadSecret reads and plans, no mint-token or plan-merge function', () => {
+    expect(taskStates()).toStrictEqual([
+      ['FetchSecret', 'fetch-secret'],
+      ['ReadSecret', 'read-secret'],
+      ['ApplySecret', 'apply-secret'],
+      ['RestartWorkloads', 'restart-workloads'],
+      ['RecheckRollouts', 'restart-workloads'],
+    ]);
+    expect(FUNCTION_STEPS.map((s) => s.kind)).toStrictEqual([
+      'fetch-secret',
+      'read-secret',
+      'apply-secret',
+      'restart-workloads',
+    ]);
+    expect(CORE_STEP_KINDS).toStrictEqual(['fetch-secret', 'read-secret', 'apply-secret']);
+    // ReadSecret's result is the plan itself, where ApplySecret and the Choices read it.
+    expect(SYNC_STEPS.find((s) => s.state === 'ReadSecret')).toMatchObject({
+      resultPath: '$.write.plan',
+      resultAt: '$.write.plan',
+    });
+  });
+
+  it('seals and opens the secret data only: 1 seal (FetchSecret), 2 opens (ReadSecret, ApplySecret), no token', () => {
+    const uses = FUNCTION_STEPS.map((s) => `${s.state} seals [${s.seals.join()}] opens [${s.opens.join()}]`);
+    expect(uses).toStrictEqual([
+      'FetchSecret seals [secret-data] opens []',
+      'ReadSecret seals [] opens [secret-data]',
+      'ApplySecret seals [] opens [secret-data]',
+      'RestartWorkloads seals [] opens []',
+    ]);
+    // KMS calls of a target's sync through every step, a restart included: one GenerateDataKey per seal, one
+    // Decrypt per open; 3 in all (6 when a sealed token travelled).
+    const seals = SYNC_STEPS.flatMap((s) => s.seals).length;
+    const opens = SYNC_STEPS.flatMap((s) => s.opens).length;
+    expect([seals, opens]).toStrictEqual([1, 2]);
   });
 
   it('gives the rows of one function kind the same function', () => {
@@ -77,10 +120,8 @@ describe('step table', () => {
 
   it('finds a later row of a kind that disagrees with its function (positive control)', () => {
     const read = SYNC_STEPS.find((s) => s.kind === 'read-secret')!;
-    const planted = [...SYNC_STEPS, { ...read, state: 'PlantedRead', inVpc: false, opens: ['eks-token'] as const }];
-    expect(functionDisagreements(planted)).toEqual([
-      'PlantedRead: opens eks-token, inVpc false (ReadSecret: secret-data,eks-token, true)',
-    ]);
+    const planted = [...SYNC_STEPS, { ...read, state: 'PlantedRead', inVpc: false, opens: [] as const }];
+    expect(functionDisagreements(planted)).toEqual(['PlantedRead: opens , inVpc false (ReadSecret: secret-data, true)']);
   });
 
   it.each([
@@ -100,8 +141,26 @@ describe('step table', () => {
     ],
     [
       'a lost ResultSelector',
-      (a: any) => void delete a.States.Targets.ItemProcessor.States.ReadSecret.ResultSelector,
+      (a: any) => void delete a.States.Targets.ItemProcessor.States.ApplySecret.ResultSelector,
       'sits at',
+    ],
+    [
+      'a ResultSelector that wraps the plan ReadSecret returns',
+      (a: any) => {
+        a.States.Targets.ItemProcessor.States.ReadSecret.ResultSelector = { 'observed.$': '$' };
+      },
+      'ReadSecret: its result sits at $.write.plan.observed, table $.write.plan',
+    ],
+    [
+      'a MintToken state of the definition before',
+      (a: any) => {
+        a.States.Targets.ItemProcessor.States.MintToken = {
+          Type: 'Task',
+          Resource: '${MintTokenFunctionArn}',
+          ResultPath: '$.write.token',
+        };
+      },
+      'Task state MintToken (MintTokenFunctionArn) has no row',
     ],
     [
       'a Task state the table lacks',
@@ -111,7 +170,8 @@ describe('step table', () => {
       },
       'no row',
     ],
-    ['a removed state', (a: any) => void delete a.States.Targets.ItemProcessor.States.RemintToken, 'RemintToken'],
+    ['a removed state', (a: any) => void delete a.States.Targets.ItemProcessor.States.RecheckRollouts, 'RecheckRollouts'],
+    ['a removed ReadSecret', (a: any) => void delete a.States.Targets.ItemProcessor.States.ReadSecret, 'ReadSecret'],
   ])('finds %s (positive control)', (_what, plant, says) => {
     const asl = JSON.parse(ASL_TEXT);
     plant(asl);
