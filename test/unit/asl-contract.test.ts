@@ -100,7 +100,7 @@ const ROW_OF = new Map<string, { state: string; scope: 'once' | 'target' }>(
 const EVERY_SYNC: readonly string[] = SYNC_STEPS.filter((r) => !r.optional).map((r) => r.state);
 const WRITE = STEP_STATE['apply-secret'];
 const RESTART = STEP_STATE['restart-workloads'];
-/** The step every execution runs first (the fetch, once), and the step a target's run starts with (the token). */
+/** The step every execution runs first (the fetch, once), and the step a target's run starts with (the read). */
 const FIRST = SYNC_STEPS[0].state;
 const FIRST_OF_TARGET = SYNC_STEPS.find((r) => r.scope === 'target')!.state;
 /** Whether a Lambda Task state runs once per execution (its failure fails the sync) rather than once per target. */
@@ -108,7 +108,7 @@ const once = (name: string) => ROW_OF.get(name)?.scope === 'once';
 
 /**
  * What is wrong with the update path's Lambda Task states: each must be a state of the table; the rows' own states
- * must be exactly the rows every sync runs, each once, in the table's order; a further state of a row (a re-mint)
+ * must be exactly the rows every sync runs, each once, in the table's order; a further state of a row (a re-check)
  * only after the row ran.
  */
 function updatePathProblems(def: Graph): string[] {
@@ -171,6 +171,83 @@ const plantedFor =
     mutate(flat(def).all, flat(def).run.States);
     return check(def);
   };
+
+/** The Kubernetes steps: their function calls an API server with a token it signs (the table's `inVpc` rows). */
+const KUBE_STEPS: readonly string[] = SYNC_STEPS.filter((r) => r.inVpc).map((r) => r.state);
+/** The Retry entry a 401 gets: the same step again, with a newly signed token, at most MAX_REAUTHS times. */
+const REAUTH_RETRY = {
+  ErrorEquals: ['UnauthorizedError'],
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: MAX_REAUTHS,
+  MaxDelaySeconds: 20,
+  JitterStrategy: 'FULL',
+};
+
+/**
+ * What is wrong with the handling of a 401 (UnauthorizedError): each Kubernetes step's own state retries it with
+ * {@link REAUTH_RETRY}, in no other Retry entry, and no Catch names it (past the retries it falls to the generic
+ * catch, `<Step>Failed`, the DLQ); no other Lambda Task state (FetchSecret, the re-check RecheckRollouts) retries it.
+ */
+function reauthProblems(def: Graph): string[] {
+  const { all } = flat(def);
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries<any>(all).filter(([, s]) => lambdaTask(s))) {
+    const entries = (s.Retry ?? []).filter((r: any) => r.ErrorEquals.includes('UnauthorizedError'));
+    if (KUBE_STEPS.includes(name)) {
+      if (entries.length !== 1 || JSON.stringify(entries[0]) !== JSON.stringify(REAUTH_RETRY)) {
+        problems.push(`${name} retries a 401 with ${JSON.stringify(entries)}`);
+      }
+    } else if (entries.length > 0) {
+      problems.push(`${name} retries a 401`);
+    }
+    const caught = (s.Catch ?? []).filter((c: any) => c.ErrorEquals.includes('UnauthorizedError'));
+    if (caught.length > 0) problems.push(`${name} catches a 401 into ${caught.map((c: any) => c.Next).join()}`);
+    const generic = (s.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
+    if (generic?.Next !== `${name}Failed`) problems.push(`${name}'s generic catch goes to ${generic?.Next}`);
+  }
+  return problems;
+}
+
+/**
+ * Where a definition carries or names a token: `sealedToken` anywhere in its text (comments included), and every
+ * key, path or Choice variable naming a token outside the comments (a `$.write.token`, a `token` field).
+ */
+function tokenPlaces(def: unknown): string[] {
+  const found: string[] = [];
+  if (/sealedToken/i.test(JSON.stringify(def))) found.push('sealedToken in the definition');
+  const walk = (v: unknown, at: string) => {
+    if (typeof v === 'string') {
+      if (/token/i.test(v)) found.push(`${at}: ${v}`);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'Comment') continue;
+        if (/token/i.test(k)) found.push(`${at}.${k}`);
+        walk(x, `${at}.${k}`);
+      }
+    }
+  };
+  walk(def, '');
+  return found;
+}
+
+/** The states of the definition before the token-free sync: none may be left. */
+const GONE = [
+  'MintToken',
+  'MintTokenFailed',
+  'RemintToken',
+  'RemintTokenFailed',
+  'RemintTokenForRecheck',
+  'RemintTokenForRecheckFailed',
+  'PlanMerge',
+  'PlanMergeFailed',
+  'CountReauth',
+  'StoreReauthCount',
+  'ReauthBudgetLeft',
+  'CountRestartReauth',
+  'StoreRestartReauthCount',
+  'RestartReauthBudgetLeft',
+];
 
 describe('ASL error contract', () => {
   it('matches only error names the code defines', () => {
@@ -236,7 +313,8 @@ describe('ASL error contract', () => {
     },
   );
 
-  it('records a failure Event only after the DLQ message, only with failureEvents and a token, never failing on it', () => {
+  it('records a failure Event only after the DLQ message, only with failureEvents, never failing on it', () => {
+    // No token to check for: the function signs its own, so a target that failed before any step still reports.
     expect(S.FailureEventWanted).toMatchObject({
       Type: 'Choice',
       Choices: [
@@ -244,7 +322,6 @@ describe('ASL error contract', () => {
           And: [
             { Variable: '$.target.failureEvents', IsPresent: true },
             { Variable: '$.target.failureEvents', BooleanEquals: true },
-            { Variable: '$.write.token.sealedToken', IsPresent: true },
           ],
           Next: 'RecordFailureEvent',
         },
@@ -258,13 +335,15 @@ describe('ASL error contract', () => {
     const r = S.RecordFailureEvent;
     expect(r).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'TargetFailed' });
     expect(r.Parameters).toMatchObject({ FunctionName: '${ApplySecretFunctionArn}', InvocationType: 'Event' });
-    // The DLQ message's own fields, never the sealed data.
-    expect(r.Parameters.Payload.report).toStrictEqual({
-      'failedStep.$': '$.failedStep',
-      'error.$': '$.error.Error',
-      'cause.$': '$.error.Cause',
+    // The DLQ message's own fields, the target and its cluster; never the sealed data, and no token.
+    expect(r.Parameters.Payload).toStrictEqual({
+      'executionStartedAt.$': '$$.Execution.StartTime',
+      report: { 'failedStep.$': '$.failedStep', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+      'target.$': SPEC,
+      'clusters.$': CLUSTERS,
     });
     expect(JSON.stringify(r.Parameters)).not.toContain('sealedData');
+    expect(tokenPlaces(r.Parameters)).toStrictEqual([]);
     expect(r.Retry).toBeUndefined();
     expect(r.Catch).toStrictEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportError', Next: 'TargetFailed' }]);
     expect(r.ResultPath).not.toBe('$.error');
@@ -287,35 +366,36 @@ describe('ASL error contract', () => {
   it('finds a step run out of order, a step skipped and a state outside the table (planted)', () => {
     const planted = plantedFor(updatePathProblems);
     expect(planted(() => {})).toStrictEqual([]);
-    // ReadSecret and PlanMerge swapped.
+    // ApplySecret before ReadSecret.
     expect(
       planted((all) => {
-        Object.assign(all.MintToken, { Next: 'PlanMerge' });
-        Object.assign(all.PlanMerge, { Next: 'ReadSecret' });
-        Object.assign(all.ReadSecret, { Next: 'WriteNeeded' });
+        for (const c of all[SELECT].Choices) c.Next = 'ApplySecret';
+        Object.assign(all.ApplySecret, { Next: 'ReadSecret' });
+        Object.assign(all.ReadSecret, { Next: 'RestartNeeded' });
       }),
-    ).toStrictEqual([expect.stringMatching(/^runs FetchSecret, MintToken, PlanMerge, ReadSecret, /)]);
+    ).toStrictEqual([expect.stringMatching(/^runs FetchSecret, ApplySecret, ReadSecret; the table: /)]);
     // ReadSecret skipped.
-    expect(planted((all) => Object.assign(all.MintToken, { Next: 'PlanMerge' }))).toStrictEqual([
-      expect.stringMatching(/^runs FetchSecret, MintToken, PlanMerge, /),
+    expect(planted((all) => Object.assign(all[SELECT].Choices[0], { Next: 'WriteNeeded' }))).toStrictEqual([
+      expect.stringMatching(/^runs FetchSecret, ApplySecret; /),
     ]);
     // The restart step on the update path (a plan without workloads to restart).
-    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'RemintToken' }))).toStrictEqual([
+    expect(planted((all) => Object.assign(all.ApplySecret, { Next: RESTART }))).toStrictEqual([
       expect.stringContaining(`, ${WRITE}, ${RESTART}; the table: `),
     ]);
-    // A Task state no row names, or a further state of a row before the row ran.
+    // A Task state no row names (a PlanMerge of the definition before, say), or a further state of a row before
+    // the row ran.
     expect(
       planted((all, run) => {
-        run.Unlisted = { ...all.PlanMerge, Resource: '${UnlistedFunctionArn}', Next: 'PlanMerge' };
-        Object.assign(all.ReadSecret, { Next: 'Unlisted' });
+        run.PlanMerge = { ...all.ReadSecret, Resource: '${PlanMergeFunctionArn}', Next: 'WriteNeeded' };
+        Object.assign(all.ReadSecret, { Next: 'PlanMerge' });
       }),
-    ).toStrictEqual(['Unlisted is no state of the step table']);
+    ).toStrictEqual(['PlanMerge is no state of the step table']);
     expect(
       planted((all) => {
-        Object.assign(all[SELECT].Choices[0], { Next: 'RemintTokenForRecheck' });
-        Object.assign(all.RemintTokenForRecheck, { Next: 'MintToken' });
+        Object.assign(all[SELECT].Choices[0], { Next: 'RecheckRollouts' });
+        Object.assign(all.RecheckRollouts, { Next: 'ReadSecret' });
       }),
-    ).toStrictEqual(['RemintTokenForRecheck before MintToken']);
+    ).toStrictEqual([`RecheckRollouts before ${RESTART}`]);
   });
 
   it('restarts workloads only after ApplySecret, only when the plan lists some, and then ends Synced', () => {
@@ -330,10 +410,10 @@ describe('ASL error contract', () => {
           ],
           Next: 'WaitForRestartWindow',
         },
-        // The write dropped its token and the plan: a restart or re-check after it mints its own token first, and
-        // whether to restart or re-check is in the write's result (ApplySecret's restart, recheck).
-        { Variable: '$.write.applied.restart', IsPresent: true, Next: 'RemintToken' },
-        { Variable: '$.write.applied.recheck', IsPresent: true, Next: 'RemintTokenForRecheck' },
+        // The write dropped the plan: whether to restart or re-check is in the write's result (ApplySecret's
+        // restart, recheck); the restart signs its own token, so nothing runs between.
+        { Variable: '$.write.applied.restart', IsPresent: true, Next: RESTART },
+        { Variable: '$.write.applied.recheck', IsPresent: true, Next: 'RecheckRollouts' },
       ],
       Default: 'Synced',
     });
@@ -341,7 +421,7 @@ describe('ASL error contract', () => {
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RestartWorkloads"'))
       .map(([n]) => n);
-    expect(into.sort()).toEqual(['RemintToken']);
+    expect(into.sort()).toEqual(['RestartNeeded', 'WaitForRestartWindow']);
   });
 
   it('finds a restart reachable before the write, or the write skipping past RestartNeeded (planted)', () => {
@@ -358,11 +438,11 @@ describe('ASL error contract', () => {
       }),
     ).toStrictEqual([`${WRITE}'s Next reaches Between, not RestartNeeded, through the table's steps`]);
     // A step every sync runs before the write, run again after it.
-    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'PlanMerge' }))).toStrictEqual([
-      `${WRITE}'s Next reaches PlanMerge, not RestartNeeded, through the table's steps`,
+    expect(planted((all) => Object.assign(all.ApplySecret, { Next: 'ReadSecret' }))).toStrictEqual([
+      `${WRITE}'s Next reaches ReadSecret, not RestartNeeded, through the table's steps`,
     ]);
     // A restart that could run before the write: by a Catch, or by the plan's route.
-    expect(planted((all) => Object.assign(all.ReadSecret.Catch[0], { Next: 'RemintToken' }))).toStrictEqual([
+    expect(planted((all) => Object.assign(all.ReadSecret.Catch[0], { Next: RESTART }))).toStrictEqual([
       `${RESTART} reachable before ${WRITE}`,
     ]);
     expect(planted((all) => Object.assign(all.WriteNeeded, { Default: 'RestartNeeded' }))).toStrictEqual([
@@ -371,15 +451,17 @@ describe('ASL error contract', () => {
     ]);
   });
 
-  it('drops the sealed data, token and plan at the write: ApplySecret replaces `write` with what it wrote', () => {
+  it('drops the sealed data and plan at the write: ApplySecret replaces `write` with what it wrote', () => {
     expect(S.ApplySecret).toMatchObject({
       ResultSelector: { plan: { 'action.$': '$.action' }, 'applied.$': '$' },
       ResultPath: '$.write',
     });
-    expect(S.MintToken.ResultPath).toBe('$.write.token');
-    expect([S.ReadSecret.ResultPath, S.PlanMerge.ResultPath]).toStrictEqual(['$.write.plan', '$.write.plan']);
+    // ReadSecret's result is the plan itself (it reads and plans in one call): no selector, no observation kept.
+    expect(S.ReadSecret.ResultPath).toBe('$.write.plan');
+    expect(S.ReadSecret.ResultSelector).toBeUndefined();
     // The plan carries no source-* annotation: ApplySecret writes them from the version fetched.
-    expect(S.PlanMerge.Parameters.sourceAnnotationsAtWrite).toBe(true);
+    expect(S.ReadSecret.Parameters.sourceAnnotationsAtWrite).toBe(true);
+    expect(S.ReadSecret.Parameters['source.$']).toBe('$.fetched.source');
     expect(S.ApplySecret.Parameters['source.$']).toBe('$.fetched.source');
     // The plan is read only where it is, under `write`; after the write only its action is (from the write's result).
     expect(JSON.stringify(fanOut.ItemProcessor.States)).not.toContain('"$.plan');
@@ -387,11 +469,45 @@ describe('ASL error contract', () => {
       const paths = JSON.stringify(S[name]).match(/"\$\.write\.plan[^"]*"/g) ?? [];
       expect([name, paths.filter((p) => p !== '"$.write.plan.action"')]).toStrictEqual([name, []]);
     }
-    // Every reader of the sealed data or token reads them under `write`; after the write only a re-mint puts one back.
+    // Every reader of the sealed data reads it under `write` (the Map's item put it there), never from the fetch.
     for (const [name, st] of Object.entries<any>(fanOut.ItemProcessor.States)) {
-      const text = JSON.stringify(st);
-      expect([name, text.includes('"$.token') || text.includes('"$.fetched.sealedData')]).toStrictEqual([name, false]);
+      expect([name, JSON.stringify(st).includes('"$.fetched.sealedData')]).toStrictEqual([name, false]);
     }
+    const readers = Object.entries<any>(inner)
+      .filter(([, st]) => JSON.stringify(st.Parameters ?? {}).includes('"$.write.sealedData"'))
+      .map(([n]) => n);
+    expect(readers.sort()).toStrictEqual(SYNC_STEPS.filter((r) => r.opens.length > 0).map((r) => r.state).sort());
+  });
+
+  it('carries no token: no sealedToken anywhere in the definition, no path, field or Choice naming one', () => {
+    expect(tokenPlaces(asl)).toStrictEqual([]);
+    for (const name of GONE) expect([name, name in S]).toStrictEqual([name, false]);
+    expect(JSON.stringify(asl)).not.toMatch(/MintTokenFunctionArn|PlanMergeFunctionArn|reauths/);
+  });
+
+  it('finds a token carried in a Parameters, the Map item, a Choice or a comment (planted)', () => {
+    const planted = (mutate: (all: Record<string, any>, def: any) => void) => {
+      const def = structuredClone(asl);
+      mutate(flat(def).all, def);
+      return tokenPlaces(def);
+    };
+    expect(planted(() => {})).toStrictEqual([]);
+    expect(
+      planted((all) => Object.assign(all.RestartWorkloads.Parameters, { 'sealedToken.$': '$.write.token.sealedToken' })),
+    ).toStrictEqual([
+      'sealedToken in the definition',
+      '.States.Targets.ItemProcessor.States.RestartWorkloads.Parameters.sealedToken.$',
+      '.States.Targets.ItemProcessor.States.RestartWorkloads.Parameters.sealedToken.$: $.write.token.sealedToken',
+    ]);
+    expect(planted((_all, def) => Object.assign(def.States.Targets.ItemSelector, { token: {} }))).toStrictEqual([
+      '.States.Targets.ItemSelector.token',
+    ]);
+    expect(
+      planted((all) => all.FailureEventWanted.Choices[0].And.push({ Variable: '$.write.token', IsPresent: true })),
+    ).toStrictEqual(['.States.Targets.ItemProcessor.States.FailureEventWanted.Choices.0.And.2.Variable: $.write.token']);
+    expect(planted((all) => Object.assign(all.ReadSecret, { Comment: 'opens the sealedToken' }))).toStrictEqual([
+      'sealedToken in the definition',
+    ]);
   });
 
   it('with restartWindowSeconds, waits for the window boundary ApplySecret returned, then restarts', () => {
@@ -400,7 +516,7 @@ describe('ASL error contract', () => {
       Type: 'Wait',
       Comment: expect.any(String),
       TimestampPath: '$.write.applied.restartAt',
-      Next: 'RemintToken',
+      Next: RESTART,
     });
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"WaitForRestartWindow"'))
@@ -419,16 +535,19 @@ describe('ASL error contract', () => {
     const { 'applied.$': applied, ...restartParameters } = S.RestartWorkloads.Parameters;
     expect(applied).toBe('$.write.applied');
     expect(S.RecheckRollouts.Parameters).toStrictEqual({ ...restartParameters, recheck: true });
-    expect(S.RecheckRollouts.Retry).toStrictEqual(S.RestartWorkloads.Retry);
+    // The restart's retries, but for a 401: a refused re-check goes to the DLQ (its redrive checks again).
+    expect(S.RecheckRollouts.Retry).toStrictEqual(
+      S.RestartWorkloads.Retry.filter((r: any) => !r.ErrorEquals.includes('UnauthorizedError')),
+    );
+    expect(S.RecheckRollouts.Retry).toHaveLength(S.RestartWorkloads.Retry.length - 1);
     expect(S.RecheckRollouts.Next).toBe('Rechecked');
     expect(S.Rechecked).toMatchObject({ Type: 'Pass', End: true });
-    // PlanMerge decides it from the execution's attempt (functions/domain/restart.ts recheckAfter).
-    expect(S.PlanMerge.Parameters['attempt.$']).toBe('$$.Execution.Input.attempt');
+    // ReadSecret's plan decides it from the execution's attempt (functions/domain/restart.ts recheckAfter).
+    expect(S.ReadSecret.Parameters['attempt.$']).toBe('$$.Execution.Input.attempt');
     const into = states
       .filter(([, s]) => JSON.stringify([s.Next, s.Default, s.Choices, s.Catch]).includes('"RecheckRollouts"'))
       .map(([n]) => n);
-    expect(into.sort()).toEqual(['RecheckNeeded', 'RemintTokenForRecheck']);
-    expect(S.RemintTokenForRecheck).toMatchObject({ Resource: '${MintTokenFunctionArn}', Next: 'RecheckRollouts' });
+    expect(into.sort()).toEqual(['RecheckNeeded', 'RestartNeeded']);
   });
 
   it('writes for create, update and the two deletions, ends Retained for retain, and InSync (or a re-check) otherwise', () => {
@@ -444,14 +563,13 @@ describe('ASL error contract', () => {
     expect(S.Retained).toMatchObject({ Type: 'Pass', End: true });
   });
 
-  it('gives RestartWorkloads the version, a start time fixed for the execution, and only the sealed token', () => {
+  it('gives RestartWorkloads the version, a start time fixed for the execution, and no token nor sealed data', () => {
     expect(S.RestartWorkloads.Parameters).toStrictEqual({
       'executionStartedAt.$': '$$.Execution.StartTime',
       'versionId.$': '$.fetched.source.versionId',
       'requestedAt.$': '$$.Execution.StartTime',
       // ApplySecret's output: counts, resourceVersion and, with restartWindowSeconds, restartAt; no value.
       'applied.$': '$.write.applied',
-      'sealedToken.$': '$.write.token.sealedToken',
       'target.$': SPEC,
       'clusters.$': CLUSTERS,
     });
@@ -479,18 +597,39 @@ describe('ASL error contract', () => {
     expect(S[S[SELECT].Default].Parameters.failed).toBe(false);
   });
 
-  it('mints a new token for a refused restart a bounded number of times, then returns to RestartWorkloads', () => {
-    expect(S.RestartWorkloads.Catch[0]).toMatchObject({
-      ErrorEquals: ['UnauthorizedError'],
-      Next: 'CountRestartReauth',
-    });
-    expect(S.RestartReauthBudgetLeft.Choices[0]).toMatchObject({ Variable: '$.reauths', Next: 'RemintToken' });
-    expect(S.RestartReauthBudgetLeft.Default).toBe('RestartWorkloadsFailed');
-    expect(S.RemintToken).toMatchObject({
-      Resource: '${MintTokenFunctionArn}',
-      ResultPath: '$.write.token',
-      Next: 'RestartWorkloads',
-    });
+  it('runs a Kubernetes step again on a 401 (its own Retry, MAX_REAUTHS times), then fails it into the DLQ', () => {
+    expect(KUBE_STEPS).toStrictEqual(['ReadSecret', 'ApplySecret', 'RestartWorkloads']);
+    expect(reauthProblems(asl)).toStrictEqual([]);
+    for (const name of KUBE_STEPS) expect(S[name].Retry).toContainEqual(REAUTH_RETRY);
+  });
+
+  it('finds a 401 retried too often, caught, retried by the re-check or not retried (planted)', () => {
+    const planted = plantedFor(reauthProblems);
+    expect(planted(() => {})).toStrictEqual([]);
+    const retry401 = (s: any) => s.Retry.find((r: any) => r.ErrorEquals.includes('UnauthorizedError'));
+    expect(planted((all) => Object.assign(retry401(all.ApplySecret), { MaxAttempts: MAX_REAUTHS + 1 }))).toStrictEqual([
+      expect.stringMatching(/^ApplySecret retries a 401 with .*"MaxAttempts":3/),
+    ]);
+    expect(
+      planted((all) => {
+        all.ReadSecret.Retry = all.ReadSecret.Retry.filter((r: any) => !r.ErrorEquals.includes('UnauthorizedError'));
+      }),
+    ).toStrictEqual(['ReadSecret retries a 401 with []']);
+    expect(planted((all) => all.RecheckRollouts.Retry.push({ ...REAUTH_RETRY }))).toStrictEqual([
+      'RecheckRollouts retries a 401',
+    ]);
+    expect(
+      planted((all) =>
+        all.RestartWorkloads.Catch.unshift({ ErrorEquals: ['UnauthorizedError'], ResultPath: '$.error', Next: 'Synced' }),
+      ),
+    ).toStrictEqual(['RestartWorkloads catches a 401 into Synced']);
+    // One Retry entry for transient errors and 401s alike would give a 401 four more attempts.
+    expect(
+      planted((all) => {
+        all.ApplySecret.Retry = all.ApplySecret.Retry.filter((r: any) => !r.ErrorEquals.includes('UnauthorizedError'));
+        all.ApplySecret.Retry[0].ErrorEquals.push('UnauthorizedError');
+      }),
+    ).toStrictEqual([expect.stringMatching(/^ApplySecret retries a 401 with .*"MaxAttempts":4/)]);
   });
 });
 
@@ -504,31 +643,29 @@ describe('ASL loop bounds', () => {
     return s.Choices[0].NumericLessThanEquals as number;
   };
 
-  it("start both counters at 0 for each target, in the Map's item", () => {
+  it("start the conflict counter at 0 for each target, in the Map's item (a 401 needs none: the Retry counts)", () => {
     // A target's run starts at SelectTarget and goes straight to its first step ('ASL fan-out to the targets').
-    expect(fanOut.ItemSelector).toMatchObject({ conflicts: 0, reauths: 0 });
-    // Nothing in a target's run sets them back to 0.
+    expect(fanOut.ItemSelector).toMatchObject({ conflicts: 0 });
+    expect('reauths' in fanOut.ItemSelector).toBe(false);
+    // Nothing in a target's run sets it back to 0, and nothing counts re-auths in the state.
     for (const [name, st] of Object.entries<any>(S)) {
-      if (name === 'StoreConflictCount' || name === 'StoreReauthCount' || name === 'StoreRestartReauthCount') continue;
+      expect([name, JSON.stringify(st).includes('reauths')]).toStrictEqual([name, false]);
+      if (name === 'StoreConflictCount') continue;
       expect([st.ResultPath, st.OutputPath]).not.toContain('$.conflicts');
-      expect([st.ResultPath, st.OutputPath]).not.toContain('$.reauths');
     }
   });
 
-  it.each([
-    ['CountConflict', '$.conflicts'],
-    ['CountReauth', '$.reauths'],
-    ['CountRestartReauth', '$.reauths'],
-  ])('%s adds exactly 1 to %s', (state, counter) => {
-    expect(S[state].Parameters).toStrictEqual({ 'value.$': `States.MathAdd(${counter}, 1)` });
+  it('CountConflict adds exactly 1 to $.conflicts', () => {
+    expect(S.CountConflict.Parameters).toStrictEqual({ 'value.$': 'States.MathAdd($.conflicts, 1)' });
   });
 
   it('read and merge again after a conflict at most MAX_CONFLICT_RETRIES times (domain/loops.ts)', () => {
     expect(bound('ConflictBudgetLeft', '$.conflicts')).toBe(MAX_CONFLICT_RETRIES);
   });
 
-  it.each(['ReauthBudgetLeft', 'RestartReauthBudgetLeft'])('%s mints again at most MAX_REAUTHS times', (state) => {
-    expect(bound(state, '$.reauths')).toBe(MAX_REAUTHS);
+  it.each(KUBE_STEPS.map((n) => [n]))('%s runs again after a 401 at most MAX_REAUTHS times', (state) => {
+    const entries = S[state].Retry.filter((r: any) => r.ErrorEquals.includes('UnauthorizedError'));
+    expect(entries.map((r: any) => r.MaxAttempts)).toStrictEqual([MAX_REAUTHS]);
   });
 
   it('are 3 and 2, as docs/architecture.md#error-contract documents', () => {
@@ -589,7 +726,7 @@ describe('ASL fan-out to the targets', () => {
       .filter(([, s]) => JSON.stringify(s.Parameters ?? {}).includes('$$.Execution.Input'))
       .map(([n]) => n);
     expect(readers.sort()).toStrictEqual(
-      [STEP_STATE['fetch-secret'], STEP_STATE['plan-merge'], 'SendTargetToDlq', 'SendToDlq'].sort(),
+      [STEP_STATE['fetch-secret'], STEP_STATE['read-secret'], 'SendTargetToDlq', 'SendToDlq'].sort(),
     );
     for (const [, st] of states) expect(JSON.stringify(st.Parameters ?? {})).not.toMatch(/"\$\.(event|attempt)"/);
   });
@@ -601,19 +738,20 @@ describe('ASL fan-out to the targets', () => {
       'target.$': `States.ArrayGetItem(${ITEMS}, $$.Map.Item.Value)`,
       'onlyTarget.$': '$.onlyTarget',
       conflicts: 0,
-      reauths: 0,
     });
     // The event and attempt are read from $$.Execution.Input where they are sent, never carried in the item.
     expect(JSON.stringify(fanOut.ItemSelector)).not.toMatch(/event|attempt/);
   });
 
-  it("mints each target's token for its own cluster (the function takes it from the target's spec)", () => {
-    const mint = stepOfKind('mint-token');
-    for (const name of [mint.state, ...mint.alsoStates]) {
-      expect(S[name].Parameters).toStrictEqual({
-        'executionStartedAt.$': '$$.Execution.StartTime',
-        'target.$': SPEC,
-      });
+  it("gives each Kubernetes task its target's spec and clusters, from which its function signs for that cluster", () => {
+    for (const [name, kind] of taskStates().filter(([, kind]) => stepOfKind(kind).inVpc)) {
+      expect([name, kind, S[name].Parameters['target.$'], S[name].Parameters['clusters.$']]).toStrictEqual([
+        name,
+        kind,
+        SPEC,
+        CLUSTERS,
+      ]);
+      expect([name, tokenPlaces(S[name].Parameters)]).toStrictEqual([name, []]);
     }
   });
 
