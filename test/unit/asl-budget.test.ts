@@ -60,7 +60,8 @@ describe('the state machine within Express’s 5 minutes', () => {
   it('would not fit without the budget: why the steps keep one (every attempt at its TimeoutSeconds)', () => {
     const r = worstCase(asl(), ITEMS);
     expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS);
-    // the loops run to their bounds: 4 applies after 3 conflicts, 3 mints after 2 reauths
+    // the loops run to their bounds: 4 applies after 3 conflicts (each attempt with its Retry entries, the 401's
+    // MAX_REAUTHS included, inside the step's own time)
     // (in one target's run: the Map state `Targets` counts as one state of the top-level path)
     const target = worstCase(targetRun(asl()));
     expect(target.path.filter((s) => s === 'ApplySecret').length).toBeGreaterThanOrEqual(4);
@@ -105,7 +106,7 @@ describe('controls: a definition over the limit is reported', () => {
     const loop = asl();
     inner(loop).InSync = {
       Type: 'Choice',
-      Choices: [{ Variable: '$.plan.action', StringEquals: 'none', Next: 'MintToken' }],
+      Choices: [{ Variable: '$.plan.action', StringEquals: 'none', Next: 'ReadSecret' }],
       Default: 'Synced',
     };
     expect(() => worstCase(loop, ITEMS)).toThrow(/loop the analysis cannot bound/);
@@ -131,7 +132,7 @@ describe('controls: a definition over the limit is reported', () => {
     inner(outlasting).WaitForRestartWindow = {
       Type: 'Wait',
       Seconds: MAX_RESTART_WINDOW_SECONDS,
-      Next: 'RemintToken',
+      Next: 'RestartWorkloads',
     };
     const r = worstCaseWithBudget(outlasting, EXECUTION_BUDGET_SECONDS, ITEMS);
     expect(r.seconds).toBeGreaterThan(EXPRESS_LIMIT_SECONDS - REQUIRED_MARGIN_SECONDS);
