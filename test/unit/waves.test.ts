@@ -176,7 +176,11 @@ describe('the definition with waves', () => {
       Next: 'RestartHeld',
     });
     expect(run.RecheckNeeded.Choices[0].Next).toBe('RestartHeld');
-    expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RemintToken');
+    // After the held branch, the definition's own routes, unchanged: a released target restarts (or re-checks).
+    const own = asl().States.Targets.ItemProcessor.States;
+    expect(run.RestartNeeded.Choices.slice(1)).toStrictEqual(own.RestartNeeded.Choices);
+    expect(run.RecheckNeeded.Choices.slice(1)).toStrictEqual(own.RecheckNeeded.Choices);
+    expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RestartWorkloads');
   });
 
   it('refuses a definition with no Targets Map to wrap (control)', () => {
