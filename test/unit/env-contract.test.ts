@@ -16,9 +16,10 @@ const VALUES: Record<string, string> = {
   [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   [ENV.secretType]: 'Opaque',
   [ENV.dataShape]: '{"data":{"DB_PASSWORD":{"from":"password"}},"includeOtherKeys":false}',
-  [ENV.kubeIdentity]: 'arn:aws:iam::111122223333:role/mint',
+  [ENV.kubeIdentity]: 'arn:aws:iam::111122223333:role/identity',
   [ENV.kubeTimeoutMs]: '1000',
   [ENV.clusterEndpoints]: '["https://ABC.gr7.us-east-1.eks.amazonaws.com"]',
+  [ENV.clusterRegions]: '{"dr":"us-west-2"}',
   [ENV.prune]: 'true',
   [ENV.labels]: '{}',
   [ENV.annotations]: '{}',
@@ -32,13 +33,6 @@ const VALUES: Record<string, string> = {
   [ENV.metricNamespace]: 'EksSecretSync/EksSecretSync',
   [PLATFORM_ENV.region]: 'us-east-1',
 };
-
-/**
- * Names a construct sets that the function does not read. read-secret gets the same target environment as
- * apply-secret from infra/constructs/mapping.ts, SECRET_TYPE included; it has no use for it. Drop the name from the
- * contract once the construct stops setting it.
- */
-const SET_BUT_UNREAD: Partial<Record<FunctionKind, readonly string[]>> = { 'read-secret': [ENV.secretType] };
 
 const KINDS = Object.keys(FUNCTION_ENV) as FunctionKind[];
 
@@ -56,8 +50,7 @@ describe('each function', () => {
     const env = await import('../../functions/runtime/env.ts');
 
     const contract = [...FUNCTION_ENV[kind].required, ...FUNCTION_ENV[kind].optional] as string[];
-    const unread = SET_BUT_UNREAD[kind] ?? [];
-    expect(env.envReads(kind)).toStrictEqual(contract.filter((n) => !unread.includes(n)).sort());
+    expect(env.envReads(kind)).toStrictEqual(contract.sort());
   });
 
   // seal-grants (a custom resource handler) needs no variable: its request carries the key.
@@ -74,14 +67,45 @@ describe('each function', () => {
   });
 });
 
+describe('the Kubernetes steps (token-free: each signs its own token with the identity role)', () => {
+  const KUBE_KINDS = ['read-secret', 'apply-secret', 'restart-workloads'] as const;
+
+  it('have no mint-token or plan-merge function any more', () => {
+    expect(KINDS).not.toContain('mint-token');
+    expect(KINDS).not.toContain('plan-merge');
+    expect(readdirSync(join(ROOT, 'functions')).filter((d) => d === 'mint-token' || d === 'plan-merge')).toEqual([]);
+  });
+
+  it.each(KUBE_KINDS)('%s reads the mapping, the endpoints and, optionally, the identity, timeout and regions', (kind) => {
+    const c = FUNCTION_ENV[kind];
+    expect(c.required.slice(0, 2)).toStrictEqual([ENV.mappingId, ENV.clusterEndpoints]);
+    expect(c.optional.slice(0, 3)).toStrictEqual([ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.clusterRegions]);
+  });
+
+  it('needs the seal key only where the sealed data is opened: read-secret and apply-secret, not the restart', () => {
+    const withKey = KUBE_KINDS.filter((k) => (FUNCTION_ENV[k].required as readonly string[]).includes(ENV.sealKeyId));
+    expect(withKey).toStrictEqual(['read-secret', 'apply-secret']);
+    const withEndpoint = KUBE_KINDS.filter((k) =>
+      (FUNCTION_ENV[k].optional as readonly string[]).includes(ENV.kmsEndpointUrl),
+    );
+    expect(withEndpoint).toStrictEqual(['read-secret', 'apply-secret']);
+  });
+
+  it("read-secret takes plan-merge's merge options (it plans)", () => {
+    const options = [ENV.prune, ENV.secretType, ENV.labels, ENV.annotations, ENV.restartTargets, ENV.deletionPolicy];
+    expect(FUNCTION_ENV['read-secret'].optional).toEqual(expect.arrayContaining([...options, ENV.adopt]));
+  });
+});
+
 describe('readEnv', () => {
   it('records only the names the code reads (the check above can see a name left unread)', () => {
-    const env = readEnv('plan-merge', { MAPPING_ID: 'm', PRUNE: 'true' });
+    const env = readEnv('read-secret', { ...VALUES, PRUNE: 'true' });
 
-    expect(env[ENV.mappingId]).toBe('m');
+    expect(env[ENV.mappingId]).toBe('app-config');
 
-    expect(envReads('plan-merge')).toStrictEqual([ENV.mappingId]);
-    expect(Object.keys(env).sort()).toStrictEqual([ENV.mappingId, ENV.prune]);
+    expect(envReads('read-secret')).toStrictEqual([ENV.mappingId]);
+    expect(Object.keys(env)).toContain(ENV.prune);
+    expect(Object.keys(env)).toContain(ENV.sealKeyId);
   });
 
   it('leaves out optional names that are empty, and never holds a name outside the contract', () => {
