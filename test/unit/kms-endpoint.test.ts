@@ -1,7 +1,8 @@
 // A function in a VPC with a stack-made KMS endpoint gets that endpoint's URL in KMS_ENDPOINT_URL
 // (infra/constructs/vpc-endpoints.ts): its handler must send its KMS calls there, not to AWS_ENDPOINT_URL or the
-// regional
-// endpoint. Each Kubernetes handler is loaded with both set, each to a local server that records what reaches it.
+// regional endpoint. Each Kubernetes handler is loaded with both set, each to a local server that records what
+// reaches it. Only the handlers that open the sealed data call KMS at all: no token is sealed, so the restart
+// (which opens nothing) makes no KMS call.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,7 +10,9 @@ import { seal } from '../../functions/adapters/seal.ts';
 import { ENV, PLATFORM_ENV } from '../../functions/runtime/env-contract.ts';
 import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 
-const IN_VPC_KINDS = FUNCTION_STEPS.filter((s) => s.inVpc).map((s) => s.kind);
+/** The functions in a VPC that open sealed data (a kms:Decrypt each), and those that open nothing. */
+const OPENING_KINDS = FUNCTION_STEPS.filter((s) => s.inVpc && s.opens.length > 0).map((s) => s.kind);
+const NOT_OPENING_KINDS = FUNCTION_STEPS.filter((s) => s.inVpc && s.opens.length === 0).map((s) => s.kind);
 
 interface Recorder {
   readonly server: Server;
@@ -35,6 +38,7 @@ const ENVIRONMENT = {
   [ENV.sealKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   [ENV.restartTargets]: '["deployment/api"]',
   [ENV.clusterEndpoints]: '["https://example.invalid"]',
+  [ENV.kubeTimeoutMs]: '2000',
   [PLATFORM_ENV.region]: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
@@ -42,7 +46,7 @@ const ENVIRONMENT = {
 
 let endpoint: Recorder;
 let fallback: Recorder;
-let sealedToken: unknown;
+let sealedData: unknown;
 
 beforeAll(async () => {
   [endpoint, fallback] = [await recorder(), await recorder()];
@@ -51,7 +55,7 @@ beforeAll(async () => {
     generateDataKey: async () => ({ plaintext: Buffer.alloc(32, 7), ciphertext: Buffer.from('wrapped-key') }),
     decrypt: async () => Buffer.alloc(32, 7),
   };
-  sealedToken = await seal(keys, { mappingId: 'app', purpose: 'eks-token' }, Buffer.from('token'));
+  sealedData = await seal(keys, { mappingId: 'app', purpose: 'secret-data' }, Buffer.from('{"a":"Yg=="}'));
 });
 
 afterAll(() => {
@@ -73,8 +77,8 @@ async function invoke(kind: string, kmsEndpointUrl: string | undefined): Promise
   vi.resetModules();
   const { handler } = await import(`../../functions/${kind}/handler.ts`);
   const input = {
-    sealedToken,
-    sealedData: sealedToken,
+    sealedData,
+    source: { arn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf', versionId: 'v1' },
     plan: { action: 'create' },
     versionId: 'v1',
     requestedAt: new Date().toISOString(),
@@ -89,15 +93,28 @@ async function invoke(kind: string, kmsEndpointUrl: string | undefined): Promise
 
 describe('the KMS endpoint of a function in a VPC', () => {
   // The functions in a VPC: the step table's rows that call an API server.
-  it.each(IN_VPC_KINDS)('%s calls KMS at KMS_ENDPOINT_URL', async (kind) => {
+  it('are read-secret and apply-secret; restart-workloads opens nothing', () => {
+    expect(OPENING_KINDS).toStrictEqual(['read-secret', 'apply-secret']);
+    expect(NOT_OPENING_KINDS).toStrictEqual(['restart-workloads']);
+  });
+
+  it.each(OPENING_KINDS)('%s calls KMS at KMS_ENDPOINT_URL', async (kind) => {
     const outcome = await invoke(kind, endpoint.url);
     expect(outcome).toMatchObject({ name: 'PermissionDeniedError' });
     expect(endpoint.targets).toContain('TrentService.Decrypt');
     expect(fallback.targets).toStrictEqual([]);
   });
 
+  it.each(NOT_OPENING_KINDS)('%s calls KMS nowhere (it signs its token, it opens no seal)', async (kind) => {
+    const outcome = await invoke(kind, endpoint.url);
+    // It got as far as the cluster (not reachable here: the request fails), never to KMS.
+    expect(outcome).toMatchObject({ name: 'TransientError' });
+    expect((outcome as Error).message).toContain('https://example.invalid failed');
+    expect([endpoint.targets, fallback.targets]).toStrictEqual([[], []]);
+  });
+
   it('goes to the default endpoint setting when KMS_ENDPOINT_URL is not set (control)', async () => {
-    await invoke('restart-workloads', undefined);
+    await invoke('apply-secret', undefined);
     expect(fallback.targets).toContain('TrentService.Decrypt');
     expect(endpoint.targets).toStrictEqual([]);
   });
