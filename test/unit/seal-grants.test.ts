@@ -102,10 +102,47 @@ describe('reconcile', () => {
 
   it('revokes every grant it named on delete', async () => {
     const key = new MemoryKey();
-    const wanted = [grant('a', 'ReadSecret', 'secret-data'), grant('a', 'MintToken', 'eks-token', 'GenerateDataKey')];
+    const wanted = [
+      grant('a', 'ReadSecret', 'secret-data'),
+      grant('a', 'FetchSecret', 'secret-data', 'GenerateDataKey'),
+    ];
     await reconcile(key, event('Create', wanted));
     expect(await reconcile(key, event('Delete', wanted))).toBe(0);
     expect(key.grants).toStrictEqual([]);
+  });
+
+  it("on the token-free upgrade revokes the eks-token grants and moves the data's to the identity role", async () => {
+    const key = new MemoryKey();
+    // The release before: a sealed token (MintToken seals it, the Kubernetes steps open it) beside the data.
+    const before = [
+      grant('a', 'FetchSecret', 'secret-data', 'GenerateDataKey'),
+      grant('a', 'MintToken', 'eks-token', 'GenerateDataKey'),
+      grant('a', 'ReadSecret', 'secret-data'),
+      grant('a', 'ReadSecret', 'eks-token'),
+      grant('a', 'ApplySecret', 'secret-data'),
+      grant('a', 'ApplySecret', 'eks-token'),
+      grant('a', 'RestartWorkloads', 'eks-token'),
+    ];
+    await reconcile(key, event('Create', before));
+    const fetchGrant = key.grants.find((g) => g.name.includes('FetchSecret'))!.grantId;
+    // Now: no token purpose; ReadSecret and ApplySecret run as the mapping's identity (the role kept at MintToken).
+    const identity = ROLE('aMintToken');
+    const after = [
+      grant('a', 'FetchSecret', 'secret-data', 'GenerateDataKey'),
+      { ...grant('a', 'ReadSecret', 'secret-data'), GranteePrincipal: identity },
+      { ...grant('a', 'ApplySecret', 'secret-data'), GranteePrincipal: identity },
+    ];
+
+    expect(await reconcile(key, event('Update', after, before))).toBe(2);
+
+    expect(names(key)).toStrictEqual(after.map((g) => g.Name).sort());
+    expect(key.grants.filter((g) => g.encryptionContextEquals.purpose === 'eks-token')).toStrictEqual([]);
+    expect(key.grants.filter((g) => g.operations.includes('Decrypt')).map((g) => g.granteePrincipal)).toStrictEqual([
+      identity,
+      identity,
+    ]);
+    // The unchanged grant stays as it was (not revoked and made again).
+    expect(key.grants.find((g) => g.name.includes('FetchSecret'))!.grantId).toBe(fetchGrant);
   });
 });
 
