@@ -17,9 +17,8 @@ export type Answer = { readonly result: unknown } | { readonly error: string; re
 export type FunctionName = StepPlaceholder extends `${infer N}FunctionArn` ? N : never;
 
 /**
- * A function's answers by key: the target's name (`input.target.name`, every task's: MintToken's too, since it takes
- * the target's spec), else the cluster (`input.clusterName`, a MintToken of the definition before), else `*`. The
- * n-th call of a key gets the n-th answer; the last one repeats. A function the script does not name at all answers
+ * A function's answers by key: the target's name (`input.target.name`, every per-target task's), else `*` (the
+ * fetch). The n-th call of a key gets the n-th answer; the last one repeats (a Retry's run again is a further call). A function the script does not name at all answers
  * `{}` (a step whose result steers no Choice, as a read-back check, needs no script; one whose result a Choice reads
  * gets its answers here); a named function without an answer for a key is an error.
  */
@@ -35,7 +34,7 @@ export interface Expectation {
   readonly calls?: Readonly<Record<string, number>>;
   /**
    * Calls of a function for a key beyond those of the `all-synced` run on the same interpreter: what the scenario's
-   * trouble costs (a 401: one more mint and read), however many calls a sync makes without it.
+   * trouble costs (a 401: one more run of the refused step, nothing else), however many calls a sync makes without it.
    */
   readonly moreCalls?: Readonly<Record<string, number>>;
 }
@@ -80,6 +79,13 @@ mappings:
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ci/registry-AbCdEf';
 const sealed = (what: string) => ({ v: 1, key: `a2V5LW9mLSR7${what}`, iv: 'aXY=', tag: 'dGFn', data: 'c2VhbGVk' });
 const ok = (result: unknown): Answer => ({ result });
+/** A plan as ReadSecret returns it (the merge plan's fields the states after it read, and the read's version). */
+const plan = (p: { action: string; added?: string[]; updated?: string[]; restart: string[] }) => ({
+  resourceVersion: '41',
+  added: [],
+  updated: [],
+  ...p,
+});
 const fail = (error: string, cause: string): Answer => ({ error, cause });
 
 /**
@@ -102,11 +108,10 @@ const DEFAULTS: Script = {
       }),
     ],
   },
-  MintToken: { '*': [ok({ sealedToken: sealed('token'), expiresAt: '2026-12-03T12:14:00.000Z' })] },
-  ReadSecret: { '*': [ok({ exists: true, resourceVersion: '41', keys: ['password'], version: 'v-1' })] },
-  PlanMerge: {
-    [T1]: [ok({ action: 'update', added: ['username'], updated: ['password'], restart: ['deployment/builder'] })],
-    '*': [ok({ action: 'update', added: ['username'], updated: ['password'], restart: [] })],
+  // ReadSecret reads and plans: its answer is the plan (T1's restarts its workload).
+  ReadSecret: {
+    [T1]: [ok(plan({ action: 'update', added: ['username'], updated: ['password'], restart: ['deployment/builder'] }))],
+    '*': [ok(plan({ action: 'update', added: ['username'], updated: ['password'], restart: [] }))],
   },
   // As apply-secret answers: restart true when the plan it wrote restarts (T1's), which RestartNeeded reads.
   ApplySecret: {
@@ -188,10 +193,13 @@ export const SCENARIOS: readonly Scenario[] = [
       calls: { [`ReadSecret ${T1}`]: 4, [`ApplySecret ${T1}`]: 4 },
     },
   ),
+  // A 401 (an access entry not yet in effect): the step's own Retry runs it again, and the function signs a new
+  // token (the scenario names keep "reminted": each run mints its token); no other step runs again.
   scenario(
     'unauthorized-then-reminted',
     { ReadSecret: { [T3]: [unauthorized, DEFAULTS.ReadSecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`MintToken ${T3}`]: 1, [`ReadSecret ${T3}`]: 1 } },
+    // One more read; no more writes (the test-bed control compares every entry with the all-synced run: no zero here).
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`ReadSecret ${T3}`]: 1 } },
   ),
   scenario(
     'unauthorized-exhausted',
@@ -199,14 +207,25 @@ export const SCENARIOS: readonly Scenario[] = [
     {
       status: 'FAILED',
       error: 'UnauthorizedError',
-      dlq: [`${T3} MintToken UnauthorizedError`],
-      calls: { [`MintToken ${T3}`]: 3, [`ReadSecret ${T3}`]: 3 },
+      dlq: [`${T3} ReadSecret UnauthorizedError`],
+      calls: { [`ReadSecret ${T3}`]: 3, [`ApplySecret ${T3}`]: 0 },
     },
   ),
   scenario(
     'apply-unauthorized-then-reminted',
     { ApplySecret: { [T3]: [unauthorized, DEFAULTS.ApplySecret!['*']![0]!] } },
-    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`MintToken ${T3}`]: 1, [`ReadSecret ${T3}`]: 1 } },
+    // The plan still holds: the write runs again, not the read.
+    { status: 'SUCCEEDED', dlq: [], moreCalls: { [`ApplySecret ${T3}`]: 1, [`ReadSecret ${T3}`]: 0 } },
+  ),
+  scenario(
+    'apply-unauthorized-exhausted',
+    { ApplySecret: { [T2]: [unauthorized] } },
+    {
+      status: 'FAILED',
+      error: 'UnauthorizedError',
+      dlq: [`${T2} ApplySecret UnauthorizedError`],
+      calls: { [`ApplySecret ${T2}`]: 3, [`ReadSecret ${T2}`]: 1 },
+    },
   ),
   scenario(
     'restart-unauthorized-then-reminted',
@@ -284,8 +303,20 @@ export const SCENARIOS: readonly Scenario[] = [
   ),
   scenario(
     'unknown-error-type-in-target',
-    { PlanMerge: { [T1]: [fail('TypeError', "Cannot read properties of undefined (reading 'keys')")] } },
-    { status: 'FAILED', error: 'TypeError', dlq: [`${T1} PlanMerge TypeError`], calls: { [`PlanMerge ${T1}`]: 1 } },
+    { ReadSecret: { [T1]: [fail('TypeError', "Cannot read properties of undefined (reading 'keys')")] } },
+    { status: 'FAILED', error: 'TypeError', dlq: [`${T1} ReadSecret TypeError`], calls: { [`ReadSecret ${T1}`]: 1 } },
+  ),
+  // An execution of the definition before, redriven or in flight across the deploy: ReadSecret got no source and
+  // refuses it (permanent: no retry), so the target's DLQ message is redriven onto the current definition.
+  scenario(
+    'read-without-source',
+    { ReadSecret: { [T2]: [fail('InvalidInputError', 'ReadSecret got no source (the version fetched)')] } },
+    {
+      status: 'FAILED',
+      error: 'InvalidInputError',
+      dlq: [`${T2} ReadSecret InvalidInputError`],
+      calls: { [`ReadSecret ${T2}`]: 1, [`ApplySecret ${T2}`]: 0 },
+    },
   ),
   scenario(
     'unknown-error-type-in-fetch',
@@ -295,10 +326,10 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario(
     'in-sync-retained-and-stale',
     {
-      PlanMerge: {
-        [T1]: [ok({ action: 'none', restart: [] })],
-        [T2]: [ok({ action: 'retain', restart: [] })],
-        [T3]: [ok({ action: 'skip-stale', restart: [] })],
+      ReadSecret: {
+        [T1]: [ok(plan({ action: 'none', restart: [] }))],
+        [T2]: [ok(plan({ action: 'retain', restart: [] }))],
+        [T3]: [ok(plan({ action: 'skip-stale', restart: [] }))],
       },
     },
     { status: 'SUCCEEDED', dlq: [], calls: { [`ApplySecret ${T1}`]: 0 } },
@@ -329,7 +360,7 @@ export const WAVES_SCENARIOS: readonly Scenario[] = [
     'waves-stop-at-first',
     {
       RestartWorkloads: { [T1]: [unhealthy] },
-      PlanMerge: { [T2]: [ok({ action: 'update', added: [], updated: ['password'], restart: ['deployment/x'] })] },
+      ReadSecret: { [T2]: [ok(plan({ action: 'update', updated: ['password'], restart: ['deployment/x'] }))] },
       ApplySecret: {
         [T2]: [ok({ action: 'update', resourceVersion: '42', added: 0, updated: 1, pruned: 0, restart: true })],
       },
@@ -352,7 +383,7 @@ export const WAVES_SCENARIOS: readonly Scenario[] = [
     dlq: ['null Waves WavesStoppedError'],
     calls: {
       [`RestartWorkloads ${T1}`]: 1,
-      [`MintToken ${T2}`]: 0,
+      [`ReadSecret ${T2}`]: 0,
       [`ApplySecret ${T2}`]: 0,
       [`ApplySecret ${T3}`]: 0,
     },
@@ -364,7 +395,7 @@ export const WAVES_SCENARIOS: readonly Scenario[] = [
       status: 'FAILED',
       error: 'WavesStoppedError',
       dlq: ['null Waves WavesStoppedError', `${T1} RestartWorkloads RolloutUnhealthyError`],
-      calls: { [`RestartWorkloads ${T1}`]: 1, [`MintToken ${T2}`]: 0, [`ApplySecret ${T3}`]: 0 },
+      calls: { [`RestartWorkloads ${T1}`]: 1, [`ReadSecret ${T2}`]: 0, [`ApplySecret ${T3}`]: 0 },
     },
   ),
 ];

@@ -124,7 +124,7 @@ describe('reconcile', () => {
       grant('a', 'RestartWorkloads', 'eks-token'),
     ];
     await reconcile(key, event('Create', before));
-    const fetchGrant = key.grants.find((g) => g.name.includes('FetchSecret'))!.grantId;
+    const fetchGrant = key.grants.find((g) => g.name?.includes('FetchSecret'))!.grantId;
     // Now: no token purpose; ReadSecret and ApplySecret run as the mapping's identity (the role kept at MintToken).
     const identity = ROLE('aMintToken');
     const after = [
@@ -136,13 +136,13 @@ describe('reconcile', () => {
     expect(await reconcile(key, event('Update', after, before))).toBe(2);
 
     expect(names(key)).toStrictEqual(after.map((g) => g.Name).sort());
-    expect(key.grants.filter((g) => g.encryptionContextEquals.purpose === 'eks-token')).toStrictEqual([]);
-    expect(key.grants.filter((g) => g.operations.includes('Decrypt')).map((g) => g.granteePrincipal)).toStrictEqual([
+    expect(key.grants.filter((g) => g.encryptionContextEquals?.purpose === 'eks-token')).toStrictEqual([]);
+    expect(key.grants.filter((g) => g.operations?.includes('Decrypt')).map((g) => g.granteePrincipal)).toStrictEqual([
       identity,
       identity,
     ]);
     // The unchanged grant stays as it was (not revoked and made again).
-    expect(key.grants.find((g) => g.name.includes('FetchSecret'))!.grantId).toBe(fetchGrant);
+    expect(key.grants.find((g) => g.name?.includes('FetchSecret'))!.grantId).toBe(fetchGrant);
   });
 });
 

@@ -24,7 +24,7 @@ const settings = (over: Partial<MergeOptions> = {}): PlanSettings => ({
   restartTargets: ['deployment/api'],
 });
 const A = { a: b64('1') };
-const written = (from: SourceVersion, data = A) =>
+const written = (from: SourceVersion, data: Record<string, string> = A) =>
   observe(A, {
     resourceVersion: '7',
     type: 'Opaque',
