@@ -139,7 +139,10 @@ export function stepOfKind<K extends StepKind>(kind: K): Extract<SyncStepRow, { 
   return SYNC_STEPS.find((s) => s.kind === kind) as Extract<SyncStepRow, { kind: K }>;
 }
 
-/** The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RecheckRollouts: RestartWorkloads'). */
+/**
+ * The row of a Task state: the row whose `state` it is, or one of whose `alsoStates` (RecheckRollouts:
+ * RestartWorkloads').
+ */
 export function stepOfState(state: string): SyncStepRow | undefined {
   return SYNC_STEPS.find((s) => s.state === state || (s.alsoStates as readonly string[]).includes(state));
 }

@@ -25,8 +25,9 @@ export interface ApplyInput extends Partial<TargetInput> {
   /** {@link FetchOutput.changedAt}: a write of the version records its freshness (absent or null: none). */
   readonly changedAt?: FetchOutput['changedAt'];
   /**
-   * The version fetched (`$.fetched.source`): a create or update writes its `source-*` annotations from it (ReadSecret's
-   * plan leaves them out when asked to). Absent (a definition from before): the plan carries them, as it did.
+   * The version fetched (`$.fetched.source`): a create or update writes its `source-*` annotations from it
+   * (ReadSecret's plan leaves them out when asked to). Absent (a definition from before): the plan carries them, as it
+   * did.
    */
   readonly source?: SourceVersion;
 }

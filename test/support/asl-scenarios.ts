@@ -18,9 +18,10 @@ export type FunctionName = StepPlaceholder extends `${infer N}FunctionArn` ? N :
 
 /**
  * A function's answers by key: the target's name (`input.target.name`, every per-target task's), else `*` (the
- * fetch). The n-th call of a key gets the n-th answer; the last one repeats (a Retry's run again is a further call). A function the script does not name at all answers
- * `{}` (a step whose result steers no Choice, as a read-back check, needs no script; one whose result a Choice reads
- * gets its answers here); a named function without an answer for a key is an error.
+ * fetch). The n-th call of a key gets the n-th answer; the last one repeats (a Retry's run again is a further call).
+ * A function the script does not name at all answers `{}` (a step whose result steers no Choice, as a read-back
+ * check, needs no script; one whose result a Choice reads gets its answers here); a named function without an answer
+ * for a key is an error.
  */
 export type Script = Partial<Record<FunctionName, Readonly<Record<string, readonly Answer[]>>>>;
 

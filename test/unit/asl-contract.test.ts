@@ -476,7 +476,11 @@ describe('ASL error contract', () => {
     const readers = Object.entries<any>(inner)
       .filter(([, st]) => JSON.stringify(st.Parameters ?? {}).includes('"$.write.sealedData"'))
       .map(([n]) => n);
-    expect(readers.sort()).toStrictEqual(SYNC_STEPS.filter((r) => r.opens.length > 0).map((r) => r.state).sort());
+    expect(readers.sort()).toStrictEqual(
+      SYNC_STEPS.filter((r) => r.opens.length > 0)
+        .map((r) => r.state)
+        .sort(),
+    );
   });
 
   it('carries no token: no sealedToken anywhere in the definition, no path, field or Choice naming one', () => {
@@ -493,7 +497,9 @@ describe('ASL error contract', () => {
     };
     expect(planted(() => {})).toStrictEqual([]);
     expect(
-      planted((all) => Object.assign(all.RestartWorkloads.Parameters, { 'sealedToken.$': '$.write.token.sealedToken' })),
+      planted((all) =>
+        Object.assign(all.RestartWorkloads.Parameters, { 'sealedToken.$': '$.write.token.sealedToken' }),
+      ),
     ).toStrictEqual([
       'sealedToken in the definition',
       '.States.Targets.ItemProcessor.States.RestartWorkloads.Parameters.sealedToken.$',
@@ -504,7 +510,9 @@ describe('ASL error contract', () => {
     ]);
     expect(
       planted((all) => all.FailureEventWanted.Choices[0].And.push({ Variable: '$.write.token', IsPresent: true })),
-    ).toStrictEqual(['.States.Targets.ItemProcessor.States.FailureEventWanted.Choices.0.And.2.Variable: $.write.token']);
+    ).toStrictEqual([
+      '.States.Targets.ItemProcessor.States.FailureEventWanted.Choices.0.And.2.Variable: $.write.token',
+    ]);
     expect(planted((all) => Object.assign(all.ReadSecret, { Comment: 'opens the sealedToken' }))).toStrictEqual([
       'sealedToken in the definition',
     ]);
@@ -620,7 +628,11 @@ describe('ASL error contract', () => {
     ]);
     expect(
       planted((all) =>
-        all.RestartWorkloads.Catch.unshift({ ErrorEquals: ['UnauthorizedError'], ResultPath: '$.error', Next: 'Synced' }),
+        all.RestartWorkloads.Catch.unshift({
+          ErrorEquals: ['UnauthorizedError'],
+          ResultPath: '$.error',
+          Next: 'Synced',
+        }),
       ),
     ).toStrictEqual(['RestartWorkloads catches a 401 into Synced']);
     // One Retry entry for transient errors and 401s alike would give a 401 four more attempts.

@@ -76,11 +76,14 @@ describe('the Kubernetes steps (token-free: each signs its own token with the id
     expect(readdirSync(join(ROOT, 'functions')).filter((d) => d === 'mint-token' || d === 'plan-merge')).toEqual([]);
   });
 
-  it.each(KUBE_KINDS)('%s reads the mapping, the endpoints and, optionally, the identity, timeout and regions', (kind) => {
-    const c = FUNCTION_ENV[kind];
-    expect(c.required.slice(0, 2)).toStrictEqual([ENV.mappingId, ENV.clusterEndpoints]);
-    expect(c.optional.slice(0, 3)).toStrictEqual([ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.clusterRegions]);
-  });
+  it.each(KUBE_KINDS)(
+    '%s reads the mapping, the endpoints and, optionally, the identity, timeout and regions',
+    (kind) => {
+      const c = FUNCTION_ENV[kind];
+      expect(c.required.slice(0, 2)).toStrictEqual([ENV.mappingId, ENV.clusterEndpoints]);
+      expect(c.optional.slice(0, 3)).toStrictEqual([ENV.kubeIdentity, ENV.kubeTimeoutMs, ENV.clusterRegions]);
+    },
+  );
 
   it('needs the seal key only where the sealed data is opened: read-secret and apply-secret, not the restart', () => {
     const withKey = KUBE_KINDS.filter((k) => (FUNCTION_ENV[k].required as readonly string[]).includes(ENV.sealKeyId));

@@ -114,8 +114,8 @@ describe('scanForMarkers', () => {
   });
 
   it('finds nothing in text without a token', () => {
-    expect(scanForMarkers('FetchSecret: version 1 (2026-11-27), 3 keys; ReadSecret: token signed, plan update')).toEqual(
-      [],
-    );
+    expect(
+      scanForMarkers('FetchSecret: version 1 (2026-11-27), 3 keys; ReadSecret: token signed, plan update'),
+    ).toEqual([]);
   });
 });

@@ -79,7 +79,9 @@ describe('identitySignerFrom', () => {
     expect(expiresAt).toBe('2026-11-23T14:14:00Z');
     const url = urlOf(token);
     expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
-    expect(url.searchParams.get('X-Amz-Credential')).toBe(`${CREDENTIALS.accessKeyId}/20261123/eu-west-1/sts/aws4_request`);
+    expect(url.searchParams.get('X-Amz-Credential')).toBe(
+      `${CREDENTIALS.accessKeyId}/20261123/eu-west-1/sts/aws4_request`,
+    );
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe(`host;${CLUSTER_ID_HEADER}`);
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe(CREDENTIALS.sessionToken);
     // Control: the token of the same cluster signed for another region differs.
@@ -91,7 +93,12 @@ describe('identitySignerFrom', () => {
     const listed = await identitySignerFrom(REGIONS)('home').mint();
     const unset = await identitySignerFrom({})('home').mint();
 
-    const expected = await mintEksToken({ clusterName: 'home', region: 'us-east-1', credentials: CREDENTIALS, now: NOW });
+    const expected = await mintEksToken({
+      clusterName: 'home',
+      region: 'us-east-1',
+      credentials: CREDENTIALS,
+      now: NOW,
+    });
     expect([listed.token, unset.token]).toStrictEqual([expected.token, expected.token]);
     expect(urlOf(unset.token).host).toBe('sts.us-east-1.amazonaws.com');
   });
@@ -128,7 +135,9 @@ describe('identitySignerFrom', () => {
     expect(requests).toStrictEqual([]);
     // Control: a request this process makes is seen (node:http and fetch alike).
     await new Promise<void>((resolve, reject) =>
-      request(`${recorderUrl}/control`, (res) => res.resume().on('end', resolve)).on('error', reject).end(),
+      request(`${recorderUrl}/control`, (res) => res.resume().on('end', resolve))
+        .on('error', reject)
+        .end(),
     );
     await (await fetch(`${recorderUrl}/fetch-control`)).text();
     expect(requests).toStrictEqual([
@@ -146,10 +155,12 @@ describe('identitySignerFrom', () => {
   it('names no credential in the error of a role without credentials', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', '');
 
-    const e = await identitySignerFrom({})('prod').mint().then(
-      () => new Error('expected a rejection'),
-      (x: Error) => x,
-    );
+    const e = await identitySignerFrom({})('prod')
+      .mint()
+      .then(
+        () => new Error('expected a rejection'),
+        (x: Error) => x,
+      );
 
     expect(e.message).not.toBe('expected a rejection');
     expect(e.message).not.toContain(CREDENTIALS.secretAccessKey);

@@ -121,7 +121,9 @@ describe('step table', () => {
   it('finds a later row of a kind that disagrees with its function (positive control)', () => {
     const read = SYNC_STEPS.find((s) => s.kind === 'read-secret')!;
     const planted = [...SYNC_STEPS, { ...read, state: 'PlantedRead', inVpc: false, opens: [] as const }];
-    expect(functionDisagreements(planted)).toEqual(['PlantedRead: opens , inVpc false (ReadSecret: secret-data, true)']);
+    expect(functionDisagreements(planted)).toEqual([
+      'PlantedRead: opens , inVpc false (ReadSecret: secret-data, true)',
+    ]);
   });
 
   it.each([
@@ -170,7 +172,11 @@ describe('step table', () => {
       },
       'no row',
     ],
-    ['a removed state', (a: any) => void delete a.States.Targets.ItemProcessor.States.RecheckRollouts, 'RecheckRollouts'],
+    [
+      'a removed state',
+      (a: any) => void delete a.States.Targets.ItemProcessor.States.RecheckRollouts,
+      'RecheckRollouts',
+    ],
     ['a removed ReadSecret', (a: any) => void delete a.States.Targets.ItemProcessor.States.ReadSecret, 'ReadSecret'],
   ])('finds %s (positive control)', (_what, plant, says) => {
     const asl = JSON.parse(ASL_TEXT);

@@ -224,10 +224,7 @@ describe('applyPlan', () => {
     const out = await applyPlan(ports(), SETTINGS, await input(planFor(v2, second), second));
 
     expect(signer.minted).toBe(2);
-    expect(cluster.calls.map((c) => c.token)).toStrictEqual([
-      'k8s-aws-v1.canary-token-1',
-      'k8s-aws-v1.canary-token-2',
-    ]);
+    expect(cluster.calls.map((c) => c.token)).toStrictEqual(['k8s-aws-v1.canary-token-1', 'k8s-aws-v1.canary-token-2']);
     expectNoValue(JSON.stringify(out), [canary]);
     // Control: a cluster that accepts only an earlier token refuses the write (the token signed now is what reaches
     // it), with an UnauthorizedError that names no token.

@@ -144,7 +144,13 @@ describe('planSettingsFor (the plan settings of one target, in ReadSecret)', () 
     });
 
     expect(out).toStrictEqual({
-      options: { ...mapping.options, type: 'kubernetes.io/tls', prune: true, labels: { team: 'b' }, deletionPolicy: 'delete' },
+      options: {
+        ...mapping.options,
+        type: 'kubernetes.io/tls',
+        prune: true,
+        labels: { team: 'b' },
+        deletionPolicy: 'delete',
+      },
       restartTargets: ['deployment/web', 'statefulset/db'],
     });
     expect(out.options.annotations).toStrictEqual({ note: 'm' });

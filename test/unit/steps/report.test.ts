@@ -5,14 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_MESSAGE_MAX, failureEvent, failureReason } from '../../../functions/domain/failure-event.ts';
 import type { KubeEvent } from '../../../functions/domain/ports.ts';
 import { reportFailure, type ReportSettings } from '../../../functions/steps/report.ts';
-import {
-  b64,
-  canaryValue,
-  CountingSigner,
-  fixedClock,
-  MemoryCluster,
-  rejection,
-} from '../../support/ports.ts';
+import { b64, canaryValue, CountingSigner, fixedClock, MemoryCluster, rejection } from '../../support/ports.ts';
 
 const TOKEN = 'k8s-aws-v1.report-token-1';
 const SETTINGS: ReportSettings = { mappingId: 'db', namespace: 'app', name: 'db' };

@@ -149,9 +149,7 @@ describe('restartWorkloads following the rollouts', () => {
     cluster.rollouts.set('deployments/api', [NOT_READY]);
     const time = fakeTime();
 
-    const e = await rejection(
-      restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()),
-    );
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()));
 
     expect(e.name).toBe('RolloutUnhealthyError');
     expect(e.message).toBe(
@@ -172,9 +170,7 @@ describe('restartWorkloads following the rollouts', () => {
     cluster.rollouts.set('deployments/api', [stuck]);
     const time = fakeTime();
 
-    const e = await rejection(
-      restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()),
-    );
+    const e = await rejection(restartWorkloads({ signer, kubernetes: cluster.connect, ...time }, FOLLOW, input()));
 
     expect(e.message).toContain('deployment/api: exceeded its progress deadline');
     expect(time.elapsed()).toBe(0);
