@@ -181,6 +181,15 @@ describe('the definition with waves', () => {
     expect(run.RestartNeeded.Choices.slice(1)).toStrictEqual(own.RestartNeeded.Choices);
     expect(run.RecheckNeeded.Choices.slice(1)).toStrictEqual(own.RecheckNeeded.Choices);
     expect((run.RestartNeeded.Choices as { Next: string }[]).map((c) => c.Next)).toContain('RestartWorkloads');
+    // The wave loop carries no token either (each Kubernetes step signs its own): no sealedToken, no path to a token
+    // (comments may say "token"); control: the check sees one.
+    const CARRIED_TOKEN = /sealedToken|"\$\.[\w.]*token/i;
+    for (const heldTargets of ['write', 'hold'] as const) {
+      expect(JSON.stringify(withWaves(asl(), NAMES, { size: 1, heldTargets }))).not.toMatch(CARRIED_TOKEN);
+    }
+    const planted = withWaves(asl(), NAMES, { size: 1, heldTargets: 'write' });
+    planted.States.StopWaves.Parameters['sealedToken.$'] = '$.write.token.sealedToken';
+    expect(JSON.stringify(planted)).toMatch(CARRIED_TOKEN);
   });
 
   it('refuses a definition with no Targets Map to wrap (control)', () => {
