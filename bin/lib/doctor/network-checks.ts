@@ -285,8 +285,8 @@ export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | stri
         verdict: 'ok',
         message:
           `the functions reach KMS through ${dns.id}, the VPC's KMS endpoint with private DNS (its policy must let ` +
-          'the Kubernetes identity role, which read-secret and apply-secret run as, call kms:Decrypt on the seal key; ' +
-          'doctor does not read it)',
+          'the Kubernetes identity role, which read-secret and apply-secret run as, call kms:Decrypt on the seal ' +
+          'key; doctor does not read it)',
       };
     }
   }
