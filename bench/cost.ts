@@ -3,6 +3,7 @@
  * where it was read and when, applied to what the bench measured. Prices the
  * search could not confirm are marked so.
  */
+import { SYNC_STEPS } from '../functions/domain/sync-steps.ts';
 import type { OverheadResult } from './overhead.ts';
 import type { ColdStartResult } from './cold-start.ts';
 import { round } from './stats.ts';
@@ -153,6 +154,19 @@ export const ASSUMPTIONS = {
   hoursPerMonth: 730,
 } as const;
 
+/**
+ * What one sync that restarts nothing does, from the step table (functions/domain/sync-steps.ts): each step every
+ * sync runs is one Lambda invocation and makes one KMS request per seal purpose it seals (GenerateDataKey) or opens
+ * (Decrypt). The estimate takes the overhead phase's counts; this, for results from before it counted them.
+ */
+export function perSyncOfSteps(): { readonly lambdaInvocations: number; readonly kmsCalls: number } {
+  const every = SYNC_STEPS.filter((s) => !s.optional);
+  return {
+    lambdaInvocations: every.length,
+    kmsCalls: every.reduce((n, s) => n + s.seals.length + s.opens.length, 0),
+  };
+}
+
 /** What a stack holds that costs money while idle (bench/idle-cost.ts counts it from the construct tree). */
 export interface IdleInventory {
   /** Metrics read by the standard (not Metrics Insights) alarms. */
@@ -197,10 +211,13 @@ export function estimateCost(
   // (payloads unescaped plus assumed envelopes) only for results from before they were counted.
   const log = overhead.logBytesPerSync;
   const expressBytes = log.expressRecords ?? log.statePayloads + A.expressRecordsPerSync * A.expressRecordEnvelopeBytes;
-  const invocations = log.lambdaInvocations ?? 5;
+  const invocations = log.lambdaInvocations ?? perSyncOfSteps().lambdaInvocations;
   const logBytes = expressBytes + log.functionLogs + invocations * A.platformLogBytesPerInvoke;
-  // Counted in the overhead phase (GenerateDataKey and Decrypt of one sync); 6 in results from before it counted.
-  const kmsCalls = overhead.kmsCallsPerSync ? Object.values(overhead.kmsCallsPerSync).reduce((a, b) => a + b, 0) : 6;
+  // Counted in the overhead phase (GenerateDataKey and Decrypt of one sync); the step table's in results from before
+  // it counted them.
+  const kmsCalls = overhead.kmsCallsPerSync
+    ? Object.values(overhead.kmsCallsPerSync).reduce((a, b) => a + b, 0)
+    : perSyncOfSteps().kmsCalls;
   const common = {
     secretsManager: 1 * P.secretsManagerApi.usd * M,
     kms: kmsCalls * P.kmsRequest.usd * M,

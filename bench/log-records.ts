@@ -28,7 +28,7 @@ export interface LocalEvent {
 
 /** One Lambda invocation the execution made: the function's input and result, in the order they were made. */
 export interface Invocation {
-  /** The step's own Task state (the step table's `state`: MintToken also for RemintToken's calls). */
+  /** The step's own Task state (the step table's `state`: RestartWorkloads also for RecheckRollouts' calls). */
   readonly state: string;
   readonly input: unknown;
   readonly output: unknown;
@@ -40,8 +40,8 @@ export interface RecordNames {
   readonly roleArn: string;
   /**
    * A Task state that invokes a Lambda function by its ARN (undefined for a service integration or another state):
-   * the state whose invocations it takes (RemintToken runs MintToken's function), the ARN its Resource names, its
-   * TimeoutSeconds (LambdaFunctionScheduled carries both).
+   * the state whose invocations it takes (RecheckRollouts runs RestartWorkloads' function), the ARN its Resource
+   * names, its TimeoutSeconds (LambdaFunctionScheduled carries both).
    */
   readonly lambdaTask: (
     state: string,

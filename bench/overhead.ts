@@ -20,7 +20,7 @@ import { type Invocation, type LogRecords, logRecords, type RecordNames } from '
 import { processTree, rssBytes } from './machine.ts';
 import { median, round, summarize, type Summary } from './stats.ts';
 
-/** The step table's Task states (each runs its step's function; others, as RemintToken, run one again). */
+/** The step table's Task states (each runs its step's function; others, as RecheckRollouts, run one again). */
 const STEP_STATES: ReadonlySet<string> = new Set(SYNC_STEPS.map((s) => s.state));
 
 /** The goal for the pipeline's warm latency over the direct sync's (issue 22: 1.25, with the fan-out's Map). */
@@ -86,6 +86,11 @@ export interface OverheadResult {
   };
   /** KMS requests one pipeline sync makes (GenerateDataKey and Decrypt, counted on a proxy in a separate sync). */
   readonly kmsCallsPerSync?: Record<string, number>;
+  /**
+   * KMS requests of the direct sync's last measured sync, by operation: the baseline makes the pipeline's requests
+   * ({@link kmsCallsPerSync}), or the ratio compares different work. Absent in results from before it was counted.
+   */
+  readonly directKmsCallsPerSync?: Record<string, number>;
   /** Syncs of each kind that wrote (every measured sync must). */
   readonly writes: { readonly pipeline: number; readonly direct: number };
   readonly secretKeys: number;
@@ -102,7 +107,7 @@ function secretValue(i: number): string {
 }
 
 function planAction(r: ExecutionRecord): string | undefined {
-  return stepResults(r, 'PlanMerge')[0]?.action;
+  return stepResults(r, 'ReadSecret')[0]?.action;
 }
 
 function stateDurations(r: ExecutionRecord): Record<string, number> {
@@ -325,6 +330,7 @@ export async function measureOverhead(
     };
     const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null));
     const directSteps: Record<string, number[]> = {};
+    let directKms: Record<string, number> = {};
     const names = recordNames(pipelineMapping.id, pipelineMapping.substitutions);
     let invocations: Invocation[] = [];
     const records: LogRecords[] = [];
@@ -392,6 +398,7 @@ export async function measureOverhead(
       if (action !== 'update') throw new Error(`direct sync did ${action}, not update`);
       directTimes.push(ms);
       writes.direct++;
+      directKms = { ...direct.kmsCalls };
       for (const [step, d] of Object.entries(direct.stepMs)) {
         directSteps[step] ??= [];
         directSteps[step].push(d);
@@ -454,6 +461,7 @@ export async function measureOverhead(
         records: recordSummary(records),
       },
       kmsCallsPerSync: await countKmsCalls(tb, bundles),
+      directKmsCallsPerSync: directKms,
       writes,
       secretKeys: 4,
     };

@@ -180,7 +180,7 @@ async function runShape(tb: TestbedDetails, bundles: Bundles, shape: Shape): Pro
         : { source: 'eks-secret-sync', 'detail-type': 'Initial sync' };
       const r = await mapping.run(event);
       const big = largestState(r);
-      const action = stepResults(r, 'PlanMerge')[0]?.action;
+      const action = stepResults(r, 'ReadSecret')[0]?.action;
       syncs.push({
         step,
         status: r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${r.error?.name}: ${r.error?.message.slice(0, 200)}`,

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ColdStartResult } from './cold-start.ts';
 import type { IdleCostRow } from './idle-cost.ts';
-import { ASSUMPTIONS, PRICES, type CostResult } from './cost.ts';
+import { ASSUMPTIONS, type CostResult, PRICES, perSyncOfSteps } from './cost.ts';
 import type { Machine } from './machine.ts';
 import type { OverheadResult } from './overhead.ts';
 import type { PayloadResult } from './payload.ts';
@@ -38,6 +38,20 @@ const usd = (x: number) => `$${x < 0.1 && x > 0 ? x.toFixed(3) : x.toFixed(2)}`;
 /** The cost goals of issue 22: half the cost per sync of the run of 2026-11-27 ($83, 116,235 B of logs). */
 export const COST_GOALS = { perMillionSyncsUsd: 45, logBytesPerSync: 45_000 } as const;
 
+/** Lambda invocations of one sync (one worker process each): as measured, or the step table's. */
+function invocationsOf(r: BenchResults): number {
+  return r.overhead?.logBytesPerSync.lambdaInvocations ?? perSyncOfSteps().lambdaInvocations;
+}
+
+/** The KMS requests of one sync, as counted (`1 GenerateDataKey + 2 Decrypt`), or the step table's total. */
+function kmsOf(r: BenchResults): string {
+  const counted = r.overhead?.kmsCallsPerSync;
+  if (!counted) return `${perSyncOfSteps().kmsCalls} KMS requests`;
+  return Object.entries(counted)
+    .map(([op, n]) => `${n} ${op}`)
+    .join(' + ');
+}
+
 /** Rows of the summary table: benchmark, measured, goal, met. */
 export function summaryRows(r: BenchResults): [string, string, string, string][] {
   const rows: [string, string, string, string][] = [];
@@ -65,7 +79,7 @@ export function summaryRows(r: BenchResults): [string, string, string, string][]
   const o = r.overhead;
   if (o) {
     rows.push([
-      `Warm sync through the ASL executor, 5 worker processes (median of ${o.syncs})`,
+      `Warm sync through the ASL executor, ${invocationsOf(r)} worker processes (median of ${o.syncs})`,
       ms(o.pipelineMs),
       '',
       '',
@@ -361,7 +375,7 @@ export function costMarkdown(r: BenchResults): string {
           `of platform records per invocation and ` +
           `${ASSUMPTIONS.expressRecordsPerSync} Express records × ${ASSUMPTIONS.expressRecordEnvelopeBytes} B of ` +
           `envelope). `) +
-      'Requests per sync: 1 GetSecretValue, 2 GenerateDataKey + 4 Decrypt, 5 Lambda invocations, 1 Express ' +
+      `Requests per sync: 1 GetSecretValue, ${kmsOf(r)}, ${invocationsOf(r)} Lambda invocations, 1 Express ` +
       'execution. List prices, us-east-1, no free tier.',
   );
   if (r.idle) out.push('', idleMarkdown(r.idle));

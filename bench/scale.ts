@@ -8,13 +8,13 @@
  * Each update is a PutSecretValue followed at once by the execution its
  * event starts; a burst ends when all its executions have.
  *
- * What differs from AWS, by necessity: one mapping's five functions are five
- * Node processes of ~90 MiB each, so not all mappings can be warm at once
- * here (200 x 5 x 90 MiB is far over 24 GiB). At most `active` mappings hold
- * workers; an execution whose mapping holds none waits for a slot (the wait
- * counts in its latency), which the least recently used idle mapping gives up
- * by stopping its workers. Workers start lazily, on a mapping's first
- * execution after it got a slot: so a mapping pays its five cold starts again
+ * What differs from AWS, by necessity: one mapping's three functions (fetch,
+ * read, apply) are three Node processes of ~90 MiB each, so not all mappings
+ * can be warm at once here (200 x 3 x 90 MiB is far over 24 GiB). At most
+ * `active` mappings hold workers; an execution whose mapping holds none
+ * waits for a slot (the wait counts in its latency), which the least
+ * recently used idle mapping gives up by stopping its workers. Workers start lazily, on a mapping's first
+ * execution after it got a slot: so a mapping pays its three cold starts again
  * in each burst, as Lambda does after environments were reclaimed.
  */
 import { kubeRequest } from '../testbed/kube-admin.ts';
@@ -111,7 +111,7 @@ function content(mapping: number, n: number): string {
 
 function outcome(r: ExecutionRecord): string {
   if (r.status !== 'SUCCEEDED') return `failed:${r.error?.name}`;
-  return stepResults(r, 'PlanMerge')[0]?.action ?? 'unknown';
+  return stepResults(r, 'ReadSecret')[0]?.action ?? 'unknown';
 }
 
 /**

@@ -2,8 +2,10 @@
  * The sync pipeline run in-process from a terminal, with the caller's
  * credentials: the very steps the Lambdas run (functions/steps), in the order,
  * with the conditions and the loop bounds of the one orchestration description
- * (functions/steps/orchestration.ts: a 409 goes back to the read, a 401 mints
- * again, a write whose plan lists workloads restarts them). No Step Functions
+ * (functions/steps/orchestration.ts: a 409 goes back to the read, a 401 runs the
+ * step again with a new token, a write whose plan lists workloads restarts them).
+ * Each Kubernetes step signs its own token, as the functions do; no token is
+ * sealed or passed between steps. No Step Functions
  * and no KMS: values are sealed with a key that exists only in this process's
  * memory (functions/adapters/memory-sealer.ts), and never printed. A mapping
  * with several targets is fetched once and then planned (and written) target
@@ -19,6 +21,7 @@ import { existingSecret } from '../../functions/domain/observe.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
+import { parseWorkloads } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
@@ -32,7 +35,7 @@ import {
   type TargetPorts,
   type TargetRunSettings,
 } from '../../functions/steps/orchestration.ts';
-import type { PlanOutput } from '../../functions/steps/plan.ts';
+import { type PlanOutput, planSync } from '../../functions/steps/plan.ts';
 import type { RestartOutput } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
 import { openSource } from '../../functions/sources/open.ts';
@@ -68,7 +71,7 @@ export interface PipelineOptions {
   readonly mapping: Mapping;
   readonly aws: AwsSession;
   readonly kube: KubeconfigFlags;
-  /** Write the plan and restart its workloads (sync); false stops after PlanMerge (plan, sync --dry-run). */
+  /** Write the plan and restart its workloads (sync); false stops after ReadSecret's plan (plan, sync --dry-run). */
   readonly apply: boolean;
   /** Called as each step starts (progress display); `target` is absent for the shared FetchSecret. */
   readonly onStep?: (state: string, target?: Target) => void;
@@ -86,7 +89,7 @@ export interface TargetRun {
 const CLI_INPUT = { event: { source: REDRIVE_SOURCE, 'detail-type': 'CLI sync', detail: {} }, attempt: 1 };
 
 /**
- * Runs FetchSecret once, then MintToken, ReadSecret, PlanMerge and (with `apply`) ApplySecret for each of
+ * Runs FetchSecret once, then ReadSecret (the read and the plan) and (with `apply`) ApplySecret for each of
  * `targets` in turn. A step error ends that target's run only (a FetchSecret error ends every target's).
  */
 export async function runPipelines(opts: PipelineOptions, targets: readonly Target[]): Promise<TargetRun[]> {
@@ -146,17 +149,17 @@ function traced(run: PipelineRun, onStep: (state: string) => void): Step {
 /** Runs one step of a run: `fn`, with `outcome` its trace line (as {@link traced} records it). */
 export type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => string) => Promise<T>;
 
-/** The trace's outcome line of each step's output (a step without one shows `done`). */
+/**
+ * The trace's outcome line of each step's output (a step without one shows `done`). ReadSecret's line shows the
+ * read and the plan made from it, as the read-secret function returns it (functions/steps/read.ts readAndPlan).
+ */
 const OUTCOMES: {
   readonly [S in RunnerState]?: (output: StepOutputs[S], target: Target, run: PipelineRun) => string;
 } = {
-  MintToken: (_t, target, run) => {
-    const t = run.target!;
-    if (!t.expiresAt) return `credentials from ${t.source}`;
-    return `token minted for cluster ${target.cluster.name}, expires ${t.expiresAt}; server from ${t.source}`;
+  ReadSecret: (o, _target, run) => {
+    const read = o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent';
+    return run.plan ? `${read}, plan: ${planOutcome(run.plan)}` : read;
   },
-  ReadSecret: (o) => (o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent: will create'),
-  PlanMerge: (p) => planOutcome(p),
   ApplySecret: (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
   RestartWorkloads: (r, _target, run) => {
     const window = run.restartWindowSeconds ? `, the boundary of its ${run.restartWindowSeconds} s restart window` : '';
@@ -169,9 +172,6 @@ const OUTCOMES: {
 const KEEP: { readonly [S in RunnerState]?: (run: PipelineRun, output: StepOutputs[S]) => void } = {
   ReadSecret: (run, o) => {
     run.observed = o;
-  },
-  PlanMerge: (run, p) => {
-    run.plan = p;
   },
   ApplySecret: (run, a) => {
     run.applied = { action: a.action, resourceVersion: a.resourceVersion };
@@ -200,7 +200,7 @@ async function pipeline(
         return { token: requireToken(run.target), expiresAt: run.target.expiresAt ?? '' };
       },
     },
-    // Built per bearer: the target's server is known once MintToken has resolved it.
+    // Built per bearer: the target's server is known once the step's signer has resolved it.
     secrets: (bearer) => secretStore(target, run)(bearer),
     workloads: (bearer) =>
       workloadClient(
@@ -238,6 +238,10 @@ export function runSettings(m: Mapping, target: Target, write: boolean): TargetR
  * `run`: each step through `step` (its trace row), the outputs the views read, and as `run.existing` the Secret
  * ReadSecret read. Any other GET of the Secret in the run (the adopting write's, which reads the live managedFields;
  * a read-back after the write) does not replace it: the plan view's NOW column is the Secret the plan was made from.
+ *
+ * ReadSecret reads and plans, as its function does: its row's time and line take in the plan the orchestration makes
+ * from the read (planSync with the same settings, ports and input; a pure decision), and `run.plan` is that plan, so
+ * a run that fails at the write still shows what it was about to write. The run's outcome, once it ends, is kept.
  */
 export async function recordTarget(
   ports: TargetPorts,
@@ -263,16 +267,28 @@ export async function recordTarget(
       };
     },
   };
+  const planSettings = { options: settings.merge, restartTargets: parseWorkloads(settings.restart).map((w) => w.ref) };
   const record: StepRunner = async <S extends RunnerState>(state: S, fn: () => Promise<StepOutputs[S]>) => {
     // The tables are indexed by `state` and called with its own step's output: one state's entry, one type.
     const line = OUTCOMES[state] as ((o: StepOutputs[S], t: Target, r: PipelineRun) => string) | undefined;
     const keep = KEEP[state] as ((r: PipelineRun, o: StepOutputs[S]) => void) | undefined;
-    const output = await step(state, fn, (o) => line?.(o, target, run) ?? 'done');
-    if (state === STEP_STATE['read-secret']) run.existing = lastGet;
+    const reads = state === STEP_STATE['read-secret'];
+    const withPlan = async () => {
+      const output = await fn();
+      if (reads) {
+        const observed = output as StepOutputs['ReadSecret'];
+        run.plan = await planSync(ports, planSettings, { source: fetched.source, observed });
+      }
+      return output;
+    };
+    if (reads) run.plan = undefined;
+    const output = await step(state, withPlan, (o) => line?.(o, target, run) ?? 'done');
+    if (reads) run.existing = lastGet;
     keep?.(run, output);
     return output;
   };
-  await runTarget(watched, settings, fetched, record);
+  const outcome = await runTarget(watched, settings, fetched, record);
+  run.plan = outcome.plan;
 }
 
 /** The fetch step with the caller's credentials, through the mapping's source provider; the current version. */
@@ -287,7 +303,7 @@ async function fetchCurrent(m: Mapping, aws: AwsSession, sealer: Sealer): Promis
   }
 }
 
-/** The target's Secret, as the bearer of a token (the server MintToken resolved). */
+/** The target's Secret, as the bearer of a token (the server the step's signer resolved). */
 function secretStore(t: Target, run: PipelineRun): (bearer: string) => SecretStore {
   const target = run.target!;
   const location = { server: target.server, caPem: target.caPem, namespace: t.namespace, name: t.secretName };

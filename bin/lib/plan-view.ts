@@ -45,7 +45,7 @@ function othersText(m: Mapping, run: PipelineRun): string[] {
   return out;
 }
 
-/** The run's key rows (empty before PlanMerge ran). */
+/** The run's key rows (empty before ReadSecret planned). */
 export function rowsOf(run: PipelineRun, reveal: Reveal): KeyRow[] {
   return run.plan && run.desired ? keyRows(run.plan, run.desired, run.existing, reveal) : [];
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { perSyncOfSteps } from '../../bench/cost.ts';
 import { machine } from '../../bench/machine.ts';
 import { PHASES, type Phase, runPhases, type Sizes, writeResults } from '../../bench/phases.ts';
 import { ensureBenchPython } from '../../bench/python-deps.ts';
@@ -106,6 +107,17 @@ describe('npm run bench, every phase at tiny sizes', () => {
     expect(written.scale!.lost).toBe(0);
     expect(written.cost!.logBytesPerSync).toBeGreaterThan(0);
     expect(written.idle!.map((r) => r.mappings)).toContain(500);
+  });
+
+  it("the overhead phase's baseline makes the pipeline's KMS requests, as many as the step table says", () => {
+    const o = written.overhead!;
+    const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+    // No token is sealed or opened: the fetch seals the data once, the read and the write each open it.
+    expect(o.kmsCallsPerSync).toStrictEqual({ GenerateDataKey: 1, Decrypt: 2 });
+    expect(o.directKmsCallsPerSync).toStrictEqual(o.kmsCallsPerSync);
+    expect(total(o.kmsCallsPerSync!)).toBe(perSyncOfSteps().kmsCalls);
+    expect(o.logBytesPerSync.lambdaInvocations).toBe(perSyncOfSteps().lambdaInvocations);
+    expect(written.cost!.inputs.kmsCalls).toBe(total(o.kmsCallsPerSync!));
   });
 
   it("the overhead phase wrote its last sync's log records (BENCH_RECORDS_FILE), the bytes the cost counts", () => {

@@ -192,7 +192,7 @@ mappings:
     const { configAppScope, kubeNames } = await import('../../infra/model/kube-names.ts');
     const { mintTokenRoleArn } = await import('../../infra/model/cluster-env.ts');
     const app = configAppScope(loadMappings(xacct));
-    // The principal is the mint-token role in the secrets' account, as the stack names it.
+    // The principal is the mapping's Kubernetes identity role (its name keeps `mint-token`) in the secrets' account.
     command =
       `aws eks create-access-entry --region eu-west-1 --cluster-name far --principal-arn ` +
       `${mintTokenRoleArn(app, 'db')} --type STANDARD --kubernetes-groups ${kubeNames(app, 'db').group}`;

@@ -98,7 +98,8 @@ describe('sync', () => {
 
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/FetchSecret\s+\d+ ms\s+version \S+ \(.+\), 3 keys/);
-    expect(r.stdout).toMatch(/PlanMerge\s+\d+ ms\s+create; added \[password, port, username\]/);
+    // ReadSecret reads and plans (one step, as its function): its line shows the read and the plan's decision.
+    expect(r.stdout).toMatch(/ReadSecret\s+\d+ ms\s+absent, plan: create; added \[password, port, username\]$/m);
     expect(r.stdout).not.toContain('ApplySecret');
     expect(r.stdout).toContain('Result: dry run: a sync would create the Secret');
     expect((await kube(adminToken(), 'GET', secretPath())).status).toBe(404);
@@ -112,9 +113,10 @@ describe('sync', () => {
     // Every step every sync runs, in the step table's order (a new step in orchestration.ts needs no edit here).
     expect(states).toContain('ApplySecret');
     expect(states).toEqual(SYNC_STEPS.filter((r) => !r.optional).map((r) => r.state));
-    expect(r.stdout).toMatch(
-      /MintToken\s+\d+ ms\s+token minted for cluster testbed, expires \S+Z; server from mapping cluster\.endpoint$/m,
-    );
+    // No token step: each Kubernetes step signs its own token, which no trace line shows.
+    expect(states).not.toContain('MintToken');
+    expect(states).not.toContain('PlanMerge');
+    expect(r.stdout).toMatch(/ReadSecret\s+\d+ ms\s+absent, plan: create; added \[password, port, username\]$/m);
     expect(r.stdout).toMatch(/ApplySecret\s+\d+ ms\s+created, resourceVersion \d+/);
     const secret = await kube(adminToken(), 'GET', secretPath());
     expect(secret.status).toBe(200);
@@ -132,12 +134,10 @@ describe('sync', () => {
     expect(sync.code, sync.stderr).toBe(0);
     const out = JSON.parse(sync.stdout);
     expect(out).toMatchObject({ status: 'unchanged', action: 'none', dryRun: false });
-    expect(out.trace.map((t: { state: string }) => t.state)).toEqual([
-      'FetchSecret',
-      'MintToken',
-      'ReadSecret',
-      'PlanMerge',
-    ]);
+    expect(out.trace.map((t: { state: string }) => t.state)).toEqual(['FetchSecret', 'ReadSecret']);
+    expect(out.trace[1].outcome).toMatch(
+      /^exists at resourceVersion \d+, plan: none; unchanged \[password, port, username\]$/,
+    );
   });
 
   it('shows added, updated, unchanged, kept and pruned keys after the AWS secret and others changed', async () => {

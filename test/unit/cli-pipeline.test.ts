@@ -8,6 +8,7 @@ import { mask } from '../../bin/lib/keys.ts';
 import { recordTarget, runSettings, type PipelineRun, type Step } from '../../bin/lib/pipeline.ts';
 import { rowsOf } from '../../bin/lib/plan-view.ts';
 import type { KubeSecret, SecretStore } from '../../functions/domain/ports.ts';
+import { PermissionDeniedError } from '../../functions/domain/errors.ts';
 import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import { fetchSecret } from '../../functions/steps/fetch.ts';
 import type { TargetPorts } from '../../functions/steps/orchestration.ts';
@@ -74,7 +75,7 @@ async function runWith(adopt: boolean, secrets: TargetPorts['secrets']) {
     trace: [],
     source: fetched.source,
     desired: await openData(sealer, m.id, fetched.sealedData),
-    // What MintToken's signer sets in the CLI (the server and CA it resolved): the trace line names it.
+    // What each step's signer sets in the CLI (the server and CA it resolved).
     target: { server: 'https://memory.invalid', caPem: '', identity: 'test', source: 'memory', expiresAt: 'soon' },
   };
   const ports: TargetPorts = {
@@ -94,9 +95,12 @@ async function runWith(adopt: boolean, secrets: TargetPorts['secrets']) {
     trace.push(`${state} ${outcome(out)}`);
     return out;
   };
-  await recordTarget(ports, runSettings(m, target, true), fetched, target, run, step);
+  const failure = await recordTarget(ports, runSettings(m, target, true), fetched, target, run, step).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   traces.push(...trace);
-  return { run, trace };
+  return { run, trace, failure };
 }
 
 /** The NOW column of the plan view's `password` row. */
@@ -119,8 +123,9 @@ describe("the CLI pipeline's plan view", () => {
       delete: async () => {},
     };
 
-    const { run } = await runWith(true, () => store);
+    const { run, failure } = await runWith(true, () => store);
 
+    expect(failure).toBeUndefined();
     // The premise: ReadSecret's GET and the adopting write's, which differ.
     expect(gets).toHaveLength(2);
     expect(run.plan?.adopt?.takeKeys).toStrictEqual(['password']);
@@ -141,11 +146,36 @@ describe("the CLI pipeline's plan view", () => {
       cluster.setSecret({ type: 'Opaque', data: { password: b64(OTHER) } });
     };
 
-    const { run, trace } = await runWith(false, cluster.connect);
+    const { run, trace, failure } = await runWith(false, cluster.connect);
 
+    expect(failure).toBeUndefined();
     expect(trace.filter((t) => t.startsWith(`${STEP_STATE['read-secret']} `))).toHaveLength(2);
     expect(run.applied?.action).toBe('update');
     expect(nowOf(run)).toStrictEqual(mask(b64(OTHER), REVEAL));
+  });
+
+  it("shows the plan on ReadSecret's line (the step reads and plans), kept when the write then fails", async () => {
+    const cluster = new MemoryCluster();
+    cluster.setSecret({ type: 'Opaque', data: { password: b64(READ) } });
+    const denied = (token: string): SecretStore => ({
+      ...cluster.connect(token),
+      apply: async () => {
+        throw new PermissionDeniedError('the test denies the write');
+      },
+      mergePatch: async () => {
+        throw new PermissionDeniedError('the test denies the write');
+      },
+    });
+
+    const { run, trace, failure } = await runWith(false, denied);
+
+    expect(failure?.name).toBe('PermissionDeniedError');
+    expect(trace).toStrictEqual([
+      expect.stringMatching(/^ReadSecret exists at resourceVersion \S+, plan: update; updated \[password\]$/),
+    ]);
+    expect(run.plan?.action).toBe('update');
+    expect(run.plan?.updated).toStrictEqual(['password']);
+    expect(rowsOf(run, REVEAL).map((r) => [r.key, r.change])).toStrictEqual([['password', 'updated']]);
   });
 
   it('prints no value in its trace lines (leak check)', () => {

@@ -324,7 +324,8 @@ export function accessEntryFinding(
         `${group}${truncated ? ` (first ${MAX_ENTRIES} entries looked at)` : ''}: the pipeline's tokens are ` +
         `refused (401)`,
       fix:
-        `deploy the stack (it creates the access entry of the mint-token role), or add one: aws eks ` +
+        `deploy the stack (it creates the access entry of the mapping's Kubernetes identity, the role the read, ` +
+        `apply and restart functions run as), or add one: aws eks ` +
         `create-access-entry --cluster-name ${clusterName} --principal-arn <the KubernetesIdentity output` +
         `${identityStack === undefined ? '' : ` of stack ${identityStack}`}> ` +
         `--kubernetes-groups ${group}`,

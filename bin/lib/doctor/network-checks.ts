@@ -257,7 +257,10 @@ function natPathFinding(m: Mapping, cluster: ClusterNetwork, vpc: VpcFacts): Fin
   };
 }
 
-/** Can the functions in the VPC reach KMS, which opens the sealed values and token? (pure; only with `cluster.vpc`) */
+/**
+ * Can the functions in the VPC reach KMS, which opens the sealed values? (pure; only with `cluster.vpc`) Their tokens
+ * need no endpoint: each function presigns its own, a local computation.
+ */
 export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | string): Finding {
   const check = 'kms-reach';
   if (typeof vpc === 'string') return unchecked(check, 'how the functions in the VPC reach KMS', vpc);
@@ -282,7 +285,8 @@ export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | stri
         verdict: 'ok',
         message:
           `the functions reach KMS through ${dns.id}, the VPC's KMS endpoint with private DNS (its policy must let ` +
-          "the functions' roles call kms:Decrypt on the seal key; doctor does not read it)",
+          'the Kubernetes identity role, which read-secret and apply-secret run as, call kms:Decrypt on the seal ' +
+          'key; doctor does not read it)',
       };
     }
   }
