@@ -64,7 +64,7 @@ describe('the sync diagram of README.md#how-a-sync-works', () => {
         'SendTargetToDlq',
         'FailedTarget',
         'Done',
-        'RemintToken',
+        'RecheckRollouts',
         'WaitForRestartWindow',
       ]),
     );
