@@ -25,7 +25,7 @@ export interface EventSubject {
 }
 
 /**
- * The Event's reason: `<failedStep>Failed` (e.g. `PlanMergeFailed`), a CamelCase word as Kubernetes reasons are;
+ * The Event's reason: `<failedStep>Failed` (e.g. `ReadSecretFailed`), a CamelCase word as Kubernetes reasons are;
  * `SyncFailed` when the step is not a plain name.
  */
 export function failureReason(failedStep: unknown): string {

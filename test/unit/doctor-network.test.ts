@@ -158,8 +158,8 @@ describe('kmsReachFinding', () => {
       check: 'kms-reach',
       verdict: 'problem',
       message:
-        'the functions in vpc-1 cannot reach KMS (kms.eu-west-1.amazonaws.com), which opens the sealed values and ' +
-        'token: the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
+        'the functions in vpc-1 cannot reach KMS (kms.eu-west-1.amazonaws.com), which opens the sealed values: ' +
+        'the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
       fix:
         'add endpoints: { vpcId: vpc-1 } to cluster.vpc of mapping db, or a NAT route ' +
         '(docs/deploy.md#private-clusters-functions-in-a-vpc)',

@@ -301,7 +301,7 @@ export function kmsReachFinding(m: Mapping, region: string, vpc: VpcFacts | stri
     verdict: 'problem',
     message:
       `the functions in ${vpcs.join(', ')} cannot reach KMS (${kmsHost}), which opens the sealed ` +
-      'values and token: the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
+      'values: the VPC has no KMS endpoint with private DNS and not every subnet routes to a NAT gateway',
     fix:
       `add endpoints: { vpcId: ${vpcs[0] ?? '<vpc id>'} } to cluster.vpc of mapping ${m.id}, or a NAT route ` +
       `(${GUIDE})`,

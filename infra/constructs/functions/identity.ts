@@ -3,7 +3,7 @@
  * apply-secret, restart-workloads) share as their execution role and sign their tokens with
  * (functions/runtime/signer.ts). It keeps the construct id and the role of the mint-token function of earlier
  * releases (`MintToken/Role`: the same logical id, path and name), so the access entries, the RBAC subjects and the
- * cluster-side entries made elsewhere still name it (docs/upgrading.md).
+ * cluster-side entries made elsewhere still name it (docs/deploy.md#upgrading-to-the-token-free-release).
  */
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
