@@ -21,7 +21,6 @@ import { existingSecret } from '../../functions/domain/observe.ts';
 import { planOutcome } from '../../functions/domain/outcome.ts';
 import { systemClock, type Sealer, type SecretStore } from '../../functions/domain/ports.ts';
 import { REDRIVE_SOURCE } from '../../functions/domain/redrive.ts';
-import { parseWorkloads } from '../../functions/domain/restart.ts';
 import { dataShapeOf } from '../../functions/domain/shape.ts';
 import { STEP_STATE } from '../../functions/domain/sync-steps.ts';
 import type { ExistingSecret, Observation } from '../../functions/domain/types.ts';
@@ -35,7 +34,7 @@ import {
   type TargetPorts,
   type TargetRunSettings,
 } from '../../functions/steps/orchestration.ts';
-import { type PlanOutput, planSync } from '../../functions/steps/plan.ts';
+import type { PlanOutput } from '../../functions/steps/plan.ts';
 import type { RestartOutput } from '../../functions/steps/restart.ts';
 import { openData } from '../../functions/steps/sealed.ts';
 import { openSource } from '../../functions/sources/open.ts';
@@ -156,9 +155,9 @@ export type Step = <T>(state: string, fn: () => Promise<T>, outcome: (t: T) => s
 const OUTCOMES: {
   readonly [S in RunnerState]?: (output: StepOutputs[S], target: Target, run: PipelineRun) => string;
 } = {
-  ReadSecret: (o, _target, run) => {
+  ReadSecret: ({ observed: o, plan }) => {
     const read = o.exists ? `exists at resourceVersion ${o.resourceVersion}` : 'absent';
-    return run.plan ? `${read}, plan: ${planOutcome(run.plan)}` : read;
+    return `${read}, plan: ${planOutcome(plan)}`;
   },
   ApplySecret: (a) => `${a.action}d, resourceVersion ${a.resourceVersion}`,
   RestartWorkloads: (r, _target, run) => {
@@ -171,7 +170,8 @@ const OUTCOMES: {
 /** Where a run keeps a step's output (the JSON output and the plan view read it); other steps keep nothing. */
 const KEEP: { readonly [S in RunnerState]?: (run: PipelineRun, output: StepOutputs[S]) => void } = {
   ReadSecret: (run, o) => {
-    run.observed = o;
+    run.observed = o.observed;
+    run.plan = o.plan;
   },
   ApplySecret: (run, a) => {
     run.applied = { action: a.action, resourceVersion: a.resourceVersion };
@@ -239,9 +239,8 @@ export function runSettings(m: Mapping, target: Target, write: boolean): TargetR
  * ReadSecret read. Any other GET of the Secret in the run (the adopting write's, which reads the live managedFields;
  * a read-back after the write) does not replace it: the plan view's NOW column is the Secret the plan was made from.
  *
- * ReadSecret reads and plans, as its function does: its row's time and line take in the plan the orchestration makes
- * from the read (planSync with the same settings, ports and input; a pure decision), and `run.plan` is that plan, so
- * a run that fails at the write still shows what it was about to write. The run's outcome, once it ends, is kept.
+ * ReadSecret reads and plans, as its function does: its row's time and line take in both, and `run.plan` is its plan,
+ * so a run that fails at the write still shows what it was about to write. The run's outcome, once it ends, is kept.
  */
 export async function recordTarget(
   ports: TargetPorts,
@@ -267,22 +266,13 @@ export async function recordTarget(
       };
     },
   };
-  const planSettings = { options: settings.merge, restartTargets: parseWorkloads(settings.restart).map((w) => w.ref) };
   const record: StepRunner = async <S extends RunnerState>(state: S, fn: () => Promise<StepOutputs[S]>) => {
     // The tables are indexed by `state` and called with its own step's output: one state's entry, one type.
     const line = OUTCOMES[state] as ((o: StepOutputs[S], t: Target, r: PipelineRun) => string) | undefined;
     const keep = KEEP[state] as ((r: PipelineRun, o: StepOutputs[S]) => void) | undefined;
     const reads = state === STEP_STATE['read-secret'];
-    const withPlan = async () => {
-      const output = await fn();
-      if (reads) {
-        const observed = output as StepOutputs['ReadSecret'];
-        run.plan = await planSync(ports, planSettings, { source: fetched.source, observed });
-      }
-      return output;
-    };
     if (reads) run.plan = undefined;
-    const output = await step(state, withPlan, (o) => line?.(o, target, run) ?? 'done');
+    const output = await step(state, fn, (o) => line?.(o, target, run) ?? 'done');
     if (reads) run.existing = lastGet;
     keep?.(run, output);
     return output;

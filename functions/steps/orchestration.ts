@@ -69,10 +69,19 @@ export interface TargetOutcome {
  */
 export type StepOutputs = OfTableStates<{
   readonly FetchSecret: FetchOutput;
-  readonly ReadSecret: Observation;
+  readonly ReadSecret: ReadOutcome;
   readonly ApplySecret: ApplyOutput;
   readonly RestartWorkloads: RestartOutput;
 }>;
+
+/**
+ * ReadSecret's step outside Step Functions: what it read and the plan made from it. The function returns the plan
+ * alone (functions/steps/read.ts readAndPlan); a caller here also shows what was read.
+ */
+export interface ReadOutcome {
+  readonly observed: Observation;
+  readonly plan: PlanOutput;
+}
 
 /** `T`, whose keys must be states of the step table (the type check fails on any other key). */
 type OfTableStates<T extends { readonly [K in keyof T]: K extends StepState ? unknown : never }> = T;
@@ -110,21 +119,21 @@ export async function runTarget(
   const mappingId = settings.merge.mappingId;
   const where = { mappingId, namespace: settings.namespace, name: settings.name, type: settings.type };
   const { sealedData } = fetched;
+  const planSettings = { options: settings.merge, restartTargets: parseWorkloads(settings.restart).map((w) => w.ref) };
   let conflicts = 0;
   let written: Omit<TargetOutcome, 'restarted'>;
   for (;;) {
     try {
-      const observed = await reauthorized(() =>
-        step('ReadSecret', () =>
-          readSecret({ sealer, signer, kubernetes: ports.secrets }, { mappingId }, { sealedData }),
-        ),
+      // ReadSecret reads and plans in one call, as its function does (readAndPlan), keeping what it read.
+      const { observed, plan } = await reauthorized(() =>
+        step('ReadSecret', async () => {
+          const read = await readSecret({ sealer, signer, kubernetes: ports.secrets }, { mappingId }, { sealedData });
+          return {
+            observed: read,
+            plan: await planSync(ports, planSettings, { source: fetched.source, observed: read }),
+          };
+        }),
       );
-      const planSettings = {
-        options: settings.merge,
-        restartTargets: parseWorkloads(settings.restart).map((w) => w.ref),
-      };
-      // ReadSecret's function plans in the same call; outside Step Functions the plan is its own line of the trace.
-      const plan = await planSync(ports, planSettings, { source: fetched.source, observed });
       if (!settings.write || !WRITE_ACTIONS.has(plan.action)) {
         written = { observed, plan };
         break;
