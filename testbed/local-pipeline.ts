@@ -45,8 +45,8 @@ export const TESTBED_APP_NAME = 'testbed';
 
 /**
  * Every Lambda task state of the step table (functions/domain/sync-steps.ts) and the bundle it runs; an optional
- * step's worker (RestartWorkloads) starts on first use. RemintToken (an `alsoStates` of MintToken) runs the same
- * function.
+ * step's worker (RestartWorkloads) starts on first use. RecheckRollouts (an `alsoStates` of RestartWorkloads) runs
+ * the same function.
  */
 const TASKS = Object.fromEntries(FUNCTION_STEPS.map((s) => [s.state, s.kind])) as {
   readonly [R in SyncStepRow as R['state']]: R['kind'];
@@ -62,7 +62,7 @@ export const TESTBED_METRIC_NAMESPACE = 'EksSecretSync/testbed';
 export interface LocalMappingOptions {
   /**
    * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
-   * access entry putting it in its group (infra/model/kube-names.ts), as a deployed mapping's mint-token role.
+   * access entry putting it in its group (infra/model/kube-names.ts), as a deployed mapping's identity role.
    */
   readonly id?: string;
   /** Seal with this moto KMS key (as mappings of one stack share its key) instead of a new one. */
@@ -86,12 +86,12 @@ export interface LocalMappingOptions {
   readonly secretBinary?: Uint8Array;
   readonly type?: string;
   readonly prune?: boolean;
-  /** The mapping option `adopt` (ADOPT of plan-merge). */
+  /** The mapping option `adopt` (ADOPT of read-secret). */
   readonly adopt?: boolean;
   readonly labels?: Record<string, string>;
   /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
   readonly dataShape?: DataShape;
-  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
+  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of read-secret and the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
   /**
    * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
@@ -139,7 +139,7 @@ export interface LocalTarget {
   /**
    * Its cluster when not the test bed's: one of another account and region (testbed/remote-cluster.ts). The
    * mapping's role gets an access entry there, as the app's access stack gives it (infra/constructs/cluster-access.ts),
-   * its RBAC is applied there, and mint-token signs that cluster's tokens for its region (CLUSTER_REGIONS).
+   * its RBAC is applied there, and each Kubernetes step signs that cluster's tokens for its region (CLUSTER_REGIONS).
    */
   readonly cluster?: TestbedDetails['cluster'];
 }
@@ -160,7 +160,7 @@ export interface ExecutionRecord {
 
 /**
  * A step's result in the state a run of its Task state exited with: at the step table's `resultAt` (also for the
- * states that run the same function, as RemintToken runs MintToken's), so no reader restates where a step's result
+ * states that run the same function, as RecheckRollouts runs RestartWorkloads'), so no reader restates where a step's result
  * sits. Undefined for a state that is no step's.
  */
 export function resultIn(state: string, output: unknown): any {
@@ -477,7 +477,7 @@ export class LocalMapping {
       opts.startedAt !== undefined && input !== null && typeof input === 'object' && BUDGET_PARAMETER in input
         ? { ...input, [BUDGET_PARAMETER]: opts.startedAt }
         : input;
-    // Every task state of the table, RemintToken included (it calls MintToken's function).
+    // Every task state of the table, RecheckRollouts included (it calls RestartWorkloads' function).
     const handlers = Object.fromEntries(
       taskStates().map(([state, kind]) => [state, (input: unknown) => this.invoke(STEP_STATE[kind], started(input))]),
     ) as Record<string, (input: any) => Promise<any>>;

@@ -127,7 +127,7 @@ describe('a failed sync', () => {
   it('with failureEvents: kubectl events shows a Warning Event naming the failed step and the DLQ text', async () => {
     // Prepare: what the DLQ message says
     const [message] = await withEvents.receiveDlq();
-    expect(message).toMatchObject({ failedStep: 'PlanMerge', error: 'InvalidInputError' });
+    expect(message).toMatchObject({ failedStep: 'ReadSecret', error: 'InvalidInputError' });
 
     // Act
     const out = kubectlEvents(withEvents).stdout;

@@ -105,7 +105,7 @@ describe('rollout restart after a sync', () => {
 
       // Assess
       expect(second.status).toBe('SUCCEEDED');
-      expect(stepResults(second, 'PlanMerge').at(-1)).toMatchObject({
+      expect(stepResults(second, 'ReadSecret').at(-1)).toMatchObject({
         action: 'update',
         updated: ['password'],
         restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
@@ -131,7 +131,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: no write, no restart
     expect(again.status).toBe('SUCCEEDED');
-    expect(stepResults(again, 'PlanMerge').at(-1)).toMatchObject({ action: 'none', restart: [] });
+    expect(stepResults(again, 'ReadSecret').at(-1)).toMatchObject({ action: 'none', restart: [] });
     expect(entered(again, 'ApplySecret')).toBe(0);
     expect(entered(again, 'RestartWorkloads')).toBe(0);
 
@@ -142,7 +142,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: the Secret records v2, the workload is untouched
     expect(metadataOnly.status).toBe('SUCCEEDED');
-    expect(stepResults(metadataOnly, 'PlanMerge').at(-1)).toMatchObject({
+    expect(stepResults(metadataOnly, 'ReadSecret').at(-1)).toMatchObject({
       action: 'update',
       added: [],
       updated: [],
