@@ -179,6 +179,36 @@ export function stepResults(record: ExecutionRecord, state: StepState): any[] {
     .map((e) => resultIn(state, e.state.output));
 }
 
+/**
+ * An earlier release's definition, run against the current functions: an execution that started before a deploy
+ * and goes on after it (the functions' code is replaced in place; a function the release removed is deleted).
+ */
+export interface EarlierDefinition {
+  /** Its ASL text, placeholders unfilled (e.g. test/fixtures/sync-6b2032e.asl.json). */
+  readonly asl: string;
+  /**
+   * What its Task states that run no current function do, by state name (e.g. MintToken as it ran before the
+   * deploy). A Task state of a removed function not named here fails as Step Functions fails a task whose function
+   * was deleted: Lambda.ResourceNotFoundException.
+   */
+  readonly removed?: Readonly<Record<string, (input: any) => Promise<unknown>>>;
+}
+
+/** Every Task state's name of an ASL definition, nested ones (Map, Parallel) included. */
+function taskStatesOf(definition: { States?: Record<string, any> }): string[] {
+  return Object.entries(definition.States ?? {}).flatMap(([name, s]) => [
+    ...(s.Type === 'Task' ? [name] : []),
+    ...[s.ItemProcessor, s.Iterator, ...(s.Branches ?? [])].filter(Boolean).flatMap(taskStatesOf),
+  ]);
+}
+
+/** The error Step Functions raises for a Lambda Task whose function no longer exists. */
+function removedFunction(state: string): Error {
+  const e = new Error(`Function not found: the function of ${state} was deleted (Service: Lambda, Status Code: 404)`);
+  e.name = 'Lambda.ResourceNotFoundException';
+  return e;
+}
+
 function awsConfig(tb: TestbedDetails) {
   return { region: tb.moto.region, endpoint: tb.moto.url, credentials: tb.moto.credentials };
 }
@@ -261,18 +291,32 @@ export class LocalMapping {
       ),
     };
     this.substitutions = subs;
-    const definition = JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!));
-    this.machine = withCompleteEventLog(
-      new StateMachine(
-        opts.waves
-          ? withWaves(
-              definition,
-              targets.map((t) => t.name),
-              opts.waves,
-            )
-          : definition,
-      ),
+    this.waves = opts.waves;
+    this.machine = this.machineOf(asl);
+  }
+
+  private readonly waves: WavesOption | undefined;
+
+  /**
+   * The state machine of an ASL text with this mapping's placeholders filled. A placeholder of a function the
+   * current step table no longer has (an earlier release's definition: `MintTokenFunctionArn`) names a function
+   * of its own that no worker runs.
+   */
+  private machineOf(asl: string): StateMachine {
+    const fill = (k: string) =>
+      this.substitutions[k] ??
+      (k.endsWith('FunctionArn')
+        ? `arn:aws:lambda:us-east-1:123456789012:function:${this.id}-removed-${k}`
+        : undefined);
+    const definition = JSON.parse(
+      asl.replace(/\$\{(\w+)\}/g, (_, k: string) => {
+        const v = fill(k);
+        if (v === undefined) throw new Error(`the definition has a placeholder the test bed does not fill: ${k}`);
+        return v;
+      }),
     );
+    const names = this.targets.map((t) => t.name);
+    return withCompleteEventLog(new StateMachine(this.waves ? withWaves(definition, names, this.waves) : definition));
   }
 
   /** Provisions everything for one mapping and returns it. */
@@ -467,6 +511,11 @@ export class LocalMapping {
       readonly onlyTarget?: unknown;
       /** Stands in front of the SQS SendMessage of the SendToDlq state (a fault cell's hook). */
       readonly sendToDlq?: (send: () => Promise<{ MessageId?: string }>) => Promise<{ MessageId?: string }>;
+      /**
+       * Runs an earlier release's definition instead of the current one, against the current functions (an
+       * execution in flight while a deploy replaces them): {@link EarlierDefinition}.
+       */
+      readonly definition?: EarlierDefinition;
     } = {},
   ): Promise<ExecutionRecord> {
     const name = randomUUID();
@@ -498,11 +547,18 @@ export class LocalMapping {
     };
     // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
     handlers.SendTargetToDlq = handlers.SendToDlq;
+    // An earlier definition's Task states that no current function runs: as the test says, or the function is gone.
+    const earlier = opts.definition === undefined ? [] : taskStatesOf(JSON.parse(opts.definition.asl));
+    for (const state of earlier) {
+      if (state in handlers) continue;
+      handlers[state] = opts.definition?.removed?.[state] ?? (async () => Promise.reject(removedFunction(state)));
+    }
     const fast = Object.fromEntries(
-      [...taskStates().map(([state]) => state), 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
+      [...taskStates().map(([state]) => state), ...earlier, 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
     );
     const input = { event, attempt, ...(opts.onlyTarget !== undefined && { onlyTarget: opts.onlyTarget }) };
-    const execution = this.machine.run(input as never, {
+    const machine = opts.definition === undefined ? this.machine : this.machineOf(opts.definition.asl);
+    const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers,
         ...(opts.productionRetryTiming ? {} : { retryIntervalOverrides: fast }),
