@@ -91,7 +91,7 @@ export interface LocalMappingOptions {
   readonly labels?: Record<string, string>;
   /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
   readonly dataShape?: DataShape;
-  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of read-secret and the RBAC `delete` verb. */
+  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of read-secret, the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
   /**
    * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
@@ -160,8 +160,8 @@ export interface ExecutionRecord {
 
 /**
  * A step's result in the state a run of its Task state exited with: at the step table's `resultAt` (also for the
- * states that run the same function, as RecheckRollouts runs RestartWorkloads'), so no reader restates where a step's result
- * sits. Undefined for a state that is no step's.
+ * states that run the same function, as RecheckRollouts runs RestartWorkloads'), so no reader restates where a
+ * step's result sits. Undefined for a state that is no step's.
  */
 export function resultIn(state: string, output: unknown): any {
   const row = stepOfState(state);
