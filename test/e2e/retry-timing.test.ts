@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kubeStatus, type Fault, type FaultRule } from '../../testbed/fault-proxy.ts';
 import { MAX_REAUTHS } from '../../functions/domain/loops.ts';
-import type { StepName, TaskName } from '../../testbed/local-pipeline.ts';
+import type { StepName } from '../../testbed/local-pipeline.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { TAG, useFaultMatrix } from '../support/fault-matrix.ts';
 import type { ExecutionRecord } from '../support/pipeline.ts';
@@ -36,13 +36,13 @@ interface Retrier {
 }
 
 /** A step's state: FetchSecret at the top level, the others in one target's run (the Map's ItemProcessor). */
-const stateOf = (step: TaskName) => ASL.States[step] ?? ASL.States.Targets.ItemProcessor.States[step];
+const stateOf = (step: string) => ASL.States[step] ?? ASL.States.Targets.ItemProcessor.States[step];
 
 /** The Retry entry of `step` for `error` (undefined when it has none). */
-const retrierFor = (step: TaskName, error: string): Retrier | undefined =>
+const retrierFor = (step: string, error: string): Retrier | undefined =>
   ((stateOf(step).Retry ?? []) as Retrier[]).find((r) => r.ErrorEquals.includes(error));
 
-const transientRetrier = (step: TaskName): Retrier => retrierFor(step, 'TransientError')!;
+const transientRetrier = (step: string): Retrier => retrierFor(step, 'TransientError')!;
 
 /** The waits between each failure of `step` and its retry, in ms, in order. */
 function waits(run: ExecutionRecord, step: StepName): number[] {
