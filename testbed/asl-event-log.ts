@@ -7,7 +7,7 @@
  * untouched. Second, the context object of a Map iteration: the interpreter runs each iteration as an execution
  * of its own, whose `$$.Execution.Input` is the iteration's input (the item), where AWS (and moto) give every
  * state the execution's input. {@link withCompleteEventLog} also makes an iteration's `$$.Execution.Input` read the
- * execution's input fields the item does not have (PlanMerge's and SendTargetToDlq's event and attempt), so the
+ * execution's input fields the item does not have (ReadSecret's and SendTargetToDlq's event and attempt), so the
  * definition need not copy them into every iteration's state. They are non-enumerable on the item: the state
  * (a JSON copy of the item) never carries them. A field the item has itself still shadows the execution's.
  */

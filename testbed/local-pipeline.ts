@@ -45,8 +45,8 @@ export const TESTBED_APP_NAME = 'testbed';
 
 /**
  * Every Lambda task state of the step table (functions/domain/sync-steps.ts) and the bundle it runs; an optional
- * step's worker (RestartWorkloads) starts on first use. RemintToken (an `alsoStates` of MintToken) runs the same
- * function.
+ * step's worker (RestartWorkloads) starts on first use. RecheckRollouts (an `alsoStates` of RestartWorkloads) runs
+ * the same function.
  */
 const TASKS = Object.fromEntries(FUNCTION_STEPS.map((s) => [s.state, s.kind])) as {
   readonly [R in SyncStepRow as R['state']]: R['kind'];
@@ -62,7 +62,7 @@ export const TESTBED_METRIC_NAMESPACE = 'EksSecretSync/testbed';
 export interface LocalMappingOptions {
   /**
    * Mapping id (default "testbed"). The mapping gets an IAM role of its own in moto, a role session and an
-   * access entry putting it in its group (infra/model/kube-names.ts), as a deployed mapping's mint-token role.
+   * access entry putting it in its group (infra/model/kube-names.ts), as a deployed mapping's identity role.
    */
   readonly id?: string;
   /** Seal with this moto KMS key (as mappings of one stack share its key) instead of a new one. */
@@ -86,12 +86,12 @@ export interface LocalMappingOptions {
   readonly secretBinary?: Uint8Array;
   readonly type?: string;
   readonly prune?: boolean;
-  /** The mapping option `adopt` (ADOPT of plan-merge). */
+  /** The mapping option `adopt` (ADOPT of read-secret). */
   readonly adopt?: boolean;
   readonly labels?: Record<string, string>;
   /** The mapping options `data` and `includeOtherKeys`, passed as the construct passes them (DATA_SHAPE). */
   readonly dataShape?: DataShape;
-  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of plan-merge and the RBAC `delete` verb. */
+  /** The mapping option `deletionPolicy` (default retain): DELETION_POLICY of read-secret, the RBAC `delete` verb. */
   readonly deletionPolicy?: 'retain' | 'delete';
   /**
    * Workloads to restart after a write that changed data (`deployment/<name>`, ...), as the mapping option `restart`.
@@ -139,7 +139,7 @@ export interface LocalTarget {
   /**
    * Its cluster when not the test bed's: one of another account and region (testbed/remote-cluster.ts). The
    * mapping's role gets an access entry there, as the app's access stack gives it (infra/constructs/cluster-access.ts),
-   * its RBAC is applied there, and mint-token signs that cluster's tokens for its region (CLUSTER_REGIONS).
+   * its RBAC is applied there, and each Kubernetes step signs that cluster's tokens for its region (CLUSTER_REGIONS).
    */
   readonly cluster?: TestbedDetails['cluster'];
 }
@@ -160,8 +160,8 @@ export interface ExecutionRecord {
 
 /**
  * A step's result in the state a run of its Task state exited with: at the step table's `resultAt` (also for the
- * states that run the same function, as RemintToken runs MintToken's), so no reader restates where a step's result
- * sits. Undefined for a state that is no step's.
+ * states that run the same function, as RecheckRollouts runs RestartWorkloads'), so no reader restates where a
+ * step's result sits. Undefined for a state that is no step's.
  */
 export function resultIn(state: string, output: unknown): any {
   const row = stepOfState(state);
@@ -177,6 +177,36 @@ export function stepResults(record: ExecutionRecord, state: StepState): any[] {
   return record.events
     .filter((e) => e.type === 'StateExited' && e.state.name === state)
     .map((e) => resultIn(state, e.state.output));
+}
+
+/**
+ * An earlier release's definition, run against the current functions: an execution that started before a deploy
+ * and goes on after it (the functions' code is replaced in place; a function the release removed is deleted).
+ */
+export interface EarlierDefinition {
+  /** Its ASL text, placeholders unfilled (e.g. test/fixtures/sync-6b2032e.asl.json). */
+  readonly asl: string;
+  /**
+   * What its Task states that run no current function do, by state name (e.g. MintToken as it ran before the
+   * deploy). A Task state of a removed function not named here fails as Step Functions fails a task whose function
+   * was deleted: Lambda.ResourceNotFoundException.
+   */
+  readonly removed?: Readonly<Record<string, (input: any) => Promise<unknown>>>;
+}
+
+/** Every Task state's name of an ASL definition, nested ones (Map, Parallel) included. */
+function taskStatesOf(definition: { States?: Record<string, any> }): string[] {
+  return Object.entries(definition.States ?? {}).flatMap(([name, s]) => [
+    ...(s.Type === 'Task' ? [name] : []),
+    ...[s.ItemProcessor, s.Iterator, ...(s.Branches ?? [])].filter(Boolean).flatMap(taskStatesOf),
+  ]);
+}
+
+/** The error Step Functions raises for a Lambda Task whose function no longer exists. */
+function removedFunction(state: string): Error {
+  const e = new Error(`Function not found: the function of ${state} was deleted (Service: Lambda, Status Code: 404)`);
+  e.name = 'Lambda.ResourceNotFoundException';
+  return e;
 }
 
 function awsConfig(tb: TestbedDetails) {
@@ -261,18 +291,32 @@ export class LocalMapping {
       ),
     };
     this.substitutions = subs;
-    const definition = JSON.parse(asl.replace(/\$\{(\w+)\}/g, (_, k: string) => subs[k]!));
-    this.machine = withCompleteEventLog(
-      new StateMachine(
-        opts.waves
-          ? withWaves(
-              definition,
-              targets.map((t) => t.name),
-              opts.waves,
-            )
-          : definition,
-      ),
+    this.waves = opts.waves;
+    this.machine = this.machineOf(asl);
+  }
+
+  private readonly waves: WavesOption | undefined;
+
+  /**
+   * The state machine of an ASL text with this mapping's placeholders filled. A placeholder of a function the
+   * current step table no longer has (an earlier release's definition: `MintTokenFunctionArn`) names a function
+   * of its own that no worker runs.
+   */
+  private machineOf(asl: string): StateMachine {
+    const fill = (k: string) =>
+      this.substitutions[k] ??
+      (k.endsWith('FunctionArn')
+        ? `arn:aws:lambda:us-east-1:123456789012:function:${this.id}-removed-${k}`
+        : undefined);
+    const definition = JSON.parse(
+      asl.replace(/\$\{(\w+)\}/g, (_, k: string) => {
+        const v = fill(k);
+        if (v === undefined) throw new Error(`the definition has a placeholder the test bed does not fill: ${k}`);
+        return v;
+      }),
     );
+    const names = this.targets.map((t) => t.name);
+    return withCompleteEventLog(new StateMachine(this.waves ? withWaves(definition, names, this.waves) : definition));
   }
 
   /** Provisions everything for one mapping and returns it. */
@@ -467,6 +511,11 @@ export class LocalMapping {
       readonly onlyTarget?: unknown;
       /** Stands in front of the SQS SendMessage of the SendToDlq state (a fault cell's hook). */
       readonly sendToDlq?: (send: () => Promise<{ MessageId?: string }>) => Promise<{ MessageId?: string }>;
+      /**
+       * Runs an earlier release's definition instead of the current one, against the current functions (an
+       * execution in flight while a deploy replaces them): {@link EarlierDefinition}.
+       */
+      readonly definition?: EarlierDefinition;
     } = {},
   ): Promise<ExecutionRecord> {
     const name = randomUUID();
@@ -477,7 +526,7 @@ export class LocalMapping {
       opts.startedAt !== undefined && input !== null && typeof input === 'object' && BUDGET_PARAMETER in input
         ? { ...input, [BUDGET_PARAMETER]: opts.startedAt }
         : input;
-    // Every task state of the table, RemintToken included (it calls MintToken's function).
+    // Every task state of the table, RecheckRollouts included (it calls RestartWorkloads' function).
     const handlers = Object.fromEntries(
       taskStates().map(([state, kind]) => [state, (input: unknown) => this.invoke(STEP_STATE[kind], started(input))]),
     ) as Record<string, (input: any) => Promise<any>>;
@@ -498,11 +547,18 @@ export class LocalMapping {
     };
     // A target's failure goes to the DLQ from inside the Map (the same SQS integration, the target named).
     handlers.SendTargetToDlq = handlers.SendToDlq;
+    // An earlier definition's Task states that no current function runs: as the test says, or the function is gone.
+    const earlier = opts.definition === undefined ? [] : taskStatesOf(JSON.parse(opts.definition.asl));
+    for (const state of earlier) {
+      if (state in handlers) continue;
+      handlers[state] = opts.definition?.removed?.[state] ?? (async () => Promise.reject(removedFunction(state)));
+    }
     const fast = Object.fromEntries(
-      [...taskStates().map(([state]) => state), 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
+      [...taskStates().map(([state]) => state), ...earlier, 'SendToDlq', 'SendTargetToDlq'].map((s) => [s, 5]),
     );
     const input = { event, attempt, ...(opts.onlyTarget !== undefined && { onlyTarget: opts.onlyTarget }) };
-    const execution = this.machine.run(input as never, {
+    const machine = opts.definition === undefined ? this.machine : this.machineOf(opts.definition.asl);
+    const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers,
         ...(opts.productionRetryTiming ? {} : { retryIntervalOverrides: fast }),

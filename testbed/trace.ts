@@ -34,14 +34,9 @@ function outcome(state: string, out: any): string {
   switch (state) {
     case 'FetchSecret':
       return `version ${r.source.versionId} (${r.source.createdDate}), ${r.keys.count} keys`;
-    case 'MintToken':
-    case 'RemintToken':
-    case 'RemintTokenForRecheck':
-      return `token sealed, expires ${r.expiresAt}`;
     case 'ReadSecret':
-      return r.exists ? `exists at resourceVersion ${r.resourceVersion}` : 'absent: will create';
-    case 'PlanMerge':
-      return planOutcome(r);
+      // ReadSecret reads and plans: its result is the plan (the resourceVersion read, absent for a create).
+      return r.resourceVersion === undefined ? planOutcome(r) : `${planOutcome(r)} (read at ${r.resourceVersion})`;
     case 'ApplySecret':
       return `${r.action}d, resourceVersion ${r.resourceVersion}`;
     case 'RestartWorkloads':

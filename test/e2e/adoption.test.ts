@@ -92,7 +92,8 @@ async function esoOwned(adopt: boolean) {
   return { m, owner };
 }
 
-function observedOf(r: ExecutionRecord) {
+/** ReadSecret's plan (it reads and plans: the observation stays in the function, the plan's `adopt` says it). */
+function planOf(r: ExecutionRecord) {
   return stepResults(r, 'ReadSecret')[0];
 }
 
@@ -112,7 +113,7 @@ describe('adopting a Secret External Secrets Operator owns', () => {
     expect(r.status).toBe('FAILED');
     const [msg, ...rest] = await m.receiveDlq();
     expect(rest).toHaveLength(0);
-    expect(msg).toMatchObject({ mappingId: m.id, failedStep: 'PlanMerge', error: 'ForeignOwnerError' });
+    expect(msg).toMatchObject({ mappingId: m.id, failedStep: 'ReadSecret', error: 'ForeignOwnerError' });
     expect(JSON.parse(msg.cause).errorMessage).toContain(
       `owned by another controller, ExternalSecret "${m.secretName}"`,
     );
@@ -139,11 +140,13 @@ describe('adopting a Secret External Secrets Operator owns', () => {
     const r = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Initial sync' });
 
     expect(r.status).toBe('SUCCEEDED');
-    const observed = observedOf(r);
-    expect(observed.owners).toEqual([
-      { apiVersion: owner.apiVersion, kind: 'ExternalSecret', name: owner.name, uid: owner.uid, controller: true },
-    ]);
-    expect(observed.otherManagers).toEqual([{ manager: ESO_MANAGER, keys: ['DB_PASSWORD'] }]);
+    // The owner read and the keys taken from ESO's field manager, as the plan ReadSecret made from what it read.
+    expect(planOf(r).adopt).toEqual({
+      removedOwners: [
+        { apiVersion: owner.apiVersion, kind: 'ExternalSecret', name: owner.name, uid: owner.uid, controller: true },
+      ],
+      takeKeys: ['DB_PASSWORD'],
+    });
     const s = (await secretOf(m)).body;
     expect(s.metadata.ownerReferences).toBeUndefined();
     expect(s.data).toEqual({ DB_PASSWORD: b64(AWS_VALUE), OTHER: b64(OTHER_VALUE) });
@@ -155,8 +158,9 @@ describe('adopting a Secret External Secrets Operator owns', () => {
 
     const again = await m.run({ source: 'eks-secret-sync', 'detail-type': 'Scheduled sync' });
     expect(again.status).toBe('SUCCEEDED');
-    expect(observedOf(again).owners).toBeUndefined();
-    expect(observedOf(again).otherManagers).toBeUndefined();
+    // Nothing left to take: no owner, no other manager of a desired key.
+    expect(planOf(again)).toMatchObject({ action: 'none' });
+    expect(planOf(again).adopt).toBeUndefined();
     expect(await m.receiveDlq()).toEqual([]);
   });
 

@@ -34,7 +34,7 @@ const home = (): TestbedDetails => inject('testbed');
 const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
 const MERGE = 'application/merge-patch+json';
 
-/** A token of `credentials` for `cluster`, signed for the cluster's region as mint-token signs it. */
+/** A token of `credentials` for `cluster`, signed for the cluster's region as each Kubernetes step signs its own. */
 async function tokenFor(credentials: Credentials, cluster: TestbedDetails['cluster']): Promise<string> {
   return (await mintEksToken({ clusterName: cluster.name, region: cluster.region, credentials })).token;
 }

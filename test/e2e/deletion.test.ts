@@ -24,7 +24,7 @@ const secretPath = (m: LocalMapping, name = m.secretName) => `/api/v1/namespaces
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
 const entered = (r: ExecutionRecord, state: string) =>
   r.events.filter((e) => e.type === 'StateEntered' && e.state.name === state).length;
-const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').at(-1);
+const planOf = (r: ExecutionRecord) => stepResults(r, 'ReadSecret').at(-1);
 
 /** Secrets Manager calls on the mapping's secret, in moto. */
 async function secrets(m: LocalMapping, call: 'delete' | 'restore'): Promise<void> {

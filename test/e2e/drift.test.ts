@@ -24,7 +24,7 @@ async function mapping() {
 
 const secretPath = (m: LocalMapping) => `/api/v1/namespaces/${m.namespace}/secrets/${m.secretName}`;
 const secretOf = (m: LocalMapping) => kube(adminToken(), 'GET', secretPath(m));
-const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').at(-1);
+const planOf = (r: ExecutionRecord) => stepResults(r, 'ReadSecret').at(-1);
 
 /** What the stack's initial sync custom resource and schedule rule start the state machine with. */
 const initial = (m: LocalMapping) =>

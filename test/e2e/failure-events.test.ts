@@ -45,7 +45,7 @@ const eventsOf = async (m: LocalMapping) =>
     )
   ).body.items as any[];
 
-/** A mapping whose Secret already exists with another type: PlanMerge refuses it, after a token was minted. */
+/** A mapping whose Secret already exists with another type: ReadSecret's plan refuses it, after the read. */
 async function failing(failureEvents: boolean): Promise<LocalMapping> {
   const m = await TestMapping.create({ secretString: VALUE, failureEvents });
   mappings.push(m);
@@ -127,7 +127,7 @@ describe('a failed sync', () => {
   it('with failureEvents: kubectl events shows a Warning Event naming the failed step and the DLQ text', async () => {
     // Prepare: what the DLQ message says
     const [message] = await withEvents.receiveDlq();
-    expect(message).toMatchObject({ failedStep: 'PlanMerge', error: 'InvalidInputError' });
+    expect(message).toMatchObject({ failedStep: 'ReadSecret', error: 'InvalidInputError' });
 
     // Act
     const out = kubectlEvents(withEvents).stdout;
@@ -138,14 +138,14 @@ describe('a failed sync', () => {
     const e = events[0];
     const uid = (await kube(adminToken(), 'GET', `/api/v1/namespaces/${withEvents.namespace}/secrets/app-config`)).body
       .metadata.uid;
-    expect(e).toMatchObject({ type: 'Warning', reason: 'PlanMergeFailed', involvedObject: { kind: 'Secret', uid } });
+    expect(e).toMatchObject({ type: 'Warning', reason: 'ReadSecretFailed', involvedObject: { kind: 'Secret', uid } });
     expect(e.message).toMatch(/^InvalidInputError: Mapping "testbed": the Secret has type "kubernetes.io\/basic-auth"/);
     expect(JSON.parse(message.cause).errorMessage).toContain(
       e.message.replace(/^InvalidInputError: /, '').slice(0, 80),
     );
-    expect(out).toMatch(/Warning\s+PlanMergeFailed\s+Secret\/app-config\s+InvalidInputError: Mapping "testbed": the/);
+    expect(out).toMatch(/Warning\s+ReadSecretFailed\s+Secret\/app-config\s+InvalidInputError: Mapping "testbed": the/);
     // kubectl's Secret describer prints the annotations but no Events (k8s.io/kubectl describeSecret): say so.
-    expect(describeSecret(withEvents)).not.toContain('PlanMergeFailed');
+    expect(describeSecret(withEvents)).not.toContain('ReadSecretFailed');
   });
 
   it('without failureEvents: no Event, and kubectl events says so', async () => {
@@ -246,7 +246,7 @@ describe('the leak scan of what kubectl shows', () => {
 
   it('finds no value in any Event or annotation of the namespaces, nor in logs, state or DLQ bodies', async () => {
     const cluster = await clusterStatusText(mappings.map((m) => m.namespace));
-    expect(cluster).toContain('PlanMergeFailed');
+    expect(cluster).toContain('ReadSecretFailed');
     expect(cluster).toContain(ANNOTATIONS.dataHash);
     expectNoSecretMaterial([...mappings.map((m) => m.captured()), cluster].join('\n'), [CANARY], 1000);
   });

@@ -158,54 +158,21 @@ const CELLS: Cell[] = [
     'PermissionDeniedError',
     /kms:GenerateDataKey on .* was denied/,
   ),
-  // MintToken: KMS seals the token
-  cell('MintToken', 'KMS ThrottlingException', GENERATE, F.throttled, 2, 3, 1),
-  cell(
-    'MintToken',
-    'KMS ThrottlingException',
-    GENERATE,
-    F.throttled,
-    Infinity,
-    15,
-    5,
-    'TransientError',
-    /kms:GenerateDataKey on .* failed: ThrottlingException/,
-  ),
-  cell(
-    'MintToken',
-    'KMS DisabledException',
-    GENERATE,
-    F.disabled,
-    Infinity,
-    1,
-    1,
-    'InvalidInputError',
-    /DisabledException/,
-  ),
-  cell(
-    'MintToken',
-    'KMS AccessDeniedException',
-    GENERATE,
-    F.kmsDenied('kms:GenerateDataKey'),
-    Infinity,
-    1,
-    1,
-    'PermissionDeniedError',
-    /was denied/,
-  ),
+  // No MintToken: each Kubernetes step signs its own token locally (SigV4), no KMS or STS call to fault.
 ];
 
-// ReadSecret and ApplySecret open two envelopes in parallel (data and token): two Decrypt calls per run.
+// ReadSecret and ApplySecret open one envelope (the data; no token travels): one Decrypt call per run, whose
+// own attempts (three) outlast two throttles.
 for (const step of ['ReadSecret', 'ApplySecret'] as const) {
   CELLS.push(
-    cell(step, 'KMS ThrottlingException', DECRYPT, F.throttled, 2, 4, 1),
+    cell(step, 'KMS ThrottlingException', DECRYPT, F.throttled, 2, 3, 1),
     cell(
       step,
       'KMS DisabledException',
       DECRYPT,
       F.disabled,
       Infinity,
-      2,
+      1,
       1,
       'InvalidInputError',
       /kms:Decrypt on .* failed: DisabledException/,
@@ -216,7 +183,7 @@ for (const step of ['ReadSecret', 'ApplySecret'] as const) {
       DECRYPT,
       F.kmsDenied('kms:Decrypt'),
       Infinity,
-      2,
+      1,
       1,
       'PermissionDeniedError',
       /kms:Decrypt on .* was denied/,
@@ -238,9 +205,8 @@ const KMS_EXCEPTIONS: readonly [string, Fault, ErrorName | undefined][] = [
 ];
 for (const [step, target, calls] of [
   ['FetchSecret', GENERATE, 1],
-  ['MintToken', GENERATE, 1],
-  ['ReadSecret', DECRYPT, 2],
-  ['ApplySecret', DECRYPT, 2],
+  ['ReadSecret', DECRYPT, 1],
+  ['ApplySecret', DECRYPT, 1],
 ] as const) {
   const action = target === GENERATE ? 'kms:GenerateDataKey' : 'kms:Decrypt';
   for (const [name, rule, permanent] of KMS_EXCEPTIONS) {

@@ -4,6 +4,7 @@
 // a TLS proxy (testbed/fault-proxy.ts); 403, 404, 409 and 422 are caused for real.
 import { describe, expect, it } from 'vitest';
 import type { ErrorName } from '../../functions/domain/errors.ts';
+import { MAX_REAUTHS } from '../../functions/domain/loops.ts';
 import { kubeStatus, kubeTooManyRequests, type ActiveRule, type Fault } from '../../testbed/fault-proxy.ts';
 import type { LocalMapping, StepName } from '../../testbed/local-pipeline.ts';
 import {
@@ -77,6 +78,47 @@ const TRANSIENT_CELLS: TransientCell[] = (['ReadSecret', 'ApplySecret'] as const
     },
   ]),
 );
+
+/**
+ * A refused token (401): the Kubernetes step signs a new one at each call, so the ASL retries the step itself
+ * (its Retry on UnauthorizedError: MAX_REAUTHS more attempts); once spent, the target's DLQ message names the step.
+ */
+describe('Kubernetes faults: 401 (the token refused)', () => {
+  const CAUSE = /the cluster refused the bearer token of .* \(401\): it expired/;
+  it.each(['ReadSecret', 'ApplySecret'] as const)('%s × 401 (first 1) → synced, the step run again', async (step) => {
+    const { run, rules } = await runCell(bed.shared, bed.p, bed.next(), { synced: true }, async () =>
+      bed.p.kube.add({
+        method: METHOD[step],
+        path: SECRET_PATH,
+        times: 1,
+        fault: kubeStatus(401, 'Unauthorized', 'Unauthorized'),
+      }),
+    );
+    expect(attempts(run, step)).toBe(2);
+    expect(attempts(run, 'ReadSecret') + attempts(run, 'ApplySecret')).toBe(3); // nothing else ran again
+    expect(rules[0]!.faulted).toBe(1);
+  });
+
+  it.each(['ReadSecret', 'ApplySecret'] as const)(
+    '%s × 401 (always) → DLQ UnauthorizedError after 1 + MAX_REAUTHS attempts, nothing written',
+    async (step) => {
+      const { run, rules } = await runCell(
+        bed.shared,
+        bed.p,
+        bed.next(),
+        { dlq: 'UnauthorizedError', step, cause: CAUSE },
+        async () =>
+          bed.p.kube.add({
+            method: METHOD[step],
+            path: SECRET_PATH,
+            fault: kubeStatus(401, 'Unauthorized', 'Unauthorized'),
+          }),
+      );
+      expect(attempts(run, step)).toBe(1 + MAX_REAUTHS);
+      expect(rules[0]!.faulted).toBe(1 + MAX_REAUTHS);
+    },
+  );
+});
 
 describe('Kubernetes faults: transient', () => {
   it.each(TRANSIENT_CELLS)('$step × $fault ($when) → $outcome', async ({ step, rule, times, cause }) => {

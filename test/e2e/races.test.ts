@@ -98,7 +98,7 @@ function writesSince(m: Pick<TargetRef, 'namespace' | 'secretName'>, resourceVer
   );
 }
 
-const planOf = (r: ExecutionRecord) => stepResults(r, 'PlanMerge').map((plan) => plan.action as string);
+const planOf = (r: ExecutionRecord) => stepResults(r, 'ReadSecret').map((plan) => plan.action as string);
 
 /**
  * How the versions meet their deliveries. `versions-first`: all K versions

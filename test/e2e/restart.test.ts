@@ -3,10 +3,13 @@
 // No controllers run in the test bed, so nothing rolls: each test checks the
 // pod template annotation `kubectl rollout restart` would set, on the object.
 import { kubeNames } from '../../infra/model/kube-names.ts';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoSecretMaterial } from '../support/canary.ts';
-import { kmsKeyService } from '../../functions/adapters/kms.ts';
-import { seal } from '../../functions/adapters/seal.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalMappingOptions } from '../../testbed/local-pipeline.ts';
+import { referenceTools } from '../support/reference-tools.ts';
 import { adminApply, adminToken, createNamespace, kube } from '../support/kube.ts';
 import { type Kind, RESOURCE, workload } from '../support/workloads.ts';
 import { stepResults, TestMapping, type ExecutionRecord, type LocalMapping } from '../support/pipeline.ts';
@@ -33,8 +36,12 @@ async function getWorkload(namespace: string, kind: Kind, name: string) {
  * A mapping with `restart` in a fresh namespace (its own identity, and the Role, RoleBinding and admission
  * policy `eks-secret-sync rbac` prints) and, created as admin, the workloads given.
  */
-async function restartMapping(restart: string[], existing: [Kind, string][]): Promise<LocalMapping> {
-  const m = await TestMapping.create({ restart, secretString: data() });
+async function restartMapping(
+  restart: string[],
+  existing: [Kind, string][],
+  functionEnv?: LocalMappingOptions['functionEnv'],
+): Promise<LocalMapping> {
+  const m = await TestMapping.create({ restart, secretString: data(), functionEnv });
   mappings.push(m);
   await adminApply(existing.map(([kind, name]) => workload(kind, m.namespace, name)));
   return m;
@@ -105,7 +112,7 @@ describe('rollout restart after a sync', () => {
 
       // Assess
       expect(second.status).toBe('SUCCEEDED');
-      expect(stepResults(second, 'PlanMerge').at(-1)).toMatchObject({
+      expect(stepResults(second, 'ReadSecret').at(-1)).toMatchObject({
         action: 'update',
         updated: ['password'],
         restart: ['daemonset/agent', 'deployment/api', 'statefulset/db'],
@@ -131,7 +138,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: no write, no restart
     expect(again.status).toBe('SUCCEEDED');
-    expect(stepResults(again, 'PlanMerge').at(-1)).toMatchObject({ action: 'none', restart: [] });
+    expect(stepResults(again, 'ReadSecret').at(-1)).toMatchObject({ action: 'none', restart: [] });
     expect(entered(again, 'ApplySecret')).toBe(0);
     expect(entered(again, 'RestartWorkloads')).toBe(0);
 
@@ -142,7 +149,7 @@ describe('rollout restart after a sync', () => {
 
     // Assess: the Secret records v2, the workload is untouched
     expect(metadataOnly.status).toBe('SUCCEEDED');
-    expect(stepResults(metadataOnly, 'PlanMerge').at(-1)).toMatchObject({
+    expect(stepResults(metadataOnly, 'ReadSecret').at(-1)).toMatchObject({
       action: 'update',
       added: [],
       updated: [],
@@ -197,37 +204,49 @@ describe('rollout restart after a sync', () => {
     );
   });
 
-  it('mints a new token when the cluster refuses the one it has, and restarts with the same time', async () => {
-    // Prepare: the first RestartWorkloads gets a sealed token that expired 20 minutes ago
-    const m = await restartMapping(['deployment/api'], [['Deployment', 'api']]);
-    const tb = inject('testbed');
-    const keys = kmsKeyService(m.functions.FetchSecret.env.SEAL_KEY_ID!, {
-      region: tb.moto.region,
-      endpoint: tb.moto.url,
-      credentials: async () => tb.moto.credentials,
+  it('retries itself with a newly signed token when the cluster refuses one, and restarts with the same time', async () => {
+    // Prepare: RestartWorkloads' clock runs 20 minutes behind (libfaketime) for its first call, so the token it
+    // signs is expired on arrival and the cluster answers 401; from its second call on, the clock is real.
+    const clock = join(mkdtempSync(join(tmpdir(), 'restart-clock-')), 'clock');
+    writeFileSync(clock, '-20m\n');
+    const { libfaketime } = await referenceTools();
+    const m = await restartMapping(['deployment/api'], [['Deployment', 'api']], {
+      RestartWorkloads: {
+        LD_PRELOAD: libfaketime,
+        FAKETIME_TIMESTAMP_FILE: clock,
+        FAKETIME_NO_CACHE: '1',
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      },
     });
-    const expired = await m.token({ now: new Date(Date.now() - 20 * 60_000) });
-    const sealedExpired = await seal(keys, { mappingId: m.id, purpose: 'eks-token' }, Buffer.from(expired, 'utf8'));
     const restart = m.functions.RestartWorkloads;
     const original = restart.invoke.bind(restart);
-    const inputs: any[] = [];
+    const calls: { input: any; error?: string }[] = [];
     restart.invoke = async (input: any) => {
-      inputs.push(input);
-      return original(inputs.length === 1 ? { ...input, sealedToken: sealedExpired } : input);
+      const call: { input: any; error?: string } = { input };
+      calls.push(call);
+      try {
+        return await original(input);
+      } catch (e) {
+        call.error = (e as Error).name;
+        throw e;
+      } finally {
+        writeFileSync(clock, '+0\n');
+      }
     };
 
     // Act
     const r = await m.run({});
     restart.invoke = original;
 
-    // Assess
+    // Assess: the step itself ran again (the ASL's Retry on UnauthorizedError), nothing before it did
     expect(r.status).toBe('SUCCEEDED');
-    // One after the write (it dropped the token it used), one for the refused token.
-    expect(entered(r, 'RemintToken')).toBe(2);
-    expect(entered(r, 'RestartWorkloads')).toBe(2);
+    expect(calls.map((c) => c.error)).toEqual(['UnauthorizedError', undefined]);
+    expect(entered(r, 'RestartWorkloads')).toBe(1);
+    expect(r.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'RestartWorkloads')).toHaveLength(1);
     expect(entered(r, 'ReadSecret')).toBe(1);
-    expect(inputs[1].requestedAt).toBe(inputs[0].requestedAt);
-    expect(inputs[1].sealedToken).not.toStrictEqual(inputs[0].sealedToken);
+    expect(entered(r, 'ApplySecret')).toBe(1);
+    expect(calls[1]!.input).toStrictEqual(calls[0]!.input);
+    expect(calls[0]!.input.sealedToken).toBeUndefined();
     const annotations = (await getWorkload(m.namespace, 'Deployment', 'api')).spec.template.metadata.annotations;
     expect(annotations).toMatchObject({
       [RESTARTED_AT]: r.output.results[0].restarted.restartedAt,

@@ -6,11 +6,13 @@
 // and compared with the documented ones (1 s, ×2, at most 20 s, FULL).
 // Stand-in: the waits are aws-local-stepfunctions' implementation of these
 // settings, not the service's; what this proves is that the ASL asks for
-// them and that the whole retry path runs unshortened. PlanMerge makes no
-// call and has nothing to fault.
+// them and that the whole retry path runs unshortened. A 401 is retried by
+// the Kubernetes step itself (it signs a new token at each call): its own
+// Retry entry (1 s, ×2, at most 20 s, FULL, MAX_REAUTHS attempts) is timed too.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kubeStatus, type Fault, type FaultRule } from '../../testbed/fault-proxy.ts';
+import { MAX_REAUTHS } from '../../functions/domain/loops.ts';
 import type { StepName } from '../../testbed/local-pipeline.ts';
 import { expectNoSecretMaterial } from '../support/canary.ts';
 import { TAG, useFaultMatrix } from '../support/fault-matrix.ts';
@@ -34,10 +36,13 @@ interface Retrier {
 }
 
 /** A step's state: FetchSecret at the top level, the others in one target's run (the Map's ItemProcessor). */
-const stateOf = (step: StepName) => ASL.States[step] ?? ASL.States.Targets.ItemProcessor.States[step];
+const stateOf = (step: string) => ASL.States[step] ?? ASL.States.Targets.ItemProcessor.States[step];
 
-const transientRetrier = (step: StepName): Retrier =>
-  (stateOf(step).Retry as Retrier[]).find((r) => r.ErrorEquals.includes('TransientError'))!;
+/** The Retry entry of `step` for `error` (undefined when it has none). */
+const retrierFor = (step: string, error: string): Retrier | undefined =>
+  ((stateOf(step).Retry ?? []) as Retrier[]).find((r) => r.ErrorEquals.includes(error));
+
+const transientRetrier = (step: string): Retrier => retrierFor(step, 'TransientError')!;
 
 /** The waits between each failure of `step` and its retry, in ms, in order. */
 function waits(run: ExecutionRecord, step: StepName): number[] {
@@ -52,27 +57,50 @@ function waits(run: ExecutionRecord, step: StepName): number[] {
 }
 
 const reset: Fault = { kind: 'reset' };
-const CELLS: [StepName, string, Omit<FaultRule, 'times'>, number][] = [
+const CELLS: [StepName, string, Omit<FaultRule, 'times'>, number, error: string][] = [
   // Six resets outlast two calls' three attempts each: the step fails twice, then succeeds.
   [
     'FetchSecret',
     'GetSecretValue reset',
     { client: TAG.FetchSecret, target: 'secretsmanager.GetSecretValue', fault: reset },
     6,
+    'TransientError',
+  ],
+  // ReadSecret opens the sealed data (one Decrypt, three attempts a call): six resets fail it twice.
+  [
+    'ReadSecret',
+    'Decrypt reset',
+    { client: TAG.ReadSecret, target: 'TrentService.Decrypt', fault: reset },
+    6,
+    'TransientError',
   ],
   [
-    'MintToken',
-    'GenerateDataKey reset',
-    { client: TAG.MintToken, target: 'TrentService.GenerateDataKey', fault: reset },
-    6,
+    'ReadSecret',
+    'GET 503',
+    { method: 'GET', fault: kubeStatus(503, 'ServiceUnavailable', 'unavailable') },
+    2,
+    'TransientError',
   ],
-  ['ReadSecret', 'GET 503', { method: 'GET', fault: kubeStatus(503, 'ServiceUnavailable', 'unavailable') }, 2],
-  ['ApplySecret', 'PATCH 503', { method: 'PATCH', fault: kubeStatus(503, 'ServiceUnavailable', 'unavailable') }, 2],
+  [
+    'ApplySecret',
+    'PATCH 503',
+    { method: 'PATCH', fault: kubeStatus(503, 'ServiceUnavailable', 'unavailable') },
+    2,
+    'TransientError',
+  ],
+  // A refused token: the step retries itself (a new token each call) on its UnauthorizedError entry.
+  [
+    'ReadSecret',
+    'GET 401',
+    { method: 'GET', fault: kubeStatus(401, 'Unauthorized', 'Unauthorized') },
+    2,
+    'UnauthorizedError',
+  ],
 ];
 
 describe('Retry timing as deployed', () => {
   it('is configured as documented for every step: 1 s, backoff 2, at most 20 s, full jitter, 4 retries', () => {
-    for (const step of ['FetchSecret', 'MintToken', 'ReadSecret', 'PlanMerge', 'ApplySecret'] as const) {
+    for (const step of ['FetchSecret', 'ReadSecret', 'ApplySecret', 'RestartWorkloads', 'RecheckRollouts'] as const) {
       expect(transientRetrier(step)).toMatchObject({
         IntervalSeconds: 1,
         BackoffRate: 2,
@@ -83,10 +111,26 @@ describe('Retry timing as deployed', () => {
     }
   });
 
+  it('retries a refused token (401) in the Kubernetes step itself: 1 s, backoff 2, at most 20 s, full jitter, MAX_REAUTHS', () => {
+    for (const step of ['ReadSecret', 'ApplySecret', 'RestartWorkloads'] as const) {
+      expect(retrierFor(step, 'UnauthorizedError'), step).toStrictEqual({
+        ErrorEquals: ['UnauthorizedError'],
+        IntervalSeconds: 1,
+        BackoffRate: 2,
+        MaxDelaySeconds: 20,
+        JitterStrategy: 'FULL',
+        MaxAttempts: MAX_REAUTHS,
+      });
+    }
+    // FetchSecret calls no cluster; the re-check of rollouts after a redrive has no 401 retry.
+    expect(retrierFor('FetchSecret', 'UnauthorizedError')).toBeUndefined();
+    expect(retrierFor('RecheckRollouts', 'UnauthorizedError')).toBeUndefined();
+  });
+
   it.each(CELLS)(
     '%s × %s: two retries, each wait within its full-jitter bound',
-    async (step, _f, rule, times) => {
-      const r = transientRetrier(step);
+    async (step, _f, rule, times, error) => {
+      const r = retrierFor(step, error)!;
       const version = await bed.shared.putSecret({ secretString: JSON.stringify(bed.next()) });
       bed.p.kube.reset();
       bed.p.moto.reset();

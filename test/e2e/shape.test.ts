@@ -48,7 +48,7 @@ async function mapping(opts: Parameters<typeof TestMapping.create>[0]) {
 }
 
 function planOf(r: ExecutionRecord) {
-  return stepResults(r, 'PlanMerge')[0];
+  return stepResults(r, 'ReadSecret')[0];
 }
 
 afterAll(async () => {

@@ -42,7 +42,7 @@ describe('sync pipeline on the test bed', () => {
       team: 'payments',
     });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-arn']).toBe(m.secretArn);
-    const plan = stepResults(r, 'PlanMerge')[0];
+    const plan = stepResults(r, 'ReadSecret')[0];
     expect(plan).toMatchObject({ action: 'create', added: ['password', 'port', 'username'] });
   });
 
@@ -64,7 +64,7 @@ describe('sync pipeline on the test bed', () => {
     const s = await secretOf(m);
     expect(s.body.data).toEqual({ a: b64('1'), b: b64(`${CANARY}-3`), c: b64('new'), theirs: b64('x') });
     expect(s.body.metadata.annotations['eks-secret-sync.io/source-version-id']).toBe(v2);
-    const plan = stepResults(r, 'PlanMerge')[0];
+    const plan = stepResults(r, 'ReadSecret')[0];
     expect(plan).toMatchObject({
       action: 'update',
       added: ['c'],
@@ -140,7 +140,7 @@ describe('sync pipeline on the test bed', () => {
     expect((await m.run(m.labelEvent(v2))).status).toBe('SUCCEEDED');
     const late = await m.run(m.labelEvent(v1));
     expect(late.status).toBe('SUCCEEDED');
-    const plan = late.events.find((e) => e.type === 'StateExited' && e.state.name === 'PlanMerge').state.output.write
+    const plan = late.events.find((e) => e.type === 'StateExited' && e.state.name === 'ReadSecret').state.output.write
       .plan;
     expect(plan.action).toBe('skip-stale');
     const s = await secretOf(m);

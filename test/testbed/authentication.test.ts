@@ -1,5 +1,5 @@
 // EKS-like authentication on the test bed: the apiserver accepts the
-// k8s-aws-v1 tokens the product mints, through aws-iam-authenticator's
+// k8s-aws-v1 tokens the product signs, through aws-iam-authenticator's
 // verifier, and maps the role to the access entry's username and groups.
 import { describe, expect, inject, it } from 'vitest';
 import { kube, tokenFor } from '../support/kube.ts';
@@ -81,7 +81,8 @@ describe('EKS token authentication', () => {
   });
 });
 
-// Issue 25: a token signed for another region's STS host, as mint-token signs it for a cluster of another region.
+// Issue 25: a token signed for another region's STS host, as a Kubernetes step signs it for a cluster of another
+// region.
 // aws-iam-authenticator v0.7.13 (pkg/token/token.go verifySTSHostnameFormat) accepts the regional STS hosts of any
 // region of its partition, whatever its own region, and refuses a host of another partition.
 describe('EKS token authentication across regions', () => {

@@ -8,7 +8,10 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { kmsGrantService } from '../../functions/adapters/kms.ts';
 import { reconcile, type CustomResourceEvent } from '../../functions/seal-grants/handler.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/eks-secret-sync/0123456789ab/Stack-MappingaReadSecretRole-X';
+/** The mapping's Kubernetes identity (the role read-secret, apply-secret and restart-workloads share). */
+const ROLE = 'arn:aws:iam::123456789012:role/eks-secret-sync/0123456789ab/Stack-MappingaMintTokenRole-X';
+/** fetch-secret's role. */
+const FETCH_ROLE = 'arn:aws:iam::123456789012:role/eks-secret-sync/0123456789ab/Stack-MappingaFetchSecretRole-X';
 const GRANTS = [
   {
     Name: 'eks-secret-sync/a/ReadSecret/secret-data',
@@ -17,10 +20,10 @@ const GRANTS = [
     EncryptionContext: { mappingId: 'a', purpose: 'secret-data' },
   },
   {
-    Name: 'eks-secret-sync/a/ReadSecret/eks-token',
-    GranteePrincipal: ROLE,
-    Operations: ['Decrypt'],
-    EncryptionContext: { mappingId: 'a', purpose: 'eks-token' },
+    Name: 'eks-secret-sync/a/FetchSecret/secret-data',
+    GranteePrincipal: FETCH_ROLE,
+    Operations: ['GenerateDataKey'],
+    EncryptionContext: { mappingId: 'a', purpose: 'secret-data' },
   },
 ];
 
@@ -58,10 +61,10 @@ describe('the seal grants on moto', () => {
     const listed = await service().list();
     expect(listed.map(({ grantId, ...g }) => g).sort((a, b) => a.name!.localeCompare(b.name!))).toStrictEqual([
       {
-        name: 'eks-secret-sync/a/ReadSecret/eks-token',
-        granteePrincipal: ROLE,
-        operations: ['Decrypt'],
-        encryptionContextEquals: { mappingId: 'a', purpose: 'eks-token' },
+        name: 'eks-secret-sync/a/FetchSecret/secret-data',
+        granteePrincipal: FETCH_ROLE,
+        operations: ['GenerateDataKey'],
+        encryptionContextEquals: { mappingId: 'a', purpose: 'secret-data' },
       },
       {
         name: 'eks-secret-sync/a/ReadSecret/secret-data',
