@@ -3,8 +3,8 @@
  * and adds one stack per other account and region of its clusters, holding only their access entries; the
  * Kubernetes identity those entries name is the role the home stack creates (by a name known before any deploy:
  * `<app>-<mapping>-mint-token`, the mint-token function's of earlier releases), the execution role of the mapping's
- * Kubernetes functions, and each of them signs its token for the cluster's region. The cross-account trust is judged by the IAM evaluator
- * (test/support/iam-judge.ts), each "cannot" with a positive control.
+ * Kubernetes functions, and each of them signs its token for the cluster's region. The cross-account trust is
+ * judged by the IAM evaluator (test/support/iam-judge.ts), each "cannot" with a positive control.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
