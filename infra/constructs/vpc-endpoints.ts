@@ -1,8 +1,8 @@
 /**
  * The interface VPC endpoint the functions in a VPC need when their subnets have no route to AWS's public
- * endpoints (no NAT): KMS, which they call to open the sealed values and token (kms:Decrypt). One per VPC, shared
- * by every mapping that asks for it in that VPC (`cluster.vpc.endpoints`), created only on request
- * (docs/deploy.md#private-clusters-functions-in-a-vpc).
+ * endpoints (no NAT): KMS, which they call to open the sealed values (kms:Decrypt; the token each signs is a local
+ * computation, no call). One per VPC, shared by every mapping that asks for it in that VPC
+ * (`cluster.vpc.endpoints`), created only on request (docs/deploy.md#private-clusters-functions-in-a-vpc).
  *
  * Private DNS stays off: the functions are pointed at the endpoint's own DNS name (their environment's KMS endpoint
  * URL, functions/runtime/env-contract.ts), so the endpoint neither conflicts with a KMS endpoint the VPC may
@@ -31,7 +31,7 @@ export function kmsEndpointTagValue(appName: string, vpcId: string): string {
   return `${appHash(appName)}:${vpcId}`;
 }
 
-/** The KMS actions the functions in a VPC call: they only open seals (read-secret, apply-secret, restart-workloads). */
+/** The KMS actions the functions in a VPC call: they only open seals (read-secret, apply-secret). */
 export const KMS_ENDPOINT_ACTIONS = ['kms:Decrypt'] as const;
 
 /** What a function needs of an endpoint: where to send its KMS calls, and the VPC to tag its role with. */

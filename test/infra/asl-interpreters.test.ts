@@ -68,10 +68,10 @@ beforeAll(async () => {
 
 describe('the deployed definition on two ASL interpreters', () => {
   it('answers {} for a function the script does not name, and refuses a named one without an answer', () => {
-    const s = { ...SCENARIOS[0]!, answers: { PlanMerge: { [T3]: [] } } };
+    const s = { ...SCENARIOS[0]!, answers: { ReadSecret: { [T3]: [] } } };
     expect(scriptedAnswer(s, 'ApplySecret', T2, 0)).toStrictEqual({ result: {} });
-    expect(() => scriptedAnswer(s, 'PlanMerge', T2, 0)).toThrow(`no answer for PlanMerge ${T2}`);
-    expect(() => scriptedAnswer(s, 'PlanMerge', T3, 0)).toThrow(`no answer for PlanMerge ${T3}`);
+    expect(() => scriptedAnswer(s, 'ReadSecret', T2, 0)).toThrow(`no answer for ReadSecret ${T2}`);
+    expect(() => scriptedAnswer(s, 'ReadSecret', T3, 0)).toThrow(`no answer for ReadSecret ${T3}`);
   });
 
   it.each(SCENARIOS.map((s, i) => [s.name, i] as const))('%s: both agree', (_name, i) => {
@@ -95,7 +95,7 @@ describe('the deployed definition on two ASL interpreters', () => {
     }
   });
 
-  it('finds a 401 that cost no extra mint or read (control: the all-synced run in its place)', () => {
+  it('finds a 401 that cost no extra run of the refused step (control: the all-synced run in its place)', () => {
     const synced = local[SCENARIOS.findIndex((x) => x.name === 'all-synced')]!;
     const reminted = SCENARIOS.find((x) => x.name === 'unauthorized-then-reminted')!.expect.moreCalls!;
     for (const [call, n] of Object.entries(reminted))

@@ -1,9 +1,10 @@
 /**
  * Clusters in other accounts and regions (issue 25): the app keeps its pipeline in the secrets' account and region
  * and adds one stack per other account and region of its clusters, holding only their access entries; the
- * mint-token role those entries name is the role the home stack creates (by a name known before any deploy), and
- * its token is signed for the cluster's region. The cross-account trust is judged by the IAM evaluator
- * (test/support/iam-judge.ts), each "cannot" with a positive control.
+ * Kubernetes identity those entries name is the role the home stack creates (by a name known before any deploy:
+ * `<app>-<mapping>-mint-token`, the mint-token function's of earlier releases), the execution role of the mapping's
+ * Kubernetes functions, and each of them signs its token for the cluster's region. The cross-account trust is
+ * judged by the IAM evaluator (test/support/iam-judge.ts), each "cannot" with a positive control.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
 } from '../../infra/model/cluster-env.ts';
 import { configAppScope, kubeNames } from '../../infra/model/kube-names.ts';
 import { ENV } from '../../functions/runtime/env-contract.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { type ResolvedStack, resolveFleet, type TemplateJson } from '../support/cfn-resolve.ts';
 import { fleetRole, judge, type PolicyDocument } from '../support/iam-judge.ts';
 
@@ -119,17 +121,34 @@ describe('an app with clusters in other accounts and regions', () => {
     // The mapping with no cluster elsewhere keeps its generated name (renaming a deployed role replaces it).
     const named = mint.filter((id) => home!.resources[id]!.Properties.RoleName !== undefined);
     expect(named.map((id) => id.startsWith('Mappingdb'))).toStrictEqual([true]);
+    expect(home!.resources[named[0]!]!.Properties.RoleName).toBe(ROLE_ARN.split('/').pop());
+    // The name of earlier releases, which the clusters' entries already name: `<app>-<mapping>-mint-token`.
+    expect(ROLE_ARN).toMatch(/\/[^/]+-db-mint-token$/);
+    // The role is the execution role of the mapping's Kubernetes functions, which sign their tokens with it.
+    const kubernetes = Object.entries(home!.resources).filter(
+      ([id, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        FUNCTION_STEPS.some((row) => row.inVpc && new RegExp(`^Mappingdb${row.state}Function`).test(id)),
+    );
+    expect(kubernetes.map(([, f]) => f.Properties.Role)).toStrictEqual([ROLE_ARN, ROLE_ARN]);
   });
 
-  it("signs each token for its cluster's region: mint-token knows the regions of the clusters elsewhere", () => {
-    const fns = ofType(templates.Xacct!, 'AWS::Lambda::Function').filter(([id]) => /^MappingdbMintToken/.test(id));
-    expect(fns).toHaveLength(1);
-    expect(JSON.parse(fns[0]![1].Properties.Environment.Variables[ENV.clusterRegions])).toStrictEqual({
-      eu: 'eu-west-1',
-      'far-eu': 'eu-west-1',
-    });
-    const plain = ofType(templates.Xacct!, 'AWS::Lambda::Function').find(([id]) => /^MappingplainMintToken/.test(id));
-    expect(plain![1].Properties.Environment.Variables[ENV.clusterRegions]).toBeUndefined();
+  it("signs each token for its cluster's region: the Kubernetes functions know the regions of the clusters elsewhere", () => {
+    const fns = (mapping: string) =>
+      ofType(templates.Xacct!, 'AWS::Lambda::Function').filter(([id]) => id.startsWith(`Mapping${mapping}`));
+    const regions = (mapping: string, state: string) =>
+      fns(mapping).find(([id]) => new RegExp(`^Mapping${mapping}${state}Function`).test(id))?.[1].Properties.Environment
+        .Variables[ENV.clusterRegions];
+    // db restarts nothing: read-secret and apply-secret call its clusters.
+    const kubernetes = FUNCTION_STEPS.filter((row) => row.inVpc && !row.optional).map((row) => row.state);
+    expect(kubernetes).toStrictEqual(['ReadSecret', 'ApplySecret']);
+    for (const state of kubernetes) {
+      expect(JSON.parse(regions('db', state)), state).toStrictEqual({ eu: 'eu-west-1', 'far-eu': 'eu-west-1' });
+      expect(regions('plain', state), state).toBeUndefined();
+    }
+    // No mint-token function any more; the fetch calls no cluster.
+    expect(fns('db').filter(([id]) => /MintToken/.test(id))).toStrictEqual([]);
+    expect(regions('db', 'FetchSecret')).toBeUndefined();
   });
 
   it('prints the command a cluster administrator runs instead of deploying the access stack', () => {
@@ -184,7 +203,7 @@ describe('the cross-account trust, judged by the IAM evaluator', () => {
     ['eks:CreateAccessEntry', cluster],
     ['eks:DeleteCluster', cluster],
     ['sts:AssumeRole', bootstrapDeployRole],
-  ])("denies the mint-token role %s in the cluster's account", async (action, resource) => {
+  ])("denies the Kubernetes identity (the mint-token role) %s in the cluster's account", async (action, resource) => {
     const role = mintRole();
     const resourcePolicy = action === 'sts:AssumeRole' ? bootstrapTrust : undefined;
     expect(await judgeAs(role.arn, role.identity)(action, resource, OTHER, resourcePolicy)).toBe('ImplicitlyDenied');

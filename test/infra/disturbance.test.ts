@@ -75,8 +75,9 @@ describe('a 33-mapping fleet over 3 clusters in 3 stacks, edited as people do', 
     const fileOrder = synthFleet(insert.apply(FIXTURE));
     after.set('file order: insert at the top', fileOrder);
     const found = disturbances(fleetChanges(before, fileOrder), insert);
-    // The last mapping of Fleet and of Fleet-2 each move one stack on: removed in one, created in the next.
-    expect(found.filter((f) => / remove$/.test(f)).length).toBeGreaterThanOrEqual(2 * 29);
+    // The last mapping of Fleet and of Fleet-2 each move one stack on: removed in one, created in the next (at
+    // least a plain mapping's 19 resources each, test/infra/fleet.test.ts).
+    expect(found.filter((f) => / remove$/.test(f)).length).toBeGreaterThanOrEqual(2 * 19);
     expect(found.some((f) => f.startsWith('Fleet-2/Mappingsvc11'))).toBe(true);
   }, 120_000);
 });

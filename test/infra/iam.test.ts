@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
+import { KUBERNETES_IDENTITY_ID } from '../../infra/constructs/functions/identity.ts';
 import { FUNCTION_METADATA_KEY, FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import { SEAL_KEY_ADMIN_ACTIONS, SEAL_KEY_ADMIN_SID, SEAL_KEY_GRANTOR_SID } from '../../infra/constructs/seal-key.ts';
 import { SEAL_GRANTS_RESOURCE_TYPE } from '../../infra/constructs/seal-grants.ts';
@@ -66,6 +67,13 @@ const sweepRole = () =>
 const LIST_SECRETS = 'secretsmanager:ListSecrets';
 const sealKeyArn = () => ({ 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] });
 const kmsOf = (role: string) => statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('kms:')));
+/** The roles of a mapping's functions, each once (the Kubernetes steps share the mapping's identity). */
+const rolesOf = (id: string) => [...new Set(stepsOf(id).map((name) => roleOfStep(id, name)))];
+/** The function kinds of a mapping that run with `role`. */
+const kindsOf = (id: string, role: string) => stepsOf(id).filter((name) => roleOfStep(id, name) === role);
+/** The Kubernetes identity's logical id pattern (construct path `Mapping-<id>/MintToken/Role`). */
+const identityId = (id: string) =>
+  new RegExp(`^Mapping${id.replace(/-/g, '')}${KUBERNETES_IDENTITY_ID}Role[0-9A-F]{8}$`);
 
 beforeAll(() => {
   s = synth();
@@ -125,25 +133,50 @@ describe('the fetch role', () => {
 
 describe('the seal key', () => {
   // Each step as the step table says it seals and opens (functions/domain/sync-steps.ts): one purpose is written
-  // as a string, several as a list; a step that does neither (plan-merge) has no statement on the seal key.
+  // as a string, several as a list; a step that does neither (restart-workloads) adds no statement on the seal key.
   const use = (action: string, purposes: readonly string[]) =>
     purposes.length === 0 ? [] : [{ action, purpose: purposes.length === 1 ? purposes[0] : purposes }];
   const SEAL_USE = FUNCTION_STEPS.map(
     (step) => [step.kind, [...use('kms:GenerateDataKey', step.seals), ...use('kms:Decrypt', step.opens)]] as const,
   );
+  /** A role's seal use: the uses of the steps it runs, each once (a role shared by two steps has one statement). */
+  const useOfRole = (id: string, role: string) => {
+    const uses = SEAL_USE.filter(([kind]) => kindsOf(id, role).includes(kind)).flatMap(([, u]) => u);
+    return [...new Map(uses.map((u) => [JSON.stringify(u), u])).values()];
+  };
 
-  it.each(SEAL_USE)('is usable by %s only as %j, for its own mapping', (name, uses) => {
-    for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
-      const onSeal = kmsOf(roleOfStep(id, name)).filter((st) => !st.Resource.includes(SECRET_KEY));
-      expect(onSeal.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual(
-        uses.map(({ action, purpose }) => ({
-          Action: [action],
-          Resource: [sealKeyArn()],
-          Condition: {
-            StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose },
-          },
-        })),
-      );
+  it.each(SEAL_USE)(
+    'is usable by the role of %s as %j and what the other steps of its role use, for its own mapping',
+    (name, uses) => {
+      for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
+        const role = roleOfStep(id, name);
+        const onSeal = kmsOf(role).filter((st) => !st.Resource.includes(SECRET_KEY));
+        const expected = useOfRole(id, role);
+        for (const u of uses) expect(expected).toContainEqual(u);
+        expect(onSeal.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual(
+          expected.map(({ action, purpose }) => ({
+            Action: [action],
+            Resource: [sealKeyArn()],
+            Condition: {
+              StringEquals: { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': purpose },
+            },
+          })),
+        );
+      }
+    },
+  );
+
+  it("is usable by the Kubernetes identity only to open its own mapping's secret data, and sealed with by the fetch only (by hand)", () => {
+    for (const id of MAPPINGS) {
+      const [fetch, identity, ...more] = rolesOf(id);
+      expect(more).toStrictEqual([]);
+      const onSeal = (role: string) =>
+        kmsOf(role)
+          .filter((st) => !st.Resource.includes(SECRET_KEY))
+          .map((st) => [st.Action, st.Condition!.StringEquals]);
+      const context = { 'kms:EncryptionContext:mappingId': id, 'kms:EncryptionContext:purpose': 'secret-data' };
+      expect(onSeal(fetch!)).toStrictEqual([[['kms:GenerateDataKey'], context]]);
+      expect(onSeal(identity!)).toStrictEqual([[['kms:Decrypt'], context]]);
     }
   });
 
@@ -186,12 +219,12 @@ describe('the seal key', () => {
     }));
     // The same as every role's own seal statement, purpose by purpose.
     const fromIam = MAPPINGS.flatMap((id) =>
-      stepsOf(id).flatMap((name) =>
-        kmsOf(roleOfStep(id, name))
+      rolesOf(id).flatMap((role) =>
+        kmsOf(role)
           .filter((st) => !st.Resource.includes(SECRET_KEY))
           .flatMap((st) =>
             [st.Condition!.StringEquals!['kms:EncryptionContext:purpose']].flat().map((purpose) => ({
-              role: roleOfStep(id, name),
+              role,
               operations: st.Action.map((a) => a.replace('kms:', '')),
               context: { mappingId: id, purpose },
             })),
@@ -207,54 +240,79 @@ describe('the seal key', () => {
 });
 
 describe('every step role', () => {
-  it('belongs to one function only', () => {
-    const roles = MAPPINGS.flatMap((id) => stepsOf(id).map((name) => roleOfStep(id, name)));
+  it("is fetch-secret's own, or the mapping's Kubernetes identity which its Kubernetes steps share; none serves two mappings", () => {
+    for (const id of MAPPINGS) {
+      const [fetch, identity, ...more] = rolesOf(id);
+      expect(more, id).toStrictEqual([]);
+      expect(kindsOf(id, fetch!)).toStrictEqual(['fetch-secret']);
+      expect(identity).toMatch(identityId(id));
+      expect(kindsOf(id, identity!)).toStrictEqual(stepsOf(id).filter((n) => n !== 'fetch-secret'));
+    }
+    const roles = MAPPINGS.flatMap(rolesOf);
     expect(new Set(roles).size).toBe(roles.length);
   });
 
-  it.each(FUNCTION_NAMES)('of %s writes only to its own log group and has no managed policy', (name) => {
-    for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
-      const fn = s.resources[functionId(s, id, name)]!;
-      const role = roleOf(fn);
-      const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
-      expect(logs.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual([
-        {
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: [{ 'Fn::GetAtt': [fn.Properties!.LoggingConfig.LogGroup.Ref, 'Arn'] }],
-        },
-      ]);
-      expect(s.resources[role]!.Properties!.ManagedPolicyArns).toBeUndefined();
-    }
-  });
+  it.each(FUNCTION_NAMES)(
+    'of %s writes only to the log groups of the functions it runs (its own) and has no managed policy',
+    (name) => {
+      for (const id of MAPPINGS.filter((m) => stepsOf(m).includes(name))) {
+        const role = roleOfStep(id, name);
+        const groups = kindsOf(id, role).map(
+          (kind) => s.resources[functionId(s, id, kind)]!.Properties!.LoggingConfig.LogGroup.Ref,
+        );
+        expect(groups).toContain(s.resources[functionId(s, id, name)]!.Properties!.LoggingConfig.LogGroup.Ref);
+        const logs = statementsOf(s, role).filter((st) => st.Action.some((a) => a.startsWith('logs:')));
+        expect(logs.map(({ Action, Resource }) => ({ Action, Resource }))).toStrictEqual(
+          groups.map((group) => ({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: [{ 'Fn::GetAtt': [group, 'Arn'] }],
+          })),
+        );
+        expect(s.resources[role]!.Properties!.ManagedPolicyArns).toBeUndefined();
+      }
+    },
+  );
 
-  it('of plan-merge holds nothing beyond its log group', () => {
-    for (const id of MAPPINGS)
-      expect(statementsOf(s, roleOfStep(id, 'plan-merge')).flatMap((st) => st.Action)).toStrictEqual([
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-      ]);
-  });
-
-  it('of mint-token holds only logs and the seal key: minting a token needs no permission', () => {
+  it("of the Kubernetes identity holds only its functions' logs and the seal key: signing a token needs no permission", () => {
     for (const id of MAPPINGS) {
-      expect(statementsOf(s, roleOfStep(id, 'mint-token')).flatMap((st) => st.Action)).toStrictEqual([
+      const identity = rolesOf(id)[1]!;
+      expect([...new Set(statementsOf(s, identity).flatMap((st) => st.Action))]).toStrictEqual([
         'logs:CreateLogStream',
         'logs:PutLogEvents',
-        'kms:GenerateDataKey',
+        'kms:Decrypt',
       ]);
     }
+  });
+
+  it('exist no more for mint-token or plan-merge (no function of theirs is made)', () => {
+    const kinds = ofType(s, 'AWS::Lambda::Function').map(([, f]) => f.Metadata?.[FUNCTION_METADATA_KEY]);
+    expect(kinds).not.toContain('mint-token');
+    expect(kinds).not.toContain('plan-merge');
+    expect(kinds.filter((k) => (FUNCTION_NAMES as readonly unknown[]).includes(k)).length).toBe(
+      MAPPINGS.flatMap(stepsOf).length,
+    );
   });
 });
 
 describe('the restart-workloads role', () => {
   it(
-    'holds only logs and the seal key for the token: it never opens secret data and reaches the cluster only with ' +
-      'the token',
+    "is the mapping's Kubernetes identity: it opens nothing itself, and could open only its own mapping's secret " +
+      'data, which it can read through the API server anyway',
     () => {
-      expect(statementsOf(s, roleOfStep(RESTARTS, 'restart-workloads')).flatMap((st) => st.Action)).toStrictEqual([
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'kms:Decrypt',
+      const role = roleOfStep(RESTARTS, 'restart-workloads');
+      expect(role).toBe(roleOfStep(RESTARTS, 'read-secret'));
+      expect(role).toMatch(identityId(RESTARTS));
+      expect(kmsOf(role).map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toStrictEqual([
+        {
+          Action: ['kms:Decrypt'],
+          Resource: [sealKeyArn()],
+          Condition: {
+            StringEquals: {
+              'kms:EncryptionContext:mappingId': RESTARTS,
+              'kms:EncryptionContext:purpose': 'secret-data',
+            },
+          },
+        },
       ]);
     },
   );

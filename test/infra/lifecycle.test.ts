@@ -189,13 +189,13 @@ describe('the resync schedule', () => {
 });
 
 describe('the deletion policy', () => {
-  const env = (s: Synthesized, id: string, fn: 'plan-merge') =>
+  const env = (s: Synthesized, id: string, fn: 'read-secret') =>
     s.resources[functionId(s, id, fn)]!.Properties!.Environment.Variables;
 
-  it('reaches plan-merge as DELETION_POLICY (retain by default)', () => {
-    expect(env(example, 'app-config', 'plan-merge').DELETION_POLICY).toBe('retain');
-    expect(env(example, 'web-tls', 'plan-merge').DELETION_POLICY).toBe('retain');
-    expect(env(variant, 'app-config', 'plan-merge').DELETION_POLICY).toBe('delete');
+  it('reaches read-secret, which plans the write, as DELETION_POLICY (retain by default)', () => {
+    expect(env(example, 'app-config', 'read-secret').DELETION_POLICY).toBe('retain');
+    expect(env(example, 'web-tls', 'read-secret').DELETION_POLICY).toBe('retain');
+    expect(env(variant, 'app-config', 'read-secret').DELETION_POLICY).toBe('delete');
   });
 
   it('gives the fetch role DescribeSecret on the one secret only with cloudTrailRules (which deliver DeleteSecret)', {

@@ -107,7 +107,7 @@ describe('the mapping option descriptors', () => {
     ).toContain('restart-workloads');
     expect(templateProblems(DELIVERIES, resources, mappings)).toEqual([]);
     // Control: descriptors that forget that restart-workloads reads RESTART_TARGETS.
-    const planted = { ...DELIVERIES, restart: [{ ...DELIVERIES.restart![0]!, functions: ['plan-merge'] }] };
+    const planted = { ...DELIVERIES, restart: [{ ...DELIVERIES.restart![0]!, functions: ['read-secret'] }] };
     expect(templateProblems(planted as Deliveries, resources, mappings)).toEqual([
       expect.stringMatching(/^tuned restart-workloads: \{"RESTART_TARGETS":"\[\\"deployment\/api\\"\]"[,}]/),
     ]);

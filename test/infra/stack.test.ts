@@ -114,9 +114,10 @@ describe('the Lambda functions', () => {
   it('set exactly the environment each handler reads', () => {
     const seal = { 'Fn::GetAtt': [ofType(s, 'AWS::KMS::Key')[0]![0], 'Arn'] };
     const lookup = ofType(s, 'Custom::AWS')[0]![0];
-    const identity = {
-      'Fn::GetAtt': [s.resources[functionId(s, 'app-config', 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0], 'Arn'],
-    };
+    // The Kubernetes identity: the role the Kubernetes steps share and sign their tokens with (`MintToken/Role`).
+    const identityRole = s.resources[functionId(s, 'app-config', 'read-secret')]!.Properties!.Role['Fn::GetAtt'][0];
+    expect(identityRole).toMatch(/^MappingappconfigMintTokenRole[0-9A-F]{8}$/);
+    const identity = { 'Fn::GetAtt': [identityRole, 'Arn'] };
     const common = { POWERTOOLS_SERVICE_NAME: 'eks-secret-sync', MAPPING_ID: 'app-config' };
     expect(env('app-config', 'fetch-secret')).toStrictEqual({
       ...common,
@@ -125,7 +126,6 @@ describe('the Lambda functions', () => {
       SECRET_TYPE: 'Opaque',
       SYNC_LEDGER_TABLE: { Ref: ofType(s, 'AWS::DynamoDB::Table')[0]![0] },
     });
-    expect(env('app-config', 'mint-token')).toStrictEqual({ ...common, SEAL_KEY_ID: seal });
     // Where each target is, and its cluster's endpoint and CA, travel in the state from the definition.
     expect(definitionValue(s, 'app-config', 'TargetsJson')).toStrictEqual([
       { name: 'prod/app/app-config', cluster: 'prod', namespace: 'app', secretName: 'app-config' },
@@ -133,50 +133,45 @@ describe('the Lambda functions', () => {
     expect(definitionValue(s, 'app-config', 'ClustersJson')).toStrictEqual({
       prod: { endpoint: `<${lookup}.cluster.endpoint>`, ca: `<${lookup}.cluster.certificateAuthority.data>` },
     });
-    // The only endpoints the Kubernetes functions (the step table's `inVpc` rows) send the token to: the same lookup
-    // the definition's clusters use.
+    // The only endpoints the Kubernetes functions (the step table's `inVpc` rows) send the token they sign to: the
+    // same lookup the definition's clusters use.
     const kubernetesFunctions = FUNCTION_STEPS.filter((r) => r.inVpc).map((r) => r.kind);
     expect(kubernetesFunctions).toContain('restart-workloads');
     for (const fn of kubernetesFunctions) {
       expect(jsonWithTokens(env('app-config', fn).CLUSTER_ENDPOINTS)).toStrictEqual([`<${lookup}.cluster.endpoint>`]);
     }
     const endpoints = env('app-config', 'read-secret').CLUSTER_ENDPOINTS;
-    const target = {
-      ...common,
-      SEAL_KEY_ID: seal,
-      CLUSTER_ENDPOINTS: endpoints,
-      SECRET_TYPE: 'Opaque',
-      KUBE_IDENTITY: identity,
-    };
-    expect(env('app-config', 'read-secret')).toStrictEqual(target);
-    // apply-secret also records each write's freshness in the app's metric namespace (the core stack's).
-    expect(env('app-config', 'apply-secret')).toStrictEqual({
+    // Every cluster in the stack's region: no CLUSTER_REGIONS.
+    const cluster = { ...common, CLUSTER_ENDPOINTS: endpoints, KUBE_IDENTITY: identity };
+    const target = { ...cluster, SEAL_KEY_ID: seal, SECRET_TYPE: 'Opaque' };
+    // read-secret also plans the merge: the mapping's merge options reach it (plan-merge's of earlier releases).
+    expect(env('app-config', 'read-secret')).toStrictEqual({
       ...target,
-      METRIC_NAMESPACE: 'EksSecretSync/EksSecretSync',
-    });
-    expect(env('app-config', 'plan-merge')).toStrictEqual({
-      ...common,
       PRUNE: 'false',
-      SECRET_TYPE: 'Opaque',
       LABELS: '{"team":"checkout"}',
       ANNOTATIONS: '{"example.com/owner":"checkout-team@example.com"}',
       RESTART_TARGETS: '["deployment/checkout-api"]',
       DELETION_POLICY: 'retain',
     });
-    const { SECRET_TYPE: _type, ...cluster } = target;
+    // apply-secret also records each write's freshness in the app's metric namespace (the core stack's).
+    expect(env('app-config', 'apply-secret')).toStrictEqual({
+      ...target,
+      METRIC_NAMESPACE: 'EksSecretSync/EksSecretSync',
+    });
+    // restart-workloads opens nothing: no seal key.
     expect(env('app-config', 'restart-workloads')).toStrictEqual({
       ...cluster,
       RESTART_TARGETS: '["deployment/checkout-api"]',
       // rolloutTimeoutSeconds at its default (0, not followed): no variable.
     });
-    expect(env('web-tls', 'plan-merge')).toMatchObject({ RESTART_TARGETS: '[]' });
+    expect(env('web-tls', 'read-secret')).toMatchObject({ RESTART_TARGETS: '[]' });
   });
 
   it('use the endpoint and CA from the mapping when it gives them', () => {
     const { prod } = definitionValue(s, 'web-tls', 'ClustersJson') as Record<string, { endpoint: string; ca: string }>;
     expect(prod!.endpoint).toBe('https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com');
     expect(Buffer.from(prod!.ca, 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
-    expect(env('web-tls', 'plan-merge')).toMatchObject({
+    expect(env('web-tls', 'read-secret')).toMatchObject({
       PRUNE: 'true',
       SECRET_TYPE: 'kubernetes.io/tls',
       LABELS: '{}',
@@ -258,9 +253,10 @@ describe('the EventBridge rules', () => {
 });
 
 describe('the EKS access entries', () => {
-  it("map each mint-token role to the mapping's Kubernetes group, type STANDARD", () => {
+  it("map each Kubernetes identity (the role the Kubernetes steps share) to the mapping's Kubernetes group, type STANDARD", () => {
     for (const id of ['app-config', 'web-tls']) {
-      const role = s.resources[functionId(s, id, 'mint-token')]!.Properties!.Role['Fn::GetAtt'][0];
+      const role = s.resources[functionId(s, id, 'apply-secret')]!.Properties!.Role['Fn::GetAtt'][0];
+      expect(role).toMatch(new RegExp(`^Mapping${id.replace('-', '')}MintTokenRole[0-9A-F]{8}$`));
       s.template.hasResourceProperties('AWS::EKS::AccessEntry', {
         ClusterName: 'prod',
         PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },

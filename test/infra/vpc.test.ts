@@ -15,7 +15,7 @@ import { createApp } from '../../infra/app.ts';
 import { parseMappings } from '../../infra/model/config.ts';
 import { EksSecretSync } from '../../infra/constructs/eks-secret-sync.ts';
 import { ENI_CREATE_ACTIONS, ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS } from '../../infra/constructs/function-vpc.ts';
-import { FUNCTION_STEPS, STEP_STATE, type StepKind } from '../../functions/domain/sync-steps.ts';
+import { FUNCTION_STEPS } from '../../functions/domain/sync-steps.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/constructs/lambda-defaults.ts';
 import {
   KMS_ENDPOINT_TAG,
@@ -25,6 +25,7 @@ import {
 } from '../../infra/constructs/vpc-endpoints.ts';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { ensureCfnLint } from '../../testbed/python.ts';
+import { KUBERNETES_IDENTITY_ID } from '../../infra/constructs/functions/identity.ts';
 import { functionId, ofType, roleOf, statementsOf, synth, type Synthesized } from '../support/infra.ts';
 
 const ARN = (n: string) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/${n}-AbCdEf`;
@@ -69,6 +70,12 @@ const IN_VPC: readonly FunctionName[] = FUNCTION_STEPS.filter((s) => s.inVpc).ma
 const IN_VPC_CORE: readonly FunctionName[] = FUNCTION_STEPS.filter((s) => s.inVpc && !s.optional).map((s) => s.kind);
 /** How many functions the fixture places: private-a (with restart) all of {@link IN_VPC}, the two others the core. */
 const PLACED = IN_VPC.length + 2 * IN_VPC_CORE.length;
+/** The placed functions that open sealed data, and so call KMS from the VPC (restart-workloads opens nothing). */
+const OPENS_IN_VPC: readonly FunctionName[] = FUNCTION_STEPS.filter((s) => s.inVpc && s.opens.length > 0).map(
+  (s) => s.kind,
+);
+/** The construct path of a mapping's Kubernetes identity: the role its placed functions share. */
+const identityPath = (m: string) => `VpcStack/Default/Mapping-${m}/${KUBERNETES_IDENTITY_ID}/Role`;
 const ENI_RESOURCE = {
   'Fn::Join': [
     '',
@@ -159,7 +166,9 @@ describe('functions of a mapping whose cluster is in a VPC', () => {
           .map(([, id]) => roleOf(s.resources[id]!)),
       ),
     );
-    expect(placedRoles.size).toBe(PLACED);
+    // The placed functions of a mapping share its Kubernetes identity: one role per mapping in a VPC.
+    expect(placedRoles.size).toBe(3);
+    for (const role of placedRoles) expect(role).toMatch(new RegExp(`${KUBERNETES_IDENTITY_ID}Role[0-9A-F]{8}$`));
     const others = ofType(s, 'AWS::IAM::Role')
       .map(([id]) => id)
       .filter((id) => !placedRoles.has(id));
@@ -248,21 +257,27 @@ describe('the KMS interface endpoint (cluster.vpc.endpoints)', () => {
         ],
       ],
     };
-    const users = ['private-a', 'private-b'].flatMap((m) => functionsOf(m).filter(([n]) => IN_VPC.includes(n)));
-    expect(users).toHaveLength(IN_VPC.length + IN_VPC_CORE.length);
+    // Its users: the functions that open sealed data in the two mappings of the VPC (read and apply).
+    expect(OPENS_IN_VPC).toStrictEqual(['read-secret', 'apply-secret']);
+    const users = ['private-a', 'private-b'].flatMap((m) => functionsOf(m).filter(([n]) => OPENS_IN_VPC.includes(n)));
+    expect(users).toHaveLength(2 * OPENS_IN_VPC.length);
     const userIds = new Set(users.map(([, id]) => id));
+    // Their roles, tagged: each mapping's Kubernetes identity, which its restart-workloads shares (tagged, no URL).
+    const userRoles = new Set(users.map(([, id]) => roleOf(s.resources[id]!)));
+    expect(userRoles.size).toBe(2);
+    const restart = functionId(s, 'private-a', 'restart-workloads');
+    expect(userRoles.has(roleOf(s.resources[restart]!))).toBe(true);
     for (const [id, fn] of ofType(s, 'AWS::Lambda::Function')) {
       const variables = fn.Properties!.Environment?.Variables ?? {};
       const role = s.resources[roleOf(fn)]!;
       const tags = (role.Properties!.Tags ?? []).filter((t: any) => t.Key === KMS_ENDPOINT_TAG);
-      if (userIds.has(id)) {
-        expect(variables[ENV.kmsEndpointUrl], id).toStrictEqual(url);
+      if (userIds.has(id)) expect(variables[ENV.kmsEndpointUrl], id).toStrictEqual(url);
+      else expect(variables[ENV.kmsEndpointUrl], id).toBeUndefined();
+      if (userRoles.has(roleOf(fn)))
         expect(tags, id).toStrictEqual([{ Key: KMS_ENDPOINT_TAG, Value: kmsEndpointTagValue('VpcStack', VPC) }]);
-      } else {
-        expect(variables[ENV.kmsEndpointUrl], id).toBeUndefined();
-        expect(tags, id).toStrictEqual([]);
-      }
+      else expect(tags, id).toStrictEqual([]);
     }
+    expect(userIds.has(restart)).toBe(false);
   });
 
   it('adds no resource per mapping: a mapping in a VPC has as many resources as one outside', () => {
@@ -307,11 +322,10 @@ describe('cdk-nag and cfn-lint on a stack with functions in a VPC', () => {
     const found = report.pluginReports
       .flatMap((p: any) => p.violations.flatMap((v: any) => v.violatingConstructs.map((c: any) => c.constructPath)))
       .sort();
-    // Two findings on each placed function's policy: Resource::* and network-interface/*.
+    // Two findings on the policy of each mapping's Kubernetes identity, the role its placed functions share:
+    // Resource::* and network-interface/*.
     const expected = ['private-a', 'private-b', 'nat'].flatMap((m) =>
-      (m === 'private-a' ? IN_VPC : IN_VPC_CORE).flatMap((n) =>
-        Array(2).fill(`VpcStack/Default/Mapping-${m}/${STEP_STATE[n as StepKind]}/Role/DefaultPolicy/Resource`),
-      ),
+      Array(2).fill(`${identityPath(m)}/DefaultPolicy/Resource`),
     );
     expect(found).toStrictEqual(expected.sort());
   }, 120_000);
