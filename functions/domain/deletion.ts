@@ -3,7 +3,7 @@
  * mapping's `deletionPolicy`), and the request that carries it out. Pure:
  * plain data in, plain data out.
  *
- * A deletion reaches PlanMerge as a source with `deleted: true` (FetchSecret
+ * A deletion reaches the plan (ReadSecret) as a source with `deleted: true` (FetchSecret
  * sets it only for a CloudTrail DeleteSecret event of this secret that
  * DescribeSecret confirms) and an observation of empty AWS data, so every key
  * of the Secret is either `dropped` (this tool wrote it: managed-keys

@@ -88,7 +88,7 @@ export function sourceVersionAnnotations(source: SourceVersion): Record<string, 
 }
 
 /**
- * The `source-*` annotations: built from the source version by whoever writes. PlanMerge leaves them out of its plan
+ * The `source-*` annotations: built from the source version by whoever writes. ReadSecret leaves them out of its plan
  * when the state machine asks it to (`sourceAnnotationsAtWrite`), and ApplySecret adds them from its `source` input.
  */
 export const SOURCE_VERSION_ANNOTATIONS: readonly string[] = [

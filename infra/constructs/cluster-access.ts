@@ -13,7 +13,7 @@ export interface ClusterAccessStackProps extends StackProps {
 
 /**
  * The app's EKS access entries in one account and region other than the secrets': per mapping and cluster there,
- * one STANDARD entry mapping the mapping's mint-token role (in the secrets' account) to its one Kubernetes group,
+ * one STANDARD entry mapping the mapping's identity role (in the secrets' account) to its one Kubernetes group,
  * and nothing else: no IAM role, no policy, no access policy association. The role reaches the cluster as that
  * group only; nothing of this account reaches the secrets (their account admits no principal of it). Deployed
  * with the app by `cdk deploy --all`, into an account bootstrapped with `cdk bootstrap --trust <secrets account>`

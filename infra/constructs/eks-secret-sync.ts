@@ -158,7 +158,7 @@ export class EksSecretSync extends Construct implements SharedParts {
     // Before the key: the key policy names its role, the only one that may create grants on the key.
     const sealGrantor = new SealGrantor(this, 'SealGrantor', { logRetention });
     const sealKey = new Key(this, 'SealKey', {
-      description: `eks-secret-sync ${stack.stackName}: seals secret values and EKS tokens in Step Functions state`,
+      description: `eks-secret-sync ${stack.stackName}: seals secret values in Step Functions state`,
       alias: `eks-secret-sync/${stack.stackName}/seal`,
       enableKeyRotation: true,
       // Administration for the account; use only through the grantor's grants (constant size).

@@ -31,7 +31,7 @@ import { FUNCTION_STEPS, type StepPlaceholder } from '../../functions/domain/syn
 import { appNameOf } from './app-name.ts';
 import { rbacApplyCommand } from '../model/applyset.ts';
 import { appScopeOf, kubeNames } from '../model/kube-names.ts';
-import { clusterEnv, hasRemoteCluster, homeOf, isRemote, mintTokenRoleName } from '../model/cluster-env.ts';
+import { clusterEnv, hasRemoteCluster, homeOf, isRemote, identityRoleName } from '../model/cluster-env.ts';
 import { sourceProvider } from '../../functions/sources/providers.ts';
 import { legacyExecutionLogGroupPrefix, stateMachineName } from '../model/resource-names.ts';
 import { definitionJson, SyncStateMachine } from './state-machine.ts';
@@ -43,10 +43,9 @@ import type { KmsInterfaceEndpoint } from './vpc-endpoints.ts';
 
 /**
  * What the ASL's `${RestartWorkloadsFunctionArn}` becomes for a mapping
- * without `restart`: no function is created for it (a role that may open the
- * EKS token and four more resources per mapping, for nothing), and the
- * definition never reaches the state, because PlanMerge only lists workloads
- * the mapping has. Step Functions needs a well-formed ARN there; this one
+ * without `restart`: no function is created for it (a function and its log
+ * group per mapping, for nothing), and the definition never reaches the
+ * state, because the plan only lists workloads the mapping has. Step Functions needs a well-formed ARN there; this one
  * names no function, and the state machine may not invoke it anyway.
  */
 export const NO_RESTART_FUNCTION_NAME = 'eks-secret-sync-restart-not-configured';
@@ -65,7 +64,7 @@ export { mappingConfigHash } from '../model/settings-hash.ts';
 export interface SecretMappingProps {
   /** The validated mapping. */
   readonly mapping: Mapping;
-  /** The stack's seal key (KMS envelope for values and tokens in the state). */
+  /** The stack's seal key (KMS envelope for values in the state). */
   readonly sealKey: IKey;
   /**
    * Where failed syncs and undeliverable events go. Its policy must admit

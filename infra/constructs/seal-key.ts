@@ -1,6 +1,6 @@
 /**
  * The seal key's policy. CDK's default key policy gives the account root `kms:*`, which lets any principal of
- * the account whose own IAM policy allows `kms:Decrypt` on `*` open every sealed value and every EKS token that
+ * the account whose own IAM policy allows `kms:Decrypt` on `*` open every sealed value that
  * the state machines log. Here the root keeps administration only, and no step role is admitted by the policy at all:
  * each step role uses the key through KMS grants bound to it and to its mapping's exact encryption context
  * (infra/constructs/seal-grants.ts). The policy names one role, the app's grantor, and lets it create only such

@@ -1,8 +1,8 @@
 /**
  * Where a target's cluster lives (account and region) against where the app runs (the secrets' account and
  * region), and what a cluster elsewhere needs: its EKS access entry created in its own account and region (a stack
- * of the app there, or the command for that cluster's administrator), naming the mapping's mint-token role by a
- * name known before any deploy. Pure: the CLI, the app and the tests import it without the CDK.
+ * of the app there, or the command for that cluster's administrator), naming the mapping's identity role (the role its
+ * Kubernetes functions run as) by a name known before any deploy. Pure: the CLI, the app and the tests import it without the CDK.
  * Why: docs/deploy.md#clusters-in-other-accounts-and-regions.
  */
 import { createHash } from 'node:crypto';
@@ -56,25 +56,26 @@ export function hasRemoteCluster(m: Pick<MappingPlace, 'secretArn' | 'targets'>)
 }
 
 /**
- * The name of a mapping's mint-token role when a cluster of another account or region must know it before any
- * deploy (its access entry is created there, where no reference to the secrets' account reaches): the app key and
- * the mapping id, at most 8 + 1 + 40 + 11 = 60 characters (IAM allows 64). A mapping with no such cluster keeps
- * the name CloudFormation generates (renaming a deployed role replaces it).
+ * The name of a mapping's identity role when a cluster of another account or region must know it before any deploy
+ * (its access entry is created there, where no reference to the secrets' account reaches): the app key and the
+ * mapping id, at most 8 + 1 + 40 + 11 = 60 characters (IAM allows 64). The `mint-token` suffix is the role's first
+ * owner's, the mint-token function of earlier releases, kept: renaming a deployed role replaces it. A mapping with no
+ * such cluster keeps the name CloudFormation generates.
  */
-export function mintTokenRoleName(app: AppScope, mappingId: string): string {
+export function identityRoleName(app: AppScope, mappingId: string): string {
   return `${appKey(app)}-${mappingId}-mint-token`;
 }
 
 /** The ARN of that role (under the app's role path), in the secrets' account. */
-export function mintTokenRoleArn(app: AppScope, mappingId: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::${app.account}:role${rolePath(app.appName)}${mintTokenRoleName(app, mappingId)}`;
+export function identityRoleArn(app: AppScope, mappingId: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${app.account}:role${rolePath(app.appName)}${identityRoleName(app, mappingId)}`;
 }
 
 /** One EKS access entry the app needs in a cluster outside its account and region. */
 export interface RemoteAccessEntry extends AwsEnv {
   readonly mappingId: string;
   readonly clusterName: string;
-  /** The mapping's mint-token role, in the secrets' account. */
+  /** The mapping's identity role, in the secrets' account. */
   readonly principalArn: string;
   /** The one Kubernetes group it gives (the mapping's RBAC binds it). */
   readonly group: string;
@@ -98,7 +99,7 @@ export function remoteAccessEntries(config: {
         ...clusterEnv(t.cluster, home),
         mappingId: m.id,
         clusterName: t.cluster.name,
-        principalArn: mintTokenRoleArn(app, m.id, partition),
+        principalArn: identityRoleArn(app, m.id, partition),
         group: kubeNames(app, m.id).group,
       });
     }

@@ -190,12 +190,12 @@ mappings:
     writeFileSync(xacct, yamlOf());
     const { loadMappings } = await import('../../infra/model/config.ts');
     const { configAppScope, kubeNames } = await import('../../infra/model/kube-names.ts');
-    const { mintTokenRoleArn } = await import('../../infra/model/cluster-env.ts');
+    const { identityRoleArn } = await import('../../infra/model/cluster-env.ts');
     const app = configAppScope(loadMappings(xacct));
     // The principal is the mapping's Kubernetes identity role (its name keeps `mint-token`) in the secrets' account.
     command =
       `aws eks create-access-entry --region eu-west-1 --cluster-name far --principal-arn ` +
-      `${mintTokenRoleArn(app, 'db')} --type STANDARD --kubernetes-groups ${kubeNames(app, 'db').group}`;
+      `${identityRoleArn(app, 'db')} --type STANDARD --kubernetes-groups ${kubeNames(app, 'db').group}`;
   });
 
   it("prints the access entry command for that cluster's administrator, before the RBAC it binds", async () => {

@@ -15,7 +15,7 @@ import { parseMappings } from '../../infra/model/config.ts';
 import {
   accessEntryCommand,
   clusterAccessStackName,
-  mintTokenRoleArn,
+  identityRoleArn,
   remoteAccessEntries,
 } from '../../infra/model/cluster-env.ts';
 import { configAppScope, kubeNames } from '../../infra/model/kube-names.ts';
@@ -48,7 +48,7 @@ mappings:
 `;
 const config = parseMappings(YAML, 'xacct.yaml');
 const app = configAppScope(config);
-const ROLE_ARN = mintTokenRoleArn(app, 'db');
+const ROLE_ARN = identityRoleArn(app, 'db');
 const GROUP = kubeNames(app, 'db').group;
 
 let templates: Record<string, TemplateJson>;

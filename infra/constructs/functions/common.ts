@@ -29,7 +29,7 @@ export interface MappingFunctionProps {
 
 /** Props of a function that seals or opens values with the stack's seal key. */
 export interface SealingFunctionProps extends MappingFunctionProps {
-  /** The seal key (KMS envelope for secret values and tokens in the state machine's state). */
+  /** The seal key (KMS envelope for secret values in the state machine's state). */
   readonly sealKey: IKey;
 }
 

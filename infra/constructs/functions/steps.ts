@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import { dataShapeOf } from '../../../functions/domain/shape.ts';
 import { type CoreStepKind, FUNCTION_STEPS, type StepKind, stepOfKind } from '../../../functions/domain/sync-steps.ts';
 import { mappingVpc, type Mapping } from '../../model/config.ts';
-import { clusterEnv, hasRemoteCluster, homeOf, mintTokenRoleName } from '../../model/cluster-env.ts';
+import { clusterEnv, hasRemoteCluster, homeOf, identityRoleName } from '../../model/cluster-env.ts';
 import { appScopeOf } from '../../model/kube-names.ts';
 import { appNameOf } from '../app-name.ts';
 import type { SyncFunction } from '../lambda-defaults.ts';
@@ -147,7 +147,7 @@ export function makeStepFunctions(
   const made: Partial<Record<StepKind, SyncFunction<StepKind>>> = {};
   const m = ctx.mapping;
   // A cluster elsewhere names the role in its access entry before any deploy: a name known from the config.
-  const roleName = hasRemoteCluster(m) ? mintTokenRoleName(appScopeOf(appNameOf(scope), m.secretArn), m.id) : undefined;
+  const roleName = hasRemoteCluster(m) ? identityRoleName(appScopeOf(appNameOf(scope), m.secretArn), m.id) : undefined;
   const identity = new KubernetesIdentity(scope, KUBERNETES_IDENTITY_ID, { mappingId: m.id, roleName });
   const context: StepFunctionContext = { ...ctx, identity };
   for (const [kind, entry] of Object.entries(STEP_FUNCTIONS) as [StepKind, StepFunctionTable[StepKind]][]) {
