@@ -1,8 +1,9 @@
 /**
  * Where a target's cluster lives (account and region) against where the app runs (the secrets' account and
  * region), and what a cluster elsewhere needs: its EKS access entry created in its own account and region (a stack
- * of the app there, or the command for that cluster's administrator), naming the mapping's identity role (the role its
- * Kubernetes functions run as) by a name known before any deploy. Pure: the CLI, the app and the tests import it without the CDK.
+ * of the app there, or the command for that cluster's administrator), naming the mapping's identity role (the role
+ * its Kubernetes functions run as) by a name known before any deploy. Pure: the CLI, the app and the tests import it
+ * without the CDK.
  * Why: docs/deploy.md#clusters-in-other-accounts-and-regions.
  */
 import { createHash } from 'node:crypto';
