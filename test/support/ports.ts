@@ -16,10 +16,23 @@ import type { RestartPatch, WorkloadRef } from '../../functions/domain/restart.t
 import type { SecretSource, SourceCurrent, SourceDeletion, SourceVersion } from '../../functions/domain/source.ts';
 import { readSecretsManagerEvent } from '../../functions/sources/secrets-manager/event-reading.ts';
 import { encodeSecretData } from '../../functions/domain/data-codec.ts';
-import type { SecretData } from '../../functions/domain/types.ts';
+import type { MergeOptions, SecretData } from '../../functions/domain/types.ts';
 import { expect } from 'vitest';
 
 /** A clock stopped at `iso`. */
+/** A mapping's merge options as the tests' mapping `db` has them (retain, Opaque, nothing pruned), with `over`. */
+export function mergeOptions(over: Partial<MergeOptions> = {}): MergeOptions {
+  return {
+    mappingId: 'db',
+    prune: false,
+    type: 'Opaque',
+    labels: {},
+    annotations: {},
+    deletionPolicy: 'retain',
+    ...over,
+  };
+}
+
 export function fixedClock(iso = '2026-11-23T14:00:00.000Z'): Clock {
   return { now: () => new Date(iso) };
 }

@@ -18,6 +18,7 @@ import {
   CountingSigner,
   expectNoValue,
   fixedClock,
+  mergeOptions,
   MemoryCluster,
   rejection,
   sealData,
@@ -34,14 +35,7 @@ let canary: string;
 let trace: string[];
 
 const settings = (over: Partial<TargetRunSettings> = {}): TargetRunSettings => ({
-  merge: {
-    mappingId: 'db',
-    prune: false,
-    type: 'Opaque',
-    labels: {},
-    annotations: {},
-    deletionPolicy: 'retain',
-  },
+  merge: mergeOptions(),
   namespace: 'app',
   name: 'db',
   type: 'Opaque',

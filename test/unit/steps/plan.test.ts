@@ -4,21 +4,13 @@ import { ANNOTATIONS, newDataHashAnnotations, sourceAnnotations } from '../../..
 import { observe } from '../../../functions/domain/observe.ts';
 import type { MergeOptions, SourceVersion } from '../../../functions/domain/types.ts';
 import { planSettingsFor, planSync, type PlanSettings } from '../../../functions/steps/plan.ts';
-import { b64, fixedClock, rejection } from '../../support/ports.ts';
+import { b64, fixedClock, mergeOptions, rejection } from '../../support/ports.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf';
 const NOW = '2026-11-23T14:00:00.000Z';
 const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z', current: true };
 const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z', current: true };
-const options = (over: Partial<MergeOptions> = {}): MergeOptions => ({
-  mappingId: 'db',
-  prune: false,
-  type: 'Opaque',
-  labels: {},
-  annotations: {},
-  deletionPolicy: 'retain',
-  ...over,
-});
+const options = mergeOptions;
 const settings = (over: Partial<MergeOptions> = {}): PlanSettings => ({
   options: options(over),
   restartTargets: ['deployment/api'],

@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ANNOTATIONS, sourceAnnotations } from '../../../functions/domain/metadata.ts';
 import type { Sealer } from '../../../functions/domain/ports.ts';
-import type { MergeOptions, SourceVersion } from '../../../functions/domain/types.ts';
+import type { SourceVersion } from '../../../functions/domain/types.ts';
 import { readAndPlan, readSecret } from '../../../functions/steps/read.ts';
 import {
   b64,
@@ -12,6 +12,7 @@ import {
   CountingSigner,
   expectNoValue,
   fixedClock,
+  mergeOptions,
   MemoryCluster,
   rejection,
   sealData,
@@ -23,14 +24,7 @@ const NOW = '2026-11-23T14:00:00.000Z';
 const TOKEN = 'k8s-aws-v1.read-token-1';
 const v1: SourceVersion = { arn: ARN, versionId: 'v1', createdDate: '2026-11-01T10:00:00.000Z', current: true };
 const v2: SourceVersion = { arn: ARN, versionId: 'v2', createdDate: '2026-11-02T10:00:00.000Z', current: true };
-const OPTIONS: MergeOptions = {
-  mappingId: 'db',
-  prune: false,
-  type: 'Opaque',
-  labels: {},
-  annotations: {},
-  deletionPolicy: 'retain',
-};
+const OPTIONS = mergeOptions();
 const PLAN_SETTINGS = { mappingId: 'db', options: OPTIONS, restartTargets: ['deployment/api'] };
 let sealer: Sealer;
 let signer: CountingSigner;
